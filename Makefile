@@ -1,0 +1,113 @@
+# ngx_kot: build, test and demo on Debian bookworm.  See README.md.
+
+SHELL       := /bin/bash
+NGX_SRC     ?= /usr/share/nginx/src
+NGINX       ?= /usr/sbin/nginx
+BUILD       := build
+NGX_BUILD   := $(BUILD)/nginx
+MODULE      := $(NGX_BUILD)/objs/ngx_http_kot_module.so
+KOTCTL      := $(BUILD)/kotctl
+
+CC          ?= cc
+WARN        := -Wall -Wextra -Werror
+CFLAGS      ?= -O2 -g
+KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
+               -Ingx_kot_module/kot
+LIBS        := -lhiredis -ljansson -lcrypto
+
+CORE_SRCS   := $(wildcard ngx_kot_module/kot/*.c)
+CORE_HDRS   := $(wildcard ngx_kot_module/kot/*.h)
+CORE_OBJS   := $(CORE_SRCS:ngx_kot_module/kot/%.c=$(BUILD)/core/%.o)
+MOD_SRCS    := $(wildcard ngx_kot_module/*.c ngx_kot_module/*.h)
+CTL_SRCS    := $(wildcard admin/*.c)
+CTL_HDRS    := $(wildcard admin/*.h)
+UNIT_SRCS   := $(wildcard t/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:t/unit/test_%.c=$(BUILD)/unit/%)
+FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_SRCS:t/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
+
+PROVE_ARGS  ?=
+TESTS       ?= t/*.t
+
+.PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
+        clean
+
+all: deps module kotctl
+
+deps:
+	@tools/deps
+
+module: $(MODULE)
+
+kotctl: $(KOTCTL)
+
+# nginx's own configure, with Debian's flags, so that the stock binary
+# accepts the module.  The build log is kept: a test checks it has no
+# warnings.
+$(NGX_BUILD)/objs/Makefile: config
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(BUILD)
+	cp -r $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && bash -c '. ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	    --with-cc-opt="$(WARN) -O2 -g" \
+	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(BUILD)/configure.log
+
+$(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	cd $(NGX_BUILD) && $(MAKE) -f objs/Makefile modules 2>&1 \
+	    | tee $(CURDIR)/$(BUILD)/module-build.log; \
+	    exit $${PIPESTATUS[0]}
+
+$(BUILD)/core/%.o: ngx_kot_module/kot/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(KOT_CFLAGS) -c $< -o $@
+
+$(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS)
+	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LIBS) -o $@
+
+$(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(KOT_CFLAGS) -It/unit $< $(CORE_OBJS) $(LIBS) -o $@
+
+unit: $(UNIT_BINS)
+
+# Every test: the C unit tests, then the Perl suites against real nginx
+# and Redis.  One prove run, so the last lines are its summary.
+test: all unit
+	prove $(PROVE_ARGS) $(UNIT_BINS) $(TESTS)
+
+demo: all
+	@tools/demo start
+
+demo-stop:
+	@tools/demo stop
+
+bench: all
+	@bench/run
+
+# libFuzzer targets of the parsers in ngx_kot_module/kot (clang-14).
+FUZZ_TIME   ?= 30
+$(BUILD)/fuzz/%: t/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	clang-14 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all \
+	    -Ingx_kot_module/kot $< $(CORE_SRCS) $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	@set -o pipefail; for f in $(FUZZ_BINS); do \
+	    echo "fuzz: $$f for $(FUZZ_TIME)s"; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+	        $(BUILD)/fuzz/corpus-$$(basename $$f) \
+	        t/fuzz/seeds/$$(basename $$f) 2>&1 | tail -1 || exit 1; \
+	done
+
+install: all
+	install -D -m 644 $(MODULE) \
+	    $(DESTDIR)/usr/lib/nginx/modules/ngx_http_kot_module.so
+	install -D -m 644 conf/modules-available/mod-http-kot.conf \
+	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-kot.conf
+	install -D -m 755 $(KOTCTL) $(DESTDIR)/usr/local/sbin/kotctl
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,129 @@
+/*
+ * ngx_kot: tenant and user names.
+ */
+
+#include "kot_ident.h"
+
+
+static int kot_ident_fold(const char *in, size_t len, char *out, size_t cap,
+    size_t max, int (*allowed)(unsigned char c));
+static int kot_tenant_char(unsigned char c);
+static int kot_username_char(unsigned char c);
+static int kot_alnum(unsigned char c);
+
+
+int
+kot_tenant_normalize(const char *in, size_t len, char *out, size_t cap)
+{
+    int     n;
+    size_t  i;
+
+    n = kot_ident_fold(in, len, out, cap, KOT_TENANT_MAX, kot_tenant_char);
+    if (n < 0) {
+        return -1;
+    }
+
+    if (!kot_alnum(out[0]) || !kot_alnum(out[n - 1])) {
+        goto refuse;
+    }
+
+    /* an empty label ("a..b") is no host name */
+
+    for (i = 1; i < (size_t) n; i++) {
+        if (out[i] == '.' && out[i - 1] == '.') {
+            goto refuse;
+        }
+    }
+
+    return n;
+
+refuse:
+
+    out[0] = '\0';
+
+    return -1;
+}
+
+
+int
+kot_username_normalize(const char *in, size_t len, char *out, size_t cap)
+{
+    int  n;
+
+    n = kot_ident_fold(in, len, out, cap, KOT_USERNAME_MAX,
+                       kot_username_char);
+    if (n < 0) {
+        return -1;
+    }
+
+    if (out[0] == '.' || out[0] == '@' || out[0] == '-') {
+        out[0] = '\0';
+        return -1;
+    }
+
+    return n;
+}
+
+
+/*
+ * Copies in[0..len) to out in lower case if it is 1..max characters that
+ * are all allowed after folding.  out is left empty on failure so that a
+ * refused name is never used by mistake.
+ */
+
+static int
+kot_ident_fold(const char *in, size_t len, char *out, size_t cap, size_t max,
+    int (*allowed)(unsigned char c))
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len == 0 || len > max || cap < len + 1) {
+        if (cap > 0) {
+            out[0] = '\0';
+        }
+
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) in[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c += 'a' - 'A';
+        }
+
+        if (!allowed(c)) {
+            out[0] = '\0';
+            return -1;
+        }
+
+        out[i] = (char) c;
+    }
+
+    out[len] = '\0';
+
+    return (int) len;
+}
+
+
+static int
+kot_tenant_char(unsigned char c)
+{
+    return kot_alnum(c) || c == '.' || c == '-';
+}
+
+
+static int
+kot_username_char(unsigned char c)
+{
+    return kot_alnum(c) || c == '.' || c == '_' || c == '@' || c == '+'
+           || c == '-';
+}
+
+
+static int
+kot_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}

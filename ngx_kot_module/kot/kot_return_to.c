@@ -1,0 +1,93 @@
+/*
+ * ngx_kot: the return_to parameter of the login form.
+ */
+
+#include <string.h>
+
+#include "kot_form.h"
+#include "kot_return_to.h"
+
+
+/* how many rounds of percent-decoding are looked through */
+#define KOT_RETURN_TO_LEVELS  4
+
+
+static int kot_return_to_path(const char *s, size_t len, int decoded);
+
+
+int
+kot_return_to_ok(const char *s, size_t len)
+{
+    int          i;
+    long         n;
+    char         buf[2][KOT_RETURN_TO_MAX];
+    const char  *cur;
+
+    if (len == 0 || len > KOT_RETURN_TO_MAX
+        || !kot_return_to_path(s, len, 0))
+    {
+        return 0;
+    }
+
+    /*
+     * Whatever decodes the value later (the application, a proxy, a
+     * browser) must still see a local path.  Decoding never makes a
+     * string longer, so the buffers suffice.  A malformed escape stops
+     * the decoding: nothing will decode it further either.
+     */
+
+    cur = s;
+
+    for (i = 0; i < KOT_RETURN_TO_LEVELS; i++) {
+        if (memchr(cur, '%', len) == NULL) {
+            return 1;
+        }
+
+        n = kot_url_decode(buf[i % 2], cur, len, 0);
+        if (n < 0) {
+            return 1;
+        }
+
+        cur = buf[i % 2];
+        len = (size_t) n;
+
+        if (!kot_return_to_path(cur, len, 1)) {
+            return 0;
+        }
+    }
+
+    /* encoded more deeply than any honest link */
+    return memchr(cur, '%', len) == NULL;
+}
+
+
+/*
+ * A path on this site: no scheme, no "//host" or "/\host" (browsers treat
+ * '\' as '/'), and nothing a header or a log line could be split on.  The
+ * value as sent must be plain printable ASCII; once decoded, it may hold
+ * spaces and UTF-8 (a Japanese page name, say), but still no controls.
+ */
+
+static int
+kot_return_to_path(const char *s, size_t len, int decoded)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len == 0 || s[0] != '/' || (len > 1 && (s[1] == '/' || s[1] == '\\')))
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c == '\\' || c < 0x20 || c == 0x7f
+            || (!decoded && (c == ' ' || c > 0x7e)))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}

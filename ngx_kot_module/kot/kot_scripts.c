@@ -1,0 +1,207 @@
+/*
+ * ngx_kot: Lua scripts for every multi-key change of the data model.
+ *
+ * Scripts that derive a key from a value they read (a session's owner)
+ * name it from inside; ngx_kot supports a single Redis primary, not
+ * Redis Cluster, so every key is on the same server.
+ *
+ * Times are milliseconds since the Unix epoch, from the caller's clock.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "kot_scripts.h"
+
+
+#define KOT_STR(x)   KOT_STR_(x)
+#define KOT_STR_(x)  #x
+#define KOT_GRACE    KOT_STR(KOT_SESSION_GRACE_MS)
+
+
+/*
+ * KEYS[1] s:{sid}
+ * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
+ * ARGV[4] touch interval, ARGV[5] sid
+ * Returns {status, tenant, user, roles, must_change}; an expired session
+ * is deleted here so that a second request cannot revive it.
+ */
+static const char  kot_script_session_check[] =
+    "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc')\n"
+    "if not f[1] then return {0} end\n"
+    "local now = tonumber(ARGV[1])\n"
+    "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local c, l = tonumber(f[4]) or 0, tonumber(f[5]) or 0\n"
+    "local st = 1\n"
+    "if now - c >= abs then st = 3 elseif now - l >= idle then st = 2 end\n"
+    "if st ~= 1 then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  redis.call('ZREM', '" KOT_KEY_USER_SESSIONS "' .. f[1] .. ':' .. f[2],"
+    " ARGV[5])\n"
+    "  return {st, f[1], f[2]}\n"
+    "end\n"
+    "if now - l >= tonumber(ARGV[4]) then\n"
+    "  redis.call('HSET', KEYS[1], 'l', ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[1],"
+    " math.min(idle, abs - (now - c)) + " KOT_GRACE ")\n"
+    "end\n"
+    "return {1, f[1], f[2], f[3] or '', f[6] or '0'}\n";
+
+
+/*
+ * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
+ * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1])
+ * ARGV[1] sid, ARGV[2] tenant, ARGV[3] user, ARGV[4] roles, ARGV[5] now,
+ * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
+ * ARGV[9] absolute timeout, ARGV[10] old sid or ""
+ * Returns 1, or 0 if the user was deleted while the password was checked.
+ */
+static const char  kot_script_session_create[] =
+    "if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end\n"
+    "if ARGV[10] ~= '' then\n"
+    "  local o = redis.call('HMGET', KEYS[4], 't', 'u')\n"
+    "  if o[1] then\n"
+    "    redis.call('DEL', KEYS[4])\n"
+    "    redis.call('ZREM', '" KOT_KEY_USER_SESSIONS "' .. o[1] .. ':' .. o[2],"
+    " ARGV[10])\n"
+    "  end\n"
+    "end\n"
+    "local now = tonumber(ARGV[5])\n"
+    "local idle, abs = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
+    "redis.call('HSET', KEYS[1], 't', ARGV[2], 'u', ARGV[3], 'r', ARGV[4],"
+    " 'c', ARGV[5], 'l', ARGV[5], 'mc', ARGV[6], 'ip', ARGV[7])\n"
+    "redis.call('PEXPIRE', KEYS[1], math.min(idle, abs) + " KOT_GRACE ")\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
+    "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
+    "redis.call('PEXPIREAT', KEYS[2], last[2] + " KOT_GRACE ")\n"
+    "redis.call('HSET', KEYS[3], 'last_login', ARGV[5])\n"
+    "return 1\n";
+
+
+/*
+ * KEYS[1] s:{sid}
+ * ARGV[1] sid
+ * Returns {1, tenant, user} if the session existed, else {0}.
+ */
+static const char  kot_script_session_destroy[] =
+    "local o = redis.call('HMGET', KEYS[1], 't', 'u')\n"
+    "if not o[1] then return {0} end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('ZREM', '" KOT_KEY_USER_SESSIONS "' .. o[1] .. ':' .. o[2],"
+    " ARGV[1])\n"
+    "return {1, o[1], o[2]}\n";
+
+
+/*
+ * A user's own change: the new hash replaces the old one only if the old
+ * one is still what was verified (so two concurrent changes cannot both
+ * win), every session of the user ends, and the current one continues
+ * under a new id, as after a fresh login.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
+ * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}
+ * ARGV[1] new hash, ARGV[2] now, ARGV[3] verified old hash,
+ * ARGV[4] new sid, ARGV[5] idle timeout, ARGV[6] absolute timeout
+ * Returns 1; 0 if the password changed meanwhile; -1 if the session ended.
+ */
+static const char  kot_script_password_change[] =
+    "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
+    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip')\n"
+    "if not f[1] then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
+    " 'pw_changed', ARGV[2])\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "  redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[2], KEYS[3])\n"
+    "local idle, abs = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
+    " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
+    "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
+    "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
+    "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
+    "return 1\n";
+
+
+/*
+ * KEYS[1] t:{tenant}, KEYS[2] tenants
+ * ARGV[1] tenant, ARGV[2] now
+ * Returns 1, or 0 if the tenant exists.
+ */
+static const char  kot_script_tenant_add[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'created', ARGV[2])\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+
+/*
+ * KEYS[1] t:{tenant}, KEYS[2] u:{tenant}:{user}, KEYS[3] users:{tenant}
+ * ARGV[1] user, ARGV[2] hash, ARGV[3] roles, ARGV[4] must_change,
+ * ARGV[5] now
+ * Returns 1; 0 if the user exists; -1 if the tenant does not.
+ */
+static const char  kot_script_user_add[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[2], 'hash', ARGV[2], 'roles', ARGV[3],"
+    " 'must_change', ARGV[4], 'created', ARGV[5], 'pw_changed', ARGV[5])\n"
+    "redis.call('SADD', KEYS[3], ARGV[1])\n"
+    "return 1\n";
+
+
+/*
+ * An administrator sets a password: every session of the user ends.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
+ * ARGV[1] hash, ARGV[2] must_change, ARGV[3] now
+ * Returns the number of sessions ended, or -1 if the user does not exist.
+ */
+static const char  kot_script_user_passwd[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', ARGV[2],"
+    " 'pw_changed', ARGV[3])\n"
+    "local n = 0\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return n\n";
+
+
+kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
+    { "session_check", kot_script_session_check, "" },
+    { "session_create", kot_script_session_create, "" },
+    { "session_destroy", kot_script_session_destroy, "" },
+    { "password_change", kot_script_password_change, "" },
+    { "tenant_add", kot_script_tenant_add, "" },
+    { "user_add", kot_script_user_add, "" },
+    { "user_passwd", kot_script_user_passwd, "" },
+};
+
+
+int
+kot_scripts_init(void)
+{
+    size_t         i, j;
+    unsigned int   len;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    for (i = 0; i < KOT_SCRIPT_N; i++) {
+        if (EVP_Digest(kot_scripts[i].source, strlen(kot_scripts[i].source),
+                       md, &len, EVP_sha1(), NULL)
+            != 1)
+        {
+            return -1;
+        }
+
+        for (j = 0; j < len && j < 20; j++) {
+            snprintf(&kot_scripts[i].sha1[j * 2], 3, "%02x", md[j]);
+        }
+    }
+
+    return 0;
+}

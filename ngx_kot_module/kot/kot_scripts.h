@@ -1,0 +1,63 @@
+/*
+ * ngx_kot: the Redis data model shared by the module and kotctl.
+ *
+ * Every key lives under KOT_PREFIX; README.md ("Data model") documents
+ * each one.  Changes that touch several keys run as Lua scripts so that
+ * they are atomic across workers and nodes.
+ */
+
+#ifndef KOT_SCRIPTS_H
+#define KOT_SCRIPTS_H
+
+#include <stddef.h>
+
+#define KOT_PREFIX            "kot:v1:"
+#define KOT_KEY_TENANTS       KOT_PREFIX "tenants"
+#define KOT_KEY_TENANT        KOT_PREFIX "t:"     /* t:{tenant} */
+#define KOT_KEY_USERS         KOT_PREFIX "users:" /* users:{tenant} */
+#define KOT_KEY_USER          KOT_PREFIX "u:"     /* u:{tenant}:{user} */
+#define KOT_KEY_SESSION       KOT_PREFIX "s:"     /* s:{sid} */
+#define KOT_KEY_USER_SESSIONS KOT_PREFIX "us:"    /* us:{tenant}:{user} */
+
+/* Session id: 256 random bits in the cookie, base64url. */
+#define KOT_SID_RAW_LEN       32
+#define KOT_SID_B64_LEN       43
+/* The non-secret correlation handle ($kot_session): a prefix of the key. */
+#define KOT_SID_SHORT_LEN     16
+
+/*
+ * A session's key outlives its expiry by this much, so that the next
+ * request still finds it and can say (and log) that it expired rather
+ * than that it never existed.
+ */
+#define KOT_SESSION_GRACE_MS  600000
+
+/* Session check results (first element of the reply). */
+#define KOT_SESSION_MISSING   0
+#define KOT_SESSION_OK        1
+#define KOT_SESSION_IDLE      2
+#define KOT_SESSION_ABSOLUTE  3
+
+typedef struct {
+    const char  *name;
+    const char  *source;
+    char         sha1[41];      /* filled by kot_scripts_init() */
+} kot_script_t;
+
+typedef enum {
+    KOT_SCRIPT_SESSION_CHECK = 0,
+    KOT_SCRIPT_SESSION_CREATE,
+    KOT_SCRIPT_SESSION_DESTROY,
+    KOT_SCRIPT_PASSWORD_CHANGE,
+    KOT_SCRIPT_TENANT_ADD,
+    KOT_SCRIPT_USER_ADD,
+    KOT_SCRIPT_USER_PASSWD,
+    KOT_SCRIPT_N
+} kot_script_id_t;
+
+extern kot_script_t  kot_scripts[KOT_SCRIPT_N];
+
+/* Computes every script's SHA1 (for EVALSHA).  0 on success. */
+int kot_scripts_init(void);
+
+#endif /* KOT_SCRIPTS_H */

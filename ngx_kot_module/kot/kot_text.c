@@ -1,0 +1,233 @@
+/*
+ * ngx_kot: escaping text for HTML, URLs and JSON strings.
+ *
+ * Each escaper is written once and runs in two modes: with dst == NULL it
+ * only counts, so that a *_len function and its writer cannot disagree.
+ */
+
+#include <string.h>
+
+#include "kot_text.h"
+#include "kot_utf8.h"
+
+
+static const char  kot_hex[] = "0123456789ABCDEF";
+
+/* JSON.stringify() writes lower case; matching it eases comparisons */
+static const char  kot_hex_lc[] = "0123456789abcdef";
+
+
+static size_t kot_html_run(char *dst, const char *s, size_t len);
+static size_t kot_url_run(char *dst, const char *s, size_t len);
+static size_t kot_json_run(char *dst, const char *s, size_t len);
+static size_t kot_json_char(char *dst, uint32_t cp, const unsigned char *raw,
+    size_t raw_len);
+static size_t kot_put(char *dst, const char *src, size_t len);
+static int kot_url_unreserved(unsigned char c);
+
+
+size_t
+kot_html_escape_len(const char *s, size_t len)
+{
+    return kot_html_run(NULL, s, len);
+}
+
+
+size_t
+kot_html_escape(char *dst, const char *s, size_t len)
+{
+    return kot_html_run(dst, s, len);
+}
+
+
+size_t
+kot_url_escape_len(const char *s, size_t len)
+{
+    return kot_url_run(NULL, s, len);
+}
+
+
+size_t
+kot_url_escape(char *dst, const char *s, size_t len)
+{
+    return kot_url_run(dst, s, len);
+}
+
+
+size_t
+kot_json_escape_len(const char *s, size_t len)
+{
+    return kot_json_run(NULL, s, len);
+}
+
+
+size_t
+kot_json_escape(char *dst, const char *s, size_t len)
+{
+    return kot_json_run(dst, s, len);
+}
+
+
+static size_t
+kot_html_run(char *dst, const char *s, size_t len)
+{
+    size_t       i, n, k;
+    const char  *ent;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '&':
+            ent = "&amp;";
+            break;
+        case '<':
+            ent = "&lt;";
+            break;
+        case '>':
+            ent = "&gt;";
+            break;
+        case '"':
+            ent = "&quot;";
+            break;
+        case '\'':
+            ent = "&#39;";
+            break;
+        default:
+            ent = NULL;
+        }
+
+        if (ent == NULL) {
+            n += kot_put(dst ? dst + n : NULL, &s[i], 1);
+            continue;
+        }
+
+        k = strlen(ent);
+        n += kot_put(dst ? dst + n : NULL, ent, k);
+    }
+
+    return n;
+}
+
+
+static size_t
+kot_url_run(char *dst, const char *s, size_t len)
+{
+    size_t         i, n;
+    unsigned char  c;
+    char           esc[3];
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (kot_url_unreserved(c)) {
+            n += kot_put(dst ? dst + n : NULL, &s[i], 1);
+            continue;
+        }
+
+        esc[0] = '%';
+        esc[1] = kot_hex[c >> 4];
+        esc[2] = kot_hex[c & 0x0f];
+
+        n += kot_put(dst ? dst + n : NULL, esc, 3);
+    }
+
+    return n;
+}
+
+
+static int
+kot_url_unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9')
+           || c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+}
+
+
+static size_t
+kot_json_run(char *dst, const char *s, size_t len)
+{
+    int                   k;
+    size_t                n;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    n = 0;
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+        k = kot_utf8_decode(p, end - p, &cp);
+
+        if (k < 0) {
+            /* one U+FFFD per invalid byte keeps resynchronising simple */
+            n += kot_put(dst ? dst + n : NULL, "\xef\xbf\xbd", 3);
+            p++;
+            continue;
+        }
+
+        n += kot_json_char(dst ? dst + n : NULL, cp, p, k);
+        p += k;
+    }
+
+    return n;
+}
+
+
+/*
+ * Writes one code point.  Besides what JSON requires, DEL, C1 controls
+ * and U+2028/U+2029 are escaped: the last two end a line in JavaScript.
+ */
+
+static size_t
+kot_json_char(char *dst, uint32_t cp, const unsigned char *raw,
+    size_t raw_len)
+{
+    char  esc[6];
+
+    switch (cp) {
+    case '"':
+        return kot_put(dst, "\\\"", 2);
+    case '\\':
+        return kot_put(dst, "\\\\", 2);
+    case '\n':
+        return kot_put(dst, "\\n", 2);
+    case '\r':
+        return kot_put(dst, "\\r", 2);
+    case '\t':
+        return kot_put(dst, "\\t", 2);
+    }
+
+    if (cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f)
+        && cp != 0x2028 && cp != 0x2029)
+    {
+        return kot_put(dst, (const char *) raw, raw_len);
+    }
+
+    esc[0] = '\\';
+    esc[1] = 'u';
+    esc[2] = kot_hex_lc[(cp >> 12) & 0x0f];
+    esc[3] = kot_hex_lc[(cp >> 8) & 0x0f];
+    esc[4] = kot_hex_lc[(cp >> 4) & 0x0f];
+    esc[5] = kot_hex_lc[cp & 0x0f];
+
+    return kot_put(dst, esc, 6);
+}
+
+
+static size_t
+kot_put(char *dst, const char *src, size_t len)
+{
+    if (dst != NULL) {
+        memcpy(dst, src, len);
+    }
+
+    return len;
+}

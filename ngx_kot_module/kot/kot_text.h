@@ -1,0 +1,31 @@
+/*
+ * ngx_kot: escaping text for HTML, URLs and JSON strings.
+ * Each *_len function gives the exact output size for the matching
+ * writer, which returns the number of bytes written (no NUL).
+ */
+
+#ifndef KOT_TEXT_H
+#define KOT_TEXT_H
+
+#include <stddef.h>
+
+/* HTML text and attribute values: & < > " ' become entities. */
+size_t kot_html_escape_len(const char *s, size_t len);
+size_t kot_html_escape(char *dst, const char *s, size_t len);
+
+/*
+ * URL component: everything except ALPHA / DIGIT / "-._~/" is
+ * percent-encoded (so a path stays readable in a query parameter).
+ */
+size_t kot_url_escape_len(const char *s, size_t len);
+size_t kot_url_escape(char *dst, const char *s, size_t len);
+
+/*
+ * JSON string contents (without the surrounding quotes): '"', '\\',
+ * control characters (C0, DEL, C1) and U+2028/U+2029 are escaped; invalid
+ * UTF-8 bytes become U+FFFD so the output is always valid UTF-8 JSON.
+ */
+size_t kot_json_escape_len(const char *s, size_t len);
+size_t kot_json_escape(char *dst, const char *s, size_t len);
+
+#endif /* KOT_TEXT_H */

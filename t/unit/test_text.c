@@ -1,0 +1,136 @@
+/*
+ * Unit tests of kot_text: HTML, URL and JSON escaping, and that each
+ * *_len function predicts its writer exactly.
+ */
+
+#include <string.h>
+
+#include "tap.h"
+#include "kot_text.h"
+
+
+typedef size_t (*len_pt)(const char *s, size_t len);
+typedef size_t (*esc_pt)(char *dst, const char *s, size_t len);
+
+static int  len_mismatches;
+
+
+/* Escapes s[0..n) and checks the length function against the writer. */
+
+static const char *
+esc(len_pt lf, esc_pt ef, const char *s, size_t n)
+{
+    size_t       want, got;
+    static char  buf[1024];
+
+    want = lf(s, n);
+    if (want >= sizeof(buf)) {
+        return "(too long)";
+    }
+
+    memset(buf, '#', sizeof(buf));
+    got = ef(buf, s, n);
+
+    if (got != want || buf[want] != '#') {
+        len_mismatches++;
+    }
+
+    buf[got] = '\0';
+
+    return buf;
+}
+
+
+static const char *
+html(const char *s)
+{
+    return esc(kot_html_escape_len, kot_html_escape, s, strlen(s));
+}
+
+
+static const char *
+url(const char *s)
+{
+    return esc(kot_url_escape_len, kot_url_escape, s, strlen(s));
+}
+
+
+static const char *
+json(const char *s)
+{
+    return esc(kot_json_escape_len, kot_json_escape, s, strlen(s));
+}
+
+
+static void
+test_html(void)
+{
+    is_str(html(""), "", "html: empty");
+    is_str(html("plain text"), "plain text", "html: plain text unchanged");
+    is_str(html("<script>alert('x')</script>"),
+           "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+           "html: tags and single quotes");
+    is_str(html("a & b \"c\""), "a &amp; b &quot;c&quot;",
+           "html: ampersand and double quotes");
+    is_str(html("&amp;"), "&amp;amp;", "html: entities are escaped again");
+    is_str(html("\xe6\x97\xa5\xe6\x9c\xac"), "\xe6\x97\xa5\xe6\x9c\xac",
+           "html: UTF-8 unchanged");
+}
+
+
+static void
+test_url(void)
+{
+    is_str(url("/app/page-1_a.b~c"), "/app/page-1_a.b~c",
+           "url: unreserved and '/' kept");
+    is_str(url("/a?b=c&d=e#f"), "/a%3Fb%3Dc%26d%3De%23f",
+           "url: query characters encoded");
+    is_str(url("a b+c%"), "a%20b%2Bc%25", "url: space, plus and percent");
+    is_str(url("\xe6\x97\xa5\r\n"), "%E6%97%A5%0D%0A",
+           "url: bytes >= 0x80 and controls, upper-case hex");
+    is_long(kot_url_escape_len("\0", 1), 3, "url: NUL is encoded");
+}
+
+
+static void
+test_json(void)
+{
+    is_str(json("hello"), "hello", "json: plain text unchanged");
+    is_str(json("say \"hi\" \\o/"), "say \\\"hi\\\" \\\\o/",
+           "json: quotes and backslashes");
+    is_str(json("a\nb\rc\td"), "a\\nb\\rc\\td", "json: short forms");
+    is_str(json("\x01\x1f\x7f"), "\\u0001\\u001f\\u007f",
+           "json: other controls and DEL as \\u00XX");
+    is_long(kot_json_escape_len("\0", 1), 6, "json: NUL is \\u0000");
+    is_str(json("\xc2\x85"), "\\u0085", "json: C1 control escaped");
+    is_str(json("\xe2\x80\xa8|\xe2\x80\xa9"), "\\u2028|\\u2029",
+           "json: U+2028 and U+2029 escaped");
+    is_str(json("\xe6\x97\xa5\xf0\x9f\x98\x80"), "\xe6\x97\xa5\xf0\x9f\x98\x80",
+           "json: valid UTF-8 unchanged");
+    is_str(json("a\xff" "b"), "a\xef\xbf\xbd" "b",
+           "json: invalid byte becomes U+FFFD");
+    is_str(json("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd",
+           "json: overlong, one U+FFFD per byte");
+    is_str(json("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+           "json: surrogate replaced");
+    is_str(json("x\xe6\x97"), "x\xef\xbf\xbd\xef\xbf\xbd",
+           "json: truncated sequence at the end");
+    is_str(json("\xe6\x97" "a"), "\xef\xbf\xbd\xef\xbf\xbd" "a",
+           "json: truncated sequence resynchronises");
+    is_str(json("</script>"), "</script>", "json: '<' and '/' kept");
+}
+
+
+int
+main(void)
+{
+    test_html();
+    test_url();
+    test_json();
+
+    ok(kot_html_escape_len(NULL, 0) == 0 && kot_url_escape_len(NULL, 0) == 0
+       && kot_json_escape_len(NULL, 0) == 0, "NULL of length 0 is empty");
+    ok(len_mismatches == 0, "every *_len matched its writer");
+
+    return done_testing();
+}
