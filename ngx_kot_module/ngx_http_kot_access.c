@@ -1,0 +1,206 @@
+
+/*
+ * ngx_kot: the access phase of "kot on" locations.  No request passes
+ * without a session that Redis confirms; when Redis cannot answer, the
+ * answer is 503.
+ *
+ * The handler runs twice per request: first it sends the session check
+ * and returns NGX_AGAIN; when the reply arrives, the phases run again and
+ * the handler decides from what the reply left in the context.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+#include "kot_return_to.h"
+
+
+static ngx_int_t ngx_http_kot_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_access_resume(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_access_decide(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_required(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_done(ngx_http_request_t *r, ngx_int_t rc);
+
+
+ngx_int_t
+ngx_http_kot_access_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kot_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_kot_ctx_t       *ctx;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (!klcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ctx) {
+        if (ctx->waiting) {
+            return NGX_AGAIN;
+        }
+
+        if (ctx->checked) {
+            return ngx_http_kot_access_decide(r, ctx);
+        }
+    }
+
+    ctx = ngx_http_kot_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_session_read(r, &ctx->session);
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+    }
+
+    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
+}
+
+
+static ngx_int_t
+ngx_http_kot_access_resume(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ctx->checked = 1;
+
+    /* back into the phases; the handler above now decides */
+    r->write_event_handler(r);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                rc;
+    ngx_str_t                tenant;
+    ngx_http_kot_session_t  *s = &ctx->session;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+    }
+
+    switch (s->status) {
+
+    case KOT_SESSION_OK:
+        break;
+
+    case KOT_SESSION_IDLE:
+    case KOT_SESSION_ABSOLUTE:
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: session %*s of user \"%V\" in tenant \"%V\" "
+                      "expired (%s)", (size_t) KOT_SID_SHORT_LEN, s->sid,
+                      &s->user, &s->tenant,
+                      s->status == KOT_SESSION_IDLE ? "idle" : "absolute");
+
+        /* fall through */
+
+    default:
+        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+    }
+
+    /* a session of one tenant opens nothing of another */
+    rc = ngx_http_kot_tenant(r, &tenant);
+
+    if (rc == NGX_ERROR
+        || (rc == NGX_OK
+            && (tenant.len != s->tenant.len
+                || ngx_strncmp(tenant.data, s->tenant.data, tenant.len) != 0)))
+    {
+        s->status = KOT_SESSION_MISSING;
+        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+    }
+
+    if (s->must_change) {
+        if (ngx_http_kot_is_browser(r)) {
+            return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
+                                       "password", &r->unparsed_uri, NULL));
+        }
+
+        return ngx_http_kot_done(r, ngx_http_kot_json(r,
+                                   NGX_HTTP_UNAUTHORIZED,
+                                   "password_change_required"));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Browsers go to the login page and come back afterwards; other clients
+ * get 401.  A dead session's cookie is cleared on the way.
+ */
+
+static ngx_int_t
+ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t               *back;
+    ngx_http_kot_session_t  *s = &ctx->session;
+
+    if (s->cookie
+        && ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ngx_http_kot_is_browser(r)) {
+        return ngx_http_kot_json(r, NGX_HTTP_UNAUTHORIZED, "login_required");
+    }
+
+    back = kot_return_to_ok((char *) r->unparsed_uri.data,
+                            r->unparsed_uri.len)
+           ? &r->unparsed_uri : NULL;
+
+    return ngx_http_kot_goto_portal(r, "login", back,
+                                    (s->status == KOT_SESSION_IDLE
+                                     || s->status == KOT_SESSION_ABSOLUTE)
+                                    ? "expired" : NULL);
+}
+
+
+/*
+ * The response is sent: finish the request here, and tell the access
+ * phase there is nothing more to run.
+ */
+
+static ngx_int_t
+ngx_http_kot_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}

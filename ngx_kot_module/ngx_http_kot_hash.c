@@ -1,0 +1,111 @@
+
+/*
+ * ngx_kot: password hashing in an nginx thread pool.  scrypt takes about
+ * 0.3 s and 128 MiB by design; on the event loop it would stall every
+ * request of the worker, so it never runs there.
+ *
+ * While a job runs, r->main->blocked keeps the request (and the job, in
+ * its pool) alive even if the client goes away.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+
+
+static void ngx_http_kot_hash_thread(void *data, ngx_log_t *log);
+static void ngx_http_kot_hash_done(ngx_event_t *ev);
+
+
+ngx_http_kot_hash_job_t *
+ngx_http_kot_hash_job(ngx_http_request_t *r)
+{
+    ngx_thread_task_t        *task;
+    ngx_http_kot_hash_job_t  *job;
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_kot_hash_job_t));
+    if (task == NULL) {
+        return NULL;
+    }
+
+    job = task->ctx;
+    job->task = task;
+    job->verified = 0;
+    job->new_hash_len = -1;
+
+    return job;
+}
+
+
+/*
+ * NGX_ERROR means the queue is full (or the pool is missing): the caller
+ * answers 503, a bounded queue being the point.
+ */
+
+ngx_int_t
+ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_hash_job_t *job)
+{
+    ngx_thread_task_t         *task;
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+    task = job->task;
+
+    job->params = kmcf->scrypt;
+
+    task->handler = ngx_http_kot_hash_thread;
+    task->event.handler = ngx_http_kot_hash_done;
+    task->event.data = r;
+
+    if (ngx_thread_task_post(kmcf->thread_pool, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    r->main->blocked++;
+
+    return NGX_OK;
+}
+
+
+/* In a pool thread: no nginx calls, no allocation from pools. */
+
+static void
+ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_kot_hash_job_t  *job = data;
+
+    if (job->hash.len) {
+        job->verified = kot_phc_verify((char *) job->hash.data, job->hash.len,
+                                       (char *) job->password.data,
+                                       job->password.len);
+        if (job->verified != 1) {
+            return;
+        }
+    }
+
+    if (job->new_password.len) {
+        job->new_hash_len = kot_phc_hash(&job->params,
+                                         (char *) job->new_password.data,
+                                         job->new_password.len,
+                                         (char *) job->new_hash,
+                                         sizeof(job->new_hash));
+    }
+}
+
+
+static void
+ngx_http_kot_hash_done(ngx_event_t *ev)
+{
+    ngx_http_request_t  *r = ev->data;
+    ngx_http_kot_ctx_t  *ctx;
+
+    r->main->blocked--;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    ctx->done.handler(&ctx->done);
+}

@@ -1,0 +1,1140 @@
+
+/*
+ * ngx_kot: directives, configuration, variables and the shared request
+ * context.  The phases live in ngx_http_kot_access.c (protected locations)
+ * and ngx_http_kot_portal.c (the login portal).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+#include "kot_ident.h"
+
+
+static ngx_int_t ngx_http_kot_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_kot_init(ngx_conf_t *cf);
+static void *ngx_http_kot_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_kot_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
+    ngx_http_kot_redis_conf_t *rc, ngx_str_t *opt);
+static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max);
+static char *ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data);
+static ngx_int_t ngx_http_kot_strip_headers(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_is_kot_header(ngx_str_t *name);
+static ngx_int_t ngx_http_kot_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static void ngx_http_kot_done_handler(ngx_event_t *ev);
+static void ngx_http_kot_ctx_cleanup(void *data);
+static ngx_int_t ngx_http_kot_init_process(ngx_cycle_t *cycle);
+static void ngx_http_kot_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_post_handler_pt  ngx_http_kot_portal_uri_p =
+    ngx_http_kot_portal_uri;
+
+
+static ngx_command_t  ngx_http_kot_commands[] = {
+
+    { ngx_string("kot_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_kot_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("kot_password_hash"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_password_hash,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("kot_portal"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_kot_portal,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_portal_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, portal_uri),
+      &ngx_http_kot_portal_uri_p },
+
+    { ngx_string("kot_tenant"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, tenant),
+      NULL },
+
+    { ngx_string("kot_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("kot_absolute_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, absolute_timeout),
+      NULL },
+
+    { ngx_string("kot_insecure_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, insecure_cookie),
+      NULL },
+
+    { ngx_string("kot_strip_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, strip_identity),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_kot_module_ctx = {
+    ngx_http_kot_add_variables,            /* preconfiguration */
+    ngx_http_kot_init,                     /* postconfiguration */
+
+    ngx_http_kot_create_main_conf,         /* create main configuration */
+    ngx_http_kot_init_main_conf,           /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_kot_create_loc_conf,          /* create location configuration */
+    ngx_http_kot_merge_loc_conf            /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_kot_module = {
+    NGX_MODULE_V1,
+    &ngx_http_kot_module_ctx,              /* module context */
+    ngx_http_kot_commands,                 /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_kot_init_process,             /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_kot_exit_process,             /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+typedef enum {
+    NGX_HTTP_KOT_VAR_USER = 0,
+    NGX_HTTP_KOT_VAR_TENANT,
+    NGX_HTTP_KOT_VAR_ROLES,
+    NGX_HTTP_KOT_VAR_SESSION
+} ngx_http_kot_var_e;
+
+
+static ngx_http_variable_t  ngx_http_kot_vars[] = {
+
+    { ngx_string("kot_user"), NULL, ngx_http_kot_variable,
+      NGX_HTTP_KOT_VAR_USER, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kot_tenant"), NULL, ngx_http_kot_variable,
+      NGX_HTTP_KOT_VAR_TENANT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kot_roles"), NULL, ngx_http_kot_variable,
+      NGX_HTTP_KOT_VAR_ROLES, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kot_session"), NULL, ngx_http_kot_variable,
+      NGX_HTTP_KOT_VAR_SESSION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_kot_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_kot_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /* every request of every server: no client may supply an identity */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kot_strip_headers;
+
+    return ngx_http_kot_access_init(cf);
+}
+
+
+static void *
+ngx_http_kot_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_main_conf_t));
+    if (kmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     kmcf->redis = { 0 };
+     *     kmcf->secret_file = { 0, NULL };
+     *     kmcf->thread_pool_name = { 0, NULL };
+     *     kmcf->thread_pool = NULL;
+     */
+
+    kmcf->redis_set = NGX_CONF_UNSET;
+    kmcf->scrypt_set = NGX_CONF_UNSET;
+    kmcf->used = NGX_CONF_UNSET;
+
+    return kmcf;
+}
+
+
+static char *
+ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_kot_main_conf_t  *kmcf = conf;
+
+    static kot_scrypt_params_t  defaults = KOT_SCRYPT_DEFAULT;
+
+    ngx_conf_init_value(kmcf->redis_set, 0);
+    ngx_conf_init_value(kmcf->used, 0);
+
+    if (kmcf->scrypt_set == NGX_CONF_UNSET) {
+        kmcf->scrypt = defaults;
+        kmcf->scrypt_set = 0;
+    }
+
+    if (kot_phc_dummy(&kmcf->scrypt, kmcf->dummy_hash,
+                      sizeof(kmcf->dummy_hash))
+        < 0)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (kot_scripts_init() != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot: cannot hash the Redis scripts");
+        return NGX_CONF_ERROR;
+    }
+
+    if (!kmcf->redis_set) {
+        return NGX_CONF_OK;
+    }
+
+    if (kmcf->thread_pool_name.len == 0) {
+        ngx_str_set(&kmcf->thread_pool_name, "default");
+    }
+
+    kmcf->thread_pool = ngx_thread_pool_add(cf, &kmcf->thread_pool_name);
+    if (kmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_loc_conf_t));
+    if (klcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     klcf->portal = { 0, NULL };
+     *     klcf->portal_uri = { 0, NULL };
+     */
+
+    klcf->enable = NGX_CONF_UNSET;
+    klcf->tenant = NGX_CONF_UNSET_PTR;
+    klcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    klcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
+    klcf->insecure_cookie = NGX_CONF_UNSET;
+    klcf->strip_identity = NGX_CONF_UNSET;
+
+    return klcf;
+}
+
+
+static char *
+ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_kot_loc_conf_t *prev = parent;
+    ngx_http_kot_loc_conf_t *conf = child;
+
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->portal_uri, prev->portal_uri, "/kot/");
+    ngx_conf_merge_ptr_value(conf->tenant, prev->tenant, NULL);
+    ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout,
+                              30 * 60 * 1000);
+    ngx_conf_merge_msec_value(conf->absolute_timeout,
+                              prev->absolute_timeout, 12 * 60 * 60 * 1000);
+    ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
+    ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
+
+    if (!conf->enable && conf->portal.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
+
+    if (!kmcf->redis_set) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot\" and \"kot_portal\" need a session store: "
+                           "add \"kot_redis 127.0.0.1:6379;\" (or "
+                           "\"kot_redis unix:/path;\") to the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (kmcf->secret_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot\" and \"kot_portal\" need a key: add "
+                           "\"kot_secret_file /etc/nginx/kot.key;\" to the "
+                           "http block (create the file with "
+                           "\"head -c 32 /dev/urandom > /etc/nginx/kot.key; "
+                           "chmod 600 /etc/nginx/kot.key\")");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->idle_timeout == 0 || conf->absolute_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_idle_timeout\" and \"kot_absolute_timeout\" "
+                           "must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kot_redis 127.0.0.1:6379 | [::1]:6379 | unix:/path
+ *           [password_file=PATH] [user=NAME] [db=N] [timeout=TIME];
+ */
+
+static char *
+ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    char                       *rv;
+    ngx_str_t                  *value;
+    ngx_url_t                   u;
+    ngx_uint_t                  i;
+    ngx_http_kot_redis_conf_t  *rc;
+
+    if (kmcf->redis_set != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    rc = &kmcf->redis;
+
+    rc->name = value[1];
+    rc->timeout = 1000;
+
+    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        if (value[1].len == 5) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_redis \"unix:\" needs a socket path, "
+                               "e.g. \"unix:/run/redis/redis.sock\"");
+            return NGX_CONF_ERROR;
+        }
+
+        rc->unix_path.len = value[1].len - 5;
+        rc->unix_path.data = ngx_pnalloc(cf->pool, rc->unix_path.len + 1);
+        if (rc->unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(rc->unix_path.data, value[1].data + 5,
+                    rc->unix_path.len + 1);
+
+    } else {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = value[1];
+        u.no_resolve = 1;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.no_port
+            || u.naddrs != 1 || u.host.len == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_redis \"%V\" is not an address: use "
+                               "\"IP:PORT\" with an IP literal, e.g. "
+                               "\"127.0.0.1:6379\", or \"unix:/path\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        /* hiredis wants the bare address: strip IPv6 brackets */
+        if (u.host.data[0] == '[') {
+            u.host.data++;
+            u.host.len -= 2;
+        }
+
+        rc->host.data = ngx_pnalloc(cf->pool, u.host.len + 1);
+        if (rc->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc->host.len = u.host.len;
+        ngx_cpystrn(rc->host.data, u.host.data, u.host.len + 1);
+        rc->port = u.port;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        rv = ngx_http_kot_redis_option(cf, rc, &value[i]);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (rc->user.len && rc->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_redis \"user=\" needs \"password_file=\" "
+                           "too");
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->redis_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
+    ngx_str_t *opt)
+{
+    ngx_str_t  s;
+
+    if (ngx_strncmp(opt->data, "password_file=", 14) == 0) {
+        s.data = opt->data + 14;
+        s.len = opt->len - 14;
+
+        return ngx_http_kot_read_file(cf, "kot_redis password_file", &s,
+                                      &rc->password, 1, 512);
+    }
+
+    if (ngx_strncmp(opt->data, "user=", 5) == 0) {
+        rc->user.data = opt->data + 5;
+        rc->user.len = opt->len - 5;
+
+        if (rc->user.len == 0) {
+            goto invalid;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(opt->data, "db=", 3) == 0) {
+        rc->db = ngx_atoi(opt->data + 3, opt->len - 3);
+
+        if (rc->db == NGX_ERROR || rc->db > 65535) {
+            goto invalid;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(opt->data, "timeout=", 8) == 0) {
+        s.data = opt->data + 8;
+        s.len = opt->len - 8;
+
+        rc->timeout = ngx_parse_time(&s, 0);
+
+        if (rc->timeout == (ngx_msec_t) NGX_ERROR || rc->timeout == 0) {
+            goto invalid;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_redis: invalid parameter \"%V\"; expected "
+                       "password_file=PATH, user=NAME, db=N or timeout=TIME",
+                       opt);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    char       *rv;
+    ngx_str_t  *value, secret;
+
+    if (kmcf->secret_file.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    kmcf->secret_file = value[1];
+
+    rv = ngx_http_kot_read_file(cf, "kot_secret_file", &kmcf->secret_file,
+                                &secret, KOT_MASTER_MIN, KOT_MASTER_MAX);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (kot_derive_key(secret.data, secret.len, "session id",
+                       kmcf->session_key) != 0
+        || kot_derive_key(secret.data, secret.len, "csrf",
+                          kmcf->csrf_key) != 0)
+    {
+        kot_cleanse(secret.data, secret.len);
+        return "cannot derive keys";
+    }
+
+    kot_cleanse(secret.data, secret.len);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Reads a small secret file, refusing one that other users could read:
+ * a key that leaked through file permissions is no key.  The value is
+ * read as bytes; text files lose one trailing newline.
+ */
+
+static char *
+ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max)
+{
+    u_char           mode[4];
+    size_t           size;
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be opened; create it with "
+                           "\"head -c 32 /dev/urandom > %V; chmod 600 %V\"",
+                           directive, path, path, path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" is not a regular file", directive, path);
+        goto failed;
+    }
+
+    if (fi.st_mode & (S_IRWXG|S_IRWXO)) {
+        /* ngx_sprintf() has no octal */
+        mode[0] = '0' + ((fi.st_mode >> 9) & 7);
+        mode[1] = '0' + ((fi.st_mode >> 6) & 7);
+        mode[2] = '0' + ((fi.st_mode >> 3) & 7);
+        mode[3] = '0' + (fi.st_mode & 7);
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" is accessible by other users (mode "
+                           "%*s); run \"chmod 600 %V\"",
+                           directive, path, (size_t) 4, mode, path);
+        goto failed;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > max + 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" is too large (%uz bytes, at most %uz)",
+                           directive, path, size, max);
+        goto failed;
+    }
+
+    out->data = ngx_pnalloc(cf->pool, size + 1);
+    if (out->data == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, out->data, size);
+    if (n < 0 || (size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be read", directive, path);
+        goto failed;
+    }
+
+    if (n > 0 && out->data[n - 1] == '\n') {
+        n--;
+    }
+
+    out->len = n;
+    out->data[n] = '\0';
+
+    if (out->len < min || out->len > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" holds %uz bytes; it needs %uz to %uz "
+                           "(\"head -c 32 /dev/urandom > %V\" makes a good "
+                           "one)",
+                           directive, path, out->len, min, max, path);
+        goto failed;
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_CONF_OK;
+
+failed:
+
+    ngx_close_file(fd);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (klcf->portal.len) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->name.len == 0 || clcf->name.data[clcf->name.len - 1] != '/'
+        || clcf->exact_match || clcf->named
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+       )
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_portal\" must be in a prefix location "
+                           "that ends with \"/\", e.g. \"location /kot/ "
+                           "{ kot_portal; }\"");
+        return NGX_CONF_ERROR;
+    }
+
+    klcf->portal = clcf->name;
+    clcf->handler = ngx_http_kot_portal_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* kot_password_hash scrypt [ln=17] [r=8] [p=1]; */
+
+static char *
+ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+    unsigned    *field;
+
+    static kot_scrypt_params_t  defaults = KOT_SCRYPT_DEFAULT;
+
+    if (kmcf->scrypt_set != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "scrypt") != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_password_hash: unknown algorithm \"%V\"; "
+                           "the only one is \"scrypt\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->scrypt = defaults;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "ln=", 3) == 0) {
+            field = &kmcf->scrypt.ln;
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+        } else if (ngx_strncmp(value[i].data, "r=", 2) == 0) {
+            field = &kmcf->scrypt.r;
+            n = ngx_atoi(value[i].data + 2, value[i].len - 2);
+
+        } else if (ngx_strncmp(value[i].data, "p=", 2) == 0) {
+            field = &kmcf->scrypt.p;
+            n = ngx_atoi(value[i].data + 2, value[i].len - 2);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_password_hash: invalid parameter \"%V\"; "
+                               "expected ln=N, r=N or p=N", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_password_hash: \"%V\" is not a number",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *field = (unsigned) n;
+    }
+
+    if (kot_scrypt_params_ok(&kmcf->scrypt) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_password_hash: scrypt parameters out of "
+                           "range: ln must be %d..%d, r 1..%d, p 1..%d, "
+                           "and a hash may take at most 1 GiB "
+                           "(128 * r * 2^ln bytes)",
+                           KOT_SCRYPT_LN_MIN, KOT_SCRYPT_LN_MAX,
+                           KOT_SCRYPT_R_MAX, KOT_SCRYPT_P_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->scrypt_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *uri = data;
+
+    if (uri->len == 0 || uri->data[0] != '/'
+        || uri->data[uri->len - 1] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_uri \"%V\" must be a path that starts "
+                           "and ends with \"/\", like the portal's location, "
+                           "e.g. \"/kot/\"", uri);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Removes every request header named X-Kot-* (or X_Kot_*, which some
+ * upstreams read as the same name), so that only the module can tell the
+ * application who the user is.  It runs in every server, protected or
+ * not, since an application may trust the headers on any path; only a
+ * server that receives ngx_kot's own proxied requests turns it off.
+ * ngx_list_t has no removal: the list is rebuilt, which only happens when
+ * a client tried.
+ */
+
+static ngx_int_t
+ngx_http_kot_strip_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t                i, found;
+    ngx_list_t                headers;
+    ngx_list_part_t          *part;
+    ngx_table_elt_t          *h, *nh;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (!klcf->strip_identity) {
+        return NGX_DECLINED;
+    }
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_kot_is_kot_header(&h[i].key)) {
+            found++;
+        }
+    }
+
+    if (found == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "kot: removed %ui client X-Kot-* header(s)", found);
+
+    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_kot_is_kot_header(&h[i].key)) {
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    r->headers_in.headers = headers;
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_kot_is_kot_header(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    static const u_char  prefix[] = "x-kot-";
+
+    if (name->len < sizeof(prefix) - 1) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(prefix) - 1; i++) {
+        if (ngx_tolower(name->data[i]) != prefix[i]
+            && !(prefix[i] == '-' && name->data[i] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t               s;
+    ngx_http_kot_ctx_t     *ctx;
+    ngx_http_kot_session_t *session;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kot_module);
+
+    if (ctx == NULL || ctx->session.status != KOT_SESSION_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    session = &ctx->session;
+
+    switch (data) {
+
+    case NGX_HTTP_KOT_VAR_USER:
+        s = session->user;
+        break;
+
+    case NGX_HTTP_KOT_VAR_TENANT:
+        s = session->tenant;
+        break;
+
+    case NGX_HTTP_KOT_VAR_ROLES:
+        s = session->roles;
+        break;
+
+    default: /* NGX_HTTP_KOT_VAR_SESSION */
+        s.data = session->sid;
+        s.len = KOT_SID_SHORT_LEN;
+        break;
+    }
+
+    v->data = s.data;
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+ngx_http_kot_ctx_t *
+ngx_http_kot_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_kot_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx->done.handler = ngx_http_kot_done_handler;
+    ctx->done.data = r;
+    ctx->done.log = r->connection->log;
+
+    cln->handler = ngx_http_kot_ctx_cleanup;
+    cln->data = ctx;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_kot_module);
+
+    return ctx;
+}
+
+
+/* Parks the request until an async step posts ctx->done. */
+
+ngx_int_t
+ngx_http_kot_wait(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_step_pt next)
+{
+    ctx->next = next;
+    ctx->waiting = 1;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_kot_done_handler(ngx_event_t *ev)
+{
+    ngx_int_t            rc;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_kot_ctx_t  *ctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    ctx->waiting = 0;
+    rc = ctx->next(r, ctx);
+
+    if (rc != NGX_AGAIN && rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_kot_ctx_cleanup(void *data)
+{
+    ngx_http_kot_ctx_t  *ctx = data;
+
+    if (ctx->done.posted) {
+        ngx_delete_posted_event(&ctx->done);
+    }
+}
+
+
+/*
+ * The tenant this location names (kot_tenant), normalised.  NGX_DECLINED
+ * when the location leaves it to the login form, NGX_ERROR when the value
+ * is not a valid tenant name.
+ */
+
+ngx_int_t
+ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant)
+{
+    int                       n;
+    ngx_str_t                 v;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (klcf->tenant == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, klcf->tenant, &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    tenant->data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
+    if (tenant->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = kot_tenant_normalize((char *) v.data, v.len, (char *) tenant->data,
+                             KOT_TENANT_MAX + 1);
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "kot: kot_tenant gave an invalid tenant name");
+        return NGX_ERROR;
+    }
+
+    tenant->len = n;
+
+    return NGX_OK;
+}
+
+
+/* Wall-clock milliseconds, shared with other nodes through Redis. */
+
+uint64_t
+ngx_http_kot_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+static ngx_int_t
+ngx_http_kot_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_kot_module);
+
+    if (kmcf == NULL || !kmcf->used) {
+        return NGX_OK;
+    }
+
+    return ngx_http_kot_redis_init_worker(cycle, &kmcf->redis);
+}
+
+
+static void
+ngx_http_kot_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_kot_module);
+
+    if (kmcf == NULL || !kmcf->used) {
+        return;
+    }
+
+    ngx_http_kot_redis_exit_worker(cycle);
+}

@@ -1,0 +1,221 @@
+
+/*
+ * ngx_kot: login security controls in the nginx request phase.
+ */
+
+
+#ifndef _NGX_HTTP_KOT_MODULE_H_INCLUDED_
+#define _NGX_HTTP_KOT_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#if !(NGX_THREADS)
+#error ngx_kot needs nginx configured --with-threads
+#endif
+
+#include "kot_crypto.h"
+#include "kot_lang.h"
+#include "kot_phc.h"
+#include "kot_scripts.h"
+
+#include "ngx_http_kot_redis.h"
+
+
+#define NGX_HTTP_KOT_COOKIE_SESSION     "__Host-kot_session"
+#define NGX_HTTP_KOT_COOKIE_PRELOGIN    "__Host-kot_pre"
+
+/* the insecure names skip the "__Host-" prefix, which requires Secure */
+#define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
+
+#define NGX_HTTP_KOT_CSRF_LEN           43      /* base64url of a MAC */
+
+
+typedef struct {
+    ngx_http_kot_redis_conf_t   redis;
+    ngx_flag_t                  redis_set;
+
+    ngx_str_t                   secret_file;
+    u_char                      session_key[KOT_KEY_LEN];
+    u_char                      csrf_key[KOT_KEY_LEN];
+
+    ngx_str_t                   thread_pool_name;
+    ngx_thread_pool_t          *thread_pool;
+
+    kot_scrypt_params_t         scrypt;
+    ngx_flag_t                  scrypt_set;
+    char                        dummy_hash[KOT_PHC_MAX + 1];
+
+    ngx_flag_t                  used;
+} ngx_http_kot_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+    ngx_str_t                   portal;         /* prefix, if kot_portal */
+    ngx_str_t                   portal_uri;
+    ngx_http_complex_value_t   *tenant;
+    ngx_msec_t                  idle_timeout;
+    ngx_msec_t                  absolute_timeout;
+    ngx_flag_t                  insecure_cookie;
+    ngx_flag_t                  strip_identity;
+} ngx_http_kot_loc_conf_t;
+
+
+typedef struct {
+    ngx_str_t                   tenant;
+    ngx_str_t                   user;
+    ngx_str_t                   roles;
+
+    /* the cookie value: secret, never logged or stored */
+    u_char                      id[KOT_SID_B64_LEN + 1];
+    /* base64url HMAC of the id: the Redis key and the log handle */
+    u_char                      sid[KOT_SID_B64_LEN + 1];
+
+    ngx_uint_t                  status;         /* KOT_SESSION_* */
+    unsigned                    cookie:1;       /* a well-formed cookie */
+    unsigned                    must_change:1;
+} ngx_http_kot_session_t;
+
+
+typedef struct ngx_http_kot_ctx_s  ngx_http_kot_ctx_t;
+
+/*
+ * A step of a request's work, run when the previous async step finished.
+ * Returns NGX_AGAIN when it waits again, NGX_DONE when the request needs
+ * nothing more from it, or a code for ngx_http_finalize_request().
+ */
+typedef ngx_int_t (*ngx_http_kot_step_pt)(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+
+
+struct ngx_http_kot_ctx_s {
+    ngx_http_kot_session_t      session;
+
+    /* an async step (Redis, thread pool) posts this when it finishes */
+    ngx_event_t                 done;
+    ngx_http_kot_step_pt        next;
+    ngx_int_t                   rc;             /* NGX_OK, NGX_ERROR */
+
+    void                       *portal;         /* portal state */
+
+    unsigned                    waiting:1;
+    unsigned                    checked:1;
+};
+
+
+extern ngx_module_t  ngx_http_kot_module;
+
+
+/* ngx_http_kot_module.c */
+ngx_http_kot_ctx_t *ngx_http_kot_ctx(ngx_http_request_t *r);
+ngx_int_t ngx_http_kot_wait(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_step_pt next);
+ngx_int_t ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant);
+uint64_t ngx_http_kot_now(void);
+
+/* ngx_http_kot_access.c */
+ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
+
+/* ngx_http_kot_session.c */
+void ngx_http_kot_session_read(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s);
+ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user,
+    ngx_str_t *roles, ngx_uint_t must_change);
+ngx_int_t ngx_http_kot_session_destroy(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash);
+ngx_int_t ngx_http_kot_session_new_id(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s);
+ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
+ngx_int_t ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose,
+    u_char *secret, size_t len, u_char *out);
+ngx_int_t ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
+    u_char *secret, size_t len, ngx_str_t *token);
+ngx_int_t ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+
+/* ngx_http_kot_portal.c */
+ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
+
+/* ngx_http_kot_hash.c */
+typedef struct {
+    ngx_thread_task_t          *task;
+    /* input */
+    ngx_str_t                   password;       /* to verify or hash */
+    ngx_str_t                   hash;           /* PHC to verify against */
+    ngx_str_t                   new_password;   /* to hash after it */
+    kot_scrypt_params_t         params;
+    /* output */
+    ngx_int_t                   verified;       /* 1, 0, -1 malformed */
+    u_char                      new_hash[KOT_PHC_MAX + 1];
+    ngx_int_t                   new_hash_len;   /* -1 on failure */
+} ngx_http_kot_hash_job_t;
+
+ngx_http_kot_hash_job_t *ngx_http_kot_hash_job(ngx_http_request_t *r);
+ngx_int_t ngx_http_kot_hash_run(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_hash_job_t *job);
+
+/* ngx_http_kot_page.c */
+typedef enum {
+    NGX_HTTP_KOT_MSG_NONE = 0,
+    NGX_HTTP_KOT_MSG_LOGIN_FAILED,
+    NGX_HTTP_KOT_MSG_LOGGED_OUT,
+    NGX_HTTP_KOT_MSG_EXPIRED,
+    NGX_HTTP_KOT_MSG_FORM_EXPIRED,
+    NGX_HTTP_KOT_MSG_MUST_CHANGE,
+    NGX_HTTP_KOT_MSG_PW_MISMATCH,
+    NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG,
+    NGX_HTTP_KOT_MSG_PW_SAME,
+    NGX_HTTP_KOT_MSG_PW_TOO_SHORT,
+    NGX_HTTP_KOT_MSG_PW_TOO_LONG,
+    NGX_HTTP_KOT_MSG_PW_INVALID_CHARS,
+    NGX_HTTP_KOT_MSG_PW_CLASSES,
+    NGX_HTTP_KOT_MSG_PW_USERNAME,
+    NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE,
+    NGX_HTTP_KOT_MSG_USE_HTTPS,
+    NGX_HTTP_KOT_MSG_BUSY,
+    NGX_HTTP_KOT_MSG_BAD_FORM,
+    NGX_HTTP_KOT_MSG_N
+} ngx_http_kot_msg_t;
+
+typedef struct {
+    ngx_uint_t                  status;
+    ngx_str_t                   tenant;         /* empty: show the field */
+    ngx_str_t                   username;       /* echoed on failure */
+    ngx_str_t                   return_to;
+    ngx_str_t                   csrf;
+    ngx_str_t                   action;         /* form target */
+    ngx_http_kot_msg_t          msgs[8];
+    ngx_uint_t                  nums[8];        /* a number per message */
+    ngx_uint_t                  nmsgs;
+    unsigned                    ask_tenant:1;
+} ngx_http_kot_page_t;
+
+ngx_int_t ngx_http_kot_page_login(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p);
+ngx_int_t ngx_http_kot_page_logout(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p);
+ngx_int_t ngx_http_kot_page_password(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p);
+ngx_int_t ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_kot_msg_t msg);
+ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
+ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error);
+ngx_int_t ngx_http_kot_redirect(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *location);
+ngx_int_t ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
+    ngx_str_t *return_to, const char *flag);
+ngx_int_t ngx_http_kot_is_browser(ngx_http_request_t *r);
+kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_KOT_MODULE_H_INCLUDED_ */

@@ -1,0 +1,1249 @@
+
+/*
+ * ngx_kot: the login portal, a content handler for the location that has
+ * "kot_portal":
+ *
+ *     {prefix}login       GET form, POST credentials
+ *     {prefix}logout      GET confirmation, POST ends the session
+ *     {prefix}password    GET form, POST changes the password
+ *
+ * Each POST is a chain of steps; a step that waits on Redis or the hash
+ * thread pool names the next one with ngx_http_kot_wait().  Every POST
+ * carries a CSRF token; without a valid one nothing changes.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+#include "kot_b64.h"
+#include "kot_form.h"
+#include "kot_ident.h"
+#include "kot_policy.h"
+#include "kot_return_to.h"
+#include "kot_text.h"
+
+
+#define NGX_HTTP_KOT_BODY_MAX  8192
+
+
+typedef enum {
+    NGX_HTTP_KOT_LOGIN = 0,
+    NGX_HTTP_KOT_LOGOUT,
+    NGX_HTTP_KOT_PASSWORD
+} ngx_http_kot_action_e;
+
+
+enum {
+    NGX_HTTP_KOT_F_CSRF = 0,
+    NGX_HTTP_KOT_F_RETURN_TO,
+    NGX_HTTP_KOT_F_TENANT,
+    NGX_HTTP_KOT_F_USERNAME,
+    NGX_HTTP_KOT_F_PASSWORD,
+    NGX_HTTP_KOT_F_CURRENT = NGX_HTTP_KOT_F_TENANT,
+    NGX_HTTP_KOT_F_NEW,
+    NGX_HTTP_KOT_F_CONFIRM,
+    NGX_HTTP_KOT_F_N = 5
+};
+
+
+typedef struct {
+    ngx_http_kot_action_e       action;
+    kot_form_field_t            f[NGX_HTTP_KOT_F_N];
+    ngx_str_t                   v[NGX_HTTP_KOT_F_N];    /* decoded */
+
+    /* the login being attempted */
+    ngx_str_t                   tenant;
+    ngx_str_t                   user;
+    ngx_str_t                   return_to;
+
+    /* from Redis */
+    ngx_str_t                   hash;
+    ngx_str_t                   roles;
+    ngx_uint_t                  must_change;
+    ngx_uint_t                  found;
+
+    ngx_http_kot_hash_job_t    *job;
+
+    /* wiped when the request ends: they held passwords */
+    u_char                     *body;
+    size_t                      body_len;
+    u_char                     *scratch;
+    size_t                      scratch_len;
+} ngx_http_kot_portal_t;
+
+
+static ngx_int_t ngx_http_kot_portal_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static void ngx_http_kot_portal_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_portal_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_read_body(ngx_http_request_t *r,
+    ngx_http_kot_portal_t *pt);
+static void ngx_http_kot_portal_wipe(void *data);
+static ngx_int_t ngx_http_kot_login_form(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_uint_t status, ngx_http_kot_msg_t msg);
+static ngx_int_t ngx_http_kot_prelogin(ngx_http_request_t *r,
+    ngx_str_t *pre, ngx_uint_t create);
+static ngx_int_t ngx_http_kot_login_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_names(ngx_http_request_t *r,
+    ngx_http_kot_portal_t *pt);
+static ngx_int_t ngx_http_kot_login_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_verified(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_created(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *reason);
+static ngx_int_t ngx_http_kot_logout_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_logout_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_session(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc);
+static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_form(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_page_t *p);
+static ngx_int_t ngx_http_kot_password_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_checked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_hashed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_changed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_uint_t ngx_http_kot_password_rules(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_page_t *p);
+static ngx_int_t ngx_http_kot_load_user(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user);
+static void ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+static ngx_int_t ngx_http_kot_hash(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *hash, ngx_str_t *password,
+    ngx_str_t *new_password, ngx_http_kot_step_pt next);
+static void ngx_http_kot_return_to(ngx_str_t *in, ngx_str_t *out);
+static ngx_int_t ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out,
+    const char *page);
+static ngx_int_t ngx_http_kot_session_csrf(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *purpose, ngx_str_t *out);
+
+
+/* [action]: the fields each form has, in NGX_HTTP_KOT_F_* order */
+
+static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
+    { "csrf", "return_to", "tenant", "username", "password" },
+    { "csrf", "return_to", NULL, NULL, NULL },
+    { "csrf", "return_to", "current_password", "new_password",
+      "confirm_password" }
+};
+
+
+ngx_int_t
+ngx_http_kot_portal_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 page;
+    ngx_http_kot_ctx_t       *ctx;
+    ngx_http_kot_portal_t    *pt;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (r->uri.len < klcf->portal.len) {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    page.data = r->uri.data + klcf->portal.len;
+    page.len = r->uri.len - klcf->portal.len;
+
+    ctx = ngx_http_kot_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pt = ngx_pcalloc(r->pool, sizeof(ngx_http_kot_portal_t));
+    if (pt == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->portal = pt;
+
+    if (page.len == 5 && ngx_strncmp(page.data, "login", 5) == 0) {
+        pt->action = NGX_HTTP_KOT_LOGIN;
+
+    } else if (page.len == 6 && ngx_strncmp(page.data, "logout", 6) == 0) {
+        pt->action = NGX_HTTP_KOT_LOGOUT;
+
+    } else if (page.len == 8 && ngx_strncmp(page.data, "password", 8) == 0) {
+        pt->action = NGX_HTTP_KOT_PASSWORD;
+
+    } else if (page.len == 0 && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
+
+    } else {
+        return NGX_HTTP_NOT_FOUND;
+    }
+
+    /*
+     * Passwords only over TLS: the "__Host-" cookies would not even be
+     * kept by a browser on a plain connection.
+     */
+    if (!klcf->insecure_cookie
+#if (NGX_HTTP_SSL)
+        && r->connection->ssl == NULL
+#endif
+       )
+    {
+        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_USE_HTTPS);
+    }
+
+    ngx_http_kot_session_read(r, &ctx->session);
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        return ngx_http_kot_portal_get(r, ctx);
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_kot_portal_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    long                    n;
+    ngx_int_t               rc;
+    ngx_str_t               arg, decoded;
+    ngx_http_kot_msg_t      msg;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    decoded.len = 0;
+
+    if (ngx_http_arg(r, (u_char *) "return_to", 9, &arg) == NGX_OK) {
+        decoded.data = ngx_pnalloc(r->pool, arg.len);
+        if (decoded.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = kot_url_decode((char *) decoded.data, (char *) arg.data, arg.len,
+                           1);
+        decoded.len = (n < 0) ? 0 : n;
+    }
+
+    ngx_http_kot_return_to(&decoded, &pt->return_to);
+
+    switch (pt->action) {
+
+    case NGX_HTTP_KOT_LOGIN:
+        msg = NGX_HTTP_KOT_MSG_NONE;
+
+        if (ngx_http_arg(r, (u_char *) "logged_out", 10, &arg) == NGX_OK) {
+            msg = NGX_HTTP_KOT_MSG_LOGGED_OUT;
+
+        } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
+            msg = NGX_HTTP_KOT_MSG_EXPIRED;
+        }
+
+        return ngx_http_kot_login_form(r, ctx, NGX_HTTP_OK, msg);
+
+    case NGX_HTTP_KOT_LOGOUT:
+        return ngx_http_kot_logout_get(r, ctx);
+
+    default: /* NGX_HTTP_KOT_PASSWORD */
+        rc = ngx_http_kot_password_get(r, ctx);
+
+        if (rc == NGX_AGAIN) {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        return rc;
+    }
+}
+
+
+static void
+ngx_http_kot_portal_body(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    rc = ngx_http_kot_portal_post(r, ctx);
+
+    if (rc != NGX_AGAIN && rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    rc = ngx_http_kot_read_body(r, pt);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_kot_return_to(&pt->v[NGX_HTTP_KOT_F_RETURN_TO], &pt->return_to);
+
+    switch (pt->action) {
+
+    case NGX_HTTP_KOT_LOGIN:
+        return ngx_http_kot_login_post(r, ctx);
+
+    case NGX_HTTP_KOT_LOGOUT:
+        return ngx_http_kot_logout_post(r, ctx);
+
+    default: /* NGX_HTTP_KOT_PASSWORD */
+        return ngx_http_kot_password_post(r, ctx);
+    }
+}
+
+
+/*
+ * Collects the form into one buffer and parses it.  Bodies are small:
+ * anything larger than a login form, or spilled to a file, is refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
+{
+    u_char              *p;
+    size_t               len;
+    ngx_uint_t           i, n;
+    ngx_chain_t         *cl;
+    ngx_pool_cleanup_t  *cln;
+    kot_form_rc_t        rc;
+
+    if (r->request_body == NULL || r->request_body->temp_file) {
+        return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file) {
+            return ngx_http_kot_page_error(r,
+                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                         NGX_HTTP_KOT_MSG_BAD_FORM);
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    if (len > NGX_HTTP_KOT_BODY_MAX) {
+        return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pt->body_len = len;
+    pt->body = ngx_pnalloc(r->pool, len + 1);
+    pt->scratch_len = len + NGX_HTTP_KOT_F_N;
+    pt->scratch = ngx_pnalloc(r->pool, pt->scratch_len);
+
+    if (pt->body == NULL || pt->scratch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_kot_portal_wipe;
+    cln->data = pt;
+
+    p = pt->body;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+
+        /* nginx's own copy held the password too */
+        ngx_explicit_memzero(cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    for (n = 0; n < NGX_HTTP_KOT_F_N; n++) {
+        pt->f[n].name = ngx_http_kot_fields[pt->action][n];
+
+        if (pt->f[n].name == NULL) {
+            break;
+        }
+    }
+
+    rc = kot_form_parse((char *) pt->body, len, pt->f, n,
+                        (char *) pt->scratch, pt->scratch_len);
+
+    if (rc != KOT_FORM_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "kot: malformed form in portal request");
+        return ngx_http_kot_page_error(r, NGX_HTTP_BAD_REQUEST,
+                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+    }
+
+    for (i = 0; i < n; i++) {
+        pt->v[i].data = (u_char *) pt->f[i].value;
+        pt->v[i].len = pt->f[i].present ? pt->f[i].len : 0;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_portal_wipe(void *data)
+{
+    ngx_http_kot_portal_t  *pt = data;
+
+    ngx_explicit_memzero(pt->body, pt->body_len);
+    ngx_explicit_memzero(pt->scratch, pt->scratch_len);
+}
+
+
+
+
+/* login */
+
+static ngx_int_t
+ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_uint_t status, ngx_http_kot_msg_t msg)
+{
+    u_char                    csrf[NGX_HTTP_KOT_CSRF_LEN];
+    ngx_str_t                 pre, *username;
+    ngx_http_kot_page_t       p;
+    ngx_http_kot_portal_t    *pt = ctx->portal;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_prelogin(r, &pre, 1) != NGX_OK
+        || ngx_http_kot_csrf(r, "login", pre.data, pre.len, csrf) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+
+    p.status = status;
+    p.csrf.data = csrf;
+    p.csrf.len = sizeof(csrf);
+    p.return_to = pt->return_to;
+    p.ask_tenant = (klcf->tenant == NULL);
+
+    if (msg != NGX_HTTP_KOT_MSG_NONE) {
+        p.msgs[p.nmsgs++] = msg;
+    }
+
+    /* only the username comes back, so that it need not be typed again */
+    username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
+
+    if (pt->action == NGX_HTTP_KOT_LOGIN
+        && username->len <= 2 * KOT_USERNAME_MAX)
+    {
+        p.username = *username;
+    }
+
+    if (ngx_http_kot_url(r, &p.action, "login") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_page_login(r, &p);
+}
+
+
+/*
+ * The pre-login cookie: a random value the login form's CSRF token is
+ * bound to, so that another site cannot post a login (login CSRF).
+ */
+
+static ngx_int_t
+ngx_http_kot_prelogin(ngx_http_request_t *r, ngx_str_t *pre,
+    ngx_uint_t create)
+{
+    u_char  raw[KOT_SID_RAW_LEN];
+
+    if (ngx_http_kot_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, pre) == NGX_OK
+        && pre->len == KOT_SID_B64_LEN
+        && kot_b64url_decode(raw, sizeof(raw), (char *) pre->data, pre->len)
+           == KOT_SID_RAW_LEN)
+    {
+        return NGX_OK;
+    }
+
+    if (!create) {
+        return NGX_DECLINED;
+    }
+
+    pre->data = ngx_pnalloc(r->pool, KOT_SID_B64_LEN);
+    if (pre->data == NULL || kot_random(raw, sizeof(raw)) != 0) {
+        return NGX_ERROR;
+    }
+
+    pre->len = kot_b64url_encode((char *) pre->data, raw, sizeof(raw));
+
+    return ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN,
+                                   pre->data, pre->len);
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t               pre;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ngx_http_kot_prelogin(r, &pre, 0) != NGX_OK
+        || !ngx_http_kot_csrf_ok(r, "login", pre.data, pre.len,
+                                 &pt->v[NGX_HTTP_KOT_F_CSRF]))
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: login refused: missing or wrong CSRF token");
+        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+    }
+
+    if (ngx_http_kot_login_names(r, pt) != NGX_OK) {
+        /* no such user can exist; fail the same way, hash included */
+        pt->found = 0;
+        ctx->rc = NGX_OK;
+        return ngx_http_kot_login_loaded(r, ctx);
+    }
+
+    if (ngx_http_kot_load_user(r, ctx, &pt->tenant, &pt->user) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_loaded);
+}
+
+
+/* The tenant (from kot_tenant or the form) and the username, normalised. */
+
+static ngx_int_t
+ngx_http_kot_login_names(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
+{
+    int         n;
+    ngx_int_t   rc;
+    ngx_str_t  *v;
+
+    rc = ngx_http_kot_tenant(r, &pt->tenant);
+
+    if (rc == NGX_ERROR) {
+        return NGX_DECLINED;
+    }
+
+    if (rc == NGX_DECLINED) {
+        v = &pt->v[NGX_HTTP_KOT_F_TENANT];
+
+        pt->tenant.data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
+        if (pt->tenant.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        n = kot_tenant_normalize((char *) v->data, v->len,
+                                 (char *) pt->tenant.data,
+                                 KOT_TENANT_MAX + 1);
+        if (n < 0) {
+            pt->tenant.len = 0;
+            return NGX_DECLINED;
+        }
+
+        pt->tenant.len = n;
+    }
+
+    v = &pt->v[NGX_HTTP_KOT_F_USERNAME];
+
+    pt->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+    if (pt->user.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = kot_username_normalize((char *) v->data, v->len,
+                               (char *) pt->user.data, KOT_USERNAME_MAX + 1);
+    if (n < 0) {
+        pt->user.len = 0;
+        return NGX_DECLINED;
+    }
+
+    pt->user.len = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                  dummy;
+    ngx_http_kot_portal_t     *pt = ctx->portal;
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    /* unknown users cost one hash too, so time does not tell them apart */
+    dummy.data = (u_char *) kmcf->dummy_hash;
+    dummy.len = ngx_strlen(kmcf->dummy_hash);
+
+    return ngx_http_kot_hash(r, ctx, pt->found ? &pt->hash : &dummy,
+                             &pt->v[NGX_HTTP_KOT_F_PASSWORD], NULL,
+                             ngx_http_kot_login_verified);
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (pt->found && pt->job->verified < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kot: the stored password hash of user \"%V\" in "
+                      "tenant \"%V\" is malformed", &pt->user, &pt->tenant);
+    }
+
+    if (!pt->found) {
+        return ngx_http_kot_login_failed(r, ctx, "unknown user");
+    }
+
+    if (pt->job->verified != 1) {
+        return ngx_http_kot_login_failed(r, ctx, "wrong password");
+    }
+
+    if (ngx_http_kot_session_create(r, ctx, &pt->tenant, &pt->user,
+                                    &pt->roles, pt->must_change)
+        != NGX_OK)
+    {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_created);
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED) {
+        return ngx_http_kot_login_failed(r, ctx, "user deleted meanwhile");
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "kot: login: tenant \"%V\" user \"%V\" session %*s",
+                  &pt->tenant, &pt->user, (size_t) KOT_SID_SHORT_LEN,
+                  ctx->session.sid);
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
+                                ctx->session.id, KOT_SID_B64_LEN)
+        != NGX_OK
+        || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, NULL, 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (pt->must_change) {
+        return ngx_http_kot_goto_portal(r, "password", &pt->return_to, NULL);
+    }
+
+    return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
+}
+
+
+/*
+ * Every failure looks the same to the client: one status, one message.
+ * Only the log knows why.
+ */
+
+static ngx_int_t
+ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *reason)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (pt->user.len) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: login failed: tenant \"%V\" user \"%V\": %s",
+                      &pt->tenant, &pt->user, reason);
+
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: login failed: invalid tenant or user name");
+    }
+
+    return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                   NGX_HTTP_KOT_MSG_LOGIN_FAILED);
+}
+
+
+/* logout */
+
+static ngx_int_t
+ngx_http_kot_logout_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_page_t  p;
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
+    }
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_OK;
+
+    if (ngx_http_kot_session_csrf(r, ctx, "logout", &p.csrf) != NGX_OK
+        || ngx_http_kot_url(r, &p.action, "logout") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_page_logout(r, &p);
+}
+
+
+static ngx_int_t
+ngx_http_kot_logout_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_goto_portal(r, "login", NULL, "logged_out");
+    }
+
+    if (!ngx_http_kot_csrf_ok(r, "logout", ctx->session.id, KOT_SID_B64_LEN,
+                              &pt->v[NGX_HTTP_KOT_F_CSRF]))
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: logout refused: missing or wrong CSRF token");
+        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+    }
+
+    if (ngx_http_kot_session_destroy(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_logout_done);
+}
+
+
+static ngx_int_t
+ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    if (ctx->rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "kot: logout: session %*s",
+                  (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_goto_portal(r, "login", NULL, "logged_out");
+}
+
+
+/* password change */
+
+static ngx_int_t
+ngx_http_kot_password_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_goto_portal(r, "login", &pt->return_to, NULL);
+    }
+
+    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_page);
+}
+
+
+/* After a session check: NGX_OK if the user may go on. */
+
+static ngx_int_t
+ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_int_t *rc)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc != NGX_OK) {
+        *rc = ngx_http_kot_unavailable(r);
+        return NGX_DECLINED;
+    }
+
+    if (ctx->session.status == KOT_SESSION_OK) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+        != NGX_OK)
+    {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    *rc = ngx_http_kot_goto_portal(r, "login", &pt->return_to,
+                                   ctx->session.status == KOT_SESSION_MISSING
+                                   ? NULL : "expired");
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t            rc;
+    ngx_http_kot_page_t  p;
+
+    if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_OK;
+
+    if (ctx->session.must_change) {
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_MUST_CHANGE;
+    }
+
+    return ngx_http_kot_password_form(r, ctx, &p);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_page_t *p)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    p->return_to = pt->return_to;
+
+    if (ngx_http_kot_session_csrf(r, ctx, "password", &p->csrf) != NGX_OK
+        || ngx_http_kot_url(r, &p->action, "password") != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_page_password(r, p);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_goto_portal(r, "login", &pt->return_to, NULL);
+    }
+
+    if (!ngx_http_kot_csrf_ok(r, "password", ctx->session.id,
+                              KOT_SID_B64_LEN, &pt->v[NGX_HTTP_KOT_F_CSRF]))
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: password change refused: missing or wrong "
+                      "CSRF token");
+        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+    }
+
+    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_checked);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t            rc;
+    ngx_http_kot_page_t  p;
+
+    if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_BAD_REQUEST;
+
+    if (ngx_http_kot_password_rules(r, ctx, &p)) {
+        return ngx_http_kot_password_form(r, ctx, &p);
+    }
+
+    if (ngx_http_kot_load_user(r, ctx, &ctx->session.tenant,
+                               &ctx->session.user)
+        != NGX_OK)
+    {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_loaded);
+}
+
+
+/* Adds one message per broken rule; returns how many. */
+
+static ngx_uint_t
+ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_page_t *p)
+{
+    unsigned                 bits;
+    ngx_str_t               *cur, *new, *confirm;
+    ngx_http_kot_portal_t   *pt = ctx->portal;
+
+    static kot_policy_t  policy = KOT_POLICY_DEFAULT;
+
+    cur = &pt->v[NGX_HTTP_KOT_F_CURRENT];
+    new = &pt->v[NGX_HTTP_KOT_F_NEW];
+    confirm = &pt->v[NGX_HTTP_KOT_F_CONFIRM];
+
+    if (new->len != confirm->len
+        || ngx_memcmp(new->data, confirm->data, new->len) != 0)
+    {
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_MISMATCH;
+    }
+
+    bits = kot_policy_check(&policy, (char *) new->data, new->len,
+                            (char *) ctx->session.user.data,
+                            ctx->session.user.len);
+
+    if (bits & KOT_PW_TOO_SHORT) {
+        p->nums[p->nmsgs] = policy.min_length;
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_TOO_SHORT;
+    }
+
+    if (bits & KOT_PW_TOO_LONG) {
+        p->nums[p->nmsgs] = policy.max_length;
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_TOO_LONG;
+    }
+
+    if (bits & KOT_PW_INVALID_CHARS) {
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_INVALID_CHARS;
+    }
+
+    if (bits & KOT_PW_CLASSES) {
+        p->nums[p->nmsgs] = policy.classes;
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_CLASSES;
+    }
+
+    if (bits & KOT_PW_USERNAME) {
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_USERNAME;
+    }
+
+    if (new->len == cur->len
+        && ngx_memcmp(new->data, cur->data, new->len) == 0)
+    {
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_SAME;
+    }
+
+    return p->nmsgs;
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (!pt->found) {
+        return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
+                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE);
+    }
+
+    return ngx_http_kot_hash(r, ctx, &pt->hash,
+                             &pt->v[NGX_HTTP_KOT_F_CURRENT],
+                             &pt->v[NGX_HTTP_KOT_F_NEW],
+                             ngx_http_kot_password_hashed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                 new_hash;
+    ngx_http_kot_page_t       p;
+    ngx_http_kot_portal_t    *pt = ctx->portal;
+    ngx_http_kot_hash_job_t  *job = pt->job;
+
+    if (job->verified != 1) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: password change refused: tenant \"%V\" user "
+                      "\"%V\": wrong current password",
+                      &ctx->session.tenant, &ctx->session.user);
+
+        ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+        p.status = NGX_HTTP_BAD_REQUEST;
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
+
+        return ngx_http_kot_password_form(r, ctx, &p);
+    }
+
+    if (job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: hashing the new password failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    new_hash.data = job->new_hash;
+    new_hash.len = job->new_hash_len;
+
+    if (ngx_http_kot_session_change_password(r, ctx, &pt->hash, &new_hash)
+        != NGX_OK)
+    {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_changed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED) {
+        if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
+                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE);
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "kot: password changed: tenant \"%V\" user \"%V\", "
+                  "other sessions ended, session %*s",
+                  &ctx->session.tenant, &ctx->session.user,
+                  (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
+                                ctx->session.id, KOT_SID_B64_LEN)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
+}
+
+
+/* shared steps */
+
+static ngx_int_t
+ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *user)
+{
+    ngx_http_kot_redis_args_t  a;
+
+    a.argc = 0;
+
+    ngx_http_kot_redis_arg(&a, (u_char *) "HMGET", 5);
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, tenant, user) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, (u_char *) "hash", 4);
+    ngx_http_kot_redis_arg(&a, (u_char *) "roles", 5);
+    ngx_http_kot_redis_arg(&a, (u_char *) "must_change", 11);
+
+    return ngx_http_kot_redis_command(r, ngx_http_kot_load_user_reply, ctx,
+                                      &ctx->done, &a);
+}
+
+
+static void
+ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    redisReply             *e;
+    ngx_http_kot_ctx_t     *ctx = data;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    ctx->rc = NGX_ERROR;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 3)
+    {
+        return;
+    }
+
+    ctx->rc = NGX_OK;
+    pt->found = 0;
+
+    e = reply->element[0];
+
+    if (e->type != REDIS_REPLY_STRING || e->len > KOT_PHC_MAX) {
+        return;
+    }
+
+    pt->hash.data = ngx_pnalloc(r->pool, e->len);
+    if (pt->hash.data == NULL) {
+        ctx->rc = NGX_ERROR;
+        return;
+    }
+
+    ngx_memcpy(pt->hash.data, e->str, e->len);
+    pt->hash.len = e->len;
+
+    e = reply->element[1];
+
+    if (e->type == REDIS_REPLY_STRING) {
+        pt->roles.data = ngx_pnalloc(r->pool, e->len);
+        if (pt->roles.data == NULL) {
+            ctx->rc = NGX_ERROR;
+            return;
+        }
+
+        ngx_memcpy(pt->roles.data, e->str, e->len);
+        pt->roles.len = e->len;
+    }
+
+    e = reply->element[2];
+    pt->must_change = (e->type == REDIS_REPLY_STRING && e->len == 1
+                       && e->str[0] == '1');
+    pt->found = 1;
+}
+
+
+static ngx_int_t
+ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *hash, ngx_str_t *password, ngx_str_t *new_password,
+    ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_portal_t    *pt = ctx->portal;
+    ngx_http_kot_hash_job_t  *job;
+
+    job = ngx_http_kot_hash_job(r);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->hash = *hash;
+    job->password = *password;
+
+    if (new_password) {
+        job->new_password = *new_password;
+    }
+
+    pt->job = job;
+
+    if (ngx_http_kot_hash_run(r, ctx, job) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kot: the password hashing queue is full");
+
+        return ngx_http_kot_page_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       NGX_HTTP_KOT_MSG_BUSY);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+/* A return_to that is not a safe local path becomes "/". */
+
+static void
+ngx_http_kot_return_to(ngx_str_t *in, ngx_str_t *out)
+{
+    if (in->len && kot_return_to_ok((char *) in->data, in->len)) {
+        *out = *in;
+        return;
+    }
+
+    ngx_str_set(out, "/");
+}
+
+
+static ngx_int_t
+ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out, const char *page)
+{
+    size_t                    len;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    len = ngx_strlen(page);
+
+    out->data = ngx_pnalloc(r->pool, klcf->portal.len + len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(out->data, klcf->portal.data, klcf->portal.len),
+               page, len);
+    out->len = klcf->portal.len + len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_session_csrf(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *purpose, ngx_str_t *out)
+{
+    out->data = ngx_pnalloc(r->pool, NGX_HTTP_KOT_CSRF_LEN);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = NGX_HTTP_KOT_CSRF_LEN;
+
+    return ngx_http_kot_csrf(r, purpose, ctx->session.id, KOT_SID_B64_LEN,
+                             out->data);
+}

@@ -1,0 +1,555 @@
+
+/*
+ * ngx_kot: sessions.  The cookie carries 256 random bits; Redis only
+ * ever sees HMAC(key, id), so a copy of the database opens no session.
+ * Expiry is decided from the timestamps stored in Redis, never from the
+ * cookie.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+#include "kot_b64.h"
+#include "kot_cookie.h"
+
+
+static ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, u_char *raw);
+static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static ngx_int_t ngx_http_kot_copy_str(ngx_http_request_t *r,
+    redisReply *reply, ngx_str_t *s);
+
+
+/* Reads our cookie; a missing or malformed one leaves s->cookie unset. */
+
+void
+ngx_http_kot_session_read(ngx_http_request_t *r, ngx_http_kot_session_t *s)
+{
+    u_char     raw[KOT_SID_RAW_LEN];
+    ngx_str_t  value;
+
+    s->cookie = 0;
+
+    if (ngx_http_kot_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, &value)
+        != NGX_OK
+        || value.len != KOT_SID_B64_LEN
+        || kot_b64url_decode(raw, sizeof(raw), (char *) value.data,
+                             value.len)
+           != KOT_SID_RAW_LEN)
+    {
+        return;
+    }
+
+    if (ngx_http_kot_session_id(r, s, raw) == NGX_OK) {
+        s->cookie = 1;
+    }
+
+    kot_cleanse(raw, sizeof(raw));
+}
+
+
+/* Fills the cookie value and the Redis id from the raw session id. */
+
+static ngx_int_t
+ngx_http_kot_session_id(ngx_http_request_t *r, ngx_http_kot_session_t *s,
+    u_char *raw)
+{
+    u_char                     mac[KOT_MAC_LEN];
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    if (kot_hmac_sha256(kmcf->session_key, KOT_KEY_LEN, raw,
+                        KOT_SID_RAW_LEN, mac)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    kot_b64url_encode((char *) s->id, raw, KOT_SID_RAW_LEN);
+    s->id[KOT_SID_B64_LEN] = '\0';
+
+    kot_b64url_encode((char *) s->sid, mac, KOT_MAC_LEN);
+    s->sid[KOT_SID_B64_LEN] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* A fresh id from the CSPRNG: never one the client chose. */
+
+ngx_int_t
+ngx_http_kot_session_new_id(ngx_http_request_t *r, ngx_http_kot_session_t *s)
+{
+    u_char     raw[KOT_SID_RAW_LEN];
+    ngx_int_t  rc;
+
+    if (kot_random(raw, sizeof(raw)) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: RAND_bytes() failed");
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_kot_session_id(r, s, raw);
+
+    kot_cleanse(raw, sizeof(raw));
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                 sid;
+    ngx_http_kot_redis_args_t       a;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    sid.data = ctx->session.sid;
+    sid.len = KOT_SID_B64_LEN;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, 0) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CHECK,
+                                     ngx_http_kot_session_check_reply, ctx,
+                                     &ctx->done, 1, &a);
+}
+
+
+static void
+ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t      *ctx = data;
+    ngx_http_kot_session_t  *s = &ctx->session;
+
+    ctx->rc = NGX_ERROR;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_INTEGER)
+    {
+        return;
+    }
+
+    s->status = (ngx_uint_t) reply->element[0]->integer;
+
+    if (s->status == KOT_SESSION_OK) {
+        if (reply->elements != 5
+            || ngx_http_kot_copy_str(r, reply->element[1], &s->tenant)
+               != NGX_OK
+            || ngx_http_kot_copy_str(r, reply->element[2], &s->user)
+               != NGX_OK
+            || ngx_http_kot_copy_str(r, reply->element[3], &s->roles)
+               != NGX_OK
+            || reply->element[4]->type != REDIS_REPLY_STRING)
+        {
+            s->status = KOT_SESSION_MISSING;
+            return;
+        }
+
+        s->must_change = (reply->element[4]->str[0] == '1');
+
+    } else if (s->status == KOT_SESSION_IDLE
+               || s->status == KOT_SESSION_ABSOLUTE)
+    {
+        if (reply->elements == 3) {
+            (void) ngx_http_kot_copy_str(r, reply->element[1], &s->tenant);
+            (void) ngx_http_kot_copy_str(r, reply->element[2], &s->user);
+        }
+
+    } else {
+        s->status = KOT_SESSION_MISSING;
+    }
+
+    ctx->rc = NGX_OK;
+}
+
+
+/*
+ * Creates a session for a user whose password was just verified.  A
+ * session the browser already had is ended in the same script: logging
+ * in again never keeps an old id alive.
+ */
+
+ngx_int_t
+ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *user, ngx_str_t *roles,
+    ngx_uint_t must_change)
+{
+    ngx_str_t                 sid, old;
+    ngx_http_kot_redis_args_t       a;
+    ngx_http_kot_session_t   *s;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    s = &ctx->session;
+
+    old.len = 0;
+    old.data = NULL;
+
+    if (s->cookie) {
+        old.len = KOT_SID_B64_LEN;
+        old.data = ngx_pnalloc(r->pool, old.len);
+        if (old.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(old.data, s->sid, old.len);
+    }
+
+    if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    s->tenant = *tenant;
+    s->user = *user;
+    s->roles = *roles;
+    s->must_change = must_change;
+
+    sid.data = s->sid;
+    sid.len = KOT_SID_B64_LEN;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER_SESSIONS, tenant, user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, tenant, user) != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION,
+                                old.len ? &old : &sid, NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+    ngx_http_kot_redis_arg(&a, tenant->data, tenant->len);
+    ngx_http_kot_redis_arg(&a, user->data, user->len);
+    ngx_http_kot_redis_arg(&a, roles->data, roles->len);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, must_change ? 1 : 0) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, r->connection->addr_text.data,
+                     r->connection->addr_text.len);
+
+    if (ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, old.data, old.len);
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
+                                     ngx_http_kot_session_int_reply, ctx,
+                                     &ctx->done, 4, &a);
+}
+
+
+ngx_int_t
+ngx_http_kot_session_destroy(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t            sid;
+    ngx_http_kot_redis_args_t  a;
+
+    sid.data = ctx->session.sid;
+    sid.len = KOT_SID_B64_LEN;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_DESTROY,
+                                     ngx_http_kot_session_int_reply, ctx,
+                                     &ctx->done, 1, &a);
+}
+
+
+/*
+ * Stores a new password hash, ends every session of the user and moves
+ * the current one to a new id.  ctx->rc: NGX_OK, NGX_DECLINED when the
+ * password or the session changed meanwhile, NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_kot_session_change_password(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash)
+{
+    ngx_str_t                 sid, old;
+    ngx_http_kot_redis_args_t       a;
+    ngx_http_kot_session_t   *s;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    s = &ctx->session;
+
+    old.len = KOT_SID_B64_LEN;
+    old.data = ngx_pnalloc(r->pool, old.len);
+    if (old.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(old.data, s->sid, old.len);
+
+    if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    sid.data = s->sid;
+    sid.len = KOT_SID_B64_LEN;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &s->tenant, &s->user)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER_SESSIONS, &s->tenant,
+                                &s->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &old, NULL) != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, new_hash->data, new_hash->len);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, old_hash->data, old_hash->len);
+    ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+
+    if (ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_CHANGE,
+                                     ngx_http_kot_session_int_reply, ctx,
+                                     &ctx->done, 4, &a);
+}
+
+
+/* Scripts that answer 1 for done, 0 or less for "not done". */
+
+static void
+ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t  *ctx = data;
+
+    if (reply == NULL) {
+        ctx->rc = NGX_ERROR;
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+        reply = reply->element[0];
+    }
+
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        ctx->rc = NGX_ERROR;
+        return;
+    }
+
+    ctx->rc = (reply->integer == 1) ? NGX_OK : NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    size_t                    len;
+    ngx_uint_t                i;
+    ngx_table_elt_t         **h;
+    const char               *v;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (klcf->insecure_cookie) {
+        name += NGX_HTTP_KOT_PREFIX_LEN;
+    }
+
+    len = ngx_strlen(name);
+    h = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        if (kot_cookie_find((char *) h[i]->value.data, h[i]->value.len,
+                            name, len, &v, &value->len))
+        {
+            value->data = (u_char *) v;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Sets (len > 0) or clears (len == 0) one of our cookies.  Without
+ * kot_insecure_cookie the name carries the "__Host-" prefix, which makes
+ * browsers insist on Secure, Path=/ and no Domain.
+ */
+
+ngx_int_t
+ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len)
+{
+    u_char                   *p;
+    size_t                    size;
+    ngx_table_elt_t          *h;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    static const char  attrs[] = "; Path=/; HttpOnly; SameSite=Lax";
+    static const char  secure[] = "; Secure";
+    static const char  clear[] = "; Max-Age=0";
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (klcf->insecure_cookie) {
+        name += NGX_HTTP_KOT_PREFIX_LEN;
+    }
+
+    size = ngx_strlen(name) + 1 + len + sizeof(attrs) - 1
+           + sizeof(secure) - 1 + sizeof(clear) - 1;
+
+    p = ngx_pnalloc(r->pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Set-Cookie");
+    h->value.data = p;
+
+    p = ngx_sprintf(p, "%s=", name);
+    p = ngx_cpymem(p, value, len);
+    p = ngx_cpymem(p, attrs, sizeof(attrs) - 1);
+
+    if (!klcf->insecure_cookie) {
+        p = ngx_cpymem(p, secure, sizeof(secure) - 1);
+    }
+
+    if (len == 0) {
+        p = ngx_cpymem(p, clear, sizeof(clear) - 1);
+    }
+
+    h->value.len = p - h->value.data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * CSRF tokens are MACs of a secret the browser holds in an HttpOnly
+ * cookie (the session id, or the pre-login cookie), so a page on another
+ * site can neither read nor compute them, and nothing is stored.
+ */
+
+ngx_int_t
+ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose, u_char *secret,
+    size_t len, u_char *out)
+{
+    u_char                    msg[64 + KOT_SID_B64_LEN + 1];
+    u_char                    mac[KOT_MAC_LEN];
+    size_t                    plen;
+    ngx_http_kot_main_conf_t *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    plen = ngx_strlen(purpose);
+
+    if (plen > 64 || len > KOT_SID_B64_LEN) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(msg, purpose, plen);
+    msg[plen] = ':';
+    ngx_memcpy(msg + plen + 1, secret, len);
+
+    if (kot_hmac_sha256(kmcf->csrf_key, KOT_KEY_LEN, msg, plen + 1 + len,
+                        mac)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    kot_b64url_encode((char *) out, mac, sizeof(mac));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
+    u_char *secret, size_t len, ngx_str_t *token)
+{
+    u_char  want[NGX_HTTP_KOT_CSRF_LEN];
+
+    if (token->len != NGX_HTTP_KOT_CSRF_LEN
+        || ngx_http_kot_csrf(r, purpose, secret, len, want) != NGX_OK)
+    {
+        return 0;
+    }
+
+    return kot_ct_equal(want, token->data, NGX_HTTP_KOT_CSRF_LEN);
+}
+
+
+static ngx_int_t
+ngx_http_kot_copy_str(ngx_http_request_t *r, redisReply *reply,
+    ngx_str_t *s)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        return NGX_ERROR;
+    }
+
+    s->data = ngx_pnalloc(r->pool, reply->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, reply->str, reply->len);
+    s->data[reply->len] = '\0';
+    s->len = reply->len;
+
+    return NGX_OK;
+}
