@@ -1,0 +1,167 @@
+/*
+ * kotctl: command line parsing and dispatch.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kotctl.h"
+#include "kot_crypto.h"
+#include "kot_scripts.h"
+
+
+static const char  usage[] =
+    "usage: kotctl [options] COMMAND ...\n"
+    "\n"
+    "options:\n"
+    "  --redis ADDR               host:port or unix:/path "
+    "(default 127.0.0.1:6379)\n"
+    "  --redis-user NAME          Redis ACL user\n"
+    "  --redis-password-file PATH file holding the Redis password\n"
+    "  --db N                     Redis database (default 0)\n"
+    "  --secret-file PATH         the key of kot_secret_file (required)\n"
+    "  --scrypt-ln N              scrypt cost of new hashes, log2(N) "
+    "(default 17;\n"
+    "                             match kot_password_hash)\n"
+    "\n"
+    "commands:\n"
+    "  tenant add TENANT\n"
+    "  user add TENANT USER --role ROLE [--role ROLE...]\n"
+    "           [--password-stdin | --generate-password] "
+    "[--no-force-change]\n"
+    "  user passwd TENANT USER [--password-stdin | --generate-password]\n"
+    "           [--no-force-change]\n"
+    "  session list TENANT USER\n"
+    "\n"
+    "A password set here is temporary: the user must change it at the next\n"
+    "login, unless --no-force-change is given.  Without --password-stdin or\n"
+    "--generate-password, kotctl asks on the terminal.\n";
+
+
+void
+kotctl_error(const char *fmt, ...)
+{
+    va_list  ap;
+
+    fputs("kotctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+
+static int
+kotctl_option(kotctl_t *k, const char *name, const char *value)
+{
+    char  *end;
+    long   n;
+
+    if (strcmp(name, "--redis") == 0) {
+        k->redis = value;
+
+    } else if (strcmp(name, "--redis-user") == 0) {
+        k->redis_user = value;
+
+    } else if (strcmp(name, "--redis-password-file") == 0) {
+        k->redis_password_file = value;
+
+    } else if (strcmp(name, "--secret-file") == 0) {
+        k->secret_file = value;
+
+    } else if (strcmp(name, "--db") == 0
+               || strcmp(name, "--scrypt-ln") == 0)
+    {
+        n = strtol(value, &end, 10);
+
+        if (*value == '\0' || *end != '\0' || n < 0 || n > 65535) {
+            kotctl_error("%s: \"%s\" is not a number", name, value);
+            return KOTCTL_USAGE;
+        }
+
+        if (name[2] == 'd') {
+            k->db = (int) n;
+
+        } else {
+            k->scrypt.ln = (unsigned) n;
+
+            if (kot_scrypt_params_ok(&k->scrypt) != 0) {
+                kotctl_error("--scrypt-ln must be %d..%d",
+                             KOT_SCRYPT_LN_MIN, KOT_SCRYPT_LN_MAX);
+                return KOTCTL_USAGE;
+            }
+        }
+
+    } else {
+        kotctl_error("unknown option \"%s\"; see \"kotctl --help\"", name);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int        i, rc;
+    kotctl_t   k;
+
+    static kot_scrypt_params_t  defaults = KOT_SCRYPT_DEFAULT;
+
+    memset(&k, 0, sizeof(kotctl_t));
+    k.redis = "127.0.0.1:6379";
+    k.scrypt = defaults;
+
+    for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return KOTCTL_OK;
+        }
+
+        if (i + 1 >= argc) {
+            kotctl_error("%s needs a value", argv[i]);
+            return KOTCTL_USAGE;
+        }
+
+        rc = kotctl_option(&k, argv[i], argv[i + 1]);
+        if (rc != KOTCTL_OK) {
+            return rc;
+        }
+    }
+
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return KOTCTL_USAGE;
+    }
+
+    if (k.secret_file == NULL) {
+        kotctl_error("--secret-file is required (the file named by "
+                     "kot_secret_file in nginx.conf)");
+        return KOTCTL_USAGE;
+    }
+
+    if (kot_scripts_init() != 0) {
+        kotctl_error("cannot hash the Redis scripts");
+        return KOTCTL_FAIL;
+    }
+
+    if (strcmp(argv[i], "tenant") == 0) {
+        return kotctl_tenant(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "user") == 0) {
+        return kotctl_user(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "session") == 0) {
+        return kotctl_session(&k, argc - i - 1, argv + i + 1);
+    }
+
+    kotctl_error("unknown command \"%s\"; see \"kotctl --help\"", argv[i]);
+
+    return KOTCTL_USAGE;
+}

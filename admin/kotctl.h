@@ -1,0 +1,50 @@
+/*
+ * kotctl: the administrator's command line for ngx_kot.  It shares the
+ * data model (kot_scripts.h) and the password code (kot_phc.h,
+ * kot_policy.h) with the module; only its I/O differs: kotctl blocks.
+ */
+
+#ifndef KOTCTL_H
+#define KOTCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "kot_phc.h"
+
+#define KOTCTL_OK       0
+#define KOTCTL_FAIL     1       /* the operation could not be done */
+#define KOTCTL_USAGE    2       /* the command line is wrong */
+
+typedef struct {
+    const char           *redis;        /* host:port or unix:/path */
+    const char           *redis_user;
+    const char           *redis_password_file;
+    int                   db;
+    const char           *secret_file;
+    kot_scrypt_params_t   scrypt;
+    redisContext         *rc;
+} kotctl_t;
+
+/* kotctl_redis.c */
+int kotctl_connect(kotctl_t *k);
+redisReply *kotctl_eval(kotctl_t *k, int script, int nkeys, int argc,
+    const char **argv);
+redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
+char *kotctl_key(const char *prefix, const char *a, const char *b);
+uint64_t kotctl_now(void);
+int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
+    int secret);
+
+/* kotctl_user.c */
+int kotctl_tenant(kotctl_t *k, int argc, char **argv);
+int kotctl_user(kotctl_t *k, int argc, char **argv);
+int kotctl_session(kotctl_t *k, int argc, char **argv);
+
+/* kotctl.c */
+void kotctl_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+#endif /* KOTCTL_H */

@@ -1,0 +1,290 @@
+/*
+ * kotctl: blocking Redis access (kotctl may block; the module may not)
+ * and small helpers.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "kotctl.h"
+#include "kot_crypto.h"
+#include "kot_scripts.h"
+
+
+#define KOTCTL_TIMEOUT_SEC  5
+
+
+static redisContext *
+kotctl_open(const char *addr)
+{
+    char            host[256], *colon, *end;
+    long            port;
+    size_t          len;
+    struct timeval  tv = { KOTCTL_TIMEOUT_SEC, 0 };
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        return redisConnectUnixWithTimeout(addr + 5, tv);
+    }
+
+    colon = strrchr(addr, ':');
+    if (colon == NULL) {
+        return NULL;
+    }
+
+    len = colon - addr;
+
+    if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+        addr++;
+        len -= 2;
+    }
+
+    if (len == 0 || len >= sizeof(host)) {
+        return NULL;
+    }
+
+    memcpy(host, addr, len);
+    host[len] = '\0';
+
+    port = strtol(colon + 1, &end, 10);
+    if (*end != '\0' || port < 1 || port > 65535) {
+        return NULL;
+    }
+
+    return redisConnectWithTimeout(host, (int) port, tv);
+}
+
+
+int
+kotctl_connect(kotctl_t *k)
+{
+    int          argc;
+    char         password[513], db[16];
+    size_t       len;
+    const char  *argv[3];
+    redisReply  *reply;
+
+    if (kotctl_read_file(k->secret_file, NULL, 0, &len, 1) != 0) {
+        return KOTCTL_FAIL;
+    }
+
+    k->rc = kotctl_open(k->redis);
+
+    if (k->rc == NULL) {
+        kotctl_error("--redis \"%s\" is not host:port or unix:/path",
+                     k->redis);
+        return KOTCTL_USAGE;
+    }
+
+    if (k->rc->err) {
+        kotctl_error("cannot connect to redis at %s: %s", k->redis,
+                     k->rc->errstr);
+        return KOTCTL_FAIL;
+    }
+
+    if (k->redis_password_file) {
+        if (kotctl_read_file(k->redis_password_file, password,
+                             sizeof(password) - 1, &len, 1)
+            != 0)
+        {
+            return KOTCTL_FAIL;
+        }
+
+        password[len] = '\0';
+
+        argc = 0;
+        argv[argc++] = "AUTH";
+
+        if (k->redis_user) {
+            argv[argc++] = k->redis_user;
+        }
+
+        argv[argc++] = password;
+
+        reply = kotctl_cmd(k, argc, argv);
+        kot_cleanse(password, sizeof(password));
+
+        if (reply == NULL) {
+            return KOTCTL_FAIL;
+        }
+
+        freeReplyObject(reply);
+    }
+
+    if (k->db) {
+        snprintf(db, sizeof(db), "%d", k->db);
+        argv[0] = "SELECT";
+        argv[1] = db;
+
+        reply = kotctl_cmd(k, 2, argv);
+        if (reply == NULL) {
+            return KOTCTL_FAIL;
+        }
+
+        freeReplyObject(reply);
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/* Any command; an error reply is reported and gives NULL. */
+
+redisReply *
+kotctl_cmd(kotctl_t *k, int argc, const char **argv)
+{
+    redisReply  *reply;
+
+    reply = redisCommandArgv(k->rc, argc, argv, NULL);
+
+    if (reply == NULL) {
+        kotctl_error("redis at %s: %s", k->redis, k->rc->errstr);
+        return NULL;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        kotctl_error("redis at %s refused %s: %s", k->redis, argv[0],
+                     reply->str);
+        freeReplyObject(reply);
+        return NULL;
+    }
+
+    return reply;
+}
+
+
+redisReply *
+kotctl_eval(kotctl_t *k, int script, int nkeys, int argc, const char **argv)
+{
+    int           i;
+    char          n[16];
+    const char  **args;
+    redisReply   *reply;
+
+    args = calloc(argc + 3, sizeof(char *));
+    if (args == NULL) {
+        kotctl_error("out of memory");
+        return NULL;
+    }
+
+    snprintf(n, sizeof(n), "%d", nkeys);
+
+    args[0] = "EVAL";
+    args[1] = kot_scripts[script].source;
+    args[2] = n;
+
+    for (i = 0; i < argc; i++) {
+        args[i + 3] = argv[i];
+    }
+
+    reply = kotctl_cmd(k, argc + 3, args);
+
+    free(args);
+
+    return reply;
+}
+
+
+/* prefix + a [+ ":" + b], on the heap (kotctl is short-lived) */
+
+char *
+kotctl_key(const char *prefix, const char *a, const char *b)
+{
+    char    *key;
+    size_t   len;
+
+    len = strlen(prefix) + strlen(a) + (b ? 1 + strlen(b) : 0) + 1;
+
+    key = malloc(len);
+    if (key == NULL) {
+        kotctl_error("out of memory");
+        exit(KOTCTL_FAIL);
+    }
+
+    snprintf(key, len, "%s%s%s%s", prefix, a, b ? ":" : "", b ? b : "");
+
+    return key;
+}
+
+
+uint64_t
+kotctl_now(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+/*
+ * Reads a secret file the way the module does: refused when others can
+ * read it.  With buf NULL it only checks the file (and the key's size).
+ */
+
+int
+kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
+    int secret)
+{
+    int          fd;
+    char         tmp[KOT_MASTER_MAX + 2];
+    ssize_t      n;
+    struct stat  st;
+
+    fd = open(path, O_RDONLY);
+    if (fd == -1) {
+        kotctl_error("cannot open \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+
+    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+        kotctl_error("\"%s\" is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+
+    if (secret && (st.st_mode & (S_IRWXG|S_IRWXO))) {
+        kotctl_error("\"%s\" is accessible by other users (mode %04o); run "
+                     "\"chmod 600 %s\"", path,
+                     (unsigned) (st.st_mode & 07777), path);
+        close(fd);
+        return -1;
+    }
+
+    if (buf == NULL) {
+        buf = tmp;
+        cap = sizeof(tmp);
+    }
+
+    n = read(fd, buf, cap);
+    close(fd);
+
+    if (n < 0) {
+        kotctl_error("cannot read \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+
+    if (n > 0 && buf[n - 1] == '\n') {
+        n--;
+    }
+
+    *len = (size_t) n;
+
+    if (buf == tmp) {
+        kot_cleanse(tmp, sizeof(tmp));
+
+        if (*len < KOT_MASTER_MIN || *len > KOT_MASTER_MAX) {
+            kotctl_error("\"%s\" holds %zu bytes; a key needs %d to %d",
+                         path, *len, KOT_MASTER_MIN, KOT_MASTER_MAX);
+            return -1;
+        }
+    }
+
+    return 0;
+}

@@ -1,0 +1,600 @@
+/*
+ * kotctl: tenants, users and sessions.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kotctl.h"
+#include "kot_crypto.h"
+#include "kot_ident.h"
+#include "kot_policy.h"
+#include "kot_scripts.h"
+
+
+#define KOTCTL_PASSWORD_MAX  1024
+#define KOTCTL_ROLES_MAX     512
+#define KOTCTL_ROLE_MAX      32
+
+typedef struct {
+    char     tenant[KOT_TENANT_MAX + 1];
+    char     user[KOT_USERNAME_MAX + 1];
+    char     roles[KOTCTL_ROLES_MAX];
+    char     password[KOTCTL_PASSWORD_MAX + 2];
+    size_t   password_len;
+    int      password_stdin;
+    int      generate;
+    int      force_change;
+} kotctl_user_args_t;
+
+
+static int kotctl_names(const char *tenant, const char *user,
+    kotctl_user_args_t *a);
+static int kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a,
+    int roles);
+static int kotctl_add_role(kotctl_user_args_t *a, const char *role);
+static int kotctl_password(kotctl_user_args_t *a);
+static int kotctl_password_tty(kotctl_user_args_t *a);
+static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_session_show(kotctl_t *k, const char *sid);
+static void kotctl_time(uint64_t ms, char *buf, size_t len);
+
+
+int
+kotctl_tenant(kotctl_t *k, int argc, char **argv)
+{
+    int                  rc;
+    char                 tenant[KOT_TENANT_MAX + 1], now[24];
+    const char          *args[4];
+    redisReply          *reply;
+
+    if (argc != 2 || strcmp(argv[0], "add") != 0) {
+        kotctl_error("usage: kotctl tenant add TENANT");
+        return KOTCTL_USAGE;
+    }
+
+    if (kot_tenant_normalize(argv[1], strlen(argv[1]), tenant,
+                             sizeof(tenant))
+        < 0)
+    {
+        kotctl_error("\"%s\" is not a valid tenant name: use 1 to %d of "
+                     "a-z, 0-9, '.' and '-', starting and ending with a "
+                     "letter or digit", argv[1], KOT_TENANT_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_connect(k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = KOT_KEY_TENANTS;
+    args[2] = tenant;
+    args[3] = now;
+
+    reply = kotctl_eval(k, KOT_SCRIPT_TENANT_ADD, 2, 4, args);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    rc = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+    freeReplyObject(reply);
+
+    if (!rc) {
+        kotctl_error("tenant \"%s\" already exists", tenant);
+        return KOTCTL_FAIL;
+    }
+
+    printf("tenant \"%s\" added\n", tenant);
+
+    return KOTCTL_OK;
+}
+
+
+int
+kotctl_user(kotctl_t *k, int argc, char **argv)
+{
+    int                 rc, add;
+    kotctl_user_args_t  a;
+
+    if (argc < 3 || (strcmp(argv[0], "add") != 0
+                     && strcmp(argv[0], "passwd") != 0))
+    {
+        kotctl_error("usage: kotctl user add|passwd TENANT USER ...");
+        return KOTCTL_USAGE;
+    }
+
+    memset(&a, 0, sizeof(kotctl_user_args_t));
+    a.force_change = 1;
+    add = (argv[0][0] == 'a');
+
+    rc = kotctl_names(argv[1], argv[2], &a);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    rc = kotctl_user_options(argc - 3, argv + 3, &a, add);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (add && a.roles[0] == '\0') {
+        kotctl_error("user add needs at least one --role");
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_connect(k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    rc = kotctl_password(&a);
+
+    if (rc == KOTCTL_OK) {
+        rc = add ? kotctl_user_add(k, &a) : kotctl_user_passwd(k, &a);
+    }
+
+    kot_cleanse(a.password, sizeof(a.password));
+
+    return rc;
+}
+
+
+static int
+kotctl_names(const char *tenant, const char *user, kotctl_user_args_t *a)
+{
+    if (kot_tenant_normalize(tenant, strlen(tenant), a->tenant,
+                             sizeof(a->tenant))
+        < 0)
+    {
+        kotctl_error("\"%s\" is not a valid tenant name", tenant);
+        return KOTCTL_USAGE;
+    }
+
+    if (kot_username_normalize(user, strlen(user), a->user, sizeof(a->user))
+        < 0)
+    {
+        kotctl_error("\"%s\" is not a valid username: use 1 to %d of a-z, "
+                     "0-9 and . _ @ + -, not starting with . @ or -",
+                     user, KOT_USERNAME_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static int
+kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
+{
+    int  i;
+
+    for (i = 0; i < argc; i++) {
+
+        if (roles && strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+            if (kotctl_add_role(a, argv[++i]) != KOTCTL_OK) {
+                return KOTCTL_USAGE;
+            }
+
+        } else if (strcmp(argv[i], "--password-stdin") == 0) {
+            a->password_stdin = 1;
+
+        } else if (strcmp(argv[i], "--generate-password") == 0) {
+            a->generate = 1;
+
+        } else if (strcmp(argv[i], "--no-force-change") == 0) {
+            a->force_change = 0;
+
+        } else {
+            kotctl_error("unexpected argument \"%s\"", argv[i]);
+            return KOTCTL_USAGE;
+        }
+    }
+
+    if (a->password_stdin && a->generate) {
+        kotctl_error("--password-stdin and --generate-password exclude "
+                     "each other");
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/* Roles: 1..32 of [a-z0-9_-], kept as a comma-separated list. */
+
+static int
+kotctl_add_role(kotctl_user_args_t *a, const char *role)
+{
+    size_t  i, len, used;
+
+    len = strlen(role);
+
+    if (len == 0 || len > KOTCTL_ROLE_MAX) {
+        goto invalid;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((role[i] >= 'a' && role[i] <= 'z')
+              || (role[i] >= '0' && role[i] <= '9')
+              || role[i] == '_' || role[i] == '-'))
+        {
+            goto invalid;
+        }
+    }
+
+    used = strlen(a->roles);
+
+    if (used + len + 2 > sizeof(a->roles)) {
+        kotctl_error("too many roles");
+        return KOTCTL_USAGE;
+    }
+
+    snprintf(a->roles + used, sizeof(a->roles) - used, "%s%s",
+             used ? "," : "", role);
+
+    return KOTCTL_OK;
+
+invalid:
+
+    kotctl_error("\"%s\" is not a valid role: use 1 to %d of a-z, 0-9, "
+                 "'_' and '-'", role, KOTCTL_ROLE_MAX);
+
+    return KOTCTL_USAGE;
+}
+
+
+static int
+kotctl_password(kotctl_user_args_t *a)
+{
+    size_t    i;
+    unsigned  bits;
+    uint8_t   rnd[20];
+
+    static kot_policy_t  policy = KOT_POLICY_DEFAULT;
+    static const char    alphabet[] = "abcdefghijkmnpqrstuvwxyz"
+                                      "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+    if (a->generate) {
+        /* 20 of 56 symbols: about 116 bits, no look-alike characters */
+        if (kot_random(rnd, sizeof(rnd)) != 0) {
+            kotctl_error("RAND_bytes() failed");
+            return KOTCTL_FAIL;
+        }
+
+        for (i = 0; i < sizeof(rnd); i++) {
+            a->password[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+        }
+
+        a->password_len = sizeof(rnd);
+        a->password[a->password_len] = '\0';
+        kot_cleanse(rnd, sizeof(rnd));
+
+        return KOTCTL_OK;
+    }
+
+    if (a->password_stdin) {
+        if (fgets(a->password, sizeof(a->password), stdin) == NULL) {
+            kotctl_error("no password on standard input");
+            return KOTCTL_USAGE;
+        }
+
+        a->password_len = strcspn(a->password, "\r\n");
+
+        if (a->password_len > KOTCTL_PASSWORD_MAX) {
+            kotctl_error("the password is longer than %d bytes",
+                         KOTCTL_PASSWORD_MAX);
+            return KOTCTL_USAGE;
+        }
+
+        a->password[a->password_len] = '\0';
+
+    } else if (kotctl_password_tty(a) != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    bits = kot_policy_check(&policy, a->password, a->password_len, a->user,
+                            strlen(a->user));
+
+    if (bits) {
+        kotctl_error("the password breaks the password policy:%s%s%s%s%s",
+                     (bits & KOT_PW_TOO_SHORT) ? " too short (at least 12"
+                                                 " characters);" : "",
+                     (bits & KOT_PW_TOO_LONG) ? " too long (at most 128"
+                                                " characters);" : "",
+                     (bits & KOT_PW_INVALID_CHARS) ? " invalid characters;"
+                                                    : "",
+                     (bits & KOT_PW_CLASSES) ? " too few kinds of"
+                                               " characters;" : "",
+                     (bits & KOT_PW_USERNAME) ? " contains the username;"
+                                                : "");
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static int
+kotctl_password_tty(kotctl_user_args_t *a)
+{
+    int             ok;
+    char            again[KOTCTL_PASSWORD_MAX + 2];
+    FILE           *tty;
+    struct termios  old, noecho;
+
+    if (!isatty(STDIN_FILENO)) {
+        kotctl_error("no password: use --password-stdin or "
+                     "--generate-password, or run on a terminal");
+        return KOTCTL_USAGE;
+    }
+
+    tty = stdin;
+
+    if (tcgetattr(fileno(tty), &old) != 0) {
+        kotctl_error("cannot read the terminal: %s", strerror(errno));
+        return KOTCTL_USAGE;
+    }
+
+    noecho = old;
+    noecho.c_lflag &= ~ECHO;
+    tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+
+    fputs("New password: ", stderr);
+    ok = (fgets(a->password, sizeof(a->password), tty) != NULL);
+    fputs("\nAgain: ", stderr);
+    ok = ok && (fgets(again, sizeof(again), tty) != NULL);
+    fputs("\n", stderr);
+
+    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+
+    a->password_len = strcspn(a->password, "\r\n");
+    a->password[a->password_len] = '\0';
+    again[strcspn(again, "\r\n")] = '\0';
+
+    ok = ok && strcmp(a->password, again) == 0;
+    kot_cleanse(again, sizeof(again));
+
+    if (!ok) {
+        kotctl_error("the passwords do not match");
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static int
+kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
+{
+    int          rc;
+    char         hash[KOT_PHC_MAX + 1], now[24];
+    const char  *args[8];
+    redisReply  *reply;
+
+    if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
+                     sizeof(hash))
+        < 0)
+    {
+        kotctl_error("hashing the password failed");
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[2] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
+    args[3] = a->user;
+    args[4] = hash;
+    args[5] = a->roles;
+    args[6] = a->force_change ? "1" : "0";
+    args[7] = now;
+
+    reply = kotctl_eval(k, KOT_SCRIPT_USER_ADD, 3, 8, args);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    rc = (reply->type == REDIS_REPLY_INTEGER) ? (int) reply->integer : -2;
+    freeReplyObject(reply);
+
+    if (rc == -1) {
+        kotctl_error("tenant \"%s\" does not exist; add it with \"kotctl "
+                     "tenant add %s\"", a->tenant, a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    if (rc != 1) {
+        kotctl_error("user \"%s\" already exists in tenant \"%s\"", a->user,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    printf("user \"%s\" added to tenant \"%s\" with roles %s\n", a->user,
+           a->tenant, a->roles);
+
+    if (a->generate) {
+        printf("password: %s\n", a->password);
+    }
+
+    if (a->force_change) {
+        printf("the password must be changed at the first login\n");
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static int
+kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
+{
+    long long    ended;
+    char         hash[KOT_PHC_MAX + 1], now[24];
+    const char  *args[5];
+    redisReply  *reply;
+
+    if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
+                     sizeof(hash))
+        < 0)
+    {
+        kotctl_error("hashing the password failed");
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
+    args[2] = hash;
+    args[3] = a->force_change ? "1" : "0";
+    args[4] = now;
+
+    reply = kotctl_eval(k, KOT_SCRIPT_USER_PASSWD, 2, 5, args);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    ended = (reply->type == REDIS_REPLY_INTEGER) ? reply->integer : -1;
+    freeReplyObject(reply);
+
+    if (ended < 0) {
+        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    printf("password of user \"%s\" in tenant \"%s\" set; %lld session(s) "
+           "ended\n", a->user, a->tenant, ended);
+
+    if (a->generate) {
+        printf("password: %s\n", a->password);
+    }
+
+    if (a->force_change) {
+        printf("the password must be changed at the next login\n");
+    }
+
+    return KOTCTL_OK;
+}
+
+
+int
+kotctl_session(kotctl_t *k, int argc, char **argv)
+{
+    int                 rc;
+    size_t              i;
+    const char         *args[4];
+    redisReply         *list;
+    kotctl_user_args_t  a;
+
+    if (argc != 3 || strcmp(argv[0], "list") != 0) {
+        kotctl_error("usage: kotctl session list TENANT USER");
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_names(argv[1], argv[2], &a);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    rc = kotctl_connect(k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    args[0] = "ZRANGE";
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a.tenant, a.user);
+    args[2] = "0";
+    args[3] = "-1";
+
+    list = kotctl_cmd(k, 4, args);
+    if (list == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    printf("%-16s  %-20s  %-20s  %-20s  %s\n", "SESSION", "CREATED",
+           "LAST ACTIVE", "IDLE EXPIRY", "SOURCE");
+
+    for (i = 0; i < list->elements; i++) {
+        if (kotctl_session_show(k, list->element[i]->str) != KOTCTL_OK) {
+            rc = KOTCTL_FAIL;
+            break;
+        }
+    }
+
+    freeReplyObject(list);
+
+    return rc;
+}
+
+
+/* One line per live session; ended ones may linger in the list a while. */
+
+static int
+kotctl_session_show(kotctl_t *k, const char *sid)
+{
+    char         created[32], seen[32], expires[32];
+    const char  *args[5];
+    redisReply  *f, *ttl;
+
+    args[0] = "HMGET";
+    args[1] = kotctl_key(KOT_KEY_SESSION, sid, NULL);
+    args[2] = "c";
+    args[3] = "l";
+    args[4] = "ip";
+
+    f = kotctl_cmd(k, 5, args);
+    if (f == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = "PTTL";
+
+    ttl = kotctl_cmd(k, 2, args);
+    if (ttl == NULL) {
+        freeReplyObject(f);
+        return KOTCTL_FAIL;
+    }
+
+    if (f->elements == 3 && f->element[0]->type == REDIS_REPLY_STRING
+        && f->element[1]->type == REDIS_REPLY_STRING
+        && ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 0)
+    {
+        kotctl_time(strtoull(f->element[0]->str, NULL, 10), created,
+                    sizeof(created));
+        kotctl_time(strtoull(f->element[1]->str, NULL, 10), seen,
+                    sizeof(seen));
+        kotctl_time(kotctl_now() + ttl->integer, expires, sizeof(expires));
+
+        printf("%-16.16s  %-20s  %-20s  %-20s  %s\n", sid, created, seen,
+               expires, f->element[2]->type == REDIS_REPLY_STRING
+                        ? f->element[2]->str : "-");
+    }
+
+    freeReplyObject(f);
+    freeReplyObject(ttl);
+
+    return KOTCTL_OK;
+}
+
+
+static void
+kotctl_time(uint64_t ms, char *buf, size_t len)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
