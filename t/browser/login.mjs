@@ -1,0 +1,90 @@
+// The login flow in a real browser (Debian's headless Chromium driven by
+// playwright-core): open the application, get sent to the login page,
+// log in, see the application with your name, log out, and be asked to
+// log in again.  Prints TAP; t/browser.t runs it.
+//
+// usage: node login.mjs BASE_URL TENANT USER PASSWORD
+
+import { chromium } from 'playwright-core';
+
+const [base, tenant, user, password] = process.argv.slice(2);
+let n = 0;
+let failed = 0;
+
+function ok(pass, name, detail) {
+    n++;
+    if (!pass) {
+        failed++;
+    }
+    console.log(`${pass ? '' : 'not '}ok ${n} - ${name}`);
+    if (!pass && detail !== undefined) {
+        console.log(`#   ${String(detail).replace(/\n/g, '\n#   ')}`);
+    }
+}
+
+const browser = await chromium.launch({
+    executablePath: process.env.KOT_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+           '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+});
+
+try {
+    const context = await browser.newContext({
+        ignoreHTTPSErrors: true,
+        locale: 'en-US',
+    });
+    const page = await context.newPage();
+
+    await page.goto(`${base}/reports?month=5`);
+    ok(new URL(page.url()).pathname === '/kot/login',
+       'opening the application leads to the login page', page.url());
+    ok(await page.locator('input[name="password"]').getAttribute('type')
+       === 'password', 'the password field is masked');
+
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', password);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+
+    ok(new URL(page.url()).pathname === '/reports',
+       'after login the browser is back on the page it asked for',
+       page.url());
+    const body = await page.textContent('body');
+    ok(body.includes(`user=[${user}]`), 'the application shows the user',
+       body);
+
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === '__Host-kot_session');
+    ok(session && session.secure && session.httpOnly
+       && session.sameSite === 'Lax' && session.path === '/',
+       'the browser holds a Secure, HttpOnly, SameSite=Lax "__Host-" cookie',
+       JSON.stringify(session));
+    ok(await page.evaluate(() => document.cookie) === '',
+       'scripts on the page cannot read the session cookie');
+
+    await page.goto(`${base}/kot/logout`);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+    ok((await page.textContent('body')).includes('You have logged out'),
+       'logging out says so');
+
+    await page.goto(`${base}/reports`);
+    ok(new URL(page.url()).pathname === '/kot/login',
+       'after logout the application asks for a login again', page.url());
+
+    const ja = await browser.newContext({ ignoreHTTPSErrors: true,
+                                          locale: 'ja-JP' });
+    const jpage = await ja.newPage();
+    await jpage.goto(`${base}/reports`);
+    ok((await jpage.textContent('h1')) === 'ログイン',
+       'a Japanese browser sees the login page in Japanese');
+} catch (e) {
+    ok(false, 'the browser flow ran to the end', e.stack);
+} finally {
+    await browser.close();
+}
+
+console.log(`1..${n}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,95 @@
+# Configuration mistakes fail "nginx -t" with a message that names the
+# directive and the fix; the module itself builds without a warning.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+
+my $t = KotTest->new;
+
+
+my $log = KotTest::_slurp(KotTest->repo . '/build/module-build.log');
+ok length $log, 'the module build log is there';
+unlike $log, qr/warning:/, 'the module compiled without warnings';
+like $log, qr/-Wall -Wextra -Werror/, 'with -Wall -Wextra -Werror';
+
+
+my ($rc, $out) = $t->nginx_check(KotTest->site);
+is $rc, 0, 'the usual site passes nginx -t' or diag $out;
+
+sub refused ($snippet, $re, $name) {
+    my ($rc, $out) = $t->nginx_check($snippet);
+    isnt $rc, 0, "$name: nginx -t fails";
+    like $out, $re, "$name: and says what to do";
+}
+
+my $site = KotTest->site;
+
+refused($site =~ s/kot_redis [^;]*;//r,
+        qr/need a session store: add "kot_redis 127\.0\.0\.1:6379;"/,
+        'kot on without kot_redis');
+
+refused($site =~ s/kot_secret_file [^;]*;//r,
+        qr/need a key: add "kot_secret_file/, 'kot on without a key');
+
+refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file %%DIR%%\/none;/r,
+        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "head -c 32/,
+        'a missing key file');
+
+my $short = $t->dir . '/short.key';
+KotTest::_spew($short, 'x' x 20);
+chmod 0600, $short;
+refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file $short;/r,
+        qr/holds 20 bytes; it needs 32/, 'a key file that is too short');
+
+my $open = $t->dir . '/open.key';
+KotTest::_spew($open, 'x' x 40);
+chmod 0644, $open;
+refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file $open;/r,
+        qr/accessible by other users \(mode 0644\); run "chmod 600/,
+        'a key file that others can read');
+
+refused($site =~ s/kot_redis [^;]*;/kot_redis redis.example:6379;/r,
+        qr/kot_redis "redis.example:6379" is not an address: use "IP:PORT"/,
+        'a host name for Redis');
+
+refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 colour=blue;/r,
+        qr/kot_redis: invalid parameter "colour=blue"/,
+        'an unknown kot_redis parameter');
+
+refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r,
+        qr/kot_redis password_file "\/nonexistent" cannot be opened/,
+        'a missing Redis password file');
+
+refused($site =~ s/ln=10/ln=40/r,
+        qr/kot_password_hash: scrypt parameters out of range: ln must be 10\.\.22/,
+        'an out-of-range scrypt cost');
+
+refused($site =~ s/scrypt ln=10/bcrypt/r,
+        qr/unknown algorithm "bcrypt"; the only one is "scrypt"/,
+        'an unknown hash algorithm');
+
+refused($site =~ s{location /kot/ \{}{location = /kot/login \{}r,
+        qr/"kot_portal" must be in a prefix location that ends with "\/"/,
+        'kot_portal in an exact location');
+
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_portal_uri login;}r,
+        qr/kot_portal_uri "login" must be a path that starts and ends with "\/"/,
+        'a relative kot_portal_uri');
+
+refused($site =~ s{kot on;}{kot on; kot_idle_timeout 0;}r,
+        qr/"kot_idle_timeout" and "kot_absolute_timeout" must be more than 0/,
+        'a zero idle timeout');
+
+refused($site =~ s{kot on;}{kot on; kot_thread_pool x;}r,
+        qr/"kot_thread_pool" directive is not allowed here/,
+        'kot_thread_pool outside http');
+
+refused($site =~ s{kot_thread_pool kot_test;}{kot_thread_pool nosuch;}r,
+        qr/unknown thread pool "nosuch"/, 'an undefined thread pool');
+
+done_testing;

@@ -1,0 +1,135 @@
+# kotctl, the administrator's command line: tenants, users, temporary
+# passwords and the sessions of a user.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+
+my $t = KotTest->new;
+my $n = $t->nginx(KotTest->site);
+
+
+my $r = $t->kotctl('tenant', 'add', 'Acme');
+is $r->{exit}, 0, 'a tenant is added';
+like $r->{out}, qr/tenant "acme" added/, 'under its lower-case name';
+is $t->kotctl('tenant', 'add', 'acme')->{exit}, 1,
+    'the same tenant cannot be added twice';
+
+for my $bad ('-acme', 'ac me', 'acme:x', 'a' x 64, '') {
+    $r = $t->kotctl('tenant', 'add', $bad);
+    is $r->{exit}, 2, "tenant name '$bad' is refused";
+    like $r->{err}, qr/is not a valid tenant name/, 'with the rule';
+}
+
+
+# users
+
+$r = $t->kotctl('user', 'add', 'acme', 'Admin@Acme.example', '--role', 'admin',
+                '--generate-password');
+is $r->{exit}, 0, 'a user is added with a generated password';
+my ($generated) = $r->{out} =~ /^password: (\S+)$/m;
+ok length($generated // '') >= 20, 'the generated password is printed';
+like $r->{out}, qr/must be changed at the first login/,
+    'and it is a temporary one';
+
+my $ua = $n->ua;
+$r = $ua->login(tenant => 'acme', username => 'admin@acme.example',
+                password => $generated);
+is $r->{headers}{location}, '/kot/password?return_to=/',
+    'the generated password logs in and must be changed';
+
+$r = $t->kotctl('user', 'add', 'acme', 'admin@acme.example', '--role', 'x',
+                '--generate-password');
+is $r->{exit}, 1, 'the same user cannot be added twice';
+like $r->{err}, qr/already exists/, 'and kotctl says so';
+
+$r = $t->kotctl('user', 'add', 'nosuch', 'bob', '--role', 'user',
+                '--generate-password');
+is $r->{exit}, 1, 'a user needs an existing tenant';
+like $r->{err}, qr/tenant "nosuch" does not exist; add it with "kotctl tenant add nosuch"/,
+    'and kotctl says how to fix it';
+
+$r = $t->kotctl('user', 'add', 'acme', 'bob', '--password-stdin',
+                { stdin => "long enough pass\n" });
+is $r->{exit}, 2, 'a user needs a role';
+
+$r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'Admin!',
+                '--generate-password');
+is $r->{exit}, 2, 'a malformed role is refused';
+
+$r = $t->kotctl('user', 'add', 'acme', 'bob:x', '--role', 'user',
+                '--generate-password');
+like $r->{err}, qr/"bob:x" is not a valid username/,
+    'a malformed username is refused';
+
+$r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
+                '--password-stdin', { stdin => "short\n" });
+is $r->{exit}, 2, 'a password that breaks the policy is refused';
+like $r->{err}, qr/too short \(at least 12 characters\)/, 'with the reason';
+
+$r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
+                '--password-stdin', { stdin => "a fine password\n" });
+is $r->{exit}, 0, 'a user is added with a password from stdin';
+is $t->redis('HGET', 'kot:v1:u:acme:bob', 'must_change'), '1',
+    'an admin-set password is temporary';
+like $t->redis('HGET', 'kot:v1:u:acme:bob', 'hash'),
+    qr/^\$scrypt\$ln=10,r=8,p=1\$[A-Za-z0-9+\/]{22}\$[A-Za-z0-9+\/]{43}$/,
+    'Redis holds only a scrypt PHC string';
+
+$r = $t->kotctl('user', 'add', 'acme', 'robot', '--role', 'api',
+                '--password-stdin', '--no-force-change',
+                { stdin => "machine secret 1\n" });
+is $t->redis('HGET', 'kot:v1:u:acme:robot', 'must_change'), '0',
+    '--no-force-change makes a password that need not be changed';
+
+
+# sessions and admin resets
+
+my $s1 = $n->ua;
+$s1->login(tenant => 'acme', username => 'robot', password => 'machine secret 1');
+my $s2 = $n->ua;
+$s2->login(tenant => 'acme', username => 'robot', password => 'machine secret 1');
+
+$r = $t->kotctl('session', 'list', 'acme', 'robot');
+is $r->{exit}, 0, 'the sessions of a user are listed';
+my @lines = grep { /^\S{16}  \d{4}-/ } split /\n/, $r->{out};
+is scalar @lines, 2, 'one line per session';
+like $lines[0], qr/  127\.0\.0\.1$/, 'with the source address';
+my ($handle) = $s1->get('/app')->{content} =~ /session=\[([^\]]+)\]/;
+like $r->{out}, qr/^\Q$handle\E /m,
+    'by the same handle the application sees';
+
+$r = $t->kotctl('user', 'passwd', 'acme', 'robot', '--password-stdin',
+                { stdin => "machine secret 2\n" });
+is $r->{exit}, 0, 'an admin sets a new password';
+like $r->{out}, qr/2 session\(s\) ended/, 'which ends the user\'s sessions';
+is $s1->get('/app')->{status}, 401, 'the first session is dead';
+is $s2->get('/app')->{status}, 401, 'so is the second';
+like $n->ua->login(tenant => 'acme', username => 'robot',
+                   password => 'machine secret 2')->{headers}{location},
+    qr{^/kot/password}, 'the reset password must be changed';
+
+is $t->kotctl('user', 'passwd', 'acme', 'ghost', '--generate-password')
+      ->{exit}, 1, 'a password cannot be set for an unknown user';
+
+
+# how kotctl fails
+
+$r = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', 'user', 'list' ]);
+is $r->{exit}, 2, 'kotctl without --secret-file is a usage error';
+like $r->{err}, qr/--secret-file is required/, 'and says so';
+
+$r = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', '--redis',
+    '127.0.0.1:1', '--secret-file', $t->secret_file, 'tenant', 'add', 'x' ]);
+is $r->{exit}, 1, 'kotctl fails when Redis cannot be reached';
+like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
+    'and says where it tried';
+
+$r = $t->kotctl('frobnicate');
+is $r->{exit}, 2, 'an unknown command is a usage error';
+
+done_testing;

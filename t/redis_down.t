@@ -1,0 +1,96 @@
+# When Redis is down or stalled nothing gets through: 503 with a page that
+# says why.  nginx keeps running and recovers by itself.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $t = KotTest->new(workers => 2);
+my $n = $t->nginx(KotTest->site);
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+my $HTML = { Accept => 'text/html' };
+
+my $ua = $n->ua;
+$ua->login(tenant => 'acme', username => 'alice',
+           password => 'correct horse battery');
+is $ua->get('/app')->{status}, 200, 'the session works while Redis is up';
+
+my @workers = sort { $a <=> $b } $n->worker_pids;
+
+
+# Redis stopped
+
+$t->stop_redis(save => 1);
+
+my $res = $ua->get('/app', $HTML);
+is $res->{status}, 503, 'with Redis down a protected page is 503';
+like $res->{content}, qr/cannot reach its session store/,
+    'and the page says why';
+is $res->{headers}{'retry-after'}, '5', 'with Retry-After';
+unlike $res->{content}, qr/user=/, 'nothing reached the application';
+
+$res = $ua->get('/api/items');
+is $res->{status}, 503, 'an API call is 503 too';
+is $res->{content}, qq({"error":"session_store_unavailable"}\n), 'as JSON';
+
+for (1 .. 4) {
+    $res = $ua->get('/app');
+    last if $res->{status} != 503;
+}
+is $res->{status}, 503, 'every worker refuses while Redis is down';
+
+$res = $n->ua->login(tenant => 'acme', username => 'alice',
+                     password => 'correct horse battery');
+is $res->{status}, 503, 'a login is 503 too';
+
+is_deeply [ sort { $a <=> $b } $n->worker_pids ], \@workers,
+    'no worker crashed';
+like $n->error_log, qr/kot: .*redis at "127\.0\.0\.1:\d+"/,
+    'the error log names the Redis that is down';
+
+
+# Redis back
+
+$t->start_redis;
+
+ok wait_until(sub { $ua->get('/app')->{status} == 200 },
+              what => 'recovery after Redis restarted'),
+    'when Redis returns, the session works again without a reload';
+for (1 .. 4) {
+    $res = $ua->get('/app');
+    last if $res->{status} != 200;
+}
+is $res->{status}, 200, 'on every worker';
+like $n->error_log, qr/connected to redis at "[^"]+" again/,
+    'the recovery is logged';
+
+
+# Redis stalled: a timer ends every wait
+
+$t->pause_redis;
+
+my $start = time;
+$res = $ua->get('/app', $HTML);
+my $took = time - $start;
+is $res->{status}, 503, 'with Redis stalled a protected page is 503';
+cmp_ok $took, '<', 4, 'after the configured timeout, not a hang';
+like $n->error_log, qr/did not answer within 1000 ms/,
+    'the timeout is logged';
+
+$t->resume_redis;
+
+ok wait_until(sub { $ua->get('/app')->{status} == 200 },
+              what => 'recovery after Redis resumed'),
+    'when Redis answers again, so does the site';
+
+is_deeply [ sort { $a <=> $b } $n->worker_pids ], \@workers,
+    'the workers are the same ones from the start';
+
+done_testing;
