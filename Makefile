@@ -98,6 +98,7 @@ fuzz: $(FUZZ_BINS)
 	    echo "fuzz: $$f for $(FUZZ_TIME)s"; \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
 	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+	        -artifact_prefix=$(BUILD)/fuzz/ \
 	        $(BUILD)/fuzz/corpus-$$(basename $$f) \
 	        t/fuzz/seeds/$$(basename $$f) 2>&1 | tail -1 || exit 1; \
 	done
