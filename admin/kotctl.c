@@ -33,6 +33,8 @@ static const char  usage[] =
     "[--no-force-change]\n"
     "  user passwd TENANT USER [--password-stdin | --generate-password]\n"
     "           [--no-force-change]\n"
+    "  user status TENANT USER\n"
+    "  user unlock TENANT USER\n"
     "  session list TENANT USER\n"
     "\n"
     "A password set here is temporary: the user must change it at the next\n"

@@ -42,6 +42,9 @@ static int kotctl_password(kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a);
+static const char *kotctl_field(redisReply *r, size_t i);
 static int kotctl_session_show(kotctl_t *k, const char *sid);
 static void kotctl_time(uint64_t ms, char *buf, size_t len);
 
@@ -106,21 +109,42 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     int                 rc, add;
     kotctl_user_args_t  a;
 
-    if (argc < 3 || (strcmp(argv[0], "add") != 0
-                     && strcmp(argv[0], "passwd") != 0))
-    {
-        kotctl_error("usage: kotctl user add|passwd TENANT USER ...");
+    if (argc < 3) {
+        kotctl_error("usage: kotctl user add|passwd|status|unlock TENANT "
+                     "USER ...");
         return KOTCTL_USAGE;
     }
 
     memset(&a, 0, sizeof(kotctl_user_args_t));
     a.force_change = 1;
-    add = (argv[0][0] == 'a');
 
     rc = kotctl_names(argv[1], argv[2], &a);
     if (rc != KOTCTL_OK) {
         return rc;
     }
+
+    if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0) {
+        if (argc != 3) {
+            kotctl_error("usage: kotctl user %s TENANT USER", argv[0]);
+            return KOTCTL_USAGE;
+        }
+
+        rc = kotctl_connect(k);
+        if (rc != KOTCTL_OK) {
+            return rc;
+        }
+
+        return (argv[0][0] == 's') ? kotctl_user_status(k, &a)
+                                   : kotctl_user_unlock(k, &a);
+    }
+
+    if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
+        kotctl_error("unknown user command \"%s\"; see \"kotctl --help\"",
+                     argv[0]);
+        return KOTCTL_USAGE;
+    }
+
+    add = (argv[0][0] == 'a');
 
     rc = kotctl_user_options(argc - 3, argv + 3, &a, add);
     if (rc != KOTCTL_OK) {
@@ -485,6 +509,157 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
     }
 
     return KOTCTL_OK;
+}
+
+
+/* What an administrator needs to answer "why can't I log in?". */
+
+static int
+kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
+{
+    char         t1[32], t2[32];
+    long long    until;
+    const char  *args[8], *v;
+    redisReply  *u, *f;
+
+    args[0] = "HMGET";
+    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[2] = "roles";
+    args[3] = "must_change";
+    args[4] = "last_login";
+    args[5] = "pw_changed";
+
+    u = kotctl_cmd(k, 6, args);
+    if (u == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_field(u, 0) == NULL) {
+        freeReplyObject(u);
+        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
+    args[2] = "fails";
+    args[3] = "first";
+    args[4] = "until";
+    args[5] = "locks";
+    args[6] = "last";
+
+    f = kotctl_cmd(k, 7, args);
+    if (f == NULL) {
+        freeReplyObject(u);
+        return KOTCTL_FAIL;
+    }
+
+    printf("user:          %s\n", a->user);
+    printf("tenant:        %s\n", a->tenant);
+    printf("roles:         %s\n", kotctl_field(u, 0));
+
+    v = kotctl_field(u, 1);
+    printf("must change:   %s\n", (v && v[0] == '1') ? "yes" : "no");
+
+    v = kotctl_field(u, 2);
+    if (v) {
+        kotctl_time(strtoull(v, NULL, 10), t1, sizeof(t1));
+    }
+    printf("last login:    %s\n", v ? t1 : "never");
+
+    v = kotctl_field(u, 3);
+    kotctl_time(v ? strtoull(v, NULL, 10) : 0, t1, sizeof(t1));
+    printf("password set:  %s\n", t1);
+
+    v = kotctl_field(f, 0);
+    printf("failures:      %s", v ? v : "0");
+
+    v = kotctl_field(f, 4);
+    if (v) {
+        kotctl_time(strtoull(v, NULL, 10), t2, sizeof(t2));
+        printf(" (last %s)", t2);
+    }
+    printf("\n");
+
+    v = kotctl_field(f, 2);
+    until = v ? strtoll(v, NULL, 10) : 0;
+
+    if (until == KOT_LOCKED_FOREVER) {
+        printf("locked:        yes, until an administrator unlocks it\n");
+
+    } else if (until > (long long) kotctl_now()) {
+        kotctl_time((uint64_t) until, t1, sizeof(t1));
+        printf("locked:        yes, until %s\n", t1);
+
+    } else {
+        printf("locked:        no\n");
+    }
+
+    v = kotctl_field(f, 3);
+    printf("lockouts:      %s\n", v ? v : "0");
+
+    freeReplyObject(u);
+    freeReplyObject(f);
+
+    return KOTCTL_OK;
+}
+
+
+/* Ends a lock and forgets the failures and earlier lockouts. */
+
+static int
+kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
+{
+    int          exists;
+    const char  *args[2];
+    redisReply  *r;
+
+    args[0] = "EXISTS";
+    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+
+    r = kotctl_cmd(k, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    exists = (r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+    freeReplyObject(r);
+
+    if (!exists) {
+        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = "DEL";
+    args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
+
+    r = kotctl_cmd(k, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    printf("user \"%s\" in tenant \"%s\" unlocked; failures and lockouts "
+           "cleared\n", a->user, a->tenant);
+
+    return KOTCTL_OK;
+}
+
+
+/* The i-th element of an array reply, if it is a string. */
+
+static const char *
+kotctl_field(redisReply *r, size_t i)
+{
+    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements
+        || r->element[i]->type != REDIS_REPLY_STRING)
+    {
+        return NULL;
+    }
+
+    return r->element[i]->str;
 }
 
 

@@ -127,6 +127,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, insecure_cookie),
       NULL },
 
+    { ngx_string("kot_lockout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_lockout,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_login_throttle"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_login_throttle,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -329,6 +343,8 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
     klcf->insecure_cookie = NGX_CONF_UNSET;
     klcf->strip_identity = NGX_CONF_UNSET;
+    klcf->lockout.threshold = NGX_CONF_UNSET_UINT;
+    klcf->throttle.rate = NGX_CONF_UNSET_UINT;
 
     return klcf;
 }
@@ -351,6 +367,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->absolute_timeout, 12 * 60 * 60 * 1000);
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
+    ngx_http_kot_lockout_merge(prev, conf);
 
     if (!conf->enable && conf->portal.len == 0) {
         return NGX_CONF_OK;

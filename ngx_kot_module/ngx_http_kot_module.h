@@ -53,6 +53,21 @@ typedef struct {
 
 
 typedef struct {
+    ngx_uint_t                  threshold;
+    ngx_msec_t                  window;
+    ngx_msec_t                  duration;
+    ngx_msec_t                  max_duration;
+    ngx_uint_t                  permanent_after;    /* 0: never */
+} ngx_http_kot_lockout_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                  rate;               /* per minute; 0: off */
+    ngx_uint_t                  burst;
+} ngx_http_kot_throttle_conf_t;
+
+
+typedef struct {
     ngx_flag_t                  enable;
     ngx_str_t                   portal;         /* prefix, if kot_portal */
     ngx_str_t                   portal_uri;
@@ -61,6 +76,8 @@ typedef struct {
     ngx_msec_t                  absolute_timeout;
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
+    ngx_http_kot_lockout_conf_t   lockout;
+    ngx_http_kot_throttle_conf_t  throttle;
 } ngx_http_kot_loc_conf_t;
 
 
@@ -78,6 +95,27 @@ typedef struct {
     unsigned                    cookie:1;       /* a well-formed cookie */
     unsigned                    must_change:1;
 } ngx_http_kot_session_t;
+
+
+/* A login attempt, or the user behind a password change. */
+typedef struct {
+    ngx_str_t                   tenant;
+    ngx_str_t                   user;
+
+    /* from Redis */
+    ngx_str_t                   hash;
+    ngx_str_t                   roles;
+    unsigned                    found:1;
+    unsigned                    must_change:1;
+    unsigned                    locked:1;
+    ngx_msec_t                  retry_after;    /* > 0: throttled */
+
+    /* after a failure: KOT_FAIL_*, the counts, the lock's end */
+    ngx_int_t                   fail;
+    ngx_int_t                   fails;
+    ngx_int_t                   locks;
+    int64_t                     until;
+} ngx_http_kot_login_t;
 
 
 typedef struct ngx_http_kot_ctx_s  ngx_http_kot_ctx_t;
@@ -98,8 +136,10 @@ struct ngx_http_kot_ctx_s {
     ngx_event_t                 done;
     ngx_http_kot_step_pt        next;
     ngx_int_t                   rc;             /* NGX_OK, NGX_ERROR */
+    int64_t                     result;         /* a script's number */
 
     void                       *portal;         /* portal state */
+    ngx_http_kot_login_t       *login;
 
     unsigned                    waiting:1;
     unsigned                    checked:1;
@@ -142,6 +182,17 @@ ngx_int_t ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
 ngx_int_t ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
 
+/* ngx_http_kot_lockout.c */
+char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_kot_lockout_merge(ngx_http_kot_loc_conf_t *prev,
+    ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+
 /* ngx_http_kot_portal.c */
 ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
 
@@ -183,6 +234,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_USE_HTTPS,
     NGX_HTTP_KOT_MSG_BUSY,
     NGX_HTTP_KOT_MSG_BAD_FORM,
+    NGX_HTTP_KOT_MSG_THROTTLED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -206,7 +258,7 @@ ngx_int_t ngx_http_kot_page_logout(ngx_http_request_t *r,
 ngx_int_t ngx_http_kot_page_password(ngx_http_request_t *r,
     ngx_http_kot_page_t *p);
 ngx_int_t ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_kot_msg_t msg);
+    ngx_http_kot_msg_t msg, ngx_uint_t num);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);

@@ -123,6 +123,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ログインサービスが混み合っています。しばらくしてから再度お試しください。" },
     { "The form could not be read. Please go back and try again.",
       "フォームを読み取れませんでした。戻ってもう一度お試しください。" },
+    { "Too many login attempts from your network. Please try again in %ui "
+      "seconds.",
+      "お使いのネットワークからのログイン試行が多すぎます。%ui秒後に再度"
+      "お試しください。" },
 };
 
 
@@ -166,6 +170,8 @@ static ngx_int_t ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len);
 static ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
+static ngx_int_t ngx_http_kot_retry_after(ngx_http_request_t *r,
+    ngx_uint_t seconds);
 static ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,
     const char *name, size_t len);
 static ngx_str_t *ngx_http_kot_csp(void);
@@ -258,7 +264,7 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
 
 ngx_int_t
 ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_kot_msg_t msg)
+    ngx_http_kot_msg_t msg, ngx_uint_t num)
 {
     ngx_str_t                 back;
     ngx_http_kot_html_t       h;
@@ -269,7 +275,14 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     p.msgs[0] = msg;
+    p.nums[0] = num;
     p.nmsgs = 1;
+
+    if (status == NGX_HTTP_TOO_MANY_REQUESTS || status == 503) {
+        if (ngx_http_kot_retry_after(r, num ? num : 5) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
 
     back = klcf->portal.len ? klcf->portal : klcf->portal_uri;
 
@@ -298,9 +311,7 @@ ngx_http_kot_unavailable(ngx_http_request_t *r)
 {
     ngx_http_kot_html_t  h;
 
-    if (ngx_http_kot_add_header(r, "Retry-After", (u_char *) "5", 1)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_retry_after(r, 5) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -747,6 +758,21 @@ ngx_http_kot_add_header(ngx_http_request_t *r, const char *name,
     h->value.len = len;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_retry_after(ngx_http_request_t *r, ngx_uint_t seconds)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_add_header(r, "Retry-After", p,
+                                   ngx_sprintf(p, "%ui", seconds) - p);
 }
 
 

@@ -54,16 +54,8 @@ typedef struct {
     kot_form_field_t            f[NGX_HTTP_KOT_F_N];
     ngx_str_t                   v[NGX_HTTP_KOT_F_N];    /* decoded */
 
-    /* the login being attempted */
-    ngx_str_t                   tenant;
-    ngx_str_t                   user;
+    ngx_http_kot_login_t        login;
     ngx_str_t                   return_to;
-
-    /* from Redis */
-    ngx_str_t                   hash;
-    ngx_str_t                   roles;
-    ngx_uint_t                  must_change;
-    ngx_uint_t                  found;
 
     ngx_http_kot_hash_job_t    *job;
 
@@ -89,13 +81,15 @@ static ngx_int_t ngx_http_kot_prelogin(ngx_http_request_t *r,
     ngx_str_t *pre, ngx_uint_t create);
 static ngx_int_t ngx_http_kot_login_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_login_names(ngx_http_request_t *r,
+static void ngx_http_kot_login_names(ngx_http_request_t *r,
     ngx_http_kot_portal_t *pt);
 static ngx_int_t ngx_http_kot_login_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_created(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *reason);
@@ -126,7 +120,7 @@ static ngx_int_t ngx_http_kot_password_changed(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_kot_password_rules(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_page_t *p);
 static ngx_int_t ngx_http_kot_load_user(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user);
+    ngx_http_kot_ctx_t *ctx);
 static void ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
 static ngx_int_t ngx_http_kot_hash(ngx_http_request_t *r,
@@ -178,6 +172,7 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     }
 
     ctx->portal = pt;
+    ctx->login = &pt->login;
 
     if (page.len == 5 && ngx_strncmp(page.data, "login", 5) == 0) {
         pt->action = NGX_HTTP_KOT_LOGIN;
@@ -206,7 +201,7 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
        )
     {
         return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_USE_HTTPS);
+                                       NGX_HTTP_KOT_MSG_USE_HTTPS, 0);
     }
 
     ngx_http_kot_session_read(r, &ctx->session);
@@ -343,7 +338,7 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
 
     if (r->request_body == NULL || r->request_body->temp_file) {
         return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
     }
 
     len = 0;
@@ -352,7 +347,7 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
         if (cl->buf->in_file) {
             return ngx_http_kot_page_error(r,
                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                         NGX_HTTP_KOT_MSG_BAD_FORM);
+                                         NGX_HTTP_KOT_MSG_BAD_FORM, 0);
         }
 
         len += cl->buf->last - cl->buf->pos;
@@ -360,7 +355,7 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
 
     if (len > NGX_HTTP_KOT_BODY_MAX) {
         return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -404,7 +399,7 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "kot: malformed form in portal request");
         return ngx_http_kot_page_error(r, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM);
+                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
     }
 
     for (i = 0; i < n; i++) {
@@ -525,17 +520,12 @@ ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "kot: login refused: missing or wrong CSRF token");
         return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
     }
 
-    if (ngx_http_kot_login_names(r, pt) != NGX_OK) {
-        /* no such user can exist; fail the same way, hash included */
-        pt->found = 0;
-        ctx->rc = NGX_OK;
-        return ngx_http_kot_login_loaded(r, ctx);
-    }
+    ngx_http_kot_login_names(r, pt);
 
-    if (ngx_http_kot_load_user(r, ctx, &pt->tenant, &pt->user) != NGX_OK) {
+    if (ngx_http_kot_login_begin(r, ctx) != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
 
@@ -543,57 +533,54 @@ ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* The tenant (from kot_tenant or the form) and the username, normalised. */
+/*
+ * The tenant (from kot_tenant or the form) and the username, normalised.
+ * A name that cannot exist goes on as "-", which no real name can be, so
+ * that its failure costs and looks the same as any other.
+ */
 
-static ngx_int_t
+static void
 ngx_http_kot_login_names(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
 {
-    int         n;
-    ngx_int_t   rc;
-    ngx_str_t  *v;
+    int                    n;
+    ngx_int_t              rc;
+    ngx_str_t             *v;
+    ngx_http_kot_login_t  *login = &pt->login;
 
-    rc = ngx_http_kot_tenant(r, &pt->tenant);
-
-    if (rc == NGX_ERROR) {
-        return NGX_DECLINED;
-    }
+    rc = ngx_http_kot_tenant(r, &login->tenant);
 
     if (rc == NGX_DECLINED) {
         v = &pt->v[NGX_HTTP_KOT_F_TENANT];
 
-        pt->tenant.data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
-        if (pt->tenant.data == NULL) {
-            return NGX_ERROR;
-        }
+        login->tenant.data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
+        if (login->tenant.data == NULL) {
+            rc = NGX_ERROR;
 
-        n = kot_tenant_normalize((char *) v->data, v->len,
-                                 (char *) pt->tenant.data,
-                                 KOT_TENANT_MAX + 1);
-        if (n < 0) {
-            pt->tenant.len = 0;
-            return NGX_DECLINED;
+        } else {
+            n = kot_tenant_normalize((char *) v->data, v->len,
+                                     (char *) login->tenant.data,
+                                     KOT_TENANT_MAX + 1);
+            rc = (n < 0) ? NGX_ERROR : NGX_OK;
+            login->tenant.len = (n < 0) ? 0 : n;
         }
-
-        pt->tenant.len = n;
     }
 
     v = &pt->v[NGX_HTTP_KOT_F_USERNAME];
 
-    pt->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
-    if (pt->user.data == NULL) {
-        return NGX_ERROR;
+    login->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+
+    n = (login->user.data == NULL) ? -1
+        : kot_username_normalize((char *) v->data, v->len,
+                                 (char *) login->user.data,
+                                 KOT_USERNAME_MAX + 1);
+
+    if (rc != NGX_OK || n < 0) {
+        ngx_str_set(&login->tenant, "-");
+        ngx_str_set(&login->user, "-");
+        return;
     }
 
-    n = kot_username_normalize((char *) v->data, v->len,
-                               (char *) pt->user.data, KOT_USERNAME_MAX + 1);
-    if (n < 0) {
-        pt->user.len = 0;
-        return NGX_DECLINED;
-    }
-
-    pt->user.len = n;
-
-    return NGX_OK;
+    login->user.len = n;
 }
 
 
@@ -601,6 +588,7 @@ static ngx_int_t
 ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_str_t                  dummy;
+    ngx_http_kot_login_t      *login = ctx->login;
     ngx_http_kot_portal_t     *pt = ctx->portal;
     ngx_http_kot_main_conf_t  *kmcf;
 
@@ -608,13 +596,26 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
+    if (login->retry_after) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "kot: login throttled: too many attempts from this "
+                      "client; retry after %M ms", login->retry_after);
+
+        return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                       NGX_HTTP_KOT_MSG_THROTTLED,
+                                       (login->retry_after + 999) / 1000);
+    }
+
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
-    /* unknown users cost one hash too, so time does not tell them apart */
+    /*
+     * Unknown users, and locked accounts, cost one hash too: time must
+     * not tell them apart from a wrong password.
+     */
     dummy.data = (u_char *) kmcf->dummy_hash;
     dummy.len = ngx_strlen(kmcf->dummy_hash);
 
-    return ngx_http_kot_hash(r, ctx, pt->found ? &pt->hash : &dummy,
+    return ngx_http_kot_hash(r, ctx, login->found ? &login->hash : &dummy,
                              &pt->v[NGX_HTTP_KOT_F_PASSWORD], NULL,
                              ngx_http_kot_login_verified);
 }
@@ -623,24 +624,27 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    if (pt->found && pt->job->verified < 0) {
+    if (login->found && pt->job->verified < 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: the stored password hash of user \"%V\" in "
-                      "tenant \"%V\" is malformed", &pt->user, &pt->tenant);
+                      "tenant \"%V\" is malformed",
+                      &login->user, &login->tenant);
     }
 
-    if (!pt->found) {
-        return ngx_http_kot_login_failed(r, ctx, "unknown user");
+    if (!login->found || pt->job->verified != 1 || login->locked) {
+        /* a locked account is counted like any failure: not at all */
+        if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
+            return ngx_http_kot_unavailable(r);
+        }
+
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_counted);
     }
 
-    if (pt->job->verified != 1) {
-        return ngx_http_kot_login_failed(r, ctx, "wrong password");
-    }
-
-    if (ngx_http_kot_session_create(r, ctx, &pt->tenant, &pt->user,
-                                    &pt->roles, pt->must_change)
+    if (ngx_http_kot_session_create(r, ctx, &login->tenant, &login->user,
+                                    &login->roles, login->must_change)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -653,6 +657,7 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ctx->rc == NGX_ERROR) {
@@ -660,12 +665,15 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ctx->rc == NGX_DECLINED) {
-        return ngx_http_kot_login_failed(r, ctx, "user deleted meanwhile");
+        return ngx_http_kot_login_failed(r, ctx,
+                                         ctx->result == KOT_CREATE_LOCKED
+                                         ? "account locked"
+                                         : "user deleted meanwhile");
     }
 
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                   "kot: login: tenant \"%V\" user \"%V\" session %*s",
-                  &pt->tenant, &pt->user, (size_t) KOT_SID_SHORT_LEN,
+                  &login->tenant, &login->user, (size_t) KOT_SID_SHORT_LEN,
                   ctx->session.sid);
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
@@ -677,11 +685,52 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (pt->must_change) {
+    if (login->must_change) {
         return ngx_http_kot_goto_portal(r, "password", &pt->return_to, NULL);
     }
 
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
+}
+
+
+/* After login_fail: say what happened to the account, in the log only. */
+
+static ngx_int_t
+ngx_http_kot_login_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t  *login = ctx->login;
+    ngx_http_kot_portal_t *pt = ctx->portal;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (login->fail == KOT_FAIL_LOCKED_NOW) {
+        if (login->until == KOT_LOCKED_FOREVER) {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "kot: account locked: tenant \"%V\" user \"%V\" "
+                          "after %i failures, lockout %i, until an "
+                          "administrator unlocks it",
+                          &login->tenant, &login->user, login->fails,
+                          login->locks);
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "kot: account locked: tenant \"%V\" user \"%V\" "
+                          "after %i failures, lockout %i, for %L s",
+                          &login->tenant, &login->user, login->fails,
+                          login->locks,
+                          (int64_t) ((login->until
+                                      - (int64_t) ngx_http_kot_now() + 999)
+                                     / 1000));
+        }
+    }
+
+    return ngx_http_kot_login_failed(r, ctx,
+               login->fail == KOT_FAIL_WAS_LOCKED ? "account locked"
+               : !login->found ? "unknown user"
+               : pt->job->verified == 1 ? "account locked"
+               : "wrong password");
 }
 
 
@@ -694,16 +743,16 @@ static ngx_int_t
 ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *reason)
 {
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_http_kot_login_t  *login = ctx->login;
 
-    if (pt->user.len) {
+    if (login->user.len == 1 && login->user.data[0] == '-') {
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login failed: tenant \"%V\" user \"%V\": %s",
-                      &pt->tenant, &pt->user, reason);
+                      "kot: login failed: invalid tenant or user name");
 
     } else {
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login failed: invalid tenant or user name");
+                      "kot: login failed: tenant \"%V\" user \"%V\": %s",
+                      &login->tenant, &login->user, reason);
     }
 
     return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
@@ -750,7 +799,7 @@ ngx_http_kot_logout_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "kot: logout refused: missing or wrong CSRF token");
         return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
     }
 
     if (ngx_http_kot_session_destroy(r, ctx) != NGX_OK) {
@@ -887,7 +936,7 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                       "kot: password change refused: missing or wrong "
                       "CSRF token");
         return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED);
+                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
     }
 
     if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
@@ -901,8 +950,9 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t            rc;
-    ngx_http_kot_page_t  p;
+    ngx_int_t               rc;
+    ngx_http_kot_page_t     p;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
         return rc;
@@ -915,10 +965,10 @@ ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_password_form(r, ctx, &p);
     }
 
-    if (ngx_http_kot_load_user(r, ctx, &ctx->session.tenant,
-                               &ctx->session.user)
-        != NGX_OK)
-    {
+    pt->login.tenant = ctx->session.tenant;
+    pt->login.user = ctx->session.user;
+
+    if (ngx_http_kot_load_user(r, ctx) != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
 
@@ -994,12 +1044,13 @@ ngx_http_kot_password_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
-    if (!pt->found) {
+    if (!pt->login.found) {
         return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
-                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE);
+                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE,
+                                       0);
     }
 
-    return ngx_http_kot_hash(r, ctx, &pt->hash,
+    return ngx_http_kot_hash(r, ctx, &pt->login.hash,
                              &pt->v[NGX_HTTP_KOT_F_CURRENT],
                              &pt->v[NGX_HTTP_KOT_F_NEW],
                              ngx_http_kot_password_hashed);
@@ -1036,7 +1087,8 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     new_hash.data = job->new_hash;
     new_hash.len = job->new_hash_len;
 
-    if (ngx_http_kot_session_change_password(r, ctx, &pt->hash, &new_hash)
+    if (ngx_http_kot_session_change_password(r, ctx, &pt->login.hash,
+                                             &new_hash)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1063,7 +1115,7 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         }
 
         return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
-                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE);
+                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
     }
 
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
@@ -1085,23 +1137,26 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 /* shared steps */
 
+/* The stored hash of the user whose password is being changed. */
+
 static ngx_int_t
-ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
-    ngx_str_t *tenant, ngx_str_t *user)
+ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_redis_args_t  a;
+    ngx_http_kot_login_t       *login = ctx->login;
+    ngx_http_kot_redis_args_t   a;
 
     a.argc = 0;
 
-    ngx_http_kot_redis_arg(&a, (u_char *) "HMGET", 5);
+    ngx_http_kot_redis_arg(&a, (u_char *) "HGET", 4);
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, tenant, user) != NGX_OK) {
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
+                               &login->user)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     ngx_http_kot_redis_arg(&a, (u_char *) "hash", 4);
-    ngx_http_kot_redis_arg(&a, (u_char *) "roles", 5);
-    ngx_http_kot_redis_arg(&a, (u_char *) "must_change", 11);
 
     return ngx_http_kot_redis_command(r, ngx_http_kot_load_user_reply, ctx,
                                       &ctx->done, &a);
@@ -1112,53 +1167,26 @@ static void
 ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
-    redisReply             *e;
-    ngx_http_kot_ctx_t     *ctx = data;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_http_kot_ctx_t    *ctx = data;
+    ngx_http_kot_login_t  *login = ctx->login;
 
     ctx->rc = NGX_ERROR;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 3)
-    {
+    if (reply == NULL) {
         return;
     }
 
     ctx->rc = NGX_OK;
-    pt->found = 0;
+    login->found = 0;
 
-    e = reply->element[0];
-
-    if (e->type != REDIS_REPLY_STRING || e->len > KOT_PHC_MAX) {
-        return;
-    }
-
-    pt->hash.data = ngx_pnalloc(r->pool, e->len);
-    if (pt->hash.data == NULL) {
-        ctx->rc = NGX_ERROR;
-        return;
-    }
-
-    ngx_memcpy(pt->hash.data, e->str, e->len);
-    pt->hash.len = e->len;
-
-    e = reply->element[1];
-
-    if (e->type == REDIS_REPLY_STRING) {
-        pt->roles.data = ngx_pnalloc(r->pool, e->len);
-        if (pt->roles.data == NULL) {
+    if (reply->type == REDIS_REPLY_STRING && reply->len <= KOT_PHC_MAX) {
+        if (ngx_http_kot_redis_str(r, reply, &login->hash) != NGX_OK) {
             ctx->rc = NGX_ERROR;
             return;
         }
 
-        ngx_memcpy(pt->roles.data, e->str, e->len);
-        pt->roles.len = e->len;
+        login->found = 1;
     }
-
-    e = reply->element[2];
-    pt->must_change = (e->type == REDIS_REPLY_STRING && e->len == 1
-                       && e->str[0] == '1');
-    pt->found = 1;
 }
 
 
@@ -1189,7 +1217,7 @@ ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                       "kot: the password hashing queue is full");
 
         return ngx_http_kot_page_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       NGX_HTTP_KOT_MSG_BUSY);
+                                       NGX_HTTP_KOT_MSG_BUSY, 0);
     }
 
     return ngx_http_kot_wait(r, ctx, next);

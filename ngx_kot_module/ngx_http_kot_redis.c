@@ -692,3 +692,24 @@ ngx_http_kot_redis_op_detach(void *data)
 
     op->request = NULL;
 }
+
+
+ngx_int_t
+ngx_http_kot_redis_str(ngx_http_request_t *r, redisReply *reply,
+    ngx_str_t *s)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        return NGX_ERROR;
+    }
+
+    s->data = ngx_pnalloc(r->pool, reply->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, reply->str, reply->len);
+    s->data[reply->len] = '\0';
+    s->len = reply->len;
+
+    return NGX_OK;
+}

@@ -74,6 +74,10 @@ void ngx_http_kot_redis_arg(ngx_http_kot_redis_args_t *a, u_char *data,
     size_t len);
 ngx_int_t ngx_http_kot_redis_num(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, uint64_t n);
+/* Copies a string reply into r->pool, NUL-terminated. */
+ngx_int_t ngx_http_kot_redis_str(ngx_http_request_t *r, redisReply *reply,
+    ngx_str_t *s);
+
 /* prefix + p1 [+ ":" + p2] */
 ngx_int_t ngx_http_kot_redis_key(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix, ngx_str_t *p1,

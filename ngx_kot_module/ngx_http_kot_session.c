@@ -22,8 +22,6 @@ static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
-static ngx_int_t ngx_http_kot_copy_str(ngx_http_request_t *r,
-    redisReply *reply, ngx_str_t *s);
 
 
 /* Reads our cookie; a missing or malformed one leaves s->cookie unset. */
@@ -155,11 +153,11 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
 
     if (s->status == KOT_SESSION_OK) {
         if (reply->elements != 5
-            || ngx_http_kot_copy_str(r, reply->element[1], &s->tenant)
+            || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
-            || ngx_http_kot_copy_str(r, reply->element[2], &s->user)
+            || ngx_http_kot_redis_str(r, reply->element[2], &s->user)
                != NGX_OK
-            || ngx_http_kot_copy_str(r, reply->element[3], &s->roles)
+            || ngx_http_kot_redis_str(r, reply->element[3], &s->roles)
                != NGX_OK
             || reply->element[4]->type != REDIS_REPLY_STRING)
         {
@@ -173,8 +171,8 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                || s->status == KOT_SESSION_ABSOLUTE)
     {
         if (reply->elements == 3) {
-            (void) ngx_http_kot_copy_str(r, reply->element[1], &s->tenant);
-            (void) ngx_http_kot_copy_str(r, reply->element[2], &s->user);
+            (void) ngx_http_kot_redis_str(r, reply->element[1], &s->tenant);
+            (void) ngx_http_kot_redis_str(r, reply->element[2], &s->user);
         }
 
     } else {
@@ -186,9 +184,10 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
 
 
 /*
- * Creates a session for a user whose password was just verified.  A
- * session the browser already had is ended in the same script: logging
- * in again never keeps an old id alive.
+ * Creates a session for a user whose password was just verified, unless
+ * the account got locked meanwhile.  A session the browser already had
+ * is ended in the same script: logging in again never keeps an old id
+ * alive.
  */
 
 ngx_int_t
@@ -237,6 +236,8 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, tenant, user) != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION,
                                 old.len ? &old : &sid, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, tenant, user)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -266,7 +267,7 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
                                      ngx_http_kot_session_int_reply, ctx,
-                                     &ctx->done, 4, &a);
+                                     &ctx->done, 5, &a);
 }
 
 
@@ -382,6 +383,7 @@ ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
+    ctx->result = reply->integer;
     ctx->rc = (reply->integer == 1) ? NGX_OK : NGX_DECLINED;
 }
 
@@ -531,25 +533,4 @@ ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
     }
 
     return kot_ct_equal(want, token->data, NGX_HTTP_KOT_CSRF_LEN);
-}
-
-
-static ngx_int_t
-ngx_http_kot_copy_str(ngx_http_request_t *r, redisReply *reply,
-    ngx_str_t *s)
-{
-    if (reply->type != REDIS_REPLY_STRING) {
-        return NGX_ERROR;
-    }
-
-    s->data = ngx_pnalloc(r->pool, reply->len + 1);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(s->data, reply->str, reply->len);
-    s->data[reply->len] = '\0';
-    s->len = reply->len;
-
-    return NGX_OK;
 }

@@ -92,4 +92,32 @@ refused($site =~ s{kot on;}{kot on; kot_thread_pool x;}r,
 refused($site =~ s{kot_thread_pool kot_test;}{kot_thread_pool nosuch;}r,
         qr/unknown thread pool "nosuch"/, 'an undefined thread pool');
 
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout threshold=500;}r,
+        qr/kot_lockout: "threshold=500": the threshold must be 1\.\.100/,
+        'a lockout threshold above what NIST allows');
+
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout window=soon;}r,
+        qr/kot_lockout: "window=soon" is not a time/, 'a lockout window that is no time');
+
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout duration=2h max_duration=1h;}r,
+        qr/max_duration must not be shorter than duration/,
+        'a lockout that would shrink as it escalates');
+
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout threshold=5 colour=red;}r,
+        qr/kot_lockout: invalid parameter "colour=red"/, 'an unknown lockout parameter');
+
+refused(KotTest->site(throttle => 'rate=10/s'),
+        qr/kot_login_throttle: invalid parameter "rate=10\/s"; expected rate=N\/m/,
+        'a throttle rate that is not per minute');
+
+refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
+        qr/"kot_lockout" directive is not allowed here/,
+        'kot_lockout in a location');
+
+($rc, $out) = $t->nginx_check(KotTest->site(
+    throttle => 'rate=30/m burst=5',
+    http => 'kot_lockout threshold=5 window=10m duration=15m '
+          . 'max_duration=12h permanent_after=4;'));
+is $rc, 0, 'a full kot_lockout and kot_login_throttle pass' or diag $out;
+
 done_testing;

@@ -51,15 +51,102 @@ static const char  kot_script_session_check[] =
 
 
 /*
+ * The first step of a login: the per-client token bucket, then the user
+ * and whether the account is locked, in one round trip.
+ *
+ * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user}
+ * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
+ * Returns {0, ms to wait} when the client is over its rate, else
+ * {1, hash, roles, must_change, locked}; "" for a missing user's fields.
+ */
+static const char  kot_script_login_begin[] =
+    "local now = tonumber(ARGV[1])\n"
+    "local rate = tonumber(ARGV[2])\n"
+    "if rate > 0 then\n"
+    "  local burst = tonumber(ARGV[3])\n"
+    "  local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
+    "  local tokens = tonumber(b[1]) or burst\n"
+    "  local ts = tonumber(b[2]) or now\n"
+    "  tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 60000)\n"
+    "  if tokens < 1 then\n"
+    "    return {0, math.ceil((1 - tokens) * 60000 / rate)}\n"
+    "  end\n"
+    "  tokens = tokens - 1\n"
+    "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[1],"
+    " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
+    "end\n"
+    "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change')\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[3], 'until')) or 0\n"
+    "local locked = 0\n"
+    "if lk == -1 or lk > now then locked = 1 end\n"
+    "return {1, u[1] or '', u[2] or '', u[3] or '0', locked}\n";
+
+
+/*
+ * A failed login of an account, known or not.  threshold failures within
+ * window lock it for duration, doubled at each further lockout up to
+ * max duration; after permanent_after lockouts it stays locked until an
+ * administrator unlocks it.  While locked nothing is counted, so the
+ * count never exceeds the attempts that could have succeeded.  The key
+ * remembers lockouts for max duration after the last event, which is
+ * how long escalation lasts.
+ *
+ * KEYS[1] f:{tenant}:{user}
+ * ARGV[1] now, ARGV[2] threshold, ARGV[3] window, ARGV[4] duration,
+ * ARGV[5] max duration, ARGV[6] permanent_after (0: never)
+ * Returns {result, failures, lockouts, locked until}.
+ */
+static const char  kot_script_login_fail[] =
+    "local now = tonumber(ARGV[1])\n"
+    "local maxd = tonumber(ARGV[5])\n"
+    "local f = redis.call('HMGET', KEYS[1], 'fails', 'first', 'until',"
+    " 'locks')\n"
+    "local fails, first = tonumber(f[1]) or 0, tonumber(f[2]) or 0\n"
+    "local lk, locks = tonumber(f[3]) or 0, tonumber(f[4]) or 0\n"
+    "if lk == -1 or lk > now then return {2, fails, locks, lk} end\n"
+    "if lk ~= 0 or now - first >= tonumber(ARGV[3]) then\n"
+    "  fails, first, lk = 0, now, 0\n"
+    "end\n"
+    "fails = fails + 1\n"
+    "local st = 0\n"
+    "if fails >= tonumber(ARGV[2]) then\n"
+    "  st = 1\n"
+    "  locks = locks + 1\n"
+    "  local pa = tonumber(ARGV[6])\n"
+    "  if pa > 0 and locks >= pa then\n"
+    "    lk = -1\n"
+    "  else\n"
+    "    lk = now + math.min(tonumber(ARGV[4]) * 2 ^ (locks - 1), maxd)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'fails', fails, 'first', first,"
+    " 'until', lk, 'locks', locks, 'last', now)\n"
+    "if lk == -1 then\n"
+    "  redis.call('PERSIST', KEYS[1])\n"
+    "else\n"
+    "  redis.call('PEXPIRE', KEYS[1],"
+    " math.max(tonumber(ARGV[3]), lk - now) + maxd)\n"
+    "end\n"
+    "return {st, fails, locks, lk}\n";
+
+
+/*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
- * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1])
+ * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
+ * KEYS[5] f:{tenant}:{user}
  * ARGV[1] sid, ARGV[2] tenant, ARGV[3] user, ARGV[4] roles, ARGV[5] now,
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or ""
- * Returns 1, or 0 if the user was deleted while the password was checked.
+ * Returns 1; 0 if the user was deleted while the password was checked;
+ * -2 if the account is locked (checked here, atomically with the
+ * success that resets the failure count).
  */
 static const char  kot_script_session_create[] =
     "if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[5], 'until')) or 0\n"
+    "if lk == -1 or lk > tonumber(ARGV[5]) then return -2 end\n"
+    "redis.call('HDEL', KEYS[5], 'fails', 'first', 'until')\n"
     "if ARGV[10] ~= '' then\n"
     "  local o = redis.call('HMGET', KEYS[4], 't', 'u')\n"
     "  if o[1] then\n"
@@ -174,6 +261,8 @@ static const char  kot_script_user_passwd[] =
 
 kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     { "session_check", kot_script_session_check, "" },
+    { "login_begin", kot_script_login_begin, "" },
+    { "login_fail", kot_script_login_fail, "" },
     { "session_create", kot_script_session_create, "" },
     { "session_destroy", kot_script_session_destroy, "" },
     { "password_change", kot_script_password_change, "" },

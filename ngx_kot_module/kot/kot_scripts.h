@@ -18,6 +18,8 @@
 #define KOT_KEY_USER          KOT_PREFIX "u:"     /* u:{tenant}:{user} */
 #define KOT_KEY_SESSION       KOT_PREFIX "s:"     /* s:{sid} */
 #define KOT_KEY_USER_SESSIONS KOT_PREFIX "us:"    /* us:{tenant}:{user} */
+#define KOT_KEY_FAILURES      KOT_PREFIX "f:"     /* f:{tenant}:{user} */
+#define KOT_KEY_THROTTLE      KOT_PREFIX "th:"    /* th:{client} */
 
 /* Session id: 256 random bits in the cookie, base64url. */
 #define KOT_SID_RAW_LEN       32
@@ -31,6 +33,19 @@
  * than that it never existed.
  */
 #define KOT_SESSION_GRACE_MS  600000
+
+/* A permanent lock, in f:{tenant}:{user}'s "until" field. */
+#define KOT_LOCKED_FOREVER    (-1)
+
+/* login_fail results (first element of the reply). */
+#define KOT_FAIL_COUNTED      0
+#define KOT_FAIL_LOCKED_NOW   1
+#define KOT_FAIL_WAS_LOCKED   2
+
+/* session_create results */
+#define KOT_CREATE_OK         1
+#define KOT_CREATE_NO_USER    0
+#define KOT_CREATE_LOCKED     (-2)
 
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
@@ -46,6 +61,8 @@ typedef struct {
 
 typedef enum {
     KOT_SCRIPT_SESSION_CHECK = 0,
+    KOT_SCRIPT_LOGIN_BEGIN,
+    KOT_SCRIPT_LOGIN_FAIL,
     KOT_SCRIPT_SESSION_CREATE,
     KOT_SCRIPT_SESSION_DESTROY,
     KOT_SCRIPT_PASSWORD_CHANGE,

@@ -543,10 +543,13 @@ sub kotctl {
 # application behind "kot on" at /, with the identity passed upstream.
 # Options: http => extra http-level directives, server => extra
 # server-level directives, location => extra directives in "location /".
+# Tests log in from one address many times: the per-client login throttle
+# is off unless a test names it (throttle => 'rate=6/m burst=3').
 sub site {
     my ($class, %o) = @_;
 
-    my $http = $o{http} // '';
+    my $http = ($o{http} // '') . "\n    kot_login_throttle "
+        . ($o{throttle} // 'off') . ';';
     my $server = $o{server} // '';
     my $location = $o{location} // '';
 

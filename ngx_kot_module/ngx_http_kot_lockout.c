@@ -1,0 +1,450 @@
+
+/*
+ * ngx_kot: brute-force defence.  Each account counts its failed logins
+ * and locks after too many (kot_lockout); each client address has a token
+ * bucket for login attempts (kot_login_throttle).  Both live in Redis, so
+ * they hold across workers and nodes, and change only inside Lua scripts.
+ *
+ * The two work together: the lock stops guessing at one account, the
+ * throttle stops one address from guessing at many accounts, or from
+ * locking many real users out on purpose.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_module.h"
+
+
+static void ngx_http_kot_login_begin_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+static ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+static char *ngx_http_kot_time_param(ngx_conf_t *cf, ngx_str_t *v,
+    size_t skip, ngx_msec_t *t);
+
+
+/*
+ * 10 failures in 15 minutes lock an account for 30 minutes, doubling up
+ * to a day (PCI DSS: at most 10 tries, at least 30 minutes); 10 login
+ * attempts a minute per client, in bursts of 20.
+ */
+static ngx_http_kot_lockout_conf_t  ngx_http_kot_lockout_default = {
+    10, 15 * 60 * 1000, 30 * 60 * 1000, 24 * 60 * 60 * 1000, 0
+};
+
+static ngx_http_kot_throttle_conf_t  ngx_http_kot_throttle_default = {
+    10, 20
+};
+
+
+/*
+ * kot_lockout threshold=N window=TIME duration=TIME [max_duration=TIME]
+ *             [permanent_after=K];
+ */
+
+char *
+ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    char                         *rv;
+    ngx_int_t                     n;
+    ngx_str_t                    *value;
+    ngx_uint_t                    i;
+    ngx_http_kot_lockout_conf_t  *lo;
+
+    lo = &klcf->lockout;
+
+    if (lo->threshold != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    *lo = ngx_http_kot_lockout_default;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rv = NGX_CONF_OK;
+
+        if (ngx_strncmp(value[i].data, "threshold=", 10) == 0) {
+            n = ngx_atoi(value[i].data + 10, value[i].len - 10);
+            if (n < 1 || n > 100) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_lockout: \"%V\": the threshold must "
+                                   "be 1..100 failed logins (NIST SP 800-63B "
+                                   "allows at most 100)", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            lo->threshold = n;
+
+        } else if (ngx_strncmp(value[i].data, "window=", 7) == 0) {
+            rv = ngx_http_kot_time_param(cf, &value[i], 7, &lo->window);
+
+        } else if (ngx_strncmp(value[i].data, "duration=", 9) == 0) {
+            rv = ngx_http_kot_time_param(cf, &value[i], 9, &lo->duration);
+
+        } else if (ngx_strncmp(value[i].data, "max_duration=", 13) == 0) {
+            rv = ngx_http_kot_time_param(cf, &value[i], 13,
+                                         &lo->max_duration);
+
+        } else if (ngx_strncmp(value[i].data, "permanent_after=", 16) == 0) {
+            n = ngx_atoi(value[i].data + 16, value[i].len - 16);
+            if (n < 1 || n > 1000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_lockout: \"%V\" must be 1..1000 "
+                                   "lockouts", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            lo->permanent_after = n;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_lockout: invalid parameter \"%V\"; "
+                               "expected threshold=N, window=TIME, "
+                               "duration=TIME, max_duration=TIME or "
+                               "permanent_after=N", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (lo->max_duration < lo->duration) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_lockout: max_duration must not be shorter "
+                           "than duration");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* kot_login_throttle rate=N/m [burst=N] | off; */
+
+char *
+ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    ngx_int_t                      n;
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    ngx_http_kot_throttle_conf_t  *th;
+
+    th = &klcf->throttle;
+
+    if (th->rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        th->rate = 0;
+        th->burst = 0;
+        return NGX_CONF_OK;
+    }
+
+    th->rate = 0;
+    th->burst = NGX_CONF_UNSET_UINT;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "rate=", 5) == 0
+            && value[i].len > 7
+            && ngx_strncmp(value[i].data + value[i].len - 2, "/m", 2) == 0)
+        {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 7);
+            if (n < 1 || n > 60000) {
+                goto invalid;
+            }
+
+            th->rate = n;
+
+        } else if (ngx_strncmp(value[i].data, "burst=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+            if (n < 1 || n > 100000) {
+                goto invalid;
+            }
+
+            th->burst = n;
+
+        } else {
+            goto invalid;
+        }
+    }
+
+    if (th->rate == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_login_throttle needs \"rate=N/m\" (or "
+                           "\"off\")");
+        return NGX_CONF_ERROR;
+    }
+
+    if (th->burst == NGX_CONF_UNSET_UINT) {
+        th->burst = th->rate * 2;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_login_throttle: invalid parameter \"%V\"; "
+                       "expected rate=N/m (1..60000 per minute) and "
+                       "burst=N", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_http_kot_lockout_merge(ngx_http_kot_loc_conf_t *prev,
+    ngx_http_kot_loc_conf_t *conf)
+{
+    if (conf->lockout.threshold == NGX_CONF_UNSET_UINT) {
+        conf->lockout = (prev->lockout.threshold == NGX_CONF_UNSET_UINT)
+                        ? ngx_http_kot_lockout_default : prev->lockout;
+    }
+
+    if (conf->throttle.rate == NGX_CONF_UNSET_UINT) {
+        conf->throttle = (prev->throttle.rate == NGX_CONF_UNSET_UINT)
+                         ? ngx_http_kot_throttle_default : prev->throttle;
+    }
+}
+
+
+/*
+ * Consumes a login attempt from the client's bucket and loads the user
+ * and its lock state.
+ */
+
+ngx_int_t
+ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                   client;
+    ngx_http_kot_login_t       *login = ctx->login;
+    ngx_http_kot_loc_conf_t    *klcf;
+    ngx_http_kot_redis_args_t   a;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_client_key(r, &client) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &client, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
+                                  &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
+                                  &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_BEGIN,
+                                     ngx_http_kot_login_begin_reply, ctx,
+                                     &ctx->done, 3, &a);
+}
+
+
+static void
+ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    redisReply            **e;
+    ngx_http_kot_ctx_t     *ctx = data;
+    ngx_http_kot_login_t   *login = ctx->login;
+
+    ctx->rc = NGX_ERROR;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER)
+    {
+        return;
+    }
+
+    e = reply->element;
+
+    if (e[0]->integer == 0) {
+        if (e[1]->type != REDIS_REPLY_INTEGER) {
+            return;
+        }
+
+        login->retry_after = (ngx_msec_t) ngx_max(e[1]->integer, 1);
+        ctx->rc = NGX_OK;
+        return;
+    }
+
+    if (reply->elements != 5
+        || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
+        || ngx_http_kot_redis_str(r, e[2], &login->roles) != NGX_OK
+        || e[3]->type != REDIS_REPLY_STRING
+        || e[4]->type != REDIS_REPLY_INTEGER
+        || login->hash.len > KOT_PHC_MAX)
+    {
+        return;
+    }
+
+    login->found = (login->hash.len > 0);
+    login->must_change = (e[3]->len == 1 && e[3]->str[0] == '1');
+    login->locked = (e[4]->integer == 1);
+
+    ctx->rc = NGX_OK;
+}
+
+
+/* Counts a failed login; may lock the account. */
+
+ngx_int_t
+ngx_http_kot_login_fail(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t         *login = ctx->login;
+    ngx_http_kot_loc_conf_t      *klcf;
+    ngx_http_kot_redis_args_t     a;
+    ngx_http_kot_lockout_conf_t  *lo;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    lo = &klcf->lockout;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
+                               &login->user)
+        != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, lo->threshold) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, lo->window) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, lo->duration) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, lo->max_duration) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, lo->permanent_after) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_FAIL,
+                                     ngx_http_kot_login_fail_reply, ctx,
+                                     &ctx->done, 1, &a);
+}
+
+
+static void
+ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_uint_t             i;
+    ngx_http_kot_ctx_t    *ctx = data;
+    ngx_http_kot_login_t  *login = ctx->login;
+
+    ctx->rc = NGX_ERROR;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 4)
+    {
+        return;
+    }
+
+    for (i = 0; i < 4; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_INTEGER) {
+            return;
+        }
+    }
+
+    login->fail = reply->element[0]->integer;
+    login->fails = reply->element[1]->integer;
+    login->locks = reply->element[2]->integer;
+    login->until = reply->element[3]->integer;
+
+    ctx->rc = NGX_OK;
+}
+
+
+/*
+ * The client address that nginx settled on (after the realip module,
+ * never a raw X-Forwarded-For).  An IPv6 client is counted by its /64:
+ * one host usually has a whole /64 to pick addresses from.
+ */
+
+static ngx_int_t
+ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    u_char               *p;
+    ngx_uint_t            i;
+    ngx_connection_t     *c;
+#if (NGX_HAVE_INET6)
+    u_char               *a;
+    struct sockaddr_in6  *sin6;
+#endif
+
+    c = r->connection;
+
+#if (NGX_HAVE_INET6)
+    if (c->sockaddr->sa_family == AF_INET6) {
+        sin6 = (struct sockaddr_in6 *) c->sockaddr;
+        a = sin6->sin6_addr.s6_addr;
+
+        if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            p = ngx_pnalloc(r->pool, sizeof("0000:0000:0000:0000::/64") - 1);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            key->data = p;
+
+            for (i = 0; i < 8; i += 2) {
+                p = ngx_sprintf(p, "%02xd%02xd:", a[i], a[i + 1]);
+            }
+
+            p = ngx_cpymem(p, ":/64", 4);
+            key->len = p - key->data;
+
+            return NGX_OK;
+        }
+    }
+#endif
+
+    *key = c->addr_text;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_kot_time_param(ngx_conf_t *cf, ngx_str_t *v, size_t skip,
+    ngx_msec_t *t)
+{
+    ngx_str_t  s;
+
+    s.data = v->data + skip;
+    s.len = v->len - skip;
+
+    *t = ngx_parse_time(&s, 0);
+
+    if (*t == (ngx_msec_t) NGX_ERROR || *t == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_lockout: \"%V\" is not a time, e.g. 15m",
+                           v);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
