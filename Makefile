@@ -13,7 +13,7 @@ WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
 KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
                -Ingx_kot_module/kot
-LIBS        := -lhiredis -ljansson -lcrypto
+LIBS        := -lhiredis -ljansson -lcrypto -lz
 
 CORE_SRCS   := $(wildcard ngx_kot_module/kot/*.c)
 CORE_HDRS   := $(wildcard ngx_kot_module/kot/*.h)
@@ -23,6 +23,8 @@ CTL_SRCS    := $(wildcard admin/*.c)
 CTL_HDRS    := $(wildcard admin/*.h)
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:t/unit/test_%.c=$(BUILD)/unit/%)
+BENCH_SRCS  := $(wildcard bench/*.c)
+BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:t/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
 
@@ -82,7 +84,12 @@ demo: all
 demo-stop:
 	@tools/demo stop
 
-bench: all
+# Benchmarks measure; they are not tests.  See bench/README.md.
+$(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(KOT_CFLAGS) $< $(CORE_OBJS) $(LIBS) -o $@
+
+bench: all $(BENCH_BINS)
 	@bench/run
 
 # libFuzzer targets of the parsers in ngx_kot_module/kot (clang-14).

@@ -25,6 +25,10 @@ static const char  usage[] =
     "  --scrypt-ln N              scrypt cost of new hashes, log2(N) "
     "(default 17;\n"
     "                             match kot_password_hash)\n"
+    "  --audit-log PATH           record administrative actions there "
+    "($KOT_AUDIT_LOG)\n"
+    "  --auditor-key PATH         the auditor's RSA public key, PEM "
+    "($KOT_AUDITOR_KEY)\n"
     "\n"
     "commands:\n"
     "  tenant add TENANT\n"
@@ -73,6 +77,12 @@ kotctl_option(kotctl_t *k, const char *name, const char *value)
     } else if (strcmp(name, "--secret-file") == 0) {
         k->secret_file = value;
 
+    } else if (strcmp(name, "--audit-log") == 0) {
+        k->audit_log = value;
+
+    } else if (strcmp(name, "--auditor-key") == 0) {
+        k->auditor_key = value;
+
     } else if (strcmp(name, "--db") == 0
                || strcmp(name, "--scrypt-ln") == 0)
     {
@@ -116,6 +126,8 @@ main(int argc, char **argv)
     memset(&k, 0, sizeof(kotctl_t));
     k.redis = "127.0.0.1:6379";
     k.scrypt = defaults;
+    k.audit_log = getenv("KOT_AUDIT_LOG");
+    k.auditor_key = getenv("KOT_AUDITOR_KEY");
 
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 
@@ -161,6 +173,14 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "session") == 0) {
         return kotctl_session(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "allowlist") == 0) {
+        return kotctl_allowlist(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "audit") == 0) {
+        return kotctl_audit(&k, argc - i - 1, argv + i + 1);
     }
 
     kotctl_error("unknown command \"%s\"; see \"kotctl --help\"", argv[i]);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
 #include "kot_phc.h"
 
@@ -25,6 +26,8 @@ typedef struct {
     int                   db;
     const char           *secret_file;
     kot_scrypt_params_t   scrypt;
+    const char           *audit_log;    /* --audit-log, or $KOT_AUDIT_LOG */
+    const char           *auditor_key;  /* --auditor-key, $KOT_AUDITOR_KEY */
     redisContext         *rc;
 } kotctl_t;
 
@@ -42,6 +45,23 @@ int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
 int kotctl_tenant(kotctl_t *k, int argc, char **argv);
 int kotctl_user(kotctl_t *k, int argc, char **argv);
 int kotctl_session(kotctl_t *k, int argc, char **argv);
+
+/* kotctl_allow.c */
+int kotctl_allowlist(kotctl_t *k, int argc, char **argv);
+
+/* kotctl_audit.c */
+int kotctl_audit(kotctl_t *k, int argc, char **argv);
+
+/*
+ * Records an administrative action in the audit log (docs/audit.md), as
+ * its own short chain, when k->audit_log is set: action such as
+ * "user_added", category "iam" or "configuration", the tenant, the target
+ * user (or NULL) and a JSON object describing the change (or NULL; the
+ * reference is stolen).  0 on success or when there is no audit log.
+ */
+int kotctl_audit_event(kotctl_t *k, const char *action,
+    const char *category, const char *tenant, const char *target,
+    json_t *change);
 
 /* kotctl.c */
 void kotctl_error(const char *fmt, ...)
