@@ -107,6 +107,7 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                rc;
     ngx_str_t                tenant;
+    ngx_http_kot_event_t     ev;
     ngx_http_kot_session_t  *s = &ctx->session;
 
     if (ctx->rc != NGX_OK) {
@@ -120,11 +121,15 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     case KOT_SESSION_IDLE:
     case KOT_SESSION_ABSOLUTE:
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: session %*s of user \"%V\" in tenant \"%V\" "
-                      "expired (%s)", (size_t) KOT_SID_SHORT_LEN, s->sid,
-                      &s->user, &s->tenant,
-                      s->status == KOT_SESSION_IDLE ? "idle" : "absolute");
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "session_expired";
+        ev.category = "session";
+        ev.outcome = "success";
+        ev.reason = (s->status == KOT_SESSION_IDLE) ? "idle" : "absolute";
+
+        ngx_http_kot_event(r, &ev, "session %*s of user \"%V\" in tenant "
+                           "\"%V\" expired (%s)", (size_t) KOT_SID_SHORT_LEN,
+                           s->sid, &s->user, &s->tenant, ev.reason);
 
         /* fall through */
 
@@ -144,7 +149,7 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
     }
 
-    if (s->must_change) {
+    if (s->must_change != KOT_MUST_CHANGE_NO) {
         if (ngx_http_kot_is_browser(r)) {
             return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
                                        "password", &r->unparsed_uri, NULL));
@@ -152,7 +157,9 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
         return ngx_http_kot_done(r, ngx_http_kot_json(r,
                                    NGX_HTTP_UNAUTHORIZED,
-                                   "password_change_required"));
+                                   s->must_change == KOT_MUST_CHANGE_EXPIRED
+                                   ? "password_expired"
+                                   : "password_change_required"));
     }
 
     return NGX_OK;

@@ -76,6 +76,7 @@ ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 static void
 ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
 {
+    ngx_uint_t                i;
     ngx_http_kot_hash_job_t  *job = data;
 
     if (job->hash.len) {
@@ -83,6 +84,18 @@ ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
                                        (char *) job->password.data,
                                        job->password.len);
         if (job->verified != 1) {
+            return;
+        }
+    }
+
+    for (i = 0; i < job->nhistory && job->new_password.len; i++) {
+        if (kot_phc_verify((char *) job->history[i].data,
+                           job->history[i].len,
+                           (char *) job->new_password.data,
+                           job->new_password.len)
+            == 1)
+        {
+            job->reused = 1;
             return;
         }
     }

@@ -253,6 +253,9 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
                                   &login->user)
            != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
+                                  NULL)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK)
@@ -262,7 +265,7 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_BEGIN,
                                      ngx_http_kot_login_begin_reply, ctx,
-                                     &ctx->done, 3, &a);
+                                     &ctx->done, 4, &a);
 }
 
 
@@ -295,19 +298,24 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (reply->elements != 5
+    if (reply->elements != 8
         || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
         || ngx_http_kot_redis_str(r, e[2], &login->roles) != NGX_OK
         || e[3]->type != REDIS_REPLY_STRING
         || e[4]->type != REDIS_REPLY_INTEGER
-        || login->hash.len > KOT_PHC_MAX)
+        || e[5]->type != REDIS_REPLY_STRING
+        || e[6]->type != REDIS_REPLY_STRING
+        || login->hash.len > KOT_PHC_MAX
+        || ngx_http_kot_policy_effective(r, e[7], &login->policy) != NGX_OK)
     {
         return;
     }
 
     login->found = (login->hash.len > 0);
-    login->must_change = (e[3]->len == 1 && e[3]->str[0] == '1');
+    login->must_change = (e[3]->len == 1) ? e[3]->str[0] : KOT_MUST_CHANGE_NO;
     login->locked = (e[4]->integer == 1);
+    login->pw_changed = ngx_http_kot_redis_uint(e[5]);
+    login->active = ngx_http_kot_redis_uint(e[6]);
 
     ctx->rc = NGX_OK;
 }

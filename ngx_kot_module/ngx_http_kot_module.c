@@ -141,6 +141,34 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_audit_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      ngx_http_kot_audit_log,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_audit_requests"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, audit_requests),
+      NULL },
+
+    { ngx_string("kot_audit_auditor_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_audit_auditor_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_password_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_ANY,
+      ngx_http_kot_password_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -232,9 +260,20 @@ static ngx_int_t
 ngx_http_kot_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
+    ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_core_main_conf_t  *cmcf;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
+
+    if (ngx_http_kot_audit_init(cf, kmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the http level is never merged: give it the defaults it lacks */
+    kmcf->http_conf = ngx_http_conf_get_module_loc_conf(cf,
+                                                        ngx_http_kot_module);
+    ngx_http_kot_policy_merge(kmcf->http_conf, kmcf->http_conf);
 
     /* every request of every server: no client may supply an identity */
     h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
@@ -266,6 +305,13 @@ ngx_http_kot_create_main_conf(ngx_conf_t *cf)
      *     kmcf->thread_pool_name = { 0, NULL };
      *     kmcf->thread_pool = NULL;
      */
+
+    if (ngx_array_init(&kmcf->audit_logs, cf->pool, 2,
+                       sizeof(ngx_http_kot_audit_log_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     kmcf->redis_set = NGX_CONF_UNSET;
     kmcf->scrypt_set = NGX_CONF_UNSET;
@@ -345,6 +391,9 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->strip_identity = NGX_CONF_UNSET;
     klcf->lockout.threshold = NGX_CONF_UNSET_UINT;
     klcf->throttle.rate = NGX_CONF_UNSET_UINT;
+    klcf->audit_log = NGX_CONF_UNSET_PTR;
+    klcf->audit_requests = NGX_CONF_UNSET;
+    klcf->policy_set = NGX_CONF_UNSET;
 
     return klcf;
 }
@@ -368,6 +417,9 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
     ngx_http_kot_lockout_merge(prev, conf);
+    ngx_conf_merge_ptr_value(conf->audit_log, prev->audit_log, NULL);
+    ngx_conf_merge_value(conf->audit_requests, prev->audit_requests, 1);
+    ngx_http_kot_policy_merge(prev, conf);
 
     if (!conf->enable && conf->portal.len == 0) {
         return NGX_CONF_OK;
@@ -843,6 +895,7 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
     ngx_list_t                headers;
     ngx_list_part_t          *part;
     ngx_table_elt_t          *h, *nh;
+    ngx_http_kot_event_t      ev;
     ngx_http_kot_loc_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
@@ -876,8 +929,14 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "kot: removed %ui client X-Kot-* header(s)", found);
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "identity_header_removed";
+    ev.category = "web";
+    ev.outcome = "failure";
+    ev.reason = "forged_identity";
+
+    ngx_http_kot_event(r, &ev, "removed %ui client X-Kot-* header(s)",
+                       found);
 
     if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
         != NGX_OK)
@@ -1138,7 +1197,13 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_kot_redis_init_worker(cycle, &kmcf->redis);
+    if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_policy_publish(kmcf->http_conf);
+
+    return ngx_http_kot_audit_init_process(cycle, kmcf);
 }
 
 
@@ -1153,5 +1218,6 @@ ngx_http_kot_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_kot_audit_exit_process(cycle, kmcf);
     ngx_http_kot_redis_exit_worker(cycle);
 }

@@ -16,9 +16,13 @@
 #error ngx_kot needs nginx configured --with-threads
 #endif
 
+#include <jansson.h>
+#include <openssl/evp.h>
+
 #include "kot_crypto.h"
 #include "kot_lang.h"
 #include "kot_phc.h"
+#include "kot_policy.h"
 #include "kot_scripts.h"
 
 #include "ngx_http_kot_redis.h"
@@ -31,6 +35,10 @@
 #define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
 
 #define NGX_HTTP_KOT_CSRF_LEN           43      /* base64url of a MAC */
+
+
+typedef struct ngx_http_kot_audit_log_s  ngx_http_kot_audit_log_t;
+typedef struct ngx_http_kot_loc_conf_s   ngx_http_kot_loc_conf_t;
 
 
 typedef struct {
@@ -47,6 +55,12 @@ typedef struct {
     kot_scrypt_params_t         scrypt;
     ngx_flag_t                  scrypt_set;
     char                        dummy_hash[KOT_PHC_MAX + 1];
+
+    ngx_array_t                 audit_logs;     /* of audit_log_t * */
+    EVP_PKEY                   *auditor_key;
+    char                        auditor_fpr[17];
+    ngx_int_t                   request_id;     /* $request_id's index */
+    ngx_http_kot_loc_conf_t    *http_conf;      /* for kot:v1:policy */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -67,7 +81,7 @@ typedef struct {
 } ngx_http_kot_throttle_conf_t;
 
 
-typedef struct {
+struct ngx_http_kot_loc_conf_s {
     ngx_flag_t                  enable;
     ngx_str_t                   portal;         /* prefix, if kot_portal */
     ngx_str_t                   portal_uri;
@@ -78,7 +92,12 @@ typedef struct {
     ngx_flag_t                  strip_identity;
     ngx_http_kot_lockout_conf_t   lockout;
     ngx_http_kot_throttle_conf_t  throttle;
-} ngx_http_kot_loc_conf_t;
+    ngx_http_kot_audit_log_t     *audit_log;
+    ngx_flag_t                    audit_requests;
+    kot_policy_t                  policy;
+    ngx_flag_t                    policy_set;
+    ngx_str_t                     policy_path;      /* of the blocklist */
+};
 
 
 typedef struct {
@@ -92,8 +111,8 @@ typedef struct {
     u_char                      sid[KOT_SID_B64_LEN + 1];
 
     ngx_uint_t                  status;         /* KOT_SESSION_* */
+    u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    cookie:1;       /* a well-formed cookie */
-    unsigned                    must_change:1;
 } ngx_http_kot_session_t;
 
 
@@ -105,10 +124,15 @@ typedef struct {
     /* from Redis */
     ngx_str_t                   hash;
     ngx_str_t                   roles;
+    u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    found:1;
-    unsigned                    must_change:1;
     unsigned                    locked:1;
     ngx_msec_t                  retry_after;    /* > 0: throttled */
+    uint64_t                    pw_changed;
+    uint64_t                    active;         /* last login, or so */
+    ngx_str_t                  *history;        /* earlier hashes */
+    ngx_uint_t                  nhistory;
+    kot_policy_t                policy;         /* effective */
 
     /* after a failure: KOT_FAIL_*, the counts, the lock's end */
     ngx_int_t                   fail;
@@ -166,11 +190,12 @@ ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user,
-    ngx_str_t *roles, ngx_uint_t must_change);
+    ngx_str_t *roles, u_char must_change);
 ngx_int_t ngx_http_kot_session_destroy(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash);
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash,
+    ngx_uint_t keep);
 ngx_int_t ngx_http_kot_session_new_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
@@ -181,6 +206,40 @@ ngx_int_t ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
     u_char *secret, size_t len, ngx_str_t *token);
 ngx_int_t ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+
+/* ngx_http_kot_audit.c */
+typedef struct {
+    const char                 *action;         /* event.action */
+    const char                 *category;       /* event.category */
+    const char                 *outcome;        /* event.outcome */
+    const char                 *reason;         /* event.reason, or NULL */
+    ngx_str_t                  *user;           /* NULL: the session's */
+    ngx_str_t                  *tenant;
+    ngx_uint_t                  status;         /* what the client gets */
+    json_t                     *fields;         /* more, or NULL (stolen) */
+} ngx_http_kot_event_t;
+
+char *ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_kot_audit_init(ngx_conf_t *cf,
+    ngx_http_kot_main_conf_t *kmcf);
+ngx_int_t ngx_http_kot_audit_init_process(ngx_cycle_t *cycle,
+    ngx_http_kot_main_conf_t *kmcf);
+void ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
+    ngx_http_kot_main_conf_t *kmcf);
+void ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
+    const char *fmt, ...);
+
+/* ngx_http_kot_policy.c */
+char *ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_kot_policy_merge(ngx_http_kot_loc_conf_t *prev,
+    ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_policy_effective(ngx_http_request_t *r,
+    redisReply *tenant, kot_policy_t *out);
+void ngx_http_kot_policy_publish(ngx_http_kot_loc_conf_t *klcf);
 
 /* ngx_http_kot_lockout.c */
 char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -203,9 +262,12 @@ typedef struct {
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */
     ngx_str_t                   new_password;   /* to hash after it */
+    ngx_str_t                  *history;        /* new must match none */
+    ngx_uint_t                  nhistory;
     kot_scrypt_params_t         params;
     /* output */
     ngx_int_t                   verified;       /* 1, 0, -1 malformed */
+    ngx_int_t                   reused;         /* matched the history */
     u_char                      new_hash[KOT_PHC_MAX + 1];
     ngx_int_t                   new_hash_len;   /* -1 on failure */
 } ngx_http_kot_hash_job_t;
@@ -235,6 +297,10 @@ typedef enum {
     NGX_HTTP_KOT_MSG_BUSY,
     NGX_HTTP_KOT_MSG_BAD_FORM,
     NGX_HTTP_KOT_MSG_THROTTLED,
+    NGX_HTTP_KOT_MSG_PW_BLOCKLISTED,
+    NGX_HTTP_KOT_MSG_PW_REUSED,
+    NGX_HTTP_KOT_MSG_PW_TOO_RECENT,
+    NGX_HTTP_KOT_MSG_PW_EXPIRED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

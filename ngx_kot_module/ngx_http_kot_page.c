@@ -127,6 +127,16 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "seconds.",
       "お使いのネットワークからのログイン試行が多すぎます。%ui秒後に再度"
       "お試しください。" },
+    { "The new password is too common: choose one that is harder to guess.",
+      "新しいパスワードはよく使われるものです。推測されにくいものを選んで"
+      "ください。" },
+    { "The new password must not be one of your last %ui passwords.",
+      "新しいパスワードには、直近%ui回のパスワードは使えません。" },
+    { "You changed your password recently. You can change it again in %ui "
+      "minutes.",
+      "パスワードは最近変更されたばかりです。%ui分後に再度変更できます。" },
+    { "Your password has expired. Please choose a new one.",
+      "パスワードの有効期限が切れました。新しいパスワードを設定してください。" },
 };
 
 

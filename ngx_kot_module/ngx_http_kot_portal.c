@@ -93,6 +93,10 @@ static ngx_int_t ngx_http_kot_login_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *reason);
+static void ngx_http_kot_account_locked(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login);
+static ngx_int_t ngx_http_kot_csrf_refused(ngx_http_request_t *r,
+    const char *action);
 static ngx_int_t ngx_http_kot_logout_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_logout_post(ngx_http_request_t *r,
@@ -125,7 +129,8 @@ static void ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
 static ngx_int_t ngx_http_kot_hash(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *hash, ngx_str_t *password,
-    ngx_str_t *new_password, ngx_http_kot_step_pt next);
+    ngx_str_t *new_password, ngx_str_t *history, ngx_uint_t nhistory,
+    ngx_http_kot_step_pt next);
 static void ngx_http_kot_return_to(ngx_str_t *in, ngx_str_t *out);
 static ngx_int_t ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out,
     const char *page);
@@ -517,10 +522,7 @@ ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || !ngx_http_kot_csrf_ok(r, "login", pre.data, pre.len,
                                  &pt->v[NGX_HTTP_KOT_F_CSRF]))
     {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login refused: missing or wrong CSRF token");
-        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+        return ngx_http_kot_csrf_refused(r, "login");
     }
 
     ngx_http_kot_login_names(r, pt);
@@ -588,6 +590,7 @@ static ngx_int_t
 ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_str_t                  dummy;
+    ngx_http_kot_event_t       ev;
     ngx_http_kot_login_t      *login = ctx->login;
     ngx_http_kot_portal_t     *pt = ctx->portal;
     ngx_http_kot_main_conf_t  *kmcf;
@@ -596,10 +599,20 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+
     if (login->retry_after) {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login throttled: too many attempts from this "
-                      "client; retry after %M ms", login->retry_after);
+        ev.action = "login_throttled";
+        ev.category = "authentication";
+        ev.outcome = "failure";
+        ev.reason = "throttled";
+        ev.user = &login->user;
+        ev.tenant = &login->tenant;
+        ev.status = NGX_HTTP_TOO_MANY_REQUESTS;
+
+        ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
+                           "from this client; retry after %M ms",
+                           login->retry_after);
 
         return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                        NGX_HTTP_KOT_MSG_THROTTLED,
@@ -616,7 +629,7 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     dummy.len = ngx_strlen(kmcf->dummy_hash);
 
     return ngx_http_kot_hash(r, ctx, login->found ? &login->hash : &dummy,
-                             &pt->v[NGX_HTTP_KOT_F_PASSWORD], NULL,
+                             &pt->v[NGX_HTTP_KOT_F_PASSWORD], NULL, NULL, 0,
                              ngx_http_kot_login_verified);
 }
 
@@ -624,6 +637,7 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    uint64_t                now;
     ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
@@ -643,6 +657,21 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_counted);
     }
 
+    now = ngx_http_kot_now();
+
+    /* the right password of an account nobody used for too long */
+    if (login->policy.inactive_after
+        && now - login->active > login->policy.inactive_after)
+    {
+        return ngx_http_kot_login_failed(r, ctx, "inactive");
+    }
+
+    if (login->policy.max_age && login->must_change == KOT_MUST_CHANGE_NO
+        && now - login->pw_changed > login->policy.max_age)
+    {
+        login->must_change = KOT_MUST_CHANGE_EXPIRED;
+    }
+
     if (ngx_http_kot_session_create(r, ctx, &login->tenant, &login->user,
                                     &login->roles, login->must_change)
         != NGX_OK)
@@ -657,6 +686,7 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_event_t    ev;
     ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
@@ -667,14 +697,18 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ctx->rc == NGX_DECLINED) {
         return ngx_http_kot_login_failed(r, ctx,
                                          ctx->result == KOT_CREATE_LOCKED
-                                         ? "account locked"
-                                         : "user deleted meanwhile");
+                                         ? "locked" : "user_deleted");
     }
 
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "kot: login: tenant \"%V\" user \"%V\" session %*s",
-                  &login->tenant, &login->user, (size_t) KOT_SID_SHORT_LEN,
-                  ctx->session.sid);
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "login";
+    ev.category = "authentication";
+    ev.outcome = "success";
+    ev.status = NGX_HTTP_SEE_OTHER;
+
+    ngx_http_kot_event(r, &ev, "login: tenant \"%V\" user \"%V\" session %*s",
+                       &login->tenant, &login->user,
+                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
@@ -685,7 +719,7 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (login->must_change) {
+    if (login->must_change != KOT_MUST_CHANGE_NO) {
         return ngx_http_kot_goto_portal(r, "password", &pt->return_to, NULL);
     }
 
@@ -706,31 +740,14 @@ ngx_http_kot_login_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (login->fail == KOT_FAIL_LOCKED_NOW) {
-        if (login->until == KOT_LOCKED_FOREVER) {
-            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                          "kot: account locked: tenant \"%V\" user \"%V\" "
-                          "after %i failures, lockout %i, until an "
-                          "administrator unlocks it",
-                          &login->tenant, &login->user, login->fails,
-                          login->locks);
-
-        } else {
-            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                          "kot: account locked: tenant \"%V\" user \"%V\" "
-                          "after %i failures, lockout %i, for %L s",
-                          &login->tenant, &login->user, login->fails,
-                          login->locks,
-                          (int64_t) ((login->until
-                                      - (int64_t) ngx_http_kot_now() + 999)
-                                     / 1000));
-        }
+        ngx_http_kot_account_locked(r, login);
     }
 
     return ngx_http_kot_login_failed(r, ctx,
-               login->fail == KOT_FAIL_WAS_LOCKED ? "account locked"
-               : !login->found ? "unknown user"
-               : pt->job->verified == 1 ? "account locked"
-               : "wrong password");
+               login->fail == KOT_FAIL_WAS_LOCKED ? "locked"
+               : !login->found ? "unknown_user"
+               : pt->job->verified == 1 ? "locked"
+               : "bad_password");
 }
 
 
@@ -743,20 +760,90 @@ static ngx_int_t
 ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *reason)
 {
+    ngx_http_kot_event_t   ev;
     ngx_http_kot_login_t  *login = ctx->login;
 
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "login";
+    ev.category = "authentication";
+    ev.outcome = "failure";
+    ev.reason = reason;
+    ev.status = NGX_HTTP_UNAUTHORIZED;
+
     if (login->user.len == 1 && login->user.data[0] == '-') {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login failed: invalid tenant or user name");
+        ev.reason = "invalid_name";
+        ngx_http_kot_event(r, &ev, "login failed: invalid tenant or user "
+                           "name");
 
     } else {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: login failed: tenant \"%V\" user \"%V\": %s",
-                      &login->tenant, &login->user, reason);
+        ev.user = &login->user;
+        ev.tenant = &login->tenant;
+        ngx_http_kot_event(r, &ev, "login failed: tenant \"%V\" user \"%V\": "
+                           "%s", &login->tenant, &login->user, reason);
     }
 
     return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                    NGX_HTTP_KOT_MSG_LOGIN_FAILED);
+}
+
+
+static void
+ngx_http_kot_account_locked(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login)
+{
+    int64_t               left;
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "account_locked";
+    ev.category = "iam";
+    ev.outcome = "success";
+    ev.reason = "too_many_failures";
+    ev.user = &login->user;
+    ev.tenant = &login->tenant;
+    ev.status = NGX_HTTP_UNAUTHORIZED;
+
+    ev.fields = json_pack("{s:I,s:I,s:I}", "kot.lockout.failures",
+                          (json_int_t) login->fails, "kot.lockout.count",
+                          (json_int_t) login->locks, "kot.lockout.until",
+                          (json_int_t) login->until);
+
+    if (login->until == KOT_LOCKED_FOREVER) {
+        ngx_http_kot_event(r, &ev, "account locked: tenant \"%V\" user \"%V\" "
+                           "after %i failures, lockout %i, until an "
+                           "administrator unlocks it", &login->tenant,
+                           &login->user, login->fails, login->locks);
+        return;
+    }
+
+    left = (login->until - (int64_t) ngx_http_kot_now() + 999) / 1000;
+
+    ngx_http_kot_event(r, &ev, "account locked: tenant \"%V\" user \"%V\" "
+                       "after %i failures, lockout %i, for %L s",
+                       &login->tenant, &login->user, login->fails,
+                       login->locks, left);
+}
+
+
+/* A POST without the form's token: nothing changes, and it is recorded. */
+
+static ngx_int_t
+ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = action;
+    ev.category = "authentication";
+    ev.outcome = "failure";
+    ev.reason = "csrf";
+    ev.status = NGX_HTTP_FORBIDDEN;
+
+    ngx_http_kot_event(r, &ev, "%s refused: missing or wrong CSRF token",
+                       action);
+
+    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                   NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
 }
 
 
@@ -796,10 +883,7 @@ ngx_http_kot_logout_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (!ngx_http_kot_csrf_ok(r, "logout", ctx->session.id, KOT_SID_B64_LEN,
                               &pt->v[NGX_HTTP_KOT_F_CSRF]))
     {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: logout refused: missing or wrong CSRF token");
-        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+        return ngx_http_kot_csrf_refused(r, "logout");
     }
 
     if (ngx_http_kot_session_destroy(r, ctx) != NGX_OK) {
@@ -813,13 +897,21 @@ ngx_http_kot_logout_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_event_t  ev;
+
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
     }
 
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "kot: logout: session %*s",
-                  (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+    /* the user is the session's owner, as the script found it */
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "logout";
+    ev.category = "session";
+    ev.outcome = "success";
+    ev.status = NGX_HTTP_SEE_OTHER;
+
+    ngx_http_kot_event(r, &ev, "logout: session %*s",
+                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
         != NGX_OK)
@@ -894,7 +986,10 @@ ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     p.status = NGX_HTTP_OK;
 
-    if (ctx->session.must_change) {
+    if (ctx->session.must_change == KOT_MUST_CHANGE_EXPIRED) {
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_EXPIRED;
+
+    } else if (ctx->session.must_change != KOT_MUST_CHANGE_NO) {
         p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_MUST_CHANGE;
     }
 
@@ -932,11 +1027,7 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (!ngx_http_kot_csrf_ok(r, "password", ctx->session.id,
                               KOT_SID_B64_LEN, &pt->v[NGX_HTTP_KOT_F_CSRF]))
     {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: password change refused: missing or wrong "
-                      "CSRF token");
-        return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                       NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+        return ngx_http_kot_csrf_refused(r, "password_change");
     }
 
     if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
@@ -951,18 +1042,10 @@ static ngx_int_t
 ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t               rc;
-    ngx_http_kot_page_t     p;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
         return rc;
-    }
-
-    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
-    p.status = NGX_HTTP_BAD_REQUEST;
-
-    if (ngx_http_kot_password_rules(r, ctx, &p)) {
-        return ngx_http_kot_password_form(r, ctx, &p);
     }
 
     pt->login.tenant = ctx->session.tenant;
@@ -983,14 +1066,26 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_page_t *p)
 {
     unsigned                 bits;
+    uint64_t                 wait;
     ngx_str_t               *cur, *new, *confirm;
+    kot_policy_t            *policy;
     ngx_http_kot_portal_t   *pt = ctx->portal;
 
-    static kot_policy_t  policy = KOT_POLICY_DEFAULT;
+    policy = &pt->login.policy;
 
     cur = &pt->v[NGX_HTTP_KOT_F_CURRENT];
     new = &pt->v[NGX_HTTP_KOT_F_NEW];
     confirm = &pt->v[NGX_HTTP_KOT_F_CONFIRM];
+
+    /* a forced change (temporary or expired password) may come at once */
+    if (policy->min_age && pt->login.must_change == KOT_MUST_CHANGE_NO
+        && ngx_http_kot_now() - pt->login.pw_changed < policy->min_age)
+    {
+        wait = policy->min_age - (ngx_http_kot_now() - pt->login.pw_changed);
+        p->nums[p->nmsgs] = (wait + 59999) / 60000;
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_TOO_RECENT;
+        return p->nmsgs;
+    }
 
     if (new->len != confirm->len
         || ngx_memcmp(new->data, confirm->data, new->len) != 0)
@@ -998,17 +1093,17 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_MISMATCH;
     }
 
-    bits = kot_policy_check(&policy, (char *) new->data, new->len,
+    bits = kot_policy_check(policy, (char *) new->data, new->len,
                             (char *) ctx->session.user.data,
                             ctx->session.user.len);
 
     if (bits & KOT_PW_TOO_SHORT) {
-        p->nums[p->nmsgs] = policy.min_length;
+        p->nums[p->nmsgs] = policy->min_length;
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_TOO_SHORT;
     }
 
     if (bits & KOT_PW_TOO_LONG) {
-        p->nums[p->nmsgs] = policy.max_length;
+        p->nums[p->nmsgs] = policy->max_length;
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_TOO_LONG;
     }
 
@@ -1017,12 +1112,16 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     if (bits & KOT_PW_CLASSES) {
-        p->nums[p->nmsgs] = policy.classes;
+        p->nums[p->nmsgs] = policy->classes;
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_CLASSES;
     }
 
     if (bits & KOT_PW_USERNAME) {
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_USERNAME;
+    }
+
+    if (bits & KOT_PW_BLOCKLISTED) {
+        p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_BLOCKLISTED;
     }
 
     if (new->len == cur->len
@@ -1038,7 +1137,11 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 static ngx_int_t
 ngx_http_kot_password_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_str_t               *history;
+    ngx_uint_t               n;
+    ngx_http_kot_page_t      p;
+    ngx_http_kot_event_t     ev;
+    ngx_http_kot_portal_t   *pt = ctx->portal;
 
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_unavailable(r);
@@ -1050,9 +1153,33 @@ ngx_http_kot_password_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                        0);
     }
 
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_BAD_REQUEST;
+
+    if (ngx_http_kot_password_rules(r, ctx, &p)) {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "password_change";
+        ev.category = "iam";
+        ev.outcome = "failure";
+        ev.reason = (p.msgs[0] == NGX_HTTP_KOT_MSG_PW_TOO_RECENT)
+                    ? "min_age" : "policy";
+        ev.status = NGX_HTTP_BAD_REQUEST;
+
+        ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
+                           "user \"%V\": %s", &ctx->session.tenant,
+                           &ctx->session.user, ev.reason);
+
+        return ngx_http_kot_password_form(r, ctx, &p);
+    }
+
+    /* the current password and the earlier ones the policy remembers */
+    n = pt->login.policy.history ? pt->login.policy.history - 1 : 0;
+    n = ngx_min(n, pt->login.nhistory);
+    history = pt->login.history;
+
     return ngx_http_kot_hash(r, ctx, &pt->login.hash,
                              &pt->v[NGX_HTTP_KOT_F_CURRENT],
-                             &pt->v[NGX_HTTP_KOT_F_NEW],
+                             &pt->v[NGX_HTTP_KOT_F_NEW], history, n,
                              ngx_http_kot_password_hashed);
 }
 
@@ -1062,18 +1189,45 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_str_t                 new_hash;
     ngx_http_kot_page_t       p;
+    ngx_http_kot_event_t      ev;
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_hash_job_t  *job = pt->job;
 
     if (job->verified != 1) {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "kot: password change refused: tenant \"%V\" user "
-                      "\"%V\": wrong current password",
-                      &ctx->session.tenant, &ctx->session.user);
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "password_change";
+        ev.category = "iam";
+        ev.outcome = "failure";
+        ev.reason = "bad_current_password";
+        ev.status = NGX_HTTP_BAD_REQUEST;
+
+        ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
+                           "user \"%V\": wrong current password",
+                           &ctx->session.tenant, &ctx->session.user);
 
         ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
         p.status = NGX_HTTP_BAD_REQUEST;
         p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
+
+        return ngx_http_kot_password_form(r, ctx, &p);
+    }
+
+    if (job->reused) {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "password_change";
+        ev.category = "iam";
+        ev.outcome = "failure";
+        ev.reason = "history";
+        ev.status = NGX_HTTP_BAD_REQUEST;
+
+        ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
+                           "user \"%V\": a recent password",
+                           &ctx->session.tenant, &ctx->session.user);
+
+        ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+        p.status = NGX_HTTP_BAD_REQUEST;
+        p.nums[0] = pt->login.policy.history;
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_REUSED;
 
         return ngx_http_kot_password_form(r, ctx, &p);
     }
@@ -1088,7 +1242,10 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     new_hash.len = job->new_hash_len;
 
     if (ngx_http_kot_session_change_password(r, ctx, &pt->login.hash,
-                                             &new_hash)
+                                             &new_hash,
+                                             pt->login.policy.history
+                                             ? pt->login.policy.history - 1
+                                             : 0)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1101,6 +1258,7 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_event_t    ev;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ctx->rc == NGX_ERROR) {
@@ -1118,11 +1276,16 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                        NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
     }
 
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "kot: password changed: tenant \"%V\" user \"%V\", "
-                  "other sessions ended, session %*s",
-                  &ctx->session.tenant, &ctx->session.user,
-                  (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "password_change";
+    ev.category = "iam";
+    ev.outcome = "success";
+    ev.status = NGX_HTTP_SEE_OTHER;
+
+    ngx_http_kot_event(r, &ev, "password changed: tenant \"%V\" user \"%V\", "
+                       "other sessions ended, session %*s",
+                       &ctx->session.tenant, &ctx->session.user,
+                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
@@ -1137,7 +1300,7 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 /* shared steps */
 
-/* The stored hash of the user whose password is being changed. */
+/* What the change of a user's password needs (password_load). */
 
 static ngx_int_t
 ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
@@ -1147,19 +1310,22 @@ ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    ngx_http_kot_redis_arg(&a, (u_char *) "HGET", 4);
-
     if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
                                &login->user)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_HISTORY, &login->tenant,
+                                  &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
+                                  NULL)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_http_kot_redis_arg(&a, (u_char *) "hash", 4);
-
-    return ngx_http_kot_redis_command(r, ngx_http_kot_load_user_reply, ctx,
-                                      &ctx->done, &a);
+    return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_LOAD,
+                                     ngx_http_kot_load_user_reply, ctx,
+                                     &ctx->done, 3, &a);
 }
 
 
@@ -1167,33 +1333,69 @@ static void
 ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
+    size_t                 i;
+    redisReply           **e, *h;
     ngx_http_kot_ctx_t    *ctx = data;
     ngx_http_kot_login_t  *login = ctx->login;
 
     ctx->rc = NGX_ERROR;
 
-    if (reply == NULL) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1
+        || reply->element[0]->type != REDIS_REPLY_INTEGER)
+    {
         return;
     }
 
-    ctx->rc = NGX_OK;
+    e = reply->element;
     login->found = 0;
 
-    if (reply->type == REDIS_REPLY_STRING && reply->len <= KOT_PHC_MAX) {
-        if (ngx_http_kot_redis_str(r, reply, &login->hash) != NGX_OK) {
-            ctx->rc = NGX_ERROR;
-            return;
-        }
-
-        login->found = 1;
+    if (e[0]->integer == 0) {
+        ctx->rc = NGX_OK;
+        return;
     }
+
+    if (reply->elements != 6
+        || e[1]->len > KOT_PHC_MAX
+        || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
+        || e[3]->type != REDIS_REPLY_STRING
+        || e[4]->type != REDIS_REPLY_ARRAY
+        || ngx_http_kot_policy_effective(r, e[5], &login->policy) != NGX_OK)
+    {
+        return;
+    }
+
+    login->pw_changed = ngx_http_kot_redis_uint(e[2]);
+    login->must_change = (e[3]->len == 1) ? e[3]->str[0]
+                                          : KOT_MUST_CHANGE_NO;
+
+    h = e[4];
+
+    login->history = ngx_pcalloc(r->pool, (h->elements + 1)
+                                          * sizeof(ngx_str_t));
+    if (login->history == NULL) {
+        return;
+    }
+
+    for (i = 0; i < h->elements; i++) {
+        if (h->element[i]->len <= KOT_PHC_MAX
+            && ngx_http_kot_redis_str(r, h->element[i],
+                                      &login->history[login->nhistory])
+               == NGX_OK)
+        {
+            login->nhistory++;
+        }
+    }
+
+    login->found = 1;
+    ctx->rc = NGX_OK;
 }
 
 
 static ngx_int_t
 ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *hash, ngx_str_t *password, ngx_str_t *new_password,
-    ngx_http_kot_step_pt next)
+    ngx_str_t *history, ngx_uint_t nhistory, ngx_http_kot_step_pt next)
 {
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_hash_job_t  *job;
@@ -1209,6 +1411,9 @@ ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     if (new_password) {
         job->new_password = *new_password;
     }
+
+    job->history = history;
+    job->nhistory = nhistory;
 
     pt->job = job;
 

@@ -116,7 +116,14 @@ ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
     }
 
     if (rd->ac) {
-        redisAsyncFree(rd->ac);
+        /* the last anchors, if the socket takes them now */
+        if (rd->connected) {
+            redisAsyncHandleWrite(rd->ac);
+        }
+
+        if (rd->ac) {
+            redisAsyncFree(rd->ac);
+        }
     }
 }
 
@@ -523,6 +530,22 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
 }
 
 
+void
+ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a)
+{
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+
+    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL
+        || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+    {
+        return;
+    }
+
+    (void) redisAsyncCommandArgv(rd->ac, NULL, NULL, a->argc, a->argv,
+                                 a->argvlen);
+}
+
+
 ngx_int_t
 ngx_http_kot_redis_script(ngx_http_request_t *r, ngx_uint_t id,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
@@ -712,4 +735,23 @@ ngx_http_kot_redis_str(ngx_http_request_t *r, redisReply *reply,
     s->len = reply->len;
 
     return NGX_OK;
+}
+
+
+uint64_t
+ngx_http_kot_redis_uint(redisReply *reply)
+{
+    off_t  n;
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        return reply->integer > 0 ? (uint64_t) reply->integer : 0;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        return 0;
+    }
+
+    n = ngx_atoof((u_char *) reply->str, reply->len);
+
+    return n > 0 ? (uint64_t) n : 0;
 }

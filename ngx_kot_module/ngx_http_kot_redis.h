@@ -69,6 +69,12 @@ ngx_int_t ngx_http_kot_redis_script(ngx_http_request_t *r, ngx_uint_t id,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
     int nkeys, ngx_http_kot_redis_args_t *a);
 
+/*
+ * A command no request waits for (an audit anchor): sent if Redis is
+ * connected, its reply ignored.  The strings may be freed on return.
+ */
+void ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a);
+
 /* Appending arguments; numbers and keys are built in r->pool. */
 void ngx_http_kot_redis_arg(ngx_http_kot_redis_args_t *a, u_char *data,
     size_t len);
@@ -77,6 +83,9 @@ ngx_int_t ngx_http_kot_redis_num(ngx_http_request_t *r,
 /* Copies a string reply into r->pool, NUL-terminated. */
 ngx_int_t ngx_http_kot_redis_str(ngx_http_request_t *r, redisReply *reply,
     ngx_str_t *s);
+
+/* A number from a string or integer reply; 0 for anything else. */
+uint64_t ngx_http_kot_redis_uint(redisReply *reply);
 
 /* prefix + p1 [+ ":" + p2] */
 ngx_int_t ngx_http_kot_redis_key(ngx_http_request_t *r,

@@ -22,6 +22,8 @@ static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
+static void ngx_http_kot_session_destroy_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 
 
 /* Reads our cookie; a missing or malformed one leaves s->cookie unset. */
@@ -165,7 +167,8 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
             return;
         }
 
-        s->must_change = (reply->element[4]->str[0] == '1');
+        s->must_change = reply->element[4]->len == 1
+                         ? reply->element[4]->str[0] : KOT_MUST_CHANGE_NO;
 
     } else if (s->status == KOT_SESSION_IDLE
                || s->status == KOT_SESSION_ABSOLUTE)
@@ -193,7 +196,7 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
 ngx_int_t
 ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user, ngx_str_t *roles,
-    ngx_uint_t must_change)
+    u_char must_change)
 {
     ngx_str_t                 sid, old;
     ngx_http_kot_redis_args_t       a;
@@ -249,7 +252,7 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_redis_arg(&a, roles->data, roles->len);
 
     if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, must_change ? 1 : 0) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, must_change - '0') != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -289,20 +292,22 @@ ngx_http_kot_session_destroy(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_DESTROY,
-                                     ngx_http_kot_session_int_reply, ctx,
+                                     ngx_http_kot_session_destroy_reply, ctx,
                                      &ctx->done, 1, &a);
 }
 
 
 /*
- * Stores a new password hash, ends every session of the user and moves
- * the current one to a new id.  ctx->rc: NGX_OK, NGX_DECLINED when the
+ * Stores a new password hash, keeps the old one among the "keep" earlier
+ * hashes, ends every session of the user and moves the current one to a
+ * new id.  ctx->rc: NGX_OK, NGX_DECLINED when the
  * password or the session changed meanwhile, NGX_ERROR.
  */
 
 ngx_int_t
 ngx_http_kot_session_change_password(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash)
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *old_hash, ngx_str_t *new_hash,
+    ngx_uint_t keep)
 {
     ngx_str_t                 sid, old;
     ngx_http_kot_redis_args_t       a;
@@ -335,7 +340,10 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
                                 &s->user)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &old, NULL) != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK)
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_HISTORY, &s->tenant,
+                                  &s->user)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -350,14 +358,34 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
 
     if (ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, keep) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_CHANGE,
                                      ngx_http_kot_session_int_reply, ctx,
-                                     &ctx->done, 4, &a);
+                                     &ctx->done, 5, &a);
+}
+
+
+/* {1, tenant, user} when the session existed: whose session ended */
+
+static void
+ngx_http_kot_session_destroy_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t  *ctx = data;
+
+    ngx_http_kot_session_int_reply(r, data, reply);
+
+    if (ctx->rc == NGX_OK && reply->elements == 3) {
+        (void) ngx_http_kot_redis_str(r, reply->element[1],
+                                      &ctx->session.tenant);
+        (void) ngx_http_kot_redis_str(r, reply->element[2],
+                                      &ctx->session.user);
+    }
 }
 
 

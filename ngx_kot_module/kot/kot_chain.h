@@ -63,7 +63,7 @@ void kot_chain_wipe(kot_chain_t *c);
 /*
  * K_0 sealed to the auditor's RSA public key (RSA-OAEP, SHA-256) as
  * padded standard base64, NUL-terminated in out (cap bytes); returns the
- * length or -1.  kot_chain_open() reverses it with the private key;
+ * length or -1.  kot_chain_open_key() reverses it with the private key;
  * 0 on success.
  */
 long kot_chain_seal_key(EVP_PKEY *pub, const uint8_t k0[KOT_CHAIN_KEY_LEN],

@@ -2,7 +2,11 @@
  * ngx_kot: password policy checks.
  */
 
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kot_policy.h"
 #include "kot_utf8.h"
@@ -63,6 +67,10 @@ kot_policy_check(const kot_policy_t *p, const char *pw, size_t len,
         && kot_policy_contains(pw, len, username, username_len))
     {
         rc |= KOT_PW_USERNAME;
+    }
+
+    if (p->blocklist && kot_blocklist_has(p->blocklist, pw, len)) {
+        rc |= KOT_PW_BLOCKLISTED;
     }
 
     return rc;
@@ -219,4 +227,517 @@ static unsigned char
 kot_policy_lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+
+
+/* policy rules by name */
+
+typedef enum {
+    KOT_RULE_COUNT,         /* unsigned, more is stricter */
+    KOT_RULE_FLAG,          /* on/off, on is stricter */
+    KOT_RULE_AGE_MIN,       /* time, more is stricter */
+    KOT_RULE_AGE_MAX        /* time, less is stricter, 0 is off */
+} kot_rule_kind_t;
+
+typedef struct {
+    const char       *name;
+    kot_rule_kind_t   kind;
+    size_t            offset;
+    unsigned          max;          /* for counts */
+} kot_rule_t;
+
+static const kot_rule_t  kot_rules[] = {
+    { "min_length", KOT_RULE_COUNT, offsetof(kot_policy_t, min_length),
+      KOT_POLICY_MAX_LENGTH },
+    { "max_length", KOT_RULE_COUNT, offsetof(kot_policy_t, max_length),
+      KOT_POLICY_MAX_LENGTH },
+    { "classes", KOT_RULE_COUNT, offsetof(kot_policy_t, classes), 4 },
+    { "not_username", KOT_RULE_FLAG, offsetof(kot_policy_t, not_username),
+      1 },
+    { "history", KOT_RULE_COUNT, offsetof(kot_policy_t, history),
+      KOT_POLICY_HISTORY_MAX },
+    { "min_age", KOT_RULE_AGE_MIN, offsetof(kot_policy_t, min_age), 0 },
+    { "max_age", KOT_RULE_AGE_MAX, offsetof(kot_policy_t, max_age), 0 },
+    { "inactive_after", KOT_RULE_AGE_MAX,
+      offsetof(kot_policy_t, inactive_after), 0 },
+};
+
+#define KOT_RULES_N  (sizeof(kot_rules) / sizeof(kot_rules[0]))
+
+#define kot_rule_uint(p, r)  ((unsigned *) ((char *) (p) + (r)->offset))
+#define kot_rule_int(p, r)   ((int *) ((char *) (p) + (r)->offset))
+#define kot_rule_ms(p, r)    ((uint64_t *) ((char *) (p) + (r)->offset))
+
+
+static int kot_policy_value(const kot_rule_t *rule, kot_policy_t *p,
+    const char *v, size_t len);
+static int kot_policy_looser(const kot_rule_t *rule, const kot_policy_t *base,
+    const kot_policy_t *p);
+static void kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p,
+    char *buf, size_t len);
+
+
+int
+kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
+    size_t err_len)
+{
+    size_t       i, nlen;
+    const char  *eq;
+
+    eq = memchr(s, '=', len);
+
+    if (eq == NULL) {
+        snprintf(err, err_len, "\"%.*s\" is not name=value", (int) len, s);
+        return -1;
+    }
+
+    nlen = eq - s;
+
+    for (i = 0; i < KOT_RULES_N; i++) {
+        if (strlen(kot_rules[i].name) == nlen
+            && memcmp(kot_rules[i].name, s, nlen) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == KOT_RULES_N) {
+        snprintf(err, err_len, "unknown rule \"%.*s\"; the rules are "
+                 "min_length, max_length, classes, not_username, history, "
+                 "min_age, max_age and inactive_after", (int) nlen, s);
+        return -1;
+    }
+
+    if (kot_policy_value(&kot_rules[i], p, eq + 1, len - nlen - 1) != 0) {
+        snprintf(err, err_len, "\"%.*s\": %s", (int) len, s,
+                 kot_rules[i].kind == KOT_RULE_FLAG ? "use on or off"
+                 : kot_rules[i].kind == KOT_RULE_COUNT
+                   ? "not a number in range"
+                 : "not a time (e.g. 90d, 12h, 30m)");
+        return -1;
+    }
+
+    if (p->min_length > p->max_length || p->min_length == 0) {
+        snprintf(err, err_len, "min_length must be 1 to max_length (%u)",
+                 p->max_length);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+kot_policy_value(const kot_rule_t *rule, kot_policy_t *p, const char *v,
+    size_t len)
+{
+    char           *end, buf[16];
+    unsigned long   n;
+
+    switch (rule->kind) {
+
+    case KOT_RULE_FLAG:
+        if (len == 2 && memcmp(v, "on", 2) == 0) {
+            *kot_rule_int(p, rule) = 1;
+            return 0;
+        }
+
+        if (len == 3 && memcmp(v, "off", 3) == 0) {
+            *kot_rule_int(p, rule) = 0;
+            return 0;
+        }
+
+        return -1;
+
+    case KOT_RULE_COUNT:
+        if (len == 0 || len >= sizeof(buf) || v[0] < '0' || v[0] > '9') {
+            return -1;
+        }
+
+        memcpy(buf, v, len);
+        buf[len] = '\0';
+
+        errno = 0;
+        n = strtoul(buf, &end, 10);
+
+        if (errno || *end != '\0' || n > rule->max) {
+            return -1;
+        }
+
+        *kot_rule_uint(p, rule) = (unsigned) n;
+        return 0;
+
+    default:
+        return kot_parse_duration(v, len, kot_rule_ms(p, rule));
+    }
+}
+
+
+int
+kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
+    char *err, size_t err_len)
+{
+    char    want[32], have[32];
+    size_t  i;
+
+    for (i = 0; i < KOT_RULES_N; i++) {
+        if (strcmp(kot_rules[i].name, "max_length") == 0
+            || !kot_policy_looser(&kot_rules[i], base, p))
+        {
+            continue;
+        }
+
+        kot_policy_show(&kot_rules[i], p, want, sizeof(want));
+        kot_policy_show(&kot_rules[i], base, have, sizeof(have));
+
+        snprintf(err, err_len, "%s=%s would loosen the server's %s=%s; a "
+                 "tenant may only tighten the policy", kot_rules[i].name,
+                 want, kot_rules[i].name, have);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+kot_policy_looser(const kot_rule_t *rule, const kot_policy_t *base,
+    const kot_policy_t *p)
+{
+    uint64_t  b, v;
+
+    switch (rule->kind) {
+
+    case KOT_RULE_FLAG:
+        return *kot_rule_int(p, rule) < *kot_rule_int(base, rule);
+
+    case KOT_RULE_COUNT:
+        return *kot_rule_uint(p, rule) < *kot_rule_uint(base, rule);
+
+    case KOT_RULE_AGE_MIN:
+        return *kot_rule_ms(p, rule) < *kot_rule_ms(base, rule);
+
+    default:
+        b = *kot_rule_ms(base, rule);
+        v = *kot_rule_ms(p, rule);
+
+        /* 0 is "never": the loosest of all */
+        return b != 0 && (v == 0 || v > b);
+    }
+}
+
+
+void
+kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
+    const kot_policy_t *b)
+{
+    size_t             i;
+    uint64_t           x, y;
+    kot_policy_t       r;
+    const kot_rule_t  *rule;
+
+    r = *a;
+
+    for (i = 0; i < KOT_RULES_N; i++) {
+        rule = &kot_rules[i];
+
+        if (strcmp(rule->name, "max_length") == 0
+            || !kot_policy_looser(rule, b, a))
+        {
+            continue;
+        }
+
+        /* a is looser than b here: take b's */
+        switch (rule->kind) {
+
+        case KOT_RULE_FLAG:
+            *kot_rule_int(&r, rule) = *kot_rule_int(b, rule);
+            break;
+
+        case KOT_RULE_COUNT:
+            *kot_rule_uint(&r, rule) = *kot_rule_uint(b, rule);
+            break;
+
+        default:
+            x = *kot_rule_ms(a, rule);
+            y = *kot_rule_ms(b, rule);
+            *kot_rule_ms(&r, rule) = (rule->kind == KOT_RULE_AGE_MIN
+                                      || x == 0 || y < x) ? y : x;
+            break;
+        }
+    }
+
+    if (r.min_length > r.max_length) {
+        r.min_length = r.max_length;
+    }
+
+    *out = r;
+}
+
+
+static void
+kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p, char *buf,
+    size_t len)
+{
+    uint64_t  ms;
+
+    switch (rule->kind) {
+
+    case KOT_RULE_FLAG:
+        snprintf(buf, len, "%s", *kot_rule_int(p, rule) ? "on" : "off");
+        return;
+
+    case KOT_RULE_COUNT:
+        snprintf(buf, len, "%u", *kot_rule_uint(p, rule));
+        return;
+
+    default:
+        ms = *kot_rule_ms(p, rule);
+
+        if (ms == 0) {
+            snprintf(buf, len, "0");
+
+        } else if (ms % 86400000 == 0) {
+            snprintf(buf, len, "%llud", (unsigned long long) (ms / 86400000));
+
+        } else if (ms % 1000 == 0) {
+            snprintf(buf, len, "%llus", (unsigned long long) (ms / 1000));
+
+        } else {
+            snprintf(buf, len, "%llums", (unsigned long long) ms);
+        }
+    }
+}
+
+
+int
+kot_parse_duration(const char *s, size_t len, uint64_t *ms)
+{
+    size_t    i;
+    uint64_t  n, unit, total;
+
+    if (len == 1 && s[0] == '0') {
+        *ms = 0;
+        return 0;
+    }
+
+    total = 0;
+    i = 0;
+
+    if (len == 0) {
+        return -1;
+    }
+
+    while (i < len) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+
+        for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            n = n * 10 + (s[i] - '0');
+
+            /* a century in ms has 13 digits */
+            if (n > 10000000000000ULL) {
+                return -1;
+            }
+        }
+
+        if (i == len) {
+            return -1;
+        }
+
+        switch (s[i++]) {
+        case 'm':
+            if (i < len && s[i] == 's') {
+                i++;
+                unit = 1;
+            } else {
+                unit = 60 * 1000;
+            }
+            break;
+        case 's': unit = 1000; break;
+        case 'h': unit = 3600 * 1000; break;
+        case 'd': unit = 86400ULL * 1000; break;
+        case 'w': unit = 7 * 86400ULL * 1000; break;
+        case 'M': unit = 30 * 86400ULL * 1000; break;
+        case 'y': unit = 365 * 86400ULL * 1000; break;
+        default: return -1;
+        }
+
+        if (n > UINT64_MAX / unit || total + n * unit < total) {
+            return -1;
+        }
+
+        total += n * unit;
+    }
+
+    *ms = total;
+
+    return 0;
+}
+
+
+/* blocklist */
+
+struct kot_blocklist_s {
+    char     **words;           /* lower case, sorted */
+    size_t     n;
+    char      *text;            /* the file, lower-cased, NUL-separated */
+};
+
+
+static int kot_blocklist_cmp(const void *a, const void *b);
+static int kot_blocklist_lower_cmp(const char *w, const char *pw,
+    size_t len);
+
+
+kot_blocklist_t *
+kot_blocklist_load(const char *path, char *err, size_t err_len)
+{
+    char             *p, *line, *end;
+    FILE             *f;
+    long              size;
+    size_t            n, cap;
+    kot_blocklist_t  *bl;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, err_len, "cannot open \"%s\": %s", path,
+                 strerror(errno));
+        return NULL;
+    }
+
+    bl = calloc(1, sizeof(kot_blocklist_t));
+
+    if (bl == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0
+        || size > 256 * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0
+        || (bl->text = malloc(size + 1)) == NULL
+        || fread(bl->text, 1, size, f) != (size_t) size)
+    {
+        snprintf(err, err_len, "cannot read \"%s\"", path);
+        fclose(f);
+        kot_blocklist_free(bl);
+        return NULL;
+    }
+
+    fclose(f);
+    bl->text[size] = '\n';
+
+    cap = 0;
+    n = 0;
+    end = bl->text + size;
+
+    for (line = bl->text; line < end; line = p + 1) {
+        p = memchr(line, '\n', end + 1 - line);
+        *p = '\0';
+
+        if (p > line && p[-1] == '\r') {
+            p[-1] = '\0';
+        }
+
+        if (*line == '\0' || strncmp(line, "#!comment", 9) == 0) {
+            continue;
+        }
+
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            bl->words = realloc(bl->words, cap * sizeof(char *));
+            if (bl->words == NULL) {
+                snprintf(err, err_len, "out of memory");
+                kot_blocklist_free(bl);
+                return NULL;
+            }
+        }
+
+        for (p = line; *p; p++) {
+            *p = (char) kot_policy_lower((unsigned char) *p);
+        }
+
+        bl->words[n++] = line;
+    }
+
+    bl->n = n;
+    qsort(bl->words, n, sizeof(char *), kot_blocklist_cmp);
+
+    return bl;
+}
+
+
+int
+kot_blocklist_has(const kot_blocklist_t *bl, const char *pw, size_t len)
+{
+    int     c;
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = bl->n;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = kot_blocklist_lower_cmp(bl->words[mid], pw, len);
+
+        if (c == 0) {
+            return 1;
+        }
+
+        if (c < 0) {
+            lo = mid + 1;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return 0;
+}
+
+
+size_t
+kot_blocklist_count(const kot_blocklist_t *bl)
+{
+    return bl->n;
+}
+
+
+void
+kot_blocklist_free(kot_blocklist_t *bl)
+{
+    if (bl) {
+        free(bl->words);
+        free(bl->text);
+        free(bl);
+    }
+}
+
+
+static int
+kot_blocklist_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+
+/* strcmp() of a stored word against the password lower-cased on the fly */
+
+static int
+kot_blocklist_lower_cmp(const char *w, const char *pw, size_t len)
+{
+    size_t         i;
+    unsigned char  a, b;
+
+    for (i = 0; i < len; i++) {
+        a = (unsigned char) w[i];
+        b = kot_policy_lower((unsigned char) pw[i]);
+
+        if (a != b) {
+            return (a < b) ? -1 : 1;
+        }
+
+        if (a == '\0') {
+            return -1;
+        }
+    }
+
+    return w[len] == '\0' ? 0 : 1;
 }

@@ -10,15 +10,26 @@
 #define KOT_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+typedef struct kot_blocklist_s  kot_blocklist_t;
 
 typedef struct {
-    unsigned    min_length;     /* code points, default 12 */
-    unsigned    max_length;     /* code points, default 128 */
-    unsigned    classes;        /* how many of lower/upper/digit/other */
-    int         not_username;   /* refuse passwords containing the user */
+    unsigned                 min_length;    /* code points, default 12 */
+    unsigned                 max_length;    /* code points, default 128 */
+    unsigned                 classes;       /* of lower/upper/digit/other */
+    int                      not_username;  /* refuse the user's name */
+    unsigned                 history;       /* refuse the last N */
+    uint64_t                 min_age;       /* ms; 0: off */
+    uint64_t                 max_age;       /* ms; 0: off */
+    uint64_t                 inactive_after;    /* ms; 0: off */
+    const kot_blocklist_t   *blocklist;     /* or NULL */
 } kot_policy_t;
 
-#define KOT_POLICY_DEFAULT  { 12, 128, 0, 1 }
+#define KOT_POLICY_DEFAULT  { 12, 128, 0, 1, 0, 0, 0, 0, NULL }
+
+#define KOT_POLICY_MAX_LENGTH   1024
+#define KOT_POLICY_HISTORY_MAX  24
 
 /* Reasons, as a bit mask: one bit per broken rule. */
 #define KOT_PW_OK             0x00
@@ -27,6 +38,7 @@ typedef struct {
 #define KOT_PW_INVALID_CHARS  0x04
 #define KOT_PW_CLASSES        0x08
 #define KOT_PW_USERNAME       0x10
+#define KOT_PW_BLOCKLISTED    0x20
 
 /*
  * Checks pw[0..len) against the policy; username may be NULL.
@@ -35,6 +47,41 @@ typedef struct {
  */
 unsigned kot_policy_check(const kot_policy_t *p, const char *pw, size_t len,
     const char *username, size_t username_len);
+
+/*
+ * Sets one "name=value" rule (min_length=16, history=5, max_age=90d ...;
+ * not blocklist=, which names a file).  Times take the units ms, s, m, h,
+ * d, w, M (30 days) and y (365 days), combined as in nginx ("1d12h").
+ * Returns 0, or -1 with a message in err.
+ */
+int kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
+    size_t err_len);
+
+/*
+ * 0 if p is nowhere looser than base (a tenant may only tighten the
+ * server's policy), else -1 with the first loosening named in err.
+ * max_length and the blocklist are the server's alone and not compared.
+ */
+int kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
+    char *err, size_t err_len);
+
+/* The stricter of a (the server's) and b (a tenant's), rule by rule. */
+void kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
+    const kot_policy_t *b);
+
+/* A time as above into milliseconds; 0 on success, -1 if malformed. */
+int kot_parse_duration(const char *s, size_t len, uint64_t *ms);
+
+/*
+ * A list of common passwords, one per line, compared case-insensitively
+ * (ASCII); "#!comment" lines (John the Ripper's style) and empty lines
+ * are skipped.  Loading sorts it once; lookups are binary searches.
+ */
+kot_blocklist_t *kot_blocklist_load(const char *path, char *err,
+    size_t err_len);
+int kot_blocklist_has(const kot_blocklist_t *bl, const char *pw, size_t len);
+size_t kot_blocklist_count(const kot_blocklist_t *bl);
+void kot_blocklist_free(kot_blocklist_t *bl);
 
 /*
  * Counts code points in s[0..len).  Returns -1 if s is not valid UTF-8

@@ -25,8 +25,9 @@
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
- * Returns {status, tenant, user, roles, must_change}; an expired session
- * is deleted here so that a second request cannot revive it.
+ * Returns {status, tenant, user, roles, must_change, allow-list version};
+ * an expired session is deleted here so that a second request cannot
+ * revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc')\n"
@@ -47,17 +48,24 @@ static const char  kot_script_session_check[] =
     "  redis.call('PEXPIRE', KEYS[1],"
     " math.min(idle, abs - (now - c)) + " KOT_GRACE ")\n"
     "end\n"
-    "return {1, f[1], f[2], f[3] or '', f[6] or '0'}\n";
+    "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
+    " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0}"
+    "\n";
 
 
 /*
- * The first step of a login: the per-client token bucket, then the user
- * and whether the account is locked, in one round trip.
+ * The first step of a login: the per-client token bucket, then the user,
+ * whether the account is locked, and the tenant's policy, in one round
+ * trip.
  *
- * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user}
+ * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user},
+ * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}
  * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
  * Returns {0, ms to wait} when the client is over its rate, else
- * {1, hash, roles, must_change, locked}; "" for a missing user's fields.
+ * {1, hash, roles, must_change, locked, pw_changed, last active,
+ *  {tenant policy}, allow-list version}, with "" for a missing user's
+ * fields.  The last
+ * activity is the latest of login, creation and re-enabling.
  */
 static const char  kot_script_login_begin[] =
     "local now = tonumber(ARGV[1])\n"
@@ -76,11 +84,17 @@ static const char  kot_script_login_begin[] =
     "  redis.call('PEXPIRE', KEYS[1],"
     " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
     "end\n"
-    "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change')\n"
+    "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
+    " 'pw_changed', 'last_login', 'created', 'reenabled')\n"
     "local lk = tonumber(redis.call('HGET', KEYS[3], 'until')) or 0\n"
     "local locked = 0\n"
     "if lk == -1 or lk > now then locked = 1 end\n"
-    "return {1, u[1] or '', u[2] or '', u[3] or '0', locked}\n";
+    "local active = math.max(tonumber(u[5]) or 0, tonumber(u[6]) or 0,"
+    " tonumber(u[7]) or 0)\n"
+    "return {1, u[1] or '', u[2] or '', u[3] or '0', locked, u[4] or '0',"
+    " tostring(active), redis.call('HMGET', KEYS[4], "
+    KOT_TENANT_POLICY_FIELDS "),"
+    " tonumber(redis.call('GET', KEYS[5])) or 0}\n";
 
 
 /*
@@ -183,15 +197,33 @@ static const char  kot_script_session_destroy[] =
 
 
 /*
+ * What a password change needs: the current hash and its age, whether a
+ * change is forced, the earlier hashes, and the tenant's policy.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] ph:{tenant}:{user}, KEYS[3] t:{tenant}
+ * Returns {0} for an unknown user, else
+ * {1, hash, pw_changed, must_change, {earlier hashes}, {tenant policy}}.
+ */
+static const char  kot_script_password_load[] =
+    "local u = redis.call('HMGET', KEYS[1], 'hash', 'pw_changed',"
+    " 'must_change')\n"
+    "if not u[1] then return {0} end\n"
+    "return {1, u[1], u[2] or '0', u[3] or '0',"
+    " redis.call('LRANGE', KEYS[2], 0, 23),"
+    " redis.call('HMGET', KEYS[3], " KOT_TENANT_POLICY_FIELDS ")}\n";
+
+
+/*
  * A user's own change: the new hash replaces the old one only if the old
  * one is still what was verified (so two concurrent changes cannot both
- * win), every session of the user ends, and the current one continues
- * under a new id, as after a fresh login.
+ * win), the old one joins the history, every session of the user ends,
+ * and the current one continues under a new id, as after a fresh login.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
- * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}
+ * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}, KEYS[5] ph:{tenant}:{user}
  * ARGV[1] new hash, ARGV[2] now, ARGV[3] verified old hash,
- * ARGV[4] new sid, ARGV[5] idle timeout, ARGV[6] absolute timeout
+ * ARGV[4] new sid, ARGV[5] idle timeout, ARGV[6] absolute timeout,
+ * ARGV[7] earlier hashes to keep
  * Returns 1; 0 if the password changed meanwhile; -1 if the session ended.
  */
 static const char  kot_script_password_change[] =
@@ -200,6 +232,13 @@ static const char  kot_script_password_change[] =
     "if not f[1] then return -1 end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
     " 'pw_changed', ARGV[2])\n"
+    "local keep = tonumber(ARGV[7])\n"
+    "if keep > 0 then\n"
+    "  redis.call('LPUSH', KEYS[5], ARGV[3])\n"
+    "  redis.call('LTRIM', KEYS[5], 0, keep - 1)\n"
+    "else\n"
+    "  redis.call('DEL', KEYS[5])\n"
+    "end\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
     "  redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
     "end\n"
@@ -241,14 +280,23 @@ static const char  kot_script_user_add[] =
 
 
 /*
- * An administrator sets a password: every session of the user ends.
+ * An administrator sets a password: the old one joins the history and
+ * every session of the user ends.
  *
- * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
- * ARGV[1] hash, ARGV[2] must_change, ARGV[3] now
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
+ * KEYS[3] ph:{tenant}:{user}
+ * ARGV[1] hash, ARGV[2] must_change, ARGV[3] now, ARGV[4] earlier hashes
+ * to keep
  * Returns the number of sessions ended, or -1 if the user does not exist.
  */
 static const char  kot_script_user_passwd[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local old = redis.call('HGET', KEYS[1], 'hash')\n"
+    "if not old then return -1 end\n"
+    "local keep = tonumber(ARGV[4])\n"
+    "if keep > 0 then\n"
+    "  redis.call('LPUSH', KEYS[3], old)\n"
+    "  redis.call('LTRIM', KEYS[3], 0, keep - 1)\n"
+    "end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', ARGV[2],"
     " 'pw_changed', ARGV[3])\n"
     "local n = 0\n"
@@ -259,16 +307,59 @@ static const char  kot_script_user_passwd[] =
     "return n\n";
 
 
+/*
+ * The head of an audit chain (docs/audit.md).
+ *
+ * KEYS[1] audit:{chain}, KEYS[2] audit:chains
+ * ARGV[1] chain, ARGV[2] seq, ARGV[3] mac, ARGV[4] now, ARGV[5] file,
+ * ARGV[6] oldest anchor kept (ms), ARGV[7] TTL in seconds
+ */
+static const char  kot_script_audit_anchor[] =
+    "redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'mac', ARGV[3],"
+    " 'ts', ARGV[4], 'file', ARGV[5])\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[7])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[7])\n"
+    "return 1\n";
+
+
+/*
+ * A tenant's allow-lists, consistent with their version.
+ *
+ * KEYS[1] al:{tenant}:access, KEYS[2] al:{tenant}:admin, KEYS[3] alv:{tenant}
+ * Returns {version, {access networks}, {admin networks}}.
+ */
+static const char  kot_script_allowlist_load[] =
+    "return {tonumber(redis.call('GET', KEYS[3])) or 0,"
+    " redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}\n";
+
+
 kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
-    { "session_check", kot_script_session_check, "" },
-    { "login_begin", kot_script_login_begin, "" },
-    { "login_fail", kot_script_login_fail, "" },
-    { "session_create", kot_script_session_create, "" },
-    { "session_destroy", kot_script_session_destroy, "" },
-    { "password_change", kot_script_password_change, "" },
-    { "tenant_add", kot_script_tenant_add, "" },
-    { "user_add", kot_script_user_add, "" },
-    { "user_passwd", kot_script_user_passwd, "" },
+    [KOT_SCRIPT_SESSION_CHECK] =
+        { "session_check", kot_script_session_check, "" },
+    [KOT_SCRIPT_LOGIN_BEGIN] =
+        { "login_begin", kot_script_login_begin, "" },
+    [KOT_SCRIPT_LOGIN_FAIL] =
+        { "login_fail", kot_script_login_fail, "" },
+    [KOT_SCRIPT_SESSION_CREATE] =
+        { "session_create", kot_script_session_create, "" },
+    [KOT_SCRIPT_SESSION_DESTROY] =
+        { "session_destroy", kot_script_session_destroy, "" },
+    [KOT_SCRIPT_PASSWORD_LOAD] =
+        { "password_load", kot_script_password_load, "" },
+    [KOT_SCRIPT_PASSWORD_CHANGE] =
+        { "password_change", kot_script_password_change, "" },
+    [KOT_SCRIPT_TENANT_ADD] =
+        { "tenant_add", kot_script_tenant_add, "" },
+    [KOT_SCRIPT_USER_ADD] =
+        { "user_add", kot_script_user_add, "" },
+    [KOT_SCRIPT_USER_PASSWD] =
+        { "user_passwd", kot_script_user_passwd, "" },
+    [KOT_SCRIPT_AUDIT_ANCHOR] =
+        { "audit_anchor", kot_script_audit_anchor, "" },
+    [KOT_SCRIPT_ALLOWLIST_LOAD] =
+        { "allowlist_load", kot_script_allowlist_load, "" },
 };
 
 

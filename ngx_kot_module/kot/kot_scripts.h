@@ -20,6 +20,25 @@
 #define KOT_KEY_USER_SESSIONS KOT_PREFIX "us:"    /* us:{tenant}:{user} */
 #define KOT_KEY_FAILURES      KOT_PREFIX "f:"     /* f:{tenant}:{user} */
 #define KOT_KEY_THROTTLE      KOT_PREFIX "th:"    /* th:{client} */
+#define KOT_KEY_HISTORY       KOT_PREFIX "ph:"    /* ph:{tenant}:{user} */
+#define KOT_KEY_ALLOW         KOT_PREFIX "al:"    /* al:{tenant}:{list} */
+#define KOT_KEY_ALLOW_VERSION KOT_PREFIX "alv:"   /* alv:{tenant} */
+#define KOT_KEY_POLICY        KOT_PREFIX "policy"
+
+/*
+ * A tenant's own policy rules, fields of t:{tenant} named "policy." and
+ * the rule (policy.min_length ...), in this order wherever they are read.
+ */
+#define KOT_TENANT_POLICY_FIELDS                                            \
+    "'policy.min_length', 'policy.classes', 'policy.not_username', "        \
+    "'policy.history', 'policy.min_age', 'policy.max_age', "                \
+    "'policy.inactive_after'"
+#define KOT_TENANT_POLICY_N   7
+
+/* must_change values of a user and of a session */
+#define KOT_MUST_CHANGE_NO        '0'
+#define KOT_MUST_CHANGE_TEMPORARY '1'   /* set by an administrator */
+#define KOT_MUST_CHANGE_EXPIRED   '2'   /* older than max_age */
 
 /* Session id: 256 random bits in the cookie, base64url. */
 #define KOT_SID_RAW_LEN       32
@@ -65,10 +84,13 @@ typedef enum {
     KOT_SCRIPT_LOGIN_FAIL,
     KOT_SCRIPT_SESSION_CREATE,
     KOT_SCRIPT_SESSION_DESTROY,
+    KOT_SCRIPT_PASSWORD_LOAD,
     KOT_SCRIPT_PASSWORD_CHANGE,
     KOT_SCRIPT_TENANT_ADD,
     KOT_SCRIPT_USER_ADD,
     KOT_SCRIPT_USER_PASSWD,
+    KOT_SCRIPT_AUDIT_ANCHOR,
+    KOT_SCRIPT_ALLOWLIST_LOAD,
     KOT_SCRIPT_N
 } kot_script_id_t;
 

@@ -24,6 +24,7 @@ static size_t kot_json_char(char *dst, uint32_t cp, const unsigned char *raw,
     size_t raw_len);
 static size_t kot_put(char *dst, const char *src, size_t len);
 static int kot_url_unreserved(unsigned char c);
+static size_t kot_utf8_run(char *dst, const char *s, size_t len);
 
 
 size_t
@@ -230,4 +231,75 @@ kot_put(char *dst, const char *src, size_t len)
     }
 
     return len;
+}
+
+
+int
+kot_utf8_valid(const char *s, size_t len)
+{
+    int                   n;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        n = kot_utf8_decode(p, end - p, &cp);
+        if (n < 0) {
+            return 0;
+        }
+
+        p += n;
+    }
+
+    return 1;
+}
+
+
+size_t
+kot_utf8_sanitize_len(const char *s, size_t len)
+{
+    return kot_utf8_run(NULL, s, len);
+}
+
+
+size_t
+kot_utf8_sanitize(char *dst, const char *s, size_t len)
+{
+    return kot_utf8_run(dst, s, len);
+}
+
+
+static size_t
+kot_utf8_run(char *dst, const char *s, size_t len)
+{
+    int                   n;
+    size_t                out;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    out = 0;
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+        n = (*p < 0x80) ? 1 : kot_utf8_decode(p, end - p, &cp);
+
+        if (n < 0) {
+            out += kot_put(dst ? dst + out : NULL, "\xef\xbf\xbd", 3);
+            p++;
+            continue;
+        }
+
+        out += kot_put(dst ? dst + out : NULL, (const char *) p, n);
+        p += n;
+    }
+
+    return out;
 }

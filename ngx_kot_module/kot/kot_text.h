@@ -28,4 +28,14 @@ size_t kot_url_escape(char *dst, const char *s, size_t len);
 size_t kot_json_escape_len(const char *s, size_t len);
 size_t kot_json_escape(char *dst, const char *s, size_t len);
 
+/*
+ * UTF-8 as is, with each byte that is not part of a valid sequence
+ * replaced by U+FFFD (three bytes): for libraries such as jansson that
+ * refuse invalid UTF-8 outright.  kot_utf8_valid() says whether that is
+ * needed at all.
+ */
+int kot_utf8_valid(const char *s, size_t len);
+size_t kot_utf8_sanitize_len(const char *s, size_t len);
+size_t kot_utf8_sanitize(char *dst, const char *s, size_t len);
+
 #endif /* KOT_TEXT_H */

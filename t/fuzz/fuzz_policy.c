@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long           cps;
     size_t         pw_len, user_len;
     unsigned       rc;
-    kot_policy_t   p;
+    kot_policy_t   p = KOT_POLICY_DEFAULT;
 
     if (size < 4) {
         return 0;

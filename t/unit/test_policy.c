@@ -3,7 +3,9 @@
  * characters, character classes and the username rule.
  */
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "kot_policy.h"
@@ -105,7 +107,7 @@ static void
 test_length(void)
 {
     kot_policy_t  p = KOT_POLICY_DEFAULT;
-    kot_policy_t  tiny = { 3, 5, 0, 0 };
+    kot_policy_t  tiny = { 3, 5, 0, 0, 0, 0, 0, 0, NULL };
 
     is_long(check(&p, JA_LONG, NULL), KOT_PW_OK,
             "length: 14 Japanese code points pass min 12");
@@ -130,7 +132,7 @@ test_length(void)
 static void
 test_chars(void)
 {
-    kot_policy_t  p = { 1, 128, 0, 0 };
+    kot_policy_t  p = { 1, 128, 0, 0, 0, 0, 0, 0, NULL };
 
     is_long(check(&p, "pass\tword", NULL), KOT_PW_INVALID_CHARS,
             "chars: TAB refused");
@@ -173,7 +175,7 @@ test_chars(void)
 static void
 test_classes(void)
 {
-    kot_policy_t  p = { 1, 128, 3, 0 };
+    kot_policy_t  p = { 1, 128, 3, 0, 0, 0, 0, 0, NULL };
 
     is_long(check(&p, "abcABC", NULL), KOT_PW_CLASSES,
             "classes: two are not three");
@@ -195,7 +197,7 @@ test_classes(void)
 static void
 test_username(void)
 {
-    kot_policy_t  p = { 1, 128, 0, 1 };
+    kot_policy_t  p = { 1, 128, 0, 1, 0, 0, 0, 0, NULL };
 
     is_long(check(&p, "my-alice-pass", "alice"), KOT_PW_USERNAME,
             "username: contained");
@@ -217,6 +219,153 @@ test_username(void)
 }
 
 
+static int
+set(kot_policy_t *p, const char *rule, char *err)
+{
+    return kot_policy_set(p, rule, strlen(rule), err, 256);
+}
+
+
+static void
+test_rules(void)
+{
+    char          err[256];
+    kot_policy_t  p = KOT_POLICY_DEFAULT;
+
+    ok(set(&p, "min_length=16", err) == 0 && p.min_length == 16,
+       "min_length=16 is set");
+    ok(set(&p, "history=5", err) == 0 && p.history == 5, "history=5 is set");
+    ok(set(&p, "max_age=90d", err) == 0 && p.max_age == 90ULL * 86400000,
+       "max_age=90d is 90 days");
+    ok(set(&p, "not_username=off", err) == 0 && p.not_username == 0,
+       "not_username=off turns the rule off");
+    ok(set(&p, "classes=3", err) == 0 && p.classes == 3, "classes=3 is set");
+
+    ok(set(&p, "classes=5", err) == -1, "classes=5 is refused (4 classes)");
+    ok(set(&p, "history=25", err) == -1, "more history than kept is refused");
+    ok(set(&p, "min_length=0", err) == -1, "min_length=0 is refused");
+    ok(set(&p, "min_length=200", err) == -1,
+       "min_length above max_length is refused");
+    ok(set(&p, "colour=blue", err) == -1 && strstr(err, "unknown rule"),
+       "an unknown rule is named: %s", err);
+    ok(set(&p, "max_age=soon", err) == -1 && strstr(err, "not a time"),
+       "a bad time is named: %s", err);
+    ok(set(&p, "min_length", err) == -1, "a rule without = is refused");
+    ok(set(&p, "min_length=-3", err) == -1, "a negative count is refused");
+}
+
+
+static void
+test_tighter(void)
+{
+    char          err[256];
+    kot_policy_t  server = KOT_POLICY_DEFAULT, t, out;
+
+    set(&server, "max_age=90d", err);
+    set(&server, "history=3", err);
+
+    t = server;
+    set(&t, "min_length=16", err);
+    set(&t, "history=5", err);
+    set(&t, "max_age=30d", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), 0,
+            "a tenant may raise min_length and history and shorten max_age");
+
+    t = server;
+    set(&t, "min_length=8", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+            "a shorter min_length is a loosening");
+    is_str(err, "min_length=8 would loosen the server's min_length=12; a "
+           "tenant may only tighten the policy", "and says so");
+
+    t = server;
+    set(&t, "max_age=0", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+            "turning max_age off is a loosening");
+
+    t = server;
+    set(&t, "max_age=120d", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+            "a longer max_age is a loosening");
+
+    t = server;
+    set(&t, "not_username=off", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+            "turning not_username off is a loosening");
+
+    t = server;
+    set(&t, "min_length=20", err);
+    set(&t, "max_age=30d", err);
+    set(&t, "inactive_after=60d", err);
+    kot_policy_strictest(&out, &server, &t);
+    ok(out.min_length == 20 && out.max_age == 30ULL * 86400000
+       && out.inactive_after == 60ULL * 86400000 && out.history == 3,
+       "the effective policy takes the stricter value of each rule");
+
+    kot_policy_strictest(&out, &t, &server);
+    ok(out.min_length == 20 && out.max_age == 30ULL * 86400000,
+       "whichever side it comes from");
+}
+
+
+static void
+test_durations(void)
+{
+    uint64_t  ms;
+
+    ok(kot_parse_duration("90d", 3, &ms) == 0 && ms == 90ULL * 86400000,
+       "90d");
+    ok(kot_parse_duration("1d12h", 5, &ms) == 0 && ms == 36ULL * 3600000,
+       "1d12h");
+    ok(kot_parse_duration("500ms", 5, &ms) == 0 && ms == 500, "500ms");
+    ok(kot_parse_duration("2s", 2, &ms) == 0 && ms == 2000, "2s");
+    ok(kot_parse_duration("0", 1, &ms) == 0 && ms == 0, "0");
+    ok(kot_parse_duration("10", 2, &ms) == -1, "a number without a unit");
+    ok(kot_parse_duration("d", 1, &ms) == -1, "a unit without a number");
+    ok(kot_parse_duration("", 0, &ms) == -1, "nothing");
+    ok(kot_parse_duration("5x", 2, &ms) == -1, "an unknown unit");
+}
+
+
+static void
+test_blocklist(void)
+{
+    char              path[] = "/tmp/kot-blocklist-XXXXXX", err[256];
+    FILE             *f;
+    kot_blocklist_t  *bl;
+    kot_policy_t      p = KOT_POLICY_DEFAULT;
+    int               fd;
+
+    fd = mkstemp(path);
+    f = fdopen(fd, "w");
+    fputs("#!comment: common passwords\n123456\nPassword\r\n\nqwerty\n"
+          "letmein123456\n", f);
+    fclose(f);
+
+    bl = kot_blocklist_load(path, err, sizeof(err));
+    unlink(path);
+
+    ok(bl != NULL && kot_blocklist_count(bl) == 4,
+       "a blocklist loads, without comments and empty lines");
+    ok(kot_blocklist_has(bl, "PASSWORD", 8), "lookups ignore case");
+    ok(kot_blocklist_has(bl, "qwerty", 6), "the last line counts");
+    ok(!kot_blocklist_has(bl, "qwert", 5), "a prefix is not a match");
+    ok(!kot_blocklist_has(bl, "qwertyu", 7), "a longer word is not a match");
+
+    p.min_length = 6;
+    p.blocklist = bl;
+    is_long(kot_policy_check(&p, "LetMeIn123456", 13, NULL, 0),
+            KOT_PW_BLOCKLISTED, "a blocklisted password is refused");
+    is_long(kot_policy_check(&p, "letmein1234567", 14, NULL, 0), KOT_PW_OK,
+            "a password merely like one is not");
+
+    kot_blocklist_free(bl);
+
+    ok(kot_blocklist_load("/nonexistent", err, sizeof(err)) == NULL
+       && strstr(err, "cannot open"), "a missing file is named: %s", err);
+}
+
+
 int
 main(void)
 {
@@ -225,6 +374,10 @@ main(void)
     test_chars();
     test_classes();
     test_username();
+    test_rules();
+    test_tighter();
+    test_durations();
+    test_blocklist();
 
     return done_testing();
 }

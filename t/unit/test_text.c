@@ -121,6 +121,39 @@ test_json(void)
 }
 
 
+static void
+test_sanitize(void)
+{
+    char         out[64];
+    size_t       n;
+    size_t       i;
+    static const struct {
+        const char  *in;
+        size_t       len;
+        const char  *want;
+    } cases[] = {
+        { "plain", 5, "plain" },
+        { "\xe6\x97\xa5\xe6\x9c\xac", 6, "\xe6\x97\xa5\xe6\x9c\xac" },
+        { "a\xff" "b", 3, "a\xef\xbf\xbd" "b" },
+        { "\xe6\x97", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+        { "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+        { "nul\0" "x", 5, "nul\0" "x" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = kot_utf8_sanitize(out, cases[i].in, cases[i].len);
+        ok(n == kot_utf8_sanitize_len(cases[i].in, cases[i].len)
+           && n == strlen(cases[i].want) + (i == 5 ? 2 : 0)
+           && memcmp(out, cases[i].want, n) == 0,
+           "sanitize case %zu keeps valid UTF-8 and replaces each bad byte",
+           i);
+        is_long(kot_utf8_valid(cases[i].in, cases[i].len),
+                i == 2 || i == 3 || i == 4 ? 0 : 1,
+                "utf8_valid case %zu", i);
+    }
+}
+
+
 int
 main(void)
 {
@@ -131,6 +164,8 @@ main(void)
     ok(kot_html_escape_len(NULL, 0) == 0 && kot_url_escape_len(NULL, 0) == 0
        && kot_json_escape_len(NULL, 0) == 0, "NULL of length 0 is empty");
     ok(len_mismatches == 0, "every *_len matched its writer");
+
+    test_sanitize();
 
     return done_testing();
 }

@@ -1,0 +1,487 @@
+/*
+ * ngx_kot: the audit log's MAC chain with evolving keys (docs/audit.md).
+ *
+ * No static mutable state: every nginx worker thread and every kotctl
+ * run keeps its own kot_chain_t, and OpenSSL objects are made per call.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "kot_b64.h"
+#include "kot_chain.h"
+#include "kot_crypto.h"
+
+
+#define KOT_CHAIN_PREFIX_LEN  (sizeof(KOT_CHAIN_MAC_PREFIX) - 1)
+
+
+static int kot_chain_mac(const kot_chain_t *c, const char *s, size_t len,
+    int close, uint8_t out[32]);
+static int kot_chain_advance(kot_chain_t *c, const uint8_t mac[32]);
+static EVP_PKEY_CTX *kot_chain_oaep_ctx(EVP_PKEY *key, int encrypt);
+static void kot_chain_hex(char *dst, const uint8_t *src, size_t n);
+static int kot_chain_unhex(uint8_t *dst, const char *src, size_t n);
+
+
+int
+kot_chain_start(kot_chain_t *c, uint8_t k0[KOT_CHAIN_KEY_LEN])
+{
+    uint8_t  id[KOT_CHAIN_ID_LEN / 2];
+
+    memset(c, 0, sizeof(kot_chain_t));
+
+    if (kot_random(id, sizeof(id)) != 0
+        || kot_random(c->key, KOT_CHAIN_KEY_LEN) != 0)
+    {
+        kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
+        return -1;
+    }
+
+    kot_chain_hex(c->id, id, sizeof(id));
+    c->id[KOT_CHAIN_ID_LEN] = '\0';
+
+    memcpy(k0, c->key, KOT_CHAIN_KEY_LEN);
+
+    return 0;
+}
+
+
+void
+kot_chain_resume(kot_chain_t *c, const char *id,
+    const uint8_t k0[KOT_CHAIN_KEY_LEN])
+{
+    memset(c, 0, sizeof(kot_chain_t));
+
+    /* strncpy() stops at a short id's NUL; the rest stays zeroed */
+    strncpy(c->id, id, KOT_CHAIN_ID_LEN);
+    memcpy(c->key, k0, KOT_CHAIN_KEY_LEN);
+}
+
+
+long
+kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
+{
+    char     *p;
+    uint8_t   mac[32];
+
+    if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
+        return -1;
+    }
+
+    if (kot_chain_mac(c, s, len, 0, mac) != 0) {
+        return -1;
+    }
+
+    /* out may be s itself when the caller left room: copy first */
+
+    p = out;
+    memmove(p, s, len - 1);
+    p += len - 1;
+    memcpy(p, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN);
+    p += KOT_CHAIN_PREFIX_LEN;
+    kot_chain_hex(p, mac, sizeof(mac));
+    p += KOT_CHAIN_MAC_HEX;
+    *p++ = '"';
+    *p++ = '}';
+    *p++ = '\n';
+
+    if (kot_chain_advance(c, mac) != 0) {
+        return -1;
+    }
+
+    return (long) (p - out);
+}
+
+
+int
+kot_chain_check(kot_chain_t *c, const char *line, size_t len)
+{
+    size_t       body;
+    uint8_t      want[32], got[32];
+    const char  *tail;
+
+    /* the member is always last, so it sits at a fixed place from the end */
+
+    if (len < KOT_CHAIN_SUFFIX_LEN + 1) {
+        return -1;
+    }
+
+    body = len - KOT_CHAIN_SUFFIX_LEN;
+    tail = line + body;
+
+    if (line[0] != '{'
+        || memcmp(tail, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN) != 0
+        || tail[KOT_CHAIN_SUFFIX_LEN - 2] != '"'
+        || tail[KOT_CHAIN_SUFFIX_LEN - 1] != '}'
+        || kot_chain_unhex(want, tail + KOT_CHAIN_PREFIX_LEN, sizeof(want))
+           != 0)
+    {
+        return -1;
+    }
+
+    if (kot_chain_mac(c, line, body, 1, got) != 0) {
+        return 0;
+    }
+
+    if (!kot_ct_equal(got, want, sizeof(got))) {
+        return 0;
+    }
+
+    return kot_chain_advance(c, got) == 0 ? 1 : 0;
+}
+
+
+void
+kot_chain_wipe(kot_chain_t *c)
+{
+    kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
+    kot_cleanse(c->mac, sizeof(c->mac));
+}
+
+
+long
+kot_chain_seal_key(EVP_PKEY *pub, const uint8_t k0[KOT_CHAIN_KEY_LEN],
+    char *out, size_t cap)
+{
+    long            rc;
+    size_t          n, b64;
+    uint8_t        *sealed;
+    EVP_PKEY_CTX   *ctx;
+
+    rc = -1;
+    sealed = NULL;
+
+    ctx = kot_chain_oaep_ctx(pub, 1);
+    if (ctx == NULL) {
+        return -1;
+    }
+
+    if (EVP_PKEY_encrypt(ctx, NULL, &n, k0, KOT_CHAIN_KEY_LEN) != 1) {
+        goto done;
+    }
+
+    b64 = (n + 2) / 3 * 4;
+    if (b64 + 1 > cap) {
+        goto done;
+    }
+
+    sealed = OPENSSL_malloc(n);
+    if (sealed == NULL
+        || EVP_PKEY_encrypt(ctx, sealed, &n, k0, KOT_CHAIN_KEY_LEN) != 1)
+    {
+        goto done;
+    }
+
+    b64 = kot_b64_encode(out, sealed, n);
+
+    while (b64 % 4) {
+        out[b64++] = '=';
+    }
+
+    out[b64] = '\0';
+    rc = (long) b64;
+
+done:
+
+    OPENSSL_free(sealed);
+    EVP_PKEY_CTX_free(ctx);
+
+    return rc;
+}
+
+
+int
+kot_chain_open_key(EVP_PKEY *priv, const char *b64, size_t len,
+    uint8_t k0[KOT_CHAIN_KEY_LEN])
+{
+    int             rc;
+    size_t          pad, n, cap;
+    ssize_t         raw;
+    uint8_t        *buf, *plain;
+    EVP_PKEY_CTX   *ctx;
+
+    /* padded base64 only, with exactly the padding its length needs */
+
+    if (len == 0 || len % 4 != 0 || len > KOT_CHAIN_SEALED_MAX) {
+        return -1;
+    }
+
+    pad = (b64[len - 1] == '=') + (b64[len - 2] == '=');
+
+    if (pad == 1 && b64[len - 2] == '=') {
+        return -1;
+    }
+
+    cap = kot_b64_decoded_len(len);
+    rc = -1;
+    ctx = NULL;
+
+    /* one allocation: the sealed block, then room for what it opens to */
+
+    buf = OPENSSL_malloc(2 * cap);
+    if (buf == NULL) {
+        return -1;
+    }
+
+    plain = buf + cap;
+
+    raw = kot_b64_decode(buf, cap, b64, len - pad);
+    if (raw <= 0) {
+        goto done;
+    }
+
+    ctx = kot_chain_oaep_ctx(priv, 0);
+    if (ctx == NULL) {
+        goto done;
+    }
+
+    /* RSA-OAEP never yields more than it was given: cap is enough */
+
+    n = cap;
+
+    if (EVP_PKEY_decrypt(ctx, plain, &n, buf, (size_t) raw) == 1
+        && n == KOT_CHAIN_KEY_LEN)
+    {
+        memcpy(k0, plain, KOT_CHAIN_KEY_LEN);
+        rc = 0;
+    }
+
+done:
+
+    EVP_PKEY_CTX_free(ctx);
+    OPENSSL_clear_free(buf, 2 * cap);
+
+    return rc;
+}
+
+
+int
+kot_chain_fingerprint(EVP_PKEY *key, char out[KOT_CHAIN_FPR_LEN + 1])
+{
+    int             len;
+    uint8_t         digest[32];
+    unsigned char  *der;
+
+    der = NULL;
+
+    /* i2d_PUBKEY() writes only the public half of a private key too */
+
+    len = i2d_PUBKEY(key, &der);
+    if (len <= 0) {
+        return -1;
+    }
+
+    if (kot_sha256(der, (size_t) len, digest) != 0) {
+        OPENSSL_free(der);
+        return -1;
+    }
+
+    OPENSSL_free(der);
+
+    kot_chain_hex(out, digest, KOT_CHAIN_FPR_LEN / 2);
+    out[KOT_CHAIN_FPR_LEN] = '\0';
+
+    return 0;
+}
+
+
+EVP_PKEY *
+kot_chain_load_public(const char *path)
+{
+    FILE      *f;
+    EVP_PKEY  *key;
+
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    key = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    fclose(f);
+
+    return key;
+}
+
+
+EVP_PKEY *
+kot_chain_load_private(const char *path)
+{
+    FILE      *f;
+    EVP_PKEY  *key;
+
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    /* no callback: OpenSSL asks on the terminal for an encrypted key */
+
+    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+
+    return key;
+}
+
+
+/*
+ * HMAC-SHA256(K_seq, mac_{seq-1} || S) where S is s[0..len), followed by
+ * a '}' when close is set: a checked line holds S without its last '}'.
+ * The MAC is fetched per call: a shared one would be mutable state.
+ */
+
+static int
+kot_chain_mac(const kot_chain_t *c, const char *s, size_t len, int close,
+    uint8_t out[32])
+{
+    int            rc;
+    size_t         out_len;
+    EVP_MAC       *mac;
+    OSSL_PARAM     params[2];
+    EVP_MAC_CTX   *ctx;
+
+    rc = -1;
+    ctx = NULL;
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return -1;
+    }
+
+    ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == NULL) {
+        goto done;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(ctx, c->key, KOT_CHAIN_KEY_LEN, params) != 1
+        || EVP_MAC_update(ctx, c->mac, sizeof(c->mac)) != 1
+        || EVP_MAC_update(ctx, (const unsigned char *) s, len) != 1
+        || (close && EVP_MAC_update(ctx, (const unsigned char *) "}", 1)
+                     != 1)
+        || EVP_MAC_final(ctx, out, &out_len, 32) != 1
+        || out_len != 32)
+    {
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+
+    return rc;
+}
+
+
+/* K_{i+1} = SHA-256(K_i); K_i must not survive in memory */
+
+static int
+kot_chain_advance(kot_chain_t *c, const uint8_t mac[32])
+{
+    uint8_t  next[KOT_CHAIN_KEY_LEN];
+
+    if (kot_sha256(c->key, KOT_CHAIN_KEY_LEN, next) != 0) {
+        kot_cleanse(next, sizeof(next));
+        return -1;
+    }
+
+    OPENSSL_cleanse(c->key, KOT_CHAIN_KEY_LEN);
+    memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
+    OPENSSL_cleanse(next, sizeof(next));
+
+    memcpy(c->mac, mac, sizeof(c->mac));
+    c->seq++;
+
+    return 0;
+}
+
+
+static EVP_PKEY_CTX *
+kot_chain_oaep_ctx(EVP_PKEY *key, int encrypt)
+{
+    int            rc;
+    EVP_PKEY_CTX  *ctx;
+
+    if (key == NULL || !EVP_PKEY_is_a(key, "RSA")) {
+        return NULL;
+    }
+
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    rc = encrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx);
+
+    if (rc != 1
+        || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1
+        || EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1
+        || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1)
+    {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
+static void
+kot_chain_hex(char *dst, const uint8_t *src, size_t n)
+{
+    size_t  i;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < n; i++) {
+        dst[2 * i] = hex[src[i] >> 4];
+        dst[2 * i + 1] = hex[src[i] & 0x0f];
+    }
+}
+
+
+/* lower-case hex only: a MAC has exactly one spelling */
+
+static int
+kot_chain_unhex(uint8_t *dst, const char *src, size_t n)
+{
+    int     v, j;
+    size_t  i;
+    char    ch;
+
+    for (i = 0; i < n; i++) {
+        v = 0;
+
+        for (j = 0; j < 2; j++) {
+            ch = src[2 * i + j];
+
+            if (ch >= '0' && ch <= '9') {
+                v = (v << 4) | (ch - '0');
+
+            } else if (ch >= 'a' && ch <= 'f') {
+                v = (v << 4) | (ch - 'a' + 10);
+
+            } else {
+                return -1;
+            }
+        }
+
+        dst[i] = (uint8_t) v;
+    }
+
+    return 0;
+}

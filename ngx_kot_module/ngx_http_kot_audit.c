@@ -1,0 +1,789 @@
+
+/*
+ * ngx_kot: the audit log (docs/audit.md).  Each worker keeps one MAC
+ * chain per log file; records are JSON Lines built with jansson.
+ *
+ * Security events are written before the response goes out.  Records of
+ * proxied requests wait in a buffer for up to "flush" time.  A buffer is
+ * always written with one write() to a file opened with O_APPEND, so the
+ * lines of several workers never interleave.  After each write the chain's
+ * head goes to Redis as an anchor, so that a cut-off tail shows.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_kot_module.h"
+#include "kot_chain.h"
+#include "kot_text.h"
+
+
+#define NGX_HTTP_KOT_AUDIT_RECORD_MAX  (64 * 1024)
+#define NGX_HTTP_KOT_AUDIT_FIELD_MAX   4096
+#define NGX_HTTP_KOT_AUDIT_ANCHOR_TTL  "34560000"     /* 400 days, in s */
+
+
+struct ngx_http_kot_audit_log_s {
+    ngx_str_t                   path;
+    ngx_open_file_t            *file;
+    size_t                      size;           /* buffer=, 0: none */
+    ngx_msec_t                  flush;          /* flush= */
+
+    /* per worker, after fork */
+    kot_chain_t                 chain;
+    u_char                     *buf;
+    u_char                     *pos;
+    ngx_event_t                 timer;
+    ngx_log_t                  *log;
+    unsigned                    started:1;
+    unsigned                    failed:1;
+};
+
+
+static json_t *ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al,
+    const char *action, const char *category, const char *outcome);
+static void ngx_http_kot_audit_request_fields(ngx_http_request_t *r,
+    json_t *rec);
+static ngx_int_t ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al,
+    json_t *rec);
+static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
+    ngx_log_t *log);
+static void ngx_http_kot_audit_timer(ngx_event_t *ev);
+static void ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al);
+static ngx_int_t ngx_http_kot_audit_start(ngx_cycle_t *cycle,
+    ngx_http_kot_main_conf_t *kmcf, ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_set(json_t *rec, const char *key,
+    u_char *data, size_t len);
+static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
+    ngx_str_t *s);
+static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
+
+
+/* kot_audit_log path [buffer=size] [flush=time] | off; */
+
+char *
+ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    ssize_t                     size;
+    ngx_str_t                  *value, s;
+    ngx_uint_t                  i;
+    ngx_http_kot_audit_log_t   *al, **alp;
+    ngx_http_kot_main_conf_t   *kmcf;
+
+    if (klcf->audit_log != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        if (cf->args->nelts != 2) {
+            return "takes no parameters after \"off\"";
+        }
+
+        klcf->audit_log = NULL;
+        return NGX_CONF_OK;
+    }
+
+    kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* one path, one log, whichever locations name it */
+    alp = kmcf->audit_logs.elts;
+
+    for (i = 0; i < kmcf->audit_logs.nelts; i++) {
+        if (alp[i]->path.len == value[1].len
+            && ngx_strncmp(alp[i]->path.data, value[1].data, value[1].len)
+               == 0)
+        {
+            al = alp[i];
+            goto params;
+        }
+    }
+
+    al = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_audit_log_t));
+    if (al == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    al->path = value[1];
+    al->size = 64 * 1024;
+    al->flush = 1000;
+
+    al->file = ngx_conf_open_file(cf->cycle, &al->path);
+    if (al->file == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    alp = ngx_array_push(&kmcf->audit_logs);
+    if (alp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *alp = al;
+
+params:
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "buffer=", 7) == 0) {
+            s.data = value[i].data + 7;
+            s.len = value[i].len - 7;
+
+            size = ngx_parse_size(&s);
+            if (size == NGX_ERROR || size > 16 * 1024 * 1024) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_audit_log: \"%V\" must be a size "
+                                   "up to 16m, e.g. buffer=64k", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            al->size = size;
+
+        } else if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            al->flush = ngx_parse_time(&s, 0);
+            if (al->flush == (ngx_msec_t) NGX_ERROR || al->flush == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_audit_log: \"%V\" must be a time, "
+                                   "e.g. flush=1s", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_audit_log: invalid parameter \"%V\"; "
+                               "expected buffer=SIZE or flush=TIME",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    klcf->audit_log = al;
+
+    return NGX_CONF_OK;
+}
+
+
+/* kot_audit_auditor_key path; */
+
+char *
+ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (kmcf->auditor_key) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->auditor_key = kot_chain_load_public((char *) value[1].data);
+
+    if (kmcf->auditor_key == NULL
+        || kot_chain_fingerprint(kmcf->auditor_key, kmcf->auditor_fpr) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_audit_auditor_key \"%V\" is not an RSA "
+                           "public key in PEM; make one with \"openssl "
+                           "genpkey -algorithm RSA -pkeyopt "
+                           "rsa_keygen_bits:3072 -out auditor.pem; openssl "
+                           "pkey -in auditor.pem -pubout -out %V\" and keep "
+                           "auditor.pem away from this host", &value[1],
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* After the http block: a log without the auditor's key is no log. */
+
+ngx_int_t
+ngx_http_kot_audit_init(ngx_conf_t *cf, ngx_http_kot_main_conf_t *kmcf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    static ngx_str_t  request_id = ngx_string("request_id");
+
+    if (kmcf->audit_logs.nelts == 0) {
+        return NGX_OK;
+    }
+
+    if (kmcf->auditor_key == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_audit_log\" needs the auditor's public key: "
+                           "add \"kot_audit_auditor_key /etc/nginx/"
+                           "auditor.pub;\" to the http block");
+        return NGX_ERROR;
+    }
+
+    if (!kmcf->redis_set) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_audit_log\" needs \"kot_redis\" for its "
+                           "anchors: add \"kot_redis 127.0.0.1:6379;\" to "
+                           "the http block");
+        return NGX_ERROR;
+    }
+
+    kmcf->request_id = ngx_http_get_variable_index(cf, &request_id);
+    if (kmcf->request_id == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kot_audit_log_handler;
+
+    /* workers need Redis for the anchors even with no "kot on" */
+    kmcf->used = 1;
+
+    return NGX_OK;
+}
+
+
+/* Each worker starts its own chain in each log. */
+
+ngx_int_t
+ngx_http_kot_audit_init_process(ngx_cycle_t *cycle,
+    ngx_http_kot_main_conf_t *kmcf)
+{
+    ngx_uint_t                 i;
+    ngx_http_kot_audit_log_t **alp;
+
+    alp = kmcf->audit_logs.elts;
+
+    for (i = 0; i < kmcf->audit_logs.nelts; i++) {
+        if (ngx_http_kot_audit_start(cycle, kmcf, alp[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
+    ngx_http_kot_audit_log_t *al)
+{
+    char       sealed[KOT_CHAIN_SEALED_MAX];
+    long       n;
+    json_t    *rec;
+    uint8_t    k0[KOT_CHAIN_KEY_LEN];
+    ngx_str_t  host;
+
+    al->log = cycle->log;
+
+    al->buf = ngx_alloc(al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX, cycle->log);
+    if (al->buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    al->pos = al->buf;
+
+    al->timer.handler = ngx_http_kot_audit_timer;
+    al->timer.data = al;
+    al->timer.log = cycle->log;
+    al->timer.cancelable = 1;
+
+    al->file->flush = ngx_http_kot_audit_flush_file;
+    al->file->data = al;
+
+    if (kot_chain_start(&al->chain, k0) != 0) {
+        return NGX_ERROR;
+    }
+
+    n = kot_chain_seal_key(kmcf->auditor_key, k0, sealed, sizeof(sealed));
+    kot_cleanse(k0, sizeof(k0));
+
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "kot: cannot seal the audit chain's key to the "
+                      "auditor's key");
+        return NGX_ERROR;
+    }
+
+    rec = ngx_http_kot_audit_record(al, "chain_start", "configuration",
+                                    "success");
+    if (rec == NULL) {
+        return NGX_ERROR;
+    }
+
+    host = cycle->hostname;
+
+    json_object_set_new(rec, "kot.sealed_key", json_stringn(sealed, n));
+    json_object_set_new(rec, "kot.auditor_key",
+                        json_string(kmcf->auditor_fpr));
+    ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
+    json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
+    json_object_set_new(rec, "kot.version", json_string("ngx_kot/1"));
+
+    al->started = 1;
+
+    if (ngx_http_kot_audit_append(al, rec) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_audit_flush(al);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
+    ngx_http_kot_main_conf_t *kmcf)
+{
+    json_t                     *rec;
+    ngx_uint_t                  i;
+    ngx_http_kot_audit_log_t  **alp, *al;
+
+    alp = kmcf->audit_logs.elts;
+
+    for (i = 0; i < kmcf->audit_logs.nelts; i++) {
+        al = alp[i];
+
+        if (!al->started) {
+            continue;
+        }
+
+        rec = ngx_http_kot_audit_record(al, "chain_end", "configuration",
+                                        "success");
+        if (rec) {
+            (void) ngx_http_kot_audit_append(al, rec);
+        }
+
+        ngx_http_kot_audit_flush(al);
+        kot_chain_wipe(&al->chain);
+        al->started = 0;
+    }
+}
+
+
+/*
+ * A security event of request r: written (and anchored) before the
+ * response is sent.  The same words go to the error log at "notice", so
+ * that operators without an audit log see them too.
+ */
+
+void
+ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
+    const char *fmt, ...)
+{
+    u_char                    *p, msg[NGX_MAX_ERROR_STR];
+    va_list                    args;
+    json_t                    *rec;
+    ngx_http_kot_ctx_t        *ctx;
+    ngx_http_kot_loc_conf_t   *klcf;
+    ngx_http_kot_audit_log_t  *al;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0, "kot: %*s",
+                  p - msg, msg);
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    al = klcf->audit_log;
+
+    if (al == NULL || !al->started) {
+        return;
+    }
+
+    rec = ngx_http_kot_audit_record(al, ev->action, ev->category,
+                                    ev->outcome);
+    if (rec == NULL) {
+        return;
+    }
+
+    if (ev->reason) {
+        json_object_set_new(rec, "event.reason", json_string(ev->reason));
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ev->user == NULL && ctx && ctx->session.user.len) {
+        ev->user = &ctx->session.user;
+        ev->tenant = &ctx->session.tenant;
+    }
+
+    ngx_http_kot_audit_set_str(rec, "user.name", ev->user);
+    ngx_http_kot_audit_set_str(rec, "organization.id", ev->tenant);
+
+    if (ctx && ctx->session.sid[0]) {
+        ngx_http_kot_audit_set(rec, "session.hash", ctx->session.sid,
+                               KOT_SID_SHORT_LEN);
+    }
+
+    ngx_http_kot_audit_request_fields(r, rec);
+
+    if (ev->status) {
+        json_object_set_new(rec, "http.response.status_code",
+                            json_integer(ev->status));
+    }
+
+    if (ev->fields) {
+        json_object_update(rec, ev->fields);
+        json_decref(ev->fields);
+        ev->fields = NULL;
+    }
+
+    if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
+        ngx_http_kot_audit_flush(al);
+    }
+}
+
+
+/* The record of a proxied request of a session, in the log phase. */
+
+static ngx_int_t
+ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
+{
+    off_t                      bytes;
+    json_t                    *rec;
+    ngx_uint_t                 i, ms;
+    ngx_http_kot_ctx_t        *ctx;
+    ngx_http_upstream_state_t *state;
+    ngx_http_kot_loc_conf_t   *klcf;
+    ngx_http_kot_audit_log_t  *al;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    al = klcf->audit_log;
+
+    if (al == NULL || !al->started || !klcf->audit_requests) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ctx == NULL || !ctx->checked
+        || ctx->session.status != KOT_SESSION_OK)
+    {
+        return NGX_OK;
+    }
+
+    rec = ngx_http_kot_audit_record(al, "request", "web",
+                                    r->headers_out.status < 400
+                                    ? "success" : "failure");
+    if (rec == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_http_kot_audit_set_str(rec, "user.name", &ctx->session.user);
+    ngx_http_kot_audit_set_str(rec, "organization.id", &ctx->session.tenant);
+    ngx_http_kot_audit_set(rec, "session.hash", ctx->session.sid,
+                           KOT_SID_SHORT_LEN);
+    ngx_http_kot_audit_request_fields(r, rec);
+
+    json_object_set_new(rec, "http.response.status_code",
+                        json_integer(r->headers_out.status));
+
+    bytes = r->connection->sent - r->header_size;
+    json_object_set_new(rec, "http.response.body.bytes",
+                        json_integer(bytes > 0 ? bytes : 0));
+
+    if (r->upstream_states && r->upstream_states->nelts) {
+        ms = 0;
+        state = r->upstream_states->elts;
+
+        for (i = 0; i < r->upstream_states->nelts; i++) {
+            if (state[i].status) {
+                ms += state[i].response_time;
+            }
+        }
+
+        json_object_set_new(rec, "kot.upstream_ms", json_integer(ms));
+    }
+
+    (void) ngx_http_kot_audit_append(al, rec);
+
+    if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
+        ngx_http_kot_audit_flush(al);
+
+    } else if (!al->timer.timer_set) {
+        ngx_add_timer(&al->timer, al->flush);
+    }
+
+    return NGX_OK;
+}
+
+
+/* @timestamp, event.sequence, kot.chain and the event's own first fields */
+
+static json_t *
+ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al, const char *action,
+    const char *category, const char *outcome)
+{
+    u_char      ts[sizeof("2026-11-26T10:00:00.123Z")];
+    json_t     *rec;
+    ngx_tm_t    tm;
+    ngx_time_t *tp;
+
+    rec = json_object();
+    if (rec == NULL) {
+        return NULL;
+    }
+
+    tp = ngx_timeofday();
+    ngx_gmtime(tp->sec, &tm);
+
+    ngx_sprintf(ts, "%4d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                (int) tp->msec);
+
+    json_object_set_new(rec, "@timestamp",
+                        json_stringn((char *) ts, sizeof(ts) - 1));
+    json_object_set_new(rec, "event.sequence",
+                        json_integer((json_int_t) al->chain.seq));
+    json_object_set_new(rec, "kot.chain", json_string(al->chain.id));
+    json_object_set_new(rec, "event.action", json_string(action));
+    json_object_set_new(rec, "event.category", json_string(category));
+    json_object_set_new(rec, "event.outcome", json_string(outcome));
+
+    return rec;
+}
+
+
+static void
+ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
+{
+    u_char                     *q;
+    ngx_str_t                   path;
+    ngx_http_variable_value_t  *id;
+    ngx_http_kot_main_conf_t   *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    ngx_http_kot_audit_set_str(rec, "source.ip", &r->connection->addr_text);
+
+    if (r->headers_in.user_agent) {
+        ngx_http_kot_audit_set_str(rec, "user_agent.original",
+                                   &r->headers_in.user_agent->value);
+    }
+
+    /* the path as the client sent it, without the query */
+    path = r->unparsed_uri;
+    q = ngx_strlchr(path.data, path.data + path.len, '?');
+    if (q) {
+        path.len = q - path.data;
+    }
+
+    ngx_http_kot_audit_set_str(rec, "url.path", &path);
+    ngx_http_kot_audit_set_str(rec, "http.request.method",
+                               &r->method_name);
+
+    id = ngx_http_get_indexed_variable(r, kmcf->request_id);
+    if (id && !id->not_found) {
+        ngx_http_kot_audit_set(rec, "http.request.id", id->data, id->len);
+    }
+}
+
+
+/* Seals the record into the chain and puts its line in the buffer. */
+
+static ngx_int_t
+ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
+{
+    char    s[NGX_HTTP_KOT_AUDIT_RECORD_MAX];
+    long    n;
+    size_t  len;
+
+    len = json_dumpb(rec, s, sizeof(s), JSON_COMPACT);
+    json_decref(rec);
+
+    if (len == 0 || len >= sizeof(s) - KOT_CHAIN_SUFFIX_LEN) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                      "kot: audit record too large (%uz bytes)", len);
+        return NGX_ERROR;
+    }
+
+    /* room for this line, whatever the buffer holds */
+    if ((size_t) (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_LEN
+        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX)
+    {
+        ngx_http_kot_audit_flush(al);
+    }
+
+    n = kot_chain_seal(&al->chain, s, len, (char *) al->pos);
+    if (n < 0) {
+        return NGX_ERROR;
+    }
+
+    al->pos += n;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al)
+{
+    u_char   *p;
+    ssize_t   n;
+
+    if (al->timer.timer_set) {
+        ngx_del_timer(&al->timer);
+    }
+
+    p = al->buf;
+
+    while (p < al->pos) {
+        n = ngx_write_fd(al->file->fd, p, al->pos - p);
+
+        if (n == -1) {
+            if (ngx_errno == NGX_EINTR) {
+                continue;
+            }
+
+            if (!al->failed) {
+                ngx_log_error(NGX_LOG_ALERT, al->log, ngx_errno,
+                              "kot: writing the audit log \"%V\" failed",
+                              &al->path);
+                al->failed = 1;
+            }
+
+            break;
+        }
+
+        p += n;
+    }
+
+    if (p == al->pos && al->pos > al->buf) {
+        al->failed = 0;
+        ngx_http_kot_audit_anchor(al);
+    }
+
+    al->pos = al->buf;
+}
+
+
+/* nginx calls this before it reopens the file (USR1) */
+
+static void
+ngx_http_kot_audit_flush_file(ngx_open_file_t *file, ngx_log_t *log)
+{
+    ngx_http_kot_audit_log_t  *al = file->data;
+
+    if (al->started) {
+        ngx_http_kot_audit_flush(al);
+    }
+}
+
+
+static void
+ngx_http_kot_audit_timer(ngx_event_t *ev)
+{
+    ngx_http_kot_audit_flush(ev->data);
+}
+
+
+/* The chain's head, after the records that lead to it are written. */
+
+static void
+ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al)
+{
+    u_char                     key[sizeof(KOT_PREFIX "audit:")
+                                   + KOT_CHAIN_ID_LEN];
+    u_char                     seq[NGX_INT64_LEN], now[NGX_INT64_LEN];
+    u_char                     mac[KOT_CHAIN_MAC_HEX];
+    u_char                     cutoff[NGX_INT64_LEN];
+    uint64_t                   ms;
+    ngx_http_kot_redis_args_t  a;
+
+    ms = ngx_http_kot_now();
+
+    a.argc = 0;
+    ngx_http_kot_redis_arg(&a, (u_char *) "EVALSHA", 7);
+    ngx_http_kot_redis_arg(&a,
+                           (u_char *) kot_scripts[KOT_SCRIPT_AUDIT_ANCHOR].sha1,
+                           40);
+    ngx_http_kot_redis_arg(&a, (u_char *) "2", 1);
+    ngx_http_kot_redis_arg(&a, key,
+                           ngx_sprintf(key, KOT_PREFIX "audit:%s",
+                                       al->chain.id) - key);
+    ngx_http_kot_redis_arg(&a, (u_char *) KOT_PREFIX "audit:chains",
+                           sizeof(KOT_PREFIX "audit:chains") - 1);
+    ngx_http_kot_redis_arg(&a, (u_char *) al->chain.id, KOT_CHAIN_ID_LEN);
+    ngx_http_kot_redis_arg(&a, seq,
+                           ngx_sprintf(seq, "%uL", al->chain.seq - 1) - seq);
+    ngx_http_kot_redis_arg(&a, mac,
+                           ngx_hex_dump(mac, al->chain.mac, 32) - mac);
+    ngx_http_kot_redis_arg(&a, now, ngx_sprintf(now, "%uL", ms) - now);
+    ngx_http_kot_redis_arg(&a, al->path.data, al->path.len);
+    ngx_http_kot_redis_arg(&a, cutoff,
+                           ngx_sprintf(cutoff, "%uL",
+                                       ms - 400ULL * 86400 * 1000) - cutoff);
+    ngx_http_kot_redis_arg(&a, (u_char *) NGX_HTTP_KOT_AUDIT_ANCHOR_TTL,
+                           sizeof(NGX_HTTP_KOT_AUDIT_ANCHOR_TTL) - 1);
+
+    ngx_http_kot_redis_fire(&a);
+}
+
+
+/*
+ * A string field.  Client-supplied values are capped, so that one long
+ * header cannot push a record past what a line may hold.
+ */
+
+static void
+ngx_http_kot_audit_set(json_t *rec, const char *key, u_char *data,
+    size_t len)
+{
+    char  *s;
+
+    len = ngx_min(len, NGX_HTTP_KOT_AUDIT_FIELD_MAX);
+
+    if (kot_utf8_valid((char *) data, len)) {
+        json_object_set_new(rec, key, json_stringn((char *) data, len));
+        return;
+    }
+
+    /* jansson refuses invalid UTF-8: keep what can be kept */
+    s = ngx_alloc(kot_utf8_sanitize_len((char *) data, len), ngx_cycle->log);
+    if (s == NULL) {
+        return;
+    }
+
+    json_object_set_new(rec, key,
+                        json_stringn(s, kot_utf8_sanitize(s, (char *) data,
+                                                          len)));
+    ngx_free(s);
+}
+
+
+static void
+ngx_http_kot_audit_set_str(json_t *rec, const char *key, ngx_str_t *s)
+{
+    if (s && s->len) {
+        ngx_http_kot_audit_set(rec, key, s->data, s->len);
+    }
+}

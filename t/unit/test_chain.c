@@ -1,0 +1,465 @@
+/*
+ * Unit tests of kot_chain: a known answer computed with the openssl
+ * command line, the chain recomputed with raw OpenSSL calls, key
+ * evolution, tampering, sealing K_0 to an RSA key and its fingerprint.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "tap.h"
+#include "kot_chain.h"
+
+
+#define RECORDS  200
+
+static const uint8_t  k0_fixed[KOT_CHAIN_KEY_LEN] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+    0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+    0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f
+};
+
+/*
+ * The known answer, computed independently with the openssl command line
+ * (K0 = 000102...1f, S0 and S1 as below):
+ *
+ *   (head -c 32 /dev/zero; printf '%s' "$S0") > m0
+ *   openssl dgst -sha256 -mac HMAC -macopt hexkey:$K0 -r m0      -> M0
+ *   K1=$(printf $K0 | xxd -r -p | openssl dgst -sha256 -r)
+ *   (printf $M0 | xxd -r -p; printf '%s' "$S1") > m1
+ *   openssl dgst -sha256 -mac HMAC -macopt hexkey:$K1 -r m1      -> M1
+ *   K2=$(printf $K1 | xxd -r -p | openssl dgst -sha256 -r)
+ */
+
+static const char  s0[] =
+    "{\"@timestamp\":\"2026-11-26T10:00:00.123Z\",\"event.sequence\":0,"
+    "\"kot.chain\":\"0123456789abcdef\",\"event.action\":\"chain_start\"}";
+static const char  s1[] =
+    "{\"@timestamp\":\"2026-11-26T10:00:01.000Z\",\"event.sequence\":1,"
+    "\"kot.chain\":\"0123456789abcdef\",\"event.action\":\"login\","
+    "\"user.name\":\"\\u00e9\\\"x\"}";
+
+static const char  m0_hex[] =
+    "6ff05add69a1717f705e2e361ea93668cfae77fe46d38583be5a37f9cb552d93";
+static const char  m1_hex[] =
+    "6f87ac2cff6242206e60515f8733ce3d9848f0a4debb3743d393e7065a2da49b";
+static const char  k2_hex[] =
+    "2f287b4d3d4910f6cada9e1bd1b4648099e8c52c81aa4a6aebfa6fc86f19834e";
+
+
+static const char *
+hex(const uint8_t *p, size_t len)
+{
+    size_t       i;
+    static char  buf[2 * 64 + 1];
+
+    for (i = 0; i < len && i < 64; i++) {
+        sprintf(buf + 2 * i, "%02x", p[i]);
+    }
+
+    buf[2 * i] = '\0';
+
+    return buf;
+}
+
+
+/* A record's S_i: different lengths and characters for each i. */
+
+static size_t
+record(char *buf, size_t cap, const char *id, unsigned i)
+{
+    return (size_t) snprintf(buf, cap,
+        "{\"@timestamp\":\"2026-11-26T10:%02u:%02u.%03uZ\","
+        "\"event.sequence\":%u,\"kot.chain\":\"%s\","
+        "\"event.action\":\"login\",\"user.name\":\"u%0*u\\n\\\"\"}",
+        i / 60 % 60, i % 60, i % 1000, i, id, (int) (i % 40), i);
+}
+
+
+static void
+test_known_answer(void)
+{
+    long         n;
+    char         line[512], want[512];
+    kot_chain_t  c;
+
+    kot_chain_resume(&c, "0123456789abcdef", k0_fixed);
+    is_str(c.id, "0123456789abcdef", "kat: resume keeps the id");
+    is_long((long) c.seq, 0, "kat: resume starts at record 0");
+
+    n = kot_chain_seal(&c, s0, strlen(s0), line);
+    snprintf(want, sizeof(want), "%.*s,\"kot.mac\":\"%s\"}\n",
+             (int) strlen(s0) - 1, s0, m0_hex);
+    is_long(n, (long) strlen(want), "kat: record 0 has the right length");
+    line[n > 0 ? n : 0] = '\0';
+    is_str(line, want, "kat: record 0 matches openssl dgst");
+
+    n = kot_chain_seal(&c, s1, strlen(s1), line);
+    snprintf(want, sizeof(want), "%.*s,\"kot.mac\":\"%s\"}\n",
+             (int) strlen(s1) - 1, s1, m1_hex);
+    line[n > 0 ? n : 0] = '\0';
+    is_str(line, want, "kat: record 1 chains on record 0's MAC");
+    is_long(n, (long) (strlen(s1) + KOT_CHAIN_SUFFIX_LEN),
+            "kat: a line is S plus KOT_CHAIN_SUFFIX_LEN");
+
+    is_str(hex(c.key, sizeof(c.key)), k2_hex, "kat: K_2 = SHA-256(K_1)");
+    is_str(hex(c.mac, sizeof(c.mac)), m1_hex, "kat: the last MAC is kept");
+    is_long((long) c.seq, 2, "kat: seq counts records");
+
+    kot_chain_wipe(&c);
+}
+
+
+/* Seals RECORDS records into lines[], one malloc'd line each. */
+
+static void
+make_chain(kot_chain_t *c, char **lines, size_t *lens)
+{
+    char      s[256];
+    size_t    len;
+    unsigned  i;
+
+    for (i = 0; i < RECORDS; i++) {
+        len = record(s, sizeof(s), c->id, i);
+        lines[i] = malloc(len + KOT_CHAIN_SUFFIX_LEN);
+        lens[i] = (size_t) kot_chain_seal(c, s, len, lines[i]);
+    }
+}
+
+
+/* The chain recomputed with HMAC() and SHA256(), independently. */
+
+static int
+recompute(const uint8_t k0[32], char **lines, size_t *lens)
+{
+    uint8_t       key[32], mac[32], buf[1024];
+    size_t        body;
+    unsigned      i, mlen;
+
+    memcpy(key, k0, 32);
+    memset(mac, 0, 32);
+
+    for (i = 0; i < RECORDS; i++) {
+        body = lens[i] - 1 - KOT_CHAIN_SUFFIX_LEN;
+
+        memcpy(buf, mac, 32);
+        memcpy(buf + 32, lines[i], body);
+        buf[32 + body] = '}';
+
+        HMAC(EVP_sha256(), key, 32, buf, 32 + body + 1, mac, &mlen);
+        SHA256(key, 32, key);
+
+        if (memcmp(lines[i] + body + 12, hex(mac, 32), 64) != 0
+            || lines[i][lens[i] - 1] != '\n')
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
+}
+
+
+static void
+test_round_trip(void)
+{
+    int          bad;
+    char        *lines[RECORDS];
+    size_t       lens[RECORDS];
+    uint8_t      k0[32], key[32];
+    unsigned     i;
+    kot_chain_t  w, v;
+
+    is_long(kot_chain_start(&w, k0), 0, "start: succeeds");
+    is_long((long) strlen(w.id), KOT_CHAIN_ID_LEN, "start: a 16-digit id");
+    ok(strspn(w.id, "0123456789abcdef") == KOT_CHAIN_ID_LEN,
+       "start: the id is lower-case hex");
+    ok(memcmp(k0, w.key, 32) == 0, "start: k0 is K_0");
+
+    make_chain(&w, lines, lens);
+    is_long(recompute(k0, lines, lens), -1,
+            "seal: %d MACs match raw HMAC/SHA256 recomputation", RECORDS);
+
+    kot_chain_resume(&v, w.id, k0);
+    bad = -1;
+
+    for (i = 0; i < RECORDS; i++) {
+        if (kot_chain_check(&v, lines[i], lens[i] - 1) != 1) {
+            bad = (int) i;
+            break;
+        }
+    }
+
+    is_long(bad, -1, "check: all %d records verify", RECORDS);
+    is_long((long) v.seq, RECORDS, "check: the chain moved on each time");
+    ok(memcmp(v.key, w.key, 32) == 0 && memcmp(v.mac, w.mac, 32) == 0,
+       "check: verifier and writer end in the same state");
+
+    memcpy(key, k0, 32);
+    for (i = 0; i < RECORDS; i++) {
+        SHA256(key, 32, key);
+    }
+
+    ok(memcmp(v.key, key, 32) == 0, "evolution: key = SHA-256^%d(K_0)",
+       RECORDS);
+
+    kot_chain_wipe(&v);
+    ok(v.key[0] == 0 && memcmp(v.key, v.key + 1, 31) == 0,
+       "wipe: the key is zeroed");
+
+    for (i = 0; i < RECORDS; i++) {
+        free(lines[i]);
+    }
+
+    kot_chain_wipe(&w);
+}
+
+
+static void
+test_tampering(void)
+{
+    char        *lines[RECORDS], *l, saved;
+    size_t       lens[RECORDS], len, n;
+    uint8_t      k0[32];
+    unsigned     i;
+    kot_chain_t  w, v;
+
+    kot_chain_start(&w, k0);
+    make_chain(&w, lines, lens);
+    kot_chain_resume(&v, w.id, k0);
+
+    for (i = 0; i < 50; i++) {
+        kot_chain_check(&v, lines[i], lens[i] - 1);
+    }
+
+    l = lines[50];
+    len = lens[50] - 1;
+
+    l[20] ^= 0x01;
+    is_long(kot_chain_check(&v, l, len), 0, "tamper: a flipped bit in S");
+    l[20] ^= 0x01;
+    is_long((long) v.seq, 50, "tamper: a bad record does not move the chain");
+
+    saved = l[len - 10];
+    l[len - 10] = saved == '0' ? '1' : '0';
+    is_long(kot_chain_check(&v, l, len), 0, "tamper: another hex digit");
+    l[len - 10] = 'A';
+    is_long(kot_chain_check(&v, l, len), -1,
+            "tamper: upper-case hex is not a MAC");
+    l[len - 10] = saved;
+
+    is_long(kot_chain_check(&v, lines[51], lens[51] - 1), 0,
+            "tamper: the next record in place of this one");
+    is_long(kot_chain_check(&v, lines[49], lens[49] - 1), 0,
+            "tamper: the previous record again");
+    is_long(kot_chain_check(&v, l, len - 1), -1,
+            "tamper: a cut line has no MAC member");
+    is_long(kot_chain_check(&v, l, len + 1), -1,
+            "tamper: the newline inside the line");
+
+    for (n = 0; n <= KOT_CHAIN_SUFFIX_LEN + 1; n++) {
+        if (kot_chain_check(&v, l + len - n, n) != -1) {
+            break;
+        }
+    }
+
+    is_long((long) n, KOT_CHAIN_SUFFIX_LEN + 2,
+            "tamper: short tails are refused, never read before the line");
+
+    is_long(kot_chain_check(&v, l, len), 1, "tamper: the original verifies");
+
+    is_long(kot_chain_seal(&w, "{\"a\":1", 6, lines[0]), -1,
+            "seal: S must end in '}'");
+    is_long(kot_chain_seal(&w, "}", 1, lines[0]), -1,
+            "seal: S must be an object");
+
+    for (i = 0; i < RECORDS; i++) {
+        free(lines[i]);
+    }
+
+    kot_chain_wipe(&v);
+    kot_chain_wipe(&w);
+}
+
+
+static EVP_PKEY *
+public_half(EVP_PKEY *priv)
+{
+    int                   len;
+    unsigned char        *der;
+    const unsigned char  *p;
+    EVP_PKEY             *pub;
+
+    der = NULL;
+    len = i2d_PUBKEY(priv, &der);
+    p = der;
+    pub = d2i_PUBKEY(NULL, &p, len);
+    OPENSSL_free(der);
+
+    return pub;
+}
+
+
+static void
+test_seal_key(EVP_PKEY *priv, EVP_PKEY *other)
+{
+    long       n, m;
+    char       a[KOT_CHAIN_SEALED_MAX], b[KOT_CHAIN_SEALED_MAX];
+    uint8_t    k0[32], opened[32];
+    EVP_PKEY  *pub;
+
+    pub = public_half(priv);
+    memcpy(k0, k0_fixed, 32);
+
+    n = kot_chain_seal_key(pub, k0, a, sizeof(a));
+    is_long(n, 344, "seal_key: 256 bytes as padded base64");
+    ok(n > 2 && a[n - 1] == '=' && a[n - 2] == '=' && a[n] == '\0',
+       "seal_key: with its padding, NUL-terminated");
+
+    m = kot_chain_seal_key(pub, k0, b, sizeof(b));
+    ok(m == n && strcmp(a, b) != 0, "seal_key: OAEP is randomised");
+
+    is_long(kot_chain_seal_key(pub, k0, b, 344), -1,
+            "seal_key: refuses a buffer without room for the NUL");
+
+    memset(opened, 0, sizeof(opened));
+    is_long(kot_chain_open_key(priv, a, n, opened), 0,
+            "open_key: the private key opens it");
+    ok(memcmp(opened, k0, 32) == 0, "open_key: to K_0");
+
+    is_long(kot_chain_open_key(other, a, n, opened), -1,
+            "open_key: another private key does not");
+    is_long(kot_chain_open_key(pub, a, n, opened), -1,
+            "open_key: nor does the public key");
+
+    a[100] = a[100] == 'A' ? 'B' : 'A';
+    is_long(kot_chain_open_key(priv, a, n, opened), -1,
+            "open_key: an altered block is refused");
+    a[100] = b[100];
+
+    is_long(kot_chain_open_key(priv, a, n - 1, opened), -1,
+            "open_key: a length that is not a multiple of 4");
+    is_long(kot_chain_open_key(priv, "AAA=", 4, opened), -1,
+            "open_key: a short block");
+    is_long(kot_chain_open_key(priv, "A=A=", 4, opened), -1,
+            "open_key: padding in the middle");
+    is_long(kot_chain_open_key(priv, "====", 4, opened), -1,
+            "open_key: only padding");
+    is_long(kot_chain_open_key(priv, "", 0, opened), -1,
+            "open_key: nothing");
+
+    EVP_PKEY_free(pub);
+}
+
+
+static void
+test_fingerprint(EVP_PKEY *priv, EVP_PKEY *other)
+{
+    int            len;
+    char           f1[KOT_CHAIN_FPR_LEN + 1], f2[KOT_CHAIN_FPR_LEN + 1];
+    char           f3[KOT_CHAIN_FPR_LEN + 1], want[KOT_CHAIN_FPR_LEN + 1];
+    uint8_t        digest[32];
+    unsigned char *der;
+    EVP_PKEY      *pub;
+
+    pub = public_half(priv);
+
+    is_long(kot_chain_fingerprint(priv, f1), 0, "fingerprint: succeeds");
+    kot_chain_fingerprint(pub, f2);
+    kot_chain_fingerprint(other, f3);
+
+    der = NULL;
+    len = i2d_PUBKEY(pub, &der);
+    SHA256(der, len, digest);
+    OPENSSL_free(der);
+    memcpy(want, hex(digest, 8), sizeof(want));
+
+    is_str(f1, want, "fingerprint: SHA-256 of the SPKI DER, 16 digits");
+    is_str(f2, f1, "fingerprint: the same for the public half");
+    ok(strcmp(f3, f1) != 0, "fingerprint: another key differs");
+
+    kot_chain_fingerprint(priv, f2);
+    is_str(f2, f1, "fingerprint: stable");
+
+    EVP_PKEY_free(pub);
+}
+
+
+static void
+test_load(EVP_PKEY *priv)
+{
+    int        fd;
+    char       pub_path[] = "/tmp/kot-chain-pub-XXXXXX";
+    char       priv_path[] = "/tmp/kot-chain-priv-XXXXXX";
+    char       f1[KOT_CHAIN_FPR_LEN + 1], f2[KOT_CHAIN_FPR_LEN + 1];
+    FILE      *f;
+    EVP_PKEY  *a, *b;
+
+    fd = mkstemp(pub_path);
+    f = fdopen(fd, "w");
+    PEM_write_PUBKEY(f, priv);
+    fclose(f);
+
+    fd = mkstemp(priv_path);
+    f = fdopen(fd, "w");
+    PEM_write_PrivateKey(f, priv, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+
+    a = kot_chain_load_public(pub_path);
+    b = kot_chain_load_private(priv_path);
+    ok(a != NULL && b != NULL, "load: both PEM files load");
+
+    if (a && b) {
+        kot_chain_fingerprint(a, f1);
+        kot_chain_fingerprint(b, f2);
+        is_str(f1, f2, "load: to the same key pair");
+    }
+
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+
+    ok(kot_chain_load_public(priv_path) == NULL,
+       "load: a private key file is not a public key");
+    ok(kot_chain_load_private(pub_path) == NULL,
+       "load: a public key file is not a private key");
+    ok(kot_chain_load_public("/nonexistent/key.pem") == NULL,
+       "load: a missing file gives NULL");
+
+    unlink(pub_path);
+    unlink(priv_path);
+}
+
+
+int
+main(void)
+{
+    EVP_PKEY  *priv, *other;
+
+    test_known_answer();
+    test_round_trip();
+    test_tampering();
+
+    priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+
+    if (ok(priv != NULL && other != NULL, "RSA-2048 keys generated")) {
+        test_seal_key(priv, other);
+        test_fingerprint(priv, other);
+        test_load(priv);
+    }
+
+    EVP_PKEY_free(priv);
+    EVP_PKEY_free(other);
+
+    return done_testing();
+}
