@@ -105,10 +105,13 @@ ngx_http_kot_access_resume(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                rc;
-    ngx_str_t                tenant;
-    ngx_http_kot_event_t     ev;
-    ngx_http_kot_session_t  *s = &ctx->session;
+    ngx_int_t                 rc;
+    ngx_str_t                 tenant;
+    ngx_http_kot_event_t      ev;
+    ngx_http_kot_session_t   *s = &ctx->session;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
@@ -147,6 +150,23 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     {
         s->status = KOT_SESSION_MISSING;
         return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+    }
+
+    rc = ngx_http_kot_allow(r, ctx, &s->tenant, s->allow_version,
+                            klcf->allowlist);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
+    }
+
+    if (rc == NGX_ERROR) {
+        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_kot_done(r, ngx_http_kot_allow_denied(r, ctx,
+                                                              &s->tenant,
+                                                              &s->user));
     }
 
     if (s->must_change != KOT_MUST_CHANGE_NO) {

@@ -577,13 +577,16 @@ static void
 ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
 {
     u_char                     *q;
-    ngx_str_t                   path;
+    ngx_str_t                   path, client;
+    struct sockaddr            *sa;
     ngx_http_variable_value_t  *id;
     ngx_http_kot_main_conf_t   *kmcf;
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
-    ngx_http_kot_audit_set_str(rec, "source.ip", &r->connection->addr_text);
+    if (ngx_http_kot_client(r, &sa, &client) == NGX_OK) {
+        ngx_http_kot_audit_set_str(rec, "source.ip", &client);
+    }
 
     if (r->headers_in.user_agent) {
         ngx_http_kot_audit_set_str(rec, "user_agent.original",

@@ -256,6 +256,9 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
                                   NULL)
            != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW_VERSION,
+                                  &login->tenant, NULL)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK)
@@ -265,7 +268,7 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_BEGIN,
                                      ngx_http_kot_login_begin_reply, ctx,
-                                     &ctx->done, 4, &a);
+                                     &ctx->done, 5, &a);
 }
 
 
@@ -298,7 +301,8 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (reply->elements != 8
+    if (reply->elements != 9
+        || e[8]->type != REDIS_REPLY_INTEGER
         || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
         || ngx_http_kot_redis_str(r, e[2], &login->roles) != NGX_OK
         || e[3]->type != REDIS_REPLY_STRING
@@ -316,6 +320,7 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
     login->locked = (e[4]->integer == 1);
     login->pw_changed = ngx_http_kot_redis_uint(e[5]);
     login->active = ngx_http_kot_redis_uint(e[6]);
+    login->allow_version = e[8]->integer;
 
     ctx->rc = NGX_OK;
 }
@@ -397,17 +402,19 @@ ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
 {
     u_char               *p;
     ngx_uint_t            i;
-    ngx_connection_t     *c;
+    struct sockaddr      *sa;
 #if (NGX_HAVE_INET6)
     u_char               *a;
     struct sockaddr_in6  *sin6;
 #endif
 
-    c = r->connection;
+    if (ngx_http_kot_client(r, &sa, key) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
 #if (NGX_HAVE_INET6)
-    if (c->sockaddr->sa_family == AF_INET6) {
-        sin6 = (struct sockaddr_in6 *) c->sockaddr;
+    if (sa->sa_family == AF_INET6) {
+        sin6 = (struct sockaddr_in6 *) sa;
         a = sin6->sin6_addr.s6_addr;
 
         if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
@@ -429,8 +436,6 @@ ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
         }
     }
 #endif
-
-    *key = c->addr_text;
 
     return NGX_OK;
 }

@@ -169,6 +169,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_allowlist"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_allowlist,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_trusted_proxies"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_trusted_proxies,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -266,7 +280,9 @@ ngx_http_kot_init(ngx_conf_t *cf)
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
     kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
 
-    if (ngx_http_kot_audit_init(cf, kmcf) != NGX_OK) {
+    if (ngx_http_kot_audit_init(cf, kmcf) != NGX_OK
+        || ngx_http_kot_allow_init_conf(cf, kmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -394,6 +410,8 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->audit_log = NGX_CONF_UNSET_PTR;
     klcf->audit_requests = NGX_CONF_UNSET;
     klcf->policy_set = NGX_CONF_UNSET;
+    klcf->allowlist = NGX_CONF_UNSET_UINT;
+    klcf->trusted = NGX_CONF_UNSET_PTR;
 
     return klcf;
 }
@@ -420,6 +438,9 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->audit_log, prev->audit_log, NULL);
     ngx_conf_merge_value(conf->audit_requests, prev->audit_requests, 1);
     ngx_http_kot_policy_merge(prev, conf);
+    ngx_conf_merge_uint_value(conf->allowlist, prev->allowlist,
+                              NGX_HTTP_KOT_ALLOW_ACCESS);
+    ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
 
     if (!conf->enable && conf->portal.len == 0) {
         return NGX_CONF_OK;

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "kot_cidr.h"
 #include "kot_crypto.h"
 #include "kot_lang.h"
 #include "kot_phc.h"
@@ -35,6 +36,11 @@
 #define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
 
 #define NGX_HTTP_KOT_CSRF_LEN           43      /* base64url of a MAC */
+
+/* kot_allowlist; also the index of a tenant's list */
+#define NGX_HTTP_KOT_ALLOW_ACCESS       0
+#define NGX_HTTP_KOT_ALLOW_ADMIN        1
+#define NGX_HTTP_KOT_ALLOW_OFF          2
 
 
 typedef struct ngx_http_kot_audit_log_s  ngx_http_kot_audit_log_t;
@@ -61,6 +67,7 @@ typedef struct {
     char                        auditor_fpr[17];
     ngx_int_t                   request_id;     /* $request_id's index */
     ngx_http_kot_loc_conf_t    *http_conf;      /* for kot:v1:policy */
+    ngx_int_t                   realip_peer;    /* $realip_remote_addr */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -97,6 +104,8 @@ struct ngx_http_kot_loc_conf_s {
     kot_policy_t                  policy;
     ngx_flag_t                    policy_set;
     ngx_str_t                     policy_path;      /* of the blocklist */
+    ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
+    kot_cidr_set_t               *trusted;          /* proxies, or NULL */
 };
 
 
@@ -111,6 +120,7 @@ typedef struct {
     u_char                      sid[KOT_SID_B64_LEN + 1];
 
     ngx_uint_t                  status;         /* KOT_SESSION_* */
+    int64_t                     allow_version;  /* the tenant's lists */
     u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    cookie:1;       /* a well-formed cookie */
 } ngx_http_kot_session_t;
@@ -130,6 +140,7 @@ typedef struct {
     ngx_msec_t                  retry_after;    /* > 0: throttled */
     uint64_t                    pw_changed;
     uint64_t                    active;         /* last login, or so */
+    int64_t                     allow_version;  /* the tenant's lists */
     ngx_str_t                  *history;        /* earlier hashes */
     ngx_uint_t                  nhistory;
     kot_policy_t                policy;         /* effective */
@@ -164,6 +175,10 @@ struct ngx_http_kot_ctx_s {
 
     void                       *portal;         /* portal state */
     ngx_http_kot_login_t       *login;
+
+    ngx_str_t                   allow_tenant;   /* lists being loaded */
+    const char                 *allow_denied;   /* the list that refused */
+    unsigned                    allow_loaded:1;
 
     unsigned                    waiting:1;
     unsigned                    checked:1;
@@ -241,6 +256,20 @@ ngx_int_t ngx_http_kot_policy_effective(ngx_http_request_t *r,
     redisReply *tenant, kot_policy_t *out);
 void ngx_http_kot_policy_publish(ngx_http_kot_loc_conf_t *klcf);
 
+/* ngx_http_kot_allow.c */
+char *ngx_http_kot_allowlist(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_kot_trusted_proxies(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_kot_allow_init_conf(ngx_conf_t *cf,
+    ngx_http_kot_main_conf_t *kmcf);
+ngx_int_t ngx_http_kot_client(ngx_http_request_t *r, struct sockaddr **sa,
+    ngx_str_t *text);
+ngx_int_t ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *tenant, int64_t version, ngx_uint_t which);
+ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user);
+
 /* ngx_http_kot_lockout.c */
 char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -301,6 +330,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_PW_REUSED,
     NGX_HTTP_KOT_MSG_PW_TOO_RECENT,
     NGX_HTTP_KOT_MSG_PW_EXPIRED,
+    NGX_HTTP_KOT_MSG_IP_DENIED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

@@ -137,6 +137,11 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "パスワードは最近変更されたばかりです。%ui分後に再度変更できます。" },
     { "Your password has expired. Please choose a new one.",
       "パスワードの有効期限が切れました。新しいパスワードを設定してください。" },
+    { "Your company does not allow access from the network you are on. "
+      "Connect from your company's network, or contact your administrator.",
+      "ご利用の企業では、現在接続しているネットワークからのアクセスを許可して"
+      "いません。社内ネットワークから接続するか、管理者にお問い合わせ"
+      "ください。" },
 };
 
 

@@ -106,7 +106,7 @@ static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_session(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc);
+    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc, ngx_http_kot_step_pt step);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_form(ngx_http_request_t *r,
@@ -589,6 +589,7 @@ ngx_http_kot_login_names(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
 static ngx_int_t
 ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_int_t                  rc;
     ngx_str_t                  dummy;
     ngx_http_kot_event_t       ev;
     ngx_http_kot_login_t      *login = ctx->login;
@@ -617,6 +618,23 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                        NGX_HTTP_KOT_MSG_THROTTLED,
                                        (login->retry_after + 999) / 1000);
+    }
+
+    /* before the password is even looked at */
+    rc = ngx_http_kot_allow(r, ctx, &login->tenant, login->allow_version,
+                            NGX_HTTP_KOT_ALLOW_ACCESS);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_loaded);
+    }
+
+    if (rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_kot_allow_denied(r, ctx, &login->tenant,
+                                         &login->user);
     }
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
@@ -946,7 +964,7 @@ ngx_http_kot_password_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 static ngx_int_t
 ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
-    ngx_int_t *rc)
+    ngx_int_t *rc, ngx_http_kot_step_pt step)
 {
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
@@ -956,7 +974,27 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     if (ctx->session.status == KOT_SESSION_OK) {
-        return NGX_OK;
+        switch (ngx_http_kot_allow(r, ctx, &ctx->session.tenant,
+                                   ctx->session.allow_version,
+                                   NGX_HTTP_KOT_ALLOW_ACCESS))
+        {
+        case NGX_OK:
+            return NGX_OK;
+
+        case NGX_AGAIN:
+            /* the tenant's lists changed: run this step again after */
+            *rc = ngx_http_kot_wait(r, ctx, step);
+            return NGX_AGAIN;
+
+        case NGX_DECLINED:
+            *rc = ngx_http_kot_allow_denied(r, ctx, &ctx->session.tenant,
+                                            &ctx->session.user);
+            return NGX_DECLINED;
+
+        default:
+            *rc = ngx_http_kot_unavailable(r);
+            return NGX_DECLINED;
+        }
     }
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
@@ -979,7 +1017,10 @@ ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_int_t            rc;
     ngx_http_kot_page_t  p;
 
-    if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
+    if (ngx_http_kot_password_session(r, ctx, &rc,
+                                      ngx_http_kot_password_page)
+        != NGX_OK)
+    {
         return rc;
     }
 
@@ -1044,7 +1085,10 @@ ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_int_t               rc;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    if (ngx_http_kot_password_session(r, ctx, &rc) != NGX_OK) {
+    if (ngx_http_kot_password_session(r, ctx, &rc,
+                                      ngx_http_kot_password_checked)
+        != NGX_OK)
+    {
         return rc;
     }
 

@@ -154,7 +154,8 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     s->status = (ngx_uint_t) reply->element[0]->integer;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 5
+        if (reply->elements != 6
+            || reply->element[5]->type != REDIS_REPLY_INTEGER
             || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[2], &s->user)
@@ -169,6 +170,7 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
 
         s->must_change = reply->element[4]->len == 1
                          ? reply->element[4]->str[0] : KOT_MUST_CHANGE_NO;
+        s->allow_version = reply->element[5]->integer;
 
     } else if (s->status == KOT_SESSION_IDLE
                || s->status == KOT_SESSION_ABSOLUTE)
@@ -198,7 +200,8 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user, ngx_str_t *roles,
     u_char must_change)
 {
-    ngx_str_t                 sid, old;
+    ngx_str_t                 sid, old, client;
+    struct sockaddr          *sa;
     ngx_http_kot_redis_args_t       a;
     ngx_http_kot_session_t   *s;
     ngx_http_kot_loc_conf_t  *klcf;
@@ -257,8 +260,11 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ngx_http_kot_redis_arg(&a, r->connection->addr_text.data,
-                     r->connection->addr_text.len);
+    if (ngx_http_kot_client(r, &sa, &client) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, client.data, client.len);
 
     if (ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK)
