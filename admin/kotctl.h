@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "kot_phc.h"
+#include "kot_policy.h"
 
 #define KOTCTL_OK       0
 #define KOTCTL_FAIL     1       /* the operation could not be done */
@@ -42,15 +43,34 @@ int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
     int secret);
 
 /* kotctl_user.c */
-int kotctl_tenant(kotctl_t *k, int argc, char **argv);
 int kotctl_user(kotctl_t *k, int argc, char **argv);
 int kotctl_session(kotctl_t *k, int argc, char **argv);
+
+/* kotctl_tenant.c */
+int kotctl_tenant(kotctl_t *k, int argc, char **argv);
+
+/* kotctl_policy.c */
+int kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
+    size_t cap);
+int kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
+    int print);
+int kotctl_policy_effective(kotctl_t *k, const char *tenant,
+    kot_policy_t *out, kot_blocklist_t **bl);
 
 /* kotctl_allow.c */
 int kotctl_allowlist(kotctl_t *k, int argc, char **argv);
 
 /* kotctl_audit.c */
 int kotctl_audit(kotctl_t *k, int argc, char **argv);
+
+/*
+ * Checks, before an action is made, that kotctl_audit_event() will be
+ * able to record it: with --audit-log, that --auditor-key names a usable
+ * RSA public key and that the log can be opened for appending.
+ * KOTCTL_OK (also without --audit-log), KOTCTL_USAGE or KOTCTL_FAIL,
+ * with the reason already printed.
+ */
+int kotctl_audit_ready(kotctl_t *k);
 
 /*
  * Records an administrative action in the audit log (docs/audit.md), as
@@ -62,6 +82,10 @@ int kotctl_audit(kotctl_t *k, int argc, char **argv);
 int kotctl_audit_event(kotctl_t *k, const char *action,
     const char *category, const char *tenant, const char *target,
     json_t *change);
+
+/* kotctl_verify.c: "audit verify" and "audit query" */
+int kotctl_audit_verify(kotctl_t *k, int argc, char **argv);
+int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 
 /* kotctl.c */
 void kotctl_error(const char *fmt, ...)

@@ -1,18 +1,554 @@
 /*
- * kotctl: per-tenant source address allow-lists.  (Being written.)
+ * kotctl: per-tenant source address allow-lists.
+ *
+ *     kotctl allowlist TENANT access|admin add|remove|set|list [CIDR...]
+ *
+ * Each list is a Redis set of canonical CIDR texts, al:{tenant}:{list};
+ * every change increments alv:{tenant}, so that the module's cached
+ * matchers notice it.  An empty list allows every address.
  */
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kotctl.h"
+#include "kot_cidr.h"
+#include "kot_ident.h"
+#include "kot_scripts.h"
+
+
+
+/* the module compiles a list on every change: keep that cheap */
+#define KOTCTL_ALLOW_MAX       10000
+
+/* how much of a refused argument is shown back */
+#define KOTCTL_ALLOW_SHOW      64
+
+#define KOTCTL_ALLOW_USAGE                                                  \
+    "usage: kotctl allowlist TENANT access|admin add|remove|set CIDR...\n" \
+    "       kotctl allowlist TENANT access|admin list"
+
+typedef char  kotctl_cidr_text_t[KOT_CIDR_STR_MAX];
+
+typedef struct {
+    char                 tenant[KOT_TENANT_MAX + 1];
+    const char          *list;          /* "access" or "admin" */
+    const char          *op;            /* "add", "remove", "set" */
+    kotctl_cidr_text_t  *entries;       /* canonical, sorted, unique */
+    size_t               n;
+} kotctl_allow_t;
+
+/* what the script did: its reply */
+typedef struct {
+    long long            changed;       /* entries added or removed */
+    long long            size;          /* entries in the list after */
+    long long            version;       /* alv:{tenant} after */
+} kotctl_allow_result_t;
+
+
+/*
+ * One script, so that the limit check and the change are atomic and the
+ * version moves with every change.  SADD and SREM get at most 1000
+ * entries a call: unpack() of many more overflows Lua's C stack.
+ *   KEYS: t:{tenant}, al:{tenant}:{list}, alv:{tenant}
+ *   ARGV: op, limit, entries (unique)
+ *   reply: {changed, size, version}, {-1} (no tenant), {-2, size} (limit)
+ */
+static const char  kotctl_allow_script[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end\n"
+    "local op, limit = ARGV[1], tonumber(ARGV[2])\n"
+    "if op == 'set' then\n"
+    "  if #ARGV - 2 > limit then return {-2, #ARGV - 2} end\n"
+    "  redis.call('DEL', KEYS[2])\n"
+    "elseif op == 'add' then\n"
+    "  local size = redis.call('SCARD', KEYS[2])\n"
+    "  for i = 3, #ARGV do\n"
+    "    size = size + 1 - redis.call('SISMEMBER', KEYS[2], ARGV[i])\n"
+    "  end\n"
+    "  if size > limit then return {-2, size} end\n"
+    "end\n"
+    "local changed = 0\n"
+    "local cmd = (op == 'remove') and 'SREM' or 'SADD'\n"
+    "for i = 3, #ARGV, 1000 do\n"
+    "  local j = math.min(i + 999, #ARGV)\n"
+    "  changed = changed + redis.call(cmd, KEYS[2], unpack(ARGV, i, j))\n"
+    "end\n"
+    "local version = redis.call('INCR', KEYS[3])\n"
+    "return {changed, redis.call('SCARD', KEYS[2]), version}\n";
+
+
+static int kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a);
+static int kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a);
+static size_t kotctl_allow_unique(kot_cidr_t *v, size_t n);
+static const char *kotctl_allow_show(const char *s, char *buf);
+static int kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a);
+static int kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a,
+    kotctl_allow_result_t *r);
+static void kotctl_allow_report(kotctl_allow_t *a,
+    kotctl_allow_result_t *r);
+static json_t *kotctl_allow_audit(kotctl_allow_t *a,
+    kotctl_allow_result_t *r);
+static int kotctl_allow_tenant(kotctl_t *k, kotctl_allow_t *a);
+static int kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a);
 
 
 int
 kotctl_allowlist(kotctl_t *k, int argc, char **argv)
 {
-    (void) k;
-    (void) argc;
-    (void) argv;
+    int             rc;
+    kotctl_allow_t  a;
 
-    kotctl_error("allowlist: not implemented yet");
+    memset(&a, 0, sizeof(kotctl_allow_t));
 
-    return KOTCTL_FAIL;
+    rc = kotctl_allow_args(argc, argv, &a);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (strcmp(a.op, "list") == 0) {
+        rc = kotctl_connect(k);
+        return (rc == KOTCTL_OK) ? kotctl_allow_list(k, &a) : rc;
+    }
+
+    /* every entry is checked before anything is changed */
+
+    rc = kotctl_allow_parse(argc - 3, argv + 3, &a);
+
+    if (rc == KOTCTL_OK) {
+        rc = kotctl_audit_ready(k);
+    }
+
+    if (rc == KOTCTL_OK) {
+        rc = kotctl_connect(k);
+    }
+
+    if (rc == KOTCTL_OK) {
+        rc = kotctl_allow_change(k, &a);
+    }
+
+    free(a.entries);
+
+    return rc;
+}
+
+
+static int
+kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a)
+{
+    if (argc < 3) {
+        kotctl_error(KOTCTL_ALLOW_USAGE);
+        return KOTCTL_USAGE;
+    }
+
+    if (kot_tenant_normalize(argv[0], strlen(argv[0]), a->tenant,
+                             sizeof(a->tenant))
+        < 0)
+    {
+        kotctl_error("\"%s\" is not a valid tenant name", argv[0]);
+        return KOTCTL_USAGE;
+    }
+
+    if (strcmp(argv[1], "access") != 0 && strcmp(argv[1], "admin") != 0) {
+        kotctl_error("unknown list \"%s\": use access (every request) or "
+                     "admin (administrators)", argv[1]);
+        return KOTCTL_USAGE;
+    }
+
+    a->list = argv[1];
+    a->op = argv[2];
+
+    if (strcmp(a->op, "list") == 0) {
+        if (argc != 3) {
+            kotctl_error("allowlist list takes no CIDR");
+            return KOTCTL_USAGE;
+        }
+
+        return KOTCTL_OK;
+    }
+
+    if (strcmp(a->op, "add") != 0 && strcmp(a->op, "remove") != 0
+        && strcmp(a->op, "set") != 0)
+    {
+        kotctl_error("unknown allowlist command \"%s\"; see \"kotctl "
+                     "--help\"", a->op);
+        return KOTCTL_USAGE;
+    }
+
+    /* "set" without entries is how a list is emptied */
+
+    if (argc == 3 && strcmp(a->op, "set") != 0) {
+        kotctl_error("allowlist %s needs at least one CIDR", a->op);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * Parses every CIDR and reports every bad one, so that one run shows
+ * all the mistakes; keeps the canonical texts, sorted and unique.
+ */
+
+static int
+kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
+{
+    int          i, rc, bad;
+    char         reason[KOT_CIDR_REASON_MAX], shown[KOTCTL_ALLOW_SHOW * 4 + 4];
+    size_t       j, n;
+    kot_cidr_t  *v;
+
+    v = calloc(argc ? argc : 1, sizeof(kot_cidr_t));
+    a->entries = calloc(argc ? argc : 1, sizeof(kotctl_cidr_text_t));
+
+    if (v == NULL || a->entries == NULL) {
+        kotctl_error("out of memory");
+        free(v);
+        return KOTCTL_FAIL;
+    }
+
+    bad = 0;
+
+    for (i = 0; i < argc; i++) {
+        rc = kot_cidr_parse(argv[i], strlen(argv[i]), &v[i]);
+
+        if (rc != KOT_CIDR_OK) {
+            kot_cidr_reason(rc, &v[i], reason, sizeof(reason));
+            kotctl_error("\"%s\": %s", kotctl_allow_show(argv[i], shown),
+                         reason);
+            bad++;
+        }
+    }
+
+    if (bad) {
+        kotctl_error("%d of %d entries %s not valid; nothing was changed",
+                     bad, argc, bad == 1 ? "is" : "are");
+        free(v);
+        return KOTCTL_USAGE;
+    }
+
+    n = kotctl_allow_unique(v, argc);
+
+    if (n > KOTCTL_ALLOW_MAX) {
+        kotctl_error("%zu entries: a list holds at most %d; nothing was "
+                     "changed", n, KOTCTL_ALLOW_MAX);
+        free(v);
+        return KOTCTL_USAGE;
+    }
+
+    for (j = 0; j < n; j++) {
+        kot_cidr_format(&v[j], a->entries[j], sizeof(kotctl_cidr_text_t));
+    }
+
+    a->n = n;
+    free(v);
+
+    return KOTCTL_OK;
+}
+
+
+/* Sorts v and drops duplicates ("10.0.0.0/8" == "::ffff:10.0.0.0/104"). */
+
+static size_t
+kotctl_allow_unique(kot_cidr_t *v, size_t n)
+{
+    size_t  i, m;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    qsort(v, n, sizeof(kot_cidr_t), kot_cidr_cmp);
+
+    for (i = 1, m = 1; i < n; i++) {
+        if (kot_cidr_cmp(&v[i], &v[m - 1]) != 0) {
+            v[m++] = v[i];
+        }
+    }
+
+    return m;
+}
+
+
+/*
+ * An argument as it may safely be shown on a terminal: bytes outside
+ * printable ASCII, '"' and '\' escaped, and cut after a while.
+ * buf holds KOTCTL_ALLOW_SHOW * 4 + 4 bytes.
+ */
+
+static const char *
+kotctl_allow_show(const char *s, char *buf)
+{
+    char           *p;
+    size_t          i;
+    unsigned char   c;
+
+    p = buf;
+
+    for (i = 0; s[i] != '\0' && i < KOTCTL_ALLOW_SHOW; i++) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+            p += sprintf(p, "\\x%02x", c);
+
+        } else {
+            *p++ = (char) c;
+        }
+    }
+
+    strcpy(p, s[i] ? "..." : "");
+
+    return buf;
+}
+
+
+static int
+kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a)
+{
+    int                    rc;
+    kotctl_allow_result_t  r;
+
+    rc = kotctl_allow_eval(k, a, &r);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    kotctl_allow_report(a, &r);
+
+    if (kotctl_audit_event(k, "allowlist_changed", "configuration",
+                           a->tenant, NULL, kotctl_allow_audit(a, &r))
+        != 0)
+    {
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static int
+kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a, kotctl_allow_result_t *r)
+{
+    int           rc;
+    char          limit[16];
+    size_t        i, argc;
+    const char  **argv;
+    redisReply   *reply, **e;
+
+    argc = 8 + a->n;
+    argv = calloc(argc, sizeof(char *));
+    if (argv == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(limit, sizeof(limit), "%d", KOTCTL_ALLOW_MAX);
+
+    argv[0] = "EVAL";
+    argv[1] = kotctl_allow_script;
+    argv[2] = "3";
+    argv[3] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+    argv[4] = kotctl_key(KOT_KEY_ALLOW, a->tenant, a->list);
+    argv[5] = kotctl_key(KOT_KEY_ALLOW_VERSION, a->tenant, NULL);
+    argv[6] = a->op;
+    argv[7] = limit;
+
+    for (i = 0; i < a->n; i++) {
+        argv[8 + i] = a->entries[i];
+    }
+
+    reply = kotctl_cmd(k, (int) argc, argv);
+    free(argv);
+
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    rc = KOTCTL_FAIL;
+    e = reply->element;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
+        || e[0]->type != REDIS_REPLY_INTEGER)
+    {
+        kotctl_error("unexpected reply from redis at %s", k->redis);
+
+    } else if (e[0]->integer == -1) {
+        kotctl_error("tenant \"%s\" does not exist", a->tenant);
+
+    } else if (e[0]->integer == -2) {
+        kotctl_error("the %s list of tenant \"%s\" would hold %lld "
+                     "entries; at most %d are allowed; nothing was changed",
+                     a->list, a->tenant,
+                     (reply->elements > 1) ? e[1]->integer : 0LL,
+                     KOTCTL_ALLOW_MAX);
+
+    } else if (reply->elements == 3 && e[1]->type == REDIS_REPLY_INTEGER
+               && e[2]->type == REDIS_REPLY_INTEGER)
+    {
+        r->changed = e[0]->integer;
+        r->size = e[1]->integer;
+        r->version = e[2]->integer;
+        rc = KOTCTL_OK;
+
+    } else {
+        kotctl_error("unexpected reply from redis at %s", k->redis);
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+static void
+kotctl_allow_report(kotctl_allow_t *a, kotctl_allow_result_t *r)
+{
+    long long  given;
+
+    given = (long long) a->n;
+
+    if (strcmp(a->op, "add") == 0) {
+        printf("%lld of %lld entries added to the %s list of tenant \"%s\" "
+               "(%lld already there); it has %lld entries\n", r->changed,
+               given, a->list, a->tenant, given - r->changed, r->size);
+
+    } else if (strcmp(a->op, "remove") == 0) {
+        printf("%lld of %lld entries removed from the %s list of tenant "
+               "\"%s\" (%lld not there); it has %lld entries\n", r->changed,
+               given, a->list, a->tenant, given - r->changed, r->size);
+
+    } else {
+        printf("the %s list of tenant \"%s\" was replaced; it has %lld "
+               "entries\n", a->list, a->tenant, r->size);
+    }
+
+    /* an empty list is no restriction at all: say so loudly */
+
+    if (r->size == 0) {
+        printf("the %s list of tenant \"%s\" is now empty, so it allows "
+               "every address\n", a->list, a->tenant);
+    }
+}
+
+
+/* {"list":"access","op":"add","entries":[...],"changed":1,...} */
+
+static json_t *
+kotctl_allow_audit(kotctl_allow_t *a, kotctl_allow_result_t *r)
+{
+    size_t   i;
+    json_t  *change, *entries;
+
+    entries = json_array();
+
+    for (i = 0; entries != NULL && i < a->n; i++) {
+        json_array_append_new(entries, json_string(a->entries[i]));
+    }
+
+    change = json_pack("{s:s, s:s, s:o*, s:I, s:I, s:I}", "list", a->list,
+                       "op", a->op, "entries", entries,
+                       "changed", (json_int_t) r->changed,
+                       "size", (json_int_t) r->size,
+                       "version", (json_int_t) r->version);
+
+    return change;
+}
+
+
+static int
+kotctl_allow_tenant(kotctl_t *k, kotctl_allow_t *a)
+{
+    int          exists;
+    const char  *argv[2];
+    redisReply  *reply;
+
+    argv[0] = "EXISTS";
+    argv[1] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+
+    reply = kotctl_cmd(k, 2, argv);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    exists = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+    freeReplyObject(reply);
+
+    if (!exists) {
+        kotctl_error("tenant \"%s\" does not exist", a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * Prints the list sorted, IPv4 first.  Entries that are not valid (put
+ * there by hand) are reported, not hidden, and make the exit status 1.
+ */
+
+static int
+kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
+{
+    int           rc;
+    char          text[KOT_CIDR_STR_MAX], shown[KOTCTL_ALLOW_SHOW * 4 + 4];
+    size_t        i, n;
+    const char   *argv[2];
+    redisReply   *reply, *e;
+    kot_cidr_t   *v;
+
+    rc = kotctl_allow_tenant(k, a);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    argv[0] = "SMEMBERS";
+    argv[1] = kotctl_key(KOT_KEY_ALLOW, a->tenant, a->list);
+
+    reply = kotctl_cmd(k, 2, argv);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        kotctl_error("%s is not a set", argv[1]);
+        freeReplyObject(reply);
+        return KOTCTL_FAIL;
+    }
+
+    v = calloc(reply->elements ? reply->elements : 1, sizeof(kot_cidr_t));
+    if (v == NULL) {
+        kotctl_error("out of memory");
+        freeReplyObject(reply);
+        return KOTCTL_FAIL;
+    }
+
+    for (i = 0, n = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+
+        if (e->type == REDIS_REPLY_STRING
+            && kot_cidr_parse(e->str, e->len, &v[n]) == KOT_CIDR_OK)
+        {
+            n++;
+            continue;
+        }
+
+        kotctl_error("%s holds \"%s\", which is not a valid CIDR",
+                     argv[1], e->type == REDIS_REPLY_STRING
+                              ? kotctl_allow_show(e->str, shown) : "?");
+        rc = KOTCTL_FAIL;
+    }
+
+    n = kotctl_allow_unique(v, n);
+
+    for (i = 0; i < n; i++) {
+        kot_cidr_format(&v[i], text, sizeof(text));
+        printf("%s\n", text);
+    }
+
+    free(v);
+    freeReplyObject(reply);
+
+    return rc;
 }

@@ -27,6 +27,7 @@ typedef struct {
     char     roles[KOTCTL_ROLES_MAX];
     char     password[KOTCTL_PASSWORD_MAX + 2];
     size_t   password_len;
+    unsigned history;
     int      password_stdin;
     int      generate;
     int      force_change;
@@ -38,7 +39,9 @@ static int kotctl_names(const char *tenant, const char *user,
 static int kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a,
     int roles);
 static int kotctl_add_role(kotctl_user_args_t *a, const char *role);
-static int kotctl_password(kotctl_user_args_t *a);
+static int kotctl_password(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
@@ -50,68 +53,14 @@ static void kotctl_time(uint64_t ms, char *buf, size_t len);
 
 
 int
-kotctl_tenant(kotctl_t *k, int argc, char **argv)
-{
-    int                  rc;
-    char                 tenant[KOT_TENANT_MAX + 1], now[24];
-    const char          *args[4];
-    redisReply          *reply;
-
-    if (argc != 2 || strcmp(argv[0], "add") != 0) {
-        kotctl_error("usage: kotctl tenant add TENANT");
-        return KOTCTL_USAGE;
-    }
-
-    if (kot_tenant_normalize(argv[1], strlen(argv[1]), tenant,
-                             sizeof(tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name: use 1 to %d of "
-                     "a-z, 0-9, '.' and '-', starting and ending with a "
-                     "letter or digit", argv[1], KOT_TENANT_MAX);
-        return KOTCTL_USAGE;
-    }
-
-    rc = kotctl_connect(k);
-    if (rc != KOTCTL_OK) {
-        return rc;
-    }
-
-    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
-
-    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
-    args[1] = KOT_KEY_TENANTS;
-    args[2] = tenant;
-    args[3] = now;
-
-    reply = kotctl_eval(k, KOT_SCRIPT_TENANT_ADD, 2, 4, args);
-    if (reply == NULL) {
-        return KOTCTL_FAIL;
-    }
-
-    rc = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
-    freeReplyObject(reply);
-
-    if (!rc) {
-        kotctl_error("tenant \"%s\" already exists", tenant);
-        return KOTCTL_FAIL;
-    }
-
-    printf("tenant \"%s\" added\n", tenant);
-
-    return KOTCTL_OK;
-}
-
-
-int
 kotctl_user(kotctl_t *k, int argc, char **argv)
 {
     int                 rc, add;
     kotctl_user_args_t  a;
 
     if (argc < 3) {
-        kotctl_error("usage: kotctl user add|passwd|status|unlock TENANT "
-                     "USER ...");
+        kotctl_error("usage: kotctl user add|passwd|status|unlock|enable "
+                     "TENANT USER ...");
         return KOTCTL_USAGE;
     }
 
@@ -123,7 +72,9 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
-    if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0) {
+    if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0
+        || strcmp(argv[0], "enable") == 0)
+    {
         if (argc != 3) {
             kotctl_error("usage: kotctl user %s TENANT USER", argv[0]);
             return KOTCTL_USAGE;
@@ -135,7 +86,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         }
 
         return (argv[0][0] == 's') ? kotctl_user_status(k, &a)
-                                   : kotctl_user_unlock(k, &a);
+               : (argv[0][0] == 'u') ? kotctl_user_unlock(k, &a)
+               : kotctl_user_enable(k, &a);
     }
 
     if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
@@ -161,7 +113,11 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
-    rc = kotctl_password(&a);
+    rc = kotctl_password(k, &a);
+
+    if (rc == KOTCTL_OK) {
+        rc = kotctl_audit_ready(k);
+    }
 
     if (rc == KOTCTL_OK) {
         rc = add ? kotctl_user_add(k, &a) : kotctl_user_passwd(k, &a);
@@ -212,7 +168,10 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
         } else if (strcmp(argv[i], "--password-stdin") == 0) {
             a->password_stdin = 1;
 
-        } else if (strcmp(argv[i], "--generate-password") == 0) {
+        } else if (strcmp(argv[i], "--generate-password") == 0
+                   || (!roles && strcmp(argv[i], "--reset") == 0))
+        {
+            /* --reset: a temporary password, as if forgotten */
             a->generate = 1;
 
         } else if (strcmp(argv[i], "--no-force-change") == 0) {
@@ -278,15 +237,13 @@ invalid:
 
 
 static int
-kotctl_password(kotctl_user_args_t *a)
+kotctl_password(kotctl_t *k, kotctl_user_args_t *a)
 {
     size_t    i;
-    unsigned  bits;
     uint8_t   rnd[20];
 
-    static kot_policy_t  policy = KOT_POLICY_DEFAULT;
-    static const char    alphabet[] = "abcdefghijkmnpqrstuvwxyz"
-                                      "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    static const char  alphabet[] = "abcdefghijkmnpqrstuvwxyz"
+                                    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
     if (a->generate) {
         /* 20 of 56 symbols: about 116 bits, no look-alike characters */
@@ -326,25 +283,63 @@ kotctl_password(kotctl_user_args_t *a)
         return KOTCTL_USAGE;
     }
 
-    bits = kot_policy_check(&policy, a->password, a->password_len, a->user,
-                            strlen(a->user));
+    return kotctl_password_policy(k, a);
+}
 
-    if (bits) {
-        kotctl_error("the password breaks the password policy:%s%s%s%s%s",
-                     (bits & KOT_PW_TOO_SHORT) ? " too short (at least 12"
-                                                 " characters);" : "",
-                     (bits & KOT_PW_TOO_LONG) ? " too long (at most 128"
-                                                " characters);" : "",
-                     (bits & KOT_PW_INVALID_CHARS) ? " invalid characters;"
-                                                    : "",
-                     (bits & KOT_PW_CLASSES) ? " too few kinds of"
-                                               " characters;" : "",
-                     (bits & KOT_PW_USERNAME) ? " contains the username;"
-                                                : "");
-        return KOTCTL_USAGE;
+
+/* The same rules as the portal's: the server's, tightened by the tenant. */
+
+static int
+kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a)
+{
+    unsigned          bits;
+    kot_policy_t      p;
+    kot_blocklist_t  *bl;
+
+    if (kotctl_policy_effective(k, a->tenant, &p, &bl) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
     }
 
-    return KOTCTL_OK;
+    a->history = p.history;
+
+    bits = kot_policy_check(&p, a->password, a->password_len, a->user,
+                            strlen(a->user));
+    kot_blocklist_free(bl);
+
+    if (bits == KOT_PW_OK) {
+        return KOTCTL_OK;
+    }
+
+    fprintf(stderr, "kotctl: the password breaks the password policy:\n");
+
+    if (bits & KOT_PW_TOO_SHORT) {
+        fprintf(stderr, "  too short: at least %u characters\n",
+                p.min_length);
+    }
+
+    if (bits & KOT_PW_TOO_LONG) {
+        fprintf(stderr, "  too long: at most %u characters\n",
+                p.max_length);
+    }
+
+    if (bits & KOT_PW_INVALID_CHARS) {
+        fprintf(stderr, "  control characters or invalid UTF-8\n");
+    }
+
+    if (bits & KOT_PW_CLASSES) {
+        fprintf(stderr, "  too few kinds of characters: %u of lower case, "
+                "upper case, digits, symbols\n", p.classes);
+    }
+
+    if (bits & KOT_PW_USERNAME) {
+        fprintf(stderr, "  contains the username\n");
+    }
+
+    if (bits & KOT_PW_BLOCKLISTED) {
+        fprintf(stderr, "  a common password from the blocklist\n");
+    }
+
+    return KOTCTL_USAGE;
 }
 
 
@@ -447,6 +442,14 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
     printf("user \"%s\" added to tenant \"%s\" with roles %s\n", a->user,
            a->tenant, a->roles);
 
+    if (kotctl_audit_event(k, "user_added", "iam", a->tenant, a->user,
+                           json_pack("{s:s,s:b}", "roles", a->roles,
+                                     "must_change", a->force_change))
+        != 0)
+    {
+        return KOTCTL_FAIL;
+    }
+
     if (a->generate) {
         printf("password: %s\n", a->password);
     }
@@ -463,8 +466,8 @@ static int
 kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 {
     long long    ended;
-    char         hash[KOT_PHC_MAX + 1], now[24];
-    const char  *args[5];
+    char         hash[KOT_PHC_MAX + 1], now[24], keep[16];
+    const char  *args[7];
     redisReply  *reply;
 
     if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
@@ -476,14 +479,17 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
     }
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+    snprintf(keep, sizeof(keep), "%u", a->history ? a->history - 1 : 0);
 
     args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
     args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
-    args[2] = hash;
-    args[3] = a->force_change ? "1" : "0";
-    args[4] = now;
+    args[2] = kotctl_key(KOT_KEY_HISTORY, a->tenant, a->user);
+    args[3] = hash;
+    args[4] = a->force_change ? "1" : "0";
+    args[5] = now;
+    args[6] = keep;
 
-    reply = kotctl_eval(k, KOT_SCRIPT_USER_PASSWD, 2, 5, args);
+    reply = kotctl_eval(k, KOT_SCRIPT_USER_PASSWD, 3, 7, args);
     if (reply == NULL) {
         return KOTCTL_FAIL;
     }
@@ -499,6 +505,16 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 
     printf("password of user \"%s\" in tenant \"%s\" set; %lld session(s) "
            "ended\n", a->user, a->tenant, ended);
+
+    if (kotctl_audit_event(k, "user_password_set", "iam", a->tenant,
+                           a->user,
+                           json_pack("{s:b,s:I}", "must_change",
+                                     a->force_change, "sessions_ended",
+                                     (json_int_t) ended))
+        != 0)
+    {
+        return KOTCTL_FAIL;
+    }
 
     if (a->generate) {
         printf("password: %s\n", a->password);
@@ -631,6 +647,10 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
     args[0] = "DEL";
     args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
 
@@ -644,7 +664,61 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     printf("user \"%s\" in tenant \"%s\" unlocked; failures and lockouts "
            "cleared\n", a->user, a->tenant);
 
-    return KOTCTL_OK;
+    return kotctl_audit_event(k, "account_unlocked", "iam", a->tenant,
+                              a->user, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/*
+ * An account refused for inactivity (inactive_after) gets a fresh start:
+ * the clock of inactivity restarts now.
+ */
+
+static int
+kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
+{
+    char         now[24];
+    const char  *args[4];
+    redisReply  *r;
+
+    args[0] = "EXISTS";
+    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+
+    r = kotctl_cmd(k, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
+        freeReplyObject(r);
+        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = "HSET";
+    args[2] = "reenabled";
+    args[3] = now;
+
+    r = kotctl_cmd(k, 4, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    printf("user \"%s\" in tenant \"%s\" enabled\n", a->user, a->tenant);
+
+    return kotctl_audit_event(k, "account_enabled", "iam", a->tenant,
+                              a->user, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 
 

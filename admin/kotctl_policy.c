@@ -1,0 +1,161 @@
+/*
+ * kotctl: the password policy that applies to a tenant's passwords.  The
+ * server's rules are what nginx published in kot:v1:policy (the
+ * http-level kot_password_policy); the tenant's own rules tighten them.
+ * The rules themselves are kot/kot_policy.c, the module's code.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kotctl.h"
+#include "kot_policy.h"
+#include "kot_scripts.h"
+
+
+static const char  *kotctl_tenant_rules[KOT_TENANT_POLICY_N] = {
+    "min_length", "classes", "not_username", "history", "min_age",
+    "max_age", "inactive_after"
+};
+
+static const char  *kotctl_tenant_fields[KOT_TENANT_POLICY_N] = {
+    "policy.min_length", "policy.classes", "policy.not_username",
+    "policy.history", "policy.min_age", "policy.max_age",
+    "policy.inactive_after"
+};
+
+
+/* The server's policy; the defaults when nginx has not published one. */
+
+int
+kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
+    size_t cap)
+{
+    char         rule[128], err[256];
+    size_t       i;
+    const char  *args[2], *name, *value;
+    redisReply  *r;
+
+    static kot_policy_t  defaults = KOT_POLICY_DEFAULT;
+
+    *p = defaults;
+    blocklist[0] = '\0';
+
+    args[0] = "HGETALL";
+    args[1] = KOT_KEY_POLICY;
+
+    r = kotctl_cmd(k, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        name = r->element[i]->str;
+        value = r->element[i + 1]->str;
+
+        if (strcmp(name, "blocklist") == 0) {
+            snprintf(blocklist, cap, "%s", value);
+            continue;
+        }
+
+        /* times are published in ms */
+        snprintf(rule, sizeof(rule), "%s=%s%s", name, value,
+                 strstr(name, "age") || strstr(name, "inactive") ? "ms"
+                                                                 : "");
+
+        if (strcmp(name, "not_username") == 0) {
+            snprintf(rule, sizeof(rule), "not_username=%s",
+                     value[0] == '1' ? "on" : "off");
+        }
+
+        (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/* The tenant's own rules, applied on top of p as written by kotctl. */
+
+int
+kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
+    int print)
+{
+    char         rule[128], err[256];
+    size_t       i;
+    const char  *args[2 + KOT_TENANT_POLICY_N];
+    redisReply  *r;
+
+    args[0] = "HMGET";
+    args[1] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+
+    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
+        args[2 + i] = kotctl_tenant_fields[i];
+    }
+
+    r = kotctl_cmd(k, 2 + KOT_TENANT_POLICY_N, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    for (i = 0; i < r->elements && i < KOT_TENANT_POLICY_N; i++) {
+        if (r->element[i]->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        snprintf(rule, sizeof(rule), "%s=%s", kotctl_tenant_rules[i],
+                 r->element[i]->str);
+        (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
+
+        if (print) {
+            printf("  %s\n", rule);
+        }
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The effective policy for a tenant's passwords, with the server's
+ * blocklist if this host can read it.
+ */
+
+int
+kotctl_policy_effective(kotctl_t *k, const char *tenant, kot_policy_t *out,
+    kot_blocklist_t **bl)
+{
+    char           path[1024], err[256];
+    kot_policy_t   server, t;
+
+    if (kotctl_policy_server(k, &server, path, sizeof(path)) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    t = server;
+
+    if (kotctl_policy_tenant(k, tenant, &t, 0) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    kot_policy_strictest(out, &server, &t);
+
+    *bl = NULL;
+
+    if (path[0]) {
+        *bl = kot_blocklist_load(path, err, sizeof(err));
+
+        if (*bl == NULL) {
+            kotctl_error("warning: the blocklist is not checked: %s", err);
+        }
+    }
+
+    out->blocklist = *bl;
+
+    return KOTCTL_OK;
+}

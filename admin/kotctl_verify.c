@@ -1,0 +1,1862 @@
+/*
+ * kotctl: "audit verify" and "audit query" (docs/audit.md).
+ *
+ * Both stream the files line by line, plain or gzip'd, through one
+ * buffer: logs of any size pass in bounded memory, and a line longer than
+ * any record (1 MiB) is skipped, never truncated into something else.
+ * Log files are evidence that may have been tampered with: nothing in
+ * them is trusted, and nothing from them is printed raw.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <zlib.h>
+
+#include "kotctl.h"
+#include "kot_chain.h"
+#include "kot_crypto.h"
+#include "kot_scripts.h"
+#include "kot_text.h"
+#include "kot_utf8.h"
+
+
+#define KOTCTL_LINE_MAX       (1024 * 1024)
+#define KOTCTL_READ_CHUNK     (256 * 1024)
+#define KOTCTL_TS_LEN         24          /* 2026-11-26T10:00:00.123Z */
+#define KOTCTL_TS_PREFIX      "{\"@timestamp\":\""
+#define KOTCTL_TS_PREFIX_LEN  (sizeof(KOTCTL_TS_PREFIX) - 1)
+#define KOTCTL_BATCH          512         /* Redis commands per round trip */
+#define KOTCTL_FILES_MAX      64          /* distinct anchor paths kept */
+
+
+/* line reader */
+
+typedef struct {
+    gzFile       gz;
+    const char  *path;
+    char        *buf;           /* KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK */
+    size_t       start;         /* of the next line */
+    size_t       scan;          /* searched for '\n' up to here */
+    size_t       end;
+    uint64_t     line;          /* number of the last line returned */
+    unsigned     eof:1;
+    unsigned     skipping:1;    /* inside a line too long to keep */
+} kotctl_reader_t;
+
+#define KOTCTL_LINE      1
+#define KOTCTL_LONG      2      /* a line over KOTCTL_LINE_MAX, skipped */
+#define KOTCTL_EOF       0
+#define KOTCTL_READ_ERR  (-1)
+
+
+/* verify */
+
+typedef struct {
+    kot_chain_t  chain;         /* next record, key and previous MAC */
+    unsigned     ended:1;       /* its chain_end verified */
+} kotctl_vchain_t;
+
+typedef struct {
+    json_t      *json;          /* NULL when read by the fixed layout */
+    uint64_t     seq;
+    char         chain[KOT_CHAIN_ID_LEN + 1];
+    char         ts[KOTCTL_TS_LEN + 1];     /* "" unless well-formed */
+    unsigned     start:1;       /* event.action is chain_start */
+    unsigned     end:1;         /* event.action is chain_end */
+} kotctl_record_t;
+
+#define KOTCTL_SEQ_PREFIX     "\",\"event.sequence\":"
+#define KOTCTL_CHAIN_PREFIX   ",\"kot.chain\":\""
+#define KOTCTL_END_ACTION     "\",\"event.action\":\"chain_end\","
+
+typedef struct {
+    kotctl_t          *k;
+    EVP_PKEY          *priv;
+    char               fpr[KOT_CHAIN_FPR_LEN + 1];
+
+    kotctl_vchain_t   *chains;      /* in order of first appearance */
+    size_t             nchains;
+    size_t             cap;
+    uint32_t          *index;       /* 1 + position in chains; 0: free */
+    size_t             index_size;  /* a power of two */
+
+    uint64_t           records;
+    unsigned           files;
+    char               first_ts[KOTCTL_TS_LEN + 1];
+    char               last_ts[KOTCTL_TS_LEN + 1];
+
+    const char        *path;        /* where the current line is */
+    uint64_t           line;
+    int                problem;
+
+    /* a sequence gap: a removed record, or one that comes later */
+    int                gap;
+    size_t             gap_chain;
+    uint64_t           gap_expected;
+    uint64_t           gap_found;
+    const char        *gap_path;
+    uint64_t           gap_line;
+
+    char              *anchor_files[KOTCTL_FILES_MAX];
+    size_t             nanchor_files;
+    size_t             unanchored;
+} kotctl_verify_t;
+
+
+/* query */
+
+typedef struct {
+    const char  *keys[2];       /* members that may match; keys[1] or NULL */
+    char        *value;
+    char        *needle[2];     /* "key":"value", or NULL: parse instead */
+    size_t       needle_len[2];
+} kotctl_filter_t;
+
+typedef struct {
+    char             since[KOTCTL_TS_LEN + 1];
+    char             until[KOTCTL_TS_LEN + 1];
+    kotctl_filter_t  filters[4];
+    int              nfilters;
+    uint64_t         skipped;
+} kotctl_query_t;
+
+
+static int kotctl_reader_open(kotctl_reader_t *r, const char *path);
+static int kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len);
+static int kotctl_reader_fill(kotctl_reader_t *r);
+static void kotctl_reader_close(kotctl_reader_t *r);
+
+static int kotctl_verify_args(int argc, char **argv, const char **key,
+    int *anchors);
+static int kotctl_verify_file(kotctl_verify_t *v, const char *path);
+static void kotctl_verify_line(kotctl_verify_t *v, const char *line,
+    size_t len);
+static void kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len);
+static kotctl_vchain_t *kotctl_verify_begin(kotctl_verify_t *v,
+    kotctl_record_t *rec);
+static void kotctl_verify_lookahead(kotctl_verify_t *v,
+    kotctl_record_t *rec);
+static void kotctl_verify_missing(kotctl_verify_t *v);
+static void kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static kotctl_vchain_t *kotctl_verify_find(kotctl_verify_t *v,
+    const char *id);
+static kotctl_vchain_t *kotctl_verify_add(kotctl_verify_t *v,
+    const char *id, const uint8_t k0[KOT_CHAIN_KEY_LEN]);
+static int kotctl_verify_rehash(kotctl_verify_t *v);
+static void kotctl_verify_free(kotctl_verify_t *v);
+static int kotctl_anchors(kotctl_verify_t *v);
+static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    redisReply *r);
+static int kotctl_anchor_lost(kotctl_verify_t *v);
+static int kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
+    redisReply *r);
+static void kotctl_anchor_file(kotctl_verify_t *v, const char *file);
+static int kotctl_anchor_known_file(kotctl_verify_t *v, const char *file);
+
+static int kotctl_record_parse(kotctl_record_t *rec, const char *line,
+    size_t len);
+static int kotctl_record_fast(kotctl_record_t *rec, const char *line,
+    size_t len);
+static int kotctl_is_chain_id(const char *s);
+static int kotctl_is_ts(const char *s, size_t len);
+static int kotctl_ts_ms(const char *ts, uint64_t *ms);
+static void kotctl_printable(char *dst, size_t cap, const char *s);
+
+static int kotctl_query_args(kotctl_query_t *q, int argc, char **argv,
+    int *first);
+static int kotctl_query_filter(kotctl_query_t *q, const char *key1,
+    const char *key2, const char *value);
+static char *kotctl_query_needle(const char *key, const char *value,
+    size_t *len);
+static int kotctl_query_file(kotctl_query_t *q, const char *path);
+static int kotctl_query_match(kotctl_query_t *q, const char *line,
+    size_t len);
+static int kotctl_query_member(kotctl_filter_t *f, int i, const char *line,
+    size_t len);
+static int kotctl_query_parsed(kotctl_filter_t *f, json_t *rec);
+static int kotctl_top_level(const char *line, size_t pos);
+static int kotctl_plain(const char *s);
+static int kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1]);
+static int kotctl_parse_digits(const char **p, int n, int *value);
+
+
+/* ------------------------------------------------------------------ */
+/* audit verify                                                        */
+/* ------------------------------------------------------------------ */
+
+
+int
+kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
+{
+    int              i, first, anchors, rc;
+    const char      *key;
+    kotctl_verify_t  v;
+
+    memset(&v, 0, sizeof(v));
+    v.k = k;
+
+    first = kotctl_verify_args(argc, argv, &key, &anchors);
+    if (first < 0) {
+        return KOTCTL_USAGE;
+    }
+
+    v.priv = kot_chain_load_private(key);
+
+    if (v.priv == NULL || kot_chain_fingerprint(v.priv, v.fpr) != 0) {
+        kotctl_error("\"%s\" is not a readable PEM private key", key);
+        kotctl_verify_free(&v);
+        return KOTCTL_FAIL;
+    }
+
+    /* before a long read: a missing Redis should not show at the end */
+
+    if (anchors && kotctl_connect(k) != KOTCTL_OK) {
+        kotctl_error("cannot check the anchors; --no-anchors verifies "
+                     "without them, but then a cut-off tail goes unseen");
+        kotctl_verify_free(&v);
+        return KOTCTL_FAIL;
+    }
+
+    rc = 0;
+
+    for (i = first; i < argc && rc == 0 && !v.problem; i++) {
+        rc = kotctl_verify_file(&v, argv[i]);
+    }
+
+    if (rc == 0 && !v.problem && v.gap) {
+        kotctl_verify_missing(&v);
+    }
+
+    if (rc == 0 && !v.problem && anchors) {
+        rc = kotctl_anchors(&v);
+    }
+
+    if (rc == 0 && !v.problem) {
+        printf("OK: %u files, %zu chains, %llu records verified\n", v.files,
+               v.nchains, (unsigned long long) v.records);
+
+        if (v.unanchored) {
+            fprintf(stderr, "note: %zu of the chains have no anchor in "
+                    "Redis (expired, never published, or not written by "
+                    "this site): their tails could not be checked\n",
+                    v.unanchored);
+        }
+    }
+
+    rc = (rc == 0 && !v.problem) ? KOTCTL_OK : KOTCTL_FAIL;
+    kotctl_verify_free(&v);
+
+    return rc;
+}
+
+
+/* Returns the index of the first file, or -1 after a usage message. */
+
+static int
+kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
+{
+    int  i;
+
+    *key = NULL;
+    *anchors = 1;
+
+    for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+
+        if (strcmp(argv[i], "--no-anchors") == 0) {
+            *anchors = 0;
+
+        } else if (strcmp(argv[i], "--auditor-key") == 0 && i + 1 < argc) {
+            *key = argv[++i];
+
+        } else {
+            kotctl_error("audit verify: unknown option \"%s\"", argv[i]);
+            return -1;
+        }
+    }
+
+    if (*key == NULL || i >= argc) {
+        kotctl_error("usage: kotctl audit verify --auditor-key PRIVATE.pem "
+                     "[--no-anchors] FILE...");
+        return -1;
+    }
+
+    return i;
+}
+
+
+/* 0 when the file was read (a problem may have been found), else -1 */
+
+static int
+kotctl_verify_file(kotctl_verify_t *v, const char *path)
+{
+    int              rc;
+    char            *line;
+    size_t           len;
+    kotctl_reader_t  r;
+
+    if (kotctl_reader_open(&r, path) != 0) {
+        return -1;
+    }
+
+    v->files++;
+    v->path = path;
+
+    while (!v->problem) {
+        rc = kotctl_reader_next(&r, &line, &len);
+        v->line = r.line;
+
+        if (rc == KOTCTL_EOF) {
+            break;
+        }
+
+        if (rc == KOTCTL_READ_ERR) {
+            if (v->gap) {
+                kotctl_verify_missing(v);
+                break;
+            }
+
+            kotctl_verify_problem(v, "the file cannot be read past here "
+                                  "(a damaged or cut-off gzip file?)");
+            break;
+        }
+
+        if (rc == KOTCTL_LONG) {
+            if (!v->gap) {
+                kotctl_verify_problem(v, "not an audit record (a line "
+                                      "longer than %d bytes)",
+                                      KOTCTL_LINE_MAX);
+            }
+
+            continue;
+        }
+
+        kotctl_verify_line(v, line, len);
+    }
+
+    kotctl_reader_close(&r);
+
+    return 0;
+}
+
+
+static void
+kotctl_verify_line(kotctl_verify_t *v, const char *line, size_t len)
+{
+    kotctl_record_t   rec;
+    kotctl_vchain_t  *ch;
+
+    if (kotctl_record_parse(&rec, line, len) != 0) {
+        if (!v->gap) {
+            kotctl_verify_problem(v, "not an audit record");
+        }
+
+        json_decref(rec.json);
+        return;
+    }
+
+    if (v->gap) {
+        kotctl_verify_lookahead(v, &rec);
+        json_decref(rec.json);
+        return;
+    }
+
+    ch = kotctl_verify_find(v, rec.chain);
+
+    if (ch == NULL) {
+        ch = kotctl_verify_begin(v, &rec);
+
+    } else if (rec.seq < ch->chain.seq) {
+        kotctl_verify_problem(v, "record %llu of chain %s is out of order "
+                              "or repeated (expected %llu)",
+                              (unsigned long long) rec.seq, rec.chain,
+                              (unsigned long long) ch->chain.seq);
+        ch = NULL;
+
+    } else if (ch->ended) {
+        kotctl_verify_problem(v, "record %llu of chain %s comes after the "
+                              "chain's chain_end record",
+                              (unsigned long long) rec.seq, rec.chain);
+        ch = NULL;
+
+    } else if (rec.seq > ch->chain.seq) {
+        /* removed, or moved further down: only the rest can tell */
+        v->gap = 1;
+        v->gap_chain = ch - v->chains;
+        v->gap_expected = ch->chain.seq;
+        v->gap_found = rec.seq;
+        v->gap_path = v->path;
+        v->gap_line = v->line;
+        ch = NULL;
+    }
+
+    if (ch != NULL) {
+        kotctl_verify_mac(v, ch, &rec, line, len);
+    }
+
+    json_decref(rec.json);
+}
+
+
+static void
+kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len)
+{
+    int  rc;
+
+    rc = kot_chain_check(&ch->chain, line, len);
+
+    if (rc < 0) {
+        kotctl_verify_problem(v, "record %llu of chain %s was altered (it "
+                              "does not end in a well-formed kot.mac)",
+                              (unsigned long long) rec->seq, rec->chain);
+        return;
+    }
+
+    if (rc == 0) {
+        kotctl_verify_problem(v, "record %llu of chain %s was altered (its "
+                              "MAC does not match)",
+                              (unsigned long long) rec->seq, rec->chain);
+        return;
+    }
+
+    v->records++;
+
+    if (rec->end) {
+        ch->ended = 1;
+    }
+
+    /* verified, so its time can be trusted to bound the anchors' */
+
+    if (rec->ts[0] != '\0') {
+        if (v->first_ts[0] == '\0' || strcmp(rec->ts, v->first_ts) < 0) {
+            memcpy(v->first_ts, rec->ts, KOTCTL_TS_LEN + 1);
+        }
+
+        if (strcmp(rec->ts, v->last_ts) > 0) {
+            memcpy(v->last_ts, rec->ts, KOTCTL_TS_LEN + 1);
+        }
+    }
+}
+
+
+/* A chain seen for the first time: its record 0, sealed to our key. */
+
+static kotctl_vchain_t *
+kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
+{
+    char              fpr[KOT_CHAIN_FPR_LEN + 1];
+    json_t           *sealed, *auditor;
+    uint8_t           k0[KOT_CHAIN_KEY_LEN];
+    kotctl_vchain_t  *ch;
+
+    if (rec->seq != 0) {
+        kotctl_verify_problem(v, "chain %s starts without its chain_start "
+                              "record (its first record here is record "
+                              "%llu; are older files missing? give them "
+                              "first, oldest first)", rec->chain,
+                              (unsigned long long) rec->seq);
+        return NULL;
+    }
+
+    sealed = json_object_get(rec->json, "kot.sealed_key");
+    auditor = json_object_get(rec->json, "kot.auditor_key");
+
+    if (!rec->start || !json_is_string(sealed) || !json_is_string(auditor))
+    {
+        kotctl_verify_problem(v, "record 0 of chain %s is not a "
+                              "chain_start record with a sealed key",
+                              rec->chain);
+        return NULL;
+    }
+
+    if (strcmp(json_string_value(auditor), v->fpr) != 0) {
+        kotctl_printable(fpr, sizeof(fpr), json_string_value(auditor));
+        kotctl_verify_problem(v, "chain %s was sealed to another auditor "
+                              "key (fingerprint %s; the key given has %s)",
+                              rec->chain, fpr, v->fpr);
+        return NULL;
+    }
+
+    if (kot_chain_open_key(v->priv, json_string_value(sealed),
+                           json_string_length(sealed), k0)
+        != 0)
+    {
+        kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
+                              "sealed key does not open)", rec->chain);
+        return NULL;
+    }
+
+    ch = kotctl_verify_add(v, rec->chain, k0);
+    kot_cleanse(k0, sizeof(k0));
+
+    if (ch == NULL) {
+        kotctl_verify_problem(v, "out of memory");
+    }
+
+    return ch;
+}
+
+
+/* After a gap: does a missing record of that chain come later? */
+
+static void
+kotctl_verify_lookahead(kotctl_verify_t *v, kotctl_record_t *rec)
+{
+    const char  *id;
+
+    id = v->chains[v->gap_chain].chain.id;
+
+    if (strcmp(rec->chain, id) != 0 || rec->seq < v->gap_expected
+        || rec->seq >= v->gap_found)
+    {
+        return;
+    }
+
+    printf("%s:%llu: record %llu of chain %s is out of order (expected "
+           "%llu, which comes later, at %s:%llu)\n", v->gap_path,
+           (unsigned long long) v->gap_line,
+           (unsigned long long) v->gap_found, id,
+           (unsigned long long) v->gap_expected, v->path,
+           (unsigned long long) v->line);
+
+    v->problem = 1;
+}
+
+
+static void
+kotctl_verify_missing(kotctl_verify_t *v)
+{
+    const char  *id;
+
+    id = v->chains[v->gap_chain].chain.id;
+
+    if (v->gap_found - v->gap_expected == 1) {
+        printf("%s:%llu: record %llu of chain %s is missing (expected "
+               "%llu, found %llu)\n", v->gap_path,
+               (unsigned long long) v->gap_line,
+               (unsigned long long) v->gap_expected, id,
+               (unsigned long long) v->gap_expected,
+               (unsigned long long) v->gap_found);
+
+    } else {
+        printf("%s:%llu: records %llu to %llu of chain %s are missing "
+               "(expected %llu, found %llu)\n", v->gap_path,
+               (unsigned long long) v->gap_line,
+               (unsigned long long) v->gap_expected,
+               (unsigned long long) (v->gap_found - 1), id,
+               (unsigned long long) v->gap_expected,
+               (unsigned long long) v->gap_found);
+    }
+
+    v->problem = 1;
+}
+
+
+/* "file:line: what" on stdout: the finding is verify's result */
+
+static void
+kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
+{
+    va_list  ap;
+
+    printf("%s:%llu: ", v->path, (unsigned long long) v->line);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+
+    v->problem = 1;
+}
+
+
+/* chains by id: open addressing over the parsed 64-bit id */
+
+static size_t
+kotctl_verify_hash(const kotctl_verify_t *v, const char *id)
+{
+    uint64_t  h;
+
+    h = strtoull(id, NULL, 16) * 0x9e3779b97f4a7c15ULL;
+
+    return (size_t) (h >> 32) & (v->index_size - 1);
+}
+
+
+static kotctl_vchain_t *
+kotctl_verify_find(kotctl_verify_t *v, const char *id)
+{
+    size_t  i;
+
+    if (v->index_size == 0) {
+        return NULL;
+    }
+
+    for (i = kotctl_verify_hash(v, id); v->index[i] != 0;
+         i = (i + 1) & (v->index_size - 1))
+    {
+        if (strcmp(v->chains[v->index[i] - 1].chain.id, id) == 0) {
+            return &v->chains[v->index[i] - 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+static kotctl_vchain_t *
+kotctl_verify_add(kotctl_verify_t *v, const char *id,
+    const uint8_t k0[KOT_CHAIN_KEY_LEN])
+{
+    size_t            i, cap;
+    kotctl_vchain_t  *chains;
+
+    if (v->nchains == v->cap) {
+        cap = v->cap ? 2 * v->cap : 64;
+
+        if (cap > UINT32_MAX / 2) {
+            return NULL;
+        }
+
+        chains = realloc(v->chains, cap * sizeof(kotctl_vchain_t));
+        if (chains == NULL) {
+            return NULL;
+        }
+
+        v->chains = chains;
+        v->cap = cap;
+    }
+
+    if (2 * (v->nchains + 1) > v->index_size
+        && kotctl_verify_rehash(v) != 0)
+    {
+        return NULL;
+    }
+
+    memset(&v->chains[v->nchains], 0, sizeof(kotctl_vchain_t));
+    kot_chain_resume(&v->chains[v->nchains].chain, id, k0);
+
+    for (i = kotctl_verify_hash(v, id); v->index[i] != 0;
+         i = (i + 1) & (v->index_size - 1))
+    {
+        /* void */
+    }
+
+    v->index[i] = (uint32_t) ++v->nchains;
+
+    return &v->chains[v->nchains - 1];
+}
+
+
+static int
+kotctl_verify_rehash(kotctl_verify_t *v)
+{
+    size_t     i, j, size;
+    uint32_t  *index;
+
+    size = v->index_size ? 2 * v->index_size : 128;
+
+    index = calloc(size, sizeof(uint32_t));
+    if (index == NULL) {
+        return -1;
+    }
+
+    free(v->index);
+    v->index = index;
+    v->index_size = size;
+
+    for (i = 0; i < v->nchains; i++) {
+        for (j = kotctl_verify_hash(v, v->chains[i].chain.id);
+             index[j] != 0;
+             j = (j + 1) & (size - 1))
+        {
+            /* void */
+        }
+
+        index[j] = (uint32_t) (i + 1);
+    }
+
+    return 0;
+}
+
+
+static void
+kotctl_verify_free(kotctl_verify_t *v)
+{
+    size_t  i;
+
+    for (i = 0; i < v->nchains; i++) {
+        kot_chain_wipe(&v->chains[i].chain);
+    }
+
+    for (i = 0; i < v->nanchor_files; i++) {
+        free(v->anchor_files[i]);
+    }
+
+    free(v->chains);
+    free(v->index);
+    EVP_PKEY_free(v->priv);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* anchors                                                             */
+/* ------------------------------------------------------------------ */
+
+
+/*
+ * Each chain's head in Redis against its last record in the files, in
+ * pipelined batches: thousands of kotctl chains should not take
+ * thousands of round trips.
+ */
+
+static int
+kotctl_anchors(kotctl_verify_t *v)
+{
+    int          rc;
+    char        *keys[KOTCTL_BATCH];
+    size_t       i, j, n;
+    const char  *argv[6];
+    redisReply  *reply;
+
+    argv[0] = "HMGET";
+    argv[2] = "seq";
+    argv[3] = "mac";
+    argv[4] = "file";
+    argv[5] = "ts";
+
+    for (i = 0; i < v->nchains && !v->problem; i += n) {
+        n = v->nchains - i < KOTCTL_BATCH ? v->nchains - i : KOTCTL_BATCH;
+
+        for (j = 0; j < n; j++) {
+            keys[j] = kotctl_key(KOT_PREFIX "audit:",
+                                 v->chains[i + j].chain.id, NULL);
+            argv[1] = keys[j];
+            redisAppendCommandArgv(v->k->rc, 6, argv, NULL);
+        }
+
+        rc = 0;
+
+        for (j = 0; j < n; j++) {
+            free(keys[j]);
+
+            if (redisGetReply(v->k->rc, (void **) &reply) != REDIS_OK) {
+                rc = -1;
+                continue;
+            }
+
+            if (rc == 0 && !v->problem) {
+                rc = kotctl_anchor_check(v, &v->chains[i + j], reply);
+            }
+
+            freeReplyObject(reply);
+        }
+
+        if (rc != 0) {
+            kotctl_error("redis at %s: cannot read the anchors: %s",
+                         v->k->redis, v->k->rc->errstr[0]
+                         ? v->k->rc->errstr : "unexpected reply");
+            return -1;
+        }
+    }
+
+    if (v->problem) {
+        return 0;
+    }
+
+    return kotctl_anchor_lost(v);
+}
+
+
+static int
+kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
+{
+    char        file[512], mac[KOT_CHAIN_MAC_HEX + 1];
+    size_t      i;
+    uint64_t    seq, last;
+    redisReply  **e;
+
+    static const char  hex[] = "0123456789abcdef";
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        return -1;
+    }
+
+    e = r->element;
+
+    if (e[0]->type != REDIS_REPLY_STRING) {
+        v->unanchored++;
+        return 0;
+    }
+
+    seq = strtoull(e[0]->str, NULL, 10);
+    last = ch->chain.seq - 1;
+    kotctl_printable(file, sizeof(file),
+                     e[2]->type == REDIS_REPLY_STRING ? e[2]->str : "?");
+
+    if (e[2]->type == REDIS_REPLY_STRING) {
+        kotctl_anchor_file(v, e[2]->str);
+    }
+
+    if (seq > last) {
+        printf("chain %s: its tail is missing: the files end at record "
+               "%llu, Redis saw record %llu written to %s\n", ch->chain.id,
+               (unsigned long long) last, (unsigned long long) seq, file);
+        v->problem = 1;
+        return 0;
+    }
+
+    for (i = 0; i < 32; i++) {
+        mac[2 * i] = hex[ch->chain.mac[i] >> 4];
+        mac[2 * i + 1] = hex[ch->chain.mac[i] & 0x0f];
+    }
+
+    mac[KOT_CHAIN_MAC_HEX] = '\0';
+
+    if (seq == last
+        && (e[1]->type != REDIS_REPLY_STRING || strcmp(e[1]->str, mac) != 0))
+    {
+        printf("chain %s: its record %llu is not the one Redis saw written "
+               "to %s\n", ch->chain.id, (unsigned long long) last, file);
+        v->problem = 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Chains that Redis saw written to the same files, within the time the
+ * files cover, but that are not in the files at all: whole kotctl runs
+ * can be cut out without leaving a gap in any other chain.
+ */
+
+static int
+kotctl_anchor_lost(kotctl_verify_t *v)
+{
+    int          rc;
+    char         min[24], max[24];
+    size_t       i;
+    uint64_t     first, last;
+    const char  *argv[4];
+    redisReply  *ids, *reply;
+
+    if (v->nanchor_files == 0 || kotctl_ts_ms(v->first_ts, &first) != 0
+        || kotctl_ts_ms(v->last_ts, &last) != 0)
+    {
+        return 0;
+    }
+
+    snprintf(min, sizeof(min), "%llu", (unsigned long long) first);
+    snprintf(max, sizeof(max), "%llu", (unsigned long long) last);
+
+    argv[0] = "ZRANGEBYSCORE";
+    argv[1] = KOT_PREFIX "audit:chains";
+    argv[2] = min;
+    argv[3] = max;
+
+    ids = kotctl_cmd(v->k, 4, argv);
+    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(ids);
+        return -1;
+    }
+
+    rc = 0;
+
+    for (i = 0; i < ids->elements && rc == 0 && !v->problem; i++) {
+        if (ids->element[i]->type != REDIS_REPLY_STRING
+            || !kotctl_is_chain_id(ids->element[i]->str)
+            || kotctl_verify_find(v, ids->element[i]->str) != NULL)
+        {
+            continue;
+        }
+
+        argv[0] = "HMGET";
+        argv[1] = kotctl_key(KOT_PREFIX "audit:", ids->element[i]->str,
+                             NULL);
+        argv[2] = "file";
+        argv[3] = "seq";
+
+        reply = kotctl_cmd(v->k, 4, argv);
+        free((char *) argv[1]);
+
+        rc = reply ? kotctl_anchor_lost_one(v, ids->element[i]->str, reply)
+                   : -1;
+        freeReplyObject(reply);
+    }
+
+    freeReplyObject(ids);
+
+    return rc;
+}
+
+
+static int
+kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id, redisReply *r)
+{
+    char  file[512];
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        return -1;
+    }
+
+    if (r->element[0]->type != REDIS_REPLY_STRING
+        || r->element[1]->type != REDIS_REPLY_STRING
+        || !kotctl_anchor_known_file(v, r->element[0]->str))
+    {
+        return 0;
+    }
+
+    kotctl_printable(file, sizeof(file), r->element[0]->str);
+
+    printf("chain %s is missing: Redis saw its record %llu written to %s, "
+           "between %s and %s, the time these files cover\n", id,
+           strtoull(r->element[1]->str, NULL, 10), file, v->first_ts,
+           v->last_ts);
+
+    v->problem = 1;
+
+    return 0;
+}
+
+
+static void
+kotctl_anchor_file(kotctl_verify_t *v, const char *file)
+{
+    if (kotctl_anchor_known_file(v, file)
+        || v->nanchor_files == KOTCTL_FILES_MAX)
+    {
+        return;
+    }
+
+    v->anchor_files[v->nanchor_files] = strdup(file);
+
+    if (v->anchor_files[v->nanchor_files] != NULL) {
+        v->nanchor_files++;
+    }
+}
+
+
+static int
+kotctl_anchor_known_file(kotctl_verify_t *v, const char *file)
+{
+    size_t  i;
+
+    for (i = 0; i < v->nanchor_files; i++) {
+        if (strcmp(v->anchor_files[i], file) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* audit query                                                         */
+/* ------------------------------------------------------------------ */
+
+
+int
+kotctl_audit_query(kotctl_t *k, int argc, char **argv)
+{
+    int             i, first, rc;
+    kotctl_query_t  q;
+
+    (void) k;
+
+    memset(&q, 0, sizeof(q));
+
+    rc = kotctl_query_args(&q, argc, argv, &first);
+
+    if (rc == KOTCTL_OK) {
+        static char  out[1 << 18];
+
+        setvbuf(stdout, out, _IOFBF, sizeof(out));
+
+        for (i = first; i < argc && rc == KOTCTL_OK; i++) {
+            rc = kotctl_query_file(&q, argv[i]);
+        }
+
+        if (fflush(stdout) != 0) {
+            kotctl_error("cannot write the records: %s", strerror(errno));
+            rc = KOTCTL_FAIL;
+        }
+    }
+
+    if (q.skipped) {
+        fprintf(stderr, "note: %llu lines were not audit records and were "
+                "skipped\n", (unsigned long long) q.skipped);
+    }
+
+    for (i = 0; i < q.nfilters; i++) {
+        free(q.filters[i].value);
+        free(q.filters[i].needle[0]);
+        free(q.filters[i].needle[1]);
+    }
+
+    return rc;
+}
+
+
+static int
+kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
+{
+    int          i, rc;
+    const char  *opt, *val;
+
+    for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        opt = argv[i];
+
+        if (strcmp(opt, "--") == 0) {
+            i++;
+            break;
+        }
+
+        if (i + 1 >= argc) {
+            kotctl_error("audit query: %s needs a value", opt);
+            return KOTCTL_USAGE;
+        }
+
+        val = argv[i + 1];
+
+        if (strcmp(opt, "--since") == 0 || strcmp(opt, "--until") == 0) {
+            rc = kotctl_parse_time(val, opt[2] == 's' ? q->since
+                                                      : q->until);
+            if (rc != 0) {
+                kotctl_error("%s \"%s\" is not a time: use RFC 3339, as "
+                             "2026-11-26T10:00:00Z, or a date, as "
+                             "2026-11-26", opt, val);
+                return KOTCTL_USAGE;
+            }
+
+            continue;
+        }
+
+        if (strcmp(opt, "--tenant") == 0) {
+            rc = kotctl_query_filter(q, "organization.id", NULL, val);
+
+        } else if (strcmp(opt, "--user") == 0) {
+            rc = kotctl_query_filter(q, "user.name", "user.target.name",
+                                     val);
+
+        } else if (strcmp(opt, "--action") == 0) {
+            rc = kotctl_query_filter(q, "event.action", NULL, val);
+
+        } else if (strcmp(opt, "--outcome") == 0) {
+            rc = kotctl_query_filter(q, "event.outcome", NULL, val);
+
+        } else {
+            kotctl_error("audit query: unknown option \"%s\"", opt);
+            return KOTCTL_USAGE;
+        }
+
+        if (rc != KOTCTL_OK) {
+            return rc;
+        }
+    }
+
+    if (i >= argc) {
+        kotctl_error("usage: kotctl audit query [--since T] [--until T] "
+                     "[--tenant T] [--user U] [--action A] [--outcome O] "
+                     "FILE...");
+        return KOTCTL_USAGE;
+    }
+
+    *first = i;
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * A filter on one or two members.  Its needle, "key":"value" as the
+ * writers spell it, lets most lines be refused without parsing them; a
+ * value whose escaping could differ between writers has no needle.
+ */
+
+static int
+kotctl_query_filter(kotctl_query_t *q, const char *key1, const char *key2,
+    const char *value)
+{
+    size_t            len;
+    kotctl_filter_t  *f;
+
+    if (q->nfilters == 4) {
+        kotctl_error("audit query: each filter may be given once");
+        return KOTCTL_USAGE;
+    }
+
+    f = &q->filters[q->nfilters++];
+    f->keys[0] = key1;
+    f->keys[1] = key2;
+
+    /* the writers replace invalid UTF-8 the same way */
+
+    len = strlen(value);
+    f->value = malloc(kot_utf8_sanitize_len(value, len) + 1);
+    if (f->value == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    f->value[kot_utf8_sanitize(f->value, value, len)] = '\0';
+
+    if (kotctl_plain(f->value)) {
+        f->needle[0] = kotctl_query_needle(key1, f->value,
+                                           &f->needle_len[0]);
+        f->needle[1] = key2 ? kotctl_query_needle(key2, f->value,
+                                                  &f->needle_len[1])
+                            : NULL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+static char *
+kotctl_query_needle(const char *key, const char *value, size_t *len)
+{
+    char  *s;
+
+    *len = strlen(key) + strlen(value) + 5;
+
+    s = malloc(*len + 1);
+    if (s == NULL) {
+        kotctl_error("out of memory");
+        exit(KOTCTL_FAIL);
+    }
+
+    snprintf(s, *len + 1, "\"%s\":\"%s\"", key, value);
+
+    return s;
+}
+
+
+static int
+kotctl_query_file(kotctl_query_t *q, const char *path)
+{
+    int              rc;
+    char            *line;
+    size_t           len;
+    kotctl_reader_t  r;
+
+    if (kotctl_reader_open(&r, path) != 0) {
+        return KOTCTL_FAIL;
+    }
+
+    for ( ;; ) {
+        rc = kotctl_reader_next(&r, &line, &len);
+
+        if (rc == KOTCTL_EOF || rc == KOTCTL_READ_ERR) {
+            break;
+        }
+
+        if (rc == KOTCTL_LONG) {
+            q->skipped++;
+            continue;
+        }
+
+        rc = kotctl_query_match(q, line, len);
+
+        if (rc < 0) {
+            q->skipped++;
+
+        } else if (rc > 0) {
+            line[len] = '\n';
+            fwrite(line, 1, len + 1, stdout);
+        }
+    }
+
+    kotctl_reader_close(&r);
+
+    if (rc == KOTCTL_READ_ERR) {
+        kotctl_error("%s: cannot be read past line %llu", path,
+                     (unsigned long long) r.line);
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * 1 if the line matches, 0 if not, -1 if it is not a record.  The time
+ * is compared as text (fixed width); the filters by needle; a full parse
+ * only when a needle cannot decide.
+ */
+
+static int
+kotctl_query_match(kotctl_query_t *q, const char *line, size_t len)
+{
+    int          i, rc, parse;
+    json_t      *rec;
+    const char  *ts;
+
+    if (len < KOTCTL_TS_PREFIX_LEN + KOTCTL_TS_LEN + 2
+        || memcmp(line, KOTCTL_TS_PREFIX, KOTCTL_TS_PREFIX_LEN) != 0
+        || line[KOTCTL_TS_PREFIX_LEN + KOTCTL_TS_LEN] != '"'
+        || line[len - 1] != '}')
+    {
+        return -1;
+    }
+
+    ts = line + KOTCTL_TS_PREFIX_LEN;
+
+    if ((q->since[0] && memcmp(ts, q->since, KOTCTL_TS_LEN) < 0)
+        || (q->until[0] && memcmp(ts, q->until, KOTCTL_TS_LEN) >= 0))
+    {
+        return 0;
+    }
+
+    parse = 0;
+
+    for (i = 0; i < q->nfilters; i++) {
+        if (q->filters[i].needle[0] == NULL) {
+            parse = 1;
+            continue;
+        }
+
+        if (!kotctl_query_member(&q->filters[i], 0, line, len)
+            && !kotctl_query_member(&q->filters[i], 1, line, len))
+        {
+            return 0;
+        }
+    }
+
+    if (!parse) {
+        return 1;
+    }
+
+    rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        return -1;
+    }
+
+    rc = 1;
+
+    for (i = 0; i < q->nfilters && rc; i++) {
+        if (q->filters[i].needle[0] == NULL) {
+            rc = kotctl_query_parsed(&q->filters[i], rec);
+        }
+    }
+
+    json_decref(rec);
+
+    return rc;
+}
+
+
+/* Whether the needle occurs as a member of the record itself. */
+
+static int
+kotctl_query_member(kotctl_filter_t *f, int i, const char *line, size_t len)
+{
+    const char  *p, *end;
+
+    if (f->needle[i] == NULL) {
+        return 0;
+    }
+
+    p = line;
+    end = line + len;
+
+    while ((p = memmem(p, end - p, f->needle[i], f->needle_len[i]))
+           != NULL)
+    {
+        if (kotctl_top_level(line, p - line)) {
+            return 1;
+        }
+
+        p++;
+    }
+
+    return 0;
+}
+
+
+static int
+kotctl_query_parsed(kotctl_filter_t *f, json_t *rec)
+{
+    int      i;
+    json_t  *v;
+
+    for (i = 0; i < 2 && f->keys[i]; i++) {
+        v = json_object_get(rec, f->keys[i]);
+
+        if (json_is_string(v) && strcmp(json_string_value(v), f->value) == 0
+            && strlen(f->value) == json_string_length(v))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether line[pos] is outside strings at depth 1, where a member of the
+ * record (not of a nested object such as kot.change) begins.
+ */
+
+static int
+kotctl_top_level(const char *line, size_t pos)
+{
+    int     depth, in_string;
+    size_t  i;
+
+    depth = 0;
+    in_string = 0;
+
+    for (i = 0; i < pos; i++) {
+        if (in_string) {
+            if (line[i] == '\\') {
+                i++;
+
+            } else if (line[i] == '"') {
+                in_string = 0;
+            }
+
+            continue;
+        }
+
+        switch (line[i]) {
+        case '"':
+            in_string = 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            break;
+        case '}':
+        case ']':
+            depth--;
+            break;
+        }
+    }
+
+    return !in_string && i == pos && depth == 1;
+}
+
+
+/*
+ * Whether every writer spells the value as is inside a JSON string:
+ * printable ASCII but '"' and '\', and UTF-8 that nobody escapes.
+ */
+
+static int
+kotctl_plain(const char *s)
+{
+    int       n;
+    size_t    len;
+    uint32_t  cp;
+
+    len = strlen(s);
+
+    while (len > 0) {
+        n = kot_utf8_decode((const unsigned char *) s, len, &cp);
+
+        if (n < 0 || cp < 0x20 || cp == '"' || cp == '\\' || cp == 0x7f
+            || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+        {
+            return 0;
+        }
+
+        s += n;
+        len -= n;
+    }
+
+    return 1;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the line reader                                                     */
+/* ------------------------------------------------------------------ */
+
+
+static int
+kotctl_reader_open(kotctl_reader_t *r, const char *path)
+{
+    memset(r, 0, sizeof(kotctl_reader_t));
+    r->path = path;
+    errno = 0;
+
+    /* gzread() passes a file that is not gzip through unchanged */
+
+    r->gz = gzopen(path, "rb");
+    if (r->gz == NULL) {
+        kotctl_error("cannot open \"%s\": %s", path,
+                     errno ? strerror(errno) : "out of memory");
+        return -1;
+    }
+
+    gzbuffer(r->gz, KOTCTL_READ_CHUNK);
+
+    r->buf = malloc(KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK + 1);
+    if (r->buf == NULL) {
+        kotctl_error("out of memory");
+        gzclose(r->gz);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The next line, without its '\n', in place in the buffer: line[len] may
+ * be overwritten by the caller.  A last line without '\n' counts too.
+ */
+
+static int
+kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len)
+{
+    int    skipped;
+    char  *nl;
+
+    for ( ;; ) {
+        nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+
+        if (nl == NULL && r->eof && r->start == r->end && !r->skipping) {
+            return KOTCTL_EOF;
+        }
+
+        if (nl != NULL || r->eof) {
+            *line = r->buf + r->start;
+            *len = (nl ? (size_t) (nl - r->buf) : r->end) - r->start;
+            r->start = r->scan = nl ? (size_t) (nl - r->buf) + 1 : r->end;
+            r->line++;
+
+            skipped = r->skipping;
+            r->skipping = 0;
+
+            return skipped ? KOTCTL_LONG : KOTCTL_LINE;
+        }
+
+        r->scan = r->end;
+
+        if (r->end - r->start > KOTCTL_LINE_MAX) {
+            /* too long for a record: drop it, but find where it ends */
+            r->skipping = 1;
+            r->start = r->scan = r->end = 0;
+        }
+
+        if (kotctl_reader_fill(r) != 0) {
+            return KOTCTL_READ_ERR;
+        }
+    }
+}
+
+
+static int
+kotctl_reader_fill(kotctl_reader_t *r)
+{
+    int  n;
+
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->scan -= r->start;
+        r->start = 0;
+    }
+
+    n = gzread(r->gz, r->buf + r->end, KOTCTL_READ_CHUNK);
+
+    if (n < 0) {
+        return -1;
+    }
+
+    if (n == 0) {
+        r->eof = 1;
+    }
+
+    r->end += n;
+
+    return 0;
+}
+
+
+static void
+kotctl_reader_close(kotctl_reader_t *r)
+{
+    gzclose(r->gz);
+    free(r->buf);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* records and times                                                   */
+/* ------------------------------------------------------------------ */
+
+
+/*
+ * The fields verify needs.  Records after the first are read by their
+ * fixed layout when they have it, as every writer writes them: a full
+ * parse would cost more than the MAC, and the MAC covers every byte
+ * anyway.  Record 0, with its sealed key, is always parsed.
+ */
+
+static int
+kotctl_record_parse(kotctl_record_t *rec, const char *line, size_t len)
+{
+    json_t      *seq, *chain, *action, *ts;
+    json_int_t   n;
+
+    memset(rec, 0, sizeof(kotctl_record_t));
+
+    if (kotctl_record_fast(rec, line, len) == 0) {
+        return 0;
+    }
+
+    rec->json = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (!json_is_object(rec->json)) {
+        return -1;
+    }
+
+    seq = json_object_get(rec->json, "event.sequence");
+    chain = json_object_get(rec->json, "kot.chain");
+    action = json_object_get(rec->json, "event.action");
+    ts = json_object_get(rec->json, "@timestamp");
+
+    if (!json_is_integer(seq) || !json_is_string(chain)
+        || !kotctl_is_chain_id(json_string_value(chain)))
+    {
+        return -1;
+    }
+
+    n = json_integer_value(seq);
+    if (n < 0) {
+        return -1;
+    }
+
+    rec->seq = (uint64_t) n;
+    memcpy(rec->chain, json_string_value(chain), KOT_CHAIN_ID_LEN);
+
+    if (json_is_string(action)) {
+        rec->start = strcmp(json_string_value(action), "chain_start") == 0;
+        rec->end = strcmp(json_string_value(action), "chain_end") == 0;
+    }
+
+    if (json_is_string(ts)
+        && kotctl_is_ts(json_string_value(ts), json_string_length(ts)))
+    {
+        memcpy(rec->ts, json_string_value(ts), KOTCTL_TS_LEN);
+    }
+
+    return 0;
+}
+
+
+/*
+ * {"@timestamp":"<24>","event.sequence":<n>,"kot.chain":"<16 hex>",...
+ * with n > 0 written as JSON writes it; -1 for anything else.
+ */
+
+static int
+kotctl_record_fast(kotctl_record_t *rec, const char *line, size_t len)
+{
+    size_t       i, digits;
+    uint64_t     n;
+    const char  *p, *end;
+
+    p = line;
+    end = line + len;
+
+    if ((size_t) (end - p) < KOTCTL_TS_PREFIX_LEN + KOTCTL_TS_LEN + 64
+        || memcmp(p, KOTCTL_TS_PREFIX, KOTCTL_TS_PREFIX_LEN) != 0
+        || !kotctl_is_ts(p + KOTCTL_TS_PREFIX_LEN, KOTCTL_TS_LEN))
+    {
+        return -1;
+    }
+
+    memcpy(rec->ts, p + KOTCTL_TS_PREFIX_LEN, KOTCTL_TS_LEN);
+    p += KOTCTL_TS_PREFIX_LEN + KOTCTL_TS_LEN;
+
+    if (memcmp(p, KOTCTL_SEQ_PREFIX, sizeof(KOTCTL_SEQ_PREFIX) - 1) != 0) {
+        return -1;
+    }
+
+    p += sizeof(KOTCTL_SEQ_PREFIX) - 1;
+
+    /* 1 to 19 digits, no leading zero: no overflow, one spelling */
+
+    n = 0;
+
+    for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+        n = n * 10 + (uint64_t) (*p - '0');
+    }
+
+    if (digits == 0 || digits > 19 || n == 0 || *(p - digits) == '0'
+        || (size_t) (end - p) < sizeof(KOTCTL_CHAIN_PREFIX) - 1
+                                + KOT_CHAIN_ID_LEN + 1
+        || memcmp(p, KOTCTL_CHAIN_PREFIX, sizeof(KOTCTL_CHAIN_PREFIX) - 1)
+           != 0)
+    {
+        return -1;
+    }
+
+    p += sizeof(KOTCTL_CHAIN_PREFIX) - 1;
+
+    for (i = 0; i < KOT_CHAIN_ID_LEN; i++) {
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+        {
+            return -1;
+        }
+    }
+
+    memcpy(rec->chain, p, KOT_CHAIN_ID_LEN);
+    p += KOT_CHAIN_ID_LEN;
+
+    rec->seq = n;
+    rec->end = (size_t) (end - p) >= sizeof(KOTCTL_END_ACTION) - 1
+               && memcmp(p, KOTCTL_END_ACTION,
+                         sizeof(KOTCTL_END_ACTION) - 1) == 0;
+
+    return 0;
+}
+
+
+static int
+kotctl_is_chain_id(const char *s)
+{
+    return strlen(s) == KOT_CHAIN_ID_LEN
+           && strspn(s, "0123456789abcdef") == KOT_CHAIN_ID_LEN;
+}
+
+
+/* YYYY-MM-DDTHH:MM:SS.mmmZ, by shape */
+
+static int
+kotctl_is_ts(const char *s, size_t len)
+{
+    size_t  i;
+
+    static const char  shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+    if (len != KOTCTL_TS_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < KOTCTL_TS_LEN; i++) {
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+kotctl_ts_ms(const char *ts, uint64_t *ms)
+{
+    int        ms_part;
+    time_t     t;
+    struct tm  tm;
+
+    if (!kotctl_is_ts(ts, strlen(ts))) {
+        return -1;
+    }
+
+    memset(&tm, 0, sizeof(tm));
+
+    if (sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms_part)
+        != 7)
+    {
+        return -1;
+    }
+
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+
+    t = timegm(&tm);
+    if (t < 0) {
+        return -1;
+    }
+
+    *ms = (uint64_t) t * 1000 + (uint64_t) ms_part;
+
+    return 0;
+}
+
+
+/* Text from a log or from Redis, safe to print on a terminal. */
+
+static void
+kotctl_printable(char *dst, size_t cap, const char *s)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < cap && s[i]; i++) {
+        dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    }
+
+    dst[i] = '\0';
+}
+
+
+/*
+ * RFC 3339 (2026-11-26T10:00:00Z, 2026-11-26T19:00:00.5+09:00) or a date
+ * (midnight UTC), as the record's fixed-width UTC form.
+ */
+
+static int
+kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1])
+{
+    int          y, mo, d, h, mi, sec, ms, oh, om, sign, digits, finer;
+    char         buf[64];
+    time_t       t;
+    long long    total;
+    struct tm    tm;
+    const char  *p;
+
+    p = s;
+    h = mi = sec = ms = oh = om = finer = 0;
+    sign = 0;
+
+    if (kotctl_parse_digits(&p, 4, &y) || *p++ != '-'
+        || kotctl_parse_digits(&p, 2, &mo) || *p++ != '-'
+        || kotctl_parse_digits(&p, 2, &d))
+    {
+        return -1;
+    }
+
+    if (*p != '\0') {
+        if (*p != 'T' && *p != 't' && *p != ' ') {
+            return -1;
+        }
+
+        p++;
+
+        if (kotctl_parse_digits(&p, 2, &h) || *p++ != ':'
+            || kotctl_parse_digits(&p, 2, &mi) || *p++ != ':'
+            || kotctl_parse_digits(&p, 2, &sec))
+        {
+            return -1;
+        }
+
+        if (*p == '.') {
+            p++;
+
+            for (digits = 0; *p >= '0' && *p <= '9'; p++, digits++) {
+                if (digits < 3) {
+                    ms = ms * 10 + (*p - '0');
+
+                } else if (*p != '0') {
+                    finer = 1;
+                }
+            }
+
+            if (digits == 0) {
+                return -1;
+            }
+
+            for ( /* void */ ; digits < 3; digits++) {
+                ms *= 10;
+            }
+        }
+
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+
+        } else if (*p == '+' || *p == '-') {
+            sign = (*p++ == '+') ? 1 : -1;
+
+            if (kotctl_parse_digits(&p, 2, &oh) || *p++ != ':'
+                || kotctl_parse_digits(&p, 2, &om) || oh > 23 || om > 59)
+            {
+                return -1;
+            }
+
+        } else {
+            return -1;
+        }
+
+        if (*p != '\0') {
+            return -1;
+        }
+    }
+
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59
+        || sec > 60)
+    {
+        return -1;
+    }
+
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec == 60 ? 59 : sec;
+
+    t = timegm(&tm);
+
+    /* timegm() normalises 2026-02-31 into March: refuse it instead */
+
+    if (tm.tm_mday != d || tm.tm_mon != mo - 1) {
+        return -1;
+    }
+
+    /*
+     * Records have milliseconds: a finer time is rounded up, so that
+     * ts >= since and ts < until keep their meaning.
+     */
+
+    total = ((long long) t - sign * (oh * 3600 + om * 60)) * 1000 + ms
+            + finer;
+    t = (time_t) (total / 1000);
+
+    if (total < 0 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999)
+    {
+        return -1;
+    }
+
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int) (total % 1000));
+
+    memcpy(out, buf, KOTCTL_TS_LEN);
+    out[KOTCTL_TS_LEN] = '\0';
+
+    return 0;
+}
+
+
+static int
+kotctl_parse_digits(const char **p, int n, int *value)
+{
+    int  i;
+
+    *value = 0;
+
+    for (i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9') {
+            return -1;
+        }
+
+        *value = *value * 10 + ((*p)[i] - '0');
+    }
+
+    *p += n;
+
+    return 0;
+}
