@@ -69,7 +69,7 @@ like $r->{err}, qr/"bob:x" is not a valid username/,
 $r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                 '--password-stdin', { stdin => "short\n" });
 is $r->{exit}, 2, 'a password that breaks the policy is refused';
-like $r->{err}, qr/too short \(at least 12 characters\)/, 'with the reason';
+like $r->{err}, qr/too short: at least 12 characters/, 'with the reason';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                 '--password-stdin', { stdin => "a fine password\n" });

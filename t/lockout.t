@@ -68,7 +68,7 @@ like $st->{out}, qr/^lockouts: +1$/m, 'and the count of lockouts';
 
 like $n->error_log, qr/account locked: tenant "acme" user "alice" after 3 failures, lockout 1, for 1 s/,
     'the lock is logged';
-like $n->error_log, qr/login failed: tenant "acme" user "alice": account locked/,
+like $n->error_log, qr/login failed: tenant "acme" user "alice": locked/,
     'and the log knows why the right password failed';
 
 

@@ -58,8 +58,8 @@ is $f{fails}, 10, 'at exactly the threshold of 10 counted failures';
 
 my $log = join '', map { $_->error_log } @nodes;
 my $locks = () = $log =~ /account locked: tenant "acme" user "alice"/g;
-my $counted = () = $log =~ /user "alice": wrong password/g;
-my $refused = () = $log =~ /user "alice": account locked/g;
+my $counted = () = $log =~ /user "alice": bad_password/g;
+my $refused = () = $log =~ /user "alice": locked/g;
 is $locks, 1, 'one lock is logged across both nodes';
 is $counted, 10, '10 failures were counted';
 is $refused, 40, 'the other 40 met a locked account';

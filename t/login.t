@@ -103,9 +103,9 @@ for ([ 'an unknown user', $nouser ], [ 'an unknown tenant', $notenant ],
 }
 unlike $garbage->{content}, qr/<x>/, 'an echoed username is escaped';
 
-like $n->error_log, qr/login failed: tenant "acme" user "alice": wrong password/,
+like $n->error_log, qr/login failed: tenant "acme" user "alice": bad_password/,
     'the log tells a wrong password';
-like $n->error_log, qr/login failed: tenant "acme" user "mallory": unknown user/,
+like $n->error_log, qr/login failed: tenant "acme" user "mallory": unknown_user/,
     'the log tells an unknown user';
 unlike $n->error_log, qr/correct horse|wrong password!!/,
     'no password reaches the log';

@@ -605,6 +605,26 @@ sub tls_cert {
 }
 
 
+# An auditor's RSA key pair, made once per test environment.  Returns
+# (private key, public key) paths.
+sub auditor_keys {
+    my ($self) = @_;
+
+    my ($priv, $pub) = ("$self->{dir}/auditor.pem", "$self->{dir}/auditor.pub");
+    return ($priv, $pub) if -f $pub;
+
+    for my $cmd ([ 'openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+                   'rsa_keygen_bits:2048', '-out', $priv ],
+                 [ 'openssl', 'pkey', '-in', $priv, '-pubout', '-out', $pub ])
+    {
+        my $r = $self->_run($cmd, merge => 1);
+        die "@$cmd failed: $r->{out}" if $r->{exit};
+    }
+
+    return ($priv, $pub);
+}
+
+
 # Creates a tenant (if new) and a user with a known password that need
 # not be changed, unless force_change => 1.
 sub add_user {

@@ -1,0 +1,272 @@
+# The audit log as nginx writes it: every kind of event with its fields,
+# hostile values escaped, security events on disk before the response,
+# rotation, reloads, two busy workers and a killed one, and the whole log
+# still verifying with the auditor's key.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes qw(time sleep);
+
+my $t = KotTest->new(workers => 2);
+my ($priv, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/a/audit.log';
+
+my $n = $t->nginx(KotTest->site(
+    throttle => 'rate=60/m burst=100',
+    http => "kot_audit_log %%DIR%%/audit.log buffer=64k flush=200ms;\n"
+          . "    kot_audit_auditor_key $pub;\n"
+          . '    kot_lockout threshold=3 window=1m duration=1m;',
+    server => <<'EOF'));
+        location /idle/ {
+            kot on;
+            kot_idle_timeout 1s;
+            proxy_pass http://%%APP%%;
+        }
+EOF
+
+$t->add_user('acme', 'alice', 'correct horse battery', roles => ['admin']);
+$t->add_user('acme', 'bob', 'the first secret');
+
+my $json = JSON::PP->new->utf8;
+
+sub records () {
+    open my $fh, '<', $log or return ();
+    return map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+
+sub find ($action, %want) {
+    return grep {
+        my $r = $_;
+        $r->{'event.action'} eq $action
+            && !grep { ($r->{$_} // '') ne $want{$_} } keys %want
+    } records();
+}
+
+sub verify (@files) {
+    return $t->kotctl('audit', 'verify', '--auditor-key', $priv,
+                      @files ? @files : $log);
+}
+
+
+# chains start
+
+my @starts = find('chain_start');
+is scalar @starts, 2, 'each worker starts a chain in the log';
+like $starts[0]{'kot.sealed_key'}, qr/^[A-Za-z0-9+\/]+=*$/,
+    'with its first key sealed to the auditor';
+
+
+# security events are on disk before the response
+
+my $ua = $n->ua;
+my $res = $ua->login(tenant => 'acme', username => 'alice',
+                     password => 'correct horse battery');
+my ($login) = find('login', 'event.outcome' => 'success');
+ok $login, 'a successful login is recorded before its response arrives';
+is $login->{'user.name'}, 'alice', 'with the user';
+is $login->{'organization.id'}, 'acme', 'the tenant';
+is $login->{'source.ip'}, '127.0.0.1', 'the client address';
+is $login->{'event.category'}, 'authentication', 'the category';
+is $login->{'http.response.status_code'}, 303, 'the status sent';
+like $login->{'session.hash'}, qr/^[\w-]{16}$/, 'the session handle';
+like $login->{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+    'a UTC timestamp with milliseconds';
+like $login->{'http.request.id'}, qr/^[0-9a-f]{32}$/, 'the request id';
+
+my $id = $ua->cookie('kot_session');
+unlike KotTest::_slurp($log), qr/\Q$id\E|correct horse/,
+    'neither the session id nor the password is in the log';
+
+$n->ua->login(tenant => 'acme', username => 'alice', password => 'nope');
+$n->ua->login(tenant => 'acme', username => 'ghost', password => 'nope');
+is scalar find('login', 'event.reason' => 'bad_password', 'user.name' => 'alice'), 1,
+    'a wrong password is recorded with its true reason';
+is scalar find('login', 'event.reason' => 'unknown_user', 'user.name' => 'ghost'), 1,
+    'so is an unknown user';
+
+$n->ua->login(tenant => 'acme', username => 'bob', password => "wrong $_")
+    for 1 .. 3;
+my ($lock) = find('account_locked', 'user.name' => 'bob');
+ok $lock, 'a lockout is recorded';
+is $lock->{'kot.lockout.failures'}, 3, 'with the failures that caused it';
+$n->ua->login(tenant => 'acme', username => 'bob',
+              password => 'the first secret');
+ok scalar find('login', 'event.reason' => 'locked', 'user.name' => 'bob'),
+    'a login refused by the lock is recorded as such';
+
+my $nocsrf = $n->ua;
+$nocsrf->get('/kot/login');
+$nocsrf->post_form('/kot/login', { username => 'alice', password => 'x' });
+ok scalar find('login', 'event.reason' => 'csrf'),
+    'a login without its CSRF token is recorded';
+
+$n->ua->get('/public/x', { 'X-Kot-User' => 'root' });
+ok scalar find('identity_header_removed'),
+    'a forged identity header is recorded';
+
+
+# proxied requests
+
+$ua->get('/reports/2026?month=5', { 'User-Agent' => 'Mozilla/5.0 test' });
+my ($req) = @{ wait_until(sub {
+    my @r = find('request', 'url.path' => '/reports/2026');
+    @r ? \@r : undef
+}, what => 'the request record') // [] };
+ok $req, 'a proxied request is recorded within the flush time';
+is $req->{'http.request.method'}, 'GET', 'with the method';
+is $req->{'http.response.status_code'}, 200, 'the status';
+ok $req->{'http.response.body.bytes'} > 0, 'the bytes sent';
+ok defined $req->{'kot.upstream_ms'}, 'the upstream time';
+is $req->{'user_agent.original'}, 'Mozilla/5.0 test', 'the user agent';
+is $req->{'user.name'}, 'alice', 'and the user';
+ok !grep({ $_->{'url.path'} =~ /month/ } records()),
+    'query strings stay out of the log';
+
+
+# hostile values
+
+$ua->get("/x\"y\\z", { 'User-Agent' => "evil\x01\"}\\ {\"event.action\":\"forged\"" });
+$ua->get("/bad-utf8-\xff\xfe", { 'User-Agent' => "bytes \xc3\x28 \xe6\x97" });
+$ua->get('/long', { 'User-Agent' => 'A' x 6000 });
+wait_until(sub { scalar find('request', 'url.path' => '/long') },
+           what => 'the hostile records');
+
+ok !find('forged'), 'a value cannot forge a field or a record';
+my ($quoted) = grep { ($_->{'url.path'} // '') =~ /^\/x"y/ } records();
+is $quoted->{'url.path'}, '/x"y\\z', 'quotes and backslashes are kept, escaped';
+my ($bad) = grep { ($_->{'url.path'} // '') =~ /^\/bad-utf8/ } records();
+is $bad->{'url.path'}, "/bad-utf8-\x{fffd}\x{fffd}",
+    'invalid UTF-8 becomes U+FFFD';
+my ($long) = find('request', 'url.path' => '/long');
+is length $long->{'user_agent.original'}, 4096, 'a huge value is cut';
+is scalar(grep { !/^\{.*\}$/ } split /\n/, KotTest::_slurp($log)), 0,
+    'every line is one whole JSON object';
+
+
+# throttling and network denials
+
+$n->ua->login(tenant => 'acme', username => '-', password => 'x') for 1 .. 101;
+ok scalar find('login_throttled', 'event.reason' => 'throttled'),
+    'a throttled login is recorded';
+$t->redis('DEL', 'kot:v1:th:127.0.0.1');
+
+$t->kotctl('tenant', 'add', 'globex');
+$t->kotctl('allowlist', 'globex', 'access', 'set', '10.0.0.0/8');
+$n->ua->login(tenant => 'globex', username => 'gina', password => 'x');
+my ($denied) = find('ip_denied');
+ok $denied, 'a login from a network the tenant does not allow is recorded';
+is $denied->{'kot.allowlist'}, 'access', 'with the list that refused it';
+is $denied->{'organization.id'}, 'globex', 'and the tenant';
+
+
+# logout, expiry, password change
+
+my $bob2 = $n->ua;
+$t->kotctl('user', 'unlock', 'acme', 'bob');
+$bob2->login(tenant => 'acme', username => 'bob', password => 'the first secret');
+my $page = $bob2->get('/kot/password');
+$bob2->post_form('/kot/password', {
+    csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
+    current_password => 'the first secret',
+    new_password => 'the second secret', confirm_password => 'the second secret' });
+ok scalar find('password_change', 'event.outcome' => 'success', 'user.name' => 'bob'),
+    'a password change is recorded';
+
+my $form = $bob2->get('/kot/logout');
+$bob2->post_form('/kot/logout',
+                 { csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
+ok scalar find('logout', 'user.name' => 'bob'), 'a logout is recorded with its user';
+
+my $idle = $n->ua;
+$idle->login(tenant => 'acme', username => 'alice', password => 'correct horse battery');
+$idle->get('/idle/x');
+my $t0 = time;
+wait_until(sub { time - $t0 > 1.3 }, what => 'the idle timeout to pass');
+$idle->get('/idle/x');
+ok scalar find('session_expired', 'event.reason' => 'idle'),
+    'an idle expiry is recorded';
+
+
+# the log verifies
+
+my $v = verify();
+is $v->{exit}, 0, 'the whole log verifies with the auditor key'
+    or diag $v->{out}, $v->{err};
+like $v->{out}, qr/^OK: 1 files?, \d+ chains?, \d+ records verified/m,
+    'and says how much it checked';
+
+
+# query
+
+my $q = $t->kotctl('audit', 'query', '--user', 'bob', '--action', 'login',
+                   $log);
+my @lines = grep { /\S/ } split /\n/, $q->{out};
+my @want = grep { ($_->{'user.name'} // '') eq 'bob'
+                  && $_->{'event.action'} eq 'login' } records();
+is scalar @lines, scalar @want, 'a query by user and action finds exactly those records';
+is_deeply [ map { $json->decode($_)->{'event.sequence'} . $json->decode($_)->{'kot.chain'} } @lines ],
+          [ map { $_->{'event.sequence'} . $_->{'kot.chain'} } @want ],
+    'the same ones, in file order';
+
+
+# rotation
+
+rename $log, "$log.1" or die $!;
+kill 'USR1', $n->pid;
+wait_until(sub { -e $log }, what => 'the reopened log');
+$ua->get('/after-rotation');
+wait_until(sub { -s $log && find('request', 'url.path' => '/after-rotation') },
+           what => 'a record in the new file');
+system('gzip', "$log.1") == 0 or die 'gzip failed';
+
+$v = verify("$log.1.gz", $log);
+is $v->{exit}, 0, 'the chain continues across a rotation, gzip included'
+    or diag $v->{out}, $v->{err};
+
+
+# a reload ends the old chains in order
+
+ok $n->reload, 'nginx reloads';
+wait_until(sub { scalar(find('chain_end')) >= 2 }, what => 'the old chains to end');
+is scalar(find('chain_end')), 2, 'each old worker ends its chain';
+$v = verify("$log.1.gz", $log);
+is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};
+
+
+# two busy workers, then one killed
+
+my @kids;
+for my $k (1 .. 4) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my $c = $n->ua;
+        $c->set_cookie('kot_session', $id);
+        $c->get("/load/$k/$_") for 1 .. 150;
+        POSIX::_exit(0);
+    }
+    push @kids, $pid;
+}
+
+sleep 0.3;
+my ($victim) = $n->worker_pids;
+kill 'KILL', $victim;
+waitpid $_, 0 for @kids;
+wait_until(sub { scalar($n->worker_pids) == 2 }, what => 'a new worker');
+$ua->get('/after-kill');
+wait_until(sub { find('request', 'url.path' => '/after-kill') },
+           what => 'records after the kill');
+
+my $count = () = grep { ($_->{'url.path'} // '') =~ m{^/load/} } records();
+cmp_ok $count, '>', 300, "two workers under load wrote their records ($count)";
+$v = verify("$log.1.gz", $log);
+is $v->{exit}, 0, 'everything written before a worker was killed verifies'
+    or diag $v->{out}, $v->{err};
+
+done_testing;

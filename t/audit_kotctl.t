@@ -1,0 +1,485 @@
+# The audit log from the auditor's side: kotctl's own records of its
+# actions, and "kotctl audit verify" and "audit query" over them.  Every
+# kind of tampering must be reported where it happened; a clean log,
+# rotated and partly gzip'd, must verify.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use Cwd ();
+use Digest::SHA qw(sha256 sha256_hex hmac_sha256);
+use JSON::PP ();
+use MIME::Base64 ();
+use Time::HiRes ();
+
+my $t = KotTest->new;
+my $dir = $t->dir;
+my ($priv, $pub) = $t->auditor_keys;
+my $log = "$dir/audit.log";
+my $json = JSON::PP->new->utf8->allow_nonref->canonical;
+my $me = getpwuid($>) // "uid=$>";
+
+
+sub slurp ($path) {
+    open my $fh, '<:raw', $path or die "$path: $!\n";
+    local $/;
+    return scalar <$fh>;
+}
+
+sub spew ($path, @lines) {
+    open my $fh, '>:raw', $path or die "$path: $!\n";
+    print {$fh} @lines;
+    close $fh or die "$path: $!\n";
+}
+
+sub lines ($path) {
+    return split /(?<=\n)/, slurp($path);
+}
+
+sub run (@cmd) {
+    my $r = $t->_run(\@cmd, merge => 1);
+    die "@cmd: $r->{out}" if $r->{exit};
+    return $r;
+}
+
+sub verify (@args) {
+    my $key = ref $args[0] ? ${ shift @args } : $priv;
+    return $t->kotctl('audit', 'verify', '--auditor-key', $key, @args);
+}
+
+sub query (@args) {
+    return $t->kotctl('audit', 'query', @args);
+}
+
+sub audited (@args) {
+    my $r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub, @args);
+    die "kotctl @args: $r->{err}" if $r->{exit};
+    return $r;
+}
+
+sub chain_of ($line) {
+    return $json->decode($line)->{'kot.chain'};
+}
+
+
+# ---------------------------------------------------------------------
+# An independent writer of the format, from docs/audit.md alone, for
+# records kotctl cannot be made to write: hostile values, long chains,
+# chosen times.
+# ---------------------------------------------------------------------
+
+sub random_bytes ($n) {
+    open my $fh, '<:raw', '/dev/urandom' or die "urandom: $!\n";
+    read($fh, my $b, $n) == $n or die "urandom: short read\n";
+    return $b;
+}
+
+sub fingerprint ($pub_path) {
+    run('openssl', 'pkey', '-pubin', '-in', $pub_path, '-outform', 'DER',
+        '-out', "$dir/pub.der");
+    return substr(sha256_hex(slurp("$dir/pub.der")), 0, 16);
+}
+
+my $fingerprint = fingerprint($pub);
+
+sub writer ($pub_path = $pub) {
+    my $w = { key => random_bytes(32), mac => "\0" x 32, seq => 0,
+              id => unpack('H*', random_bytes(8)) };
+
+    spew("$dir/k0", $w->{key});
+    run('openssl', 'pkeyutl', '-encrypt', '-pubin', '-inkey', $pub_path,
+        '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', 'rsa_oaep_md:sha256',
+        '-pkeyopt', 'rsa_mgf1_md:sha256', '-in', "$dir/k0",
+        '-out', "$dir/k0.sealed");
+    unlink "$dir/k0";
+    $w->{sealed} = MIME::Base64::encode_base64(slurp("$dir/k0.sealed"), '');
+    $w->{fpr} = fingerprint($pub_path);
+
+    return $w;
+}
+
+# One line: the members in the order given, then the MAC.
+sub record ($w, $ts, @members) {
+    my @m = ('@timestamp' => $ts, 'event.sequence' => \$w->{seq},
+             'kot.chain' => $w->{id}, @members);
+    my @parts;
+
+    # a number is passed as a reference to it
+    while (my ($k, $v) = splice @m, 0, 2) {
+        my $text = ref $v eq 'SCALAR' ? ${$v} : $json->encode($v);
+        push @parts, $json->encode($k) . ':' . $text;
+    }
+
+    my $s = '{' . join(',', @parts) . '}';
+    my $mac = hmac_sha256($w->{mac} . $s, $w->{key});
+
+    $w->{key} = sha256($w->{key});
+    $w->{mac} = $mac;
+    $w->{seq}++;
+
+    return substr($s, 0, -1) . ',"kot.mac":"' . unpack('H*', $mac) . "\"}\n";
+}
+
+sub chain_start ($w, $ts) {
+    return record($w, $ts, 'event.action' => 'chain_start',
+                  'kot.sealed_key' => $w->{sealed},
+                  'kot.auditor_key' => $w->{fpr},
+                  'host.hostname' => 'test', 'process.pid' => \$$);
+}
+
+sub anchor ($w, $file) {
+    $t->redis('HSET', "kot:v1:audit:$w->{id}", 'seq', $w->{seq} - 1,
+              'mac', unpack('H*', $w->{mac}), 'ts', int(Time::HiRes::time()
+              * 1000), 'file', $file);
+}
+
+
+# ---------------------------------------------------------------------
+# kotctl records its own actions
+# ---------------------------------------------------------------------
+
+is $t->kotctl('tenant', 'add', 'acme')->{exit}, 0, 'a tenant to work on';
+
+my $r = $t->kotctl('--audit-log', $log, 'allowlist', 'acme', 'access',
+                   'add', '10.0.0.0/8');
+is $r->{exit}, 2, 'kotctl with --audit-log but no --auditor-key refuses';
+like $r->{err}, qr/--audit-log needs --auditor-key/,
+    'and says what is missing';
+is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0,
+    'before anything was changed';
+ok !-e $log, 'and without starting a log';
+
+$r = $t->kotctl('--audit-log', $log, '--auditor-key', "$dir/nosuch.pem",
+                'allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
+is $r->{exit}, 1, 'an unreadable auditor key is refused';
+like $r->{err}, qr/cannot read the auditor key ".*nosuch\.pem"/,
+    'with the path';
+is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0, 'also before acting';
+
+$r = $t->kotctl('--audit-log', $log, '--auditor-key', $priv, 'allowlist',
+                'acme', 'access', 'add', '10.0.0.0/8');
+like $r->{err}, qr/is not a PEM public key/,
+    'the private key in place of the public one is refused';
+
+audited('allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
+audited('allowlist', 'acme', 'access', 'add', '192.0.2.0/24');
+audited('allowlist', 'acme', 'admin', 'set', '10.1.0.0/16');
+audited('allowlist', 'acme', 'access', 'remove', '192.0.2.0/24');
+
+my @l = lines($log);
+is scalar @l, 12, 'four runs write four chains of three records';
+
+my @rec = map { $json->decode($_) } @l;
+my @ids = map { $rec[$_ * 3]{'kot.chain'} } 0 .. 3;
+is scalar(keys %{{ map { $_ => 1 } @ids }}), 4, 'each run its own chain';
+is_deeply [ map { $_->{'event.action'} } @rec[0 .. 2] ],
+    [ 'chain_start', 'allowlist_changed', 'chain_end' ],
+    'chain_start, the action, chain_end';
+is_deeply [ map { $_->{'event.sequence'} } @rec[3 .. 5] ], [ 0, 1, 2 ],
+    'numbered from 0';
+is $rec[0]{'kot.auditor_key'}, $fingerprint,
+    'record 0 names the auditor key by its fingerprint';
+like $rec[0]{'kot.sealed_key'}, qr/^[A-Za-z0-9+\/]{342}==$/,
+    'and carries K_0 sealed to it';
+is $rec[1]{'user.name'}, "kotctl:$me", 'the actor is kotctl and the OS user';
+is $rec[1]{'organization.id'}, 'acme', 'the tenant';
+is $rec[1]{'event.category'}, 'configuration', 'the category';
+is $rec[1]{'event.outcome'}, 'success', 'the outcome';
+is $rec[1]{'kot.change'}{list}, 'access', 'the change as an object';
+like $l[1], qr/^\{"\@timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",(?x)
+    "event\.sequence":1,"kot\.chain":"[0-9a-f]{16}","event\.action":/,
+    'the leading fields in the documented order';
+like $l[1], qr/,"kot\.mac":"[0-9a-f]{64}"\}\n\z/, 'and the MAC last';
+ok !(grep { !/\A[^\n]*\n\z/ } @l), 'every record is one line';
+is +(stat $log)[2] & 0777, 0640 & ~umask, 'the log is created mode 0640';
+
+my %anchor = @{ $t->redis('HGETALL', "kot:v1:audit:$ids[3]") };
+is $anchor{seq}, 2, 'the chain head is anchored in Redis';
+is $anchor{file}, Cwd::abs_path($log), 'with the log\'s absolute path';
+ok $t->redis('TTL', "kot:v1:audit:$ids[3]") > 399 * 86400,
+    'kept for 400 days';
+ok defined $t->redis('ZSCORE', 'kot:v1:audit:chains', $ids[0]),
+    'and listed among the chains';
+
+
+# ---------------------------------------------------------------------
+# verify: a clean log, and each kind of tampering
+# ---------------------------------------------------------------------
+
+$r = verify($log);
+is $r->{exit}, 0, 'a clean log verifies';
+is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+    'with the counts of files, chains and records';
+
+sub tampered ($name, @lines) {
+    my $f = "$dir/$name.log";
+    spew($f, @lines);
+    return $f;
+}
+
+my @x = @l;
+$x[4] =~ s/"organization\.id":"acme"/"organization.id":"acmf"/ or die;
+my $f = tampered('flipped', @x);
+$r = verify($f);
+is $r->{exit}, 1, 'one byte changed in a record fails';
+is $r->{out}, "$f:5: record 1 of chain $ids[1] was altered (its MAC does "
+    . "not match)\n", 'reported as altered, at its file and line';
+
+@x = @l;
+substr($x[7], -10, 1) =~ tr/0-9a-f/1-9a-f0/;
+$f = tampered('mac', @x);
+is verify($f)->{out}, "$f:8: record 1 of chain $ids[2] was altered (its "
+    . "MAC does not match)\n", 'so is a changed MAC';
+
+@x = @l;
+splice @x, 4, 1;
+$f = tampered('deleted', @x);
+$r = verify($f);
+is $r->{exit}, 1, 'a deleted record fails';
+is $r->{out}, "$f:5: record 1 of chain $ids[1] is missing (expected 1, "
+    . "found 2)\n", 'reported as missing where it was';
+
+@x = @l;
+@x[4, 5] = @x[5, 4];
+$f = tampered('swapped', @x);
+is verify($f)->{out}, "$f:5: record 2 of chain $ids[1] is out of order "
+    . "(expected 1, which comes later, at $f:6)\n",
+    'two swapped records are out of order, at the first of them';
+
+@x = @l;
+splice @x, 5, 0, $x[4];
+$f = tampered('repeated', @x);
+is verify($f)->{out}, "$f:6: record 1 of chain $ids[1] is out of order or "
+    . "repeated (expected 2)\n", 'a repeated record is reported';
+
+@x = @l;
+@x[2, 3] = @x[3, 2];
+$f = tampered('interleaved', @x);
+is verify($f)->{exit}, 0,
+    'chains may interleave: only the order within a chain counts';
+
+@x = @l;
+splice @x, 10, 2;
+$f = tampered('cut', @x);
+$r = verify($f);
+is $r->{exit}, 1, 'a log whose tail was cut off fails';
+is $r->{out}, "chain $ids[3]: its tail is missing: the files end at record "
+    . "0, Redis saw record 2 written to " . Cwd::abs_path($log) . "\n",
+    'reported against the chain\'s anchor in Redis';
+is verify('--no-anchors', $f)->{exit}, 0,
+    'which only the anchor can show';
+
+@x = @l;
+splice @x, 3, 3;
+$f = tampered('chain-removed', @x);
+$r = verify($f);
+is $r->{out}, "chain $ids[1] is missing: Redis saw its record 2 written to "
+    . Cwd::abs_path($log) . ", between $rec[0]{'@timestamp'} and "
+    . "$rec[11]{'@timestamp'}, the time these files cover\n",
+    'a whole run cut out of the log is reported too';
+
+@x = @l;
+splice @x, 4, 0, "this is not JSON\n";
+$f = tampered('garbage', @x);
+is verify($f)->{out}, "$f:5: not an audit record\n",
+    'a line that is not a record';
+
+@x = @l;
+splice @x, 4, 0, ('x' x (2 * 1024 * 1024)) . "\n";
+$f = tampered('long', @x);
+is verify($f)->{out}, "$f:5: not an audit record (a line longer than "
+    . "1048576 bytes)\n", 'a huge line is refused, not cut';
+
+$f = tampered('headless', @l[4 .. 11]);
+like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
+    chain_start \s record/, 'a chain without its start';
+
+$r = verify("$dir/nosuch.log");
+is $r->{exit}, 1, 'a missing file fails';
+like $r->{err}, qr/cannot open ".*nosuch\.log"/, 'with the reason';
+
+
+# the auditor's key
+
+run('openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+    'rsa_keygen_bits:2048', '-out', "$dir/other.pem");
+run('openssl', 'pkey', '-in', "$dir/other.pem", '-pubout',
+    '-out', "$dir/other.pub");
+
+$r = verify(\"$dir/other.pem", $log);
+is $r->{exit}, 1, 'another private key does not verify';
+like $r->{out}, qr/^\Q$log\E:1: chain $ids[0] was sealed to another (?x)
+    auditor \s key \s \(fingerprint \s $fingerprint; \s the \s key \s given
+    \s has \s [0-9a-f]{16}\)$/, 'and verify says which key it needs';
+
+$r = verify(\$pub, $log);
+is $r->{exit}, 1, 'the public key cannot verify';
+like $r->{err}, qr/is not a readable PEM private key/, 'and kotctl says so';
+
+@x = @l;
+my $w = writer("$dir/other.pub");
+$f = tampered('foreign', @x, chain_start($w, '2026-11-26T10:00:00.000Z'));
+like verify('--no-anchors', $f)->{out}, qr/^\Q$f\E:13: chain $w->{id} (?x)
+    was \s sealed \s to \s another/, 'a chain sealed to another key';
+
+$w = writer();
+my $start = chain_start($w, '2026-11-26T10:00:00.000Z');
+$start =~ s/"kot\.sealed_key":"(....)/"kot.sealed_key":"AAAA/;
+$f = tampered('badseal', $start);
+is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
+    . "altered (its sealed key does not open)\n", 'a sealed key altered';
+
+
+# ---------------------------------------------------------------------
+# rotation: a long chain across files, the older one gzip'd
+# ---------------------------------------------------------------------
+
+$w = writer();
+my @long = (chain_start($w, '2026-11-26T09:00:00.000Z'));
+
+for my $i (1 .. 57) {
+    push @long, record($w, sprintf('2026-11-26T09:%02d:00.000Z', $i),
+                       'event.action' => 'request', 'event.category' => 'web',
+                       'event.outcome' => 'success', 'user.name' => "u$i",
+                       'organization.id' => 'acme',
+                       'http.response.status_code' => \200);
+}
+
+anchor($w, "$dir/live.log");
+
+# kotctl's chains interleave with the long one
+my @rot = (@long[0 .. 20], @l[0 .. 4], @long[21 .. 30], @l[5 .. 11],
+           @long[31 .. 57]);
+spew("$dir/live.log.2", @rot[0 .. 29]);
+run('gzip', '-n', "$dir/live.log.2");
+spew("$dir/live.log.1", @rot[30 .. 59]);
+spew("$dir/live.log", @rot[60 .. $#rot]);
+
+my @rotated = ("$dir/live.log.2.gz", "$dir/live.log.1", "$dir/live.log");
+$r = verify(@rotated);
+is $r->{exit}, 0, 'a log rotated into three files, one gzip\'d, verifies';
+is $r->{out}, "OK: 3 files, 5 chains, 70 records verified\n",
+    'chains continue from file to file';
+
+like verify(@rotated[1, 2])->{out},
+    qr/^\Q$rotated[1]\E:1: chain $w->{id} starts without its chain_start/,
+    'without the oldest file, its chains cannot be opened';
+
+# long[41] is @rot[53]
+spew("$dir/cut.log.1", @rot[30 .. 53]);
+is verify($rotated[0], "$dir/cut.log.1")->{out}, "chain $w->{id}: its tail "
+    . "is missing: the files end at record 41, Redis saw record 57 written "
+    . "to $dir/live.log\n", 'a long chain\'s cut-off tail, against its anchor';
+
+
+# ---------------------------------------------------------------------
+# hostile values
+# ---------------------------------------------------------------------
+
+my $evil = "mallory\r\n{\"kot.mac\":\"0\"}\\\"\t\x{7f}";
+my $agent = "Mozilla\" \\ \x01 \x{2028} end";
+$w = writer();
+my @h = (chain_start($w, '2026-11-26T12:00:00.000Z'),
+         record($w, '2026-11-26T12:00:01.000Z', 'event.action' => 'login',
+                'event.outcome' => 'failure', 'user.name' => $evil,
+                'organization.id' => 'acme',
+                'user_agent.original' => $agent,
+                'kot.change' => { note => "a\nb", 'user.name' => 'x' }));
+my $hf = "$dir/hostile.log";
+spew($hf, @h);
+
+is scalar(() = slurp($hf) =~ /\n/g), 2,
+    'CR, LF and quotes in values do not break the line';
+like $h[1], qr/"user\.name":"mallory\\r\\n\{\\"kot\.mac\\":\\"0\\"\}/,
+    'they are escaped';
+is verify('--no-anchors', $hf)->{out}, "OK: 1 files, 1 chains, 2 records "
+    . "verified\n", 'and the record verifies';
+is query('--user', $evil, $hf)->{out}, $h[1],
+    'query finds the hostile name, byte for byte';
+
+
+# ---------------------------------------------------------------------
+# query
+# ---------------------------------------------------------------------
+
+$w = writer();
+my @q = (chain_start($w, '2026-11-26T09:00:00.000Z'));
+
+for my $q (
+    [ '2026-11-26T09:59:59.999Z', 'login', 'success', 'alice', undef, 'acme' ],
+    [ '2026-11-26T10:00:00.000Z', 'login', 'failure', 'bob', undef, 'acme' ],
+    [ '2026-11-26T10:30:00.500Z', 'user_added', 'success', 'admin', 'alice',
+      'acme', { 'user.name' => 'carol' } ],
+    [ '2026-11-26T10:59:59.999Z', 'logout', 'success', 'alice', undef,
+      'globex' ],
+    [ '2026-11-26T11:00:00.000Z', 'login', 'success', 'carol', undef, 'acme' ],
+    [ '2026-11-27T00:00:00.000Z', 'login', 'success', 'alice', undef, 'acme' ])
+{
+    my ($ts, $action, $outcome, $user, $target, $tenant, $change) = @$q;
+    push @q, record($w, $ts, 'event.action' => $action,
+                    'event.outcome' => $outcome, 'user.name' => $user,
+                    $target ? ('user.target.name' => $target) : (),
+                    'organization.id' => $tenant,
+                    $change ? ('kot.change' => $change) : ());
+}
+
+push @q, record($w, '2026-11-27T00:00:00.001Z', 'event.action' => 'chain_end');
+
+my $qf = "$dir/query.log";
+spew($qf, @q);
+spew("$dir/query.log.x", @q);
+run('gzip', '-n', "$dir/query.log.x");
+
+my @cases = (
+    [ [ '--user', 'alice' ], [ 1, 3, 4, 6 ],
+      '--user matches user.name or user.target.name' ],
+    [ [ '--user', 'carol' ], [ 5 ],
+      '--user does not look inside kot.change' ],
+    [ [ '--since', '2026-11-26T10:00:00Z', '--until', '2026-11-26T11:00:00Z' ],
+      [ 2, 3, 4 ], '--since is inclusive, --until exclusive' ],
+    [ [ '--since', '2026-11-26T19:00:00+09:00',
+        '--until', '2026-11-26T20:00:00.000+09:00' ],
+      [ 2, 3, 4 ], 'times with an offset' ],
+    [ [ '--since', '2026-11-26T09:59:59.9995Z' ], [ 2 .. 7 ],
+      'fractions finer than a millisecond' ],
+    [ [ '--since', '2026-11-27' ], [ 6, 7 ], 'a date is midnight UTC' ],
+    [ [ '--until', '2026-11-26' ], [ ], 'nothing before the first record' ],
+    [ [ '--tenant', 'acme', '--outcome', 'success' ], [ 1, 3, 5, 6 ],
+      '--tenant and --outcome together' ],
+    [ [ '--action', 'login', '--user', 'alice' ], [ 1, 6 ],
+      '--action and --user together' ],
+    [ [ '--user', 'alice', '--since', '2026-11-26T10:00:00Z',
+        '--until', '2026-11-27' ], [ 3, 4 ], 'a user within a time range' ],
+    [ [ '--tenant', 'globex' ], [ 4 ], '--tenant' ],
+    [ [ '--user', 'alic' ], [ ], 'a prefix of a name is not the name' ],
+    [ [ ], [ 0 .. 7 ], 'no filter: every record' ],
+);
+
+for my $c (@cases) {
+    my ($args, $want, $name) = @$c;
+    $r = query(@$args, $qf);
+    is $r->{out}, join('', @q[@$want]), "query: $name";
+    is $r->{exit}, 0, "query: $name: exit 0" unless $r->{exit} == 0;
+}
+
+$r = query('--user', 'alice', "$dir/query.log.x.gz", $qf);
+is $r->{out}, join('', @q[1, 3, 4, 6, 1, 3, 4, 6]),
+    'query reads gzip\'d files and several files in order';
+
+$r = query('--since', 'yesterday', $qf);
+is $r->{exit}, 2, 'a time that is not RFC 3339 is a usage error';
+like $r->{err}, qr/--since "yesterday" is not a time/, 'and says so';
+is query('--since', '2026-02-30', $qf)->{exit}, 2, 'as is a date that does '
+    . 'not exist';
+
+spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
+     $q[2]);
+$r = query('--user', 'alice', "$dir/mixed.log");
+is $r->{out}, $q[1], 'query skips lines that are not records';
+like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
+
+done_testing;

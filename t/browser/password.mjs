@@ -1,0 +1,76 @@
+// A forced password change in a real browser: log in with a temporary
+// password, be sent to the change page, change it, reach the
+// application.  Prints TAP; t/browser.t runs it.
+//
+// usage: node password.mjs BASE_URL TENANT USER TEMPORARY NEW
+
+import { chromium } from 'playwright-core';
+
+const [base, tenant, user, temporary, chosen] = process.argv.slice(2);
+let n = 0;
+let failed = 0;
+
+function ok(pass, name, detail) {
+    n++;
+    if (!pass) {
+        failed++;
+    }
+    console.log(`${pass ? '' : 'not '}ok ${n} - ${name}`);
+    if (!pass && detail !== undefined) {
+        console.log(`#   ${String(detail).replace(/\n/g, '\n#   ')}`);
+    }
+}
+
+const browser = await chromium.launch({
+    executablePath: process.env.KOT_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+           '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+});
+
+try {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true,
+                                               locale: 'en-US' });
+    const page = await context.newPage();
+
+    await page.goto(`${base}/reports`);
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', temporary);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+
+    ok(new URL(page.url()).pathname === '/kot/password',
+       'a temporary password leads to the change page', page.url());
+    ok((await page.textContent('body')).includes('must change your password'),
+       'which says why');
+
+    await page.goto(`${base}/reports`);
+    ok(new URL(page.url()).pathname === '/kot/password',
+       'the application stays closed until the change', page.url());
+
+    for (const name of ['current_password', 'new_password',
+                        'confirm_password']) {
+        ok(await page.locator(`input[name="${name}"]`).getAttribute('type')
+           === 'password', `the ${name} field is masked`);
+    }
+
+    await page.fill('input[name="current_password"]', temporary);
+    await page.fill('input[name="new_password"]', chosen);
+    await page.fill('input[name="confirm_password"]', chosen);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+
+    ok(new URL(page.url()).pathname === '/reports',
+       'after the change the browser reaches the page it asked for',
+       page.url());
+    ok((await page.textContent('body')).includes(`user=[${user}]`),
+       'and the application greets the user');
+} catch (e) {
+    ok(false, 'the browser flow ran to the end', e.stack);
+} finally {
+    await browser.close();
+}
+
+console.log(`1..${n}`);
+process.exit(failed ? 1 : 0);
