@@ -335,55 +335,29 @@ kot_chain_load_private(const char *path)
 /*
  * HMAC-SHA256(K_seq, mac_{seq-1} || S) where S is s[0..len), followed by
  * a '}' when close is set: a checked line holds S without its last '}'.
- * The MAC is fetched per call: a shared one would be mutable state.
  */
 
 static int
 kot_chain_mac(const kot_chain_t *c, const char *s, size_t len, int close,
     uint8_t out[32])
 {
-    int            rc;
-    size_t         out_len;
-    EVP_MAC       *mac;
-    OSSL_PARAM     params[2];
-    EVP_MAC_CTX   *ctx;
+    kot_hmac_ctx_t  ctx;
+    kot_hmac_key_t  k;
 
-    rc = -1;
-    ctx = NULL;
+    kot_hmac_key(&k, c->key, KOT_CHAIN_KEY_LEN);
 
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac == NULL) {
-        return -1;
+    kot_hmac_begin(&ctx, &k);
+    kot_hmac_update(&ctx, c->mac, sizeof(c->mac));
+    kot_hmac_update(&ctx, s, len);
+
+    if (close) {
+        kot_hmac_update(&ctx, "}", 1);
     }
 
-    ctx = EVP_MAC_CTX_new(mac);
-    if (ctx == NULL) {
-        goto done;
-    }
+    kot_hmac_end(&ctx, &k, out);
+    kot_cleanse(&k, sizeof(k));
 
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    if (EVP_MAC_init(ctx, c->key, KOT_CHAIN_KEY_LEN, params) != 1
-        || EVP_MAC_update(ctx, c->mac, sizeof(c->mac)) != 1
-        || EVP_MAC_update(ctx, (const unsigned char *) s, len) != 1
-        || (close && EVP_MAC_update(ctx, (const unsigned char *) "}", 1)
-                     != 1)
-        || EVP_MAC_final(ctx, out, &out_len, 32) != 1
-        || out_len != 32)
-    {
-        goto done;
-    }
-
-    rc = 0;
-
-done:
-
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-
-    return rc;
+    return 0;
 }
 
 

@@ -1,30 +1,39 @@
 /*
  * ngx_kot: cryptographic primitives on top of OpenSSL 3.0.
+ *
+ * HMAC and SHA-256 use OpenSSL's SHA-256 block functions directly: they
+ * run on every request (the session id) and every audit record, where
+ * the EVP_MAC interface costs an algorithm fetch, a lock and several
+ * allocations per call.  HMAC itself is RFC 2104, checked against RFC
+ * 4231's vectors in t/unit/test_crypto.c.
  */
+
+/* the SHA-256 block API is deprecated in 3.0, not gone */
+#define OPENSSL_API_COMPAT  0x10101000L
 
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "kot_crypto.h"
 
 
-typedef struct {
-    const void  *data;
-    size_t       len;
-} kot_chunk_t;
-
-
 #define KOT_DERIVE_PREFIX  "kot-v1 "
+#define KOT_SHA256_BLOCK   64
 
 
-static int kot_hmac_chunks(const uint8_t *key, size_t key_len,
-    const kot_chunk_t *chunks, size_t n, uint8_t out[KOT_MAC_LEN]);
+typedef struct {
+    SHA256_CTX   inner;     /* after key ^ ipad */
+    SHA256_CTX   outer;     /* after key ^ opad */
+} kot_hmac_state_t;
+
+typedef char  kot_hmac_fits[sizeof(kot_hmac_state_t)
+                            <= sizeof(kot_hmac_key_t) ? 1 : -1];
+typedef char  kot_hmac_ctx_fits[sizeof(SHA256_CTX)
+                                <= sizeof(kot_hmac_ctx_t) ? 1 : -1];
 
 
 int
@@ -52,33 +61,126 @@ kot_random(void *buf, size_t len)
 }
 
 
-int
-kot_hmac_sha256(const uint8_t *key, size_t key_len, const void *msg,
-    size_t len, uint8_t out[KOT_MAC_LEN])
+void
+kot_hmac_key(kot_hmac_key_t *k, const uint8_t *key, size_t key_len)
 {
-    kot_chunk_t  chunk;
+    size_t             i;
+    uint8_t            block[KOT_SHA256_BLOCK], pad[KOT_SHA256_BLOCK];
+    kot_hmac_state_t  *st = (kot_hmac_state_t *) k;
 
-    chunk.data = msg;
-    chunk.len = len;
+    memset(block, 0, sizeof(block));
 
-    return kot_hmac_chunks(key, key_len, &chunk, 1, out);
+    if (key_len > KOT_SHA256_BLOCK) {
+        (void) kot_sha256(key, key_len, block);
+
+    } else if (key_len > 0) {
+        memcpy(block, key, key_len);
+    }
+
+    for (i = 0; i < KOT_SHA256_BLOCK; i++) {
+        pad[i] = block[i] ^ 0x36;
+    }
+
+    SHA256_Init(&st->inner);
+    SHA256_Update(&st->inner, pad, sizeof(pad));
+
+    for (i = 0; i < KOT_SHA256_BLOCK; i++) {
+        pad[i] = block[i] ^ 0x5c;
+    }
+
+    SHA256_Init(&st->outer);
+    SHA256_Update(&st->outer, pad, sizeof(pad));
+
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+
+void
+kot_hmac_mac(const kot_hmac_key_t *k, const void *a, size_t a_len,
+    const void *b, size_t b_len, uint8_t out[KOT_MAC_LEN])
+{
+    kot_hmac_ctx_t  ctx;
+
+    kot_hmac_begin(&ctx, k);
+    kot_hmac_update(&ctx, a, a_len);
+    kot_hmac_update(&ctx, b, b_len);
+    kot_hmac_end(&ctx, k, out);
+}
+
+
+void
+kot_hmac_begin(kot_hmac_ctx_t *ctx, const kot_hmac_key_t *k)
+{
+    *(SHA256_CTX *) ctx = ((const kot_hmac_state_t *) k)->inner;
+}
+
+
+void
+kot_hmac_update(kot_hmac_ctx_t *ctx, const void *data, size_t len)
+{
+    if (len) {
+        SHA256_Update((SHA256_CTX *) ctx, data, len);
+    }
+}
+
+
+void
+kot_hmac_end(kot_hmac_ctx_t *ctx, const kot_hmac_key_t *k,
+    uint8_t out[KOT_MAC_LEN])
+{
+    SHA256_CTX  outer;
+    uint8_t     inner[KOT_MAC_LEN];
+
+    SHA256_Final(inner, (SHA256_CTX *) ctx);
+
+    outer = ((const kot_hmac_state_t *) k)->outer;
+    SHA256_Update(&outer, inner, sizeof(inner));
+    SHA256_Final(out, &outer);
+
+    OPENSSL_cleanse(&outer, sizeof(outer));
+    OPENSSL_cleanse(inner, sizeof(inner));
+    OPENSSL_cleanse(ctx, sizeof(kot_hmac_ctx_t));
 }
 
 
 int
-kot_sha256(const void *msg, size_t len, uint8_t out[KOT_MAC_LEN])
+kot_hmac_sha256(const uint8_t *key, size_t key_len, const void *msg,
+    size_t len, uint8_t out[KOT_MAC_LEN])
 {
-    unsigned int  out_len;
+    kot_hmac_key_t  k;
 
-    if (msg == NULL) {
-        msg = "";
-    }
-
-    if (EVP_Digest(msg, len, out, &out_len, EVP_sha256(), NULL) != 1
-        || out_len != KOT_MAC_LEN)
-    {
+    if ((key == NULL && key_len != 0) || (msg == NULL && len != 0)) {
         return -1;
     }
+
+    kot_hmac_key(&k, key, key_len);
+    kot_hmac_mac(&k, msg, len, NULL, 0, out);
+    OPENSSL_cleanse(&k, sizeof(k));
+
+    return 0;
+}
+
+
+/* SHA256() would be EVP_Q_digest(), with a fetch: the block API has none */
+
+int
+kot_sha256(const void *msg, size_t len, uint8_t out[KOT_MAC_LEN])
+{
+    SHA256_CTX  ctx;
+
+    if (msg == NULL && len != 0) {
+        return -1;
+    }
+
+    SHA256_Init(&ctx);
+
+    if (len) {
+        SHA256_Update(&ctx, msg, len);
+    }
+
+    SHA256_Final(out, &ctx);
+    OPENSSL_cleanse(&ctx, sizeof(ctx));
 
     return 0;
 }
@@ -88,7 +190,7 @@ int
 kot_derive_key(const uint8_t *master, size_t master_len, const char *label,
     uint8_t out[KOT_KEY_LEN])
 {
-    kot_chunk_t  chunks[2];
+    kot_hmac_key_t  k;
 
     /* a short master key would make every subkey guessable */
 
@@ -98,12 +200,12 @@ kot_derive_key(const uint8_t *master, size_t master_len, const char *label,
         return -1;
     }
 
-    chunks[0].data = KOT_DERIVE_PREFIX;
-    chunks[0].len = sizeof(KOT_DERIVE_PREFIX) - 1;
-    chunks[1].data = label;
-    chunks[1].len = strlen(label);
+    kot_hmac_key(&k, master, master_len);
+    kot_hmac_mac(&k, KOT_DERIVE_PREFIX, sizeof(KOT_DERIVE_PREFIX) - 1,
+                 label, strlen(label), out);
+    OPENSSL_cleanse(&k, sizeof(k));
 
-    return kot_hmac_chunks(master, master_len, chunks, 2, out);
+    return 0;
 }
 
 
@@ -124,79 +226,4 @@ kot_cleanse(void *p, size_t len)
     if (p != NULL && len > 0) {
         OPENSSL_cleanse(p, len);
     }
-}
-
-
-/*
- * HMAC-SHA256 over the concatenation of the chunks, so that callers never
- * need a buffer to glue a message together.  The MAC is fetched per call:
- * OpenSSL caches fetches, and a shared EVP_MAC would need locking.
- */
-
-static int
-kot_hmac_chunks(const uint8_t *key, size_t key_len, const kot_chunk_t *chunks,
-    size_t n, uint8_t out[KOT_MAC_LEN])
-{
-    int            rc;
-    size_t         i, out_len;
-    EVP_MAC       *mac;
-    OSSL_PARAM     params[2];
-    EVP_MAC_CTX   *ctx;
-    static const uint8_t  empty[1];
-
-    /* a NULL key would make EVP_MAC_init() keep a previous key */
-
-    if (key == NULL) {
-        if (key_len != 0) {
-            return -1;
-        }
-
-        key = empty;
-    }
-
-    rc = -1;
-    ctx = NULL;
-
-    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (mac == NULL) {
-        return -1;
-    }
-
-    ctx = EVP_MAC_CTX_new(mac);
-    if (ctx == NULL) {
-        goto done;
-    }
-
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-
-    if (EVP_MAC_init(ctx, key, key_len, params) != 1) {
-        goto done;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (chunks[i].len == 0) {
-            continue;
-        }
-
-        if (EVP_MAC_update(ctx, chunks[i].data, chunks[i].len) != 1) {
-            goto done;
-        }
-    }
-
-    if (EVP_MAC_final(ctx, out, &out_len, KOT_MAC_LEN) != 1
-        || out_len != KOT_MAC_LEN)
-    {
-        goto done;
-    }
-
-    rc = 0;
-
-done:
-
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-
-    return rc;
 }

@@ -17,6 +17,30 @@
 /* Fills buf with len bytes from RAND_bytes; 0 on success, -1 on failure. */
 int kot_random(void *buf, size_t len);
 
+/*
+ * HMAC-SHA256 with its key schedule kept: set a key once, then MAC any
+ * number of messages without allocating.  The message is a || b (either
+ * may be empty), so that callers need no buffer to glue one together.
+ * A keyed context may be shared read-only between threads.
+ */
+typedef struct {
+    uint64_t    opaque[32];
+} kot_hmac_key_t;
+
+void kot_hmac_key(kot_hmac_key_t *k, const uint8_t *key, size_t key_len);
+void kot_hmac_mac(const kot_hmac_key_t *k, const void *a, size_t a_len,
+    const void *b, size_t b_len, uint8_t out[KOT_MAC_LEN]);
+
+/* The same in steps, for messages in more pieces. */
+typedef struct {
+    uint64_t    opaque[16];
+} kot_hmac_ctx_t;
+
+void kot_hmac_begin(kot_hmac_ctx_t *ctx, const kot_hmac_key_t *k);
+void kot_hmac_update(kot_hmac_ctx_t *ctx, const void *data, size_t len);
+void kot_hmac_end(kot_hmac_ctx_t *ctx, const kot_hmac_key_t *k,
+    uint8_t out[KOT_MAC_LEN]);
+
 /* HMAC-SHA256(key, msg) into out; 0 on success, -1 on failure. */
 int kot_hmac_sha256(const uint8_t *key, size_t key_len, const void *msg,
     size_t len, uint8_t out[KOT_MAC_LEN]);
