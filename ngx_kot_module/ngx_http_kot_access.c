@@ -82,11 +82,19 @@ ngx_http_kot_access_handler(ngx_http_request_t *r)
         return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
     }
 
-    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+    switch (ngx_http_kot_session_check(r, ctx, 1)) {
+
+    case NGX_OK:
+        /* the worker's cache knew it: no round trip */
+        ctx->checked = 1;
+        return ngx_http_kot_access_decide(r, ctx);
+
+    case NGX_AGAIN:
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
+
+    default:
         return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
     }
-
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
 }
 
 

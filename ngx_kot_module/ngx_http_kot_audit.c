@@ -4,7 +4,10 @@
  * chain per log file; records are JSON Lines built with jansson.
  *
  * Security events are written before the response goes out.  Records of
- * proxied requests wait in a buffer for up to "flush" time.  A buffer is
+ * proxied requests wait in a buffer for up to "flush" time, and are built
+ * without jansson, which cost a third of a proxied request's time: a
+ * small writer below emits the same fields in the same order, escaped by
+ * kot_json_escape() (fuzzed; invalid UTF-8 becomes U+FFFD as elsewhere).  A buffer is
  * always written with one write() to a file opened with O_APPEND, so the
  * lines of several workers never interleave.  After each write the chain's
  * head goes to Redis as an anchor, so that a cut-off tail shows.
@@ -39,8 +42,10 @@ struct ngx_http_kot_audit_log_s {
     u_char                     *pos;
     ngx_event_t                 timer;
     ngx_log_t                  *log;
+    ngx_msec_t                  anchored;       /* last anchor, at */
     unsigned                    started:1;
     unsigned                    failed:1;
+    unsigned                    unanchored:1;
 };
 
 
@@ -50,7 +55,8 @@ static void ngx_http_kot_audit_request_fields(ngx_http_request_t *r,
     json_t *rec);
 static ngx_int_t ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al,
     json_t *rec);
-static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
+    ngx_uint_t anchor);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
     ngx_log_t *log);
 static void ngx_http_kot_audit_timer(ngx_event_t *ev);
@@ -62,6 +68,25 @@ static void ngx_http_kot_audit_set(json_t *rec, const char *key,
 static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
     ngx_str_t *s);
 static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
+    char *s, size_t len);
+static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
+    u_char *p, const char *action, const char *category,
+    const char *outcome);
+
+
+/* the request record's writer: each adds ',"key":value' if it fits */
+
+typedef struct {
+    u_char                     *p;
+    u_char                     *end;
+    ngx_uint_t                  full;
+} ngx_http_kot_jw_t;
+
+static void ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key,
+    u_char *v, size_t len);
+static void ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key,
+    int64_t n);
 
 
 /* kot_audit_log path [buffer=size] [flush=time] | off; */
@@ -301,7 +326,8 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
 
     al->log = cycle->log;
 
-    al->buf = ngx_alloc(al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX, cycle->log);
+    al->buf = ngx_alloc(al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX
+                        + KOT_CHAIN_SUFFIX_LEN, cycle->log);
     if (al->buf == NULL) {
         return NGX_ERROR;
     }
@@ -351,7 +377,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
         return NGX_ERROR;
     }
 
-    ngx_http_kot_audit_flush(al);
+    ngx_http_kot_audit_flush(al, 1);
 
     return NGX_OK;
 }
@@ -380,7 +406,7 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
             (void) ngx_http_kot_audit_append(al, rec);
         }
 
-        ngx_http_kot_audit_flush(al);
+        ngx_http_kot_audit_flush(al, 1);
         kot_chain_wipe(&al->chain);
         al->started = 0;
     }
@@ -457,7 +483,7 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     }
 
     if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
-        ngx_http_kot_audit_flush(al);
+        ngx_http_kot_audit_flush(al, 1);
     }
 }
 
@@ -467,13 +493,19 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 static ngx_int_t
 ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 {
-    off_t                      bytes;
-    json_t                    *rec;
-    ngx_uint_t                 i, ms;
-    ngx_http_kot_ctx_t        *ctx;
-    ngx_http_upstream_state_t *state;
-    ngx_http_kot_loc_conf_t   *klcf;
-    ngx_http_kot_audit_log_t  *al;
+    u_char                      buf[NGX_HTTP_KOT_AUDIT_RECORD_MAX];
+    u_char                     *q;
+    off_t                       bytes;
+    ngx_str_t                   path, client;
+    ngx_uint_t                  i, ms;
+    struct sockaddr            *sa;
+    ngx_http_kot_jw_t           w;
+    ngx_http_kot_ctx_t         *ctx;
+    ngx_http_upstream_state_t  *state;
+    ngx_http_variable_value_t  *id;
+    ngx_http_kot_loc_conf_t    *klcf;
+    ngx_http_kot_main_conf_t   *kmcf;
+    ngx_http_kot_audit_log_t   *al;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     al = klcf->audit_log;
@@ -490,25 +522,52 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    rec = ngx_http_kot_audit_record(al, "request", "web",
-                                    r->headers_out.status < 400
-                                    ? "success" : "failure");
-    if (rec == NULL) {
-        return NGX_OK;
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    w.p = ngx_http_kot_audit_head(al, buf, "request", "web",
+                                  r->headers_out.status < 400
+                                  ? "success" : "failure");
+    w.end = buf + sizeof(buf) - 1;
+    w.full = 0;
+
+    ngx_http_kot_jw_str(&w, "user.name", ctx->session.user.data,
+                        ctx->session.user.len);
+    ngx_http_kot_jw_str(&w, "organization.id", ctx->session.tenant.data,
+                        ctx->session.tenant.len);
+    ngx_http_kot_jw_str(&w, "session.hash", ctx->session.sid,
+                        KOT_SID_SHORT_LEN);
+
+    if (ngx_http_kot_client(r, &sa, &client) == NGX_OK) {
+        ngx_http_kot_jw_str(&w, "source.ip", client.data, client.len);
     }
 
-    ngx_http_kot_audit_set_str(rec, "user.name", &ctx->session.user);
-    ngx_http_kot_audit_set_str(rec, "organization.id", &ctx->session.tenant);
-    ngx_http_kot_audit_set(rec, "session.hash", ctx->session.sid,
-                           KOT_SID_SHORT_LEN);
-    ngx_http_kot_audit_request_fields(r, rec);
+    if (r->headers_in.user_agent) {
+        ngx_http_kot_jw_str(&w, "user_agent.original",
+                            r->headers_in.user_agent->value.data,
+                            r->headers_in.user_agent->value.len);
+    }
 
-    json_object_set_new(rec, "http.response.status_code",
-                        json_integer(r->headers_out.status));
+    path = r->unparsed_uri;
+    q = ngx_strlchr(path.data, path.data + path.len, '?');
+    if (q) {
+        path.len = q - path.data;
+    }
+
+    ngx_http_kot_jw_str(&w, "url.path", path.data, path.len);
+    ngx_http_kot_jw_str(&w, "http.request.method", r->method_name.data,
+                        r->method_name.len);
+
+    id = ngx_http_get_indexed_variable(r, kmcf->request_id);
+    if (id && !id->not_found) {
+        ngx_http_kot_jw_str(&w, "http.request.id", id->data, id->len);
+    }
+
+    ngx_http_kot_jw_int(&w, "http.response.status_code",
+                        r->headers_out.status);
 
     bytes = r->connection->sent - r->header_size;
-    json_object_set_new(rec, "http.response.body.bytes",
-                        json_integer(bytes > 0 ? bytes : 0));
+    ngx_http_kot_jw_int(&w, "http.response.body.bytes",
+                        bytes > 0 ? bytes : 0);
 
     if (r->upstream_states && r->upstream_states->nelts) {
         ms = 0;
@@ -520,19 +579,95 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
             }
         }
 
-        json_object_set_new(rec, "kot.upstream_ms", json_integer(ms));
+        ngx_http_kot_jw_int(&w, "kot.upstream_ms", ms);
     }
 
-    (void) ngx_http_kot_audit_append(al, rec);
+    if (w.full) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: audit record of a request too large");
+        return NGX_OK;
+    }
+
+    *w.p++ = '}';
+
+    (void) ngx_http_kot_audit_text(al, (char *) buf, w.p - buf);
 
     if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
-        ngx_http_kot_audit_flush(al);
+        ngx_http_kot_audit_flush(al, 0);
 
     } else if (!al->timer.timer_set) {
         ngx_add_timer(&al->timer, al->flush);
     }
 
     return NGX_OK;
+}
+
+
+/* '{' and the fields every record starts with, as jansson writes them */
+
+static u_char *
+ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
+    const char *action, const char *category, const char *outcome)
+{
+    ngx_tm_t     tm;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    ngx_gmtime(tp->sec, &tm);
+
+    return ngx_sprintf(p, "{\"@timestamp\":\"%4d-%02d-%02dT%02d:%02d:%02d."
+                          "%03dZ\",\"event.sequence\":%uL,\"kot.chain\":"
+                          "\"%s\",\"event.action\":\"%s\","
+                          "\"event.category\":\"%s\","
+                          "\"event.outcome\":\"%s\"",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                       (int) tp->msec, al->chain.seq, al->chain.id, action,
+                       category, outcome);
+}
+
+
+static void
+ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key, u_char *v,
+    size_t len)
+{
+    size_t  klen, n;
+
+    if (len == 0 || w->full) {
+        return;
+    }
+
+    len = ngx_min(len, NGX_HTTP_KOT_AUDIT_FIELD_MAX);
+    klen = ngx_strlen(key);
+    n = kot_json_escape_len((char *) v, len);
+
+    if ((size_t) (w->end - w->p) < klen + n + sizeof(",\"\":\"\"") - 1) {
+        w->full = 1;
+        return;
+    }
+
+    *w->p++ = ',';
+    *w->p++ = '"';
+    w->p = ngx_cpymem(w->p, key, klen);
+    w->p = ngx_cpymem(w->p, "\":\"", 3);
+    w->p += kot_json_escape((char *) w->p, (char *) v, len);
+    *w->p++ = '"';
+}
+
+
+static void
+ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, int64_t n)
+{
+    if (w->full) {
+        return;
+    }
+
+    if ((size_t) (w->end - w->p) < ngx_strlen(key) + NGX_INT64_LEN + 4) {
+        w->full = 1;
+        return;
+    }
+
+    w->p = ngx_sprintf(w->p, ",\"%s\":%L", key, n);
 }
 
 
@@ -617,23 +752,31 @@ static ngx_int_t
 ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
 {
     char    s[NGX_HTTP_KOT_AUDIT_RECORD_MAX];
-    long    n;
     size_t  len;
 
     len = json_dumpb(rec, s, sizeof(s), JSON_COMPACT);
     json_decref(rec);
 
-    if (len == 0 || len >= sizeof(s) - KOT_CHAIN_SUFFIX_LEN) {
+    if (len == 0 || len >= sizeof(s)) {
         ngx_log_error(NGX_LOG_ALERT, al->log, 0,
                       "kot: audit record too large (%uz bytes)", len);
         return NGX_ERROR;
     }
 
+    return ngx_http_kot_audit_text(al, s, len);
+}
+
+
+static ngx_int_t
+ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len)
+{
+    long  n;
+
     /* room for this line, whatever the buffer holds */
     if ((size_t) (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_LEN
-        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX)
+        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_LEN)
     {
-        ngx_http_kot_audit_flush(al);
+        ngx_http_kot_audit_flush(al, 0);
     }
 
     n = kot_chain_seal(&al->chain, s, len, (char *) al->pos);
@@ -647,8 +790,15 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
 }
 
 
+/*
+ * Writes the buffer.  The chain's head goes to Redis after a security
+ * event (anchor set) and otherwise at most once per flush interval, the
+ * timer making sure that it does go: a busy log must not cost a Redis
+ * command per buffer.
+ */
+
 static void
-ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al)
+ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
 {
     u_char   *p;
     ssize_t   n;
@@ -682,10 +832,23 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al)
 
     if (p == al->pos && al->pos > al->buf) {
         al->failed = 0;
-        ngx_http_kot_audit_anchor(al);
+        al->unanchored = 1;
     }
 
     al->pos = al->buf;
+
+    if (!al->unanchored) {
+        return;
+    }
+
+    if (anchor || ngx_current_msec - al->anchored >= al->flush) {
+        ngx_http_kot_audit_anchor(al);
+        al->anchored = ngx_current_msec;
+        al->unanchored = 0;
+
+    } else if (!al->timer.timer_set) {
+        ngx_add_timer(&al->timer, al->flush);
+    }
 }
 
 
@@ -697,7 +860,7 @@ ngx_http_kot_audit_flush_file(ngx_open_file_t *file, ngx_log_t *log)
     ngx_http_kot_audit_log_t  *al = file->data;
 
     if (al->started) {
-        ngx_http_kot_audit_flush(al);
+        ngx_http_kot_audit_flush(al, 1);
     }
 }
 
@@ -705,7 +868,7 @@ ngx_http_kot_audit_flush_file(ngx_open_file_t *file, ngx_log_t *log)
 static void
 ngx_http_kot_audit_timer(ngx_event_t *ev)
 {
-    ngx_http_kot_audit_flush(ev->data);
+    ngx_http_kot_audit_flush(ev->data, 1);
 }
 
 

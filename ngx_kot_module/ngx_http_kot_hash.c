@@ -15,6 +15,9 @@
 
 #include "ngx_http_kot_module.h"
 
+#include <sched.h>
+#include <sys/syscall.h>
+
 
 static void ngx_http_kot_hash_thread(void *data, ngx_log_t *log);
 static void ngx_http_kot_hash_done(ngx_event_t *ev);
@@ -71,13 +74,31 @@ ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 }
 
 
-/* In a pool thread: no nginx calls, no allocation from pools. */
+/*
+ * In a pool thread: no nginx calls, no allocation from pools.
+ *
+ * A hash is background work: the thread runs under SCHED_IDLE, so that
+ * the event loops of the workers (and the upstream, and Redis) always get
+ * the CPU first, and a storm of logins slows logins rather than every
+ * other request on the machine.  When the machine is busy, logins take
+ * longer; the bounded queue of the pool answers 503 when they back up.
+ */
 
 static void
 ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
 {
     ngx_uint_t                i;
+    struct sched_param        sp;
     ngx_http_kot_hash_job_t  *job = data;
+
+    static __thread ngx_uint_t  idle;
+
+    if (!idle) {
+        ngx_memzero(&sp, sizeof(struct sched_param));
+        (void) sched_setscheduler((pid_t) syscall(SYS_gettid), SCHED_IDLE,
+                                  &sp);
+        idle = 1;
+    }
 
     if (job->hash.len) {
         job->verified = kot_phc_verify((char *) job->hash.data, job->hash.len,

@@ -34,6 +34,8 @@ static char *ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_kot_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_kot_strip_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_is_kot_header(ngx_str_t *name);
 static ngx_int_t ngx_http_kot_variable(ngx_http_request_t *r,
@@ -181,6 +183,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       ngx_http_kot_trusted_proxies,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("kot_session_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_session_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_session_touch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, touch),
       NULL },
 
     { ngx_string("kot_strip_identity"),
@@ -332,6 +348,7 @@ ngx_http_kot_create_main_conf(ngx_conf_t *cf)
     kmcf->redis_set = NGX_CONF_UNSET;
     kmcf->scrypt_set = NGX_CONF_UNSET;
     kmcf->used = NGX_CONF_UNSET;
+    kmcf->cache_size = NGX_CONF_UNSET_UINT;
 
     return kmcf;
 }
@@ -346,6 +363,7 @@ ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(kmcf->redis_set, 0);
     ngx_conf_init_value(kmcf->used, 0);
+    ngx_conf_init_uint_value(kmcf->cache_size, 10000);
 
     if (kmcf->scrypt_set == NGX_CONF_UNSET) {
         kmcf->scrypt = defaults;
@@ -403,6 +421,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->tenant = NGX_CONF_UNSET_PTR;
     klcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     klcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
+    klcf->touch = NGX_CONF_UNSET_MSEC;
     klcf->insecure_cookie = NGX_CONF_UNSET;
     klcf->strip_identity = NGX_CONF_UNSET;
     klcf->lockout.threshold = NGX_CONF_UNSET_UINT;
@@ -432,6 +451,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               30 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->absolute_timeout,
                               prev->absolute_timeout, 12 * 60 * 60 * 1000);
+    ngx_conf_merge_msec_value(conf->touch, prev->touch, 30 * 1000);
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
     ngx_http_kot_lockout_merge(prev, conf);
@@ -641,6 +661,7 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_kot_main_conf_t *kmcf = conf;
 
     char       *rv;
+    u_char      key[KOT_KEY_LEN];
     ngx_str_t  *value, secret;
 
     if (kmcf->secret_file.len) {
@@ -656,15 +677,19 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return rv;
     }
 
-    if (kot_derive_key(secret.data, secret.len, "session id",
-                       kmcf->session_key) != 0
-        || kot_derive_key(secret.data, secret.len, "csrf",
-                          kmcf->csrf_key) != 0)
-    {
+    /* subkeys, kept only as HMAC key schedules */
+
+    if (kot_derive_key(secret.data, secret.len, "session id", key) != 0) {
         kot_cleanse(secret.data, secret.len);
         return "cannot derive keys";
     }
 
+    kot_hmac_key(&kmcf->session_key, key, sizeof(key));
+
+    (void) kot_derive_key(secret.data, secret.len, "csrf", key);
+    kot_hmac_key(&kmcf->csrf_key, key, sizeof(key));
+
+    kot_cleanse(key, sizeof(key));
     kot_cleanse(secret.data, secret.len);
 
     return NGX_CONF_OK;
@@ -875,6 +900,43 @@ ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     kmcf->scrypt_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/* kot_session_cache size | off; */
+
+static char *
+ngx_http_kot_session_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (kmcf->cache_size != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        kmcf->cache_size = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n == 0 || n > 10000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_session_cache \"%V\": give the number of "
+                           "sessions each worker keeps (1 to 10000000), or "
+                           "\"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->cache_size = n;
 
     return NGX_CONF_OK;
 }
@@ -1218,7 +1280,12 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis) != NGX_OK) {
+    ngx_http_kot_cache_init_process(cycle, kmcf->cache_size);
+
+    if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis,
+                                       kmcf->cache_size > 0)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

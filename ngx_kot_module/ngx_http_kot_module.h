@@ -52,8 +52,8 @@ typedef struct {
     ngx_flag_t                  redis_set;
 
     ngx_str_t                   secret_file;
-    u_char                      session_key[KOT_KEY_LEN];
-    u_char                      csrf_key[KOT_KEY_LEN];
+    kot_hmac_key_t              session_key;    /* keyed, ready */
+    kot_hmac_key_t              csrf_key;
 
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
@@ -67,6 +67,7 @@ typedef struct {
     char                        auditor_fpr[17];
     ngx_int_t                   request_id;     /* $request_id's index */
     ngx_http_kot_loc_conf_t    *http_conf;      /* for kot:v1:policy */
+    ngx_uint_t                  cache_size;     /* kot_session_cache */
     ngx_int_t                   realip_peer;    /* $realip_remote_addr */
 
     ngx_flag_t                  used;
@@ -95,6 +96,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_http_complex_value_t   *tenant;
     ngx_msec_t                  idle_timeout;
     ngx_msec_t                  absolute_timeout;
+    ngx_msec_t                  touch;          /* kot_session_touch */
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
     ngx_http_kot_lockout_conf_t   lockout;
@@ -176,6 +178,8 @@ struct ngx_http_kot_ctx_s {
     void                       *portal;         /* portal state */
     ngx_http_kot_login_t       *login;
 
+    uint64_t                    cache_serial;   /* a cache reservation */
+
     ngx_str_t                   allow_tenant;   /* lists being loaded */
     const char                 *allow_denied;   /* the list that refused */
     unsigned                    allow_loaded:1;
@@ -202,7 +206,7 @@ ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
 void ngx_http_kot_session_read(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
+    ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user,
     ngx_str_t *roles, u_char must_change);
@@ -269,6 +273,19 @@ ngx_int_t ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, int64_t version, ngx_uint_t which);
 ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user);
+
+/* ngx_http_kot_cache.c */
+void ngx_http_kot_cache_init_process(ngx_cycle_t *cycle, ngx_uint_t max);
+void ngx_http_kot_cache_enable(void);
+void ngx_http_kot_cache_disable(const char *why);
+ngx_uint_t ngx_http_kot_cache_enabled(void);
+void ngx_http_kot_cache_invalidate(redisReply *keys);
+ngx_int_t ngx_http_kot_cache_lookup(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, ngx_msec_t absolute, ngx_msec_t touch);
+uint64_t ngx_http_kot_cache_reserve(u_char *sid);
+void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
+    uint64_t created, uint64_t last);
+void ngx_http_kot_cache_forget(u_char *sid);
 
 /* ngx_http_kot_lockout.c */
 char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

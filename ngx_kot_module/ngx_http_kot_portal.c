@@ -952,7 +952,8 @@ ngx_http_kot_password_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_goto_portal(r, "login", &pt->return_to, NULL);
     }
 
-    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+    /* a change of password deserves Redis's word, not the cache's */
+    if (ngx_http_kot_session_check(r, ctx, 0) != NGX_AGAIN) {
         return ngx_http_kot_unavailable(r);
     }
 
@@ -1071,7 +1072,8 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_csrf_refused(r, "password_change");
     }
 
-    if (ngx_http_kot_session_check(r, ctx) != NGX_OK) {
+    /* a change of password deserves Redis's word, not the cache's */
+    if (ngx_http_kot_session_check(r, ctx, 0) != NGX_AGAIN) {
         return ngx_http_kot_unavailable(r);
     }
 

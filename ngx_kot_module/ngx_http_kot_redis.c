@@ -2,7 +2,9 @@
 /*
  * ngx_kot: hiredis's async API on nginx events.
  *
- * Each worker keeps one pipelined connection.  hiredis owns the socket;
+ * Each worker keeps one pipelined connection for commands, and, for the
+ * session cache, a second one subscribed to Redis's invalidations
+ * (ngx_http_kot_cache.c).  hiredis owns each socket;
  * nginx gets a connection structure around the same fd so that the event
  * module can watch it.  Events are level-triggered because hiredis reads
  * at most 16k per call and expects to be called again while data remains.
@@ -26,6 +28,18 @@
 #define NGX_HTTP_KOT_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_KOT_REDIS_BACKOFF_MAX  2000
 
+/*
+ * The invalidation connection is alive if it hears the worker's own
+ * heartbeat: published on the command connection every BEAT ms, it
+ * arrives after every invalidation Redis sent before it.  The cache
+ * trusts no entry when the last beat is older than FRESH ms, which bounds
+ * how late a revocation can be seen even if the connection stalls
+ * without breaking; after LOST ms the connection is replaced.
+ */
+#define NGX_HTTP_KOT_REDIS_BEAT         25
+#define NGX_HTTP_KOT_REDIS_FRESH        75
+#define NGX_HTTP_KOT_REDIS_LOST         1000
+
 
 typedef struct {
     ngx_http_request_t             *request;
@@ -40,14 +54,23 @@ typedef struct {
 
 typedef struct {
     ngx_http_kot_redis_conf_t      *conf;
+    const char                     *role;       /* "data" or "sub" */
     redisAsyncContext              *ac;
     ngx_connection_t               *conn;
     ngx_event_t                     timer;      /* connect, or reconnect */
     ngx_msec_t                      backoff;
     ngx_log_t                      *log;
+    long long                       client_id;  /* sub: for REDIRECT */
+    ngx_msec_t                      last_beat;  /* sub: heard at */
+    ngx_uint_t                      channels;   /* sub: confirmed */
+    u_char                          beat[48];   /* the heartbeat channel */
+    size_t                          beat_len;
     unsigned                        connected:1;
     unsigned                        exiting:1;
     unsigned                        failed_logged:1;
+    unsigned                        subscribed:1;   /* sub */
+    unsigned                        tracking:1;     /* data */
+    unsigned                        refused:1;      /* tracking refused */
 } ngx_http_kot_redis_t;
 
 
@@ -76,20 +99,54 @@ static void ngx_http_kot_redis_op_timeout(ngx_event_t *ev);
 static void ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op,
     redisReply *reply);
 static void ngx_http_kot_redis_op_detach(void *data);
+static void ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd,
+    ngx_cycle_t *cycle, ngx_http_kot_redis_conf_t *conf, const char *role);
+static void ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_setup_sub(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_client_id(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_kot_redis_track(void);
+static void ngx_http_kot_redis_beat(ngx_event_t *ev);
+static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
+    void *privdata);
 
 
-static ngx_http_kot_redis_t  ngx_http_kot_redis;
+static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
+static ngx_http_kot_redis_t  ngx_http_kot_redis_sub;   /* invalidations */
+static ngx_event_t           ngx_http_kot_redis_beat_ev;
 
 
 ngx_int_t
 ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
-    ngx_http_kot_redis_conf_t *conf)
+    ngx_http_kot_redis_conf_t *conf, ngx_uint_t cache)
 {
-    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_init(&ngx_http_kot_redis, cycle, conf, "data");
+    ngx_http_kot_redis_connect(&ngx_http_kot_redis);
 
+    if (cache) {
+        ngx_http_kot_redis_init(&ngx_http_kot_redis_sub, cycle, conf, "sub");
+        ngx_http_kot_redis_connect(&ngx_http_kot_redis_sub);
+
+        ngx_http_kot_redis_beat_ev.handler = ngx_http_kot_redis_beat;
+        ngx_http_kot_redis_beat_ev.log = cycle->log;
+        ngx_http_kot_redis_beat_ev.cancelable = 1;
+        ngx_add_timer(&ngx_http_kot_redis_beat_ev, NGX_HTTP_KOT_REDIS_BEAT);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
+    ngx_http_kot_redis_conf_t *conf, const char *role)
+{
     ngx_memzero(rd, sizeof(ngx_http_kot_redis_t));
 
     rd->conf = conf;
+    rd->role = role;
     rd->log = cycle->log;
     rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
@@ -98,17 +155,26 @@ ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
     rd->timer.log = cycle->log;
     rd->timer.cancelable = 1;
 
-    ngx_http_kot_redis_connect(rd);
-
-    return NGX_OK;
+    rd->beat_len = ngx_sprintf(rd->beat, KOT_PREFIX "hb:%P", ngx_pid)
+                   - rd->beat;
 }
 
 
 void
 ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
 {
-    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    if (ngx_http_kot_redis_beat_ev.timer_set) {
+        ngx_del_timer(&ngx_http_kot_redis_beat_ev);
+    }
 
+    ngx_http_kot_redis_free(&ngx_http_kot_redis_sub);
+    ngx_http_kot_redis_free(&ngx_http_kot_redis);
+}
+
+
+static void
+ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd)
+{
     rd->exiting = 1;
 
     if (rd->timer.timer_set) {
@@ -192,13 +258,17 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
 }
 
 
-/* AUTH, SELECT and SCRIPT LOAD, pipelined before anything else. */
+/*
+ * AUTH, SELECT, a name for CLIENT LIST, and then the scripts (commands)
+ * or the subscription (invalidations): pipelined before anything else.
+ */
 
 static void
 ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
 {
     int                         argc;
     u_char                      db[NGX_INT_T_LEN];
+    u_char                      name[32];
     size_t                      argvlen[3];
     ngx_uint_t                  i;
     const char                 *argv[3];
@@ -231,6 +301,21 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
                               "SELECT", 2, argv, argvlen);
     }
 
+    argv[0] = "CLIENT";
+    argvlen[0] = 6;
+    argv[1] = "SETNAME";
+    argvlen[1] = 7;
+    argv[2] = (char *) name;
+    argvlen[2] = ngx_sprintf(name, "kot-%s-%P", rd->role, ngx_pid) - name;
+
+    /* only for people reading CLIENT LIST: a refusal changes nothing */
+    redisAsyncCommandArgv(rd->ac, NULL, NULL, 3, argv, argvlen);
+
+    if (rd == &ngx_http_kot_redis_sub) {
+        ngx_http_kot_redis_setup_sub(rd);
+        return;
+    }
+
     for (i = 0; i < KOT_SCRIPT_N; i++) {
         argv[0] = "SCRIPT";
         argvlen[0] = 6;
@@ -242,6 +327,246 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
         redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
     }
+
+    /* a new command connection has no tracking yet */
+    ngx_http_kot_redis_track();
+}
+
+
+static void
+ngx_http_kot_redis_setup_sub(ngx_http_kot_redis_t *rd)
+{
+    redisAsyncCommand(rd->ac, ngx_http_kot_redis_client_id, NULL,
+                      "CLIENT ID");
+    redisAsyncCommand(rd->ac, ngx_http_kot_redis_message, NULL,
+                      "SUBSCRIBE __redis__:invalidate %b", rd->beat,
+                      rd->beat_len);
+}
+
+
+static void
+ngx_http_kot_redis_client_id(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply            *rep = reply;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep && rep->type == REDIS_REPLY_INTEGER) {
+        rd->client_id = rep->integer;
+    }
+}
+
+
+/*
+ * Everything the subscription brings: first the confirmation, then one
+ * message per invalidation, ["message", channel, keys or nil].
+ */
+
+static void
+ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply            *rep = reply;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3
+        || rep->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    if (ngx_strcmp(rep->element[0]->str, "subscribe") == 0) {
+        if (++rd->channels < 2) {
+            return;
+        }
+
+        /* subscribed in time: the connect timer's work is done */
+        if (rd->timer.timer_set) {
+            ngx_del_timer(&rd->timer);
+        }
+
+        rd->subscribed = 1;
+        rd->last_beat = ngx_current_msec;
+        ngx_http_kot_redis_track();
+        return;
+    }
+
+    if (ngx_strcmp(rep->element[0]->str, "message") != 0
+        || rep->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    if (rep->element[1]->len == rd->beat_len
+        && ngx_strncmp(rep->element[1]->str, rd->beat, rd->beat_len) == 0)
+    {
+        rd->last_beat = ngx_current_msec;
+        return;
+    }
+
+    ngx_http_kot_cache_invalidate(rep->element[2]);
+}
+
+
+/* Every BEAT ms: the heartbeat out, and a look at whether it comes back. */
+
+static void
+ngx_http_kot_redis_beat(ngx_event_t *ev)
+{
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
+
+    if (rd->ac && rd->connected && sub->subscribed) {
+        (void) redisAsyncCommand(rd->ac, NULL, NULL, "PUBLISH %b 1",
+                                 sub->beat, sub->beat_len);
+
+        if (ngx_current_msec - sub->last_beat > NGX_HTTP_KOT_REDIS_LOST) {
+            ngx_http_kot_redis_drop(sub, "no heartbeat on the invalidation "
+                                         "connection");
+        }
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_KOT_REDIS_BEAT);
+    }
+}
+
+
+/* Whether the invalidation connection was heard from recently enough. */
+
+ngx_int_t
+ngx_http_kot_redis_fresh(void)
+{
+    ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
+
+    return sub->subscribed
+           && ngx_current_msec - sub->last_beat <= NGX_HTTP_KOT_REDIS_FRESH;
+}
+
+
+/*
+ * Once both connections are up: reads of the command connection are
+ * tracked (those after CLIENT CACHING YES), and their invalidations go to
+ * the subscribed one.  Without NOLOOP, so that a change this worker makes
+ * to sessions it did not name (all of a user's, at a password change)
+ * reaches its own cache too.
+ */
+
+static void
+ngx_http_kot_redis_track(void)
+{
+    u_char                 id[NGX_INT64_LEN];
+    size_t                 argvlen[8];
+    const char            *argv[8];
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
+
+    rd->tracking = 0;
+
+    if (rd->ac == NULL || sub->ac == NULL || !sub->subscribed
+        || sub->client_id == 0)
+    {
+        return;
+    }
+
+    argv[0] = "CLIENT";
+    argvlen[0] = 6;
+    argv[1] = "TRACKING";
+    argvlen[1] = 8;
+    argv[2] = "OFF";
+    argvlen[2] = 3;
+
+    redisAsyncCommandArgv(rd->ac, NULL, NULL, 3, argv, argvlen);
+
+    argv[2] = "ON";
+    argvlen[2] = 2;
+    argv[3] = "REDIRECT";
+    argvlen[3] = 8;
+    argv[4] = (char *) id;
+    argvlen[4] = ngx_sprintf(id, "%L", (int64_t) sub->client_id) - id;
+    argv[5] = "OPTIN";
+    argvlen[5] = 5;
+
+    redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_tracking, NULL, 6,
+                          argv, argvlen);
+}
+
+
+static void
+ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply            *rep = reply;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep == NULL) {
+        return;
+    }
+
+    if (rep->type == REDIS_REPLY_ERROR) {
+        if (!rd->refused) {
+            ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                          "kot: redis at \"%V\" refused CLIENT TRACKING: "
+                          "%s; every request asks Redis", &rd->conf->name,
+                          rep->str);
+            rd->refused = 1;
+        }
+
+        return;
+    }
+
+    rd->tracking = 1;
+    rd->refused = 0;
+    ngx_http_kot_cache_enable();
+}
+
+
+/*
+ * A tracked GET of one key, for the cache: its reply goes to cb with
+ * privdata (NULL if the connection breaks first).
+ */
+
+ngx_int_t
+ngx_http_kot_redis_tracked_get(u_char *key, size_t len,
+    redisCallbackFn *cb, void *privdata)
+{
+    size_t                 argvlen[2];
+    const char            *argv[2];
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+
+    if (!rd->tracking || rd->ac == NULL
+        || redisAsyncCommand(rd->ac, NULL, NULL, "CLIENT CACHING YES")
+           != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key;
+    argvlen[1] = len;
+
+    return redisAsyncCommandArgv(rd->ac, cb, privdata, 2, argv, argvlen)
+           == REDIS_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * Before a read the cache may keep: asks Redis to track it.  Returns 0
+ * when the cache is not in use.
+ */
+
+ngx_int_t
+ngx_http_kot_redis_caching(void)
+{
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+
+    if (!rd->tracking || !ngx_http_kot_cache_enabled() || rd->ac == NULL) {
+        return 0;
+    }
+
+    return redisAsyncCommand(rd->ac, NULL, NULL, "CLIENT CACHING YES")
+           == REDIS_OK;
 }
 
 
@@ -292,7 +617,11 @@ ngx_http_kot_redis_connected(const redisAsyncContext *ac, int status)
     rd->failed_logged = 0;
     rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
-    if (rd->timer.timer_set) {
+    /*
+     * The invalidation connection is ready only once subscribed; a
+     * refused SUBSCRIBE never answers, so its timer stays until then.
+     */
+    if (rd->timer.timer_set && rd != &ngx_http_kot_redis_sub) {
         ngx_del_timer(&rd->timer);
     }
 }
@@ -305,8 +634,8 @@ ngx_http_kot_redis_disconnected(const redisAsyncContext *ac, int status)
 
     if (status != REDIS_OK && !rd->exiting) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "kot: lost connection to redis at \"%V\": %s",
-                      &rd->conf->name, ac->errstr);
+                      "kot: lost %s connection to redis at \"%V\": %s",
+                      rd->role, &rd->conf->name, ac->errstr);
         rd->failed_logged = 1;
     }
 }
@@ -320,7 +649,8 @@ ngx_http_kot_redis_timer_handler(ngx_event_t *ev)
     ngx_http_kot_redis_t  *rd = ev->data;
 
     if (rd->ac) {
-        ngx_http_kot_redis_drop(rd, "connect timed out");
+        ngx_http_kot_redis_drop(rd, rd->connected ? "not subscribed in time"
+                                                  : "connect timed out");
         return;
     }
 
@@ -466,6 +796,15 @@ ngx_http_kot_redis_cleanup(void *privdata)
     rd->ac = NULL;
     rd->conn = NULL;
     rd->connected = 0;
+    rd->subscribed = 0;
+    rd->tracking = 0;
+    rd->client_id = 0;
+    rd->channels = 0;
+
+    /* invalidations may have been missed: nothing cached can be trusted */
+    ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
+                               ? "the command connection broke"
+                               : "the invalidation connection broke");
 
     ngx_http_kot_redis_schedule(rd);
 }

@@ -50,7 +50,11 @@ typedef void (*ngx_http_kot_redis_handler_pt)(ngx_http_request_t *r,
 
 
 ngx_int_t ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
-    ngx_http_kot_redis_conf_t *conf);
+    ngx_http_kot_redis_conf_t *conf, ngx_uint_t cache);
+ngx_int_t ngx_http_kot_redis_caching(void);
+ngx_int_t ngx_http_kot_redis_fresh(void);
+ngx_int_t ngx_http_kot_redis_tracked_get(u_char *key, size_t len,
+    redisCallbackFn *cb, void *privdata);
 void ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle);
 
 /*

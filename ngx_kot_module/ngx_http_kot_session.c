@@ -65,12 +65,7 @@ ngx_http_kot_session_id(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
-    if (kot_hmac_sha256(kmcf->session_key, KOT_KEY_LEN, raw,
-                        KOT_SID_RAW_LEN, mac)
-        != 0)
-    {
-        return NGX_ERROR;
-    }
+    kot_hmac_mac(&kmcf->session_key, raw, KOT_SID_RAW_LEN, NULL, 0, mac);
 
     kot_b64url_encode((char *) s->id, raw, KOT_SID_RAW_LEN);
     s->id[KOT_SID_B64_LEN] = '\0';
@@ -104,14 +99,39 @@ ngx_http_kot_session_new_id(ngx_http_request_t *r, ngx_http_kot_session_t *s)
 }
 
 
+/*
+ * NGX_OK: answered from the worker's cache (only when cached is set, for
+ * protected requests); NGX_AGAIN: asked Redis, ctx->done follows;
+ * NGX_ERROR: Redis cannot be asked.
+ */
+
 ngx_int_t
-ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_uint_t cached)
 {
-    ngx_str_t                 sid;
-    ngx_http_kot_redis_args_t       a;
-    ngx_http_kot_loc_conf_t  *klcf;
+    ngx_int_t                   rc;
+    ngx_str_t                   sid;
+    ngx_msec_t                  touch;
+    ngx_http_kot_loc_conf_t    *klcf;
+    ngx_http_kot_redis_args_t   a;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* activity reaches Redis this often: a tenth of the idle time at most */
+    touch = ngx_min(klcf->touch, klcf->idle_timeout / 10);
+
+    if (cached) {
+        rc = ngx_http_kot_cache_lookup(r, &ctx->session,
+                                       klcf->absolute_timeout, touch);
+        if (rc != NGX_DECLINED) {
+            ctx->rc = rc;
+            return rc;
+        }
+
+        ctx->cache_serial = ngx_http_kot_redis_caching()
+                            ? ngx_http_kot_cache_reserve(ctx->session.sid)
+                            : 0;
+    }
 
     sid.data = ctx->session.sid;
     sid.len = KOT_SID_B64_LEN;
@@ -122,16 +142,22 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->idle_timeout) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->absolute_timeout) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, 0) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, touch) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
 
-    return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CHECK,
-                                     ngx_http_kot_session_check_reply, ctx,
-                                     &ctx->done, 1, &a);
+    if (ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CHECK,
+                                  ngx_http_kot_session_check_reply, ctx,
+                                  &ctx->done, 1, &a)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
 }
 
 
@@ -154,7 +180,7 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     s->status = (ngx_uint_t) reply->element[0]->integer;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 6
+        if (reply->elements != 8
             || reply->element[5]->type != REDIS_REPLY_INTEGER
             || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
@@ -172,9 +198,17 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                          ? reply->element[4]->str[0] : KOT_MUST_CHANGE_NO;
         s->allow_version = reply->element[5]->integer;
 
-    } else if (s->status == KOT_SESSION_IDLE
-               || s->status == KOT_SESSION_ABSOLUTE)
-    {
+        ngx_http_kot_cache_fill(ctx->cache_serial, s,
+                                ngx_http_kot_redis_uint(reply->element[6]),
+                                ngx_http_kot_redis_uint(reply->element[7]));
+
+        ctx->rc = NGX_OK;
+        return;
+    }
+
+    ngx_http_kot_cache_forget(s->sid);
+
+    if (s->status == KOT_SESSION_IDLE || s->status == KOT_SESSION_ABSOLUTE) {
         if (reply->elements == 3) {
             (void) ngx_http_kot_redis_str(r, reply->element[1], &s->tenant);
             (void) ngx_http_kot_redis_str(r, reply->element[2], &s->user);
@@ -220,6 +254,12 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         }
 
         ngx_memcpy(old.data, s->sid, old.len);
+
+        /*
+         * The script ends it; later reads on this connection come after,
+         * so forgetting now is early enough.
+         */
+        ngx_http_kot_cache_forget(s->sid);
     }
 
     if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
@@ -297,6 +337,8 @@ ngx_http_kot_session_destroy(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
 
+    ngx_http_kot_cache_forget(sid.data);
+
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_DESTROY,
                                      ngx_http_kot_session_destroy_reply, ctx,
                                      &ctx->done, 1, &a);
@@ -330,6 +372,7 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
     }
 
     ngx_memcpy(old.data, s->sid, old.len);
+    ngx_http_kot_cache_forget(s->sid);
 
     if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
         return NGX_ERROR;
@@ -524,7 +567,7 @@ ngx_int_t
 ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose, u_char *secret,
     size_t len, u_char *out)
 {
-    u_char                    msg[64 + KOT_SID_B64_LEN + 1];
+    u_char                    msg[64 + 1];
     u_char                    mac[KOT_MAC_LEN];
     size_t                    plen;
     ngx_http_kot_main_conf_t *kmcf;
@@ -539,14 +582,8 @@ ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose, u_char *secret,
 
     ngx_memcpy(msg, purpose, plen);
     msg[plen] = ':';
-    ngx_memcpy(msg + plen + 1, secret, len);
 
-    if (kot_hmac_sha256(kmcf->csrf_key, KOT_KEY_LEN, msg, plen + 1 + len,
-                        mac)
-        != 0)
-    {
-        return NGX_ERROR;
-    }
+    kot_hmac_mac(&kmcf->csrf_key, msg, plen + 1, secret, len, mac);
 
     kot_b64url_encode((char *) out, mac, sizeof(mac));
 

@@ -25,9 +25,9 @@
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
- * Returns {status, tenant, user, roles, must_change, allow-list version};
- * an expired session is deleted here so that a second request cannot
- * revive it.
+ * Returns {status, tenant, user, roles, must_change, allow-list version,
+ * login time, last activity}; an expired session is deleted here so that
+ * a second request cannot revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc')\n"
@@ -47,10 +47,11 @@ static const char  kot_script_session_check[] =
     "  redis.call('HSET', KEYS[1], 'l', ARGV[1])\n"
     "  redis.call('PEXPIRE', KEYS[1],"
     " math.min(idle, abs - (now - c)) + " KOT_GRACE ")\n"
+    "  l = now\n"
     "end\n"
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
-    " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0}"
-    "\n";
+    " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
+    " c, l}\n";
 
 
 /*
