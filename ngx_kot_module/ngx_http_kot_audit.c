@@ -7,10 +7,12 @@
  * proxied requests wait in a buffer for up to "flush" time, and are built
  * without jansson, which cost a third of a proxied request's time: a
  * small writer below emits the same fields in the same order, escaped by
- * kot_json_escape() (fuzzed; invalid UTF-8 becomes U+FFFD as elsewhere).  A buffer is
- * always written with one write() to a file opened with O_APPEND, so the
- * lines of several workers never interleave.  After each write the chain's
- * head goes to Redis as an anchor, so that a cut-off tail shows.
+ * kot_json_escape() (fuzzed; invalid UTF-8 becomes U+FFFD as elsewhere).
+ * A buffer is always written with one write() to a file opened with
+ * O_APPEND, so the lines of several workers never interleave.  The
+ * chain's head goes to Redis as an anchor, so that a cut-off tail shows:
+ * after every write that holds a security event, and otherwise at most
+ * once per flush interval.
  */
 
 
@@ -73,6 +75,10 @@ static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, const char *action, const char *category,
     const char *outcome);
+static u_char *ngx_http_kot_audit_put(u_char *p, const char *key,
+    const char *value);
+static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
+    ngx_http_request_t *r);
 
 
 /* the request record's writer: each adds ',"key":value' if it fits */
@@ -504,7 +510,6 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
     ngx_http_upstream_state_t  *state;
     ngx_http_variable_value_t  *id;
     ngx_http_kot_loc_conf_t    *klcf;
-    ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_kot_audit_log_t   *al;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
@@ -521,8 +526,6 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
     {
         return NGX_OK;
     }
-
-    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
     w.p = ngx_http_kot_audit_head(al, buf, "request", "web",
                                   r->headers_out.status < 400
@@ -557,8 +560,8 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
     ngx_http_kot_jw_str(&w, "http.request.method", r->method_name.data,
                         r->method_name.len);
 
-    id = ngx_http_get_indexed_variable(r, kmcf->request_id);
-    if (id && !id->not_found) {
+    id = ngx_http_kot_audit_request_id(r);
+    if (id) {
         ngx_http_kot_jw_str(&w, "http.request.id", id->data, id->len);
     }
 
@@ -603,6 +606,58 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * nginx's $request_id, unless the request has one already, made as nginx
+ * makes it (16 random bytes in hex) but from a buffer of randomness:
+ * RAND_bytes() for each request costs more than the rest of the record.
+ * Kept as the variable's value, so that a later "$request_id" agrees.
+ * Only workers fill the buffer, after fork.
+ */
+
+static ngx_http_variable_value_t *
+ngx_http_kot_audit_request_id(ngx_http_request_t *r)
+{
+    u_char                     *id;
+    ngx_http_kot_main_conf_t   *kmcf;
+    ngx_http_variable_value_t  *v;
+
+    static u_char  random[4096];
+    static size_t  left;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+    v = &r->variables[kmcf->request_id];
+
+    if (v->valid || v->not_found) {
+        return v->not_found ? NULL : v;
+    }
+
+    if (left < 16) {
+        if (kot_random(random, sizeof(random)) != 0) {
+            return NULL;
+        }
+
+        left = sizeof(random);
+    }
+
+    id = ngx_pnalloc(r->pool, 32);
+    if (id == NULL) {
+        return NULL;
+    }
+
+    left -= 16;
+    ngx_hex_dump(id, random + left, 16);
+    kot_cleanse(random + left, 16);
+
+    v->len = 32;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = id;
+
+    return v;
+}
+
+
 /* '{' and the fields every record starts with, as jansson writes them */
 
 static u_char *
@@ -612,18 +667,40 @@ ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
     ngx_tm_t     tm;
     ngx_time_t  *tp;
 
-    tp = ngx_timeofday();
-    ngx_gmtime(tp->sec, &tm);
+    /* the date and time to the second, made once a second */
+    static time_t  sec = -1;
+    static u_char  ts[sizeof("{\"@timestamp\":\"2026-11-26T10:00:00.") - 1];
 
-    return ngx_sprintf(p, "{\"@timestamp\":\"%4d-%02d-%02dT%02d:%02d:%02d."
-                          "%03dZ\",\"event.sequence\":%uL,\"kot.chain\":"
-                          "\"%s\",\"event.action\":\"%s\","
-                          "\"event.category\":\"%s\","
-                          "\"event.outcome\":\"%s\"",
-                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                       tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
-                       (int) tp->msec, al->chain.seq, al->chain.id, action,
-                       category, outcome);
+    tp = ngx_timeofday();
+
+    if (tp->sec != sec) {
+        ngx_gmtime(tp->sec, &tm);
+        ngx_sprintf(ts, "{\"@timestamp\":\"%4d-%02d-%02dT%02d:%02d:%02d.",
+                    tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                    tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+        sec = tp->sec;
+    }
+
+    p = ngx_cpymem(p, ts, sizeof(ts));
+    p = ngx_sprintf(p, "%03dZ\",\"event.sequence\":%uL", (int) tp->msec,
+                    al->chain.seq);
+
+    /* the rest are known strings: copied, not formatted */
+    p = ngx_http_kot_audit_put(p, ",\"kot.chain\":\"", al->chain.id);
+    p = ngx_http_kot_audit_put(p, "\",\"event.action\":\"", action);
+    p = ngx_http_kot_audit_put(p, "\",\"event.category\":\"", category);
+    p = ngx_http_kot_audit_put(p, "\",\"event.outcome\":\"", outcome);
+    *p++ = '"';
+
+    return p;
+}
+
+
+static u_char *
+ngx_http_kot_audit_put(u_char *p, const char *key, const char *value)
+{
+    p = ngx_cpymem(p, key, ngx_strlen(key));
+    return ngx_cpymem(p, value, ngx_strlen(value));
 }
 
 
@@ -639,7 +716,12 @@ ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key, u_char *v,
 
     len = ngx_min(len, NGX_HTTP_KOT_AUDIT_FIELD_MAX);
     klen = ngx_strlen(key);
-    n = kot_json_escape_len((char *) v, len);
+
+    /* counting first only when the worst case might not fit */
+    n = len * KOT_JSON_ESCAPE_MAX;
+    if ((size_t) (w->end - w->p) < klen + n + sizeof(",\"\":\"\"") - 1) {
+        n = kot_json_escape_len((char *) v, len);
+    }
 
     if ((size_t) (w->end - w->p) < klen + n + sizeof(",\"\":\"\"") - 1) {
         w->full = 1;
@@ -667,7 +749,8 @@ ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, int64_t n)
         return;
     }
 
-    w->p = ngx_sprintf(w->p, ",\"%s\":%L", key, n);
+    w->p = ngx_http_kot_audit_put(w->p, ",\"", key);
+    w->p = ngx_sprintf(w->p, "\":%L", n);
 }
 
 
@@ -715,9 +798,6 @@ ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
     ngx_str_t                   path, client;
     struct sockaddr            *sa;
     ngx_http_variable_value_t  *id;
-    ngx_http_kot_main_conf_t   *kmcf;
-
-    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
     if (ngx_http_kot_client(r, &sa, &client) == NGX_OK) {
         ngx_http_kot_audit_set_str(rec, "source.ip", &client);
@@ -739,8 +819,8 @@ ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
     ngx_http_kot_audit_set_str(rec, "http.request.method",
                                &r->method_name);
 
-    id = ngx_http_get_indexed_variable(r, kmcf->request_id);
-    if (id && !id->not_found) {
+    id = ngx_http_kot_audit_request_id(r);
+    if (id) {
         ngx_http_kot_audit_set(rec, "http.request.id", id->data, id->len);
     }
 }

@@ -75,6 +75,7 @@ typedef struct {
 } ngx_http_kot_cache_t;
 
 
+static ngx_rbtree_key_t ngx_http_kot_cache_key(u_char *sid);
 static ngx_http_kot_cache_entry_t *ngx_http_kot_cache_find(u_char *sid);
 static void ngx_http_kot_cache_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
@@ -283,7 +284,7 @@ ngx_http_kot_cache_reserve(u_char *sid)
         }
 
         ngx_memcpy(e->sid, sid, KOT_SID_B64_LEN);
-        e->node.key = ngx_crc32_short(sid, KOT_SID_B64_LEN);
+        e->node.key = ngx_http_kot_cache_key(sid);
 
         ngx_rbtree_insert(&cache->entries, &e->node);
         ngx_queue_insert_head(&cache->lru, &e->lru);
@@ -363,6 +364,19 @@ ngx_http_kot_cache_forget(u_char *sid)
 }
 
 
+/* a sid is a keyed hash in base64url: its first bytes are already spread */
+
+static ngx_rbtree_key_t
+ngx_http_kot_cache_key(u_char *sid)
+{
+    uint32_t  key;
+
+    ngx_memcpy(&key, sid, sizeof(uint32_t));
+
+    return key;
+}
+
+
 static ngx_http_kot_cache_entry_t *
 ngx_http_kot_cache_find(u_char *sid)
 {
@@ -370,7 +384,7 @@ ngx_http_kot_cache_find(u_char *sid)
     ngx_rbtree_node_t           *node, *sentinel;
     ngx_http_kot_cache_entry_t  *e;
 
-    key = ngx_crc32_short(sid, KOT_SID_B64_LEN);
+    key = ngx_http_kot_cache_key(sid);
     node = ngx_http_kot_cache.entries.root;
     sentinel = ngx_http_kot_cache.entries.sentinel;
 

@@ -14,13 +14,22 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_module.h"
+#include "kot_scrypt.h"
 
 #include <sched.h>
 #include <sys/syscall.h>
 
 
 static void ngx_http_kot_hash_thread(void *data, ngx_log_t *log);
+static void ngx_http_kot_hash_pause(void);
 static void ngx_http_kot_hash_done(ngx_event_t *ev);
+
+
+void
+ngx_http_kot_hash_init_process(void)
+{
+    kot_scrypt_pause = ngx_http_kot_hash_pause;
+}
 
 
 ngx_http_kot_hash_job_t *
@@ -128,6 +137,20 @@ ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
                                          (char *) job->new_hash,
                                          sizeof(job->new_hash));
     }
+}
+
+
+/*
+ * Some kernels let a SCHED_IDLE thread run out its time slice, up to a
+ * scheduler tick, before a woken event loop preempts it.  kot_scrypt()
+ * calls this every 25 us or so of work, and the yield hands the CPU to
+ * whatever waits for it.  The cost is one system call per slice.
+ */
+
+static void
+ngx_http_kot_hash_pause(void)
+{
+    (void) sched_yield();
 }
 
 

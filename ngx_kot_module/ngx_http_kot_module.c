@@ -1281,6 +1281,7 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_kot_cache_init_process(cycle, kmcf->cache_size);
+    ngx_http_kot_hash_init_process();
 
     if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis,
                                        kmcf->cache_size > 0)

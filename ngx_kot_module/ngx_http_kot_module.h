@@ -318,6 +318,7 @@ typedef struct {
     ngx_int_t                   new_hash_len;   /* -1 on failure */
 } ngx_http_kot_hash_job_t;
 
+void ngx_http_kot_hash_init_process(void);
 ngx_http_kot_hash_job_t *ngx_http_kot_hash_job(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_hash_run(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_hash_job_t *job);

@@ -373,9 +373,9 @@ kot_chain_advance(kot_chain_t *c, const uint8_t mac[32])
         return -1;
     }
 
-    OPENSSL_cleanse(c->key, KOT_CHAIN_KEY_LEN);
+    kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
     memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
-    OPENSSL_cleanse(next, sizeof(next));
+    kot_cleanse(next, sizeof(next));
 
     memcpy(c->mac, mac, sizeof(c->mac));
     c->seq++;

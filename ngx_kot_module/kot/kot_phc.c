@@ -2,22 +2,17 @@
  * ngx_kot: scrypt password hashes as PHC strings.
  *
  * kot_phc_hash() and kot_phc_verify() run in nginx thread-pool threads:
- * they keep no state between calls and fetch the KDF each time, which
- * OpenSSL 3.0 makes thread-safe.
+ * they keep no state between calls (kot_scrypt.c).
  */
 
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "kot_b64.h"
 #include "kot_crypto.h"
 #include "kot_phc.h"
-#include "kot_phc_int.h"
+#include "kot_scrypt.h"
 
 
 #define KOT_PHC_ID          "$scrypt$"
@@ -26,9 +21,6 @@
 
 /* a parameter never needs more digits; more could overflow unsigned */
 #define KOT_PHC_DIGITS_MAX  3
-
-/* slack over what OpenSSL computes, in case its accounting grows */
-#define KOT_SCRYPT_MARGIN   (64 * 1024)
 
 
 typedef struct {
@@ -50,8 +42,6 @@ static int kot_phc_b64_field(const char *s, size_t len, uint8_t *dst,
     size_t dst_len);
 static int kot_phc_format(const kot_scrypt_params_t *sp, const uint8_t *salt,
     const uint8_t *hash, char *out, size_t cap);
-static int kot_scrypt_maxmem(unsigned ln, unsigned r, unsigned p,
-    uint64_t *maxmem);
 
 
 int
@@ -174,97 +164,6 @@ kot_phc_dummy(const kot_scrypt_params_t *sp, char *out, size_t cap)
     }
 
     return kot_phc_format(sp, kot_phc_dummy_salt, zero, out, cap);
-}
-
-
-int
-kot_scrypt(const char *pw, size_t pw_len, const uint8_t *salt,
-    size_t salt_len, unsigned ln, unsigned r, unsigned p, uint8_t *out,
-    size_t out_len)
-{
-    int            rc;
-    uint32_t       r32, p32;
-    uint64_t       n, maxmem;
-    EVP_KDF       *kdf;
-    OSSL_PARAM     params[7], *prm;
-    EVP_KDF_CTX   *ctx;
-
-    if (kot_scrypt_maxmem(ln, r, p, &maxmem) != 0) {
-        return -1;
-    }
-
-    /* OpenSSL copies the octet strings; an empty one must not be NULL */
-
-    if ((pw == NULL && pw_len != 0) || (salt == NULL && salt_len != 0)) {
-        return -1;
-    }
-
-    if (pw == NULL) {
-        pw = "";
-    }
-
-    if (salt == NULL) {
-        salt = (const uint8_t *) "";
-    }
-
-    n = (uint64_t) 1 << ln;
-    r32 = r;
-    p32 = p;
-
-    prm = params;
-    *prm++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
-                                               (void *) pw, pw_len);
-    *prm++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                               (void *) salt, salt_len);
-    *prm++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
-    *prm++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r32);
-    *prm++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p32);
-    *prm++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-                                         &maxmem);
-    *prm = OSSL_PARAM_construct_end();
-
-    kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
-    if (kdf == NULL) {
-        return -1;
-    }
-
-    ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
-
-    if (ctx == NULL) {
-        return -1;
-    }
-
-    rc = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : -1;
-
-    EVP_KDF_CTX_free(ctx);
-
-    return rc;
-}
-
-
-/*
- * The memory limit OpenSSL enforces must admit what the parameters need
- * (its default, 32 MiB, is below ln=17, r=8), but stay bounded: scrypt
- * takes 128 * r * (N + 2) bytes for V and 128 * r * p for B, so the
- * upper bounds below cap it at about 16 GiB.
- */
-
-static int
-kot_scrypt_maxmem(unsigned ln, unsigned r, unsigned p, uint64_t *maxmem)
-{
-    uint64_t  n;
-
-    if (ln < 1 || ln > KOT_SCRYPT_LN_MAX || r < 1 || r > KOT_SCRYPT_R_MAX
-        || p < 1 || p > KOT_SCRYPT_P_MAX)
-    {
-        return -1;
-    }
-
-    n = (uint64_t) 1 << ln;
-    *maxmem = 128 * (uint64_t) r * (n + 2 + p) + KOT_SCRYPT_MARGIN;
-
-    return 0;
 }
 
 

@@ -4,7 +4,7 @@
  *     $scrypt$ln=17,r=8,p=1$<salt>$<hash>
  *
  * salt (16 bytes) and hash (32 bytes) in standard base64 without padding.
- * Hashing uses OpenSSL 3.0 EVP_KDF "SCRYPT".  These calls are slow on
+ * Hashing uses kot_scrypt() (kot_scrypt.h).  These calls are slow on
  * purpose (about 0.3 s and 128 MiB at ln=17): the module runs them in a
  * thread pool only, kotctl calls them directly.
  */

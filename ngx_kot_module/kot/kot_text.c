@@ -154,7 +154,7 @@ kot_json_run(char *dst, const char *s, size_t len)
     int                   k;
     size_t                n;
     uint32_t              cp;
-    const unsigned char  *p, *end;
+    const unsigned char  *p, *q, *end;
 
     if (len == 0) {
         return 0;
@@ -165,6 +165,20 @@ kot_json_run(char *dst, const char *s, size_t len)
     end = p + len;
 
     while (p < end) {
+
+        /* printable ASCII, most of any log, goes in runs */
+        for (q = p; q < end && *q >= 0x20 && *q < 0x7f && *q != '"'
+                    && *q != '\\'; q++)
+        {
+            /* void */
+        }
+
+        if (q != p) {
+            n += kot_put(dst ? dst + n : NULL, (const char *) p, q - p);
+            p = q;
+            continue;
+        }
+
         k = kot_utf8_decode(p, end - p, &cp);
 
         if (k < 0) {

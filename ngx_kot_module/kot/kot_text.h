@@ -28,6 +28,9 @@ size_t kot_url_escape(char *dst, const char *s, size_t len);
 size_t kot_json_escape_len(const char *s, size_t len);
 size_t kot_json_escape(char *dst, const char *s, size_t len);
 
+/* no input byte takes more than this in the output ("\u0000") */
+#define KOT_JSON_ESCAPE_MAX  6
+
 /*
  * UTF-8 as is, with each byte that is not part of a valid sequence
  * replaced by U+FFFD (three bytes): for libraries such as jansson that

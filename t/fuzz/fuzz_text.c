@@ -98,7 +98,8 @@ check_json(const char *s, size_t size)
         return;
     }
 
-    if (kot_utf8_length(out, n) < 0) {
+    /* the audit writer sizes its buffer by this bound */
+    if (kot_utf8_length(out, n) < 0 || n > size * KOT_JSON_ESCAPE_MAX) {
         abort();
     }
 

@@ -21,7 +21,7 @@ package KotTest;
 # $t->redis(@cmd), stop_redis(save => 1), start_redis, pause_redis,
 #     resume_redis, kotctl(@args, { stdin => ... }) -> { exit, out, err }
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
-#     extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
+#     threads => 4, extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
 #     $output), under the name "check" by default.
 # Placeholders: %%PORT%% %%PORT2%% %%APP%% %%REDIS%% %%SECRET%% %%DIR%%.
 #
@@ -669,6 +669,7 @@ sub _instance {
         dir        => $dir,
         %$ports,
         workers    => $opt{workers} // $self->{workers},
+        threads    => $opt{threads} // 4,
         module     => $opt{module} // $self->{module},
         extra_main => $opt{extra_main} // '',
         snippet    => $snippet // '',
@@ -712,7 +713,7 @@ user root;
 worker_processes $i->{workers};
 pid $d/nginx.pid;
 error_log $d/error.log info;
-thread_pool kot_test threads=4;
+thread_pool kot_test threads=$i->{threads};
 events { worker_connections 1024; }
 EOF
 

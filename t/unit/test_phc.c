@@ -6,9 +6,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include "tap.h"
 #include "kot_phc.h"
-#include "kot_phc_int.h"
+#include "kot_scrypt.h"
 
 
 #define FAST  { 10, 8, 1 }
@@ -71,6 +75,113 @@ test_rfc7914(void)
             -1, "kdf: ln above the maximum is refused");
     is_long(kot_scrypt("x", 1, (const uint8_t *) "s", 1, 10, 0, 1, out, 32),
             -1, "kdf: r = 0 is refused");
+}
+
+
+/* OpenSSL's EVP_KDF "SCRYPT", the reference for kot_scrypt() */
+
+static int
+openssl_scrypt(const char *pw, size_t pw_len, const uint8_t *salt,
+    size_t salt_len, unsigned ln, unsigned r, unsigned p, uint8_t *out,
+    size_t out_len)
+{
+    int           rc;
+    uint32_t      r32, p32;
+    uint64_t      n, maxmem;
+    EVP_KDF      *kdf;
+    OSSL_PARAM    params[7], *prm;
+    EVP_KDF_CTX  *ctx;
+
+    n = (uint64_t) 1 << ln;
+    r32 = r;
+    p32 = p;
+    maxmem = 1ULL << 32;
+
+    prm = params;
+    *prm++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
+                                               (void *) pw, pw_len);
+    *prm++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                               (void *) salt, salt_len);
+    *prm++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n);
+    *prm++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r32);
+    *prm++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p32);
+    *prm++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
+                                         &maxmem);
+    *prm = OSSL_PARAM_construct_end();
+
+    kdf = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
+    ctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+
+    rc = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : -1;
+    EVP_KDF_CTX_free(ctx);
+
+    return rc;
+}
+
+
+static int  pauses;
+
+static void
+count_pause(void)
+{
+    pauses++;
+}
+
+
+static void
+test_against_openssl(void)
+{
+    size_t         i;
+    uint8_t        ours[48], ref[48];
+    static const struct {
+        const char  *pw;
+        const char  *salt;
+        unsigned     ln, r, p;
+        size_t       out;
+    } cases[] = {
+        { "", "", 1, 1, 1, 32 },
+        { "a", "b", 10, 1, 1, 32 },
+        { "correct horse", "0123456789abcdef", 10, 8, 1, 32 },
+        { "\xe3\x83\x91\xe3\x82\xb9", "salt", 11, 4, 2, 48 },
+        { "pw", "s", 12, 3, 3, 17 },
+        { "long password long password long password long password "
+          "long password long password", "s", 10, 32, 1, 32 },
+        { "p", "s", 10, 2, 16, 1 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(ours, 0, sizeof(ours));
+        memset(ref, 1, sizeof(ref));
+
+        ok(kot_scrypt(cases[i].pw, strlen(cases[i].pw),
+                      (const uint8_t *) cases[i].salt,
+                      strlen(cases[i].salt), cases[i].ln, cases[i].r,
+                      cases[i].p, ours, cases[i].out) == 0
+           && openssl_scrypt(cases[i].pw, strlen(cases[i].pw),
+                             (const uint8_t *) cases[i].salt,
+                             strlen(cases[i].salt), cases[i].ln, cases[i].r,
+                             cases[i].p, ref, cases[i].out) == 0
+           && memcmp(ours, ref, cases[i].out) == 0,
+           "kdf: same as OpenSSL's scrypt, ln=%u r=%u p=%u, %zu bytes",
+           cases[i].ln, cases[i].r, cases[i].p, cases[i].out);
+    }
+
+    /* the module yields the CPU in the pauses: they must come often */
+    kot_scrypt_pause = count_pause;
+    pauses = 0;
+    is_long(kot_scrypt("pw", 2, (const uint8_t *) "s", 1, 12, 8, 1, ours, 32),
+            0, "kdf: hashing with a pause hook succeeds");
+    kot_scrypt_pause = NULL;
+
+    /* 2 * 4096 BlockMixes of 16 cores each, a pause per 512 cores */
+    ok(pauses >= 2 * 4096 * 16 / 512, "kdf: paused %d times in one ln=12 "
+       "hash", pauses);
+
+    ok(openssl_scrypt("pw", 2, (const uint8_t *) "s", 1, 12, 8, 1, ref,
+                         32) == 0
+       && memcmp(ours, ref, 32) == 0,
+       "kdf: pauses do not change the result");
 }
 
 
@@ -277,6 +388,7 @@ int
 main(void)
 {
     test_rfc7914();
+    test_against_openssl();
     test_params_ok();
     test_hash_verify();
     test_parse();

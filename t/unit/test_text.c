@@ -95,6 +95,10 @@ test_url(void)
 static void
 test_json(void)
 {
+    int     c;
+    char    ch;
+    size_t  worst;
+
     is_str(json("hello"), "hello", "json: plain text unchanged");
     is_str(json("say \"hi\" \\o/"), "say \\\"hi\\\" \\\\o/",
            "json: quotes and backslashes");
@@ -118,6 +122,17 @@ test_json(void)
     is_str(json("\xe6\x97" "a"), "\xef\xbf\xbd\xef\xbf\xbd" "a",
            "json: truncated sequence resynchronises");
     is_str(json("</script>"), "</script>", "json: '<' and '/' kept");
+    is_str(json("x\"\x01y\xe6\x97\xa5z\\"), "x\\\"\\u0001y\xe6\x97\xa5z\\\\",
+           "json: escapes between runs of plain text");
+
+    for (c = 0, worst = 0; c < 256; c++) {
+        ch = (char) c;
+        worst = kot_json_escape_len(&ch, 1) > worst
+                ? kot_json_escape_len(&ch, 1) : worst;
+    }
+
+    ok(worst <= KOT_JSON_ESCAPE_MAX, "json: no byte grows beyond %d bytes",
+       KOT_JSON_ESCAPE_MAX);
 }
 
 
