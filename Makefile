@@ -55,8 +55,9 @@ $(NGX_BUILD)/objs/Makefile: config
 	    --with-cc-opt="$(WARN) -O2 -g" \
 	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(BUILD)/configure.log
 
+# (without our make's flags: "make -s" would leave the log empty)
 $(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(CORE_SRCS) $(CORE_HDRS)
-	cd $(NGX_BUILD) && $(MAKE) -f objs/Makefile modules 2>&1 \
+	cd $(NGX_BUILD) && MAKEFLAGS= $(MAKE) -f objs/Makefile modules 2>&1 \
 	    | tee $(CURDIR)/$(BUILD)/module-build.log; \
 	    exit $${PIPESTATUS[0]}
 

@@ -2,6 +2,7 @@
  * kotctl: tenants, users and sessions.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,18 @@ static int kotctl_add_role(kotctl_user_args_t *a, const char *role);
 static int kotctl_password(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_no_user(kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a);
 static const char *kotctl_field(redisReply *r, size_t i);
+static int kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_session_handle(const char *s);
+static int kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a,
+    const char *which);
 static int kotctl_session_show(kotctl_t *k, const char *sid);
 static void kotctl_time(uint64_t ms, char *buf, size_t len);
 
@@ -59,8 +66,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     kotctl_user_args_t  a;
 
     if (argc < 3) {
-        kotctl_error("usage: kotctl user add|passwd|status|unlock|enable "
-                     "TENANT USER ...");
+        kotctl_error("usage: kotctl user add|passwd|status|unlock|enable|"
+                     "disable TENANT USER ...");
         return KOTCTL_USAGE;
     }
 
@@ -73,7 +80,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     }
 
     if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0
-        || strcmp(argv[0], "enable") == 0)
+        || strcmp(argv[0], "enable") == 0 || strcmp(argv[0], "disable") == 0)
     {
         if (argc != 3) {
             kotctl_error("usage: kotctl user %s TENANT USER", argv[0]);
@@ -87,7 +94,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
 
         return (argv[0][0] == 's') ? kotctl_user_status(k, &a)
                : (argv[0][0] == 'u') ? kotctl_user_unlock(k, &a)
-               : kotctl_user_enable(k, &a);
+               : (argv[0][0] == 'e') ? kotctl_user_enable(k, &a)
+               : kotctl_user_disable(k, &a);
     }
 
     if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
@@ -498,9 +506,7 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
     freeReplyObject(reply);
 
     if (ended < 0) {
-        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
-                     a->tenant);
-        return KOTCTL_FAIL;
+        return kotctl_no_user(a);
     }
 
     printf("password of user \"%s\" in tenant \"%s\" set; %lld session(s) "
@@ -544,17 +550,16 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     args[3] = "must_change";
     args[4] = "last_login";
     args[5] = "pw_changed";
+    args[6] = "disabled";
 
-    u = kotctl_cmd(k, 6, args);
+    u = kotctl_cmd(k, 7, args);
     if (u == NULL) {
         return KOTCTL_FAIL;
     }
 
     if (kotctl_field(u, 0) == NULL) {
         freeReplyObject(u);
-        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
-                     a->tenant);
-        return KOTCTL_FAIL;
+        return kotctl_no_user(a);
     }
 
     args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
@@ -586,6 +591,12 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     v = kotctl_field(u, 3);
     kotctl_time(v ? strtoull(v, NULL, 10) : 0, t1, sizeof(t1));
     printf("password set:  %s\n", t1);
+
+    v = kotctl_field(u, 4);
+    if (v) {
+        kotctl_time(strtoull(v, NULL, 10), t1, sizeof(t1));
+    }
+    printf("disabled:      %s%s\n", v ? "yes, since " : "no", v ? t1 : "");
 
     v = kotctl_field(f, 0);
     printf("failures:      %s", v ? v : "0");
@@ -642,9 +653,7 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     freeReplyObject(r);
 
     if (!exists) {
-        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
-                     a->tenant);
-        return KOTCTL_FAIL;
+        return kotctl_no_user(a);
     }
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
@@ -670,33 +679,18 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 
 
 /*
- * An account refused for inactivity (inactive_after) gets a fresh start:
- * the clock of inactivity restarts now.
+ * An account disabled by an administrator, or refused for inactivity
+ * (inactive_after), may log in again: the clock of inactivity restarts
+ * now.
  */
 
 static int
 kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 {
+    long long    was;
     char         now[24];
-    const char  *args[4];
+    const char  *args[2];
     redisReply  *r;
-
-    args[0] = "EXISTS";
-    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
-
-    r = kotctl_cmd(k, 2, args);
-    if (r == NULL) {
-        return KOTCTL_FAIL;
-    }
-
-    if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
-        freeReplyObject(r);
-        kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
-                     a->tenant);
-        return KOTCTL_FAIL;
-    }
-
-    freeReplyObject(r);
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -704,21 +698,78 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
-    args[0] = "HSET";
-    args[2] = "reenabled";
-    args[3] = now;
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = now;
 
-    r = kotctl_cmd(k, 4, args);
+    r = kotctl_eval(k, KOT_SCRIPT_USER_ENABLE, 1, 2, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
+    was = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
     freeReplyObject(r);
 
-    printf("user \"%s\" in tenant \"%s\" enabled\n", a->user, a->tenant);
+    if (was < 0) {
+        return kotctl_no_user(a);
+    }
+
+    printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
+           was ? "" : " (it was not disabled; its inactivity restarts now)");
 
     return kotctl_audit_event(k, "account_enabled", "iam", a->tenant,
                               a->user, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/* No login succeeds any more, and every session of the account ends now. */
+
+static int
+kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
+{
+    long long    ended;
+    char         now[24];
+    const char  *args[3];
+    redisReply  *r;
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
+    args[2] = now;
+
+    r = kotctl_eval(k, KOT_SCRIPT_USER_DISABLE, 2, 3, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    ended = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
+    freeReplyObject(r);
+
+    if (ended < 0) {
+        return kotctl_no_user(a);
+    }
+
+    printf("user \"%s\" in tenant \"%s\" disabled; %lld session(s) "
+           "ended\n", a->user, a->tenant, ended);
+
+    return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
+                              a->user,
+                              json_pack("{s:I}", "sessions_ended",
+                                        (json_int_t) ended))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+static int
+kotctl_no_user(kotctl_user_args_t *a)
+{
+    kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
+                 a->tenant);
+    return KOTCTL_FAIL;
 }
 
 
@@ -741,13 +792,14 @@ int
 kotctl_session(kotctl_t *k, int argc, char **argv)
 {
     int                 rc;
-    size_t              i;
-    const char         *args[4];
-    redisReply         *list;
     kotctl_user_args_t  a;
 
-    if (argc != 3 || strcmp(argv[0], "list") != 0) {
-        kotctl_error("usage: kotctl session list TENANT USER");
+    if (!((argc == 3 && strcmp(argv[0], "list") == 0)
+          || (argc == 4 && strcmp(argv[0], "revoke") == 0)))
+    {
+        kotctl_error("usage: kotctl session list TENANT USER\n"
+                     "       kotctl session revoke TENANT USER "
+                     "SESSION|--all");
         return KOTCTL_USAGE;
     }
 
@@ -756,13 +808,35 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
+    if (argc == 4 && strcmp(argv[3], "--all") != 0
+        && !kotctl_session_handle(argv[3]))
+    {
+        kotctl_error("\"%s\" is not a session: give the SESSION column of "
+                     "\"kotctl session list\" (at least %d characters), or "
+                     "--all", argv[3], KOT_SID_SHORT_LEN);
+        return KOTCTL_USAGE;
+    }
+
     rc = kotctl_connect(k);
     if (rc != KOTCTL_OK) {
         return rc;
     }
 
+    return (argc == 3) ? kotctl_session_list(k, &a)
+                       : kotctl_session_revoke(k, &a, argv[3]);
+}
+
+
+static int
+kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
+{
+    int          rc;
+    size_t       i;
+    const char  *args[4];
+    redisReply  *list;
+
     args[0] = "ZRANGE";
-    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a.tenant, a.user);
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
     args[2] = "0";
     args[3] = "-1";
 
@@ -774,6 +848,8 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
     printf("%-16s  %-20s  %-20s  %-20s  %s\n", "SESSION", "CREATED",
            "LAST ACTIVE", "IDLE EXPIRY", "SOURCE");
 
+    rc = KOTCTL_OK;
+
     for (i = 0; i < list->elements; i++) {
         if (kotctl_session_show(k, list->element[i]->str) != KOTCTL_OK) {
             rc = KOTCTL_FAIL;
@@ -784,6 +860,72 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
     freeReplyObject(list);
 
     return rc;
+}
+
+
+/* A handle as "session list" shows it, or a longer prefix of the sid. */
+
+static int
+kotctl_session_handle(const char *s)
+{
+    size_t  i, len;
+
+    len = strlen(s);
+
+    if (len < KOT_SID_SHORT_LEN || len > KOT_SID_B64_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!isalnum((unsigned char) s[i]) && s[i] != '-' && s[i] != '_') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* Ends one session of a user (by its handle), or all of them (--all). */
+
+static int
+kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
+{
+    long long    ended;
+    const char  *args[2];
+    redisReply  *r;
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
+    args[1] = strcmp(which, "--all") == 0 ? "" : which;
+
+    r = kotctl_eval(k, KOT_SCRIPT_SESSION_REVOKE, 1, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    ended = (r->type == REDIS_REPLY_INTEGER) ? r->integer : 0;
+    freeReplyObject(r);
+
+    if (ended == 0 && args[1][0] != '\0') {
+        kotctl_error("user \"%s\" in tenant \"%s\" has no session %s",
+                     a->user, a->tenant, which);
+        return KOTCTL_FAIL;
+    }
+
+    printf("%lld session(s) of user \"%s\" in tenant \"%s\" ended\n",
+           ended, a->user, a->tenant);
+
+    return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
+                              a->user,
+                              json_pack("{s:s,s:I}", "session",
+                                        args[1][0] ? which : "all",
+                                        "sessions_ended",
+                                        (json_int_t) ended))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 
 

@@ -5,7 +5,7 @@
  * Redis has promised to say when it changes.
  *
  * The promise is Redis's client-side caching (CLIENT TRACKING, in OPTIN
- * mode with NOLOOP, redirected to a second, subscribed connection): every
+ * mode, redirected to a second, subscribed connection): every
  * session check that reads a session is tracked, and any change to that
  * session key (logout, expiry, password change, an administrator's reset,
  * another node's activity) or to the tenant's allow-list version arrives

@@ -301,8 +301,9 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (reply->elements != 9
+    if (reply->elements != 10
         || e[8]->type != REDIS_REPLY_INTEGER
+        || e[9]->type != REDIS_REPLY_INTEGER
         || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
         || ngx_http_kot_redis_str(r, e[2], &login->roles) != NGX_OK
         || e[3]->type != REDIS_REPLY_STRING
@@ -321,6 +322,7 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
     login->pw_changed = ngx_http_kot_redis_uint(e[5]);
     login->active = ngx_http_kot_redis_uint(e[6]);
     login->allow_version = e[8]->integer;
+    login->disabled = (e[9]->integer == 1);
 
     ctx->rc = NGX_OK;
 }

@@ -139,6 +139,7 @@ typedef struct {
     u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    found:1;
     unsigned                    locked:1;
+    unsigned                    disabled:1;     /* kotctl user disable */
     ngx_msec_t                  retry_after;    /* > 0: throttled */
     uint64_t                    pw_changed;
     uint64_t                    active;         /* last login, or so */

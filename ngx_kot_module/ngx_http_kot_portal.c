@@ -675,6 +675,11 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_counted);
     }
 
+    /* the right password of an account an administrator disabled */
+    if (login->disabled) {
+        return ngx_http_kot_login_failed(r, ctx, "disabled");
+    }
+
     now = ngx_http_kot_now();
 
     /* the right password of an account nobody used for too long */
@@ -715,7 +720,9 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ctx->rc == NGX_DECLINED) {
         return ngx_http_kot_login_failed(r, ctx,
                                          ctx->result == KOT_CREATE_LOCKED
-                                         ? "locked" : "user_deleted");
+                                         ? "locked"
+                                         : ctx->result == KOT_CREATE_DISABLED
+                                         ? "disabled" : "user_deleted");
     }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));

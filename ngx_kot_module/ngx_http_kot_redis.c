@@ -32,9 +32,10 @@
  * The invalidation connection is alive if it hears the worker's own
  * heartbeat: published on the command connection every BEAT ms, it
  * arrives after every invalidation Redis sent before it.  The cache
- * trusts no entry when the last beat is older than FRESH ms, which bounds
- * how late a revocation can be seen even if the connection stalls
- * without breaking; after LOST ms the connection is replaced.
+ * trusts no entry when the last beat that came back was sent more than
+ * FRESH ms ago, which bounds how late a revocation can be seen even if
+ * either connection stalls without breaking; after LOST ms the
+ * connection is replaced.
  */
 #define NGX_HTTP_KOT_REDIS_BEAT         25
 #define NGX_HTTP_KOT_REDIS_FRESH        75
@@ -74,6 +75,8 @@ typedef struct {
 } ngx_http_kot_redis_t;
 
 
+static void ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd,
+    redisReply *sent);
 static void ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
@@ -143,6 +146,9 @@ static void
 ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
     ngx_http_kot_redis_conf_t *conf, const char *role)
 {
+    long     fallback;
+    u_char  *p, nonce[sizeof(long)];
+
     ngx_memzero(rd, sizeof(ngx_http_kot_redis_t));
 
     rd->conf = conf;
@@ -155,8 +161,15 @@ ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
     rd->timer.log = cycle->log;
     rd->timer.cancelable = 1;
 
-    rd->beat_len = ngx_sprintf(rd->beat, KOT_PREFIX "hb:%P", ngx_pid)
-                   - rd->beat;
+    /* pids repeat across the nodes of a site: the channel must not */
+    if (kot_random(nonce, sizeof(nonce)) != 0) {
+        fallback = ngx_random();
+        ngx_memcpy(nonce, &fallback, sizeof(nonce));
+    }
+
+    p = ngx_sprintf(rd->beat, KOT_PREFIX "hb:%P:", ngx_pid);
+    p = ngx_hex_dump(p, nonce, sizeof(nonce));
+    rd->beat_len = p - rd->beat;
 }
 
 
@@ -400,11 +413,36 @@ ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
     if (rep->element[1]->len == rd->beat_len
         && ngx_strncmp(rep->element[1]->str, rd->beat, rd->beat_len) == 0)
     {
-        rd->last_beat = ngx_current_msec;
+        ngx_http_kot_redis_heard(rd, rep->element[2]);
         return;
     }
 
     ngx_http_kot_cache_invalidate(rep->element[2]);
+}
+
+
+/*
+ * A heartbeat carries the time it was sent.  Redis handled it after that
+ * time, and sent every invalidation of a change made before it first: so
+ * the cache has heard of every change older than the send time.
+ */
+
+static void
+ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd, redisReply *sent)
+{
+    ngx_int_t  t;
+
+    if (sent->type != REDIS_REPLY_STRING) {
+        return;
+    }
+
+    t = ngx_atoi((u_char *) sent->str, sent->len);
+
+    if (t != NGX_ERROR && (ngx_msec_t) t - rd->last_beat < NGX_MAX_INT_T_VALUE
+        && ngx_current_msec - (ngx_msec_t) t < NGX_MAX_INT_T_VALUE)
+    {
+        rd->last_beat = (ngx_msec_t) t;
+    }
 }
 
 
@@ -417,8 +455,9 @@ ngx_http_kot_redis_beat(ngx_event_t *ev)
     ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
 
     if (rd->ac && rd->connected && sub->subscribed) {
-        (void) redisAsyncCommand(rd->ac, NULL, NULL, "PUBLISH %b 1",
-                                 sub->beat, sub->beat_len);
+        (void) redisAsyncCommand(rd->ac, NULL, NULL, "PUBLISH %b %llu",
+                                 sub->beat, sub->beat_len,
+                                 (unsigned long long) ngx_current_msec);
 
         if (ngx_current_msec - sub->last_beat > NGX_HTTP_KOT_REDIS_LOST) {
             ngx_http_kot_redis_drop(sub, "no heartbeat on the invalidation "

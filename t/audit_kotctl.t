@@ -482,4 +482,31 @@ $r = query('--user', 'alice', "$dir/mixed.log");
 is $r->{out}, $q[1], 'query skips lines that are not records';
 like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
 
+
+# ---------------------------------------------------------------------
+# an administrator's actions on accounts and sessions
+# ---------------------------------------------------------------------
+
+my $acts = "$dir/accounts.log";
+$t->add_user('acme', 'bob', 'correct horse battery');
+
+for my $cmd ([ 'user', 'disable', 'acme', 'bob' ],
+             [ 'user', 'enable', 'acme', 'bob' ],
+             [ 'session', 'revoke', 'acme', 'bob', '--all' ]) {
+    $r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, @$cmd);
+    die "kotctl @$cmd: $r->{err}" if $r->{exit};
+}
+
+my @acts = grep { $_->{'event.action'} !~ /^chain_/ }
+           map { $json->decode($_) } lines($acts);
+is_deeply [ map { $_->{'event.action'} } @acts ],
+    [ 'account_disabled', 'account_enabled', 'session_revoked' ],
+    'disabling, enabling and revoking are recorded';
+is_deeply [ map { $_->{'user.target.name'} } @acts ], [ ('bob') x 3 ],
+    'each with the account concerned';
+is $acts[0]{'kot.change'}{sessions_ended}, 0,
+    'a disable says how many sessions it ended';
+is $acts[2]{'kot.change'}{session}, 'all', 'a revoke says which sessions';
+is verify($acts)->{exit}, 0, 'and the log verifies';
+
 done_testing;

@@ -1,5 +1,5 @@
 # kotctl, the administrator's command line: tenants, users, temporary
-# passwords and the sessions of a user.
+# passwords, the sessions of a user, revoking them, disabling accounts.
 
 use strict;
 use warnings;
@@ -115,6 +115,72 @@ like $n->ua->login(tenant => 'acme', username => 'robot',
 
 is $t->kotctl('user', 'passwd', 'acme', 'ghost', '--generate-password')
       ->{exit}, 1, 'a password cannot be set for an unknown user';
+
+
+# an administrator ends one session, or all of them
+
+$t->kotctl('user', 'passwd', 'acme', 'robot', '--password-stdin',
+           '--no-force-change', { stdin => "machine secret 3\n" });
+
+sub robot () {
+    my $ua = $n->ua;
+    $ua->login(tenant => 'acme', username => 'robot',
+               password => 'machine secret 3');
+    return $ua;
+}
+
+sub handle ($ua) {
+    return ($ua->get('/app')->{content} =~ /session=\[([^\]]+)\]/)[0];
+}
+
+($s1, $s2) = (robot(), robot());
+my $s3 = robot();
+my $gone = handle($s1);
+$r = $t->kotctl('session', 'revoke', 'acme', 'robot', $gone);
+is $r->{exit}, 0, 'an admin revokes one session by its handle';
+like $r->{out}, qr/^1 session\(s\) of user "robot" in tenant "acme" ended$/m,
+    'and is told so';
+is $s1->get('/app')->{status}, 401, 'that session is over';
+is $s2->get('/app')->{status}, 200, 'the user\'s other sessions go on';
+
+$r = $t->kotctl('session', 'revoke', 'acme', 'robot', $gone);
+is $r->{exit}, 1, 'revoking a session that is gone fails';
+like $r->{err}, qr/has no session/, 'and says why';
+
+$r = $t->kotctl('session', 'revoke', 'acme', 'robot', 'short');
+is $r->{exit}, 2, 'a handle too short to be one is a usage error';
+like $r->{err}, qr/SESSION column of "kotctl session list"/,
+    'that says what to give';
+
+$r = $t->kotctl('session', 'revoke', 'acme', 'robot', '--all');
+like $r->{out}, qr/^2 session\(s\)/m, '--all revokes every session';
+is $_->get('/app')->{status}, 401, 'and each one is over' for $s2, $s3;
+
+
+# an administrator disables an account
+
+($s1, $s2) = (robot(), robot());
+$r = $t->kotctl('user', 'disable', 'acme', 'robot');
+is $r->{exit}, 0, 'an admin disables an account';
+like $r->{out}, qr/disabled; 2 session\(s\) ended/, 'which ends its sessions';
+is $_->get('/app')->{status}, 401, 'each of them' for $s1, $s2;
+
+$r = $n->ua->login(tenant => 'acme', username => 'robot',
+                   password => 'machine secret 3');
+is $r->{status}, 401, 'the right password no longer logs in';
+like $r->{content}, qr/name="username"/,
+    'the user sees the login form again, as for any failure';
+like $t->kotctl('user', 'status', 'acme', 'robot')->{out},
+    qr/^disabled:\s+yes, since \d{4}-/m, 'user status shows it';
+
+$r = $t->kotctl('user', 'enable', 'acme', 'robot');
+is $r->{exit}, 0, 'an admin enables the account again';
+is robot()->get('/app')->{status}, 200, 'and the user can log in';
+like $t->kotctl('user', 'status', 'acme', 'robot')->{out},
+    qr/^disabled:\s+no$/m, 'user status shows it enabled';
+
+is $t->kotctl('user', 'disable', 'acme', 'ghost')->{exit}, 1,
+    'an unknown user cannot be disabled';
 
 
 # how kotctl fails

@@ -1,7 +1,8 @@
 # The workers' session cache is correct: requests of a known session ask
-# Redis nothing, yet a logout on another node is seen at once; with the
-# invalidation connection broken every request asks Redis again; after a
-# Redis restart nothing stale is served.
+# Redis nothing, yet a logout, a reset, a revoke or a disabled account on
+# another node is seen at once; with the invalidation connection broken
+# every request asks Redis again; after a Redis restart nothing stale is
+# served.
 
 use strict;
 use warnings;
@@ -72,6 +73,22 @@ $t->kotctl('user', 'passwd', 'acme', 'alice', '--password-stdin',
 ok wait_until(sub { $on_b->get('/app')->{status} == 401 }, timeout => 1,
               interval => 0.01, what => 'node b to see the reset'),
     'a password reset by kotctl ends the cached session on every node';
+
+
+# so do an administrator's revoke and disable
+
+for my $cmd ([ 'session', 'revoke', 'acme', 'alice', '--all' ],
+             [ 'user', 'disable', 'acme', 'alice' ]) {
+    $ua = login($a);
+    $on_b->set_cookie('kot_session', $ua->cookie('kot_session'));
+    $on_b->get('/app') for 1 .. 3;
+    $t->kotctl(@$cmd);
+    ok wait_until(sub { $on_b->get('/app')->{status} == 401 }, timeout => 1,
+                  interval => 0.01, what => "node b to see @$cmd[0, 1]"),
+        "kotctl @$cmd[0, 1] ends the cached session on every node";
+}
+
+$t->kotctl('user', 'enable', 'acme', 'alice');
 
 
 # the invalidation connection broken: no cache, no stale session

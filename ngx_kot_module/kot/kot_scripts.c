@@ -22,6 +22,19 @@
 
 
 /*
+ * The end of a script that ends every session of a user: KEYS[2] is
+ * us:{tenant}:{user}.  Returns the number of sessions ended.
+ */
+#define KOT_LUA_END_SESSIONS                                                \
+    "local n = 0\n"                                                         \
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"       \
+    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"           \
+    "end\n"                                                                 \
+    "redis.call('DEL', KEYS[2])\n"                                          \
+    "return n\n"
+
+
+/*
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
@@ -64,9 +77,9 @@ static const char  kot_script_session_check[] =
  * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
  * Returns {0, ms to wait} when the client is over its rate, else
  * {1, hash, roles, must_change, locked, pw_changed, last active,
- *  {tenant policy}, allow-list version}, with "" for a missing user's
- * fields.  The last
- * activity is the latest of login, creation and re-enabling.
+ *  {tenant policy}, allow-list version, disabled}, with "" for a missing
+ * user's fields.  The last activity is the latest of login, creation and
+ * re-enabling.
  */
 static const char  kot_script_login_begin[] =
     "local now = tonumber(ARGV[1])\n"
@@ -86,7 +99,7 @@ static const char  kot_script_login_begin[] =
     " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
     "end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
-    " 'pw_changed', 'last_login', 'created', 'reenabled')\n"
+    " 'pw_changed', 'last_login', 'created', 'reenabled', 'disabled')\n"
     "local lk = tonumber(redis.call('HGET', KEYS[3], 'until')) or 0\n"
     "local locked = 0\n"
     "if lk == -1 or lk > now then locked = 1 end\n"
@@ -95,7 +108,7 @@ static const char  kot_script_login_begin[] =
     "return {1, u[1] or '', u[2] or '', u[3] or '0', locked, u[4] or '0',"
     " tostring(active), redis.call('HMGET', KEYS[4], "
     KOT_TENANT_POLICY_FIELDS "),"
-    " tonumber(redis.call('GET', KEYS[5])) or 0}\n";
+    " tonumber(redis.call('GET', KEYS[5])) or 0, u[8] and 1 or 0}\n";
 
 
 /*
@@ -155,10 +168,12 @@ static const char  kot_script_login_fail[] =
  * ARGV[9] absolute timeout, ARGV[10] old sid or ""
  * Returns 1; 0 if the user was deleted while the password was checked;
  * -2 if the account is locked (checked here, atomically with the
- * success that resets the failure count).
+ * success that resets the failure count); -3 if it was disabled while
+ * the password was checked.
  */
 static const char  kot_script_session_create[] =
     "if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end\n"
+    "if redis.call('HEXISTS', KEYS[3], 'disabled') == 1 then return -3 end\n"
     "local lk = tonumber(redis.call('HGET', KEYS[5], 'until')) or 0\n"
     "if lk == -1 or lk > tonumber(ARGV[5]) then return -2 end\n"
     "redis.call('HDEL', KEYS[5], 'fails', 'first', 'until')\n"
@@ -300,11 +315,54 @@ static const char  kot_script_user_passwd[] =
     "end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', ARGV[2],"
     " 'pw_changed', ARGV[3])\n"
+    KOT_LUA_END_SESSIONS;
+
+
+/*
+ * An administrator disables an account: no login succeeds, and its
+ * sessions end now.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
+ * ARGV[1] now
+ * Returns the number of sessions ended, or -1 for an unknown user.
+ */
+static const char  kot_script_user_disable[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'disabled', ARGV[1])\n"
+    KOT_LUA_END_SESSIONS;
+
+
+/*
+ * An administrator enables an account again, after "kotctl user disable"
+ * or a refusal for inactivity (inactive_after): the clock of inactivity
+ * restarts now.
+ *
+ * KEYS[1] u:{tenant}:{user}
+ * ARGV[1] now
+ * Returns 1 if the account was disabled, 0 if not, -1 for an unknown user.
+ */
+static const char  kot_script_user_enable[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "redis.call('HSET', KEYS[1], 'reenabled', ARGV[1])\n"
+    "return redis.call('HDEL', KEYS[1], 'disabled')\n";
+
+
+/*
+ * An administrator ends sessions of a user: the one whose handle (the
+ * first characters of its sid, as "kotctl session list" shows) is
+ * ARGV[1], or all of them if ARGV[1] is "".
+ *
+ * KEYS[1] us:{tenant}:{user}
+ * Returns the number of sessions ended.
+ */
+static const char  kot_script_session_revoke[] =
     "local n = 0\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  if ARGV[1] == '' or string.sub(sid, 1, #ARGV[1]) == ARGV[1] then\n"
+    "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "    redis.call('ZREM', KEYS[1], sid)\n"
+    "  end\n"
     "end\n"
-    "redis.call('DEL', KEYS[2])\n"
     "return n\n";
 
 
@@ -357,6 +415,12 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "user_add", kot_script_user_add, "" },
     [KOT_SCRIPT_USER_PASSWD] =
         { "user_passwd", kot_script_user_passwd, "" },
+    [KOT_SCRIPT_USER_DISABLE] =
+        { "user_disable", kot_script_user_disable, "" },
+    [KOT_SCRIPT_USER_ENABLE] =
+        { "user_enable", kot_script_user_enable, "" },
+    [KOT_SCRIPT_SESSION_REVOKE] =
+        { "session_revoke", kot_script_session_revoke, "" },
     [KOT_SCRIPT_AUDIT_ANCHOR] =
         { "audit_anchor", kot_script_audit_anchor, "" },
     [KOT_SCRIPT_ALLOWLIST_LOAD] =

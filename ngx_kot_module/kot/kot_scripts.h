@@ -65,6 +65,7 @@
 #define KOT_CREATE_OK         1
 #define KOT_CREATE_NO_USER    0
 #define KOT_CREATE_LOCKED     (-2)
+#define KOT_CREATE_DISABLED   (-3)
 
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
@@ -89,6 +90,9 @@ typedef enum {
     KOT_SCRIPT_TENANT_ADD,
     KOT_SCRIPT_USER_ADD,
     KOT_SCRIPT_USER_PASSWD,
+    KOT_SCRIPT_USER_DISABLE,
+    KOT_SCRIPT_USER_ENABLE,
+    KOT_SCRIPT_SESSION_REVOKE,
     KOT_SCRIPT_AUDIT_ANCHOR,
     KOT_SCRIPT_ALLOWLIST_LOAD,
     KOT_SCRIPT_N

@@ -1,0 +1,65 @@
+# nginx can use a Redis ACL user that may run exactly the commands the
+# README lists for it, on the kot:v1: keys and channels only: logins,
+# failed logins, protected requests, the session cache and logouts all
+# work.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+
+my $t = KotTest->new(workers => 1);
+
+# the rule as README.md gives it under kot_redis
+my @rule = qw(on >acl-test-password ~kot:v1:* resetchannels
+    &__redis__:invalidate &kot:v1:hb:* -@all
+    +evalsha +script|load +get +hset +publish +subscribe +client|id
+    +client|setname +client|tracking +client|caching
+    +del +exists +expire +hdel +hexists +hget +hmget +lpush +lrange +ltrim
+    +persist +pexpire +pexpireat +sadd +smembers +zadd +zrange +zrem
+    +zremrangebyscore);
+is $t->redis('ACL', 'SETUSER', 'kot-nginx', @rule), 'OK',
+    'Redis takes the ACL rule of the README';
+
+my $pw = $t->dir . '/redis.pw';
+KotTest::_spew($pw, "acl-test-password\n");
+chmod 0600, $pw;
+
+my $site = KotTest->site;
+$site =~ s{kot_redis %%REDIS%% timeout=1s;}
+          {kot_redis %%REDIS%% user=kot-nginx password_file=$pw timeout=1s;}
+    or die 'no kot_redis line in the site';
+my $ng = $t->nginx($site);
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+ok wait_until(sub { $ng->error_log =~ /session cache on/ },
+              what => 'the session cache'),
+    'the session cache starts with the ACL user';
+like $t->redis('CLIENT', 'LIST'), qr/user=kot-nginx/,
+    'the workers are connected as the ACL user';
+
+my $ua = $ng->ua;
+my $res = $ua->login(tenant => 'acme', username => 'alice',
+                     password => 'wrong password');
+is $res->{status}, 401, 'a wrong password is refused and counted';
+
+$res = $ua->login(tenant => 'acme', username => 'alice',
+                     password => 'correct horse battery');
+is $res->{status}, 303, 'a login works';
+like $ua->get('/app')->{content}, qr/user=\[alice\]/,
+    'the application sees the user';
+is $ua->get('/app/again')->{status}, 200, 'a second request is served';
+
+my $form = $ua->get('/kot/logout');
+$ua->post_form('/kot/logout',
+               { csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
+is $ua->get('/app')->{status}, 401, 'a logout ends the session';
+
+unlike $ng->error_log, qr/NOPERM|no permissions/i,
+    'Redis refused nothing';
+
+done_testing;
