@@ -44,6 +44,8 @@ static int kotctl_password(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a,
+    int script, long long *result);
 static int kotctl_no_user(kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
@@ -687,30 +689,12 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    was;
-    char         now[24];
-    const char  *args[2];
-    redisReply  *r;
+    long long  was;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_user_script(k, a, KOT_SCRIPT_USER_ENABLE, &was)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
-    }
-
-    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
-
-    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
-    args[1] = now;
-
-    r = kotctl_eval(k, KOT_SCRIPT_USER_ENABLE, 1, 2, args);
-    if (r == NULL) {
-        return KOTCTL_FAIL;
-    }
-
-    was = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
-    freeReplyObject(r);
-
-    if (was < 0) {
-        return kotctl_no_user(a);
     }
 
     printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
@@ -726,7 +710,35 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    ended;
+    long long  ended;
+
+    if (kotctl_user_script(k, a, KOT_SCRIPT_USER_DISABLE, &ended)
+        != KOTCTL_OK)
+    {
+        return KOTCTL_FAIL;
+    }
+
+    printf("user \"%s\" in tenant \"%s\" disabled; %lld session(s) "
+           "ended\n", a->user, a->tenant, ended);
+
+    return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
+                              a->user,
+                              json_pack("{s:I}", "sessions_ended",
+                                        (json_int_t) ended))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/*
+ * Runs a script that takes u:{tenant}:{user} and us:{tenant}:{user} and
+ * the time, once the audit log is ready; its result is -1 for an unknown
+ * user.
+ */
+
+static int
+kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
+    long long *result)
+{
     char         now[24];
     const char  *args[3];
     redisReply  *r;
@@ -741,26 +753,15 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
     args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
     args[2] = now;
 
-    r = kotctl_eval(k, KOT_SCRIPT_USER_DISABLE, 2, 3, args);
+    r = kotctl_eval(k, script, 2, 3, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    ended = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
+    *result = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
     freeReplyObject(r);
 
-    if (ended < 0) {
-        return kotctl_no_user(a);
-    }
-
-    printf("user \"%s\" in tenant \"%s\" disabled; %lld session(s) "
-           "ended\n", a->user, a->tenant, ended);
-
-    return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
-                              a->user,
-                              json_pack("{s:I}", "sessions_ended",
-                                        (json_int_t) ended))
-           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+    return (*result < 0) ? kotctl_no_user(a) : KOTCTL_OK;
 }
 
 

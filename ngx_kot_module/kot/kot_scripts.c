@@ -337,7 +337,8 @@ static const char  kot_script_user_disable[] =
  * or a refusal for inactivity (inactive_after): the clock of inactivity
  * restarts now.
  *
- * KEYS[1] u:{tenant}:{user}
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user} (unused: the
+ * keys of user_disable)
  * ARGV[1] now
  * Returns 1 if the account was disabled, 0 if not, -1 for an unknown user.
  */
