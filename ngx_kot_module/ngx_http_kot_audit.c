@@ -92,7 +92,8 @@ typedef struct {
 static void ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key,
     u_char *v, size_t len);
 static void ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key,
-    int64_t n);
+    uint64_t n);
+static u_char *ngx_http_kot_audit_uint(u_char *p, uint64_t n);
 
 
 /* kot_audit_log path [buffer=size] [flush=time] | off; */
@@ -621,7 +622,7 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
     ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_variable_value_t  *v;
 
-    static u_char  random[4096];
+    static u_char  random[16384];
     static size_t  left;
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
@@ -682,8 +683,12 @@ ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
     }
 
     p = ngx_cpymem(p, ts, sizeof(ts));
-    p = ngx_sprintf(p, "%03dZ\",\"event.sequence\":%uL", (int) tp->msec,
-                    al->chain.seq);
+    *p++ = (u_char) ('0' + tp->msec / 100);
+    *p++ = (u_char) ('0' + tp->msec / 10 % 10);
+    *p++ = (u_char) ('0' + tp->msec % 10);
+    p = ngx_cpymem(p, "Z\",\"event.sequence\":",
+                   sizeof("Z\",\"event.sequence\":") - 1);
+    p = ngx_http_kot_audit_uint(p, al->chain.seq);
 
     /* the rest are known strings: copied, not formatted */
     p = ngx_http_kot_audit_put(p, ",\"kot.chain\":\"", al->chain.id);
@@ -738,7 +743,7 @@ ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key, u_char *v,
 
 
 static void
-ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, int64_t n)
+ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, uint64_t n)
 {
     if (w->full) {
         return;
@@ -750,7 +755,27 @@ ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, int64_t n)
     }
 
     w->p = ngx_http_kot_audit_put(w->p, ",\"", key);
-    w->p = ngx_sprintf(w->p, "\":%L", n);
+    *w->p++ = '"';
+    *w->p++ = ':';
+    w->p = ngx_http_kot_audit_uint(w->p, n);
+}
+
+
+/* ngx_sprintf() parses its format at every call: too slow per request */
+
+static u_char *
+ngx_http_kot_audit_uint(u_char *p, uint64_t n)
+{
+    u_char  digits[NGX_INT64_LEN], *d;
+
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    return ngx_cpymem(p, d, digits + sizeof(digits) - d);
 }
 
 
