@@ -9,6 +9,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use Time::HiRes ();
 
 my $t = KotTest->new;
 my $n = $t->nginx(KotTest->site(http => 'kot_lockout threshold=3 window=1m '
@@ -114,5 +115,40 @@ ok $t->redis('PTTL', 'kot:v1:f:acme:ghost') > 0,
 
 $r = $t->kotctl('user', 'unlock', 'acme', 'ghost');
 is $r->{exit}, 1, 'kotctl does not unlock a user that does not exist';
+
+
+# the window slides: what counts is how many failures are younger than it
+# (1 minute here), not when a count began
+
+$t->add_user('acme', 'bob', 'correct horse battery');
+my $ms = int(Time::HiRes::time() * 1000);
+$t->redis('HSET', 'kot:v1:f:acme:bob', 'fails', 3, 'times',
+          join ' ', $ms - 90_000, $ms - 50_000, $ms - 40_000);
+try('wrong', 'bob');
+is $t->redis('HGET', 'kot:v1:f:acme:bob', 'locks'), 1,
+    'two failures of the last minute and a third one lock the account, '
+    . 'though the first failure of the count is older than a minute';
+
+$t->redis('DEL', 'kot:v1:f:acme:bob');
+$t->redis('HSET', 'kot:v1:f:acme:bob', 'fails', 2, 'times',
+          join ' ', $ms - 70_000, $ms - 65_000);
+try('wrong', 'bob');
+is $t->redis('HGET', 'kot:v1:f:acme:bob', 'fails'), 1,
+    'failures older than the window are forgotten';
+is try('correct horse battery', 'bob')->{status}, 303,
+    'and do not lock the account';
+
+
+# escalation stops at max_duration
+
+my $cap = $t->nginx(KotTest->site(http => 'kot_lockout threshold=1 '
+    . 'window=1m duration=1s max_duration=2s;'), name => 'cap');
+$t->redis('HSET', 'kot:v1:f:acme:bob', 'locks', 5, 'until', 1);
+$cap->ua->login(tenant => 'acme', username => 'bob', password => 'wrong');
+is $t->redis('HGET', 'kot:v1:f:acme:bob', 'locks'), 6,
+    'a sixth lockout';
+is $t->redis('HGET', 'kot:v1:f:acme:bob', 'until')
+   - $t->redis('HGET', 'kot:v1:f:acme:bob', 'last'), 2000,
+    'lasts max_duration, not 32 times duration';
 
 done_testing;

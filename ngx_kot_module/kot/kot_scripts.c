@@ -113,12 +113,13 @@ static const char  kot_script_login_begin[] =
 
 /*
  * A failed login of an account, known or not.  threshold failures within
- * window lock it for duration, doubled at each further lockout up to
- * max duration; after permanent_after lockouts it stays locked until an
- * administrator unlocks it.  While locked nothing is counted, so the
- * count never exceeds the attempts that could have succeeded.  The key
- * remembers lockouts for max duration after the last event, which is
- * how long escalation lasts.
+ * any window (sliding: the times of the recent failures are kept) lock it
+ * for duration, doubled at each further lockout up to max duration; after
+ * permanent_after lockouts it stays locked until an administrator unlocks
+ * it.  While locked nothing is counted, so the count never exceeds the
+ * attempts that could have succeeded, and counting starts afresh when a
+ * lock ends.  The key remembers lockouts for max duration after the last
+ * event, which is how long escalation lasts.
  *
  * KEYS[1] f:{tenant}:{user}
  * ARGV[1] now, ARGV[2] threshold, ARGV[3] window, ARGV[4] duration,
@@ -126,18 +127,23 @@ static const char  kot_script_login_begin[] =
  * Returns {result, failures, lockouts, locked until}.
  */
 static const char  kot_script_login_fail[] =
-    "local now = tonumber(ARGV[1])\n"
+    "local now, win = tonumber(ARGV[1]), tonumber(ARGV[3])\n"
     "local maxd = tonumber(ARGV[5])\n"
-    "local f = redis.call('HMGET', KEYS[1], 'fails', 'first', 'until',"
+    "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
     " 'locks')\n"
-    "local fails, first = tonumber(f[1]) or 0, tonumber(f[2]) or 0\n"
     "local lk, locks = tonumber(f[3]) or 0, tonumber(f[4]) or 0\n"
-    "if lk == -1 or lk > now then return {2, fails, locks, lk} end\n"
-    "if lk ~= 0 or now - first >= tonumber(ARGV[3]) then\n"
-    "  fails, first, lk = 0, now, 0\n"
+    "if lk == -1 or lk > now then\n"
+    "  return {2, tonumber(f[1]) or 0, locks, lk}\n"
     "end\n"
-    "fails = fails + 1\n"
-    "local st = 0\n"
+    "local times = {}\n"
+    "if lk == 0 then\n"
+    "  for t in string.gmatch(f[2] or '', '%d+') do\n"
+    "    if now - tonumber(t) < win then times[#times + 1] = t end\n"
+    "  end\n"
+    "end\n"
+    "times[#times + 1] = ARGV[1]\n"
+    "local fails, st = #times, 0\n"
+    "lk = 0\n"
     "if fails >= tonumber(ARGV[2]) then\n"
     "  st = 1\n"
     "  locks = locks + 1\n"
@@ -148,13 +154,13 @@ static const char  kot_script_login_fail[] =
     "    lk = now + math.min(tonumber(ARGV[4]) * 2 ^ (locks - 1), maxd)\n"
     "  end\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'fails', fails, 'first', first,"
-    " 'until', lk, 'locks', locks, 'last', now)\n"
+    "redis.call('HSET', KEYS[1], 'fails', fails, 'first', times[1],"
+    " 'times', table.concat(times, ' '), 'until', lk, 'locks', locks,"
+    " 'last', now)\n"
     "if lk == -1 then\n"
     "  redis.call('PERSIST', KEYS[1])\n"
     "else\n"
-    "  redis.call('PEXPIRE', KEYS[1],"
-    " math.max(tonumber(ARGV[3]), lk - now) + maxd)\n"
+    "  redis.call('PEXPIRE', KEYS[1], math.max(win, lk - now) + maxd)\n"
     "end\n"
     "return {st, fails, locks, lk}\n";
 
@@ -176,7 +182,7 @@ static const char  kot_script_session_create[] =
     "if redis.call('HEXISTS', KEYS[3], 'disabled') == 1 then return -3 end\n"
     "local lk = tonumber(redis.call('HGET', KEYS[5], 'until')) or 0\n"
     "if lk == -1 or lk > tonumber(ARGV[5]) then return -2 end\n"
-    "redis.call('HDEL', KEYS[5], 'fails', 'first', 'until')\n"
+    "redis.call('HDEL', KEYS[5], 'fails', 'first', 'times', 'until')\n"
     "if ARGV[10] ~= '' then\n"
     "  local o = redis.call('HMGET', KEYS[4], 't', 'u')\n"
     "  if o[1] then\n"
