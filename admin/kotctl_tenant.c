@@ -149,7 +149,9 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
         }
     }
 
-    if (kot_policy_check_tighter(&server, &t, err, sizeof(err)) != 0) {
+    if (kot_policy_check_tighter(&server, &t, err, sizeof(err)) != 0
+        || kot_policy_valid(&t, err, sizeof(err)) != 0)
+    {
         kotctl_error("%s", err);
         return KOTCTL_USAGE;
     }

@@ -22,6 +22,9 @@
 #define KOTCTL_ROLES_MAX     512
 #define KOTCTL_ROLE_MAX      32
 
+#define KOTCTL_GENERATED_MIN    20      /* characters of a generated one */
+#define KOTCTL_GENERATE_TRIES   1000
+
 typedef struct {
     char     tenant[KOT_TENANT_MAX + 1];
     char     user[KOT_USERNAME_MAX + 1];
@@ -41,7 +44,18 @@ static int kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a,
     int roles);
 static int kotctl_add_role(kotctl_user_args_t *a, const char *role);
 static int kotctl_password(kotctl_t *k, kotctl_user_args_t *a);
-static int kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_password_read(kotctl_user_args_t *a);
+static int kotctl_password_generate(kotctl_user_args_t *a,
+    const kot_policy_t *p);
+static int kotctl_password_random(kotctl_user_args_t *a, size_t len,
+    const char *alphabet);
+static int kotctl_password_policy(kotctl_user_args_t *a,
+    const kot_policy_t *p);
+static void kotctl_password_broken(unsigned bits, const kot_policy_t *p);
+static int kotctl_password_reused(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_history_matches(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_hash_matches(kotctl_user_args_t *a, const char *phc,
+    size_t len);
 static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a,
@@ -246,65 +260,24 @@ invalid:
 }
 
 
+/*
+ * The new password, given or generated, and the effective policy of the
+ * tenant, which it must follow in either case.
+ */
+
 static int
 kotctl_password(kotctl_t *k, kotctl_user_args_t *a)
 {
-    size_t    i;
-    uint8_t   rnd[20];
-
-    static const char  alphabet[] = "abcdefghijkmnpqrstuvwxyz"
-                                    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
-    if (a->generate) {
-        /* 20 of 56 symbols: about 116 bits, no look-alike characters */
-        if (kot_random(rnd, sizeof(rnd)) != 0) {
-            kotctl_error("RAND_bytes() failed");
-            return KOTCTL_FAIL;
-        }
-
-        for (i = 0; i < sizeof(rnd); i++) {
-            a->password[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
-        }
-
-        a->password_len = sizeof(rnd);
-        a->password[a->password_len] = '\0';
-        kot_cleanse(rnd, sizeof(rnd));
-
-        return KOTCTL_OK;
-    }
-
-    if (a->password_stdin) {
-        if (fgets(a->password, sizeof(a->password), stdin) == NULL) {
-            kotctl_error("no password on standard input");
-            return KOTCTL_USAGE;
-        }
-
-        a->password_len = strcspn(a->password, "\r\n");
-
-        if (a->password_len > KOTCTL_PASSWORD_MAX) {
-            kotctl_error("the password is longer than %d bytes",
-                         KOTCTL_PASSWORD_MAX);
-            return KOTCTL_USAGE;
-        }
-
-        a->password[a->password_len] = '\0';
-
-    } else if (kotctl_password_tty(a) != KOTCTL_OK) {
-        return KOTCTL_USAGE;
-    }
-
-    return kotctl_password_policy(k, a);
-}
-
-
-/* The same rules as the portal's: the server's, tightened by the tenant. */
-
-static int
-kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a)
-{
-    unsigned          bits;
+    int               rc;
     kot_policy_t      p;
     kot_blocklist_t  *bl;
+
+    if (!a->generate) {
+        rc = kotctl_password_read(a);
+        if (rc != KOTCTL_OK) {
+            return rc;
+        }
+    }
 
     if (kotctl_policy_effective(k, a->tenant, &p, &bl) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -312,24 +285,170 @@ kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a)
 
     a->history = p.history;
 
-    bits = kot_policy_check(&p, a->password, a->password_len, a->user,
-                            strlen(a->user));
+    rc = a->generate ? kotctl_password_generate(a, &p) : KOTCTL_OK;
+
+    if (rc == KOTCTL_OK) {
+        rc = kotctl_password_policy(a, &p);
+    }
+
     kot_blocklist_free(bl);
+
+    return rc;
+}
+
+
+static int
+kotctl_password_read(kotctl_user_args_t *a)
+{
+    if (!a->password_stdin) {
+        return kotctl_password_tty(a);
+    }
+
+    if (fgets(a->password, sizeof(a->password), stdin) == NULL) {
+        kotctl_error("no password on standard input");
+        return KOTCTL_USAGE;
+    }
+
+    a->password_len = strcspn(a->password, "\r\n");
+
+    if (a->password_len > KOTCTL_PASSWORD_MAX) {
+        kotctl_error("the password is longer than %d bytes",
+                     KOTCTL_PASSWORD_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    a->password[a->password_len] = '\0';
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * A random password that the policy accepts: at least 20 characters, or
+ * min_length if more, but no more than max_length; letters and digits
+ * without look-alikes (about 5.8 bits each), and symbols too when the
+ * policy asks for all four kinds of characters.  Candidates are drawn
+ * until one passes the policy check (one lacking a required kind, say),
+ * so every accepted password is equally likely.
+ */
+
+static int
+kotctl_password_generate(kotctl_user_args_t *a, const kot_policy_t *p)
+{
+    size_t    len;
+    unsigned  i, bits;
+
+    static const char  alnum[] = "abcdefghijkmnpqrstuvwxyz"
+                                 "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    static const char  all[] = "abcdefghijkmnpqrstuvwxyz"
+                               "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+                               "#%+-=?@_";
+
+    len = (p->min_length > KOTCTL_GENERATED_MIN) ? p->min_length
+                                                 : KOTCTL_GENERATED_MIN;
+
+    if (len > p->max_length) {
+        len = p->max_length;
+    }
+
+    if (len > KOTCTL_PASSWORD_MAX) {
+        len = KOTCTL_PASSWORD_MAX;
+    }
+
+    bits = KOT_PW_OK;
+
+    for (i = 0; i < KOTCTL_GENERATE_TRIES; i++) {
+        if (kotctl_password_random(a, len, p->classes >= 4 ? all : alnum)
+            != KOTCTL_OK)
+        {
+            return KOTCTL_FAIL;
+        }
+
+        bits = kot_policy_check(p, a->password, a->password_len, a->user,
+                                strlen(a->user));
+        if (bits == KOT_PW_OK) {
+            return KOTCTL_OK;
+        }
+    }
+
+    kotctl_error("cannot generate a password that the policy of tenant "
+                 "\"%s\" accepts (%zu characters, %u kinds); the last one "
+                 "tried broke it:", a->tenant, len, p->classes);
+    kotctl_password_broken(bits, p);
+
+    return KOTCTL_FAIL;
+}
+
+
+/* len characters drawn uniformly from alphabet, by rejection sampling. */
+
+static int
+kotctl_password_random(kotctl_user_args_t *a, size_t len,
+    const char *alphabet)
+{
+    size_t    i, j, n;
+    unsigned  limit;
+    uint8_t   rnd[64];
+
+    n = strlen(alphabet);
+    limit = 256 - 256 % n;
+    j = sizeof(rnd);
+
+    for (i = 0; i < len; j++) {
+        if (j == sizeof(rnd)) {
+            if (kot_random(rnd, sizeof(rnd)) != 0) {
+                kotctl_error("RAND_bytes() failed");
+                return KOTCTL_FAIL;
+            }
+
+            j = 0;
+        }
+
+        if (rnd[j] < limit) {
+            a->password[i++] = alphabet[rnd[j] % n];
+        }
+    }
+
+    a->password_len = len;
+    a->password[len] = '\0';
+    kot_cleanse(rnd, sizeof(rnd));
+
+    return KOTCTL_OK;
+}
+
+
+/* The same rules as the portal's: the server's, tightened by the tenant. */
+
+static int
+kotctl_password_policy(kotctl_user_args_t *a, const kot_policy_t *p)
+{
+    unsigned  bits;
+
+    bits = kot_policy_check(p, a->password, a->password_len, a->user,
+                            strlen(a->user));
 
     if (bits == KOT_PW_OK) {
         return KOTCTL_OK;
     }
 
     fprintf(stderr, "kotctl: the password breaks the password policy:\n");
+    kotctl_password_broken(bits, p);
 
+    return KOTCTL_USAGE;
+}
+
+
+static void
+kotctl_password_broken(unsigned bits, const kot_policy_t *p)
+{
     if (bits & KOT_PW_TOO_SHORT) {
         fprintf(stderr, "  too short: at least %u characters\n",
-                p.min_length);
+                p->min_length);
     }
 
     if (bits & KOT_PW_TOO_LONG) {
         fprintf(stderr, "  too long: at most %u characters\n",
-                p.max_length);
+                p->max_length);
     }
 
     if (bits & KOT_PW_INVALID_CHARS) {
@@ -338,7 +457,7 @@ kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a)
 
     if (bits & KOT_PW_CLASSES) {
         fprintf(stderr, "  too few kinds of characters: %u of lower case, "
-                "upper case, digits, symbols\n", p.classes);
+                "upper case, digits, symbols\n", p->classes);
     }
 
     if (bits & KOT_PW_USERNAME) {
@@ -348,8 +467,131 @@ kotctl_password_policy(kotctl_t *k, kotctl_user_args_t *a)
     if (bits & KOT_PW_BLOCKLISTED) {
         fprintf(stderr, "  a common password from the blocklist\n");
     }
+}
+
+
+/*
+ * The history rule, as the portal applies it: with history=N, a new
+ * password may not be the current one nor one of the N-1 earlier ones
+ * kept in ph:{tenant}:{user}.  Each stored hash is verified in turn, as
+ * slow as a login each.  An administrator cannot bypass the rule; a
+ * generated password is new by construction and is not compared.
+ */
+
+static int
+kotctl_password_reused(kotctl_t *k, kotctl_user_args_t *a)
+{
+    int  rc;
+
+    if (a->generate || a->history == 0) {
+        return KOTCTL_OK;
+    }
+
+    rc = kotctl_history_matches(k, a);
+
+    if (rc == 0) {
+        return KOTCTL_OK;
+    }
+
+    if (rc < 0) {
+        return KOTCTL_FAIL;
+    }
+
+    fprintf(stderr, "kotctl: the password breaks the password policy:\n");
+
+    if (a->history == 1) {
+        fprintf(stderr, "  reused: it is the current password "
+                "(history=1)\n");
+
+    } else {
+        fprintf(stderr, "  reused: it is one of the last %u passwords of "
+                "the user (history=%u)\n", a->history, a->history);
+    }
 
     return KOTCTL_USAGE;
+}
+
+
+/*
+ * 1 if the new password matches the current hash or one of the
+ * history - 1 newest earlier ones, 0 if none, -1 on failure (an unknown
+ * user included, with the reason printed).
+ */
+
+static int
+kotctl_history_matches(kotctl_t *k, kotctl_user_args_t *a)
+{
+    int          match;
+    char         last[16];
+    size_t       i;
+    const char  *args[4];
+    redisReply  *r;
+
+    args[0] = "HGET";
+    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[2] = "hash";
+
+    r = kotctl_cmd(k, 3, args);
+    if (r == NULL) {
+        return -1;
+    }
+
+    if (r->type != REDIS_REPLY_STRING) {
+        freeReplyObject(r);
+        (void) kotctl_no_user(a);
+        return -1;
+    }
+
+    match = kotctl_hash_matches(a, r->str, r->len);
+    freeReplyObject(r);
+
+    if (match || a->history < 2) {
+        return match;
+    }
+
+    snprintf(last, sizeof(last), "%u", a->history - 2);
+
+    args[0] = "LRANGE";
+    args[1] = kotctl_key(KOT_KEY_HISTORY, a->tenant, a->user);
+    args[2] = "0";
+    args[3] = last;
+
+    r = kotctl_cmd(k, 4, args);
+    if (r == NULL) {
+        return -1;
+    }
+
+    for (i = 0; !match && r->type == REDIS_REPLY_ARRAY && i < r->elements;
+         i++)
+    {
+        if (r->element[i]->type == REDIS_REPLY_STRING) {
+            match = kotctl_hash_matches(a, r->element[i]->str,
+                                        r->element[i]->len);
+        }
+    }
+
+    freeReplyObject(r);
+
+    return match;
+}
+
+
+/* As the module: only a verified match counts; a bad hash is skipped. */
+
+static int
+kotctl_hash_matches(kotctl_user_args_t *a, const char *phc, size_t len)
+{
+    int  rc;
+
+    rc = kot_phc_verify(phc, len, a->password, a->password_len);
+
+    if (rc < 0) {
+        kotctl_error("warning: a stored hash of user \"%s\" in tenant "
+                     "\"%s\" cannot be verified; it is not compared",
+                     a->user, a->tenant);
+    }
+
+    return rc == 1;
 }
 
 
@@ -475,10 +717,16 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 {
+    int          rc;
     long long    ended;
     char         hash[KOT_PHC_MAX + 1], now[24], keep[16];
     const char  *args[7];
     redisReply  *reply;
+
+    rc = kotctl_password_reused(k, a);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
 
     if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
                      sizeof(hash))

@@ -120,4 +120,14 @@ refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
           . 'max_duration=12h permanent_after=4;'));
 is $rc, 0, 'a full kot_lockout and kot_login_throttle pass' or diag $out;
 
+refused(KotTest->site(http => 'kot_password_policy min_age=90d '
+                              . 'max_age=30d;'),
+        qr/kot_password_policy: min_age must be shorter than max_age/,
+        'a min_age that would trap users with an expired password');
+
+($rc, $out) = $t->nginx_check(KotTest->site(
+    http => 'kot_password_policy min_length=200 max_length=256;'));
+is $rc, 0, 'the rules of kot_password_policy may come in any order'
+    or diag $out;
+
 done_testing;

@@ -183,6 +183,100 @@ is $t->kotctl('user', 'disable', 'acme', 'ghost')->{exit}, 1,
     'an unknown user cannot be disabled';
 
 
+# generated passwords follow the tenant's policy
+
+# Where a login leads: '/' for a settled password, the change page for a
+# temporary one, '' when it fails.
+sub login_to ($tenant, $user, $password) {
+    return $n->ua->login(tenant => $tenant, username => $user,
+                         password => $password)->{headers}{location} // '';
+}
+
+sub strict_ok ($password) {
+    return length($password) >= 24 && $password =~ /[a-z]/
+           && $password =~ /[A-Z]/ && $password =~ /[0-9]/
+           && $password =~ /[^a-zA-Z0-9]/;
+}
+
+$t->kotctl('tenant', 'add', 'strict');
+$r = $t->kotctl('tenant', 'policy', 'strict', 'min_length=24', 'classes=4');
+is $r->{exit}, 0, 'a tenant asks for 24 characters of all four kinds';
+
+$r = $t->kotctl('user', 'add', 'strict', 'carol', '--role', 'user',
+                '--generate-password');
+is $r->{exit}, 0, 'a user of that tenant is added with a generated password';
+($generated) = $r->{out} =~ /^password: (\S+)$/m;
+$generated //= '';
+cmp_ok length($generated), '>=', 24,
+    'the generated password is as long as the tenant asks';
+ok strict_ok($generated),
+    'and mixes lower case, upper case, digits and symbols'
+    or diag "generated: $generated";
+is login_to('strict', 'carol', $generated), '/kot/password?return_to=/',
+    'the generated password logs in and must be changed';
+
+my @reset = map {
+    ($t->kotctl('user', 'passwd', 'strict', 'carol', '--reset')->{out}
+        =~ /^password: (\S+)$/m)[0] // ''
+} 1 .. 5;
+is scalar(grep { strict_ok($_) } @reset), 5,
+    'every password that --reset generates follows the policy too'
+    or diag "generated: @reset";
+is login_to('strict', 'carol', $reset[-1]), '/kot/password?return_to=/',
+    'and the last one logs in';
+is login_to('strict', 'carol', $reset[0]), '',
+    'while an earlier one no longer does';
+
+
+# an administrator cannot reuse a recent password either (history)
+
+$t->add_user('hist', 'dave', 'first password 1');
+$r = $t->kotctl('tenant', 'policy', 'hist', 'history=3');
+is $r->{exit}, 0, 'a tenant remembers the last 3 passwords';
+
+sub passwd ($user, $password) {
+    return $t->kotctl('user', 'passwd', 'hist', $user, '--password-stdin',
+                      '--no-force-change', { stdin => "$password\n" });
+}
+
+is passwd('dave', 'second password 2')->{exit}, 0,
+    'an admin sets a new password';
+
+my $dave = $n->ua;
+$dave->login(tenant => 'hist', username => 'dave',
+             password => 'second password 2');
+
+$r = passwd('dave', 'second password 2');
+is $r->{exit}, 2, 'setting the current password again is refused';
+like $r->{err}, qr/reused: it is one of the last 3 passwords of the user \(history=3\)/,
+    'with the rule named';
+is $dave->get('/app')->{status}, 200, 'and the user\'s session goes on';
+
+$r = passwd('dave', 'first password 1');
+is $r->{exit}, 2, 'setting a recent password is refused';
+like $r->{err}, qr/\(history=3\)/, 'with the rule named too';
+is login_to('hist', 'dave', 'second password 2'), '/',
+    'the current password still logs in';
+
+is passwd('dave', 'third password 3')->{exit}, 0,
+    'a fresh password is accepted';
+is login_to('hist', 'dave', 'third password 3'), '/', 'and logs in';
+
+$t->kotctl('tenant', 'policy', 'hist', 'history=2');
+is passwd('dave', 'first password 1')->{exit}, 0,
+    'a password older than the history is allowed again';
+
+$r = $t->kotctl('user', 'passwd', 'hist', 'dave', '--reset');
+is $r->{exit}, 0, 'a reset needs no history check';
+$r = passwd('dave', 'first password 1');
+is $r->{exit}, 2, 'the password before a reset counts as a recent one';
+
+$r = passwd('ghost', 'a fine password');
+is $r->{exit}, 1, 'an unknown user is still an unknown user';
+like $r->{err}, qr/user "ghost" does not exist in tenant "hist"/,
+    'and kotctl says so';
+
+
 # how kotctl fails
 
 $r = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', 'user', 'list' ]);

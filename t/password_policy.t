@@ -11,6 +11,7 @@ use lib 't/lib';
 use KotTest;
 use Test::More;
 use Encode ();
+use JSON::PP ();
 use Time::HiRes qw(time);
 
 my $t = KotTest->new;
@@ -64,6 +65,8 @@ sub change ($ua, $current, $new, %o) {
 my ($ua) = login('alice', 'first secret 2026');
 my $password = 'first secret 2026';
 
+my $res;
+
 sub refused ($new, $re, $what, %o) {
     my $res = change($ua, $password, $new, %o);
     is $res->{status}, 400, "$what is refused";
@@ -90,9 +93,19 @@ refused('a fine new secret 1', qr/do not match/,
 refused('first secret 2026', qr/must differ from the current one/,
         'the current password');
 
-my $res = change($ua, $password, 'short', headers => { 'Accept-Language' => 'ja' });
+$res = change($ua, $password, 'short', headers => { 'Accept-Language' => 'ja' });
 like Encode::decode_utf8($res->{content}), qr/新しいパスワードが短すぎます。12文字以上/,
     'a Japanese browser gets the reasons in Japanese';
+
+my $form = $ua->get('/kot/password')->{content};
+like $form, qr/name="current_password"[^>]*autocomplete="current-password"|autocomplete="current-password"[^>]*name="current_password"/,
+    'the change page lets a password manager fill in the current password';
+like $form, qr/name="new_password"[^>]*autocomplete="new-password"|autocomplete="new-password"[^>]*name="new_password"/,
+    'and offer a new one';
+$res = change($ua, $password, 'Short echo 9', confirm => 'Short echo 8');
+ok $res->{status} == 400 && index($res->{content}, $password) < 0
+   && $res->{content} !~ /Short echo/,
+    'a refused change shows none of the passwords typed';
 
 my $multi = change($ua, $password, 'abc', confirm => 'abd');
 my $reasons = () = $multi->{content} =~ /class="msg"/g;
@@ -131,15 +144,30 @@ is $res->{status}, 303, 'a password older than the history is allowed again';
 $password = 'first secret 2026';
 
 
-# other sessions end
+# other sessions end, on every node, and the session that changed the
+# password gets a new id, since the old one may be what leaked
+
+my $node2 = $t->nginx(KotTest->site(http => "kot_password_policy classes=2 "
+    . "blocklist=$blocklist history=3;"), name => 'node2');
+my $far = $node2->ua;
+$far->login(tenant => 'acme', username => 'alice', password => $password);
+is $far->get('/app')->{status}, 200, 'a session on another node works';
 
 my ($other) = login('alice', $password);
 is $other->get('/app')->{status}, 200, 'a second session works';
+my $old_id = $ua->cookie('kot_session');
 $res = change($ua, $password, 'fourth secret 2026');
 $password = 'fourth secret 2026';
 is $other->get('/app')->{status}, 401,
     'a password change ends the other sessions';
+ok wait_until(sub { $far->get('/app')->{status} == 401 },
+              what => 'the other node to refuse the session'),
+    'including those on other nodes';
 is $ua->get('/app')->{status}, 200, 'but not the one that changed it';
+isnt $ua->cookie('kot_session'), $old_id, 'which now has a new id';
+my $stale = $n->ua;
+$stale->set_cookie(kot_session => $old_id);
+is $stale->get('/app')->{status}, 401, 'and its old id no longer works';
 
 
 # tenants tighten
@@ -156,6 +184,9 @@ like $r->{err}, qr/min_length=8 would loosen the server's min_length=12/,
 $r = $t->kotctl('tenant', 'policy', 'acme', 'classes=1');
 like $r->{err}, qr/classes=1 would loosen the server's classes=2/,
     'nor go below the server in any rule';
+$r = $t->kotctl('tenant', 'policy', 'acme', 'max_age=30d', 'min_age=60d');
+is $r->{exit}, 2, 'nor set a min_age that would trap an expired password';
+like $r->{err}, qr/min_age must be shorter than max_age/, 'kotctl says so';
 like $t->kotctl('tenant', 'policy', 'acme')->{out}, qr/min_length=20/,
     'kotctl shows what the tenant set';
 
@@ -228,8 +259,12 @@ is $dave->get("$B/app")->{status}, 200, 'and so it does';
 
 # inactive accounts (on a server of their own, with a short limit)
 
-my $c = $t->nginx(KotTest->site(http => 'kot_password_policy inactive_after=2s;'),
-                  name => 'c');
+my ($priv, $pub) = $t->auditor_keys;
+my $c = $t->nginx(KotTest->site(http => <<"EOF"), name => 'c');
+kot_password_policy inactive_after=2s;
+    kot_audit_log %%DIR%%/audit.log;
+    kot_audit_auditor_key $pub;
+EOF
 my $C = 'http://127.0.0.1:' . $c->port;
 
 $t->add_user('acme', 'erin', 'a long dormant secret');
@@ -240,6 +275,11 @@ my ($erin, $refused) = login('erin', 'a long dormant secret', $C);
 is $refused->{status}, 401, 'an account unused for inactive_after is refused';
 like $refused->{content}, qr/Login failed/, 'with the generic failure';
 like $c->error_log, qr/user "erin": inactive/, 'the log says why';
+ok +(grep { ($_->{'event.reason'} // '') eq 'inactive'
+             && ($_->{'user.name'} // '') eq 'erin' }
+        map { JSON::PP->new->decode($_) }
+        split /\n/, KotTest::_slurp($t->dir . '/c/audit.log')),
+    'and so does the audit log';
 
 $r = $t->kotctl('user', 'enable', 'acme', 'erin');
 is $r->{exit}, 0, 'kotctl user enable restores it';

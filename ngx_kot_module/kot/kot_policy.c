@@ -318,9 +318,22 @@ kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
         return -1;
     }
 
+    return 0;
+}
+
+
+int
+kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len)
+{
     if (p->min_length > p->max_length || p->min_length == 0) {
         snprintf(err, err_len, "min_length must be 1 to max_length (%u)",
                  p->max_length);
+        return -1;
+    }
+
+    if (p->max_age && p->min_age >= p->max_age) {
+        snprintf(err, err_len, "min_age must be shorter than max_age, or an "
+                 "expired password could not be changed");
         return -1;
     }
 

@@ -58,6 +58,13 @@ int kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
     size_t err_len);
 
 /*
+ * 0 if the rules agree with each other (min_length within 1..max_length,
+ * min_age shorter than max_age), else -1 with the reason in err.  Checked
+ * once all rules are set, so that their order does not matter.
+ */
+int kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len);
+
+/*
  * 0 if p is nowhere looser than base (a tenant may only tighten the
  * server's policy), else -1 with the first loosening named in err.
  * max_length and the blocklist are the server's alone and not compared.

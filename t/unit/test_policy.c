@@ -243,9 +243,19 @@ test_rules(void)
 
     ok(set(&p, "classes=5", err) == -1, "classes=5 is refused (4 classes)");
     ok(set(&p, "history=25", err) == -1, "more history than kept is refused");
-    ok(set(&p, "min_length=0", err) == -1, "min_length=0 is refused");
-    ok(set(&p, "min_length=200", err) == -1,
-       "min_length above max_length is refused");
+    ok(set(&p, "min_length=200", err) == 0
+       && kot_policy_valid(&p, err, 256) == -1,
+       "min_length above max_length is refused: %s", err);
+    ok(set(&p, "max_length=256", err) == 0
+       && kot_policy_valid(&p, err, 256) == 0,
+       "but not when max_length follows it");
+    ok(set(&p, "min_length=0", err) == 0
+       && kot_policy_valid(&p, err, 256) == -1, "min_length=0 is refused");
+    set(&p, "min_length=16", err);
+    ok(set(&p, "min_age=90d", err) == 0
+       && kot_policy_valid(&p, err, 256) == -1 && strstr(err, "max_age"),
+       "a min_age not shorter than max_age (90d) is refused: %s", err);
+    set(&p, "min_age=1d", err);
     ok(set(&p, "colour=blue", err) == -1 && strstr(err, "unknown rule"),
        "an unknown rule is named: %s", err);
     ok(set(&p, "max_age=soon", err) == -1 && strstr(err, "not a time"),
