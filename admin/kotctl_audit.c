@@ -50,6 +50,7 @@ static int kotctl_audit_anchor(kotctl_audit_writer_t *w);
 static void kotctl_audit_set(json_t *rec, const char *key, const char *value);
 static void kotctl_audit_timestamp(char buf[64]);
 static void kotctl_audit_os_user(char *buf, size_t len);
+static char *kotctl_audit_dump(json_t *rec);
 
 
 int
@@ -328,6 +329,38 @@ kotctl_audit_record(kotctl_audit_writer_t *w, const char *action)
  * write(): with O_APPEND, lines of concurrent writers never interleave.
  */
 
+/* jansson's text, with DEL, C1 and U+2028/9 escaped (kot_json_harden) */
+
+static char *
+kotctl_audit_dump(json_t *rec)
+{
+    char    *s, *h;
+    size_t   len, n;
+
+    s = json_dumps(rec, JSON_COMPACT);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    len = strlen(s);
+    n = kot_json_harden(NULL, s, len);
+
+    if (n == len) {
+        return s;
+    }
+
+    h = malloc(n + 1);
+
+    if (h != NULL) {
+        (void) kot_json_harden(h, s, len);
+        h[n] = '\0';
+    }
+
+    free(s);
+    return h;
+}
+
+
 static int
 kotctl_audit_write(kotctl_audit_writer_t *w, json_t *rec)
 {
@@ -337,7 +370,7 @@ kotctl_audit_write(kotctl_audit_writer_t *w, json_t *rec)
     size_t    len;
     ssize_t   written;
 
-    s = json_dumps(rec, JSON_COMPACT);
+    s = kotctl_audit_dump(rec);
     json_decref(rec);
 
     if (s == NULL) {
@@ -496,19 +529,31 @@ kotctl_audit_timestamp(char buf[64])
 }
 
 
-/* "kotctl:" and the name of the OS user kotctl runs as */
+/*
+ * "kotctl:" and the name of the OS user kotctl runs as, and under sudo
+ * the administrator who ran it: root alone says nothing of who did it.
+ * SUDO_USER is only as true as the environment, which root controls.
+ */
 
 static void
 kotctl_audit_os_user(char *buf, size_t len)
 {
+    int             n;
+    const char     *sudo;
     struct passwd  *pw;
 
     pw = getpwuid(geteuid());
 
     if (pw != NULL && pw->pw_name != NULL) {
-        snprintf(buf, len, "kotctl:%s", pw->pw_name);
+        n = snprintf(buf, len, "kotctl:%s", pw->pw_name);
 
     } else {
-        snprintf(buf, len, "kotctl:uid=%u", (unsigned) geteuid());
+        n = snprintf(buf, len, "kotctl:uid=%u", (unsigned) geteuid());
+    }
+
+    sudo = getenv("SUDO_USER");
+
+    if (sudo != NULL && sudo[0] != '\0' && n > 0 && (size_t) n < len) {
+        snprintf(buf + n, len - n, " (sudo: %.64s)", sudo);
     }
 }

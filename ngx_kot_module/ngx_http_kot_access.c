@@ -115,7 +115,6 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                 rc;
     ngx_str_t                 tenant;
-    ngx_http_kot_event_t      ev;
     ngx_http_kot_session_t   *s = &ctx->session;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -130,21 +129,8 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case KOT_SESSION_OK:
         break;
 
-    case KOT_SESSION_IDLE:
-    case KOT_SESSION_ABSOLUTE:
-        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-        ev.action = "session_expired";
-        ev.category = "session";
-        ev.outcome = "success";
-        ev.reason = (s->status == KOT_SESSION_IDLE) ? "idle" : "absolute";
-
-        ngx_http_kot_event(r, &ev, "session %*s of user \"%V\" in tenant "
-                           "\"%V\" expired (%s)", (size_t) KOT_SID_SHORT_LEN,
-                           s->sid, &s->user, &s->tenant, ev.reason);
-
-        /* fall through */
-
     default:
+        ngx_http_kot_session_expired(r, s);
         return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
     }
 

@@ -856,19 +856,36 @@ ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
 static ngx_int_t
 ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
 {
-    char    s[NGX_HTTP_KOT_AUDIT_RECORD_MAX];
-    size_t  len;
+    char       s[NGX_HTTP_KOT_AUDIT_RECORD_MAX], *h;
+    size_t     len, n;
+    ngx_int_t  rc;
 
     len = json_dumpb(rec, s, sizeof(s), JSON_COMPACT);
     json_decref(rec);
 
-    if (len == 0 || len >= sizeof(s)) {
+    /* jansson leaves DEL, C1 and U+2028/9 raw: rare, so escaped apart */
+    n = (len && len < sizeof(s)) ? kot_json_harden(NULL, s, len) : len;
+
+    if (n == 0 || n >= sizeof(s)) {
         ngx_log_error(NGX_LOG_ALERT, al->log, 0,
-                      "kot: audit record too large (%uz bytes)", len);
+                      "kot: audit record too large (%uz bytes)", n);
         return NGX_ERROR;
     }
 
-    return ngx_http_kot_audit_text(al, s, len);
+    if (n == len) {
+        return ngx_http_kot_audit_text(al, s, len);
+    }
+
+    h = ngx_alloc(n, al->log);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) kot_json_harden(h, s, len);
+    rc = ngx_http_kot_audit_text(al, h, n);
+    ngx_free(h);
+
+    return rc;
 }
 
 

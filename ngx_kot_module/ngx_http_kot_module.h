@@ -208,6 +208,8 @@ void ngx_http_kot_session_read(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
+void ngx_http_kot_session_expired(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user,
     ngx_str_t *roles, u_char must_change);

@@ -99,6 +99,29 @@ ngx_http_kot_session_new_id(ngx_http_request_t *r, ngx_http_kot_session_t *s)
 }
 
 
+/* The record of a session found expired, wherever it is met first. */
+
+void
+ngx_http_kot_session_expired(ngx_http_request_t *r, ngx_http_kot_session_t *s)
+{
+    ngx_http_kot_event_t  ev;
+
+    if (s->status != KOT_SESSION_IDLE && s->status != KOT_SESSION_ABSOLUTE) {
+        return;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "session_expired";
+    ev.category = "session";
+    ev.outcome = "success";
+    ev.reason = (s->status == KOT_SESSION_IDLE) ? "idle" : "absolute";
+
+    ngx_http_kot_event(r, &ev, "session %*s of user \"%V\" in tenant \"%V\" "
+                       "expired (%s)", (size_t) KOT_SID_SHORT_LEN, s->sid,
+                       &s->user, &s->tenant, ev.reason);
+}
+
+
 /*
  * NGX_OK: answered from the worker's cache (only when cached is set, for
  * protected requests); NGX_AGAIN: asked Redis, ctx->done follows;

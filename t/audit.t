@@ -13,6 +13,7 @@ use Test::More;
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(time sleep);
+use Time::Local ();
 
 my $t = KotTest->new(workers => 2);
 my ($priv, $pub) = $t->auditor_keys;
@@ -96,6 +97,17 @@ $n->ua->login(tenant => 'acme', username => 'bob', password => "wrong $_")
 my ($lock) = find('account_locked', 'user.name' => 'bob');
 ok $lock, 'a lockout is recorded';
 is $lock->{'kot.lockout.failures'}, 3, 'with the failures that caused it';
+is $lock->{'kot.lockout.count'}, 1, 'the account\'s lockouts so far';
+
+# A lock's end has no record of its own: the auditor reads it here.
+sub epoch_ms ($ts) {
+    my ($y, $mo, $d, $h, $mi, $s, $ms) =
+        $ts =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z$/ or return 0;
+    return Time::Local::timegm($s, $mi, $h, $d, $mo - 1, $y) * 1000 + $ms;
+}
+cmp_ok abs($lock->{'kot.lockout.until'} - epoch_ms($lock->{'@timestamp'})
+           - 60_000), '<', 5000,
+    'and when it ends: duration=1m after it began, in ms since the epoch';
 $n->ua->login(tenant => 'acme', username => 'bob',
               password => 'the first secret');
 ok scalar find('login', 'event.reason' => 'locked', 'user.name' => 'bob'),
@@ -242,21 +254,42 @@ is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};
 
 # two busy workers, then one killed
 
+# Each client sends at least 150 requests, and goes on until told to stop,
+# so that the load lasts until both workers have served some of it.
+my $stop = $t->dir . '/load.stop';
 my @kids;
 for my $k (1 .. 4) {
     my $pid = fork // die;
     if (!$pid) {
         my $c = $n->ua;
         $c->set_cookie('kot_session', $id);
-        $c->get("/load/$k/$_") for 1 .. 150;
+        for my $i (1 .. 5000) {
+            $c->get("/load/$k/$i");
+            last if $i >= 150 && -e $stop;
+        }
         POSIX::_exit(0);
     }
     push @kids, $pid;
 }
 
-sleep 0.3;
-my ($victim) = $n->worker_pids;
+# Which chain is whose: each worker names its pid in its chain_start.
+my @workers = $n->worker_pids;
+my %chain_of = map { $_->{'process.pid'} => $_->{'kot.chain'} }
+               find('chain_start');
+my @busy = map { $chain_of{$_} // "none for $_" } @workers;
+sub load_chains () {
+    my %c = map { $_->{'kot.chain'} => 1 }
+            grep { ($_->{'url.path'} // '') =~ m{^/load/} } records();
+    return \%c;
+}
+ok wait_until(sub { my $c = load_chains(); !grep { !$c->{$_} } @busy },
+              what => 'records of the load from both workers'),
+    'both workers serve the load, and their records are on disk';
+
+my ($victim) = @workers;
 kill 'KILL', $victim;
+open my $fh, '>', $stop or die "$stop: $!";
+close $fh;
 waitpid $_, 0 for @kids;
 wait_until(sub { scalar($n->worker_pids) == 2 }, what => 'a new worker');
 $ua->get('/after-kill');
@@ -268,5 +301,9 @@ cmp_ok $count, '>', 300, "two workers under load wrote their records ($count)";
 $v = verify("$log.1.gz", $log);
 is $v->{exit}, 0, 'everything written before a worker was killed verifies'
     or diag $v->{out}, $v->{err};
+my $chains = load_chains();
+ok !grep({ !$chains->{$_} } @busy),
+    'and holds the load\'s records from both workers\' chains ('
+    . scalar(keys %$chains) . ' chains in all)';
 
 done_testing;

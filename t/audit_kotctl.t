@@ -22,6 +22,7 @@ my ($priv, $pub) = $t->auditor_keys;
 my $log = "$dir/audit.log";
 my $json = JSON::PP->new->utf8->allow_nonref->canonical;
 my $me = getpwuid($>) // "uid=$>";
+delete $ENV{SUDO_USER};    # the actor below is the test's own user
 
 
 sub slurp ($path) {
@@ -508,5 +509,96 @@ is $acts[0]{'kot.change'}{sessions_ended}, 0,
     'a disable says how many sessions it ended';
 is $acts[2]{'kot.change'}{session}, 'all', 'a revoke says which sessions';
 is verify($acts)->{exit}, 0, 'and the log verifies';
+
+
+# ---------------------------------------------------------------------
+# an administrator's actions on tenants, accounts and passwords
+# ---------------------------------------------------------------------
+
+my $admin = "$dir/admin.log";
+my $dave_pw = 'Given by the admin 5309';
+my $dave_pw2 = 'Set again by the admin 7717';
+
+sub admin_run (@cmd) {
+    my $opt = ref $cmd[-1] ? pop @cmd : {};
+    my $r = $t->kotctl('--audit-log', $admin, '--auditor-key', $pub, @cmd,
+                       $opt);
+    die "kotctl @cmd: $r->{err}" if $r->{exit};
+    return $r;
+}
+
+admin_run('tenant', 'add', 'globex');
+admin_run('tenant', 'policy', 'globex', 'min_length=14', 'history=3');
+admin_run('user', 'add', 'globex', 'dave', '--role', 'admin', '--role',
+          'user', '--password-stdin', { stdin => "$dave_pw\n" });
+admin_run('user', 'passwd', 'globex', 'dave', '--password-stdin',
+          '--no-force-change', { stdin => "$dave_pw2\n" });
+
+# a lock as nginx leaves it
+$t->redis('HSET', 'kot:v1:f:globex:dave', 'fails', 5, 'locks', 1, 'until',
+          int(Time::HiRes::time() * 1000) + 3_600_000);
+
+# the environment instead of the options, as a cron job would have it
+{
+    local $ENV{KOT_AUDIT_LOG} = $admin;
+    local $ENV{KOT_AUDITOR_KEY} = $pub;
+    $r = $t->kotctl('user', 'unlock', 'globex', 'dave');
+}
+is $r->{exit}, 0, 'an unlock with $KOT_AUDIT_LOG and $KOT_AUDITOR_KEY';
+is $t->redis('EXISTS', 'kot:v1:f:globex:dave'), 0, 'lifts the lock';
+
+my @admin = map { $json->decode($_) } lines($admin);
+my @did = grep { $_->{'event.action'} !~ /^chain_/ } @admin;
+
+is_deeply [ map { $_->{'event.action'} } @did ],
+    [ 'tenant_added', 'tenant_policy_changed', 'user_added',
+      'user_password_set', 'account_unlocked' ],
+    'adding a tenant, tightening its policy, adding a user, setting a '
+    . 'password and unlocking are each recorded';
+is scalar(keys %{{ map { $_->{'kot.chain'} => 1 } @admin }}), 5,
+    'each in a chain of its own';
+is_deeply [ map { $_->{'user.name'} } @did ], [ ("kotctl:$me") x 5 ],
+    'each with the administrator as the actor';
+is_deeply [ map { $_->{'organization.id'} } @did ], [ ('globex') x 5 ],
+    'the tenant';
+is_deeply [ map { $_->{'user.target.name'} } @did ],
+    [ undef, undef, 'dave', 'dave', 'dave' ],
+    'and, for an account, the account (a tenant action has no target)';
+is_deeply [ map { $_->{'event.category'} } @did ],
+    [ 'configuration', 'configuration', 'iam', 'iam', 'iam' ],
+    'tenants are configuration, accounts are iam';
+is_deeply [ map { $_->{'event.outcome'} } @did ], [ ('success') x 5 ],
+    'all succeeded';
+
+is_deeply $did[1]{'kot.change'}, { min_length => '14', history => '3' },
+    'a policy change says which rules, with their new values';
+is $did[2]{'kot.change'}{roles}, 'admin,user', 'a new user\'s roles';
+ok JSON::PP::is_bool($did[2]{'kot.change'}{must_change})
+   && $did[2]{'kot.change'}{must_change},
+    'and that the password must be changed at the first login';
+ok JSON::PP::is_bool($did[3]{'kot.change'}{must_change})
+   && !$did[3]{'kot.change'}{must_change},
+    'a password set with --no-force-change says it need not be';
+is $did[3]{'kot.change'}{sessions_ended}, 0, 'and how many sessions ended';
+ok !exists $did[4]{'kot.change'}, 'an unlock needs no more than its target';
+
+my $admin_text = slurp($admin);
+ok index($admin_text, $dave_pw) < 0 && index($admin_text, $dave_pw2) < 0,
+    'the passwords given are not in the log';
+is verify($admin)->{exit}, 0, 'and the log verifies';
+
+
+# under sudo, root alone would not say who acted
+
+{
+    local $ENV{SUDO_USER} = 'hanako';
+    my $slog = "$dir/sudo.log";
+    my $r = $t->kotctl('--audit-log', $slog, '--auditor-key', $pub,
+                       'allowlist', 'acme', 'admin', 'add', '10.9.0.0/16');
+    my ($rec) = grep { $_->{'event.action'} eq 'allowlist_changed' }
+                map { $json->decode($_) } lines($slog);
+    is $rec->{'user.name'}, "kotctl:$me (sudo: hanako)",
+        'under sudo the actor also names the administrator who ran it';
+}
 
 done_testing;

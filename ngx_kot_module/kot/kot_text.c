@@ -196,6 +196,54 @@ kot_json_run(char *dst, const char *s, size_t len)
 }
 
 
+size_t
+kot_json_harden(char *dst, const char *s, size_t len)
+{
+    int                   k;
+    size_t                n;
+    uint32_t              cp;
+    const unsigned char  *p, *q, *end;
+
+    n = 0;
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+
+        for (q = p; q < end && *q != 0x7f && *q != 0xc2 && *q != 0xe2; q++) {
+            /* void */
+        }
+
+        n += kot_put(dst ? dst + n : NULL, (const char *) p, q - p);
+        p = q;
+
+        if (p == end) {
+            break;
+        }
+
+        k = kot_utf8_decode(p, end - p, &cp);
+
+        if (k < 0) {
+            k = 1;
+            cp = *p;
+        }
+
+        if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)
+            || cp == 0x2028 || cp == 0x2029)
+        {
+            n += kot_json_char(dst ? dst + n : NULL, cp, p, k);
+
+        } else {
+            n += kot_put(dst ? dst + n : NULL, (const char *) p, k);
+        }
+
+        p += k;
+    }
+
+    return n;
+}
+
+
 /*
  * Writes one code point.  Besides what JSON requires, DEL, C1 controls
  * and U+2028/U+2029 are escaped: the last two end a line in JavaScript.

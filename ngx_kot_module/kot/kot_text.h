@@ -28,6 +28,15 @@ size_t kot_url_escape(char *dst, const char *s, size_t len);
 size_t kot_json_escape_len(const char *s, size_t len);
 size_t kot_json_escape(char *dst, const char *s, size_t len);
 
+/*
+ * JSON text as a library such as jansson writes it, with the characters
+ * that JSON allows raw but that split lines for some readers (DEL, C1
+ * controls, U+2028/U+2029) escaped as kot_json_escape() does.  They occur
+ * only inside strings, so the text means the same.  With dst NULL it
+ * returns the length only; it is len when there is nothing to escape.
+ */
+size_t kot_json_harden(char *dst, const char *s, size_t len);
+
 /* no input byte takes more than this in the output ("\u0000") */
 #define KOT_JSON_ESCAPE_MAX  6
 

@@ -169,6 +169,38 @@ test_sanitize(void)
 }
 
 
+static void
+test_harden(void)
+{
+    char         out[128];
+    size_t       i, n;
+    const char  *plain = "{\"a\":\"\xe6\x97\xa5 \xe2\x82\xac \xc3\xa9\"}";
+
+    static const struct {
+        const char  *in;
+        const char  *want;
+    } cases[] = {
+        { "{\"a\":\"x\x7fy\"}", "{\"a\":\"x\\u007fy\"}" },
+        { "{\"a\":\"\xc2\x85\"}", "{\"a\":\"\\u0085\"}" },
+        { "{\"a\":\"\xe2\x80\xa8\xe2\x80\xa9\"}",
+          "{\"a\":\"\\u2028\\u2029\"}" },
+        { "{\"a\":\"\xc2\xa0\xe2\x80\xa6\"}",
+          "{\"a\":\"\xc2\xa0\xe2\x80\xa6\"}" },
+    };
+
+    is_long(kot_json_harden(NULL, plain, strlen(plain)), strlen(plain),
+            "harden: text with nothing to escape keeps its length");
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = kot_json_harden(out, cases[i].in, strlen(cases[i].in));
+        ok(n == kot_json_harden(NULL, cases[i].in, strlen(cases[i].in))
+           && n == strlen(cases[i].want)
+           && memcmp(out, cases[i].want, n) == 0,
+           "harden case %zu escapes only DEL, C1 and U+2028/9", i);
+    }
+}
+
+
 int
 main(void)
 {
@@ -181,6 +213,7 @@ main(void)
     ok(len_mismatches == 0, "every *_len matched its writer");
 
     test_sanitize();
+    test_harden();
 
     return done_testing();
 }
