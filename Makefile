@@ -117,6 +117,7 @@ install: all
 	install -D -m 644 conf/modules-available/mod-http-kot.conf \
 	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-kot.conf
 	install -D -m 755 $(KOTCTL) $(DESTDIR)/usr/local/sbin/kotctl
+	install -D -m 644 conf/logrotate.d/kot $(DESTDIR)/etc/logrotate.d/kot
 
 clean:
 	rm -rf $(BUILD)

@@ -1005,6 +1005,8 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         }
     }
 
+    ngx_http_kot_session_expired(r, &ctx->session);
+
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
         != NGX_OK)
     {
@@ -1130,8 +1132,12 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     new = &pt->v[NGX_HTTP_KOT_F_NEW];
     confirm = &pt->v[NGX_HTTP_KOT_F_CONFIRM];
 
-    /* a forced change (temporary or expired password) may come at once */
+    /*
+     * A forced change may come at once: a temporary password (the user's
+     * record says so) or an expired one (only the session knows).
+     */
     if (policy->min_age && pt->login.must_change == KOT_MUST_CHANGE_NO
+        && ctx->session.must_change == KOT_MUST_CHANGE_NO
         && ngx_http_kot_now() - pt->login.pw_changed < policy->min_age)
     {
         wait = policy->min_age - (ngx_http_kot_now() - pt->login.pw_changed);

@@ -2,7 +2,8 @@
 # password, and on every request; "admin" lists only on admin locations;
 # IPv6 and IPv4-mapped addresses; live changes on every node; the client
 # address as nginx's realip module settled it, never a raw
-# X-Forwarded-For.
+# X-Forwarded-For; a refused login counts no failure; what a denial
+# records in the audit log.
 
 use strict;
 use warnings;
@@ -11,6 +12,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use JSON::PP ();
 
 my $t = KotTest->new(workers => 2);
 
@@ -40,13 +42,16 @@ $t->add_user('acme', 'alice', 'correct horse battery');
 
 sub from ($addr) { return ('X-Real-IP' => $addr) }
 
-sub login ($node, $addr) {
+# Options: password (alice's by default), user, and header, the header
+# that carries the address (X-Real-IP by default).
+sub login ($node, $addr, %o) {
+    my %h = ($o{header} // 'X-Real-IP', $addr);
     my $ua = $node->ua;
-    my $form = $ua->get('/kot/login', { from($addr) });
+    my $form = $ua->get('/kot/login', \%h);
     my $res = $ua->post_form('/kot/login', {
         csrf => KotTest::UA::form_field($form->{content}, 'csrf'),
-        tenant => 'acme', username => 'alice',
-        password => 'correct horse battery' }, { from($addr) });
+        tenant => 'acme', username => $o{user} // 'alice',
+        password => $o{password} // 'correct horse battery' }, \%h);
     return ($ua, $res);
 }
 
@@ -79,6 +84,20 @@ ok !$t->redis('EXISTS', 'kot:v1:f:acme:alice'),
 like $n->error_log,
     qr/address 10\.2\.0\.1 denied by the access list of tenant "acme" \(user "alice"\)/,
     'the denial is logged with the address, tenant, user and list';
+
+# The password is never looked at from outside the list, so a wrong one
+# must not count either: otherwise anyone on any network could lock
+# every account of a tenant that restricts its networks.
+(undef, $denied) = login($n, '10.2.0.1', password => 'wrong password!!');
+is $denied->{status}, 403,
+    'a wrong password from outside the list gets the same 403';
+ok !$t->redis('EXISTS', 'kot:v1:f:acme:alice'),
+    'and moves no lockout counter of the account';
+(undef, $denied) = login($n, '10.2.0.1', user => 'mallory',
+                         password => 'wrong password!!');
+is $denied->{status}, 403, 'an unknown user from outside the list too';
+ok !$t->redis('EXISTS', 'kot:v1:f:acme:mallory'),
+    'and nothing is counted under the name tried';
 
 
 # on every request
@@ -153,11 +172,27 @@ my $strict = $t->nginx(KotTest->site(server => <<'EOF'), name => 'c');
         real_ip_header X-Forwarded-For;
 EOF
 allow('access', 'set', '10.1.0.0/16');
-my ($uc, $r) = login($strict, '10.1.2.3');
-$r = $uc->login(tenant => 'acme', username => 'alice',
-                password => 'correct horse battery');
+
+# The test client at 127.0.0.1 is not the balancer (10.255.255.1): what
+# it writes in X-Forwarded-For is a claim anyone can make.
+my ($uc, $r) = login($strict, '10.1.2.3', header => 'X-Forwarded-For');
 is $r->{status}, 403,
     'a spoofed X-Forwarded-For from a peer realip does not trust is ignored';
+ok !$uc->cookie('kot_session'), 'and gives no session';
+like $strict->error_log,
+    qr/address 127\.0\.0\.1 denied by the access list of tenant "acme"/,
+    'the client is judged by its real address, 127.0.0.1';
+($uc, $r) = login($strict, '10.1.2.3');
+is $r->{status}, 403, 'so is a header realip does not read here';
+
+# A session made on an allowed network (through node a) is refused here
+# too: the forged header does not move it onto that network.
+my $carried = $strict->ua;
+$carried->set_cookie('kot_session', $ua->cookie('kot_session'));
+is $ua->get('/app', { from('10.1.9.9') })->{status}, 200,
+    'a session that works from an allowed address';
+is $carried->get('/app', { 'X-Forwarded-For' => '10.1.9.9' })->{status}, 403,
+    'is refused on every request that only claims that address';
 
 my $proxied = $t->nginx(KotTest->site(server => <<'EOF'), name => 'd');
         set_real_ip_from 127.0.0.1;
@@ -169,5 +204,58 @@ is $r->{status}, 403,
     'an address realip took from a peer outside kot_trusted_proxies is not used';
 like $proxied->error_log, qr/127\.0\.0\.1 is not in kot_trusted_proxies/,
     'and the log says why';
+
+
+# behind a trusted balancer: the peer is both in set_real_ip_from and in
+# kot_trusted_proxies, so the address it forwards is the client's.  This
+# node also keeps an audit log, to see what a denial records.
+
+my (undef, $pub) = $t->auditor_keys;
+my $behind = $t->nginx(KotTest->site(
+    http => "kot_audit_log %%DIR%%/audit.log;\n"
+          . "    kot_audit_auditor_key $pub;",
+    server => <<'EOF'), name => 'e');
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Forwarded-For;
+        kot_trusted_proxies 127.0.0.1/32;
+EOF
+
+sub fwd ($addr) { return ('X-Forwarded-For' => $addr) }
+
+my ($ue, $ok) = login($behind, '10.1.2.3', header => 'X-Forwarded-For');
+is $ok->{status}, 303,
+    'behind a trusted proxy, a forwarded address inside the list logs in';
+(undef, $r) = login($behind, '10.2.0.1', header => 'X-Forwarded-For');
+is $r->{status}, 403, 'a forwarded address outside it is refused';
+
+is $ue->get('/app', { fwd('10.1.9.9') })->{status}, 200,
+    'the session works when the forwarded address is allowed';
+is $ue->get('/app', { fwd('203.0.113.5') })->{status}, 403,
+    'and is refused when it is not';
+# realip takes the address the trusted proxy appended (the last one), not
+# what the client wrote before it
+is $ue->get('/app', { fwd('10.1.9.9, 203.0.113.5') })->{status}, 403,
+    'a client cannot put an allowed address in front of its own';
+is $ue->get('/app', { fwd('203.0.113.5, 10.1.9.9') })->{status}, 200,
+    'the address the proxy appended is the one that counts';
+unlike $behind->error_log, qr/not in kot_trusted_proxies/,
+    'the proxy is trusted without a complaint in the log';
+
+my $json = JSON::PP->new->utf8;
+my @denials = grep { $_->{'event.action'} eq 'ip_denied' }
+              map { $json->decode($_) } grep { /\S/ }
+              split /\n/, KotTest::_slurp($behind->dir . '/audit.log');
+
+my ($on_request) = grep { ($_->{'url.path'} // '') eq '/app' } @denials;
+ok $on_request, 'a request refused by the list is audited';
+is $on_request->{'organization.id'}, 'acme', 'with the tenant';
+is $on_request->{'user.name'}, 'alice', 'the user of the session';
+is $on_request->{'source.ip'}, '203.0.113.5',
+    'the forwarded address that was refused';
+is $on_request->{'kot.allowlist'}, 'access', 'and the list that refused it';
+
+my ($at_login) = grep { ($_->{'url.path'} // '') eq '/kot/login' } @denials;
+is $at_login->{'source.ip'}, '10.2.0.1',
+    'a login refused by the list is audited with the forwarded address too';
 
 done_testing;

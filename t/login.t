@@ -211,6 +211,37 @@ $res = $bob->post_form('/kot/password', {
     confirm_password => 'a much better secret' });
 is $res->{status}, 403, 'a change without the CSRF token is refused';
 
+# The token is bound to the session and to the form: alice's token for
+# this same form, an altered one, or the logout form's token of bob's own
+# session change nothing.
+my $hash = $t->redis('HGET', 'kot:v1:u:acme:bob', 'hash');
+my %wrong = (
+    "another session's token" => KotTest::UA::form_field(
+        $ua->get('/kot/password')->{content}, 'csrf'),
+    'an altered token' =>
+        substr($csrf, 0, 10) . (substr($csrf, 10, 1) eq 'A' ? 'B' : 'A')
+        . substr($csrf, 11),
+    "the logout form's token" => KotTest::UA::form_field(
+        $bob->get('/kot/logout')->{content}, 'csrf'),
+);
+for my $what (sort keys %wrong) {
+    ok defined $wrong{$what} && $wrong{$what} ne $csrf,
+        "$what is a token, not the right one";
+    $res = $bob->post_form('/kot/password', {
+        csrf => $wrong{$what}, return_to => '/app',
+        current_password => 'temporary password 1',
+        new_password => 'a much better secret',
+        confirm_password => 'a much better secret' });
+    is $res->{status}, 403, "a change with $what is refused";
+}
+is $t->redis('HGET', 'kot:v1:u:acme:bob', 'hash'), $hash,
+    'the stored password is untouched';
+is $bob->get('/kot/password?return_to=/app')->{status}, 200,
+    'the session goes on';
+is $n->ua->login(tenant => 'acme', username => 'bob',
+                 password => 'temporary password 1')->{status}, 303,
+    'and the old password still logs in';
+
 $res = $bob->post_form('/kot/password', {
     csrf => $csrf, return_to => '/app',
     current_password => 'temporary password 1',

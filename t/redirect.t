@@ -1,5 +1,6 @@
 # Requests without a session: browsers go to the login page and come
-# back; API clients get 401; return_to never leads off the site.
+# back, wherever kot_portal_uri puts it; API clients get 401; return_to
+# never leads off the site.
 
 use strict;
 use warnings;
@@ -62,6 +63,40 @@ $res = $ua->post_form('/kot/login', {
     password => 'correct horse battery' });
 is $res->{headers}{location}, '/reports?month=5',
     'after login the browser is back where it started';
+
+
+# a portal somewhere else: kot_portal_uri tells protected locations where
+# it is, and the whole round trip goes through it
+
+my $site = KotTest->site(http => 'kot_portal_uri /auth/;');
+$site =~ s{location /kot/ \{}{location /auth/ \{} or die 'no portal location';
+my $auth = $t->nginx($site, name => 'auth');
+
+$ua = $auth->ua;
+$res = $ua->get('/reports?month=5', $HTML);
+is $res->{status}, 302, 'with kot_portal_uri /auth/, a browser is redirected';
+is $res->{headers}{location}, '/auth/login?return_to=/reports%3Fmonth%3D5',
+    'to the login page under /auth/';
+$form = $ua->get($res->{headers}{location});
+is $form->{status}, 200, 'the login page loads there';
+like $form->{content}, qr{<form method="post" action="/auth/login">},
+    'and its form posts back to /auth/login';
+$res = $ua->post_form('/auth/login', {
+    csrf => KotTest::UA::form_field($form->{content}, 'csrf'),
+    return_to => KotTest::UA::form_field($form->{content}, 'return_to'),
+    tenant => 'acme', username => 'alice',
+    password => 'correct horse battery' });
+is $res->{status}, 303, 'the login through /auth/ works';
+is $res->{headers}{location}, '/reports?month=5',
+    'and leads back to the page the browser asked for';
+like $ua->get('/reports?month=5', $HTML)->{content}, qr/user=\[alice\]/,
+    'which now opens';
+
+$form = $ua->get('/auth/logout');
+$res = $ua->post_form('/auth/logout', {
+    csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
+is $res->{headers}{location}, '/auth/login?logged_out=1',
+    'logging out there leads to the login page under /auth/';
 
 
 # return_to attacks: each must end on "/"

@@ -76,6 +76,29 @@ my $res = $ua->post_form('/kot/logout', {});
 is $res->{status}, 403, 'a logout without the CSRF token is refused';
 is $ua->get('/app')->{status}, 200, 'and the session goes on';
 
+# A token is bound to its session and its form: a page of another site
+# that got hold of some token, or guessed at one, must not log anyone out.
+my $mine = KotTest::UA::form_field($page->{content}, 'csrf');
+my %wrong = (
+    "another session's token" => KotTest::UA::form_field(
+        $victim->get('/kot/logout')->{content}, 'csrf'),
+    'an altered token' =>
+        substr($mine, 0, 10) . (substr($mine, 10, 1) eq 'A' ? 'B' : 'A')
+        . substr($mine, 11),
+    "the password form's token" => KotTest::UA::form_field(
+        $ua->get('/kot/password')->{content}, 'csrf'),
+);
+for my $what (sort keys %wrong) {
+    ok defined $wrong{$what} && $wrong{$what} ne $mine,
+        "$what is a token, not the right one";
+    $res = $ua->post_form('/kot/logout', { csrf => $wrong{$what} });
+    is $res->{status}, 403, "a logout with $what is refused";
+    is $ua->get('/app')->{status}, 200,
+        "and the session goes on after $what";
+}
+is $victim->get('/app')->{status}, 200,
+    'so does the session whose token was used';
+
 my $replay = $n->ua;
 $replay->set_cookie('kot_session', $id);
 

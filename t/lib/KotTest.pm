@@ -15,9 +15,13 @@ package KotTest;
 #     EOF
 #     my $res = $n->ua->get('/');
 #
-# KotTest->new(workers => 2, keep => 0, module => 1, scrypt_ln => 10)
+# KotTest->new(workers => 2, keep => 0, module => 1, scrypt_ln => 10,
+#              redis_unix => 0, redis_password => undef)
 #     temp dir /tmp/kot-test-*, a 48-byte secret file, Redis started.
 #     KOT_TEST_KEEP=1 keeps the directory (processes are always stopped).
+#     redis_unix => 1: Redis also listens on $t->redis_socket.
+#     redis_password => PW: Redis requires it (requirepass); the harness
+#     and kotctl authenticate, with $t->redis_password_file for kotctl.
 # $t->redis(@cmd), stop_redis(save => 1), start_redis, pause_redis,
 #     resume_redis, kotctl(@args, { stdin => ... }) -> { exit, out, err }
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
@@ -186,6 +190,8 @@ sub new {
         keep      => $opt{keep} // 0,
         module    => $opt{module} // 1,
         scrypt_ln => $opt{scrypt_ln} // 10,
+        redis_unix     => $opt{redis_unix} // 0,
+        redis_password => $opt{redis_password},
         owner     => $$,
         nginx     => {},    # name => KotTest::Nginx
         run_seq   => 0,
@@ -213,6 +219,10 @@ sub new {
     $self->{secret_file} = "$self->{dir}/secret";
     _spew($self->{secret_file}, $secret, 0600);
 
+    if (defined $self->{redis_password}) {
+        _spew("$self->{dir}/redis.pw", "$self->{redis_password}\n", 0600);
+    }
+
     $self->{redis_port} = free_port();
     $self->start_redis;
 
@@ -223,6 +233,10 @@ sub new {
 sub dir { $_[0]{dir} }
 sub secret_file { $_[0]{secret_file} }
 sub redis_addr { "127.0.0.1:$_[0]{redis_port}" }
+sub redis_socket { $_[0]{redis_unix} ? "$_[0]{dir}/redis.sock" : undef }
+sub redis_password_file {
+    defined $_[0]{redis_password} ? "$_[0]{dir}/redis.pw" : undef
+}
 sub repo { $REPO }
 sub _nginx_bin { $NGINX }
 
@@ -284,7 +298,12 @@ sub start_redis {
         # No persistence but an explicit SAVE: a restart without
         # save => 1 must lose the data.
         '--save', '',
-        '--appendonly', 'no');
+        '--appendonly', 'no',
+        ($self->{redis_unix}
+            ? ('--unixsocket', $self->redis_socket, '--unixsocketperm', '700')
+            : ()),
+        (defined $self->{redis_password}
+            ? ('--requirepass', $self->{redis_password}) : ()));
 
     my $pid = fork // die "fork: $!\n";
 
@@ -443,6 +462,17 @@ sub _redis_connect {
     ) or die "redis: cannot connect to " . $self->redis_addr . ": $@\n";
     $self->{redis_sock} = $s;
     $self->{redis_buf} = '';
+
+    if (defined $self->{redis_password}) {
+        my $pw = $self->{redis_password};
+        my @errors;
+        $self->_redis_write("*2\r\n\$4\r\nAUTH\r\n\$" . length($pw)
+                            . "\r\n$pw\r\n");
+        $self->_redis_reply(\@errors);
+        die "redis: AUTH: $errors[0]\n" if @errors;
+        # the command's reply has not begun (see the retry in redis())
+        $self->{redis_got} = 0;
+    }
 }
 
 
@@ -529,6 +559,8 @@ sub kotctl {
         '--redis', $self->redis_addr,
         '--secret-file', $self->{secret_file},
         '--scrypt-ln', $self->{scrypt_ln},
+        (defined $self->{redis_password}
+            ? ('--redis-password-file', $self->redis_password_file) : ()),
         @args);
 
     return $self->_run(\@cmd, stdin => $opt->{stdin});
