@@ -500,7 +500,7 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 static ngx_int_t
 ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 {
-    u_char                      buf[NGX_HTTP_KOT_AUDIT_RECORD_MAX];
+    long                        n;
     u_char                     *q;
     off_t                       bytes;
     ngx_str_t                   path, client;
@@ -528,10 +528,14 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    w.p = ngx_http_kot_audit_head(al, buf, "request", "web",
+    /*
+     * Written and sealed right in the log's buffer: a flush leaves it
+     * less than its size full, so a whole record always fits after.
+     */
+    w.p = ngx_http_kot_audit_head(al, al->pos, "request", "web",
                                   r->headers_out.status < 400
                                   ? "success" : "failure");
-    w.end = buf + sizeof(buf) - 1;
+    w.end = al->pos + NGX_HTTP_KOT_AUDIT_RECORD_MAX - 1;
     w.full = 0;
 
     ngx_http_kot_jw_str(&w, "user.name", ctx->session.user.data,
@@ -594,7 +598,11 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 
     *w.p++ = '}';
 
-    (void) ngx_http_kot_audit_text(al, (char *) buf, w.p - buf);
+    n = kot_chain_seal(&al->chain, (char *) al->pos, w.p - al->pos,
+                       (char *) al->pos);
+    if (n > 0) {
+        al->pos += n;
+    }
 
     if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
         ngx_http_kot_audit_flush(al, 0);

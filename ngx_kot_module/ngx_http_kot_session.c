@@ -17,7 +17,7 @@
 
 
 static ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
-    ngx_http_kot_session_t *s, u_char *raw);
+    ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
 static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
@@ -46,7 +46,8 @@ ngx_http_kot_session_read(ngx_http_request_t *r, ngx_http_kot_session_t *s)
         return;
     }
 
-    if (ngx_http_kot_session_id(r, s, raw) == NGX_OK) {
+    /* the decoder takes only the canonical spelling: the value is it */
+    if (ngx_http_kot_session_id(r, s, raw, value.data) == NGX_OK) {
         s->cookie = 1;
     }
 
@@ -54,11 +55,14 @@ ngx_http_kot_session_read(ngx_http_request_t *r, ngx_http_kot_session_t *s)
 }
 
 
-/* Fills the cookie value and the Redis id from the raw session id. */
+/*
+ * Fills the cookie value (b64, or encoded from raw when NULL) and the
+ * Redis id from the raw session id.
+ */
 
 static ngx_int_t
 ngx_http_kot_session_id(ngx_http_request_t *r, ngx_http_kot_session_t *s,
-    u_char *raw)
+    u_char *raw, u_char *b64)
 {
     u_char                     mac[KOT_MAC_LEN];
     ngx_http_kot_main_conf_t  *kmcf;
@@ -67,7 +71,13 @@ ngx_http_kot_session_id(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
     kot_hmac_mac(&kmcf->session_key, raw, KOT_SID_RAW_LEN, NULL, 0, mac);
 
-    kot_b64url_encode((char *) s->id, raw, KOT_SID_RAW_LEN);
+    if (b64) {
+        ngx_memcpy(s->id, b64, KOT_SID_B64_LEN);
+
+    } else {
+        kot_b64url_encode((char *) s->id, raw, KOT_SID_RAW_LEN);
+    }
+
     s->id[KOT_SID_B64_LEN] = '\0';
 
     kot_b64url_encode((char *) s->sid, mac, KOT_MAC_LEN);
@@ -91,7 +101,7 @@ ngx_http_kot_session_new_id(ngx_http_request_t *r, ngx_http_kot_session_t *s)
         return NGX_ERROR;
     }
 
-    rc = ngx_http_kot_session_id(r, s, raw);
+    rc = ngx_http_kot_session_id(r, s, raw, NULL);
 
     kot_cleanse(raw, sizeof(raw));
 
