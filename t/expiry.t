@@ -56,6 +56,9 @@ ok $ttl > 39 * 60 * 1000 && $ttl <= 40 * 60 * 1000,
     'a new session lives 30 minutes (and 10 of grace) in Redis unless used';
 ok $t->redis('PTTL', 'kot:v1:us:acme:alice') > 0,
     "the user's list of sessions expires too";
+my $ends = $t->redis('ZSCORE', 'kot:v1:us:acme:alice',
+                      $key =~ s/^kot:v1:s://r) - field($key, 'c');
+is $ends, 12 * 3600 * 1000, 'and it ends 12 hours after login at the latest';
 
 
 # idle: no activity for longer than kot_idle_timeout

@@ -68,4 +68,31 @@ ok wait_until(sub { try('user7', %from)->{status} == 401 },
               timeout => 15, interval => 1, what => 'a token to come back'),
     'after a while the address may try again';
 
+
+# the defaults: a burst of 20, then 10 a minute; hashing in nginx's own
+# "default" thread pool when kot_thread_pool is not given
+
+my $d = $t->nginx(KotTest->site(
+    server => 'set_real_ip_from 127.0.0.1; real_ip_header X-Real-IP;')
+        =~ s/kot_login_throttle off;//r =~ s/kot_thread_pool \w+;//r,
+    name => 'defaults');
+my %other = ('X-Real-IP' => '198.51.100.7');
+
+sub try_d ($user) {
+    my $ua = $d->ua;
+    my $form = $ua->get('/kot/login');
+    return $ua->post_form('/kot/login', {
+        csrf => KotTest::UA::form_field($form->{content}, 'csrf'),
+        tenant => 'acme', username => $user, password => 'guess' }, \%other);
+}
+
+my @answered = grep { try_d("d$_")->{status} == 401 } 1 .. 20;
+is scalar @answered, 20, 'by default an address gets a burst of 20 attempts';
+is try_d('d21')->{status}, 429, 'and the 21st is refused';
+my $ua = $d->ua;
+$ua->login(tenant => 'acme', username => 'alice',
+           password => 'correct horse battery');
+ok $ua->cookie('kot_session'),
+    'a login from elsewhere hashes in the default thread pool';
+
 done_testing;
