@@ -73,10 +73,7 @@ static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
     char *s, size_t len);
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
-    u_char *p, const char *action, const char *category,
-    const char *outcome);
-static u_char *ngx_http_kot_audit_put(u_char *p, const char *key,
-    const char *value);
+    u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
     ngx_http_request_t *r);
 
@@ -89,10 +86,23 @@ typedef struct {
     ngx_uint_t                  full;
 } ngx_http_kot_jw_t;
 
-static void ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key,
-    u_char *v, size_t len);
-static void ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key,
-    uint64_t n);
+/*
+ * A member of a request record: the key is a literal, its length known
+ * at compile time; values that come from outside are escaped, values
+ * made here (hex, base64url, a method nginx parsed) are copied.
+ */
+#define ngx_http_kot_jw_str(w, key, v, len, escape)                          \
+    ngx_http_kot_jw_strn(w, (u_char *) ",\"" key "\":\"",                   \
+                         sizeof(",\"" key "\":\"") - 1, v, len, escape)
+#define ngx_http_kot_jw_int(w, key, n)                                       \
+    ngx_http_kot_jw_intn(w, (u_char *) ",\"" key "\":",                      \
+                         sizeof(",\"" key "\":") - 1, n)
+#define ngx_http_kot_audit_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
+
+static void ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key,
+    size_t klen, u_char *v, size_t len, ngx_uint_t escape);
+static void ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w, u_char *key,
+    size_t klen, uint64_t n);
 static u_char *ngx_http_kot_audit_uint(u_char *p, uint64_t n);
 
 
@@ -532,27 +542,26 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
      * Written and sealed right in the log's buffer: a flush leaves it
      * less than its size full, so a whole record always fits after.
      */
-    w.p = ngx_http_kot_audit_head(al, al->pos, "request", "web",
-                                  r->headers_out.status < 400
-                                  ? "success" : "failure");
+    w.p = ngx_http_kot_audit_head(al, al->pos,
+                                  r->headers_out.status < 400);
     w.end = al->pos + NGX_HTTP_KOT_AUDIT_RECORD_MAX - 1;
     w.full = 0;
 
     ngx_http_kot_jw_str(&w, "user.name", ctx->session.user.data,
-                        ctx->session.user.len);
+                        ctx->session.user.len, 1);
     ngx_http_kot_jw_str(&w, "organization.id", ctx->session.tenant.data,
-                        ctx->session.tenant.len);
+                        ctx->session.tenant.len, 1);
     ngx_http_kot_jw_str(&w, "session.hash", ctx->session.sid,
-                        KOT_SID_SHORT_LEN);
+                        KOT_SID_SHORT_LEN, 0);
 
     if (ngx_http_kot_client(r, &sa, &client) == NGX_OK) {
-        ngx_http_kot_jw_str(&w, "source.ip", client.data, client.len);
+        ngx_http_kot_jw_str(&w, "source.ip", client.data, client.len, 1);
     }
 
     if (r->headers_in.user_agent) {
         ngx_http_kot_jw_str(&w, "user_agent.original",
                             r->headers_in.user_agent->value.data,
-                            r->headers_in.user_agent->value.len);
+                            r->headers_in.user_agent->value.len, 1);
     }
 
     path = r->unparsed_uri;
@@ -561,13 +570,13 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
         path.len = q - path.data;
     }
 
-    ngx_http_kot_jw_str(&w, "url.path", path.data, path.len);
+    ngx_http_kot_jw_str(&w, "url.path", path.data, path.len, 1);
     ngx_http_kot_jw_str(&w, "http.request.method", r->method_name.data,
-                        r->method_name.len);
+                        r->method_name.len, 0);
 
     id = ngx_http_kot_audit_request_id(r);
     if (id) {
-        ngx_http_kot_jw_str(&w, "http.request.id", id->data, id->len);
+        ngx_http_kot_jw_str(&w, "http.request.id", id->data, id->len, 0);
     }
 
     ngx_http_kot_jw_int(&w, "http.response.status_code",
@@ -667,11 +676,11 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
 }
 
 
-/* '{' and the fields every record starts with, as jansson writes them */
+/* '{' and the fields a request record starts with, as jansson writes them */
 
 static u_char *
 ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
-    const char *action, const char *category, const char *outcome)
+    ngx_uint_t success)
 {
     ngx_tm_t     tm;
     ngx_time_t  *tp;
@@ -694,77 +703,69 @@ ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
     *p++ = (u_char) ('0' + tp->msec / 100);
     *p++ = (u_char) ('0' + tp->msec / 10 % 10);
     *p++ = (u_char) ('0' + tp->msec % 10);
-    p = ngx_cpymem(p, "Z\",\"event.sequence\":",
-                   sizeof("Z\",\"event.sequence\":") - 1);
+    p = ngx_http_kot_audit_lit(p, "Z\",\"event.sequence\":");
     p = ngx_http_kot_audit_uint(p, al->chain.seq);
+    p = ngx_http_kot_audit_lit(p, ",\"kot.chain\":\"");
+    p = ngx_cpymem(p, al->chain.id, KOT_CHAIN_ID_LEN);
+    p = ngx_http_kot_audit_lit(p, "\",\"event.action\":\"request\","
+                                  "\"event.category\":\"web\","
+                                  "\"event.outcome\":\"");
 
-    /* the rest are known strings: copied, not formatted */
-    p = ngx_http_kot_audit_put(p, ",\"kot.chain\":\"", al->chain.id);
-    p = ngx_http_kot_audit_put(p, "\",\"event.action\":\"", action);
-    p = ngx_http_kot_audit_put(p, "\",\"event.category\":\"", category);
-    p = ngx_http_kot_audit_put(p, "\",\"event.outcome\":\"", outcome);
-    *p++ = '"';
-
-    return p;
-}
-
-
-static u_char *
-ngx_http_kot_audit_put(u_char *p, const char *key, const char *value)
-{
-    p = ngx_cpymem(p, key, ngx_strlen(key));
-    return ngx_cpymem(p, value, ngx_strlen(value));
+    return success ? ngx_http_kot_audit_lit(p, "success\"")
+                   : ngx_http_kot_audit_lit(p, "failure\"");
 }
 
 
 static void
-ngx_http_kot_jw_str(ngx_http_kot_jw_t *w, const char *key, u_char *v,
-    size_t len)
+ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
+    u_char *v, size_t len, ngx_uint_t escape)
 {
-    size_t  klen, n;
+    size_t  n;
 
     if (len == 0 || w->full) {
         return;
     }
 
     len = ngx_min(len, NGX_HTTP_KOT_AUDIT_FIELD_MAX);
-    klen = ngx_strlen(key);
 
     /* counting first only when the worst case might not fit */
-    n = len * KOT_JSON_ESCAPE_MAX;
-    if ((size_t) (w->end - w->p) < klen + n + sizeof(",\"\":\"\"") - 1) {
+    n = escape ? len * KOT_JSON_ESCAPE_MAX : len;
+    if ((size_t) (w->end - w->p) < klen + n + 1) {
         n = kot_json_escape_len((char *) v, len);
     }
 
-    if ((size_t) (w->end - w->p) < klen + n + sizeof(",\"\":\"\"") - 1) {
+    if ((size_t) (w->end - w->p) < klen + n + 1) {
         w->full = 1;
         return;
     }
 
-    *w->p++ = ',';
-    *w->p++ = '"';
     w->p = ngx_cpymem(w->p, key, klen);
-    w->p = ngx_cpymem(w->p, "\":\"", 3);
-    w->p += kot_json_escape((char *) w->p, (char *) v, len);
+
+    if (escape) {
+        w->p += kot_json_escape((char *) w->p, (char *) v, len);
+
+    } else {
+        w->p = ngx_cpymem(w->p, v, len);
+    }
+
     *w->p++ = '"';
 }
 
 
 static void
-ngx_http_kot_jw_int(ngx_http_kot_jw_t *w, const char *key, uint64_t n)
+ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
+    uint64_t n)
 {
     if (w->full) {
         return;
     }
 
-    if ((size_t) (w->end - w->p) < ngx_strlen(key) + NGX_INT64_LEN + 4) {
+    if ((size_t) (w->end - w->p) < klen + NGX_INT64_LEN) {
         w->full = 1;
         return;
     }
 
-    w->p = ngx_http_kot_audit_put(w->p, ",\"", key);
-    *w->p++ = '"';
-    *w->p++ = ':';
+    w->p = ngx_cpymem(w->p, key, klen);
     w->p = ngx_http_kot_audit_uint(w->p, n);
 }
 
