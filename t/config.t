@@ -130,4 +130,21 @@ refused(KotTest->site(http => 'kot_password_policy min_age=90d '
 is $rc, 0, 'the rules of kot_password_policy may come in any order'
     or diag $out;
 
+
+# The shipped conf/modules-available file loads the module the way
+# Debian's packages load theirs, from the prefix's modules/ directory.
+{
+    my $pre = $t->dir . '/debian-style';
+    mkdir $_ for $pre, "$pre/modules", "$pre/logs";
+    symlink $KotTest::MODULE_SO, "$pre/modules/ngx_http_kot_module.so"
+        or die "symlink: $!";
+    KotTest::_spew("$pre/nginx.conf", "include " . KotTest->repo
+        . "/conf/modules-available/mod-http-kot.conf;\n"
+        . "error_log $pre/logs/error.log;\npid $pre/nginx.pid;\n"
+        . "events {}\nhttp { kot_strip_identity on; }\n");
+    my $out = `/usr/sbin/nginx -t -p $pre/ -c $pre/nginx.conf 2>&1`;
+    is $?, 0, 'the shipped mod-http-kot.conf loads the module'
+        or diag $out;
+}
+
 done_testing;
