@@ -58,6 +58,8 @@ typedef struct {
 
 typedef struct {
     kot_chain_t  chain;         /* next record, key and previous MAC */
+    const char  *path;          /* where its last verified record is */
+    uint64_t     line;
     unsigned     ended:1;       /* its chain_end verified */
 } kotctl_vchain_t;
 
@@ -432,6 +434,8 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     }
 
     v->records++;
+    ch->path = v->path;
+    ch->line = v->line;
 
     if (rec->end) {
         ch->ended = 1;
@@ -811,8 +815,10 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 
     if (seq > last) {
         printf("chain %s: its tail is missing: the files end at record "
-               "%llu, Redis saw record %llu written to %s\n", ch->chain.id,
-               (unsigned long long) last, (unsigned long long) seq, file);
+               "%llu (%s:%llu), Redis saw record %llu written to %s\n",
+               ch->chain.id, (unsigned long long) last,
+               ch->path ? ch->path : "?", (unsigned long long) ch->line,
+               (unsigned long long) seq, file);
         v->problem = 1;
         return 0;
     }

@@ -269,8 +269,10 @@ $f = tampered('cut', @x);
 $r = verify($f);
 is $r->{exit}, 1, 'a log whose tail was cut off fails';
 is $r->{out}, "chain $ids[3]: its tail is missing: the files end at record "
-    . "0, Redis saw record 2 written to " . Cwd::abs_path($log) . "\n",
-    'reported against the chain\'s anchor in Redis';
+    . "0 ($f:10), Redis saw record 2 written to " . Cwd::abs_path($log)
+    . "\n",
+    'reported against the chain\'s anchor in Redis, with the line where '
+    . 'the files end';
 is verify('--no-anchors', $f)->{exit}, 0,
     'which only the anchor can show';
 
@@ -373,8 +375,9 @@ like verify(@rotated[1, 2])->{out},
 # long[41] is @rot[53]
 spew("$dir/cut.log.1", @rot[30 .. 53]);
 is verify($rotated[0], "$dir/cut.log.1")->{out}, "chain $w->{id}: its tail "
-    . "is missing: the files end at record 41, Redis saw record 57 written "
-    . "to $dir/live.log\n", 'a long chain\'s cut-off tail, against its anchor';
+    . "is missing: the files end at record 41 ($dir/cut.log.1:24), Redis saw "
+    . "record 57 written to $dir/live.log\n",
+    'a long chain\'s cut-off tail, against its anchor';
 
 
 # ---------------------------------------------------------------------
