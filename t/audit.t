@@ -306,4 +306,42 @@ ok !grep({ !$chains->{$_} } @busy),
     'and holds the load\'s records from both workers\' chains ('
     . scalar(keys %$chains) . ' chains in all)';
 
+
+# a binary upgrade (USR2, then WINCH and QUIT to the old master): the old
+# workers end their chains, the new ones start theirs in the same file
+
+my $old_master = $n->pid;
+my @old = $n->worker_pids;
+my %started = map { $_->{'process.pid'} => $_->{'kot.chain'} }
+              find('chain_start');
+my $new_master;
+
+kill 'USR2', $old_master;
+ok wait_until(sub {
+    my ($p) = (KotTest::_slurp($n->dir . '/nginx.pid') // '') =~ /(\d+)/;
+    $new_master = $p if $p && $p != $old_master;
+    return $new_master && KotTest::_children($new_master) >= 2;
+}, what => 'the new binary\'s master and workers'),
+    'a binary upgrade starts a second master with its workers';
+
+kill 'WINCH', $old_master;
+wait_until(sub { !grep { KotTest::_alive($_) } @old },
+           what => 'the old workers to finish');
+kill 'QUIT', $old_master;
+wait_until(sub { !KotTest::_alive($old_master) }, what => 'the old master');
+$n->{pid} = $new_master;
+
+$ua->get('/after-upgrade');
+wait_until(sub { find('request', 'url.path' => '/after-upgrade') },
+           what => 'a record from a new worker');
+
+my %ended = map { $_->{'kot.chain'} => 1 } find('chain_end');
+is scalar(grep { $ended{ $started{$_} // '' } } @old), scalar @old,
+    'the old workers end their chains';
+my ($after) = find('request', 'url.path' => '/after-upgrade');
+ok !grep({ $_ eq $after->{'kot.chain'} } values %started),
+    'a new worker writes in a chain of its own';
+$v = verify("$log.1.gz", $log);
+is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};
+
 done_testing;
