@@ -89,7 +89,7 @@ typedef struct {
 /*
  * A member of a request record: the key is a literal, its length known
  * at compile time; values that come from outside are escaped, values
- * made here (hex, base64url, a method nginx parsed) are copied.
+ * made here (hex, base64url) are copied.
  */
 #define ngx_http_kot_jw_str(w, key, v, len, escape)                          \
     ngx_http_kot_jw_strn(w, (u_char *) ",\"" key "\":\"",                   \
@@ -572,7 +572,7 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 
     ngx_http_kot_jw_str(&w, "url.path", path.data, path.len, 1);
     ngx_http_kot_jw_str(&w, "http.request.method", r->method_name.data,
-                        r->method_name.len, 0);
+                        r->method_name.len, 1);
 
     id = ngx_http_kot_audit_request_id(r);
     if (id) {
