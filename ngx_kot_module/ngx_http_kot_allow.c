@@ -259,18 +259,13 @@ ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                ? NGX_AGAIN : NGX_ERROR;
     }
 
+    /* the admin list narrows the access list: both must let it in */
+    ctx->allow_denied = "access";
     rc = ngx_http_kot_allow_match(r, node, NGX_HTTP_KOT_ALLOW_ACCESS);
 
     if (rc == NGX_OK && which == NGX_HTTP_KOT_ALLOW_ADMIN) {
+        ctx->allow_denied = "admin";
         rc = ngx_http_kot_allow_match(r, node, NGX_HTTP_KOT_ALLOW_ADMIN);
-    }
-
-    if (rc == NGX_DECLINED) {
-        ctx->allow_denied = (which == NGX_HTTP_KOT_ALLOW_ADMIN
-                             && ngx_http_kot_allow_match(r, node,
-                                                   NGX_HTTP_KOT_ALLOW_ACCESS)
-                                == NGX_OK)
-                            ? "admin" : "access";
     }
 
     return rc;

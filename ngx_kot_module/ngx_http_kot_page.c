@@ -179,6 +179,8 @@ static void ngx_http_kot_html_form(ngx_http_kot_html_t *h,
 static void ngx_http_kot_html_input(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e label, const char *name, const char *attrs,
     ngx_str_t *value);
+static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
+    ngx_http_kot_text_e button, ngx_uint_t status);
 static ngx_int_t ngx_http_kot_html_send(ngx_http_kot_html_t *h,
     ngx_uint_t status);
 static ngx_int_t ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -215,12 +217,7 @@ ngx_http_kot_page_login(ngx_http_request_t *r, ngx_http_kot_page_t *p)
                             "type=\"password\" required "
                             "autocomplete=\"current-password\"", NULL);
 
-    ngx_http_kot_html_raw(&h, "<button type=\"submit\">");
-    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGIN);
-    ngx_http_kot_html_raw(&h, "</button>\n</form>\n</main>\n</body>\n"
-                              "</html>\n");
-
-    return ngx_http_kot_html_send(&h, p->status);
+    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_LOGIN, p->status);
 }
 
 
@@ -236,12 +233,8 @@ ngx_http_kot_page_logout(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGOUT_ASK);
     ngx_http_kot_html_raw(&h, "</p>\n");
     ngx_http_kot_html_form(&h, p);
-    ngx_http_kot_html_raw(&h, "<button type=\"submit\">");
-    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGOUT);
-    ngx_http_kot_html_raw(&h, "</button>\n</form>\n</main>\n</body>\n"
-                              "</html>\n");
 
-    return ngx_http_kot_html_send(&h, p->status);
+    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_LOGOUT, p->status);
 }
 
 
@@ -266,12 +259,7 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
                             "type=\"password\" required "
                             "autocomplete=\"new-password\"", NULL);
 
-    ngx_http_kot_html_raw(&h, "<button type=\"submit\">");
-    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON);
-    ngx_http_kot_html_raw(&h, "</button>\n</form>\n</main>\n</body>\n"
-                              "</html>\n");
-
-    return ngx_http_kot_html_send(&h, p->status);
+    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON, p->status);
 }
 
 
@@ -643,6 +631,21 @@ ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
     }
 
     ngx_http_kot_html_raw(h, ">\n");
+}
+
+
+/* The form's button, the end of the page, and the page sent. */
+
+static ngx_int_t
+ngx_http_kot_html_submit(ngx_http_kot_html_t *h, ngx_http_kot_text_e button,
+    ngx_uint_t status)
+{
+    ngx_http_kot_html_raw(h, "<button type=\"submit\">");
+    ngx_http_kot_html_say(h, button);
+    ngx_http_kot_html_raw(h, "</button>\n</form>\n</main>\n</body>\n"
+                             "</html>\n");
+
+    return ngx_http_kot_html_send(h, status);
 }
 
 

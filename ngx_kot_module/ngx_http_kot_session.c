@@ -18,6 +18,8 @@
 
 static ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
+static ngx_int_t ngx_http_kot_session_rotate(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, ngx_str_t *old);
 static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
@@ -256,6 +258,35 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
 
 
 /*
+ * A new id for the session; old gets the Redis id of the one it had, if
+ * any (empty otherwise), for the script that ends it.  Later reads on this
+ * connection come after that script, so forgetting it here is early
+ * enough.
+ */
+
+static ngx_int_t
+ngx_http_kot_session_rotate(ngx_http_request_t *r, ngx_http_kot_session_t *s,
+    ngx_str_t *old)
+{
+    old->len = 0;
+    old->data = NULL;
+
+    if (s->cookie) {
+        old->data = ngx_pnalloc(r->pool, KOT_SID_B64_LEN);
+        if (old->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        old->len = KOT_SID_B64_LEN;
+        ngx_memcpy(old->data, s->sid, KOT_SID_B64_LEN);
+        ngx_http_kot_cache_forget(s->sid);
+    }
+
+    return ngx_http_kot_session_new_id(r, s);
+}
+
+
+/*
  * Creates a session for a user whose password was just verified, unless
  * the account got locked meanwhile.  A session the browser already had
  * is ended in the same script: logging in again never keeps an old id
@@ -276,26 +307,7 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     s = &ctx->session;
 
-    old.len = 0;
-    old.data = NULL;
-
-    if (s->cookie) {
-        old.len = KOT_SID_B64_LEN;
-        old.data = ngx_pnalloc(r->pool, old.len);
-        if (old.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(old.data, s->sid, old.len);
-
-        /*
-         * The script ends it; later reads on this connection come after,
-         * so forgetting now is early enough.
-         */
-        ngx_http_kot_cache_forget(s->sid);
-    }
-
-    if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
+    if (ngx_http_kot_session_rotate(r, s, &old) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -398,16 +410,7 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     s = &ctx->session;
 
-    old.len = KOT_SID_B64_LEN;
-    old.data = ngx_pnalloc(r->pool, old.len);
-    if (old.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(old.data, s->sid, old.len);
-    ngx_http_kot_cache_forget(s->sid);
-
-    if (ngx_http_kot_session_new_id(r, s) != NGX_OK) {
+    if (ngx_http_kot_session_rotate(r, s, &old) != NGX_OK) {
         return NGX_ERROR;
     }
 
