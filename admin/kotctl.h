@@ -37,6 +37,7 @@ int kotctl_connect(kotctl_t *k);
 redisReply *kotctl_eval(kotctl_t *k, int script, int nkeys, int argc,
     const char **argv);
 redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
+int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
 int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
@@ -48,6 +49,7 @@ int kotctl_session(kotctl_t *k, int argc, char **argv);
 
 /* kotctl_tenant.c */
 int kotctl_tenant(kotctl_t *k, int argc, char **argv);
+int kotctl_tenant_exists(kotctl_t *k, const char *tenant);
 
 /* kotctl_policy.c */
 int kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,

@@ -89,7 +89,6 @@ static void kotctl_allow_report(kotctl_allow_t *a,
     kotctl_allow_result_t *r);
 static json_t *kotctl_allow_audit(kotctl_allow_t *a,
     kotctl_allow_result_t *r);
-static int kotctl_allow_tenant(kotctl_t *k, kotctl_allow_t *a);
 static int kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a);
 
 
@@ -456,33 +455,6 @@ kotctl_allow_audit(kotctl_allow_t *a, kotctl_allow_result_t *r)
 }
 
 
-static int
-kotctl_allow_tenant(kotctl_t *k, kotctl_allow_t *a)
-{
-    int          exists;
-    const char  *argv[2];
-    redisReply  *reply;
-
-    argv[0] = "EXISTS";
-    argv[1] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
-
-    reply = kotctl_cmd(k, 2, argv);
-    if (reply == NULL) {
-        return KOTCTL_FAIL;
-    }
-
-    exists = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
-    freeReplyObject(reply);
-
-    if (!exists) {
-        kotctl_error("tenant \"%s\" does not exist", a->tenant);
-        return KOTCTL_FAIL;
-    }
-
-    return KOTCTL_OK;
-}
-
-
 /*
  * Prints the list sorted, IPv4 first.  Entries that are not valid (put
  * there by hand) are reported, not hidden, and make the exit status 1.
@@ -498,7 +470,7 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
     redisReply   *reply, *e;
     kot_cidr_t   *v;
 
-    rc = kotctl_allow_tenant(k, a);
+    rc = kotctl_tenant_exists(k, a->tenant);
     if (rc != KOTCTL_OK) {
         return rc;
     }

@@ -133,6 +133,30 @@ kotctl_connect(kotctl_t *k)
 }
 
 
+/* 1 if the key exists, 0 if not, -1 when Redis could not tell. */
+
+int
+kotctl_exists(kotctl_t *k, const char *key)
+{
+    int          exists;
+    const char  *args[2];
+    redisReply  *r;
+
+    args[0] = "EXISTS";
+    args[1] = key;
+
+    r = kotctl_cmd(k, 2, args);
+    if (r == NULL) {
+        return -1;
+    }
+
+    exists = (r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+    freeReplyObject(r);
+
+    return exists;
+}
+
+
 /* Any command; an error reply is reported and gives NULL. */
 
 redisReply *

@@ -15,7 +15,6 @@
 static int kotctl_tenant_add(kotctl_t *k, const char *tenant);
 static int kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc,
     char **argv);
-static int kotctl_tenant_exists(kotctl_t *k, const char *tenant);
 
 
 int
@@ -189,23 +188,16 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
 }
 
 
-static int
+int
 kotctl_tenant_exists(kotctl_t *k, const char *tenant)
 {
-    int          exists;
-    const char  *args[2];
-    redisReply  *r;
+    int  exists;
 
-    args[0] = "EXISTS";
-    args[1] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    exists = kotctl_exists(k, kotctl_key(KOT_KEY_TENANT, tenant, NULL));
 
-    r = kotctl_cmd(k, 2, args);
-    if (r == NULL) {
+    if (exists < 0) {
         return KOTCTL_FAIL;
     }
-
-    exists = (r->type == REDIS_REPLY_INTEGER && r->integer == 1);
-    freeReplyObject(r);
 
     if (!exists) {
         kotctl_error("tenant \"%s\" does not exist; add it with \"kotctl "

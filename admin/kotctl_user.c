@@ -891,16 +891,11 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     const char  *args[2];
     redisReply  *r;
 
-    args[0] = "EXISTS";
-    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    exists = kotctl_exists(k, kotctl_key(KOT_KEY_USER, a->tenant, a->user));
 
-    r = kotctl_cmd(k, 2, args);
-    if (r == NULL) {
+    if (exists < 0) {
         return KOTCTL_FAIL;
     }
-
-    exists = (r->type == REDIS_REPLY_INTEGER && r->integer == 1);
-    freeReplyObject(r);
 
     if (!exists) {
         return kotctl_no_user(a);
