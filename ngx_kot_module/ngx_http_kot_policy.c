@@ -15,8 +15,8 @@
 
 
 static void ngx_http_kot_policy_cleanup(void *data);
-static ngx_int_t ngx_http_kot_policy_tenant(redisReply *tenant,
-    kot_policy_t *p);
+static ngx_int_t ngx_http_kot_policy_tenant(ngx_log_t *log,
+    redisReply *tenant, kot_policy_t *p);
 
 
 static kot_policy_t  ngx_http_kot_policy_default = KOT_POLICY_DEFAULT;
@@ -147,7 +147,9 @@ ngx_http_kot_policy_effective(ngx_http_request_t *r, redisReply *tenant,
 
     t = klcf->policy;
 
-    if (ngx_http_kot_policy_tenant(tenant, &t) != NGX_OK) {
+    if (ngx_http_kot_policy_tenant(r->connection->log, tenant, &t)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -159,7 +161,8 @@ ngx_http_kot_policy_effective(ngx_http_request_t *r, redisReply *tenant,
 
 
 static ngx_int_t
-ngx_http_kot_policy_tenant(redisReply *tenant, kot_policy_t *p)
+ngx_http_kot_policy_tenant(ngx_log_t *log, redisReply *tenant,
+    kot_policy_t *p)
 {
     char         rule[64], err[8];
     size_t       i, n;
@@ -179,15 +182,24 @@ ngx_http_kot_policy_tenant(redisReply *tenant, kot_policy_t *p)
     for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
         e = tenant->element[i];
 
-        if (e->type != REDIS_REPLY_STRING || e->len > 32) {
+        if (e->type == REDIS_REPLY_NIL) {
             continue;
         }
 
         /* stored as kotctl wrote it: a count, on/off, or "<ms>ms" */
-        n = ngx_snprintf((u_char *) rule, sizeof(rule), "%s=%*s", names[i],
-                         e->len, e->str) - (u_char *) rule;
+        if (e->type == REDIS_REPLY_STRING && e->len <= 32) {
+            n = ngx_snprintf((u_char *) rule, sizeof(rule), "%s=%*s",
+                             names[i], e->len, e->str) - (u_char *) rule;
 
-        (void) kot_policy_set(p, rule, n, err, sizeof(err));
+            if (kot_policy_set(p, rule, n, err, sizeof(err)) == 0) {
+                continue;
+            }
+        }
+
+        /* only the server's rule applies then, which is never looser */
+        ngx_log_error(NGX_LOG_WARN, log, 0, "kot: the tenant's policy rule "
+                      "\"policy.%s\" in Redis is not valid and is ignored; "
+                      "set it again with \"kotctl tenant policy\"", names[i]);
     }
 
     return NGX_OK;

@@ -252,8 +252,23 @@ is $dave->get("$B/app", { Accept => 'text/html' })->{status}, 302,
     'every other page sends the browser there';
 like $dave->get("$B/api/x")->{content}, qr/"error":"password_expired"/,
     'and an API call gets 401 password_expired';
+# A min_age longer than max_age cannot be configured, but a tenant's
+# min_age set before the server shortened max_age can meet one: an
+# expired password must still be changeable then.
+$t->redis('HSET', 'kot:v1:t:acme', 'policy.min_age', '1h');
 $res = change($dave, 'yet another secret 2026', 'a fresh secret for 2026', base => $B);
-is $res->{status}, 303, 'changing it opens the application again';
+$t->redis('HDEL', 'kot:v1:t:acme', 'policy.min_age');
+is $res->{status}, 303,
+    'changing it opens the application again, whatever min_age says';
+
+# a tenant rule garbled in Redis is ignored, loudly: the server's applies
+my $history = $t->redis('HGET', 'kot:v1:t:acme', 'policy.history');
+$t->redis('HSET', 'kot:v1:t:acme', 'policy.history', 'lots');
+(undef, $res) = login('dave', 'a fresh secret for 2026', $B);
+$t->redis('HSET', 'kot:v1:t:acme', 'policy.history', $history);
+is $res->{status}, 303, 'a garbled tenant rule does not stop logins';
+like $n->error_log, qr/the tenant's policy rule "policy\.history" in Redis is not valid and is ignored/,
+    'and the log names the rule to set again';
 is $dave->get("$B/app")->{status}, 200, 'and so it does';
 
 
