@@ -87,8 +87,6 @@ static ngx_int_t ngx_http_kot_cache_track(ngx_http_kot_cache_tenant_t *t);
 static void ngx_http_kot_cache_confirm(redisAsyncContext *ac, void *reply,
     void *privdata);
 static void ngx_http_kot_cache_drop_tenant(u_char *name, size_t len);
-static ngx_int_t ngx_http_kot_cache_copy(ngx_http_request_t *r,
-    ngx_str_t *dst, ngx_str_t *src);
 
 
 static ngx_http_kot_cache_t  ngx_http_kot_cache;
@@ -229,9 +227,15 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_kot_cache_copy(r, &s->user, &e->user) != NGX_OK
-        || ngx_http_kot_cache_copy(r, &s->roles, &e->roles) != NGX_OK
-        || ngx_http_kot_cache_copy(r, &s->tenant, &e->tenant_name) != NGX_OK)
+    /* copies: an invalidation may drop the entry while the request logs */
+    if (ngx_http_kot_strdup(r->pool, &s->user, e->user.data, e->user.len)
+           != NGX_OK
+        || ngx_http_kot_strdup(r->pool, &s->roles, e->roles.data,
+                               e->roles.len)
+           != NGX_OK
+        || ngx_http_kot_strdup(r->pool, &s->tenant, e->tenant_name.data,
+                               e->tenant_name.len)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -649,23 +653,3 @@ ngx_http_kot_cache_drop_tenant(u_char *name, size_t len)
 }
 
 
-/*
- * Requests get copies: an entry may be dropped by an invalidation while
- * the request still logs its user.
- */
-
-static ngx_int_t
-ngx_http_kot_cache_copy(ngx_http_request_t *r, ngx_str_t *dst,
-    ngx_str_t *src)
-{
-    dst->data = ngx_pnalloc(r->pool, src->len + 1);
-    if (dst->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(dst->data, src->data, src->len);
-    dst->data[src->len] = '\0';
-    dst->len = src->len;
-
-    return NGX_OK;
-}

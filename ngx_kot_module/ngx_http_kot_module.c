@@ -534,14 +534,12 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
-        rc->unix_path.len = value[1].len - 5;
-        rc->unix_path.data = ngx_pnalloc(cf->pool, rc->unix_path.len + 1);
-        if (rc->unix_path.data == NULL) {
+        if (ngx_http_kot_strdup(cf->pool, &rc->unix_path, value[1].data + 5,
+                                value[1].len - 5)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        ngx_cpystrn(rc->unix_path.data, value[1].data + 5,
-                    rc->unix_path.len + 1);
 
     } else {
         ngx_memzero(&u, sizeof(ngx_url_t));
@@ -566,13 +564,13 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             u.host.len -= 2;
         }
 
-        rc->host.data = ngx_pnalloc(cf->pool, u.host.len + 1);
-        if (rc->host.data == NULL) {
+        if (ngx_http_kot_strdup(cf->pool, &rc->host, u.host.data,
+                                u.host.len)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
-        rc->host.len = u.host.len;
-        ngx_cpystrn(rc->host.data, u.host.data, u.host.len + 1);
         rc->port = u.port;
     }
 
@@ -1125,6 +1123,25 @@ ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* A copy of data in the pool, NUL-terminated for C libraries. */
+
+ngx_int_t
+ngx_http_kot_strdup(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
+    size_t len)
+{
+    dst->data = ngx_pnalloc(pool, len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, data, len);
+    dst->data[len] = '\0';
+    dst->len = len;
 
     return NGX_OK;
 }

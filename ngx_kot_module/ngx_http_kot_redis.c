@@ -1103,16 +1103,8 @@ ngx_http_kot_redis_str(ngx_http_request_t *r, redisReply *reply,
         return NGX_ERROR;
     }
 
-    s->data = ngx_pnalloc(r->pool, reply->len + 1);
-    if (s->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(s->data, reply->str, reply->len);
-    s->data[reply->len] = '\0';
-    s->len = reply->len;
-
-    return NGX_OK;
+    return ngx_http_kot_strdup(r->pool, s, (u_char *) reply->str,
+                               reply->len);
 }
 
 
