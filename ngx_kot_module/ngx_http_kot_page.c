@@ -259,7 +259,8 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
                             "type=\"password\" required "
                             "autocomplete=\"new-password\"", NULL);
 
-    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON, p->status);
+    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON,
+                                    p->status);
 }
 
 

@@ -1332,7 +1332,7 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         }
 
         return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
-                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
+                                   NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
     }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
