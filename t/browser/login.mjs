@@ -5,31 +5,11 @@
 //
 // usage: node login.mjs BASE_URL TENANT USER PASSWORD
 
-import { chromium } from 'playwright-core';
+import { ok, run } from './tap.mjs';
 
 const [base, tenant, user, password] = process.argv.slice(2);
-let n = 0;
-let failed = 0;
 
-function ok(pass, name, detail) {
-    n++;
-    if (!pass) {
-        failed++;
-    }
-    console.log(`${pass ? '' : 'not '}ok ${n} - ${name}`);
-    if (!pass && detail !== undefined) {
-        console.log(`#   ${String(detail).replace(/\n/g, '\n#   ')}`);
-    }
-}
-
-const browser = await chromium.launch({
-    executablePath: process.env.KOT_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
-           '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-});
-
-try {
+await run(async (browser) => {
     const context = await browser.newContext({
         ignoreHTTPSErrors: true,
         locale: 'en-US',
@@ -80,11 +60,4 @@ try {
     await jpage.goto(`${base}/reports`);
     ok((await jpage.textContent('h1')) === 'ログイン',
        'a Japanese browser sees the login page in Japanese');
-} catch (e) {
-    ok(false, 'the browser flow ran to the end', e.stack);
-} finally {
-    await browser.close();
-}
-
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+});

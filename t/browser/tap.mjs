@@ -1,0 +1,41 @@
+// What the browser tests share: TAP output, and Debian's headless
+// Chromium started the way this machine allows (no sandbox as root, no
+// background networking, which the closed network would refuse).
+
+import { chromium } from 'playwright-core';
+
+let n = 0;
+let failed = 0;
+
+export function ok(pass, name, detail) {
+    n++;
+    if (!pass) {
+        failed++;
+    }
+    console.log(`${pass ? '' : 'not '}ok ${n} - ${name}`);
+    if (!pass && detail !== undefined) {
+        console.log(`#   ${String(detail).replace(/\n/g, '\n#   ')}`);
+    }
+}
+
+// Runs steps(browser), counts an exception as a failed test, and exits
+// with the plan.
+export async function run(steps) {
+    const browser = await chromium.launch({
+        executablePath: process.env.KOT_CHROMIUM || '/usr/bin/chromium',
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic',
+               '--no-first-run', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync'],
+    });
+
+    try {
+        await steps(browser);
+    } catch (e) {
+        ok(false, 'the browser flow ran to the end', e.stack);
+    } finally {
+        await browser.close();
+    }
+
+    console.log(`1..${n}`);
+    process.exit(failed ? 1 : 0);
+}
