@@ -293,6 +293,8 @@ kotctl_audit_start(kotctl_audit_writer_t *w, EVP_PKEY *pub)
     kotctl_audit_set(rec, "kot.auditor_key", fpr);
     kotctl_audit_set(rec, "host.hostname", w->host);
     json_object_set_new(rec, "process.pid", json_integer(getpid()));
+    kotctl_audit_set(rec, KOT_CHAIN_ALG_MEMBER,
+                     kot_chain_alg_name(&w->chain));
 
     return kotctl_audit_write(w, rec);
 }
@@ -382,13 +384,13 @@ kotctl_audit_write(kotctl_audit_writer_t *w, json_t *rec)
     rc = -1;
     line = NULL;
 
-    if (len + KOT_CHAIN_SUFFIX_LEN > KOTCTL_AUDIT_LINE_MAX) {
+    if (len + KOT_CHAIN_SUFFIX_MAX > KOTCTL_AUDIT_LINE_MAX) {
         kotctl_error("the audit record is longer than %d bytes",
                      KOTCTL_AUDIT_LINE_MAX);
         goto done;
     }
 
-    line = malloc(len + KOT_CHAIN_SUFFIX_LEN);
+    line = malloc(len + KOT_CHAIN_SUFFIX_MAX);
     if (line == NULL) {
         kotctl_error("out of memory");
         goto done;
@@ -425,25 +427,18 @@ done:
 static int
 kotctl_audit_anchor(kotctl_audit_writer_t *w)
 {
-    int          i;
-    char         seq[24], mac[KOT_CHAIN_MAC_HEX + 1], now[24], oldest[24];
+    char         seq[24], mac[KOT_CHAIN_MAC_HEX_MAX + 1], now[24];
+    char         oldest[24];
     char         path[PATH_MAX];
     uint64_t     ms;
     const char  *args[9];
     redisReply  *reply;
 
-    static const char  hex[] = "0123456789abcdef";
-
     if (w->k->rc == NULL || w->k->rc->err) {
         return KOTCTL_OK;
     }
 
-    for (i = 0; i < 32; i++) {
-        mac[2 * i] = hex[w->chain.mac[i] >> 4];
-        mac[2 * i + 1] = hex[w->chain.mac[i] & 0x0f];
-    }
-
-    mac[KOT_CHAIN_MAC_HEX] = '\0';
+    (void) kot_chain_head_hex(&w->chain, mac);
 
     ms = kotctl_now();
     snprintf(seq, sizeof(seq), "%llu",

@@ -150,7 +150,8 @@ static void kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
 static kotctl_vchain_t *kotctl_verify_find(kotctl_verify_t *v,
     const char *id);
 static kotctl_vchain_t *kotctl_verify_add(kotctl_verify_t *v,
-    const char *id, const uint8_t k0[KOT_CHAIN_KEY_LEN]);
+    const char *id, const uint8_t k0[KOT_CHAIN_KEY_LEN],
+    kot_chain_alg_t alg);
 static int kotctl_verify_rehash(kotctl_verify_t *v);
 static void kotctl_verify_free(kotctl_verify_t *v);
 static int kotctl_anchors(kotctl_verify_t *v);
@@ -461,8 +462,9 @@ static kotctl_vchain_t *
 kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
-    json_t           *sealed, *auditor;
+    json_t           *sealed, *auditor, *alg_name;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
+    kot_chain_alg_t   alg;
     kotctl_vchain_t  *ch;
 
     if (rec->seq != 0) {
@@ -476,6 +478,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 
     sealed = json_object_get(rec->json, "kot.sealed_key");
     auditor = json_object_get(rec->json, "kot.auditor_key");
+    alg_name = json_object_get(rec->json, KOT_CHAIN_ALG_MEMBER);
 
     if (!rec->start || !json_is_string(sealed) || !json_is_string(auditor))
     {
@@ -493,6 +496,17 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
+    /* an altered name fails the MAC under either algorithm */
+
+    if ((alg_name && !json_is_string(alg_name))
+        || kot_chain_alg(json_string_value(alg_name), &alg) != 0)
+    {
+        kotctl_verify_problem(v, "record 0 of chain %s names a MAC "
+                              "algorithm this kotctl does not know (is "
+                              "kotctl older than the writer?)", rec->chain);
+        return NULL;
+    }
+
     if (kot_chain_open_key(v->priv, json_string_value(sealed),
                            json_string_length(sealed), k0)
         != 0)
@@ -502,7 +516,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    ch = kotctl_verify_add(v, rec->chain, k0);
+    ch = kotctl_verify_add(v, rec->chain, k0, alg);
     kot_cleanse(k0, sizeof(k0));
 
     if (ch == NULL) {
@@ -621,7 +635,7 @@ kotctl_verify_find(kotctl_verify_t *v, const char *id)
 
 static kotctl_vchain_t *
 kotctl_verify_add(kotctl_verify_t *v, const char *id,
-    const uint8_t k0[KOT_CHAIN_KEY_LEN])
+    const uint8_t k0[KOT_CHAIN_KEY_LEN], kot_chain_alg_t alg)
 {
     size_t            i, cap;
     kotctl_vchain_t  *chains;
@@ -649,7 +663,11 @@ kotctl_verify_add(kotctl_verify_t *v, const char *id,
     }
 
     memset(&v->chains[v->nchains], 0, sizeof(kotctl_vchain_t));
-    kot_chain_resume(&v->chains[v->nchains].chain, id, k0);
+
+    if (kot_chain_resume(&v->chains[v->nchains].chain, id, k0, alg) != 0) {
+        kot_chain_wipe(&v->chains[v->nchains].chain);
+        return NULL;
+    }
 
     for (i = kotctl_verify_hash(v, id); v->index[i] != 0;
          i = (i + 1) & (v->index_size - 1))
@@ -786,12 +804,9 @@ kotctl_anchors(kotctl_verify_t *v)
 static int
 kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 {
-    char        file[512], mac[KOT_CHAIN_MAC_HEX + 1];
-    size_t      i;
+    char        file[512], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
     uint64_t    seq, last;
     redisReply  **e;
-
-    static const char  hex[] = "0123456789abcdef";
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
         return -1;
@@ -823,12 +838,7 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
         return 0;
     }
 
-    for (i = 0; i < 32; i++) {
-        mac[2 * i] = hex[ch->chain.mac[i] >> 4];
-        mac[2 * i + 1] = hex[ch->chain.mac[i] & 0x0f];
-    }
-
-    mac[KOT_CHAIN_MAC_HEX] = '\0';
+    (void) kot_chain_head_hex(&ch->chain, mac);
 
     if (seq == last
         && (e[1]->type != REDIS_REPLY_STRING || strcmp(e[1]->str, mac) != 0))

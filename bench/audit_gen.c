@@ -94,7 +94,7 @@ gen_record(char *buf, size_t cap, kot_chain_t *c, unsigned long long i)
 static int
 gen_start(FILE *out, EVP_PKEY *pub, kot_chain_t *c)
 {
-    char     s[GEN_LINE_MAX], line[GEN_LINE_MAX + KOT_CHAIN_SUFFIX_LEN];
+    char     s[GEN_LINE_MAX], line[GEN_LINE_MAX + KOT_CHAIN_SUFFIX_MAX];
     char     sealed[KOT_CHAIN_SEALED_MAX], fpr[KOT_CHAIN_FPR_LEN + 1], ts[64];
     long     n;
     size_t   len;
@@ -114,7 +114,8 @@ gen_start(FILE *out, EVP_PKEY *pub, kot_chain_t *c)
         "{\"@timestamp\":\"%s\",\"event.sequence\":0,\"kot.chain\":\"%s\","
         "\"event.action\":\"chain_start\",\"kot.sealed_key\":\"%s\","
         "\"kot.auditor_key\":\"%s\",\"host.hostname\":\"bench\","
-        "\"process.pid\":1}", ts, c->id, sealed, fpr);
+        "\"process.pid\":1,\"" KOT_CHAIN_ALG_MEMBER "\":\"%s\"}", ts, c->id,
+        sealed, fpr, kot_chain_alg_name(c));
 
     n = kot_chain_seal(c, s, len, line);
 
@@ -126,7 +127,7 @@ int
 main(int argc, char **argv)
 {
     char                 s[GEN_LINE_MAX];
-    char                 line[GEN_LINE_MAX + KOT_CHAIN_SUFFIX_LEN];
+    char                 line[GEN_LINE_MAX + KOT_CHAIN_SUFFIX_MAX];
     long                 n;
     FILE                *out;
     size_t               len;

@@ -344,7 +344,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->log = cycle->log;
 
     al->buf = ngx_alloc(al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX
-                        + KOT_CHAIN_SUFFIX_LEN, cycle->log);
+                        + KOT_CHAIN_SUFFIX_MAX, cycle->log);
     if (al->buf == NULL) {
         return NGX_ERROR;
     }
@@ -360,6 +360,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->file->data = al;
 
     if (kot_chain_start(&al->chain, k0) != 0) {
+        kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
 
@@ -370,6 +371,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
         ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
                       "kot: cannot seal the audit chain's key to the "
                       "auditor's key");
+        kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
 
@@ -387,6 +389,8 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
     json_object_set_new(rec, "kot.version", json_string("ngx_kot/1"));
+    json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,
+                        json_string(kot_chain_alg_name(&al->chain)));
 
     al->started = 1;
 
@@ -904,8 +908,8 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len)
     long  n;
 
     /* room for this line, whatever the buffer holds */
-    if ((size_t) (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_LEN
-        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_LEN)
+    if ((size_t) (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_MAX
+        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_MAX)
     {
         ngx_http_kot_audit_flush(al, 0);
     }
@@ -1011,7 +1015,7 @@ ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al)
     u_char                     key[sizeof(KOT_PREFIX "audit:")
                                    + KOT_CHAIN_ID_LEN];
     u_char                     seq[NGX_INT64_LEN], now[NGX_INT64_LEN];
-    u_char                     mac[KOT_CHAIN_MAC_HEX];
+    char                       mac[KOT_CHAIN_MAC_HEX_MAX + 1];
     u_char                     cutoff[NGX_INT64_LEN];
     uint64_t                   ms;
     ngx_http_kot_redis_args_t  a;
@@ -1032,8 +1036,8 @@ ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al)
     ngx_http_kot_redis_arg(&a, (u_char *) al->chain.id, KOT_CHAIN_ID_LEN);
     ngx_http_kot_redis_arg(&a, seq,
                            ngx_sprintf(seq, "%uL", al->chain.seq - 1) - seq);
-    ngx_http_kot_redis_arg(&a, mac,
-                           ngx_hex_dump(mac, al->chain.mac, 32) - mac);
+    ngx_http_kot_redis_arg(&a, (u_char *) mac,
+                           kot_chain_head_hex(&al->chain, mac));
     ngx_http_kot_redis_arg(&a, now, ngx_sprintf(now, "%uL", ms) - now);
     ngx_http_kot_redis_arg(&a, al->path.data, al->path.len);
     ngx_http_kot_redis_arg(&a, cutoff,

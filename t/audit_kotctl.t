@@ -70,7 +70,8 @@ sub chain_of ($line) {
 # ---------------------------------------------------------------------
 # An independent writer of the format, from docs/audit.md alone, for
 # records kotctl cannot be made to write: hostile values, long chains,
-# chosen times.
+# chosen times.  Poly1305 through the openssl command; HMAC-SHA256 for
+# the chains written before it, which verify must still accept.
 # ---------------------------------------------------------------------
 
 sub random_bytes ($n) {
@@ -87,8 +88,9 @@ sub fingerprint ($pub_path) {
 
 my $fingerprint = fingerprint($pub);
 
-sub writer ($pub_path = $pub) {
-    my $w = { key => random_bytes(32), mac => "\0" x 32, seq => 0,
+sub writer ($pub_path = $pub, $alg = 'poly1305') {
+    my $w = { key => random_bytes(32), seq => 0, alg => $alg,
+              mac => "\0" x ($alg eq 'poly1305' ? 16 : 32),
               id => unpack('H*', random_bytes(8)) };
 
     spew("$dir/k0", $w->{key});
@@ -116,7 +118,7 @@ sub record ($w, $ts, @members) {
     }
 
     my $s = '{' . join(',', @parts) . '}';
-    my $mac = hmac_sha256($w->{mac} . $s, $w->{key});
+    my $mac = mac($w, $w->{mac} . $s);
 
     $w->{key} = sha256($w->{key});
     $w->{mac} = $mac;
@@ -125,11 +127,23 @@ sub record ($w, $ts, @members) {
     return substr($s, 0, -1) . ',"kot.mac":"' . unpack('H*', $mac) . "\"}\n";
 }
 
+sub mac ($w, $m) {
+    return hmac_sha256($m, $w->{key}) if $w->{alg} eq 'hmac-sha256';
+
+    spew("$dir/m", $m);
+    my $out = run('openssl', 'mac', '-macopt',
+                  'hexkey:' . unpack('H*', $w->{key}), '-in', "$dir/m",
+                  'POLY1305')->{out};
+    return pack 'H*', $out =~ /^([0-9A-F]{32})$/m ? $1 : die "mac: $out";
+}
+
 sub chain_start ($w, $ts) {
     return record($w, $ts, 'event.action' => 'chain_start',
                   'kot.sealed_key' => $w->{sealed},
                   'kot.auditor_key' => $w->{fpr},
-                  'host.hostname' => 'test', 'process.pid' => \$$);
+                  'host.hostname' => 'test', 'process.pid' => \$$,
+                  $w->{alg} eq 'poly1305' ? ('kot.mac_alg' => 'poly1305')
+                                          : ());
 }
 
 sub anchor ($w, $file) {
@@ -194,7 +208,9 @@ is $rec[1]{'kot.change'}{list}, 'access', 'the change as an object';
 like $l[1], qr/^\{"\@timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",(?x)
     "event\.sequence":1,"kot\.chain":"[0-9a-f]{16}","event\.action":/,
     'the leading fields in the documented order';
-like $l[1], qr/,"kot\.mac":"[0-9a-f]{64}"\}\n\z/, 'and the MAC last';
+like $l[1], qr/,"kot\.mac":"[0-9a-f]{32}"\}\n\z/,
+    'and the MAC last, a Poly1305 tag';
+is $rec[0]{'kot.mac_alg'}, 'poly1305', 'record 0 names the MAC algorithm';
 ok !(grep { !/\A[^\n]*\n\z/ } @l), 'every record is one line';
 is +(stat $log)[2] & 0777, 0640 & ~umask, 'the log is created mode 0640';
 
@@ -336,12 +352,29 @@ $f = tampered('badseal', $start);
 is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
     . "altered (its sealed key does not open)\n", 'a sealed key altered';
 
+$w = writer();
+$start = chain_start($w, '2026-11-26T10:00:00.000Z');
+$start =~ s/,"kot\.mac_alg":"poly1305"// or die;
+$f = tampered('noalg', $start);
+is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
+    . "altered (it does not end in a well-formed kot.mac)\n",
+    'a Poly1305 chain made to pass for an HMAC-SHA256 one';
+
+$w = writer();
+$f = tampered('newalg', record($w, '2026-11-26T10:00:00.000Z',
+    'event.action' => 'chain_start', 'kot.sealed_key' => $w->{sealed},
+    'kot.auditor_key' => $w->{fpr}, 'kot.mac_alg' => 'blake3'));
+is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} "
+    . "names a MAC algorithm this kotctl does not know (is kotctl older "
+    . "than the writer?)\n", 'a MAC algorithm verify does not know';
+
 
 # ---------------------------------------------------------------------
 # rotation: a long chain across files, the older one gzip'd
 # ---------------------------------------------------------------------
 
-$w = writer();
+# written before Poly1305: HMAC-SHA256, record 0 without kot.mac_alg
+$w = writer($pub, 'hmac-sha256');
 my @long = (chain_start($w, '2026-11-26T09:00:00.000Z'));
 
 for my $i (1 .. 57) {
@@ -364,7 +397,8 @@ spew("$dir/live.log", @rot[60 .. $#rot]);
 
 my @rotated = ("$dir/live.log.2.gz", "$dir/live.log.1", "$dir/live.log");
 $r = verify(@rotated);
-is $r->{exit}, 0, 'a log rotated into three files, one gzip\'d, verifies';
+is $r->{exit}, 0, 'a log rotated into three files, one gzip\'d, verifies, '
+    . 'an HMAC-SHA256 chain among Poly1305 ones';
 is $r->{out}, "OK: 3 files, 5 chains, 70 records verified\n",
     'chains continue from file to file';
 

@@ -1,7 +1,8 @@
 /*
- * Unit tests of kot_chain: a known answer computed with the openssl
- * command line, the chain recomputed with raw OpenSSL calls, key
- * evolution, tampering, sealing K_0 to an RSA key and its fingerprint.
+ * Unit tests of kot_chain: known answers computed with the openssl
+ * command line (Poly1305, and HMAC-SHA256 for the chains written before
+ * it), the chain recomputed with raw OpenSSL calls, key evolution,
+ * tampering, sealing K_0 to an RSA key and its fingerprint.
  */
 
 #include <stdint.h>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -30,8 +30,16 @@ static const uint8_t  k0_fixed[KOT_CHAIN_KEY_LEN] = {
 };
 
 /*
- * The known answer, computed independently with the openssl command line
- * (K0 = 000102...1f, S0 and S1 as below):
+ * The known answers, computed independently with the openssl command line
+ * (K0 = 000102...1f, S0 and S1 as below).  Poly1305:
+ *
+ *   (head -c 16 /dev/zero; printf '%s' "$S0p") > m0
+ *   openssl mac -macopt hexkey:$K0 -in m0 POLY1305               -> M0
+ *   K1=$(printf $K0 | xxd -r -p | openssl dgst -sha256 -r)
+ *   (printf $M0 | xxd -r -p; printf '%s' "$S1") > m1
+ *   openssl mac -macopt hexkey:$K1 -in m1 POLY1305               -> M1
+ *
+ * HMAC-SHA256, the same with 32 zero bytes and S0:
  *
  *   (head -c 32 /dev/zero; printf '%s' "$S0") > m0
  *   openssl dgst -sha256 -mac HMAC -macopt hexkey:$K0 -r m0      -> M0
@@ -44,6 +52,10 @@ static const uint8_t  k0_fixed[KOT_CHAIN_KEY_LEN] = {
 static const char  s0[] =
     "{\"@timestamp\":\"2026-11-26T10:00:00.123Z\",\"event.sequence\":0,"
     "\"kot.chain\":\"0123456789abcdef\",\"event.action\":\"chain_start\"}";
+static const char  s0p[] =
+    "{\"@timestamp\":\"2026-11-26T10:00:00.123Z\",\"event.sequence\":0,"
+    "\"kot.chain\":\"0123456789abcdef\",\"event.action\":\"chain_start\","
+    "\"kot.mac_alg\":\"poly1305\"}";
 static const char  s1[] =
     "{\"@timestamp\":\"2026-11-26T10:00:01.000Z\",\"event.sequence\":1,"
     "\"kot.chain\":\"0123456789abcdef\",\"event.action\":\"login\","
@@ -53,6 +65,8 @@ static const char  m0_hex[] =
     "6ff05add69a1717f705e2e361ea93668cfae77fe46d38583be5a37f9cb552d93";
 static const char  m1_hex[] =
     "6f87ac2cff6242206e60515f8733ce3d9848f0a4debb3743d393e7065a2da49b";
+static const char  p0_hex[] = "7bbf37b324ca3846598195ce00624679";
+static const char  p1_hex[] = "5c205d42cde7479cb5dd4b2087a6f569";
 static const char  k2_hex[] =
     "2f287b4d3d4910f6cada9e1bd1b4648099e8c52c81aa4a6aebfa6fc86f19834e";
 
@@ -87,36 +101,67 @@ record(char *buf, size_t cap, const char *id, unsigned i)
 
 
 static void
-test_known_answer(void)
+known_answer(kot_chain_alg_t alg, const char *r0, const char *mac0,
+    const char *mac1)
 {
     long         n;
     char         line[512], want[512];
+    const char  *name;
     kot_chain_t  c;
 
-    kot_chain_resume(&c, "0123456789abcdef", k0_fixed);
-    is_str(c.id, "0123456789abcdef", "kat: resume keeps the id");
-    is_long((long) c.seq, 0, "kat: resume starts at record 0");
+    name = alg == KOT_CHAIN_POLY1305 ? "poly1305" : "hmac-sha256";
 
-    n = kot_chain_seal(&c, s0, strlen(s0), line);
+    is_long(kot_chain_resume(&c, "0123456789abcdef", k0_fixed, alg), 0,
+            "kat %s: resume succeeds", name);
+    is_str(c.id, "0123456789abcdef", "kat %s: resume keeps the id", name);
+    is_long((long) c.seq, 0, "kat %s: resume starts at record 0", name);
+    is_str(kot_chain_alg_name(&c), name, "kat %s: the chain's name", name);
+
+    n = kot_chain_seal(&c, r0, strlen(r0), line);
     snprintf(want, sizeof(want), "%.*s,\"kot.mac\":\"%s\"}\n",
-             (int) strlen(s0) - 1, s0, m0_hex);
-    is_long(n, (long) strlen(want), "kat: record 0 has the right length");
+             (int) strlen(r0) - 1, r0, mac0);
+    is_long(n, (long) strlen(want), "kat %s: record 0 has the right length",
+            name);
     line[n > 0 ? n : 0] = '\0';
-    is_str(line, want, "kat: record 0 matches openssl dgst");
+    is_str(line, want, "kat %s: record 0 matches the openssl command", name);
 
     n = kot_chain_seal(&c, s1, strlen(s1), line);
     snprintf(want, sizeof(want), "%.*s,\"kot.mac\":\"%s\"}\n",
-             (int) strlen(s1) - 1, s1, m1_hex);
+             (int) strlen(s1) - 1, s1, mac1);
     line[n > 0 ? n : 0] = '\0';
-    is_str(line, want, "kat: record 1 chains on record 0's MAC");
-    is_long(n, (long) (strlen(s1) + KOT_CHAIN_SUFFIX_LEN),
-            "kat: a line is S plus KOT_CHAIN_SUFFIX_LEN");
+    is_str(line, want, "kat %s: record 1 chains on record 0's MAC", name);
+    is_long(n, (long) (strlen(s1) + KOT_CHAIN_SUFFIX(strlen(mac1))),
+            "kat %s: a line is S plus the MAC member", name);
 
-    is_str(hex(c.key, sizeof(c.key)), k2_hex, "kat: K_2 = SHA-256(K_1)");
-    is_str(hex(c.mac, sizeof(c.mac)), m1_hex, "kat: the last MAC is kept");
-    is_long((long) c.seq, 2, "kat: seq counts records");
+    is_str(hex(c.key, sizeof(c.key)), k2_hex, "kat %s: K_2 = SHA-256(K_1)",
+           name);
+    is_str(hex(c.mac, c.mac_len), mac1, "kat %s: the last MAC is kept", name);
+    is_long((long) c.seq, 2, "kat %s: seq counts records", name);
+
+    kot_chain_head_hex(&c, line);
+    is_str(line, mac1, "kat %s: the head in hex is the last MAC", name);
 
     kot_chain_wipe(&c);
+    ok(c.poly == NULL, "kat %s: wipe frees the MAC context", name);
+}
+
+
+static void
+test_known_answers(void)
+{
+    kot_chain_alg_t  alg;
+
+    known_answer(KOT_CHAIN_POLY1305, s0p, p0_hex, p1_hex);
+    known_answer(KOT_CHAIN_HMAC_SHA256, s0, m0_hex, m1_hex);
+
+    ok(kot_chain_alg("poly1305", &alg) == 0 && alg == KOT_CHAIN_POLY1305,
+       "alg: \"poly1305\" names Poly1305");
+    ok(kot_chain_alg(NULL, &alg) == 0 && alg == KOT_CHAIN_HMAC_SHA256,
+       "alg: no name is a chain written before it, HMAC-SHA256");
+    ok(kot_chain_alg("hmac-sha256", &alg) == 0
+       && alg == KOT_CHAIN_HMAC_SHA256, "alg: \"hmac-sha256\" too");
+    is_long(kot_chain_alg("md5", &alg), -1, "alg: another name is refused");
+    is_long(kot_chain_alg("Poly1305", &alg), -1, "alg: names are exact");
 }
 
 
@@ -131,35 +176,41 @@ make_chain(kot_chain_t *c, char **lines, size_t *lens)
 
     for (i = 0; i < RECORDS; i++) {
         len = record(s, sizeof(s), c->id, i);
-        lines[i] = malloc(len + KOT_CHAIN_SUFFIX_LEN);
+        lines[i] = malloc(len + KOT_CHAIN_SUFFIX_MAX);
         lens[i] = (size_t) kot_chain_seal(c, s, len, lines[i]);
     }
 }
 
 
-/* The chain recomputed with HMAC() and SHA256(), independently. */
+/* The chain recomputed with EVP_Q_mac() and SHA256(), independently. */
 
 static int
 recompute(const uint8_t k0[32], char **lines, size_t *lens)
 {
-    uint8_t       key[32], mac[32], buf[1024];
-    size_t        body;
-    unsigned      i, mlen;
+    size_t    body, mlen;
+    uint8_t   key[32], mac[16], buf[1024];
+    unsigned  i;
 
     memcpy(key, k0, 32);
-    memset(mac, 0, 32);
+    memset(mac, 0, 16);
 
     for (i = 0; i < RECORDS; i++) {
-        body = lens[i] - 1 - KOT_CHAIN_SUFFIX_LEN;
+        body = lens[i] - 1 - KOT_CHAIN_SUFFIX(32);
 
-        memcpy(buf, mac, 32);
-        memcpy(buf + 32, lines[i], body);
-        buf[32 + body] = '}';
+        memcpy(buf, mac, 16);
+        memcpy(buf + 16, lines[i], body);
+        buf[16 + body] = '}';
 
-        HMAC(EVP_sha256(), key, 32, buf, 32 + body + 1, mac, &mlen);
+        if (EVP_Q_mac(NULL, "POLY1305", NULL, NULL, NULL, key, 32, buf,
+                      16 + body + 1, mac, sizeof(mac), &mlen) == NULL
+            || mlen != 16)
+        {
+            return (int) i;
+        }
+
         SHA256(key, 32, key);
 
-        if (memcmp(lines[i] + body + 12, hex(mac, 32), 64) != 0
+        if (memcmp(lines[i] + body + 12, hex(mac, 16), 32) != 0
             || lines[i][lens[i] - 1] != '\n')
         {
             return (int) i;
@@ -188,9 +239,10 @@ test_round_trip(void)
 
     make_chain(&w, lines, lens);
     is_long(recompute(k0, lines, lens), -1,
-            "seal: %d MACs match raw HMAC/SHA256 recomputation", RECORDS);
+            "seal: %d MACs match raw Poly1305/SHA256 recomputation",
+            RECORDS);
 
-    kot_chain_resume(&v, w.id, k0);
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
     bad = -1;
 
     for (i = 0; i < RECORDS; i++) {
@@ -236,7 +288,13 @@ test_tampering(void)
 
     kot_chain_start(&w, k0);
     make_chain(&w, lines, lens);
-    kot_chain_resume(&v, w.id, k0);
+
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_HMAC_SHA256);
+    is_long(kot_chain_check(&v, lines[0], lens[0] - 1), -1,
+            "tamper: a Poly1305 record is no HMAC-SHA256 record");
+    kot_chain_wipe(&v);
+
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
 
     for (i = 0; i < 50; i++) {
         kot_chain_check(&v, lines[i], lens[i] - 1);
@@ -267,13 +325,13 @@ test_tampering(void)
     is_long(kot_chain_check(&v, l, len + 1), -1,
             "tamper: the newline inside the line");
 
-    for (n = 0; n <= KOT_CHAIN_SUFFIX_LEN + 1; n++) {
+    for (n = 0; n <= KOT_CHAIN_SUFFIX(32) + 1; n++) {
         if (kot_chain_check(&v, l + len - n, n) != -1) {
             break;
         }
     }
 
-    is_long((long) n, KOT_CHAIN_SUFFIX_LEN + 2,
+    is_long((long) n, KOT_CHAIN_SUFFIX(32) + 2,
             "tamper: short tails are refused, never read before the line");
 
     is_long(kot_chain_check(&v, l, len), 1, "tamper: the original verifies");
@@ -445,7 +503,7 @@ main(void)
 {
     EVP_PKEY  *priv, *other;
 
-    test_known_answer();
+    test_known_answers();
     test_round_trip();
     test_tampering();
 
