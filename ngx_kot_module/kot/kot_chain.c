@@ -426,7 +426,8 @@ kot_chain_mac(const kot_chain_t *c, const char *s, size_t len, int close,
     uint8_t *out)
 {
     if (c->alg == KOT_CHAIN_POLY1305) {
-        return kot_chain_poly1305(c, s, len, close, out);
+        /* a wiped chain MACs nothing */
+        return c->poly ? kot_chain_poly1305(c, s, len, close, out) : -1;
     }
 
     kot_chain_hmac(c, s, len, close, out);
