@@ -496,7 +496,10 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    /* an altered name fails the MAC under either algorithm */
+    /*
+     * A name changed to the other algorithm fails that algorithm's MAC;
+     * a name we do not know stops the chain here.
+     */
 
     if ((alg_name && !json_is_string(alg_name))
         || kot_chain_alg(json_string_value(alg_name), &alg) != 0)
