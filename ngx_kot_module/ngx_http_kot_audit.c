@@ -47,6 +47,7 @@ struct ngx_http_kot_audit_log_s {
     ngx_msec_t                  anchored;       /* last anchor, at */
     unsigned                    started:1;
     unsigned                    failed:1;
+    unsigned                    seal_failed:1;
     unsigned                    unanchored:1;
 };
 
@@ -514,7 +515,6 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 static ngx_int_t
 ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 {
-    long                        n;
     u_char                     *q;
     off_t                       bytes;
     ngx_str_t                   path, client;
@@ -611,11 +611,7 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 
     *w.p++ = '}';
 
-    n = kot_chain_seal(&al->chain, (char *) al->pos, w.p - al->pos,
-                       (char *) al->pos);
-    if (n > 0) {
-        al->pos += n;
-    }
+    (void) ngx_http_kot_audit_text(al, (char *) al->pos, w.p - al->pos);
 
     if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
         ngx_http_kot_audit_flush(al, 0);
@@ -902,24 +898,40 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
 }
 
 
+/*
+ * Seals S into the buffer at al->pos; s may lie there already (a request
+ * record is written in place).  The buffer holds size + RECORD_MAX bytes
+ * and the MAC member beyond them.
+ */
+
 static ngx_int_t
 ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len)
 {
     long  n;
 
-    /* room for this line, whatever the buffer holds */
-    if ((size_t) (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_MAX
-        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_MAX)
+    if ((size_t) (al->pos - al->buf) + len
+        > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX)
     {
         ngx_http_kot_audit_flush(al, 0);
     }
 
     n = kot_chain_seal(&al->chain, s, len, (char *) al->pos);
+
+    /* the chain does not move on, so verify cannot see the loss: say it */
     if (n < 0) {
+        if (!al->seal_failed) {
+            ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                          "kot: sealing an audit record for \"%V\" failed; "
+                          "records are lost until it works again",
+                          &al->path);
+            al->seal_failed = 1;
+        }
+
         return NGX_ERROR;
     }
 
     al->pos += n;
+    al->seal_failed = 0;
 
     return NGX_OK;
 }
