@@ -61,6 +61,7 @@ static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a,
     int script, long long *result);
 static int kotctl_no_user(kotctl_user_args_t *a);
+static int kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
@@ -814,12 +815,11 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 
     args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
     args[2] = "fails";
-    args[3] = "first";
-    args[4] = "until";
-    args[5] = "locks";
-    args[6] = "last";
+    args[3] = "until";
+    args[4] = "locks";
+    args[5] = "last";
 
-    f = kotctl_cmd(k, 7, args);
+    f = kotctl_cmd(k, 6, args);
     if (f == NULL) {
         freeReplyObject(u);
         return KOTCTL_FAIL;
@@ -851,14 +851,14 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     v = kotctl_field(f, 0);
     printf("failures:      %s", v ? v : "0");
 
-    v = kotctl_field(f, 4);
+    v = kotctl_field(f, 3);
     if (v) {
         kotctl_time(strtoull(v, NULL, 10), t2, sizeof(t2));
         printf(" (last %s)", t2);
     }
     printf("\n");
 
-    v = kotctl_field(f, 2);
+    v = kotctl_field(f, 1);
     until = v ? strtoll(v, NULL, 10) : 0;
 
     if (until == KOT_LOCKED_FOREVER) {
@@ -872,7 +872,7 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
         printf("locked:        no\n");
     }
 
-    v = kotctl_field(f, 3);
+    v = kotctl_field(f, 2);
     printf("lockouts:      %s\n", v ? v : "0");
 
     freeReplyObject(u);
@@ -887,21 +887,12 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 {
-    int          exists;
     const char  *args[2];
     redisReply  *r;
 
-    exists = kotctl_exists(k, kotctl_key(KOT_KEY_USER, a->tenant, a->user));
-
-    if (exists < 0) {
-        return KOTCTL_FAIL;
-    }
-
-    if (!exists) {
-        return kotctl_no_user(a);
-    }
-
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_user_known(k, a) != KOTCTL_OK
+        || kotctl_audit_ready(k) != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
 
@@ -1001,7 +992,14 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
         return KOTCTL_FAIL;
     }
 
-    *result = (r->type == REDIS_REPLY_INTEGER) ? r->integer : -1;
+    if (r->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject(r);
+        kotctl_error("Redis answered the script with something other than "
+                     "a number; is another program using the kot:v1: keys?");
+        return KOTCTL_FAIL;
+    }
+
+    *result = r->integer;
     freeReplyObject(r);
 
     return (*result < 0) ? kotctl_no_user(a) : KOTCTL_OK;
@@ -1014,6 +1012,22 @@ kotctl_no_user(kotctl_user_args_t *a)
     kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
                  a->tenant);
     return KOTCTL_FAIL;
+}
+
+
+/* KOTCTL_OK if the user exists; otherwise says why not. */
+
+static int
+kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a)
+{
+    switch (kotctl_exists(k, kotctl_key(KOT_KEY_USER, a->tenant, a->user))) {
+    case 1:
+        return KOTCTL_OK;
+    case 0:
+        return kotctl_no_user(a);
+    default:
+        return KOTCTL_FAIL;
+    }
 }
 
 
@@ -1139,7 +1153,9 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
     const char  *args[2];
     redisReply  *r;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_user_known(k, a) != KOTCTL_OK
+        || kotctl_audit_ready(k) != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
 
@@ -1155,8 +1171,9 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
     freeReplyObject(r);
 
     if (ended == 0 && args[1][0] != '\0') {
-        kotctl_error("user \"%s\" in tenant \"%s\" has no session %s",
-                     a->user, a->tenant, which);
+        kotctl_error("user \"%s\" in tenant \"%s\" has no session %s "
+                     "(\"kotctl session list %s %s\" shows those it has)",
+                     a->user, a->tenant, which, a->tenant, a->user);
         return KOTCTL_FAIL;
     }
 

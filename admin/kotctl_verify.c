@@ -501,9 +501,14 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
      * a name we do not know stops the chain here.
      */
 
-    if ((alg_name && !json_is_string(alg_name))
-        || kot_chain_alg(json_string_value(alg_name), &alg) != 0)
-    {
+    if (alg_name && !json_is_string(alg_name)) {
+        kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
+                              KOT_CHAIN_ALG_MEMBER " is not a string)",
+                              rec->chain);
+        return NULL;
+    }
+
+    if (kot_chain_alg(json_string_value(alg_name), &alg) != 0) {
         kotctl_verify_problem(v, "record 0 of chain %s names a MAC "
                               "algorithm this kotctl does not know (is "
                               "kotctl older than the writer?)", rec->chain);

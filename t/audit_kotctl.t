@@ -368,6 +368,14 @@ is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} "
     . "names a MAC algorithm this kotctl does not know (is kotctl older "
     . "than the writer?)\n", 'a MAC algorithm verify does not know';
 
+$w = writer();
+$f = tampered('numalg', record($w, '2026-11-26T10:00:00.000Z',
+    'event.action' => 'chain_start', 'kot.sealed_key' => $w->{sealed},
+    'kot.auditor_key' => $w->{fpr}, 'kot.mac_alg' => \1305));
+is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
+    . "altered (its kot.mac_alg is not a string)\n",
+    'a MAC algorithm that is not even a name';
+
 
 # ---------------------------------------------------------------------
 # rotation: a long chain across files, the older one gzip'd
@@ -546,6 +554,12 @@ is $acts[0]{'kot.change'}{sessions_ended}, 0,
     'a disable says how many sessions it ended';
 is $acts[2]{'kot.change'}{session}, 'all', 'a revoke says which sessions';
 is verify($acts)->{exit}, 0, 'and the log verifies';
+
+$r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, 'session',
+                'revoke', 'acme', 'nobody', '--all');
+is $r->{exit}, 1, 'revoking the sessions of no such user fails';
+is scalar(grep { /session_revoked/ } lines($acts)), 1,
+    'and records no revocation';
 
 
 # ---------------------------------------------------------------------

@@ -145,7 +145,8 @@ is $s2->get('/app')->{status}, 200, 'the user\'s other sessions go on';
 
 $r = $t->kotctl('session', 'revoke', 'acme', 'robot', $gone);
 is $r->{exit}, 1, 'revoking a session that is gone fails';
-like $r->{err}, qr/has no session/, 'and says why';
+like $r->{err}, qr/has no session \S+ \("kotctl session list acme robot"/,
+    'and says where to find the ones it has';
 
 $r = $t->kotctl('session', 'revoke', 'acme', 'robot', 'short');
 is $r->{exit}, 2, 'a handle too short to be one is a usage error';
@@ -155,6 +156,11 @@ like $r->{err}, qr/SESSION column of "kotctl session list"/,
 $r = $t->kotctl('session', 'revoke', 'acme', 'robot', '--all');
 like $r->{out}, qr/^2 session\(s\)/m, '--all revokes every session';
 is $_->get('/app')->{status}, 401, 'and each one is over' for $s2, $s3;
+
+$r = $t->kotctl('session', 'revoke', 'acme', 'robbot', '--all');
+is $r->{exit}, 1, 'revoking the sessions of a misspelt user fails';
+like $r->{err}, qr/user "robbot" does not exist in tenant "acme"/,
+    'and names the user it could not find';
 
 
 # an administrator disables an account
