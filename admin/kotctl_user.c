@@ -286,11 +286,9 @@ kotctl_password(kotctl_t *k, kotctl_user_args_t *a)
 
     a->history = p.history;
 
-    rc = a->generate ? kotctl_password_generate(a, &p) : KOTCTL_OK;
-
-    if (rc == KOTCTL_OK) {
-        rc = kotctl_password_policy(a, &p);
-    }
+    /* a generated password is made to pass the policy already */
+    rc = a->generate ? kotctl_password_generate(a, &p)
+                     : kotctl_password_policy(a, &p);
 
     kot_blocklist_free(bl);
 
