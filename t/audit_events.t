@@ -256,6 +256,10 @@ unlike $breaks_req, qr/\x7f|\xc2\x85|\xe2\x80[\xa8\xa9]/,
     'a request record escapes DEL, C1 controls, U+2028 and U+2029';
 unlike $breaks_login, qr/\x7f|\xc2\x85|\xe2\x80[\xa8\xa9]/,
     'so does a security event';
+my $breaks = "breaks \x7f \x{85} \x{2028} \x{2029} end";
+is eval { $json->decode($_)->{'user_agent.original'} }, $breaks,
+    'and the value reads back whole, character for character'
+    for $breaks_req, $breaks_login;
 
 # CR cannot reach a record: nginx refuses the header before any module
 # sees the request.  A bare LF ends the header line, and what follows is
@@ -280,7 +284,6 @@ ok !(grep { /[\x00-\x1f]/ } map { substr $_, 0, -1 } @raw_lines),
     'no line holds a raw control character';
 ok !(grep { !/\A\{[^\n]*\}\n\z/ } @raw_lines),
     'every line is one JSON object ending in a newline';
-ok !(grep { /injected/ } @raw_lines), 'and nothing of the refused header';
 
 
 # ---------------------------------------------------------------------

@@ -142,9 +142,10 @@ is $rc, 0, 'the rules of kot_password_policy may come in any order'
         . "/conf/modules-available/mod-http-kot.conf;\n"
         . "error_log $pre/logs/error.log;\npid $pre/nginx.pid;\n"
         . "events {}\nhttp { kot_strip_identity on; }\n");
-    my $out = `/usr/sbin/nginx -t -p $pre/ -c $pre/nginx.conf 2>&1`;
-    is $?, 0, 'the shipped mod-http-kot.conf loads the module'
-        or diag $out;
+    my $r = $t->_run([$KotTest::NGINX, '-t', '-p', "$pre/", '-c',
+                      "$pre/nginx.conf"], merge => 1);
+    is $r->{exit}, 0, 'the shipped mod-http-kot.conf loads the module'
+        or diag $r->{out};
 }
 
 done_testing;
