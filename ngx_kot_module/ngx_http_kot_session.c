@@ -16,6 +16,23 @@
 #include "kot_cookie.h"
 
 
+/*
+ * A connection's last session cookie, and the Redis id made from it.  A
+ * client sends the same cookie with every request of a keepalive
+ * connection, so the HMAC is made once per connection rather than once
+ * per request.  It lives in the connection's pool, no other connection
+ * sees it, and it is wiped when the connection closes.
+ */
+
+typedef struct {
+    u_char                      cookie[KOT_SID_B64_LEN];
+    u_char                      sid[KOT_SID_B64_LEN];
+    unsigned                    set:1;
+} ngx_http_kot_memo_t;
+
+
+static ngx_http_kot_memo_t *ngx_http_kot_session_memo(ngx_http_request_t *r);
+static void ngx_http_kot_session_memo_wipe(void *data);
 static ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
 static ngx_int_t ngx_http_kot_session_rotate(ngx_http_request_t *r,
@@ -33,17 +50,34 @@ static void ngx_http_kot_session_destroy_reply(ngx_http_request_t *r,
 void
 ngx_http_kot_session_read(ngx_http_request_t *r, ngx_http_kot_session_t *s)
 {
-    u_char     raw[KOT_SID_RAW_LEN];
-    ngx_str_t  value;
+    u_char                raw[KOT_SID_RAW_LEN];
+    ngx_str_t             value;
+    ngx_http_kot_memo_t  *memo;
 
     s->cookie = 0;
 
     if (ngx_http_kot_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, &value)
         != NGX_OK
-        || value.len != KOT_SID_B64_LEN
-        || kot_b64url_decode(raw, sizeof(raw), (char *) value.data,
-                             value.len)
-           != KOT_SID_RAW_LEN)
+        || value.len != KOT_SID_B64_LEN)
+    {
+        return;
+    }
+
+    memo = ngx_http_kot_session_memo(r);
+
+    if (memo && memo->set
+        && kot_ct_equal(memo->cookie, value.data, KOT_SID_B64_LEN))
+    {
+        ngx_memcpy(s->id, value.data, KOT_SID_B64_LEN);
+        s->id[KOT_SID_B64_LEN] = '\0';
+        ngx_memcpy(s->sid, memo->sid, KOT_SID_B64_LEN);
+        s->sid[KOT_SID_B64_LEN] = '\0';
+        s->cookie = 1;
+        return;
+    }
+
+    if (kot_b64url_decode(raw, sizeof(raw), (char *) value.data, value.len)
+        != KOT_SID_RAW_LEN)
     {
         return;
     }
@@ -51,9 +85,60 @@ ngx_http_kot_session_read(ngx_http_request_t *r, ngx_http_kot_session_t *s)
     /* the decoder takes only the canonical spelling: the value is it */
     if (ngx_http_kot_session_id(r, s, raw, value.data) == NGX_OK) {
         s->cookie = 1;
+
+        if (memo) {
+            ngx_memcpy(memo->cookie, s->id, KOT_SID_B64_LEN);
+            ngx_memcpy(memo->sid, s->sid, KOT_SID_B64_LEN);
+            memo->set = 1;
+        }
     }
 
     kot_cleanse(raw, sizeof(raw));
+}
+
+
+/*
+ * The memo of the client's connection: with HTTP/2, of the connection
+ * that carries the stream.  Found among the pool's cleanups, which hold
+ * few entries; made on first use.  NULL if there is no memory for it.
+ */
+
+static ngx_http_kot_memo_t *
+ngx_http_kot_session_memo(ngx_http_request_t *r)
+{
+    ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *cln;
+
+    c = r->connection;
+
+#if (NGX_HTTP_V2)
+    if (r->stream) {
+        c = r->stream->connection->connection;
+    }
+#endif
+
+    for (cln = c->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_kot_session_memo_wipe) {
+            return cln->data;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, sizeof(ngx_http_kot_memo_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cln->data, sizeof(ngx_http_kot_memo_t));
+    cln->handler = ngx_http_kot_session_memo_wipe;
+
+    return cln->data;
+}
+
+
+static void
+ngx_http_kot_session_memo_wipe(void *data)
+{
+    kot_cleanse(data, sizeof(ngx_http_kot_memo_t));
 }
 
 

@@ -27,6 +27,7 @@ EOF
 $t->add_user('acme', 'alice', 'correct horse battery',
              roles => ['admin', 'payroll']);
 $t->add_user('globex', 'gina', 'correct horse battery');
+$t->add_user('acme', 'bob', 'correct horse battery');
 
 my $ua = $n->ua;
 $ua->login(tenant => 'acme', username => 'alice',
@@ -96,5 +97,61 @@ is $res->{status}, 200, 'tenant names from the host are case-insensitive';
 
 $res = $ua->get('/tenant/x', { Host => 'bad_host!' });
 is $res->{status}, 401, 'a host that is no tenant name opens nothing';
+
+
+# One connection, many cookies.  The module remembers the last cookie of
+# each connection; a request with another cookie must still be judged by
+# its own.  The requests go pipelined on one connection, in HTTP/1.1, and
+# on the streams of one connection, in HTTP/2.
+
+my %cookie;
+for my $user (qw(alice bob)) {
+    my $u = $n->ua;
+    $u->login(tenant => 'acme', username => $user,
+              password => 'correct horse battery');
+    $cookie{$user} = $u->cookie('kot_session');
+}
+# well-formed, and no session: the last character changed
+($cookie{forged} = $cookie{alice}) =~ s/(.)$/$1 eq 'A' ? 'Q' : 'A'/e;
+my @who = qw(alice bob forged alice alice);
+
+$res = $n->ua->raw(join '', map {
+    "GET /app/$_ HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
+    . "Cookie: kot_session=$cookie{$who[$_]}\r\n"
+    . ($_ == $#who ? "Connection: close\r\n" : '') . "\r\n"
+} 0 .. $#who);
+
+is join(' ', $res =~ m{^HTTP/1\.1 (\d+)}mg), '200 200 401 200 200',
+    'on one connection, a forged cookie after a good one is refused';
+is join(' ', $res =~ /user=\[(\w*)\]/g), 'alice bob alice alice',
+    'and each request reaches the application as its own user';
+
+# curl reuses an HTTP/2 connection across --next only over TLS
+my ($crt, $key) = $t->tls_cert;
+my $h2 = $t->nginx(KotTest->site(server => <<"EOF"), name => 'h2');
+        listen 127.0.0.1:%%PORT2%% ssl http2;
+        ssl_certificate $crt;
+        ssl_certificate_key $key;
+EOF
+
+my @args;
+for my $i (0 .. $#who) {
+    push @args, '--next' if $i;
+    push @args, '--http2', '-ksS',
+        '-H', "Cookie: kot_session=$cookie{$who[$i]}",
+        '-H', 'Accept: application/json',
+        '-w', ' status=%{http_code} conn=%{num_connects}\n',
+        'https://127.0.0.1:' . $h2->port2 . "/app/$i";
+}
+open my $curl, '-|', 'curl', @args or die "curl: $!";
+my $out = do { local $/; <$curl> };
+close $curl;
+
+is join(' ', $out =~ /status=(\d+)/g), '200 200 401 200 200',
+    'over HTTP/2 too, a forged cookie on a shared connection is refused';
+is join(' ', $out =~ /user=\[(\w*)\]/g), 'alice bob alice alice',
+    'and each stream reaches the application as its own user';
+is join(' ', $out =~ /conn=(\d+)/g), '1 0 0 0 0',
+    'all of them on one connection';
 
 done_testing;
