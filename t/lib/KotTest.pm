@@ -111,6 +111,16 @@ sub wait_until {
 }
 
 
+# A base64url token with the character at index $i changed.  'A' and 'Q'
+# differ only in bits that every position of a token uses, so the result
+# still decodes: a well-formed token that is not the right one.
+sub altered {
+    my ($token, $i) = @_;
+    substr($token, $i, 1) = substr($token, $i, 1) eq 'A' ? 'Q' : 'A';
+    return $token;
+}
+
+
 # Whether a process exists and is not a zombie.  The nginx master is
 # not our child (it daemonizes), and PID 1 in a container does not
 # always reap, so kill(0) alone would see a dead master as alive.
