@@ -169,7 +169,8 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
     if (r->uri.len < klcf->portal.len) {
-        return NGX_HTTP_NOT_FOUND;
+        return ngx_http_kot_page_error(r, NGX_HTTP_NOT_FOUND,
+                                       NGX_HTTP_KOT_MSG_NOT_FOUND, 0);
     }
 
     page.data = r->uri.data + klcf->portal.len;
@@ -201,7 +202,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
 
     } else {
-        return NGX_HTTP_NOT_FOUND;
+        /* the portal's own page, with its headers, not nginx's */
+        return ngx_http_kot_page_error(r, NGX_HTTP_NOT_FOUND,
+                                       NGX_HTTP_KOT_MSG_NOT_FOUND, 0);
     }
 
     /*
