@@ -354,6 +354,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_PW_TOO_RECENT,
     NGX_HTTP_KOT_MSG_PW_EXPIRED,
     NGX_HTTP_KOT_MSG_IP_DENIED,
+    NGX_HTTP_KOT_MSG_NOT_FOUND,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

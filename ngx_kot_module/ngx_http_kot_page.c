@@ -43,6 +43,7 @@ typedef enum {
     NGX_HTTP_KOT_T_UNAVAILABLE,
     NGX_HTTP_KOT_T_UNAVAILABLE_TEXT,
     NGX_HTTP_KOT_T_BACK,
+    NGX_HTTP_KOT_T_NOT_FOUND,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -71,6 +72,7 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
       "行えません。変更は一切行われていません。しばらくしてから再度お試し"
       "ください。解消しない場合は管理者にお問い合わせください。" },
     { "Back to the login page", "ログイン画面へ戻る" },
+    { "Page not found", "ページが見つかりません" },
 };
 
 
@@ -142,6 +144,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ご利用の企業では、現在接続しているネットワークからのアクセスを許可して"
       "いません。社内ネットワークから接続するか、管理者にお問い合わせ"
       "ください。" },
+    { "There is no page at this address.",
+      "このアドレスのページはありません。" },
 };
 
 
@@ -293,6 +297,8 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_html_init(r, &h);
     ngx_http_kot_html_head(&h, (status == NGX_HTTP_FORBIDDEN)
                                ? NGX_HTTP_KOT_T_FORBIDDEN
+                               : (status == NGX_HTTP_NOT_FOUND)
+                               ? NGX_HTTP_KOT_T_NOT_FOUND
                                : NGX_HTTP_KOT_T_ERROR);
     ngx_http_kot_html_msgs(&h, &p);
     ngx_http_kot_html_raw(&h, "<p><a href=\"");

@@ -73,7 +73,9 @@ static void ngx_http_kot_portal_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_portal_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_read_body(ngx_http_request_t *r,
-    ngx_http_kot_portal_t *pt);
+    ngx_http_kot_portal_t *pt, const char **reason);
+static ngx_int_t ngx_http_kot_form_refused(ngx_http_request_t *r,
+    ngx_http_kot_portal_t *pt, ngx_uint_t status, const char *reason);
 static void ngx_http_kot_portal_wipe(void *data);
 static ngx_int_t ngx_http_kot_login_form(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t status, ngx_http_kot_msg_t msg);
@@ -148,6 +150,13 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
 };
 
 
+/* [action]: the event.action of a form refused */
+
+static const char  *ngx_http_kot_actions[] = {
+    "login", "logout", "password_change"
+};
+
+
 ngx_int_t
 ngx_http_kot_portal_handler(ngx_http_request_t *r)
 {
@@ -160,7 +169,8 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
     if (r->uri.len < klcf->portal.len) {
-        return NGX_HTTP_NOT_FOUND;
+        return ngx_http_kot_page_error(r, NGX_HTTP_NOT_FOUND,
+                                       NGX_HTTP_KOT_MSG_NOT_FOUND, 0);
     }
 
     page.data = r->uri.data + klcf->portal.len;
@@ -192,7 +202,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
 
     } else {
-        return NGX_HTTP_NOT_FOUND;
+        /* the portal's own page, with its headers, not nginx's */
+        return ngx_http_kot_page_error(r, NGX_HTTP_NOT_FOUND,
+                                       NGX_HTTP_KOT_MSG_NOT_FOUND, 0);
     }
 
     /*
@@ -303,11 +315,13 @@ static ngx_int_t
 ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t               rc;
+    const char             *reason;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    rc = ngx_http_kot_read_body(r, pt);
+    rc = ngx_http_kot_read_body(r, pt, &reason);
+
     if (rc != NGX_OK) {
-        return rc;
+        return reason ? ngx_http_kot_form_refused(r, pt, rc, reason) : rc;
     }
 
     ngx_http_kot_return_to(&pt->v[NGX_HTTP_KOT_F_RETURN_TO], &pt->return_to);
@@ -329,10 +343,13 @@ ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 /*
  * Collects the form into one buffer and parses it.  Bodies are small:
  * anything larger than a login form, or spilled to a file, is refused.
+ * Sends nothing: returns NGX_OK, or the status to refuse the form with
+ * and the reason, or a status alone for a failure of the server's.
  */
 
 static ngx_int_t
-ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
+ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt,
+    const char **reason)
 {
     u_char              *p;
     size_t               len;
@@ -341,26 +358,24 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
     ngx_pool_cleanup_t  *cln;
     kot_form_rc_t        rc;
 
+    *reason = NULL;
+
     if (r->request_body == NULL || r->request_body->temp_file) {
-        return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
+        goto too_large;
     }
 
     len = 0;
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         if (cl->buf->in_file) {
-            return ngx_http_kot_page_error(r,
-                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                         NGX_HTTP_KOT_MSG_BAD_FORM, 0);
+            goto too_large;
         }
 
         len += cl->buf->last - cl->buf->pos;
     }
 
     if (len > NGX_HTTP_KOT_BODY_MAX) {
-        return ngx_http_kot_page_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
+        goto too_large;
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -400,11 +415,21 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
     rc = kot_form_parse((char *) pt->body, len, pt->f, n,
                         (char *) pt->scratch, pt->scratch_len);
 
-    if (rc != KOT_FORM_OK) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "kot: malformed form in portal request");
-        return ngx_http_kot_page_error(r, NGX_HTTP_BAD_REQUEST,
-                                       NGX_HTTP_KOT_MSG_BAD_FORM, 0);
+    switch (rc) {
+
+    case KOT_FORM_OK:
+        break;
+
+    case KOT_FORM_DUPLICATE:
+        *reason = "duplicate_field";
+        return NGX_HTTP_BAD_REQUEST;
+
+    case KOT_FORM_TOO_LARGE:
+        goto too_large;
+
+    default: /* KOT_FORM_MALFORMED */
+        *reason = "malformed_form";
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     for (i = 0; i < n; i++) {
@@ -413,6 +438,11 @@ ngx_http_kot_read_body(ngx_http_request_t *r, ngx_http_kot_portal_t *pt)
     }
 
     return NGX_OK;
+
+too_large:
+
+    *reason = "form_too_large";
+    return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
 }
 
 
@@ -869,6 +899,30 @@ ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 
     return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
                                    NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+}
+
+
+/*
+ * A POST whose form cannot be read: nothing changes, it is recorded, and
+ * it is the one answer.
+ */
+
+static ngx_int_t
+ngx_http_kot_form_refused(ngx_http_request_t *r, ngx_http_kot_portal_t *pt,
+    ngx_uint_t status, const char *reason)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = ngx_http_kot_actions[pt->action];
+    ev.category = "authentication";
+    ev.outcome = "failure";
+    ev.reason = reason;
+    ev.status = status;
+
+    ngx_http_kot_event(r, &ev, "%s refused: %s", ev.action, reason);
+
+    return ngx_http_kot_page_error(r, status, NGX_HTTP_KOT_MSG_BAD_FORM, 0);
 }
 
 

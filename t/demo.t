@@ -1,6 +1,7 @@
 # "make demo" as the README promises: it starts Redis, the demo
 # application and nginx, prints the URL and a one-time admin password,
-# and that password logs in and must be changed.
+# and that password logs in and must be changed.  The demo the user may
+# be running meanwhile is left alone.
 
 use strict;
 use warnings;
@@ -10,6 +11,7 @@ use lib 't/lib';
 use KotTest;
 use Test::More;
 use File::Temp ();
+use POSIX ();
 
 my $t = KotTest->new;
 my $dir = File::Temp::tempdir('kot-demo-XXXXXX', TMPDIR => 1,
@@ -18,16 +20,60 @@ chmod 0755, $dir;
 
 my %env = (
     DEMO_DIR        => $dir,
+    DEMO_LISTEN     => '127.0.0.1',
     DEMO_PORT       => KotTest::free_port(),
     DEMO_REDIS_PORT => KotTest::free_port(),
     DEMO_APP_PORT   => KotTest::free_port(),
 );
-local @ENV{keys %env} = values %env;
 
-my $demo = KotTest->repo . '/tools/demo';
-END { system($demo, 'stop') if $demo; }
+my $tool = KotTest->repo . '/tools/demo';
 
-my $r = $t->_run([ $demo, 'start' ]);
+# Always with this test's settings, set here and not for the whole file:
+# a "local %ENV" is undone before END runs, and tools/demo without them
+# acts on the demo in .demo/ that the user may be running.
+sub demo ($cmd) {
+    local @ENV{keys %env} = values %env;
+    return $t->_run([ $tool, $cmd ]);
+}
+
+# A demo the user is running, where tools/demo looks without settings:
+# processes of ours behind its pid files, so that a stop shows.
+my $users = File::Temp::tempdir('kot-user-demo-XXXXXX', TMPDIR => 1,
+                                CLEANUP => 1);
+my %user_pids;
+for my $name (qw(nginx app redis)) {
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        exec 'sleep', '3600' or POSIX::_exit(127);
+    }
+    $user_pids{$name} = $pid;
+    KotTest::_spew("$users/$name.pid", "$pid\n");
+}
+$ENV{DEMO_DIR} = $users;
+
+# Runs after the END below (END blocks run last defined first), so it
+# sees what this test left behind.
+END {
+    local $?;       # waitpid's would become the test's exit status
+    my @gone = grep { !KotTest::_alive($user_pids{$_}) }
+               sort keys %user_pids;
+    is "@gone", '', "the user's own demo is left running";
+    is join(' ', grep { !-e "$users/$_.pid" } sort keys %user_pids), '',
+        'with its pid files';
+    kill 'TERM', values %user_pids;
+    waitpid $_, 0 for values %user_pids;
+    done_testing;
+}
+
+# Even if a test below dies, this test's demo does not outlive it.
+my $started;
+END {
+    local $?;
+    demo('stop') if $started;
+}
+
+$started = 1;
+my $r = demo('start');
 is $r->{exit}, 0, 'the demo starts' or diag $r->{err};
 like $r->{out}, qr{URL: +https://localhost:$env{DEMO_PORT}/},
     'it prints the URL';
@@ -63,8 +109,6 @@ like $change, qr{^HTTP/1.1 303}, 'the new password is accepted';
 
 like curl("$base/"), qr/Hello, admin/, 'and the demo application greets admin';
 
-$r = $t->_run([ $demo, 'stop' ]);
+$r = demo('stop');
 is $r->{exit}, 0, 'make demo-stop stops it';
 ok !-e "$dir/nginx.pid", 'nginx is gone';
-
-done_testing;

@@ -155,8 +155,30 @@ $res = $n->ua->request('POST', '/kot/login',
 ok $res->{status} == 400, 'a form with a duplicated field is refused';
 $res = $n->ua->request('PUT', '/kot/login', { content => '' });
 is $res->{status}, 405, 'the login page takes only GET and POST';
-is $n->ua->get('/kot/nothing')->{status}, 404,
-    'an unknown portal page is 404';
+
+
+# an unknown page under the portal is the portal's own, with its headers
+
+for my $req ([ GET => '/kot/nothing' ], [ GET => '/kot/login/more' ],
+             [ POST => '/kot/nothing' ])
+{
+    my ($method, $path) = @$req;
+    my $r = $n->ua->request($method, $path, { content => '' });
+    is $r->{status}, 404, "$method $path is 404";
+    like $r->{content}, qr{<title>Page not found</title>},
+        "$path: on a portal page that says so";
+    like $r->{content}, qr{href="/kot/login"},
+        "$path: it links to the login page";
+    like $r->{headers}{'content-security-policy'}, qr/default-src 'none'/,
+        "$path: with the strict Content-Security-Policy";
+    is $r->{headers}{'x-frame-options'}, 'DENY', "$path: it cannot be framed";
+    like $r->{headers}{'cache-control'}, qr/no-store/, "$path: nor cached";
+    is $r->{headers}{'x-content-type-options'}, 'nosniff',
+        "$path: nor sniffed";
+}
+my $nf = $n->ua->get('/kot/nothing', { 'Accept-Language' => 'ja' });
+like $nf->{content}, qr{<html lang="ja">.*ページが見つかりません}s,
+    'a Japanese browser gets it in Japanese';
 
 
 # a temporary password must be changed first
