@@ -142,6 +142,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ご利用の企業では、現在接続しているネットワークからのアクセスを許可して"
       "いません。社内ネットワークから接続するか、管理者にお問い合わせ"
       "ください。" },
+    { "Your account does not have permission to open this page. If you "
+      "need it, contact your administrator.",
+      "このページを開く権限がありません。必要な場合は管理者にお問い合わせ"
+      "ください。" },
 };
 
 
