@@ -20,7 +20,6 @@
 
 #define KOTCTL_PASSWORD_MAX  1024
 #define KOTCTL_ROLES_MAX     512
-#define KOTCTL_ROLE_MAX      32
 
 #define KOTCTL_GENERATED_MIN    20      /* characters of a generated one */
 #define KOTCTL_GENERATE_TRIES   1000
@@ -218,26 +217,19 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
 }
 
 
-/* Roles: 1..32 of [a-z0-9_-], kept as a comma-separated list. */
+/* Roles are kept as a comma-separated list. */
 
 static int
 kotctl_add_role(kotctl_user_args_t *a, const char *role)
 {
-    size_t  i, len, used;
+    size_t  len, used;
 
     len = strlen(role);
 
-    if (len == 0 || len > KOTCTL_ROLE_MAX) {
-        goto invalid;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!((role[i] >= 'a' && role[i] <= 'z')
-              || (role[i] >= '0' && role[i] <= '9')
-              || role[i] == '_' || role[i] == '-'))
-        {
-            goto invalid;
-        }
+    if (!kot_role_valid(role, len)) {
+        kotctl_error("\"%s\" is not a valid role: use 1 to %d of a-z, 0-9, "
+                     "'_' and '-'", role, KOT_ROLE_MAX);
+        return KOTCTL_USAGE;
     }
 
     used = strlen(a->roles);
@@ -251,13 +243,6 @@ kotctl_add_role(kotctl_user_args_t *a, const char *role)
              used ? "," : "", role);
 
     return KOTCTL_OK;
-
-invalid:
-
-    kotctl_error("\"%s\" is not a valid role: use 1 to %d of a-z, 0-9, "
-                 "'_' and '-'", role, KOTCTL_ROLE_MAX);
-
-    return KOTCTL_USAGE;
 }
 
 

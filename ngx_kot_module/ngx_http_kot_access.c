@@ -15,6 +15,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_module.h"
+#include "kot_ident.h"
 #include "kot_return_to.h"
 
 
@@ -25,6 +26,10 @@ static ngx_int_t ngx_http_kot_access_decide(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_required(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_has_role(ngx_http_kot_session_t *s,
+    ngx_array_t *roles);
+static ngx_int_t ngx_http_kot_role_denied(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, ngx_array_t *roles);
 static ngx_int_t ngx_http_kot_done(ngx_http_request_t *r, ngx_int_t rc);
 
 
@@ -163,6 +168,13 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                                               &s->user));
     }
 
+    if (klcf->require_roles
+        && !ngx_http_kot_has_role(s, klcf->require_roles))
+    {
+        return ngx_http_kot_done(r, ngx_http_kot_role_denied(r, s,
+                                                     klcf->require_roles));
+    }
+
     if (s->must_change != KOT_MUST_CHANGE_NO) {
         if (ngx_http_kot_is_browser(r)) {
             return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
@@ -210,6 +222,108 @@ ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                     (s->status == KOT_SESSION_IDLE
                                      || s->status == KOT_SESSION_ABSOLUTE)
                                     ? "expired" : NULL);
+}
+
+
+static ngx_int_t
+ngx_http_kot_has_role(ngx_http_kot_session_t *s, ngx_array_t *roles)
+{
+    ngx_str_t   *role;
+    ngx_uint_t   i;
+
+    role = roles->elts;
+
+    for (i = 0; i < roles->nelts; i++) {
+        if (kot_roles_have((char *) s->roles.data, s->roles.len,
+                           (char *) role[i].data, role[i].len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* Browsers get a page, others JSON, and the auditor a record. */
+
+static ngx_int_t
+ngx_http_kot_role_denied(ngx_http_request_t *r, ngx_http_kot_session_t *s,
+    ngx_array_t *roles)
+{
+    json_t                *need;
+    ngx_str_t             *role;
+    ngx_uint_t             i;
+    ngx_http_kot_event_t   ev;
+
+    need = json_array();
+    role = roles->elts;
+
+    for (i = 0; need && i < roles->nelts; i++) {
+        json_array_append_new(need, json_stringn((char *) role[i].data,
+                                                 role[i].len));
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "role_denied";
+    ev.category = "iam";
+    ev.outcome = "failure";
+    ev.reason = "missing_role";
+    ev.status = NGX_HTTP_FORBIDDEN;
+    ev.fields = need ? json_pack("{s:o}", "kot.required_roles", need) : NULL;
+
+    ngx_http_kot_event(r, &ev, "user \"%V\" of tenant \"%V\" lacks the "
+                       "role this location requires", &s->user, &s->tenant);
+
+    if (!ngx_http_kot_is_browser(r)) {
+        return ngx_http_kot_json(r, NGX_HTTP_FORBIDDEN, "forbidden");
+    }
+
+    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                   NGX_HTTP_KOT_MSG_ROLE_DENIED, 0);
+}
+
+
+/* kot_require_role ROLE...; */
+
+char *
+ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    ngx_str_t   *value, *role;
+    ngx_uint_t   i;
+
+    if (klcf->require_roles != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    klcf->require_roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                           sizeof(ngx_str_t));
+    if (klcf->require_roles == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (!kot_role_valid((char *) value[i].data, value[i].len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"kot_require_role\": \"%V\" is not a role "
+                               "name: use 1 to %d of a-z, 0-9, '_' and '-'",
+                               &value[i], KOT_ROLE_MAX);
+            return NGX_CONF_ERROR;
+        }
+
+        role = ngx_array_push(klcf->require_roles);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *role = value[i];
+    }
+
+    return NGX_CONF_OK;
 }
 
 

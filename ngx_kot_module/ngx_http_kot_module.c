@@ -199,6 +199,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, touch),
       NULL },
 
+    { ngx_string("kot_require_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_require_role,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -431,6 +438,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->policy_set = NGX_CONF_UNSET;
     klcf->allowlist = NGX_CONF_UNSET_UINT;
     klcf->trusted = NGX_CONF_UNSET_PTR;
+    klcf->require_roles = NGX_CONF_UNSET_PTR;
 
     return klcf;
 }
@@ -461,6 +469,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->allowlist, prev->allowlist,
                               NGX_HTTP_KOT_ALLOW_ACCESS);
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
+    ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
 
     if (!conf->enable && conf->portal.len == 0) {
         return NGX_CONF_OK;

@@ -108,6 +108,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_str_t                     policy_path;      /* of the blocklist */
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
+    ngx_array_t                  *require_roles;    /* of ngx_str_t */
 };
 
 
@@ -204,6 +205,8 @@ uint64_t ngx_http_kot_now(void);
 
 /* ngx_http_kot_access.c */
 ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
+char *ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* ngx_http_kot_session.c */
 void ngx_http_kot_session_read(ngx_http_request_t *r,
@@ -355,6 +358,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_PW_EXPIRED,
     NGX_HTTP_KOT_MSG_IP_DENIED,
     NGX_HTTP_KOT_MSG_NOT_FOUND,
+    NGX_HTTP_KOT_MSG_ROLE_DENIED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

@@ -146,6 +146,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ください。" },
     { "There is no page at this address.",
       "このアドレスのページはありません。" },
+    { "Your account does not have permission to open this page. If you "
+      "need it, contact your administrator.",
+      "このページを開く権限がありません。必要な場合は管理者にお問い合わせ"
+      "ください。" },
 };
 
 

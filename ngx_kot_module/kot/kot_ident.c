@@ -2,6 +2,8 @@
  * ngx_kot: tenant and user names.
  */
 
+#include <string.h>
+
 #include "kot_ident.h"
 
 
@@ -10,6 +12,7 @@ static int kot_ident_fold(const char *in, size_t len, char *out, size_t cap,
 static int kot_tenant_char(unsigned char c);
 static int kot_username_char(unsigned char c);
 static int kot_alnum(unsigned char c);
+static int kot_role_char(unsigned char c);
 
 
 int
@@ -126,4 +129,53 @@ static int
 kot_alnum(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+
+int
+kot_role_valid(const char *role, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > KOT_ROLE_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!kot_role_char((unsigned char) role[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+kot_roles_have(const char *roles, size_t len, const char *role, size_t rlen)
+{
+    size_t  i, start;
+
+    start = 0;
+
+    for (i = 0; i <= len; i++) {
+        if (i < len && roles[i] != ',') {
+            continue;
+        }
+
+        if (i - start == rlen && memcmp(roles + start, role, rlen) == 0) {
+            return 1;
+        }
+
+        start = i + 1;
+    }
+
+    return 0;
+}
+
+
+static int
+kot_role_char(unsigned char c)
+{
+    return kot_alnum(c) || c == '_' || c == '-';
 }

@@ -103,11 +103,49 @@ test_username(void)
 }
 
 
+static int
+have(const char *roles, const char *role)
+{
+    return kot_roles_have(roles, strlen(roles), role, strlen(role));
+}
+
+
+static void
+test_role(void)
+{
+    char  name[KOT_ROLE_MAX + 1];
+
+    ok(kot_role_valid("admin", 5), "role: a plain name");
+    ok(kot_role_valid("help-desk_2", 11), "role: with '-', '_' and digits");
+    ok(!kot_role_valid("", 0), "role: empty refused");
+    ok(!kot_role_valid("Admin", 5), "role: upper case refused, not folded");
+    ok(!kot_role_valid("a,b", 3), "role: a comma would split the list");
+    ok(!kot_role_valid("a b", 3), "role: a space refused");
+    ok(!kot_role_valid("a\0b", 3), "role: NUL refused");
+
+    memset(name, 'r', sizeof(name));
+    ok(kot_role_valid(name, KOT_ROLE_MAX), "role: 32 characters accepted");
+    ok(!kot_role_valid(name, KOT_ROLE_MAX + 1),
+       "role: 33 characters refused");
+
+    ok(have("admin", "admin"), "roles: the only one");
+    ok(have("user,admin", "admin"), "roles: the last one");
+    ok(have("admin,user", "admin"), "roles: the first one");
+    ok(have("a,admin,b", "admin"), "roles: one in the middle");
+    ok(!have("administrator", "admin"), "roles: a longer name is another");
+    ok(!have("user,xadmin", "admin"), "roles: so is one that ends alike");
+    ok(!have("adm", "admin"), "roles: and a shorter one");
+    ok(!have("", "admin"), "roles: none");
+    ok(!have("user,,x", "admin"), "roles: empty entries match nothing");
+}
+
+
 int
 main(void)
 {
     test_tenant();
     test_username();
+    test_role();
 
     return done_testing();
 }
