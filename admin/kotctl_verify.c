@@ -280,7 +280,14 @@ kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
         if (strcmp(argv[i], "--no-anchors") == 0) {
             *anchors = 0;
 
+        } else if (strcmp(argv[i], "--auditor-private-key") == 0
+                   && i + 1 < argc)
+        {
+            *key = argv[++i];
+
         } else if (strcmp(argv[i], "--auditor-key") == 0 && i + 1 < argc) {
+            kotctl_error("note: audit verify --auditor-key is deprecated, "
+                         "say --auditor-private-key");
             *key = argv[++i];
 
         } else {
@@ -290,8 +297,8 @@ kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
     }
 
     if (*key == NULL || i >= argc) {
-        kotctl_error("usage: kotctl audit verify --auditor-key PRIVATE.pem "
-                     "[--no-anchors] FILE...");
+        kotctl_error("usage: kotctl audit verify --auditor-private-key "
+                     "PRIVATE.pem [--no-anchors] [--until T] FILE...");
         return -1;
     }
 

@@ -51,7 +51,7 @@ sub find ($action, %want) {
 }
 
 sub verify (@files) {
-    return $t->kotctl('audit', 'verify', '--auditor-key', $priv,
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                       @files ? @files : $log);
 }
 

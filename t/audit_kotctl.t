@@ -49,7 +49,7 @@ sub run (@cmd) {
 
 sub verify (@args) {
     my $key = ref $args[0] ? ${ shift @args } : $priv;
-    return $t->kotctl('audit', 'verify', '--auditor-key', $key, @args);
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $key, @args);
 }
 
 sub query (@args) {
@@ -57,7 +57,8 @@ sub query (@args) {
 }
 
 sub audited (@args) {
-    my $r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub, @args);
+    my $r = $t->kotctl('--audit-log', $log, '--auditor-public-key', $pub,
+                       @args);
     die "kotctl @args: $r->{err}" if $r->{exit};
     return $r;
 }
@@ -161,22 +162,24 @@ is $t->kotctl('tenant', 'add', 'acme')->{exit}, 0, 'a tenant to work on';
 
 my $r = $t->kotctl('--audit-log', $log, 'allowlist', 'acme', 'access',
                    'add', '10.0.0.0/8');
-is $r->{exit}, 2, 'kotctl with --audit-log but no --auditor-key refuses';
-like $r->{err}, qr/--audit-log needs --auditor-key/,
+is $r->{exit}, 2,
+    'kotctl with --audit-log but no --auditor-public-key refuses';
+like $r->{err}, qr/--audit-log needs --auditor-public-key/,
     'and says what is missing';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0,
     'before anything was changed';
 ok !-e $log, 'and without starting a log';
 
-$r = $t->kotctl('--audit-log', $log, '--auditor-key', "$dir/nosuch.pem",
-                'allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
+$r = $t->kotctl('--audit-log', $log, '--auditor-public-key',
+                "$dir/nosuch.pem", 'allowlist', 'acme', 'access', 'add',
+                '10.0.0.0/8');
 is $r->{exit}, 1, 'an unreadable auditor key is refused';
 like $r->{err}, qr/cannot read the auditor key ".*nosuch\.pem"/,
     'with the path';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0, 'also before acting';
 
-$r = $t->kotctl('--audit-log', $log, '--auditor-key', $priv, 'allowlist',
-                'acme', 'access', 'add', '10.0.0.0/8');
+$r = $t->kotctl('--audit-log', $log, '--auditor-public-key', $priv,
+                'allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
 like $r->{err}, qr/is not a PEM public key/,
     'the private key in place of the public one is refused';
 
@@ -530,6 +533,47 @@ like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
 
 
 # ---------------------------------------------------------------------
+# an auditor's machine: no session key, and keys named for what they are
+# ---------------------------------------------------------------------
+
+# kotctl as an auditor runs it: Redis, but no --secret-file
+sub auditor (@args) {
+    return $t->_run([ $KotTest::KOTCTL, '--redis', $t->redis_addr,
+        (defined $t->redis_password_file
+            ? ('--redis-password-file', $t->redis_password_file) : ()),
+        @args ]);
+}
+
+$r = auditor('audit', 'query', '--user', 'alice', $qf);
+is $r->{exit}, 0, 'audit query needs no --secret-file';
+is $r->{out}, join('', @q[1, 3, 4, 6]), 'and finds the records';
+$r = auditor('audit', 'verify', '--auditor-private-key', $priv,
+             '--no-anchors', $log);
+is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+    'audit verify --no-anchors needs no --secret-file';
+is $r->{err}, '', 'and has nothing to warn about';
+is auditor('audit', 'verify', '--auditor-private-key', $priv, $log)->{exit},
+    0, 'nor does audit verify against the anchors';
+$r = auditor('user', 'status', 'acme', 'alice');
+is $r->{exit}, 2, 'the commands that use the key still ask for it';
+like $r->{err}, qr/--secret-file is required/, 'by name';
+
+$r = $t->kotctl('audit', 'verify', '--auditor-key', $priv, $log);
+is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+    'audit verify --auditor-key, the old spelling, still verifies';
+like $r->{err}, qr/--auditor-key is deprecated, say --auditor-private-key/,
+    'and names the new one';
+
+my $old = "$dir/old-spelling.log";
+$r = $t->kotctl('--audit-log', $old, '--auditor-key', $pub, 'allowlist',
+                'acme', 'admin', 'add', '10.8.0.0/16');
+is $r->{exit}, 0, 'the global --auditor-key, the old spelling, still works';
+like $r->{err}, qr/--auditor-key is deprecated, say --auditor-public-key/,
+    'and names the new one';
+is verify($old)->{exit}, 0, 'and the action is recorded';
+
+
+# ---------------------------------------------------------------------
 # an administrator's actions on accounts and sessions
 # ---------------------------------------------------------------------
 
@@ -539,7 +583,8 @@ $t->add_user('acme', 'bob', 'correct horse battery');
 for my $cmd ([ 'user', 'disable', 'acme', 'bob' ],
              [ 'user', 'enable', 'acme', 'bob' ],
              [ 'session', 'revoke', 'acme', 'bob', '--all' ]) {
-    $r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, @$cmd);
+    $r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                    @$cmd);
     die "kotctl @$cmd: $r->{err}" if $r->{exit};
 }
 
@@ -555,8 +600,8 @@ is $acts[0]{'kot.change'}{sessions_ended}, 0,
 is $acts[2]{'kot.change'}{session}, 'all', 'a revoke says which sessions';
 is verify($acts)->{exit}, 0, 'and the log verifies';
 
-$r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, 'session',
-                'revoke', 'acme', 'nobody', '--all');
+$r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                'session', 'revoke', 'acme', 'nobody', '--all');
 is $r->{exit}, 1, 'revoking the sessions of no such user fails';
 is scalar(grep { /session_revoked/ } lines($acts)), 1,
     'and records no revocation';
@@ -572,8 +617,8 @@ my $dave_pw2 = 'Set again by the admin 7717';
 
 sub admin_run (@cmd) {
     my $opt = ref $cmd[-1] ? pop @cmd : {};
-    my $r = $t->kotctl('--audit-log', $admin, '--auditor-key', $pub, @cmd,
-                       $opt);
+    my $r = $t->kotctl('--audit-log', $admin, '--auditor-public-key', $pub,
+                       @cmd, $opt);
     die "kotctl @cmd: $r->{err}" if $r->{exit};
     return $r;
 }
@@ -644,7 +689,7 @@ is verify($admin)->{exit}, 0, 'and the log verifies';
 {
     local $ENV{SUDO_USER} = 'hanako';
     my $slog = "$dir/sudo.log";
-    my $r = $t->kotctl('--audit-log', $slog, '--auditor-key', $pub,
+    my $r = $t->kotctl('--audit-log', $slog, '--auditor-public-key', $pub,
                        'allowlist', 'acme', 'admin', 'add', '10.9.0.0/16');
     my ($rec) = grep { $_->{'event.action'} eq 'allowlist_changed' }
                 map { $json->decode($_) } lines($slog);
