@@ -56,8 +56,10 @@ static const char  usage[] =
     "--generate-password, kotctl asks on the terminal.\n"
     "\n"
     "audit verify checks the files' MAC chains, oldest file first (plain or\n"
-    "gzip), then their anchors in Redis; it prints \"OK: ...\" and exits 0,\n"
-    "or prints the first problem as FILE:LINE: ... on stdout and exits 1.\n"
+    "gzip), then their anchors in Redis, and that no chain Redis saw\n"
+    "written to their logs up to now (or to --until T) is missing from\n"
+    "them; it prints \"OK: ...\" and exits 0, or prints the problems on\n"
+    "stdout and exits 1.  Give a rotated log's files together.\n"
     "audit query prints the matching records unchanged; T is RFC 3339\n"
     "(2026-11-26T10:00:00Z) or a date; --since is inclusive, --until not;\n"
     "--user matches user.name or user.target.name.\n";

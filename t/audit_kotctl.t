@@ -67,6 +67,21 @@ sub chain_of ($line) {
     return $json->decode($line)->{'kot.chain'};
 }
 
+# When Redis last saw the chain written, as verify names it (and as
+# --until takes it).
+sub anchored_at ($id) {
+    my $ms = $t->redis('ZSCORE', 'kot:v1:audit:chains', $id);
+    my @tm = gmtime int($ms / 1000);
+    return sprintf '%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', $tm[5] + 1900,
+        $tm[4] + 1, @tm[3, 2, 1, 0], $ms % 1000;
+}
+
+sub missing ($id, $seq, $file) {
+    return "chain $id is missing: Redis saw its record $seq written to "
+        . "$file at " . anchored_at($id) . ", and the files hold none of "
+        . "its records\n";
+}
+
 
 # ---------------------------------------------------------------------
 # An independent writer of the format, from docs/audit.md alone, for
@@ -299,10 +314,32 @@ is verify('--no-anchors', $f)->{exit}, 0,
 splice @x, 3, 3;
 $f = tampered('chain-removed', @x);
 $r = verify($f);
-is $r->{out}, "chain $ids[1] is missing: Redis saw its record 2 written to "
-    . Cwd::abs_path($log) . ", between $rec[0]{'@timestamp'} and "
-    . "$rec[11]{'@timestamp'}, the time these files cover\n",
+is $r->{out}, missing($ids[1], 2, Cwd::abs_path($log)),
     'a whole run cut out of the log is reported too';
+
+$f = tampered('newest-cut', @l[0 .. 8]);
+$r = verify($f);
+is $r->{exit}, 1, 'a log whose newest run was cut off fails';
+is $r->{out}, missing($ids[3], 2, Cwd::abs_path($log)),
+    'naming the run\'s chain and the last record Redis saw of it';
+like $r->{err}, qr/if the log was rotated, give the rotated files too/,
+    'with a word on what else could explain it';
+
+$f = tampered('newest-two-cut', @l[0 .. 5]);
+is verify($f)->{out}, missing($ids[2], 2, Cwd::abs_path($log))
+    . missing($ids[3], 2, Cwd::abs_path($log)),
+    'every chain missing is named, oldest first';
+
+$r = verify('--until', anchored_at($ids[3]), "$dir/newest-cut.log");
+is $r->{out}, "OK: 1 files, 3 chains, 9 records verified\n",
+    'files that end before a run, with --until, do not need it';
+$r = verify('--until', anchored_at($ids[3]), "$dir/cut.log");
+is $r->{out}, "OK: 1 files, 4 chains, 10 records verified\n",
+    'nor the tail of a chain written on after --until';
+like $r->{err}, qr/1 of the chains were written on after --until/,
+    'which verify says it could not check';
+is verify('--until', 'yesterday', $log)->{exit}, 2,
+    '--until takes a time';
 
 @x = @l;
 splice @x, 4, 0, "this is not JSON\n";
@@ -319,6 +356,40 @@ is verify($f)->{out}, "$f:5: not an audit record (a line longer than "
 $f = tampered('headless', @l[4 .. 11]);
 like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
     chain_start \s record/, 'a chain without its start';
+
+# a log emptied in place: nothing left to check, but Redis remembers it
+my $kl = "$dir/emptied.log";
+my @kl_ids;
+for my $cidr ('10.5.0.0/16', '10.6.0.0/16') {
+    $r = $t->kotctl('--audit-log', $kl, '--auditor-public-key', $pub,
+                    'allowlist', 'acme', 'admin', 'add', $cidr);
+    die "kotctl: $r->{err}" if $r->{exit};
+    push @kl_ids, chain_of((lines($kl))[-1]);
+}
+is verify($kl)->{exit}, 0, 'a log of two runs verifies';
+truncate $kl, 0 or die "$kl: $!";
+$r = verify($kl);
+is $r->{exit}, 1, 'emptied in place, it fails';
+is $r->{out}, join('', map { missing($_, 2, Cwd::abs_path($kl)) } @kl_ids),
+    'naming each chain Redis saw written to it';
+
+# on an auditor's machine, where the web host's path does not exist, the
+# file given goes by its name
+my $away = "/nonexistent-kot-host/$$/emptied.log";
+my $stray = unpack 'H*', random_bytes(8);
+$t->redis('HSET', "kot:v1:audit:$stray", 'seq', 7, 'mac', '0' x 32, 'ts',
+          int(Time::HiRes::time() * 1000), 'file', $away);
+$t->redis('ZADD', 'kot:v1:audit:chains', int(Time::HiRes::time() * 1000),
+          $stray);
+mkdir "$dir/copy" or die "$dir/copy: $!";
+spew("$dir/copy/emptied.log");
+is verify("$dir/copy/emptied.log")->{out}, missing($stray, 7, $away),
+    'an empty copy is matched by its name to a path not found here, not '
+    . 'to another file that is here';
+spew("$dir/copy/other.log");
+is verify("$dir/copy/other.log")->{exit}, 0,
+    'and an empty file of another name is nothing Redis knows of';
+$t->redis('ZREM', 'kot:v1:audit:chains', $stray);
 
 $r = verify("$dir/nosuch.log");
 is $r->{exit}, 1, 'a missing file fails';
