@@ -184,7 +184,7 @@ static int kotctl_anchor_lost(kotctl_verify_t *v);
 static int kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     const char *score, redisReply *r);
 static kotctl_log_t *kotctl_anchor_log(kotctl_verify_t *v,
-    const char *name, int given);
+    const char *name, int match_given);
 static uint64_t kotctl_anchor_given(kotctl_verify_t *v, const char *name);
 static int kotctl_anchor_error(kotctl_verify_t *v);
 
@@ -195,7 +195,7 @@ static int kotctl_record_fast(kotctl_record_t *rec, const char *line,
 static int kotctl_is_chain_id(const char *s);
 static int kotctl_is_ts(const char *s, size_t len);
 static int kotctl_ts_ms(const char *ts, uint64_t *ms);
-static void kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1]);
+static int kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1]);
 static void kotctl_printable(char *dst, size_t cap, const char *s);
 
 static int kotctl_query_args(kotctl_query_t *q, int argc, char **argv,
@@ -1085,7 +1085,9 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     }
 
     kotctl_printable(file, sizeof(file), r->element[0]->str);
-    kotctl_ms_ts(ms, ts);
+    if (kotctl_ms_ts(ms, ts) != 0) {
+        memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
+    }
 
     printf("chain %s is missing: Redis saw its record %llu written to %s "
            "at %s, and the files hold none of its records\n", id,
@@ -1100,16 +1102,16 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
 
 /*
  * A log that anchors name, with the time from which the files given
- * cover it.  The files' own chains are looked up first (given 0): their
- * logs are covered from the oldest of their starts on.  Another log is
- * covered when it is one of the files given (the same file, or on an
- * auditor's machine, where it is not found, one of the same name): from
- * that file's oldest record on, and from the beginning when it is
- * empty.  NULL when out of memory.
+ * cover it.  The logs of the files' own chains come first (match_given
+ * 0): they are covered from the oldest of those chains' starts on.
+ * Another log is covered when it is one of the files given (the same
+ * file, or, on an auditor's machine where its path is not found, one of
+ * the same name): from that file's oldest record on, and from the
+ * beginning when it is empty.  NULL when out of memory.
  */
 
 static kotctl_log_t *
-kotctl_anchor_log(kotctl_verify_t *v, const char *name, int given)
+kotctl_anchor_log(kotctl_verify_t *v, const char *name, int match_given)
 {
     size_t         i, cap;
     kotctl_log_t  *logs, *log;
@@ -1139,7 +1141,8 @@ kotctl_anchor_log(kotctl_verify_t *v, const char *name, int given)
         return NULL;
     }
 
-    log->since = given ? kotctl_anchor_given(v, name) : KOTCTL_NOT_GIVEN;
+    log->since = match_given ? kotctl_anchor_given(v, name)
+                             : KOTCTL_NOT_GIVEN;
     v->nlogs++;
 
     return log;
@@ -1918,7 +1921,9 @@ kotctl_ts_ms(const char *ts, uint64_t *ms)
 }
 
 
-static void
+/* The record's form of a time in ms, or -1 past the year 9999. */
+
+static int
 kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1])
 {
     char       buf[64];
@@ -1928,14 +1933,15 @@ kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1])
     t = (time_t) (ms / 1000);
 
     if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999) {
-        snprintf(ts, KOTCTL_TS_LEN + 1, "%llu ms", (unsigned long long) ms);
-        return;
+        return -1;
     }
 
     snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec, (int) (ms % 1000));
     memcpy(ts, buf, KOTCTL_TS_LEN + 1);
+
+    return 0;
 }
 
 
@@ -1963,7 +1969,6 @@ static int
 kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1])
 {
     int          y, mo, d, h, mi, sec, ms, oh, om, sign, digits, finer;
-    char         buf[64];
     time_t       t;
     long long    total;
     struct tm    tm;
@@ -2065,21 +2070,8 @@ kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1])
 
     total = ((long long) t - sign * (oh * 3600 + om * 60)) * 1000 + ms
             + finer;
-    t = (time_t) (total / 1000);
 
-    if (total < 0 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999)
-    {
-        return -1;
-    }
-
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int) (total % 1000));
-
-    memcpy(out, buf, KOTCTL_TS_LEN);
-    out[KOTCTL_TS_LEN] = '\0';
-
-    return 0;
+    return total < 0 ? -1 : kotctl_ms_ts((uint64_t) total, out);
 }
 
 
