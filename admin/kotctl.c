@@ -21,13 +21,14 @@ static const char  usage[] =
     "  --redis-user NAME          Redis ACL user\n"
     "  --redis-password-file PATH file holding the Redis password\n"
     "  --db N                     Redis database (default 0)\n"
-    "  --secret-file PATH         the key of kot_secret_file (required)\n"
+    "  --secret-file PATH         the key of kot_secret_file (required, "
+    "but not by audit)\n"
     "  --scrypt-ln N              scrypt cost of new hashes, log2(N) "
     "(default 17;\n"
     "                             match kot_password_hash)\n"
     "  --audit-log PATH           record administrative actions there "
     "($KOT_AUDIT_LOG)\n"
-    "  --auditor-key PATH         the auditor's RSA public key, PEM "
+    "  --auditor-public-key PATH  the auditor's RSA public key, PEM "
     "($KOT_AUDITOR_KEY)\n"
     "\n"
     "commands:\n"
@@ -45,7 +46,8 @@ static const char  usage[] =
     "  session list TENANT USER\n"
     "  session revoke TENANT USER SESSION|--all\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
-    "  audit verify --auditor-key PRIVATE.pem [--no-anchors] FILE...\n"
+    "  audit verify --auditor-private-key PRIVATE.pem [--no-anchors]\n"
+    "               [--until T] FILE...\n"
     "  audit query [--since T] [--until T] [--tenant T] [--user U]\n"
     "              [--action A] [--outcome O] FILE...\n"
     "\n"
@@ -54,8 +56,10 @@ static const char  usage[] =
     "--generate-password, kotctl asks on the terminal.\n"
     "\n"
     "audit verify checks the files' MAC chains, oldest file first (plain or\n"
-    "gzip), then their anchors in Redis; it prints \"OK: ...\" and exits 0,\n"
-    "or prints the first problem as FILE:LINE: ... on stdout and exits 1.\n"
+    "gzip), then their anchors in Redis, and that no chain Redis saw\n"
+    "written to their logs up to now (or to --until T) is missing from\n"
+    "them; it prints \"OK: ...\" and exits 0, or prints the problems on\n"
+    "stdout and exits 1.  Give a rotated log's files together.\n"
     "audit query prints the matching records unchanged; T is RFC 3339\n"
     "(2026-11-26T10:00:00Z) or a date; --since is inclusive, --until not;\n"
     "--user matches user.name or user.target.name.\n";
@@ -95,7 +99,12 @@ kotctl_option(kotctl_t *k, const char *name, const char *value)
     } else if (strcmp(name, "--audit-log") == 0) {
         k->audit_log = value;
 
+    } else if (strcmp(name, "--auditor-public-key") == 0) {
+        k->auditor_key = value;
+
     } else if (strcmp(name, "--auditor-key") == 0) {
+        kotctl_error("note: --auditor-key is deprecated, say "
+                     "--auditor-public-key");
         k->auditor_key = value;
 
     } else if (strcmp(name, "--db") == 0
@@ -167,7 +176,9 @@ main(int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (k.secret_file == NULL) {
+    /* an auditor's machine has no business holding the session key */
+
+    if (k.secret_file == NULL && strcmp(argv[i], "audit") != 0) {
         kotctl_error("--secret-file is required (the file named by "
                      "kot_secret_file in nginx.conf)");
         return KOTCTL_USAGE;

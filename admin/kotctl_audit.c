@@ -64,8 +64,9 @@ kotctl_audit(kotctl_t *k, int argc, char **argv)
         return kotctl_audit_query(k, argc - 1, argv + 1);
     }
 
-    kotctl_error("usage: kotctl audit verify --auditor-key PRIVATE.pem "
-                 "[--no-anchors] FILE...\n"
+    kotctl_error("usage: kotctl audit verify --auditor-private-key "
+                 "PRIVATE.pem [--no-anchors]\n"
+                 "                           [--until T] FILE...\n"
                  "       kotctl audit query [--since T] [--until T] "
                  "[--tenant T] [--user U]\n"
                  "                          [--action A] [--outcome O] "
@@ -165,8 +166,8 @@ static int
 kotctl_audit_prepare(kotctl_t *k, EVP_PKEY **pub, int *fd)
 {
     if (k->auditor_key == NULL) {
-        kotctl_error("--audit-log needs --auditor-key: the auditor's RSA "
-                     "public key, PEM (or $KOT_AUDITOR_KEY)");
+        kotctl_error("--audit-log needs --auditor-public-key: the "
+                     "auditor's RSA public key, PEM (or $KOT_AUDITOR_KEY)");
         return KOTCTL_USAGE;
     }
 

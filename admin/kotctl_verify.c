@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <zlib.h>
 
@@ -31,7 +32,7 @@
 #define KOTCTL_TS_PREFIX      "{\"@timestamp\":\""
 #define KOTCTL_TS_PREFIX_LEN  (sizeof(KOTCTL_TS_PREFIX) - 1)
 #define KOTCTL_BATCH          512         /* Redis commands per round trip */
-#define KOTCTL_FILES_MAX      64          /* distinct anchor paths kept */
+#define KOTCTL_NOT_GIVEN      UINT64_MAX  /* a log the files do not cover */
 
 
 /* line reader */
@@ -60,8 +61,26 @@ typedef struct {
     kot_chain_t  chain;         /* next record, key and previous MAC */
     const char  *path;          /* where its last verified record is */
     uint64_t     line;
+    uint64_t     start_ms;      /* when its chain_start was written */
     unsigned     ended:1;       /* its chain_end verified */
 } kotctl_vchain_t;
+
+/* a file given */
+
+typedef struct {
+    const char  *base;          /* its name without the directory */
+    dev_t        dev;
+    ino_t        ino;
+    char         first_ts[KOTCTL_TS_LEN + 1];  /* its oldest record's */
+    unsigned     stat:1;        /* dev and ino are known */
+} kotctl_given_t;
+
+/* a log that anchors name, and from when on the files given cover it */
+
+typedef struct {
+    char        *name;
+    uint64_t     since;         /* ms, or KOTCTL_NOT_GIVEN */
+} kotctl_log_t;
 
 typedef struct {
     json_t      *json;          /* NULL when read by the fixed layout */
@@ -89,8 +108,8 @@ typedef struct {
 
     uint64_t           records;
     unsigned           files;
-    char               first_ts[KOTCTL_TS_LEN + 1];
-    char               last_ts[KOTCTL_TS_LEN + 1];
+    kotctl_given_t    *given;       /* [files], the current one last */
+    uint64_t           until_ms;    /* --until, or 0 */
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
@@ -104,9 +123,12 @@ typedef struct {
     const char        *gap_path;
     uint64_t           gap_line;
 
-    char              *anchor_files[KOTCTL_FILES_MAX];
-    size_t             nanchor_files;
+    kotctl_log_t      *logs;
+    size_t             nlogs;
+    size_t             logs_cap;
     size_t             unanchored;
+    size_t             beyond;      /* chains written on after --until */
+    size_t             lost;        /* chains missing altogether */
 } kotctl_verify_t;
 
 
@@ -133,8 +155,8 @@ static int kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len);
 static int kotctl_reader_fill(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
-static int kotctl_verify_args(int argc, char **argv, const char **key,
-    int *anchors);
+static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
+    const char **key, int *anchors);
 static int kotctl_verify_file(kotctl_verify_t *v, const char *path);
 static void kotctl_verify_line(kotctl_verify_t *v, const char *line,
     size_t len);
@@ -142,6 +164,7 @@ static void kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec, const char *line, size_t len);
 static kotctl_vchain_t *kotctl_verify_begin(kotctl_verify_t *v,
     kotctl_record_t *rec);
+static void kotctl_verify_given(kotctl_given_t *g, const char *path);
 static void kotctl_verify_lookahead(kotctl_verify_t *v,
     kotctl_record_t *rec);
 static void kotctl_verify_missing(kotctl_verify_t *v);
@@ -159,9 +182,11 @@ static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
     redisReply *r);
 static int kotctl_anchor_lost(kotctl_verify_t *v);
 static int kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
-    redisReply *r);
-static void kotctl_anchor_file(kotctl_verify_t *v, const char *file);
-static int kotctl_anchor_known_file(kotctl_verify_t *v, const char *file);
+    const char *score, redisReply *r);
+static kotctl_log_t *kotctl_anchor_log(kotctl_verify_t *v,
+    const char *name, int match_given);
+static uint64_t kotctl_anchor_given(kotctl_verify_t *v, const char *name);
+static int kotctl_anchor_error(kotctl_verify_t *v);
 
 static int kotctl_record_parse(kotctl_record_t *rec, const char *line,
     size_t len);
@@ -170,6 +195,7 @@ static int kotctl_record_fast(kotctl_record_t *rec, const char *line,
 static int kotctl_is_chain_id(const char *s);
 static int kotctl_is_ts(const char *s, size_t len);
 static int kotctl_ts_ms(const char *ts, uint64_t *ms);
+static int kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1]);
 static void kotctl_printable(char *dst, size_t cap, const char *s);
 
 static int kotctl_query_args(kotctl_query_t *q, int argc, char **argv,
@@ -205,9 +231,15 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
     memset(&v, 0, sizeof(v));
     v.k = k;
 
-    first = kotctl_verify_args(argc, argv, &key, &anchors);
+    first = kotctl_verify_args(&v, argc, argv, &key, &anchors);
     if (first < 0) {
         return KOTCTL_USAGE;
+    }
+
+    v.given = calloc(argc - first, sizeof(kotctl_given_t));
+    if (v.given == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
     }
 
     v.priv = kot_chain_load_private(key);
@@ -251,6 +283,12 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
                     "this site): their tails could not be checked\n",
                     v.unanchored);
         }
+
+        if (v.beyond) {
+            fprintf(stderr, "note: %zu of the chains were written on after "
+                    "--until: their tails are in files not given, and "
+                    "were not checked\n", v.beyond);
+        }
     }
 
     rc = (rc == 0 && !v.problem) ? KOTCTL_OK : KOTCTL_FAIL;
@@ -263,9 +301,11 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 /* Returns the index of the first file, or -1 after a usage message. */
 
 static int
-kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
+kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
+    const char **key, int *anchors)
 {
-    int  i;
+    int   i;
+    char  until[KOTCTL_TS_LEN + 1];
 
     *key = NULL;
     *anchors = 1;
@@ -280,7 +320,27 @@ kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
         if (strcmp(argv[i], "--no-anchors") == 0) {
             *anchors = 0;
 
+        } else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc) {
+            i++;
+
+            if (kotctl_parse_time(argv[i], until) != 0
+                || kotctl_ts_ms(until, &v->until_ms) != 0
+                || v->until_ms == 0)
+            {
+                kotctl_error("--until \"%s\" is not a time: use RFC 3339, "
+                             "as 2026-11-26T10:00:00Z, or a date, as "
+                             "2026-11-26", argv[i]);
+                return -1;
+            }
+
+        } else if (strcmp(argv[i], "--auditor-private-key") == 0
+                   && i + 1 < argc)
+        {
+            *key = argv[++i];
+
         } else if (strcmp(argv[i], "--auditor-key") == 0 && i + 1 < argc) {
+            kotctl_error("note: audit verify --auditor-key is deprecated, "
+                         "say --auditor-private-key");
             *key = argv[++i];
 
         } else {
@@ -290,8 +350,8 @@ kotctl_verify_args(int argc, char **argv, const char **key, int *anchors)
     }
 
     if (*key == NULL || i >= argc) {
-        kotctl_error("usage: kotctl audit verify --auditor-key PRIVATE.pem "
-                     "[--no-anchors] FILE...");
+        kotctl_error("usage: kotctl audit verify --auditor-private-key "
+                     "PRIVATE.pem [--no-anchors] [--until T] FILE...");
         return -1;
     }
 
@@ -313,7 +373,7 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         return -1;
     }
 
-    v->files++;
+    kotctl_verify_given(&v->given[v->files++], path);
     v->path = path;
 
     while (!v->problem) {
@@ -416,7 +476,8 @@ static void
 kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec, const char *line, size_t len)
 {
-    int  rc;
+    int    rc;
+    char  *first;
 
     rc = kot_chain_check(&ch->chain, line, len);
 
@@ -444,14 +505,32 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
 
     /* verified, so its time can be trusted to bound the anchors' */
 
-    if (rec->ts[0] != '\0') {
-        if (v->first_ts[0] == '\0' || strcmp(rec->ts, v->first_ts) < 0) {
-            memcpy(v->first_ts, rec->ts, KOTCTL_TS_LEN + 1);
-        }
+    first = v->given[v->files - 1].first_ts;
 
-        if (strcmp(rec->ts, v->last_ts) > 0) {
-            memcpy(v->last_ts, rec->ts, KOTCTL_TS_LEN + 1);
-        }
+    if (rec->ts[0] != '\0'
+        && (first[0] == '\0' || strcmp(rec->ts, first) < 0))
+    {
+        memcpy(first, rec->ts, KOTCTL_TS_LEN + 1);
+    }
+
+    if (rec->seq == 0 && kotctl_ts_ms(rec->ts, &ch->start_ms) != 0) {
+        ch->start_ms = 0;
+    }
+}
+
+
+static void
+kotctl_verify_given(kotctl_given_t *g, const char *path)
+{
+    struct stat  st;
+
+    g->base = strrchr(path, '/');
+    g->base = g->base ? g->base + 1 : path;
+
+    if (stat(path, &st) == 0) {
+        g->dev = st.st_dev;
+        g->ino = st.st_ino;
+        g->stat = 1;
     }
 }
 
@@ -730,10 +809,12 @@ kotctl_verify_free(kotctl_verify_t *v)
         kot_chain_wipe(&v->chains[i].chain);
     }
 
-    for (i = 0; i < v->nanchor_files; i++) {
-        free(v->anchor_files[i]);
+    for (i = 0; i < v->nlogs; i++) {
+        free(v->logs[i].name);
     }
 
+    free(v->logs);
+    free(v->given);
     free(v->chains);
     free(v->index);
     EVP_PKEY_free(v->priv);
@@ -748,7 +829,8 @@ kotctl_verify_free(kotctl_verify_t *v)
 /*
  * Each chain's head in Redis against its last record in the files, in
  * pipelined batches: thousands of kotctl chains should not take
- * thousands of round trips.
+ * thousands of round trips.  Then the chains that Redis saw written but
+ * that the files lack altogether.
  */
 
 static int
@@ -766,7 +848,7 @@ kotctl_anchors(kotctl_verify_t *v)
     argv[4] = "file";
     argv[5] = "ts";
 
-    for (i = 0; i < v->nchains && !v->problem; i += n) {
+    for (i = 0; i < v->nchains; i += n) {
         n = v->nchains - i < KOTCTL_BATCH ? v->nchains - i : KOTCTL_BATCH;
 
         for (j = 0; j < n; j++) {
@@ -786,7 +868,7 @@ kotctl_anchors(kotctl_verify_t *v)
                 continue;
             }
 
-            if (rc == 0 && !v->problem) {
+            if (rc == 0) {
                 rc = kotctl_anchor_check(v, &v->chains[i + j], reply);
             }
 
@@ -794,15 +876,8 @@ kotctl_anchors(kotctl_verify_t *v)
         }
 
         if (rc != 0) {
-            kotctl_error("redis at %s: cannot read the anchors: %s",
-                         v->k->redis, v->k->rc->errstr[0]
-                         ? v->k->rc->errstr : "unexpected reply");
-            return -1;
+            return kotctl_anchor_error(v);
         }
-    }
-
-    if (v->problem) {
-        return 0;
     }
 
     return kotctl_anchor_lost(v);
@@ -812,9 +887,10 @@ kotctl_anchors(kotctl_verify_t *v)
 static int
 kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 {
-    char        file[512], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
-    uint64_t    seq, last;
-    redisReply  **e;
+    char          file[512], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
+    uint64_t      seq, last;
+    kotctl_log_t  *log;
+    redisReply   **e;
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
         return -1;
@@ -832,8 +908,25 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
     kotctl_printable(file, sizeof(file),
                      e[2]->type == REDIS_REPLY_STRING ? e[2]->str : "?");
 
+    /* the files cover this log from the chain's start on */
+
     if (e[2]->type == REDIS_REPLY_STRING) {
-        kotctl_anchor_file(v, e[2]->str);
+        log = kotctl_anchor_log(v, e[2]->str, 0);
+        if (log == NULL) {
+            return -1;
+        }
+
+        if (log->since > ch->start_ms) {
+            log->since = ch->start_ms;
+        }
+    }
+
+    if (seq > last && v->until_ms && e[3]->type == REDIS_REPLY_STRING
+        && strtoull(e[3]->str, NULL, 10) >= v->until_ms)
+    {
+        /* written on after --until: in files not given */
+        v->beyond++;
+        return 0;
     }
 
     if (seq > last) {
@@ -861,129 +954,236 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 
 
 /*
- * Chains that Redis saw written to the same files, within the time the
- * files cover, but that are not in the files at all: whole kotctl runs
- * can be cut out without leaving a gap in any other chain.
+ * Chains that Redis saw written to one of the logs the files cover, up
+ * to now or --until, but that are not in the files at all: whole
+ * chains, the newest ones above all, can be cut out without leaving a
+ * gap in any other chain.
  */
 
 static int
 kotctl_anchor_lost(kotctl_verify_t *v)
 {
     int          rc;
-    char         min[24], max[24];
-    size_t       i;
-    uint64_t     first, last;
-    const char  *argv[4];
-    redisReply  *ids, *reply;
+    char        *keys[KOTCTL_BATCH], max[24];
+    size_t       i, j, n, nids;
+    const char  *argv[6], *ids[KOTCTL_BATCH], *scores[KOTCTL_BATCH];
+    redisReply  *all, *reply;
 
-    if (v->nanchor_files == 0 || kotctl_ts_ms(v->first_ts, &first) != 0
-        || kotctl_ts_ms(v->last_ts, &last) != 0)
-    {
-        return 0;
+    if (v->until_ms) {
+        snprintf(max, sizeof(max), "(%llu",
+                 (unsigned long long) v->until_ms);
     }
-
-    snprintf(min, sizeof(min), "%llu", (unsigned long long) first);
-    snprintf(max, sizeof(max), "%llu", (unsigned long long) last);
 
     argv[0] = "ZRANGEBYSCORE";
     argv[1] = KOT_PREFIX "audit:chains";
-    argv[2] = min;
-    argv[3] = max;
+    argv[2] = "-inf";
+    argv[3] = v->until_ms ? max : "+inf";
+    argv[4] = "WITHSCORES";
 
-    ids = kotctl_cmd(v->k, 4, argv);
-    if (ids == NULL || ids->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(ids);
+    all = kotctl_cmd(v->k, 5, argv);
+    if (all == NULL) {
         return -1;
     }
 
-    rc = 0;
-
-    for (i = 0; i < ids->elements && rc == 0 && !v->problem; i++) {
-        if (ids->element[i]->type != REDIS_REPLY_STRING
-            || !kotctl_is_chain_id(ids->element[i]->str)
-            || kotctl_verify_find(v, ids->element[i]->str) != NULL)
-        {
-            continue;
-        }
-
-        argv[0] = "HMGET";
-        argv[1] = kotctl_key(KOT_PREFIX "audit:", ids->element[i]->str,
-                             NULL);
-        argv[2] = "file";
-        argv[3] = "seq";
-
-        reply = kotctl_cmd(v->k, 4, argv);
-        free((char *) argv[1]);
-
-        rc = reply ? kotctl_anchor_lost_one(v, ids->element[i]->str, reply)
-                   : -1;
-        freeReplyObject(reply);
+    if (all->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(all);
+        return kotctl_anchor_error(v);
     }
 
-    freeReplyObject(ids);
+    argv[0] = "HMGET";
+    argv[2] = "file";
+    argv[3] = "seq";
+    rc = 0;
 
-    return rc;
+    for (i = 0; i + 1 < all->elements && rc == 0; i += 2 * n) {
+
+        /* a batch of the chains not in the files */
+
+        for (n = 0, nids = 0;
+             i + 2 * n + 1 < all->elements && nids < KOTCTL_BATCH;
+             n++)
+        {
+            reply = all->element[i + 2 * n];
+
+            if (reply->type != REDIS_REPLY_STRING
+                || all->element[i + 2 * n + 1]->type != REDIS_REPLY_STRING
+                || !kotctl_is_chain_id(reply->str)
+                || kotctl_verify_find(v, reply->str) != NULL)
+            {
+                continue;
+            }
+
+            ids[nids] = reply->str;
+            scores[nids] = all->element[i + 2 * n + 1]->str;
+            keys[nids] = kotctl_key(KOT_PREFIX "audit:", reply->str, NULL);
+            argv[1] = keys[nids++];
+            redisAppendCommandArgv(v->k->rc, 4, argv, NULL);
+        }
+
+        for (j = 0; j < nids; j++) {
+            free(keys[j]);
+
+            if (redisGetReply(v->k->rc, (void **) &reply) != REDIS_OK) {
+                rc = -1;
+                continue;
+            }
+
+            if (rc == 0) {
+                rc = kotctl_anchor_lost_one(v, ids[j], scores[j], reply);
+            }
+
+            freeReplyObject(reply);
+        }
+    }
+
+    freeReplyObject(all);
+
+    if (rc != 0) {
+        return kotctl_anchor_error(v);
+    }
+
+    if (v->lost) {
+        fprintf(stderr, "note: a chain is missing when Redis saw it "
+                "written to a log these files cover, and none of its "
+                "records is in them: if the log was rotated, give the "
+                "rotated files too, oldest first%s\n",
+                v->until_ms ? "" : "; for files that end at a time T, "
+                "give --until T");
+    }
+
+    return 0;
 }
 
 
 static int
-kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id, redisReply *r)
+kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
+    const char *score, redisReply *r)
 {
-    char  file[512];
+    char           file[512], ts[KOTCTL_TS_LEN + 1];
+    uint64_t       ms;
+    kotctl_log_t  *log;
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
         return -1;
     }
 
     if (r->element[0]->type != REDIS_REPLY_STRING
-        || r->element[1]->type != REDIS_REPLY_STRING
-        || !kotctl_anchor_known_file(v, r->element[0]->str))
+        || r->element[1]->type != REDIS_REPLY_STRING)
     {
         return 0;
     }
 
-    kotctl_printable(file, sizeof(file), r->element[0]->str);
+    log = kotctl_anchor_log(v, r->element[0]->str, 1);
+    if (log == NULL) {
+        return -1;
+    }
 
-    printf("chain %s is missing: Redis saw its record %llu written to %s, "
-           "between %s and %s, the time these files cover\n", id,
-           strtoull(r->element[1]->str, NULL, 10), file, v->first_ts,
-           v->last_ts);
+    ms = strtoull(score, NULL, 10);
+
+    if (ms < log->since) {
+        return 0;
+    }
+
+    kotctl_printable(file, sizeof(file), r->element[0]->str);
+    if (kotctl_ms_ts(ms, ts) != 0) {
+        memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
+    }
+
+    printf("chain %s is missing: Redis saw its record %llu written to %s "
+           "at %s, and the files hold none of its records\n", id,
+           strtoull(r->element[1]->str, NULL, 10), file, ts);
 
     v->problem = 1;
+    v->lost++;
 
     return 0;
 }
 
 
-static void
-kotctl_anchor_file(kotctl_verify_t *v, const char *file)
+/*
+ * A log that anchors name, with the time from which the files given
+ * cover it.  The logs of the files' own chains come first (match_given
+ * 0): they are covered from the oldest of those chains' starts on.
+ * Another log is covered when it is one of the files given (the same
+ * file, or, on an auditor's machine where its path is not found, one of
+ * the same name): from that file's oldest record on, and from the
+ * beginning when it is empty.  NULL when out of memory.
+ */
+
+static kotctl_log_t *
+kotctl_anchor_log(kotctl_verify_t *v, const char *name, int match_given)
 {
-    if (kotctl_anchor_known_file(v, file)
-        || v->nanchor_files == KOTCTL_FILES_MAX)
-    {
-        return;
+    size_t         i, cap;
+    kotctl_log_t  *logs, *log;
+
+    for (i = 0; i < v->nlogs; i++) {
+        if (strcmp(v->logs[i].name, name) == 0) {
+            return &v->logs[i];
+        }
     }
 
-    v->anchor_files[v->nanchor_files] = strdup(file);
+    if (v->nlogs == v->logs_cap) {
+        cap = v->logs_cap ? 2 * v->logs_cap : 16;
 
-    if (v->anchor_files[v->nanchor_files] != NULL) {
-        v->nanchor_files++;
+        logs = realloc(v->logs, cap * sizeof(kotctl_log_t));
+        if (logs == NULL) {
+            return NULL;
+        }
+
+        v->logs = logs;
+        v->logs_cap = cap;
     }
+
+    log = &v->logs[v->nlogs];
+
+    log->name = strdup(name);
+    if (log->name == NULL) {
+        return NULL;
+    }
+
+    log->since = match_given ? kotctl_anchor_given(v, name)
+                             : KOTCTL_NOT_GIVEN;
+    v->nlogs++;
+
+    return log;
+}
+
+
+static uint64_t
+kotctl_anchor_given(kotctl_verify_t *v, const char *name)
+{
+    int              found;
+    unsigned         i;
+    uint64_t         ms;
+    struct stat      st;
+    const char      *base;
+    kotctl_given_t  *g;
+
+    found = stat(name, &st) == 0;
+    base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+
+    for (i = 0; i < v->files; i++) {
+        g = &v->given[i];
+
+        if (found ? (g->stat && g->dev == st.st_dev && g->ino == st.st_ino)
+                  : strcmp(g->base, base) == 0)
+        {
+            return kotctl_ts_ms(g->first_ts, &ms) == 0 ? ms : 0;
+        }
+    }
+
+    return KOTCTL_NOT_GIVEN;
 }
 
 
 static int
-kotctl_anchor_known_file(kotctl_verify_t *v, const char *file)
+kotctl_anchor_error(kotctl_verify_t *v)
 {
-    size_t  i;
-
-    for (i = 0; i < v->nanchor_files; i++) {
-        if (strcmp(v->anchor_files[i], file) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
+    kotctl_error("redis at %s: cannot read the anchors: %s", v->k->redis,
+                 v->k->rc->errstr[0] ? v->k->rc->errstr
+                                     : "unexpected reply");
+    return -1;
 }
 
 
@@ -1721,6 +1921,30 @@ kotctl_ts_ms(const char *ts, uint64_t *ms)
 }
 
 
+/* The record's form of a time in ms, or -1 past the year 9999. */
+
+static int
+kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1])
+{
+    char       buf[64];
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999) {
+        return -1;
+    }
+
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    memcpy(ts, buf, KOTCTL_TS_LEN + 1);
+
+    return 0;
+}
+
+
 /* Text from a log or from Redis, safe to print on a terminal. */
 
 static void
@@ -1745,7 +1969,6 @@ static int
 kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1])
 {
     int          y, mo, d, h, mi, sec, ms, oh, om, sign, digits, finer;
-    char         buf[64];
     time_t       t;
     long long    total;
     struct tm    tm;
@@ -1847,21 +2070,8 @@ kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1])
 
     total = ((long long) t - sign * (oh * 3600 + om * 60)) * 1000 + ms
             + finer;
-    t = (time_t) (total / 1000);
 
-    if (total < 0 || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999)
-    {
-        return -1;
-    }
-
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int) (total % 1000));
-
-    memcpy(out, buf, KOTCTL_TS_LEN);
-    out[KOTCTL_TS_LEN] = '\0';
-
-    return 0;
+    return total < 0 ? -1 : kotctl_ms_ts((uint64_t) total, out);
 }
 
 

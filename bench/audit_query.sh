@@ -68,6 +68,6 @@ run "query, no filter (all out)" "${ctl[@]}" audit query "$log"
 run "query --user (rare), gzip" \
     "${ctl[@]}" audit query --user u0042 "$log.gz"
 run "verify --no-anchors" "${ctl[@]}" audit verify \
-    --auditor-key "$dir/auditor.pem" --no-anchors "$log"
+    --auditor-private-key "$dir/auditor.pem" --no-anchors "$log"
 run "verify --no-anchors, gzip" "${ctl[@]}" audit verify \
-    --auditor-key "$dir/auditor.pem" --no-anchors "$log.gz"
+    --auditor-private-key "$dir/auditor.pem" --no-anchors "$log.gz"

@@ -51,8 +51,20 @@ sub find ($action, %want) {
 }
 
 sub verify (@files) {
-    return $t->kotctl('audit', 'verify', '--auditor-key', $priv,
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                       @files ? @files : $log);
+}
+
+sub chains (@records) {
+    my %seen;
+    return grep { !$seen{$_}++ } map { $_->{'kot.chain'} } @records;
+}
+
+# The chains verify names as missing altogether (not those whose tail
+# is cut): the anchors of the live log that the files lack.
+sub missing ($out) {
+    return sort $out =~ /^chain ([0-9a-f]{16}) is missing: Redis saw its (?x)
+        record \s \d+ \s written \s to \s \Q$log\E \s at \s/mg;
 }
 
 
@@ -233,6 +245,15 @@ is_deeply [ map { $json->decode($_)->{'event.sequence'} . $json->decode($_)->{'k
 rename $log, "$log.1" or die $!;
 kill 'USR1', $n->pid;
 wait_until(sub { -e $log }, what => 'the reopened log');
+is -s $log, 0, 'the new file starts empty';
+$v = verify("$log.1", $log);
+is $v->{exit}, 0, 'and given with the rotated file, verifies'
+    or diag $v->{out}, $v->{err};
+$v = verify($log);
+is_deeply [ missing($v->{out}) ],
+    [ sort(chains(map { $json->decode($_) }
+                  split /(?<=\n)/, KotTest::_slurp("$log.1"))) ],
+    'alone, it lacks every chain Redis saw written to its name';
 $ua->get('/after-rotation');
 wait_until(sub { -s $log && find('request', 'url.path' => '/after-rotation') },
            what => 'a record in the new file');
@@ -245,11 +266,29 @@ is $v->{exit}, 0, 'the chain continues across a rotation, gzip included'
 
 # a reload ends the old chains in order
 
+my %before = map { $_ => 1 } chains(find('chain_start'));
 ok $n->reload, 'nginx reloads';
 wait_until(sub { scalar(find('chain_end')) >= 2 }, what => 'the old chains to end');
 is scalar(find('chain_end')), 2, 'each old worker ends its chain';
 $v = verify("$log.1.gz", $log);
 is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};
+
+# the chains the reload started, cut out whole: no other chain has a gap
+my @new;
+wait_until(sub {
+    @new = grep { !$before{$_} } chains(find('chain_start'));
+    return @new == 2 && !grep {
+        !defined $t->redis('ZSCORE', 'kot:v1:audit:chains', $_) } @new;
+}, what => 'the new workers\' chains, anchored');
+my %new = map { $_ => 1 } @new;
+my $cut = $t->dir . '/reload-cut.log';
+open my $cf, '>', $cut or die "$cut: $!";
+print {$cf} grep { !$new{ $json->decode($_)->{'kot.chain'} } }
+    split /(?<=\n)/, KotTest::_slurp($log);
+close $cf or die "$cut: $!";
+$v = verify("$log.1.gz", $cut);
+is $v->{exit}, 1, 'the chains started by a reload cannot be cut out unseen';
+is_deeply [ missing($v->{out}) ], [ sort @new ], 'verify names each of them';
 
 
 # two busy workers, then one killed
@@ -343,5 +382,23 @@ ok !grep({ $_ eq $after->{'kot.chain'} } values %started),
     'a new worker writes in a chain of its own';
 $v = verify("$log.1.gz", $log);
 is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};
+
+
+# the live log emptied in place
+
+my @live = chains(records());
+my %rotated = map { $_ => 1 } chains(map { $json->decode($_) }
+                                     `gzip -dc $log.1.gz`);
+truncate $log, 0 or die "$log: $!";
+$v = verify($log);
+is $v->{exit}, 1, 'the live log emptied in place fails';
+unlike $v->{out}, qr/^OK/m, 'it is not "0 chains, 0 records verified"';
+is_deeply [ grep { my $c = $_; !grep { $_ eq $c } missing($v->{out}) }
+            @live ], [], 'every chain it held is named as missing';
+$v = verify("$log.1.gz", $log);
+is_deeply [ missing($v->{out}) ], [ sort grep { !$rotated{$_} } @live ],
+    'so are, with the rotated file, those that began after the rotation';
+like $v->{out}, qr/^chain [0-9a-f]{16}: its tail is missing/m,
+    'and those that went on from it lack their tails';
 
 done_testing;

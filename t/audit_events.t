@@ -80,7 +80,7 @@ sub find_in ($path, $action, %want) {
 sub find ($action, %want) { find_in($log, $action, %want) }
 
 sub verify (@files) {
-    return $t->kotctl('audit', 'verify', '--auditor-key', $priv,
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                       @files ? @files : $log);
 }
 
@@ -327,8 +327,8 @@ is $req[0]{'http.request.id'}, $logged{'/reports/q1?secret=1'},
 # have it do.
 sub audited (@args) {
     my $opt = ref $args[-1] ? pop @args : {};
-    my $r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub, @args,
-                       $opt);
+    my $r = $t->kotctl('--audit-log', $log, '--auditor-public-key', $pub,
+                       @args, $opt);
     die "kotctl @args: $r->{err}" if $r->{exit};
     return $r;
 }

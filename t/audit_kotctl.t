@@ -49,7 +49,7 @@ sub run (@cmd) {
 
 sub verify (@args) {
     my $key = ref $args[0] ? ${ shift @args } : $priv;
-    return $t->kotctl('audit', 'verify', '--auditor-key', $key, @args);
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $key, @args);
 }
 
 sub query (@args) {
@@ -57,13 +57,29 @@ sub query (@args) {
 }
 
 sub audited (@args) {
-    my $r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub, @args);
+    my $r = $t->kotctl('--audit-log', $log, '--auditor-public-key', $pub,
+                       @args);
     die "kotctl @args: $r->{err}" if $r->{exit};
     return $r;
 }
 
 sub chain_of ($line) {
     return $json->decode($line)->{'kot.chain'};
+}
+
+# When Redis last saw the chain written, as verify names it (and as
+# --until takes it).
+sub anchored_at ($id) {
+    my $ms = $t->redis('ZSCORE', 'kot:v1:audit:chains', $id);
+    my @tm = gmtime int($ms / 1000);
+    return sprintf '%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', $tm[5] + 1900,
+        $tm[4] + 1, @tm[3, 2, 1, 0], $ms % 1000;
+}
+
+sub missing ($id, $seq, $file) {
+    return "chain $id is missing: Redis saw its record $seq written to "
+        . "$file at " . anchored_at($id) . ", and the files hold none of "
+        . "its records\n";
 }
 
 
@@ -161,22 +177,24 @@ is $t->kotctl('tenant', 'add', 'acme')->{exit}, 0, 'a tenant to work on';
 
 my $r = $t->kotctl('--audit-log', $log, 'allowlist', 'acme', 'access',
                    'add', '10.0.0.0/8');
-is $r->{exit}, 2, 'kotctl with --audit-log but no --auditor-key refuses';
-like $r->{err}, qr/--audit-log needs --auditor-key/,
+is $r->{exit}, 2,
+    'kotctl with --audit-log but no --auditor-public-key refuses';
+like $r->{err}, qr/--audit-log needs --auditor-public-key/,
     'and says what is missing';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0,
     'before anything was changed';
 ok !-e $log, 'and without starting a log';
 
-$r = $t->kotctl('--audit-log', $log, '--auditor-key', "$dir/nosuch.pem",
-                'allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
+$r = $t->kotctl('--audit-log', $log, '--auditor-public-key',
+                "$dir/nosuch.pem", 'allowlist', 'acme', 'access', 'add',
+                '10.0.0.0/8');
 is $r->{exit}, 1, 'an unreadable auditor key is refused';
 like $r->{err}, qr/cannot read the auditor key ".*nosuch\.pem"/,
     'with the path';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0, 'also before acting';
 
-$r = $t->kotctl('--audit-log', $log, '--auditor-key', $priv, 'allowlist',
-                'acme', 'access', 'add', '10.0.0.0/8');
+$r = $t->kotctl('--audit-log', $log, '--auditor-public-key', $priv,
+                'allowlist', 'acme', 'access', 'add', '10.0.0.0/8');
 like $r->{err}, qr/is not a PEM public key/,
     'the private key in place of the public one is refused';
 
@@ -296,10 +314,32 @@ is verify('--no-anchors', $f)->{exit}, 0,
 splice @x, 3, 3;
 $f = tampered('chain-removed', @x);
 $r = verify($f);
-is $r->{out}, "chain $ids[1] is missing: Redis saw its record 2 written to "
-    . Cwd::abs_path($log) . ", between $rec[0]{'@timestamp'} and "
-    . "$rec[11]{'@timestamp'}, the time these files cover\n",
+is $r->{out}, missing($ids[1], 2, Cwd::abs_path($log)),
     'a whole run cut out of the log is reported too';
+
+$f = tampered('newest-cut', @l[0 .. 8]);
+$r = verify($f);
+is $r->{exit}, 1, 'a log whose newest run was cut off fails';
+is $r->{out}, missing($ids[3], 2, Cwd::abs_path($log)),
+    'naming the run\'s chain and the last record Redis saw of it';
+like $r->{err}, qr/if the log was rotated, give the rotated files too/,
+    'with a word on what else could explain it';
+
+$f = tampered('newest-two-cut', @l[0 .. 5]);
+is verify($f)->{out}, missing($ids[2], 2, Cwd::abs_path($log))
+    . missing($ids[3], 2, Cwd::abs_path($log)),
+    'every chain missing is named, oldest first';
+
+$r = verify('--until', anchored_at($ids[3]), "$dir/newest-cut.log");
+is $r->{out}, "OK: 1 files, 3 chains, 9 records verified\n",
+    'files that end before a run, with --until, do not need it';
+$r = verify('--until', anchored_at($ids[3]), "$dir/cut.log");
+is $r->{out}, "OK: 1 files, 4 chains, 10 records verified\n",
+    'nor the tail of a chain written on after --until';
+like $r->{err}, qr/1 of the chains were written on after --until/,
+    'which verify says it could not check';
+is verify('--until', 'yesterday', $log)->{exit}, 2,
+    '--until takes a time';
 
 @x = @l;
 splice @x, 4, 0, "this is not JSON\n";
@@ -316,6 +356,40 @@ is verify($f)->{out}, "$f:5: not an audit record (a line longer than "
 $f = tampered('headless', @l[4 .. 11]);
 like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
     chain_start \s record/, 'a chain without its start';
+
+# a log emptied in place: nothing left to check, but Redis remembers it
+my $kl = "$dir/emptied.log";
+my @kl_ids;
+for my $cidr ('10.5.0.0/16', '10.6.0.0/16') {
+    $r = $t->kotctl('--audit-log', $kl, '--auditor-public-key', $pub,
+                    'allowlist', 'acme', 'admin', 'add', $cidr);
+    die "kotctl: $r->{err}" if $r->{exit};
+    push @kl_ids, chain_of((lines($kl))[-1]);
+}
+is verify($kl)->{exit}, 0, 'a log of two runs verifies';
+truncate $kl, 0 or die "$kl: $!";
+$r = verify($kl);
+is $r->{exit}, 1, 'emptied in place, it fails';
+is $r->{out}, join('', map { missing($_, 2, Cwd::abs_path($kl)) } @kl_ids),
+    'naming each chain Redis saw written to it';
+
+# on an auditor's machine, where the web host's path does not exist, the
+# file given goes by its name
+my $away = "/nonexistent-kot-host/$$/emptied.log";
+my $stray = unpack 'H*', random_bytes(8);
+$t->redis('HSET', "kot:v1:audit:$stray", 'seq', 7, 'mac', '0' x 32, 'ts',
+          int(Time::HiRes::time() * 1000), 'file', $away);
+$t->redis('ZADD', 'kot:v1:audit:chains', int(Time::HiRes::time() * 1000),
+          $stray);
+mkdir "$dir/copy" or die "$dir/copy: $!";
+spew("$dir/copy/emptied.log");
+is verify("$dir/copy/emptied.log")->{out}, missing($stray, 7, $away),
+    'an empty copy is matched by its name to a path not found here, not '
+    . 'to another file that is here';
+spew("$dir/copy/other.log");
+is verify("$dir/copy/other.log")->{exit}, 0,
+    'and an empty file of another name is nothing Redis knows of';
+$t->redis('ZREM', 'kot:v1:audit:chains', $stray);
 
 $r = verify("$dir/nosuch.log");
 is $r->{exit}, 1, 'a missing file fails';
@@ -530,6 +604,47 @@ like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
 
 
 # ---------------------------------------------------------------------
+# an auditor's machine: no session key, and keys named for what they are
+# ---------------------------------------------------------------------
+
+# kotctl as an auditor runs it: Redis, but no --secret-file
+sub auditor (@args) {
+    return $t->_run([ $KotTest::KOTCTL, '--redis', $t->redis_addr,
+        (defined $t->redis_password_file
+            ? ('--redis-password-file', $t->redis_password_file) : ()),
+        @args ]);
+}
+
+$r = auditor('audit', 'query', '--user', 'alice', $qf);
+is $r->{exit}, 0, 'audit query needs no --secret-file';
+is $r->{out}, join('', @q[1, 3, 4, 6]), 'and finds the records';
+$r = auditor('audit', 'verify', '--auditor-private-key', $priv,
+             '--no-anchors', $log);
+is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+    'audit verify --no-anchors needs no --secret-file';
+is $r->{err}, '', 'and has nothing to warn about';
+is auditor('audit', 'verify', '--auditor-private-key', $priv, $log)->{exit},
+    0, 'nor does audit verify against the anchors';
+$r = auditor('user', 'status', 'acme', 'alice');
+is $r->{exit}, 2, 'the commands that use the key still ask for it';
+like $r->{err}, qr/--secret-file is required/, 'by name';
+
+$r = $t->kotctl('audit', 'verify', '--auditor-key', $priv, $log);
+is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+    'audit verify --auditor-key, the old spelling, still verifies';
+like $r->{err}, qr/--auditor-key is deprecated, say --auditor-private-key/,
+    'and names the new one';
+
+my $old = "$dir/old-spelling.log";
+$r = $t->kotctl('--audit-log', $old, '--auditor-key', $pub, 'allowlist',
+                'acme', 'admin', 'add', '10.8.0.0/16');
+is $r->{exit}, 0, 'the global --auditor-key, the old spelling, still works';
+like $r->{err}, qr/--auditor-key is deprecated, say --auditor-public-key/,
+    'and names the new one';
+is verify($old)->{exit}, 0, 'and the action is recorded';
+
+
+# ---------------------------------------------------------------------
 # an administrator's actions on accounts and sessions
 # ---------------------------------------------------------------------
 
@@ -539,7 +654,8 @@ $t->add_user('acme', 'bob', 'correct horse battery');
 for my $cmd ([ 'user', 'disable', 'acme', 'bob' ],
              [ 'user', 'enable', 'acme', 'bob' ],
              [ 'session', 'revoke', 'acme', 'bob', '--all' ]) {
-    $r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, @$cmd);
+    $r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                    @$cmd);
     die "kotctl @$cmd: $r->{err}" if $r->{exit};
 }
 
@@ -555,8 +671,8 @@ is $acts[0]{'kot.change'}{sessions_ended}, 0,
 is $acts[2]{'kot.change'}{session}, 'all', 'a revoke says which sessions';
 is verify($acts)->{exit}, 0, 'and the log verifies';
 
-$r = $t->kotctl('--audit-log', $acts, '--auditor-key', $pub, 'session',
-                'revoke', 'acme', 'nobody', '--all');
+$r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                'session', 'revoke', 'acme', 'nobody', '--all');
 is $r->{exit}, 1, 'revoking the sessions of no such user fails';
 is scalar(grep { /session_revoked/ } lines($acts)), 1,
     'and records no revocation';
@@ -572,8 +688,8 @@ my $dave_pw2 = 'Set again by the admin 7717';
 
 sub admin_run (@cmd) {
     my $opt = ref $cmd[-1] ? pop @cmd : {};
-    my $r = $t->kotctl('--audit-log', $admin, '--auditor-key', $pub, @cmd,
-                       $opt);
+    my $r = $t->kotctl('--audit-log', $admin, '--auditor-public-key', $pub,
+                       @cmd, $opt);
     die "kotctl @cmd: $r->{err}" if $r->{exit};
     return $r;
 }
@@ -644,7 +760,7 @@ is verify($admin)->{exit}, 0, 'and the log verifies';
 {
     local $ENV{SUDO_USER} = 'hanako';
     my $slog = "$dir/sudo.log";
-    my $r = $t->kotctl('--audit-log', $slog, '--auditor-key', $pub,
+    my $r = $t->kotctl('--audit-log', $slog, '--auditor-public-key', $pub,
                        'allowlist', 'acme', 'admin', 'add', '10.9.0.0/16');
     my ($rec) = grep { $_->{'event.action'} eq 'allowlist_changed' }
                 map { $json->decode($_) } lines($slog);
