@@ -309,6 +309,8 @@ ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
 /* ngx_http_kot_hash.c */
 typedef struct {
     ngx_thread_task_t          *task;
+    ngx_http_request_t         *request;
+    ngx_atomic_t                abandoned;      /* the client left */
     /* input */
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */
