@@ -255,6 +255,7 @@ void ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
     ngx_http_kot_main_conf_t *kmcf);
 void ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     const char *fmt, ...);
+void ngx_http_kot_audit_busy(ngx_http_request_t *r);
 
 /* ngx_http_kot_policy.c */
 char *ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -1,7 +1,9 @@
 # A storm of logins whose clients give up and leave must not hold the
 # hash queue: their queued hashes are dropped, and a real login that
 # comes after the storm is answered about as fast as on a quiet day,
-# not after the whole abandoned queue has been hashed.
+# not after the whole abandoned queue has been hashed.  The logins that
+# a full queue refuses ("busy", 503) show in the audit log as one record
+# per second, with their count and where they came from.
 
 use strict;
 use warnings;
@@ -12,6 +14,7 @@ use KotTest;
 use Test::More;
 use IO::Select;
 use IO::Socket::IP;
+use JSON::PP ();
 use Time::HiRes ();
 
 # One thread and a short queue: the storm fills it.  ln=15 takes a
@@ -31,12 +34,12 @@ my $form = $ua->get('/kot/login');
 my $csrf = KotTest::UA::form_field($form->{content}, 'csrf');
 my $pre = $ua->cookie('kot_pre');
 
-sub send_login ($user, $password) {
+sub send_login ($user, $password, $ip = '127.0.0.1', $to = $n) {
     my $body = "csrf=$csrf&tenant=acme&username=$user&password=$password";
     my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1',
-                                PeerPort => $n->port) or die $@;
+                                PeerPort => $to->port) or die $@;
     print $s "POST /kot/login HTTP/1.1\r\nHost: x\r\n"
-        . "Cookie: kot_pre=$pre\r\n"
+        . "Cookie: kot_pre=$pre\r\nX-Real-IP: $ip\r\n"
         . "Content-Type: application/x-www-form-urlencoded\r\n"
         . 'Content-Length: ' . length($body) . "\r\n"
         . "Connection: close\r\n\r\n$body";
@@ -80,5 +83,71 @@ cmp_ok $took, '<', $STORM * $one / 2,
 
 like $n->error_log, qr/client prematurely closed connection/,
     'the clients that left are noticed';
+
+
+
+# Busy: a queue of one, and hashes long enough that a burst overflows it.
+# The client addresses come from X-Real-IP (realip).
+
+my ($priv, $pub) = $t->auditor_keys;
+my $b = $t->nginx(KotTest->site(
+        http => "kot_audit_log %%DIR%%/audit.log;\n"
+              . "    kot_audit_auditor_key $pub;",
+        server => 'set_real_ip_from 127.0.0.1; real_ip_header X-Real-IP;')
+        =~ s/kot_thread_pool kot_test/kot_thread_pool kot_busy/r
+        =~ s/ln=10/ln=16/r,
+    name => 'busy',
+    extra_main => 'thread_pool kot_busy threads=1 max_queue=1;');
+
+my %from = ('192.0.2.1' => 12, '192.0.2.2' => 8, '2001:db8::3' => 4);
+my @burst = map { my $ip = $_; map { [$ip, send_login("b$ip-$_", 'guess',
+                                                      $ip, $b)] }
+                                   1 .. $from{$ip} } sort keys %from;
+my (%busy, $busy);
+for (@burst) {
+    my ($ip, $s) = @$_;
+    my (undef, $st) = answer($s, Time::HiRes::time(), 60);
+    next unless ($st // '') =~ / 503$/;
+    $busy{$ip}++;
+    $busy++;
+}
+cmp_ok $busy, '>=', 10, "a burst of logins overflows the queue ($busy busy)";
+
+my $json = JSON::PP->new->utf8;
+my $log = $t->dir . '/busy/audit.log';
+sub records ($action) {
+    open my $fh, '<:raw', $log or return ();
+    return grep { $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+sub counted () {
+    my $sum = 0;
+    $sum += $_->{'kot.busy.count'} for records('login_rejected_busy');
+    return $sum;
+}
+
+# no request comes after the burst: a timer writes the last second
+ok wait_until(sub { counted() == $busy }, timeout => 5,
+              what => 'the refusals to be recorded'),
+    'the busy refusals are recorded, each counted once';
+
+my @recs = records('login_rejected_busy');
+cmp_ok scalar @recs, '<=', 3, scalar(@recs) . ' record(s), one per second, '
+    . 'not one per refusal';
+is_deeply [ map { $_->{'event.reason'} . ' ' . $_->{'http.response.status_code'}
+                  . ' ' . $_->{'event.outcome'} } @recs ],
+    [ ('busy 503 failure') x @recs ], 'each says what the clients got';
+
+my %seen;
+for my $r (@recs) {
+    $seen{$_->{'source.ip'}} += $_->{count} for @{ $r->{'kot.busy.sources'} };
+}
+is_deeply \%seen, \%busy, 'with the addresses and how often each was refused';
+ok !grep({ ($_->{'http.response.status_code'} // 0) == 503 }
+         records('login')), 'and no login record of its own for a refusal';
+like $b->error_log, qr/kot: \d+ logins refused in one second: the password hashing queue was full; from [\d.:a-f]+ \(\d+\)/,
+    'the error log says it too';
+my $v = $t->kotctl('audit', 'verify', '--auditor-key', $priv, $log);
+is $v->{exit}, 0, 'and the chain verifies' or diag $v->{out} . $v->{err};
 
 done_testing;
