@@ -222,6 +222,8 @@ ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,
     ngx_uint_t keep);
 ngx_int_t ngx_http_kot_session_new_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
+void ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
 ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
 ngx_int_t ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose,
