@@ -1635,7 +1635,9 @@ ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: the password hashing queue is full");
 
-        ngx_http_kot_audit_busy(r);
+        if (pt->action == NGX_HTTP_KOT_LOGIN) {
+            ngx_http_kot_audit_busy(r);
+        }
 
         return ngx_http_kot_page_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        NGX_HTTP_KOT_MSG_BUSY, 0);
