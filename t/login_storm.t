@@ -134,6 +134,15 @@ ok !grep({ ($_->{'http.response.status_code'} // 0) == 503 }
          records('login')), 'and no login record of its own for a refusal';
 like $b->error_log, qr/kot: \d+ logins refused in one second: the password hashing queue was full; from [\d.:a-f]+ \(\d+\)/,
     'the error log says it too';
+
+# a stop right after a burst: its second is written as the worker exits,
+# if the timer has not written it yet
+my @more = map { $burst->("c$_", 'guess', '192.0.2.9') } 1 .. 6;
+my $more = grep { (KotTest::UA::status($_, 0.5) // 0) == 503 } @more;
+close $_ for @more;
+$b->stop;
+is counted(), $busy + $more, 'stopping nginx right after a burst loses none';
+
 my $v = $t->kotctl('audit', 'verify', '--auditor-key', $priv, $log);
 is $v->{exit}, 0, 'and the chain verifies' or diag $v->{out} . $v->{err};
 
