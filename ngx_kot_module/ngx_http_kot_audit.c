@@ -31,6 +31,35 @@
 #define NGX_HTTP_KOT_AUDIT_FIELD_MAX   4096
 #define NGX_HTTP_KOT_AUDIT_ANCHOR_TTL  "34560000"     /* 400 days, in s */
 
+/* login_rejected_busy: addresses counted per second, and named */
+#define NGX_HTTP_KOT_BUSY_SOURCES      64
+#define NGX_HTTP_KOT_BUSY_TOP          5
+
+
+typedef struct {
+    u_char                      addr[NGX_SOCKADDR_STRLEN];
+    size_t                      len;
+    ngx_uint_t                  count;
+} ngx_http_kot_busy_source_t;
+
+
+/*
+ * The logins of one second refused because the hash queue was full, of
+ * one worker and log.  The addresses are counted with the Space-Saving
+ * algorithm: exact while the second has at most BUSY_SOURCES of them;
+ * beyond, a new address takes the place of the least counted and its
+ * count, so counts are upper bounds, and any address behind more than
+ * 1/BUSY_SOURCES of the refusals is surely among them.
+ */
+typedef struct {
+    time_t                      sec;
+    ngx_uint_t                  count;
+    ngx_uint_t                  nsources;
+    unsigned                    approximate:1;
+    ngx_event_t                 timer;
+    ngx_http_kot_busy_source_t  sources[NGX_HTTP_KOT_BUSY_SOURCES];
+} ngx_http_kot_busy_t;
+
 
 struct ngx_http_kot_audit_log_s {
     ngx_str_t                   path;
@@ -45,6 +74,7 @@ struct ngx_http_kot_audit_log_s {
     ngx_event_t                 timer;
     ngx_log_t                  *log;
     ngx_msec_t                  anchored;       /* last anchor, at */
+    ngx_http_kot_busy_t         busy;
     unsigned                    started:1;
     unsigned                    failed:1;
     unsigned                    seal_failed:1;
@@ -77,6 +107,13 @@ static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
     ngx_http_request_t *r);
+static void ngx_http_kot_audit_busy_count(ngx_http_kot_busy_t *b,
+    ngx_str_t *addr);
+static void ngx_http_kot_audit_busy_flush(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_busy_timer(ngx_event_t *ev);
+static int ngx_libc_cdecl ngx_http_kot_audit_busy_cmp(const void *one,
+    const void *two);
+static json_t *ngx_http_kot_audit_time(time_t sec);
 
 
 /* the request record's writer: each adds ',"key":value' if it fits */
@@ -357,6 +394,11 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->timer.log = cycle->log;
     al->timer.cancelable = 1;
 
+    al->busy.timer.handler = ngx_http_kot_audit_busy_timer;
+    al->busy.timer.data = al;
+    al->busy.timer.log = cycle->log;
+    al->busy.timer.cancelable = 1;
+
     al->file->flush = ngx_http_kot_audit_flush_file;
     al->file->data = al;
 
@@ -420,6 +462,10 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
 
         if (!al->started) {
             continue;
+        }
+
+        if (al->busy.count) {
+            ngx_http_kot_audit_busy_flush(al);
         }
 
         rec = ngx_http_kot_audit_record(al, "chain_end", "configuration",
@@ -507,6 +553,215 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
         ngx_http_kot_audit_flush(al, 1);
     }
+}
+
+
+/*
+ * A login refused with 503 because the hash queue is full.  A storm
+ * brings hundreds of thousands: they are counted, and each second that
+ * had some gets one login_rejected_busy record, written when the next
+ * second begins (by the next refusal or by a timer), or at exit.
+ */
+
+void
+ngx_http_kot_audit_busy(ngx_http_request_t *r)
+{
+    ngx_str_t                  client;
+    ngx_time_t                *tp;
+    struct sockaddr           *sa;
+    ngx_http_kot_busy_t       *b;
+    ngx_http_kot_loc_conf_t   *klcf;
+    ngx_http_kot_audit_log_t  *al;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+    al = klcf->audit_log;
+
+    if (al == NULL || !al->started) {
+        return;
+    }
+
+    b = &al->busy;
+
+    if (b->count && b->sec != ngx_time()) {
+        ngx_http_kot_audit_busy_flush(al);
+    }
+
+    if (ngx_http_kot_client(r, &sa, &client) != NGX_OK) {
+        ngx_str_set(&client, "-");
+    }
+
+    b->sec = ngx_time();
+    b->count++;
+
+    ngx_http_kot_audit_busy_count(b, &client);
+
+    if (!b->timer.timer_set) {
+        /* to the next second, and a little after it */
+        tp = ngx_timeofday();
+        ngx_add_timer(&b->timer, 1000 - tp->msec + 10);
+    }
+}
+
+
+static void
+ngx_http_kot_audit_busy_count(ngx_http_kot_busy_t *b, ngx_str_t *addr)
+{
+    size_t                       len;
+    ngx_uint_t                   i;
+    ngx_http_kot_busy_source_t  *src, *min;
+
+    len = ngx_min(addr->len, NGX_SOCKADDR_STRLEN);
+    min = NULL;
+
+    for (i = 0; i < b->nsources; i++) {
+        src = &b->sources[i];
+
+        if (src->len == len && ngx_memcmp(src->addr, addr->data, len) == 0) {
+            src->count++;
+            return;
+        }
+
+        if (min == NULL || src->count < min->count) {
+            min = src;
+        }
+    }
+
+    if (b->nsources < NGX_HTTP_KOT_BUSY_SOURCES) {
+        src = &b->sources[b->nsources++];
+        src->count = 1;
+
+    } else {
+        src = min;
+        src->count++;
+        b->approximate = 1;
+    }
+
+    ngx_memcpy(src->addr, addr->data, len);
+    src->len = len;
+}
+
+
+static void
+ngx_http_kot_audit_busy_flush(ngx_http_kot_audit_log_t *al)
+{
+    u_char                      *p, *last, msg[NGX_MAX_ERROR_STR];
+    json_t                      *rec, *list, *item;
+    ngx_uint_t                   i, n;
+    ngx_http_kot_busy_t         *b;
+    ngx_http_kot_busy_source_t  *src;
+
+    b = &al->busy;
+
+    if (b->timer.timer_set) {
+        ngx_del_timer(&b->timer);
+    }
+
+    ngx_qsort(b->sources, b->nsources, sizeof(ngx_http_kot_busy_source_t),
+              ngx_http_kot_audit_busy_cmp);
+
+    n = ngx_min(b->nsources, NGX_HTTP_KOT_BUSY_TOP);
+
+    last = msg + sizeof(msg);
+    p = ngx_slprintf(msg, last, "kot: %ui logins refused in one second: "
+                     "the password hashing queue was full; from",
+                     b->count);
+
+    for (i = 0; i < n; i++) {
+        src = &b->sources[i];
+        p = ngx_slprintf(p, last, "%s %*s (%ui)", i ? "," : "",
+                         src->len, src->addr, src->count);
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, al->log, 0, "%*s%s", p - msg, msg,
+                  b->nsources > n ? ", ..." : "");
+
+    rec = ngx_http_kot_audit_record(al, "login_rejected_busy",
+                                    "authentication", "failure");
+    list = json_array();
+
+    if (rec && list) {
+        json_object_set_new(rec, "event.reason", json_string("busy"));
+        json_object_set_new(rec, "event.start",
+                            ngx_http_kot_audit_time(b->sec));
+        json_object_set_new(rec, "event.end",
+                            ngx_http_kot_audit_time(b->sec + 1));
+        json_object_set_new(rec, "http.response.status_code",
+                            json_integer(NGX_HTTP_SERVICE_UNAVAILABLE));
+        json_object_set_new(rec, "kot.busy.count",
+                            json_integer((json_int_t) b->count));
+
+        for (i = 0; i < n; i++) {
+            src = &b->sources[i];
+
+            item = json_object();
+            if (item == NULL) {
+                break;
+            }
+
+            ngx_http_kot_audit_set(item, "source.ip", src->addr, src->len);
+            json_object_set_new(item, "count",
+                                json_integer((json_int_t) src->count));
+            json_array_append_new(list, item);
+        }
+
+        json_object_set_new(rec, "kot.busy.sources", list);
+        json_object_set_new(rec, "kot.busy.exact",
+                            json_boolean(!b->approximate));
+        list = NULL;
+
+        if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
+            ngx_http_kot_audit_flush(al, 1);
+        }
+
+        rec = NULL;
+    }
+
+    json_decref(rec);
+    json_decref(list);
+
+    b->count = 0;
+    b->nsources = 0;
+    b->approximate = 0;
+}
+
+
+static void
+ngx_http_kot_audit_busy_timer(ngx_event_t *ev)
+{
+    ngx_http_kot_audit_log_t  *al = ev->data;
+
+    if (al->busy.count) {
+        ngx_http_kot_audit_busy_flush(al);
+    }
+}
+
+
+/* the most counted first */
+
+static int ngx_libc_cdecl
+ngx_http_kot_audit_busy_cmp(const void *one, const void *two)
+{
+    const ngx_http_kot_busy_source_t  *a = one, *b = two;
+
+    return (a->count < b->count) - (a->count > b->count);
+}
+
+
+/* a whole second as RFC 3339, like @timestamp */
+
+static json_t *
+ngx_http_kot_audit_time(time_t sec)
+{
+    u_char    ts[sizeof("2026-11-26T10:00:00.000Z")];
+    ngx_tm_t  tm;
+
+    ngx_gmtime(sec, &tm);
+
+    ngx_sprintf(ts, "%4d-%02d-%02dT%02d:%02d:%02d.000Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    return json_stringn((char *) ts, sizeof(ts) - 1);
 }
 
 

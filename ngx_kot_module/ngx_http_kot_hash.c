@@ -4,8 +4,14 @@
  * 0.3 s and 128 MiB by design; on the event loop it would stall every
  * request of the worker, so it never runs there.
  *
- * While a job runs, r->main->blocked keeps the request (and the job, in
- * its pool) alive even if the client goes away.
+ * While a job is queued or runs, r->main->blocked keeps the request (and
+ * the job, in its pool) alive even if the client goes away: the thread
+ * and the done event still use them.  But a client that left no longer
+ * waits for the hash, and a storm of them would hold the queue for real
+ * logins; nginx notices that it left (ngx_http_test_reading), terminates
+ * the request, and the request's cleanup marks the job abandoned.  The
+ * thread skips an abandoned job's hashing, and its done event ends the
+ * request.
  */
 
 
@@ -20,6 +26,7 @@
 #include <sys/syscall.h>
 
 
+static void ngx_http_kot_hash_abandon(void *data);
 static void ngx_http_kot_hash_thread(void *data, ngx_log_t *log);
 static void ngx_http_kot_hash_pause(void);
 static void ngx_http_kot_hash_done(ngx_event_t *ev);
@@ -36,6 +43,7 @@ ngx_http_kot_hash_job_t *
 ngx_http_kot_hash_job(ngx_http_request_t *r)
 {
     ngx_thread_task_t        *task;
+    ngx_http_cleanup_t       *cln;
     ngx_http_kot_hash_job_t  *job;
 
     task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_kot_hash_job_t));
@@ -43,12 +51,36 @@ ngx_http_kot_hash_job(ngx_http_request_t *r)
         return NULL;
     }
 
+    cln = ngx_http_cleanup_add(r->main, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
     job = task->ctx;
     job->task = task;
+    job->request = r;
     job->verified = 0;
     job->new_hash_len = -1;
 
+    cln->handler = ngx_http_kot_hash_abandon;
+    cln->data = job;
+
     return job;
+}
+
+
+/*
+ * Runs when the request is terminated (the client left) or freed.  A
+ * store to the word-sized ngx_atomic_t is atomic, as in nginx's own locks;
+ * the thread reads it before each hash.
+ */
+
+static void
+ngx_http_kot_hash_abandon(void *data)
+{
+    ngx_http_kot_hash_job_t  *job = data;
+
+    job->abandoned = 1;
 }
 
 
@@ -71,13 +103,21 @@ ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     task->handler = ngx_http_kot_hash_thread;
     task->event.handler = ngx_http_kot_hash_done;
-    task->event.data = r;
+    task->event.data = job;
 
     if (ngx_thread_task_post(kmcf->thread_pool, task) != NGX_OK) {
         return NGX_ERROR;
     }
 
     r->main->blocked++;
+
+    /*
+     * Notice a client that leaves while it waits, and one that left
+     * already: its end of file may have arrived before this handler was
+     * in place, and no new event would report it.
+     */
+    r->read_event_handler = ngx_http_test_reading;
+    ngx_http_test_reading(r);
 
     return NGX_OK;
 }
@@ -109,6 +149,10 @@ ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
         idle = 1;
     }
 
+    if (job->abandoned) {
+        return;
+    }
+
     if (job->hash.len) {
         job->verified = kot_phc_verify((char *) job->hash.data, job->hash.len,
                                        (char *) job->password.data,
@@ -130,7 +174,7 @@ ngx_http_kot_hash_thread(void *data, ngx_log_t *log)
         }
     }
 
-    if (job->new_password.len) {
+    if (job->new_password.len && !job->abandoned) {
         job->new_hash_len = kot_phc_hash(&job->params,
                                          (char *) job->new_password.data,
                                          job->new_password.len,
@@ -157,10 +201,25 @@ ngx_http_kot_hash_pause(void)
 static void
 ngx_http_kot_hash_done(ngx_event_t *ev)
 {
-    ngx_http_request_t  *r = ev->data;
-    ngx_http_kot_ctx_t  *ctx;
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_http_kot_ctx_t       *ctx;
+    ngx_http_kot_hash_job_t  *job = ev->data;
+
+    r = job->request;
+    c = r->connection;
 
     r->main->blocked--;
+
+    if (job->abandoned) {
+        /* ngx_http_request_finalizer, since the termination */
+        ngx_http_set_log_request(c->log, r);
+        r->write_event_handler(r);
+        ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    r->read_event_handler = ngx_http_block_reading;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
 

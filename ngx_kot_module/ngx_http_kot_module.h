@@ -225,6 +225,8 @@ ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,
     ngx_uint_t keep);
 ngx_int_t ngx_http_kot_session_new_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
+void ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
 ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
 ngx_int_t ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose,
@@ -258,6 +260,7 @@ void ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
     ngx_http_kot_main_conf_t *kmcf);
 void ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     const char *fmt, ...);
+void ngx_http_kot_audit_busy(ngx_http_request_t *r);
 
 /* ngx_http_kot_policy.c */
 char *ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -312,6 +315,8 @@ ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
 /* ngx_http_kot_hash.c */
 typedef struct {
     ngx_thread_task_t          *task;
+    ngx_http_request_t         *request;
+    ngx_atomic_t                abandoned;      /* the client left */
     /* input */
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */

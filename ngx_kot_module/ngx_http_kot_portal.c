@@ -91,6 +91,14 @@ static ngx_int_t ngx_http_kot_login_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_created(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_rehash(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_rehashed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_stored(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_answer(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
@@ -739,9 +747,8 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_event_t    ev;
-    ngx_http_kot_login_t   *login = ctx->login;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_http_kot_event_t   ev;
+    ngx_http_kot_login_t  *login = ctx->login;
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
@@ -764,6 +771,154 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event(r, &ev, "login: tenant \"%V\" user \"%V\" session %*s",
                        &login->tenant, &login->user,
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+
+    if (ngx_http_kot_login_rehash(r, ctx) == NGX_OK) {
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_rehashed);
+    }
+
+    return ngx_http_kot_login_answer(r, ctx);
+}
+
+
+/*
+ * A stored hash weaker than kot_password_hash asks for is made again from
+ * the password, in a job of its own after the login succeeded: the time
+ * that a failed login takes must not tell whether the password was right
+ * (for a locked or disabled account).  NGX_DECLINED: nothing to do now;
+ * a full queue puts it off to a later login.
+ */
+
+static ngx_int_t
+ngx_http_kot_login_rehash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t      *login = ctx->login;
+    ngx_http_kot_portal_t     *pt = ctx->portal;
+    ngx_http_kot_hash_job_t   *job;
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    if (kot_phc_needs_rehash((char *) login->hash.data, login->hash.len,
+                             &kmcf->scrypt)
+        != 1)
+    {
+        return NGX_DECLINED;
+    }
+
+    job = ngx_http_kot_hash_job(r);
+    if (job == NULL) {
+        return NGX_DECLINED;
+    }
+
+    job->new_password = pt->v[NGX_HTTP_KOT_F_PASSWORD];
+    pt->job = job;
+
+    return ngx_http_kot_hash_run(r, ctx, job) == NGX_OK ? NGX_OK
+                                                        : NGX_DECLINED;
+}
+
+
+/* Stores the new hash if the stored one is still the one verified. */
+
+static ngx_int_t
+ngx_http_kot_login_rehashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t       *login = ctx->login;
+    ngx_http_kot_portal_t      *pt = ctx->portal;
+    ngx_http_kot_redis_args_t   a;
+
+    if (pt->job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "kot: hashing the password again failed");
+        return ngx_http_kot_login_answer(r, ctx);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
+                               &login->user)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, pt->job->new_hash, pt->job->new_hash_len);
+    ngx_http_kot_redis_arg(&a, login->hash.data, login->hash.len);
+
+    if (ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_REHASH,
+                                  ngx_http_kot_session_int_reply, ctx,
+                                  &ctx->done, 1, &a)
+        != NGX_OK)
+    {
+        ctx->rc = NGX_ERROR;
+        return ngx_http_kot_login_stored(r, ctx);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_stored);
+}
+
+
+/*
+ * The login stands whatever became of the new hash: the password was
+ * right.  A hash not stored is made again at the next login.
+ */
+
+static ngx_int_t
+ngx_http_kot_login_stored(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    u_char                  from[sizeof("ln=,r=,p=") + 3 * NGX_INT_T_LEN];
+    u_char                  to[sizeof(from)];
+    size_t                  from_len, to_len;
+    json_t                 *fields;
+    kot_scrypt_params_t     sp;
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    (void) kot_phc_params((char *) login->hash.data, login->hash.len, &sp);
+    from_len = ngx_sprintf(from, "ln=%ud,r=%ud,p=%ud", sp.ln, sp.r, sp.p)
+               - from;
+
+    sp = pt->job->params;
+    to_len = ngx_sprintf(to, "ln=%ud,r=%ud,p=%ud", sp.ln, sp.r, sp.p) - to;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "password_rehash";
+    ev.category = "iam";
+    ev.user = &login->user;
+    ev.tenant = &login->tenant;
+    ev.outcome = (ctx->rc == NGX_OK) ? "success" : "failure";
+    ev.reason = (ctx->rc == NGX_OK) ? NULL
+                : (ctx->rc == NGX_DECLINED) ? "password_changed"
+                : "store_failed";
+
+    fields = json_object();
+    if (fields) {
+        json_object_set_new(fields, "kot.rehash.from",
+                            json_stringn((char *) from, from_len));
+        json_object_set_new(fields, "kot.rehash.to",
+                            json_stringn((char *) to, to_len));
+    }
+
+    ev.fields = fields;
+
+    ngx_http_kot_event(r, &ev, "password hash of tenant \"%V\" user \"%V\" "
+                       "%s from %*s to %*s", &login->tenant, &login->user,
+                       (ctx->rc == NGX_OK) ? "raised"
+                       : (ctx->rc == NGX_DECLINED)
+                       ? "not raised: the password changed meanwhile,"
+                       : "not raised: Redis failed,",
+                       from_len, from, to_len, to);
+
+    return ngx_http_kot_login_answer(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
@@ -1533,6 +1688,10 @@ ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     if (ngx_http_kot_hash_run(r, ctx, job) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: the password hashing queue is full");
+
+        if (pt->action == NGX_HTTP_KOT_LOGIN) {
+            ngx_http_kot_audit_busy(r);
+        }
 
         return ngx_http_kot_page_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        NGX_HTTP_KOT_MSG_BUSY, 0);

@@ -39,8 +39,6 @@ static ngx_int_t ngx_http_kot_session_rotate(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_str_t *old);
 static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
-static void ngx_http_kot_session_int_reply(ngx_http_request_t *r,
-    void *data, redisReply *reply);
 static void ngx_http_kot_session_destroy_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 
@@ -561,7 +559,7 @@ ngx_http_kot_session_destroy_reply(ngx_http_request_t *r, void *data,
 
 /* Scripts that answer 1 for done, 0 or less for "not done". */
 
-static void
+void
 ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {

@@ -402,6 +402,24 @@ static const char  kot_script_allowlist_load[] =
     " redis.call('SMEMBERS', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}\n";
 
 
+/*
+ * The same password hashed at the current kot_password_hash cost, after
+ * a login verified it against a weaker hash.  It replaces the stored hash
+ * only if that is still the one verified: a password changed meanwhile
+ * stays changed.  The password itself is the same, so pw_changed,
+ * must_change and the history stay as they are.
+ *
+ * KEYS[1] u:{tenant}:{user}
+ * ARGV[1] new hash, ARGV[2] verified hash
+ * Returns 1; 0 if the stored hash is no longer the verified one (or the
+ * user is gone).
+ */
+static const char  kot_script_password_rehash[] =
+    "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[2] then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'hash', ARGV[1])\n"
+    "return 1\n";
+
+
 kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SESSION_CHECK] =
         { "session_check", kot_script_session_check, "" },
@@ -433,6 +451,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "audit_anchor", kot_script_audit_anchor, "" },
     [KOT_SCRIPT_ALLOWLIST_LOAD] =
         { "allowlist_load", kot_script_allowlist_load, "" },
+    [KOT_SCRIPT_PASSWORD_REHASH] =
+        { "password_rehash", kot_script_password_rehash, "" },
 };
 
 

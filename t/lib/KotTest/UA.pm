@@ -152,6 +152,38 @@ sub _urlencode {
 # An arrayref value gives the field once per element.
 sub post_form {
     my ($self, $path, $fields, $headers) = @_;
+    return $self->request('POST', $path, _form($fields, $headers));
+}
+
+
+# The same POST, on a connection of its own, returning the socket as
+# soon as the request is sent: for requests still in flight while the
+# test does something else (clients that leave, races).  status() reads
+# the answer.
+sub post_form_detached {
+    my ($self, $path, $fields, $headers) = @_;
+    return $self->request('POST', $path,
+                          { %{ _form($fields, $headers) }, detach => 1 });
+}
+
+
+# The status code of the answer on a detached request's socket, once its
+# status line came; undef if none came within $timeout seconds.
+sub status {
+    my ($s, $timeout) = @_;
+    my ($data, $sel) = ('', IO::Select->new($s));
+    my $deadline = Time::HiRes::time() + $timeout;
+    while ($data !~ /\r\n/) {
+        my $left = $deadline - Time::HiRes::time();
+        last if $left <= 0 || !$sel->can_read($left);
+        sysread($s, $data, 4096, length $data) or last;
+    }
+    return $data =~ m{^HTTP/\S+ (\d{3})} ? $1 : undef;
+}
+
+
+sub _form {
+    my ($fields, $headers) = @_;
 
     my @pairs;
     for my $k (sort keys %{ $fields // {} }) {
@@ -165,8 +197,7 @@ sub post_form {
     $h{'Content-Type'} = 'application/x-www-form-urlencoded'
         unless grep { lc($_) eq 'content-type' } keys %h;
 
-    return $self->request('POST', $path,
-                          { headers => \%h, content => join '&', @pairs });
+    return { headers => \%h, content => join '&', @pairs };
 }
 
 
@@ -215,6 +246,14 @@ sub request {
     my $req = "$method $uri HTTP/1.1\r\n"
         . join('', map { "$_->[0]: $_->[1]\r\n" } @h)
         . "\r\n" . ($body // '');
+
+    if ($opt->{detach}) {
+        my $s = IO::Socket::IP->new(PeerHost => $host, PeerPort => $port,
+                                    Proto => 'tcp', Timeout => 5)
+            or die "connect to $host:$port: $@\n";
+        print {$s} $req or die "send to $host:$port: $!\n";
+        return $s;
+    }
 
     my ($data, $err) = _exchange($host, $port, $req, $self->{timeout});
 
