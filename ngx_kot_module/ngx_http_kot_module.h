@@ -216,8 +216,7 @@ ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user,
-    ngx_str_t *roles, u_char must_change);
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_login_t *login);
 ngx_int_t ngx_http_kot_session_destroy(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,

@@ -733,10 +733,7 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         login->must_change = KOT_MUST_CHANGE_EXPIRED;
     }
 
-    if (ngx_http_kot_session_create(r, ctx, &login->tenant, &login->user,
-                                    &login->roles, login->must_change)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_session_create(r, ctx, login) != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
 
@@ -759,7 +756,10 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                          ctx->result == KOT_CREATE_LOCKED
                                          ? "locked"
                                          : ctx->result == KOT_CREATE_DISABLED
-                                         ? "disabled" : "user_deleted");
+                                         ? "disabled"
+                                         : ctx->result == KOT_CREATE_PW_CHANGED
+                                         ? "password_changed"
+                                         : "user_deleted");
     }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));

@@ -371,19 +371,19 @@ ngx_http_kot_session_rotate(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
 /*
  * Creates a session for a user whose password was just verified, unless
- * the account got locked meanwhile.  A session the browser already had
+ * meanwhile the account got locked or disabled, or its password was set.  A session the browser already had
  * is ended in the same script: logging in again never keeps an old id
  * alive.
  */
 
 ngx_int_t
 ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
-    ngx_str_t *tenant, ngx_str_t *user, ngx_str_t *roles,
-    u_char must_change)
+    ngx_http_kot_login_t *login)
 {
     ngx_str_t                 sid, old, client;
     struct sockaddr          *sa;
     ngx_http_kot_redis_args_t       a;
+    ngx_str_t                *tenant, *user, *roles;
     ngx_http_kot_session_t   *s;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -394,10 +394,14 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    tenant = &login->tenant;
+    user = &login->user;
+    roles = &login->roles;
+
     s->tenant = *tenant;
     s->user = *user;
     s->roles = *roles;
-    s->must_change = must_change;
+    s->must_change = login->must_change;
 
     sid.data = s->sid;
     sid.len = KOT_SID_B64_LEN;
@@ -423,7 +427,8 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_redis_arg(&a, roles->data, roles->len);
 
     if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, must_change - '0') != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, login->must_change - '0')
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -441,6 +446,10 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     ngx_http_kot_redis_arg(&a, old.data, old.len);
+
+    if (ngx_http_kot_redis_num(r, &a, login->pw_changed) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
                                      ngx_http_kot_session_int_reply, ctx,

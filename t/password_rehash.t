@@ -66,10 +66,10 @@ unlike $audit . $n->error_log, qr/correct horse|\Q$new\E|\Q$old\E/,
     'and neither the password nor a hash is logged';
 
 
-# A password changed between the check and the store stays changed.
-# One hashing thread, held by logins of unknown users (each costs a
-# dummy hash at ln=16), so that bob's login waits with his old hash in
-# hand while an administrator sets a new password.
+# A password set while a login checks the old one: the login fails and
+# starts no session.  One hashing thread, held by logins of unknown users
+# (each costs a dummy hash at ln=16), so that bob's login waits with his
+# old hash in hand while an administrator sets a new password.
 
 my $s = $t->nginx(KotTest->site(
         http => "kot_audit_log %%DIR%%/audit.log;\n"
@@ -91,7 +91,9 @@ sub send_login ($user, $password, $ip) {
         password => $password }, { 'X-Real-IP' => $ip });
 }
 
-my @hold = map { send_login("nobody$_", 'x', '192.0.2.1') } 1 .. 4;
+sub hold () { map { send_login("nobody$_", 'x', '192.0.2.1') } 1 .. 4 }
+
+my @hold = hold();
 my $bob = send_login('bob', 'Old secret of B 5521', '192.0.2.77');
 
 # his login has read his hash (and taken a throttle token) once this is set
@@ -103,12 +105,36 @@ is $r->{exit}, 0, 'an administrator sets a new password meanwhile'
     or diag $r->{err};
 my $set = hash_of('bob');
 
-ok defined KotTest::UA::status($bob, 60), "bob's login is answered";
+is KotTest::UA::status($bob, 60), 401,
+    "bob's login with the old password is refused";
+close $_ for @hold;
+ok !$t->redis('EXISTS', 'kot:v1:us:acme:bob'), 'and starts no session';
+my ($refused) = grep { $_->{'user.name'} eq 'bob' } records($s, 'login');
+is "$refused->{'event.outcome'} $refused->{'event.reason'}",
+    'failure password_changed', 'the refusal is recorded with why';
+is hash_of('bob'), $set, 'the new password stands';
+
+
+# A password set while a login's rehash waits is not overwritten.  Bob's
+# hash is at ln=10, so his check is quick; the held logins sent right
+# after it queue his rehash (at ln=16) behind theirs.
+
+$bob = send_login('bob', 'New secret of B 7743', '192.0.2.77');
+@hold = hold();
+wait_until(sub { $t->redis('EXISTS', 'kot:v1:us:acme:bob') },
+           what => "bob's session");
+$r = $t->kotctl('user', 'passwd', 'acme', 'bob', '--password-stdin',
+                '--no-force-change', { stdin => "Third secret of B 3391\n" });
+is $r->{exit}, 0, 'an administrator sets a password while the rehash waits'
+    or diag $r->{err};
+$set = hash_of('bob');
+
+is KotTest::UA::status($bob, 60), 303, "bob's login itself succeeded";
 close $_ for @hold;
 
 is hash_of('bob'), $set,
     'the new password is not overwritten by the rehash of the old one';
-ok login($s, 'bob', 'New secret of B 7743'), 'bob logs in with the new one';
+ok login($s, 'bob', 'Third secret of B 3391'), 'bob logs in with the new one';
 
 my ($lost) = records($s, 'password_rehash');
 is "$lost->{'event.outcome'} $lost->{'event.reason'}",

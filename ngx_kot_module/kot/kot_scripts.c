@@ -172,15 +172,20 @@ static const char  kot_script_login_fail[] =
  * KEYS[5] f:{tenant}:{user}
  * ARGV[1] sid, ARGV[2] tenant, ARGV[3] user, ARGV[4] roles, ARGV[5] now,
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
- * ARGV[9] absolute timeout, ARGV[10] old sid or ""
+ * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
+ * as it was when the password was checked
  * Returns 1; 0 if the user was deleted while the password was checked;
  * -2 if the account is locked (checked here, atomically with the
  * success that resets the failure count); -3 if it was disabled while
- * the password was checked.
+ * the password was checked; -4 if the password was set meanwhile (an
+ * administrator's reset ends every session: a login that checked the
+ * old password must not start a new one).
  */
 static const char  kot_script_session_create[] =
     "if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end\n"
     "if redis.call('HEXISTS', KEYS[3], 'disabled') == 1 then return -3 end\n"
+    "if (tonumber(redis.call('HGET', KEYS[3], 'pw_changed')) or 0)"
+    " ~= tonumber(ARGV[11]) then return -4 end\n"
     "local lk = tonumber(redis.call('HGET', KEYS[5], 'until')) or 0\n"
     "if lk == -1 or lk > tonumber(ARGV[5]) then return -2 end\n"
     "redis.call('HDEL', KEYS[5], 'fails', 'times', 'until')\n"

@@ -66,6 +66,7 @@
 #define KOT_CREATE_NO_USER    0
 #define KOT_CREATE_LOCKED     (-2)
 #define KOT_CREATE_DISABLED   (-3)
+#define KOT_CREATE_PW_CHANGED (-4)
 
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
