@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "kot_ident.h"
 #include "kot_phc.h"
 #include "kot_policy.h"
 
@@ -50,6 +51,7 @@ int kotctl_session(kotctl_t *k, int argc, char **argv);
 /* kotctl_tenant.c */
 int kotctl_tenant(kotctl_t *k, int argc, char **argv);
 int kotctl_tenant_exists(kotctl_t *k, const char *tenant);
+int kotctl_tenant_name(const char *name, char tenant[KOT_TENANT_MAX + 1]);
 
 /* kotctl_policy.c */
 int kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,

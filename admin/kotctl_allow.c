@@ -140,11 +140,7 @@ kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a)
         return KOTCTL_USAGE;
     }
 
-    if (kot_tenant_normalize(argv[0], strlen(argv[0]), a->tenant,
-                             sizeof(a->tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name", argv[0]);
+    if (kotctl_tenant_name(argv[0], a->tenant) != KOTCTL_OK) {
         return KOTCTL_USAGE;
     }
 

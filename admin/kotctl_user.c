@@ -157,20 +157,15 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
 static int
 kotctl_names(const char *tenant, const char *user, kotctl_user_args_t *a)
 {
-    if (kot_tenant_normalize(tenant, strlen(tenant), a->tenant,
-                             sizeof(a->tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name", tenant);
+    if (kotctl_tenant_name(tenant, a->tenant) != KOTCTL_OK) {
         return KOTCTL_USAGE;
     }
 
     if (kot_username_normalize(user, strlen(user), a->user, sizeof(a->user))
         < 0)
     {
-        kotctl_error("\"%s\" is not a valid username: use 1 to %d of a-z, "
-                     "0-9 and . _ @ + -, not starting with . @ or -",
-                     user, KOT_USERNAME_MAX);
+        kotctl_error("\"%s\" is not a valid username: use "
+                     KOT_USERNAME_RULE, user);
         return KOTCTL_USAGE;
     }
 

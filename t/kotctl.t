@@ -19,11 +19,35 @@ like $r->{out}, qr/tenant "acme" added/, 'under its lower-case name';
 is $t->kotctl('tenant', 'add', 'acme')->{exit}, 1,
     'the same tenant cannot be added twice';
 
-for my $bad ('-acme', 'ac me', 'acme:x', 'a' x 64, '') {
+# One rule for tenant names (kot_ident.h), stated the same way by every
+# command that takes a tenant and by the README's data model.
+my $tenant_rule = q{use 1 to 63 of a-z, 0-9, '.' and '-', starting and }
+    . q{ending with a letter or digit, without ".."};
+
+for my $bad ('-acme', 'ac me', 'acme:x', 'a' x 64, '', 'acme_x', 'acme@x',
+             'acme+x', 'acme{x}')
+{
     $r = $t->kotctl('tenant', 'add', $bad);
     is $r->{exit}, 2, "tenant name '$bad' is refused";
-    like $r->{err}, qr/is not a valid tenant name/, 'with the rule';
+    like $r->{err}, qr/is not a valid tenant name: \Q$tenant_rule\E$/m,
+        'with the rule';
 }
+
+for my $cmd ([qw(user add acme_x bob --role user --generate-password)],
+             [qw(user status acme_x bob)], [qw(session list acme_x bob)],
+             [qw(allowlist acme_x access list)])
+{
+    $r = $t->kotctl(@$cmd);
+    is $r->{exit}, 2, "\"@$cmd[0,1]\" refuses the tenant name too";
+    like $r->{err}, qr/"acme_x" is not a valid tenant name: \Q$tenant_rule\E$/m,
+        '  with the same rule';
+}
+
+(my $readme = KotTest::_slurp(KotTest->repo . '/README.md')) =~ s/\s+/ /g;
+like $readme, qr/a tenant name is \Q${\ substr $tenant_rule, 4}\E/,
+    'the README states the rule that kotctl applies';
+like $readme, qr/a username is 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -/,
+    'and the username rule';
 
 
 # users
@@ -63,8 +87,14 @@ is $r->{exit}, 2, 'a malformed role is refused';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob:x', '--role', 'user',
                 '--generate-password');
-like $r->{err}, qr/"bob:x" is not a valid username/,
-    'a malformed username is refused';
+like $r->{err}, qr/"bob:x" is not a valid username: use 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -$/m,
+    'a malformed username is refused, with the rule';
+
+$r = $t->kotctl('user', 'add', 'acme', 'Bob_Smith+ops@Acme.example',
+                '--role', 'user', '--generate-password');
+is $r->{exit}, 0, "a username may hold '_', '+' and '\@', like an e-mail address";
+like $r->{out}, qr/user "bob_smith\+ops\@acme\.example" added/,
+    '  folded to lower case';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                 '--password-stdin', { stdin => "short\n" });
