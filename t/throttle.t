@@ -52,6 +52,20 @@ like $n->error_log, qr/login throttled: too many attempts from this client; retr
     'the throttling is logged with the address';
 
 
+# The same IPv4 client, spelt plainly or IPv4-mapped (as a dual-stack
+# balancer may pass it on), has one allowance, not one per spelling.
+
+my ($plain, $mapped) = ('192.0.2.20', '::ffff:192.0.2.20');
+is try("m$_", 'X-Real-IP' => $_ % 2 ? $plain : $mapped)->{status}, 401,
+    "attempt $_ of an address in both spellings is answered" for 1 .. 3;
+is try('m4', 'X-Real-IP' => $mapped)->{status}, 429,
+    'the fourth is refused, in the IPv4-mapped spelling';
+is try('m5', 'X-Real-IP' => $plain)->{status}, 429,
+    '  and in the plain one';
+ok !$t->redis('EXISTS', "kot:v1:th:$mapped"),
+    'one bucket, under the plain IPv4 address';
+
+
 # IPv6 clients are counted per /64
 
 is try("v6a$_", 'X-Real-IP' => "2001:db8:1:2::$_")->{status}, 401,
