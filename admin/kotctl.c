@@ -45,6 +45,7 @@ static const char  usage[] =
     "  session list TENANT USER\n"
     "  session revoke TENANT USER SESSION|--all\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
+    "  throttle status|clear ADDR\n"
     "  audit verify --auditor-key PRIVATE.pem [--no-anchors] FILE...\n"
     "  audit query [--since T] [--until T] [--tenant T] [--user U]\n"
     "              [--action A] [--outcome O] FILE...\n"
@@ -192,6 +193,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "allowlist") == 0) {
         return kotctl_allowlist(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "throttle") == 0) {
+        return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
     }
 
     if (strcmp(argv[i], "audit") == 0) {

@@ -41,6 +41,7 @@ redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
 int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
+void kotctl_time(uint64_t ms, char *buf, size_t len);
 int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
     int secret);
 
@@ -60,6 +61,9 @@ int kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     int print);
 int kotctl_policy_effective(kotctl_t *k, const char *tenant,
     kot_policy_t *out, kot_blocklist_t **bl);
+
+/* kotctl_throttle.c */
+int kotctl_throttle(kotctl_t *k, int argc, char **argv);
 
 /* kotctl_allow.c */
 int kotctl_allowlist(kotctl_t *k, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kotctl.h"
@@ -244,6 +245,20 @@ kotctl_now(void)
     gettimeofday(&tv, NULL);
 
     return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+/* A time in milliseconds as RFC 3339 UTC, to the second. */
+
+void
+kotctl_time(uint64_t ms, char *buf, size_t len)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 

@@ -73,7 +73,6 @@ static int kotctl_session_handle(const char *s);
 static int kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a,
     const char *which);
 static int kotctl_session_show(kotctl_t *k, const char *sid);
-static void kotctl_time(uint64_t ms, char *buf, size_t len);
 
 
 int
@@ -1232,14 +1231,3 @@ kotctl_session_show(kotctl_t *k, const char *sid)
     return KOTCTL_OK;
 }
 
-
-static void
-kotctl_time(uint64_t ms, char *buf, size_t len)
-{
-    time_t     t;
-    struct tm  tm;
-
-    t = (time_t) (ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
