@@ -158,6 +158,29 @@ kotctl_exists(kotctl_t *k, const char *key)
 }
 
 
+/* What to do about a refusal that kotctl's own options cause. */
+
+static const char *
+kotctl_redis_hint(kotctl_t *k, const char *error)
+{
+    if (strncmp(error, "NOAUTH", 6) == 0) {
+        return k->redis_password_file
+               ? ""
+               : "\nkotctl: Redis wants a password: give the file that "
+                 "holds it with --redis-password-file PATH (and "
+                 "--redis-user NAME for an ACL user), as password_file= "
+                 "and user= of kot_redis";
+    }
+
+    if (strncmp(error, "WRONGPASS", 9) == 0) {
+        return "\nkotctl: check the password in --redis-password-file "
+               "and the user in --redis-user";
+    }
+
+    return "";
+}
+
+
 /* Any command; an error reply is reported and gives NULL. */
 
 redisReply *
@@ -173,8 +196,8 @@ kotctl_cmd(kotctl_t *k, int argc, const char **argv)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        kotctl_error("redis at %s refused %s: %s", k->redis, argv[0],
-                     reply->str);
+        kotctl_error("redis at %s refused %s: %s%s", k->redis, argv[0],
+                     reply->str, kotctl_redis_hint(k, reply->str));
         freeReplyObject(reply);
         return NULL;
     }
