@@ -133,6 +133,40 @@ my ($handle) = $s1->get('/app')->{content} =~ /session=\[([^\]]+)\]/;
 like $r->{out}, qr/^\Q$handle\E /m,
     'by the same handle the application sees';
 
+# The expiries are the site's timeouts (the defaults: 30 minutes idle,
+# 12 hours in all), not the Redis key's lifetime, which has 10 more
+# minutes so that a late request can be told that its session expired.
+use Time::Local qw(timegm);
+sub epoch ($rfc3339) {
+    my @t = $rfc3339 =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/
+        or return -1;
+    return timegm($t[5], $t[4], $t[3], $t[2], $t[1] - 1, $t[0]);
+}
+like $r->{out}, qr/^SESSION\s+CREATED\s+LAST ACTIVE\s+IDLE EXPIRY\s+ABSOLUTE EXPIRY\s+SOURCE$/m,
+    'session list has a column for each expiry';
+my ($created, $active, $idle, $absolute) =
+    map { epoch($_) } (split /\s+/, $lines[0])[1 .. 4];
+ok abs($idle - $active - 30 * 60) <= 1,
+    'the idle expiry is the last activity + kot_idle_timeout'
+    or diag $lines[0];
+ok abs($absolute - $created - 12 * 3600) <= 1,
+    'the absolute expiry is the login + kot_absolute_timeout'
+    or diag $lines[0];
+
+# a session past its idle expiry, whose key lingers for the grace, is over
+my ($sid) = grep { index($_, $handle) == 0 }
+            @{ $t->redis('ZRANGE', 'kot:v1:us:acme:robot', 0, -1) };
+$t->redis('PEXPIRE', "kot:v1:s:$sid", 5 * 60 * 1000);
+@lines = grep { /^\S{16}  \d{4}-/ }
+         split /\n/, $t->kotctl('session', 'list', 'acme', 'robot')->{out};
+is scalar @lines, 1, 'a session in its grace after expiry is not listed';
+unlike $lines[0], qr/^\Q$handle\E/, '  (it is the one that expired)';
+
+$r = $t->kotctl('session', 'list', 'acme', 'robbot');
+is $r->{exit}, 1, 'listing the sessions of a misspelt user fails';
+like $r->{err}, qr/user "robbot" does not exist in tenant "acme"/,
+    '  and names the user it could not find';
+
 $r = $t->kotctl('user', 'passwd', 'acme', 'robot', '--password-stdin',
                 { stdin => "machine secret 2\n" });
 is $r->{exit}, 0, 'an admin sets a new password';
