@@ -75,6 +75,13 @@ kotctl_error(const char *fmt, ...)
 }
 
 
+const char *
+kotctl_plural(long long n, const char *one, const char *many)
+{
+    return (n == 1 || n == -1) ? one : many;
+}
+
+
 static int
 kotctl_option(kotctl_t *k, const char *name, const char *value)
 {

@@ -99,4 +99,7 @@ int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
+/* one or many, as n asks: "1 entry", "2 entries", "0 entries" */
+const char *kotctl_plural(long long n, const char *one, const char *many);
+
 #endif /* KOTCTL_H */

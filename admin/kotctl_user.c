@@ -752,8 +752,9 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_no_user(a);
     }
 
-    printf("password of user \"%s\" in tenant \"%s\" set; %lld session(s) "
-           "ended\n", a->user, a->tenant, ended);
+    printf("password of user \"%s\" in tenant \"%s\" set; %lld %s ended\n",
+           a->user, a->tenant, ended,
+           kotctl_plural(ended, "session", "sessions"));
 
     if (kotctl_audit_event(k, "user_password_set", "iam", a->tenant,
                            a->user,
@@ -944,8 +945,9 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
-    printf("user \"%s\" in tenant \"%s\" disabled; %lld session(s) "
-           "ended\n", a->user, a->tenant, ended);
+    printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
+           a->user, a->tenant, ended,
+           kotctl_plural(ended, "session", "sessions"));
 
     return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
                               a->user,
@@ -1187,8 +1189,8 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
         return KOTCTL_FAIL;
     }
 
-    printf("%lld session(s) of user \"%s\" in tenant \"%s\" ended\n",
-           ended, a->user, a->tenant);
+    printf("%lld %s of user \"%s\" in tenant \"%s\" ended\n", ended,
+           kotctl_plural(ended, "session", "sessions"), a->user, a->tenant);
 
     return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
                               a->user,
