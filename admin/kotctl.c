@@ -78,7 +78,7 @@ kotctl_error(const char *fmt, ...)
 const char *
 kotctl_plural(long long n, const char *one, const char *many)
 {
-    return (n == 1 || n == -1) ? one : many;
+    return (n == 1) ? one : many;
 }
 
 

@@ -1119,7 +1119,8 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
             continue;
         }
 
-        if (kotctl_session_show(k, sid->str, strtoull(score->str, NULL, 10))
+        if (kotctl_session_show(k, sid->str,
+                                (uint64_t) strtod(score->str, NULL))
             != KOTCTL_OK)
         {
             rc = KOTCTL_FAIL;
