@@ -1,6 +1,6 @@
 /*
  * ngx_kot: tenant and user names: the one rule of what they may be, for
- * the module, kotctl and the README.
+ * the module, kotctl and the README (why these: below).
  *
  * Both become parts of Redis keys (kot:v1:u:{tenant}:{user}), of URLs and
  * form fields, and of log and audit records, so they are limited to a
@@ -10,7 +10,14 @@
  *             without "..";
  *   username: 1..64 of [a-z0-9._@+-], not starting with '.', '@' or '-'.
  * Upper-case ASCII input is folded; anything else is refused.
- *
+ */
+
+#ifndef KOT_IDENT_H
+#define KOT_IDENT_H
+
+#include <stddef.h>
+
+/*
  * Why these and no more.  ':' separates the parts of a key, so neither
  * name may hold it (or "a:b" + "c" would be "a" + "b:c"); '*', '?', '['
  * and ']' are glob characters in KEYS, SCAN and PSUBSCRIBE patterns, and
@@ -23,22 +30,17 @@
  * user from the host in a URL).  A username keeps '_', '@' and '+' so
  * that e-mail addresses (bob+ops@acme.example) can be usernames; the
  * portal's form is percent-encoded by the browser, so '+' survives it.
+ *
+ * The rules in words, as kotctl and nginx's error log state them:
  */
-
-#ifndef KOT_IDENT_H
-#define KOT_IDENT_H
-
-#include <stddef.h>
-
-#define KOT_TENANT_MAX    63
-#define KOT_USERNAME_MAX  64
-
-/* The rules in words, as kotctl and nginx's error log state them. */
 #define KOT_TENANT_RULE                                                     \
     "1 to 63 of a-z, 0-9, '.' and '-', starting and ending with a letter "  \
     "or digit, without \"..\""
 #define KOT_USERNAME_RULE                                                   \
     "1 to 64 of a-z, 0-9 and . _ @ + -, not starting with . @ or -"
+
+#define KOT_TENANT_MAX    63
+#define KOT_USERNAME_MAX  64
 
 /*
  * Normalises in[0..len) into out (cap >= max + 1, NUL-terminated).
