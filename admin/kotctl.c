@@ -45,6 +45,7 @@ static const char  usage[] =
     "  user disable TENANT USER\n"
     "  session list TENANT USER\n"
     "  session revoke TENANT USER SESSION|--all\n"
+    "  throttle status|clear ADDR\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
     "  audit verify --auditor-private-key PRIVATE.pem [--no-anchors]\n"
     "               [--until T] FILE...\n"
@@ -75,6 +76,13 @@ kotctl_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+
+const char *
+kotctl_plural(long long n, const char *one, const char *many)
+{
+    return (n == 1) ? one : many;
 }
 
 
@@ -203,6 +211,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "allowlist") == 0) {
         return kotctl_allowlist(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "throttle") == 0) {
+        return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
     }
 
     if (strcmp(argv[i], "audit") == 0) {

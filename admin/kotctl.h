@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "kot_ident.h"
 #include "kot_phc.h"
 #include "kot_policy.h"
 
@@ -40,6 +41,7 @@ redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
 int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
+void kotctl_time(uint64_t ms, char *buf, size_t len);
 int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
     int secret);
 
@@ -50,6 +52,7 @@ int kotctl_session(kotctl_t *k, int argc, char **argv);
 /* kotctl_tenant.c */
 int kotctl_tenant(kotctl_t *k, int argc, char **argv);
 int kotctl_tenant_exists(kotctl_t *k, const char *tenant);
+int kotctl_tenant_name(const char *name, char tenant[KOT_TENANT_MAX + 1]);
 
 /* kotctl_policy.c */
 int kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
@@ -58,6 +61,9 @@ int kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     int print);
 int kotctl_policy_effective(kotctl_t *k, const char *tenant,
     kot_policy_t *out, kot_blocklist_t **bl);
+
+/* kotctl_throttle.c */
+int kotctl_throttle(kotctl_t *k, int argc, char **argv);
 
 /* kotctl_allow.c */
 int kotctl_allowlist(kotctl_t *k, int argc, char **argv);
@@ -92,5 +98,8 @@ int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 /* kotctl.c */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* one or many, as n asks: "1 entry", "2 entries", "0 entries" */
+const char *kotctl_plural(long long n, const char *one, const char *many);
 
 #endif /* KOTCTL_H */

@@ -87,6 +87,8 @@ static int kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a,
     kotctl_allow_result_t *r);
 static void kotctl_allow_report(kotctl_allow_t *a,
     kotctl_allow_result_t *r);
+static void kotctl_allow_empty(FILE *out, kotctl_allow_t *a,
+    const char *now);
 static json_t *kotctl_allow_audit(kotctl_allow_t *a,
     kotctl_allow_result_t *r);
 static int kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a);
@@ -140,11 +142,7 @@ kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a)
         return KOTCTL_USAGE;
     }
 
-    if (kot_tenant_normalize(argv[0], strlen(argv[0]), a->tenant,
-                             sizeof(a->tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name", argv[0]);
+    if (kotctl_tenant_name(argv[0], a->tenant) != KOTCTL_OK) {
         return KOTCTL_USAGE;
     }
 
@@ -221,8 +219,9 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
     }
 
     if (bad) {
-        kotctl_error("%d of %d entries %s not valid; nothing was changed",
-                     bad, argc, bad == 1 ? "is" : "are");
+        kotctl_error("%d of %d %s %s not valid; nothing was changed",
+                     bad, argc, kotctl_plural(argc, "entry", "entries"),
+                     kotctl_plural(bad, "is", "are"));
         free(v);
         return KOTCTL_USAGE;
     }
@@ -408,25 +407,46 @@ kotctl_allow_report(kotctl_allow_t *a, kotctl_allow_result_t *r)
     given = (long long) a->n;
 
     if (strcmp(a->op, "add") == 0) {
-        printf("%lld of %lld entries added to the %s list of tenant \"%s\" "
-               "(%lld already there); it has %lld entries\n", r->changed,
-               given, a->list, a->tenant, given - r->changed, r->size);
+        printf("%lld of %lld %s added to the %s list of tenant \"%s\" "
+               "(%lld already there); it has %lld %s\n", r->changed, given,
+               kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
+               given - r->changed, r->size,
+               kotctl_plural(r->size, "entry", "entries"));
 
     } else if (strcmp(a->op, "remove") == 0) {
-        printf("%lld of %lld entries removed from the %s list of tenant "
-               "\"%s\" (%lld not there); it has %lld entries\n", r->changed,
-               given, a->list, a->tenant, given - r->changed, r->size);
+        printf("%lld of %lld %s removed from the %s list of tenant \"%s\" "
+               "(%lld not there); it has %lld %s\n", r->changed, given,
+               kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
+               given - r->changed, r->size,
+               kotctl_plural(r->size, "entry", "entries"));
 
     } else {
-        printf("the %s list of tenant \"%s\" was replaced; it has %lld "
-               "entries\n", a->list, a->tenant, r->size);
+        printf("the %s list of tenant \"%s\" was replaced; it has %lld %s\n",
+               a->list, a->tenant, r->size,
+               kotctl_plural(r->size, "entry", "entries"));
     }
 
     /* an empty list is no restriction at all: say so loudly */
 
     if (r->size == 0) {
-        printf("the %s list of tenant \"%s\" is now empty, so it allows "
-               "every address\n", a->list, a->tenant);
+        kotctl_allow_empty(stdout, a, "now ");
+    }
+}
+
+
+/* What an empty list means: no restriction of its own. */
+
+static void
+kotctl_allow_empty(FILE *out, kotctl_allow_t *a, const char *now)
+{
+    if (strcmp(a->list, "access") == 0) {
+        fprintf(out, "the access list of tenant \"%s\" is %sempty: every "
+                "network is allowed\n", a->tenant, now);
+
+    } else {
+        fprintf(out, "the admin list of tenant \"%s\" is %sempty: admin "
+                "locations allow every network that the access list "
+                "allows\n", a->tenant, now);
     }
 }
 
@@ -517,6 +537,12 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
     for (i = 0; i < n; i++) {
         kot_cidr_format(&v[i], text, sizeof(text));
         printf("%s\n", text);
+    }
+
+    /* standard output keeps one network a line, for scripts */
+
+    if (reply->elements == 0) {
+        kotctl_allow_empty(stderr, a, "");
     }
 
     free(v);

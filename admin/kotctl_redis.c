@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kotctl.h"
@@ -161,6 +162,29 @@ kotctl_exists(kotctl_t *k, const char *key)
 }
 
 
+/* What to do about a refusal that kotctl's own options cause. */
+
+static const char *
+kotctl_redis_hint(kotctl_t *k, const char *error)
+{
+    if (strncmp(error, "NOAUTH", 6) == 0) {
+        return k->redis_password_file
+               ? ""
+               : "\nkotctl: Redis wants a password: give the file that "
+                 "holds it with --redis-password-file PATH (and "
+                 "--redis-user NAME for an ACL user), as password_file= "
+                 "and user= of kot_redis";
+    }
+
+    if (strncmp(error, "WRONGPASS", 9) == 0) {
+        return "\nkotctl: check the password in --redis-password-file "
+               "and the user in --redis-user";
+    }
+
+    return "";
+}
+
+
 /* Any command; an error reply is reported and gives NULL. */
 
 redisReply *
@@ -176,8 +200,8 @@ kotctl_cmd(kotctl_t *k, int argc, const char **argv)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        kotctl_error("redis at %s refused %s: %s", k->redis, argv[0],
-                     reply->str);
+        kotctl_error("redis at %s refused %s: %s%s", k->redis, argv[0],
+                     reply->str, kotctl_redis_hint(k, reply->str));
         freeReplyObject(reply);
         return NULL;
     }
@@ -248,6 +272,20 @@ kotctl_now(void)
     gettimeofday(&tv, NULL);
 
     return (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+
+/* A time in milliseconds as RFC 3339 UTC, to the second. */
+
+void
+kotctl_time(uint64_t ms, char *buf, size_t len)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 

@@ -32,14 +32,9 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (kot_tenant_normalize(argv[1], strlen(argv[1]), tenant,
-                             sizeof(tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name: use 1 to %d of "
-                     "a-z, 0-9, '.' and '-', starting and ending with a "
-                     "letter or digit", argv[1], KOT_TENANT_MAX);
-        return KOTCTL_USAGE;
+    rc = kotctl_tenant_name(argv[1], tenant);
+    if (rc != KOTCTL_OK) {
+        return rc;
     }
 
     rc = kotctl_connect(k);
@@ -185,6 +180,23 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
     return kotctl_audit_event(k, "tenant_policy_changed", "configuration",
                               tenant, NULL, change) == 0
            ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/* The normalised name (kot_ident.h), or the rule it breaks. */
+
+int
+kotctl_tenant_name(const char *name, char tenant[KOT_TENANT_MAX + 1])
+{
+    if (kot_tenant_normalize(name, strlen(name), tenant, KOT_TENANT_MAX + 1)
+        < 0)
+    {
+        kotctl_error("\"%s\" is not a valid tenant name: use "
+                     KOT_TENANT_RULE, name);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
 }
 
 

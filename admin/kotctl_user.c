@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kotctl.h"
@@ -71,8 +70,8 @@ static int kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_session_handle(const char *s);
 static int kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a,
     const char *which);
-static int kotctl_session_show(kotctl_t *k, const char *sid);
-static void kotctl_time(uint64_t ms, char *buf, size_t len);
+static int kotctl_session_show(kotctl_t *k, const char *sid,
+    uint64_t absolute);
 
 
 int
@@ -156,20 +155,15 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
 static int
 kotctl_names(const char *tenant, const char *user, kotctl_user_args_t *a)
 {
-    if (kot_tenant_normalize(tenant, strlen(tenant), a->tenant,
-                             sizeof(a->tenant))
-        < 0)
-    {
-        kotctl_error("\"%s\" is not a valid tenant name", tenant);
+    if (kotctl_tenant_name(tenant, a->tenant) != KOTCTL_OK) {
         return KOTCTL_USAGE;
     }
 
     if (kot_username_normalize(user, strlen(user), a->user, sizeof(a->user))
         < 0)
     {
-        kotctl_error("\"%s\" is not a valid username: use 1 to %d of a-z, "
-                     "0-9 and . _ @ + -, not starting with . @ or -",
-                     user, KOT_USERNAME_MAX);
+        kotctl_error("\"%s\" is not a valid username: use "
+                     KOT_USERNAME_RULE, user);
         return KOTCTL_USAGE;
     }
 
@@ -743,8 +737,9 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_no_user(a);
     }
 
-    printf("password of user \"%s\" in tenant \"%s\" set; %lld session(s) "
-           "ended\n", a->user, a->tenant, ended);
+    printf("password of user \"%s\" in tenant \"%s\" set; %lld %s ended\n",
+           a->user, a->tenant, ended,
+           kotctl_plural(ended, "session", "sessions"));
 
     if (kotctl_audit_event(k, "user_password_set", "iam", a->tenant,
                            a->user,
@@ -935,8 +930,9 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
-    printf("user \"%s\" in tenant \"%s\" disabled; %lld session(s) "
-           "ended\n", a->user, a->tenant, ended);
+    printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
+           a->user, a->tenant, ended,
+           kotctl_plural(ended, "session", "sessions"));
 
     return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
                               a->user,
@@ -1073,26 +1069,45 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
 {
     int          rc;
     size_t       i;
-    const char  *args[4];
-    redisReply  *list;
+    const char  *args[5];
+    redisReply  *list, *sid, *score;
+
+    if (kotctl_user_known(k, a) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    /* scored by the absolute expiry: the login time + the timeout */
 
     args[0] = "ZRANGE";
     args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
     args[2] = "0";
     args[3] = "-1";
+    args[4] = "WITHSCORES";
 
-    list = kotctl_cmd(k, 4, args);
+    list = kotctl_cmd(k, 5, args);
     if (list == NULL) {
         return KOTCTL_FAIL;
     }
 
-    printf("%-16s  %-20s  %-20s  %-20s  %s\n", "SESSION", "CREATED",
-           "LAST ACTIVE", "IDLE EXPIRY", "SOURCE");
+    printf("%-16s  %-20s  %-20s  %-20s  %-20s  %s\n", "SESSION", "CREATED",
+           "LAST ACTIVE", "IDLE EXPIRY", "ABSOLUTE EXPIRY", "SOURCE");
 
     rc = KOTCTL_OK;
 
-    for (i = 0; i < list->elements; i++) {
-        if (kotctl_session_show(k, list->element[i]->str) != KOTCTL_OK) {
+    for (i = 0; i + 1 < list->elements; i += 2) {
+        sid = list->element[i];
+        score = list->element[i + 1];
+
+        if (sid->type != REDIS_REPLY_STRING
+            || score->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        if (kotctl_session_show(k, sid->str,
+                                (uint64_t) strtod(score->str, NULL))
+            != KOTCTL_OK)
+        {
             rc = KOTCTL_FAIL;
             break;
         }
@@ -1160,8 +1175,8 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
         return KOTCTL_FAIL;
     }
 
-    printf("%lld session(s) of user \"%s\" in tenant \"%s\" ended\n",
-           ended, a->user, a->tenant);
+    printf("%lld %s of user \"%s\" in tenant \"%s\" ended\n", ended,
+           kotctl_plural(ended, "session", "sessions"), a->user, a->tenant);
 
     return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
                               a->user,
@@ -1173,12 +1188,21 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
 }
 
 
-/* One line per live session; ended ones may linger in the list a while. */
+/*
+ * One line per live session.  A session's key outlives its expiry by the
+ * grace (KOT_SESSION_GRACE_MS), so that the next request can say that it
+ * expired; such a session is over and is not shown.  The expiries are the
+ * module's own: the key's TTL was last set at the last activity to the
+ * idle timeout (or what was left of the absolute one) plus the grace, and
+ * absolute is the login time plus the absolute timeout, as stored at
+ * login.
+ */
 
 static int
-kotctl_session_show(kotctl_t *k, const char *sid)
+kotctl_session_show(kotctl_t *k, const char *sid, uint64_t absolute)
 {
-    char         created[32], seen[32], expires[32];
+    char         created[32], seen[32], idle_at[32], absolute_at[32];
+    uint64_t     now, idle;
     const char  *args[5];
     redisReply  *f, *ttl;
 
@@ -1201,35 +1225,36 @@ kotctl_session_show(kotctl_t *k, const char *sid)
         return KOTCTL_FAIL;
     }
 
+    now = kotctl_now();
+
     if (f->elements == 3 && f->element[0]->type == REDIS_REPLY_STRING
         && f->element[1]->type == REDIS_REPLY_STRING
-        && ttl->type == REDIS_REPLY_INTEGER && ttl->integer > 0)
+        && ttl->type == REDIS_REPLY_INTEGER
+        && ttl->integer > KOT_SESSION_GRACE_MS)
     {
-        kotctl_time(strtoull(f->element[0]->str, NULL, 10), created,
-                    sizeof(created));
-        kotctl_time(strtoull(f->element[1]->str, NULL, 10), seen,
-                    sizeof(seen));
-        kotctl_time(kotctl_now() + ttl->integer, expires, sizeof(expires));
+        idle = now + (uint64_t) (ttl->integer - KOT_SESSION_GRACE_MS);
 
-        printf("%-16.16s  %-20s  %-20s  %-20s  %s\n", sid, created, seen,
-               expires, f->element[2]->type == REDIS_REPLY_STRING
-                        ? f->element[2]->str : "-");
+        if (idle > absolute) {
+            idle = absolute;
+        }
+
+        if (idle > now) {
+            kotctl_time(strtoull(f->element[0]->str, NULL, 10), created,
+                        sizeof(created));
+            kotctl_time(strtoull(f->element[1]->str, NULL, 10), seen,
+                        sizeof(seen));
+            kotctl_time(idle, idle_at, sizeof(idle_at));
+            kotctl_time(absolute, absolute_at, sizeof(absolute_at));
+
+            printf("%-16.16s  %-20s  %-20s  %-20s  %-20s  %s\n", sid,
+                   created, seen, idle_at, absolute_at,
+                   f->element[2]->type == REDIS_REPLY_STRING
+                   ? f->element[2]->str : "-");
+        }
     }
 
     freeReplyObject(f);
     freeReplyObject(ttl);
 
     return KOTCTL_OK;
-}
-
-
-static void
-kotctl_time(uint64_t ms, char *buf, size_t len)
-{
-    time_t     t;
-    struct tm  tm;
-
-    t = (time_t) (ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -394,52 +394,47 @@ ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
 
 
 /*
- * The client address that nginx settled on (after the realip module,
- * never a raw X-Forwarded-For).  An IPv6 client is counted by its /64:
- * one host usually has a whole /64 to pick addresses from.
+ * The client's bucket: the address that nginx settled on (after the
+ * realip module, never a raw X-Forwarded-For), named as kot_cidr_bucket()
+ * says, so that an IPv4 client has one bucket however its address is
+ * spelt.  Any other family (a unix socket) keeps its text.
  */
 
 static ngx_int_t
 ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    u_char               *p;
-    ngx_uint_t            i;
-    struct sockaddr      *sa;
-#if (NGX_HAVE_INET6)
-    u_char               *a;
-    struct sockaddr_in6  *sin6;
-#endif
+    u_char           *addr;
+    struct sockaddr  *sa;
 
     if (ngx_http_kot_client(r, &sa, key) != NGX_OK) {
         return NGX_ERROR;
     }
 
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        addr = (u_char *) &((struct sockaddr_in *) sa)->sin_addr;
+        break;
+
 #if (NGX_HAVE_INET6)
-    if (sa->sa_family == AF_INET6) {
-        sin6 = (struct sockaddr_in6 *) sa;
-        a = sin6->sin6_addr.s6_addr;
-
-        if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-            p = ngx_pnalloc(r->pool, sizeof("0000:0000:0000:0000::/64") - 1);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            key->data = p;
-
-            for (i = 0; i < 8; i += 2) {
-                p = ngx_sprintf(p, "%02xd%02xd:", a[i], a[i + 1]);
-            }
-
-            p = ngx_cpymem(p, ":/64", 4);
-            key->len = p - key->data;
-
-            return NGX_OK;
-        }
-    }
+    case AF_INET6:
+        addr = ((struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+        break;
 #endif
 
-    return NGX_OK;
+    default:
+        return NGX_OK;
+    }
+
+    key->data = ngx_pnalloc(r->pool, KOT_CIDR_BUCKET_MAX);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->len = kot_cidr_bucket(sa->sa_family, addr, (char *) key->data,
+                               KOT_CIDR_BUCKET_MAX);
+
+    return (key->len > 0) ? NGX_OK : NGX_ERROR;
 }
 
 

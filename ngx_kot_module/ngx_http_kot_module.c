@@ -1272,7 +1272,8 @@ ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant)
                              KOT_TENANT_MAX + 1);
     if (n < 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "kot: kot_tenant gave an invalid tenant name");
+                      "kot: kot_tenant gave an invalid tenant name; a "
+                      "tenant name is " KOT_TENANT_RULE);
         return NGX_ERROR;
     }
 

@@ -36,7 +36,9 @@ sub version ($tenant = 'acme') {
 
 my $r = allow('acme', 'access', 'list');
 is $r->{exit}, 0, 'listing a list never set succeeds';
-is $r->{out}, '', 'and prints nothing';
+is $r->{out}, '', 'and prints no network';
+like $r->{err}, qr/^the access list of tenant "acme" is empty: every network is allowed$/m,
+    '  but says that the list is empty and what that means';
 
 
 # add, in canonical form
@@ -65,7 +67,7 @@ is version(), 2, 'the version counter moves with the change';
 
 $r = allow('acme', 'access', 'add', '10.0.0.0/8', '::ffff:10.0.0.0/104');
 is $r->{exit}, 0, 'adding an entry already there succeeds';
-like $r->{out}, qr/^0 of 1 entries added .*\(1 already there\)/,
+like $r->{out}, qr/^0 of 1 entry added .*\(1 already there\)/,
     'and says it was already there, counting its two spellings once';
 is scalar @{ stored() }, 7, 'the list did not grow';
 
@@ -81,13 +83,15 @@ ok !(grep { $_ eq '192.0.2.7/32' } @{ listed() }), 'the host is gone';
 is version(), $v + 1, 'the version counter moves with a removal';
 
 $r = allow('acme', 'access', 'remove', '192.0.2.7');
-like $r->{out}, qr/^0 of 1 entries removed/, 'removing it again removes none';
+like $r->{out}, qr/^0 of 1 entry removed/, 'removing it again removes none';
 
 
 # the two lists are separate
 
 $r = allow('acme', 'admin', 'add', '198.51.100.0/24');
 is $r->{exit}, 0, 'an entry is added to the admin list';
+like $r->{out}, qr/^1 of 1 entry added to the admin list of tenant "acme" \(0 already there\); it has 1 entry$/m,
+    '  and kotctl counts it in the singular';
 is_deeply listed('admin'), [ '198.51.100.0/24' ], 'the admin list has it';
 ok !(grep { $_ eq '198.51.100.0/24' } @{ listed('access') }),
     'the access list does not';
@@ -161,16 +165,21 @@ is_deeply listed('admin'), [ '198.51.100.0/24' ],
 
 $r = allow('acme', 'access', 'set');
 is $r->{exit}, 0, 'set with no entries empties the list';
-like $r->{out}, qr/the access list of tenant "acme" is now empty, so it allows every address/,
+like $r->{out}, qr/^the access list of tenant "acme" is now empty: every network is allowed$/m,
     'with a clear note that every address is now allowed';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0, 'the key is gone';
 is version(), $v + 2, 'emptying the list moves the version';
 $r = allow('acme', 'access', 'list');
-ok $r->{exit} == 0 && $r->{out} eq '', 'an empty list prints nothing';
+ok $r->{exit} == 0 && $r->{out} eq '', 'an emptied list prints no network';
+like $r->{err}, qr/^the access list of tenant "acme" is empty: every network is allowed$/m,
+    '  but says that it is empty';
 
 $r = allow('acme', 'admin', 'remove', '198.51.100.0/24');
-like $r->{out}, qr/the admin list of tenant "acme" is now empty, so it allows every address/,
-    'removing the last entry gives the same note';
+like $r->{out}, qr/^the admin list of tenant "acme" is now empty: admin locations allow every network that the access list allows$/m,
+    'removing the last entry gives the note for the admin list';
+like allow('acme', 'admin', 'list')->{err},
+    qr/^the admin list of tenant "acme" is empty: admin locations allow every network that the access list allows$/m,
+    '  and so does listing it';
 
 
 # unknown tenants and bad command lines

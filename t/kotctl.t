@@ -19,11 +19,35 @@ like $r->{out}, qr/tenant "acme" added/, 'under its lower-case name';
 is $t->kotctl('tenant', 'add', 'acme')->{exit}, 1,
     'the same tenant cannot be added twice';
 
-for my $bad ('-acme', 'ac me', 'acme:x', 'a' x 64, '') {
+# One rule for tenant names (kot_ident.h), stated the same way by every
+# command that takes a tenant and by the README's data model.
+my $tenant_rule = q{use 1 to 63 of a-z, 0-9, '.' and '-', starting and }
+    . q{ending with a letter or digit, without ".."};
+
+for my $bad ('-acme', 'ac me', 'acme:x', 'a' x 64, '', 'acme_x', 'acme@x',
+             'acme+x', 'acme{x}')
+{
     $r = $t->kotctl('tenant', 'add', $bad);
     is $r->{exit}, 2, "tenant name '$bad' is refused";
-    like $r->{err}, qr/is not a valid tenant name/, 'with the rule';
+    like $r->{err}, qr/is not a valid tenant name: \Q$tenant_rule\E$/m,
+        'with the rule';
 }
+
+for my $cmd ([qw(user add acme_x bob --role user --generate-password)],
+             [qw(user status acme_x bob)], [qw(session list acme_x bob)],
+             [qw(allowlist acme_x access list)])
+{
+    $r = $t->kotctl(@$cmd);
+    is $r->{exit}, 2, "\"@$cmd[0,1]\" refuses the tenant name too";
+    like $r->{err}, qr/"acme_x" is not a valid tenant name: \Q$tenant_rule\E$/m,
+        '  with the same rule';
+}
+
+(my $readme = KotTest::_slurp(KotTest->repo . '/README.md')) =~ s/\s+/ /g;
+like $readme, qr/a tenant name is \Q${\ substr $tenant_rule, 4}\E/,
+    'the README states the rule that kotctl applies';
+like $readme, qr/a username is 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -/,
+    'and the username rule';
 
 
 # users
@@ -63,8 +87,14 @@ is $r->{exit}, 2, 'a malformed role is refused';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob:x', '--role', 'user',
                 '--generate-password');
-like $r->{err}, qr/"bob:x" is not a valid username/,
-    'a malformed username is refused';
+like $r->{err}, qr/"bob:x" is not a valid username: use 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -$/m,
+    'a malformed username is refused, with the rule';
+
+$r = $t->kotctl('user', 'add', 'acme', 'Bob_Smith+ops@Acme.example',
+                '--role', 'user', '--generate-password');
+is $r->{exit}, 0, "a username may hold '_', '+' and '\@', like an e-mail address";
+like $r->{out}, qr/user "bob_smith\+ops\@acme\.example" added/,
+    '  folded to lower case';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                 '--password-stdin', { stdin => "short\n" });
@@ -103,10 +133,44 @@ my ($handle) = $s1->get('/app')->{content} =~ /session=\[([^\]]+)\]/;
 like $r->{out}, qr/^\Q$handle\E /m,
     'by the same handle the application sees';
 
+# The expiries are the site's timeouts (the defaults: 30 minutes idle,
+# 12 hours in all), not the Redis key's lifetime, which has 10 more
+# minutes so that a late request can be told that its session expired.
+use Time::Local qw(timegm);
+sub epoch ($rfc3339) {
+    my @t = $rfc3339 =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/
+        or return -1;
+    return timegm($t[5], $t[4], $t[3], $t[2], $t[1] - 1, $t[0]);
+}
+like $r->{out}, qr/^SESSION\s+CREATED\s+LAST ACTIVE\s+IDLE EXPIRY\s+ABSOLUTE EXPIRY\s+SOURCE$/m,
+    'session list has a column for each expiry';
+my ($created, $active, $idle, $absolute) =
+    map { epoch($_) } (split /\s+/, $lines[0])[1 .. 4];
+ok abs($idle - $active - 30 * 60) <= 1,
+    'the idle expiry is the last activity + kot_idle_timeout'
+    or diag $lines[0];
+ok abs($absolute - $created - 12 * 3600) <= 1,
+    'the absolute expiry is the login + kot_absolute_timeout'
+    or diag $lines[0];
+
+# a session past its idle expiry, whose key lingers for the grace, is over
+my ($sid) = grep { index($_, $handle) == 0 }
+            @{ $t->redis('ZRANGE', 'kot:v1:us:acme:robot', 0, -1) };
+$t->redis('PEXPIRE', "kot:v1:s:$sid", 5 * 60 * 1000);
+@lines = grep { /^\S{16}  \d{4}-/ }
+         split /\n/, $t->kotctl('session', 'list', 'acme', 'robot')->{out};
+is scalar @lines, 1, 'a session in its grace after expiry is not listed';
+unlike $lines[0], qr/^\Q$handle\E/, '  (it is the one that expired)';
+
+$r = $t->kotctl('session', 'list', 'acme', 'robbot');
+is $r->{exit}, 1, 'listing the sessions of a misspelt user fails';
+like $r->{err}, qr/user "robbot" does not exist in tenant "acme"/,
+    '  and names the user it could not find';
+
 $r = $t->kotctl('user', 'passwd', 'acme', 'robot', '--password-stdin',
                 { stdin => "machine secret 2\n" });
 is $r->{exit}, 0, 'an admin sets a new password';
-like $r->{out}, qr/2 session\(s\) ended/, 'which ends the user\'s sessions';
+like $r->{out}, qr/2 sessions ended/, 'which ends the user\'s sessions';
 is $s1->get('/app')->{status}, 401, 'the first session is dead';
 is $s2->get('/app')->{status}, 401, 'so is the second';
 like $n->ua->login(tenant => 'acme', username => 'robot',
@@ -138,7 +202,7 @@ my $s3 = robot();
 my $gone = handle($s1);
 $r = $t->kotctl('session', 'revoke', 'acme', 'robot', $gone);
 is $r->{exit}, 0, 'an admin revokes one session by its handle';
-like $r->{out}, qr/^1 session\(s\) of user "robot" in tenant "acme" ended$/m,
+like $r->{out}, qr/^1 session of user "robot" in tenant "acme" ended$/m,
     'and is told so';
 is $s1->get('/app')->{status}, 401, 'that session is over';
 is $s2->get('/app')->{status}, 200, 'the user\'s other sessions go on';
@@ -154,7 +218,7 @@ like $r->{err}, qr/SESSION column of "kotctl session list"/,
     'that says what to give';
 
 $r = $t->kotctl('session', 'revoke', 'acme', 'robot', '--all');
-like $r->{out}, qr/^2 session\(s\)/m, '--all revokes every session';
+like $r->{out}, qr/^2 sessions of user/m, '--all revokes every session';
 is $_->get('/app')->{status}, 401, 'and each one is over' for $s2, $s3;
 
 $r = $t->kotctl('session', 'revoke', 'acme', 'robbot', '--all');
@@ -168,7 +232,7 @@ like $r->{err}, qr/user "robbot" does not exist in tenant "acme"/,
 ($s1, $s2) = (robot(), robot());
 $r = $t->kotctl('user', 'disable', 'acme', 'robot');
 is $r->{exit}, 0, 'an admin disables an account';
-like $r->{out}, qr/disabled; 2 session\(s\) ended/, 'which ends its sessions';
+like $r->{out}, qr/disabled; 2 sessions ended/, 'which ends its sessions';
 is $_->get('/app')->{status}, 401, 'each of them' for $s1, $s2;
 
 $r = $n->ua->login(tenant => 'acme', username => 'robot',

@@ -160,4 +160,13 @@ like $nopass->error_log, qr/NOAUTH/, 'because Redis wants the password';
 unlike $auth->error_log, qr/NOAUTH|WRONGPASS/,
     'which the node with password_file= never lacked';
 
+# kotctl, like nginx, needs the password: README's step 3 left it out
+my $r = $p->kotctl('tenant', 'add', 'beta', { no_password => 1 });
+is $r->{exit}, 1, 'kotctl without --redis-password-file fails';
+like $r->{err}, qr/NOAUTH/, '  because Redis wants the password';
+like $r->{err}, qr/give the file that holds it with --redis-password-file PATH/,
+    '  and kotctl says which option gives it';
+is $p->kotctl('tenant', 'add', 'beta')->{exit}, 0,
+    'with --redis-password-file, the same command succeeds';
+
 done_testing;

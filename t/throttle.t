@@ -9,6 +9,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use JSON::PP ();
 
 my $t = KotTest->new;
 my $n = $t->nginx(KotTest->site(
@@ -18,11 +19,12 @@ my $n = $t->nginx(KotTest->site(
 $t->add_user('acme', 'alice', 'correct horse battery');
 
 sub try ($user, %h) {
+    my $password = delete $h{password} // 'guess';
     my $ua = $n->ua;
     my $form = $ua->get('/kot/login');
     return $ua->post_form('/kot/login', {
         csrf => KotTest::UA::form_field($form->{content}, 'csrf'),
-        tenant => 'acme', username => $user, password => 'guess' }, \%h);
+        tenant => 'acme', username => $user, password => $password }, \%h);
 }
 
 my %from = ('X-Real-IP' => '192.0.2.10');
@@ -50,6 +52,86 @@ is try('user6', 'X-Real-IP' => '192.0.2.11')->{status}, 401,
 
 like $n->error_log, qr/login throttled: too many attempts from this client; retry after \d+ ms, client: 192\.0\.2\.10/,
     'the throttling is logged with the address';
+
+
+# The same IPv4 client, spelt plainly or IPv4-mapped (as a dual-stack
+# balancer may pass it on), has one allowance, not one per spelling.
+
+my ($plain, $mapped) = ('192.0.2.20', '::ffff:192.0.2.20');
+is try("m$_", 'X-Real-IP' => $_ % 2 ? $plain : $mapped)->{status}, 401,
+    "attempt $_ of an address in both spellings is answered" for 1 .. 3;
+is try('m4', 'X-Real-IP' => $mapped)->{status}, 429,
+    'the fourth is refused, in the IPv4-mapped spelling';
+is try('m5', 'X-Real-IP' => $plain)->{status}, 429,
+    '  and in the plain one';
+ok !$t->redis('EXISTS', "kot:v1:th:$mapped"),
+    'one bucket, under the plain IPv4 address';
+
+
+# An administrator sees that an office's address is throttled and
+# releases it; unlocking the account that it tried does not.
+
+my $office = '192.0.2.30';
+try("o$_", 'X-Real-IP' => $office) for 1 .. 3;
+is try('alice', 'X-Real-IP' => $office,
+       password => 'correct horse battery')->{status}, 429,
+    'an office address that used its burst cannot log in, even rightly';
+
+my $r = $t->kotctl('throttle', 'status', $office);
+is $r->{exit}, 0, 'kotctl throttle status answers';
+like $r->{out}, qr/^throttled:\s+yes, until \d{4}-\S+Z \(\d+ s\)$/m,
+    'and shows the address throttled, and until when';
+like $r->{out}, qr/^attempts left:\s+0\.\d of 3, 6 more a minute$/m,
+    '  with what is left of the burst, at the configured rate';
+like $r->{out}, qr/^clear it with:\s+kotctl throttle clear 192\.0\.2\.30$/m,
+    '  and how to release it';
+like $t->kotctl('throttle', 'status', "::ffff:$office")->{out},
+    qr/^counted as:\s+192\.0\.2\.30\n(?s:.*)^throttled:\s+yes/m,
+    'the IPv4-mapped spelling shows the same bucket';
+
+is $t->kotctl('user', 'unlock', 'acme', 'alice')->{exit}, 0,
+    'unlocking the account succeeds';
+is try('alice', 'X-Real-IP' => $office,
+       password => 'correct horse battery')->{status}, 429,
+    '  but leaves the address throttled';
+
+my ($priv, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/kotctl-audit.log';
+$r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub,
+                'throttle', 'clear', $office);
+is $r->{exit}, 0, 'kotctl throttle clear releases the address';
+like $r->{out}, qr/^login throttle of 192\.0\.2\.30 cleared/m, '  and says so';
+like $t->kotctl('throttle', 'status', $office)->{out},
+    qr/^throttled:\s+no \(no recent login attempts\)$/m,
+    'status shows it no longer throttled';
+is try('alice', 'X-Real-IP' => $office,
+       password => 'correct horse battery')->{status}, 303,
+    'and the user logs in from the office again';
+
+my ($rec) = grep { $_->{'event.action'} eq 'throttle_cleared' }
+            map { JSON::PP->new->utf8->decode($_) }
+            grep { /\S/ } split /\n/, KotTest::_slurp($log);
+ok $rec, 'the release is in the audit log, as throttle_cleared';
+is_deeply [ @{ $rec->{'kot.change'} // {} }{qw(address counted_as)} ],
+    [ $office, $office ], '  with the address';
+like $rec->{'user.name'}, qr/^kotctl:/, '  and the administrator';
+is $t->kotctl('audit', 'verify', '--auditor-key', $priv, '--no-anchors',
+               $log)->{exit}, 0,
+    '  in a chain that verifies';
+
+$r = $t->kotctl('throttle', 'clear', '192.0.2.31');
+is $r->{exit}, 0, 'clearing an address that has not tried succeeds';
+like $r->{out}, qr/no recent login attempts from 192\.0\.2\.31: nothing to clear/,
+    '  and says there was nothing to clear';
+
+$r = $t->kotctl('throttle', 'status', '2001:db8:9:9::1');
+like $r->{out}, qr/^counted as:\s+2001:0db8:0009:0009::\/64$/m,
+    'an IPv6 address is shown with the /64 it is counted in';
+for my $bad ('192.0.2.0/24', '2001:db8::/48', 'office', '') {
+    $r = $t->kotctl('throttle', 'status', $bad);
+    is $r->{exit}, 2, "throttle status refuses '$bad'";
+    like $r->{err}, qr/is (?:a network|not an address)/, '  and says why';
+}
 
 
 # IPv6 clients are counted per /64

@@ -539,6 +539,37 @@ kot_cidr_format(const kot_cidr_t *c, char *buf, size_t cap)
 }
 
 
+size_t
+kot_cidr_bucket(int family, const uint8_t *addr, char *buf, size_t cap)
+{
+    int  n;
+
+    if (cap < KOT_CIDR_BUCKET_MAX) {
+        return 0;
+    }
+
+    if (family == AF_INET6 && kot_cidr_mapped(addr)) {
+        family = AF_INET;
+        addr += 12;
+    }
+
+    if (family == AF_INET) {
+        n = sprintf(buf, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
+
+    } else if (family == AF_INET6) {
+        n = sprintf(buf, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64",
+                    addr[0], addr[1], addr[2], addr[3], addr[4], addr[5],
+                    addr[6], addr[7]);
+
+    } else {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return (size_t) n;
+}
+
+
 /*
  * RFC 5952: lower-case hex without leading zeros, and the first longest
  * run of two or more zero groups as "::".  Never the dotted IPv4 tail:

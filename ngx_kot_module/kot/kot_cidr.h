@@ -88,6 +88,27 @@ size_t kot_cidr_reason(int rc, const kot_cidr_t *parsed, char *buf,
  */
 size_t kot_cidr_format(const kot_cidr_t *c, char *buf, size_t cap);
 
+/* buffer for kot_cidr_bucket(): "ffff:ffff:ffff:ffff::/64" and its NUL */
+#define KOT_CIDR_BUCKET_MAX   25
+
+/*
+ * The name of the login throttle's bucket for a client address (AF_INET
+ * with 4 bytes, or AF_INET6 with 16, in network byte order), the part
+ * after "th:" in its Redis key.  One client, one name:
+ *   - an IPv4 address is "192.0.2.10", also when it arrives IPv4-mapped
+ *     (::ffff:192.0.2.10, from a dual-stack socket or through realip):
+ *     otherwise the two spellings would be two buckets, and twice the
+ *     burst;
+ *   - an IPv6 address is counted by the /64 that holds it, since one
+ *     host usually has a whole /64: "2001:0db8:0001:0002::/64" (every
+ *     group in four digits).
+ * The module names the bucket of each login with it, and kotctl the one
+ * an administrator asks about.  Returns the length, or 0 for any other
+ * family or a cap below KOT_CIDR_BUCKET_MAX.
+ */
+size_t kot_cidr_bucket(int family, const uint8_t *addr, char *buf,
+    size_t cap);
+
 /*
  * Orders networks for listing: IPv4 before IPv6, then by address, then
  * by prefix length.  A qsort() comparator on kot_cidr_t.

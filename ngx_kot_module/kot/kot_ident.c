@@ -1,5 +1,5 @@
 /*
- * ngx_kot: tenant and user names.
+ * ngx_kot: tenant and user names (the rule and why: kot_ident.h).
  */
 
 #include <string.h>

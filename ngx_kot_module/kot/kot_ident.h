@@ -1,11 +1,13 @@
 /*
- * ngx_kot: tenant and user names.
+ * ngx_kot: tenant and user names: the one rule of what they may be, for
+ * the module, kotctl and the README (why these: below).
  *
- * Both become parts of Redis keys and of log lines, so they are limited
- * to a small alphabet and normalised to lower case (ASCII only):
+ * Both become parts of Redis keys (kot:v1:u:{tenant}:{user}), of URLs and
+ * form fields, and of log and audit records, so they are limited to a
+ * small alphabet that needs no escaping anywhere, and normalised to lower
+ * case (ASCII only):
  *   tenant:   1..63 of [a-z0-9.-], starting and ending with [a-z0-9],
- *             without ".." (a DNS-like name, so that $host can name the
- *             tenant);
+ *             without "..";
  *   username: 1..64 of [a-z0-9._@+-], not starting with '.', '@' or '-'.
  * Upper-case ASCII input is folded; anything else is refused.
  *
@@ -17,6 +19,28 @@
 #define KOT_IDENT_H
 
 #include <stddef.h>
+
+/*
+ * Why these and no more.  ':' separates the parts of a key, so neither
+ * name may hold it (or "a:b" + "c" would be "a" + "b:c"); '*', '?', '['
+ * and ']' are glob characters in KEYS, SCAN and PSUBSCRIBE patterns, and
+ * '{' and '}' a Redis Cluster hash tag; '/', '%', '#', '&', '=' and
+ * spaces change a URL or a form field; quotes, '\' and control
+ * characters break log and JSON lines.  A tenant is a host-name label
+ * sequence, so that "kot_tenant $host;" can name it and a tenant can
+ * always be a DNS name (acme.example.com): '_', '@' and '+' are left out
+ * ('+' also reads as a space in a query string, and '@' separates the
+ * user from the host in a URL).  A username keeps '_', '@' and '+' so
+ * that e-mail addresses (bob+ops@acme.example) can be usernames; the
+ * portal's form is percent-encoded by the browser, so '+' survives it.
+ *
+ * The rules in words, as kotctl and nginx's error log state them:
+ */
+#define KOT_TENANT_RULE                                                     \
+    "1 to 63 of a-z, 0-9, '.' and '-', starting and ending with a letter "  \
+    "or digit, without \"..\""
+#define KOT_USERNAME_RULE                                                   \
+    "1 to 64 of a-z, 0-9 and . _ @ + -, not starting with . @ or -"
 
 #define KOT_TENANT_MAX    63
 #define KOT_USERNAME_MAX  64

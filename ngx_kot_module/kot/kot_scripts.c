@@ -35,6 +35,21 @@
 
 
 /*
+ * A client's login token bucket as of now: b holds th:{client}'s stored
+ * tokens and ts, now, rate (per minute) and burst are numbers.  Sets
+ * tokens (refilled since ts, at most burst) and wait (ms until a whole
+ * token is there; 0 if one is).
+ */
+#define KOT_LUA_BUCKET_REFILL                                               \
+    "local tokens = tonumber(b[1]) or burst\n"                              \
+    "local ts = tonumber(b[2]) or now\n"                                    \
+    "tokens = math.min(burst,"                                              \
+    " tokens + math.max(0, now - ts) * rate / 60000)\n"                     \
+    "local wait = 0\n"                                                      \
+    "if tokens < 1 then wait = math.ceil((1 - tokens) * 60000 / rate) end\n"
+
+
+/*
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
@@ -87,15 +102,11 @@ static const char  kot_script_login_begin[] =
     "if rate > 0 then\n"
     "  local burst = tonumber(ARGV[3])\n"
     "  local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
-    "  local tokens = tonumber(b[1]) or burst\n"
-    "  local ts = tonumber(b[2]) or now\n"
-    "  tokens = math.min(burst,"
-    " tokens + math.max(0, now - ts) * rate / 60000)\n"
-    "  if tokens < 1 then\n"
-    "    return {0, math.ceil((1 - tokens) * 60000 / rate)}\n"
-    "  end\n"
+    KOT_LUA_BUCKET_REFILL
+    "  if tokens < 1 then return {0, wait} end\n"
     "  tokens = tokens - 1\n"
-    "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ARGV[1])\n"
+    "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ARGV[1],"
+    " 'rate', ARGV[2], 'burst', ARGV[3])\n"
     "  redis.call('PEXPIRE', KEYS[1],"
     " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
     "end\n"
@@ -110,6 +121,29 @@ static const char  kot_script_login_begin[] =
     " tostring(active), redis.call('HMGET', KEYS[4], "
     KOT_TENANT_POLICY_FIELDS "),"
     " tonumber(redis.call('GET', KEYS[5])) or 0, u[8] and 1 or 0}\n";
+
+
+/*
+ * What "kotctl throttle status" shows: a client's bucket as of now,
+ * refilled by the same rule as at login, under the rate and burst of
+ * the last attempt that it counted.
+ *
+ * KEYS[1] th:{client}
+ * ARGV[1] now
+ * Returns {0} when there is no bucket (no recent attempt: it is full);
+ * {1, tokens, ms until a token is there (0: not throttled), rate, burst,
+ * time of the last attempt counted}; {2, ms until the key expires} for a
+ * bucket that does not name its rate (written by an earlier ngx_kot).
+ */
+static const char  kot_script_throttle_status[] =
+    "local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'rate',"
+    " 'burst')\n"
+    "if not b[1] then return {0} end\n"
+    "local now = tonumber(ARGV[1])\n"
+    "local rate, burst = tonumber(b[3]) or 0, tonumber(b[4]) or 0\n"
+    "if rate <= 0 then return {2, redis.call('PTTL', KEYS[1])} end\n"
+    KOT_LUA_BUCKET_REFILL
+    "return {1, tostring(tokens), wait, rate, burst, tonumber(b[2]) or 0}\n";
 
 
 /*
@@ -458,6 +492,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "allowlist_load", kot_script_allowlist_load, "" },
     [KOT_SCRIPT_PASSWORD_REHASH] =
         { "password_rehash", kot_script_password_rehash, "" },
+    [KOT_SCRIPT_THROTTLE_STATUS] =
+        { "throttle_status", kot_script_throttle_status, "" },
 };
 
 

@@ -23,7 +23,8 @@ package KotTest;
 #     redis_password => PW: Redis requires it (requirepass); the harness
 #     and kotctl authenticate, with $t->redis_password_file for kotctl.
 # $t->redis(@cmd), stop_redis(save => 1), start_redis, pause_redis,
-#     resume_redis, kotctl(@args, { stdin => ... }) -> { exit, out, err }
+#     resume_redis, kotctl(@args, { stdin => ..., no_password => 1 })
+#     -> { exit, out, err }
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
 #     threads => 4, extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
 #     $output), under the name "check" by default.
@@ -569,7 +570,7 @@ sub kotctl {
         '--redis', $self->redis_addr,
         '--secret-file', $self->{secret_file},
         '--scrypt-ln', $self->{scrypt_ln},
-        (defined $self->{redis_password}
+        (defined $self->{redis_password} && !$opt->{no_password}
             ? ('--redis-password-file', $self->redis_password_file) : ()),
         @args);
 

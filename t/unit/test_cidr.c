@@ -915,6 +915,66 @@ test_edges(void)
 }
 
 
+/* The throttle's bucket: one per IPv4 client however spelt, one per /64. */
+
+static const char *
+bucket(const char *text)
+{
+    static char  buf[KOT_CIDR_BUCKET_MAX];
+    kot_cidr_t   c;
+
+    if (kot_cidr_parse(text, strlen(text), &c) != KOT_CIDR_OK
+        || kot_cidr_bucket(c.family, c.addr, buf, sizeof(buf)) == 0)
+    {
+        return "(none)";
+    }
+
+    return buf;
+}
+
+
+static void
+test_bucket(void)
+{
+    char      buf[KOT_CIDR_BUCKET_MAX];
+    uint8_t   mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+                             192, 0, 2, 10 };
+    uint8_t   v4[4] = { 192, 0, 2, 10 };
+    uint8_t   big[16];
+
+    is_str(bucket("192.0.2.10"), "192.0.2.10", "bucket: an IPv4 address");
+    is_str(bucket("::ffff:192.0.2.10"), "192.0.2.10",
+           "bucket: its IPv4-mapped form is the same bucket");
+    is_str(bucket("::FFFF:c000:20a"), "192.0.2.10",
+           "bucket: however the mapped form is written");
+
+    ok(kot_cidr_bucket(AF_INET6, mapped, buf, sizeof(buf)) == 10
+       && strcmp(buf, "192.0.2.10") == 0,
+       "bucket: a mapped AF_INET6 address as a socket gives it (%s)", buf);
+    ok(kot_cidr_bucket(AF_INET, v4, buf, sizeof(buf)) == 10
+       && strcmp(buf, "192.0.2.10") == 0,
+       "bucket: and so does the AF_INET one");
+
+    is_str(bucket("2001:db8:1:2::5"), "2001:0db8:0001:0002::/64",
+           "bucket: an IPv6 address is counted by its /64");
+    is_str(bucket("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+           "2001:0db8:0001:0002::/64",
+           "bucket: every address of the /64 shares it");
+    is_str(bucket("2001:db8:1:3::5"), "2001:0db8:0001:0003::/64",
+           "bucket: the next /64 does not");
+    is_str(bucket("::1"), "0000:0000:0000:0000::/64",
+           "bucket: ::1 (not IPv4-mapped)");
+
+    memset(big, 0xff, sizeof(big));
+    is_long((long) kot_cidr_bucket(AF_INET6, big, buf, sizeof(buf)),
+            KOT_CIDR_BUCKET_MAX - 1, "bucket: the longest name fits");
+    is_long((long) kot_cidr_bucket(AF_INET6, big, buf, sizeof(buf) - 1), 0,
+            "bucket: a buffer too small gives 0");
+    is_long((long) kot_cidr_bucket(AF_UNIX, big, buf, sizeof(buf)), 0,
+            "bucket: another family gives 0");
+}
+
+
 int
 main(void)
 {
@@ -925,6 +985,7 @@ main(void)
     test_cmp();
     test_edges();
     test_random_sets();
+    test_bucket();
 
     return done_testing();
 }
