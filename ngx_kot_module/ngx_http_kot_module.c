@@ -1093,7 +1093,12 @@ ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_kot_ctx_t     *ctx;
     ngx_http_kot_session_t *session;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kot_module);
+    /* a subrequest's own check (auth_request_set), else the page's */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_http_get_module_ctx(r->main, ngx_http_kot_module);
+    }
 
     if (ctx == NULL || ctx->session.status != KOT_SESSION_OK) {
         v->not_found = 1;
