@@ -146,6 +146,7 @@ is $alice->get('/acme/x')->{status}, 200,
 $res = $gina->get('/acme/gina');
 is $res->{status}, 401, "a session of another tenant is refused";
 ok !reached('/acme/gina'), 'and never reaches the application';
+
 # @kot_login names no tenant: gina's session passes there, and "deny all"
 # refuses her rather than send her to log in again
 $res = $gina->get('/acme-app/gina', $HTML);
