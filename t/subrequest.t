@@ -114,6 +114,8 @@ like $res->{content}, qr/before<\/p>app user=\[alice\] tenant=\[acme\].*after/s,
 
 $res = $n->ua->get('/other/x');
 is $res->{status}, 401, 'auth_request without a session answers 401';
+is $res->{content}, qq({"error":"login_required"}\n),
+    'and tells an API client to log in';
 ok !reached('/other/x'), 'and the application never sees the request';
 
 $res = $alice->get('/other/x');
