@@ -7,6 +7,10 @@
  * The handler runs twice per request: first it sends the session check
  * and returns NGX_AGAIN; when the reply arrives, the phases run again and
  * the handler decides from what the reply left in the context.
+ *
+ * nginx runs no access phase for subrequests (SSI includes, auth_request,
+ * mirror): the same handler decides for them at the start of the
+ * precontent phase, from the main request's cookie.
  */
 
 
@@ -20,6 +24,7 @@
 
 
 static ngx_int_t ngx_http_kot_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_subrequest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_access_resume(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_access_decide(ngx_http_request_t *r,
@@ -48,7 +53,31 @@ ngx_http_kot_access_init(ngx_conf_t *cf)
 
     *h = ngx_http_kot_access_handler;
 
+    /* registered last, so it runs before mirror and try_files */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kot_subrequest_handler;
+
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_subrequest_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r == r->main) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_kot_access_handler(r);
+
+    /* in this phase NGX_OK would skip the handlers after this one */
+    return (rc == NGX_OK) ? NGX_DECLINED : rc;
 }
 
 

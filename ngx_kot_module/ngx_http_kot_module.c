@@ -969,13 +969,13 @@ ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data)
 
 
 /*
- * Removes every request header named X-Kot-* (or X_Kot_*, which some
- * upstreams read as the same name), so that only the module can tell the
- * application who the user is.  It runs in every server, protected or
- * not, since an application may trust the headers on any path; only a
- * server that receives ngx_kot's own proxied requests turns it off.
- * ngx_list_t has no removal: the list is rebuilt, which only happens when
- * a client tried.
+ * Removes every request header named X-Kot or X-Kot-* (or X_Kot_*,
+ * which some upstreams read as the same name), so that only the module
+ * can tell the application who the user is.  It runs in every server,
+ * protected or not, since an application may trust the headers on any
+ * path; only a server that receives ngx_kot's own proxied requests turns
+ * it off.  ngx_list_t has no removal: the list is rebuilt, which only
+ * happens when a client tried.
  */
 
 static ngx_int_t
@@ -1067,18 +1067,22 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
 }
 
 
+/* "X-Kot" itself, or "X-Kot-" and anything after it */
+
 static ngx_int_t
 ngx_http_kot_is_kot_header(ngx_str_t *name)
 {
-    ngx_uint_t  i;
+    ngx_uint_t  i, n;
 
     static const u_char  prefix[] = "x-kot-";
 
-    if (name->len < sizeof(prefix) - 1) {
+    if (name->len < sizeof(prefix) - 2) {
         return 0;
     }
 
-    for (i = 0; i < sizeof(prefix) - 1; i++) {
+    n = ngx_min(name->len, sizeof(prefix) - 1);
+
+    for (i = 0; i < n; i++) {
         if (ngx_tolower(name->data[i]) != prefix[i]
             && !(prefix[i] == '-' && name->data[i] == '_'))
         {
@@ -1098,7 +1102,12 @@ ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_http_kot_ctx_t     *ctx;
     ngx_http_kot_session_t *session;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_kot_module);
+    /* a subrequest's own check (auth_request_set), else the page's */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_http_get_module_ctx(r->main, ngx_http_kot_module);
+    }
 
     if (ctx == NULL || ctx->session.status != KOT_SESSION_OK) {
         v->not_found = 1;

@@ -446,14 +446,18 @@ ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
 }
 
 
-/* A browser navigation, which a login page can help; an API call cannot. */
+/*
+ * A browser navigation, which a login page can help; an API call cannot,
+ * nor can a subrequest: its answer goes to another module (auth_request
+ * makes any redirect a 500), never to the address bar.
+ */
 
 ngx_int_t
 ngx_http_kot_is_browser(ngx_http_request_t *r)
 {
     ngx_table_elt_t  *accept;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+    if (r != r->main || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return 0;
     }
 

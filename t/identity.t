@@ -74,6 +74,10 @@ $res = $n->ua->get('/public/x', { X_Kot_User => 'root', X_kot_forged => 1 });
 like $res->{content}, qr/user=\[\] .* forged=\[\]/s,
     'so are X_Kot_* spellings, which some applications read the same way';
 
+$res = $n->ua->get('/public/x', { 'X-Kot' => 'root' });
+like $res->{content}, qr/kot=\[\]/,
+    'so is a header named just X-Kot';
+
 my $log = $n->error_log;
 like $log, qr/kot: removed \d+ client X-Kot-\* header/,
     'the attempt is logged';

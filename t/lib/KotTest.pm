@@ -767,7 +767,8 @@ EOF
 
     my $echo = 'app user=[$http_x_kot_user] tenant=[$http_x_kot_tenant]'
         . ' roles=[$http_x_kot_roles] session=[$http_x_kot_session]'
-        . ' forged=[$http_x_kot_forged] uri=[$request_uri]\n';
+        . ' forged=[$http_x_kot_forged] kot=[$http_x_kot]'
+        . ' uri=[$request_uri]\n';
 
     $conf .= <<"EOF";
 http {
