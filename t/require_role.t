@@ -32,6 +32,18 @@ my $n = $t->nginx(KotTest->site(
             kot_require_role auditor admin;
             proxy_pass http://%%APP%%;
         }
+
+        location = /kot-auth-admin {
+            internal;
+            kot on;
+            kot_require_role admin;
+            empty_gif;
+        }
+
+        location /files/ {
+            auth_request /kot-auth-admin;
+            proxy_pass http://%%APP%%;
+        }
 EOF
 
 $t->add_user('acme', 'alice', 'correct horse battery', roles => ['admin']);
@@ -87,15 +99,20 @@ is $bob->get('/reports/q1')->{status}, 403, 'none of them does not';
 is $n->ua->get('/admin/users')->{status}, 401,
     'without a session it is still a login first';
 
+is $alice->get('/files/a.pdf')->{status}, 200,
+    'an auth_request check with the role lets an admin through';
+is $bob->get('/files/a.pdf')->{status}, 403,
+    'and refuses a user without it';
+
 my $json = JSON::PP->new->utf8;
 my @denied;
 KotTest::wait_until(sub {
     open my $fh, '<', $log or return 0;
     @denied = grep { $_->{'event.action'} eq 'role_denied' }
               map { $json->decode($_) } grep { /\S/ } <$fh>;
-    return @denied >= 5;
+    return @denied >= 6;
 });
-is scalar @denied, 5, 'each refusal is an audit record';
+is scalar @denied, 6, 'each refusal is an audit record';
 my ($first) = @denied;
 is $first->{'user.name'}, 'bob', 'naming the user';
 is $first->{'organization.id'}, 'acme', 'and the tenant';
