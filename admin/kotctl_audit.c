@@ -432,7 +432,7 @@ kotctl_audit_anchor(kotctl_audit_writer_t *w)
     char         oldest[24];
     char         path[PATH_MAX];
     uint64_t     ms;
-    const char  *args[9];
+    const char  *args[10];
     redisReply  *reply;
 
     if (w->k->rc == NULL || w->k->rc->err) {
@@ -457,8 +457,9 @@ kotctl_audit_anchor(kotctl_audit_writer_t *w)
     args[6] = realpath(w->k->audit_log, path) ? path : w->k->audit_log;
     args[7] = oldest;
     args[8] = KOTCTL_AUDIT_TTL;
+    args[9] = w->host;              /* as the records' host.hostname */
 
-    reply = kotctl_eval(w->k, KOT_SCRIPT_AUDIT_ANCHOR, 2, 9, args);
+    reply = kotctl_eval(w->k, KOT_SCRIPT_AUDIT_ANCHOR, 2, 10, args);
     free((char *) args[0]);
 
     if (reply == NULL) {

@@ -93,6 +93,14 @@ like $login->{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
     'a UTC timestamp with milliseconds';
 like $login->{'http.request.id'}, qr/^[0-9a-f]{32}$/, 'the request id';
 
+my $host = $starts[0]{'host.hostname'};
+my $anchor = wait_until(sub {
+    my %a = @{ $t->redis('HGETALL', "kot:v1:audit:$login->{'kot.chain'}") };
+    ($a{seq} // -1) >= $login->{'event.sequence'} ? \%a : undef
+}, what => 'the login\'s anchor');
+ok length $host && $anchor->{host} eq $host,
+    'its anchor names the host that wrote it, as the chain\'s records do';
+
 my $id = $ua->cookie('kot_session');
 unlike KotTest::_slurp($log), qr/\Q$id\E|correct horse/,
     'neither the session id nor the password is in the log';

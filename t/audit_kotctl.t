@@ -232,9 +232,12 @@ is $rec[0]{'kot.mac_alg'}, 'poly1305', 'record 0 names the MAC algorithm';
 ok !(grep { !/\A[^\n]*\n\z/ } @l), 'every record is one line';
 is +(stat $log)[2] & 0777, 0640 & ~umask, 'the log is created mode 0640';
 
+my $host = $rec[0]{'host.hostname'};
 my %anchor = @{ $t->redis('HGETALL', "kot:v1:audit:$ids[3]") };
 is $anchor{seq}, 2, 'the chain head is anchored in Redis';
 is $anchor{file}, Cwd::abs_path($log), 'with the log\'s absolute path';
+ok length $host && $anchor{host} eq $host,
+    'and the host that wrote it, as its records name it';
 ok $t->redis('TTL', "kot:v1:audit:$ids[3]") > 399 * 86400,
     'kept for 400 days';
 ok defined $t->redis('ZSCORE', 'kot:v1:audit:chains', $ids[0]),
