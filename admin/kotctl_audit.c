@@ -66,7 +66,8 @@ kotctl_audit(kotctl_t *k, int argc, char **argv)
 
     kotctl_error("usage: kotctl audit verify --auditor-private-key "
                  "PRIVATE.pem [--no-anchors]\n"
-                 "                           [--until T] FILE...\n"
+                 "                           [--until T] [--host NAME] "
+                 "FILE...\n"
                  "       kotctl audit query [--since T] [--until T] "
                  "[--tenant T] [--user U]\n"
                  "                          [--action A] [--outcome O] "
