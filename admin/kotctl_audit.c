@@ -66,7 +66,8 @@ kotctl_audit(kotctl_t *k, int argc, char **argv)
 
     kotctl_error("usage: kotctl audit verify --auditor-private-key "
                  "PRIVATE.pem [--no-anchors]\n"
-                 "                           [--until T] FILE...\n"
+                 "                           [--until T] [--host NAME] "
+                 "FILE...\n"
                  "       kotctl audit query [--since T] [--until T] "
                  "[--tenant T] [--user U]\n"
                  "                          [--action A] [--outcome O] "
@@ -432,7 +433,7 @@ kotctl_audit_anchor(kotctl_audit_writer_t *w)
     char         oldest[24];
     char         path[PATH_MAX];
     uint64_t     ms;
-    const char  *args[9];
+    const char  *args[10];
     redisReply  *reply;
 
     if (w->k->rc == NULL || w->k->rc->err) {
@@ -457,8 +458,9 @@ kotctl_audit_anchor(kotctl_audit_writer_t *w)
     args[6] = realpath(w->k->audit_log, path) ? path : w->k->audit_log;
     args[7] = oldest;
     args[8] = KOTCTL_AUDIT_TTL;
+    args[9] = w->host;              /* as the records' host.hostname */
 
-    reply = kotctl_eval(w->k, KOT_SCRIPT_AUDIT_ANCHOR, 2, 9, args);
+    reply = kotctl_eval(w->k, KOT_SCRIPT_AUDIT_ANCHOR, 2, 10, args);
     free((char *) args[0]);
 
     if (reply == NULL) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 
@@ -33,6 +34,8 @@
 #define KOTCTL_TS_PREFIX_LEN  (sizeof(KOTCTL_TS_PREFIX) - 1)
 #define KOTCTL_BATCH          512         /* Redis commands per round trip */
 #define KOTCTL_NOT_GIVEN      UINT64_MAX  /* a log the files do not cover */
+#define KOTCTL_FILE_HOSTS     16          /* hosts told apart in one file */
+#define KOTCTL_HOST_MAX       1024        /* an anchor's host, as recorded */
 
 
 /* line reader */
@@ -62,24 +65,34 @@ typedef struct {
     const char  *path;          /* where its last verified record is */
     uint64_t     line;
     uint64_t     start_ms;      /* when its chain_start was written */
+    char        *host;          /* its record 0's host.hostname, or NULL */
+    unsigned     noted;         /* 1 + the file given its host was noted in */
     unsigned     ended:1;       /* its chain_end verified */
 } kotctl_vchain_t;
 
 /* a file given */
 
 typedef struct {
+    const char  *path;
     const char  *base;          /* its name without the directory */
     dev_t        dev;
     ino_t        ino;
     char         first_ts[KOTCTL_TS_LEN + 1];  /* its oldest record's */
+    const char  *hosts[KOTCTL_FILE_HOSTS];     /* its chains' hosts */
+    unsigned     nhosts;
     unsigned     stat:1;        /* dev and ino are known */
+    unsigned     untold:1;      /* a chain of it names no host, or too many
+                                   hosts wrote it */
+    unsigned     blind:1;       /* a chain was expected in it only because
+                                   its host is not known */
 } kotctl_given_t;
 
-/* a log that anchors name, and from when on the files given cover it */
+/* a log that the files' own chains are anchored to, and their oldest start */
 
 typedef struct {
     char        *name;
-    uint64_t     since;         /* ms, or KOTCTL_NOT_GIVEN */
+    const char  *host;          /* the chains' host, or NULL: none named */
+    uint64_t     since;         /* ms */
 } kotctl_log_t;
 
 typedef struct {
@@ -110,6 +123,7 @@ typedef struct {
     unsigned           files;
     kotctl_given_t    *given;       /* [files], the current one last */
     uint64_t           until_ms;    /* --until, or 0 */
+    const char        *host;        /* --host, or NULL */
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
@@ -165,6 +179,10 @@ static void kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
 static kotctl_vchain_t *kotctl_verify_begin(kotctl_verify_t *v,
     kotctl_record_t *rec);
 static void kotctl_verify_given(kotctl_given_t *g, const char *path);
+static void kotctl_given_host(kotctl_given_t *g, const char *host);
+static int kotctl_given_names(kotctl_given_t *g, const char *host);
+static int kotctl_given_by(kotctl_verify_t *v, kotctl_given_t *g,
+    const char *host, int *blind);
 static void kotctl_verify_lookahead(kotctl_verify_t *v,
     kotctl_record_t *rec);
 static void kotctl_verify_missing(kotctl_verify_t *v);
@@ -183,9 +201,18 @@ static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
 static int kotctl_anchor_lost(kotctl_verify_t *v);
 static int kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     const char *score, redisReply *r);
+static void kotctl_anchor_blind(kotctl_verify_t *v);
 static kotctl_log_t *kotctl_anchor_log(kotctl_verify_t *v,
-    const char *name, int match_given);
-static uint64_t kotctl_anchor_given(kotctl_verify_t *v, const char *name);
+    const char *name, const char *host);
+static int kotctl_anchor_expected(kotctl_verify_t *v, const char *name,
+    const char *host, uint64_t ms);
+static int kotctl_anchor_given(kotctl_verify_t *v, const char *name,
+    const char *host, uint64_t ms);
+static const char *kotctl_anchor_host(redisReply *e,
+    char buf[KOTCTL_HOST_MAX]);
+static void kotctl_anchor_where(char *buf, size_t cap, redisReply *file,
+    const char *host);
+static int kotctl_same_host(const char *a, const char *b);
 static int kotctl_anchor_error(kotctl_verify_t *v);
 
 static int kotctl_record_parse(kotctl_record_t *rec, const char *line,
@@ -333,6 +360,16 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
                 return -1;
             }
 
+        } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+            v->host = argv[++i];
+
+            if (v->host[0] == '\0') {
+                kotctl_error("--host needs a host name: the host whose log "
+                             "the files are, as its records' host.hostname "
+                             "has it");
+                return -1;
+            }
+
         } else if (strcmp(argv[i], "--auditor-private-key") == 0
                    && i + 1 < argc)
         {
@@ -351,7 +388,9 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
 
     if (*key == NULL || i >= argc) {
         kotctl_error("usage: kotctl audit verify --auditor-private-key "
-                     "PRIVATE.pem [--no-anchors] [--until T] FILE...");
+                     "PRIVATE.pem [--no-anchors]\n"
+                     "                           [--until T] [--host NAME] "
+                     "FILE...");
         return -1;
     }
 
@@ -476,8 +515,9 @@ static void
 kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec, const char *line, size_t len)
 {
-    int    rc;
-    char  *first;
+    int              rc;
+    char            *first;
+    kotctl_given_t  *g;
 
     rc = kot_chain_check(&ch->chain, line, len);
 
@@ -503,14 +543,20 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
         ch->ended = 1;
     }
 
-    /* verified, so its time can be trusted to bound the anchors' */
+    /* verified, so its time and host can be trusted to bound the anchors' */
 
-    first = v->given[v->files - 1].first_ts;
+    g = &v->given[v->files - 1];
+    first = g->first_ts;
 
     if (rec->ts[0] != '\0'
         && (first[0] == '\0' || strcmp(rec->ts, first) < 0))
     {
         memcpy(first, rec->ts, KOTCTL_TS_LEN + 1);
+    }
+
+    if (ch->noted != v->files) {
+        ch->noted = v->files;
+        kotctl_given_host(g, ch->host);
     }
 
     if (rec->seq == 0 && kotctl_ts_ms(rec->ts, &ch->start_ms) != 0) {
@@ -524,6 +570,7 @@ kotctl_verify_given(kotctl_given_t *g, const char *path)
 {
     struct stat  st;
 
+    g->path = path;
     g->base = strrchr(path, '/');
     g->base = g->base ? g->base + 1 : path;
 
@@ -535,13 +582,79 @@ kotctl_verify_given(kotctl_given_t *g, const char *path)
 }
 
 
+/*
+ * The hosts that wrote a file given, as its chains name them: a file
+ * whose chains do not all name one cannot tell whose log it is.
+ */
+
+static void
+kotctl_given_host(kotctl_given_t *g, const char *host)
+{
+    if (host != NULL && kotctl_given_names(g, host)) {
+        return;
+    }
+
+    if (host == NULL || g->nhosts == KOTCTL_FILE_HOSTS) {
+        g->untold = 1;
+        return;
+    }
+
+    g->hosts[g->nhosts++] = host;
+}
+
+
+static int
+kotctl_given_names(kotctl_given_t *g, const char *host)
+{
+    unsigned  i;
+
+    for (i = 0; i < g->nhosts; i++) {
+        if (strcasecmp(g->hosts[i], host) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether the file given may be the log of host (NULL: any).  A file
+ * whose records do not tell its host is --host's, or any host's: then
+ * *blind is set.
+ */
+
+static int
+kotctl_given_by(kotctl_verify_t *v, kotctl_given_t *g, const char *host,
+    int *blind)
+{
+    *blind = 0;
+
+    if (host == NULL || kotctl_given_names(g, host)) {
+        return 1;
+    }
+
+    if (g->nhosts > 0 && !g->untold) {
+        return 0;
+    }
+
+    if (v->host) {
+        return strcasecmp(v->host, host) == 0;
+    }
+
+    *blind = 1;
+
+    return 1;
+}
+
+
 /* A chain seen for the first time: its record 0, sealed to our key. */
 
 static kotctl_vchain_t *
 kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
-    json_t           *sealed, *auditor, *alg_name;
+    json_t           *sealed, *auditor, *alg_name, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
     kot_chain_alg_t   alg;
     kotctl_vchain_t  *ch;
@@ -605,6 +718,20 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 
     ch = kotctl_verify_add(v, rec->chain, k0, alg);
     kot_cleanse(k0, sizeof(k0));
+
+    /* a host that is not one plain string is none: any host's */
+
+    host = json_object_get(rec->json, "host.hostname");
+
+    if (ch != NULL && json_is_string(host) && json_string_length(host) > 0
+        && strlen(json_string_value(host)) == json_string_length(host))
+    {
+        ch->host = strdup(json_string_value(host));
+
+        if (ch->host == NULL) {
+            ch = NULL;
+        }
+    }
 
     if (ch == NULL) {
         kotctl_verify_problem(v, "out of memory");
@@ -807,6 +934,7 @@ kotctl_verify_free(kotctl_verify_t *v)
 
     for (i = 0; i < v->nchains; i++) {
         kot_chain_wipe(&v->chains[i].chain);
+        free(v->chains[i].host);
     }
 
     for (i = 0; i < v->nlogs; i++) {
@@ -839,7 +967,7 @@ kotctl_anchors(kotctl_verify_t *v)
     int          rc;
     char        *keys[KOTCTL_BATCH];
     size_t       i, j, n;
-    const char  *argv[6];
+    const char  *argv[7];
     redisReply  *reply;
 
     argv[0] = "HMGET";
@@ -847,6 +975,7 @@ kotctl_anchors(kotctl_verify_t *v)
     argv[3] = "mac";
     argv[4] = "file";
     argv[5] = "ts";
+    argv[6] = "host";
 
     for (i = 0; i < v->nchains; i += n) {
         n = v->nchains - i < KOTCTL_BATCH ? v->nchains - i : KOTCTL_BATCH;
@@ -855,7 +984,7 @@ kotctl_anchors(kotctl_verify_t *v)
             keys[j] = kotctl_key(KOT_PREFIX "audit:",
                                  v->chains[i + j].chain.id, NULL);
             argv[1] = keys[j];
-            redisAppendCommandArgv(v->k->rc, 6, argv, NULL);
+            redisAppendCommandArgv(v->k->rc, 7, argv, NULL);
         }
 
         rc = 0;
@@ -887,12 +1016,13 @@ kotctl_anchors(kotctl_verify_t *v)
 static int
 kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 {
-    char          file[512], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
-    uint64_t      seq, last;
+    char           where[1024], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
+    char           host[KOTCTL_HOST_MAX];
+    uint64_t       seq, last;
     kotctl_log_t  *log;
     redisReply   **e;
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
         return -1;
     }
 
@@ -905,13 +1035,13 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 
     seq = strtoull(e[0]->str, NULL, 10);
     last = ch->chain.seq - 1;
-    kotctl_printable(file, sizeof(file),
-                     e[2]->type == REDIS_REPLY_STRING ? e[2]->str : "?");
+    kotctl_anchor_where(where, sizeof(where), e[2],
+                        kotctl_anchor_host(e[4], host));
 
-    /* the files cover this log from the chain's start on */
+    /* the files cover this log of the chain's host from its start on */
 
     if (e[2]->type == REDIS_REPLY_STRING) {
-        log = kotctl_anchor_log(v, e[2]->str, 0);
+        log = kotctl_anchor_log(v, e[2]->str, ch->host);
         if (log == NULL) {
             return -1;
         }
@@ -934,7 +1064,7 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
                "%llu (%s:%llu), Redis saw record %llu written to %s\n",
                ch->chain.id, (unsigned long long) last,
                ch->path ? ch->path : "?", (unsigned long long) ch->line,
-               (unsigned long long) seq, file);
+               (unsigned long long) seq, where);
         v->problem = 1;
         return 0;
     }
@@ -945,7 +1075,7 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
         && (e[1]->type != REDIS_REPLY_STRING || strcmp(e[1]->str, mac) != 0))
     {
         printf("chain %s: its record %llu is not the one Redis saw written "
-               "to %s\n", ch->chain.id, (unsigned long long) last, file);
+               "to %s\n", ch->chain.id, (unsigned long long) last, where);
         v->problem = 1;
     }
 
@@ -993,6 +1123,7 @@ kotctl_anchor_lost(kotctl_verify_t *v)
     argv[0] = "HMGET";
     argv[2] = "file";
     argv[3] = "seq";
+    argv[4] = "host";
     rc = 0;
 
     for (i = 0; i + 1 < all->elements && rc == 0; i += 2 * n) {
@@ -1017,7 +1148,7 @@ kotctl_anchor_lost(kotctl_verify_t *v)
             scores[nids] = all->element[i + 2 * n + 1]->str;
             keys[nids] = kotctl_key(KOT_PREFIX "audit:", reply->str, NULL);
             argv[1] = keys[nids++];
-            redisAppendCommandArgv(v->k->rc, 4, argv, NULL);
+            redisAppendCommandArgv(v->k->rc, 5, argv, NULL);
         }
 
         for (j = 0; j < nids; j++) {
@@ -1049,6 +1180,7 @@ kotctl_anchor_lost(kotctl_verify_t *v)
                 "rotated files too, oldest first%s\n",
                 v->until_ms ? "" : "; for files that end at a time T, "
                 "give --until T");
+        kotctl_anchor_blind(v);
     }
 
     return 0;
@@ -1059,11 +1191,12 @@ static int
 kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     const char *score, redisReply *r)
 {
-    char           file[512], ts[KOTCTL_TS_LEN + 1];
-    uint64_t       ms;
-    kotctl_log_t  *log;
+    char         where[1024], ts[KOTCTL_TS_LEN + 1];
+    char         buf[KOTCTL_HOST_MAX];
+    uint64_t     ms;
+    const char  *host;
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         return -1;
     }
 
@@ -1073,25 +1206,21 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
         return 0;
     }
 
-    log = kotctl_anchor_log(v, r->element[0]->str, 1);
-    if (log == NULL) {
-        return -1;
-    }
-
+    host = kotctl_anchor_host(r->element[2], buf);
     ms = strtoull(score, NULL, 10);
 
-    if (ms < log->since) {
+    if (!kotctl_anchor_expected(v, r->element[0]->str, host, ms)) {
         return 0;
     }
 
-    kotctl_printable(file, sizeof(file), r->element[0]->str);
+    kotctl_anchor_where(where, sizeof(where), r->element[0], host);
     if (kotctl_ms_ts(ms, ts) != 0) {
         memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
     }
 
     printf("chain %s is missing: Redis saw its record %llu written to %s "
            "at %s, and the files hold none of its records\n", id,
-           strtoull(r->element[1]->str, NULL, 10), file, ts);
+           strtoull(r->element[1]->str, NULL, 10), where, ts);
 
     v->problem = 1;
     v->lost++;
@@ -1100,25 +1229,45 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
 }
 
 
+/* Files whose host was not known, and so were any host's log: say so. */
+
+static void
+kotctl_anchor_blind(kotctl_verify_t *v)
+{
+    unsigned  i;
+
+    for (i = 0; i < v->files; i++) {
+        if (v->given[i].blind) {
+            fprintf(stderr, "note: %s: its records do not tell which "
+                    "host wrote it, so the chains that every host wrote "
+                    "to its path were expected in it: if it is one "
+                    "host's log, run kotctl audit verify again with "
+                    "--host NAME, the host as the missing chains above "
+                    "name it\n", v->given[i].path);
+        }
+    }
+}
+
+
 /*
- * A log that anchors name, with the time from which the files given
- * cover it.  The logs of the files' own chains come first (match_given
- * 0): they are covered from the oldest of those chains' starts on.
- * Another log is covered when it is one of the files given (the same
- * file, or, on an auditor's machine where its path is not found, one of
- * the same name): from that file's oldest record on, and from the
- * beginning when it is empty.  NULL when out of memory.
+ * The log name of the files' own chains of host (NULL: chains that name
+ * no host), or NULL when out of memory.
  */
 
 static kotctl_log_t *
-kotctl_anchor_log(kotctl_verify_t *v, const char *name, int match_given)
+kotctl_anchor_log(kotctl_verify_t *v, const char *name, const char *host)
 {
     size_t         i, cap;
     kotctl_log_t  *logs, *log;
 
     for (i = 0; i < v->nlogs; i++) {
-        if (strcmp(v->logs[i].name, name) == 0) {
-            return &v->logs[i];
+        log = &v->logs[i];
+
+        if (strcmp(log->name, name) == 0
+            && (log->host && host ? strcasecmp(log->host, host) == 0
+                                  : log->host == host))
+        {
+            return log;
         }
     }
 
@@ -1141,39 +1290,154 @@ kotctl_anchor_log(kotctl_verify_t *v, const char *name, int match_given)
         return NULL;
     }
 
-    log->since = match_given ? kotctl_anchor_given(v, name)
-                             : KOTCTL_NOT_GIVEN;
+    log->host = host;
+    log->since = KOTCTL_NOT_GIVEN;
     v->nlogs++;
 
     return log;
 }
 
 
-static uint64_t
-kotctl_anchor_given(kotctl_verify_t *v, const char *name)
+/*
+ * Whether the files should hold a chain that Redis saw written to the
+ * log name on host (NULL: an anchor that names no host, any host's) at
+ * ms.  A log of the files' own chains (of a host that may be that one)
+ * is covered from the oldest of those chains' starts on: older chains
+ * are in older files.  Another log is covered when it is one of the
+ * files given.
+ */
+
+static int
+kotctl_anchor_expected(kotctl_verify_t *v, const char *name,
+    const char *host, uint64_t ms)
 {
-    int              found;
+    size_t    i;
+    uint64_t  since;
+
+    since = KOTCTL_NOT_GIVEN;
+
+    for (i = 0; i < v->nlogs; i++) {
+        if (strcmp(v->logs[i].name, name) == 0
+            && kotctl_same_host(v->logs[i].host, host)
+            && v->logs[i].since < since)
+        {
+            since = v->logs[i].since;
+        }
+    }
+
+    if (since != KOTCTL_NOT_GIVEN) {
+        return ms >= since;
+    }
+
+    return kotctl_anchor_given(v, name, host, ms);
+}
+
+
+/*
+ * Whether one of the files given is the log name of host, and holds
+ * records as old as ms: the same file (by device and inode) or, where
+ * name is not found, as on an auditor's machine, one of the same name,
+ * and written by host as far as its records tell.  An empty file is
+ * covered from the beginning.
+ */
+
+static int
+kotctl_anchor_given(kotctl_verify_t *v, const char *name, const char *host,
+    uint64_t ms)
+{
+    int              found, blind;
     unsigned         i;
-    uint64_t         ms;
+    uint64_t         first;
     struct stat      st;
     const char      *base;
-    kotctl_given_t  *g;
+    kotctl_given_t  *g, *by_any;
 
     found = stat(name, &st) == 0;
     base = strrchr(name, '/');
     base = base ? base + 1 : name;
+    by_any = NULL;
 
     for (i = 0; i < v->files; i++) {
         g = &v->given[i];
 
-        if (found ? (g->stat && g->dev == st.st_dev && g->ino == st.st_ino)
-                  : strcmp(g->base, base) == 0)
+        if (!(found ? (g->stat && g->dev == st.st_dev && g->ino == st.st_ino)
+                    : strcmp(g->base, base) == 0)
+            || !kotctl_given_by(v, g, host, &blind))
         {
-            return kotctl_ts_ms(g->first_ts, &ms) == 0 ? ms : 0;
+            continue;
+        }
+
+        if (kotctl_ts_ms(g->first_ts, &first) == 0 && ms < first) {
+            continue;
+        }
+
+        if (!blind) {
+            return 1;
+        }
+
+        if (by_any == NULL) {
+            by_any = g;
         }
     }
 
-    return KOTCTL_NOT_GIVEN;
+    if (by_any) {
+        by_any->blind = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * An anchor's host as records have it, invalid UTF-8 replaced, or NULL
+ * for any host: an anchor written before anchors named their host, or
+ * a host no writer could have.
+ */
+
+static const char *
+kotctl_anchor_host(redisReply *e, char buf[KOTCTL_HOST_MAX])
+{
+    if (e->type != REDIS_REPLY_STRING || e->len == 0
+        || memchr(e->str, '\0', e->len) != NULL
+        || kot_utf8_sanitize_len(e->str, e->len) >= KOTCTL_HOST_MAX)
+    {
+        return NULL;
+    }
+
+    buf[kot_utf8_sanitize(buf, e->str, e->len)] = '\0';
+
+    return buf;
+}
+
+
+/* "FILE on HOST" or, for an anchor that names no host, "FILE" */
+
+static void
+kotctl_anchor_where(char *buf, size_t cap, redisReply *file,
+    const char *host)
+{
+    size_t  n;
+
+    /* the file in half the room at most, the host in the rest */
+
+    kotctl_printable(buf, cap / 2,
+                     file->type == REDIS_REPLY_STRING ? file->str : "?");
+
+    if (host != NULL) {
+        n = strlen(buf);
+        memcpy(buf + n, " on ", 5);
+        kotctl_printable(buf + n + 4, cap - n - 4, host);
+    }
+}
+
+
+/* Host names ignore (ASCII) case, as in DNS; NULL is any host. */
+
+static int
+kotctl_same_host(const char *a, const char *b)
+{
+    return a == NULL || b == NULL || strcasecmp(a, b) == 0;
 }
 
 

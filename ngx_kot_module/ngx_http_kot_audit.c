@@ -1313,6 +1313,10 @@ ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al)
     ngx_http_kot_redis_arg(&a, (u_char *) NGX_HTTP_KOT_AUDIT_ANCHOR_TTL,
                            sizeof(NGX_HTTP_KOT_AUDIT_ANCHOR_TTL) - 1);
 
+    /* as record 0's host.hostname has it */
+    ngx_http_kot_redis_arg(&a, ngx_cycle->hostname.data,
+                           ngx_cycle->hostname.len);
+
     ngx_http_kot_redis_fire(&a);
 }
 

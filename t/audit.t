@@ -61,10 +61,11 @@ sub chains (@records) {
 }
 
 # The chains verify names as missing altogether (not those whose tail
-# is cut): the anchors of the live log that the files lack.
+# is cut): the anchors of the live log, on any host, that the files lack.
 sub missing ($out) {
     return sort $out =~ /^chain ([0-9a-f]{16}) is missing: Redis saw its (?x)
-        record \s \d+ \s written \s to \s \Q$log\E \s at \s/mg;
+        record \s \d+ \s written \s to \s \Q$log\E (?: \s on \s \S+ )?
+        \s at \s/mg;
 }
 
 
@@ -92,6 +93,14 @@ like $login->{'session.hash'}, qr/^[\w-]{16}$/, 'the session handle';
 like $login->{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
     'a UTC timestamp with milliseconds';
 like $login->{'http.request.id'}, qr/^[0-9a-f]{32}$/, 'the request id';
+
+my $host = $starts[0]{'host.hostname'};
+my $anchor = wait_until(sub {
+    my %a = @{ $t->redis('HGETALL', "kot:v1:audit:$login->{'kot.chain'}") };
+    ($a{seq} // -1) >= $login->{'event.sequence'} ? \%a : undef
+}, what => 'the login\'s anchor');
+ok length $host && $anchor->{host} eq $host,
+    'its anchor names the host that wrote it, as the chain\'s records do';
 
 my $id = $ua->cookie('kot_session');
 unlike KotTest::_slurp($log), qr/\Q$id\E|correct horse/,
@@ -220,8 +229,20 @@ ok scalar find('session_expired', 'event.reason' => 'idle'),
 
 # the log verifies
 
+# Another node sharing Redis, writing its log under the same path: its
+# anchors, as its nginx would write them.
+my @node_b = map { sprintf '%08x%08x', rand 2**32, rand 2**32 } 1 .. 2;
+for my $c (@node_b) {
+    my $now = int(time * 1000);
+    $t->redis('HSET', "kot:v1:audit:$c", 'seq', 3, 'mac', '0' x 32,
+              'ts', $now, 'file', $log, 'host', 'node-b.example');
+    $t->redis('EXPIRE', "kot:v1:audit:$c", 400 * 86400);
+    $t->redis('ZADD', 'kot:v1:audit:chains', $now, $c);
+}
+
 my $v = verify();
-is $v->{exit}, 0, 'the whole log verifies with the auditor key'
+is $v->{exit}, 0, 'the whole log verifies with the auditor key, though '
+    . 'another node wrote chains to the same path'
     or diag $v->{out}, $v->{err};
 like $v->{out}, qr/^OK: 1 files?, \d+ chains?, \d+ records verified/m,
     'and says how much it checked';
@@ -246,14 +267,23 @@ rename $log, "$log.1" or die $!;
 kill 'USR1', $n->pid;
 wait_until(sub { -e $log }, what => 'the reopened log');
 is -s $log, 0, 'the new file starts empty';
-$v = verify("$log.1", $log);
-is $v->{exit}, 0, 'and given with the rotated file, verifies'
+$v = verify('--host', $host, "$log.1", $log);
+is $v->{exit}, 0, 'and given with the rotated file and its host, verifies'
     or diag $v->{out}, $v->{err};
+is_deeply [ missing(verify("$log.1", $log)->{out}) ], [ sort @node_b ],
+    'without --host, the empty file could be any node\'s: the other node\'s '
+    . 'chains are named';
+my @rotated_chains = chains(map { $json->decode($_) }
+                            split /(?<=\n)/, KotTest::_slurp("$log.1"));
 $v = verify($log);
-is_deeply [ missing($v->{out}) ],
-    [ sort(chains(map { $json->decode($_) }
-                  split /(?<=\n)/, KotTest::_slurp("$log.1"))) ],
-    'alone, it lacks every chain Redis saw written to its name';
+is_deeply [ missing($v->{out}) ], [ sort @rotated_chains, @node_b ],
+    'alone, and empty, it lacks every chain Redis saw written to its name, '
+    . 'on every host';
+like $v->{err}, qr/^note: \Q$log\E: its records do not tell which host/m,
+    'which verify says, with what to run';
+$v = verify('--host', $host, $log);
+is_deeply [ missing($v->{out}) ], [ sort @rotated_chains ],
+    'with --host, only that host\'s';
 $ua->get('/after-rotation');
 wait_until(sub { -s $log && find('request', 'url.path' => '/after-rotation') },
            what => 'a record in the new file');
@@ -395,9 +425,10 @@ is $v->{exit}, 1, 'the live log emptied in place fails';
 unlike $v->{out}, qr/^OK/m, 'it is not "0 chains, 0 records verified"';
 is_deeply [ grep { my $c = $_; !grep { $_ eq $c } missing($v->{out}) }
             @live ], [], 'every chain it held is named as missing';
-$v = verify("$log.1.gz", $log);
+$v = verify('--host', $host, "$log.1.gz", $log);
 is_deeply [ missing($v->{out}) ], [ sort grep { !$rotated{$_} } @live ],
-    'so are, with the rotated file, those that began after the rotation';
+    'so are, with the rotated file and --host, those that began after the '
+    . 'rotation';
 like $v->{out}, qr/^chain [0-9a-f]{16}: its tail is missing/m,
     'and those that went on from it lack their tails';
 

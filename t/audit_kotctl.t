@@ -76,10 +76,11 @@ sub anchored_at ($id) {
         $tm[4] + 1, @tm[3, 2, 1, 0], $ms % 1000;
 }
 
-sub missing ($id, $seq, $file) {
+# An anchor without a host is one written before anchors named it.
+sub missing ($id, $seq, $file, $host = undef) {
     return "chain $id is missing: Redis saw its record $seq written to "
-        . "$file at " . anchored_at($id) . ", and the files hold none of "
-        . "its records\n";
+        . "$file" . (defined $host ? " on $host" : '') . " at "
+        . anchored_at($id) . ", and the files hold none of its records\n";
 }
 
 
@@ -232,9 +233,12 @@ is $rec[0]{'kot.mac_alg'}, 'poly1305', 'record 0 names the MAC algorithm';
 ok !(grep { !/\A[^\n]*\n\z/ } @l), 'every record is one line';
 is +(stat $log)[2] & 0777, 0640 & ~umask, 'the log is created mode 0640';
 
+my $host = $rec[0]{'host.hostname'};
 my %anchor = @{ $t->redis('HGETALL', "kot:v1:audit:$ids[3]") };
 is $anchor{seq}, 2, 'the chain head is anchored in Redis';
 is $anchor{file}, Cwd::abs_path($log), 'with the log\'s absolute path';
+ok length $host && $anchor{host} eq $host,
+    'and the host that wrote it, as its records name it';
 ok $t->redis('TTL', "kot:v1:audit:$ids[3]") > 399 * 86400,
     'kept for 400 days';
 ok defined $t->redis('ZSCORE', 'kot:v1:audit:chains', $ids[0]),
@@ -304,7 +308,7 @@ $r = verify($f);
 is $r->{exit}, 1, 'a log whose tail was cut off fails';
 is $r->{out}, "chain $ids[3]: its tail is missing: the files end at record "
     . "0 ($f:10), Redis saw record 2 written to " . Cwd::abs_path($log)
-    . "\n",
+    . " on $host\n",
     'reported against the chain\'s anchor in Redis, with the line where '
     . 'the files end';
 is verify('--no-anchors', $f)->{exit}, 0,
@@ -314,20 +318,20 @@ is verify('--no-anchors', $f)->{exit}, 0,
 splice @x, 3, 3;
 $f = tampered('chain-removed', @x);
 $r = verify($f);
-is $r->{out}, missing($ids[1], 2, Cwd::abs_path($log)),
+is $r->{out}, missing($ids[1], 2, Cwd::abs_path($log), $host),
     'a whole run cut out of the log is reported too';
 
 $f = tampered('newest-cut', @l[0 .. 8]);
 $r = verify($f);
 is $r->{exit}, 1, 'a log whose newest run was cut off fails';
-is $r->{out}, missing($ids[3], 2, Cwd::abs_path($log)),
+is $r->{out}, missing($ids[3], 2, Cwd::abs_path($log), $host),
     'naming the run\'s chain and the last record Redis saw of it';
 like $r->{err}, qr/if the log was rotated, give the rotated files too/,
     'with a word on what else could explain it';
 
 $f = tampered('newest-two-cut', @l[0 .. 5]);
-is verify($f)->{out}, missing($ids[2], 2, Cwd::abs_path($log))
-    . missing($ids[3], 2, Cwd::abs_path($log)),
+is verify($f)->{out}, missing($ids[2], 2, Cwd::abs_path($log), $host)
+    . missing($ids[3], 2, Cwd::abs_path($log), $host),
     'every chain missing is named, oldest first';
 
 $r = verify('--until', anchored_at($ids[3]), "$dir/newest-cut.log");
@@ -370,7 +374,8 @@ is verify($kl)->{exit}, 0, 'a log of two runs verifies';
 truncate $kl, 0 or die "$kl: $!";
 $r = verify($kl);
 is $r->{exit}, 1, 'emptied in place, it fails';
-is $r->{out}, join('', map { missing($_, 2, Cwd::abs_path($kl)) } @kl_ids),
+is $r->{out},
+    join('', map { missing($_, 2, Cwd::abs_path($kl), $host) } @kl_ids),
     'naming each chain Redis saw written to it';
 
 # on an auditor's machine, where the web host's path does not exist, the
@@ -390,6 +395,102 @@ spew("$dir/copy/other.log");
 is verify("$dir/copy/other.log")->{exit}, 0,
     'and an empty file of another name is nothing Redis knows of';
 $t->redis('ZREM', 'kot:v1:audit:chains', $stray);
+
+
+# ---------------------------------------------------------------------
+# nodes that share one Redis and write their logs under one path
+# ---------------------------------------------------------------------
+
+# Node B is this kotctl under another host name, with a directory of its
+# own mounted over the shared one: what it leaves in Redis is what a
+# second web node leaves, written by the same code.
+my $shared = "$dir/node/kot-audit.log";
+my $b_log = "$dir/node-b/kot-audit.log";
+mkdir "$dir/$_" or die "$dir/$_: $!" for 'node', 'node-b';
+spew("$dir/node-b.sh", "#!/bin/sh\nexec unshare --uts --mount sh -c "
+     . q{'hostname node-b && mount --bind "$0" "$1" && shift && exec "$@"'}
+     . " $dir/node-b $dir/node $KotTest::KOTCTL \"\$@\"\n");
+chmod 0755, "$dir/node-b.sh" or die "$dir/node-b.sh: $!";
+
+my @runs;    # [ chain, host ], in the order written
+
+sub on_node ($node, $cidr) {
+    local $KotTest::KOTCTL = $node eq 'b' ? "$dir/node-b.sh"
+                                          : $KotTest::KOTCTL;
+    my $r = $t->kotctl('--audit-log', $shared, '--auditor-public-key', $pub,
+                       'allowlist', 'acme', 'admin', 'add', $cidr);
+    die "kotctl on node $node: $r->{err}" if $r->{exit};
+    my $l = $node eq 'b' ? $b_log : $shared;
+    push @runs, [ chain_of((lines($l))[-1]), $node eq 'b' ? 'node-b' : $host ];
+}
+
+on_node('a', '10.20.0.0/16');
+on_node('b', '10.21.0.0/16');
+on_node('a', '10.22.0.0/16');
+on_node('b', '10.23.0.0/16');
+
+my %b_anchor = @{ $t->redis('HGETALL', "kot:v1:audit:$runs[1][0]") };
+is_deeply [ $json->decode((lines($b_log))[0])->{'host.hostname'},
+            @b_anchor{'file', 'host'} ],
+    [ 'node-b', Cwd::abs_path($shared), 'node-b' ],
+    'node B\'s anchors name the path node A writes to, and node B';
+
+$r = verify($shared);
+is $r->{out}, "OK: 1 files, 2 chains, 6 records verified\n",
+    'node A\'s log verifies alone, though Redis saw node B write chains to '
+    . 'the same path';
+is verify($b_log)->{out}, "OK: 1 files, 2 chains, 6 records verified\n",
+    'and so does node B\'s, copied to the auditor';
+is verify($shared, $b_log)->{out}, "OK: 2 files, 4 chains, 12 records "
+    . "verified\n", 'and both together';
+
+my $a_text = slurp($shared);
+truncate $shared, 0 or die "$shared: $!";
+$r = verify($shared);
+is $r->{out}, join('', map { missing($_->[0], 2, Cwd::abs_path($shared),
+                                     $_->[1]) } @runs),
+    'node A\'s log emptied in place says nothing of its host: every host\'s '
+    . 'chains of its path are named';
+like $r->{err}, qr/^note: \Q$shared\E: its records do not tell which host(?x)
+    .* run \s kotctl \s audit \s verify \s again \s with \s --host/ms,
+    'and verify says how to name whose log it is';
+$r = verify('--host', $host, $shared);
+is $r->{out}, join('', map { missing($_->[0], 2, Cwd::abs_path($shared),
+                                     $_->[1]) } grep { $_->[1] eq $host }
+                        @runs),
+    'with --host, only that host\'s chains';
+is verify('--host', uc $host, $shared)->{out}, $r->{out},
+    'a host name in any case, as DNS has it';
+$r = verify('--host', '', $shared);
+is $r->{exit}, 2, '--host takes a name';
+like $r->{err}, qr/--host needs a host name/, 'and says so';
+
+# an anchor written before anchors named their host: any host's
+spew($shared, $a_text);
+my $hostless = unpack 'H*', random_bytes(8);
+my $now = int(Time::HiRes::time() * 1000);
+$t->redis('HSET', "kot:v1:audit:$hostless", 'seq', 2, 'mac', '0' x 32,
+          'ts', $now, 'file', Cwd::abs_path($shared));
+$t->redis('ZADD', 'kot:v1:audit:chains', $now, $hostless);
+is verify($shared)->{out}, missing($hostless, 2, Cwd::abs_path($shared)),
+    'an anchor without a host, as older writers left it, is expected in '
+    . 'every host\'s log of its path';
+$t->redis('ZREM', 'kot:v1:audit:chains', $hostless);
+
+# a chain whose record 0 names no host could be any host's: its file
+# is expected to hold node B's chains of its path too
+my $lone = writer();
+my @tm = gmtime(time - 60);
+$f = tampered('hostless', record($lone, sprintf('%04d-%02d-%02dT%02d:%02d:'
+    . '%02d.000Z', $tm[5] + 1900, $tm[4] + 1, @tm[3, 2, 1, 0]),
+    'event.action' => 'chain_start', 'kot.sealed_key' => $lone->{sealed},
+    'kot.auditor_key' => $lone->{fpr}, 'kot.mac_alg' => 'poly1305'));
+anchor($lone, $f);
+$t->redis('HSET', "kot:v1:audit:$hostless", 'host', 'node-b', 'file', $f);
+$t->redis('ZADD', 'kot:v1:audit:chains', $now, $hostless);
+is verify($f)->{out}, missing($hostless, 2, $f, 'node-b'),
+    'a chain that names no host stands for every host';
+$t->redis('ZREM', 'kot:v1:audit:chains', $hostless);
 
 $r = verify("$dir/nosuch.log");
 is $r->{exit}, 1, 'a missing file fails';

@@ -418,11 +418,13 @@ static const char  kot_script_session_revoke[] =
  *
  * KEYS[1] audit:{chain}, KEYS[2] audit:chains
  * ARGV[1] chain, ARGV[2] seq, ARGV[3] mac, ARGV[4] now, ARGV[5] file,
- * ARGV[6] oldest anchor kept (ms), ARGV[7] TTL in seconds
+ * ARGV[6] oldest anchor kept (ms), ARGV[7] TTL in seconds, ARGV[8] the
+ * writer's host, as its records' host.hostname, or "" when it has none
  */
 static const char  kot_script_audit_anchor[] =
     "redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'mac', ARGV[3],"
     " 'ts', ARGV[4], 'file', ARGV[5])\n"
+    "if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'host', ARGV[8]) end\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[7])\n"
     "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])\n"
