@@ -301,8 +301,11 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
     }
 
     if (rc == 0 && !v.problem) {
-        printf("OK: %u files, %zu chains, %llu records verified\n", v.files,
-               v.nchains, (unsigned long long) v.records);
+        printf("OK: %u %s, %zu %s, %llu %s verified\n", v.files,
+               kotctl_plural(v.files, "file", "files"), v.nchains,
+               kotctl_plural((long long) v.nchains, "chain", "chains"),
+               (unsigned long long) v.records,
+               kotctl_plural((long long) v.records, "record", "records"));
 
         if (v.unanchored) {
             fprintf(stderr, "note: %zu of the chains have no anchor in "

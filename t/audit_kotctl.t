@@ -251,7 +251,7 @@ ok defined $t->redis('ZSCORE', 'kot:v1:audit:chains', $ids[0]),
 
 $r = verify($log);
 is $r->{exit}, 0, 'a clean log verifies';
-is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+is $r->{out}, "OK: 1 file, 4 chains, 12 records verified\n",
     'with the counts of files, chains and records';
 
 sub tampered ($name, @lines) {
@@ -335,10 +335,10 @@ is verify($f)->{out}, missing($ids[2], 2, Cwd::abs_path($log), $host)
     'every chain missing is named, oldest first';
 
 $r = verify('--until', anchored_at($ids[3]), "$dir/newest-cut.log");
-is $r->{out}, "OK: 1 files, 3 chains, 9 records verified\n",
+is $r->{out}, "OK: 1 file, 3 chains, 9 records verified\n",
     'files that end before a run, with --until, do not need it';
 $r = verify('--until', anchored_at($ids[3]), "$dir/cut.log");
-is $r->{out}, "OK: 1 files, 4 chains, 10 records verified\n",
+is $r->{out}, "OK: 1 file, 4 chains, 10 records verified\n",
     'nor the tail of a chain written on after --until';
 like $r->{err}, qr/1 of the chains were written on after --until/,
     'which verify says it could not check';
@@ -436,10 +436,10 @@ is_deeply [ $json->decode((lines($b_log))[0])->{'host.hostname'},
     'node B\'s anchors name the path node A writes to, and node B';
 
 $r = verify($shared);
-is $r->{out}, "OK: 1 files, 2 chains, 6 records verified\n",
+is $r->{out}, "OK: 1 file, 2 chains, 6 records verified\n",
     'node A\'s log verifies alone, though Redis saw node B write chains to '
     . 'the same path';
-is verify($b_log)->{out}, "OK: 1 files, 2 chains, 6 records verified\n",
+is verify($b_log)->{out}, "OK: 1 file, 2 chains, 6 records verified\n",
     'and so does node B\'s, copied to the auditor';
 is verify($shared, $b_log)->{out}, "OK: 2 files, 4 chains, 12 records "
     . "verified\n", 'and both together';
@@ -617,7 +617,7 @@ is scalar(() = slurp($hf) =~ /\n/g), 2,
     'CR, LF and quotes in values do not break the line';
 like $h[1], qr/"user\.name":"mallory\\r\\n\{\\"kot\.mac\\":\\"0\\"\}/,
     'they are escaped';
-is verify('--no-anchors', $hf)->{out}, "OK: 1 files, 1 chains, 2 records "
+is verify('--no-anchors', $hf)->{out}, "OK: 1 file, 1 chain, 2 records "
     . "verified\n", 'and the record verifies';
 is query('--user', $evil, $hf)->{out}, $h[1],
     'query finds the hostile name, byte for byte';
@@ -721,7 +721,7 @@ is $r->{exit}, 0, 'audit query needs no --secret-file';
 is $r->{out}, join('', @q[1, 3, 4, 6]), 'and finds the records';
 $r = auditor('audit', 'verify', '--auditor-private-key', $priv,
              '--no-anchors', $log);
-is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+is $r->{out}, "OK: 1 file, 4 chains, 12 records verified\n",
     'audit verify --no-anchors needs no --secret-file';
 is $r->{err}, '', 'and has nothing to warn about';
 is auditor('audit', 'verify', '--auditor-private-key', $priv, $log)->{exit},
@@ -731,7 +731,7 @@ is $r->{exit}, 2, 'the commands that use the key still ask for it';
 like $r->{err}, qr/--secret-file is required/, 'by name';
 
 $r = $t->kotctl('audit', 'verify', '--auditor-key', $priv, $log);
-is $r->{out}, "OK: 1 files, 4 chains, 12 records verified\n",
+is $r->{out}, "OK: 1 file, 4 chains, 12 records verified\n",
     'audit verify --auditor-key, the old spelling, still verifies';
 like $r->{err}, qr/--auditor-key is deprecated, say --auditor-private-key/,
     'and names the new one';
