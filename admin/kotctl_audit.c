@@ -204,6 +204,14 @@ kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
     }
 
     s = kotctl_audit_dump(rec);
+
+    if (s != NULL && strlen(s) > KOT_EVENT_MAX_BYTES) {
+        free(s);
+        json_object_del(rec, "kot.change");
+        json_object_set_new(rec, "kot.change_omitted", json_true());
+        s = kotctl_audit_dump(rec);
+    }
+
     json_decref(rec);
 
     if (s == NULL) {
