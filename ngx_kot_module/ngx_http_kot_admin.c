@@ -110,7 +110,8 @@ static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
 
 /* [ngx_http_kot_ftype_e]: what a member of that type must be */
 static const char  *ngx_http_kot_admin_types[] = {
-    "a string", "true or false", "an integer", "an array of strings"
+    "a string", "true or false", "an integer", "an array of strings",
+    "a string, a number or true or false"
 };
 
 
@@ -138,14 +139,15 @@ static const ngx_http_kot_field_t  ngx_http_kot_allowlist_fields[] = {
     { NULL, 0, 0 }
 };
 
+/* as GET policy's "rules" has them, texts, or as numbers and booleans */
 static const ngx_http_kot_field_t  ngx_http_kot_policy_fields[] = {
-    { "min_length", NGX_HTTP_KOT_F_INT, 0 },
-    { "classes", NGX_HTTP_KOT_F_INT, 0 },
-    { "not_username", NGX_HTTP_KOT_F_BOOL, 0 },
-    { "history", NGX_HTTP_KOT_F_INT, 0 },
-    { "min_age", NGX_HTTP_KOT_F_STRING, 0 },
-    { "max_age", NGX_HTTP_KOT_F_STRING, 0 },
-    { "inactive_after", NGX_HTTP_KOT_F_STRING, 0 },
+    { "min_length", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "classes", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "not_username", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "history", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "min_age", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "max_age", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "inactive_after", NGX_HTTP_KOT_F_SCALAR, 0 },
     { NULL, 0, 0 }
 };
 
@@ -747,7 +749,11 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                           "itself may do this");
     }
 
-    if (op->grant && ad->tenant.len && !ad->own && !ad->support) {
+    /* the tenant's grant itself, or its deletion, is no support access */
+    if (!op->grant) {
+        ad->support = 0;
+
+    } else if (ad->tenant.len && !ad->own && !ad->support) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
                                         "support_grant_required",
                                         "the tenant has not granted support "
@@ -819,22 +825,26 @@ ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
         return NGX_DECLINED;
     }
 
-    if (body.len == 0 && (fields == NULL || fields[0].required == 0)) {
+    /* no body is an empty object: what it lacks is named below */
+    if (body.len == 0) {
         ad->body = json_object();
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return ad->body ? NGX_OK : NGX_DECLINED;
-    }
 
-    if (ngx_http_kot_admin_json_type(r) != NGX_OK) {
+        if (ad->body == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
+        }
+
+    } else if (ngx_http_kot_admin_json_type(r) != NGX_OK) {
         *rc = ngx_http_kot_admin_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                        "unsupported_media_type",
                                        "send the body as Content-Type: "
                                        "application/json");
         return NGX_DECLINED;
-    }
 
-    ad->body = json_loadb((char *) body.data, body.len,
-                          JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+    } else {
+        ad->body = json_loadb((char *) body.data, body.len,
+                              JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+    }
 
     if (ad->body == NULL) {
         *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
@@ -909,6 +919,9 @@ ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f, json_t *v)
 
     case NGX_HTTP_KOT_F_INT:
         return json_is_integer(v);
+
+    case NGX_HTTP_KOT_F_SCALAR:
+        return json_is_string(v) || json_is_integer(v) || json_is_boolean(v);
 
     default: /* NGX_HTTP_KOT_F_STRINGS */
         if (!json_is_array(v)) {
@@ -1127,16 +1140,16 @@ ngx_http_kot_admin_support_access(ngx_http_request_t *r, ngx_uint_t status)
 /*
  * The record of a change through the API, or of one refused (reason
  * set): the actor is the session's user, target the user it concerned,
- * if any; ad->before and after (both stolen) make kot.change, and more
- * (stolen) adds fields.
+ * if any; ad->before and after make kot.change, with the members of
+ * change (all stolen) besides them.
  */
 
 void
 ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     const char *category, const char *reason, ngx_str_t *target,
-    json_t *after, json_t *more)
+    json_t *after, json_t *change)
 {
-    json_t                *fields;
+    json_t                *fields, *c;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
     ngx_http_kot_event_t   ev;
@@ -1160,22 +1173,23 @@ ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     }
 
     if (fields && reason == NULL) {
-        json_object_set_new(fields, "kot.change",
-                            json_pack("{s:o,s:o}",
-                                      "before", ad->before ? ad->before
-                                                           : json_null(),
-                                      "after", after ? after : json_null()));
+        c = json_pack("{s:o,s:o}", "before",
+                      ad->before ? ad->before : json_null(),
+                      "after", after ? after : json_null());
+
         ad->before = NULL;
         after = NULL;
-    }
 
-    if (fields && more) {
-        json_object_update(fields, more);
+        if (c && change) {
+            json_object_update(c, change);
+        }
+
+        json_object_set_new(fields, "kot.change", c);
     }
 
     json_decref(ad->before);
     json_decref(after);
-    json_decref(more);
+    json_decref(change);
     ad->before = NULL;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1419,6 +1433,36 @@ ngx_http_kot_json_time(int64_t ms)
     }
 
     return json_stringn(buf, kot_rfc3339((uint64_t) ms, buf, sizeof(buf)));
+}
+
+
+/* A lock's end: a time, null for none, "permanent" until an unlock. */
+
+json_t *
+ngx_http_kot_json_until(int64_t ms)
+{
+    return (ms == KOT_LOCKED_FOREVER) ? json_string("permanent")
+                                      : ngx_http_kot_json_time(ms);
+}
+
+
+/* An array of strings of Redis as JSON; NULL as []. */
+
+json_t *
+ngx_http_kot_val_strings(ngx_http_kot_val_t *v)
+{
+    json_t      *list;
+    ngx_uint_t   i;
+
+    list = json_array();
+
+    for (i = 0; list && v && v->type == REDIS_REPLY_ARRAY && i < v->n; i++) {
+        json_array_append_new(list,
+                              ngx_http_kot_json_str(
+                                  ngx_http_kot_val_str(v, i)));
+    }
+
+    return list;
 }
 
 

@@ -42,7 +42,8 @@ typedef enum {
     NGX_HTTP_KOT_F_STRING = 0,
     NGX_HTTP_KOT_F_BOOL,
     NGX_HTTP_KOT_F_INT,
-    NGX_HTTP_KOT_F_STRINGS                      /* an array of strings */
+    NGX_HTTP_KOT_F_STRINGS,                     /* an array of strings */
+    NGX_HTTP_KOT_F_SCALAR                       /* any of the first three */
 } ngx_http_kot_ftype_e;
 
 typedef struct {
@@ -98,6 +99,7 @@ ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
 ngx_http_kot_val_t *ngx_http_kot_val(ngx_http_kot_val_t *v, ngx_uint_t i);
 int64_t ngx_http_kot_val_int(ngx_http_kot_val_t *v, ngx_uint_t i);
 ngx_str_t *ngx_http_kot_val_str(ngx_http_kot_val_t *v, ngx_uint_t i);
+json_t *ngx_http_kot_val_strings(ngx_http_kot_val_t *v);
 
 /* bodies */
 ngx_int_t ngx_http_kot_admin_fields(ngx_http_request_t *r,
@@ -107,12 +109,13 @@ json_t *ngx_http_kot_admin_member(ngx_http_request_t *r, const char *name);
 /* JSON values */
 json_t *ngx_http_kot_json_str(ngx_str_t *s);
 json_t *ngx_http_kot_json_time(int64_t ms);
+json_t *ngx_http_kot_json_until(int64_t ms);
 json_t *ngx_http_kot_json_roles(ngx_str_t *roles);
 
 /* the audit record of a change (or a refused one) made through the API */
 void ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     const char *category, const char *reason, ngx_str_t *target,
-    json_t *after, json_t *more);
+    json_t *after, json_t *change);
 
 /* ngx_http_kot_admin_tenant.c */
 ngx_int_t ngx_http_kot_admin_policy_load(ngx_http_request_t *r,

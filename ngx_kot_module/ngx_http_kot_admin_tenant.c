@@ -48,6 +48,7 @@ static ngx_int_t ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
     ngx_http_kot_val_t *rules);
+static json_t *ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules);
 static json_t *ngx_http_kot_admin_rules_json(kot_policy_t *p);
 static json_t *ngx_http_kot_admin_duration(uint64_t ms);
 static ngx_int_t ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
@@ -250,16 +251,15 @@ ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
                                         "no such tenant");
     }
 
-    ad->before = json_pack("{s:o,s:I}",
-                           "name", ngx_http_kot_json_str(&ad->tenant),
-                           "users", (json_int_t)
-                                    ngx_http_kot_val_int(ad->reply, 0));
+    ad->before = json_pack("{s:I}", "users",
+                           (json_int_t) ngx_http_kot_val_int(ad->reply, 0));
 
     ngx_http_kot_admin_audit(r, "tenant_deleted", "configuration", NULL,
                              NULL, NULL,
-                             json_pack("{s:I}", "kot.sessions_ended",
+                             json_pack("{s:I,s:b}", "sessions_ended",
                                        (json_int_t)
-                                       ngx_http_kot_val_int(ad->reply, 1)));
+                                       ngx_http_kot_val_int(ad->reply, 1),
+                                       "retired", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
@@ -591,9 +591,15 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "allowlist_changed", "configuration", NULL,
                              NULL, json_pack("{s:O}", "networks", after),
-                             json_pack("{s:s}", "kot.allowlist",
+                             json_pack("{s:s,s:s,s:o,s:o}",
+                                       "list",
                                        ad->list == NGX_HTTP_KOT_ALLOW_ACCESS
-                                       ? "access" : "admin"));
+                                       ? "access" : "admin",
+                                       "op", "set",
+                                       "added", ngx_http_kot_val_strings(
+                                           ngx_http_kot_val(ad->reply, 2)),
+                                       "removed", ngx_http_kot_val_strings(
+                                           ngx_http_kot_val(ad->reply, 3))));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                                      json_pack("{s:o}", "networks", after));
@@ -703,17 +709,14 @@ ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /*
- * {"tenant": its own rules, "server": kot_password_policy's,
- *  "effective": the stricter of each}
+ * {"rules": the tenant's own, as set ("kotctl tenant policy"'s texts),
+ *  "server": kot_password_policy's, "effective": the stricter of each}
  */
 
 static json_t *
 ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
     ngx_http_kot_val_t *rules)
 {
-    json_t                   *own, *v;
-    ngx_str_t                *s;
-    ngx_uint_t                i;
     kot_policy_t              tenant, effective;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -725,38 +728,34 @@ ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    own = json_object();
-
-    for (i = 0; own && i < KOT_TENANT_POLICY_N; i++) {
-        s = ngx_http_kot_val_str(rules, i);
-
-        if (s->len == 0) {
-            continue;
-        }
-
-        /* counts as numbers, the flag as a boolean, times as written */
-        switch (i) {
-        case 0: /* min_length */
-        case 1: /* classes */
-        case 3: /* history */
-            v = json_integer(ngx_atoi(s->data, s->len));
-            break;
-
-        case 2: /* not_username */
-            v = json_boolean(s->len == 2 && s->data[1] == 'n');
-            break;
-
-        default:
-            v = ngx_http_kot_json_str(s);
-            break;
-        }
-
-        json_object_set_new(own, ngx_http_kot_tenant_rules[i], v);
-    }
-
-    return json_pack("{s:o,s:o,s:o}", "tenant", own,
+    return json_pack("{s:o,s:o,s:o}",
+                     "rules", ngx_http_kot_admin_rules_set(rules),
                      "server", ngx_http_kot_admin_rules_json(&klcf->policy),
                      "effective", ngx_http_kot_admin_rules_json(&effective));
+}
+
+
+/* The rules of policy_get's answer that are set, by name. */
+
+static json_t *
+ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules)
+{
+    json_t      *set;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    set = json_object();
+
+    for (i = 0; set && i < KOT_TENANT_POLICY_N; i++) {
+        s = ngx_http_kot_val_str(rules, i);
+
+        if (s->len) {
+            json_object_set_new(set, ngx_http_kot_tenant_rules[i],
+                                ngx_http_kot_json_str(s));
+        }
+    }
+
+    return set;
 }
 
 
@@ -957,7 +956,7 @@ static ngx_int_t
 ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    json_t                *answer, *before;
+    json_t                *answer;
     ngx_int_t              rc;
     ngx_str_t             *values;
     ngx_uint_t             i;
@@ -995,14 +994,10 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     }
 
     answer = ngx_http_kot_admin_policy_json(r, now);
-    before = ngx_http_kot_admin_policy_json(r, ad->reply);
-
-    ad->before = json_incref(json_object_get(before, "tenant"));
-    json_decref(before);
+    ad->before = ngx_http_kot_admin_rules_set(ad->reply);
 
     ngx_http_kot_admin_audit(r, "tenant_policy_changed", "configuration",
-                             NULL, NULL,
-                             json_incref(json_object_get(answer, "tenant")),
+                             NULL, NULL, ngx_http_kot_admin_rules_set(now),
                              NULL);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, answer);
@@ -1165,6 +1160,7 @@ ngx_http_kot_admin_support_grant(ngx_http_request_t *r,
 
     now = ngx_http_kot_now();
     ad->time = now + (uint64_t) hours * 3600000;
+    ad->n = hours;
 
     a.argc = 0;
 
@@ -1206,8 +1202,9 @@ ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
                            ngx_http_kot_json_time(ad->reply->integer));
 
     ngx_http_kot_admin_audit(r, "support_granted", "iam", NULL, NULL,
-                             json_pack("{s:o}", "expires",
-                                       ngx_http_kot_json_time(ad->time)),
+                             json_pack("{s:o,s:I}", "expires",
+                                       ngx_http_kot_json_time(ad->time),
+                                       "hours", (json_int_t) ad->n),
                              NULL);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
@@ -1256,7 +1253,7 @@ ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
                                ngx_http_kot_json_time(ad->reply->integer));
 
         ngx_http_kot_admin_audit(r, "support_revoked", "iam", NULL, NULL,
-                                 NULL, NULL);
+                                 json_pack("{s:n}", "expires"), NULL);
     }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);

@@ -138,9 +138,8 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
 
 
 /*
- * A row of user_list or user_get as JSON; full adds what only user_get
- * has.  A lock until an administrator unlocks it has "locked_until"
- * null.
+ * A row of user_list or user_get as JSON, as "kotctl --json" prints it;
+ * full adds what only user_get has.
  */
 
 static json_t *
@@ -170,12 +169,12 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
 
     json_object_set_new(u, "failures",
                         json_integer(ngx_http_kot_val_int(row, 7)));
-    json_object_set_new(u, "locked_until", ngx_http_kot_json_time(until));
+    json_object_set_new(u, "locked_until", ngx_http_kot_json_until(until));
     json_object_set_new(u, "lockouts",
                         json_integer(ngx_http_kot_val_int(row, 9)));
     json_object_set_new(u, "last_failure",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 10)));
-    json_object_set_new(u, "password_changed",
+    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 11)));
     json_object_set_new(u, "disabled_since",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 12)));
@@ -710,7 +709,7 @@ ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
                              "iam", NULL, &ad->user,
                              json_pack("{s:b}", "disabled", (int) disable),
                              disable ? json_pack("{s:I}",
-                                                 "kot.sessions_ended",
+                                                 "sessions_ended",
                                                  (json_int_t)
                                                  ad->reply->integer)
                                      : NULL);
@@ -862,8 +861,9 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
                            ngx_http_kot_json_str(&ad->user));
 
     ngx_http_kot_admin_audit(r, "user_deleted", "iam", NULL, &ad->user, NULL,
-                             json_pack("{s:I}", "kot.sessions_ended",
-                                       (json_int_t) ad->reply->integer));
+                             json_pack("{s:I,s:b}", "sessions_ended",
+                                       (json_int_t) ad->reply->integer,
+                                       "retired", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
@@ -911,18 +911,17 @@ ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
         return ngx_http_kot_admin_no_user(r);
     }
 
-    /* locked_until as kotctl and the audit log write it: ms, -1 for ever */
-    ad->before = json_pack("{s:I,s:I,s:I}",
+    ad->before = json_pack("{s:I,s:o,s:I}",
                            "failures", (json_int_t)
                                        ngx_http_kot_val_int(ad->reply, 0),
-                           "locked_until", (json_int_t)
-                                           ngx_http_kot_val_int(ad->reply, 1),
+                           "locked_until", ngx_http_kot_json_until(
+                                           ngx_http_kot_val_int(ad->reply, 1)),
                            "lockouts", (json_int_t)
                                        ngx_http_kot_val_int(ad->reply, 2));
 
     ngx_http_kot_admin_audit(r, "account_unlocked", "iam", NULL, &ad->user,
-                             json_pack("{s:i,s:i,s:i}", "failures", 0,
-                                       "locked_until", 0, "lockouts", 0),
+                             json_pack("{s:i,s:n,s:i}", "failures", 0,
+                                       "locked_until", "lockouts", 0),
                              NULL);
 
     return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
@@ -1006,7 +1005,7 @@ ngx_http_kot_admin_password_set(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "user_password_set", "iam", NULL, &ad->user,
                              json_pack("{s:b}", "must_change", 1),
-                             json_pack("{s:I}", "kot.sessions_ended",
+                             json_pack("{s:I}", "sessions_ended",
                                        (json_int_t) ad->reply->integer));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
@@ -1075,8 +1074,8 @@ ngx_http_kot_admin_sessions_revoked(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
                              &ad->user, NULL,
-                             json_pack("{s:s,s:I}", "kot.session", "all",
-                                       "kot.sessions_ended",
+                             json_pack("{s:s,s:I}", "session", "all",
+                                       "sessions_ended",
                                        (json_int_t) ad->reply->integer));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
@@ -1234,10 +1233,10 @@ ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
                              ngx_http_kot_val_str(ad->reply, 0), NULL,
-                             json_pack("{s:s%,s:i}", "kot.session",
+                             json_pack("{s:s%,s:i}", "session",
                                        (char *) ad->handle.data,
                                        ad->handle.len,
-                                       "kot.sessions_ended", 1));
+                                       "sessions_ended", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
