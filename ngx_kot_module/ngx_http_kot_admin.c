@@ -293,6 +293,9 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     ctx->admin = ad;
 
     if (r->headers_in.content_length_n > NGX_HTTP_KOT_ADMIN_BODY_MAX) {
+        /* the answer finalizes the request, as after a body is read */
+        r->main->count++;
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "body_too_large",
                                         "a body may have at most %d bytes",
@@ -1071,14 +1074,16 @@ ngx_http_kot_admin_unavailable(ngx_http_request_t *r)
 /*
  * Every answer of the API, with body NULL for 204.  A call under a
  * support grant that no record names yet gets one here, with its
- * status.
+ * status.  The request is finalized here, and NGX_DONE returned: a step
+ * (or a helper that may answer) returns NGX_AGAIN when it waits, NGX_DONE
+ * when it answered, NGX_OK when its caller goes on, or a status for
+ * nginx's own page.
  */
 
 ngx_int_t
 ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body)
 {
-    ngx_int_t              rc;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
 
@@ -1098,13 +1103,10 @@ ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
         ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Entity");
     }
 
-    rc = ngx_http_kot_send_json(r, status, body);
+    /* NGX_AGAIN too: a long answer is flushed from there */
+    ngx_http_finalize_request(r, ngx_http_kot_send_json(r, status, body));
 
-    /*
-     * A long answer may wait for the socket: ngx_http_finalize_request()
-     * then flushes it, whereas a step's NGX_AGAIN would mean a wait.
-     */
-    return (rc == NGX_AGAIN) ? NGX_OK : rc;
+    return NGX_DONE;
 }
 
 
