@@ -93,6 +93,21 @@ ok logs_in('bob', $PW), 'bob is back';
 is $alice->call(GET => 'tenants/acme/allowlists/admin')->{status}, 200,
     'the admin list is read alike';
 
+my @many = ('127.0.0.1', map { "10.$_->[0].$_->[1].0/24" }
+                         map { my $x = $_; map { [$x, $_] } 0 .. 99 } 0 .. 29);
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => \@many });
+is scalar @{ $res->{json}{networks} }, 3001, 'a list of 3,001 networks';
+my $big;
+wait_until(sub {
+    ($big) = grep { $_->{'event.action'} eq 'allowlist_changed' }
+             @{ $alice->call(GET => 'tenants/acme/events')->{json}{events} };
+    return $big && $big->{'kot.change_omitted'};
+}, what => 'the change in the events list');
+ok $big->{'kot.change_omitted'} && !$big->{'kot.change'},
+    'goes to the events list without its kot.change, which is too long';
+$t->kotctl('allowlist', 'acme', 'access', 'set');
+
 $t->redis('HSET', 'kot:v1:grant:acme', 'by', 'alice', 'expires',
           (time + 3600) * 1000);
 $t->redis('PEXPIRE', 'kot:v1:grant:acme', 3_600_000);
