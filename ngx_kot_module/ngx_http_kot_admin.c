@@ -117,6 +117,7 @@ static const char  *ngx_http_kot_admin_types[] = {
 
 static const ngx_http_kot_field_t  ngx_http_kot_tenant_fields[] = {
     { "name", NGX_HTTP_KOT_F_STRING, 1 },
+    { "admin", NGX_HTTP_KOT_F_STRING, 0 },     /* its first admin */
     { NULL, 0, 0 }
 };
 

@@ -80,6 +80,19 @@ typedef struct {
 #define ngx_http_kot_admin_get(ctx)  ((ngx_http_kot_admin_t *) (ctx)->admin)
 
 
+/* a password being set, in ad->data: given in the body, or generated */
+typedef struct {
+    ngx_str_t                   roles;          /* user_add's */
+    u_char                     *password;       /* wiped with the pool */
+    size_t                      len;
+    ngx_uint_t                  generated;
+    ngx_uint_t                  history;        /* earlier hashes kept */
+    ngx_http_kot_step_pt        hashed;         /* the step after hashing */
+    ngx_http_kot_step_pt        stored;         /* after user_add */
+    ngx_http_kot_hash_job_t    *job;
+} ngx_http_kot_admin_pw_t;
+
+
 /* answers */
 ngx_int_t ngx_http_kot_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *fmt, ...);
@@ -147,6 +160,14 @@ ngx_int_t ngx_http_kot_admin_support_revoke(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_admin_user.c */
+ngx_http_kot_admin_pw_t *ngx_http_kot_admin_pw(ngx_http_request_t *r,
+    ngx_http_kot_step_pt hashed);
+ngx_int_t ngx_http_kot_admin_pw_make(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, kot_policy_t *policy);
+ngx_int_t ngx_http_kot_admin_user_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_username(ngx_http_request_t *r,
+    const char *member);
 ngx_int_t ngx_http_kot_admin_users(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_add(ngx_http_request_t *r,

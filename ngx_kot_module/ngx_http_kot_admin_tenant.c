@@ -20,8 +20,14 @@
 
 static ngx_int_t ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static json_t *ngx_http_kot_admin_tenant_json(ngx_str_t *name,
+    ngx_uint_t users);
 static ngx_int_t ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_allowlist_load(ngx_http_request_t *r,
@@ -124,13 +130,23 @@ ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
 }
 
 
+/*
+ * POST tenants {"name", "admin"?}: with "admin", the tenant's first admin
+ * too, with a temporary password: a new tenant has nobody yet who could
+ * grant a system admin access to add one.  Its password is made and
+ * hashed first, so that the tenant and its admin are stored one after
+ * the other.
+ */
+
 ngx_int_t
 ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    int                         n;
-    json_t                     *name;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
+    int                        n;
+    json_t                    *name;
+    ngx_int_t                  rc;
+    ngx_http_kot_admin_t      *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t   *pw;
+    ngx_http_kot_loc_conf_t   *klcf;
 
     name = ngx_http_kot_admin_member(r, "name");
 
@@ -149,6 +165,44 @@ ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     ad->tenant.len = n;
+
+    if (ngx_http_kot_admin_member(r, "admin") == NULL) {
+        return ngx_http_kot_admin_tenant_store(r, ctx);
+    }
+
+    rc = ngx_http_kot_admin_username(r, "admin");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    pw = ngx_http_kot_admin_pw(r, ngx_http_kot_admin_tenant_store);
+    if (pw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&pw->roles, KOT_ROLE_ADMIN);
+    pw->stored = ngx_http_kot_admin_first_admin;
+
+    /* a new tenant has no rules of its own: the server's policy */
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    return ngx_http_kot_admin_pw_make(r, ctx, &klcf->policy);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t    *pw = ad->data;
+    ngx_http_kot_redis_args_t   a;
+
+    if (pw && pw->job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: hashing a new admin's password failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
@@ -181,12 +235,12 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
                                           ngx_http_kot_json_str(&ad->tenant)),
                                  NULL);
 
+        if (ad->data) {
+            return ngx_http_kot_admin_user_store(r, ctx);
+        }
+
         return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
-                   json_pack("{s:o,s:o,s:i}",
-                             "name", ngx_http_kot_json_str(&ad->tenant),
-                             "created", ngx_http_kot_json_time(
-                                            ngx_http_kot_now()),
-                             "users", 0));
+                   ngx_http_kot_admin_tenant_json(&ad->tenant, 0));
 
     case 0:
         ngx_http_kot_admin_audit(r, "tenant_added", "configuration", "exists",
@@ -202,6 +256,61 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
                                         "a tenant of that name was deleted; "
                                         "its name is never issued again");
     }
+}
+
+
+/* The new tenant's first admin is stored: both are answered. */
+
+static ngx_int_t
+ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                   *answer;
+    ngx_int_t                 rc;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->integer != 1) {
+        /* a tenant just made cannot have it: something else wrote there */
+        return ngx_http_kot_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "admin_not_added",
+                                        "the tenant was created, but not "
+                                        "its admin (user_add answered %L)",
+                                        ad->reply->integer);
+    }
+
+    ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user,
+                             json_pack("{s:[s],s:b,s:b}", "roles",
+                                       KOT_ROLE_ADMIN, "must_change", 1,
+                                       "password_generated", 1),
+                             NULL);
+
+    answer = ngx_http_kot_admin_tenant_json(&ad->tenant, 1);
+
+    if (answer) {
+        json_object_set_new(answer, "admin",
+                            json_pack("{s:o,s:s%}",
+                                      "username",
+                                      ngx_http_kot_json_str(&ad->user),
+                                      "temporary_password",
+                                      (char *) pw->password, pw->len));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED, answer);
+}
+
+
+static json_t *
+ngx_http_kot_admin_tenant_json(ngx_str_t *name, ngx_uint_t users)
+{
+    return json_pack("{s:o,s:o,s:i}", "name", ngx_http_kot_json_str(name),
+                     "created", ngx_http_kot_json_time(ngx_http_kot_now()),
+                     "users", (int) users);
 }
 
 

@@ -16,18 +16,6 @@
 #include "kot_ident.h"
 
 
-/* a password being set: given in the body, or generated */
-typedef struct {
-    ngx_str_t                   roles;          /* user_add's */
-    u_char                     *password;       /* wiped with the pool */
-    size_t                      len;
-    ngx_uint_t                  generated;
-    ngx_uint_t                  history;        /* earlier hashes kept */
-    ngx_http_kot_step_pt        hashed;         /* the step after */
-    ngx_http_kot_hash_job_t    *job;
-} ngx_http_kot_admin_pw_t;
-
-
 static ngx_int_t ngx_http_kot_admin_no_user(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_admin_user_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix, ...);
@@ -41,12 +29,8 @@ static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
     ngx_str_t *roles);
-static ngx_http_kot_admin_pw_t *ngx_http_kot_admin_pw(ngx_http_request_t *r,
-    ngx_http_kot_step_pt hashed);
 static void ngx_http_kot_admin_pw_wipe(void *data);
 static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_user_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -258,34 +242,21 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 ngx_int_t
 ngx_http_kot_admin_user_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    int                       n;
-    json_t                   *name, *password;
+    json_t                   *password;
     ngx_int_t                 rc;
-    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw;
 
-    name = ngx_http_kot_admin_member(r, "username");
-
-    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
-    if (ad->user.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_kot_admin_username(r, "username");
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    n = kot_username_normalize(json_string_value(name),
-                               json_string_length(name),
-                               (char *) ad->user.data, KOT_USERNAME_MAX + 1);
-    if (n < 0) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "invalid_name",
-                                        "a username is " KOT_USERNAME_RULE);
-    }
-
-    ad->user.len = n;
 
     pw = ngx_http_kot_admin_pw(r, ngx_http_kot_admin_user_store);
     if (pw == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    pw->stored = ngx_http_kot_admin_user_added;
 
     rc = ngx_http_kot_admin_roles(r, &pw->roles);
     if (rc != NGX_OK) {
@@ -305,6 +276,42 @@ ngx_http_kot_admin_user_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_pw_hash);
+}
+
+
+/* The body's username member, normalised into ad->user: NGX_OK, or 422. */
+
+ngx_int_t
+ngx_http_kot_admin_username(ngx_http_request_t *r, const char *member)
+{
+    int                    n;
+    json_t                *name;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    name = ngx_http_kot_admin_member(r, member);
+
+    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+    if (ad->user.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = kot_username_normalize(json_string_value(name),
+                               json_string_length(name),
+                               (char *) ad->user.data, KOT_USERNAME_MAX + 1);
+    if (n < 0) {
+        ad->user.len = 0;
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_name",
+                                        "a username is " KOT_USERNAME_RULE);
+    }
+
+    ad->user.len = n;
+
+    return NGX_OK;
 }
 
 
@@ -361,7 +368,9 @@ ngx_http_kot_admin_roles(ngx_http_request_t *r, ngx_str_t *roles)
 }
 
 
-static ngx_http_kot_admin_pw_t *
+/* A password to set, then hashed: the step after hashing. */
+
+ngx_http_kot_admin_pw_t *
 ngx_http_kot_admin_pw(ngx_http_request_t *r, ngx_http_kot_step_pt hashed)
 {
     ngx_pool_cleanup_t       *cln;
@@ -397,22 +406,14 @@ ngx_http_kot_admin_pw_wipe(void *data)
 }
 
 
-/*
- * After policy_get: the given password is checked against the tenant's
- * effective policy, or one is generated that follows it; then it goes
- * to the hash threads.
- */
+/* After policy_get: the password under the tenant's effective policy. */
 
 static ngx_int_t
 ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    long                      n;
-    char                      why[512];
-    unsigned                  bits;
-    ngx_int_t                 rc;
-    kot_policy_t              tenant, policy;
-    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_admin_pw_t  *pw = ad->data;
+    ngx_int_t              rc;
+    kot_policy_t           tenant, policy;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     rc = ngx_http_kot_admin_replied(r, ctx);
     if (rc != NGX_OK) {
@@ -426,10 +427,30 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "no such tenant");
     }
 
-    pw->history = policy.history ? policy.history - 1 : 0;
+    return ngx_http_kot_admin_pw_make(r, ctx, &policy);
+}
+
+
+/*
+ * The given password (ad->data's) is checked against the policy, or one
+ * is generated that follows it; then it goes to the hash threads, and
+ * pw->hashed runs after.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_pw_make(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    kot_policy_t *policy)
+{
+    long                      n;
+    char                      why[512];
+    unsigned                  bits;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    pw->history = policy->history ? policy->history - 1 : 0;
 
     if (pw->password) {
-        bits = kot_policy_check(&policy, (char *) pw->password, pw->len,
+        bits = kot_policy_check(policy, (char *) pw->password, pw->len,
                                 (char *) ad->user.data, ad->user.len);
 
     } else {
@@ -438,8 +459,8 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        n = kot_policy_generate(&policy, (char *) ad->user.data,
-                                ad->user.len, (char *) pw->password,
+        n = kot_policy_generate(policy, (char *) ad->user.data, ad->user.len,
+                                (char *) pw->password,
                                 KOT_POLICY_MAX_LENGTH + 1, &bits);
         if (n == -1) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -450,7 +471,7 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (bits != KOT_PW_OK) {
-        kot_policy_explain(bits, &policy, "; ", why, sizeof(why));
+        kot_policy_explain(bits, policy, "; ", why, sizeof(why));
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
                                         "password_policy",
@@ -480,7 +501,7 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_admin_user_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
@@ -517,7 +538,7 @@ ngx_http_kot_admin_user_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ADD, 4, &a, NULL, 0,
-                                     ngx_http_kot_admin_user_added);
+                                     pw->stored);
 }
 
 

@@ -70,6 +70,33 @@ is $t->kotctl('user', 'add', 'globex', 'gina', '--role', 'admin',
               '--password-stdin', '--no-force-change',
               { stdin => "$PW\n" })->{exit}, 0,
     'the new tenant gets an admin (kotctl)';
+
+
+# creating with the first admin
+
+$res = $root->call(POST => 'tenants', { name => 'initech', admin => 'Peter' });
+is $res->{status}, 201, 'a tenant with its first admin: 201';
+is $res->{json}{users}, 1, 'it has one user';
+is $res->{json}{admin}{username}, 'peter', 'the admin';
+my $peter_pw = $res->{json}{admin}{temporary_password};
+ok length($peter_pw) >= 20, 'with a temporary password';
+is $t->redis('HGET', 'kot:v1:u:initech:peter', 'roles'), 'admin',
+    'who is an admin';
+$res = $n->ua->login(tenant => 'initech', username => 'peter',
+                     password => $peter_pw);
+like $res->{headers}{location}, qr{/kot/password},
+    'and logs in, to change the password first';
+$A->is_error($root->call(GET => 'tenants/initech/users'), 403,
+             'support_grant_required',
+             'the system admin who made it sees nothing inside it');
+$res = $root->call(POST => 'tenants', { name => 'hooli', admin => 'a:b' });
+$A->is_error($res, 422, 'invalid_name', 'an admin name that is no name: 422');
+like $res->{json}{detail}, qr/a username is/, 'which says what a name is';
+is $t->redis('EXISTS', 'kot:v1:t:hooli'), 0, 'and no tenant was made';
+$A->is_error($root->call(POST => 'tenants', { name => 'initech',
+                                              admin => 'michael' }),
+             409, 'exists', 'an existing tenant gets no new admin: 409');
+is $t->redis('EXISTS', 'kot:v1:u:initech:michael'), 0, 'none';
 $t->kotctl('allowlist', 'globex', 'access', 'set', '127.0.0.0/8');
 $t->kotctl('tenant', 'policy', 'globex', 'min_length=14');
 
@@ -90,7 +117,7 @@ $A->is_error($gina->call(DELETE => 'tenants/acme'), 404, 'not_found',
 $A->is_error($root->call(DELETE => 'tenants/ops'), 409,
              'cannot_delete_own_tenant',
              'the system admins\' own tenant cannot be deleted');
-$A->is_error($root->call(DELETE => 'tenants/initech'), 404, 'not_found',
+$A->is_error($root->call(DELETE => 'tenants/nosuch'), 404, 'not_found',
              'a tenant that does not exist: 404');
 
 ok scalar(grep { /globex/ } @{ $t->redis('KEYS', 'kot:v1:*') }) >= 8,
@@ -114,8 +141,8 @@ isnt $n->ua->login(tenant => 'globex', username => 'gina',
                    password => $PW)->{status}, 303, 'nobody logs in to it';
 
 $res = $root->call(GET => 'tenants');
-is_deeply [ map { $_->{name} } @{ $res->{json}{tenants} } ], ['acme', 'ops'],
-    'it is no longer listed';
+is_deeply [ map { $_->{name} } @{ $res->{json}{tenants} } ],
+    ['acme', 'initech', 'ops'], 'it is no longer listed';
 $A->is_error($root->call(DELETE => 'tenants/globex'), 404, 'not_found',
              'deleting it again: 404');
 
@@ -164,7 +191,8 @@ is $deleted->{'kot.support'}, JSON::PP::false,
 my @refused = grep { $_->{'event.outcome'} eq 'failure'
                      && $_->{'event.action'} eq 'tenant_added' } @recs;
 is_deeply [ sort map { $_->{'event.reason'} } @refused ],
-    ['exists', 'retired'], 'refused creations are recorded, with the reason';
+    ['exists', 'exists', 'retired'],
+    'refused creations are recorded, with the reason';
 
 my $events = $root->call(GET => 'tenants/ops/events')->{json}{events};
 ok scalar(grep { $_->{'event.action'} eq 'tenant_deleted' } @$events),
