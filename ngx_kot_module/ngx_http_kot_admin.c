@@ -101,6 +101,8 @@ static ngx_uint_t ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f,
     json_t *v);
 static void ngx_http_kot_admin_support_access(ngx_http_request_t *r,
     ngx_uint_t status);
+static ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
     redisReply *reply);
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
@@ -698,7 +700,7 @@ ngx_http_kot_admin_scoped(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
-    if (ctx->rc != NGX_OK || ad->reply->type != REDIS_REPLY_INTEGER) {
+    if (ad->reply->type != REDIS_REPLY_INTEGER) {
         return ngx_http_kot_admin_unavailable(r);
     }
 
@@ -1233,7 +1235,9 @@ ngx_http_kot_admin_script(ngx_http_request_t *r, ngx_uint_t id, int nkeys,
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, next);
+    ngx_http_kot_admin_get(ctx)->next = next;
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_replied);
 }
 
 
@@ -1254,20 +1258,24 @@ ngx_http_kot_admin_command(ngx_http_request_t *r,
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, next);
+    ngx_http_kot_admin_get(ctx)->next = next;
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_replied);
 }
 
 
-/* Whether the last command answered: NGX_OK, or the answer to send. */
+/* Redis answered (in ad->reply) the command that next waited for. */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_kot_admin_replied(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    if (ctx->rc != NGX_OK || ngx_http_kot_admin_get(ctx)->reply == NULL) {
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ctx->rc != NGX_OK || ad->reply == NULL) {
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return NGX_OK;
+    return ad->next(r, ctx);
 }
 
 

@@ -61,6 +61,7 @@ typedef struct {
 
     json_t                     *body;           /* decoded, or NULL */
     ngx_http_kot_val_t         *reply;          /* of the last command */
+    ngx_http_kot_step_pt        next;           /* runs when it is there */
 
     /* the endpoint's own, between its steps */
     void                       *data;
@@ -100,14 +101,15 @@ ngx_int_t ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 ngx_int_t ngx_http_kot_admin_unavailable(ngx_http_request_t *r);
 
-/* Redis: the reply goes to ad->reply, then next runs */
+/*
+ * Redis: the reply goes to ad->reply, then next runs; if Redis did not
+ * answer, the call is answered 503 instead.
+ */
 ngx_int_t ngx_http_kot_admin_script(ngx_http_request_t *r, ngx_uint_t id,
     int nkeys, ngx_http_kot_redis_args_t *a, ngx_str_t *more, ngx_uint_t n,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_admin_command(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, ngx_http_kot_step_pt next);
-ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
 
 ngx_http_kot_val_t *ngx_http_kot_val(ngx_http_kot_val_t *v, ngx_uint_t i);
 int64_t ngx_http_kot_val_int(ngx_http_kot_val_t *v, ngx_uint_t i);

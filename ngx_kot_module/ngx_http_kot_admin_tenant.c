@@ -103,15 +103,9 @@ ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *row;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     list = json_array();
 
@@ -219,13 +213,7 @@ static ngx_int_t
 ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     switch (ad->reply->integer) {
 
@@ -266,14 +254,8 @@ ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                   *answer;
-    ngx_int_t                 rc;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer != 1) {
         /* a tenant just made cannot have it: something else wrote there */
@@ -347,13 +329,7 @@ static ngx_int_t
 ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -417,13 +393,7 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                json_pack("{s:o}", "networks",
@@ -620,15 +590,9 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
     ngx_str_t                   name;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ad->before = json_pack("{s:o}", "networks",
                            ngx_http_kot_admin_networks(r,
@@ -671,15 +635,9 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *after;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_str_t             *texts;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return (ad->reply->integer == KOT_NO_TENANT)
@@ -798,13 +756,7 @@ ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
 static ngx_int_t
 ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1066,16 +1018,10 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *answer;
-    ngx_int_t              rc;
     ngx_str_t             *values;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *now;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1155,15 +1101,9 @@ ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list, *rec;
-    ngx_int_t              rc;
     ngx_str_t             *s;
     ngx_uint_t             i;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1217,13 +1157,7 @@ static ngx_int_t
 ngx_http_kot_admin_support_status(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1294,13 +1228,7 @@ static ngx_int_t
 ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer < 0) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1349,13 +1277,7 @@ static ngx_int_t
 ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer > 0) {
         ad->before = json_pack("{s:o}", "expires",

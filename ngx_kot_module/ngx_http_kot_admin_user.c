@@ -95,14 +95,8 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -215,13 +209,7 @@ ngx_http_kot_admin_user_load(ngx_http_request_t *r, ngx_http_kot_step_pt next)
 static ngx_int_t
 ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -411,14 +399,8 @@ ngx_http_kot_admin_pw_wipe(void *data)
 static ngx_int_t
 ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     kot_policy_t           tenant, policy;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ngx_http_kot_admin_policy_of(r, ad->reply, &tenant, &policy)
         != NGX_OK)
@@ -546,14 +528,8 @@ static ngx_int_t
 ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     json_t                   *answer;
-    ngx_int_t                 rc;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     switch (ad->reply->integer) {
 
@@ -646,15 +622,9 @@ ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                     *disabled;
-    ngx_int_t                   rc;
     ngx_str_t                  *actor;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -699,14 +669,8 @@ static ngx_int_t
 ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_uint_t             disable;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     disable = json_is_true(ngx_http_kot_admin_member(r, "disabled"));
 
@@ -776,14 +740,8 @@ ngx_http_kot_admin_patch_roles(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_str_t             *roles;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     roles = ad->data;
 
@@ -857,13 +815,7 @@ static ngx_int_t
 ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
@@ -920,13 +872,7 @@ static ngx_int_t
 ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -1011,14 +957,8 @@ static ngx_int_t
 ngx_http_kot_admin_password_set(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                 rc;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
@@ -1052,14 +992,8 @@ static ngx_int_t
 ngx_http_kot_admin_sessions_revoke(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -1085,13 +1019,7 @@ static ngx_int_t
 ngx_http_kot_admin_sessions_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
                              &ad->user, NULL,
@@ -1159,15 +1087,9 @@ ngx_http_kot_admin_sessions_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *row;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return (ad->reply->integer == KOT_NO_TENANT)
@@ -1237,13 +1159,7 @@ static ngx_int_t
 ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY || ad->reply->n == 0) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
