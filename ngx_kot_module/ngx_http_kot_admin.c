@@ -52,6 +52,14 @@ typedef enum {
 } ngx_http_kot_resource_e;
 
 
+/* a path below the prefix: literal segments and {T}enant, {U}ser, {H}andle */
+typedef struct {
+    const char                 *path[NGX_HTTP_KOT_ADMIN_SEGMENTS];
+    ngx_http_kot_resource_e     resource;
+    ngx_uint_t                  list;       /* of an allow-list's path */
+} ngx_http_kot_route_t;
+
+
 /* who may call an endpoint, besides the tenant's scope */
 typedef enum {
     NGX_HTTP_KOT_WHO_ADMIN = 0,     /* any admin who may see the tenant */
@@ -108,6 +116,32 @@ static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
     redisReply *reply, ngx_uint_t depth);
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+
+
+static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
+    { { "session" }, NGX_HTTP_KOT_R_SESSION, 0 },
+    { { "tenants" }, NGX_HTTP_KOT_R_TENANTS, 0 },
+    { { "tenants", "{T}" }, NGX_HTTP_KOT_R_TENANT, 0 },
+    { { "tenants", "{T}", "users" }, NGX_HTTP_KOT_R_USERS, 0 },
+    { { "tenants", "{T}", "users", "{U}" }, NGX_HTTP_KOT_R_USER, 0 },
+    { { "tenants", "{T}", "users", "{U}", "unlock" },
+      NGX_HTTP_KOT_R_UNLOCK, 0 },
+    { { "tenants", "{T}", "users", "{U}", "password" },
+      NGX_HTTP_KOT_R_PASSWORD, 0 },
+    { { "tenants", "{T}", "users", "{U}", "sessions" },
+      NGX_HTTP_KOT_R_USER_SESSIONS, 0 },
+    { { "tenants", "{T}", "sessions" }, NGX_HTTP_KOT_R_SESSIONS, 0 },
+    { { "tenants", "{T}", "sessions", "{H}" },
+      NGX_HTTP_KOT_R_SESSION_ONE, 0 },
+    { { "tenants", "{T}", "allowlists", "access" },
+      NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_KOT_ALLOW_ACCESS },
+    { { "tenants", "{T}", "allowlists", "admin" },
+      NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_KOT_ALLOW_ADMIN },
+    { { "tenants", "{T}", "policy" }, NGX_HTTP_KOT_R_POLICY, 0 },
+    { { "tenants", "{T}", "events" }, NGX_HTTP_KOT_R_EVENTS, 0 },
+    { { "tenants", "{T}", "support" }, NGX_HTTP_KOT_R_SUPPORT, 0 },
+    { { NULL }, 0, 0 }
+};
 
 
 /* [ngx_http_kot_ftype_e]: what a member of that type must be */
@@ -493,9 +527,12 @@ ngx_http_kot_admin_csrf_ok(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_admin_route(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 {
-    ngx_str_t                 path, seg[NGX_HTTP_KOT_ADMIN_SEGMENTS], *t;
-    ngx_uint_t                n;
-    ngx_http_kot_loc_conf_t  *klcf;
+    ngx_str_t                    path, seg[NGX_HTTP_KOT_ADMIN_SEGMENTS];
+    ngx_str_t                   *tenant, *user;
+    ngx_uint_t                   i, n, k;
+    const char                  *part;
+    const ngx_http_kot_route_t  *rt;
+    ngx_http_kot_loc_conf_t     *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
@@ -508,84 +545,51 @@ ngx_http_kot_admin_route(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 
     n = ngx_http_kot_admin_split(&path, seg);
 
-#define ngx_http_kot_seg(i, s)                                               \
-    (seg[i].len == sizeof(s) - 1                                             \
-     && ngx_strncmp(seg[i].data, s, sizeof(s) - 1) == 0)
+    for (rt = ngx_http_kot_routes; rt->path[0]; rt++) {
+        tenant = NULL;
+        user = NULL;
 
-    if (n == 1 && ngx_http_kot_seg(0, "session")) {
-        ad->resource = NGX_HTTP_KOT_R_SESSION;
-        return NGX_OK;
-    }
+        for (i = 0; i < n; i++) {
+            part = rt->path[i];
 
-    if (n == 0 || !ngx_http_kot_seg(0, "tenants")) {
-        return NGX_DECLINED;
-    }
+            if (part == NULL) {
+                break;
+            }
 
-    if (n == 1) {
-        ad->resource = NGX_HTTP_KOT_R_TENANTS;
-        return NGX_OK;
-    }
+            if (part[0] == '{') {
+                /* {T}, {U}, {H} */
+                if (part[1] == 'T') {
+                    tenant = &seg[i];
 
-    t = &seg[1];
+                } else if (part[1] == 'U') {
+                    user = &seg[i];
 
-    if (n == 2) {
-        ad->resource = NGX_HTTP_KOT_R_TENANT;
+                } else {
+                    ad->handle = seg[i];
+                }
 
-    } else if (ngx_http_kot_seg(2, "users")) {
+                continue;
+            }
 
-        if (n == 3) {
-            ad->resource = NGX_HTTP_KOT_R_USERS;
+            k = ngx_strlen(part);
 
-        } else if (n == 4) {
-            ad->resource = NGX_HTTP_KOT_R_USER;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "unlock")) {
-            ad->resource = NGX_HTTP_KOT_R_UNLOCK;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "password")) {
-            ad->resource = NGX_HTTP_KOT_R_PASSWORD;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "sessions")) {
-            ad->resource = NGX_HTTP_KOT_R_USER_SESSIONS;
-
-        } else {
-            return NGX_DECLINED;
+            if (seg[i].len != k || ngx_strncmp(seg[i].data, part, k) != 0) {
+                break;
+            }
         }
 
-        return ngx_http_kot_admin_names(r, ad, t, n > 3 ? &seg[3] : NULL);
+        if (i == n && (n == NGX_HTTP_KOT_ADMIN_SEGMENTS
+                       || rt->path[n] == NULL))
+        {
+            ad->resource = rt->resource;
+            ad->list = rt->list;
 
-    } else if (ngx_http_kot_seg(2, "sessions") && n <= 4) {
-        ad->resource = (n == 3) ? NGX_HTTP_KOT_R_SESSIONS
-                                : NGX_HTTP_KOT_R_SESSION_ONE;
-
-        if (n == 4) {
-            ad->handle = seg[3];
+            return tenant ? ngx_http_kot_admin_names(r, ad, tenant, user)
+                          : NGX_OK;
         }
-
-    } else if (ngx_http_kot_seg(2, "allowlists") && n == 4
-               && (ngx_http_kot_seg(3, "access")
-                   || ngx_http_kot_seg(3, "admin")))
-    {
-        ad->resource = NGX_HTTP_KOT_R_ALLOWLIST;
-        ad->list = (seg[3].data[1] == 'c') ? NGX_HTTP_KOT_ALLOW_ACCESS
-                                           : NGX_HTTP_KOT_ALLOW_ADMIN;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "policy")) {
-        ad->resource = NGX_HTTP_KOT_R_POLICY;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "events")) {
-        ad->resource = NGX_HTTP_KOT_R_EVENTS;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "support")) {
-        ad->resource = NGX_HTTP_KOT_R_SUPPORT;
-
-    } else {
-        return NGX_DECLINED;
     }
 
-#undef ngx_http_kot_seg
-
-    return ngx_http_kot_admin_names(r, ad, t, NULL);
+    return NGX_DECLINED;
 }
 
 

@@ -133,6 +133,8 @@ void ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     json_t *after, json_t *change);
 
 /* ngx_http_kot_admin_tenant.c */
+ngx_int_t ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix);
 ngx_int_t ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_admin_policy_of(ngx_http_request_t *r,

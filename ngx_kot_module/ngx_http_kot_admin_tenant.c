@@ -65,8 +65,6 @@ static ngx_int_t ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
-    ngx_http_kot_redis_args_t *a, const char *prefix);
 static ngx_int_t ngx_http_kot_admin_tenants_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, ngx_str_t *t);
 
@@ -1293,7 +1291,7 @@ ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
 
 /* t:T and another key of the tenant: prefix + T */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix)
 {

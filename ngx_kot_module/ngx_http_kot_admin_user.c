@@ -71,11 +71,7 @@ ngx_http_kot_admin_users(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1044,11 +1040,7 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1139,11 +1131,7 @@ ngx_http_kot_admin_session_end(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
