@@ -384,6 +384,8 @@ ngx_http_kot_admin_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     switch (ngx_http_kot_access_check(r, ctx, NGX_HTTP_KOT_ALLOW_ADMIN)) {
 
     case NGX_HTTP_KOT_ACCESS_OK:
+        /* a call of a session is a request record, as a proxied one is */
+        ctx->checked = 1;
         return ngx_http_kot_admin_authorize(r, ctx);
 
     case NGX_HTTP_KOT_ACCESS_AGAIN:
@@ -440,7 +442,9 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event_t       ev;
     ngx_http_kot_main_conf_t  *kmcf;
 
-    if (!kot_roles_have((char *) s->roles.data, s->roles.len, "admin", 5)) {
+    if (!kot_roles_have((char *) s->roles.data, s->roles.len, KOT_ROLE_ADMIN,
+                        sizeof(KOT_ROLE_ADMIN) - 1))
+    {
         roles = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
         role = roles ? ngx_array_push(roles) : NULL;
 
@@ -448,7 +452,7 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_str_set(role, "admin");
+        ngx_str_set(role, KOT_ROLE_ADMIN);
         ngx_http_kot_role_record(r, s, roles);
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",

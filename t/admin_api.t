@@ -253,6 +253,11 @@ is scalar @denied, 7, 'and each call of a user without the role';
 is_deeply $denied[0]{'kot.required_roles'}, ['admin'], 'which it lacks';
 my ($added) = grep { $_->{'event.action'} eq 'tenant_added' } @recs;
 is $added->{'kot.via'}, 'api', 'a change is recorded as made by the API';
+my @calls = grep { $_->{'event.action'} eq 'request'
+                   && $_->{'url.path'} =~ m{/tenants/acme/users$} } @recs;
+ok scalar(@calls), 'every call of a session is a request record';
+is $calls[0]{'user.name'}, 'bob', 'with who made it';
+is $calls[0]{'http.response.status_code'}, 403, 'and what it got';
 
 
 # Redis down
