@@ -858,6 +858,9 @@ ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
     } else {
         ad->body = json_loadb((char *) body.data, body.len,
                               JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+
+        /* jansson has what it needs; a password may have been in it */
+        ngx_explicit_memzero(body.data, body.len);
     }
 
     if (ad->body == NULL) {
