@@ -952,7 +952,7 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
         return NGX_OK;
     }
 
-    /* kot_http_kot_policy.c reads at most 32 characters of a stored rule */
+    /* ngx_http_kot_policy.c reads at most 32 characters of a stored rule */
     len = json_is_string(v) ? json_string_length(v) : NGX_INT64_LEN;
 
     if (len > 32) {
