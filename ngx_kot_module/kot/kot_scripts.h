@@ -32,8 +32,8 @@
 #define KOT_TENANT_POLICY_FIELDS                                            \
     "'policy.min_length', 'policy.classes', 'policy.not_username', "        \
     "'policy.history', 'policy.min_age', 'policy.max_age', "                \
-    "'policy.inactive_after'"
-#define KOT_TENANT_POLICY_N   7
+    "'policy.inactive_after', 'policy.mfa'"
+#define KOT_TENANT_POLICY_N   8
 
 /* must_change values of a user and of a session */
 #define KOT_MUST_CHANGE_NO        '0'
