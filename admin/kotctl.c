@@ -43,6 +43,7 @@ static const char  usage[] =
     "  user unlock TENANT USER\n"
     "  user enable TENANT USER\n"
     "  user disable TENANT USER\n"
+    "  user mfa-reset TENANT USER\n"
     "  session list TENANT USER\n"
     "  session revoke TENANT USER SESSION|--all\n"
     "  throttle status|clear ADDR\n"

@@ -82,7 +82,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
 
     if (argc < 3) {
         kotctl_error("usage: kotctl user add|passwd|status|unlock|enable|"
-                     "disable TENANT USER ...");
+                     "disable|mfa-reset TENANT USER ...");
         return KOTCTL_USAGE;
     }
 
@@ -92,6 +92,18 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     rc = kotctl_names(argv[1], argv[2], &a);
     if (rc != KOTCTL_OK) {
         return rc;
+    }
+
+    if (strcmp(argv[0], "mfa-reset") == 0) {
+        if (argc != 3) {
+            kotctl_error("usage: kotctl user mfa-reset TENANT USER");
+            return KOTCTL_USAGE;
+        }
+
+        rc = kotctl_connect(k);
+
+        return (rc == KOTCTL_OK) ? kotctl_mfa_reset(k, a.tenant, a.user)
+                                 : rc;
     }
 
     if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0
@@ -856,7 +868,7 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     freeReplyObject(u);
     freeReplyObject(f);
 
-    return KOTCTL_OK;
+    return kotctl_mfa_status(k, a->tenant, a->user);
 }
 
 

@@ -217,6 +217,18 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                    : "password_change_required"));
     }
 
+    /* the tenant requires MFA, and this user has yet to enrol */
+    if (s->enrol) {
+        if (ngx_http_kot_is_browser(r)) {
+            return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r, "mfa",
+                                                 &r->unparsed_uri, NULL));
+        }
+
+        return ngx_http_kot_done(r, ngx_http_kot_json(r,
+                                   NGX_HTTP_UNAUTHORIZED,
+                                   "mfa_enrolment_required"));
+    }
+
     return NGX_OK;
 }
 

@@ -24,6 +24,10 @@
 #define KOT_KEY_ALLOW         KOT_PREFIX "al:"    /* al:{tenant}:{list} */
 #define KOT_KEY_ALLOW_VERSION KOT_PREFIX "alv:"   /* alv:{tenant} */
 #define KOT_KEY_POLICY        KOT_PREFIX "policy"
+#define KOT_KEY_MFA           KOT_PREFIX "mfa:"   /* mfa:{tenant}:{user} */
+#define KOT_KEY_MFA_CODES     KOT_PREFIX "mrc:"   /* mrc:{tenant}:{user} */
+#define KOT_KEY_MFA_PENDING   KOT_PREFIX "mp:"    /* mp:{pending id} */
+#define KOT_KEY_MFA_OFFER     KOT_PREFIX "mo:"    /* mo:{sid} */
 
 /*
  * A tenant's own policy rules, fields of t:{tenant} named "policy." and
@@ -67,6 +71,15 @@
 #define KOT_CREATE_LOCKED     (-2)
 #define KOT_CREATE_DISABLED   (-3)
 #define KOT_CREATE_PW_CHANGED (-4)
+#define KOT_CREATE_MFA_GONE   (-5)      /* mfa_pending: MFA was removed */
+
+/*
+ * The second step of a login: how long the pending state lasts, and how
+ * many codes it takes; how long an enrolment page's seed is offered.
+ */
+#define KOT_MFA_PENDING_MS    300000
+#define KOT_MFA_PENDING_TRIES 5
+#define KOT_MFA_OFFER_MS      900000
 
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
@@ -98,6 +111,13 @@ typedef enum {
     KOT_SCRIPT_ALLOWLIST_LOAD,
     KOT_SCRIPT_PASSWORD_REHASH,
     KOT_SCRIPT_THROTTLE_STATUS,
+    KOT_SCRIPT_MFA_PENDING,
+    KOT_SCRIPT_MFA_CODE_LOAD,
+    KOT_SCRIPT_MFA_USE,
+    KOT_SCRIPT_MFA_LOAD,
+    KOT_SCRIPT_MFA_ENROL,
+    KOT_SCRIPT_MFA_REMOVE,
+    KOT_SCRIPT_MFA_RESET,
     KOT_SCRIPT_N
 } kot_script_id_t;
 
