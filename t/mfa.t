@@ -198,11 +198,13 @@ my $had = $n->ua;
 login($had, 'erin');
 like $had->get('/reports')->{content}, qr/user=\[erin\]/,
     'a browser with a session of erin (no MFA)';
+my $old_session = $had->cookie('kot_session');
 login($had, 'alice');
 ok !$had->cookie('kot_session'),
     'loses it when alice\'s password is given there';
+$had->set_cookie('kot_session', $old_session);
 is $had->get('/reports')->{status}, 401,
-    'and is logged out until alice\'s code comes';
+    'on the server too: the browser is logged out until alice\'s code';
 
 my $form = $ua2->get('/kot/login/code');
 is $form->{status}, 200, 'the code page loads';
