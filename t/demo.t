@@ -1,7 +1,8 @@
 # "make demo" as the README promises: it starts Redis, the demo
 # application and nginx, prints the URL and a one-time admin password,
-# and that password logs in and must be changed.  The demo the user may
-# be running meanwhile is left alone.
+# and that password logs in and must be changed; the demo company
+# requires two-step login, so MFA is set up next, and a later login asks
+# for a code.  The demo the user may be running meanwhile is left alone.
 
 use strict;
 use warnings;
@@ -9,6 +10,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::TOTP;
 use Test::More;
 use File::Temp ();
 use POSIX ();
@@ -107,7 +109,31 @@ my $change = curl('--data-urlencode', "csrf=$csrf2",
                   "$base/kot/password");
 like $change, qr{^HTTP/1.1 303}, 'the new password is accepted';
 
+like curl('-H', 'Accept: text/html', "$base/"),
+    qr{^HTTP/1.1 302.*^Location: /kot/mfa\?return_to=/\r$}ms,
+    'the demo company requires MFA: the browser is sent to set it up';
+my $setup = curl("$base/kot/mfa");
+my ($secret) = $setup =~ /id="kot-totp-secret">([A-Z2-7]+)</;
+like $setup, qr{otpauth://totp/ngx_kot%20demo:admin%40demo},
+    'the page offers the secret for an app, as "ngx_kot demo"';
+my ($csrf3) = $setup =~ /name="csrf" value="([^"]+)"/;
+KotTest::TOTP::fresh_step();
+my $on = curl('--data-urlencode', "csrf=$csrf3",
+              '--data-urlencode', 'code=' . KotTest::TOTP::code($secret),
+              "$base/kot/mfa");
+like $on, qr/class="kot-recovery-code"/,
+    'a code from the secret turns MFA on and shows recovery codes';
+
 like curl("$base/"), qr/Hello, admin/, 'and the demo application greets admin';
+
+unlink $jar;
+($csrf) = curl("$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+$login = curl('--data-urlencode', "csrf=$csrf",
+              '--data-urlencode', 'username=admin',
+              '--data-urlencode', 'password=demo password 2026',
+              "$base/kot/login");
+like $login, qr{^Location: /kot/login/code\?return_to=/\r$}m,
+    'a later login asks for the code after the password';
 
 $r = demo('stop');
 is $r->{exit}, 0, 'make demo-stop stops it';
