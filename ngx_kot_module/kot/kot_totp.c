@@ -126,6 +126,7 @@ kot_code_kind(const char *in, size_t len, char *out, size_t *out_len)
         }
 
         if (n == KOT_RECOVERY_CHARS) {
+            out[0] = '\0';
             *out_len = 0;
             return KOT_CODE_INVALID;
         }
