@@ -40,7 +40,7 @@ static void ngx_http_kot_mfa_code_load_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_mfa_use_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
-static ngx_int_t ngx_http_kot_mfa_page_checked(ngx_http_request_t *r,
+static ngx_int_t ngx_http_kot_mfa_checked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_load(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -54,8 +54,6 @@ static ngx_int_t ngx_http_kot_mfa_view(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_mfa_view_t *v);
 static ngx_int_t ngx_http_kot_mfa_issuer_of(ngx_http_request_t *r,
     ngx_str_t *issuer);
-static ngx_int_t ngx_http_kot_mfa_post_checked(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_post_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_enrol(ngx_http_request_t *r,
@@ -517,17 +515,18 @@ ngx_http_kot_mfa_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_page_checked);
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_checked);
 }
 
 
+/* The session is good: what the page or the form needs, from Redis. */
+
 static ngx_int_t
-ngx_http_kot_mfa_page_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+ngx_http_kot_mfa_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t  rc;
 
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_mfa_page_checked)
+    if (ngx_http_kot_password_session(r, ctx, &rc, ngx_http_kot_mfa_checked)
         != NGX_OK)
     {
         return rc;
@@ -537,7 +536,9 @@ ngx_http_kot_mfa_page_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_page_loaded);
+    return ngx_http_kot_wait(r, ctx, (r->method == NGX_HTTP_POST)
+                                     ? ngx_http_kot_mfa_post_loaded
+                                     : ngx_http_kot_mfa_page_loaded);
 }
 
 
@@ -895,27 +896,7 @@ ngx_http_kot_mfa_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_post_checked);
-}
-
-
-static ngx_int_t
-ngx_http_kot_mfa_post_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
-{
-    ngx_int_t  rc;
-
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_mfa_post_checked)
-        != NGX_OK)
-    {
-        return rc;
-    }
-
-    if (ngx_http_kot_mfa_load(r, ctx) != NGX_OK) {
-        return ngx_http_kot_unavailable(r);
-    }
-
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_post_loaded);
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_checked);
 }
 
 
