@@ -473,6 +473,14 @@ ok audited('mfa_removed', 'user.name' => 'erin', 'event.outcome' => 'success'),
 is login($n->ua, 'erin')->{headers}{location}, '/reports',
     'the next login takes the password alone';
 
+# a server whose own policy requires MFA, on the same Redis
+my $strict = $t->nginx(KotTest->site(http => 'kot_password_policy mfa=required;'),
+                       name => 'b');
+like login($strict->ua, 'erin')->{headers}{location}, qr{^/kot/mfa\?},
+    'where the server requires MFA (kot_password_policy mfa=required), '
+    . 'a user without it is sent to set it up';
+$strict->stop;
+
 
 # ---------------------------------------------------------------------
 # administrators
