@@ -573,7 +573,8 @@ my $logs = join '', map { KotTest::_slurp($_) } $log, $ctl_log,
                                                 $n->dir . '/error.log';
 my @leaked = grep { index($logs, $_) >= 0 } @secrets, @codes;
 is "@leaked", '', 'no secret and no recovery code is in any log';
-is $t->kotctl('audit', 'verify', '--auditor-private-key', $priv, $log)->{exit},
-    0, 'the audit log verifies';
+my $verify = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
+                        $log);
+is $verify->{exit}, 0, 'the audit log verifies' or diag $verify->{out};
 
 done_testing;
