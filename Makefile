@@ -13,7 +13,7 @@ WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
 KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
                -Ingx_kot_module/kot
-LIBS        := -lhiredis -ljansson -lcrypto -lz
+LIBS        := -lhiredis -ljansson -lcrypto -lz -lqrencode
 
 CORE_SRCS   := $(wildcard ngx_kot_module/kot/*.c)
 CORE_HDRS   := $(wildcard ngx_kot_module/kot/*.h)

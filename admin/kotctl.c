@@ -53,6 +53,7 @@ static const char  usage[] =
     "  user enable TENANT USER\n"
     "  user disable TENANT USER\n"
     "  user delete TENANT USER [--yes]\n"
+    "  user mfa-reset TENANT USER\n"
     "  session list TENANT [USER]\n"
     "  session revoke TENANT USER SESSION|--all\n"
     "  session end TENANT SESSION\n"

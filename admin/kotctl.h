@@ -78,6 +78,10 @@ int kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
 int kotctl_policy_effective(kotctl_t *k, const char *tenant,
     kot_policy_t *out, kot_blocklist_t **bl);
 
+/* kotctl_mfa.c */
+int kotctl_mfa_reset(kotctl_t *k, const char *tenant, const char *user);
+int kotctl_mfa_status(kotctl_t *k, const char *tenant, const char *user);
+
 /* kotctl_throttle.c */
 int kotctl_throttle(kotctl_t *k, int argc, char **argv);
 

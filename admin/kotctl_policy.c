@@ -16,7 +16,7 @@
 
 static const char  *kotctl_tenant_rules[KOT_TENANT_POLICY_N] = {
     "min_length", "classes", "not_username", "history", "min_age",
-    "max_age", "inactive_after"
+    "max_age", "inactive_after", "mfa"
 };
 
 
@@ -62,6 +62,11 @@ kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
         if (strcmp(name, "not_username") == 0) {
             snprintf(rule, sizeof(rule), "not_username=%s",
                      value[0] == '1' ? "on" : "off");
+        }
+
+        if (strcmp(name, "mfa") == 0) {
+            snprintf(rule, sizeof(rule), "mfa=%s",
+                     value[0] == '1' ? "required" : "optional");
         }
 
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));

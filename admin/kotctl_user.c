@@ -72,7 +72,7 @@ static int kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a,
 
 #define KOTCTL_USER_USAGE                                                   \
     "usage: kotctl user add|passwd|status|roles|unlock|enable|disable|"    \
-    "delete TENANT USER ...\n"                                            \
+    "delete|mfa-reset TENANT USER ...\n"                                  \
     "       kotctl user list TENANT"
 
 /* what kotctl_user_options() takes: --role, the password options, both */
@@ -114,6 +114,18 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
 
     if (strcmp(cmd, "status") != 0 && kotctl_no_json(k, cmd) != KOTCTL_OK) {
         return KOTCTL_USAGE;
+    }
+
+    if (strcmp(cmd, "mfa-reset") == 0) {
+        if (argc != 3) {
+            kotctl_error("usage: kotctl user mfa-reset TENANT USER");
+            return KOTCTL_USAGE;
+        }
+
+        rc = kotctl_connect(k);
+
+        return (rc == KOTCTL_OK) ? kotctl_mfa_reset(k, a.tenant, a.user)
+                                 : rc;
     }
 
     if (strcmp(cmd, "status") == 0 || strcmp(cmd, "unlock") == 0
@@ -803,7 +815,7 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 
     freeReplyObject(r);
 
-    return KOTCTL_OK;
+    return kotctl_mfa_status(k, a->tenant, a->user);
 }
 
 

@@ -171,6 +171,16 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_ACCESS_ROLE_DENIED:
         return ngx_http_kot_done(r, ngx_http_kot_role_answer(r));
 
+    case NGX_HTTP_KOT_ACCESS_MFA_ENROL:
+        if (ngx_http_kot_is_browser(r)) {
+            return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r, "mfa",
+                                                 &r->unparsed_uri, NULL));
+        }
+
+        return ngx_http_kot_done(r, ngx_http_kot_json(r,
+                                   NGX_HTTP_UNAUTHORIZED,
+                                   "mfa_enrolment_required"));
+
     default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
         if (ngx_http_kot_is_browser(r)) {
             return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
@@ -251,6 +261,11 @@ ngx_http_kot_access_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     if (s->must_change != KOT_MUST_CHANGE_NO) {
         return NGX_HTTP_KOT_ACCESS_MUST_CHANGE;
+    }
+
+    /* the tenant requires MFA, and this user has yet to enrol */
+    if (s->enrol) {
+        return NGX_HTTP_KOT_ACCESS_MFA_ENROL;
     }
 
     return NGX_HTTP_KOT_ACCESS_OK;

@@ -185,6 +185,7 @@ static const ngx_http_kot_field_t  ngx_http_kot_policy_fields[] = {
     { "min_age", NGX_HTTP_KOT_F_SCALAR, 0 },
     { "max_age", NGX_HTTP_KOT_F_SCALAR, 0 },
     { "inactive_after", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "mfa", NGX_HTTP_KOT_F_SCALAR, 0 },
     { NULL, 0, 0 }
 };
 
@@ -417,6 +418,12 @@ ngx_http_kot_admin_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                         "the session lacks a role that "
                                         "this location requires");
+
+    case NGX_HTTP_KOT_ACCESS_MFA_ENROL:
+        return ngx_http_kot_admin_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "mfa_enrolment_required",
+                                        "set up two-step login first, on "
+                                        "the login portal");
 
     default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
         return ngx_http_kot_admin_error(r, NGX_HTTP_UNAUTHORIZED,

@@ -821,7 +821,7 @@ ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules)
 static json_t *
 ngx_http_kot_admin_rules_json(kot_policy_t *p)
 {
-    return json_pack("{s:i,s:i,s:i,s:b,s:i,s:o,s:o,s:o,s:b}",
+    return json_pack("{s:i,s:i,s:i,s:b,s:i,s:o,s:o,s:o,s:s,s:b}",
                      "min_length", (int) p->min_length,
                      "max_length", (int) p->max_length,
                      "classes", (int) p->classes,
@@ -831,6 +831,7 @@ ngx_http_kot_admin_rules_json(kot_policy_t *p)
                      "max_age", ngx_http_kot_admin_duration(p->max_age),
                      "inactive_after",
                      ngx_http_kot_admin_duration(p->inactive_after),
+                     "mfa", p->mfa_required ? "required" : "optional",
                      "blocklist", p->blocklist != NULL);
 }
 

@@ -47,6 +47,7 @@ typedef struct {
     uint64_t                    last;
     int64_t                     allow_version;
     u_char                      must_change;
+    unsigned                    enrol:1;
     ngx_str_t                   user;
     ngx_str_t                   roles;
     ngx_str_t                   tenant_name;
@@ -242,6 +243,7 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
     s->status = KOT_SESSION_OK;
     s->must_change = e->must_change;
+    s->enrol = e->enrol;
     s->allow_version = e->allow_version;
 
     ngx_queue_remove(&e->lru);
@@ -347,6 +349,7 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
     e->created = created;
     e->last = last;
     e->must_change = s->must_change;
+    e->enrol = s->enrol;
     e->allow_version = s->allow_version;
 
     if (ngx_http_kot_cache_attach(e, &e->tenant_name) != NGX_OK) {

@@ -259,6 +259,9 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW_VERSION,
                                   &login->tenant, NULL)
            != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA, &login->tenant,
+                                  &login->user)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK)
@@ -268,7 +271,7 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_BEGIN,
                                      ngx_http_kot_login_begin_reply, ctx,
-                                     &ctx->done, 5, &a);
+                                     &ctx->done, 6, &a);
 }
 
 
@@ -301,9 +304,10 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (reply->elements != 10
+    if (reply->elements != 11
         || e[8]->type != REDIS_REPLY_INTEGER
         || e[9]->type != REDIS_REPLY_INTEGER
+        || e[10]->type != REDIS_REPLY_INTEGER
         || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
         || ngx_http_kot_redis_str(r, e[2], &login->roles) != NGX_OK
         || e[3]->type != REDIS_REPLY_STRING
@@ -323,6 +327,7 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
     login->active = ngx_http_kot_redis_uint(e[6]);
     login->allow_version = e[8]->integer;
     login->disabled = (e[9]->integer == 1);
+    login->mfa = (e[10]->integer == 1);
 
     ctx->rc = NGX_OK;
 }

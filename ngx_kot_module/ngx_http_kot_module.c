@@ -222,6 +222,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_mfa_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_mfa_issuer,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -358,6 +365,7 @@ ngx_http_kot_create_main_conf(ngx_conf_t *cf)
      *     kmcf->redis = { 0 };
      *     kmcf->secret_file = { 0, NULL };
      *     kmcf->thread_pool_name = { 0, NULL };
+     *     kmcf->mfa_issuer = { 0, NULL };
      *     kmcf->thread_pool = NULL;
      */
 
@@ -713,6 +721,10 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     (void) kot_derive_key(secret.data, secret.len, "csrf", key);
     kot_hmac_key(&kmcf->csrf_key, key, sizeof(key));
+
+    /* kept as it is: AES-256-GCM takes the key itself */
+    (void) kot_derive_key(secret.data, secret.len, "totp seed",
+                          kmcf->mfa_key);
 
     kot_cleanse(key, sizeof(key));
     kot_cleanse(secret.data, secret.len);

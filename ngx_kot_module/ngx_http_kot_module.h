@@ -21,16 +21,19 @@
 
 #include "kot_cidr.h"
 #include "kot_crypto.h"
+#include "kot_form.h"
 #include "kot_lang.h"
 #include "kot_phc.h"
 #include "kot_policy.h"
 #include "kot_scripts.h"
+#include "kot_totp.h"
 
 #include "ngx_http_kot_redis.h"
 
 
 #define NGX_HTTP_KOT_COOKIE_SESSION     "__Host-kot_session"
 #define NGX_HTTP_KOT_COOKIE_PRELOGIN    "__Host-kot_pre"
+#define NGX_HTTP_KOT_COOKIE_PENDING     "__Host-kot_mfa"
 
 /* the insecure names skip the "__Host-" prefix, which requires Secure */
 #define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
@@ -54,6 +57,8 @@ typedef struct {
     ngx_str_t                   secret_file;
     kot_hmac_key_t              session_key;    /* keyed, ready */
     kot_hmac_key_t              csrf_key;
+    u_char                      mfa_key[KOT_KEY_LEN];  /* seals seeds */
+    ngx_str_t                   mfa_issuer;     /* kot_mfa_issuer */
 
     ngx_str_t                   thread_pool_name;
     ngx_thread_pool_t          *thread_pool;
@@ -128,6 +133,7 @@ typedef struct {
     int64_t                     allow_version;  /* the tenant's lists */
     u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    cookie:1;       /* a well-formed cookie */
+    unsigned                    enrol:1;        /* must enrol in MFA first */
 } ngx_http_kot_session_t;
 
 
@@ -143,6 +149,8 @@ typedef struct {
     unsigned                    found:1;
     unsigned                    locked:1;
     unsigned                    disabled:1;     /* kotctl user disable */
+    unsigned                    mfa:1;          /* the user has MFA */
+    unsigned                    enrol:1;        /* the session must enrol */
     ngx_msec_t                  retry_after;    /* > 0: throttled */
     uint64_t                    pw_changed;
     uint64_t                    active;         /* last login, or so */
@@ -214,7 +222,8 @@ typedef enum {
     NGX_HTTP_KOT_ACCESS_LOGIN,          /* no live session */
     NGX_HTTP_KOT_ACCESS_IP_DENIED,      /* recorded */
     NGX_HTTP_KOT_ACCESS_ROLE_DENIED,    /* recorded */
-    NGX_HTTP_KOT_ACCESS_MUST_CHANGE     /* a password change comes first */
+    NGX_HTTP_KOT_ACCESS_MUST_CHANGE,    /* a password change comes first */
+    NGX_HTTP_KOT_ACCESS_MFA_ENROL       /* the tenant requires MFA first */
 } ngx_http_kot_access_e;
 
 ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
@@ -247,6 +256,8 @@ ngx_int_t ngx_http_kot_session_change_password(ngx_http_request_t *r,
     ngx_uint_t keep);
 ngx_int_t ngx_http_kot_session_new_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
+ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
 void ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
 ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
@@ -337,9 +348,6 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 
-/* ngx_http_kot_portal.c */
-ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
-
 /* ngx_http_kot_hash.c */
 typedef struct {
     ngx_thread_task_t          *task;
@@ -363,6 +371,97 @@ void ngx_http_kot_hash_init_process(void);
 ngx_http_kot_hash_job_t *ngx_http_kot_hash_job(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_hash_run(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_hash_job_t *job);
+
+/* ngx_http_kot_portal.c */
+typedef enum {
+    NGX_HTTP_KOT_LOGIN = 0,
+    NGX_HTTP_KOT_LOGOUT,
+    NGX_HTTP_KOT_PASSWORD,
+    NGX_HTTP_KOT_CODE,              /* login/code: the second step */
+    NGX_HTTP_KOT_MFA                /* mfa: enrolment */
+} ngx_http_kot_action_e;
+
+/* the fields of the portal's forms, by position (see portal.c) */
+enum {
+    NGX_HTTP_KOT_F_CSRF = 0,
+    NGX_HTTP_KOT_F_RETURN_TO,
+    NGX_HTTP_KOT_F_TENANT,
+    NGX_HTTP_KOT_F_USERNAME,
+    NGX_HTTP_KOT_F_PASSWORD,
+    NGX_HTTP_KOT_F_CURRENT = NGX_HTTP_KOT_F_TENANT,
+    NGX_HTTP_KOT_F_NEW,
+    NGX_HTTP_KOT_F_CONFIRM,
+    NGX_HTTP_KOT_F_CODE = NGX_HTTP_KOT_F_TENANT,
+    NGX_HTTP_KOT_F_MFA_PASSWORD,
+    NGX_HTTP_KOT_F_MFA_ACTION,
+    NGX_HTTP_KOT_F_N = 5
+};
+
+/* A login's second step, or an enrolment, as far as it went. */
+typedef struct {
+    ngx_http_kot_session_t      id;         /* the pending cookie's */
+    ngx_str_t                   seed;       /* sealed, as in Redis */
+    ngx_str_t                   enrolled;   /* as the page saw it */
+    ngx_int_t                   left;       /* tries left */
+    ngx_int_t                   codes_left; /* recovery codes */
+    kot_code_kind_t             kind;       /* of the code typed */
+    uint64_t                    step;       /* the TOTP step it matched */
+    u_char                      code_hash[KOT_RECOVERY_HASH_LEN];
+    u_char                    (*codes)[KOT_RECOVERY_LEN + 1];  /* new */
+    unsigned                    created:1;  /* at the password step */
+    unsigned                    found:1;    /* at the code step */
+    unsigned                    locked:1;
+} ngx_http_kot_pending_t;
+
+typedef struct {
+    ngx_http_kot_action_e       action;
+    kot_form_field_t            f[NGX_HTTP_KOT_F_N];
+    ngx_str_t                   v[NGX_HTTP_KOT_F_N];    /* decoded */
+
+    ngx_http_kot_login_t        login;
+    ngx_str_t                   return_to;
+    ngx_http_kot_pending_t      mfa;
+    const char                 *reason;     /* of a failed code */
+
+    ngx_http_kot_hash_job_t    *job;
+
+    /* wiped when the request ends: they held passwords */
+    u_char                     *body;
+    size_t                      body_len;
+    u_char                     *scratch;
+    size_t                      scratch_len;
+} ngx_http_kot_portal_t;
+
+ngx_int_t ngx_http_kot_portal_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out,
+    const char *page);
+ngx_int_t ngx_http_kot_session_csrf(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *purpose, ngx_str_t *out);
+ngx_int_t ngx_http_kot_password_session(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc, ngx_http_kot_step_pt step);
+ngx_int_t ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *hash, ngx_str_t *password, ngx_str_t *new_password,
+    ngx_str_t *history, ngx_uint_t nhistory, ngx_http_kot_step_pt next);
+ngx_int_t ngx_http_kot_csrf_refused(ngx_http_request_t *r,
+    const char *action);
+
+/* ngx_http_kot_mfa.c */
+char *ngx_http_kot_mfa_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_kot_mfa_pending(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_mfa_pending_read(ngx_http_request_t *r,
+    ngx_http_kot_pending_t *p);
+ngx_int_t ngx_http_kot_mfa_code_load(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_mfa_code_check(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_str_t *code);
+ngx_int_t ngx_http_kot_mfa_use(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_mfa_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_mfa_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_page.c */
 typedef enum {
@@ -392,6 +491,13 @@ typedef enum {
     NGX_HTTP_KOT_MSG_IP_DENIED,
     NGX_HTTP_KOT_MSG_NOT_FOUND,
     NGX_HTTP_KOT_MSG_ROLE_DENIED,
+    NGX_HTTP_KOT_MSG_CODE_EXPIRED,
+    NGX_HTTP_KOT_MSG_MFA_REQUIRED,
+    NGX_HTTP_KOT_MSG_MFA_BAD_CODE,
+    NGX_HTTP_KOT_MSG_MFA_OFFER_EXPIRED,
+    NGX_HTTP_KOT_MSG_MFA_REMOVED,
+    NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE,
+    NGX_HTTP_KOT_MSG_MFA_ENROLLED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -416,6 +522,24 @@ ngx_int_t ngx_http_kot_page_password(ngx_http_request_t *r,
     ngx_http_kot_page_t *p);
 ngx_int_t ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_msg_t msg, ngx_uint_t num);
+
+/* What the enrolment page shows besides its form. */
+typedef struct {
+    ngx_str_t                   svg;        /* the QR code, or empty */
+    ngx_str_t                   secret;     /* the offered seed, base32 */
+    ngx_str_t                   uri;        /* otpauth:// */
+    ngx_str_t                   enrolled;   /* since when, or empty */
+    ngx_uint_t                  codes_left; /* recovery codes */
+    u_char                    (*codes)[KOT_RECOVERY_LEN + 1];  /* new */
+    unsigned                    required:1; /* the tenant requires MFA */
+} ngx_http_kot_mfa_view_t;
+
+ngx_int_t ngx_http_kot_page_code(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p);
+ngx_int_t ngx_http_kot_page_mfa(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
+ngx_int_t ngx_http_kot_page_recovery(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);

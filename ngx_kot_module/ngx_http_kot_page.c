@@ -44,6 +44,24 @@ typedef enum {
     NGX_HTTP_KOT_T_UNAVAILABLE_TEXT,
     NGX_HTTP_KOT_T_BACK,
     NGX_HTTP_KOT_T_NOT_FOUND,
+    NGX_HTTP_KOT_T_CODE_TITLE,
+    NGX_HTTP_KOT_T_CODE_ASK,
+    NGX_HTTP_KOT_T_CODE,
+    NGX_HTTP_KOT_T_VERIFY,
+    NGX_HTTP_KOT_T_MFA_TITLE,
+    NGX_HTTP_KOT_T_MFA_ON,
+    NGX_HTTP_KOT_T_MFA_LEFT,
+    NGX_HTTP_KOT_T_MFA_SETUP,
+    NGX_HTTP_KOT_T_MFA_REPLACE,
+    NGX_HTTP_KOT_T_MFA_SCAN,
+    NGX_HTTP_KOT_T_MFA_KEY,
+    NGX_HTTP_KOT_T_MFA_OPEN_APP,
+    NGX_HTTP_KOT_T_MFA_APP_CODE,
+    NGX_HTTP_KOT_T_MFA_TURN_ON,
+    NGX_HTTP_KOT_T_MFA_REMOVE,
+    NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON,
+    NGX_HTTP_KOT_T_MFA_CODES_TITLE,
+    NGX_HTTP_KOT_T_CONTINUE,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -73,6 +91,31 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
       "ください。解消しない場合は管理者にお問い合わせください。" },
     { "Back to the login page", "ログイン画面へ戻る" },
     { "Page not found", "ページが見つかりません" },
+    { "Enter your code", "確認コードの入力" },
+    { "Enter the 6-digit code that your authenticator app shows, or one of "
+      "your recovery codes.",
+      "認証アプリに表示されている6桁のコード、またはリカバリーコードのいずれか"
+      "を入力してください。" },
+    { "Code", "コード" },
+    { "Verify", "確認する" },
+    { "Two-step login", "2段階認証" },
+    { "Two-step login is on since ", "2段階認証は有効です。設定日: " },
+    { "Recovery codes left: ", "残りのリカバリーコード: " },
+    { "Set up two-step login", "2段階認証を設定する" },
+    { "Replace your authenticator", "認証アプリを変更する" },
+    { "Scan this QR code with an authenticator app, or type the key "
+      "below into it. Then enter the 6-digit code that the app shows.",
+      "認証アプリでこのQRコードを読み取るか、下のキーを入力してください。"
+      "その後、アプリに表示される6桁のコードを入力してください。" },
+    { "Key", "キー" },
+    { "Open in an authenticator app on this device",
+      "この端末の認証アプリで開く" },
+    { "Code from the app", "アプリに表示されたコード" },
+    { "Turn on", "有効にする" },
+    { "Turn off two-step login", "2段階認証を無効にする" },
+    { "Turn off", "無効にする" },
+    { "Your recovery codes", "リカバリーコード" },
+    { "Continue", "続ける" },
 };
 
 
@@ -150,6 +193,28 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "need it, contact your administrator.",
       "このページを開く権限がありません。必要な場合は管理者にお問い合わせ"
       "ください。" },
+    { "Your login took too long or had too many tries. Please log in "
+      "again.",
+      "ログインの有効期限が切れたか、試行回数が上限に達しました。もう一度"
+      "ログインしてください。" },
+    { "Your company requires two-step login. Set it up to continue.",
+      "ご利用の企業では2段階認証が必須です。続行するには設定してください。" },
+    { "The code is not right. Check that the app shows the code of this "
+      "account, that the time on your device is correct, and try again.",
+      "コードが正しくありません。アプリでこのアカウントのコードを見ているか、"
+      "端末の時刻が正しいかを確認して、もう一度お試しください。" },
+    { "The QR code you scanned is no longer valid. Scan this new one.",
+      "読み取ったQRコードは無効になりました。新しいQRコードを読み取って"
+      "ください。" },
+    { "Two-step login is off.", "2段階認証を無効にしました。" },
+    { "Your company requires two-step login: it cannot be turned off.",
+      "ご利用の企業では2段階認証が必須のため、無効にできません。" },
+    { "Two-step login is on. Keep these recovery codes in a safe place: "
+      "each logs you in once if you lose your phone. They are shown only "
+      "now.",
+      "2段階認証を有効にしました。リカバリーコードを安全な場所に保管して"
+      "ください。スマートフォンを紛失したとき、各コードで1回ずつログイン"
+      "できます。コードが表示されるのは今回だけです。" },
 };
 
 
@@ -167,7 +232,12 @@ static const char  ngx_http_kot_style[] =
     "cursor:pointer}"
     ".msg{padding:.7rem;border-radius:4px;background:#fdecea;"
     "color:#8a1c12;font-size:.9rem}"
-    ".info{background:#e8f1fd;color:#123e7a}";
+    ".info{background:#e8f1fd;color:#123e7a}"
+    "h2{font-size:1.1rem;margin:1.8rem 0 .6rem}"
+    ".kot-qr{display:block;margin:1rem auto;max-width:100%;height:auto}"
+    "code,.codes{font-family:ui-monospace,monospace;font-size:1rem}"
+    "code{word-break:break-all}"
+    ".codes{columns:2;padding-left:1.4rem}";
 
 
 static void ngx_http_kot_html_init(ngx_http_request_t *r,
@@ -189,6 +259,14 @@ static void ngx_http_kot_html_input(ngx_http_kot_html_t *h,
     ngx_str_t *value);
 static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
+static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
+    ngx_http_kot_text_e button);
+static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
+    const char *name, const char *value);
+static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
+    ngx_http_kot_mfa_view_t *v);
+static void ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h,
+    ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
 static ngx_int_t ngx_http_kot_html_send(ngx_http_kot_html_t *h,
     ngx_uint_t status);
 static ngx_int_t ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -267,6 +345,173 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
 
     return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON,
                                     p->status);
+}
+
+
+/* The second step of a login. */
+
+ngx_int_t
+ngx_http_kot_page_code(ngx_http_request_t *r, ngx_http_kot_page_t *p)
+{
+    ngx_http_kot_html_t  h;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_CODE_TITLE);
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<p>");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CODE_ASK);
+    ngx_http_kot_html_raw(&h, "</p>\n");
+    ngx_http_kot_html_form(&h, p);
+
+    /* not inputmode="numeric": a recovery code has letters */
+    ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CODE, "code",
+                            "required autocomplete=\"one-time-code\" "
+                            "autocapitalize=\"off\" spellcheck=\"false\" "
+                            "autofocus", NULL);
+
+    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_VERIFY, p->status);
+}
+
+
+/*
+ * The enrolment page: how things stand, the offered seed as a QR code and
+ * as text with the form that confirms it, and for a user who has MFA and
+ * may go without it, the form that removes it.
+ */
+
+ngx_int_t
+ngx_http_kot_page_mfa(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_http_kot_mfa_view_t *v)
+{
+    ngx_http_kot_html_t  h;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_MFA_TITLE);
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_mfa_status(&h, v);
+
+    if (v->secret.len) {
+        ngx_http_kot_html_mfa_setup(&h, p, v);
+    }
+
+    if (v->enrolled.len && !v->required) {
+        ngx_http_kot_html_raw(&h, "<h2>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_MFA_REMOVE);
+        ngx_http_kot_html_raw(&h, "</h2>\n");
+        ngx_http_kot_html_form(&h, p);
+        ngx_http_kot_html_hidden(&h, "action", "remove");
+        ngx_http_kot_html_raw(&h, "<label for=\"remove-password\">");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CURRENT);
+        ngx_http_kot_html_raw(&h, "</label>\n<input id=\"remove-password\" "
+                                  "name=\"password\" type=\"password\" "
+                                  "required "
+                                  "autocomplete=\"current-password\">\n");
+        ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON);
+    }
+
+    ngx_http_kot_html_raw(&h, "</main>\n</body>\n</html>\n");
+
+    return ngx_http_kot_html_send(&h, p->status);
+}
+
+
+static void
+ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
+    ngx_http_kot_mfa_view_t *v)
+{
+    u_char  *n;
+
+    if (v->enrolled.len == 0) {
+        return;
+    }
+
+    n = ngx_pnalloc(h->r->pool, NGX_INT_T_LEN);
+    if (n == NULL) {
+        h->failed = 1;
+        return;
+    }
+
+    ngx_http_kot_html_raw(h, "<p class=\"msg info\">");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_MFA_ON);
+    ngx_http_kot_html_text(h, &v->enrolled);
+    ngx_http_kot_html_raw(h, "<br>");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_MFA_LEFT);
+    ngx_http_kot_html_add(h, n, ngx_sprintf(n, "%ui", v->codes_left) - n);
+    ngx_http_kot_html_raw(h, "</p>\n");
+}
+
+
+static void
+ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p,
+    ngx_http_kot_mfa_view_t *v)
+{
+    ngx_http_kot_html_raw(h, "<h2>");
+    ngx_http_kot_html_say(h, v->enrolled.len ? NGX_HTTP_KOT_T_MFA_REPLACE
+                                             : NGX_HTTP_KOT_T_MFA_SETUP);
+    ngx_http_kot_html_raw(h, "</h2>\n<p>");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_MFA_SCAN);
+    ngx_http_kot_html_raw(h, "</p>\n");
+
+    /* ours, drawn from the seed: no escaping needed, none possible */
+    ngx_http_kot_html_add(h, v->svg.data, v->svg.len);
+
+    ngx_http_kot_html_raw(h, "\n<p>");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_MFA_KEY);
+    ngx_http_kot_html_raw(h, ": <code id=\"kot-totp-secret\">");
+    ngx_http_kot_html_text(h, &v->secret);
+    ngx_http_kot_html_raw(h, "</code></p>\n<p><a href=\"");
+    ngx_http_kot_html_text(h, &v->uri);
+    ngx_http_kot_html_raw(h, "\">");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_MFA_OPEN_APP);
+    ngx_http_kot_html_raw(h, "</a></p>\n");
+
+    ngx_http_kot_html_form(h, p);
+    ngx_http_kot_html_hidden(h, "action", "enrol");
+    ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_MFA_APP_CODE, "code",
+                            "required inputmode=\"numeric\" "
+                            "autocomplete=\"one-time-code\" "
+                            "pattern=\"[0-9 ]{6,8}\"", NULL);
+
+    /* replacing what the user has takes the password too */
+    if (v->enrolled.len) {
+        ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_CURRENT, "password",
+                                "type=\"password\" required "
+                                "autocomplete=\"current-password\"", NULL);
+    }
+
+    ngx_http_kot_html_button(h, v->enrolled.len
+                                ? NGX_HTTP_KOT_T_MFA_REPLACE
+                                : NGX_HTTP_KOT_T_MFA_TURN_ON);
+}
+
+
+/* The recovery codes of a new enrolment: shown once, here. */
+
+ngx_int_t
+ngx_http_kot_page_recovery(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_http_kot_mfa_view_t *v)
+{
+    ngx_uint_t           i;
+    ngx_http_kot_html_t  h;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_MFA_CODES_TITLE);
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<ol class=\"codes\">\n");
+
+    for (i = 0; i < KOT_RECOVERY_N; i++) {
+        ngx_http_kot_html_raw(&h, "<li class=\"kot-recovery-code\">");
+        ngx_http_kot_html_add(&h, v->codes[i], KOT_RECOVERY_LEN);
+        ngx_http_kot_html_raw(&h, "</li>\n");
+    }
+
+    ngx_http_kot_html_raw(&h, "</ol>\n<p><a href=\"");
+    ngx_http_kot_html_text(&h, &p->return_to);
+    ngx_http_kot_html_raw(&h, "\">");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CONTINUE);
+    ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
+
+    return ngx_http_kot_html_send(&h, p->status);
 }
 
 
@@ -617,7 +862,9 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
     for (i = 0; i < p->nmsgs; i++) {
         m = p->msgs[i];
 
-        ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT)
+        ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT
+                                  || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
+                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED)
                                  ? "<p class=\"msg info\" role=\"status\">"
                                  : "<p class=\"msg\" role=\"alert\">");
 
@@ -689,12 +936,35 @@ static ngx_int_t
 ngx_http_kot_html_submit(ngx_http_kot_html_t *h, ngx_http_kot_text_e button,
     ngx_uint_t status)
 {
-    ngx_http_kot_html_raw(h, "<button type=\"submit\">");
-    ngx_http_kot_html_say(h, button);
-    ngx_http_kot_html_raw(h, "</button>\n</form>\n</main>\n</body>\n"
-                             "</html>\n");
+    ngx_http_kot_html_button(h, button);
+    ngx_http_kot_html_raw(h, "</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(h, status);
+}
+
+
+/* The form's button, and the end of the form. */
+
+static void
+ngx_http_kot_html_button(ngx_http_kot_html_t *h, ngx_http_kot_text_e button)
+{
+    ngx_http_kot_html_raw(h, "<button type=\"submit\">");
+    ngx_http_kot_html_say(h, button);
+    ngx_http_kot_html_raw(h, "</button>\n</form>\n");
+}
+
+
+/* name and value are ours */
+
+static void
+ngx_http_kot_html_hidden(ngx_http_kot_html_t *h, const char *name,
+    const char *value)
+{
+    ngx_http_kot_html_raw(h, "<input type=\"hidden\" name=\"");
+    ngx_http_kot_html_raw(h, name);
+    ngx_http_kot_html_raw(h, "\" value=\"");
+    ngx_http_kot_html_raw(h, value);
+    ngx_http_kot_html_raw(h, "\">\n");
 }
 
 

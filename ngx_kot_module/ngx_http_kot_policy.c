@@ -25,7 +25,7 @@ static kot_policy_t  ngx_http_kot_policy_default = KOT_POLICY_DEFAULT;
 /* a tenant's own rules, in the order of KOT_TENANT_POLICY_FIELDS */
 const char  *ngx_http_kot_tenant_rules[KOT_TENANT_POLICY_N] = {
     "min_length", "classes", "not_username", "history", "min_age",
-    "max_age", "inactive_after"
+    "max_age", "inactive_after", "mfa"
 };
 
 
@@ -189,7 +189,7 @@ ngx_http_kot_policy_tenant(ngx_log_t *log, redisReply *tenant,
             continue;
         }
 
-        /* stored as kotctl wrote it: a count, on/off, or "<ms>ms" */
+        /* as kotctl wrote it: a count, on/off, required/optional, a time */
         if (e->type == REDIS_REPLY_STRING && e->len <= 32) {
             n = ngx_snprintf((u_char *) rule, sizeof(rule), "%s=%*s",
                              names[i], e->len, e->str) - (u_char *) rule;
@@ -217,15 +217,15 @@ ngx_http_kot_policy_tenant(ngx_log_t *log, redisReply *tenant,
 void
 ngx_http_kot_policy_publish(ngx_http_kot_loc_conf_t *klcf)
 {
-    u_char                     nums[8][NGX_INT64_LEN];
-    uint64_t                   v[8];
+    u_char                     nums[9][NGX_INT64_LEN];
+    uint64_t                   v[9];
     ngx_uint_t                 i;
     ngx_http_kot_redis_args_t  a;
     kot_policy_t              *p = &klcf->policy;
 
-    static const char  *names[8] = {
+    static const char  *names[9] = {
         "min_length", "max_length", "classes", "not_username", "history",
-        "min_age", "max_age", "inactive_after"
+        "min_age", "max_age", "inactive_after", "mfa"
     };
 
     v[0] = p->min_length;
@@ -236,13 +236,14 @@ ngx_http_kot_policy_publish(ngx_http_kot_loc_conf_t *klcf)
     v[5] = p->min_age;
     v[6] = p->max_age;
     v[7] = p->inactive_after;
+    v[8] = p->mfa_required;
 
     a.argc = 0;
     ngx_http_kot_redis_arg(&a, (u_char *) "HSET", 4);
     ngx_http_kot_redis_arg(&a, (u_char *) KOT_KEY_POLICY,
                            sizeof(KOT_KEY_POLICY) - 1);
 
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < 9; i++) {
         ngx_http_kot_redis_arg(&a, (u_char *) names[i],
                                ngx_strlen(names[i]));
         ngx_http_kot_redis_arg(&a, nums[i],

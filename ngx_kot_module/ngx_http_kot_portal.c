@@ -4,8 +4,10 @@
  * "kot_portal":
  *
  *     {prefix}login       GET form, POST credentials
+ *     {prefix}login/code  GET form, POST the second factor (MFA users)
  *     {prefix}logout      GET confirmation, POST ends the session
  *     {prefix}password    GET form, POST changes the password
+ *     {prefix}mfa         enrolment in MFA (ngx_http_kot_mfa.c)
  *
  * Each POST is a chain of steps; a step that waits on Redis or the hash
  * thread pool names the next one with ngx_http_kot_wait().  Every POST
@@ -19,7 +21,6 @@
 
 #include "ngx_http_kot_module.h"
 #include "kot_b64.h"
-#include "kot_form.h"
 #include "kot_ident.h"
 #include "kot_policy.h"
 #include "kot_return_to.h"
@@ -27,44 +28,6 @@
 
 
 #define NGX_HTTP_KOT_BODY_MAX  8192
-
-
-typedef enum {
-    NGX_HTTP_KOT_LOGIN = 0,
-    NGX_HTTP_KOT_LOGOUT,
-    NGX_HTTP_KOT_PASSWORD
-} ngx_http_kot_action_e;
-
-
-enum {
-    NGX_HTTP_KOT_F_CSRF = 0,
-    NGX_HTTP_KOT_F_RETURN_TO,
-    NGX_HTTP_KOT_F_TENANT,
-    NGX_HTTP_KOT_F_USERNAME,
-    NGX_HTTP_KOT_F_PASSWORD,
-    NGX_HTTP_KOT_F_CURRENT = NGX_HTTP_KOT_F_TENANT,
-    NGX_HTTP_KOT_F_NEW,
-    NGX_HTTP_KOT_F_CONFIRM,
-    NGX_HTTP_KOT_F_N = 5
-};
-
-
-typedef struct {
-    ngx_http_kot_action_e       action;
-    kot_form_field_t            f[NGX_HTTP_KOT_F_N];
-    ngx_str_t                   v[NGX_HTTP_KOT_F_N];    /* decoded */
-
-    ngx_http_kot_login_t        login;
-    ngx_str_t                   return_to;
-
-    ngx_http_kot_hash_job_t    *job;
-
-    /* wiped when the request ends: they held passwords */
-    u_char                     *body;
-    size_t                      body_len;
-    u_char                     *scratch;
-    size_t                      scratch_len;
-} ngx_http_kot_portal_t;
 
 
 static ngx_int_t ngx_http_kot_portal_get(ngx_http_request_t *r,
@@ -89,6 +52,9 @@ static ngx_int_t ngx_http_kot_login_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_pended(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static const char *ngx_http_kot_login_refused(ngx_int_t result);
 static ngx_int_t ngx_http_kot_login_created(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_rehash(ngx_http_request_t *r,
@@ -105,8 +71,20 @@ static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *reason);
 static void ngx_http_kot_account_locked(ngx_http_request_t *r,
     ngx_http_kot_login_t *login);
-static ngx_int_t ngx_http_kot_csrf_refused(ngx_http_request_t *r,
-    const char *action);
+static ngx_int_t ngx_http_kot_code_form(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_uint_t status, ngx_http_kot_msg_t msg);
+static ngx_int_t ngx_http_kot_code_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_code_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_code_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_code_expired(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_code_used(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_code_wrong(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *reason);
 static ngx_int_t ngx_http_kot_logout_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_logout_post(ngx_http_request_t *r,
@@ -115,8 +93,6 @@ static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_password_session(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc, ngx_http_kot_step_pt step);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_form(ngx_http_request_t *r,
@@ -137,15 +113,7 @@ static ngx_int_t ngx_http_kot_load_user(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static void ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
-static ngx_int_t ngx_http_kot_hash(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_str_t *hash, ngx_str_t *password,
-    ngx_str_t *new_password, ngx_str_t *history, ngx_uint_t nhistory,
-    ngx_http_kot_step_pt next);
 static void ngx_http_kot_return_to(ngx_str_t *in, ngx_str_t *out);
-static ngx_int_t ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out,
-    const char *page);
-static ngx_int_t ngx_http_kot_session_csrf(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, const char *purpose, ngx_str_t *out);
 
 
 /* [action]: the fields each form has, in NGX_HTTP_KOT_F_* order */
@@ -154,14 +122,16 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
     { "csrf", "return_to", "tenant", "username", "password" },
     { "csrf", "return_to", NULL, NULL, NULL },
     { "csrf", "return_to", "current_password", "new_password",
-      "confirm_password" }
+      "confirm_password" },
+    { "csrf", "return_to", "code", NULL, NULL },
+    { "csrf", "return_to", "code", "password", "action" }
 };
 
 
 /* [action]: the event.action of a form refused */
 
 static const char  *ngx_http_kot_actions[] = {
-    "login", "logout", "password_change"
+    "login", "logout", "password_change", "login", "mfa"
 };
 
 
@@ -199,6 +169,14 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
 
     if (page.len == 5 && ngx_strncmp(page.data, "login", 5) == 0) {
         pt->action = NGX_HTTP_KOT_LOGIN;
+
+    } else if (page.len == 10
+               && ngx_strncmp(page.data, "login/code", 10) == 0)
+    {
+        pt->action = NGX_HTTP_KOT_CODE;
+
+    } else if (page.len == 3 && ngx_strncmp(page.data, "mfa", 3) == 0) {
+        pt->action = NGX_HTTP_KOT_MFA;
 
     } else if (page.len == 6 && ngx_strncmp(page.data, "logout", 6) == 0) {
         pt->action = NGX_HTTP_KOT_LOGOUT;
@@ -283,6 +261,11 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
         } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_EXPIRED;
+
+        } else if (ngx_http_arg(r, (u_char *) "code_expired", 12, &arg)
+                   == NGX_OK)
+        {
+            msg = NGX_HTTP_KOT_MSG_CODE_EXPIRED;
         }
 
         return ngx_http_kot_login_form(r, ctx, NGX_HTTP_OK, msg);
@@ -290,8 +273,13 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_LOGOUT:
         return ngx_http_kot_logout_get(r, ctx);
 
-    default: /* NGX_HTTP_KOT_PASSWORD */
-        rc = ngx_http_kot_password_get(r, ctx);
+    case NGX_HTTP_KOT_CODE:
+        return ngx_http_kot_code_get(r, ctx);
+
+    default: /* NGX_HTTP_KOT_PASSWORD, NGX_HTTP_KOT_MFA */
+        rc = (pt->action == NGX_HTTP_KOT_MFA) ? ngx_http_kot_mfa_get(r, ctx)
+                                              : ngx_http_kot_password_get(r,
+                                                                          ctx);
 
         if (rc == NGX_AGAIN) {
             r->main->count++;
@@ -341,6 +329,12 @@ ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     case NGX_HTTP_KOT_LOGOUT:
         return ngx_http_kot_logout_post(r, ctx);
+
+    case NGX_HTTP_KOT_CODE:
+        return ngx_http_kot_code_post(r, ctx);
+
+    case NGX_HTTP_KOT_MFA:
+        return ngx_http_kot_mfa_post(r, ctx);
 
     default: /* NGX_HTTP_KOT_PASSWORD */
         return ngx_http_kot_password_post(r, ctx);
@@ -733,6 +727,18 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         login->must_change = KOT_MUST_CHANGE_EXPIRED;
     }
 
+    /* no session yet: the second factor first */
+    if (login->mfa) {
+        if (ngx_http_kot_mfa_pending(r, ctx) != NGX_OK) {
+            return ngx_http_kot_unavailable(r);
+        }
+
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_pended);
+    }
+
+    /* a session that opens nothing but the enrolment */
+    login->enrol = login->policy.mfa_required;
+
     if (ngx_http_kot_session_create(r, ctx, login) != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
@@ -741,11 +747,18 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
+/*
+ * The password was right and the user has MFA: the browser holds a
+ * pending login that a code turns into a session.  A weaker stored hash
+ * is raised now, while the password is at hand.
+ */
+
 static ngx_int_t
-ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+ngx_http_kot_login_pended(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_event_t   ev;
-    ngx_http_kot_login_t  *login = ctx->login;
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
@@ -753,13 +766,71 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ctx->rc == NGX_DECLINED) {
         return ngx_http_kot_login_failed(r, ctx,
-                                         ctx->result == KOT_CREATE_LOCKED
-                                         ? "locked"
-                                         : ctx->result == KOT_CREATE_DISABLED
-                                         ? "disabled"
-                                         : ctx->result == KOT_CREATE_PW_CHANGED
-                                         ? "password_changed"
-                                         : "user_deleted");
+                                     ngx_http_kot_login_refused(ctx->result));
+    }
+
+    pt->mfa.created = 1;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "login";
+    ev.category = "authentication";
+    ev.outcome = "unknown";
+    ev.reason = "code_required";
+    ev.user = &login->user;
+    ev.tenant = &login->tenant;
+    ev.status = NGX_HTTP_SEE_OTHER;
+
+    ngx_http_kot_event(r, &ev, "login: tenant \"%V\" user \"%V\": password "
+                       "right, waiting for the code", &login->tenant,
+                       &login->user);
+
+    if (ngx_http_kot_login_rehash(r, ctx) == NGX_OK) {
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_rehashed);
+    }
+
+    return ngx_http_kot_login_answer(r, ctx);
+}
+
+
+/* Why a login that checked its factors was refused at the last moment. */
+
+static const char *
+ngx_http_kot_login_refused(ngx_int_t result)
+{
+    switch (result) {
+
+    case KOT_CREATE_LOCKED:
+        return "locked";
+
+    case KOT_CREATE_DISABLED:
+        return "disabled";
+
+    case KOT_CREATE_PW_CHANGED:
+        return "password_changed";
+
+    case KOT_CREATE_MFA_GONE:
+        return "mfa_changed";
+
+    default:
+        return "user_deleted";
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED) {
+        return ngx_http_kot_login_failed(r, ctx,
+                                     ngx_http_kot_login_refused(ctx->result));
     }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -768,11 +839,25 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.outcome = "success";
     ev.status = NGX_HTTP_SEE_OTHER;
 
-    ngx_http_kot_event(r, &ev, "login: tenant \"%V\" user \"%V\" session %*s",
-                       &login->tenant, &login->user,
-                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+    if (pt->action == NGX_HTTP_KOT_CODE) {
+        ev.reason = (pt->mfa.kind == KOT_CODE_RECOVERY)
+                    ? "recovery_code_used" : NULL;
+        ev.fields = json_pack("{s:s,s:I}", "kot.mfa.factor",
+                              (pt->mfa.kind == KOT_CODE_RECOVERY)
+                              ? "recovery_code" : "totp",
+                              "kot.mfa.recovery_codes_left",
+                              (json_int_t) pt->mfa.codes_left);
+    }
 
-    if (ngx_http_kot_login_rehash(r, ctx) == NGX_OK) {
+    ngx_http_kot_event(r, &ev, "login: tenant \"%V\" user \"%V\" session %*s"
+                       "%s", &login->tenant, &login->user,
+                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid,
+                       ev.reason ? ", with a recovery code" : "");
+
+    /* the second step has no password to hash again */
+    if (pt->action == NGX_HTTP_KOT_LOGIN
+        && ngx_http_kot_login_rehash(r, ctx) == NGX_OK)
+    {
         return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_rehashed);
     }
 
@@ -920,10 +1005,33 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
+    if (pt->mfa.created) {
+        /* the browser's old session ended with the password step */
+        if ((ctx->session.cookie
+             && ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
+                                        NULL, 0)
+                != NGX_OK)
+            || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING,
+                                       pt->mfa.id.id, KOT_SID_B64_LEN)
+               != NGX_OK
+            || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, NULL,
+                                       0)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kot_goto_portal(r, "login/code", &pt->return_to,
+                                        NULL);
+    }
+
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
         != NGX_OK
-        || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, NULL, 0)
+        || ngx_http_kot_set_cookie(r, (pt->action == NGX_HTTP_KOT_CODE)
+                                      ? NGX_HTTP_KOT_COOKIE_PENDING
+                                      : NGX_HTTP_KOT_COOKIE_PRELOGIN,
+                                   NULL, 0)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -931,6 +1039,10 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (login->must_change != KOT_MUST_CHANGE_NO) {
         return ngx_http_kot_goto_portal(r, "password", &pt->return_to, NULL);
+    }
+
+    if (login->enrol) {
+        return ngx_http_kot_goto_portal(r, "mfa", &pt->return_to, NULL);
     }
 
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
@@ -955,6 +1067,7 @@ ngx_http_kot_login_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     return ngx_http_kot_login_failed(r, ctx,
                login->fail == KOT_FAIL_WAS_LOCKED ? "locked"
+               : pt->reason ? pt->reason
                : !login->found ? "unknown_user"
                : pt->job->verified == 1 ? "locked"
                : "bad_password");
@@ -970,8 +1083,9 @@ static ngx_int_t
 ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *reason)
 {
-    ngx_http_kot_event_t   ev;
-    ngx_http_kot_login_t  *login = ctx->login;
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
     ev.action = "login";
@@ -990,6 +1104,21 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         ev.tenant = &login->tenant;
         ngx_http_kot_event(r, &ev, "login failed: tenant \"%V\" user \"%V\": "
                            "%s", &login->tenant, &login->user, reason);
+    }
+
+    /* the same message for a wrong code as for a wrong password */
+    if (pt->action == NGX_HTTP_KOT_CODE) {
+        if (pt->mfa.left > 0) {
+            return ngx_http_kot_code_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
+                                          NGX_HTTP_KOT_MSG_LOGIN_FAILED);
+        }
+
+        /* out of tries: the pending login is over, start again */
+        if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING, NULL, 0)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
@@ -1035,9 +1164,206 @@ ngx_http_kot_account_locked(ngx_http_request_t *r,
 }
 
 
-/* A POST without the form's token: nothing changes, and it is recorded. */
+/* login/code: the second step */
 
 static ngx_int_t
+ngx_http_kot_code_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_uint_t status, ngx_http_kot_msg_t msg)
+{
+    u_char                  csrf[NGX_HTTP_KOT_CSRF_LEN];
+    ngx_http_kot_page_t     p;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    /* bound to the pending cookie, as the login form's to kot_pre */
+    if (ngx_http_kot_csrf(r, "code", pt->mfa.id.id, KOT_SID_B64_LEN, csrf)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+
+    p.status = status;
+    p.csrf.data = csrf;
+    p.csrf.len = sizeof(csrf);
+    p.return_to = pt->return_to;
+
+    if (msg != NGX_HTTP_KOT_MSG_NONE) {
+        p.msgs[p.nmsgs++] = msg;
+    }
+
+    if (ngx_http_kot_url(r, &p.action, "login/code") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_page_code(r, &p);
+}
+
+
+static ngx_int_t
+ngx_http_kot_code_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ngx_http_kot_mfa_pending_read(r, &pt->mfa) != NGX_OK) {
+        return ngx_http_kot_goto_portal(r, "login", &pt->return_to, NULL);
+    }
+
+    return ngx_http_kot_code_form(r, ctx, NGX_HTTP_OK,
+                                  NGX_HTTP_KOT_MSG_NONE);
+}
+
+
+static ngx_int_t
+ngx_http_kot_code_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ngx_http_kot_mfa_pending_read(r, &pt->mfa) != NGX_OK) {
+        return ngx_http_kot_goto_portal(r, "login", &pt->return_to,
+                                        "code_expired");
+    }
+
+    if (!ngx_http_kot_csrf_ok(r, "code", pt->mfa.id.id, KOT_SID_B64_LEN,
+                              &pt->v[NGX_HTTP_KOT_F_CSRF]))
+    {
+        return ngx_http_kot_csrf_refused(r, "login");
+    }
+
+    if (ngx_http_kot_mfa_code_load(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_code_loaded);
+}
+
+
+/* The pending login counted this try; is the code right? */
+
+static ngx_int_t
+ngx_http_kot_code_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t               rc;
+    ngx_http_kot_login_t   *login = ctx->login;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (!pt->mfa.found) {
+        return ngx_http_kot_code_expired(r, ctx);
+    }
+
+    rc = ngx_http_kot_allow(r, ctx, &login->tenant, login->allow_version,
+                            NGX_HTTP_KOT_ALLOW_ACCESS);
+
+    if (rc == NGX_AGAIN) {
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_code_loaded);
+    }
+
+    if (rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_kot_allow_denied(r, ctx, &login->tenant,
+                                         &login->user);
+    }
+
+    /* like a password on a locked account: refused, and not counted */
+    if (pt->mfa.locked) {
+        return ngx_http_kot_login_failed(r, ctx, "locked");
+    }
+
+    rc = ngx_http_kot_mfa_code_check(r, ctx, &pt->v[NGX_HTTP_KOT_F_CODE]);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_kot_code_wrong(r, ctx, "bad_code");
+    }
+
+    if (ngx_http_kot_mfa_use(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_code_used);
+}
+
+
+/* Too late, or out of tries: the login starts again. */
+
+static ngx_int_t
+ngx_http_kot_code_expired(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "login";
+    ev.category = "authentication";
+    ev.outcome = "failure";
+    ev.reason = "code_expired";
+    ev.status = NGX_HTTP_SEE_OTHER;
+
+    ngx_http_kot_event(r, &ev, "login failed: the pending login expired "
+                       "or ran out of tries");
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_goto_portal(r, "login", &pt->return_to,
+                                    "code_expired");
+}
+
+
+static ngx_int_t
+ngx_http_kot_code_used(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    if (ctx->rc == NGX_ERROR) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED) {
+        return ngx_http_kot_code_wrong(r, ctx, (ctx->result == 0)
+                                               ? "code_reused" : "bad_code");
+    }
+
+    if (ngx_http_kot_session_create(r, ctx, ctx->login) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_created);
+}
+
+
+/* A wrong or used code counts toward the lockout like a wrong password. */
+
+static ngx_int_t
+ngx_http_kot_code_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *reason)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    pt->reason = reason;
+
+    if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_login_counted);
+}
+
+
+/* A POST without the form's token: nothing changes, and it is recorded. */
+
+ngx_int_t
 ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 {
     ngx_http_kot_event_t  ev;
@@ -1179,7 +1505,7 @@ ngx_http_kot_password_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 /* After a session check: NGX_OK if the user may go on. */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_int_t *rc, ngx_http_kot_step_pt step)
 {
@@ -1660,7 +1986,7 @@ ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *hash, ngx_str_t *password, ngx_str_t *new_password,
     ngx_str_t *history, ngx_uint_t nhistory, ngx_http_kot_step_pt next)
@@ -1715,7 +2041,7 @@ ngx_http_kot_return_to(ngx_str_t *in, ngx_str_t *out)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out, const char *page)
 {
     size_t                    len;
@@ -1738,7 +2064,7 @@ ngx_http_kot_url(ngx_http_request_t *r, ngx_str_t *out, const char *page)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_session_csrf(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *purpose, ngx_str_t *out)
 {

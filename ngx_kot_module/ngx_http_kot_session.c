@@ -33,8 +33,6 @@ typedef struct {
 
 static ngx_http_kot_memo_t *ngx_http_kot_session_memo(ngx_http_request_t *r);
 static void ngx_http_kot_session_memo_wipe(void *data);
-static ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
-    ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
 static ngx_int_t ngx_http_kot_session_rotate(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_str_t *old);
 static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
@@ -142,10 +140,10 @@ ngx_http_kot_session_memo_wipe(void *data)
 
 /*
  * Fills the cookie value (b64, or encoded from raw when NULL) and the
- * Redis id from the raw session id.
+ * Redis id from the raw session id (or the id of a pending login).
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_session_id(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     u_char *raw, u_char *b64)
 {
@@ -298,7 +296,7 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     s->status = (ngx_uint_t) reply->element[0]->integer;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 8
+        if (reply->elements != 9
             || reply->element[5]->type != REDIS_REPLY_INTEGER
             || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
@@ -306,7 +304,8 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[3], &s->roles)
                != NGX_OK
-            || reply->element[4]->type != REDIS_REPLY_STRING)
+            || reply->element[4]->type != REDIS_REPLY_STRING
+            || reply->element[8]->type != REDIS_REPLY_STRING)
         {
             s->status = KOT_SESSION_MISSING;
             return;
@@ -315,6 +314,8 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
         s->must_change = reply->element[4]->len == 1
                          ? reply->element[4]->str[0] : KOT_MUST_CHANGE_NO;
         s->allow_version = reply->element[5]->integer;
+        s->enrol = (reply->element[8]->len == 1
+                    && reply->element[8]->str[0] == '1');
 
         ngx_http_kot_cache_fill(ctx->cache_serial, s,
                                 ngx_http_kot_redis_uint(reply->element[6]),
@@ -402,6 +403,7 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     s->user = *user;
     s->roles = *roles;
     s->must_change = login->must_change;
+    s->enrol = login->enrol;
 
     sid.data = s->sid;
     sid.len = KOT_SID_B64_LEN;
@@ -447,7 +449,9 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     ngx_http_kot_redis_arg(&a, old.data, old.len);
 
-    if (ngx_http_kot_redis_num(r, &a, login->pw_changed) != NGX_OK) {
+    if (ngx_http_kot_redis_num(r, &a, login->pw_changed) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, login->enrol) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

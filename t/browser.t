@@ -1,5 +1,5 @@
-# The login flow and a forced password change in headless Chromium, over
-# HTTPS as in production.  The steps live in t/browser/*.mjs; this file
+# The login flow, a forced password change and two-step login in headless
+# Chromium, over HTTPS as in production.  The steps live in t/browser/*.mjs; this file
 # starts the servers and passes their TAP through.
 
 use strict;
@@ -46,5 +46,8 @@ my $made = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                       '--generate-password');
 my ($temporary) = $made->{out} =~ /^password: (\S+)/m;
 browse('password.mjs', 'acme', 'bob', $temporary, 'a new secret for 2026');
+
+$t->add_user('acme', 'carol', 'she keeps a phone 2026');
+browse('mfa.mjs', 'acme', 'carol', 'she keeps a phone 2026', $t->dir);
 
 done_testing;

@@ -148,4 +148,19 @@ is $rc, 0, 'the rules of kot_password_policy may come in any order'
         or diag $r->{out};
 }
 
+
+# MFA
+($rc, $out) = $t->nginx_check(KotTest->site(
+    http => 'kot_mfa_issuer "Example Inc. 勤怠";'));
+is $rc, 0, 'kot_mfa_issuer takes a name with spaces and Japanese'
+    or diag $out;
+refused(KotTest->site(http => 'kot_mfa_issuer "Example: Inc";'),
+        qr/kot_mfa_issuer "Example: Inc": use 1 to 64 bytes of UTF-8 without control characters and without ":"/,
+        'an issuer with ":"');
+refused(KotTest->site(http => 'kot_mfa_issuer "' . ('x' x 65) . '";'),
+        qr/kot_mfa_issuer "x+": use 1 to 64 bytes/, 'an issuer too long');
+refused(KotTest->site(http => "kot_password_policy mfa=yes;"),
+        qr/kot_password_policy: "mfa=yes": use required or optional/,
+        'mfa= takes required or optional');
+
 done_testing;

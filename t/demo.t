@@ -1,7 +1,9 @@
 # "make demo" as the README promises: it starts Redis, the demo
 # application and nginx, prints the URL and a one-time admin password,
-# and that password logs in and must be changed.  The demo the user may
-# be running meanwhile is left alone.
+# and that password logs in and must be changed; the admin API works as
+# the demo prints it; two-step login is set up from the app's link, and
+# a later login asks for a code.  The demo the user may be running
+# meanwhile is left alone.
 
 use strict;
 use warnings;
@@ -9,6 +11,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::TOTP;
 use Test::More;
 use File::Temp ();
 use POSIX ();
@@ -121,6 +124,19 @@ like $api->{out}, qr/\{"tenants":\[\{"name":"demo",/,
 my ($alice_pw) = $api->{out} =~ /"admin":\{"username":"alice","temporary_password":"([^"]{20,})"\}/;
 ok $alice_pw, 'creates a company with its first admin, and her password';
 
+# Two-step login, as the app's link offers it to admin.
+my $setup = curl("$base/kot/mfa");
+my ($secret) = $setup =~ /id="kot-totp-secret">([A-Z2-7]+)</;
+like $setup, qr{otpauth://totp/ngx_kot%20demo:admin%40demo},
+    'the MFA page offers the secret for an app, as "ngx_kot demo"';
+my ($csrf3) = $setup =~ /name="csrf" value="([^"]+)"/;
+KotTest::TOTP::fresh_step();
+my $on = curl('--data-urlencode', "csrf=$csrf3",
+              '--data-urlencode', 'code=' . KotTest::TOTP::code($secret),
+              "$base/kot/mfa");
+like $on, qr/class="kot-recovery-code"/,
+    'a code from the secret turns MFA on and shows recovery codes';
+
 unlink $jar;
 ($csrf) = curl("$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
 $login = curl('--data-urlencode', "csrf=$csrf",
@@ -129,6 +145,16 @@ $login = curl('--data-urlencode', "csrf=$csrf",
               '--data-urlencode', "password=$alice_pw", "$base/kot/login");
 like $login, qr{^Location: /kot/password\?return_to=/\r$}m,
     'with which she logs in to that company, to change it';
+
+unlink $jar;
+($csrf) = curl("$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+$login = curl('--data-urlencode', "csrf=$csrf",
+              '--data-urlencode', 'tenant=demo',
+              '--data-urlencode', 'username=admin',
+              '--data-urlencode', 'password=demo password 2026',
+              "$base/kot/login");
+like $login, qr{^Location: /kot/login/code\?return_to=/\r$}m,
+    'a later login of admin asks for the code after the password';
 
 $r = demo('stop');
 is $r->{exit}, 0, 'make demo-stop stops it';

@@ -1,7 +1,7 @@
 # nginx can use a Redis ACL user that may run exactly the commands the
 # README lists for it, on the kot:v1: keys and channels only: logins,
-# failed logins, protected requests, the session cache and logouts all
-# work.
+# failed logins, protected requests, the session cache, logouts, and
+# enrolment in MFA and a login with a code all work.
 
 use strict;
 use warnings;
@@ -9,6 +9,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::TOTP;
 use Test::More;
 
 my $t = KotTest->new(workers => 1);
@@ -19,7 +20,7 @@ my @rule = qw(on >acl-test-password ~kot:v1:* resetchannels
     +evalsha +script|load +get +hset +publish +subscribe +client|id
     +client|setname +client|tracking +client|caching
     +del +exists +expire +hdel +hexists +hget +hmget +lpush +lrange +ltrim
-    +persist +pexpire +pexpireat +sadd +smembers +zadd +zrange +zrem
+    +persist +pexpire +pexpireat +sadd +smembers +srem +zadd +zrange +zrem
     +zremrangebyscore);
 is $t->redis('ACL', 'SETUSER', 'kot-nginx', @rule), 'OK',
     'Redis takes the ACL rule of the README';
@@ -57,6 +58,33 @@ my $form = $ua->get('/kot/logout');
 $ua->post_form('/kot/logout',
                { csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
 is $ua->get('/app')->{status}, 401, 'a logout ends the session';
+
+$ua->login(tenant => 'acme', username => 'alice',
+           password => 'correct horse battery');
+my $page = $ua->get('/kot/mfa');
+my ($secret) = $page->{content} =~ /id="kot-totp-secret">([A-Z2-7]+)</;
+KotTest::TOTP::fresh_step();
+$res = $ua->post_form('/kot/mfa', {
+    csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
+    code => KotTest::TOTP::code($secret, KotTest::TOTP::step() - 1) });
+like $res->{content}, qr/kot-recovery-code/, 'enrolment in MFA works';
+my ($rc) = $res->{content} =~ /class="kot-recovery-code">([^<]+)</;
+my $two = $ng->ua;
+$two->login(tenant => 'acme', username => 'alice',
+            password => 'correct horse battery');
+my $cf = $two->get('/kot/login/code');
+$res = $two->post_form('/kot/login/code', {
+    csrf => KotTest::UA::form_field($cf->{content}, 'csrf'),
+    code => KotTest::TOTP::code($secret) });
+is $res->{status}, 303, 'a login with a code works';
+$two = $ng->ua;
+$two->login(tenant => 'acme', username => 'alice',
+            password => 'correct horse battery');
+$cf = $two->get('/kot/login/code');
+$res = $two->post_form('/kot/login/code', {
+    csrf => KotTest::UA::form_field($cf->{content}, 'csrf'),
+    code => $rc });
+is $res->{status}, 303, 'and with a recovery code';
 
 # Most commands nginx sends unanswered (heartbeats, CLIENT CACHING,
 # anchors): only Redis's own log of refusals sees them all.  A second of

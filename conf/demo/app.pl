@@ -62,6 +62,7 @@ and told it in request headers:</p>
 </ul>
 <p>You asked for <code>@{[ html($path) ]}</code>.</p>
 <p><a href="/kot/password?return_to=/">Change password</a> ·
+<a href="/kot/mfa?return_to=/">Two-step login</a> ·
 <a href="/kot/logout">Log out</a></p>
 </body>
 </html>

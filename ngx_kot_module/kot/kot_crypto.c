@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -232,4 +233,84 @@ kot_cleanse(void *p, size_t len)
     if (p != NULL && len > 0) {
         explicit_bzero(p, len);
     }
+}
+
+
+static int kot_aead(int seal, const uint8_t key[KOT_KEY_LEN],
+    const uint8_t *nonce, const void *aad, size_t aad_len, const uint8_t *in,
+    size_t len, uint8_t *out, uint8_t *tag);
+
+
+int
+kot_aead_seal(const uint8_t key[KOT_KEY_LEN], const void *aad,
+    size_t aad_len, const void *in, size_t len, uint8_t *out)
+{
+    if (kot_random(out, KOT_AEAD_NONCE_LEN) != 0) {
+        return -1;
+    }
+
+    return kot_aead(1, key, out, aad, aad_len, in, len,
+                    out + KOT_AEAD_NONCE_LEN,
+                    out + KOT_AEAD_NONCE_LEN + len);
+}
+
+
+int
+kot_aead_open(const uint8_t key[KOT_KEY_LEN], const void *aad,
+    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+{
+    size_t  n;
+
+    if (len < KOT_AEAD_OVERHEAD) {
+        return -1;
+    }
+
+    n = len - KOT_AEAD_OVERHEAD;
+
+    /* the tag is only read, but EVP_CTRL_GCM_SET_TAG takes it non-const */
+    return kot_aead(0, key, in, aad, aad_len, in + KOT_AEAD_NONCE_LEN, n,
+                    out, (uint8_t *) in + KOT_AEAD_NONCE_LEN + n);
+}
+
+
+/* One GCM pass; opening fails, and wipes out, unless the tag matches. */
+
+static int
+kot_aead(int seal, const uint8_t key[KOT_KEY_LEN], const uint8_t *nonce,
+    const void *aad, size_t aad_len, const uint8_t *in, size_t len,
+    uint8_t *out, uint8_t *tag)
+{
+    int              n, rc;
+    EVP_CIPHER_CTX  *ctx;
+
+    if (len > INT_MAX || aad_len > INT_MAX) {
+        return -1;
+    }
+
+    ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL) {
+        return -1;
+    }
+
+    rc = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, seal)
+         == 1
+         && (aad_len == 0
+             || EVP_CipherUpdate(ctx, NULL, &n, aad, (int) aad_len) == 1)
+         && (len == 0
+             || EVP_CipherUpdate(ctx, out, &n, in, (int) len) == 1)
+         && (seal
+             || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG,
+                                    KOT_AEAD_TAG_LEN, tag) == 1)
+         && EVP_CipherFinal_ex(ctx, out + len, &n) == 1
+         && (!seal
+             || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG,
+                                    KOT_AEAD_TAG_LEN, tag) == 1);
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    if (!rc && !seal) {
+        kot_cleanse(out, len);
+    }
+
+    return rc ? 0 : -1;
 }

@@ -62,4 +62,20 @@ int kot_ct_equal(const void *a, const void *b, size_t len);
 /* Wipes memory in a way the compiler cannot optimise away. */
 void kot_cleanse(void *p, size_t len);
 
+/*
+ * AES-256-GCM with a random 96-bit nonce, for the few secrets that must
+ * be kept and read back (TOTP seeds).  out = nonce || ciphertext || tag,
+ * KOT_AEAD_OVERHEAD bytes longer than the plaintext; aad binds it to its
+ * owner, so that a value moved to another record does not open.  Both
+ * return 0, or -1 on failure (open: a wrong key, aad or a forgery).
+ */
+#define KOT_AEAD_NONCE_LEN   12
+#define KOT_AEAD_TAG_LEN     16
+#define KOT_AEAD_OVERHEAD    (KOT_AEAD_NONCE_LEN + KOT_AEAD_TAG_LEN)
+
+int kot_aead_seal(const uint8_t key[KOT_KEY_LEN], const void *aad,
+    size_t aad_len, const void *in, size_t len, uint8_t *out);
+int kot_aead_open(const uint8_t key[KOT_KEY_LEN], const void *aad,
+    size_t aad_len, const uint8_t *in, size_t len, uint8_t *out);
+
 #endif /* KOT_CRYPTO_H */

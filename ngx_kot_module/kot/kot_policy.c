@@ -240,7 +240,8 @@ typedef enum {
     KOT_RULE_COUNT,         /* unsigned, more is stricter */
     KOT_RULE_FLAG,          /* on/off, on is stricter */
     KOT_RULE_AGE_MIN,       /* time, more is stricter */
-    KOT_RULE_AGE_MAX        /* time, less is stricter, 0 is off */
+    KOT_RULE_AGE_MAX,       /* time, less is stricter, 0 is off */
+    KOT_RULE_REQUIRED       /* required/optional, required is stricter */
 } kot_rule_kind_t;
 
 typedef struct {
@@ -264,6 +265,7 @@ static const kot_rule_t  kot_rules[] = {
     { "max_age", KOT_RULE_AGE_MAX, offsetof(kot_policy_t, max_age), 0 },
     { "inactive_after", KOT_RULE_AGE_MAX,
       offsetof(kot_policy_t, inactive_after), 0 },
+    { "mfa", KOT_RULE_REQUIRED, offsetof(kot_policy_t, mfa_required), 1 },
 };
 
 #define KOT_RULES_N  (sizeof(kot_rules) / sizeof(kot_rules[0]))
@@ -308,13 +310,15 @@ kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
     if (i == KOT_RULES_N) {
         snprintf(err, err_len, "unknown rule \"%.*s\"; the rules are "
                  "min_length, max_length, classes, not_username, history, "
-                 "min_age, max_age and inactive_after", (int) nlen, s);
+                 "min_age, max_age, inactive_after and mfa", (int) nlen, s);
         return -1;
     }
 
     if (kot_policy_value(&kot_rules[i], p, eq + 1, len - nlen - 1) != 0) {
         snprintf(err, err_len, "\"%.*s\": %s", (int) len, s,
                  kot_rules[i].kind == KOT_RULE_FLAG ? "use on or off"
+                 : kot_rules[i].kind == KOT_RULE_REQUIRED
+                   ? "use required or optional"
                  : kot_rules[i].kind == KOT_RULE_COUNT
                    ? "not a number in range"
                  : "not a time (e.g. 90d, 12h, 30m)");
@@ -360,6 +364,19 @@ kot_policy_value(const kot_rule_t *rule, kot_policy_t *p, const char *v,
         }
 
         if (len == 3 && memcmp(v, "off", 3) == 0) {
+            *kot_rule_int(p, rule) = 0;
+            return 0;
+        }
+
+        return -1;
+
+    case KOT_RULE_REQUIRED:
+        if (len == 8 && memcmp(v, "required", 8) == 0) {
+            *kot_rule_int(p, rule) = 1;
+            return 0;
+        }
+
+        if (len == 8 && memcmp(v, "optional", 8) == 0) {
             *kot_rule_int(p, rule) = 0;
             return 0;
         }
@@ -461,6 +478,7 @@ kot_policy_looser(const kot_rule_t *rule, const kot_policy_t *base,
     switch (rule->kind) {
 
     case KOT_RULE_FLAG:
+    case KOT_RULE_REQUIRED:
         return *kot_rule_int(p, rule) < *kot_rule_int(base, rule);
 
     case KOT_RULE_COUNT:
@@ -503,6 +521,7 @@ kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
         switch (rule->kind) {
 
         case KOT_RULE_FLAG:
+        case KOT_RULE_REQUIRED:
             *kot_rule_int(&r, rule) = *kot_rule_int(b, rule);
             break;
 
@@ -537,6 +556,11 @@ kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p, char *buf,
 
     case KOT_RULE_FLAG:
         snprintf(buf, len, "%s", *kot_rule_int(p, rule) ? "on" : "off");
+        return;
+
+    case KOT_RULE_REQUIRED:
+        snprintf(buf, len, "%s",
+                 *kot_rule_int(p, rule) ? "required" : "optional");
         return;
 
     case KOT_RULE_COUNT:

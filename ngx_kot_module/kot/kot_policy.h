@@ -24,9 +24,11 @@ typedef struct {
     uint64_t                 max_age;       /* ms; 0: off */
     uint64_t                 inactive_after;    /* ms; 0: off */
     const kot_blocklist_t   *blocklist;     /* or NULL */
+    int                      mfa_required;  /* mfa=required: a second */
+                                            /* factor at every login */
 } kot_policy_t;
 
-#define KOT_POLICY_DEFAULT  { 12, 128, 0, 1, 0, 0, 0, 0, NULL }
+#define KOT_POLICY_DEFAULT  { 12, 128, 0, 1, 0, 0, 0, 0, NULL, 0 }
 
 #define KOT_POLICY_MAX_LENGTH   1024
 #define KOT_POLICY_HISTORY_MAX  24
@@ -49,8 +51,8 @@ unsigned kot_policy_check(const kot_policy_t *p, const char *pw, size_t len,
     const char *username, size_t username_len);
 
 /*
- * Sets one "name=value" rule (min_length=16, history=5, max_age=90d ...;
- * not blocklist=, which names a file).  Times take the units ms, s, m, h,
+ * Sets one "name=value" rule (min_length=16, history=5, max_age=90d,
+ * mfa=required ...; not blocklist=, which names a file).  Times take the units ms, s, m, h,
  * d, w, M (30 days) and y (365 days), combined as in nginx ("1d12h").
  * Returns 0, or -1 with a message in err.
  */

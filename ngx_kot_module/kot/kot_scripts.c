@@ -57,11 +57,13 @@
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
  * Returns {status, tenant, user, roles, must_change, allow-list version,
- * login time, last activity}; an expired session is deleted here so that
- * a second request cannot revive it.
+ * login time, last activity, "1" if the session must enrol in MFA first};
+ * an expired session is deleted here so that a second request cannot
+ * revive it.
  */
 static const char  kot_script_session_check[] =
-    "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc')\n"
+    "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
+    " 'e')\n"
     "if not f[1] then return {0} end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
@@ -82,7 +84,7 @@ static const char  kot_script_session_check[] =
     "end\n"
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
-    " c, l}\n";
+    " c, l, f[7] or '0'}\n";
 
 
 /*
@@ -91,12 +93,12 @@ static const char  kot_script_session_check[] =
  * trip.
  *
  * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user},
- * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}
+ * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}, KEYS[6] mfa:{tenant}:{user}
  * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
  * Returns {0, ms to wait} when the client is over its rate, else
  * {1, hash, roles, must_change, locked, pw_changed, last active,
- *  {tenant policy}, allow-list version, disabled}, with "" for a missing
- * user's fields.  The last activity is the latest of login, creation and
+ *  {tenant policy}, allow-list version, disabled, has MFA}, with "" for a
+ * missing user's fields.  The last activity is the latest of login, creation and
  * re-enabling.
  */
 static const char  kot_script_login_begin[] =
@@ -123,7 +125,8 @@ static const char  kot_script_login_begin[] =
     "return {1, u[1] or '', u[2] or '', u[3] or '0', locked, u[4] or '0',"
     " tostring(active), redis.call('HMGET', KEYS[4], "
     KOT_TENANT_POLICY_FIELDS "),"
-    " tonumber(redis.call('GET', KEYS[5])) or 0, u[8] and 1 or 0}\n";
+    " tonumber(redis.call('GET', KEYS[5])) or 0, u[8] and 1 or 0,"
+    " redis.call('EXISTS', KEYS[6])}\n";
 
 
 /*
@@ -215,43 +218,62 @@ static const char  kot_script_login_fail[] =
 
 
 /*
+ * What must still hold when a login that checked the password goes on
+ * (a session, or the second step): uk is u:{tenant}:{user}, fk
+ * f:{tenant}:{user}, now the time and pwc the pw_changed that the check
+ * saw.  Returns 0 if the user was deleted meanwhile; -2 if the account is
+ * locked; -3 if it was disabled; -4 if the password was set meanwhile
+ * (an administrator's reset ends every session: a login that checked the
+ * old password must not start a new one).
+ */
+#define KOT_LUA_LOGIN_HOLDS                                                 \
+    "if redis.call('EXISTS', uk) == 0 then return 0 end\n"                  \
+    "if redis.call('HEXISTS', uk, 'disabled') == 1 then return -3 end\n"    \
+    "if (tonumber(redis.call('HGET', uk, 'pw_changed')) or 0)"              \
+    " ~= pwc then return -4 end\n"                                          \
+    "local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"           \
+    "if lk == -1 or lk > now then return -2 end\n"
+
+/*
+ * The session that a browser had when it logged in again ends (ok is
+ * s:{old sid}, osid its sid or ""): a login never keeps an old id alive.
+ */
+#define KOT_LUA_END_OLD_SESSION                                             \
+    "if osid ~= '' then\n"                                                  \
+    "  local o = redis.call('HMGET', ok, 't', 'u')\n"                        \
+    "  if o[1] then\n"                                                      \
+    "    redis.call('DEL', ok)\n"                                           \
+    "    redis.call('ZREM', '" KOT_KEY_USER_SESSIONS "' .. o[1] .. ':'"     \
+    " .. o[2], osid)\n"                                                     \
+    "  end\n"                                                               \
+    "end\n"
+
+
+/*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
  * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
  * KEYS[5] f:{tenant}:{user}
  * ARGV[1] sid, ARGV[2] tenant, ARGV[3] user, ARGV[4] roles, ARGV[5] now,
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
- * as it was when the password was checked
+ * as it was when the password was checked, ARGV[12] "1" if the session
+ * opens nothing until the user enrols in MFA (the tenant requires it)
  * A sid stays in us:{tenant}:{user} until its key cannot exist any more
  * (the absolute expiry plus the grace), so that the set names every
  * session key of the user: deleting a user or a tenant finds them all.
- * Returns 1; 0 if the user was deleted while the password was checked;
- * -2 if the account is locked (checked here, atomically with the
- * success that resets the failure count); -3 if it was disabled while
- * the password was checked; -4 if the password was set meanwhile (an
- * administrator's reset ends every session: a login that checked the
- * old password must not start a new one).
+ * Returns 1, or what KOT_LUA_LOGIN_HOLDS returns; the lock is checked
+ * here, atomically with the success that resets the failure count.
  */
 static const char  kot_script_session_create[] =
-    "if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end\n"
-    "if redis.call('HEXISTS', KEYS[3], 'disabled') == 1 then return -3 end\n"
-    "if (tonumber(redis.call('HGET', KEYS[3], 'pw_changed')) or 0)"
-    " ~= tonumber(ARGV[11]) then return -4 end\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[5], 'until')) or 0\n"
-    "if lk == -1 or lk > tonumber(ARGV[5]) then return -2 end\n"
+    "local uk, fk, ok, osid = KEYS[3], KEYS[5], KEYS[4], ARGV[10]\n"
+    "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
+    KOT_LUA_LOGIN_HOLDS
     "redis.call('HDEL', KEYS[5], 'fails', 'times', 'until')\n"
-    "if ARGV[10] ~= '' then\n"
-    "  local o = redis.call('HMGET', KEYS[4], 't', 'u')\n"
-    "  if o[1] then\n"
-    "    redis.call('DEL', KEYS[4])\n"
-    "    redis.call('ZREM', '" KOT_KEY_USER_SESSIONS "' .. o[1] .. ':' .. o[2],"
-    " ARGV[10])\n"
-    "  end\n"
-    "end\n"
-    "local now = tonumber(ARGV[5])\n"
+    KOT_LUA_END_OLD_SESSION
     "local idle, abs = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
     "redis.call('HSET', KEYS[1], 't', ARGV[2], 'u', ARGV[3], 'r', ARGV[4],"
     " 'c', ARGV[5], 'l', ARGV[5], 'mc', ARGV[6], 'ip', ARGV[7])\n"
+    "if ARGV[12] == '1' then redis.call('HSET', KEYS[1], 'e', '1') end\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
@@ -296,7 +318,8 @@ static const char  kot_script_password_load[] =
  * A user's own change: the new hash replaces the old one only if the old
  * one is still what was verified (so two concurrent changes cannot both
  * win), the old one joins the history, every session of the user ends,
- * and the current one continues under a new id, as after a fresh login.
+ * and the current one continues under a new id, as after a fresh login
+ * (still bound to enrol in MFA if it was).
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}, KEYS[5] ph:{tenant}:{user}
@@ -307,7 +330,7 @@ static const char  kot_script_password_load[] =
  */
 static const char  kot_script_password_change[] =
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
-    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip')\n"
+    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e')\n"
     "if not f[1] then return -1 end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
     " 'pw_changed', ARGV[2])\n"
@@ -325,6 +348,7 @@ static const char  kot_script_password_change[] =
     "local idle, abs = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
+    "if f[5] then redis.call('HSET', KEYS[4], 'e', f[5]) end\n"
     "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
@@ -504,8 +528,10 @@ static const char  kot_script_password_rehash[] =
 /*
  * Deletes a tenant and everything of it: its users, their sessions (the
  * key of each, so every node refuses them at once), failures (of unknown
- * usernames too), password histories, allow-lists, policy, support grant
- * and events.  Its name is retired, never issued again; the audit trail
+ * usernames too), password histories, second factors, allow-lists,
+ * policy, support grant and events.  A pending second step (mp:, 5
+ * minutes) is left to expire: it can start no session, since its user
+ * is gone.  Its name is retired, never issued again; the audit trail
  * stays where it is.  Keys that no set names (failures of usernames that
  * never existed) are found by SCAN over the keyspace: slow on a very
  * large database, but a tenant is deleted rarely.
@@ -527,7 +553,8 @@ static const char  kot_script_tenant_delete[] =
     "end\n"
     "local users = redis.call('SCARD', '" KOT_KEY_USERS "' .. t)\n"
     "local kinds = {'" KOT_KEY_USER_SESSIONS "', '" KOT_KEY_USER "', '"
-    KOT_KEY_FAILURES "', '" KOT_KEY_HISTORY "', '" KOT_KEY_ALLOW "'}\n"
+    KOT_KEY_FAILURES "', '" KOT_KEY_HISTORY "', '" KOT_KEY_ALLOW "', '"
+    KOT_KEY_MFA "', '" KOT_KEY_MFA_CODES "'}\n"
     "local cursor = '0'\n"
     "repeat\n"
     "  local r = redis.call('SCAN', cursor, 'MATCH', '" KOT_PREFIX "*:' .. t"
@@ -574,8 +601,8 @@ static const char  kot_script_tenant_list[] =
 
 
 /*
- * Deletes a user: its sessions end now, its failures and password history
- * go, and its name is retired in the tenant, never issued again.  An
+ * Deletes a user: its sessions end now, its failures, password history
+ * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is retired in the tenant, never issued again.  An
  * administrator cannot delete itself.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
@@ -589,7 +616,9 @@ static const char  kot_script_tenant_list[] =
 static const char  kot_script_user_delete[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if ARGV[2] == ARGV[1] then return -2 end\n"
-    "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])\n"
+    "local tu = string.sub(KEYS[1], #'" KOT_KEY_USER "' + 1)\n"
+    "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], '" KOT_KEY_MFA "' .. tu,"
+    " '" KOT_KEY_MFA_CODES "' .. tu)\n"
     "redis.call('SREM', KEYS[3], ARGV[1])\n"
     "redis.call('SADD', KEYS[4], ARGV[1])\n"
     KOT_LUA_END_SESSIONS;
@@ -915,6 +944,188 @@ static const char  kot_script_event_list[] =
     "return redis.call('LRANGE', KEYS[2], 0, n - 1)\n";
 
 
+/*
+ * The second factor (kot_totp.h).  A user with MFA who gave the right
+ * password gets a pending state, not a session: mp:{pid}, where pid is
+ * the HMAC of the random id in the browser's pending cookie, as for a
+ * session.  It holds what the session will need, lasts
+ * KOT_MFA_PENDING_MS and takes KOT_MFA_PENDING_TRIES codes.
+ *
+ * KEYS[1] mp:{pid}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user},
+ * KEYS[4] s:{old sid} (or KEYS[1]), KEYS[5] mfa:{tenant}:{user}
+ * ARGV[1] tenant, ARGV[2] user, ARGV[3] roles, ARGV[4] must_change,
+ * ARGV[5] now, ARGV[6] pw_changed as the password check saw it,
+ * ARGV[7] old sid or "", ARGV[8] source ip
+ * Returns 1, what KOT_LUA_LOGIN_HOLDS returns, or -5 if the user's MFA
+ * was removed meanwhile.  The browser's old session ends: until the
+ * code, the browser is logged out.
+ */
+static const char  kot_script_mfa_pending[] =
+    "local uk, fk, ok, osid = KEYS[2], KEYS[3], KEYS[4], ARGV[7]\n"
+    "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    KOT_LUA_LOGIN_HOLDS
+    "if redis.call('EXISTS', KEYS[5]) == 0 then return -5 end\n"
+    KOT_LUA_END_OLD_SESSION
+    "redis.call('HSET', KEYS[1], 't', ARGV[1], 'u', ARGV[2], 'r', ARGV[3],"
+    " 'mc', ARGV[4], 'pc', ARGV[6], 'c', ARGV[5], 'n', 0, 'ip', ARGV[8])\n"
+    "redis.call('PEXPIRE', KEYS[1], " KOT_STR(KOT_MFA_PENDING_MS) ")\n"
+    "return 1\n";
+
+
+/*
+ * A code comes for a pending login: counts the try (the last one deletes
+ * the pending state), and returns what checking it needs.
+ *
+ * KEYS[1] mp:{pid}
+ * ARGV[1] now
+ * Returns {0} when there is no pending login (expired, used, or out of
+ * tries), else {1, tenant, user, roles, must_change, pw_changed, tries
+ * left, sealed seed or "", locked (0/1), allow-list version}.
+ */
+static const char  kot_script_mfa_code_load[] =
+    "local p = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'mc', 'pc', 'n')\n"
+    "if not p[1] then return {0} end\n"
+    "local n = (tonumber(p[6]) or 0) + 1\n"
+    "local left = " KOT_STR(KOT_MFA_PENDING_TRIES) " - n\n"
+    "if left < 0 then redis.call('DEL', KEYS[1]) return {0} end\n"
+    "if left == 0 then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('HSET', KEYS[1], 'n', n)\n"
+    "end\n"
+    "local who = p[1] .. ':' .. p[2]\n"
+    "local seed = redis.call('HGET', '" KOT_KEY_MFA "' .. who, 'seed')\n"
+    "local lk = tonumber(redis.call('HGET', '" KOT_KEY_FAILURES "' .. who,"
+    " 'until')) or 0\n"
+    "local locked = 0\n"
+    "if lk == -1 or lk > tonumber(ARGV[1]) then locked = 1 end\n"
+    "return {1, p[1], p[2], p[3] or '', p[4] or '0', p[5] or '0', left,"
+    " seed or '', locked,"
+    " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. p[1])) or 0}\n";
+
+
+/*
+ * A code that matched is used, once: a TOTP step only if it is later than
+ * the last one used (so a code, or an older one, never works twice), a
+ * recovery code only if it is still there.  The pending login ends.
+ *
+ * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
+ * KEYS[3] mp:{pid}
+ * ARGV[1] the sealed seed the code was checked against, ARGV[2] the step
+ * the code matched ("" for a recovery code), ARGV[3] the recovery code's
+ * hash ("" for a TOTP code)
+ * Returns {1, recovery codes left}; {0} for a TOTP step already used;
+ * {-1} for a recovery code that is not (or no longer) there, or a seed
+ * replaced meanwhile.
+ */
+static const char  kot_script_mfa_use[] =
+    "if redis.call('HGET', KEYS[1], 'seed') ~= ARGV[1] then return {-1} end\n"
+    "if ARGV[2] ~= '' then\n"
+    "  local last = tonumber(redis.call('HGET', KEYS[1], 'step')) or -1\n"
+    "  if last >= tonumber(ARGV[2]) then return {0} end\n"
+    "  redis.call('HSET', KEYS[1], 'step', ARGV[2])\n"
+    "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0 then\n"
+    "  return {-1}\n"
+    "end\n"
+    "redis.call('DEL', KEYS[3])\n"
+    "return {1, #redis.call('SMEMBERS', KEYS[2])}\n";
+
+
+/*
+ * What the enrolment page shows, and the seed it offers: the one offered
+ * to this session before, or the new one given (sealed), kept for
+ * KOT_MFA_OFFER_MS so that the page shows the same seed when reloaded.
+ *
+ * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
+ * KEYS[3] mo:{sid}, KEYS[4] t:{tenant}, KEYS[5] u:{tenant}:{user}
+ * ARGV[1] a new sealed seed, or "" to offer none that was not offered
+ * Returns {enrolled time (0: no MFA), recovery codes left, the offered
+ * sealed seed or "", {tenant policy}, the password hash}.
+ */
+static const char  kot_script_mfa_load[] =
+    "local o = redis.call('HGET', KEYS[3], 'seed')\n"
+    "if not o and ARGV[1] ~= '' then\n"
+    "  redis.call('HSET', KEYS[3], 'seed', ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[3], " KOT_STR(KOT_MFA_OFFER_MS) ")\n"
+    "  o = ARGV[1]\n"
+    "end\n"
+    "return {redis.call('HGET', KEYS[1], 'enrolled') or '0',"
+    " #redis.call('SMEMBERS', KEYS[2]), o or '',"
+    " redis.call('HMGET', KEYS[4], " KOT_TENANT_POLICY_FIELDS "),"
+    " redis.call('HGET', KEYS[5], 'hash') or ''}\n";
+
+
+/*
+ * Enrolment, or its replacement: the offered seed that a code confirmed
+ * becomes the user's, with new recovery codes (hashes), and the session
+ * may go on if it was bound to enrol first.
+ *
+ * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
+ * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user}
+ * ARGV[1] the offered sealed seed, ARGV[2] the step its code matched
+ * (used up), ARGV[3] now, ARGV[4] the enrolled time the page saw ("0":
+ * none), ARGV[5] the password hash verified for a replacement, or "",
+ * ARGV[6...] the recovery code hashes
+ * Returns 1; 0 if the offer is gone; -1 if the session ended; -2 if the
+ * user is gone; -3 if the user's MFA changed meanwhile; -4 if the
+ * password changed meanwhile.
+ */
+static const char  kot_script_mfa_enrol[] =
+    "if redis.call('HGET', KEYS[3], 'seed') ~= ARGV[1] then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end\n"
+    "local h = redis.call('HGET', KEYS[5], 'hash')\n"
+    "if not h then return -2 end\n"
+    "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[4]"
+    " then return -3 end\n"
+    "if ARGV[5] ~= '' and h ~= ARGV[5] then return -4 end\n"
+    "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
+    "redis.call('HSET', KEYS[1], 'seed', ARGV[1], 'enrolled', ARGV[3],"
+    " 'step', ARGV[2])\n"
+    "redis.call('SADD', KEYS[2], unpack(ARGV, 6))\n"
+    "redis.call('HDEL', KEYS[4], 'e')\n"
+    "return 1\n";
+
+
+/*
+ * A user removes their MFA, with their password.
+ *
+ * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
+ * KEYS[3] u:{tenant}:{user}
+ * ARGV[1] the enrolled time the page saw, ARGV[2] the password hash
+ * verified
+ * Returns 1; 0 if the MFA changed meanwhile; -4 if the password did.
+ */
+static const char  kot_script_mfa_remove[] =
+    "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[1]"
+    " then return 0 end\n"
+    "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
+    "redis.call('DEL', KEYS[1], KEYS[2])\n"
+    "return 1\n";
+
+
+/*
+ * An administrator resets a user's MFA (a lost phone): the seed and the
+ * recovery codes go, and so do the user's sessions, which the lost
+ * factor may have opened.  The next login enrols again if the tenant
+ * requires MFA.
+ *
+ * KEYS[1] mfa:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
+ * KEYS[3] u:{tenant}:{user}, KEYS[4] mrc:{tenant}:{user}
+ * Returns {1, sessions ended}; {0} if the user had no MFA; {-1} for an
+ * unknown user.
+ */
+static const char  kot_script_mfa_reset[] =
+    "if redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end\n"
+    "if redis.call('DEL', KEYS[1]) == 0 then return {0} end\n"
+    "redis.call('DEL', KEYS[4])\n"
+    "local n = 0\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return {1, n}\n";
+
+
 kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SESSION_CHECK] =
         { "session_check", kot_script_session_check, "" },
@@ -986,6 +1197,20 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "event_push", kot_script_event_push, "" },
     [KOT_SCRIPT_EVENT_LIST] =
         { "event_list", kot_script_event_list, "" },
+    [KOT_SCRIPT_MFA_PENDING] =
+        { "mfa_pending", kot_script_mfa_pending, "" },
+    [KOT_SCRIPT_MFA_CODE_LOAD] =
+        { "mfa_code_load", kot_script_mfa_code_load, "" },
+    [KOT_SCRIPT_MFA_USE] =
+        { "mfa_use", kot_script_mfa_use, "" },
+    [KOT_SCRIPT_MFA_LOAD] =
+        { "mfa_load", kot_script_mfa_load, "" },
+    [KOT_SCRIPT_MFA_ENROL] =
+        { "mfa_enrol", kot_script_mfa_enrol, "" },
+    [KOT_SCRIPT_MFA_REMOVE] =
+        { "mfa_remove", kot_script_mfa_remove, "" },
+    [KOT_SCRIPT_MFA_RESET] =
+        { "mfa_reset", kot_script_mfa_reset, "" },
 };
 
 

@@ -45,6 +45,10 @@
 
 /* entries of one allow-list: the module compiles a list at every change */
 #define KOT_ALLOW_MAX         10000
+#define KOT_KEY_MFA           KOT_PREFIX "mfa:"   /* mfa:{tenant}:{user} */
+#define KOT_KEY_MFA_CODES     KOT_PREFIX "mrc:"   /* mrc:{tenant}:{user} */
+#define KOT_KEY_MFA_PENDING   KOT_PREFIX "mp:"    /* mp:{pending id} */
+#define KOT_KEY_MFA_OFFER     KOT_PREFIX "mo:"    /* mo:{sid} */
 
 /*
  * A tenant's own policy rules, fields of t:{tenant} named "policy." and
@@ -53,8 +57,8 @@
 #define KOT_TENANT_POLICY_FIELDS                                            \
     "'policy.min_length', 'policy.classes', 'policy.not_username', "        \
     "'policy.history', 'policy.min_age', 'policy.max_age', "                \
-    "'policy.inactive_after'"
-#define KOT_TENANT_POLICY_N   7
+    "'policy.inactive_after', 'policy.mfa'"
+#define KOT_TENANT_POLICY_N   8
 
 /* must_change values of a user and of a session */
 #define KOT_MUST_CHANGE_NO        '0'
@@ -88,6 +92,15 @@
 #define KOT_CREATE_LOCKED     (-2)
 #define KOT_CREATE_DISABLED   (-3)
 #define KOT_CREATE_PW_CHANGED (-4)
+#define KOT_CREATE_MFA_GONE   (-5)      /* mfa_pending: MFA was removed */
+
+/*
+ * The second step of a login: how long the pending state lasts, and how
+ * many codes it takes; how long an enrolment page's seed is offered.
+ */
+#define KOT_MFA_PENDING_MS    300000
+#define KOT_MFA_PENDING_TRIES 5
+#define KOT_MFA_OFFER_MS      900000
 
 /*
  * Refusals of the administrative scripts (docs/admin.md): a bare
@@ -148,6 +161,13 @@ typedef enum {
     KOT_SCRIPT_SUPPORT_STATUS,
     KOT_SCRIPT_EVENT_PUSH,
     KOT_SCRIPT_EVENT_LIST,
+    KOT_SCRIPT_MFA_PENDING,
+    KOT_SCRIPT_MFA_CODE_LOAD,
+    KOT_SCRIPT_MFA_USE,
+    KOT_SCRIPT_MFA_LOAD,
+    KOT_SCRIPT_MFA_ENROL,
+    KOT_SCRIPT_MFA_REMOVE,
+    KOT_SCRIPT_MFA_RESET,
     KOT_SCRIPT_N
 } kot_script_id_t;
 

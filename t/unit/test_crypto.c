@@ -156,6 +156,49 @@ test_random_cleanse(void)
 }
 
 
+/* AES-256-GCM: what is sealed opens only with its key and its aad */
+static void
+test_aead(void)
+{
+    uint8_t  key[KOT_KEY_LEN], other[KOT_KEY_LEN];
+    uint8_t  sealed[20 + KOT_AEAD_OVERHEAD], again[20 + KOT_AEAD_OVERHEAD];
+    uint8_t  out[20];
+
+    static const uint8_t  msg[20] = "twenty bytes of seed";
+
+    memset(key, 7, sizeof(key));
+    memset(other, 8, sizeof(other));
+
+    is_long(kot_aead_seal(key, "tenant:user", 11, msg, sizeof(msg), sealed),
+            0, "aead: seals");
+    ok(memmem(sealed, sizeof(sealed), msg, 8) == NULL,
+       "aead: the sealed value does not hold the plaintext");
+    is_long(kot_aead_open(key, "tenant:user", 11, sealed, sizeof(sealed),
+                          out), 0, "aead: opens with the same key and aad");
+    ok(memcmp(out, msg, sizeof(msg)) == 0, "aead: gives the plaintext back");
+
+    kot_aead_seal(key, "tenant:user", 11, msg, sizeof(msg), again);
+    ok(memcmp(sealed, again, sizeof(sealed)) != 0,
+       "aead: two seals of one value differ (random nonce)");
+
+    is_long(kot_aead_open(key, "tenant:other", 12, sealed, sizeof(sealed),
+                          out), -1, "aead: another aad does not open it");
+    is_long(kot_aead_open(other, "tenant:user", 11, sealed, sizeof(sealed),
+                          out), -1, "aead: another key does not open it");
+
+    sealed[KOT_AEAD_NONCE_LEN + 3] ^= 1;
+    is_long(kot_aead_open(key, "tenant:user", 11, sealed, sizeof(sealed),
+                          out), -1, "aead: a flipped bit does not open");
+    sealed[KOT_AEAD_NONCE_LEN + 3] ^= 1;
+
+    is_long(kot_aead_open(key, "tenant:user", 11, sealed,
+                          sizeof(sealed) - 1, out), -1,
+            "aead: a cut value does not open");
+    is_long(kot_aead_open(key, "", 0, sealed, 5, out), -1,
+            "aead: a value shorter than nonce and tag is refused");
+}
+
+
 int
 main(void)
 {
@@ -164,6 +207,7 @@ main(void)
     test_derive();
     test_ct_equal();
     test_random_cleanse();
+    test_aead();
 
     return done_testing();
 }

@@ -107,7 +107,7 @@ static void
 test_length(void)
 {
     kot_policy_t  p = KOT_POLICY_DEFAULT;
-    kot_policy_t  tiny = { 3, 5, 0, 0, 0, 0, 0, 0, NULL };
+    kot_policy_t  tiny = { 3, 5, 0, 0, 0, 0, 0, 0, NULL, 0 };
 
     is_long(check(&p, JA_LONG, NULL), KOT_PW_OK,
             "length: 14 Japanese code points pass min 12");
@@ -132,7 +132,7 @@ test_length(void)
 static void
 test_chars(void)
 {
-    kot_policy_t  p = { 1, 128, 0, 0, 0, 0, 0, 0, NULL };
+    kot_policy_t  p = { 1, 128, 0, 0, 0, 0, 0, 0, NULL, 0 };
 
     is_long(check(&p, "pass\tword", NULL), KOT_PW_INVALID_CHARS,
             "chars: TAB refused");
@@ -175,7 +175,7 @@ test_chars(void)
 static void
 test_classes(void)
 {
-    kot_policy_t  p = { 1, 128, 3, 0, 0, 0, 0, 0, NULL };
+    kot_policy_t  p = { 1, 128, 3, 0, 0, 0, 0, 0, NULL, 0 };
 
     is_long(check(&p, "abcABC", NULL), KOT_PW_CLASSES,
             "classes: two are not three");
@@ -197,7 +197,7 @@ test_classes(void)
 static void
 test_username(void)
 {
-    kot_policy_t  p = { 1, 128, 0, 1, 0, 0, 0, 0, NULL };
+    kot_policy_t  p = { 1, 128, 0, 1, 0, 0, 0, 0, NULL, 0 };
 
     is_long(check(&p, "my-alice-pass", "alice"), KOT_PW_USERNAME,
             "username: contained");
@@ -262,6 +262,14 @@ test_rules(void)
        "a bad time is named: %s", err);
     ok(set(&p, "min_length", err) == -1, "a rule without = is refused");
     ok(set(&p, "min_length=-3", err) == -1, "a negative count is refused");
+
+    ok(p.mfa_required == 0, "mfa is optional by default");
+    ok(set(&p, "mfa=required", err) == 0 && p.mfa_required == 1,
+       "mfa=required is set");
+    ok(set(&p, "mfa=optional", err) == 0 && p.mfa_required == 0,
+       "mfa=optional is set");
+    ok(set(&p, "mfa=on", err) == -1 && strstr(err, "required or optional"),
+       "mfa takes required or optional: %s", err);
 }
 
 
@@ -315,6 +323,23 @@ test_tighter(void)
     kot_policy_strictest(&out, &t, &server);
     ok(out.min_length == 20 && out.max_age == 30ULL * 86400000,
        "whichever side it comes from");
+
+    t = server;
+    set(&t, "mfa=required", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), 0,
+            "a tenant may require MFA");
+    kot_policy_strictest(&out, &server, &t);
+    ok(out.mfa_required == 1, "and then the effective policy requires it");
+
+    set(&server, "mfa=required", err);
+    t = server;
+    set(&t, "mfa=optional", err);
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+            "a tenant may not make optional what the server requires");
+    is_str(err, "mfa=optional would loosen the server's mfa=required; a "
+           "tenant may only tighten the policy", "and says so");
+    kot_policy_strictest(&out, &server, &t);
+    ok(out.mfa_required == 1, "a hand-edited loosening changes nothing");
 }
 
 

@@ -1,0 +1,66 @@
+# Two-step login and the admin plugin together: a session that must
+# first set up MFA (the tenant requires it) opens nothing of the admin
+# API either, and deleting a user or a tenant removes its second factor
+# with the rest.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use KotTest::Admin;
+use Test::More;
+
+my $t = KotTest->new;
+my $n = $t->nginx(KotTest::Admin->site);
+
+my $PW = 'correct horse battery';
+$t->add_user('ops', 'root', $PW, roles => ['admin']);
+$t->add_user('acme', 'alice', $PW, roles => ['admin']);
+$t->add_user('acme', 'bob', $PW, roles => ['user']);
+$t->add_user('beta', 'carol', $PW, roles => ['admin']);
+
+my $r = $t->kotctl('tenant', 'policy', 'acme', 'mfa=required');
+is $r->{exit}, 0, 'acme requires two-step login' or diag $r->{err};
+
+# alice has no MFA yet: her session only leads to setting it up
+my $alice = KotTest::Admin->login($n, 'acme', 'alice', $PW);
+my $res = $alice->call(GET => 'session');
+is $res->{status}, 401, 'the admin API refuses a session that must set up MFA';
+is $res->{json}{error}, 'mfa_enrolment_required', 'and says why';
+$res = $alice->call(GET => 'tenants/acme/users');
+is $res->{status}, 401, 'for every call';
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'mallory', roles => ['admin'] });
+is $res->{status}, 401, 'a change too';
+ok !$t->redis('EXISTS', 'kot:v1:u:acme:mallory'), 'and nothing changes';
+
+
+# a second factor goes with its user, and with its tenant
+
+my $root = KotTest::Admin->login($n, 'ops', 'root', $PW);
+
+# as mfa_enrol leaves them (the values do not matter to a deletion)
+sub enrolled ($tenant, $user) {
+    $t->redis('HSET', "kot:v1:mfa:$tenant:$user", 'seed', 'sealed',
+              'enrolled', 1, 'step', 0);
+    $t->redis('SADD', "kot:v1:mrc:$tenant:$user", 'code-hash');
+}
+
+enrolled('acme', 'bob');
+$r = $t->kotctl('user', 'delete', 'acme', 'bob', '--yes');
+is $r->{exit}, 0, 'a user with MFA is deleted' or diag $r->{err};
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:bob', 'kot:v1:mrc:acme:bob'),
+    'and its seed and recovery codes are gone';
+
+enrolled('beta', 'carol');
+$t->kotctl('support', 'grant', 'beta', '--hours', '1');
+$res = $root->call(DELETE => 'tenants/beta');
+is $res->{status}, 204, 'a tenant is deleted through the API';
+my @left = grep { /:beta(:|$)/ && !/^kot:v1:retired:/ }
+           @{ $t->redis('KEYS', 'kot:v1:*') };
+is "@left", '', 'and no key of it is left, its users\' second factors '
+    . 'included';
+
+done_testing;

@@ -1,0 +1,144 @@
+// Two-step login in a real browser: log in, open the enrolment page, read
+// the secret it shows (and the QR code, with zbarimg when it is
+// installed), turn MFA on with a code computed from that secret as an
+// authenticator app would, log out, and log in again with the password
+// and a code.  Prints TAP; t/browser.t runs it.
+//
+// usage: node mfa.mjs BASE_URL TENANT USER PASSWORD SCRATCH_DIR
+
+import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+
+import { ok, run } from './tap.mjs';
+
+const [base, tenant, user, password, scratch] = process.argv.slice(2);
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32Decode(s) {
+    let bits = '';
+    for (const c of s.toUpperCase().replace(/[\s=]/g, '')) {
+        bits += ALPHABET.indexOf(c).toString(2).padStart(5, '0');
+    }
+    const bytes = [];
+    for (let i = 0; i + 8 <= bits.length; i += 8) {
+        bytes.push(parseInt(bits.slice(i, i + 8), 2));
+    }
+    return Buffer.from(bytes);
+}
+
+// RFC 6238: HMAC-SHA-1 of the 30-second step, 6 digits
+function totp(secret, step) {
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(step));
+    const mac = createHmac('sha1', base32Decode(secret)).update(counter)
+                                                      .digest();
+    const off = mac[19] & 0x0f;
+    const bin = mac.readUInt32BE(off) & 0x7fffffff;
+    return String(bin % 1000000).padStart(6, '0');
+}
+
+const step = () => Math.floor(Date.now() / 30000);
+
+// Until the current step has some seconds left, so that the codes of this
+// step and the one before stay valid while the browser sends them.
+async function freshStep() {
+    const left = 30000 - Date.now() % 30000;
+    if (left < 8000) {
+        await new Promise((done) => setTimeout(done, left + 200));
+    }
+    return step();
+}
+
+async function submit(page) {
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+}
+
+await run(async (browser) => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true,
+                                               locale: 'en-US' });
+    const page = await context.newPage();
+
+    await page.goto(`${base}/reports`);
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', password);
+    await submit(page);
+    ok(new URL(page.url()).pathname === '/reports',
+       'the user logs in with the password alone', page.url());
+
+    await page.goto(`${base}/kot/mfa`);
+    ok(await page.locator('svg.kot-qr').isVisible(),
+       'the enrolment page shows a QR code');
+    const secret = (await page.textContent('#kot-totp-secret')).trim();
+    ok(/^[A-Z2-7]{32}$/.test(secret), 'and the secret in base32', secret);
+    const uri = await page.getAttribute('a[href^="otpauth:"]', 'href');
+    ok(uri.includes(`secret=${secret}`),
+       'the link for apps on this device carries the secret', uri);
+
+    let zbar = null;
+    try {
+        execFileSync('zbarimg', ['--version'], { stdio: 'ignore' });
+        zbar = 'zbarimg';
+    } catch (e) {
+        console.log('# zbarimg is not installed: the QR code is not read');
+    }
+    if (zbar) {
+        const shot = `${scratch}/qr.png`;
+        await page.locator('svg.kot-qr').screenshot({ path: shot });
+        let read;
+        try {
+            read = execFileSync(zbar, ['--quiet', '--raw', shot])
+                .toString().trim();
+        } catch (e) {
+            read = `no QR code found (${e.message})`;
+        }
+        ok(read === uri, 'the QR code, as a camera reads it, is that URI',
+           read);
+    }
+
+    // the code of the step before: the login below uses the current one,
+    // which a code already used would not allow
+    const now = await freshStep();
+    await page.fill('input[name="code"]', totp(secret, now - 1));
+    await submit(page);
+    const codes = await page.locator('.kot-recovery-code').allTextContents();
+    ok(codes.length === 10 && codes.every((c) => /^[a-z2-7-]{11}$/.test(c)),
+       'the code from the app turns MFA on and shows 10 recovery codes',
+       codes.join(' '));
+
+    await page.goto(`${base}/kot/logout`);
+    await submit(page);
+    await page.goto(`${base}/reports?month=5`);
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', password);
+    await submit(page);
+    ok(new URL(page.url()).pathname === '/kot/login/code',
+       'after logging out, the password leads to the code page', page.url());
+    let cookies = await context.cookies();
+    ok(!cookies.some((c) => c.name === '__Host-kot_session'),
+       'with no session yet');
+    const pending = cookies.find((c) => c.name === '__Host-kot_mfa');
+    ok(pending && pending.secure && pending.httpOnly,
+       'but a Secure, HttpOnly pending cookie', JSON.stringify(pending));
+
+    await page.fill('input[name="code"]', '000000' === totp(secret, step())
+                                          ? '111111' : '000000');
+    await submit(page);
+    ok((await page.textContent('body')).includes('Login failed'),
+       'a wrong code is refused with the login failure message');
+
+    await page.fill('input[name="code"]', totp(secret, step()));
+    await submit(page);
+    const url = new URL(page.url());
+    ok(url.pathname === '/reports' && url.search === '?month=5',
+       'the code logs in, back on the page asked for', page.url());
+    ok((await page.textContent('body')).includes(`user=[${user}]`),
+       'the application shows the user');
+    cookies = await context.cookies();
+    ok(cookies.some((c) => c.name === '__Host-kot_session')
+       && !cookies.some((c) => c.name === '__Host-kot_mfa'),
+       'the browser holds a session, and the pending cookie is gone');
+});
