@@ -55,7 +55,7 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
 {
     int          rc;
     char         now[24];
-    const char  *args[4];
+    const char  *args[5];
     redisReply  *reply;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
@@ -66,10 +66,11 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
 
     args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
     args[1] = KOT_KEY_TENANTS;
-    args[2] = tenant;
-    args[3] = now;
+    args[2] = KOT_KEY_RETIRED_TENANTS;
+    args[3] = tenant;
+    args[4] = now;
 
-    reply = kotctl_eval(k, KOT_SCRIPT_TENANT_ADD, 2, 4, args);
+    reply = kotctl_eval(k, KOT_SCRIPT_TENANT_ADD, 3, 5, args);
     if (reply == NULL) {
         return KOTCTL_FAIL;
     }

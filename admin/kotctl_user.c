@@ -627,7 +627,7 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
 {
     int          rc;
     char         hash[KOT_PHC_MAX + 1], now[24];
-    const char  *args[8];
+    const char  *args[9];
     redisReply  *reply;
 
     if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
@@ -643,13 +643,14 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
     args[0] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
     args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
     args[2] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
-    args[3] = a->user;
-    args[4] = hash;
-    args[5] = a->roles;
-    args[6] = a->force_change ? "1" : "0";
-    args[7] = now;
+    args[3] = kotctl_key(KOT_KEY_RETIRED_USERS, a->tenant, NULL);
+    args[4] = a->user;
+    args[5] = hash;
+    args[6] = a->roles;
+    args[7] = a->force_change ? "1" : "0";
+    args[8] = now;
 
-    reply = kotctl_eval(k, KOT_SCRIPT_USER_ADD, 3, 8, args);
+    reply = kotctl_eval(k, KOT_SCRIPT_USER_ADD, 4, 9, args);
     if (reply == NULL) {
         return KOTCTL_FAIL;
     }
@@ -953,7 +954,7 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
     long long *result)
 {
     char         now[24];
-    const char  *args[3];
+    const char  *args[5];
     redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
@@ -962,11 +963,15 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
+    /* kotctl acts as root, never as one of the tenant's users */
+
     args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
     args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
     args[2] = now;
+    args[3] = a->user;
+    args[4] = "";
 
-    r = kotctl_eval(k, script, 2, 3, args);
+    r = kotctl_eval(k, script, 2, 5, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }

@@ -33,8 +33,7 @@ static ngx_int_t ngx_http_kot_login_required(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_has_role(ngx_http_kot_session_t *s,
     ngx_array_t *roles);
-static ngx_int_t ngx_http_kot_role_denied(ngx_http_request_t *r,
-    ngx_http_kot_session_t *s, ngx_array_t *roles);
+static ngx_int_t ngx_http_kot_role_answer(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_done(ngx_http_request_t *r, ngx_int_t rc);
 
 
@@ -89,7 +88,8 @@ ngx_http_kot_access_handler(ngx_http_request_t *r)
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    if (!klcf->enable) {
+    /* kot_admin checks the session itself, and answers in JSON */
+    if (!klcf->enable || klcf->admin.len) {
         return NGX_DECLINED;
     }
 
@@ -147,6 +147,58 @@ ngx_http_kot_access_resume(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    switch (ngx_http_kot_access_check(r, ctx, klcf->allowlist)) {
+
+    case NGX_HTTP_KOT_ACCESS_OK:
+        return NGX_OK;
+
+    case NGX_HTTP_KOT_ACCESS_AGAIN:
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
+
+    case NGX_HTTP_KOT_ACCESS_UNAVAILABLE:
+        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+
+    case NGX_HTTP_KOT_ACCESS_LOGIN:
+        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+
+    case NGX_HTTP_KOT_ACCESS_IP_DENIED:
+        return ngx_http_kot_done(r, ngx_http_kot_allow_answer(r));
+
+    case NGX_HTTP_KOT_ACCESS_ROLE_DENIED:
+        return ngx_http_kot_done(r, ngx_http_kot_role_answer(r));
+
+    default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
+        if (ngx_http_kot_is_browser(r)) {
+            return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
+                                       "password", &r->unparsed_uri, NULL));
+        }
+
+        return ngx_http_kot_done(r, ngx_http_kot_json(r,
+                                   NGX_HTTP_UNAUTHORIZED,
+                                   ctx->session.must_change
+                                   == KOT_MUST_CHANGE_EXPIRED
+                                   ? "password_expired"
+                                   : "password_change_required"));
+    }
+}
+
+
+/*
+ * What "kot on" decides once the session check answered (ctx->rc and
+ * ctx->session), against the allow-list "list" of the session's tenant:
+ * the session, the location's tenant, the network, kot_require_role and
+ * a pending password change.  Refusals are recorded here; what the
+ * client gets is the caller's choice (kot_admin answers JSON).
+ */
+
+ngx_http_kot_access_e
+ngx_http_kot_access_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_uint_t list)
+{
     ngx_int_t                 rc;
     ngx_str_t                 tenant;
     ngx_http_kot_session_t   *s = &ctx->session;
@@ -155,17 +207,12 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
     if (ctx->rc != NGX_OK) {
-        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+        return NGX_HTTP_KOT_ACCESS_UNAVAILABLE;
     }
 
-    switch (s->status) {
-
-    case KOT_SESSION_OK:
-        break;
-
-    default:
+    if (s->status != KOT_SESSION_OK) {
         ngx_http_kot_session_expired(r, s);
-        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+        return NGX_HTTP_KOT_ACCESS_LOGIN;
     }
 
     /* a session of one tenant opens nothing of another */
@@ -177,47 +224,36 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                 || ngx_strncmp(tenant.data, s->tenant.data, tenant.len) != 0)))
     {
         s->status = KOT_SESSION_MISSING;
-        return ngx_http_kot_done(r, ngx_http_kot_login_required(r, ctx));
+        return NGX_HTTP_KOT_ACCESS_LOGIN;
     }
 
-    rc = ngx_http_kot_allow(r, ctx, &s->tenant, s->allow_version,
-                            klcf->allowlist);
+    rc = ngx_http_kot_allow(r, ctx, &s->tenant, s->allow_version, list);
 
     if (rc == NGX_AGAIN) {
-        return ngx_http_kot_wait(r, ctx, ngx_http_kot_access_resume);
+        return NGX_HTTP_KOT_ACCESS_AGAIN;
     }
 
     if (rc == NGX_ERROR) {
-        return ngx_http_kot_done(r, ngx_http_kot_unavailable(r));
+        return NGX_HTTP_KOT_ACCESS_UNAVAILABLE;
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_kot_done(r, ngx_http_kot_allow_denied(r, ctx,
-                                                              &s->tenant,
-                                                              &s->user));
+        ngx_http_kot_allow_record(r, ctx, &s->tenant, &s->user);
+        return NGX_HTTP_KOT_ACCESS_IP_DENIED;
     }
 
     if (klcf->require_roles
         && !ngx_http_kot_has_role(s, klcf->require_roles))
     {
-        return ngx_http_kot_done(r, ngx_http_kot_role_denied(r, s,
-                                                     klcf->require_roles));
+        ngx_http_kot_role_record(r, s, klcf->require_roles);
+        return NGX_HTTP_KOT_ACCESS_ROLE_DENIED;
     }
 
     if (s->must_change != KOT_MUST_CHANGE_NO) {
-        if (ngx_http_kot_is_browser(r)) {
-            return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
-                                       "password", &r->unparsed_uri, NULL));
-        }
-
-        return ngx_http_kot_done(r, ngx_http_kot_json(r,
-                                   NGX_HTTP_UNAUTHORIZED,
-                                   s->must_change == KOT_MUST_CHANGE_EXPIRED
-                                   ? "password_expired"
-                                   : "password_change_required"));
+        return NGX_HTTP_KOT_ACCESS_MUST_CHANGE;
     }
 
-    return NGX_OK;
+    return NGX_HTTP_KOT_ACCESS_OK;
 }
 
 
@@ -274,10 +310,10 @@ ngx_http_kot_has_role(ngx_http_kot_session_t *s, ngx_array_t *roles)
 }
 
 
-/* Browsers get a page, others JSON, and the auditor a record. */
+/* The auditor's record of a session without a role that roles require. */
 
-static ngx_int_t
-ngx_http_kot_role_denied(ngx_http_request_t *r, ngx_http_kot_session_t *s,
+void
+ngx_http_kot_role_record(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     ngx_array_t *roles)
 {
     json_t                *need;
@@ -303,7 +339,14 @@ ngx_http_kot_role_denied(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
     ngx_http_kot_event(r, &ev, "user \"%V\" of tenant \"%V\" lacks the "
                        "role this location requires", &s->user, &s->tenant);
+}
 
+
+/* Browsers get a page, others JSON. */
+
+static ngx_int_t
+ngx_http_kot_role_answer(ngx_http_request_t *r)
+{
     if (!ngx_http_kot_is_browser(r)) {
         return ngx_http_kot_json(r, NGX_HTTP_FORBIDDEN, "forbidden");
     }

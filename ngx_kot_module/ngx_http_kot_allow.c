@@ -278,12 +278,22 @@ ngx_int_t
 ngx_http_kot_allow_denied(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user)
 {
+    ngx_http_kot_allow_record(r, ctx, tenant, user);
+
+    return ngx_http_kot_allow_answer(r);
+}
+
+
+void
+ngx_http_kot_allow_record(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *user)
+{
     ngx_str_t             addr;
     struct sockaddr      *sa;
     ngx_http_kot_event_t  ev;
 
     if (ngx_http_kot_client(r, &sa, &addr) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_str_set(&addr, "-");
     }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -301,7 +311,12 @@ ngx_http_kot_allow_denied(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                        user && user->len ? " (user \"" : "",
                        user && user->len ? user : &addr,
                        user && user->len ? "\")" : "");
+}
 
+
+ngx_int_t
+ngx_http_kot_allow_answer(ngx_http_request_t *r)
+{
     if (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST) {
         return ngx_http_kot_json(r, NGX_HTTP_FORBIDDEN, "ip_not_allowed");
     }

@@ -24,6 +24,7 @@
 
 #include "ngx_http_kot_module.h"
 #include "kot_chain.h"
+#include "kot_ident.h"
 #include "kot_text.h"
 
 
@@ -87,7 +88,7 @@ static json_t *ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al,
 static void ngx_http_kot_audit_request_fields(ngx_http_request_t *r,
     json_t *rec);
 static ngx_int_t ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al,
-    json_t *rec);
+    json_t *rec, ngx_str_t *line);
 static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
     ngx_uint_t anchor);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
@@ -102,7 +103,10 @@ static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
     ngx_str_t *s);
 static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
-    char *s, size_t len);
+    char *s, size_t len, ngx_str_t *line);
+static void ngx_http_kot_audit_lists(ngx_http_request_t *r,
+    ngx_http_kot_event_t *ev, json_t *rec, ngx_str_t *line);
+static void ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line);
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
@@ -307,6 +311,12 @@ ngx_http_kot_audit_init(ngx_conf_t *cf, ngx_http_kot_main_conf_t *kmcf)
 
     static ngx_str_t  request_id = ngx_string("request_id");
 
+    /* records go to the tenants' events lists without a log too */
+    kmcf->request_id = ngx_http_get_variable_index(cf, &request_id);
+    if (kmcf->request_id == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
     if (kmcf->audit_logs.nelts == 0) {
         return NGX_OK;
     }
@@ -324,11 +334,6 @@ ngx_http_kot_audit_init(ngx_conf_t *cf, ngx_http_kot_main_conf_t *kmcf)
                            "\"kot_audit_log\" needs \"kot_redis\" for its "
                            "anchors: add \"kot_redis 127.0.0.1:6379;\" to "
                            "the http block");
-        return NGX_ERROR;
-    }
-
-    kmcf->request_id = ngx_http_get_variable_index(cf, &request_id);
-    if (kmcf->request_id == NGX_ERROR) {
         return NGX_ERROR;
     }
 
@@ -437,7 +442,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
 
     al->started = 1;
 
-    if (ngx_http_kot_audit_append(al, rec) != NGX_OK) {
+    if (ngx_http_kot_audit_append(al, rec, NULL) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -471,7 +476,7 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
         rec = ngx_http_kot_audit_record(al, "chain_end", "configuration",
                                         "success");
         if (rec) {
-            (void) ngx_http_kot_audit_append(al, rec);
+            (void) ngx_http_kot_audit_append(al, rec, NULL);
         }
 
         ngx_http_kot_audit_flush(al, 1);
@@ -484,7 +489,9 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
 /*
  * A security event of request r: written (and anchored) before the
  * response is sent.  The same words go to the error log at "notice", so
- * that operators without an audit log see them too.
+ * that operators without an audit log see them too.  The record also
+ * goes to the events list of its tenant (and of the tenant an
+ * administrator acted in), audit log or not.
  */
 
 void
@@ -494,6 +501,7 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     u_char                    *p, msg[NGX_MAX_ERROR_STR];
     va_list                    args;
     json_t                    *rec;
+    ngx_str_t                  line;
     ngx_http_kot_ctx_t        *ctx;
     ngx_http_kot_loc_conf_t   *klcf;
     ngx_http_kot_audit_log_t  *al;
@@ -508,7 +516,22 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     al = klcf->audit_log;
 
-    if (al == NULL || !al->started) {
+    if (al && !al->started) {
+        al = NULL;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ev->user == NULL && ctx && ctx->session.user.len) {
+        ev->user = &ctx->session.user;
+        ev->tenant = &ctx->session.tenant;
+    }
+
+    if (al == NULL && (ev->tenant == NULL || ev->tenant->len == 0)
+        && ev->target_tenant == NULL)
+    {
+        json_decref(ev->fields);
+        ev->fields = NULL;
         return;
     }
 
@@ -520,13 +543,6 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 
     if (ev->reason) {
         json_object_set_new(rec, "event.reason", json_string(ev->reason));
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
-
-    if (ev->user == NULL && ctx && ctx->session.user.len) {
-        ev->user = &ctx->session.user;
-        ev->tenant = &ctx->session.tenant;
     }
 
     ngx_http_kot_audit_set_str(rec, "user.name", ev->user);
@@ -550,9 +566,112 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
         ev->fields = NULL;
     }
 
-    if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
+    if (al == NULL) {
+        ngx_http_kot_audit_lists(r, ev, rec, NULL);
+        json_decref(rec);
+        return;
+    }
+
+    if (ngx_http_kot_audit_append(al, rec, &line) == NGX_OK) {
+        ngx_http_kot_audit_lists(r, ev, NULL, &line);
         ngx_http_kot_audit_flush(al, 1);
     }
+}
+
+
+/*
+ * The record to the events lists of its tenant and of the tenant an
+ * administrator acted in: as the log's line, or as rec when there is no
+ * log.  Nobody waits for it.
+ */
+
+static void
+ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
+    json_t *rec, ngx_str_t *line)
+{
+    char       *s;
+    size_t      len, n;
+    ngx_str_t   text, *tenant, *target;
+
+    tenant = (ev->tenant && ev->tenant->len) ? ev->tenant : NULL;
+    target = (ev->target_tenant && ev->target_tenant->len)
+             ? ev->target_tenant : NULL;
+
+    if (tenant && target && tenant->len == target->len
+        && ngx_strncmp(tenant->data, target->data, tenant->len) == 0)
+    {
+        tenant = NULL;
+    }
+
+    if (tenant == NULL && target == NULL) {
+        return;
+    }
+
+    s = NULL;
+
+    if (line == NULL) {
+        len = json_dumpb(rec, NULL, 0, JSON_COMPACT);
+        s = (len == 0) ? NULL : ngx_alloc(len, r->connection->log);
+
+        if (s == NULL || json_dumpb(rec, s, len, JSON_COMPACT) != len) {
+            ngx_free(s);
+            return;
+        }
+
+        /* as the log writes it: nothing that a reader takes for a line */
+        n = kot_json_harden(NULL, s, len);
+
+        text.data = ngx_alloc(n, r->connection->log);
+        if (text.data == NULL) {
+            ngx_free(s);
+            return;
+        }
+
+        text.len = kot_json_harden((char *) text.data, s, len);
+        ngx_free(s);
+        s = (char *) text.data;
+        line = &text;
+    }
+
+    if (target) {
+        ngx_http_kot_audit_push(target, line);
+    }
+
+    if (tenant) {
+        ngx_http_kot_audit_push(tenant, line);
+    }
+
+    ngx_free(s);
+}
+
+
+static void
+ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line)
+{
+    u_char                     t[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
+    u_char                     ev[sizeof(KOT_KEY_EVENTS) + KOT_TENANT_MAX];
+    u_char                     cap[NGX_INT_T_LEN];
+    ngx_http_kot_redis_args_t  a;
+
+    if (tenant->len > KOT_TENANT_MAX) {
+        return;
+    }
+
+    a.argc = 0;
+    ngx_http_kot_redis_arg(&a, (u_char *) "EVALSHA", 7);
+    ngx_http_kot_redis_arg(&a,
+                           (u_char *) kot_scripts[KOT_SCRIPT_EVENT_PUSH].sha1,
+                           40);
+    ngx_http_kot_redis_arg(&a, (u_char *) "2", 1);
+    ngx_http_kot_redis_arg(&a, t, ngx_sprintf(t, KOT_KEY_TENANT "%V", tenant)
+                                  - t);
+    ngx_http_kot_redis_arg(&a, ev,
+                           ngx_sprintf(ev, KOT_KEY_EVENTS "%V", tenant) - ev);
+    ngx_http_kot_redis_arg(&a, line->data, line->len);
+    ngx_http_kot_redis_arg(&a, cap,
+                           ngx_sprintf(cap, "%d", KOT_EVENTS_MAX) - cap);
+
+    ngx_http_kot_redis_fire(&a);
 }
 
 
@@ -709,7 +828,7 @@ ngx_http_kot_audit_busy_flush(ngx_http_kot_audit_log_t *al)
                             json_boolean(!b->approximate));
         list = NULL;
 
-        if (ngx_http_kot_audit_append(al, rec) == NGX_OK) {
+        if (ngx_http_kot_audit_append(al, rec, NULL) == NGX_OK) {
             ngx_http_kot_audit_flush(al, 1);
         }
 
@@ -866,7 +985,8 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 
     *w.p++ = '}';
 
-    (void) ngx_http_kot_audit_text(al, (char *) al->pos, w.p - al->pos);
+    (void) ngx_http_kot_audit_text(al, (char *) al->pos, w.p - al->pos,
+                                   NULL);
 
     if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
         ngx_http_kot_audit_flush(al, 0);
@@ -1069,9 +1189,14 @@ ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al, const char *action,
 
     json_object_set_new(rec, "@timestamp",
                         json_stringn((char *) ts, sizeof(ts) - 1));
-    json_object_set_new(rec, "event.sequence",
-                        json_integer((json_int_t) al->chain.seq));
-    json_object_set_new(rec, "kot.chain", json_string(al->chain.id));
+
+    /* without a log, a record only for the events lists: in no chain */
+    if (al) {
+        json_object_set_new(rec, "event.sequence",
+                            json_integer((json_int_t) al->chain.seq));
+        json_object_set_new(rec, "kot.chain", json_string(al->chain.id));
+    }
+
     json_object_set_new(rec, "event.action", json_string(action));
     json_object_set_new(rec, "event.category", json_string(category));
     json_object_set_new(rec, "event.outcome", json_string(outcome));
@@ -1118,7 +1243,8 @@ ngx_http_kot_audit_request_fields(ngx_http_request_t *r, json_t *rec)
 /* Seals the record into the chain and puts its line in the buffer. */
 
 static ngx_int_t
-ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
+ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec,
+    ngx_str_t *line)
 {
     char       s[NGX_HTTP_KOT_AUDIT_RECORD_MAX], *h;
     size_t     len, n;
@@ -1137,7 +1263,7 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
     }
 
     if (n == len) {
-        return ngx_http_kot_audit_text(al, s, len);
+        return ngx_http_kot_audit_text(al, s, len, line);
     }
 
     h = ngx_alloc(n, al->log);
@@ -1146,7 +1272,7 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
     }
 
     (void) kot_json_harden(h, s, len);
-    rc = ngx_http_kot_audit_text(al, h, n);
+    rc = ngx_http_kot_audit_text(al, h, n, line);
     ngx_free(h);
 
     return rc;
@@ -1156,11 +1282,13 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec)
 /*
  * Seals S into the buffer at al->pos; s may lie there already (a request
  * record is written in place).  The buffer holds size + RECORD_MAX bytes
- * and the MAC member beyond them.
+ * and the MAC member beyond them.  line, if not NULL, gets the sealed
+ * line in the buffer, without its newline, until the next flush.
  */
 
 static ngx_int_t
-ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len)
+ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
+    ngx_str_t *line)
 {
     long  n;
 
@@ -1183,6 +1311,11 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len)
         }
 
         return NGX_ERROR;
+    }
+
+    if (line) {
+        line->data = al->pos;
+        line->len = n - 1;
     }
 
     al->pos += n;

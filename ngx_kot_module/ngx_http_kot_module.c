@@ -29,7 +29,7 @@ static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     ngx_str_t *path, ngx_str_t *out, size_t min, size_t max);
-static char *ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -38,6 +38,8 @@ static char *ngx_http_kot_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_kot_strip_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_is_kot_header(ngx_str_t *name);
+static ngx_int_t ngx_http_kot_header_is(ngx_str_t *name, const u_char *text,
+    size_t n);
 static ngx_int_t ngx_http_kot_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static void ngx_http_kot_done_handler(ngx_event_t *ev);
@@ -89,10 +91,10 @@ static ngx_command_t  ngx_http_kot_commands[] = {
 
     { ngx_string("kot_portal"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_kot_portal,
+      ngx_http_kot_prefix_handler,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
-      NULL },
+      offsetof(ngx_http_kot_loc_conf_t, portal),
+      "/kot/" },
 
     { ngx_string("kot_portal_uri"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -203,6 +205,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_kot_require_role,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_kot_prefix_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, admin),
+      "/kot/admin/api/" },
+
+    { ngx_string("kot_admin_operator"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_admin_operator,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -471,9 +487,11 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
 
-    if (!conf->enable && conf->portal.len == 0) {
+    if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;
     }
+
+    ngx_http_kot_admin_merge(cf, conf);
 
     kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
 
@@ -801,15 +819,27 @@ failed:
 }
 
 
+/*
+ * kot_portal; and kot_admin;: a content handler for the pages below a
+ * prefix location's path.  cmd->offset is where the prefix goes, and
+ * cmd->post an example of the location.
+ */
+
 static char *
-ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_kot_loc_conf_t *klcf = conf;
 
+    ngx_str_t                 *prefix;
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (klcf->portal.len) {
-        return "is duplicate";
+    prefix = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+
+    if (klcf->portal.len || klcf->admin.len) {
+        return prefix->len ? "is duplicate"
+                           : "needs a location of its own: \"kot_portal\" "
+                             "and \"kot_admin\" each answer every request "
+                             "below their location";
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -822,14 +852,16 @@ ngx_http_kot_portal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
        )
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"kot_portal\" must be in a prefix location "
-                           "that ends with \"/\", e.g. \"location /kot/ "
-                           "{ kot_portal; }\"");
+                           "\"%V\" must be in a prefix location that ends "
+                           "with \"/\", e.g. \"location %s { %V; }\"",
+                           &cmd->name, (char *) cmd->post, &cmd->name);
         return NGX_CONF_ERROR;
     }
 
-    klcf->portal = clcf->name;
-    clcf->handler = ngx_http_kot_portal_handler;
+    *prefix = clcf->name;
+    clcf->handler = (cmd->offset == offsetof(ngx_http_kot_loc_conf_t, portal))
+                    ? ngx_http_kot_portal_handler
+                    : ngx_http_kot_admin_handler;
 
     return NGX_CONF_OK;
 }
@@ -1067,24 +1099,42 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
 }
 
 
-/* "X-Kot" itself, or "X-Kot-" and anything after it */
+/*
+ * "X-Kot" itself, or "X-Kot-" and anything after it; but not X-Kot-CSRF,
+ * which names no one: the admin API's token, which a client sends.
+ */
 
 static ngx_int_t
 ngx_http_kot_is_kot_header(ngx_str_t *name)
 {
-    ngx_uint_t  i, n;
-
     static const u_char  prefix[] = "x-kot-";
+    static const u_char  csrf[] = "x-kot-csrf";
+
+    if (name->len == sizeof(csrf) - 1
+        && ngx_http_kot_header_is(name, csrf, sizeof(csrf) - 1))
+    {
+        return 0;
+    }
 
     if (name->len < sizeof(prefix) - 2) {
         return 0;
     }
 
-    n = ngx_min(name->len, sizeof(prefix) - 1);
+    return ngx_http_kot_header_is(name, prefix,
+                                  ngx_min(name->len, sizeof(prefix) - 1));
+}
+
+
+/* The first n characters of name are text's, '_' counting as '-'. */
+
+static ngx_int_t
+ngx_http_kot_header_is(ngx_str_t *name, const u_char *text, size_t n)
+{
+    ngx_uint_t  i;
 
     for (i = 0; i < n; i++) {
-        if (ngx_tolower(name->data[i]) != prefix[i]
-            && !(prefix[i] == '-' && name->data[i] == '_'))
+        if (ngx_tolower(name->data[i]) != text[i]
+            && !(text[i] == '-' && name->data[i] == '_'))
         {
             return 0;
         }

@@ -69,6 +69,7 @@ typedef struct {
     ngx_http_kot_loc_conf_t    *http_conf;      /* for kot:v1:policy */
     ngx_uint_t                  cache_size;     /* kot_session_cache */
     ngx_int_t                   realip_peer;    /* $realip_remote_addr */
+    ngx_str_t                   admin_operator; /* kot_admin_operator */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -92,6 +93,7 @@ typedef struct {
 struct ngx_http_kot_loc_conf_s {
     ngx_flag_t                  enable;
     ngx_str_t                   portal;         /* prefix, if kot_portal */
+    ngx_str_t                   admin;          /* prefix, if kot_admin */
     ngx_str_t                   portal_uri;
     ngx_http_complex_value_t   *tenant;
     ngx_msec_t                  idle_timeout;
@@ -178,6 +180,7 @@ struct ngx_http_kot_ctx_s {
     int64_t                     result;         /* a script's number */
 
     void                       *portal;         /* portal state */
+    void                       *admin;          /* kot_admin state */
     ngx_http_kot_login_t       *login;
 
     uint64_t                    cache_serial;   /* a cache reservation */
@@ -204,9 +207,29 @@ ngx_int_t ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant);
 uint64_t ngx_http_kot_now(void);
 
 /* ngx_http_kot_access.c */
+typedef enum {
+    NGX_HTTP_KOT_ACCESS_OK = 0,
+    NGX_HTTP_KOT_ACCESS_AGAIN,          /* lists loading: ask after done */
+    NGX_HTTP_KOT_ACCESS_UNAVAILABLE,    /* Redis did not answer */
+    NGX_HTTP_KOT_ACCESS_LOGIN,          /* no live session */
+    NGX_HTTP_KOT_ACCESS_IP_DENIED,      /* recorded */
+    NGX_HTTP_KOT_ACCESS_ROLE_DENIED,    /* recorded */
+    NGX_HTTP_KOT_ACCESS_MUST_CHANGE     /* a password change comes first */
+} ngx_http_kot_access_e;
+
 ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
+ngx_http_kot_access_e ngx_http_kot_access_check(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_uint_t list);
+void ngx_http_kot_role_record(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s, ngx_array_t *roles);
 char *ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* ngx_http_kot_admin.c */
+ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);
+char *ngx_http_kot_admin_operator(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_kot_admin_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf);
 
 /* ngx_http_kot_session.c */
 void ngx_http_kot_session_read(ngx_http_request_t *r,
@@ -243,6 +266,7 @@ typedef struct {
     const char                 *reason;         /* event.reason, or NULL */
     ngx_str_t                  *user;           /* NULL: the session's */
     ngx_str_t                  *tenant;
+    ngx_str_t                  *target_tenant;  /* an admin's, or NULL */
     ngx_uint_t                  status;         /* what the client gets */
     json_t                     *fields;         /* more, or NULL (stolen) */
 } ngx_http_kot_event_t;
@@ -262,6 +286,8 @@ void ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 void ngx_http_kot_audit_busy(ngx_http_request_t *r);
 
 /* ngx_http_kot_policy.c */
+extern const char  *ngx_http_kot_tenant_rules[KOT_TENANT_POLICY_N];
+
 char *ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_kot_policy_merge(ngx_http_kot_loc_conf_t *prev,
@@ -283,6 +309,9 @@ ngx_int_t ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, int64_t version, ngx_uint_t which);
 ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_str_t *tenant, ngx_str_t *user);
+void ngx_http_kot_allow_record(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_str_t *tenant, ngx_str_t *user);
+ngx_int_t ngx_http_kot_allow_answer(ngx_http_request_t *r);
 
 /* ngx_http_kot_cache.c */
 void ngx_http_kot_cache_init_process(ngx_cycle_t *cycle, ngx_uint_t max);
@@ -390,6 +419,10 @@ ngx_int_t ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
+ngx_int_t ngx_http_kot_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body);
+ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,
+    const char *name, size_t len);
 ngx_int_t ngx_http_kot_redirect(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *location);
 ngx_int_t ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,

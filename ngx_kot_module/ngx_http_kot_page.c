@@ -197,8 +197,6 @@ static ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_kot_retry_after(ngx_http_request_t *r,
     ngx_uint_t seconds);
-static ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,
-    const char *name, size_t len);
 static ngx_str_t *ngx_http_kot_csp(void);
 
 
@@ -361,6 +359,42 @@ ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     last = ngx_sprintf(p, "{\"error\":\"%s\"}\n", error);
 
     return ngx_http_kot_send(r, status, "application/json", p, last - p);
+}
+
+
+/*
+ * A JSON answer (body is stolen); NULL, from a failed json_pack(), is
+ * 500, but for 204, which has no body.
+ */
+
+ngx_int_t
+ngx_http_kot_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body)
+{
+    u_char  *p;
+    size_t   len;
+
+    if (status == NGX_HTTP_NO_CONTENT) {
+        json_decref(body);
+        return ngx_http_kot_send(r, status, "application/json", NULL, 0);
+    }
+
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    p = (len == 0) ? NULL : ngx_pnalloc(r->pool, len + 1);
+
+    if (p == NULL || json_dumpb(body, (char *) p, len, JSON_COMPACT) != len) {
+        json_decref(body);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json_decref(body);
+    p[len] = '\n';
+
+    return ngx_http_kot_send(r, status, "application/json", p, len + 1);
 }
 
 
@@ -811,7 +845,7 @@ ngx_http_kot_retry_after(ngx_http_request_t *r, ngx_uint_t seconds)
 
 /* name is lower case */
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_kot_header_in(ngx_http_request_t *r, const char *name, size_t len)
 {
     ngx_uint_t        i;

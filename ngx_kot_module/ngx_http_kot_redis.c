@@ -114,6 +114,9 @@ static void ngx_http_kot_redis_track(void);
 static void ngx_http_kot_redis_beat(ngx_event_t *ev);
 static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
     void *privdata);
+static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
+    ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
+    int argc, const char **argv, const size_t *argvlen);
 
 
 static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
@@ -854,12 +857,22 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
     ngx_http_kot_redis_args_t *a)
 {
-    ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
-    ngx_http_kot_redis_op_t  *op;
-
     if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS) {
         return NGX_ERROR;
     }
+
+    return ngx_http_kot_redis_send(r, handler, data, done, a->argc, a->argv,
+                                   a->argvlen);
+}
+
+
+static ngx_int_t
+ngx_http_kot_redis_send(ngx_http_request_t *r,
+    ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
+    int argc, const char **argv, const size_t *argvlen)
+{
+    ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_op_t  *op;
 
     if (rd->ac == NULL
         || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
@@ -882,7 +895,7 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
     }
 
     if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
-                              a->argc, a->argv, a->argvlen)
+                              argc, argv, argvlen)
         != REDIS_OK)
     {
         ngx_free(op);
@@ -929,24 +942,57 @@ ngx_http_kot_redis_script(ngx_http_request_t *r, ngx_uint_t id,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
     int nkeys, ngx_http_kot_redis_args_t *a)
 {
-    int                        i;
-    u_char                     n[NGX_INT_T_LEN];
-    ngx_http_kot_redis_args_t  cmd;
+    return ngx_http_kot_redis_script_list(r, id, handler, data, done, nkeys,
+                                          a, NULL, 0);
+}
 
-    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS) {
+
+/* The same, with the arguments of a followed by a list of any length. */
+
+ngx_int_t
+ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
+    ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
+    int nkeys, ngx_http_kot_redis_args_t *a, ngx_str_t *more, ngx_uint_t n)
+{
+    int          i, argc;
+    u_char      *num;
+    size_t      *argvlen;
+    ngx_uint_t   j;
+    const char **argv;
+
+    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || n > 1000000) {
         return NGX_ERROR;
     }
 
-    cmd.argc = 0;
-    ngx_http_kot_redis_arg(&cmd, (u_char *) "EVALSHA", 7);
-    ngx_http_kot_redis_arg(&cmd, (u_char *) kot_scripts[id].sha1, 40);
-    ngx_http_kot_redis_arg(&cmd, n, ngx_sprintf(n, "%d", nkeys) - n);
+    argc = 3 + a->argc + (int) n;
 
-    for (i = 0; i < a->argc; i++) {
-        ngx_http_kot_redis_arg(&cmd, (u_char *) a->argv[i], a->argvlen[i]);
+    argv = ngx_palloc(r->pool, argc * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
+    num = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (argv == NULL || argvlen == NULL || num == NULL) {
+        return NGX_ERROR;
     }
 
-    return ngx_http_kot_redis_command(r, handler, data, done, &cmd);
+    argv[0] = "EVALSHA";
+    argvlen[0] = 7;
+    argv[1] = kot_scripts[id].sha1;
+    argvlen[1] = 40;
+    argv[2] = (char *) num;
+    argvlen[2] = ngx_sprintf(num, "%d", nkeys) - num;
+
+    for (i = 0; i < a->argc; i++) {
+        argv[3 + i] = a->argv[i];
+        argvlen[3 + i] = a->argvlen[i];
+    }
+
+    for (j = 0; j < n; j++) {
+        argv[3 + a->argc + j] = (char *) more[j].data;
+        argvlen[3 + a->argc + j] = more[j].len;
+    }
+
+    return ngx_http_kot_redis_send(r, handler, data, done, argc, argv,
+                                   argvlen);
 }
 
 

@@ -73,6 +73,11 @@ ngx_int_t ngx_http_kot_redis_script(ngx_http_request_t *r, ngx_uint_t id,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
     int nkeys, ngx_http_kot_redis_args_t *a);
 
+/* The same, with the arguments of a followed by a list of any length. */
+ngx_int_t ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
+    ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
+    int nkeys, ngx_http_kot_redis_args_t *a, ngx_str_t *more, ngx_uint_t n);
+
 /*
  * A command no request waits for (an audit anchor): sent if Redis is
  * connected, its reply ignored.  The strings may be freed on return.

@@ -651,6 +651,27 @@ kot_cidr_cmp(const void *a, const void *b)
 
 
 size_t
+kot_cidr_unique(kot_cidr_t *v, size_t n)
+{
+    size_t  i, m;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    qsort(v, n, sizeof(kot_cidr_t), kot_cidr_cmp);
+
+    for (i = 1, m = 1; i < n; i++) {
+        if (kot_cidr_cmp(&v[i], &v[m - 1]) != 0) {
+            v[m++] = v[i];
+        }
+    }
+
+    return m;
+}
+
+
+size_t
 kot_cidr_set_size(const kot_cidr_t *v, size_t n)
 {
     size_t  i, n4;

@@ -115,6 +115,12 @@ size_t kot_cidr_bucket(int family, const uint8_t *addr, char *buf,
  */
 int kot_cidr_cmp(const void *a, const void *b);
 
+/*
+ * Sorts v[0..n) by kot_cidr_cmp() and drops duplicates ("10.0.0.0/8" and
+ * "::ffff:10.0.0.0/104" are one network).  Returns how many are left.
+ */
+size_t kot_cidr_unique(kot_cidr_t *v, size_t n);
+
 
 /*
  * A compiled set of networks, built once and matched many times.

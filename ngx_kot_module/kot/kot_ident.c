@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kot_ident.h"
+#include "kot_scripts.h"
 
 
 static int kot_ident_fold(const char *in, size_t len, char *out, size_t cap,
@@ -178,4 +179,59 @@ static int
 kot_role_char(unsigned char c)
 {
     return kot_alnum(c) || c == '_' || c == '-';
+}
+
+
+int
+kot_roles_add(char *roles, size_t cap, const char *role, size_t len)
+{
+    size_t  used;
+
+    if (!kot_role_valid(role, len)) {
+        return -1;
+    }
+
+    used = strlen(roles);
+
+    if (kot_roles_have(roles, used, role, len)) {
+        return 0;
+    }
+
+    if (used + (used ? 1 : 0) + len + 1 > cap) {
+        return -2;
+    }
+
+    if (used) {
+        roles[used++] = ',';
+    }
+
+    memcpy(roles + used, role, len);
+    roles[used + len] = '\0';
+
+    return 0;
+}
+
+
+int
+kot_session_handle_valid(const char *s, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len < KOT_SID_SHORT_LEN || len > KOT_SID_B64_LEN) {
+        return 0;
+    }
+
+    /* base64url */
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (!kot_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '-' && c != '_')
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -46,6 +46,13 @@
 #define KOT_USERNAME_MAX  64
 #define KOT_ROLE_MAX      32
 
+/* the role of a tenant's administrators (and, in the operator's tenant,
+ * of the system's) */
+#define KOT_ROLE_ADMIN    "admin"
+
+/* a user's roles, comma-separated, with the NUL */
+#define KOT_ROLES_MAX     512
+
 /*
  * Normalises in[0..len) into out (cap >= max + 1, NUL-terminated).
  * Returns the length, or -1 if the name is not acceptable (out is then
@@ -57,6 +64,20 @@ int kot_username_normalize(const char *in, size_t len, char *out,
 
 /* 1 if role[0..len) is a valid role name, 0 if not. */
 int kot_role_valid(const char *role, size_t len);
+
+/*
+ * Adds role[0..len) to the comma-separated list in roles (NUL-terminated,
+ * of cap bytes) unless it is there already.  0; -1 if the role is not
+ * valid; -2 if the list has no room (KOT_ROLES_MAX always has enough for
+ * a user's roles).
+ */
+int kot_roles_add(char *roles, size_t cap, const char *role, size_t len);
+
+/*
+ * 1 if s[0..len) can name a session: a handle ($kot_session, the first
+ * KOT_SID_SHORT_LEN characters of the sid), or a longer prefix of the sid.
+ */
+int kot_session_handle_valid(const char *s, size_t len);
 
 /* 1 if the comma-separated list roles[0..len) holds role[0..rlen). */
 int kot_roles_have(const char *roles, size_t len, const char *role,

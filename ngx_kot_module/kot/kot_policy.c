@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kot_crypto.h"
 #include "kot_policy.h"
 #include "kot_utf8.h"
 
@@ -16,6 +17,8 @@
 #define KOT_CLASS_UPPER  0x02
 #define KOT_CLASS_DIGIT  0x04
 #define KOT_CLASS_OTHER  0x08
+
+#define KOT_GENERATE_TRIES  1000
 
 
 typedef struct {
@@ -414,6 +417,41 @@ kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
 }
 
 
+int
+kot_policy_tenant_set(kot_policy_t *p, const char *s, size_t len, char *err,
+    size_t err_len)
+{
+    size_t       n;
+    const char  *eq;
+
+    eq = memchr(s, '=', len);
+    n = eq ? (size_t) (eq - s) : len;
+
+    if ((n == 10 && memcmp(s, "max_length", 10) == 0)
+        || (n == 9 && memcmp(s, "blocklist", 9) == 0))
+    {
+        snprintf(err, err_len, "\"%.*s\": %.*s is set for the whole "
+                 "server by kot_password_policy, not per tenant",
+                 (int) len, s, (int) n, s);
+        return -1;
+    }
+
+    return kot_policy_set(p, s, len, err, err_len);
+}
+
+
+int
+kot_policy_tenant_check(const kot_policy_t *server, const kot_policy_t *t,
+    char *err, size_t err_len)
+{
+    if (kot_policy_check_tighter(server, t, err, err_len) != 0) {
+        return -1;
+    }
+
+    return kot_policy_valid(t, err, err_len);
+}
+
+
 static int
 kot_policy_looser(const kot_rule_t *rule, const kot_policy_t *base,
     const kot_policy_t *p)
@@ -753,4 +791,135 @@ kot_blocklist_lower_cmp(const char *w, const char *pw, size_t len)
     }
 
     return w[len] == '\0' ? 0 : 1;
+}
+
+
+size_t
+kot_policy_explain(unsigned bits, const kot_policy_t *p, const char *sep,
+    char *buf, size_t len)
+{
+    int          n;
+    char         what[96];
+    size_t       i, used;
+    const char  *s;
+
+    static const unsigned  order[] = {
+        KOT_PW_TOO_SHORT, KOT_PW_TOO_LONG, KOT_PW_INVALID_CHARS,
+        KOT_PW_CLASSES, KOT_PW_USERNAME, KOT_PW_BLOCKLISTED
+    };
+
+    if (len == 0) {
+        return 0;
+    }
+
+    buf[0] = '\0';
+    used = 0;
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (!(bits & order[i])) {
+            continue;
+        }
+
+        s = what;
+
+        switch (order[i]) {
+        case KOT_PW_TOO_SHORT:
+            snprintf(what, sizeof(what), "too short: at least %u characters",
+                     p->min_length);
+            break;
+        case KOT_PW_TOO_LONG:
+            snprintf(what, sizeof(what), "too long: at most %u characters",
+                     p->max_length);
+            break;
+        case KOT_PW_INVALID_CHARS:
+            s = "control characters or invalid UTF-8";
+            break;
+        case KOT_PW_CLASSES:
+            snprintf(what, sizeof(what), "too few kinds of characters: %u "
+                     "of lower case, upper case, digits, symbols",
+                     p->classes);
+            break;
+        case KOT_PW_USERNAME:
+            s = "contains the username";
+            break;
+        default:
+            s = "a common password from the blocklist";
+        }
+
+        n = snprintf(buf + used, len - used, "%s%s", used ? sep : "", s);
+
+        if (n < 0 || (size_t) n >= len - used) {
+            return strlen(buf);
+        }
+
+        used += n;
+    }
+
+    return used;
+}
+
+
+long
+kot_policy_generate(const kot_policy_t *p, const char *user,
+    size_t user_len, char *out, size_t cap, unsigned *bits)
+{
+    size_t    i, j, n, len, limit;
+    unsigned  try;
+    uint8_t   rnd[64];
+
+    static const char  alnum[] = "abcdefghijkmnpqrstuvwxyz"
+                                 "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    static const char  all[] = "abcdefghijkmnpqrstuvwxyz"
+                               "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+                               "#%+-=?@_";
+    const char        *alphabet;
+
+    if (cap < 2) {
+        *bits = KOT_PW_TOO_SHORT;
+        return -2;
+    }
+
+    len = (p->min_length > KOT_GENERATED_MIN) ? p->min_length
+                                              : KOT_GENERATED_MIN;
+    len = (len > p->max_length) ? p->max_length : len;
+    len = (len > cap - 1) ? cap - 1 : len;
+
+    alphabet = (p->classes >= 4) ? all : alnum;
+    n = strlen(alphabet);
+    limit = 256 - 256 % n;
+
+    *bits = KOT_PW_OK;
+
+    for (try = 0; try < KOT_GENERATE_TRIES; try++) {
+
+        /* uniform over the alphabet: bytes above limit are drawn again */
+
+        for (i = 0, j = sizeof(rnd); i < len; j++) {
+            if (j == sizeof(rnd)) {
+                if (kot_random(rnd, sizeof(rnd)) != 0) {
+                    kot_cleanse(out, cap);
+                    return -1;
+                }
+
+                j = 0;
+            }
+
+            if (rnd[j] < limit) {
+                out[i++] = alphabet[rnd[j] % n];
+            }
+        }
+
+        out[len] = '\0';
+
+        *bits = kot_policy_check(p, out, len, user, user_len);
+        if (*bits == KOT_PW_OK) {
+            kot_cleanse(rnd, sizeof(rnd));
+            return (long) len;
+        }
+    }
+
+    kot_cleanse(rnd, sizeof(rnd));
+    kot_cleanse(out, cap);
+
+    return -2;
 }

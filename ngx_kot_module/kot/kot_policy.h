@@ -72,6 +72,44 @@ int kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len);
 int kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
     char *err, size_t err_len);
 
+/*
+ * Sets one of a tenant's own rules: as kot_policy_set(), but max_length
+ * and the blocklist are the server's alone and refused.
+ */
+int kot_policy_tenant_set(kot_policy_t *p, const char *s, size_t len,
+    char *err, size_t err_len);
+
+/*
+ * 0 if a tenant's policy t, its own rules set on a copy of the server's,
+ * loosens nothing of server and its rules agree with each other; else -1
+ * with the reason in err.
+ */
+int kot_policy_tenant_check(const kot_policy_t *server,
+    const kot_policy_t *t, char *err, size_t err_len);
+
+/*
+ * The broken rules of a kot_policy_check() result in words ("too short:
+ * at least 12 characters"), separated by sep, into buf (always
+ * NUL-terminated).  Returns the length written.
+ */
+size_t kot_policy_explain(unsigned bits, const kot_policy_t *p,
+    const char *sep, char *buf, size_t len);
+
+/*
+ * A random password that p accepts for the user (user may be NULL): 20
+ * characters, or min_length if more, but no more than max_length or
+ * cap - 1; letters and digits without look-alikes (about 5.8 bits each),
+ * and symbols too when the policy asks for all four kinds of characters.
+ * Candidates are drawn until one passes the policy, so every accepted
+ * password is equally likely.  Returns its length, NUL-terminated in out;
+ * -1 if no random bytes could be had; -2 if no candidate followed the
+ * policy, with the last one's broken rules in *bits.
+ */
+long kot_policy_generate(const kot_policy_t *p, const char *user,
+    size_t user_len, char *out, size_t cap, unsigned *bits);
+
+#define KOT_GENERATED_MIN   20
+
 /* The stricter of a (the server's) and b (a tenant's), rule by rule. */
 void kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
     const kot_policy_t *b);

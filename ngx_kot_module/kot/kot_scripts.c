@@ -13,12 +13,15 @@
 
 #include <openssl/evp.h>
 
+#include "kot_ident.h"
 #include "kot_scripts.h"
 
 
 #define KOT_STR(x)   KOT_STR_(x)
 #define KOT_STR_(x)  #x
 #define KOT_GRACE    KOT_STR(KOT_SESSION_GRACE_MS)
+#define KOT_HANDLE   KOT_STR(KOT_SID_SHORT_LEN)
+#define KOT_POLICY_N KOT_STR(KOT_TENANT_POLICY_N)
 
 
 /*
@@ -208,6 +211,9 @@ static const char  kot_script_login_fail[] =
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
  * as it was when the password was checked
+ * A sid stays in us:{tenant}:{user} until its key cannot exist any more
+ * (the absolute expiry plus the grace), so that the set names every
+ * session key of the user: deleting a user or a tenant finds them all.
  * Returns 1; 0 if the user was deleted while the password was checked;
  * -2 if the account is locked (checked here, atomically with the
  * success that resets the failure count); -3 if it was disabled while
@@ -236,7 +242,7 @@ static const char  kot_script_session_create[] =
     "redis.call('HSET', KEYS[1], 't', ARGV[2], 'u', ARGV[3], 'r', ARGV[4],"
     " 'c', ARGV[5], 'l', ARGV[5], 'mc', ARGV[6], 'ip', ARGV[7])\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(idle, abs) + " KOT_GRACE ")\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
     "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
     "redis.call('PEXPIREAT', KEYS[2], last[2] + " KOT_GRACE ")\n"
@@ -315,26 +321,31 @@ static const char  kot_script_password_change[] =
 
 
 /*
- * KEYS[1] t:{tenant}, KEYS[2] tenants
+ * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants
  * ARGV[1] tenant, ARGV[2] now
- * Returns 1, or 0 if the tenant exists.
+ * Returns 1; 0 if the tenant exists; -2 if the name was retired (a
+ * deleted tenant's name is never issued again).
  */
 static const char  kot_script_tenant_add[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return -2 end\n"
     "redis.call('HSET', KEYS[1], 'created', ARGV[2])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
     "return 1\n";
 
 
 /*
- * KEYS[1] t:{tenant}, KEYS[2] u:{tenant}:{user}, KEYS[3] users:{tenant}
+ * KEYS[1] t:{tenant}, KEYS[2] u:{tenant}:{user}, KEYS[3] users:{tenant},
+ * KEYS[4] retired:u:{tenant}
  * ARGV[1] user, ARGV[2] hash, ARGV[3] roles, ARGV[4] must_change,
  * ARGV[5] now
- * Returns 1; 0 if the user exists; -1 if the tenant does not.
+ * Returns 1; 0 if the user exists; -1 if the tenant does not; -2 if the
+ * username was retired (deleted from the tenant: never issued again).
  */
 static const char  kot_script_user_add[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return -2 end\n"
     "redis.call('HSET', KEYS[2], 'hash', ARGV[2], 'roles', ARGV[3],"
     " 'must_change', ARGV[4], 'created', ARGV[5], 'pw_changed', ARGV[5])\n"
     "redis.call('SADD', KEYS[3], ARGV[1])\n"
@@ -366,14 +377,17 @@ static const char  kot_script_user_passwd[] =
 
 /*
  * An administrator disables an account: no login succeeds, and its
- * sessions end now.
+ * sessions end now.  An administrator cannot disable itself.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
- * ARGV[1] now
- * Returns the number of sessions ended, or -1 for an unknown user.
+ * ARGV[1] now, ARGV[2] user, ARGV[3] the acting user if it is of the
+ * same tenant, else ""
+ * Returns the number of sessions ended; -1 for an unknown user; -2 if
+ * the acting user is the user.
  */
 static const char  kot_script_user_disable[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if ARGV[3] == ARGV[2] then return -2 end\n"
     "redis.call('HSET', KEYS[1], 'disabled', ARGV[1])\n"
     KOT_LUA_END_SESSIONS;
 
@@ -461,6 +475,435 @@ static const char  kot_script_password_rehash[] =
     "return 1\n";
 
 
+/*
+ * A user's row, as user_list and user_get answer it: the user's and its
+ * failures' keys, the name and now.  nil if the user does not exist.
+ */
+#define KOT_LUA_USER_ROW                                                    \
+    "local function user_row(uk, fk, name, now)\n"                          \
+    "  local u = redis.call('HMGET', uk, 'roles', 'disabled', 'must_change'," \
+    " 'created', 'last_login')\n"                                           \
+    "  if not u[1] then return nil end\n"                                   \
+    "  local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"         \
+    "  return {name, u[1], u[2] and 1 or 0, (lk == -1 or lk > now) and 1 or" \
+    " 0, tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0}\n"  \
+    "end\n"
+
+
+/*
+ * Deletes a tenant and everything of it: its users, their sessions (the
+ * key of each, so every node refuses them at once), failures (of unknown
+ * usernames too), password histories, allow-lists, policy, support grant
+ * and events.  Its name is retired, never issued again; the audit trail
+ * stays where it is.  Keys that no set names (failures of usernames that
+ * never existed) are found by SCAN over the keyspace: slow on a very
+ * large database, but a tenant is deleted rarely.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants
+ * ARGV[1] tenant
+ * Returns {users removed, sessions ended}; -1 if there is no such tenant.
+ */
+static const char  kot_script_tenant_delete[] =
+    "local t = ARGV[1]\n"
+    "if not string.find(t, '^[a-z0-9][a-z0-9.%-]*$') or redis.call('EXISTS',"
+    " KEYS[1]) == 0 then return -1 end\n"
+    "local ended = 0\n"
+    "local function end_sessions(us)\n"
+    "  for _, sid in ipairs(redis.call('ZRANGE', us, 0, -1)) do\n"
+    "    ended = ended + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
+    "  end\n"
+    "  redis.call('DEL', us)\n"
+    "end\n"
+    "local users = redis.call('SCARD', '" KOT_KEY_USERS "' .. t)\n"
+    "local kinds = {'" KOT_KEY_USER_SESSIONS "', '" KOT_KEY_USER "', '"
+    KOT_KEY_FAILURES "', '" KOT_KEY_HISTORY "', '" KOT_KEY_ALLOW "'}\n"
+    "local cursor = '0'\n"
+    "repeat\n"
+    "  local r = redis.call('SCAN', cursor, 'MATCH', '" KOT_PREFIX "*:' .. t"
+    " .. ':*', 'COUNT', 1000)\n"
+    "  cursor = r[1]\n"
+    "  for _, key in ipairs(r[2]) do\n"
+    "    for i, kind in ipairs(kinds) do\n"
+    "      local pre = kind .. t .. ':'\n"
+    "      if string.sub(key, 1, #pre) == pre then\n"
+    "        if i == 1 then end_sessions(key) else redis.call('DEL', key)"
+    " end\n"
+    "        break\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "until cursor == '0'\n"
+    "redis.call('DEL', KEYS[1], '" KOT_KEY_USERS "' .. t, '"
+    KOT_KEY_ALLOW_VERSION "' .. t, '" KOT_KEY_GRANT "' .. t, '"
+    KOT_KEY_EVENTS "' .. t, '" KOT_KEY_RETIRED_USERS "' .. t)\n"
+    "redis.call('SREM', KEYS[2], t)\n"
+    "redis.call('SADD', KEYS[3], t)\n"
+    "return {users, ended}\n";
+
+
+/*
+ * KEYS[1] tenants
+ * ARGV[1] a tenant, or "" for all
+ * Returns {{tenant, created, number of users}, ...} sorted by name; a
+ * tenant that does not exist is left out.
+ */
+static const char  kot_script_tenant_list[] =
+    "local names = {ARGV[1]}\n"
+    "if ARGV[1] == '' then names = redis.call('SMEMBERS', KEYS[1]) end\n"
+    "table.sort(names)\n"
+    "local rows = {}\n"
+    "for _, t in ipairs(names) do\n"
+    "  local c = redis.call('HGET', '" KOT_KEY_TENANT "' .. t, 'created')\n"
+    "  if c then\n"
+    "    rows[#rows + 1] = {t, tonumber(c) or 0, redis.call('SCARD', '"
+    KOT_KEY_USERS "' .. t)}\n"
+    "  end\n"
+    "end\n"
+    "return rows\n";
+
+
+/*
+ * Deletes a user: its sessions end now, its failures and password history
+ * go, and its name is retired in the tenant, never issued again.  An
+ * administrator cannot delete itself.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
+ * KEYS[3] users:{tenant}, KEYS[4] retired:u:{tenant},
+ * KEYS[5] f:{tenant}:{user}, KEYS[6] ph:{tenant}:{user}
+ * ARGV[1] user, ARGV[2] the acting user if it is of the same tenant,
+ * else ""
+ * Returns the number of sessions ended; -1 for an unknown user; -2 if the
+ * acting user is the user.
+ */
+static const char  kot_script_user_delete[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "if ARGV[2] == ARGV[1] then return -2 end\n"
+    "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6])\n"
+    "redis.call('SREM', KEYS[3], ARGV[1])\n"
+    "redis.call('SADD', KEYS[4], ARGV[1])\n"
+    KOT_LUA_END_SESSIONS;
+
+
+/*
+ * Replaces a user's roles; its live sessions carry the new ones at once
+ * (each session key changes, so every node's cache drops it).  An
+ * administrator cannot take its own admin role away.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
+ * ARGV[1] user, ARGV[2] roles (comma-separated, checked by the caller),
+ * ARGV[3] the acting user if it is of the same tenant, else ""
+ * Returns {old roles}; -1 for an unknown user; -2 if the acting user
+ * would lose its own admin role.
+ */
+static const char  kot_script_user_roles[] =
+    "local old = redis.call('HGET', KEYS[1], 'roles')\n"
+    "if not old then return -1 end\n"
+    "local function admin(r)\n"
+    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."
+    " ',', 1, true) ~= nil\n"
+    "end\n"
+    "if ARGV[3] == ARGV[1] and admin(old) and not admin(ARGV[2]) then return"
+    " -2 end\n"
+    "redis.call('HSET', KEYS[1], 'roles', ARGV[2])\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "  local s = '" KOT_KEY_SESSION "' .. sid\n"
+    "  if redis.call('EXISTS', s) == 1 then redis.call('HSET', s, 'r',"
+    " ARGV[2]) end\n"
+    "end\n"
+    "return {old}\n";
+
+
+/*
+ * Ends a lock and forgets the failures and earlier lockouts.
+ *
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] f:{tenant}:{user}
+ * Returns {failures, locked until, lockouts} as they were (0 for none);
+ * -1 for an unknown user.
+ */
+static const char  kot_script_user_unlock[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local f = redis.call('HMGET', KEYS[2], 'fails', 'until', 'locks')\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0}\n";
+
+
+/*
+ * KEYS[1] t:{tenant}, KEYS[2] users:{tenant}
+ * ARGV[1] tenant, ARGV[2] now
+ * Returns {{user, roles, disabled (0/1), locked (0/1), must_change,
+ * created, last login (0: never)}, ...} sorted by name; -1 if there is
+ * no such tenant.
+ */
+static const char  kot_script_user_list[] =
+    KOT_LUA_USER_ROW
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local t, now = ARGV[1], tonumber(ARGV[2])\n"
+    "local names = redis.call('SMEMBERS', KEYS[2])\n"
+    "table.sort(names)\n"
+    "local rows = {}\n"
+    "for _, u in ipairs(names) do\n"
+    "  local tu = t .. ':' .. u\n"
+    "  rows[#rows + 1] = user_row('" KOT_KEY_USER "' .. tu, '"
+    KOT_KEY_FAILURES "' .. tu, u, now)\n"
+    "end\n"
+    "return rows\n";
+
+
+/*
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] f:{tenant}:{user}
+ * ARGV[1] user, ARGV[2] now
+ * Returns the row of user_list followed by failures, locked until (-1:
+ * until unlocked; 0: not locked), lockouts, last failure, password set,
+ * disabled since (0: not disabled); -1 for an unknown user.
+ */
+static const char  kot_script_user_get[] =
+    KOT_LUA_USER_ROW
+    "local row = user_row(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))\n"
+    "if not row then return -1 end\n"
+    "local u = redis.call('HMGET', KEYS[1], 'pw_changed', 'disabled')\n"
+    "local f = redis.call('HMGET', KEYS[2], 'fails', 'until', 'locks',"
+    " 'last')\n"
+    "local lk = 0\n"
+    "if row[4] == 1 then lk = tonumber(f[2]) end\n"
+    "for _, v in ipairs({tonumber(f[1]) or 0, lk, tonumber(f[3]) or 0,"
+    " tonumber(f[4]) or 0, tonumber(u[1]) or 0, tonumber(u[2]) or 0}) do\n"
+    "  row[#row + 1] = v\n"
+    "end\n"
+    "return row\n";
+
+
+/*
+ * The live sessions of a tenant, or of one of its users.  A session whose
+ * key is only kept for its grace is over, and left out.  The idle expiry
+ * is the module's: the key's TTL was last set, at the last activity, to
+ * the idle timeout (or what was left of the absolute one) plus the grace.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] users:{tenant}
+ * ARGV[1] tenant, ARGV[2] user or "", ARGV[3] now
+ * Returns {{handle, user, address, created, last active, idle expiry,
+ * absolute expiry}, ...} by user, then by login; -1 if there is no such
+ * tenant; -2 if there is no such user.
+ */
+static const char  kot_script_session_list[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local t, now = ARGV[1], tonumber(ARGV[3])\n"
+    "local names = {ARGV[2]}\n"
+    "if ARGV[2] == '' then\n"
+    "  names = redis.call('SMEMBERS', KEYS[2])\n"
+    "  table.sort(names)\n"
+    "elseif redis.call('EXISTS', '" KOT_KEY_USER "' .. t .. ':' .. ARGV[2])"
+    " == 0 then\n"
+    "  return -2\n"
+    "end\n"
+    "local rows = {}\n"
+    "for _, u in ipairs(names) do\n"
+    "  local z = redis.call('ZRANGE', '" KOT_KEY_USER_SESSIONS "' .. t .."
+    " ':' .. u, 0, -1, 'WITHSCORES')\n"
+    "  for i = 1, #z, 2 do\n"
+    "    local key = '" KOT_KEY_SESSION "' .. z[i]\n"
+    "    local s = redis.call('HMGET', key, 'c', 'l', 'ip')\n"
+    "    local ttl = redis.call('PTTL', key)\n"
+    "    local abs = tonumber(z[i + 1])\n"
+    "    local idle = math.min(now + ttl - " KOT_GRACE ", abs)\n"
+    "    if s[1] and ttl > " KOT_GRACE " and idle > now then\n"
+    "      rows[#rows + 1] = {string.sub(z[i], 1, " KOT_HANDLE "), u, s[3]"
+    " or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0, idle, abs}\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return rows\n";
+
+
+/*
+ * Ends the session of a tenant named by its handle ($kot_session, the
+ * first characters of its sid), or a longer prefix of the sid.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] users:{tenant}
+ * ARGV[1] tenant, ARGV[2] handle
+ * Returns {user} of the session ended; {} if the tenant has no such
+ * session; -1 if there is no such tenant.
+ */
+static const char  kot_script_session_end[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local t, h = ARGV[1], ARGV[2]\n"
+    "if #h < " KOT_HANDLE " then return {} end\n"
+    "for _, u in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
+    "  local us = '" KOT_KEY_USER_SESSIONS "' .. t .. ':' .. u\n"
+    "  for _, sid in ipairs(redis.call('ZRANGE', us, 0, -1)) do\n"
+    "    if string.sub(sid, 1, #h) == h then\n"
+    "      redis.call('ZREM', us, sid)\n"
+    "      if redis.call('DEL', '" KOT_KEY_SESSION "' .. sid) == 1 then"
+    " return {u} end\n"
+    "      return {}\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {}\n";
+
+
+/*
+ * Changes one of a tenant's allow-lists: the limit check and the change
+ * are atomic, and the version moves with every change, so that the
+ * module's cached matchers notice it.  SADD and SREM get at most 1000
+ * entries a call: unpack() of many more overflows Lua's C stack.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] al:{tenant}:{list}, KEYS[3] alv:{tenant}
+ * ARGV[1] "set", "add" or "remove", ARGV[2] the most entries a list may
+ * hold, ARGV[3...] canonical CIDRs (checked by the caller)
+ * Returns {entries after, version after, {added}, {removed}}; -1 if there
+ * is no such tenant; -2 if the list would hold more than the limit.
+ */
+static const char  kot_script_allowlist_change[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local op, limit = ARGV[1], tonumber(ARGV[2])\n"
+    "if op ~= 'set' and op ~= 'add' and op ~= 'remove' then\n"
+    "  return redis.error_reply('allowlist_change: unknown op ' .. op)\n"
+    "end\n"
+    "local added, removed, seen = {}, {}, {}\n"
+    "for i = 3, #ARGV do\n"
+    "  local e = ARGV[i]\n"
+    "  if not seen[e] then\n"
+    "    seen[e] = true\n"
+    "    local there = redis.call('SISMEMBER', KEYS[2], e) == 1\n"
+    "    if op == 'remove' then\n"
+    "      if there then removed[#removed + 1] = e end\n"
+    "    elseif not there then\n"
+    "      added[#added + 1] = e\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if op == 'set' then\n"
+    "  for _, e in ipairs(redis.call('SMEMBERS', KEYS[2])) do\n"
+    "    if not seen[e] then removed[#removed + 1] = e end\n"
+    "  end\n"
+    "end\n"
+    "local size = redis.call('SCARD', KEYS[2]) + #added - #removed\n"
+    "if #added > 0 and size > limit then return -2 end\n"
+    "local function each(cmd, list)\n"
+    "  for i = 1, #list, 1000 do\n"
+    "    redis.call(cmd, KEYS[2], unpack(list, i, math.min(i + 999, #list)))\n"
+    "  end\n"
+    "end\n"
+    "each('SADD', added)\n"
+    "each('SREM', removed)\n"
+    "table.sort(added)\n"
+    "table.sort(removed)\n"
+    "return {size, redis.call('INCR', KEYS[3]), added, removed}\n";
+
+
+/*
+ * KEYS[1] t:{tenant}
+ * Returns the tenant's own rules in the order of KOT_TENANT_POLICY_FIELDS
+ * ("" for a rule not set); -1 if there is no such tenant.
+ */
+static const char  kot_script_policy_get[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local v = redis.call('HMGET', KEYS[1], " KOT_TENANT_POLICY_FIELDS ")\n"
+    "for i = 1, " KOT_POLICY_N " do v[i] = v[i] or '' end\n"
+    "return v\n";
+
+
+/*
+ * Sets a tenant's own rules, as checked by the caller against the
+ * server's policy (kot_policy_tenant_check()).
+ *
+ * KEYS[1] t:{tenant}
+ * ARGV[1] rule (min_length ...), ARGV[2] value ("" removes the rule), ...
+ * Returns {old value or "", ...} of each rule given; -1 if there is no
+ * such tenant; -2 if a rule is not a tenant's.
+ */
+static const char  kot_script_policy_set[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local known = {}\n"
+    "for _, f in ipairs({" KOT_TENANT_POLICY_FIELDS "}) do known[f] = true"
+    " end\n"
+    "for i = 1, #ARGV, 2 do\n"
+    "  if not known['policy.' .. ARGV[i]] or not ARGV[i + 1] then return -2"
+    " end\n"
+    "end\n"
+    "local old = {}\n"
+    "for i = 1, #ARGV, 2 do\n"
+    "  local f = 'policy.' .. ARGV[i]\n"
+    "  old[#old + 1] = redis.call('HGET', KEYS[1], f) or ''\n"
+    "  if ARGV[i + 1] == '' then\n"
+    "    redis.call('HDEL', KEYS[1], f)\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[1], f, ARGV[i + 1])\n"
+    "  end\n"
+    "end\n"
+    "return old\n";
+
+
+/*
+ * A tenant admin lets the operator's system admins into the tenant until
+ * expires; a new grant replaces the one there was.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] grant:{tenant}
+ * ARGV[1] the granting user, ARGV[2] now, ARGV[3] expires (ms)
+ * Returns the expiry of the grant it replaced (0: none); -1 if there is
+ * no such tenant.
+ */
+static const char  kot_script_support_grant[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local old = tonumber(redis.call('HGET', KEYS[2], 'expires')) or 0\n"
+    "redis.call('HSET', KEYS[2], 'by', ARGV[1], 'created', ARGV[2],"
+    " 'expires', ARGV[3])\n"
+    "redis.call('PEXPIREAT', KEYS[2], ARGV[3])\n"
+    "return old\n";
+
+
+/*
+ * KEYS[1] grant:{tenant}
+ * Returns the expiry of the grant revoked; 0 if there was none.
+ */
+static const char  kot_script_support_revoke[] =
+    "local old = tonumber(redis.call('HGET', KEYS[1], 'expires')) or 0\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return old\n";
+
+
+/*
+ * KEYS[1] t:{tenant}, KEYS[2] grant:{tenant}
+ * ARGV[1] now
+ * Returns {granted by, created, expires}; {} if there is no grant; -1 if
+ * there is no such tenant.
+ */
+static const char  kot_script_support_status[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local g = redis.call('HMGET', KEYS[2], 'by', 'created', 'expires')\n"
+    "local expires = tonumber(g[3]) or 0\n"
+    "if expires <= tonumber(ARGV[1]) then return {} end\n"
+    "return {g[1] or '', tonumber(g[2]) or 0, expires}\n";
+
+
+/*
+ * A security or administrative event of a tenant, as its audit record's
+ * JSON, newest first.  A late event of a deleted tenant is not written:
+ * it must not bring the tenant's keys back.
+ *
+ * KEYS[1] t:{tenant}, KEYS[2] ev:{tenant}
+ * ARGV[1] the record, ARGV[2] how many to keep (KOT_EVENTS_MAX)
+ * Returns 1; 0 if there is no such tenant.
+ */
+static const char  kot_script_event_push[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)\n"
+    "return 1\n";
+
+
+/*
+ * KEYS[1] t:{tenant}, KEYS[2] ev:{tenant}
+ * ARGV[1] how many, at most
+ * Returns the newest records first; -1 if there is no such tenant.
+ */
+static const char  kot_script_event_list[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local n = tonumber(ARGV[1]) or 0\n"
+    "if n <= 0 then return {} end\n"
+    "return redis.call('LRANGE', KEYS[2], 0, n - 1)\n";
+
+
 kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SESSION_CHECK] =
         { "session_check", kot_script_session_check, "" },
@@ -496,6 +939,40 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "password_rehash", kot_script_password_rehash, "" },
     [KOT_SCRIPT_THROTTLE_STATUS] =
         { "throttle_status", kot_script_throttle_status, "" },
+    [KOT_SCRIPT_TENANT_DELETE] =
+        { "tenant_delete", kot_script_tenant_delete, "" },
+    [KOT_SCRIPT_TENANT_LIST] =
+        { "tenant_list", kot_script_tenant_list, "" },
+    [KOT_SCRIPT_USER_DELETE] =
+        { "user_delete", kot_script_user_delete, "" },
+    [KOT_SCRIPT_USER_ROLES] =
+        { "user_roles", kot_script_user_roles, "" },
+    [KOT_SCRIPT_USER_UNLOCK] =
+        { "user_unlock", kot_script_user_unlock, "" },
+    [KOT_SCRIPT_USER_LIST] =
+        { "user_list", kot_script_user_list, "" },
+    [KOT_SCRIPT_USER_GET] =
+        { "user_get", kot_script_user_get, "" },
+    [KOT_SCRIPT_SESSION_LIST] =
+        { "session_list", kot_script_session_list, "" },
+    [KOT_SCRIPT_SESSION_END] =
+        { "session_end", kot_script_session_end, "" },
+    [KOT_SCRIPT_ALLOWLIST_CHANGE] =
+        { "allowlist_change", kot_script_allowlist_change, "" },
+    [KOT_SCRIPT_POLICY_GET] =
+        { "policy_get", kot_script_policy_get, "" },
+    [KOT_SCRIPT_POLICY_SET] =
+        { "policy_set", kot_script_policy_set, "" },
+    [KOT_SCRIPT_SUPPORT_GRANT] =
+        { "support_grant", kot_script_support_grant, "" },
+    [KOT_SCRIPT_SUPPORT_REVOKE] =
+        { "support_revoke", kot_script_support_revoke, "" },
+    [KOT_SCRIPT_SUPPORT_STATUS] =
+        { "support_status", kot_script_support_status, "" },
+    [KOT_SCRIPT_EVENT_PUSH] =
+        { "event_push", kot_script_event_push, "" },
+    [KOT_SCRIPT_EVENT_LIST] =
+        { "event_list", kot_script_event_list, "" },
 };
 
 

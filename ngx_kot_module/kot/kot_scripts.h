@@ -24,6 +24,20 @@
 #define KOT_KEY_ALLOW         KOT_PREFIX "al:"    /* al:{tenant}:{list} */
 #define KOT_KEY_ALLOW_VERSION KOT_PREFIX "alv:"   /* alv:{tenant} */
 #define KOT_KEY_POLICY        KOT_PREFIX "policy"
+#define KOT_KEY_RETIRED_TENANTS KOT_PREFIX "retired:tenants"
+#define KOT_KEY_RETIRED_USERS KOT_PREFIX "retired:u:" /* retired:u:{tenant} */
+#define KOT_KEY_GRANT         KOT_PREFIX "grant:"  /* grant:{tenant} */
+#define KOT_KEY_EVENTS        KOT_PREFIX "ev:"     /* ev:{tenant} */
+
+/* a tenant's events list keeps the newest this many */
+#define KOT_EVENTS_MAX        1000
+
+/* a support grant lasts this many hours */
+#define KOT_GRANT_HOURS_MIN   1
+#define KOT_GRANT_HOURS_MAX   72
+
+/* entries of one allow-list: the module compiles a list at every change */
+#define KOT_ALLOW_MAX         10000
 
 /*
  * A tenant's own policy rules, fields of t:{tenant} named "policy." and
@@ -68,6 +82,17 @@
 #define KOT_CREATE_DISABLED   (-3)
 #define KOT_CREATE_PW_CHANGED (-4)
 
+/*
+ * Refusals of the administrative scripts (docs/admin.md): a bare
+ * negative integer reply, with nothing changed.
+ */
+#define KOT_NO_TENANT         (-1)
+#define KOT_NO_USER           (-1)
+#define KOT_RETIRED           (-2)  /* the name was deleted: never again */
+#define KOT_SELF              (-2)  /* an admin would demote or end itself */
+#define KOT_NO_SUCH_RULE      (-2)  /* policy_set */
+#define KOT_OVER_LIMIT        (-2)  /* allowlist_change */
+
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
 #define KOT_SESSION_OK        1
@@ -98,6 +123,23 @@ typedef enum {
     KOT_SCRIPT_ALLOWLIST_LOAD,
     KOT_SCRIPT_PASSWORD_REHASH,
     KOT_SCRIPT_THROTTLE_STATUS,
+    KOT_SCRIPT_TENANT_DELETE,
+    KOT_SCRIPT_TENANT_LIST,
+    KOT_SCRIPT_USER_DELETE,
+    KOT_SCRIPT_USER_ROLES,
+    KOT_SCRIPT_USER_UNLOCK,
+    KOT_SCRIPT_USER_LIST,
+    KOT_SCRIPT_USER_GET,
+    KOT_SCRIPT_SESSION_LIST,
+    KOT_SCRIPT_SESSION_END,
+    KOT_SCRIPT_ALLOWLIST_CHANGE,
+    KOT_SCRIPT_POLICY_GET,
+    KOT_SCRIPT_POLICY_SET,
+    KOT_SCRIPT_SUPPORT_GRANT,
+    KOT_SCRIPT_SUPPORT_REVOKE,
+    KOT_SCRIPT_SUPPORT_STATUS,
+    KOT_SCRIPT_EVENT_PUSH,
+    KOT_SCRIPT_EVENT_LIST,
     KOT_SCRIPT_N
 } kot_script_id_t;
 

@@ -6,6 +6,7 @@
  */
 
 #include <string.h>
+#include <time.h>
 
 #include "kot_text.h"
 #include "kot_utf8.h"
@@ -364,4 +365,24 @@ kot_utf8_run(char *dst, const char *s, size_t len)
     }
 
     return out;
+}
+
+
+size_t
+kot_rfc3339(uint64_t ms, char *buf, size_t len)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = (time_t) (ms / 1000);
+
+    if (len < KOT_RFC3339_LEN || gmtime_r(&t, &tm) == NULL) {
+        if (len) {
+            buf[0] = '\0';
+        }
+
+        return 0;
+    }
+
+    return strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -8,6 +8,7 @@
 #define KOT_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* HTML text and attribute values: & < > " ' become entities. */
 size_t kot_html_escape_len(const char *s, size_t len);
@@ -49,5 +50,13 @@ size_t kot_json_harden(char *dst, const char *s, size_t len);
 int kot_utf8_valid(const char *s, size_t len);
 size_t kot_utf8_sanitize_len(const char *s, size_t len);
 size_t kot_utf8_sanitize(char *dst, const char *s, size_t len);
+
+/*
+ * A time in milliseconds since the epoch as RFC 3339 UTC, to the second:
+ * "2026-11-26T10:00:00Z", as the admin API and "kotctl --json" print
+ * times.  buf holds at least KOT_RFC3339_LEN bytes; returns the length.
+ */
+#define KOT_RFC3339_LEN  21
+size_t kot_rfc3339(uint64_t ms, char *buf, size_t len);
 
 #endif /* KOT_TEXT_H */

@@ -975,6 +975,31 @@ test_bucket(void)
 }
 
 
+static void
+test_unique(void)
+{
+    size_t      i, n;
+    kot_cidr_t  v[5];
+
+    static const char  *in[] = {
+        "10.0.0.0/8", "2001:db8::/32", "::ffff:10.0.0.0/104", "9.0.0.0/8",
+        "2001:DB8::/32",
+    };
+
+    for (i = 0; i < 5; i++) {
+        kot_cidr_parse(in[i], strlen(in[i]), &v[i]);
+    }
+
+    n = kot_cidr_unique(v, 5);
+    is_long((long) n, 3, "unique: one network however it was written");
+    ok(n == 3 && strcmp(canon_of(&v[0]), "9.0.0.0/8") == 0
+       && strcmp(canon_of(&v[1]), "10.0.0.0/8") == 0
+       && strcmp(canon_of(&v[2]), "2001:db8::/32") == 0,
+       "  in the order of a listing");
+    is_long((long) kot_cidr_unique(v, 0), 0, "unique: none is none");
+}
+
+
 int
 main(void)
 {
@@ -986,6 +1011,7 @@ main(void)
     test_edges();
     test_random_sets();
     test_bucket();
+    test_unique();
 
     return done_testing();
 }

@@ -186,12 +186,61 @@ test_role(void)
 }
 
 
+static void
+test_roles_add(void)
+{
+    char  roles[16], big[KOT_ROLES_MAX];
+
+    roles[0] = '\0';
+    ok(kot_roles_add(roles, sizeof(roles), "admin", 5) == 0
+       && kot_roles_add(roles, sizeof(roles), "ops", 3) == 0,
+       "roles_add: two roles");
+    is_str(roles, "admin,ops", "  comma-separated");
+    ok(kot_roles_add(roles, sizeof(roles), "admin", 5) == 0,
+       "roles_add: a role there already");
+    is_str(roles, "admin,ops", "  is not added twice");
+    ok(kot_roles_add(roles, sizeof(roles), "a,b", 3) == -1,
+       "roles_add: refuses an invalid role");
+    ok(kot_roles_add(roles, sizeof(roles), "abcdef", 6) == -2,
+       "roles_add: refuses what does not fit");
+    ok(kot_roles_add(roles, sizeof(roles), "abcde", 5) == 0,
+       "roles_add: takes what fits exactly");
+    is_str(roles, "admin,ops,abcde", "  and the list stays whole");
+
+    big[0] = '\0';
+    ok(kot_roles_add(big, sizeof(big), "admin", 5) == 0,
+       "roles_add: KOT_ROLES_MAX holds roles");
+}
+
+
+static void
+test_handle(void)
+{
+    ok(kot_session_handle_valid("AbCd-_0123456789", 16),
+       "handle: 16 base64url characters");
+    ok(kot_session_handle_valid("AbCd-_0123456789AbCd-_0123456789AbCd-_01234",
+                                43), "handle: the whole sid");
+    ok(!kot_session_handle_valid("AbCd-_012345678", 15),
+       "handle: 15 characters are too few");
+    ok(!kot_session_handle_valid("AbCd-_01234567*9", 16),
+       "handle: a glob character refused");
+    ok(!kot_session_handle_valid("AbCd-_0123456:89", 16),
+       "handle: a colon refused");
+    ok(!kot_session_handle_valid("AbCd-_01234567\x10" "9", 16),
+       "handle: a control character refused");
+    ok(!kot_session_handle_valid("AbCd-_01234567\x00" "9", 16),
+       "handle: NUL refused");
+}
+
+
 int
 main(void)
 {
     test_tenant();
     test_username();
     test_role();
+    test_roles_add();
+    test_handle();
 
     return done_testing();
 }

@@ -376,6 +376,91 @@ test_blocklist(void)
 }
 
 
+static void
+test_tenant_rules(void)
+{
+    char          err[256];
+    kot_policy_t  server = KOT_POLICY_DEFAULT, t;
+
+    t = server;
+    ok(kot_policy_tenant_set(&t, "max_length=64", 13, err, sizeof(err)) != 0,
+       "tenant: max_length is the server's");
+    ok(strstr(err, "for the whole server") != NULL, "  and says so: %s", err);
+    ok(kot_policy_tenant_set(&t, "blocklist=/x", 12, err, sizeof(err)) != 0,
+       "tenant: so is the blocklist");
+    ok(kot_policy_tenant_set(&t, "min_length=16", 13, err, sizeof(err)) == 0
+       && t.min_length == 16, "tenant: min_length is its own");
+    ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) == 0,
+       "tenant: a tighter policy passes");
+
+    t = server;
+    (void) kot_policy_tenant_set(&t, "min_length=8", 12, err, sizeof(err));
+    ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) != 0
+       && strstr(err, "loosen") != NULL, "tenant: a looser one is refused: "
+       "%s", err);
+
+    t = server;
+    (void) kot_policy_tenant_set(&t, "min_age=2d", 10, err, sizeof(err));
+    (void) kot_policy_tenant_set(&t, "max_age=1d", 10, err, sizeof(err));
+    ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) != 0,
+       "tenant: rules that disagree are refused: %s", err);
+}
+
+
+static void
+test_explain(void)
+{
+    char          buf[256], tiny[8];
+    kot_policy_t  p = KOT_POLICY_DEFAULT;
+
+    kot_policy_explain(KOT_PW_TOO_SHORT | KOT_PW_USERNAME, &p, "; ", buf,
+                       sizeof(buf));
+    is_str(buf, "too short: at least 12 characters; contains the username",
+           "explain: each broken rule, in words");
+    ok(kot_policy_explain(KOT_PW_OK, &p, "; ", buf, sizeof(buf)) == 0
+       && buf[0] == '\0', "explain: nothing broken, nothing said");
+    kot_policy_explain(KOT_PW_BLOCKLISTED, &p, "; ", tiny, sizeof(tiny));
+    ok(strlen(tiny) < sizeof(tiny), "explain: a small buffer stays a string");
+}
+
+
+static void
+test_generate(void)
+{
+    int           i, bad;
+    char          pw[64];
+    long          n;
+    unsigned      bits;
+    kot_policy_t  p = KOT_POLICY_DEFAULT;
+
+    n = kot_policy_generate(&p, "bob", 3, pw, sizeof(pw), &bits);
+    ok(n == KOT_GENERATED_MIN && strlen(pw) == (size_t) n,
+       "generate: 20 characters by default");
+    ok(kot_policy_check(&p, pw, n, "bob", 3) == KOT_PW_OK,
+       "  that the policy accepts");
+
+    p.min_length = 40;
+    p.classes = 4;
+    bad = 0;
+
+    for (i = 0; i < 50; i++) {
+        n = kot_policy_generate(&p, NULL, 0, pw, sizeof(pw), &bits);
+        bad += (n != 40 || kot_policy_check(&p, pw, n, NULL, 0) != 0);
+    }
+
+    is_long(bad, 0, "generate: min_length and four kinds, 50 times");
+
+    p.min_length = 12;
+    p.max_length = 12;
+    n = kot_policy_generate(&p, NULL, 0, pw, sizeof(pw), &bits);
+    is_long(n, 12, "generate: never over max_length");
+
+    n = kot_policy_generate(&p, NULL, 0, pw, 8, &bits);
+    ok(n == -2 && bits == KOT_PW_TOO_SHORT, "generate: a buffer too small "
+       "for min_length gives -2 and says why");
+}
+
+
 int
 main(void)
 {
@@ -388,6 +473,9 @@ main(void)
     test_tighter();
     test_durations();
     test_blocklist();
+    test_tenant_rules();
+    test_explain();
+    test_generate();
 
     return done_testing();
 }

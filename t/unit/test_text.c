@@ -201,6 +201,21 @@ test_harden(void)
 }
 
 
+static void
+test_rfc3339(void)
+{
+    char  buf[KOT_RFC3339_LEN];
+
+    ok(kot_rfc3339(1796187019123ULL, buf, sizeof(buf)) == 20,
+       "rfc3339: 20 characters");
+    is_str(buf, "2026-12-02T04:50:19Z", "  UTC, to the second");
+    kot_rfc3339(0, buf, sizeof(buf));
+    is_str(buf, "1970-01-01T00:00:00Z", "rfc3339: the epoch");
+    ok(kot_rfc3339(0, buf, KOT_RFC3339_LEN - 1) == 0 && buf[0] == '\0',
+       "rfc3339: a buffer too small gives an empty string");
+}
+
+
 int
 main(void)
 {
@@ -214,6 +229,7 @@ main(void)
 
     test_sanitize();
     test_harden();
+    test_rfc3339();
 
     return done_testing();
 }

@@ -1,0 +1,1455 @@
+
+/*
+ * ngx_kot: the admin API, a content handler for the location that has
+ * "kot_admin" (README.md, "The admin API"; docs/admin.md).  This file
+ * decides who may do what and answers; the endpoints are in
+ * ngx_http_kot_admin_tenant.c and ngx_http_kot_admin_user.c.
+ *
+ * A call goes through these steps, each of which may refuse it:
+ *   the body is read (at most 64 KiB);
+ *   the session is checked as "kot on" checks it, against the caller's
+ *   tenant's admin allow-list;
+ *   the session must have the role "admin";
+ *   a call that is not GET needs the X-Kot-CSRF token of GET session;
+ *   the path names a resource, and a tenant the caller may see: its own,
+ *   or for a system admin any tenant (inside which it needs the tenant's
+ *   support grant); another tenant's is as missing as one that does not
+ *   exist;
+ *   the method and the caller's role fit the resource;
+ *   the body decodes strictly into the members the endpoint takes.
+ * Every answer is JSON; every error {"error": CODE, "detail": TEXT}.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_admin.h"
+#include "kot_ident.h"
+#include "kot_text.h"
+
+
+#define NGX_HTTP_KOT_ADMIN_SEGMENTS  6
+#define NGX_HTTP_KOT_ADMIN_ECHO      64     /* of a name shown back */
+
+
+typedef enum {
+    NGX_HTTP_KOT_R_SESSION = 0,     /* session */
+    NGX_HTTP_KOT_R_TENANTS,         /* tenants */
+    NGX_HTTP_KOT_R_TENANT,          /* tenants/T */
+    NGX_HTTP_KOT_R_USERS,           /* tenants/T/users */
+    NGX_HTTP_KOT_R_USER,            /* tenants/T/users/U */
+    NGX_HTTP_KOT_R_UNLOCK,          /* tenants/T/users/U/unlock */
+    NGX_HTTP_KOT_R_PASSWORD,        /* tenants/T/users/U/password */
+    NGX_HTTP_KOT_R_USER_SESSIONS,   /* tenants/T/users/U/sessions */
+    NGX_HTTP_KOT_R_SESSIONS,        /* tenants/T/sessions */
+    NGX_HTTP_KOT_R_SESSION_ONE,     /* tenants/T/sessions/HANDLE */
+    NGX_HTTP_KOT_R_ALLOWLIST,       /* tenants/T/allowlists/access|admin */
+    NGX_HTTP_KOT_R_POLICY,          /* tenants/T/policy */
+    NGX_HTTP_KOT_R_EVENTS,          /* tenants/T/events */
+    NGX_HTTP_KOT_R_SUPPORT          /* tenants/T/support */
+} ngx_http_kot_resource_e;
+
+
+/* who may call an endpoint, besides the tenant's scope */
+typedef enum {
+    NGX_HTTP_KOT_WHO_ADMIN = 0,     /* any admin who may see the tenant */
+    NGX_HTTP_KOT_WHO_SYSTEM,        /* a system admin */
+    NGX_HTTP_KOT_WHO_TENANT         /* an admin of the tenant itself */
+} ngx_http_kot_who_e;
+
+
+typedef struct {
+    ngx_http_kot_resource_e     resource;
+    ngx_uint_t                  method;
+    ngx_http_kot_who_e          who;
+    ngx_uint_t                  grant;      /* a system admin needs one */
+    const ngx_http_kot_field_t *fields;     /* of the body; NULL: none */
+    ngx_http_kot_step_pt        handler;
+} ngx_http_kot_op_t;
+
+
+static void ngx_http_kot_admin_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_admin_checked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_authorize(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_csrf_ok(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_route(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
+static ngx_uint_t ngx_http_kot_admin_split(ngx_str_t *path, ngx_str_t *seg);
+static ngx_int_t ngx_http_kot_admin_names(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, ngx_str_t *tenant, ngx_str_t *user);
+static ngx_int_t ngx_http_kot_admin_scope(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
+static ngx_int_t ngx_http_kot_admin_scoped(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_dispatch(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_session(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_no_tenant(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_admin_decode(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const ngx_http_kot_field_t *fields,
+    ngx_int_t *rc);
+static ngx_int_t ngx_http_kot_admin_read_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_kot_admin_json_type(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f,
+    json_t *v);
+static void ngx_http_kot_admin_support_access(ngx_http_request_t *r,
+    ngx_uint_t status);
+static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
+    redisReply *reply, ngx_uint_t depth);
+static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+
+
+/* [ngx_http_kot_ftype_e]: what a member of that type must be */
+static const char  *ngx_http_kot_admin_types[] = {
+    "a string", "true or false", "an integer", "an array of strings"
+};
+
+
+static const ngx_http_kot_field_t  ngx_http_kot_tenant_fields[] = {
+    { "name", NGX_HTTP_KOT_F_STRING, 1 },
+    { NULL, 0, 0 }
+};
+
+static const ngx_http_kot_field_t  ngx_http_kot_user_fields[] = {
+    { "username", NGX_HTTP_KOT_F_STRING, 1 },
+    { "roles", NGX_HTTP_KOT_F_STRINGS, 1 },
+    { "password", NGX_HTTP_KOT_F_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+static const ngx_http_kot_field_t  ngx_http_kot_patch_fields[] = {
+    { "roles", NGX_HTTP_KOT_F_STRINGS, 0 },
+    { "disabled", NGX_HTTP_KOT_F_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+static const ngx_http_kot_field_t  ngx_http_kot_allowlist_fields[] = {
+    { "networks", NGX_HTTP_KOT_F_STRINGS, 1 },
+    { "force", NGX_HTTP_KOT_F_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+static const ngx_http_kot_field_t  ngx_http_kot_policy_fields[] = {
+    { "min_length", NGX_HTTP_KOT_F_INT, 0 },
+    { "classes", NGX_HTTP_KOT_F_INT, 0 },
+    { "not_username", NGX_HTTP_KOT_F_BOOL, 0 },
+    { "history", NGX_HTTP_KOT_F_INT, 0 },
+    { "min_age", NGX_HTTP_KOT_F_STRING, 0 },
+    { "max_age", NGX_HTTP_KOT_F_STRING, 0 },
+    { "inactive_after", NGX_HTTP_KOT_F_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+static const ngx_http_kot_field_t  ngx_http_kot_support_fields[] = {
+    { "hours", NGX_HTTP_KOT_F_INT, 1 },
+    { NULL, 0, 0 }
+};
+
+
+static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
+
+    { NGX_HTTP_KOT_R_SESSION, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
+      NULL, ngx_http_kot_admin_session },
+
+    { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
+      NULL, ngx_http_kot_admin_tenants },
+    { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_SYSTEM, 0,
+      ngx_http_kot_tenant_fields, ngx_http_kot_admin_tenant_add },
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_SYSTEM, 0,
+      NULL, ngx_http_kot_admin_tenant_delete },
+
+    { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_users },
+    { NGX_HTTP_KOT_R_USERS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      ngx_http_kot_user_fields, ngx_http_kot_admin_user_add },
+    { NGX_HTTP_KOT_R_USER, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_user_get },
+    { NGX_HTTP_KOT_R_USER, NGX_HTTP_PATCH, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      ngx_http_kot_patch_fields, ngx_http_kot_admin_user_patch },
+    { NGX_HTTP_KOT_R_USER, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_user_delete },
+    { NGX_HTTP_KOT_R_UNLOCK, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_user_unlock },
+    { NGX_HTTP_KOT_R_PASSWORD, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_user_password },
+    { NGX_HTTP_KOT_R_USER_SESSIONS, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN,
+      1, NULL, ngx_http_kot_admin_user_sessions_end },
+
+    { NGX_HTTP_KOT_R_SESSIONS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_sessions },
+    { NGX_HTTP_KOT_R_SESSION_ONE, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_session_end },
+
+    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_allowlist_get },
+    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      ngx_http_kot_allowlist_fields, ngx_http_kot_admin_allowlist_put },
+
+    { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_policy_get },
+    { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      ngx_http_kot_policy_fields, ngx_http_kot_admin_policy_put },
+
+    { NGX_HTTP_KOT_R_EVENTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_events },
+
+    /* the grant itself: visible to the operator, given by the tenant */
+    { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
+      NULL, ngx_http_kot_admin_support_get },
+    { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_TENANT, 0,
+      ngx_http_kot_support_fields, ngx_http_kot_admin_support_grant },
+    { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_TENANT, 0,
+      NULL, ngx_http_kot_admin_support_revoke }
+};
+
+
+/* kot_admin_operator TENANT; */
+
+char *
+ngx_http_kot_admin_operator(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    int         n;
+    ngx_str_t  *value;
+
+    if (kmcf->admin_operator.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    kmcf->admin_operator.data = ngx_pnalloc(cf->pool, KOT_TENANT_MAX + 1);
+    if (kmcf->admin_operator.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    n = kot_tenant_normalize((char *) value[1].data, value[1].len,
+                             (char *) kmcf->admin_operator.data,
+                             KOT_TENANT_MAX + 1);
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_admin_operator \"%V\" is not a tenant name: "
+                           "use " KOT_TENANT_RULE, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    kmcf->admin_operator.len = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A body of up to 64 KiB stays in memory, so that it never waits on a
+ * file: the location's client_body_buffer_size is raised to hold one.
+ */
+
+void
+ngx_http_kot_admin_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->admin.len == 0) {
+        return;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->client_body_buffer_size < NGX_HTTP_KOT_ADMIN_BODY_MAX + 1) {
+        clcf->client_body_buffer_size = NGX_HTTP_KOT_ADMIN_BODY_MAX + 1;
+    }
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_handler(ngx_http_request_t *r)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_kot_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_kot_admin_t));
+    if (ad == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->admin = ad;
+
+    if (r->headers_in.content_length_n > NGX_HTTP_KOT_ADMIN_BODY_MAX) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "body_too_large",
+                                        "a body may have at most %d bytes",
+                                        NGX_HTTP_KOT_ADMIN_BODY_MAX);
+    }
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_kot_admin_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* The body is there: the session is checked as "kot on" checks it. */
+
+static void
+ngx_http_kot_admin_body(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    ngx_http_kot_session_read(r, &ctx->session);
+
+    if (!ctx->session.cookie) {
+        rc = ngx_http_kot_admin_error(r, NGX_HTTP_UNAUTHORIZED,
+                                      "login_required", "log in first");
+
+    } else if (ngx_http_kot_session_check(r, ctx, 0) != NGX_AGAIN) {
+        rc = ngx_http_kot_admin_unavailable(r);
+
+    } else {
+        rc = ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_checked);
+    }
+
+    if (rc != NGX_AGAIN && rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    switch (ngx_http_kot_access_check(r, ctx, NGX_HTTP_KOT_ALLOW_ADMIN)) {
+
+    case NGX_HTTP_KOT_ACCESS_OK:
+        return ngx_http_kot_admin_authorize(r, ctx);
+
+    case NGX_HTTP_KOT_ACCESS_AGAIN:
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_checked);
+
+    case NGX_HTTP_KOT_ACCESS_UNAVAILABLE:
+        return ngx_http_kot_admin_unavailable(r);
+
+    case NGX_HTTP_KOT_ACCESS_LOGIN:
+        if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "login_required",
+                                        "the session has ended: log in "
+                                        "again");
+
+    case NGX_HTTP_KOT_ACCESS_IP_DENIED:
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
+                                        "ip_not_allowed",
+                                        "this address is not in the %s "
+                                        "allow-list of the tenant",
+                                        ctx->allow_denied);
+
+    case NGX_HTTP_KOT_ACCESS_ROLE_DENIED:
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                        "the session lacks a role that "
+                                        "this location requires");
+
+    default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
+        return ngx_http_kot_admin_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        ctx->session.must_change
+                                        == KOT_MUST_CHANGE_EXPIRED
+                                        ? "password_expired"
+                                        : "password_change_required",
+                                        "change the password first, on "
+                                        "the login portal");
+    }
+}
+
+
+/* Who the caller is, and what the path names. */
+
+static ngx_int_t
+ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                 *role;
+    ngx_array_t               *roles;
+    ngx_http_kot_admin_t      *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_session_t    *s = &ctx->session;
+    ngx_http_kot_event_t       ev;
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    if (!kot_roles_have((char *) s->roles.data, s->roles.len, "admin", 5)) {
+        roles = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
+        role = roles ? ngx_array_push(roles) : NULL;
+
+        if (role == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(role, "admin");
+        ngx_http_kot_role_record(r, s, roles);
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                        "the admin API is for users with "
+                                        "the role \"admin\"");
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    ad->system = (kmcf->admin_operator.len == s->tenant.len
+                  && ngx_strncmp(kmcf->admin_operator.data, s->tenant.data,
+                                 s->tenant.len)
+                     == 0);
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        && !ngx_http_kot_admin_csrf_ok(r, ctx))
+    {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "admin_api";
+        ev.category = "iam";
+        ev.outcome = "failure";
+        ev.reason = "csrf";
+        ev.status = NGX_HTTP_FORBIDDEN;
+
+        ngx_http_kot_event(r, &ev, "admin API call refused: missing or "
+                           "wrong X-Kot-CSRF token");
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "csrf",
+                                        "a call that is not GET needs the "
+                                        "header X-Kot-CSRF with the "
+                                        "\"csrf\" of GET session");
+    }
+
+    if (ngx_http_kot_admin_route(r, ad) != NGX_OK) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such resource");
+    }
+
+    if (ad->tenant.len == 0) {
+        return ngx_http_kot_admin_dispatch(r, ctx);
+    }
+
+    ad->own = (ad->tenant.len == s->tenant.len
+               && ngx_strncmp(ad->tenant.data, s->tenant.data,
+                              s->tenant.len)
+                  == 0);
+
+    if (ad->own) {
+        return ngx_http_kot_admin_dispatch(r, ctx);
+    }
+
+    /* another tenant's: as if it did not exist, but to the operator */
+    if (!ad->system) {
+        return ngx_http_kot_admin_no_tenant(r);
+    }
+
+    return ngx_http_kot_admin_scope(r, ad);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_csrf_ok(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_kot_header_in(r, "x-kot-csrf", sizeof("x-kot-csrf") - 1);
+
+    return h != NULL
+           && ngx_http_kot_csrf_ok(r, "admin", ctx->session.id,
+                                   KOT_SID_B64_LEN, &h->value);
+}
+
+
+/* The resource and the names of the path below the location's prefix. */
+
+static ngx_int_t
+ngx_http_kot_admin_route(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+{
+    ngx_str_t                 path, seg[NGX_HTTP_KOT_ADMIN_SEGMENTS], *t;
+    ngx_uint_t                n;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (r->uri.len < klcf->admin.len) {
+        return NGX_DECLINED;
+    }
+
+    path.data = r->uri.data + klcf->admin.len;
+    path.len = r->uri.len - klcf->admin.len;
+
+    n = ngx_http_kot_admin_split(&path, seg);
+
+#define ngx_http_kot_seg(i, s)                                               \
+    (seg[i].len == sizeof(s) - 1                                             \
+     && ngx_strncmp(seg[i].data, s, sizeof(s) - 1) == 0)
+
+    if (n == 1 && ngx_http_kot_seg(0, "session")) {
+        ad->resource = NGX_HTTP_KOT_R_SESSION;
+        return NGX_OK;
+    }
+
+    if (n == 0 || !ngx_http_kot_seg(0, "tenants")) {
+        return NGX_DECLINED;
+    }
+
+    if (n == 1) {
+        ad->resource = NGX_HTTP_KOT_R_TENANTS;
+        return NGX_OK;
+    }
+
+    t = &seg[1];
+
+    if (n == 2) {
+        ad->resource = NGX_HTTP_KOT_R_TENANT;
+
+    } else if (ngx_http_kot_seg(2, "users")) {
+
+        if (n == 3) {
+            ad->resource = NGX_HTTP_KOT_R_USERS;
+
+        } else if (n == 4) {
+            ad->resource = NGX_HTTP_KOT_R_USER;
+
+        } else if (n == 5 && ngx_http_kot_seg(4, "unlock")) {
+            ad->resource = NGX_HTTP_KOT_R_UNLOCK;
+
+        } else if (n == 5 && ngx_http_kot_seg(4, "password")) {
+            ad->resource = NGX_HTTP_KOT_R_PASSWORD;
+
+        } else if (n == 5 && ngx_http_kot_seg(4, "sessions")) {
+            ad->resource = NGX_HTTP_KOT_R_USER_SESSIONS;
+
+        } else {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_kot_admin_names(r, ad, t, n > 3 ? &seg[3] : NULL);
+
+    } else if (ngx_http_kot_seg(2, "sessions") && n <= 4) {
+        ad->resource = (n == 3) ? NGX_HTTP_KOT_R_SESSIONS
+                                : NGX_HTTP_KOT_R_SESSION_ONE;
+
+        if (n == 4) {
+            ad->handle = seg[3];
+        }
+
+    } else if (ngx_http_kot_seg(2, "allowlists") && n == 4
+               && (ngx_http_kot_seg(3, "access")
+                   || ngx_http_kot_seg(3, "admin")))
+    {
+        ad->resource = NGX_HTTP_KOT_R_ALLOWLIST;
+        ad->list = (seg[3].data[1] == 'c') ? NGX_HTTP_KOT_ALLOW_ACCESS
+                                           : NGX_HTTP_KOT_ALLOW_ADMIN;
+
+    } else if (n == 3 && ngx_http_kot_seg(2, "policy")) {
+        ad->resource = NGX_HTTP_KOT_R_POLICY;
+
+    } else if (n == 3 && ngx_http_kot_seg(2, "events")) {
+        ad->resource = NGX_HTTP_KOT_R_EVENTS;
+
+    } else if (n == 3 && ngx_http_kot_seg(2, "support")) {
+        ad->resource = NGX_HTTP_KOT_R_SUPPORT;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+#undef ngx_http_kot_seg
+
+    return ngx_http_kot_admin_names(r, ad, t, NULL);
+}
+
+
+/* Up to SEGMENTS non-empty segments of path; 0 if it has another shape. */
+
+static ngx_uint_t
+ngx_http_kot_admin_split(ngx_str_t *path, ngx_str_t *seg)
+{
+    u_char      *p, *last, *slash;
+    ngx_uint_t   n;
+
+    p = path->data;
+    last = p + path->len;
+
+    for (n = 0; p < last; n++) {
+        if (n == NGX_HTTP_KOT_ADMIN_SEGMENTS) {
+            return 0;
+        }
+
+        slash = ngx_strlchr(p, last, '/');
+        if (slash == NULL) {
+            slash = last;
+        }
+
+        if (slash == p || slash == last - 1) {
+            return 0;       /* "//", or a trailing "/" */
+        }
+
+        seg[n].data = p;
+        seg[n].len = slash - p;
+        p = slash + 1;
+    }
+
+    return n;
+}
+
+
+/*
+ * The tenant, and the user, as names: one that is not a valid name names
+ * nothing that could exist (a user's 404 comes after the tenant's scope).
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_names(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    ngx_str_t *tenant, ngx_str_t *user)
+{
+    int  n;
+
+    ad->tenant.data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
+    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+
+    if (ad->tenant.data == NULL || ad->user.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = kot_tenant_normalize((char *) tenant->data, tenant->len,
+                             (char *) ad->tenant.data, KOT_TENANT_MAX + 1);
+    if (n < 0) {
+        /* "-" is no tenant's name, and nobody's own */
+        ngx_str_set(&ad->tenant, "-");
+        return NGX_OK;
+    }
+
+    ad->tenant.len = n;
+
+    if (user) {
+        n = kot_username_normalize((char *) user->data, user->len,
+                                   (char *) ad->user.data,
+                                   KOT_USERNAME_MAX + 1);
+
+        /* checked once the tenant is in scope: see the user endpoints */
+        ad->user.len = (n < 0) ? 0 : n;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A system admin inside another tenant: whether the tenant exists and
+ * has granted support access.  A grant is kept only with its tenant
+ * (support_grant, tenant_delete), so one EXISTS of both tells: 0 no
+ * tenant, 1 no grant, 2 both.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_scope(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+{
+    ngx_http_kot_redis_args_t  a;
+
+    if (ad->tenant.len == 1 && ad->tenant.data[0] == '-') {
+        return ngx_http_kot_admin_no_tenant(r);
+    }
+
+    a.argc = 0;
+    ngx_http_kot_redis_arg(&a, (u_char *) "EXISTS", 6);
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_GRANT, &ad->tenant, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_command(r, &a, ngx_http_kot_admin_scoped);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_scoped(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ctx->rc != NGX_OK || ad->reply->type != REDIS_REPLY_INTEGER) {
+        return ngx_http_kot_admin_unavailable(r);
+    }
+
+    if (ad->reply->integer == 0) {
+        return ngx_http_kot_admin_no_tenant(r);
+    }
+
+    ad->support = (ad->reply->integer == 2);
+
+    return ngx_http_kot_admin_dispatch(r, ctx);
+}
+
+
+/* The method, the caller's role and the body, then the endpoint. */
+
+static ngx_int_t
+ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_uint_t                i, method;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    const ngx_http_kot_op_t  *op;
+
+    method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
+    op = NULL;
+
+    for (i = 0; i < sizeof(ngx_http_kot_ops) / sizeof(ngx_http_kot_op_t);
+         i++)
+    {
+        if (ngx_http_kot_ops[i].resource == ad->resource
+            && ngx_http_kot_ops[i].method == method)
+        {
+            op = &ngx_http_kot_ops[i];
+            break;
+        }
+    }
+
+    if (op == NULL) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_ALLOWED,
+                                        "method_not_allowed",
+                                        "this resource does not take %V",
+                                        &r->method_name);
+    }
+
+    if ((op->who == NGX_HTTP_KOT_WHO_SYSTEM && !ad->system)
+        || (op->who == NGX_HTTP_KOT_WHO_TENANT && !ad->own))
+    {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                        op->who == NGX_HTTP_KOT_WHO_SYSTEM
+                                        ? "only a system admin may do this"
+                                        : "only an admin of the tenant "
+                                          "itself may do this");
+    }
+
+    if (op->grant && ad->tenant.len && !ad->own && !ad->support) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
+                                        "support_grant_required",
+                                        "the tenant has not granted support "
+                                        "access: its admin can, with POST "
+                                        "tenants/%V/support", &ad->tenant);
+    }
+
+    if (ngx_http_kot_admin_decode(r, ad, op->fields, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    return op->handler(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_no_tenant(ngx_http_request_t *r)
+{
+    return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                    "no such tenant");
+}
+
+
+/* GET session: who the caller is, and the token for its other calls. */
+
+static ngx_int_t
+ngx_http_kot_admin_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    u_char                  csrf[NGX_HTTP_KOT_CSRF_LEN];
+    ngx_http_kot_admin_t   *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_session_t *s = &ctx->session;
+
+    if (ngx_http_kot_csrf(r, "admin", s->id, KOT_SID_B64_LEN, csrf)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+               json_pack("{s:o,s:o,s:o,s:b,s:s%}",
+                         "user", ngx_http_kot_json_str(&s->user),
+                         "tenant", ngx_http_kot_json_str(&s->tenant),
+                         "roles", ngx_http_kot_json_roles(&s->roles),
+                         "system_admin", (int) ad->system,
+                         "csrf", (char *) csrf, sizeof(csrf)));
+}
+
+
+/* bodies */
+
+/*
+ * Decodes the body into ad->body: a JSON object with only the members
+ * of fields, of their types, or nothing at all for an endpoint without
+ * fields.  NGX_OK; or NGX_DECLINED with the answer's code in *rc.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const ngx_http_kot_field_t *fields, ngx_int_t *rc)
+{
+    const char                 *key;
+    json_t                     *v;
+    ngx_str_t                   body;
+    json_error_t                err;
+    const ngx_http_kot_field_t *f;
+
+    *rc = ngx_http_kot_admin_read_body(r, &body);
+    if (*rc != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (body.len == 0 && (fields == NULL || fields[0].required == 0)) {
+        ad->body = json_object();
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ad->body ? NGX_OK : NGX_DECLINED;
+    }
+
+    if (ngx_http_kot_admin_json_type(r) != NGX_OK) {
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                       "unsupported_media_type",
+                                       "send the body as Content-Type: "
+                                       "application/json");
+        return NGX_DECLINED;
+    }
+
+    ad->body = json_loadb((char *) body.data, body.len,
+                          JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+
+    if (ad->body == NULL) {
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "invalid_json",
+                                       "the body is not JSON: %s (line %d, "
+                                       "column %d)", err.text, err.line,
+                                       err.column);
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_object(ad->body)) {
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "invalid_json",
+                                       "the body must be a JSON object");
+        return NGX_DECLINED;
+    }
+
+    json_object_foreach(ad->body, key, v) {
+
+        for (f = fields; f && f->name; f++) {
+            if (ngx_strcmp(f->name, key) == 0) {
+                break;
+            }
+        }
+
+        if (f == NULL || f->name == NULL) {
+            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "unknown_field",
+                                           "unknown field \"%*s\"",
+                                           ngx_min(ngx_strlen(key),
+                                                   NGX_HTTP_KOT_ADMIN_ECHO),
+                                           key);
+            return NGX_DECLINED;
+        }
+
+        if (!ngx_http_kot_admin_member_ok(f, v)) {
+            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "wrong_type",
+                                           "the field \"%s\" must be %s",
+                                           f->name,
+                                           ngx_http_kot_admin_types[f->type]);
+            return NGX_DECLINED;
+        }
+    }
+
+    for (f = fields; f && f->name; f++) {
+        if (f->required && json_object_get(ad->body, f->name) == NULL) {
+            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "missing_field",
+                                           "the field \"%s\" is required",
+                                           f->name);
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f, json_t *v)
+{
+    size_t  i;
+
+    switch (f->type) {
+
+    case NGX_HTTP_KOT_F_STRING:
+        return json_is_string(v);
+
+    case NGX_HTTP_KOT_F_BOOL:
+        return json_is_boolean(v);
+
+    case NGX_HTTP_KOT_F_INT:
+        return json_is_integer(v);
+
+    default: /* NGX_HTTP_KOT_F_STRINGS */
+        if (!json_is_array(v)) {
+            return 0;
+        }
+
+        for (i = 0; i < json_array_size(v); i++) {
+            if (!json_is_string(json_array_get(v, i))) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+}
+
+
+json_t *
+ngx_http_kot_admin_member(ngx_http_request_t *r, const char *name)
+{
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    return json_object_get(ngx_http_kot_admin_get(ctx)->body, name);
+}
+
+
+/*
+ * The body in one buffer: NGX_OK, or the answer's code.  A body that did
+ * not fit the buffer that ngx_http_kot_admin_merge() set (so larger than
+ * 64 KiB) is refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_read_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    u_char       *p;
+    size_t        len;
+    ngx_chain_t  *cl;
+
+    body->len = 0;
+    body->data = NULL;
+
+    if (r->request_body == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file || r->request_body->temp_file) {
+            len = NGX_HTTP_KOT_ADMIN_BODY_MAX + 1;
+            break;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    if (len > NGX_HTTP_KOT_ADMIN_BODY_MAX) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "body_too_large",
+                                        "a body may have at most %d bytes",
+                                        NGX_HTTP_KOT_ADMIN_BODY_MAX);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    body->data = ngx_pnalloc(r->pool, len);
+    if (body->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+
+        /* a password may have been in it */
+        ngx_explicit_memzero(cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    body->len = len;
+
+    return NGX_OK;
+}
+
+
+/* application/json, with parameters (charset=utf-8) or not */
+
+static ngx_int_t
+ngx_http_kot_admin_json_type(ngx_http_request_t *r)
+{
+    ngx_str_t  *type;
+
+    static const u_char  json[] = "application/json";
+
+    type = r->headers_in.content_type ? &r->headers_in.content_type->value
+                                      : NULL;
+
+    if (type && type->len >= sizeof(json) - 1
+        && ngx_strncasecmp(type->data, (u_char *) json, sizeof(json) - 1)
+           == 0
+        && (type->len == sizeof(json) - 1
+            || type->data[sizeof(json) - 1] == ';'
+            || type->data[sizeof(json) - 1] == ' '))
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* answers */
+
+ngx_int_t
+ngx_http_kot_admin_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *fmt, ...)
+{
+    u_char   *p, detail[NGX_MAX_ERROR_STR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(detail, detail + sizeof(detail), fmt, args);
+    va_end(args);
+
+    return ngx_http_kot_admin_answer(r, status,
+               json_pack("{s:s,s:o}", "error", code,
+                         "detail", ngx_http_kot_json_text(detail,
+                                                          p - detail)));
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_unavailable(ngx_http_request_t *r)
+{
+    return ngx_http_kot_admin_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "session_store_unavailable",
+                                    "Redis does not answer; nothing was "
+                                    "changed, try again in a moment");
+}
+
+
+/*
+ * Every answer of the API, with body NULL for 204.  A call under a
+ * support grant that no record names yet gets one here, with its
+ * status.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->body) {
+        json_decref(ad->body);
+        ad->body = NULL;
+    }
+
+    if (ad->support && !ad->audited) {
+        ngx_http_kot_admin_support_access(r, status);
+    }
+
+    if (status == NGX_HTTP_KOT_UNPROCESSABLE) {
+        ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Entity");
+    }
+
+    rc = ngx_http_kot_send_json(r, status, body);
+
+    /*
+     * A long answer may wait for the socket: ngx_http_finalize_request()
+     * then flushes it, whereas a step's NGX_AGAIN would mean a wait.
+     */
+    return (rc == NGX_AGAIN) ? NGX_OK : rc;
+}
+
+
+static void
+ngx_http_kot_admin_support_access(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+    ngx_http_kot_event_t   ev;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    ad->audited = 1;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "support_access";
+    ev.category = "iam";
+    ev.outcome = (status < NGX_HTTP_BAD_REQUEST) ? "success" : "failure";
+    ev.status = status;
+    ev.target_tenant = &ad->tenant;
+    ev.fields = json_pack("{s:s,s:b,s:o}", "kot.via", "api", "kot.support", 1,
+                          "kot.target.tenant",
+                          ngx_http_kot_json_str(&ad->tenant));
+
+    ngx_http_kot_event(r, &ev, "support access to tenant \"%V\" by user "
+                       "\"%V\" of tenant \"%V\": %V %V, %ui", &ad->tenant,
+                       &ctx->session.user, &ctx->session.tenant,
+                       &r->method_name, &r->uri, status);
+}
+
+
+/*
+ * The record of a change through the API, or of one refused (reason
+ * set): the actor is the session's user, target the user it concerned,
+ * if any; ad->before and after (both stolen) make kot.change, and more
+ * (stolen) adds fields.
+ */
+
+void
+ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
+    const char *category, const char *reason, ngx_str_t *target,
+    json_t *after, json_t *more)
+{
+    json_t                *fields;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+    ngx_http_kot_event_t   ev;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    ad->audited = 1;
+
+    fields = json_pack("{s:s,s:b}", "kot.via", "api", "kot.support",
+                       (int) ad->support);
+
+    if (fields && ad->tenant.len) {
+        json_object_set_new(fields, "kot.target.tenant",
+                            ngx_http_kot_json_str(&ad->tenant));
+    }
+
+    if (fields && target && target->len) {
+        json_object_set_new(fields, "user.target.name",
+                            ngx_http_kot_json_str(target));
+    }
+
+    if (fields && reason == NULL) {
+        json_object_set_new(fields, "kot.change",
+                            json_pack("{s:o,s:o}",
+                                      "before", ad->before ? ad->before
+                                                           : json_null(),
+                                      "after", after ? after : json_null()));
+        ad->before = NULL;
+        after = NULL;
+    }
+
+    if (fields && more) {
+        json_object_update(fields, more);
+    }
+
+    json_decref(ad->before);
+    json_decref(after);
+    json_decref(more);
+    ad->before = NULL;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = action;
+    ev.category = category;
+    ev.outcome = reason ? "failure" : "success";
+    ev.reason = reason;
+    ev.target_tenant = ad->tenant.len ? &ad->tenant : NULL;
+    ev.fields = fields;
+
+    ngx_http_kot_event(r, &ev, "admin API: %s%s%s: tenant \"%V\"%s%V%s by "
+                       "user \"%V\" of tenant \"%V\"%s", action,
+                       reason ? " refused, " : "", reason ? reason : "",
+                       &ad->tenant,
+                       target && target->len ? " user \"" : "",
+                       target && target->len ? target : &ad->tenant,
+                       target && target->len ? "\"" : "",
+                       &ctx->session.user, &ctx->session.tenant,
+                       ad->support ? " (support)" : "");
+}
+
+
+/* Redis */
+
+ngx_int_t
+ngx_http_kot_admin_script(ngx_http_request_t *r, ngx_uint_t id, int nkeys,
+    ngx_http_kot_redis_args_t *a, ngx_str_t *more, ngx_uint_t n,
+    ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_redis_script_list(r, id, ngx_http_kot_admin_reply_copy,
+                                       ctx, &ctx->done, nkeys, a, more, n)
+        != NGX_OK)
+    {
+        return ngx_http_kot_admin_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+/* A read that needs no script: one command. */
+
+ngx_int_t
+ngx_http_kot_admin_command(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_redis_command(r, ngx_http_kot_admin_reply_copy, ctx,
+                                   &ctx->done, a)
+        != NGX_OK)
+    {
+        return ngx_http_kot_admin_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+/* Whether the last command answered: NGX_OK, or the answer to send. */
+
+ngx_int_t
+ngx_http_kot_admin_replied(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    if (ctx->rc != NGX_OK || ngx_http_kot_admin_get(ctx)->reply == NULL) {
+        return ngx_http_kot_admin_unavailable(r);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t    *ctx = data;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    ad->reply = reply ? ngx_http_kot_val_copy(r->pool, reply, 0) : NULL;
+    ctx->rc = ad->reply ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_http_kot_val_t *
+ngx_http_kot_val_copy(ngx_pool_t *pool, redisReply *reply, ngx_uint_t depth)
+{
+    size_t               i;
+    ngx_http_kot_val_t  *v, *e;
+
+    /* the scripts answer arrays of arrays at most */
+    if (depth > 4) {
+        return NULL;
+    }
+
+    v = ngx_pcalloc(pool, sizeof(ngx_http_kot_val_t));
+    if (v == NULL) {
+        return NULL;
+    }
+
+    v->type = reply->type;
+
+    switch (reply->type) {
+
+    case REDIS_REPLY_INTEGER:
+        v->integer = reply->integer;
+        break;
+
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        if (ngx_http_kot_strdup(pool, &v->str, (u_char *) reply->str,
+                                reply->len)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        v->type = REDIS_REPLY_STRING;
+        break;
+
+    case REDIS_REPLY_ARRAY:
+        v->n = reply->elements;
+        v->e = ngx_pcalloc(pool, (v->n + 1) * sizeof(ngx_http_kot_val_t));
+        if (v->e == NULL) {
+            return NULL;
+        }
+
+        for (i = 0; i < reply->elements; i++) {
+            e = ngx_http_kot_val_copy(pool, reply->element[i], depth + 1);
+            if (e == NULL) {
+                return NULL;
+            }
+
+            v->e[i] = *e;
+        }
+
+        break;
+
+    default:
+        v->type = REDIS_REPLY_NIL;
+        break;
+    }
+
+    return v;
+}
+
+
+/* Element i of an array, or NULL. */
+
+ngx_http_kot_val_t *
+ngx_http_kot_val(ngx_http_kot_val_t *v, ngx_uint_t i)
+{
+    if (v == NULL || v->type != REDIS_REPLY_ARRAY || i >= v->n) {
+        return NULL;
+    }
+
+    return &v->e[i];
+}
+
+
+/* The number of element i, given as an integer or a string; else 0. */
+
+int64_t
+ngx_http_kot_val_int(ngx_http_kot_val_t *v, ngx_uint_t i)
+{
+    v = ngx_http_kot_val(v, i);
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (v->type == REDIS_REPLY_INTEGER) {
+        return v->integer;
+    }
+
+    /* copies are NUL-terminated */
+    return (v->type == REDIS_REPLY_STRING)
+           ? strtoll((char *) v->str.data, NULL, 10) : 0;
+}
+
+
+ngx_str_t *
+ngx_http_kot_val_str(ngx_http_kot_val_t *v, ngx_uint_t i)
+{
+    static ngx_str_t  empty = ngx_null_string;
+
+    v = ngx_http_kot_val(v, i);
+
+    return (v && v->type == REDIS_REPLY_STRING) ? &v->str : &empty;
+}
+
+
+/* JSON values */
+
+json_t *
+ngx_http_kot_json_str(ngx_str_t *s)
+{
+    return ngx_http_kot_json_text(s->data, s->len);
+}
+
+
+/* jansson takes only valid UTF-8: anything else as kot_text.h fixes it */
+
+static json_t *
+ngx_http_kot_json_text(u_char *data, size_t len)
+{
+    char    *s;
+    json_t  *j;
+
+    if (kot_utf8_valid((char *) data, len)) {
+        return json_stringn((char *) data, len);
+    }
+
+    s = ngx_alloc(kot_utf8_sanitize_len((char *) data, len), ngx_cycle->log);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    j = json_stringn(s, kot_utf8_sanitize(s, (char *) data, len));
+    ngx_free(s);
+
+    return j;
+}
+
+
+/* Milliseconds since the epoch as RFC 3339 UTC; 0 or less: null. */
+
+json_t *
+ngx_http_kot_json_time(int64_t ms)
+{
+    char  buf[KOT_RFC3339_LEN + 1];
+
+    if (ms <= 0) {
+        return json_null();
+    }
+
+    return json_stringn(buf, kot_rfc3339((uint64_t) ms, buf, sizeof(buf)));
+}
+
+
+/* "a,b" as ["a","b"] */
+
+json_t *
+ngx_http_kot_json_roles(ngx_str_t *roles)
+{
+    u_char  *p, *last, *comma;
+    json_t  *list;
+
+    list = json_array();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    p = roles->data;
+    last = p + roles->len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        if (comma > p) {
+            json_array_append_new(list, json_stringn((char *) p, comma - p));
+        }
+
+        p = comma + 1;
+    }
+
+    return list;
+}

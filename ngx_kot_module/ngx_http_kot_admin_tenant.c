@@ -1,0 +1,1305 @@
+
+/*
+ * ngx_kot: the admin API's tenant endpoints: tenants, their allow-lists,
+ * password policy, events and support grant.  Every change is one script
+ * of kot_scripts.c, after the pure core checked the input.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_admin.h"
+#include "kot_cidr.h"
+#include "kot_ident.h"
+
+
+#define NGX_HTTP_KOT_EVENTS_DEFAULT  100
+
+
+static ngx_int_t ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_allowlist_load(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static json_t *ngx_http_kot_admin_networks(ngx_http_request_t *r,
+    ngx_http_kot_val_t *list);
+static ngx_int_t ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r,
+    kot_cidr_t **v, size_t *n);
+static ngx_int_t ngx_http_kot_admin_locks_out(ngx_http_request_t *r,
+    kot_cidr_t *v, size_t n);
+static ngx_int_t ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_got(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_set(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_rule(ngx_http_request_t *r,
+    ngx_uint_t i, ngx_str_t *rule, ngx_str_t *value);
+static ngx_int_t ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
+    ngx_http_kot_val_t *rules);
+static json_t *ngx_http_kot_admin_rules_json(kot_policy_t *p);
+static json_t *ngx_http_kot_admin_duration(uint64_t ms);
+static ngx_int_t ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_support_status(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix);
+static ngx_int_t ngx_http_kot_admin_tenants_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, ngx_str_t *t);
+
+
+/* tenants */
+
+/* A system admin sees every tenant, a tenant admin its own. */
+
+ngx_int_t
+ngx_http_kot_admin_tenants(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    a.argc = 0;
+    ngx_http_kot_redis_arg(&a, (u_char *) KOT_KEY_TENANTS,
+                           sizeof(KOT_KEY_TENANTS) - 1);
+
+    if (ad->system) {
+        ngx_http_kot_redis_arg(&a, NULL, 0);
+
+    } else {
+        ngx_http_kot_redis_arg(&a, ctx->session.tenant.data,
+                               ctx->session.tenant.len);
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_LIST, 1, &a, NULL,
+                                     0, ngx_http_kot_admin_tenants_listed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *list;
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_kot_val_t    *row;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    list = json_array();
+
+    for (i = 0; list && (row = ngx_http_kot_val(ad->reply, i)); i++) {
+        json_array_append_new(list,
+            json_pack("{s:o,s:o,s:I}",
+                      "name", ngx_http_kot_json_str(
+                                  ngx_http_kot_val_str(row, 0)),
+                      "created", ngx_http_kot_json_time(
+                                     ngx_http_kot_val_int(row, 1)),
+                      "users", (json_int_t) ngx_http_kot_val_int(row, 2)));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     json_pack("{s:o}", "tenants", list));
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    int                         n;
+    json_t                     *name;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    name = ngx_http_kot_admin_member(r, "name");
+
+    ad->tenant.data = ngx_pnalloc(r->pool, KOT_TENANT_MAX + 1);
+    if (ad->tenant.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = kot_tenant_normalize(json_string_value(name), json_string_length(name),
+                             (char *) ad->tenant.data, KOT_TENANT_MAX + 1);
+    if (n < 0) {
+        ad->tenant.len = 0;
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_name",
+                                        "a tenant name is " KOT_TENANT_RULE);
+    }
+
+    ad->tenant.len = n;
+
+    if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_ADD, 3, &a, NULL,
+                                     0, ngx_http_kot_admin_tenant_added);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    switch (ad->reply->integer) {
+
+    case 1:
+        ngx_http_kot_admin_audit(r, "tenant_added", "configuration", NULL,
+                                 NULL, json_pack("{s:o}", "name",
+                                          ngx_http_kot_json_str(&ad->tenant)),
+                                 NULL);
+
+        return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
+                   json_pack("{s:o,s:o,s:i}",
+                             "name", ngx_http_kot_json_str(&ad->tenant),
+                             "created", ngx_http_kot_json_time(
+                                            ngx_http_kot_now()),
+                             "users", 0));
+
+    case 0:
+        ngx_http_kot_admin_audit(r, "tenant_added", "configuration", "exists",
+                                 NULL, NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "exists",
+                                        "the tenant exists");
+
+    default: /* KOT_RETIRED */
+        ngx_http_kot_admin_audit(r, "tenant_added", "configuration",
+                                 "retired", NULL, NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "tenant_retired",
+                                        "a tenant of that name was deleted; "
+                                        "its name is never issued again");
+    }
+}
+
+
+/*
+ * Everything of the tenant goes, its sessions first (at once, on every
+ * node), and its name is retired.  The operator's own tenant stays: its
+ * system admins would delete themselves.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_tenant_delete(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    if (ad->own) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "cannot_delete_own_tenant",
+                                        "the operator's tenant, of the "
+                                        "system admins, cannot be deleted");
+    }
+
+    if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_DELETE, 3, &a, NULL,
+                                     0, ngx_http_kot_admin_tenant_deleted);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    ad->before = json_pack("{s:o,s:I}",
+                           "name", ngx_http_kot_json_str(&ad->tenant),
+                           "users", (json_int_t)
+                                    ngx_http_kot_val_int(ad->reply, 0));
+
+    ngx_http_kot_admin_audit(r, "tenant_deleted", "configuration", NULL,
+                             NULL, NULL,
+                             json_pack("{s:I}", "kot.sessions_ended",
+                                       (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 1)));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* allow-lists */
+
+ngx_int_t
+ngx_http_kot_admin_allowlist_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_allowlist_load(r, ngx_http_kot_admin_get(ctx),
+                                             ngx_http_kot_admin_allowlist_got);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_load(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, ngx_http_kot_step_pt next)
+{
+    ngx_str_t                   access, admin;
+    ngx_http_kot_redis_args_t   a;
+
+    ngx_str_set(&access, "access");
+    ngx_str_set(&admin, "admin");
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW, &ad->tenant, &access)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW, &ad->tenant, &admin)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW_VERSION, &ad->tenant,
+                                  NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_ALLOWLIST_LOAD, 3, &a,
+                                     NULL, 0, next);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+               json_pack("{s:o}", "networks",
+                         ngx_http_kot_admin_networks(r,
+                             ngx_http_kot_val(ad->reply, 1 + ad->list))));
+}
+
+
+/* A list as stored, in the order "kotctl allowlist list" shows. */
+
+static json_t *
+ngx_http_kot_admin_networks(ngx_http_request_t *r, ngx_http_kot_val_t *list)
+{
+    char         text[KOT_CIDR_STR_MAX];
+    size_t       i, n, valid;
+    json_t      *out;
+    ngx_str_t   *s;
+    kot_cidr_t  *v;
+
+    out = json_array();
+    n = list ? list->n : 0;
+
+    v = ngx_palloc(r->pool, (n + 1) * sizeof(kot_cidr_t));
+    if (out == NULL || v == NULL) {
+        json_decref(out);
+        return NULL;
+    }
+
+    valid = 0;
+
+    for (i = 0; i < n; i++) {
+        s = ngx_http_kot_val_str(list, i);
+
+        /* the module skips an entry that is not a network: so here */
+        if (kot_cidr_parse((char *) s->data, s->len, &v[valid])
+            == KOT_CIDR_OK)
+        {
+            valid++;
+        }
+    }
+
+    n = kot_cidr_unique(v, valid);
+
+    for (i = 0; i < n; i++) {
+        json_array_append_new(out,
+            json_stringn(text, kot_cidr_format(&v[i], text, sizeof(text))));
+    }
+
+    return out;
+}
+
+
+/*
+ * PUT replaces the list.  Every network is checked first; a list that
+ * would refuse the caller's own address (in the caller's own tenant)
+ * needs "force".
+ */
+
+ngx_int_t
+ngx_http_kot_admin_allowlist_put(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    size_t                 i, n;
+    json_t                *force;
+    ngx_int_t              rc;
+    ngx_str_t             *texts;
+    kot_cidr_t            *v;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    v = NULL;
+    n = 0;
+
+    rc = ngx_http_kot_admin_allowlist_parse(r, &v, &n);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    force = ngx_http_kot_admin_member(r, "force");
+
+    if (ad->own && !json_is_true(force)
+        && ngx_http_kot_admin_locks_out(r, v, n))
+    {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "would_lock_out_caller",
+                                        "the new list does not hold this "
+                                        "address, so it would refuse this "
+                                        "admin; send \"force\":true to "
+                                        "store it anyway");
+    }
+
+    texts = ngx_palloc(r->pool, (n + 1) * sizeof(ngx_str_t));
+    if (texts == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        texts[i].data = ngx_pnalloc(r->pool, KOT_CIDR_STR_MAX);
+        if (texts[i].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        texts[i].len = kot_cidr_format(&v[i], (char *) texts[i].data,
+                                       KOT_CIDR_STR_MAX);
+    }
+
+    ad->data = texts;
+    ad->n = n;
+
+    /* what the list held, for the record */
+    return ngx_http_kot_admin_allowlist_load(r, ad,
+                                       ngx_http_kot_admin_allowlist_before);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r, kot_cidr_t **v,
+    size_t *n)
+{
+    int          rc;
+    char         reason[KOT_CIDR_REASON_MAX];
+    size_t       i, len;
+    json_t      *list;
+    const char  *s;
+
+    list = ngx_http_kot_admin_member(r, "networks");
+    *n = json_array_size(list);
+
+    if (*n > KOT_ALLOW_MAX) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "too_many_networks",
+                                        "a list holds at most %d networks",
+                                        KOT_ALLOW_MAX);
+    }
+
+    *v = ngx_palloc(r->pool, (*n + 1) * sizeof(kot_cidr_t));
+    if (*v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < *n; i++) {
+        s = json_string_value(json_array_get(list, i));
+        len = json_string_length(json_array_get(list, i));
+
+        rc = kot_cidr_parse(s, len, &(*v)[i]);
+
+        if (rc != KOT_CIDR_OK) {
+            kot_cidr_reason(rc, &(*v)[i], reason, sizeof(reason));
+
+            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                            "invalid_cidr",
+                                            "\"%*s\" is not a network: %s",
+                                            ngx_min(len, KOT_CIDR_TEXT_MAX),
+                                            s, reason);
+        }
+    }
+
+    *n = kot_cidr_unique(*v, *n);
+
+    return NGX_OK;
+}
+
+
+/* Whether a non-empty list of networks leaves out the client's address. */
+
+static ngx_int_t
+ngx_http_kot_admin_locks_out(ngx_http_request_t *r, kot_cidr_t *v, size_t n)
+{
+    ngx_int_t         out;
+    ngx_str_t         text;
+    kot_cidr_set_t   *set;
+    struct sockaddr  *sa;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    if (ngx_http_kot_client(r, &sa, &text) != NGX_OK) {
+        return 1;
+    }
+
+    set = kot_cidr_set_build(v, n);
+    if (set == NULL) {
+        return 1;
+    }
+
+    out = !kot_cidr_set_match(set, sa);
+    kot_cidr_set_free(set);
+
+    return out;
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   name;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ad->before = json_pack("{s:o}", "networks",
+                           ngx_http_kot_admin_networks(r,
+                               ngx_http_kot_val(ad->reply, 1 + ad->list)));
+
+    if (ad->list == NGX_HTTP_KOT_ALLOW_ACCESS) {
+        ngx_str_set(&name, "access");
+
+    } else {
+        ngx_str_set(&name, "admin");
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW, &ad->tenant, &name)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_ALLOW_VERSION, &ad->tenant,
+                                  NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, (u_char *) "set", 3);
+
+    if (ngx_http_kot_redis_num(r, &a, KOT_ALLOW_MAX) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_ALLOWLIST_CHANGE, 3, &a,
+                                     ad->data, ad->n,
+                                     ngx_http_kot_admin_allowlist_changed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *after;
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_str_t             *texts;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return (ad->reply->integer == KOT_NO_TENANT)
+               ? ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                          "no such tenant")
+               : ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                          "too_many_networks",
+                                          "a list holds at most %d "
+                                          "networks", KOT_ALLOW_MAX);
+    }
+
+    texts = ad->data;
+    after = json_array();
+
+    for (i = 0; after && i < ad->n; i++) {
+        json_array_append_new(after, ngx_http_kot_json_str(&texts[i]));
+    }
+
+    ngx_http_kot_admin_audit(r, "allowlist_changed", "configuration", NULL,
+                             NULL, json_pack("{s:O}", "networks", after),
+                             json_pack("{s:s}", "kot.allowlist",
+                                       ad->list == NGX_HTTP_KOT_ALLOW_ACCESS
+                                       ? "access" : "admin"));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     json_pack("{s:o}", "networks", after));
+}
+
+
+/* password policy */
+
+ngx_int_t
+ngx_http_kot_admin_policy_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_policy_got);
+}
+
+
+/* The tenant's own rules (policy_get), then next. */
+
+ngx_int_t
+ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_ctx_t         *ctx;
+    ngx_http_kot_redis_args_t   a;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT,
+                               &ngx_http_kot_admin_get(ctx)->tenant, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_GET, 1, &a, NULL, 0,
+                                     next);
+}
+
+
+/*
+ * The policy for the tenant's passwords: the server's, tightened by the
+ * tenant's own rules as policy_get answered them.  NGX_OK; NGX_DECLINED
+ * for no such tenant.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
+    kot_policy_t *tenant, kot_policy_t *effective)
+{
+    u_char                    text[64];
+    char                      err[256];
+    size_t                    len;
+    ngx_str_t                *v;
+    ngx_uint_t                i;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (rules->type != REDIS_REPLY_ARRAY) {
+        return NGX_DECLINED;
+    }
+
+    *tenant = klcf->policy;
+
+    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
+        v = ngx_http_kot_val_str(rules, i);
+
+        if (v->len == 0 || v->len > 32) {
+            continue;
+        }
+
+        len = ngx_snprintf(text, sizeof(text), "%s=%V",
+                           ngx_http_kot_tenant_rules[i], v) - text;
+
+        /* as the portal: a rule not valid is ignored, the server's holds */
+        (void) kot_policy_tenant_set(tenant, (char *) text, len, err,
+                                     sizeof(err));
+    }
+
+    kot_policy_strictest(effective, &klcf->policy, tenant);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     ngx_http_kot_admin_policy_json(r,
+                                                                ad->reply));
+}
+
+
+/*
+ * {"tenant": its own rules, "server": kot_password_policy's,
+ *  "effective": the stricter of each}
+ */
+
+static json_t *
+ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
+    ngx_http_kot_val_t *rules)
+{
+    json_t                   *own, *v;
+    ngx_str_t                *s;
+    ngx_uint_t                i;
+    kot_policy_t              tenant, effective;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_admin_policy_of(r, rules, &tenant, &effective)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    own = json_object();
+
+    for (i = 0; own && i < KOT_TENANT_POLICY_N; i++) {
+        s = ngx_http_kot_val_str(rules, i);
+
+        if (s->len == 0) {
+            continue;
+        }
+
+        /* counts as numbers, the flag as a boolean, times as written */
+        switch (i) {
+        case 0: /* min_length */
+        case 1: /* classes */
+        case 3: /* history */
+            v = json_integer(ngx_atoi(s->data, s->len));
+            break;
+
+        case 2: /* not_username */
+            v = json_boolean(s->len == 2 && s->data[1] == 'n');
+            break;
+
+        default:
+            v = ngx_http_kot_json_str(s);
+            break;
+        }
+
+        json_object_set_new(own, ngx_http_kot_tenant_rules[i], v);
+    }
+
+    return json_pack("{s:o,s:o,s:o}", "tenant", own,
+                     "server", ngx_http_kot_admin_rules_json(&klcf->policy),
+                     "effective", ngx_http_kot_admin_rules_json(&effective));
+}
+
+
+static json_t *
+ngx_http_kot_admin_rules_json(kot_policy_t *p)
+{
+    return json_pack("{s:i,s:i,s:i,s:b,s:i,s:o,s:o,s:o,s:b}",
+                     "min_length", (int) p->min_length,
+                     "max_length", (int) p->max_length,
+                     "classes", (int) p->classes,
+                     "not_username", p->not_username,
+                     "history", (int) p->history,
+                     "min_age", ngx_http_kot_admin_duration(p->min_age),
+                     "max_age", ngx_http_kot_admin_duration(p->max_age),
+                     "inactive_after",
+                     ngx_http_kot_admin_duration(p->inactive_after),
+                     "blocklist", p->blocklist != NULL);
+}
+
+
+/* A time of the policy as its rules are written: "90d", "12h", "0". */
+
+static json_t *
+ngx_http_kot_admin_duration(uint64_t ms)
+{
+    u_char      buf[NGX_INT64_LEN + 3], *p;
+    ngx_uint_t  i;
+
+    static const struct {
+        uint64_t     ms;
+        const char  *unit;
+    } units[] = {
+        { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" },
+        { 1, "ms" }
+    };
+
+    if (ms == 0) {
+        return json_string("0");
+    }
+
+    for (i = 0; ms % units[i].ms; i++) { /* void */ }
+
+    p = ngx_sprintf(buf, "%uL%s", ms / units[i].ms, units[i].unit);
+
+    return json_stringn((char *) buf, p - buf);
+}
+
+
+/*
+ * PUT replaces the tenant's own rules with those of the body: each is
+ * checked on the server's policy, the whole must loosen nothing of it,
+ * and then policy_set stores them all at once ("" removes a rule).
+ */
+
+ngx_int_t
+ngx_http_kot_admin_policy_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    char                      err[256];
+    ngx_int_t                 rc;
+    ngx_str_t                *values, rule;
+    ngx_uint_t                i;
+    kot_policy_t              t;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* policy_set's arguments: rule, value, ... */
+    values = ngx_pcalloc(r->pool, 2 * KOT_TENANT_POLICY_N * sizeof(ngx_str_t));
+    if (values == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t = klcf->policy;
+
+    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
+        values[2 * i].data = (u_char *) ngx_http_kot_tenant_rules[i];
+        values[2 * i].len = ngx_strlen(ngx_http_kot_tenant_rules[i]);
+
+        rc = ngx_http_kot_admin_policy_rule(r, i, &rule, &values[2 * i + 1]);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (rule.len
+            && kot_policy_tenant_set(&t, (char *) rule.data, rule.len, err,
+                                     sizeof(err))
+               != 0)
+        {
+            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                            "invalid_policy", "%s", err);
+        }
+    }
+
+    if (kot_policy_check_tighter(&klcf->policy, &t, err, sizeof(err)) != 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "policy_loosened", "%s", err);
+    }
+
+    if (kot_policy_valid(&t, err, sizeof(err)) != 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_policy", "%s", err);
+    }
+
+    ad->data = values;
+
+    /* what the rules were, for the record, comes back from policy_set */
+    return ngx_http_kot_admin_policy_set(r, ctx);
+}
+
+
+/*
+ * The body's rule i as the core reads it ("min_length=16") and as it is
+ * stored (value, "16"); both empty when the body leaves it out.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
+    ngx_str_t *rule, ngx_str_t *value)
+{
+    u_char      *p;
+    json_t      *v;
+    size_t       len, nlen;
+    const char  *name;
+
+    name = ngx_http_kot_tenant_rules[i];
+    nlen = ngx_strlen(name);
+
+    v = ngx_http_kot_admin_member(r, name);
+
+    ngx_str_null(rule);
+    ngx_str_set(value, "");
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    /* kot_http_kot_policy.c reads at most 32 characters of a stored rule */
+    len = json_is_string(v) ? json_string_length(v) : NGX_INT64_LEN;
+
+    if (len > 32) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_policy",
+                                        "\"%s\": not a time (e.g. 90d, "
+                                        "12h, 30m)", name);
+    }
+
+    rule->data = ngx_pnalloc(r->pool, nlen + 1 + len);
+    if (rule->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(rule->data, name, nlen);
+    *p++ = '=';
+    value->data = p;
+
+    if (json_is_boolean(v)) {
+        p = json_is_true(v) ? ngx_cpymem(p, "on", 2) : ngx_cpymem(p, "off", 3);
+
+    } else if (json_is_integer(v)) {
+        p = ngx_sprintf(p, "%L", (int64_t) json_integer_value(v));
+
+    } else {
+        p = ngx_cpymem(p, json_string_value(v), len);
+    }
+
+    value->len = p - value->data;
+    rule->len = p - rule->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_policy_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                  *values;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    values = ad->data;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_SET, 1, &a, values,
+                                     2 * KOT_TENANT_POLICY_N,
+                                     ngx_http_kot_admin_policy_changed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *answer, *before;
+    ngx_int_t              rc;
+    ngx_str_t             *values;
+    ngx_uint_t             i;
+    ngx_http_kot_val_t    *now;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    /* the rules as they are now, in the shape of policy_get's answer */
+    values = ad->data;
+
+    now = ngx_pcalloc(r->pool, sizeof(ngx_http_kot_val_t));
+    if (now == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    now->type = REDIS_REPLY_ARRAY;
+    now->n = KOT_TENANT_POLICY_N;
+    now->e = ngx_pcalloc(r->pool, now->n * sizeof(ngx_http_kot_val_t));
+    if (now->e == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
+        now->e[i].type = REDIS_REPLY_STRING;
+        now->e[i].str = values[2 * i + 1];
+    }
+
+    answer = ngx_http_kot_admin_policy_json(r, now);
+    before = ngx_http_kot_admin_policy_json(r, ad->reply);
+
+    ad->before = json_incref(json_object_get(before, "tenant"));
+    json_decref(before);
+
+    ngx_http_kot_admin_audit(r, "tenant_policy_changed", "configuration",
+                             NULL, NULL,
+                             json_incref(json_object_get(answer, "tenant")),
+                             NULL);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, answer);
+}
+
+
+/* events */
+
+/* GET events?limit=N: the newest N (default 100, at most 1,000) */
+
+ngx_int_t
+ngx_http_kot_admin_events(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                   limit;
+    ngx_str_t                   arg;
+    ngx_http_kot_redis_args_t   a;
+
+    limit = NGX_HTTP_KOT_EVENTS_DEFAULT;
+
+    if (ngx_http_arg(r, (u_char *) "limit", 5, &arg) == NGX_OK) {
+        limit = ngx_atoi(arg.data, arg.len);
+
+        if (limit < 1 || limit > KOT_EVENTS_MAX) {
+            return ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_parameter",
+                                            "limit must be 1 to %d",
+                                            KOT_EVENTS_MAX);
+        }
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_EVENTS) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, limit) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_EVENT_LIST, 2, &a, NULL, 0,
+                                     ngx_http_kot_admin_events_listed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *list, *rec;
+    ngx_int_t              rc;
+    ngx_str_t             *s;
+    ngx_uint_t             i;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    list = json_array();
+
+    for (i = 0; list && i < ad->reply->n; i++) {
+        s = ngx_http_kot_val_str(ad->reply, i);
+
+        /* the module's own records; anything else is left out */
+        rec = json_loadb((char *) s->data, s->len, 0, NULL);
+
+        if (json_is_object(rec)) {
+            json_array_append_new(list, rec);
+
+        } else {
+            json_decref(rec);
+        }
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     json_pack("{s:o}", "events", list));
+}
+
+
+/* support access */
+
+ngx_int_t
+ngx_http_kot_admin_support_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_redis_args_t  a;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_GRANT) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SUPPORT_STATUS, 2, &a,
+                                     NULL, 0,
+                                     ngx_http_kot_admin_support_status);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_support_status(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    if (ad->reply->n == 0) {
+        return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                   json_pack("{s:b,s:n}", "granted", 0, "expires"));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+               json_pack("{s:b,s:o,s:o,s:o}", "granted", 1,
+                         "expires", ngx_http_kot_json_time(
+                                        ngx_http_kot_val_int(ad->reply, 2)),
+                         "by", ngx_http_kot_json_str(
+                                   ngx_http_kot_val_str(ad->reply, 0)),
+                         "created", ngx_http_kot_json_time(
+                                        ngx_http_kot_val_int(ad->reply, 1))));
+}
+
+
+/* POST support {"hours": 1..72}: a new grant replaces the one there was */
+
+ngx_int_t
+ngx_http_kot_admin_support_grant(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    uint64_t                    now;
+    json_int_t                  hours;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    hours = json_integer_value(ngx_http_kot_admin_member(r, "hours"));
+
+    if (hours < KOT_GRANT_HOURS_MIN || hours > KOT_GRANT_HOURS_MAX) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_hours",
+                                        "a grant lasts %d to %d hours",
+                                        KOT_GRANT_HOURS_MIN,
+                                        KOT_GRANT_HOURS_MAX);
+    }
+
+    now = ngx_http_kot_now();
+    ad->time = now + (uint64_t) hours * 3600000;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_GRANT) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ctx->session.user.data, ctx->session.user.len);
+
+    if (ngx_http_kot_redis_num(r, &a, now) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ad->time) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SUPPORT_GRANT, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_support_granted);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->integer < 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    ad->before = json_pack("{s:o}", "expires",
+                           ngx_http_kot_json_time(ad->reply->integer));
+
+    ngx_http_kot_admin_audit(r, "support_granted", "iam", NULL, NULL,
+                             json_pack("{s:o}", "expires",
+                                       ngx_http_kot_json_time(ad->time)),
+                             NULL);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
+               json_pack("{s:o}", "expires",
+                         ngx_http_kot_json_time(ad->time)));
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_support_revoke(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_GRANT, &ad->tenant, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SUPPORT_REVOKE, 1, &a,
+                                     NULL, 0,
+                                     ngx_http_kot_admin_support_revoked);
+}
+
+
+/* 204 whether there was a grant or not; only an end of one is recorded */
+
+static ngx_int_t
+ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->integer > 0) {
+        ad->before = json_pack("{s:o}", "expires",
+                               ngx_http_kot_json_time(ad->reply->integer));
+
+        ngx_http_kot_admin_audit(r, "support_revoked", "iam", NULL, NULL,
+                                 NULL, NULL);
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* t:T and another key of the tenant: prefix + T */
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix)
+{
+    ngx_str_t              *t;
+    ngx_http_kot_ctx_t     *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    t = &ngx_http_kot_admin_get(ctx)->tenant;
+
+    if (ngx_http_kot_redis_key(r, a, KOT_KEY_TENANT, t, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_redis_key(r, a, prefix, t, NULL);
+}
+
+
+/* tenant_add's and tenant_delete's: t:T, tenants, retired:tenants; T */
+
+static ngx_int_t
+ngx_http_kot_admin_tenants_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, ngx_str_t *t)
+{
+    a->argc = 0;
+
+    if (ngx_http_kot_redis_key(r, a, KOT_KEY_TENANT, t, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(a, (u_char *) KOT_KEY_TENANTS,
+                           sizeof(KOT_KEY_TENANTS) - 1);
+    ngx_http_kot_redis_arg(a, (u_char *) KOT_KEY_RETIRED_TENANTS,
+                           sizeof(KOT_KEY_RETIRED_TENANTS) - 1);
+    ngx_http_kot_redis_arg(a, t->data, t->len);
+
+    return NGX_OK;
+}

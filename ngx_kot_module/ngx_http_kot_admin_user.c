@@ -1,0 +1,1301 @@
+
+/*
+ * ngx_kot: the admin API's user and session endpoints.  A temporary
+ * password follows the tenant's effective policy and is hashed in the
+ * thread pool, as the portal hashes; every change is one script of
+ * kot_scripts.c.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_kot_admin.h"
+#include "kot_crypto.h"
+#include "kot_ident.h"
+
+
+/* a password being set: given in the body, or generated */
+typedef struct {
+    ngx_str_t                   roles;          /* user_add's */
+    u_char                     *password;       /* wiped with the pool */
+    size_t                      len;
+    ngx_uint_t                  generated;
+    ngx_uint_t                  history;        /* earlier hashes kept */
+    ngx_http_kot_step_pt        hashed;         /* the step after */
+    ngx_http_kot_hash_job_t    *job;
+} ngx_http_kot_admin_pw_t;
+
+
+static ngx_int_t ngx_http_kot_admin_no_user(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_admin_user_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix, ...);
+static json_t *ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row,
+    ngx_uint_t full);
+static ngx_int_t ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_user_load(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
+    ngx_str_t *roles);
+static ngx_http_kot_admin_pw_t *ngx_http_kot_admin_pw(ngx_http_request_t *r,
+    ngx_http_kot_step_pt hashed);
+static void ngx_http_kot_admin_pw_wipe(void *data);
+static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_user_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_roles(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_roled(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_password_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_password_set(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_sessions_revoke(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_sessions_revoked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_sessions_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_str_t *ngx_http_kot_admin_actor(ngx_http_request_t *r);
+
+
+/* users */
+
+ngx_int_t
+ngx_http_kot_admin_users(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_LIST, 2, &a, NULL, 0,
+                                     ngx_http_kot_admin_users_listed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *list;
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    list = json_array();
+
+    for (i = 0; list && i < ad->reply->n; i++) {
+        json_array_append_new(list,
+            ngx_http_kot_admin_user_json(&ad->reply->e[i], 0));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     json_pack("{s:o}", "users", list));
+}
+
+
+/*
+ * A row of user_list or user_get as JSON; full adds what only user_get
+ * has.  A lock until an administrator unlocks it has "locked_until"
+ * null.
+ */
+
+static json_t *
+ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
+{
+    json_t   *u;
+    int64_t   until;
+
+    u = json_pack("{s:o,s:o,s:b,s:b,s:b,s:o,s:o}",
+                  "username", ngx_http_kot_json_str(
+                                  ngx_http_kot_val_str(row, 0)),
+                  "roles", ngx_http_kot_json_roles(
+                               ngx_http_kot_val_str(row, 1)),
+                  "disabled", ngx_http_kot_val_int(row, 2) != 0,
+                  "locked", ngx_http_kot_val_int(row, 3) != 0,
+                  "must_change", ngx_http_kot_val_int(row, 4) != 0,
+                  "created", ngx_http_kot_json_time(
+                                 ngx_http_kot_val_int(row, 5)),
+                  "last_login", ngx_http_kot_json_time(
+                                    ngx_http_kot_val_int(row, 6)));
+
+    if (u == NULL || !full) {
+        return u;
+    }
+
+    until = ngx_http_kot_val_int(row, 8);
+
+    json_object_set_new(u, "failures",
+                        json_integer(ngx_http_kot_val_int(row, 7)));
+    json_object_set_new(u, "locked_until", ngx_http_kot_json_time(until));
+    json_object_set_new(u, "lockouts",
+                        json_integer(ngx_http_kot_val_int(row, 9)));
+    json_object_set_new(u, "last_failure",
+                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 10)));
+    json_object_set_new(u, "password_changed",
+                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 11)));
+    json_object_set_new(u, "disabled_since",
+                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 12)));
+
+    return u;
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_user_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+}
+
+
+/* user_get of the path's user, then next; no such name is a 404 now */
+
+static ngx_int_t
+ngx_http_kot_admin_user_load(ngx_http_request_t *r, ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_ctx_t         *ctx;
+    ngx_http_kot_admin_t       *ad;
+    ngx_http_kot_redis_args_t   a;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER, KOT_KEY_FAILURES,
+                                     NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_GET, 2, &a, NULL, 0,
+                                     next);
+}
+
+
+/* the user as user_get answered: 200, or 404 */
+
+static ngx_int_t
+ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     ngx_http_kot_admin_user_json(ad->reply,
+                                                                  1));
+}
+
+
+/*
+ * POST users {"username", "roles", "password"?}: the password follows
+ * the tenant's policy, and without one a temporary one is made; either
+ * must be changed at the first login.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_user_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    int                       n;
+    json_t                   *name, *password;
+    ngx_int_t                 rc;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw;
+
+    name = ngx_http_kot_admin_member(r, "username");
+
+    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+    if (ad->user.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = kot_username_normalize(json_string_value(name),
+                               json_string_length(name),
+                               (char *) ad->user.data, KOT_USERNAME_MAX + 1);
+    if (n < 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_name",
+                                        "a username is " KOT_USERNAME_RULE);
+    }
+
+    ad->user.len = n;
+
+    pw = ngx_http_kot_admin_pw(r, ngx_http_kot_admin_user_store);
+    if (pw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_kot_admin_roles(r, &pw->roles);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    password = ngx_http_kot_admin_member(r, "password");
+
+    if (password) {
+        pw->len = json_string_length(password);
+        pw->password = ngx_pnalloc(r->pool, pw->len + 1);
+        if (pw->password == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(pw->password, json_string_value(password), pw->len);
+    }
+
+    return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_pw_hash);
+}
+
+
+/* The body's "roles": valid names, without duplicates, at least one. */
+
+static ngx_int_t
+ngx_http_kot_admin_roles(ngx_http_request_t *r, ngx_str_t *roles)
+{
+    json_t      *list, *role;
+    size_t       i;
+    const char  *s;
+
+    list = ngx_http_kot_admin_member(r, "roles");
+
+    roles->data = ngx_pcalloc(r->pool, KOT_ROLES_MAX);
+    if (roles->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (json_array_size(list) == 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_role",
+                                        "a user needs at least one role");
+    }
+
+    json_array_foreach(list, i, role) {
+        s = json_string_value(role);
+
+        switch (kot_roles_add((char *) roles->data, KOT_ROLES_MAX, s,
+                              json_string_length(role)))
+        {
+        case 0:
+            break;
+
+        case -1:
+            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                            "invalid_role",
+                                            "\"%*s\" is not a role: use 1 "
+                                            "to %d of a-z, 0-9, '_' and '-'",
+                                            ngx_min(json_string_length(role),
+                                                    KOT_ROLE_MAX + 1),
+                                            s, KOT_ROLE_MAX);
+
+        default:
+            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                            "invalid_role",
+                                            "too many roles");
+        }
+    }
+
+    roles->len = ngx_strlen(roles->data);
+
+    return NGX_OK;
+}
+
+
+static ngx_http_kot_admin_pw_t *
+ngx_http_kot_admin_pw(ngx_http_request_t *r, ngx_http_kot_step_pt hashed)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_kot_ctx_t       *ctx;
+    ngx_http_kot_admin_pw_t  *pw;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_kot_admin_pw_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    pw = cln->data;
+    ngx_memzero(pw, sizeof(ngx_http_kot_admin_pw_t));
+    pw->hashed = hashed;
+
+    cln->handler = ngx_http_kot_admin_pw_wipe;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ngx_http_kot_admin_get(ctx)->data = pw;
+
+    return pw;
+}
+
+
+static void
+ngx_http_kot_admin_pw_wipe(void *data)
+{
+    ngx_http_kot_admin_pw_t  *pw = data;
+
+    if (pw->password) {
+        ngx_explicit_memzero(pw->password, pw->len);
+    }
+}
+
+
+/*
+ * After policy_get: the given password is checked against the tenant's
+ * effective policy, or one is generated that follows it; then it goes
+ * to the hash threads.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    long                      n;
+    char                      why[512];
+    unsigned                  bits;
+    ngx_int_t                 rc;
+    kot_policy_t              tenant, policy;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_kot_admin_policy_of(r, ad->reply, &tenant, &policy)
+        != NGX_OK)
+    {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    pw->history = policy.history ? policy.history - 1 : 0;
+
+    if (pw->password) {
+        bits = kot_policy_check(&policy, (char *) pw->password, pw->len,
+                                (char *) ad->user.data, ad->user.len);
+
+    } else {
+        pw->password = ngx_pnalloc(r->pool, KOT_POLICY_MAX_LENGTH + 1);
+        if (pw->password == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = kot_policy_generate(&policy, (char *) ad->user.data,
+                                ad->user.len, (char *) pw->password,
+                                KOT_POLICY_MAX_LENGTH + 1, &bits);
+        if (n == -1) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        pw->len = (n < 0) ? 0 : (size_t) n;
+        pw->generated = 1;
+    }
+
+    if (bits != KOT_PW_OK) {
+        kot_policy_explain(bits, &policy, "; ", why, sizeof(why));
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "password_policy",
+                                        "%s the password policy: %s",
+                                        pw->generated
+                                        ? "no password can be made that "
+                                          "follows"
+                                        : "the password breaks", why);
+    }
+
+    pw->job = ngx_http_kot_hash_job(r);
+    if (pw->job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pw->job->new_password.data = pw->password;
+    pw->job->new_password.len = pw->len;
+
+    if (ngx_http_kot_hash_run(r, ctx, pw->job) != NGX_OK) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "busy",
+                                        "the server is hashing too many "
+                                        "passwords; try again in a moment");
+    }
+
+    return ngx_http_kot_wait(r, ctx, pw->hashed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_user_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t    *pw = ad->data;
+    ngx_http_kot_redis_args_t   a;
+
+    if (pw->job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: hashing a new user's password failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER, NULL) != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_RETIRED_USERS, &ad->tenant,
+                                  NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, pw->job->new_hash, pw->job->new_hash_len);
+    ngx_http_kot_redis_arg(&a, pw->roles.data, pw->roles.len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", 1);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ADD, 4, &a, NULL, 0,
+                                     ngx_http_kot_admin_user_added);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    json_t                   *answer;
+    ngx_int_t                 rc;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    switch (ad->reply->integer) {
+
+    case 1:
+        break;
+
+    case 0:
+        ngx_http_kot_admin_audit(r, "user_added", "iam", "exists", &ad->user,
+                                 NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "exists",
+                                        "the user exists");
+
+    case KOT_RETIRED:
+        ngx_http_kot_admin_audit(r, "user_added", "iam", "retired",
+                                 &ad->user, NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "username_retired",
+                                        "a user of that name was deleted "
+                                        "from the tenant; the name is never "
+                                        "issued again");
+
+    default: /* KOT_NO_TENANT */
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user,
+                             json_pack("{s:o,s:b,s:b}",
+                                       "roles", ngx_http_kot_json_roles(
+                                                    &pw->roles),
+                                       "must_change", 1,
+                                       "password_generated",
+                                       (int) pw->generated),
+                             NULL);
+
+    answer = json_pack("{s:o}", "username",
+                       ngx_http_kot_json_str(&ad->user));
+
+    if (answer && pw->generated) {
+        json_object_set_new(answer, "temporary_password",
+                            json_stringn((char *) pw->password, pw->len));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED, answer);
+}
+
+
+/*
+ * PATCH {"roles"?, "disabled"?}: the user before, the account's state,
+ * the roles, and the user after.  An admin's own account can neither
+ * lose its admin role nor be disabled (the scripts refuse it).
+ */
+
+ngx_int_t
+ngx_http_kot_admin_user_patch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_str_t             *roles;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ngx_http_kot_admin_member(r, "roles") == NULL
+        && ngx_http_kot_admin_member(r, "disabled") == NULL)
+    {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "missing_field",
+                                        "give \"roles\", \"disabled\" or "
+                                        "both");
+    }
+
+    if (ngx_http_kot_admin_member(r, "roles")) {
+        roles = ngx_pcalloc(r->pool, sizeof(ngx_str_t));
+        if (roles == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_kot_admin_roles(r, roles);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        ad->data = roles;
+    }
+
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_patch_loaded);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                     *disabled;
+    ngx_int_t                   rc;
+    ngx_str_t                  *actor;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    /* whether it was disabled, for the record; user_roles tells the roles */
+    ad->n = (ngx_http_kot_val_int(ad->reply, 2) != 0);
+
+    disabled = ngx_http_kot_admin_member(r, "disabled");
+
+    if (disabled == NULL) {
+        return ngx_http_kot_admin_patch_roles(r, ctx);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
+                                     KOT_KEY_USER_SESSIONS, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (json_is_false(disabled)) {
+        return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ENABLE, 2, &a,
+                                         NULL, 0,
+                                         ngx_http_kot_admin_patch_disabled);
+    }
+
+    actor = ngx_http_kot_admin_actor(r);
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DISABLE, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_patch_disabled);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_uint_t             disable;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    disable = json_is_true(ngx_http_kot_admin_member(r, "disabled"));
+
+    if (ad->reply->integer == KOT_NO_USER) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    ad->before = json_pack("{s:b}", "disabled", (int) ad->n);
+
+    if (ad->reply->integer == KOT_SELF) {
+        ngx_http_kot_admin_audit(r, "account_disabled", "iam", "self",
+                                 &ad->user, NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "cannot_disable_self",
+                                        "an admin cannot disable its own "
+                                        "account");
+    }
+
+    ngx_http_kot_admin_audit(r, disable ? "account_disabled"
+                                        : "account_enabled",
+                             "iam", NULL, &ad->user,
+                             json_pack("{s:b}", "disabled", (int) disable),
+                             disable ? json_pack("{s:I}",
+                                                 "kot.sessions_ended",
+                                                 (json_int_t)
+                                                 ad->reply->integer)
+                                     : NULL);
+
+    return ngx_http_kot_admin_patch_roles(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_roles(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                  *roles, *actor;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    roles = ad->data;
+
+    if (roles == NULL) {
+        return ngx_http_kot_admin_user_load(r,
+                                            ngx_http_kot_admin_user_shown);
+    }
+
+    actor = ngx_http_kot_admin_actor(r);
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
+                                     KOT_KEY_USER_SESSIONS, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, roles->data, roles->len);
+    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ROLES, 2, &a, NULL, 0,
+                                     ngx_http_kot_admin_patch_roled);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_str_t             *roles;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    roles = ad->data;
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        if (ad->reply->integer == KOT_NO_USER) {
+            return ngx_http_kot_admin_no_user(r);
+        }
+
+        ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", "self",
+                                 &ad->user, NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "cannot_demote_self",
+                                        "an admin cannot take its own "
+                                        "\"admin\" role away");
+    }
+
+    ad->before = json_pack("{s:o}", "roles",
+                           ngx_http_kot_json_roles(
+                               ngx_http_kot_val_str(ad->reply, 0)));
+
+    ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", NULL, &ad->user,
+                             json_pack("{s:o}", "roles",
+                                       ngx_http_kot_json_roles(roles)),
+                             NULL);
+
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+}
+
+
+/* DELETE: the user's sessions end, and its name is retired for ever. */
+
+ngx_int_t
+ngx_http_kot_admin_user_delete(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                  *actor;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    actor = ngx_http_kot_admin_actor(r);
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
+                                     KOT_KEY_USER_SESSIONS, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_RETIRED_USERS, &ad->tenant,
+                                  NULL)
+           != NGX_OK
+        || ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_FAILURES,
+                                        KOT_KEY_HISTORY, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DELETE, 6, &a, NULL,
+                                     0, ngx_http_kot_admin_user_deleted);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->integer == KOT_NO_USER) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    if (ad->reply->integer == KOT_SELF) {
+        ngx_http_kot_admin_audit(r, "user_deleted", "iam", "self", &ad->user,
+                                 NULL, NULL);
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
+                                        "cannot_delete_self",
+                                        "an admin cannot delete its own "
+                                        "account");
+    }
+
+    ad->before = json_pack("{s:o}", "username",
+                           ngx_http_kot_json_str(&ad->user));
+
+    ngx_http_kot_admin_audit(r, "user_deleted", "iam", NULL, &ad->user, NULL,
+                             json_pack("{s:I}", "kot.sessions_ended",
+                                       (json_int_t) ad->reply->integer));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* POST unlock: the lock, the failures and the escalation go. */
+
+ngx_int_t
+ngx_http_kot_admin_user_unlock(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER, KOT_KEY_FAILURES,
+                                     NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_UNLOCK, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_user_unlocked);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    /* locked_until as kotctl and the audit log write it: ms, -1 for ever */
+    ad->before = json_pack("{s:I,s:I,s:I}",
+                           "failures", (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 0),
+                           "locked_until", (json_int_t)
+                                           ngx_http_kot_val_int(ad->reply, 1),
+                           "lockouts", (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 2));
+
+    ngx_http_kot_admin_audit(r, "account_unlocked", "iam", NULL, &ad->user,
+                             json_pack("{s:i,s:i,s:i}", "failures", 0,
+                                       "locked_until", 0, "lockouts", 0),
+                             NULL);
+
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+}
+
+
+/* POST password: a temporary password, to be changed at the next login */
+
+ngx_int_t
+ngx_http_kot_admin_user_password(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    if (ngx_http_kot_admin_pw(r, ngx_http_kot_admin_password_store) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_pw_hash);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_password_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t    *pw = ad->data;
+    ngx_http_kot_redis_args_t   a;
+
+    if (pw->job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: hashing a temporary password failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
+                                     KOT_KEY_USER_SESSIONS, KOT_KEY_HISTORY,
+                                     NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, pw->job->new_hash, pw->job->new_hash_len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", 1);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, pw->history) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PASSWD, 3, &a, NULL,
+                                     0, ngx_http_kot_admin_password_set);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_password_set(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                 rc;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->integer == KOT_NO_USER) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    ngx_http_kot_admin_audit(r, "user_password_set", "iam", NULL, &ad->user,
+                             json_pack("{s:b}", "must_change", 1),
+                             json_pack("{s:I}", "kot.sessions_ended",
+                                       (json_int_t) ad->reply->integer));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+               json_pack("{s:s%}", "temporary_password",
+                         (char *) pw->password, pw->len));
+}
+
+
+/* sessions */
+
+/* DELETE users/U/sessions: every session of the user ends */
+
+ngx_int_t
+ngx_http_kot_admin_user_sessions_end(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_user_load(r,
+                                        ngx_http_kot_admin_sessions_revoke);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_sessions_revoke(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER_SESSIONS, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, NULL, 0);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SESSION_REVOKE, 1, &a,
+                                     NULL, 0,
+                                     ngx_http_kot_admin_sessions_revoked);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_sessions_revoked(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
+                             &ad->user, NULL,
+                             json_pack("{s:s,s:I}", "kot.session", "all",
+                                       "kot.sessions_ended",
+                                       (json_int_t) ad->reply->integer));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* GET sessions[?user=U] */
+
+ngx_int_t
+ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    int                         n;
+    u_char                     *user;
+    ngx_str_t                   arg;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
+
+    if (ngx_http_arg(r, (u_char *) "user", 4, &arg) == NGX_OK) {
+        user = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+        if (user == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* as the path's names: no escapes, nothing that is no name */
+        n = kot_username_normalize((char *) arg.data, arg.len, (char *) user,
+                                   KOT_USERNAME_MAX + 1);
+        if (n < 0) {
+            return ngx_http_kot_admin_no_user(r);
+        }
+
+        ngx_http_kot_redis_arg(&a, user, n);
+
+    } else {
+        ngx_http_kot_redis_arg(&a, NULL, 0);
+    }
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SESSION_LIST, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_sessions_listed);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_sessions_listed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *list;
+    ngx_int_t              rc;
+    ngx_uint_t             i;
+    ngx_http_kot_val_t    *row;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return (ad->reply->integer == KOT_NO_TENANT)
+               ? ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                          "no such tenant")
+               : ngx_http_kot_admin_no_user(r);
+    }
+
+    list = json_array();
+
+    for (i = 0; list && (row = ngx_http_kot_val(ad->reply, i)); i++) {
+        json_array_append_new(list,
+            json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+                      "handle", ngx_http_kot_json_str(
+                                    ngx_http_kot_val_str(row, 0)),
+                      "user", ngx_http_kot_json_str(
+                                  ngx_http_kot_val_str(row, 1)),
+                      "ip", ngx_http_kot_json_str(
+                                ngx_http_kot_val_str(row, 2)),
+                      "created", ngx_http_kot_json_time(
+                                     ngx_http_kot_val_int(row, 3)),
+                      "last_active", ngx_http_kot_json_time(
+                                         ngx_http_kot_val_int(row, 4)),
+                      "idle_expires", ngx_http_kot_json_time(
+                                          ngx_http_kot_val_int(row, 5)),
+                      "absolute_expires", ngx_http_kot_json_time(
+                                          ngx_http_kot_val_int(row, 6))));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     json_pack("{s:o}", "sessions", list));
+}
+
+
+/* DELETE sessions/HANDLE: the session ends, on every node at once */
+
+ngx_int_t
+ngx_http_kot_admin_session_end(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    if (!kot_session_handle_valid((char *) ad->handle.data, ad->handle.len)) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such session");
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
+    ngx_http_kot_redis_arg(&a, ad->handle.data, ad->handle.len);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_SESSION_END, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_session_ended);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t              rc;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    rc = ngx_http_kot_admin_replied(r, ctx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY || ad->reply->n == 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        ad->reply->type == REDIS_REPLY_ARRAY
+                                        ? "no such session"
+                                        : "no such tenant");
+    }
+
+    ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
+                             ngx_http_kot_val_str(ad->reply, 0), NULL,
+                             json_pack("{s:s%,s:i}", "kot.session",
+                                       (char *) ad->handle.data,
+                                       ad->handle.len,
+                                       "kot.sessions_ended", 1));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
+}
+
+
+/* helpers */
+
+static ngx_int_t
+ngx_http_kot_admin_no_user(ngx_http_request_t *r)
+{
+    return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                    "no such user");
+}
+
+
+/* Keys of the path's user: prefix + T:U for each prefix, up to NULL. */
+
+static ngx_int_t
+ngx_http_kot_admin_user_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix, ...)
+{
+    va_list                args;
+    ngx_int_t              rc;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    rc = NGX_OK;
+
+    va_start(args, prefix);
+
+    for ( /* void */ ; prefix && rc == NGX_OK;
+         prefix = va_arg(args, const char *))
+    {
+        rc = ngx_http_kot_redis_key(r, a, prefix, &ad->tenant, &ad->user);
+    }
+
+    va_end(args);
+
+    return rc;
+}
+
+
+/*
+ * The acting user, for the scripts' "an admin cannot ... itself": only
+ * in the admin's own tenant, where a user of the same name is the admin.
+ */
+
+static ngx_str_t *
+ngx_http_kot_admin_actor(ngx_http_request_t *r)
+{
+    ngx_http_kot_ctx_t  *ctx;
+
+    static ngx_str_t  nobody = ngx_null_string;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    return ngx_http_kot_admin_get(ctx)->own ? &ctx->session.user : &nobody;
+}
