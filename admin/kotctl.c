@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kotctl.h"
 #include "kot_crypto.h"
@@ -30,27 +31,42 @@ static const char  usage[] =
     "($KOT_AUDIT_LOG)\n"
     "  --auditor-public-key PATH  the auditor's RSA public key, PEM "
     "($KOT_AUDITOR_KEY)\n"
+    "  --json                     listings as JSON, times as RFC 3339 "
+    "(also after\n"
+    "                             the command)\n"
     "\n"
     "commands:\n"
     "  tenant add TENANT\n"
+    "  tenant list\n"
+    "  tenant delete TENANT [--yes]\n"
     "  tenant policy TENANT [RULE=VALUE...]\n"
+    "  tenant events TENANT [--limit N]\n"
     "  user add TENANT USER --role ROLE [--role ROLE...]\n"
     "           [--password-stdin | --generate-password] "
     "[--no-force-change]\n"
     "  user passwd TENANT USER [--password-stdin | --generate-password |\n"
     "           --reset] [--no-force-change]\n"
+    "  user list TENANT\n"
     "  user status TENANT USER\n"
+    "  user roles TENANT USER --role ROLE [--role ROLE...]\n"
     "  user unlock TENANT USER\n"
     "  user enable TENANT USER\n"
     "  user disable TENANT USER\n"
-    "  session list TENANT USER\n"
+    "  user delete TENANT USER [--yes]\n"
+    "  session list TENANT [USER]\n"
     "  session revoke TENANT USER SESSION|--all\n"
+    "  session end TENANT SESSION\n"
+    "  support grant TENANT --hours N\n"
+    "  support revoke|status TENANT\n"
     "  throttle status|clear ADDR\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
     "  audit verify --auditor-private-key PRIVATE.pem [--no-anchors]\n"
     "               [--until T] [--host NAME] FILE...\n"
     "  audit query [--since T] [--until T] [--tenant T] [--user U]\n"
     "              [--action A] [--outcome O] FILE...\n"
+    "\n"
+    "A deleted tenant's or user's name is retired: it can never be added\n"
+    "again.  tenant delete and user delete ask first, unless --yes.\n"
     "\n"
     "A password set here is temporary: the user must change it at the next\n"
     "login, unless --no-force-change is given.  Without --password-stdin or\n"
@@ -78,6 +94,39 @@ kotctl_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+
+/*
+ * Asks for the name of what is about to be deleted, on the terminal,
+ * unless --yes was given.  Without a terminal, --yes is required.
+ */
+
+int
+kotctl_confirm(const char *name, int yes)
+{
+    char  line[256];
+
+    if (yes) {
+        return KOTCTL_OK;
+    }
+
+    if (!isatty(STDIN_FILENO)) {
+        kotctl_error("not deleted: confirm with --yes, or run on a "
+                     "terminal");
+        return KOTCTL_USAGE;
+    }
+
+    fprintf(stderr, "type \"%s\" to confirm: ", name);
+
+    if (fgets(line, sizeof(line), stdin) == NULL
+        || strcmp(strtok(line, "\r\n") ? line : "", name) != 0)
+    {
+        kotctl_error("not confirmed; nothing was deleted");
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
 }
 
 
@@ -149,6 +198,30 @@ kotctl_option(kotctl_t *k, const char *name, const char *value)
 }
 
 
+/*
+ * --json after the command ("kotctl user list acme --json") too: taken
+ * out of the arguments.  No argument of a command can be "--json"
+ * otherwise (names and networks never start with "-").
+ */
+
+static int
+kotctl_take_json(kotctl_t *k, int argc, char **argv)
+{
+    int  i, j;
+
+    for (i = 0, j = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            k->json = 1;
+            continue;
+        }
+
+        argv[j++] = argv[i];
+    }
+
+    return j;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -168,6 +241,12 @@ main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return KOTCTL_OK;
+        }
+
+        if (strcmp(argv[i], "--json") == 0) {
+            k.json = 1;
+            i--;
+            continue;
         }
 
         if (i + 1 >= argc) {
@@ -194,6 +273,8 @@ main(int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
+    argc = i + kotctl_take_json(&k, argc - i, argv + i);
+
     if (kot_scripts_init() != 0) {
         kotctl_error("cannot hash the Redis scripts");
         return KOTCTL_FAIL;
@@ -209,6 +290,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "session") == 0) {
         return kotctl_session(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "support") == 0) {
+        return kotctl_support(&k, argc - i - 1, argv + i + 1);
     }
 
     if (strcmp(argv[i], "allowlist") == 0) {

@@ -16,6 +16,7 @@
 #include "kot_ident.h"
 #include "kot_phc.h"
 #include "kot_policy.h"
+#include "kot_text.h"
 
 #define KOTCTL_OK       0
 #define KOTCTL_FAIL     1       /* the operation could not be done */
@@ -30,6 +31,7 @@ typedef struct {
     kot_scrypt_params_t   scrypt;
     const char           *audit_log;    /* --audit-log, or $KOT_AUDIT_LOG */
     const char           *auditor_key;  /* --auditor-key, $KOT_AUDITOR_KEY */
+    int                   json;         /* --json: listings as JSON */
     redisContext         *rc;
 } kotctl_t;
 
@@ -38,6 +40,10 @@ int kotctl_connect(kotctl_t *k);
 redisReply *kotctl_eval(kotctl_t *k, int script, int nkeys, int argc,
     const char **argv);
 redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
+long long kotctl_refusal(redisReply *r);
+int kotctl_row_ok(redisReply *r, size_t n, size_t strings);
+int kotctl_rows_ok(redisReply *r, size_t n, size_t strings);
+int kotctl_unexpected(kotctl_t *k, redisReply *r);
 int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
@@ -45,13 +51,21 @@ void kotctl_time(uint64_t ms, char *buf, size_t len);
 int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
     int secret);
 
+/* JSON output (--json): the admin API's shapes, times as RFC 3339 */
+json_t *kotctl_json_time(long long ms);
+json_t *kotctl_json_roles(const char *roles);
+int kotctl_json_print(json_t *doc);
+int kotctl_no_json(kotctl_t *k, const char *command);
+
 /* kotctl_user.c */
 int kotctl_user(kotctl_t *k, int argc, char **argv);
 int kotctl_session(kotctl_t *k, int argc, char **argv);
 
 /* kotctl_tenant.c */
 int kotctl_tenant(kotctl_t *k, int argc, char **argv);
+int kotctl_support(kotctl_t *k, int argc, char **argv);
 int kotctl_tenant_exists(kotctl_t *k, const char *tenant);
+int kotctl_no_tenant(kotctl_t *k, const char *tenant);
 int kotctl_tenant_name(const char *name, char tenant[KOT_TENANT_MAX + 1]);
 
 /* kotctl_policy.c */
@@ -85,11 +99,16 @@ int kotctl_audit_ready(kotctl_t *k);
  * its own short chain, when k->audit_log is set: action such as
  * "user_added", category "iam" or "configuration", the tenant, the target
  * user (or NULL) and a JSON object describing the change (or NULL; the
- * reference is stolen).  0 on success or when there is no audit log.
+ * reference is stolen).  The record of a tenant's change also goes to
+ * its events list (ev:{tenant}), with or without an audit log.  0 on
+ * success.
  */
 int kotctl_audit_event(kotctl_t *k, const char *action,
     const char *category, const char *tenant, const char *target,
     json_t *change);
+
+/* Who runs kotctl, as the audit log names the actor: "kotctl:root". */
+void kotctl_actor(char *buf, size_t len);
 
 /* kotctl_verify.c: "audit verify" and "audit query" */
 int kotctl_audit_verify(kotctl_t *k, int argc, char **argv);
@@ -98,6 +117,7 @@ int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 /* kotctl.c */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+int kotctl_confirm(const char *name, int yes);
 
 /* one or many, as n asks: "1 entry", "2 entries", "0 entries" */
 const char *kotctl_plural(long long n, const char *one, const char *many);

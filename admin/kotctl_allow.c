@@ -3,9 +3,11 @@
  *
  *     kotctl allowlist TENANT access|admin add|remove|set|list [CIDR...]
  *
- * Each list is a Redis set of canonical CIDR texts, al:{tenant}:{list};
- * every change increments alv:{tenant}, so that the module's cached
- * matchers notice it.  An empty list allows every address.
+ * Each list is a Redis set of canonical CIDR texts, al:{tenant}:{list},
+ * changed by the allowlist_change script (kot_scripts.c) that the admin
+ * API runs too; every change increments alv:{tenant}, so that the
+ * module's cached matchers notice it.  An empty list allows every
+ * address.
  */
 
 #include <stdio.h>
@@ -17,10 +19,6 @@
 #include "kot_ident.h"
 #include "kot_scripts.h"
 
-
-
-/* the module compiles a list on every change: keep that cheap */
-#define KOTCTL_ALLOW_MAX       10000
 
 /* how much of a refused argument is shown back */
 #define KOTCTL_ALLOW_SHOW      64
@@ -39,48 +37,17 @@ typedef struct {
     size_t               n;
 } kotctl_allow_t;
 
-/* what the script did: its reply */
+/* what the script did */
 typedef struct {
-    long long            changed;       /* entries added or removed */
     long long            size;          /* entries in the list after */
     long long            version;       /* alv:{tenant} after */
+    json_t              *added;         /* the entries it added */
+    json_t              *removed;       /* and removed */
 } kotctl_allow_result_t;
-
-
-/*
- * One script, so that the limit check and the change are atomic and the
- * version moves with every change.  SADD and SREM get at most 1000
- * entries a call: unpack() of many more overflows Lua's C stack.
- *   KEYS: t:{tenant}, al:{tenant}:{list}, alv:{tenant}
- *   ARGV: op, limit, entries (unique)
- *   reply: {changed, size, version}, {-1} (no tenant), {-2, size} (limit)
- */
-static const char  kotctl_allow_script[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end\n"
-    "local op, limit = ARGV[1], tonumber(ARGV[2])\n"
-    "if op == 'set' then\n"
-    "  if #ARGV - 2 > limit then return {-2, #ARGV - 2} end\n"
-    "  redis.call('DEL', KEYS[2])\n"
-    "elseif op == 'add' then\n"
-    "  local size = redis.call('SCARD', KEYS[2])\n"
-    "  for i = 3, #ARGV do\n"
-    "    size = size + 1 - redis.call('SISMEMBER', KEYS[2], ARGV[i])\n"
-    "  end\n"
-    "  if size > limit then return {-2, size} end\n"
-    "end\n"
-    "local changed = 0\n"
-    "local cmd = (op == 'remove') and 'SREM' or 'SADD'\n"
-    "for i = 3, #ARGV, 1000 do\n"
-    "  local j = math.min(i + 999, #ARGV)\n"
-    "  changed = changed + redis.call(cmd, KEYS[2], unpack(ARGV, i, j))\n"
-    "end\n"
-    "local version = redis.call('INCR', KEYS[3])\n"
-    "return {changed, redis.call('SCARD', KEYS[2]), version}\n";
 
 
 static int kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a);
 static int kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a);
-static size_t kotctl_allow_unique(kot_cidr_t *v, size_t n);
 static const char *kotctl_allow_show(const char *s, char *buf);
 static int kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a);
 static int kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a,
@@ -110,6 +77,10 @@ kotctl_allowlist(kotctl_t *k, int argc, char **argv)
     if (strcmp(a.op, "list") == 0) {
         rc = kotctl_connect(k);
         return (rc == KOTCTL_OK) ? kotctl_allow_list(k, &a) : rc;
+    }
+
+    if (kotctl_no_json(k, a.op) != KOTCTL_OK) {
+        return KOTCTL_USAGE;
     }
 
     /* every entry is checked before anything is changed */
@@ -226,11 +197,11 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
         return KOTCTL_USAGE;
     }
 
-    n = kotctl_allow_unique(v, argc);
+    n = kot_cidr_unique(v, argc);
 
-    if (n > KOTCTL_ALLOW_MAX) {
+    if (n > KOT_ALLOW_MAX) {
         kotctl_error("%zu entries: a list holds at most %d; nothing was "
-                     "changed", n, KOTCTL_ALLOW_MAX);
+                     "changed", n, KOT_ALLOW_MAX);
         free(v);
         return KOTCTL_USAGE;
     }
@@ -243,29 +214,6 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
     free(v);
 
     return KOTCTL_OK;
-}
-
-
-/* Sorts v and drops duplicates ("10.0.0.0/8" == "::ffff:10.0.0.0/104"). */
-
-static size_t
-kotctl_allow_unique(kot_cidr_t *v, size_t n)
-{
-    size_t  i, m;
-
-    if (n == 0) {
-        return 0;
-    }
-
-    qsort(v, n, sizeof(kot_cidr_t), kot_cidr_cmp);
-
-    for (i = 1, m = 1; i < n; i++) {
-        if (kot_cidr_cmp(&v[i], &v[m - 1]) != 0) {
-            v[m++] = v[i];
-        }
-    }
-
-    return m;
 }
 
 
@@ -307,6 +255,8 @@ kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a)
     int                    rc;
     kotctl_allow_result_t  r;
 
+    memset(&r, 0, sizeof(kotctl_allow_result_t));
+
     rc = kotctl_allow_eval(k, a, &r);
     if (rc != KOTCTL_OK) {
         return rc;
@@ -330,68 +280,80 @@ kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a, kotctl_allow_result_t *r)
 {
     int           rc;
     char          limit[16];
-    size_t        i, argc;
+    size_t        i, j, argc;
+    json_t       *lists[2];
     const char  **argv;
     redisReply   *reply, **e;
 
-    argc = 8 + a->n;
+    argc = 5 + a->n;
     argv = calloc(argc, sizeof(char *));
     if (argv == NULL) {
         kotctl_error("out of memory");
         return KOTCTL_FAIL;
     }
 
-    snprintf(limit, sizeof(limit), "%d", KOTCTL_ALLOW_MAX);
+    snprintf(limit, sizeof(limit), "%d", KOT_ALLOW_MAX);
 
-    argv[0] = "EVAL";
-    argv[1] = kotctl_allow_script;
-    argv[2] = "3";
-    argv[3] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
-    argv[4] = kotctl_key(KOT_KEY_ALLOW, a->tenant, a->list);
-    argv[5] = kotctl_key(KOT_KEY_ALLOW_VERSION, a->tenant, NULL);
-    argv[6] = a->op;
-    argv[7] = limit;
+    argv[0] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+    argv[1] = kotctl_key(KOT_KEY_ALLOW, a->tenant, a->list);
+    argv[2] = kotctl_key(KOT_KEY_ALLOW_VERSION, a->tenant, NULL);
+    argv[3] = a->op;
+    argv[4] = limit;
 
     for (i = 0; i < a->n; i++) {
-        argv[8 + i] = a->entries[i];
+        argv[5 + i] = a->entries[i];
     }
 
-    reply = kotctl_cmd(k, (int) argc, argv);
+    reply = kotctl_eval(k, KOT_SCRIPT_ALLOWLIST_CHANGE, 3, (int) argc,
+                        argv);
     free(argv);
 
     if (reply == NULL) {
         return KOTCTL_FAIL;
     }
 
-    rc = KOTCTL_FAIL;
+    switch (kotctl_refusal(reply)) {
+    case 0:
+        break;
+    case -1:
+        freeReplyObject(reply);
+        return kotctl_no_tenant(k, a->tenant);
+    default:
+        freeReplyObject(reply);
+        kotctl_error("the %s list of tenant \"%s\" would hold more than %d "
+                     "entries; nothing was changed", a->list, a->tenant,
+                     KOT_ALLOW_MAX);
+        return KOTCTL_FAIL;
+    }
+
     e = reply->element;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1
-        || e[0]->type != REDIS_REPLY_INTEGER)
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4
+        || e[0]->type != REDIS_REPLY_INTEGER
+        || e[1]->type != REDIS_REPLY_INTEGER
+        || e[2]->type != REDIS_REPLY_ARRAY
+        || e[3]->type != REDIS_REPLY_ARRAY)
     {
-        kotctl_error("unexpected reply from redis at %s", k->redis);
-
-    } else if (e[0]->integer == -1) {
-        kotctl_error("tenant \"%s\" does not exist", a->tenant);
-
-    } else if (e[0]->integer == -2) {
-        kotctl_error("the %s list of tenant \"%s\" would hold %lld "
-                     "entries; at most %d are allowed; nothing was changed",
-                     a->list, a->tenant,
-                     (reply->elements > 1) ? e[1]->integer : 0LL,
-                     KOTCTL_ALLOW_MAX);
-
-    } else if (reply->elements == 3 && e[1]->type == REDIS_REPLY_INTEGER
-               && e[2]->type == REDIS_REPLY_INTEGER)
-    {
-        r->changed = e[0]->integer;
-        r->size = e[1]->integer;
-        r->version = e[2]->integer;
-        rc = KOTCTL_OK;
-
-    } else {
-        kotctl_error("unexpected reply from redis at %s", k->redis);
+        return kotctl_unexpected(k, reply);
     }
+
+    r->size = e[0]->integer;
+    r->version = e[1]->integer;
+
+    for (i = 0; i < 2; i++) {
+        lists[i] = json_array();
+
+        for (j = 0; lists[i] && j < e[2 + i]->elements; j++) {
+            if (e[2 + i]->element[j]->type == REDIS_REPLY_STRING) {
+                json_array_append_new(lists[i],
+                                      json_string(e[2 + i]->element[j]->str));
+            }
+        }
+    }
+
+    r->added = lists[0];
+    r->removed = lists[1];
+    rc = KOTCTL_OK;
 
     freeReplyObject(reply);
 
@@ -402,22 +364,24 @@ kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a, kotctl_allow_result_t *r)
 static void
 kotctl_allow_report(kotctl_allow_t *a, kotctl_allow_result_t *r)
 {
-    long long  given;
+    long long  given, changed;
 
     given = (long long) a->n;
+    changed = (long long) (json_array_size(r->added)
+                           + json_array_size(r->removed));
 
     if (strcmp(a->op, "add") == 0) {
         printf("%lld of %lld %s added to the %s list of tenant \"%s\" "
-               "(%lld already there); it has %lld %s\n", r->changed, given,
+               "(%lld already there); it has %lld %s\n", changed, given,
                kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
-               given - r->changed, r->size,
+               given - changed, r->size,
                kotctl_plural(r->size, "entry", "entries"));
 
     } else if (strcmp(a->op, "remove") == 0) {
         printf("%lld of %lld %s removed from the %s list of tenant \"%s\" "
-               "(%lld not there); it has %lld %s\n", r->changed, given,
+               "(%lld not there); it has %lld %s\n", changed, given,
                kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
-               given - r->changed, r->size,
+               given - changed, r->size,
                kotctl_plural(r->size, "entry", "entries"));
 
     } else {
@@ -451,13 +415,18 @@ kotctl_allow_empty(FILE *out, kotctl_allow_t *a, const char *now)
 }
 
 
-/* {"list":"access","op":"add","entries":[...],"changed":1,...} */
+/*
+ * {"list": "access", "op": "add", "entries": [...], "added": [...],
+ *  "removed": [...], "before": {"size": 1}, "after": {"size": 2},
+ *  "version": 7}: the request, and what it changed.
+ */
 
 static json_t *
 kotctl_allow_audit(kotctl_allow_t *a, kotctl_allow_result_t *r)
 {
-    size_t   i;
-    json_t  *change, *entries;
+    size_t      i;
+    json_t     *entries;
+    json_int_t  before;
 
     entries = json_array();
 
@@ -465,13 +434,15 @@ kotctl_allow_audit(kotctl_allow_t *a, kotctl_allow_result_t *r)
         json_array_append_new(entries, json_string(a->entries[i]));
     }
 
-    change = json_pack("{s:s, s:s, s:o*, s:I, s:I, s:I}", "list", a->list,
-                       "op", a->op, "entries", entries,
-                       "changed", (json_int_t) r->changed,
-                       "size", (json_int_t) r->size,
-                       "version", (json_int_t) r->version);
+    before = (json_int_t) (r->size + json_array_size(r->removed)
+                           - json_array_size(r->added));
 
-    return change;
+    return json_pack("{s:s, s:s, s:o*, s:o*, s:o*, s:{s:I}, s:{s:I}, s:I}",
+                     "list", a->list, "op", a->op, "entries", entries,
+                     "added", r->added, "removed", r->removed,
+                     "before", "size", before,
+                     "after", "size", (json_int_t) r->size,
+                     "version", (json_int_t) r->version);
 }
 
 
@@ -486,6 +457,7 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
     int           rc;
     char          text[KOT_CIDR_STR_MAX], shown[KOTCTL_ALLOW_SHOW * 4 + 4];
     size_t        i, n;
+    json_t       *networks;
     const char   *argv[2];
     redisReply   *reply, *e;
     kot_cidr_t   *v;
@@ -532,11 +504,29 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
         rc = KOTCTL_FAIL;
     }
 
-    n = kotctl_allow_unique(v, n);
+    n = kot_cidr_unique(v, n);
+    networks = json_array();
 
     for (i = 0; i < n; i++) {
         kot_cidr_format(&v[i], text, sizeof(text));
-        printf("%s\n", text);
+
+        if (k->json) {
+            json_array_append_new(networks, json_string(text));
+
+        } else {
+            printf("%s\n", text);
+        }
+    }
+
+    if (!k->json) {
+        json_decref(networks);
+
+    } else if (kotctl_json_print(json_pack("{s:s, s:s, s:o}", "tenant",
+                                           a->tenant, "list", a->list,
+                                           "networks", networks))
+               != KOTCTL_OK)
+    {
+        rc = KOTCTL_FAIL;
     }
 
     /* standard output keeps one network a line, for scripts */

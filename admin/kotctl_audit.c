@@ -49,8 +49,9 @@ static int kotctl_audit_start(kotctl_audit_writer_t *w, EVP_PKEY *pub);
 static int kotctl_audit_anchor(kotctl_audit_writer_t *w);
 static void kotctl_audit_set(json_t *rec, const char *key, const char *value);
 static void kotctl_audit_timestamp(char buf[64]);
-static void kotctl_audit_os_user(char *buf, size_t len);
 static char *kotctl_audit_dump(json_t *rec);
+static int kotctl_audit_push(kotctl_t *k, json_t *action,
+    const char *tenant);
 
 
 int
@@ -108,21 +109,13 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
     EVP_PKEY               *pub;
     kotctl_audit_writer_t   w;
 
-    if (k->audit_log == NULL) {
-        json_decref(change);
-        return KOTCTL_OK;
-    }
-
     memset(&w, 0, sizeof(w));
     w.k = k;
 
     rec = json_object();
-
-    if (rec == NULL || kotctl_audit_prepare(k, &pub, &w.fd) != KOTCTL_OK) {
-        kotctl_error("the action was not recorded in the audit log \"%s\"",
-                     k->audit_log);
+    if (rec == NULL) {
+        kotctl_error("out of memory: the action was not recorded");
         json_decref(change);
-        json_decref(rec);
         return KOTCTL_FAIL;
     }
 
@@ -130,7 +123,7 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
         w.host[0] = '\0';
     }
 
-    kotctl_audit_os_user(user, sizeof(user));
+    kotctl_actor(user, sizeof(user));
 
     /* the action's own fields, in the order of docs/audit.md */
 
@@ -140,6 +133,8 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
     kotctl_audit_set(rec, "user.name", user);
     kotctl_audit_set(rec, "user.target.name", target);
     kotctl_audit_set(rec, "organization.id", tenant);
+    kotctl_audit_set(rec, "kot.target.tenant", tenant);
+    kotctl_audit_set(rec, "kot.via", "kotctl");
 
     if (change) {
         json_object_set_new(rec, "kot.change", change);
@@ -147,14 +142,92 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
 
     kotctl_audit_set(rec, "host.hostname", w.host);
 
-    rc = kotctl_audit_chain(&w, pub, rec);
+    rc = KOTCTL_OK;
+
+    if (k->audit_log != NULL) {
+        if (kotctl_audit_prepare(k, &pub, &w.fd) != KOTCTL_OK) {
+            kotctl_error("the action was not recorded in the audit log "
+                         "\"%s\"", k->audit_log);
+            json_decref(rec);
+            return KOTCTL_FAIL;
+        }
+
+        rc = kotctl_audit_chain(&w, pub, rec);
+
+        EVP_PKEY_free(pub);
+        close(w.fd);
+        kot_chain_wipe(&w.chain);
+    }
+
+    if (rc == KOTCTL_OK && tenant != NULL) {
+        rc = kotctl_audit_push(k, rec, tenant);
+    }
 
     json_decref(rec);
-    EVP_PKEY_free(pub);
-    close(w.fd);
-    kot_chain_wipe(&w.chain);
 
     return rc;
+}
+
+
+/*
+ * The record, with its time, at the head of the tenant's events list
+ * (what the admin API shows the tenant's administrators).  A tenant just
+ * deleted takes no event: the script leaves its keys gone.
+ */
+
+static int
+kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
+{
+    char         ts[64], *s, cap[16];
+    json_t      *rec, *value;
+    const char  *key, *args[4];
+    redisReply  *r;
+
+    if (k->rc == NULL || k->rc->err) {
+        return KOTCTL_OK;
+    }
+
+    kotctl_audit_timestamp(ts);
+
+    rec = json_object();
+    if (rec == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    json_object_set_new(rec, "@timestamp", json_string(ts));
+
+    json_object_foreach(action, key, value) {
+        json_object_set(rec, key, value);
+    }
+
+    s = kotctl_audit_dump(rec);
+    json_decref(rec);
+
+    if (s == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(cap, sizeof(cap), "%d", KOT_EVENTS_MAX);
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_EVENTS, tenant, NULL);
+    args[2] = s;
+    args[3] = cap;
+
+    r = kotctl_eval(k, KOT_SCRIPT_EVENT_PUSH, 2, 4, args);
+    free(s);
+
+    if (r == NULL) {
+        kotctl_error("the action was done, but is not in the events list "
+                     "of tenant \"%s\"", tenant);
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
 }
 
 
@@ -533,8 +606,8 @@ kotctl_audit_timestamp(char buf[64])
  * SUDO_USER is only as true as the environment, which root controls.
  */
 
-static void
-kotctl_audit_os_user(char *buf, size_t len)
+void
+kotctl_actor(char *buf, size_t len)
 {
     int             n;
     const char     *sudo;

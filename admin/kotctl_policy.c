@@ -19,11 +19,6 @@ static const char  *kotctl_tenant_rules[KOT_TENANT_POLICY_N] = {
     "max_age", "inactive_after"
 };
 
-static const char  *kotctl_tenant_fields[KOT_TENANT_POLICY_N] = {
-    "policy.min_length", "policy.classes", "policy.not_username",
-    "policy.history", "policy.min_age", "policy.max_age",
-    "policy.inactive_after"
-};
 
 
 /* The server's policy; the defaults when nginx has not published one. */
@@ -78,44 +73,69 @@ kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
 }
 
 
-/* The tenant's own rules, applied on top of p as written by kotctl. */
+/*
+ * The tenant's own rules, applied on top of p as written by kotctl; with
+ * print, shown too (as JSON with --json).  An unknown tenant is an error.
+ */
 
 int
 kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     int print)
 {
-    char         rule[128], err[256];
-    size_t       i;
-    const char  *args[2 + KOT_TENANT_POLICY_N];
-    redisReply  *r;
+    char          rule[128], err[256];
+    size_t        i;
+    json_t       *rules;
+    const char   *args[1];
+    redisReply   *r, *e;
 
-    args[0] = "HMGET";
-    args[1] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
 
-    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
-        args[2 + i] = kotctl_tenant_fields[i];
-    }
-
-    r = kotctl_cmd(k, 2 + KOT_TENANT_POLICY_N, args);
+    r = kotctl_eval(k, KOT_SCRIPT_POLICY_GET, 1, 1, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    for (i = 0; i < r->elements && i < KOT_TENANT_POLICY_N; i++) {
-        if (r->element[i]->type != REDIS_REPLY_STRING) {
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != KOT_TENANT_POLICY_N) {
+        return kotctl_unexpected(k, r);
+    }
+
+    rules = json_object();
+
+    if (print && !k->json) {
+        printf("tenant \"%s\" tightens the server's policy with:\n", tenant);
+    }
+
+    for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
+        e = r->element[i];
+
+        if (e->type != REDIS_REPLY_STRING || e->len == 0) {
             continue;
         }
 
         snprintf(rule, sizeof(rule), "%s=%s", kotctl_tenant_rules[i],
-                 r->element[i]->str);
+                 e->str);
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
+        json_object_set_new(rules, kotctl_tenant_rules[i],
+                            json_string(e->str));
 
-        if (print) {
+        if (print && !k->json) {
             printf("  %s\n", rule);
         }
     }
 
     freeReplyObject(r);
+
+    if (print && k->json) {
+        return kotctl_json_print(json_pack("{s:s, s:o}", "tenant", tenant,
+                                           "rules", rules));
+    }
+
+    json_decref(rules);
 
     return KOTCTL_OK;
 }

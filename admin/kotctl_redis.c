@@ -280,12 +280,7 @@ kotctl_now(void)
 void
 kotctl_time(uint64_t ms, char *buf, size_t len)
 {
-    time_t     t;
-    struct tm  tm;
-
-    t = (time_t) (ms / 1000);
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    (void) kot_rfc3339(ms, buf, len);
 }
 
 
@@ -353,4 +348,154 @@ kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
     }
 
     return 0;
+}
+
+
+/*
+ * A script's refusal: its reply is a bare negative integer (docs/admin.md).
+ * Returns it, or 0 when the reply is anything else.
+ */
+
+long long
+kotctl_refusal(redisReply *r)
+{
+    return (r->type == REDIS_REPLY_INTEGER && r->integer < 0) ? r->integer
+                                                              : 0;
+}
+
+
+/* Frees a reply of the wrong shape and says so. */
+
+int
+kotctl_unexpected(kotctl_t *k, redisReply *r)
+{
+    freeReplyObject(r);
+    kotctl_error("unexpected reply from redis at %s; is another program "
+                 "using the kot:v1: keys?", k->redis);
+
+    return KOTCTL_FAIL;
+}
+
+
+/* A time as the admin API gives it: RFC 3339 UTC, or null for none (0). */
+
+json_t *
+kotctl_json_time(long long ms)
+{
+    char  buf[KOT_RFC3339_LEN];
+
+    if (ms <= 0 || kot_rfc3339((uint64_t) ms, buf, sizeof(buf)) == 0) {
+        return json_null();
+    }
+
+    return json_string(buf);
+}
+
+
+/* "admin,user" as ["admin","user"] */
+
+json_t *
+kotctl_json_roles(const char *roles)
+{
+    size_t   n;
+    json_t  *a;
+
+    a = json_array();
+
+    while (a != NULL && *roles) {
+        n = strcspn(roles, ",");
+
+        if (n) {
+            json_array_append_new(a, json_stringn(roles, n));
+        }
+
+        roles += n + (roles[n] == ',');
+    }
+
+    return a;
+}
+
+
+/* Prints a document (taking the reference) on standard output. */
+
+int
+kotctl_json_print(json_t *doc)
+{
+    int  rc;
+
+    if (doc == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+
+    if (rc != 0 || fputc('\n', stdout) == EOF) {
+        kotctl_error("cannot write the JSON output");
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/* --json is for what lists or shows; a change says what it did in words. */
+
+int
+kotctl_no_json(kotctl_t *k, const char *command)
+{
+    if (k->json) {
+        kotctl_error("--json is for listings; \"%s\" does not list", command);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * 1 if r is an array of n elements, the first strings of them strings
+ * and the others integers: a row of an administrative script's answer.
+ */
+
+int
+kotctl_row_ok(redisReply *r, size_t n, size_t strings)
+{
+    size_t  i;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (r->element[i]->type != (i < strings ? REDIS_REPLY_STRING
+                                                : REDIS_REPLY_INTEGER))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* 1 if r is an array of such rows. */
+
+int
+kotctl_rows_ok(redisReply *r, size_t n, size_t strings)
+{
+    size_t  i;
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        return 0;
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        if (!kotctl_row_ok(r->element[i], n, strings)) {
+            return 0;
+        }
+    }
+
+    return 1;
 }

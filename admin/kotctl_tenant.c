@@ -1,5 +1,6 @@
 /*
- * kotctl: tenants and their password policy.
+ * kotctl: tenants, their password policy and events, and the support
+ * access a tenant grants to the operator's staff.
  */
 
 #include <stdio.h>
@@ -12,23 +13,54 @@
 #include "kot_scripts.h"
 
 
+#define KOTCTL_TENANT_USAGE                                                 \
+    "usage: kotctl tenant add|delete TENANT\n"                              \
+    "       kotctl tenant list\n"                                           \
+    "       kotctl tenant policy TENANT [RULE=VALUE...]\n"                  \
+    "       kotctl tenant events TENANT [--limit N]"
+
+#define KOTCTL_SUPPORT_USAGE                                                \
+    "usage: kotctl support grant TENANT --hours N\n"                        \
+    "       kotctl support revoke|status TENANT"
+
+#define KOTCTL_EVENTS_DEFAULT  100
+
+
 static int kotctl_tenant_add(kotctl_t *k, const char *tenant);
+static int kotctl_tenant_list(kotctl_t *k);
+static int kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc,
+    char **argv);
 static int kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc,
     char **argv);
+static int kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc,
+    char **argv);
+static int kotctl_support_grant(kotctl_t *k, const char *tenant, int argc,
+    char **argv);
+static int kotctl_support_revoke(kotctl_t *k, const char *tenant);
+static int kotctl_support_status(kotctl_t *k, const char *tenant);
+static int kotctl_number(const char *s, long min, long max, long *n);
 
 
 int
 kotctl_tenant(kotctl_t *k, int argc, char **argv)
 {
-    int   rc;
-    char  tenant[KOT_TENANT_MAX + 1];
+    int          rc;
+    char         tenant[KOT_TENANT_MAX + 1];
+    const char  *cmd;
 
-    if (argc < 2 || (strcmp(argv[0], "add") != 0
-                     && strcmp(argv[0], "policy") != 0)
-        || (argv[0][0] == 'a' && argc != 2))
+    cmd = (argc > 0) ? argv[0] : "";
+
+    if (strcmp(cmd, "list") == 0 && argc == 1) {
+        rc = kotctl_connect(k);
+        return (rc == KOTCTL_OK) ? kotctl_tenant_list(k) : rc;
+    }
+
+    if (argc < 2
+        || (strcmp(cmd, "add") == 0 && argc != 2)
+        || (strcmp(cmd, "add") != 0 && strcmp(cmd, "delete") != 0
+            && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0))
     {
-        kotctl_error("usage: kotctl tenant add TENANT | "
-                     "tenant policy TENANT [RULE=VALUE...]");
+        kotctl_error(KOTCTL_TENANT_USAGE);
         return KOTCTL_USAGE;
     }
 
@@ -37,24 +69,37 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
+    /* only the policy with no rule and the events are shown */
+
+    if (strcmp(cmd, "events") != 0 && (strcmp(cmd, "policy") != 0 || argc > 2)
+        && kotctl_no_json(k, cmd) != KOTCTL_OK)
+    {
+        return KOTCTL_USAGE;
+    }
+
     rc = kotctl_connect(k);
     if (rc != KOTCTL_OK) {
         return rc;
     }
 
-    if (argv[0][0] == 'a') {
+    switch (cmd[0]) {
+    case 'a':
         return kotctl_tenant_add(k, tenant);
+    case 'd':
+        return kotctl_tenant_delete(k, tenant, argc - 2, argv + 2);
+    case 'e':
+        return kotctl_tenant_events(k, tenant, argc - 2, argv + 2);
+    default:
+        return kotctl_tenant_policy(k, tenant, argc - 2, argv + 2);
     }
-
-    return kotctl_tenant_policy(k, tenant, argc - 2, argv + 2);
 }
 
 
 static int
 kotctl_tenant_add(kotctl_t *k, const char *tenant)
 {
-    int          rc;
     char         now[24];
+    long long    rc;
     const char  *args[5];
     redisReply  *reply;
 
@@ -75,10 +120,20 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
         return KOTCTL_FAIL;
     }
 
-    rc = (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, reply);
+    }
+
+    rc = reply->integer;
     freeReplyObject(reply);
 
-    if (!rc) {
+    if (rc == KOT_RETIRED) {
+        kotctl_error("tenant \"%s\" was deleted: its name is retired and "
+                     "can never be used again; choose another", tenant);
+        return KOTCTL_FAIL;
+    }
+
+    if (rc != 1) {
         kotctl_error("tenant \"%s\" already exists", tenant);
         return KOTCTL_FAIL;
     }
@@ -91,32 +146,199 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
 
 
 /*
+ * The rows of tenant_list: every tenant, or only the one named (none if
+ * it does not exist).  NULL with the reason printed.
+ */
+
+static redisReply *
+kotctl_tenant_rows(kotctl_t *k, const char *tenant)
+{
+    size_t       i;
+    const char  *args[2];
+    redisReply  *r, *row;
+
+    args[0] = KOT_KEY_TENANTS;
+    args[1] = tenant ? tenant : "";
+
+    r = kotctl_eval(k, KOT_SCRIPT_TENANT_LIST, 1, 2, args);
+    if (r == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        row = r->element[i];
+
+        if (row->type != REDIS_REPLY_ARRAY || row->elements != 3
+            || row->element[0]->type != REDIS_REPLY_STRING
+            || row->element[1]->type != REDIS_REPLY_INTEGER
+            || row->element[2]->type != REDIS_REPLY_INTEGER)
+        {
+            break;
+        }
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || i < r->elements) {
+        (void) kotctl_unexpected(k, r);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+static int
+kotctl_tenant_list(kotctl_t *k)
+{
+    char          created[KOT_RFC3339_LEN];
+    size_t        i;
+    json_t       *list;
+    redisReply   *r, **e;
+
+    r = kotctl_tenant_rows(k, NULL);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    list = k->json ? json_array() : NULL;
+
+    if (!k->json) {
+        printf("%-40s  %-20s  %s\n", "TENANT", "CREATED", "USERS");
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i]->element;
+
+        if (k->json) {
+            json_array_append_new(list,
+                json_pack("{s:s, s:o, s:I}", "name", e[0]->str,
+                          "created", kotctl_json_time(e[1]->integer),
+                          "users", (json_int_t) e[2]->integer));
+            continue;
+        }
+
+        kotctl_time((uint64_t) e[1]->integer, created, sizeof(created));
+        printf("%-40s  %-20s  %lld\n", e[0]->str, created, e[2]->integer);
+    }
+
+    freeReplyObject(r);
+
+    return k->json ? kotctl_json_print(json_pack("{s:o}", "tenants", list))
+                   : KOTCTL_OK;
+}
+
+
+/*
+ * Everything of the tenant goes, at once on every node; its name is
+ * retired.  What it purges is said before it is confirmed.
+ */
+
+static int
+kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
+{
+    int          rc;
+    long long    users, ended;
+    const char  *args[4];
+    redisReply  *r;
+
+    if (argc > 1 || (argc == 1 && strcmp(argv[0], "--yes") != 0)) {
+        kotctl_error("usage: kotctl tenant delete TENANT [--yes]");
+        return KOTCTL_USAGE;
+    }
+
+    r = kotctl_tenant_rows(k, tenant);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    users = r->elements ? r->element[0]->element[2]->integer : -1;
+    freeReplyObject(r);
+
+    if (users < 0) {
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    fprintf(stderr, "Deleting tenant \"%s\" ends every session of it at "
+            "once and purges its %lld %s, their lockouts and password "
+            "histories, its allow-lists, password policy, support grant "
+            "and events.  The audit log keeps its records.  The name "
+            "\"%s\" can never be used again.\n", tenant, users,
+            kotctl_plural(users, "user", "users"), tenant);
+
+    rc = kotctl_confirm(tenant, argc == 1);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = KOT_KEY_TENANTS;
+    args[2] = KOT_KEY_RETIRED_TENANTS;
+    args[3] = tenant;
+
+    r = kotctl_eval(k, KOT_SCRIPT_TENANT_DELETE, 3, 4, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+        || r->element[0]->type != REDIS_REPLY_INTEGER
+        || r->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        return kotctl_unexpected(k, r);
+    }
+
+    users = r->element[0]->integer;
+    ended = r->element[1]->integer;
+    freeReplyObject(r);
+
+    printf("tenant \"%s\" deleted: %lld %s removed, %lld %s ended; the name "
+           "is retired\n", tenant, users,
+           kotctl_plural(users, "user", "users"), ended,
+           kotctl_plural(ended, "session", "sessions"));
+
+    return kotctl_audit_event(k, "tenant_deleted", "configuration", tenant,
+                              NULL,
+                              json_pack("{s:{s:I}, s:n, s:I, s:b}",
+                                        "before", "users",
+                                        (json_int_t) users, "after",
+                                        "sessions_ended", (json_int_t) ended,
+                                        "retired", 1))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/*
  * Without rules: shows the policy.  With rules: tightens it.  Every rule
  * is checked before anything is stored, and a loosening of the server's
- * policy is refused.
+ * policy is refused (kot_policy_tenant_check()).
  */
 
 static int
 kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
 {
     int            i;
-    char           err[256], path[1024], field[64];
+    char           err[256], path[1024];
     size_t         n;
-    json_t        *change;
-    const char    *args[4];
+    json_t        *before, *after;
+    const char   **args;
     kot_policy_t   server, t;
     redisReply    *r;
 
-    if (kotctl_tenant_exists(k, tenant) != KOTCTL_OK
-        || kotctl_policy_server(k, &server, path, sizeof(path)) != KOTCTL_OK)
-    {
+    if (kotctl_policy_server(k, &server, path, sizeof(path)) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
     t = server;
 
     if (argc == 0) {
-        printf("tenant \"%s\" tightens the server's policy with:\n", tenant);
         return kotctl_policy_tenant(k, tenant, &t, 1);
     }
 
@@ -125,18 +347,8 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
     }
 
     for (i = 0; i < argc; i++) {
-        n = strcspn(argv[i], "=");
-
-        if ((n == 10 && strncmp(argv[i], "max_length", 10) == 0)
-            || (n == 9 && strncmp(argv[i], "blocklist", 9) == 0))
-        {
-            kotctl_error("\"%s\": %.*s is set for the whole server by "
-                         "kot_password_policy, not per tenant", argv[i],
-                         (int) n, argv[i]);
-            return KOTCTL_USAGE;
-        }
-
-        if (kot_policy_set(&t, argv[i], strlen(argv[i]), err, sizeof(err))
+        if (kot_policy_tenant_set(&t, argv[i], strlen(argv[i]), err,
+                                  sizeof(err))
             != 0)
         {
             kotctl_error("%s", err);
@@ -144,9 +356,7 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
         }
     }
 
-    if (kot_policy_check_tighter(&server, &t, err, sizeof(err)) != 0
-        || kot_policy_valid(&t, err, sizeof(err)) != 0)
-    {
+    if (kot_policy_tenant_check(&server, &t, err, sizeof(err)) != 0) {
         kotctl_error("%s", err);
         return KOTCTL_USAGE;
     }
@@ -155,32 +365,391 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
         return KOTCTL_FAIL;
     }
 
-    change = json_object();
+    /* rule, value, ...: each argument is "rule=value", checked above */
+
+    args = calloc(1 + 2 * argc, sizeof(char *));
+    if (args == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
 
     for (i = 0; i < argc; i++) {
         n = strcspn(argv[i], "=");
-        snprintf(field, sizeof(field), "policy.%.*s", (int) n, argv[i]);
+        argv[i][n] = '\0';
+        args[1 + 2 * i] = argv[i];
+        args[2 + 2 * i] = argv[i] + n + 1;
+    }
 
-        args[0] = "HSET";
-        args[1] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
-        args[2] = field;
-        args[3] = argv[i] + n + 1;
+    r = kotctl_eval(k, KOT_SCRIPT_POLICY_SET, 1, 2 * argc + 1, args);
+    if (r == NULL) {
+        free(args);
+        return KOTCTL_FAIL;
+    }
 
-        r = kotctl_cmd(k, 4, args);
-        if (r == NULL) {
-            json_decref(change);
-            return KOTCTL_FAIL;
+    if (kotctl_refusal(r) || r->type != REDIS_REPLY_ARRAY
+        || r->elements != (size_t) argc)
+    {
+        free(args);
+
+        if (kotctl_refusal(r) == -1) {
+            freeReplyObject(r);
+            return kotctl_no_tenant(k, tenant);
         }
 
-        freeReplyObject(r);
-        json_object_set_new(change, field + 7, json_string(argv[i] + n + 1));
+        return kotctl_unexpected(k, r);
     }
+
+    before = json_object();
+    after = json_object();
+
+    for (i = 0; i < argc; i++) {
+        json_object_set_new(before, args[1 + 2 * i],
+                            r->element[i]->type == REDIS_REPLY_STRING
+                            && r->element[i]->len
+                            ? json_string(r->element[i]->str) : json_null());
+        json_object_set_new(after, args[1 + 2 * i],
+                            json_string(args[2 + 2 * i]));
+    }
+
+    freeReplyObject(r);
+    free(args);
 
     printf("tenant \"%s\": policy tightened\n", tenant);
 
     return kotctl_audit_event(k, "tenant_policy_changed", "configuration",
-                              tenant, NULL, change) == 0
-           ? KOTCTL_OK : KOTCTL_FAIL;
+                              tenant, NULL,
+                              json_pack("{s:o, s:o}", "before", before,
+                                        "after", after))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/* The tenant's last events, newest first, as JSON Lines or one document. */
+
+static int
+kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc, char **argv)
+{
+    int           rc;
+    long          limit;
+    char          n[24];
+    size_t        i;
+    json_t       *list, *rec;
+    const char   *args[3];
+    redisReply   *r, *e;
+
+    limit = KOTCTL_EVENTS_DEFAULT;
+
+    if (argc != 0 && (argc != 2 || strcmp(argv[0], "--limit") != 0
+                      || kotctl_number(argv[1], 1, KOT_EVENTS_MAX, &limit)
+                         != KOTCTL_OK))
+    {
+        kotctl_error("usage: kotctl tenant events TENANT [--limit N] "
+                     "(N: 1 to %d)", KOT_EVENTS_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    snprintf(n, sizeof(n), "%ld", limit);
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_EVENTS, tenant, NULL);
+    args[2] = n;
+
+    r = kotctl_eval(k, KOT_SCRIPT_EVENT_LIST, 2, 3, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        return kotctl_unexpected(k, r);
+    }
+
+    rc = KOTCTL_OK;
+    list = json_array();
+
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i];
+
+        if (e->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        if (!k->json) {
+            printf("%s\n", e->str);
+            continue;
+        }
+
+        rec = json_loadb(e->str, e->len, 0, NULL);
+
+        if (rec == NULL) {
+            kotctl_error("an event of tenant \"%s\" is not JSON; left out",
+                         tenant);
+            rc = KOTCTL_FAIL;
+            continue;
+        }
+
+        json_array_append_new(list, rec);
+    }
+
+    freeReplyObject(r);
+
+    if (!k->json) {
+        json_decref(list);
+        return rc;
+    }
+
+    return kotctl_json_print(json_pack("{s:o}", "events", list)) == KOTCTL_OK
+           ? rc : KOTCTL_FAIL;
+}
+
+
+/*
+ * Support access: the operator's system admins see inside a tenant only
+ * while it has granted them access, for 1 to 72 hours.
+ */
+
+int
+kotctl_support(kotctl_t *k, int argc, char **argv)
+{
+    int          rc;
+    char         tenant[KOT_TENANT_MAX + 1];
+    const char  *cmd;
+
+    cmd = (argc > 0) ? argv[0] : "";
+
+    if (argc < 2
+        || (strcmp(cmd, "grant") != 0 && argc != 2)
+        || (strcmp(cmd, "grant") != 0 && strcmp(cmd, "revoke") != 0
+            && strcmp(cmd, "status") != 0))
+    {
+        kotctl_error(KOTCTL_SUPPORT_USAGE);
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_tenant_name(argv[1], tenant);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (strcmp(cmd, "status") != 0 && kotctl_no_json(k, cmd) != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    if (cmd[0] == 'g') {
+        return kotctl_support_grant(k, tenant, argc - 2, argv + 2);
+    }
+
+    rc = kotctl_connect(k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    return (cmd[0] == 'r') ? kotctl_support_revoke(k, tenant)
+                           : kotctl_support_status(k, tenant);
+}
+
+
+static int
+kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
+{
+    int          rc;
+    long         hours;
+    char         now[24], expires[24], by[300], until[KOT_RFC3339_LEN];
+    uint64_t     ms;
+    long long    old;
+    const char  *args[5];
+    redisReply  *r;
+
+    if (argc != 2 || strcmp(argv[0], "--hours") != 0
+        || kotctl_number(argv[1], KOT_GRANT_HOURS_MIN, KOT_GRANT_HOURS_MAX,
+                         &hours)
+           != KOTCTL_OK)
+    {
+        kotctl_error("usage: kotctl support grant TENANT --hours N "
+                     "(N: %d to %d)", KOT_GRANT_HOURS_MIN,
+                     KOT_GRANT_HOURS_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_connect(k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    ms = kotctl_now();
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) ms);
+    ms += (uint64_t) hours * 3600 * 1000;
+    snprintf(expires, sizeof(expires), "%llu", (unsigned long long) ms);
+    kotctl_actor(by, sizeof(by));
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_GRANT, tenant, NULL);
+    args[2] = by;
+    args[3] = now;
+    args[4] = expires;
+
+    r = kotctl_eval(k, KOT_SCRIPT_SUPPORT_GRANT, 2, 5, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, r);
+    }
+
+    old = r->integer;
+    freeReplyObject(r);
+
+    if (old < 0) {
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    kotctl_time(ms, until, sizeof(until));
+    printf("support access to tenant \"%s\" granted until %s (%ld %s)%s\n",
+           tenant, until, hours, kotctl_plural(hours, "hour", "hours"),
+           old ? "; it replaces the grant there was" : "");
+
+    return kotctl_audit_event(k, "support_granted", "iam", tenant, NULL,
+                              json_pack("{s:{s:o}, s:{s:s, s:i}}",
+                                        "before", "expires",
+                                        kotctl_json_time(old),
+                                        "after", "expires", until,
+                                        "hours", (int) hours))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+static int
+kotctl_support_revoke(kotctl_t *k, const char *tenant)
+{
+    long long    old;
+    const char  *args[1];
+    redisReply  *r;
+
+    if (kotctl_tenant_exists(k, tenant) != KOTCTL_OK
+        || kotctl_audit_ready(k) != KOTCTL_OK)
+    {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_GRANT, tenant, NULL);
+
+    r = kotctl_eval(k, KOT_SCRIPT_SUPPORT_REVOKE, 1, 1, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, r);
+    }
+
+    old = r->integer;
+    freeReplyObject(r);
+
+    if (old == 0) {
+        printf("tenant \"%s\" has granted no support access: nothing to "
+               "revoke\n", tenant);
+        return KOTCTL_OK;
+    }
+
+    printf("support access to tenant \"%s\" revoked\n", tenant);
+
+    return kotctl_audit_event(k, "support_revoked", "iam", tenant, NULL,
+                              json_pack("{s:{s:o}, s:{s:n}}",
+                                        "before", "expires",
+                                        kotctl_json_time(old),
+                                        "after", "expires"))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+static int
+kotctl_support_status(kotctl_t *k, const char *tenant)
+{
+    int           granted;
+    char          now[24], t1[KOT_RFC3339_LEN], t2[KOT_RFC3339_LEN];
+    const char   *args[3];
+    redisReply   *r, **e;
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_GRANT, tenant, NULL);
+    args[2] = now;
+
+    r = kotctl_eval(k, KOT_SCRIPT_SUPPORT_STATUS, 2, 3, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    e = r->element;
+    granted = (r->type == REDIS_REPLY_ARRAY && r->elements == 3);
+
+    if (r->type != REDIS_REPLY_ARRAY || (r->elements != 0 && !granted)
+        || (granted && (e[0]->type != REDIS_REPLY_STRING
+                        || e[1]->type != REDIS_REPLY_INTEGER
+                        || e[2]->type != REDIS_REPLY_INTEGER)))
+    {
+        return kotctl_unexpected(k, r);
+    }
+
+    if (k->json) {
+        json_t  *doc;
+
+        doc = granted
+              ? json_pack("{s:b, s:o, s:s, s:o}", "granted", 1,
+                          "expires", kotctl_json_time(e[2]->integer),
+                          "by", e[0]->str,
+                          "created", kotctl_json_time(e[1]->integer))
+              : json_pack("{s:b, s:n}", "granted", 0, "expires");
+
+        freeReplyObject(r);
+        return kotctl_json_print(doc);
+    }
+
+    if (granted) {
+        kotctl_time((uint64_t) e[2]->integer, t1, sizeof(t1));
+        kotctl_time((uint64_t) e[1]->integer, t2, sizeof(t2));
+        printf("support access: granted until %s (by %s at %s)\n", t1,
+               e[0]->str, t2);
+
+    } else {
+        printf("support access: not granted\n");
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/* A whole decimal number in min..max. */
+
+static int
+kotctl_number(const char *s, long min, long max, long *n)
+{
+    char  *end;
+
+    *n = strtol(s, &end, 10);
+
+    return (*s != '\0' && *end == '\0' && *s != '-' && *s != '+'
+            && *n >= min && *n <= max)
+           ? KOTCTL_OK : KOTCTL_USAGE;
 }
 
 
@@ -201,6 +770,8 @@ kotctl_tenant_name(const char *name, char tenant[KOT_TENANT_MAX + 1])
 }
 
 
+/* KOTCTL_OK if the tenant exists; otherwise says why not. */
+
 int
 kotctl_tenant_exists(kotctl_t *k, const char *tenant)
 {
@@ -212,11 +783,39 @@ kotctl_tenant_exists(kotctl_t *k, const char *tenant)
         return KOTCTL_FAIL;
     }
 
-    if (!exists) {
+    return exists ? KOTCTL_OK : kotctl_no_tenant(k, tenant);
+}
+
+
+/*
+ * Why a tenant is not there (a script said so): it never existed, or it
+ * was deleted and its name is retired.  Always KOTCTL_FAIL.
+ */
+
+int
+kotctl_no_tenant(kotctl_t *k, const char *tenant)
+{
+    const char  *args[3];
+    redisReply  *r;
+
+    args[0] = "SISMEMBER";
+    args[1] = KOT_KEY_RETIRED_TENANTS;
+    args[2] = tenant;
+
+    r = kotctl_cmd(k, 3, args);
+
+    if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+        kotctl_error("tenant \"%s\" was deleted (its name is retired)",
+                     tenant);
+
+    } else {
         kotctl_error("tenant \"%s\" does not exist; add it with \"kotctl "
                      "tenant add %s\"", tenant, tenant);
-        return KOTCTL_FAIL;
     }
 
-    return KOTCTL_OK;
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+
+    return KOTCTL_FAIL;
 }

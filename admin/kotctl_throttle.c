@@ -34,6 +34,7 @@ typedef struct {
 static int kotctl_throttle_addr(const char *text, kotctl_throttle_t *th);
 static int kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th);
 static void kotctl_throttle_show(redisReply *r, kotctl_throttle_t *th);
+static json_t *kotctl_throttle_json(redisReply *r, kotctl_throttle_t *th);
 static int kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th);
 
 
@@ -53,6 +54,10 @@ kotctl_throttle(kotctl_t *k, int argc, char **argv)
     rc = kotctl_throttle_addr(argv[1], &th);
     if (rc != KOTCTL_OK) {
         return rc;
+    }
+
+    if (argv[0][0] == 'c' && kotctl_no_json(k, "clear") != KOTCTL_OK) {
+        return KOTCTL_USAGE;
     }
 
     rc = kotctl_connect(k);
@@ -115,6 +120,7 @@ static int
 kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
 {
     char         now[24];
+    json_t      *doc;
     const char  *args[2];
     redisReply  *r;
 
@@ -136,6 +142,12 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
         return KOTCTL_FAIL;
     }
 
+    if (k->json) {
+        doc = kotctl_throttle_json(r, th);
+        freeReplyObject(r);
+        return kotctl_json_print(doc);
+    }
+
     printf("address:       %s\n", th->addr);
 
     if (strcmp(th->addr, th->bucket) != 0) {
@@ -147,6 +159,61 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
     freeReplyObject(r);
 
     return KOTCTL_OK;
+}
+
+
+/*
+ * The same as JSON: {"address", "counted_as", "throttled", "until",
+ * "tokens", "burst", "rate", "last_attempt"}; "throttled" is null when
+ * the bucket does not name its rate (written by an earlier ngx_kot).
+ */
+
+static json_t *
+kotctl_throttle_json(redisReply *r, kotctl_throttle_t *th)
+{
+    json_t       *doc;
+    uint64_t      now;
+    long long     ms;
+    redisReply  **e;
+
+    e = r->element;
+    now = kotctl_now();
+
+    doc = json_pack("{s:s, s:s}", "address", th->addr, "counted_as",
+                    th->bucket);
+
+    if (doc == NULL || e[0]->integer == 0) {
+        json_object_set_new(doc, "throttled", json_false());
+        json_object_set_new(doc, "until", json_null());
+        return doc;
+    }
+
+    if (e[0]->integer == 2 || r->elements != 6
+        || e[1]->type != REDIS_REPLY_STRING
+        || e[2]->type != REDIS_REPLY_INTEGER
+        || e[3]->type != REDIS_REPLY_INTEGER
+        || e[4]->type != REDIS_REPLY_INTEGER
+        || e[5]->type != REDIS_REPLY_INTEGER)
+    {
+        ms = (r->elements > 1 && e[1]->type == REDIS_REPLY_INTEGER)
+             ? e[1]->integer : 0;
+        json_object_set_new(doc, "throttled", json_null());
+        json_object_set_new(doc, "until",
+                            kotctl_json_time(now + (ms > 0 ? ms : 0)));
+        return doc;
+    }
+
+    json_object_set_new(doc, "throttled", json_boolean(e[2]->integer > 0));
+    json_object_set_new(doc, "until", e[2]->integer > 0
+                        ? kotctl_json_time(now + e[2]->integer)
+                        : json_null());
+    json_object_set_new(doc, "tokens", json_real(strtod(e[1]->str, NULL)));
+    json_object_set_new(doc, "burst", json_integer(e[4]->integer));
+    json_object_set_new(doc, "rate", json_integer(e[3]->integer));
+    json_object_set_new(doc, "last_attempt",
+                        kotctl_json_time(e[5]->integer));
+
+    return doc;
 }
 
 
@@ -216,17 +283,16 @@ static int
 kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
 {
     long long    n;
-    const char  *args[2];
+    const char  *args[1];
     redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
-    args[0] = "DEL";
-    args[1] = th->key;
+    args[0] = th->key;
 
-    r = kotctl_cmd(k, 2, args);
+    r = kotctl_eval(k, KOT_SCRIPT_THROTTLE_CLEAR, 1, 1, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }

@@ -18,15 +18,11 @@
 
 
 #define KOTCTL_PASSWORD_MAX  1024
-#define KOTCTL_ROLES_MAX     512
-
-#define KOTCTL_GENERATED_MIN    20      /* characters of a generated one */
-#define KOTCTL_GENERATE_TRIES   1000
 
 typedef struct {
     char     tenant[KOT_TENANT_MAX + 1];
     char     user[KOT_USERNAME_MAX + 1];
-    char     roles[KOTCTL_ROLES_MAX];
+    char     roles[KOT_ROLES_MAX];
     char     password[KOTCTL_PASSWORD_MAX + 2];
     size_t   password_len;
     unsigned history;
@@ -45,8 +41,6 @@ static int kotctl_password(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_read(kotctl_user_args_t *a);
 static int kotctl_password_generate(kotctl_user_args_t *a,
     const kot_policy_t *p);
-static int kotctl_password_random(kotctl_user_args_t *a, size_t len,
-    const char *alphabet);
 static int kotctl_password_policy(kotctl_user_args_t *a,
     const kot_policy_t *p);
 static void kotctl_password_broken(unsigned bits, const kot_policy_t *p);
@@ -58,6 +52,10 @@ static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a,
     int script, long long *result);
+static int kotctl_user_list(kotctl_t *k, const char *tenant);
+static json_t *kotctl_user_json(redisReply **e);
+static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
+static int kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes);
 static int kotctl_no_user(kotctl_user_args_t *a);
 static int kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
@@ -65,40 +63,69 @@ static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a);
-static const char *kotctl_field(redisReply *r, size_t i);
 static int kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a);
-static int kotctl_session_handle(const char *s);
 static int kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a,
     const char *which);
-static int kotctl_session_show(kotctl_t *k, const char *sid,
-    uint64_t absolute);
+static int kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a,
+    const char *handle);
+
+
+#define KOTCTL_USER_USAGE                                                   \
+    "usage: kotctl user add|passwd|status|roles|unlock|enable|disable|"    \
+    "delete TENANT USER ...\n"                                            \
+    "       kotctl user list TENANT"
+
+/* what kotctl_user_options() takes: --role, the password options, both */
+#define KOTCTL_OPT_PASSWORD  1
+#define KOTCTL_OPT_ROLES     2
 
 
 int
 kotctl_user(kotctl_t *k, int argc, char **argv)
 {
-    int                 rc, add;
+    int                 rc, opts;
+    const char         *cmd;
     kotctl_user_args_t  a;
-
-    if (argc < 3) {
-        kotctl_error("usage: kotctl user add|passwd|status|unlock|enable|"
-                     "disable TENANT USER ...");
-        return KOTCTL_USAGE;
-    }
 
     memset(&a, 0, sizeof(kotctl_user_args_t));
     a.force_change = 1;
+
+    cmd = (argc > 0) ? argv[0] : "";
+
+    if (strcmp(cmd, "list") == 0 && argc == 2) {
+        rc = kotctl_tenant_name(argv[1], a.tenant);
+
+        if (rc == KOTCTL_OK) {
+            rc = kotctl_connect(k);
+        }
+
+        return (rc == KOTCTL_OK) ? kotctl_user_list(k, a.tenant) : rc;
+    }
+
+    if (argc < 3) {
+        kotctl_error(KOTCTL_USER_USAGE);
+        return KOTCTL_USAGE;
+    }
 
     rc = kotctl_names(argv[1], argv[2], &a);
     if (rc != KOTCTL_OK) {
         return rc;
     }
 
-    if (strcmp(argv[0], "status") == 0 || strcmp(argv[0], "unlock") == 0
-        || strcmp(argv[0], "enable") == 0 || strcmp(argv[0], "disable") == 0)
+    if (strcmp(cmd, "status") != 0 && kotctl_no_json(k, cmd) != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    if (strcmp(cmd, "status") == 0 || strcmp(cmd, "unlock") == 0
+        || strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0
+        || strcmp(cmd, "delete") == 0)
     {
-        if (argc != 3) {
-            kotctl_error("usage: kotctl user %s TENANT USER", argv[0]);
+        if (argc != 3
+            && !(argc == 4 && cmd[0] == 'd' && cmd[1] == 'e'
+                 && strcmp(argv[3], "--yes") == 0))
+        {
+            kotctl_error("usage: kotctl user %s TENANT USER%s", cmd,
+                         strcmp(cmd, "delete") == 0 ? " [--yes]" : "");
             return KOTCTL_USAGE;
         }
 
@@ -107,33 +134,41 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
             return rc;
         }
 
-        return (argv[0][0] == 's') ? kotctl_user_status(k, &a)
-               : (argv[0][0] == 'u') ? kotctl_user_unlock(k, &a)
-               : (argv[0][0] == 'e') ? kotctl_user_enable(k, &a)
-               : kotctl_user_disable(k, &a);
+        return (cmd[0] == 's') ? kotctl_user_status(k, &a)
+               : (cmd[0] == 'u') ? kotctl_user_unlock(k, &a)
+               : (cmd[0] == 'e') ? kotctl_user_enable(k, &a)
+               : (cmd[1] == 'i') ? kotctl_user_disable(k, &a)
+               : kotctl_user_delete(k, &a, argc == 4);
     }
 
-    if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "passwd") != 0) {
+    opts = (strcmp(cmd, "add") == 0)
+           ? KOTCTL_OPT_PASSWORD | KOTCTL_OPT_ROLES
+           : (strcmp(cmd, "passwd") == 0) ? KOTCTL_OPT_PASSWORD
+           : (strcmp(cmd, "roles") == 0) ? KOTCTL_OPT_ROLES : 0;
+
+    if (opts == 0) {
         kotctl_error("unknown user command \"%s\"; see \"kotctl --help\"",
-                     argv[0]);
+                     cmd);
         return KOTCTL_USAGE;
     }
 
-    add = (argv[0][0] == 'a');
-
-    rc = kotctl_user_options(argc - 3, argv + 3, &a, add);
+    rc = kotctl_user_options(argc - 3, argv + 3, &a, opts);
     if (rc != KOTCTL_OK) {
         return rc;
     }
 
-    if (add && a.roles[0] == '\0') {
-        kotctl_error("user add needs at least one --role");
+    if ((opts & KOTCTL_OPT_ROLES) && a.roles[0] == '\0') {
+        kotctl_error("user %s needs at least one --role", cmd);
         return KOTCTL_USAGE;
     }
 
     rc = kotctl_connect(k);
     if (rc != KOTCTL_OK) {
         return rc;
+    }
+
+    if (!(opts & KOTCTL_OPT_PASSWORD)) {
+        return kotctl_user_roles(k, &a);
     }
 
     rc = kotctl_password(k, &a);
@@ -143,7 +178,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     }
 
     if (rc == KOTCTL_OK) {
-        rc = add ? kotctl_user_add(k, &a) : kotctl_user_passwd(k, &a);
+        rc = (opts & KOTCTL_OPT_ROLES) ? kotctl_user_add(k, &a)
+                                       : kotctl_user_passwd(k, &a);
     }
 
     kot_cleanse(a.password, sizeof(a.password));
@@ -172,9 +208,12 @@ kotctl_names(const char *tenant, const char *user, kotctl_user_args_t *a)
 
 
 static int
-kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
+kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
 {
-    int  i;
+    int  i, pw, roles;
+
+    pw = opts & KOTCTL_OPT_PASSWORD;
+    roles = opts & KOTCTL_OPT_ROLES;
 
     for (i = 0; i < argc; i++) {
 
@@ -183,16 +222,16 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
                 return KOTCTL_USAGE;
             }
 
-        } else if (strcmp(argv[i], "--password-stdin") == 0) {
+        } else if (pw && strcmp(argv[i], "--password-stdin") == 0) {
             a->password_stdin = 1;
 
-        } else if (strcmp(argv[i], "--generate-password") == 0
-                   || (!roles && strcmp(argv[i], "--reset") == 0))
+        } else if (pw && (strcmp(argv[i], "--generate-password") == 0
+                          || (!roles && strcmp(argv[i], "--reset") == 0)))
         {
             /* --reset: a temporary password, as if forgotten */
             a->generate = 1;
 
-        } else if (strcmp(argv[i], "--no-force-change") == 0) {
+        } else if (pw && strcmp(argv[i], "--no-force-change") == 0) {
             a->force_change = 0;
 
         } else {
@@ -216,27 +255,17 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int roles)
 static int
 kotctl_add_role(kotctl_user_args_t *a, const char *role)
 {
-    size_t  len, used;
-
-    len = strlen(role);
-
-    if (!kot_role_valid(role, len)) {
+    switch (kot_roles_add(a->roles, sizeof(a->roles), role, strlen(role))) {
+    case 0:
+        return KOTCTL_OK;
+    case -1:
         kotctl_error("\"%s\" is not a valid role: use 1 to %d of a-z, 0-9, "
                      "'_' and '-'", role, KOT_ROLE_MAX);
         return KOTCTL_USAGE;
-    }
-
-    used = strlen(a->roles);
-
-    if (used + len + 2 > sizeof(a->roles)) {
+    default:
         kotctl_error("too many roles");
         return KOTCTL_USAGE;
     }
-
-    snprintf(a->roles + used, sizeof(a->roles) - used, "%s%s",
-             used ? "," : "", role);
-
-    return KOTCTL_OK;
 }
 
 
@@ -301,97 +330,33 @@ kotctl_password_read(kotctl_user_args_t *a)
 }
 
 
-/*
- * A random password that the policy accepts: at least 20 characters, or
- * min_length if more, but no more than max_length; letters and digits
- * without look-alikes (about 5.8 bits each), and symbols too when the
- * policy asks for all four kinds of characters.  Candidates are drawn
- * until one passes the policy check (one lacking a required kind, say),
- * so every accepted password is equally likely.
- */
+/* A random password that the policy accepts (kot_policy_generate()). */
 
 static int
 kotctl_password_generate(kotctl_user_args_t *a, const kot_policy_t *p)
 {
-    size_t    len;
-    unsigned  i, bits;
+    long      n;
+    unsigned  bits;
 
-    static const char  alnum[] = "abcdefghijkmnpqrstuvwxyz"
-                                 "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    static const char  all[] = "abcdefghijkmnpqrstuvwxyz"
-                               "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-                               "#%+-=?@_";
+    n = kot_policy_generate(p, a->user, strlen(a->user), a->password,
+                            KOTCTL_PASSWORD_MAX + 1, &bits);
 
-    len = (p->min_length > KOTCTL_GENERATED_MIN) ? p->min_length
-                                                 : KOTCTL_GENERATED_MIN;
-
-    if (len > p->max_length) {
-        len = p->max_length;
+    if (n >= 0) {
+        a->password_len = (size_t) n;
+        return KOTCTL_OK;
     }
 
-    if (len > KOTCTL_PASSWORD_MAX) {
-        len = KOTCTL_PASSWORD_MAX;
-    }
-
-    bits = KOT_PW_OK;
-
-    for (i = 0; i < KOTCTL_GENERATE_TRIES; i++) {
-        if (kotctl_password_random(a, len, p->classes >= 4 ? all : alnum)
-            != KOTCTL_OK)
-        {
-            return KOTCTL_FAIL;
-        }
-
-        bits = kot_policy_check(p, a->password, a->password_len, a->user,
-                                strlen(a->user));
-        if (bits == KOT_PW_OK) {
-            return KOTCTL_OK;
-        }
+    if (n == -1) {
+        kotctl_error("RAND_bytes() failed");
+        return KOTCTL_FAIL;
     }
 
     kotctl_error("cannot generate a password that the policy of tenant "
-                 "\"%s\" accepts (%zu characters, %u kinds); the last one "
-                 "tried broke it:", a->tenant, len, p->classes);
+                 "\"%s\" accepts (%u kinds of characters); the last one "
+                 "tried broke it:", a->tenant, p->classes);
     kotctl_password_broken(bits, p);
 
     return KOTCTL_FAIL;
-}
-
-
-/* len characters drawn uniformly from alphabet, by rejection sampling. */
-
-static int
-kotctl_password_random(kotctl_user_args_t *a, size_t len,
-    const char *alphabet)
-{
-    size_t    i, j, n;
-    unsigned  limit;
-    uint8_t   rnd[64];
-
-    n = strlen(alphabet);
-    limit = 256 - 256 % n;
-    j = sizeof(rnd);
-
-    for (i = 0; i < len; j++) {
-        if (j == sizeof(rnd)) {
-            if (kot_random(rnd, sizeof(rnd)) != 0) {
-                kotctl_error("RAND_bytes() failed");
-                return KOTCTL_FAIL;
-            }
-
-            j = 0;
-        }
-
-        if (rnd[j] < limit) {
-            a->password[i++] = alphabet[rnd[j] % n];
-        }
-    }
-
-    a->password_len = len;
-    a->password[len] = '\0';
-    kot_cleanse(rnd, sizeof(rnd));
-
-    return KOTCTL_OK;
 }
 
 
@@ -419,32 +384,10 @@ kotctl_password_policy(kotctl_user_args_t *a, const kot_policy_t *p)
 static void
 kotctl_password_broken(unsigned bits, const kot_policy_t *p)
 {
-    if (bits & KOT_PW_TOO_SHORT) {
-        fprintf(stderr, "  too short: at least %u characters\n",
-                p->min_length);
-    }
+    char  why[512];
 
-    if (bits & KOT_PW_TOO_LONG) {
-        fprintf(stderr, "  too long: at most %u characters\n",
-                p->max_length);
-    }
-
-    if (bits & KOT_PW_INVALID_CHARS) {
-        fprintf(stderr, "  control characters or invalid UTF-8\n");
-    }
-
-    if (bits & KOT_PW_CLASSES) {
-        fprintf(stderr, "  too few kinds of characters: %u of lower case, "
-                "upper case, digits, symbols\n", p->classes);
-    }
-
-    if (bits & KOT_PW_USERNAME) {
-        fprintf(stderr, "  contains the username\n");
-    }
-
-    if (bits & KOT_PW_BLOCKLISTED) {
-        fprintf(stderr, "  a common password from the blocklist\n");
-    }
+    kot_policy_explain(bits, p, "\n  ", why, sizeof(why));
+    fprintf(stderr, "  %s\n", why);
 }
 
 
@@ -655,12 +598,21 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
-    rc = (reply->type == REDIS_REPLY_INTEGER) ? (int) reply->integer : -2;
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, reply);
+    }
+
+    rc = (int) reply->integer;
     freeReplyObject(reply);
 
     if (rc == -1) {
-        kotctl_error("tenant \"%s\" does not exist; add it with \"kotctl "
-                     "tenant add %s\"", a->tenant, a->tenant);
+        return kotctl_no_tenant(k, a->tenant);
+    }
+
+    if (rc == KOT_RETIRED) {
+        kotctl_error("user \"%s\" was deleted from tenant \"%s\": the name "
+                     "is retired and can never be used again in this tenant; "
+                     "choose another", a->user, a->tenant);
         return KOTCTL_FAIL;
     }
 
@@ -769,95 +721,302 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 {
-    char         t1[32], t2[32];
-    long long    until;
-    const char  *args[8], *v;
-    redisReply  *u, *f;
+    char          t[KOT_RFC3339_LEN], now[24];
+    json_t       *doc;
+    long long     until;
+    const char   *args[4];
+    redisReply   *r, **e;
 
-    args[0] = "HMGET";
-    args[1] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
-    args[2] = "roles";
-    args[3] = "must_change";
-    args[4] = "last_login";
-    args[5] = "pw_changed";
-    args[6] = "disabled";
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
-    u = kotctl_cmd(k, 7, args);
-    if (u == NULL) {
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
+    args[2] = a->user;
+    args[3] = now;
+
+    r = kotctl_eval(k, KOT_SCRIPT_USER_GET, 2, 4, args);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    if (kotctl_field(u, 0) == NULL) {
-        freeReplyObject(u);
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
         return kotctl_no_user(a);
     }
 
-    args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
-    args[2] = "fails";
-    args[3] = "until";
-    args[4] = "locks";
-    args[5] = "last";
+    if (!kotctl_row_ok(r, 13, 2)) {
+        return kotctl_unexpected(k, r);
+    }
 
-    f = kotctl_cmd(k, 6, args);
-    if (f == NULL) {
-        freeReplyObject(u);
-        return KOTCTL_FAIL;
+    e = r->element;
+    until = e[8]->integer;
+
+    if (k->json) {
+        doc = kotctl_user_json(e);
+        json_object_set_new(doc, "tenant", json_string(a->tenant));
+        json_object_set_new(doc, "failures", json_integer(e[7]->integer));
+        json_object_set_new(doc, "locked_until",
+                            until == KOT_LOCKED_FOREVER
+                            ? json_string("permanent")
+                            : kotctl_json_time(until));
+        json_object_set_new(doc, "lockouts", json_integer(e[9]->integer));
+        json_object_set_new(doc, "last_failure",
+                            kotctl_json_time(e[10]->integer));
+        json_object_set_new(doc, "password_set",
+                            kotctl_json_time(e[11]->integer));
+        json_object_set_new(doc, "disabled_since",
+                            kotctl_json_time(e[12]->integer));
+        freeReplyObject(r);
+
+        return kotctl_json_print(doc);
     }
 
     printf("user:          %s\n", a->user);
     printf("tenant:        %s\n", a->tenant);
-    printf("roles:         %s\n", kotctl_field(u, 0));
+    printf("roles:         %s\n", e[1]->str);
+    printf("must change:   %s\n", e[4]->integer ? "yes" : "no");
 
-    v = kotctl_field(u, 1);
-    printf("must change:   %s\n", (v && v[0] == '1') ? "yes" : "no");
+    kotctl_time((uint64_t) e[6]->integer, t, sizeof(t));
+    printf("last login:    %s\n", e[6]->integer ? t : "never");
 
-    v = kotctl_field(u, 2);
-    if (v) {
-        kotctl_time(strtoull(v, NULL, 10), t1, sizeof(t1));
+    kotctl_time((uint64_t) e[11]->integer, t, sizeof(t));
+    printf("password set:  %s\n", t);
+
+    kotctl_time((uint64_t) e[12]->integer, t, sizeof(t));
+    printf("disabled:      %s%s\n", e[2]->integer ? "yes, since " : "no",
+           e[2]->integer ? t : "");
+
+    printf("failures:      %lld", e[7]->integer);
+
+    if (e[10]->integer) {
+        kotctl_time((uint64_t) e[10]->integer, t, sizeof(t));
+        printf(" (last %s)", t);
     }
-    printf("last login:    %s\n", v ? t1 : "never");
 
-    v = kotctl_field(u, 3);
-    kotctl_time(v ? strtoull(v, NULL, 10) : 0, t1, sizeof(t1));
-    printf("password set:  %s\n", t1);
-
-    v = kotctl_field(u, 4);
-    if (v) {
-        kotctl_time(strtoull(v, NULL, 10), t1, sizeof(t1));
-    }
-    printf("disabled:      %s%s\n", v ? "yes, since " : "no", v ? t1 : "");
-
-    v = kotctl_field(f, 0);
-    printf("failures:      %s", v ? v : "0");
-
-    v = kotctl_field(f, 3);
-    if (v) {
-        kotctl_time(strtoull(v, NULL, 10), t2, sizeof(t2));
-        printf(" (last %s)", t2);
-    }
     printf("\n");
-
-    v = kotctl_field(f, 1);
-    until = v ? strtoll(v, NULL, 10) : 0;
 
     if (until == KOT_LOCKED_FOREVER) {
         printf("locked:        yes, until an administrator unlocks it\n");
 
-    } else if (until > (long long) kotctl_now()) {
-        kotctl_time((uint64_t) until, t1, sizeof(t1));
-        printf("locked:        yes, until %s\n", t1);
+    } else if (until > 0) {
+        kotctl_time((uint64_t) until, t, sizeof(t));
+        printf("locked:        yes, until %s\n", t);
 
     } else {
         printf("locked:        no\n");
     }
 
-    v = kotctl_field(f, 2);
-    printf("lockouts:      %s\n", v ? v : "0");
+    printf("lockouts:      %lld\n", e[9]->integer);
 
-    freeReplyObject(u);
-    freeReplyObject(f);
+    freeReplyObject(r);
 
     return KOTCTL_OK;
+}
+
+
+/* A row of user_list (or the start of user_get's) as the admin API's. */
+
+static json_t *
+kotctl_user_json(redisReply **e)
+{
+    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o}",
+                     "username", e[0]->str,
+                     "roles", kotctl_json_roles(e[1]->str),
+                     "disabled", (int) e[2]->integer,
+                     "locked", (int) e[3]->integer,
+                     "must_change", e[4]->integer != 0,
+                     "created", kotctl_json_time(e[5]->integer),
+                     "last_login", kotctl_json_time(e[6]->integer));
+}
+
+
+static int
+kotctl_user_list(kotctl_t *k, const char *tenant)
+{
+    char          now[24], created[KOT_RFC3339_LEN], last[KOT_RFC3339_LEN];
+    size_t        i;
+    json_t       *list;
+    const char   *args[4];
+    redisReply   *r, **e;
+
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_USERS, tenant, NULL);
+    args[2] = tenant;
+    args[3] = now;
+
+    r = kotctl_eval(k, KOT_SCRIPT_USER_LIST, 2, 4, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    if (!kotctl_rows_ok(r, 7, 2)) {
+        return kotctl_unexpected(k, r);
+    }
+
+    list = k->json ? json_array() : NULL;
+
+    if (!k->json) {
+        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-20s  %s\n", "USER",
+               "ROLES", "DISABLED", "LOCKED", "MUST CHANGE", "CREATED",
+               "LAST LOGIN");
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i]->element;
+
+        if (k->json) {
+            json_array_append_new(list, kotctl_user_json(e));
+            continue;
+        }
+
+        kotctl_time((uint64_t) e[5]->integer, created, sizeof(created));
+        kotctl_time((uint64_t) e[6]->integer, last, sizeof(last));
+
+        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-20s  %s\n", e[0]->str,
+               e[1]->str, e[2]->integer ? "yes" : "no",
+               e[3]->integer ? "yes" : "no", e[4]->integer ? "yes" : "no",
+               created, e[6]->integer ? last : "never");
+    }
+
+    freeReplyObject(r);
+
+    return k->json ? kotctl_json_print(json_pack("{s:o}", "users", list))
+                   : KOTCTL_OK;
+}
+
+
+/*
+ * New roles; the user's live sessions carry them from their next request
+ * on, on every node.
+ */
+
+static int
+kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
+{
+    char        *old;
+    const char  *args[5];
+    redisReply  *r;
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    /* kotctl acts as root, never as one of the tenant's users */
+
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
+    args[2] = a->user;
+    args[3] = a->roles;
+    args[4] = "";
+
+    r = kotctl_eval(k, KOT_SCRIPT_USER_ROLES, 2, 5, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_user(a);
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1
+        || r->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return kotctl_unexpected(k, r);
+    }
+
+    old = strdup(r->element[0]->str);
+    freeReplyObject(r);
+
+    if (old == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    printf("roles of user \"%s\" in tenant \"%s\": %s (were %s); its "
+           "sessions have them now\n", a->user, a->tenant, a->roles, old);
+
+    return kotctl_audit_event(k, "user_roles_changed", "iam", a->tenant,
+                              a->user,
+                              json_pack("{s:{s:s%}, s:{s:s}}",
+                                        "before", "roles", old, strlen(old),
+                                        "after", "roles", a->roles))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+/*
+ * The user goes, with its sessions (at once, on every node), lockout
+ * state and password history; its name is retired in the tenant.
+ */
+
+static int
+kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
+{
+    int          rc;
+    long long    ended;
+    const char  *args[8];
+    redisReply  *r;
+
+    if (kotctl_user_known(k, a) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    fprintf(stderr, "Deleting user \"%s\" of tenant \"%s\" ends its "
+            "sessions at once and removes its password, lockout state and "
+            "password history.  The audit log keeps its records.  The name "
+            "\"%s\" can never be used again in tenant \"%s\".\n", a->user,
+            a->tenant, a->user, a->tenant);
+
+    rc = kotctl_confirm(a->user, yes);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
+    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
+    args[2] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
+    args[3] = kotctl_key(KOT_KEY_RETIRED_USERS, a->tenant, NULL);
+    args[4] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
+    args[5] = kotctl_key(KOT_KEY_HISTORY, a->tenant, a->user);
+    args[6] = a->user;
+    args[7] = "";
+
+    r = kotctl_eval(k, KOT_SCRIPT_USER_DELETE, 6, 8, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, r);
+    }
+
+    ended = r->integer;
+    freeReplyObject(r);
+
+    if (ended < 0) {
+        return kotctl_no_user(a);
+    }
+
+    printf("user \"%s\" deleted from tenant \"%s\"; %lld %s ended; the name "
+           "is retired\n", a->user, a->tenant, ended,
+           kotctl_plural(ended, "session", "sessions"));
+
+    return kotctl_audit_event(k, "user_deleted", "iam", a->tenant, a->user,
+                              json_pack("{s:I, s:b}", "sessions_ended",
+                                        (json_int_t) ended, "retired", 1))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 
 
@@ -866,30 +1025,50 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 {
-    const char  *args[2];
-    redisReply  *r;
+    json_t       *change;
+    long long     until;
+    const char   *args[2];
+    redisReply   *r, **e;
 
-    if (kotctl_user_known(k, a) != KOTCTL_OK
-        || kotctl_audit_ready(k) != KOTCTL_OK)
-    {
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
-    args[0] = "DEL";
+    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
     args[1] = kotctl_key(KOT_KEY_FAILURES, a->tenant, a->user);
 
-    r = kotctl_cmd(k, 2, args);
+    r = kotctl_eval(k, KOT_SCRIPT_USER_UNLOCK, 2, 2, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_user(a);
+    }
+
+    if (!kotctl_row_ok(r, 3, 0)) {
+        return kotctl_unexpected(k, r);
+    }
+
+    e = r->element;
+    until = e[1]->integer;
+
+    change = json_pack("{s:{s:I, s:o, s:I}, s:{s:i, s:n, s:i}}",
+                       "before", "failures", (json_int_t) e[0]->integer,
+                       "locked_until", until == KOT_LOCKED_FOREVER
+                                       ? json_string("permanent")
+                                       : kotctl_json_time(until),
+                       "lockouts", (json_int_t) e[2]->integer,
+                       "after", "failures", 0, "locked_until",
+                       "lockouts", 0);
     freeReplyObject(r);
 
     printf("user \"%s\" in tenant \"%s\" unlocked; failures and lockouts "
            "cleared\n", a->user, a->tenant);
 
     return kotctl_audit_event(k, "account_unlocked", "iam", a->tenant,
-                              a->user, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+                              a->user, change) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 
 
@@ -1015,47 +1194,53 @@ kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a)
 }
 
 
-/* The i-th element of an array reply, if it is a string. */
-
-static const char *
-kotctl_field(redisReply *r, size_t i)
-{
-    if (r->type != REDIS_REPLY_ARRAY || i >= r->elements
-        || r->element[i]->type != REDIS_REPLY_STRING)
-    {
-        return NULL;
-    }
-
-    return r->element[i]->str;
-}
+#define KOTCTL_SESSION_USAGE                                                \
+    "usage: kotctl session list TENANT [USER]\n"                            \
+    "       kotctl session revoke TENANT USER SESSION|--all\n"              \
+    "       kotctl session end TENANT SESSION"
 
 
 int
 kotctl_session(kotctl_t *k, int argc, char **argv)
 {
     int                 rc;
+    const char         *cmd, *which;
     kotctl_user_args_t  a;
 
-    if (!((argc == 3 && strcmp(argv[0], "list") == 0)
-          || (argc == 4 && strcmp(argv[0], "revoke") == 0)))
+    memset(&a, 0, sizeof(kotctl_user_args_t));
+    cmd = (argc > 0) ? argv[0] : "";
+
+    if (!((argc == 2 || argc == 3) && strcmp(cmd, "list") == 0)
+        && !(argc == 4 && strcmp(cmd, "revoke") == 0)
+        && !(argc == 3 && strcmp(cmd, "end") == 0))
     {
-        kotctl_error("usage: kotctl session list TENANT USER\n"
-                     "       kotctl session revoke TENANT USER "
-                     "SESSION|--all");
+        kotctl_error(KOTCTL_SESSION_USAGE);
         return KOTCTL_USAGE;
     }
 
-    rc = kotctl_names(argv[1], argv[2], &a);
+    /* "end" names a session of the tenant, the others maybe a user */
+
+    rc = (argc == 4 || (argc == 3 && cmd[0] == 'l'))
+         ? kotctl_names(argv[1], argv[2], &a)
+         : kotctl_tenant_name(argv[1], a.tenant);
+
     if (rc != KOTCTL_OK) {
         return rc;
     }
 
-    if (argc == 4 && strcmp(argv[3], "--all") != 0
-        && !kotctl_session_handle(argv[3]))
+    if (cmd[0] != 'l' && kotctl_no_json(k, cmd) != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    which = (cmd[0] == 'r') ? argv[3] : (cmd[0] == 'e') ? argv[2] : NULL;
+
+    if (which != NULL && strcmp(which, "--all") != 0
+        && !kot_session_handle_valid(which, strlen(which)))
     {
         kotctl_error("\"%s\" is not a session: give the SESSION column of "
-                     "\"kotctl session list\" (at least %d characters), or "
-                     "--all", argv[3], KOT_SID_SHORT_LEN);
+                     "\"kotctl session list\" (at least %d characters)%s",
+                     which, KOT_SID_SHORT_LEN,
+                     cmd[0] == 'r' ? ", or --all" : "");
         return KOTCTL_USAGE;
     }
 
@@ -1064,86 +1249,101 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
-    return (argc == 3) ? kotctl_session_list(k, &a)
-                       : kotctl_session_revoke(k, &a, argv[3]);
+    return (cmd[0] == 'l') ? kotctl_session_list(k, &a)
+           : (cmd[0] == 'r') ? kotctl_session_revoke(k, &a, which)
+           : kotctl_session_end(k, &a, which);
 }
 
+
+/*
+ * The live sessions of a user, or of the whole tenant (a->user empty):
+ * for each, its handle, the login time, the last activity, when it
+ * expires if left idle and however active it is, and the address it
+ * logged in from (the session_list script, which the admin API runs too).
+ */
 
 static int
 kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
 {
-    int          rc;
-    size_t       i;
-    const char  *args[5];
-    redisReply  *list, *sid, *score;
+    int           all;
+    char          t[4][KOT_RFC3339_LEN], now[24];
+    size_t        i, j;
+    json_t       *list;
+    const char   *args[5];
+    redisReply   *r, **e;
 
-    if (kotctl_user_known(k, a) != KOTCTL_OK) {
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
+    args[2] = a->tenant;
+    args[3] = a->user;
+    args[4] = now;
+
+    r = kotctl_eval(k, KOT_SCRIPT_SESSION_LIST, 2, 5, args);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    /* scored by the absolute expiry: the login time + the timeout */
-
-    args[0] = "ZRANGE";
-    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
-    args[2] = "0";
-    args[3] = "-1";
-    args[4] = "WITHSCORES";
-
-    list = kotctl_cmd(k, 5, args);
-    if (list == NULL) {
-        return KOTCTL_FAIL;
+    switch (kotctl_refusal(r)) {
+    case 0:
+        break;
+    case -1:
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, a->tenant);
+    default:
+        freeReplyObject(r);
+        return kotctl_no_user(a);
     }
 
-    printf("%-16s  %-20s  %-20s  %-20s  %-20s  %s\n", "SESSION", "CREATED",
-           "LAST ACTIVE", "IDLE EXPIRY", "ABSOLUTE EXPIRY", "SOURCE");
+    if (!kotctl_rows_ok(r, 7, 3)) {
+        return kotctl_unexpected(k, r);
+    }
 
-    rc = KOTCTL_OK;
+    all = (a->user[0] == '\0');
+    list = k->json ? json_array() : NULL;
 
-    for (i = 0; i + 1 < list->elements; i += 2) {
-        sid = list->element[i];
-        score = list->element[i + 1];
+    if (!k->json) {
+        printf("%-16s  %s%-20s  %-20s  %-20s  %-20s  %s\n", "SESSION",
+               all ? "USER                              " : "", "CREATED",
+               "LAST ACTIVE", "IDLE EXPIRY", "ABSOLUTE EXPIRY", "SOURCE");
+    }
 
-        if (sid->type != REDIS_REPLY_STRING
-            || score->type != REDIS_REPLY_STRING)
-        {
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i]->element;
+
+        if (k->json) {
+            json_array_append_new(list,
+                json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+                          "handle", e[0]->str, "user", e[1]->str,
+                          "ip", e[2]->str,
+                          "created", kotctl_json_time(e[3]->integer),
+                          "last_active", kotctl_json_time(e[4]->integer),
+                          "idle_expires", kotctl_json_time(e[5]->integer),
+                          "absolute_expires",
+                          kotctl_json_time(e[6]->integer)));
             continue;
         }
 
-        if (kotctl_session_show(k, sid->str,
-                                (uint64_t) strtod(score->str, NULL))
-            != KOTCTL_OK)
-        {
-            rc = KOTCTL_FAIL;
-            break;
+        for (j = 0; j < 4; j++) {
+            kotctl_time((uint64_t) e[3 + j]->integer, t[j], sizeof(t[j]));
+        }
+
+        if (all) {
+            printf("%-16s  %-32s  %-20s  %-20s  %-20s  %-20s  %s\n",
+                   e[0]->str, e[1]->str, t[0], t[1], t[2], t[3],
+                   e[2]->len ? e[2]->str : "-");
+
+        } else {
+            printf("%-16s  %-20s  %-20s  %-20s  %-20s  %s\n", e[0]->str,
+                   t[0], t[1], t[2], t[3], e[2]->len ? e[2]->str : "-");
         }
     }
 
-    freeReplyObject(list);
+    freeReplyObject(r);
 
-    return rc;
-}
-
-
-/* A handle as "session list" shows it, or a longer prefix of the sid. */
-
-static int
-kotctl_session_handle(const char *s)
-{
-    size_t  i, len;
-
-    len = strlen(s);
-
-    if (len < KOT_SID_SHORT_LEN || len > KOT_SID_B64_LEN) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (!isalnum((unsigned char) s[i]) && s[i] != '-' && s[i] != '_') {
-            return 0;
-        }
-    }
-
-    return 1;
+    return k->json ? kotctl_json_print(json_pack("{s:o}", "sessions", list))
+                   : KOTCTL_OK;
 }
 
 
@@ -1193,73 +1393,54 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
 }
 
 
-/*
- * One line per live session.  A session's key outlives its expiry by the
- * grace (KOT_SESSION_GRACE_MS), so that the next request can say that it
- * expired; such a session is over and is not shown.  The expiries are the
- * module's own: the key's TTL was last set at the last activity to the
- * idle timeout (or what was left of the absolute one) plus the grace, and
- * absolute is the login time plus the absolute timeout, as stored at
- * login.
- */
+/* Ends a session of the tenant named by its handle alone. */
 
 static int
-kotctl_session_show(kotctl_t *k, const char *sid, uint64_t absolute)
+kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a, const char *handle)
 {
-    char         created[32], seen[32], idle_at[32], absolute_at[32];
-    uint64_t     now, idle;
-    const char  *args[5];
-    redisReply  *f, *ttl;
+    const char  *args[4];
+    redisReply  *r;
 
-    args[0] = "HMGET";
-    args[1] = kotctl_key(KOT_KEY_SESSION, sid, NULL);
-    args[2] = "c";
-    args[3] = "l";
-    args[4] = "ip";
-
-    f = kotctl_cmd(k, 5, args);
-    if (f == NULL) {
+    if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
-    args[0] = "PTTL";
+    args[0] = kotctl_key(KOT_KEY_TENANT, a->tenant, NULL);
+    args[1] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
+    args[2] = a->tenant;
+    args[3] = handle;
 
-    ttl = kotctl_cmd(k, 2, args);
-    if (ttl == NULL) {
-        freeReplyObject(f);
+    r = kotctl_eval(k, KOT_SCRIPT_SESSION_END, 2, 4, args);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    now = kotctl_now();
-
-    if (f->elements == 3 && f->element[0]->type == REDIS_REPLY_STRING
-        && f->element[1]->type == REDIS_REPLY_STRING
-        && ttl->type == REDIS_REPLY_INTEGER
-        && ttl->integer > KOT_SESSION_GRACE_MS)
-    {
-        idle = now + (uint64_t) (ttl->integer - KOT_SESSION_GRACE_MS);
-
-        if (idle > absolute) {
-            idle = absolute;
-        }
-
-        if (idle > now) {
-            kotctl_time(strtoull(f->element[0]->str, NULL, 10), created,
-                        sizeof(created));
-            kotctl_time(strtoull(f->element[1]->str, NULL, 10), seen,
-                        sizeof(seen));
-            kotctl_time(idle, idle_at, sizeof(idle_at));
-            kotctl_time(absolute, absolute_at, sizeof(absolute_at));
-
-            printf("%-16.16s  %-20s  %-20s  %-20s  %-20s  %s\n", sid,
-                   created, seen, idle_at, absolute_at,
-                   f->element[2]->type == REDIS_REPLY_STRING
-                   ? f->element[2]->str : "-");
-        }
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, a->tenant);
     }
 
-    freeReplyObject(f);
-    freeReplyObject(ttl);
+    if (!kotctl_row_ok(r, r->elements == 1, 1)) {
+        return kotctl_unexpected(k, r);
+    }
 
-    return KOTCTL_OK;
+    if (r->elements == 0) {
+        freeReplyObject(r);
+        kotctl_error("tenant \"%s\" has no session %s (\"kotctl session list "
+                     "%s\" shows those it has)", a->tenant, handle,
+                     a->tenant);
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(a->user, sizeof(a->user), "%s", r->element[0]->str);
+    freeReplyObject(r);
+
+    printf("session %s of user \"%s\" in tenant \"%s\" ended\n", handle,
+           a->user, a->tenant);
+
+    return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
+                              a->user,
+                              json_pack("{s:s,s:i}", "session", handle,
+                                        "sessions_ended", 1))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }

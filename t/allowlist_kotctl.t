@@ -229,7 +229,7 @@ is listed()->[-1], '10.0.39.15/32', 'in numeric order';
 
 $r = allow('acme', 'access', 'add', '192.0.2.1');
 is $r->{exit}, 1, 'the 10,001st entry is refused';
-like $r->{err}, qr/would hold 10001 entries; at most 10000 are allowed; nothing was changed/,
+like $r->{err}, qr/would hold more than 10000 entries; nothing was changed/,
     '  with the limit';
 is $t->redis('SCARD', 'kot:v1:al:acme:access'), 10000, 'the list is unchanged';
 is version(), $v + 1, 'and so is its version';
@@ -268,5 +268,11 @@ is $rec->{'organization.id'}, 'acme', '  for the tenant';
 is_deeply [ @{ $rec->{'kot.change'} }{qw(list op entries)} ],
     [ 'admin', 'add', [ '192.0.2.0/24', '2001:db8::/32' ] ],
     '  with the list, the operation and the canonical entries';
+is_deeply $rec->{'kot.change'}{added}, [ '192.0.2.0/24', '2001:db8::/32' ],
+    '  what it added';
+is_deeply $rec->{'kot.change'}{removed}, [], '  and removed';
+is $rec->{'kot.change'}{after}{size} - $rec->{'kot.change'}{before}{size}, 2,
+    '  and the size before and after';
+is $rec->{'kot.via'}, 'kotctl', '  made with kotctl';
 
 done_testing;

@@ -838,8 +838,13 @@ is_deeply [ map { $_->{'event.category'} } @did ],
 is_deeply [ map { $_->{'event.outcome'} } @did ], [ ('success') x 5 ],
     'all succeeded';
 
-is_deeply $did[1]{'kot.change'}, { min_length => '14', history => '3' },
-    'a policy change says which rules, with their new values';
+is_deeply [ map { $_->{'kot.via'} } @did ], [ ('kotctl') x 5 ],
+    'made with kotctl';
+
+is_deeply $did[1]{'kot.change'},
+    { before => { min_length => undef, history => undef },
+      after => { min_length => '14', history => '3' } },
+    'a policy change says which rules, with their values before and after';
 is $did[2]{'kot.change'}{roles}, 'admin,user', 'a new user\'s roles';
 ok JSON::PP::is_bool($did[2]{'kot.change'}{must_change})
    && $did[2]{'kot.change'}{must_change},
@@ -848,7 +853,13 @@ ok JSON::PP::is_bool($did[3]{'kot.change'}{must_change})
    && !$did[3]{'kot.change'}{must_change},
     'a password set with --no-force-change says it need not be';
 is $did[3]{'kot.change'}{sessions_ended}, 0, 'and how many sessions ended';
-ok !exists $did[4]{'kot.change'}, 'an unlock needs no more than its target';
+is_deeply [ @{ $did[4]{'kot.change'}{before} }{qw(failures lockouts)} ],
+    [ 5, 1 ], 'an unlock says which failures and lockouts it cleared';
+like $did[4]{'kot.change'}{before}{locked_until},
+    qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, '  and the lock it ended';
+is_deeply $did[4]{'kot.change'}{after},
+    { failures => 0, locked_until => undef, lockouts => 0 },
+    '  and that none is left';
 
 my $admin_text = slurp($admin);
 ok index($admin_text, $dave_pw) < 0 && index($admin_text, $dave_pw2) < 0,

@@ -150,6 +150,17 @@ static const char  kot_script_throttle_status[] =
 
 
 /*
+ * "kotctl throttle clear": a full bucket at once, as if the client had
+ * not tried for a while.
+ *
+ * KEYS[1] th:{client}
+ * Returns 1 if there was a bucket, 0 if not.
+ */
+static const char  kot_script_throttle_clear[] =
+    "return redis.call('DEL', KEYS[1])\n";
+
+
+/*
  * A failed login of an account, known or not.  threshold failures within
  * any window (sliding: the times of the recent failures are kept) lock it
  * for duration, doubled at each further lockout up to max duration; after
@@ -939,6 +950,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "password_rehash", kot_script_password_rehash, "" },
     [KOT_SCRIPT_THROTTLE_STATUS] =
         { "throttle_status", kot_script_throttle_status, "" },
+    [KOT_SCRIPT_THROTTLE_CLEAR] =
+        { "throttle_clear", kot_script_throttle_clear, "" },
     [KOT_SCRIPT_TENANT_DELETE] =
         { "tenant_delete", kot_script_tenant_delete, "" },
     [KOT_SCRIPT_TENANT_LIST] =

@@ -1,0 +1,386 @@
+# kotctl's administration of tenants and users as the admin plugin
+# defines it (docs/admin.md): deleting a tenant or a user purges it and
+# retires its name for ever, roles change under live sessions, unlock,
+# support access, --json listings, and one success among concurrent adds.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use JSON::PP;
+use KotTest;
+use POSIX ();
+use Test::More;
+use Time::HiRes ();
+
+my $t = KotTest->new;
+my $n = $t->nginx(KotTest->site);
+my $json = JSON::PP->new->utf8;
+my $rfc3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+$t->add_user('acme', 'alice', 'in wonderland 1', roles => ['admin', 'user']);
+$t->add_user('acme', 'bob', 'the builder pw 1');
+$t->add_user('globex', 'carol', 'merry christmas 1');
+
+sub session ($tenant, $user, $password) {
+    my $ua = $n->ua;
+    $ua->login(tenant => $tenant, username => $user, password => $password);
+    return $ua;
+}
+
+sub app ($ua) {
+    return $ua->get('/app');
+}
+
+# a change reaches the workers' caches within 100 ms (kot_session_cache)
+sub eventually ($ua, $what, $cond) {
+    return wait_until(sub { $cond->(app($ua)) }, timeout => 1,
+                      what => $what);
+}
+
+sub ended ($ua) {
+    return eventually($ua, 'the session to end',
+                      sub ($res) { $res->{status} == 401 });
+}
+
+sub json_of ($r) {
+    return eval { $json->decode($r->{out}) };
+}
+
+sub now_ms () {
+    return int(Time::HiRes::time() * 1000);
+}
+
+
+# --json listings: the admin API's shapes, times in RFC 3339
+
+my $bob = session('acme', 'bob', 'the builder pw 1');
+is app($bob)->{status}, 200, 'bob is logged in';
+my ($bob_handle) = app($bob)->{content} =~ /session=\[([^\]]+)\]/;
+
+my $r = $t->kotctl('tenant', 'list', '--json');
+is $r->{exit}, 0, 'tenant list --json';
+my $doc = json_of($r);
+is_deeply [ map { $_->{name} } @{ $doc->{tenants} } ], [ 'acme', 'globex' ],
+    '  lists the tenants, sorted';
+is $doc->{tenants}[0]{users}, 2, '  with their number of users';
+like $doc->{tenants}[0]{created}, $rfc3339, '  and when they were added';
+like $t->kotctl('tenant', 'list')->{out}, qr/^acme\s+\d{4}-\S+\s+2$/m,
+    'tenant list without --json is a table';
+
+$doc = json_of($t->kotctl('--json', 'user', 'list', 'acme'));
+is_deeply [ map { $_->{username} } @{ $doc->{users} } ], [ 'alice', 'bob' ],
+    'user list --json (given before the command too) lists the users';
+is_deeply $doc->{users}[0]{roles}, [ 'admin', 'user' ], '  roles as a list';
+ok JSON::PP::is_bool($doc->{users}[1]{locked})
+   && !$doc->{users}[1]{locked}, '  locked as a boolean';
+like $doc->{users}[1]{last_login}, $rfc3339, '  the last login as a time';
+like $doc->{users}[1]{created}, $rfc3339, '  and the creation';
+is $t->kotctl('user', 'list', 'nosuch')->{exit}, 1,
+    'user list of a tenant that does not exist fails';
+
+$doc = json_of($t->kotctl('user', 'status', 'acme', 'bob', '--json'));
+is $doc->{username}, 'bob', 'user status --json';
+is $doc->{failures}, 0, '  with the failures';
+ok exists $doc->{locked_until} && !defined $doc->{locked_until},
+    '  and no lock';
+
+$doc = json_of($t->kotctl('session', 'list', 'acme', '--json'));
+is scalar @{ $doc->{sessions} }, 1, 'session list TENANT --json: the '
+    . 'sessions of the whole tenant';
+is $doc->{sessions}[0]{handle}, $bob_handle, '  by their handle';
+is $doc->{sessions}[0]{user}, 'bob', '  with the user';
+like $doc->{sessions}[0]{$_}, $rfc3339, "  and $_"
+    for qw(created last_active idle_expires absolute_expires);
+like $t->kotctl('session', 'list', 'acme')->{out},
+    qr/^\Q$bob_handle\E  bob\s+\d{4}-/m,
+    'session list TENANT has a column for the user';
+
+$t->kotctl('allowlist', 'acme', 'access', 'set', '127.0.0.0/8', '::1');
+$doc = json_of($t->kotctl('allowlist', 'acme', 'access', 'list', '--json'));
+is_deeply $doc->{networks}, [ '127.0.0.0/8', '::1/128' ],
+    'allowlist list --json';
+
+$t->kotctl('tenant', 'policy', 'acme', 'history=2');
+$doc = json_of($t->kotctl('tenant', 'policy', 'acme', '--json'));
+is_deeply $doc->{rules}, { history => '2' }, 'tenant policy --json';
+
+$doc = json_of($t->kotctl('throttle', 'status', '192.0.2.1', '--json'));
+ok JSON::PP::is_bool($doc->{throttled}) && !$doc->{throttled},
+    'throttle status --json';
+
+$r = $t->kotctl('tenant', 'add', 'initech', '--json');
+is $r->{exit}, 2, '--json with a change is a usage error';
+like $r->{err}, qr/--json is for listings/, '  that says why';
+is $t->redis('EXISTS', 'kot:v1:t:initech'), 0, '  and changes nothing';
+
+
+# roles change under a live session
+
+like app($bob)->{content}, qr/roles=\[user\]/, 'the app sees bob\'s role';
+$r = $t->kotctl('user', 'roles', 'acme', 'bob', '--role', 'user',
+                '--role', 'auditor');
+is $r->{exit}, 0, 'user roles sets new roles';
+like $r->{out}, qr/user,auditor \(were user\)/, '  and says what they were';
+ok eventually($bob, 'the new roles',
+              sub ($res) { $res->{content} =~ /roles=\[user,auditor\]/ }),
+    'the live session carries them at once';
+is app($bob)->{status}, 200, '  and goes on';
+is_deeply json_of($t->kotctl('user', 'status', 'acme', 'bob',
+                             '--json'))->{roles},
+    [ 'user', 'auditor' ], 'user status shows them';
+
+is $t->kotctl('user', 'roles', 'acme', 'bob')->{exit}, 2,
+    'user roles without a role is a usage error';
+is $t->kotctl('user', 'roles', 'acme', 'bob', '--role', 'Bad!')->{exit}, 2,
+    'an invalid role is refused';
+is $t->kotctl('user', 'roles', 'acme', 'nobody', '--role', 'x')->{exit}, 1,
+    'so is an unknown user';
+
+
+# unlock
+
+$t->redis('HSET', 'kot:v1:f:acme:bob', 'fails', 5, 'locks', 2, 'until', -1);
+is session('acme', 'bob', 'the builder pw 1')->get('/app')->{status}, 401,
+    'a locked account does not log in, even with its password';
+like $t->kotctl('user', 'status', 'acme', 'bob')->{out},
+    qr/^locked:\s+yes, until an administrator unlocks it$/m,
+    'user status says it is locked';
+is json_of($t->kotctl('user', 'status', 'acme', 'bob', '--json'))
+    ->{locked_until}, 'permanent', '  (as JSON: permanent)';
+$r = $t->kotctl('user', 'unlock', 'acme', 'bob');
+is $r->{exit}, 0, 'user unlock';
+like $t->kotctl('user', 'status', 'acme', 'bob')->{out},
+    qr/^failures:\s+0\n.*^locked:\s+no\nlockouts:\s+0$/ms,
+    'clears the lock, the failures and the lockouts';
+is session('acme', 'bob', 'the builder pw 1')->get('/app')->{status}, 200,
+    'and the user logs in again';
+
+
+# support access
+
+for my $hours (0, 73, 'x', '-1', '1.5') {
+    is $t->kotctl('support', 'grant', 'acme', '--hours', $hours)->{exit}, 2,
+        "support grant --hours $hours is refused (1 to 72)";
+}
+is $t->redis('EXISTS', 'kot:v1:grant:acme'), 0, '  and grants nothing';
+like $t->kotctl('support', 'status', 'acme')->{out}, qr/not granted/,
+    'support status: not granted';
+
+my $before = now_ms();
+$r = $t->kotctl('support', 'grant', 'acme', '--hours', 2);
+is $r->{exit}, 0, 'support grant --hours 2';
+like $r->{out}, qr/granted until \d{4}-\S+ \(2 hours\)/, '  says until when';
+my $at = $t->redis('PEXPIRETIME', 'kot:v1:grant:acme');
+ok $at >= $before + 2 * 3600_000 && $at <= now_ms() + 2 * 3600_000,
+    'the grant ends by itself in 2 hours (its key expires then)';
+is $t->redis('HGET', 'kot:v1:grant:acme', 'expires'), $at,
+    '  when it says it does';
+$doc = json_of($t->kotctl('support', 'status', 'acme', '--json'));
+ok $doc->{granted}, 'support status --json: granted';
+like $doc->{expires}, $rfc3339, '  until a time';
+like $doc->{by}, qr/^kotctl:/, '  by whom';
+
+$r = $t->kotctl('support', 'revoke', 'acme');
+is $r->{exit}, 0, 'support revoke';
+is $t->redis('EXISTS', 'kot:v1:grant:acme'), 0, '  ends the grant';
+ok !json_of($t->kotctl('support', 'status', 'acme', '--json'))->{granted},
+    '  and status says so';
+like $t->kotctl('support', 'revoke', 'acme')->{out}, qr/nothing to revoke/,
+    'revoking again has nothing to revoke';
+
+# a grant whose time is up, in the instant before Redis removes it
+$t->kotctl('support', 'grant', 'acme', '--hours', 1);
+$t->redis('HSET', 'kot:v1:grant:acme', 'expires', now_ms() - 1);
+ok !json_of($t->kotctl('support', 'status', 'acme', '--json'))->{granted},
+    'an expired grant is not granted';
+$t->redis('PEXPIRE', 'kot:v1:grant:acme', 50);
+ok wait_until(sub { !$t->redis('EXISTS', 'kot:v1:grant:acme') },
+              what => 'the grant key to expire'), '  and its key goes';
+is $t->kotctl('support', 'status', 'nosuch')->{exit}, 1,
+    'support status of an unknown tenant fails';
+
+
+# a tenant's events: every change kotctl made to it
+
+$doc = json_of($t->kotctl('tenant', 'events', 'acme', '--json'));
+my @actions = map { $_->{'event.action'} } @{ $doc->{events} };
+is $actions[0], 'support_granted', 'tenant events, newest first';
+ok((grep { $_ eq 'user_roles_changed' } @actions),
+   '  with the roles change');
+is $doc->{events}[0]{'kot.via'}, 'kotctl', '  each made with kotctl';
+like $doc->{events}[0]{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT/, '  at a time';
+my ($roles) = grep { $_->{'event.action'} eq 'user_roles_changed' }
+              @{ $doc->{events} };
+is_deeply $roles->{'kot.change'},
+    { before => { roles => 'user' }, after => { roles => 'user,auditor' } },
+    '  the change before and after';
+is scalar @{ json_of($t->kotctl('tenant', 'events', 'acme', '--limit', 2,
+                                '--json'))->{events} }, 2, '--limit';
+
+
+# ending a session by its handle alone
+
+$bob = session('acme', 'bob', 'the builder pw 1');
+($bob_handle) = app($bob)->{content} =~ /session=\[([^\]]+)\]/;
+$r = $t->kotctl('session', 'end', 'acme', $bob_handle);
+is $r->{exit}, 0, 'session end TENANT SESSION';
+like $r->{out}, qr/of user "bob"/, '  names the user';
+ok ended($bob), '  and the session is over';
+is $t->kotctl('session', 'end', 'acme', $bob_handle)->{exit}, 1,
+    'ending it again fails';
+is $t->kotctl('session', 'end', 'acme', 'x*')->{exit}, 2,
+    'a handle that cannot be one is a usage error';
+
+
+# deleting a user retires the name
+
+$bob = session('acme', 'bob', 'the builder pw 1');
+is app($bob)->{status}, 200, 'bob is logged in again';
+
+$r = $t->kotctl('user', 'delete', 'acme', 'bob');
+is $r->{exit}, 2, 'user delete without --yes, and no terminal, is refused';
+like $r->{err}, qr/can never be used again/, '  after saying what it does';
+is $t->redis('EXISTS', 'kot:v1:u:acme:bob'), 1, '  and deletes nothing';
+
+$r = $t->kotctl('user', 'delete', 'acme', 'bob', '--yes');
+is $r->{exit}, 0, 'user delete --yes';
+like $r->{out}, qr/; \d+ sessions? ended; the name is retired/,
+    '  ends the user\'s session';
+ok ended($bob), '  at once';
+is scalar(grep { /^kot:v1:\w+:acme:bob$/ }
+          @{ $t->redis('KEYS', 'kot:v1:*') }), 0,
+    '  and leaves no key of the user';
+ok !$t->redis('SISMEMBER', 'kot:v1:users:acme', 'bob'),
+    '  nor the name in the tenant\'s users';
+
+$r = $t->kotctl('user', 'add', 'acme', 'Bob', '--role', 'user',
+                '--generate-password');
+is $r->{exit}, 1, 'the name cannot be added again';
+like $r->{err}, qr/user "bob" was deleted from tenant "acme": the name is retired/,
+    '  because it is retired';
+is $t->redis('EXISTS', 'kot:v1:u:acme:bob'), 0, '  and no user is made';
+is session('acme', 'bob', 'the builder pw 1')->get('/app')->{status}, 401,
+    'the deleted user cannot log in';
+is $t->kotctl('user', 'add', 'globex', 'bob', '--role', 'user',
+              '--generate-password')->{exit}, 0,
+    'another tenant may have a bob';
+is $t->kotctl('user', 'delete', 'acme', 'bob', '--yes')->{exit}, 1,
+    'deleting a user that is gone fails';
+
+
+# deleting a tenant purges it and retires the name
+
+$t->kotctl('tenant', 'policy', 'globex', 'history=3', 'min_length=14');
+$t->kotctl('user', 'passwd', 'globex', 'carol', '--password-stdin',
+           '--no-force-change', { stdin => "merry christmas 2\n" });
+$t->kotctl('allowlist', 'globex', 'admin', 'add', '10.0.0.0/8');
+$t->kotctl('allowlist', 'globex', 'access', 'add', '127.0.0.1');
+$t->kotctl('support', 'grant', 'globex', '--hours', 5);
+# failures of a username that never existed, as a login leaves them
+is session('globex', 'mallory', 'guess')->get('/app')->{status}, 401,
+    'a login as an unknown user of globex fails';
+my $carol = session('globex', 'carol', 'merry christmas 2');
+my $carol2 = session('globex', 'carol', 'merry christmas 2');
+is app($carol)->{status}, 200, 'carol is logged in';
+my $alice = session('acme', 'alice', 'in wonderland 1');
+is app($alice)->{status}, 200, 'and so is alice, of acme';
+
+# A session past its absolute expiry keeps its key for the grace; a new
+# login then must not forget it, or the purge would miss that key.
+my $short = $t->nginx(KotTest->site(http => 'kot_absolute_timeout 1s;'),
+                      name => 'short');
+my $t0 = now_ms();
+$short->ua->login(tenant => 'globex', username => 'carol',
+                  password => 'merry christmas 2');
+my ($old_sid) = @{ $t->redis('ZRANGE', 'kot:v1:us:globex:carol', 0, -1) };
+wait_until(sub { now_ms() > $t0 + 1500 }, what => 'the session to be over');
+$short->ua->login(tenant => 'globex', username => 'carol',
+                  password => 'merry christmas 2');
+is $t->redis('HGET', "kot:v1:s:$old_sid", 't'), 'globex',
+    'a session over but in its grace, after a newer login, has its key';
+
+my @kinds = map { m/^kot:v1:(\w+):/ ? $1 : $_ }
+            grep { /globex/ } @{ $t->redis('KEYS', 'kot:v1:*') };
+is_deeply [ sort { $a cmp $b } keys %{{ map { $_ => 1 } @kinds }} ],
+    [ qw(al alv ev f grant ph t u us users) ],
+    'globex has keys of every kind';
+
+$r = $t->kotctl('tenant', 'delete', 'globex');
+is $r->{exit}, 2, 'tenant delete without --yes, and no terminal, is refused';
+like $r->{err}, qr/purges its 2 users.*The name "globex" can never be used again/s,
+    '  after saying what it purges and that the name is gone for ever';
+is app($carol)->{status}, 200, '  and nothing is deleted';
+
+$r = $t->kotctl('tenant', 'delete', 'Globex', '--yes');
+is $r->{exit}, 0, 'tenant delete --yes';
+like $r->{out}, qr/tenant "globex" deleted: 2 users removed, 4 sessions ended; the name is retired/,
+    '  says what it did';
+ok ended($carol), 'a session of the tenant is over at once';
+ok ended($carol2), '  and so is the other';
+is app($alice)->{status}, 200, 'another tenant\'s session goes on';
+
+# every key, by SCAN, and every session key's tenant
+my (@left, @sessions);
+my $cursor = 0;
+do {
+    my $page = $t->redis('SCAN', $cursor, 'COUNT', 1000);
+    $cursor = $page->[0];
+    for my $key (@{ $page->[1] }) {
+        push @left, $key if $key =~ /globex/;
+        push @sessions, $key if $key =~ /^kot:v1:s:/;
+    }
+} while ($cursor);
+is_deeply \@left, [], 'no key of the tenant is left';
+is_deeply [ grep { ($t->redis('HGET', $_, 't') // '') eq 'globex' }
+            @sessions ], [], '  nor a session of it';
+ok !$t->redis('SISMEMBER', 'kot:v1:tenants', 'globex'),
+    '  nor its name among the tenants';
+ok $t->redis('SISMEMBER', 'kot:v1:retired:tenants', 'globex'),
+    'only its tombstone';
+is $t->redis('EXISTS', 'kot:v1:u:acme:alice'), 1, 'acme is untouched';
+is session('globex', 'carol', 'merry christmas 2')->get('/app')->{status},
+    401, 'a user of the deleted tenant cannot log in';
+
+$r = $t->kotctl('tenant', 'add', 'globex');
+is $r->{exit}, 1, 'the tenant\'s name cannot be added again';
+like $r->{err}, qr/tenant "globex" was deleted: its name is retired and can never be used again/,
+    '  because it is retired';
+is $t->kotctl('tenant', 'add', 'GLOBEX')->{exit}, 1, '  however it is spelt';
+is $t->redis('EXISTS', 'kot:v1:t:globex'), 0, '  and nothing is made';
+like $t->kotctl('user', 'add', 'globex', 'dan', '--role', 'user',
+                '--generate-password')->{err},
+    qr/tenant "globex" was deleted/, 'nor can a user be added to it';
+is $t->kotctl('tenant', 'delete', 'globex', '--yes')->{exit}, 1,
+    'deleting it again fails';
+is $t->kotctl('tenant', 'events', 'globex')->{exit}, 1,
+    'its events are gone with it';
+
+
+# concurrency: twenty administrators add the same user at once
+
+my @pids;
+for my $i (1 .. 20) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        # the harness names its files by a counter each child has a copy of
+        $t->{run_seq} = 1_000_000 * $i;
+        my $c = $t->kotctl('user', 'add', 'acme', 'racer', '--role', 'user',
+                           '--password-stdin',
+                           { stdin => "fast horse number $i\n" });
+        POSIX::_exit($c->{exit} == 0 ? 0
+                     : $c->{err} =~ /already exists/ ? 1 : 2);
+    }
+    push @pids, $pid;
+}
+my %exits;
+for my $pid (@pids) {
+    waitpid $pid, 0;
+    $exits{$? >> 8}++;
+}
+is $exits{0}, 1, '20 parallel "user add" of one user: exactly one succeeds';
+is $exits{1}, 19, '  and every other is told that it exists';
+is $t->redis('SCARD', 'kot:v1:users:acme'), 2, '  one user is added';
+
+done_testing;
