@@ -67,6 +67,7 @@ export default {
     'users.col.created': 'Created',
     'users.col.failures': 'Failed logins',
     'users.col.locked_until': 'Locked until',
+    'users.col.password_changed': 'Password set',
     'users.col.actions': 'Actions',
     'users.state.active': 'Active',
     'users.state.disabled': 'Disabled',
@@ -266,6 +267,7 @@ export default {
     'support.off': 'Not granted',
     'support.expires': 'Support staff have access until {expires}.',
     'support.none': 'Support staff have no access to your company.',
+    'support.by': 'Granted by {by} on {created}.',
     'support.new': 'Grant support access',
     'support.extend': 'Change the end of the access',
     'support.grant_hint': 'The access ends by itself after this time. You '
@@ -419,18 +421,34 @@ export default {
         + 'and can never be used again.',
     'err.password_policy': 'The password does not follow the password '
         + 'policy: {detail}',
-    'err.self': 'You cannot remove your own administrator role, or disable '
-        + 'or delete your own account. Ask another administrator.',
+    'err.cannot_disable_self': 'You cannot disable your own account. Ask '
+        + 'another administrator.',
+    'err.cannot_demote_self': 'You cannot take away your own administrator '
+        + 'role. Ask another administrator.',
+    'err.cannot_delete_self': 'You cannot delete your own account. Ask '
+        + 'another administrator.',
+    'err.cannot_delete_own_tenant': 'The operator\'s own company cannot be '
+        + 'deleted.',
+    'err.invalid_name': 'This name cannot be used: see which characters '
+        + 'are allowed below the field.',
+    'err.invalid_role': 'A role is not valid: {detail}',
+    'err.invalid_hours': 'Support access lasts 1 to 72 hours.',
+    'err.invalid_policy': 'A rule is not valid: {detail}',
+    'err.policy_loosened': 'A rule is looser than the server allows: '
+        + '{detail}',
+    'err.too_many_networks': 'A list holds at most 10,000 networks.',
+    'err.busy': 'The server is busy. Nothing was changed. Please try again '
+        + 'in a moment.',
     'err.support_grant_required': 'This company has not granted support '
         + 'access, so its data cannot be shown.',
     'err.support_how': 'Its administrator can grant it for a few hours on '
         + 'the "Support access" screen of this console.',
     'err.invalid_cidr': 'Not a network: {detail}',
-    'err.bad_request': 'The server refused this: {detail}',
-    'err.invalid': 'The server refused this: {detail}',
-    'err.policy_looser': 'Looser than the server allows: {detail}',
-    'err.http_413': 'This is too large to send.',
-    'err.too_large': 'This is too large to send.',
+    'err.invalid_json': 'The server refused this: {detail}',
+    'err.unknown_field': 'The server refused this: {detail}',
+    'err.wrong_type': 'The server refused this: {detail}',
+    'err.missing_field': 'The server refused this: {detail}',
+    'err.body_too_large': 'This is too large to send.',
     'err.http_502': 'The service is temporarily unavailable. Nothing was '
         + 'changed. Please try again in a moment.',
     'err.http_503': 'The service is temporarily unavailable. Nothing was '

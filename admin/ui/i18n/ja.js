@@ -67,6 +67,7 @@ export default {
     'users.col.created': '作成日時',
     'users.col.failures': 'ログイン失敗回数',
     'users.col.locked_until': 'ロック解除予定',
+    'users.col.password_changed': 'パスワード設定日時',
     'users.col.actions': '操作',
     'users.state.active': '有効',
     'users.state.disabled': '無効',
@@ -265,6 +266,7 @@ export default {
     'support.off': '許可していません',
     'support.expires': 'サポート担当者は {expires} までアクセスできます。',
     'support.none': 'サポート担当者は貴社のデータにアクセスできません。',
+    'support.by': '{created} に {by} が許可しました。',
     'support.new': 'サポートアクセスを許可する',
     'support.extend': 'アクセスの終了時刻を変更する',
     'support.grant_hint': '指定した時間が過ぎると自動的に終了します。いつでも'
@@ -418,20 +420,34 @@ export default {
         + 'はできません。',
     'err.password_policy': 'パスワードがパスワードポリシーを満たして'
         + 'いません（{detail}）。',
-    'err.self': 'ご自身の管理者ロールの削除、アカウントの無効化や削除は'
-        + 'できません。別の管理者に依頼してください。',
+    'err.cannot_disable_self': 'ご自身のアカウントは無効にできません。'
+        + '別の管理者に依頼してください。',
+    'err.cannot_demote_self': 'ご自身の管理者ロールは外せません。別の管理者'
+        + 'に依頼してください。',
+    'err.cannot_delete_self': 'ご自身のアカウントは削除できません。別の'
+        + '管理者に依頼してください。',
+    'err.cannot_delete_own_tenant': '運営会社自身の企業は削除できません。',
+    'err.invalid_name': 'この名前は使えません。使える文字は入力欄の下の'
+        + '説明をご覧ください。',
+    'err.invalid_role': 'ロールの指定が正しくありません（{detail}）。',
+    'err.invalid_hours': 'サポートアクセスは1〜72時間で指定してください。',
+    'err.invalid_policy': 'ルールの値が正しくありません（{detail}）。',
+    'err.policy_loosened': 'サーバーの基準より緩いルールは設定できません'
+        + '（{detail}）。',
+    'err.too_many_networks': '1つのリストに登録できるのは10,000件までです。',
+    'err.busy': 'サーバーが混み合っています。変更は行われていません。'
+        + 'しばらくしてから再度お試しください。',
     'err.support_grant_required': 'この企業はサポートアクセスを許可していない'
         + 'ため、データを表示できません。',
     'err.support_how': 'その企業の管理者が、この管理コンソールの'
         + '「サポートアクセス」画面で数時間だけ許可できます。',
     'err.invalid_cidr': 'ネットワークの書き方が正しくありません'
         + '（{detail}）。',
-    'err.bad_request': 'サーバーが受け付けませんでした（{detail}）。',
-    'err.invalid': 'サーバーが受け付けませんでした（{detail}）。',
-    'err.policy_looser': 'サーバーの基準より緩い設定はできません'
-        + '（{detail}）。',
-    'err.http_413': '送信する内容が大きすぎます。',
-    'err.too_large': '送信する内容が大きすぎます。',
+    'err.invalid_json': 'サーバーが受け付けませんでした（{detail}）。',
+    'err.unknown_field': 'サーバーが受け付けませんでした（{detail}）。',
+    'err.wrong_type': 'サーバーが受け付けませんでした（{detail}）。',
+    'err.missing_field': 'サーバーが受け付けませんでした（{detail}）。',
+    'err.body_too_large': '送信する内容が大きすぎます。',
     'err.http_502': '一時的にご利用いただけません。変更は行われていません。'
         + 'しばらくしてから再度お試しください。',
     'err.http_503': '一時的にご利用いただけません。変更は行われていません。'

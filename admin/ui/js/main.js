@@ -49,9 +49,10 @@ function href(view, extra = {}, tenant = null) {
     return `?${q}`;
 }
 
+// After an action: the screen changes, its result stays on show.
 function go(view, extra, tenant) {
     history.pushState(null, '', href(view, extra, tenant));
-    route(true);
+    route(true, true);
 }
 
 // Links inside the console change the screen without a page load.
@@ -179,7 +180,7 @@ function problem(e, ctx) {
                         {}) : retry);
 }
 
-async function route(moved) {
+async function route(moved, keep = false) {
     const mine = ++rendering;
     const p = params();
     const tenant = p.get('tenant') || me.tenant;
@@ -207,7 +208,7 @@ async function route(moved) {
     };
     ctx.link = (text, v, extra, attrs) => link(ctx, text, v, extra, attrs);
 
-    if (moved) {
+    if (moved && !keep) {
         quiet();
     }
 

@@ -22,9 +22,9 @@ const RULES = [
     { name: 'inactive_after', kind: 'limit' },
 ];
 
-// Seconds from what the API says of a time: a number of seconds, or
-// nginx's notation ("90d", "12h", "30m", "0").
-export function seconds(v) {
+// Seconds from a time as the API writes it: nginx's notation ("90d",
+// "12h", "30m", "0").
+function seconds(v) {
     if (typeof v === 'number') {
         return v;
     }
@@ -35,6 +35,13 @@ export function seconds(v) {
     const n = Number(m[1]);
     return { ms: n / 1000, s: n, m: n * 60, h: n * 3600, d: n * 86400,
              w: n * 604800 }[m[2] || 's'];
+}
+
+// A time as a rule is written, "90d" (a bare number would be refused).
+function written(s) {
+    const unit = ['d', 'h', 'm'].find((u) => s >= UNITS[u]
+                                             && s % UNITS[u] === 0);
+    return s === 0 ? '0' : unit ? `${s / UNITS[unit]}${unit}` : `${s}s`;
 }
 
 function bool(v) {
@@ -171,7 +178,8 @@ async function render(ctx) {
         for (const { rule, floor, row } of rows) {
             const v = row.read();
             if (v !== floor || rule.name in own) {
-                body[rule.name] = v;
+                body[rule.name] = rule.kind === 'age'
+                                  || rule.kind === 'limit' ? written(v) : v;
             }
         }
         await busy(save, async () => {

@@ -30,11 +30,7 @@ function addForm(ctx) {
                 announce('ok', t('tenants.added', { tenant: value }));
                 ctx.refresh();
             } catch (err) {
-                const text = explain(err, {
-                    exists: 'err.tenant_exists',
-                    tenant_retired: 'err.tenant_retired',
-                    409: 'err.tenant_exists',
-                });
+                const text = explain(err, { exists: 'err.tenant_exists' });
                 nameField.setError(text);
                 announce('error', text);
             }

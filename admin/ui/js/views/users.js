@@ -177,13 +177,6 @@ function rolesEditor(current, legend = true) {
 // ---------------------------------------------------------------------
 // one user
 
-function lockedUntil(v) {
-    if (v === -1 || v === '-1' || v === 'forever' || v === 'permanent') {
-        return t('users.locked_forever');
-    }
-    return v ? fmtTime(v) : t('common.none');
-}
-
 function summary(u) {
     const row = (label, value) => [h('dt', null, label), h('dd', null, value)];
     return h('dl', { class: 'summary' },
@@ -192,8 +185,11 @@ function summary(u) {
         row(t('users.col.created'), fmtTime(u.created)),
         row(t('users.col.last_login'), fmtTime(u.last_login)),
         row(t('users.col.failures'), String(u.failures ?? 0)),
+        row(t('users.col.password_changed'),
+            fmtTime(u.password_changed)),
         u.locked ? row(t('users.col.locked_until'),
-                       lockedUntil(u.locked_until)) : null);
+                       u.locked_until ? fmtTime(u.locked_until)
+                                      : t('users.locked_forever')) : null);
 }
 
 function accountCard(ctx, u, self) {
@@ -230,7 +226,7 @@ function accountCard(ctx, u, self) {
                                      { user: name }));
                     ctx.refresh();
                 } catch (err) {
-                    announce('error', explain(err, { 409: 'err.self' }));
+                    announce('error', explain(err));
                 }
             });
         },
@@ -271,7 +267,7 @@ function accountCard(ctx, u, self) {
     return section(t('users.account'), parts, out);
 }
 
-function rolesCard(ctx, u, self) {
+function rolesCard(ctx, u) {
     const editor = rolesEditor(u.roles || [], false);
     const save = h('button', { type: 'submit', class: 'primary' },
                    t('common.save'));
@@ -280,17 +276,13 @@ function rolesCard(ctx, u, self) {
         e.preventDefault();
         const roles = editor.value();
         editor.setError('');
-        if (self && !roles.includes('admin')) {
-            announce('error', t('err.self'));
-            return;
-        }
         await busy(save, async () => {
             try {
                 await ctx.call('PATCH', userPath(u.username), { roles });
                 announce('ok', t('users.roles_saved', { user: u.username }));
                 ctx.refresh();
             } catch (err) {
-                const text = explain(err, { 409: 'err.self' });
+                const text = explain(err);
                 if (err.status === 400) {
                     editor.setError(text);
                 }
@@ -362,7 +354,7 @@ function deleteCard(ctx, u, self) {
                         announce('ok', t('users.deleted', { user: name }));
                         ctx.go('users');
                     } catch (err) {
-                        announce('error', explain(err, { 409: 'err.self' }));
+                        announce('error', explain(err));
                     }
                 });
             },
@@ -378,7 +370,7 @@ async function renderUser(ctx) {
         h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
         section(t('users.summary'), summary(u)),
         accountCard(ctx, u, self),
-        rolesCard(ctx, u, self),
+        rolesCard(ctx, u),
         await sessionsCard(ctx, u),
         deleteCard(ctx, u, self),
     ];
