@@ -363,6 +363,12 @@ await run(async (browser) => {
        'and inside a company that granted access, its users under a '
        + 'banner that says support access is in use');
     await shoot(opsPage, 'support-in-use');
+    await opsPage.getByRole('button', { name: /English/ }).click();
+    await ready(opsPage);
+    await shoot(opsPage, 'support-in-use');
+    await open(opsPage, '?view=tenants');
+    await shoot(opsPage, 'tenants');
+    await open(opsPage, `?tenant=${tenant}&view=users`);
 
     await page.getByRole('button', { name: 'Revoke access' }).click();
     await page.locator('dialog[open] button.danger').click();
@@ -371,7 +377,7 @@ await run(async (browser) => {
     ow.expect(403, /^GET \/kot\/admin\/api\/tenants\/[^/]+\/users$/);
     await opsPage.reload();
     await ready(opsPage);
-    ok((await opsPage.textContent('main')).includes('許可していない')
+    ok((await opsPage.textContent('main')).includes('has not granted')
        && !(await opsPage.textContent('main')).includes(admin),
        'and the system admin sees nothing inside any more');
 

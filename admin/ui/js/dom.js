@@ -55,7 +55,9 @@ export function clear(el, ...children) {
 
 let statusTimer = 0;
 
-export function announce(kind, text) {
+// shown: false for an error already shown beside its field: it is
+// announced, not shown twice.
+export function announce(kind, text, shown = true) {
     const region = document.getElementById(kind === 'error' ? 'live-alert'
                                                             : 'live-status');
     const other = document.getElementById(kind === 'error' ? 'live-status'
@@ -67,8 +69,9 @@ export function announce(kind, text) {
                                 'aria-label': t('common.dismiss'),
                                 onclick: () => clear(region) }, '×');
 
-    clear(region, h('div', { class: `notice ${kind}` },
-                    h('p', null, text), close));
+    clear(region, shown ? h('div', { class: `notice ${kind}` },
+                            h('p', null, text), close)
+                        : h('p', { class: 'visually-hidden' }, text));
 
     if (kind !== 'error') {
         statusTimer = setTimeout(() => clear(region), 8000);
@@ -219,7 +222,7 @@ export function table(caption, columns, rows, rowClass) {
                 h('tr', { class: rowClass ? rowClass(row) : null },
                   columns.map((c) => h('td', { 'data-label': c.label,
                                                class: c.class },
-                                       c.cell(row))))))));
+                                       h('span', null, c.cell(row)))))))));
 }
 
 // Shows a one-time password with a button that copies it.

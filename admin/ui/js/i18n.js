@@ -98,8 +98,11 @@ export function fmtTime(iso) {
     if (Number.isNaN(d.getTime())) {
         return String(iso);
     }
-    return format({ year: 'numeric', month: '2-digit', day: '2-digit',
-                    hour: '2-digit', minute: '2-digit' }).format(d);
+    return format(lang === 'ja'
+        ? { year: 'numeric', month: '2-digit', day: '2-digit',
+            hour: '2-digit', minute: '2-digit' }
+        : { year: 'numeric', month: 'short', day: 'numeric',
+            hour: '2-digit', minute: '2-digit' }).format(d);
 }
 
 export function fmtNumber(n) {

@@ -110,10 +110,10 @@ function editor(ctx, name, networks) {
                                          { line: e.line, text }));
                     selectLine(e.line);
                     announce('error', t('networks.bad_line',
-                                        { line: e.line, text }));
+                                        { line: e.line, text }), false);
                 } else {
                     setProblem(0, text);
-                    announce('error', text);
+                    announce('error', text, false);
                 }
             }
         });
@@ -147,7 +147,7 @@ function editor(ctx, name, networks) {
                     area.focus();
                 } }, t('networks.keep_editing')),
                 again));
-        announce('error', t(`networks.${name}.lockout`, { ip }));
+        announce('error', t(`networks.${name}.lockout`, { ip }), false);
         warn.querySelector('h3').setAttribute('tabindex', '-1');
         warn.querySelector('h3').focus();
     }

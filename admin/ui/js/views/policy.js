@@ -169,7 +169,7 @@ async function render(ctx) {
         const bad = rows.filter((r) => !r.row.check());
         if (bad.length) {
             bad[0].row.input.focus();
-            announce('error', t('policy.fix_first'));
+            announce('error', t('policy.fix_first'), false);
             return;
         }
         // only what the tenant tightens: a rule left at the floor

@@ -30,7 +30,8 @@ export function sessionTable(ctx, rows, withUser) {
     const columns = [
         withUser && { label: t('sessions.col.user'),
                       cell: (s) => [ctx.link(s.user, 'user', { u: s.user }),
-                                    mine(s) ? badge('role', t('sessions.you'))
+                                    mine(s) ? [' ', badge('role',
+                                                          t('sessions.you'))]
                                             : null] },
         { label: t('sessions.col.ip'), class: 'nowrap',
           cell: (s) => s.ip || t('common.none') },

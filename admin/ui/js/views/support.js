@@ -20,6 +20,7 @@ function grantForm(ctx) {
         const n = Number(hours.value);
         if (!Number.isInteger(n) || n < 1 || n > 72) {
             hoursField.setError(t('support.hours_range'));
+            announce('error', t('support.hours_range'), false);
             hours.focus();
             return;
         }

@@ -21,6 +21,7 @@ function addForm(ctx) {
         nameField.setError('');
         if (!value) {
             nameField.setError(t('tenants.name_required'));
+            announce('error', t('tenants.name_required'), false);
             name.focus();
             return;
         }
@@ -32,7 +33,7 @@ function addForm(ctx) {
             } catch (err) {
                 const text = explain(err, { exists: 'err.tenant_exists' });
                 nameField.setError(text);
-                announce('error', text);
+                announce('error', text, false);
             }
         });
     } }, nameField, h('div', { class: 'actions' }, submit));

@@ -283,10 +283,8 @@ function rolesCard(ctx, u) {
                 ctx.refresh();
             } catch (err) {
                 const text = explain(err);
-                if (err.status === 400) {
-                    editor.setError(text);
-                }
-                announce('error', text);
+                editor.setError(err.code === 'invalid_role' ? text : '');
+                announce('error', text, err.code !== 'invalid_role');
             }
         });
     } }, h('p', { class: 'hint' }, t('users.roles_hint')), editor,
@@ -414,6 +412,7 @@ function renderAdd(ctx) {
         const username = name.value.trim();
         if (!username) {
             nameField.setError(t('users.name_required'));
+            announce('error', t('users.name_required'), false);
             name.focus();
             return;
         }
@@ -446,13 +445,13 @@ function renderAdd(ctx) {
                 });
                 if (err.code === 'password_policy') {
                     pwField.setError(text);
-                } else if (err.status === 409 || err.status === 400) {
+                } else if (err.status === 409 || err.code === 'invalid_name') {
                     nameField.setError(text);
                 } else {
                     formError.hidden = false;
                     formError.textContent = text;
                 }
-                announce('error', text);
+                announce('error', text, false);
             }
         });
     } },
