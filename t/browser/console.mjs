@@ -149,11 +149,23 @@ await run(async (browser) => {
     ok((await page.textContent('#who')).includes(admin),
        'the header names the admin');
 
-    // 2. a new user, and the temporary password shown once
-    await page.getByRole('link', { name: 'ユーザーを追加' }).click();
+    // 2. a new user, and the temporary password shown once; by keyboard
+    await page.getByLabel('名前またはロールで検索').focus();
+    let reached = false;
+    for (let i = 0; i < 5 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() =>
+            document.activeElement.textContent === 'ユーザーを追加');
+    }
+    ok(reached && await page.evaluate(() => {
+        const s = getComputedStyle(document.activeElement);
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+    }), 'the keyboard reaches "add a user", and its focus shows');
+    await page.keyboard.press('Enter');
     await ready(page);
+    ok(await heading(page) === 'ユーザーを追加', 'Enter opens it');
     await page.getByLabel('ユーザー名').fill(newUser);
-    await page.getByRole('button', { name: '追加する' }).click();
+    await page.getByLabel('ユーザー名').press('Enter');
     await page.locator('.secret').waitFor();
     const temporary = (await page.textContent('.secret')).trim();
     ok(temporary.length >= 12, 'adding a user shows a temporary password',
@@ -249,6 +261,28 @@ await run(async (browser) => {
        + 'ticks that they understand');
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: '編集に戻る' }).click();
+
+    // the password policy: nothing looser than the server's floor
+    let policyPuts = 0;
+    page.on('request', (r) => {
+        policyPuts += r.method() === 'PUT' && r.url().endsWith('/policy');
+    });
+    await open(page, '?view=policy');
+    const minLength = page.getByLabel('最小文字数');
+    await minLength.fill('8');
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok((await page.locator('.rule .field-error:visible').textContent())
+           .includes('12文字') && policyPuts === 0,
+       'a rule looser than the server\'s floor is pointed out, and not sent');
+    await minLength.fill('16');
+    await page.getByLabel('パスワードの有効期間').fill('90');
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok((await notice(page)).includes('保存しました'),
+       'a stricter policy is saved');
+    await open(page, '?view=policy');
+    ok(await page.getByLabel('最小文字数').inputValue() === '16'
+       && await page.getByLabel('パスワードの有効期間').inputValue() === '90',
+       'and kept', await page.textContent('form'));
 
     // every screen, in Japanese
     await tour(page);

@@ -97,7 +97,7 @@ export async function audit(page, narrow) {
         // targets: 44 px high, or inside a 44 px row with their label
         if (narrow) {
             for (const el of document.querySelectorAll(
-                'button, a.button, nav a, input, select, textarea, .back a')) {
+                'button, main a, nav a, input, select, textarea')) {
                 if (!visible(el)) {
                     continue;
                 }
