@@ -11,6 +11,7 @@
 // usage: node console.mjs BASE_URL TENANT ADMIN PASSWORD OPERATOR SYSADMIN
 //                         SYSPASSWORD SCREENSHOT_DIR
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +40,8 @@ async function tables() {
 
     const missing = [];
     const files = fs.readdirSync(ui, { recursive: true })
-        .filter((f) => f.endsWith('.js') && !f.startsWith('i18n'));
-    for (const f of files) {
+        .filter((f) => f.endsWith('.js'));
+    for (const f of files.filter((name) => !name.startsWith('i18n'))) {
         const src = fs.readFileSync(`${ui}/${f}`, 'utf8');
         for (const [, key] of src.matchAll(/\bt[n]?\('([a-z_.]+)'/g)) {
             if (!(key in ja)) {
@@ -50,6 +51,12 @@ async function tables() {
     }
     ok(missing.length === 0, 'every message the console names is in them',
        missing.join('\n'));
+
+    const broken = files.filter((f) => spawnSync(
+        'node', ['--input-type=module', '--check'],
+        { input: fs.readFileSync(`${ui}/${f}`) }).status !== 0);
+    ok(broken.length === 0, 'every script of the console parses',
+       broken.join(' '));
 
     const html = fs.readFileSync(`${ui}/index.html`, 'utf8')
         .replace(/<!--[\s\S]*?-->/g, '');

@@ -150,7 +150,7 @@ export async function audit(page, narrow) {
                 out.push(`contrast ${ratio.toFixed(2)}: ${name(el)}`);
             }
 
-            if (/^(common|users|sessions|networks|policy|support|events|tenants|err|nav|role|action|reason|outcome|banner|header|lang)\.[a-z_.]+$/
+            if (/^(common|users|sessions|networks|policy|support|events|tenants|err|nav|role|action|reason|outcome|banner|header|lang|cidr)\.[a-z_.]+$/
                 .test(n.textContent.trim())) {
                 out.push(`a message key instead of text: ${n.textContent}`);
             }

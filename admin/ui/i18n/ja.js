@@ -185,6 +185,29 @@ export default {
     'networks.saved_count.one': '保存済み: 1 件のネットワーク。',
     'networks.empty': '保存済みのリストは空です（すべてのネットワークから利用できます）。',
     'networks.bad_line': '{line}行目: {text}',
+    'networks.invalid': '「{network}」はネットワークとして正しくありません。'
+        + '{reason}。',
+    'cidr.empty': '空です',
+    'cidr.long': 'アドレスとしては長すぎます',
+    'cidr.space': '空白または制御文字が含まれています',
+    'cidr.zone': 'IPv6 のゾーン（%...）は指定できません',
+    'cidr.garbage': 'アドレスに使えない文字が含まれています（使えるのは数字、'
+        + 'a〜f、「.」「:」と「/」1つだけです）',
+    'cidr.noaddr': '「/」の前にアドレスがありません',
+    'cidr.noprefix': '「/」の後にプレフィックス長がありません',
+    'cidr.prefix': 'プレフィックス長が数値ではありません',
+    'cidr.prefixzero': 'プレフィックス長が 0 で始まっています',
+    'cidr.leadzero': 'IPv4 アドレスの数値が 0 で始まっており、解釈が'
+        + '曖昧です',
+    'cidr.addr': 'IPv4 アドレスでも IPv6 アドレスでもありません',
+    'cidr.addr4': 'IPv4 アドレスではありません（0〜255 の数値4つ: '
+        + 'a.b.c.d）',
+    'cidr.addr6': 'IPv6 アドレスではありません',
+    'cidr.range4': 'プレフィックス長が範囲外です（IPv4 は /0〜/32）',
+    'cidr.range6': 'プレフィックス長が範囲外です（IPv6 は /0〜/128）',
+    'cidr.host': 'プレフィックスより後ろのビットが立っています',
+    'cidr.host_net': 'プレフィックスより後ろのビットが立っています'
+        + '（{net} のことですか？）',
     'networks.access.title': 'アクセス許可リスト（全員）',
     'networks.access.about': 'ユーザーは、ここに登録したネットワークからのみ'
         + 'ログインし、業務アプリを利用できます。',

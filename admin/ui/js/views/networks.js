@@ -14,6 +14,42 @@ function entries(text) {
         .filter((e) => e.text && !e.text.startsWith('#'));
 }
 
+// The core's reasons for refusing a network (kot_cidr_strerror), so
+// that they can be said in the admin's language.
+const REASONS = {
+    'empty': 'empty',
+    'too long to be an address': 'long',
+    'spaces or control characters': 'space',
+    'an IPv6 zone (%...) is not allowed': 'zone',
+    ['unexpected characters (an address has only digits, a-f, \'.\', \':\' '
+     + 'and one \'/\')']: 'garbage',
+    'no address before the \'/\'': 'noaddr',
+    'no prefix length after the \'/\'': 'noprefix',
+    'the prefix length is not a decimal number': 'prefix',
+    'leading zero in the prefix length': 'prefixzero',
+    'leading zeros in IPv4 numbers are ambiguous (octal or decimal?)':
+        'leadzero',
+    'not an IPv4 or IPv6 address': 'addr',
+    'not an IPv4 address (four numbers 0 to 255: a.b.c.d)': 'addr4',
+    'not an IPv6 address': 'addr6',
+    'prefix length out of range (IPv4 allows /0 to /32)': 'range4',
+    'prefix length out of range (IPv6 allows /0 to /128)': 'range6',
+    'host bits set': 'host',
+};
+
+// '"10.0.0.1/8" is not a network: host bits set (did you mean
+// 10.0.0.0/8?)' in words of the console's language, or as it came.
+function why(err) {
+    const m = (err.detail || '').match(/^"(.*)" is not a network: (.*)$/);
+    if (!m) {
+        return explain(err);
+    }
+    const host = m[2].match(/^host bits set \(did you mean (.*)\?\)$/);
+    const reason = host ? t('cidr.host_net', { net: host[1] })
+                 : REASONS[m[2]] ? t(`cidr.${REASONS[m[2]]}`) : m[2];
+    return t('networks.invalid', { network: m[1], reason });
+}
+
 // Which entry a 422 is about: the API names the network (in a member of
 // the answer, or quoted in the detail).
 function culprit(err, list) {
@@ -102,9 +138,9 @@ function editor(ctx, name, networks) {
                     lockout(err);
                     return;
                 }
-                const text = explain(err);
                 const e = err.status === 422 || err.status === 400
                     ? culprit(err, list) : null;
+                const text = e ? why(err) : explain(err);
                 if (e) {
                     setProblem(e.line, t('networks.bad_line',
                                          { line: e.line, text }));
