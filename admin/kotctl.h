@@ -39,6 +39,8 @@ typedef struct {
 int kotctl_connect(kotctl_t *k);
 redisReply *kotctl_eval(kotctl_t *k, int script, int nkeys, int argc,
     const char **argv);
+int kotctl_eval_int(kotctl_t *k, int script, int nkeys, int argc,
+    const char **argv, long long *v);
 redisReply *kotctl_cmd(kotctl_t *k, int argc, const char **argv);
 long long kotctl_refusal(redisReply *r);
 int kotctl_row_ok(redisReply *r, size_t n, size_t strings);

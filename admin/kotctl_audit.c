@@ -58,8 +58,11 @@ int
 kotctl_audit(kotctl_t *k, int argc, char **argv)
 {
     if (argc >= 1 && strcmp(argv[0], "verify") == 0) {
-        return kotctl_audit_verify(k, argc - 1, argv + 1);
+        return (kotctl_no_json(k, "verify") == KOTCTL_OK)
+               ? kotctl_audit_verify(k, argc - 1, argv + 1) : KOTCTL_USAGE;
     }
+
+    /* query prints JSON Lines, with or without --json */
 
     if (argc >= 1 && strcmp(argv[0], "query") == 0) {
         return kotctl_audit_query(k, argc - 1, argv + 1);
@@ -202,6 +205,14 @@ kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
     }
 
     s = kotctl_audit_dump(rec);
+
+    if (s != NULL && strlen(s) > KOT_EVENT_MAX_BYTES) {
+        free(s);
+        json_object_del(rec, "kot.change");
+        json_object_set_new(rec, "kot.change_omitted", json_true());
+        s = kotctl_audit_dump(rec);
+    }
+
     json_decref(rec);
 
     if (s == NULL) {

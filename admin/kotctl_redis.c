@@ -499,3 +499,30 @@ kotctl_rows_ok(redisReply *r, size_t n, size_t strings)
 
     return 1;
 }
+
+
+/*
+ * Runs a script whose answer is an integer, into *v.  KOTCTL_FAIL, with
+ * the reason printed, when it did not run or answered something else.
+ */
+
+int
+kotctl_eval_int(kotctl_t *k, int script, int nkeys, int argc,
+    const char **argv, long long *v)
+{
+    redisReply  *r;
+
+    r = kotctl_eval(k, script, nkeys, argc, argv);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type != REDIS_REPLY_INTEGER) {
+        return kotctl_unexpected(k, r);
+    }
+
+    *v = r->integer;
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}

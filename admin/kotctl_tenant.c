@@ -101,7 +101,6 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
     char         now[24];
     long long    rc;
     const char  *args[5];
-    redisReply  *reply;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -115,17 +114,11 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
     args[3] = tenant;
     args[4] = now;
 
-    reply = kotctl_eval(k, KOT_SCRIPT_TENANT_ADD, 3, 5, args);
-    if (reply == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_TENANT_ADD, 3, 5, args, &rc)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    if (reply->type != REDIS_REPLY_INTEGER) {
-        return kotctl_unexpected(k, reply);
-    }
-
-    rc = reply->integer;
-    freeReplyObject(reply);
 
     if (rc == KOT_RETIRED) {
         kotctl_error("tenant \"%s\" was deleted: its name is retired and "
@@ -564,7 +557,6 @@ kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
     uint64_t     ms;
     long long    old;
     const char  *args[5];
-    redisReply  *r;
 
     if (argc != 2 || strcmp(argv[0], "--hours") != 0
         || kotctl_number(argv[1], KOT_GRANT_HOURS_MIN, KOT_GRANT_HOURS_MAX,
@@ -598,17 +590,11 @@ kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
     args[3] = now;
     args[4] = expires;
 
-    r = kotctl_eval(k, KOT_SCRIPT_SUPPORT_GRANT, 2, 5, args);
-    if (r == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_SUPPORT_GRANT, 2, 5, args, &old)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    if (r->type != REDIS_REPLY_INTEGER) {
-        return kotctl_unexpected(k, r);
-    }
-
-    old = r->integer;
-    freeReplyObject(r);
 
     if (old < 0) {
         return kotctl_no_tenant(k, tenant);
@@ -634,7 +620,6 @@ kotctl_support_revoke(kotctl_t *k, const char *tenant)
 {
     long long    old;
     const char  *args[1];
-    redisReply  *r;
 
     if (kotctl_tenant_exists(k, tenant) != KOTCTL_OK
         || kotctl_audit_ready(k) != KOTCTL_OK)
@@ -644,17 +629,11 @@ kotctl_support_revoke(kotctl_t *k, const char *tenant)
 
     args[0] = kotctl_key(KOT_KEY_GRANT, tenant, NULL);
 
-    r = kotctl_eval(k, KOT_SCRIPT_SUPPORT_REVOKE, 1, 1, args);
-    if (r == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_SUPPORT_REVOKE, 1, 1, args, &old)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    if (r->type != REDIS_REPLY_INTEGER) {
-        return kotctl_unexpected(k, r);
-    }
-
-    old = r->integer;
-    freeReplyObject(r);
 
     if (old == 0) {
         printf("tenant \"%s\" has granted no support access: nothing to "

@@ -30,11 +30,29 @@ typedef struct {
     char        *key;                         /* th:{bucket} */
 } kotctl_throttle_t;
 
+/* a bucket as the throttle_status script described it */
+typedef struct {
+    int          state;         /* KOTCTL_THROTTLE_* */
+    long long    until;         /* throttled until (ms); 0: not */
+    double       tokens;
+    long long    rate;          /* a minute */
+    long long    burst;
+    long long    last;          /* the last attempt counted (ms) */
+} kotctl_throttle_state_t;
+
+#define KOTCTL_THROTTLE_NONE     0  /* no recent attempt: a full bucket */
+#define KOTCTL_THROTTLE_KNOWN    1
+#define KOTCTL_THROTTLE_UNKNOWN  2  /* rate not named; until: full again */
+
 
 static int kotctl_throttle_addr(const char *text, kotctl_throttle_t *th);
 static int kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th);
-static void kotctl_throttle_show(redisReply *r, kotctl_throttle_t *th);
-static json_t *kotctl_throttle_json(redisReply *r, kotctl_throttle_t *th);
+static void kotctl_throttle_state(redisReply *r,
+    kotctl_throttle_state_t *st);
+static void kotctl_throttle_show(kotctl_throttle_state_t *st,
+    kotctl_throttle_t *th);
+static json_t *kotctl_throttle_json(kotctl_throttle_state_t *st,
+    kotctl_throttle_t *th);
 static int kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th);
 
 
@@ -119,10 +137,10 @@ kotctl_throttle_addr(const char *text, kotctl_throttle_t *th)
 static int
 kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
 {
-    char         now[24];
-    json_t      *doc;
-    const char  *args[2];
-    redisReply  *r;
+    char                      now[24];
+    const char               *args[2];
+    redisReply               *r;
+    kotctl_throttle_state_t   st;
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
@@ -137,15 +155,14 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1
         || r->element[0]->type != REDIS_REPLY_INTEGER)
     {
-        kotctl_error("unexpected reply from redis at %s", k->redis);
-        freeReplyObject(r);
-        return KOTCTL_FAIL;
+        return kotctl_unexpected(k, r);
     }
 
+    kotctl_throttle_state(r, &st);
+    freeReplyObject(r);
+
     if (k->json) {
-        doc = kotctl_throttle_json(r, th);
-        freeReplyObject(r);
-        return kotctl_json_print(doc);
+        return kotctl_json_print(kotctl_throttle_json(&st, th));
     }
 
     printf("address:       %s\n", th->addr);
@@ -154,82 +171,31 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
         printf("counted as:    %s\n", th->bucket);
     }
 
-    kotctl_throttle_show(r, th);
-
-    freeReplyObject(r);
+    kotctl_throttle_show(&st, th);
 
     return KOTCTL_OK;
 }
 
 
 /*
- * The same as JSON: {"address", "counted_as", "throttled", "until",
- * "tokens", "burst", "rate", "last_attempt"}; "throttled" is null when
- * the bucket does not name its rate (written by an earlier ngx_kot).
+ * The reply of the throttle_status script: no bucket (a full one), a
+ * bucket, or one that does not name its rate (written by an earlier
+ * ngx_kot), of which only the time when it is full again is known.
  */
 
-static json_t *
-kotctl_throttle_json(redisReply *r, kotctl_throttle_t *th)
+static void
+kotctl_throttle_state(redisReply *r, kotctl_throttle_state_t *st)
 {
-    json_t       *doc;
     uint64_t      now;
     long long     ms;
     redisReply  **e;
 
     e = r->element;
     now = kotctl_now();
-
-    doc = json_pack("{s:s, s:s}", "address", th->addr, "counted_as",
-                    th->bucket);
-
-    if (doc == NULL || e[0]->integer == 0) {
-        json_object_set_new(doc, "throttled", json_false());
-        json_object_set_new(doc, "until", json_null());
-        return doc;
-    }
-
-    if (e[0]->integer == 2 || r->elements != 6
-        || e[1]->type != REDIS_REPLY_STRING
-        || e[2]->type != REDIS_REPLY_INTEGER
-        || e[3]->type != REDIS_REPLY_INTEGER
-        || e[4]->type != REDIS_REPLY_INTEGER
-        || e[5]->type != REDIS_REPLY_INTEGER)
-    {
-        ms = (r->elements > 1 && e[1]->type == REDIS_REPLY_INTEGER)
-             ? e[1]->integer : 0;
-        json_object_set_new(doc, "throttled", json_null());
-        json_object_set_new(doc, "until",
-                            kotctl_json_time(now + (ms > 0 ? ms : 0)));
-        return doc;
-    }
-
-    json_object_set_new(doc, "throttled", json_boolean(e[2]->integer > 0));
-    json_object_set_new(doc, "until", e[2]->integer > 0
-                        ? kotctl_json_time(now + e[2]->integer)
-                        : json_null());
-    json_object_set_new(doc, "tokens", json_real(strtod(e[1]->str, NULL)));
-    json_object_set_new(doc, "burst", json_integer(e[4]->integer));
-    json_object_set_new(doc, "rate", json_integer(e[3]->integer));
-    json_object_set_new(doc, "last_attempt",
-                        kotctl_json_time(e[5]->integer));
-
-    return doc;
-}
-
-
-/* The reply of the throttle_status script, for a person. */
-
-static void
-kotctl_throttle_show(redisReply *r, kotctl_throttle_t *th)
-{
-    char          t[32];
-    long long     wait, rate, burst, ms;
-    redisReply  **e;
-
-    e = r->element;
+    memset(st, 0, sizeof(kotctl_throttle_state_t));
 
     if (e[0]->integer == 0) {
-        printf("throttled:     no (no recent login attempts)\n");
+        st->state = KOTCTL_THROTTLE_NONE;
         return;
     }
 
@@ -242,33 +208,94 @@ kotctl_throttle_show(redisReply *r, kotctl_throttle_t *th)
     {
         ms = (r->elements > 1 && e[1]->type == REDIS_REPLY_INTEGER)
              ? e[1]->integer : 0;
-        kotctl_time(kotctl_now() + (ms > 0 ? ms : 0), t, sizeof(t));
+        st->state = KOTCTL_THROTTLE_UNKNOWN;
+        st->until = now + (ms > 0 ? ms : 0);
+        return;
+    }
+
+    st->state = KOTCTL_THROTTLE_KNOWN;
+    st->until = e[2]->integer > 0 ? now + e[2]->integer : 0;
+    st->tokens = strtod(e[1]->str, NULL);
+    st->rate = e[3]->integer;
+    st->burst = e[4]->integer;
+    st->last = e[5]->integer;
+}
+
+
+/*
+ * As JSON: {"address", "counted_as", "throttled", "until", "tokens",
+ * "burst", "rate", "last_attempt"}; "throttled" is null when the bucket
+ * does not name its rate, and "until" is then when it is full again.
+ */
+
+static json_t *
+kotctl_throttle_json(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
+{
+    json_t  *doc;
+
+    doc = json_pack("{s:s, s:s}", "address", th->addr, "counted_as",
+                    th->bucket);
+
+    if (doc == NULL || st->state == KOTCTL_THROTTLE_NONE) {
+        json_object_set_new(doc, "throttled", json_false());
+        json_object_set_new(doc, "until", json_null());
+        return doc;
+    }
+
+    json_object_set_new(doc, "throttled",
+                        st->state == KOTCTL_THROTTLE_UNKNOWN
+                        ? json_null() : json_boolean(st->until != 0));
+    json_object_set_new(doc, "until", kotctl_json_time(st->until));
+
+    if (st->state == KOTCTL_THROTTLE_KNOWN) {
+        json_object_set_new(doc, "tokens", json_real(st->tokens));
+        json_object_set_new(doc, "burst", json_integer(st->burst));
+        json_object_set_new(doc, "rate", json_integer(st->rate));
+        json_object_set_new(doc, "last_attempt", kotctl_json_time(st->last));
+    }
+
+    return doc;
+}
+
+
+/* The same, for a person. */
+
+static void
+kotctl_throttle_show(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
+{
+    char       t[KOT_RFC3339_LEN];
+    long long  wait;
+
+    if (st->state == KOTCTL_THROTTLE_NONE) {
+        printf("throttled:     no (no recent login attempts)\n");
+        return;
+    }
+
+    kotctl_time((uint64_t) st->until, t, sizeof(t));
+
+    if (st->state == KOTCTL_THROTTLE_UNKNOWN) {
         printf("throttled:     perhaps (the bucket does not name its "
                "rate); full again by %s\n", t);
         printf("clear it with: kotctl throttle clear %s\n", th->bucket);
         return;
     }
 
-    wait = e[2]->integer;
-    rate = e[3]->integer;
-    burst = e[4]->integer;
-
-    if (wait > 0) {
-        kotctl_time(kotctl_now() + wait, t, sizeof(t));
+    if (st->until) {
+        wait = st->until - (long long) kotctl_now();
         printf("throttled:     yes, until %s (%lld s)\n", t,
-               (wait + 999) / 1000);
+               (wait > 0 ? wait + 999 : 0) / 1000);
 
     } else {
         printf("throttled:     no\n");
     }
 
     printf("attempts left: %.1f of %lld, %lld more a minute\n",
-           strtod(e[1]->str, NULL), burst, rate);
+           st->tokens, st->burst, st->rate);
 
-    kotctl_time((uint64_t) e[5]->integer, t, sizeof(t));
+    kotctl_time((uint64_t) st->last, t, sizeof(t));
     printf("last attempt:  %s\n", t);
 
-    if (wait > 0) {
+    if (st->until) {
         printf("clear it with: kotctl throttle clear %s\n", th->bucket);
     }
 }
@@ -284,7 +311,6 @@ kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
 {
     long long    n;
     const char  *args[1];
-    redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -292,13 +318,11 @@ kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
 
     args[0] = th->key;
 
-    r = kotctl_eval(k, KOT_SCRIPT_THROTTLE_CLEAR, 1, 1, args);
-    if (r == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_THROTTLE_CLEAR, 1, 1, args, &n)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    n = (r->type == REDIS_REPLY_INTEGER) ? r->integer : 0;
-    freeReplyObject(r);
 
     if (n) {
         printf("login throttle of %s cleared: it may try again at once\n",

@@ -568,10 +568,9 @@ kotctl_password_tty(kotctl_user_args_t *a)
 static int
 kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
 {
-    int          rc;
     char         hash[KOT_PHC_MAX + 1], now[24];
+    long long    rc;
     const char  *args[9];
-    redisReply  *reply;
 
     if (kot_phc_hash(&k->scrypt, a->password, a->password_len, hash,
                      sizeof(hash))
@@ -593,17 +592,11 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
     args[7] = a->force_change ? "1" : "0";
     args[8] = now;
 
-    reply = kotctl_eval(k, KOT_SCRIPT_USER_ADD, 4, 9, args);
-    if (reply == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_USER_ADD, 4, 9, args, &rc)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    if (reply->type != REDIS_REPLY_INTEGER) {
-        return kotctl_unexpected(k, reply);
-    }
-
-    rc = (int) reply->integer;
-    freeReplyObject(reply);
 
     if (rc == -1) {
         return kotctl_no_tenant(k, a->tenant);
@@ -963,7 +956,6 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
     int          rc;
     long long    ended;
     const char  *args[8];
-    redisReply  *r;
 
     if (kotctl_user_known(k, a) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -993,17 +985,11 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
     args[6] = a->user;
     args[7] = "";
 
-    r = kotctl_eval(k, KOT_SCRIPT_USER_DELETE, 6, 8, args);
-    if (r == NULL) {
+    if (kotctl_eval_int(k, KOT_SCRIPT_USER_DELETE, 6, 8, args, &ended)
+        != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
-
-    if (r->type != REDIS_REPLY_INTEGER) {
-        return kotctl_unexpected(k, r);
-    }
-
-    ended = r->integer;
-    freeReplyObject(r);
 
     if (ended < 0) {
         return kotctl_no_user(a);
@@ -1134,7 +1120,6 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
 {
     char         now[24];
     const char  *args[5];
-    redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -1150,20 +1135,9 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
     args[3] = a->user;
     args[4] = "";
 
-    r = kotctl_eval(k, script, 2, 5, args);
-    if (r == NULL) {
+    if (kotctl_eval_int(k, script, 2, 5, args, result) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
-
-    if (r->type != REDIS_REPLY_INTEGER) {
-        freeReplyObject(r);
-        kotctl_error("Redis answered the script with something other than "
-                     "a number; is another program using the kot:v1: keys?");
-        return KOTCTL_FAIL;
-    }
-
-    *result = r->integer;
-    freeReplyObject(r);
 
     return (*result < 0) ? kotctl_no_user(a) : KOTCTL_OK;
 }

@@ -52,6 +52,14 @@ typedef enum {
 } ngx_http_kot_resource_e;
 
 
+/* a path below the prefix: literal segments and {T}enant, {U}ser, {H}andle */
+typedef struct {
+    const char                 *path[NGX_HTTP_KOT_ADMIN_SEGMENTS];
+    ngx_http_kot_resource_e     resource;
+    ngx_uint_t                  list;       /* of an allow-list's path */
+} ngx_http_kot_route_t;
+
+
 /* who may call an endpoint, besides the tenant's scope */
 typedef enum {
     NGX_HTTP_KOT_WHO_ADMIN = 0,     /* any admin who may see the tenant */
@@ -101,6 +109,8 @@ static ngx_uint_t ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f,
     json_t *v);
 static void ngx_http_kot_admin_support_access(ngx_http_request_t *r,
     ngx_uint_t status);
+static ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
     redisReply *reply);
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
@@ -108,14 +118,42 @@ static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
 
 
+static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
+    { { "session" }, NGX_HTTP_KOT_R_SESSION, 0 },
+    { { "tenants" }, NGX_HTTP_KOT_R_TENANTS, 0 },
+    { { "tenants", "{T}" }, NGX_HTTP_KOT_R_TENANT, 0 },
+    { { "tenants", "{T}", "users" }, NGX_HTTP_KOT_R_USERS, 0 },
+    { { "tenants", "{T}", "users", "{U}" }, NGX_HTTP_KOT_R_USER, 0 },
+    { { "tenants", "{T}", "users", "{U}", "unlock" },
+      NGX_HTTP_KOT_R_UNLOCK, 0 },
+    { { "tenants", "{T}", "users", "{U}", "password" },
+      NGX_HTTP_KOT_R_PASSWORD, 0 },
+    { { "tenants", "{T}", "users", "{U}", "sessions" },
+      NGX_HTTP_KOT_R_USER_SESSIONS, 0 },
+    { { "tenants", "{T}", "sessions" }, NGX_HTTP_KOT_R_SESSIONS, 0 },
+    { { "tenants", "{T}", "sessions", "{H}" },
+      NGX_HTTP_KOT_R_SESSION_ONE, 0 },
+    { { "tenants", "{T}", "allowlists", "access" },
+      NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_KOT_ALLOW_ACCESS },
+    { { "tenants", "{T}", "allowlists", "admin" },
+      NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_KOT_ALLOW_ADMIN },
+    { { "tenants", "{T}", "policy" }, NGX_HTTP_KOT_R_POLICY, 0 },
+    { { "tenants", "{T}", "events" }, NGX_HTTP_KOT_R_EVENTS, 0 },
+    { { "tenants", "{T}", "support" }, NGX_HTTP_KOT_R_SUPPORT, 0 },
+    { { NULL }, 0, 0 }
+};
+
+
 /* [ngx_http_kot_ftype_e]: what a member of that type must be */
 static const char  *ngx_http_kot_admin_types[] = {
-    "a string", "true or false", "an integer", "an array of strings"
+    "a string", "true or false", "an integer", "an array of strings",
+    "a string, a number or true or false"
 };
 
 
 static const ngx_http_kot_field_t  ngx_http_kot_tenant_fields[] = {
     { "name", NGX_HTTP_KOT_F_STRING, 1 },
+    { "admin", NGX_HTTP_KOT_F_STRING, 0 },     /* its first admin */
     { NULL, 0, 0 }
 };
 
@@ -138,14 +176,15 @@ static const ngx_http_kot_field_t  ngx_http_kot_allowlist_fields[] = {
     { NULL, 0, 0 }
 };
 
+/* as GET policy's "rules" has them, texts, or as numbers and booleans */
 static const ngx_http_kot_field_t  ngx_http_kot_policy_fields[] = {
-    { "min_length", NGX_HTTP_KOT_F_INT, 0 },
-    { "classes", NGX_HTTP_KOT_F_INT, 0 },
-    { "not_username", NGX_HTTP_KOT_F_BOOL, 0 },
-    { "history", NGX_HTTP_KOT_F_INT, 0 },
-    { "min_age", NGX_HTTP_KOT_F_STRING, 0 },
-    { "max_age", NGX_HTTP_KOT_F_STRING, 0 },
-    { "inactive_after", NGX_HTTP_KOT_F_STRING, 0 },
+    { "min_length", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "classes", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "not_username", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "history", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "min_age", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "max_age", NGX_HTTP_KOT_F_SCALAR, 0 },
+    { "inactive_after", NGX_HTTP_KOT_F_SCALAR, 0 },
     { NULL, 0, 0 }
 };
 
@@ -291,6 +330,9 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     ctx->admin = ad;
 
     if (r->headers_in.content_length_n > NGX_HTTP_KOT_ADMIN_BODY_MAX) {
+        /* the answer finalizes the request, as after a body is read */
+        r->main->count++;
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "body_too_large",
                                         "a body may have at most %d bytes",
@@ -342,6 +384,8 @@ ngx_http_kot_admin_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     switch (ngx_http_kot_access_check(r, ctx, NGX_HTTP_KOT_ALLOW_ADMIN)) {
 
     case NGX_HTTP_KOT_ACCESS_OK:
+        /* a call of a session is a request record, as a proxied one is */
+        ctx->checked = 1;
         return ngx_http_kot_admin_authorize(r, ctx);
 
     case NGX_HTTP_KOT_ACCESS_AGAIN:
@@ -398,7 +442,9 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event_t       ev;
     ngx_http_kot_main_conf_t  *kmcf;
 
-    if (!kot_roles_have((char *) s->roles.data, s->roles.len, "admin", 5)) {
+    if (!kot_roles_have((char *) s->roles.data, s->roles.len, KOT_ROLE_ADMIN,
+                        sizeof(KOT_ROLE_ADMIN) - 1))
+    {
         roles = ngx_array_create(r->pool, 1, sizeof(ngx_str_t));
         role = roles ? ngx_array_push(roles) : NULL;
 
@@ -406,7 +452,7 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_str_set(role, "admin");
+        ngx_str_set(role, KOT_ROLE_ADMIN);
         ngx_http_kot_role_record(r, s, roles);
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
@@ -485,9 +531,12 @@ ngx_http_kot_admin_csrf_ok(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_admin_route(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 {
-    ngx_str_t                 path, seg[NGX_HTTP_KOT_ADMIN_SEGMENTS], *t;
-    ngx_uint_t                n;
-    ngx_http_kot_loc_conf_t  *klcf;
+    ngx_str_t                    path, seg[NGX_HTTP_KOT_ADMIN_SEGMENTS];
+    ngx_str_t                   *tenant, *user;
+    ngx_uint_t                   i, n, k;
+    const char                  *part;
+    const ngx_http_kot_route_t  *rt;
+    ngx_http_kot_loc_conf_t     *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
@@ -500,84 +549,51 @@ ngx_http_kot_admin_route(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 
     n = ngx_http_kot_admin_split(&path, seg);
 
-#define ngx_http_kot_seg(i, s)                                               \
-    (seg[i].len == sizeof(s) - 1                                             \
-     && ngx_strncmp(seg[i].data, s, sizeof(s) - 1) == 0)
+    for (rt = ngx_http_kot_routes; rt->path[0]; rt++) {
+        tenant = NULL;
+        user = NULL;
 
-    if (n == 1 && ngx_http_kot_seg(0, "session")) {
-        ad->resource = NGX_HTTP_KOT_R_SESSION;
-        return NGX_OK;
-    }
+        for (i = 0; i < n; i++) {
+            part = rt->path[i];
 
-    if (n == 0 || !ngx_http_kot_seg(0, "tenants")) {
-        return NGX_DECLINED;
-    }
+            if (part == NULL) {
+                break;
+            }
 
-    if (n == 1) {
-        ad->resource = NGX_HTTP_KOT_R_TENANTS;
-        return NGX_OK;
-    }
+            if (part[0] == '{') {
+                /* {T}, {U}, {H} */
+                if (part[1] == 'T') {
+                    tenant = &seg[i];
 
-    t = &seg[1];
+                } else if (part[1] == 'U') {
+                    user = &seg[i];
 
-    if (n == 2) {
-        ad->resource = NGX_HTTP_KOT_R_TENANT;
+                } else {
+                    ad->handle = seg[i];
+                }
 
-    } else if (ngx_http_kot_seg(2, "users")) {
+                continue;
+            }
 
-        if (n == 3) {
-            ad->resource = NGX_HTTP_KOT_R_USERS;
+            k = ngx_strlen(part);
 
-        } else if (n == 4) {
-            ad->resource = NGX_HTTP_KOT_R_USER;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "unlock")) {
-            ad->resource = NGX_HTTP_KOT_R_UNLOCK;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "password")) {
-            ad->resource = NGX_HTTP_KOT_R_PASSWORD;
-
-        } else if (n == 5 && ngx_http_kot_seg(4, "sessions")) {
-            ad->resource = NGX_HTTP_KOT_R_USER_SESSIONS;
-
-        } else {
-            return NGX_DECLINED;
+            if (seg[i].len != k || ngx_strncmp(seg[i].data, part, k) != 0) {
+                break;
+            }
         }
 
-        return ngx_http_kot_admin_names(r, ad, t, n > 3 ? &seg[3] : NULL);
+        if (i == n && (n == NGX_HTTP_KOT_ADMIN_SEGMENTS
+                       || rt->path[n] == NULL))
+        {
+            ad->resource = rt->resource;
+            ad->list = rt->list;
 
-    } else if (ngx_http_kot_seg(2, "sessions") && n <= 4) {
-        ad->resource = (n == 3) ? NGX_HTTP_KOT_R_SESSIONS
-                                : NGX_HTTP_KOT_R_SESSION_ONE;
-
-        if (n == 4) {
-            ad->handle = seg[3];
+            return tenant ? ngx_http_kot_admin_names(r, ad, tenant, user)
+                          : NGX_OK;
         }
-
-    } else if (ngx_http_kot_seg(2, "allowlists") && n == 4
-               && (ngx_http_kot_seg(3, "access")
-                   || ngx_http_kot_seg(3, "admin")))
-    {
-        ad->resource = NGX_HTTP_KOT_R_ALLOWLIST;
-        ad->list = (seg[3].data[1] == 'c') ? NGX_HTTP_KOT_ALLOW_ACCESS
-                                           : NGX_HTTP_KOT_ALLOW_ADMIN;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "policy")) {
-        ad->resource = NGX_HTTP_KOT_R_POLICY;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "events")) {
-        ad->resource = NGX_HTTP_KOT_R_EVENTS;
-
-    } else if (n == 3 && ngx_http_kot_seg(2, "support")) {
-        ad->resource = NGX_HTTP_KOT_R_SUPPORT;
-
-    } else {
-        return NGX_DECLINED;
     }
 
-#undef ngx_http_kot_seg
-
-    return ngx_http_kot_admin_names(r, ad, t, NULL);
+    return NGX_DECLINED;
 }
 
 
@@ -692,7 +708,7 @@ ngx_http_kot_admin_scoped(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
-    if (ctx->rc != NGX_OK || ad->reply->type != REDIS_REPLY_INTEGER) {
+    if (ad->reply->type != REDIS_REPLY_INTEGER) {
         return ngx_http_kot_admin_unavailable(r);
     }
 
@@ -747,7 +763,11 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                           "itself may do this");
     }
 
-    if (op->grant && ad->tenant.len && !ad->own && !ad->support) {
+    /* the tenant's grant itself, or its deletion, is no support access */
+    if (!op->grant) {
+        ad->support = 0;
+
+    } else if (ad->tenant.len && !ad->own && !ad->support) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
                                         "support_grant_required",
                                         "the tenant has not granted support "
@@ -827,22 +847,29 @@ ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
         return NGX_DECLINED;
     }
 
-    if (body.len == 0 && (fields == NULL || fields[0].required == 0)) {
+    /* no body is an empty object: what it lacks is named below */
+    if (body.len == 0) {
         ad->body = json_object();
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return ad->body ? NGX_OK : NGX_DECLINED;
-    }
 
-    if (ngx_http_kot_admin_json_type(r) != NGX_OK) {
+        if (ad->body == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
+        }
+
+    } else if (ngx_http_kot_admin_json_type(r) != NGX_OK) {
         *rc = ngx_http_kot_admin_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                        "unsupported_media_type",
                                        "send the body as Content-Type: "
                                        "application/json");
         return NGX_DECLINED;
-    }
 
-    ad->body = json_loadb((char *) body.data, body.len,
-                          JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+    } else {
+        ad->body = json_loadb((char *) body.data, body.len,
+                              JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+
+        /* jansson has what it needs; a password may have been in it */
+        ngx_explicit_memzero(body.data, body.len);
+    }
 
     if (ad->body == NULL) {
         *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
@@ -917,6 +944,9 @@ ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f, json_t *v)
 
     case NGX_HTTP_KOT_F_INT:
         return json_is_integer(v);
+
+    case NGX_HTTP_KOT_F_SCALAR:
+        return json_is_string(v) || json_is_integer(v) || json_is_boolean(v);
 
     default: /* NGX_HTTP_KOT_F_STRINGS */
         if (!json_is_array(v)) {
@@ -1066,14 +1096,16 @@ ngx_http_kot_admin_unavailable(ngx_http_request_t *r)
 /*
  * Every answer of the API, with body NULL for 204.  A call under a
  * support grant that no record names yet gets one here, with its
- * status.
+ * status.  The request is finalized here, and NGX_DONE returned: a step
+ * (or a helper that may answer) returns NGX_AGAIN when it waits, NGX_DONE
+ * when it answered, NGX_OK when its caller goes on, or a status for
+ * nginx's own page.
  */
 
 ngx_int_t
 ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body)
 {
-    ngx_int_t              rc;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
 
@@ -1093,13 +1125,10 @@ ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
         ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Entity");
     }
 
-    rc = ngx_http_kot_send_json(r, status, body);
+    /* NGX_AGAIN too: a long answer is flushed from there */
+    ngx_http_finalize_request(r, ngx_http_kot_send_json(r, status, body));
 
-    /*
-     * A long answer may wait for the socket: ngx_http_finalize_request()
-     * then flushes it, whereas a step's NGX_AGAIN would mean a wait.
-     */
-    return (rc == NGX_AGAIN) ? NGX_OK : rc;
+    return NGX_DONE;
 }
 
 
@@ -1135,16 +1164,16 @@ ngx_http_kot_admin_support_access(ngx_http_request_t *r, ngx_uint_t status)
 /*
  * The record of a change through the API, or of one refused (reason
  * set): the actor is the session's user, target the user it concerned,
- * if any; ad->before and after (both stolen) make kot.change, and more
- * (stolen) adds fields.
+ * if any; ad->before and after make kot.change, with the members of
+ * change (all stolen) besides them.
  */
 
 void
 ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     const char *category, const char *reason, ngx_str_t *target,
-    json_t *after, json_t *more)
+    json_t *after, json_t *change)
 {
-    json_t                *fields;
+    json_t                *fields, *c;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
     ngx_http_kot_event_t   ev;
@@ -1168,22 +1197,23 @@ ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     }
 
     if (fields && reason == NULL) {
-        json_object_set_new(fields, "kot.change",
-                            json_pack("{s:o,s:o}",
-                                      "before", ad->before ? ad->before
-                                                           : json_null(),
-                                      "after", after ? after : json_null()));
+        c = json_pack("{s:o,s:o}", "before",
+                      ad->before ? ad->before : json_null(),
+                      "after", after ? after : json_null());
+
         ad->before = NULL;
         after = NULL;
-    }
 
-    if (fields && more) {
-        json_object_update(fields, more);
+        if (c && change) {
+            json_object_update(c, change);
+        }
+
+        json_object_set_new(fields, "kot.change", c);
     }
 
     json_decref(ad->before);
     json_decref(after);
-    json_decref(more);
+    json_decref(change);
     ad->before = NULL;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1224,7 +1254,9 @@ ngx_http_kot_admin_script(ngx_http_request_t *r, ngx_uint_t id, int nkeys,
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, next);
+    ngx_http_kot_admin_get(ctx)->next = next;
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_replied);
 }
 
 
@@ -1245,20 +1277,24 @@ ngx_http_kot_admin_command(ngx_http_request_t *r,
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, next);
+    ngx_http_kot_admin_get(ctx)->next = next;
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_admin_replied);
 }
 
 
-/* Whether the last command answered: NGX_OK, or the answer to send. */
+/* Redis answered (in ad->reply) the command that next waited for. */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_kot_admin_replied(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    if (ctx->rc != NGX_OK || ngx_http_kot_admin_get(ctx)->reply == NULL) {
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ctx->rc != NGX_OK || ad->reply == NULL) {
         return ngx_http_kot_admin_unavailable(r);
     }
 
-    return NGX_OK;
+    return ad->next(r, ctx);
 }
 
 
@@ -1427,6 +1463,36 @@ ngx_http_kot_json_time(int64_t ms)
     }
 
     return json_stringn(buf, kot_rfc3339((uint64_t) ms, buf, sizeof(buf)));
+}
+
+
+/* A lock's end: a time, null for none, "permanent" until an unlock. */
+
+json_t *
+ngx_http_kot_json_until(int64_t ms)
+{
+    return (ms == KOT_LOCKED_FOREVER) ? json_string("permanent")
+                                      : ngx_http_kot_json_time(ms);
+}
+
+
+/* An array of strings of Redis as JSON; NULL as []. */
+
+json_t *
+ngx_http_kot_val_strings(ngx_http_kot_val_t *v)
+{
+    json_t      *list;
+    ngx_uint_t   i;
+
+    list = json_array();
+
+    for (i = 0; list && v && v->type == REDIS_REPLY_ARRAY && i < v->n; i++) {
+        json_array_append_new(list,
+                              ngx_http_kot_json_str(
+                                  ngx_http_kot_val_str(v, i)));
+    }
+
+    return list;
 }
 
 

@@ -42,7 +42,8 @@ typedef enum {
     NGX_HTTP_KOT_F_STRING = 0,
     NGX_HTTP_KOT_F_BOOL,
     NGX_HTTP_KOT_F_INT,
-    NGX_HTTP_KOT_F_STRINGS                      /* an array of strings */
+    NGX_HTTP_KOT_F_STRINGS,                     /* an array of strings */
+    NGX_HTTP_KOT_F_SCALAR                       /* any of the first three */
 } ngx_http_kot_ftype_e;
 
 typedef struct {
@@ -60,6 +61,7 @@ typedef struct {
 
     json_t                     *body;           /* decoded, or NULL */
     ngx_http_kot_val_t         *reply;          /* of the last command */
+    ngx_http_kot_step_pt        next;           /* runs when it is there */
 
     /* the endpoint's own, between its steps */
     void                       *data;
@@ -79,6 +81,19 @@ typedef struct {
 #define ngx_http_kot_admin_get(ctx)  ((ngx_http_kot_admin_t *) (ctx)->admin)
 
 
+/* a password being set, in ad->data: given in the body, or generated */
+typedef struct {
+    ngx_str_t                   roles;          /* user_add's */
+    u_char                     *password;       /* wiped with the pool */
+    size_t                      len;
+    ngx_uint_t                  generated;
+    ngx_uint_t                  history;        /* earlier hashes kept */
+    ngx_http_kot_step_pt        hashed;         /* the step after hashing */
+    ngx_http_kot_step_pt        stored;         /* after user_add */
+    ngx_http_kot_hash_job_t    *job;
+} ngx_http_kot_admin_pw_t;
+
+
 /* answers */
 ngx_int_t ngx_http_kot_admin_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *fmt, ...);
@@ -86,18 +101,20 @@ ngx_int_t ngx_http_kot_admin_answer(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 ngx_int_t ngx_http_kot_admin_unavailable(ngx_http_request_t *r);
 
-/* Redis: the reply goes to ad->reply, then next runs */
+/*
+ * Redis: the reply goes to ad->reply, then next runs; if Redis did not
+ * answer, the call is answered 503 instead.
+ */
 ngx_int_t ngx_http_kot_admin_script(ngx_http_request_t *r, ngx_uint_t id,
     int nkeys, ngx_http_kot_redis_args_t *a, ngx_str_t *more, ngx_uint_t n,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_admin_command(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, ngx_http_kot_step_pt next);
-ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
 
 ngx_http_kot_val_t *ngx_http_kot_val(ngx_http_kot_val_t *v, ngx_uint_t i);
 int64_t ngx_http_kot_val_int(ngx_http_kot_val_t *v, ngx_uint_t i);
 ngx_str_t *ngx_http_kot_val_str(ngx_http_kot_val_t *v, ngx_uint_t i);
+json_t *ngx_http_kot_val_strings(ngx_http_kot_val_t *v);
 
 /* bodies */
 ngx_int_t ngx_http_kot_admin_fields(ngx_http_request_t *r,
@@ -107,14 +124,17 @@ json_t *ngx_http_kot_admin_member(ngx_http_request_t *r, const char *name);
 /* JSON values */
 json_t *ngx_http_kot_json_str(ngx_str_t *s);
 json_t *ngx_http_kot_json_time(int64_t ms);
+json_t *ngx_http_kot_json_until(int64_t ms);
 json_t *ngx_http_kot_json_roles(ngx_str_t *roles);
 
 /* the audit record of a change (or a refused one) made through the API */
 void ngx_http_kot_admin_audit(ngx_http_request_t *r, const char *action,
     const char *category, const char *reason, ngx_str_t *target,
-    json_t *after, json_t *more);
+    json_t *after, json_t *change);
 
 /* ngx_http_kot_admin_tenant.c */
+ngx_int_t ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a, const char *prefix);
 ngx_int_t ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_admin_policy_of(ngx_http_request_t *r,
@@ -144,6 +164,14 @@ ngx_int_t ngx_http_kot_admin_support_revoke(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_admin_user.c */
+ngx_http_kot_admin_pw_t *ngx_http_kot_admin_pw(ngx_http_request_t *r,
+    ngx_http_kot_step_pt hashed);
+ngx_int_t ngx_http_kot_admin_pw_make(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, kot_policy_t *policy);
+ngx_int_t ngx_http_kot_admin_user_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_username(ngx_http_request_t *r,
+    const char *member);
 ngx_int_t ngx_http_kot_admin_users(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_add(ngx_http_request_t *r,

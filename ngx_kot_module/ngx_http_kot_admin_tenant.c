@@ -20,8 +20,14 @@
 
 static ngx_int_t ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static json_t *ngx_http_kot_admin_tenant_json(ngx_str_t *name,
+    ngx_uint_t users);
 static ngx_int_t ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_allowlist_load(ngx_http_request_t *r,
@@ -48,6 +54,7 @@ static ngx_int_t ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
     ngx_http_kot_val_t *rules);
+static json_t *ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules);
 static json_t *ngx_http_kot_admin_rules_json(kot_policy_t *p);
 static json_t *ngx_http_kot_admin_duration(uint64_t ms);
 static ngx_int_t ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
@@ -58,8 +65,6 @@ static ngx_int_t ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
-    ngx_http_kot_redis_args_t *a, const char *prefix);
 static ngx_int_t ngx_http_kot_admin_tenants_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, ngx_str_t *t);
 
@@ -96,15 +101,9 @@ ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *row;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     list = json_array();
 
@@ -123,13 +122,23 @@ ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
 }
 
 
+/*
+ * POST tenants {"name", "admin"?}: with "admin", the tenant's first admin
+ * too, with a temporary password: a new tenant has nobody yet who could
+ * grant a system admin access to add one.  Its password is made and
+ * hashed first, so that the tenant and its admin are stored one after
+ * the other.
+ */
+
 ngx_int_t
 ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    int                         n;
-    json_t                     *name;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
+    int                        n;
+    json_t                    *name;
+    ngx_int_t                  rc;
+    ngx_http_kot_admin_t      *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t   *pw;
+    ngx_http_kot_loc_conf_t   *klcf;
 
     name = ngx_http_kot_admin_member(r, "name");
 
@@ -149,6 +158,44 @@ ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ad->tenant.len = n;
 
+    if (ngx_http_kot_admin_member(r, "admin") == NULL) {
+        return ngx_http_kot_admin_tenant_store(r, ctx);
+    }
+
+    rc = ngx_http_kot_admin_username(r, "admin");
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    pw = ngx_http_kot_admin_pw(r, ngx_http_kot_admin_tenant_store);
+    if (pw == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&pw->roles, KOT_ROLE_ADMIN);
+    pw->stored = ngx_http_kot_admin_first_admin;
+
+    /* a new tenant has no rules of its own: the server's policy */
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    return ngx_http_kot_admin_pw_make(r, ctx, &klcf->policy);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_store(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t    *pw = ad->data;
+    ngx_http_kot_redis_args_t   a;
+
+    if (pw && pw->job->new_hash_len < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "kot: hashing a new admin's password failed");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
     {
@@ -164,13 +211,7 @@ static ngx_int_t
 ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     switch (ad->reply->integer) {
 
@@ -180,12 +221,12 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
                                           ngx_http_kot_json_str(&ad->tenant)),
                                  NULL);
 
+        if (ad->data) {
+            return ngx_http_kot_admin_user_store(r, ctx);
+        }
+
         return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
-                   json_pack("{s:o,s:o,s:i}",
-                             "name", ngx_http_kot_json_str(&ad->tenant),
-                             "created", ngx_http_kot_json_time(
-                                            ngx_http_kot_now()),
-                             "users", 0));
+                   ngx_http_kot_admin_tenant_json(&ad->tenant, 0));
 
     case 0:
         ngx_http_kot_admin_audit(r, "tenant_added", "configuration", "exists",
@@ -201,6 +242,55 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
                                         "a tenant of that name was deleted; "
                                         "its name is never issued again");
     }
+}
+
+
+/* The new tenant's first admin is stored: both are answered. */
+
+static ngx_int_t
+ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    json_t                   *answer;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    if (ad->reply->integer != 1) {
+        /* a tenant just made cannot have it: something else wrote there */
+        return ngx_http_kot_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                        "admin_not_added",
+                                        "the tenant was created, but not "
+                                        "its admin (user_add answered %L)",
+                                        ad->reply->integer);
+    }
+
+    ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user,
+                             json_pack("{s:[s],s:b,s:b}", "roles",
+                                       KOT_ROLE_ADMIN, "must_change", 1,
+                                       "password_generated", 1),
+                             NULL);
+
+    answer = ngx_http_kot_admin_tenant_json(&ad->tenant, 1);
+
+    if (answer) {
+        json_object_set_new(answer, "admin",
+                            json_pack("{s:o,s:s%}",
+                                      "username",
+                                      ngx_http_kot_json_str(&ad->user),
+                                      "temporary_password",
+                                      (char *) pw->password, pw->len));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED, answer);
+}
+
+
+static json_t *
+ngx_http_kot_admin_tenant_json(ngx_str_t *name, ngx_uint_t users)
+{
+    return json_pack("{s:o,s:o,s:i}", "name", ngx_http_kot_json_str(name),
+                     "created", ngx_http_kot_json_time(ngx_http_kot_now()),
+                     "users", (int) users);
 }
 
 
@@ -237,29 +327,22 @@ static ngx_int_t
 ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                         "no such tenant");
     }
 
-    ad->before = json_pack("{s:o,s:I}",
-                           "name", ngx_http_kot_json_str(&ad->tenant),
-                           "users", (json_int_t)
-                                    ngx_http_kot_val_int(ad->reply, 0));
+    ad->before = json_pack("{s:I}", "users",
+                           (json_int_t) ngx_http_kot_val_int(ad->reply, 0));
 
     ngx_http_kot_admin_audit(r, "tenant_deleted", "configuration", NULL,
                              NULL, NULL,
-                             json_pack("{s:I}", "kot.sessions_ended",
+                             json_pack("{s:I,s:b}", "sessions_ended",
                                        (json_int_t)
-                                       ngx_http_kot_val_int(ad->reply, 1)));
+                                       ngx_http_kot_val_int(ad->reply, 1),
+                                       "retired", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
@@ -308,13 +391,7 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                json_pack("{s:o}", "networks",
@@ -511,15 +588,9 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
     ngx_str_t                   name;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ad->before = json_pack("{s:o}", "networks",
                            ngx_http_kot_admin_networks(r,
@@ -562,15 +633,9 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *after;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_str_t             *texts;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return (ad->reply->integer == KOT_NO_TENANT)
@@ -591,9 +656,15 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "allowlist_changed", "configuration", NULL,
                              NULL, json_pack("{s:O}", "networks", after),
-                             json_pack("{s:s}", "kot.allowlist",
+                             json_pack("{s:s,s:s,s:o,s:o}",
+                                       "list",
                                        ad->list == NGX_HTTP_KOT_ALLOW_ACCESS
-                                       ? "access" : "admin"));
+                                       ? "access" : "admin",
+                                       "op", "set",
+                                       "added", ngx_http_kot_val_strings(
+                                           ngx_http_kot_val(ad->reply, 2)),
+                                       "removed", ngx_http_kot_val_strings(
+                                           ngx_http_kot_val(ad->reply, 3))));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                                      json_pack("{s:o}", "networks", after));
@@ -683,13 +754,7 @@ ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
 static ngx_int_t
 ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -703,17 +768,14 @@ ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /*
- * {"tenant": its own rules, "server": kot_password_policy's,
- *  "effective": the stricter of each}
+ * {"rules": the tenant's own, as set ("kotctl tenant policy"'s texts),
+ *  "server": kot_password_policy's, "effective": the stricter of each}
  */
 
 static json_t *
 ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
     ngx_http_kot_val_t *rules)
 {
-    json_t                   *own, *v;
-    ngx_str_t                *s;
-    ngx_uint_t                i;
     kot_policy_t              tenant, effective;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -725,38 +787,34 @@ ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
         return NULL;
     }
 
-    own = json_object();
-
-    for (i = 0; own && i < KOT_TENANT_POLICY_N; i++) {
-        s = ngx_http_kot_val_str(rules, i);
-
-        if (s->len == 0) {
-            continue;
-        }
-
-        /* counts as numbers, the flag as a boolean, times as written */
-        switch (i) {
-        case 0: /* min_length */
-        case 1: /* classes */
-        case 3: /* history */
-            v = json_integer(ngx_atoi(s->data, s->len));
-            break;
-
-        case 2: /* not_username */
-            v = json_boolean(s->len == 2 && s->data[1] == 'n');
-            break;
-
-        default:
-            v = ngx_http_kot_json_str(s);
-            break;
-        }
-
-        json_object_set_new(own, ngx_http_kot_tenant_rules[i], v);
-    }
-
-    return json_pack("{s:o,s:o,s:o}", "tenant", own,
+    return json_pack("{s:o,s:o,s:o}",
+                     "rules", ngx_http_kot_admin_rules_set(rules),
                      "server", ngx_http_kot_admin_rules_json(&klcf->policy),
                      "effective", ngx_http_kot_admin_rules_json(&effective));
+}
+
+
+/* The rules of policy_get's answer that are set, by name. */
+
+static json_t *
+ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules)
+{
+    json_t      *set;
+    ngx_str_t   *s;
+    ngx_uint_t   i;
+
+    set = json_object();
+
+    for (i = 0; set && i < KOT_TENANT_POLICY_N; i++) {
+        s = ngx_http_kot_val_str(rules, i);
+
+        if (s->len) {
+            json_object_set_new(set, ngx_http_kot_tenant_rules[i],
+                                ngx_http_kot_json_str(s));
+        }
+    }
+
+    return set;
 }
 
 
@@ -894,7 +952,7 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
         return NGX_OK;
     }
 
-    /* kot_http_kot_policy.c reads at most 32 characters of a stored rule */
+    /* ngx_http_kot_policy.c reads at most 32 characters of a stored rule */
     len = json_is_string(v) ? json_string_length(v) : NGX_INT64_LEN;
 
     if (len > 32) {
@@ -957,17 +1015,11 @@ static ngx_int_t
 ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    json_t                *answer, *before;
-    ngx_int_t              rc;
+    json_t                *answer;
     ngx_str_t             *values;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *now;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -995,14 +1047,10 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     }
 
     answer = ngx_http_kot_admin_policy_json(r, now);
-    before = ngx_http_kot_admin_policy_json(r, ad->reply);
-
-    ad->before = json_incref(json_object_get(before, "tenant"));
-    json_decref(before);
+    ad->before = ngx_http_kot_admin_rules_set(ad->reply);
 
     ngx_http_kot_admin_audit(r, "tenant_policy_changed", "configuration",
-                             NULL, NULL,
-                             json_incref(json_object_get(answer, "tenant")),
+                             NULL, NULL, ngx_http_kot_admin_rules_set(now),
                              NULL);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, answer);
@@ -1051,15 +1099,9 @@ ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list, *rec;
-    ngx_int_t              rc;
     ngx_str_t             *s;
     ngx_uint_t             i;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1113,13 +1155,7 @@ static ngx_int_t
 ngx_http_kot_admin_support_status(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1165,6 +1201,7 @@ ngx_http_kot_admin_support_grant(ngx_http_request_t *r,
 
     now = ngx_http_kot_now();
     ad->time = now + (uint64_t) hours * 3600000;
+    ad->n = hours;
 
     a.argc = 0;
 
@@ -1189,13 +1226,7 @@ static ngx_int_t
 ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer < 0) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1206,8 +1237,9 @@ ngx_http_kot_admin_support_granted(ngx_http_request_t *r,
                            ngx_http_kot_json_time(ad->reply->integer));
 
     ngx_http_kot_admin_audit(r, "support_granted", "iam", NULL, NULL,
-                             json_pack("{s:o}", "expires",
-                                       ngx_http_kot_json_time(ad->time)),
+                             json_pack("{s:o,s:I}", "expires",
+                                       ngx_http_kot_json_time(ad->time),
+                                       "hours", (json_int_t) ad->n),
                              NULL);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
@@ -1243,20 +1275,14 @@ static ngx_int_t
 ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer > 0) {
         ad->before = json_pack("{s:o}", "expires",
                                ngx_http_kot_json_time(ad->reply->integer));
 
         ngx_http_kot_admin_audit(r, "support_revoked", "iam", NULL, NULL,
-                                 NULL, NULL);
+                                 json_pack("{s:n}", "expires"), NULL);
     }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
@@ -1265,7 +1291,7 @@ ngx_http_kot_admin_support_revoked(ngx_http_request_t *r,
 
 /* t:T and another key of the tenant: prefix + T */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_admin_tenant_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix)
 {

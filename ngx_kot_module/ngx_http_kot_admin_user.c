@@ -16,18 +16,6 @@
 #include "kot_ident.h"
 
 
-/* a password being set: given in the body, or generated */
-typedef struct {
-    ngx_str_t                   roles;          /* user_add's */
-    u_char                     *password;       /* wiped with the pool */
-    size_t                      len;
-    ngx_uint_t                  generated;
-    ngx_uint_t                  history;        /* earlier hashes kept */
-    ngx_http_kot_step_pt        hashed;         /* the step after */
-    ngx_http_kot_hash_job_t    *job;
-} ngx_http_kot_admin_pw_t;
-
-
 static ngx_int_t ngx_http_kot_admin_no_user(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_admin_user_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix, ...);
@@ -41,12 +29,8 @@ static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
     ngx_str_t *roles);
-static ngx_http_kot_admin_pw_t *ngx_http_kot_admin_pw(ngx_http_request_t *r,
-    ngx_http_kot_step_pt hashed);
 static void ngx_http_kot_admin_pw_wipe(void *data);
 static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_user_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -87,11 +71,7 @@ ngx_http_kot_admin_users(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -111,14 +91,8 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -138,9 +112,8 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
 
 
 /*
- * A row of user_list or user_get as JSON; full adds what only user_get
- * has.  A lock until an administrator unlocks it has "locked_until"
- * null.
+ * A row of user_list or user_get as JSON, as "kotctl --json" prints it;
+ * full adds what only user_get has.
  */
 
 static json_t *
@@ -170,12 +143,12 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
 
     json_object_set_new(u, "failures",
                         json_integer(ngx_http_kot_val_int(row, 7)));
-    json_object_set_new(u, "locked_until", ngx_http_kot_json_time(until));
+    json_object_set_new(u, "locked_until", ngx_http_kot_json_until(until));
     json_object_set_new(u, "lockouts",
                         json_integer(ngx_http_kot_val_int(row, 9)));
     json_object_set_new(u, "last_failure",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 10)));
-    json_object_set_new(u, "password_changed",
+    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 11)));
     json_object_set_new(u, "disabled_since",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 12)));
@@ -232,13 +205,7 @@ ngx_http_kot_admin_user_load(ngx_http_request_t *r, ngx_http_kot_step_pt next)
 static ngx_int_t
 ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -259,34 +226,21 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 ngx_int_t
 ngx_http_kot_admin_user_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    int                       n;
-    json_t                   *name, *password;
+    json_t                   *password;
     ngx_int_t                 rc;
-    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw;
 
-    name = ngx_http_kot_admin_member(r, "username");
-
-    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
-    if (ad->user.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_kot_admin_username(r, "username");
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    n = kot_username_normalize(json_string_value(name),
-                               json_string_length(name),
-                               (char *) ad->user.data, KOT_USERNAME_MAX + 1);
-    if (n < 0) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "invalid_name",
-                                        "a username is " KOT_USERNAME_RULE);
-    }
-
-    ad->user.len = n;
 
     pw = ngx_http_kot_admin_pw(r, ngx_http_kot_admin_user_store);
     if (pw == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    pw->stored = ngx_http_kot_admin_user_added;
 
     rc = ngx_http_kot_admin_roles(r, &pw->roles);
     if (rc != NGX_OK) {
@@ -306,6 +260,42 @@ ngx_http_kot_admin_user_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_pw_hash);
+}
+
+
+/* The body's username member, normalised into ad->user: NGX_OK, or 422. */
+
+ngx_int_t
+ngx_http_kot_admin_username(ngx_http_request_t *r, const char *member)
+{
+    int                    n;
+    json_t                *name;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    name = ngx_http_kot_admin_member(r, member);
+
+    ad->user.data = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+    if (ad->user.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = kot_username_normalize(json_string_value(name),
+                               json_string_length(name),
+                               (char *) ad->user.data, KOT_USERNAME_MAX + 1);
+    if (n < 0) {
+        ad->user.len = 0;
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_name",
+                                        "a username is " KOT_USERNAME_RULE);
+    }
+
+    ad->user.len = n;
+
+    return NGX_OK;
 }
 
 
@@ -362,7 +352,9 @@ ngx_http_kot_admin_roles(ngx_http_request_t *r, ngx_str_t *roles)
 }
 
 
-static ngx_http_kot_admin_pw_t *
+/* A password to set, then hashed: the step after hashing. */
+
+ngx_http_kot_admin_pw_t *
 ngx_http_kot_admin_pw(ngx_http_request_t *r, ngx_http_kot_step_pt hashed)
 {
     ngx_pool_cleanup_t       *cln;
@@ -398,27 +390,13 @@ ngx_http_kot_admin_pw_wipe(void *data)
 }
 
 
-/*
- * After policy_get: the given password is checked against the tenant's
- * effective policy, or one is generated that follows it; then it goes
- * to the hash threads.
- */
+/* After policy_get: the password under the tenant's effective policy. */
 
 static ngx_int_t
 ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    long                      n;
-    char                      why[512];
-    unsigned                  bits;
-    ngx_int_t                 rc;
-    kot_policy_t              tenant, policy;
-    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
+    kot_policy_t           tenant, policy;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     if (ngx_http_kot_admin_policy_of(r, ad->reply, &tenant, &policy)
         != NGX_OK)
@@ -427,10 +405,30 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "no such tenant");
     }
 
-    pw->history = policy.history ? policy.history - 1 : 0;
+    return ngx_http_kot_admin_pw_make(r, ctx, &policy);
+}
+
+
+/*
+ * The given password (ad->data's) is checked against the policy, or one
+ * is generated that follows it; then it goes to the hash threads, and
+ * pw->hashed runs after.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_pw_make(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    kot_policy_t *policy)
+{
+    long                      n;
+    char                      why[512];
+    unsigned                  bits;
+    ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_admin_pw_t  *pw = ad->data;
+
+    pw->history = policy->history ? policy->history - 1 : 0;
 
     if (pw->password) {
-        bits = kot_policy_check(&policy, (char *) pw->password, pw->len,
+        bits = kot_policy_check(policy, (char *) pw->password, pw->len,
                                 (char *) ad->user.data, ad->user.len);
 
     } else {
@@ -439,8 +437,8 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        n = kot_policy_generate(&policy, (char *) ad->user.data,
-                                ad->user.len, (char *) pw->password,
+        n = kot_policy_generate(policy, (char *) ad->user.data, ad->user.len,
+                                (char *) pw->password,
                                 KOT_POLICY_MAX_LENGTH + 1, &bits);
         if (n == -1) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -451,7 +449,7 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (bits != KOT_PW_OK) {
-        kot_policy_explain(bits, &policy, "; ", why, sizeof(why));
+        kot_policy_explain(bits, policy, "; ", why, sizeof(why));
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
                                         "password_policy",
@@ -481,7 +479,7 @@ ngx_http_kot_admin_pw_hash(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_admin_user_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
@@ -518,7 +516,7 @@ ngx_http_kot_admin_user_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ADD, 4, &a, NULL, 0,
-                                     ngx_http_kot_admin_user_added);
+                                     pw->stored);
 }
 
 
@@ -526,14 +524,8 @@ static ngx_int_t
 ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     json_t                   *answer;
-    ngx_int_t                 rc;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     switch (ad->reply->integer) {
 
@@ -626,15 +618,9 @@ ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                     *disabled;
-    ngx_int_t                   rc;
     ngx_str_t                  *actor;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -679,14 +665,8 @@ static ngx_int_t
 ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_uint_t             disable;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     disable = json_is_true(ngx_http_kot_admin_member(r, "disabled"));
 
@@ -710,7 +690,7 @@ ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
                              "iam", NULL, &ad->user,
                              json_pack("{s:b}", "disabled", (int) disable),
                              disable ? json_pack("{s:I}",
-                                                 "kot.sessions_ended",
+                                                 "sessions_ended",
                                                  (json_int_t)
                                                  ad->reply->integer)
                                      : NULL);
@@ -756,14 +736,8 @@ ngx_http_kot_admin_patch_roles(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_str_t             *roles;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     roles = ad->data;
 
@@ -837,13 +811,7 @@ static ngx_int_t
 ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
@@ -862,8 +830,9 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
                            ngx_http_kot_json_str(&ad->user));
 
     ngx_http_kot_admin_audit(r, "user_deleted", "iam", NULL, &ad->user, NULL,
-                             json_pack("{s:I}", "kot.sessions_ended",
-                                       (json_int_t) ad->reply->integer));
+                             json_pack("{s:I,s:b}", "sessions_ended",
+                                       (json_int_t) ad->reply->integer,
+                                       "retired", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
@@ -899,30 +868,23 @@ static ngx_int_t
 ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
     }
 
-    /* locked_until as kotctl and the audit log write it: ms, -1 for ever */
-    ad->before = json_pack("{s:I,s:I,s:I}",
+    ad->before = json_pack("{s:I,s:o,s:I}",
                            "failures", (json_int_t)
                                        ngx_http_kot_val_int(ad->reply, 0),
-                           "locked_until", (json_int_t)
-                                           ngx_http_kot_val_int(ad->reply, 1),
+                           "locked_until", ngx_http_kot_json_until(
+                                           ngx_http_kot_val_int(ad->reply, 1)),
                            "lockouts", (json_int_t)
                                        ngx_http_kot_val_int(ad->reply, 2));
 
     ngx_http_kot_admin_audit(r, "account_unlocked", "iam", NULL, &ad->user,
-                             json_pack("{s:i,s:i,s:i}", "failures", 0,
-                                       "locked_until", 0, "lockouts", 0),
+                             json_pack("{s:i,s:n,s:i}", "failures", 0,
+                                       "locked_until", "lockouts", 0),
                              NULL);
 
     return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
@@ -991,14 +953,8 @@ static ngx_int_t
 ngx_http_kot_admin_password_set(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                 rc;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
@@ -1006,7 +962,7 @@ ngx_http_kot_admin_password_set(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "user_password_set", "iam", NULL, &ad->user,
                              json_pack("{s:b}", "must_change", 1),
-                             json_pack("{s:I}", "kot.sessions_ended",
+                             json_pack("{s:I}", "sessions_ended",
                                        (json_int_t) ad->reply->integer));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
@@ -1032,14 +988,8 @@ static ngx_int_t
 ngx_http_kot_admin_sessions_revoke(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                   rc;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
@@ -1065,18 +1015,12 @@ static ngx_int_t
 ngx_http_kot_admin_sessions_revoked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
                              &ad->user, NULL,
-                             json_pack("{s:s,s:I}", "kot.session", "all",
-                                       "kot.sessions_ended",
+                             json_pack("{s:s,s:I}", "session", "all",
+                                       "sessions_ended",
                                        (json_int_t) ad->reply->integer));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
@@ -1096,11 +1040,7 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1139,15 +1079,9 @@ ngx_http_kot_admin_sessions_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     json_t                *list;
-    ngx_int_t              rc;
     ngx_uint_t             i;
     ngx_http_kot_val_t    *row;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return (ad->reply->integer == KOT_NO_TENANT)
@@ -1197,11 +1131,7 @@ ngx_http_kot_admin_session_end(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     a.argc = 0;
 
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
-           != NGX_OK)
-    {
+    if (ngx_http_kot_admin_tenant_keys(r, &a, KOT_KEY_USERS) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1217,13 +1147,7 @@ static ngx_int_t
 ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t              rc;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    rc = ngx_http_kot_admin_replied(r, ctx);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY || ad->reply->n == 0) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -1234,10 +1158,10 @@ ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "session_revoked", "session", NULL,
                              ngx_http_kot_val_str(ad->reply, 0), NULL,
-                             json_pack("{s:s%,s:i}", "kot.session",
+                             json_pack("{s:s%,s:i}", "session",
                                        (char *) ad->handle.data,
                                        ad->handle.len,
-                                       "kot.sessions_ended", 1));
+                                       "sessions_ended", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }

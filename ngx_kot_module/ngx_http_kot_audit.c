@@ -106,6 +106,8 @@ static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
     char *s, size_t len, ngx_str_t *line);
 static void ngx_http_kot_audit_lists(ngx_http_request_t *r,
     ngx_http_kot_event_t *ev, json_t *rec, ngx_str_t *line);
+static char *ngx_http_kot_audit_list_text(ngx_http_request_t *r,
+    json_t *rec, ngx_str_t *text);
 static void ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line);
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
@@ -572,17 +574,23 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
         return;
     }
 
+    /* the lists may need the record again, should the line be too long */
+    json_incref(rec);
+
     if (ngx_http_kot_audit_append(al, rec, &line) == NGX_OK) {
-        ngx_http_kot_audit_lists(r, ev, NULL, &line);
+        ngx_http_kot_audit_lists(r, ev, rec, &line);
         ngx_http_kot_audit_flush(al, 1);
     }
+
+    json_decref(rec);
 }
 
 
 /*
  * The record to the events lists of its tenant and of the tenant an
  * administrator acted in: as the log's line, or as rec when there is no
- * log.  Nobody waits for it.
+ * log or the line is too long for a list (KOT_EVENT_MAX_BYTES; then
+ * without its kot.change, as docs/admin.md says).  Nobody waits for it.
  */
 
 static void
@@ -590,7 +598,6 @@ ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     json_t *rec, ngx_str_t *line)
 {
     char       *s;
-    size_t      len, n;
     ngx_str_t   text, *tenant, *target;
 
     tenant = (ev->tenant && ev->tenant->len) ? ev->tenant : NULL;
@@ -609,27 +616,12 @@ ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 
     s = NULL;
 
-    if (line == NULL) {
-        len = json_dumpb(rec, NULL, 0, JSON_COMPACT);
-        s = (len == 0) ? NULL : ngx_alloc(len, r->connection->log);
-
-        if (s == NULL || json_dumpb(rec, s, len, JSON_COMPACT) != len) {
-            ngx_free(s);
+    if (line == NULL || line->len > KOT_EVENT_MAX_BYTES) {
+        s = ngx_http_kot_audit_list_text(r, rec, &text);
+        if (s == NULL) {
             return;
         }
 
-        /* as the log writes it: nothing that a reader takes for a line */
-        n = kot_json_harden(NULL, s, len);
-
-        text.data = ngx_alloc(n, r->connection->log);
-        if (text.data == NULL) {
-            ngx_free(s);
-            return;
-        }
-
-        text.len = kot_json_harden((char *) text.data, s, len);
-        ngx_free(s);
-        s = (char *) text.data;
         line = &text;
     }
 
@@ -642,6 +634,46 @@ ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     }
 
     ngx_free(s);
+}
+
+
+/*
+ * rec as a line of the events lists, hardened as the log's lines are;
+ * too long, without its kot.change.  Returns the memory to free.
+ */
+
+static char *
+ngx_http_kot_audit_list_text(ngx_http_request_t *r, json_t *rec,
+    ngx_str_t *text)
+{
+    char    *s, *h;
+    size_t   len;
+
+    len = json_dumpb(rec, NULL, 0, JSON_COMPACT);
+
+    if (len > KOT_EVENT_MAX_BYTES && json_object_get(rec, "kot.change")) {
+        json_object_del(rec, "kot.change");
+        json_object_set_new(rec, "kot.change_omitted", json_true());
+        len = json_dumpb(rec, NULL, 0, JSON_COMPACT);
+    }
+
+    s = (len == 0) ? NULL : ngx_alloc(len, r->connection->log);
+
+    if (s == NULL || json_dumpb(rec, s, len, JSON_COMPACT) != len) {
+        ngx_free(s);
+        return NULL;
+    }
+
+    h = ngx_alloc(kot_json_harden(NULL, s, len), r->connection->log);
+
+    if (h) {
+        text->data = (u_char *) h;
+        text->len = kot_json_harden(h, s, len);
+    }
+
+    ngx_free(s);
+
+    return h;
 }
 
 

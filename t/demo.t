@@ -96,6 +96,7 @@ like curl('-H', 'Accept: text/html', "$base/"),
 
 my ($csrf) = curl("$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
 my $login = curl('--data-urlencode', "csrf=$csrf",
+                 '--data-urlencode', 'tenant=demo',
                  '--data-urlencode', 'username=admin',
                  '--data-urlencode', "password=$password", "$base/kot/login");
 like $login, qr{^Location: /kot/password\?return_to=/\r$}m,
@@ -116,6 +117,26 @@ like $console, qr{^HTTP/1.1 200.*<script type="module" src="js/main.js">}ms,
     'the demo admin opens the admin console';
 like $console, qr{^Content-Security-Policy:[^\r]*script-src 'self';}m,
     'which runs no script but its own';
+
+# The admin API, called as the demo says: its lines, as a user pastes them.
+my ($shell) = $r->{out} =~ /^(    u=https.*?)^\s*$/ms;
+ok $shell, 'the demo prints how to call the admin API';
+$shell =~ s/NEW-PASSWORD/demo password 2026/;
+my $api = $t->_run([ 'bash', '-c', "set -e\n$shell" ], merge => 1);
+is $api->{exit}, 0, 'its commands run' or diag $api->{out};
+like $api->{out}, qr/\{"tenants":\[\{"name":"demo",/,
+    'the system admin lists the tenants';
+my ($alice_pw) = $api->{out} =~ /"admin":\{"username":"alice","temporary_password":"([^"]{20,})"\}/;
+ok $alice_pw, 'creates a company with its first admin, and her password';
+
+unlink $jar;
+($csrf) = curl("$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+$login = curl('--data-urlencode', "csrf=$csrf",
+              '--data-urlencode', 'tenant=acme',
+              '--data-urlencode', 'username=alice',
+              '--data-urlencode', "password=$alice_pw", "$base/kot/login");
+like $login, qr{^Location: /kot/password\?return_to=/\r$}m,
+    'with which she logs in to that company, to change it';
 
 $r = demo('stop');
 is $r->{exit}, 0, 'make demo-stop stops it';

@@ -216,6 +216,16 @@ my ($roles) = grep { $_->{'event.action'} eq 'user_roles_changed' }
 is_deeply $roles->{'kot.change'},
     { before => { roles => 'user' }, after => { roles => 'user,auditor' } },
     '  the change before and after';
+
+# a huge change stays whole in the audit log, not in the events list
+my @many = map { my $x = $_; map { "10.$x.$_.0/24" } 0 .. 255 } 1 .. 4;
+$t->kotctl('allowlist', 'acme', 'admin', 'set', @many);
+my $ev = json_of($t->kotctl('tenant', 'events', 'acme', '--limit', 1,
+                            '--json'))->{events}[0];
+ok $ev->{'kot.change_omitted'} && !exists $ev->{'kot.change'},
+    'an event of 1024 networks goes to the events list without its change';
+$t->kotctl('allowlist', 'acme', 'admin', 'set');
+
 is scalar @{ json_of($t->kotctl('tenant', 'events', 'acme', '--limit', 2,
                                 '--json'))->{events} }, 2, '--limit';
 

@@ -85,6 +85,12 @@ like $r->{out}, qr/^attempts left:\s+0\.\d of 3, 6 more a minute$/m,
     '  with what is left of the burst, at the configured rate';
 like $r->{out}, qr/^clear it with:\s+kotctl throttle clear 192\.0\.2\.30$/m,
     '  and how to release it';
+my $st = JSON::PP->new->decode(
+    $t->kotctl('throttle', 'status', "::ffff:$office", '--json')->{out});
+ok $st->{throttled}, 'throttle status --json: throttled';
+like $st->{until}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, '  until a time';
+is_deeply [ @$st{qw(counted_as burst rate)} ], [ $office, 3, 6 ],
+    '  the bucket, its burst and rate';
 like $t->kotctl('throttle', 'status', "::ffff:$office")->{out},
     qr/^counted as:\s+192\.0\.2\.30\n(?s:.*)^throttled:\s+yes/m,
     'the IPv4-mapped spelling shows the same bucket';

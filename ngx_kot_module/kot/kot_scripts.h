@@ -32,6 +32,13 @@
 /* a tenant's events list keeps the newest this many */
 #define KOT_EVENTS_MAX        1000
 
+/*
+ * An event longer than this (an allow-list of thousands replaced) goes
+ * to the events list without its kot.change, with "kot.change_omitted":
+ * true; the audit log has it whole.  1,000 events stay under 16 MB.
+ */
+#define KOT_EVENT_MAX_BYTES   16384
+
 /* a support grant lasts this many hours */
 #define KOT_GRANT_HOURS_MIN   1
 #define KOT_GRANT_HOURS_MAX   72

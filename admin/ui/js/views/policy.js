@@ -23,7 +23,7 @@ const RULES = [
 ];
 
 // Seconds from a time as the API writes it: nginx's notation ("90d",
-// "12h", "30m", "0").
+// "12h", "30m", "0"), or a number of seconds.
 function seconds(v) {
     if (typeof v === 'number') {
         return v;
@@ -150,7 +150,7 @@ function ruleRow(rule, value, floor) {
 async function render(ctx) {
     const data = await ctx.call('GET', 'policy');
     const server = data.server || {};
-    const own = data.tenant || data.policy || {};
+    const own = data.rules || {};
 
     const rows = RULES.map((rule) => {
         const raw = (name) => (rule.kind === 'bool' ? bool(name)

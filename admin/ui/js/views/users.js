@@ -188,8 +188,9 @@ function summary(u) {
         row(t('users.col.password_changed'),
             fmtTime(u.password_changed)),
         u.locked ? row(t('users.col.locked_until'),
-                       u.locked_until ? fmtTime(u.locked_until)
-                                      : t('users.locked_forever')) : null);
+                       u.locked_until === 'permanent'
+                           ? t('users.locked_forever')
+                           : fmtTime(u.locked_until)) : null);
 }
 
 function accountCard(ctx, u, self) {

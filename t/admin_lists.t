@@ -1,0 +1,214 @@
+# A tenant's allow-lists, password policy and events through the admin
+# API: lists replaced and applied at once, a list that would shut out
+# the admin refused unless forced, a policy tightened but never
+# loosened, and the events, newest first.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use KotTest::Admin;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new;
+my $n = $t->nginx(KotTest::Admin->site);
+
+my $PW = 'correct horse battery';
+my $A = 'KotTest::Admin';
+my $T = JSON::PP::true;
+
+$t->add_user('ops', 'root', $PW, roles => ['admin']);
+$t->add_user('acme', 'alice', $PW, roles => ['admin']);
+$t->add_user('acme', 'bob', $PW, roles => ['user']);
+
+my $alice = $A->login($n, 'acme', 'alice', $PW);
+my $root = $A->login($n, 'ops', 'root', $PW);
+
+sub logs_in ($user, $password) {
+    return $n->ua->login(tenant => 'acme', username => $user,
+                         password => $password)->{status} == 303;
+}
+
+
+# allow-lists
+
+my $res = $alice->call(GET => 'tenants/acme/allowlists/access');
+is $res->{status}, 200, 'GET an allow-list';
+is_deeply $res->{json}, { networks => [] }, 'empty: it allows everyone';
+
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => ['2001:DB8::/32', '10.1.0.0/16',
+                                   '127.0.0.1', '::ffff:10.1.2.0/120',
+                                   '10.1.0.0/16'] });
+is $res->{status}, 200, 'PUT replaces it: 200';
+is_deeply $res->{json}{networks},
+    ['10.1.0.0/16', '10.1.2.0/24', '127.0.0.1/32', '2001:db8::/32'],
+    'with each network once, canonical, in order';
+is_deeply $alice->call(GET => 'tenants/acme/allowlists/access')->{json},
+    $res->{json}, 'GET shows the same';
+is_deeply [ sort @{ $t->redis('SMEMBERS', 'kot:v1:al:acme:access') } ],
+    ['10.1.0.0/16', '10.1.2.0/24', '127.0.0.1/32', '2001:db8::/32'],
+    'as kotctl stores them';
+is $t->kotctl('allowlist', 'acme', 'access', 'list')->{out} =~ tr/\n//, 4,
+    'kotctl lists them too';
+ok logs_in('bob', $PW), 'this address is in it: bob logs in';
+
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => ['10.0.0.0/8'] });
+$A->is_error($res, 409, 'would_lock_out_caller',
+             'a list without the admin\'s own address: 409');
+like $res->{json}{detail}, qr/"force":true/, 'which says how to insist';
+is $t->redis('SCARD', 'kot:v1:al:acme:access'), 4, 'and nothing changed';
+$A->is_error($alice->call(PUT => 'tenants/acme/allowlists/admin',
+                          { networks => ['192.0.2.0/24'] }),
+             409, 'would_lock_out_caller', 'the admin list too');
+
+$res = $alice->call(PUT => 'tenants/acme/allowlists/admin',
+                    { networks => ['127.0.0.0/8'] });
+is $res->{status}, 200, 'an admin list that holds it is fine';
+
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => ['10.0.0.1/8', 'x', '1.2.3.4'] });
+$A->is_error($res, 422, 'invalid_cidr', 'a network that is none: 422');
+like $res->{json}{detail},
+    qr{"10\.0\.0\.1/8" is not a network: host bits set \(did you mean 10\.0\.0\.0/8\?\)},
+    'naming the first bad one, with a hint';
+$A->is_error($alice->call(PUT => 'tenants/acme/allowlists/access', {}),
+             400, 'missing_field', 'PUT without networks: 400');
+
+is $alice->call(PUT => 'tenants/acme/allowlists/access',
+                { networks => ['192.0.2.0/24'], force => $T })->{status},
+    200, 'with "force" the list is stored';
+ok !logs_in('bob', $PW), 'and applies at once: bob is refused';
+$A->is_error($alice->call(GET => 'session'), 403, 'ip_not_allowed',
+             'and so is the admin who forced it');
+
+is $t->kotctl('allowlist', 'acme', 'access', 'set')->{exit}, 0,
+    '(kotctl, as root, empties it again)';
+ok logs_in('bob', $PW), 'bob is back';
+
+is $alice->call(GET => 'tenants/acme/allowlists/admin')->{status}, 200,
+    'the admin list is read alike';
+
+my @many = ('127.0.0.1', map { "10.$_->[0].$_->[1].0/24" }
+                         map { my $x = $_; map { [$x, $_] } 0 .. 99 } 0 .. 29);
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => \@many });
+is scalar @{ $res->{json}{networks} }, 3001, 'a list of 3,001 networks';
+my $big;
+wait_until(sub {
+    ($big) = grep { $_->{'event.action'} eq 'allowlist_changed' }
+             @{ $alice->call(GET => 'tenants/acme/events')->{json}{events} };
+    return $big && $big->{'kot.change_omitted'};
+}, what => 'the change in the events list');
+ok $big->{'kot.change_omitted'} && !$big->{'kot.change'},
+    'goes to the events list without its kot.change, which is too long';
+$t->kotctl('allowlist', 'acme', 'access', 'set');
+
+$t->redis('HSET', 'kot:v1:grant:acme', 'by', 'alice', 'expires',
+          (time + 3600) * 1000);
+$t->redis('PEXPIRE', 'kot:v1:grant:acme', 3_600_000);
+is $root->call(PUT => 'tenants/acme/allowlists/access',
+               { networks => ['192.0.2.0/24'] })->{status}, 200,
+    'a system admin under a grant is not locked out by another tenant\'s '
+    . 'list';
+$t->kotctl('allowlist', 'acme', 'access', 'set');
+$t->redis('DEL', 'kot:v1:grant:acme');
+
+
+# password policy
+
+$res = $alice->call(GET => 'tenants/acme/policy');
+is $res->{status}, 200, 'GET the policy';
+is_deeply $res->{json}{rules}, {}, 'the tenant has no rules of its own';
+is $res->{json}{server}{min_length}, 12, 'the server\'s rules';
+is_deeply $res->{json}{effective}, $res->{json}{server},
+    'which are in force';
+
+$res = $alice->call(PUT => 'tenants/acme/policy',
+                    { min_length => 16, classes => '3', not_username => $T,
+                      max_age => '90d', history => 3 });
+is $res->{status}, 200, 'PUT tightens it: 200';
+is_deeply $res->{json}{rules},
+    { min_length => '16', classes => '3', not_username => 'on',
+      max_age => '90d', history => '3' },
+    'the rules as kotctl tenant policy sets them';
+is_deeply [ @{ $res->{json}{effective} }{qw(min_length classes max_age)} ],
+    [16, 3, '90d'], 'and in force';
+is_deeply $alice->call(GET => 'tenants/acme/policy')->{json}, $res->{json},
+    'GET shows the same';
+my $r = $t->kotctl('tenant', 'policy', 'acme');
+like $r->{out}, qr/min_length=16/, 'so does kotctl';
+
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'eve', roles => ['user'],
+                      password => 'only twelve!' });
+$A->is_error($res, 422, 'password_policy', 'a new password follows it');
+like $res->{json}{detail}, qr/at least 16/, 'at once';
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'eve', roles => ['user'] });
+like $res->{json}{temporary_password}, qr/^.{20,}$/,
+    'and the temporary ones do too';
+
+$res = $alice->call(PUT => 'tenants/acme/policy', { min_length => 8 });
+$A->is_error($res, 422, 'policy_loosened',
+             'a rule looser than the server\'s: 422');
+like $res->{json}{detail}, qr/min_length=8 would loosen/, 'named';
+$A->is_error($alice->call(PUT => 'tenants/acme/policy',
+                          { max_age => 'soon' }),
+             422, 'invalid_policy', 'a time that is none: 422');
+$A->is_error($alice->call(PUT => 'tenants/acme/policy',
+                          { min_age => '30d', max_age => '1d' }),
+             422, 'invalid_policy', 'rules that contradict: 422');
+$A->is_error($alice->call(PUT => 'tenants/acme/policy',
+                          { max_length => 300 }),
+             400, 'unknown_field', 'max_length is the server\'s: 400');
+$A->is_error($alice->call(PUT => 'tenants/acme/policy',
+                          { max_age => 'x' x 40 }),
+             422, 'invalid_policy', 'a very long value: 422');
+is $t->redis('HGET', 'kot:v1:t:acme', 'policy.min_length'), '16',
+    'the refusals changed nothing';
+
+$res = $alice->call(PUT => 'tenants/acme/policy', { min_length => 14 });
+is_deeply $res->{json}{rules}, { min_length => '14' },
+    'PUT replaces the rules: those left out are gone';
+is $t->redis('HEXISTS', 'kot:v1:t:acme', 'policy.max_age'), 0,
+    'from Redis too';
+
+
+# events
+
+$n->ua->login(tenant => 'acme', username => 'bob', password => 'wrong');
+
+my $events;
+wait_until(sub {
+    $events = $alice->call(GET => 'tenants/acme/events')->{json}{events};
+    return grep { $_->{'event.reason'} && $_->{'event.reason'}
+                  eq 'bad_password' } @$events;
+}, what => 'the failed login in the events list');
+ok scalar(@$events) > 5, 'GET events lists the tenant\'s events';
+my @times = map { $_->{'@timestamp'} } @$events;
+is_deeply \@times, [ sort { $b cmp $a } @times ], 'newest first';
+is $events->[0]{'event.action'}, 'login',
+    'the last one: the failed login';
+ok scalar(grep { $_->{'event.action'} eq 'tenant_policy_changed' }
+          @$events), 'admin changes are there';
+ok scalar(grep { $_->{'event.action'} eq 'ip_denied' } @$events),
+    'and refusals';
+ok !grep({ $_->{'organization.id'} && $_->{'organization.id'} ne 'acme'
+           && !$_->{'kot.target.tenant'} } @$events),
+    'nothing of another tenant';
+
+is scalar @{ $alice->call(GET => 'tenants/acme/events?limit=2')
+             ->{json}{events} }, 2, '?limit= takes the newest few';
+$A->is_error($alice->call(GET => 'tenants/acme/events?limit=0'), 400,
+             'invalid_parameter', 'limit 0: 400');
+$A->is_error($alice->call(GET => 'tenants/acme/events?limit=1001'), 400,
+             'invalid_parameter', 'over 1000: 400');
+$A->is_error($alice->call(GET => 'tenants/acme/events?limit=x'), 400,
+             'invalid_parameter', 'not a number: 400');
+
+done_testing;

@@ -1,0 +1,321 @@
+# The admin API's users and sessions, as a tenant admin runs them: list,
+# add (with a temporary password, or one given), roles and disabling,
+# delete (and the name retired), unlock, password reset, the sessions
+# and their end on every node.  Twenty admins adding one user at once
+# get one 201.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use KotTest::Admin;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new;
+my $site = KotTest::Admin->site(http => 'kot_lockout threshold=3;');
+my $n = $t->nginx($site);
+my $b = $t->nginx($site, name => 'b');
+
+my $PW = 'correct horse battery';
+my $A = 'KotTest::Admin';
+my $rfc3339 = qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+$t->add_user('ops', 'root', $PW, roles => ['admin']);
+$t->add_user('acme', 'alice', $PW, roles => ['admin']);
+$t->add_user('acme', 'bob', $PW, roles => ['user']);
+$t->add_user('acme', 'hank', $PW, roles => ['user']);
+
+my $alice = $A->login($n, 'acme', 'alice', $PW);
+
+sub session_on ($node, $user, $password) {
+    my $ua = $node->ua;
+    my $res = $ua->login(tenant => 'acme', username => $user,
+                         password => $password);
+    return $res->{status} == 303 ? $ua : undef;
+}
+
+sub ended ($ua) {
+    return wait_until(sub { $ua->get('/app')->{status} == 401 },
+                      timeout => 1, what => 'the session to end');
+}
+
+
+# listing
+
+my $res = $alice->call(GET => 'tenants/acme/users');
+is $res->{status}, 200, 'a tenant admin lists its users';
+is_deeply [ map { $_->{username} } @{ $res->{json}{users} } ],
+    ['alice', 'bob', 'hank'], 'all of them, by name';
+my ($row) = grep { $_->{username} eq 'bob' } @{ $res->{json}{users} };
+is_deeply [ sort keys %$row ],
+    [qw(created disabled last_login locked must_change roles username)],
+    'each with its state';
+is_deeply $row->{roles}, ['user'], 'roles as a list';
+ok !$row->{disabled} && !$row->{locked} && !$row->{must_change},
+    'flags as booleans';
+like $row->{created}, $rfc3339, 'times in RFC 3339';
+is $row->{last_login}, undef, 'null for a login that never was';
+
+$res = $alice->call(GET => 'tenants/acme/users/bob');
+is $res->{status}, 200, 'one user';
+is_deeply [ sort keys %{ $res->{json} } ],
+    [qw(created disabled disabled_since failures last_failure last_login
+        locked locked_until lockouts must_change password_set roles
+        username)], 'with its failures and lock';
+$A->is_error($alice->call(GET => 'tenants/acme/users/nobody'), 404,
+             'not_found', 'a user that does not exist: 404');
+$A->is_error($alice->call(GET => 'tenants/acme/users/a*b'), 404,
+             'not_found', 'nor one whose name could not be');
+
+
+# adding
+
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'Carol', roles => ['user', 'sales'] });
+is $res->{status}, 201, 'a tenant admin adds a user: 201';
+is $res->{json}{username}, 'carol', 'named as names are';
+my $temp = $res->{json}{temporary_password};
+ok length($temp) >= 20, 'with a temporary password of 20 characters';
+$res = $alice->call(GET => 'tenants/acme/users/carol');
+is_deeply $res->{json}{roles}, ['user', 'sales'], 'the roles given';
+ok $res->{json}{must_change}, 'and a password to change';
+
+my $carol = $n->ua;
+$res = $carol->login(tenant => 'acme', username => 'carol', password => $temp);
+is $res->{status}, 303, 'the temporary password logs in';
+like $res->{headers}{location}, qr{/kot/password}, 'to change it first';
+
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'dave', roles => ['user', 'user'],
+                      password => 'a long enough password' });
+is $res->{status}, 201, 'a user with a password given';
+ok !exists $res->{json}{temporary_password}, 'is not told it back';
+is $t->redis('HGET', 'kot:v1:u:acme:dave', 'roles'), 'user',
+    'roles are kept once';
+is $t->redis('HGET', 'kot:v1:u:acme:dave', 'must_change'), '1',
+    'and an admin\'s password is changed at the first login too';
+
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'erin', roles => ['user'],
+                      password => 'erin' });
+$A->is_error($res, 422, 'password_policy',
+             'a password the policy refuses: 422 password_policy');
+like $res->{json}{detail}, qr/too short: at least 12 characters/,
+    'naming each broken rule';
+like $res->{json}{detail}, qr/username/, '(all of them)';
+is $t->redis('EXISTS', 'kot:v1:u:acme:erin'), 0, 'and nobody was added';
+
+$A->is_error($alice->call(POST => 'tenants/acme/users',
+                          { username => 'bob', roles => ['user'] }),
+             409, 'exists', 'a user that exists: 409 exists');
+$A->is_error($alice->call(POST => 'tenants/acme/users',
+                          { username => 'erin', roles => [] }),
+             422, 'invalid_role', 'no role: 422');
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'erin', roles => ['Admin'] });
+$A->is_error($res, 422, 'invalid_role', 'a role that is no role: 422');
+like $res->{json}{detail}, qr/"Admin" is not a role/, 'named';
+
+
+# twenty admins add the same user at once
+
+my @kids;
+for my $i (1 .. 20) {
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        my $r = $alice->call(POST => 'tenants/acme/users',
+                             { username => 'frank', roles => ['user'] });
+        POSIX::_exit($r->{status} == 201 ? 1 : $r->{status} == 409 ? 2 : 3);
+    }
+    push @kids, $pid;
+}
+my %got;
+for my $pid (@kids) {
+    waitpid $pid, 0;
+    $got{$? >> 8}++;
+}
+is $got{1}, 1, 'twenty concurrent adds of one user: exactly one 201';
+is $got{2}, 19, 'and nineteen 409';
+
+
+# roles and disabling
+
+my $bob = session_on($b, 'bob', $PW);
+like $bob->get('/app')->{content}, qr/roles=\[user\]/, 'bob works on node b';
+
+$res = $alice->call(PATCH => 'tenants/acme/users/bob',
+                    { roles => ['user', 'auditor'] });
+is $res->{status}, 200, 'PATCH changes the roles: 200';
+is_deeply $res->{json}{roles}, ['user', 'auditor'], 'and answers the user';
+ok wait_until(sub { $bob->get('/app')->{content} =~ /roles=\[user,auditor\]/ },
+              timeout => 1, what => 'the new roles'),
+    'his live session has them at once, on another node';
+
+$res = $alice->call(PATCH => 'tenants/acme/users/bob',
+                    { disabled => JSON::PP::true });
+is $res->{status}, 200, 'PATCH disables an account';
+ok $res->{json}{disabled}, 'which says so';
+like $res->{json}{disabled_since}, $rfc3339, 'since when';
+ok ended($bob), 'its sessions end at once';
+is session_on($n, 'bob', $PW), undef, 'and it cannot log in';
+$res = $alice->call(PATCH => 'tenants/acme/users/bob',
+                    { disabled => JSON::PP::false });
+ok !$res->{json}{disabled}, 'PATCH enables it again';
+ok session_on($n, 'bob', $PW), 'and it logs in';
+
+$res = $alice->call(PATCH => 'tenants/acme/users/alice',
+                    { roles => ['user'] });
+$A->is_error($res, 409, 'cannot_demote_self',
+             'an admin cannot take its own admin role: 409');
+$A->is_error($alice->call(PATCH => 'tenants/acme/users/alice',
+                          { disabled => JSON::PP::true }),
+             409, 'cannot_disable_self', 'nor disable itself');
+is $t->redis('HGET', 'kot:v1:u:acme:alice', 'roles'), 'admin',
+    'and it is still an admin';
+is $alice->call(PATCH => 'tenants/acme/users/alice',
+                { roles => ['admin', 'user'] })->{status}, 200,
+    'it may give itself more roles';
+$A->is_error($alice->call(PATCH => 'tenants/acme/users/bob', {}),
+             400, 'missing_field', 'a PATCH of nothing: 400');
+$A->is_error($alice->call(PATCH => 'tenants/acme/users/nobody',
+                          { roles => ['user'] }),
+             404, 'not_found', 'of nobody: 404');
+
+
+# unlock
+
+for (1 .. 3) {
+    $n->ua->login(tenant => 'acme', username => 'dave', password => 'wrong');
+}
+$res = $alice->call(GET => 'tenants/acme/users/dave');
+ok $res->{json}{locked}, 'three failures lock dave (kot_lockout)';
+like $res->{json}{locked_until}, $rfc3339, 'until a time';
+is $res->{json}{failures}, 3, 'the failures are counted';
+$res = $alice->call(POST => 'tenants/acme/users/dave/unlock');
+is $res->{status}, 200, 'POST unlock: 200';
+ok !$res->{json}{locked}, 'the account is unlocked';
+is_deeply [ @{ $res->{json} }{qw(failures lockouts)} ], [0, 0],
+    'without its failures and lockouts';
+is $n->ua->login(tenant => 'acme', username => 'dave',
+                 password => 'a long enough password')->{status}, 303,
+    'and it logs in';
+$A->is_error($alice->call(POST => 'tenants/acme/users/nobody/unlock'),
+             404, 'not_found', 'unlocking nobody: 404');
+
+
+# password reset
+
+my $hank = session_on($b, 'hank', $PW);
+is $hank->get('/app')->{status}, 200, 'hank works on node b';
+$res = $alice->call(POST => 'tenants/acme/users/hank/password');
+is $res->{status}, 200, 'POST password resets it: 200';
+my $reset = $res->{json}{temporary_password};
+ok length($reset) >= 20, 'with a new temporary password';
+ok ended($hank), 'which ends the user\'s sessions';
+is session_on($n, 'hank', $PW), undef, 'the old password is gone';
+$res = $n->ua->login(tenant => 'acme', username => 'hank',
+                     password => $reset);
+like $res->{headers}{location}, qr{/kot/password},
+    'the new one logs in, to be changed';
+$A->is_error($alice->call(POST => 'tenants/acme/users/nobody/password'),
+             404, 'not_found', 'a reset of nobody: 404');
+$t->kotctl('user', 'passwd', 'acme', 'hank', '--password-stdin',
+           '--no-force-change', { stdin => "$PW\n" });
+
+
+# sessions
+
+my $bob2 = session_on($b, 'bob', $PW);
+my ($handle) = $bob2->get('/app')->{content} =~ /session=\[([^\]]+)\]/;
+
+$res = $alice->call(GET => 'tenants/acme/sessions');
+is $res->{status}, 200, 'GET sessions lists the tenant\'s sessions';
+my @mine = grep { $_->{handle} eq $handle } @{ $res->{json}{sessions} };
+is scalar @mine, 1, 'by their $kot_session handle';
+is_deeply [ sort keys %{ $mine[0] } ],
+    [qw(absolute_expires created handle idle_expires ip last_active user)],
+    'with what an admin needs';
+is $mine[0]{user}, 'bob', 'whose it is';
+unlike $res->{content}, qr/[A-Za-z0-9_-]{43}/, 'never a session id';
+
+$res = $alice->call(GET => 'tenants/acme/sessions?user=bob');
+is_deeply [ sort map { $_->{user} } @{ $res->{json}{sessions} } ],
+    ['bob', 'bob'], '?user= lists one user\'s';
+$A->is_error($alice->call(GET => 'tenants/acme/sessions?user=nobody'),
+             404, 'not_found', 'of nobody: 404');
+
+$res = $alice->call(DELETE => "tenants/acme/sessions/$handle");
+is $res->{status}, 204, 'DELETE sessions/HANDLE: 204';
+ok ended($bob2), 'the session ends at once, on another node';
+$A->is_error($alice->call(DELETE => "tenants/acme/sessions/$handle"), 404,
+             'not_found', 'it is gone: 404');
+$A->is_error($alice->call(DELETE => 'tenants/acme/sessions/short'), 404,
+             'not_found', 'a handle that is none: 404');
+
+my @bobs = map { session_on($_, 'bob', $PW) } $n, $b;
+is $alice->call(DELETE => 'tenants/acme/users/bob/sessions')->{status},
+    204, 'DELETE users/U/sessions: 204';
+ok ended($_), 'each of the user\'s sessions ends' for @bobs;
+$A->is_error($alice->call(DELETE => 'tenants/acme/users/nobody/sessions'),
+             404, 'not_found', 'of nobody: 404');
+
+
+# deleting, and the name retired
+
+$hank = session_on($b, 'hank', $PW);
+is $hank->get('/app')->{status}, 200, 'hank works again';
+$res = $alice->call(DELETE => 'tenants/acme/users/hank');
+is $res->{status}, 204, 'DELETE a user: 204';
+ok ended($hank), 'its sessions end at once';
+is $t->redis('EXISTS', 'kot:v1:u:acme:hank'), 0, 'it is gone';
+is $t->redis('SISMEMBER', 'kot:v1:retired:u:acme', 'hank'), 1,
+    'and its name retired';
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'hank', roles => ['user'] });
+$A->is_error($res, 409, 'username_retired',
+             'the name cannot be given again: 409 username_retired');
+my $r = $t->kotctl('user', 'add', 'acme', 'hank', '--role', 'user',
+                   '--generate-password');
+isnt $r->{exit}, 0, 'nor by kotctl';
+like $r->{err}, qr/retired/, 'which says why';
+$A->is_error($alice->call(DELETE => 'tenants/acme/users/hank'), 404,
+             'not_found', 'deleting it again: 404');
+$A->is_error($alice->call(DELETE => 'tenants/acme/users/alice'), 409,
+             'cannot_delete_self', 'an admin cannot delete itself');
+
+
+# the records, in the tenant's events list
+
+my $events;
+wait_until(sub {
+    $events = $alice->call(GET => 'tenants/acme/events?limit=1000')
+        ->{json}{events};
+    return grep { $_->{'event.action'} eq 'user_deleted' } @$events;
+}, what => 'the deletion in the events list');
+
+my %seen = map { $_->{'event.action'} => $_ }
+           grep { ($_->{'kot.via'} // '') eq 'api'
+                  && $_->{'event.outcome'} eq 'success' } reverse @$events;
+ok exists $seen{$_}, "$_ is recorded"
+    for qw(user_added user_roles_changed account_disabled account_enabled
+           account_unlocked user_password_set session_revoked user_deleted);
+is_deeply $seen{user_roles_changed}{'kot.change'},
+    { before => { roles => ['admin'] },
+      after => { roles => ['admin', 'user'] } },
+    'a change of roles, before and after';
+is $seen{user_deleted}{'user.target.name'}, 'hank', 'the user it concerned';
+is $seen{user_deleted}{'user.name'}, 'alice', 'and who did it';
+ok !grep({ $_->{'event.action'} eq 'request' } @$events),
+    'no request records';
+ok scalar(grep { $_->{'event.action'} eq 'login'
+                 && $_->{'event.outcome'} eq 'failure' } @$events),
+    'but the failed logins';
+ok scalar(grep { $_->{'event.action'} eq 'account_locked' } @$events),
+    'and the lock';
+unlike join('', map { JSON::PP->new->encode($_) } @$events),
+    qr/\Q$temp\E|\Q$reset\E/, 'and never a password';
+
+done_testing;
