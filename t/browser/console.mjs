@@ -64,6 +64,11 @@ async function tables() {
        'the markup holds no text, no inline script and no inline style');
 }
 
+// A call of the API inside a tenant, as watch() names requests.
+function api(method, rest) {
+    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
+}
+
 async function ready(page) {
     await page.waitForSelector('#view[aria-busy="false"]');
 }
@@ -82,11 +87,16 @@ async function heading(page) {
     return (await page.textContent('h1')).trim();
 }
 
-async function notice(page, kind) {
-    const el = page.locator(kind === 'error' ? '#live-alert .notice'
-                                             : '#live-status .notice');
-    await el.waitFor();
-    return (await el.textContent()).trim();
+// Whether a notice that says text appears (a success, or with kind
+// 'error' an error), however many came before.
+async function says(page, text, kind) {
+    try {
+        await page.locator(kind === 'error' ? '#live-alert' : '#live-status',
+                           { hasText: text }).waitFor({ timeout: 10000 });
+        return true;
+    } catch (e) {
+        return false;
+    }
 }
 
 async function open(page, query) {
@@ -177,7 +187,7 @@ await run(async (browser) => {
     const temporary = (await page.textContent('.secret')).trim();
     ok(temporary.length >= 12, 'adding a user shows a temporary password',
        temporary);
-    ok((await notice(page)).includes(newUser), 'and says it was added');
+    ok(await says(page, newUser), 'and says it was added');
     await page.getByRole('button', { name: 'コピー' }).click();
     await page.locator('.copied:has-text("コピーしました")').waitFor();
     ok(await page.evaluate(() => navigator.clipboard.readText()) === temporary,
@@ -209,13 +219,14 @@ await run(async (browser) => {
     }
     await open(page, '?view=users&state=locked');
     const row = page.locator('tr', { hasText: newUser });
-    ok(await row.count() === 1 && (await row.textContent()).includes('ロック中'),
+    ok(await row.count() === 1
+       && (await row.textContent()).includes('ロック中'),
        'the users list shows the user locked');
     await row.getByRole('link', { name: newUser, exact: true }).click();
     await ready(page);
     await shoot(page, 'user-locked');
     await page.getByRole('button', { name: 'ロック解除' }).click();
-    ok((await notice(page)).includes('ロックを解除しました'),
+    ok(await says(page, 'ロックを解除しました'),
        'unlocking says so');
     await ready(page);
     ok((await page.textContent('.summary')).includes('有効'),
@@ -234,7 +245,7 @@ await run(async (browser) => {
     const access = page.getByLabel('ネットワーク（1行に1つ）').first();
     const saveAccess = page.getByRole('button',
                                       { name: 'アクセス許可リストを保存' });
-    w.expect(422, /^PUT \/kot\/admin\/api\/tenants\/[^/]+\/allowlists\/access$/);
+    w.expect(422, api('PUT', 'allowlists/access'));
     await access.fill('127.0.0.0/8\n10.1.2.0/33\n::1/128');
     await saveAccess.click();
     await page.locator('.gutter .bad').waitFor();
@@ -247,12 +258,13 @@ await run(async (browser) => {
     await shoot(page, 'networks-error');
     await access.fill('127.0.0.0/8\n::1/128');
     await saveAccess.click();
-    ok((await notice(page)).includes('保存しました'), 'a good list is saved');
+    ok(await says(page, 'アクセス許可リストを保存しました'),
+       'a good list is saved');
     await open(page, '?view=networks');
     ok(await page.getByLabel('ネットワーク（1行に1つ）').first().inputValue()
        === '127.0.0.0/8\n::1/128', 'and kept');
 
-    w.expect(409, /^PUT \/kot\/admin\/api\/tenants\/[^/]+\/allowlists\/admin$/);
+    w.expect(409, api('PUT', 'allowlists/admin'));
     await page.getByLabel('ネットワーク（1行に1つ）').nth(1)
         .fill('192.0.2.0/24');
     await page.getByRole('button', { name: '管理用許可リストを保存' }).click();
@@ -284,7 +296,7 @@ await run(async (browser) => {
     await minLength.fill('16');
     await page.getByLabel('パスワードの有効期間').fill('90');
     await page.getByRole('button', { name: '保存する' }).click();
-    ok((await notice(page)).includes('保存しました'),
+    ok(await says(page, 'パスワードポリシーを保存しました'),
        'a stricter policy is saved');
     await open(page, '?view=policy');
     ok(await page.getByLabel('最小文字数').inputValue() === '16'
@@ -303,7 +315,7 @@ await run(async (browser) => {
         .click();
     await page.locator('dialog[open]').waitFor();
     await page.locator('dialog[open] button.danger').click();
-    ok((await notice(page)).includes('終了しました'),
+    ok(await says(page, `${newUser} のすべてのセッションを終了しました`),
        'ending them says so');
     let loggedOut = false;
     for (let i = 0; i < 20 && !loggedOut; i++) {
@@ -323,13 +335,14 @@ await run(async (browser) => {
     await shoot(page, 'user-delete');
     await page.locator('dialog[open] input[type="checkbox"]').check();
     await page.locator('dialog[open] button.danger').click();
-    ok((await notice(page)).includes('削除しました'), 'the user is deleted');
+    ok(await says(page, `${newUser} を削除しました`),
+       'the user is deleted');
     await ready(page);
     ok(await heading(page) === 'ユーザー'
        && !(await page.textContent('#view')).includes(newUser),
        'and gone from the list');
 
-    w.expect(409, /^POST \/kot\/admin\/api\/tenants\/[^/]+\/users$/);
+    w.expect(409, api('POST', 'users'));
     await open(page, '?view=user-new');
     await page.getByLabel('ユーザー名').fill(newUser);
     await page.getByRole('button', { name: '追加する' }).click();
@@ -354,7 +367,7 @@ await run(async (browser) => {
     // the admin's own session ends under the console: back through the
     // login to the same screen
     await open(page, '?view=sessions');
-    w.expect(401, /^GET \/kot\/admin\/api\/tenants\/[^/]+\/sessions$/);
+    w.expect(401, api('GET', 'sessions'));
     const mine = page.locator('tr', { hasText: 'You' });
     await mine.getByRole('button', { name: 'End' }).click();
     await page.locator('dialog[open] button.danger').click();
@@ -378,7 +391,7 @@ await run(async (browser) => {
     await open(page, '?view=support');
     await page.getByLabel('For how many hours').fill('2');
     await page.getByRole('button', { name: 'Grant access' }).click();
-    ok((await notice(page)).includes('granted until'),
+    ok(await says(page, 'granted until'),
        'the tenant admin grants support access');
     await ready(page);
 
@@ -395,6 +408,26 @@ await run(async (browser) => {
     ok(await heading(opsPage) === '企業'
        && (await opsPage.textContent('main')).includes(tenant),
        'a system admin sees the companies');
+    await opsPage.getByLabel('企業ID', { exact: true }).fill('initech');
+    await opsPage.getByLabel('最初の管理者').fill('ivy');
+    await opsPage.getByRole('button', { name: '追加する' }).click();
+    await opsPage.locator('.secret').waitFor();
+    ok((await opsPage.textContent('.secret')).trim().length >= 12
+       && await says(opsPage, 'initech'),
+       'the system admin adds a company with its first admin, whose '
+       + 'temporary password shows once');
+    await shoot(opsPage, 'tenant-added');
+    await opsPage.getByRole('button', { name: '完了' }).click();
+    await ready(opsPage);
+    await opsPage.getByRole('button', { name: 'initech を削除' }).click();
+    ok((await opsPage.textContent('dialog[open]')).includes('二度と使えなく'),
+       'deleting a company asks first, and says its ID is gone for good');
+    await opsPage.locator('dialog[open] input[type="checkbox"]').check();
+    await opsPage.locator('dialog[open] button.danger').click();
+    ok(await says(opsPage, 'initech を削除しました'), 'it is deleted');
+    await ready(opsPage);
+    ok(!(await opsPage.textContent('#view')).includes('initech'),
+       'and gone from the list');
     await shoot(opsPage, 'tenants');
     await opsPage.getByRole('link', { name: `${tenant} を開く` }).click();
     await ready(opsPage);
@@ -413,9 +446,9 @@ await run(async (browser) => {
 
     await page.getByRole('button', { name: 'Revoke access' }).click();
     await page.locator('dialog[open] button.danger').click();
-    ok((await notice(page)).includes('revoked'),
+    ok(await says(page, 'Support access was revoked'),
        'the tenant admin revokes it');
-    ow.expect(403, /^GET \/kot\/admin\/api\/tenants\/[^/]+\/users$/);
+    ow.expect(403, api('GET', 'users'));
     await opsPage.reload();
     await ready(opsPage);
     ok((await opsPage.textContent('main')).includes('has not granted')

@@ -10,7 +10,8 @@ export function watch(page) {
 
     // A refused request shows in the console too; the response itself
     // is what is checked.
-    const refused = /^Failed to load resource: the server responded with a status of \d+/;
+    const refused = new RegExp('^Failed to load resource: the server '
+                               + 'responded with a status of \\d+');
 
     page.on('console', (m) => {
         if (m.type() === 'error' && !refused.test(m.text())) {
@@ -129,6 +130,9 @@ export async function audit(page, narrow) {
             return [255, 255, 255];
         };
 
+        const keyLike = new RegExp('^(common|users|sessions|networks|'
+            + 'policy|support|events|tenants|err|nav|role|action|reason|'
+            + 'outcome|banner|header|lang|cidr)\\.[a-z_.]+$');
         const walker = document.createTreeWalker(document.body,
                                                  NodeFilter.SHOW_TEXT);
         const seen = new Set();
@@ -150,8 +154,7 @@ export async function audit(page, narrow) {
                 out.push(`contrast ${ratio.toFixed(2)}: ${name(el)}`);
             }
 
-            if (/^(common|users|sessions|networks|policy|support|events|tenants|err|nav|role|action|reason|outcome|banner|header|lang|cidr)\.[a-z_.]+$/
-                .test(n.textContent.trim())) {
+            if (keyLike.test(n.textContent.trim())) {
                 out.push(`a message key instead of text: ${n.textContent}`);
             }
         }

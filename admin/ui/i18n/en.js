@@ -143,6 +143,9 @@ export default {
     'users.password_manual': 'Set one myself',
     'users.password_hint': 'It must follow the password policy. The user '
         + 'still has to change it at the first login.',
+    'users.given_hint': 'The password you set is their temporary one: '
+        + 'give it to them in a safe way. They must change it at the first '
+        + 'login.',
     'users.add_button': 'Add user',
     'users.added': 'User {user} was added.',
     'users.add_another': 'Add another user',
@@ -400,6 +403,15 @@ export default {
     'tenants.name_hint': 'Up to 63 of a-z, 0-9, "." and "-", starting and '
         + 'ending with a letter or digit.',
     'tenants.name_required': 'Enter a company ID.',
+    'tenants.admin': 'Its first administrator',
+    'tenants.admin_hint': 'A username in the new company. They get a '
+        + 'temporary password and manage the company from then on.',
+    'tenants.admin_required': 'Enter the first administrator\'s username.',
+    'tenants.admin_temp': 'Temporary password of {user} (shown only this '
+        + 'once):',
+    'tenants.admin_temp_hint': 'Give it to them in a safe way. They log in '
+        + 'with the company ID and must change it at the first login.',
+    'tenants.done': 'Done',
     'tenants.add': 'Add company',
     'tenants.added': 'Company {tenant} was added.',
     'tenants.created': 'Created',

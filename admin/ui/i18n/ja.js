@@ -140,6 +140,8 @@ export default {
     'users.password_manual': '自分で指定する',
     'users.password_hint': 'パスワードポリシーを満たす必要があります。'
         + '初回ログイン時の変更は必要です。',
+    'users.given_hint': '指定したパスワードが仮パスワードです。安全な方法で'
+        + '本人に伝えてください。初回ログイン時に変更が必要です。',
     'users.add_button': '追加する',
     'users.added': 'ユーザー {user} を追加しました。',
     'users.add_another': '続けて追加',
@@ -183,7 +185,8 @@ export default {
     'networks.hint': '# で始まる行はメモとして扱われ、保存されません。',
     'networks.saved_count': '保存済み: {n} 件のネットワーク。',
     'networks.saved_count.one': '保存済み: 1 件のネットワーク。',
-    'networks.empty': '保存済みのリストは空です（すべてのネットワークから利用できます）。',
+    'networks.empty': '保存済みのリストは空です（すべてのネットワークから'
+        + '利用できます）。',
     'networks.bad_line': '{line}行目: {text}',
     'networks.invalid': '「{network}」はネットワークとして正しくありません。'
         + '{reason}。',
@@ -396,6 +399,15 @@ export default {
     'tenants.name_hint': '半角英小文字・数字・「.」「-」で63文字まで'
         + '（先頭と末尾は英数字）。',
     'tenants.name_required': '企業IDを入力してください。',
+    'tenants.admin': '最初の管理者',
+    'tenants.admin_hint': '新しい企業のユーザー名です。仮パスワードが発行'
+        + 'され、以後この企業を管理します。',
+    'tenants.admin_required': '最初の管理者のユーザー名を入力してください。',
+    'tenants.admin_temp': '{user} の仮パスワード（この画面でのみ表示'
+        + 'されます）:',
+    'tenants.admin_temp_hint': '安全な方法で本人に伝えてください。企業IDを'
+        + '入力してログインし、初回ログイン時に変更が必要です。',
+    'tenants.done': '完了',
     'tenants.add': '追加する',
     'tenants.added': '企業 {tenant} を追加しました。',
     'tenants.created': '作成日時',

@@ -75,10 +75,11 @@ async function render(ctx) {
               ' ',
               granted ? t('support.expires', { expires: fmtTime(g.expires) })
                       : t('support.none')),
-            granted && g.by ? h('p', { class: 'hint' },
-                                t('support.by', { by: g.by,
-                                                  created: fmtTime(g.created) }))
-                            : null,
+            granted && g.by
+                ? h('p', { class: 'hint' },
+                    t('support.by', { by: g.by,
+                                      created: fmtTime(g.created) }))
+                : null,
             mine && granted ? h('div', { class: 'actions' },
                                 revokeButton(ctx)) : null),
         mine ? section(t(granted ? 'support.extend' : 'support.new'),

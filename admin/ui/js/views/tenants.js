@@ -3,40 +3,70 @@
 
 import { t, fmtTime, fmtNumber } from '../i18n.js';
 import { explain, path } from '../api.js';
-import { h, announce, busy, confirmDialog, field, table, section }
-    from '../dom.js';
+import { h, clear, announce, busy, confirmDialog, field, table, section,
+         secret } from '../dom.js';
 
+// A new company, with its first admin: without one, nobody could manage
+// it, nor grant support access to anyone who could.
 function addForm(ctx) {
+    const box = h('div');
     const name = h('input', { type: 'text', autocomplete: 'off',
                               spellcheck: 'false', autocapitalize: 'none',
                               maxlength: '63', required: true });
     const nameField = field(t('tenants.name'), name, t('tenants.name_hint'));
+    const admin = h('input', { type: 'text', autocomplete: 'off',
+                               spellcheck: 'false', autocapitalize: 'none',
+                               maxlength: '64', required: true });
+    const adminField = field(t('tenants.admin'), admin,
+                             t('tenants.admin_hint'));
     const submit = h('button', { type: 'submit', class: 'primary' },
                      t('tenants.add'));
 
-    return h('form', { novalidate: true, class: 'inline-form',
-                       onsubmit: async (e) => {
+    const form = h('form', { novalidate: true, class: 'inline-form',
+                             onsubmit: async (e) => {
         e.preventDefault();
         const value = name.value.trim();
+        const first = admin.value.trim();
         nameField.setError('');
-        if (!value) {
-            nameField.setError(t('tenants.name_required'));
-            announce('error', t('tenants.name_required'), false);
-            name.focus();
-            return;
+        adminField.setError('');
+        for (const [f, input, v, key] of
+             [[nameField, name, value, 'tenants.name_required'],
+              [adminField, admin, first, 'tenants.admin_required']]) {
+            if (!v) {
+                f.setError(t(key));
+                announce('error', t(key), false);
+                input.focus();
+                return;
+            }
         }
         await busy(submit, async () => {
             try {
-                await ctx.api('POST', 'tenants', { name: value });
-                announce('ok', t('tenants.added', { tenant: value }));
-                ctx.refresh();
+                const r = await ctx.api('POST', 'tenants',
+                                        { name: value, admin: first });
+                announce('ok', t('tenants.added', { tenant: r.name }));
+                clear(box, h('div', { class: 'result' },
+                    h('h3', null, t('tenants.added', { tenant: r.name })),
+                    h('p', null, t('tenants.admin_temp',
+                                   { user: r.admin.username })),
+                    secret(r.admin.temporary_password),
+                    h('p', { class: 'hint' }, t('tenants.admin_temp_hint')),
+                    h('div', { class: 'actions' },
+                      h('button', { type: 'button', class: 'primary',
+                                    onclick: () => ctx.refresh() },
+                        t('tenants.done')))));
             } catch (err) {
                 const text = explain(err, { exists: 'err.tenant_exists' });
-                nameField.setError(text);
+                const which = err.code === 'invalid_name'
+                              && /username/.test(err.detail)
+                    ? adminField : nameField;
+                which.setError(text);
                 announce('error', text, false);
             }
         });
-    } }, nameField, h('div', { class: 'actions' }, submit));
+    } }, nameField, adminField, h('div', { class: 'actions' }, submit));
+
+    clear(box, form);
+    return box;
 }
 
 async function remove(ctx, tenant, button) {

@@ -427,11 +427,14 @@ function renderAdd(ctx) {
             try {
                 const r = await ctx.call('POST', 'users', body);
                 announce('ok', t('users.added', { user: r.username }));
+                const shown = r.temporary_password
+                    ? [h('p', null, t('users.temp_label')),
+                       secret(r.temporary_password),
+                       h('p', { class: 'hint' }, t('users.temp_hint'))]
+                    : h('p', null, t('users.given_hint'));
                 clear(box, h('div', { class: 'card result' },
                     h('h2', null, t('users.added', { user: r.username })),
-                    h('p', null, t('users.temp_label')),
-                    secret(r.temporary_password),
-                    h('p', { class: 'hint' }, t('users.temp_hint')),
+                    shown,
                     h('div', { class: 'actions' },
                       ctx.link(t('users.add_another'), 'user-new', {},
                                { class: 'button secondary' }),
