@@ -236,6 +236,18 @@ await run(async (browser) => {
     ok((await otherPage.textContent('body')).includes(`user=[${newUser}]`),
        'the unlocked user logs in again');
 
+    // the lock, in the events: found by user and by action, marked
+    await open(page, '?view=events');
+    await page.getByLabel('ユーザー', { exact: true }).fill(newUser);
+    await page.getByLabel('イベント', { exact: true })
+        .selectOption('account_locked');
+    const locks = page.locator('#view tbody tr');
+    ok(await locks.count() === 1
+       && (await locks.first().getAttribute('class')) === 'highlight'
+       && (await locks.first().textContent()).includes('要注意'),
+       'the events show the lock, filtered by user and action, marked for '
+       + 'attention', await page.textContent('#view'));
+
     // 5. the access list: one bad line, then a good list; and a list
     // that would shut the admin out
     await open(page, '?view=networks');
@@ -417,6 +429,8 @@ await run(async (browser) => {
        'the system admin adds a company with its first admin, whose '
        + 'temporary password shows once');
     await shoot(opsPage, 'tenant-added');
+    ok((await opsPage.textContent('table')).includes('initech'),
+       'and lists it');
     await opsPage.getByRole('button', { name: '完了' }).click();
     await ready(opsPage);
     await opsPage.getByRole('button', { name: 'initech を削除' }).click();

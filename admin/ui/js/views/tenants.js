@@ -8,7 +8,7 @@ import { h, clear, announce, busy, confirmDialog, field, table, section,
 
 // A new company, with its first admin: without one, nobody could manage
 // it, nor grant support access to anyone who could.
-function addForm(ctx) {
+function addForm(ctx, listed) {
     const box = h('div');
     const name = h('input', { type: 'text', autocomplete: 'off',
                               spellcheck: 'false', autocapitalize: 'none',
@@ -44,6 +44,7 @@ function addForm(ctx) {
                 const r = await ctx.api('POST', 'tenants',
                                         { name: value, admin: first });
                 announce('ok', t('tenants.added', { tenant: r.name }));
+                await listed();
                 clear(box, h('div', { class: 'result' },
                     h('h3', null, t('tenants.added', { tenant: r.name })),
                     h('p', null, t('tenants.admin_temp',
@@ -89,11 +90,8 @@ async function remove(ctx, tenant, button) {
     });
 }
 
-async function render(ctx) {
-    const data = await ctx.api('GET', 'tenants');
-    const rows = data.tenants || [];
+function list(ctx, rows) {
     const me = ctx.session.tenant;
-
     const columns = [
         { label: t('tenants.name'),
           cell: (r) => h('a', { href: ctx.hrefIn('users', {}, r.name),
@@ -117,11 +115,23 @@ async function render(ctx) {
               }, t('tenants.delete'))) },
     ];
 
+    return rows.length ? table(t('tenants.title'), columns, rows)
+                       : h('p', { class: 'empty' }, t('tenants.none'));
+}
+
+async function render(ctx) {
+    const box = h('div');
+    const listed = async () => {
+        const data = await ctx.api('GET', 'tenants');
+        clear(box, list(ctx, data.tenants || []));
+    };
+
+    await listed();
+
     return [
         h('p', { class: 'intro' }, t('tenants.intro')),
-        section(t('tenants.new'), addForm(ctx)),
-        rows.length ? table(t('tenants.title'), columns, rows)
-                    : h('p', { class: 'empty' }, t('tenants.none')),
+        section(t('tenants.new'), addForm(ctx, listed)),
+        box,
     ];
 }
 
