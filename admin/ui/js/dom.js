@@ -50,6 +50,20 @@ export function clear(el, ...children) {
     return el;
 }
 
+// Keeps a screen's filters in its address, so that a reload or a link
+// shows the same: {name: value}, an empty value (or '') removed.
+export function remember(values) {
+    const q = new URLSearchParams(location.search);
+    for (const [k, v] of Object.entries(values)) {
+        if (v) {
+            q.set(k, v);
+        } else {
+            q.delete(k);
+        }
+    }
+    history.replaceState(null, '', `?${q}`);
+}
+
 // ---------------------------------------------------------------------
 // messages: two live regions, shown as notices at the foot of the screen
 

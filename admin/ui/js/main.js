@@ -4,7 +4,7 @@
 // address is the whole state, so that a reload, the back button and a
 // login after an expired session all come back to the same screen.
 
-import { t, getLang, setLang, otherLang, applyStatic, fmtTime }
+import { t, setLang, otherLang, applyStatic, fmtTime }
     from './i18n.js';
 import { call, session as loadSession, path, explain, portal, ApiError }
     from './api.js';

@@ -3,7 +3,8 @@
 // stand out.
 
 import { t, has, fmtTime } from '../i18n.js';
-import { h, clear, field, checkbox, badge, table } from '../dom.js';
+import { h, clear, field, checkbox, badge, table, remember }
+    from '../dom.js';
 
 const ALERTS = ['account_locked', 'ip_denied', 'role_denied',
                 'login_throttled'];
@@ -112,16 +113,8 @@ async function render(ctx) {
             && (!action.value || get(r, 'event.action') === action.value)
             && (!onlyBox.checked || alert(r)));
 
-        const url = new URLSearchParams(location.search);
-        for (const [k, v] of [['user', q], ['action', action.value],
-                              ['alerts', onlyBox.checked ? '1' : '']]) {
-            if (v) {
-                url.set(k, v);
-            } else {
-                url.delete(k);
-            }
-        }
-        history.replaceState(null, '', `?${url}`);
+        remember({ user: q, action: action.value,
+                   alerts: onlyBox.checked ? '1' : '' });
 
         shown.textContent = t('events.count', { shown: rows.length,
                                                 total: all.length });
@@ -136,9 +129,7 @@ async function render(ctx) {
     action.addEventListener('change', update);
     onlyBox.addEventListener('change', update);
     count.addEventListener('change', () => {
-        const url = new URLSearchParams(location.search);
-        url.set('limit', count.value);
-        history.replaceState(null, '', `?${url}`);
+        remember({ limit: count.value });
         ctx.refresh();
     });
     update();

@@ -2,26 +2,30 @@
 // session, or every session of a user.
 
 import { t, tn, fmtTime } from '../i18n.js';
-import { explain, path } from '../api.js';
-import { h, clear, announce, busy, confirmDialog, field, badge, table }
-    from '../dom.js';
+import { path } from '../api.js';
+import { h, clear, field, badge, table, remember } from '../dom.js';
+import { act } from '../act.js';
 
-async function endOne(ctx, s, button) {
-    if (!await confirmDialog({
-        title: t('sessions.end_title', { user: s.user }),
-        body: t('sessions.end_body', { user: s.user, ip: s.ip || '' }),
-        confirm: t('sessions.end'), danger: true })) {
-        return;
-    }
-    await busy(button, async () => {
-        try {
-            await ctx.call('DELETE', path('sessions', s.handle));
-            announce('ok', t('sessions.ended', { user: s.user }));
-            ctx.refresh();
-        } catch (e) {
-            announce('error', explain(e));
-        }
+function endOne(ctx, s, button) {
+    return act(ctx, button, {
+        ask: { title: t('sessions.end_title', { user: s.user }),
+               body: t('sessions.end_body', { user: s.user, ip: s.ip || '' }),
+               confirm: t('sessions.end'), danger: true },
+        run: () => ctx.call('DELETE', path('sessions', s.handle)),
+        done: () => t('sessions.ended', { user: s.user }),
     });
+}
+
+// A button that ends every session of a user.
+export function endAllButton(ctx, user, label) {
+    return h('button', { type: 'button', class: 'danger',
+                         onclick: (e) => act(ctx, e.currentTarget, {
+        ask: { title: t('sessions.end_all_title', { user }),
+               body: t('sessions.end_all_body'),
+               confirm: t('sessions.end_all'), danger: true },
+        run: () => ctx.call('DELETE', `${path('users', user)}/sessions`),
+        done: () => t('sessions.ended_all', { user }),
+    }) }, label);
 }
 
 // The rows of sessions, with the user's column when they are of many.
@@ -78,13 +82,7 @@ async function render(ctx) {
         const rows = all.filter((s) => !q || s.user.includes(q));
         const users = new Set(rows.map((s) => s.user));
 
-        const url = new URLSearchParams(location.search);
-        if (q) {
-            url.set('user', q);
-        } else {
-            url.delete('user');
-        }
-        history.replaceState(null, '', `?${url}`);
+        remember({ user: q });
 
         count.textContent = tn('sessions.count', rows.length);
         clear(results, rows.length ? sessionTable(ctx, rows, true)
@@ -94,29 +92,9 @@ async function render(ctx) {
 
         // ending all of one user's sessions, once the list shows one user
         const only = users.size === 1 ? [...users][0] : null;
-        clear(allBox, only && h('button', {
-            type: 'button', class: 'danger',
-            onclick: async (e) => {
-                const b = e.currentTarget;
-                if (!await confirmDialog({
-                    title: t('sessions.end_all_title', { user: only }),
-                    body: t('sessions.end_all_body'),
-                    confirm: t('sessions.end_all'), danger: true })) {
-                    return;
-                }
-                await busy(b, async () => {
-                    try {
-                        await ctx.call('DELETE',
-                                       `${path('users', only)}/sessions`);
-                        announce('ok', t('sessions.ended_all',
-                                         { user: only }));
-                        ctx.refresh();
-                    } catch (err) {
-                        announce('error', explain(err));
-                    }
-                });
-            },
-        }, t('sessions.end_all_of', { user: only })));
+        clear(allBox, only && endAllButton(ctx, only,
+                                           t('sessions.end_all_of',
+                                             { user: only })));
     }
 
     search.addEventListener('input', update);

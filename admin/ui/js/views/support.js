@@ -3,8 +3,8 @@
 
 import { t, fmtTime } from '../i18n.js';
 import { explain } from '../api.js';
-import { h, announce, busy, confirmDialog, field, section, badge }
-    from '../dom.js';
+import { h, announce, busy, field, section, badge } from '../dom.js';
+import { act } from '../act.js';
 
 function grantForm(ctx) {
     const hours = h('input', { type: 'number', min: '1', max: '72',
@@ -40,24 +40,13 @@ function grantForm(ctx) {
 
 function revokeButton(ctx) {
     return h('button', { type: 'button', class: 'danger',
-                         onclick: async (e) => {
-        const b = e.currentTarget;
-        if (!await confirmDialog({ title: t('support.revoke_title'),
-                                   body: t('support.revoke_body'),
-                                   confirm: t('support.revoke'),
-                                   danger: true })) {
-            return;
-        }
-        await busy(b, async () => {
-            try {
-                await ctx.call('DELETE', 'support');
-                announce('ok', t('support.revoked'));
-                ctx.refresh();
-            } catch (err) {
-                announce('error', explain(err));
-            }
-        });
-    } }, t('support.revoke'));
+                         onclick: (e) => act(ctx, e.currentTarget, {
+        ask: { title: t('support.revoke_title'),
+               body: t('support.revoke_body'),
+               confirm: t('support.revoke'), danger: true },
+        run: () => ctx.call('DELETE', 'support'),
+        done: () => t('support.revoked'),
+    }) }, t('support.revoke'));
 }
 
 async function render(ctx) {

@@ -3,8 +3,9 @@
 
 import { t, fmtTime, fmtNumber } from '../i18n.js';
 import { explain, path } from '../api.js';
-import { h, clear, announce, busy, confirmDialog, field, table, section,
-         secret } from '../dom.js';
+import { h, clear, announce, busy, field, table, section, secret }
+    from '../dom.js';
+import { act } from '../act.js';
 
 // A new company, with its first admin: without one, nobody could manage
 // it, nor grant support access to anyone who could.
@@ -70,23 +71,15 @@ function addForm(ctx, listed) {
     return box;
 }
 
-async function remove(ctx, tenant, button) {
-    if (!await confirmDialog({
-        title: t('tenants.delete_title', { tenant: tenant.name }),
-        body: [t('tenants.delete_body', { n: tenant.users ?? 0 }),
-               t('tenants.delete_never', { tenant: tenant.name })],
-        ack: t('tenants.delete_ack', { tenant: tenant.name }),
-        confirm: t('tenants.delete'), danger: true })) {
-        return;
-    }
-    await busy(button, async () => {
-        try {
-            await ctx.api('DELETE', path('tenants', tenant.name));
-            announce('ok', t('tenants.deleted', { tenant: tenant.name }));
-            ctx.refresh();
-        } catch (err) {
-            announce('error', explain(err));
-        }
+function remove(ctx, tenant, button) {
+    return act(ctx, button, {
+        ask: { title: t('tenants.delete_title', { tenant: tenant.name }),
+               body: [t('tenants.delete_body', { n: tenant.users ?? 0 }),
+                      t('tenants.delete_never', { tenant: tenant.name })],
+               ack: t('tenants.delete_ack', { tenant: tenant.name }),
+               confirm: t('tenants.delete'), danger: true },
+        run: () => ctx.api('DELETE', path('tenants', tenant.name)),
+        done: () => t('tenants.deleted', { tenant: tenant.name }),
     });
 }
 

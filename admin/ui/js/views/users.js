@@ -3,9 +3,10 @@
 
 import { t, tn, fmtTime } from '../i18n.js';
 import { explain, path } from '../api.js';
-import { h, clear, announce, busy, confirmDialog, field, checkbox, badge,
-         section, table, secret } from '../dom.js';
-import { sessionTable } from './sessions.js';
+import { h, clear, announce, busy, field, checkbox, badge,
+         section, table, secret, remember } from '../dom.js';
+import { sessionTable, endAllButton } from './sessions.js';
+import { act } from '../act.js';
 
 const KNOWN_ROLES = ['user', 'admin'];
 
@@ -41,15 +42,10 @@ function userPath(name, rest) {
     return path('users', name) + (rest ? `/${rest}` : '');
 }
 
-async function unlock(ctx, name, button) {
-    await busy(button, async () => {
-        try {
-            await ctx.call('POST', userPath(name, 'unlock'));
-            announce('ok', t('users.unlocked', { user: name }));
-            ctx.refresh();
-        } catch (e) {
-            announce('error', explain(e));
-        }
+function unlock(ctx, name, button) {
+    return act(ctx, button, {
+        run: () => ctx.call('POST', userPath(name, 'unlock')),
+        done: () => t('users.unlocked', { user: name }),
     });
 }
 
@@ -108,16 +104,8 @@ async function renderList(ctx) {
     function update() {
         const rows = all.filter((u) => matches(u, search.value.trim(),
                                                state.value));
-        const q = new URLSearchParams(location.search);
-        for (const [k, v] of [['q', search.value.trim()],
-                              ['state', state.value]]) {
-            if (v && v !== 'all') {
-                q.set(k, v);
-            } else {
-                q.delete(k);
-            }
-        }
-        history.replaceState(null, '', `?${q}`);
+        remember({ q: search.value.trim(),
+                   state: state.value === 'all' ? '' : state.value });
 
         count.textContent = t('users.count', { shown: rows.length,
                                                total: all.length });
@@ -210,27 +198,17 @@ function accountCard(ctx, u, self) {
     const toggle = h('button', {
         type: 'button', class: u.disabled ? 'primary' : 'secondary',
         disabled: self && !u.disabled,
-        onclick: async (e) => {
-            const b = e.currentTarget;
-            if (!u.disabled && !await confirmDialog({
+        onclick: (e) => act(ctx, e.currentTarget, {
+            // enabling again undoes nothing: no question
+            ask: !u.disabled && {
                 title: t('users.disable_title', { user: name }),
                 body: t('users.disable_body'),
-                confirm: t('users.disable'), danger: true })) {
-                return;
-            }
-            await busy(b, async () => {
-                try {
-                    await ctx.call('PATCH', userPath(name),
-                                   { disabled: !u.disabled });
-                    announce('ok', t(u.disabled ? 'users.enabled'
-                                                : 'users.disabled',
-                                     { user: name }));
-                    ctx.refresh();
-                } catch (err) {
-                    announce('error', explain(err));
-                }
-            });
-        },
+                confirm: t('users.disable'), danger: true },
+            run: () => ctx.call('PATCH', userPath(name),
+                                { disabled: !u.disabled }),
+            done: () => t(u.disabled ? 'users.enabled' : 'users.disabled',
+                          { user: name }),
+        }),
     }, t(u.disabled ? 'users.enable' : 'users.disable'));
 
     parts.push(h('div', { class: 'action-row' },
@@ -242,28 +220,17 @@ function accountCard(ctx, u, self) {
     parts.push(h('div', { class: 'action-row' },
         h('p', null, t('users.reset_hint')),
         h('button', { type: 'button', class: 'secondary',
-                      onclick: async (e) => {
-            const b = e.currentTarget;
-            if (!await confirmDialog({
-                title: t('users.reset_title', { user: name }),
-                body: t('users.reset_body'),
-                confirm: t('users.reset') })) {
-                return;
-            }
-            await busy(b, async () => {
-                try {
-                    const r = await ctx.call('POST',
-                                             userPath(name, 'password'));
-                    clear(out, h('div', { class: 'result' },
-                        h('p', null, t('users.reset_done', { user: name })),
-                        secret(r.temporary_password),
-                        h('p', { class: 'hint' }, t('users.temp_hint'))));
-                    announce('ok', t('users.reset_done', { user: name }));
-                } catch (err) {
-                    announce('error', explain(err));
-                }
-            });
-        } }, t('users.reset'))));
+                      onclick: (e) => act(ctx, e.currentTarget, {
+            ask: { title: t('users.reset_title', { user: name }),
+                   body: t('users.reset_body'),
+                   confirm: t('users.reset') },
+            run: () => ctx.call('POST', userPath(name, 'password')),
+            done: () => t('users.reset_done', { user: name }),
+            then: (r) => clear(out, h('div', { class: 'result' },
+                h('p', null, t('users.reset_done', { user: name })),
+                secret(r.temporary_password),
+                h('p', { class: 'hint' }, t('users.temp_hint')))),
+        }) }, t('users.reset'))));
 
     return section(t('users.account'), parts, out);
 }
@@ -299,34 +266,13 @@ async function sessionsCard(ctx, u) {
     const data = await ctx.call('GET', `sessions?user=${who}`);
     const rows = data.sessions || [];
 
-    const endAll = rows.length > 0 && h('button', {
-        type: 'button', class: 'danger',
-        onclick: async (e) => {
-            const b = e.currentTarget;
-            if (!await confirmDialog({
-                title: t('sessions.end_all_title', { user: u.username }),
-                body: t('sessions.end_all_body'),
-                confirm: t('sessions.end_all'), danger: true })) {
-                return;
-            }
-            await busy(b, async () => {
-                try {
-                    await ctx.call('DELETE',
-                                   userPath(u.username, 'sessions'));
-                    announce('ok', t('sessions.ended_all',
-                                     { user: u.username }));
-                    ctx.refresh();
-                } catch (err) {
-                    announce('error', explain(err));
-                }
-            });
-        },
-    }, t('sessions.end_all'));
-
     return section(t('nav.sessions'),
         h('p', null, tn('sessions.count', rows.length)),
-        rows.length ? sessionTable(ctx, rows, false) : null,
-        endAll && h('div', { class: 'actions' }, endAll));
+        rows.length ? [sessionTable(ctx, rows, false),
+                       h('div', { class: 'actions' },
+                         endAllButton(ctx, u.username,
+                                      t('sessions.end_all')))]
+                    : null);
 }
 
 function deleteCard(ctx, u, self) {
@@ -337,26 +283,16 @@ function deleteCard(ctx, u, self) {
         h('p', null, t(self ? 'users.self_delete' : 'users.delete_hint')),
         h('div', { class: 'actions' }, h('button', {
             type: 'button', class: 'danger', disabled: self,
-            onclick: async (e) => {
-                const b = e.currentTarget;
-                if (!await confirmDialog({
-                    title: t('users.delete_confirm_title', { user: name }),
-                    body: [t('users.delete_body'),
-                           t('users.delete_never', { user: name })],
-                    ack: t('users.delete_ack', { user: name }),
-                    confirm: t('users.delete'), danger: true })) {
-                    return;
-                }
-                await busy(b, async () => {
-                    try {
-                        await ctx.call('DELETE', userPath(name));
-                        announce('ok', t('users.deleted', { user: name }));
-                        ctx.go('users');
-                    } catch (err) {
-                        announce('error', explain(err));
-                    }
-                });
-            },
+            onclick: (e) => act(ctx, e.currentTarget, {
+                ask: { title: t('users.delete_confirm_title', { user: name }),
+                       body: [t('users.delete_body'),
+                              t('users.delete_never', { user: name })],
+                       ack: t('users.delete_ack', { user: name }),
+                       confirm: t('users.delete'), danger: true },
+                run: () => ctx.call('DELETE', userPath(name)),
+                done: () => t('users.deleted', { user: name }),
+                then: () => ctx.go('users'),
+            }),
         }, t('users.delete'))));
 }
 
