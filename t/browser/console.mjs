@@ -406,6 +406,7 @@ await run(async (browser) => {
     ok(await says(page, 'granted until'),
        'the tenant admin grants support access');
     await ready(page);
+    await shoot(page, 'support-granted');
 
     const ops = await browser.newContext({
         ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',

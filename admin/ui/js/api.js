@@ -95,6 +95,7 @@ export async function call(method, rel, body) {
     } catch (e) {
         if (e.status === 401) {
             return relogin(e.code === 'password_expired'
+                           || e.code === 'password_change_required'
                            ? 'password' : 'login');
         }
         if (e.status === 403 && e.code === 'csrf' && rel !== 'session') {

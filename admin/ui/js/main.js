@@ -204,7 +204,6 @@ async function route(moved, keep = false) {
                  body),
         api: call,
         hrefIn: href,
-        link: null,
     };
     ctx.link = (text, v, extra, attrs) => link(ctx, text, v, extra, attrs);
 
