@@ -71,7 +71,10 @@ sub missing ($out) {
 
 # chains start
 
-my @starts = find('chain_start');
+# a worker's first record waits for its first flush, like any other
+my @starts;
+KotTest::wait_until(sub { (@starts = find('chain_start')) >= 2 },
+                    what => 'both workers to start their chains');
 is scalar @starts, 2, 'each worker starts a chain in the log';
 like $starts[0]{'kot.sealed_key'}, qr/^[A-Za-z0-9+\/]+=*$/,
     'with its first key sealed to the auditor';
