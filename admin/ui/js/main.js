@@ -218,10 +218,16 @@ async function route(moved, keep = false) {
     const h1 = h('h1', { tabindex: '-1' }, heading);
     const box = document.getElementById('view');
 
+    // a screen shown anew after an action stays as it was until it is
+    // ready, and the keyboard's place moves to its heading
+    const focused = box.contains(document.activeElement);
+
     document.title = `${heading} | ${t('console')}`;
     box.setAttribute('aria-busy', 'true');
-    clear(box, h1, h('p', { class: 'loading' }, t('common.loading')));
 
+    if (moved || !box.firstChild) {
+        clear(box, h1, h('p', { class: 'loading' }, t('common.loading')));
+    }
     if (moved) {
         h1.focus();
     }
@@ -239,6 +245,10 @@ async function route(moved, keep = false) {
 
     clear(box, h1, body);
     box.setAttribute('aria-busy', 'false');
+
+    if (!moved && focused && !box.contains(document.activeElement)) {
+        h1.focus();
+    }
 }
 
 async function boot() {
