@@ -27,6 +27,7 @@ BENCH_SRCS  := $(wildcard bench/*.c)
 BENCH_BINS  := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:t/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
+CONSOLE     := $(shell find admin/ui -type f)
 
 PROVE_ARGS  ?=
 TESTS       ?= t/*.t
@@ -118,6 +119,12 @@ install: all
 	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-kot.conf
 	install -D -m 755 $(KOTCTL) $(DESTDIR)/usr/local/sbin/kotctl
 	install -D -m 644 conf/logrotate.d/kot $(DESTDIR)/etc/logrotate.d/kot
+	install -D -m 644 conf/kot-admin-console.conf \
+	    $(DESTDIR)/etc/nginx/snippets/kot-admin-console.conf
+	for f in $(CONSOLE:admin/ui/%=%); do \
+	    install -D -m 644 admin/ui/$$f \
+	        $(DESTDIR)/usr/share/ngx_kot/admin/$$f || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

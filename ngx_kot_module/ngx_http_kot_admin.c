@@ -798,27 +798,35 @@ ngx_http_kot_admin_no_tenant(ngx_http_request_t *r)
 }
 
 
-/* GET session: who the caller is, and the token for its other calls. */
+/*
+ * GET session: who the caller is, from which address (as the allow-lists
+ * see it, so that a console can say what a list would shut out), and
+ * the token for its other calls.
+ */
 
 static ngx_int_t
 ngx_http_kot_admin_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     u_char                  csrf[NGX_HTTP_KOT_CSRF_LEN];
+    ngx_str_t               ip;
+    struct sockaddr        *sa;
     ngx_http_kot_admin_t   *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_session_t *s = &ctx->session;
 
     if (ngx_http_kot_csrf(r, "admin", s->id, KOT_SID_B64_LEN, csrf)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_kot_client(r, &sa, &ip) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
-               json_pack("{s:o,s:o,s:o,s:b,s:s%}",
+               json_pack("{s:o,s:o,s:o,s:b,s:o,s:s%}",
                          "user", ngx_http_kot_json_str(&s->user),
                          "tenant", ngx_http_kot_json_str(&s->tenant),
                          "roles", ngx_http_kot_json_roles(&s->roles),
                          "system_admin", (int) ad->system,
+                         "ip", ngx_http_kot_json_str(&ip),
                          "csrf", (char *) csrf, sizeof(csrf)));
 }
 

@@ -43,6 +43,7 @@ is_deeply [ @{ $res->{json} }{qw(user tenant roles system_admin)} ],
     [ 'root', 'ops', ['admin'], JSON::PP::true ],
     'an admin of the operator\'s tenant is a system admin';
 like $res->{json}{csrf}, qr/^[A-Za-z0-9_-]{43}$/, 'with a CSRF token';
+is $res->{json}{ip}, '127.0.0.1', 'and the address it calls from';
 
 $res = $alice->call(GET => 'session');
 is_deeply [ @{ $res->{json} }{qw(user tenant roles system_admin)} ],

@@ -22,30 +22,13 @@ my $n = $t->nginx($site);
 
 $t->add_user('acme', 'alice', 'correct horse battery');
 
-# Runs one browser script and passes its TAP through.
-sub browse ($script, @args) {
-    my $r = $t->_run([ 'node', KotTest->repo . "/t/browser/$script",
-                       'https://127.0.0.1:' . $n->port, @args ], merge => 1);
-    my $ran = 0;
-
-    for (split /\n/, $r->{out}) {
-        if (/^(not )?ok \d+ - (.*)$/) {
-            ok !$1, $2;
-            $ran++;
-        } elsif (!/^1\.\.\d+$/) {
-            diag $_;
-        }
-    }
-
-    ok $ran > 0 && $r->{exit} == 0, "the browser run of $script ended cleanly";
-}
-
-browse('login.mjs', 'acme', 'alice', 'correct horse battery');
+$t->browse($n, 'login.mjs', 'acme', 'alice', 'correct horse battery');
 
 my $made = $t->kotctl('user', 'add', 'acme', 'bob', '--role', 'user',
                       '--generate-password');
 my ($temporary) = $made->{out} =~ /^password: (\S+)/m;
-browse('password.mjs', 'acme', 'bob', $temporary, 'a new secret for 2026');
+$t->browse($n, 'password.mjs', 'acme', 'bob', $temporary,
+           'a new secret for 2026');
 
 $t->add_user('acme', 'carol', 'she keeps a phone 2026');
 browse('mfa.mjs', 'acme', 'carol', 'she keeps a phone 2026', $t->dir);

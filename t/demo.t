@@ -80,6 +80,8 @@ my $r = demo('start');
 is $r->{exit}, 0, 'the demo starts' or diag $r->{err};
 like $r->{out}, qr{URL: +https://localhost:$env{DEMO_PORT}/},
     'it prints the URL';
+like $r->{out}, qr{Console: +https://localhost:$env{DEMO_PORT}/kot/admin/},
+    "and the admin console's";
 my ($password) = $r->{out} =~ /Password: +(\S+)/;
 ok $password, 'and a one-time password for admin';
 
@@ -112,6 +114,12 @@ my $change = curl('--data-urlencode', "csrf=$csrf2",
 like $change, qr{^HTTP/1.1 303}, 'the new password is accepted';
 
 like curl("$base/"), qr/Hello, admin/, 'and the demo application greets admin';
+
+my $console = curl("$base/kot/admin/");
+like $console, qr{^HTTP/1.1 200.*<script type="module" src="js/main.js">}ms,
+    'the demo admin opens the admin console';
+like $console, qr{^Content-Security-Policy:[^\r]*script-src 'self';}m,
+    'which runs no script but its own';
 
 # The admin API, called as the demo says: its lines, as a user pastes them.
 my ($shell) = $r->{out} =~ /^(    u=https.*?)^\s*$/ms;

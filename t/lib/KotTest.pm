@@ -28,6 +28,7 @@ package KotTest;
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
 #     threads => 4, extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
 #     $output), under the name "check" by default.
+# $t->browse($nginx, 'script.mjs', @args): a t/browser/ script's TAP.
 # Placeholders: %%PORT%% %%PORT2%% %%APP%% %%REDIS%% %%SECRET%% %%DIR%%.
 #
 # Perl core modules only: the tests run on a bare Debian with nginx and
@@ -827,6 +828,33 @@ sub nginx_check {
                         merge => 1);
 
     return ($r->{exit}, $r->{out});
+}
+
+
+# Runs a t/browser/ script (node, headless Chromium) against an https
+# instance, with its base URL first, and passes its TAP through as tests
+# of this file; then one test that the run ended cleanly.
+sub browse {
+    my ($self, $n, $script, @args) = @_;
+
+    my $r = $self->_run([ 'node', "$REPO/t/browser/$script",
+                          'https://127.0.0.1:' . $n->port, @args ],
+                        merge => 1);
+    my $ran = 0;
+
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+    for (split /\n/, $r->{out}) {
+        if (/^(not )?ok \d+ - (.*)$/) {
+            Test::More::ok(!$1, $2);
+            $ran++;
+        } elsif (!/^1\.\.\d+$/) {
+            Test::More::diag($_);
+        }
+    }
+
+    Test::More::ok($ran > 0 && $r->{exit} == 0,
+                   "the browser run of $script ended cleanly");
 }
 
 

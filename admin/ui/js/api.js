@@ -1,0 +1,128 @@
+// The admin API (kot_admin), the console's only source of data.  Every
+// change carries the CSRF token of GET session; a 401 sends the browser
+// to the portal's login, which brings it back to the same screen.
+
+import { t, has } from './i18n.js';
+
+function meta(name) {
+    return document.querySelector(`meta[name="${name}"]`).content;
+}
+
+const base = new URL(meta('kot-api'), document.baseURI);
+
+export const portal = new URL(meta('kot-portal'), document.baseURI);
+
+let csrf = '';
+
+export class ApiError extends Error {
+    constructor(status, code, detail, body) {
+        super(`${status} ${code}`);
+        this.status = status;
+        this.code = code;
+        this.detail = detail;
+        this.body = body || {};
+    }
+}
+
+// "tenants/acme/users/bob" from its parts, each escaped.
+export function path(...parts) {
+    return parts.map((p) => encodeURIComponent(p)).join('/');
+}
+
+// The portal page that gets this session going again, and then this
+// screen.  The promise never settles: the page is going away.
+function relogin(page) {
+    const back = location.pathname + location.search;
+    const to = new URL(page, portal);
+    to.searchParams.set('return_to', back);
+    if (page === 'login') {
+        to.searchParams.set('expired', '1');
+    }
+    location.assign(to.href);
+    return new Promise(() => {});
+}
+
+async function send(method, rel, body) {
+    const headers = { Accept: 'application/json' };
+    const init = { method, headers, credentials: 'same-origin',
+                   cache: 'no-store' };
+
+    if (method !== 'GET') {
+        headers['X-Kot-CSRF'] = csrf;
+    }
+    if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+    }
+
+    let res;
+    try {
+        res = await fetch(new URL(rel, base), init);
+    } catch (e) {
+        throw new ApiError(0, 'network', '');
+    }
+
+    let data = null;
+    if (res.status !== 204) {
+        try {
+            data = await res.json();
+        } catch (e) {
+            data = null;
+        }
+    }
+
+    if (res.ok) {
+        return data;
+    }
+
+    throw new ApiError(res.status,
+                       (data && typeof data.error === 'string')
+                           ? data.error : `http_${res.status}`,
+                       (data && typeof data.detail === 'string')
+                           ? data.detail : '',
+                       data);
+}
+
+export async function session() {
+    const s = await call('GET', 'session');
+    csrf = s.csrf || '';
+    return s;
+}
+
+export async function call(method, rel, body) {
+    try {
+        return await send(method, rel, body);
+    } catch (e) {
+        if (e.status === 401) {
+            return relogin(e.code === 'password_expired'
+                           || e.code === 'password_change_required'
+                           ? 'password' : 'login');
+        }
+        if (e.status === 403 && e.code === 'csrf' && rel !== 'session') {
+            // the token of an older login: fetch the current one once
+            await session();
+            return send(method, rel, body);
+        }
+        throw e;
+    }
+}
+
+// An error in words: the message of its code where the console knows
+// it, with the server's detail where that says more (which network,
+// which rule); the detail alone otherwise.  overrides maps a code (or
+// an HTTP status) to a message key for the action at hand.
+export function explain(e, overrides = {}) {
+    if (!(e instanceof ApiError)) {
+        return t('err.unexpected');
+    }
+
+    const key = overrides[e.code] || overrides[e.status] || `err.${e.code}`;
+
+    if (has(key)) {
+        return t(key, { detail: e.detail || t('common.none') });
+    }
+    if (e.detail) {
+        return e.detail;
+    }
+    return t('err.status', { status: e.status });
+}

@@ -1,0 +1,206 @@
+// Password policy: the tenant's own rules, each beside the server's
+// floor.  A tenant may tighten the server's policy, never loosen it: a
+// looser value is pointed out here and cannot be saved (the server
+// refuses it too, with 422).
+
+import { t } from '../i18n.js';
+import { explain } from '../api.js';
+import { h, announce, busy, field, checkbox, section } from '../dom.js';
+
+const UNITS = { m: 60, h: 3600, d: 86400 };
+
+// kind: count (more is stricter), bool (on is stricter), age (more is
+// stricter), limit (a time after which something happens; less is
+// stricter, 0 is off).
+const RULES = [
+    { name: 'min_length', kind: 'count', min: 1, max: 128 },
+    { name: 'classes', kind: 'count', min: 0, max: 4 },
+    { name: 'not_username', kind: 'bool' },
+    { name: 'history', kind: 'count', min: 0, max: 24 },
+    { name: 'min_age', kind: 'age' },
+    { name: 'max_age', kind: 'limit' },
+    { name: 'inactive_after', kind: 'limit' },
+];
+
+// Seconds from a time as the API writes it: nginx's notation ("90d",
+// "12h", "30m", "0"), or a number of seconds.
+function seconds(v) {
+    if (typeof v === 'number') {
+        return v;
+    }
+    const m = String(v ?? '0').match(/^(\d+)\s*(ms|s|m|h|d|w)?$/);
+    if (!m) {
+        return 0;
+    }
+    const n = Number(m[1]);
+    return { ms: n / 1000, s: n, m: n * 60, h: n * 3600, d: n * 86400,
+             w: n * 604800 }[m[2] || 's'];
+}
+
+// A time as a rule is written, "90d" (a bare number would be refused).
+function written(s) {
+    const unit = ['d', 'h', 'm'].find((u) => s >= UNITS[u]
+                                             && s % UNITS[u] === 0);
+    return s === 0 ? '0' : unit ? `${s / UNITS[unit]}${unit}` : `${s}s`;
+}
+
+function bool(v) {
+    return v === true || v === 1 || v === 'on' || v === '1';
+}
+
+function looser(rule, value, floor) {
+    switch (rule.kind) {
+    case 'bool': return floor && !value;
+    case 'limit': return floor > 0 && (value === 0 || value > floor);
+    default: return value < floor;
+    }
+}
+
+function describe(rule, v) {
+    switch (rule.kind) {
+    case 'bool':
+        return t(v ? 'policy.on' : 'policy.off');
+    case 'age':
+    case 'limit':
+        return v ? duration(v) : t('policy.off');
+    default:
+        return t(`policy.${rule.name}.value`, { n: v });
+    }
+}
+
+function duration(s) {
+    for (const u of ['d', 'h', 'm']) {
+        if (s >= UNITS[u] && s % UNITS[u] === 0) {
+            return t(`policy.unit.${u}.n`, { n: s / UNITS[u] });
+        }
+    }
+    return t('policy.unit.s.n', { n: s });
+}
+
+// A time as a number and a unit; 0 is "off".
+function durationInput(s) {
+    const unit = ['d', 'h', 'm'].find((u) => s >= UNITS[u]
+                                             && s % UNITS[u] === 0) || 'd';
+    const num = h('input', { type: 'number', min: '0', step: '1',
+                             inputmode: 'numeric',
+                             value: String(s / UNITS[unit]) });
+    const sel = h('select', { 'aria-label': t('policy.unit') },
+                  ['d', 'h', 'm'].map((u) => h('option', { value: u },
+                                                t(`policy.unit.${u}`))));
+    sel.value = unit;
+
+    const wrap = h('span', { class: 'duration' }, num, sel);
+    wrap.read = () => Math.max(0, Math.floor(Number(num.value) || 0))
+                      * UNITS[sel.value];
+    wrap.control = num;
+    return wrap;
+}
+
+function ruleRow(rule, value, floor) {
+    let input;
+    let read;
+    let row;
+
+    if (rule.kind === 'bool') {
+        row = checkbox(t(`policy.${rule.name}`), { checked: value });
+        input = row.querySelector('input');
+        read = () => input.checked;
+    } else if (rule.kind === 'count') {
+        input = h('input', { type: 'number', min: String(rule.min),
+                             max: String(rule.max), step: '1',
+                             inputmode: 'numeric', value: String(value) });
+        read = () => Math.floor(Number(input.value) || 0);
+        row = field(t(`policy.${rule.name}`), input);
+    } else {
+        const d = durationInput(value);
+        input = d.control;
+        read = d.read;
+        row = field(t(`policy.${rule.name}`), input, null, d);
+    }
+
+    const floorText = h('p', { class: 'floor' },
+                        t('policy.floor', { value: describe(rule, floor) }));
+    const about = h('p', { class: 'hint' }, t(`policy.${rule.name}.about`));
+    const error = h('p', { class: 'field-error', hidden: true });
+
+    const box = h('div', { class: 'rule' }, row, about, floorText, error);
+
+    box.check = () => {
+        const v = read();
+        const bad = looser(rule, v, floor);
+        error.hidden = !bad;
+        error.textContent = bad ? t('policy.too_loose',
+                                    { floor: describe(rule, floor) }) : '';
+        if (bad) {
+            input.setAttribute('aria-invalid', 'true');
+        } else {
+            input.removeAttribute('aria-invalid');
+        }
+        return !bad;
+    };
+    box.read = read;
+    box.input = input;
+
+    box.addEventListener('input', box.check);
+    box.addEventListener('change', box.check);
+
+    return box;
+}
+
+async function render(ctx) {
+    const data = await ctx.call('GET', 'policy');
+    const server = data.server || {};
+    const own = data.rules || {};
+
+    const rows = RULES.map((rule) => {
+        const raw = (name) => (rule.kind === 'bool' ? bool(name)
+                               : rule.kind === 'count' ? Number(name || 0)
+                               : seconds(name));
+        const floor = raw(server[rule.name]);
+        const value = rule.name in own ? raw(own[rule.name]) : floor;
+        return { rule, floor, row: ruleRow(rule, value, floor) };
+    });
+
+    const save = h('button', { type: 'submit', class: 'primary' },
+                   t('common.save'));
+
+    const form = h('form', { novalidate: true, onsubmit: async (e) => {
+        e.preventDefault();
+        const bad = rows.filter((r) => !r.row.check());
+        if (bad.length) {
+            bad[0].row.input.focus();
+            announce('error', t('policy.fix_first'), false);
+            return;
+        }
+        // only what the tenant tightens: a rule left at the floor
+        // follows the server's policy if that changes later
+        const body = {};
+        for (const { rule, floor, row } of rows) {
+            const v = row.read();
+            if (v !== floor || rule.name in own) {
+                body[rule.name] = rule.kind === 'age'
+                                  || rule.kind === 'limit' ? written(v) : v;
+            }
+        }
+        await busy(save, async () => {
+            try {
+                await ctx.call('PUT', 'policy', body);
+                announce('ok', t('policy.saved'));
+                ctx.refresh();
+            } catch (err) {
+                announce('error', explain(err));
+            }
+        });
+    } },
+        rows.map((r) => r.row),
+        h('div', { class: 'actions' }, save));
+
+    return [
+        h('p', { class: 'intro' }, t('policy.intro')),
+        section(t('policy.rules'), form),
+    ];
+}
+
+export default {
+    policy: { title: 'policy.title', render },
+};

@@ -1,0 +1,426 @@
+// Users: the list with search, one user's page (unlock, disable and
+// enable, reset the password, roles, sessions, delete), and adding one.
+
+import { t, tn, fmtTime } from '../i18n.js';
+import { explain, path } from '../api.js';
+import { h, clear, announce, busy, field, checkbox, badge,
+         section, table, secret, remember } from '../dom.js';
+import { sessionTable, endAllButton } from './sessions.js';
+import { act } from '../act.js';
+
+const KNOWN_ROLES = ['user', 'admin'];
+
+// What an admin sees of an account's state, in words and not only in
+// colour.
+function states(u) {
+    const out = [];
+    if (u.disabled) {
+        out.push(badge('off', t('users.state.disabled')));
+    }
+    if (u.locked) {
+        out.push(badge('alert', t('users.state.locked')));
+    }
+    if (u.must_change) {
+        out.push(badge('warn', t('users.state.must_change')));
+    }
+    if (!out.length) {
+        out.push(badge('ok', t('users.state.active')));
+    }
+    return h('span', { class: 'badges' }, out);
+}
+
+function roleBadges(roles) {
+    return h('span', { class: 'badges' },
+             (roles || []).map((r) => badge('role', roleName(r))));
+}
+
+function roleName(r) {
+    return KNOWN_ROLES.includes(r) ? t(`role.${r}`) : r;
+}
+
+function userPath(name, rest) {
+    return path('users', name) + (rest ? `/${rest}` : '');
+}
+
+function unlock(ctx, name, button) {
+    return act(ctx, button, {
+        run: () => ctx.call('POST', userPath(name, 'unlock')),
+        done: () => t('users.unlocked', { user: name }),
+    });
+}
+
+// ---------------------------------------------------------------------
+// the list
+
+function matches(u, q, state) {
+    if (q && !u.username.includes(q.toLowerCase())
+        && !(u.roles || []).some((r) => r.includes(q.toLowerCase()))) {
+        return false;
+    }
+    switch (state) {
+    case 'locked': return u.locked;
+    case 'disabled': return u.disabled;
+    case 'must_change': return u.must_change;
+    case 'admins': return (u.roles || []).includes('admin');
+    default: return true;
+    }
+}
+
+async function renderList(ctx) {
+    const data = await ctx.call('GET', 'users');
+    const all = data.users || [];
+
+    const search = h('input', { type: 'search', autocomplete: 'off',
+                                value: ctx.params.get('q') || '' });
+    const state = h('select', null,
+        ['all', 'locked', 'disabled', 'must_change', 'admins'].map((s) =>
+            h('option', { value: s }, t(`users.filter.${s}`))));
+    state.value = ctx.params.get('state') || 'all';
+
+    const count = h('p', { class: 'count', 'aria-live': 'polite' });
+    const results = h('div');
+
+    const columns = [
+        { label: t('users.col.name'),
+          cell: (u) => ctx.link(u.username, 'user', { u: u.username },
+                                { class: 'strong' }) },
+        { label: t('users.col.roles'), cell: (u) => roleBadges(u.roles) },
+        { label: t('users.col.state'), cell: (u) => states(u) },
+        { label: t('users.col.last_login'), class: 'nowrap',
+          cell: (u) => fmtTime(u.last_login) },
+        { label: t('users.col.actions'), class: 'actions-cell',
+          cell: (u) => h('span', { class: 'row-actions' },
+              ctx.link(t('users.manage'), 'user', { u: u.username },
+                       { class: 'button secondary',
+                         'aria-label': t('users.manage_label',
+                                         { user: u.username }) }),
+              u.locked && h('button', {
+                  type: 'button', class: 'secondary',
+                  'aria-label': t('users.unlock_label', { user: u.username }),
+                  onclick: (e) => unlock(ctx, u.username, e.currentTarget),
+              }, t('users.unlock'))) },
+    ];
+
+    function update() {
+        const rows = all.filter((u) => matches(u, search.value.trim(),
+                                               state.value));
+        remember({ q: search.value.trim(),
+                   state: state.value === 'all' ? '' : state.value });
+
+        count.textContent = t('users.count', { shown: rows.length,
+                                               total: all.length });
+        clear(results, rows.length
+            ? table(t('users.title'), columns, rows,
+                    (u) => (u.locked ? 'highlight' : null))
+            : h('p', { class: 'empty' },
+                all.length ? t('users.none_match') : t('users.none')));
+    }
+
+    search.addEventListener('input', update);
+    state.addEventListener('change', update);
+    update();
+
+    return [
+        h('div', { class: 'toolbar' },
+          h('div', { class: 'filters' },
+            field(t('users.search'), search),
+            field(t('users.filter'), state)),
+          ctx.link(t('users.add'), 'user-new', {},
+                   { class: 'button primary' })),
+        count,
+        results,
+    ];
+}
+
+// ---------------------------------------------------------------------
+// roles, as office staff think of them: ordinary user, administrator,
+// and any other role the applications use
+
+function rolesEditor(current, legend = true) {
+    const boxes = KNOWN_ROLES.map((r) => checkbox(t(`role.${r}.long`), {
+        value: r, checked: current.includes(r) }));
+    const other = h('input', { type: 'text', autocomplete: 'off',
+                               spellcheck: 'false',
+                               value: current.filter((r) =>
+                                   !KNOWN_ROLES.includes(r)).join(' ') });
+    const otherField = field(t('users.roles_other'), other,
+                             t('users.roles_other_hint'));
+
+    const fieldset = h('fieldset', { class: 'roles' },
+                       h('legend', { class: legend ? null
+                                                   : 'visually-hidden' },
+                         t('users.col.roles')),
+                       boxes, otherField);
+
+    fieldset.value = () => [
+        ...boxes.map((b) => b.querySelector('input'))
+            .filter((b) => b.checked).map((b) => b.value),
+        ...other.value.split(/[\s,、]+/).filter(Boolean),
+    ];
+    fieldset.setError = otherField.setError;
+
+    return fieldset;
+}
+
+// ---------------------------------------------------------------------
+// one user
+
+function summary(u) {
+    const row = (label, value) => [h('dt', null, label), h('dd', null, value)];
+    return h('dl', { class: 'summary' },
+        row(t('users.col.state'), states(u)),
+        row(t('users.col.roles'), roleBadges(u.roles)),
+        row(t('users.col.created'), fmtTime(u.created)),
+        row(t('users.col.last_login'), fmtTime(u.last_login)),
+        row(t('users.col.failures'), String(u.failures ?? 0)),
+        row(t('users.col.password_changed'),
+            fmtTime(u.password_changed)),
+        u.locked ? row(t('users.col.locked_until'),
+                       u.locked_until === 'permanent'
+                           ? t('users.locked_forever')
+                           : fmtTime(u.locked_until)) : null);
+}
+
+function accountCard(ctx, u, self) {
+    const name = u.username;
+    const out = h('div');
+    const parts = [];
+
+    if (u.locked) {
+        parts.push(h('div', { class: 'action-row' },
+            h('p', null, t('users.unlock_hint')),
+            h('button', { type: 'button', class: 'primary',
+                          onclick: (e) => unlock(ctx, name,
+                                                 e.currentTarget) },
+              t('users.unlock'))));
+    }
+
+    const toggle = h('button', {
+        type: 'button', class: u.disabled ? 'primary' : 'secondary',
+        disabled: self && !u.disabled,
+        onclick: (e) => act(ctx, e.currentTarget, {
+            // enabling again undoes nothing: no question
+            ask: !u.disabled && {
+                title: t('users.disable_title', { user: name }),
+                body: t('users.disable_body'),
+                confirm: t('users.disable'), danger: true },
+            run: () => ctx.call('PATCH', userPath(name),
+                                { disabled: !u.disabled }),
+            done: () => t(u.disabled ? 'users.enabled' : 'users.disabled',
+                          { user: name }),
+        }),
+    }, t(u.disabled ? 'users.enable' : 'users.disable'));
+
+    parts.push(h('div', { class: 'action-row' },
+        h('p', null, t(u.disabled ? 'users.enable_hint'
+                                  : (self ? 'users.self_hint'
+                                          : 'users.disable_hint'))),
+        toggle));
+
+    parts.push(h('div', { class: 'action-row' },
+        h('p', null, t('users.reset_hint')),
+        h('button', { type: 'button', class: 'secondary',
+                      onclick: (e) => act(ctx, e.currentTarget, {
+            ask: { title: t('users.reset_title', { user: name }),
+                   body: t('users.reset_body'),
+                   confirm: t('users.reset') },
+            run: () => ctx.call('POST', userPath(name, 'password')),
+            done: () => t('users.reset_done', { user: name }),
+            then: (r) => clear(out, h('div', { class: 'result' },
+                h('p', null, t('users.reset_done', { user: name })),
+                secret(r.temporary_password),
+                h('p', { class: 'hint' }, t('users.temp_hint')))),
+        }) }, t('users.reset'))));
+
+    return section(t('users.account'), parts, out);
+}
+
+function rolesCard(ctx, u) {
+    const editor = rolesEditor(u.roles || [], false);
+    const save = h('button', { type: 'submit', class: 'primary' },
+                   t('common.save'));
+
+    const form = h('form', { novalidate: true, onsubmit: async (e) => {
+        e.preventDefault();
+        const roles = editor.value();
+        editor.setError('');
+        await busy(save, async () => {
+            try {
+                await ctx.call('PATCH', userPath(u.username), { roles });
+                announce('ok', t('users.roles_saved', { user: u.username }));
+                ctx.refresh();
+            } catch (err) {
+                const text = explain(err);
+                editor.setError(err.code === 'invalid_role' ? text : '');
+                announce('error', text, err.code !== 'invalid_role');
+            }
+        });
+    } }, h('p', { class: 'hint' }, t('users.roles_hint')), editor,
+       h('div', { class: 'actions' }, save));
+
+    return section(t('users.col.roles'), form);
+}
+
+async function sessionsCard(ctx, u) {
+    const who = encodeURIComponent(u.username);
+    const data = await ctx.call('GET', `sessions?user=${who}`);
+    const rows = data.sessions || [];
+
+    return section(t('nav.sessions'),
+        h('p', null, tn('sessions.count', rows.length)),
+        rows.length ? [sessionTable(ctx, rows, false),
+                       h('div', { class: 'actions' },
+                         endAllButton(ctx, u.username,
+                                      t('sessions.end_all')))]
+                    : null);
+}
+
+function deleteCard(ctx, u, self) {
+    const name = u.username;
+    return h('section', { class: 'card danger-zone',
+                          'aria-labelledby': 'delete-title' },
+        h('h2', { id: 'delete-title' }, t('users.delete_title')),
+        h('p', null, t(self ? 'users.self_delete' : 'users.delete_hint')),
+        h('div', { class: 'actions' }, h('button', {
+            type: 'button', class: 'danger', disabled: self,
+            onclick: (e) => act(ctx, e.currentTarget, {
+                ask: { title: t('users.delete_confirm_title', { user: name }),
+                       body: [t('users.delete_body'),
+                              t('users.delete_never', { user: name })],
+                       ack: t('users.delete_ack', { user: name }),
+                       confirm: t('users.delete'), danger: true },
+                run: () => ctx.call('DELETE', userPath(name)),
+                done: () => t('users.deleted', { user: name }),
+                then: () => ctx.go('users'),
+            }),
+        }, t('users.delete'))));
+}
+
+async function renderUser(ctx) {
+    const name = ctx.params.get('u') || '';
+    const u = await ctx.call('GET', userPath(name));
+    const self = ctx.own && u.username === ctx.session.user;
+
+    return [
+        h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
+        section(t('users.summary'), summary(u)),
+        accountCard(ctx, u, self),
+        rolesCard(ctx, u),
+        await sessionsCard(ctx, u),
+        deleteCard(ctx, u, self),
+    ];
+}
+
+// ---------------------------------------------------------------------
+// adding a user
+
+function renderAdd(ctx) {
+    const box = h('div');
+    const name = h('input', { type: 'text', autocomplete: 'off',
+                              spellcheck: 'false', autocapitalize: 'none',
+                              required: true, maxlength: '64' });
+    const nameField = field(t('users.col.name'), name, t('users.name_hint'));
+    const roles = rolesEditor(['user']);
+
+    const auto = h('input', { type: 'radio', name: 'pw', value: 'auto',
+                              id: 'pw-auto', checked: true });
+    const manual = h('input', { type: 'radio', name: 'pw', value: 'manual',
+                                id: 'pw-manual' });
+    const pw = h('input', { type: 'password', autocomplete: 'new-password' });
+    const pwField = field(t('users.password'), pw, t('users.password_hint'));
+    pwField.hidden = true;
+
+    for (const r of [auto, manual]) {
+        r.addEventListener('change', () => {
+            pwField.hidden = !manual.checked;
+        });
+    }
+
+    const submit = h('button', { type: 'submit', class: 'primary' },
+                     t('users.add_button'));
+    const formError = h('div', { class: 'form-error', hidden: true });
+
+    const form = h('form', { novalidate: true, onsubmit: async (e) => {
+        e.preventDefault();
+        nameField.setError('');
+        pwField.setError('');
+        formError.hidden = true;
+
+        const username = name.value.trim();
+        if (!username) {
+            nameField.setError(t('users.name_required'));
+            announce('error', t('users.name_required'), false);
+            name.focus();
+            return;
+        }
+
+        const body = { username, roles: roles.value() };
+        if (manual.checked) {
+            body.password = pw.value;
+        }
+
+        await busy(submit, async () => {
+            try {
+                const r = await ctx.call('POST', 'users', body);
+                announce('ok', t('users.added', { user: r.username }));
+                const shown = r.temporary_password
+                    ? [h('p', null, t('users.temp_label')),
+                       secret(r.temporary_password),
+                       h('p', { class: 'hint' }, t('users.temp_hint'))]
+                    : h('p', null, t('users.given_hint'));
+                clear(box, h('div', { class: 'card result' },
+                    h('h2', null, t('users.added', { user: r.username })),
+                    shown,
+                    h('div', { class: 'actions' },
+                      ctx.link(t('users.add_another'), 'user-new', {},
+                               { class: 'button secondary' }),
+                      ctx.link(t('users.back'), 'users', {},
+                               { class: 'button primary' }))));
+                box.querySelector('h2').setAttribute('tabindex', '-1');
+                box.querySelector('h2').focus();
+            } catch (err) {
+                const text = explain(err, {
+                    exists: 'err.user_exists',
+                    username_retired: 'err.username_retired',
+                });
+                if (err.code === 'password_policy') {
+                    pwField.setError(text);
+                } else if (err.status === 409 || err.code === 'invalid_name') {
+                    nameField.setError(text);
+                } else {
+                    formError.hidden = false;
+                    formError.textContent = text;
+                }
+                announce('error', text, false);
+            }
+        });
+    } },
+        nameField,
+        roles,
+        h('fieldset', { class: 'choice' },
+          h('legend', null, t('users.password')),
+          h('div', { class: 'check' }, auto,
+            h('label', { for: 'pw-auto' }, t('users.password_auto'))),
+          h('div', { class: 'check' }, manual,
+            h('label', { for: 'pw-manual' }, t('users.password_manual'))),
+          pwField),
+        formError,
+        h('div', { class: 'actions' },
+          ctx.link(t('common.cancel'), 'users', {},
+                   { class: 'button secondary' }),
+          submit));
+
+    clear(box, h('div', { class: 'card' }, h('p', null, t('users.add_intro')),
+                 form));
+
+    return [h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
+            box];
+}
+
+export default {
+    users: { title: 'users.title', render: renderList },
+    user: { title: 'users.title', nav: 'users', render: renderUser,
+            heading: (ctx) => t('users.heading',
+                                { user: ctx.params.get('u') || '' }) },
+    'user-new': { title: 'users.add', nav: 'users', render: renderAdd },
+};

@@ -1,0 +1,477 @@
+// The admin console in a real browser, as a tenant admin uses it: log
+// in through the portal; add a user and read the temporary password;
+// that user logs in and must change it; lock them by failed logins and
+// unlock them; edit the access list with one bad line, then a good one;
+// end the user's sessions; delete the user and try the name again;
+// switch the language.  Then a session that ends under the console, and
+// support access as the operator's system admin sees it.  Every screen
+// is photographed in both languages at 1280 and 375 px, and checked for
+// what a user would notice.  Prints TAP; t/console.t runs it.
+//
+// usage: node console.mjs BASE_URL TENANT ADMIN PASSWORD OPERATOR SYSADMIN
+//                         SYSPASSWORD SCREENSHOT_DIR
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ok, run } from './tap.mjs';
+import { watch, recordCsp, audit } from './watch.mjs';
+
+const [base, tenant, admin, adminPassword, operator, sysadmin, sysPassword,
+       shots] = process.argv.slice(2);
+const newUser = 'kenta';
+const newPassword = 'a long phrase of my own';
+const wrongPassword = 'not the password at all';
+
+const ui = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+                        '../../admin/ui');
+
+// Both message tables have the same keys, and every key the console
+// names is in them.
+async function tables() {
+    const ja = (await import(`${ui}/i18n/ja.js`)).default;
+    const en = (await import(`${ui}/i18n/en.js`)).default;
+    const only = (a, b) => Object.keys(a).filter((k) => !(k in b));
+    ok(only(ja, en).length === 0 && only(en, ja).length === 0,
+       'the Japanese and English message tables have the same keys',
+       `${only(ja, en)} | ${only(en, ja)}`);
+
+    const missing = [];
+    const files = fs.readdirSync(ui, { recursive: true })
+        .filter((f) => f.endsWith('.js'));
+    for (const f of files.filter((name) => !name.startsWith('i18n'))) {
+        const src = fs.readFileSync(`${ui}/${f}`, 'utf8');
+        for (const [, key] of src.matchAll(/\bt[n]?\('([a-z_.]+)'/g)) {
+            if (!(key in ja)) {
+                missing.push(`${f}: ${key}`);
+            }
+        }
+    }
+    ok(missing.length === 0, 'every message the console names is in them',
+       missing.join('\n'));
+
+    const broken = files.filter((f) => spawnSync(
+        'node', ['--input-type=module', '--check'],
+        { input: fs.readFileSync(`${ui}/${f}`) }).status !== 0);
+    ok(broken.length === 0, 'every script of the console parses',
+       broken.join(' '));
+
+    const html = fs.readFileSync(`${ui}/index.html`, 'utf8')
+        .replace(/<!--[\s\S]*?-->/g, '');
+    ok(!/>[^<\s]+</.test(html) && !/<script>|\sstyle=|\son\w+=/.test(html),
+       'the markup holds no text, no inline script and no inline style');
+}
+
+// A call of the API inside a tenant, as watch() names requests.
+function api(method, rest) {
+    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
+}
+
+async function ready(page) {
+    await page.waitForSelector('#view[aria-busy="false"]');
+}
+
+async function portalLogin(page, t, user, password) {
+    if (await page.locator('input[name="tenant"]').count()) {
+        await page.fill('input[name="tenant"]', t);
+    }
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', password);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+}
+
+async function heading(page) {
+    return (await page.textContent('h1')).trim();
+}
+
+// Whether a notice that says text appears (a success, or with kind
+// 'error' an error), however many came before.
+async function says(page, text, kind) {
+    try {
+        await page.locator(kind === 'error' ? '#live-alert' : '#live-status',
+                           { hasText: text }).waitFor({ timeout: 10000 });
+        return true;
+    } catch (e) {
+        return false;
+    }
+}
+
+async function open(page, query) {
+    await page.goto(`${base}/kot/admin/${query}`);
+    await ready(page);
+}
+
+// Photographs the screen at both widths, and checks it at each.
+async function shoot(page, name) {
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    for (const width of [1280, 375]) {
+        await page.setViewportSize({ width, height: width > 400 ? 900 : 812 });
+        await page.evaluate(() => new Promise(requestAnimationFrame));
+        await page.screenshot({ path: `${shots}/${name}-${lang}-${width}.png`,
+                                fullPage: true });
+        const found = await audit(page, width < 400);
+        ok(found.length === 0,
+           `${name} (${lang}, ${width} px) is usable: labels, targets, `
+           + 'no sideways scrolling, contrast, no message keys',
+           found.join('\n'));
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+const screens = [
+    ['users', '?view=users'],
+    ['user', '?view=user&u=alice'],
+    ['user-new', '?view=user-new'],
+    ['sessions', '?view=sessions'],
+    ['networks', '?view=networks'],
+    ['policy', '?view=policy'],
+    ['support', '?view=support'],
+    ['events', '?view=events'],
+];
+
+async function tour(page) {
+    for (const [name, query] of screens) {
+        await open(page, query);
+        await shoot(page, name);
+    }
+}
+
+await run(async (browser) => {
+    await tables();
+
+    const context = await browser.newContext({
+        ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
+        viewport: { width: 1280, height: 900 },
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'],
+                                   { origin: base });
+    const violations = [];
+    await recordCsp(context, violations);
+    const page = await context.newPage();
+    const w = watch(page);
+
+    // 1. the portal's login, and back to the console
+    await page.goto(`${base}/kot/admin/`);
+    ok(new URL(page.url()).pathname === '/kot/login',
+       'opening the console leads to the login page', page.url());
+    await portalLogin(page, tenant, admin, adminPassword);
+    await ready(page);
+    ok(new URL(page.url()).pathname === '/kot/admin/'
+       && await heading(page) === 'ユーザー',
+       'after login the console shows the users, in Japanese',
+       `${page.url()} ${await heading(page)}`);
+    ok((await page.textContent('#who')).includes(admin),
+       'the header names the admin');
+
+    // 2. a new user, and the temporary password shown once; by keyboard
+    await page.getByLabel('名前またはロールで検索').focus();
+    let reached = false;
+    for (let i = 0; i < 5 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() =>
+            document.activeElement.textContent === 'ユーザーを追加');
+    }
+    ok(reached && await page.evaluate(() => {
+        const s = getComputedStyle(document.activeElement);
+        return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+    }), 'the keyboard reaches "add a user", and its focus shows');
+    await page.keyboard.press('Enter');
+    await ready(page);
+    ok(await heading(page) === 'ユーザーを追加', 'Enter opens it');
+    await page.getByLabel('ユーザー名').fill(newUser);
+    await page.getByLabel('ユーザー名').press('Enter');
+    await page.locator('.secret').waitFor();
+    const temporary = (await page.textContent('.secret')).trim();
+    ok(temporary.length >= 12, 'adding a user shows a temporary password',
+       temporary);
+    ok(await says(page, newUser), 'and says it was added');
+    await page.getByRole('button', { name: 'コピー' }).click();
+    await page.locator('.copied:has-text("コピーしました")').waitFor();
+    ok(await page.evaluate(() => navigator.clipboard.readText()) === temporary,
+       'the copy button puts it on the clipboard');
+    await shoot(page, 'user-added');
+
+    // 3. the new user logs in and must change the password
+    const userContext = await browser.newContext({ ignoreHTTPSErrors: true,
+                                                   locale: 'ja-JP' });
+    const userPage = await userContext.newPage();
+    await userPage.goto(`${base}/reports`);
+    await portalLogin(userPage, tenant, newUser, temporary);
+    ok(new URL(userPage.url()).pathname === '/kot/password',
+       'the new user logs in with it and must change it', userPage.url());
+    await userPage.fill('input[name="current_password"]', temporary);
+    await userPage.fill('input[name="new_password"]', newPassword);
+    await userPage.fill('input[name="confirm_password"]', newPassword);
+    await Promise.all([userPage.waitForNavigation(),
+                       userPage.click('button[type="submit"]')]);
+    ok((await userPage.textContent('body')).includes(`user=[${newUser}]`),
+       'and then reaches the application');
+
+    // 4. locked by failed logins, unlocked in the console
+    const other = await browser.newContext({ ignoreHTTPSErrors: true });
+    const otherPage = await other.newPage();
+    for (let i = 0; i < 3; i++) {
+        await otherPage.goto(`${base}/kot/login`);
+        await portalLogin(otherPage, tenant, newUser, wrongPassword);
+    }
+    await open(page, '?view=users&state=locked');
+    const row = page.locator('tr', { hasText: newUser });
+    ok(await row.count() === 1
+       && (await row.textContent()).includes('ロック中'),
+       'the users list shows the user locked');
+    await row.getByRole('link', { name: newUser, exact: true }).click();
+    await ready(page);
+    await shoot(page, 'user-locked');
+    await page.getByRole('button', { name: 'ロック解除' }).click();
+    ok(await says(page, 'ロックを解除しました'),
+       'unlocking says so');
+    await ready(page);
+    ok((await page.textContent('.summary')).includes('有効'),
+       'and the user is active again');
+    await otherPage.goto(`${base}/kot/login`);
+    await portalLogin(otherPage, tenant, newUser, newPassword);
+    ok((await otherPage.textContent('body')).includes(`user=[${newUser}]`),
+       'the unlocked user logs in again');
+
+    // the lock, in the events: found by user and by action, marked
+    await open(page, '?view=events');
+    await page.getByLabel('ユーザー', { exact: true }).fill(newUser);
+    await page.getByLabel('イベント', { exact: true })
+        .selectOption('account_locked');
+    const locks = page.locator('#view tbody tr');
+    ok(await locks.count() === 1
+       && (await locks.first().getAttribute('class')) === 'highlight'
+       && (await locks.first().textContent()).includes('要注意'),
+       'the events show the lock, filtered by user and action, marked for '
+       + 'attention', await page.textContent('#view'));
+
+    // 5. the access list: one bad line, then a good list; and a list
+    // that would shut the admin out
+    await open(page, '?view=networks');
+    const ip = (await page.textContent('.your-ip .ip')).trim();
+    ok(ip === '127.0.0.1', 'the networks screen shows the admin\'s address',
+       ip);
+    const access = page.getByLabel('ネットワーク（1行に1つ）').first();
+    const saveAccess = page.getByRole('button',
+                                      { name: 'アクセス許可リストを保存' });
+    w.expect(422, api('PUT', 'allowlists/access'));
+    await access.fill('127.0.0.0/8\n10.1.2.0/33\n::1/128');
+    await saveAccess.click();
+    await page.locator('.gutter .bad').waitFor();
+    ok((await page.textContent('.gutter .bad')).includes('2')
+       && (await page.locator('.field-error:visible').first().textContent())
+           .includes('2行目'),
+       'a bad network is shown at its line', await page.textContent('main'));
+    ok((await page.textContent('#live-alert')).includes('2行目'),
+       'and announced');
+    await shoot(page, 'networks-error');
+    await access.fill('127.0.0.0/8\n::1/128');
+    await saveAccess.click();
+    ok(await says(page, 'アクセス許可リストを保存しました'),
+       'a good list is saved');
+    await open(page, '?view=networks');
+    ok(await page.getByLabel('ネットワーク（1行に1つ）').first().inputValue()
+       === '127.0.0.0/8\n::1/128', 'and kept');
+
+    w.expect(409, api('PUT', 'allowlists/admin'));
+    await page.getByLabel('ネットワーク（1行に1つ）').nth(1)
+        .fill('192.0.2.0/24');
+    await page.getByRole('button', { name: '管理用許可リストを保存' }).click();
+    await page.locator('.lockout:visible').waitFor();
+    ok((await page.textContent('.lockout:visible')).includes('127.0.0.1'),
+       'a list that would shut the admin out is a warning that names '
+       + 'their address');
+    await shoot(page, 'networks-lockout');
+    await page.getByRole('button', { name: 'それでも保存する' }).click();
+    await page.locator('dialog[open]').waitFor();
+    ok(await page.locator('dialog[open] button.danger').isDisabled(),
+       'saving it anyway asks a second time, and first that the admin '
+       + 'ticks that they understand');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: '編集に戻る' }).click();
+
+    // the password policy: nothing looser than the server's floor
+    let policyPuts = 0;
+    page.on('request', (r) => {
+        policyPuts += r.method() === 'PUT' && r.url().endsWith('/policy');
+    });
+    await open(page, '?view=policy');
+    const minLength = page.getByLabel('最小文字数');
+    await minLength.fill('8');
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok((await page.locator('.rule .field-error:visible').textContent())
+           .includes('12文字') && policyPuts === 0,
+       'a rule looser than the server\'s floor is pointed out, and not sent');
+    await minLength.fill('16');
+    await page.getByLabel('パスワードの有効期間').fill('90');
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok(await says(page, 'パスワードポリシーを保存しました'),
+       'a stricter policy is saved');
+    await open(page, '?view=policy');
+    ok(await page.getByLabel('最小文字数').inputValue() === '16'
+       && await page.getByLabel('パスワードの有効期間').inputValue() === '90',
+       'and kept', await page.textContent('form'));
+
+    // every screen, in Japanese
+    await tour(page);
+
+    // 6. ending the user's sessions logs them out
+    await open(page, `?view=sessions&user=${newUser}`);
+    ok((await page.textContent('.count')).includes('2'),
+       'the sessions screen shows both sessions of the user');
+    await page.getByRole('button',
+                         { name: `${newUser} のすべてのセッションを終了` })
+        .click();
+    await page.locator('dialog[open]').waitFor();
+    await page.locator('dialog[open] button.danger').click();
+    ok(await says(page, `${newUser} のすべてのセッションを終了しました`),
+       'ending them says so');
+    let loggedOut = false;
+    for (let i = 0; i < 20 && !loggedOut; i++) {
+        await userPage.goto(`${base}/reports`);
+        loggedOut = new URL(userPage.url()).pathname === '/kot/login';
+    }
+    ok(loggedOut, 'and the user\'s next request gets the login page',
+       userPage.url());
+
+    // 7. deleting the user; the name is never issued again
+    await open(page, `?view=user&u=${newUser}`);
+    await page.getByRole('button', { name: '削除する' }).click();
+    await page.locator('dialog[open]').waitFor();
+    const dialog = await page.textContent('dialog[open]');
+    ok(dialog.includes('二度と使えなくなります'),
+       'deleting asks first, and says the ID can never be used again');
+    await shoot(page, 'user-delete');
+    await page.locator('dialog[open] input[type="checkbox"]').check();
+    await page.locator('dialog[open] button.danger').click();
+    ok(await says(page, `${newUser} を削除しました`),
+       'the user is deleted');
+    await ready(page);
+    ok(await heading(page) === 'ユーザー'
+       && !(await page.textContent('#view')).includes(newUser),
+       'and gone from the list');
+
+    w.expect(409, api('POST', 'users'));
+    await open(page, '?view=user-new');
+    await page.getByLabel('ユーザー名').fill(newUser);
+    await page.getByRole('button', { name: '追加する' }).click();
+    await page.locator('.field-error:visible').waitFor();
+    ok((await page.textContent('.field-error:visible'))
+           .includes('再び使うことはできません'),
+       'adding the same name again is refused, with the reason',
+       await page.textContent('main'));
+    await shoot(page, 'user-retired');
+
+    // 8. the language switch, remembered
+    await page.getByRole('button', { name: /English/ }).click();
+    await ready(page);
+    ok(await heading(page) === 'Add a user'
+       && await page.evaluate(() => document.documentElement.lang) === 'en',
+       'the switch shows the console in English', await heading(page));
+    await page.reload();
+    await ready(page);
+    ok(await heading(page) === 'Add a user',
+       'and the console remembers it', await heading(page));
+
+    // the admin's own session ends under the console: back through the
+    // login to the same screen
+    await open(page, '?view=sessions');
+    w.expect(401, api('GET', 'sessions'));
+    const mine = page.locator('tr', { hasText: 'You' });
+    await mine.getByRole('button', { name: 'End' }).click();
+    await page.locator('dialog[open] button.danger').click();
+    await page.waitForURL(/\/kot\/login/);
+    const login = new URL(page.url());
+    ok(login.searchParams.get('return_to') === '/kot/admin/?view=sessions',
+       'an ended session sends the console to the login page, with the way '
+       + 'back', page.url());
+    await portalLogin(page, tenant, admin, adminPassword);
+    await ready(page);
+    ok(new URL(page.url()).search === '?view=sessions'
+       && await heading(page) === 'Sessions',
+       'and the login brings the admin back to the same screen',
+       page.url());
+
+    // every screen, in English
+    await tour(page);
+
+    // support access, granted by the tenant admin, as the operator's
+    // system admin sees it
+    await open(page, '?view=support');
+    await page.getByLabel('For how many hours').fill('2');
+    await page.getByRole('button', { name: 'Grant access' }).click();
+    ok(await says(page, 'granted until'),
+       'the tenant admin grants support access');
+    await ready(page);
+    await shoot(page, 'support-granted');
+
+    const ops = await browser.newContext({
+        ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
+        viewport: { width: 1280, height: 900 },
+    });
+    await recordCsp(ops, violations);
+    const opsPage = await ops.newPage();
+    const ow = watch(opsPage);
+    await opsPage.goto(`${base}/kot/admin/`);
+    await portalLogin(opsPage, operator, sysadmin, sysPassword);
+    await ready(opsPage);
+    ok(await heading(opsPage) === '企業'
+       && (await opsPage.textContent('main')).includes(tenant),
+       'a system admin sees the companies');
+    await opsPage.getByLabel('企業ID', { exact: true }).fill('initech');
+    await opsPage.getByLabel('最初の管理者').fill('ivy');
+    await opsPage.getByRole('button', { name: '追加する' }).click();
+    await opsPage.locator('.secret').waitFor();
+    ok((await opsPage.textContent('.secret')).trim().length >= 12
+       && await says(opsPage, 'initech'),
+       'the system admin adds a company with its first admin, whose '
+       + 'temporary password shows once');
+    await shoot(opsPage, 'tenant-added');
+    ok((await opsPage.textContent('table')).includes('initech'),
+       'and lists it');
+    await opsPage.getByRole('button', { name: '完了' }).click();
+    await ready(opsPage);
+    await opsPage.getByRole('button', { name: 'initech を削除' }).click();
+    ok((await opsPage.textContent('dialog[open]')).includes('二度と使えなく'),
+       'deleting a company asks first, and says its ID is gone for good');
+    await opsPage.locator('dialog[open] input[type="checkbox"]').check();
+    await opsPage.locator('dialog[open] button.danger').click();
+    ok(await says(opsPage, 'initech を削除しました'), 'it is deleted');
+    await ready(opsPage);
+    ok(!(await opsPage.textContent('#view')).includes('initech'),
+       'and gone from the list');
+    await shoot(opsPage, 'tenants');
+    await opsPage.getByRole('link', { name: `${tenant} を開く` }).click();
+    await ready(opsPage);
+    await opsPage.locator('#banner:visible').waitFor();
+    ok((await opsPage.textContent('#banner')).includes('サポートアクセス中')
+       && (await opsPage.textContent('main')).includes(admin),
+       'and inside a company that granted access, its users under a '
+       + 'banner that says support access is in use');
+    await shoot(opsPage, 'support-in-use');
+    await opsPage.getByRole('button', { name: /English/ }).click();
+    await ready(opsPage);
+    await shoot(opsPage, 'support-in-use');
+    await open(opsPage, '?view=tenants');
+    await shoot(opsPage, 'tenants');
+    await open(opsPage, `?tenant=${tenant}&view=users`);
+
+    await page.getByRole('button', { name: 'Revoke access' }).click();
+    await page.locator('dialog[open] button.danger').click();
+    ok(await says(page, 'Support access was revoked'),
+       'the tenant admin revokes it');
+    ow.expect(403, api('GET', 'users'));
+    await opsPage.reload();
+    await ready(opsPage);
+    ok((await opsPage.textContent('main')).includes('has not granted')
+       && !(await opsPage.textContent('main')).includes(admin),
+       'and the system admin sees nothing inside any more');
+
+    ok(w.problems.length + ow.problems.length + violations.length === 0,
+       'the consoles had no console error, unexpected failed request or '
+       + 'CSP violation',
+       [...w.problems, ...ow.problems, ...violations].join('\n'));
+});
