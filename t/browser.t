@@ -1,6 +1,7 @@
 # The login flow, a forced password change and two-step login in headless
-# Chromium, over HTTPS as in production.  The steps live in t/browser/*.mjs; this file
-# starts the servers and passes their TAP through.
+# Chromium, over HTTPS as in production.  The steps live in
+# t/browser/*.mjs; this file starts the servers and passes their TAP
+# through.
 
 use strict;
 use warnings;
@@ -31,6 +32,7 @@ $t->browse($n, 'password.mjs', 'acme', 'bob', $temporary,
            'a new secret for 2026');
 
 $t->add_user('acme', 'carol', 'she keeps a phone 2026');
-browse('mfa.mjs', 'acme', 'carol', 'she keeps a phone 2026', $t->dir);
+$t->browse($n, 'mfa.mjs', 'acme', 'carol', 'she keeps a phone 2026',
+           $t->dir);
 
 done_testing;
