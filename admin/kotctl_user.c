@@ -749,28 +749,28 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_no_user(a);
     }
 
-    if (!kotctl_row_ok(r, 13, 2)) {
+    if (!kotctl_row_ok(r, 14, 2)) {
         return kotctl_unexpected(k, r);
     }
 
     e = r->element;
-    until = e[8]->integer;
+    until = e[9]->integer;
 
     if (k->json) {
         doc = kotctl_user_json(e);
         json_object_set_new(doc, "tenant", json_string(a->tenant));
-        json_object_set_new(doc, "failures", json_integer(e[7]->integer));
+        json_object_set_new(doc, "failures", json_integer(e[8]->integer));
         json_object_set_new(doc, "locked_until",
                             until == KOT_LOCKED_FOREVER
                             ? json_string("permanent")
                             : kotctl_json_time(until));
-        json_object_set_new(doc, "lockouts", json_integer(e[9]->integer));
+        json_object_set_new(doc, "lockouts", json_integer(e[10]->integer));
         json_object_set_new(doc, "last_failure",
-                            kotctl_json_time(e[10]->integer));
-        json_object_set_new(doc, "password_set",
                             kotctl_json_time(e[11]->integer));
-        json_object_set_new(doc, "disabled_since",
+        json_object_set_new(doc, "password_set",
                             kotctl_json_time(e[12]->integer));
+        json_object_set_new(doc, "disabled_since",
+                            kotctl_json_time(e[13]->integer));
         freeReplyObject(r);
 
         return kotctl_json_print(doc);
@@ -784,17 +784,17 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     kotctl_time((uint64_t) e[6]->integer, t, sizeof(t));
     printf("last login:    %s\n", e[6]->integer ? t : "never");
 
-    kotctl_time((uint64_t) e[11]->integer, t, sizeof(t));
+    kotctl_time((uint64_t) e[12]->integer, t, sizeof(t));
     printf("password set:  %s\n", t);
 
-    kotctl_time((uint64_t) e[12]->integer, t, sizeof(t));
+    kotctl_time((uint64_t) e[13]->integer, t, sizeof(t));
     printf("disabled:      %s%s\n", e[2]->integer ? "yes, since " : "no",
            e[2]->integer ? t : "");
 
-    printf("failures:      %lld", e[7]->integer);
+    printf("failures:      %lld", e[8]->integer);
 
-    if (e[10]->integer) {
-        kotctl_time((uint64_t) e[10]->integer, t, sizeof(t));
+    if (e[11]->integer) {
+        kotctl_time((uint64_t) e[11]->integer, t, sizeof(t));
         printf(" (last %s)", t);
     }
 
@@ -811,7 +811,7 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
         printf("locked:        no\n");
     }
 
-    printf("lockouts:      %lld\n", e[9]->integer);
+    printf("lockouts:      %lld\n", e[10]->integer);
 
     freeReplyObject(r);
 
@@ -824,14 +824,15 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 static json_t *
 kotctl_user_json(redisReply **e)
 {
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o}",
+    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o, s:b}",
                      "username", e[0]->str,
                      "roles", kotctl_json_roles(e[1]->str),
                      "disabled", (int) e[2]->integer,
                      "locked", (int) e[3]->integer,
                      "must_change", e[4]->integer != 0,
                      "created", kotctl_json_time(e[5]->integer),
-                     "last_login", kotctl_json_time(e[6]->integer));
+                     "last_login", kotctl_json_time(e[6]->integer),
+                     "mfa", e[7]->integer != 0);
 }
 
 
@@ -861,15 +862,15 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         return kotctl_no_tenant(k, tenant);
     }
 
-    if (!kotctl_rows_ok(r, 7, 2)) {
+    if (!kotctl_rows_ok(r, 8, 2)) {
         return kotctl_unexpected(k, r);
     }
 
     list = k->json ? json_array() : NULL;
 
     if (!k->json) {
-        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-20s  %s\n", "USER",
-               "ROLES", "DISABLED", "LOCKED", "MUST CHANGE", "CREATED",
+        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  %-20s  %s\n", "USER",
+               "ROLES", "DISABLED", "LOCKED", "MUST CHANGE", "MFA", "CREATED",
                "LAST LOGIN");
     }
 
@@ -884,10 +885,11 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         kotctl_time((uint64_t) e[5]->integer, created, sizeof(created));
         kotctl_time((uint64_t) e[6]->integer, last, sizeof(last));
 
-        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-20s  %s\n", e[0]->str,
-               e[1]->str, e[2]->integer ? "yes" : "no",
+        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  %-20s  %s\n",
+               e[0]->str, e[1]->str, e[2]->integer ? "yes" : "no",
                e[3]->integer ? "yes" : "no", e[4]->integer ? "yes" : "no",
-               created, e[6]->integer ? last : "never");
+               e[7]->integer ? "yes" : "no", created,
+               e[6]->integer ? last : "never");
     }
 
     freeReplyObject(r);

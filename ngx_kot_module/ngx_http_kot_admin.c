@@ -43,6 +43,7 @@ typedef enum {
     NGX_HTTP_KOT_R_UNLOCK,          /* tenants/T/users/U/unlock */
     NGX_HTTP_KOT_R_PASSWORD,        /* tenants/T/users/U/password */
     NGX_HTTP_KOT_R_USER_SESSIONS,   /* tenants/T/users/U/sessions */
+    NGX_HTTP_KOT_R_USER_MFA,        /* tenants/T/users/U/mfa */
     NGX_HTTP_KOT_R_SESSIONS,        /* tenants/T/sessions */
     NGX_HTTP_KOT_R_SESSION_ONE,     /* tenants/T/sessions/HANDLE */
     NGX_HTTP_KOT_R_ALLOWLIST,       /* tenants/T/allowlists/access|admin */
@@ -130,6 +131,8 @@ static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
       NGX_HTTP_KOT_R_PASSWORD, 0 },
     { { "tenants", "{T}", "users", "{U}", "sessions" },
       NGX_HTTP_KOT_R_USER_SESSIONS, 0 },
+    { { "tenants", "{T}", "users", "{U}", "mfa" },
+      NGX_HTTP_KOT_R_USER_MFA, 0 },
     { { "tenants", "{T}", "sessions" }, NGX_HTTP_KOT_R_SESSIONS, 0 },
     { { "tenants", "{T}", "sessions", "{H}" },
       NGX_HTTP_KOT_R_SESSION_ONE, 0 },
@@ -223,6 +226,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       NULL, ngx_http_kot_admin_user_password },
     { NGX_HTTP_KOT_R_USER_SESSIONS, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN,
       1, NULL, ngx_http_kot_admin_user_sessions_end },
+    { NGX_HTTP_KOT_R_USER_MFA, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_user_mfa_reset },
 
     { NGX_HTTP_KOT_R_SESSIONS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_sessions },

@@ -188,6 +188,8 @@ ngx_int_t ngx_http_kot_admin_user_password(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_sessions_end(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_user_mfa_reset(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_sessions(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_session_end(ngx_http_request_t *r,

@@ -44,6 +44,8 @@ static ngx_int_t ngx_http_kot_admin_patch_roled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_password_store(ngx_http_request_t *r,
@@ -122,7 +124,7 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
     json_t   *u;
     int64_t   until;
 
-    u = json_pack("{s:o,s:o,s:b,s:b,s:b,s:o,s:o}",
+    u = json_pack("{s:o,s:o,s:b,s:b,s:b,s:o,s:o,s:b}",
                   "username", ngx_http_kot_json_str(
                                   ngx_http_kot_val_str(row, 0)),
                   "roles", ngx_http_kot_json_roles(
@@ -133,25 +135,26 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
                   "created", ngx_http_kot_json_time(
                                  ngx_http_kot_val_int(row, 5)),
                   "last_login", ngx_http_kot_json_time(
-                                    ngx_http_kot_val_int(row, 6)));
+                                    ngx_http_kot_val_int(row, 6)),
+                  "mfa", ngx_http_kot_val_int(row, 7) != 0);
 
     if (u == NULL || !full) {
         return u;
     }
 
-    until = ngx_http_kot_val_int(row, 8);
+    until = ngx_http_kot_val_int(row, 9);
 
     json_object_set_new(u, "failures",
-                        json_integer(ngx_http_kot_val_int(row, 7)));
+                        json_integer(ngx_http_kot_val_int(row, 8)));
     json_object_set_new(u, "locked_until", ngx_http_kot_json_until(until));
     json_object_set_new(u, "lockouts",
-                        json_integer(ngx_http_kot_val_int(row, 9)));
+                        json_integer(ngx_http_kot_val_int(row, 10)));
     json_object_set_new(u, "last_failure",
-                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 10)));
-    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 11)));
-    json_object_set_new(u, "disabled_since",
+    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 12)));
+    json_object_set_new(u, "disabled_since",
+                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 13)));
 
     return u;
 }
@@ -888,6 +891,66 @@ ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
                              NULL);
 
     return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+}
+
+
+/*
+ * DELETE mfa: a lost phone.  The seed and the recovery codes go, and so do
+ * the user's sessions, which the lost factor may have opened (the same
+ * script as "kotctl user mfa-reset").
+ */
+
+ngx_int_t
+ngx_http_kot_admin_user_mfa_reset(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
+
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    a.argc = 0;
+
+    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_MFA,
+                                     KOT_KEY_USER_SESSIONS, KOT_KEY_USER,
+                                     KOT_KEY_MFA_CODES, NULL)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_MFA_RESET, 4, &a, NULL,
+                                     0, ngx_http_kot_admin_mfa_reset_done);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    int64_t                result;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    result = ngx_http_kot_val_int(ad->reply, 0);
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY || result < 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    if (result == 0) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "no_mfa",
+                                        "the user has no two-step login "
+                                        "to reset");
+    }
+
+    ngx_http_kot_admin_audit(r, "mfa_reset", "iam", NULL, &ad->user, NULL,
+                             json_pack("{s:I}", "sessions_ended",
+                                       (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 1)));
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);
 }
 
 

@@ -1,7 +1,7 @@
 # Two-step login and the admin plugin together: a session that must
 # first set up MFA (the tenant requires it) opens nothing of the admin
-# API either, and deleting a user or a tenant removes its second factor
-# with the rest.
+# API either; an admin sees who has MFA and resets it; deleting a user
+# or a tenant removes its second factor with the rest.
 
 use strict;
 use warnings;
@@ -11,6 +11,7 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Admin;
 use Test::More;
+use JSON::PP ();
 
 my $t = KotTest->new;
 my $n = $t->nginx(KotTest::Admin->site);
@@ -37,16 +38,51 @@ is $res->{status}, 401, 'a change too';
 ok !$t->redis('EXISTS', 'kot:v1:u:acme:mallory'), 'and nothing changes';
 
 
-# a second factor goes with its user, and with its tenant
-
-my $root = KotTest::Admin->login($n, 'ops', 'root', $PW);
-
 # as mfa_enrol leaves them (the values do not matter to a deletion)
 sub enrolled ($tenant, $user) {
     $t->redis('HSET', "kot:v1:mfa:$tenant:$user", 'seed', 'sealed',
               'enrolled', 1, 'step', 0);
     $t->redis('SADD', "kot:v1:mrc:$tenant:$user", 'code-hash');
 }
+
+# an admin sees who has MFA, and resets it for a lost phone
+
+$t->add_user('beta', 'dave', $PW, roles => ['user']);
+$t->add_user('beta', 'erin', $PW, roles => ['user']);
+enrolled('beta', 'dave');
+my $carol = KotTest::Admin->login($n, 'beta', 'carol', $PW);
+my $dave = $n->ua;
+$dave->login(tenant => 'beta', username => 'erin', password => $PW);
+
+$res = $carol->call(GET => 'tenants/beta/users');
+my %mfa = map { $_->{username} => $_->{mfa} } @{ $res->{json}{users} };
+ok $mfa{dave} && !$mfa{erin}, 'the user listing says who has MFA';
+ok $carol->call(GET => 'tenants/beta/users/dave')->{json}{mfa},
+    'and so does a user\'s page';
+my $list = JSON::PP::decode_json(
+    $t->kotctl('--json', 'user', 'list', 'beta')->{out});
+ok +(grep { $_->{username} eq 'dave' && $_->{mfa} } @{ $list->{users} }),
+    'as kotctl user list --json does';
+
+$res = $carol->call(DELETE => 'tenants/beta/users/dave/mfa');
+is $res->{status}, 204, 'a tenant admin resets a user\'s MFA';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:beta:dave', 'kot:v1:mrc:beta:dave'),
+    'its seed and recovery codes are gone';
+my ($ev) = grep { /"mfa_reset"/ }
+           @{ $t->redis('LRANGE', 'kot:v1:ev:beta', 0, -1) };
+like $ev, qr/"kot.via":"api"/, 'and the tenant\'s events say so';
+is $carol->call(DELETE => 'tenants/beta/users/dave/mfa')->{json}{error},
+    'no_mfa', 'a user without MFA has none to reset';
+is $carol->call(DELETE => 'tenants/beta/users/nobody/mfa')->{status}, 404,
+    'an unknown user is not found';
+is $carol->call(DELETE => 'tenants/acme/users/alice/mfa')->{status}, 404,
+    'nor is another tenant\'s';
+
+
+# a second factor goes with its user, and with its tenant
+
+my $root = KotTest::Admin->login($n, 'ops', 'root', $PW);
+
 
 enrolled('acme', 'bob');
 $r = $t->kotctl('user', 'delete', 'acme', 'bob', '--yes');

@@ -51,7 +51,7 @@ is_deeply [ map { $_->{username} } @{ $res->{json}{users} } ],
     ['alice', 'bob', 'hank'], 'all of them, by name';
 my ($row) = grep { $_->{username} eq 'bob' } @{ $res->{json}{users} };
 is_deeply [ sort keys %$row ],
-    [qw(created disabled last_login locked must_change roles username)],
+    [qw(created disabled last_login locked mfa must_change roles username)],
     'each with its state';
 is_deeply $row->{roles}, ['user'], 'roles as a list';
 ok !$row->{disabled} && !$row->{locked} && !$row->{must_change},
@@ -63,7 +63,7 @@ $res = $alice->call(GET => 'tenants/acme/users/bob');
 is $res->{status}, 200, 'one user';
 is_deeply [ sort keys %{ $res->{json} } ],
     [qw(created disabled disabled_since failures last_failure last_login
-        locked locked_until lockouts must_change password_set roles
+        locked locked_until lockouts mfa must_change password_set roles
         username)], 'with its failures and lock';
 $A->is_error($alice->call(GET => 'tenants/acme/users/nobody'), 404,
              'not_found', 'a user that does not exist: 404');

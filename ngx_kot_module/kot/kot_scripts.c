@@ -520,8 +520,11 @@ static const char  kot_script_password_rehash[] =
     " 'created', 'last_login')\n"                                           \
     "  if not u[1] then return nil end\n"                                   \
     "  local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"         \
+    "  local mfa = redis.call('EXISTS', '" KOT_KEY_MFA "' .."               \
+    " string.sub(uk, #'" KOT_KEY_USER "' + 1))\n"                           \
     "  return {name, u[1], u[2] and 1 or 0, (lk == -1 or lk > now) and 1 or" \
-    " 0, tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0}\n"  \
+    " 0, tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0,"    \
+    " mfa}\n"                                                                \
     "end\n"
 
 
@@ -671,8 +674,8 @@ static const char  kot_script_user_unlock[] =
  * KEYS[1] t:{tenant}, KEYS[2] users:{tenant}
  * ARGV[1] tenant, ARGV[2] now
  * Returns {{user, roles, disabled (0/1), locked (0/1), must_change,
- * created, last login (0: never)}, ...} sorted by name; -1 if there is
- * no such tenant.
+ * created, last login (0: never), mfa (0/1)}, ...} sorted by name; -1 if
+ * there is no such tenant.
  */
 static const char  kot_script_user_list[] =
     KOT_LUA_USER_ROW
