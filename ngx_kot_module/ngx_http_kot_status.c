@@ -129,8 +129,8 @@ static ngx_http_kot_status_counter_t  ngx_http_kot_status_counters[] = {
       NULL, NGX_HTTP_KOT_STAT_LOCKOUTS },
 
     { "kot_ip_denied_total",
-      "Logins, requests and portal pages refused by a tenant's "
-      "allow-list, by the list that refused.",
+      "Logins, requests, portal pages and admin API calls refused by a "
+      "tenant's allow-list, by the list that refused.",
       "list=\"access\"", NGX_HTTP_KOT_STAT_IP_DENIED_ACCESS },
 
     { "kot_ip_denied_total", NULL,
@@ -141,8 +141,9 @@ static ngx_http_kot_status_counter_t  ngx_http_kot_status_counters[] = {
       NULL, NGX_HTTP_KOT_STAT_THROTTLED },
 
     { "kot_sessions_checked_total",
-      "Session checks of protected requests, by where the answer came "
-      "from: the worker's session cache, or Redis.",
+      "Session checks (protected requests, portal pages, admin API "
+      "calls), by where the answer came from: the worker's session "
+      "cache, or Redis.",
       "source=\"cache\"", NGX_HTTP_KOT_STAT_SESSIONS_CACHE },
 
     { "kot_sessions_checked_total", NULL,
