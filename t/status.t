@@ -238,6 +238,22 @@ is_deeply { map { $_ => $s->{fam}{$_}{type} } keys %{ $s->{fam} } }, \%want,
 ok !grep({ !length $s->{fam}{$_}{help} } keys %{ $s->{fam} }),
     'each with a HELP line';
 
+# the samples in conf/monitoring and the manual's table name real metrics
+my $repo = $t->repo;
+for my $doc (glob("$repo/conf/monitoring/*"), "$repo/README.md") {
+    my $text = KotTest::_slurp($doc);
+    $text = join "\n", $text =~ /^\| `(kot_\w+)/mg if $doc =~ /README/;
+    my %named = map { s/_(?:bucket|sum|count)$//r => 1 }
+                grep { !/^kot_(?:status|session_cache)$/ }
+                $text =~ /\b(kot_\w+)/g;
+    my @unknown = grep { !$s->{fam}{$_} } sort keys %named;
+    (my $short = $doc) =~ s{^\Q$repo\E/}{};
+    ok %named && !@unknown, "$short names only metrics of the page"
+        or diag "unknown: @unknown";
+    is_deeply [ sort keys %named ], [ sort keys %{ $s->{fam} } ],
+        '  and the manual explains every one' if $doc =~ /README/;
+}
+
 ok wait_until(sub { now_value('kot_redis_up') == 1 },
               what => 'kot_redis_up 1'),
     'kot_redis_up is 1 once the workers reach Redis';
@@ -427,11 +443,17 @@ is now_value('kot_redis_up'), 1, '  and it stays 1';
 # Redis down
 # ---------------------------------------------------------------------
 
+ok wait_until(sub { $ua->get('/app/again');
+                    now_value('kot_session_cache_entries') >= 1 },
+              what => 'a session in a new worker\'s cache'),
+    'the new workers cache sessions again';
 my $errors = now_value('kot_redis_errors_total');
 $t->stop_redis;
 ok wait_until(sub { now_value('kot_redis_up') == 0 },
               what => 'kot_redis_up 0'),
     'with Redis down, kot_redis_up is 0';
+is now_value('kot_session_cache_entries'), 0,
+    'and the session caches, which can no longer be trusted, are empty';
 is $ua->get('/app/down')->{status}, 503,
     'a protected request gets 503';
 cmp_ok now_value('kot_redis_errors_total'), '>', $errors,
