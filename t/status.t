@@ -263,6 +263,22 @@ is $n->ua->get('/metrics-closed')->{status}, 403,
 is $n->ua->request('POST', '/metrics', { content => 'x' })->{status}, 405,
     'it answers GET only';
 
+for my $conf ([ 'proxy_pass http://%%APP%%; kot_status;',
+                 qr/"kot_status" directive needs a location of its own/,
+                 'kot_status beside proxy_pass' ],
+              [ 'kot_status; kot_status;',
+                qr/"kot_status" directive is duplicate/,
+                'kot_status twice' ]) {
+    my ($rc, $out) = $t->nginx_check(<<"EOF");
+    server {
+        listen 127.0.0.1:%%PORT%%;
+        location = /m { $conf->[0] }
+    }
+EOF
+    isnt $rc, 0, "nginx -t refuses $conf->[2]";
+    like $out, $conf->[1], '  and says why';
+}
+
 
 # ---------------------------------------------------------------------
 # each counter moves when its event happens
