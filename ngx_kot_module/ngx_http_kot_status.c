@@ -16,8 +16,7 @@
  * goes on counting in the slot of the one it replaced, and a reload
  * (HUP) keeps the zone, since its name, size and tag stay the same.  A
  * restart or a binary upgrade (USR2) starts from zero, which Prometheus
- * takes as a counter reset; so does a reload that loads a rebuilt module
- * file (a new tag).
+ * takes as a counter reset.
  *
  * The gauges are a worker's own state: whether its command connection to
  * Redis is up, how many sessions its cache holds.  Each is a word with
