@@ -508,6 +508,8 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     ngx_http_kot_loc_conf_t   *klcf;
     ngx_http_kot_audit_log_t  *al;
 
+    ngx_http_kot_status_event(r, ev);
+
     va_start(args, fmt);
     p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
     va_end(args);
@@ -1334,6 +1336,8 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
 
     /* the chain does not move on, so verify cannot see the loss: say it */
     if (n < 0) {
+        ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+
         if (!al->seal_failed) {
             ngx_log_error(NGX_LOG_ALERT, al->log, 0,
                           "kot: sealing an audit record for \"%V\" failed; "
@@ -1352,6 +1356,7 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
 
     al->pos += n;
     al->seal_failed = 0;
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_RECORDS);
 
     return NGX_OK;
 }
@@ -1383,6 +1388,8 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
             if (ngx_errno == NGX_EINTR) {
                 continue;
             }
+
+            ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
 
             if (!al->failed) {
                 ngx_log_error(NGX_LOG_ALERT, al->log, ngx_errno,

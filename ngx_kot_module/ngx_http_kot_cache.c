@@ -248,6 +248,7 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
     ngx_queue_remove(&e->lru);
     ngx_queue_insert_head(&ngx_http_kot_cache.lru, &e->lru);
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_SESSIONS_CACHE);
 
     return NGX_OK;
 }
@@ -295,6 +296,7 @@ ngx_http_kot_cache_reserve(u_char *sid)
         ngx_rbtree_insert(&cache->entries, &e->node);
         ngx_queue_insert_head(&cache->lru, &e->lru);
         cache->count++;
+        ngx_http_kot_status_cache(cache->count);
     }
 
     e->serial = ++cache->serial;
@@ -462,6 +464,7 @@ ngx_http_kot_cache_remove(ngx_http_kot_cache_entry_t *e)
     ngx_rbtree_delete(&ngx_http_kot_cache.entries, &e->node);
     ngx_queue_remove(&e->lru);
     ngx_http_kot_cache.count--;
+    ngx_http_kot_status_cache(ngx_http_kot_cache.count);
 
     ngx_free(e->user.data);
     ngx_free(e);

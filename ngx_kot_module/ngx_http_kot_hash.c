@@ -104,8 +104,10 @@ ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     task->handler = ngx_http_kot_hash_thread;
     task->event.handler = ngx_http_kot_hash_done;
     task->event.data = job;
+    job->queued = ngx_http_kot_status_clock();
 
     if (ngx_thread_task_post(kmcf->thread_pool, task) != NGX_OK) {
+        ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_HASH_QUEUE_FULL);
         return NGX_ERROR;
     }
 
@@ -220,6 +222,7 @@ ngx_http_kot_hash_done(ngx_event_t *ev)
     }
 
     r->read_event_handler = ngx_http_block_reading;
+    ngx_http_kot_status_hash(job->queued);
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
 

@@ -229,6 +229,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_kot_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_strip_identity"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -1378,6 +1385,7 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_kot_status_init_process(kmcf);
     ngx_http_kot_cache_init_process(cycle, kmcf->cache_size);
     ngx_http_kot_hash_init_process();
 
@@ -1407,4 +1415,5 @@ ngx_http_kot_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_kot_audit_exit_process(cycle, kmcf);
     ngx_http_kot_redis_exit_worker(cycle);
+    ngx_http_kot_status_exit_process();
 }

@@ -75,6 +75,7 @@ typedef struct {
     ngx_uint_t                  cache_size;     /* kot_session_cache */
     ngx_int_t                   realip_peer;    /* $realip_remote_addr */
     ngx_str_t                   admin_operator; /* kot_admin_operator */
+    ngx_shm_zone_t             *status_zone;    /* kot_status */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -365,6 +366,7 @@ typedef struct {
     ngx_int_t                   reused;         /* matched the history */
     u_char                      new_hash[KOT_PHC_MAX + 1];
     ngx_int_t                   new_hash_len;   /* -1 on failure */
+    uint64_t                    queued;         /* for kot_hash_seconds */
 } ngx_http_kot_hash_job_t;
 
 void ngx_http_kot_hash_init_process(void);
@@ -553,6 +555,33 @@ ngx_int_t ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
     ngx_str_t *return_to, const char *flag);
 ngx_int_t ngx_http_kot_is_browser(ngx_http_request_t *r);
 kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
+
+/* ngx_http_kot_status.c */
+typedef enum {
+    NGX_HTTP_KOT_STAT_LOCKOUTS = 0,
+    NGX_HTTP_KOT_STAT_IP_DENIED_ACCESS,
+    NGX_HTTP_KOT_STAT_IP_DENIED_ADMIN,
+    NGX_HTTP_KOT_STAT_THROTTLED,
+    NGX_HTTP_KOT_STAT_SESSIONS_CACHE,
+    NGX_HTTP_KOT_STAT_SESSIONS_REDIS,
+    NGX_HTTP_KOT_STAT_REDIS_ERRORS,
+    NGX_HTTP_KOT_STAT_AUDIT_RECORDS,
+    NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS,
+    NGX_HTTP_KOT_STAT_HASH_QUEUE_FULL,
+    NGX_HTTP_KOT_STAT_N
+} ngx_http_kot_stat_e;
+
+char *ngx_http_kot_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_kot_status_init_process(ngx_http_kot_main_conf_t *kmcf);
+void ngx_http_kot_status_exit_process(void);
+void ngx_http_kot_status_count(ngx_uint_t counter);
+void ngx_http_kot_status_event(ngx_http_request_t *r,
+    ngx_http_kot_event_t *ev);
+uint64_t ngx_http_kot_status_clock(void);
+void ngx_http_kot_status_redis(uint64_t sent, redisReply *reply);
+void ngx_http_kot_status_redis_up(ngx_uint_t commands, ngx_uint_t up);
+void ngx_http_kot_status_cache(ngx_uint_t entries);
+void ngx_http_kot_status_hash(uint64_t queued);
 
 
 #endif /* _NGX_HTTP_KOT_MODULE_H_INCLUDED_ */

@@ -49,6 +49,7 @@ typedef struct {
     ngx_event_t                    *done;
     ngx_pool_cleanup_t             *cleanup;
     ngx_event_t                     timer;
+    uint64_t                        sent;       /* for kot_status */
     unsigned                        in_redis:1;
 } ngx_http_kot_redis_op_t;
 
@@ -657,6 +658,7 @@ ngx_http_kot_redis_connected(const redisAsyncContext *ac, int status)
 
     rd->connected = 1;
     rd->failed_logged = 0;
+    ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
     rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
     /*
@@ -838,6 +840,7 @@ ngx_http_kot_redis_cleanup(void *privdata)
     rd->ac = NULL;
     rd->conn = NULL;
     rd->connected = 0;
+    ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 0);
     rd->subscribed = 0;
     rd->tracking = 0;
     rd->client_id = 0;
@@ -880,6 +883,7 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: redis at \"%V\" is unavailable",
                       &rd->conf->name);
+        ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_REDIS_ERRORS);
         return NGX_ERROR;
     }
 
@@ -893,6 +897,8 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
         ngx_free(op);
         return NGX_ERROR;
     }
+
+    op->sent = ngx_http_kot_status_clock();
 
     if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
                               argc, argv, argvlen)
@@ -1068,6 +1074,7 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ngx_http_kot_redis_op_t  *op = privdata;
 
     op->in_redis = 0;
+    ngx_http_kot_status_redis(op->sent, rep);
 
     if (rep && rep->type == REDIS_REPLY_ERROR
         && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0)

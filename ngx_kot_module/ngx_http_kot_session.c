@@ -273,6 +273,8 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         return NGX_ERROR;
     }
 
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_SESSIONS_REDIS);
+
     return NGX_AGAIN;
 }
 

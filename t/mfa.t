@@ -583,4 +583,37 @@ my $verify = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                         $log);
 is $verify->{exit}, 0, 'the audit log verifies' or diag $verify->{out};
 
+
+# kot_status counts a two-step login once, when it ends
+
+my $m = $t->nginx(KotTest->site(server => <<'EOF'), name => 'm');
+        location = /metrics {
+            kot_status;
+        }
+EOF
+
+sub logins ($outcome, $reason) {
+    my ($v) = $m->ua->get('/metrics')->{content}
+        =~ /^kot_logins_total\{outcome="$outcome",reason="$reason"\} (\d+)$/m;
+    return $v // -1;
+}
+
+$t->add_user('acme', 'gina', 'Green parcel 7734');
+$pw{gina} = 'Green parcel 7734';
+my ($gsecret) = enrol($m->ua, 'gina');
+my %before = (ok => logins('success', ''),
+              bad => logins('failure', 'bad_code'),
+              other => logins('failure', 'other'));
+my $g = $m->ua;
+login($g, 'gina');
+is logins('success', ''), $before{ok},
+    'a right password that asks for a code is no login yet';
+is logins('failure', 'other'), $before{other}, 'nor a failure';
+send_code($g, '000000');
+is logins('failure', 'bad_code'), $before{bad} + 1,
+    'a wrong code counts as a failure, with its reason';
+last_used_long_ago('gina');
+send_code($g, KotTest::TOTP::code($gsecret));
+is logins('success', ''), $before{ok} + 1, 'and the right code as a login';
+
 done_testing;
