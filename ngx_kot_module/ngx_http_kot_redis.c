@@ -292,6 +292,14 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
         return;
     }
 
+    /*
+     * A sentinel is only listened to: without TCP keepalive, one that
+     * vanished without a word (a partition) would never be noticed.
+     */
+    if (rd == &ngx_http_kot_redis_sentinel && addr.unix_path.len == 0) {
+        (void) redisEnableKeepAlive(&ac->c);
+    }
+
     c = ngx_get_connection(ac->c.fd, rd->log);
     if (c == NULL) {
         redisAsyncFree(ac);
