@@ -397,6 +397,9 @@ sub start_sentinels {
     die "start_sentinels: no password support\n"
         if defined $self->{redis_password};
 
+    # a replica is a copy only once synced: no 5 s wait for more replicas
+    $self->redis('CONFIG', 'SET', 'repl-diskless-sync-delay', 0);
+
     for my $i (1 .. ($o{replicas} // 1)) {
         my $port = free_port();
         $self->_start_extra("replica$i", $port, $REDIS_SERVER,
@@ -405,6 +408,11 @@ sub start_sentinels {
             '--logfile', "$dir/replica$i.log", '--save', '',
             '--appendonly', 'no', '--replicaof', '127.0.0.1', $master);
         push @{ $self->{replica_ports} }, $port;
+
+        wait_until(sub {
+            (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
+                =~ /master_link_status:up/
+        }, timeout => 30, what => "replica$i to sync");
     }
 
     for my $i (1 .. $n) {
