@@ -61,6 +61,23 @@ kotctl_open(const char *addr)
 }
 
 
+/* A password file's first line, NUL-terminated. */
+
+static int
+kotctl_read_password(const char *path, char *password, size_t size)
+{
+    size_t  len;
+
+    if (kotctl_read_file(path, password, size - 1, &len, 1) != 0) {
+        return -1;
+    }
+
+    password[len] = '\0';
+
+    return 0;
+}
+
+
 /*
  * Asks each sentinel in turn where the master is; k->redis is then that
  * address.  The master is checked with ROLE once connected.
@@ -71,7 +88,6 @@ kotctl_find_master(kotctl_t *k)
 {
     int            rc = KOTCTL_FAIL;
     char           list[1024], password[513], *addr, *save;
-    size_t         len;
     redisReply    *reply;
     redisContext  *c;
 
@@ -88,15 +104,12 @@ kotctl_find_master(kotctl_t *k)
 
     password[0] = '\0';
 
-    if (k->sentinel_password_file) {
-        if (kotctl_read_file(k->sentinel_password_file, password,
-                             sizeof(password) - 1, &len, 1)
-            != 0)
-        {
-            return KOTCTL_FAIL;
-        }
-
-        password[len] = '\0';
+    if (k->sentinel_password_file
+        && kotctl_read_password(k->sentinel_password_file, password,
+                                sizeof(password))
+           != 0)
+    {
+        return KOTCTL_FAIL;
     }
 
     strcpy(list, k->sentinel);
@@ -198,7 +211,7 @@ kotctl_check_master(kotctl_t *k)
 int
 kotctl_connect(kotctl_t *k)
 {
-    int          argc;
+    int          rc, argc;
     char         password[513], db[16];
     size_t       len;
     const char  *argv[3];
@@ -213,7 +226,7 @@ kotctl_connect(kotctl_t *k)
     }
 
     if (k->sentinel) {
-        int  rc = kotctl_find_master(k);
+        rc = kotctl_find_master(k);
 
         if (rc != KOTCTL_OK) {
             return rc;
@@ -235,14 +248,12 @@ kotctl_connect(kotctl_t *k)
     }
 
     if (k->redis_password_file) {
-        if (kotctl_read_file(k->redis_password_file, password,
-                             sizeof(password) - 1, &len, 1)
+        if (kotctl_read_password(k->redis_password_file, password,
+                                 sizeof(password))
             != 0)
         {
             return KOTCTL_FAIL;
         }
-
-        password[len] = '\0';
 
         argc = 0;
         argv[argc++] = "AUTH";
