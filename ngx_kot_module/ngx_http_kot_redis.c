@@ -67,6 +67,7 @@ typedef struct {
     const char                     *role;       /* "data", "sub", "sentinel" */
     ngx_str_t                       name;       /* the server, for messages */
     ngx_uint_t                      master;     /* the master it went to */
+    u_char                          master_name[NGX_SOCKADDR_STRLEN];
     ngx_uint_t                      next;       /* sentinel: which to ask */
     redisAsyncContext              *ac;
     ngx_connection_t               *conn;
@@ -372,8 +373,12 @@ ngx_http_kot_redis_target(ngx_http_kot_redis_t *rd,
 
     rd->master = ngx_http_kot_redis_master;
 
-    addr->name.data = ngx_http_kot_redis_master_name;
-    addr->name.len = ngx_strlen(ngx_http_kot_redis_master_name);
+    /* its own copy: messages about it must not name the next master */
+    addr->name.data = rd->master_name;
+    addr->name.len = ngx_cpystrn(rd->master_name,
+                                 ngx_http_kot_redis_master_name,
+                                 sizeof(rd->master_name))
+                     - rd->master_name;
     addr->host.data = ngx_http_kot_redis_master_host;
     addr->host.len = ngx_strlen(ngx_http_kot_redis_master_host);
     addr->port = ngx_http_kot_redis_master_port;
