@@ -15,7 +15,7 @@ use IO::Socket::IP;
 use Time::HiRes qw(time);
 
 my $t = KotTest->new(workers => 2);
-$t->start_sentinels(replicas => 1, sentinels => 3, down_after => 500);
+$t->start_sentinels(replicas => 2, sentinels => 3, down_after => 500);
 
 my ($replica) = $t->replica_ports;
 my $old_master = $t->redis_addr;
@@ -108,8 +108,8 @@ my $liar_port = $liar->sockport;
 $t->fork_extra('liar', sub { fake_sentinel($liar, $replica) });
 close $liar;
 
-ok wait_until(sub { $t->redis('WAIT', 1, 1000) >= 1 },
-              what => 'the replica to catch up'), 'the replica has it all';
+ok wait_until(sub { $t->redis('WAIT', 2, 1000) >= 2 },
+              what => 'the replicas to catch up'), 'the replicas have it all';
 
 my $fooled = $t->nginx(sentinel_site(
     "kot_redis_sentinel 127.0.0.1:$liar_port master=kot timeout=1s;"),
@@ -150,58 +150,75 @@ for my $i (1 .. 2) {
     });
 }
 
-my $killed = time;
-$t->kill_redis;
+# alice and bob ask until the site has answered right 50 times in a row
+# since $done->(its record) said the failover is over (or 40 s)
+sub through_failover ($done) {
+    my %w = (wrong => [], seen => {}, streak => 0, start => time);
 
-my (@wrong, %seen, $last_503, $first_503);
-my $streak = 0;
+    for (1 .. 20_000) {
+        last if time - $w{start} > 40;
+        Time::HiRes::sleep(0.002);
 
-for (1 .. 20_000) {
-    last if time - $killed > 40;
-    Time::HiRes::sleep(0.002);
+        my $a = $alice->get('/app');
+        my $b = bob_get;
 
-    my $a = $alice->get('/app');
-    my $b = bob_get;
+        $w{seen}{"alice $a->{status}"}++;
+        $w{seen}{"bob $b->{status}"}++;
 
-    $seen{"alice $a->{status}"}++;
-    $seen{"bob $b->{status}"}++;
+        push @{ $w{wrong} }, "alice got $a->{status}"
+            unless $a->{status} == 503
+                   || $a->{status} == 200
+                      && $a->{content} =~ /user=\[alice\]/;
+        push @{ $w{wrong} }, "bob got $b->{status}"
+            unless $b->{status} == 503 || $b->{status} == 401;
 
-    push @wrong, "alice got $a->{status}"
-        unless $a->{status} == 503
-               || $a->{status} == 200 && $a->{content} =~ /user=\[alice\]/;
-    push @wrong, "bob got $b->{status}"
-        unless $b->{status} == 503 || $b->{status} == 401;
-
-    if ($a->{status} == 503 || $b->{status} == 503) {
-        $first_503 //= time;
-        $last_503 = time;
-        $streak = 0;
-    } elsif (++$streak >= 50 && defined $last_503) {
-        last;
+        if ($a->{status} == 503 || $b->{status} == 503) {
+            $w{first_503} //= time;
+            $w{last_503} = time;
+            $w{streak} = 0;
+        } elsif (++$w{streak} >= 50 && ($w{over} ||= $done->(\%w))) {
+            last;
+        }
     }
+
+    $w{window} = ($w{last_503} // $w{start}) - $w{start};
+    $w{summary} = join ', ', map { "$_: $w{seen}{$_}" } sort keys %{ $w{seen} };
+    return \%w;
 }
+
+$t->kill_redis;
+my $w = through_failover(sub ($w) { defined $w->{last_503} });
 
 $t->stop_extra('load1', 'load2');
 
-is_deeply \@wrong, [], 'during the failover, 503 or the right answer, '
+is_deeply $w->{wrong}, [], 'during the failover, 503 or the right answer, '
     . 'never a wrong one';
-ok defined $first_503, 'the outage was seen as 503';
-cmp_ok $streak, '>=', 50, 'the site works again after the failover, '
+ok defined $w->{first_503}, 'the outage was seen as 503';
+cmp_ok $w->{streak}, '>=', 50, 'the site works again after the failover, '
     . 'without a reload';
-my $window = defined $last_503 ? $last_503 - $killed : 0;
 diag sprintf 'failover window: %.2f s from the kill to the last 503 '
-    . '(down-after-milliseconds 500); %s', $window,
-    join ', ', map { "$_: $seen{$_}" } sort keys %seen;
+    . '(down-after-milliseconds 500); %s', $w->{window}, $w->{summary};
 is KotTest::_slurp($bad) // '', '',
     'the load saw no wrong answer either';
 
-is $t->redis_on($replica, 'ROLE')->[0], 'master',
-    'the replica is the master now';
-$t->use_redis_port($replica);
+sub sentinels_master () {
+    my $a = $t->redis_on(($t->sentinel_ports)[0], 'SENTINEL',
+                         'get-master-addr-by-name', 'kot');
+    return $a->[1];
+}
+
+sub moved_to ($port) {
+    my @moved = $n->error_log =~ /master "kot" is at "127\.0\.0\.1:$port"/g;
+    return @moved >= 2;
+}
+
+my $new = sentinels_master;
+isnt $new, $old_master =~ s/.*://r, 'a replica is the master now';
+is $t->redis_on($new, 'ROLE')->[0], 'master', '  and says so';
+$t->use_redis_port($new);
 like $n->error_log, qr/sentinel at "[^"]+" says master "kot" switched/,
     'nginx heard +switch-master';
-like $n->error_log, qr/master "kot" is at "127\.0\.0\.1:$replica"/,
-    'and moved to the new master';
+ok moved_to($new), 'and both workers moved to the new master';
 
 
 # everything works on the new master
@@ -223,6 +240,28 @@ ok wait_until(sub {
         @c == 2;
     }, what => 'the invalidation connections'),
     'both workers\' invalidation connections moved to the new master';
+
+
+# a planned failover, both servers alive: the other replica, which the
+# sentinels made a replica of the new master, is promoted
+
+my ($other) = grep { $_ != $new } $t->replica_ports;
+ok wait_until(sub {
+        (eval { $t->redis_on($other, 'INFO', 'replication') } // '')
+            =~ /master_port:$new\b.*master_link_status:up/s
+    }, timeout => 30, what => 'the other replica to follow'),
+    'the other replica follows the new master';
+
+is $t->redis_on(($t->sentinel_ports)[0], 'SENTINEL', 'FAILOVER', 'kot'),
+    'OK', 'a planned failover starts';
+$w = through_failover(sub { moved_to($other) });
+is_deeply $w->{wrong}, [], 'during a planned failover too, 503 or the '
+    . 'right answer';
+ok moved_to($other), 'nginx moved to the promoted replica';
+cmp_ok $w->{streak}, '>=', 50, 'and the site works there';
+diag sprintf 'planned failover: %.2f s of 503s; %s', $w->{window},
+    $w->{summary};
+$t->use_redis_port($other);
 
 my $r = $t->_run([ "$KotTest::REPO/build/kotctl",
     '--sentinel', join(',', '127.0.0.1:1', @sentinels), '--master', 'kot',
