@@ -21,6 +21,12 @@ static const char  usage[] =
     "(default 127.0.0.1:6379)\n"
     "  --redis-user NAME          Redis ACL user\n"
     "  --redis-password-file PATH file holding the Redis password\n"
+    "  --sentinel ADDR,...        ask these sentinels where the master "
+    "is (instead\n"
+    "                             of --redis); with --master NAME\n"
+    "  --master NAME              the master's name for the sentinels\n"
+    "  --sentinel-password-file PATH  file holding the sentinels' "
+    "password\n"
     "  --db N                     Redis database (default 0)\n"
     "  --secret-file PATH         the key of kot_secret_file (required, "
     "but not by audit)\n"
@@ -152,6 +158,15 @@ kotctl_option(kotctl_t *k, const char *name, const char *value)
 
     } else if (strcmp(name, "--redis-password-file") == 0) {
         k->redis_password_file = value;
+
+    } else if (strcmp(name, "--sentinel") == 0) {
+        k->sentinel = value;
+
+    } else if (strcmp(name, "--master") == 0) {
+        k->master = value;
+
+    } else if (strcmp(name, "--sentinel-password-file") == 0) {
+        k->sentinel_password_file = value;
 
     } else if (strcmp(name, "--secret-file") == 0) {
         k->secret_file = value;

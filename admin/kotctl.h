@@ -26,6 +26,10 @@ typedef struct {
     const char           *redis;        /* host:port or unix:/path */
     const char           *redis_user;
     const char           *redis_password_file;
+    const char           *sentinel;     /* ADDR,... or NULL */
+    const char           *master;       /* the sentinels' name of it */
+    const char           *sentinel_password_file;
+    char                  master_addr[64];
     int                   db;
     const char           *secret_file;
     kot_scrypt_params_t   scrypt;

@@ -61,10 +61,157 @@ kotctl_open(const char *addr)
 }
 
 
+/* A password file's first line, NUL-terminated. */
+
+static int
+kotctl_read_password(const char *path, char *password, size_t size)
+{
+    size_t  len;
+
+    if (kotctl_read_file(path, password, size - 1, &len, 1) != 0) {
+        return -1;
+    }
+
+    password[len] = '\0';
+
+    return 0;
+}
+
+
+/*
+ * Asks each sentinel in turn where the master is; k->redis is then that
+ * address.  The master is checked with ROLE once connected.
+ */
+
+static int
+kotctl_find_master(kotctl_t *k)
+{
+    int            rc = KOTCTL_FAIL;
+    char           list[1024], password[513], *addr, *save;
+    redisReply    *reply;
+    redisContext  *c;
+
+    if (k->master == NULL || k->master[0] == '\0') {
+        kotctl_error("--sentinel needs --master NAME, the name of the "
+                     "sentinels' \"sentinel monitor\" line");
+        return KOTCTL_USAGE;
+    }
+
+    if (strlen(k->sentinel) >= sizeof(list)) {
+        kotctl_error("--sentinel: the list is too long");
+        return KOTCTL_USAGE;
+    }
+
+    password[0] = '\0';
+
+    if (k->sentinel_password_file
+        && kotctl_read_password(k->sentinel_password_file, password,
+                                sizeof(password))
+           != 0)
+    {
+        return KOTCTL_FAIL;
+    }
+
+    strcpy(list, k->sentinel);
+
+    for (addr = strtok_r(list, ",", &save); addr != NULL;
+         addr = strtok_r(NULL, ",", &save))
+    {
+        c = kotctl_open(addr);
+
+        if (c == NULL) {
+            kotctl_error("--sentinel \"%s\" is not host:port or unix:/path",
+                         addr);
+            rc = KOTCTL_USAGE;
+            break;
+        }
+
+        if (c->err) {
+            kotctl_error("cannot connect to sentinel at %s: %s", addr,
+                         c->errstr);
+            redisFree(c);
+            continue;
+        }
+
+        if (password[0]) {
+            reply = redisCommand(c, "AUTH %s", password);
+            freeReplyObject(reply);
+        }
+
+        reply = redisCommand(c, "SENTINEL get-master-addr-by-name %s",
+                             k->master);
+
+        if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+            && reply->element[0]->type == REDIS_REPLY_STRING
+            && reply->element[1]->type == REDIS_REPLY_STRING)
+        {
+            snprintf(k->master_addr, sizeof(k->master_addr),
+                     strchr(reply->element[0]->str, ':') ? "[%s]:%s"
+                                                         : "%s:%s",
+                     reply->element[0]->str, reply->element[1]->str);
+            k->redis = k->master_addr;
+            rc = KOTCTL_OK;
+
+        } else {
+            kotctl_error("sentinel at %s does not know master \"%s\"%s%s",
+                         addr, k->master,
+                         reply && reply->type == REDIS_REPLY_ERROR ? ": " : "",
+                         reply && reply->type == REDIS_REPLY_ERROR
+                         ? reply->str : "");
+        }
+
+        freeReplyObject(reply);
+        redisFree(c);
+
+        if (rc == KOTCTL_OK) {
+            break;
+        }
+    }
+
+    kot_cleanse(password, sizeof(password));
+
+    if (rc == KOTCTL_FAIL) {
+        kotctl_error("no sentinel of --sentinel %s named the master",
+                     k->sentinel);
+    }
+
+    return rc;
+}
+
+
+/* Sentinels can lag behind a failover: only a master is written to. */
+
+static int
+kotctl_check_master(kotctl_t *k)
+{
+    int          ok;
+    const char  *argv[1] = { "ROLE" };
+    redisReply  *reply;
+
+    reply = kotctl_cmd(k, 1, argv);
+    if (reply == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    ok = reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+         && reply->element[0]->type == REDIS_REPLY_STRING
+         && strcmp(reply->element[0]->str, "master") == 0;
+    freeReplyObject(reply);
+
+    if (!ok) {
+        kotctl_error("redis at %s is not the master of \"%s\" (yet): "
+                     "try again in a moment", k->redis, k->master);
+        return KOTCTL_FAIL;
+    }
+
+    return KOTCTL_OK;
+}
+
+
 int
 kotctl_connect(kotctl_t *k)
 {
-    int          argc;
+    int          rc, argc;
     char         password[513], db[16];
     size_t       len;
     const char  *argv[3];
@@ -76,6 +223,14 @@ kotctl_connect(kotctl_t *k)
         && kotctl_read_file(k->secret_file, NULL, 0, &len, 1) != 0)
     {
         return KOTCTL_FAIL;
+    }
+
+    if (k->sentinel) {
+        rc = kotctl_find_master(k);
+
+        if (rc != KOTCTL_OK) {
+            return rc;
+        }
     }
 
     k->rc = kotctl_open(k->redis);
@@ -93,14 +248,12 @@ kotctl_connect(kotctl_t *k)
     }
 
     if (k->redis_password_file) {
-        if (kotctl_read_file(k->redis_password_file, password,
-                             sizeof(password) - 1, &len, 1)
+        if (kotctl_read_password(k->redis_password_file, password,
+                                 sizeof(password))
             != 0)
         {
             return KOTCTL_FAIL;
         }
-
-        password[len] = '\0';
 
         argc = 0;
         argv[argc++] = "AUTH";
@@ -134,7 +287,7 @@ kotctl_connect(kotctl_t *k)
         freeReplyObject(reply);
     }
 
-    return KOTCTL_OK;
+    return k->sentinel ? kotctl_check_master(k) : KOTCTL_OK;
 }
 
 

@@ -23,6 +23,14 @@ static char *ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_kot_redis_master_name(ngx_str_t *name);
+static char *ngx_http_kot_redis_duplicate(ngx_conf_t *cf);
+static char *ngx_http_kot_redis_check(ngx_conf_t *cf,
+    ngx_http_kot_main_conf_t *kmcf);
+static char *ngx_http_kot_redis_addr(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_http_kot_redis_addr_t *addr);
 static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
     ngx_http_kot_redis_conf_t *rc, ngx_str_t *opt);
 static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -57,6 +65,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
     { ngx_string("kot_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_kot_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_kot_redis_sentinel,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -514,7 +529,9 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"kot\" and \"kot_portal\" need a session store: "
                            "add \"kot_redis 127.0.0.1:6379;\" (or "
-                           "\"kot_redis unix:/path;\") to the http block");
+                           "\"kot_redis unix:/path;\", or "
+                           "\"kot_redis_sentinel ADDR... master=NAME;\") "
+                           "to the http block");
         return NGX_CONF_ERROR;
     }
 
@@ -554,67 +571,26 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char                       *rv;
     ngx_str_t                  *value;
-    ngx_url_t                   u;
     ngx_uint_t                  i;
+    ngx_http_kot_redis_addr_t   addr;
     ngx_http_kot_redis_conf_t  *rc;
 
     if (kmcf->redis_set != NGX_CONF_UNSET) {
-        return "is duplicate";
+        return ngx_http_kot_redis_duplicate(cf);
     }
 
     value = cf->args->elts;
     rc = &kmcf->redis;
-
-    rc->name = value[1];
     rc->timeout = 1000;
 
-    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
-        if (value[1].len == 5) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "kot_redis \"unix:\" needs a socket path, "
-                               "e.g. \"unix:/run/redis/redis.sock\"");
-            return NGX_CONF_ERROR;
-        }
-
-        if (ngx_http_kot_strdup(cf->pool, &rc->unix_path, value[1].data + 5,
-                                value[1].len - 5)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-    } else {
-        ngx_memzero(&u, sizeof(ngx_url_t));
-
-        u.url = value[1];
-        u.no_resolve = 1;
-
-        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.no_port
-            || u.naddrs != 1 || u.host.len == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "kot_redis \"%V\" is not an address: use "
-                               "\"IP:PORT\" with an IP literal, e.g. "
-                               "\"127.0.0.1:6379\", or \"unix:/path\"",
-                               &value[1]);
-            return NGX_CONF_ERROR;
-        }
-
-        /* hiredis wants the bare address: strip IPv6 brackets */
-        if (u.host.data[0] == '[') {
-            u.host.data++;
-            u.host.len -= 2;
-        }
-
-        if (ngx_http_kot_strdup(cf->pool, &rc->host, u.host.data,
-                                u.host.len)
-            != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-
-        rc->port = u.port;
+    if (ngx_http_kot_redis_addr(cf, &value[1], &addr) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
+
+    rc->name = addr.name;
+    rc->host = addr.host;
+    rc->port = addr.port;
+    rc->unix_path = addr.unix_path;
 
     for (i = 2; i < cf->args->nelts; i++) {
         rv = ngx_http_kot_redis_option(cf, rc, &value[i]);
@@ -623,10 +599,154 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
     }
 
-    if (rc->user.len && rc->password.len == 0) {
+    return ngx_http_kot_redis_check(cf, kmcf);
+}
+
+
+/*
+ * kot_redis_sentinel ADDR... master=NAME [sentinel_password_file=PATH]
+ *           [password_file=PATH] [user=NAME] [db=N] [timeout=TIME];
+ */
+
+static char *
+ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_main_conf_t *kmcf = conf;
+
+    char                       *rv;
+    ngx_str_t                  *value, s;
+    ngx_uint_t                  i;
+    ngx_http_kot_redis_addr_t  *addr;
+    ngx_http_kot_redis_conf_t  *rc;
+
+    if (kmcf->redis_set != NGX_CONF_UNSET) {
+        return ngx_http_kot_redis_duplicate(cf);
+    }
+
+    value = cf->args->elts;
+    rc = &kmcf->redis;
+    rc->timeout = 1000;
+
+    rc->sentinels = ngx_array_create(cf->pool, 3,
+                                     sizeof(ngx_http_kot_redis_addr_t));
+    if (rc->sentinels == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')
+            == NULL)
+        {
+            addr = ngx_array_push(rc->sentinels);
+            if (addr == NULL
+                || ngx_http_kot_redis_addr(cf, &value[i], addr)
+                   != NGX_CONF_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "master=", 7) == 0) {
+            rc->master.data = value[i].data + 7;
+            rc->master.len = value[i].len - 7;
+
+            if (!ngx_http_kot_redis_master_name(&rc->master)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_redis_sentinel: invalid \"%V\": the "
+                                   "master's name is the one of the "
+                                   "sentinels' \"sentinel monitor\" line, "
+                                   "e.g. \"master=mymaster\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "sentinel_password_file=", 23) == 0) {
+            s.data = value[i].data + 23;
+            s.len = value[i].len - 23;
+
+            rv = ngx_http_kot_read_file(cf,
+                                        "kot_redis_sentinel "
+                                        "sentinel_password_file",
+                                        &s, &rc->sentinel_password, 1, 512);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
+        rv = ngx_http_kot_redis_option(cf, rc, &value[i]);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (rc->sentinels->nelts == 0 || rc->master.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "kot_redis \"user=\" needs \"password_file=\" "
-                           "too");
+                           "kot_redis_sentinel needs the sentinels' "
+                           "addresses and the master's name, e.g. "
+                           "\"kot_redis_sentinel 10.0.0.1:26379 "
+                           "10.0.0.2:26379 10.0.0.3:26379 master=mymaster;\"");
+        return NGX_CONF_ERROR;
+    }
+
+    /* messages name the master until the sentinels say where it is */
+    rc->name = rc->master;
+
+    return ngx_http_kot_redis_check(cf, kmcf);
+}
+
+
+/* it goes into +switch-master's space-separated fields: no blanks */
+
+static ngx_int_t
+ngx_http_kot_redis_master_name(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    if (name->len == 0 || name->len > 128) {
+        return 0;
+    }
+
+    for (i = 0; i < name->len; i++) {
+        if (name->data[i] <= ' ' || name->data[i] >= 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static char *
+ngx_http_kot_redis_duplicate(ngx_conf_t *cf)
+{
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "a second \"kot_redis\" or \"kot_redis_sentinel\": "
+                       "keep exactly one of them in the http block "
+                       "(\"kot_redis_sentinel\" when Sentinel finds the "
+                       "master, \"kot_redis\" otherwise)");
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_kot_redis_check(ngx_conf_t *cf, ngx_http_kot_main_conf_t *kmcf)
+{
+    ngx_str_t  *name;
+
+    name = cf->args->elts;
+
+    if (kmcf->redis.user.len && kmcf->redis.password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"user=\" needs \"password_file=\" too",
+                           name);
         return NGX_CONF_ERROR;
     }
 
@@ -636,18 +756,79 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* IP:PORT (an IP literal: resolving would block) or unix:/path */
+
+static char *
+ngx_http_kot_redis_addr(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_http_kot_redis_addr_t *addr)
+{
+    ngx_url_t   u;
+    ngx_str_t  *name;
+
+    ngx_memzero(addr, sizeof(ngx_http_kot_redis_addr_t));
+
+    name = cf->args->elts;
+    addr->name = *value;
+
+    if (ngx_strncmp(value->data, "unix:", 5) == 0) {
+        if (value->len == 5) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V \"unix:\" needs a socket path, "
+                               "e.g. \"unix:/run/redis/redis.sock\"", name);
+            return NGX_CONF_ERROR;
+        }
+
+        return ngx_http_kot_strdup(cf->pool, &addr->unix_path,
+                                   value->data + 5, value->len - 5)
+               == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *value;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.no_port
+        || u.naddrs != 1 || u.host.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"%V\" is not an address: use "
+                           "\"IP:PORT\" with an IP literal, e.g. "
+                           "\"127.0.0.1:6379\", or \"unix:/path\"",
+                           name, value);
+        return NGX_CONF_ERROR;
+    }
+
+    /* hiredis wants the bare address: strip IPv6 brackets */
+    if (u.host.data[0] == '[') {
+        u.host.data++;
+        u.host.len -= 2;
+    }
+
+    addr->port = u.port;
+
+    return ngx_http_kot_strdup(cf->pool, &addr->host, u.host.data,
+                               u.host.len)
+           == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
 static char *
 ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
     ngx_str_t *opt)
 {
-    ngx_str_t  s;
+    ngx_str_t  s, *name;
+
+    name = cf->args->elts;
 
     if (ngx_strncmp(opt->data, "password_file=", 14) == 0) {
         s.data = opt->data + 14;
         s.len = opt->len - 14;
 
-        return ngx_http_kot_read_file(cf, "kot_redis password_file", &s,
-                                      &rc->password, 1, 512);
+        return ngx_http_kot_read_file(cf, rc->sentinels
+                                          ? "kot_redis_sentinel password_file"
+                                          : "kot_redis password_file",
+                                      &s, &rc->password, 1, 512);
     }
 
     if (ngx_strncmp(opt->data, "user=", 5) == 0) {
@@ -687,9 +868,11 @@ ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "kot_redis: invalid parameter \"%V\"; expected "
+                       "%V: invalid parameter \"%V\"; expected %s"
                        "password_file=PATH, user=NAME, db=N or timeout=TIME",
-                       opt);
+                       name, opt,
+                       rc->sentinels ? "master=NAME, sentinel_password_file="
+                                       "PATH, " : "");
 
     return NGX_CONF_ERROR;
 }

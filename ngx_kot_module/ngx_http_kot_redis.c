@@ -14,7 +14,16 @@
  * a late reply then only frees it.  Every op has a timer; a timeout drops
  * the connection, which fails all pending ops at once instead of letting
  * each wait for its own timer behind a stalled server.  Reconnection backs
- * off from 100 ms to 2 s; while disconnected, commands fail at once.
+ * off from 100 ms to 2 s, with jitter; while disconnected, commands fail
+ * at once.
+ *
+ * With kot_redis_sentinel, a third connection asks the sentinels where
+ * the master is (SENTINEL get-master-addr-by-name), then stays
+ * subscribed to +switch-master on the same sentinel.  The command
+ * connection takes no command until ROLE said "master" on it: a replica
+ * is left at once and the sentinels are asked again.  When the master
+ * moves, both connections are dropped and made again to the new one, so
+ * that tracking and heartbeat move with it; until then, requests get 503.
  */
 
 
@@ -56,7 +65,11 @@ typedef struct {
 
 typedef struct {
     ngx_http_kot_redis_conf_t      *conf;
-    const char                     *role;       /* "data" or "sub" */
+    const char                     *role;       /* "data", "sub", "sentinel" */
+    ngx_str_t                       name;       /* the server, for messages */
+    ngx_uint_t                      master;     /* the master it went to */
+    u_char                          master_name[NGX_SOCKADDR_STRLEN];
+    ngx_uint_t                      next;       /* sentinel: which to ask */
     redisAsyncContext              *ac;
     ngx_connection_t               *conn;
     ngx_event_t                     timer;      /* connect, or reconnect */
@@ -68,6 +81,7 @@ typedef struct {
     u_char                          beat[48];   /* the heartbeat channel */
     size_t                          beat_len;
     unsigned                        connected:1;
+    unsigned                        ready:1;        /* takes commands */
     unsigned                        exiting:1;
     unsigned                        failed_logged:1;
     unsigned                        subscribed:1;   /* sub */
@@ -79,6 +93,19 @@ typedef struct {
 static void ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd,
     redisReply *sent);
 static void ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd);
+static ngx_int_t ngx_http_kot_redis_target(ngx_http_kot_redis_t *rd,
+    ngx_http_kot_redis_addr_t *addr);
+static void ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_setup_sentinel(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_kot_redis_master_addr(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_kot_redis_switch(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static ngx_int_t ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn,
+    char *host, size_t host_len, char *port, size_t port_len);
+static void ngx_http_kot_redis_follow(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
 static void ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd);
@@ -122,13 +149,29 @@ static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
 
 static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
 static ngx_http_kot_redis_t  ngx_http_kot_redis_sub;   /* invalidations */
+static ngx_http_kot_redis_t  ngx_http_kot_redis_sentinel;
 static ngx_event_t           ngx_http_kot_redis_beat_ev;
+
+/* where the sentinels said the master is; 0 while nobody said */
+static ngx_uint_t  ngx_http_kot_redis_master;
+static u_char      ngx_http_kot_redis_master_host[NGX_INET6_ADDRSTRLEN + 1];
+static int         ngx_http_kot_redis_master_port;
+static u_char      ngx_http_kot_redis_master_name[NGX_SOCKADDR_STRLEN];
 
 
 ngx_int_t
 ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_kot_redis_conf_t *conf, ngx_uint_t cache)
 {
+    ngx_http_kot_redis_master = 0;
+
+    if (conf->sentinels) {
+        ngx_http_kot_redis_init(&ngx_http_kot_redis_sentinel, cycle, conf,
+                                "sentinel");
+        ngx_http_kot_redis_sentinel.next = ngx_random();
+        ngx_http_kot_redis_connect(&ngx_http_kot_redis_sentinel);
+    }
+
     ngx_http_kot_redis_init(&ngx_http_kot_redis, cycle, conf, "data");
     ngx_http_kot_redis_connect(&ngx_http_kot_redis);
 
@@ -157,6 +200,7 @@ ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
 
     rd->conf = conf;
     rd->role = role;
+    rd->name = conf->name;
     rd->log = cycle->log;
     rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
@@ -186,6 +230,7 @@ ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sub);
     ngx_http_kot_redis_free(&ngx_http_kot_redis);
+    ngx_http_kot_redis_free(&ngx_http_kot_redis_sentinel);
 }
 
 
@@ -214,21 +259,30 @@ ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd)
 static void
 ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
 {
-    redisAsyncContext  *ac;
-    ngx_connection_t   *c;
+    redisAsyncContext          *ac;
+    ngx_connection_t           *c;
+    ngx_http_kot_redis_addr_t   addr;
 
-    if (rd->conf->unix_path.len) {
-        ac = redisAsyncConnectUnix((char *) rd->conf->unix_path.data);
+    if (ngx_http_kot_redis_target(rd, &addr) != NGX_OK) {
+        /* no master known yet: the sentinels' answer calls us back */
+        return;
+    }
+
+    rd->name = addr.name;
+    rd->ready = 0;
+
+    if (addr.unix_path.len) {
+        ac = redisAsyncConnectUnix((char *) addr.unix_path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) rd->conf->host.data, rd->conf->port);
+        ac = redisAsyncConnect((char *) addr.host.data, addr.port);
     }
 
     if (ac == NULL || ac->err) {
         if (!rd->failed_logged) {
             ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                           "kot: cannot connect to redis at \"%V\": %s",
-                          &rd->conf->name, ac ? ac->errstr : "no memory");
+                          &rd->name, ac ? ac->errstr : "no memory");
             rd->failed_logged = 1;
         }
 
@@ -238,6 +292,14 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
 
         ngx_http_kot_redis_schedule(rd);
         return;
+    }
+
+    /*
+     * A sentinel is only listened to: without TCP keepalive, one that
+     * vanished without a word (a partition) would never be noticed.
+     */
+    if (rd == &ngx_http_kot_redis_sentinel && addr.unix_path.len == 0) {
+        (void) redisEnableKeepAlive(&ac->c);
     }
 
     c = ngx_get_connection(ac->c.fd, rd->log);
@@ -271,7 +333,76 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
     /* these go out first, ahead of any request's command */
     ngx_http_kot_redis_setup(rd);
 
+    /* with kot_redis, commands may queue behind the setup at once */
+    if (rd == &ngx_http_kot_redis && rd->conf->sentinels == NULL) {
+        rd->ready = 1;
+    }
+
     ngx_add_timer(&rd->timer, rd->conf->timeout);
+}
+
+
+/*
+ * The server a connection goes to: kot_redis's, the next sentinel, or
+ * the master the sentinels named (NGX_DECLINED while none did).
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_target(ngx_http_kot_redis_t *rd,
+    ngx_http_kot_redis_addr_t *addr)
+{
+    ngx_http_kot_redis_addr_t  *sentinels;
+    ngx_http_kot_redis_conf_t  *conf = rd->conf;
+
+    if (conf->sentinels == NULL) {
+        addr->name = conf->name;
+        addr->host = conf->host;
+        addr->port = conf->port;
+        addr->unix_path = conf->unix_path;
+        return NGX_OK;
+    }
+
+    if (rd == &ngx_http_kot_redis_sentinel) {
+        sentinels = conf->sentinels->elts;
+        *addr = sentinels[rd->next % conf->sentinels->nelts];
+        return NGX_OK;
+    }
+
+    if (ngx_http_kot_redis_master == 0) {
+        return NGX_DECLINED;
+    }
+
+    rd->master = ngx_http_kot_redis_master;
+
+    /* its own copy: messages about it must not name the next master */
+    addr->name.data = rd->master_name;
+    addr->name.len = ngx_cpystrn(rd->master_name,
+                                 ngx_http_kot_redis_master_name,
+                                 sizeof(rd->master_name))
+                     - rd->master_name;
+    addr->host.data = ngx_http_kot_redis_master_host;
+    addr->host.len = ngx_strlen(ngx_http_kot_redis_master_host);
+    addr->port = ngx_http_kot_redis_master_port;
+    ngx_str_null(&addr->unix_path);
+
+    return NGX_OK;
+}
+
+
+/* The setup is answered: the connect timer's work is done. */
+
+static void
+ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
+{
+    if (rd->timer.timer_set) {
+        ngx_del_timer(&rd->timer);
+    }
+
+    rd->ready = 1;
+    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+
+    /* commands flow: with Sentinel, only once ROLE said master */
+    ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
 }
 
 
@@ -290,6 +421,11 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
     ngx_uint_t                  i;
     const char                 *argv[3];
     ngx_http_kot_redis_conf_t  *conf = rd->conf;
+
+    if (rd == &ngx_http_kot_redis_sentinel) {
+        ngx_http_kot_redis_setup_sentinel(rd);
+        return;
+    }
 
     if (conf->password.len) {
         argc = 0;
@@ -333,6 +469,11 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
         return;
     }
 
+    /* the sentinels may lag behind a failover: only a master will do */
+    if (conf->sentinels) {
+        redisAsyncCommand(rd->ac, ngx_http_kot_redis_role, NULL, "ROLE");
+    }
+
     for (i = 0; i < KOT_SCRIPT_N; i++) {
         argv[0] = "SCRIPT";
         argvlen[0] = 6;
@@ -347,6 +488,247 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
 
     /* a new command connection has no tracking yet */
     ngx_http_kot_redis_track();
+}
+
+
+static void
+ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    redisReply            *rep = reply;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep == NULL) {
+        return;
+    }
+
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements > 0
+        && rep->element[0]->type == REDIS_REPLY_STRING
+        && ngx_strcmp(rep->element[0]->str, "master") == 0)
+    {
+        ngx_http_kot_redis_ready(rd);
+        ngx_http_kot_redis_track();
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                  "kot: redis at \"%V\" is not the master of \"%V\" "
+                  "(ROLE: %s); asking the sentinels again", &rd->name,
+                  &rd->conf->master,
+                  rep->type == REDIS_REPLY_ARRAY && rep->elements > 0
+                  && rep->element[0]->type == REDIS_REPLY_STRING
+                  ? rep->element[0]->str
+                  : rep->type == REDIS_REPLY_ERROR ? rep->str : "?");
+    rd->failed_logged = 1;
+
+    redisAsyncFree(ac);
+
+    ngx_http_kot_redis_drop(&ngx_http_kot_redis_sentinel,
+                            "the master it named is not one");
+}
+
+
+/*
+ * AUTH, the master's address, and then +switch-master: hiredis answers
+ * pending commands before the subscription's messages.
+ */
+
+static void
+ngx_http_kot_redis_setup_sentinel(ngx_http_kot_redis_t *rd)
+{
+    ngx_http_kot_redis_conf_t  *conf = rd->conf;
+
+    if (conf->sentinel_password.len) {
+        redisAsyncCommand(rd->ac, ngx_http_kot_redis_setup_handler, "AUTH",
+                          "AUTH %b", conf->sentinel_password.data,
+                          conf->sentinel_password.len);
+    }
+
+    redisAsyncCommand(rd->ac, ngx_http_kot_redis_master_addr, NULL,
+                      "SENTINEL get-master-addr-by-name %b",
+                      conf->master.data, conf->master.len);
+    redisAsyncCommand(rd->ac, ngx_http_kot_redis_switch, NULL,
+                      "SUBSCRIBE +switch-master");
+}
+
+
+/* [ip, port], or nil if this sentinel does not monitor that master */
+
+static void
+ngx_http_kot_redis_master_addr(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply            *rep = reply;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep == NULL) {
+        return;
+    }
+
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2
+        || rep->element[0]->type != REDIS_REPLY_STRING
+        || rep->element[1]->type != REDIS_REPLY_STRING)
+    {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "kot: sentinel at \"%V\" does not know master \"%V\"%s"
+                      "%s: check \"master=\" of kot_redis_sentinel",
+                      &rd->name, &rd->conf->master,
+                      rep->type == REDIS_REPLY_ERROR ? ": " : "",
+                      rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+        rd->failed_logged = 1;
+        redisAsyncFree(ac);
+        return;
+    }
+
+    if (ngx_http_kot_redis_move(rd, rep->element[0]->str,
+                                rep->element[0]->len, rep->element[1]->str,
+                                rep->element[1]->len)
+        != NGX_OK)
+    {
+        redisAsyncFree(ac);
+        return;
+    }
+
+    ngx_http_kot_redis_ready(rd);
+}
+
+
+/* ["message", "+switch-master", "name old-ip old-port new-ip new-port"] */
+
+static void
+ngx_http_kot_redis_switch(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    u_char                *p, *last, *field[5];
+    size_t                 len[5];
+    ngx_uint_t             n;
+    redisReply            *rep = reply, *msg;
+    ngx_http_kot_redis_t  *rd = ac->data;
+
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3
+        || rep->element[0]->type != REDIS_REPLY_STRING
+        || ngx_strcmp(rep->element[0]->str, "message") != 0
+        || rep->element[2]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    msg = rep->element[2];
+    p = (u_char *) msg->str;
+    last = p + msg->len;
+
+    for (n = 0; n < 5 && p < last; n++) {
+        field[n] = p;
+
+        while (p < last && *p != ' ') {
+            p++;
+        }
+
+        len[n] = p - field[n];
+        p++;
+    }
+
+    if (n != 5 || len[0] != rd->conf->master.len
+        || ngx_strncmp(field[0], rd->conf->master.data, len[0]) != 0)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                  "kot: sentinel at \"%V\" says master \"%V\" switched",
+                  &rd->name, &rd->conf->master);
+
+    (void) ngx_http_kot_redis_move(rd, (char *) field[3], len[3],
+                                   (char *) field[4], len[4]);
+}
+
+
+/*
+ * The master is at host:port from now on.  Only an IP literal will do:
+ * resolving a name would block the worker.
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn, char *host,
+    size_t host_len, char *port, size_t port_len)
+{
+    u_char     *p;
+    ngx_int_t   n;
+#if (NGX_HAVE_INET6)
+    u_char      addr[16];
+#endif
+
+    n = ngx_atoi((u_char *) port, port_len);
+
+    if (n < 1 || n > 65535
+        || host_len > NGX_INET6_ADDRSTRLEN
+        || (ngx_inet_addr((u_char *) host, host_len) == INADDR_NONE
+#if (NGX_HAVE_INET6)
+            && ngx_inet6_addr((u_char *) host, host_len, addr) != NGX_OK
+#endif
+           ))
+    {
+        ngx_log_error(NGX_LOG_ERR, sn->log, 0,
+                      "kot: sentinel at \"%V\" named master \"%V\" at an "
+                      "address that is not IP:PORT; it is ignored (set "
+                      "\"sentinel resolve-hostnames no\")",
+                      &sn->name, &sn->conf->master);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_kot_redis_master
+        && n == ngx_http_kot_redis_master_port
+        && ngx_strlen(ngx_http_kot_redis_master_host) == host_len
+        && ngx_strncmp(ngx_http_kot_redis_master_host, host, host_len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    p = ngx_cpymem(ngx_http_kot_redis_master_host, host, host_len);
+    *p = '\0';
+    ngx_http_kot_redis_master_port = (int) n;
+
+    p = ngx_snprintf(ngx_http_kot_redis_master_name,
+                     sizeof(ngx_http_kot_redis_master_name) - 1,
+                     ngx_strchr(ngx_http_kot_redis_master_host, ':')
+                     ? "[%s]:%i" : "%s:%i",
+                     ngx_http_kot_redis_master_host, n);
+    *p = '\0';
+
+    ngx_http_kot_redis_master++;
+
+    ngx_log_error(NGX_LOG_NOTICE, sn->log, 0,
+                  "kot: master \"%V\" is at \"%s\" (sentinel at \"%V\")",
+                  &sn->conf->master, ngx_http_kot_redis_master_name,
+                  &sn->name);
+
+    ngx_http_kot_redis_follow(&ngx_http_kot_redis);
+
+    if (ngx_http_kot_redis_sub.conf) {
+        ngx_http_kot_redis_follow(&ngx_http_kot_redis_sub);
+    }
+
+    return NGX_OK;
+}
+
+
+/* A connection to an old master goes, and one to the new comes now. */
+
+static void
+ngx_http_kot_redis_follow(ngx_http_kot_redis_t *rd)
+{
+    if (rd->ac) {
+        ngx_http_kot_redis_drop(rd, "the master moved");
+    }
+
+    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+
+    if (rd->ac == NULL) {
+        if (rd->timer.timer_set) {
+            ngx_del_timer(&rd->timer);
+        }
+
+        ngx_http_kot_redis_connect(rd);
+    }
 }
 
 
@@ -397,10 +779,8 @@ ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
             return;
         }
 
-        /* subscribed in time: the connect timer's work is done */
-        if (rd->timer.timer_set) {
-            ngx_del_timer(&rd->timer);
-        }
+        /* subscribed in time */
+        ngx_http_kot_redis_ready(rd);
 
         rd->subscribed = 1;
         rd->last_beat = ngx_current_msec;
@@ -458,7 +838,7 @@ ngx_http_kot_redis_beat(ngx_event_t *ev)
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
 
-    if (rd->ac && rd->connected && sub->subscribed) {
+    if (rd->ac && rd->ready && rd->connected && sub->subscribed) {
         (void) redisAsyncCommand(rd->ac, NULL, NULL, "PUBLISH %b %llu",
                                  sub->beat, sub->beat_len,
                                  (unsigned long long) ngx_current_msec);
@@ -506,8 +886,8 @@ ngx_http_kot_redis_track(void)
 
     rd->tracking = 0;
 
-    if (rd->ac == NULL || sub->ac == NULL || !sub->subscribed
-        || sub->client_id == 0)
+    if (rd->ac == NULL || !rd->ready || sub->ac == NULL || !sub->subscribed
+        || sub->client_id == 0 || rd->master != sub->master)
     {
         return;
     }
@@ -626,8 +1006,9 @@ ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
 
     /* a wrong password or db is a configuration error: say it loudly */
     ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                  "kot: redis at \"%V\" refused %s: %s",
-                  &rd->conf->name, (char *) privdata, rep->str);
+                  "kot: %s at \"%V\" refused %s: %s",
+                  rd == &ngx_http_kot_redis_sentinel ? "sentinel" : "redis",
+                  &rd->name, (char *) privdata, rep->str);
 
     redisAsyncFree(ac);
 }
@@ -643,7 +1024,7 @@ ngx_http_kot_redis_connected(const redisAsyncContext *ac, int status)
         if (!rd->failed_logged) {
             ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                           "kot: cannot connect to redis at \"%V\": %s",
-                          &rd->conf->name, ac->errstr);
+                          &rd->name, ac->errstr);
             rd->failed_logged = 1;
         }
 
@@ -653,20 +1034,18 @@ ngx_http_kot_redis_connected(const redisAsyncContext *ac, int status)
     if (rd->failed_logged) {
         ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
                       "kot: connected to redis at \"%V\" again",
-                      &rd->conf->name);
+                      &rd->name);
     }
 
     rd->connected = 1;
     rd->failed_logged = 0;
-    ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
-    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
     /*
-     * The invalidation connection is ready only once subscribed; a
-     * refused SUBSCRIBE never answers, so its timer stays until then.
+     * The other connections are ready only once their setup is answered
+     * (a refused SUBSCRIBE never answers): their timer stays until then.
      */
-    if (rd->timer.timer_set && rd != &ngx_http_kot_redis_sub) {
-        ngx_del_timer(&rd->timer);
+    if (rd->ready) {
+        ngx_http_kot_redis_ready(rd);
     }
 }
 
@@ -679,7 +1058,7 @@ ngx_http_kot_redis_disconnected(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK && !rd->exiting) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "kot: lost %s connection to redis at \"%V\": %s",
-                      rd->role, &rd->conf->name, ac->errstr);
+                      rd->role, &rd->name, ac->errstr);
         rd->failed_logged = 1;
     }
 }
@@ -693,7 +1072,8 @@ ngx_http_kot_redis_timer_handler(ngx_event_t *ev)
     ngx_http_kot_redis_t  *rd = ev->data;
 
     if (rd->ac) {
-        ngx_http_kot_redis_drop(rd, rd->connected ? "not subscribed in time"
+        ngx_http_kot_redis_drop(rd, rd->connected ? "no answer to the setup "
+                                                    "in time"
                                                   : "connect timed out");
         return;
     }
@@ -701,6 +1081,8 @@ ngx_http_kot_redis_timer_handler(ngx_event_t *ev)
     ngx_http_kot_redis_connect(rd);
 }
 
+
+/* Between half the backoff and all of it: workers and nodes spread out. */
 
 static void
 ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd)
@@ -713,7 +1095,9 @@ ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd)
         ngx_del_timer(&rd->timer);
     }
 
-    ngx_add_timer(&rd->timer, rd->backoff);
+    ngx_add_timer(&rd->timer,
+                  rd->backoff / 2 + (ngx_msec_t) ngx_random()
+                                    % (rd->backoff / 2 + 1));
 
     rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_KOT_REDIS_BACKOFF_MAX);
 }
@@ -729,8 +1113,9 @@ ngx_http_kot_redis_drop(ngx_http_kot_redis_t *rd, const char *why)
     }
 
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                  "kot: redis at \"%V\": %s, reconnecting",
-                  &rd->conf->name, why);
+                  "kot: %s at \"%V\": %s, reconnecting",
+                  rd == &ngx_http_kot_redis_sentinel ? "sentinel" : "redis",
+                  &rd->name, why);
     rd->failed_logged = 1;
 
     redisAsyncFree(rd->ac);
@@ -841,10 +1226,18 @@ ngx_http_kot_redis_cleanup(void *privdata)
     rd->conn = NULL;
     rd->connected = 0;
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 0);
+    rd->ready = 0;
     rd->subscribed = 0;
     rd->tracking = 0;
     rd->client_id = 0;
     rd->channels = 0;
+
+    if (rd == &ngx_http_kot_redis_sentinel) {
+        /* the next sentinel, then: one down must not stop the others */
+        rd->next++;
+        ngx_http_kot_redis_schedule(rd);
+        return;
+    }
 
     /* invalidations may have been missed: nothing cached can be trusted */
     ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
@@ -877,12 +1270,12 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
 
-    if (rd->ac == NULL
+    if (rd->ac == NULL || !rd->ready
         || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: redis at \"%V\" is unavailable",
-                      &rd->conf->name);
+                      &rd->name);
         ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_REDIS_ERRORS);
         return NGX_ERROR;
     }
@@ -932,7 +1325,7 @@ ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a)
 {
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
 
-    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL
+    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL || !rd->ready
         || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
         return;
@@ -1101,7 +1494,7 @@ ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "kot: redis at \"%V\" did not answer within %M ms",
-                  &ngx_http_kot_redis.conf->name,
+                  &ngx_http_kot_redis.name,
                   ngx_http_kot_redis.conf->timeout);
 
     ngx_http_kot_redis_op_finish(op, NULL);

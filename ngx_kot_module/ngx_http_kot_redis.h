@@ -32,10 +32,23 @@ typedef struct {
     ngx_str_t                   host;       /* NUL-terminated IP literal */
     int                         port;
     ngx_str_t                   unix_path;  /* NUL-terminated, or empty */
+} ngx_http_kot_redis_addr_t;
+
+
+typedef struct {
+    ngx_str_t                   name;       /* as written, for messages */
+    ngx_str_t                   host;       /* NUL-terminated IP literal */
+    int                         port;
+    ngx_str_t                   unix_path;  /* NUL-terminated, or empty */
     ngx_str_t                   user;
     ngx_str_t                   password;
     ngx_int_t                   db;
     ngx_msec_t                  timeout;
+
+    /* kot_redis_sentinel: the master's address comes from these */
+    ngx_array_t                *sentinels;  /* ngx_http_kot_redis_addr_t */
+    ngx_str_t                   master;     /* its name for the sentinels */
+    ngx_str_t                   sentinel_password;
 } ngx_http_kot_redis_conf_t;
 
 

@@ -384,6 +384,178 @@ sub stop_redis {
 }
 
 
+# A Sentinel group around the test's Redis, which becomes its master
+# "kot": replicas and sentinels on free loopback ports, each with its own
+# files in the test's directory.  Returns once the sentinels see the
+# replicas and each other, so that a failover can happen.
+sub start_sentinels {
+    my ($self, %o) = @_;
+
+    my $dir = $self->{dir};
+    my $master = $self->{redis_port};
+    my $n = $o{sentinels} // 3;
+    my $down = $o{down_after} // 500;
+    die "start_sentinels: no password support\n"
+        if defined $self->{redis_password};
+
+    # a replica is a copy only once synced: no 5 s wait for more replicas
+    $self->redis('CONFIG', 'SET', 'repl-diskless-sync-delay', 0);
+
+    for my $i (1 .. ($o{replicas} // 1)) {
+        my $port = free_port();
+        $self->_start_extra("replica$i", $port, $REDIS_SERVER,
+            '--port', $port, '--bind', '127.0.0.1', '--daemonize', 'no',
+            '--dir', $dir, '--dbfilename', "replica$i.rdb",
+            '--logfile', "$dir/replica$i.log", '--save', '',
+            '--appendonly', 'no', '--replicaof', '127.0.0.1', $master);
+        push @{ $self->{replica_ports} }, $port;
+
+        wait_until(sub {
+            (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
+                =~ /master_link_status:up/
+        }, timeout => 30, what => "replica$i to sync");
+    }
+
+    for my $i (1 .. $n) {
+        my $port = free_port();
+        my $conf = "$dir/sentinel$i.conf";
+        _spew($conf, <<"EOF", 0600);
+port $port
+bind 127.0.0.1
+daemonize no
+dir $dir
+logfile $dir/sentinel$i.log
+sentinel monitor kot 127.0.0.1 $master 2
+sentinel down-after-milliseconds kot $down
+sentinel failover-timeout kot 10000
+sentinel parallel-syncs kot 1
+EOF
+        $self->_start_extra("sentinel$i", $port, $REDIS_SERVER, $conf,
+                            '--sentinel');
+        push @{ $self->{sentinel_ports} }, $port;
+    }
+
+    for my $port (@{ $self->{sentinel_ports} }) {
+        wait_until(sub {
+            my $m = eval { $self->redis_on($port, 'SENTINEL', 'master',
+                                           'kot') } or return 0;
+            my %m = @$m;
+            return $m{'num-slaves'} >= @{ $self->{replica_ports} }
+                   && $m{'num-other-sentinels'} >= $n - 1;
+        }, timeout => 30, what => "sentinel on port $port to see the group");
+    }
+
+    return 1;
+}
+
+sub sentinel_ports { @{ $_[0]{sentinel_ports} // [] } }
+sub replica_ports { @{ $_[0]{replica_ports} // [] } }
+
+
+# One command to another Redis (or sentinel) of the test, on a connection
+# of its own.
+sub redis_on {
+    my ($self, $port, @cmd) = @_;
+
+    local $self->{redis_port} = $port;
+    local $self->{redis_sock};
+    local $self->{redis_buf};
+    local $self->{redis_password};
+
+    my $r = eval { $self->redis(@cmd) };
+    my $e = $@;
+    $self->_redis_close;
+    die $e if $e;
+    return $r;
+}
+
+
+# The master dies at once (SIGKILL): no goodbye to its clients.
+sub kill_redis {
+    my ($self) = @_;
+    my $pid = delete $self->{redis_pid} or die "redis is not running\n";
+    $self->_redis_close;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+    return 1;
+}
+
+# From now on redis() and kotctl go to the Redis on $port.
+sub use_redis_port {
+    my ($self, $port) = @_;
+    $self->_redis_close;
+    $self->{redis_port} = $port;
+}
+
+
+# A process the test owns besides its Redis; stopped by the cleanup.
+# With a port, returns once it answers PING there.
+sub _start_extra {
+    my ($self, $name, $port, @cmd) = @_;
+
+    my $pid = $self->fork_extra($name, sub {
+        open STDOUT, '>>', "$self->{dir}/$name.out";
+        open STDERR, '>&', \*STDOUT;
+        { no warnings 'exec'; exec { $cmd[0] } @cmd }
+        print STDERR "exec $cmd[0]: $!\n";
+    });
+
+    wait_until(sub { (eval { $self->redis_on($port, 'PING') } // '')
+                     eq 'PONG' },
+               timeout => 10, what => "$name to answer PING")
+        if $port;
+
+    return $pid;
+}
+
+
+# A forked helper process of the test (a fake server, say), stopped by
+# the cleanup like the others.
+sub fork_extra {
+    my ($self, $name, $code) = @_;
+
+    my $pid = fork // die "fork: $!\n";
+
+    if ($pid == 0) {
+        # Never inherit the TAP stdout: prove would wait for its EOF.
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        @SIG{qw(INT TERM)} = ('DEFAULT') x 2;
+        $code->();
+        # _exit: a plain exit would run our END blocks in the child.
+        POSIX::_exit(127);
+    }
+
+    $self->{extra}{$name} = $pid;
+    return $pid;
+}
+
+
+sub _stop_extras {
+    my ($self) = @_;
+    $self->stop_extra(keys %{ $self->{extra} // {} });
+}
+
+sub stop_extra {
+    my ($self, @names) = @_;
+
+    my %pids = map { $_ => delete $self->{extra}{$_} } @names;
+    kill 'TERM', values %pids;
+
+    my $deadline = Time::HiRes::time() + 10;
+    for my $pid (values %pids) {
+        while (waitpid($pid, POSIX::WNOHANG()) == 0) {
+            if (Time::HiRes::time() > $deadline) {
+                kill 'KILL', $pid;
+                waitpid $pid, 0;
+                last;
+            }
+            Time::HiRes::sleep(0.02);
+        }
+    }
+}
+
+
 sub _proc_state {
     my ($pid) = @_;
     my ($state) = _slurp("/proc/$pid/stat") =~ /\)\s+(\S)/;
@@ -873,6 +1045,7 @@ sub _cleanup {
     }
 
     eval { $self->stop_redis; 1 } or warn "stopping redis: $@";
+    eval { $self->_stop_extras; 1 } or warn "stopping helpers: $@";
 
     my $dir = $self->{dir} or return;
 
