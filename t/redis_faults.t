@@ -143,6 +143,8 @@ my $full = $n->ua;
 is $full->login(%alice)->{status}, 503, 'with Redis full a login is 503';
 like substr($n->error_log, $off), qr/kot: .*OOM/,
     "and the error log says Redis is out of memory";
+like $bob->get('/app')->{status}, qr/^(200|503)$/,
+    'a session logged in before gets its page or 503, never a wrong answer';
 my $r = $t->kotctl('user', 'add', 'acme', 'carol', '--role', 'user',
     '--password-stdin', { stdin => "yet another passphrase\n" });
 isnt $r->{exit}, 0, 'kotctl cannot add a user either';
