@@ -67,9 +67,13 @@ ok wait_until(sub {
 my ($new) = grep { $_ != $other } $n->worker_pids;
 ok KotTest::_alive($other), 'the other worker is still the same process';
 
+# until the new worker too has served (on a busy machine one worker can
+# take every connection for a while)
 my $before = answers();
-ok wait_until(sub { answers() >= $before + 200 }, timeout => 20,
-              what => 'more load after the crash'),
+ok wait_until(sub {
+    my @a = answers();
+    @a >= $before + 200 && grep { $_->[2] eq $new } @a
+}, timeout => 30, what => 'more load after the crash'),
     'the load goes on after the crash';
 KotTest::_spew($stop, '');
 $t->stop_extra('load');
@@ -82,7 +86,7 @@ is_deeply [ grep { $_->[1] !~ /^(200|303)$/ } @by_other ], [],
 my @after = grep { $_->[0] > $killed_at + 0.5 } @all;
 is_deeply [ grep { $_->[1] !~ /^(200|303)$/ } @after ], [],
     'once the new worker runs, every answer is right';
-ok scalar(grep { $_->[2] eq $new } @after), 'the new worker serves too';
+ok scalar(grep { $_->[2] eq $new } @all), 'the new worker serves too';
 cmp_ok scalar(grep { $_->[1] !~ /^(200|303)$/ } @all), '<=', 2,
     'at most the requests the killed worker held failed';
 
