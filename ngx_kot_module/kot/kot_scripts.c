@@ -25,6 +25,17 @@
 
 
 /*
+ * The first line of a script that adds data.  Redis (7.0) checks
+ * maxmemory for a script without it only at its first write, and only if
+ * that command is one that may grow memory: a script that starts with
+ * HDEL or ZREMRANGEBYSCORE then writes all it wants past maxmemory.
+ * With it, a full Redis ("noeviction") refuses the script before it
+ * runs, so nothing of it is written and the caller sees -OOM.
+ */
+#define KOT_LUA_DENY_OOM  "#!lua\n"
+
+
+/*
  * The end of a script that ends every session of a user: KEYS[2] is
  * us:{tenant}:{user}.  Returns the number of sessions ended.
  */
@@ -179,6 +190,7 @@ static const char  kot_script_throttle_clear[] =
  * Returns {result, failures, lockouts, locked until}.
  */
 static const char  kot_script_login_fail[] =
+    KOT_LUA_DENY_OOM
     "local now, win = tonumber(ARGV[1]), tonumber(ARGV[3])\n"
     "local maxd = tonumber(ARGV[5])\n"
     "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
@@ -265,6 +277,7 @@ static const char  kot_script_login_fail[] =
  * here, atomically with the success that resets the failure count.
  */
 static const char  kot_script_session_create[] =
+    KOT_LUA_DENY_OOM
     "local uk, fk, ok, osid = KEYS[3], KEYS[5], KEYS[4], ARGV[10]\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
     KOT_LUA_LOGIN_HOLDS
@@ -362,6 +375,7 @@ static const char  kot_script_password_change[] =
  * deleted tenant's name is never issued again).
  */
 static const char  kot_script_tenant_add[] =
+    KOT_LUA_DENY_OOM
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return -2 end\n"
     "redis.call('HSET', KEYS[1], 'created', ARGV[2])\n"
@@ -378,6 +392,7 @@ static const char  kot_script_tenant_add[] =
  * username was retired (deleted from the tenant: never issued again).
  */
 static const char  kot_script_user_add[] =
+    KOT_LUA_DENY_OOM
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
     "if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return -2 end\n"
@@ -964,6 +979,7 @@ static const char  kot_script_event_list[] =
  * code, the browser is logged out.
  */
 static const char  kot_script_mfa_pending[] =
+    KOT_LUA_DENY_OOM
     "local uk, fk, ok, osid = KEYS[2], KEYS[3], KEYS[4], ARGV[7]\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     KOT_LUA_LOGIN_HOLDS
@@ -1074,6 +1090,7 @@ static const char  kot_script_mfa_load[] =
  * password changed meanwhile.
  */
 static const char  kot_script_mfa_enrol[] =
+    KOT_LUA_DENY_OOM
     "if redis.call('HGET', KEYS[3], 'seed') ~= ARGV[1] then return 0 end\n"
     "if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end\n"
     "local h = redis.call('HGET', KEYS[5], 'hash')\n"

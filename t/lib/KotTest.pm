@@ -22,6 +22,9 @@ package KotTest;
 #     redis_unix => 1: Redis also listens on $t->redis_socket.
 #     redis_password => PW: Redis requires it (requirepass); the harness
 #     and kotctl authenticate, with $t->redis_password_file for kotctl.
+#     appendonly => 'always' (or 'everysec'): Redis keeps an AOF with that
+#     fsync policy, and a restart, even after kill_redis, reads it back.
+#     redis_debug => 1: DEBUG is allowed (from the loopback).
 # $t->redis(@cmd), stop_redis(save => 1), start_redis, pause_redis,
 #     resume_redis, kotctl(@args, { stdin => ..., no_password => 1 })
 #     -> { exit, out, err }
@@ -204,6 +207,8 @@ sub new {
         scrypt_ln => $opt{scrypt_ln} // 10,
         redis_unix     => $opt{redis_unix} // 0,
         redis_password => $opt{redis_password},
+        appendonly     => $opt{appendonly},
+        redis_debug    => $opt{redis_debug} // 0,
         owner     => $$,
         nginx     => {},    # name => KotTest::Nginx
         run_seq   => 0,
@@ -307,10 +312,13 @@ sub start_redis {
         '--dir', $dir,
         '--dbfilename', 'dump.rdb',
         '--logfile', "$dir/redis.log",
-        # No persistence but an explicit SAVE: a restart without
-        # save => 1 must lose the data.
+        # No persistence but an explicit SAVE, or the AOF asked for: a
+        # restart without either must lose the data.
         '--save', '',
-        '--appendonly', 'no',
+        (defined $self->{appendonly}
+            ? ('--appendonly', 'yes', '--appendfsync', $self->{appendonly})
+            : ('--appendonly', 'no')),
+        ($self->{redis_debug} ? ('--enable-debug-command', 'local') : ()),
         ($self->{redis_unix}
             ? ('--unixsocket', $self->redis_socket, '--unixsocketperm', '700')
             : ()),
