@@ -33,7 +33,7 @@ PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
 .PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
-        clean
+        clean check-memory
 
 all: deps module kotctl
 
@@ -93,6 +93,51 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
 
 bench: all $(BENCH_BINS)
 	@bench/run
+
+# The whole Perl suite against the module built with ASan and UBSan, in
+# its own build directory: stock nginx loads it with the sanitizers'
+# runtimes preloaded (t/lib/KotTest.pm passes KOT_TEST_PRELOAD to nginx
+# only, not to perl, redis or kotctl).  Each nginx process logs to
+# build/asan/log/; any report there fails the target.  Suppressions, each
+# with its reason: t/asan/lsan.supp.
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_NGX    := $(ASAN_BUILD)/nginx
+ASAN_MODULE := $(ASAN_NGX)/objs/ngx_http_kot_module.so
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_LIBS   := /usr/lib/x86_64-linux-gnu/libasan.so.8 \
+               /usr/lib/x86_64-linux-gnu/libubsan.so.1
+# odr: nginx's and the module's copies of nginx's globals are one object.
+# No frame pointers in nginx and OpenSSL: only the slow unwinder shows who
+# allocated.  A leak or error never changes an exit code (nginx -t's is
+# tested); the reports in build/asan/log decide.
+ASAN_OPTS   := detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=0
+ASAN_OPTS   := $(ASAN_OPTS):disable_coredump=1:detect_odr_violation=0
+ASAN_OPTS   := $(ASAN_OPTS):fast_unwind_on_malloc=0:malloc_context_size=40
+
+$(ASAN_NGX)/objs/Makefile: config
+	rm -rf $(ASAN_NGX)
+	mkdir -p $(ASAN_BUILD)
+	cp -r $(NGX_SRC) $(ASAN_NGX)
+	cd $(ASAN_NGX) && bash -c '. ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	    --with-cc-opt="$(WARN) -O1 -g $(ASAN_FLAGS)" \
+	    --with-ld-opt="$(ASAN_FLAGS)" \
+	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(ASAN_BUILD)/configure.log
+
+$(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(MOD_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	cd $(ASAN_NGX) && MAKEFLAGS= $(MAKE) -f objs/Makefile modules \
+	    >$(CURDIR)/$(ASAN_BUILD)/module-build.log 2>&1
+
+check-memory: all $(ASAN_MODULE)
+	rm -rf $(ASAN_BUILD)/log
+	mkdir -p $(ASAN_BUILD)/log
+	-KOT_TEST_MODULE=$(CURDIR)/$(ASAN_MODULE) \
+	KOT_TEST_PRELOAD="$(ASAN_LIBS)" \
+	ASAN_OPTIONS=$(ASAN_OPTS):log_path=$(CURDIR)/$(ASAN_BUILD)/log/asan \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/t/asan/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(ASAN_BUILD)/log/ubsan \
+	    prove $(PROVE_ARGS) $(TESTS) 2>&1 | tee $(ASAN_BUILD)/prove.log
+	@tools/check-memory-report $(ASAN_BUILD)
 
 # libFuzzer targets of the parsers in ngx_kot_module/kot (clang-14).
 FUZZ_TIME   ?= 30
