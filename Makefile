@@ -147,6 +147,17 @@ $(BUILD)/fuzz/%: t/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS)
 	    -fno-sanitize-recover=all \
 	    -Ingx_kot_module/kot $< $(CORE_SRCS) $(LIBS) -o $@
 
+# The audit reader of kotctl: the target includes admin/kotctl_verify.c,
+# and kotctl's other files give what it calls.
+$(BUILD)/fuzz/audit: t/fuzz/fuzz_audit.c $(CTL_SRCS) $(CTL_HDRS) \
+                     $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	clang-14 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -D_GNU_SOURCE -Dmain=kotctl_main \
+	    -Ingx_kot_module/kot -Iadmin $< \
+	    $(filter-out admin/kotctl_verify.c,$(CTL_SRCS)) $(CORE_SRCS) \
+	    $(LIBS) -o $@
+
 fuzz: $(FUZZ_BINS)
 	@set -o pipefail; for f in $(FUZZ_BINS); do \
 	    echo "fuzz: $$f for $(FUZZ_TIME)s"; \
