@@ -105,7 +105,8 @@ ASAN_NGX    := $(ASAN_BUILD)/nginx
 ASAN_MODULE := $(ASAN_NGX)/objs/ngx_http_kot_module.so
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_LIBS   := /usr/lib/x86_64-linux-gnu/libasan.so.8 \
-               /usr/lib/x86_64-linux-gnu/libubsan.so.1
+               /usr/lib/x86_64-linux-gnu/libubsan.so.1 \
+               $(CURDIR)/$(ASAN_BUILD)/nodlclose.so
 # odr: nginx's and the module's copies of nginx's globals are one object.
 # No frame pointers in nginx and OpenSSL: only the slow unwinder shows who
 # allocated.  A leak or error never changes an exit code (nginx -t's is
@@ -128,7 +129,11 @@ $(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(MOD_SRCS) $(CORE_SRCS) $(CORE_HDRS)
 	cd $(ASAN_NGX) && MAKEFLAGS= $(MAKE) -f objs/Makefile modules \
 	    >$(CURDIR)/$(ASAN_BUILD)/module-build.log 2>&1
 
-check-memory: all $(ASAN_MODULE)
+$(ASAN_BUILD)/nodlclose.so: t/asan/nodlclose.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -shared -fPIC $< -o $@
+
+check-memory: all $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
 	rm -rf $(ASAN_BUILD)/log
 	mkdir -p $(ASAN_BUILD)/log
 	-KOT_TEST_MODULE=$(CURDIR)/$(ASAN_MODULE) \
