@@ -18,12 +18,12 @@ static const kot_body_field_t  user[] = {
 };
 
 
-/* the verdict on a body, and the member it names ("" for none) */
-static kot_body_e
+/* the verdict on a body (-1: not JSON), and the member it names */
+static int
 check(const char *text, const kot_body_field_t *fields, const char **who)
 {
+    int                      rc;
     json_t                  *body;
-    kot_body_e               rc;
     json_error_t             err;
     const char              *name = NULL;
     const kot_body_field_t  *f = NULL;
@@ -32,10 +32,10 @@ check(const char *text, const kot_body_field_t *fields, const char **who)
     body = kot_body_decode(text, strlen(text), &err);
     if (body == NULL) {
         *who = "(not JSON)";
-        return (kot_body_e) -1;
+        return -1;
     }
 
-    rc = kot_body_check(body, fields, &name, &f);
+    rc = (int) kot_body_check(body, fields, &name, &f);
 
     snprintf(named, sizeof(named), "%s",
              name ? name : f ? f->name : "");
