@@ -146,50 +146,6 @@ static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
 };
 
 
-static const kot_body_field_t  ngx_http_kot_tenant_fields[] = {
-    { "name", KOT_BODY_STRING, 1 },
-    { "admin", KOT_BODY_STRING, 0 },         /* its first admin */
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  ngx_http_kot_user_fields[] = {
-    { "username", KOT_BODY_STRING, 1 },
-    { "roles", KOT_BODY_STRINGS, 1 },
-    { "password", KOT_BODY_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  ngx_http_kot_patch_fields[] = {
-    { "roles", KOT_BODY_STRINGS, 0 },
-    { "disabled", KOT_BODY_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  ngx_http_kot_allowlist_fields[] = {
-    { "networks", KOT_BODY_STRINGS, 1 },
-    { "force", KOT_BODY_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-/* as GET policy's "rules" has them, texts, or as numbers and booleans */
-static const kot_body_field_t  ngx_http_kot_policy_fields[] = {
-    { "min_length", KOT_BODY_SCALAR, 0 },
-    { "classes", KOT_BODY_SCALAR, 0 },
-    { "not_username", KOT_BODY_SCALAR, 0 },
-    { "history", KOT_BODY_SCALAR, 0 },
-    { "min_age", KOT_BODY_SCALAR, 0 },
-    { "max_age", KOT_BODY_SCALAR, 0 },
-    { "inactive_after", KOT_BODY_SCALAR, 0 },
-    { "mfa", KOT_BODY_SCALAR, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  ngx_http_kot_support_fields[] = {
-    { "hours", KOT_BODY_INT, 1 },
-    { NULL, 0, 0 }
-};
-
-
 static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
 
     { NGX_HTTP_KOT_R_SESSION, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
@@ -198,18 +154,18 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
       NULL, ngx_http_kot_admin_tenants },
     { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_SYSTEM, 0,
-      ngx_http_kot_tenant_fields, ngx_http_kot_admin_tenant_add },
+      kot_body_tenant, ngx_http_kot_admin_tenant_add },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_SYSTEM, 0,
       NULL, ngx_http_kot_admin_tenant_delete },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_users },
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_user_fields, ngx_http_kot_admin_user_add },
+      kot_body_user, ngx_http_kot_admin_user_add },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_get },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_PATCH, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_patch_fields, ngx_http_kot_admin_user_patch },
+      kot_body_patch, ngx_http_kot_admin_user_patch },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_delete },
     { NGX_HTTP_KOT_R_UNLOCK, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -229,12 +185,12 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_allowlist_get },
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_allowlist_fields, ngx_http_kot_admin_allowlist_put },
+      kot_body_allowlist, ngx_http_kot_admin_allowlist_put },
 
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_policy_get },
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_policy_fields, ngx_http_kot_admin_policy_put },
+      kot_body_policy, ngx_http_kot_admin_policy_put },
 
     { NGX_HTTP_KOT_R_EVENTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_events },
@@ -243,7 +199,7 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
       NULL, ngx_http_kot_admin_support_get },
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_TENANT, 0,
-      ngx_http_kot_support_fields, ngx_http_kot_admin_support_grant },
+      kot_body_support, ngx_http_kot_admin_support_grant },
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_TENANT, 0,
       NULL, ngx_http_kot_admin_support_revoke }
 };

@@ -18,6 +18,52 @@ static const char  *kot_body_types[] = {
 };
 
 
+/* the admin API's bodies (README, "The admin API") */
+
+const kot_body_field_t  kot_body_tenant[] = {
+    { "name", KOT_BODY_STRING, 1 },
+    { "admin", KOT_BODY_STRING, 0 },         /* its first admin */
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_user[] = {
+    { "username", KOT_BODY_STRING, 1 },
+    { "roles", KOT_BODY_STRINGS, 1 },
+    { "password", KOT_BODY_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_patch[] = {
+    { "roles", KOT_BODY_STRINGS, 0 },
+    { "disabled", KOT_BODY_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_allowlist[] = {
+    { "networks", KOT_BODY_STRINGS, 1 },
+    { "force", KOT_BODY_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+/* as GET policy's "rules" has them, texts, or as numbers and booleans */
+const kot_body_field_t  kot_body_policy[] = {
+    { "min_length", KOT_BODY_SCALAR, 0 },
+    { "classes", KOT_BODY_SCALAR, 0 },
+    { "not_username", KOT_BODY_SCALAR, 0 },
+    { "history", KOT_BODY_SCALAR, 0 },
+    { "min_age", KOT_BODY_SCALAR, 0 },
+    { "max_age", KOT_BODY_SCALAR, 0 },
+    { "inactive_after", KOT_BODY_SCALAR, 0 },
+    { "mfa", KOT_BODY_SCALAR, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_support[] = {
+    { "hours", KOT_BODY_INT, 1 },
+    { NULL, 0, 0 }
+};
+
+
 json_t *
 kot_body_decode(const char *data, size_t len, json_error_t *err)
 {

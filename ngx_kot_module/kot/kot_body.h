@@ -35,6 +35,15 @@ typedef enum {
     KOT_BODY_MISSING                    /* *field: the required one */
 } kot_body_e;
 
+/* the admin API's bodies: POST tenants, POST users, PATCH a user, PUT an
+ * allow-list, PUT policy, POST support */
+extern const kot_body_field_t  kot_body_tenant[];
+extern const kot_body_field_t  kot_body_user[];
+extern const kot_body_field_t  kot_body_patch[];
+extern const kot_body_field_t  kot_body_allowlist[];
+extern const kot_body_field_t  kot_body_policy[];
+extern const kot_body_field_t  kot_body_support[];
+
 /* the body as JSON (no duplicate member; NULs kept), or NULL and *err */
 json_t *kot_body_decode(const char *data, size_t len, json_error_t *err);
 

@@ -17,52 +17,9 @@
 #include "kot_policy.h"
 
 
-/* as ngx_http_kot_admin.c has them */
-
-static const kot_body_field_t  tenant[] = {
-    { "name", KOT_BODY_STRING, 1 },
-    { "admin", KOT_BODY_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  user[] = {
-    { "username", KOT_BODY_STRING, 1 },
-    { "roles", KOT_BODY_STRINGS, 1 },
-    { "password", KOT_BODY_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  patch[] = {
-    { "roles", KOT_BODY_STRINGS, 0 },
-    { "disabled", KOT_BODY_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  allowlist[] = {
-    { "networks", KOT_BODY_STRINGS, 1 },
-    { "force", KOT_BODY_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  policy[] = {
-    { "min_length", KOT_BODY_SCALAR, 0 },
-    { "classes", KOT_BODY_SCALAR, 0 },
-    { "not_username", KOT_BODY_SCALAR, 0 },
-    { "history", KOT_BODY_SCALAR, 0 },
-    { "min_age", KOT_BODY_SCALAR, 0 },
-    { "max_age", KOT_BODY_SCALAR, 0 },
-    { "inactive_after", KOT_BODY_SCALAR, 0 },
-    { "mfa", KOT_BODY_SCALAR, 0 },
-    { NULL, 0, 0 }
-};
-
-static const kot_body_field_t  support[] = {
-    { "hours", KOT_BODY_INT, 1 },
-    { NULL, 0, 0 }
-};
-
 static const kot_body_field_t  *tables[] = {
-    tenant, user, patch, allowlist, policy, support, NULL
+    kot_body_tenant, kot_body_user, kot_body_patch, kot_body_allowlist,
+    kot_body_policy, kot_body_support, NULL
 };
 
 
@@ -152,7 +109,7 @@ rules(json_t *body)
     const kot_policy_t       server = KOT_POLICY_DEFAULT;
     const kot_body_field_t  *f;
 
-    for (f = policy; f->name; f++) {
+    for (f = kot_body_policy; f->name; f++) {
         v = json_object_get(body, f->name);
 
         if (json_is_boolean(v)) {
