@@ -166,10 +166,12 @@ $(BUILD)/fuzz/audit: t/fuzz/fuzz_audit.c $(CTL_SRCS) $(CTL_HDRS) \
 fuzz: $(FUZZ_BINS)
 	@set -o pipefail; for f in $(FUZZ_BINS); do \
 	    echo "fuzz: $$f for $(FUZZ_TIME)s"; \
-	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f) \
+	        t/fuzz/corpus/$$(basename $$f); \
 	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
 	        -artifact_prefix=$(BUILD)/fuzz/ \
 	        $(BUILD)/fuzz/corpus-$$(basename $$f) \
+	        t/fuzz/corpus/$$(basename $$f) \
 	        t/fuzz/seeds/$$(basename $$f) 2>&1 | tail -1 || exit 1; \
 	done
 
