@@ -75,7 +75,7 @@ typedef struct {
     ngx_uint_t                  method;
     ngx_http_kot_who_e          who;
     ngx_uint_t                  grant;      /* a system admin needs one */
-    const kot_body_field_t     *fields;    /* of the body; NULL: none */
+    const kot_body_field_t     *fields;     /* of the body; NULL: none */
     ngx_http_kot_step_pt        handler;
 } ngx_http_kot_op_t;
 
