@@ -33,7 +33,7 @@ PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
 .PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
-        clean
+        clean check-memory
 
 all: deps module kotctl
 
@@ -94,6 +94,56 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
 bench: all $(BENCH_BINS)
 	@bench/run
 
+# The whole Perl suite against the module built with ASan and UBSan, in
+# its own build directory: stock nginx loads it with the sanitizers'
+# runtimes preloaded (t/lib/KotTest.pm passes KOT_TEST_PRELOAD to nginx
+# only, not to perl, redis or kotctl).  Each nginx process logs to
+# build/asan/log/; any report there fails the target.  Suppressions, each
+# with its reason: t/asan/lsan.supp.
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_NGX    := $(ASAN_BUILD)/nginx
+ASAN_MODULE := $(ASAN_NGX)/objs/ngx_http_kot_module.so
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_LIBS   := /usr/lib/x86_64-linux-gnu/libasan.so.8 \
+               /usr/lib/x86_64-linux-gnu/libubsan.so.1 \
+               $(CURDIR)/$(ASAN_BUILD)/nodlclose.so
+# odr: nginx's and the module's copies of nginx's globals are one object.
+# No frame pointers in nginx and OpenSSL: only the slow unwinder shows who
+# allocated.  A leak or error never changes an exit code (nginx -t's is
+# tested); the reports in build/asan/log decide.
+ASAN_OPTS   := detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=0
+ASAN_OPTS   := $(ASAN_OPTS):disable_coredump=1:detect_odr_violation=0
+ASAN_OPTS   := $(ASAN_OPTS):fast_unwind_on_malloc=0:malloc_context_size=40
+
+$(ASAN_NGX)/objs/Makefile: config
+	rm -rf $(ASAN_NGX)
+	mkdir -p $(ASAN_BUILD)
+	cp -r $(NGX_SRC) $(ASAN_NGX)
+	cd $(ASAN_NGX) && bash -c '. ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	    --with-cc-opt="$(WARN) -O1 -g $(ASAN_FLAGS)" \
+	    --with-ld-opt="$(ASAN_FLAGS)" \
+	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(ASAN_BUILD)/configure.log
+
+$(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(MOD_SRCS) $(CORE_SRCS) $(CORE_HDRS)
+	cd $(ASAN_NGX) && MAKEFLAGS= $(MAKE) -f objs/Makefile modules \
+	    >$(CURDIR)/$(ASAN_BUILD)/module-build.log 2>&1
+
+$(ASAN_BUILD)/nodlclose.so: t/asan/nodlclose.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -shared -fPIC $< -o $@
+
+check-memory: all $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
+	rm -rf $(ASAN_BUILD)/log
+	mkdir -p $(ASAN_BUILD)/log
+	-KOT_TEST_MODULE=$(CURDIR)/$(ASAN_MODULE) \
+	KOT_TEST_PRELOAD="$(ASAN_LIBS)" \
+	ASAN_OPTIONS=$(ASAN_OPTS):log_path=$(CURDIR)/$(ASAN_BUILD)/log/asan \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/t/asan/lsan.supp:print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(CURDIR)/$(ASAN_BUILD)/log/ubsan \
+	    prove $(PROVE_ARGS) $(TESTS) 2>&1 | tee $(ASAN_BUILD)/prove.log
+	@tools/check-memory-report $(ASAN_BUILD)
+
 # libFuzzer targets of the parsers in ngx_kot_module/kot (clang-14).
 FUZZ_TIME   ?= 30
 $(BUILD)/fuzz/%: t/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS)
@@ -102,13 +152,26 @@ $(BUILD)/fuzz/%: t/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS)
 	    -fno-sanitize-recover=all \
 	    -Ingx_kot_module/kot $< $(CORE_SRCS) $(LIBS) -o $@
 
+# The audit reader of kotctl: the target includes admin/kotctl_verify.c,
+# and kotctl's other files give what it calls.
+$(BUILD)/fuzz/audit: t/fuzz/fuzz_audit.c $(CTL_SRCS) $(CTL_HDRS) \
+                     $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(@D)
+	clang-14 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -D_GNU_SOURCE -Dmain=kotctl_main \
+	    -Ingx_kot_module/kot -Iadmin $< \
+	    $(filter-out admin/kotctl_verify.c,$(CTL_SRCS)) $(CORE_SRCS) \
+	    $(LIBS) -o $@
+
 fuzz: $(FUZZ_BINS)
 	@set -o pipefail; for f in $(FUZZ_BINS); do \
 	    echo "fuzz: $$f for $(FUZZ_TIME)s"; \
-	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f); \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$(basename $$f) \
+	        t/fuzz/corpus/$$(basename $$f); \
 	    $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
 	        -artifact_prefix=$(BUILD)/fuzz/ \
 	        $(BUILD)/fuzz/corpus-$$(basename $$f) \
+	        t/fuzz/corpus/$$(basename $$f) \
 	        t/fuzz/seeds/$$(basename $$f) 2>&1 | tail -1 || exit 1; \
 	done
 

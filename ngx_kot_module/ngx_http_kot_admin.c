@@ -26,6 +26,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_admin.h"
+#include "kot_body.h"
 #include "kot_ident.h"
 #include "kot_text.h"
 
@@ -74,7 +75,7 @@ typedef struct {
     ngx_uint_t                  method;
     ngx_http_kot_who_e          who;
     ngx_uint_t                  grant;      /* a system admin needs one */
-    const ngx_http_kot_field_t *fields;     /* of the body; NULL: none */
+    const kot_body_field_t     *fields;     /* of the body; NULL: none */
     ngx_http_kot_step_pt        handler;
 } ngx_http_kot_op_t;
 
@@ -101,13 +102,11 @@ static ngx_int_t ngx_http_kot_admin_session(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_no_tenant(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_admin_decode(ngx_http_request_t *r,
-    ngx_http_kot_admin_t *ad, const ngx_http_kot_field_t *fields,
+    ngx_http_kot_admin_t *ad, const kot_body_field_t *fields,
     ngx_int_t *rc);
 static ngx_int_t ngx_http_kot_admin_read_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_kot_admin_json_type(ngx_http_request_t *r);
-static ngx_uint_t ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f,
-    json_t *v);
 static void ngx_http_kot_admin_support_access(ngx_http_request_t *r,
     ngx_uint_t status);
 static ngx_int_t ngx_http_kot_admin_replied(ngx_http_request_t *r,
@@ -147,57 +146,6 @@ static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
 };
 
 
-/* [ngx_http_kot_ftype_e]: what a member of that type must be */
-static const char  *ngx_http_kot_admin_types[] = {
-    "a string", "true or false", "an integer", "an array of strings",
-    "a string, a number or true or false"
-};
-
-
-static const ngx_http_kot_field_t  ngx_http_kot_tenant_fields[] = {
-    { "name", NGX_HTTP_KOT_F_STRING, 1 },
-    { "admin", NGX_HTTP_KOT_F_STRING, 0 },     /* its first admin */
-    { NULL, 0, 0 }
-};
-
-static const ngx_http_kot_field_t  ngx_http_kot_user_fields[] = {
-    { "username", NGX_HTTP_KOT_F_STRING, 1 },
-    { "roles", NGX_HTTP_KOT_F_STRINGS, 1 },
-    { "password", NGX_HTTP_KOT_F_STRING, 0 },
-    { NULL, 0, 0 }
-};
-
-static const ngx_http_kot_field_t  ngx_http_kot_patch_fields[] = {
-    { "roles", NGX_HTTP_KOT_F_STRINGS, 0 },
-    { "disabled", NGX_HTTP_KOT_F_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-static const ngx_http_kot_field_t  ngx_http_kot_allowlist_fields[] = {
-    { "networks", NGX_HTTP_KOT_F_STRINGS, 1 },
-    { "force", NGX_HTTP_KOT_F_BOOL, 0 },
-    { NULL, 0, 0 }
-};
-
-/* as GET policy's "rules" has them, texts, or as numbers and booleans */
-static const ngx_http_kot_field_t  ngx_http_kot_policy_fields[] = {
-    { "min_length", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "classes", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "not_username", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "history", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "min_age", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "max_age", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "inactive_after", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { "mfa", NGX_HTTP_KOT_F_SCALAR, 0 },
-    { NULL, 0, 0 }
-};
-
-static const ngx_http_kot_field_t  ngx_http_kot_support_fields[] = {
-    { "hours", NGX_HTTP_KOT_F_INT, 1 },
-    { NULL, 0, 0 }
-};
-
-
 static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
 
     { NGX_HTTP_KOT_R_SESSION, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
@@ -206,18 +154,18 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
       NULL, ngx_http_kot_admin_tenants },
     { NGX_HTTP_KOT_R_TENANTS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_SYSTEM, 0,
-      ngx_http_kot_tenant_fields, ngx_http_kot_admin_tenant_add },
+      kot_body_tenant, ngx_http_kot_admin_tenant_add },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_SYSTEM, 0,
       NULL, ngx_http_kot_admin_tenant_delete },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_users },
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_user_fields, ngx_http_kot_admin_user_add },
+      kot_body_user, ngx_http_kot_admin_user_add },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_get },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_PATCH, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_patch_fields, ngx_http_kot_admin_user_patch },
+      kot_body_patch, ngx_http_kot_admin_user_patch },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_delete },
     { NGX_HTTP_KOT_R_UNLOCK, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -237,12 +185,12 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_allowlist_get },
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_allowlist_fields, ngx_http_kot_admin_allowlist_put },
+      kot_body_allowlist, ngx_http_kot_admin_allowlist_put },
 
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_policy_get },
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      ngx_http_kot_policy_fields, ngx_http_kot_admin_policy_put },
+      kot_body_policy, ngx_http_kot_admin_policy_put },
 
     { NGX_HTTP_KOT_R_EVENTS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_events },
@@ -251,7 +199,7 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 0,
       NULL, ngx_http_kot_admin_support_get },
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_TENANT, 0,
-      ngx_http_kot_support_fields, ngx_http_kot_admin_support_grant },
+      kot_body_support, ngx_http_kot_admin_support_grant },
     { NGX_HTTP_KOT_R_SUPPORT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_TENANT, 0,
       NULL, ngx_http_kot_admin_support_revoke }
 };
@@ -846,13 +794,12 @@ ngx_http_kot_admin_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 static ngx_int_t
 ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
-    const ngx_http_kot_field_t *fields, ngx_int_t *rc)
+    const kot_body_field_t *fields, ngx_int_t *rc)
 {
-    const char                 *key;
-    json_t                     *v;
-    ngx_str_t                   body;
-    json_error_t                err;
-    const ngx_http_kot_field_t *f;
+    const char              *key;
+    ngx_str_t                body;
+    json_error_t             err;
+    const kot_body_field_t  *f;
 
     *rc = ngx_http_kot_admin_read_body(r, &body);
     if (*rc != NGX_OK) {
@@ -876,8 +823,7 @@ ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
         return NGX_DECLINED;
 
     } else {
-        ad->body = json_loadb((char *) body.data, body.len,
-                              JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
+        ad->body = kot_body_decode((char *) body.data, body.len, &err);
 
         /* jansson has what it needs; a password may have been in it */
         ngx_explicit_memzero(body.data, body.len);
@@ -892,87 +838,44 @@ ngx_http_kot_admin_decode(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
         return NGX_DECLINED;
     }
 
-    if (!json_is_object(ad->body)) {
+    key = NULL;
+    f = NULL;
+
+    switch (kot_body_check(ad->body, fields, &key, &f)) {
+
+    case KOT_BODY_OK:
+        return NGX_OK;
+
+    case KOT_BODY_NOT_OBJECT:
         *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
                                        "invalid_json",
                                        "the body must be a JSON object");
-        return NGX_DECLINED;
+        break;
+
+    case KOT_BODY_UNKNOWN:
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "unknown_field",
+                                       "unknown field \"%*s\"",
+                                       ngx_min(ngx_strlen(key),
+                                               NGX_HTTP_KOT_ADMIN_ECHO),
+                                       key);
+        break;
+
+    case KOT_BODY_WRONG_TYPE:
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "wrong_type",
+                                       "the field \"%s\" must be %s",
+                                       f->name, kot_body_type_text(f->type));
+        break;
+
+    default: /* KOT_BODY_MISSING */
+        *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                       "missing_field",
+                                       "the field \"%s\" is required",
+                                       f->name);
     }
 
-    json_object_foreach(ad->body, key, v) {
-
-        for (f = fields; f && f->name; f++) {
-            if (ngx_strcmp(f->name, key) == 0) {
-                break;
-            }
-        }
-
-        if (f == NULL || f->name == NULL) {
-            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "unknown_field",
-                                           "unknown field \"%*s\"",
-                                           ngx_min(ngx_strlen(key),
-                                                   NGX_HTTP_KOT_ADMIN_ECHO),
-                                           key);
-            return NGX_DECLINED;
-        }
-
-        if (!ngx_http_kot_admin_member_ok(f, v)) {
-            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "wrong_type",
-                                           "the field \"%s\" must be %s",
-                                           f->name,
-                                           ngx_http_kot_admin_types[f->type]);
-            return NGX_DECLINED;
-        }
-    }
-
-    for (f = fields; f && f->name; f++) {
-        if (f->required && json_object_get(ad->body, f->name) == NULL) {
-            *rc = ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
-                                           "missing_field",
-                                           "the field \"%s\" is required",
-                                           f->name);
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_uint_t
-ngx_http_kot_admin_member_ok(const ngx_http_kot_field_t *f, json_t *v)
-{
-    size_t  i;
-
-    switch (f->type) {
-
-    case NGX_HTTP_KOT_F_STRING:
-        return json_is_string(v);
-
-    case NGX_HTTP_KOT_F_BOOL:
-        return json_is_boolean(v);
-
-    case NGX_HTTP_KOT_F_INT:
-        return json_is_integer(v);
-
-    case NGX_HTTP_KOT_F_SCALAR:
-        return json_is_string(v) || json_is_integer(v) || json_is_boolean(v);
-
-    default: /* NGX_HTTP_KOT_F_STRINGS */
-        if (!json_is_array(v)) {
-            return 0;
-        }
-
-        for (i = 0; i < json_array_size(v); i++) {
-            if (!json_is_string(json_array_get(v, i))) {
-                return 0;
-            }
-        }
-
-        return 1;
-    }
+    return NGX_DECLINED;
 }
 
 

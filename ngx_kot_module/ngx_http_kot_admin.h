@@ -37,22 +37,6 @@ struct ngx_http_kot_val_s {
 };
 
 
-/* a member of a request body: its JSON type */
-typedef enum {
-    NGX_HTTP_KOT_F_STRING = 0,
-    NGX_HTTP_KOT_F_BOOL,
-    NGX_HTTP_KOT_F_INT,
-    NGX_HTTP_KOT_F_STRINGS,                     /* an array of strings */
-    NGX_HTTP_KOT_F_SCALAR                       /* any of the first three */
-} ngx_http_kot_ftype_e;
-
-typedef struct {
-    const char                 *name;
-    ngx_http_kot_ftype_e        type;
-    ngx_uint_t                  required;
-} ngx_http_kot_field_t;
-
-
 typedef struct {
     ngx_str_t                   tenant;         /* T of the path */
     ngx_str_t                   user;           /* U of the path */
@@ -117,8 +101,6 @@ ngx_str_t *ngx_http_kot_val_str(ngx_http_kot_val_t *v, ngx_uint_t i);
 json_t *ngx_http_kot_val_strings(ngx_http_kot_val_t *v);
 
 /* bodies */
-ngx_int_t ngx_http_kot_admin_fields(ngx_http_request_t *r,
-    const ngx_http_kot_field_t *fields);
 json_t *ngx_http_kot_admin_member(ngx_http_request_t *r, const char *name);
 
 /* JSON values */

@@ -83,6 +83,7 @@ struct ngx_http_kot_audit_log_s {
 };
 
 
+static void ngx_http_kot_audit_key_free(void *data);
 static json_t *ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al,
     const char *action, const char *category, const char *outcome);
 static void ngx_http_kot_audit_request_fields(ngx_http_request_t *r,
@@ -271,7 +272,8 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_kot_main_conf_t *kmcf = conf;
 
-    ngx_str_t  *value;
+    ngx_str_t           *value;
+    ngx_pool_cleanup_t  *cln;
 
     if (kmcf->auditor_key) {
         return "is duplicate";
@@ -284,6 +286,19 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     kmcf->auditor_key = kot_chain_load_public((char *) value[1].data);
+
+    /* not in the pool: each reload would leak the old cycle's key */
+    if (kmcf->auditor_key) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            EVP_PKEY_free(kmcf->auditor_key);
+            kmcf->auditor_key = NULL;
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_kot_audit_key_free;
+        cln->data = kmcf->auditor_key;
+    }
 
     if (kmcf->auditor_key == NULL
         || kot_chain_fingerprint(kmcf->auditor_key, kmcf->auditor_fpr) != 0)
@@ -300,6 +315,13 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_kot_audit_key_free(void *data)
+{
+    EVP_PKEY_free(data);
 }
 
 
@@ -484,6 +506,9 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
         ngx_http_kot_audit_flush(al, 1);
         kot_chain_wipe(&al->chain);
         al->started = 0;
+
+        ngx_free(al->buf);
+        al->buf = NULL;
     }
 }
 

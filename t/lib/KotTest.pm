@@ -66,7 +66,11 @@ our $REDIS_SERVER = '/usr/bin/redis-server';
 our $REPO = Cwd::abs_path(
     File::Basename::dirname(__FILE__) . '/../..');
 
-our $MODULE_SO = "$REPO/build/nginx/objs/ngx_http_kot_module.so";
+# make check-memory: the module built with the sanitizers, and their
+# runtimes, which nginx (only nginx) must preload to load it.
+our $MODULE_SO = $ENV{KOT_TEST_MODULE}
+    // "$REPO/build/nginx/objs/ngx_http_kot_module.so";
+our $PRELOAD = $ENV{KOT_TEST_PRELOAD};
 our $KOTCTL = "$REPO/build/kotctl";
 
 my %used_ports;     # ports handed out in this run, never handed out twice
@@ -277,6 +281,7 @@ sub _run {
         } else {
             open STDERR, '>', "$base.err" or POSIX::_exit(126);
         }
+        $ENV{LD_PRELOAD} = $PRELOAD if $PRELOAD && $cmd->[0] eq $NGINX;
         { no warnings 'exec'; exec { $cmd->[0] } @$cmd }
         print STDERR "exec $cmd->[0]: $!\n";
         # _exit: a plain exit would run our END blocks in the child.
@@ -942,6 +947,10 @@ events { worker_connections 1024; }
 EOF
 
     $conf .= $subst->($i->{extra_main}) . "\n" if length $i->{extra_main};
+
+    # A binary upgrade's new master gets only the variables named here.
+    $conf .= "env LD_PRELOAD;\nenv ASAN_OPTIONS;\nenv LSAN_OPTIONS;\n"
+        . "env UBSAN_OPTIONS;\n" if $PRELOAD;
 
     # The echo server receives ngx_kot's own proxied requests.
     my $strip = $i->{module} ? 'kot_strip_identity off;' : '';

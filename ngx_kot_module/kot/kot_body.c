@@ -1,0 +1,156 @@
+/*
+ * ngx_kot: a JSON request body checked against the table of its members
+ * (kot_body.h).
+ */
+
+#include <string.h>
+
+#include "kot_body.h"
+
+
+static int kot_body_member_ok(const kot_body_field_t *f, json_t *v);
+
+
+/* [kot_body_type_e] */
+static const char  *kot_body_types[] = {
+    "a string", "true or false", "an integer", "an array of strings",
+    "a string, a number or true or false"
+};
+
+
+/* the admin API's bodies (README, "The admin API") */
+
+const kot_body_field_t  kot_body_tenant[] = {
+    { "name", KOT_BODY_STRING, 1 },
+    { "admin", KOT_BODY_STRING, 0 },         /* its first admin */
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_user[] = {
+    { "username", KOT_BODY_STRING, 1 },
+    { "roles", KOT_BODY_STRINGS, 1 },
+    { "password", KOT_BODY_STRING, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_patch[] = {
+    { "roles", KOT_BODY_STRINGS, 0 },
+    { "disabled", KOT_BODY_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_allowlist[] = {
+    { "networks", KOT_BODY_STRINGS, 1 },
+    { "force", KOT_BODY_BOOL, 0 },
+    { NULL, 0, 0 }
+};
+
+/* as GET policy's "rules" has them, texts, or as numbers and booleans */
+const kot_body_field_t  kot_body_policy[] = {
+    { "min_length", KOT_BODY_SCALAR, 0 },
+    { "classes", KOT_BODY_SCALAR, 0 },
+    { "not_username", KOT_BODY_SCALAR, 0 },
+    { "history", KOT_BODY_SCALAR, 0 },
+    { "min_age", KOT_BODY_SCALAR, 0 },
+    { "max_age", KOT_BODY_SCALAR, 0 },
+    { "inactive_after", KOT_BODY_SCALAR, 0 },
+    { "mfa", KOT_BODY_SCALAR, 0 },
+    { NULL, 0, 0 }
+};
+
+const kot_body_field_t  kot_body_support[] = {
+    { "hours", KOT_BODY_INT, 1 },
+    { NULL, 0, 0 }
+};
+
+
+json_t *
+kot_body_decode(const char *data, size_t len, json_error_t *err)
+{
+    return json_loadb(data, len, JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL,
+                      err);
+}
+
+
+kot_body_e
+kot_body_check(json_t *body, const kot_body_field_t *fields,
+    const char **name, const kot_body_field_t **field)
+{
+    const char              *key;
+    json_t                  *v;
+    const kot_body_field_t  *f;
+
+    if (!json_is_object(body)) {
+        return KOT_BODY_NOT_OBJECT;
+    }
+
+    json_object_foreach(body, key, v) {
+
+        for (f = fields; f && f->name; f++) {
+            if (strcmp(f->name, key) == 0) {
+                break;
+            }
+        }
+
+        if (f == NULL || f->name == NULL) {
+            *name = key;
+            return KOT_BODY_UNKNOWN;
+        }
+
+        if (!kot_body_member_ok(f, v)) {
+            *field = f;
+            return KOT_BODY_WRONG_TYPE;
+        }
+    }
+
+    for (f = fields; f && f->name; f++) {
+        if (f->required && json_object_get(body, f->name) == NULL) {
+            *field = f;
+            return KOT_BODY_MISSING;
+        }
+    }
+
+    return KOT_BODY_OK;
+}
+
+
+static int
+kot_body_member_ok(const kot_body_field_t *f, json_t *v)
+{
+    size_t  i;
+
+    switch (f->type) {
+
+    case KOT_BODY_STRING:
+        return json_is_string(v);
+
+    case KOT_BODY_BOOL:
+        return json_is_boolean(v);
+
+    case KOT_BODY_INT:
+        return json_is_integer(v);
+
+    case KOT_BODY_SCALAR:
+        return json_is_string(v) || json_is_integer(v) || json_is_boolean(v);
+
+    default: /* KOT_BODY_STRINGS */
+        if (!json_is_array(v)) {
+            return 0;
+        }
+
+        for (i = 0; i < json_array_size(v); i++) {
+            if (!json_is_string(json_array_get(v, i))) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+}
+
+
+const char *
+kot_body_type_text(kot_body_type_e type)
+{
+    return kot_body_types[type];
+}
