@@ -14,13 +14,6 @@
 #include "kot_scripts.h"
 
 
-static const char  *kotctl_tenant_rules[KOT_TENANT_POLICY_N] = {
-    "min_length", "classes", "not_username", "history", "min_age",
-    "max_age", "inactive_after", "mfa"
-};
-
-
-
 /* The server's policy; the defaults when nginx has not published one. */
 
 int
@@ -122,10 +115,10 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
             continue;
         }
 
-        snprintf(rule, sizeof(rule), "%s=%s", kotctl_tenant_rules[i],
+        snprintf(rule, sizeof(rule), "%s=%s", kot_tenant_rules[i],
                  e->str);
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
-        json_object_set_new(rules, kotctl_tenant_rules[i],
+        json_object_set_new(rules, kot_tenant_rules[i],
                             json_string(e->str));
 
         if (print && !k->json) {

@@ -738,7 +738,7 @@ ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
         }
 
         len = ngx_snprintf(text, sizeof(text), "%s=%V",
-                           ngx_http_kot_tenant_rules[i], v) - text;
+                           kot_tenant_rules[i], v) - text;
 
         /* as the portal: a rule not valid is ignored, the server's holds */
         (void) kot_policy_tenant_set(tenant, (char *) text, len, err,
@@ -809,7 +809,7 @@ ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules)
         s = ngx_http_kot_val_str(rules, i);
 
         if (s->len) {
-            json_object_set_new(set, ngx_http_kot_tenant_rules[i],
+            json_object_set_new(set, kot_tenant_rules[i],
                                 ngx_http_kot_json_str(s));
         }
     }
@@ -892,8 +892,8 @@ ngx_http_kot_admin_policy_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     t = klcf->policy;
 
     for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
-        values[2 * i].data = (u_char *) ngx_http_kot_tenant_rules[i];
-        values[2 * i].len = ngx_strlen(ngx_http_kot_tenant_rules[i]);
+        values[2 * i].data = (u_char *) kot_tenant_rules[i];
+        values[2 * i].len = ngx_strlen(kot_tenant_rules[i]);
 
         rc = ngx_http_kot_admin_policy_rule(r, i, &rule, &values[2 * i + 1]);
         if (rc != NGX_OK) {
@@ -941,7 +941,7 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
     size_t       len, nlen;
     const char  *name;
 
-    name = ngx_http_kot_tenant_rules[i];
+    name = kot_tenant_rules[i];
     nlen = ngx_strlen(name);
 
     v = ngx_http_kot_admin_member(r, name);

@@ -298,8 +298,6 @@ void ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
 void ngx_http_kot_audit_busy(ngx_http_request_t *r);
 
 /* ngx_http_kot_policy.c */
-extern const char  *ngx_http_kot_tenant_rules[KOT_TENANT_POLICY_N];
-
 char *ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_kot_policy_merge(ngx_http_kot_loc_conf_t *prev,

@@ -22,13 +22,6 @@ static ngx_int_t ngx_http_kot_policy_tenant(ngx_log_t *log,
 static kot_policy_t  ngx_http_kot_policy_default = KOT_POLICY_DEFAULT;
 
 
-/* a tenant's own rules, in the order of KOT_TENANT_POLICY_FIELDS */
-const char  *ngx_http_kot_tenant_rules[KOT_TENANT_POLICY_N] = {
-    "min_length", "classes", "not_username", "history", "min_age",
-    "max_age", "inactive_after", "mfa"
-};
-
-
 /*
  * kot_password_policy [min_length=12] [max_length=128] [classes=0]
  *     [not_username=on] [blocklist=PATH] [history=0] [min_age=0]
@@ -174,7 +167,7 @@ ngx_http_kot_policy_tenant(ngx_log_t *log, redisReply *tenant,
     char         rule[64], err[8];
     size_t       i, n;
     redisReply  *e;
-    const char **names = ngx_http_kot_tenant_rules;
+    const char **names = kot_tenant_rules;
 
     if (tenant->type != REDIS_REPLY_ARRAY
         || tenant->elements != KOT_TENANT_POLICY_N)

@@ -251,6 +251,12 @@ typedef struct {
     unsigned          max;          /* for counts */
 } kot_rule_t;
 
+const char  *kot_tenant_rules[KOT_TENANT_RULES_N] = {
+    "min_length", "classes", "not_username", "history", "min_age",
+    "max_age", "inactive_after", "mfa"
+};
+
+
 static const kot_rule_t  kot_rules[] = {
     { "min_length", KOT_RULE_COUNT, offsetof(kot_policy_t, min_length),
       KOT_POLICY_MAX_LENGTH },

@@ -75,6 +75,15 @@ int kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
     char *err, size_t err_len);
 
 /*
+ * The names of a tenant's own rules, in the order of the fields
+ * KOT_TENANT_POLICY_FIELDS reads (kot_scripts.h): the module, the admin
+ * API and kotctl all name them from here.
+ */
+#define KOT_TENANT_RULES_N  8
+
+extern const char  *kot_tenant_rules[KOT_TENANT_RULES_N];
+
+/*
  * Sets one of a tenant's own rules: as kot_policy_set(), but max_length
  * and the blocklist are the server's alone and refused.
  */

@@ -14,7 +14,13 @@
 #include <openssl/evp.h>
 
 #include "kot_ident.h"
+#include "kot_policy.h"
 #include "kot_scripts.h"
+
+
+#if KOT_TENANT_RULES_N != KOT_TENANT_POLICY_N
+#error "kot_tenant_rules must name every field of KOT_TENANT_POLICY_FIELDS"
+#endif
 
 
 #define KOT_STR(x)   KOT_STR_(x)

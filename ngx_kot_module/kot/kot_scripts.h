@@ -58,7 +58,7 @@
     "'policy.min_length', 'policy.classes', 'policy.not_username', "        \
     "'policy.history', 'policy.min_age', 'policy.max_age', "                \
     "'policy.inactive_after', 'policy.mfa'"
-#define KOT_TENANT_POLICY_N   8
+#define KOT_TENANT_POLICY_N   8       /* KOT_TENANT_RULES_N */
 
 /* must_change values of a user and of a session */
 #define KOT_MUST_CHANGE_NO        '0'
