@@ -73,7 +73,8 @@ static const char  *ngx_http_kot_look_defaults[][3] = {
 };
 
 #define NGX_HTTP_KOT_DEFAULTS_N                                              \
-    (sizeof(ngx_http_kot_look_defaults) / sizeof(ngx_http_kot_look_defaults[0]))
+    (sizeof(ngx_http_kot_look_defaults)                                      \
+     / sizeof(ngx_http_kot_look_defaults[0]))
 
 
 static const char  ngx_http_kot_layout[] =
@@ -424,8 +425,8 @@ static ngx_int_t ngx_http_kot_retry_after(ngx_http_request_t *r,
     ngx_uint_t seconds);
 static void ngx_http_kot_html_rules(ngx_http_kot_html_t *h,
     const kot_policy_t *policy);
-static void ngx_http_kot_html_num(ngx_http_kot_html_t *h, const char *fmt,
-    ngx_uint_t num);
+static void ngx_http_kot_html_rule(ngx_http_kot_html_t *h,
+    ngx_http_kot_rule_e rule, ngx_uint_t num);
 static void ngx_http_kot_html_fmt(ngx_http_kot_html_t *h, const char *fmt,
     ngx_uint_t num);
 static u_char *ngx_http_kot_html_join(ngx_http_kot_html_t *h);
@@ -1084,39 +1085,32 @@ ngx_http_kot_html_rules(ngx_http_kot_html_t *h, const kot_policy_t *policy)
     ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_RULES);
     ngx_http_kot_html_raw(h, "\n<ul>\n");
 
-    ngx_http_kot_html_num(h, ngx_http_kot_rules[NGX_HTTP_KOT_R_MIN][h->lang],
-                          policy->min_length);
-    ngx_http_kot_html_num(h, ngx_http_kot_rules[NGX_HTTP_KOT_R_MAX][h->lang],
-                          policy->max_length);
+    ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MIN, policy->min_length);
+    ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MAX, policy->max_length);
 
     if (policy->classes > 1) {
-        ngx_http_kot_html_num(h,
-                          ngx_http_kot_rules[NGX_HTTP_KOT_R_CLASSES][h->lang],
-                          policy->classes);
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_CLASSES, policy->classes);
     }
 
     if (policy->not_username) {
-        ngx_http_kot_html_num(h,
-                          ngx_http_kot_rules[NGX_HTTP_KOT_R_USERNAME][h->lang],
-                          0);
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_USERNAME, 0);
     }
 
     if (policy->blocklist) {
-        ngx_http_kot_html_num(h,
-                         ngx_http_kot_rules[NGX_HTTP_KOT_R_BLOCKLIST][h->lang],
-                         0);
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_BLOCKLIST, 0);
     }
 
     /* history counts the current password; without it, it is refused */
-    ngx_http_kot_html_num(h, policy->history > 1
-                          ? ngx_http_kot_rules[NGX_HTTP_KOT_R_HISTORY][h->lang]
-                          : ngx_http_kot_rules[NGX_HTTP_KOT_R_CURRENT][h->lang],
-                          policy->history);
+    if (policy->history > 1) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_HISTORY, policy->history);
+
+    } else {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_CURRENT, 0);
+    }
 
     if (policy->max_age) {
-        ngx_http_kot_html_num(h,
-                          ngx_http_kot_rules[NGX_HTTP_KOT_R_MAX_AGE][h->lang],
-                          (ngx_uint_t) (policy->max_age / 86400000));
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MAX_AGE,
+                               (ngx_uint_t) (policy->max_age / 86400000));
     }
 
     ngx_http_kot_html_raw(h, "</ul></div>\n");
@@ -1124,11 +1118,11 @@ ngx_http_kot_html_rules(ngx_http_kot_html_t *h, const kot_policy_t *policy)
 
 
 static void
-ngx_http_kot_html_num(ngx_http_kot_html_t *h, const char *fmt,
+ngx_http_kot_html_rule(ngx_http_kot_html_t *h, ngx_http_kot_rule_e rule,
     ngx_uint_t num)
 {
     ngx_http_kot_html_raw(h, "<li>");
-    ngx_http_kot_html_fmt(h, fmt, num);
+    ngx_http_kot_html_fmt(h, ngx_http_kot_rules[rule][h->lang], num);
     ngx_http_kot_html_raw(h, "</li>\n");
 }
 
@@ -1658,7 +1652,8 @@ ngx_http_kot_portal_templates(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                &look->vars, &line, (char *) err, sizeof(err))
            != 0)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V:%ud: %s", &path, line,
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V:%ud: %s", &path, line,
                            err);
         return NGX_CONF_ERROR;
     }
@@ -1689,9 +1684,9 @@ ngx_http_kot_portal_templates(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (has_layout != NGX_OK && has_values != NGX_OK && has_style != NGX_OK) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" has none of layout.html, values and "
-                           "style.css; see conf/portal-templates/ for a "
-                           "sample", &value[1]);
+                           "kot_portal_templates: \"%V\" has none of "
+                           "layout.html, values and style.css; see "
+                           "conf/portal-templates/ for a sample", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -1700,8 +1695,8 @@ ngx_http_kot_portal_templates(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                              (u_char *) "</style", 7 - 1)
             != NULL))
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V must not contain "
-                           "\"</style\"", &path);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "kot_portal_templates: %V "
+                           "must not contain \"</style\"", &path);
         return NGX_CONF_ERROR;
     }
 
@@ -1899,7 +1894,8 @@ ngx_http_kot_look_parse(ngx_conf_t *cf, ngx_http_kot_look_t *look,
                                   look->names, look->nnames, &line,
                                   (char *) err, sizeof(err));
     if (look->layout == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V:%ud: %s", path, line,
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V:%ud: %s", path, line,
                            err);
         return NGX_CONF_ERROR;
     }
@@ -1908,8 +1904,9 @@ ngx_http_kot_look_parse(ngx_conf_t *cf, ngx_http_kot_look_t *look,
         || kot_tmpl_uses(look->layout, NGX_HTTP_KOT_V_BODY) != 1)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%V: {{head}} (inside <head>) and {{body}} must "
-                           "each appear once, outside any section", path);
+                           "kot_portal_templates: %V: {{head}} (inside "
+                           "<head>) and {{body}} must each appear once, "
+                           "outside any section", path);
         return NGX_CONF_ERROR;
     }
 
