@@ -95,6 +95,9 @@ static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_user(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt step,
+    ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_password_page_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_form(ngx_http_request_t *r,
@@ -1563,13 +1566,24 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 static ngx_int_t
 ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    return ngx_http_kot_password_user(r, ctx, ngx_http_kot_password_page,
+                                      ngx_http_kot_password_page_loaded);
+}
+
+
+/*
+ * After a session check (step runs again if the tenant's lists changed):
+ * the session's user and the rules in force loaded, then next.
+ */
+
+static ngx_int_t
+ngx_http_kot_password_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_step_pt step, ngx_http_kot_step_pt next)
+{
     ngx_int_t               rc;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_password_page)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_password_session(r, ctx, &rc, step) != NGX_OK) {
         return rc;
     }
 
@@ -1580,7 +1594,7 @@ ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_unavailable(r);
     }
 
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_page_loaded);
+    return ngx_http_kot_wait(r, ctx, next);
 }
 
 
@@ -1661,24 +1675,8 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t               rc;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
-
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_password_checked)
-        != NGX_OK)
-    {
-        return rc;
-    }
-
-    pt->login.tenant = ctx->session.tenant;
-    pt->login.user = ctx->session.user;
-
-    if (ngx_http_kot_load_user(r, ctx) != NGX_OK) {
-        return ngx_http_kot_unavailable(r);
-    }
-
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_loaded);
+    return ngx_http_kot_password_user(r, ctx, ngx_http_kot_password_checked,
+                                      ngx_http_kot_password_loaded);
 }
 
 

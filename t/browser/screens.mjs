@@ -11,38 +11,14 @@
 // only), a page not found.  "login" takes the login page only; "down"
 // the page that a protected location shows while Redis is down.
 
-import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 
 import { ok, run } from './tap.mjs';
+import { freshStep, totp } from './totp.mjs';
 
 const [base, width, look, out, mode, tenant, user, password] =
     process.argv.slice(2);
 const phone = Number(width) < 600;
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function base32Decode(s) {
-    let bits = '';
-    for (const c of s.toUpperCase().replace(/[\s=]/g, '')) {
-        bits += ALPHABET.indexOf(c).toString(2).padStart(5, '0');
-    }
-    const bytes = [];
-    for (let i = 0; i + 8 <= bits.length; i += 8) {
-        bytes.push(parseInt(bits.slice(i, i + 8), 2));
-    }
-    return Buffer.from(bytes);
-}
-
-function totp(secret, step) {
-    const counter = Buffer.alloc(8);
-    counter.writeBigUInt64BE(BigInt(step));
-    const mac = createHmac('sha1', base32Decode(secret)).update(counter)
-                                                      .digest();
-    const off = mac[19] & 0x0f;
-    return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000)
-        .padStart(6, '0');
-}
 
 function options(lang, headers) {
     return {
@@ -141,7 +117,7 @@ await run(async (browser) => {
 
     const secret = (await page.textContent('#kot-totp-secret')).trim();
     await page.fill('input[name="code"]',
-                    totp(secret, Math.floor(Date.now() / 30000) - 1));
+                    totp(secret, await freshStep() - 1));
     await submit(page);
     await shot(page, 'mfa-recovery', 'en', 'Your recovery codes');
 
