@@ -233,7 +233,7 @@ static const char  *ngx_http_kot_rules[NGX_HTTP_KOT_R_N][2] = {
       "直近%ui回のパスワードと異なること" },
     { "differ from your current password",
       "現在のパスワードと異なること" },
-    { "be changed again within %ui days: it expires then",
+    { "be changed again within %ui days, when it expires",
       "%ui日以内に再度変更すること（有効期限）" },
 };
 

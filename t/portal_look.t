@@ -99,10 +99,10 @@ like $p->{content}, qr{Your new password must:.*<li>have at least 12 characters<
     'the password form lists the rules before the first try';
 
 my $r = $t->kotctl('tenant', 'policy', 'acme', 'min_length=16', 'history=4',
-                   'classes=3');
+                   'classes=3', 'max_age=90d');
 is $r->{exit}, 0, 'the tenant tightens its policy' or diag $r->{err};
 $p = $ua->get('/kot/password', $JA);
-like $p->{content}, qr{新しいパスワードの条件:.*<li>16文字以上であること</li>.*<li>英小文字・英大文字・数字・記号のうち3種類以上を含むこと</li>.*<li>直近4回のパスワードと異なること</li>}s,
+like $p->{content}, qr{新しいパスワードの条件:.*<li>16文字以上であること</li>.*<li>英小文字・英大文字・数字・記号のうち3種類以上を含むこと</li>.*<li>直近4回のパスワードと異なること</li>.*<li>90日以内に再度変更すること}s,
     'the list follows the tenant\'s rules, in Japanese too';
 
 $r = $ua->post_form('/kot/password', {
