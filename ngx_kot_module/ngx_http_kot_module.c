@@ -188,6 +188,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_portal_templates"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_http_kot_portal_templates,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_allowlist"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_kot_allowlist,
@@ -430,6 +437,11 @@ ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    kmcf->look = ngx_http_kot_look_default(cf);
+    if (kmcf->look == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     if (kot_scripts_init() != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "kot: cannot hash the Redis scripts");
@@ -485,6 +497,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->allowlist = NGX_CONF_UNSET_UINT;
     klcf->trusted = NGX_CONF_UNSET_PTR;
     klcf->require_roles = NGX_CONF_UNSET_PTR;
+    klcf->look = NGX_CONF_UNSET_PTR;
 
     return klcf;
 }
@@ -517,13 +530,15 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
 
+    kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
+
+    ngx_conf_merge_ptr_value(conf->look, prev->look, kmcf->look);
+
     if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;
     }
 
     ngx_http_kot_admin_merge(cf, conf);
-
-    kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
 
     if (!kmcf->redis_set) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

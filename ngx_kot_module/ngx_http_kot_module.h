@@ -34,6 +34,7 @@
 #define NGX_HTTP_KOT_COOKIE_SESSION     "__Host-kot_session"
 #define NGX_HTTP_KOT_COOKIE_PRELOGIN    "__Host-kot_pre"
 #define NGX_HTTP_KOT_COOKIE_PENDING     "__Host-kot_mfa"
+#define NGX_HTTP_KOT_COOKIE_LANG        "__Host-kot_lang"
 
 /* the insecure names skip the "__Host-" prefix, which requires Secure */
 #define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
@@ -48,6 +49,7 @@
 
 typedef struct ngx_http_kot_audit_log_s  ngx_http_kot_audit_log_t;
 typedef struct ngx_http_kot_loc_conf_s   ngx_http_kot_loc_conf_t;
+typedef struct ngx_http_kot_look_s       ngx_http_kot_look_t;
 
 
 typedef struct {
@@ -76,6 +78,7 @@ typedef struct {
     ngx_int_t                   realip_peer;    /* $realip_remote_addr */
     ngx_str_t                   admin_operator; /* kot_admin_operator */
     ngx_shm_zone_t             *status_zone;    /* kot_status */
+    ngx_http_kot_look_t        *look;           /* the built-in one */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -117,6 +120,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
+    ngx_http_kot_look_t          *look;     /* kot_portal_templates */
 };
 
 
@@ -508,12 +512,16 @@ typedef struct {
     ngx_str_t                   return_to;
     ngx_str_t                   csrf;
     ngx_str_t                   action;         /* form target */
+    const kot_policy_t         *policy;         /* rules to list, or NULL */
     ngx_http_kot_msg_t          msgs[8];
     ngx_uint_t                  nums[8];        /* a number per message */
     ngx_uint_t                  nmsgs;
     unsigned                    ask_tenant:1;
 } ngx_http_kot_page_t;
 
+char *ngx_http_kot_portal_templates(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_http_kot_look_t *ngx_http_kot_look_default(ngx_conf_t *cf);
 ngx_int_t ngx_http_kot_page_login(ngx_http_request_t *r,
     ngx_http_kot_page_t *p);
 ngx_int_t ngx_http_kot_page_logout(ngx_http_request_t *r,

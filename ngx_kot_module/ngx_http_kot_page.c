@@ -5,6 +5,11 @@
  *
  * Pages carry no script; the one stylesheet is inline and allowed by its
  * hash in Content-Security-Policy.  Every value from a request is escaped.
+ *
+ * A page's own part (its heading, messages and form) is collected first
+ * and then wrapped in the look's layout (kot_portal_templates, or the
+ * built-in one): the <head>, the product's name, the language switch and
+ * the footer.  Every page sent through ngx_http_kot_html_send() gets it.
  */
 
 
@@ -15,6 +20,78 @@
 #include "ngx_http_kot_module.h"
 #include "kot_b64.h"
 #include "kot_text.h"
+#include "kot_tmpl.h"
+
+
+/* The look of the portal's pages: a layout, its values, the stylesheet. */
+
+struct ngx_http_kot_look_s {
+    kot_tmpl_t           *layout;
+    kot_tmpl_vars_t       vars;         /* the values file's */
+    const char          **names;        /* the layout may use */
+    ngx_uint_t            nnames;
+    ngx_str_t             style;        /* the <style> element's text */
+    ngx_str_t             csp;          /* with the style's hash */
+};
+
+
+/* What a layout may use besides the values: the module's, per page. */
+
+enum {
+    NGX_HTTP_KOT_V_LANG = 0,
+    NGX_HTTP_KOT_V_TITLE,
+    NGX_HTTP_KOT_V_HEAD,
+    NGX_HTTP_KOT_V_BODY,
+    NGX_HTTP_KOT_V_LANG_SWITCH,
+    NGX_HTTP_KOT_V_N
+};
+
+static const char  *ngx_http_kot_page_values[NGX_HTTP_KOT_V_N] = {
+    "lang", "title", "head", "body", "lang_switch"
+};
+
+
+/* The values every look has, unless its values file says otherwise. */
+
+static const char  *ngx_http_kot_look_defaults[][3] = {
+    /* name, English, Japanese */
+    { "product", "ngx_kot", "ngx_kot" },
+    { "logo_url", "", "" },
+    { "help",
+      "Ask your company's administrator to reset it. For your security, "
+      "it cannot be reset from this page.",
+      "所属企業の管理者にリセットを依頼してください。セキュリティのため、"
+      "この画面からは再設定できません。" },
+    { "footer", "Sign-in protected by ngx_kot",
+      "ngx_kot によるログイン保護" },
+    { "terms", "Terms of use", "利用規約" },
+    { "terms_url", "", "" },
+    { "privacy", "Privacy", "プライバシー" },
+    { "privacy_url", "", "" },
+    { "support", "Support", "サポート" },
+    { "support_url", "", "" },
+};
+
+#define NGX_HTTP_KOT_DEFAULTS_N                                              \
+    (sizeof(ngx_http_kot_look_defaults)                                      \
+     / sizeof(ngx_http_kot_look_defaults[0]))
+
+
+static const char  ngx_http_kot_layout[] =
+    "<!DOCTYPE html>\n<html lang=\"{{lang}}\">\n<head>\n{{head}}</head>\n"
+    "<body>\n<header class=\"kot-top\">\n<span class=\"kot-brand\">"
+    "{{#logo_url}}<img class=\"kot-logo\" src=\"{{logo_url}}\" alt=\"\">"
+    "{{/logo_url}}{{product}}</span>\n{{lang_switch}}</header>\n"
+    "<main>\n{{body}}</main>\n<footer class=\"kot-foot\">\n"
+    "{{#terms_url}}<a href=\"{{terms_url}}\">{{terms}}</a>\n{{/terms_url}}"
+    "{{#privacy_url}}<a href=\"{{privacy_url}}\">{{privacy}}</a>\n"
+    "{{/privacy_url}}"
+    "{{#support_url}}<a href=\"{{support_url}}\">{{support}}</a>\n"
+    "{{/support_url}}"
+    "<p>{{footer}}</p>\n</footer>\n</body>\n</html>\n";
+
+/* a look's files, and the most each may hold */
+#define NGX_HTTP_KOT_LOOK_MAX   (64 * 1024)
 
 
 typedef struct {
@@ -22,6 +99,7 @@ typedef struct {
     ngx_array_t           parts;        /* of ngx_str_t */
     size_t                len;
     kot_lang_t            lang;
+    ngx_uint_t            title;        /* ngx_http_kot_text_e */
     ngx_uint_t            failed;
 } ngx_http_kot_html_t;
 
@@ -62,6 +140,10 @@ typedef enum {
     NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON,
     NGX_HTTP_KOT_T_MFA_CODES_TITLE,
     NGX_HTTP_KOT_T_CONTINUE,
+    NGX_HTTP_KOT_T_FORGOT,
+    NGX_HTTP_KOT_T_ADDRESS,
+    NGX_HTTP_KOT_T_RULES,
+    NGX_HTTP_KOT_T_LANGUAGE,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -116,6 +198,43 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Turn off", "無効にする" },
     { "Your recovery codes", "リカバリーコード" },
     { "Continue", "続ける" },
+    { "Forgot your password?", "パスワードを忘れた場合" },
+    { "Your address, to tell your administrator: ",
+      "管理者にお伝えいただくお使いのアドレス: " },
+    { "Your new password must:", "新しいパスワードの条件:" },
+    { "Language", "言語" },
+};
+
+
+/* The password policy's rules, as the change form lists them. */
+
+typedef enum {
+    NGX_HTTP_KOT_R_MIN = 0,
+    NGX_HTTP_KOT_R_MAX,
+    NGX_HTTP_KOT_R_CLASSES,
+    NGX_HTTP_KOT_R_USERNAME,
+    NGX_HTTP_KOT_R_BLOCKLIST,
+    NGX_HTTP_KOT_R_HISTORY,
+    NGX_HTTP_KOT_R_CURRENT,
+    NGX_HTTP_KOT_R_MAX_AGE,
+    NGX_HTTP_KOT_R_N
+} ngx_http_kot_rule_e;
+
+static const char  *ngx_http_kot_rules[NGX_HTTP_KOT_R_N][2] = {
+    { "have at least %ui characters", "%ui文字以上であること" },
+    { "have at most %ui characters", "%ui文字以下であること" },
+    { "mix at least %ui kinds of characters: lower case letters, upper "
+      "case letters, digits and symbols",
+      "英小文字・英大文字・数字・記号のうち%ui種類以上を含むこと" },
+    { "not contain your username", "ユーザー名を含まないこと" },
+    { "not be a commonly used password",
+      "よく使われるパスワードではないこと" },
+    { "differ from your last %ui passwords",
+      "直近%ui回のパスワードと異なること" },
+    { "differ from your current password",
+      "現在のパスワードと異なること" },
+    { "be changed again within %ui days, when it expires",
+      "%ui日以内に再度変更すること（有効期限）" },
 };
 
 
@@ -218,17 +337,44 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
 };
 
 
+/*
+ * The colours are custom properties, so that a look's style.css can
+ * change them in one rule: :root{--kot-accent:#0a7d5a}.
+ */
+
 static const char  ngx_http_kot_style[] =
+    ":root{--kot-accent:#1f5fbf;--kot-bg:#f4f5f7;--kot-text:#1d2330;"
+    "--kot-bar:#fff}"
     "body{font-family:system-ui,\"Hiragino Sans\",\"Noto Sans JP\","
-    "sans-serif;background:#f4f5f7;color:#1d2330;margin:0}"
-    "main{max-width:24rem;margin:12vh auto;background:#fff;padding:2rem;"
+    "sans-serif;background:var(--kot-bg);color:var(--kot-text);margin:0;"
+    "display:flex;flex-direction:column;min-height:100vh}"
+    ".kot-top{display:flex;flex-wrap:wrap;justify-content:space-between;"
+    "align-items:center;gap:.5rem;padding:.7rem 1.2rem;"
+    "background:var(--kot-bar);border-bottom:3px solid var(--kot-accent)}"
+    ".kot-brand{display:flex;align-items:center;gap:.6rem;font-weight:600}"
+    ".kot-logo{height:2rem;width:auto}"
+    ".kot-lang{font-size:.9rem}"
+    ".kot-lang a,.kot-lang span{margin-left:.8rem}"
+    ".kot-lang span{font-weight:600}"
+    "a{color:var(--kot-accent)}"
+    "main{box-sizing:border-box;width:calc(100% - 1.5rem);max-width:26rem;"
+    "margin:8vh auto 2rem;background:#fff;padding:2rem;"
     "border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}"
+    "@media (max-width:30rem){main{margin-top:1rem;padding:1.2rem}}"
+    ".kot-foot{margin-top:auto;padding:1rem;text-align:center;"
+    "font-size:.8rem;color:#5b6372}"
+    ".kot-foot a{margin:0 .6rem}"
+    ".kot-foot p{margin:.5rem 0 0}"
+    ".kot-rules{font-size:.85rem;margin:.4rem 0 0;color:#4a5262}"
+    ".kot-rules ul{margin:.2rem 0 0;padding-left:1.2rem}"
+    ".kot-help{font-size:.85rem;margin:1.4rem 0 0}"
+    ".kot-address{font-weight:600}"
     "h1{font-size:1.4rem;margin:0 0 1.2rem}"
     "label{display:block;margin:.9rem 0 .3rem;font-size:.9rem}"
     "input{box-sizing:border-box;width:100%;padding:.55rem;font-size:1rem;"
     "border:1px solid #b8bfcc;border-radius:4px}"
     "button{margin-top:1.4rem;width:100%;padding:.65rem;font-size:1rem;"
-    "border:0;border-radius:4px;background:#1f5fbf;color:#fff;"
+    "border:0;border-radius:4px;background:var(--kot-accent);color:#fff;"
     "cursor:pointer}"
     ".msg{padding:.7rem;border-radius:4px;background:#fdecea;"
     "color:#8a1c12;font-size:.9rem}"
@@ -250,6 +396,8 @@ static void ngx_http_kot_html_say(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e id);
 static void ngx_http_kot_html_head(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e title);
+static void ngx_http_kot_html_value(ngx_http_kot_html_t *h,
+    const char *name);
 static void ngx_http_kot_html_msgs(ngx_http_kot_html_t *h,
     ngx_http_kot_page_t *p);
 static void ngx_http_kot_html_form(ngx_http_kot_html_t *h,
@@ -275,7 +423,28 @@ static ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r,
     const char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_kot_retry_after(ngx_http_request_t *r,
     ngx_uint_t seconds);
-static ngx_str_t *ngx_http_kot_csp(void);
+static void ngx_http_kot_html_rules(ngx_http_kot_html_t *h,
+    const kot_policy_t *policy);
+static void ngx_http_kot_html_rule(ngx_http_kot_html_t *h,
+    ngx_http_kot_rule_e rule, ngx_uint_t num);
+static void ngx_http_kot_html_fmt(ngx_http_kot_html_t *h, const char *fmt,
+    ngx_uint_t num);
+static u_char *ngx_http_kot_html_join(ngx_http_kot_html_t *h);
+static ngx_int_t ngx_http_kot_html_layout(ngx_http_kot_html_t *h,
+    ngx_http_kot_look_t *look, ngx_str_t *out);
+static u_char *ngx_http_kot_html_page_head(ngx_http_kot_html_t *h,
+    ngx_http_kot_look_t *look, ngx_str_t *product, size_t *len);
+static u_char *ngx_http_kot_html_lang_switch(ngx_http_kot_html_t *h,
+    size_t *len);
+static void ngx_http_kot_look_value(ngx_http_kot_look_t *look,
+    const char *name, kot_lang_t lang, ngx_str_t *out);
+static ngx_int_t ngx_http_kot_look_read(ngx_conf_t *cf, ngx_str_t *dir,
+    const char *name, ngx_str_t *path, ngx_str_t *out);
+static char *ngx_http_kot_look_parse(ngx_conf_t *cf,
+    ngx_http_kot_look_t *look, ngx_str_t *path, ngx_str_t *layout);
+static ngx_int_t ngx_http_kot_look_style(ngx_conf_t *cf,
+    ngx_http_kot_look_t *look, ngx_str_t *extra);
+static void ngx_http_kot_look_cleanup(void *data);
 
 
 ngx_int_t
@@ -300,8 +469,15 @@ ngx_http_kot_page_login(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_PASSWORD, "password",
                             "type=\"password\" required "
                             "autocomplete=\"current-password\"", NULL);
+    ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_LOGIN);
 
-    return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_LOGIN, p->status);
+    ngx_http_kot_html_raw(&h, "<p class=\"kot-help\"><strong>");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_FORGOT);
+    ngx_http_kot_html_raw(&h, "</strong> ");
+    ngx_http_kot_html_value(&h, "help");
+    ngx_http_kot_html_raw(&h, "</p>\n");
+
+    return ngx_http_kot_html_send(&h, p->status);
 }
 
 
@@ -332,13 +508,16 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_msgs(&h, p);
     ngx_http_kot_html_form(&h, p);
 
+    /* the field stays after a refusal, and never has a value */
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CURRENT, "current_password",
                             "type=\"password\" required "
                             "autocomplete=\"current-password\" autofocus",
                             NULL);
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_NEW, "new_password",
                             "type=\"password\" required "
-                            "autocomplete=\"new-password\"", NULL);
+                            "autocomplete=\"new-password\" "
+                            "aria-describedby=\"kot-rules\"", NULL);
+    ngx_http_kot_html_rules(&h, p->policy);
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CONFIRM, "confirm_password",
                             "type=\"password\" required "
                             "autocomplete=\"new-password\"", NULL);
@@ -408,8 +587,6 @@ ngx_http_kot_page_mfa(ngx_http_request_t *r, ngx_http_kot_page_t *p,
                                   "autocomplete=\"current-password\">\n");
         ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON);
     }
-
-    ngx_http_kot_html_raw(&h, "</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(&h, p->status);
 }
@@ -509,7 +686,7 @@ ngx_http_kot_page_recovery(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_http_kot_html_text(&h, &p->return_to);
     ngx_http_kot_html_raw(&h, "\">");
     ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CONTINUE);
-    ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
+    ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, p->status);
 }
@@ -521,7 +698,8 @@ ngx_int_t
 ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_msg_t msg, ngx_uint_t num)
 {
-    ngx_str_t                 back;
+    ngx_str_t                 back, addr;
+    struct sockaddr          *sa;
     ngx_http_kot_html_t       h;
     ngx_http_kot_page_t       p;
     ngx_http_kot_loc_conf_t  *klcf;
@@ -548,11 +726,23 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
                                ? NGX_HTTP_KOT_T_NOT_FOUND
                                : NGX_HTTP_KOT_T_ERROR);
     ngx_http_kot_html_msgs(&h, &p);
+
+    /* so that the user can tell the administrator what to allow */
+    if (msg == NGX_HTTP_KOT_MSG_IP_DENIED
+        && ngx_http_kot_client(r, &sa, &addr) == NGX_OK)
+    {
+        ngx_http_kot_html_raw(&h, "<p>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_ADDRESS);
+        ngx_http_kot_html_raw(&h, "<span class=\"kot-address\">");
+        ngx_http_kot_html_text(&h, &addr);
+        ngx_http_kot_html_raw(&h, "</span></p>\n");
+    }
+
     ngx_http_kot_html_raw(&h, "<p><a href=\"");
     ngx_http_kot_html_text(&h, &back);
     ngx_http_kot_html_raw(&h, "login\">");
     ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_BACK);
-    ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
+    ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, status);
 }
@@ -581,7 +771,7 @@ ngx_http_kot_unavailable(ngx_http_request_t *r)
     ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_UNAVAILABLE);
     ngx_http_kot_html_raw(&h, "<p>");
     ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_UNAVAILABLE_TEXT);
-    ngx_http_kot_html_raw(&h, "</p>\n</main>\n</body>\n</html>\n");
+    ngx_http_kot_html_raw(&h, "</p>\n");
 
     return ngx_http_kot_html_send(&h, NGX_HTTP_SERVICE_UNAVAILABLE);
 }
@@ -750,10 +940,33 @@ ngx_http_kot_is_browser(ngx_http_request_t *r)
 }
 
 
+/*
+ * The language switch's choice in ?lang= or its cookie, else the
+ * browser's Accept-Language.
+ */
+
 kot_lang_t
 ngx_http_kot_lang(ngx_http_request_t *r)
 {
+    int               lang;
+    ngx_str_t         v;
     ngx_table_elt_t  *h;
+
+    if (ngx_http_arg(r, (u_char *) "lang", 4, &v) == NGX_OK) {
+        lang = kot_lang_named((char *) v.data, v.len);
+
+        if (lang >= 0) {
+            return (kot_lang_t) lang;
+        }
+    }
+
+    if (ngx_http_kot_cookie(r, NGX_HTTP_KOT_COOKIE_LANG, &v) == NGX_OK) {
+        lang = kot_lang_named((char *) v.data, v.len);
+
+        if (lang >= 0) {
+            return (kot_lang_t) lang;
+        }
+    }
 
     h = ngx_http_kot_header_in(r, "accept-language", 15);
 
@@ -831,32 +1044,116 @@ ngx_http_kot_html_say(ngx_http_kot_html_t *h, ngx_http_kot_text_e id)
 }
 
 
+/* The page's title, and its heading: the rest of <head> is the look's. */
+
 static void
 ngx_http_kot_html_head(ngx_http_kot_html_t *h, ngx_http_kot_text_e title)
 {
-    ngx_http_kot_html_raw(h, h->lang == KOT_LANG_JA
-                             ? "<!DOCTYPE html>\n<html lang=\"ja\">\n"
-                             : "<!DOCTYPE html>\n<html lang=\"en\">\n");
-    ngx_http_kot_html_raw(h, "<head>\n<meta charset=\"utf-8\">\n"
-                             "<meta name=\"viewport\" content=\""
-                             "width=device-width, initial-scale=1\">\n"
-                             "<meta name=\"robots\" content=\"noindex\">\n"
-                             "<title>");
-    ngx_http_kot_html_say(h, title);
-    ngx_http_kot_html_raw(h, "</title>\n<style>");
-    ngx_http_kot_html_raw(h, ngx_http_kot_style);
-    ngx_http_kot_html_raw(h, "</style>\n</head>\n<body>\n<main>\n<h1>");
+    h->title = title;
+
+    ngx_http_kot_html_raw(h, "<h1>");
     ngx_http_kot_html_say(h, title);
     ngx_http_kot_html_raw(h, "</h1>\n");
+}
+
+
+/* A value of the look (kot_portal_templates), escaped. */
+
+static void
+ngx_http_kot_html_value(ngx_http_kot_html_t *h, const char *name)
+{
+    ngx_str_t                 v;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(h->r, ngx_http_kot_module);
+
+    ngx_http_kot_look_value(klcf->look, name, h->lang, &v);
+    ngx_http_kot_html_text(h, &v);
+}
+
+
+/* The policy's rules in force, before the first try. */
+
+static void
+ngx_http_kot_html_rules(ngx_http_kot_html_t *h, const kot_policy_t *policy)
+{
+    if (policy == NULL) {
+        return;
+    }
+
+    ngx_http_kot_html_raw(h, "<div id=\"kot-rules\" class=\"kot-rules\">");
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_RULES);
+    ngx_http_kot_html_raw(h, "\n<ul>\n");
+
+    ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MIN, policy->min_length);
+    ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MAX, policy->max_length);
+
+    if (policy->classes > 1) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_CLASSES, policy->classes);
+    }
+
+    if (policy->not_username) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_USERNAME, 0);
+    }
+
+    if (policy->blocklist) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_BLOCKLIST, 0);
+    }
+
+    /* history counts the current password; without it, it is refused */
+    if (policy->history > 1) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_HISTORY, policy->history);
+
+    } else {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_CURRENT, 0);
+    }
+
+    if (policy->max_age) {
+        ngx_http_kot_html_rule(h, NGX_HTTP_KOT_R_MAX_AGE,
+                               (ngx_uint_t) (policy->max_age / 86400000));
+    }
+
+    ngx_http_kot_html_raw(h, "</ul></div>\n");
+}
+
+
+static void
+ngx_http_kot_html_rule(ngx_http_kot_html_t *h, ngx_http_kot_rule_e rule,
+    ngx_uint_t num)
+{
+    ngx_http_kot_html_raw(h, "<li>");
+    ngx_http_kot_html_fmt(h, ngx_http_kot_rules[rule][h->lang], num);
+    ngx_http_kot_html_raw(h, "</li>\n");
+}
+
+
+/* A text of ours (no escaping), with maybe one number ("%ui"). */
+
+static void
+ngx_http_kot_html_fmt(ngx_http_kot_html_t *h, const char *fmt,
+    ngx_uint_t num)
+{
+    u_char  *buf, *last;
+    size_t   len;
+
+    len = ngx_strlen(fmt) + NGX_INT_T_LEN;
+
+    buf = ngx_pnalloc(h->r->pool, len);
+    if (buf == NULL) {
+        h->failed = 1;
+        return;
+    }
+
+    last = ngx_snprintf(buf, len, fmt, num);
+
+    ngx_http_kot_html_add(h, buf, last - buf);
 }
 
 
 static void
 ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
 {
-    u_char      *buf, *last;
-    size_t       len;
-    ngx_uint_t   i;
+    ngx_uint_t          i;
     ngx_http_kot_msg_t  m;
 
     for (i = 0; i < p->nmsgs; i++) {
@@ -869,18 +1166,7 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
                                  : "<p class=\"msg\" role=\"alert\">");
 
         /* messages are ours: no escaping, but maybe one number */
-        len = ngx_strlen(ngx_http_kot_msgs[m][h->lang]) + NGX_INT_T_LEN;
-
-        buf = ngx_pnalloc(h->r->pool, len);
-        if (buf == NULL) {
-            h->failed = 1;
-            return;
-        }
-
-        last = ngx_snprintf(buf, len, ngx_http_kot_msgs[m][h->lang],
-                            p->nums[i]);
-
-        ngx_http_kot_html_add(h, buf, last - buf);
+        ngx_http_kot_html_fmt(h, ngx_http_kot_msgs[m][h->lang], p->nums[i]);
         ngx_http_kot_html_raw(h, "</p>\n");
     }
 }
@@ -930,14 +1216,13 @@ ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
 }
 
 
-/* The form's button, the end of the page, and the page sent. */
+/* The form's button, and the page sent. */
 
 static ngx_int_t
 ngx_http_kot_html_submit(ngx_http_kot_html_t *h, ngx_http_kot_text_e button,
     ngx_uint_t status)
 {
     ngx_http_kot_html_button(h, button);
-    ngx_http_kot_html_raw(h, "</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(h, status);
 }
@@ -968,35 +1253,35 @@ ngx_http_kot_html_hidden(ngx_http_kot_html_t *h, const char *name,
 }
 
 
+/* The page's own part wrapped in the look's layout, and sent. */
+
 static ngx_int_t
 ngx_http_kot_html_send(ngx_http_kot_html_t *h, ngx_uint_t status)
 {
-    u_char      *body, *p;
-    ngx_str_t   *part, *csp;
-    ngx_uint_t   i;
+    ngx_str_t                 page, lang;
+    ngx_http_kot_loc_conf_t  *klcf;
 
-    if (h->failed) {
+    klcf = ngx_http_get_module_loc_conf(h->r, ngx_http_kot_module);
+
+    if (h->failed
+        || ngx_http_kot_html_layout(h, klcf->look, &page) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    body = ngx_pnalloc(h->r->pool, h->len);
-    if (body == NULL) {
+    /* the language switch's choice holds for the next pages too */
+    if (ngx_http_arg(h->r, (u_char *) "lang", 4, &lang) == NGX_OK
+        && kot_lang_named((char *) lang.data, lang.len) >= 0
+        && ngx_http_kot_set_cookie(h->r, NGX_HTTP_KOT_COOKIE_LANG,
+                                   lang.data, lang.len)
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = body;
-    part = h->parts.elts;
-
-    for (i = 0; i < h->parts.nelts; i++) {
-        p = ngx_cpymem(p, part[i].data, part[i].len);
-    }
-
-    csp = ngx_http_kot_csp();
-
-    if (csp == NULL
-        || ngx_http_kot_add_header(h->r, "Content-Security-Policy",
-                                   csp->data, csp->len)
-           != NGX_OK
+    if (ngx_http_kot_add_header(h->r, "Content-Security-Policy",
+                                klcf->look->csp.data, klcf->look->csp.len)
+        != NGX_OK
         || ngx_http_kot_add_header(h->r, "X-Frame-Options",
                                    (u_char *) "DENY", 4)
            != NGX_OK
@@ -1007,8 +1292,185 @@ ngx_http_kot_html_send(ngx_http_kot_html_t *h, ngx_uint_t status)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_kot_send(h->r, status, "text/html; charset=utf-8", body,
-                             h->len);
+    return ngx_http_kot_send(h->r, status, "text/html; charset=utf-8",
+                             page.data, page.len);
+}
+
+
+static u_char *
+ngx_http_kot_html_join(ngx_http_kot_html_t *h)
+{
+    u_char      *body, *p;
+    ngx_str_t   *part;
+    ngx_uint_t   i;
+
+    body = ngx_pnalloc(h->r->pool, h->len + 1);
+    if (body == NULL) {
+        return NULL;
+    }
+
+    p = body;
+    part = h->parts.elts;
+
+    for (i = 0; i < h->parts.nelts; i++) {
+        p = ngx_cpymem(p, part[i].data, part[i].len);
+    }
+
+    return body;
+}
+
+
+static ngx_int_t
+ngx_http_kot_html_layout(ngx_http_kot_html_t *h, ngx_http_kot_look_t *look,
+    ngx_str_t *out)
+{
+    ngx_str_t          v;
+    ngx_uint_t         i;
+    kot_tmpl_value_t  *values;
+
+    values = ngx_pcalloc(h->r->pool, look->nnames * sizeof(kot_tmpl_value_t));
+    if (values == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = NGX_HTTP_KOT_V_N; i < look->nnames; i++) {
+        ngx_http_kot_look_value(look, look->names[i], h->lang, &v);
+        values[i].data = (char *) v.data;
+        values[i].len = v.len;
+    }
+
+    ngx_http_kot_look_value(look, "product", h->lang, &v);
+
+    values[NGX_HTTP_KOT_V_LANG].data = (h->lang == KOT_LANG_JA) ? "ja" : "en";
+    values[NGX_HTTP_KOT_V_LANG].len = 2;
+    values[NGX_HTTP_KOT_V_TITLE].data = ngx_http_kot_texts[h->title][h->lang];
+    values[NGX_HTTP_KOT_V_TITLE].len =
+                          ngx_strlen(ngx_http_kot_texts[h->title][h->lang]);
+
+    values[NGX_HTTP_KOT_V_HEAD].raw = 1;
+    values[NGX_HTTP_KOT_V_HEAD].data = (char *)
+        ngx_http_kot_html_page_head(h, look, &v,
+                                    &values[NGX_HTTP_KOT_V_HEAD].len);
+    values[NGX_HTTP_KOT_V_BODY].raw = 1;
+    values[NGX_HTTP_KOT_V_BODY].data = (char *) ngx_http_kot_html_join(h);
+    values[NGX_HTTP_KOT_V_BODY].len = h->len;
+    values[NGX_HTTP_KOT_V_LANG_SWITCH].raw = 1;
+    values[NGX_HTTP_KOT_V_LANG_SWITCH].data = (char *)
+        ngx_http_kot_html_lang_switch(h,
+                                      &values[NGX_HTTP_KOT_V_LANG_SWITCH].len);
+
+    if (values[NGX_HTTP_KOT_V_HEAD].data == NULL
+        || values[NGX_HTTP_KOT_V_BODY].data == NULL
+        || values[NGX_HTTP_KOT_V_LANG_SWITCH].data == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    out->len = kot_tmpl_render(look->layout, values, NULL);
+
+    out->data = ngx_pnalloc(h->r->pool, out->len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    kot_tmpl_render(look->layout, values, (char *) out->data);
+
+    return NGX_OK;
+}
+
+
+/* What {{head}} holds: ours, with the title and the product escaped. */
+
+static u_char *
+ngx_http_kot_html_page_head(ngx_http_kot_html_t *h, ngx_http_kot_look_t *look,
+    ngx_str_t *product, size_t *len)
+{
+    u_char     *buf, *p;
+    const char  *title;
+
+    static const char  meta[] =
+        "<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, "
+        "initial-scale=1\">\n"
+        "<meta name=\"robots\" content=\"noindex\">\n<title>";
+
+    title = ngx_http_kot_texts[h->title][h->lang];
+
+    *len = sizeof(meta) - 1 + ngx_strlen(title) + sizeof(" - ") - 1
+           + kot_html_escape_len((char *) product->data, product->len)
+           + sizeof("</title>\n<style>") - 1 + look->style.len
+           + sizeof("</style>\n") - 1;
+
+    buf = ngx_pnalloc(h->r->pool, *len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(buf, meta, sizeof(meta) - 1);
+    p = ngx_cpymem(p, title, ngx_strlen(title));
+    p = ngx_cpymem(p, " - ", sizeof(" - ") - 1);
+    p += kot_html_escape((char *) p, (char *) product->data, product->len);
+    p = ngx_cpymem(p, "</title>\n<style>", sizeof("</title>\n<style>") - 1);
+    p = ngx_cpymem(p, look->style.data, look->style.len);
+    p = ngx_cpymem(p, "</style>\n", sizeof("</style>\n") - 1);
+
+    *len = p - buf;
+
+    return buf;
+}
+
+
+/*
+ * Links to this page in the other language: "?" and the query without
+ * its "lang", and "lang=ja" or "lang=en".  No script: a link, a cookie.
+ */
+
+static u_char *
+ngx_http_kot_html_lang_switch(ngx_http_kot_html_t *h, size_t *len)
+{
+    u_char      *buf, *p, *args;
+    size_t       n, alen;
+    ngx_uint_t   l;
+
+    static const char  *label[2] = { "English", "日本語" };
+    static const char  *code[2] = { "en", "ja" };
+
+    args = ngx_pnalloc(h->r->pool, h->r->args.len + 1);
+    if (args == NULL) {
+        return NULL;
+    }
+
+    n = kot_lang_args((char *) h->r->args.data, h->r->args.len,
+                      (char *) args);
+    alen = kot_html_escape_len((char *) args, n);
+
+    buf = ngx_pnalloc(h->r->pool, 2 * alen + 512);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(buf, "<nav class=\"kot-lang\" aria-label=\"%s\">",
+                    ngx_http_kot_texts[NGX_HTTP_KOT_T_LANGUAGE][h->lang]);
+
+    for (l = 0; l < 2; l++) {
+        if (l == h->lang) {
+            p = ngx_sprintf(p, "<span aria-current=\"true\">%s</span>",
+                            label[l]);
+            continue;
+        }
+
+        p = ngx_cpymem(p, "<a href=\"?", sizeof("<a href=\"?") - 1);
+        p += kot_html_escape((char *) p, (char *) args, n);
+        p = ngx_sprintf(p, "%slang=%s\" hreflang=\"%s\" lang=\"%s\">%s</a>",
+                        n ? "&amp;" : "", code[l], code[l], code[l],
+                        label[l]);
+    }
+
+    p = ngx_cpymem(p, "</nav>\n", sizeof("</nav>\n") - 1);
+
+    *len = p - buf;
+
+    return buf;
 }
 
 
@@ -1146,37 +1608,372 @@ ngx_http_kot_header_in(ngx_http_request_t *r, const char *name, size_t len)
 }
 
 
-/* Computed once per worker: the stylesheet never changes. */
+/*
+ * kot_portal_templates DIR: the look of the portal's pages from
+ * DIR/layout.html, DIR/values and DIR/style.css, each optional; what a
+ * file does not give is the built-in look's.
+ */
 
-static ngx_str_t *
-ngx_http_kot_csp(void)
+char *
+ngx_http_kot_portal_templates(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char  md[KOT_MAC_LEN];
-    u_char *p;
+    ngx_http_kot_loc_conf_t  *klcf = conf;
 
-    static u_char     buf[256];
-    static ngx_str_t  csp;
+    char                 *rv;
+    unsigned              line;
+    ngx_int_t             has_layout, has_values, has_style;
+    ngx_str_t            *value, path, layout, values, style;
+    ngx_http_kot_look_t  *look;
+    u_char                err[256];
 
-    if (csp.len) {
-        return &csp;
+    if (klcf->look != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
     }
 
-    if (kot_sha256(ngx_http_kot_style, sizeof(ngx_http_kot_style) - 1, md)
-        != 0)
+    value = cf->args->elts;
+
+    if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    look = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_look_t));
+    if (look == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    has_values = ngx_http_kot_look_read(cf, &value[1], "values", &path,
+                                        &values);
+    if (has_values == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (has_values == NGX_OK
+        && kot_tmpl_vars_parse((char *) values.data, values.len,
+                               &look->vars, &line, (char *) err, sizeof(err))
+           != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V:%ud: %s", &path, line,
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    has_layout = ngx_http_kot_look_read(cf, &value[1], "layout.html", &path,
+                                        &layout);
+    if (has_layout == NGX_ERROR) {
+        kot_tmpl_vars_free(&look->vars);
+        return NGX_CONF_ERROR;
+    }
+
+    if (has_layout != NGX_OK) {
+        ngx_str_set(&path, "(built-in layout)");
+        layout.data = (u_char *) ngx_http_kot_layout;
+        layout.len = sizeof(ngx_http_kot_layout) - 1;
+    }
+
+    rv = ngx_http_kot_look_parse(cf, look, &path, &layout);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    has_style = ngx_http_kot_look_read(cf, &value[1], "style.css", &path,
+                                       &style);
+    if (has_style == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (has_layout != NGX_OK && has_values != NGX_OK && has_style != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: \"%V\" has none of "
+                           "layout.html, values and style.css; see "
+                           "conf/portal-templates/ for a sample", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (has_style == NGX_OK
+        && (ngx_strlcasestrn(style.data, style.data + style.len,
+                             (u_char *) "</style", 7 - 1)
+            != NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "kot_portal_templates: %V "
+                           "must not contain \"</style\"", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kot_look_style(cf, look,
+                                has_style == NGX_OK ? &style : NULL)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    klcf->look = look;
+
+    return NGX_CONF_OK;
+}
+
+
+/* The built-in look, made as a look from files would be. */
+
+ngx_http_kot_look_t *
+ngx_http_kot_look_default(ngx_conf_t *cf)
+{
+    ngx_str_t             path, layout;
+    ngx_http_kot_look_t  *look;
+
+    look = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_look_t));
+    if (look == NULL) {
+        return NULL;
+    }
+
+    ngx_str_set(&path, "(built-in layout)");
+    layout.data = (u_char *) ngx_http_kot_layout;
+    layout.len = sizeof(ngx_http_kot_layout) - 1;
+
+    if (ngx_http_kot_look_parse(cf, look, &path, &layout) != NGX_CONF_OK
+        || ngx_http_kot_look_style(cf, look, NULL) != NGX_OK)
     {
         return NULL;
     }
 
-    p = ngx_cpymem(buf, "default-src 'none'; style-src 'sha256-",
-                   sizeof("default-src 'none'; style-src 'sha256-") - 1);
+    return look;
+}
+
+
+/* name's value in lang: the values file's, else the built-in one. */
+
+static void
+ngx_http_kot_look_value(ngx_http_kot_look_t *look, const char *name,
+    kot_lang_t lang, ngx_str_t *out)
+{
+    ngx_uint_t             i;
+    const kot_tmpl_var_t  *v;
+
+    v = kot_tmpl_vars_get(&look->vars, name, lang);
+
+    if (v) {
+        out->data = (u_char *) v->value;
+        out->len = v->len;
+        return;
+    }
+
+    ngx_str_null(out);
+
+    for (i = 0; i < NGX_HTTP_KOT_DEFAULTS_N; i++) {
+        if (ngx_strcmp(ngx_http_kot_look_defaults[i][0], name) == 0) {
+            out->data = (u_char *) ngx_http_kot_look_defaults[i][1 + lang];
+            out->len = ngx_strlen(out->data);
+            return;
+        }
+    }
+}
+
+
+/* DIR/name into out: NGX_OK, NGX_DECLINED if absent, or NGX_ERROR. */
+
+static ngx_int_t
+ngx_http_kot_look_read(ngx_conf_t *cf, ngx_str_t *dir, const char *name,
+    ngx_str_t *path, ngx_str_t *out)
+{
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_err_t        err;
+    ngx_file_info_t  fi;
+
+    path->len = dir->len + 1 + ngx_strlen(name);
+    path->data = ngx_pnalloc(cf->pool, path->len + 1);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(path->data, "%V/%s%Z", dir, name);
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT) {
+            return NGX_DECLINED;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, err,
+                           "kot_portal_templates: %V cannot be opened", path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi)
+        || ngx_file_size(&fi) > NGX_HTTP_KOT_LOOK_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V is not a regular file "
+                           "of at most %uz bytes", path,
+                           (size_t) NGX_HTTP_KOT_LOOK_MAX);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    out->len = (size_t) ngx_file_size(&fi);
+    out->data = ngx_pnalloc(cf->pool, out->len + 1);
+
+    n = (out->data == NULL) ? -1 : ngx_read_fd(fd, out->data, out->len);
+
+    ngx_close_file(fd);
+
+    if (n < 0 || (size_t) n != out->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "kot_portal_templates: %V cannot be read", path);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The layout, with the names it may use: the module's, the built-in
+ * values' and the values file's own.  {{head}} and {{body}} appear once,
+ * outside any section.  The template and values are freed with the
+ * configuration.
+ */
+
+static char *
+ngx_http_kot_look_parse(ngx_conf_t *cf, ngx_http_kot_look_t *look,
+    ngx_str_t *path, ngx_str_t *layout)
+{
+    u_char               err[256];
+    unsigned             line;
+    ngx_uint_t           i, j, n;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        kot_tmpl_vars_free(&look->vars);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_kot_look_cleanup;
+    cln->data = look;
+
+    n = NGX_HTTP_KOT_V_N + NGX_HTTP_KOT_DEFAULTS_N + look->vars.n;
+
+    look->names = ngx_palloc(cf->pool, n * sizeof(char *));
+    if (look->names == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_KOT_V_N; i++) {
+        look->names[look->nnames++] = ngx_http_kot_page_values[i];
+    }
+
+    for (i = 0; i < NGX_HTTP_KOT_DEFAULTS_N; i++) {
+        look->names[look->nnames++] = ngx_http_kot_look_defaults[i][0];
+    }
+
+    for (i = 0; i < look->vars.n; i++) {
+        for (j = 0; j < look->nnames; j++) {
+            if (ngx_strcmp(look->names[j], look->vars.vars[i].name) == 0) {
+                break;
+            }
+        }
+
+        if (j < NGX_HTTP_KOT_V_N) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_portal_templates: the values file "
+                               "cannot set \"%s\": the module sets it",
+                               look->vars.vars[i].name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (j == look->nnames) {
+            look->names[look->nnames++] = look->vars.vars[i].name;
+        }
+    }
+
+    look->layout = kot_tmpl_parse((char *) layout->data, layout->len,
+                                  look->names, look->nnames, &line,
+                                  (char *) err, sizeof(err));
+    if (look->layout == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V:%ud: %s", path, line,
+                           err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (kot_tmpl_uses(look->layout, NGX_HTTP_KOT_V_HEAD) != 1
+        || kot_tmpl_uses(look->layout, NGX_HTTP_KOT_V_BODY) != 1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_portal_templates: %V: {{head}} (inside "
+                           "<head>) and {{body}} must each appear once, "
+                           "outside any section", path);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The built-in stylesheet and the look's own after it, and the
+ * Content-Security-Policy that allows exactly that text, by its hash.
+ */
+
+static ngx_int_t
+ngx_http_kot_look_style(ngx_conf_t *cf, ngx_http_kot_look_t *look,
+    ngx_str_t *extra)
+{
+    u_char   md[KOT_MAC_LEN];
+    u_char  *p;
+    size_t   len;
+
+    static const char  pre[] = "default-src 'none'; style-src 'sha256-";
+    static const char  post[] = "='; img-src 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'";
+
+    len = sizeof(ngx_http_kot_style) - 1 + (extra ? 1 + extra->len : 0);
+
+    look->style.data = ngx_pnalloc(cf->pool, len);
+    if (look->style.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(look->style.data, ngx_http_kot_style,
+                   sizeof(ngx_http_kot_style) - 1);
+
+    if (extra) {
+        *p++ = '\n';
+        p = ngx_cpymem(p, extra->data, extra->len);
+    }
+
+    look->style.len = p - look->style.data;
+
+    if (kot_sha256(look->style.data, look->style.len, md) != 0) {
+        return NGX_ERROR;
+    }
+
+    look->csp.data = ngx_pnalloc(cf->pool, sizeof(pre) - 1
+                                 + kot_b64_encoded_len(sizeof(md))
+                                 + sizeof(post) - 1);
+    if (look->csp.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(look->csp.data, pre, sizeof(pre) - 1);
     p += kot_b64_encode((char *) p, md, sizeof(md));
-    p = ngx_cpymem(p, "='; form-action 'self'; frame-ancestors 'none'; "
-                      "base-uri 'none'",
-                   sizeof("='; form-action 'self'; frame-ancestors 'none'; "
-                          "base-uri 'none'") - 1);
+    p = ngx_cpymem(p, post, sizeof(post) - 1);
 
-    csp.data = buf;
-    csp.len = p - buf;
+    look->csp.len = p - look->csp.data;
 
-    return &csp;
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_look_cleanup(void *data)
+{
+    ngx_http_kot_look_t  *look = data;
+
+    kot_tmpl_free(look->layout);
+    kot_tmpl_vars_free(&look->vars);
 }

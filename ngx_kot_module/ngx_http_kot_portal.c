@@ -95,6 +95,11 @@ static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_user(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt step,
+    ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_password_page_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_form(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_page_t *p);
 static ngx_int_t ngx_http_kot_password_post(ngx_http_request_t *r,
@@ -1556,17 +1561,58 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 }
 
 
+/* The form lists the rules in force: the user's tenant may tighten them. */
+
 static ngx_int_t
 ngx_http_kot_password_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t            rc;
-    ngx_http_kot_page_t  p;
+    return ngx_http_kot_password_user(r, ctx, ngx_http_kot_password_page,
+                                      ngx_http_kot_password_page_loaded);
+}
 
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_password_page)
-        != NGX_OK)
-    {
+
+/*
+ * After a session check (step runs again if the tenant's lists changed):
+ * the session's user and the rules in force loaded, then next.
+ */
+
+static ngx_int_t
+ngx_http_kot_password_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    ngx_http_kot_step_pt step, ngx_http_kot_step_pt next)
+{
+    ngx_int_t               rc;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ngx_http_kot_password_session(r, ctx, &rc, step) != NGX_OK) {
         return rc;
+    }
+
+    pt->login.tenant = ctx->session.tenant;
+    pt->login.user = ctx->session.user;
+
+    if (ngx_http_kot_load_user(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_page_loaded(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_page_t     p;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (!pt->login.found) {
+        return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
+                                       NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE,
+                                       0);
     }
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
@@ -1590,6 +1636,7 @@ ngx_http_kot_password_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     p->return_to = pt->return_to;
+    p->policy = &pt->login.policy;
 
     if (ngx_http_kot_session_csrf(r, ctx, "password", &p->csrf) != NGX_OK
         || ngx_http_kot_url(r, &p->action, "password") != NGX_OK)
@@ -1628,24 +1675,8 @@ ngx_http_kot_password_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_password_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t               rc;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
-
-    if (ngx_http_kot_password_session(r, ctx, &rc,
-                                      ngx_http_kot_password_checked)
-        != NGX_OK)
-    {
-        return rc;
-    }
-
-    pt->login.tenant = ctx->session.tenant;
-    pt->login.user = ctx->session.user;
-
-    if (ngx_http_kot_load_user(r, ctx) != NGX_OK) {
-        return ngx_http_kot_unavailable(r);
-    }
-
-    return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_loaded);
+    return ngx_http_kot_password_user(r, ctx, ngx_http_kot_password_checked,
+                                      ngx_http_kot_password_loaded);
 }
 
 

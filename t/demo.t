@@ -114,6 +114,14 @@ my $change = curl('--data-urlencode', "csrf=$csrf2",
 like $change, qr{^HTTP/1.1 303}, 'the new password is accepted';
 
 like curl("$base/"), qr/Hello, admin/, 'and the demo application greets admin';
+like curl("$base/"), qr/<meta name="viewport" content="width=device-width/,
+    'on a page that fits a phone';
+like curl('-H', 'Accept-Language: ja', "$base/"),
+    qr{<html lang="ja">.*こんにちは、admin さん}s,
+    'in Japanese for a Japanese browser';
+curl("$base/kot/login?lang=en");
+like curl('-H', 'Accept-Language: ja', "$base/"), qr/Hello, admin/,
+    'and in the language chosen on the portal';
 
 my $console = curl("$base/kot/admin/");
 like $console, qr{^HTTP/1.1 200.*<script type="module" src="js/main.js">}ms,

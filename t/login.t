@@ -165,7 +165,7 @@ for my $req ([ GET => '/kot/nothing' ], [ GET => '/kot/login/more' ],
     my ($method, $path) = @$req;
     my $r = $n->ua->request($method, $path, { content => '' });
     is $r->{status}, 404, "$method $path is 404";
-    like $r->{content}, qr{<title>Page not found</title>},
+    like $r->{content}, qr{<title>Page not found - ngx_kot</title>},
         "$path: on a portal page that says so";
     like $r->{content}, qr{href="/kot/login"},
         "$path: it links to the login page";

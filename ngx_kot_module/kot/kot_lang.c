@@ -77,6 +77,56 @@ kot_lang_pick(const char *accept_language, size_t len)
 }
 
 
+int
+kot_lang_named(const char *s, size_t len)
+{
+    if (len == 2 && memcmp(s, "ja", 2) == 0) {
+        return KOT_LANG_JA;
+    }
+
+    if (len == 2 && memcmp(s, "en", 2) == 0) {
+        return KOT_LANG_EN;
+    }
+
+    return -1;
+}
+
+
+size_t
+kot_lang_args(const char *args, size_t len, char *out)
+{
+    size_t       n;
+    const char  *p, *end, *amp;
+
+    n = 0;
+    p = args;
+    end = args + len;
+
+    while (p < end) {
+        amp = memchr(p, '&', end - p);
+        if (amp == NULL) {
+            amp = end;
+        }
+
+        if (amp > p
+            && !((amp - p == 4 && memcmp(p, "lang", 4) == 0)
+                 || (amp - p >= 5 && memcmp(p, "lang=", 5) == 0)))
+        {
+            if (n) {
+                out[n++] = '&';
+            }
+
+            memcpy(out + n, p, amp - p);
+            n += amp - p;
+        }
+
+        p = amp + 1;
+    }
+
+    return n;
+}
+
+
 /* Parses one list element; 0 and sets *lang and *q (in 1/1000) if valid. */
 
 static int

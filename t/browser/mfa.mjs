@@ -6,49 +6,12 @@
 //
 // usage: node mfa.mjs BASE_URL TENANT USER PASSWORD SCRATCH_DIR
 
-import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
 import { ok, run } from './tap.mjs';
+import { freshStep, step, totp } from './totp.mjs';
 
 const [base, tenant, user, password, scratch] = process.argv.slice(2);
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-function base32Decode(s) {
-    let bits = '';
-    for (const c of s.toUpperCase().replace(/[\s=]/g, '')) {
-        bits += ALPHABET.indexOf(c).toString(2).padStart(5, '0');
-    }
-    const bytes = [];
-    for (let i = 0; i + 8 <= bits.length; i += 8) {
-        bytes.push(parseInt(bits.slice(i, i + 8), 2));
-    }
-    return Buffer.from(bytes);
-}
-
-// RFC 6238: HMAC-SHA-1 of the 30-second step, 6 digits
-function totp(secret, step) {
-    const counter = Buffer.alloc(8);
-    counter.writeBigUInt64BE(BigInt(step));
-    const mac = createHmac('sha1', base32Decode(secret)).update(counter)
-                                                      .digest();
-    const off = mac[19] & 0x0f;
-    const bin = mac.readUInt32BE(off) & 0x7fffffff;
-    return String(bin % 1000000).padStart(6, '0');
-}
-
-const step = () => Math.floor(Date.now() / 30000);
-
-// Until the current step has some seconds left, so that the codes of this
-// step and the one before stay valid while the browser sends them.
-async function freshStep() {
-    const left = 30000 - Date.now() % 30000;
-    if (left < 8000) {
-        await new Promise((done) => setTimeout(done, left + 200));
-    }
-    return step();
-}
 
 async function submit(page) {
     await Promise.all([page.waitForNavigation(),

@@ -19,7 +19,17 @@ pick(const char *al)
 int
 main(void)
 {
-    size_t       i;
+    size_t       i, n;
+    char         out[64];
+    static const char  *args[][2] = {
+        { "", "" },
+        { "lang=ja", "" },
+        { "return_to=%2Fapp&lang=en", "return_to=%2Fapp" },
+        { "lang=ja&return_to=%2Fapp&expired=1", "return_to=%2Fapp&expired=1" },
+        { "a=1&lang&b=2&lang=ja&lang=en", "a=1&b=2" },
+        { "language=x&lang_x=1", "language=x&lang_x=1" },
+        { "&&a=1&&", "a=1" },
+    };
     static const char  *cases[][2] = {
         { "ja", "ja" },
         { "JA", "ja" },
@@ -75,6 +85,19 @@ main(void)
             "len is honoured (\"j\")");
     is_long(kot_lang_pick("en;q=0.1, ja", 9), KOT_LANG_EN,
             "len is honoured (ja cut off)");
+
+    is_long(kot_lang_named("ja", 2), KOT_LANG_JA, "?lang=ja chooses ja");
+    is_long(kot_lang_named("en", 2), KOT_LANG_EN, "?lang=en chooses en");
+    is_long(kot_lang_named("JA", 2), -1, "only the switch's own spelling");
+    is_long(kot_lang_named("jap", 3), -1, "nothing but ja and en");
+    is_long(kot_lang_named("", 0), -1, "an empty choice is none");
+
+    for (i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+        n = kot_lang_args(args[i][0], strlen(args[i][0]), out);
+        out[n] = '\0';
+        is_str(out, args[i][1], "the switch keeps \"%s\" as \"%s\"",
+               args[i][0], args[i][1]);
+    }
 
     return done_testing();
 }
