@@ -1303,17 +1303,21 @@ ngx_int_t
 ngx_http_kot_headers_compact(ngx_http_request_t *r)
 {
     ngx_uint_t        i;
-    ngx_list_t        headers;
+    ngx_list_t        old;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h, *nh;
 
-    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
+    /* built in place: a copied list's "last" would point to the copy */
+    old = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+                      sizeof(ngx_table_elt_t))
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    part = &r->headers_in.headers.part;
+    part = &old.part;
     h = part->elts;
 
     for (i = 0; /* void */; i++) {
@@ -1332,15 +1336,13 @@ ngx_http_kot_headers_compact(ngx_http_request_t *r)
             continue;
         }
 
-        nh = ngx_list_push(&headers);
+        nh = ngx_list_push(&r->headers_in.headers);
         if (nh == NULL) {
             return NGX_ERROR;
         }
 
         *nh = h[i];
     }
-
-    r->headers_in.headers = headers;
 
     return NGX_OK;
 }
