@@ -10,6 +10,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use MIME::Base64 ();
 
 my $t = KotTest->new;
 my ($crt, $key) = $t->tls_cert;
@@ -63,10 +64,17 @@ $locations
         listen 127.0.0.1:%%PORT2%%;
         kot_insecure_cookie on;
 $locations
+        # clients that speak only HTTP authentication (CalDAV, feeds)
+        location /dav/ {
+            auth_basic "Calendars";
+            auth_basic_user_file %%DIR%%/dav.users;
+            proxy_pass http://unix:%%DIR%%/app.sock;
+        }
     }
 EOF
 
 $t->add_user('acme', 'alice', 'correct horse battery');
+KotTest::_spew($n->dir . '/dav.users', "alice:{PLAIN}calendar secret\n");
 
 my $origin = 'http://127.0.0.1:' . $n->port2;
 sub ua () { KotTest::UA->new(port => $n->port2) }
@@ -168,6 +176,21 @@ $res = $ua->post_form('/notes/save', { text => 'typed' },
 is $res->{status}, 303, 'after expiry the form gets 303';
 is $res->{headers}{location}, '/kot/login?return_to=/notes/edit&unsaved=1',
     'to the login page with the notice';
+
+
+# non-browser clients
+
+$res = ua()->get('/calendars/alice', { Authorization => 'Basic '
+                 . MIME::Base64::encode_base64('alice:calendar secret', '') });
+is $res->{status}, 401, 'a CalDAV client gets 401 under "kot on"';
+is $res->{headers}{'www-authenticate'}, 'Cookie realm="kot"',
+    'with a challenge it cannot answer with a password';
+
+$res = ua()->get('/dav/alice', { Authorization => 'Basic '
+                 . MIME::Base64::encode_base64('alice:calendar secret', '') });
+is $res->{status}, 200, 'a location of its own serves it';
+is ua()->get('/dav/alice')->{headers}{'www-authenticate'},
+    'Basic realm="Calendars"', 'asking for the password it can send';
 
 
 $t->browse($n, 'form_expiry.mjs', 'acme', 'alice', 'correct horse battery');

@@ -22,6 +22,7 @@ my $n = $t->nginx(<<'EOF');
     kot_password_hash scrypt ln=10;
     kot_insecure_cookie on;
     kot_login_throttle off;
+    kot_identity_headers on;
 
     server {
         listen 127.0.0.1:%%PORT%%;
@@ -37,7 +38,6 @@ my $n = $t->nginx(<<'EOF');
 
         location /ws/ {
             kot on;
-            kot_identity_headers on;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection "upgrade";
@@ -46,6 +46,7 @@ my $n = $t->nginx(<<'EOF');
 
         location /trap/ {
             kot on;
+            kot_identity_headers off;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_pass http://%%APP%%;
@@ -53,20 +54,18 @@ my $n = $t->nginx(<<'EOF');
 
         location /cgi/ {
             kot on;
-            kot_identity_headers on;
             fastcgi_param SCRIPT_NAME $uri;
+            fastcgi_param REMOTE_USER $kot_user;
             fastcgi_pass unix:%%DIR%%/fcgi.sock;
         }
 
         location /wsgi/ {
             kot on;
-            kot_identity_headers on;
             uwsgi_param PATH_INFO $uri;
             uwsgi_pass unix:%%DIR%%/uwsgi.sock;
         }
 
         location /open/ {
-            kot_identity_headers on;
             proxy_pass http://%%APP%%;
         }
     }
@@ -129,6 +128,10 @@ for my $gw (['/cgi/x', 'FastCGI'], ['/wsgi/x', 'uwsgi']) {
                 keys %p ], [], 'and no other X-Kot-* parameter';
     ok !exists $p{HTTP_COOKIE}, 'nor the session cookie';
 }
+
+$res = $ua->get('/cgi/x');
+like $res->{content}, qr/^REMOTE_USER=\[alice\]$/m,
+    'fastcgi_param REMOTE_USER $kot_user gives CGI programs the user';
 
 $res = $n->ua->get('/cgi/x');
 is $res->{status}, 401, 'without a session, the FastCGI app is closed';
