@@ -24,7 +24,7 @@ typedef struct {
 } ngx_http_kot_identity_header_t;
 
 
-static ngx_int_t ngx_http_kot_cookie_header(ngx_table_elt_t *h,
+static ngx_int_t ngx_http_kot_header_named(ngx_table_elt_t *h,
     const char *name, size_t len);
 static ngx_int_t ngx_http_kot_cookies_keep(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_identity_present(ngx_http_request_t *r);
@@ -120,7 +120,7 @@ ngx_http_kot_cookies_strip(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (!ngx_http_kot_cookie_header(&h[i], "cookie", 6)
+        if (!ngx_http_kot_header_named(&h[i], "cookie", 6)
             || !kot_cookie_maybe_ours((char *) h[i].value.data,
                                       h[i].value.len))
         {
@@ -164,7 +164,7 @@ ngx_http_kot_cookies_strip(ngx_http_request_t *r)
 /* Whether h is the header "name" (lowercase, of len characters). */
 
 static ngx_int_t
-ngx_http_kot_cookie_header(ngx_table_elt_t *h, const char *name, size_t len)
+ngx_http_kot_header_named(ngx_table_elt_t *h, const char *name, size_t len)
 {
     return h->hash != 0 && h->key.len == len
            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0;
@@ -327,7 +327,7 @@ ngx_http_kot_set_cookie_filter(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (ngx_http_kot_cookie_header(&h[i], "set-cookie", 10)
+        if (ngx_http_kot_header_named(&h[i], "set-cookie", 10)
             && kot_cookie_sets_ours((char *) h[i].value.data,
                                     h[i].value.len))
         {

@@ -94,20 +94,24 @@ sub cookies_seen ($path, @headers) {
 }
 
 my $pre = 'p' x 43;
-my %cases = (
-    "kot_session=$sid; theme=dark; lang=ja" => 'theme=dark; lang=ja',
-    "theme=dark; kot_session=$sid; lang=ja" => 'theme=dark; lang=ja',
-    "theme=dark; lang=ja; kot_session=$sid" => 'theme=dark; lang=ja',
-    "theme=dark;kot_session=$sid;lang=\"a b\"" => 'theme=dark; lang="a b"',
-    "kot_pre=$pre; kot_session=$sid; kot_mfa=x; app_kot_session=keep"
-        => 'app_kot_session=keep',
-    "__Host-kot_session=y; __Host-kot_pre=z; __Host-kot_mfa=w; "
-        . "kot_session=$sid; a=1" => 'a=1',
+my @cases = (
+    [ "kot_session=$sid; theme=dark; lang=ja", 'theme=dark; lang=ja',
+      'the session first' ],
+    [ "theme=dark; kot_session=$sid; lang=ja", 'theme=dark; lang=ja',
+      'in the middle' ],
+    [ "theme=dark; lang=ja; kot_session=$sid", 'theme=dark; lang=ja',
+      'last' ],
+    [ "theme=dark;kot_session=$sid;lang=\"a b\"", 'theme=dark; lang="a b"',
+      'without spaces, a quoted value' ],
+    [ "kot_pre=$pre; kot_session=$sid; kot_mfa=x; app_kot_session=keep",
+      'app_kot_session=keep', 'every insecure name, and a name like ours' ],
+    [ "__Host-kot_session=y; __Host-kot_pre=z; __Host-kot_mfa=w; "
+      . "kot_session=$sid; a=1", 'a=1', 'every secure name' ],
 );
 
-for my $cookie (sort keys %cases) {
-    is cookies_seen('/app', $cookie), $cases{$cookie},
-        "kot cookies go, the app's stay: $cases{$cookie}";
+for my $case (@cases) {
+    is cookies_seen('/app', $case->[0]), $case->[1],
+        "ngx_kot's cookies go, the app's stay: $case->[2]";
 }
 
 is cookies_seen('/app', 'theme=dark', "kot_session=$sid", 'lang=ja'),
