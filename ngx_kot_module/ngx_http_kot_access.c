@@ -69,8 +69,9 @@ ngx_http_kot_subrequest_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
 
+    /* the main request's access phase is over: the cookie's work too */
     if (r == r->main) {
-        return NGX_DECLINED;
+        return ngx_http_kot_cookies_strip(r);
     }
 
     rc = ngx_http_kot_access_handler(r);
@@ -154,6 +155,10 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     switch (ngx_http_kot_access_check(r, ctx, klcf->allowlist)) {
 
     case NGX_HTTP_KOT_ACCESS_OK:
+        if (ngx_http_kot_identity_headers(r, &ctx->session) != NGX_OK) {
+            return ngx_http_kot_done(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
         return NGX_OK;
 
     case NGX_HTTP_KOT_ACCESS_AGAIN:
@@ -174,21 +179,20 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_ACCESS_MFA_ENROL:
         if (ngx_http_kot_is_browser(r)) {
             return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r, "mfa",
-                                                 &r->unparsed_uri, NULL));
+                                                 ngx_http_kot_back(r), NULL));
         }
 
-        return ngx_http_kot_done(r, ngx_http_kot_json(r,
-                                   NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_kot_done(r, ngx_http_kot_unauthorized(r,
                                    "mfa_enrolment_required"));
 
     default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
         if (ngx_http_kot_is_browser(r)) {
             return ngx_http_kot_done(r, ngx_http_kot_goto_portal(r,
-                                       "password", &r->unparsed_uri, NULL));
+                                       "password", ngx_http_kot_back(r),
+                                       NULL));
         }
 
-        return ngx_http_kot_done(r, ngx_http_kot_json(r,
-                                   NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_kot_done(r, ngx_http_kot_unauthorized(r,
                                    ctx->session.must_change
                                    == KOT_MUST_CHANGE_EXPIRED
                                    ? "password_expired"
@@ -274,13 +278,14 @@ ngx_http_kot_access_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
 /*
  * Browsers go to the login page and come back afterwards; other clients
- * get 401.  A dead session's cookie is cleared on the way.
+ * get 401.  A form posted without a live session is lost: the login
+ * page says so, and leads back to the page of the form.  A dead
+ * session's cookie is cleared on the way.
  */
 
 static ngx_int_t
 ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t               *back;
     ngx_http_kot_session_t  *s = &ctx->session;
 
     if (s->cookie
@@ -291,17 +296,70 @@ ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (!ngx_http_kot_is_browser(r)) {
-        return ngx_http_kot_json(r, NGX_HTTP_UNAUTHORIZED, "login_required");
+        return ngx_http_kot_unauthorized(r, "login_required");
     }
 
-    back = kot_return_to_ok((char *) r->unparsed_uri.data,
-                            r->unparsed_uri.len)
-           ? &r->unparsed_uri : NULL;
+    if (r->method == NGX_HTTP_POST) {
+        return ngx_http_kot_goto_portal(r, "login", ngx_http_kot_back(r),
+                                        "unsaved");
+    }
 
-    return ngx_http_kot_goto_portal(r, "login", back,
+    return ngx_http_kot_goto_portal(r, "login", ngx_http_kot_back(r),
                                     (s->status == KOT_SESSION_IDLE
                                      || s->status == KOT_SESSION_ABSOLUTE)
                                     ? "expired" : NULL);
+}
+
+
+/*
+ * Where a browser returns after the portal: the page it asked for; or,
+ * for a form it posted, the page of the form, from a Referer of this
+ * site (the POST's own target would be fetched with GET).  NULL when
+ * that fails the return_to rules.
+ */
+
+ngx_str_t *
+ngx_http_kot_back(ngx_http_request_t *r)
+{
+    size_t            len;
+    ngx_str_t        *back;
+    const char       *path;
+    ngx_table_elt_t  *referer, *site;
+
+    if (r->method != NGX_HTTP_POST) {
+        return kot_return_to_ok((char *) r->unparsed_uri.data,
+                                r->unparsed_uri.len)
+               ? &r->unparsed_uri : NULL;
+    }
+
+    referer = r->headers_in.referer;
+    site = ngx_http_kot_header_in(r, "sec-fetch-site", 14);
+
+    if (referer == NULL || r->headers_in.host == NULL
+        || (site && (site->value.len != 11
+                     || ngx_strncmp(site->value.data, "same-origin", 11)
+                        != 0)))
+    {
+        return NULL;
+    }
+
+    if (!kot_return_to_referer((char *) referer->value.data,
+                               referer->value.len,
+                               (char *) r->headers_in.host->value.data,
+                               r->headers_in.host->value.len, &path, &len))
+    {
+        return NULL;
+    }
+
+    back = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (back == NULL) {
+        return NULL;
+    }
+
+    back->data = (u_char *) path;
+    back->len = len;
+
+    return back;
 }
 
 

@@ -265,6 +265,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, strip_identity),
       NULL },
 
+    { ngx_string("kot_pass_session_cookie"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, pass_cookie),
+      NULL },
+
+    { ngx_string("kot_identity_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, identity_headers),
+      NULL },
+
       ngx_null_command
 };
 
@@ -373,6 +387,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_kot_strip_headers;
+
+    if (ngx_http_kot_upstream_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     return ngx_http_kot_access_init(cf);
 }
@@ -489,6 +507,8 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->touch = NGX_CONF_UNSET_MSEC;
     klcf->insecure_cookie = NGX_CONF_UNSET;
     klcf->strip_identity = NGX_CONF_UNSET;
+    klcf->pass_cookie = NGX_CONF_UNSET;
+    klcf->identity_headers = NGX_CONF_UNSET;
     klcf->lockout.threshold = NGX_CONF_UNSET_UINT;
     klcf->throttle.rate = NGX_CONF_UNSET_UINT;
     klcf->audit_log = NGX_CONF_UNSET_PTR;
@@ -521,6 +541,8 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->touch, prev->touch, 30 * 1000);
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
+    ngx_conf_merge_value(conf->pass_cookie, prev->pass_cookie, 0);
+    ngx_conf_merge_value(conf->identity_headers, prev->identity_headers, 0);
     ngx_http_kot_lockout_merge(prev, conf);
     ngx_conf_merge_ptr_value(conf->audit_log, prev->audit_log, NULL);
     ngx_conf_merge_value(conf->audit_requests, prev->audit_requests, 1);
@@ -1231,9 +1253,8 @@ static ngx_int_t
 ngx_http_kot_strip_headers(ngx_http_request_t *r)
 {
     ngx_uint_t                i, found;
-    ngx_list_t                headers;
     ngx_list_part_t          *part;
-    ngx_table_elt_t          *h, *nh;
+    ngx_table_elt_t          *h;
     ngx_http_kot_event_t      ev;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -1260,6 +1281,7 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
         }
 
         if (ngx_http_kot_is_kot_header(&h[i].key)) {
+            h[i].hash = 0;
             found++;
         }
     }
@@ -1277,13 +1299,40 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
     ngx_http_kot_event(r, &ev, "removed %ui client X-Kot-* header(s)",
                        found);
 
-    if (ngx_list_init(&headers, r->pool, 20, sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
+    if (ngx_http_kot_headers_compact(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    part = &r->headers_in.headers.part;
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Drops the request headers that a caller marked with hash 0 (as nginx
+ * marks a response header it will not send).  The pointers in
+ * r->headers_in (host, cookies...) keep pointing to the old elements,
+ * whose values are unchanged.
+ */
+
+ngx_int_t
+ngx_http_kot_headers_compact(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_t        old;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    /* built in place: a copied list's "last" would point to the copy */
+    old = r->headers_in.headers;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &old.part;
     h = part->elts;
 
     for (i = 0; /* void */; i++) {
@@ -1298,21 +1347,19 @@ ngx_http_kot_strip_headers(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (ngx_http_kot_is_kot_header(&h[i].key)) {
+        if (h[i].hash == 0) {
             continue;
         }
 
-        nh = ngx_list_push(&headers);
+        nh = ngx_list_push(&r->headers_in.headers);
         if (nh == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         *nh = h[i];
     }
 
-    r->headers_in.headers = headers;
-
-    return NGX_DECLINED;
+    return NGX_OK;
 }
 
 

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "kot_cidr.h"
+#include "kot_cookie.h"
 #include "kot_crypto.h"
 #include "kot_form.h"
 #include "kot_lang.h"
@@ -31,13 +32,13 @@
 #include "ngx_http_kot_redis.h"
 
 
-#define NGX_HTTP_KOT_COOKIE_SESSION     "__Host-kot_session"
-#define NGX_HTTP_KOT_COOKIE_PRELOGIN    "__Host-kot_pre"
-#define NGX_HTTP_KOT_COOKIE_PENDING     "__Host-kot_mfa"
+#define NGX_HTTP_KOT_COOKIE_SESSION     KOT_COOKIE_SESSION
+#define NGX_HTTP_KOT_COOKIE_PRELOGIN    KOT_COOKIE_PRELOGIN
+#define NGX_HTTP_KOT_COOKIE_PENDING     KOT_COOKIE_PENDING
 #define NGX_HTTP_KOT_COOKIE_LANG        "__Host-kot_lang"
 
 /* the insecure names skip the "__Host-" prefix, which requires Secure */
-#define NGX_HTTP_KOT_PREFIX_LEN         (sizeof("__Host-") - 1)
+#define NGX_HTTP_KOT_PREFIX_LEN         (sizeof(KOT_COOKIE_HOST_PREFIX) - 1)
 
 #define NGX_HTTP_KOT_CSRF_LEN           43      /* base64url of a MAC */
 
@@ -110,6 +111,8 @@ struct ngx_http_kot_loc_conf_s {
     ngx_msec_t                  touch;          /* kot_session_touch */
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
+    ngx_flag_t                  pass_cookie;    /* kot_pass_session_cookie */
+    ngx_flag_t                  identity_headers;
     ngx_http_kot_lockout_conf_t   lockout;
     ngx_http_kot_throttle_conf_t  throttle;
     ngx_http_kot_audit_log_t     *audit_log;
@@ -217,6 +220,7 @@ ngx_int_t ngx_http_kot_strdup(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
 ngx_int_t ngx_http_kot_wait(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant);
+ngx_int_t ngx_http_kot_headers_compact(ngx_http_request_t *r);
 uint64_t ngx_http_kot_now(void);
 
 /* ngx_http_kot_access.c */
@@ -232,6 +236,7 @@ typedef enum {
 } ngx_http_kot_access_e;
 
 ngx_int_t ngx_http_kot_access_init(ngx_conf_t *cf);
+ngx_str_t *ngx_http_kot_back(ngx_http_request_t *r);
 ngx_http_kot_access_e ngx_http_kot_access_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t list);
 void ngx_http_kot_role_record(ngx_http_request_t *r,
@@ -502,6 +507,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_MFA_REMOVED,
     NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE,
     NGX_HTTP_KOT_MSG_MFA_ENROLLED,
+    NGX_HTTP_KOT_MSG_UNSAVED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -551,6 +557,8 @@ ngx_int_t ngx_http_kot_page_recovery(ngx_http_request_t *r,
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
+ngx_int_t ngx_http_kot_unauthorized(ngx_http_request_t *r,
+    const char *error);
 ngx_int_t ngx_http_kot_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,
@@ -561,6 +569,12 @@ ngx_int_t ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
     ngx_str_t *return_to, const char *flag);
 ngx_int_t ngx_http_kot_is_browser(ngx_http_request_t *r);
 kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
+
+/* ngx_http_kot_upstream.c */
+ngx_int_t ngx_http_kot_upstream_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_kot_cookies_strip(ngx_http_request_t *r);
+ngx_int_t ngx_http_kot_identity_headers(ngx_http_request_t *r,
+    ngx_http_kot_session_t *s);
 
 /* ngx_http_kot_status.c */
 typedef enum {

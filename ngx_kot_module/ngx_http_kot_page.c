@@ -334,6 +334,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "2段階認証を有効にしました。リカバリーコードを安全な場所に保管して"
       "ください。スマートフォンを紛失したとき、各コードで1回ずつログイン"
       "できます。コードが表示されるのは今回だけです。" },
+    { "Your session ended before you sent the form: what you submitted "
+      "was not saved. Log in, then enter it again.",
+      "フォームを送信する前にセッションが終了したため、送信した内容は"
+      "保存されていません。ログインしてから、もう一度入力してください。" },
 };
 
 
@@ -445,6 +449,9 @@ static char *ngx_http_kot_look_parse(ngx_conf_t *cf,
 static ngx_int_t ngx_http_kot_look_style(ngx_conf_t *cf,
     ngx_http_kot_look_t *look, ngx_str_t *extra);
 static void ngx_http_kot_look_cleanup(void *data);
+static ngx_int_t ngx_http_kot_document(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_value_is(ngx_table_elt_t *h, const char *value,
+    size_t len);
 
 
 ngx_int_t
@@ -798,6 +805,30 @@ ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
 
 
 /*
+ * 401 for a client that is not navigating: a login is needed (error
+ * says which step).  RFC 9110 wants a challenge with every 401; the
+ * "Cookie" scheme names no standard, and tells a client that speaks only
+ * Basic or Bearer that none of them will do (README: "Non-browser
+ * clients").
+ */
+
+ngx_int_t
+ngx_http_kot_unauthorized(ngx_http_request_t *r, const char *error)
+{
+    static u_char  challenge[] = "Cookie realm=\"kot\"";
+
+    if (ngx_http_kot_add_header(r, "WWW-Authenticate", challenge,
+                                sizeof(challenge) - 1)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_json(r, NGX_HTTP_UNAUTHORIZED, error);
+}
+
+
+/*
  * A JSON answer (body is stolen); NULL, from a failed json_pack(), is
  * 500, but for 204, which has no body.
  */
@@ -916,25 +947,47 @@ ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
 
 
 /*
- * A browser navigation, which a login page can help; an API call cannot,
- * nor can a subrequest: its answer goes to another module (auth_request
- * makes any redirect a 500), never to the address bar.
+ * A browser navigation (the address bar, a link, a form), which a login
+ * page can help; a script's request cannot (an XHR would follow the
+ * redirect silently and get the login page as its data), nor can a
+ * subrequest: its answer goes to another module (auth_request makes any
+ * redirect a 500), never to the address bar.  Sec-Fetch-Mode, which
+ * browsers set and scripts cannot, decides when it is there; without
+ * it, X-Requested-With, a Sec-Fetch-Dest other than a document, or an
+ * Accept without text/html mean a script.
  */
 
 ngx_int_t
 ngx_http_kot_is_browser(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  *accept;
+    ngx_table_elt_t  *h;
 
-    if (r != r->main || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+    if (r != r->main
+        || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST)))
+    {
         return 0;
     }
 
-    accept = ngx_http_kot_header_in(r, "accept", 6);
+    h = ngx_http_kot_header_in(r, "sec-fetch-mode", 14);
 
-    return accept != NULL
-           && ngx_strlcasestrn(accept->value.data,
-                               accept->value.data + accept->value.len,
+    if (h) {
+        if (!ngx_http_kot_value_is(h, "navigate", 8)) {
+            return 0;
+        }
+
+        return ngx_http_kot_document(r);
+    }
+
+    if (ngx_http_kot_header_in(r, "x-requested-with", 16)
+        || !ngx_http_kot_document(r))
+    {
+        return 0;
+    }
+
+    h = ngx_http_kot_header_in(r, "accept", 6);
+
+    return h != NULL
+           && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
                                (u_char *) "text/html", 9 - 1)
               != NULL;
 }
@@ -944,6 +997,29 @@ ngx_http_kot_is_browser(ngx_http_request_t *r)
  * The language switch's choice in ?lang= or its cookie, else the
  * browser's Accept-Language.
  */
+/* Sec-Fetch-Dest, if sent, names a page of a window or a frame. */
+
+static ngx_int_t
+ngx_http_kot_document(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_kot_header_in(r, "sec-fetch-dest", 14);
+
+    return h == NULL
+           || ngx_http_kot_value_is(h, "document", 8)
+           || ngx_http_kot_value_is(h, "iframe", 6)
+           || ngx_http_kot_value_is(h, "frame", 5);
+}
+
+
+static ngx_int_t
+ngx_http_kot_value_is(ngx_table_elt_t *h, const char *value, size_t len)
+{
+    return h->value.len == len
+           && ngx_strncasecmp(h->value.data, (u_char *) value, len) == 0;
+}
+
 
 kot_lang_t
 ngx_http_kot_lang(ngx_http_request_t *r)

@@ -264,6 +264,9 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         if (ngx_http_arg(r, (u_char *) "logged_out", 10, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_LOGGED_OUT;
 
+        } else if (ngx_http_arg(r, (u_char *) "unsaved", 7, &arg) == NGX_OK) {
+            msg = NGX_HTTP_KOT_MSG_UNSAVED;
+
         } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_EXPIRED;
 

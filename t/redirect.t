@@ -39,8 +39,10 @@ is $res->{content}, qq({"error":"login_required"}\n),
 $res = $n->ua->get('/api/items', { Accept => 'application/json' });
 is $res->{status}, 401, 'a JSON client gets 401';
 
-$res = $n->ua->post_form('/reports', { a => 1 }, $HTML);
-is $res->{status}, 401, 'a POST without a session gets 401, not a redirect';
+# forms after expiry: t/ajax_expiry.t
+$res = $n->ua->post_form('/reports', { a => 1 },
+                         { %$HTML, 'X-Requested-With' => 'XMLHttpRequest' });
+is $res->{status}, 401, "a script's POST without a session gets 401";
 
 is $n->ua->get('/public/x')->{status}, 200,
     'a location without "kot on" stays open';

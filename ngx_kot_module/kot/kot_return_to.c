@@ -3,6 +3,7 @@
  */
 
 #include <string.h>
+#include <strings.h>
 
 #include "kot_form.h"
 #include "kot_return_to.h"
@@ -58,6 +59,50 @@ kot_return_to_ok(const char *s, size_t len)
 
     /* encoded more deeply than any honest link */
     return memchr(cur, '%', len) == NULL;
+}
+
+
+int
+kot_return_to_referer(const char *referer, size_t len, const char *host,
+    size_t host_len, const char **path, size_t *path_len)
+{
+    size_t       skip;
+    const char  *p, *end, *hash;
+
+    if (len > 7 && strncasecmp(referer, "http://", 7) == 0) {
+        skip = 7;
+
+    } else if (len > 8 && strncasecmp(referer, "https://", 8) == 0) {
+        skip = 8;
+
+    } else {
+        return 0;
+    }
+
+    p = referer + skip;
+    end = referer + len;
+
+    if (host_len == 0 || (size_t) (end - p) <= host_len
+        || strncasecmp(p, host, host_len) != 0 || p[host_len] != '/')
+    {
+        return 0;
+    }
+
+    p += host_len;
+
+    hash = memchr(p, '#', end - p);
+    if (hash) {
+        end = hash;
+    }
+
+    if (!kot_return_to_ok(p, end - p)) {
+        return 0;
+    }
+
+    *path = p;
+    *path_len = end - p;
+
+    return 1;
 }
 
 

@@ -24,4 +24,13 @@
 /* 1 if s is a safe local path, else 0. */
 int kot_return_to_ok(const char *s, size_t len);
 
+/*
+ * The path of a Referer of this site: "http://" or "https://", then
+ * exactly host (the Host header: name and port, case-insensitive), then
+ * a path that kot_return_to_ok() accepts, which *path and *path_len
+ * point to (inside referer; a fragment is left out).  1 if so, else 0.
+ */
+int kot_return_to_referer(const char *referer, size_t len, const char *host,
+    size_t host_len, const char **path, size_t *path_len);
+
 #endif /* KOT_RETURN_TO_H */

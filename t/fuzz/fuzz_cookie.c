@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: kot_cookie_find().  The first byte gives the length
  * of the cookie name, taken from the bytes that follow; the rest is the
- * header.
+ * header.  The header also goes through kot_cookie_strip(), which must
+ * stay within its bound, leave none of ngx_kot's cookies, and change
+ * nothing on a second pass; and through kot_cookie_sets_ours().
  */
 
 #define _GNU_SOURCE     /* memmem() */
@@ -11,6 +13,52 @@
 #include <string.h>
 
 #include "kot_cookie.h"
+
+
+static const char  *ours[] = {
+    "__Host-kot_session", "__Host-kot_pre", "__Host-kot_mfa",
+    "kot_session", "kot_pre", "kot_mfa"
+};
+
+
+static void
+check_strip(const char *hdr, size_t len)
+{
+    char        *out, *again;
+    size_t       n, m, i, value_len;
+    const char  *value;
+
+    out = malloc(2 * len + 1);
+    again = malloc(4 * len + 1);
+    if (out == NULL || again == NULL) {
+        free(out);
+        free(again);
+        return;
+    }
+
+    n = kot_cookie_strip(hdr, len, out);
+    if (n > 2 * len) {
+        abort();
+    }
+
+    for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+        if (kot_cookie_find(out, n, ours[i], strlen(ours[i]), &value,
+                            &value_len))
+        {
+            abort();
+        }
+    }
+
+    m = kot_cookie_strip(out, n, again);
+    if (m != n || memcmp(out, again, n) != 0) {
+        abort();
+    }
+
+    (void) kot_cookie_sets_ours(hdr, len);
+
+    free(out);
+    free(again);
+}
 
 
 int
@@ -49,6 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
     }
+
+    check_strip(hdr, hdr_len);
 
     free(name);
     free(hdr);

@@ -38,6 +38,28 @@ show(const char *s)
 }
 
 
+/* The path kot_return_to_referer() finds, or "(refused)". */
+
+static const char *
+referer(const char *ref, const char *host)
+{
+    size_t       len;
+    const char  *path;
+    static char  buf[256];
+
+    if (!kot_return_to_referer(ref, strlen(ref), host, strlen(host), &path,
+                               &len))
+    {
+        return "(refused)";
+    }
+
+    memcpy(buf, path, len);
+    buf[len] = '\0';
+
+    return buf;
+}
+
+
 int
 main(void)
 {
@@ -78,6 +100,33 @@ main(void)
             "accepts %d bytes", KOT_RETURN_TO_MAX);
     is_long(kot_return_to_ok(big, KOT_RETURN_TO_MAX + 1), 0,
             "refuses %d bytes", KOT_RETURN_TO_MAX + 1);
+
+    /* the page of a form, from its Referer */
+
+    is_str(referer("https://app.example:8443/notes/7?x=1#top",
+                   "app.example:8443"), "/notes/7?x=1",
+           "a Referer of this site gives its path, without the fragment");
+    is_str(referer("HTTP://APP.example/a", "app.EXAMPLE"), "/a",
+           "scheme and host are case-insensitive");
+    is_str(referer("https://app.example/", "app.example"), "/",
+           "the site's root");
+    is_str(referer("https://app.example", "app.example"), "(refused)",
+           "an origin without a path (Referrer-Policy: origin)");
+    is_str(referer("https://app.example.evil/a", "app.example"), "(refused)",
+           "another host that starts with this one");
+    is_str(referer("https://app.example:8443/a", "app.example"), "(refused)",
+           "another port");
+    is_str(referer("https://evil/a", "app.example"), "(refused)",
+           "another site");
+    is_str(referer("https://app.example@evil/a", "app.example"), "(refused)",
+           "a user name that looks like the host");
+    is_str(referer("ftp://app.example/a", "app.example"), "(refused)",
+           "another scheme");
+    is_str(referer("https://app.example//evil", "app.example"), "(refused)",
+           "a path that return_to refuses");
+    is_str(referer("https://app.example/a\r\nb", "app.example"), "(refused)",
+           "a path with a line break");
+    is_str(referer("/a", ""), "(refused)", "no host");
 
     return done_testing();
 }
