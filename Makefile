@@ -73,6 +73,12 @@ $(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) -It/unit $< $(CORE_OBJS) $(LIBS) -o $@
 
+# kotctl's pure parts, tested without Redis
+$(BUILD)/unit/kotctl_%: t/unit/test_kotctl_%.c t/unit/tap.h admin/kotctl_%.c \
+                        admin/kotctl_%.h
+	@mkdir -p $(@D)
+	$(CC) $(KOT_CFLAGS) -It/unit -Iadmin $< admin/kotctl_$*.c -o $@
+
 unit: $(UNIT_BINS)
 
 # Every test: the C unit tests, then the Perl suites against real nginx

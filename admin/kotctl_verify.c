@@ -337,7 +337,7 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
     int   i;
     char  until[KOTCTL_TS_LEN + 1];
 
-    *key = NULL;
+    *key = v->k->auditor_private_key;     /* the global option's, if any */
     *anchors = 1;
 
     for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
