@@ -11,7 +11,7 @@ KOTCTL      := $(BUILD)/kotctl
 CC          ?= cc
 WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
-KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
+KOT_CFLAGS  := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
                -Ingx_kot_module/kot
 LIBS        := -lhiredis -ljansson -lcrypto -lz -lqrencode
 
@@ -33,7 +33,7 @@ PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
 .PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
-        clean check-memory
+        clean check-memory deb
 
 all: deps module kotctl
 
@@ -67,7 +67,8 @@ $(BUILD)/core/%.o: ngx_kot_module/kot/%.c $(CORE_HDRS)
 	$(CC) $(KOT_CFLAGS) -c $< -o $@
 
 $(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS)
-	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LIBS) -o $@
+	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LDFLAGS) $(LIBS) \
+	    -o $@
 
 $(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -194,6 +195,11 @@ install: all
 	    install -D -m 644 admin/ui/$$f \
 	        $(DESTDIR)/usr/share/ngx_kot/admin/$$f || exit 1; \
 	done
+
+# The Debian package, built as Debian builds its libnginx-mod-* packages
+# (debian/); into build/deb/.  See README.md, "The Debian package".
+deb:
+	@tools/deb
 
 clean:
 	rm -rf $(BUILD)
