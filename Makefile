@@ -32,13 +32,21 @@ CONSOLE     := $(shell find admin/ui -type f)
 PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
-.PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
+.PHONY: all deps deps-test deps-bench module kotctl unit test demo demo-stop bench fuzz install \
         clean check-memory deb
 
 all: deps module kotctl
 
+# Debian packages by purpose (tools/deps): "deps" what the build and the
+# runtime need; test and bench add their own tools.
 deps:
-	@tools/deps
+	@tools/deps build
+
+deps-test:
+	@tools/deps test
+
+deps-bench:
+	@tools/deps bench
 
 module: $(MODULE)
 
@@ -84,7 +92,7 @@ unit: $(UNIT_BINS)
 
 # Every test: the C unit tests, then the Perl suites against real nginx
 # and Redis.  One prove run, so the last lines are its summary.
-test: all unit
+test: all unit deps-test
 	prove $(PROVE_ARGS) $(UNIT_BINS) $(TESTS)
 
 demo: all
@@ -98,7 +106,7 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) $< $(CORE_OBJS) $(LIBS) -o $@
 
-bench: all $(BENCH_BINS)
+bench: all deps-bench $(BENCH_BINS)
 	@bench/run
 
 # The whole Perl suite against the module built with ASan and UBSan, in
@@ -140,7 +148,7 @@ $(ASAN_BUILD)/nodlclose.so: t/asan/nodlclose.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -shared -fPIC $< -o $@
 
-check-memory: all $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
+check-memory: all deps-test $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
 	rm -rf $(ASAN_BUILD)/log
 	mkdir -p $(ASAN_BUILD)/log
 	-KOT_TEST_MODULE=$(CURDIR)/$(ASAN_MODULE) \
