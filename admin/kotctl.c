@@ -276,7 +276,6 @@ static int
 kotctl_conf(kotctl_t *k)
 {
     int                 rc;
-    char               *text;
     size_t              len;
     unsigned            line;
     const char         *err;
@@ -307,8 +306,7 @@ kotctl_conf(kotctl_t *k)
         return KOTCTL_USAGE;
     }
 
-    text = buf;
-    rc = kotctl_conf_parse(text, len, kotctl_conf_option, &ctx, &line, &err);
+    rc = kotctl_conf_parse(buf, len, kotctl_conf_option, &ctx, &line, &err);
 
     if (rc == -1) {
         kotctl_error("%s, line %u: %s", ctx.path, line, err);
