@@ -32,8 +32,8 @@ CONSOLE     := $(shell find admin/ui -type f)
 PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
-.PHONY: all deps deps-test deps-bench module kotctl unit test demo demo-stop bench fuzz install \
-        clean check-memory deb
+.PHONY: all deps deps-test deps-bench module kotctl unit test demo \
+        demo-stop bench fuzz install clean check-memory deb
 
 all: deps module kotctl
 
