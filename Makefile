@@ -11,7 +11,7 @@ KOTCTL      := $(BUILD)/kotctl
 CC          ?= cc
 WARN        := -Wall -Wextra -Werror
 CFLAGS      ?= -O2 -g
-KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
+KOT_CFLAGS  := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
                -Ingx_kot_module/kot
 LIBS        := -lhiredis -ljansson -lcrypto -lz -lqrencode
 
@@ -32,13 +32,21 @@ CONSOLE     := $(shell find admin/ui -type f)
 PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
-.PHONY: all deps module kotctl unit test demo demo-stop bench fuzz install \
-        clean check-memory
+.PHONY: all deps deps-test deps-bench module kotctl unit test demo \
+        demo-stop bench fuzz install clean check-memory deb
 
 all: deps module kotctl
 
+# Debian packages by purpose (tools/deps): "deps" what the build and the
+# runtime need; test and bench add their own tools.
 deps:
-	@tools/deps
+	@tools/deps build
+
+deps-test:
+	@tools/deps test
+
+deps-bench:
+	@tools/deps bench
 
 module: $(MODULE)
 
@@ -67,17 +75,24 @@ $(BUILD)/core/%.o: ngx_kot_module/kot/%.c $(CORE_HDRS)
 	$(CC) $(KOT_CFLAGS) -c $< -o $@
 
 $(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS)
-	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LIBS) -o $@
+	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LDFLAGS) $(LIBS) \
+	    -o $@
 
 $(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) -It/unit $< $(CORE_OBJS) $(LIBS) -o $@
 
+# kotctl's pure parts, tested without Redis
+$(BUILD)/unit/kotctl_%: t/unit/test_kotctl_%.c t/unit/tap.h admin/kotctl_%.c \
+                        admin/kotctl_%.h
+	@mkdir -p $(@D)
+	$(CC) $(KOT_CFLAGS) -It/unit -Iadmin $< admin/kotctl_$*.c -o $@
+
 unit: $(UNIT_BINS)
 
 # Every test: the C unit tests, then the Perl suites against real nginx
 # and Redis.  One prove run, so the last lines are its summary.
-test: all unit
+test: all unit deps-test
 	prove $(PROVE_ARGS) $(UNIT_BINS) $(TESTS)
 
 demo: all
@@ -91,7 +106,7 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) $< $(CORE_OBJS) $(LIBS) -o $@
 
-bench: all $(BENCH_BINS)
+bench: all deps-bench $(BENCH_BINS)
 	@bench/run
 
 # The whole Perl suite against the module built with ASan and UBSan, in
@@ -133,7 +148,7 @@ $(ASAN_BUILD)/nodlclose.so: t/asan/nodlclose.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -shared -fPIC $< -o $@
 
-check-memory: all $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
+check-memory: all deps-test $(ASAN_MODULE) $(ASAN_BUILD)/nodlclose.so
 	rm -rf $(ASAN_BUILD)/log
 	mkdir -p $(ASAN_BUILD)/log
 	-KOT_TEST_MODULE=$(CURDIR)/$(ASAN_MODULE) \
@@ -188,6 +203,11 @@ install: all
 	    install -D -m 644 admin/ui/$$f \
 	        $(DESTDIR)/usr/share/ngx_kot/admin/$$f || exit 1; \
 	done
+
+# The Debian package, built as Debian builds its libnginx-mod-* packages
+# (debian/); into build/deb/.  See README.md, "The Debian package".
+deb:
+	@tools/deb
 
 clean:
 	rm -rf $(BUILD)

@@ -9,8 +9,12 @@
 #include <unistd.h>
 
 #include "kotctl.h"
+#include "kotctl_conf.h"
 #include "kot_crypto.h"
 #include "kot_scripts.h"
+
+
+#define KOTCTL_UNKNOWN  3       /* kotctl_option(): no such option */
 
 
 static const char  usage[] =
@@ -37,6 +41,8 @@ static const char  usage[] =
     "($KOT_AUDIT_LOG)\n"
     "  --auditor-public-key PATH  the auditor's RSA public key, PEM "
     "($KOT_AUDITOR_KEY)\n"
+    "  --auditor-private-key PATH the auditor's private key, for audit "
+    "verify\n"
     "  --json                     listings as JSON, times as RFC 3339 "
     "(also after\n"
     "                             the command)\n"
@@ -67,7 +73,8 @@ static const char  usage[] =
     "  support revoke|status TENANT\n"
     "  throttle status|clear ADDR\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
-    "  audit verify --auditor-private-key PRIVATE.pem [--no-anchors]\n"
+    "  audit verify [--auditor-private-key PRIVATE.pem...] "
+    "[--no-anchors]\n"
     "               [--until T] [--host NAME] FILE...\n"
     "  audit query [--since T] [--until T] [--tenant T] [--user U]\n"
     "              [--action A] [--outcome O] FILE...\n"
@@ -85,10 +92,20 @@ static const char  usage[] =
     "them; it prints \"OK: ...\" and exits 0, or prints the problems on\n"
     "stdout and exits 1.  Give a rotated log's files together.  A log is\n"
     "a path on a host; --host names the host of files whose records do\n"
-    "not (an empty file).\n"
+    "not (an empty file).  Give --auditor-private-key once per key, the "
+    "old\n"
+    "ones too after a new auditor key.\n"
     "audit query prints the matching records unchanged; T is RFC 3339\n"
     "(2026-11-26T10:00:00Z) or a date; --since is inclusive, --until not;\n"
-    "--user matches user.name or user.target.name.\n";
+    "--user matches user.name or user.target.name.\n"
+    "\n"
+    "The options with a value can also be set in " KOTCTL_CONF_FILE ",\n"
+    "or in the file named by $KOT_CONFIG, as \"name = value\" lines, the "
+    "name\n"
+    "without its dashes (\"redis = unix:/run/redis/kot.sock\"); \"#\" "
+    "starts a\n"
+    "comment.  The environment overrides the file, and options override "
+    "both.\n";
 
 
 void
@@ -144,55 +161,65 @@ kotctl_plural(long long n, const char *one, const char *many)
 }
 
 
+/*
+ * Sets a global option, named without its dashes, from the command line
+ * or the configuration file: KOTCTL_OK, KOTCTL_USAGE for a bad value
+ * (said), or KOTCTL_UNKNOWN for a name that is no option (not said: the
+ * caller knows where it came from).
+ */
+
 static int
 kotctl_option(kotctl_t *k, const char *name, const char *value)
 {
     char  *end;
     long   n;
 
-    if (strcmp(name, "--redis") == 0) {
+    if (strcmp(name, "redis") == 0) {
         k->redis = value;
 
-    } else if (strcmp(name, "--redis-user") == 0) {
+    } else if (strcmp(name, "redis-user") == 0) {
         k->redis_user = value;
 
-    } else if (strcmp(name, "--redis-password-file") == 0) {
+    } else if (strcmp(name, "redis-password-file") == 0) {
         k->redis_password_file = value;
 
-    } else if (strcmp(name, "--sentinel") == 0) {
+    } else if (strcmp(name, "sentinel") == 0) {
         k->sentinel = value;
 
-    } else if (strcmp(name, "--master") == 0) {
+    } else if (strcmp(name, "master") == 0) {
         k->master = value;
 
-    } else if (strcmp(name, "--sentinel-password-file") == 0) {
+    } else if (strcmp(name, "sentinel-password-file") == 0) {
         k->sentinel_password_file = value;
 
-    } else if (strcmp(name, "--secret-file") == 0) {
+    } else if (strcmp(name, "secret-file") == 0) {
         k->secret_file = value;
 
-    } else if (strcmp(name, "--audit-log") == 0) {
+    } else if (strcmp(name, "audit-log") == 0) {
         k->audit_log = value;
 
-    } else if (strcmp(name, "--auditor-public-key") == 0) {
+    } else if (strcmp(name, "auditor-public-key") == 0) {
         k->auditor_key = value;
 
-    } else if (strcmp(name, "--auditor-key") == 0) {
+    } else if (strcmp(name, "auditor-key") == 0) {
         kotctl_error("note: --auditor-key is deprecated, say "
                      "--auditor-public-key");
         k->auditor_key = value;
 
-    } else if (strcmp(name, "--db") == 0
-               || strcmp(name, "--scrypt-ln") == 0)
+    } else if (strcmp(name, "auditor-private-key") == 0) {
+        k->auditor_private_key = value;
+
+    } else if (strcmp(name, "db") == 0
+               || strcmp(name, "scrypt-ln") == 0)
     {
         n = strtol(value, &end, 10);
 
         if (*value == '\0' || *end != '\0' || n < 0 || n > 65535) {
-            kotctl_error("%s: \"%s\" is not a number", name, value);
+            kotctl_error("--%s: \"%s\" is not a number", name, value);
             return KOTCTL_USAGE;
         }
 
-        if (name[2] == 'd') {
+        if (name[0] == 'd') {
             k->db = (int) n;
 
         } else {
@@ -206,11 +233,90 @@ kotctl_option(kotctl_t *k, const char *name, const char *value)
         }
 
     } else {
-        kotctl_error("unknown option \"%s\"; see \"kotctl --help\"", name);
-        return KOTCTL_USAGE;
+        return KOTCTL_UNKNOWN;
     }
 
     return KOTCTL_OK;
+}
+
+
+typedef struct {
+    kotctl_t    *k;
+    const char  *path;
+} kotctl_conf_ctx_t;
+
+
+static int
+kotctl_conf_option(void *data, const char *name, const char *value,
+    unsigned line)
+{
+    int                 rc;
+    kotctl_conf_ctx_t  *ctx = data;
+
+    rc = kotctl_option(ctx->k, name, value);
+
+    if (rc == KOTCTL_UNKNOWN) {
+        kotctl_error("%s, line %u: unknown name \"%s\"; the names are the "
+                     "global options of \"kotctl --help\" without their "
+                     "dashes", ctx->path, line, name);
+        return KOTCTL_USAGE;
+    }
+
+    if (rc != KOTCTL_OK) {
+        kotctl_error("(in %s, line %u)", ctx->path, line);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Reads $KOT_CONFIG, or /etc/ngx_kot/kotctl.conf when it exists.  The
+ * values stay in the buffer, which lives as long as kotctl.
+ */
+
+static int
+kotctl_conf(kotctl_t *k)
+{
+    int                 rc;
+    size_t              len;
+    unsigned            line;
+    const char         *err;
+    kotctl_conf_ctx_t   ctx;
+
+    static char         buf[65536];
+
+    ctx.k = k;
+    ctx.path = getenv("KOT_CONFIG");
+
+    if (ctx.path == NULL) {
+        ctx.path = KOTCTL_CONF_FILE;
+
+        if (access(ctx.path, F_OK) != 0) {
+            return KOTCTL_OK;
+        }
+
+    } else if (ctx.path[0] == '\0') {
+        return KOTCTL_OK;       /* KOT_CONFIG= : no file at all */
+    }
+
+    if (kotctl_read_file(ctx.path, buf, sizeof(buf) - 1, &len, 0) != 0) {
+        return KOTCTL_USAGE;
+    }
+
+    if (len >= sizeof(buf) - 2) {
+        kotctl_error("%s is too large: kotctl reads 64 KiB of it", ctx.path);
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_conf_parse(buf, len, kotctl_conf_option, &ctx, &line, &err);
+
+    if (rc == -1) {
+        kotctl_error("%s, line %u: %s", ctx.path, line, err);
+        return KOTCTL_USAGE;
+    }
+
+    return rc;
 }
 
 
@@ -249,8 +355,19 @@ main(int argc, char **argv)
     memset(&k, 0, sizeof(kotctl_t));
     k.redis = "127.0.0.1:6379";
     k.scrypt = defaults;
-    k.audit_log = getenv("KOT_AUDIT_LOG");
-    k.auditor_key = getenv("KOT_AUDITOR_KEY");
+
+    rc = kotctl_conf(&k);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (getenv("KOT_AUDIT_LOG") != NULL) {
+        k.audit_log = getenv("KOT_AUDIT_LOG");
+    }
+
+    if (getenv("KOT_AUDITOR_KEY") != NULL) {
+        k.auditor_key = getenv("KOT_AUDITOR_KEY");
+    }
 
     for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
 
@@ -270,7 +387,14 @@ main(int argc, char **argv)
             return KOTCTL_USAGE;
         }
 
-        rc = kotctl_option(&k, argv[i], argv[i + 1]);
+        rc = kotctl_option(&k, argv[i] + 2, argv[i + 1]);
+
+        if (rc == KOTCTL_UNKNOWN) {
+            kotctl_error("unknown option \"%s\"; see \"kotctl --help\"",
+                         argv[i]);
+            return KOTCTL_USAGE;
+        }
+
         if (rc != KOTCTL_OK) {
             return rc;
         }

@@ -35,6 +35,7 @@ typedef struct {
     kot_scrypt_params_t   scrypt;
     const char           *audit_log;    /* --audit-log, or $KOT_AUDIT_LOG */
     const char           *auditor_key;  /* --auditor-key, $KOT_AUDITOR_KEY */
+    const char           *auditor_private_key;  /* for audit verify */
     int                   json;         /* --json: listings as JSON */
     redisContext         *rc;
 } kotctl_t;

@@ -108,10 +108,14 @@ typedef struct {
 #define KOTCTL_CHAIN_PREFIX   ",\"kot.chain\":\""
 #define KOTCTL_END_ACTION     "\",\"event.action\":\"chain_end\","
 
+/* the auditor's keys of one verify: the old ones too, after a rotation */
+#define KOTCTL_VERIFY_KEYS    8
+
 typedef struct {
     kotctl_t          *k;
-    EVP_PKEY          *priv;
-    char               fpr[KOT_CHAIN_FPR_LEN + 1];
+    EVP_PKEY          *priv[KOTCTL_VERIFY_KEYS];
+    char               fpr[KOTCTL_VERIFY_KEYS][KOT_CHAIN_FPR_LEN + 1];
+    size_t             nkeys;
 
     kotctl_vchain_t   *chains;      /* in order of first appearance */
     size_t             nchains;
@@ -170,7 +174,7 @@ static int kotctl_reader_fill(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
-    const char **key, int *anchors);
+    const char **keys, int *anchors);
 static int kotctl_verify_file(kotctl_verify_t *v, const char *path);
 static void kotctl_verify_line(kotctl_verify_t *v, const char *line,
     size_t len);
@@ -252,13 +256,14 @@ int
 kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 {
     int              i, first, anchors, rc;
-    const char      *key;
+    size_t           n;
+    const char      *keys[KOTCTL_VERIFY_KEYS];
     kotctl_verify_t  v;
 
     memset(&v, 0, sizeof(v));
     v.k = k;
 
-    first = kotctl_verify_args(&v, argc, argv, &key, &anchors);
+    first = kotctl_verify_args(&v, argc, argv, keys, &anchors);
     if (first < 0) {
         return KOTCTL_USAGE;
     }
@@ -269,12 +274,18 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_FAIL;
     }
 
-    v.priv = kot_chain_load_private(key);
+    for (n = v.nkeys, v.nkeys = 0; v.nkeys < n; v.nkeys++) {
+        v.priv[v.nkeys] = kot_chain_load_private(keys[v.nkeys]);
 
-    if (v.priv == NULL || kot_chain_fingerprint(v.priv, v.fpr) != 0) {
-        kotctl_error("\"%s\" is not a readable PEM private key", key);
-        kotctl_verify_free(&v);
-        return KOTCTL_FAIL;
+        if (v.priv[v.nkeys] == NULL
+            || kot_chain_fingerprint(v.priv[v.nkeys], v.fpr[v.nkeys]) != 0)
+        {
+            kotctl_error("\"%s\" is not a readable PEM private key",
+                         keys[v.nkeys]);
+            v.nkeys++;
+            kotctl_verify_free(&v);
+            return KOTCTL_FAIL;
+        }
     }
 
     /* before a long read: a missing Redis should not show at the end */
@@ -332,12 +343,12 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 
 static int
 kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
-    const char **key, int *anchors)
+    const char **keys, int *anchors)
 {
     int   i;
     char  until[KOTCTL_TS_LEN + 1];
 
-    *key = NULL;
+    v->nkeys = 0;
     *anchors = 1;
 
     for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -373,15 +384,22 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
                 return -1;
             }
 
-        } else if (strcmp(argv[i], "--auditor-private-key") == 0
+        } else if ((strcmp(argv[i], "--auditor-private-key") == 0
+                    || strcmp(argv[i], "--auditor-key") == 0)
                    && i + 1 < argc)
         {
-            *key = argv[++i];
+            if (strcmp(argv[i], "--auditor-key") == 0) {
+                kotctl_error("note: audit verify --auditor-key is "
+                             "deprecated, say --auditor-private-key");
+            }
 
-        } else if (strcmp(argv[i], "--auditor-key") == 0 && i + 1 < argc) {
-            kotctl_error("note: audit verify --auditor-key is deprecated, "
-                         "say --auditor-private-key");
-            *key = argv[++i];
+            if (v->nkeys == KOTCTL_VERIFY_KEYS) {
+                kotctl_error("audit verify takes at most %d keys",
+                             KOTCTL_VERIFY_KEYS);
+                return -1;
+            }
+
+            keys[v->nkeys++] = argv[++i];
 
         } else {
             kotctl_error("audit verify: unknown option \"%s\"", argv[i]);
@@ -389,7 +407,13 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
         }
     }
 
-    if (*key == NULL || i >= argc) {
+    /* the global option's key, or kotctl.conf's, unless keys were given */
+
+    if (v->nkeys == 0 && v->k->auditor_private_key != NULL) {
+        keys[v->nkeys++] = v->k->auditor_private_key;
+    }
+
+    if (v->nkeys == 0 || i >= argc) {
         kotctl_error("usage: kotctl audit verify --auditor-private-key "
                      "PRIVATE.pem [--no-anchors]\n"
                      "                           [--until T] [--host NAME] "
@@ -656,6 +680,7 @@ kotctl_given_by(kotctl_verify_t *v, kotctl_given_t *g, const char *host,
 static kotctl_vchain_t *
 kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
+    size_t            i;
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
     json_t           *sealed, *auditor, *alg_name, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
@@ -683,11 +708,26 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    if (strcmp(json_string_value(auditor), v->fpr) != 0) {
+    for (i = 0; i < v->nkeys; i++) {
+        if (strcmp(json_string_value(auditor), v->fpr[i]) == 0) {
+            break;
+        }
+    }
+
+    if (i == v->nkeys) {
         kotctl_printable(fpr, sizeof(fpr), json_string_value(auditor));
-        kotctl_verify_problem(v, "chain %s was sealed to another auditor "
-                              "key (fingerprint %s; the key given has %s)",
-                              rec->chain, fpr, v->fpr);
+        if (v->nkeys == 1) {
+            kotctl_verify_problem(v, "chain %s was sealed to another "
+                                  "auditor key (fingerprint %s; the key "
+                                  "given has %s)", rec->chain, fpr,
+                                  v->fpr[0]);
+        } else {
+            kotctl_verify_problem(v, "chain %s was sealed to another "
+                                  "auditor key (fingerprint %s; none of the "
+                                  "%zu keys given)", rec->chain, fpr,
+                                  v->nkeys);
+        }
+
         return NULL;
     }
 
@@ -710,7 +750,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    if (kot_chain_open_key(v->priv, json_string_value(sealed),
+    if (kot_chain_open_key(v->priv[i], json_string_value(sealed),
                            json_string_length(sealed), k0)
         != 0)
     {
@@ -948,7 +988,10 @@ kotctl_verify_free(kotctl_verify_t *v)
     free(v->given);
     free(v->chains);
     free(v->index);
-    EVP_PKEY_free(v->priv);
+
+    while (v->nkeys) {
+        EVP_PKEY_free(v->priv[--v->nkeys]);
+    }
 }
 
 

@@ -92,6 +92,7 @@ static ngx_int_t ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al,
     json_t *rec, ngx_str_t *line);
 static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
     ngx_uint_t anchor);
+static void ngx_http_kot_audit_create(ngx_open_file_t *file);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
     ngx_log_t *log);
 static void ngx_http_kot_audit_timer(ngx_event_t *ev);
@@ -211,6 +212,12 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (al->file == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    /* in the master too, which reopens the file before the workers do */
+    al->file->flush = ngx_http_kot_audit_flush_file;
+    al->file->data = al;
+
+    ngx_http_kot_audit_create(al->file);
 
     alp = ngx_array_push(&kmcf->audit_logs);
     if (alp == NULL) {
@@ -427,9 +434,6 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->busy.timer.data = al;
     al->busy.timer.log = cycle->log;
     al->busy.timer.cancelable = 1;
-
-    al->file->flush = ngx_http_kot_audit_flush_file;
-    al->file->data = al;
 
     if (kot_chain_start(&al->chain, k0) != 0) {
         kot_chain_wipe(&al->chain);
@@ -1451,12 +1455,37 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
 }
 
 
+/*
+ * nginx creates the files it opens with mode 0644; an audit log names
+ * users, addresses and sessions, so ngx_kot creates it first, 0640,
+ * before nginx opens it at start and at every reopen.  An existing file
+ * keeps its mode (logrotate's "create 0640 root adm" makes the new one).
+ */
+
+static void
+ngx_http_kot_audit_create(ngx_open_file_t *file)
+{
+    ngx_fd_t  fd;
+
+    fd = open((char *) file->name.data,
+              O_WRONLY|O_APPEND|O_CREAT|O_EXCL|O_CLOEXEC, 0640);
+
+    if (fd != -1) {
+        (void) close(fd);
+    }
+
+    /* any other error is nginx's to report, when it opens the file */
+}
+
+
 /* nginx calls this before it reopens the file (USR1) */
 
 static void
 ngx_http_kot_audit_flush_file(ngx_open_file_t *file, ngx_log_t *log)
 {
     ngx_http_kot_audit_log_t  *al = file->data;
+
+    ngx_http_kot_audit_create(file);
 
     if (al->started) {
         ngx_http_kot_audit_flush(al, 1);

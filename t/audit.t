@@ -32,6 +32,11 @@ my $n = $t->nginx(KotTest->site(
         }
 EOF
 
+sub mode ($path) { sprintf '%04o', (stat $path)[2] & 07777 }
+
+is mode($log), '0640', 'nginx creates the audit log mode 0640, not '
+    . 'readable by other users';
+
 $t->add_user('acme', 'alice', 'correct horse battery', roles => ['admin']);
 $t->add_user('acme', 'bob', 'the first secret');
 
@@ -270,6 +275,7 @@ rename $log, "$log.1" or die $!;
 kill 'USR1', $n->pid;
 wait_until(sub { -e $log }, what => 'the reopened log');
 is -s $log, 0, 'the new file starts empty';
+is mode($log), '0640', 'and is made mode 0640 too';
 $v = verify('--host', $host, "$log.1", $log);
 is $v->{exit}, 0, 'and given with the rotated file and its host, verifies'
     or diag $v->{out}, $v->{err};

@@ -867,6 +867,33 @@ ok index($admin_text, $dave_pw) < 0 && index($admin_text, $dave_pw2) < 0,
 is verify($admin)->{exit}, 0, 'and the log verifies';
 
 
+# a new auditor key (README, "Rotating the keys"): the log then holds
+# chains sealed to each, and the auditor gives both private keys
+
+{
+    my $rot = "$dir/rotated-key.log";
+    my ($priv2, $pub2) = ("$dir/auditor2.pem", "$dir/auditor2.pub");
+    run('openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+        'rsa_keygen_bits:2048', '-out', $priv2);
+    run('openssl', 'pkey', '-in', $priv2, '-pubout', '-out', $pub2);
+    for my $key ($pub, $pub2) {
+        my $r = $t->kotctl('--audit-log', $rot, '--auditor-public-key', $key,
+                           'allowlist', 'acme', 'admin', 'add', '10.7.0.0/16');
+        die "kotctl: $r->{err}" if $r->{exit};
+    }
+    my $r = verify($rot);
+    is $r->{exit}, 1, 'after a new auditor key, the old key alone does not '
+        . 'verify the file of the change';
+    like $r->{out}, qr/was sealed to another auditor key \(fingerprint \S+; the key given has/,
+        'it names the chain sealed to the new key';
+    $r = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
+                    '--auditor-private-key', $priv2, $rot);
+    is $r->{exit}, 0, 'given both private keys, verify checks every chain'
+        or diag $r->{out};
+    like $r->{out}, qr/^OK: 1 file, 2 chains/, 'both of them';
+}
+
+
 # under sudo, root alone would not say who acted
 
 {

@@ -172,6 +172,25 @@ $login = curl('--data-urlencode', "csrf=$csrf",
 like $login, qr{^Location: /kot/login/code\?return_to=/\r$}m,
     'a later login of admin asks for the code after the password';
 
+# kotctl, as the demo prints it: the settings file spares every option,
+# and the audit log of what was done above verifies and answers queries.
+my ($kotctl) = $r->{out} =~ /^(    export KOT_CONFIG=.*?)^\s*$/ms;
+ok $kotctl, 'the demo prints kotctl command lines';
+my ($env, @lines) = grep { /\S/ } split /\n/, $kotctl;
+my %out;
+for my $line (@lines) {
+    my $run = $t->_run([ 'bash', '-c', "$env\n$line" ]);
+    is $run->{exit}, 0, "\"$line\" runs" or diag $run->{err}, $run->{out};
+    my ($what) = $line =~ /kotctl (\w+ \w+)/;
+    $out{$what} = $run->{out};
+}
+like $out{'user list'}, qr/^admin\s/m, 'kotctl lists the demo\'s users';
+like $out{'audit query'}, qr/"event\.action":"login"/,
+    'audit query finds the logins of admin';
+like $out{'audit verify'}, qr/^OK: /m, 'and the audit log verifies';
+is sprintf('%04o', (stat "$dir/audit.log")[2] & 07777), '0640',
+    'the audit log is not readable by other users';
+
 $r = demo('stop');
 is $r->{exit}, 0, 'make demo-stop stops it';
 ok !-e "$dir/nginx.pid", 'nginx is gone';

@@ -149,8 +149,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     memset(&v, 0, sizeof(v));
-    memcpy(v.fpr, fpr, sizeof(fpr));
-    v.priv = key;
+    memcpy(v.fpr[0], fpr, sizeof(fpr));
+    v.priv[0] = key;
+    v.nkeys = 1;
     v.given = calloc(1, sizeof(kotctl_given_t));
     if (v.given == NULL) {
         abort();
@@ -160,7 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         kotctl_verify_missing(&v);
     }
 
-    v.priv = NULL;
+    v.nkeys = 0;        /* the key is kept for the next input */
     kotctl_verify_free(&v);
 
     return 0;

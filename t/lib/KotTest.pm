@@ -73,6 +73,11 @@ our $MODULE_SO = $ENV{KOT_TEST_MODULE}
 our $PRELOAD = $ENV{KOT_TEST_PRELOAD};
 our $KOTCTL = "$REPO/build/kotctl";
 
+# kotctl reads /etc/ngx_kot/kotctl.conf when it exists; an empty
+# $KOT_CONFIG reads no file, so that this machine's file changes no test.
+# A test of the file sets KOT_CONFIG itself.
+$ENV{KOT_CONFIG} = '';
+
 my %used_ports;     # ports handed out in this run, never handed out twice
 my @all;            # weak references to every KotTest, for END
 

@@ -1,0 +1,175 @@
+# The Debian package, as a sysadmin gets it from "make deb": the file
+# Debian's naming gives it, the control fields apt acts on (above all the
+# exact nginx-abi-* package of the installed nginx, so that apt refuses
+# an nginx that would not load the module), the files it installs,
+# lintian's verdict, and an unpacked copy that nginx -t loads through
+# the modules-available file.  Nothing is installed on this machine: the
+# package is unpacked into a throw-away root.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use File::Find ();
+use File::Temp ();
+
+for my $tool (qw(dpkg-deb dpkg-buildpackage dh)) {
+    plan skip_all => "$tool is missing: tools/deps test installs it"
+        unless grep { -x "$_/$tool" } split /:/, $ENV{PATH};
+}
+
+my $repo = KotTest->repo;
+my $dir = File::Temp::tempdir('kot-deb-XXXXXX', TMPDIR => 1,
+                              CLEANUP => !$ENV{KOT_TEST_KEEP});
+
+sub run (@cmd) {
+    my $out = qx{@cmd 2>&1};
+    return ($? >> 8, $out);
+}
+
+my ($rc, $version) = run('dpkg-parsechangelog', '-l', "$repo/debian/changelog",
+                         '-S', 'Version');
+chomp $version;
+my $deb = "$dir/out/libnginx-mod-http-kot_${version}_amd64.deb";
+
+my $out;
+{
+    local $ENV{DEB_OUT} = "$dir/out";
+    ($rc, $out) = run('nice', '-n', '10', "$repo/tools/deb");
+}
+is $rc, 0, 'make deb builds the package' or diag $out;
+ok -f $deb, "named libnginx-mod-http-kot_${version}_amd64.deb"
+    or BAIL_OUT('no package to check');
+
+sub field ($name) {
+    my ($rc, $v) = run('dpkg-deb', '-f', $deb, $name);
+    chomp $v;
+    return $v;
+}
+
+is field('Package'), 'libnginx-mod-http-kot', 'the package name of Debian\'s '
+    . 'nginx modules';
+is field('Architecture'), 'amd64', 'for amd64';
+
+# The nginx this machine runs provides the ABI its modules must match.
+my ($abi) = qx{dpkg-query -W -f '\${Provides}' nginx} =~ /(nginx-abi-[\w.+~-]+)/;
+my @depends = split /,\s*/, field('Depends');
+ok $abi, "the installed nginx provides $abi";
+ok((grep { $_ eq $abi } @depends), "the package depends on exactly $abi")
+    or diag "Depends: @depends";
+for my $lib (qw(libhiredis libjansson4 libssl3 libqrencode4 zlib1g libc6)) {
+    ok((grep { /^\Q$lib\E[\d.]* \(>= / } @depends),
+       "and on $lib, from the binaries' own links");
+}
+unlike field('Depends'), qr/node|npm/, 'and on nothing from npm';
+
+my ($crc, $listing) = run('dpkg-deb', '-c', $deb);
+my %in = map { (split ' ', $_, 6)[5] =~ s{^\./}{}r => 1 } split /\n/, $listing;
+delete $in{''};
+
+for my $path (qw(usr/lib/nginx/modules/ngx_http_kot_module.so
+                 usr/share/nginx/modules-available/mod-http-kot.conf
+                 usr/sbin/kotctl usr/share/man/man8/kotctl.8.gz
+                 etc/logrotate.d/kot etc/ngx_kot/kotctl.conf
+                 etc/nginx/snippets/kot-admin-console.conf
+                 usr/share/doc/libnginx-mod-http-kot/copyright
+                 usr/share/doc/libnginx-mod-http-kot/examples/kot.conf
+                 usr/share/doc/libnginx-mod-http-kot/examples/nginx-site.conf))
+{
+    ok $in{$path}, "it installs /$path";
+}
+
+# every unit of conf/systemd and every file of the console, whatever they
+# are when the package is built
+for my $tree ([ 'conf/systemd', 'lib/systemd/system' ],
+              [ 'admin/ui', 'usr/share/ngx_kot/admin' ])
+{
+    my ($from, $to) = @$tree;
+    my @files;
+    File::Find::find({ no_chdir => 1, wanted => sub {
+        push @files, $_ =~ s{^\Q$repo/$from\E/}{}r if -f }}, "$repo/$from");
+    my @missing = grep { !$in{"$to/$_"} } sort @files;
+    ok @files > 0, "$from has files";
+    is "@missing", '', "each of them is installed in /$to";
+}
+
+my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
+is_deeply [ sort @conffiles ],
+          [ sort qw(/etc/logrotate.d/kot /etc/ngx_kot/kotctl.conf
+                    /etc/nginx/snippets/kot-admin-console.conf) ],
+    'what a sysadmin edits under /etc is kept at upgrades (conffiles)';
+
+my $postinst = qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./postinst};
+like $postinst, qr{ln -sf /usr/share/nginx/modules-available/\$from\s*\\?\s*/etc/nginx/modules-enabled/\$to}s,
+    'installing it enables the module, as Debian\'s module packages do';
+like $postinst, qr{mod-http-kot\.conf:50-mod-http-kot\.conf},
+    'as modules-enabled/50-mod-http-kot.conf';
+
+SKIP: {
+    skip 'lintian is missing: tools/deps test installs it', 1
+        unless grep { -x "$_/lintian" } split /:/, $ENV{PATH};
+    my ($lrc, $tags) = run('nice', '-n', '10', 'lintian', '-I', '--allow-root',
+                           $deb);
+    is $tags, '', 'lintian has nothing to say (the overrides are in '
+        . 'debian/, each with its reason)';
+}
+
+# A throw-away root: dpkg unpacks the package there and records it in
+# that root's own database; no maintainer script runs.
+my $root = "$dir/root";
+mkdir $_ for $root, "$root/var", "$root/var/lib", "$root/var/log",
+    "$root/var/lib/dpkg", "$root/var/lib/dpkg/info",
+    "$root/var/lib/dpkg/updates";
+KotTest::_spew("$root/var/lib/dpkg/status", '');
+($rc, $out) = run('dpkg', "--root=$root", "--log=$root/var/log/dpkg.log",
+                  '--force-depends', '--unpack', $deb);
+is $rc, 0, 'dpkg unpacks it into a throw-away root' or diag $out;
+
+# dpkg --configure would move the conffiles into place (and run postinst,
+# which links modules-enabled on the real root: not here)
+for my $conffile (@conffiles) {
+    rename "$root$conffile.dpkg-new", "$root$conffile"
+        or fail "$conffile.dpkg-new: $!";
+}
+
+is KotTest::_slurp("$root/usr/share/nginx/modules-available/mod-http-kot.conf"),
+   KotTest::_slurp("$repo/conf/modules-available/mod-http-kot.conf"),
+   'its modules-available file is the one make install installs';
+
+KotTest::_spew("$dir/kot.key", 'k' x 32, 0600);
+KotTest::_spew("$dir/nginx.conf", <<"EOF");
+include $root/usr/share/nginx/modules-available/mod-http-kot.conf;
+thread_pool kot_hash threads=2;
+events {}
+http {
+    kot_redis 127.0.0.1:6379;
+    kot_secret_file $dir/kot.key;
+    kot_thread_pool kot_hash;
+    server {
+        listen 127.0.0.1:8080;
+        location /kot/ { kot_portal; }
+        location /kot/admin/ {
+            kot on;
+            alias $root/usr/share/ngx_kot/admin/;
+            include $root/etc/nginx/snippets/kot-admin-console.conf;
+        }
+        location / { kot on; return 200; }
+    }
+}
+EOF
+# "modules/" of the loader file is relative to nginx's prefix, which
+# Debian's nginx links to /usr/lib/nginx: here the root's.
+($rc, $out) = run('nginx', '-p', "$root/usr/lib/nginx/", '-e', "$dir/error.log",
+                  '-g', "'pid $dir/nginx.pid;'", '-c', "$dir/nginx.conf", '-t');
+is $rc, 0, 'nginx -t loads the unpacked module through its loader file'
+    or diag $out;
+like $out, qr/test is successful/, 'and accepts a protected site';
+
+($rc, $out) = run("KOT_CONFIG=$root/etc/ngx_kot/kotctl.conf",
+                  "$root/usr/sbin/kotctl", 'audit', 'query', '/dev/null');
+is $rc, 0, 'the packaged kotctl runs with its sample kotctl.conf' or diag $out;
+
+done_testing;

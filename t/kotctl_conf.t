@@ -1,0 +1,99 @@
+# kotctl's configuration file: the options an administrator would repeat
+# on every command go once in /etc/ngx_kot/kotctl.conf (or $KOT_CONFIG),
+# flags override them, and a wrong line is named by file and number.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+
+my $t = KotTest->new(redis_password => 'conf test pw');
+my $dir = $t->dir;
+my $kotctl = KotTest->repo . '/build/kotctl';
+my $conf = "$dir/kotctl.conf";
+
+sub kotctl (@args) {
+    return $t->_run([ $kotctl, @args ]);
+}
+
+sub conf (@lines) {
+    KotTest::_spew($conf, join '', map { "$_\n" } @lines);
+}
+
+$ENV{KOT_CONFIG} = $conf;
+conf('# the site\'s Redis, as kot_redis names it',
+     'redis = ' . $t->redis_addr . '   # loopback',
+     'redis-password-file = ' . $t->redis_password_file,
+     '',
+     'secret-file=' . $t->secret_file,
+     'scrypt-ln = 10');
+
+my $r = kotctl('tenant', 'add', 'acme');
+is $r->{exit}, 0, 'with the file, "kotctl tenant add acme" needs no option'
+    or diag $r->{err};
+like $r->{out}, qr/tenant "acme" added/, 'and adds the tenant';
+
+$r = kotctl('--redis', '127.0.0.1:1', 'tenant', 'list');
+is $r->{exit}, 1, 'a flag overrides the file';
+like $r->{err}, qr/127\.0\.0\.1:1/, 'kotctl names the address of the flag';
+
+conf('redis = ' . $t->redis_addr,
+     'secret-file = ' . $t->secret_file,
+     'redis-pasword-file = /etc/nginx/redis.pass');
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 2, 'an unknown name is a usage error';
+like $r->{err}, qr/^kotctl: \Q$conf\E, line 3: unknown name "redis-pasword-file"/m,
+    'naming the file, the line and the name';
+unlike $r->{out}, qr/acme/, 'and nothing runs';
+
+conf('redis ' . $t->redis_addr);
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 2, 'a line without "=" is refused';
+like $r->{err}, qr/^kotctl: \Q$conf\E, line 1: not "name = value"/m,
+    'at its line';
+
+conf('db = two');
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 2, 'a bad value is refused as the flag would be';
+like $r->{err}, qr/--db: "two" is not a number.*\n.*\Q$conf\E, line 1/,
+    'with where it was written';
+
+$ENV{KOT_CONFIG} = "$dir/missing.conf";
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 2, 'a $KOT_CONFIG that does not exist is an error';
+like $r->{err}, qr/cannot open "\Q$dir\E\/missing.conf"/, 'naming it';
+
+# The auditor's machine: the log and the private key in the file, and
+# nothing else, are enough to verify and query.
+my ($priv, $pub) = $t->auditor_keys;
+my $log = "$dir/audit.log";
+$ENV{KOT_CONFIG} = $conf;
+conf('redis = ' . $t->redis_addr,
+     'redis-password-file = ' . $t->redis_password_file,
+     'secret-file = ' . $t->secret_file,
+     'scrypt-ln = 10',
+     "audit-log = $log",
+     "auditor-public-key = $pub");
+$r = kotctl('user', 'add', 'acme', 'alice', '--role', 'user',
+            '--generate-password');
+is $r->{exit}, 0, 'kotctl records its changes in the audit log of the file'
+    or diag $r->{err};
+ok -s $log, 'which it writes';
+is sprintf('%04o', (stat $log)[2] & 07777), '0640',
+    'created mode 0640, never readable by others';
+
+conf("auditor-private-key = $priv", 'redis = ' . $t->redis_addr,
+     'redis-password-file = ' . $t->redis_password_file);
+$r = kotctl('audit', 'verify', $log);
+is $r->{exit}, 0, 'audit verify takes the private key from the file'
+    or diag $r->{out}, $r->{err};
+like $r->{out}, qr/^OK: /m, 'and the log verifies';
+$r = kotctl('audit', 'query', '--user', 'alice', $log);
+like $r->{out}, qr/"user_added"/, 'audit query finds the change';
+
+delete $ENV{KOT_CONFIG};
+
+done_testing;
