@@ -258,6 +258,20 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, strip_identity),
       NULL },
 
+    { ngx_string("kot_min_tls"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_min_tls,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_hsts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_hsts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -367,6 +381,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
 
     *h = ngx_http_kot_strip_headers;
 
+    if (ngx_http_kot_tls_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_access_init(cf);
 }
 
@@ -468,6 +486,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
      *
      *     klcf->portal = { 0, NULL };
      *     klcf->portal_uri = { 0, NULL };
+     *     klcf->hsts = { 0, NULL };
      */
 
     klcf->enable = NGX_CONF_UNSET;
@@ -485,6 +504,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->allowlist = NGX_CONF_UNSET_UINT;
     klcf->trusted = NGX_CONF_UNSET_PTR;
     klcf->require_roles = NGX_CONF_UNSET_PTR;
+    klcf->min_tls = NGX_CONF_UNSET_UINT;
 
     return klcf;
 }
@@ -516,6 +536,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_KOT_ALLOW_ACCESS);
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
+    ngx_http_kot_tls_merge(prev, conf);
 
     if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;

@@ -117,6 +117,9 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
+    ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
+    kot_cidr_set_t               *legacy_tls;       /* or NULL */
+    ngx_str_t                     hsts;             /* the header's */
 };
 
 
@@ -197,6 +200,8 @@ struct ngx_http_kot_ctx_s {
     ngx_str_t                   allow_tenant;   /* lists being loaded */
     const char                 *allow_denied;   /* the list that refused */
     unsigned                    allow_loaded:1;
+
+    const char                 *tls_legacy;     /* let in below */
 
     unsigned                    waiting:1;
     unsigned                    checked:1;
@@ -322,6 +327,17 @@ ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
 void ngx_http_kot_allow_record(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user);
 ngx_int_t ngx_http_kot_allow_answer(ngx_http_request_t *r);
+char *ngx_http_kot_cidr_set(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *nets, ngx_uint_t n, kot_cidr_set_t **set);
+
+/* ngx_http_kot_tls.c */
+ngx_int_t ngx_http_kot_tls_init(ngx_conf_t *cf);
+char *ngx_http_kot_min_tls(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_kot_hsts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_kot_tls_merge(ngx_http_kot_loc_conf_t *prev,
+    ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_tls_check(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc);
 
 /* ngx_http_kot_cache.c */
 void ngx_http_kot_cache_init_process(ngx_cycle_t *cycle, ngx_uint_t max);
@@ -540,6 +556,8 @@ ngx_int_t ngx_http_kot_page_mfa(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
 ngx_int_t ngx_http_kot_page_recovery(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
+ngx_int_t ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
+    const char *floor);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);

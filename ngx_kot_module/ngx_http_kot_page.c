@@ -62,6 +62,8 @@ typedef enum {
     NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON,
     NGX_HTTP_KOT_T_MFA_CODES_TITLE,
     NGX_HTTP_KOT_T_CONTINUE,
+    NGX_HTTP_KOT_T_TLS_TITLE,
+    NGX_HTTP_KOT_T_TLS_TEXT,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -116,6 +118,16 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Turn off", "無効にする" },
     { "Your recovery codes", "リカバリーコード" },
     { "Continue", "続ける" },
+    { "Secure connection required", "安全な接続が必要です" },
+    /* ngx_http_kot_page_tls(): the protocol used, then the floor */
+    { "Your browser or device connected with %s, which this site no longer "
+      "accepts because it is not secure enough: it needs %s or newer. "
+      "Update your browser or operating system, or use another device; if "
+      "that is not possible, contact your administrator.",
+      "お使いのブラウザーまたは端末は%sで接続しています。この方式は安全性が"
+      "不十分なため、このサイトでは受け付けていません。%s以降が必要です。"
+      "ブラウザーやOSを更新するか、別の端末をお使いください。できない場合は"
+      "管理者にお問い合わせください。" },
 };
 
 
@@ -555,6 +567,41 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(&h, status);
+}
+
+
+/*
+ * A connection below kot_min_tls: the protocol it used and the one it
+ * needs, both named by the module (never by the client).
+ */
+
+ngx_int_t
+ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
+    const char *floor)
+{
+    u_char               *buf, *last;
+    size_t                len;
+    const char           *text;
+    ngx_http_kot_html_t   h;
+
+    ngx_http_kot_html_init(r, &h);
+
+    text = ngx_http_kot_texts[NGX_HTTP_KOT_T_TLS_TEXT][h.lang];
+    len = ngx_strlen(text) + ngx_strlen(protocol) + ngx_strlen(floor);
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = ngx_snprintf(buf, len, text, protocol, floor);
+
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_TLS_TITLE);
+    ngx_http_kot_html_raw(&h, "<p class=\"msg\" role=\"alert\">");
+    ngx_http_kot_html_add(&h, buf, last - buf);
+    ngx_http_kot_html_raw(&h, "</p>\n</main>\n</body>\n</html>\n");
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_FORBIDDEN);
 }
 
 
@@ -1001,7 +1048,7 @@ ngx_http_kot_html_send(ngx_http_kot_html_t *h, ngx_uint_t status)
                                    (u_char *) "DENY", 4)
            != NGX_OK
         || ngx_http_kot_add_header(h->r, "Referrer-Policy",
-                                   (u_char *) "same-origin", 11)
+                                   (u_char *) "no-referrer", 11)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -207,6 +207,10 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
                                        NGX_HTTP_KOT_MSG_USE_HTTPS, 0);
     }
 
+    if (ngx_http_kot_tls_check(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
     ngx_http_kot_session_read(r, &ctx->session);
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
