@@ -27,6 +27,7 @@ my $site = KotTest->site(
     s/kot_insecure_cookie on;//r;
 $site =~ s{listen 127.0.0.1:%%PORT%%;}
           {listen 127.0.0.1:%%PORT%% ssl;
+        listen 127.0.0.1:%%PORT2%%;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_certificate $crt;
         ssl_certificate_key $key;};
@@ -134,6 +135,12 @@ like $form, qr/^Content-Security-Policy: default-src 'none'.*frame-ancestors 'no
     'and keeps its CSP with frame-ancestors \'none\'';
 like $form, qr/^Referrer-Policy: no-referrer\r$/m, 'no referrer';
 like $form, qr/^Cache-Control: no-store\r$/m, 'and no-store';
+
+my $plain = curl($new, '-H', 'Accept: text/html', '-H', 'Accept-Language: en',
+                 'http://127.0.0.1:' . $n->port2 . '/app');
+like $plain, qr{^HTTP/1.1 403}, 'plain HTTP is below any floor';
+like $plain, qr/connected with plain HTTP/, 'and the page says so';
+unlike $plain, qr/^Strict-Transport-Security:/m, 'without HSTS, which is for TLS';
 
 
 # configuration
