@@ -265,6 +265,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_max_sessions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12,
+      ngx_http_kot_max_sessions,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("kot_hsts"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_kot_hsts,
@@ -505,6 +512,8 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->trusted = NGX_CONF_UNSET_PTR;
     klcf->require_roles = NGX_CONF_UNSET_PTR;
     klcf->min_tls = NGX_CONF_UNSET_UINT;
+    klcf->max_sessions = NGX_CONF_UNSET_UINT;
+    klcf->max_sessions_refuse = NGX_CONF_UNSET;
 
     return klcf;
 }
@@ -537,6 +546,9 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
     ngx_http_kot_tls_merge(prev, conf);
+    ngx_conf_merge_uint_value(conf->max_sessions, prev->max_sessions, 0);
+    ngx_conf_merge_value(conf->max_sessions_refuse,
+                         prev->max_sessions_refuse, 0);
 
     if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;

@@ -120,6 +120,8 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
     kot_cidr_set_t               *legacy_tls;       /* or NULL */
     ngx_str_t                     hsts;             /* the header's */
+    ngx_uint_t                    max_sessions;     /* 0: no limit */
+    ngx_flag_t                    max_sessions_refuse;
 };
 
 
@@ -168,6 +170,10 @@ typedef struct {
     ngx_int_t                   fails;
     ngx_int_t                   locks;
     int64_t                     until;
+
+    /* the handles of the sessions that kot_max_sessions ended */
+    ngx_str_t                  *evicted;
+    ngx_uint_t                  nevicted;
 } ngx_http_kot_login_t;
 
 
@@ -274,6 +280,10 @@ ngx_int_t ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
     u_char *secret, size_t len, ngx_str_t *token);
 ngx_int_t ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+char *ngx_http_kot_max_sessions(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_kot_session_evicted(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login);
 
 /* ngx_http_kot_audit.c */
 typedef struct {
@@ -514,6 +524,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_MFA_REMOVED,
     NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE,
     NGX_HTTP_KOT_MSG_MFA_ENROLLED,
+    NGX_HTTP_KOT_MSG_SESSION_LIMIT,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

@@ -227,6 +227,12 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "2段階認証を有効にしました。リカバリーコードを安全な場所に保管して"
       "ください。スマートフォンを紛失したとき、各コードで1回ずつログイン"
       "できます。コードが表示されるのは今回だけです。" },
+    { "You are already logged in on as many devices as your company allows. "
+      "Log out on one of them, or wait until its session ends, then try "
+      "again.",
+      "ご利用の企業が許可する台数の端末ですでにログインしています。いずれかの"
+      "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
+      "ください。" },
 };
 
 

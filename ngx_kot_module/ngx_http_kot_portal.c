@@ -815,6 +815,9 @@ ngx_http_kot_login_refused(ngx_int_t result)
     case KOT_CREATE_MFA_GONE:
         return "mfa_changed";
 
+    case KOT_CREATE_TOO_MANY:
+        return "session_limit";
+
     default:
         return "user_deleted";
     }
@@ -857,6 +860,8 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                        "%s", &login->tenant, &login->user,
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid,
                        ev.reason ? ", with a recovery code" : "");
+
+    ngx_http_kot_session_evicted(r, login);
 
     /* the second step has no password to hash again */
     if (pt->action == NGX_HTTP_KOT_LOGIN
@@ -1080,13 +1085,15 @@ ngx_http_kot_login_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 /*
  * Every failure looks the same to the client: one status, one message.
- * Only the log knows why.
+ * Only the log knows why; but for kot_max_sessions' refusal, which comes
+ * after every factor was right.
  */
 
 static ngx_int_t
 ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *reason)
 {
+    ngx_uint_t              limit;
     ngx_http_kot_event_t    ev;
     ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
@@ -1110,9 +1117,12 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                            "%s", &login->tenant, &login->user, reason);
     }
 
+    /* the factors were right: the user may know what to do */
+    limit = (ngx_strcmp(reason, "session_limit") == 0);
+
     /* the same message for a wrong code as for a wrong password */
     if (pt->action == NGX_HTTP_KOT_CODE) {
-        if (pt->mfa.left > 0) {
+        if (pt->mfa.left > 0 && !limit) {
             return ngx_http_kot_code_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                           NGX_HTTP_KOT_MSG_LOGIN_FAILED);
         }
@@ -1126,7 +1136,8 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   NGX_HTTP_KOT_MSG_LOGIN_FAILED);
+                                   limit ? NGX_HTTP_KOT_MSG_SESSION_LIMIT
+                                         : NGX_HTTP_KOT_MSG_LOGIN_FAILED);
 }
 
 

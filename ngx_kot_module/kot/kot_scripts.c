@@ -268,6 +268,38 @@ static const char  kot_script_login_fail[] =
 
 
 /*
+ * kot_max_sessions: the user's live sessions but the one this login
+ * replaces (us is us:{tenant}:{user}, osid the old sid or "", cap the
+ * limit, 0 for none).  At the cap, "refuse" (ARGV[14]) returns -6 before
+ * anything is written; otherwise the oldest logins end, as a revocation
+ * does (their keys deleted), and their handles are in "evicted".
+ */
+#define KOT_LUA_SESSION_CAP                                                 \
+    "local evicted = {}\n"                                                  \
+    "if cap > 0 then\n"                                                     \
+    "  local live = {}\n"                                                   \
+    "  for _, sid in ipairs(redis.call('ZRANGE', us, 0, -1)) do\n"          \
+    "    local key = '" KOT_KEY_SESSION "' .. sid\n"                        \
+    "    local c = redis.call('HGET', key, 'c')\n"                          \
+    "    if sid ~= osid and c and redis.call('PTTL', key) > " KOT_GRACE     \
+    " then\n"                                                               \
+    "      live[#live + 1] = {sid, tonumber(c)}\n"                          \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "  if #live >= cap then\n"                                              \
+    "    if ARGV[14] == 'refuse' then return -6 end\n"                      \
+    "    table.sort(live, function (a, b) return a[2] < b[2] end)\n"        \
+    "    for i = 1, #live - cap + 1 do\n"                                   \
+    "      redis.call('DEL', '" KOT_KEY_SESSION "' .. live[i][1])\n"        \
+    "      redis.call('ZREM', us, live[i][1])\n"                            \
+    "      evicted[#evicted + 1] = string.sub(live[i][1], 1, " KOT_HANDLE   \
+    ")\n"                                                                   \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "end\n"
+
+
+/*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
  * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
  * KEYS[5] f:{tenant}:{user}
@@ -275,18 +307,23 @@ static const char  kot_script_login_fail[] =
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
  * as it was when the password was checked, ARGV[12] "1" if the session
- * opens nothing until the user enrols in MFA (the tenant requires it)
+ * opens nothing until the user enrols in MFA (the tenant requires it),
+ * ARGV[13] kot_max_sessions (0 or absent: no limit), ARGV[14] "refuse"
+ * or "evict_oldest"
  * A sid stays in us:{tenant}:{user} until its key cannot exist any more
  * (the absolute expiry plus the grace), so that the set names every
  * session key of the user: deleting a user or a tenant finds them all.
- * Returns 1, or what KOT_LUA_LOGIN_HOLDS returns; the lock is checked
+ * Returns {1, handles of the sessions evicted...}, or what
+ * KOT_LUA_LOGIN_HOLDS or KOT_LUA_SESSION_CAP returns; the lock is checked
  * here, atomically with the success that resets the failure count.
  */
 static const char  kot_script_session_create[] =
     KOT_LUA_DENY_OOM
     "local uk, fk, ok, osid = KEYS[3], KEYS[5], KEYS[4], ARGV[10]\n"
+    "local us, cap = KEYS[2], tonumber(ARGV[13]) or 0\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
     KOT_LUA_LOGIN_HOLDS
+    KOT_LUA_SESSION_CAP
     "redis.call('HDEL', KEYS[5], 'fails', 'times', 'until')\n"
     KOT_LUA_END_OLD_SESSION
     "local idle, abs = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
@@ -299,7 +336,8 @@ static const char  kot_script_session_create[] =
     "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
     "redis.call('PEXPIREAT', KEYS[2], last[2] + " KOT_GRACE ")\n"
     "redis.call('HSET', KEYS[3], 'last_login', ARGV[5])\n"
-    "return 1\n";
+    "table.insert(evicted, 1, 1)\n"
+    "return evicted\n";
 
 
 /*
