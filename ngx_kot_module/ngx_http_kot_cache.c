@@ -242,6 +242,8 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     }
 
     s->status = KOT_SESSION_OK;
+    s->created = e->created;
+    s->last = e->last;
     s->must_change = e->must_change;
     s->enrol = e->enrol;
     s->allow_version = e->allow_version;
@@ -308,8 +310,7 @@ ngx_http_kot_cache_reserve(u_char *sid)
 /* The read landed: cache it, unless its reservation was cancelled. */
 
 void
-ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
-    uint64_t created, uint64_t last)
+ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s)
 {
     u_char                      *p;
     ngx_http_kot_cache_entry_t  *e;
@@ -348,8 +349,8 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
     e->tenant_name.len = s->tenant.len;
     ngx_memcpy(e->tenant_name.data, s->tenant.data, s->tenant.len);
 
-    e->created = created;
-    e->last = last;
+    e->created = s->created;
+    e->last = s->last;
     e->must_change = s->must_change;
     e->enrol = s->enrol;
     e->allow_version = s->allow_version;

@@ -265,6 +265,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_activity"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, activity),
+      NULL },
+
     { ngx_string("kot_max_sessions"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12,
       ngx_http_kot_max_sessions,
@@ -512,6 +519,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->trusted = NGX_CONF_UNSET_PTR;
     klcf->require_roles = NGX_CONF_UNSET_PTR;
     klcf->min_tls = NGX_CONF_UNSET_UINT;
+    klcf->activity = NGX_CONF_UNSET;
     klcf->max_sessions = NGX_CONF_UNSET_UINT;
     klcf->max_sessions_refuse = NGX_CONF_UNSET;
 
@@ -546,6 +554,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
     ngx_http_kot_tls_merge(prev, conf);
+    ngx_conf_merge_value(conf->activity, prev->activity, 1);
     ngx_conf_merge_uint_value(conf->max_sessions, prev->max_sessions, 0);
     ngx_conf_merge_value(conf->max_sessions_refuse,
                          prev->max_sessions_refuse, 0);

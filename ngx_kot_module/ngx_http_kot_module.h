@@ -120,6 +120,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
     kot_cidr_set_t               *legacy_tls;       /* or NULL */
     ngx_str_t                     hsts;             /* the header's */
+    ngx_flag_t                    activity;         /* kot_activity */
     ngx_uint_t                    max_sessions;     /* 0: no limit */
     ngx_flag_t                    max_sessions_refuse;
 };
@@ -136,6 +137,8 @@ typedef struct {
     u_char                      sid[KOT_SID_B64_LEN + 1];
 
     ngx_uint_t                  status;         /* KOT_SESSION_* */
+    uint64_t                    created;        /* login time */
+    uint64_t                    last;           /* last activity */
     int64_t                     allow_version;  /* the tenant's lists */
     u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    cookie:1;       /* a well-formed cookie */
@@ -211,6 +214,7 @@ struct ngx_http_kot_ctx_s {
 
     unsigned                    waiting:1;
     unsigned                    checked:1;
+    unsigned                    passive:1;      /* extends no session */
 };
 
 
@@ -358,8 +362,7 @@ void ngx_http_kot_cache_invalidate(redisReply *keys);
 ngx_int_t ngx_http_kot_cache_lookup(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_msec_t absolute, ngx_msec_t touch);
 uint64_t ngx_http_kot_cache_reserve(u_char *sid);
-void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
-    uint64_t created, uint64_t last);
+void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s);
 void ngx_http_kot_cache_forget(u_char *sid);
 
 /* ngx_http_kot_lockout.c */
@@ -404,7 +407,8 @@ typedef enum {
     NGX_HTTP_KOT_LOGOUT,
     NGX_HTTP_KOT_PASSWORD,
     NGX_HTTP_KOT_CODE,              /* login/code: the second step */
-    NGX_HTTP_KOT_MFA                /* mfa: enrolment */
+    NGX_HTTP_KOT_MFA,               /* mfa: enrolment */
+    NGX_HTTP_KOT_SESSION            /* session: the times left, JSON */
 } ngx_http_kot_action_e;
 
 /* the fields of the portal's forms, by position (see portal.c) */
@@ -582,6 +586,10 @@ ngx_int_t ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
     ngx_str_t *return_to, const char *flag);
 ngx_int_t ngx_http_kot_is_browser(ngx_http_request_t *r);
 kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
+
+/* ngx_http_kot_sessions.c */
+ngx_int_t ngx_http_kot_session_times(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_status.c */
 typedef enum {

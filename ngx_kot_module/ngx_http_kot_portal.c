@@ -8,6 +8,8 @@
  *     {prefix}logout      GET confirmation, POST ends the session
  *     {prefix}password    GET form, POST changes the password
  *     {prefix}mfa         enrolment in MFA (ngx_http_kot_mfa.c)
+ *     {prefix}session     GET the session's times left, in JSON
+ *                         (ngx_http_kot_sessions.c)
  *
  * Each POST is a chain of steps; a step that waits on Redis or the hash
  * thread pool names the next one with ngx_http_kot_wait().  Every POST
@@ -124,14 +126,15 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
     { "csrf", "return_to", "current_password", "new_password",
       "confirm_password" },
     { "csrf", "return_to", "code", NULL, NULL },
-    { "csrf", "return_to", "code", "password", "action" }
+    { "csrf", "return_to", "code", "password", "action" },
+    { "csrf", "return_to", NULL, NULL, NULL }
 };
 
 
 /* [action]: the event.action of a form refused */
 
 static const char  *ngx_http_kot_actions[] = {
-    "login", "logout", "password_change", "login", "mfa"
+    "login", "logout", "password_change", "login", "mfa", "session"
 };
 
 
@@ -184,6 +187,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     } else if (page.len == 8 && ngx_strncmp(page.data, "password", 8) == 0) {
         pt->action = NGX_HTTP_KOT_PASSWORD;
 
+    } else if (page.len == 7 && ngx_strncmp(page.data, "session", 7) == 0) {
+        pt->action = NGX_HTTP_KOT_SESSION;
+
     } else if (page.len == 0 && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
 
@@ -217,7 +223,7 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
         return ngx_http_kot_portal_get(r, ctx);
     }
 
-    if (r->method != NGX_HTTP_POST) {
+    if (r->method != NGX_HTTP_POST || pt->action == NGX_HTTP_KOT_SESSION) {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -280,10 +286,12 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_CODE:
         return ngx_http_kot_code_get(r, ctx);
 
-    default: /* NGX_HTTP_KOT_PASSWORD, NGX_HTTP_KOT_MFA */
-        rc = (pt->action == NGX_HTTP_KOT_MFA) ? ngx_http_kot_mfa_get(r, ctx)
-                                              : ngx_http_kot_password_get(r,
-                                                                          ctx);
+    default: /* NGX_HTTP_KOT_PASSWORD, NGX_HTTP_KOT_MFA, ..._SESSION */
+        rc = (pt->action == NGX_HTTP_KOT_MFA)
+             ? ngx_http_kot_mfa_get(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_SESSION)
+             ? ngx_http_kot_session_times(r, ctx)
+             : ngx_http_kot_password_get(r, ctx);
 
         if (rc == NGX_AGAIN) {
             r->main->count++;

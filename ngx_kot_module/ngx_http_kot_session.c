@@ -235,8 +235,15 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* activity reaches Redis this often: a tenth of the idle time at most */
-    touch = ngx_min(klcf->touch, klcf->idle_timeout / 10);
+    /*
+     * Activity reaches Redis this often: a tenth of the idle time at
+     * most.  A request that is no activity (kot_activity off, the times
+     * page) touches nothing: Redis checks the idle time first, and the
+     * cache asks Redis once it may have passed.
+     */
+    touch = (klcf->activity && !ctx->passive)
+            ? ngx_min(klcf->touch, klcf->idle_timeout / 10)
+            : klcf->idle_timeout;
 
     if (cached) {
         rc = ngx_http_kot_cache_lookup(r, &ctx->session,
@@ -321,9 +328,10 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
         s->enrol = (reply->element[8]->len == 1
                     && reply->element[8]->str[0] == '1');
 
-        ngx_http_kot_cache_fill(ctx->cache_serial, s,
-                                ngx_http_kot_redis_uint(reply->element[6]),
-                                ngx_http_kot_redis_uint(reply->element[7]));
+        s->created = ngx_http_kot_redis_uint(reply->element[6]);
+        s->last = ngx_http_kot_redis_uint(reply->element[7]);
+
+        ngx_http_kot_cache_fill(ctx->cache_serial, s);
 
         ctx->rc = NGX_OK;
         return;
