@@ -408,7 +408,8 @@ typedef enum {
     NGX_HTTP_KOT_PASSWORD,
     NGX_HTTP_KOT_CODE,              /* login/code: the second step */
     NGX_HTTP_KOT_MFA,               /* mfa: enrolment */
-    NGX_HTTP_KOT_SESSION            /* session: the times left, JSON */
+    NGX_HTTP_KOT_SESSION,           /* session: the times left, JSON */
+    NGX_HTTP_KOT_SESSIONS           /* sessions: the user's own list */
 } ngx_http_kot_action_e;
 
 /* the fields of the portal's forms, by position (see portal.c) */
@@ -424,6 +425,7 @@ enum {
     NGX_HTTP_KOT_F_CODE = NGX_HTTP_KOT_F_TENANT,
     NGX_HTTP_KOT_F_MFA_PASSWORD,
     NGX_HTTP_KOT_F_MFA_ACTION,
+    NGX_HTTP_KOT_F_END = NGX_HTTP_KOT_F_TENANT,
     NGX_HTTP_KOT_F_N = 5
 };
 
@@ -454,6 +456,8 @@ typedef struct {
     const char                 *reason;     /* of a failed code */
 
     ngx_http_kot_hash_job_t    *job;
+
+    ngx_array_t                *sessions;   /* of ..._session_row_t */
 
     /* wiped when the request ends: they held passwords */
     u_char                     *body;
@@ -529,6 +533,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE,
     NGX_HTTP_KOT_MSG_MFA_ENROLLED,
     NGX_HTTP_KOT_MSG_SESSION_LIMIT,
+    NGX_HTTP_KOT_MSG_SESSIONS_ENDED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -571,6 +576,18 @@ ngx_int_t ngx_http_kot_page_mfa(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
 ngx_int_t ngx_http_kot_page_recovery(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
+/* A row of the user's own sessions page. */
+typedef struct {
+    ngx_str_t                   handle;     /* $kot_session */
+    ngx_str_t                   address;    /* at login */
+    ngx_str_t                   device;     /* kot_ua.h's stored form */
+    uint64_t                    created;
+    uint64_t                    last;
+    unsigned                    current:1;  /* this device */
+} ngx_http_kot_session_row_t;
+
+ngx_int_t ngx_http_kot_page_sessions(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_array_t *rows);
 ngx_int_t ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
     const char *floor);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
@@ -589,6 +606,10 @@ kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
 
 /* ngx_http_kot_sessions.c */
 ngx_int_t ngx_http_kot_session_times(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_sessions_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_sessions_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_status.c */

@@ -15,6 +15,7 @@
 #include "ngx_http_kot_module.h"
 #include "kot_b64.h"
 #include "kot_text.h"
+#include "kot_ua.h"
 
 
 typedef struct {
@@ -64,6 +65,13 @@ typedef enum {
     NGX_HTTP_KOT_T_CONTINUE,
     NGX_HTTP_KOT_T_TLS_TITLE,
     NGX_HTTP_KOT_T_TLS_TEXT,
+    NGX_HTTP_KOT_T_SESSIONS_TITLE,
+    NGX_HTTP_KOT_T_THIS_DEVICE,
+    NGX_HTTP_KOT_T_ADDRESS,
+    NGX_HTTP_KOT_T_LOGGED_IN,
+    NGX_HTTP_KOT_T_LAST_ACTIVE,
+    NGX_HTTP_KOT_T_END_SESSION,
+    NGX_HTTP_KOT_T_END_OTHERS,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -128,6 +136,13 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
       "不十分なため、このサイトでは受け付けていません。%s以降が必要です。"
       "ブラウザーやOSを更新するか、別の端末をお使いください。できない場合は"
       "管理者にお問い合わせください。" },
+    { "Your sessions", "ログイン中の端末" },
+    { "This device", "この端末" },
+    { "Address: ", "IPアドレス: " },
+    { "Logged in: ", "ログイン日時: " },
+    { "Last activity: ", "最終操作: " },
+    { "Log out this device", "この端末をログアウト" },
+    { "Log out all other devices", "他のすべての端末をログアウト" },
 };
 
 
@@ -233,6 +248,7 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ご利用の企業が許可する台数の端末ですでにログインしています。いずれかの"
       "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
       "ください。" },
+    { "Sessions ended: %ui.", "%ui件のセッションを終了しました。" },
 };
 
 
@@ -255,7 +271,11 @@ static const char  ngx_http_kot_style[] =
     ".kot-qr{display:block;margin:1rem auto;max-width:100%;height:auto}"
     "code,.codes{font-family:ui-monospace,monospace;font-size:1rem}"
     "code{word-break:break-all}"
-    ".codes{columns:2;padding-left:1.4rem}";
+    ".codes{columns:2;padding-left:1.4rem}"
+    ".kot-sessions{list-style:none;padding:0;margin:0}"
+    ".kot-session{border-top:1px solid #dde1e8;padding:.8rem 0}"
+    ".kot-this{margin-left:.5rem;font-size:.8rem;padding:.1rem .4rem;"
+    "border-radius:4px;background:#e8f1fd;color:#123e7a}";
 
 
 static void ngx_http_kot_html_init(ngx_http_request_t *r,
@@ -279,6 +299,7 @@ static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
 static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button);
+static void ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms);
 static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
     const char *name, const char *value);
 static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
@@ -573,6 +594,116 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(&h, status);
+}
+
+
+/*
+ * The user's own sessions, newest login first: the device in words, "this
+ * device", the address and times, a button to end each of the others, and
+ * one to end them all.  Nothing here is the client's text but addresses,
+ * which are escaped all the same.
+ */
+
+ngx_int_t
+ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_array_t *rows)
+{
+    u_char                      *buf;
+    ngx_uint_t                   i, others;
+    ngx_http_kot_html_t          h;
+    ngx_http_kot_session_row_t  *row;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_SESSIONS_TITLE);
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<ul class=\"kot-sessions\">\n");
+
+    row = rows->elts;
+    others = 0;
+
+    for (i = 0; i < rows->nelts; i++) {
+        buf = ngx_pnalloc(r->pool, KOT_DEVICE_WORDS_MAX);
+        if (buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_kot_html_raw(&h, "<li class=\"kot-session\" "
+                                  "data-session=\"");
+        ngx_http_kot_html_text(&h, &row[i].handle);
+        ngx_http_kot_html_raw(&h, "\"><strong>");
+        ngx_http_kot_html_add(&h, buf,
+                              kot_device_words((char *) row[i].device.data,
+                                               row[i].device.len, h.lang,
+                                               (char *) buf));
+        ngx_http_kot_html_raw(&h, "</strong>");
+
+        if (row[i].current) {
+            ngx_http_kot_html_raw(&h, "<span class=\"kot-this\">");
+            ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_THIS_DEVICE);
+            ngx_http_kot_html_raw(&h, "</span>");
+
+        } else {
+            others++;
+        }
+
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_ADDRESS);
+        ngx_http_kot_html_text(&h, &row[i].address);
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGGED_IN);
+        ngx_http_kot_html_time(&h, row[i].created);
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_ACTIVE);
+        ngx_http_kot_html_time(&h, row[i].last);
+        ngx_http_kot_html_raw(&h, "\n");
+
+        if (!row[i].current) {
+            ngx_http_kot_html_form(&h, p);
+            ngx_http_kot_html_raw(&h, "<input type=\"hidden\" name=\"end\" "
+                                      "value=\"");
+            ngx_http_kot_html_text(&h, &row[i].handle);
+            ngx_http_kot_html_raw(&h, "\">\n");
+            ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_SESSION);
+        }
+
+        ngx_http_kot_html_raw(&h, "</li>\n");
+    }
+
+    ngx_http_kot_html_raw(&h, "</ul>\n");
+
+    if (others > 1) {
+        ngx_http_kot_html_form(&h, p);
+        ngx_http_kot_html_hidden(&h, "end", "others");
+        ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_OTHERS);
+    }
+
+    ngx_http_kot_html_raw(&h, "</main>\n</body>\n</html>\n");
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
+}
+
+
+/* A time of Redis's (ms), in UTC: the server knows no user's zone. */
+
+static void
+ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
+{
+    u_char    *p;
+    ngx_tm_t   tm;
+
+    p = ngx_pnalloc(h->r->pool, sizeof("2026-12-02 07:08 UTC") - 1);
+    if (p == NULL) {
+        h->failed = 1;
+        return;
+    }
+
+    ngx_gmtime((time_t) (ms / 1000), &tm);
+
+    ngx_http_kot_html_add(h, p, ngx_sprintf(p, "%4d-%02d-%02d %02d:%02d UTC",
+                                            tm.ngx_tm_year, tm.ngx_tm_mon,
+                                            tm.ngx_tm_mday, tm.ngx_tm_hour,
+                                            tm.ngx_tm_min)
+                                - p);
 }
 
 
@@ -917,7 +1048,8 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
 
         ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT
                                   || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
-                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED)
+                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
+                                  || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED)
                                  ? "<p class=\"msg info\" role=\"status\">"
                                  : "<p class=\"msg\" role=\"alert\">");
 

@@ -9,7 +9,8 @@
  *     {prefix}password    GET form, POST changes the password
  *     {prefix}mfa         enrolment in MFA (ngx_http_kot_mfa.c)
  *     {prefix}session     GET the session's times left, in JSON
- *                         (ngx_http_kot_sessions.c)
+ *     {prefix}sessions    GET the user's sessions, POST ends some
+ *                         (both in ngx_http_kot_sessions.c)
  *
  * Each POST is a chain of steps; a step that waits on Redis or the hash
  * thread pool names the next one with ngx_http_kot_wait().  Every POST
@@ -127,14 +128,16 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
       "confirm_password" },
     { "csrf", "return_to", "code", NULL, NULL },
     { "csrf", "return_to", "code", "password", "action" },
-    { "csrf", "return_to", NULL, NULL, NULL }
+    { "csrf", "return_to", NULL, NULL, NULL },
+    { "csrf", "return_to", "end", NULL, NULL }
 };
 
 
 /* [action]: the event.action of a form refused */
 
 static const char  *ngx_http_kot_actions[] = {
-    "login", "logout", "password_change", "login", "mfa", "session"
+    "login", "logout", "password_change", "login", "mfa", "session",
+    "session_end"
 };
 
 
@@ -189,6 +192,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
 
     } else if (page.len == 7 && ngx_strncmp(page.data, "session", 7) == 0) {
         pt->action = NGX_HTTP_KOT_SESSION;
+
+    } else if (page.len == 8 && ngx_strncmp(page.data, "sessions", 8) == 0) {
+        pt->action = NGX_HTTP_KOT_SESSIONS;
 
     } else if (page.len == 0 && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
@@ -286,11 +292,13 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_CODE:
         return ngx_http_kot_code_get(r, ctx);
 
-    default: /* NGX_HTTP_KOT_PASSWORD, NGX_HTTP_KOT_MFA, ..._SESSION */
+    default: /* PASSWORD, MFA, SESSION, SESSIONS */
         rc = (pt->action == NGX_HTTP_KOT_MFA)
              ? ngx_http_kot_mfa_get(r, ctx)
              : (pt->action == NGX_HTTP_KOT_SESSION)
              ? ngx_http_kot_session_times(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_SESSIONS)
+             ? ngx_http_kot_sessions_get(r, ctx)
              : ngx_http_kot_password_get(r, ctx);
 
         if (rc == NGX_AGAIN) {
@@ -347,6 +355,9 @@ ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     case NGX_HTTP_KOT_MFA:
         return ngx_http_kot_mfa_post(r, ctx);
+
+    case NGX_HTTP_KOT_SESSIONS:
+        return ngx_http_kot_sessions_post(r, ctx);
 
     default: /* NGX_HTTP_KOT_PASSWORD */
         return ngx_http_kot_password_post(r, ctx);

@@ -14,6 +14,7 @@
 #include "ngx_http_kot_module.h"
 #include "kot_b64.h"
 #include "kot_cookie.h"
+#include "kot_ua.h"
 
 
 /*
@@ -393,6 +394,7 @@ ngx_int_t
 ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_login_t *login)
 {
+    u_char                   *device;
     ngx_str_t                 sid, old, client;
     struct sockaddr          *sa;
     ngx_http_kot_redis_args_t       a;
@@ -402,6 +404,12 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     s = &ctx->session;
+
+    /* the device in words, for the user's list: never the header itself */
+    device = ngx_pnalloc(r->pool, KOT_DEVICE_MAX);
+    if (device == NULL) {
+        return NGX_ERROR;
+    }
 
     if (ngx_http_kot_session_rotate(r, s, &old) != NGX_OK) {
         return NGX_ERROR;
@@ -471,6 +479,14 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_redis_arg(&a, (u_char *) (klcf->max_sessions_refuse
                                            ? "refuse" : "evict_oldest"),
                            klcf->max_sessions_refuse ? 6 : 12);
+
+    ngx_http_kot_redis_arg(&a, device,
+                           r->headers_in.user_agent
+                           ? kot_ua_device((char *)
+                                           r->headers_in.user_agent->value.data,
+                                           r->headers_in.user_agent->value.len,
+                                           (char *) device)
+                           : 0);
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
                                      ngx_http_kot_session_create_reply, ctx,

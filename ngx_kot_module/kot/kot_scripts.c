@@ -309,7 +309,7 @@ static const char  kot_script_login_fail[] =
  * as it was when the password was checked, ARGV[12] "1" if the session
  * opens nothing until the user enrols in MFA (the tenant requires it),
  * ARGV[13] kot_max_sessions (0 or absent: no limit), ARGV[14] "refuse"
- * or "evict_oldest"
+ * or "evict_oldest", ARGV[15] the device in words' stored form (kot_ua.h)
  * A sid stays in us:{tenant}:{user} until its key cannot exist any more
  * (the absolute expiry plus the grace), so that the set names every
  * session key of the user: deleting a user or a tenant finds them all.
@@ -330,6 +330,8 @@ static const char  kot_script_session_create[] =
     "redis.call('HSET', KEYS[1], 't', ARGV[2], 'u', ARGV[3], 'r', ARGV[4],"
     " 'c', ARGV[5], 'l', ARGV[5], 'mc', ARGV[6], 'ip', ARGV[7])\n"
     "if ARGV[12] == '1' then redis.call('HSET', KEYS[1], 'e', '1') end\n"
+    "if ARGV[15] and ARGV[15] ~= '' then"
+    " redis.call('HSET', KEYS[1], 'd', ARGV[15]) end\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
@@ -387,7 +389,7 @@ static const char  kot_script_password_load[] =
  */
 static const char  kot_script_password_change[] =
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
-    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e')\n"
+    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd')\n"
     "if not f[1] then return -1 end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
     " 'pw_changed', ARGV[2])\n"
@@ -406,6 +408,7 @@ static const char  kot_script_password_change[] =
     "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
     "if f[5] then redis.call('HSET', KEYS[4], 'e', f[5]) end\n"
+    "if f[6] then redis.call('HSET', KEYS[4], 'd', f[6]) end\n"
     "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
@@ -503,17 +506,20 @@ static const char  kot_script_user_enable[] =
 
 
 /*
- * An administrator ends sessions of a user: the one whose handle (the
- * first characters of its sid, as "kotctl session list" shows) is
- * ARGV[1], or all of them if ARGV[1] is "".
+ * An administrator, or the user on their sessions page, ends sessions of
+ * a user: the one whose handle (the first characters of its sid, as
+ * "kotctl session list" shows) is ARGV[1], or all of them if ARGV[1] is
+ * "", but the one whose sid is ARGV[2] (the user's own, for "all the
+ * others").
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns the number of sessions ended.
  */
 static const char  kot_script_session_revoke[] =
-    "local n = 0\n"
+    "local n, keep = 0, ARGV[2] or ''\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-    "  if ARGV[1] == '' or string.sub(sid, 1, #ARGV[1]) == ARGV[1] then\n"
+    "  if sid ~= keep and (ARGV[1] == ''"
+    " or string.sub(sid, 1, #ARGV[1]) == ARGV[1]) then\n"
     "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
     "    redis.call('ZREM', KEYS[1], sid)\n"
     "  end\n"
@@ -813,6 +819,28 @@ static const char  kot_script_session_list[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "return rows\n";
+
+
+/*
+ * A user's live sessions, for their own page, newest login first.  As in
+ * session_list, a session whose key is only kept for its grace is over.
+ *
+ * KEYS[1] us:{tenant}:{user}
+ * Returns {{handle, address, device (kot_ua.h's stored form), login time,
+ * last activity}, ...}.
+ */
+static const char  kot_script_session_own[] =
+    "local rows = {}\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  local key = '" KOT_KEY_SESSION "' .. sid\n"
+    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd')\n"
+    "  if s[1] and redis.call('PTTL', key) > " KOT_GRACE " then\n"
+    "    rows[#rows + 1] = {string.sub(sid, 1, " KOT_HANDLE "), s[3] or '',"
+    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n"
+    "  end\n"
+    "end\n"
+    "table.sort(rows, function (a, b) return a[4] > b[4] end)\n"
     "return rows\n";
 
 
@@ -1197,6 +1225,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "login_begin", kot_script_login_begin, "" },
     [KOT_SCRIPT_LOGIN_FAIL] =
         { "login_fail", kot_script_login_fail, "" },
+    [KOT_SCRIPT_SESSION_OWN] =
+        { "session_own", kot_script_session_own, "" },
     [KOT_SCRIPT_SESSION_CREATE] =
         { "session_create", kot_script_session_create, "" },
     [KOT_SCRIPT_SESSION_DESTROY] =

@@ -169,6 +169,7 @@ typedef enum {
     KOT_SCRIPT_MFA_ENROL,
     KOT_SCRIPT_MFA_REMOVE,
     KOT_SCRIPT_MFA_RESET,
+    KOT_SCRIPT_SESSION_OWN,
     KOT_SCRIPT_N
 } kot_script_id_t;
 
