@@ -121,6 +121,7 @@ struct ngx_http_kot_loc_conf_s {
     kot_cidr_set_t               *legacy_tls;       /* or NULL */
     ngx_str_t                     hsts;             /* the header's */
     ngx_flag_t                    activity;         /* kot_activity */
+    ngx_flag_t                    last_login_notice;
     ngx_uint_t                    max_sessions;     /* 0: no limit */
     ngx_flag_t                    max_sessions_refuse;
 };
@@ -130,6 +131,7 @@ typedef struct {
     ngx_str_t                   tenant;
     ngx_str_t                   user;
     ngx_str_t                   roles;
+    ngx_str_t                   last_login;     /* "ms|address|failures" */
 
     /* the cookie value: secret, never logged or stored */
     u_char                      id[KOT_SID_B64_LEN + 1];
@@ -144,6 +146,14 @@ typedef struct {
     unsigned                    cookie:1;       /* a well-formed cookie */
     unsigned                    enrol:1;        /* must enrol in MFA first */
 } ngx_http_kot_session_t;
+
+
+/* A session's last login: the login before it ($kot_last_login). */
+typedef struct {
+    uint64_t                    time;       /* ms; 0: no login before */
+    ngx_str_t                   address;
+    ngx_uint_t                  failed;     /* failed logins since */
+} ngx_http_kot_last_login_t;
 
 
 /* A login attempt, or the user behind a password change. */
@@ -409,7 +419,8 @@ typedef enum {
     NGX_HTTP_KOT_CODE,              /* login/code: the second step */
     NGX_HTTP_KOT_MFA,               /* mfa: enrolment */
     NGX_HTTP_KOT_SESSION,           /* session: the times left, JSON */
-    NGX_HTTP_KOT_SESSIONS           /* sessions: the user's own list */
+    NGX_HTTP_KOT_SESSIONS,          /* sessions: the user's own list */
+    NGX_HTTP_KOT_WELCOME            /* welcome: the last login, after one */
 } ngx_http_kot_action_e;
 
 /* the fields of the portal's forms, by position (see portal.c) */
@@ -534,6 +545,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_MFA_ENROLLED,
     NGX_HTTP_KOT_MSG_SESSION_LIMIT,
     NGX_HTTP_KOT_MSG_SESSIONS_ENDED,
+    NGX_HTTP_KOT_MSG_FAILED_SINCE,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -588,6 +600,8 @@ typedef struct {
 
 ngx_int_t ngx_http_kot_page_sessions(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_array_t *rows);
+ngx_int_t ngx_http_kot_page_welcome(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_http_kot_last_login_t *ll);
 ngx_int_t ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
     const char *floor);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
@@ -605,6 +619,10 @@ ngx_int_t ngx_http_kot_is_browser(ngx_http_request_t *r);
 kot_lang_t ngx_http_kot_lang(ngx_http_request_t *r);
 
 /* ngx_http_kot_sessions.c */
+void ngx_http_kot_last_login(ngx_http_kot_session_t *s,
+    ngx_http_kot_last_login_t *ll);
+ngx_int_t ngx_http_kot_last_login_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_session_times(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_sessions_get(ngx_http_request_t *r,

@@ -72,6 +72,11 @@ typedef enum {
     NGX_HTTP_KOT_T_LAST_ACTIVE,
     NGX_HTTP_KOT_T_END_SESSION,
     NGX_HTTP_KOT_T_END_OTHERS,
+    NGX_HTTP_KOT_T_WELCOME_TITLE,
+    NGX_HTTP_KOT_T_LAST_LOGIN_AT,
+    NGX_HTTP_KOT_T_LAST_LOGIN_FROM,
+    NGX_HTTP_KOT_T_LAST_LOGIN_END,
+    NGX_HTTP_KOT_T_FIRST_LOGIN,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -143,6 +148,12 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Last activity: ", "最終操作: " },
     { "Log out this device", "この端末をログアウト" },
     { "Log out all other devices", "他のすべての端末をログアウト" },
+    { "Welcome", "ようこそ" },
+    /* the last login: at, time, from, address, end */
+    { "Your last login was on ", "前回のログインは" },
+    { " from ", "に" },
+    { ".", "からでした。" },
+    { "This is your first login.", "今回が初めてのログインです。" },
 };
 
 
@@ -249,6 +260,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
       "ください。" },
     { "Sessions ended: %ui.", "%ui件のセッションを終了しました。" },
+    { "Since then, %ui login attempts to your account failed. If they were "
+      "not yours, change your password and tell your administrator.",
+      "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"
+      "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
 };
 
 
@@ -678,6 +693,44 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     }
 
     ngx_http_kot_html_raw(&h, "</main>\n</body>\n</html>\n");
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
+}
+
+
+/*
+ * Right after a login: the login before it and the failed logins since,
+ * then the way on to return_to.
+ */
+
+ngx_int_t
+ngx_http_kot_page_welcome(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_http_kot_last_login_t *ll)
+{
+    ngx_http_kot_html_t  h;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_WELCOME_TITLE);
+    ngx_http_kot_html_raw(&h, "<p class=\"kot-last-login\">");
+
+    if (ll->time) {
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_AT);
+        ngx_http_kot_html_time(&h, ll->time);
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_FROM);
+        ngx_http_kot_html_text(&h, &ll->address);
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_END);
+
+    } else {
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_FIRST_LOGIN);
+    }
+
+    ngx_http_kot_html_raw(&h, "</p>\n");
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<p><a class=\"kot-continue\" href=\"");
+    ngx_http_kot_html_text(&h, &p->return_to);
+    ngx_http_kot_html_raw(&h, "\">");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CONTINUE);
+    ngx_http_kot_html_raw(&h, "</a></p>\n</main>\n</body>\n</html>\n");
 
     return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
 }

@@ -10,7 +10,8 @@
  *     {prefix}mfa         enrolment in MFA (ngx_http_kot_mfa.c)
  *     {prefix}session     GET the session's times left, in JSON
  *     {prefix}sessions    GET the user's sessions, POST ends some
- *                         (both in ngx_http_kot_sessions.c)
+ *     {prefix}welcome     GET the last login, right after a login
+ *                         (the three in ngx_http_kot_sessions.c)
  *
  * Each POST is a chain of steps; a step that waits on Redis or the hash
  * thread pool names the next one with ngx_http_kot_wait().  Every POST
@@ -129,7 +130,8 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
     { "csrf", "return_to", "code", NULL, NULL },
     { "csrf", "return_to", "code", "password", "action" },
     { "csrf", "return_to", NULL, NULL, NULL },
-    { "csrf", "return_to", "end", NULL, NULL }
+    { "csrf", "return_to", "end", NULL, NULL },
+    { "csrf", "return_to", NULL, NULL, NULL }
 };
 
 
@@ -137,7 +139,7 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
 
 static const char  *ngx_http_kot_actions[] = {
     "login", "logout", "password_change", "login", "mfa", "session",
-    "session_end"
+    "session_end", "welcome"
 };
 
 
@@ -196,6 +198,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     } else if (page.len == 8 && ngx_strncmp(page.data, "sessions", 8) == 0) {
         pt->action = NGX_HTTP_KOT_SESSIONS;
 
+    } else if (page.len == 7 && ngx_strncmp(page.data, "welcome", 7) == 0) {
+        pt->action = NGX_HTTP_KOT_WELCOME;
+
     } else if (page.len == 0 && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
 
@@ -229,7 +234,9 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
         return ngx_http_kot_portal_get(r, ctx);
     }
 
-    if (r->method != NGX_HTTP_POST || pt->action == NGX_HTTP_KOT_SESSION) {
+    if (r->method != NGX_HTTP_POST || pt->action == NGX_HTTP_KOT_SESSION
+        || pt->action == NGX_HTTP_KOT_WELCOME)
+    {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -292,13 +299,15 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_CODE:
         return ngx_http_kot_code_get(r, ctx);
 
-    default: /* PASSWORD, MFA, SESSION, SESSIONS */
+    default: /* PASSWORD, MFA, SESSION, SESSIONS, WELCOME */
         rc = (pt->action == NGX_HTTP_KOT_MFA)
              ? ngx_http_kot_mfa_get(r, ctx)
              : (pt->action == NGX_HTTP_KOT_SESSION)
              ? ngx_http_kot_session_times(r, ctx)
              : (pt->action == NGX_HTTP_KOT_SESSIONS)
              ? ngx_http_kot_sessions_get(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_WELCOME)
+             ? ngx_http_kot_last_login_get(r, ctx)
              : ngx_http_kot_password_get(r, ctx);
 
         if (rc == NGX_AGAIN) {
@@ -1030,8 +1039,9 @@ ngx_http_kot_login_stored(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_login_t   *login = ctx->login;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_http_kot_login_t     *login = ctx->login;
+    ngx_http_kot_portal_t    *pt = ctx->portal;
+    ngx_http_kot_loc_conf_t  *klcf;
 
     if (pt->mfa.created) {
         /* the browser's old session ended with the password step */
@@ -1071,6 +1081,13 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (login->enrol) {
         return ngx_http_kot_goto_portal(r, "mfa", &pt->return_to, NULL);
+    }
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* the last login, on its own page, before the application */
+    if (klcf->last_login_notice) {
+        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to, NULL);
     }
 
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);

@@ -308,13 +308,15 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     s->status = (ngx_uint_t) reply->element[0]->integer;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 9
+        if (reply->elements != 10
             || reply->element[5]->type != REDIS_REPLY_INTEGER
             || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[2], &s->user)
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[3], &s->roles)
+               != NGX_OK
+            || ngx_http_kot_redis_str(r, reply->element[9], &s->last_login)
                != NGX_OK
             || reply->element[4]->type != REDIS_REPLY_STRING
             || reply->element[8]->type != REDIS_REPLY_STRING)

@@ -9,6 +9,9 @@
  *                         and last activity, and which is this one;
  *                         POST csrf, end=HANDLE|others ends sessions as
  *                         an administrator's revocation does
+ *     {prefix}welcome     GET the login before this one and the failed
+ *                         logins since ($kot_last_login), on the way to
+ *                         return_to (kot_last_login_notice)
  */
 
 
@@ -41,6 +44,8 @@ static ngx_int_t ngx_http_kot_sessions_ended(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_sessions_own(ngx_http_kot_ctx_t *ctx,
     ngx_str_t *handle);
+static ngx_int_t ngx_http_kot_last_login_page(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 
 
 ngx_int_t
@@ -400,4 +405,93 @@ ngx_http_kot_sessions_own(ngx_http_kot_ctx_t *ctx, ngx_str_t *handle)
     return handle->len == KOT_SID_SHORT_LEN
            && ngx_strncmp(handle->data, ctx->session.sid, KOT_SID_SHORT_LEN)
               == 0;
+}
+
+
+/* GET {prefix}welcome */
+
+ngx_int_t
+ngx_http_kot_last_login_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    if (!ctx->session.cookie) {
+        return ngx_http_kot_goto_portal(r, "login", &pt->return_to, NULL);
+    }
+
+    if (ngx_http_kot_session_check(r, ctx, 0) != NGX_AGAIN) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, ngx_http_kot_last_login_page);
+}
+
+
+static ngx_int_t
+ngx_http_kot_last_login_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_int_t                   rc;
+    ngx_http_kot_page_t         p;
+    ngx_http_kot_portal_t      *pt = ctx->portal;
+    ngx_http_kot_last_login_t   ll;
+
+    if (ngx_http_kot_password_session(r, ctx, &rc,
+                                      ngx_http_kot_last_login_page)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    ngx_http_kot_last_login(&ctx->session, &ll);
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_OK;
+    p.return_to = pt->return_to;
+
+    if (ll.failed) {
+        p.msgs[p.nmsgs] = NGX_HTTP_KOT_MSG_FAILED_SINCE;
+        p.nums[p.nmsgs++] = ll.failed;
+    }
+
+    return ngx_http_kot_page_welcome(r, &p, &ll);
+}
+
+
+/*
+ * The session's "ll", "time|address|failures" as session_create wrote
+ * it; anything else reads as no login before and no failure.
+ */
+
+void
+ngx_http_kot_last_login(ngx_http_kot_session_t *s,
+    ngx_http_kot_last_login_t *ll)
+{
+    u_char     *p, *q, *last;
+    ngx_int_t   n;
+
+    ngx_memzero(ll, sizeof(ngx_http_kot_last_login_t));
+
+    p = s->last_login.data;
+    last = p + s->last_login.len;
+
+    q = (p == NULL) ? NULL : ngx_strlchr(p, last, '|');
+    if (q == NULL) {
+        return;
+    }
+
+    n = ngx_atoi(p, q - p);
+    ll->time = (n == NGX_ERROR) ? 0 : (uint64_t) n;
+
+    p = q + 1;
+    q = ngx_strlchr(p, last, '|');
+    if (q == NULL) {
+        ll->time = 0;
+        return;
+    }
+
+    ll->address.data = p;
+    ll->address.len = q - p;
+
+    n = ngx_atoi(q + 1, last - (q + 1));
+    ll->failed = (n == NGX_ERROR) ? 0 : (ngx_uint_t) n;
 }

@@ -74,13 +74,14 @@
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
  * Returns {status, tenant, user, roles, must_change, allow-list version,
- * login time, last activity, "1" if the session must enrol in MFA first};
+ * login time, last activity, "1" if the session must enrol in MFA first,
+ * the login before it ("ll", see KOT_LUA_LAST_LOGIN)};
  * an expired session is deleted here so that a second request cannot
  * revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
-    " 'e')\n"
+    " 'e', 'll')\n"
     "if not f[1] then return {0} end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
@@ -101,7 +102,7 @@ static const char  kot_script_session_check[] =
     "end\n"
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
-    " c, l, f[7] or '0'}\n";
+    " c, l, f[7] or '0', f[8] or ''}\n";
 
 
 /*
@@ -190,13 +191,20 @@ static const char  kot_script_throttle_clear[] =
  * lock ends.  The key remembers lockouts for max duration after the last
  * event, which is how long escalation lasts.
  *
- * KEYS[1] f:{tenant}:{user}
+ * Every failure of a known user, locked or not, also counts in its
+ * fails_since, which the next login shows ($kot_last_login).
+ *
+ * KEYS[1] f:{tenant}:{user}, KEYS[2] u:{tenant}:{user}
  * ARGV[1] now, ARGV[2] threshold, ARGV[3] window, ARGV[4] duration,
  * ARGV[5] max duration, ARGV[6] permanent_after (0: never)
  * Returns {result, failures, lockouts, locked until}.
  */
 static const char  kot_script_login_fail[] =
     KOT_LUA_DENY_OOM
+    "if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    "  redis.call('HSET', KEYS[2], 'fails_since',"
+    " (tonumber(redis.call('HGET', KEYS[2], 'fails_since')) or 0) + 1)\n"
+    "end\n"
     "local now, win = tonumber(ARGV[1]), tonumber(ARGV[3])\n"
     "local maxd = tonumber(ARGV[5])\n"
     "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
@@ -300,6 +308,21 @@ static const char  kot_script_login_fail[] =
 
 
 /*
+ * The user's previous login (u:{tenant}:{user}'s last_login and last_ip)
+ * and the failures since (fails_since) go to the new session as "ll",
+ * "time|address|failures" ($kot_last_login); this login replaces them.
+ */
+#define KOT_LUA_LAST_LOGIN                                                  \
+    "local p = redis.call('HMGET', KEYS[3], 'last_login', 'last_ip',"       \
+    " 'fails_since')\n"                                                     \
+    "redis.call('HSET', KEYS[1], 'll', (p[1] or '') .. '|' .. (p[2] or '')" \
+    " .. '|' .. (p[3] or '0'))\n"                                           \
+    "redis.call('HSET', KEYS[3], 'last_login', ARGV[5], 'last_ip',"         \
+    " ARGV[7])\n"                                                           \
+    "redis.call('HDEL', KEYS[3], 'fails_since')\n"
+
+
+/*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
  * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
  * KEYS[5] f:{tenant}:{user}
@@ -337,7 +360,7 @@ static const char  kot_script_session_create[] =
     "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
     "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
     "redis.call('PEXPIREAT', KEYS[2], last[2] + " KOT_GRACE ")\n"
-    "redis.call('HSET', KEYS[3], 'last_login', ARGV[5])\n"
+    KOT_LUA_LAST_LOGIN
     "table.insert(evicted, 1, 1)\n"
     "return evicted\n";
 
@@ -389,7 +412,8 @@ static const char  kot_script_password_load[] =
  */
 static const char  kot_script_password_change[] =
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
-    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd')\n"
+    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd',"
+    " 'll')\n"
     "if not f[1] then return -1 end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
     " 'pw_changed', ARGV[2])\n"
@@ -409,6 +433,7 @@ static const char  kot_script_password_change[] =
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
     "if f[5] then redis.call('HSET', KEYS[4], 'e', f[5]) end\n"
     "if f[6] then redis.call('HSET', KEYS[4], 'd', f[6]) end\n"
+    "if f[7] then redis.call('HSET', KEYS[4], 'll', f[7]) end\n"
     "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
