@@ -34,7 +34,7 @@ static ngx_int_t ngx_http_kot_hsts_filter(ngx_http_request_t *r);
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 
 
-/* [floor]: the names kot_min_tls takes, and the versions they mean */
+/* the floors kot_min_tls takes, and the protocol versions they mean */
 
 static struct {
     ngx_str_t   name;
