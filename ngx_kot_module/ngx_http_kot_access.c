@@ -84,6 +84,7 @@ ngx_http_kot_subrequest_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_kot_access_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                 rc;
     ngx_http_kot_ctx_t       *ctx;
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -109,6 +110,10 @@ ngx_http_kot_access_handler(ngx_http_request_t *r)
     ctx = ngx_http_kot_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_kot_tls_check(r, ctx, &rc) != NGX_OK) {
+        return ngx_http_kot_done(r, rc);
     }
 
     ngx_http_kot_session_read(r, &ctx->session);

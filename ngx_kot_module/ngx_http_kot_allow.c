@@ -95,12 +95,7 @@ ngx_http_kot_trusted_proxies(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_kot_loc_conf_t *klcf = conf;
 
-    int                  rc;
-    char                 reason[KOT_CIDR_REASON_MAX];
-    ngx_str_t           *value;
-    ngx_uint_t           i;
-    kot_cidr_t          *v;
-    ngx_pool_cleanup_t  *cln;
+    ngx_str_t  *value;
 
     if (klcf->trusted != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
@@ -113,25 +108,45 @@ ngx_http_kot_trusted_proxies(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    v = ngx_palloc(cf->pool, (cf->args->nelts - 1) * sizeof(kot_cidr_t));
+    return ngx_http_kot_cidr_set(cf, "kot_trusted_proxies", &value[1],
+                                 cf->args->nelts - 1, &klcf->trusted);
+}
+
+
+/*
+ * The set of the networks nets[0..n) that a directive lists, freed with
+ * the configuration; a network that kot_cidr refuses fails "nginx -t"
+ * with the directive's name and the reason.
+ */
+
+char *
+ngx_http_kot_cidr_set(ngx_conf_t *cf, const char *directive, ngx_str_t *nets,
+    ngx_uint_t n, kot_cidr_set_t **set)
+{
+    int                  rc;
+    char                 reason[KOT_CIDR_REASON_MAX];
+    ngx_uint_t           i;
+    kot_cidr_t          *v;
+    ngx_pool_cleanup_t  *cln;
+
+    v = ngx_palloc(cf->pool, n * sizeof(kot_cidr_t));
     if (v == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    for (i = 1; i < cf->args->nelts; i++) {
-        rc = kot_cidr_parse((char *) value[i].data, value[i].len, &v[i - 1]);
+    for (i = 0; i < n; i++) {
+        rc = kot_cidr_parse((char *) nets[i].data, nets[i].len, &v[i]);
 
         if (rc != KOT_CIDR_OK) {
-            kot_cidr_reason(rc, &v[i - 1], reason, sizeof(reason));
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "kot_trusted_proxies \"%V\": %s", &value[i],
-                               reason);
+            kot_cidr_reason(rc, &v[i], reason, sizeof(reason));
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s \"%V\": %s",
+                               directive, &nets[i], reason);
             return NGX_CONF_ERROR;
         }
     }
 
-    klcf->trusted = kot_cidr_set_build(v, cf->args->nelts - 1);
-    if (klcf->trusted == NULL) {
+    *set = kot_cidr_set_build(v, n);
+    if (*set == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -141,7 +156,7 @@ ngx_http_kot_trusted_proxies(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     cln->handler = (ngx_pool_cleanup_pt) kot_cidr_set_free;
-    cln->data = klcf->trusted;
+    cln->data = *set;
 
     return NGX_CONF_OK;
 }

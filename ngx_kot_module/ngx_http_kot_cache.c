@@ -51,6 +51,7 @@ typedef struct {
     ngx_str_t                   user;
     ngx_str_t                   roles;
     ngx_str_t                   tenant_name;
+    ngx_str_t                   last_login;
 } ngx_http_kot_cache_entry_t;
 
 
@@ -236,12 +237,17 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
            != NGX_OK
         || ngx_http_kot_strdup(r->pool, &s->tenant, e->tenant_name.data,
                                e->tenant_name.len)
+           != NGX_OK
+        || ngx_http_kot_strdup(r->pool, &s->last_login, e->last_login.data,
+                               e->last_login.len)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     s->status = KOT_SESSION_OK;
+    s->created = e->created;
+    s->last = e->last;
     s->must_change = e->must_change;
     s->enrol = e->enrol;
     s->allow_version = e->allow_version;
@@ -308,8 +314,7 @@ ngx_http_kot_cache_reserve(u_char *sid)
 /* The read landed: cache it, unless its reservation was cancelled. */
 
 void
-ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
-    uint64_t created, uint64_t last)
+ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s)
 {
     u_char                      *p;
     ngx_http_kot_cache_entry_t  *e;
@@ -331,7 +336,8 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
 
     ngx_free(e->user.data);
 
-    p = ngx_alloc(s->user.len + s->roles.len + s->tenant.len + 1,
+    p = ngx_alloc(s->user.len + s->roles.len + s->tenant.len
+                  + s->last_login.len + 1,
                   ngx_http_kot_cache.log);
     if (p == NULL) {
         e->user.data = NULL;
@@ -346,10 +352,13 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
     e->tenant_name.data = ngx_cpymem(e->roles.data, s->roles.data,
                                      s->roles.len);
     e->tenant_name.len = s->tenant.len;
-    ngx_memcpy(e->tenant_name.data, s->tenant.data, s->tenant.len);
+    e->last_login.data = ngx_cpymem(e->tenant_name.data, s->tenant.data,
+                                    s->tenant.len);
+    e->last_login.len = s->last_login.len;
+    ngx_memcpy(e->last_login.data, s->last_login.data, s->last_login.len);
 
-    e->created = created;
-    e->last = last;
+    e->created = s->created;
+    e->last = s->last;
     e->must_change = s->must_change;
     e->enrol = s->enrol;
     e->allow_version = s->allow_version;

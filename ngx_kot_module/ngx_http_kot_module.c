@@ -50,6 +50,8 @@ static ngx_int_t ngx_http_kot_header_is(ngx_str_t *name, const u_char *text,
     size_t n);
 static ngx_int_t ngx_http_kot_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_kot_last_login_text(ngx_http_request_t *r,
+    ngx_http_kot_session_t *session, ngx_str_t *s);
 static void ngx_http_kot_done_handler(ngx_event_t *ev);
 static void ngx_http_kot_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_kot_init_process(ngx_cycle_t *cycle);
@@ -279,6 +281,41 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, identity_headers),
       NULL },
 
+    { ngx_string("kot_min_tls"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_min_tls,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_activity"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, activity),
+      NULL },
+
+    { ngx_string("kot_last_login_notice"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, last_login_notice),
+      NULL },
+
+    { ngx_string("kot_max_sessions"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE12,
+      ngx_http_kot_max_sessions,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("kot_hsts"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_kot_hsts,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -318,7 +355,8 @@ typedef enum {
     NGX_HTTP_KOT_VAR_USER = 0,
     NGX_HTTP_KOT_VAR_TENANT,
     NGX_HTTP_KOT_VAR_ROLES,
-    NGX_HTTP_KOT_VAR_SESSION
+    NGX_HTTP_KOT_VAR_SESSION,
+    NGX_HTTP_KOT_VAR_LAST_LOGIN
 } ngx_http_kot_var_e;
 
 
@@ -335,6 +373,9 @@ static ngx_http_variable_t  ngx_http_kot_vars[] = {
 
     { ngx_string("kot_session"), NULL, ngx_http_kot_variable,
       NGX_HTTP_KOT_VAR_SESSION, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("kot_last_login"), NULL, ngx_http_kot_variable,
+      NGX_HTTP_KOT_VAR_LAST_LOGIN, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -389,6 +430,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
     *h = ngx_http_kot_strip_headers;
 
     if (ngx_http_kot_upstream_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_kot_tls_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -498,6 +543,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
      *
      *     klcf->portal = { 0, NULL };
      *     klcf->portal_uri = { 0, NULL };
+     *     klcf->hsts = { 0, NULL };
      */
 
     klcf->enable = NGX_CONF_UNSET;
@@ -518,6 +564,11 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->trusted = NGX_CONF_UNSET_PTR;
     klcf->require_roles = NGX_CONF_UNSET_PTR;
     klcf->look = NGX_CONF_UNSET_PTR;
+    klcf->min_tls = NGX_CONF_UNSET_UINT;
+    klcf->activity = NGX_CONF_UNSET;
+    klcf->last_login_notice = NGX_CONF_UNSET;
+    klcf->max_sessions = NGX_CONF_UNSET_UINT;
+    klcf->max_sessions_refuse = NGX_CONF_UNSET;
 
     return klcf;
 }
@@ -551,6 +602,13 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_KOT_ALLOW_ACCESS);
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
     ngx_conf_merge_ptr_value(conf->require_roles, prev->require_roles, NULL);
+    ngx_http_kot_tls_merge(prev, conf);
+    ngx_conf_merge_value(conf->activity, prev->activity, 1);
+    ngx_conf_merge_value(conf->last_login_notice, prev->last_login_notice,
+                         1);
+    ngx_conf_merge_uint_value(conf->max_sessions, prev->max_sessions, 0);
+    ngx_conf_merge_value(conf->max_sessions_refuse,
+                         prev->max_sessions_refuse, 0);
 
     kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
 
@@ -1444,6 +1502,13 @@ ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         s = session->roles;
         break;
 
+    case NGX_HTTP_KOT_VAR_LAST_LOGIN:
+        if (ngx_http_kot_last_login_text(r, session, &s) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        break;
+
     default: /* NGX_HTTP_KOT_VAR_SESSION */
         s.data = session->sid;
         s.len = KOT_SID_SHORT_LEN;
@@ -1455,6 +1520,48 @@ ngx_http_kot_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * $kot_last_login: "time=2026-12-02T07:08:09Z ip=192.0.2.7 failed=3", the
+ * login before this session's, and the failed logins between; "time=-
+ * ip=-" before a first login.
+ */
+
+static ngx_int_t
+ngx_http_kot_last_login_text(ngx_http_request_t *r,
+    ngx_http_kot_session_t *session, ngx_str_t *s)
+{
+    u_char                     *p;
+    ngx_tm_t                    tm;
+    ngx_http_kot_last_login_t   ll;
+
+    ngx_http_kot_last_login(session, &ll);
+
+    p = ngx_pnalloc(r->pool, sizeof("time=2026-12-02T07:08:09Z ip= failed=")
+                             - 1 + ll.address.len + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->data = p;
+
+    if (ll.time == 0) {
+        p = ngx_sprintf(p, "time=- ip=- failed=%ui", ll.failed);
+
+    } else {
+        ngx_gmtime((time_t) (ll.time / 1000), &tm);
+
+        p = ngx_sprintf(p, "time=%4d-%02d-%02dT%02d:%02d:%02dZ ip=%V "
+                        "failed=%ui", tm.ngx_tm_year, tm.ngx_tm_mon,
+                        tm.ngx_tm_mday, tm.ngx_tm_hour, tm.ngx_tm_min,
+                        tm.ngx_tm_sec, &ll.address, ll.failed);
+    }
+
+    s->len = p - s->data;
 
     return NGX_OK;
 }

@@ -124,6 +124,13 @@ struct ngx_http_kot_loc_conf_s {
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
     ngx_http_kot_look_t          *look;     /* kot_portal_templates */
+    ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
+    kot_cidr_set_t               *legacy_tls;       /* or NULL */
+    ngx_str_t                     hsts;             /* the header's */
+    ngx_flag_t                    activity;         /* kot_activity */
+    ngx_flag_t                    last_login_notice;
+    ngx_uint_t                    max_sessions;     /* 0: no limit */
+    ngx_flag_t                    max_sessions_refuse;
 };
 
 
@@ -131,6 +138,7 @@ typedef struct {
     ngx_str_t                   tenant;
     ngx_str_t                   user;
     ngx_str_t                   roles;
+    ngx_str_t                   last_login;     /* "ms|address|failures" */
 
     /* the cookie value: secret, never logged or stored */
     u_char                      id[KOT_SID_B64_LEN + 1];
@@ -138,11 +146,21 @@ typedef struct {
     u_char                      sid[KOT_SID_B64_LEN + 1];
 
     ngx_uint_t                  status;         /* KOT_SESSION_* */
+    uint64_t                    created;        /* login time */
+    uint64_t                    last;           /* last activity */
     int64_t                     allow_version;  /* the tenant's lists */
     u_char                      must_change;    /* KOT_MUST_CHANGE_* */
     unsigned                    cookie:1;       /* a well-formed cookie */
     unsigned                    enrol:1;        /* must enrol in MFA first */
 } ngx_http_kot_session_t;
+
+
+/* A session's last login: the login before it ($kot_last_login). */
+typedef struct {
+    uint64_t                    time;       /* ms; 0: no login before */
+    ngx_str_t                   address;
+    ngx_uint_t                  failed;     /* failed logins since */
+} ngx_http_kot_last_login_t;
 
 
 /* A login attempt, or the user behind a password change. */
@@ -172,6 +190,10 @@ typedef struct {
     ngx_int_t                   fails;
     ngx_int_t                   locks;
     int64_t                     until;
+
+    /* the handles of the sessions that kot_max_sessions ended */
+    ngx_str_t                  *evicted;
+    ngx_uint_t                  nevicted;
 } ngx_http_kot_login_t;
 
 
@@ -205,8 +227,11 @@ struct ngx_http_kot_ctx_s {
     const char                 *allow_denied;   /* the list that refused */
     unsigned                    allow_loaded:1;
 
+    const char                 *tls_legacy;     /* let in below */
+
     unsigned                    waiting:1;
     unsigned                    checked:1;
+    unsigned                    passive:1;      /* extends no session */
 };
 
 
@@ -278,6 +303,10 @@ ngx_int_t ngx_http_kot_csrf_ok(ngx_http_request_t *r, const char *purpose,
     u_char *secret, size_t len, ngx_str_t *token);
 ngx_int_t ngx_http_kot_cookie(ngx_http_request_t *r, const char *name,
     ngx_str_t *value);
+char *ngx_http_kot_max_sessions(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_kot_session_evicted(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login);
 
 /* ngx_http_kot_audit.c */
 typedef struct {
@@ -331,6 +360,17 @@ ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
 void ngx_http_kot_allow_record(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user);
 ngx_int_t ngx_http_kot_allow_answer(ngx_http_request_t *r);
+char *ngx_http_kot_cidr_set(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *nets, ngx_uint_t n, kot_cidr_set_t **set);
+
+/* ngx_http_kot_tls.c */
+ngx_int_t ngx_http_kot_tls_init(ngx_conf_t *cf);
+char *ngx_http_kot_min_tls(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_kot_hsts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_kot_tls_merge(ngx_http_kot_loc_conf_t *prev,
+    ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_tls_check(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_int_t *rc);
 
 /* ngx_http_kot_cache.c */
 void ngx_http_kot_cache_init_process(ngx_cycle_t *cycle, ngx_uint_t max);
@@ -341,8 +381,7 @@ void ngx_http_kot_cache_invalidate(redisReply *keys);
 ngx_int_t ngx_http_kot_cache_lookup(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_msec_t absolute, ngx_msec_t touch);
 uint64_t ngx_http_kot_cache_reserve(u_char *sid);
-void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s,
-    uint64_t created, uint64_t last);
+void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s);
 void ngx_http_kot_cache_forget(u_char *sid);
 
 /* ngx_http_kot_lockout.c */
@@ -387,7 +426,10 @@ typedef enum {
     NGX_HTTP_KOT_LOGOUT,
     NGX_HTTP_KOT_PASSWORD,
     NGX_HTTP_KOT_CODE,              /* login/code: the second step */
-    NGX_HTTP_KOT_MFA                /* mfa: enrolment */
+    NGX_HTTP_KOT_MFA,               /* mfa: enrolment */
+    NGX_HTTP_KOT_SESSION,           /* session: the times left, JSON */
+    NGX_HTTP_KOT_SESSIONS,          /* sessions: the user's own list */
+    NGX_HTTP_KOT_WELCOME            /* welcome: the last login, after one */
 } ngx_http_kot_action_e;
 
 /* the fields of the portal's forms, by position (see portal.c) */
@@ -403,6 +445,7 @@ enum {
     NGX_HTTP_KOT_F_CODE = NGX_HTTP_KOT_F_TENANT,
     NGX_HTTP_KOT_F_MFA_PASSWORD,
     NGX_HTTP_KOT_F_MFA_ACTION,
+    NGX_HTTP_KOT_F_END = NGX_HTTP_KOT_F_TENANT,
     NGX_HTTP_KOT_F_N = 5
 };
 
@@ -433,6 +476,8 @@ typedef struct {
     const char                 *reason;     /* of a failed code */
 
     ngx_http_kot_hash_job_t    *job;
+
+    ngx_array_t                *sessions;   /* of ..._session_row_t */
 
     /* wiped when the request ends: they held passwords */
     u_char                     *body;
@@ -508,6 +553,9 @@ typedef enum {
     NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE,
     NGX_HTTP_KOT_MSG_MFA_ENROLLED,
     NGX_HTTP_KOT_MSG_UNSAVED,
+    NGX_HTTP_KOT_MSG_SESSION_LIMIT,
+    NGX_HTTP_KOT_MSG_SESSIONS_ENDED,
+    NGX_HTTP_KOT_MSG_FAILED_SINCE,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -554,6 +602,22 @@ ngx_int_t ngx_http_kot_page_mfa(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
 ngx_int_t ngx_http_kot_page_recovery(ngx_http_request_t *r,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
+/* A row of the user's own sessions page. */
+typedef struct {
+    ngx_str_t                   handle;     /* $kot_session */
+    ngx_str_t                   address;    /* at login */
+    ngx_str_t                   device;     /* kot_ua.h's stored form */
+    uint64_t                    created;
+    uint64_t                    last;
+    unsigned                    current:1;  /* this device */
+} ngx_http_kot_session_row_t;
+
+ngx_int_t ngx_http_kot_page_sessions(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_array_t *rows);
+ngx_int_t ngx_http_kot_page_welcome(ngx_http_request_t *r,
+    ngx_http_kot_page_t *p, ngx_http_kot_last_login_t *ll);
+ngx_int_t ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
+    const char *floor);
 ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
@@ -575,6 +639,17 @@ ngx_int_t ngx_http_kot_upstream_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_kot_cookies_strip(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_identity_headers(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
+/* ngx_http_kot_sessions.c */
+void ngx_http_kot_last_login(ngx_http_kot_session_t *s,
+    ngx_http_kot_last_login_t *ll);
+ngx_int_t ngx_http_kot_last_login_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_session_times(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_sessions_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_sessions_post(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 
 /* ngx_http_kot_status.c */
 typedef enum {

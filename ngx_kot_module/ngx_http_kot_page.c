@@ -92,6 +92,7 @@ static const char  ngx_http_kot_layout[] =
 
 /* a look's files, and the most each may hold */
 #define NGX_HTTP_KOT_LOOK_MAX   (64 * 1024)
+#include "kot_ua.h"
 
 
 typedef struct {
@@ -144,6 +145,20 @@ typedef enum {
     NGX_HTTP_KOT_T_ADDRESS,
     NGX_HTTP_KOT_T_RULES,
     NGX_HTTP_KOT_T_LANGUAGE,
+    NGX_HTTP_KOT_T_TLS_TITLE,
+    NGX_HTTP_KOT_T_TLS_TEXT,
+    NGX_HTTP_KOT_T_SESSIONS_TITLE,
+    NGX_HTTP_KOT_T_THIS_DEVICE,
+    NGX_HTTP_KOT_T_IP_ADDRESS,
+    NGX_HTTP_KOT_T_LOGGED_IN,
+    NGX_HTTP_KOT_T_LAST_ACTIVE,
+    NGX_HTTP_KOT_T_END_SESSION,
+    NGX_HTTP_KOT_T_END_OTHERS,
+    NGX_HTTP_KOT_T_WELCOME_TITLE,
+    NGX_HTTP_KOT_T_LAST_LOGIN_AT,
+    NGX_HTTP_KOT_T_LAST_LOGIN_FROM,
+    NGX_HTTP_KOT_T_LAST_LOGIN_END,
+    NGX_HTTP_KOT_T_FIRST_LOGIN,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -203,6 +218,29 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
       "管理者にお伝えいただくお使いのアドレス: " },
     { "Your new password must:", "新しいパスワードの条件:" },
     { "Language", "言語" },
+    { "Secure connection required", "安全な接続が必要です" },
+    /* ngx_http_kot_page_tls(): the protocol used, then the floor */
+    { "Your browser or device connected with %s, which this site no longer "
+      "accepts because it is not secure enough: it needs %s or newer. "
+      "Update your browser or operating system, or use another device; if "
+      "that is not possible, contact your administrator.",
+      "お使いのブラウザーまたは端末は%sで接続しています。この方式は安全性が"
+      "不十分なため、このサイトでは受け付けていません。%s以降が必要です。"
+      "ブラウザーやOSを更新するか、別の端末をお使いください。できない場合は"
+      "管理者にお問い合わせください。" },
+    { "Your sessions", "ログイン中の端末" },
+    { "This device", "この端末" },
+    { "Address: ", "IPアドレス: " },
+    { "Logged in: ", "ログイン日時: " },
+    { "Last activity: ", "最終操作: " },
+    { "Log out this device", "この端末をログアウト" },
+    { "Log out all other devices", "他のすべての端末をログアウト" },
+    { "Welcome", "ようこそ" },
+    /* the last login: at, time, from, address, end */
+    { "Your last login was on ", "前回のログインは" },
+    { " from ", "に" },
+    { ".", "からでした。" },
+    { "This is your first login.", "今回が初めてのログインです。" },
 };
 
 
@@ -338,6 +376,17 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "was not saved. Log in, then enter it again.",
       "フォームを送信する前にセッションが終了したため、送信した内容は"
       "保存されていません。ログインしてから、もう一度入力してください。" },
+    { "You are already logged in on as many devices as your company allows. "
+      "Log out on one of them, or wait until its session ends, then try "
+      "again.",
+      "ご利用の企業が許可する台数の端末ですでにログインしています。いずれかの"
+      "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
+      "ください。" },
+    { "Sessions ended: %ui.", "%ui件のセッションを終了しました。" },
+    { "Since then, %ui login attempts to your account failed. If they were "
+      "not yours, change your password and tell your administrator.",
+      "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"
+      "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
 };
 
 
@@ -387,7 +436,11 @@ static const char  ngx_http_kot_style[] =
     ".kot-qr{display:block;margin:1rem auto;max-width:100%;height:auto}"
     "code,.codes{font-family:ui-monospace,monospace;font-size:1rem}"
     "code{word-break:break-all}"
-    ".codes{columns:2;padding-left:1.4rem}";
+    ".codes{columns:2;padding-left:1.4rem}"
+    ".kot-sessions{list-style:none;padding:0;margin:0}"
+    ".kot-session{border-top:1px solid #dde1e8;padding:.8rem 0}"
+    ".kot-this{margin-left:.5rem;font-size:.8rem;padding:.1rem .4rem;"
+    "border-radius:4px;background:#e8f1fd;color:#123e7a}";
 
 
 static void ngx_http_kot_html_init(ngx_http_request_t *r,
@@ -413,6 +466,7 @@ static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
 static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button);
+static void ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms);
 static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
     const char *name, const char *value);
 static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
@@ -752,6 +806,188 @@ ngx_http_kot_page_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, status);
+}
+
+
+/*
+ * The user's own sessions, newest login first: the device in words, "this
+ * device", the address and times, a button to end each of the others, and
+ * one to end them all.  Nothing here is the client's text but addresses,
+ * which are escaped all the same.
+ */
+
+ngx_int_t
+ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_array_t *rows)
+{
+    u_char                      *buf;
+    ngx_uint_t                   i, others;
+    ngx_http_kot_html_t          h;
+    ngx_http_kot_session_row_t  *row;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_SESSIONS_TITLE);
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<ul class=\"kot-sessions\">\n");
+
+    row = rows->elts;
+    others = 0;
+
+    for (i = 0; i < rows->nelts; i++) {
+        buf = ngx_pnalloc(r->pool, KOT_DEVICE_WORDS_MAX);
+        if (buf == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_kot_html_raw(&h, "<li class=\"kot-session\" "
+                                  "data-session=\"");
+        ngx_http_kot_html_text(&h, &row[i].handle);
+        ngx_http_kot_html_raw(&h, "\"><strong>");
+        ngx_http_kot_html_add(&h, buf,
+                              kot_device_words((char *) row[i].device.data,
+                                               row[i].device.len, h.lang,
+                                               (char *) buf));
+        ngx_http_kot_html_raw(&h, "</strong>");
+
+        if (row[i].current) {
+            ngx_http_kot_html_raw(&h, "<span class=\"kot-this\">");
+            ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_THIS_DEVICE);
+            ngx_http_kot_html_raw(&h, "</span>");
+
+        } else {
+            others++;
+        }
+
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_IP_ADDRESS);
+        ngx_http_kot_html_text(&h, &row[i].address);
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGGED_IN);
+        ngx_http_kot_html_time(&h, row[i].created);
+        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_ACTIVE);
+        ngx_http_kot_html_time(&h, row[i].last);
+        ngx_http_kot_html_raw(&h, "\n");
+
+        if (!row[i].current) {
+            ngx_http_kot_html_form(&h, p);
+            ngx_http_kot_html_raw(&h, "<input type=\"hidden\" name=\"end\" "
+                                      "value=\"");
+            ngx_http_kot_html_text(&h, &row[i].handle);
+            ngx_http_kot_html_raw(&h, "\">\n");
+            ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_SESSION);
+        }
+
+        ngx_http_kot_html_raw(&h, "</li>\n");
+    }
+
+    ngx_http_kot_html_raw(&h, "</ul>\n");
+
+    if (others > 1) {
+        ngx_http_kot_html_form(&h, p);
+        ngx_http_kot_html_hidden(&h, "end", "others");
+        ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_OTHERS);
+    }
+
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
+}
+
+
+/*
+ * Right after a login: the login before it and the failed logins since,
+ * then the way on to return_to.
+ */
+
+ngx_int_t
+ngx_http_kot_page_welcome(ngx_http_request_t *r, ngx_http_kot_page_t *p,
+    ngx_http_kot_last_login_t *ll)
+{
+    ngx_http_kot_html_t  h;
+
+    ngx_http_kot_html_init(r, &h);
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_WELCOME_TITLE);
+    ngx_http_kot_html_raw(&h, "<p class=\"kot-last-login\">");
+
+    if (ll->time) {
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_AT);
+        ngx_http_kot_html_time(&h, ll->time);
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_FROM);
+        ngx_http_kot_html_text(&h, &ll->address);
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_LOGIN_END);
+
+    } else {
+        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_FIRST_LOGIN);
+    }
+
+    ngx_http_kot_html_raw(&h, "</p>\n");
+    ngx_http_kot_html_msgs(&h, p);
+    ngx_http_kot_html_raw(&h, "<p><a class=\"kot-continue\" href=\"");
+    ngx_http_kot_html_text(&h, &p->return_to);
+    ngx_http_kot_html_raw(&h, "\">");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CONTINUE);
+    ngx_http_kot_html_raw(&h, "</a></p>\n");
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
+}
+
+
+/* A time of Redis's (ms), in UTC: the server knows no user's zone. */
+
+static void
+ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
+{
+    u_char    *p;
+    ngx_tm_t   tm;
+
+    p = ngx_pnalloc(h->r->pool, sizeof("2026-12-02 07:08 UTC") - 1);
+    if (p == NULL) {
+        h->failed = 1;
+        return;
+    }
+
+    ngx_gmtime((time_t) (ms / 1000), &tm);
+
+    ngx_http_kot_html_add(h, p, ngx_sprintf(p, "%4d-%02d-%02d %02d:%02d UTC",
+                                            tm.ngx_tm_year, tm.ngx_tm_mon,
+                                            tm.ngx_tm_mday, tm.ngx_tm_hour,
+                                            tm.ngx_tm_min)
+                                - p);
+}
+
+
+/*
+ * A connection below kot_min_tls: the protocol it used and the one it
+ * needs, both named by the module (never by the client).
+ */
+
+ngx_int_t
+ngx_http_kot_page_tls(ngx_http_request_t *r, const char *protocol,
+    const char *floor)
+{
+    u_char               *buf, *last;
+    size_t                len;
+    const char           *text;
+    ngx_http_kot_html_t   h;
+
+    ngx_http_kot_html_init(r, &h);
+
+    text = ngx_http_kot_texts[NGX_HTTP_KOT_T_TLS_TEXT][h.lang];
+    len = ngx_strlen(text) + ngx_strlen(protocol) + ngx_strlen(floor);
+
+    buf = ngx_pnalloc(r->pool, len);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    last = ngx_snprintf(buf, len, text, protocol, floor);
+
+    ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_TLS_TITLE);
+    ngx_http_kot_html_raw(&h, "<p class=\"msg\" role=\"alert\">");
+    ngx_http_kot_html_add(&h, buf, last - buf);
+    ngx_http_kot_html_raw(&h, "</p>\n");
+
+    return ngx_http_kot_html_send(&h, NGX_HTTP_FORBIDDEN);
 }
 
 
@@ -1237,7 +1473,8 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
 
         ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT
                                   || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
-                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED)
+                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
+                                  || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED)
                                  ? "<p class=\"msg info\" role=\"status\">"
                                  : "<p class=\"msg\" role=\"alert\">");
 
@@ -1362,7 +1599,7 @@ ngx_http_kot_html_send(ngx_http_kot_html_t *h, ngx_uint_t status)
                                    (u_char *) "DENY", 4)
            != NGX_OK
         || ngx_http_kot_add_header(h->r, "Referrer-Policy",
-                                   (u_char *) "same-origin", 11)
+                                   (u_char *) "no-referrer", 11)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -8,6 +8,10 @@
  *     {prefix}logout      GET confirmation, POST ends the session
  *     {prefix}password    GET form, POST changes the password
  *     {prefix}mfa         enrolment in MFA (ngx_http_kot_mfa.c)
+ *     {prefix}session     GET the session's times left, in JSON
+ *     {prefix}sessions    GET the user's sessions, POST ends some
+ *     {prefix}welcome     GET the last login, right after a login
+ *                         (the three in ngx_http_kot_sessions.c)
  *
  * Each POST is a chain of steps; a step that waits on Redis or the hash
  * thread pool names the next one with ngx_http_kot_wait().  Every POST
@@ -129,14 +133,18 @@ static const char  *ngx_http_kot_fields[][NGX_HTTP_KOT_F_N] = {
     { "csrf", "return_to", "current_password", "new_password",
       "confirm_password" },
     { "csrf", "return_to", "code", NULL, NULL },
-    { "csrf", "return_to", "code", "password", "action" }
+    { "csrf", "return_to", "code", "password", "action" },
+    { "csrf", "return_to", NULL, NULL, NULL },
+    { "csrf", "return_to", "end", NULL, NULL },
+    { "csrf", "return_to", NULL, NULL, NULL }
 };
 
 
 /* [action]: the event.action of a form refused */
 
 static const char  *ngx_http_kot_actions[] = {
-    "login", "logout", "password_change", "login", "mfa"
+    "login", "logout", "password_change", "login", "mfa", "session",
+    "session_end", "welcome"
 };
 
 
@@ -189,6 +197,15 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     } else if (page.len == 8 && ngx_strncmp(page.data, "password", 8) == 0) {
         pt->action = NGX_HTTP_KOT_PASSWORD;
 
+    } else if (page.len == 7 && ngx_strncmp(page.data, "session", 7) == 0) {
+        pt->action = NGX_HTTP_KOT_SESSION;
+
+    } else if (page.len == 8 && ngx_strncmp(page.data, "sessions", 8) == 0) {
+        pt->action = NGX_HTTP_KOT_SESSIONS;
+
+    } else if (page.len == 7 && ngx_strncmp(page.data, "welcome", 7) == 0) {
+        pt->action = NGX_HTTP_KOT_WELCOME;
+
     } else if (page.len == 0 && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_kot_goto_portal(r, "login", NULL, NULL);
 
@@ -212,13 +229,19 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
                                        NGX_HTTP_KOT_MSG_USE_HTTPS, 0);
     }
 
+    if (ngx_http_kot_tls_check(r, ctx, &rc) != NGX_OK) {
+        return rc;
+    }
+
     ngx_http_kot_session_read(r, &ctx->session);
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         return ngx_http_kot_portal_get(r, ctx);
     }
 
-    if (r->method != NGX_HTTP_POST) {
+    if (r->method != NGX_HTTP_POST || pt->action == NGX_HTTP_KOT_SESSION
+        || pt->action == NGX_HTTP_KOT_WELCOME)
+    {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -284,10 +307,16 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     case NGX_HTTP_KOT_CODE:
         return ngx_http_kot_code_get(r, ctx);
 
-    default: /* NGX_HTTP_KOT_PASSWORD, NGX_HTTP_KOT_MFA */
-        rc = (pt->action == NGX_HTTP_KOT_MFA) ? ngx_http_kot_mfa_get(r, ctx)
-                                              : ngx_http_kot_password_get(r,
-                                                                          ctx);
+    default: /* PASSWORD, MFA, SESSION, SESSIONS, WELCOME */
+        rc = (pt->action == NGX_HTTP_KOT_MFA)
+             ? ngx_http_kot_mfa_get(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_SESSION)
+             ? ngx_http_kot_session_times(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_SESSIONS)
+             ? ngx_http_kot_sessions_get(r, ctx)
+             : (pt->action == NGX_HTTP_KOT_WELCOME)
+             ? ngx_http_kot_last_login_get(r, ctx)
+             : ngx_http_kot_password_get(r, ctx);
 
         if (rc == NGX_AGAIN) {
             r->main->count++;
@@ -343,6 +372,9 @@ ngx_http_kot_portal_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     case NGX_HTTP_KOT_MFA:
         return ngx_http_kot_mfa_post(r, ctx);
+
+    case NGX_HTTP_KOT_SESSIONS:
+        return ngx_http_kot_sessions_post(r, ctx);
 
     default: /* NGX_HTTP_KOT_PASSWORD */
         return ngx_http_kot_password_post(r, ctx);
@@ -819,6 +851,9 @@ ngx_http_kot_login_refused(ngx_int_t result)
     case KOT_CREATE_MFA_GONE:
         return "mfa_changed";
 
+    case KOT_CREATE_TOO_MANY:
+        return "session_limit";
+
     default:
         return "user_deleted";
     }
@@ -861,6 +896,8 @@ ngx_http_kot_login_created(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                        "%s", &login->tenant, &login->user,
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid,
                        ev.reason ? ", with a recovery code" : "");
+
+    ngx_http_kot_session_evicted(r, login);
 
     /* the second step has no password to hash again */
     if (pt->action == NGX_HTTP_KOT_LOGIN
@@ -1010,8 +1047,9 @@ ngx_http_kot_login_stored(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_login_t   *login = ctx->login;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
+    ngx_http_kot_login_t     *login = ctx->login;
+    ngx_http_kot_portal_t    *pt = ctx->portal;
+    ngx_http_kot_loc_conf_t  *klcf;
 
     if (pt->mfa.created) {
         /* the browser's old session ended with the password step */
@@ -1053,6 +1091,13 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_goto_portal(r, "mfa", &pt->return_to, NULL);
     }
 
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* the last login, on its own page, before the application */
+    if (klcf->last_login_notice) {
+        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to, NULL);
+    }
+
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
 }
 
@@ -1084,13 +1129,15 @@ ngx_http_kot_login_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 /*
  * Every failure looks the same to the client: one status, one message.
- * Only the log knows why.
+ * Only the log knows why; but for kot_max_sessions' refusal, which comes
+ * after every factor was right.
  */
 
 static ngx_int_t
 ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *reason)
 {
+    ngx_uint_t              limit;
     ngx_http_kot_event_t    ev;
     ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
@@ -1114,9 +1161,12 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                            "%s", &login->tenant, &login->user, reason);
     }
 
+    /* the factors were right: the user may know what to do */
+    limit = (ngx_strcmp(reason, "session_limit") == 0);
+
     /* the same message for a wrong code as for a wrong password */
     if (pt->action == NGX_HTTP_KOT_CODE) {
-        if (pt->mfa.left > 0) {
+        if (pt->mfa.left > 0 && !limit) {
             return ngx_http_kot_code_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
                                           NGX_HTTP_KOT_MSG_LOGIN_FAILED);
         }
@@ -1130,7 +1180,8 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     return ngx_http_kot_login_form(r, ctx, NGX_HTTP_UNAUTHORIZED,
-                                   NGX_HTTP_KOT_MSG_LOGIN_FAILED);
+                                   limit ? NGX_HTTP_KOT_MSG_SESSION_LIMIT
+                                         : NGX_HTTP_KOT_MSG_LOGIN_FAILED);
 }
 
 

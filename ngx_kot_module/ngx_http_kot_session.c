@@ -14,6 +14,7 @@
 #include "ngx_http_kot_module.h"
 #include "kot_b64.h"
 #include "kot_cookie.h"
+#include "kot_ua.h"
 
 
 /*
@@ -36,6 +37,8 @@ static void ngx_http_kot_session_memo_wipe(void *data);
 static ngx_int_t ngx_http_kot_session_rotate(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_str_t *old);
 static void ngx_http_kot_session_check_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_kot_session_create_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_session_destroy_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
@@ -233,8 +236,15 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* activity reaches Redis this often: a tenth of the idle time at most */
-    touch = ngx_min(klcf->touch, klcf->idle_timeout / 10);
+    /*
+     * Activity reaches Redis this often: a tenth of the idle time at
+     * most.  A request that is no activity (kot_activity off, the times
+     * page) touches nothing: Redis checks the idle time first, and the
+     * cache asks Redis once it may have passed.
+     */
+    touch = (klcf->activity && !ctx->passive)
+            ? ngx_min(klcf->touch, klcf->idle_timeout / 10)
+            : klcf->idle_timeout;
 
     if (cached) {
         rc = ngx_http_kot_cache_lookup(r, &ctx->session,
@@ -298,13 +308,15 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     s->status = (ngx_uint_t) reply->element[0]->integer;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 9
+        if (reply->elements != 10
             || reply->element[5]->type != REDIS_REPLY_INTEGER
             || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[2], &s->user)
                != NGX_OK
             || ngx_http_kot_redis_str(r, reply->element[3], &s->roles)
+               != NGX_OK
+            || ngx_http_kot_redis_str(r, reply->element[9], &s->last_login)
                != NGX_OK
             || reply->element[4]->type != REDIS_REPLY_STRING
             || reply->element[8]->type != REDIS_REPLY_STRING)
@@ -319,9 +331,10 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
         s->enrol = (reply->element[8]->len == 1
                     && reply->element[8]->str[0] == '1');
 
-        ngx_http_kot_cache_fill(ctx->cache_serial, s,
-                                ngx_http_kot_redis_uint(reply->element[6]),
-                                ngx_http_kot_redis_uint(reply->element[7]));
+        s->created = ngx_http_kot_redis_uint(reply->element[6]);
+        s->last = ngx_http_kot_redis_uint(reply->element[7]);
+
+        ngx_http_kot_cache_fill(ctx->cache_serial, s);
 
         ctx->rc = NGX_OK;
         return;
@@ -383,6 +396,7 @@ ngx_int_t
 ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_login_t *login)
 {
+    u_char                   *device;
     ngx_str_t                 sid, old, client;
     struct sockaddr          *sa;
     ngx_http_kot_redis_args_t       a;
@@ -392,6 +406,12 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     s = &ctx->session;
+
+    /* the device in words, for the user's list: never the header itself */
+    device = ngx_pnalloc(r->pool, KOT_DEVICE_MAX);
+    if (device == NULL) {
+        return NGX_ERROR;
+    }
 
     if (ngx_http_kot_session_rotate(r, s, &old) != NGX_OK) {
         return NGX_ERROR;
@@ -452,14 +472,150 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_redis_arg(&a, old.data, old.len);
 
     if (ngx_http_kot_redis_num(r, &a, login->pw_changed) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, login->enrol) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, login->enrol) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->max_sessions) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
+    ngx_http_kot_redis_arg(&a, (u_char *) (klcf->max_sessions_refuse
+                                           ? "refuse" : "evict_oldest"),
+                           klcf->max_sessions_refuse ? 6 : 12);
+
+    ngx_http_kot_redis_arg(&a, device,
+                           r->headers_in.user_agent
+                           ? kot_ua_device((char *)
+                                           r->headers_in.user_agent->value.data,
+                                           r->headers_in.user_agent->value.len,
+                                           (char *) device)
+                           : 0);
+
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
-                                     ngx_http_kot_session_int_reply, ctx,
+                                     ngx_http_kot_session_create_reply, ctx,
                                      &ctx->done, 5, &a);
+}
+
+
+/* {1, handles of the sessions evicted...}, or a refusal */
+
+static void
+ngx_http_kot_session_create_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_uint_t             i;
+    ngx_http_kot_ctx_t    *ctx = data;
+    ngx_http_kot_login_t  *login = ctx->login;
+
+    ngx_http_kot_session_int_reply(r, data, reply);
+
+    if (ctx->rc != NGX_OK || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 2)
+    {
+        return;
+    }
+
+    login->evicted = ngx_palloc(r->pool,
+                                (reply->elements - 1) * sizeof(ngx_str_t));
+    if (login->evicted == NULL) {
+        return;
+    }
+
+    for (i = 1; i < reply->elements; i++) {
+        if (ngx_http_kot_redis_str(r, reply->element[i],
+                                   &login->evicted[login->nevicted])
+            == NGX_OK)
+        {
+            login->nevicted++;
+        }
+    }
+}
+
+
+/* The record of each session that a login ended under kot_max_sessions. */
+
+void
+ngx_http_kot_session_evicted(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login)
+{
+    ngx_uint_t                i;
+    ngx_http_kot_event_t      ev;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    for (i = 0; i < login->nevicted; i++) {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "session_evicted";
+        ev.category = "session";
+        ev.outcome = "success";
+        ev.reason = "max_sessions";
+        ev.user = &login->user;
+        ev.tenant = &login->tenant;
+        ev.fields = json_pack("{s:s%,s:I}", "kot.evicted_session",
+                              (char *) login->evicted[i].data,
+                              login->evicted[i].len, "kot.max_sessions",
+                              (json_int_t) klcf->max_sessions);
+
+        ngx_http_kot_event(r, &ev, "session %V of user \"%V\" of tenant "
+                           "\"%V\" ended: kot_max_sessions is %ui",
+                           &login->evicted[i], &login->user, &login->tenant,
+                           klcf->max_sessions);
+    }
+}
+
+
+/* kot_max_sessions number [evict_oldest | refuse] | off; */
+
+char *
+ngx_http_kot_max_sessions(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (klcf->max_sessions != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        klcf->max_sessions = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n == 0 || n > 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_max_sessions \"%V\": give the number of "
+                           "sessions a user may have at once (1 to 1000), "
+                           "or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    klcf->max_sessions = n;
+    klcf->max_sessions_refuse = 0;
+
+    if (cf->args->nelts == 2
+        || ngx_strcmp(value[2].data, "evict_oldest") == 0)
+    {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[2].data, "refuse") == 0) {
+        klcf->max_sessions_refuse = 1;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_max_sessions: \"%V\" is neither "
+                       "\"evict_oldest\" (a new login ends the oldest "
+                       "session) nor \"refuse\" (a new login is refused)",
+                       &value[2]);
+
+    return NGX_CONF_ERROR;
 }
 
 

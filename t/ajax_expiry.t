@@ -32,6 +32,7 @@ EOF
 my $n = $t->nginx(<<"EOF");
     kot_redis %%REDIS%% timeout=1s;
     kot_secret_file %%SECRET%%;
+    kot_last_login_notice off;
     kot_thread_pool kot_test;
     kot_password_hash scrypt ln=10;
     kot_login_throttle off;

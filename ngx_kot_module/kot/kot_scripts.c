@@ -74,13 +74,14 @@
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
  * ARGV[4] touch interval, ARGV[5] sid
  * Returns {status, tenant, user, roles, must_change, allow-list version,
- * login time, last activity, "1" if the session must enrol in MFA first};
+ * login time, last activity, "1" if the session must enrol in MFA first,
+ * the login before it ("ll", see KOT_LUA_LAST_LOGIN)};
  * an expired session is deleted here so that a second request cannot
  * revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
-    " 'e')\n"
+    " 'e', 'll')\n"
     "if not f[1] then return {0} end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
@@ -101,7 +102,7 @@ static const char  kot_script_session_check[] =
     "end\n"
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
-    " c, l, f[7] or '0'}\n";
+    " c, l, f[7] or '0', f[8] or ''}\n";
 
 
 /*
@@ -190,13 +191,20 @@ static const char  kot_script_throttle_clear[] =
  * lock ends.  The key remembers lockouts for max duration after the last
  * event, which is how long escalation lasts.
  *
- * KEYS[1] f:{tenant}:{user}
+ * Every failure of a known user, locked or not, also counts in its
+ * fails_since, which the next login shows ($kot_last_login).
+ *
+ * KEYS[1] f:{tenant}:{user}, KEYS[2] u:{tenant}:{user}
  * ARGV[1] now, ARGV[2] threshold, ARGV[3] window, ARGV[4] duration,
  * ARGV[5] max duration, ARGV[6] permanent_after (0: never)
  * Returns {result, failures, lockouts, locked until}.
  */
 static const char  kot_script_login_fail[] =
     KOT_LUA_DENY_OOM
+    "if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    "  redis.call('HSET', KEYS[2], 'fails_since',"
+    " (tonumber(redis.call('HGET', KEYS[2], 'fails_since')) or 0) + 1)\n"
+    "end\n"
     "local now, win = tonumber(ARGV[1]), tonumber(ARGV[3])\n"
     "local maxd = tonumber(ARGV[5])\n"
     "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
@@ -268,6 +276,53 @@ static const char  kot_script_login_fail[] =
 
 
 /*
+ * kot_max_sessions: the user's live sessions but the one this login
+ * replaces (us is us:{tenant}:{user}, osid the old sid or "", cap the
+ * limit, 0 for none).  At the cap, "refuse" (ARGV[14]) returns -6 before
+ * anything is written; otherwise the oldest logins end, as a revocation
+ * does (their keys deleted), and their handles are in "evicted".
+ */
+#define KOT_LUA_SESSION_CAP                                                 \
+    "local evicted = {}\n"                                                  \
+    "if cap > 0 then\n"                                                     \
+    "  local live = {}\n"                                                   \
+    "  for _, sid in ipairs(redis.call('ZRANGE', us, 0, -1)) do\n"          \
+    "    local key = '" KOT_KEY_SESSION "' .. sid\n"                        \
+    "    local c = redis.call('HGET', key, 'c')\n"                          \
+    "    if sid ~= osid and c and redis.call('PTTL', key) > " KOT_GRACE     \
+    " then\n"                                                               \
+    "      live[#live + 1] = {sid, tonumber(c)}\n"                          \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "  if #live >= cap then\n"                                              \
+    "    if ARGV[14] == 'refuse' then return -6 end\n"                      \
+    "    table.sort(live, function (a, b) return a[2] < b[2] end)\n"        \
+    "    for i = 1, #live - cap + 1 do\n"                                   \
+    "      redis.call('DEL', '" KOT_KEY_SESSION "' .. live[i][1])\n"        \
+    "      redis.call('ZREM', us, live[i][1])\n"                            \
+    "      evicted[#evicted + 1] = string.sub(live[i][1], 1, " KOT_HANDLE   \
+    ")\n"                                                                   \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "end\n"
+
+
+/*
+ * The user's previous login (u:{tenant}:{user}'s last_login and last_ip)
+ * and the failures since (fails_since) go to the new session as "ll",
+ * "time|address|failures" ($kot_last_login); this login replaces them.
+ */
+#define KOT_LUA_LAST_LOGIN                                                  \
+    "local p = redis.call('HMGET', KEYS[3], 'last_login', 'last_ip',"       \
+    " 'fails_since')\n"                                                     \
+    "redis.call('HSET', KEYS[1], 'll', (p[1] or '') .. '|' .. (p[2] or '')" \
+    " .. '|' .. (p[3] or '0'))\n"                                           \
+    "redis.call('HSET', KEYS[3], 'last_login', ARGV[5], 'last_ip',"         \
+    " ARGV[7])\n"                                                           \
+    "redis.call('HDEL', KEYS[3], 'fails_since')\n"
+
+
+/*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
  * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
  * KEYS[5] f:{tenant}:{user}
@@ -275,31 +330,39 @@ static const char  kot_script_login_fail[] =
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
  * as it was when the password was checked, ARGV[12] "1" if the session
- * opens nothing until the user enrols in MFA (the tenant requires it)
+ * opens nothing until the user enrols in MFA (the tenant requires it),
+ * ARGV[13] kot_max_sessions (0 or absent: no limit), ARGV[14] "refuse"
+ * or "evict_oldest", ARGV[15] the device in words' stored form (kot_ua.h)
  * A sid stays in us:{tenant}:{user} until its key cannot exist any more
  * (the absolute expiry plus the grace), so that the set names every
  * session key of the user: deleting a user or a tenant finds them all.
- * Returns 1, or what KOT_LUA_LOGIN_HOLDS returns; the lock is checked
+ * Returns {1, handles of the sessions evicted...}, or what
+ * KOT_LUA_LOGIN_HOLDS or KOT_LUA_SESSION_CAP returns; the lock is checked
  * here, atomically with the success that resets the failure count.
  */
 static const char  kot_script_session_create[] =
     KOT_LUA_DENY_OOM
     "local uk, fk, ok, osid = KEYS[3], KEYS[5], KEYS[4], ARGV[10]\n"
+    "local us, cap = KEYS[2], tonumber(ARGV[13]) or 0\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
     KOT_LUA_LOGIN_HOLDS
+    KOT_LUA_SESSION_CAP
     "redis.call('HDEL', KEYS[5], 'fails', 'times', 'until')\n"
     KOT_LUA_END_OLD_SESSION
     "local idle, abs = tonumber(ARGV[8]), tonumber(ARGV[9])\n"
     "redis.call('HSET', KEYS[1], 't', ARGV[2], 'u', ARGV[3], 'r', ARGV[4],"
     " 'c', ARGV[5], 'l', ARGV[5], 'mc', ARGV[6], 'ip', ARGV[7])\n"
     "if ARGV[12] == '1' then redis.call('HSET', KEYS[1], 'e', '1') end\n"
+    "if ARGV[15] and ARGV[15] ~= '' then"
+    " redis.call('HSET', KEYS[1], 'd', ARGV[15]) end\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], now + abs, ARGV[1])\n"
     "local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
     "redis.call('PEXPIREAT', KEYS[2], last[2] + " KOT_GRACE ")\n"
-    "redis.call('HSET', KEYS[3], 'last_login', ARGV[5])\n"
-    "return 1\n";
+    KOT_LUA_LAST_LOGIN
+    "table.insert(evicted, 1, 1)\n"
+    "return evicted\n";
 
 
 /*
@@ -349,7 +412,8 @@ static const char  kot_script_password_load[] =
  */
 static const char  kot_script_password_change[] =
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
-    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e')\n"
+    "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd',"
+    " 'll')\n"
     "if not f[1] then return -1 end\n"
     "redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'must_change', '0',"
     " 'pw_changed', ARGV[2])\n"
@@ -368,6 +432,8 @@ static const char  kot_script_password_change[] =
     "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
     "if f[5] then redis.call('HSET', KEYS[4], 'e', f[5]) end\n"
+    "if f[6] then redis.call('HSET', KEYS[4], 'd', f[6]) end\n"
+    "if f[7] then redis.call('HSET', KEYS[4], 'll', f[7]) end\n"
     "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
@@ -465,17 +531,20 @@ static const char  kot_script_user_enable[] =
 
 
 /*
- * An administrator ends sessions of a user: the one whose handle (the
- * first characters of its sid, as "kotctl session list" shows) is
- * ARGV[1], or all of them if ARGV[1] is "".
+ * An administrator, or the user on their sessions page, ends sessions of
+ * a user: the one whose handle (the first characters of its sid, as
+ * "kotctl session list" shows) is ARGV[1], or all of them if ARGV[1] is
+ * "", but the one whose sid is ARGV[2] (the user's own, for "all the
+ * others").
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns the number of sessions ended.
  */
 static const char  kot_script_session_revoke[] =
-    "local n = 0\n"
+    "local n, keep = 0, ARGV[2] or ''\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-    "  if ARGV[1] == '' or string.sub(sid, 1, #ARGV[1]) == ARGV[1] then\n"
+    "  if sid ~= keep and (ARGV[1] == ''"
+    " or string.sub(sid, 1, #ARGV[1]) == ARGV[1]) then\n"
     "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
     "    redis.call('ZREM', KEYS[1], sid)\n"
     "  end\n"
@@ -775,6 +844,28 @@ static const char  kot_script_session_list[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "return rows\n";
+
+
+/*
+ * A user's live sessions, for their own page, newest login first.  As in
+ * session_list, a session whose key is only kept for its grace is over.
+ *
+ * KEYS[1] us:{tenant}:{user}
+ * Returns {{handle, address, device (kot_ua.h's stored form), login time,
+ * last activity}, ...}.
+ */
+static const char  kot_script_session_own[] =
+    "local rows = {}\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  local key = '" KOT_KEY_SESSION "' .. sid\n"
+    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd')\n"
+    "  if s[1] and redis.call('PTTL', key) > " KOT_GRACE " then\n"
+    "    rows[#rows + 1] = {string.sub(sid, 1, " KOT_HANDLE "), s[3] or '',"
+    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n"
+    "  end\n"
+    "end\n"
+    "table.sort(rows, function (a, b) return a[4] > b[4] end)\n"
     "return rows\n";
 
 
@@ -1159,6 +1250,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "login_begin", kot_script_login_begin, "" },
     [KOT_SCRIPT_LOGIN_FAIL] =
         { "login_fail", kot_script_login_fail, "" },
+    [KOT_SCRIPT_SESSION_OWN] =
+        { "session_own", kot_script_session_own, "" },
     [KOT_SCRIPT_SESSION_CREATE] =
         { "session_create", kot_script_session_create, "" },
     [KOT_SCRIPT_SESSION_DESTROY] =

@@ -93,6 +93,7 @@
 #define KOT_CREATE_DISABLED   (-3)
 #define KOT_CREATE_PW_CHANGED (-4)
 #define KOT_CREATE_MFA_GONE   (-5)      /* mfa_pending: MFA was removed */
+#define KOT_CREATE_TOO_MANY   (-6)      /* kot_max_sessions ... refuse */
 
 /*
  * The second step of a login: how long the pending state lasts, and how
@@ -168,6 +169,7 @@ typedef enum {
     KOT_SCRIPT_MFA_ENROL,
     KOT_SCRIPT_MFA_REMOVE,
     KOT_SCRIPT_MFA_RESET,
+    KOT_SCRIPT_SESSION_OWN,
     KOT_SCRIPT_N
 } kot_script_id_t;
 

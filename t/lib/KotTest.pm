@@ -778,7 +778,9 @@ sub kotctl {
 # Options: http => extra http-level directives, server => extra
 # server-level directives, location => extra directives in "location /".
 # Tests log in from one address many times: the per-client login throttle
-# is off unless a test names it (throttle => 'rate=6/m burst=3').
+# is off unless a test names it (throttle => 'rate=6/m burst=3').  Logins
+# go straight back to return_to: the last-login page is off (t/last_login.t
+# turns it on).
 sub site {
     my ($class, %o) = @_;
 
@@ -793,6 +795,7 @@ sub site {
     kot_thread_pool kot_test;
     kot_password_hash scrypt ln=10;
     kot_insecure_cookie on;
+    kot_last_login_notice off;
     $http
 
     server {

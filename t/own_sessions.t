@@ -1,0 +1,166 @@
+# {portal}sessions: a user sees where they are logged in (Authelia
+# #1388) and ends a session they do not recognise, or all the others; the
+# device that was logged out meets the login page at its next request.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use JSON::PP ();
+use KotTest::UA;
+
+my $t = KotTest->new(workers => 2);
+my (undef, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/a/audit.log';
+my $n = $t->nginx(KotTest->site(
+    http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
+          . "    kot_audit_auditor_key $pub;"));
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+my %agents = (
+    laptop => 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 '
+            . '(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+    phone  => 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) '
+            . 'AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 '
+            . 'Mobile/15E148 Safari/604.1',
+    tablet => 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 '
+            . 'Firefox/121.0',
+    kiosk  => 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 '
+            . 'Firefox/121.0',
+);
+
+sub device ($name) {
+    my $ua = $n->ua;
+    my %h = ('User-Agent' => $agents{$name}, 'Accept-Language' => 'en');
+    my $csrf = KotTest::UA::form_field($ua->get('/kot/login', \%h)->{content},
+                                       'csrf');
+    my $r = $ua->post_form('/kot/login', { csrf => $csrf, tenant => 'acme',
+        username => 'alice', password => 'correct horse battery' }, \%h);
+    die "login of $name: $r->{status}" unless $r->{status} == 303;
+    my ($handle) = $ua->get('/app')->{content} =~ /session=\[([\w-]+)\]/;
+    return { ua => $ua, h => \%h, handle => $handle };
+}
+
+sub page ($d, $lang = 'en') {
+    return $d->{ua}->get('/kot/sessions',
+                         { %{ $d->{h} }, 'Accept-Language' => $lang });
+}
+
+sub end ($d, $what, $csrf = undef) {
+    $csrf //= KotTest::UA::form_field(page($d)->{content}, 'csrf');
+    return $d->{ua}->post_form('/kot/sessions',
+                               { csrf => $csrf, end => $what }, $d->{h});
+}
+
+sub logged_out ($d) {
+    my $r = $d->{ua}->get('/app', { Accept => 'text/html' });
+    return $r->{status} == 302 && $r->{headers}{location} =~ m{^/kot/login};
+}
+
+my %d = map { $_ => device($_) } qw(laptop phone tablet);
+
+
+# the list
+
+my $list = page($d{laptop});
+is $list->{status}, 200, 'the sessions page opens';
+my @rows = $list->{content} =~ /<li class="kot-session" data-session="([\w-]+)"/g;
+is scalar @rows, 3, 'it lists the 3 sessions';
+is "@rows", join(' ', map { $d{$_}{handle} } qw(tablet phone laptop)),
+    'newest login first, by handle ($kot_session)';
+like $list->{content}, qr/<strong>Chrome on Windows<\/strong><span class="kot-this">This device<\/span>/,
+    'the laptop is "Chrome on Windows", marked as this device';
+like $list->{content}, qr/<strong>Safari on iPhone<\/strong><br>/,
+    'the phone is "Safari on iPhone"';
+like $list->{content}, qr/<strong>Firefox on Linux<\/strong><br>/,
+    'the tablet "Firefox on Linux"';
+like $list->{content}, qr/Address: 127\.0\.0\.1<br>Logged in: \d{4}-\d\d-\d\d \d\d:\d\d UTC<br>Last activity: \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+    'each with its address, login time and last activity';
+is scalar(() = $list->{content} =~ /name="end" value="[\w-]{16}"/g), 2,
+    'the other two each have a button that ends them';
+like $list->{content}, qr/name="end" value="others".*Log out all other devices/s,
+    'and one ends all the others';
+
+my $ja = page($d{laptop}, 'ja')->{content};
+like $ja, qr/ログイン中の端末/, 'in Japanese';
+like $ja, qr/<strong>WindowsのChrome<\/strong><span class="kot-this">この端末<\/span>/,
+    'device and "this device" too';
+
+my ($key) = grep { $t->redis('HGET', $_, 'd') eq 'Chrome;Windows' }
+            @{ $t->redis('KEYS', 'kot:v1:s:*') };
+ok $key, 'the session hash keeps the device in words';
+my $stored = join ' ', @{ $t->redis('HGETALL', $key) };
+unlike $stored, qr/Mozilla|AppleWebKit/, 'never the User-Agent itself';
+my $id = $d{laptop}{ua}->cookie('kot_session');
+unlike $stored . $key, qr/\Q$id\E/, 'nor the session id';
+
+
+# refusals that change nothing
+
+is end($d{laptop}, $d{phone}{handle}, 'x' x 43)->{status}, 403,
+    'ending a session without the form\'s token is refused';
+is end($d{laptop}, 'everyone')->{status}, 400, 'so is an end that is neither '
+    . 'a handle nor "others"';
+ok !logged_out($d{phone}), 'and the phone is still logged in';
+
+
+# end one
+
+my $r = end($d{laptop}, $d{phone}{handle});
+is $r->{status}, 303, 'the laptop ends the phone\'s session';
+is $r->{headers}{location}, '/kot/sessions?ended=1', 'back to the list';
+like $d{laptop}{ua}->get($r->{headers}{location}, $d{laptop}{h})->{content},
+    qr/Sessions ended: 1\./, 'which says so';
+ok KotTest::wait_until(sub { logged_out($d{phone}) }, timeout => 0.5,
+                       interval => 0.01, what => 'the phone logged out'),
+    'the phone\'s next request gets the login page';
+ok !logged_out($d{tablet}), 'the tablet is still logged in';
+ok !logged_out($d{laptop}), 'and so is the laptop';
+
+
+# end all the others
+
+$d{kiosk} = device('kiosk');
+$r = end($d{laptop}, 'others');
+is $r->{headers}{location}, '/kot/sessions?ended=2',
+    '"log out all other devices" ends the 2 others';
+ok KotTest::wait_until(sub { logged_out($d{tablet}) && logged_out($d{kiosk}) },
+                       timeout => 0.5, interval => 0.01,
+                       what => 'the others logged out'),
+    'both meet the login page at their next request';
+ok !logged_out($d{laptop}), 'this device stays logged in';
+@rows = page($d{laptop})->{content} =~ /data-session="([\w-]+)"/g;
+is "@rows", $d{laptop}{handle}, 'and is all the list shows';
+
+my $json = JSON::PP->new->utf8;
+my @ended = KotTest::wait_until(sub {
+    open my $fh, '<', $log or return;
+    my @r = grep { $_->{'event.action'} eq 'session_revoked' }
+            map { $json->decode($_) } grep { /\S/ } <$fh>;
+    @r >= 2 ? \@r : undef;
+}, what => 'the records');
+my ($one, $all) = @{ $ended[0] // [] };
+is $one->{'kot.session'}, $d{phone}{handle},
+    'the audit log records the session the user ended';
+is $one->{'event.reason'}, 'by_user', 'by the user';
+is $one->{'user.name'}, 'alice', 'who is named';
+is $all->{'kot.session'}, 'others', 'and "others"';
+is $all->{'kot.sessions_ended'}, 2, 'with how many';
+
+
+# ending this device is a logout
+
+# (the page has no form for it: the token of an earlier page)
+$r = end($d{laptop}, $d{laptop}{handle},
+         KotTest::UA::form_field($list->{content}, 'csrf'));
+like $r->{headers}{location}, qr{^/kot/login\?logged_out=1},
+    'ending this device\'s own session logs it out';
+ok logged_out($d{laptop}), 'for good';
+is $n->ua->get('/kot/sessions')->{status}, 302,
+    'without a session the page sends to the login page';
+
+done_testing;

@@ -1,0 +1,130 @@
+# kot_max_sessions: one account, one person (checklist item 37).  With
+# evict_oldest a new login ends the user's oldest session, which meets the
+# login page at its next request; with refuse the new login is turned
+# away with a message that says why.  Each eviction and refusal is on the
+# audit record.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new(workers => 2);
+my (undef, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/%s/audit.log';
+my $audit = "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
+          . "    kot_audit_auditor_key $pub;";
+
+my $evict = $t->nginx(KotTest->site(http => $audit,
+                                    server => 'kot_max_sessions 2;'),
+                      name => 'evict');
+my $refuse = $t->nginx(KotTest->site(http => $audit,
+                                     server => 'kot_max_sessions 2 refuse;'),
+                       name => 'refuse');
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+$t->add_user('acme', 'bob', 'another good secret');
+
+my %alice = (tenant => 'acme', username => 'alice',
+             password => 'correct horse battery');
+my %bob = (tenant => 'acme', username => 'bob',
+           password => 'another good secret');
+
+my $json = JSON::PP->new->utf8;
+
+sub records ($name, $action) {
+    open my $fh, '<', sprintf($log, $name) or return ();
+    return grep { $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+
+sub handle ($ua) {
+    return ($ua->get('/app')->{content} // '') =~ /session=\[([\w-]+)\]/
+        ? $1 : '';
+}
+
+
+# evict_oldest
+
+my @devices = map { $evict->ua } 1 .. 3;
+is $devices[0]->login(%alice)->{status}, 303, 'alice logs in on a laptop';
+is $devices[1]->login(%alice)->{status}, 303, 'and on a phone';
+my $laptop = handle($devices[0]);
+ok $laptop, 'both work';
+ok handle($devices[1]), 'both work (the phone)';
+
+is $devices[2]->login(%alice)->{status}, 303,
+    'a third login, over the limit of 2, succeeds';
+like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
+    'and opens the application';
+is $devices[0]->get('/app')->{status}, 401,
+    'the oldest session (the laptop) is over at its next request';
+my $page = $devices[0]->get('/app', { Accept => 'text/html' });
+is $page->{status}, 302, 'a browser there goes to the login page';
+like $page->{headers}{location}, qr{^/kot/login}, 'to log in again';
+like $devices[1]->get('/app')->{content}, qr/user=\[alice\]/,
+    'the phone stays logged in';
+
+my $ev = KotTest::wait_until(sub { (records('evict', 'session_evicted'))[0] },
+                             what => 'the eviction on the record');
+is $ev->{'kot.evicted_session'}, $laptop, 'the eviction is recorded with '
+    . 'the handle of the session ended';
+is $ev->{'user.name'}, 'alice', 'and the user';
+is $ev->{'event.reason'}, 'max_sessions', 'and why';
+is scalar(records('evict', 'session_evicted')), 1, 'one eviction, one record';
+
+my $us = $t->redis('ZRANGE', 'kot:v1:us:acme:alice', 0, -1);
+is scalar @$us, 2, 'the user\'s session index holds the 2 live sessions';
+ok !grep({ index($_, $laptop) == 0 } @$us), 'not the evicted one';
+
+# logging in again from a browser that has a session replaces it
+is $devices[1]->login(%alice)->{status}, 303,
+    'a login again on the phone, at the limit';
+like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
+    'ends no other session: it replaces its own';
+
+
+# refuse
+
+my @b = map { $refuse->ua } 1 .. 3;
+is $b[0]->login(%bob)->{status}, 303, 'bob logs in once';
+is $b[1]->login(%bob)->{status}, 303, 'twice';
+my $third = $b[2]->login(%bob);
+is $third->{status}, 401, 'a third login, over the limit of 2, is refused';
+like $third->{content}, qr/already logged in on as many devices as your company allows/,
+    'with a message that says why';
+ok !$b[2]->cookie('kot_session'), 'and no session';
+like $b[0]->get('/app')->{content}, qr/user=\[bob\]/,
+    'the first sessions stay';
+like $b[1]->get('/app')->{content}, qr/user=\[bob\]/, 'both';
+
+my $refusal = KotTest::wait_until(
+    sub { (grep { ($_->{'event.reason'} // '') eq 'session_limit' }
+                records('refuse', 'login'))[0] },
+    what => 'the refusal on the record');
+is $refusal->{'user.name'}, 'bob', 'the refusal is recorded with the user';
+is $refusal->{'event.outcome'}, 'failure', 'as a failed login';
+
+is $b[0]->post_form('/kot/logout', {
+        csrf => KotTest::UA::form_field($b[0]->get('/kot/logout')->{content},
+                                        'csrf') })->{status}, 303,
+    'bob logs out on one device';
+is $b[2]->login(%bob)->{status}, 303, 'and can log in on the third';
+
+
+# configuration
+
+my ($rc, $out) = $t->nginx_check(KotTest->site(
+    server => 'kot_max_sessions 0;'));
+like $out, qr/kot_max_sessions "0": give the number of sessions a user may have at once/,
+    'a limit of 0 fails nginx -t';
+($rc, $out) = $t->nginx_check(KotTest->site(
+    server => 'kot_max_sessions 3 newest;'));
+like $out, qr/kot_max_sessions: "newest" is neither "evict_oldest"/,
+    'so does an unknown mode';
+
+done_testing;

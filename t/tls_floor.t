@@ -1,0 +1,163 @@
+# kot_min_tls and kot_hsts: a server that still speaks TLSv1.2 for other
+# sites, with a floor of TLSv1.3 for the portal and the application.  An
+# old client is turned away with a page that names its protocol, but an
+# old clock-in terminal on its own network keeps working, and every one
+# of its requests is on the audit record.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new;
+my ($crt, $key) = $t->tls_cert;
+my (undef, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/a/audit.log';
+
+# the terminals' network: curl binds to 127.0.0.2 to come from it
+my $site = KotTest->site(
+    http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
+          . "    kot_audit_auditor_key $pub;\n"
+          . "    kot_min_tls TLSv1.3 legacy=10.99.0.0/16,127.0.0.2/32;\n"
+          . '    kot_hsts max_age=31536000 includeSubDomains;') =~
+    s/kot_insecure_cookie on;//r;
+$site =~ s{listen 127.0.0.1:%%PORT%%;}
+          {listen 127.0.0.1:%%PORT%% ssl;
+        listen 127.0.0.1:%%PORT2%%;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_certificate $crt;
+        ssl_certificate_key $key;};
+my $n = $t->nginx($site);
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+my $base = 'https://127.0.0.1:' . $n->port;
+my @old = ('--tlsv1.2', '--tls-max', '1.2');
+my $json = JSON::PP->new->utf8;
+
+sub curl ($jar, @args) {
+    my $r = $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
+                     merge => 1);
+    return $r->{out};
+}
+
+sub records ($action) {
+    open my $fh, '<', $log or return ();
+    return grep { $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+
+sub login ($jar, @opts) {
+    my ($csrf) = curl($jar, @opts, "$base/kot/login")
+                 =~ /name="csrf" value="([^"]+)"/;
+    return curl($jar, @opts, '--data', "csrf=$csrf&tenant=acme"
+                . '&username=alice&password=correct+horse+battery',
+                "$base/kot/login");
+}
+
+
+# an old client anywhere else
+
+my $jar = $t->dir . '/old.jar';
+my $page = curl($jar, @old, '-H', 'Accept: text/html', '-H',
+                'Accept-Language: en', "$base/kot/login");
+like $page, qr{^HTTP/1.1 403}, 'a TLSv1.2 browser gets 403 at the login page';
+like $page, qr/connected with TLSv1\.2, .* it needs TLSv1\.3 or newer/s,
+    'the page names the protocol it used and the one it needs';
+unlike $page, qr/name="password"/, 'and no password field';
+
+my $ja = curl($jar, @old, '-H', 'Accept: text/html', '-H',
+              'Accept-Language: ja', "$base/kot/login");
+like $ja, qr/TLSv1\.2で接続しています/, 'in Japanese too';
+
+my $api = curl($jar, @old, "$base/app");
+like $api, qr{^HTTP/1.1 403}, 'an old API client of the application: 403';
+like $api, qr/^\{"error":"tls_too_old"\}\r?$/m, 'with JSON that says why';
+
+my $post = curl($jar, @old, '--data', 'csrf=x&tenant=acme&username=alice'
+                . '&password=correct+horse+battery', "$base/kot/login");
+like $post, qr{^HTTP/1.1 403}, 'a password sent over TLSv1.2 is refused';
+
+my @refused = KotTest::wait_until(sub { my @r = records('tls_refused');
+                                        @r >= 4 ? \@r : undef },
+                                  what => 'the refusals on the record');
+my ($rec) = grep { $_->{'url.path'} eq '/app' } @{ $refused[0] // [] };
+is $rec->{'kot.tls_protocol'}, 'TLSv1.2', 'each refusal is recorded with '
+    . 'the protocol';
+is $rec->{'source.ip'}, '127.0.0.1', 'and the address';
+is $rec->{'http.response.status_code'}, 403, 'and the 403';
+
+
+# a current client
+
+my $new = $t->dir . '/new.jar';
+like login($new), qr{^HTTP/1.1 303}, 'a TLSv1.3 client logs in';
+my $app = curl($new, "$base/app");
+like $app, qr/user=\[alice\]/, 'and opens the application';
+like $app, qr/^Strict-Transport-Security: max-age=31536000; includeSubDomains\r$/m,
+    'whose responses carry HSTS';
+is scalar(() = $app =~ /^Strict-Transport-Security:/mg), 1, 'once';
+ok !records('tls_legacy'), 'nothing of it is recorded as legacy';
+
+
+# the terminal on its legacy network: the same old client
+
+my $term = $t->dir . '/term.jar';
+my @terminal = (@old, '--interface', '127.0.0.2');
+like login($term, @terminal), qr{^HTTP/1.1 303},
+    'the TLSv1.2 terminal on the legacy network logs in';
+like curl($term, @terminal, "$base/app"), qr/user=\[alice\]/,
+    'and opens the application';
+
+my $legacy = KotTest::wait_until(sub { my @r = records('tls_legacy');
+                                       @r >= 3 ? \@r : undef },
+                                 what => 'its requests on the record');
+is scalar(@{ $legacy // [] }), 3,
+    'each of its requests is recorded (form, login, application)';
+my ($seen) = grep { $_->{'url.path'} eq '/app' } @{ $legacy // [] };
+ok $seen && $seen->{'kot.legacy_tls'} eq JSON::PP::true,
+    'as kot.legacy_tls: true';
+is $seen->{'kot.tls_protocol'}, 'TLSv1.2', 'with the protocol';
+is $seen->{'user.name'}, 'alice', 'and the user';
+is $seen->{'source.ip'}, '127.0.0.2', 'from the terminal';
+
+
+# the portal's own headers stay, HSTS added
+
+my $form = curl($new, "$base/kot/login");
+like $form, qr/^Strict-Transport-Security: max-age=31536000; includeSubDomains\r$/m,
+    'the portal carries HSTS over TLS';
+like $form, qr/^Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'/m,
+    'and keeps its CSP with frame-ancestors \'none\'';
+like $form, qr/^Referrer-Policy: no-referrer\r$/m, 'no referrer';
+like $form, qr/^Cache-Control: no-store\r$/m, 'and no-store';
+
+my $plain = curl($new, '-H', 'Accept: text/html', '-H', 'Accept-Language: en',
+                 'http://127.0.0.1:' . $n->port2 . '/app');
+like $plain, qr{^HTTP/1.1 403}, 'plain HTTP is below any floor';
+like $plain, qr/connected with plain HTTP/, 'and the page says so';
+unlike $plain, qr/^Strict-Transport-Security:/m, 'without HSTS, which is for TLS';
+
+
+# configuration
+
+my ($rc, $out) = $t->nginx_check(KotTest->site(
+    http => 'kot_min_tls TLSv1.3 legacy=10.0.0.1/8;'));
+isnt $rc, 0, 'a legacy network with host bits set fails nginx -t';
+like $out, qr/kot_min_tls legacy= "10\.0\.0\.1\/8": host bits set \(did you mean 10\.0\.0\.0\/8\?\)/,
+    'naming the directive, the network and the fix';
+
+($rc, $out) = $t->nginx_check(KotTest->site(http => 'kot_min_tls SSLv3;'));
+like $out, qr/kot_min_tls "SSLv3": the floor is "TLSv1.2", "TLSv1.3" or "off"/,
+    'so does an unknown floor';
+
+($rc, $out) = $t->nginx_check(KotTest->site(
+    http => 'kot_hsts max_age=300 preload;'));
+like $out, qr/"kot_hsts" directive with "preload" needs "includeSubDomains"/,
+    'and a preload HSTS that the preload list would refuse';
+
+done_testing;
