@@ -14,6 +14,8 @@ CFLAGS      ?= -O2 -g
 KOT_CFLAGS  := $(CFLAGS) $(WARN) -std=gnu99 -D_GNU_SOURCE -fPIC \
                -Ingx_kot_module/kot
 LIBS        := -lhiredis -ljansson -lcrypto -lz -lqrencode
+# libcurl: kotctl notify posts events; the module never links it
+CTL_LIBS    := $(LIBS) -lcurl
 
 CORE_SRCS   := $(wildcard ngx_kot_module/kot/*.c)
 CORE_HDRS   := $(wildcard ngx_kot_module/kot/*.h)
@@ -67,7 +69,7 @@ $(BUILD)/core/%.o: ngx_kot_module/kot/%.c $(CORE_HDRS)
 	$(CC) $(KOT_CFLAGS) -c $< -o $@
 
 $(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS)
-	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LIBS) -o $@
+	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(CTL_LIBS) -o $@
 
 $(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -161,7 +163,7 @@ $(BUILD)/fuzz/audit: t/fuzz/fuzz_audit.c $(CTL_SRCS) $(CTL_HDRS) \
 	    -fno-sanitize-recover=all -D_GNU_SOURCE -Dmain=kotctl_main \
 	    -Ingx_kot_module/kot -Iadmin $< \
 	    $(filter-out admin/kotctl_verify.c,$(CTL_SRCS)) $(CORE_SRCS) \
-	    $(LIBS) -o $@
+	    $(CTL_LIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 	@set -o pipefail; for f in $(FUZZ_BINS); do \
