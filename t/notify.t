@@ -217,17 +217,26 @@ isnt $r->{exit}, 0, 'a URL that is not http(s) is refused';
 like $r->{err}, qr/http/, 'saying what a webhook must be';
 
 lock_out('erin', 'beta');
-ok wait_until(sub { $t->redis('XLEN', 'kot:v1:notify:dead') == 1 },
-              timeout => 20, what => 'the dead letter'),
+sub dead_lock () {
+    my ($d) = grep { $_->{type} eq 'account_locked' }
+        map { +{ @{ $_->[1] } } }
+        @{ $t->redis('XRANGE', 'kot:v1:notify:dead', '-', '+') };
+    return $d;
+}
+ok wait_until(sub { dead_lock() }, timeout => 20, what => 'the dead letter'),
     'an event refused until the longest backoff goes to the dead letters';
-my $dead = { @{ $t->redis('XRANGE', 'kot:v1:notify:dead', '-', '+')->[0][1] } };
+my $dead = dead_lock() // {};
 is $dead->{tenant}, 'beta', 'with its tenant';
-is $dead->{type}, 'account_locked', 'its type';
 is $dead->{attempts}, 4, 'after 4 attempts (1, 2, 4 s apart)';
 like $dead->{error}, qr/HTTP status 500/, 'and the last error';
-is scalar(grep { $_->[1] eq '/fail' } received()), 4,
+is scalar(grep { $_->[1] eq '/fail' && $_->[3]{type} eq 'account_locked' }
+          received()), 4,
     'all of them to the tenant\'s webhook';
-is pending(), 0, 'and it is no longer pending';
+ok wait_until(sub { pending() == 0 }, timeout => 20,
+              what => 'nothing pending'),
+    'and it is no longer pending';
+ok got('admin_action', action => 'tenant_notify_changed', tenant => 'beta'),
+    'setting a webhook is an admin action, notified too';
 $t->kotctl('tenant', 'notify', 'beta', '--clear');
 
 
