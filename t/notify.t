@@ -11,6 +11,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::TOTP;
 use Test::More;
 use Digest::SHA qw(hmac_sha256_hex);
 use IO::Socket::INET;
@@ -28,8 +29,8 @@ my $n = $t->nginx(KotTest->site(
 my %pw = (alice => 'correct horse battery', bob => 'staple gun orbit',
           carol => 'violet lantern sky', dave => 'quiet harbour rope',
           erin => 'amber winter field', frank => 'silver canyon drum',
-          frank_new => 'copper meadow bell');
-$t->add_user('acme', $_, $pw{$_}) for qw(alice bob carol dave frank);
+          frank_new => 'copper meadow bell', gina => 'linen tower quill');
+$t->add_user('acme', $_, $pw{$_}) for qw(alice bob carol dave frank gina);
 $t->add_user('beta', 'erin', $pw{erin});
 
 
@@ -276,7 +277,25 @@ $t->kotctl('support', 'grant', 'acme', '--hours', 2);
 ok wait_until(sub { got('support_granted', tenant => 'acme') },
               what => 'support_granted'),
     'so is a support grant';
-$t->kotctl('user', 'mfa-reset', 'acme', 'frank');
+
+my $gina = $n->ua;
+$gina->login(tenant => 'acme', username => 'gina', password => $pw{gina});
+$page = $gina->get('/kot/mfa');
+my ($secret) = $page->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
+KotTest::TOTP::fresh_step();
+my $code = KotTest::TOTP::code($secret);
+$gina->post_form('/kot/mfa', {
+    csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
+    action => 'enrol', code => $code });
+ok wait_until(sub { got('mfa_changed', user => 'gina',
+                        action => 'mfa_enrolled') },
+              what => 'mfa_enrolled'),
+    'a user enrolling in MFA is notified';
+$t->kotctl('user', 'mfa-reset', 'acme', 'gina');
+ok wait_until(sub { got('mfa_changed', user => 'gina',
+                        action => 'mfa_reset') },
+              what => 'mfa_reset'),
+    'and so is an administrator resetting it';
 
 
 # a burst of address denials for a tenant: one event
@@ -305,6 +324,8 @@ ok !defined $cookie || index($stream, $cookie) < 0,
     'nor a session cookie';
 is scalar(grep { index($stream, $_) >= 0 } values %pw), 0,
     'nor a password';
+ok index($stream, $secret) < 0 && $stream !~ /\b$code\b/,
+    'nor an MFA secret or code';
 unlike $stream, qr/"session\./, 'no session field at all';
 is scalar(grep { $_->[0] ne 'ok' } received()), 0,
     'every post was signed';
