@@ -11,6 +11,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::Admin;
 use KotTest::TOTP;
 use Test::More;
 use Digest::SHA qw(hmac_sha256_hex);
@@ -21,7 +22,7 @@ use Time::HiRes ();
 my $t = KotTest->new;
 my $dir = $t->dir;
 
-my $n = $t->nginx(KotTest->site(
+my $n = $t->nginx(KotTest::Admin->site(
     http => 'kot_notify on; kot_lockout threshold=3 window=1m duration=10m;',
     server => "set_real_ip_from 127.0.0.1;\n        real_ip_header X-Real-IP;",
 ));
@@ -32,6 +33,8 @@ my %pw = (alice => 'correct horse battery', bob => 'staple gun orbit',
           frank_new => 'copper meadow bell', gina => 'linen tower quill');
 $t->add_user('acme', $_, $pw{$_}) for qw(alice bob carol dave frank gina);
 $t->add_user('beta', 'erin', $pw{erin});
+$t->add_user('acme', 'hank', $pw{alice}, roles => ['admin']);
+$t->add_user('acme', 'ivan', $pw{alice});
 
 
 # The receiver a customer would write: it checks the signature (the key
@@ -298,6 +301,35 @@ ok wait_until(sub { got('mfa_changed', user => 'gina',
     'and so is an administrator resetting it';
 
 
+# the admin API: a tenant admin sees and sets the tenant's webhook
+
+my $hank = KotTest::Admin->login($n, 'acme', 'hank', $pw{alice});
+my $res = $hank->call(GET => 'tenants/acme');
+is $res->{status}, 200, 'GET tenants/T answers a tenant admin';
+is_deeply $res->{json}, { name => 'acme', notify_url => undef },
+    'with no webhook of its own';
+KotTest::Admin->is_error(
+    $hank->call(PUT => 'tenants/acme', { notify_url => 'file:///etc' }),
+    422, 'invalid_url', 'a URL that is not http(s): 422 invalid_url');
+my $url = "http://127.0.0.1:$port/acme?token=s3cr3t-t0ken";
+$res = $hank->call(PUT => 'tenants/acme', { notify_url => $url });
+is $res->{status}, 200, 'PUT tenants/T sets the webhook';
+is $res->{json}{notify_url}, $url, 'and answers it';
+like $t->kotctl('tenant', 'notify', 'acme')->{out}, qr/^\Q$url\E$/m,
+    'kotctl sees the same';
+ok wait_until(sub { grep { $_->[1] =~ m{^/acme\?} } got('admin_action',
+                  action => 'tenant_notify_changed', tenant => 'acme') },
+              what => 'the change, at the new webhook'),
+    'the change is notified, to the tenant\'s webhook now';
+$res = $hank->call(PUT => 'tenants/acme', { notify_url => '' });
+is $res->{json}{notify_url}, undef, 'an empty URL removes it';
+is $t->kotctl('tenant', 'notify', 'acme')->{out},
+    "(none: kotctl notify --webhook)\n", 'for kotctl too';
+my $other = KotTest::Admin->login($n, 'acme', 'ivan', $pw{alice});
+KotTest::Admin->is_error($other->call(GET => 'tenants/acme'), 403,
+    'forbidden', 'a user who is no admin may not');
+
+
 # a burst of address denials for a tenant: one event
 
 $t->kotctl('allowlist', 'acme', 'access', 'set', '10.9.0.0/16');
@@ -327,6 +359,7 @@ is scalar(grep { index($stream, $_) >= 0 } values %pw), 0,
 ok index($stream, $secret) < 0 && $stream !~ /\b$code\b/,
     'nor an MFA secret or code';
 unlike $stream, qr/"session\./, 'no session field at all';
+unlike $stream, qr/s3cr3t-t0ken/, 'nor a webhook\'s URL';
 is scalar(grep { $_->[0] ne 'ok' } received()), 0,
     'every post was signed';
 
