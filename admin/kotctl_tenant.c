@@ -560,9 +560,11 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     if (!set) {
         if (k->json) {
+            set = kotctl_json_print(json_pack("{s:s,s:s?}", "name", tenant,
+                                              "notify_url",
+                                              r->len ? r->str : NULL));
             freeReplyObject(r);
-            return kotctl_json_print(json_pack("{s:s?}", "notify_url",
-                                               r->len ? r->str : NULL));
+            return set;
         }
 
         printf("%s\n", r->len ? r->str : "(none: kotctl notify --webhook)");
