@@ -149,6 +149,13 @@ ok !$lock->[3]{permanent}, 'and says the lock is not permanent';
 like $lock->[3]{id}, qr/^\d+-\d+$/, 'it carries its id, to spot a repeat';
 is $lock->[3]{record}{'kot.lockout.failures'}, 3,
     'and the audit record, with the failures';
+my ($listed) = grep { $_->{'event.action'} eq 'account_locked'
+                      && $_->{'user.name'} eq 'alice' }
+    @{ JSON::PP::decode_json($t->kotctl('tenant', 'events', 'acme',
+                                        '--json')->{out})->{events} };
+delete $listed->{'session.hash'};
+is_deeply $lock->[3]{record}, $listed,
+    'the same record as in the tenant\'s events list';
 note sprintf 'arrived %.2f s after the lock',
     (Time::HiRes::time() - $locked_at);
 ok wait_until(sub { pending() == 0 }, what => 'the acknowledgement'),
@@ -341,6 +348,14 @@ my @bursts = got('ip_denial_burst');
 is scalar(@bursts), 1, 'once for the burst, not once a denial';
 is $bursts[0][3]{denials}, 20, 'at the 20th denial';
 $t->kotctl('allowlist', 'acme', 'access', 'set');
+ok wait_until(sub { got('admin_action', action => 'allowlist_changed') >= 2 },
+              what => 'the allow-list changes'),
+    'allow-list changes are admin actions';
+my ($set) = grep { ($_->[3]{record}{'kot.change'}{op} // '') eq 'set'
+                   && $_->[3]{record}{'kot.change'}{entries} }
+    got('admin_action', action => 'allowlist_changed');
+is_deeply $set->[3]{record}{'kot.change'}{removed}, [],
+    'whose record is the audit record as it is, empty lists too';
 
 
 # nothing secret in the stream

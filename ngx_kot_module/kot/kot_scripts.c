@@ -948,8 +948,11 @@ static const char  kot_script_support_status[] =
  *
  * With notifications on, the same round trip appends to the notification
  * stream what a tenant's people should hear of at once (README.md,
- * "Notifications"): the record, without its session handle, under a
- * type.  Two types are derived here, from state kept for them:
+ * "Notifications"): the record as it is, without its session handle,
+ * under a type; an administrator's action once, in the tenant it acted
+ * in.  The handle is cut from the text ("session.hash":"..." can only be
+ * a member there: in a string its quotes would be escaped), since
+ * cjson's encoding would turn the record's empty arrays into objects.  Two types are derived here, from state kept for them:
  *   - ip_denial_burst: the KOT_NOTIFY_BURST-th address denial of the
  *     tenant within KOT_NOTIFY_BURST_MS of the first (nb:{tenant} counts
  *     them; one event a window);
@@ -978,6 +981,8 @@ static const char  kot_script_event_push[] =
     "if not ok or type(rec) ~= 'table' then return 1 end\n"
     "local t = string.sub(KEYS[1], #'" KOT_KEY_TENANT "' + 1)\n"
     "local a, o = rec['event.action'], rec['event.outcome']\n"
+    "local tt = rec['kot.target.tenant']\n"
+    "if tt and tt ~= t then return 1 end\n"
     "local now, net = tonumber(ARGV[4]) or 0, ARGV[5] or ''\n"
     "local ty, ex = nil, {}\n"
     "if a == 'account_locked' then\n"
@@ -1020,14 +1025,16 @@ static const char  kot_script_event_push[] =
     "else\n"
     "  return 1\n"
     "end\n"
-    "rec['session.hash'] = nil\n"
     "local ev = {type = ty, action = a, tenant = t, time = rec['@timestamp'],"
-    " user = rec['user.target.name'] or rec['user.name'], record = rec}\n"
+    " user = rec['user.target.name'] or rec['user.name']}\n"
     "if rec['kot.via'] then ev.user = rec['user.target.name'] end\n"
     "for k, v in pairs(ex) do ev[k] = v end\n"
+    "local raw = string.gsub(ARGV[1], '\"session%.hash\":\"[^\"]*\",?', '')\n"
+    "raw = string.gsub(raw, ',}$', '}')\n"
+    "local head = cjson.encode(ev)\n"
     "redis.call('XADD', stream, 'MAXLEN', '~', "
     KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'type', ty, 'tenant', t,"
-    " 'event', cjson.encode(ev))\n"
+    " 'event', string.sub(head, 1, -2) .. ',\"record\":' .. raw .. '}')\n"
     "return 1\n";
 
 
