@@ -378,4 +378,42 @@ unlike $stream, qr/s3cr3t-t0ken/, 'nor a webhook\'s URL';
 is scalar(grep { $_->[0] ne 'ok' } received()), 0,
     'every post was signed';
 
+
+# with the Redis ACL users of the shipped conf/redis/kot.conf: nginx
+# writes events, kotctl's user runs the daemon and notifies its actions
+
+my $acl = KotTest->new;
+my $conf = KotTest::_slurp(KotTest->repo . '/conf/redis/kot.conf');
+for my $user (qw(kot-nginx kotctl)) {
+    my ($rule) = $conf =~ /^user \Q$user\E (.*)$/m;
+    $rule =~ s/#\@\w+_PASSWORD_SHA256\@/>acl-$user/;
+    is $acl->redis('ACL', 'SETUSER', $user, split ' ', $rule), 'OK',
+        "Redis takes kot.conf's user $user";
+    KotTest::_spew($acl->dir . "/$user.pw", "acl-$user\n", 0600);
+}
+my $site = KotTest->site(http => 'kot_notify on; kot_lockout threshold=3;');
+$site =~ s{kot_redis %%REDIS%% timeout=1s;}
+          {kot_redis %%REDIS%% user=kot-nginx password_file=@{[
+              $acl->dir ]}/kot-nginx.pw timeout=1s;} or die;
+my $an = $acl->nginx($site);
+$acl->add_user('acme', $_, $pw{alice}) for qw(zed yan);
+my @as_kotctl = ('--redis-user', 'kotctl',
+                 '--redis-password-file', $acl->dir . '/kotctl.pw');
+$acl->fork_extra('notify', sub {
+    open STDERR, '>>', "$dir/notify-acl.out";
+    exec $KotTest::KOTCTL, '--redis', $acl->redis_addr, @as_kotctl,
+        'notify', '--webhook', "http://127.0.0.1:$port/acl",
+        '--hmac-key-file', "$dir/notify.key", '--consumer', 'acl';
+});
+$an->ua->login(tenant => 'acme', username => 'zed', password => 'no')
+    for 1 .. 3;
+ok wait_until(sub { got('account_locked', user => 'zed') },
+              what => 'an event with the ACL users'),
+    'with the ACL users, nginx writes the event and the daemon posts it';
+is $acl->kotctl(@as_kotctl, 'user', 'disable', 'acme', 'yan')->{exit}, 0,
+    'kotctl acts as its ACL user';
+ok wait_until(sub { got('admin_action', user => 'yan') },
+              what => 'the action of kotctl\'s ACL user'),
+    'and its action is notified';
+
 done_testing;
