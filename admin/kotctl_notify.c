@@ -27,7 +27,9 @@
 #include "kot_scripts.h"
 
 
-#define KOTCTL_NOTIFY_BATCH        16
+#define KOTCTL_NOTIFY_BATCH        16       /* new events read at once */
+#define KOTCTL_NOTIFY_PAGE         100      /* pending events, per XPENDING */
+#define KOTCTL_NOTIFY_SCAN         1000     /* ... and per round */
 #define KOTCTL_NOTIFY_BLOCK_MS     1000
 #define KOTCTL_NOTIFY_TIMEOUT_SEC  10
 /* another consumer's event is taken over after this long without news */
@@ -247,17 +249,24 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
 static int
 kotctl_notify_run(kotctl_notify_t *n)
 {
+    int        ready;
     long long  next;
+
+    ready = 0;
 
     while (!kotctl_notify_stop) {
 
-        if (kotctl_notify_group(n) != KOTCTL_OK
-            || kotctl_notify_retries(n, &next) != KOTCTL_OK
-            || kotctl_notify_read(n, next) != KOTCTL_OK)
+        if ((ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK)))
+            && kotctl_notify_retries(n, &next) == KOTCTL_OK
+            && kotctl_notify_read(n, next) == KOTCTL_OK)
         {
-            if (kotctl_notify_reconnect(n) != KOTCTL_OK) {
-                return KOTCTL_FAIL;
-            }
+            continue;
+        }
+
+        ready = 0;
+
+        if (kotctl_notify_reconnect(n) != KOTCTL_OK) {
+            return KOTCTL_FAIL;
         }
     }
 
@@ -301,74 +310,85 @@ kotctl_notify_group(kotctl_notify_t *n)
 /*
  * The pending events whose next attempt is due: this consumer's after
  * their backoff, another's (a daemon that died) after
- * KOTCTL_NOTIFY_STUCK_MS too.  *next is how long until the next one is
- * due, at most KOTCTL_NOTIFY_BLOCK_MS.
+ * KOTCTL_NOTIFY_STUCK_MS too.  The oldest KOTCTL_NOTIFY_SCAN are looked
+ * at each round, a page at a time.  *next is how long until the next
+ * one is due, at most KOTCTL_NOTIFY_BLOCK_MS.
  */
 
 static int
 kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 {
-    size_t       i;
+    int          rc;
+    char         start[64];
+    size_t       i, seen;
     long long    idle, deliveries, due;
     redisReply  *r, *e;
 
     *next = KOTCTL_NOTIFY_BLOCK_MS;
+    strcpy(start, "-");
+    rc = KOTCTL_OK;
 
-    r = redisCommand(n->k->rc, "XPENDING %s %s - + 100", KOT_KEY_NOTIFY,
-                     KOT_NOTIFY_GROUP);
+    for (seen = 0; seen < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
 
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        kotctl_error("notify: redis: XPENDING: %s",
-                     r ? (r->str ? r->str : "unexpected reply")
-                       : n->k->rc->errstr);
-        if (r) {
-            freeReplyObject(r);
-        }
-        return KOTCTL_FAIL;
-    }
+        r = redisCommand(n->k->rc, "XPENDING %s %s %s + %d", KOT_KEY_NOTIFY,
+                         KOT_NOTIFY_GROUP, start, KOTCTL_NOTIFY_PAGE);
 
-    for (i = 0; i < r->elements && !kotctl_notify_stop; i++) {
-        e = r->element[i];
-
-        if (e->type != REDIS_REPLY_ARRAY || e->elements < 4
-            || e->element[0]->type != REDIS_REPLY_STRING
-            || e->element[1]->type != REDIS_REPLY_STRING)
-        {
-            continue;
-        }
-
-        idle = e->element[2]->integer;
-        deliveries = e->element[3]->integer;
-        due = kotctl_notify_backoff(n, deliveries);
-
-        if (strcmp(e->element[1]->str, n->consumer) != 0
-            && due < KOTCTL_NOTIFY_STUCK_MS)
-        {
-            due = KOTCTL_NOTIFY_STUCK_MS;
-        }
-
-        if (idle < due) {
-            if (due - idle < *next) {
-                *next = due - idle;
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+            kotctl_error("notify: redis: XPENDING: %s",
+                         r ? (r->str ? r->str : "unexpected reply")
+                           : n->k->rc->errstr);
+            if (r) {
+                freeReplyObject(r);
             }
-            continue;
-        }
-
-        if (kotctl_notify_claim(n, e->element[0]->str, deliveries)
-            != KOTCTL_OK)
-        {
-            freeReplyObject(r);
             return KOTCTL_FAIL;
         }
-    }
 
-    freeReplyObject(r);
+        for (i = 0; i < r->elements && rc == KOTCTL_OK; i++) {
+            e = r->element[i];
+
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 4
+                || e->element[0]->type != REDIS_REPLY_STRING
+                || e->element[1]->type != REDIS_REPLY_STRING)
+            {
+                continue;
+            }
+
+            snprintf(start, sizeof(start), "(%s", e->element[0]->str);
+
+            idle = e->element[2]->integer;
+            deliveries = e->element[3]->integer;
+            due = kotctl_notify_backoff(n, deliveries);
+
+            if (strcmp(e->element[1]->str, n->consumer) != 0
+                && due < KOTCTL_NOTIFY_STUCK_MS)
+            {
+                due = KOTCTL_NOTIFY_STUCK_MS;
+            }
+
+            if (idle < due) {
+                if (due - idle < *next) {
+                    *next = due - idle;
+                }
+                continue;
+            }
+
+            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries);
+        }
+
+        seen += r->elements;
+        i = r->elements;
+        freeReplyObject(r);
+
+        if (rc != KOTCTL_OK || i < KOTCTL_NOTIFY_PAGE) {
+            break;
+        }
+    }
 
     if (*next < 1) {
         *next = 1;
     }
 
-    return KOTCTL_OK;
+    return rc;
 }
 
 
@@ -745,12 +765,18 @@ kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
 }
 
 
-/* Redis went away: again every second, until it is back or a signal. */
+/*
+ * Redis went away (or refused): connects again after 1 s, then 2, 4 ...
+ * 30 s, until it is back or a signal stops the daemon.
+ */
 
 static int
 kotctl_notify_reconnect(kotctl_notify_t *n)
 {
-    int  rc;
+    int       rc;
+    unsigned  wait;
+
+    wait = 1;
 
     do {
         if (n->k->rc) {
@@ -758,7 +784,8 @@ kotctl_notify_reconnect(kotctl_notify_t *n)
             n->k->rc = NULL;
         }
 
-        sleep(1);
+        sleep(wait);
+        wait = (wait < 16) ? wait * 2 : 30;
 
         if (kotctl_notify_stop) {
             return KOTCTL_OK;

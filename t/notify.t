@@ -379,6 +379,20 @@ is scalar(grep { $_->[0] ne 'ok' } received()), 0,
     'every post was signed';
 
 
+# Redis restarted under the daemon: it connects again and goes on
+
+$t->stop_redis(save => 1);
+$t->start_redis;
+ok wait_until(sub { daemon_log() =~ /connected to redis again/ },
+              what => 'the daemon to connect again'),
+    'the daemon connects again after a restart of Redis';
+ok wait_until(sub {
+        $n->ua->login(tenant => 'acme', username => 'ivan', password => 'no');
+        got('account_locked', user => 'ivan') }, timeout => 15,
+              what => 'an event after the restart'),
+    'and delivers the events made after it';
+
+
 # with the Redis ACL users of the shipped conf/redis/kot.conf: nginx
 # writes events, kotctl's user runs the daemon and notifies its actions
 
