@@ -58,6 +58,8 @@ static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
 static json_t *ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules);
 static json_t *ngx_http_kot_admin_rules_json(kot_policy_t *p);
 static json_t *ngx_http_kot_admin_duration(uint64_t ms);
+static ngx_int_t ngx_http_kot_admin_tenant_script(ngx_http_request_t *r,
+    ngx_uint_t id, ngx_str_t *more, ngx_uint_t n, ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_notify_url(ngx_http_request_t *r,
     ngx_str_t *op, ngx_str_t *url, ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_tenant_got(ngx_http_request_t *r,
@@ -695,6 +697,17 @@ ngx_int_t
 ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next)
 {
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_GET, NULL, 0,
+                                            next);
+}
+
+
+/* A script whose one key is the tenant's, t:T, with arguments more[n]. */
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_script(ngx_http_request_t *r, ngx_uint_t id,
+    ngx_str_t *more, ngx_uint_t n, ngx_http_kot_step_pt next)
+{
     ngx_http_kot_ctx_t         *ctx;
     ngx_http_kot_redis_args_t   a;
 
@@ -709,8 +722,7 @@ ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_GET, 1, &a, NULL, 0,
-                                     next);
+    return ngx_http_kot_admin_script(r, id, 1, &a, more, n, next);
 }
 
 
@@ -1001,23 +1013,10 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
 static ngx_int_t
 ngx_http_kot_admin_policy_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                  *values;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
-
-    values = ad->data;
-
-    a.argc = 0;
-
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_SET, 1, &a, values,
-                                     2 * KOT_TENANT_POLICY_N,
-                                     ngx_http_kot_admin_policy_changed);
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_SET,
+                                            ngx_http_kot_admin_get(ctx)->data,
+                                            2 * KOT_TENANT_POLICY_N,
+                                            ngx_http_kot_admin_policy_changed);
 }
 
 
@@ -1116,20 +1115,7 @@ static ngx_int_t
 ngx_http_kot_admin_notify_url(ngx_http_request_t *r, ngx_str_t *op,
     ngx_str_t *url, ngx_http_kot_step_pt next)
 {
-    ngx_str_t                   args[2];
-    ngx_http_kot_ctx_t         *ctx;
-    ngx_http_kot_redis_args_t   a;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
-
-    a.argc = 0;
-
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT,
-                               &ngx_http_kot_admin_get(ctx)->tenant, NULL)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_str_t  args[2];
 
     args[0] = *op;
     ngx_str_set(&args[1], "");
@@ -1138,8 +1124,8 @@ ngx_http_kot_admin_notify_url(ngx_http_request_t *r, ngx_str_t *op,
         args[1] = *url;
     }
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_NOTIFY_URL, 1, &a, args, 2,
-                                     next);
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_NOTIFY_URL, args, 2,
+                                            next);
 }
 
 

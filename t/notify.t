@@ -98,6 +98,15 @@ sub got ($type, %match) {
            received();
 }
 
+# whether such an event arrives, within 10 s (or $timeout)
+sub arrives_within ($timeout, $type, %match) {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    return wait_until(sub { got($type, %match) }, timeout => $timeout,
+                      what => join ' ', $type, %match);
+}
+
+sub arrives ($type, %match) { arrives_within(10, $type, %match) }
+
 sub daemon_start () {
     $t->fork_extra('notify', sub {
         open STDERR, '>>', "$dir/notify.out";
@@ -138,8 +147,7 @@ daemon_start();
 
 lock_out('alice');
 my $locked_at = Time::HiRes::time();
-ok wait_until(sub { got('account_locked', user => 'alice') },
-              timeout => 2, what => "alice's account_locked"),
+ok arrives_within(2, 'account_locked', user => 'alice'),
     'the webhook gets account_locked within 2 s of the lock';
 my ($lock) = got('account_locked', user => 'alice');
 is $lock->[0], 'ok', 'signed with the key file, as the receiver checks';
@@ -186,8 +194,7 @@ ok wait_until(sub { daemon_log() =~ /account_locked of tenant "acme": .*attempt 
     'with the receiver down, the attempt fails';
 is pending(), 1, 'and the event stays pending';
 receiver_start();
-ok wait_until(sub { got('account_locked', user => 'bob') },
-              what => "bob's event after the receiver is back"),
+ok arrives('account_locked', user => 'bob'),
     'once the receiver is back, the event arrives';
 ok wait_until(sub { pending() == 0 }, what => 'nothing pending'),
     'and is acknowledged';
@@ -197,8 +204,7 @@ ok wait_until(sub { pending() == 0 }, what => 'nothing pending'),
 
 KotTest::_spew("$dir/slow", '');
 lock_out('carol');
-ok wait_until(sub { got('account_locked', user => 'carol') },
-              what => "carol's event, slowly"),
+ok arrives('account_locked', user => 'carol'),
     'the receiver is answering carol\'s event';
 my $pid = delete $t->{extra}{notify};
 kill 'KILL', $pid;
@@ -207,8 +213,7 @@ unlink "$dir/slow";
 lock_out('dave');
 is pending(), 1, 'the event it was posting is still pending';
 daemon_start();
-ok wait_until(sub { got('account_locked', user => 'dave') },
-              what => "dave's event"),
+ok arrives('account_locked', user => 'dave'),
     'after a restart, the event made while it was down arrives';
 ok wait_until(sub { got('account_locked', user => 'carol') >= 2 },
               what => "carol's event again"),
@@ -256,8 +261,7 @@ $t->kotctl('tenant', 'notify', 'beta', '--clear');
 login_from('198.51.100.7', 'frank', $pw{frank});
 login_from('198.51.100.7', 'frank', $pw{frank});
 my ($ua) = login_from('203.0.113.9', 'frank', $pw{frank});
-ok wait_until(sub { got('login_new_network', user => 'frank') },
-              what => 'login_new_network'),
+ok arrives('login_new_network', user => 'frank'),
     'a login from a network the user never used is notified';
 my @nn = got('login_new_network', user => 'frank');
 is scalar(@nn), 1, 'once: the first login and a known network are not';
@@ -274,18 +278,14 @@ $ua->post_form('/kot/password', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
     current_password => $pw{frank}, new_password => $pw{frank_new},
     confirm_password => $pw{frank_new} });
-ok wait_until(sub { got('password_changed', user => 'frank') },
-              what => 'password_changed'),
+ok arrives('password_changed', user => 'frank'),
     'a user changing their password is notified';
 
 $t->kotctl('user', 'disable', 'acme', 'dave');
-ok wait_until(sub { got('admin_action', action => 'account_disabled',
-                        user => 'dave') },
-              what => 'the admin action'),
+ok arrives('admin_action', action => 'account_disabled', user => 'dave'),
     'an administrator\'s action from kotctl is notified';
 $t->kotctl('support', 'grant', 'acme', '--hours', 2);
-ok wait_until(sub { got('support_granted', tenant => 'acme') },
-              what => 'support_granted'),
+ok arrives('support_granted', tenant => 'acme'),
     'so is a support grant';
 
 my $gina = $n->ua;
@@ -297,14 +297,10 @@ my $code = KotTest::TOTP::code($secret);
 $gina->post_form('/kot/mfa', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
     action => 'enrol', code => $code });
-ok wait_until(sub { got('mfa_changed', user => 'gina',
-                        action => 'mfa_enrolled') },
-              what => 'mfa_enrolled'),
+ok arrives('mfa_changed', user => 'gina', action => 'mfa_enrolled'),
     'a user enrolling in MFA is notified';
 $t->kotctl('user', 'mfa-reset', 'acme', 'gina');
-ok wait_until(sub { got('mfa_changed', user => 'gina',
-                        action => 'mfa_reset') },
-              what => 'mfa_reset'),
+ok arrives('mfa_changed', user => 'gina', action => 'mfa_reset'),
     'and so is an administrator resetting it';
 
 
@@ -341,8 +337,7 @@ KotTest::Admin->is_error($other->call(GET => 'tenants/acme'), 403,
 
 $t->kotctl('allowlist', 'acme', 'access', 'set', '10.9.0.0/16');
 login_from("192.0.2.$_", 'alice', 'x') for 1 .. 25;
-ok wait_until(sub { got('ip_denial_burst', tenant => 'acme') },
-              what => 'ip_denial_burst'),
+ok arrives('ip_denial_burst', tenant => 'acme'),
     'a burst of denials for a tenant is notified';
 my @bursts = got('ip_denial_burst');
 is scalar(@bursts), 1, 'once for the burst, not once a denial';
@@ -421,13 +416,11 @@ $acl->fork_extra('notify', sub {
 });
 $an->ua->login(tenant => 'acme', username => 'zed', password => 'no')
     for 1 .. 3;
-ok wait_until(sub { got('account_locked', user => 'zed') },
-              what => 'an event with the ACL users'),
+ok arrives('account_locked', user => 'zed'),
     'with the ACL users, nginx writes the event and the daemon posts it';
 is $acl->kotctl(@as_kotctl, 'user', 'disable', 'acme', 'yan')->{exit}, 0,
     'kotctl acts as its ACL user';
-ok wait_until(sub { got('admin_action', user => 'yan') },
-              what => 'the action of kotctl\'s ACL user'),
+ok arrives('admin_action', user => 'yan'),
     'and its action is notified';
 
 done_testing;
