@@ -601,7 +601,8 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *body,
     curl_easy_setopt(n->curl, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(n->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(n->curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
-    curl_easy_setopt(n->curl, CURLOPT_TIMEOUT, (long) KOTCTL_NOTIFY_TIMEOUT_SEC);
+    curl_easy_setopt(n->curl, CURLOPT_TIMEOUT,
+                     (long) KOTCTL_NOTIFY_TIMEOUT_SEC);
     curl_easy_setopt(n->curl, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -189,7 +189,8 @@ ok !signature_ok($key, $good, $body, $ts + 3600),
 
 $t->stop_extra('receiver');
 lock_out('bob');
-ok wait_until(sub { daemon_log() =~ /account_locked of tenant "acme": .*attempt 1, next in 1 s/ },
+ok wait_until(sub { daemon_log() =~
+                       /account_locked of tenant "acme": .*attempt 1, next/ },
               what => 'a failed attempt'),
     'with the receiver down, the attempt fails';
 is pending(), 1, 'and the event stays pending';

@@ -952,7 +952,8 @@ static const char  kot_script_support_status[] =
  * under a type; an administrator's action once, in the tenant it acted
  * in.  The handle is cut from the text ("session.hash":"..." can only be
  * a member there: in a string its quotes would be escaped), since
- * cjson's encoding would turn the record's empty arrays into objects.  Two types are derived here, from state kept for them:
+ * cjson's encoding would turn the record's empty arrays into objects.
+ * Two types are derived here, from state kept for them:
  *   - ip_denial_burst: the KOT_NOTIFY_BURST-th address denial of the
  *     tenant within KOT_NOTIFY_BURST_MS of the first (nb:{tenant} counts
  *     them; one event a window);
@@ -1040,7 +1041,7 @@ static const char  kot_script_event_push[] =
 
 /*
  * A tenant's webhook (kotctl notify posts its events there rather than
- * to --webhook), as checked by the caller (kot_notify_url_check()).
+ * to --webhook), as checked by the caller (kot_notify_url_ok()).
  *
  * KEYS[1] t:{tenant}
  * ARGV[1] "get" or "set", ARGV[2] the URL to set ("" removes it)
