@@ -401,7 +401,8 @@ for my $user (qw(kot-nginx kotctl)) {
         "Redis takes kot.conf's user $user";
     KotTest::_spew($acl->dir . "/$user.pw", "acl-$user\n", 0600);
 }
-my $site = KotTest->site(http => 'kot_notify on; kot_lockout threshold=3;');
+my $site = KotTest->site(
+    http => 'kot_notify on; kot_lockout threshold=3 permanent_after=1;');
 $site =~ s{kot_redis %%REDIS%% timeout=1s;}
           {kot_redis %%REDIS%% user=kot-nginx password_file=@{[
               $acl->dir ]}/kot-nginx.pw timeout=1s;} or die;
@@ -419,6 +420,8 @@ $an->ua->login(tenant => 'acme', username => 'zed', password => 'no')
     for 1 .. 3;
 ok arrives('account_locked', user => 'zed'),
     'with the ACL users, nginx writes the event and the daemon posts it';
+is((got('account_locked', user => 'zed'))[0][3]{permanent}, JSON::PP::true,
+   'a permanent lock says so');
 is $acl->kotctl(@as_kotctl, 'user', 'disable', 'acme', 'yan')->{exit}, 0,
     'kotctl acts as its ACL user';
 ok arrives('admin_action', user => 'yan'),
