@@ -177,8 +177,8 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
  * (what the admin API shows the tenant's administrators), and in the
  * notification stream if there is one: kotctl cannot see whether nginx
  * has kot_notify on, and the stream exists once nginx or kotctl notify
- * has used it.  A tenant just
- * deleted takes no event: the script leaves its keys gone.
+ * has used it.  A tenant just deleted takes no event: the script leaves
+ * its keys gone.
  */
 
 static int
