@@ -59,7 +59,7 @@ static int kotctl_notify_run(kotctl_notify_t *n);
 static int kotctl_notify_group(kotctl_notify_t *n);
 static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
 static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
-    long long deliveries);
+    long long deliveries, long long due);
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long deliveries);
@@ -372,7 +372,7 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
                 continue;
             }
 
-            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries);
+            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries, due);
         }
 
         seen += r->elements;
@@ -394,18 +394,21 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
 /*
  * Takes a due event (Redis counts one more delivery, and its idle time
- * starts again) and attempts it.  An event trimmed from the stream
- * meanwhile comes back as nothing, and Redis drops it from the list.
+ * starts again) and attempts it.  Only if it is still due: another
+ * daemon that took it first reset its idle time.  An event trimmed from
+ * the stream meanwhile comes back as nothing, and Redis drops it from
+ * the list.
  */
 
 static int
-kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries)
+kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
+    long long due)
 {
     int          rc;
     redisReply  *r;
 
-    r = redisCommand(n->k->rc, "XCLAIM %s %s %s 0 %s", KOT_KEY_NOTIFY,
-                     KOT_NOTIFY_GROUP, n->consumer, id);
+    r = redisCommand(n->k->rc, "XCLAIM %s %s %s %lld %s", KOT_KEY_NOTIFY,
+                     KOT_NOTIFY_GROUP, n->consumer, due, id);
 
     if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
         kotctl_error("notify: redis: XCLAIM: %s",
