@@ -389,6 +389,19 @@ ok wait_until(sub {
     'and delivers the events made after it';
 
 
+# what notifications keep of a user and a tenant goes with them
+
+ok $t->redis('EXISTS', 'kot:v1:nn:acme:frank'), 'frank\'s networks are kept';
+$t->kotctl('user', 'delete', 'acme', 'frank', '--yes');
+is $t->redis('EXISTS', 'kot:v1:nn:acme:frank'), 0,
+    'and deleted with the user';
+$t->kotctl('allowlist', 'acme', 'access', 'set', '10.9.0.0/16');
+login_from('192.0.2.1', 'alice', 'x');
+ok $t->redis('EXISTS', 'kot:v1:nb:acme'), 'a tenant\'s denials are counted';
+$t->kotctl('tenant', 'delete', 'acme', '--yes');
+is_deeply [ grep { /acme/ } @{ $t->redis('KEYS', 'kot:v1:*') } ], [],
+    'and every key of a deleted tenant goes';
+
 # with the Redis ACL users of the shipped conf/redis/kot.conf: nginx
 # writes events, kotctl's user runs the daemon and notifies its actions
 
