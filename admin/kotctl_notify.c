@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
     const char *body, char *err, size_t errlen);
 static void kotctl_notify_sign(kotctl_notify_t *n, time_t t,
     const char *body, char *header, size_t len);
+static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
+    const char *fmt, ...);
 static const char *kotctl_notify_field(redisReply *fields, const char *name);
 static int kotctl_notify_url(kotctl_notify_t *n, const char *tenant,
     char *url, size_t len);
@@ -330,16 +333,10 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
     for (seen = 0; seen < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
 
-        r = redisCommand(n->k->rc, "XPENDING %s %s %s + %d", KOT_KEY_NOTIFY,
-                         KOT_NOTIFY_GROUP, start, KOTCTL_NOTIFY_PAGE);
-
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-            kotctl_error("notify: redis: XPENDING: %s",
-                         r ? (r->str ? r->str : "unexpected reply")
-                           : n->k->rc->errstr);
-            if (r) {
-                freeReplyObject(r);
-            }
+        r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XPENDING %s %s %s + %d",
+                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, start,
+                              KOTCTL_NOTIFY_PAGE);
+        if (r == NULL) {
             return KOTCTL_FAIL;
         }
 
@@ -348,7 +345,9 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
             if (e->type != REDIS_REPLY_ARRAY || e->elements < 4
                 || e->element[0]->type != REDIS_REPLY_STRING
-                || e->element[1]->type != REDIS_REPLY_STRING)
+                || e->element[1]->type != REDIS_REPLY_STRING
+                || e->element[2]->type != REDIS_REPLY_INTEGER
+                || e->element[3]->type != REDIS_REPLY_INTEGER)
             {
                 continue;
             }
@@ -407,16 +406,10 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
     int          rc;
     redisReply  *r;
 
-    r = redisCommand(n->k->rc, "XCLAIM %s %s %s %lld %s", KOT_KEY_NOTIFY,
-                     KOT_NOTIFY_GROUP, n->consumer, due, id);
-
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
-        kotctl_error("notify: redis: XCLAIM: %s",
-                     r ? (r->str ? r->str : "unexpected reply")
-                       : n->k->rc->errstr);
-        if (r) {
-            freeReplyObject(r);
-        }
+    r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s %lld %s",
+                          KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, n->consumer, due,
+                          id);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
@@ -441,16 +434,10 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
     size_t       i;
     redisReply  *r, *entries;
 
-    r = redisCommand(n->k->rc, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
-                     "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
-                     KOTCTL_NOTIFY_BATCH, block, KOT_KEY_NOTIFY);
-
-    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-        kotctl_error("notify: redis: XREADGROUP: %s",
-                     r ? r->str : n->k->rc->errstr);
-        if (r) {
-            freeReplyObject(r);
-        }
+    r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
+                          "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
+                          KOTCTL_NOTIFY_BATCH, block, KOT_KEY_NOTIFY);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
@@ -534,10 +521,9 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     free(body);
 
     if (status >= 200 && status < 300) {
-        r = redisCommand(n->k->rc, "XACK %s %s %s", KOT_KEY_NOTIFY,
-                         KOT_NOTIFY_GROUP, id);
-        rc = (r != NULL && r->type == REDIS_REPLY_INTEGER) ? KOTCTL_OK
-                                                           : KOTCTL_FAIL;
+        r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "XACK %s %s %s",
+                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, id);
+        rc = r ? KOTCTL_OK : KOTCTL_FAIL;
         if (r) {
             freeReplyObject(r);
         }
@@ -657,6 +643,40 @@ kotctl_notify_sign(kotctl_notify_t *n, time_t t, const char *body,
     }
 
     snprintf(header, len, "X-Kot-Signature: t=%.*s,v1=%s", m - 1, ts, hex);
+}
+
+
+/*
+ * A command whose reply must be of the type given (0: anything but an
+ * error); NULL, the reason printed, if it is not.
+ */
+
+static redisReply *
+kotctl_notify_cmd(kotctl_notify_t *n, int type, const char *fmt, ...)
+{
+    va_list      ap;
+    redisReply  *r;
+
+    va_start(ap, fmt);
+    r = redisvCommand(n->k->rc, fmt, ap);
+    va_end(ap);
+
+    if (r != NULL && r->type != REDIS_REPLY_ERROR
+        && (type == 0 || r->type == type))
+    {
+        return r;
+    }
+
+    kotctl_error("notify: redis: %.*s: %s", (int) strcspn(fmt, " "), fmt,
+                 r == NULL ? n->k->rc->errstr
+                 : (r->type == REDIS_REPLY_ERROR) ? r->str
+                 : "unexpected reply");
+
+    if (r) {
+        freeReplyObject(r);
+    }
+
+    return NULL;
 }
 
 
