@@ -157,6 +157,10 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       kot_body_tenant, ngx_http_kot_admin_tenant_add },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_SYSTEM, 0,
       NULL, ngx_http_kot_admin_tenant_delete },
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_tenant_get },
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      kot_body_tenant_put, ngx_http_kot_admin_tenant_put },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_users },

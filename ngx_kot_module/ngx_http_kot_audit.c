@@ -110,7 +110,8 @@ static void ngx_http_kot_audit_lists(ngx_http_request_t *r,
     ngx_http_kot_event_t *ev, json_t *rec, ngx_str_t *line);
 static char *ngx_http_kot_audit_list_text(ngx_http_request_t *r,
     json_t *rec, ngx_str_t *text);
-static void ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line);
+static void ngx_http_kot_audit_push(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *line);
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
@@ -657,11 +658,11 @@ ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     }
 
     if (target) {
-        ngx_http_kot_audit_push(target, line);
+        ngx_http_kot_audit_push(r, target, line);
     }
 
     if (tenant) {
-        ngx_http_kot_audit_push(tenant, line);
+        ngx_http_kot_audit_push(r, tenant, line);
     }
 
     ngx_free(s);
@@ -708,16 +709,31 @@ ngx_http_kot_audit_list_text(ngx_http_request_t *r, json_t *rec,
 }
 
 
+/*
+ * With kot_notify on, the same script appends what should be notified to
+ * the notification stream; the client's network tells a login from a new
+ * one.
+ */
+
 static void
-ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line)
+ngx_http_kot_audit_push(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *line)
 {
     u_char                     t[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
     u_char                     ev[sizeof(KOT_KEY_EVENTS) + KOT_TENANT_MAX];
-    u_char                     cap[NGX_INT_T_LEN];
+    u_char                     cap[NGX_INT_T_LEN], now[NGX_INT64_LEN];
+    ngx_str_t                  net;
     ngx_http_kot_redis_args_t  a;
+    ngx_http_kot_main_conf_t  *kmcf;
 
     if (tenant->len > KOT_TENANT_MAX) {
         return;
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    if (!kmcf->notify || ngx_http_kot_client_key(r, &net) != NGX_OK) {
+        ngx_str_set(&net, "");
     }
 
     a.argc = 0;
@@ -733,6 +749,11 @@ ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line)
     ngx_http_kot_redis_arg(&a, line->data, line->len);
     ngx_http_kot_redis_arg(&a, cap,
                            ngx_sprintf(cap, "%d", KOT_EVENTS_MAX) - cap);
+    ngx_http_kot_redis_arg(&a, (u_char *) (kmcf->notify ? "on" : "off"),
+                           kmcf->notify ? 2 : 3);
+    ngx_http_kot_redis_arg(&a, now,
+                           ngx_sprintf(now, "%uL", ngx_http_kot_now()) - now);
+    ngx_http_kot_redis_arg(&a, net.data, net.len);
 
     ngx_http_kot_redis_fire(&a);
 }

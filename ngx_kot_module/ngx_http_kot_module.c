@@ -253,6 +253,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       0,
       NULL },
 
+    { ngx_string("kot_notify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_kot_main_conf_t, notify),
+      NULL },
+
     { ngx_string("kot_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_kot_status,
@@ -472,6 +479,7 @@ ngx_http_kot_create_main_conf(ngx_conf_t *cf)
     kmcf->scrypt_set = NGX_CONF_UNSET;
     kmcf->used = NGX_CONF_UNSET;
     kmcf->cache_size = NGX_CONF_UNSET_UINT;
+    kmcf->notify = NGX_CONF_UNSET;
 
     return kmcf;
 }
@@ -487,6 +495,7 @@ ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(kmcf->redis_set, 0);
     ngx_conf_init_value(kmcf->used, 0);
     ngx_conf_init_uint_value(kmcf->cache_size, 10000);
+    ngx_conf_init_value(kmcf->notify, 0);
 
     if (kmcf->scrypt_set == NGX_CONF_UNSET) {
         kmcf->scrypt = defaults;

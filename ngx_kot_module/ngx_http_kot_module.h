@@ -80,6 +80,7 @@ typedef struct {
     ngx_str_t                   admin_operator; /* kot_admin_operator */
     ngx_shm_zone_t             *status_zone;    /* kot_status */
     ngx_http_kot_look_t        *look;           /* the built-in one */
+    ngx_flag_t                  notify;         /* kot_notify */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -394,6 +395,8 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+/* the client's kot_cidr_bucket(): its throttle bucket and its network */
+ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);
 
 /* ngx_http_kot_hash.c */
 typedef struct {

@@ -26,6 +26,12 @@ const kot_body_field_t  kot_body_tenant[] = {
     { NULL, 0, 0 }
 };
 
+/* PUT tenants/T: its webhook ("" for none) */
+const kot_body_field_t  kot_body_tenant_put[] = {
+    { "notify_url", KOT_BODY_STRING, 1 },
+    { NULL, 0, 0 }
+};
+
 const kot_body_field_t  kot_body_user[] = {
     { "username", KOT_BODY_STRING, 1 },
     { "roles", KOT_BODY_STRINGS, 1 },

@@ -38,6 +38,7 @@ typedef enum {
 /* the admin API's bodies: POST tenants, POST users, PATCH a user, PUT an
  * allow-list, PUT policy, POST support */
 extern const kot_body_field_t  kot_body_tenant[];
+extern const kot_body_field_t  kot_body_tenant_put[];
 extern const kot_body_field_t  kot_body_user[];
 extern const kot_body_field_t  kot_body_patch[];
 extern const kot_body_field_t  kot_body_allowlist[];
