@@ -431,7 +431,12 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->file->flush = ngx_http_kot_audit_flush_file;
     al->file->data = al;
 
-    if (kot_chain_start(&al->chain, k0) != 0) {
+    /* a key per write of the buffer (docs/audit.md, "ngx_kot/2") */
+
+    if (kot_chain_start(&al->chain, k0) != 0
+        || kot_chain_batched(&al->chain) != 0)
+    {
+        kot_cleanse(k0, sizeof(k0));
         kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
@@ -460,7 +465,8 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
                         json_string(kmcf->auditor_fpr));
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
-    json_object_set_new(rec, "kot.version", json_string("ngx_kot/1"));
+    json_object_set_new(rec, KOT_CHAIN_VERSION_MEMBER,
+                        json_string(KOT_CHAIN_VERSION_2));
     json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,
                         json_string(kot_chain_alg_name(&al->chain)));
 
@@ -1432,6 +1438,17 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
     if (p == al->pos && al->pos > al->buf) {
         al->failed = 0;
         al->unanchored = 1;
+    }
+
+    /*
+     * What was written can no longer be rewritten with the key in memory;
+     * a chain that cannot move on stops sealing, loudly.
+     */
+    if (al->pos > al->buf && kot_chain_written(&al->chain) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                      "kot: the audit chain of \"%V\" cannot move to its "
+                      "next key", &al->path);
+        kot_chain_wipe(&al->chain);
     }
 
     al->pos = al->buf;
