@@ -196,11 +196,13 @@ kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
         return -1;
     }
 
-    /* out may be s itself when the caller left room: copy first */
+    /* out may be s itself when the caller left room (the module does) */
 
-    p = out;
-    memmove(p, s, len - 1);
-    p += len - 1;
+    if (out != s) {
+        memmove(out, s, len - 1);
+    }
+
+    p = out + len - 1;
 
     if (c->batched && c->index == 0 && c->batch > 0) {
         memcpy(p, KOT_CHAIN_BATCH_PREFIX, KOT_CHAIN_BATCH_LEN);
