@@ -1076,11 +1076,21 @@ static ngx_http_variable_value_t *
 ngx_http_kot_audit_request_id(ngx_http_request_t *r)
 {
     u_char                     *id;
+    ngx_uint_t                  i;
     ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_variable_value_t  *v;
 
     static u_char  random[16384];
     static size_t  left;
+    static u_char  pairs[256][2];
+
+    /* a byte's two hex digits at once: ngx_hex_dump() goes one at a time */
+    if (pairs[0][0] == 0) {
+        for (i = 0; i < 256; i++) {
+            pairs[i][0] = "0123456789abcdef"[i >> 4];
+            pairs[i][1] = "0123456789abcdef"[i & 0xf];
+        }
+    }
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
     v = &r->variables[kmcf->request_id];
@@ -1103,7 +1113,11 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
     }
 
     left -= 16;
-    ngx_hex_dump(id, random + left, 16);
+
+    for (i = 0; i < 16; i++) {
+        ngx_memcpy(id + 2 * i, pairs[random[left + i]], 2);
+    }
+
     kot_cleanse(random + left, 16);
 
     v->len = 32;
