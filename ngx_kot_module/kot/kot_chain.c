@@ -24,6 +24,7 @@
 
 #define KOT_CHAIN_PREFIX_LEN  (sizeof(KOT_CHAIN_MAC_PREFIX) - 1)
 #define KOT_CHAIN_BATCH_LEN   (sizeof(KOT_CHAIN_BATCH_PREFIX) - 1)
+#define KOT_CHAIN_KEYS_LEN    (KOT_CHAIN_KEYS * KOT_CHAIN_KEY_LEN)
 
 
 static int kot_chain_init(kot_chain_t *c, kot_chain_alg_t alg);
@@ -139,7 +140,10 @@ kot_chain_batched(kot_chain_t *c)
     c->chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
     c->chacha = EVP_CIPHER_CTX_new();
 
-    if (c->chacha20 == NULL || c->chacha == NULL) {
+    /* apart: a verifier keeps a chain for every writer there was */
+    c->keys = OPENSSL_malloc(KOT_CHAIN_KEYS_LEN);
+
+    if (c->chacha20 == NULL || c->chacha == NULL || c->keys == NULL) {
         return -1;
     }
 
@@ -282,7 +286,9 @@ kot_chain_check(kot_chain_t *c, const char *line, size_t len)
 
     if (moved) {
         if (!ok) {
+            /* the record keys made meanwhile are the other write's */
             memcpy(c, &before, sizeof(kot_chain_t));
+            c->keys_made = 0;
         }
 
         kot_cleanse(&before, sizeof(kot_chain_t));
@@ -298,7 +304,11 @@ kot_chain_wipe(kot_chain_t *c)
     kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
     kot_cleanse(c->mac, sizeof(c->mac));
 
-    kot_cleanse(c->keys, sizeof(c->keys));
+    if (c->keys) {
+        OPENSSL_clear_free(c->keys, KOT_CHAIN_KEYS_LEN);
+        c->keys = NULL;
+    }
+
     c->keys_made = 0;
 
     /* the contexts hold the last keys they were given */
@@ -621,11 +631,11 @@ kot_chain_record_key(kot_chain_t *c)
     from = c->index - c->index % KOT_CHAIN_KEYS;
 
     if (!c->keys_made || c->keys_from != from) {
-        /* the IV is the 32-bit block counter, little-endian, and a zero nonce */
+        /* the IV: the 32-bit block counter, little-endian; nonce zero */
 
         block = from * KOT_CHAIN_KEY_LEN / 64;
 
-        if (block > UINT32_MAX - sizeof(c->keys) / 64) {
+        if (block > UINT32_MAX - KOT_CHAIN_KEYS_LEN / 64) {
             return NULL;
         }
 
@@ -635,14 +645,14 @@ kot_chain_record_key(kot_chain_t *c)
         iv[2] = (uint8_t) (block >> 16);
         iv[3] = (uint8_t) (block >> 24);
 
-        memset(c->keys, 0, sizeof(c->keys));
+        memset(c->keys, 0, KOT_CHAIN_KEYS_LEN);
 
         if (EVP_EncryptInit_ex2(c->chacha, c->chacha20, c->key, iv, NULL) != 1
             || EVP_EncryptUpdate(c->chacha, c->keys, &n, c->keys,
-                                 (int) sizeof(c->keys)) != 1
-            || n != (int) sizeof(c->keys))
+                                 KOT_CHAIN_KEYS_LEN) != 1
+            || n != KOT_CHAIN_KEYS_LEN)
         {
-            kot_cleanse(c->keys, sizeof(c->keys));
+            kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
             c->keys_made = 0;
             return NULL;
         }
@@ -700,7 +710,7 @@ kot_chain_next(kot_chain_t *c)
     memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
     kot_cleanse(next, sizeof(next));
 
-    kot_cleanse(c->keys, sizeof(c->keys));
+    kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
     c->keys_made = 0;
 
     c->batch++;

@@ -67,7 +67,7 @@ typedef struct {
     uint64_t          batch;                    /* the write's number */
     uint64_t          index;                    /* the next record's in it */
     uint64_t          keys_from;                /* index of keys[0] */
-    uint8_t           keys[KOT_CHAIN_KEYS * KOT_CHAIN_KEY_LEN];
+    uint8_t          *keys;                     /* KOT_CHAIN_KEYS of them */
     EVP_CIPHER       *chacha20;
     EVP_CIPHER_CTX   *chacha;
 } kot_chain_t;
