@@ -367,6 +367,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
 
     *h = ngx_http_kot_strip_headers;
 
+    if (ngx_http_kot_admin_init_filters(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_access_init(cf);
 }
 

@@ -214,7 +214,7 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
     }
 
     if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
+        return ngx_http_kot_not_allowed(r, "GET, HEAD, POST");
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_kot_portal_body);
