@@ -27,6 +27,7 @@
 
 #include "ngx_http_kot_admin.h"
 #include "kot_body.h"
+#include "kot_change.h"
 #include "kot_ident.h"
 #include "kot_text.h"
 
@@ -1619,29 +1620,5 @@ ngx_http_kot_val_strings(ngx_http_kot_val_t *v)
 json_t *
 ngx_http_kot_json_roles(ngx_str_t *roles)
 {
-    u_char  *p, *last, *comma;
-    json_t  *list;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    p = roles->data;
-    last = p + roles->len;
-
-    while (p < last) {
-        comma = ngx_strlchr(p, last, ',');
-        if (comma == NULL) {
-            comma = last;
-        }
-
-        if (comma > p) {
-            json_array_append_new(list, json_stringn((char *) p, comma - p));
-        }
-
-        p = comma + 1;
-    }
-
-    return list;
+    return kot_change_roles((char *) roles->data, roles->len);
 }
