@@ -355,6 +355,7 @@ typedef struct {
     ngx_thread_task_t          *task;
     ngx_http_request_t         *request;
     ngx_atomic_t                abandoned;      /* the client left */
+    ngx_event_t                 alive;          /* holds a worker exiting */
     /* input */
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */

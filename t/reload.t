@@ -205,6 +205,27 @@ ok $n->reload, 'a reload under load brings up new workers';
 ok more_load('after the reload'), 'the load goes on after the reload';
 
 
+# A login whose password is still being hashed (in the thread pool,
+# where no timer keeps its worker alive) when the reload comes: ann's
+# hash is made slow on purpose (scrypt ln=16, about 0.3 s).
+{
+    local $t->{scrypt_ln} = 16;
+    $t->add_user('acme', 'ann', 'correct horse battery');
+}
+my $ann = $n->ua;
+my $csrf = KotTest::UA::form_field($ann->get('/kot/login')->{content},
+                                   'csrf');
+my @hashing = map {
+    $ann->post_form_detached('/kot/login', { csrf => $csrf,
+        tenant => 'acme', username => 'ann',
+        password => 'correct horse battery' })
+} 1 .. 2;
+ok $n->reload, 'a reload while logins are being hashed';
+is_deeply [ map { KotTest::UA::status($_, 10) } @hashing ], [ 303, 303 ],
+    'the logins being hashed at the reload succeed';
+ok more_load('after the second reload'), 'the load goes on';
+
+
 # a binary upgrade: the new master is the same binary started again
 
 slow_now();
