@@ -12,6 +12,7 @@
 
 #include "ngx_http_kot_module.h"
 #include "kot_ident.h"
+#include "kot_body.h"
 
 
 static ngx_int_t ngx_http_kot_add_variables(ngx_conf_t *cf);
@@ -444,6 +445,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_kot_admin_init_filters(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_access_init(cf);
 }
 
@@ -452,6 +457,9 @@ static void *
 ngx_http_kot_create_main_conf(ngx_conf_t *cf)
 {
     ngx_http_kot_main_conf_t  *kmcf;
+
+    /* the module's first call, before any JSON: every block is wiped */
+    kot_body_wipe_freed();
 
     kmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_main_conf_t));
     if (kmcf == NULL) {

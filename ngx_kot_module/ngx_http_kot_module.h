@@ -233,6 +233,8 @@ struct ngx_http_kot_ctx_s {
     unsigned                    waiting:1;
     unsigned                    checked:1;
     unsigned                    passive:1;      /* extends no session */
+    unsigned                    admin_413:1;    /* nginx's, made JSON */
+    unsigned                    admin_413_sent:1;
 };
 
 
@@ -275,6 +277,7 @@ ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);
 char *ngx_http_kot_admin_operator(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_kot_admin_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_admin_init_filters(ngx_conf_t *cf);
 
 /* ngx_http_kot_session.c */
 void ngx_http_kot_session_read(ngx_http_request_t *r,
@@ -403,6 +406,7 @@ typedef struct {
     ngx_thread_task_t          *task;
     ngx_http_request_t         *request;
     ngx_atomic_t                abandoned;      /* the client left */
+    ngx_event_t                 alive;          /* holds a worker exiting */
     /* input */
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */
@@ -626,6 +630,9 @@ ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
 ngx_int_t ngx_http_kot_unauthorized(ngx_http_request_t *r,
     const char *error);
+ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
+ngx_int_t ngx_http_kot_not_allowed(ngx_http_request_t *r, const char *allow);
 ngx_int_t ngx_http_kot_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,
