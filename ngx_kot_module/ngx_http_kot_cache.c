@@ -123,6 +123,9 @@ ngx_http_kot_cache_enable(void)
     ngx_http_kot_cache_flush();
     cache->enabled = 1;
 
+    /* nothing was tracked before: long-lived requests' sessions now are */
+    ngx_http_kot_conn_recheck();
+
     ngx_log_error(NGX_LOG_INFO, cache->log, 0,
                   "kot: session cache on (Redis announces changes)");
 }
@@ -164,6 +167,7 @@ ngx_http_kot_cache_invalidate(redisReply *keys)
 
     if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
         ngx_http_kot_cache_flush();
+        ngx_http_kot_conn_recheck();
         return;
     }
 
@@ -180,6 +184,7 @@ ngx_http_kot_cache_invalidate(redisReply *keys)
             && ngx_strncmp(k->str, KOT_KEY_SESSION, plen) == 0)
         {
             ngx_http_kot_cache_forget((u_char *) k->str + plen);
+            ngx_http_kot_conn_changed((u_char *) k->str + plen);
             continue;
         }
 

@@ -367,6 +367,10 @@ ngx_http_kot_init(ngx_conf_t *cf)
 
     *h = ngx_http_kot_strip_headers;
 
+    if (ngx_http_kot_conn_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_access_init(cf);
 }
 
@@ -1498,6 +1502,10 @@ ngx_http_kot_ctx_cleanup(void *data)
     if (ctx->done.posted) {
         ngx_delete_posted_event(&ctx->done);
     }
+
+    if (ctx->conn) {
+        ngx_http_kot_conn_remove(ctx->conn);
+    }
 }
 
 
@@ -1570,6 +1578,7 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
 
     ngx_http_kot_status_init_process(kmcf);
     ngx_http_kot_cache_init_process(cycle, kmcf->cache_size);
+    ngx_http_kot_conn_init_process(cycle);
     ngx_http_kot_hash_init_process();
 
     if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis,

@@ -233,8 +233,7 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* activity reaches Redis this often: a tenth of the idle time at most */
-    touch = ngx_min(klcf->touch, klcf->idle_timeout / 10);
+    touch = ngx_http_kot_session_touch(klcf);
 
     if (cached) {
         rc = ngx_http_kot_cache_lookup(r, &ctx->session,
@@ -276,6 +275,15 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_SESSIONS_REDIS);
 
     return NGX_AGAIN;
+}
+
+
+/* Activity reaches Redis this often: a tenth of the idle time at most. */
+
+ngx_msec_t
+ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf)
+{
+    return ngx_min(klcf->touch, klcf->idle_timeout / 10);
 }
 
 
