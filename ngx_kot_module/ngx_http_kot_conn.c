@@ -360,6 +360,16 @@ ngx_http_kot_conn_close(ngx_http_kot_conn_t *k, const char *reason)
                        (size_t) KOT_SID_SHORT_LEN, s->sid, &s->user,
                        &s->tenant, reason, kind);
 
+    /*
+     * Terminated as when the client fails.  The upstream's cleanup then
+     * finalizes the request first, which would free it (or keep its
+     * connection alive) under the terminating code: this reference keeps
+     * the request until the terminal handler, which closes the
+     * connection.
+     */
+    r->main->count++;
+    r->keepalive = 0;
+
     ngx_http_finalize_request(r, NGX_HTTP_CLOSE);
     ngx_http_run_posted_requests(c);
 }
