@@ -99,6 +99,7 @@ static void ngx_http_kot_watch_check(ngx_http_kot_watch_t *w,
     ngx_uint_t touch);
 static void ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
+static const char *ngx_http_kot_watch_why(ngx_http_kot_watch_t *w);
 static void ngx_http_kot_watch_ended(ngx_event_t *ev);
 static void ngx_http_kot_watch_end(ngx_http_kot_watch_t *w,
     const char *reason);
@@ -619,13 +620,42 @@ ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
         break;
 
     default:
-        /* logout, revocation, disabled user, password change, deletion */
-        w->reason = "ended";
+        w->reason = ngx_http_kot_watch_why(w);
         break;
     }
 
     /* closing requests is no work for inside hiredis */
     ngx_post_event(&w->ended, &ngx_posted_events);
+}
+
+
+/*
+ * Why a session that Redis no longer has ended.  Whoever first finds it
+ * expired deletes it (another worker, another node): past its end as
+ * last known, it expired; otherwise it was ended (a logout, a
+ * revocation, a disabled user, a password change, a deletion).
+ */
+
+static const char *
+ngx_http_kot_watch_why(ngx_http_kot_watch_t *w)
+{
+    uint64_t  now;
+
+    now = ngx_http_kot_now();
+
+    if (w->created == 0) {
+        return "ended";
+    }
+
+    if (ngx_http_kot_conn_left(w->created + w->absolute, now) == 0) {
+        return "absolute";
+    }
+
+    if (ngx_http_kot_conn_left(w->last + w->idle, now) == 0) {
+        return "idle";
+    }
+
+    return "ended";
 }
 
 
