@@ -231,12 +231,12 @@ my $X = $t->nginx(site('kot_absolute_timeout 3s;'), name => 'absolute');
 ($ua, $cookie, $hash) = login($X);
 $start = time;
 ($ws, $es) = open_both($X, $cookie);
-my $open = 1;
-while ($open && time < $start + 4) {
+my $closed;
+while (!$closed && time < $start + 4.5) {
     KotTest::Stream::ws_send($ws, 'busy');
-    $open = defined KotTest::Stream::ws_recv($ws, 0.3);
+    $closed = KotTest::Stream::closed_within($ws, 0.2);
 }
-ok !$open, 'a busy WebSocket ends at the absolute end';
+ok $closed, 'a busy WebSocket ends at the absolute end';
 ok time - $start > 2.5 && time - $start < 4, 'within 1 s of it';
 ok KotTest::Stream::closed_within($es, 0.1), 'and so does the event stream';
 is closes($X, $hash), 'stream/absolute upgraded/absolute',
