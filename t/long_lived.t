@@ -31,6 +31,10 @@ my $streams = <<"EOF";
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection "upgrade";
             proxy_read_timeout 1h;
+            proxy_set_header X-Kot-User \$kot_user;
+            proxy_set_header X-Kot-Tenant \$kot_tenant;
+            proxy_set_header X-Kot-Roles \$kot_roles;
+            proxy_set_header X-Kot-Session \$kot_session;
         }
 
         location /events/ {
@@ -40,6 +44,10 @@ my $streams = <<"EOF";
             proxy_set_header Connection "";
             proxy_buffering off;
             proxy_read_timeout 1h;
+            proxy_set_header X-Kot-User \$kot_user;
+            proxy_set_header X-Kot-Tenant \$kot_tenant;
+            proxy_set_header X-Kot-Roles \$kot_roles;
+            proxy_set_header X-Kot-Session \$kot_session;
         }
 EOF
 
