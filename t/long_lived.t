@@ -66,11 +66,12 @@ my $password = 'correct horse battery';
 
 # Logs in on a node; returns the browser, its Cookie header and the
 # session's handle ($kot_session, session.hash in the audit log).
-sub login ($node) {
+sub login ($node, @who) {
+    @who = (@alice, password => $password) unless @who;
     my %before = map { $_ => 1 } @{ $t->redis('KEYS', 'kot:v1:s:*') };
     my $ua = $node->ua;
-    is $ua->login(@alice, password => $password)->{status}, 303,
-        'alice logs in on ' . uc $node->name;
+    is $ua->login(@who)->{status}, 303,
+        "$who[3] logs in on " . uc $node->name;
     my ($key) = grep { !$before{$_} } @{ $t->redis('KEYS', 'kot:v1:s:*') };
     return ($ua, 'kot_session=' . $ua->cookie('kot_session'),
             substr($key // '', length 'kot:v1:s:', 16));
@@ -171,6 +172,26 @@ both_close($ws, $es, 'the password change');
 is closes($A, $hash), 'stream/ended upgraded/ended', 'both are recorded';
 is $ua->get('/app')->{status}, 200,
     'her browser goes on with the session that the change gave it';
+
+
+# the deletion of the user, and of the tenant
+
+$t->add_user('acme', 'bob', 'another good passphrase');
+$t->add_user('globex', 'carol', 'a third good passphrase');
+
+for my $case ([ [ 'user', 'delete', 'acme', 'bob', '--yes' ],
+                tenant => 'acme', username => 'bob',
+                password => 'another good passphrase' ],
+              [ [ 'tenant', 'delete', 'globex', '--yes' ],
+                tenant => 'globex', username => 'carol',
+                password => 'a third good passphrase' ]) {
+    my ($cmd, @who) = @$case;
+    (undef, $cookie, $hash) = login($B, @who);
+    ($ws, $es) = open_both($B, $cookie);
+    is $t->kotctl(@$cmd)->{exit}, 0, "kotctl @$cmd[0, 1]";
+    both_close($ws, $es, "kotctl @$cmd[0, 1]");
+    is closes($B, $hash), 'stream/ended upgraded/ended', 'both are recorded';
+}
 
 
 # without the session cache: Redis is asked every 100 ms
