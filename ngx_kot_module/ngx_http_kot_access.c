@@ -154,6 +154,13 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     switch (ngx_http_kot_access_check(r, ctx, klcf->allowlist)) {
 
     case NGX_HTTP_KOT_ACCESS_OK:
+        /* kot_long_poll: followed from now, to close it with its session */
+        if (klcf->long_poll && r == r->main && ctx->conn == NULL
+            && ngx_http_kot_conn_add(r, ctx) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_OK;
 
     case NGX_HTTP_KOT_ACCESS_AGAIN:

@@ -8,12 +8,14 @@
  * request get a record in the worker's index of sessions: a short
  * request costs two comparisons in the filter and nothing else.
  *
- * Long polls are not recognised: nothing tells one from a slow request
- * until its response, and with it the end, comes.  Finding them would
- * need a record or a timer for every protected request, or a walk of
- * the worker's connections (which does not see HTTP/2 streams); a long
- * poll is bounded by the application's own poll timeout instead, and
- * the next poll is refused.
+ * A long poll shows nothing of the kind: its response, and with it the
+ * end, comes late, that is all.  Recognising one unasked would need a
+ * record or a timer for every protected request (which the other
+ * requests would pay for), or a periodic walk of the worker's
+ * connections (which reads nginx's internals to tell a request from an
+ * idle connection, and does not see HTTP/2 streams).  So it is the
+ * configuration that says so: in a location with kot_long_poll on, every
+ * request is followed from its access check; elsewhere, nothing is.
  *
  * A session in the index is read again from Redis, with the script that
  * every request uses (session_check), when
@@ -80,9 +82,7 @@ struct ngx_http_kot_watch_s {
 
 
 static ngx_int_t ngx_http_kot_conn_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_kot_conn_long_lived(ngx_http_request_t *r);
-static ngx_int_t ngx_http_kot_conn_add(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
+static const char *ngx_http_kot_conn_kind(ngx_http_request_t *r);
 static off_t ngx_http_kot_conn_sent(ngx_http_request_t *r);
 static void ngx_http_kot_conn_tick(ngx_event_t *ev);
 static void ngx_http_kot_conn_arm(ngx_http_kot_conn_t *k, uint64_t now);
@@ -143,7 +143,7 @@ ngx_http_kot_conn_header_filter(ngx_http_request_t *r)
 {
     ngx_http_kot_ctx_t  *ctx;
 
-    if (r == r->main && ngx_http_kot_conn_long_lived(r)) {
+    if (r == r->main && ngx_http_kot_conn_kind(r)) {
         ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
 
         if (ctx && ctx->checked && ctx->conn == NULL && ctx->rc == NGX_OK
@@ -158,26 +158,34 @@ ngx_http_kot_conn_header_filter(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_http_kot_conn_long_lived(ngx_http_request_t *r)
+/* What a response says of its request: long-lived, or NULL. */
+
+static const char *
+ngx_http_kot_conn_kind(ngx_http_request_t *r)
 {
     ngx_str_t  *type;
 
     static const char  sse[] = "text/event-stream";
 
     if (r->headers_out.status == NGX_HTTP_SWITCHING_PROTOCOLS) {
-        return 1;
+        return "upgraded";
     }
 
     type = &r->headers_out.content_type;
 
-    return type->len >= sizeof(sse) - 1
-           && ngx_strncasecmp(type->data, (u_char *) sse, sizeof(sse) - 1)
-              == 0;
+    if (type->len >= sizeof(sse) - 1
+        && ngx_strncasecmp(type->data, (u_char *) sse, sizeof(sse) - 1) == 0)
+    {
+        return "stream";
+    }
+
+    return NULL;
 }
 
 
-static ngx_int_t
+/* The request, passed by "kot on", is followed until it ends. */
+
+ngx_int_t
 ngx_http_kot_conn_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_conn_t      *k;
@@ -346,8 +354,11 @@ ngx_http_kot_conn_close(ngx_http_kot_conn_t *k, const char *reason)
     c = r->connection;
     ngx_http_set_log_request(c->log, r);
 
-    kind = (r->headers_out.status == NGX_HTTP_SWITCHING_PROTOCOLS)
-           ? "upgraded" : "stream";
+    kind = ngx_http_kot_conn_kind(r);
+
+    if (kind == NULL) {
+        kind = "long_poll";     /* kot_long_poll */
+    }
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
     ev.action = "session_connection_closed";

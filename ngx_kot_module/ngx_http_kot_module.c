@@ -216,6 +216,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, touch),
       NULL },
 
+    { ngx_string("kot_long_poll"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, long_poll),
+      NULL },
+
     { ngx_string("kot_require_role"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_kot_require_role,
@@ -479,6 +486,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     klcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
     klcf->touch = NGX_CONF_UNSET_MSEC;
+    klcf->long_poll = NGX_CONF_UNSET;
     klcf->insecure_cookie = NGX_CONF_UNSET;
     klcf->strip_identity = NGX_CONF_UNSET;
     klcf->lockout.threshold = NGX_CONF_UNSET_UINT;
@@ -510,6 +518,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->absolute_timeout,
                               prev->absolute_timeout, 12 * 60 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->touch, prev->touch, 30 * 1000);
+    ngx_conf_merge_value(conf->long_poll, prev->long_poll, 0);
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
     ngx_http_kot_lockout_merge(prev, conf);

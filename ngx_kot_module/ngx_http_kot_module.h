@@ -105,6 +105,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_msec_t                  idle_timeout;
     ngx_msec_t                  absolute_timeout;
     ngx_msec_t                  touch;          /* kot_session_touch */
+    ngx_flag_t                  long_poll;      /* kot_long_poll */
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
     ngx_http_kot_lockout_conf_t   lockout;
@@ -342,6 +343,8 @@ void ngx_http_kot_cache_forget(u_char *sid);
 /* ngx_http_kot_conn.c */
 ngx_int_t ngx_http_kot_conn_init(ngx_conf_t *cf);
 void ngx_http_kot_conn_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_kot_conn_add(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 void ngx_http_kot_conn_remove(ngx_http_kot_conn_t *k);
 void ngx_http_kot_conn_changed(u_char *sid);
 void ngx_http_kot_conn_recheck(void);

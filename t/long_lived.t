@@ -49,6 +49,13 @@ my $streams = <<"EOF";
             proxy_set_header X-Kot-Roles \$kot_roles;
             proxy_set_header X-Kot-Session \$kot_session;
         }
+
+        location /poll/ {
+            kot on;
+            kot_long_poll on;
+            proxy_pass http://127.0.0.1:$app;
+            proxy_read_timeout 1h;
+        }
 EOF
 
 sub site ($http = '') {
@@ -172,6 +179,17 @@ both_close($ws, $es, 'the password change');
 is closes($A, $hash), 'stream/ended upgraded/ended', 'both are recorded';
 is $ua->get('/app')->{status}, 200,
     'her browser goes on with the session that the change gave it';
+
+
+# a long poll in a kot_long_poll location
+
+($ua, $cookie, $hash) = login($A);
+my $lp = KotTest::Stream::poll_open($B->port, '/poll/updates', $cookie);
+ok !KotTest::Stream::closed_within($lp, 0.5), 'a long poll waits on B';
+$t->kotctl('session', 'revoke', 'acme', 'alice', $hash);
+ok KotTest::Stream::closed_within($lp, 1),
+    'it is closed within 1 s of the revocation';
+is closes($B, $hash, 1), 'long_poll/ended', 'and recorded';
 
 
 # the deletion of the user, and of the tenant

@@ -9,6 +9,7 @@ package KotTest::Stream;
 #     KotTest::Stream::ws_send($ws, 'hi');
 #     KotTest::Stream::ws_recv($ws, 2);            # 'echo: hi', or undef
 #     my $es = KotTest::Stream::sse_open($n->port, '/events/', $cookie);
+#     my $lp = KotTest::Stream::poll_open($n->port, '/poll/', $cookie);
 #     KotTest::Stream::closed_within($es, 1);      # the server closed it
 #
 # ws_open and sse_open return the socket once the response head (101, or
@@ -35,7 +36,8 @@ my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11B65';
 
 # Starts it on a free port: /ws/... upgrades and echoes each text frame as
 # "echo: <text>"; /events/... is a stream that sends "data: hello" at
-# once and "data: tick" every second; anything else gets "ok".
+# once and "data: tick" every second; /poll/... is a long poll that is
+# never answered; anything else gets "ok".
 sub serve ($t) {
     my $port = KotTest::free_port();
     my $l = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
@@ -110,6 +112,11 @@ sub _serve_one ($s, $buf, $state) {
                 . "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
                 . "data: hello\n\n";
             $$state = 'sse';
+            return 1;
+        }
+
+        if ($path =~ m{^/poll/}) {
+            $$state = 'poll';
             return 1;
         }
 
@@ -269,6 +276,13 @@ sub sse_open ($port, $path, $cookie = undef) {
     die "sse_open $path: $status\n" unless $status == 200;
 
     return $s;
+}
+
+
+# A long poll, sent: its socket.
+sub poll_open ($port, $path, $cookie = undef) {
+    return _connect($port, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+        . _cookie($cookie) . "\r\n");
 }
 
 
