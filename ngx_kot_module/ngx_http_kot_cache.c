@@ -24,6 +24,9 @@
  * first session of a tenant also sends a tracked GET of that version, and
  * the tenant's sessions are used only once that GET confirmed the version
  * they carry: from then on, a change of the lists is announced.
+ *
+ * The same announcements end the WebSockets and streams of a session
+ * that ended (ngx_http_kot_conn.c).
  */
 
 

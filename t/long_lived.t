@@ -96,8 +96,10 @@ sub open_both ($node, $cookie) {
 
 sub both_close ($ws, $es, $what, $within = 1) {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $start = time;
     ok KotTest::Stream::closed_within($ws, $within),
         "the WebSocket closes within $within s of $what";
+    note sprintf '%s: closed after %d ms', $what, (time - $start) * 1000;
     ok KotTest::Stream::closed_within($es, 0.1),
         "and so does the event stream";
 }
