@@ -21,6 +21,12 @@ my $app = KotTest::Stream::serve($t);
 my (undef, $pub) = $t->auditor_keys;
 
 # The README's configuration ("WebSockets and streams").
+my $identity = <<'EOF';
+            proxy_set_header X-Kot-User $kot_user;
+            proxy_set_header X-Kot-Tenant $kot_tenant;
+            proxy_set_header X-Kot-Roles $kot_roles;
+            proxy_set_header X-Kot-Session $kot_session;
+EOF
 my $streams = <<"EOF";
         listen 127.0.0.1:%%PORT2%% http2;
 
@@ -31,11 +37,7 @@ my $streams = <<"EOF";
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection "upgrade";
             proxy_read_timeout 1h;
-            proxy_set_header X-Kot-User \$kot_user;
-            proxy_set_header X-Kot-Tenant \$kot_tenant;
-            proxy_set_header X-Kot-Roles \$kot_roles;
-            proxy_set_header X-Kot-Session \$kot_session;
-        }
+$identity        }
 
         location /events/ {
             kot on;
@@ -44,11 +46,7 @@ my $streams = <<"EOF";
             proxy_set_header Connection "";
             proxy_buffering off;
             proxy_read_timeout 1h;
-            proxy_set_header X-Kot-User \$kot_user;
-            proxy_set_header X-Kot-Tenant \$kot_tenant;
-            proxy_set_header X-Kot-Roles \$kot_roles;
-            proxy_set_header X-Kot-Session \$kot_session;
-        }
+$identity        }
 
         location /poll/ {
             kot on;
@@ -131,6 +129,8 @@ sub logout ($ua) {
 
 my ($ua, $cookie, $hash) = login($A);
 my ($ws, $es) = open_both($B, $cookie);
+is KotTest::Stream::sse_first($es), 'data: hello alice',
+    'the application knows who opened the stream';
 ok !KotTest::Stream::closed_within($ws, 0.5),
     'the WebSocket stays open while the session lives';
 KotTest::Stream::ws_send($ws, 'still');
@@ -234,7 +234,7 @@ SKIP: {
     my $pid = open(my $curl, '-|', 'curl', '-sN', '--http2-prior-knowledge',
                    '-H', "Cookie: $cookie", $url) // die "curl: $!\n";
     my $first = <$curl>;
-    is $first, "data: hello\n", 'an event stream over HTTP/2 is open';
+    is $first, "data: hello alice\n", 'an event stream over HTTP/2 is open';
     $t->kotctl('session', 'revoke', 'acme', 'alice', $hash);
     ok KotTest::wait_until(sub { waitpid($pid, POSIX::WNOHANG()) == $pid },
                            timeout => 1, interval => 0.02,

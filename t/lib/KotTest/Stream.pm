@@ -14,6 +14,7 @@ package KotTest::Stream;
 #
 # ws_open and sse_open return the socket once the response head (101, or
 # 200 with the first event) has come, or die with the status line.
+# sse_first($es) is that first event's data line.
 
 use strict;
 use warnings;
@@ -35,8 +36,8 @@ my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11B65';
 # ---------------------------------------------------------------------
 
 # Starts it on a free port: /ws/... upgrades and echoes each text frame as
-# "echo: <text>"; /events/... is a stream that sends "data: hello" at
-# once and "data: tick" every second; /poll/... is a long poll that is
+# "echo: <text>"; /events/... is a stream that sends "data: hello" (and
+# the X-Kot-User it got) at once and "data: tick" every second; /poll/... is a long poll that is
 # never answered; anything else gets "ok".
 sub serve ($t) {
     my $port = KotTest::free_port();
@@ -107,10 +108,11 @@ sub _serve_one ($s, $buf, $state) {
         }
 
         if ($path =~ m{^/events/}) {
+            my ($user) = $head =~ /^X-Kot-User:[ \t]*(\S+)/mi;
             syswrite $s, "HTTP/1.1 200 OK\r\n"
                 . "Content-Type: text/event-stream\r\n"
                 . "Cache-Control: no-cache\r\nConnection: close\r\n\r\n"
-                . "data: hello\n\n";
+                . "data: hello" . (defined $user ? " $user" : '') . "\n\n";
             $$state = 'sse';
             return 1;
         }
@@ -270,13 +272,17 @@ sub sse_open ($port, $path, $cookie = undef) {
     my $s = _connect($port, "GET $path HTTP/1.1\r\nHost: localhost\r\n"
         . "Accept: text/event-stream\r\n" . _cookie($cookie) . "\r\n");
 
-    my $got = _read_until($s, qr/\r\n\r\n.*data: hello/s, 5)
+    my $got = _read_until($s, qr/\r\n\r\n.*data: hello.*\n\n/s, 5)
         // die "sse_open $path: no response\n";
     my ($status) = $got =~ m{^HTTP/1\.1 (\d+)};
     die "sse_open $path: $status\n" unless $status == 200;
 
+    ${*$s}{kot_first} = $got =~ /(data: hello[^\n]*)/ ? $1 : '';
     return $s;
 }
+
+
+sub sse_first ($s) { ${*$s}{kot_first} }
 
 
 # A long poll, sent: its socket.
