@@ -6,7 +6,7 @@
  * Switching Protocols" (a WebSocket) or a text/event-stream (server-sent
  * events).  The header filter below sees that, and only then does the
  * request get a record in the worker's index of sessions: a short
- * request costs two comparisons in the filter and nothing else.
+ * request costs a few comparisons in the filter and nothing else.
  *
  * A long poll shows nothing of the kind: its response, and with it the
  * end, comes late, that is all.  Recognising one unasked would need a
@@ -25,7 +25,7 @@
  *   on any node to every worker, as fast as they empty its cache.  The
  *   read is tracked, so that the next change is announced too;
  * - every POLL ms while those announcements are not known to arrive
- *   (kot_session_cache 0, the invalidation connection down or late);
+ *   (kot_session_cache off, the invalidation connection down or late);
  * - its idle end comes (other requests may have moved it), or the
  *   client sent something on one of its long-lived requests and a touch
  *   is due (kot_session_touch): that read touches the session, so that
@@ -520,7 +520,7 @@ ngx_http_kot_watch_free(ngx_http_kot_watch_t *w)
 static void
 ngx_http_kot_watch_check(ngx_http_kot_watch_t *w, ngx_uint_t touch)
 {
-    u_char                     *sid, *p;
+    u_char                     *sid, *sha1, *p;
     u_char                      key[sizeof(KOT_KEY_SESSION) - 1
                                     + KOT_SID_B64_LEN];
     u_char                      num[4 * NGX_INT64_LEN], *n;
@@ -543,10 +543,10 @@ ngx_http_kot_watch_check(ngx_http_kot_watch_t *w, ngx_uint_t touch)
                w->sid, KOT_SID_B64_LEN);
 
     a.argc = 0;
+    sha1 = (u_char *) kot_scripts[KOT_SCRIPT_SESSION_CHECK].sha1;
+
     ngx_http_kot_redis_arg(&a, (u_char *) "EVALSHA", 7);
-    ngx_http_kot_redis_arg(&a,
-                           (u_char *) kot_scripts[KOT_SCRIPT_SESSION_CHECK].sha1,
-                           40);
+    ngx_http_kot_redis_arg(&a, sha1, 40);
     ngx_http_kot_redis_arg(&a, (u_char *) "1", 1);
     ngx_http_kot_redis_arg(&a, key, sizeof(key));
 

@@ -37,8 +37,8 @@ my $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11B65';
 
 # Starts it on a free port: /ws/... upgrades and echoes each text frame as
 # "echo: <text>"; /events/... is a stream that sends "data: hello" (and
-# the X-Kot-User it got) at once and "data: tick" every second; /poll/... is a long poll that is
-# never answered; anything else gets "ok".
+# the X-Kot-User it got) at once and "data: tick" every second; /poll/...
+# is a long poll that is never answered; anything else gets "ok".
 sub serve ($t) {
     my $port = KotTest::free_port();
     my $l = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
