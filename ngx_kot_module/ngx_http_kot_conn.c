@@ -34,7 +34,9 @@
  *   keeps pushing would otherwise never reach its idle end.
  * Its absolute end needs no Redis.  When the session is over, each of its
  * requests in this worker is closed and recorded
- * (session_connection_closed, with the reason).
+ * (session_connection_closed, with the reason).  So is a session past its
+ * idle end as last known, when Redis has not answered for GRACE ms
+ * since: it fails closed, as requests get 503 then.
  */
 
 
@@ -46,6 +48,9 @@
 
 
 #define NGX_HTTP_KOT_CONN_POLL  100
+
+/* past its idle end with no word from Redis for this long: closed */
+#define NGX_HTTP_KOT_CONN_GRACE 1000
 
 
 typedef struct ngx_http_kot_watch_s  ngx_http_kot_watch_t;
@@ -266,6 +271,15 @@ ngx_http_kot_conn_tick(ngx_event_t *ev)
         return;
     }
 
+    if (w->created
+        && ngx_http_kot_conn_left(w->last + w->idle + NGX_HTTP_KOT_CONN_GRACE,
+                                  now)
+           == 0)
+    {
+        ngx_http_kot_watch_end(w, "unavailable");
+        return;
+    }
+
     sent = ngx_http_kot_conn_sent(k->request);
 
     if (sent != k->sent) {
@@ -285,20 +299,30 @@ ngx_http_kot_conn_tick(ngx_event_t *ev)
 }
 
 
-/* The next look: a touch period away, or the session's next end. */
+/*
+ * The next look: a touch period away, or the session's next end (past
+ * the idle end, while Redis is asked, the end of the grace).
+ */
 
 static void
 ngx_http_kot_conn_arm(ngx_http_kot_conn_t *k, uint64_t now)
 {
-    ngx_msec_t             t;
+    ngx_msec_t             t, idle;
     ngx_http_kot_watch_t  *w = k->watch;
 
     t = w->touch;
 
     if (w->created) {
+        idle = ngx_http_kot_conn_left(w->last + w->idle, now);
+
+        if (idle == 0) {
+            idle = ngx_http_kot_conn_left(w->last + w->idle
+                                          + NGX_HTTP_KOT_CONN_GRACE, now);
+        }
+
+        t = ngx_min(t, idle);
         t = ngx_min(t, ngx_http_kot_conn_left(w->created + w->absolute,
                                               now));
-        t = ngx_min(t, ngx_http_kot_conn_left(w->last + w->idle, now));
     }
 
     ngx_add_timer(&k->timer, ngx_max(t, 1));

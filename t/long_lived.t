@@ -258,6 +258,18 @@ ok time - $start > 1.5, 'not much before it';
 is closes($I, $hash), 'stream/idle upgraded/idle',
     'the records say "idle"';
 
+# Redis stopped: past the idle end, nothing can say the session lives
+($ua, $cookie, $hash) = login($I);
+$start = time;
+($ws, $es) = open_both($I, $cookie);
+$t->pause_redis;
+both_close($ws, $es, 'the idle end and a second, Redis stopped',
+           $start + 4 - time);
+$t->resume_redis;
+ok time - $start > 2.5, 'not before';
+is closes($I, $hash), 'stream/unavailable upgraded/unavailable',
+    'the records say "unavailable"';
+
 ($ua, $cookie, $hash) = login($I);
 $ws = KotTest::Stream::ws_open($I->port, '/ws/chat', $cookie);
 $es = KotTest::Stream::sse_open($I->port, '/events/feed', $cookie);
