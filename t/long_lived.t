@@ -96,8 +96,9 @@ sub both_close ($ws, $es, $what, $within = 1) {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     my $start = time;
     ok KotTest::Stream::closed_within($ws, $within),
-        "the WebSocket closes within $within s of $what";
-    note sprintf '%s: closed after %d ms', $what, (time - $start) * 1000;
+        sprintf 'the WebSocket closes within %.1f s of %s', $within, $what;
+    note sprintf '%s: closed %d ms after the test went on', $what,
+        (time - $start) * 1000;
     ok KotTest::Stream::closed_within($es, 0.1),
         "and so does the event stream";
 }
@@ -252,7 +253,7 @@ my $I = $t->nginx(site('kot_idle_timeout 2s;'), name => 'idle');
 ($ua, $cookie, $hash) = login($I);
 my $start = time;
 ($ws, $es) = open_both($I, $cookie);
-both_close($ws, $es, 'the idle end (2 s after the login)',
+both_close($ws, $es, 'the login (the idle end at 2 s)',
            $start + 3 - time);
 ok time - $start > 1.5, 'not much before it';
 is closes($I, $hash), 'stream/idle upgraded/idle',
@@ -263,7 +264,7 @@ is closes($I, $hash), 'stream/idle upgraded/idle',
 $start = time;
 ($ws, $es) = open_both($I, $cookie);
 $t->pause_redis;
-both_close($ws, $es, 'the idle end and a second, Redis stopped',
+both_close($ws, $es, 'the login (the idle end at 2 s, Redis stopped)',
            $start + 4 - time);
 $t->resume_redis;
 ok time - $start > 2.5, 'not before';
