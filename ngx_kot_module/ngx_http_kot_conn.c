@@ -104,6 +104,8 @@ static void ngx_http_kot_watch_check(ngx_http_kot_watch_t *w,
     ngx_uint_t touch);
 static void ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
+static void ngx_http_kot_watch_times(ngx_http_kot_watch_t *w,
+    uint64_t created, uint64_t last);
 static const char *ngx_http_kot_watch_why(ngx_http_kot_watch_t *w);
 static void ngx_http_kot_watch_ended(ngx_event_t *ev);
 static void ngx_http_kot_watch_end(ngx_http_kot_watch_t *w,
@@ -636,8 +638,9 @@ ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     case KOT_SESSION_OK:
         if (rep->elements == 9) {
-            w->created = ngx_http_kot_redis_uint(rep->element[6]);
-            w->last = ngx_http_kot_redis_uint(rep->element[7]);
+            ngx_http_kot_watch_times(w,
+                                    ngx_http_kot_redis_uint(rep->element[6]),
+                                    ngx_http_kot_redis_uint(rep->element[7]));
         }
 
         if (w->again) {
@@ -661,6 +664,46 @@ ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     /* closing requests is no work for inside hiredis */
     ngx_post_event(&w->ended, &ngx_posted_events);
+}
+
+
+/*
+ * The session's times as Redis has them.  The first answer may bring its
+ * ends closer than the timers, set before it, look: they are set again.
+ */
+
+static void
+ngx_http_kot_watch_times(ngx_http_kot_watch_t *w, uint64_t created,
+    uint64_t last)
+{
+    uint64_t              now;
+    ngx_uint_t            first;
+    ngx_queue_t          *q;
+    ngx_http_kot_conn_t  *k;
+
+    first = (w->created == 0);
+
+    w->created = created;
+    w->last = last;
+
+    if (!first) {
+        return;
+    }
+
+    now = ngx_http_kot_now();
+
+    for (q = ngx_queue_head(&w->conns);
+         q != ngx_queue_sentinel(&w->conns);
+         q = ngx_queue_next(q))
+    {
+        k = ngx_queue_data(q, ngx_http_kot_conn_t, link);
+
+        if (k->timer.timer_set) {
+            ngx_del_timer(&k->timer);
+        }
+
+        ngx_http_kot_conn_arm(k, now);
+    }
 }
 
 
