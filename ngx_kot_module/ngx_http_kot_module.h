@@ -110,6 +110,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_msec_t                  idle_timeout;
     ngx_msec_t                  absolute_timeout;
     ngx_msec_t                  touch;          /* kot_session_touch */
+    ngx_flag_t                  long_poll;      /* kot_long_poll */
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
     ngx_flag_t                  pass_cookie;    /* kot_pass_session_cookie */
@@ -199,6 +200,7 @@ typedef struct {
 
 
 typedef struct ngx_http_kot_ctx_s  ngx_http_kot_ctx_t;
+typedef struct ngx_http_kot_conn_s  ngx_http_kot_conn_t;
 
 /*
  * A step of a request's work, run when the previous async step finished.
@@ -223,6 +225,7 @@ struct ngx_http_kot_ctx_s {
     ngx_http_kot_login_t       *login;
 
     uint64_t                    cache_serial;   /* a cache reservation */
+    ngx_http_kot_conn_t        *conn;           /* long-lived, or NULL */
 
     ngx_str_t                   allow_tenant;   /* lists being loaded */
     const char                 *allow_denied;   /* the list that refused */
@@ -284,6 +287,7 @@ void ngx_http_kot_session_read(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
+ngx_msec_t ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf);
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
@@ -387,6 +391,15 @@ ngx_int_t ngx_http_kot_cache_lookup(ngx_http_request_t *r,
 uint64_t ngx_http_kot_cache_reserve(u_char *sid);
 void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s);
 void ngx_http_kot_cache_forget(u_char *sid);
+
+/* ngx_http_kot_conn.c */
+ngx_int_t ngx_http_kot_conn_init(ngx_conf_t *cf);
+void ngx_http_kot_conn_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_kot_conn_add(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+void ngx_http_kot_conn_remove(ngx_http_kot_conn_t *k);
+void ngx_http_kot_conn_changed(u_char *sid);
+void ngx_http_kot_conn_recheck(void);
 
 /* ngx_http_kot_lockout.c */
 char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

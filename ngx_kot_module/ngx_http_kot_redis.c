@@ -1430,16 +1430,25 @@ ngx_http_kot_redis_send_waiting(ngx_http_kot_redis_t *rd)
 void
 ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a)
 {
+    (void) ngx_http_kot_redis_call(a, NULL, NULL);
+}
+
+
+ngx_int_t
+ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
+    void *privdata)
+{
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
 
     if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL || !rd->ready
         || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
-        return;
+        return NGX_ERROR;
     }
 
-    (void) redisAsyncCommandArgv(rd->ac, NULL, NULL, a->argc, a->argv,
-                                 a->argvlen);
+    return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc, a->argv,
+                                 a->argvlen)
+           == REDIS_OK ? NGX_OK : NGX_ERROR;
 }
 
 
