@@ -192,6 +192,14 @@ function summary(u) {
                            : fmtTime(u.locked_until)) : null);
 }
 
+// A row of the account card: what the action does, and its button.
+function actionRow(ctx, hint, label, opts) {
+    return h('div', { class: 'action-row' }, h('p', null, hint),
+             h('button', { type: 'button', class: 'secondary',
+                           onclick: (e) => act(ctx, e.currentTarget, opts) },
+               label));
+}
+
 function accountCard(ctx, u, self) {
     const name = u.username;
     const out = h('div');
@@ -228,33 +236,28 @@ function accountCard(ctx, u, self) {
                                           : 'users.disable_hint'))),
         toggle));
 
-    parts.push(h('div', { class: 'action-row' },
-        h('p', null, t('users.reset_hint')),
-        h('button', { type: 'button', class: 'secondary',
-                      onclick: (e) => act(ctx, e.currentTarget, {
-            ask: { title: t('users.reset_title', { user: name }),
-                   body: t('users.reset_body'),
-                   confirm: t('users.reset') },
-            run: () => ctx.call('POST', userPath(name, 'password')),
-            done: () => t('users.reset_done', { user: name }),
-            then: (r) => clear(out, h('div', { class: 'result' },
-                h('p', null, t('users.reset_done', { user: name })),
-                secret(r.temporary_password),
-                h('p', { class: 'hint' }, t('users.temp_hint')))),
-        }) }, t('users.reset'))));
+    parts.push(actionRow(ctx, t('users.reset_hint'), t('users.reset'), {
+        ask: { title: t('users.reset_title', { user: name }),
+               body: t('users.reset_body'),
+               confirm: t('users.reset') },
+        run: () => ctx.call('POST', userPath(name, 'password')),
+        done: () => t('users.reset_done', { user: name }),
+        then: (r) => clear(out, h('div', { class: 'result' },
+            h('p', null, t('users.reset_done', { user: name })),
+            secret(r.temporary_password),
+            h('p', { class: 'hint' }, t('users.temp_hint')))),
+    }));
 
     // a lost or replaced phone; a user without one has nothing to reset
     if (u.mfa) {
-        parts.push(h('div', { class: 'action-row' },
-            h('p', null, t('users.mfa_reset_hint')),
-            h('button', { type: 'button', class: 'secondary',
-                          onclick: (e) => act(ctx, e.currentTarget, {
-                ask: { title: t('users.mfa_reset_title', { user: name }),
-                       body: t('users.mfa_reset_body'),
-                       confirm: t('users.mfa_reset'), danger: true },
-                run: () => ctx.call('DELETE', userPath(name, 'mfa')),
-                done: () => t('users.mfa_reset_done', { user: name }),
-            }) }, t('users.mfa_reset'))));
+        parts.push(actionRow(ctx, t('users.mfa_reset_hint'),
+                             t('users.mfa_reset'), {
+            ask: { title: t('users.mfa_reset_title', { user: name }),
+                   body: t('users.mfa_reset_body'),
+                   confirm: t('users.mfa_reset'), danger: true },
+            run: () => ctx.call('DELETE', userPath(name, 'mfa')),
+            done: () => t('users.mfa_reset_done', { user: name }),
+        }));
     }
 
     return section(t('users.account'), parts, out);
