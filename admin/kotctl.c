@@ -33,7 +33,8 @@ static const char  usage[] =
     "password\n"
     "  --db N                     Redis database (default 0)\n"
     "  --secret-file PATH         the key of kot_secret_file (required, "
-    "but not by audit)\n"
+    "but not by\n"
+    "                             audit and notify)\n"
     "  --scrypt-ln N              scrypt cost of new hashes, log2(N) "
     "(default 17;\n"
     "                             match kot_password_hash)\n"
@@ -53,6 +54,7 @@ static const char  usage[] =
     "  tenant delete TENANT [--yes]\n"
     "  tenant policy TENANT [RULE=VALUE...]\n"
     "  tenant events TENANT [--limit N]\n"
+    "  tenant notify TENANT [URL | --clear]\n"
     "  user add TENANT USER --role ROLE [--role ROLE...]\n"
     "           [--password-stdin | --generate-password] "
     "[--no-force-change]\n"
@@ -73,6 +75,7 @@ static const char  usage[] =
     "  support revoke|status TENANT\n"
     "  throttle status|clear ADDR\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
+    "  notify --webhook URL [--hmac-key-file PATH] [--consumer NAME]\n"
     "  audit verify [--auditor-private-key PRIVATE.pem...] "
     "[--no-anchors]\n"
     "               [--until T] [--host NAME] FILE...\n"
@@ -105,7 +108,12 @@ static const char  usage[] =
     "without its dashes (\"redis = unix:/run/redis/kot.sock\"); \"#\" "
     "starts a\n"
     "comment.  The environment overrides the file, and options override "
-    "both.\n";
+    "both.\n"
+    "\n"
+    "notify runs until stopped: it POSTs each event of the notification\n"
+    "stream (kot_notify) to its tenant's URL (tenant notify) or --webhook,\n"
+    "signed with the key file's bytes, and retries for about 2.5 days\n"
+    "before the event goes to the dead letters (kot:v1:notify:dead).\n";
 
 
 void
@@ -405,9 +413,14 @@ main(int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    /* an auditor's machine has no business holding the session key */
+    /*
+     * an auditor's machine has no business holding the session key, nor
+     * has the notifications' daemon
+     */
 
-    if (k.secret_file == NULL && strcmp(argv[i], "audit") != 0) {
+    if (k.secret_file == NULL && strcmp(argv[i], "audit") != 0
+        && strcmp(argv[i], "notify") != 0)
+    {
         kotctl_error("--secret-file is required (the file named by "
                      "kot_secret_file in nginx.conf)");
         return KOTCTL_USAGE;
@@ -442,6 +455,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "throttle") == 0) {
         return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "notify") == 0) {
+        return kotctl_notify(&k, argc - i - 1, argv + i + 1);
     }
 
     if (strcmp(argv[i], "audit") == 0) {

@@ -93,6 +93,9 @@ int kotctl_throttle(kotctl_t *k, int argc, char **argv);
 /* kotctl_allow.c */
 int kotctl_allowlist(kotctl_t *k, int argc, char **argv);
 
+/* kotctl_notify.c: the delivery daemon of notifications */
+int kotctl_notify(kotctl_t *k, int argc, char **argv);
+
 /* kotctl_audit.c */
 int kotctl_audit(kotctl_t *k, int argc, char **argv);
 

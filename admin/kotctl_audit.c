@@ -174,16 +174,19 @@ kotctl_audit_event(kotctl_t *k, const char *action, const char *category,
 
 /*
  * The record, with its time, at the head of the tenant's events list
- * (what the admin API shows the tenant's administrators).  A tenant just
- * deleted takes no event: the script leaves its keys gone.
+ * (what the admin API shows the tenant's administrators), and in the
+ * notification stream if there is one: kotctl cannot see whether nginx
+ * has kot_notify on, and the stream exists once nginx or kotctl notify
+ * has used it.  A tenant just deleted takes no event: the script leaves
+ * its keys gone.
  */
 
 static int
 kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
 {
-    char         ts[64], *s, cap[16];
+    char         ts[64], *s, cap[16], now[24];
     json_t      *rec, *value;
-    const char  *key, *args[4];
+    const char  *key, *args[7];
     redisReply  *r;
 
     if (k->rc == NULL || k->rc->err) {
@@ -221,13 +224,17 @@ kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
     }
 
     snprintf(cap, sizeof(cap), "%d", KOT_EVENTS_MAX);
+    snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
     args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
     args[1] = kotctl_key(KOT_KEY_EVENTS, tenant, NULL);
     args[2] = s;
     args[3] = cap;
+    args[4] = "auto";       /* notified if the stream is in use */
+    args[5] = now;
+    args[6] = "";
 
-    r = kotctl_eval(k, KOT_SCRIPT_EVENT_PUSH, 2, 4, args);
+    r = kotctl_eval(k, KOT_SCRIPT_EVENT_PUSH, 2, 7, args);
     free(s);
 
     if (r == NULL) {

@@ -9,6 +9,7 @@
 
 #include "kotctl.h"
 #include "kot_ident.h"
+#include "kot_notify.h"
 #include "kot_policy.h"
 #include "kot_scripts.h"
 
@@ -17,7 +18,8 @@
     "usage: kotctl tenant add|delete TENANT\n"                              \
     "       kotctl tenant list\n"                                           \
     "       kotctl tenant policy TENANT [RULE=VALUE...]\n"                  \
-    "       kotctl tenant events TENANT [--limit N]"
+    "       kotctl tenant events TENANT [--limit N]\n"                     \
+    "       kotctl tenant notify TENANT [URL | --clear]"
 
 #define KOTCTL_SUPPORT_USAGE                                                \
     "usage: kotctl support grant TENANT --hours N\n"                        \
@@ -33,6 +35,8 @@ static int kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc,
 static int kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc,
     char **argv);
 static int kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc,
+    char **argv);
+static int kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc,
     char **argv);
 static int kotctl_support_grant(kotctl_t *k, const char *tenant, int argc,
     char **argv);
@@ -57,8 +61,10 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
 
     if (argc < 2
         || (strcmp(cmd, "add") == 0 && argc != 2)
+        || (strcmp(cmd, "notify") == 0 && argc > 3)
         || (strcmp(cmd, "add") != 0 && strcmp(cmd, "delete") != 0
-            && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0))
+            && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0
+            && strcmp(cmd, "notify") != 0))
     {
         kotctl_error(KOTCTL_TENANT_USAGE);
         return KOTCTL_USAGE;
@@ -69,9 +75,11 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
         return rc;
     }
 
-    /* only the policy with no rule and the events are shown */
+    /* only the policy and the webhook when not set, and the events, show */
 
-    if (strcmp(cmd, "events") != 0 && (strcmp(cmd, "policy") != 0 || argc > 2)
+    if (strcmp(cmd, "events") != 0
+        && ((strcmp(cmd, "policy") != 0 && strcmp(cmd, "notify") != 0)
+            || argc > 2)
         && kotctl_no_json(k, cmd) != KOTCTL_OK)
     {
         return KOTCTL_USAGE;
@@ -89,6 +97,8 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
         return kotctl_tenant_delete(k, tenant, argc - 2, argv + 2);
     case 'e':
         return kotctl_tenant_events(k, tenant, argc - 2, argv + 2);
+    case 'n':
+        return kotctl_tenant_notify(k, tenant, argc - 2, argv + 2);
     default:
         return kotctl_tenant_policy(k, tenant, argc - 2, argv + 2);
     }
@@ -499,6 +509,80 @@ kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     return kotctl_json_print(json_pack("{s:o}", "events", list)) == KOTCTL_OK
            ? rc : KOTCTL_FAIL;
+}
+
+
+/*
+ * The tenant's webhook: kotctl notify posts the tenant's events there
+ * rather than to its --webhook.  Shown, set, or removed (--clear).  The
+ * audit record says whether there was one and is one, not the URL: a
+ * webhook's URL often holds its token.
+ */
+
+static int
+kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
+{
+    int          set;
+    const char  *args[3], *url;
+    redisReply  *r;
+
+    url = (argc == 1 && strcmp(argv[0], "--clear") != 0) ? argv[0] : "";
+    set = (argc == 1);
+
+    if (*url && !kot_notify_url_ok(url, strlen(url))) {
+        kotctl_error("\"%s\" is not a webhook: an http:// or https:// URL "
+                     "of at most %d characters, without spaces", url,
+                     KOT_NOTIFY_URL_MAX);
+        return KOTCTL_USAGE;
+    }
+
+    if (set && kotctl_audit_ready(k) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    args[0] = kotctl_key(KOT_KEY_TENANT, tenant, NULL);
+    args[1] = set ? "set" : "get";
+    args[2] = url;
+
+    r = kotctl_eval(k, KOT_SCRIPT_NOTIFY_URL, 1, 3, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        return kotctl_no_tenant(k, tenant);
+    }
+
+    if (r->type != REDIS_REPLY_STRING) {
+        return kotctl_unexpected(k, r);
+    }
+
+    if (!set) {
+        if (k->json) {
+            set = kotctl_json_print(json_pack("{s:s,s:s?}", "name", tenant,
+                                              "notify_url",
+                                              r->len ? r->str : NULL));
+            freeReplyObject(r);
+            return set;
+        }
+
+        printf("%s\n", r->len ? r->str : "(none: kotctl notify --webhook)");
+        freeReplyObject(r);
+        return KOTCTL_OK;
+    }
+
+    printf("tenant \"%s\": %s\n", tenant,
+           *url ? "webhook set" : "webhook removed");
+
+    set = (r->len > 0);
+    freeReplyObject(r);
+
+    return kotctl_audit_event(k, "tenant_notify_changed", "configuration",
+                              tenant, NULL,
+                              json_pack("{s:{s:b},s:{s:b}}",
+                                        "before", "notify_url", set,
+                                        "after", "notify_url", *url != '\0'));
 }
 
 

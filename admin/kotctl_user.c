@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kotctl.h"
+#include "kot_change.h"
 #include "kot_crypto.h"
 #include "kot_ident.h"
 #include "kot_policy.h"
@@ -631,8 +632,9 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
            a->tenant, a->roles);
 
     if (kotctl_audit_event(k, "user_added", "iam", a->tenant, a->user,
-                           json_pack("{s:s,s:b}", "roles", a->roles,
-                                     "must_change", a->force_change))
+                           kot_change_user_added(a->roles, strlen(a->roles),
+                                                 a->force_change,
+                                                 a->generate))
         != 0)
     {
         return KOTCTL_FAIL;
@@ -701,9 +703,8 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 
     if (kotctl_audit_event(k, "user_password_set", "iam", a->tenant,
                            a->user,
-                           json_pack("{s:b,s:I}", "must_change",
-                                     a->force_change, "sessions_ended",
-                                     (json_int_t) ended))
+                           kot_change_password_set(a->force_change,
+                                                   a->generate, ended))
         != 0)
     {
         return KOTCTL_FAIL;
@@ -908,6 +909,7 @@ static int
 kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
 {
     char        *old;
+    json_t      *change;
     const char  *args[5];
     redisReply  *r;
 
@@ -950,11 +952,12 @@ kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
     printf("roles of user \"%s\" in tenant \"%s\": %s (were %s); its "
            "sessions have them now\n", a->user, a->tenant, a->roles, old);
 
+    change = kot_change_user_roles(old, strlen(old), a->roles,
+                                   strlen(a->roles));
+    free(old);
+
     return kotctl_audit_event(k, "user_roles_changed", "iam", a->tenant,
-                              a->user,
-                              json_pack("{s:{s:s%}, s:{s:s}}",
-                                        "before", "roles", old, strlen(old),
-                                        "after", "roles", a->roles))
+                              a->user, change)
            == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 

@@ -27,8 +27,13 @@
 #include "kot_utf8.h"
 
 
+/* the fuzz target (Makefile) makes these small: see t/fuzz/README.md */
+#ifndef KOTCTL_LINE_MAX
 #define KOTCTL_LINE_MAX       (1024 * 1024)
+#endif
+#ifndef KOTCTL_READ_CHUNK
 #define KOTCTL_READ_CHUNK     (256 * 1024)
+#endif
 #define KOTCTL_TS_LEN         24          /* 2026-11-26T10:00:00.123Z */
 #define KOTCTL_TS_PREFIX      "{\"@timestamp\":\""
 #define KOTCTL_TS_PREFIX_LEN  (sizeof(KOTCTL_TS_PREFIX) - 1)
@@ -682,7 +687,8 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     size_t            i;
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
-    json_t           *sealed, *auditor, *alg_name, *host;
+    int               batched;
+    json_t           *sealed, *auditor, *alg_name, *version, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
     kot_chain_alg_t   alg;
     kotctl_vchain_t  *ch;
@@ -699,6 +705,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     sealed = json_object_get(rec->json, "kot.sealed_key");
     auditor = json_object_get(rec->json, "kot.auditor_key");
     alg_name = json_object_get(rec->json, KOT_CHAIN_ALG_MEMBER);
+    version = json_object_get(rec->json, KOT_CHAIN_VERSION_MEMBER);
 
     if (!rec->start || !json_is_string(sealed) || !json_is_string(auditor))
     {
@@ -750,6 +757,22 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
+    /* the same for the format: how its keys evolve */
+
+    if (version && !json_is_string(version)) {
+        kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
+                              KOT_CHAIN_VERSION_MEMBER " is not a string)",
+                              rec->chain);
+        return NULL;
+    }
+
+    if (kot_chain_version(json_string_value(version), &batched) != 0) {
+        kotctl_verify_problem(v, "record 0 of chain %s names a format this "
+                              "kotctl does not know (is kotctl older than "
+                              "the writer?)", rec->chain);
+        return NULL;
+    }
+
     if (kot_chain_open_key(v->priv[i], json_string_value(sealed),
                            json_string_length(sealed), k0)
         != 0)
@@ -761,6 +784,13 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 
     ch = kotctl_verify_add(v, rec->chain, k0, alg);
     kot_cleanse(k0, sizeof(k0));
+
+    if (ch != NULL && batched && kot_chain_batched(&ch->chain) != 0) {
+        kotctl_verify_problem(v, "record 0 of chain %s was altered (%s "
+                              "chains are Poly1305 chains)", rec->chain,
+                              KOT_CHAIN_VERSION_2);
+        return NULL;
+    }
 
     /* a host that is not one plain string is none: any host's */
 

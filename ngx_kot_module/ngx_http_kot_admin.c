@@ -27,6 +27,7 @@
 
 #include "ngx_http_kot_admin.h"
 #include "kot_body.h"
+#include "kot_change.h"
 #include "kot_ident.h"
 #include "kot_text.h"
 
@@ -116,6 +117,16 @@ static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
     redisReply *reply, ngx_uint_t depth);
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+static ngx_int_t ngx_http_kot_admin_allow(ngx_http_request_t *r,
+    ngx_uint_t resource);
+static ngx_int_t ngx_http_kot_admin_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_admin_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_str_t *ngx_http_kot_admin_too_large(ngx_http_request_t *r);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_kot_admin_next_header;
+static ngx_http_output_body_filter_pt    ngx_http_kot_admin_next_body;
 
 
 static const ngx_http_kot_route_t  ngx_http_kot_routes[] = {
@@ -157,6 +168,10 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       kot_body_tenant, ngx_http_kot_admin_tenant_add },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_SYSTEM, 0,
       NULL, ngx_http_kot_admin_tenant_delete },
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      NULL, ngx_http_kot_admin_tenant_get },
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+      kot_body_tenant_put, ngx_http_kot_admin_tenant_put },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_users },
@@ -261,6 +276,146 @@ ngx_http_kot_admin_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf)
     if (clcf->client_body_buffer_size < NGX_HTTP_KOT_ADMIN_BODY_MAX + 1) {
         clcf->client_body_buffer_size = NGX_HTTP_KOT_ADMIN_BODY_MAX + 1;
     }
+}
+
+
+/*
+ * A body over client_max_body_size is refused by nginx itself, with its
+ * HTML page: before any handler runs when Content-Length says so, or,
+ * when the body is chunked, while it is read, which finalizes the
+ * request without a word to the handler that asked for the body.  In
+ * an admin location, these filters make that page the API's JSON 413.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_init_filters(ngx_conf_t *cf)
+{
+    ngx_http_kot_admin_next_header = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_kot_admin_header_filter;
+
+    ngx_http_kot_admin_next_body = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_kot_admin_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_header_filter(ngx_http_request_t *r)
+{
+    ngx_str_t                *json;
+    ngx_http_kot_ctx_t       *ctx;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* err_status: set by nginx's own error pages, not by our answers */
+    if (r != r->main || klcf->admin.len == 0
+        || r->err_status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
+    {
+        return ngx_http_kot_admin_next_header(r);
+    }
+
+    ctx = ngx_http_kot_ctx(r);
+    json = ngx_http_kot_admin_too_large(r);
+
+    if (ctx == NULL || json == NULL
+        || ngx_http_kot_add_header(r, "Cache-Control",
+                                   (u_char *) "no-store", 8)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ctx->admin_413 = 1;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = json->len;
+
+    return ngx_http_kot_admin_next_header(r);
+}
+
+
+/* nginx's page goes in one chain: ours goes in its place */
+
+static ngx_int_t
+ngx_http_kot_admin_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t           *b;
+    ngx_str_t           *json;
+    ngx_chain_t         *cl, out;
+    ngx_http_kot_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+
+    if (ctx == NULL || !ctx->admin_413 || in == NULL) {
+        return ngx_http_kot_admin_next_body(r, in);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+    }
+
+    if (ctx->admin_413_sent) {
+        return NGX_OK;
+    }
+
+    ctx->admin_413_sent = 1;
+
+    json = ngx_http_kot_admin_too_large(r);
+    b = ngx_calloc_buf(r->pool);
+
+    if (json == NULL || b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->pos = json->data;
+    b->last = json->data + json->len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_kot_admin_next_body(r, &out);
+}
+
+
+/* The answer ngx_http_kot_admin_read_body() gives, with nginx's limit. */
+
+static ngx_str_t *
+ngx_http_kot_admin_too_large(ngx_http_request_t *r)
+{
+    off_t                      max;
+    ngx_str_t                 *json;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    max = NGX_HTTP_KOT_ADMIN_BODY_MAX;
+
+    if (clcf->client_max_body_size && clcf->client_max_body_size < max) {
+        max = clcf->client_max_body_size;
+    }
+
+    json = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (json == NULL) {
+        return NULL;
+    }
+
+    json->data = ngx_pnalloc(r->pool, 96 + NGX_OFF_T_LEN);
+    if (json->data == NULL) {
+        return NULL;
+    }
+
+    json->len = ngx_sprintf(json->data, "{\"error\":\"body_too_large\","
+                            "\"detail\":\"a body may have at most %O "
+                            "bytes\"}\n", max)
+                - json->data;
+
+    return json;
 }
 
 
@@ -707,6 +862,10 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (op == NULL) {
+        if (ngx_http_kot_admin_allow(r, ad->resource) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_ALLOWED,
                                         "method_not_allowed",
                                         "this resource does not take %V",
@@ -740,6 +899,55 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return op->handler(r, ctx);
+}
+
+
+/* The methods the resource takes, for a 405's Allow header. */
+
+static ngx_int_t
+ngx_http_kot_admin_allow(ngx_http_request_t *r, ngx_uint_t resource)
+{
+    u_char      *p, *start;
+    ngx_uint_t   i, j;
+
+    static const struct {
+        ngx_uint_t   method;
+        const char  *names;
+    } methods[] = {
+        { NGX_HTTP_GET, "GET, HEAD" },
+        { NGX_HTTP_POST, "POST" },
+        { NGX_HTTP_PUT, "PUT" },
+        { NGX_HTTP_PATCH, "PATCH" },
+        { NGX_HTTP_DELETE, "DELETE" }
+    };
+
+    start = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PUT, PATCH, "
+                                        "DELETE"));
+    if (start == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = start;
+
+    for (j = 0; j < sizeof(methods) / sizeof(methods[0]); j++) {
+        for (i = 0; i < sizeof(ngx_http_kot_ops) / sizeof(ngx_http_kot_op_t);
+             i++)
+        {
+            if (ngx_http_kot_ops[i].resource == resource
+                && ngx_http_kot_ops[i].method == methods[j].method)
+            {
+                if (p != start) {
+                    p = ngx_cpymem(p, ", ", 2);
+                }
+
+                p = ngx_cpymem(p, methods[j].names,
+                               ngx_strlen(methods[j].names));
+                break;
+            }
+        }
+    }
+
+    return ngx_http_kot_add_header(r, "Allow", start, p - start);
 }
 
 
@@ -1416,29 +1624,5 @@ ngx_http_kot_val_strings(ngx_http_kot_val_t *v)
 json_t *
 ngx_http_kot_json_roles(ngx_str_t *roles)
 {
-    u_char  *p, *last, *comma;
-    json_t  *list;
-
-    list = json_array();
-    if (list == NULL) {
-        return NULL;
-    }
-
-    p = roles->data;
-    last = p + roles->len;
-
-    while (p < last) {
-        comma = ngx_strlchr(p, last, ',');
-        if (comma == NULL) {
-            comma = last;
-        }
-
-        if (comma > p) {
-            json_array_append_new(list, json_stringn((char *) p, comma - p));
-        }
-
-        p = comma + 1;
-    }
-
-    return list;
+    return kot_change_roles((char *) roles->data, roles->len);
 }

@@ -136,6 +136,10 @@ ngx_int_t ngx_http_kot_admin_policy_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_policy_put(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_tenant_get(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_tenant_put(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_events(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_support_get(ngx_http_request_t *r,

@@ -13,6 +13,7 @@
 #include "ngx_http_kot_admin.h"
 #include "kot_cidr.h"
 #include "kot_ident.h"
+#include "kot_notify.h"
 
 
 #define NGX_HTTP_KOT_EVENTS_DEFAULT  100
@@ -57,6 +58,16 @@ static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
 static json_t *ngx_http_kot_admin_rules_set(ngx_http_kot_val_t *rules);
 static json_t *ngx_http_kot_admin_rules_json(kot_policy_t *p);
 static json_t *ngx_http_kot_admin_duration(uint64_t ms);
+static ngx_int_t ngx_http_kot_admin_tenant_script(ngx_http_request_t *r,
+    ngx_uint_t id, ngx_str_t *more, ngx_uint_t n, ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_admin_notify_url(ngx_http_request_t *r,
+    ngx_str_t *op, ngx_str_t *url, ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_admin_tenant_got(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_tenant_set(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static json_t *ngx_http_kot_admin_tenant_notify(ngx_http_kot_admin_t *ad,
+    ngx_str_t *url);
 static ngx_int_t ngx_http_kot_admin_events_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_support_status(ngx_http_request_t *r,
@@ -686,6 +697,17 @@ ngx_int_t
 ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next)
 {
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_GET, NULL, 0,
+                                            next);
+}
+
+
+/* A script whose one key is the tenant's, t:T, with arguments more[n]. */
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_script(ngx_http_request_t *r, ngx_uint_t id,
+    ngx_str_t *more, ngx_uint_t n, ngx_http_kot_step_pt next)
+{
     ngx_http_kot_ctx_t         *ctx;
     ngx_http_kot_redis_args_t   a;
 
@@ -700,8 +722,7 @@ ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_GET, 1, &a, NULL, 0,
-                                     next);
+    return ngx_http_kot_admin_script(r, id, 1, &a, more, n, next);
 }
 
 
@@ -992,23 +1013,10 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
 static ngx_int_t
 ngx_http_kot_admin_policy_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                  *values;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
-
-    values = ad->data;
-
-    a.argc = 0;
-
-    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &ad->tenant, NULL)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_POLICY_SET, 1, &a, values,
-                                     2 * KOT_TENANT_POLICY_N,
-                                     ngx_http_kot_admin_policy_changed);
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_SET,
+                                            ngx_http_kot_admin_get(ctx)->data,
+                                            2 * KOT_TENANT_POLICY_N,
+                                            ngx_http_kot_admin_policy_changed);
 }
 
 
@@ -1055,6 +1063,123 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
                              NULL);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, answer);
+}
+
+
+/*
+ * The tenant itself: its webhook for notifications (kotctl notify posts
+ * the tenant's events there rather than to its --webhook).  GET answers
+ * {"name", "notify_url"}; PUT {"notify_url": URL, or "" to remove it}.
+ * The audit record says whether there was a webhook and is one, not
+ * the URL: a webhook's URL often holds its token.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_tenant_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t  get = ngx_string("get");
+
+    return ngx_http_kot_admin_notify_url(r, &get, NULL,
+                                         ngx_http_kot_admin_tenant_got);
+}
+
+
+ngx_int_t
+ngx_http_kot_admin_tenant_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    json_t     *v;
+    ngx_str_t   set = ngx_string("set"), url;
+
+    v = ngx_http_kot_admin_member(r, "notify_url");
+
+    url.data = (u_char *) json_string_value(v);
+    url.len = json_string_length(v);
+
+    if (url.len && !kot_notify_url_ok((char *) url.data, url.len)) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
+                                        "invalid_url",
+                                        "notify_url must be an http:// or "
+                                        "https:// URL of at most %d "
+                                        "characters, without spaces, or "
+                                        "\"\" for none", KOT_NOTIFY_URL_MAX);
+    }
+
+    return ngx_http_kot_admin_notify_url(r, &set, &url,
+                                         ngx_http_kot_admin_tenant_set);
+}
+
+
+/* notify_url: "get", or "set" to url */
+
+static ngx_int_t
+ngx_http_kot_admin_notify_url(ngx_http_request_t *r, ngx_str_t *op,
+    ngx_str_t *url, ngx_http_kot_step_pt next)
+{
+    ngx_str_t  args[2];
+
+    args[0] = *op;
+    ngx_str_set(&args[1], "");
+
+    if (url) {
+        args[1] = *url;
+    }
+
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_NOTIFY_URL, args, 2,
+                                            next);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->reply->type != REDIS_REPLY_STRING) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     ngx_http_kot_admin_tenant_notify(ad,
+                                                             &ad->reply->str));
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_tenant_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    json_t                *v;
+    ngx_str_t              url;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->reply->type != REDIS_REPLY_STRING) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    v = ngx_http_kot_admin_member(r, "notify_url");
+    url.data = (u_char *) json_string_value(v);
+    url.len = json_string_length(v);
+
+    ad->before = json_pack("{s:b}", "notify_url", ad->reply->str.len > 0);
+
+    ngx_http_kot_admin_audit(r, "tenant_notify_changed", "configuration",
+                             NULL, NULL,
+                             json_pack("{s:b}", "notify_url", url.len > 0),
+                             NULL);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                     ngx_http_kot_admin_tenant_notify(ad,
+                                                                      &url));
+}
+
+
+static json_t *
+ngx_http_kot_admin_tenant_notify(ngx_http_kot_admin_t *ad, ngx_str_t *url)
+{
+    return json_pack("{s:o,s:o}", "name", ngx_http_kot_json_str(&ad->tenant),
+                     "notify_url", url->len ? ngx_http_kot_json_str(url)
+                                            : json_null());
 }
 
 

@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_admin.h"
+#include "kot_change.h"
 #include "kot_crypto.h"
 #include "kot_ident.h"
 
@@ -604,14 +605,10 @@ ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "no such tenant");
     }
 
-    ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user,
-                             json_pack("{s:o,s:b,s:b}",
-                                       "roles", ngx_http_kot_json_roles(
-                                                    &pw->roles),
-                                       "must_change", 1,
-                                       "password_generated",
-                                       (int) pw->generated),
-                             NULL);
+    ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user, NULL,
+                             kot_change_user_added((char *) pw->roles.data,
+                                                   pw->roles.len, 1,
+                                                   (int) pw->generated));
 
     answer = json_pack("{s:o}", "username",
                        ngx_http_kot_json_str(&ad->user));
@@ -788,7 +785,7 @@ ngx_http_kot_admin_patch_roles(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t             *roles;
+    ngx_str_t             *roles, *old;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     roles = ad->data;
@@ -806,14 +803,14 @@ ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "\"admin\" role away");
     }
 
-    ad->before = json_pack("{s:o}", "roles",
-                           ngx_http_kot_json_roles(
-                               ngx_http_kot_val_str(ad->reply, 0)));
+    old = ngx_http_kot_val_str(ad->reply, 0);
 
     ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", NULL, &ad->user,
-                             json_pack("{s:o}", "roles",
-                                       ngx_http_kot_json_roles(roles)),
-                             NULL);
+                             NULL,
+                             kot_change_user_roles((char *) old->data,
+                                                   old->len,
+                                                   (char *) roles->data,
+                                                   roles->len));
 
     return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
 }
@@ -1073,9 +1070,9 @@ ngx_http_kot_admin_password_set(ngx_http_request_t *r,
     }
 
     ngx_http_kot_admin_audit(r, "user_password_set", "iam", NULL, &ad->user,
-                             json_pack("{s:b}", "must_change", 1),
-                             json_pack("{s:I}", "sessions_ended",
-                                       (json_int_t) ad->reply->integer));
+                             NULL,
+                             kot_change_password_set(1, (int) pw->generated,
+                                                     ad->reply->integer));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                json_pack("{s:s%}", "temporary_password",

@@ -110,7 +110,8 @@ static void ngx_http_kot_audit_lists(ngx_http_request_t *r,
     ngx_http_kot_event_t *ev, json_t *rec, ngx_str_t *line);
 static char *ngx_http_kot_audit_list_text(ngx_http_request_t *r,
     json_t *rec, ngx_str_t *text);
-static void ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line);
+static void ngx_http_kot_audit_push(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *line);
 static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
@@ -435,7 +436,12 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->busy.timer.log = cycle->log;
     al->busy.timer.cancelable = 1;
 
-    if (kot_chain_start(&al->chain, k0) != 0) {
+    /* a key per write of the buffer (docs/audit.md, "ngx_kot/2") */
+
+    if (kot_chain_start(&al->chain, k0) != 0
+        || kot_chain_batched(&al->chain) != 0)
+    {
+        kot_cleanse(k0, sizeof(k0));
         kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
@@ -464,7 +470,8 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
                         json_string(kmcf->auditor_fpr));
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
-    json_object_set_new(rec, "kot.version", json_string("ngx_kot/1"));
+    json_object_set_new(rec, KOT_CHAIN_VERSION_MEMBER,
+                        json_string(KOT_CHAIN_VERSION_2));
     json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,
                         json_string(kot_chain_alg_name(&al->chain)));
 
@@ -657,11 +664,11 @@ ngx_http_kot_audit_lists(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     }
 
     if (target) {
-        ngx_http_kot_audit_push(target, line);
+        ngx_http_kot_audit_push(r, target, line);
     }
 
     if (tenant) {
-        ngx_http_kot_audit_push(tenant, line);
+        ngx_http_kot_audit_push(r, tenant, line);
     }
 
     ngx_free(s);
@@ -708,16 +715,31 @@ ngx_http_kot_audit_list_text(ngx_http_request_t *r, json_t *rec,
 }
 
 
+/*
+ * With kot_notify on, the same script appends what should be notified to
+ * the notification stream; the client's network tells a login from a new
+ * one.
+ */
+
 static void
-ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line)
+ngx_http_kot_audit_push(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *line)
 {
     u_char                     t[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
     u_char                     ev[sizeof(KOT_KEY_EVENTS) + KOT_TENANT_MAX];
-    u_char                     cap[NGX_INT_T_LEN];
+    u_char                     cap[NGX_INT_T_LEN], now[NGX_INT64_LEN];
+    ngx_str_t                  net;
     ngx_http_kot_redis_args_t  a;
+    ngx_http_kot_main_conf_t  *kmcf;
 
     if (tenant->len > KOT_TENANT_MAX) {
         return;
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    if (!kmcf->notify || ngx_http_kot_client_key(r, &net) != NGX_OK) {
+        ngx_str_set(&net, "");
     }
 
     a.argc = 0;
@@ -733,6 +755,11 @@ ngx_http_kot_audit_push(ngx_str_t *tenant, ngx_str_t *line)
     ngx_http_kot_redis_arg(&a, line->data, line->len);
     ngx_http_kot_redis_arg(&a, cap,
                            ngx_sprintf(cap, "%d", KOT_EVENTS_MAX) - cap);
+    ngx_http_kot_redis_arg(&a, (u_char *) (kmcf->notify ? "on" : "off"),
+                           kmcf->notify ? 2 : 3);
+    ngx_http_kot_redis_arg(&a, now,
+                           ngx_sprintf(now, "%uL", ngx_http_kot_now()) - now);
+    ngx_http_kot_redis_arg(&a, net.data, net.len);
 
     ngx_http_kot_redis_fire(&a);
 }
@@ -1074,11 +1101,21 @@ static ngx_http_variable_value_t *
 ngx_http_kot_audit_request_id(ngx_http_request_t *r)
 {
     u_char                     *id;
+    ngx_uint_t                  i;
     ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_variable_value_t  *v;
 
     static u_char  random[16384];
     static size_t  left;
+    static u_char  pairs[256][2];
+
+    /* a byte's two hex digits at once: ngx_hex_dump() goes one at a time */
+    if (pairs[0][0] == 0) {
+        for (i = 0; i < 256; i++) {
+            pairs[i][0] = "0123456789abcdef"[i >> 4];
+            pairs[i][1] = "0123456789abcdef"[i & 0xf];
+        }
+    }
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
     v = &r->variables[kmcf->request_id];
@@ -1101,7 +1138,11 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
     }
 
     left -= 16;
-    ngx_hex_dump(id, random + left, 16);
+
+    for (i = 0; i < 16; i++) {
+        ngx_memcpy(id + 2 * i, pairs[random[left + i]], 2);
+    }
+
     kot_cleanse(random + left, 16);
 
     v->len = 32;
@@ -1436,6 +1477,17 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
     if (p == al->pos && al->pos > al->buf) {
         al->failed = 0;
         al->unanchored = 1;
+    }
+
+    /*
+     * What was written can no longer be rewritten with the key in memory;
+     * a chain that cannot move on stops sealing, loudly.
+     */
+    if (al->pos > al->buf && kot_chain_written(&al->chain) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                      "kot: the audit chain of \"%V\" cannot move to its "
+                      "next key", &al->path);
+        kot_chain_wipe(&al->chain);
     }
 
     al->pos = al->buf;

@@ -24,6 +24,9 @@
  * first session of a tenant also sends a tracked GET of that version, and
  * the tenant's sessions are used only once that GET confirmed the version
  * they carry: from then on, a change of the lists is announced.
+ *
+ * The same announcements end the WebSockets and streams of a session
+ * that ended (ngx_http_kot_conn.c).
  */
 
 
@@ -124,6 +127,9 @@ ngx_http_kot_cache_enable(void)
     ngx_http_kot_cache_flush();
     cache->enabled = 1;
 
+    /* nothing was tracked before: long-lived requests' sessions now are */
+    ngx_http_kot_conn_recheck();
+
     ngx_log_error(NGX_LOG_INFO, cache->log, 0,
                   "kot: session cache on (Redis announces changes)");
 }
@@ -165,6 +171,7 @@ ngx_http_kot_cache_invalidate(redisReply *keys)
 
     if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
         ngx_http_kot_cache_flush();
+        ngx_http_kot_conn_recheck();
         return;
     }
 
@@ -181,6 +188,7 @@ ngx_http_kot_cache_invalidate(redisReply *keys)
             && ngx_strncmp(k->str, KOT_KEY_SESSION, plen) == 0)
         {
             ngx_http_kot_cache_forget((u_char *) k->str + plen);
+            ngx_http_kot_conn_changed((u_char *) k->str + plen);
             continue;
         }
 

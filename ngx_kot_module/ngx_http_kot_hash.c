@@ -12,6 +12,11 @@
  * the request, and the request's cleanup marks the job abandoned.  The
  * thread skips an abandoned job's hashing, and its done event ends the
  * request.
+ *
+ * A worker that is exiting (reload, upgrade, QUIT) waits only for its
+ * timers, and a job in the pool has none of its own: each job keeps a
+ * timer until it is done, so that its login is answered before the
+ * worker goes.
  */
 
 
@@ -30,6 +35,10 @@ static void ngx_http_kot_hash_abandon(void *data);
 static void ngx_http_kot_hash_thread(void *data, ngx_log_t *log);
 static void ngx_http_kot_hash_pause(void);
 static void ngx_http_kot_hash_done(ngx_event_t *ev);
+static void ngx_http_kot_hash_alive(ngx_event_t *ev);
+
+
+#define NGX_HTTP_KOT_HASH_ALIVE  1000
 
 
 void
@@ -112,6 +121,11 @@ ngx_http_kot_hash_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     r->main->blocked++;
+
+    job->alive.handler = ngx_http_kot_hash_alive;
+    job->alive.data = job;
+    job->alive.log = r->connection->log;
+    ngx_add_timer(&job->alive, NGX_HTTP_KOT_HASH_ALIVE);
 
     /*
      * Notice a client that leaves while it waits, and one that left
@@ -213,6 +227,10 @@ ngx_http_kot_hash_done(ngx_event_t *ev)
 
     r->main->blocked--;
 
+    if (job->alive.timer_set) {
+        ngx_del_timer(&job->alive);
+    }
+
     if (job->abandoned) {
         /* ngx_http_request_finalizer, since the termination */
         ngx_http_set_log_request(c->log, r);
@@ -227,4 +245,13 @@ ngx_http_kot_hash_done(ngx_event_t *ev)
     ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
 
     ctx->done.handler(&ctx->done);
+}
+
+
+/* Still in the pool: the worker must still not exit. */
+
+static void
+ngx_http_kot_hash_alive(ngx_event_t *ev)
+{
+    ngx_add_timer(ev, NGX_HTTP_KOT_HASH_ALIVE);
 }

@@ -22,8 +22,6 @@ static void ngx_http_kot_login_begin_reply(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
-static ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r,
-    ngx_str_t *key);
 static char *ngx_http_kot_time_param(ngx_conf_t *cf, ngx_str_t *v,
     size_t skip, ngx_msec_t *t);
 
@@ -405,10 +403,11 @@ ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
  * The client's bucket: the address that nginx settled on (after the
  * realip module, never a raw X-Forwarded-For), named as kot_cidr_bucket()
  * says, so that an IPv4 client has one bucket however its address is
- * spelt.  Any other family (a unix socket) keeps its text.
+ * spelt.  Any other family (a unix socket) keeps its text.  It is also
+ * the "network" of a login that notifications compare.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
 {
     u_char           *addr;

@@ -12,6 +12,7 @@
 
 #include "ngx_http_kot_module.h"
 #include "kot_ident.h"
+#include "kot_body.h"
 
 
 static ngx_int_t ngx_http_kot_add_variables(ngx_conf_t *cf);
@@ -225,6 +226,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       offsetof(ngx_http_kot_loc_conf_t, touch),
       NULL },
 
+    { ngx_string("kot_long_poll"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_kot_loc_conf_t, long_poll),
+      NULL },
+
     { ngx_string("kot_require_role"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_kot_require_role,
@@ -251,6 +259,13 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       ngx_http_kot_mfa_issuer,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("kot_notify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_kot_main_conf_t, notify),
       NULL },
 
     { ngx_string("kot_status"),
@@ -437,6 +452,14 @@ ngx_http_kot_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_kot_admin_init_filters(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_kot_conn_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_access_init(cf);
 }
 
@@ -445,6 +468,9 @@ static void *
 ngx_http_kot_create_main_conf(ngx_conf_t *cf)
 {
     ngx_http_kot_main_conf_t  *kmcf;
+
+    /* the module's first call, before any JSON: every block is wiped */
+    kot_body_wipe_freed();
 
     kmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_main_conf_t));
     if (kmcf == NULL) {
@@ -472,6 +498,7 @@ ngx_http_kot_create_main_conf(ngx_conf_t *cf)
     kmcf->scrypt_set = NGX_CONF_UNSET;
     kmcf->used = NGX_CONF_UNSET;
     kmcf->cache_size = NGX_CONF_UNSET_UINT;
+    kmcf->notify = NGX_CONF_UNSET;
 
     return kmcf;
 }
@@ -487,6 +514,7 @@ ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(kmcf->redis_set, 0);
     ngx_conf_init_value(kmcf->used, 0);
     ngx_conf_init_uint_value(kmcf->cache_size, 10000);
+    ngx_conf_init_value(kmcf->notify, 0);
 
     if (kmcf->scrypt_set == NGX_CONF_UNSET) {
         kmcf->scrypt = defaults;
@@ -551,6 +579,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
     klcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     klcf->absolute_timeout = NGX_CONF_UNSET_MSEC;
     klcf->touch = NGX_CONF_UNSET_MSEC;
+    klcf->long_poll = NGX_CONF_UNSET;
     klcf->insecure_cookie = NGX_CONF_UNSET;
     klcf->strip_identity = NGX_CONF_UNSET;
     klcf->pass_cookie = NGX_CONF_UNSET;
@@ -590,6 +619,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->absolute_timeout,
                               prev->absolute_timeout, 12 * 60 * 60 * 1000);
     ngx_conf_merge_msec_value(conf->touch, prev->touch, 30 * 1000);
+    ngx_conf_merge_value(conf->long_poll, prev->long_poll, 0);
     ngx_conf_merge_value(conf->insecure_cookie, prev->insecure_cookie, 0);
     ngx_conf_merge_value(conf->strip_identity, prev->strip_identity, 1);
     ngx_conf_merge_value(conf->pass_cookie, prev->pass_cookie, 0);
@@ -1667,6 +1697,10 @@ ngx_http_kot_ctx_cleanup(void *data)
     if (ctx->done.posted) {
         ngx_delete_posted_event(&ctx->done);
     }
+
+    if (ctx->conn) {
+        ngx_http_kot_conn_remove(ctx->conn);
+    }
 }
 
 
@@ -1739,6 +1773,7 @@ ngx_http_kot_init_process(ngx_cycle_t *cycle)
 
     ngx_http_kot_status_init_process(kmcf);
     ngx_http_kot_cache_init_process(cycle, kmcf->cache_size);
+    ngx_http_kot_conn_init_process(cycle);
     ngx_http_kot_hash_init_process();
 
     if (ngx_http_kot_redis_init_worker(cycle, &kmcf->redis,

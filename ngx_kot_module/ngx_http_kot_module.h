@@ -80,6 +80,7 @@ typedef struct {
     ngx_str_t                   admin_operator; /* kot_admin_operator */
     ngx_shm_zone_t             *status_zone;    /* kot_status */
     ngx_http_kot_look_t        *look;           /* the built-in one */
+    ngx_flag_t                  notify;         /* kot_notify */
 
     ngx_flag_t                  used;
 } ngx_http_kot_main_conf_t;
@@ -109,6 +110,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_msec_t                  idle_timeout;
     ngx_msec_t                  absolute_timeout;
     ngx_msec_t                  touch;          /* kot_session_touch */
+    ngx_flag_t                  long_poll;      /* kot_long_poll */
     ngx_flag_t                  insecure_cookie;
     ngx_flag_t                  strip_identity;
     ngx_flag_t                  pass_cookie;    /* kot_pass_session_cookie */
@@ -198,6 +200,7 @@ typedef struct {
 
 
 typedef struct ngx_http_kot_ctx_s  ngx_http_kot_ctx_t;
+typedef struct ngx_http_kot_conn_s  ngx_http_kot_conn_t;
 
 /*
  * A step of a request's work, run when the previous async step finished.
@@ -222,6 +225,7 @@ struct ngx_http_kot_ctx_s {
     ngx_http_kot_login_t       *login;
 
     uint64_t                    cache_serial;   /* a cache reservation */
+    ngx_http_kot_conn_t        *conn;           /* long-lived, or NULL */
 
     ngx_str_t                   allow_tenant;   /* lists being loaded */
     const char                 *allow_denied;   /* the list that refused */
@@ -232,6 +236,8 @@ struct ngx_http_kot_ctx_s {
     unsigned                    waiting:1;
     unsigned                    checked:1;
     unsigned                    passive:1;      /* extends no session */
+    unsigned                    admin_413:1;    /* nginx's, made JSON */
+    unsigned                    admin_413_sent:1;
 };
 
 
@@ -274,12 +280,14 @@ ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);
 char *ngx_http_kot_admin_operator(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_kot_admin_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf);
+ngx_int_t ngx_http_kot_admin_init_filters(ngx_conf_t *cf);
 
 /* ngx_http_kot_session.c */
 void ngx_http_kot_session_read(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
+ngx_msec_t ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf);
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
@@ -384,6 +392,15 @@ uint64_t ngx_http_kot_cache_reserve(u_char *sid);
 void ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s);
 void ngx_http_kot_cache_forget(u_char *sid);
 
+/* ngx_http_kot_conn.c */
+ngx_int_t ngx_http_kot_conn_init(ngx_conf_t *cf);
+void ngx_http_kot_conn_init_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_kot_conn_add(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+void ngx_http_kot_conn_remove(ngx_http_kot_conn_t *k);
+void ngx_http_kot_conn_changed(u_char *sid);
+void ngx_http_kot_conn_recheck(void);
+
 /* ngx_http_kot_lockout.c */
 char *ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -394,12 +411,15 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+/* the client's kot_cidr_bucket(): its throttle bucket and its network */
+ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);
 
 /* ngx_http_kot_hash.c */
 typedef struct {
     ngx_thread_task_t          *task;
     ngx_http_request_t         *request;
     ngx_atomic_t                abandoned;      /* the client left */
+    ngx_event_t                 alive;          /* holds a worker exiting */
     /* input */
     ngx_str_t                   password;       /* to verify or hash */
     ngx_str_t                   hash;           /* PHC to verify against */
@@ -623,6 +643,9 @@ ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
 ngx_int_t ngx_http_kot_unauthorized(ngx_http_request_t *r,
     const char *error);
+ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r, const char *name,
+    u_char *value, size_t len);
+ngx_int_t ngx_http_kot_not_allowed(ngx_http_request_t *r, const char *allow);
 ngx_int_t ngx_http_kot_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 ngx_table_elt_t *ngx_http_kot_header_in(ngx_http_request_t *r,

@@ -480,8 +480,6 @@ static ngx_int_t ngx_http_kot_html_send(ngx_http_kot_html_t *h,
     ngx_uint_t status);
 static ngx_int_t ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *type, u_char *body, size_t len);
-static ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_kot_retry_after(ngx_http_request_t *r,
     ngx_uint_t seconds);
 static void ngx_http_kot_html_rules(ngx_http_kot_html_t *h,
@@ -1856,7 +1854,23 @@ ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status, const char *type,
 }
 
 
-static ngx_int_t
+/* nginx's 405, with the Allow header it must carry */
+
+ngx_int_t
+ngx_http_kot_not_allowed(ngx_http_request_t *r, const char *allow)
+{
+    if (ngx_http_kot_add_header(r, "Allow", (u_char *) allow,
+                                ngx_strlen(allow))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_HTTP_NOT_ALLOWED;
+}
+
+
+ngx_int_t
 ngx_http_kot_add_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len)
 {

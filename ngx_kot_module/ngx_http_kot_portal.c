@@ -239,10 +239,14 @@ ngx_http_kot_portal_handler(ngx_http_request_t *r)
         return ngx_http_kot_portal_get(r, ctx);
     }
 
-    if (r->method != NGX_HTTP_POST || pt->action == NGX_HTTP_KOT_SESSION
+    if (pt->action == NGX_HTTP_KOT_SESSION
         || pt->action == NGX_HTTP_KOT_WELCOME)
     {
-        return NGX_HTTP_NOT_ALLOWED;
+        return ngx_http_kot_not_allowed(r, "GET, HEAD");
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_kot_not_allowed(r, "GET, HEAD, POST");
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_kot_portal_body);

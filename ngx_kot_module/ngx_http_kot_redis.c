@@ -24,6 +24,9 @@
  * is left at once and the sentinels are asked again.  When the master
  * moves, both connections are dropped and made again to the new one, so
  * that tracking and heartbeat move with it; until then, requests get 503.
+ * A new worker (started, reloaded, upgraded, respawned) has no master
+ * yet: until it first has one, commands wait for it, each for at most
+ * its timeout, so that a reload under load answers no request with 503.
  */
 
 
@@ -59,6 +62,9 @@ typedef struct {
     ngx_pool_cleanup_t             *cleanup;
     ngx_event_t                     timer;
     uint64_t                        sent;       /* for kot_status */
+    ngx_queue_t                     queue;      /* waiting for a master */
+    char                           *cmd;        /* while waiting */
+    int                             len;
     unsigned                        in_redis:1;
 } ngx_http_kot_redis_op_t;
 
@@ -130,6 +136,11 @@ static void ngx_http_kot_redis_op_timeout(ngx_event_t *ev);
 static void ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op,
     redisReply *reply);
 static void ngx_http_kot_redis_op_detach(void *data);
+static ngx_int_t ngx_http_kot_redis_wait(ngx_http_kot_redis_op_t *op,
+    int argc, const char **argv, const size_t *argvlen);
+static void ngx_http_kot_redis_wait_timeout(ngx_event_t *ev);
+static void ngx_http_kot_redis_unwait(ngx_http_kot_redis_op_t *op);
+static void ngx_http_kot_redis_send_waiting(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd,
     ngx_cycle_t *cycle, ngx_http_kot_redis_conf_t *conf, const char *role);
 static void ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd);
@@ -158,12 +169,18 @@ static u_char      ngx_http_kot_redis_master_host[NGX_INET6_ADDRSTRLEN + 1];
 static int         ngx_http_kot_redis_master_port;
 static u_char      ngx_http_kot_redis_master_name[NGX_SOCKADDR_STRLEN];
 
+/* Sentinel: commands of a worker that never had a master yet */
+static ngx_uint_t   ngx_http_kot_redis_had_master;
+static ngx_queue_t  ngx_http_kot_redis_waiting;
+
 
 ngx_int_t
 ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
     ngx_http_kot_redis_conf_t *conf, ngx_uint_t cache)
 {
     ngx_http_kot_redis_master = 0;
+    ngx_http_kot_redis_had_master = 0;
+    ngx_queue_init(&ngx_http_kot_redis_waiting);
 
     if (conf->sentinels) {
         ngx_http_kot_redis_init(&ngx_http_kot_redis_sentinel, cycle, conf,
@@ -403,6 +420,11 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
 
     /* commands flow: with Sentinel, only once ROLE said master */
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
+
+    if (rd == &ngx_http_kot_redis) {
+        ngx_http_kot_redis_had_master = 1;
+        ngx_http_kot_redis_send_waiting(rd);
+    }
 }
 
 
@@ -1267,12 +1289,15 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
     int argc, const char **argv, const size_t *argvlen)
 {
+    ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
 
-    if (rd->ac == NULL || !rd->ready
-        || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
-    {
+    usable = rd->ac && rd->ready
+             && !(rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING));
+    wait = !usable && rd->conf->sentinels && !ngx_http_kot_redis_had_master;
+
+    if (!usable && !wait) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "kot: redis at \"%V\" is unavailable",
                       &rd->name);
@@ -1292,25 +1317,33 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     }
 
     op->sent = ngx_http_kot_status_clock();
+    op->timer.handler = ngx_http_kot_redis_op_timeout;
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
-                              argc, argv, argvlen)
-        != REDIS_OK)
+    if (wait) {
+        if (ngx_http_kot_redis_wait(op, argc, argv, argvlen) != NGX_OK) {
+            ngx_free(op);
+            return NGX_ERROR;
+        }
+
+    } else if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
+                                     argc, argv, argvlen)
+               != REDIS_OK)
     {
         ngx_free(op);
         return NGX_ERROR;
+
+    } else {
+        op->in_redis = 1;
     }
 
     op->request = r;
     op->handler = handler;
     op->data = data;
     op->done = done;
-    op->in_redis = 1;
 
     op->cleanup->handler = ngx_http_kot_redis_op_detach;
     op->cleanup->data = op;
 
-    op->timer.handler = ngx_http_kot_redis_op_timeout;
     op->timer.data = op;
     op->timer.log = r->connection->log;
 
@@ -1320,19 +1353,102 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
 }
 
 
+/* The command, kept whole until there is a master to send it to. */
+
+static ngx_int_t
+ngx_http_kot_redis_wait(ngx_http_kot_redis_op_t *op, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    op->len = redisFormatCommandArgv(&op->cmd, argc, argv, argvlen);
+    if (op->len < 0) {
+        return NGX_ERROR;
+    }
+
+    op->timer.handler = ngx_http_kot_redis_wait_timeout;
+    ngx_queue_insert_tail(&ngx_http_kot_redis_waiting, &op->queue);
+
+    return NGX_OK;
+}
+
+
+/* No master in time: the request fails (503), the connections go on. */
+
+static void
+ngx_http_kot_redis_wait_timeout(ngx_event_t *ev)
+{
+    ngx_http_kot_redis_op_t  *op = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "kot: no master of \"%V\" found within %M ms",
+                  &ngx_http_kot_redis.conf->master,
+                  ngx_http_kot_redis.conf->timeout);
+
+    ngx_http_kot_redis_unwait(op);
+    ngx_http_kot_redis_op_finish(op, NULL);
+    ngx_free(op);
+}
+
+
+static void
+ngx_http_kot_redis_unwait(ngx_http_kot_redis_op_t *op)
+{
+    ngx_queue_remove(&op->queue);
+    redisFreeCommand(op->cmd);
+    op->cmd = NULL;
+}
+
+
+/* The first master: the commands waiting for it go, in their order. */
+
+static void
+ngx_http_kot_redis_send_waiting(ngx_http_kot_redis_t *rd)
+{
+    ngx_queue_t              *q;
+    ngx_http_kot_redis_op_t  *op;
+
+    while (!ngx_queue_empty(&ngx_http_kot_redis_waiting)) {
+        q = ngx_queue_head(&ngx_http_kot_redis_waiting);
+        op = ngx_queue_data(q, ngx_http_kot_redis_op_t, queue);
+
+        if (redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_reply, op,
+                                       op->cmd, op->len)
+            != REDIS_OK)
+        {
+            ngx_http_kot_redis_unwait(op);
+            ngx_http_kot_redis_op_finish(op, NULL);
+            ngx_free(op);
+            continue;
+        }
+
+        ngx_http_kot_redis_unwait(op);
+        op->in_redis = 1;
+        op->timer.handler = ngx_http_kot_redis_op_timeout;
+    }
+}
+
+
 void
 ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a)
+{
+    (void) ngx_http_kot_redis_call(a, NULL, NULL);
+}
+
+
+ngx_int_t
+ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
+    void *privdata)
 {
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
 
     if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL || !rd->ready
         || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
-        return;
+        return NGX_ERROR;
     }
 
-    (void) redisAsyncCommandArgv(rd->ac, NULL, NULL, a->argc, a->argv,
-                                 a->argvlen);
+    return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc, a->argv,
+                                 a->argvlen)
+           == REDIS_OK ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1538,6 +1654,12 @@ ngx_http_kot_redis_op_detach(void *data)
     }
 
     op->request = NULL;
+
+    /* still waiting for a master: no reply will ever free it */
+    if (op->cmd) {
+        ngx_http_kot_redis_unwait(op);
+        ngx_free(op);
+    }
 }
 
 

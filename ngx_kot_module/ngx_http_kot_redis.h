@@ -97,6 +97,14 @@ ngx_int_t ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
  */
 void ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a);
 
+/*
+ * The same for a reply that no request waits for: cb gets it with
+ * privdata, or NULL if the connection breaks first (hiredis calls it,
+ * also when the worker exits).  NGX_ERROR: not sent, cb never called.
+ */
+ngx_int_t ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a,
+    redisCallbackFn *cb, void *privdata);
+
 /* Appending arguments; numbers and keys are built in r->pool. */
 void ngx_http_kot_redis_arg(ngx_http_kot_redis_args_t *a, u_char *data,
     size_t len);

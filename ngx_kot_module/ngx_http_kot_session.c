@@ -243,7 +243,7 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
      * cache asks Redis once it may have passed.
      */
     touch = (klcf->activity && !ctx->passive)
-            ? ngx_min(klcf->touch, klcf->idle_timeout / 10)
+            ? ngx_http_kot_session_touch(klcf)
             : klcf->idle_timeout;
 
     if (cached) {
@@ -286,6 +286,15 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_SESSIONS_REDIS);
 
     return NGX_AGAIN;
+}
+
+
+/* Activity reaches Redis this often: a tenth of the idle time at most. */
+
+ngx_msec_t
+ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf)
+{
+    return ngx_min(klcf->touch, klcf->idle_timeout / 10);
 }
 
 

@@ -514,7 +514,7 @@ ngx_http_kot_status_handler(ngx_http_request_t *r)
     ngx_http_kot_status_totals_t   t;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
+        return ngx_http_kot_not_allowed(r, "GET, HEAD");
     }
 
     rc = ngx_http_discard_request_body(r);

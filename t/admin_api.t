@@ -157,8 +157,12 @@ $A->is_error($root->call(GET => 'tenants/acme/users/bob/unknown'), 404,
 $A->is_error($root->call(GET => ''), 404, 'not_found', 'nor the prefix');
 $A->is_error($root->call(PUT => 'tenants', { name => 'x' }), 405,
              'method_not_allowed', 'a method a resource does not take: 405');
-$A->is_error($alice->call(GET => 'tenants/acme/users/bob/unlock'), 405,
-             'method_not_allowed', 'GET of an action too');
+$res = $root->call(PUT => 'tenants', { name => 'x' });
+is $res->{headers}{allow}, 'GET, HEAD, POST',
+    'a 405 says in Allow what the resource takes';
+$res = $alice->call(GET => 'tenants/acme/users/bob/unlock');
+$A->is_error($res, 405, 'method_not_allowed', 'GET of an action too');
+is $res->{headers}{allow}, 'POST', '  and Allow says POST';
 is $root->ua->request('HEAD', "${KotTest::Admin::PREFIX}session")
     ->{status}, 200, 'HEAD is GET without the body';
 
@@ -185,6 +189,24 @@ $res = $root->ua->request('POST', "${KotTest::Admin::PREFIX}tenants", {
                  'Transfer-Encoding' => 'chunked' },
     content => sprintf("%x\r\n%s\r\n0\r\n\r\n", length $big, $big) });
 is $res->{status}, 413, 'chunked, too';
+
+# over client_max_body_size (1m), which nginx itself checks
+my $huge = '{"name":"' . ('a' x (1100 * 1024)) . '"}';
+for my $chunked (1, 0) {
+    $res = $root->ua->request('POST', "${KotTest::Admin::PREFIX}tenants", {
+        headers => { 'Content-Type' => 'application/json',
+                     'X-Kot-CSRF' => $root->csrf,
+                     $chunked ? ('Transfer-Encoding' => 'chunked') : () },
+        content => $chunked
+                   ? sprintf("%x\r\n%s\r\n0\r\n\r\n", length $huge, $huge)
+                   : $huge });
+    my $what = $chunked ? 'chunked' : 'with its Content-Length';
+    $res->{json} = eval { $A->decode($res->{content}) };
+    $A->is_error($res, 413, 'body_too_large',
+                 "a body over client_max_body_size, $what: the API's 413");
+    is $res->{headers}{'content-type'}, 'application/json',
+        '  in JSON, not nginx\'s page';
+}
 
 $A->is_error($root->call(POST => 'tenants', undef,
                          { raw => '{"name":"delta"}', type => 'text/plain' }),

@@ -845,12 +845,13 @@ is_deeply $did[1]{'kot.change'},
     { before => { min_length => undef, history => undef },
       after => { min_length => '14', history => '3' } },
     'a policy change says which rules, with their values before and after';
-is $did[2]{'kot.change'}{roles}, 'admin,user', 'a new user\'s roles';
-ok JSON::PP::is_bool($did[2]{'kot.change'}{must_change})
-   && $did[2]{'kot.change'}{must_change},
+is_deeply $did[2]{'kot.change'}{after}{roles}, [ 'admin', 'user' ],
+    'a new user\'s roles';
+ok JSON::PP::is_bool($did[2]{'kot.change'}{after}{must_change})
+   && $did[2]{'kot.change'}{after}{must_change},
     'and that the password must be changed at the first login';
-ok JSON::PP::is_bool($did[3]{'kot.change'}{must_change})
-   && !$did[3]{'kot.change'}{must_change},
+ok JSON::PP::is_bool($did[3]{'kot.change'}{after}{must_change})
+   && !$did[3]{'kot.change'}{after}{must_change},
     'a password set with --no-force-change says it need not be';
 is $did[3]{'kot.change'}{sessions_ended}, 0, 'and how many sessions ended';
 is_deeply [ @{ $did[4]{'kot.change'}{before} }{qw(failures lockouts)} ],

@@ -96,6 +96,11 @@ for my $tree ([ 'conf/systemd', 'lib/systemd/system' ],
     is "@missing", '', "each of them is installed in /$to";
 }
 
+# a unit that pointed at make install's path would never start
+my $unit = qx{dpkg-deb --fsys-tarfile $deb | tar -xOf - ./lib/systemd/system/kot-notify.service};
+like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
+    "the notify daemon's unit runs the packaged kotctl";
+
 my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
 is_deeply [ sort @conffiles ],
           [ sort qw(/etc/logrotate.d/kot /etc/ngx_kot/kotctl.conf
@@ -107,6 +112,10 @@ like $postinst, qr{ln -sf /usr/share/nginx/modules-available/\$from\s*\\?\s*/etc
     'installing it enables the module, as Debian\'s module packages do';
 like $postinst, qr{mod-http-kot\.conf:50-mod-http-kot\.conf},
     'as modules-enabled/50-mod-http-kot.conf';
+# dh_installsystemd --no-enable --no-start: enabled again only if it was
+like $postinst, qr{was-enabled 'kot-notify\.service'}, 'the notify daemon is '
+    . 'not enabled before it has a webhook, unless a sysadmin enabled it';
+unlike $postinst, qr{deb-systemd-invoke}, 'nor started at install';
 
 SKIP: {
     skip 'lintian is missing: tools/deps test installs it', 1

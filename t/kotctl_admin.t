@@ -214,7 +214,7 @@ like $doc->{events}[0]{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT/, '  at a time';
 my ($roles) = grep { $_->{'event.action'} eq 'user_roles_changed' }
               @{ $doc->{events} };
 is_deeply $roles->{'kot.change'},
-    { before => { roles => 'user' }, after => { roles => 'user,auditor' } },
+    { before => { roles => ['user'] }, after => { roles => ['user', 'auditor'] } },
     '  the change before and after';
 
 # a huge change stays whole in the audit log, not in the events list

@@ -155,6 +155,7 @@ $res = $n->ua->request('POST', '/kot/login',
 ok $res->{status} == 400, 'a form with a duplicated field is refused';
 $res = $n->ua->request('PUT', '/kot/login', { content => '' });
 is $res->{status}, 405, 'the login page takes only GET and POST';
+is $res->{headers}{allow}, 'GET, HEAD, POST', '  and its Allow header says so';
 
 
 # an unknown page under the portal is the portal's own, with its headers

@@ -260,8 +260,9 @@ ok wait_until(sub { now_value('kot_redis_up') == 1 },
 
 is $n->ua->get('/metrics-closed')->{status}, 403,
     'nginx\'s allow and deny protect the page';
-is $n->ua->request('POST', '/metrics', { content => 'x' })->{status}, 405,
-    'it answers GET only';
+my $post = $n->ua->request('POST', '/metrics', { content => 'x' });
+is $post->{status}, 405, 'it answers GET only';
+is $post->{headers}{allow}, 'GET, HEAD', '  and its Allow header says so';
 
 for my $conf ([ 'proxy_pass http://%%APP%%; kot_status;',
                  qr/"kot_status" directive needs a location of its own/,

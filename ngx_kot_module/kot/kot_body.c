@@ -3,12 +3,26 @@
  * (kot_body.h).
  */
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kot_body.h"
+#include "kot_crypto.h"
+
+
+/* jansson's blocks: each starts with its size, aligned for anything */
+typedef union {
+    size_t        size;
+    long double   ld;
+    long long     ll;
+    void         *p;
+} kot_body_block_t;
 
 
 static int kot_body_member_ok(const kot_body_field_t *f, json_t *v);
+static void *kot_body_malloc(size_t size);
+static void kot_body_free(void *p);
 
 
 /* [kot_body_type_e] */
@@ -23,6 +37,12 @@ static const char  *kot_body_types[] = {
 const kot_body_field_t  kot_body_tenant[] = {
     { "name", KOT_BODY_STRING, 1 },
     { "admin", KOT_BODY_STRING, 0 },         /* its first admin */
+    { NULL, 0, 0 }
+};
+
+/* PUT tenants/T: its webhook ("" for none) */
+const kot_body_field_t  kot_body_tenant_put[] = {
+    { "notify_url", KOT_BODY_STRING, 1 },
     { NULL, 0, 0 }
 };
 
@@ -62,6 +82,55 @@ const kot_body_field_t  kot_body_support[] = {
     { "hours", KOT_BODY_INT, 1 },
     { NULL, 0, 0 }
 };
+
+
+/*
+ * A password in a body passes through jansson's parser and strings:
+ * everything jansson frees is wiped first.  Its free() is told no size,
+ * so each block carries its own.  Once per process, before jansson
+ * allocates anything that it frees later.
+ */
+
+void
+kot_body_wipe_freed(void)
+{
+    json_set_alloc_funcs(kot_body_malloc, kot_body_free);
+}
+
+
+static void *
+kot_body_malloc(size_t size)
+{
+    kot_body_block_t  *b;
+
+    if (size > SIZE_MAX - sizeof(kot_body_block_t)) {
+        return NULL;
+    }
+
+    b = malloc(sizeof(kot_body_block_t) + size);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->size = size;
+
+    return b + 1;
+}
+
+
+static void
+kot_body_free(void *p)
+{
+    kot_body_block_t  *b;
+
+    if (p == NULL) {
+        return;
+    }
+
+    b = (kot_body_block_t *) p - 1;
+    kot_cleanse(p, b->size);
+    free(b);
+}
 
 
 json_t *

@@ -38,11 +38,15 @@ typedef enum {
 /* the admin API's bodies: POST tenants, POST users, PATCH a user, PUT an
  * allow-list, PUT policy, POST support */
 extern const kot_body_field_t  kot_body_tenant[];
+extern const kot_body_field_t  kot_body_tenant_put[];
 extern const kot_body_field_t  kot_body_user[];
 extern const kot_body_field_t  kot_body_patch[];
 extern const kot_body_field_t  kot_body_allowlist[];
 extern const kot_body_field_t  kot_body_policy[];
 extern const kot_body_field_t  kot_body_support[];
+
+/* from now on, jansson wipes what it frees (a body's password) */
+void kot_body_wipe_freed(void);
 
 /* the body as JSON (no duplicate member; NULs kept), or NULL and *err */
 json_t *kot_body_decode(const char *data, size_t len, json_error_t *err);

@@ -23,16 +23,22 @@
 
 
 #define KOT_CHAIN_PREFIX_LEN  (sizeof(KOT_CHAIN_MAC_PREFIX) - 1)
+#define KOT_CHAIN_BATCH_LEN   (sizeof(KOT_CHAIN_BATCH_PREFIX) - 1)
+#define KOT_CHAIN_KEYS_LEN    (KOT_CHAIN_KEYS * KOT_CHAIN_KEY_LEN)
 
 
 static int kot_chain_init(kot_chain_t *c, kot_chain_alg_t alg);
-static int kot_chain_mac(const kot_chain_t *c, const char *s, size_t len,
+static int kot_chain_mac(kot_chain_t *c, const char *s, size_t len,
     int close, uint8_t *out);
 static void kot_chain_hmac(const kot_chain_t *c, const char *s, size_t len,
     int close, uint8_t *out);
-static int kot_chain_poly1305(const kot_chain_t *c, const char *s,
-    size_t len, int close, uint8_t *out);
+static int kot_chain_poly1305(const kot_chain_t *c, const uint8_t *key,
+    const char *s, size_t len, int close, uint8_t *out);
+static const uint8_t *kot_chain_record_key(kot_chain_t *c);
 static int kot_chain_advance(kot_chain_t *c, const uint8_t *mac);
+static int kot_chain_next(kot_chain_t *c);
+static int kot_chain_mark(const char *s, size_t len, uint64_t *batch);
+static char *kot_chain_uint(char *p, uint64_t n);
 static EVP_PKEY_CTX *kot_chain_oaep_ctx(EVP_PKEY *key, int encrypt);
 static void kot_chain_hex(char *dst, const uint8_t *src, size_t n);
 static int kot_chain_unhex(uint8_t *dst, const char *src, size_t n);
@@ -103,6 +109,75 @@ kot_chain_alg_name(const kot_chain_t *c)
 }
 
 
+int
+kot_chain_version(const char *version, int *batched)
+{
+    if (version == NULL || strcmp(version, KOT_CHAIN_VERSION_1) == 0) {
+        *batched = 0;
+        return 0;
+    }
+
+    if (strcmp(version, KOT_CHAIN_VERSION_2) == 0) {
+        *batched = 1;
+        return 0;
+    }
+
+    return -1;
+}
+
+
+int
+kot_chain_batched(kot_chain_t *c)
+{
+    /* Poly1305 only: HMAC-SHA256 chains are older than this format */
+
+    if (c->alg != KOT_CHAIN_POLY1305 || c->seq != 0) {
+        return -1;
+    }
+
+    /* fetched once: an implicit fetch per use costs a lock and a lookup */
+
+    c->chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+    c->chacha = EVP_CIPHER_CTX_new();
+
+    /* apart: a verifier keeps a chain for every writer there was */
+    c->keys = OPENSSL_malloc(KOT_CHAIN_KEYS_LEN);
+
+    if (c->chacha20 == NULL || c->chacha == NULL || c->keys == NULL) {
+        return -1;
+    }
+
+    c->batched = 1;
+
+    return 0;
+}
+
+
+int
+kot_chain_written(kot_chain_t *c)
+{
+    static const uint8_t  zero[KOT_CHAIN_KEY_LEN];
+
+    if (!c->batched || c->index == 0) {
+        return 0;
+    }
+
+    if (kot_chain_next(c) != 0) {
+        return -1;
+    }
+
+    /* the contexts keep the last keys they were given */
+
+    if (EVP_CIPHER_CTX_reset(c->chacha) != 1
+        || EVP_MAC_init(c->poly, zero, sizeof(zero), NULL) != 1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 size_t
 kot_chain_head_hex(const kot_chain_t *c,
     char out[KOT_CHAIN_MAC_HEX_MAX + 1])
@@ -118,21 +193,32 @@ long
 kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
 {
     char     *p;
+    size_t    body;
     uint8_t   mac[KOT_CHAIN_MAC_MAX];
 
     if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
         return -1;
     }
 
-    if (kot_chain_mac(c, s, len, 0, mac) != 0) {
+    /* out may be s itself when the caller left room (the module does) */
+
+    if (out != s) {
+        memmove(out, s, len - 1);
+    }
+
+    p = out + len - 1;
+
+    if (c->batched && c->index == 0 && c->batch > 0) {
+        memcpy(p, KOT_CHAIN_BATCH_PREFIX, KOT_CHAIN_BATCH_LEN);
+        p = kot_chain_uint(p + KOT_CHAIN_BATCH_LEN, c->batch);
+    }
+
+    body = p - out;
+
+    if (kot_chain_mac(c, out, body, 1, mac) != 0) {
         return -1;
     }
 
-    /* out may be s itself when the caller left room: copy first */
-
-    p = out;
-    memmove(p, s, len - 1);
-    p += len - 1;
     memcpy(p, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN);
     p += KOT_CHAIN_PREFIX_LEN;
     kot_chain_hex(p, mac, c->mac_len);
@@ -152,9 +238,12 @@ kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
 int
 kot_chain_check(kot_chain_t *c, const char *line, size_t len)
 {
+    int          ok, moved;
     size_t       body, suffix;
     uint8_t      want[KOT_CHAIN_MAC_MAX], got[KOT_CHAIN_MAC_MAX];
+    uint64_t     batch;
     const char  *tail;
+    kot_chain_t  before;
 
     /* the member is always last, so it sits at a fixed place from the end */
 
@@ -177,15 +266,35 @@ kot_chain_check(kot_chain_t *c, const char *line, size_t len)
         return -1;
     }
 
-    if (kot_chain_mac(c, line, body, 1, got) != 0) {
-        return 0;
+    /*
+     * The first record of a write names the write, and is MACed with its
+     * key: a name moved, added or removed makes a MAC wrong.  The chain
+     * moves back if it is.
+     */
+
+    ok = 1;
+    moved = c->batched && kot_chain_mark(line, body, &batch);
+
+    if (moved) {
+        memcpy(&before, c, sizeof(kot_chain_t));
+        ok = batch == c->batch + 1 && c->index > 0 && kot_chain_next(c) == 0;
     }
 
-    if (!kot_ct_equal(got, want, c->mac_len)) {
-        return 0;
+    ok = ok && kot_chain_mac(c, line, body, 1, got) == 0
+         && kot_ct_equal(got, want, c->mac_len)
+         && kot_chain_advance(c, got) == 0;
+
+    if (moved) {
+        if (!ok) {
+            /* the record keys made meanwhile are the other write's */
+            memcpy(c, &before, sizeof(kot_chain_t));
+            c->keys_made = 0;
+        }
+
+        kot_cleanse(&before, sizeof(kot_chain_t));
     }
 
-    return kot_chain_advance(c, got) == 0 ? 1 : 0;
+    return ok;
 }
 
 
@@ -195,9 +304,20 @@ kot_chain_wipe(kot_chain_t *c)
     kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
     kot_cleanse(c->mac, sizeof(c->mac));
 
-    /* the context holds the last key it was given */
+    if (c->keys) {
+        OPENSSL_clear_free(c->keys, KOT_CHAIN_KEYS_LEN);
+        c->keys = NULL;
+    }
+
+    c->keys_made = 0;
+
+    /* the contexts hold the last keys they were given */
     EVP_MAC_CTX_free(c->poly);
     c->poly = NULL;
+    EVP_CIPHER_CTX_free(c->chacha);
+    c->chacha = NULL;
+    EVP_CIPHER_free(c->chacha20);
+    c->chacha20 = NULL;
 }
 
 
@@ -422,12 +542,20 @@ kot_chain_init(kot_chain_t *c, kot_chain_alg_t alg)
  */
 
 static int
-kot_chain_mac(const kot_chain_t *c, const char *s, size_t len, int close,
+kot_chain_mac(kot_chain_t *c, const char *s, size_t len, int close,
     uint8_t *out)
 {
+    const uint8_t  *key;
+
     if (c->alg == KOT_CHAIN_POLY1305) {
         /* a wiped chain MACs nothing */
-        return c->poly ? kot_chain_poly1305(c, s, len, close, out) : -1;
+        if (c->poly == NULL) {
+            return -1;
+        }
+
+        key = c->batched ? kot_chain_record_key(c) : c->key;
+
+        return key ? kot_chain_poly1305(c, key, s, len, close, out) : -1;
     }
 
     kot_chain_hmac(c, s, len, close, out);
@@ -437,18 +565,19 @@ kot_chain_mac(const kot_chain_t *c, const char *s, size_t len, int close,
 
 
 /*
- * Poly1305 with K_seq as its one-time key: each key MACs one record only,
- * which is all Poly1305 asks, and costs a third of HMAC-SHA256's two
- * hashes on a record of a few hundred bytes.
+ * Poly1305 with K_seq, or the record's key from its write's key, as its
+ * one-time key: each key MACs one record only, which is all Poly1305
+ * asks, and costs a third of HMAC-SHA256's two hashes on a record of a
+ * few hundred bytes.
  */
 
 static int
-kot_chain_poly1305(const kot_chain_t *c, const char *s, size_t len,
-    int close, uint8_t *out)
+kot_chain_poly1305(const kot_chain_t *c, const uint8_t *key, const char *s,
+    size_t len, int close, uint8_t *out)
 {
     size_t  n;
 
-    if (EVP_MAC_init(c->poly, c->key, KOT_CHAIN_KEY_LEN, NULL) != 1
+    if (EVP_MAC_init(c->poly, key, KOT_CHAIN_KEY_LEN, NULL) != 1
         || EVP_MAC_update(c->poly, c->mac, c->mac_len) != 1
         || EVP_MAC_update(c->poly, (const uint8_t *) s, len) != 1
         || (close && EVP_MAC_update(c->poly, (const uint8_t *) "}", 1) != 1)
@@ -486,10 +615,90 @@ kot_chain_hmac(const kot_chain_t *c, const char *s, size_t len, int close,
 }
 
 
-/* K_{i+1} = SHA-256(K_i); K_i must not survive in memory */
+/*
+ * The record's key in a chain with a key per write: ChaCha20's key stream
+ * under the write's key, KOT_CHAIN_KEYS keys at a time (one SHA-256 per
+ * record cost more than the rest of its MAC).
+ */
+
+static const uint8_t *
+kot_chain_record_key(kot_chain_t *c)
+{
+    int       n;
+    uint8_t   iv[16];
+    uint64_t  from, block;
+
+    from = c->index - c->index % KOT_CHAIN_KEYS;
+
+    if (!c->keys_made || c->keys_from != from) {
+        /* the IV: the 32-bit block counter, little-endian; nonce zero */
+
+        block = from * KOT_CHAIN_KEY_LEN / 64;
+
+        if (block > UINT32_MAX - KOT_CHAIN_KEYS_LEN / 64) {
+            return NULL;
+        }
+
+        memset(iv, 0, sizeof(iv));
+        iv[0] = (uint8_t) block;
+        iv[1] = (uint8_t) (block >> 8);
+        iv[2] = (uint8_t) (block >> 16);
+        iv[3] = (uint8_t) (block >> 24);
+
+        memset(c->keys, 0, KOT_CHAIN_KEYS_LEN);
+
+        if (EVP_EncryptInit_ex2(c->chacha, c->chacha20, c->key, iv, NULL) != 1
+            || EVP_EncryptUpdate(c->chacha, c->keys, &n, c->keys,
+                                 KOT_CHAIN_KEYS_LEN) != 1
+            || n != KOT_CHAIN_KEYS_LEN)
+        {
+            kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
+            c->keys_made = 0;
+            return NULL;
+        }
+
+        c->keys_made = 1;
+        c->keys_from = from;
+    }
+
+    return c->keys + (c->index - from) * KOT_CHAIN_KEY_LEN;
+}
+
+
+/*
+ * The record is sealed: its MAC is kept, and with a key per record
+ * K_{i+1} = SHA-256(K_i), K_i not surviving in memory.
+ */
 
 static int
 kot_chain_advance(kot_chain_t *c, const uint8_t *mac)
+{
+    uint8_t  next[KOT_CHAIN_KEY_LEN];
+
+    if (c->batched) {
+        c->index++;
+
+    } else {
+        if (kot_sha256(c->key, KOT_CHAIN_KEY_LEN, next) != 0) {
+            kot_cleanse(next, sizeof(next));
+            return -1;
+        }
+
+        memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
+        kot_cleanse(next, sizeof(next));
+    }
+
+    memcpy(c->mac, mac, c->mac_len);
+    c->seq++;
+
+    return 0;
+}
+
+
+/* W_{b+1} = SHA-256(W_b); W_b and the record keys made from it go */
+
+static int
+kot_chain_next(kot_chain_t *c)
 {
     uint8_t  next[KOT_CHAIN_KEY_LEN];
 
@@ -498,14 +707,65 @@ kot_chain_advance(kot_chain_t *c, const uint8_t *mac)
         return -1;
     }
 
-    kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
     memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
     kot_cleanse(next, sizeof(next));
 
-    memcpy(c->mac, mac, c->mac_len);
-    c->seq++;
+    kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
+    c->keys_made = 0;
+
+    c->batch++;
+    c->index = 0;
 
     return 0;
+}
+
+
+/* 1 if s[0..len) ends in ,"kot.batch":N (N > 0, no leading zero) */
+
+static int
+kot_chain_mark(const char *s, size_t len, uint64_t *batch)
+{
+    size_t    i, digits;
+    uint64_t  n;
+
+    for (i = len; i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9'; i--) {
+        /* void */
+    }
+
+    digits = len - i;
+
+    if (digits == 0 || digits > 19 || s[i] == '0' || i < KOT_CHAIN_BATCH_LEN
+        || memcmp(s + i - KOT_CHAIN_BATCH_LEN, KOT_CHAIN_BATCH_PREFIX,
+                  KOT_CHAIN_BATCH_LEN) != 0)
+    {
+        return 0;
+    }
+
+    for (n = 0; i < len; i++) {
+        n = n * 10 + (uint64_t) (s[i] - '0');
+    }
+
+    *batch = n;
+
+    return 1;
+}
+
+
+static char *
+kot_chain_uint(char *p, uint64_t n)
+{
+    char  digits[20], *d;
+
+    d = digits + sizeof(digits);
+
+    do {
+        *--d = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    memcpy(p, d, digits + sizeof(digits) - d);
+
+    return p + (digits + sizeof(digits) - d);
 }
 
 

@@ -22,10 +22,30 @@
 /* record 0 names the chain's MAC algorithm in this member */
 #define KOT_CHAIN_ALG_MEMBER   "kot.mac_alg"
 
+/*
+ * record 0 of an nginx chain names its format in this member: "ngx_kot/1"
+ * (or none: kotctl's chains) evolves the key after every record,
+ * "ngx_kot/2" after every write of the log's buffer
+ */
+#define KOT_CHAIN_VERSION_MEMBER  "kot.version"
+#define KOT_CHAIN_VERSION_1       "ngx_kot/1"
+#define KOT_CHAIN_VERSION_2       "ngx_kot/2"
+
+/*
+ * in a chain that evolves its key per write, the first record of each
+ * write after the first ends in ,"kot.batch":<the write's number>
+ */
+#define KOT_CHAIN_BATCH_PREFIX    ",\"kot.batch\":"
+#define KOT_CHAIN_BATCH_MAX       (sizeof(KOT_CHAIN_BATCH_PREFIX) - 1 + 20)
+
+/* record keys made at once in a chain with a key per write */
+#define KOT_CHAIN_KEYS            64
+
 /* what follows S_i's content in a line: ,"kot.mac":"<hex>"}\n */
 #define KOT_CHAIN_MAC_PREFIX   ",\"kot.mac\":\""
 #define KOT_CHAIN_SUFFIX(hex)  (sizeof(KOT_CHAIN_MAC_PREFIX) - 1 + (hex) + 2)
-#define KOT_CHAIN_SUFFIX_MAX   KOT_CHAIN_SUFFIX(KOT_CHAIN_MAC_HEX_MAX)
+#define KOT_CHAIN_SUFFIX_MAX   (KOT_CHAIN_BATCH_MAX                          \
+                                + KOT_CHAIN_SUFFIX(KOT_CHAIN_MAC_HEX_MAX))
 
 typedef enum {
     KOT_CHAIN_POLY1305 = 0,             /* what every writer uses */
@@ -35,11 +55,21 @@ typedef enum {
 typedef struct {
     char              id[KOT_CHAIN_ID_LEN + 1];
     uint64_t          seq;                      /* of the next record */
-    uint8_t           key[KOT_CHAIN_KEY_LEN];   /* K_seq */
+    uint8_t           key[KOT_CHAIN_KEY_LEN];   /* K_seq, or the write's */
     uint8_t           mac[KOT_CHAIN_MAC_MAX];   /* mac_{seq-1}, zeros at 0 */
     size_t            mac_len;
     kot_chain_alg_t   alg;
     EVP_MAC_CTX      *poly;
+
+    /* a key per write (ngx_kot/2) */
+    unsigned          batched:1;
+    unsigned          keys_made:1;
+    uint64_t          batch;                    /* the write's number */
+    uint64_t          index;                    /* the next record's in it */
+    uint64_t          keys_from;                /* index of keys[0] */
+    uint8_t          *keys;                     /* KOT_CHAIN_KEYS of them */
+    EVP_CIPHER       *chacha20;
+    EVP_CIPHER_CTX   *chacha;
 } kot_chain_t;
 
 /*
@@ -62,6 +92,32 @@ int kot_chain_resume(kot_chain_t *c, const char *id,
 int kot_chain_alg(const char *name, kot_chain_alg_t *alg);
 const char *kot_chain_alg_name(const kot_chain_t *c);
 
+/*
+ * The format that record 0's KOT_CHAIN_VERSION_MEMBER names (NULL when it
+ * has none): *batched is 1 for a key per write.  0, or -1 for a version
+ * we do not know.
+ */
+int kot_chain_version(const char *version, int *batched);
+
+/*
+ * Makes a chain just started or resumed evolve its key per write rather
+ * than per record (ngx_kot/2).  Record i of write b is MACed, as in
+ * ngx_kot/1, over mac_{i-1} || S_i, with a key of its own: 32 bytes of
+ * the ChaCha20 key stream of the write's key W_b (nonce and counter
+ * zero), the j-th 32 bytes for the write's j-th record.  W_0 = K_0 and
+ * W_{b+1} = SHA-256(W_b).  0 on success.
+ */
+int kot_chain_batched(kot_chain_t *c);
+
+/*
+ * The records sealed so far are written: a chain with a key per write
+ * moves to the next write's key, and wipes the one before and the record
+ * keys made from it.  The next record carries KOT_CHAIN_BATCH_PREFIX.
+ * Nothing happens if no record was sealed since the last write, or for
+ * a chain with a key per record.  0 on success.
+ */
+int kot_chain_written(kot_chain_t *c);
+
 /* mac_{seq-1} in lower-case hex, NUL-terminated: the chain's head. */
 size_t kot_chain_head_hex(const kot_chain_t *c,
     char out[KOT_CHAIN_MAC_HEX_MAX + 1]);
@@ -70,9 +126,11 @@ size_t kot_chain_head_hex(const kot_chain_t *c,
  * Finishes record c->seq: s[0..len) is S_i, a JSON object text ending in
  * '}' that already holds @timestamp, event.sequence and kot.chain.
  * Writes the complete line (S_i with ,"kot.mac":"..."} and '\n' in place
- * of its final '}') into out, which holds len + KOT_CHAIN_SUFFIX_MAX
- * bytes, and returns the line's length, or -1.  Then moves the chain on:
- * the MAC is kept, the key evolves and the old key is wiped, seq + 1.
+ * of its final '}', and the write's number before it when it starts a
+ * write) into out, which holds len + KOT_CHAIN_SUFFIX_MAX bytes, and
+ * returns the line's length, or -1.  Then moves the chain on: the MAC is
+ * kept, seq + 1, and in a chain with a key per record the key evolves
+ * and the old key is wiped.
  */
 long kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out);
 

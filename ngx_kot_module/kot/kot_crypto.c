@@ -213,11 +213,34 @@ kot_derive_key(const uint8_t *master, size_t master_len, const char *label,
 int
 kot_ct_equal(const void *a, const void *b, size_t len)
 {
-    if (len == 0) {
-        return 1;
+    size_t                i;
+    uint64_t              x, y, d;
+    const unsigned char  *p, *q;
+
+    /*
+     * Eight bytes at a time: CRYPTO_memcmp() goes a byte at a time, which
+     * showed in every request's profile (the cookie against the last one
+     * of its connection).  The empty asm keeps the compiler from
+     * reasoning about d, so that no early exit can appear.
+     */
+
+    p = a;
+    q = b;
+    d = 0;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        memcpy(&x, p + i, 8);
+        memcpy(&y, q + i, 8);
+        d |= x ^ y;
+        __asm__ ("" : "+r" (d));
     }
 
-    return CRYPTO_memcmp(a, b, len) == 0;
+    for ( /* void */ ; i < len; i++) {
+        d |= (uint64_t) (p[i] ^ q[i]);
+        __asm__ ("" : "+r" (d));
+    }
+
+    return d == 0;
 }
 
 

@@ -647,7 +647,7 @@ static const char  kot_script_tenant_delete[] =
     "local users = redis.call('SCARD', '" KOT_KEY_USERS "' .. t)\n"
     "local kinds = {'" KOT_KEY_USER_SESSIONS "', '" KOT_KEY_USER "', '"
     KOT_KEY_FAILURES "', '" KOT_KEY_HISTORY "', '" KOT_KEY_ALLOW "', '"
-    KOT_KEY_MFA "', '" KOT_KEY_MFA_CODES "'}\n"
+    KOT_KEY_MFA "', '" KOT_KEY_MFA_CODES "', '" KOT_KEY_NETWORKS "'}\n"
     "local cursor = '0'\n"
     "repeat\n"
     "  local r = redis.call('SCAN', cursor, 'MATCH', '" KOT_PREFIX "*:' .. t"
@@ -666,7 +666,8 @@ static const char  kot_script_tenant_delete[] =
     "until cursor == '0'\n"
     "redis.call('DEL', KEYS[1], '" KOT_KEY_USERS "' .. t, '"
     KOT_KEY_ALLOW_VERSION "' .. t, '" KOT_KEY_GRANT "' .. t, '"
-    KOT_KEY_EVENTS "' .. t, '" KOT_KEY_RETIRED_USERS "' .. t)\n"
+    KOT_KEY_EVENTS "' .. t, '" KOT_KEY_RETIRED_USERS "' .. t, '"
+    KOT_KEY_NOTIFY_BURST "' .. t)\n"
     "redis.call('SREM', KEYS[2], t)\n"
     "redis.call('SADD', KEYS[3], t)\n"
     "return {users, ended}\n";
@@ -711,7 +712,7 @@ static const char  kot_script_user_delete[] =
     "if ARGV[2] == ARGV[1] then return -2 end\n"
     "local tu = string.sub(KEYS[1], #'" KOT_KEY_USER "' + 1)\n"
     "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], '" KOT_KEY_MFA "' .. tu,"
-    " '" KOT_KEY_MFA_CODES "' .. tu)\n"
+    " '" KOT_KEY_MFA_CODES "' .. tu, '" KOT_KEY_NETWORKS "' .. tu)\n"
     "redis.call('SREM', KEYS[3], ARGV[1])\n"
     "redis.call('SADD', KEYS[4], ARGV[1])\n"
     KOT_LUA_END_SESSIONS;
@@ -1036,14 +1037,143 @@ static const char  kot_script_support_status[] =
  * JSON, newest first.  A late event of a deleted tenant is not written:
  * it must not bring the tenant's keys back.
  *
+ * With notifications on, the same round trip appends to the notification
+ * stream what a tenant's people should hear of at once (README.md,
+ * "Notifications"): the record as it is, without its session handle,
+ * under a type; an administrator's action once, in the tenant it acted
+ * in.  The record is read, and its session handle cut, as text, not
+ * decoded: that costs a fraction (cjson took 40 us an event), and
+ * cjson's encoding would turn the record's empty arrays into objects.
+ * A field's text ("event.action":"...) can only be the member there: in
+ * a string its quotes would be escaped.  The fields read are names,
+ * times and words, which have no escapes.
+ * Two types are derived here, from state kept for them:
+ *   - ip_denial_burst: the KOT_NOTIFY_BURST-th address denial of the
+ *     tenant within KOT_NOTIFY_BURST_MS of the first (nb:{tenant} counts
+ *     them; one event a window);
+ *   - login_new_network: a login from a network (kot_cidr_bucket(): an
+ *     IPv4 address or an IPv6 /64) that the user has not logged in from
+ *     within KOT_NOTIFY_NETWORK_MS; nn:{tenant}:{user} remembers the
+ *     newest KOT_NOTIFY_NETWORKS networks with their last login.  A user
+ *     with none remembered (the first login since notifications began)
+ *     starts the memory without an event.
+ *
  * KEYS[1] t:{tenant}, KEYS[2] ev:{tenant}
- * ARGV[1] the record, ARGV[2] how many to keep (KOT_EVENTS_MAX)
+ * ARGV[1] the record, ARGV[2] how many to keep (KOT_EVENTS_MAX),
+ * ARGV[3] notifications: "on", "off", or "auto" (on if the stream
+ * exists: kotctl, which cannot see nginx's kot_notify), ARGV[4] now,
+ * ARGV[5] the client's network, or ""
  * Returns 1; 0 if there is no such tenant.
  */
 static const char  kot_script_event_push[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
     "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
     "redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)\n"
+    "local mode, stream = ARGV[3], '" KOT_KEY_NOTIFY "'\n"
+    "if mode ~= 'on' and (mode ~= 'auto'"
+    " or redis.call('EXISTS', stream) == 0) then return 1 end\n"
+    "local rec = ARGV[1]\n"
+    "local function f(k)\n"
+    "  return string.match(rec, '\"' .. k .. '\":\"([^\"]*)\"')\n"
+    "end\n"
+    "local t = string.sub(KEYS[1], #'" KOT_KEY_TENANT "' + 1)\n"
+    "local a, o = f('event%.action'), f('event%.outcome')\n"
+    "if o ~= 'success' and a ~= 'account_locked' and a ~= 'ip_denied' then"
+    " return 1 end\n"
+    "local via, tt = f('kot%.via'), f('kot%.target%.tenant')\n"
+    "if tt and tt ~= t then return 1 end\n"
+    "local now, net = tonumber(ARGV[4]) or 0, ARGV[5] or ''\n"
+    "local ty, ex = nil, {}\n"
+    "if a == 'account_locked' then\n"
+    "  ty = 'account_locked'\n"
+    "  ex.permanent = tonumber(string.match(rec,"
+    " '\"kot%.lockout%.until\":(%-?%d+)')) == " KOT_STR(KOT_LOCKED_FOREVER)
+    "\n"
+    "elseif a == 'password_change' or a == 'user_password_set' then\n"
+    "  ty = 'password_changed'\n"
+    "elseif a == 'mfa_enrolled' or a == 'mfa_removed' or a == 'mfa_reset'"
+    " then\n"
+    "  ty = 'mfa_changed'\n"
+    "elseif a == 'support_granted' then\n"
+    "  ty = 'support_granted'\n"
+    "elseif via then\n"
+    "  ty = 'admin_action'\n"
+    "elseif a == 'ip_denied' then\n"
+    "  local bk = '" KOT_KEY_NOTIFY_BURST "' .. t\n"
+    "  local n = redis.call('INCR', bk)\n"
+    "  if n == 1 then redis.call('PEXPIRE', bk, "
+    KOT_STR(KOT_NOTIFY_BURST_MS) ") end\n"
+    "  if n ~= " KOT_STR(KOT_NOTIFY_BURST) " then return 1 end\n"
+    "  ty = 'ip_denial_burst'\n"
+    "  ex.denials, ex.window_seconds = n, " KOT_STR(KOT_NOTIFY_BURST_MS)
+    " / 1000\n"
+    "elseif a == 'login' and net ~= '' and f('user%.name') then\n"
+    "  local nk = '" KOT_KEY_NETWORKS "' .. t .. ':' .. f('user%.name')\n"
+    "  local old = now - " KOT_STR(KOT_NOTIFY_NETWORK_MS) "\n"
+    "  local last = tonumber(redis.call('ZSCORE', nk, net))\n"
+    "  redis.call('ZADD', nk, now, net)\n"
+    "  redis.call('PEXPIRE', nk, " KOT_STR(KOT_NOTIFY_NETWORK_MS) ")\n"
+    "  if last and last > old then return 1 end\n"
+    "  redis.call('ZREMRANGEBYSCORE', nk, '-inf', old)\n"
+    "  redis.call('ZREMRANGEBYRANK', nk, 0, -"
+    KOT_STR(KOT_NOTIFY_NETWORKS) " - 1)\n"
+    "  if redis.call('ZCARD', nk) == 1 then return 1 end\n"
+    "  ty = 'login_new_network'\n"
+    "  ex.network = net\n"
+    "else\n"
+    "  return 1\n"
+    "end\n"
+    "local ev = {type = ty, action = a, tenant = t, time = f('@timestamp'),"
+    " user = f('user%.target%.name')}\n"
+    "if not via and not ev.user then ev.user = f('user%.name') end\n"
+    "for k, v in pairs(ex) do ev[k] = v end\n"
+    "local raw = string.gsub(rec, '\"session%.hash\":\"[^\"]*\",?', '')\n"
+    "raw = string.gsub(raw, ',}$', '}')\n"
+    "local head = cjson.encode(ev)\n"
+    "redis.call('XADD', stream, 'MAXLEN', '~', "
+    KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'type', ty, 'tenant', t,"
+    " 'event', string.sub(head, 1, -2) .. ',\"record\":' .. raw .. '}')\n"
+    "return 1\n";
+
+
+/*
+ * A tenant's webhook (kotctl notify posts its events there rather than
+ * to --webhook), as checked by the caller (kot_notify_url_ok()).
+ *
+ * KEYS[1] t:{tenant}
+ * ARGV[1] "get" or "set", ARGV[2] the URL to set ("" removes it)
+ * Returns the URL there was ("" for none); -1 if there is no such
+ * tenant.
+ */
+static const char  kot_script_notify_url[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local old = redis.call('HGET', KEYS[1], 'notify_url') or ''\n"
+    "if ARGV[1] == 'set' then\n"
+    "  if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'notify_url')\n"
+    "  else redis.call('HSET', KEYS[1], 'notify_url', ARGV[2]) end\n"
+    "end\n"
+    "return old\n";
+
+
+/*
+ * kotctl notify gives up on an event (its retries reached the longest
+ * backoff): the event moves to the dead-letter stream, with why, and
+ * leaves the group's pending list, at once.
+ *
+ * KEYS[1] notify, KEYS[2] notify:dead
+ * ARGV[1] the group, ARGV[2] the event's id, ARGV[3] its tenant,
+ * ARGV[4] its type, ARGV[5] the event, ARGV[6] attempts, ARGV[7] the last
+ * error
+ * Returns the number of events acknowledged (0: another daemon did it).
+ */
+static const char  kot_script_notify_dead[] =
+    KOT_LUA_DENY_OOM
+    "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0"
+    " end\n"
+    "redis.call('XADD', KEYS[2], 'MAXLEN', '~', "
+    KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'id', ARGV[2], 'tenant', ARGV[3],"
+    " 'type', ARGV[4], 'event', ARGV[5], 'attempts', ARGV[6], 'error',"
+    " ARGV[7])\n"
     "return 1\n";
 
 
@@ -1316,6 +1446,10 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "event_push", kot_script_event_push, "" },
     [KOT_SCRIPT_EVENT_LIST] =
         { "event_list", kot_script_event_list, "" },
+    [KOT_SCRIPT_NOTIFY_URL] =
+        { "notify_url", kot_script_notify_url, "" },
+    [KOT_SCRIPT_NOTIFY_DEAD] =
+        { "notify_dead", kot_script_notify_dead, "" },
     [KOT_SCRIPT_MFA_PENDING] =
         { "mfa_pending", kot_script_mfa_pending, "" },
     [KOT_SCRIPT_MFA_CODE_LOAD] =

@@ -28,6 +28,26 @@
 #define KOT_KEY_RETIRED_USERS KOT_PREFIX "retired:u:" /* retired:u:{tenant} */
 #define KOT_KEY_GRANT         KOT_PREFIX "grant:"  /* grant:{tenant} */
 #define KOT_KEY_EVENTS        KOT_PREFIX "ev:"     /* ev:{tenant} */
+#define KOT_KEY_NOTIFY        KOT_PREFIX "notify"  /* the stream */
+#define KOT_KEY_NOTIFY_DEAD   KOT_PREFIX "notify:dead"
+#define KOT_KEY_NOTIFY_BURST  KOT_PREFIX "nb:"     /* nb:{tenant} */
+#define KOT_KEY_NETWORKS      KOT_PREFIX "nn:"     /* nn:{tenant}:{user} */
+
+/*
+ * Notifications (kot_notify, kotctl notify; README.md, "Notifications").
+ * The stream keeps about the newest KOT_NOTIFY_MAXLEN events (XADD
+ * MAXLEN ~): events the daemon has not delivered by then are lost.
+ * KOT_NOTIFY_BURST address denials of a tenant within KOT_NOTIFY_BURST_MS
+ * make one ip_denial_burst event; a network not logged in from for
+ * KOT_NOTIFY_NETWORK_MS (90 days) makes a login_new_network event, and a
+ * user's newest KOT_NOTIFY_NETWORKS networks are remembered.
+ */
+#define KOT_NOTIFY_MAXLEN     100000
+#define KOT_NOTIFY_BURST      20
+#define KOT_NOTIFY_BURST_MS   60000
+#define KOT_NOTIFY_NETWORK_MS 7776000000
+#define KOT_NOTIFY_NETWORKS   100
+#define KOT_NOTIFY_GROUP      "kot-notify"  /* kotctl notify's group */
 
 /* a tenant's events list keeps the newest this many */
 #define KOT_EVENTS_MAX        1000
@@ -162,6 +182,8 @@ typedef enum {
     KOT_SCRIPT_SUPPORT_STATUS,
     KOT_SCRIPT_EVENT_PUSH,
     KOT_SCRIPT_EVENT_LIST,
+    KOT_SCRIPT_NOTIFY_URL,
+    KOT_SCRIPT_NOTIFY_DEAD,
     KOT_SCRIPT_MFA_PENDING,
     KOT_SCRIPT_MFA_CODE_LOAD,
     KOT_SCRIPT_MFA_USE,

@@ -17,6 +17,26 @@ static const char  kot_hex[] = "0123456789ABCDEF";
 /* JSON.stringify() writes lower case; matching it eases comparisons */
 static const char  kot_hex_lc[] = "0123456789abcdef";
 
+/* the bytes that a JSON string holds as they are: printable ASCII but " \\ */
+static const unsigned char  kot_json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
 
 static size_t kot_html_run(char *dst, const char *s, size_t len);
 static size_t kot_url_run(char *dst, const char *s, size_t len);
@@ -168,9 +188,7 @@ kot_json_run(char *dst, const char *s, size_t len)
     while (p < end) {
 
         /* printable ASCII, most of any log, goes in runs */
-        for (q = p; q < end && *q >= 0x20 && *q < 0x7f && *q != '"'
-                    && *q != '\\'; q++)
-        {
+        for (q = p; q < end && kot_json_plain[*q]; q++) {
             /* void */
         }
 

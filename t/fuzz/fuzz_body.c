@@ -19,7 +19,7 @@
 
 static const kot_body_field_t  *tables[] = {
     kot_body_tenant, kot_body_user, kot_body_patch, kot_body_allowlist,
-    kot_body_policy, kot_body_support, NULL
+    kot_body_policy, kot_body_support, kot_body_tenant_put, NULL
 };
 
 
@@ -150,8 +150,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    /* 6: an endpoint without a body, which must be an empty object */
-    fields = tables[data[0] % 7];
+    /* 7: an endpoint without a body, which must be an empty object */
+    fields = tables[data[0] % 8];
 
     body = kot_body_decode((const char *) data + 1, size - 1, &err);
     if (body == NULL) {

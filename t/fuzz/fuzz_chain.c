@@ -3,7 +3,9 @@
  * anyone with the file could have written.  It must never read outside
  * the line, never accept a line that is not exactly what a writer
  * sealed, and never move the chain on a refused line.  The first byte
- * picks the algorithm.
+ * picks the algorithm, and for Poly1305 the format: a key per record, or
+ * a key per write (ngx_kot/2), where the line comes as the first record
+ * of the second write, after one record of the first.
  */
 
 #include <stdint.h>
@@ -14,14 +16,56 @@
 
 
 static const uint8_t  k0[KOT_CHAIN_KEY_LEN] = { 7 };
+static const char     first[] = "{\"event.sequence\":0}";
+
+
+/* A verifier (or a writer) where the line's record comes next. */
+
+static void
+chain(kot_chain_t *c, kot_chain_alg_t alg, int batched, int writer)
+{
+    char  line[sizeof(first) + KOT_CHAIN_SUFFIX_MAX];
+    long  n;
+
+    if (kot_chain_resume(c, "0123456789abcdef", k0, alg) != 0) {
+        abort();
+    }
+
+    if (!batched) {
+        return;
+    }
+
+    if (kot_chain_batched(c) != 0) {
+        abort();
+    }
+
+    n = kot_chain_seal(c, first, sizeof(first) - 1, line);
+
+    if (n <= 0 || kot_chain_written(c) != 0) {
+        abort();
+    }
+
+    if (!writer) {
+        /* the verifier checks what the writer sealed, from K_0 again */
+        kot_chain_wipe(c);
+
+        if (kot_chain_resume(c, "0123456789abcdef", k0, alg) != 0
+            || kot_chain_batched(c) != 0
+            || kot_chain_check(c, line, (size_t) n - 1) != 1)
+        {
+            abort();
+        }
+    }
+}
 
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int               rc;
+    int               rc, batched;
     char             *line, *sealed;
     long              n;
+    uint64_t          seq;
     kot_chain_alg_t   alg;
     kot_chain_t       v, w;
 
@@ -30,6 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     alg = data[0] & 1 ? KOT_CHAIN_HMAC_SHA256 : KOT_CHAIN_POLY1305;
+    batched = alg == KOT_CHAIN_POLY1305 && (data[0] & 2);
     data++;
     size--;
 
@@ -43,27 +88,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memcpy(line, data, size);
 
-    if (kot_chain_resume(&v, "0123456789abcdef", k0, alg) != 0) {
-        abort();
-    }
+    chain(&v, alg, batched, 0);
+    seq = v.seq;
 
     rc = kot_chain_check(&v, line, size);
 
-    if (rc < -1 || rc > 1 || (rc != 1 && v.seq != 0)) {
+    if (rc < -1 || rc > 1 || (rc != 1 && (v.seq != seq || v.batch != 0)))
+    {
         abort();
     }
 
     /* whatever a writer seals, a verifier with the same key accepts */
 
-    if (kot_chain_resume(&w, "0123456789abcdef", k0, alg) != 0) {
-        abort();
-    }
-
     kot_chain_wipe(&v);
-
-    if (kot_chain_resume(&v, "0123456789abcdef", k0, alg) != 0) {
-        abort();
-    }
+    chain(&v, alg, batched, 0);
+    chain(&w, alg, batched, 1);
 
     n = kot_chain_seal(&w, line, size, sealed);
 

@@ -2,6 +2,7 @@
  * kot_body: the admin API's JSON bodies, checked against their tables.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
@@ -50,7 +51,15 @@ check(const char *text, const kot_body_field_t *fields, const char **who)
 int
 main(void)
 {
-    const char  *who;
+    const char     *who;
+    json_free_t     free_fn;
+    json_malloc_t   malloc_fn;
+
+    /* as in nginx: every check below runs on the allocator that wipes */
+    kot_body_wipe_freed();
+    json_get_alloc_funcs(&malloc_fn, &free_fn);
+    ok(malloc_fn != malloc && free_fn != free,
+       "jansson allocates through kot_body's wiping allocator");
 
     is_long(check("{\"username\":\"bob\",\"roles\":[\"a\",\"b\"]}", user,
                   &who), KOT_BODY_OK, "a complete body passes");

@@ -502,6 +502,180 @@ test_load(EVP_PKEY *priv)
     unlink(priv_path);
 }
 
+/*
+ * ngx_kot/2: the writes' sizes, in records; the third crosses the 64
+ * record keys made at a time.
+ */
+static const unsigned  writes[] = { 1, 2, 70, 1, 5, 64, 57 };
+#define WRITES  (sizeof(writes) / sizeof(writes[0]))
+
+
+/* The batched chain recomputed with raw EVP calls, independently. */
+
+static int
+recompute_batched(const uint8_t k0[32], char **lines, size_t *lens)
+{
+    int              n;
+    char             mark[32];
+    size_t           body, mlen, mk;
+    uint8_t          w[32], mac[16], buf[1024], iv[16];
+    uint8_t          stream[200 * 32];
+    unsigned         b, j, i;
+    EVP_CIPHER_CTX  *ctx;
+
+    memcpy(w, k0, 32);
+    memset(mac, 0, 16);
+    memset(iv, 0, 16);
+    ctx = EVP_CIPHER_CTX_new();
+    i = 0;
+
+    for (b = 0; b < WRITES; b++) {
+        memset(stream, 0, sizeof(stream));
+
+        if (EVP_EncryptInit_ex2(ctx, EVP_chacha20(), w, iv, NULL) != 1
+            || EVP_EncryptUpdate(ctx, stream, &n, stream, writes[b] * 32)
+               != 1)
+        {
+            EVP_CIPHER_CTX_free(ctx);
+            return (int) i;
+        }
+
+        for (j = 0; j < writes[b]; j++, i++) {
+            body = lens[i] - 1 - KOT_CHAIN_SUFFIX(32);
+
+            /* the first record of each write after the first names it */
+            mk = (size_t) snprintf(mark, sizeof(mark), ",\"kot.batch\":%u",
+                                   b);
+            if ((j == 0 && b > 0)
+                != (body > mk && memcmp(lines[i] + body - mk, mark, mk) == 0))
+            {
+                EVP_CIPHER_CTX_free(ctx);
+                return (int) i;
+            }
+
+            memcpy(buf, mac, 16);
+            memcpy(buf + 16, lines[i], body);
+            buf[16 + body] = '}';
+
+            if (EVP_Q_mac(NULL, "POLY1305", NULL, NULL, NULL,
+                          stream + 32 * j, 32, buf, 16 + body + 1, mac,
+                          sizeof(mac), &mlen) == NULL
+                || memcmp(lines[i] + body + 12, hex(mac, 16), 32) != 0)
+            {
+                EVP_CIPHER_CTX_free(ctx);
+                return (int) i;
+            }
+        }
+
+        SHA256(w, 32, w);
+    }
+
+    EVP_CIPHER_CTX_free(ctx);
+
+    return -1;
+}
+
+
+static void
+test_batched(void)
+{
+    int          bad;
+    char        *lines[RECORDS], s[256], *l;
+    size_t       lens[RECORDS], len;
+    uint8_t      k0[32], key[32];
+    unsigned     b, j, i, total;
+    kot_chain_t  w, v;
+
+    is_long(kot_chain_start(&w, k0), 0, "batched: start");
+    is_long(kot_chain_batched(&w), 0, "batched: a key per write");
+
+    total = 0;
+
+    for (b = 0; b < WRITES; b++) {
+        for (j = 0; j < writes[b]; j++, total++) {
+            len = record(s, sizeof(s), w.id, total);
+            lines[total] = malloc(len + KOT_CHAIN_SUFFIX_MAX);
+            lens[total] = (size_t) kot_chain_seal(&w, s, len, lines[total]);
+        }
+
+        is_long(kot_chain_written(&w), 0, "batched: write %u done", b);
+    }
+
+    is_long(kot_chain_written(&w), 0, "batched: a write of nothing");
+    is_long((long) w.batch, WRITES, "batched: nothing written moves nothing");
+
+    memcpy(key, k0, 32);
+    for (b = 0; b < WRITES; b++) {
+        SHA256(key, 32, key);
+    }
+
+    ok(memcmp(w.key, key, 32) == 0, "batched: the key is SHA-256^%u(K_0) "
+       "after %u writes", (unsigned) WRITES, (unsigned) WRITES);
+
+    is_long(recompute_batched(k0, lines, lens), -1,
+            "batched: %u MACs match raw ChaCha20/Poly1305/SHA256 "
+            "recomputation", total);
+
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
+    kot_chain_batched(&v);
+    bad = -1;
+
+    for (i = 0; i < total; i++) {
+        /* a write's first record altered first: the chain must not move */
+        l = lines[i];
+        len = lens[i] - 1;
+        l[1] ^= 1;
+
+        if (kot_chain_check(&v, l, len) != 0) {
+            bad = (int) i;
+        }
+
+        l[1] ^= 1;
+
+        if (bad >= 0 || kot_chain_check(&v, l, len) != 1) {
+            bad = (int) i;
+            break;
+        }
+    }
+
+    is_long(bad, -1, "batched: all %u records verify, each after a failed "
+            "check of it altered", total);
+    ok(v.seq == w.seq && memcmp(v.mac, w.mac, 16) == 0,
+       "batched: verifier and writer end at the same head");
+
+    kot_chain_wipe(&v);
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
+    is_long(kot_chain_check(&v, lines[0], lens[0] - 1), 0,
+            "batched: a chain read with a key per record fails at once");
+    kot_chain_wipe(&v);
+
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_HMAC_SHA256);
+    is_long(kot_chain_batched(&v), -1,
+            "batched: HMAC-SHA256 chains have a key per record only");
+    kot_chain_wipe(&v);
+
+    kot_chain_wipe(&w);
+    for (i = 0; i < total; i++) {
+        free(lines[i]);
+    }
+}
+
+
+static void
+test_versions(void)
+{
+    int  batched;
+
+    ok(kot_chain_version(NULL, &batched) == 0 && !batched,
+       "version: none is a key per record");
+    ok(kot_chain_version("ngx_kot/1", &batched) == 0 && !batched,
+       "version: ngx_kot/1 is a key per record");
+    ok(kot_chain_version("ngx_kot/2", &batched) == 0 && batched,
+       "version: ngx_kot/2 is a key per write");
+    is_long(kot_chain_version("ngx_kot/3", &batched), -1,
+            "version: another is refused");
+}
+
 
 int
 main(void)
@@ -511,6 +685,8 @@ main(void)
     test_known_answers();
     test_round_trip();
     test_tampering();
+    test_batched();
+    test_versions();
 
     priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
     other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);

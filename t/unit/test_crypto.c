@@ -122,6 +122,7 @@ test_derive(void)
 static void
 test_ct_equal(void)
 {
+    size_t   i, len, missed;
     uint8_t  a[40], b[40];
 
     memset(a, 7, sizeof(a));
@@ -134,6 +135,25 @@ test_ct_equal(void)
     b[0] = 0;
     ok(kot_ct_equal(a, b, sizeof(a)) == 0, "ct_equal: first byte differs");
     ok(kot_ct_equal(a, b, 0) == 1, "ct_equal: empty buffers are equal");
+    b[0] = 7;
+
+    /* eight bytes at a time, then the rest: every place counts */
+
+    missed = 0;
+
+    for (len = 1; len <= sizeof(a); len++) {
+        for (i = 0; i < len; i++) {
+            b[i] ^= 0x80;
+            missed += kot_ct_equal(a, b, len) != 0;
+            missed += kot_ct_equal(a + 1, b + 1, len - 1) != (i == 0);
+            b[i] ^= 0x80;
+        }
+
+        missed += kot_ct_equal(a, b, len) != 1;
+    }
+
+    is_long((long) missed, 0, "ct_equal: a difference at any place of any "
+            "length, aligned or not");
 }
 
 

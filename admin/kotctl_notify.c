@@ -1,0 +1,838 @@
+/*
+ * kotctl notify: the delivery daemon of notifications (README.md,
+ * "Notifications").  nginx and kotctl append events to the stream
+ * kot:v1:notify; this reads it in the consumer group "kot-notify" and
+ * POSTs each event, as JSON, to its tenant's webhook or to --webhook.
+ *
+ * Delivery is at least once: an event is acknowledged (XACK) only after
+ * a 2xx.  Until then it stays in the group's pending list, which is all
+ * the state there is: the number of deliveries Redis counts is the
+ * number of attempts, and the time since the last one says when the next
+ * is due.  So a daemon killed mid-way, or another daemon, picks up where
+ * it left off.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include "kotctl.h"
+#include "kot_crypto.h"
+#include "kot_notify.h"
+#include "kot_scripts.h"
+
+
+#define KOTCTL_NOTIFY_BATCH        16       /* new events read at once */
+#define KOTCTL_NOTIFY_PAGE         100      /* pending events, per XPENDING */
+#define KOTCTL_NOTIFY_SCAN         1000     /* ... and per round */
+#define KOTCTL_NOTIFY_BLOCK_MS     1000
+#define KOTCTL_NOTIFY_TIMEOUT_SEC  10
+/* another consumer's event is taken over after this long without news */
+#define KOTCTL_NOTIFY_STUCK_MS     60000
+#define KOTCTL_NOTIFY_MAX_BACKOFF  86400    /* seconds: a day */
+#define KOTCTL_NOTIFY_KEY_MIN      16
+#define KOTCTL_NOTIFY_KEY_MAX      4096
+
+
+typedef struct {
+    kotctl_t       *k;
+    const char     *webhook;
+    const char     *consumer;
+    kot_hmac_key_t  key;
+    int             signed_posts;       /* --hmac-key-file given */
+    long long       max_backoff_ms;
+    CURL           *curl;
+} kotctl_notify_t;
+
+
+static volatile sig_atomic_t  kotctl_notify_stop;
+
+
+static int kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv);
+static int kotctl_notify_key(kotctl_notify_t *n, const char *path);
+static int kotctl_notify_run(kotctl_notify_t *n);
+static int kotctl_notify_group(kotctl_notify_t *n);
+static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
+static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
+    long long deliveries, long long due);
+static int kotctl_notify_read(kotctl_notify_t *n, long long block);
+static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
+    long long deliveries);
+static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
+    const char *body, char *err, size_t errlen);
+static void kotctl_notify_sign(kotctl_notify_t *n, time_t t,
+    const char *body, char *header, size_t len);
+static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
+    const char *fmt, ...);
+static const char *kotctl_notify_field(redisReply *fields, const char *name);
+static int kotctl_notify_url(kotctl_notify_t *n, const char *tenant,
+    char *url, size_t len);
+static long long kotctl_notify_backoff(kotctl_notify_t *n,
+    long long attempts);
+static int kotctl_notify_dead(kotctl_notify_t *n, const char *id,
+    redisReply *fields, long long attempts, const char *err);
+static int kotctl_notify_reconnect(kotctl_notify_t *n);
+static void kotctl_notify_signal(int signo);
+
+
+int
+kotctl_notify(kotctl_t *k, int argc, char **argv)
+{
+    int              rc;
+    char             host[256];
+    kotctl_notify_t  n;
+
+    memset(&n, 0, sizeof(kotctl_notify_t));
+    n.k = k;
+    n.max_backoff_ms = KOTCTL_NOTIFY_MAX_BACKOFF * 1000LL;
+
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+        strcpy(host, "kotctl");
+    }
+
+    host[sizeof(host) - 1] = '\0';
+    n.consumer = host;
+
+    rc = kotctl_notify_options(&n, argc, argv);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (kotctl_no_json(k, "notify") != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        kotctl_error("notify: cannot initialise libcurl");
+        return KOTCTL_FAIL;
+    }
+
+    n.curl = curl_easy_init();
+    if (n.curl == NULL) {
+        kotctl_error("notify: cannot initialise libcurl");
+        return KOTCTL_FAIL;
+    }
+
+    signal(SIGTERM, kotctl_notify_signal);
+    signal(SIGINT, kotctl_notify_signal);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = kotctl_connect(k);
+
+    if (rc == KOTCTL_OK) {
+        fprintf(stderr, "kotctl notify: consumer \"%s\" of group \"%s\" "
+                "reading %s%s\n", n.consumer, KOT_NOTIFY_GROUP,
+                KOT_KEY_NOTIFY, n.signed_posts ? "" : "; posts are NOT signed "
+                "(no --hmac-key-file)");
+        rc = kotctl_notify_run(&n);
+    }
+
+    curl_easy_cleanup(n.curl);
+    curl_global_cleanup();
+    kot_cleanse(&n.key, sizeof(n.key));
+
+    return rc;
+}
+
+
+static int
+kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
+{
+    int    i;
+    char  *end;
+    long   v;
+
+    for (i = 0; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            goto usage;
+        }
+
+        if (strcmp(argv[i], "--webhook") == 0) {
+            if (!kot_notify_url_ok(argv[i + 1], strlen(argv[i + 1]))) {
+                kotctl_error("notify: --webhook \"%s\" is not an http:// or "
+                             "https:// URL", argv[i + 1]);
+                return KOTCTL_USAGE;
+            }
+
+            n->webhook = argv[i + 1];
+
+        } else if (strcmp(argv[i], "--hmac-key-file") == 0) {
+            if (kotctl_notify_key(n, argv[i + 1]) != KOTCTL_OK) {
+                return KOTCTL_FAIL;
+            }
+
+        } else if (strcmp(argv[i], "--consumer") == 0) {
+            n->consumer = argv[i + 1];
+
+        } else if (strcmp(argv[i], "--max-backoff") == 0) {
+            /* for tests: how soon an event gives up */
+            v = strtol(argv[i + 1], &end, 10);
+
+            if (*argv[i + 1] == '\0' || *end != '\0' || v < 1
+                || v > KOTCTL_NOTIFY_MAX_BACKOFF)
+            {
+                kotctl_error("notify: --max-backoff is 1 to %d seconds",
+                             KOTCTL_NOTIFY_MAX_BACKOFF);
+                return KOTCTL_USAGE;
+            }
+
+            n->max_backoff_ms = v * 1000LL;
+
+        } else {
+            goto usage;
+        }
+    }
+
+    if (n->webhook == NULL) {
+        goto usage;
+    }
+
+    return KOTCTL_OK;
+
+usage:
+
+    kotctl_error("usage: kotctl notify --webhook URL [--hmac-key-file PATH] "
+                 "[--consumer NAME]");
+    return KOTCTL_USAGE;
+}
+
+
+/*
+ * The key is the file's bytes as they are, a trailing newline too; the
+ * file must be private, as every key of kotctl.
+ */
+
+static int
+kotctl_notify_key(kotctl_notify_t *n, const char *path)
+{
+    int      rc;
+    size_t   len;
+    uint8_t  buf[KOTCTL_NOTIFY_KEY_MAX + 1];
+    FILE    *f;
+
+    if (kotctl_read_file(path, (char *) buf, sizeof(buf), &len, 1) != 0) {
+        return KOTCTL_FAIL;
+    }
+
+    /* again, for the bytes as they are: kotctl_read_file() drops a "\n" */
+
+    f = fopen(path, "rb");
+    len = f ? fread(buf, 1, sizeof(buf), f) : 0;
+    rc = KOTCTL_OK;
+
+    if (f == NULL || ferror(f) || len < KOTCTL_NOTIFY_KEY_MIN
+        || len > KOTCTL_NOTIFY_KEY_MAX)
+    {
+        kotctl_error("notify: \"%s\" must hold %d to %d bytes (e.g. "
+                     "\"openssl rand -hex 32 >%s\")", path,
+                     KOTCTL_NOTIFY_KEY_MIN, KOTCTL_NOTIFY_KEY_MAX, path);
+        rc = KOTCTL_FAIL;
+
+    } else {
+        kot_hmac_key(&n->key, buf, len);
+        n->signed_posts = 1;
+    }
+
+    if (f) {
+        fclose(f);
+    }
+
+    kot_cleanse(buf, sizeof(buf));
+
+    return rc;
+}
+
+
+static int
+kotctl_notify_run(kotctl_notify_t *n)
+{
+    int        ready;
+    long long  next;
+
+    ready = 0;
+
+    while (!kotctl_notify_stop) {
+
+        if ((ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK)))
+            && kotctl_notify_retries(n, &next) == KOTCTL_OK
+            && kotctl_notify_read(n, next) == KOTCTL_OK)
+        {
+            continue;
+        }
+
+        ready = 0;
+
+        if (kotctl_notify_reconnect(n) != KOTCTL_OK) {
+            return KOTCTL_FAIL;
+        }
+    }
+
+    fprintf(stderr, "kotctl notify: stopped\n");
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The stream and the group, from the stream's start: events appended
+ * before the first daemon ran are delivered too.
+ */
+
+static int
+kotctl_notify_group(kotctl_notify_t *n)
+{
+    redisReply  *r;
+
+    r = redisCommand(n->k->rc, "XGROUP CREATE %s %s 0 MKSTREAM",
+                     KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP);
+
+    if (r == NULL) {
+        kotctl_error("notify: redis: %s", n->k->rc->errstr);
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0)
+    {
+        kotctl_error("notify: redis refused XGROUP: %s", r->str);
+        freeReplyObject(r);
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The pending events whose next attempt is due: this consumer's after
+ * their backoff, another's (a daemon that died) after
+ * KOTCTL_NOTIFY_STUCK_MS too.  The oldest KOTCTL_NOTIFY_SCAN are looked
+ * at each round, a page at a time.  *next is how long until the next
+ * one is due, at most KOTCTL_NOTIFY_BLOCK_MS.
+ */
+
+static int
+kotctl_notify_retries(kotctl_notify_t *n, long long *next)
+{
+    int          rc;
+    char         start[64];
+    size_t       i, seen;
+    long long    idle, deliveries, due;
+    redisReply  *r, *e;
+
+    *next = KOTCTL_NOTIFY_BLOCK_MS;
+    strcpy(start, "-");
+    rc = KOTCTL_OK;
+
+    for (seen = 0; seen < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
+
+        r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XPENDING %s %s %s + %d",
+                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, start,
+                              KOTCTL_NOTIFY_PAGE);
+        if (r == NULL) {
+            return KOTCTL_FAIL;
+        }
+
+        for (i = 0; i < r->elements && rc == KOTCTL_OK; i++) {
+            e = r->element[i];
+
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 4
+                || e->element[0]->type != REDIS_REPLY_STRING
+                || e->element[1]->type != REDIS_REPLY_STRING
+                || e->element[2]->type != REDIS_REPLY_INTEGER
+                || e->element[3]->type != REDIS_REPLY_INTEGER)
+            {
+                continue;
+            }
+
+            snprintf(start, sizeof(start), "(%s", e->element[0]->str);
+
+            idle = e->element[2]->integer;
+            deliveries = e->element[3]->integer;
+            due = kotctl_notify_backoff(n, deliveries);
+
+            if (strcmp(e->element[1]->str, n->consumer) != 0
+                && due < KOTCTL_NOTIFY_STUCK_MS)
+            {
+                due = KOTCTL_NOTIFY_STUCK_MS;
+            }
+
+            if (idle < due) {
+                if (due - idle < *next) {
+                    *next = due - idle;
+                }
+                continue;
+            }
+
+            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries, due);
+        }
+
+        seen += r->elements;
+        i = r->elements;
+        freeReplyObject(r);
+
+        if (rc != KOTCTL_OK || i < KOTCTL_NOTIFY_PAGE) {
+            break;
+        }
+    }
+
+    if (*next < 1) {
+        *next = 1;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Takes a due event (Redis counts one more delivery, and its idle time
+ * starts again) and attempts it.  Only if it is still due: another
+ * daemon that took it first reset its idle time.  An event trimmed from
+ * the stream meanwhile comes back as nothing, and Redis drops it from
+ * the list.
+ */
+
+static int
+kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
+    long long due)
+{
+    int          rc;
+    redisReply  *r;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s %lld %s",
+                          KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, n->consumer, due,
+                          id);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    rc = KOTCTL_OK;
+
+    if (r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY) {
+        rc = kotctl_notify_entry(n, r->element[0], deliveries + 1);
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
+/* New events, waiting at most block ms for some. */
+
+static int
+kotctl_notify_read(kotctl_notify_t *n, long long block)
+{
+    int          rc;
+    size_t       i;
+    redisReply  *r, *entries;
+
+    r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
+                          "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
+                          KOTCTL_NOTIFY_BATCH, block, KOT_KEY_NOTIFY);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    rc = KOTCTL_OK;
+
+    /* [[stream, [[id, [field, value, ...]], ...]]], or nil */
+
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1
+        && r->element[0]->type == REDIS_REPLY_ARRAY
+        && r->element[0]->elements == 2)
+    {
+        entries = r->element[0]->element[1];
+
+        for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
+            rc = kotctl_notify_entry(n, entries->element[i], 1);
+        }
+    }
+
+    freeReplyObject(r);
+
+    return rc;
+}
+
+
+/*
+ * One attempt at an event: [id, [field, value, ...]], delivered for the
+ * attempts-th time.  KOTCTL_FAIL only when Redis fails: a failed POST
+ * leaves the event pending, to be tried again after its backoff, or
+ * moves it to the dead letters.
+ */
+
+static int
+kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
+    long long attempts)
+{
+    int           rc;
+    char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 64];
+    char         *body;
+    long          status;
+    json_t       *ev;
+    redisReply   *fields, *r;
+    const char   *id, *tenant, *event, *type;
+    json_error_t  jerr;
+
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
+        || entry->element[0]->type != REDIS_REPLY_STRING
+        || entry->element[1]->type != REDIS_REPLY_ARRAY)
+    {
+        return KOTCTL_OK;
+    }
+
+    id = entry->element[0]->str;
+    fields = entry->element[1];
+    tenant = kotctl_notify_field(fields, "tenant");
+    event = kotctl_notify_field(fields, "event");
+    type = kotctl_notify_field(fields, "type");
+
+    ev = event ? json_loads(event, 0, &jerr) : NULL;
+
+    if (!json_is_object(ev)) {
+        /* nothing any receiver could use: no point in retrying */
+        json_decref(ev);
+        return kotctl_notify_dead(n, id, fields, attempts, "not an event");
+    }
+
+    json_object_set_new(ev, "id", json_string(id));
+    body = json_dumps(ev, JSON_COMPACT);
+    json_decref(ev);
+
+    if (body == NULL) {
+        kotctl_error("notify: out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    if (kotctl_notify_url(n, tenant, url, sizeof(url)) != KOTCTL_OK) {
+        free(body);
+        return KOTCTL_FAIL;
+    }
+
+    status = kotctl_notify_post(n, url, body, err, sizeof(err));
+    free(body);
+
+    if (status >= 200 && status < 300) {
+        r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "XACK %s %s %s",
+                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, id);
+        rc = r ? KOTCTL_OK : KOTCTL_FAIL;
+        if (r) {
+            freeReplyObject(r);
+        }
+
+        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
+                "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
+                status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
+        return rc;
+    }
+
+    if (attempts >= 2
+        && kotctl_notify_backoff(n, attempts - 1) >= n->max_backoff_ms)
+    {
+        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
+                "attempt %lld, the last: to the dead letters\n", id,
+                type ? type : "-", tenant ? tenant : "-", err, attempts);
+        return kotctl_notify_dead(n, id, fields, attempts, err);
+    }
+
+    fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
+            "%lld, next in %lld s\n", id, type ? type : "-",
+            tenant ? tenant : "-", err, attempts,
+            kotctl_notify_backoff(n, attempts) / 1000);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * POSTs body to url.  Returns the HTTP status, or 0 when there was none;
+ * err says what went wrong.
+ */
+
+static long
+kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *body,
+    char *err, size_t errlen)
+{
+    char                header[160], curl_err[CURL_ERROR_SIZE];
+    long                status;
+    CURLcode            rc;
+    struct curl_slist  *h, *h2;
+
+    curl_easy_reset(n->curl);
+
+    /* without "Expect:", curl waits a second before a body over 1 KB */
+    h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = h ? curl_slist_append(h, "Expect:") : NULL;
+    h2 = h;
+
+    if (h && n->signed_posts) {
+        kotctl_notify_sign(n, time(NULL), body, header, sizeof(header));
+        h2 = curl_slist_append(h, header);
+    }
+
+    if (h2 == NULL) {
+        curl_slist_free_all(h);
+        snprintf(err, errlen, "out of memory");
+        return 0;
+    }
+
+    curl_err[0] = '\0';
+
+    curl_easy_setopt(n->curl, CURLOPT_URL, url);
+    curl_easy_setopt(n->curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(n->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(n->curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
+    curl_easy_setopt(n->curl, CURLOPT_TIMEOUT,
+                     (long) KOTCTL_NOTIFY_TIMEOUT_SEC);
+    curl_easy_setopt(n->curl, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "kotctl-notify");
+    curl_easy_setopt(n->curl, CURLOPT_ERRORBUFFER, curl_err);
+
+    /* a redirect is not followed: the body would go where it leads */
+    curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
+
+    rc = curl_easy_perform(n->curl);
+    curl_slist_free_all(h);
+
+    status = 0;
+
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "%s", curl_err[0] ? curl_err
+                                                 : curl_easy_strerror(rc));
+        return 0;
+    }
+
+    curl_easy_getinfo(n->curl, CURLINFO_RESPONSE_CODE, &status);
+    snprintf(err, errlen, "HTTP status %ld", status);
+
+    return status;
+}
+
+
+/*
+ * X-Kot-Signature: t=<unix seconds>,v1=<hex>, hex being HMAC-SHA256
+ * under the key of "<t>.<body>": the receiver checks it and refuses an
+ * old t (a replay).
+ */
+
+static void
+kotctl_notify_sign(kotctl_notify_t *n, time_t t, const char *body,
+    char *header, size_t len)
+{
+    int      m;
+    char     ts[24], hex[2 * KOT_MAC_LEN + 1];
+    size_t   i;
+    uint8_t  mac[KOT_MAC_LEN];
+
+    m = snprintf(ts, sizeof(ts), "%lld.", (long long) t);
+
+    kot_hmac_mac(&n->key, ts, (size_t) m, body, strlen(body), mac);
+
+    for (i = 0; i < KOT_MAC_LEN; i++) {
+        snprintf(&hex[i * 2], 3, "%02x", mac[i]);
+    }
+
+    snprintf(header, len, "X-Kot-Signature: t=%.*s,v1=%s", m - 1, ts, hex);
+}
+
+
+/*
+ * A command whose reply must be of the type given (0: anything but an
+ * error); NULL, the reason printed, if it is not.
+ */
+
+static redisReply *
+kotctl_notify_cmd(kotctl_notify_t *n, int type, const char *fmt, ...)
+{
+    va_list      ap;
+    redisReply  *r;
+
+    va_start(ap, fmt);
+    r = redisvCommand(n->k->rc, fmt, ap);
+    va_end(ap);
+
+    if (r != NULL && r->type != REDIS_REPLY_ERROR
+        && (type == 0 || r->type == type))
+    {
+        return r;
+    }
+
+    kotctl_error("notify: redis: %.*s: %s", (int) strcspn(fmt, " "), fmt,
+                 r == NULL ? n->k->rc->errstr
+                 : (r->type == REDIS_REPLY_ERROR) ? r->str
+                 : "unexpected reply");
+
+    if (r) {
+        freeReplyObject(r);
+    }
+
+    return NULL;
+}
+
+
+static const char *
+kotctl_notify_field(redisReply *fields, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; i + 1 < fields->elements; i += 2) {
+        if (fields->element[i]->type == REDIS_REPLY_STRING
+            && fields->element[i + 1]->type == REDIS_REPLY_STRING
+            && strcmp(fields->element[i]->str, name) == 0)
+        {
+            return fields->element[i + 1]->str;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* The tenant's webhook (kotctl tenant notify), else --webhook. */
+
+static int
+kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
+    size_t len)
+{
+    char         key[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
+    const char  *args[2];
+    redisReply  *r;
+
+    snprintf(url, len, "%s", n->webhook);
+
+    if (tenant == NULL || strlen(tenant) > KOT_TENANT_MAX) {
+        return KOTCTL_OK;
+    }
+
+    snprintf(key, sizeof(key), KOT_KEY_TENANT "%s", tenant);
+    args[0] = key;
+    args[1] = "get";
+
+    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_URL, 1, 2, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    if (r->type == REDIS_REPLY_STRING && r->len > 0
+        && kot_notify_url_ok(r->str, r->len))
+    {
+        snprintf(url, len, "%s", r->str);
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * How long after its attempts-th attempt an event is tried again: 1 s,
+ * doubling, at most --max-backoff (a day).
+ */
+
+static long long
+kotctl_notify_backoff(kotctl_notify_t *n, long long attempts)
+{
+    long long  ms;
+
+    ms = 1000;
+
+    while (--attempts > 0 && ms < n->max_backoff_ms) {
+        ms *= 2;
+    }
+
+    return (ms < n->max_backoff_ms) ? ms : n->max_backoff_ms;
+}
+
+
+static int
+kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
+    long long attempts, const char *err)
+{
+    char         tries[24];
+    const char  *args[9], *v;
+    redisReply  *r;
+
+    snprintf(tries, sizeof(tries), "%lld", attempts);
+
+    args[0] = KOT_KEY_NOTIFY;
+    args[1] = KOT_KEY_NOTIFY_DEAD;
+    args[2] = KOT_NOTIFY_GROUP;
+    args[3] = id;
+    v = kotctl_notify_field(fields, "tenant");
+    args[4] = v ? v : "";
+    v = kotctl_notify_field(fields, "type");
+    args[5] = v ? v : "";
+    v = kotctl_notify_field(fields, "event");
+    args[6] = v ? v : "";
+    args[7] = tries;
+    args[8] = err;
+
+    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_DEAD, 2, 9, args);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * Redis went away (or refused): connects again after 1 s, then 2, 4 ...
+ * 30 s, until it is back or a signal stops the daemon.
+ */
+
+static int
+kotctl_notify_reconnect(kotctl_notify_t *n)
+{
+    int       rc;
+    unsigned  wait;
+
+    wait = 1;
+
+    do {
+        if (n->k->rc) {
+            redisFree(n->k->rc);
+            n->k->rc = NULL;
+        }
+
+        sleep(wait);
+        wait = (wait < 16) ? wait * 2 : 30;
+
+        if (kotctl_notify_stop) {
+            return KOTCTL_OK;
+        }
+
+        rc = kotctl_connect(n->k);
+
+        if (rc == KOTCTL_USAGE) {
+            return KOTCTL_FAIL;
+        }
+
+    } while (rc != KOTCTL_OK);
+
+    fprintf(stderr, "kotctl notify: connected to redis again\n");
+
+    return KOTCTL_OK;
+}
+
+
+static void
+kotctl_notify_signal(int signo)
+{
+    (void) signo;
+
+    kotctl_notify_stop = 1;
+}

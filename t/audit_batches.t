@@ -1,0 +1,194 @@
+# The audit log's format ngx_kot/2, a key per write of nginx's buffer,
+# from the auditor's side: a log written in many writes verifies, and
+# every kind of tampering (a record altered, removed or moved, within one
+# write or across two, a write's first record removed, the tail cut) is
+# named at its record.  Logs in the format before (ngx_kot/1) still
+# verify, and are still checked.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new(workers => 1);
+my ($priv, $pub) = $t->auditor_keys;
+my $dir = $t->dir;
+my $log = "$dir/a/audit.log";
+my $json = JSON::PP->new->utf8;
+
+# a small buffer: two records or so per write
+my $n = $t->nginx(KotTest->site(
+    http => "kot_audit_log %%DIR%%/audit.log buffer=1k flush=100ms;\n"
+          . "    kot_audit_auditor_key $pub;\n"
+          . '    kot_audit_requests on;'));
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+my $ua = $n->ua;
+$ua->login(tenant => 'acme', username => 'alice',
+           password => 'correct horse battery');
+is $ua->get("/page$_")->{status}, 200, "request $_ passes" for 1 .. 3;
+$ua->get("/page$_") for 4 .. 30;
+$n->stop;
+
+sub lines ($path) {
+    open my $fh, '<:raw', $path or die "$path: $!\n";
+    return <$fh>;
+}
+
+sub verify (@files) {
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
+                      @files);
+}
+
+sub tampered ($name, @lines) {
+    my $f = "$dir/$name.log";
+    open my $fh, '>:raw', $f or die "$f: $!\n";
+    print {$fh} @lines;
+    close $fh or die "$f: $!\n";
+    return $f;
+}
+
+my @l = lines($log);
+my @r = map { $json->decode($_) } @l;
+my $chain = $r[0]{'kot.chain'};
+
+is $r[0]{'kot.version'}, 'ngx_kot/2', 'record 0 names the format';
+is $r[-1]{'event.action'}, 'chain_end', 'the chain ends in order';
+
+# Which record starts which write: the first of each after the first
+# names it, counting from 1.
+my @marks = grep { exists $r[$_]{'kot.batch'} } 0 .. $#r;
+cmp_ok scalar @marks, '>=', 10, 'the log was written in many writes';
+is_deeply [ map { $r[$_]{'kot.batch'} } @marks ], [ 1 .. @marks ],
+    'each write\'s first record names it, in order';
+
+my $v = verify($log);
+is $v->{exit}, 0, 'the log verifies';
+is $v->{out}, "OK: 1 file, 1 chain, @{[ scalar @l ]} records verified\n",
+    'every record of it';
+
+# a write of two or more records, not the first nor the last
+my ($w) = grep { $marks[$_ + 1] - $marks[$_] >= 2 } 1 .. $#marks - 1;
+my ($first, $next) = @marks[$w, $w + 1];
+my $second = $first + 1;
+my $seq = sub ($i) { $r[$i]{'event.sequence'} };
+my $at = sub ($f, $i) { "$f:" . ($i + 1) . ': ' };
+
+my @x = @l;
+$x[$second] =~ s{"url\.path":"/page}{"url.path":"/pagf} or die;
+my $f = tampered('altered', @x);
+$v = verify($f);
+is $v->{exit}, 1, 'a record altered inside a write fails';
+is $v->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} of chain "
+    . "$chain was altered (its MAC does not match)\n",
+    'and verify names that record';
+
+@x = @l;
+$x[$first] =~ s/"url\.path":"/"url.path":"x/ or die;
+$f = tampered('altered-first', @x);
+is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($first) ]} of "
+    . "chain $chain was altered (its MAC does not match)\n",
+    'so is the first record of a write';
+
+@x = @l;
+$x[$first] =~ s/"kot\.batch":(\d+)/'"kot.batch":' . ($1 + 1)/e or die;
+$f = tampered('renumbered', @x);
+is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($first) ]} of "
+    . "chain $chain was altered (its MAC does not match)\n",
+    'a write\'s number changed is an altered record';
+
+@x = @l;
+$x[$second] =~ s/"kot\.mac"/"kot.batch":@{[ $w + 2 ]},"kot.mac"/ or die;
+$f = tampered('marked', @x);
+is verify($f)->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} "
+    . "of chain $chain was altered (its MAC does not match)\n",
+    'so is a write\'s start added where there was none';
+
+@x = @l;
+splice @x, $second, 1;
+$f = tampered('removed', @x);
+is verify($f)->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} "
+    . "of chain $chain is missing (expected @{[ $seq->($second) ]}, found "
+    . "@{[ $seq->($second) + 1 ]})\n",
+    'a record removed from inside a write is named as missing';
+
+@x = @l;
+splice @x, $first, 1;
+$f = tampered('removed-first', @x);
+is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($first) ]} "
+    . "of chain $chain is missing (expected @{[ $seq->($first) ]}, found "
+    . "@{[ $seq->($first) + 1 ]})\n",
+    'so is the first record of a write';
+
+@x = @l;
+splice @x, $first, $next - $first;
+$f = tampered('removed-write', @x);
+is verify($f)->{out}, $at->($f, $first) . "records @{[ $seq->($first) ]} to "
+    . "@{[ $seq->($next) - 1 ]} of chain $chain are missing (expected "
+    . "@{[ $seq->($first) ]}, found @{[ $seq->($next) ]})\n",
+    'so is a whole write';
+
+@x = @l;
+@x[$first, $second] = @x[$second, $first];
+$f = tampered('swapped', @x);
+is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($second) ]} of "
+    . "chain $chain is out of order (expected @{[ $seq->($first) ]}, which "
+    . "comes later, at $f:@{[ $second + 1 ]})\n",
+    'two records swapped inside a write are out of order';
+
+@x = @l;
+@x[$first - 1, $first] = @x[$first, $first - 1];
+$f = tampered('swapped-across', @x);
+is verify($f)->{out}, $at->($f, $first - 1) . "record @{[ $seq->($first) ]} "
+    . "of chain $chain is out of order (expected @{[ $seq->($first - 1) ]}, "
+    . "which comes later, at $f:@{[ $first + 1 ]})\n",
+    'so are the last record of a write and the first of the next';
+
+# a cut tail shows against the chain's anchor in Redis
+$f = tampered('cut', @l[0 .. $#l - 3]);
+$v = verify($f);
+is $v->{exit}, 1, 'a log cut short fails';
+like $v->{out}, qr/^chain $chain: its tail is missing: the files end at (?x)
+    record \s @{[ $seq->($#l - 3) ]} \s \(\Q$f\E:@{[ $#l - 2 ]}\), \s Redis
+    \s saw \s record \s @{[ $seq->($#l) ]} \s written/m,
+    'naming the last record left and the last one written';
+
+@x = @l;
+$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/1"} or die;
+$f = tampered('downgraded', @x);
+is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its MAC "
+    . "does not match)\n", 'record 0 made to claim the format before fails';
+
+@x = @l;
+$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/9"} or die;
+$f = tampered('future', @x);
+is verify($f)->{out}, "$f:1: record 0 of chain $chain names a format this "
+    . "kotctl does not know (is kotctl older than the writer?)\n",
+    'a format verify does not know is said to be one';
+
+
+# the format before: a log that ngx_kot/1 wrote (t/data), a key per record
+
+my $old = KotTest->repo . '/t/data/audit-ngx_kot-1.log';
+my $old_key = KotTest->repo . '/t/data/audit-ngx_kot-1.pem';
+my @o = lines($old);
+like $o[0], qr/"kot\.version":"ngx_kot\/1"/, 'the old log is ngx_kot/1';
+
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $old_key, $old);
+is $v->{exit}, 0, 'a log of the format before still verifies';
+is $v->{out}, "OK: 1 file, 1 chain, @{[ scalar @o ]} records verified\n",
+    'every record of it';
+
+@x = @o;
+$x[3] =~ s{"url\.path":"/page}{"url.path":"/pagf} or die;
+$f = tampered('old-altered', @x);
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $old_key, $f);
+my $old_chain = $json->decode($o[0])->{'kot.chain'};
+is $v->{out}, "$f:4: record 3 of chain $old_chain was altered (its MAC does "
+    . "not match)\n", 'and a record altered in it is still named';
+
+done_testing;
