@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
     ngx_str_t *roles);
 static void ngx_http_kot_admin_pw_wipe(void *data);
+static ngx_int_t ngx_http_kot_admin_pw_refused(ngx_http_request_t *r,
+    kot_policy_t *policy, unsigned bits, ngx_uint_t generated);
 static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
@@ -424,7 +426,6 @@ ngx_http_kot_admin_pw_make(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     kot_policy_t *policy)
 {
     long                      n;
-    char                      why[512];
     unsigned                  bits;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
@@ -453,15 +454,7 @@ ngx_http_kot_admin_pw_make(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     if (bits != KOT_PW_OK) {
-        kot_policy_explain(bits, policy, "; ", why, sizeof(why));
-
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "password_policy",
-                                        "%s the password policy: %s",
-                                        pw->generated
-                                        ? "no password can be made that "
-                                          "follows"
-                                        : "the password breaks", why);
+        return ngx_http_kot_admin_pw_refused(r, policy, bits, pw->generated);
     }
 
     pw->job = ngx_http_kot_hash_job(r);
@@ -480,6 +473,62 @@ ngx_http_kot_admin_pw_make(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     return ngx_http_kot_wait(r, ctx, pw->hashed);
+}
+
+
+/*
+ * 422 password_policy: the broken rules in words (detail), and as
+ * "broken", each rule by its kot_password_policy name with its value in
+ * force (true for one without a value), so that a console can say them
+ * in its own language.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_pw_refused(ngx_http_request_t *r, kot_policy_t *policy,
+    unsigned bits, ngx_uint_t generated)
+{
+    char     why[512], detail[640];
+    json_t  *broken;
+
+    kot_policy_explain(bits, policy, "; ", why, sizeof(why));
+    snprintf(detail, sizeof(detail), "%s the password policy: %s",
+             generated ? "no password can be made that follows"
+                       : "the password breaks", why);
+
+    broken = json_object();
+
+    if (broken != NULL) {
+        if (bits & KOT_PW_TOO_SHORT) {
+            json_object_set_new(broken, "min_length",
+                                json_integer(policy->min_length));
+        }
+
+        if (bits & KOT_PW_TOO_LONG) {
+            json_object_set_new(broken, "max_length",
+                                json_integer(policy->max_length));
+        }
+
+        if (bits & KOT_PW_INVALID_CHARS) {
+            json_object_set_new(broken, "characters", json_true());
+        }
+
+        if (bits & KOT_PW_CLASSES) {
+            json_object_set_new(broken, "classes",
+                                json_integer(policy->classes));
+        }
+
+        if (bits & KOT_PW_USERNAME) {
+            json_object_set_new(broken, "not_username", json_true());
+        }
+
+        if (bits & KOT_PW_BLOCKLISTED) {
+            json_object_set_new(broken, "blocklist", json_true());
+        }
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_KOT_UNPROCESSABLE,
+               json_pack("{s:s,s:s,s:o?}", "error", "password_policy",
+                         "detail", detail, "broken", broken));
 }
 
 

@@ -233,7 +233,7 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Address: ", "IPアドレス: " },
     { "Logged in: ", "ログイン日時: " },
     { "Last activity: ", "最終操作: " },
-    { "Log out this device", "この端末をログアウト" },
+    { "Log out that device", "その端末をログアウト" },
     { "Log out all other devices", "他のすべての端末をログアウト" },
     { "Welcome", "ようこそ" },
     /* the last login: at, time, from, address, end */
@@ -383,8 +383,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
       "ください。" },
     { "Sessions ended: %ui.", "%ui件のセッションを終了しました。" },
-    { "Since then, %ui login attempts to your account failed. If they were "
-      "not yours, change your password and tell your administrator.",
+    { "Failed logins to your account since then: %ui. If any of them was "
+      "not you, change your password and tell your administrator.",
       "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"
       "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
 };
@@ -440,7 +440,10 @@ static const char  ngx_http_kot_style[] =
     ".kot-sessions{list-style:none;padding:0;margin:0}"
     ".kot-session{border-top:1px solid #dde1e8;padding:.8rem 0}"
     ".kot-this{margin-left:.5rem;font-size:.8rem;padding:.1rem .4rem;"
-    "border-radius:4px;background:#e8f1fd;color:#123e7a}";
+    "border-radius:4px;background:#e8f1fd;color:#123e7a}"
+    ".kot-continue{display:block;margin-top:1.4rem;padding:.65rem;"
+    "border-radius:4px;background:var(--kot-accent);color:#fff;"
+    "text-align:center;text-decoration:none}";
 
 
 static void ngx_http_kot_html_init(ngx_http_request_t *r,
@@ -741,7 +744,8 @@ ngx_http_kot_page_recovery(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_raw(&h, "</li>\n");
     }
 
-    ngx_http_kot_html_raw(&h, "</ol>\n<p><a href=\"");
+    ngx_http_kot_html_raw(&h, "</ol>\n<p><a class=\"kot-continue\" "
+                              "href=\"");
     ngx_http_kot_html_text(&h, &p->return_to);
     ngx_http_kot_html_raw(&h, "\">");
     ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CONTINUE);

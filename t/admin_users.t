@@ -106,6 +106,9 @@ $A->is_error($res, 422, 'password_policy',
 like $res->{json}{detail}, qr/too short: at least 12 characters/,
     'naming each broken rule';
 like $res->{json}{detail}, qr/username/, '(all of them)';
+is_deeply $res->{json}{broken},
+    { min_length => 12, not_username => JSON::PP::true },
+    'and each broken rule with its value, for a console to word them';
 is $t->redis('EXISTS', 'kot:v1:u:acme:erin'), 0, 'and nobody was added';
 
 $A->is_error($alice->call(POST => 'tenants/acme/users',

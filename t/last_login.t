@@ -57,7 +57,7 @@ $page = $again->get($r->{headers}{location}, { 'Accept-Language' => 'en' });
 like $page->{content},
     qr/Your last login was on \Q${\ shown($first)}\E from 127\.0\.0\.1\./,
     'the next login shows when and from where the one before was';
-like $page->{content}, qr/Since then, 2 login attempts to your account failed\./,
+like $page->{content}, qr/Failed logins to your account since then: 2\./,
     'and the 2 failures since';
 like $page->{content}, qr{href="/">Continue</a>}, 'then goes on';
 is $again->get('/app')->{headers}{'x-last-login'},

@@ -408,7 +408,8 @@ KotTest::TOTP::fresh_step();
 $res = enrol_post($carol, $page, code => KotTest::TOTP::code($carol_secret),
                   return_to => '/reports');
 is scalar(my @c = recovery_codes($res)), 10, 'carol enrols';
-like $res->{content}, qr{<a href="/reports">}, 'and may continue to her page';
+like $res->{content}, qr{<a class="kot-continue" href="/reports">},
+    'and may continue to her page';
 like $carol->get('/reports')->{content}, qr/user=\[carol\]/,
     'the same session now opens the application';
 $page = $carol->get('/kot/mfa');

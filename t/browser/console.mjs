@@ -1,15 +1,17 @@
 // The admin console in a real browser, as a tenant admin uses it: log
 // in through the portal; add a user and read the temporary password;
 // that user logs in and must change it; lock them by failed logins and
-// unlock them; edit the access list with one bad line, then a good one;
-// end the user's sessions; delete the user and try the name again;
-// switch the language.  Then a session that ends under the console, and
-// support access as the operator's system admin sees it.  Every screen
+// unlock them; see who has two-step login and reset it for a lost
+// phone, by keyboard; edit the access list with one bad line, then a
+// good one; end the user's sessions; delete the user and try the name
+// again; a password the policy refuses; switch the language.  Then a
+// session that ends under the console, and support access as the
+// operator's system admin sees it.  Every screen
 // is photographed in both languages at 1280 and 375 px, and checked for
 // what a user would notice.  Prints TAP; t/console.t runs it.
 //
 // usage: node console.mjs BASE_URL TENANT ADMIN PASSWORD OPERATOR SYSADMIN
-//                         SYSPASSWORD SCREENSHOT_DIR
+//                         SYSPASSWORD SCREENSHOT_DIR MFA_USER MFA_PASSWORD
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +22,7 @@ import { ok, run } from './tap.mjs';
 import { watch, recordCsp, audit } from './watch.mjs';
 
 const [base, tenant, admin, adminPassword, operator, sysadmin, sysPassword,
-       shots] = process.argv.slice(2);
+       shots, mfaUser, mfaPassword] = process.argv.slice(2);
 const newUser = 'kenta';
 const newPassword = 'a long phrase of my own';
 const wrongPassword = 'not the password at all';
@@ -132,6 +134,23 @@ const screens = [
     ['events', '?view=events'],
 ];
 
+// A given password that the policy refuses (the tenant's minimum is 16
+// by now): the rules it breaks, at the field, in the console's
+// language and not in the API's English.
+async function refusedPassword(page, ...rules) {
+    const name = 'yuki';
+    await open(page, '?view=user-new');
+    await page.locator('input[type="text"]').first().fill(name);
+    await page.locator('#pw-manual').check();
+    await page.locator('input[type="password"]').fill(name);
+    await page.locator('form button[type="submit"]').click();
+    await page.locator('.field-error:visible').waitFor();
+    const said = await page.textContent('.field-error:visible');
+    ok(rules.every((r) => said.includes(r)) && !/too short|contains the/.test(said),
+       'a password the policy refuses is refused with its rules, in the '
+       + 'console\'s language', said);
+}
+
 async function tour(page) {
     for (const [name, query] of screens) {
         await open(page, query);
@@ -153,7 +172,31 @@ await run(async (browser) => {
     const page = await context.newPage();
     const w = watch(page);
 
-    // 1. the portal's login, and back to the console
+    // Whether the user with two-step login is asked for a code after
+    // the password (or goes straight to the application), as expected.
+    const mfaContext = await browser.newContext({ ignoreHTTPSErrors: true });
+    const mfaPage = await mfaContext.newPage();
+    async function mfaLogin(asked) {
+        await mfaPage.goto(`${base}/reports`);
+        await portalLogin(mfaPage, tenant, mfaUser, mfaPassword);
+        const where = new URL(mfaPage.url()).pathname;
+        ok(asked ? where === '/kot/login/code'
+                 : (await mfaPage.textContent('body'))
+                       .includes(`user=[${mfaUser}]`),
+           asked ? `${mfaUser}'s login asks for a code after the password`
+                 : `${mfaUser} then logs in with the password alone`,
+           mfaPage.url());
+    }
+
+    // 1. the portal's login, and back to the console; the address
+    // without its slash leads there too
+    const bare = await page.request.get(`${base}/kot/admin?view=users`,
+                                        { maxRedirects: 0 });
+    ok(bare.status() === 301
+       && new URL(bare.headers().location, base).pathname === '/kot/admin/'
+       && new URL(bare.headers().location, base).search === '?view=users',
+       '/kot/admin without the slash is sent on to the console',
+       `${bare.status()} ${bare.headers().location}`);
     await page.goto(`${base}/kot/admin/`);
     ok(new URL(page.url()).pathname === '/kot/login',
        'opening the console leads to the login page', page.url());
@@ -235,6 +278,39 @@ await run(async (browser) => {
     await portalLogin(otherPage, tenant, newUser, newPassword);
     ok((await otherPage.textContent('body')).includes(`user=[${newUser}]`),
        'the unlocked user logs in again');
+
+    // two-step login: who has it, and its reset asked first; Escape
+    // keeps it
+    await open(page, '?view=users');
+    ok((await page.locator('tr', { hasText: mfaUser }).textContent())
+           .includes('設定済み')
+       && (await page.locator('tr', { hasText: 'alice' }).textContent())
+           .includes('未設定'),
+       'the users list says who has set up two-step login');
+    await page.getByLabel('表示', { exact: true }).selectOption('no_mfa');
+    ok(!(await page.textContent('#view tbody')).includes(mfaUser)
+       && (await page.textContent('#view tbody')).includes('alice'),
+       'and shows only those without it when asked');
+    await open(page, `?view=user&u=${mfaUser}`);
+    ok((await page.textContent('.summary')).includes('設定済み'),
+       'the user\'s page says it is set up');
+    await shoot(page, 'user-mfa');
+    await mfaLogin(true);
+    const mfaReset = page.getByRole('button', { name: '2段階認証をリセット' });
+    await mfaReset.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    ok((await page.textContent('dialog[open] h2')).includes(mfaUser)
+       && (await page.textContent('dialog[open]')).includes('ログアウト'),
+       'resetting it asks first, naming the user and saying they are '
+       + 'logged out');
+    await shoot(page, 'user-mfa-reset');
+    await page.keyboard.press('Escape');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    ok(await page.evaluate(() => document.activeElement.textContent)
+           === '2段階認証をリセット'
+       && (await page.textContent('.summary')).includes('設定済み'),
+       'Escape changes nothing and gives the focus back to the button');
 
     // the lock, in the events: found by user and by action, marked
     await open(page, '?view=events');
@@ -364,6 +440,9 @@ await run(async (browser) => {
        'adding the same name again is refused, with the reason',
        await page.textContent('main'));
     await shoot(page, 'user-retired');
+    w.expect(422, api('POST', 'users'));
+    await refusedPassword(page, '16文字以上にしてください',
+                          'ユーザー名を含めることはできません');
 
     // 8. the language switch, remembered
     await page.getByRole('button', { name: /English/ }).click();
@@ -375,6 +454,9 @@ await run(async (browser) => {
     await ready(page);
     ok(await heading(page) === 'Add a user',
        'and the console remembers it', await heading(page));
+    w.expect(422, api('POST', 'users'));
+    await refusedPassword(page, 'at least 16 characters long',
+                          'may not contain the username');
 
     // the admin's own session ends under the console: back through the
     // login to the same screen
@@ -397,6 +479,27 @@ await run(async (browser) => {
 
     // every screen, in English
     await tour(page);
+
+    // the reset of two-step login, by keyboard from the button to the
+    // question's confirmation
+    await open(page, `?view=user&u=${mfaUser}`);
+    await shoot(page, 'user-mfa');
+    await page.getByRole('button', { name: 'Reset two-step login' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    await shoot(page, 'user-mfa-reset');
+    await page.keyboard.press('Tab');
+    ok(await page.evaluate(() => document.activeElement.textContent)
+       === 'Reset two-step login', 'the keyboard reaches the confirmation');
+    await page.keyboard.press('Enter');
+    ok(await says(page, `The two-step login of ${mfaUser} was reset`),
+       'resetting two-step login says so');
+    await ready(page);
+    ok((await page.textContent('.summary')).includes('Not set up')
+       && await page.getByRole('button', { name: 'Reset two-step login' })
+           .count() === 0,
+       'and the user\'s page shows it is no longer set up');
+    await mfaLogin(false);
 
     // support access, granted by the tenant admin, as the operator's
     // system admin sees it

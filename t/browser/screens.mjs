@@ -5,11 +5,14 @@
 //
 // usage: node screens.mjs BASE_URL WIDTH LOOK OUT MODE [TENANT USER PASSWORD]
 //
-// MODE "all" goes through login, the MFA set-up, its recovery codes, the
-// code page, the password change, logout, a refused network (the site
-// trusts X-Real-IP from the loopback and the tenant allows 127.0.0.0/8
-// only), a page not found.  "login" takes the login page only; "down"
-// the page that a protected location shows while Redis is down.
+// MODE "all" goes through login (with a phone logged in already, and a
+// failed login), the last-login page after it, the user's own sessions,
+// the MFA set-up, its recovery codes, the code page, the password
+// change, logout, a refused network (the site trusts X-Real-IP from the
+// loopback and the tenant allows 127.0.0.0/8 only), a page not found.
+// "login" takes the login page only; "down" the page that a protected
+// location shows while Redis is down; "tls" the page of a connection
+// below kot_min_tls (the site speaks TLSv1.2 only, and needs TLSv1.3).
 
 import { mkdirSync } from 'node:fs';
 
@@ -20,9 +23,15 @@ const [base, width, look, out, mode, tenant, user, password] =
     process.argv.slice(2);
 const phone = Number(width) < 600;
 
-function options(lang, headers) {
+// the other device logged in, in the sessions' list
+const iPhone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) '
+    + 'AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 '
+    + 'Mobile/15E148 Safari/604.1';
+
+function options(lang, headers, userAgent) {
     return {
         ignoreHTTPSErrors: true,
+        ...(userAgent && { userAgent }),
         locale: lang === 'ja' ? 'ja-JP' : 'en-US',
         viewport: { width: Number(width), height: phone ? 740 : 800 },
         isMobile: phone,
@@ -100,6 +109,23 @@ await run(async (browser) => {
         return;
     }
 
+    if (mode === 'tls') {
+        for (const lang of ['en', 'ja']) {
+            const context = await browser.newContext(options(lang));
+            const page = await context.newPage();
+            const res = await page.goto(`${base}/kot/login`);
+            ok(res.status() === 403
+               && (await page.textContent('main')).includes('TLSv1.2'),
+               `over TLSv1.2: 403, naming the protocol (${lang})`,
+               res.status());
+            await shot(page, 'tls-too-old', lang,
+                       lang === 'ja' ? '安全な接続が必要です'
+                                     : 'Secure connection required');
+            await context.close();
+        }
+        return;
+    }
+
     const context = await browser.newContext(options('en'));
     const page = await context.newPage();
 
@@ -108,10 +134,36 @@ await run(async (browser) => {
         return;
     }
 
+    // the user's phone, logged in before this login
+    const phoneContext = await browser.newContext(
+        options('en', {}, iPhone));
+    await login(await phoneContext.newPage(), password);
+
     await login(page, 'not the password');
     await shot(page, 'login-failed', 'en', 'Log in');
 
     await login(page, password);
+    ok(new URL(page.url()).pathname === '/kot/welcome'
+       && (await page.textContent('main')).includes('127.0.0.1')
+       && (await page.textContent('main')).includes('since then: 1.'),
+       'a login shows the last one first, with its address and the failed '
+       + 'login since', `${page.url()} ${await page.textContent('main')}`);
+    await both(page, new URL(page.url()).pathname + new URL(page.url()).search,
+               'welcome', { en: 'Welcome', ja: 'ようこそ' });
+    const go = await page.locator('.kot-continue').boundingBox();
+    const form = await page.locator('main').boundingBox();
+    ok(go.height >= 36 && go.width > form.width * 0.8,
+       `its way on is a button, as tall as the portal's and as wide as `
+       + `the page (${width} px)`,
+       JSON.stringify(go));
+
+    await both(page, '/kot/sessions', 'sessions',
+               { en: 'Your sessions', ja: 'ログイン中の端末' });
+    ok(await page.locator('.kot-session').count() === 2
+       && (await page.textContent('.kot-sessions')).includes('iPhone'),
+       'the sessions page lists this device and the phone',
+       await page.textContent('main'));
+    await phoneContext.close();
     await both(page, '/kot/mfa', 'mfa-setup',
                { en: 'Two-step login', ja: '2段階認証' });
 

@@ -57,6 +57,7 @@ export default {
     'users.filter.disabled': 'Disabled',
     'users.filter.must_change': 'Must change password',
     'users.filter.admins': 'Administrators',
+    'users.filter.no_mfa': 'Without two-step login',
     'users.count': 'Showing {shown} of {total} users',
     'users.none': 'There are no users yet. Add the first one.',
     'users.none_match': 'No user matches the search.',
@@ -69,6 +70,7 @@ export default {
     'users.col.locked_until': 'Locked until',
     'users.col.password_changed': 'Password set',
     'users.col.actions': 'Actions',
+    'users.col.mfa': 'Two-step login',
     'users.state.active': 'Active',
     'users.state.disabled': 'Disabled',
     'users.state.locked': 'Locked',
@@ -109,6 +111,18 @@ export default {
     'users.temp_label': 'Temporary password (shown only this once):',
     'users.temp_hint': 'Give it to the user in a safe way. It is shown '
         + 'only now; the user must change it at the first login.',
+    'users.mfa.on': 'Set up',
+    'users.mfa.off': 'Not set up',
+    'users.mfa_reset': 'Reset two-step login',
+    'users.mfa_reset_hint': 'For a lost or replaced phone: removes the '
+        + 'user\'s authenticator app and recovery codes, and logs the user '
+        + 'out everywhere.',
+    'users.mfa_reset_title': 'Reset the two-step login of {user}?',
+    'users.mfa_reset_body': 'The user is logged out on every device at once, '
+        + 'and their codes stop working. At the next login they use the '
+        + 'password alone, or set up two-step login again where your company '
+        + 'requires it. This cannot be undone.',
+    'users.mfa_reset_done': 'The two-step login of {user} was reset.',
     'users.roles_hint': 'Roles decide what the user may open. Changes '
         + 'apply at once, also to sessions already running.',
     'users.roles_other': 'Other roles',
@@ -457,6 +471,15 @@ export default {
         + 'and can never be used again.',
     'err.password_policy': 'The password does not follow the password '
         + 'policy: {detail}',
+    'err.no_mfa': 'This user has no two-step login to reset.',
+    'pwrule.sep': '; ',
+    'pwrule.min_length': 'it must be at least {n} characters long',
+    'pwrule.max_length': 'it may be at most {n} characters long',
+    'pwrule.characters': 'it contains control characters',
+    'pwrule.classes': 'it needs at least {n} of these kinds of characters: '
+        + 'lower case, upper case, digits, symbols',
+    'pwrule.not_username': 'it may not contain the username',
+    'pwrule.blocklist': 'it is a well-known password, which is refused',
     'err.cannot_disable_self': 'You cannot disable your own account. Ask '
         + 'another administrator.',
     'err.cannot_demote_self': 'You cannot take away your own administrator '

@@ -57,6 +57,7 @@ export default {
     'users.filter.disabled': '無効',
     'users.filter.must_change': 'パスワード変更待ち',
     'users.filter.admins': '管理者',
+    'users.filter.no_mfa': '2段階認証が未設定',
     'users.count': '{total} 人中 {shown} 人を表示',
     'users.none': 'まだユーザーがいません。最初のユーザーを追加してください。',
     'users.none_match': '検索条件に一致するユーザーはいません。',
@@ -69,6 +70,7 @@ export default {
     'users.col.locked_until': 'ロック解除予定',
     'users.col.password_changed': 'パスワード設定日時',
     'users.col.actions': '操作',
+    'users.col.mfa': '2段階認証',
     'users.state.active': '有効',
     'users.state.disabled': '無効',
     'users.state.locked': 'ロック中',
@@ -108,6 +110,18 @@ export default {
     'users.temp_label': '仮パスワード（この画面でのみ表示されます）:',
     'users.temp_hint': '安全な方法で本人に伝えてください。再表示はできません。'
         + '初回ログイン時に変更が必要です。',
+    'users.mfa.on': '設定済み',
+    'users.mfa.off': '未設定',
+    'users.mfa_reset': '2段階認証をリセット',
+    'users.mfa_reset_hint': 'スマートフォンの紛失や機種変更のときに使います。'
+        + '認証アプリの登録とリカバリーコードを削除し、すべての端末から'
+        + 'ログアウトさせます。',
+    'users.mfa_reset_title': '{user} の2段階認証をリセットしますか？',
+    'users.mfa_reset_body': 'このユーザーはすべての端末からただちに'
+        + 'ログアウトされ、今の確認コードは使えなくなります。次回はパスワード'
+        + 'だけでログインし、企業が2段階認証を必須にしている場合はその場で'
+        + '設定し直します。元に戻すことはできません。',
+    'users.mfa_reset_done': '{user} の2段階認証をリセットしました。',
     'users.roles_hint': 'ロールによって、ユーザーが開ける画面が決まります。'
         + '変更はログイン中のセッションにもすぐに反映されます。',
     'users.roles_other': 'その他のロール',
@@ -455,6 +469,15 @@ export default {
         + 'はできません。',
     'err.password_policy': 'パスワードがパスワードポリシーを満たして'
         + 'いません（{detail}）。',
+    'err.no_mfa': 'このユーザーには、リセットする2段階認証がありません。',
+    'pwrule.sep': '、',
+    'pwrule.min_length': '{n}文字以上にしてください',
+    'pwrule.max_length': '{n}文字以内にしてください',
+    'pwrule.characters': '制御文字は使えません',
+    'pwrule.classes': '英小文字・英大文字・数字・記号のうち{n}種類以上を'
+        + '使ってください',
+    'pwrule.not_username': 'ユーザー名を含めることはできません',
+    'pwrule.blocklist': 'よく使われるパスワードのため使えません',
     'err.cannot_disable_self': 'ご自身のアカウントは無効にできません。'
         + '別の管理者に依頼してください。',
     'err.cannot_demote_self': 'ご自身の管理者ロールは外せません。別の管理者'

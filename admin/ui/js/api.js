@@ -107,6 +107,18 @@ export async function call(method, rel, body) {
     }
 }
 
+// The rules a password broke (the "broken" of a 422 password_policy,
+// each rule with its value in force), in the console's language; ''
+// when the server names a rule that this console does not know.
+function brokenRules(broken) {
+    const rules = Object.keys(broken || {});
+    if (!rules.length || !rules.every((r) => has(`pwrule.${r}`))) {
+        return '';
+    }
+    return rules.map((r) => t(`pwrule.${r}`, { n: broken[r] }))
+        .join(t('pwrule.sep'));
+}
+
 // An error in words: the message of its code where the console knows
 // it, with the server's detail where that says more (which network,
 // which rule); the detail alone otherwise.  overrides maps a code (or
@@ -117,9 +129,11 @@ export function explain(e, overrides = {}) {
     }
 
     const key = overrides[e.code] || overrides[e.status] || `err.${e.code}`;
+    const detail = (e.code === 'password_policy' && brokenRules(e.body.broken))
+                   || e.detail || t('common.none');
 
     if (has(key)) {
-        return t(key, { detail: e.detail || t('common.none') });
+        return t(key, { detail });
     }
     if (e.detail) {
         return e.detail;

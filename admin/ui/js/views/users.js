@@ -1,5 +1,6 @@
 // Users: the list with search, one user's page (unlock, disable and
-// enable, reset the password, roles, sessions, delete), and adding one.
+// enable, reset the password or the two-step login, roles, sessions,
+// delete), and adding one.
 
 import { t, tn, fmtTime } from '../i18n.js';
 import { explain, path } from '../api.js';
@@ -27,6 +28,12 @@ function states(u) {
         out.push(badge('ok', t('users.state.active')));
     }
     return h('span', { class: 'badges' }, out);
+}
+
+// Whether the user has set up two-step login (the API's "mfa").
+function mfaState(u) {
+    return u.mfa ? badge('ok', t('users.mfa.on'))
+                 : badge('off', t('users.mfa.off'));
 }
 
 function roleBadges(roles) {
@@ -62,6 +69,7 @@ function matches(u, q, state) {
     case 'disabled': return u.disabled;
     case 'must_change': return u.must_change;
     case 'admins': return (u.roles || []).includes('admin');
+    case 'no_mfa': return !u.mfa;
     default: return true;
     }
 }
@@ -73,7 +81,8 @@ async function renderList(ctx) {
     const search = h('input', { type: 'search', autocomplete: 'off',
                                 value: ctx.params.get('q') || '' });
     const state = h('select', null,
-        ['all', 'locked', 'disabled', 'must_change', 'admins'].map((s) =>
+        ['all', 'locked', 'disabled', 'must_change', 'admins',
+         'no_mfa'].map((s) =>
             h('option', { value: s }, t(`users.filter.${s}`))));
     state.value = ctx.params.get('state') || 'all';
 
@@ -86,6 +95,7 @@ async function renderList(ctx) {
                                 { class: 'strong' }) },
         { label: t('users.col.roles'), cell: (u) => roleBadges(u.roles) },
         { label: t('users.col.state'), cell: (u) => states(u) },
+        { label: t('users.col.mfa'), cell: (u) => mfaState(u) },
         { label: t('users.col.last_login'), class: 'nowrap',
           cell: (u) => fmtTime(u.last_login) },
         { label: t('users.col.actions'), class: 'actions-cell',
@@ -170,6 +180,7 @@ function summary(u) {
     return h('dl', { class: 'summary' },
         row(t('users.col.state'), states(u)),
         row(t('users.col.roles'), roleBadges(u.roles)),
+        row(t('users.col.mfa'), mfaState(u)),
         row(t('users.col.created'), fmtTime(u.created)),
         row(t('users.col.last_login'), fmtTime(u.last_login)),
         row(t('users.col.failures'), String(u.failures ?? 0)),
@@ -179,6 +190,14 @@ function summary(u) {
                        u.locked_until === 'permanent'
                            ? t('users.locked_forever')
                            : fmtTime(u.locked_until)) : null);
+}
+
+// A row of the account card: what the action does, and its button.
+function actionRow(ctx, hint, label, opts) {
+    return h('div', { class: 'action-row' }, h('p', null, hint),
+             h('button', { type: 'button', class: 'secondary',
+                           onclick: (e) => act(ctx, e.currentTarget, opts) },
+               label));
 }
 
 function accountCard(ctx, u, self) {
@@ -217,20 +236,29 @@ function accountCard(ctx, u, self) {
                                           : 'users.disable_hint'))),
         toggle));
 
-    parts.push(h('div', { class: 'action-row' },
-        h('p', null, t('users.reset_hint')),
-        h('button', { type: 'button', class: 'secondary',
-                      onclick: (e) => act(ctx, e.currentTarget, {
-            ask: { title: t('users.reset_title', { user: name }),
-                   body: t('users.reset_body'),
-                   confirm: t('users.reset') },
-            run: () => ctx.call('POST', userPath(name, 'password')),
-            done: () => t('users.reset_done', { user: name }),
-            then: (r) => clear(out, h('div', { class: 'result' },
-                h('p', null, t('users.reset_done', { user: name })),
-                secret(r.temporary_password),
-                h('p', { class: 'hint' }, t('users.temp_hint')))),
-        }) }, t('users.reset'))));
+    parts.push(actionRow(ctx, t('users.reset_hint'), t('users.reset'), {
+        ask: { title: t('users.reset_title', { user: name }),
+               body: t('users.reset_body'),
+               confirm: t('users.reset') },
+        run: () => ctx.call('POST', userPath(name, 'password')),
+        done: () => t('users.reset_done', { user: name }),
+        then: (r) => clear(out, h('div', { class: 'result' },
+            h('p', null, t('users.reset_done', { user: name })),
+            secret(r.temporary_password),
+            h('p', { class: 'hint' }, t('users.temp_hint')))),
+    }));
+
+    // a lost or replaced phone; a user without one has nothing to reset
+    if (u.mfa) {
+        parts.push(actionRow(ctx, t('users.mfa_reset_hint'),
+                             t('users.mfa_reset'), {
+            ask: { title: t('users.mfa_reset_title', { user: name }),
+                   body: t('users.mfa_reset_body'),
+                   confirm: t('users.mfa_reset'), danger: true },
+            run: () => ctx.call('DELETE', userPath(name, 'mfa')),
+            done: () => t('users.mfa_reset_done', { user: name }),
+        }));
+    }
 
     return section(t('users.account'), parts, out);
 }
