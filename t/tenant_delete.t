@@ -3,7 +3,8 @@
 # used to SCAN the whole keyspace inside one script, stalling every
 # node's logins), leaves no key of the tenant and touches no other's.
 # Failed logins naming a deleted or unknown tenant then create no key of
-# it, and answer as any failed login does.
+# it, and answer as any failed login does.  "kotctl migrate failures"
+# indexes the failures that an earlier release left in no index.
 
 use strict;
 use warnings;
@@ -12,6 +13,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use Time::HiRes ();
 
 my $t = KotTest->new;
 my $n = $t->nginx(KotTest->site(
@@ -124,6 +126,7 @@ is_deeply keys_of('initech'), [], 'no key of it is left';
 my $fill = <<'LUA';
 for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
   local tu = 'o' .. (i % 1000) .. ':u' .. i
+  redis.call('HSET', 'kot:v1:t:o' .. (i % 1000), 'created', 1)
   redis.call('HSET', 'kot:v1:u:' .. tu, 'hash', 'x', 'roles', 'user')
   redis.call('HSET', 'kot:v1:f:' .. tu, 'fails', 1)
   redis.call('HSET', 'kot:v1:s:sid' .. i, 't', 'o' .. (i % 1000), 'u',
@@ -177,5 +180,39 @@ is_deeply keys_of('globex'), [],
     'those failures bring no key of the deleted tenant back';
 is_deeply keys_of('hooli'), [], '  nor make one of the unknown tenant';
 is $t->redis('EXISTS', 'kot:v1:t:globex'), 0, '  which stays deleted';
+
+
+
+# failures an earlier release left: of names that are not users, in no
+# index; of a tenant deleted since
+
+$t->add_user('umbrella', 'alice', 'in wonderland 2');
+$t->redis('HSET', 'kot:v1:f:umbrella:wesker', 'fails', 0, 'until', -1,
+          'locks', 1, 'last', 1);
+$t->redis('HSET', 'kot:v1:f:umbrella:ada', 'fails', 1, 'times', 1,
+          'until', 0, 'locks', 0, 'last', 1);
+$t->redis('PEXPIRE', 'kot:v1:f:umbrella:ada', 3_600_000);
+$t->redis('HSET', 'kot:v1:f:umbrella:alice', 'fails', 1);
+$t->redis('HSET', 'kot:v1:f:globex:carol', 'fails', 1);
+
+my $r = $t->kotctl('migrate', 'failures');
+is $r->{exit}, 0, 'kotctl migrate failures' or diag $r->{err};
+like $r->{out}, qr/: 2 indexed, 1 of tenants that do not exist deleted/,
+    '  indexes the failures of the two names that are not users, among '
+    . 'all the keys, and deletes the deleted tenant\'s';
+is $t->redis('EXISTS', 'kot:v1:f:globex:carol'), 0, '  which is gone';
+is $t->redis('ZSCORE', 'kot:v1:fu:umbrella', 'wesker'), 'inf',
+    '  a lock for good is indexed for good';
+my $ada = $t->redis('ZSCORE', 'kot:v1:fu:umbrella', 'ada');
+my $ada_ttl = $t->redis('PTTL', 'kot:v1:f:umbrella:ada');
+cmp_ok abs($ada - (Time::HiRes::time() * 1000 + $ada_ttl)), '<', 60_000,
+    '  a failure by when its key expires';
+is $t->kotctl('migrate', 'failures')->{out}, $r->{out}
+    =~ s/1 of tenants/0 of tenants/r, 'running it again changes nothing';
+
+is $t->kotctl('tenant', 'delete', 'umbrella', '--yes')->{exit}, 0,
+    'the tenant is deleted';
+is_deeply keys_of('umbrella'), [], '  with every failure an earlier '
+    . 'release left';
 
 done_testing;

@@ -182,6 +182,22 @@ static const char  kot_script_throttle_clear[] =
 
 
 /*
+ * Indexes the failures of a name that is not a user of the tenant: fu is
+ * fu:{tenant}, expires when the name's f: key expires (-1: never).  The
+ * index lasts as long as its last member, and loses the members whose
+ * key has expired (by the caller's clock, now) whenever one is added.
+ */
+#define KOT_LUA_INDEX_FAILED_NAME                                           \
+    "local function index_name(fu, name, expires, now)\n"                  \
+    "  redis.call('ZREMRANGEBYSCORE', fu, '-inf', now)\n"                   \
+    "  redis.call('ZADD', fu, expires == -1 and '+inf' or expires, name)\n" \
+    "  local last = redis.call('ZRANGE', fu, -1, -1, 'WITHSCORES')\n"       \
+    "  if last[2] == 'inf' then redis.call('PERSIST', fu)\n"                \
+    "  else redis.call('PEXPIREAT', fu, last[2]) end\n"                     \
+    "end\n"
+
+
+/*
  * A failed login of an account, known or not.  threshold failures within
  * any window (sliding: the times of the recent failures are kept) lock it
  * for duration, doubled at each further lockout up to max duration; after
@@ -212,6 +228,7 @@ static const char  kot_script_throttle_clear[] =
  */
 static const char  kot_script_login_fail[] =
     KOT_LUA_DENY_OOM
+    KOT_LUA_INDEX_FAILED_NAME
     "if redis.call('EXISTS', KEYS[3]) == 0 then return {0, 0, 0, 0} end\n"
     "local known = redis.call('EXISTS', KEYS[2]) == 1\n"
     "if known then\n"
@@ -222,13 +239,9 @@ static const char  kot_script_login_fail[] =
     "local maxd = tonumber(ARGV[5])\n"
     "local function index(lk, expires)\n"
     "  if known then return end\n"
-    "  local name = string.sub(KEYS[1], #KEYS[3] - #'" KOT_KEY_TENANT "'"
-    " + #'" KOT_KEY_FAILURES "' + 2)\n"
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)\n"
-    "  redis.call('ZADD', KEYS[4], lk == -1 and '+inf' or expires, name)\n"
-    "  local last = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')\n"
-    "  if last[2] == 'inf' then redis.call('PERSIST', KEYS[4])\n"
-    "  else redis.call('PEXPIREAT', KEYS[4], last[2]) end\n"
+    "  index_name(KEYS[4], string.sub(KEYS[1], #KEYS[3]"
+    " - #'" KOT_KEY_TENANT "' + #'" KOT_KEY_FAILURES "' + 2),"
+    " lk == -1 and -1 or expires, now)\n"
     "end\n"
     "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
     " 'locks')\n"
@@ -267,6 +280,37 @@ static const char  kot_script_login_fail[] =
     "end\n"
     "index(lk, now + ttl)\n"
     "return {st, fails, locks, lk}\n";
+
+
+/*
+ * "kotctl migrate failures": once, after an upgrade from a release that
+ * kept no fu:{tenant}, the failures that it left are indexed as
+ * login_fail indexes them now, so that deleting their tenant finds them;
+ * those of a tenant that does not exist (deleted, or never made) go.
+ * kotctl SCANs for f: keys and gives each batch found here.
+ *
+ * KEYS f:{tenant}:{user}...
+ * ARGV[1] now
+ * Returns {failures indexed, failures deleted}.
+ */
+static const char  kot_script_failures_index[] =
+    KOT_LUA_INDEX_FAILED_NAME
+    "local now, indexed, deleted = tonumber(ARGV[1]), 0, 0\n"
+    "for _, fk in ipairs(KEYS) do\n"
+    "  local t, u = string.match(fk, '^" KOT_KEY_FAILURES "([^:]+):(.+)$')\n"
+    "  local ttl = redis.call('PTTL', fk)\n"
+    "  if t and ttl ~= -2 then\n"
+    "    if redis.call('EXISTS', '" KOT_KEY_TENANT "' .. t) == 0 then\n"
+    "      deleted = deleted + redis.call('DEL', fk)\n"
+    "    elseif redis.call('EXISTS', '" KOT_KEY_USER "' .. t .. ':' .. u)"
+    " == 0 then\n"
+    "      index_name('" KOT_KEY_FAILED_NAMES "' .. t, u,"
+    " ttl == -1 and -1 or now + ttl, now)\n"
+    "      indexed = indexed + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {indexed, deleted}\n";
 
 
 /*
@@ -1404,6 +1448,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "login_begin", kot_script_login_begin, "" },
     [KOT_SCRIPT_LOGIN_FAIL] =
         { "login_fail", kot_script_login_fail, "" },
+    [KOT_SCRIPT_FAILURES_INDEX] =
+        { "failures_index", kot_script_failures_index, "" },
     [KOT_SCRIPT_SESSION_OWN] =
         { "session_own", kot_script_session_own, "" },
     [KOT_SCRIPT_SESSION_CREATE] =
