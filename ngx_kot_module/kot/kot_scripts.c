@@ -213,11 +213,12 @@ static const char  kot_script_throttle_clear[] =
  * The failures of a name that is not a user of the tenant are indexed in
  * fu:{tenant}, by when their key expires (+inf while locked for good; a
  * lock that an earlier release counted is given the latest expiry it can
- * have), so that deleting the tenant finds them without a SCAN; members
- * whose key is gone are pruned here.  A tenant that does not exist (never did,
- * or was deleted) gets no key at all: every failure there looks the same
- * to the client anyway (no password can be right, and a locked account
- * gets the page of a wrong one), and a deleted tenant must stay deleted.
+ * have), so that deleting the tenant finds them without a SCAN.
+ *
+ * A tenant that does not exist (never did, or was deleted) gets no key
+ * at all: every failure there looks the same to the client anyway (no
+ * password can be right, and a locked account gets the page of a wrong
+ * one), and a deleted tenant must stay deleted.
  *
  * KEYS[1] f:{tenant}:{user}, KEYS[2] u:{tenant}:{user}, KEYS[3] t:{tenant},
  * KEYS[4] fu:{tenant}
