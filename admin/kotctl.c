@@ -75,6 +75,7 @@ static const char  usage[] =
     "  support revoke|status TENANT\n"
     "  throttle status|clear ADDR\n"
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
+    "  migrate failures\n"
     "  notify --webhook URL [--hmac-key-file PATH] [--consumer NAME]\n"
     "  audit verify [--auditor-private-key PRIVATE.pem...] "
     "[--no-anchors]\n"
@@ -84,6 +85,10 @@ static const char  usage[] =
     "\n"
     "A deleted tenant's or user's name is retired: it can never be added\n"
     "again.  tenant delete and user delete ask first, unless --yes.\n"
+    "\n"
+    "migrate failures, once after an upgrade from a release before\n"
+    "kot:v1:fu:, indexes the failed logins it left, so that deleting a\n"
+    "tenant finds them.\n"
     "\n"
     "A password set here is temporary: the user must change it at the next\n"
     "login, unless --no-force-change is given.  Without --password-stdin or\n"
@@ -455,6 +460,10 @@ main(int argc, char **argv)
 
     if (strcmp(argv[i], "throttle") == 0) {
         return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
+    }
+
+    if (strcmp(argv[i], "migrate") == 0) {
+        return kotctl_migrate(&k, argc - i - 1, argv + i + 1);
     }
 
     if (strcmp(argv[i], "notify") == 0) {

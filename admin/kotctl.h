@@ -90,6 +90,9 @@ int kotctl_mfa_status(kotctl_t *k, const char *tenant, const char *user);
 /* kotctl_throttle.c */
 int kotctl_throttle(kotctl_t *k, int argc, char **argv);
 
+/* kotctl_migrate.c */
+int kotctl_migrate(kotctl_t *k, int argc, char **argv);
+
 /* kotctl_allow.c */
 int kotctl_allowlist(kotctl_t *k, int argc, char **argv);
 

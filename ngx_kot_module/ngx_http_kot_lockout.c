@@ -352,6 +352,12 @@ ngx_http_kot_login_fail(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
                                   &login->user)
            != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
+                                  NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILED_NAMES,
+                                  &login->tenant, NULL)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, lo->threshold) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, lo->window) != NGX_OK
@@ -364,7 +370,7 @@ ngx_http_kot_login_fail(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_FAIL,
                                      ngx_http_kot_login_fail_reply, ctx,
-                                     &ctx->done, 2, &a);
+                                     &ctx->done, 4, &a);
 }
 
 

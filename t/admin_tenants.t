@@ -108,7 +108,9 @@ my $gina_b = $b->ua;
 $gina_b->set_cookie($_->[0], $_->[1]) for @{ $gina->ua->{jar} };
 is $gina_b->get('/app')->{status}, 200,
     'its admin\'s session works on another node too';
-$t->redis('HSET', 'kot:v1:f:globex:nosuchuser', 'fails', 1);
+is $n->ua->login(tenant => 'globex', username => 'nosuchuser',
+                password => $PW)->{status}, 401,
+    'a login as a user globex does not have fails';
 
 $A->is_error($gina->call(DELETE => 'tenants/globex'), 403, 'forbidden',
              'a tenant admin may not delete its tenant');

@@ -314,7 +314,7 @@ is $t->redis('HGET', "kot:v1:s:$old_sid", 't'), 'globex',
 my @kinds = map { m/^kot:v1:(\w+):/ ? $1 : $_ }
             grep { /globex/ } @{ $t->redis('KEYS', 'kot:v1:*') };
 is_deeply [ sort { $a cmp $b } keys %{{ map { $_ => 1 } @kinds }} ],
-    [ qw(al alv ev f grant ph t u us users) ],
+    [ qw(al alv ev f fu grant ph t u us users) ],
     'globex has keys of every kind';
 
 $r = $t->kotctl('tenant', 'delete', 'globex');

@@ -182,6 +182,22 @@ static const char  kot_script_throttle_clear[] =
 
 
 /*
+ * Indexes the failures of a name that is not a user of the tenant: fu is
+ * fu:{tenant}, expires when the name's f: key expires (-1: never).  The
+ * index lasts as long as its last member, and loses the members whose
+ * key has expired (by the caller's clock, now) whenever one is added.
+ */
+#define KOT_LUA_INDEX_FAILED_NAME                                           \
+    "local function index_name(fu, name, expires, now)\n"                  \
+    "  redis.call('ZREMRANGEBYSCORE', fu, '-inf', now)\n"                   \
+    "  redis.call('ZADD', fu, expires == -1 and '+inf' or expires, name)\n" \
+    "  local last = redis.call('ZRANGE', fu, -1, -1, 'WITHSCORES')\n"       \
+    "  if last[2] == 'inf' then redis.call('PERSIST', fu)\n"                \
+    "  else redis.call('PEXPIREAT', fu, last[2]) end\n"                     \
+    "end\n"
+
+
+/*
  * A failed login of an account, known or not.  threshold failures within
  * any window (sliding: the times of the recent failures are kept) lock it
  * for duration, doubled at each further lockout up to max duration; after
@@ -194,23 +210,45 @@ static const char  kot_script_throttle_clear[] =
  * Every failure of a known user, locked or not, also counts in its
  * fails_since, which the next login shows ($kot_last_login).
  *
- * KEYS[1] f:{tenant}:{user}, KEYS[2] u:{tenant}:{user}
+ * The failures of a name that is not a user of the tenant are indexed in
+ * fu:{tenant}, by when their key expires (+inf while locked for good; a
+ * lock that an earlier release counted is given the latest expiry it can
+ * have), so that deleting the tenant finds them without a SCAN.
+ *
+ * A tenant that does not exist (never did, or was deleted) gets no key
+ * at all: every failure there looks the same to the client anyway (no
+ * password can be right, and a locked account gets the page of a wrong
+ * one), and a deleted tenant must stay deleted.
+ *
+ * KEYS[1] f:{tenant}:{user}, KEYS[2] u:{tenant}:{user}, KEYS[3] t:{tenant},
+ * KEYS[4] fu:{tenant}
  * ARGV[1] now, ARGV[2] threshold, ARGV[3] window, ARGV[4] duration,
  * ARGV[5] max duration, ARGV[6] permanent_after (0: never)
- * Returns {result, failures, lockouts, locked until}.
+ * Returns {result, failures, lockouts, locked until}; {0, 0, 0, 0} for a
+ * tenant that does not exist.
  */
 static const char  kot_script_login_fail[] =
     KOT_LUA_DENY_OOM
-    "if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 1 then\n"
+    KOT_LUA_INDEX_FAILED_NAME
+    "if redis.call('EXISTS', KEYS[3]) == 0 then return {0, 0, 0, 0} end\n"
+    "local known = redis.call('EXISTS', KEYS[2]) == 1\n"
+    "if known then\n"
     "  redis.call('HSET', KEYS[2], 'fails_since',"
     " (tonumber(redis.call('HGET', KEYS[2], 'fails_since')) or 0) + 1)\n"
     "end\n"
     "local now, win = tonumber(ARGV[1]), tonumber(ARGV[3])\n"
     "local maxd = tonumber(ARGV[5])\n"
+    "local function index(lk, expires)\n"
+    "  if known then return end\n"
+    "  index_name(KEYS[4], string.sub(KEYS[1], #KEYS[3]"
+    " - #'" KOT_KEY_TENANT "' + #'" KOT_KEY_FAILURES "' + 2),"
+    " lk == -1 and -1 or expires, now)\n"
+    "end\n"
     "local f = redis.call('HMGET', KEYS[1], 'fails', 'times', 'until',"
     " 'locks')\n"
     "local lk, locks = tonumber(f[3]) or 0, tonumber(f[4]) or 0\n"
     "if lk == -1 or lk > now then\n"
+    "  index(lk, lk + win + maxd)\n"
     "  return {2, tonumber(f[1]) or 0, locks, lk}\n"
     "end\n"
     "local times = {}\n"
@@ -235,12 +273,45 @@ static const char  kot_script_login_fail[] =
     "redis.call('HSET', KEYS[1], 'fails', fails,"
     " 'times', table.concat(times, ' '), 'until', lk, 'locks', locks,"
     " 'last', now)\n"
+    "local ttl = math.max(win, lk - now) + maxd\n"
     "if lk == -1 then\n"
     "  redis.call('PERSIST', KEYS[1])\n"
     "else\n"
-    "  redis.call('PEXPIRE', KEYS[1], math.max(win, lk - now) + maxd)\n"
+    "  redis.call('PEXPIRE', KEYS[1], ttl)\n"
     "end\n"
+    "index(lk, now + ttl)\n"
     "return {st, fails, locks, lk}\n";
+
+
+/*
+ * "kotctl migrate failures": once, after an upgrade from a release that
+ * kept no fu:{tenant}, the failures that it left are indexed as
+ * login_fail indexes them now, so that deleting their tenant finds them;
+ * those of a tenant that does not exist (deleted, or never made) go.
+ * kotctl SCANs for f: keys and gives each batch found here.
+ *
+ * KEYS f:{tenant}:{user}...
+ * ARGV[1] now
+ * Returns {failures indexed, failures deleted}.
+ */
+static const char  kot_script_failures_index[] =
+    KOT_LUA_INDEX_FAILED_NAME
+    "local now, indexed, deleted = tonumber(ARGV[1]), 0, 0\n"
+    "for _, fk in ipairs(KEYS) do\n"
+    "  local t, u = string.match(fk, '^" KOT_KEY_FAILURES "([^:]+):(.+)$')\n"
+    "  local ttl = redis.call('PTTL', fk)\n"
+    "  if t and ttl ~= -2 then\n"
+    "    if redis.call('EXISTS', '" KOT_KEY_TENANT "' .. t) == 0 then\n"
+    "      deleted = deleted + redis.call('DEL', fk)\n"
+    "    elseif redis.call('EXISTS', '" KOT_KEY_USER "' .. t .. ':' .. u)"
+    " == 0 then\n"
+    "      index_name('" KOT_KEY_FAILED_NAMES "' .. t, u,"
+    " ttl == -1 and -1 or now + ttl, now)\n"
+    "      indexed = indexed + 1\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "return {indexed, deleted}\n";
 
 
 /*
@@ -625,9 +696,14 @@ static const char  kot_script_password_rehash[] =
  * policy, support grant and events.  A pending second step (mp:, 5
  * minutes) is left to expire: it can start no session, since its user
  * is gone.  Its name is retired, never issued again; the audit trail
- * stays where it is.  Keys that no set names (failures of usernames that
- * never existed) are found by SCAN over the keyspace: slow on a very
- * large database, but a tenant is deleted rarely.
+ * stays where it is.
+ *
+ * Every key is found from the tenant's own indexes, never by a SCAN: the
+ * per-user keys of each name in users:{tenant} (its users), in
+ * retired:u:{tenant} (what may have come back after a user was deleted:
+ * a late failure or login event) and the failures of other names in
+ * fu:{tenant} (login_fail keeps it).  So the time this blocks Redis is
+ * proportional to the tenant's data, not to the database's.
  *
  * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants
  * ARGV[1] tenant
@@ -638,39 +714,32 @@ static const char  kot_script_tenant_delete[] =
     "if not string.find(t, '^[a-z0-9][a-z0-9.%-]*$') or redis.call('EXISTS',"
     " KEYS[1]) == 0 then return -1 end\n"
     "local ended = 0\n"
-    "local function end_sessions(us)\n"
+    "local function purge(u)\n"
+    "  local tu = t .. ':' .. u\n"
+    "  local us = '" KOT_KEY_USER_SESSIONS "' .. tu\n"
     "  for _, sid in ipairs(redis.call('ZRANGE', us, 0, -1)) do\n"
     "    ended = ended + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
     "  end\n"
-    "  redis.call('DEL', us)\n"
+    "  redis.call('DEL', us, '" KOT_KEY_USER "' .. tu, '" KOT_KEY_FAILURES
+    "' .. tu, '" KOT_KEY_HISTORY "' .. tu, '" KOT_KEY_MFA "' .. tu, '"
+    KOT_KEY_MFA_CODES "' .. tu, '" KOT_KEY_NETWORKS "' .. tu)\n"
     "end\n"
-    "local users = redis.call('SCARD', '" KOT_KEY_USERS "' .. t)\n"
-    "local kinds = {'" KOT_KEY_USER_SESSIONS "', '" KOT_KEY_USER "', '"
-    KOT_KEY_FAILURES "', '" KOT_KEY_HISTORY "', '" KOT_KEY_ALLOW "', '"
-    KOT_KEY_MFA "', '" KOT_KEY_MFA_CODES "', '" KOT_KEY_NETWORKS "'}\n"
-    "local cursor = '0'\n"
-    "repeat\n"
-    "  local r = redis.call('SCAN', cursor, 'MATCH', '" KOT_PREFIX "*:' .. t"
-    " .. ':*', 'COUNT', 1000)\n"
-    "  cursor = r[1]\n"
-    "  for _, key in ipairs(r[2]) do\n"
-    "    for i, kind in ipairs(kinds) do\n"
-    "      local pre = kind .. t .. ':'\n"
-    "      if string.sub(key, 1, #pre) == pre then\n"
-    "        if i == 1 then end_sessions(key) else redis.call('DEL', key)"
-    " end\n"
-    "        break\n"
-    "      end\n"
-    "    end\n"
-    "  end\n"
-    "until cursor == '0'\n"
+    "local users = redis.call('SMEMBERS', '" KOT_KEY_USERS "' .. t)\n"
+    "for _, u in ipairs(users) do purge(u) end\n"
+    "for _, u in ipairs(redis.call('SMEMBERS', '" KOT_KEY_RETIRED_USERS "'"
+    " .. t)) do purge(u) end\n"
+    "for _, u in ipairs(redis.call('ZRANGE', '" KOT_KEY_FAILED_NAMES "' .. t,"
+    " 0, -1)) do\n"
+    "  redis.call('DEL', '" KOT_KEY_FAILURES "' .. t .. ':' .. u)\n"
+    "end\n"
     "redis.call('DEL', KEYS[1], '" KOT_KEY_USERS "' .. t, '"
     KOT_KEY_ALLOW_VERSION "' .. t, '" KOT_KEY_GRANT "' .. t, '"
     KOT_KEY_EVENTS "' .. t, '" KOT_KEY_RETIRED_USERS "' .. t, '"
-    KOT_KEY_NOTIFY_BURST "' .. t)\n"
+    KOT_KEY_NOTIFY_BURST "' .. t, '" KOT_KEY_FAILED_NAMES "' .. t, '"
+    KOT_KEY_ALLOW "' .. t .. ':access', '" KOT_KEY_ALLOW "' .. t .. ':admin')\n"
     "redis.call('SREM', KEYS[2], t)\n"
     "redis.call('SADD', KEYS[3], t)\n"
-    "return {users, ended}\n";
+    "return {#users, ended}\n";
 
 
 /*
@@ -1380,6 +1449,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "login_begin", kot_script_login_begin, "" },
     [KOT_SCRIPT_LOGIN_FAIL] =
         { "login_fail", kot_script_login_fail, "" },
+    [KOT_SCRIPT_FAILURES_INDEX] =
+        { "failures_index", kot_script_failures_index, "" },
     [KOT_SCRIPT_SESSION_OWN] =
         { "session_own", kot_script_session_own, "" },
     [KOT_SCRIPT_SESSION_CREATE] =

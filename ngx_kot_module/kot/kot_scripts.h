@@ -19,6 +19,7 @@
 #define KOT_KEY_SESSION       KOT_PREFIX "s:"     /* s:{sid} */
 #define KOT_KEY_USER_SESSIONS KOT_PREFIX "us:"    /* us:{tenant}:{user} */
 #define KOT_KEY_FAILURES      KOT_PREFIX "f:"     /* f:{tenant}:{user} */
+#define KOT_KEY_FAILED_NAMES  KOT_PREFIX "fu:"    /* fu:{tenant} */
 #define KOT_KEY_THROTTLE      KOT_PREFIX "th:"    /* th:{client} */
 #define KOT_KEY_HISTORY       KOT_PREFIX "ph:"    /* ph:{tenant}:{user} */
 #define KOT_KEY_ALLOW         KOT_PREFIX "al:"    /* al:{tenant}:{list} */
@@ -150,6 +151,7 @@ typedef enum {
     KOT_SCRIPT_SESSION_CHECK = 0,
     KOT_SCRIPT_LOGIN_BEGIN,
     KOT_SCRIPT_LOGIN_FAIL,
+    KOT_SCRIPT_FAILURES_INDEX,
     KOT_SCRIPT_SESSION_CREATE,
     KOT_SCRIPT_SESSION_DESTROY,
     KOT_SCRIPT_PASSWORD_LOAD,
