@@ -24,6 +24,11 @@
  * is left at once and the sentinels are asked again.  When the master
  * moves, both connections are dropped and made again to the new one, so
  * that tracking and heartbeat move with it; until then, requests get 503.
+ * A sentinel that hangs without closing the connection (stopped,
+ * partitioned) is found out by a PING every second: no byte back within
+ * the timeout drops it, and the next sentinel is asked.  A command that
+ * times out on the master makes the worker ask the sentinels again too:
+ * the one it listens to may have been cut off from the failover.
  * A new worker (started, reloaded, upgraded, respawned) has no master
  * yet: until it first has one, commands wait for it, each for at most
  * its timeout, so that a reload under load answers no request with 503.
@@ -53,6 +58,9 @@
 #define NGX_HTTP_KOT_REDIS_FRESH        75
 #define NGX_HTTP_KOT_REDIS_LOST         1000
 
+/* how often the sentinel connection is asked for a sign of life */
+#define NGX_HTTP_KOT_REDIS_PING         1000
+
 
 typedef struct {
     ngx_http_request_t             *request;
@@ -79,6 +87,8 @@ typedef struct {
     redisAsyncContext              *ac;
     ngx_connection_t               *conn;
     ngx_event_t                     timer;      /* connect, or reconnect */
+    ngx_event_t                     ping;       /* sentinel: liveness */
+    ngx_msec_t                      ping_sent;
     ngx_msec_t                      backoff;
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
@@ -93,6 +103,7 @@ typedef struct {
     unsigned                        subscribed:1;   /* sub */
     unsigned                        tracking:1;     /* data */
     unsigned                        refused:1;      /* tracking refused */
+    unsigned                        pinging:1;      /* sentinel: unanswered */
 } ngx_http_kot_redis_t;
 
 
@@ -114,6 +125,7 @@ static ngx_int_t ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn,
 static void ngx_http_kot_redis_follow(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
+static void ngx_http_kot_redis_ping(ngx_event_t *ev);
 static void ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_setup_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
@@ -226,6 +238,11 @@ ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
     rd->timer.log = cycle->log;
     rd->timer.cancelable = 1;
 
+    rd->ping.handler = ngx_http_kot_redis_ping;
+    rd->ping.data = rd;
+    rd->ping.log = cycle->log;
+    rd->ping.cancelable = 1;
+
     /* pids repeat across the nodes of a site: the channel must not */
     if (kot_random(nonce, sizeof(nonce)) != 0) {
         fallback = ngx_random();
@@ -258,6 +275,10 @@ ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd)
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
+    }
+
+    if (rd->ping.timer_set) {
+        ngx_del_timer(&rd->ping);
     }
 
     if (rd->ac) {
@@ -424,6 +445,15 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
     if (rd == &ngx_http_kot_redis) {
         ngx_http_kot_redis_had_master = 1;
         ngx_http_kot_redis_send_waiting(rd);
+    }
+
+    if (rd == &ngx_http_kot_redis_sentinel) {
+        rd->pinging = 0;
+
+        if (!rd->ping.timer_set) {
+            ngx_add_timer(&rd->ping, ngx_min(NGX_HTTP_KOT_REDIS_PING,
+                                             rd->conf->timeout));
+        }
     }
 }
 
@@ -1104,6 +1134,43 @@ ngx_http_kot_redis_timer_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * Every PING ms on the sentinel connection: the last PING must have been
+ * answered within the timeout.  Any byte read counts as an answer.  The
+ * PING goes straight into the output buffer: hiredis (0.14) would keep a
+ * callback for a command on a subscribed connection that never goes.
+ */
+
+static void
+ngx_http_kot_redis_ping(ngx_event_t *ev)
+{
+    ngx_http_kot_redis_t  *rd = ev->data;
+
+    static const char      ping[] = "*1\r\n$4\r\nPING\r\n";
+
+    if (rd->ac == NULL || !rd->ready) {
+        return;
+    }
+
+    if (rd->pinging) {
+        if (ngx_current_msec - rd->ping_sent >= rd->conf->timeout) {
+            ngx_http_kot_redis_drop(rd, "no answer to PING in time");
+            return;
+        }
+
+    } else if (redisAppendFormattedCommand(&rd->ac->c, ping,
+                                           sizeof(ping) - 1)
+               == REDIS_OK)
+    {
+        rd->pinging = 1;
+        rd->ping_sent = ngx_current_msec;
+        ngx_http_kot_redis_add_write(rd);
+    }
+
+    ngx_add_timer(ev, ngx_min(NGX_HTTP_KOT_REDIS_PING, rd->conf->timeout));
+}
+
+
 /* Between half the backoff and all of it: workers and nodes spread out. */
 
 static void
@@ -1149,6 +1216,8 @@ ngx_http_kot_redis_read_handler(ngx_event_t *ev)
 {
     ngx_connection_t      *c = ev->data;
     ngx_http_kot_redis_t  *rd = c->data;
+
+    rd->pinging = 0;
 
     redisAsyncHandleRead(rd->ac);
 }
@@ -1253,6 +1322,11 @@ ngx_http_kot_redis_cleanup(void *privdata)
     rd->tracking = 0;
     rd->client_id = 0;
     rd->channels = 0;
+    rd->pinging = 0;
+
+    if (rd->ping.timer_set) {
+        ngx_del_timer(&rd->ping);
+    }
 
     if (rd == &ngx_http_kot_redis_sentinel) {
         /* the next sentinel, then: one down must not stop the others */
@@ -1608,6 +1682,13 @@ ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 
     /* the op is freed by its callback, run from here */
     ngx_http_kot_redis_drop(&ngx_http_kot_redis, "command timed out");
+
+    /* a sentinel cut off from the others would never name the new one */
+    if (ngx_http_kot_redis.conf->sentinels) {
+        ngx_http_kot_redis_drop(&ngx_http_kot_redis_sentinel,
+                                "the master did not answer; asking the "
+                                "next sentinel");
+    }
 }
 
 
