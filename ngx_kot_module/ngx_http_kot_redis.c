@@ -29,6 +29,12 @@
  * the timeout drops it, and the next sentinel is asked.  A command that
  * times out on the master makes the worker ask the sentinels again too:
  * the one it listens to may have been cut off from the failover.
+ * A revocation (a script of kot_scripts[] that ends sessions or access)
+ * is done only once a replica has it too: after the script, ROLE says
+ * whether the master has replicas, and if so WAIT 1 <timeout> asks one
+ * to acknowledge the write, so that a failover cannot bring a revoked
+ * session back unnoticed.  These go on a fourth connection, the "sync"
+ * one, so that a WAIT blocks no other command of the worker.
  * A new worker (started, reloaded, upgraded, respawned) has no master
  * yet: until it first has one, commands wait for it, each for at most
  * its timeout, so that a reload under load answers no request with 503.
@@ -73,13 +79,22 @@ typedef struct {
     ngx_queue_t                     queue;      /* waiting for a master */
     char                           *cmd;        /* while waiting */
     int                             len;
+    struct ngx_http_kot_redis_s    *rd;         /* where it was sent */
+    ngx_uint_t                      phase;      /* a revocation: below */
     unsigned                        in_redis:1;
+    unsigned                        revokes:1;
 } ngx_http_kot_redis_op_t;
 
+/* a revocation's steps: the script, ROLE, WAIT */
+#define NGX_HTTP_KOT_REDIS_SCRIPT  0
+#define NGX_HTTP_KOT_REDIS_ROLE    1
+#define NGX_HTTP_KOT_REDIS_WAIT    2
 
-typedef struct {
+
+typedef struct ngx_http_kot_redis_s {
     ngx_http_kot_redis_conf_t      *conf;
-    const char                     *role;       /* "data", "sub", "sentinel" */
+    const char                     *role;       /* "data", "sub", "sync",
+                                                   "sentinel" */
     ngx_str_t                       name;       /* the server, for messages */
     ngx_uint_t                      master;     /* the master it went to */
     u_char                          master_name[NGX_SOCKADDR_STRLEN];
@@ -105,6 +120,10 @@ typedef struct {
     unsigned                        refused:1;      /* tracking refused */
     unsigned                        pinging:1;      /* sentinel: unanswered */
 } ngx_http_kot_redis_t;
+
+#define ngx_http_kot_redis_usable(rd)                                        \
+    ((rd)->ac && (rd)->ready                                                 \
+     && !((rd)->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
 
 
 static void ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd,
@@ -167,11 +186,17 @@ static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    int argc, const char **argv, const size_t *argvlen);
+    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen);
+static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
+    redisReply *reply);
+static void ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op,
+    const char *why);
+static void ngx_http_kot_redis_op_done(ngx_http_kot_redis_op_t *op);
 
 
 static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
 static ngx_http_kot_redis_t  ngx_http_kot_redis_sub;   /* invalidations */
+static ngx_http_kot_redis_t  ngx_http_kot_redis_sync;  /* revocations */
 static ngx_http_kot_redis_t  ngx_http_kot_redis_sentinel;
 static ngx_event_t           ngx_http_kot_redis_beat_ev;
 
@@ -199,6 +224,10 @@ ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
                                 "sentinel");
         ngx_http_kot_redis_sentinel.next = ngx_random();
         ngx_http_kot_redis_connect(&ngx_http_kot_redis_sentinel);
+
+        ngx_http_kot_redis_init(&ngx_http_kot_redis_sync, cycle, conf,
+                                "sync");
+        ngx_http_kot_redis_connect(&ngx_http_kot_redis_sync);
     }
 
     ngx_http_kot_redis_init(&ngx_http_kot_redis, cycle, conf, "data");
@@ -264,6 +293,7 @@ ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sub);
     ngx_http_kot_redis_free(&ngx_http_kot_redis);
+    ngx_http_kot_redis_free(&ngx_http_kot_redis_sync);
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sentinel);
 }
 
@@ -539,7 +569,9 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
     }
 
     /* a new command connection has no tracking yet */
-    ngx_http_kot_redis_track();
+    if (rd == &ngx_http_kot_redis) {
+        ngx_http_kot_redis_track();
+    }
 }
 
 
@@ -558,7 +590,11 @@ ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply, void *privdata)
         && ngx_strcmp(rep->element[0]->str, "master") == 0)
     {
         ngx_http_kot_redis_ready(rd);
-        ngx_http_kot_redis_track();
+
+        if (rd == &ngx_http_kot_redis) {
+            ngx_http_kot_redis_track();
+        }
+
         return;
     }
 
@@ -754,6 +790,8 @@ ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn, char *host,
                   &sn->name);
 
     ngx_http_kot_redis_follow(&ngx_http_kot_redis);
+
+    ngx_http_kot_redis_follow(&ngx_http_kot_redis_sync);
 
     if (ngx_http_kot_redis_sub.conf) {
         ngx_http_kot_redis_follow(&ngx_http_kot_redis_sub);
@@ -1336,9 +1374,11 @@ ngx_http_kot_redis_cleanup(void *privdata)
     }
 
     /* invalidations may have been missed: nothing cached can be trusted */
-    ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
-                               ? "the command connection broke"
-                               : "the invalidation connection broke");
+    if (rd != &ngx_http_kot_redis_sync) {
+        ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
+                                   ? "the command connection broke"
+                                   : "the invalidation connection broke");
+    }
 
     ngx_http_kot_redis_schedule(rd);
 }
@@ -1353,22 +1393,26 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, a->argc, a->argv,
-                                   a->argvlen);
+    return ngx_http_kot_redis_send(r, handler, data, done, 0, a->argc,
+                                   a->argv, a->argvlen);
 }
 
 
 static ngx_int_t
 ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    int argc, const char **argv, const size_t *argvlen)
+    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen)
 {
     ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
 
-    usable = rd->ac && rd->ready
-             && !(rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING));
+    /* the command connection will do, should the sync one be down */
+    if (revokes && ngx_http_kot_redis_usable(&ngx_http_kot_redis_sync)) {
+        rd = &ngx_http_kot_redis_sync;
+    }
+
+    usable = ngx_http_kot_redis_usable(rd);
     wait = !usable && rd->conf->sentinels && !ngx_http_kot_redis_had_master;
 
     if (!usable && !wait) {
@@ -1392,6 +1436,8 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
 
     op->sent = ngx_http_kot_status_clock();
     op->timer.handler = ngx_http_kot_redis_op_timeout;
+    op->rd = rd;
+    op->revokes = revokes;
 
     if (wait) {
         if (ngx_http_kot_redis_wait(op, argc, argv, argvlen) != NGX_OK) {
@@ -1506,8 +1552,8 @@ ngx_http_kot_redis_fire(ngx_http_kot_redis_args_t *a)
 {
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
 
-    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL || !rd->ready
-        || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS
+        || !ngx_http_kot_redis_usable(rd))
     {
         return;
     }
@@ -1571,8 +1617,10 @@ ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
         argvlen[3 + a->argc + j] = more[j].len;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, argc, argv,
-                                   argvlen);
+    return ngx_http_kot_redis_send(r, handler, data, done,
+                                   kot_scripts[id].revokes
+                                   && ngx_http_kot_redis.conf->sentinels,
+                                   argc, argv, argvlen);
 }
 
 
@@ -1648,6 +1696,17 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ngx_http_kot_redis_op_t  *op = privdata;
 
     op->in_redis = 0;
+
+    if (op->phase != NGX_HTTP_KOT_REDIS_SCRIPT) {
+        if (op->request == NULL
+            || ngx_http_kot_redis_replicate(op, rep) != NGX_AGAIN)
+        {
+            ngx_free(op);
+        }
+
+        return;
+    }
+
     ngx_http_kot_status_redis(op->sent, rep);
 
     if (rep && rep->type == REDIS_REPLY_ERROR
@@ -1657,14 +1716,128 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
          * Someone flushed the script cache.  This command fails; a fresh
          * connection loads the scripts again for the next ones.
          */
-        ngx_http_kot_redis_drop(&ngx_http_kot_redis, "scripts were flushed");
+        ngx_http_kot_redis_drop(op->rd, "scripts were flushed");
     }
 
     if (op->request) {
         ngx_http_kot_redis_op_finish(op, rep);
     }
 
-    ngx_free(op);
+    if (op->request == NULL) {
+        ngx_free(op);
+    }
+}
+
+
+/*
+ * A revocation is answered: ROLE, then, if the master has replicas,
+ * WAIT for one of them.  Returns NGX_AGAIN while the op waits on.
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
+{
+    u_char                 ms[NGX_INT_T_LEN];
+    size_t                 argvlen[3];
+    const char            *argv[3];
+    ngx_http_kot_redis_t  *rd = op->rd;
+
+    switch (op->phase) {
+
+    case NGX_HTTP_KOT_REDIS_SCRIPT:
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+        op->phase = NGX_HTTP_KOT_REDIS_ROLE;
+
+        if (ngx_http_kot_redis_usable(rd)
+            && redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
+                                     1, argv, argvlen)
+               == REDIS_OK)
+        {
+            op->in_redis = 1;
+            return NGX_AGAIN;
+        }
+
+        ngx_http_kot_redis_unreplicated(op, "the master cannot be asked");
+        return NGX_OK;
+
+    case NGX_HTTP_KOT_REDIS_ROLE:
+        if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+            || reply->elements < 3
+            || reply->element[2]->type != REDIS_REPLY_ARRAY)
+        {
+            ngx_http_kot_redis_unreplicated(op, "no answer to ROLE");
+            return NGX_OK;
+        }
+
+        if (reply->element[2]->elements == 0) {
+            /* nothing to wait for: a master alone loses it anyway */
+            ngx_http_kot_redis_op_done(op);
+            return NGX_OK;
+        }
+
+        argv[0] = "WAIT";
+        argvlen[0] = 4;
+        argv[1] = "1";
+        argvlen[1] = 1;
+        argv[2] = (char *) ms;
+        argvlen[2] = ngx_sprintf(ms, "%M", rd->conf->timeout) - ms;
+        op->phase = NGX_HTTP_KOT_REDIS_WAIT;
+
+        if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op, 3,
+                                  argv, argvlen)
+            == REDIS_OK)
+        {
+            /* WAIT answers by itself after its timeout: one more for it */
+            ngx_add_timer(&op->timer, 2 * rd->conf->timeout);
+            op->in_redis = 1;
+            return NGX_AGAIN;
+        }
+
+        ngx_http_kot_redis_unreplicated(op, "WAIT could not be sent");
+        return NGX_OK;
+
+    default: /* NGX_HTTP_KOT_REDIS_WAIT */
+        if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
+            || reply->integer < 1)
+        {
+            ngx_http_kot_redis_unreplicated(op, "no replica acknowledged it "
+                                                "in time");
+            return NGX_OK;
+        }
+
+        ngx_http_kot_redis_op_done(op);
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * The revocation holds on the master, but a failover now could lose it:
+ * the request goes on (the user is logged out there), loudly.
+ */
+
+static void
+ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op, const char *why)
+{
+    ngx_http_request_t    *r = op->request;
+    ngx_http_kot_event_t   ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "revocation_unreplicated";
+    ev.category = "session";
+    ev.outcome = "unknown";
+    ev.reason = "no_replica_ack";
+
+    ngx_http_kot_redis_op_done(op);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "kot: a revocation is on the master of \"%V\" only (%s "
+                  "within %M ms): should the master fail before its "
+                  "replicas have it, repeat it", &op->rd->conf->master,
+                  why, op->rd->conf->timeout);
+
+    ngx_http_kot_event(r, &ev, "revocation not acknowledged by a replica");
 }
 
 
@@ -1672,25 +1845,35 @@ static void
 ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 {
     ngx_http_kot_redis_op_t  *op = ev->data;
+    ngx_http_kot_redis_t     *rd = op->rd;
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "kot: redis at \"%V\" did not answer within %M ms",
-                  &ngx_http_kot_redis.name,
-                  ngx_http_kot_redis.conf->timeout);
+                  &rd->name, rd->conf->timeout);
 
-    ngx_http_kot_redis_op_finish(op, NULL);
+    if (op->phase == NGX_HTTP_KOT_REDIS_SCRIPT) {
+        ngx_http_kot_redis_op_finish(op, NULL);
+
+    } else {
+        ngx_http_kot_redis_unreplicated(op, "the master did not answer");
+    }
 
     /* the op is freed by its callback, run from here */
-    ngx_http_kot_redis_drop(&ngx_http_kot_redis, "command timed out");
+    ngx_http_kot_redis_drop(rd, "command timed out");
 
     /* a sentinel cut off from the others would never name the new one */
-    if (ngx_http_kot_redis.conf->sentinels) {
+    if (rd->conf->sentinels) {
         ngx_http_kot_redis_drop(&ngx_http_kot_redis_sentinel,
                                 "the master did not answer; asking the "
                                 "next sentinel");
     }
 }
 
+
+/*
+ * The reply goes to the handler; the request goes on at once, or, for a
+ * revocation, once a replica has it.
+ */
 
 static void
 ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
@@ -1706,6 +1889,26 @@ ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
     }
 
     op->handler(op->request, op->data, reply);
+
+    if (reply && op->revokes
+        && ngx_http_kot_redis_replicate(op, NULL) == NGX_AGAIN)
+    {
+        ngx_add_timer(&op->timer, op->rd->conf->timeout);
+        return;
+    }
+
+    if (op->request) {
+        ngx_http_kot_redis_op_done(op);
+    }
+}
+
+
+static void
+ngx_http_kot_redis_op_done(ngx_http_kot_redis_op_t *op)
+{
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
 
     op->cleanup->handler = NULL;
     op->request = NULL;
