@@ -1766,7 +1766,7 @@ ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
             || reply->elements < 3
             || reply->element[2]->type != REDIS_REPLY_ARRAY)
         {
-            ngx_http_kot_redis_unreplicated(op, "no answer to ROLE");
+            ngx_http_kot_redis_unreplicated(op, "ROLE listed no replicas");
             return NGX_OK;
         }
 

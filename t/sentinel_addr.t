@@ -22,12 +22,7 @@ $t->start_sentinels(replicas => 1, sentinels => 2, unix => 1,
 my $sock = $t->sentinel_socket(1);
 my $port6 = ($t->sentinel_ports)[1];
 
-sub sentinel_site ($line) {
-    my $site = KotTest->site;
-    $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
-        or die 'no kot_redis line in the site';
-    return $site;
-}
+sub sentinel_site ($line) { KotTest->sentinel_site($line) }
 
 
 # nginx -t

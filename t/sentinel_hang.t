@@ -32,11 +32,8 @@ sub sentinel_pid ($addr) {
     return $t->{extra}{ 'sentinel' . ($i + 1) };
 }
 
-my $site = KotTest->site;
-$site =~ s{kot_redis %%REDIS%% timeout=1s;}
-          {kot_redis_sentinel @sentinels master=kot timeout=1s;}
-    or die 'no kot_redis line in the site';
-my $n = $t->nginx($site);
+my $n = $t->nginx(KotTest->sentinel_site(
+    "kot_redis_sentinel @sentinels master=kot timeout=1s;"));
 my @workers = $n->worker_pids;
 
 ok wait_until(sub { $n->error_log =~ /session cache on/ },
@@ -86,10 +83,7 @@ like $n->error_log, qr/master "kot" is at "127\.0\.0\.1:$new" \(sentinel at "(?!
 # the new master hangs
 
 my ($other) = grep { $_ != $new } $t->replica_ports;
-ok wait_until(sub {
-        (eval { $t->redis_on($other, 'INFO', 'replication') } // '')
-            =~ /master_port:$new\b.*master_link_status:up/s
-    }, timeout => 30, what => 'the other replica to follow'),
+ok $t->replica_follows($other, $new),
     'the other replica follows the new master';
 
 # the replica that became the master: the one listening on $new

@@ -20,11 +20,8 @@ my ($replica_pid) = map { $t->{extra}{$_} } grep { /^replica/ }
     keys %{ $t->{extra} };
 my $sentinel = '127.0.0.1:' . ($t->sentinel_ports)[0];
 
-my $site = KotTest->site;
-$site =~ s{kot_redis %%REDIS%% timeout=1s;}
-          {kot_redis_sentinel $sentinel master=kot timeout=1s;}
-    or die 'no kot_redis line in the site';
-my $n = $t->nginx($site);
+my $n = $t->nginx(KotTest->sentinel_site(
+    "kot_redis_sentinel $sentinel master=kot timeout=1s;"));
 
 ok wait_until(sub { $n->error_log =~ /session cache on/ },
               what => 'the worker to reach the master'),

@@ -475,6 +475,25 @@ sub sentinel_ports { @{ $_[0]{sentinel_ports} // [] } }
 sub sentinel_socket { "$_[0]{dir}/sentinel$_[1].sock" }
 sub replica_ports { @{ $_[0]{replica_ports} // [] } }
 
+# The usual site with $line (kot_redis_sentinel ...) for its kot_redis.
+sub sentinel_site {
+    my ($class, $line) = @_;
+    my $site = $class->site;
+    $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
+        or die "no kot_redis line in the site\n";
+    return $site;
+}
+
+# Whether the replica on $port replicates the master on $master, within
+# 30 s (after a failover, the sentinels point the others at the new one).
+sub replica_follows {
+    my ($self, $port, $master) = @_;
+    return wait_until(sub {
+        (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
+            =~ /master_port:$master\b.*master_link_status:up/s
+    }, timeout => 30, what => "the replica on $port to follow $master");
+}
+
 
 # One command to another Redis (or sentinel) of the test, on a connection
 # of its own.
