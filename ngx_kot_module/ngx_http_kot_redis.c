@@ -1758,7 +1758,8 @@ ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
             return NGX_AGAIN;
         }
 
-        ngx_http_kot_redis_unreplicated(op, "the master cannot be asked");
+        ngx_http_kot_redis_unreplicated(op, "the master could not be "
+                                            "asked");
         return NGX_OK;
 
     case NGX_HTTP_KOT_REDIS_ROLE:
@@ -1766,7 +1767,8 @@ ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
             || reply->elements < 3
             || reply->element[2]->type != REDIS_REPLY_ARRAY)
         {
-            ngx_http_kot_redis_unreplicated(op, "ROLE listed no replicas");
+            ngx_http_kot_redis_unreplicated(op, "ROLE did not list the "
+                                                "replicas");
             return NGX_OK;
         }
 
@@ -1801,8 +1803,8 @@ ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
         if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
             || reply->integer < 1)
         {
-            ngx_http_kot_redis_unreplicated(op, "no replica acknowledged it "
-                                                "in time");
+            ngx_http_kot_redis_unreplicated(op, "no replica acknowledged "
+                                                "it");
             return NGX_OK;
         }
 
@@ -1832,8 +1834,8 @@ ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op, const char *why)
     ngx_http_kot_redis_op_done(op);
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "kot: a revocation is on the master of \"%V\" only (%s "
-                  "within %M ms): should the master fail before its "
+                  "kot: a revocation is on the master of \"%V\" only (%s; "
+                  "WAIT %M ms): should the master fail before its "
                   "replicas have it, repeat it", &op->rd->conf->master,
                   why, op->rd->conf->timeout);
 
