@@ -19,6 +19,10 @@
 
 
 #define KOTCTL_TIMEOUT_SEC  5
+#define KOTCTL_WAIT_MS      "2000"     /* for a replica's acknowledgement */
+
+
+static void kotctl_replicated(kotctl_t *k);
 
 
 static redisContext *
@@ -391,7 +395,54 @@ kotctl_eval(kotctl_t *k, int script, int nkeys, int argc, const char **argv)
 
     free(args);
 
+    if (reply && kot_scripts[script].revokes && k->sentinel) {
+        kotctl_replicated(k);
+    }
+
     return reply;
+}
+
+
+/*
+ * A revocation is reported done once a replica has it, as the module
+ * does: a failover must not bring the sessions back.  A master without
+ * replicas has nothing to wait for.
+ */
+
+static void
+kotctl_replicated(kotctl_t *k)
+{
+    long long    acked = -1;
+    const char  *argv[3] = { "ROLE", "1", KOTCTL_WAIT_MS };
+    redisReply  *reply;
+
+    reply = kotctl_cmd(k, 1, argv);
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3
+        && reply->element[2]->type == REDIS_REPLY_ARRAY
+        && reply->element[2]->elements == 0)
+    {
+        freeReplyObject(reply);
+        return;
+    }
+
+    freeReplyObject(reply);
+
+    argv[0] = "WAIT";
+    reply = kotctl_cmd(k, 3, argv);
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        acked = reply->integer;
+    }
+
+    freeReplyObject(reply);
+
+    if (acked < 1) {
+        kotctl_error("warning: no replica of \"%s\" acknowledged the "
+                     "revocation within " KOTCTL_WAIT_MS " ms: it is on the "
+                     "master only; should the master fail before its "
+                     "replicas have it, repeat it", k->master);
+    }
 }
 
 

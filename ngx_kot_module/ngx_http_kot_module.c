@@ -903,6 +903,19 @@ ngx_http_kot_redis_addr(ngx_conf_t *cf, ngx_str_t *value,
             return NGX_CONF_ERROR;
         }
 
+        /* workers connect from "/"; connect() takes no more than this */
+        if (value->data[5] != '/'
+            || value->len - 5
+               >= sizeof(((struct sockaddr_un *) 0)->sun_path))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%V \"%V\": a socket path must be absolute "
+                               "and shorter than %uz bytes, e.g. "
+                               "\"unix:/run/redis/redis.sock\"", name, value,
+                               sizeof(((struct sockaddr_un *) 0)->sun_path));
+            return NGX_CONF_ERROR;
+        }
+
         return ngx_http_kot_strdup(cf->pool, &addr->unix_path,
                                    value->data + 5, value->len - 5)
                == NGX_OK ? NGX_CONF_OK : NGX_CONF_ERROR;

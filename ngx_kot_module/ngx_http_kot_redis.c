@@ -24,6 +24,17 @@
  * is left at once and the sentinels are asked again.  When the master
  * moves, both connections are dropped and made again to the new one, so
  * that tracking and heartbeat move with it; until then, requests get 503.
+ * A sentinel that hangs without closing the connection (stopped,
+ * partitioned) is found out by a PING every second: no byte back within
+ * the timeout drops it, and the next sentinel is asked.  A command that
+ * times out on the master makes the worker ask the sentinels again too:
+ * the one it listens to may have been cut off from the failover.
+ * A revocation (a script of kot_scripts[] that ends sessions or access)
+ * is done only once a replica has it too: after the script, ROLE says
+ * whether the master has replicas, and if so WAIT 1 <timeout> asks one
+ * to acknowledge the write, so that a failover cannot bring a revoked
+ * session back unnoticed.  These go on a fourth connection, the "sync"
+ * one, so that a WAIT blocks no other command of the worker.
  * A new worker (started, reloaded, upgraded, respawned) has no master
  * yet: until it first has one, commands wait for it, each for at most
  * its timeout, so that a reload under load answers no request with 503.
@@ -53,6 +64,9 @@
 #define NGX_HTTP_KOT_REDIS_FRESH        75
 #define NGX_HTTP_KOT_REDIS_LOST         1000
 
+/* how often the sentinel connection is asked for a sign of life */
+#define NGX_HTTP_KOT_REDIS_PING         1000
+
 
 typedef struct {
     ngx_http_request_t             *request;
@@ -65,13 +79,22 @@ typedef struct {
     ngx_queue_t                     queue;      /* waiting for a master */
     char                           *cmd;        /* while waiting */
     int                             len;
+    struct ngx_http_kot_redis_s    *rd;         /* where it was sent */
+    ngx_uint_t                      phase;      /* a revocation: below */
     unsigned                        in_redis:1;
+    unsigned                        revokes:1;
 } ngx_http_kot_redis_op_t;
 
+/* a revocation's steps: the script, ROLE, WAIT */
+#define NGX_HTTP_KOT_REDIS_SCRIPT  0
+#define NGX_HTTP_KOT_REDIS_ROLE    1
+#define NGX_HTTP_KOT_REDIS_WAIT    2
 
-typedef struct {
+
+typedef struct ngx_http_kot_redis_s {
     ngx_http_kot_redis_conf_t      *conf;
-    const char                     *role;       /* "data", "sub", "sentinel" */
+    const char                     *role;       /* "data", "sub", "sync",
+                                                   "sentinel" */
     ngx_str_t                       name;       /* the server, for messages */
     ngx_uint_t                      master;     /* the master it went to */
     u_char                          master_name[NGX_SOCKADDR_STRLEN];
@@ -79,6 +102,8 @@ typedef struct {
     redisAsyncContext              *ac;
     ngx_connection_t               *conn;
     ngx_event_t                     timer;      /* connect, or reconnect */
+    ngx_event_t                     ping;       /* sentinel: liveness */
+    ngx_msec_t                      ping_sent;
     ngx_msec_t                      backoff;
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
@@ -93,7 +118,12 @@ typedef struct {
     unsigned                        subscribed:1;   /* sub */
     unsigned                        tracking:1;     /* data */
     unsigned                        refused:1;      /* tracking refused */
+    unsigned                        pinging:1;      /* sentinel: unanswered */
 } ngx_http_kot_redis_t;
+
+#define ngx_http_kot_redis_usable(rd)                                        \
+    ((rd)->ac && (rd)->ready                                                 \
+     && !((rd)->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
 
 
 static void ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd,
@@ -114,6 +144,7 @@ static ngx_int_t ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn,
 static void ngx_http_kot_redis_follow(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
+static void ngx_http_kot_redis_ping(ngx_event_t *ev);
 static void ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_setup_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
@@ -155,11 +186,17 @@ static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    int argc, const char **argv, const size_t *argvlen);
+    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen);
+static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
+    redisReply *reply);
+static void ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op,
+    const char *why);
+static void ngx_http_kot_redis_op_done(ngx_http_kot_redis_op_t *op);
 
 
 static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
 static ngx_http_kot_redis_t  ngx_http_kot_redis_sub;   /* invalidations */
+static ngx_http_kot_redis_t  ngx_http_kot_redis_sync;  /* revocations */
 static ngx_http_kot_redis_t  ngx_http_kot_redis_sentinel;
 static ngx_event_t           ngx_http_kot_redis_beat_ev;
 
@@ -187,6 +224,10 @@ ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
                                 "sentinel");
         ngx_http_kot_redis_sentinel.next = ngx_random();
         ngx_http_kot_redis_connect(&ngx_http_kot_redis_sentinel);
+
+        ngx_http_kot_redis_init(&ngx_http_kot_redis_sync, cycle, conf,
+                                "sync");
+        ngx_http_kot_redis_connect(&ngx_http_kot_redis_sync);
     }
 
     ngx_http_kot_redis_init(&ngx_http_kot_redis, cycle, conf, "data");
@@ -226,6 +267,11 @@ ngx_http_kot_redis_init(ngx_http_kot_redis_t *rd, ngx_cycle_t *cycle,
     rd->timer.log = cycle->log;
     rd->timer.cancelable = 1;
 
+    rd->ping.handler = ngx_http_kot_redis_ping;
+    rd->ping.data = rd;
+    rd->ping.log = cycle->log;
+    rd->ping.cancelable = 1;
+
     /* pids repeat across the nodes of a site: the channel must not */
     if (kot_random(nonce, sizeof(nonce)) != 0) {
         fallback = ngx_random();
@@ -247,6 +293,7 @@ ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sub);
     ngx_http_kot_redis_free(&ngx_http_kot_redis);
+    ngx_http_kot_redis_free(&ngx_http_kot_redis_sync);
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sentinel);
 }
 
@@ -258,6 +305,10 @@ ngx_http_kot_redis_free(ngx_http_kot_redis_t *rd)
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
+    }
+
+    if (rd->ping.timer_set) {
+        ngx_del_timer(&rd->ping);
     }
 
     if (rd->ac) {
@@ -425,6 +476,15 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
         ngx_http_kot_redis_had_master = 1;
         ngx_http_kot_redis_send_waiting(rd);
     }
+
+    if (rd == &ngx_http_kot_redis_sentinel) {
+        rd->pinging = 0;
+
+        if (!rd->ping.timer_set) {
+            ngx_add_timer(&rd->ping, ngx_min(NGX_HTTP_KOT_REDIS_PING,
+                                             rd->conf->timeout));
+        }
+    }
 }
 
 
@@ -509,7 +569,9 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
     }
 
     /* a new command connection has no tracking yet */
-    ngx_http_kot_redis_track();
+    if (rd == &ngx_http_kot_redis) {
+        ngx_http_kot_redis_track();
+    }
 }
 
 
@@ -528,7 +590,11 @@ ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply, void *privdata)
         && ngx_strcmp(rep->element[0]->str, "master") == 0)
     {
         ngx_http_kot_redis_ready(rd);
-        ngx_http_kot_redis_track();
+
+        if (rd == &ngx_http_kot_redis) {
+            ngx_http_kot_redis_track();
+        }
+
         return;
     }
 
@@ -724,6 +790,8 @@ ngx_http_kot_redis_move(ngx_http_kot_redis_t *sn, char *host,
                   &sn->name);
 
     ngx_http_kot_redis_follow(&ngx_http_kot_redis);
+
+    ngx_http_kot_redis_follow(&ngx_http_kot_redis_sync);
 
     if (ngx_http_kot_redis_sub.conf) {
         ngx_http_kot_redis_follow(&ngx_http_kot_redis_sub);
@@ -1104,6 +1172,43 @@ ngx_http_kot_redis_timer_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * Every PING ms on the sentinel connection: the last PING must have been
+ * answered within the timeout.  Any byte read counts as an answer.  The
+ * PING goes straight into the output buffer: hiredis (0.14) would keep a
+ * callback for a command on a subscribed connection that never goes.
+ */
+
+static void
+ngx_http_kot_redis_ping(ngx_event_t *ev)
+{
+    ngx_http_kot_redis_t  *rd = ev->data;
+
+    static const char      ping[] = "*1\r\n$4\r\nPING\r\n";
+
+    if (rd->ac == NULL || !rd->ready) {
+        return;
+    }
+
+    if (rd->pinging) {
+        if (ngx_current_msec - rd->ping_sent >= rd->conf->timeout) {
+            ngx_http_kot_redis_drop(rd, "no answer to PING in time");
+            return;
+        }
+
+    } else if (redisAppendFormattedCommand(&rd->ac->c, ping,
+                                           sizeof(ping) - 1)
+               == REDIS_OK)
+    {
+        rd->pinging = 1;
+        rd->ping_sent = ngx_current_msec;
+        ngx_http_kot_redis_add_write(rd);
+    }
+
+    ngx_add_timer(ev, ngx_min(NGX_HTTP_KOT_REDIS_PING, rd->conf->timeout));
+}
+
+
 /* Between half the backoff and all of it: workers and nodes spread out. */
 
 static void
@@ -1149,6 +1254,8 @@ ngx_http_kot_redis_read_handler(ngx_event_t *ev)
 {
     ngx_connection_t      *c = ev->data;
     ngx_http_kot_redis_t  *rd = c->data;
+
+    rd->pinging = 0;
 
     redisAsyncHandleRead(rd->ac);
 }
@@ -1253,6 +1360,11 @@ ngx_http_kot_redis_cleanup(void *privdata)
     rd->tracking = 0;
     rd->client_id = 0;
     rd->channels = 0;
+    rd->pinging = 0;
+
+    if (rd->ping.timer_set) {
+        ngx_del_timer(&rd->ping);
+    }
 
     if (rd == &ngx_http_kot_redis_sentinel) {
         /* the next sentinel, then: one down must not stop the others */
@@ -1262,9 +1374,11 @@ ngx_http_kot_redis_cleanup(void *privdata)
     }
 
     /* invalidations may have been missed: nothing cached can be trusted */
-    ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
-                               ? "the command connection broke"
-                               : "the invalidation connection broke");
+    if (rd != &ngx_http_kot_redis_sync) {
+        ngx_http_kot_cache_disable(rd == &ngx_http_kot_redis
+                                   ? "the command connection broke"
+                                   : "the invalidation connection broke");
+    }
 
     ngx_http_kot_redis_schedule(rd);
 }
@@ -1279,22 +1393,26 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, a->argc, a->argv,
-                                   a->argvlen);
+    return ngx_http_kot_redis_send(r, handler, data, done, 0, a->argc,
+                                   a->argv, a->argvlen);
 }
 
 
 static ngx_int_t
 ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    int argc, const char **argv, const size_t *argvlen)
+    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen)
 {
     ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
 
-    usable = rd->ac && rd->ready
-             && !(rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING));
+    /* the command connection will do, should the sync one be down */
+    if (revokes && ngx_http_kot_redis_usable(&ngx_http_kot_redis_sync)) {
+        rd = &ngx_http_kot_redis_sync;
+    }
+
+    usable = ngx_http_kot_redis_usable(rd);
     wait = !usable && rd->conf->sentinels && !ngx_http_kot_redis_had_master;
 
     if (!usable && !wait) {
@@ -1318,6 +1436,8 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
 
     op->sent = ngx_http_kot_status_clock();
     op->timer.handler = ngx_http_kot_redis_op_timeout;
+    op->rd = rd;
+    op->revokes = revokes;
 
     if (wait) {
         if (ngx_http_kot_redis_wait(op, argc, argv, argvlen) != NGX_OK) {
@@ -1440,8 +1560,8 @@ ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
 {
     ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
 
-    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS || rd->ac == NULL || !rd->ready
-        || (rd->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+    if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS
+        || !ngx_http_kot_redis_usable(rd))
     {
         return NGX_ERROR;
     }
@@ -1506,8 +1626,10 @@ ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
         argvlen[3 + a->argc + j] = more[j].len;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, argc, argv,
-                                   argvlen);
+    return ngx_http_kot_redis_send(r, handler, data, done,
+                                   kot_scripts[id].revokes
+                                   && ngx_http_kot_redis.conf->sentinels,
+                                   argc, argv, argvlen);
 }
 
 
@@ -1583,6 +1705,17 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
     ngx_http_kot_redis_op_t  *op = privdata;
 
     op->in_redis = 0;
+
+    if (op->phase != NGX_HTTP_KOT_REDIS_SCRIPT) {
+        if (op->request == NULL
+            || ngx_http_kot_redis_replicate(op, rep) != NGX_AGAIN)
+        {
+            ngx_free(op);
+        }
+
+        return;
+    }
+
     ngx_http_kot_status_redis(op->sent, rep);
 
     if (rep && rep->type == REDIS_REPLY_ERROR
@@ -1592,14 +1725,130 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
          * Someone flushed the script cache.  This command fails; a fresh
          * connection loads the scripts again for the next ones.
          */
-        ngx_http_kot_redis_drop(&ngx_http_kot_redis, "scripts were flushed");
+        ngx_http_kot_redis_drop(op->rd, "scripts were flushed");
     }
 
     if (op->request) {
         ngx_http_kot_redis_op_finish(op, rep);
     }
 
-    ngx_free(op);
+    if (op->request == NULL) {
+        ngx_free(op);
+    }
+}
+
+
+/*
+ * A revocation is answered: ROLE, then, if the master has replicas,
+ * WAIT for one of them.  Returns NGX_AGAIN while the op waits on.
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
+{
+    u_char                 ms[NGX_INT_T_LEN];
+    size_t                 argvlen[3];
+    const char            *argv[3];
+    ngx_http_kot_redis_t  *rd = op->rd;
+
+    switch (op->phase) {
+
+    case NGX_HTTP_KOT_REDIS_SCRIPT:
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+        op->phase = NGX_HTTP_KOT_REDIS_ROLE;
+
+        if (ngx_http_kot_redis_usable(rd)
+            && redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
+                                     1, argv, argvlen)
+               == REDIS_OK)
+        {
+            op->in_redis = 1;
+            return NGX_AGAIN;
+        }
+
+        ngx_http_kot_redis_unreplicated(op, "the master could not be "
+                                            "asked");
+        return NGX_OK;
+
+    case NGX_HTTP_KOT_REDIS_ROLE:
+        if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+            || reply->elements < 3
+            || reply->element[2]->type != REDIS_REPLY_ARRAY)
+        {
+            ngx_http_kot_redis_unreplicated(op, "ROLE did not list the "
+                                                "replicas");
+            return NGX_OK;
+        }
+
+        if (reply->element[2]->elements == 0) {
+            /* nothing to wait for: a master alone loses it anyway */
+            ngx_http_kot_redis_op_done(op);
+            return NGX_OK;
+        }
+
+        argv[0] = "WAIT";
+        argvlen[0] = 4;
+        argv[1] = "1";
+        argvlen[1] = 1;
+        argv[2] = (char *) ms;
+        argvlen[2] = ngx_sprintf(ms, "%M", rd->conf->timeout) - ms;
+        op->phase = NGX_HTTP_KOT_REDIS_WAIT;
+
+        if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op, 3,
+                                  argv, argvlen)
+            == REDIS_OK)
+        {
+            /* WAIT answers by itself after its timeout: one more for it */
+            ngx_add_timer(&op->timer, 2 * rd->conf->timeout);
+            op->in_redis = 1;
+            return NGX_AGAIN;
+        }
+
+        ngx_http_kot_redis_unreplicated(op, "WAIT could not be sent");
+        return NGX_OK;
+
+    default: /* NGX_HTTP_KOT_REDIS_WAIT */
+        if (reply == NULL || reply->type != REDIS_REPLY_INTEGER
+            || reply->integer < 1)
+        {
+            ngx_http_kot_redis_unreplicated(op, "no replica acknowledged "
+                                                "it");
+            return NGX_OK;
+        }
+
+        ngx_http_kot_redis_op_done(op);
+        return NGX_OK;
+    }
+}
+
+
+/*
+ * The revocation holds on the master, but a failover now could lose it:
+ * the request goes on (the user is logged out there), loudly.
+ */
+
+static void
+ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op, const char *why)
+{
+    ngx_http_request_t    *r = op->request;
+    ngx_http_kot_event_t   ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "revocation_unreplicated";
+    ev.category = "session";
+    ev.outcome = "unknown";
+    ev.reason = "no_replica_ack";
+
+    ngx_http_kot_redis_op_done(op);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "kot: a revocation is on the master of \"%V\" only (%s; "
+                  "WAIT %M ms): should the master fail before its "
+                  "replicas have it, repeat it", &op->rd->conf->master,
+                  why, op->rd->conf->timeout);
+
+    ngx_http_kot_event(r, &ev, "revocation not acknowledged by a replica");
 }
 
 
@@ -1607,18 +1856,35 @@ static void
 ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 {
     ngx_http_kot_redis_op_t  *op = ev->data;
+    ngx_http_kot_redis_t     *rd = op->rd;
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "kot: redis at \"%V\" did not answer within %M ms",
-                  &ngx_http_kot_redis.name,
-                  ngx_http_kot_redis.conf->timeout);
+                  &rd->name, rd->conf->timeout);
 
-    ngx_http_kot_redis_op_finish(op, NULL);
+    if (op->phase == NGX_HTTP_KOT_REDIS_SCRIPT) {
+        ngx_http_kot_redis_op_finish(op, NULL);
+
+    } else {
+        ngx_http_kot_redis_unreplicated(op, "the master did not answer");
+    }
 
     /* the op is freed by its callback, run from here */
-    ngx_http_kot_redis_drop(&ngx_http_kot_redis, "command timed out");
+    ngx_http_kot_redis_drop(rd, "command timed out");
+
+    /* a sentinel cut off from the others would never name the new one */
+    if (rd->conf->sentinels) {
+        ngx_http_kot_redis_drop(&ngx_http_kot_redis_sentinel,
+                                "the master did not answer; asking the "
+                                "next sentinel");
+    }
 }
 
+
+/*
+ * The reply goes to the handler; the request goes on at once, or, for a
+ * revocation, once a replica has it.
+ */
 
 static void
 ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
@@ -1634,6 +1900,26 @@ ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
     }
 
     op->handler(op->request, op->data, reply);
+
+    if (reply && op->revokes
+        && ngx_http_kot_redis_replicate(op, NULL) == NGX_AGAIN)
+    {
+        ngx_add_timer(&op->timer, op->rd->conf->timeout);
+        return;
+    }
+
+    if (op->request) {
+        ngx_http_kot_redis_op_done(op);
+    }
+}
+
+
+static void
+ngx_http_kot_redis_op_done(ngx_http_kot_redis_op_t *op)
+{
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
 
     op->cleanup->handler = NULL;
     op->request = NULL;

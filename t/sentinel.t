@@ -21,12 +21,7 @@ my ($replica) = $t->replica_ports;
 my $old_master = $t->redis_addr;
 my @sentinels = map { "127.0.0.1:$_" } $t->sentinel_ports;
 
-sub sentinel_site ($line) {
-    my $site = KotTest->site;
-    $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
-        or die 'no kot_redis line in the site';
-    return $site;
-}
+sub sentinel_site ($line) { KotTest->sentinel_site($line) }
 
 
 # nginx -t
@@ -246,10 +241,7 @@ ok wait_until(sub {
 # sentinels made a replica of the new master, is promoted
 
 my ($other) = grep { $_ != $new } $t->replica_ports;
-ok wait_until(sub {
-        (eval { $t->redis_on($other, 'INFO', 'replication') } // '')
-            =~ /master_port:$new\b.*master_link_status:up/s
-    }, timeout => 30, what => 'the other replica to follow'),
+ok $t->replica_follows($other, $new),
     'the other replica follows the new master';
 
 # the sentinels may still be closing the first failover (INPROG)

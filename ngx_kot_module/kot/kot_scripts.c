@@ -1456,23 +1456,23 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SESSION_CREATE] =
         { "session_create", kot_script_session_create, "" },
     [KOT_SCRIPT_SESSION_DESTROY] =
-        { "session_destroy", kot_script_session_destroy, "" },
+        { "session_destroy", kot_script_session_destroy, "", 1 },
     [KOT_SCRIPT_PASSWORD_LOAD] =
         { "password_load", kot_script_password_load, "" },
     [KOT_SCRIPT_PASSWORD_CHANGE] =
-        { "password_change", kot_script_password_change, "" },
+        { "password_change", kot_script_password_change, "", 1 },
     [KOT_SCRIPT_TENANT_ADD] =
         { "tenant_add", kot_script_tenant_add, "" },
     [KOT_SCRIPT_USER_ADD] =
         { "user_add", kot_script_user_add, "" },
     [KOT_SCRIPT_USER_PASSWD] =
-        { "user_passwd", kot_script_user_passwd, "" },
+        { "user_passwd", kot_script_user_passwd, "", 1 },
     [KOT_SCRIPT_USER_DISABLE] =
-        { "user_disable", kot_script_user_disable, "" },
+        { "user_disable", kot_script_user_disable, "", 1 },
     [KOT_SCRIPT_USER_ENABLE] =
         { "user_enable", kot_script_user_enable, "" },
     [KOT_SCRIPT_SESSION_REVOKE] =
-        { "session_revoke", kot_script_session_revoke, "" },
+        { "session_revoke", kot_script_session_revoke, "", 1 },
     [KOT_SCRIPT_AUDIT_ANCHOR] =
         { "audit_anchor", kot_script_audit_anchor, "" },
     [KOT_SCRIPT_ALLOWLIST_LOAD] =
@@ -1484,11 +1484,11 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_THROTTLE_CLEAR] =
         { "throttle_clear", kot_script_throttle_clear, "" },
     [KOT_SCRIPT_TENANT_DELETE] =
-        { "tenant_delete", kot_script_tenant_delete, "" },
+        { "tenant_delete", kot_script_tenant_delete, "", 1 },
     [KOT_SCRIPT_TENANT_LIST] =
         { "tenant_list", kot_script_tenant_list, "" },
     [KOT_SCRIPT_USER_DELETE] =
-        { "user_delete", kot_script_user_delete, "" },
+        { "user_delete", kot_script_user_delete, "", 1 },
     [KOT_SCRIPT_USER_ROLES] =
         { "user_roles", kot_script_user_roles, "" },
     [KOT_SCRIPT_USER_UNLOCK] =
@@ -1500,7 +1500,7 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SESSION_LIST] =
         { "session_list", kot_script_session_list, "" },
     [KOT_SCRIPT_SESSION_END] =
-        { "session_end", kot_script_session_end, "" },
+        { "session_end", kot_script_session_end, "", 1 },
     [KOT_SCRIPT_ALLOWLIST_CHANGE] =
         { "allowlist_change", kot_script_allowlist_change, "" },
     [KOT_SCRIPT_POLICY_GET] =
@@ -1510,7 +1510,7 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_SUPPORT_GRANT] =
         { "support_grant", kot_script_support_grant, "" },
     [KOT_SCRIPT_SUPPORT_REVOKE] =
-        { "support_revoke", kot_script_support_revoke, "" },
+        { "support_revoke", kot_script_support_revoke, "", 1 },
     [KOT_SCRIPT_SUPPORT_STATUS] =
         { "support_status", kot_script_support_status, "" },
     [KOT_SCRIPT_EVENT_PUSH] =
@@ -1534,7 +1534,7 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_MFA_REMOVE] =
         { "mfa_remove", kot_script_mfa_remove, "" },
     [KOT_SCRIPT_MFA_RESET] =
-        { "mfa_reset", kot_script_mfa_reset, "" },
+        { "mfa_reset", kot_script_mfa_reset, "", 1 },
 };
 
 

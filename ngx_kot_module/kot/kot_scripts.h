@@ -145,6 +145,8 @@ typedef struct {
     const char  *name;
     const char  *source;
     char         sha1[41];      /* filled by kot_scripts_init() */
+    int          revokes;       /* ends sessions or access: replicated
+                                   before it is reported done */
 } kot_script_t;
 
 typedef enum {

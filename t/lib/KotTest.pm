@@ -405,7 +405,8 @@ sub stop_redis {
 # A Sentinel group around the test's Redis, which becomes its master
 # "kot": replicas and sentinels on free loopback ports, each with its own
 # files in the test's directory.  Returns once the sentinels see the
-# replicas and each other, so that a failover can happen.
+# replicas and each other, so that a failover can happen.  With ipv6 or
+# unix, the sentinels listen on ::1 or a socket as well.
 sub start_sentinels {
     my ($self, %o) = @_;
 
@@ -437,10 +438,14 @@ sub start_sentinels {
     for my $i (1 .. $n) {
         my $port = free_port();
         my $conf = "$dir/sentinel$i.conf";
+        # listening on ::1 and a socket too (sentinel_socket($i))
+        my $ipv6 = $o{ipv6} ? ' ::1' : '';
+        my $unix = $o{unix} ? "\nunixsocket $dir/sentinel$i.sock\n"
+                              . 'unixsocketperm 700' : '';
         _spew($conf, <<"EOF", 0600);
 port $port
-bind 127.0.0.1
-daemonize no
+bind 127.0.0.1$ipv6
+daemonize no$unix
 dir $dir
 logfile $dir/sentinel$i.log
 sentinel monitor kot 127.0.0.1 $master 2
@@ -467,7 +472,27 @@ EOF
 }
 
 sub sentinel_ports { @{ $_[0]{sentinel_ports} // [] } }
+sub sentinel_socket { "$_[0]{dir}/sentinel$_[1].sock" }
 sub replica_ports { @{ $_[0]{replica_ports} // [] } }
+
+# The usual site with $line (kot_redis_sentinel ...) for its kot_redis.
+sub sentinel_site {
+    my ($class, $line) = @_;
+    my $site = $class->site;
+    $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
+        or die "no kot_redis line in the site\n";
+    return $site;
+}
+
+# Whether the replica on $port replicates the master on $master, within
+# 30 s (after a failover, the sentinels point the others at the new one).
+sub replica_follows {
+    my ($self, $port, $master) = @_;
+    return wait_until(sub {
+        (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
+            =~ /master_port:$master\b.*master_link_status:up/s
+    }, timeout => 30, what => "the replica on $port to follow $master");
+}
 
 
 # One command to another Redis (or sentinel) of the test, on a connection
