@@ -117,8 +117,13 @@ $t->stop_extra('slow');
 
 diag sprintf '%d aborts in %.1f s; workers\' RSS (kB) after 1,000 then '
     . 'each 500: %s', $done, $took, join ' ', @rss;
-ok $flat->(),
-    'the workers\' memory is flat (a round of 500 aborts adds under 64 kB)';
+SKIP: {
+    # AddressSanitizer keeps freed memory in its quarantine (256 MB)
+    skip 'RSS says nothing under make check-memory', 1
+        if $ENV{KOT_TEST_MODULE};
+    ok $flat->(), 'the workers\' memory is flat (a round of 500 aborts '
+        . 'adds under 64 kB)';
+}
 
 is $ua->get('/app')->{status}, 200, 'alice\'s session still works';
 is $n->ua->login(%alice)->{status}, 303, 'and she can log in again';
