@@ -21,7 +21,7 @@ my ($replica_pid) = map { $t->{extra}{$_} } grep { /^replica/ }
 my $sentinel = '127.0.0.1:' . ($t->sentinel_ports)[0];
 
 my $n = $t->nginx(KotTest->sentinel_site(
-    "kot_redis_sentinel $sentinel master=kot timeout=1s;"));
+    "kot_redis_sentinel $sentinel master=kot timeout=3s;"));
 
 ok wait_until(sub { $n->error_log =~ /session cache on/ },
               what => 'the worker to reach the master'),
@@ -63,7 +63,7 @@ my $r = $alice->post_form('/kot/logout', logout_fields($alice));
 my $took = time - $start;
 cmp_ok $r->{status}, '<', 400, 'alice logs out';
 cmp_ok waits, '>', $before, '  after WAIT asked a replica for the logout';
-cmp_ok $took, '<', 0.5, "  without a delay to speak of ($took s)";
+cmp_ok $took, '<', 1.5, "  without a delay to speak of ($took s)";
 $alice->set_cookie('kot_session', $cookie);
 is $alice->get('/app')->{status}, 401, '  and her session is over';
 like $t->redis('CLIENT', 'LIST'), qr/name=kot-sync-\d+/,
@@ -95,19 +95,19 @@ is $carol->login(tenant => 'acme', username => 'carol',
                  password => 'correct horse battery staple')->{status}, 303,
     'another user logs in meanwhile';
 my $carol_took = time - $carol_start;
-cmp_ok $carol_took, '<', 0.8,
+cmp_ok $carol_took, '<', 2,
     "  not held up by the waiting logout ($carol_took s)";
 
 my $status = KotTest::UA::status($s, 10);
 $took = time - $start;
 ok defined $status && $status < 400, 'the logout is answered'
     or diag $status // 'no answer';
-cmp_ok $took, '>=', 0.9, "  once the wait is over ($took s)";
-cmp_ok $took, '<', 3, '  bounded by the timeout';
+cmp_ok $took, '>=', 2.9, "  once the wait is over ($took s)";
+cmp_ok $took, '<', 6, '  bounded by the timeout';
 $bob->set_cookie('kot_session', $cookie);
 is $bob->get('/app')->{status}, 401, 'the session is over on the master';
 like $n->error_log,
-    qr/\[error\].*a revocation is on the master of "kot" only \(no replica acknowledged it; WAIT 1000 ms\)/,
+    qr/\[error\].*a revocation is on the master of "kot" only \(no replica acknowledged it; WAIT 3000 ms\)/,
     'the error log says that a failover now could lose it';
 like $n->error_log, qr/revocation not acknowledged by a replica/,
     '  and so does the audit';

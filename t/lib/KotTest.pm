@@ -485,13 +485,14 @@ sub sentinel_site {
 }
 
 # Whether the replica on $port replicates the master on $master, within
-# 30 s (after a failover, the sentinels point the others at the new one).
+# 60 s (after a failover, the sentinels point the others at the new one,
+# with a full sync: slow on a busy machine).
 sub replica_follows {
     my ($self, $port, $master) = @_;
     return wait_until(sub {
         (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
             =~ /master_port:$master\b.*master_link_status:up/s
-    }, timeout => 30, what => "the replica on $port to follow $master");
+    }, timeout => 60, what => "the replica on $port to follow $master");
 }
 
 
