@@ -111,7 +111,7 @@ ok wait_until(sub { $n->error_log =~ /the master did not answer; asking the next
 ok wait_until(sub {
         my $r = $alice->get('/app');
         $r->{status} == 200 && $r->{content} =~ /user=\[alice\]/;
-    }, timeout => 40, interval => 0.1, what => 'the second failover'),
+    }, timeout => 90, interval => 0.1, what => 'the second failover'),
     'after the sentinels promote the other replica, the session works';
 like $n->error_log, qr/master "kot" is at "127\.0\.0\.1:$other"/,
     '  on the other replica';
