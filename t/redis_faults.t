@@ -136,7 +136,11 @@ ok wait_until(sub { $n->ua->login(%alice)->{status} == 303 },
     'and so does alice';
 
 
-# Full: noeviction refuses every write that needs memory
+# Full: noeviction refuses every write that needs memory (once every
+# worker is back from the restart, so that the refusal is Redis's)
+
+wait_until(sub { !grep { $bob->get('/app')->{status} != 200 } 1 .. 6 },
+           what => 'every worker to reconnect');
 
 $t->redis('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
 @keys = sort @{ $t->redis('KEYS', '*') };
