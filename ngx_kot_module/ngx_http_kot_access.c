@@ -168,7 +168,7 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         if (klcf->long_poll && r == r->main && ctx->conn == NULL
             && ngx_http_kot_conn_add(r, ctx) != NGX_OK)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return ngx_http_kot_done(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         }
 
         return NGX_OK;
