@@ -80,7 +80,10 @@ typedef struct {
     char         limit[32];
 } kot_policy_fault_t;
 
-/* The fault of a value of rule name that could not be read. */
+/*
+ * The fault of a value of the rule name[0..len) that could not be read:
+ * the reason by the kind of the rule, "unknown" if there is none.
+ */
 void kot_policy_malformed(const char *name, size_t len,
     kot_policy_fault_t *fault);
 
