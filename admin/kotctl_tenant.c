@@ -351,7 +351,7 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     for (i = 0; i < argc; i++) {
         if (kot_policy_tenant_set(&t, argv[i], strlen(argv[i]), err,
-                                  sizeof(err))
+                                  sizeof(err), NULL)
             != 0)
         {
             kotctl_error("%s", err);

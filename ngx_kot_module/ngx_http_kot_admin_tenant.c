@@ -51,6 +51,8 @@ static ngx_int_t ngx_http_kot_admin_policy_set(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_policy_rule(ngx_http_request_t *r,
     ngx_uint_t i, ngx_str_t *rule, ngx_str_t *value);
+static ngx_int_t ngx_http_kot_admin_policy_error(ngx_http_request_t *r,
+    const char *code, const char *detail, kot_policy_fault_t *fault);
 static ngx_int_t ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static json_t *ngx_http_kot_admin_policy_json(ngx_http_request_t *r,
@@ -763,7 +765,7 @@ ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
 
         /* as the portal: a rule not valid is ignored, the server's holds */
         (void) kot_policy_tenant_set(tenant, (char *) text, len, err,
-                                     sizeof(err));
+                                     sizeof(err), NULL);
     }
 
     kot_policy_strictest(effective, &klcf->policy, tenant);
@@ -899,6 +901,7 @@ ngx_http_kot_admin_policy_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_str_t                *values, rule;
     ngx_uint_t                i;
     kot_policy_t              t;
+    kot_policy_fault_t        fault;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_loc_conf_t  *klcf;
 
@@ -923,28 +926,65 @@ ngx_http_kot_admin_policy_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
         if (rule.len
             && kot_policy_tenant_set(&t, (char *) rule.data, rule.len, err,
-                                     sizeof(err))
+                                     sizeof(err), &fault)
                != 0)
         {
-            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                            "invalid_policy", "%s", err);
+            return ngx_http_kot_admin_policy_error(r, "invalid_policy", err,
+                                                   &fault);
         }
     }
 
-    if (kot_policy_check_tighter(&klcf->policy, &t, err, sizeof(err)) != 0) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "policy_loosened", "%s", err);
+    if (kot_policy_check_tighter(&klcf->policy, &t, err, sizeof(err), &fault)
+        != 0)
+    {
+        return ngx_http_kot_admin_policy_error(r, "policy_loosened", err,
+                                               &fault);
     }
 
-    if (kot_policy_valid(&t, err, sizeof(err)) != 0) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "invalid_policy", "%s", err);
+    if (kot_policy_valid(&t, err, sizeof(err), &fault) != 0) {
+        return ngx_http_kot_admin_policy_error(r, "invalid_policy", err,
+                                               &fault);
     }
 
     ad->data = values;
 
     /* what the rules were, for the record, comes back from policy_set */
     return ngx_http_kot_admin_policy_set(r, ctx);
+}
+
+
+/*
+ * A refused policy in words (detail) and for a console to word in its
+ * own language: the rule, why (kot_policy_fault_t), and the bound.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_policy_error(ngx_http_request_t *r, const char *code,
+    const char *detail, kot_policy_fault_t *fault)
+{
+    json_t     *body;
+    ngx_str_t   text;
+
+    text.data = (u_char *) detail;
+    text.len = ngx_strlen(detail);
+
+    body = json_pack("{s:s,s:o,s:s}", "error", code,
+                     "detail", ngx_http_kot_json_str(&text),
+                     "reason", fault->reason);
+
+    if (body != NULL && fault->rule != NULL) {
+        (void) json_object_set_new(body, "rule", json_string(fault->rule));
+    }
+
+    if (body != NULL && fault->min[0]) {
+        (void) json_object_set_new(body, "min", json_string(fault->min));
+    }
+
+    if (body != NULL && fault->limit[0]) {
+        (void) json_object_set_new(body, "limit", json_string(fault->limit));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_KOT_UNPROCESSABLE, body);
 }
 
 
@@ -957,10 +997,11 @@ static ngx_int_t
 ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
     ngx_str_t *rule, ngx_str_t *value)
 {
-    u_char      *p;
-    json_t      *v;
-    size_t       len, nlen;
-    const char  *name;
+    u_char              *p, err[64];
+    json_t              *v;
+    size_t               len, nlen;
+    const char          *name;
+    kot_policy_fault_t   fault;
 
     name = kot_tenant_rules[i];
     nlen = ngx_strlen(name);
@@ -978,10 +1019,12 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
     len = json_is_string(v) ? json_string_length(v) : NGX_INT64_LEN;
 
     if (len > 32) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "invalid_policy",
-                                        "\"%s\": not a time (e.g. 90d, "
-                                        "12h, 30m)", name);
+        kot_policy_malformed(name, nlen, &fault);
+        (void) ngx_snprintf(err, sizeof(err), "\"%s\": not a time (e.g. "
+                            "90d, 12h, 30m)%Z", name);
+
+        return ngx_http_kot_admin_policy_error(r, "invalid_policy",
+                                               (char *) err, &fault);
     }
 
     rule->data = ngx_pnalloc(r->pool, nlen + 1 + len);

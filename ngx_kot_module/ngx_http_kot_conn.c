@@ -616,6 +616,7 @@ static void
 ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     u_char                *sid = privdata;
+    ngx_int_t              status;
     redisReply            *rep = reply;
     ngx_http_kot_watch_t  *w;
 
@@ -629,21 +630,19 @@ ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
     w->checking = 0;
 
+    status = ngx_http_kot_session_reply(rep);
+
     /* no answer: asked again by the poll (Redis is not fresh) or a tick */
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements < 1
-        || rep->element[0]->type != REDIS_REPLY_INTEGER)
-    {
+    if (status == NGX_ERROR || status == NGX_DECLINED) {
         return;
     }
 
-    switch (rep->element[0]->integer) {
+    switch (status) {
 
     case KOT_SESSION_OK:
-        if (rep->elements > 7) {        /* its created and last */
-            ngx_http_kot_watch_times(w,
-                                    ngx_http_kot_redis_uint(rep->element[6]),
-                                    ngx_http_kot_redis_uint(rep->element[7]));
-        }
+        ngx_http_kot_watch_times(w,
+            ngx_http_kot_redis_uint(rep->element[KOT_SESSION_REPLY_CREATED]),
+            ngx_http_kot_redis_uint(rep->element[KOT_SESSION_REPLY_LAST]));
 
         if (w->again) {
             ngx_http_kot_watch_check(w, 0);

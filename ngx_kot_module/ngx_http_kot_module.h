@@ -288,6 +288,7 @@ void ngx_http_kot_session_read(ngx_http_request_t *r,
 ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
 ngx_msec_t ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf);
+ngx_int_t ngx_http_kot_session_reply(redisReply *reply);
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,

@@ -159,6 +159,7 @@ typedef enum {
     NGX_HTTP_KOT_T_LAST_LOGIN_FROM,
     NGX_HTTP_KOT_T_LAST_LOGIN_END,
     NGX_HTTP_KOT_T_FIRST_LOGIN,
+    NGX_HTTP_KOT_T_BACK_TO_APP,
     NGX_HTTP_KOT_T_N
 } ngx_http_kot_text_e;
 
@@ -241,6 +242,7 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { " from ", "に" },
     { ".", "からでした。" },
     { "This is your first login.", "今回が初めてのログインです。" },
+    { "Back to the application", "アプリケーションに戻る" },
 };
 
 
@@ -891,6 +893,13 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_OTHERS);
     }
 
+    /*
+     * The application's root, never a target of the request's: this page
+     * is reached from anywhere, so no address of the request is trusted
+     */
+    ngx_http_kot_html_raw(&h, "<p><a class=\"kot-back\" href=\"/\">");
+    ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_BACK_TO_APP);
+    ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
 }

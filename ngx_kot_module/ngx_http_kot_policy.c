@@ -94,7 +94,7 @@ ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         klcf->policy_path = path;
     }
 
-    if (kot_policy_valid(&klcf->policy, err, sizeof(err)) != 0) {
+    if (kot_policy_valid(&klcf->policy, err, sizeof(err), NULL) != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "kot_password_policy: %s",
                            err);
         return NGX_CONF_ERROR;

@@ -302,46 +302,51 @@ static void
 ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
+    redisReply             **e;
+    ngx_int_t                status;
     ngx_http_kot_ctx_t      *ctx = data;
     ngx_http_kot_session_t  *s = &ctx->session;
 
     ctx->rc = NGX_ERROR;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements < 1
-        || reply->element[0]->type != REDIS_REPLY_INTEGER)
-    {
+    status = ngx_http_kot_session_reply(reply);
+
+    if (status == NGX_ERROR) {
         return;
     }
 
-    s->status = (ngx_uint_t) reply->element[0]->integer;
+    if (status == NGX_DECLINED) {
+        s->status = KOT_SESSION_MISSING;
+        return;
+    }
+
+    s->status = (ngx_uint_t) status;
+    e = reply->element;
 
     if (s->status == KOT_SESSION_OK) {
-        if (reply->elements != 10
-            || reply->element[5]->type != REDIS_REPLY_INTEGER
-            || ngx_http_kot_redis_str(r, reply->element[1], &s->tenant)
+        if (ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_TENANT], &s->tenant)
+            != NGX_OK
+            || ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_USER], &s->user)
                != NGX_OK
-            || ngx_http_kot_redis_str(r, reply->element[2], &s->user)
+            || ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_ROLES], &s->roles)
                != NGX_OK
-            || ngx_http_kot_redis_str(r, reply->element[3], &s->roles)
-               != NGX_OK
-            || ngx_http_kot_redis_str(r, reply->element[9], &s->last_login)
-               != NGX_OK
-            || reply->element[4]->type != REDIS_REPLY_STRING
-            || reply->element[8]->type != REDIS_REPLY_STRING)
+            || ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_LAST_LOGIN],
+                                      &s->last_login)
+               != NGX_OK)
         {
             s->status = KOT_SESSION_MISSING;
             return;
         }
 
-        s->must_change = reply->element[4]->len == 1
-                         ? reply->element[4]->str[0] : KOT_MUST_CHANGE_NO;
-        s->allow_version = reply->element[5]->integer;
-        s->enrol = (reply->element[8]->len == 1
-                    && reply->element[8]->str[0] == '1');
+        s->must_change = e[KOT_SESSION_REPLY_MUST_CHANGE]->len == 1
+                         ? e[KOT_SESSION_REPLY_MUST_CHANGE]->str[0]
+                         : KOT_MUST_CHANGE_NO;
+        s->allow_version = e[KOT_SESSION_REPLY_ALLOW_VERSION]->integer;
+        s->enrol = (e[KOT_SESSION_REPLY_ENROL]->len == 1
+                    && e[KOT_SESSION_REPLY_ENROL]->str[0] == '1');
 
-        s->created = ngx_http_kot_redis_uint(reply->element[6]);
-        s->last = ngx_http_kot_redis_uint(reply->element[7]);
+        s->created = ngx_http_kot_redis_uint(e[KOT_SESSION_REPLY_CREATED]);
+        s->last = ngx_http_kot_redis_uint(e[KOT_SESSION_REPLY_LAST]);
 
         ngx_http_kot_cache_fill(ctx->cache_serial, s);
 
@@ -352,9 +357,11 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     ngx_http_kot_cache_forget(s->sid);
 
     if (s->status == KOT_SESSION_IDLE || s->status == KOT_SESSION_ABSOLUTE) {
-        if (reply->elements == 3) {
-            (void) ngx_http_kot_redis_str(r, reply->element[1], &s->tenant);
-            (void) ngx_http_kot_redis_str(r, reply->element[2], &s->user);
+        if (reply->elements == KOT_SESSION_REPLY_ENDED_N) {
+            (void) ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_TENANT],
+                                          &s->tenant);
+            (void) ngx_http_kot_redis_str(r, e[KOT_SESSION_REPLY_USER],
+                                          &s->user);
         }
 
     } else {
@@ -362,6 +369,53 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
     }
 
     ctx->rc = NGX_OK;
+}
+
+
+/*
+ * The status of a session_check reply, laid out as kot_session_reply_e
+ * tells; NGX_ERROR if it has none, NGX_DECLINED if it is a live
+ * session's that lacks a field or has one of another type.  Every reader
+ * of the reply checks it here.
+ */
+
+ngx_int_t
+ngx_http_kot_session_reply(redisReply *reply)
+{
+    redisReply  **e;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements < 1
+        || reply->element[KOT_SESSION_REPLY_STATUS]->type
+           != REDIS_REPLY_INTEGER)
+    {
+        return NGX_ERROR;
+    }
+
+    e = reply->element;
+
+    if (e[KOT_SESSION_REPLY_STATUS]->integer != KOT_SESSION_OK) {
+        /*
+         * below 0 would read as NGX_ERROR: a status the script never
+         * returns is no session to every reader
+         */
+        return e[KOT_SESSION_REPLY_STATUS]->integer < 0
+               ? KOT_SESSION_MISSING : e[KOT_SESSION_REPLY_STATUS]->integer;
+    }
+
+    if (reply->elements != KOT_SESSION_REPLY_N
+        || e[KOT_SESSION_REPLY_TENANT]->type != REDIS_REPLY_STRING
+        || e[KOT_SESSION_REPLY_USER]->type != REDIS_REPLY_STRING
+        || e[KOT_SESSION_REPLY_ROLES]->type != REDIS_REPLY_STRING
+        || e[KOT_SESSION_REPLY_MUST_CHANGE]->type != REDIS_REPLY_STRING
+        || e[KOT_SESSION_REPLY_ALLOW_VERSION]->type != REDIS_REPLY_INTEGER
+        || e[KOT_SESSION_REPLY_ENROL]->type != REDIS_REPLY_STRING
+        || e[KOT_SESSION_REPLY_LAST_LOGIN]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_DECLINED;
+    }
+
+    return KOT_SESSION_OK;
 }
 
 

@@ -157,18 +157,28 @@ $res = $alice->call(PUT => 'tenants/acme/policy', { min_length => 8 });
 $A->is_error($res, 422, 'policy_loosened',
              'a rule looser than the server\'s: 422');
 like $res->{json}{detail}, qr/min_length=8 would loosen/, 'named';
-$A->is_error($alice->call(PUT => 'tenants/acme/policy',
-                          { max_age => 'soon' }),
-             422, 'invalid_policy', 'a time that is none: 422');
-$A->is_error($alice->call(PUT => 'tenants/acme/policy',
-                          { min_age => '30d', max_age => '1d' }),
-             422, 'invalid_policy', 'rules that contradict: 422');
+is_deeply [ @{ $res->{json} }{qw(rule reason limit)} ],
+    [ 'min_length', 'looser', '12' ],
+    'and for a console to word: the rule, why, and the server\'s bound';
+$res = $alice->call(PUT => 'tenants/acme/policy', { max_age => 'soon' });
+$A->is_error($res, 422, 'invalid_policy', 'a time that is none: 422');
+is_deeply [ @{ $res->{json} }{qw(rule reason)} ], [ 'max_age', 'time' ],
+    'the rule and why';
+$res = $alice->call(PUT => 'tenants/acme/policy', { history => 99 });
+$A->is_error($res, 422, 'invalid_policy', 'a count out of range: 422');
+is_deeply [ @{ $res->{json} }{qw(rule reason min limit)} ],
+    [ 'history', 'range', '0', '24' ], 'the rule and its range';
+$res = $alice->call(PUT => 'tenants/acme/policy',
+                    { min_age => '30d', max_age => '1d' });
+$A->is_error($res, 422, 'invalid_policy', 'rules that contradict: 422');
+is_deeply [ @{ $res->{json} }{qw(rule reason limit)} ],
+    [ 'min_age', 'shorter', '1d' ], 'the rule and the bound it must keep';
 $A->is_error($alice->call(PUT => 'tenants/acme/policy',
                           { max_length => 300 }),
              400, 'unknown_field', 'max_length is the server\'s: 400');
-$A->is_error($alice->call(PUT => 'tenants/acme/policy',
-                          { max_age => 'x' x 40 }),
-             422, 'invalid_policy', 'a very long value: 422');
+$res = $alice->call(PUT => 'tenants/acme/policy', { max_age => 'x' x 40 });
+$A->is_error($res, 422, 'invalid_policy', 'a very long value: 422');
+is $res->{json}{rule}, 'max_age', 'the rule named';
 is $t->redis('HGET', 'kot:v1:t:acme', 'policy.min_length'), '16',
     'the refusals changed nothing';
 

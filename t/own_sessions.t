@@ -89,6 +89,23 @@ my $ja = page($d{laptop}, 'ja')->{content};
 like $ja, qr/ログイン中の端末/, 'in Japanese';
 like $ja, qr/<strong>WindowsのChrome<\/strong><span class="kot-this">この端末<\/span>/,
     'device and "this device" too';
+like $ja, qr{<a class="kot-back" href="/">アプリケーションに戻る</a>},
+    'and the way back to the application';
+
+# the way back: the application's root, whatever the request names
+like $list->{content},
+    qr{<a class="kot-back" href="/">Back to the application</a>},
+    'a link leads back to the application';
+my $back = $d{laptop}{ua}->get('/kot/sessions?return_to=//evil.example/'
+                               . '&next=https://evil.example/',
+                               { %{ $d{laptop}{h} },
+                                 Referer => 'https://evil.example/' });
+my @links = $back->{content} =~ /<a class="kot-back" href="([^"]*)"/g;
+is "@links", '/', 'to the root, never to an address of the request';
+my $app = $d{laptop}{ua}->get($links[0], { Accept => 'text/html' });
+ok $app->{status} == 200 && $app->{content} =~ /session=\[/,
+    'where the application answers the user'
+    or diag "$app->{status} $app->{content}";
 
 my ($key) = grep { $t->redis('HGET', $_, 'd') eq 'Chrome;Windows' }
             @{ $t->redis('KEYS', 'kot:v1:s:*') };

@@ -287,31 +287,39 @@ static int kot_policy_looser(const kot_rule_t *rule, const kot_policy_t *base,
     const kot_policy_t *p);
 static void kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p,
     char *buf, size_t len);
+static int kot_policy_set_rule(kot_policy_t *p, const char *s, size_t len,
+    char *err, size_t err_len, kot_policy_fault_t *fault);
+static size_t kot_policy_rule_index(const char *name, size_t len);
 
 
 int
 kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
     size_t err_len)
 {
+    return kot_policy_set_rule(p, s, len, err, err_len, NULL);
+}
+
+
+static int
+kot_policy_set_rule(kot_policy_t *p, const char *s, size_t len, char *err,
+    size_t err_len, kot_policy_fault_t *fault)
+{
     size_t       i, nlen;
     const char  *eq;
 
     eq = memchr(s, '=', len);
+    nlen = eq ? (size_t) (eq - s) : len;
+
+    if (fault) {
+        kot_policy_malformed(s, nlen, fault);
+    }
 
     if (eq == NULL) {
         snprintf(err, err_len, "\"%.*s\" is not name=value", (int) len, s);
         return -1;
     }
 
-    nlen = eq - s;
-
-    for (i = 0; i < KOT_RULES_N; i++) {
-        if (strlen(kot_rules[i].name) == nlen
-            && memcmp(kot_rules[i].name, s, nlen) == 0)
-        {
-            break;
-        }
-    }
+    i = kot_policy_rule_index(s, nlen);
 
     if (i == KOT_RULES_N) {
         snprintf(err, err_len, "unknown rule \"%.*s\"; the rules are "
@@ -335,18 +343,97 @@ kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
 }
 
 
+static size_t
+kot_policy_rule_index(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < KOT_RULES_N; i++) {
+        if (strlen(kot_rules[i].name) == len
+            && memcmp(kot_rules[i].name, name, len) == 0)
+        {
+            break;
+        }
+    }
+
+    return i;
+}
+
+
+void
+kot_policy_malformed(const char *name, size_t len, kot_policy_fault_t *fault)
+{
+    size_t             i;
+    const kot_rule_t  *rule;
+
+    i = kot_policy_rule_index(name, len);
+
+    fault->min[0] = '\0';
+    fault->limit[0] = '\0';
+
+    if (i == KOT_RULES_N) {
+        fault->rule = NULL;
+        fault->reason = "unknown";
+        return;
+    }
+
+    rule = &kot_rules[i];
+    fault->rule = rule->name;
+
+    switch (rule->kind) {
+
+    case KOT_RULE_FLAG:
+        fault->reason = "on_off";
+        return;
+
+    case KOT_RULE_REQUIRED:
+        fault->reason = "required";
+        return;
+
+    case KOT_RULE_COUNT:
+        fault->reason = "range";
+        snprintf(fault->min, sizeof(fault->min), "0");
+        snprintf(fault->limit, sizeof(fault->limit), "%u", rule->max);
+        return;
+
+    default:
+        fault->reason = "time";
+        return;
+    }
+}
+
+
 int
-kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len)
+kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len,
+    kot_policy_fault_t *fault)
 {
     if (p->min_length > p->max_length || p->min_length == 0) {
         snprintf(err, err_len, "min_length must be 1 to max_length (%u)",
                  p->max_length);
+
+        if (fault) {
+            fault->rule = "min_length";
+            fault->reason = "range";
+            snprintf(fault->min, sizeof(fault->min), "1");
+            snprintf(fault->limit, sizeof(fault->limit), "%u",
+                     p->max_length);
+        }
+
         return -1;
     }
 
     if (p->max_age && p->min_age >= p->max_age) {
         snprintf(err, err_len, "min_age must be shorter than max_age, or an "
                  "expired password could not be changed");
+
+        if (fault) {
+            fault->rule = "min_age";
+            fault->reason = "shorter";
+            fault->min[0] = '\0';
+            kot_policy_show(&kot_rules[kot_policy_rule_index("max_age", 7)],
+                            p, fault->limit, sizeof(fault->limit));
+        }
+
         return -1;
     }
 
@@ -415,7 +502,7 @@ kot_policy_value(const kot_rule_t *rule, kot_policy_t *p, const char *v,
 
 int
 kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
-    char *err, size_t err_len)
+    char *err, size_t err_len, kot_policy_fault_t *fault)
 {
     char    want[32], have[32];
     size_t  i;
@@ -433,6 +520,14 @@ kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
         snprintf(err, err_len, "%s=%s would loosen the server's %s=%s; a "
                  "tenant may only tighten the policy", kot_rules[i].name,
                  want, kot_rules[i].name, have);
+
+        if (fault) {
+            fault->rule = kot_rules[i].name;
+            fault->reason = "looser";
+            fault->min[0] = '\0';
+            snprintf(fault->limit, sizeof(fault->limit), "%s", have);
+        }
+
         return -1;
     }
 
@@ -442,7 +537,7 @@ kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
 
 int
 kot_policy_tenant_set(kot_policy_t *p, const char *s, size_t len, char *err,
-    size_t err_len)
+    size_t err_len, kot_policy_fault_t *fault)
 {
     size_t       n;
     const char  *eq;
@@ -456,10 +551,18 @@ kot_policy_tenant_set(kot_policy_t *p, const char *s, size_t len, char *err,
         snprintf(err, err_len, "\"%.*s\": %.*s is set for the whole "
                  "server by kot_password_policy, not per tenant",
                  (int) len, s, (int) n, s);
+
+        if (fault) {
+            fault->rule = (n == 9) ? "blocklist" : "max_length";
+            fault->reason = "server";
+            fault->min[0] = '\0';
+            fault->limit[0] = '\0';
+        }
+
         return -1;
     }
 
-    return kot_policy_set(p, s, len, err, err_len);
+    return kot_policy_set_rule(p, s, len, err, err_len, fault);
 }
 
 
@@ -467,11 +570,11 @@ int
 kot_policy_tenant_check(const kot_policy_t *server, const kot_policy_t *t,
     char *err, size_t err_len)
 {
-    if (kot_policy_check_tighter(server, t, err, err_len) != 0) {
+    if (kot_policy_check_tighter(server, t, err, err_len, NULL) != 0) {
         return -1;
     }
 
-    return kot_policy_valid(t, err, err_len);
+    return kot_policy_valid(t, err, err_len, NULL);
 }
 
 

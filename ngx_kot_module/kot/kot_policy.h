@@ -60,19 +60,50 @@ int kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,
     size_t err_len);
 
 /*
- * 0 if the rules agree with each other (min_length within 1..max_length,
- * min_age shorter than max_age), else -1 with the reason in err.  Checked
- * once all rules are set, so that their order does not matter.
+ * What a refused rule broke, for a caller that words it itself (the
+ * admin console, in its user's language): the rule, why, and the bound
+ * it must keep, written as the rule is ("12", "90d", "on").
+ *
+ *   looser      limit is the server's value
+ *   range       a count from min to limit
+ *   time        not a time
+ *   on_off      not on or off
+ *   required    not required or optional
+ *   shorter     min_age must be shorter than max_age, which is limit
+ *   server      the server's alone (max_length, blocklist)
+ *   unknown     no such rule
  */
-int kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len);
+typedef struct {
+    const char  *rule;
+    const char  *reason;
+    char         min[8];
+    char         limit[32];
+} kot_policy_fault_t;
+
+/*
+ * The fault of a value of the rule name[0..len) that could not be read:
+ * the reason by the kind of the rule, "unknown" if there is none.
+ */
+void kot_policy_malformed(const char *name, size_t len,
+    kot_policy_fault_t *fault);
+
+/*
+ * 0 if the rules agree with each other (min_length within 1..max_length,
+ * min_age shorter than max_age), else -1 with the reason in err (and in
+ * fault, unless NULL).  Checked once all rules are set, so that their
+ * order does not matter.
+ */
+int kot_policy_valid(const kot_policy_t *p, char *err, size_t err_len,
+    kot_policy_fault_t *fault);
 
 /*
  * 0 if p is nowhere looser than base (a tenant may only tighten the
- * server's policy), else -1 with the first loosening named in err.
- * max_length and the blocklist are the server's alone and not compared.
+ * server's policy), else -1 with the first loosening named in err (and
+ * in fault, unless NULL).  max_length and the blocklist are the server's
+ * alone and not compared.
  */
 int kot_policy_check_tighter(const kot_policy_t *base, const kot_policy_t *p,
-    char *err, size_t err_len);
+    char *err, size_t err_len, kot_policy_fault_t *fault);
 
 /*
  * The names of a tenant's own rules, in the order of the fields
@@ -85,10 +116,11 @@ extern const char  *kot_tenant_rules[KOT_TENANT_RULES_N];
 
 /*
  * Sets one of a tenant's own rules: as kot_policy_set(), but max_length
- * and the blocklist are the server's alone and refused.
+ * and the blocklist are the server's alone and refused.  fault, unless
+ * NULL, gets the refusal as kot_policy_fault_t tells.
  */
 int kot_policy_tenant_set(kot_policy_t *p, const char *s, size_t len,
-    char *err, size_t err_len);
+    char *err, size_t err_len, kot_policy_fault_t *fault);
 
 /*
  * 0 if a tenant's policy t, its own rules set on a copy of the server's,

@@ -75,9 +75,10 @@
  * ARGV[4] touch interval, ARGV[5] sid
  * Returns {status, tenant, user, roles, must_change, allow-list version,
  * login time, last activity, "1" if the session must enrol in MFA first,
- * the login before it ("ll", see KOT_LUA_LAST_LOGIN)};
- * an expired session is deleted here so that a second request cannot
- * revive it.
+ * the login before it ("ll", see KOT_LUA_LAST_LOGIN)}, the positions
+ * kot_session_reply_e (kot_scripts.h) names for every reader; {status,
+ * tenant, user} for an expired session, {0} for none.  An expired
+ * session is deleted here so that a second request cannot revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"

@@ -141,6 +141,29 @@
 #define KOT_SESSION_IDLE      2
 #define KOT_SESSION_ABSOLUTE  3
 
+/*
+ * The reply of session_check (kot_scripts.c), by position: the status;
+ * for KOT_SESSION_OK all of these (KOT_SESSION_REPLY_N), for
+ * KOT_SESSION_IDLE and KOT_SESSION_ABSOLUTE the tenant and the user
+ * (KOT_SESSION_REPLY_ENDED_N), for KOT_SESSION_MISSING nothing more.
+ * The script returns them in this order: change both together.
+ */
+typedef enum {
+    KOT_SESSION_REPLY_STATUS = 0,       /* integer */
+    KOT_SESSION_REPLY_TENANT,           /* string */
+    KOT_SESSION_REPLY_USER,             /* string */
+    KOT_SESSION_REPLY_ROLES,            /* string, "" for none */
+    KOT_SESSION_REPLY_MUST_CHANGE,      /* string, KOT_MUST_CHANGE_* */
+    KOT_SESSION_REPLY_ALLOW_VERSION,    /* integer: the tenant's alv: */
+    KOT_SESSION_REPLY_CREATED,          /* login time, ms */
+    KOT_SESSION_REPLY_LAST,             /* last activity, ms */
+    KOT_SESSION_REPLY_ENROL,            /* string, "1": MFA enrolment first */
+    KOT_SESSION_REPLY_LAST_LOGIN,       /* string, KOT_LUA_LAST_LOGIN's "ll" */
+    KOT_SESSION_REPLY_N
+} kot_session_reply_e;
+
+#define KOT_SESSION_REPLY_ENDED_N  (KOT_SESSION_REPLY_USER + 1)
+
 typedef struct {
     const char  *name;
     const char  *source;

@@ -391,6 +391,18 @@ await run(async (browser) => {
        && await page.getByLabel('パスワードの有効期間').inputValue() === '90',
        'and kept', await page.textContent('form'));
 
+    // a policy the server refuses (a minimum age not shorter than the
+    // expiry, which this screen does not check): the rule and the bound
+    // in Japanese, not the API's English
+    w.expect(422, api('PUT', 'policy'));
+    await page.getByLabel('変更してから次に変更できるまで').fill('100');
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok(await says(page, '「変更してから次に変更できるまで」は、パスワードの'
+                        + '有効期間（90日）より短く', 'error')
+       && !/[A-Za-z]/.test(await page.textContent('#live-alert')),
+       'a policy the server refuses is said in Japanese, with the rule and '
+       + 'its bound', await page.textContent('#live-alert'));
+
     // every screen, in Japanese
     await tour(page);
 

@@ -105,6 +105,7 @@ rules(json_t *body)
     int                      len;
     char                     rule[128], err[256];
     json_t                  *v;
+    kot_policy_fault_t       fault;
     kot_policy_t             t = KOT_POLICY_DEFAULT;
     const kot_policy_t       server = KOT_POLICY_DEFAULT;
     const kot_body_field_t  *f;
@@ -130,11 +131,11 @@ rules(json_t *body)
         }
 
         (void) kot_policy_tenant_set(&t, rule, (size_t) len, err,
-                                     sizeof(err));
+                                     sizeof(err), &fault);
     }
 
-    (void) kot_policy_check_tighter(&server, &t, err, sizeof(err));
-    (void) kot_policy_valid(&t, err, sizeof(err));
+    (void) kot_policy_check_tighter(&server, &t, err, sizeof(err), &fault);
+    (void) kot_policy_valid(&t, err, sizeof(err), &fault);
 }
 
 

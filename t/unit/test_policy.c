@@ -226,6 +226,14 @@ set(kot_policy_t *p, const char *rule, char *err)
 }
 
 
+static int
+tenant_set(kot_policy_t *t, const char *rule, char *err,
+    kot_policy_fault_t *f)
+{
+    return kot_policy_tenant_set(t, rule, strlen(rule), err, 256, f);
+}
+
+
 static void
 test_rules(void)
 {
@@ -244,16 +252,18 @@ test_rules(void)
     ok(set(&p, "classes=5", err) == -1, "classes=5 is refused (4 classes)");
     ok(set(&p, "history=25", err) == -1, "more history than kept is refused");
     ok(set(&p, "min_length=200", err) == 0
-       && kot_policy_valid(&p, err, 256) == -1,
+       && kot_policy_valid(&p, err, 256, NULL) == -1,
        "min_length above max_length is refused: %s", err);
     ok(set(&p, "max_length=256", err) == 0
-       && kot_policy_valid(&p, err, 256) == 0,
+       && kot_policy_valid(&p, err, 256, NULL) == 0,
        "but not when max_length follows it");
     ok(set(&p, "min_length=0", err) == 0
-       && kot_policy_valid(&p, err, 256) == -1, "min_length=0 is refused");
+       && kot_policy_valid(&p, err, 256, NULL) == -1,
+       "min_length=0 is refused");
     set(&p, "min_length=16", err);
     ok(set(&p, "min_age=90d", err) == 0
-       && kot_policy_valid(&p, err, 256) == -1 && strstr(err, "max_age"),
+       && kot_policy_valid(&p, err, 256, NULL) == -1
+       && strstr(err, "max_age"),
        "a min_age not shorter than max_age (90d) is refused: %s", err);
     set(&p, "min_age=1d", err);
     ok(set(&p, "colour=blue", err) == -1 && strstr(err, "unknown rule"),
@@ -276,8 +286,9 @@ test_rules(void)
 static void
 test_tighter(void)
 {
-    char          err[256];
-    kot_policy_t  server = KOT_POLICY_DEFAULT, t, out;
+    char                err[256];
+    kot_policy_t        server = KOT_POLICY_DEFAULT, t, out;
+    kot_policy_fault_t  fault;
 
     set(&server, "max_age=90d", err);
     set(&server, "history=3", err);
@@ -286,29 +297,36 @@ test_tighter(void)
     set(&t, "min_length=16", err);
     set(&t, "history=5", err);
     set(&t, "max_age=30d", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), 0,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), 0,
             "a tenant may raise min_length and history and shorten max_age");
 
     t = server;
     set(&t, "min_length=8", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), -1,
             "a shorter min_length is a loosening");
     is_str(err, "min_length=8 would loosen the server's min_length=12; a "
            "tenant may only tighten the policy", "and says so");
+    (void) kot_policy_check_tighter(&server, &t, err, sizeof(err), &fault);
+    ok(strcmp(fault.rule, "min_length") == 0
+       && strcmp(fault.reason, "looser") == 0
+       && strcmp(fault.limit, "12") == 0,
+       "and names the rule and the server's bound for a console to word");
 
     t = server;
     set(&t, "max_age=0", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), -1,
             "turning max_age off is a loosening");
 
     t = server;
     set(&t, "max_age=120d", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
-            "a longer max_age is a loosening");
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), &fault),
+            -1, "a longer max_age is a loosening");
+    ok(strcmp(fault.rule, "max_age") == 0 && strcmp(fault.limit, "90d") == 0,
+       "its bound written as the rule is");
 
     t = server;
     set(&t, "not_username=off", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), -1,
             "turning not_username off is a loosening");
 
     t = server;
@@ -326,7 +344,7 @@ test_tighter(void)
 
     t = server;
     set(&t, "mfa=required", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), 0,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), 0,
             "a tenant may require MFA");
     kot_policy_strictest(&out, &server, &t);
     ok(out.mfa_required == 1, "and then the effective policy requires it");
@@ -334,7 +352,7 @@ test_tighter(void)
     set(&server, "mfa=required", err);
     t = server;
     set(&t, "mfa=optional", err);
-    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err)), -1,
+    is_long(kot_policy_check_tighter(&server, &t, err, sizeof(err), NULL), -1,
             "a tenant may not make optional what the server requires");
     is_str(err, "mfa=optional would loosen the server's mfa=required; a "
            "tenant may only tighten the policy", "and says so");
@@ -404,31 +422,52 @@ test_blocklist(void)
 static void
 test_tenant_rules(void)
 {
-    char          err[256];
-    kot_policy_t  server = KOT_POLICY_DEFAULT, t;
+    char                err[256];
+    kot_policy_t        server = KOT_POLICY_DEFAULT, t;
+    kot_policy_fault_t  f;
 
     t = server;
-    ok(kot_policy_tenant_set(&t, "max_length=64", 13, err, sizeof(err)) != 0,
+    ok(tenant_set(&t, "max_length=64", err, &f) != 0,
        "tenant: max_length is the server's");
     ok(strstr(err, "for the whole server") != NULL, "  and says so: %s", err);
-    ok(kot_policy_tenant_set(&t, "blocklist=/x", 12, err, sizeof(err)) != 0,
+    ok(strcmp(f.reason, "server") == 0, "  fault: server");
+    ok(tenant_set(&t, "blocklist=/x", err, NULL) != 0,
        "tenant: so is the blocklist");
-    ok(kot_policy_tenant_set(&t, "min_length=16", 13, err, sizeof(err)) == 0
+    ok(tenant_set(&t, "min_length=16", err, NULL) == 0
        && t.min_length == 16, "tenant: min_length is its own");
     ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) == 0,
        "tenant: a tighter policy passes");
 
+    ok(tenant_set(&t, "history=30", err, &f) != 0
+       && strcmp(f.rule, "history") == 0 && strcmp(f.reason, "range") == 0
+       && strcmp(f.min, "0") == 0 && strcmp(f.limit, "24") == 0,
+       "tenant: a count out of range names its range");
+    ok(tenant_set(&t, "max_age=soon", err, &f) != 0
+       && strcmp(f.rule, "max_age") == 0 && strcmp(f.reason, "time") == 0,
+       "tenant: a time that is none is named");
+    ok(tenant_set(&t, "not_username=maybe", err, &f) != 0
+       && strcmp(f.reason, "on_off") == 0, "tenant: so is a flag");
+
     t = server;
-    (void) kot_policy_tenant_set(&t, "min_length=8", 12, err, sizeof(err));
+    (void) tenant_set(&t, "min_length=8", err, NULL);
     ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) != 0
        && strstr(err, "loosen") != NULL, "tenant: a looser one is refused: "
        "%s", err);
 
     t = server;
-    (void) kot_policy_tenant_set(&t, "min_age=2d", 10, err, sizeof(err));
-    (void) kot_policy_tenant_set(&t, "max_age=1d", 10, err, sizeof(err));
+    (void) tenant_set(&t, "min_age=2d", err, NULL);
+    (void) tenant_set(&t, "max_age=1d", err, NULL);
     ok(kot_policy_tenant_check(&server, &t, err, sizeof(err)) != 0,
        "tenant: rules that disagree are refused: %s", err);
+    ok(kot_policy_valid(&t, err, sizeof(err), &f) != 0
+       && strcmp(f.rule, "min_age") == 0 && strcmp(f.reason, "shorter") == 0
+       && strcmp(f.limit, "1d") == 0, "  fault: shorter than max_age's 1d");
+
+    t = server;
+    t.min_length = 0;
+    ok(kot_policy_valid(&t, err, sizeof(err), &f) != 0
+       && strcmp(f.rule, "min_length") == 0 && strcmp(f.min, "1") == 0
+       && strcmp(f.limit, "128") == 0, "  fault: min_length from 1 to 128");
 }
 
 

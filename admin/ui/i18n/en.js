@@ -265,6 +265,13 @@ export default {
         + 'them, then save.',
     'policy.saved': 'The password policy was saved. It applies to every '
         + 'new password from now on.',
+    'policy.refused.looser': '{rule}: this is looser than the server '
+        + 'allows ({limit}). A company can only make the rules stricter.',
+    'policy.refused.range': '{rule}: enter a number from {min} to {limit}.',
+    'policy.refused.time': '{rule}: enter a length of time.',
+    'policy.refused.on_off': '{rule}: choose on or off.',
+    'policy.refused.shorter': '{rule} must be shorter than the password '
+        + 'expiry ({limit}), or an expired password could not be changed.',
     'policy.on': 'on',
     'policy.off': 'off',
     'policy.unit': 'Unit',

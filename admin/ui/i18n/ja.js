@@ -262,6 +262,14 @@ export default {
         + '保存してください。',
     'policy.saved': 'パスワードポリシーを保存しました。今後設定される'
         + 'パスワードに適用されます。',
+    'policy.refused.looser': '「{rule}」はサーバーの基準（{limit}）より緩くできません。'
+        + '企業ごとに設定できるのは、より厳しいルールだけです。',
+    'policy.refused.range': '「{rule}」は{min}から{limit}までの数で'
+        + '指定してください。',
+    'policy.refused.time': '「{rule}」には期間を指定してください。',
+    'policy.refused.on_off': '「{rule}」はオンかオフを選んでください。',
+    'policy.refused.shorter': '「{rule}」は、パスワードの有効期間（{limit}）より短く'
+        + 'してください。期限切れのパスワードを変更できなくなるためです。',
     'policy.on': 'オン',
     'policy.off': 'オフ',
     'policy.unit': '単位',

@@ -3,7 +3,7 @@
 // looser value is pointed out here and cannot be saved (the server
 // refuses it too, with 422).
 
-import { t } from '../i18n.js';
+import { t, has } from '../i18n.js';
 import { explain } from '../api.js';
 import { h, announce, busy, field, checkbox, section } from '../dom.js';
 
@@ -75,6 +75,31 @@ function duration(s) {
         }
     }
     return t('policy.unit.s.n', { n: s });
+}
+
+// A rule's value as the API writes it ("12", "90d", "on") in words.
+function bound(rule, v) {
+    return describe(rule, rule.kind === 'bool' ? bool(v)
+                          : rule.kind === 'count' ? Number(v) : seconds(v));
+}
+
+// A policy the server refused (422 invalid_policy or policy_loosened),
+// in the console's language: the rule by its label here and the bound it
+// must keep as this screen writes values.  '' for a rule or a reason this
+// console does not know: explain() then says it with the server's detail.
+function refused(err) {
+    const body = (err && err.body) || {};
+    const rule = RULES.find((r) => r.name === body.rule);
+    const key = `policy.refused.${body.reason}`;
+    if (!rule || !has(key)) {
+        return '';
+    }
+    const other = body.reason === 'shorter'
+                  ? RULES.find((r) => r.name === 'max_age') : rule;
+    return t(key, { rule: t(`policy.${rule.name}`),
+                    min: body.min ?? '',
+                    limit: body.reason === 'range' ? body.limit ?? ''
+                           : bound(other, body.limit) });
 }
 
 // A time as a number and a unit; 0 is "off".
@@ -188,7 +213,7 @@ async function render(ctx) {
                 announce('ok', t('policy.saved'));
                 ctx.refresh();
             } catch (err) {
-                announce('error', explain(err));
+                announce('error', refused(err) || explain(err));
             }
         });
     } },
