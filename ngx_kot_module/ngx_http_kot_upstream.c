@@ -321,7 +321,10 @@ ngx_http_kot_identity_headers(ngx_http_request_t *r,
         n += (value[i].len != 0);
     }
 
-    /* taken at once where the list's last part has room, as it has */
+    /*
+     * in one step when the last part of the list has room, as it has
+     * unless the client sent nearly 20 headers (nginx makes 20 a part)
+     */
     last = r->headers_in.headers.last;
     room = (r->headers_in.headers.nalloc - last->nelts >= n);
     h = (ngx_table_elt_t *) last->elts + last->nelts;

@@ -15,7 +15,7 @@ static const char *kot_cookie_name(const char *p, const char *end,
 
 /* the names without KOT_COOKIE_HOST_PREFIX, with their lengths */
 #define KOT_COOKIE_BARE(name)                                               \
-    { name + sizeof(KOT_COOKIE_HOST_PREFIX) - 1,                           \
+    { &name[sizeof(KOT_COOKIE_HOST_PREFIX) - 1],                            \
       sizeof(name) - sizeof(KOT_COOKIE_HOST_PREFIX) }
 
 static const struct {
