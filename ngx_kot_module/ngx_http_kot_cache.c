@@ -92,6 +92,8 @@ static ngx_int_t ngx_http_kot_cache_track(ngx_http_kot_cache_tenant_t *t);
 static void ngx_http_kot_cache_confirm(redisAsyncContext *ac, void *reply,
     void *privdata);
 static void ngx_http_kot_cache_drop_tenant(u_char *name, size_t len);
+static u_char *ngx_http_kot_cache_copy(ngx_str_t *dst, ngx_str_t *src,
+    u_char *p);
 
 
 static ngx_http_kot_cache_t  ngx_http_kot_cache;
@@ -215,6 +217,7 @@ ngx_int_t
 ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     ngx_msec_t absolute, ngx_msec_t touch)
 {
+    u_char                      *p;
     uint64_t                     now;
     ngx_http_kot_cache_entry_t  *e;
 
@@ -237,21 +240,21 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
         return NGX_DECLINED;
     }
 
-    /* copies: an invalidation may drop the entry while the request logs */
-    if (ngx_http_kot_strdup(r->pool, &s->user, e->user.data, e->user.len)
-           != NGX_OK
-        || ngx_http_kot_strdup(r->pool, &s->roles, e->roles.data,
-                               e->roles.len)
-           != NGX_OK
-        || ngx_http_kot_strdup(r->pool, &s->tenant, e->tenant_name.data,
-                               e->tenant_name.len)
-           != NGX_OK
-        || ngx_http_kot_strdup(r->pool, &s->last_login, e->last_login.data,
-                               e->last_login.len)
-           != NGX_OK)
-    {
+    /*
+     * copies: an invalidation may drop the entry while the request logs;
+     * one allocation for the four, each NUL-terminated as
+     * ngx_http_kot_strdup() leaves the values read from Redis
+     */
+    p = ngx_pnalloc(r->pool, e->user.len + e->roles.len + e->tenant_name.len
+                             + e->last_login.len + 4);
+    if (p == NULL) {
         return NGX_ERROR;
     }
+
+    p = ngx_http_kot_cache_copy(&s->user, &e->user, p);
+    p = ngx_http_kot_cache_copy(&s->roles, &e->roles, p);
+    p = ngx_http_kot_cache_copy(&s->tenant, &e->tenant_name, p);
+    (void) ngx_http_kot_cache_copy(&s->last_login, &e->last_login, p);
 
     s->status = KOT_SESSION_OK;
     s->created = e->created;
@@ -265,6 +268,21 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_SESSIONS_CACHE);
 
     return NGX_OK;
+}
+
+
+/* src's value at p, NUL-terminated, as dst; returns where the next goes */
+
+static u_char *
+ngx_http_kot_cache_copy(ngx_str_t *dst, ngx_str_t *src, u_char *p)
+{
+    dst->data = p;
+    dst->len = src->len;
+
+    p = ngx_cpymem(p, src->data, src->len);
+    *p++ = '\0';
+
+    return p;
 }
 
 

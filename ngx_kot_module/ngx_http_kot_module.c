@@ -1475,13 +1475,14 @@ ngx_http_kot_is_kot_header(ngx_str_t *name)
     static const u_char  prefix[] = "x-kot-";
     static const u_char  csrf[] = "x-kot-csrf";
 
-    if (name->len == sizeof(csrf) - 1
-        && ngx_http_kot_header_is(name, csrf, sizeof(csrf) - 1))
-    {
+    /* every request's every header comes here: most fail at once */
+    if (name->len < sizeof(prefix) - 2 || (name->data[0] | 0x20) != 'x') {
         return 0;
     }
 
-    if (name->len < sizeof(prefix) - 2) {
+    if (name->len == sizeof(csrf) - 1
+        && ngx_http_kot_header_is(name, csrf, sizeof(csrf) - 1))
+    {
         return 0;
     }
 

@@ -26,7 +26,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_kot_header_named(ngx_table_elt_t *h,
     const char *name, size_t len);
+static ngx_int_t ngx_http_kot_is_cookie(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_kot_cookies_keep(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_header_remove(ngx_http_request_t *r,
+    ngx_table_elt_t *h);
 static ngx_int_t ngx_http_kot_identity_present(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_set_cookie_filter(ngx_http_request_t *r);
 
@@ -120,7 +123,7 @@ ngx_http_kot_cookies_strip(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (!ngx_http_kot_header_named(&h[i], "cookie", 6)
+        if (!ngx_http_kot_is_cookie(&h[i])
             || !kot_cookie_maybe_ours((char *) h[i].value.data,
                                       h[i].value.len))
         {
@@ -147,8 +150,7 @@ ngx_http_kot_cookies_strip(ngx_http_request_t *r)
         h[i].value.data = p;
         h[i].value.len = n;
 
-        if (n == 0) {
-            h[i].hash = 0;
+        if (n == 0 && ngx_http_kot_header_remove(r, &h[i]) != NGX_OK) {
             removed++;
         }
     }
@@ -166,8 +168,84 @@ ngx_http_kot_cookies_strip(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_kot_header_named(ngx_table_elt_t *h, const char *name, size_t len)
 {
-    return h->hash != 0 && h->key.len == len
-           && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0;
+    size_t  i;
+
+    if (h->hash == 0 || h->key.len != len) {
+        return 0;
+    }
+
+    /* inline: ngx_strncasecmp() took 110 instructions for "cookie" */
+    for (i = 0; i < len; i++) {
+        if (ngx_tolower(h->key.data[i]) != (u_char) name[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A Cookie header: most names differ in length or first letter, which
+ * is cheaper to see than the whole name.
+ */
+
+static ngx_int_t
+ngx_http_kot_is_cookie(ngx_table_elt_t *h)
+{
+    return h->key.len == 6 && (h->key.data[0] | 0x20) == 'c'
+           && ngx_http_kot_header_named(h, "cookie", 6);
+}
+
+
+/*
+ * Removes the emptied request header h, which nothing in r->headers_in
+ * points to any more (ngx_http_kot_cookies_keep()), without rebuilding
+ * the list, when that moves no header that r->headers_in (host, ...)
+ * may point to: h is the list's last element, or the last is one of
+ * ngx_kot's identity headers, which takes h's place (the order of the
+ * headers means nothing to HTTP).  Otherwise h is marked (hash 0) for
+ * ngx_http_kot_headers_compact(), and NGX_DECLINED says so.
+ */
+
+static ngx_int_t
+ngx_http_kot_header_remove(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *last;
+    ngx_table_elt_t  *tail;
+
+    last = r->headers_in.headers.last;
+
+    if (last->nelts == 0) {
+        h->hash = 0;
+        return NGX_DECLINED;
+    }
+
+    tail = (ngx_table_elt_t *) last->elts + last->nelts - 1;
+
+    if (tail != h) {
+        for (i = 0; i < sizeof(ngx_http_kot_identity)
+                        / sizeof(ngx_http_kot_identity[0]); i++)
+        {
+            if (tail->lowcase_key == ngx_http_kot_identity[i].lowcase) {
+                break;
+            }
+        }
+
+        if (i == sizeof(ngx_http_kot_identity)
+                 / sizeof(ngx_http_kot_identity[0]))
+        {
+            h->hash = 0;
+            return NGX_DECLINED;
+        }
+
+        *h = *tail;
+    }
+
+    last->nelts--;
+
+    return NGX_OK;
 }
 
 
@@ -214,8 +292,9 @@ ngx_http_kot_identity_headers(ngx_http_request_t *r,
     ngx_http_kot_session_t *s)
 {
     ngx_str_t                 value[4];
-    ngx_uint_t                i;
-    ngx_table_elt_t          *h;
+    ngx_uint_t                i, n, room;
+    ngx_list_part_t          *last;
+    ngx_table_elt_t          *h, *e;
     ngx_http_kot_loc_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
@@ -236,21 +315,39 @@ ngx_http_kot_identity_headers(ngx_http_request_t *r,
     value[3].data = s->sid;
     value[3].len = KOT_SID_SHORT_LEN;
 
+    n = 0;
+
+    for (i = 0; i < 4; i++) {
+        n += (value[i].len != 0);
+    }
+
+    /*
+     * in one step when the last part of the list has room, as it has
+     * unless the client sent nearly 20 headers (nginx makes 20 a part)
+     */
+    last = r->headers_in.headers.last;
+    room = (r->headers_in.headers.nalloc - last->nelts >= n);
+    h = (ngx_table_elt_t *) last->elts + last->nelts;
+
+    if (room) {
+        last->nelts += n;
+    }
+
     for (i = 0; i < 4; i++) {
 
         if (value[i].len == 0) {
             continue;
         }
 
-        h = ngx_list_push(&r->headers_in.headers);
-        if (h == NULL) {
+        e = room ? h++ : ngx_list_push(&r->headers_in.headers);
+        if (e == NULL) {
             return NGX_ERROR;
         }
 
-        h->hash = ngx_http_kot_identity[i].hash;
-        h->key = ngx_http_kot_identity[i].name;
-        h->lowcase_key = ngx_http_kot_identity[i].lowcase;
-        h->value = value[i];
+        e->hash = ngx_http_kot_identity[i].hash;
+        e->key = ngx_http_kot_identity[i].name;
+        e->lowcase_key = ngx_http_kot_identity[i].lowcase;
+        e->value = value[i];
     }
 
     return NGX_OK;

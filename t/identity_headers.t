@@ -12,6 +12,8 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Gateway;
 use Test::More;
+use IO::Socket::UNIX;
+use Socket ();
 
 my $t = KotTest->new;
 
@@ -68,11 +70,45 @@ my $n = $t->nginx(<<'EOF');
         location /open/ {
             proxy_pass http://%%APP%%;
         }
+
+        # an application that shows the request head it received
+        location /raw/ {
+            kot on;
+            proxy_pass http://unix:%%DIR%%/raw.sock;
+        }
     }
 EOF
 
 KotTest::Gateway::start($t, fastcgi => $n->dir . '/fcgi.sock');
 KotTest::Gateway::start($t, uwsgi => $n->dir . '/uwsgi.sock');
+raw_echo($n->dir . '/raw.sock');
+
+# answers every request with the header lines it received, in order
+sub raw_echo ($path) {
+    unlink $path;
+    my $listen = IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(),
+                                       Local => $path, Listen => 16)
+        or die "listen on $path: $!\n";
+    chmod 0777, $path;
+
+    $t->fork_extra('raw', sub {
+        $SIG{PIPE} = 'IGNORE';
+        while (my $c = $listen->accept) {
+            local $/ = "\r\n";
+            my $head = '';
+            while (my $l = <$c>) {
+                last if $l eq "\r\n";
+                $head .= $l =~ s/\r\n$/\n/r;
+            }
+            print $c "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                . "Content-Length: " . length($head) . "\r\n"
+                . "Connection: close\r\n\r\n$head";
+            close $c;
+        }
+    });
+
+    close $listen;
+}
 
 $t->add_user('acme', 'alice', 'correct horse battery',
              roles => ['admin', 'payroll']);
@@ -127,6 +163,39 @@ for my $gw (['/cgi/x', 'FastCGI'], ['/wsgi/x', 'uwsgi']) {
     is_deeply [ grep { /KOT/ && !/^HTTP_X_KOT_(USER|TENANT|ROLES|SESSION)$/ }
                 keys %p ], [], 'and no other X-Kot-* parameter';
     ok !exists $p{HTTP_COOKIE}, 'nor the session cookie';
+}
+
+# the emptied Cookie header's place in the list goes to an identity
+# header: each one arrives once, and no empty Cookie with them
+
+my $sid = $ua->cookie('kot_session');
+
+for my $case ([ [ "kot_session=$sid" ], undef, 'only the session cookie' ],
+              [ [ "kot_session=$sid; theme=dark" ], 'theme=dark',
+                'the session and an application cookie' ],
+              [ [ 'theme=dark', "kot_session=$sid" ], 'theme=dark',
+                'two Cookie headers, the session last' ],
+              [ [ "kot_session=$sid", 'theme=dark' ], 'theme=dark',
+                'two Cookie headers, the session first' ])
+{
+    my ($cookies, $app, $name) = @$case;
+    $res = $n->ua->get('/raw/x', { Cookie => $cookies, %forged });
+    is $res->{status}, 200, "the raw application answers: $name";
+
+    my @lines = split /\n/, $res->{content};
+    my %count;
+    for my $l (@lines) {
+        $count{lc $1}++ if $l =~ /^([^:]+):/;
+    }
+
+    is_deeply [ map { $count{$_} // 0 }
+                qw(x-kot-user x-kot-tenant x-kot-roles x-kot-session) ],
+        [ 1, 1, 1, 1 ], "each identity header arrives once: $name";
+    is_deeply [ grep { /^x[-_]kot/i
+                       && !/^X-Kot-(User: alice|Tenant: acme|Roles: admin,payroll|Session: [\w-]{16})$/ }
+                @lines ], [], "with kot's values, nothing forged: $name";
+    is_deeply [ map { /^cookie:\s*(.*)$/i ? $1 : () } @lines ],
+        [ defined $app ? $app : () ], "the application's cookies: $name";
 }
 
 $res = $ua->get('/cgi/x');

@@ -13,8 +13,18 @@ static const char *kot_cookie_name(const char *p, const char *end,
     const char **n_end);
 
 
-static const char  *kot_cookie_names[] = {
-    KOT_COOKIE_SESSION, KOT_COOKIE_PRELOGIN, KOT_COOKIE_PENDING, NULL
+/* the names without KOT_COOKIE_HOST_PREFIX, with their lengths */
+#define KOT_COOKIE_BARE(name)                                               \
+    { &name[sizeof(KOT_COOKIE_HOST_PREFIX) - 1],                            \
+      sizeof(name) - sizeof(KOT_COOKIE_HOST_PREFIX) }
+
+static const struct {
+    const char  *name;
+    size_t       len;
+} kot_cookie_names[] = {
+    KOT_COOKIE_BARE(KOT_COOKIE_SESSION),
+    KOT_COOKIE_BARE(KOT_COOKIE_PRELOGIN),
+    KOT_COOKIE_BARE(KOT_COOKIE_PENDING)
 };
 
 
@@ -86,8 +96,7 @@ kot_cookie_trim(const char **p, const char **end)
 int
 kot_cookie_ours(const char *name, size_t len)
 {
-    size_t        n, prefix;
-    const char  **ours;
+    size_t  i, prefix;
 
     prefix = sizeof(KOT_COOKIE_HOST_PREFIX) - 1;
 
@@ -96,10 +105,12 @@ kot_cookie_ours(const char *name, size_t len)
         len -= prefix;
     }
 
-    for (ours = kot_cookie_names; *ours; ours++) {
-        n = strlen(*ours) - prefix;
-
-        if (len == n && memcmp(name, *ours + prefix, n) == 0) {
+    for (i = 0; i < sizeof(kot_cookie_names) / sizeof(kot_cookie_names[0]);
+         i++)
+    {
+        if (len == kot_cookie_names[i].len
+            && memcmp(name, kot_cookie_names[i].name, len) == 0)
+        {
             return 1;
         }
     }
