@@ -245,11 +245,12 @@ kot_json_run(char *dst, const char *s, size_t len)
 
 /*
  * Copies the plain bytes at p to dst and returns the first that is not.
- * Eight bytes are tested at once, and stored as they were loaded; a
- * string shorter than a word, or a word's tail, is tested as one word
- * with overlapping loads.  A memcpy() call and a table look-up per byte
- * cost a request record more than all its other members (bench/README.md,
- * issue 20); the table is left for the bytes before one to escape.
+ * Eight bytes are tested at once, and stored as they were loaded; the
+ * tail of a longer string is its last 8 bytes, tested again in part.  A
+ * string shorter than a word is tested by the table without a loop (some
+ * bytes twice) and stored by overlapping stores.  A memcpy() call and a
+ * loop per string cost a request record more than all its other members
+ * (bench/README.md, issue 20).
  */
 
 static const unsigned char *
@@ -292,18 +293,20 @@ kot_json_plain_run(char *dst, const unsigned char *p,
         memcpy(&a, p, 4);
         memcpy(&b, end - 4, 4);
 
-        if (kot_json_plain8((uint64_t) a << 32 | b)) {
+        if (kot_json_plain[p[0]] & kot_json_plain[p[1]] & kot_json_plain[p[2]]
+            & kot_json_plain[p[3]] & kot_json_plain[end[-3]]
+            & kot_json_plain[end[-2]] & kot_json_plain[end[-1]])
+        {
             memcpy(dst, &a, 4);
             memcpy(dst + len - 4, &b, 4);
             return end;
         }
 
     } else if (len) {
-        /* the three bytes, or some twice, and plain ones after them */
-        x = p[0] | (uint32_t) p[len / 2] << 8 | (uint32_t) p[len - 1] << 16
-            | 0x6161616161000000ULL;
-
-        if (kot_json_plain8(x)) {
+        /* the three bytes, or one of them twice or thrice */
+        if (kot_json_plain[p[0]] & kot_json_plain[p[len / 2]]
+            & kot_json_plain[p[len - 1]])
+        {
             dst[0] = (char) p[0];
             dst[len / 2] = (char) p[len / 2];
             dst[len - 1] = (char) p[len - 1];
