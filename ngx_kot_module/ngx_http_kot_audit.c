@@ -116,6 +116,7 @@ static u_char *ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al,
     u_char *p, ngx_uint_t success);
 static ngx_http_variable_value_t *ngx_http_kot_audit_request_id(
     ngx_http_request_t *r);
+static ngx_inline void ngx_http_kot_audit_hex8(u_char *dst, u_char *src);
 static void ngx_http_kot_audit_busy_count(ngx_http_kot_busy_t *b,
     ngx_str_t *addr);
 static void ngx_http_kot_audit_busy_flush(ngx_http_kot_audit_log_t *al);
@@ -146,10 +147,12 @@ typedef struct {
                          sizeof(",\"" key "\":") - 1, n)
 #define ngx_http_kot_audit_lit(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
 
-static void ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key,
-    size_t klen, u_char *v, size_t len, ngx_uint_t escape);
-static void ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w, u_char *key,
-    size_t klen, uint64_t n);
+static ngx_inline void ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w,
+    u_char *key, size_t klen, u_char *v, size_t len, ngx_uint_t escape);
+static ngx_uint_t ngx_http_kot_jw_fits(ngx_http_kot_jw_t *w, size_t klen,
+    u_char *v, size_t len, ngx_uint_t escape);
+static ngx_inline void ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w,
+    u_char *key, size_t klen, uint64_t n);
 static u_char *ngx_http_kot_audit_uint(u_char *p, uint64_t n);
 
 
@@ -1101,21 +1104,11 @@ static ngx_http_variable_value_t *
 ngx_http_kot_audit_request_id(ngx_http_request_t *r)
 {
     u_char                     *id;
-    ngx_uint_t                  i;
     ngx_http_kot_main_conf_t   *kmcf;
     ngx_http_variable_value_t  *v;
 
     static u_char  random[16384];
     static size_t  left;
-    static u_char  pairs[256][2];
-
-    /* a byte's two hex digits at once: ngx_hex_dump() goes one at a time */
-    if (pairs[0][0] == 0) {
-        for (i = 0; i < 256; i++) {
-            pairs[i][0] = "0123456789abcdef"[i >> 4];
-            pairs[i][1] = "0123456789abcdef"[i & 0xf];
-        }
-    }
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
     v = &r->variables[kmcf->request_id];
@@ -1139,9 +1132,8 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
 
     left -= 16;
 
-    for (i = 0; i < 16; i++) {
-        ngx_memcpy(id + 2 * i, pairs[random[left + i]], 2);
-    }
+    ngx_http_kot_audit_hex8(id, random + left);
+    ngx_http_kot_audit_hex8(id + 16, random + left + 8);
 
     kot_cleanse(random + left, 16);
 
@@ -1152,6 +1144,38 @@ ngx_http_kot_audit_request_id(ngx_http_request_t *r)
     v->data = id;
 
     return v;
+}
+
+
+/*
+ * 8 random bytes as 16 lower-case hex digits, 8 at a time: the low
+ * nibbles, then the high ones.  Which digit goes where does not matter
+ * for random bytes, as long as each nibble is used once; ngx_hex_dump()
+ * or a table of pairs goes one byte at a time.
+ */
+
+static ngx_inline void
+ngx_http_kot_audit_hex8(u_char *dst, u_char *src)
+{
+    uint64_t  x, lo, hi;
+
+#define NGX_HTTP_KOT_B(c)  (0x0101010101010101ULL * (c))
+
+    ngx_memcpy(&x, src, 8);
+
+    lo = x & NGX_HTTP_KOT_B(0x0f);
+    hi = (x >> 4) & NGX_HTTP_KOT_B(0x0f);
+
+    /* '0' + d, and 'a' - '0' - 10 more where d > 9: no byte carries */
+    lo += NGX_HTTP_KOT_B('0')
+          + (((lo + NGX_HTTP_KOT_B(6)) >> 4) & NGX_HTTP_KOT_B(1)) * 0x27;
+    hi += NGX_HTTP_KOT_B('0')
+          + (((hi + NGX_HTTP_KOT_B(6)) >> 4) & NGX_HTTP_KOT_B(1)) * 0x27;
+
+#undef NGX_HTTP_KOT_B
+
+    ngx_memcpy(dst, &lo, 8);
+    ngx_memcpy(dst + 8, &hi, 8);
 }
 
 
@@ -1195,7 +1219,13 @@ ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
 }
 
 
-static void
+/*
+ * Inlined, so that each member's key, of a length known at compile time,
+ * is a few stores rather than a memcpy() call; the rare record that comes
+ * near the end of the buffer takes ngx_http_kot_jw_fits().
+ */
+
+static ngx_inline void
 ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
     u_char *v, size_t len, ngx_uint_t escape)
 {
@@ -1207,14 +1237,10 @@ ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
 
     len = ngx_min(len, NGX_HTTP_KOT_AUDIT_FIELD_MAX);
 
-    /* counting first only when the worst case might not fit */
     n = escape ? len * KOT_JSON_ESCAPE_MAX : len;
-    if ((size_t) (w->end - w->p) < klen + n + 1) {
-        n = kot_json_escape_len((char *) v, len);
-    }
-
-    if ((size_t) (w->end - w->p) < klen + n + 1) {
-        w->full = 1;
+    if ((size_t) (w->end - w->p) < klen + n + 1
+        && !ngx_http_kot_jw_fits(w, klen, v, len, escape))
+    {
         return;
     }
 
@@ -1231,7 +1257,26 @@ ngx_http_kot_jw_strn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
 }
 
 
-static void
+/* counting first only when the worst case might not fit */
+
+static ngx_uint_t
+ngx_http_kot_jw_fits(ngx_http_kot_jw_t *w, size_t klen, u_char *v,
+    size_t len, ngx_uint_t escape)
+{
+    size_t  n;
+
+    n = escape ? kot_json_escape_len((char *) v, len) : len;
+
+    if ((size_t) (w->end - w->p) < klen + n + 1) {
+        w->full = 1;
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static ngx_inline void
 ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
     uint64_t n)
 {
@@ -1249,21 +1294,51 @@ ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w, u_char *key, size_t klen,
 }
 
 
-/* ngx_sprintf() parses its format at every call: too slow per request */
+/*
+ * ngx_sprintf() parses its format at every call: too slow per request.
+ * The digits are written in place, two at a time, once their count is
+ * known.
+ */
 
 static u_char *
 ngx_http_kot_audit_uint(u_char *p, uint64_t n)
 {
-    u_char  digits[NGX_INT64_LEN], *d;
+    u_char    *d;
+    size_t     len;
+    uint64_t   t;
 
-    d = digits + sizeof(digits);
+    static const char  pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930"
+        "31323334353637383940414243444546474849505152535455565758596061"
+        "62636465666768697071727374757677787980818283848586878889909192"
+        "93949596979899";
 
-    do {
-        *--d = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
+    len = 1;
 
-    return ngx_cpymem(p, d, digits + sizeof(digits) - d);
+    for (t = n; t >= 100; t /= 100) {
+        len += 2;
+    }
+
+    len += (t >= 10);
+
+    d = p + len;
+
+    while (n >= 100) {
+        t = n % 100 * 2;
+        n /= 100;
+        *--d = pairs[t + 1];
+        *--d = pairs[t];
+    }
+
+    if (n >= 10) {
+        *--d = pairs[n * 2 + 1];
+        *--d = pairs[n * 2];
+
+    } else {
+        *--d = (u_char) ('0' + n);
+    }
+
+    return p + len;
 }
 
 

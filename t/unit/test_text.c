@@ -7,6 +7,7 @@
 
 #include "tap.h"
 #include "kot_text.h"
+#include "kot_utf8.h"
 
 
 typedef size_t (*len_pt)(const char *s, size_t len);
@@ -136,6 +137,141 @@ test_json(void)
 }
 
 
+/*
+ * The escaper as it was before plain text went eight bytes at a time:
+ * one code point after another, by the rules of kot_text.h.
+ */
+
+static size_t
+json_ref(char *dst, const unsigned char *s, size_t len)
+{
+    int         k;
+    size_t      i, n;
+    uint32_t    cp;
+    const char  *hex = "0123456789abcdef";
+
+    for (i = 0, n = 0; i < len; i += k) {
+        k = kot_utf8_decode(s + i, len - i, &cp);
+
+        if (k < 0) {
+            memcpy(dst + n, "\xef\xbf\xbd", 3);
+            n += 3;
+            k = 1;
+
+        } else if (cp == '"' || cp == '\\') {
+            dst[n++] = '\\';
+            dst[n++] = (char) cp;
+
+        } else if (cp == '\n' || cp == '\r' || cp == '\t') {
+            dst[n++] = '\\';
+            dst[n++] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
+
+        } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)
+                   || cp == 0x2028 || cp == 0x2029)
+        {
+            dst[n++] = '\\';
+            dst[n++] = 'u';
+            dst[n++] = hex[cp >> 12 & 0xf];
+            dst[n++] = hex[cp >> 8 & 0xf];
+            dst[n++] = hex[cp >> 4 & 0xf];
+            dst[n++] = hex[cp & 0xf];
+
+        } else {
+            memcpy(dst + n, s + i, k);
+            n += k;
+        }
+    }
+
+    return n;
+}
+
+
+static int
+json_same(const unsigned char *s, size_t len)
+{
+    size_t  n, m;
+    char    want[64 * KOT_JSON_ESCAPE_MAX], got[sizeof(want) + 1];
+
+    n = json_ref(want, s, len);
+
+    got[n] = '#';
+    m = kot_json_escape(got, (const char *) s, len);
+
+    return m == n && got[n] == '#' && memcmp(got, want, n) == 0
+           && kot_json_escape_len((const char *) s, len) == n;
+}
+
+
+static void
+test_json_fast(void)
+{
+    int            bad;
+    size_t         i, j, len;
+    uint32_t       seed;
+    unsigned char  s[64];
+
+    /* bytes that matter, and the pieces of sequences, valid or not */
+#define P(lit)  { lit, sizeof(lit) - 1 }
+    static const struct {
+        const char  *s;
+        size_t       len;
+    } pieces[] = {
+        P("a"), P("Z"), P(" "), P("~"), P("\""), P("\\"), P("\x7f"),
+        P("\x1f"), P("\n"), P("\x00"), P("\x80"), P("\xc2\x85"),
+        P("\xc2\xa0"), P("\xe2\x80\xa8"), P("\xe2\x80\xa9"),
+        P("\xe6\x97\xa5"), P("\xf0\x9f\x98\x80"), P("\xc0\xaf"),
+        P("\xed\xa0\x80"), P("\xff"), P("\xe2"), P("\xe2\x80"),
+        P("\xf0\x9f\x98"), P("0123456789abcdef")
+    };
+#undef P
+
+    for (i = 0, bad = 0; i < 256; i++) {
+        s[0] = (unsigned char) i;
+        bad += !json_same(s, 1);
+
+        for (j = 0; j < 256; j++) {
+            s[1] = (unsigned char) j;
+            bad += !json_same(s, 2);
+        }
+    }
+
+    ok(bad == 0, "json: every byte and pair of bytes as before");
+
+    /* each byte at each place of the words read eight at a time */
+    for (i = 0, bad = 0; i < 256; i++) {
+        for (j = 0; j < 24; j++) {
+            memset(s, 'x', 24);
+            s[j] = (unsigned char) i;
+            bad += !json_same(s, 24);
+            bad += !json_same(s, j + 1);
+            bad += !json_same(s + j, 24 - j);
+        }
+    }
+
+    ok(bad == 0, "json: every byte at every place of a longer string");
+
+    for (i = 0, bad = 0, seed = 20; i < 200000; i++) {
+        len = 0;
+
+        do {
+            seed = seed * 1103515245 + 12345;
+            j = (seed >> 16) % (sizeof(pieces) / sizeof(pieces[0]));
+
+            if (len + pieces[j].len > sizeof(s)) {
+                break;
+            }
+
+            memcpy(s + len, pieces[j].s, pieces[j].len);
+            len += pieces[j].len;
+        } while ((seed >> 8) % 23 != 0);
+
+        bad += !json_same(s, len);
+    }
+
+    ok(bad == 0, "json: 200000 random strings as before");
+}
+
+
 static void
 test_sanitize(void)
 {
@@ -222,6 +358,7 @@ main(void)
     test_html();
     test_url();
     test_json();
+    test_json_fast();
 
     ok(kot_html_escape_len(NULL, 0) == 0 && kot_url_escape_len(NULL, 0) == 0
        && kot_json_escape_len(NULL, 0) == 0, "NULL of length 0 is empty");
