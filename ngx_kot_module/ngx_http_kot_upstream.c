@@ -186,15 +186,15 @@ ngx_http_kot_header_named(ngx_table_elt_t *h, const char *name, size_t len)
 
 
 /*
- * A Cookie header: most names differ in length or first letter, which
- * is cheaper to see than the whole name.
+ * A Cookie request header: nginx gives every request header its name in
+ * lowercase, so the name is one comparison of six bytes.
  */
 
 static ngx_int_t
 ngx_http_kot_is_cookie(ngx_table_elt_t *h)
 {
-    return h->key.len == 6 && (h->key.data[0] | 0x20) == 'c'
-           && ngx_http_kot_header_named(h, "cookie", 6);
+    return h->hash != 0 && h->key.len == 6
+           && ngx_memcmp(h->lowcase_key, "cookie", 6) == 0;
 }
 
 

@@ -215,7 +215,13 @@ kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
 
     body = p - out;
 
-    if (kot_chain_mac(c, out, body, 1, mac) != 0) {
+    /*
+     * the MAC covers the record closed by its '}', which goes where the
+     * suffix will: one call to the MAC for the record, not two
+     */
+    out[body] = '}';
+
+    if (kot_chain_mac(c, out, body + 1, 0, mac) != 0) {
         return -1;
     }
 
