@@ -108,8 +108,11 @@ $(BUILD)/bench/%: bench/%.c $(CORE_OBJS) $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) $< $(CORE_OBJS) $(LIBS) -o $@
 
+# The timed run, then the instructions a request costs each front's
+# worker under callgrind: the figure that the machine's noise leaves alone
 bench: all deps-bench $(BENCH_BINS)
 	@bench/run
+	@CALLGRIND=$(BUILD)/bench/callgrind bench/run
 
 # The whole Perl suite against the module built with ASan and UBSan, in
 # its own build directory: stock nginx loads it with the sanitizers'
