@@ -343,9 +343,9 @@ kotctl_notify_group(kotctl_notify_t *n)
 /*
  * The pending events whose next attempt is due: this consumer's after
  * their backoff, another's (a daemon that died) after --stuck-after
- * too.  The oldest KOTCTL_NOTIFY_SCAN are looked
- * at each round, a page at a time.  *next is how long until the next
- * one is due, at most KOTCTL_NOTIFY_BLOCK_MS.
+ * too.  The oldest KOTCTL_NOTIFY_SCAN are looked at each round, a page
+ * at a time.  *next is how long until the next one is due, at most
+ * KOTCTL_NOTIFY_BLOCK_MS.
  */
 
 static int
