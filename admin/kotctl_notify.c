@@ -34,8 +34,9 @@
 #define KOTCTL_NOTIFY_BLOCK_MS     1000
 #define KOTCTL_NOTIFY_TIMEOUT_SEC  10
 /* another consumer's event is taken over after this long without news */
-#define KOTCTL_NOTIFY_STUCK_MS     60000
+#define KOTCTL_NOTIFY_STUCK        60       /* seconds */
 #define KOTCTL_NOTIFY_MAX_BACKOFF  86400    /* seconds: a day */
+#define KOTCTL_NOTIFY_SECONDS_MAX  86400    /* of either option */
 #define KOTCTL_NOTIFY_KEY_MIN      16
 #define KOTCTL_NOTIFY_KEY_MAX      4096
 
@@ -47,6 +48,7 @@ typedef struct {
     kot_hmac_key_t  key;
     int             signed_posts;       /* --hmac-key-file given */
     long long       max_backoff_ms;
+    long long       stuck_ms;           /* --stuck-after */
     CURL           *curl;
 } kotctl_notify_t;
 
@@ -55,6 +57,8 @@ static volatile sig_atomic_t  kotctl_notify_stop;
 
 
 static int kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv);
+static int kotctl_notify_seconds(const char *name, const char *value,
+    long long *ms);
 static int kotctl_notify_key(kotctl_notify_t *n, const char *path);
 static int kotctl_notify_run(kotctl_notify_t *n);
 static int kotctl_notify_group(kotctl_notify_t *n);
@@ -91,6 +95,7 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     memset(&n, 0, sizeof(kotctl_notify_t));
     n.k = k;
     n.max_backoff_ms = KOTCTL_NOTIFY_MAX_BACKOFF * 1000LL;
+    n.stuck_ms = KOTCTL_NOTIFY_STUCK * 1000LL;
 
     if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
         strcpy(host, "kotctl");
@@ -144,9 +149,7 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
 static int
 kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
 {
-    int    i;
-    char  *end;
-    long   v;
+    int  i;
 
     for (i = 0; i < argc; i += 2) {
         if (i + 1 >= argc) {
@@ -172,17 +175,19 @@ kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
 
         } else if (strcmp(argv[i], "--max-backoff") == 0) {
             /* for tests: how soon an event gives up */
-            v = strtol(argv[i + 1], &end, 10);
-
-            if (*argv[i + 1] == '\0' || *end != '\0' || v < 1
-                || v > KOTCTL_NOTIFY_MAX_BACKOFF)
+            if (kotctl_notify_seconds(argv[i], argv[i + 1],
+                                      &n->max_backoff_ms)
+                != KOTCTL_OK)
             {
-                kotctl_error("notify: --max-backoff is 1 to %d seconds",
-                             KOTCTL_NOTIFY_MAX_BACKOFF);
                 return KOTCTL_USAGE;
             }
 
-            n->max_backoff_ms = v * 1000LL;
+        } else if (strcmp(argv[i], "--stuck-after") == 0) {
+            if (kotctl_notify_seconds(argv[i], argv[i + 1], &n->stuck_ms)
+                != KOTCTL_OK)
+            {
+                return KOTCTL_USAGE;
+            }
 
         } else {
             goto usage;
@@ -198,8 +203,33 @@ kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
 usage:
 
     kotctl_error("usage: kotctl notify --webhook URL [--hmac-key-file PATH] "
-                 "[--consumer NAME]");
+                 "[--consumer NAME] [--stuck-after SECONDS]");
     return KOTCTL_USAGE;
+}
+
+
+/* A whole number of seconds, 1 to a day, as ms. */
+
+static int
+kotctl_notify_seconds(const char *name, const char *value, long long *ms)
+{
+    char  *end;
+    long   v;
+
+    errno = 0;
+    v = strtol(value, &end, 10);
+
+    if (*value == '\0' || *end != '\0' || errno != 0 || v < 1
+        || v > KOTCTL_NOTIFY_SECONDS_MAX)
+    {
+        kotctl_error("notify: %s is 1 to %d seconds, not \"%s\"", name,
+                     KOTCTL_NOTIFY_SECONDS_MAX, value);
+        return KOTCTL_USAGE;
+    }
+
+    *ms = v * 1000LL;
+
+    return KOTCTL_OK;
 }
 
 
@@ -312,10 +342,10 @@ kotctl_notify_group(kotctl_notify_t *n)
 
 /*
  * The pending events whose next attempt is due: this consumer's after
- * their backoff, another's (a daemon that died) after
- * KOTCTL_NOTIFY_STUCK_MS too.  The oldest KOTCTL_NOTIFY_SCAN are looked
- * at each round, a page at a time.  *next is how long until the next
- * one is due, at most KOTCTL_NOTIFY_BLOCK_MS.
+ * their backoff, another's (a daemon that died) after --stuck-after
+ * too.  The oldest KOTCTL_NOTIFY_SCAN are looked at each round, a page
+ * at a time.  *next is how long until the next one is due, at most
+ * KOTCTL_NOTIFY_BLOCK_MS.
  */
 
 static int
@@ -359,9 +389,9 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
             due = kotctl_notify_backoff(n, deliveries);
 
             if (strcmp(e->element[1]->str, n->consumer) != 0
-                && due < KOTCTL_NOTIFY_STUCK_MS)
+                && due < n->stuck_ms)
             {
-                due = KOTCTL_NOTIFY_STUCK_MS;
+                due = n->stuck_ms;
             }
 
             if (idle < due) {
