@@ -13,9 +13,8 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Admin;
 use KotTest::TOTP;
+use KotTest::Webhook;
 use Test::More;
-use Digest::SHA qw(hmac_sha256_hex);
-use IO::Socket::INET;
 use JSON::PP ();
 use Time::HiRes ();
 
@@ -37,59 +36,32 @@ $t->add_user('acme', 'hank', $pw{alice}, roles => ['admin']);
 $t->add_user('acme', 'ivan', $pw{alice});
 
 
-# The receiver a customer would write: it checks the signature (the key
-# file's bytes; a t more than 5 minutes off is a replay) and answers 200,
-# or 500 at /fail.  It writes what it got to a file, one line a request.
+# The receiver a customer would write (t/lib/KotTest/Webhook.pm), which
+# answers 500 at /fail, and late while the file "slow" exists.
 
 my $key = ('k' x 32) . "\n";
 KotTest::_spew("$dir/notify.key", $key);
 chmod 0600, "$dir/notify.key";
 
-sub signature_ok ($key, $header, $body, $now = time) {
-    my ($ts, $mac) = ($header // '') =~ /^t=(\d+),v1=([0-9a-f]{64})$/
-        or return 0;
-    return 0 if abs($now - $ts) > 300;
-    return hmac_sha256_hex("$ts.$body", $key) eq $mac;
-}
+sub signature_ok { KotTest::Webhook::signature_ok(@_) }
 
 my $port = KotTest::free_port();
+my $hook;
 
 sub receiver_start () {
-    $t->fork_extra('receiver', sub {
-        $SIG{PIPE} = 'IGNORE';
-        my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-            LocalPort => $port, Listen => 8, ReuseAddr => 1) or die $!;
-        while (my $c = $srv->accept) {
-            local $/ = "\r\n";
-            my ($path) = (<$c> // '') =~ /^POST (\S+)/ or next;
-            my %h;
-            while (my $l = <$c>) {
-                last if $l eq "\r\n";
-                $h{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*?)\r\n$/;
-            }
-            read $c, my $body, $h{'content-length'} // 0;
-            my $ok = signature_ok($key, $h{'x-kot-signature'}, $body)
-                ? 'ok' : 'bad';
-            open my $f, '>>', "$dir/received" or die $!;
-            syswrite $f, "$ok $path $h{'x-kot-signature'} $body\n";
-            close $f;
+    $hook = KotTest::Webhook->start($t, 'receiver', $key, port => $port,
+        answer => sub ($c, $path) {
             sleep 3 if -e "$dir/slow";
-            print $c ($path eq '/fail' ? "HTTP/1.1 500 No\r\n"
-                                       : "HTTP/1.1 200 OK\r\n"),
+            return KotTest::Webhook::answer_ok($c, $path)
+                unless $path eq '/fail';
+            print $c "HTTP/1.1 500 No\r\n",
                 "Content-Length: 0\r\nConnection: close\r\n\r\n";
             close $c;
-        }
-    });
-    wait_until(sub { IO::Socket::INET->new("127.0.0.1:$port") },
-               what => 'the receiver');
+        });
 }
 
-# [check, path, signature header, event, body] of every request received
-sub received () {
-    open my $f, '<', "$dir/received" or return ();
-    return map { chomp; my @f = split / /, $_, 4;
-                 [ @f[0 .. 2], JSON::PP::decode_json($f[3]), $f[3] ] } <$f>;
-}
+# [check, path, signature header, event, body, time] of every request
+sub received () { $hook->received }
 
 sub got ($type, %match) {
     return grep { my $e = $_->[3];

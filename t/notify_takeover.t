@@ -10,9 +10,8 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::Webhook;
 use Test::More;
-use Digest::SHA qw(hmac_sha256_hex);
-use IO::Socket::INET;
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
@@ -24,71 +23,29 @@ my $key = ('k' x 32) . "\n";
 KotTest::_spew("$dir/notify.key", $key);
 chmod 0600, "$dir/notify.key";
 
-sub signature_ok ($header, $body) {
-    my ($ts, $mac) = ($header // '') =~ /^t=(\d+),v1=([0-9a-f]{64})$/
-        or return 0;
-    return 0 if abs(time - $ts) > 300;
-    return hmac_sha256_hex("$ts.$body", $key) eq $mac;
-}
+# Two receivers (t/lib/KotTest/Webhook.pm): "good" checks the signature
+# and answers 200; "hang" takes the request and never answers, so that
+# the daemon posting to it holds the event, pending, for its 10 s.
 
-
-# Two receivers.  "good" checks the signature and answers 200; "hang"
-# takes the request and never answers, so that the daemon posting to it
-# holds the event, pending, for its 10 s.  Each writes what it got to a
-# file of its name, one line a request: check, time, signature, body.
-
-my %port = (good => KotTest::free_port(), hang => KotTest::free_port());
+my %hook;
 
 sub receiver_start ($name) {
-    $t->fork_extra($name, sub {
-        $SIG{PIPE} = 'IGNORE';
-        my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-            LocalPort => $port{$name}, Listen => 8, ReuseAddr => 1)
-            or die $!;
-        my @held;
-        while (my $c = $srv->accept) {
-            local $/ = "\r\n";
-            <$c> // next;
-            my %h;
-            while (my $l = <$c>) {
-                last if $l eq "\r\n";
-                $h{lc $1} = $2 if $l =~ /^([^:]+):\s*(.*?)\r\n$/;
-            }
-            read $c, my $body, $h{'content-length'} // 0;
-            my $sig = $h{'x-kot-signature'} // '-';
-            my $ok = signature_ok($sig, $body) ? 'ok' : 'bad';
-            open my $f, '>>', "$dir/$name" or die $!;
-            syswrite $f, sprintf("%s %.3f %s %s\n", $ok,
-                                 Time::HiRes::time(), $sig, $body);
-            close $f;
-            if ($name eq 'hang') {
-                push @held, $c;
-                next;
-            }
-            print $c "HTTP/1.1 200 OK\r\n",
-                "Content-Length: 0\r\nConnection: close\r\n\r\n";
-            close $c;
-        }
-    });
-    wait_until(sub { IO::Socket::INET->new("127.0.0.1:$port{$name}") },
-               what => "the $name receiver");
+    $hook{$name} = KotTest::Webhook->start($t, $name, $key,
+        $name eq 'hang' ? (answer => sub ($c, $path) { }) : ());
 }
 
-# [check, time, signature, event] of every request $name received
-sub received ($name) {
-    open my $f, '<', "$dir/$name" or return ();
-    return map { chomp; my @f = split / /, $_, 4;
-                 [ @f[0 .. 2], JSON::PP::decode_json($f[3]) ] } <$f>;
+# [check, time, signature, event] of each request $name got for event $id
+sub posts ($name, $id) {
+    return map { [ @$_[0, 5, 2, 3] ] }
+           grep { $_->[3]{id} eq $id } $hook{$name}->received;
 }
-
-sub posts ($name, $id) { grep { $_->[3]{id} eq $id } received($name) }
 
 # a daemon as the consumer $name, posting to the receiver $to
 sub daemon_start ($name, $to, @opt) {
     $t->fork_extra($name, sub {
         open STDERR, '>>', "$dir/$name.out";
         exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
-            '--webhook', "http://127.0.0.1:$port{$to}/hook",
+            '--webhook', "http://127.0.0.1:@{[ $hook{$to}->port ]}/hook",
             '--hmac-key-file', "$dir/notify.key", '--consumer', $name, @opt;
     });
 }
@@ -123,7 +80,7 @@ sub pending () {
 # --stuck-after is checked like --max-backoff; a bad value changes nothing
 
 for my $bad ('0', '86401', '2s', '', '-1') {
-    my $r = $t->kotctl('notify', '--webhook', "http://127.0.0.1:$port{good}/",
+    my $r = $t->kotctl('notify', '--webhook', 'http://127.0.0.1:9/',
                        '--stuck-after', $bad);
     is $r->{exit}, 2, "--stuck-after \"$bad\" is refused";
     like $r->{err}, qr/--stuck-after is 1 to 86400 seconds/,
