@@ -298,12 +298,17 @@ sub closed_within ($s, $timeout) {
     my $sel = IO::Select->new($s);
     my $end = Time::HiRes::time() + $timeout;
 
+    # looks once more when the time is up: a close that came meanwhile
+    # counts, though another wait took the time
     for (;;) {
         my $left = $end - Time::HiRes::time();
-        return 0 if $left <= 0;
-        next unless $sel->can_read($left);
+        if (!$sel->can_read($left > 0 ? $left : 0)) {
+            return 0 if $left <= 0;
+            next;
+        }
         my $n = sysread $s, my $junk, 65536;
         return 1 if !$n;
+        return 0 if $left <= 0;
     }
 }
 
