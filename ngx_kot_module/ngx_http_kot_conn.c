@@ -75,7 +75,7 @@ struct ngx_http_kot_watch_s {
     ngx_queue_t                 conns;
     ngx_event_t                 ended;      /* posted when it is over */
     const char                 *reason;
-    uint64_t                    created;    /* 0 until Redis answered */
+    uint64_t                    created;    /* as last known: the check */
     uint64_t                    last;       /* activity, as Redis has it */
     ngx_msec_t                  idle;
     ngx_msec_t                  absolute;
@@ -219,6 +219,13 @@ ngx_http_kot_conn_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         if (w == NULL) {
             return NGX_ERROR;
         }
+
+        /*
+         * The times that the request's own check found: its ends hold
+         * even if Redis stalls before it answers the read below.
+         */
+        w->created = ctx->session.created;
+        w->last = ctx->session.last;
 
         /* as it is now, and tracked: the next change is announced */
         ngx_http_kot_watch_check(w, 0);
@@ -669,8 +676,9 @@ ngx_http_kot_watch_reply(redisAsyncContext *ac, void *reply, void *privdata)
 
 
 /*
- * The session's times as Redis has them.  The first answer may bring its
- * ends closer than the timers, set before it, look: they are set again.
+ * The session's times as Redis has them.  An answer may bring its ends
+ * closer than the timers, set before it from what the request's check
+ * found (a session cache's copy), look: they are set again.
  */
 
 static void
@@ -678,16 +686,16 @@ ngx_http_kot_watch_times(ngx_http_kot_watch_t *w, uint64_t created,
     uint64_t last)
 {
     uint64_t              now;
-    ngx_uint_t            first;
+    ngx_uint_t            closer;
     ngx_queue_t          *q;
     ngx_http_kot_conn_t  *k;
 
-    first = (w->created == 0);
+    closer = (w->created == 0 || created < w->created || last < w->last);
 
     w->created = created;
     w->last = last;
 
-    if (!first) {
+    if (!closer) {
         return;
     }
 

@@ -276,6 +276,26 @@ ok time - $start > 2.5, 'not before';
 is closes($I, $hash), 'stream/unavailable upgraded/unavailable',
     'the records say "unavailable"';
 
+# Redis stalled before it answered the stream's first read (the request's
+# own check came from the session cache): the idle end, as the request
+# found it, holds all the same.  The stream must reach a worker that has
+# the session cached, within 75 ms of the stall: tried a few times.
+($ua, $cookie, $hash) = login($I);
+$es = undef;
+for (1 .. 10) {
+    $ua->get('/app') for 1 .. 4;
+    $start = time;
+    $t->pause_redis;
+    $es = eval { KotTest::Stream::sse_open($I->port, '/events/feed', $cookie) };
+    last if $es;
+    $t->resume_redis;
+}
+ok $es, 'an event stream opens from the session cache as Redis stalls';
+ok $es && KotTest::Stream::closed_within($es, $start + 4.5 - time),
+    'and closes by 4.5 s from then (idle end 2 s), Redis still stalled';
+$t->resume_redis;
+is closes($I, $hash, 1), 'stream/unavailable', 'recorded as "unavailable"';
+
 ($ua, $cookie, $hash) = login($I);
 $ws = KotTest::Stream::ws_open($I->port, '/ws/chat', $cookie);
 $es = KotTest::Stream::sse_open($I->port, '/events/feed', $cookie);
