@@ -76,7 +76,7 @@ struct ngx_http_kot_watch_s {
     ngx_event_t                 ended;      /* posted when it is over */
     const char                 *reason;
     uint64_t                    created;    /* as last known: the check */
-    uint64_t                    last;       /* activity, as Redis has it */
+    uint64_t                    last;       /* activity, as last known */
     ngx_msec_t                  idle;
     ngx_msec_t                  absolute;
     ngx_msec_t                  touch;
