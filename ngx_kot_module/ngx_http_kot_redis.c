@@ -57,8 +57,8 @@
  * arrives after every invalidation Redis sent before it.  The cache
  * trusts no entry when the last beat that came back was sent more than
  * FRESH ms ago, which bounds how late a revocation can be seen even if
- * either connection stalls without breaking; after LOST ms the
- * connection is replaced.
+ * either connection stalls without breaking; when a beat has not come
+ * back in LOST ms, the connection is replaced.
  */
 #define NGX_HTTP_KOT_REDIS_BEAT         25
 #define NGX_HTTP_KOT_REDIS_FRESH        75
@@ -108,6 +108,7 @@ typedef struct ngx_http_kot_redis_s {
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
     ngx_msec_t                      last_beat;  /* sub: heard at */
+    ngx_msec_t                      unheard;    /* sub: sent, not heard yet */
     ngx_uint_t                      channels;   /* sub: confirmed */
     u_char                          beat[48];   /* the heartbeat channel */
     size_t                          beat_len;
@@ -920,7 +921,13 @@ ngx_http_kot_redis_heard(ngx_http_kot_redis_t *rd, redisReply *sent)
 }
 
 
-/* Every BEAT ms: the heartbeat out, and a look at whether it comes back. */
+/*
+ * Every BEAT ms: the heartbeat out, and a look at whether it comes back.
+ * The connection is lost when the first beat sent after the last one
+ * heard (to within a beat) has been out for LOST ms.  A worker that
+ * stood still itself (a paused VM, a worker under valgrind) sent no beat
+ * meanwhile, so its own stall does not replace a connection that works.
+ */
 
 static void
 ngx_http_kot_redis_beat(ngx_event_t *ev)
@@ -933,7 +940,11 @@ ngx_http_kot_redis_beat(ngx_event_t *ev)
                                  sub->beat, sub->beat_len,
                                  (unsigned long long) ngx_current_msec);
 
-        if (ngx_current_msec - sub->last_beat > NGX_HTTP_KOT_REDIS_LOST) {
+        if ((ngx_msec_int_t) (sub->unheard - sub->last_beat) <= 0) {
+            sub->unheard = ngx_current_msec;
+
+        } else if (ngx_current_msec - sub->unheard > NGX_HTTP_KOT_REDIS_LOST)
+        {
             ngx_http_kot_redis_drop(sub, "no heartbeat on the invalidation "
                                          "connection");
         }

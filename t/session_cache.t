@@ -1,8 +1,8 @@
 # The workers' session cache is correct: requests of a known session ask
 # Redis nothing, yet a logout, a reset, a revoke or a disabled account on
-# another node is seen at once; with the invalidation connection broken
-# every request asks Redis again; after a Redis restart nothing stale is
-# served.
+# another node is seen at once; a worker that stood still keeps its
+# cache; with the invalidation connection broken every request asks
+# Redis again; after a Redis restart nothing stale is served.
 
 use strict;
 use warnings;
@@ -89,6 +89,36 @@ for my $cmd ([ 'session', 'revoke', 'acme', 'alice', '--all' ],
 }
 
 $t->kotctl('user', 'enable', 'acme', 'alice');
+
+
+# A worker that stood still for longer than a lost heartbeat allows (a
+# paused VM does this to every worker) keeps its invalidation connection:
+# it sent no heartbeat while it stood, so none went missing.  Replacing
+# the connection would log an error and empty the cache for nothing.
+
+$ua = login($a);
+$on_b->set_cookie('kot_session', $ua->cookie('kot_session'));
+is $on_b->get('/app')->{status}, 200, 'a session is cached on node b';
+
+my ($worker) = $b->worker_pids;
+kill 'STOP', $worker;
+Time::HiRes::sleep(1.5);
+kill 'CONT', $worker;
+
+ok wait_until(sub {
+    my $e = evalsha();
+    $on_b->get('/app')->{status} == 200 && evalsha() == $e;
+}, what => 'node b to answer from its cache again'),
+    'after standing still for 1.5 s node b answers from its cache again';
+unlike $b->error_log, qr/no heartbeat/,
+    'and does not take its own stall for a lost invalidation connection';
+
+$form = $ua->get('/kot/logout');
+$ua->post_form('/kot/logout',
+               { csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
+ok wait_until(sub { $on_b->get('/app')->{status} == 401 }, timeout => 1,
+              interval => 0.01, what => 'node b to see the logout'),
+    'and a logout on node a still ends the session on node b at once';
 
 
 # the invalidation connection broken: no cache, no stale session
