@@ -116,6 +116,10 @@ my @attacks = (
     '/%2f/evil.example',
     '/%5Cevil.example',
     '/%252F%252Fevil.example',
+    # a malformed escape elsewhere does not stop the decoding
+    '/%2F%2Fevil.example?%',
+    '/%5C%5Cevil.example?x=%zz',
+    '/%252F%252Fevil.example?%',
     '/%0d%0aSet-Cookie:%20x=1',
     'javascript:alert(1)',
     ' /app',
@@ -131,6 +135,14 @@ for my $attack (@attacks) {
     (my $shown = $attack) =~ s/([\x00-\x1f])/sprintf '\\x%02x', ord $1/ge;
     $shown = substr($shown, 0, 40);
     is $r->{headers}{location}, '/', "return_to '$shown' falls back to /";
+}
+
+{
+    my $r = $n->ua->login(tenant => 'acme', username => 'alice',
+                          password => 'correct horse battery',
+                          return_to => '/reports?q=100%');
+    is $r->{headers}{location}, '/reports?q=100%',
+        'a page whose address holds a stray % is returned to';
 }
 
 for my $attack ('//evil.example/', '/%2F%2Fevil.example') {

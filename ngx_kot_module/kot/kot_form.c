@@ -97,6 +97,31 @@ kot_url_decode(char *dst, const char *src, size_t len, int plus_is_space)
 }
 
 
+size_t
+kot_url_decode_lenient(char *dst, const char *src, size_t len)
+{
+    int     hi, lo;
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        if (src[i] == '%' && len - i >= 3
+            && (hi = kot_hex_value((unsigned char) src[i + 1])) >= 0
+            && (lo = kot_hex_value((unsigned char) src[i + 2])) >= 0)
+        {
+            dst[n++] = (char) ((hi << 4) | lo);
+            i += 2;
+            continue;
+        }
+
+        dst[n++] = src[i];
+    }
+
+    return n;
+}
+
+
 /*
  * One "name=value" segment: every segment is checked, wanted or not, so
  * that a malformed body is refused whatever the caller asks for.

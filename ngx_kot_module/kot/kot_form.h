@@ -46,4 +46,11 @@ kot_form_rc_t kot_form_parse(const char *body, size_t len,
 long kot_url_decode(char *dst, const char *src, size_t len,
     int plus_is_space);
 
+/*
+ * Percent-decodes src into dst as browsers and most applications do: a
+ * '%' that does not begin an escape is kept as it is.  Returns the
+ * decoded length, which is len when nothing was decoded.
+ */
+size_t kot_url_decode_lenient(char *dst, const char *src, size_t len);
+
 #endif /* KOT_FORM_H */

@@ -20,8 +20,8 @@ int
 kot_return_to_ok(const char *s, size_t len)
 {
     int          i;
-    long         n;
     char         buf[2][KOT_RETURN_TO_MAX];
+    size_t       n;
     const char  *cur;
 
     if (len == 0 || len > KOT_RETURN_TO_MAX
@@ -32,25 +32,22 @@ kot_return_to_ok(const char *s, size_t len)
 
     /*
      * Whatever decodes the value later (the application, a proxy, a
-     * browser) must still see a local path.  Decoding never makes a
-     * string longer, so the buffers suffice.  A malformed escape stops
-     * the decoding: nothing will decode it further either.
+     * browser) must still see a local path.  Most decoders keep a '%'
+     * that begins no escape and decode the rest, so a malformed escape
+     * does not end the looking.  Decoding never makes a string longer,
+     * so the buffers suffice.
      */
 
     cur = s;
 
     for (i = 0; i < KOT_RETURN_TO_LEVELS; i++) {
-        if (memchr(cur, '%', len) == NULL) {
-            return 1;
-        }
-
-        n = kot_url_decode(buf[i % 2], cur, len, 0);
-        if (n < 0) {
+        n = kot_url_decode_lenient(buf[i % 2], cur, len);
+        if (n == len) {
             return 1;
         }
 
         cur = buf[i % 2];
-        len = (size_t) n;
+        len = n;
 
         if (!kot_return_to_path(cur, len, 1)) {
             return 0;
@@ -58,7 +55,7 @@ kot_return_to_ok(const char *s, size_t len)
     }
 
     /* encoded more deeply than any honest link */
-    return memchr(cur, '%', len) == NULL;
+    return kot_url_decode_lenient(buf[i % 2], cur, len) == len;
 }
 
 

@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: kot_return_to_ok().  Whatever it accepts must be a
- * local path, as given (printable ASCII) and after one decoding (spaces
- * and UTF-8 allowed, controls not), unless that decoding is malformed.
+ * local path, as given (printable ASCII) and after every decoding, strict
+ * or lenient (spaces and UTF-8 allowed, controls not).
  */
 
 #include <stdint.h>
@@ -41,8 +41,9 @@ local_path(const char *s, size_t len, int decoded)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    long   n;
-    char  *s, *dec;
+    long    n;
+    char   *s, *dec;
+    size_t  len, m;
 
     s = malloc(size ? size : 1);
     dec = malloc(size ? size : 1);
@@ -62,6 +63,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = kot_url_decode(dec, s, size, 0);
         if (n >= 0 && !local_path(dec, (size_t) n, 1)) {
             abort();
+        }
+
+        for (len = size; ; len = m) {
+            m = kot_url_decode_lenient(dec, s, len);
+            if (m == len) {
+                break;
+            }
+
+            if (!local_path(dec, m, 1)) {
+                abort();
+            }
+
+            memcpy(s, dec, m);
         }
     }
 

@@ -69,7 +69,7 @@ main(void)
         "/", "/app?x=1", "/a/b#frag", "/app/?next=%2Fdashboard",
         "/search?q=a+b", "/~user/", "/a%2Fb", "/%41", "/a?b=/c",
         "/a%20b", "/%20a", "/wiki/%E6%97%A5%E6%9C%AC", "/50%off", "/%",
-        "/%zz", "/%2", "/%2525zz",
+        "/%zz", "/%2", "/%2525zz", "/reports?q=100%", "/a?x=%zz&y=%2F",
     };
     static const char  *bad[] = {
         "", "//evil", "///evil", "/\\evil", "\\\\evil", "\\/evil",
@@ -80,6 +80,8 @@ main(void)
         "/ a", "/\t/evil", "/a\r\nb", "/a b", "/%09/evil",
         "/\xc3\xa9", "/a\x7f", "/\x80", "/a%7f",
         "/%2525252Fevil", "/%252525252Fevil",
+        "/%2F%2Fevil?%", "/%5C%5Cevil?x=%zz", "/%252F%252Fevil?%",
+        "/%2F%2Fevil%",
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
