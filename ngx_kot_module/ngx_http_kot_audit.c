@@ -106,6 +106,8 @@ static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
 static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
     char *s, size_t len, ngx_str_t *line);
+static u_char *ngx_http_kot_event_escape(u_char *dst, u_char *last,
+    u_char *src, size_t len);
 static void ngx_http_kot_audit_lists(ngx_http_request_t *r,
     ngx_http_kot_event_t *ev, json_t *rec, ngx_str_t *line);
 static char *ngx_http_kot_audit_list_text(ngx_http_request_t *r,
@@ -540,6 +542,7 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     const char *fmt, ...)
 {
     u_char                    *p, msg[NGX_MAX_ERROR_STR];
+    u_char                     safe[NGX_MAX_ERROR_STR];
     va_list                    args;
     json_t                    *rec;
     ngx_str_t                  line;
@@ -553,8 +556,10 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
     va_end(args);
 
+    p = ngx_http_kot_event_escape(safe, safe + sizeof(safe), msg, p - msg);
+
     ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0, "kot: %*s",
-                  p - msg, msg);
+                  p - safe, safe);
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
     al = klcf->audit_log;
@@ -624,6 +629,36 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     }
 
     json_decref(rec);
+}
+
+
+/*
+ * Control characters and the backslash as \xNN, as nginx's access log
+ * escapes its variables: a value from a request (the URI of a support
+ * access, say) can neither end the line nor forge one.
+ */
+
+static u_char *
+ngx_http_kot_event_escape(u_char *dst, u_char *last, u_char *src, size_t len)
+{
+    u_char         c;
+    static u_char  hex[] = "0123456789ABCDEF";
+
+    while (len-- && last - dst >= 4) {
+        c = *src++;
+
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            *dst++ = c;
+            continue;
+        }
+
+        *dst++ = '\\';
+        *dst++ = 'x';
+        *dst++ = hex[c >> 4];
+        *dst++ = hex[c & 0xf];
+    }
+
+    return dst;
 }
 
 

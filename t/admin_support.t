@@ -198,6 +198,18 @@ ok scalar(grep { ($_->{'kot.target.tenant'} // '') eq 'acme' } @$ops_events),
     'and so does the operator\'s tenant';
 
 
+# a URI under the grant cannot forge a line of nginx's error log
+
+$root->call(GET => 'tenants/acme/users/x%0A2099-01-01%2000:00:00%20'
+                   . '[alert]%201%231:%20FORGED');
+ok wait_until(sub { $n->error_log =~ /FORGED/ },
+              what => 'the support access in the error log'),
+    'a support access with a newline in its URI is logged';
+ok !grep({ /^2099-/ } split /\n/, $n->error_log),
+    'as one line: the newline is escaped, no line is forged';
+like $n->error_log, qr{users/x\\x0A2099}, 'it shows as \\x0A';
+
+
 # revoked, and expired
 
 $res = $alice->call(DELETE => 'tenants/acme/support');
