@@ -69,6 +69,9 @@ for my $k (sort keys %hostile) {
                          { max_age => "90d$v" }),
             422, 'invalid_policy', "a policy time with $k: 422");
 }
+refused($alice->call(PUT => 'tenants/acme/policy',
+                     { min_length => "16\0junk" }),
+        422, 'invalid_policy', 'a policy count with a NUL inside: 422');
 
 my $res = $root->call(POST => 'tenants', { name => "a\nb" });
 like $res->{json}{detail}, qr/^a tenant name is 1 to 63 of/,

@@ -487,7 +487,7 @@ kot_policy_value(const kot_rule_t *rule, kot_policy_t *p, const char *v,
         errno = 0;
         n = strtoul(buf, &end, 10);
 
-        if (errno || *end != '\0' || n > rule->max) {
+        if (errno || end != buf + len || n > rule->max) {
             return -1;
         }
 

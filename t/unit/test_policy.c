@@ -272,6 +272,8 @@ test_rules(void)
        "a bad time is named: %s", err);
     ok(set(&p, "min_length", err) == -1, "a rule without = is refused");
     ok(set(&p, "min_length=-3", err) == -1, "a negative count is refused");
+    ok(kot_policy_set(&p, "min_length=16\0junk", 19, err, 256) == -1,
+       "a count with a NUL and more after it is refused");
 
     ok(p.mfa_required == 0, "mfa is optional by default");
     ok(set(&p, "mfa=required", err) == 0 && p.mfa_required == 1,
