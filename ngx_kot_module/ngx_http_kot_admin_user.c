@@ -14,6 +14,7 @@
 #include "ngx_http_kot_admin.h"
 #include "kot_change.h"
 #include "kot_crypto.h"
+#include "kot_form.h"
 #include "kot_ident.h"
 
 
@@ -1142,6 +1143,7 @@ ngx_int_t
 ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     int                         n;
+    long                        len;
     u_char                     *user;
     ngx_str_t                   arg;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
@@ -1156,17 +1158,25 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
 
     if (ngx_http_arg(r, (u_char *) "user", 4, &arg) == NGX_OK) {
-        user = ngx_pnalloc(r->pool, KOT_USERNAME_MAX + 1);
+        user = ngx_pnalloc(r->pool, arg.len + KOT_USERNAME_MAX + 1);
         if (user == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* as the path's names: no escapes, nothing that is no name */
-        n = kot_username_normalize((char *) arg.data, arg.len, (char *) user,
-                                   KOT_USERNAME_MAX + 1);
+        /*
+         * Decoded once, as nginx decodes the path's names; '+' stays '+'
+         * (encodeURIComponent() sends "%2B", and no name has a space).
+         * A bad escape, like anything that is no name, names nobody.
+         */
+        len = kot_url_decode((char *) user, (char *) arg.data, arg.len, 0);
+        n = (len < 0) ? -1 : kot_username_normalize((char *) user, len,
+                                                    (char *) user + arg.len,
+                                                    KOT_USERNAME_MAX + 1);
         if (n < 0) {
             return ngx_http_kot_admin_no_user(r);
         }
+
+        user += arg.len;
 
         ngx_http_kot_redis_arg(&a, user, n);
 

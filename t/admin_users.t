@@ -250,6 +250,16 @@ is_deeply [ sort map { $_->{user} } @{ $res->{json}{sessions} } ],
 $A->is_error($alice->call(GET => 'tenants/acme/sessions?user=nobody'),
              404, 'not_found', 'of nobody: 404');
 
+# as the console asks, with encodeURIComponent()
+$t->add_user('acme', 'carol+x@acme.example', $PW, roles => ['user']);
+$n->ua->login(tenant => 'acme', username => 'carol+x@acme.example',
+              password => $PW);
+$res = $alice->call(GET => 'tenants/acme/sessions?user=carol%2Bx%40acme.'
+                           . 'example');
+is_deeply [ map { $_->{user} } @{ $res->{json}{sessions} // [] } ],
+    ['carol+x@acme.example'],
+    '?user= with an e-mail name, percent-encoded, lists its session';
+
 $res = $alice->call(DELETE => "tenants/acme/sessions/$handle");
 is $res->{status}, 204, 'DELETE sessions/HANDLE: 204';
 ok ended($bob2), 'the session ends at once, on another node';
