@@ -77,7 +77,7 @@ static const char  usage[] =
     "  allowlist TENANT access|admin add|remove|set|list [CIDR...]\n"
     "  migrate failures\n"
     "  notify --webhook URL [--hmac-key-file PATH] [--consumer NAME]\n"
-    "         [--stuck-after SECONDS]\n"
+    "         [--stuck-after SECONDS] [--tenant-webhooks public|any]\n"
     "  audit verify [--auditor-private-key PRIVATE.pem...] "
     "[--no-anchors]\n"
     "               [--until T] [--host NAME] FILE...\n"
@@ -121,7 +121,9 @@ static const char  usage[] =
     "signed with the key file's bytes, and retries for about 2.5 days\n"
     "before the event goes to the dead letters (kot:v1:notify:dead).\n"
     "Another daemon's event is taken over once nothing has happened to it\n"
-    "for --stuck-after SECONDS (default 60): its daemon is taken for dead.\n";
+    "for --stuck-after SECONDS (default 60): its daemon is taken for dead.\n"
+    "A tenant's URL that leads to an internal address (loopback, private,\n"
+    "link-local, ...) is not posted to, unless --tenant-webhooks any.\n";
 
 
 void

@@ -12,6 +12,7 @@
  * it left off.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,9 @@ typedef struct {
     long long       max_backoff_ms;
     long long       stuck_ms;           /* --stuck-after */
     CURL           *curl;
+    int             tenant_any;         /* --tenant-webhooks any */
+    kot_cidr_set_t *internal;
+    char            refused[INET6_ADDRSTRLEN];
 } kotctl_notify_t;
 
 
@@ -68,15 +72,17 @@ static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long deliveries);
+static curl_socket_t kotctl_notify_socket(void *data,
+    curlsocktype purpose, struct curl_sockaddr *a);
 static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
-    const char *body, char *err, size_t errlen);
+    int tenants, const char *body, char *err, size_t errlen);
 static void kotctl_notify_sign(kotctl_notify_t *n, time_t t,
     const char *body, char *header, size_t len);
 static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
     const char *fmt, ...);
 static const char *kotctl_notify_field(redisReply *fields, const char *name);
 static int kotctl_notify_url(kotctl_notify_t *n, const char *tenant,
-    char *url, size_t len);
+    char *url, size_t len, int *tenants);
 static long long kotctl_notify_backoff(kotctl_notify_t *n,
     long long attempts);
 static int kotctl_notify_dead(kotctl_notify_t *n, const char *id,
@@ -124,6 +130,13 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_FAIL;
     }
 
+    n.internal = n.tenant_any ? NULL : kot_notify_internal_set();
+    if (!n.tenant_any && n.internal == NULL) {
+        kotctl_error("notify: out of memory");
+        curl_easy_cleanup(n.curl);
+        return KOTCTL_FAIL;
+    }
+
     signal(SIGTERM, kotctl_notify_signal);
     signal(SIGINT, kotctl_notify_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -140,6 +153,7 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
 
     curl_easy_cleanup(n.curl);
     curl_global_cleanup();
+    kot_cidr_set_free(n.internal);
     kot_cleanse(&n.key, sizeof(n.key));
 
     return rc;
@@ -173,6 +187,17 @@ kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
         } else if (strcmp(argv[i], "--consumer") == 0) {
             n->consumer = argv[i + 1];
 
+        } else if (strcmp(argv[i], "--tenant-webhooks") == 0) {
+            if (strcmp(argv[i + 1], "any") == 0) {
+                n->tenant_any = 1;
+
+            } else if (strcmp(argv[i + 1], "public") != 0) {
+                kotctl_error("notify: --tenant-webhooks is \"public\" (the "
+                             "default) or \"any\", not \"%s\"",
+                             argv[i + 1]);
+                return KOTCTL_USAGE;
+            }
+
         } else if (strcmp(argv[i], "--max-backoff") == 0) {
             /* for tests: how soon an event gives up */
             if (kotctl_notify_seconds(argv[i], argv[i + 1],
@@ -203,7 +228,8 @@ kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv)
 usage:
 
     kotctl_error("usage: kotctl notify --webhook URL [--hmac-key-file PATH] "
-                 "[--consumer NAME] [--stuck-after SECONDS]");
+                 "[--consumer NAME] [--stuck-after SECONDS] "
+                 "[--tenant-webhooks public|any]");
     return KOTCTL_USAGE;
 }
 
@@ -503,8 +529,8 @@ static int
 kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long attempts)
 {
-    int           rc;
-    char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 64];
+    int           rc, tenants;
+    char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 128];
     char         *body;
     long          status;
     json_t       *ev;
@@ -542,12 +568,14 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         return KOTCTL_FAIL;
     }
 
-    if (kotctl_notify_url(n, tenant, url, sizeof(url)) != KOTCTL_OK) {
+    if (kotctl_notify_url(n, tenant, url, sizeof(url), &tenants)
+        != KOTCTL_OK)
+    {
         free(body);
         return KOTCTL_FAIL;
     }
 
-    status = kotctl_notify_post(n, url, body, err, sizeof(err));
+    status = kotctl_notify_post(n, url, tenants, body, err, sizeof(err));
     free(body);
 
     if (status >= 200 && status < 300) {
@@ -588,8 +616,8 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
  */
 
 static long
-kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *body,
-    char *err, size_t errlen)
+kotctl_notify_post(kotctl_notify_t *n, const char *url, int tenants,
+    const char *body, char *err, size_t errlen)
 {
     char                header[160], curl_err[CURL_ERROR_SIZE];
     long                status;
@@ -631,10 +659,31 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *body,
     /* a redirect is not followed: the body would go where it leads */
     curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
 
+    /*
+     * A tenant's webhook: each address is checked as curl connects, so a
+     * name that resolves (or rebinds) to an internal one is caught too;
+     * directly, since through a proxy the address would be the proxy's.
+     */
+    n->refused[0] = '\0';
+
+    if (tenants && n->internal) {
+        curl_easy_setopt(n->curl, CURLOPT_PROXY, "");
+        curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETFUNCTION,
+                         kotctl_notify_socket);
+        curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETDATA, n);
+    }
+
     rc = curl_easy_perform(n->curl);
     curl_slist_free_all(h);
 
     status = 0;
+
+    if (rc != CURLE_OK && n->refused[0]) {
+        snprintf(err, errlen, "the tenant's webhook leads to %s, an "
+                 "internal address (--tenant-webhooks any allows it)",
+                 n->refused);
+        return 0;
+    }
 
     if (rc != CURLE_OK) {
         snprintf(err, errlen, "%s", curl_err[0] ? curl_err
@@ -646,6 +695,33 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *body,
     snprintf(err, errlen, "HTTP status %ld", status);
 
     return status;
+}
+
+
+static curl_socket_t
+kotctl_notify_socket(void *data, curlsocktype purpose,
+    struct curl_sockaddr *a)
+{
+    const void       *ip;
+    kotctl_notify_t  *n = data;
+
+    if (purpose == CURLSOCKTYPE_IPCXN
+        && kot_cidr_set_match(n->internal, &a->addr))
+    {
+        ip = (a->family == AF_INET)
+             ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
+             : (const void *) &((struct sockaddr_in6 *) &a->addr)->sin6_addr;
+
+        if (inet_ntop(a->family, ip, n->refused, sizeof(n->refused))
+            == NULL)
+        {
+            strcpy(n->refused, "?");
+        }
+
+        return CURL_SOCKET_BAD;
+    }
+
+    return socket(a->family, a->socktype, a->protocol);
 }
 
 
@@ -728,17 +804,21 @@ kotctl_notify_field(redisReply *fields, const char *name)
 }
 
 
-/* The tenant's webhook (kotctl tenant notify), else --webhook. */
+/*
+ * The tenant's webhook (kotctl tenant notify), else --webhook; *tenants
+ * says which.
+ */
 
 static int
 kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
-    size_t len)
+    size_t len, int *tenants)
 {
     char         key[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
     const char  *args[2];
     redisReply  *r;
 
     snprintf(url, len, "%s", n->webhook);
+    *tenants = 0;
 
     if (tenant == NULL || strlen(tenant) > KOT_TENANT_MAX) {
         return KOTCTL_OK;
@@ -757,6 +837,7 @@ kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
         && kot_notify_url_ok(r->str, r->len))
     {
         snprintf(url, len, "%s", r->str);
+        *tenants = 1;
     }
 
     freeReplyObject(r);

@@ -84,7 +84,8 @@ sub daemon_start () {
         open STDERR, '>>', "$dir/notify.out";
         exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
             '--webhook', "http://127.0.0.1:$port/hook",
-            '--hmac-key-file', "$dir/notify.key", '--max-backoff', 4;
+            '--hmac-key-file', "$dir/notify.key", '--max-backoff', 4,
+            '--tenant-webhooks', 'any';     # the tenants' receivers: here
     });
 }
 
@@ -411,5 +412,18 @@ is $acl->kotctl(@as_kotctl, 'user', 'disable', 'acme', 'yan')->{exit}, 0,
     'kotctl acts as its ACL user';
 ok arrives('admin_action', user => 'yan'),
     'and its action is notified';
+
+
+# by default, a tenant's webhook may not lead into the operator's network
+
+is $acl->kotctl(@as_kotctl, 'tenant', 'notify', 'acme',
+                "http://localhost:$port/inside")->{exit}, 0,
+    'a tenant admin sets a webhook on localhost';
+ok wait_until(sub { KotTest::_slurp("$dir/notify-acl.out")
+                    =~ /leads to (127\.0\.0\.1|::1), an internal address/ },
+              what => 'the refusal in the daemon\'s log'),
+    'the daemon refuses to post there, and says why';
+ok !grep({ $_->[1] eq '/inside' } received()),
+    'nothing reached the address';
 
 done_testing;

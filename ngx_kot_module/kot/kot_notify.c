@@ -2,9 +2,22 @@
  * ngx_kot: notifications' webhooks.
  */
 
+#include <string.h>
 #include <strings.h>
 
 #include "kot_notify.h"
+
+
+/* IPv4-mapped IPv6 addresses are matched as IPv4 (kot_cidr_set_match) */
+
+static const char  *kot_notify_internal[] = {
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
+    "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
+    "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+    "224.0.0.0/4", "240.0.0.0/4",
+    "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:db8::/32",
+    "fc00::/7", "fe80::/10", "ff00::/8",
+};
 
 
 int
@@ -39,4 +52,23 @@ kot_notify_url_ok(const char *url, size_t len)
     }
 
     return 1;
+}
+
+
+kot_cidr_set_t *
+kot_notify_internal_set(void)
+{
+    size_t      i;
+    kot_cidr_t  v[sizeof(kot_notify_internal) / sizeof(char *)];
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        if (kot_cidr_parse(kot_notify_internal[i],
+                           strlen(kot_notify_internal[i]), &v[i])
+            != KOT_CIDR_OK)
+        {
+            return NULL;
+        }
+    }
+
+    return kot_cidr_set_build(v, sizeof(v) / sizeof(v[0]));
 }

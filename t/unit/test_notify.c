@@ -2,6 +2,7 @@
  * Unit tests of kot_notify: which webhooks kotctl notify posts to.
  */
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "tap.h"
@@ -15,11 +16,31 @@ url(const char *s)
 }
 
 
+/* 1 if a webhook at address a (IPv4 or IPv6 text) would be refused */
+
+static int
+internal(const kot_cidr_set_t *set, const char *a)
+{
+    uint8_t  addr[16];
+
+    if (inet_pton(AF_INET, a, addr) == 1) {
+        return kot_cidr_set_match_addr(set, AF_INET, addr);
+    }
+
+    if (inet_pton(AF_INET6, a, addr) == 1) {
+        return kot_cidr_set_match_addr(set, AF_INET6, addr);
+    }
+
+    return -1;
+}
+
+
 int
 main(void)
 {
-    size_t       i;
-    static char  big[KOT_NOTIFY_URL_MAX + 2];
+    size_t           i;
+    kot_cidr_set_t  *set;
+    static char      big[KOT_NOTIFY_URL_MAX + 2];
 
     static const char  *good[] = {
         "https://hooks.example.com/kot",
@@ -34,6 +55,19 @@ main(void)
         "https://example.com/a b", "https://example.com/\r\nX-Evil: 1",
         "https://example.com/\x7f", "https://ex\xc3\xa4mple.com/",
         " https://example.com/", "javascript:alert(1)",
+    };
+
+    static const char  *inside[] = {
+        "127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1",
+        "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+        "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1",
+        "::1", "::", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+        "fd00::1", "fe80::1", "ff02::1", "2001:db8::1",
+    };
+
+    static const char  *outside[] = {
+        "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "93.184.216.34",
+        "2606:4700::1111", "::ffff:8.8.8.8", "2a00:1450::1",
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -53,6 +87,21 @@ main(void)
             "accepts %d bytes", KOT_NOTIFY_URL_MAX);
     is_long(kot_notify_url_ok(big, KOT_NOTIFY_URL_MAX + 1), 0,
             "refuses %d bytes", KOT_NOTIFY_URL_MAX + 1);
+
+    /* where a tenant's webhook may lead */
+
+    set = kot_notify_internal_set();
+    ok(set != NULL, "the internal networks build");
+
+    for (i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+        is_long(internal(set, inside[i]), 1, "%s is internal", inside[i]);
+    }
+
+    for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+        is_long(internal(set, outside[i]), 0, "%s is not", outside[i]);
+    }
+
+    kot_cidr_set_free(set);
 
     return done_testing();
 }
