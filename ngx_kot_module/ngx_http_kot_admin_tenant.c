@@ -1020,8 +1020,8 @@ ngx_http_kot_admin_policy_rule(ngx_http_request_t *r, ngx_uint_t i,
 
     if (len > 32) {
         kot_policy_malformed(name, nlen, &fault);
-        (void) ngx_snprintf(err, sizeof(err), "\"%s\": not a time (e.g. "
-                            "90d, 12h, 30m)%Z", name);
+        (void) ngx_snprintf(err, sizeof(err), "\"%s\": over 32 characters, "
+                            "which no rule's value is%Z", name);
 
         return ngx_http_kot_admin_policy_error(r, "invalid_policy",
                                                (char *) err, &fault);

@@ -179,6 +179,9 @@ $A->is_error($alice->call(PUT => 'tenants/acme/policy',
 $res = $alice->call(PUT => 'tenants/acme/policy', { max_age => 'x' x 40 });
 $A->is_error($res, 422, 'invalid_policy', 'a very long value: 422');
 is $res->{json}{rule}, 'max_age', 'the rule named';
+$res = $alice->call(PUT => 'tenants/acme/policy', { min_length => '1' x 40 });
+like $res->{json}{detail}, qr/^"min_length": over 32 characters/,
+    'a long count is called too long, not "not a time"';
 is $t->redis('HGET', 'kot:v1:t:acme', 'policy.min_length'), '16',
     'the refusals changed nothing';
 
