@@ -186,7 +186,6 @@ ngx_http_kot_admin_tenant_add(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     ngx_str_set(&pw->roles, KOT_ROLE_ADMIN);
-    pw->stored = ngx_http_kot_admin_first_admin;
 
     /* a new tenant has no rules of its own: the server's policy */
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
@@ -209,14 +208,44 @@ ngx_http_kot_admin_tenant_store(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+    if (ngx_http_kot_admin_tenants_keys(r, &a, &ad->tenant) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (pw == NULL) {
+        if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_ADD, 3, &a,
+                                         NULL, 0,
+                                         ngx_http_kot_admin_tenant_added);
+    }
+
+    /* the admin's keys go before the tenant's name, the first ARGV */
+
+    a.argc--;
+
+    if (ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &ad->tenant, &ad->user)
+        != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_ADD, 3, &a, NULL,
-                                     0, ngx_http_kot_admin_tenant_added);
+    ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
+
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, pw->job->new_hash, pw->job->new_hash_len);
+    ngx_http_kot_redis_arg(&a, pw->roles.data, pw->roles.len);
+
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_TENANT_ADD, 5, &a, NULL, 0,
+                                     ngx_http_kot_admin_tenant_added);
 }
 
 
@@ -235,7 +264,7 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
                                  NULL);
 
         if (ad->data) {
-            return ngx_http_kot_admin_user_store(r, ctx);
+            return ngx_http_kot_admin_first_admin(r, ctx);
         }
 
         return ngx_http_kot_admin_answer(r, NGX_HTTP_CREATED,
@@ -258,7 +287,7 @@ ngx_http_kot_admin_tenant_added(ngx_http_request_t *r,
 }
 
 
-/* The new tenant's first admin is stored: both are answered. */
+/* The new tenant's first admin was stored with it: both are answered. */
 
 static ngx_int_t
 ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
@@ -267,15 +296,6 @@ ngx_http_kot_admin_first_admin(ngx_http_request_t *r,
     json_t                   *answer;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t  *pw = ad->data;
-
-    if (ad->reply->integer != 1) {
-        /* a tenant just made cannot have it: something else wrote there */
-        return ngx_http_kot_admin_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                        "admin_not_added",
-                                        "the tenant was created, but not "
-                                        "its admin (user_add answered %L)",
-                                        ad->reply->integer);
-    }
 
     ngx_http_kot_admin_audit(r, "user_added", "iam", NULL, &ad->user,
                              json_pack("{s:[s],s:b,s:b}", "roles",

@@ -512,9 +512,19 @@ static const char  kot_script_password_change[] =
     "return 1\n";
 
 
+/* a new user's record; the caller has checked that there is none */
+#define KOT_LUA_USER_NEW(user, users, name, hash, roles, must_change, now)  \
+    "redis.call('HSET', " user ", 'hash', " hash ", 'roles', " roles ","   \
+    " 'must_change', " must_change ", 'created', " now ","                \
+    " 'pw_changed', " now ")\n"                                             \
+    "redis.call('SADD', " users ", " name ")\n"
+
+
 /*
- * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants
- * ARGV[1] tenant, ARGV[2] now
+ * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants; with its
+ * first admin, in the same call (a tenant never exists without the admin
+ * asked for): KEYS[4] u:{tenant}:{user}, KEYS[5] users:{tenant}
+ * ARGV[1] tenant, ARGV[2] now; ARGV[3] user, ARGV[4] hash, ARGV[5] roles
  * Returns 1; 0 if the tenant exists; -2 if the name was retired (a
  * deleted tenant's name is never issued again).
  */
@@ -524,6 +534,10 @@ static const char  kot_script_tenant_add[] =
     "if redis.call('SISMEMBER', KEYS[3], ARGV[1]) == 1 then return -2 end\n"
     "redis.call('HSET', KEYS[1], 'created', ARGV[2])\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "if #KEYS == 5 then\n"
+    KOT_LUA_USER_NEW("KEYS[4]", "KEYS[5]", "ARGV[3]", "ARGV[4]", "ARGV[5]",
+                     "'1'", "ARGV[2]")
+    "end\n"
     "return 1\n";
 
 
@@ -540,9 +554,8 @@ static const char  kot_script_user_add[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
     "if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return -2 end\n"
-    "redis.call('HSET', KEYS[2], 'hash', ARGV[2], 'roles', ARGV[3],"
-    " 'must_change', ARGV[4], 'created', ARGV[5], 'pw_changed', ARGV[5])\n"
-    "redis.call('SADD', KEYS[3], ARGV[1])\n"
+    KOT_LUA_USER_NEW("KEYS[2]", "KEYS[3]", "ARGV[1]", "ARGV[2]", "ARGV[3]",
+                     "ARGV[4]", "ARGV[5]")
     "return 1\n";
 
 
