@@ -662,12 +662,14 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, int tenants,
     /*
      * A tenant's webhook: each address is checked as curl connects, so a
      * name that resolves (or rebinds) to an internal one is caught too;
-     * directly, since through a proxy the address would be the proxy's.
+     * directly, since through a proxy the address would be the proxy's;
+     * on a new connection, never one left open by a post to --webhook.
      */
     n->refused[0] = '\0';
 
     if (tenants && n->internal) {
         curl_easy_setopt(n->curl, CURLOPT_PROXY, "");
+        curl_easy_setopt(n->curl, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETFUNCTION,
                          kotctl_notify_socket);
         curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETDATA, n);

@@ -417,8 +417,8 @@ ok arrives('admin_action', user => 'yan'),
 # by default, a tenant's webhook may not lead into the operator's network
 
 is $acl->kotctl(@as_kotctl, 'tenant', 'notify', 'acme',
-                "http://localhost:$port/inside")->{exit}, 0,
-    'a tenant admin sets a webhook on localhost';
+                "http://127.0.0.1:$port/inside")->{exit}, 0,
+    'a tenant sets its webhook to the host and port of --webhook';
 ok wait_until(sub { KotTest::_slurp("$dir/notify-acl.out")
                     =~ /leads to (127\.0\.0\.1|::1), an internal address/ },
               what => 'the refusal in the daemon\'s log'),
