@@ -630,7 +630,10 @@ ngx_http_kot_cache_confirm(redisAsyncContext *ac, void *reply,
                               ngx_crc32_long(tenant.data, tenant.len));
 
     if (t && rep) {
-        version = (int64_t) ngx_http_kot_redis_uint(rep);
+        /* an error reply (BUSY, LOADING, an ACL's refusal) tracked nothing */
+        version = (rep->type == REDIS_REPLY_STRING
+                   || rep->type == REDIS_REPLY_NIL)
+                  ? (int64_t) ngx_http_kot_redis_uint(rep) : -1;
 
         if (version == t->version) {
             t->confirmed = 1;
