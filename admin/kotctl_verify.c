@@ -687,7 +687,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     size_t            i;
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
-    int               batched;
+    int               format;
     json_t           *sealed, *auditor, *alg_name, *version, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
     kot_chain_alg_t   alg;
@@ -766,7 +766,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    if (kot_chain_version(json_string_value(version), &batched) != 0) {
+    if (kot_chain_version(json_string_value(version), &format) != 0) {
         kotctl_verify_problem(v, "record 0 of chain %s names a format this "
                               "kotctl does not know (is kotctl older than "
                               "the writer?)", rec->chain);
@@ -785,10 +785,12 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     ch = kotctl_verify_add(v, rec->chain, k0, alg);
     kot_cleanse(k0, sizeof(k0));
 
-    if (ch != NULL && batched && kot_chain_batched(&ch->chain) != 0) {
+    if (ch != NULL && format > 1
+        && kot_chain_batched(&ch->chain, format) != 0)
+    {
         kotctl_verify_problem(v, "record 0 of chain %s was altered (%s "
                               "chains are Poly1305 chains)", rec->chain,
-                              KOT_CHAIN_VERSION_2);
+                              json_string_value(version));
         return NULL;
     }
 

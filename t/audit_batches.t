@@ -1,9 +1,9 @@
-# The audit log's format ngx_kot/2, a key per write of nginx's buffer,
+# The audit log's format ngx_kot/3, a key per write of nginx's buffer,
 # from the auditor's side: a log written in many writes verifies, and
 # every kind of tampering (a record altered, removed or moved, within one
 # write or across two, a write's first record removed, the tail cut) is
-# named at its record.  Logs in the format before (ngx_kot/1) still
-# verify, and are still checked.
+# named at its record.  Logs in the formats before (ngx_kot/1 and 2)
+# still verify, and are still checked.
 
 use strict;
 use warnings;
@@ -56,7 +56,7 @@ my @l = lines($log);
 my @r = map { $json->decode($_) } @l;
 my $chain = $r[0]{'kot.chain'};
 
-is $r[0]{'kot.version'}, 'ngx_kot/2', 'record 0 names the format';
+is $r[0]{'kot.version'}, 'ngx_kot/3', 'record 0 names the format';
 is $r[-1]{'event.action'}, 'chain_end', 'the chain ends in order';
 
 # Which record starts which write: the first of each after the first
@@ -157,14 +157,18 @@ like $v->{out}, qr/^chain $chain: its tail is missing: the files end at (?x)
     \s saw \s record \s @{[ $seq->($#l) ]} \s written/m,
     'naming the last record left and the last one written';
 
-@x = @l;
-$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/1"} or die;
-$f = tampered('downgraded', @x);
-is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its MAC "
-    . "does not match)\n", 'record 0 made to claim the format before fails';
+for my $old (1, 2) {
+    @x = @l;
+    $x[0] =~ s{"kot\.version":"ngx_kot/3"}{"kot.version":"ngx_kot/$old"}
+        or die;
+    $f = tampered("downgraded-$old", @x);
+    is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its "
+        . "MAC does not match)\n",
+        "record 0 made to claim the format ngx_kot/$old fails";
+}
 
 @x = @l;
-$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/9"} or die;
+$x[0] =~ s{"kot\.version":"ngx_kot/3"}{"kot.version":"ngx_kot/9"} or die;
 $f = tampered('future', @x);
 is verify($f)->{out}, "$f:1: record 0 of chain $chain names a format this "
     . "kotctl does not know (is kotctl older than the writer?)\n",
