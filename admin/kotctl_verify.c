@@ -152,6 +152,7 @@ typedef struct {
     size_t             unanchored;
     size_t             beyond;      /* chains written on after --until */
     size_t             lost;        /* chains missing altogether */
+    size_t             unbound;     /* ngx_kot/2 chains */
 } kotctl_verify_t;
 
 
@@ -334,6 +335,16 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
             fprintf(stderr, "note: %zu of the chains were written on after "
                     "--until: their tails are in files not given, and "
                     "were not checked\n", v.beyond);
+        }
+
+        /* one line, as above: a year of logs has a chain per worker start */
+
+        if (v.unbound) {
+            fprintf(stderr, "note: %zu of the chains are of the format "
+                    KOT_CHAIN_VERSION_2 ": whoever took such a chain's "
+                    "writer over could have cut short, unseen, the last "
+                    "write before, and written on (docs/audit.md)\n",
+                    v.unbound);
         }
     }
 
@@ -793,6 +804,8 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
                               json_string_value(version));
         return NULL;
     }
+
+    v->unbound += ch != NULL && format == 2;
 
     /* a host that is not one plain string is none: any host's */
 
