@@ -152,6 +152,7 @@ typedef struct {
     size_t             unanchored;
     size_t             beyond;      /* chains written on after --until */
     size_t             lost;        /* chains missing altogether */
+    size_t             unbound;     /* ngx_kot/2 chains */
 } kotctl_verify_t;
 
 
@@ -334,6 +335,16 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
             fprintf(stderr, "note: %zu of the chains were written on after "
                     "--until: their tails are in files not given, and "
                     "were not checked\n", v.beyond);
+        }
+
+        /* one line, as above: a year of logs has a chain per worker start */
+
+        if (v.unbound) {
+            fprintf(stderr, "note: %zu of the chains are of the format "
+                    KOT_CHAIN_VERSION_2 ": whoever took such a chain's "
+                    "writer over could have cut short, unseen, the last "
+                    "write before, and written on (docs/audit.md)\n",
+                    v.unbound);
         }
     }
 
@@ -687,7 +698,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     size_t            i;
     char              fpr[KOT_CHAIN_FPR_LEN + 1];
-    int               batched;
+    int               format;
     json_t           *sealed, *auditor, *alg_name, *version, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
     kot_chain_alg_t   alg;
@@ -766,7 +777,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    if (kot_chain_version(json_string_value(version), &batched) != 0) {
+    if (kot_chain_version(json_string_value(version), &format) != 0) {
         kotctl_verify_problem(v, "record 0 of chain %s names a format this "
                               "kotctl does not know (is kotctl older than "
                               "the writer?)", rec->chain);
@@ -785,12 +796,16 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     ch = kotctl_verify_add(v, rec->chain, k0, alg);
     kot_cleanse(k0, sizeof(k0));
 
-    if (ch != NULL && batched && kot_chain_batched(&ch->chain) != 0) {
+    if (ch != NULL && format > 1
+        && kot_chain_batched(&ch->chain, format) != 0)
+    {
         kotctl_verify_problem(v, "record 0 of chain %s was altered (%s "
                               "chains are Poly1305 chains)", rec->chain,
-                              KOT_CHAIN_VERSION_2);
+                              json_string_value(version));
         return NULL;
     }
+
+    v->unbound += ch != NULL && format == 2;
 
     /* a host that is not one plain string is none: any host's */
 

@@ -441,10 +441,13 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->busy.timer.log = cycle->log;
     al->busy.timer.cancelable = 1;
 
-    /* a key per write of the buffer (docs/audit.md, "ngx_kot/2") */
+    /*
+     * a key per write of the buffer, bound to the write before it
+     * (docs/audit.md, "ngx_kot/3")
+     */
 
     if (kot_chain_start(&al->chain, k0) != 0
-        || kot_chain_batched(&al->chain) != 0)
+        || kot_chain_batched(&al->chain, 3) != 0)
     {
         kot_cleanse(k0, sizeof(k0));
         kot_chain_wipe(&al->chain);
@@ -476,7 +479,7 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
     json_object_set_new(rec, KOT_CHAIN_VERSION_MEMBER,
-                        json_string(KOT_CHAIN_VERSION_2));
+                        json_string(kot_chain_version_name(&al->chain)));
     json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,
                         json_string(kot_chain_alg_name(&al->chain)));
 

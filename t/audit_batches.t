@@ -1,9 +1,10 @@
-# The audit log's format ngx_kot/2, a key per write of nginx's buffer,
+# The audit log's format ngx_kot/3, a key per write of nginx's buffer,
 # from the auditor's side: a log written in many writes verifies, and
 # every kind of tampering (a record altered, removed or moved, within one
-# write or across two, a write's first record removed, the tail cut) is
-# named at its record.  Logs in the format before (ngx_kot/1) still
-# verify, and are still checked.
+# write or across two, a write's first record removed, the tail cut, a
+# write cut short by whoever took the writer over) is named at its record.
+# Logs in the formats before (ngx_kot/1 and 2) still verify, and are still
+# checked; of ngx_kot/2, verify says what it cannot check.
 
 use strict;
 use warnings;
@@ -13,6 +14,8 @@ use lib 't/lib';
 use KotTest;
 use Test::More;
 use JSON::PP ();
+use Digest::SHA qw(sha256);
+use MIME::Base64 qw(decode_base64);
 
 my $t = KotTest->new(workers => 1);
 my ($priv, $pub) = $t->auditor_keys;
@@ -56,7 +59,7 @@ my @l = lines($log);
 my @r = map { $json->decode($_) } @l;
 my $chain = $r[0]{'kot.chain'};
 
-is $r[0]{'kot.version'}, 'ngx_kot/2', 'record 0 names the format';
+is $r[0]{'kot.version'}, 'ngx_kot/3', 'record 0 names the format';
 is $r[-1]{'event.action'}, 'chain_end', 'the chain ends in order';
 
 # Which record starts which write: the first of each after the first
@@ -157,18 +160,114 @@ like $v->{out}, qr/^chain $chain: its tail is missing: the files end at (?x)
     \s saw \s record \s @{[ $seq->($#l) ]} \s written/m,
     'naming the last record left and the last one written';
 
-@x = @l;
-$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/1"} or die;
-$f = tampered('downgraded', @x);
-is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its MAC "
-    . "does not match)\n", 'record 0 made to claim the format before fails';
+for my $old (1, 2) {
+    @x = @l;
+    $x[0] =~ s{"kot\.version":"ngx_kot/3"}{"kot.version":"ngx_kot/$old"}
+        or die;
+    $f = tampered("downgraded-$old", @x);
+    is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its "
+        . "MAC does not match)\n",
+        "record 0 made to claim the format ngx_kot/$old fails";
+}
 
 @x = @l;
-$x[0] =~ s{"kot\.version":"ngx_kot/2"}{"kot.version":"ngx_kot/9"} or die;
+$x[0] =~ s{"kot\.version":"ngx_kot/3"}{"kot.version":"ngx_kot/9"} or die;
 $f = tampered('future', @x);
 is verify($f)->{out}, "$f:1: record 0 of chain $chain names a format this "
     . "kotctl does not know (is kotctl older than the writer?)\n",
     'a format verify does not know is said to be one';
+
+
+# A writer taken over.  Whoever takes a worker over after a write of its
+# buffer holds the next write's key.  They cut the write before short
+# (the security event that flushed it was its last record), and seal
+# records of their own after what is left: here the log's later records,
+# renumbered, as the writer would have sealed them, and the anchor theirs
+# too (--no-anchors).  The test plays that writer, from K_0.
+
+sub openssl ($in, @args) {
+    my $f = "$dir/openssl.in";
+    open my $fh, '>:raw', $f or die "$f: $!\n";
+    print {$fh} $in;
+    close $fh or die "$f: $!\n";
+    open my $out, '-|:raw', 'openssl', (map { $_ eq 'IN' ? $f : $_ } @args)
+        or die "openssl: $!\n";
+    local $/;
+    my $r = <$out>;
+    close $out or die "openssl @args failed\n";
+    return $r;
+}
+
+sub k0 ($line, $key) {
+    my $sealed = $json->decode($line)->{'kot.sealed_key'};
+    return openssl(decode_base64($sealed), 'pkeyutl', '-decrypt', '-inkey',
+                   $key, '-in', 'IN', map { ('-pkeyopt', $_) }
+                   qw(rsa_padding_mode:oaep rsa_oaep_md:sha256
+                      rsa_mgf1_md:sha256));
+}
+
+# a line: S_i without its closing brace, and the raw MAC
+sub body ($line) {
+    $line =~ /^(.*),"kot\.mac":"([0-9a-f]{32})"\}\n\z/s or die $line;
+    return ($1, pack 'H*', $2);
+}
+
+# W_{b+1}, from W_b, its write's records and the last one's MAC
+sub next_key ($format, $w, $n, $mac) {
+    return $format == 3 ? sha256($w . pack('Q<', $n) . $mac) : sha256($w);
+}
+
+# Keeps records 0 .. $keep, drops those up to the write starting at $from,
+# and seals the ones from there on after record $keep.
+sub forge ($format, $k0, $keep, $from, @lines) {
+    my ($w, $n, $mac) = ($k0, 0);
+
+    # the key the writer held once the write before $from was written
+    for my $i (0 .. $from - 1) {
+        my ($b, $m) = body($lines[$i]);
+        ($w, $n) = (next_key($format, $w, $n, $mac), 0)
+            if $b =~ /"kot\.batch":\d+\z/;
+        ($n, $mac) = ($n + 1, $m);
+    }
+
+    $w = next_key($format, $w, $n, $mac);
+    (undef, $mac) = body($lines[$keep]);
+    $n = 0;
+
+    my @out = @lines[0 .. $keep];
+
+    for my $i ($from .. $#lines) {
+        my ($b) = body($lines[$i]);
+        ($w, $n) = (next_key($format, $w, $n, $mac), 0)
+            if $i > $from && $b =~ /"kot\.batch":\d+\z/;
+        $b =~ s/"event\.sequence":(\d+)/
+                '"event.sequence":' . ($1 - ($from - $keep - 1))/e or die;
+
+        my $stream = openssl("\0" x (32 * ($n + 1)), 'enc', '-chacha20',
+                             '-K', unpack('H*', $w), '-iv', '00' x 16,
+                             '-in', 'IN');
+        my $hex = lc openssl($mac . $b . '}', 'mac', '-macopt', 'hexkey:'
+                             . unpack('H*', substr($stream, 32 * $n, 32)),
+                             '-in', 'IN', 'POLY1305');
+        chomp $hex;
+
+        push @out, $b . ',"kot.mac":"' . $hex . "\"}\n";
+        ($n, $mac) = ($n + 1, pack 'H*', $hex);
+    }
+
+    return @out;
+}
+
+my $k0 = k0($l[0], $priv);
+is_deeply [ forge(3, $k0, $next - 1, $next, @l) ], \@l,
+    'the test\'s writer, cutting nothing, seals the log again as nginx did';
+
+$f = tampered('taken-over', forge(3, $k0, $first, $next, @l));
+$v = verify('--no-anchors', $f);
+is $v->{exit}, 1, 'a write cut short by whoever took the writer over fails';
+is $v->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} of chain "
+    . "$chain was altered (its MAC does not match)\n",
+    'at the first record they sealed, where the first one removed was';
 
 
 # the format before: a log that ngx_kot/1 wrote (t/data), a key per record
@@ -190,5 +289,51 @@ $v = $t->kotctl('audit', 'verify', '--auditor-private-key', $old_key, $f);
 my $old_chain = $json->decode($o[0])->{'kot.chain'};
 is $v->{out}, "$f:4: record 3 of chain $old_chain was altered (its MAC does "
     . "not match)\n", 'and a record altered in it is still named';
+
+
+# ngx_kot/2 (t/data): a key per write, which did not depend on the write
+# before; sealed to the same key
+
+$old = KotTest->repo . '/t/data/audit-ngx_kot-2.log';
+@o = lines($old);
+@r = map { $json->decode($_) } @o;
+$old_chain = $r[0]{'kot.chain'};
+like $o[0], qr/"kot\.version":"ngx_kot\/2"/, 'the older log is ngx_kot/2';
+
+sub verify_old (@args) {
+    return $t->kotctl('audit', 'verify', '--auditor-private-key', $old_key,
+                      @args);
+}
+
+my $cuttable = "note: 1 of the chains are of the format ngx_kot/2: whoever "
+    . "took such a chain's writer over could have cut short, unseen, the "
+    . "last write before, and written on (docs/audit.md)\n";
+
+$v = verify_old($old);
+is $v->{exit}, 0, 'a log of ngx_kot/2 still verifies';
+is $v->{out}, "OK: 1 file, 1 chain, @{[ scalar @o ]} records verified\n",
+    'every record of it';
+like $v->{err}, qr/^\Q$cuttable\E/m, 'with a note on what it cannot show';
+
+@x = @o;
+$x[5] =~ s{"url\.path":"/page}{"url.path":"/pagf} or die;
+$f = tampered('v2-altered', @x);
+is verify_old($f)->{out}, "$f:6: record 5 of chain $old_chain was altered "
+    . "(its MAC does not match)\n", 'a record altered in it is named';
+
+# the writer taken over, as above: in ngx_kot/2 it goes unseen
+@marks = grep { exists $r[$_]{'kot.batch'} } 0 .. $#r;
+($w) = grep { $marks[$_ + 1] - $marks[$_] >= 2 } 1 .. $#marks - 1;
+($first, $next) = @marks[$w, $w + 1];
+$k0 = k0($o[0], $old_key);
+
+is_deeply [ forge(2, $k0, $next - 1, $next, @o) ], \@o,
+    'the test\'s writer seals the ngx_kot/2 log again as nginx did';
+
+$f = tampered('v2-taken-over', forge(2, $k0, $first, $next, @o));
+$v = verify_old('--no-anchors', $f);
+is $v->{out}, "OK: 1 file, 1 chain, @{[ @o - ($next - $first - 1) ]} records "
+    . "verified\n", 'a write of ngx_kot/2 cut short goes unseen';
+is $v->{err}, $cuttable, 'but for the note';
 
 done_testing;

@@ -27,6 +27,15 @@
 #define KOT_CHAIN_KEYS_LEN    (KOT_CHAIN_KEYS * KOT_CHAIN_KEY_LEN)
 
 
+/* the formats' names, by number from 1 */
+static const char *const  kot_chain_versions[] = {
+    KOT_CHAIN_VERSION_1, KOT_CHAIN_VERSION_2, KOT_CHAIN_VERSION_3
+};
+
+#define KOT_CHAIN_VERSIONS                                                    \
+    (int) (sizeof(kot_chain_versions) / sizeof(kot_chain_versions[0]))
+
+
 static int kot_chain_init(kot_chain_t *c, kot_chain_alg_t alg);
 static int kot_chain_mac(kot_chain_t *c, const char *s, size_t len,
     int close, uint8_t *out);
@@ -37,6 +46,7 @@ static int kot_chain_poly1305(const kot_chain_t *c, const uint8_t *key,
 static const uint8_t *kot_chain_record_key(kot_chain_t *c);
 static int kot_chain_advance(kot_chain_t *c, const uint8_t *mac);
 static int kot_chain_next(kot_chain_t *c);
+static int kot_chain_rekey(kot_chain_t *c, const uint8_t *in, size_t n);
 static int kot_chain_mark(const char *s, size_t len, uint64_t *batch);
 static char *kot_chain_uint(char *p, uint64_t n);
 static EVP_PKEY_CTX *kot_chain_oaep_ctx(EVP_PKEY *key, int encrypt);
@@ -110,28 +120,44 @@ kot_chain_alg_name(const kot_chain_t *c)
 
 
 int
-kot_chain_version(const char *version, int *batched)
+kot_chain_version(const char *version, int *format)
 {
-    if (version == NULL || strcmp(version, KOT_CHAIN_VERSION_1) == 0) {
-        *batched = 0;
+    int  i;
+
+    /* kotctl's chains name none: a key per record */
+
+    if (version == NULL) {
+        *format = 1;
         return 0;
     }
 
-    if (strcmp(version, KOT_CHAIN_VERSION_2) == 0) {
-        *batched = 1;
-        return 0;
+    for (i = 0; i < KOT_CHAIN_VERSIONS; i++) {
+        if (strcmp(version, kot_chain_versions[i]) == 0) {
+            *format = i + 1;
+            return 0;
+        }
     }
 
     return -1;
 }
 
 
-int
-kot_chain_batched(kot_chain_t *c)
+const char *
+kot_chain_version_name(const kot_chain_t *c)
 {
-    /* Poly1305 only: HMAC-SHA256 chains are older than this format */
+    /* 0, 1 or 2: a key per record, per write, per write bound to it */
+    return kot_chain_versions[c->batched + c->bound];
+}
 
-    if (c->alg != KOT_CHAIN_POLY1305 || c->seq != 0) {
+
+int
+kot_chain_batched(kot_chain_t *c, int format)
+{
+    /* Poly1305 only: HMAC-SHA256 chains are older than these formats */
+
+    if ((format != 2 && format != 3) || c->alg != KOT_CHAIN_POLY1305
+        || c->seq != 0)
+    {
         return -1;
     }
 
@@ -148,6 +174,7 @@ kot_chain_batched(kot_chain_t *c)
     }
 
     c->batched = 1;
+    c->bound = format == 3;
 
     return 0;
 }
@@ -679,19 +706,11 @@ kot_chain_record_key(kot_chain_t *c)
 static int
 kot_chain_advance(kot_chain_t *c, const uint8_t *mac)
 {
-    uint8_t  next[KOT_CHAIN_KEY_LEN];
-
     if (c->batched) {
         c->index++;
 
-    } else {
-        if (kot_sha256(c->key, KOT_CHAIN_KEY_LEN, next) != 0) {
-            kot_cleanse(next, sizeof(next));
-            return -1;
-        }
-
-        memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
-        kot_cleanse(next, sizeof(next));
+    } else if (kot_chain_rekey(c, c->key, KOT_CHAIN_KEY_LEN) != 0) {
+        return -1;
     }
 
     memcpy(c->mac, mac, c->mac_len);
@@ -701,20 +720,46 @@ kot_chain_advance(kot_chain_t *c, const uint8_t *mac)
 }
 
 
-/* W_{b+1} = SHA-256(W_b); W_b and the record keys made from it go */
+/*
+ * The next write's key; W_b and the record keys made from it go.  In
+ * ngx_kot/2, W_{b+1} = SHA-256(W_b): whoever takes the writer over after
+ * write b holds W_{b+1}, and can cut write b short and chain records of
+ * their own to what is left of it.  ngx_kot/3 binds the write it closes:
+ *
+ *     W_{b+1} = SHA-256(W_b || le64(n_b) || mac)
+ *
+ * n_b the write's records, mac its last one's MAC (c->index and c->mac,
+ * for the writer as for the verifier), so a write cut short has another
+ * W_{b+1}, which no one holds.  The count alone would do; the MAC, which
+ * chains every record of the write, binds its content too for 16 bytes
+ * more.  Once per write, not per record: two SHA-256 blocks, not one.
+ */
 
 static int
 kot_chain_next(kot_chain_t *c)
 {
-    uint8_t  next[KOT_CHAIN_KEY_LEN];
+    int      rc, i;
+    size_t   n;
+    uint8_t  in[KOT_CHAIN_KEY_LEN + 8 + KOT_CHAIN_MAC_MAX];
 
-    if (kot_sha256(c->key, KOT_CHAIN_KEY_LEN, next) != 0) {
-        kot_cleanse(next, sizeof(next));
-        return -1;
+    memcpy(in, c->key, KOT_CHAIN_KEY_LEN);
+    n = KOT_CHAIN_KEY_LEN;
+
+    if (c->bound) {
+        for (i = 0; i < 8; i++) {
+            in[n++] = (uint8_t) (c->index >> (8 * i));
+        }
+
+        memcpy(in + n, c->mac, c->mac_len);
+        n += c->mac_len;
     }
 
-    memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
-    kot_cleanse(next, sizeof(next));
+    rc = kot_chain_rekey(c, in, n);
+    kot_cleanse(in, sizeof(in));
+
+    if (rc != 0) {
+        return -1;
+    }
 
     kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
     c->keys_made = 0;
@@ -723,6 +768,26 @@ kot_chain_next(kot_chain_t *c)
     c->index = 0;
 
     return 0;
+}
+
+
+/* c->key = SHA-256(in[0..n)), in may be c->key; the key before is gone */
+
+static int
+kot_chain_rekey(kot_chain_t *c, const uint8_t *in, size_t n)
+{
+    int      rc;
+    uint8_t  next[KOT_CHAIN_KEY_LEN];
+
+    rc = kot_sha256(in, n, next);
+
+    if (rc == 0) {
+        memcpy(c->key, next, KOT_CHAIN_KEY_LEN);
+    }
+
+    kot_cleanse(next, sizeof(next));
+
+    return rc;
 }
 
 

@@ -25,11 +25,13 @@
 /*
  * record 0 of an nginx chain names its format in this member: "ngx_kot/1"
  * (or none: kotctl's chains) evolves the key after every record,
- * "ngx_kot/2" after every write of the log's buffer
+ * "ngx_kot/2" and "ngx_kot/3" after every write of the log's buffer,
+ * ngx_kot/3 into a key that depends on the write it closes
  */
 #define KOT_CHAIN_VERSION_MEMBER  "kot.version"
 #define KOT_CHAIN_VERSION_1       "ngx_kot/1"
 #define KOT_CHAIN_VERSION_2       "ngx_kot/2"
+#define KOT_CHAIN_VERSION_3       "ngx_kot/3"
 
 /*
  * in a chain that evolves its key per write, the first record of each
@@ -61,8 +63,9 @@ typedef struct {
     kot_chain_alg_t   alg;
     EVP_MAC_CTX      *poly;
 
-    /* a key per write (ngx_kot/2) */
+    /* a key per write (ngx_kot/2 and 3) */
     unsigned          batched:1;
+    unsigned          bound:1;                  /* ngx_kot/3 */
     unsigned          keys_made:1;
     uint64_t          batch;                    /* the write's number */
     uint64_t          index;                    /* the next record's in it */
@@ -94,20 +97,25 @@ const char *kot_chain_alg_name(const kot_chain_t *c);
 
 /*
  * The format that record 0's KOT_CHAIN_VERSION_MEMBER names (NULL when it
- * has none): *batched is 1 for a key per write.  0, or -1 for a version
- * we do not know.
+ * has none): *format is its number, 1 (a key per record), 2 or 3 (a key
+ * per write).  0, or -1 for a version we do not know.
  */
-int kot_chain_version(const char *version, int *batched);
+int kot_chain_version(const char *version, int *format);
+
+/* The KOT_CHAIN_VERSION_MEMBER of the chain's format, for its record 0. */
+const char *kot_chain_version_name(const kot_chain_t *c);
 
 /*
  * Makes a chain just started or resumed evolve its key per write rather
- * than per record (ngx_kot/2).  Record i of write b is MACed, as in
+ * than per record, in format 2 or 3.  Record i of write b is MACed, as in
  * ngx_kot/1, over mac_{i-1} || S_i, with a key of its own: 32 bytes of
  * the ChaCha20 key stream of the write's key W_b (nonce and counter
- * zero), the j-th 32 bytes for the write's j-th record.  W_0 = K_0 and
- * W_{b+1} = SHA-256(W_b).  0 on success.
+ * zero), the j-th 32 bytes for the write's j-th record.  W_0 = K_0; in
+ * ngx_kot/3 W_{b+1} = SHA-256(W_b || le64(n_b) || mac of write b's last
+ * record), n_b its records, and in ngx_kot/2 W_{b+1} = SHA-256(W_b), which
+ * lets whoever holds W_{b+1} cut write b short.  0 on success.
  */
-int kot_chain_batched(kot_chain_t *c);
+int kot_chain_batched(kot_chain_t *c, int format);
 
 /*
  * The records sealed so far are written: a chain with a key per write

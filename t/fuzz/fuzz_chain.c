@@ -4,8 +4,8 @@
  * the line, never accept a line that is not exactly what a writer
  * sealed, and never move the chain on a refused line.  The first byte
  * picks the algorithm, and for Poly1305 the format: a key per record, or
- * a key per write (ngx_kot/2), where the line comes as the first record
- * of the second write, after one record of the first.
+ * a key per write (ngx_kot/3, or ngx_kot/2), where the line comes as the
+ * first record of the second write, after one record of the first.
  */
 
 #include <stdint.h>
@@ -22,7 +22,7 @@ static const char     first[] = "{\"event.sequence\":0}";
 /* A verifier (or a writer) where the line's record comes next. */
 
 static void
-chain(kot_chain_t *c, kot_chain_alg_t alg, int batched, int writer)
+chain(kot_chain_t *c, kot_chain_alg_t alg, int format, int writer)
 {
     char  line[sizeof(first) + KOT_CHAIN_SUFFIX_MAX];
     long  n;
@@ -31,11 +31,11 @@ chain(kot_chain_t *c, kot_chain_alg_t alg, int batched, int writer)
         abort();
     }
 
-    if (!batched) {
+    if (format == 1) {
         return;
     }
 
-    if (kot_chain_batched(c) != 0) {
+    if (kot_chain_batched(c, format) != 0) {
         abort();
     }
 
@@ -50,7 +50,7 @@ chain(kot_chain_t *c, kot_chain_alg_t alg, int batched, int writer)
         kot_chain_wipe(c);
 
         if (kot_chain_resume(c, "0123456789abcdef", k0, alg) != 0
-            || kot_chain_batched(c) != 0
+            || kot_chain_batched(c, format) != 0
             || kot_chain_check(c, line, (size_t) n - 1) != 1)
         {
             abort();
@@ -62,7 +62,7 @@ chain(kot_chain_t *c, kot_chain_alg_t alg, int batched, int writer)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int               rc, batched;
+    int               rc, format;
     char             *line, *sealed;
     long              n;
     uint64_t          seq;
@@ -74,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     alg = data[0] & 1 ? KOT_CHAIN_HMAC_SHA256 : KOT_CHAIN_POLY1305;
-    batched = alg == KOT_CHAIN_POLY1305 && (data[0] & 2);
+    format = alg == KOT_CHAIN_HMAC_SHA256 || !(data[0] & 2) ? 1
+             : (data[0] & 4) ? 2 : 3;
     data++;
     size--;
 
@@ -88,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memcpy(line, data, size);
 
-    chain(&v, alg, batched, 0);
+    chain(&v, alg, format, 0);
     seq = v.seq;
 
     rc = kot_chain_check(&v, line, size);
@@ -101,8 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* whatever a writer seals, a verifier with the same key accepts */
 
     kot_chain_wipe(&v);
-    chain(&v, alg, batched, 0);
-    chain(&w, alg, batched, 1);
+    chain(&v, alg, format, 0);
+    chain(&w, alg, format, 1);
 
     n = kot_chain_seal(&w, line, size, sealed);
 

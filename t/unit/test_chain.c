@@ -503,22 +503,26 @@ test_load(EVP_PKEY *priv)
 }
 
 /*
- * ngx_kot/2: the writes' sizes, in records; the third crosses the 64
- * record keys made at a time.
+ * ngx_kot/2 and 3: the writes' sizes, in records; the third crosses the
+ * 64 record keys made at a time.
  */
 static const unsigned  writes[] = { 1, 2, 70, 1, 5, 64, 57 };
 #define WRITES  (sizeof(writes) / sizeof(writes[0]))
 
 
-/* The batched chain recomputed with raw EVP calls, independently. */
+/*
+ * The batched chain recomputed with raw EVP calls, independently; its
+ * last write key in w.
+ */
 
 static int
-recompute_batched(const uint8_t k0[32], char **lines, size_t *lens)
+recompute_batched(int format, const uint8_t k0[32], char **lines,
+    size_t *lens, uint8_t w[32])
 {
     int              n;
     char             mark[32];
     size_t           body, mlen, mk;
-    uint8_t          w[32], mac[16], buf[1024], iv[16];
+    uint8_t          mac[16], buf[1024], iv[16], next[32 + 8 + 16];
     uint8_t          stream[200 * 32];
     unsigned         b, j, i;
     EVP_CIPHER_CTX  *ctx;
@@ -567,7 +571,12 @@ recompute_batched(const uint8_t k0[32], char **lines, size_t *lens)
             }
         }
 
-        SHA256(w, 32, w);
+        /* ngx_kot/3: W_{b+1} = SHA-256(W_b || le64(n_b) || last MAC) */
+        memcpy(next, w, 32);
+        memset(next + 32, 0, 8);
+        next[32] = (uint8_t) writes[b];
+        memcpy(next + 40, mac, 16);
+        SHA256(next, format == 3 ? sizeof(next) : 32, w);
     }
 
     EVP_CIPHER_CTX_free(ctx);
@@ -577,7 +586,7 @@ recompute_batched(const uint8_t k0[32], char **lines, size_t *lens)
 
 
 static void
-test_batched(void)
+test_batched(int format)
 {
     int          bad;
     char        *lines[RECORDS], s[256], *l;
@@ -586,8 +595,12 @@ test_batched(void)
     unsigned     b, j, i, total;
     kot_chain_t  w, v;
 
-    is_long(kot_chain_start(&w, k0), 0, "batched: start");
-    is_long(kot_chain_batched(&w), 0, "batched: a key per write");
+    is_long(kot_chain_start(&w, k0), 0, "batched %d: start", format);
+    is_long(kot_chain_batched(&w, format), 0, "batched %d: a key per write",
+            format);
+    ok(strcmp(kot_chain_version_name(&w), format == 3 ? "ngx_kot/3"
+                                                      : "ngx_kot/2") == 0,
+       "batched %d: record 0 names the format", format);
 
     total = 0;
 
@@ -598,26 +611,34 @@ test_batched(void)
             lens[total] = (size_t) kot_chain_seal(&w, s, len, lines[total]);
         }
 
-        is_long(kot_chain_written(&w), 0, "batched: write %u done", b);
+        is_long(kot_chain_written(&w), 0, "batched %d: write %u done",
+                format, b);
     }
 
-    is_long(kot_chain_written(&w), 0, "batched: a write of nothing");
-    is_long((long) w.batch, WRITES, "batched: nothing written moves nothing");
+    is_long(kot_chain_written(&w), 0, "batched %d: a write of nothing",
+            format);
+    is_long((long) w.batch, WRITES, "batched %d: nothing written moves "
+            "nothing", format);
 
-    memcpy(key, k0, 32);
-    for (b = 0; b < WRITES; b++) {
-        SHA256(key, 32, key);
+    if (format == 2) {
+        memcpy(key, k0, 32);
+        for (b = 0; b < WRITES; b++) {
+            SHA256(key, 32, key);
+        }
+
+        ok(memcmp(w.key, key, 32) == 0, "batched 2: the key is "
+           "SHA-256^%u(K_0) after %u writes", (unsigned) WRITES,
+           (unsigned) WRITES);
     }
 
-    ok(memcmp(w.key, key, 32) == 0, "batched: the key is SHA-256^%u(K_0) "
-       "after %u writes", (unsigned) WRITES, (unsigned) WRITES);
-
-    is_long(recompute_batched(k0, lines, lens), -1,
-            "batched: %u MACs match raw ChaCha20/Poly1305/SHA256 "
-            "recomputation", total);
+    is_long(recompute_batched(format, k0, lines, lens, key), -1,
+            "batched %d: %u MACs match raw ChaCha20/Poly1305/SHA256 "
+            "recomputation", format, total);
+    ok(memcmp(w.key, key, 32) == 0, "batched %d: and so does the write key "
+       "after %u writes", format, (unsigned) WRITES);
 
     kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
-    kot_chain_batched(&v);
+    kot_chain_batched(&v, format);
     bad = -1;
 
     for (i = 0; i < total; i++) {
@@ -638,20 +659,33 @@ test_batched(void)
         }
     }
 
-    is_long(bad, -1, "batched: all %u records verify, each after a failed "
-            "check of it altered", total);
+    is_long(bad, -1, "batched %d: all %u records verify, each after a "
+            "failed check of it altered", format, total);
     ok(v.seq == w.seq && memcmp(v.mac, w.mac, 16) == 0,
-       "batched: verifier and writer end at the same head");
+       "batched %d: verifier and writer end at the same head", format);
+
+    /* the other format's verifier fails at the second write */
+    kot_chain_wipe(&v);
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
+    kot_chain_batched(&v, 5 - format);
+    is_long(kot_chain_check(&v, lines[0], lens[0] - 1)
+            + kot_chain_check(&v, lines[1], lens[1] - 1), 1,
+            "batched %d: read as ngx_kot/%d, the second write fails",
+            format, 5 - format);
 
     kot_chain_wipe(&v);
     kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
     is_long(kot_chain_check(&v, lines[0], lens[0] - 1), 0,
-            "batched: a chain read with a key per record fails at once");
+            "batched %d: a chain read with a key per record fails at once",
+            format);
+    is_long(kot_chain_batched(&v, 4) + kot_chain_batched(&v, 1), -2,
+            "batched %d: formats 1 and 4 are not a key per write", format);
     kot_chain_wipe(&v);
 
     kot_chain_resume(&v, w.id, k0, KOT_CHAIN_HMAC_SHA256);
-    is_long(kot_chain_batched(&v), -1,
-            "batched: HMAC-SHA256 chains have a key per record only");
+    is_long(kot_chain_batched(&v, format), -1,
+            "batched %d: HMAC-SHA256 chains have a key per record only",
+            format);
     kot_chain_wipe(&v);
 
     kot_chain_wipe(&w);
@@ -661,19 +695,114 @@ test_batched(void)
 }
 
 
+/*
+ * The attack on ngx_kot/2 that ngx_kot/3 stops.  Write 0 and write 1 of
+ * several records each are sealed and written; whoever then takes the
+ * writer over holds its state, the key of write 2 in it.  They cut write
+ * 1 after its first record (the security event its last one was) and
+ * seal records of their own after it, from the next sequence number on,
+ * the first marked as write 2, chained to the MAC of the last record
+ * kept, as read from the file.  The verifier, from K_0, must refuse the
+ * first of them: in ngx_kot/3 write 2's key depends on write 1's records,
+ * in ngx_kot/2 it does not, and the forgery passes.  The sequence number
+ * of the first record refused, or -1.
+ */
+
+#define CUT_WRITE0  3
+#define CUT_WRITE1  4
+#define CUT_KEPT    (CUT_WRITE0 + 1)    /* records 0 .. 3 */
+#define CUT_FORGED  3
+
+static long
+cut_short(int format)
+{
+    long         bad;
+    char         lines[CUT_WRITE0 + CUT_WRITE1][512], s[256];
+    char         forged[CUT_FORGED][512];
+    long         lens[CUT_WRITE0 + CUT_WRITE1], flens[CUT_FORGED];
+    uint8_t      k0[32], kept_mac[16];
+    unsigned     i;
+    kot_chain_t  w, v;
+
+    kot_chain_start(&w, k0);
+    kot_chain_batched(&w, format);
+    memset(kept_mac, 0, sizeof(kept_mac));
+
+    for (i = 0; i < CUT_WRITE0 + CUT_WRITE1; i++) {
+        lens[i] = kot_chain_seal(&w, s, record(s, sizeof(s), w.id, i),
+                                 lines[i]);
+
+        if (i == CUT_KEPT - 1) {
+            memcpy(kept_mac, w.mac, 16);
+        }
+
+        if (i == CUT_WRITE0 - 1 || i == CUT_WRITE0 + CUT_WRITE1 - 1) {
+            kot_chain_written(&w);
+        }
+    }
+
+    /* the attacker: the writer's state, rewound to the last record kept */
+
+    w.seq = CUT_KEPT;
+    memcpy(w.mac, kept_mac, 16);
+
+    for (i = 0; i < CUT_FORGED; i++) {
+        flens[i] = kot_chain_seal(&w, s,
+                                  record(s, sizeof(s), w.id, CUT_KEPT + i),
+                                  forged[i]);
+    }
+
+    /* the auditor */
+
+    kot_chain_resume(&v, w.id, k0, KOT_CHAIN_POLY1305);
+    kot_chain_batched(&v, format);
+    bad = -1;
+
+    for (i = 0; i < CUT_KEPT + CUT_FORGED && bad < 0; i++) {
+        if (i < CUT_KEPT
+            ? kot_chain_check(&v, lines[i], (size_t) lens[i] - 1) != 1
+            : kot_chain_check(&v, forged[i - CUT_KEPT],
+                              (size_t) flens[i - CUT_KEPT] - 1) != 1)
+        {
+            bad = i;
+        }
+    }
+
+    kot_chain_wipe(&v);
+    kot_chain_wipe(&w);
+
+    return bad;
+}
+
+
+static void
+test_cut_short(void)
+{
+    is_long(cut_short(3), CUT_KEPT, "cut short: ngx_kot/3 refuses the "
+            "first record chained to a write cut short by the writer's "
+            "holder");
+    is_long(cut_short(2), -1, "cut short: ngx_kot/2 takes them all (why "
+            "ngx_kot/3 exists)");
+}
+
+
 static void
 test_versions(void)
 {
-    int  batched;
+    int  format;
 
-    ok(kot_chain_version(NULL, &batched) == 0 && !batched,
+    ok(kot_chain_version(NULL, &format) == 0 && format == 1,
        "version: none is a key per record");
-    ok(kot_chain_version("ngx_kot/1", &batched) == 0 && !batched,
+    ok(kot_chain_version("ngx_kot/1", &format) == 0 && format == 1,
        "version: ngx_kot/1 is a key per record");
-    ok(kot_chain_version("ngx_kot/2", &batched) == 0 && batched,
+    ok(kot_chain_version("ngx_kot/2", &format) == 0 && format == 2,
        "version: ngx_kot/2 is a key per write");
-    is_long(kot_chain_version("ngx_kot/3", &batched), -1,
+    ok(kot_chain_version("ngx_kot/3", &format) == 0 && format == 3,
+       "version: ngx_kot/3 is a key per write bound to the one before");
+    is_long(kot_chain_version("ngx_kot/4", &format), -1,
             "version: another is refused");
+    is_long(kot_chain_version("ngx_kot/", &format), -1,
+            "version: so is a prefix of one");
 }
 
 
@@ -685,7 +814,9 @@ main(void)
     test_known_answers();
     test_round_trip();
     test_tampering();
-    test_batched();
+    test_batched(2);
+    test_batched(3);
+    test_cut_short();
     test_versions();
 
     priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
