@@ -43,6 +43,9 @@ static ngx_int_t ngx_http_kot_admin_patched(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
+static ngx_int_t ngx_http_kot_admin_self(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *action, const char *code,
+    const char *detail);
 static void ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static void ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
@@ -741,24 +744,37 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
     switch (ad->reply->integer) {
 
     case KOT_SELF:
-        ngx_http_kot_admin_audit(r, "account_disabled", "iam", "self",
-                                 &ad->user, NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_disable_self",
-                                        "an admin cannot disable its own "
-                                        "account");
+        return ngx_http_kot_admin_self(r, ad, "account_disabled",
+                                       "cannot_disable_self",
+                                       "an admin cannot disable its own "
+                                       "account");
 
     case KOT_SELF_DEMOTE:
-        ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", "self",
-                                 &ad->user, NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_demote_self",
-                                        "an admin cannot take its own "
-                                        "\"admin\" role away");
+        return ngx_http_kot_admin_self(r, ad, "user_roles_changed",
+                                       "cannot_demote_self",
+                                       "an admin cannot take its own "
+                                       "\"admin\" role away");
 
     default: /* KOT_NO_USER */
         return ngx_http_kot_admin_no_user(r);
     }
+}
+
+
+/*
+ * What an admin may not do to its own account: the refusal is recorded
+ * under the action refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const char *action, const char *code, const char *detail)
+{
+    ngx_http_kot_admin_audit(r, action, "iam", "self", &ad->user, NULL,
+                             NULL);
+
+    return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, code, "%s",
+                                    detail);
 }
 
 
@@ -871,12 +887,10 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     }
 
     if (ad->reply->integer == KOT_SELF) {
-        ngx_http_kot_admin_audit(r, "user_deleted", "iam", "self", &ad->user,
-                                 NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_delete_self",
-                                        "an admin cannot delete its own "
-                                        "account");
+        return ngx_http_kot_admin_self(r, ad, "user_deleted",
+                                       "cannot_delete_self",
+                                       "an admin cannot delete its own "
+                                       "account");
     }
 
     ad->before = json_pack("{s:o}", "username",
