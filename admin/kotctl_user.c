@@ -51,8 +51,8 @@ static int kotctl_hash_matches(kotctl_user_args_t *a, const char *phc,
     size_t len);
 static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
-static int kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a,
-    int script, long long *result);
+static redisReply *kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a,
+    const char *op, const char *roles);
 static int kotctl_user_list(kotctl_t *k, const char *tenant);
 static json_t *kotctl_user_json(redisReply **e);
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
@@ -910,35 +910,11 @@ kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
 {
     char        *old;
     json_t      *change;
-    const char  *args[5];
     redisReply  *r;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
-        return KOTCTL_FAIL;
-    }
-
-    /* kotctl acts as root, never as one of the tenant's users */
-
-    args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
-    args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
-    args[2] = a->user;
-    args[3] = a->roles;
-    args[4] = "";
-
-    r = kotctl_eval(k, KOT_SCRIPT_USER_ROLES, 2, 5, args);
+    r = kotctl_user_patch(k, a, "", a->roles);
     if (r == NULL) {
         return KOTCTL_FAIL;
-    }
-
-    if (kotctl_refusal(r)) {
-        freeReplyObject(r);
-        return kotctl_no_user(a);
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 1
-        || r->element[0]->type != REDIS_REPLY_STRING)
-    {
-        return kotctl_unexpected(k, r);
     }
 
     old = strdup(r->element[0]->str);
@@ -1084,13 +1060,18 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long  was;
+    long long    was;
+    redisReply  *r;
 
-    if (kotctl_user_script(k, a, KOT_SCRIPT_USER_ENABLE, &was)
-        != KOTCTL_OK)
-    {
+    /* "reenable": an account refused as inactive is not disabled */
+
+    r = kotctl_user_patch(k, a, "reenable", "");
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
+
+    was = r->element[1]->integer;
+    freeReplyObject(r);
 
     printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
            was ? "" : " (it was not disabled; its inactivity restarts now)");
@@ -1105,13 +1086,16 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long  ended;
+    long long    ended;
+    redisReply  *r;
 
-    if (kotctl_user_script(k, a, KOT_SCRIPT_USER_DISABLE, &ended)
-        != KOTCTL_OK)
-    {
+    r = kotctl_user_patch(k, a, "disable", "");
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
+
+    ended = r->element[2]->integer;
+    freeReplyObject(r);
 
     printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
            a->user, a->tenant, ended,
@@ -1126,20 +1110,21 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
 
 
 /*
- * Runs a script that takes u:{tenant}:{user} and us:{tenant}:{user} and
- * the time, once the audit log is ready; its result is -1 for an unknown
- * user.
+ * Runs user_patch once the audit log is ready: op and roles as the
+ * script takes them.  Returns its reply {old roles, was disabled,
+ * sessions ended}, or NULL once it has said why not.
  */
 
-static int
-kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
-    long long *result)
+static redisReply *
+kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
+    const char *roles)
 {
     char         now[24];
-    const char  *args[5];
+    const char  *args[7];
+    redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
-        return KOTCTL_FAIL;
+        return NULL;
     }
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
@@ -1151,12 +1136,26 @@ kotctl_user_script(kotctl_t *k, kotctl_user_args_t *a, int script,
     args[2] = now;
     args[3] = a->user;
     args[4] = "";
+    args[5] = op;
+    args[6] = roles;
 
-    if (kotctl_eval_int(k, script, 2, 5, args, result) != KOTCTL_OK) {
-        return KOTCTL_FAIL;
+    r = kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 2, 7, args);
+    if (r == NULL) {
+        return NULL;
     }
 
-    return (*result < 0) ? kotctl_no_user(a) : KOTCTL_OK;
+    if (kotctl_refusal(r)) {
+        freeReplyObject(r);
+        kotctl_no_user(a);
+        return NULL;
+    }
+
+    if (!kotctl_row_ok(r, 3, 1)) {
+        kotctl_unexpected(k, r);
+        return NULL;
+    }
+
+    return r;
 }
 
 

@@ -38,14 +38,19 @@ static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
+static ngx_int_t ngx_http_kot_admin_patch_run(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
+static ngx_int_t ngx_http_kot_admin_patched(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_patch_roles(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_patch_roled(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
+static ngx_int_t ngx_http_kot_admin_self(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *action, const char *code,
+    const char *detail);
+static void ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
+static void ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
@@ -624,9 +629,12 @@ ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /*
- * PATCH {"roles"?, "disabled"?}: the user before, the account's state,
- * the roles, and the user after.  An admin's own account can neither
- * lose its admin role nor be disabled (the scripts refuse it).
+ * PATCH {"roles"?, "disabled"?}: one user_patch script, so that a PATCH
+ * is refused whole or done whole (an admin's own account can neither
+ * lose its admin role nor be disabled); then a record for each thing
+ * that changed, and the user after.  Enabling an account that is not
+ * disabled changes nothing: kotctl user enable restarts an inactive
+ * account's clock.
  */
 
 ngx_int_t
@@ -659,31 +667,38 @@ ngx_http_kot_admin_user_patch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ad->data = roles;
     }
 
-    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_patch_loaded);
+    if (ad->user.len == 0) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    return ngx_http_kot_admin_patch_run(r, ctx);
 }
 
 
 static ngx_int_t
-ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx)
+ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     json_t                     *disabled;
-    ngx_str_t                  *actor;
+    ngx_str_t                  *actor, *roles, op;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
 
-    if (ad->reply->type != REDIS_REPLY_ARRAY) {
-        return ngx_http_kot_admin_no_user(r);
-    }
-
-    /* whether it was disabled, for the record; user_roles tells the roles */
-    ad->n = (ngx_http_kot_val_int(ad->reply, 2) != 0);
+    static ngx_str_t  none = ngx_null_string;
 
     disabled = ngx_http_kot_admin_member(r, "disabled");
 
     if (disabled == NULL) {
-        return ngx_http_kot_admin_patch_roles(r, ctx);
+        ngx_str_null(&op);
+
+    } else if (json_is_true(disabled)) {
+        ngx_str_set(&op, "disable");
+
+    } else {
+        ngx_str_set(&op, "enable");
     }
+
+    roles = ad->data ? (ngx_str_t *) ad->data : &none;
+    actor = ngx_http_kot_admin_actor(r);
 
     a.argc = 0;
 
@@ -695,116 +710,123 @@ ngx_http_kot_admin_patch_loaded(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (json_is_false(disabled)) {
-        return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ENABLE, 2, &a,
-                                         NULL, 0,
-                                         ngx_http_kot_admin_patch_disabled);
-    }
-
-    actor = ngx_http_kot_admin_actor(r);
-
     ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+    ngx_http_kot_redis_arg(&a, op.data, op.len);
+    ngx_http_kot_redis_arg(&a, roles->data, roles->len);
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DISABLE, 2, &a, NULL,
-                                     0, ngx_http_kot_admin_patch_disabled);
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 2, &a, NULL,
+                                     0, ngx_http_kot_admin_patched);
 }
 
 
 static ngx_int_t
-ngx_http_kot_admin_patch_disabled(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx)
+ngx_http_kot_admin_patched(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_uint_t             disable;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
-    disable = json_is_true(ngx_http_kot_admin_member(r, "disabled"));
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_patch_refused(r, ad);
+    }
 
-    if (ad->reply->integer == KOT_NO_USER) {
+    /* recorded only now: the whole PATCH is done */
+
+    ngx_http_kot_admin_patch_audit_disabled(r, ad);
+    ngx_http_kot_admin_patch_audit_roles(r, ad);
+
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad)
+{
+    switch (ad->reply->integer) {
+
+    case KOT_SELF:
+        return ngx_http_kot_admin_self(r, ad, "account_disabled",
+                                       "cannot_disable_self",
+                                       "an admin cannot disable its own "
+                                       "account");
+
+    case KOT_SELF_DEMOTE:
+        return ngx_http_kot_admin_self(r, ad, "user_roles_changed",
+                                       "cannot_demote_self",
+                                       "an admin cannot take its own "
+                                       "\"admin\" role away");
+
+    default: /* KOT_NO_USER */
         return ngx_http_kot_admin_no_user(r);
     }
+}
 
-    ad->before = json_pack("{s:b}", "disabled", (int) ad->n);
 
-    if (ad->reply->integer == KOT_SELF) {
-        ngx_http_kot_admin_audit(r, "account_disabled", "iam", "self",
-                                 &ad->user, NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_disable_self",
-                                        "an admin cannot disable its own "
-                                        "account");
+/*
+ * What an admin may not do to its own account: the refusal is recorded
+ * under the action refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const char *action, const char *code, const char *detail)
+{
+    ngx_http_kot_admin_audit(r, action, "iam", "self", &ad->user, NULL,
+                             NULL);
+
+    return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, code, "%s",
+                                    detail);
+}
+
+
+/* account_disabled or account_enabled, if the PATCH changed that. */
+
+static void
+ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad)
+{
+    json_t      *disabled;
+    json_int_t   ended;
+    ngx_uint_t   was, disable;
+
+    disabled = ngx_http_kot_admin_member(r, "disabled");
+    was = (ngx_http_kot_val_int(ad->reply, 1) != 0);
+    ended = ngx_http_kot_val_int(ad->reply, 2);
+    disable = json_is_true(disabled);
+
+    if (disabled == NULL || was == disable) {
+        return;
     }
+
+    ad->before = json_pack("{s:b}", "disabled", (int) was);
 
     ngx_http_kot_admin_audit(r, disable ? "account_disabled"
                                         : "account_enabled",
                              "iam", NULL, &ad->user,
                              json_pack("{s:b}", "disabled", (int) disable),
-                             disable ? json_pack("{s:I}",
-                                                 "sessions_ended",
-                                                 (json_int_t)
-                                                 ad->reply->integer)
+                             disable ? json_pack("{s:I}", "sessions_ended",
+                                                 ended)
                                      : NULL);
-
-    return ngx_http_kot_admin_patch_roles(r, ctx);
 }
 
 
-static ngx_int_t
-ngx_http_kot_admin_patch_roles(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+/* user_roles_changed, if the PATCH changed them. */
+
+static void
+ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad)
 {
-    ngx_str_t                  *roles, *actor;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
+    ngx_str_t  *roles, *old;
 
     roles = ad->data;
-
-    if (roles == NULL) {
-        return ngx_http_kot_admin_user_load(r,
-                                            ngx_http_kot_admin_user_shown);
-    }
-
-    actor = ngx_http_kot_admin_actor(r);
-
-    a.argc = 0;
-
-    if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
-                                     KOT_KEY_USER_SESSIONS, NULL)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
-    ngx_http_kot_redis_arg(&a, roles->data, roles->len);
-    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
-
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_ROLES, 2, &a, NULL, 0,
-                                     ngx_http_kot_admin_patch_roled);
-}
-
-
-static ngx_int_t
-ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
-{
-    ngx_str_t             *roles, *old;
-    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
-
-    roles = ad->data;
-
-    if (ad->reply->type != REDIS_REPLY_ARRAY) {
-        if (ad->reply->integer == KOT_NO_USER) {
-            return ngx_http_kot_admin_no_user(r);
-        }
-
-        ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", "self",
-                                 &ad->user, NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_demote_self",
-                                        "an admin cannot take its own "
-                                        "\"admin\" role away");
-    }
-
     old = ngx_http_kot_val_str(ad->reply, 0);
+
+    if (roles == NULL
+        || (old->len == roles->len
+            && ngx_strncmp(old->data, roles->data, old->len) == 0))
+    {
+        return;
+    }
 
     ngx_http_kot_admin_audit(r, "user_roles_changed", "iam", NULL, &ad->user,
                              NULL,
@@ -812,8 +834,6 @@ ngx_http_kot_admin_patch_roled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                                    old->len,
                                                    (char *) roles->data,
                                                    roles->len));
-
-    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
 }
 
 
@@ -868,12 +888,10 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     }
 
     if (ad->reply->integer == KOT_SELF) {
-        ngx_http_kot_admin_audit(r, "user_deleted", "iam", "self", &ad->user,
-                                 NULL, NULL);
-        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT,
-                                        "cannot_delete_self",
-                                        "an admin cannot delete its own "
-                                        "account");
+        return ngx_http_kot_admin_self(r, ad, "user_deleted",
+                                       "cannot_delete_self",
+                                       "an admin cannot delete its own "
+                                       "account");
     }
 
     ad->before = json_pack("{s:o}", "username",

@@ -169,6 +169,73 @@ $res = $alice->call(PATCH => 'tenants/acme/users/bob',
 ok !$res->{json}{disabled}, 'PATCH enables it again';
 ok session_on($n, 'bob', $PW), 'and it logs in';
 
+
+# a PATCH of several things is one change: refused whole, or done whole
+
+$t->add_user('acme', 'ivy', $PW, roles => ['admin', 'user']);
+$t->add_user('acme', 'jay', $PW, roles => ['user']);
+my $ivy = $A->login($n, 'acme', 'ivy', $PW);
+
+# The API's records about a user, once there are at least $n.
+sub api_events_of ($user, $n) {
+    my @e;
+    wait_until(sub {
+        @e = grep { ($_->{'kot.via'} // '') eq 'api'
+                    && ($_->{'user.target.name'} // '') eq $user }
+             @{ $ivy->call(GET => 'tenants/acme/events?limit=1000')
+                    ->{json}{events} };
+        return @e >= $n;
+    }, what => "$n records about $user in the events list");
+    return @e;
+}
+
+sub outcomes (@e) {
+    return [ sort map { "$_->{'event.action'} $_->{'event.outcome'}" } @e ];
+}
+
+my $quiet = $A->dump_keys($t, events => 0);
+$A->is_error($ivy->call(PATCH => 'tenants/acme/users/ivy',
+                        { disabled => JSON::PP::false, roles => ['user'] }),
+             409, 'cannot_demote_self',
+             'an admin that enables and demotes itself at once: 409');
+is $A->dump_keys($t, events => 0), $quiet,
+    'and nothing of it is written, not even the enabling';
+$A->is_error($ivy->call(PATCH => 'tenants/acme/users/ivy',
+                        { disabled => JSON::PP::true, roles => ['user'] }),
+             409, 'cannot_disable_self',
+             'one that disables and demotes itself: the first refusal');
+is $A->dump_keys($t, events => 0), $quiet, 'and nothing written either';
+is_deeply outcomes(api_events_of('ivy', 2)),
+    ['account_disabled failure', 'user_roles_changed failure'],
+    'which records the refusals only';
+
+is $ivy->call(PATCH => 'tenants/acme/users/ivy',
+              { disabled => JSON::PP::false })->{status}, 200,
+    'enabling an account that is not disabled: 200';
+is $A->dump_keys($t, events => 0), $quiet,
+    'changes nothing (its inactivity does not restart)';
+
+$res = $ivy->call(PATCH => 'tenants/acme/users/jay',
+                  { disabled => JSON::PP::true, roles => ['user', 'sales'] });
+is $res->{status}, 200, 'disabling and new roles at once: 200';
+ok $res->{json}{disabled}, 'the user is disabled';
+is_deeply $res->{json}{roles}, ['user', 'sales'], 'and has the new roles';
+my @jay = api_events_of('jay', 2);
+is_deeply outcomes(@jay),
+    ['account_disabled success', 'user_roles_changed success'],
+    'one record for each change';
+my %jay = map { $_->{'event.action'} => $_->{'kot.change'} } @jay;
+is_deeply \%jay,
+    { account_disabled => { before => { disabled => JSON::PP::false },
+                            after => { disabled => JSON::PP::true },
+                            sessions_ended => 0 },
+      user_roles_changed => { before => { roles => ['user'] },
+                              after => { roles => ['user', 'sales'] } } },
+    'each with its own before and after';
+is_deeply outcomes(api_events_of('ivy', 2)),
+    ['account_disabled failure', 'user_roles_changed failure'],
+    'and the enabling that changed nothing was not recorded';
+
 $res = $alice->call(PATCH => 'tenants/acme/users/alice',
                     { roles => ['user'] });
 $A->is_error($res, 409, 'cannot_demote_self',

@@ -46,12 +46,16 @@
  * us:{tenant}:{user}.  Returns the number of sessions ended.
  */
 #define KOT_LUA_END_SESSIONS                                                \
+    KOT_LUA_SESSIONS_ENDED                                                  \
+    "return n\n"
+
+/* The same, for a script that answers more: n is the number ended. */
+#define KOT_LUA_SESSIONS_ENDED                                              \
     "local n = 0\n"                                                         \
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"       \
     "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"           \
     "end\n"                                                                 \
-    "redis.call('DEL', KEYS[2])\n"                                          \
-    "return n\n"
+    "redis.call('DEL', KEYS[2])\n"
 
 
 /*
@@ -583,36 +587,55 @@ static const char  kot_script_user_passwd[] =
 
 
 /*
- * An administrator disables an account: no login succeeds, and its
- * sessions end now.  An administrator cannot disable itself.
+ * An administrator changes an account: disables it (no login succeeds,
+ * and its sessions end now), enables it again, gives it new roles (its
+ * live sessions carry them at once: each session key changes, so every
+ * node's cache drops it), or several of these in one.  Every refusal is
+ * checked before anything is written, so a refused change writes
+ * nothing: an administrator cannot disable itself nor take its own
+ * admin role away.  What is already as asked is left as it is: a
+ * second disabling keeps the time of the first.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
  * ARGV[1] now, ARGV[2] user, ARGV[3] the acting user if it is of the
- * same tenant, else ""
- * Returns the number of sessions ended; -1 for an unknown user; -2 if
- * the acting user is the user.
+ * same tenant, else "", ARGV[4] "disable", "enable", "reenable" (enable,
+ * and restart the clock of inactivity even if the account was not
+ * disabled: after inactive_after refused it) or "" (as it is),
+ * ARGV[5] roles (comma-separated, checked by the caller) or "" (as they
+ * are)
+ * Returns {old roles, 1 if it was disabled else 0, sessions ended};
+ * -1 for an unknown user; -2 if the acting user would disable itself;
+ * -3 if it would lose its own admin role.
  */
-static const char  kot_script_user_disable[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "if ARGV[3] == ARGV[2] then return -2 end\n"
-    "redis.call('HSET', KEYS[1], 'disabled', ARGV[1])\n"
-    KOT_LUA_END_SESSIONS;
-
-
-/*
- * An administrator enables an account again, after "kotctl user disable"
- * or a refusal for inactivity (inactive_after): the clock of inactivity
- * restarts now.
- *
- * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user} (unused: the
- * keys of user_disable)
- * ARGV[1] now
- * Returns 1 if the account was disabled, 0 if not, -1 for an unknown user.
- */
-static const char  kot_script_user_enable[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "redis.call('HSET', KEYS[1], 'reenabled', ARGV[1])\n"
-    "return redis.call('HDEL', KEYS[1], 'disabled')\n";
+static const char  kot_script_user_patch[] =
+    "local u = redis.call('HMGET', KEYS[1], 'roles', 'disabled')\n"
+    "local old, was = u[1], u[2] and 1 or 0\n"
+    "if not old then return -1 end\n"
+    "local op, roles = ARGV[4], ARGV[5]\n"
+    "local self = ARGV[3] == ARGV[2]\n"
+    "local function admin(r)\n"
+    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."
+    " ',', 1, true) ~= nil\n"
+    "end\n"
+    "if self and op == 'disable' then return -2 end\n"
+    "if self and roles ~= '' and admin(old) and not admin(roles) then"
+    " return -3 end\n"
+    "if roles ~= '' and roles ~= old then\n"
+    "  redis.call('HSET', KEYS[1], 'roles', roles)\n"
+    "  for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "    local s = '" KOT_KEY_SESSION "' .. sid\n"
+    "    if redis.call('EXISTS', s) == 1 then"
+    " redis.call('HSET', s, 'r', roles) end\n"
+    "  end\n"
+    "end\n"
+    "if op == 'reenable' or (op == 'enable' and was == 1) then\n"
+    "  redis.call('HSET', KEYS[1], 'reenabled', ARGV[1])\n"
+    "  redis.call('HDEL', KEYS[1], 'disabled')\n"
+    "end\n"
+    "if op ~= 'disable' then return {old, was, 0} end\n"
+    "if was == 0 then redis.call('HSET', KEYS[1], 'disabled', ARGV[1]) end\n"
+    KOT_LUA_SESSIONS_ENDED
+    "return {old, was, n}\n";
 
 
 /*
@@ -799,35 +822,6 @@ static const char  kot_script_user_delete[] =
     "redis.call('SREM', KEYS[3], ARGV[1])\n"
     "redis.call('SADD', KEYS[4], ARGV[1])\n"
     KOT_LUA_END_SESSIONS;
-
-
-/*
- * Replaces a user's roles; its live sessions carry the new ones at once
- * (each session key changes, so every node's cache drops it).  An
- * administrator cannot take its own admin role away.
- *
- * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
- * ARGV[1] user, ARGV[2] roles (comma-separated, checked by the caller),
- * ARGV[3] the acting user if it is of the same tenant, else ""
- * Returns {old roles}; -1 for an unknown user; -2 if the acting user
- * would lose its own admin role.
- */
-static const char  kot_script_user_roles[] =
-    "local old = redis.call('HGET', KEYS[1], 'roles')\n"
-    "if not old then return -1 end\n"
-    "local function admin(r)\n"
-    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."
-    " ',', 1, true) ~= nil\n"
-    "end\n"
-    "if ARGV[3] == ARGV[1] and admin(old) and not admin(ARGV[2]) then return"
-    " -2 end\n"
-    "redis.call('HSET', KEYS[1], 'roles', ARGV[2])\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-    "  local s = '" KOT_KEY_SESSION "' .. sid\n"
-    "  if redis.call('EXISTS', s) == 1 then redis.call('HSET', s, 'r',"
-    " ARGV[2]) end\n"
-    "end\n"
-    "return {old}\n";
 
 
 /*
@@ -1481,10 +1475,8 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "user_add", kot_script_user_add, "" },
     [KOT_SCRIPT_USER_PASSWD] =
         { "user_passwd", kot_script_user_passwd, "", 1 },
-    [KOT_SCRIPT_USER_DISABLE] =
-        { "user_disable", kot_script_user_disable, "", 1 },
-    [KOT_SCRIPT_USER_ENABLE] =
-        { "user_enable", kot_script_user_enable, "" },
+    [KOT_SCRIPT_USER_PATCH] =
+        { "user_patch", kot_script_user_patch, "", 1 },
     [KOT_SCRIPT_SESSION_REVOKE] =
         { "session_revoke", kot_script_session_revoke, "", 1 },
     [KOT_SCRIPT_AUDIT_ANCHOR] =
@@ -1503,8 +1495,6 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
         { "tenant_list", kot_script_tenant_list, "" },
     [KOT_SCRIPT_USER_DELETE] =
         { "user_delete", kot_script_user_delete, "", 1 },
-    [KOT_SCRIPT_USER_ROLES] =
-        { "user_roles", kot_script_user_roles, "" },
     [KOT_SCRIPT_USER_UNLOCK] =
         { "user_unlock", kot_script_user_unlock, "" },
     [KOT_SCRIPT_USER_LIST] =

@@ -131,7 +131,8 @@
 #define KOT_NO_TENANT         (-1)
 #define KOT_NO_USER           (-1)
 #define KOT_RETIRED           (-2)  /* the name was deleted: never again */
-#define KOT_SELF              (-2)  /* an admin would demote or end itself */
+#define KOT_SELF              (-2)  /* an admin would end itself */
+#define KOT_SELF_DEMOTE       (-3)  /* user_patch: ... or drop its admin */
 #define KOT_NO_SUCH_RULE      (-2)  /* policy_set */
 #define KOT_OVER_LIMIT        (-2)  /* allowlist_change */
 
@@ -184,8 +185,7 @@ typedef enum {
     KOT_SCRIPT_TENANT_ADD,
     KOT_SCRIPT_USER_ADD,
     KOT_SCRIPT_USER_PASSWD,
-    KOT_SCRIPT_USER_DISABLE,
-    KOT_SCRIPT_USER_ENABLE,
+    KOT_SCRIPT_USER_PATCH,
     KOT_SCRIPT_SESSION_REVOKE,
     KOT_SCRIPT_AUDIT_ANCHOR,
     KOT_SCRIPT_ALLOWLIST_LOAD,
@@ -195,7 +195,6 @@ typedef enum {
     KOT_SCRIPT_TENANT_DELETE,
     KOT_SCRIPT_TENANT_LIST,
     KOT_SCRIPT_USER_DELETE,
-    KOT_SCRIPT_USER_ROLES,
     KOT_SCRIPT_USER_UNLOCK,
     KOT_SCRIPT_USER_LIST,
     KOT_SCRIPT_USER_GET,
