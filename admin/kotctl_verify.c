@@ -73,6 +73,11 @@ typedef struct {
     char        *host;          /* its record 0's host.hostname, or NULL */
     unsigned     noted;         /* 1 + the file given its host was noted in */
     unsigned     ended:1;       /* its chain_end verified */
+
+    /* its anchor as its record 0 was read, while that record is to come */
+    char        *anchor_where;  /* "FILE on HOST", or NULL: none to check */
+    uint64_t     anchor_seq;
+    char         anchor_mac[KOT_CHAIN_MAC_HEX_MAX + 1];
 } kotctl_vchain_t;
 
 /* a file given */
@@ -133,6 +138,7 @@ typedef struct {
     kotctl_given_t    *given;       /* [files], the current one last */
     uint64_t           until_ms;    /* --until, or 0 */
     const char        *host;        /* --host, or NULL */
+    unsigned           anchors:1;   /* not --no-anchors */
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
@@ -205,6 +211,10 @@ static kotctl_vchain_t *kotctl_verify_add(kotctl_verify_t *v,
 static int kotctl_verify_rehash(kotctl_verify_t *v);
 static void kotctl_verify_free(kotctl_verify_t *v);
 static int kotctl_anchors(kotctl_verify_t *v);
+static int kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch);
+static int kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r);
+static void kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec);
 static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
     redisReply *r);
 static int kotctl_anchor_lost(kotctl_verify_t *v);
@@ -292,6 +302,8 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
             return KOTCTL_FAIL;
         }
     }
+
+    v.anchors = anchors;
 
     /* before a long read: a missing Redis should not show at the end */
 
@@ -571,6 +583,10 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     ch->path = v->path;
     ch->line = v->line;
 
+    if (ch->anchor_where != NULL && rec->seq == ch->anchor_seq) {
+        kotctl_anchor_held(v, ch, rec);
+    }
+
     if (rec->end) {
         ch->ended = 1;
     }
@@ -808,6 +824,12 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 
     if (ch == NULL) {
         kotctl_verify_problem(v, "out of memory");
+        return NULL;
+    }
+
+    if (v->anchors && kotctl_anchor_fetch(v, ch) != 0) {
+        v->problem = 1;
+        return NULL;
     }
 
     return ch;
@@ -1008,6 +1030,7 @@ kotctl_verify_free(kotctl_verify_t *v)
     for (i = 0; i < v->nchains; i++) {
         kot_chain_wipe(&v->chains[i].chain);
         free(v->chains[i].host);
+        free(v->chains[i].anchor_where);
     }
 
     for (i = 0; i < v->nlogs; i++) {
@@ -1156,6 +1179,112 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
     }
 
     return 0;
+}
+
+
+/*
+ * A chain's anchor, as its record 0 is read.  Comparing only the last
+ * record in the files with it would let a chain be replaced under its
+ * own id by a longer one, sealed to the auditor's public key: every MAC
+ * right, and nothing to compare.  So the record Redis saw written is
+ * checked as it passes, whatever follows it.
+ */
+
+static int
+kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch)
+{
+    int          rc;
+    char        *key;
+    const char  *argv[6];
+    redisReply  *r;
+
+    key = kotctl_key(KOT_PREFIX "audit:", ch->chain.id, NULL);
+
+    argv[0] = "HMGET";
+    argv[1] = key;
+    argv[2] = "seq";
+    argv[3] = "mac";
+    argv[4] = "file";
+    argv[5] = "host";
+
+    r = kotctl_cmd(v->k, 6, argv);
+    free(key);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        freeReplyObject(r);
+        return kotctl_anchor_error(v);
+    }
+
+    rc = kotctl_anchor_keep(ch, r);
+    freeReplyObject(r);
+
+    if (rc != 0) {
+        kotctl_error("out of memory");
+    }
+
+    return rc;
+}
+
+
+/* 0, and the anchor kept if the chain has one; -1 when out of memory */
+
+static int
+kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r)
+{
+    char          where[1024], host[KOTCTL_HOST_MAX];
+    redisReply  **e;
+
+    e = r->element;
+
+    if (e[0]->type != REDIS_REPLY_STRING) {
+        /* none: the anchors read at the end count it as such */
+        return 0;
+    }
+
+    ch->anchor_seq = strtoull(e[0]->str, NULL, 10);
+
+    /* a MAC missing or too long matches no record */
+
+    ch->anchor_mac[0] = '\0';
+
+    if (e[1]->type == REDIS_REPLY_STRING
+        && e[1]->len <= KOT_CHAIN_MAC_HEX_MAX)
+    {
+        memcpy(ch->anchor_mac, e[1]->str, e[1]->len + 1);
+    }
+
+    kotctl_anchor_where(where, sizeof(where), e[2],
+                        kotctl_anchor_host(e[3], host));
+
+    ch->anchor_where = strdup(where);
+
+    return ch->anchor_where ? 0 : -1;
+}
+
+
+/* The record Redis saw as the chain's head, just verified: is it that? */
+
+static void
+kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec)
+{
+    char  mac[KOT_CHAIN_MAC_HEX_MAX + 1];
+
+    (void) kot_chain_head_hex(&ch->chain, mac);
+
+    if (strcmp(mac, ch->anchor_mac) != 0) {
+        kotctl_verify_problem(v, "record %llu of chain %s is not the one "
+                              "Redis saw written to %s",
+                              (unsigned long long) rec->seq, rec->chain,
+                              ch->anchor_where);
+    }
+
+    free(ch->anchor_where);
+    ch->anchor_where = NULL;
 }
 
 

@@ -314,6 +314,36 @@ is $r->{out}, "chain $ids[3]: its tail is missing: the files end at record "
 is verify('--no-anchors', $f)->{exit}, 0,
     'which only the anchor can show';
 
+# Whoever can write the log can also seal a new K_0 to the auditor's
+# public key, which is on the web host: a chain replaced under its own
+# id has every MAC right, and only the record Redis anchored differs.
+sub replaced ($name, $id, $records) {
+    my $w = writer();
+    $w->{id} = $id;
+    my @c = chain_start($w, $rec[3]{'@timestamp'});
+    push @c, record($w, $rec[3]{'@timestamp'},
+                    'event.action' => 'allowlist_changed',
+                    'organization.id' => 'acme') for 2 .. $records;
+    my @x = @l;
+    splice @x, 3, 3, @c;
+    return tampered($name, @x);
+}
+
+my $where = Cwd::abs_path($log) . " on $host";
+$f = replaced('replaced-longer', $ids[1], 5);
+$r = verify($f);
+is $r->{exit}, 1, 'a chain replaced by a longer one under its id fails';
+is $r->{out}, "$f:6: record 2 of chain $ids[1] is not the one Redis saw "
+    . "written to $where\n",
+    'naming the record that Redis saw written, where the files have it';
+is verify('--no-anchors', $f)->{exit}, 0,
+    'which only the anchor can show';
+
+$f = replaced('replaced-same', $ids[1], 3);
+is verify($f)->{out}, "$f:6: record 2 of chain $ids[1] is not the one "
+    . "Redis saw written to $where\n",
+    'so is one of the same length';
+
 @x = @l;
 splice @x, 3, 3;
 $f = tampered('chain-removed', @x);
