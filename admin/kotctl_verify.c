@@ -176,6 +176,7 @@ typedef struct {
     kotctl_filter_t  filters[4];
     int              nfilters;
     uint64_t         skipped;
+    uint64_t         withheld;  /* matching lines not printable as they are */
 } kotctl_query_t;
 
 
@@ -258,6 +259,9 @@ static int kotctl_query_member(kotctl_filter_t *f, int i, const char *line,
 static int kotctl_query_parsed(kotctl_filter_t *f, json_t *rec);
 static int kotctl_top_level(const char *line, size_t pos);
 static int kotctl_plain(const char *s);
+static int kotctl_line_printable(const char *line, size_t len);
+static int kotctl_control(uint32_t cp);
+static int kotctl_printable8(const unsigned char *p);
 static int kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1]);
 static int kotctl_parse_digits(const char **p, int n, int *value);
 
@@ -1693,6 +1697,13 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
                 "skipped\n", (unsigned long long) q.skipped);
     }
 
+    if (q.withheld) {
+        fprintf(stderr, "note: %llu matching lines held control characters "
+                "or invalid UTF-8, which no writer writes, and were not "
+                "printed: kotctl audit verify says where the files were "
+                "altered\n", (unsigned long long) q.withheld);
+    }
+
     for (i = 0; i < q.nfilters; i++) {
         free(q.filters[i].value);
         free(q.filters[i].needle[0]);
@@ -1865,6 +1876,9 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
 
         if (rc < 0) {
             q->skipped++;
+
+        } else if (rc > 0 && !kotctl_line_printable(line, len)) {
+            q->withheld++;
 
         } else if (rc > 0) {
             line[len] = '\n';
@@ -2062,9 +2076,7 @@ kotctl_plain(const char *s)
     while (len > 0) {
         n = kot_utf8_decode((const unsigned char *) s, len, &cp);
 
-        if (n < 0 || cp < 0x20 || cp == '"' || cp == '\\' || cp == 0x7f
-            || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
-        {
+        if (n < 0 || kotctl_control(cp) || cp == '"' || cp == '\\') {
             return 0;
         }
 
@@ -2073,6 +2085,91 @@ kotctl_plain(const char *s)
     }
 
     return 1;
+}
+
+
+/*
+ * Whether a matching line may be printed as it is.  Writers escape
+ * control characters and replace invalid UTF-8, so a line that holds
+ * either was not written by them, and on a terminal its ESC, OSC or C1
+ * sequences would act: such a line is withheld and counted rather than
+ * escaped, as query prints records unchanged or not at all.
+ */
+
+static int
+kotctl_line_printable(const char *line, size_t len)
+{
+    int                   n;
+    uint32_t              cp;
+    const unsigned char  *p, *end;
+
+    p = (const unsigned char *) line;
+    end = p + len;
+
+    while (p < end) {
+
+        /* printable ASCII, nearly every byte of a record, 8 at a time */
+
+        if (end - p >= 8 && kotctl_printable8(p)) {
+            p += 8;
+            continue;
+        }
+
+        if (*p < 0x80) {
+            if (kotctl_control(*p)) {
+                return 0;
+            }
+
+            p++;
+            continue;
+        }
+
+        n = kot_utf8_decode(p, end - p, &cp);
+
+        if (n < 0 || kotctl_control(cp)) {
+            return 0;
+        }
+
+        p += n;
+    }
+
+    return 1;
+}
+
+
+/*
+ * Whether each of 8 bytes is from 0x20 to 0x7e.  The sums stay within
+ * each byte (no term exceeds 0xdf), so each byte's top bit says yes or
+ * no for that byte.
+ */
+
+static int
+kotctl_printable8(const unsigned char *p)
+{
+    uint64_t  x, a, ok;
+
+#define KOTCTL_B(c)  (0x0101010101010101ULL * (c))
+
+    memcpy(&x, p, 8);
+    a = x & KOTCTL_B(0x7f);
+
+    ok = ~x                         /* < 0x80 */
+         & (a + KOTCTL_B(0x60))     /* >= 0x20 */
+         & ~(a + KOTCTL_B(0x01));   /* != 0x7f */
+
+    return (ok & KOTCTL_B(0x80)) == KOTCTL_B(0x80);
+
+#undef KOTCTL_B
+}
+
+
+/* C0, DEL, C1, and the separators that end a line in JavaScript */
+
+static int
+kotctl_control(uint32_t cp)
+{
+    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)
+           || cp == 0x2028 || cp == 0x2029;
 }
 
 

@@ -122,6 +122,17 @@ sub writer ($pub_path = $pub, $alg = 'poly1305') {
     return $w;
 }
 
+# A value as the writers spell it (docs/audit.md): besides what JSON
+# escapes, DEL, C1 controls, U+2028 and U+2029 never appear raw.
+my $chars = JSON::PP->new->allow_nonref->canonical;
+
+sub encode ($v) {
+    my $s = $chars->encode($v);
+    $s =~ s/([\x7f-\x9f\x{2028}\x{2029}])/sprintf '\\u%04x', ord $1/ge;
+    utf8::encode($s);
+    return $s;
+}
+
 # One line: the members in the order given, then the MAC.
 sub record ($w, $ts, @members) {
     my @m = ('@timestamp' => $ts, 'event.sequence' => \$w->{seq},
@@ -130,8 +141,8 @@ sub record ($w, $ts, @members) {
 
     # a number is passed as a reference to it
     while (my ($k, $v) = splice @m, 0, 2) {
-        my $text = ref $v eq 'SCALAR' ? ${$v} : $json->encode($v);
-        push @parts, $json->encode($k) . ':' . $text;
+        my $text = ref $v eq 'SCALAR' ? ${$v} : encode($v);
+        push @parts, encode($k) . ':' . $text;
     }
 
     my $s = '{' . join(',', @parts) . '}';
@@ -732,6 +743,24 @@ spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
 $r = query('--user', 'alice', "$dir/mixed.log");
 is $r->{out}, $q[1], 'query skips lines that are not records';
 like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
+
+# Writers escape control characters, so a line holding one raw was not
+# written by them: printed as is, it would drive the auditor's terminal.
+my @raw = ("\e]0;owned\a\e[2J", "\x7f", "\xc2\x9b2J", "\x9b2J",
+           "\xe2\x80\xa8", "\0");
+my $accented = $q[4] =~ s/"globex"/"globex\xc3\xa9"/r;
+spew("$dir/raw.log", $q[1],
+     (map { $q[3] =~ s/"acme"/"acme$_"/r } @raw), $accented);
+$r = query('--user', 'alice', "$dir/raw.log");
+is $r->{out}, $q[1] . $accented,
+    'query does not print a line holding a raw ESC, OSC, DEL, C1, line '
+    . 'separator, NUL or invalid UTF-8';
+is $r->{exit}, 0, 'and still prints the others, UTF-8 text too';
+like $r->{err}, qr/^note: 6 matching lines held control characters or (?x)
+    invalid \s UTF-8, \s which \s no \s writer \s writes, \s and \s were
+    \s not \s printed/m, 'it says how many it held back, and why';
+is query('--user', 'bob', "$dir/raw.log")->{err}, '',
+    'lines that do not match are not counted';
 
 
 # ---------------------------------------------------------------------
