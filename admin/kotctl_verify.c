@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <zlib.h>
@@ -46,7 +48,7 @@
 /* line reader */
 
 typedef struct {
-    gzFile       gz;
+    int          fd;
     const char  *path;
     char        *buf;           /* KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK */
     size_t       start;         /* of the next line */
@@ -55,6 +57,15 @@ typedef struct {
     uint64_t     line;          /* number of the last line returned */
     unsigned     eof:1;
     unsigned     skipping:1;    /* inside a line too long to keep */
+
+    /* the file as read: in zs.next_in, zs.avail_in bytes not yet used */
+    z_stream     zs;
+    Bytef       *in;            /* KOTCTL_READ_CHUNK */
+    uint64_t     members;       /* gzip members begun */
+    unsigned     gzip:1;        /* inflated, else read as it is */
+    unsigned     in_eof:1;
+    unsigned     member_end:1;  /* the last member begun is whole */
+    unsigned     trailing:1;    /* the error: data after the last member */
 } kotctl_reader_t;
 
 #define KOTCTL_LINE      1
@@ -183,6 +194,11 @@ typedef struct {
 static int kotctl_reader_open(kotctl_reader_t *r, const char *path);
 static int kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len);
 static int kotctl_reader_fill(kotctl_reader_t *r);
+static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
+static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
+    size_t cap);
+static int kotctl_reader_input(kotctl_reader_t *r);
+static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
@@ -474,6 +490,13 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         if (rc == KOTCTL_READ_ERR) {
             if (v->gap) {
                 kotctl_verify_missing(v);
+                break;
+            }
+
+            if (r.trailing) {
+                kotctl_verify_problem(v, "data follows its last gzip "
+                                      "member (appended after it was "
+                                      "compressed?)");
                 break;
             }
 
@@ -1888,6 +1911,12 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
 
     kotctl_reader_close(&r);
 
+    if (rc == KOTCTL_READ_ERR && r.trailing) {
+        kotctl_error("%s: data follows its last gzip member, after line "
+                     "%llu", path, (unsigned long long) r.line);
+        return KOTCTL_FAIL;
+    }
+
     if (rc == KOTCTL_READ_ERR) {
         kotctl_error("%s: cannot be read past line %llu", path,
                      (unsigned long long) r.line);
@@ -2183,25 +2212,35 @@ kotctl_reader_open(kotctl_reader_t *r, const char *path)
 {
     memset(r, 0, sizeof(kotctl_reader_t));
     r->path = path;
-    errno = 0;
 
-    /* gzread() passes a file that is not gzip through unchanged */
-
-    r->gz = gzopen(path, "rb");
-    if (r->gz == NULL) {
-        kotctl_error("cannot open \"%s\": %s", path,
-                     errno ? strerror(errno) : "out of memory");
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd == -1) {
+        kotctl_error("cannot open \"%s\": %s", path, strerror(errno));
         return -1;
     }
-
-    gzbuffer(r->gz, KOTCTL_READ_CHUNK);
 
     r->buf = malloc(KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK + 1);
-    if (r->buf == NULL) {
+    r->in = malloc(KOTCTL_READ_CHUNK);
+
+    if (r->buf == NULL || r->in == NULL
+        || inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+    {
         kotctl_error("out of memory");
-        gzclose(r->gz);
+        free(r->buf);
+        free(r->in);
+        close(r->fd);
         return -1;
     }
+
+    /* gzip by its magic, as gzread() tells: anything else is read as is */
+
+    if (kotctl_reader_input(r) != 0) {
+        kotctl_error("cannot read \"%s\": %s", path, strerror(errno));
+        kotctl_reader_close(r);
+        return -1;
+    }
+
+    r->gzip = r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
 
     return 0;
 }
@@ -2255,7 +2294,7 @@ kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len)
 static int
 kotctl_reader_fill(kotctl_reader_t *r)
 {
-    int  n;
+    long  n;
 
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -2264,7 +2303,7 @@ kotctl_reader_fill(kotctl_reader_t *r)
         r->start = 0;
     }
 
-    n = gzread(r->gz, r->buf + r->end, KOTCTL_READ_CHUNK);
+    n = kotctl_reader_read(r, r->buf + r->end, KOTCTL_READ_CHUNK);
 
     if (n < 0) {
         return -1;
@@ -2280,10 +2319,127 @@ kotctl_reader_fill(kotctl_reader_t *r)
 }
 
 
+/*
+ * Up to cap bytes of the file's content, 0 at its end, or -1.  zlib's
+ * gzread() ends quietly at bytes appended after the last gzip member,
+ * and at a file cut off at a member's end: evidence must not, so the
+ * members are inflated here, one after the other.
+ */
+
+static long
+kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap)
+{
+    size_t   n;
+    ssize_t  got;
+
+    if (r->gzip) {
+        return kotctl_reader_inflate(r, dst, cap);
+    }
+
+    if (r->zs.avail_in > 0) {
+        n = r->zs.avail_in < cap ? r->zs.avail_in : cap;
+        memcpy(dst, r->zs.next_in, n);
+        r->zs.next_in += n;
+        r->zs.avail_in -= n;
+        return (long) n;
+    }
+
+    do {
+        got = read(r->fd, dst, cap);
+    } while (got == -1 && errno == EINTR);
+
+    return got;
+}
+
+
+static long
+kotctl_reader_inflate(kotctl_reader_t *r, char *dst, size_t cap)
+{
+    int  rc;
+
+    r->zs.next_out = (Bytef *) dst;
+    r->zs.avail_out = (uInt) cap;
+
+    while (r->zs.avail_out == cap) {
+
+        if (kotctl_reader_input(r) != 0) {
+            return -1;
+        }
+
+        if (r->zs.avail_in == 0) {
+            /* the file ends: well after a whole member only */
+            return r->member_end ? 0 : kotctl_reader_broken(r);
+        }
+
+        if (r->member_end || r->members == 0) {
+            /* more after a member: it can only be another member */
+            (void) inflateReset(&r->zs);
+            r->member_end = 0;
+            r->members++;
+        }
+
+        rc = inflate(&r->zs, Z_NO_FLUSH);
+
+        if (rc == Z_STREAM_END) {
+            r->member_end = 1;
+
+        } else if (rc != Z_OK) {
+            return kotctl_reader_broken(r);
+        }
+    }
+
+    return (long) (cap - r->zs.avail_out);
+}
+
+
+/* More input into an empty buffer, unless the file has ended: 0, or -1 */
+
+static int
+kotctl_reader_input(kotctl_reader_t *r)
+{
+    ssize_t  got;
+
+    if (r->zs.avail_in > 0 || r->in_eof) {
+        return 0;
+    }
+
+    do {
+        got = read(r->fd, r->in, KOTCTL_READ_CHUNK);
+    } while (got == -1 && errno == EINTR);
+
+    if (got == -1) {
+        return -1;
+    }
+
+    r->in_eof = (got == 0);
+    r->zs.next_in = r->in;
+    r->zs.avail_in = (uInt) got;
+
+    return 0;
+}
+
+
+/*
+ * A member that does not inflate, or is cut off.  One after the first
+ * that gave nothing yet is not a member at all: bytes appended after the
+ * last one, which gzip -d reports as trailing garbage.
+ */
+
+static long
+kotctl_reader_broken(kotctl_reader_t *r)
+{
+    r->trailing = r->members > 1 && r->zs.total_out == 0;
+
+    return -1;
+}
+
+
 static void
 kotctl_reader_close(kotctl_reader_t *r)
 {
-    gzclose(r->gz);
+    (void) inflateEnd(&r->zs);
+    close(r->fd);
+    free(r->in);
     free(r->buf);
 }
 

@@ -637,6 +637,42 @@ is verify($rotated[0], "$dir/cut.log.1")->{out}, "chain $w->{id}: its tail "
     . "record 57 written to $dir/live.log\n",
     'a long chain\'s cut-off tail, against its anchor';
 
+# "cat a.gz b.gz" makes one gzip file of two members: one file still
+spew("$dir/part1", @rot[0 .. 14]);
+spew("$dir/part2", @rot[15 .. 29]);
+run('gzip', '-n', "$dir/part1", "$dir/part2");
+my $gz = slurp("$dir/part1.gz") . slurp("$dir/part2.gz");
+spew("$dir/members.log.2.gz", $gz);
+is verify("$dir/members.log.2.gz", @rotated[1, 2])->{out},
+    "OK: 3 files, 5 chains, 70 records verified\n",
+    'a gzip file of two members verifies';
+
+# bytes appended after the last member: zcat says so, and so must verify
+my %tails = ('a byte' => 'x', 'a record' => $l[0],
+             'the start of a gzip header' => "\x1f\x8b",
+             'more than a read buffer' => random_bytes(300 * 1024));
+
+for my $what (sort keys %tails) {
+    $f = "$dir/appended.log.2.gz";
+    spew($f, $gz, $tails{$what});
+    $r = verify($f, @rotated[1, 2]);
+    is $r->{out}, "$f:30: data follows its last gzip member (appended "
+        . "after it was compressed?)\n",
+        "$what appended to a gzip file is reported, after its last line";
+}
+
+$r = query('--user', 'u1', $f);
+is $r->{exit}, 1, 'query fails on such a file too';
+is $r->{out}, $rot[1], 'after printing what the gzip stream holds';
+like $r->{err}, qr/\Q$f\E: data follows its last gzip member, after (?x)
+    line \s 30/, 'and says what follows it';
+
+$f = "$dir/short.log.2.gz";
+spew($f, substr($gz, 0, -12));
+like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
+    be \s read \s past \s here \s \(a \s damaged \s or \s cut-off \s gzip/,
+    'a gzip file cut short is not read as if whole';
+
 
 # ---------------------------------------------------------------------
 # hostile values
