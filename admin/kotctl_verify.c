@@ -276,7 +276,6 @@ static int kotctl_query_parsed(kotctl_filter_t *f, json_t *rec);
 static int kotctl_top_level(const char *line, size_t pos);
 static int kotctl_plain(const char *s);
 static int kotctl_line_printable(const char *line, size_t len);
-static int kotctl_control(uint32_t cp);
 static int kotctl_printable8(const unsigned char *p);
 static int kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1]);
 static int kotctl_parse_digits(const char **p, int n, int *value);
@@ -2105,7 +2104,9 @@ kotctl_plain(const char *s)
     while (len > 0) {
         n = kot_utf8_decode((const unsigned char *) s, len, &cp);
 
-        if (n < 0 || kotctl_control(cp) || cp == '"' || cp == '\\') {
+        if (n < 0 || cp < 0x20 || cp == '"' || cp == '\\' || cp == 0x7f
+            || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029)
+        {
             return 0;
         }
 
@@ -2128,41 +2129,40 @@ kotctl_plain(const char *s)
 static int
 kotctl_line_printable(const char *line, size_t len)
 {
-    int                   n;
-    uint32_t              cp;
-    const unsigned char  *p, *end;
+    size_t                i;
+    unsigned              utf8;
+    const unsigned char  *p;
 
     p = (const unsigned char *) line;
-    end = p + len;
+    utf8 = 0;
 
-    while (p < end) {
+    for (i = 0; i < len; i++) {
 
         /* printable ASCII, nearly every byte of a record, 8 at a time */
 
-        if (end - p >= 8 && kotctl_printable8(p)) {
-            p += 8;
+        if (len - i >= 8 && kotctl_printable8(p + i)) {
+            i += 7;
             continue;
         }
 
-        if (*p < 0x80) {
-            if (kotctl_control(*p)) {
-                return 0;
-            }
-
-            p++;
-            continue;
-        }
-
-        n = kot_utf8_decode(p, end - p, &cp);
-
-        if (n < 0 || kotctl_control(cp)) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
             return 0;
         }
 
-        p += n;
+        /* C1 controls are C2 80..9F in UTF-8, U+2028 and U+2029 E2 80 A8/9 */
+
+        if ((len - i >= 2 && p[i] == 0xc2 && p[i + 1] >= 0x80
+             && p[i + 1] < 0xa0)
+            || (len - i >= 3 && p[i] == 0xe2 && p[i + 1] == 0x80
+                && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)))
+        {
+            return 0;
+        }
+
+        utf8 |= p[i] >= 0x80;
     }
 
-    return 1;
+    return !utf8 || kot_utf8_valid(line, len);
 }
 
 
@@ -2189,16 +2189,6 @@ kotctl_printable8(const unsigned char *p)
     return (ok & KOTCTL_B(0x80)) == KOTCTL_B(0x80);
 
 #undef KOTCTL_B
-}
-
-
-/* C0, DEL, C1, and the separators that end a line in JavaScript */
-
-static int
-kotctl_control(uint32_t cp)
-{
-    return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)
-           || cp == 0x2028 || cp == 0x2029;
 }
 
 
