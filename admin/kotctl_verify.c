@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <zlib.h>
@@ -46,7 +48,7 @@
 /* line reader */
 
 typedef struct {
-    gzFile       gz;
+    int          fd;
     const char  *path;
     char        *buf;           /* KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK */
     size_t       start;         /* of the next line */
@@ -55,6 +57,15 @@ typedef struct {
     uint64_t     line;          /* number of the last line returned */
     unsigned     eof:1;
     unsigned     skipping:1;    /* inside a line too long to keep */
+
+    /* the file as read: in zs.next_in, zs.avail_in bytes not yet used */
+    z_stream     zs;
+    Bytef       *in;            /* KOTCTL_READ_CHUNK */
+    uint64_t     members;       /* gzip members begun */
+    unsigned     gzip:1;        /* inflated, else read as it is */
+    unsigned     in_eof:1;
+    unsigned     member_end:1;  /* the last member begun is whole */
+    unsigned     trailing:1;    /* the error: data after the last member */
 } kotctl_reader_t;
 
 #define KOTCTL_LINE      1
@@ -73,6 +84,11 @@ typedef struct {
     char        *host;          /* its record 0's host.hostname, or NULL */
     unsigned     noted;         /* 1 + the file given its host was noted in */
     unsigned     ended:1;       /* its chain_end verified */
+
+    /* its anchor as its record 0 was read, while that record is to come */
+    char        *anchor_where;  /* "FILE on HOST", or NULL: none to check */
+    uint64_t     anchor_seq;
+    char         anchor_mac[KOT_CHAIN_MAC_HEX_MAX + 1];
 } kotctl_vchain_t;
 
 /* a file given */
@@ -133,6 +149,7 @@ typedef struct {
     kotctl_given_t    *given;       /* [files], the current one last */
     uint64_t           until_ms;    /* --until, or 0 */
     const char        *host;        /* --host, or NULL */
+    unsigned           anchors:1;   /* not --no-anchors */
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
@@ -171,12 +188,18 @@ typedef struct {
     kotctl_filter_t  filters[4];
     int              nfilters;
     uint64_t         skipped;
+    uint64_t         withheld;  /* matching lines not printable as they are */
 } kotctl_query_t;
 
 
 static int kotctl_reader_open(kotctl_reader_t *r, const char *path);
 static int kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len);
 static int kotctl_reader_fill(kotctl_reader_t *r);
+static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
+static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
+    size_t cap);
+static int kotctl_reader_input(kotctl_reader_t *r);
+static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
@@ -206,6 +229,10 @@ static kotctl_vchain_t *kotctl_verify_add(kotctl_verify_t *v,
 static int kotctl_verify_rehash(kotctl_verify_t *v);
 static void kotctl_verify_free(kotctl_verify_t *v);
 static int kotctl_anchors(kotctl_verify_t *v);
+static int kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch);
+static int kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r);
+static void kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec);
 static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
     redisReply *r);
 static int kotctl_anchor_lost(kotctl_verify_t *v);
@@ -249,6 +276,8 @@ static int kotctl_query_member(kotctl_filter_t *f, int i, const char *line,
 static int kotctl_query_parsed(kotctl_filter_t *f, json_t *rec);
 static int kotctl_top_level(const char *line, size_t pos);
 static int kotctl_plain(const char *s);
+static int kotctl_line_printable(const char *line, size_t len);
+static int kotctl_printable8(const unsigned char *p);
 static int kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1]);
 static int kotctl_parse_digits(const char **p, int n, int *value);
 
@@ -293,6 +322,8 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
             return KOTCTL_FAIL;
         }
     }
+
+    v.anchors = anchors;
 
     /* before a long read: a missing Redis should not show at the end */
 
@@ -472,6 +503,13 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
                 break;
             }
 
+            if (r.trailing) {
+                kotctl_verify_problem(v, "data follows its last gzip "
+                                      "member (appended after it was "
+                                      "compressed?)");
+                break;
+            }
+
             kotctl_verify_problem(v, "the file cannot be read past here "
                                   "(a damaged or cut-off gzip file?)");
             break;
@@ -581,6 +619,10 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     v->records++;
     ch->path = v->path;
     ch->line = v->line;
+
+    if (ch->anchor_where != NULL && rec->seq == ch->anchor_seq) {
+        kotctl_anchor_held(v, ch, rec);
+    }
 
     if (rec->end) {
         ch->ended = 1;
@@ -823,6 +865,12 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 
     if (ch == NULL) {
         kotctl_verify_problem(v, "out of memory");
+        return NULL;
+    }
+
+    if (v->anchors && kotctl_anchor_fetch(v, ch) != 0) {
+        v->problem = 1;
+        return NULL;
     }
 
     return ch;
@@ -1023,6 +1071,7 @@ kotctl_verify_free(kotctl_verify_t *v)
     for (i = 0; i < v->nchains; i++) {
         kot_chain_wipe(&v->chains[i].chain);
         free(v->chains[i].host);
+        free(v->chains[i].anchor_where);
     }
 
     for (i = 0; i < v->nlogs; i++) {
@@ -1171,6 +1220,112 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
     }
 
     return 0;
+}
+
+
+/*
+ * A chain's anchor, as its record 0 is read.  Comparing only the last
+ * record in the files with it would let a chain be replaced under its
+ * own id by a longer one, sealed to the auditor's public key: every MAC
+ * right, and nothing to compare.  So the record Redis saw written is
+ * checked as it passes, whatever follows it.
+ */
+
+static int
+kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch)
+{
+    int          rc;
+    char        *key;
+    const char  *argv[6];
+    redisReply  *r;
+
+    key = kotctl_key(KOT_PREFIX "audit:", ch->chain.id, NULL);
+
+    argv[0] = "HMGET";
+    argv[1] = key;
+    argv[2] = "seq";
+    argv[3] = "mac";
+    argv[4] = "file";
+    argv[5] = "host";
+
+    r = kotctl_cmd(v->k, 6, argv);
+    free(key);
+
+    if (r == NULL) {
+        return -1;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+        freeReplyObject(r);
+        return kotctl_anchor_error(v);
+    }
+
+    rc = kotctl_anchor_keep(ch, r);
+    freeReplyObject(r);
+
+    if (rc != 0) {
+        kotctl_error("out of memory");
+    }
+
+    return rc;
+}
+
+
+/* 0, and the anchor kept if the chain has one; -1 when out of memory */
+
+static int
+kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r)
+{
+    char          where[1024], host[KOTCTL_HOST_MAX];
+    redisReply  **e;
+
+    e = r->element;
+
+    if (e[0]->type != REDIS_REPLY_STRING) {
+        /* none: the anchors read at the end count it as such */
+        return 0;
+    }
+
+    ch->anchor_seq = strtoull(e[0]->str, NULL, 10);
+
+    /* a MAC missing or too long matches no record */
+
+    ch->anchor_mac[0] = '\0';
+
+    if (e[1]->type == REDIS_REPLY_STRING
+        && e[1]->len <= KOT_CHAIN_MAC_HEX_MAX)
+    {
+        memcpy(ch->anchor_mac, e[1]->str, e[1]->len + 1);
+    }
+
+    kotctl_anchor_where(where, sizeof(where), e[2],
+                        kotctl_anchor_host(e[3], host));
+
+    ch->anchor_where = strdup(where);
+
+    return ch->anchor_where ? 0 : -1;
+}
+
+
+/* The record Redis saw as the chain's head, just verified: is it that? */
+
+static void
+kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec)
+{
+    char  mac[KOT_CHAIN_MAC_HEX_MAX + 1];
+
+    (void) kot_chain_head_hex(&ch->chain, mac);
+
+    if (strcmp(mac, ch->anchor_mac) != 0) {
+        kotctl_verify_problem(v, "record %llu of chain %s is not the one "
+                              "Redis saw written to %s",
+                              (unsigned long long) rec->seq, rec->chain,
+                              ch->anchor_where);
+    }
+
+    free(ch->anchor_where);
+    ch->anchor_where = NULL;
 }
 
 
@@ -1579,6 +1734,13 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
                 "skipped\n", (unsigned long long) q.skipped);
     }
 
+    if (q.withheld) {
+        fprintf(stderr, "note: %llu matching lines held control characters "
+                "or invalid UTF-8, which no writer writes, and were not "
+                "printed: kotctl audit verify says where the files were "
+                "altered\n", (unsigned long long) q.withheld);
+    }
+
     for (i = 0; i < q.nfilters; i++) {
         free(q.filters[i].value);
         free(q.filters[i].needle[0]);
@@ -1752,6 +1914,9 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
         if (rc < 0) {
             q->skipped++;
 
+        } else if (rc > 0 && !kotctl_line_printable(line, len)) {
+            q->withheld++;
+
         } else if (rc > 0) {
             line[len] = '\n';
             fwrite(line, 1, len + 1, stdout);
@@ -1759,6 +1924,12 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
     }
 
     kotctl_reader_close(&r);
+
+    if (rc == KOTCTL_READ_ERR && r.trailing) {
+        kotctl_error("%s: data follows its last gzip member, after line "
+                     "%llu", path, (unsigned long long) r.line);
+        return KOTCTL_FAIL;
+    }
 
     if (rc == KOTCTL_READ_ERR) {
         kotctl_error("%s: cannot be read past line %llu", path,
@@ -1962,6 +2133,80 @@ kotctl_plain(const char *s)
 }
 
 
+/*
+ * Whether a matching line may be printed as it is.  Writers escape
+ * control characters and replace invalid UTF-8, so a line that holds
+ * either was not written by them, and on a terminal its ESC, OSC or C1
+ * sequences would act: such a line is withheld and counted rather than
+ * escaped, as query prints records unchanged or not at all.
+ */
+
+static int
+kotctl_line_printable(const char *line, size_t len)
+{
+    size_t                i;
+    unsigned              utf8;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) line;
+    utf8 = 0;
+
+    for (i = 0; i < len; i++) {
+
+        /* printable ASCII, nearly every byte of a record, 8 at a time */
+
+        if (len - i >= 8 && kotctl_printable8(p + i)) {
+            i += 7;
+            continue;
+        }
+
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            return 0;
+        }
+
+        /* C1 controls are C2 80..9F in UTF-8, U+2028 and U+2029 E2 80 A8/9 */
+
+        if ((len - i >= 2 && p[i] == 0xc2 && p[i + 1] >= 0x80
+             && p[i + 1] < 0xa0)
+            || (len - i >= 3 && p[i] == 0xe2 && p[i + 1] == 0x80
+                && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)))
+        {
+            return 0;
+        }
+
+        utf8 |= p[i] >= 0x80;
+    }
+
+    return !utf8 || kot_utf8_valid(line, len);
+}
+
+
+/*
+ * Whether each of 8 bytes is from 0x20 to 0x7e.  The sums stay within
+ * each byte (no term exceeds 0xdf), so each byte's top bit says yes or
+ * no for that byte.
+ */
+
+static int
+kotctl_printable8(const unsigned char *p)
+{
+    uint64_t  x, a, ok;
+
+#define KOTCTL_B(c)  (0x0101010101010101ULL * (c))
+
+    memcpy(&x, p, 8);
+    a = x & KOTCTL_B(0x7f);
+
+    ok = ~x                         /* < 0x80 */
+         & (a + KOTCTL_B(0x60))     /* >= 0x20 */
+         & ~(a + KOTCTL_B(0x01));   /* != 0x7f */
+
+    return (ok & KOTCTL_B(0x80)) == KOTCTL_B(0x80);
+
+#undef KOTCTL_B
+}
+
+
 /* ------------------------------------------------------------------ */
 /* the line reader                                                     */
 /* ------------------------------------------------------------------ */
@@ -1972,25 +2217,35 @@ kotctl_reader_open(kotctl_reader_t *r, const char *path)
 {
     memset(r, 0, sizeof(kotctl_reader_t));
     r->path = path;
-    errno = 0;
 
-    /* gzread() passes a file that is not gzip through unchanged */
-
-    r->gz = gzopen(path, "rb");
-    if (r->gz == NULL) {
-        kotctl_error("cannot open \"%s\": %s", path,
-                     errno ? strerror(errno) : "out of memory");
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd == -1) {
+        kotctl_error("cannot open \"%s\": %s", path, strerror(errno));
         return -1;
     }
-
-    gzbuffer(r->gz, KOTCTL_READ_CHUNK);
 
     r->buf = malloc(KOTCTL_LINE_MAX + KOTCTL_READ_CHUNK + 1);
-    if (r->buf == NULL) {
+    r->in = malloc(KOTCTL_READ_CHUNK);
+
+    if (r->buf == NULL || r->in == NULL
+        || inflateInit2(&r->zs, 16 + MAX_WBITS) != Z_OK)
+    {
         kotctl_error("out of memory");
-        gzclose(r->gz);
+        free(r->buf);
+        free(r->in);
+        close(r->fd);
         return -1;
     }
+
+    /* gzip by its magic, as gzread() tells: anything else is read as is */
+
+    if (kotctl_reader_input(r) != 0) {
+        kotctl_error("cannot read \"%s\": %s", path, strerror(errno));
+        kotctl_reader_close(r);
+        return -1;
+    }
+
+    r->gzip = r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
 
     return 0;
 }
@@ -2044,7 +2299,7 @@ kotctl_reader_next(kotctl_reader_t *r, char **line, size_t *len)
 static int
 kotctl_reader_fill(kotctl_reader_t *r)
 {
-    int  n;
+    long  n;
 
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
@@ -2053,7 +2308,7 @@ kotctl_reader_fill(kotctl_reader_t *r)
         r->start = 0;
     }
 
-    n = gzread(r->gz, r->buf + r->end, KOTCTL_READ_CHUNK);
+    n = kotctl_reader_read(r, r->buf + r->end, KOTCTL_READ_CHUNK);
 
     if (n < 0) {
         return -1;
@@ -2069,10 +2324,127 @@ kotctl_reader_fill(kotctl_reader_t *r)
 }
 
 
+/*
+ * Up to cap bytes of the file's content, 0 at its end, or -1.  zlib's
+ * gzread() ends quietly at bytes appended after the last gzip member,
+ * and at a file cut off at a member's end: evidence must not, so the
+ * members are inflated here, one after the other.
+ */
+
+static long
+kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap)
+{
+    size_t   n;
+    ssize_t  got;
+
+    if (r->gzip) {
+        return kotctl_reader_inflate(r, dst, cap);
+    }
+
+    if (r->zs.avail_in > 0) {
+        n = r->zs.avail_in < cap ? r->zs.avail_in : cap;
+        memcpy(dst, r->zs.next_in, n);
+        r->zs.next_in += n;
+        r->zs.avail_in -= n;
+        return (long) n;
+    }
+
+    do {
+        got = read(r->fd, dst, cap);
+    } while (got == -1 && errno == EINTR);
+
+    return got;
+}
+
+
+static long
+kotctl_reader_inflate(kotctl_reader_t *r, char *dst, size_t cap)
+{
+    int  rc;
+
+    r->zs.next_out = (Bytef *) dst;
+    r->zs.avail_out = (uInt) cap;
+
+    while (r->zs.avail_out == cap) {
+
+        if (kotctl_reader_input(r) != 0) {
+            return -1;
+        }
+
+        if (r->zs.avail_in == 0) {
+            /* the file ends: well after a whole member only */
+            return r->member_end ? 0 : kotctl_reader_broken(r);
+        }
+
+        if (r->member_end || r->members == 0) {
+            /* more after a member: it can only be another member */
+            (void) inflateReset(&r->zs);
+            r->member_end = 0;
+            r->members++;
+        }
+
+        rc = inflate(&r->zs, Z_NO_FLUSH);
+
+        if (rc == Z_STREAM_END) {
+            r->member_end = 1;
+
+        } else if (rc != Z_OK) {
+            return kotctl_reader_broken(r);
+        }
+    }
+
+    return (long) (cap - r->zs.avail_out);
+}
+
+
+/* More input into an empty buffer, unless the file has ended: 0, or -1 */
+
+static int
+kotctl_reader_input(kotctl_reader_t *r)
+{
+    ssize_t  got;
+
+    if (r->zs.avail_in > 0 || r->in_eof) {
+        return 0;
+    }
+
+    do {
+        got = read(r->fd, r->in, KOTCTL_READ_CHUNK);
+    } while (got == -1 && errno == EINTR);
+
+    if (got == -1) {
+        return -1;
+    }
+
+    r->in_eof = (got == 0);
+    r->zs.next_in = r->in;
+    r->zs.avail_in = (uInt) got;
+
+    return 0;
+}
+
+
+/*
+ * A member that does not inflate, or is cut off.  One after the first
+ * that gave nothing yet is not a member at all: bytes appended after the
+ * last one, which gzip -d reports as trailing garbage.
+ */
+
+static long
+kotctl_reader_broken(kotctl_reader_t *r)
+{
+    r->trailing = r->members > 1 && r->zs.total_out == 0;
+
+    return -1;
+}
+
+
 static void
 kotctl_reader_close(kotctl_reader_t *r)
 {
-    gzclose(r->gz);
+    (void) inflateEnd(&r->zs);
+    close(r->fd);
+    free(r->in);
     free(r->buf);
 }
 

@@ -122,6 +122,17 @@ sub writer ($pub_path = $pub, $alg = 'poly1305') {
     return $w;
 }
 
+# A value as the writers spell it (docs/audit.md): besides what JSON
+# escapes, DEL, C1 controls, U+2028 and U+2029 never appear raw.
+my $chars = JSON::PP->new->allow_nonref->canonical;
+
+sub encode ($v) {
+    my $s = $chars->encode($v);
+    $s =~ s/([\x7f-\x9f\x{2028}\x{2029}])/sprintf '\\u%04x', ord $1/ge;
+    utf8::encode($s);
+    return $s;
+}
+
 # One line: the members in the order given, then the MAC.
 sub record ($w, $ts, @members) {
     my @m = ('@timestamp' => $ts, 'event.sequence' => \$w->{seq},
@@ -130,8 +141,8 @@ sub record ($w, $ts, @members) {
 
     # a number is passed as a reference to it
     while (my ($k, $v) = splice @m, 0, 2) {
-        my $text = ref $v eq 'SCALAR' ? ${$v} : $json->encode($v);
-        push @parts, $json->encode($k) . ':' . $text;
+        my $text = ref $v eq 'SCALAR' ? ${$v} : encode($v);
+        push @parts, encode($k) . ':' . $text;
     }
 
     my $s = '{' . join(',', @parts) . '}';
@@ -313,6 +324,36 @@ is $r->{out}, "chain $ids[3]: its tail is missing: the files end at record "
     . 'the files end';
 is verify('--no-anchors', $f)->{exit}, 0,
     'which only the anchor can show';
+
+# Whoever can write the log can also seal a new K_0 to the auditor's
+# public key, which is on the web host: a chain replaced under its own
+# id has every MAC right, and only the record Redis anchored differs.
+sub replaced ($name, $id, $records) {
+    my $w = writer();
+    $w->{id} = $id;
+    my @c = chain_start($w, $rec[3]{'@timestamp'});
+    push @c, record($w, $rec[3]{'@timestamp'},
+                    'event.action' => 'allowlist_changed',
+                    'organization.id' => 'acme') for 2 .. $records;
+    my @x = @l;
+    splice @x, 3, 3, @c;
+    return tampered($name, @x);
+}
+
+my $where = Cwd::abs_path($log) . " on $host";
+$f = replaced('replaced-longer', $ids[1], 5);
+$r = verify($f);
+is $r->{exit}, 1, 'a chain replaced by a longer one under its id fails';
+is $r->{out}, "$f:6: record 2 of chain $ids[1] is not the one Redis saw "
+    . "written to $where\n",
+    'naming the record that Redis saw written, where the files have it';
+is verify('--no-anchors', $f)->{exit}, 0,
+    'which only the anchor can show';
+
+$f = replaced('replaced-same', $ids[1], 3);
+is verify($f)->{out}, "$f:6: record 2 of chain $ids[1] is not the one "
+    . "Redis saw written to $where\n",
+    'so is one of the same length';
 
 @x = @l;
 splice @x, 3, 3;
@@ -596,6 +637,42 @@ is verify($rotated[0], "$dir/cut.log.1")->{out}, "chain $w->{id}: its tail "
     . "record 57 written to $dir/live.log\n",
     'a long chain\'s cut-off tail, against its anchor';
 
+# "cat a.gz b.gz" makes one gzip file of two members: one file still
+spew("$dir/part1", @rot[0 .. 14]);
+spew("$dir/part2", @rot[15 .. 29]);
+run('gzip', '-n', "$dir/part1", "$dir/part2");
+my $gz = slurp("$dir/part1.gz") . slurp("$dir/part2.gz");
+spew("$dir/members.log.2.gz", $gz);
+is verify("$dir/members.log.2.gz", @rotated[1, 2])->{out},
+    "OK: 3 files, 5 chains, 70 records verified\n",
+    'a gzip file of two members verifies';
+
+# bytes appended after the last member: zcat says so, and so must verify
+my %tails = ('a byte' => 'x', 'a record' => $l[0],
+             'the start of a gzip header' => "\x1f\x8b",
+             'more than a read buffer' => random_bytes(300 * 1024));
+
+for my $what (sort keys %tails) {
+    $f = "$dir/appended.log.2.gz";
+    spew($f, $gz, $tails{$what});
+    $r = verify($f, @rotated[1, 2]);
+    is $r->{out}, "$f:30: data follows its last gzip member (appended "
+        . "after it was compressed?)\n",
+        "$what appended to a gzip file is reported, after its last line";
+}
+
+$r = query('--user', 'u1', $f);
+is $r->{exit}, 1, 'query fails on such a file too';
+is $r->{out}, $rot[1], 'after printing what the gzip stream holds';
+like $r->{err}, qr/\Q$f\E: data follows its last gzip member, after (?x)
+    line \s 30/, 'and says what follows it';
+
+$f = "$dir/short.log.2.gz";
+spew($f, substr($gz, 0, -12));
+like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
+    be \s read \s past \s here \s \(a \s damaged \s or \s cut-off \s gzip/,
+    'a gzip file cut short is not read as if whole';
+
 
 # ---------------------------------------------------------------------
 # hostile values
@@ -702,6 +779,24 @@ spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
 $r = query('--user', 'alice', "$dir/mixed.log");
 is $r->{out}, $q[1], 'query skips lines that are not records';
 like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
+
+# Writers escape control characters, so a line holding one raw was not
+# written by them: printed as is, it would drive the auditor's terminal.
+my @raw = ("\e]0;owned\a\e[2J", "\x7f", "\xc2\x9b2J", "\x9b2J",
+           "\xe2\x80\xa8", "\0");
+my $accented = $q[4] =~ s/"globex"/"globex\xc3\xa9"/r;
+spew("$dir/raw.log", $q[1],
+     (map { $q[3] =~ s/"acme"/"acme$_"/r } @raw), $accented);
+$r = query('--user', 'alice', "$dir/raw.log");
+is $r->{out}, $q[1] . $accented,
+    'query does not print a line holding a raw ESC, OSC, DEL, C1, line '
+    . 'separator, NUL or invalid UTF-8';
+is $r->{exit}, 0, 'and still prints the others, UTF-8 text too';
+like $r->{err}, qr/^note: 6 matching lines held control characters or (?x)
+    invalid \s UTF-8, \s which \s no \s writer \s writes, \s and \s were
+    \s not \s printed/m, 'it says how many it held back, and why';
+is query('--user', 'bob', "$dir/raw.log")->{err}, '',
+    'lines that do not match are not counted';
 
 
 # ---------------------------------------------------------------------
