@@ -759,9 +759,7 @@ ngx_http_kot_login_verified(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     now = ngx_http_kot_now();
 
     /* the right password of an account nobody used for too long */
-    if (login->policy.inactive_after
-        && now - login->active > login->policy.inactive_after)
-    {
+    if (kot_policy_inactive(&login->policy, login->active, now)) {
         return ngx_http_kot_login_failed(r, ctx, "inactive");
     }
 

@@ -655,6 +655,15 @@ kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
 }
 
 
+int
+kot_policy_inactive(const kot_policy_t *p, uint64_t active, uint64_t now)
+{
+    /* a clock behind another node's makes no account inactive */
+    return p->inactive_after != 0 && now > active
+           && now - active > p->inactive_after;
+}
+
+
 static void
 kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p, char *buf,
     size_t len)

@@ -157,6 +157,16 @@ long kot_policy_generate(const kot_policy_t *p, const char *user,
 void kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
     const kot_policy_t *b);
 
+/*
+ * 1 if an account last active at active (ms: the latest of its last
+ * login, its creation and its enabling again, as the scripts read it)
+ * is inactive at now under p: no login for longer than inactive_after.
+ * Such an account's logins are refused until an administrator enables
+ * it.  0 when inactive_after is off.
+ */
+int kot_policy_inactive(const kot_policy_t *p, uint64_t active,
+    uint64_t now);
+
 /* A time as above into milliseconds; 0 on success, -1 if malformed. */
 int kot_parse_duration(const char *s, size_t len, uint64_t *ms);
 

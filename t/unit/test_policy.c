@@ -364,6 +364,28 @@ test_tighter(void)
 
 
 static void
+test_inactive(void)
+{
+    char          err[256];
+    uint64_t      day = 86400000, now = 1000 * day;
+    kot_policy_t  p = KOT_POLICY_DEFAULT;
+
+    ok(!kot_policy_inactive(&p, 0, now),
+       "inactive: never, with inactive_after off");
+
+    set(&p, "inactive_after=30d", err);
+    ok(!kot_policy_inactive(&p, now - 30 * day, now),
+       "inactive: not at exactly inactive_after");
+    ok(kot_policy_inactive(&p, now - 30 * day - 1, now),
+       "inactive: a millisecond later");
+    ok(kot_policy_inactive(&p, 0, now),
+       "inactive: an account never active at all");
+    ok(!kot_policy_inactive(&p, now + day, now),
+       "inactive: not for an activity ahead of this clock");
+}
+
+
+static void
 test_durations(void)
 {
     uint64_t  ms;
@@ -537,6 +559,7 @@ main(void)
     test_username();
     test_rules();
     test_tighter();
+    test_inactive();
     test_durations();
     test_blocklist();
     test_tenant_rules();
