@@ -80,6 +80,8 @@ int kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
     size_t cap);
 int kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     int print);
+int kotctl_policy_rules(kotctl_t *k, const char *tenant, kot_policy_t *out,
+    char *path, size_t cap);
 int kotctl_policy_effective(kotctl_t *k, const char *tenant,
     kot_policy_t *out, kot_blocklist_t **bl);
 

@@ -140,18 +140,18 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
 
 
 /*
- * The effective policy for a tenant's passwords, with the server's
- * blocklist if this host can read it.
+ * The effective policy of a tenant, as the module's: the server's
+ * tightened by the tenant's own rules.  path gets the server's
+ * blocklist, which is not loaded.
  */
 
 int
-kotctl_policy_effective(kotctl_t *k, const char *tenant, kot_policy_t *out,
-    kot_blocklist_t **bl)
+kotctl_policy_rules(kotctl_t *k, const char *tenant, kot_policy_t *out,
+    char *path, size_t cap)
 {
-    char           path[1024], err[256];
-    kot_policy_t   server, t;
+    kot_policy_t  server, t;
 
-    if (kotctl_policy_server(k, &server, path, sizeof(path)) != KOTCTL_OK) {
+    if (kotctl_policy_server(k, &server, path, cap) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -162,6 +162,27 @@ kotctl_policy_effective(kotctl_t *k, const char *tenant, kot_policy_t *out,
     }
 
     kot_policy_strictest(out, &server, &t);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The effective policy for a tenant's passwords, with the server's
+ * blocklist if this host can read it.
+ */
+
+int
+kotctl_policy_effective(kotctl_t *k, const char *tenant, kot_policy_t *out,
+    kot_blocklist_t **bl)
+{
+    char  path[1024], err[256];
+
+    if (kotctl_policy_rules(k, tenant, out, path, sizeof(path))
+        != KOTCTL_OK)
+    {
+        return KOTCTL_FAIL;
+    }
 
     *bl = NULL;
 

@@ -54,7 +54,9 @@ static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static redisReply *kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a,
     const char *op, const char *roles);
 static int kotctl_user_list(kotctl_t *k, const char *tenant);
-static json_t *kotctl_user_json(redisReply **e);
+static json_t *kotctl_user_json(redisReply **e, const kot_policy_t *p);
+static redisReply *kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a,
+    kot_policy_t *p);
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes);
 static int kotctl_no_user(kotctl_user_args_t *a);
@@ -722,16 +724,23 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 }
 
 
-/* What an administrator needs to answer "why can't I log in?". */
+/*
+ * user_get of the user, and the tenant's effective policy in p (for
+ * "inactive"): the reply, or NULL once it has said why not.
+ */
 
-static int
-kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
+static redisReply *
+kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a, kot_policy_t *p)
 {
-    char          t[KOT_RFC3339_LEN], now[24];
-    json_t       *doc;
-    long long     until;
+    char          now[24], path[1024];
     const char   *args[4];
-    redisReply   *r, **e;
+    redisReply   *r;
+
+    if (kotctl_policy_rules(k, a->tenant, p, path, sizeof(path))
+        != KOTCTL_OK)
+    {
+        return NULL;
+    }
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
@@ -742,36 +751,58 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 
     r = kotctl_eval(k, KOT_SCRIPT_USER_GET, 2, 4, args);
     if (r == NULL) {
-        return KOTCTL_FAIL;
+        return NULL;
     }
 
     if (kotctl_refusal(r)) {
         freeReplyObject(r);
-        return kotctl_no_user(a);
+        kotctl_no_user(a);
+        return NULL;
     }
 
-    if (!kotctl_row_ok(r, 14, 2)) {
-        return kotctl_unexpected(k, r);
+    if (!kotctl_row_ok(r, 15, 2)) {
+        kotctl_unexpected(k, r);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+/* What an administrator needs to answer "why can't I log in?". */
+
+static int
+kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
+{
+    char           t[KOT_RFC3339_LEN];
+    json_t        *doc;
+    long long      until;
+    redisReply    *r, **e;
+    kot_policy_t   p;
+
+    r = kotctl_user_get(k, a, &p);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
     }
 
     e = r->element;
-    until = e[9]->integer;
+    until = e[10]->integer;
 
     if (k->json) {
-        doc = kotctl_user_json(e);
+        doc = kotctl_user_json(e, &p);
         json_object_set_new(doc, "tenant", json_string(a->tenant));
-        json_object_set_new(doc, "failures", json_integer(e[8]->integer));
+        json_object_set_new(doc, "failures", json_integer(e[9]->integer));
         json_object_set_new(doc, "locked_until",
                             until == KOT_LOCKED_FOREVER
                             ? json_string("permanent")
                             : kotctl_json_time(until));
-        json_object_set_new(doc, "lockouts", json_integer(e[10]->integer));
+        json_object_set_new(doc, "lockouts", json_integer(e[11]->integer));
         json_object_set_new(doc, "last_failure",
-                            kotctl_json_time(e[11]->integer));
-        json_object_set_new(doc, "password_set",
                             kotctl_json_time(e[12]->integer));
-        json_object_set_new(doc, "disabled_since",
+        json_object_set_new(doc, "password_set",
                             kotctl_json_time(e[13]->integer));
+        json_object_set_new(doc, "disabled_since",
+                            kotctl_json_time(e[14]->integer));
         freeReplyObject(r);
 
         return kotctl_json_print(doc);
@@ -785,17 +816,23 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
     kotctl_time((uint64_t) e[6]->integer, t, sizeof(t));
     printf("last login:    %s\n", e[6]->integer ? t : "never");
 
-    kotctl_time((uint64_t) e[12]->integer, t, sizeof(t));
+    kotctl_time((uint64_t) e[13]->integer, t, sizeof(t));
     printf("password set:  %s\n", t);
 
-    kotctl_time((uint64_t) e[13]->integer, t, sizeof(t));
+    kotctl_time((uint64_t) e[14]->integer, t, sizeof(t));
     printf("disabled:      %s%s\n", e[2]->integer ? "yes, since " : "no",
            e[2]->integer ? t : "");
 
-    printf("failures:      %lld", e[8]->integer);
+    printf("inactive:      %s\n",
+           kot_policy_inactive(&p, (uint64_t) e[8]->integer, kotctl_now())
+           ? "yes, no login for longer than inactive_after: \"kotctl user "
+             "enable\" lets it log in again"
+           : "no");
 
-    if (e[11]->integer) {
-        kotctl_time((uint64_t) e[11]->integer, t, sizeof(t));
+    printf("failures:      %lld", e[9]->integer);
+
+    if (e[12]->integer) {
+        kotctl_time((uint64_t) e[12]->integer, t, sizeof(t));
         printf(" (last %s)", t);
     }
 
@@ -812,7 +849,7 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
         printf("locked:        no\n");
     }
 
-    printf("lockouts:      %lld\n", e[10]->integer);
+    printf("lockouts:      %lld\n", e[11]->integer);
 
     freeReplyObject(r);
 
@@ -820,12 +857,15 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 }
 
 
-/* A row of user_list (or the start of user_get's) as the admin API's. */
+/*
+ * A row of user_list (or the start of user_get's) as the admin API's,
+ * inactive by the tenant's effective policy p.
+ */
 
 static json_t *
-kotctl_user_json(redisReply **e)
+kotctl_user_json(redisReply **e, const kot_policy_t *p)
 {
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o, s:b}",
+    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o, s:b, s:b}",
                      "username", e[0]->str,
                      "roles", kotctl_json_roles(e[1]->str),
                      "disabled", (int) e[2]->integer,
@@ -833,18 +873,31 @@ kotctl_user_json(redisReply **e)
                      "must_change", e[4]->integer != 0,
                      "created", kotctl_json_time(e[5]->integer),
                      "last_login", kotctl_json_time(e[6]->integer),
-                     "mfa", e[7]->integer != 0);
+                     "mfa", e[7]->integer != 0,
+                     "inactive", kot_policy_inactive(p,
+                                     (uint64_t) e[8]->integer,
+                                     kotctl_now()));
 }
 
 
 static int
 kotctl_user_list(kotctl_t *k, const char *tenant)
 {
-    char          now[24], created[KOT_RFC3339_LEN], last[KOT_RFC3339_LEN];
-    size_t        i;
-    json_t       *list;
-    const char   *args[4];
-    redisReply   *r, **e;
+    char           now[24], created[KOT_RFC3339_LEN], last[KOT_RFC3339_LEN];
+    char           path[1024];
+    size_t         i;
+    json_t        *list;
+    const char    *args[4];
+    redisReply    *r, **e;
+    kot_policy_t   p;
+
+    /* for "inactive" */
+    if (k->json
+        && kotctl_policy_rules(k, tenant, &p, path, sizeof(path))
+           != KOTCTL_OK)
+    {
+        return KOTCTL_FAIL;
+    }
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
@@ -863,7 +916,7 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         return kotctl_no_tenant(k, tenant);
     }
 
-    if (!kotctl_rows_ok(r, 8, 2)) {
+    if (!kotctl_rows_ok(r, 9, 2)) {
         return kotctl_unexpected(k, r);
     }
 
@@ -879,7 +932,7 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         e = r->element[i]->element;
 
         if (k->json) {
-            json_array_append_new(list, kotctl_user_json(e));
+            json_array_append_new(list, kotctl_user_json(e, &p));
             continue;
         }
 
@@ -1054,14 +1107,25 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 /*
  * An account disabled by an administrator, or refused for inactivity
  * (inactive_after), may log in again: the clock of inactivity restarts
- * now.
+ * now.  The record says which it was, as the admin API's does.
  */
 
 static int
 kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    was;
-    redisReply  *r;
+    int            inactive;
+    long long      was;
+    redisReply    *r;
+    kot_policy_t   p;
+
+    r = kotctl_user_get(k, a, &p);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    inactive = kot_policy_inactive(&p, (uint64_t) r->element[8]->integer,
+                                   kotctl_now());
+    freeReplyObject(r);
 
     /* "reenable": an account refused as inactive is not disabled */
 
@@ -1077,7 +1141,10 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
            was ? "" : " (it was not disabled; its inactivity restarts now)");
 
     return kotctl_audit_event(k, "account_enabled", "iam", a->tenant,
-                              a->user, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+                              a->user,
+                              kot_change_account_enabled((int) was,
+                                                         inactive))
+           == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 
 

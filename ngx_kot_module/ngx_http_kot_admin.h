@@ -53,6 +53,10 @@ typedef struct {
     uint64_t                    time;
     json_t                     *before;         /* for kot.change */
 
+    /* the tenant's effective policy, once loaded, and the step after */
+    kot_policy_t               *policy;
+    ngx_http_kot_step_pt        with_policy;
+
     ngx_uint_t                  resource;
 
     unsigned                    system:1;       /* a system admin */
@@ -121,6 +125,8 @@ ngx_int_t ngx_http_kot_admin_policy_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_admin_policy_of(ngx_http_request_t *r,
     ngx_http_kot_val_t *rules, kot_policy_t *tenant, kot_policy_t *effective);
+ngx_int_t ngx_http_kot_admin_with_policy(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next);
 
 ngx_int_t ngx_http_kot_admin_tenants(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);

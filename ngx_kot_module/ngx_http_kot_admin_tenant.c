@@ -45,6 +45,8 @@ static ngx_int_t ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_kept(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_policy_got(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_policy_set(ngx_http_request_t *r,
@@ -791,6 +793,51 @@ ngx_http_kot_admin_policy_of(ngx_http_request_t *r, ngx_http_kot_val_t *rules,
     kot_policy_strictest(effective, &klcf->policy, tenant);
 
     return NGX_OK;
+}
+
+
+/* The tenant's effective policy in ad->policy (read once), then next. */
+
+ngx_int_t
+ngx_http_kot_admin_with_policy(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next)
+{
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->policy) {
+        return next(r, ctx);
+    }
+
+    ad->with_policy = next;
+
+    return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_policy_kept);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_policy_kept(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    kot_policy_t           tenant;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    ad->policy = ngx_palloc(r->pool, sizeof(kot_policy_t));
+    if (ad->policy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_kot_admin_policy_of(r, ad->reply, &tenant, ad->policy)
+        != NGX_OK)
+    {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    return ad->with_policy(r, ctx);
 }
 
 

@@ -22,11 +22,15 @@ static ngx_int_t ngx_http_kot_admin_no_user(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_admin_user_keys(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t *a, const char *prefix, ...);
 static json_t *ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row,
-    ngx_uint_t full);
+    ngx_uint_t full, kot_policy_t *policy);
+static ngx_int_t ngx_http_kot_admin_users_list(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_admin_user_show(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
@@ -37,6 +41,10 @@ static ngx_int_t ngx_http_kot_admin_pw_refused(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_admin_pw_hash(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_added(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_read(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_patch_inactive(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_patch_run(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -72,10 +80,17 @@ static ngx_int_t ngx_http_kot_admin_session_ended(ngx_http_request_t *r,
 static ngx_str_t *ngx_http_kot_admin_actor(ngx_http_request_t *r);
 
 
-/* users */
+/* users: "inactive" is said by the tenant's effective policy */
 
 ngx_int_t
 ngx_http_kot_admin_users(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_with_policy(r, ngx_http_kot_admin_users_list);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_users_list(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
@@ -114,7 +129,7 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
 
     for (i = 0; list && i < ad->reply->n; i++) {
         json_array_append_new(list,
-            ngx_http_kot_admin_user_json(&ad->reply->e[i], 0));
+            ngx_http_kot_admin_user_json(&ad->reply->e[i], 0, ad->policy));
     }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
@@ -123,17 +138,19 @@ ngx_http_kot_admin_users_listed(ngx_http_request_t *r,
 
 
 /*
- * A row of user_list or user_get as JSON, as "kotctl --json" prints it;
- * full adds what only user_get has.
+ * A row of user_list or user_get as JSON, as "kotctl --json" prints it,
+ * inactive by the tenant's effective policy; full adds what only
+ * user_get has.
  */
 
 static json_t *
-ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
+ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full,
+    kot_policy_t *policy)
 {
     json_t   *u;
     int64_t   until;
 
-    u = json_pack("{s:o,s:o,s:b,s:b,s:b,s:o,s:o,s:b}",
+    u = json_pack("{s:o,s:o,s:b,s:b,s:b,s:o,s:o,s:b,s:b}",
                   "username", ngx_http_kot_json_str(
                                   ngx_http_kot_val_str(row, 0)),
                   "roles", ngx_http_kot_json_roles(
@@ -145,25 +162,28 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
                                  ngx_http_kot_val_int(row, 5)),
                   "last_login", ngx_http_kot_json_time(
                                     ngx_http_kot_val_int(row, 6)),
-                  "mfa", ngx_http_kot_val_int(row, 7) != 0);
+                  "mfa", ngx_http_kot_val_int(row, 7) != 0,
+                  "inactive", kot_policy_inactive(policy,
+                                  ngx_http_kot_val_int(row, 8),
+                                  ngx_http_kot_now()));
 
     if (u == NULL || !full) {
         return u;
     }
 
-    until = ngx_http_kot_val_int(row, 9);
+    until = ngx_http_kot_val_int(row, 10);
 
     json_object_set_new(u, "failures",
-                        json_integer(ngx_http_kot_val_int(row, 8)));
+                        json_integer(ngx_http_kot_val_int(row, 9)));
     json_object_set_new(u, "locked_until", ngx_http_kot_json_until(until));
     json_object_set_new(u, "lockouts",
-                        json_integer(ngx_http_kot_val_int(row, 10)));
+                        json_integer(ngx_http_kot_val_int(row, 11)));
     json_object_set_new(u, "last_failure",
-                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 11)));
-    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 12)));
-    json_object_set_new(u, "disabled_since",
+    json_object_set_new(u, "password_set",
                         ngx_http_kot_json_time(ngx_http_kot_val_int(row, 13)));
+    json_object_set_new(u, "disabled_since",
+                        ngx_http_kot_json_time(ngx_http_kot_val_int(row, 14)));
 
     return u;
 }
@@ -171,6 +191,15 @@ ngx_http_kot_admin_user_json(ngx_http_kot_val_t *row, ngx_uint_t full)
 
 ngx_int_t
 ngx_http_kot_admin_user_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_with_policy(r, ngx_http_kot_admin_user_show);
+}
+
+
+/* the path's user as user_get answers it, once the policy is there */
+
+static ngx_int_t
+ngx_http_kot_admin_user_show(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
 }
@@ -217,15 +246,16 @@ ngx_http_kot_admin_user_load(ngx_http_request_t *r, ngx_http_kot_step_pt next)
 static ngx_int_t
 ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    json_t                *u;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_no_user(r);
     }
 
-    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
-                                     ngx_http_kot_admin_user_json(ad->reply,
-                                                                  1));
+    u = ngx_http_kot_admin_user_json(ad->reply, 1, ad->policy);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, u);
 }
 
 
@@ -632,9 +662,10 @@ ngx_http_kot_admin_user_added(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
  * PATCH {"roles"?, "disabled"?}: one user_patch script, so that a PATCH
  * is refused whole or done whole (an admin's own account can neither
  * lose its admin role nor be disabled); then a record for each thing
- * that changed, and the user after.  Enabling an account that is not
- * disabled changes nothing: kotctl user enable restarts an inactive
- * account's clock.
+ * that changed, and the user after.  "disabled": false restores an
+ * account that is disabled or inactive (its clock of inactivity starts
+ * again, as with kotctl user enable), and changes nothing of one that
+ * is neither.
  */
 
 ngx_int_t
@@ -671,6 +702,38 @@ ngx_http_kot_admin_user_patch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_user(r);
     }
 
+    if (json_is_false(ngx_http_kot_admin_member(r, "disabled"))) {
+        return ngx_http_kot_admin_with_policy(r,
+                                              ngx_http_kot_admin_patch_read);
+    }
+
+    return ngx_http_kot_admin_patch_run(r, ctx);
+}
+
+
+/* before enabling: whether the account is inactive, in ad->n */
+
+static ngx_int_t
+ngx_http_kot_admin_patch_read(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_patch_inactive);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_patch_inactive(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_no_user(r);
+    }
+
+    ad->n = kot_policy_inactive(ad->policy,
+                                ngx_http_kot_val_int(ad->reply, 8),
+                                ngx_http_kot_now());
+
     return ngx_http_kot_admin_patch_run(r, ctx);
 }
 
@@ -692,6 +755,10 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     } else if (json_is_true(disabled)) {
         ngx_str_set(&op, "disable");
+
+    } else if (ad->n) {
+        /* an inactive account is enabled even if not disabled */
+        ngx_str_set(&op, "reenable");
 
     } else {
         ngx_str_set(&op, "enable");
@@ -734,7 +801,7 @@ ngx_http_kot_admin_patched(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_admin_patch_audit_disabled(r, ad);
     ngx_http_kot_admin_patch_audit_roles(r, ad);
 
-    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+    return ngx_http_kot_admin_with_policy(r, ngx_http_kot_admin_user_show);
 }
 
 
@@ -779,7 +846,10 @@ ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
 }
 
 
-/* account_disabled or account_enabled, if the PATCH changed that. */
+/*
+ * account_disabled or account_enabled, if the PATCH changed that: an
+ * account enabled was disabled, or inactive (ad->n), or both.
+ */
 
 static void
 ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
@@ -787,26 +857,29 @@ ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
 {
     json_t      *disabled;
     json_int_t   ended;
-    ngx_uint_t   was, disable;
+    ngx_uint_t   was;
 
     disabled = ngx_http_kot_admin_member(r, "disabled");
     was = (ngx_http_kot_val_int(ad->reply, 1) != 0);
     ended = ngx_http_kot_val_int(ad->reply, 2);
-    disable = json_is_true(disabled);
 
-    if (disabled == NULL || was == disable) {
+    if (json_is_false(disabled) && (was || ad->n)) {
+        ngx_http_kot_admin_audit(r, "account_enabled", "iam", NULL,
+                                 &ad->user, NULL,
+                                 kot_change_account_enabled((int) was,
+                                                            (int) ad->n));
         return;
     }
 
-    ad->before = json_pack("{s:b}", "disabled", (int) was);
+    if (!json_is_true(disabled) || was) {
+        return;
+    }
 
-    ngx_http_kot_admin_audit(r, disable ? "account_disabled"
-                                        : "account_enabled",
-                             "iam", NULL, &ad->user,
-                             json_pack("{s:b}", "disabled", (int) disable),
-                             disable ? json_pack("{s:I}", "sessions_ended",
-                                                 ended)
-                                     : NULL);
+    ad->before = json_pack("{s:b}", "disabled", 0);
+
+    ngx_http_kot_admin_audit(r, "account_disabled", "iam", NULL, &ad->user,
+                             json_pack("{s:b}", "disabled", 1),
+                             json_pack("{s:I}", "sessions_ended", ended));
 }
 
 
@@ -955,7 +1028,7 @@ ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
                                        "locked_until", "lockouts", 0),
                              NULL);
 
-    return ngx_http_kot_admin_user_load(r, ngx_http_kot_admin_user_shown);
+    return ngx_http_kot_admin_with_policy(r, ngx_http_kot_admin_user_show);
 }
 
 

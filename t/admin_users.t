@@ -51,8 +51,8 @@ is_deeply [ map { $_->{username} } @{ $res->{json}{users} } ],
     ['alice', 'bob', 'hank'], 'all of them, by name';
 my ($row) = grep { $_->{username} eq 'bob' } @{ $res->{json}{users} };
 is_deeply [ sort keys %$row ],
-    [qw(created disabled last_login locked mfa must_change roles username)],
-    'each with its state';
+    [qw(created disabled inactive last_login locked mfa must_change roles
+        username)], 'each with its state';
 is_deeply $row->{roles}, ['user'], 'roles as a list';
 ok !$row->{disabled} && !$row->{locked} && !$row->{must_change},
     'flags as booleans';
@@ -62,9 +62,9 @@ is $row->{last_login}, undef, 'null for a login that never was';
 $res = $alice->call(GET => 'tenants/acme/users/bob');
 is $res->{status}, 200, 'one user';
 is_deeply [ sort keys %{ $res->{json} } ],
-    [qw(created disabled disabled_since failures last_failure last_login
-        locked locked_until lockouts mfa must_change password_set roles
-        username)], 'with its failures and lock';
+    [qw(created disabled disabled_since failures inactive last_failure
+        last_login locked locked_until lockouts mfa must_change password_set
+        roles username)], 'with its failures and lock';
 $A->is_error($alice->call(GET => 'tenants/acme/users/nobody'), 404,
              'not_found', 'a user that does not exist: 404');
 $A->is_error($alice->call(GET => 'tenants/acme/users/a*b'), 404,
@@ -253,6 +253,67 @@ $A->is_error($alice->call(PATCH => 'tenants/acme/users/bob', {}),
 $A->is_error($alice->call(PATCH => 'tenants/acme/users/nobody',
                           { roles => ['user'] }),
              404, 'not_found', 'of nobody: 404');
+
+
+# an inactive account (the tenant's inactive_after): shown, and restored
+# by "disabled": false as kotctl user enable restores it
+
+$t->add_user('acme', 'kim', $PW, roles => ['user']);
+$t->add_user('acme', 'lee', $PW, roles => ['user']);
+is $alice->call(PUT => 'tenants/acme/policy',
+                { inactive_after => '30d' })->{status}, 200,
+    'the tenant refuses accounts unused for 30 days';
+my $long_ago = int(time * 1000) - 31 * 86400 * 1000;
+$t->redis('HSET', "kot:v1:u:acme:$_", 'created', $long_ago) for qw(kim lee);
+$t->redis('HSET', 'kot:v1:u:acme:kim', 'last_login', $long_ago + 1000);
+is session_on($n, 'kim', $PW), undef, 'kim, unused for 31 days, cannot '
+    . 'log in';
+
+my %inactive = map { $_->{username} => $_->{inactive} }
+               @{ $alice->call(GET => 'tenants/acme/users')->{json}{users} };
+ok $inactive{kim} && $inactive{lee} && !$inactive{alice} && !$inactive{ivy},
+    'the users list says which accounts are inactive';
+ok JSON::PP::is_bool($inactive{kim}), 'as a boolean';
+$res = $alice->call(GET => 'tenants/acme/users/kim');
+ok $res->{json}{inactive} && !$res->{json}{disabled},
+    'and so does the user\'s page: inactive, not disabled';
+my %kotctl = map { $_->{username} => $_->{inactive} }
+             @{ $A->decode($t->kotctl('--json', 'user', 'list',
+                                      'acme')->{out})->{users} };
+is_deeply \%kotctl, \%inactive, 'as kotctl user list --json says';
+
+$res = $alice->call(PATCH => 'tenants/acme/users/kim',
+                    { disabled => JSON::PP::false });
+is $res->{status}, 200, '"disabled": false on an inactive account: 200';
+ok !$res->{json}{inactive}, 'which is inactive no more';
+ok session_on($n, 'kim', $PW), 'and kim logs in again';
+my ($kim) = api_events_of('kim', 1);
+is_deeply [ @$kim{qw(event.action event.outcome)} ],
+    ['account_enabled', 'success'], 'recorded as account_enabled';
+is_deeply $kim->{'kot.change'},
+    { before => { disabled => JSON::PP::false, inactive => JSON::PP::true },
+      after => { disabled => JSON::PP::false, inactive => JSON::PP::false } },
+    'whose change says it was inactive';
+$quiet = $A->dump_keys($t);
+is $alice->call(PATCH => 'tenants/acme/users/kim',
+                { disabled => JSON::PP::false })->{status}, 200,
+    'enabling it again: 200';
+is $A->dump_keys($t), $quiet, 'changes and records nothing';
+
+is $alice->call(PATCH => 'tenants/acme/users/lee',
+                { disabled => JSON::PP::true })->{status}, 200,
+    'an inactive account disabled too';
+$res = $alice->call(PATCH => 'tenants/acme/users/lee',
+                    { disabled => JSON::PP::false });
+ok !$res->{json}{disabled} && !$res->{json}{inactive},
+    'is enabled whole by "disabled": false';
+my ($lee) = grep { $_->{'event.action'} eq 'account_enabled' }
+            api_events_of('lee', 2);
+is_deeply $lee->{'kot.change'}{before},
+    { disabled => JSON::PP::true, inactive => JSON::PP::true },
+    'and its record says it was both';
+is $alice->call(PUT => 'tenants/acme/policy', {})->{status}, 200,
+    'the tenant\'s inactive_after goes';
 
 
 # unlock

@@ -296,8 +296,23 @@ ok +(grep { ($_->{'event.reason'} // '') eq 'inactive'
         split /\n/, KotTest::_slurp($t->dir . '/c/audit.log')),
     'and so does the audit log';
 
-$r = $t->kotctl('user', 'enable', 'acme', 'erin');
+like $t->kotctl('user', 'status', 'acme', 'erin')->{out},
+    qr/^inactive:\s+yes, no login for longer than inactive_after/m,
+    'kotctl user status says it is inactive';
+
+my $kotctl_log = $t->dir . '/kotctl-audit.log';
+$r = $t->kotctl('--audit-log', $kotctl_log, '--auditor-public-key', $pub,
+                'user', 'enable', 'acme', 'erin');
 is $r->{exit}, 0, 'kotctl user enable restores it';
+my ($enabled) = grep { $_->{'event.action'} eq 'account_enabled' }
+                map { JSON::PP->new->decode($_) }
+                split /\n/, KotTest::_slurp($kotctl_log);
+is_deeply $enabled->{'kot.change'},
+    { before => { disabled => JSON::PP::false, inactive => JSON::PP::true },
+      after => { disabled => JSON::PP::false, inactive => JSON::PP::false } },
+    'and records that it was inactive, as the admin API does';
+like $t->kotctl('user', 'status', 'acme', 'erin')->{out},
+    qr/^inactive:\s+no$/m, 'and then that it is not';
 (undef, $res) = login('erin', 'a long dormant secret', $C);
 is $res->{status}, 303, 'and the user logs in again';
 

@@ -72,3 +72,12 @@ kot_change_user_roles(const char *before, size_t before_len,
                      "before", "roles", kot_change_roles(before, before_len),
                      "after", "roles", kot_change_roles(after, after_len));
 }
+
+
+json_t *
+kot_change_account_enabled(int disabled, int inactive)
+{
+    return json_pack("{s:{s:b,s:b},s:{s:b,s:b}}",
+                     "before", "disabled", disabled, "inactive", inactive,
+                     "after", "disabled", 0, "inactive", 0);
+}

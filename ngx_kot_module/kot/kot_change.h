@@ -28,4 +28,11 @@ json_t *kot_change_password_set(int must_change, int generated,
 json_t *kot_change_user_roles(const char *before, size_t before_len,
     const char *after, size_t after_len);
 
+/*
+ * account_enabled: {"before": {"disabled", "inactive"}, "after":
+ * {"disabled": false, "inactive": false}}: it was disabled, or refused
+ * for inactivity (inactive_after), or both
+ */
+json_t *kot_change_account_enabled(int disabled, int inactive);
+
 #endif /* KOT_CHANGE_H */

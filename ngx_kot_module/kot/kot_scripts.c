@@ -111,6 +111,20 @@ static const char  kot_script_session_check[] =
 
 
 /*
+ * When the account at uk was last active: the latest of its last login,
+ * its creation and its enabling again (user_patch).  inactive_after
+ * counts from there (kot_policy_inactive()); a missing user gives 0.
+ */
+#define KOT_LUA_LAST_ACTIVE                                                 \
+    "local function last_active(uk)\n"                                      \
+    "  local a = redis.call('HMGET', uk, 'last_login', 'created',"          \
+    " 'reenabled')\n"                                                       \
+    "  return math.max(tonumber(a[1]) or 0, tonumber(a[2]) or 0,"           \
+    " tonumber(a[3]) or 0)\n"                                               \
+    "end\n"
+
+
+/*
  * The first step of a login: the per-client token bucket, then the user,
  * whether the account is locked, and the tenant's policy, in one round
  * trip.
@@ -121,10 +135,10 @@ static const char  kot_script_session_check[] =
  * Returns {0, ms to wait} when the client is over its rate, else
  * {1, hash, roles, must_change, locked, pw_changed, last active,
  *  {tenant policy}, allow-list version, disabled, has MFA}, with "" for a
- * missing user's fields.  The last activity is the latest of login, creation and
- * re-enabling.
+ * missing user's fields (KOT_LUA_LAST_ACTIVE: the last activity).
  */
 static const char  kot_script_login_begin[] =
+    KOT_LUA_LAST_ACTIVE
     "local now = tonumber(ARGV[1])\n"
     "local rate = tonumber(ARGV[2])\n"
     "if rate > 0 then\n"
@@ -139,16 +153,14 @@ static const char  kot_script_login_begin[] =
     " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
     "end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
-    " 'pw_changed', 'last_login', 'created', 'reenabled', 'disabled')\n"
+    " 'pw_changed', 'disabled')\n"
     "local lk = tonumber(redis.call('HGET', KEYS[3], 'until')) or 0\n"
     "local locked = 0\n"
     "if lk == -1 or lk > now then locked = 1 end\n"
-    "local active = math.max(tonumber(u[5]) or 0, tonumber(u[6]) or 0,"
-    " tonumber(u[7]) or 0)\n"
     "return {1, u[1] or '', u[2] or '', u[3] or '0', locked, u[4] or '0',"
-    " tostring(active), redis.call('HMGET', KEYS[4], "
+    " tostring(last_active(KEYS[2])), redis.call('HMGET', KEYS[4], "
     KOT_TENANT_POLICY_FIELDS "),"
-    " tonumber(redis.call('GET', KEYS[5])) or 0, u[8] and 1 or 0,"
+    " tonumber(redis.call('GET', KEYS[5])) or 0, u[5] and 1 or 0,"
     " redis.call('EXISTS', KEYS[6])}\n";
 
 
@@ -713,6 +725,7 @@ static const char  kot_script_password_rehash[] =
  * failures' keys, the name and now.  nil if the user does not exist.
  */
 #define KOT_LUA_USER_ROW                                                    \
+    KOT_LUA_LAST_ACTIVE                                                     \
     "local function user_row(uk, fk, name, now)\n"                          \
     "  local u = redis.call('HMGET', uk, 'roles', 'disabled', 'must_change'," \
     " 'created', 'last_login')\n"                                           \
@@ -722,7 +735,7 @@ static const char  kot_script_password_rehash[] =
     " string.sub(uk, #'" KOT_KEY_USER "' + 1))\n"                           \
     "  return {name, u[1], u[2] and 1 or 0, (lk == -1 or lk > now) and 1 or" \
     " 0, tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0,"    \
-    " mfa}\n"                                                                \
+    " mfa, last_active(uk)}\n"                                               \
     "end\n"
 
 
@@ -842,8 +855,10 @@ static const char  kot_script_user_unlock[] =
  * KEYS[1] t:{tenant}, KEYS[2] users:{tenant}
  * ARGV[1] tenant, ARGV[2] now
  * Returns {{user, roles, disabled (0/1), locked (0/1), must_change,
- * created, last login (0: never), mfa (0/1)}, ...} sorted by name; -1 if
- * there is no such tenant.
+ * created, last login (0: never), mfa (0/1), last active}, ...} sorted
+ * by name; -1 if there is no such tenant.  Whether the last activity
+ * makes the account inactive is the caller's to say, with the tenant's
+ * effective policy: kot_policy_inactive().
  */
 static const char  kot_script_user_list[] =
     KOT_LUA_USER_ROW

@@ -51,5 +51,10 @@ main(void)
             "\"before\":{\"roles\":[\"admin\",\"user\"]}}",
             "user_roles_changed: the roles before and after");
 
+    is_json(kot_change_account_enabled(0, 1),
+            "{\"after\":{\"disabled\":false,\"inactive\":false},"
+            "\"before\":{\"disabled\":false,\"inactive\":true}}",
+            "account_enabled: an account refused for inactivity");
+
     return done_testing();
 }
