@@ -52,9 +52,15 @@ $t->redis('HSET', 'kot:v1:mfa:acme:taro', 'seed', 'sealed',
           'enrolled', 1, 'step', 0);
 $t->redis('SADD', 'kot:v1:mrc:acme:taro', 'code-hash');
 
+# sato has not logged in for longer than acme allows: inactive
+$t->add_user('acme', 'sato', 'back from a long leave');
+$t->kotctl('tenant', 'policy', 'acme', 'inactive_after=30d');
+$t->redis('HSET', 'kot:v1:u:acme:sato', 'created',
+          int(time * 1000) - 40 * 86400 * 1000);
+
 $t->browse($n, 'console.mjs', 'acme', 'boss', 'the head of acme 2026',
            'ops', 'root', 'the operator on duty', $shots, 'taro',
-           'a phone lost on the train');
+           'a phone lost on the train', 'sato', 'back from a long leave');
 $t->browse($n, 'console_access.mjs', 'acme', 'alice',
            'she works at acme 2026', 'boss', 'the head of acme 2026',
            'globex', 'gina');

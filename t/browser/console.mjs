@@ -2,7 +2,8 @@
 // in through the portal; add a user and read the temporary password;
 // that user logs in and must change it; lock them by failed logins and
 // unlock them; see who has two-step login and reset it for a lost
-// phone, by keyboard; edit the access list with one bad line, then a
+// phone, by keyboard; enable an account unused too long, by keyboard;
+// edit the access list with one bad line, then a
 // good one; end the user's sessions; delete the user and try the name
 // again; a password the policy refuses; switch the language.  Then a
 // session that ends under the console, and support access as the
@@ -12,6 +13,7 @@
 //
 // usage: node console.mjs BASE_URL TENANT ADMIN PASSWORD OPERATOR SYSADMIN
 //                         SYSPASSWORD SCREENSHOT_DIR MFA_USER MFA_PASSWORD
+//                         INACTIVE_USER INACTIVE_PASSWORD
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +24,8 @@ import { ok, run } from './tap.mjs';
 import { watch, recordCsp, audit } from './watch.mjs';
 
 const [base, tenant, admin, adminPassword, operator, sysadmin, sysPassword,
-       shots, mfaUser, mfaPassword] = process.argv.slice(2);
+       shots, mfaUser, mfaPassword, dormant,
+       dormantPassword] = process.argv.slice(2);
 const newUser = 'kenta';
 const newPassword = 'a long phrase of my own';
 const wrongPassword = 'not the password at all';
@@ -311,6 +314,39 @@ await run(async (browser) => {
            === '2段階認証をリセット'
        && (await page.textContent('.summary')).includes('設定済み'),
        'Escape changes nothing and gives the focus back to the button');
+
+    // an account unused for longer than the tenant allows: inactive,
+    // and enabled again from its page, by keyboard
+    await open(page, '?view=users');
+    ok((await page.locator('tr', { hasText: dormant }).textContent())
+           .includes('休眠中')
+       && !(await page.locator('tr', { hasText: 'alice' }).textContent())
+           .includes('休眠中'),
+       'the users list says which account is inactive');
+    await page.getByLabel('表示', { exact: true }).selectOption('inactive');
+    ok((await page.textContent('#view tbody')).includes(dormant)
+       && !(await page.textContent('#view tbody')).includes('alice'),
+       'and shows only those when asked');
+    await open(page, `?view=user&u=${dormant}`);
+    ok((await page.textContent('.summary')).includes('休眠中')
+       && (await page.textContent('main')).includes('使われていないため'),
+       'the user\'s page says it is inactive, and why');
+    await shoot(page, 'user-inactive');
+    await page.getByRole('button', { name: '有効にする', exact: true })
+        .focus();
+    await page.keyboard.press('Enter');
+    ok(await says(page, `${dormant} を有効にしました`),
+       'enabling it by keyboard says so');
+    await ready(page);
+    ok(!(await page.textContent('.summary')).includes('休眠中')
+       && (await page.textContent('.summary')).includes('有効'),
+       'and the account is active again');
+    const back = await (await browser.newContext({ ignoreHTTPSErrors: true }))
+        .newPage();
+    await back.goto(`${base}/reports`);
+    await portalLogin(back, tenant, dormant, dormantPassword);
+    ok((await back.textContent('body')).includes(`user=[${dormant}]`),
+       'the user logs in again');
 
     // the lock, in the events: found by user and by action, marked
     await open(page, '?view=events');

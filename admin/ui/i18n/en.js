@@ -55,6 +55,7 @@ export default {
     'users.filter.all': 'All users',
     'users.filter.locked': 'Locked',
     'users.filter.disabled': 'Disabled',
+    'users.filter.inactive': 'Inactive',
     'users.filter.must_change': 'Must change password',
     'users.filter.admins': 'Administrators',
     'users.filter.no_mfa': 'Without two-step login',
@@ -73,6 +74,7 @@ export default {
     'users.col.mfa': 'Two-step login',
     'users.state.active': 'Active',
     'users.state.disabled': 'Disabled',
+    'users.state.inactive': 'Inactive',
     'users.state.locked': 'Locked',
     'users.state.must_change': 'Must change password',
     'users.locked_forever': 'Until an administrator unlocks it',
@@ -94,6 +96,10 @@ export default {
         + 'again later.',
     'users.enable_hint': 'This account is disabled. Enabling it lets the '
         + 'user log in again with their password.',
+    'users.enable_label': 'Enable {user}',
+    'users.inactive_hint': 'This account has not been used for longer than '
+        + 'the password policy allows, so it cannot log in. Enabling it lets '
+        + 'the user log in again with their password.',
     'users.self_hint': 'This is your own account: you cannot disable it.',
     'users.disable_title': 'Disable {user}?',
     'users.disable_body': 'The user is logged out everywhere at once and '

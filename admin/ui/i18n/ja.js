@@ -55,6 +55,7 @@ export default {
     'users.filter.all': 'すべてのユーザー',
     'users.filter.locked': 'ロック中',
     'users.filter.disabled': '無効',
+    'users.filter.inactive': '休眠中',
     'users.filter.must_change': 'パスワード変更待ち',
     'users.filter.admins': '管理者',
     'users.filter.no_mfa': '2段階認証が未設定',
@@ -73,6 +74,7 @@ export default {
     'users.col.mfa': '2段階認証',
     'users.state.active': '有効',
     'users.state.disabled': '無効',
+    'users.state.inactive': '休眠中',
     'users.state.locked': 'ロック中',
     'users.state.must_change': 'パスワード変更待ち',
     'users.locked_forever': '管理者が解除するまで',
@@ -92,6 +94,10 @@ export default {
     'users.disable_hint': '無効にしたユーザーはログインできなくなり、すべての'
         + 'セッションがただちに終了します。後で再び有効にできます。',
     'users.enable_hint': 'このアカウントは無効です。有効にすると、今の'
+        + 'パスワードで再びログインできるようになります。',
+    'users.enable_label': '{user} を有効にする',
+    'users.inactive_hint': 'このアカウントはパスワードポリシーで定めた期間を'
+        + '超えて使われていないため、ログインできません。有効にすると、今の'
         + 'パスワードで再びログインできるようになります。',
     'users.self_hint': 'ご自身のアカウントは無効にできません。',
     'users.disable_title': '{user} を無効にしますか？',

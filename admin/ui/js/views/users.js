@@ -1,6 +1,6 @@
 // Users: the list with search, one user's page (unlock, disable and
-// enable, reset the password or the two-step login, roles, sessions,
-// delete), and adding one.
+// enable, enable an inactive account, reset the password or the
+// two-step login, roles, sessions, delete), and adding one.
 
 import { t, tn, fmtTime } from '../i18n.js';
 import { explain, path } from '../api.js';
@@ -11,12 +11,21 @@ import { act } from '../act.js';
 
 const KNOWN_ROLES = ['user', 'admin'];
 
+// An account refused for inactivity (the password policy's
+// inactive_after); enabling a disabled one restores it as well.
+function inactive(u) {
+    return u.inactive && !u.disabled;
+}
+
 // What an admin sees of an account's state, in words and not only in
 // colour.
 function states(u) {
     const out = [];
     if (u.disabled) {
         out.push(badge('off', t('users.state.disabled')));
+    }
+    if (inactive(u)) {
+        out.push(badge('warn', t('users.state.inactive')));
     }
     if (u.locked) {
         out.push(badge('alert', t('users.state.locked')));
@@ -56,6 +65,15 @@ function unlock(ctx, name, button) {
     });
 }
 
+// Enabling undoes nothing: no question.  An inactive account's clock
+// starts again.
+function enable(ctx, name, button) {
+    return act(ctx, button, {
+        run: () => ctx.call('PATCH', userPath(name), { disabled: false }),
+        done: () => t('users.enabled', { user: name }),
+    });
+}
+
 // ---------------------------------------------------------------------
 // the list
 
@@ -67,6 +85,7 @@ function matches(u, q, state) {
     switch (state) {
     case 'locked': return u.locked;
     case 'disabled': return u.disabled;
+    case 'inactive': return inactive(u);
     case 'must_change': return u.must_change;
     case 'admins': return (u.roles || []).includes('admin');
     case 'no_mfa': return !u.mfa;
@@ -81,7 +100,7 @@ async function renderList(ctx) {
     const search = h('input', { type: 'search', autocomplete: 'off',
                                 value: ctx.params.get('q') || '' });
     const state = h('select', null,
-        ['all', 'locked', 'disabled', 'must_change', 'admins',
+        ['all', 'locked', 'disabled', 'inactive', 'must_change', 'admins',
          'no_mfa'].map((s) =>
             h('option', { value: s }, t(`users.filter.${s}`))));
     state.value = ctx.params.get('state') || 'all';
@@ -108,7 +127,12 @@ async function renderList(ctx) {
                   type: 'button', class: 'secondary',
                   'aria-label': t('users.unlock_label', { user: u.username }),
                   onclick: (e) => unlock(ctx, u.username, e.currentTarget),
-              }, t('users.unlock'))) },
+              }, t('users.unlock')),
+              inactive(u) && h('button', {
+                  type: 'button', class: 'secondary',
+                  'aria-label': t('users.enable_label', { user: u.username }),
+                  onclick: (e) => enable(ctx, u.username, e.currentTarget),
+              }, t('users.enable'))) },
     ];
 
     function update() {
@@ -212,6 +236,15 @@ function accountCard(ctx, u, self) {
                           onclick: (e) => unlock(ctx, name,
                                                  e.currentTarget) },
               t('users.unlock'))));
+    }
+
+    if (inactive(u)) {
+        parts.push(h('div', { class: 'action-row' },
+            h('p', null, t('users.inactive_hint')),
+            h('button', { type: 'button', class: 'primary',
+                          onclick: (e) => enable(ctx, name,
+                                                 e.currentTarget) },
+              t('users.enable'))));
     }
 
     const toggle = h('button', {
