@@ -15,7 +15,8 @@
  *   or for a system admin any tenant (inside which it needs the tenant's
  *   support grant); another tenant's is as missing as one that does not
  *   exist;
- *   the method and the caller's role fit the resource;
+ *   the method and the caller's role fit the resource, and support
+ *   access does not make a call that hands over a credential;
  *   the body decodes strictly into the members the endpoint takes.
  * Every answer is JSON; every error {"error": CODE, "detail": TEXT}.
  */
@@ -71,11 +72,20 @@ typedef enum {
 } ngx_http_kot_who_e;
 
 
+/*
+ * A call that hands its caller a credential of the tenant (a new
+ * account's password, a reset one): a system admin may not make it even
+ * under the tenant's grant, or it would keep a login after the grant.
+ */
+#define NGX_HTTP_KOT_NO_SUPPORT  2
+
+
 typedef struct {
     ngx_http_kot_resource_e     resource;
     ngx_uint_t                  method;
     ngx_http_kot_who_e          who;
-    ngx_uint_t                  grant;      /* a system admin needs one */
+    ngx_uint_t                  grant;      /* a system admin needs one; */
+                                            /* NGX_HTTP_KOT_NO_SUPPORT */
     const kot_body_field_t     *fields;     /* of the body; NULL: none */
     ngx_http_kot_step_pt        handler;
 } ngx_http_kot_op_t;
@@ -117,6 +127,8 @@ static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
     redisReply *reply, ngx_uint_t depth);
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+static ngx_int_t ngx_http_kot_admin_no_support(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_allow(ngx_http_request_t *r,
     ngx_uint_t resource);
 static ngx_int_t ngx_http_kot_admin_header_filter(ngx_http_request_t *r);
@@ -175,8 +187,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_users },
-    { NGX_HTTP_KOT_R_USERS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      kot_body_user, ngx_http_kot_admin_user_add },
+    { NGX_HTTP_KOT_R_USERS, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN,
+      NGX_HTTP_KOT_NO_SUPPORT, kot_body_user, ngx_http_kot_admin_user_add },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_get },
     { NGX_HTTP_KOT_R_USER, NGX_HTTP_PATCH, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -185,8 +197,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       NULL, ngx_http_kot_admin_user_delete },
     { NGX_HTTP_KOT_R_UNLOCK, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_user_unlock },
-    { NGX_HTTP_KOT_R_PASSWORD, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN, 1,
-      NULL, ngx_http_kot_admin_user_password },
+    { NGX_HTTP_KOT_R_PASSWORD, NGX_HTTP_POST, NGX_HTTP_KOT_WHO_ADMIN,
+      NGX_HTTP_KOT_NO_SUPPORT, NULL, ngx_http_kot_admin_user_password },
     { NGX_HTTP_KOT_R_USER_SESSIONS, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN,
       1, NULL, ngx_http_kot_admin_user_sessions_end },
     { NGX_HTTP_KOT_R_USER_MFA, NGX_HTTP_DELETE, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -894,11 +906,37 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "tenants/%V/support", &ad->tenant);
     }
 
+    if (ad->support && op->grant == NGX_HTTP_KOT_NO_SUPPORT) {
+        return ngx_http_kot_admin_no_support(r, ad);
+    }
+
     if (ngx_http_kot_admin_decode(r, ad, op->fields, &rc) != NGX_OK) {
         return rc;
     }
 
     return op->handler(r, ctx);
+}
+
+
+/*
+ * Support access may not create an account nor set a password: the
+ * refusal is recorded under the action refused, and nothing changes.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_no_support(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad)
+{
+    ngx_http_kot_admin_audit(r, ad->resource == NGX_HTTP_KOT_R_USERS
+                                ? "user_added" : "user_password_set",
+                             "iam", "support_not_permitted", &ad->user,
+                             NULL, NULL);
+
+    return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
+                                    "support_not_permitted",
+                                    "Support access cannot create "
+                                    "accounts or set passwords; ask the "
+                                    "tenant's administrator.");
 }
 
 

@@ -3,7 +3,10 @@
 # for a tenant that does not exist.  The operator's system admins see
 # nothing inside a tenant until its admin grants support access: then
 # every call is recorded as support, in the audit log and in the
-# tenant's own events list; a revoked or expired grant ends it.
+# tenant's own events list; but no call that hands it a credential of
+# the tenant (a new account, a password set) is let through, so that
+# nothing of the access outlives the grant; a revoked or expired grant
+# ends it.
 
 use strict;
 use warnings;
@@ -153,9 +156,38 @@ is $root->call(GET => 'tenants/acme/support')->{json}{expires},
 
 is $root->call(GET => 'tenants/acme/users')->{status}, 200,
     'with the grant, a system admin reads the tenant\'s users';
-$res = $root->call(POST => 'tenants/acme/users',
-                   { username => 'sam', roles => ['user'] });
-is $res->{status}, 201, 'and adds one';
+$res = $root->call(PATCH => 'tenants/acme/users/bob',
+                   { roles => ['user', 'sales'] });
+is $res->{status}, 200, 'and changes them';
+
+
+# but it gets no login of the tenant: no new account, no password set
+
+my $quiet = $A->dump_keys($t, events => 0);
+for my $p ([POST => 'tenants/acme/users',
+            { username => 'sam', roles => ['user'] }],
+           [POST => 'tenants/acme/users',
+            { username => 'sam', roles => ['admin'],
+              password => 'a password of its own 2026' }],
+           [POST => 'tenants/acme/users/bob/password'],
+           [POST => 'tenants/acme/users/alice/password']) {
+    $res = $root->call(@$p);
+    $A->is_error($res, 403, 'support_not_permitted',
+                 "under the grant, $p->[0] $p->[1] is refused: 403");
+    is $res->{json}{detail}, 'Support access cannot create accounts or set '
+        . 'passwords; ask the tenant\'s administrator.',
+        '  with a detail a person understands';
+    unlike $res->{content}, qr/temporary_password/, '  and no password';
+}
+is $A->dump_keys($t, events => 0), $quiet, 'and none of them changed '
+    . 'anything';
+ok $n->ua->login(tenant => 'acme', username => 'bob',
+                 password => $PW)->{status} == 303,
+    'bob\'s password is still his own';
+$res = $alice->call(POST => 'tenants/acme/users/bob/password');
+is $res->{status}, 200, 'the tenant\'s own admin still resets it';
+$t->kotctl('user', 'passwd', 'acme', 'bob', '--password-stdin',
+           '--no-force-change', { stdin => "$PW\n" });
 $A->is_error($gina->call(GET => 'tenants/acme/users'), 404, 'not_found',
              'the grant lets no other tenant in');
 $A->is_error($root->call(DELETE => 'tenants/acme/support'), 403, 'forbidden',
@@ -171,7 +203,8 @@ wait_until(sub {
     open my $fh, '<', $log or return 0;
     @recs = grep { $_->{'kot.support'} }
             map { $json->decode($_) } grep { /\S/ } <$fh>;
-    return @recs >= 2;
+    return grep({ ($_->{'event.reason'} // '') eq 'support_not_permitted' }
+                @recs) >= 4;
 }, what => 'the support records');
 
 my ($read) = grep { $_->{'event.action'} eq 'support_access' } @recs;
@@ -181,13 +214,28 @@ is $read->{'kot.target.tenant'}, 'acme', 'in which tenant';
 is $read->{'url.path'}, "${KotTest::Admin::PREFIX}tenants/acme/users",
     'what it read';
 is $read->{'http.response.status_code'}, 200, 'and what it got';
-my ($added) = grep { $_->{'event.action'} eq 'user_added' } @recs;
-is $added->{'kot.support'}, $T, 'a change under the grant is support';
-is $added->{'user.name'}, 'root', 'made by the system admin';
-is $added->{'user.target.name'}, 'sam', 'to the user';
+my ($changed) = grep { $_->{'event.action'} eq 'user_roles_changed' } @recs;
+is $changed->{'kot.support'}, $T, 'a change under the grant is support';
+is $changed->{'user.name'}, 'root', 'made by the system admin';
+is $changed->{'user.target.name'}, 'bob', 'to the user';
 ok !grep({ $_->{'event.action'} eq 'support_access'
-           && $_->{'url.path'} =~ /users$/ && $_->{'http.request.method'}
-           eq 'POST' } @recs), 'which is one record, not two';
+           && $_->{'url.path'} =~ /users\/bob$/
+           && $_->{'http.request.method'} eq 'PATCH' } @recs),
+    'which is one record, not two';
+
+my @refused = grep { ($_->{'event.reason'} // '') eq 'support_not_permitted' }
+              @recs;
+is_deeply [ map { join ' ', @$_{qw(event.action event.outcome)},
+                  $_->{'user.target.name'} // '-' } @refused ],
+    [ 'user_added failure -', 'user_added failure -',
+      'user_password_set failure bob', 'user_password_set failure alice' ],
+    'each refusal is recorded, as a failure of the action refused';
+ok !grep({ $_->{'kot.support'} ne $T || $_->{'user.name'} ne 'root'
+           || $_->{'kot.target.tenant'} ne 'acme' || $_->{'kot.change'} }
+         @refused), 'as support by the system admin, with no change';
+ok !grep({ $_->{'event.action'} eq 'support_access'
+           && $_->{'http.request.method'} eq 'POST' } @recs),
+    'and only once';
 
 my $events = $alice->call(GET => 'tenants/acme/events')->{json}{events};
 ok scalar(grep { $_->{'kot.support'} && $_->{'user.name'} eq 'root' }

@@ -7,7 +7,8 @@
 // good one; end the user's sessions; delete the user and try the name
 // again; a password the policy refuses; switch the language.  Then a
 // session that ends under the console, and support access as the
-// operator's system admin sees it.  Every screen
+// operator's system admin sees it, which cannot reset a password nor add
+// a user.  Every screen
 // is photographed in both languages at 1280 and 375 px, and checked for
 // what a user would notice.  Prints TAP; t/console.t runs it.
 //
@@ -603,6 +604,30 @@ await run(async (browser) => {
        'and inside a company that granted access, its users under a '
        + 'banner that says support access is in use');
     await shoot(opsPage, 'support-in-use');
+
+    // but support gets no login of the company: a password reset and a
+    // new account are refused, in the console's language
+    await open(opsPage, `?tenant=${tenant}&view=user&u=alice`);
+    ow.expect(403, api('POST', 'users/alice/password'));
+    await opsPage.getByRole('button', { name: 'パスワードをリセット' })
+        .click();
+    await opsPage.locator('dialog[open] button.primary').click();
+    ok(await says(opsPage, 'サポートアクセスでは、アカウントの作成やパスワード'
+                           + 'の設定はできません', 'error')
+       && !(await opsPage.locator('.secret').count()),
+       'support staff who reset a password are told that support access '
+       + 'cannot, and get none', await opsPage.textContent('#live-alert'));
+    await open(opsPage, `?tenant=${tenant}&view=user-new`);
+    ow.expect(403, api('POST', 'users'));
+    await opsPage.getByLabel('ユーザー名').fill('sam');
+    await opsPage.getByRole('button', { name: '追加する' }).click();
+    await opsPage.locator('.form-error:visible').waitFor();
+    ok((await opsPage.textContent('.form-error')).includes('この企業の管理者に'
+                                                          + '依頼してください'),
+       'nor can they add a user: the form says so',
+       await opsPage.textContent('main'));
+    await shoot(opsPage, 'support-refused');
+    await open(opsPage, `?tenant=${tenant}&view=users`);
     await opsPage.getByRole('button', { name: /English/ }).click();
     await ready(opsPage);
     await shoot(opsPage, 'support-in-use');

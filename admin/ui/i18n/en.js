@@ -511,6 +511,9 @@ export default {
     'err.too_many_networks': 'A list holds at most 10,000 networks.',
     'err.busy': 'The server is busy. Nothing was changed. Please try again '
         + 'in a moment.',
+    'err.support_not_permitted': 'Support access cannot create '
+        + 'accounts or set passwords. Ask the company\'s '
+        + 'administrator to do it.',
     'err.support_grant_required': 'This company has not granted support '
         + 'access, so its data cannot be shown.',
     'err.support_how': 'Its administrator can grant it for a few hours on '
