@@ -1249,6 +1249,14 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
 
     if (ngx_http_arg(r, (u_char *) "user", 4, &arg) == NGX_OK) {
+        if (arg.len == 0) {
+            return ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_parameter",
+                                            "user is empty: name a user, or "
+                                            "leave user out for every "
+                                            "session");
+        }
+
         user = ngx_pnalloc(r->pool, arg.len + KOT_USERNAME_MAX + 1);
         if (user == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

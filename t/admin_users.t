@@ -377,6 +377,9 @@ is_deeply [ sort map { $_->{user} } @{ $res->{json}{sessions} } ],
     ['bob', 'bob'], '?user= lists one user\'s';
 $A->is_error($alice->call(GET => 'tenants/acme/sessions?user=nobody'),
              404, 'not_found', 'of nobody: 404');
+$res = $alice->call(GET => 'tenants/acme/sessions?user=');
+$A->is_error($res, 400, 'invalid_parameter', 'an empty ?user=: 400');
+like $res->{json}{detail}, qr/^user is empty/, 'which names the parameter';
 
 # as the console asks, with encodeURIComponent()
 $t->add_user('acme', 'carol+x@acme.example', $PW, roles => ['user']);
