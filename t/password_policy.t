@@ -17,7 +17,8 @@ use Time::HiRes qw(time);
 my $t = KotTest->new;
 
 my $blocklist = $t->dir . '/common.txt';
-KotTest::_spew($blocklist, "#!comment: test list\nletmein123456\nPassword1234\n");
+KotTest::_spew($blocklist,
+               "#!comment: test list\nletmein123456\nPassword1234\n");
 
 # the http level is what kotctl sees; the second server has short
 # lifetimes to test them
@@ -93,14 +94,18 @@ refused('a fine new secret 1', qr/do not match/,
 refused('first secret 2026', qr/must differ from the current one/,
         'the current password');
 
-$res = change($ua, $password, 'short', headers => { 'Accept-Language' => 'ja' });
-like Encode::decode_utf8($res->{content}), qr/新しいパスワードが短すぎます。12文字以上/,
+$res = change($ua, $password, 'short',
+              headers => { 'Accept-Language' => 'ja' });
+like Encode::decode_utf8($res->{content}),
+    qr/新しいパスワードが短すぎます。12文字以上/,
     'a Japanese browser gets the reasons in Japanese';
 
 my $form = $ua->get('/kot/password')->{content};
-like $form, qr/name="current_password"[^>]*autocomplete="current-password"|autocomplete="current-password"[^>]*name="current_password"/,
+like $form, qr/name="current_password"[^>]*autocomplete="current-password"
+              |autocomplete="current-password"[^>]*name="current_password"/x,
     'the change page lets a password manager fill in the current password';
-like $form, qr/name="new_password"[^>]*autocomplete="new-password"|autocomplete="new-password"[^>]*name="new_password"/,
+like $form, qr/name="new_password"[^>]*autocomplete="new-password"
+              |autocomplete="new-password"[^>]*name="new_password"/x,
     'and offer a new one';
 $res = change($ua, $password, 'Short echo 9', confirm => 'Short echo 8');
 ok $res->{status} == 400 && index($res->{content}, $password) < 0
@@ -206,7 +211,8 @@ $r = $t->kotctl('user', 'add', 'acme', 'dave', '--role', 'user',
                 '--generate-password');
 my ($temp) = $r->{out} =~ /^password: (\S+)/m;
 my ($dave, $first) = login('dave', $temp, $B);
-like $first->{headers}{location}, qr{^/kot/password}, 'a new user must change the password first';
+like $first->{headers}{location}, qr{^/kot/password},
+    'a new user must change the password first';
 like $dave->get("$B/kot/password")->{content}, qr/must change your password/,
     'and is told so';
 $res = change($dave, $temp, 'dave picks a long secret', base => $B);
@@ -220,7 +226,8 @@ $r = $t->kotctl('user', 'passwd', 'acme', 'dave', '--reset');
 ok $temp, 'kotctl user passwd --reset issues a temporary password';
 is $dave->get("$B/app")->{status}, 401, 'which ends the user\'s sessions';
 ($dave, $first) = login('dave', $temp, $B);
-like $first->{headers}{location}, qr{^/kot/password}, 'and must be changed at the next login';
+like $first->{headers}{location}, qr{^/kot/password},
+    'and must be changed at the next login';
 $res = change($dave, $temp, 'another secret for 2026', base => $B);
 is $res->{status}, 303, 'the user changes it';
 my $changed = time;
@@ -228,7 +235,8 @@ my $changed = time;
 
 # minimum age
 
-$res = change($dave, 'another secret for 2026', 'yet another secret 2026', base => $B);
+$res = change($dave, 'another secret for 2026', 'yet another secret 2026',
+              base => $B);
 is $res->{status}, 400, 'a second change right away is refused (min_age)';
 like $res->{content}, qr/changed your password recently/, 'with the reason';
 
@@ -256,7 +264,8 @@ like $dave->get("$B/api/x")->{content}, qr/"error":"password_expired"/,
 # min_age set before the server shortened max_age can meet one: an
 # expired password must still be changeable then.
 $t->redis('HSET', 'kot:v1:t:acme', 'policy.min_age', '1h');
-$res = change($dave, 'yet another secret 2026', 'a fresh secret for 2026', base => $B);
+$res = change($dave, 'yet another secret 2026', 'a fresh secret for 2026',
+              base => $B);
 $t->redis('HDEL', 'kot:v1:t:acme', 'policy.min_age');
 is $res->{status}, 303,
     'changing it opens the application again, whatever min_age says';
@@ -267,7 +276,8 @@ $t->redis('HSET', 'kot:v1:t:acme', 'policy.history', 'lots');
 (undef, $res) = login('dave', 'a fresh secret for 2026', $B);
 $t->redis('HSET', 'kot:v1:t:acme', 'policy.history', $history);
 is $res->{status}, 303, 'a garbled tenant rule does not stop logins';
-like $n->error_log, qr/the tenant's policy rule "policy\.history" in Redis is not valid and is ignored/,
+like $n->error_log, qr/the\ tenant's\ policy\ rule\ "policy\.history"\ in\ Redis
+                      \ is\ not\ valid\ and\ is\ ignored/x,
     'and the log names the rule to set again';
 is $dave->get("$B/app")->{status}, 200, 'and so it does';
 

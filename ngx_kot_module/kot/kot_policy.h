@@ -52,8 +52,9 @@ unsigned kot_policy_check(const kot_policy_t *p, const char *pw, size_t len,
 
 /*
  * Sets one "name=value" rule (min_length=16, history=5, max_age=90d,
- * mfa=required ...; not blocklist=, which names a file).  Times take the units ms, s, m, h,
- * d, w, M (30 days) and y (365 days), combined as in nginx ("1d12h").
+ * mfa=required ...; not blocklist=, which names a file).  Times take the
+ * units ms, s, m, h, d, w, M (30 days) and y (365 days), combined as in
+ * nginx ("1d12h").
  * Returns 0, or -1 with a message in err.
  */
 int kot_policy_set(kot_policy_t *p, const char *s, size_t len, char *err,

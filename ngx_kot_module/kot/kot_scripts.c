@@ -815,8 +815,9 @@ static const char  kot_script_tenant_list[] =
 
 /*
  * Deletes a user: its sessions end now, its failures, password history
- * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is retired in the tenant, never issued again.  An
- * administrator cannot delete itself.
+ * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is
+ * retired in the tenant, never issued again.  An administrator cannot
+ * delete itself.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] users:{tenant}, KEYS[4] retired:u:{tenant},

@@ -150,7 +150,8 @@ async function refusedPassword(page, ...rules) {
     await page.locator('form button[type="submit"]').click();
     await page.locator('.field-error:visible').waitFor();
     const said = await page.textContent('.field-error:visible');
-    ok(rules.every((r) => said.includes(r)) && !/too short|contains the/.test(said),
+    ok(rules.every((r) => said.includes(r))
+       && !/too short|contains the/.test(said),
        'a password the policy refuses is refused with its rules, in the '
        + 'console\'s language', said);
 }
