@@ -57,6 +57,8 @@ static int kotctl_user_list(kotctl_t *k, const char *tenant);
 static json_t *kotctl_user_json(redisReply **e, const kot_policy_t *p);
 static redisReply *kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a,
     kot_policy_t *p);
+static redisReply *kotctl_user_row(kotctl_t *k, kotctl_user_args_t *a,
+    redisReply *r, size_t n, size_t strings);
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes);
 static int kotctl_no_user(kotctl_user_args_t *a);
@@ -732,9 +734,8 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
 static redisReply *
 kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a, kot_policy_t *p)
 {
-    char          now[24], path[1024];
-    const char   *args[4];
-    redisReply   *r;
+    char         now[24], path[1024];
+    const char  *args[4];
 
     if (kotctl_policy_rules(k, a->tenant, p, path, sizeof(path))
         != KOTCTL_OK)
@@ -749,23 +750,9 @@ kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a, kot_policy_t *p)
     args[2] = a->user;
     args[3] = now;
 
-    r = kotctl_eval(k, KOT_SCRIPT_USER_GET, 2, 4, args);
-    if (r == NULL) {
-        return NULL;
-    }
-
-    if (kotctl_refusal(r)) {
-        freeReplyObject(r);
-        kotctl_no_user(a);
-        return NULL;
-    }
-
-    if (!kotctl_row_ok(r, 15, 2)) {
-        kotctl_unexpected(k, r);
-        return NULL;
-    }
-
-    return r;
+    return kotctl_user_row(k, a, kotctl_eval(k, KOT_SCRIPT_USER_GET, 2, 4,
+                                             args),
+                           15, 2);
 }
 
 
@@ -1188,7 +1175,6 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
 {
     char         now[24];
     const char  *args[7];
-    redisReply  *r;
 
     if (kotctl_audit_ready(k) != KOTCTL_OK) {
         return NULL;
@@ -1206,7 +1192,21 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     args[5] = op;
     args[6] = roles;
 
-    r = kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 2, 7, args);
+    return kotctl_user_row(k, a, kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 2, 7,
+                                             args),
+                           3, 1);
+}
+
+
+/*
+ * A script's reply about the user, if it is a row of n elements, the
+ * first strings of them strings; else NULL once it has said why not.
+ */
+
+static redisReply *
+kotctl_user_row(kotctl_t *k, kotctl_user_args_t *a, redisReply *r, size_t n,
+    size_t strings)
+{
     if (r == NULL) {
         return NULL;
     }
@@ -1217,7 +1217,7 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
         return NULL;
     }
 
-    if (!kotctl_row_ok(r, 3, 1)) {
+    if (!kotctl_row_ok(r, n, strings)) {
         kotctl_unexpected(k, r);
         return NULL;
     }

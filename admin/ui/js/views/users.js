@@ -58,20 +58,18 @@ function userPath(name, rest) {
     return path('users', name) + (rest ? `/${rest}` : '');
 }
 
-function unlock(ctx, name, button) {
-    return act(ctx, button, {
-        run: () => ctx.call('POST', userPath(name, 'unlock')),
-        done: () => t('users.unlocked', { user: name }),
-    });
+// The actions that an account may need before all others, as act()
+// takes them.  Enabling undoes nothing: no question; an inactive
+// account's clock starts again.
+function unlocking(ctx, name) {
+    return { run: () => ctx.call('POST', userPath(name, 'unlock')),
+             done: () => t('users.unlocked', { user: name }) };
 }
 
-// Enabling undoes nothing: no question.  An inactive account's clock
-// starts again.
-function enable(ctx, name, button) {
-    return act(ctx, button, {
-        run: () => ctx.call('PATCH', userPath(name), { disabled: false }),
-        done: () => t('users.enabled', { user: name }),
-    });
+function enabling(ctx, name) {
+    return { run: () => ctx.call('PATCH', userPath(name),
+                                 { disabled: false }),
+             done: () => t('users.enabled', { user: name }) };
 }
 
 // ---------------------------------------------------------------------
@@ -126,12 +124,14 @@ async function renderList(ctx) {
               u.locked && h('button', {
                   type: 'button', class: 'secondary',
                   'aria-label': t('users.unlock_label', { user: u.username }),
-                  onclick: (e) => unlock(ctx, u.username, e.currentTarget),
+                  onclick: (e) => act(ctx, e.currentTarget,
+                                      unlocking(ctx, u.username)),
               }, t('users.unlock')),
               inactive(u) && h('button', {
                   type: 'button', class: 'secondary',
                   'aria-label': t('users.enable_label', { user: u.username }),
-                  onclick: (e) => enable(ctx, u.username, e.currentTarget),
+                  onclick: (e) => act(ctx, e.currentTarget,
+                                      enabling(ctx, u.username)),
               }, t('users.enable'))) },
     ];
 
@@ -216,10 +216,11 @@ function summary(u) {
                            : fmtTime(u.locked_until)) : null);
 }
 
-// A row of the account card: what the action does, and its button.
-function actionRow(ctx, hint, label, opts) {
+// A row of the account card: what the action does, and its button
+// (primary for what the account needs first).
+function actionRow(ctx, hint, label, opts, kind = 'secondary') {
     return h('div', { class: 'action-row' }, h('p', null, hint),
-             h('button', { type: 'button', class: 'secondary',
+             h('button', { type: 'button', class: kind,
                            onclick: (e) => act(ctx, e.currentTarget, opts) },
                label));
 }
@@ -230,21 +231,14 @@ function accountCard(ctx, u, self) {
     const parts = [];
 
     if (u.locked) {
-        parts.push(h('div', { class: 'action-row' },
-            h('p', null, t('users.unlock_hint')),
-            h('button', { type: 'button', class: 'primary',
-                          onclick: (e) => unlock(ctx, name,
-                                                 e.currentTarget) },
-              t('users.unlock'))));
+        parts.push(actionRow(ctx, t('users.unlock_hint'), t('users.unlock'),
+                             unlocking(ctx, name), 'primary'));
     }
 
     if (inactive(u)) {
-        parts.push(h('div', { class: 'action-row' },
-            h('p', null, t('users.inactive_hint')),
-            h('button', { type: 'button', class: 'primary',
-                          onclick: (e) => enable(ctx, name,
-                                                 e.currentTarget) },
-              t('users.enable'))));
+        parts.push(actionRow(ctx, t('users.inactive_hint'),
+                             t('users.enable'), enabling(ctx, name),
+                             'primary'));
     }
 
     const toggle = h('button', {
