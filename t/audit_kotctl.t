@@ -14,6 +14,7 @@ use Cwd ();
 use Digest::SHA qw(sha256 sha256_hex hmac_sha256);
 use JSON::PP ();
 use MIME::Base64 ();
+use POSIX ();
 use Time::HiRes ();
 
 my $t = KotTest->new;
@@ -165,11 +166,11 @@ sub mac ($w, $m) {
     return pack 'H*', $out =~ /^([0-9A-F]{32})$/m ? $1 : die "mac: $out";
 }
 
-sub chain_start ($w, $ts) {
+sub chain_start ($w, $ts, $hostname = 'test') {
     return record($w, $ts, 'event.action' => 'chain_start',
                   'kot.sealed_key' => $w->{sealed},
                   'kot.auditor_key' => $w->{fpr},
-                  'host.hostname' => 'test', 'process.pid' => \$$,
+                  'host.hostname' => $hostname, 'process.pid' => \$$,
                   $w->{alg} eq 'poly1305' ? ('kot.mac_alg' => 'poly1305')
                                           : ());
 }
@@ -675,6 +676,100 @@ like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
 
 
 # ---------------------------------------------------------------------
+# a live log: its writers go on while verify reads it
+# ---------------------------------------------------------------------
+
+# Verify reads a named pipe that the test writes: what verify has read
+# when the writers go on is the test's to choose.  Once verify has read
+# the chain's anchor (its HMGET at record 0), $meanwhile writes on; then
+# the pipe ends, and verify with it.
+sub hmgets () {
+    my $stats = $t->redis('INFO', 'commandstats');
+    return $stats =~ /^cmdstat_hmget:calls=(\d+)/m ? $1 : 0;
+}
+
+sub verify_live ($records, $meanwhile) {
+    my $fifo = "$dir/live.pipe";
+    unlink $fifo;
+    POSIX::mkfifo($fifo, 0600) or die "$fifo: $!\n";
+    my $seen = hmgets();
+    my $pid = fork // die "fork: $!\n";
+
+    if ($pid == 0) {
+        open STDOUT, '>', "$fifo.out" or POSIX::_exit(126);
+        open STDERR, '>', "$fifo.err" or POSIX::_exit(126);
+        { no warnings 'exec'; exec $KotTest::KOTCTL, '--redis',
+            $t->redis_addr, 'audit', 'verify', '--auditor-private-key',
+            $priv, $fifo }
+        POSIX::_exit(127);
+    }
+
+    # read and write: no wait for verify to open it, were it to fail first
+    sysopen my $fh, $fifo, POSIX::O_RDWR() or die "$fifo: $!\n";
+    binmode $fh;
+    print {$fh} @$records;
+    $fh->flush;
+    wait_until(sub { hmgets() > $seen }, what => 'verify to read an anchor');
+    $meanwhile->();
+    close $fh;
+    waitpid $pid, 0;
+
+    return { exit => $? >> 8, out => slurp("$fifo.out"),
+             err => slurp("$fifo.err") };
+}
+
+sub utc ($epoch) {
+    my @tm = gmtime $epoch;
+    return sprintf '%04d-%02d-%02dT%02d:%02d:%02d.000Z', $tm[5] + 1900,
+        $tm[4] + 1, @tm[3, 2, 1, 0];
+}
+
+sub request ($w) {
+    return record($w, utc(time), 'event.action' => 'request',
+                  'organization.id' => 'acme');
+}
+
+# a worker's chain of this host, anchored as far as it was written
+my $live = "$dir/live-now.log";
+my $live_at = Cwd::abs_path($dir) . '/live-now.log';
+my $lw = writer();
+my @live = (chain_start($lw, utc(time - 5), $host),
+            map { request($lw) } 1 .. 3);
+spew($live, @live);
+anchor($lw, $live_at);
+
+$r = verify_live(\@live, sub {
+    open my $fh, '>>:raw', $live or die "$live: $!\n";
+    print {$fh} request($lw), request($lw);
+    close $fh or die "$live: $!\n";
+    anchor($lw, $live_at);
+});
+is $r->{out}, "OK: 1 file, 1 chain, 4 records verified\n",
+    'a live log verifies up to what verify read, though its writer wrote '
+    . 'on and anchored records after that';
+is $r->{exit}, 0, '  and exits 0';
+
+# the same chain, but the file cut before verify read it
+$f = tampered('live-cut', @live);
+$r = verify($f);
+is $r->{out}, "chain $lw->{id}: its tail is missing: the files end at "
+    . "record 3 ($f:4), Redis saw record 5 written to $live_at\n",
+    'a tail cut before verify read the file is still missing';
+is $r->{exit}, 1, '  and fails';
+
+$r = verify_live([ lines($live) ], sub {
+    my $r = $t->kotctl('--audit-log', $live, '--auditor-public-key', $pub,
+                       'allowlist', 'acme', 'admin', 'add', '10.30.0.0/16');
+    die "kotctl: $r->{err}" if $r->{exit};
+});
+is $r->{out}, "OK: 1 file, 1 chain, 6 records verified\n",
+    'a chain that kotctl started in it after verify read it is not '
+    . 'missing';
+is verify($live)->{out}, "OK: 1 file, 2 chains, 9 records verified\n",
+    'and the whole log verifies once read';
+
+
+# ---------------------------------------------------------------------
 # hostile values
 # ---------------------------------------------------------------------
 
@@ -980,7 +1075,8 @@ is verify($admin)->{exit}, 0, 'and the log verifies';
     my $r = verify($rot);
     is $r->{exit}, 1, 'after a new auditor key, the old key alone does not '
         . 'verify the file of the change';
-    like $r->{out}, qr/was sealed to another auditor key \(fingerprint \S+; the key given has/,
+    like $r->{out}, qr/was sealed to another auditor key \((?x)
+        fingerprint \s \S+; \s the \s key \s given \s has/,
         'it names the chain sealed to the new key';
     $r = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                     '--auditor-private-key', $priv2, $rot);
