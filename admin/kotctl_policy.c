@@ -141,7 +141,8 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
 
 /*
  * The effective policy for a tenant's passwords, with the server's
- * blocklist if this host can read it.
+ * blocklist if this host can read it (unless bl is NULL: the rules
+ * alone).
  */
 
 int
@@ -162,6 +163,12 @@ kotctl_policy_effective(kotctl_t *k, const char *tenant, kot_policy_t *out,
     }
 
     kot_policy_strictest(out, &server, &t);
+
+    out->blocklist = NULL;
+
+    if (bl == NULL) {
+        return KOTCTL_OK;
+    }
 
     *bl = NULL;
 

@@ -53,6 +53,8 @@ static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static redisReply *kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a,
     const char *op, const char *roles);
+static int kotctl_user_as_is(kotctl_user_args_t *a, const char *already,
+    const char *what);
 static int kotctl_user_list(kotctl_t *k, const char *tenant);
 static json_t *kotctl_user_json(redisReply **e);
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
@@ -925,6 +927,11 @@ kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
+    if (strcmp(old, a->roles) == 0) {
+        free(old);
+        return kotctl_user_as_is(a, "already has roles ", a->roles);
+    }
+
     printf("roles of user \"%s\" in tenant \"%s\": %s (were %s); its "
            "sessions have them now\n", a->user, a->tenant, a->roles, old);
 
@@ -1054,24 +1061,35 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 /*
  * An account disabled by an administrator, or refused for inactivity
  * (inactive_after), may log in again: the clock of inactivity restarts
- * now.
+ * now.  Where the tenant's policy has no inactive_after, an account not
+ * disabled is left as it is, as the admin API's PATCH leaves it.
  */
 
 static int
 kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    was;
-    redisReply  *r;
+    long long     was;
+    redisReply   *r;
+    kot_policy_t  p;
+
+    if (kotctl_policy_effective(k, a->tenant, &p, NULL) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
 
     /* "reenable": an account refused as inactive is not disabled */
 
-    r = kotctl_user_patch(k, a, "reenable", "");
+    r = kotctl_user_patch(k, a, p.inactive_after ? "reenable" : "enable",
+                          "");
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
     was = r->element[1]->integer;
     freeReplyObject(r);
+
+    if (!was && !p.inactive_after) {
+        return kotctl_user_as_is(a, "is already enabled", "");
+    }
 
     printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
            was ? "" : " (it was not disabled; its inactivity restarts now)");
@@ -1086,7 +1104,7 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    ended;
+    long long    was, ended;
     redisReply  *r;
 
     r = kotctl_user_patch(k, a, "disable", "");
@@ -1094,8 +1112,15 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
+    was = r->element[1]->integer;
     ended = r->element[2]->integer;
     freeReplyObject(r);
+
+    /* a session that a login racing the first disabling left is a change */
+
+    if (was && ended == 0) {
+        return kotctl_user_as_is(a, "is already disabled", "");
+    }
 
     printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
            a->user, a->tenant, ended,
@@ -1156,6 +1181,22 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     }
 
     return r;
+}
+
+
+/*
+ * What was asked is already so: the script changed nothing, and nothing
+ * is recorded, as the admin API's PATCH records nothing then.
+ */
+
+static int
+kotctl_user_as_is(kotctl_user_args_t *a, const char *already,
+    const char *what)
+{
+    printf("user \"%s\" in tenant \"%s\" %s%s; nothing changed\n",
+           a->user, a->tenant, already, what);
+
+    return KOTCTL_OK;
 }
 
 

@@ -968,6 +968,46 @@ is $r->{exit}, 1, 'revoking the sessions of no such user fails';
 is scalar(grep { /session_revoked/ } lines($acts)), 1,
     'and records no revocation';
 
+# What is already as asked changes nothing, and is recorded nowhere: not
+# in the log, nor in the tenant's events, as the admin API's PATCH.
+sub as_is ($cmd, $said, $what) {
+    my ($log_size, $events) = (-s $acts, $t->redis('LLEN', 'kot:v1:ev:acme'));
+    my $r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                       'user', @$cmd);
+    is $r->{exit}, 0, "$what succeeds";
+    is $r->{out}, "user \"bob\" in tenant \"acme\" $said; nothing "
+        . "changed\n", '  and says it was already so';
+    is -s $acts, $log_size, '  and records nothing in the log';
+    is $t->redis('LLEN', 'kot:v1:ev:acme'), $events,
+        '  nor among the tenant\'s events';
+}
+
+as_is([ 'enable', 'acme', 'bob' ], 'is already enabled',
+      'enabling an account that is not disabled');
+as_is([ 'roles', 'acme', 'bob', '--role', 'user' ], 'already has roles user',
+      'giving an account the roles it has');
+$r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                'user', 'disable', 'acme', 'bob');
+die "kotctl user disable: $r->{err}" if $r->{exit};
+my $since = $t->redis('HGET', 'kot:v1:u:acme:bob', 'disabled');
+as_is([ 'disable', 'acme', 'bob' ], 'is already disabled',
+      'disabling an account that is disabled');
+is $t->redis('HGET', 'kot:v1:u:acme:bob', 'disabled'), $since,
+    '  which keeps the time it was disabled';
+
+# where the tenant counts inactivity, enabling an account restarts its
+# clock: a change, disabled or not
+$t->kotctl('tenant', 'add', 'dormant');
+$t->kotctl('tenant', 'policy', 'dormant', 'inactive_after=30d');
+$t->add_user('dormant', 'dan', 'correct horse battery');
+$r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                'user', 'enable', 'dormant', 'dan');
+like $r->{out}, qr/enabled \(it was not disabled; its inactivity restarts/,
+    'enabling an account that is not disabled, where inactive_after '
+    . 'counts, restarts its clock';
+like +(lines($acts))[-2], qr/"event\.action":"account_enabled"/,
+    '  and is recorded';
+
 
 # ---------------------------------------------------------------------
 # an administrator's actions on tenants, accounts and passwords
