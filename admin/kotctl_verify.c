@@ -62,6 +62,7 @@ typedef struct {
     z_stream     zs;
     Bytef       *in;            /* KOTCTL_READ_CHUNK */
     uint64_t     members;       /* gzip members begun */
+    uint64_t     padding;       /* zero bytes after the last member */
     unsigned     gzip:1;        /* inflated, else read as it is */
     unsigned     in_eof:1;
     unsigned     member_end:1;  /* the last member begun is whole */
@@ -206,7 +207,9 @@ static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
 static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
     size_t cap);
 static int kotctl_reader_input(kotctl_reader_t *r);
+static long kotctl_reader_zeros(kotctl_reader_t *r);
 static long kotctl_reader_broken(kotctl_reader_t *r);
+static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
@@ -547,6 +550,7 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         kotctl_verify_line(v, line, len);
     }
 
+    kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
 
     return 0;
@@ -1898,6 +1902,7 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
         }
     }
 
+    kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
 
     if (rc == KOTCTL_READ_ERR && r.trailing) {
@@ -2351,6 +2356,10 @@ kotctl_reader_inflate(kotctl_reader_t *r, char *dst, size_t cap)
             return r->member_end ? 0 : kotctl_reader_broken(r);
         }
 
+        if (r->member_end && r->zs.next_in[0] == '\0') {
+            return kotctl_reader_zeros(r);
+        }
+
         if (r->member_end || r->members == 0) {
             /* more after a member: it can only be another member */
             (void) inflateReset(&r->zs);
@@ -2400,6 +2409,42 @@ kotctl_reader_input(kotctl_reader_t *r)
 
 
 /*
+ * Zero bytes after a member, as a tape or block copy pads a file, which
+ * gzip -d ignores: 0 when only zero bytes follow, to the file's end; else
+ * -1, data after the last member.
+ */
+
+static long
+kotctl_reader_zeros(kotctl_reader_t *r)
+{
+    uInt  n;
+
+    for ( ;; ) {
+        for (n = 0; n < r->zs.avail_in && r->zs.next_in[n] == '\0'; n++) {
+            /* void */
+        }
+
+        r->padding += n;
+        r->zs.next_in += n;
+        r->zs.avail_in -= n;
+
+        if (r->zs.avail_in > 0) {
+            r->trailing = 1;
+            return -1;
+        }
+
+        if (kotctl_reader_input(r) != 0) {
+            return -1;
+        }
+
+        if (r->zs.avail_in == 0) {
+            return 0;
+        }
+    }
+}
+
+
+/*
  * A member that does not inflate, or is cut off.  One after the first
  * that gave nothing yet is not a member at all: bytes appended after the
  * last one, which gzip -d reports as trailing garbage.
@@ -2411,6 +2456,21 @@ kotctl_reader_broken(kotctl_reader_t *r)
     r->trailing = r->members > 1 && r->zs.total_out == 0;
 
     return -1;
+}
+
+
+/* Zero bytes were ignored: say so, as gzip -d may. */
+
+static void
+kotctl_reader_padded(kotctl_reader_t *r)
+{
+    if (r->padding) {
+        fprintf(stderr, "note: %s: %llu %s after its last gzip member "
+                "ignored (padding, as gzip -d ignores it)\n", r->path,
+                (unsigned long long) r->padding,
+                kotctl_plural((long long) r->padding, "zero byte",
+                              "zero bytes"));
+    }
 }
 
 

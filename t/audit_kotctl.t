@@ -668,6 +668,32 @@ is $r->{out}, $rot[1], 'after printing what the gzip stream holds';
 like $r->{err}, qr/\Q$f\E: data follows its last gzip member, after (?x)
     line \s 30/, 'and says what follows it';
 
+# zero bytes after the last member, as a tape or block copy pads a
+# file: gzip -d ignores them, and so does verify, saying so
+for my $n (1, 300 * 1024) {
+    $f = "$dir/padded.log.2.gz";
+    spew($f, $gz, "\0" x $n);
+    $r = verify($f, @rotated[1, 2]);
+    is $r->{out}, "OK: 3 files, 5 chains, 70 records verified\n",
+        "$n zero bytes after the last gzip member verify";
+    my $bytes = $n == 1 ? '1 zero byte' : "$n zero bytes";
+    like $r->{err}, qr/^note: \Q$f\E: $bytes after its last gzip member(?x)
+        \s ignored \s \(padding/m, '  with a note';
+}
+
+$r = query('--user', 'u1', $f);
+is $r->{exit}, 0, 'query reads a padded gzip file too';
+is $r->{out}, $rot[1], '  whole';
+like $r->{err}, qr/^note: \Q$f\E: 307200 zero bytes after/m, '  saying so';
+
+for my $what ('a byte', 'a gzip member') {
+    $f = "$dir/padded-more.log.2.gz";
+    spew($f, $gz, "\0" x 100, $what eq 'a byte' ? 'x' : $gz);
+    is verify($f, @rotated[1, 2])->{out}, "$f:30: data follows its last "
+        . "gzip member (appended after it was compressed?)\n",
+        "zero bytes then $what after the last member are still reported";
+}
+
 $f = "$dir/short.log.2.gz";
 spew($f, substr($gz, 0, -12));
 like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
