@@ -368,4 +368,36 @@ like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
 
+
+# the man page names every command and option of the usage text
+
+my $usage = $t->kotctl('--help')->{out};
+my $page = KotTest::_slurp(KotTest->repo . '/admin/kotctl.8');
+ok length $page, 'there is a man page';
+
+# its lines as they read, without fonts, quotes or macro names
+my $text = $page =~ s/\\\n//gr =~ s/\\f[BIRP]|"//gr =~ s/\\-/-/gr
+    =~ s/^\.\S+ *//mgr =~ s/[ \t]+/ /gr;
+my ($commands) = $usage =~ /^commands:\n(.*?)\n\n/ms;
+my @commands = map { my ($c, $sub) = /^  (\S+)(?: ([a-z][a-z|-]*)\b)?/;
+                     $sub ? map { "$c $_" } split /\|/, $sub : $c }
+               grep { /^  \S/ } split /\n/, $commands;
+ok @commands > 25, 'the usage text lists the commands';
+
+for my $c (@commands) {
+    like $text, qr/^\Q$c\E\b/m, "the man page has \"$c\"";
+}
+
+my %options = map { $_ => 1 } $usage =~ /(--[a-z][a-z-]*)/g;
+for my $o (sort keys %options) {
+    like $text, qr/(?<![\w-])\Q$o\E(?![\w-])/, "the man page has $o";
+}
+
+SKIP: {
+    skip 'no groff', 1 unless -x '/usr/bin/groff';
+    my $g = $t->_run([ '/usr/bin/groff', '-ww', '-man', '-z',
+                       KotTest->repo . '/admin/kotctl.8' ], merge => 1);
+    is $g->{out}, '', 'and groff has no warning for it';
+}
+
 done_testing;
