@@ -53,6 +53,8 @@ static int kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a);
 static redisReply *kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a,
     const char *op, const char *roles);
+static int kotctl_user_as_is(kotctl_user_args_t *a, const char *already,
+    const char *what);
 static int kotctl_user_list(kotctl_t *k, const char *tenant);
 static json_t *kotctl_user_json(redisReply **e, const kot_policy_t *p);
 static redisReply *kotctl_user_get(kotctl_t *k, kotctl_user_args_t *a,
@@ -965,6 +967,11 @@ kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
+    if (strcmp(old, a->roles) == 0) {
+        free(old);
+        return kotctl_user_as_is(a, "already has roles ", a->roles);
+    }
+
     printf("roles of user \"%s\" in tenant \"%s\": %s (were %s); its "
            "sessions have them now\n", a->user, a->tenant, a->roles, old);
 
@@ -1094,7 +1101,8 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
 /*
  * An account disabled by an administrator, or refused for inactivity
  * (inactive_after), may log in again: the clock of inactivity restarts
- * now.  The record says which it was, as the admin API's does.
+ * now.  An account neither disabled nor inactive is left as it is, as
+ * the admin API's PATCH leaves it.  The record says which it was.
  */
 
 static int
@@ -1116,13 +1124,17 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 
     /* "reenable": an account refused as inactive is not disabled */
 
-    r = kotctl_user_patch(k, a, "reenable", "");
+    r = kotctl_user_patch(k, a, inactive ? "reenable" : "enable", "");
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
     was = r->element[1]->integer;
     freeReplyObject(r);
+
+    if (!was && !inactive) {
+        return kotctl_user_as_is(a, "is already enabled", "");
+    }
 
     printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
            was ? "" : " (it was not disabled; its inactivity restarts now)");
@@ -1140,7 +1152,7 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
 {
-    long long    ended;
+    long long    was, ended;
     redisReply  *r;
 
     r = kotctl_user_patch(k, a, "disable", "");
@@ -1148,8 +1160,15 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
+    was = r->element[1]->integer;
     ended = r->element[2]->integer;
     freeReplyObject(r);
+
+    /* a session that a login racing the first disabling left is a change */
+
+    if (was && ended == 0) {
+        return kotctl_user_as_is(a, "is already disabled", "");
+    }
 
     printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
            a->user, a->tenant, ended,
@@ -1223,6 +1242,22 @@ kotctl_user_row(kotctl_t *k, kotctl_user_args_t *a, redisReply *r, size_t n,
     }
 
     return r;
+}
+
+
+/*
+ * What was asked is already so: the script changed nothing, and nothing
+ * is recorded, as the admin API's PATCH records nothing then.
+ */
+
+static int
+kotctl_user_as_is(kotctl_user_args_t *a, const char *already,
+    const char *what)
+{
+    printf("user \"%s\" in tenant \"%s\" %s%s; nothing changed\n",
+           a->user, a->tenant, already, what);
+
+    return KOTCTL_OK;
 }
 
 

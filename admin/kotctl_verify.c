@@ -62,6 +62,7 @@ typedef struct {
     z_stream     zs;
     Bytef       *in;            /* KOTCTL_READ_CHUNK */
     uint64_t     members;       /* gzip members begun */
+    uint64_t     padding;       /* zero bytes after the last member */
     unsigned     gzip:1;        /* inflated, else read as it is */
     unsigned     in_eof:1;
     unsigned     member_end:1;  /* the last member begun is whole */
@@ -85,9 +86,14 @@ typedef struct {
     unsigned     noted;         /* 1 + the file given its host was noted in */
     unsigned     ended:1;       /* its chain_end verified */
 
-    /* its anchor as its record 0 was read, while that record is to come */
+    /*
+     * its anchor as its record 0 was read, before the rest of it: kept
+     * while the anchor's record is to come, and a tail missing if it
+     * does not
+     */
     char        *anchor_where;  /* "FILE on HOST", or NULL: none to check */
     uint64_t     anchor_seq;
+    uint64_t     anchor_ms;     /* its ts */
     char         anchor_mac[KOT_CHAIN_MAC_HEX_MAX + 1];
 } kotctl_vchain_t;
 
@@ -150,6 +156,8 @@ typedef struct {
     uint64_t           until_ms;    /* --until, or 0 */
     const char        *host;        /* --host, or NULL */
     unsigned           anchors:1;   /* not --no-anchors */
+    redisReply        *listed;      /* the chains Redis knew of before
+                                       the files were read */
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
@@ -199,7 +207,9 @@ static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
 static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
     size_t cap);
 static int kotctl_reader_input(kotctl_reader_t *r);
+static long kotctl_reader_zeros(kotctl_reader_t *r);
 static long kotctl_reader_broken(kotctl_reader_t *r);
+static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
@@ -230,11 +240,12 @@ static int kotctl_verify_rehash(kotctl_verify_t *v);
 static void kotctl_verify_free(kotctl_verify_t *v);
 static int kotctl_anchors(kotctl_verify_t *v);
 static int kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch);
-static int kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r);
+static int kotctl_anchor_keep(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    redisReply *r);
 static void kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec);
-static int kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch,
-    redisReply *r);
+static void kotctl_anchor_tail(kotctl_verify_t *v, kotctl_vchain_t *ch);
+static int kotctl_anchor_listed(kotctl_verify_t *v);
 static int kotctl_anchor_lost(kotctl_verify_t *v);
 static int kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     const char *score, redisReply *r);
@@ -334,6 +345,17 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_FAIL;
     }
 
+    /*
+     * The chains Redis knew of before the files were read: on a live log,
+     * those started later, by a reload or a kotctl run, are in no file
+     * read, and are not missing.
+     */
+
+    if (anchors && kotctl_anchor_listed(&v) != 0) {
+        kotctl_verify_free(&v);
+        return KOTCTL_FAIL;
+    }
+
     rc = 0;
 
     for (i = first; i < argc && rc == 0 && !v.problem; i++) {
@@ -357,9 +379,9 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 
         if (v.unanchored) {
             fprintf(stderr, "note: %zu of the chains have no anchor in "
-                    "Redis (expired, never published, or not written by "
-                    "this site): their tails could not be checked\n",
-                    v.unanchored);
+                    "Redis (expired, not published yet or ever, or not "
+                    "written by this site): their tails could not be "
+                    "checked\n", v.unanchored);
         }
 
         if (v.beyond) {
@@ -528,6 +550,7 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         kotctl_verify_line(v, line, len);
     }
 
+    kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
 
     return 0;
@@ -620,6 +643,17 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     ch->path = v->path;
     ch->line = v->line;
 
+    if (rec->seq == 0 && kotctl_ts_ms(rec->ts, &ch->start_ms) != 0) {
+        ch->start_ms = 0;
+    }
+
+    /* the anchor as the rest of the chain is still to be read */
+
+    if (rec->seq == 0 && v->anchors && kotctl_anchor_fetch(v, ch) != 0) {
+        v->problem = 1;
+        return;
+    }
+
     if (ch->anchor_where != NULL && rec->seq == ch->anchor_seq) {
         kotctl_anchor_held(v, ch, rec);
     }
@@ -642,10 +676,6 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     if (ch->noted != v->files) {
         ch->noted = v->files;
         kotctl_given_host(g, ch->host);
-    }
-
-    if (rec->seq == 0 && kotctl_ts_ms(rec->ts, &ch->start_ms) != 0) {
-        ch->start_ms = 0;
     }
 }
 
@@ -868,11 +898,6 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         return NULL;
     }
 
-    if (v->anchors && kotctl_anchor_fetch(v, ch) != 0) {
-        v->problem = 1;
-        return NULL;
-    }
-
     return ch;
 }
 
@@ -1078,6 +1103,10 @@ kotctl_verify_free(kotctl_verify_t *v)
         free(v->logs[i].name);
     }
 
+    if (v->listed != NULL) {
+        freeReplyObject(v->listed);
+    }
+
     free(v->logs);
     free(v->given);
     free(v->chains);
@@ -1095,57 +1124,20 @@ kotctl_verify_free(kotctl_verify_t *v)
 
 
 /*
- * Each chain's head in Redis against its last record in the files, in
- * pipelined batches: thousands of kotctl chains should not take
- * thousands of round trips.  Then the chains that Redis saw written but
- * that the files lack altogether.
+ * Once every file is read: each chain whose record at its anchor never
+ * came, then the chains that Redis saw written but that the files lack
+ * altogether.  Nothing is read from Redis again: on a live log, records
+ * and chains written after verify read the file are not missing.
  */
 
 static int
 kotctl_anchors(kotctl_verify_t *v)
 {
-    int          rc;
-    char        *keys[KOTCTL_BATCH];
-    size_t       i, j, n;
-    const char  *argv[7];
-    redisReply  *reply;
+    size_t  i;
 
-    argv[0] = "HMGET";
-    argv[2] = "seq";
-    argv[3] = "mac";
-    argv[4] = "file";
-    argv[5] = "ts";
-    argv[6] = "host";
-
-    for (i = 0; i < v->nchains; i += n) {
-        n = v->nchains - i < KOTCTL_BATCH ? v->nchains - i : KOTCTL_BATCH;
-
-        for (j = 0; j < n; j++) {
-            keys[j] = kotctl_key(KOT_PREFIX "audit:",
-                                 v->chains[i + j].chain.id, NULL);
-            argv[1] = keys[j];
-            redisAppendCommandArgv(v->k->rc, 7, argv, NULL);
-        }
-
-        rc = 0;
-
-        for (j = 0; j < n; j++) {
-            free(keys[j]);
-
-            if (redisGetReply(v->k->rc, (void **) &reply) != REDIS_OK) {
-                rc = -1;
-                continue;
-            }
-
-            if (rc == 0) {
-                rc = kotctl_anchor_check(v, &v->chains[i + j], reply);
-            }
-
-            freeReplyObject(reply);
-        }
-
-        if (rc != 0) {
-            return kotctl_anchor_error(v);
+    for (i = 0; i < v->nchains; i++) {
+        if (v->chains[i].anchor_where != NULL) {
+            kotctl_anchor_tail(v, &v->chains[i]);
         }
     }
 
@@ -1153,18 +1145,67 @@ kotctl_anchors(kotctl_verify_t *v)
 }
 
 
-static int
-kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
-{
-    char           where[1024], mac[KOT_CHAIN_MAC_HEX_MAX + 1];
-    char           host[KOTCTL_HOST_MAX];
-    uint64_t       seq, last;
-    kotctl_log_t  *log;
-    redisReply   **e;
+/*
+ * A chain's anchor, as its record 0 is read: before the rest of it, so
+ * that whatever the anchor names was in the file before verify read on.
+ * Comparing only the last record in the files with it would let a chain
+ * be replaced under its own id by a longer one, sealed to the auditor's
+ * public key: every MAC right, and nothing to compare.  So the record
+ * Redis saw written is checked as it passes, whatever follows it.
+ */
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+static int
+kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch)
+{
+    int          rc;
+    char        *key;
+    const char  *argv[7];
+    redisReply  *r;
+
+    key = kotctl_key(KOT_PREFIX "audit:", ch->chain.id, NULL);
+
+    argv[0] = "HMGET";
+    argv[1] = key;
+    argv[2] = "seq";
+    argv[3] = "mac";
+    argv[4] = "file";
+    argv[5] = "host";
+    argv[6] = "ts";
+
+    r = kotctl_cmd(v->k, 7, argv);
+    free(key);
+
+    if (r == NULL) {
         return -1;
     }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+        freeReplyObject(r);
+        return kotctl_anchor_error(v);
+    }
+
+    rc = kotctl_anchor_keep(v, ch, r);
+    freeReplyObject(r);
+
+    if (rc != 0) {
+        kotctl_error("out of memory");
+    }
+
+    return rc;
+}
+
+
+/*
+ * 0, and the anchor kept if the chain has one, with the log it names
+ * covered from the chain's start on; -1 when out of memory
+ */
+
+static int
+kotctl_anchor_keep(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
+{
+    char           where[1024], host[KOTCTL_HOST_MAX];
+    redisReply   **e;
+    kotctl_log_t  *log;
 
     e = r->element;
 
@@ -1172,13 +1213,6 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
         v->unanchored++;
         return 0;
     }
-
-    seq = strtoull(e[0]->str, NULL, 10);
-    last = ch->chain.seq - 1;
-    kotctl_anchor_where(where, sizeof(where), e[2],
-                        kotctl_anchor_host(e[4], host));
-
-    /* the files cover this log of the chain's host from its start on */
 
     if (e[2]->type == REDIS_REPLY_STRING) {
         log = kotctl_anchor_log(v, e[2]->str, ch->host);
@@ -1191,102 +1225,9 @@ kotctl_anchor_check(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
         }
     }
 
-    if (seq > last && v->until_ms && e[3]->type == REDIS_REPLY_STRING
-        && strtoull(e[3]->str, NULL, 10) >= v->until_ms)
-    {
-        /* written on after --until: in files not given */
-        v->beyond++;
-        return 0;
-    }
-
-    if (seq > last) {
-        printf("chain %s: its tail is missing: the files end at record "
-               "%llu (%s:%llu), Redis saw record %llu written to %s\n",
-               ch->chain.id, (unsigned long long) last,
-               ch->path ? ch->path : "?", (unsigned long long) ch->line,
-               (unsigned long long) seq, where);
-        v->problem = 1;
-        return 0;
-    }
-
-    (void) kot_chain_head_hex(&ch->chain, mac);
-
-    if (seq == last
-        && (e[1]->type != REDIS_REPLY_STRING || strcmp(e[1]->str, mac) != 0))
-    {
-        printf("chain %s: its record %llu is not the one Redis saw written "
-               "to %s\n", ch->chain.id, (unsigned long long) last, where);
-        v->problem = 1;
-    }
-
-    return 0;
-}
-
-
-/*
- * A chain's anchor, as its record 0 is read.  Comparing only the last
- * record in the files with it would let a chain be replaced under its
- * own id by a longer one, sealed to the auditor's public key: every MAC
- * right, and nothing to compare.  So the record Redis saw written is
- * checked as it passes, whatever follows it.
- */
-
-static int
-kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch)
-{
-    int          rc;
-    char        *key;
-    const char  *argv[6];
-    redisReply  *r;
-
-    key = kotctl_key(KOT_PREFIX "audit:", ch->chain.id, NULL);
-
-    argv[0] = "HMGET";
-    argv[1] = key;
-    argv[2] = "seq";
-    argv[3] = "mac";
-    argv[4] = "file";
-    argv[5] = "host";
-
-    r = kotctl_cmd(v->k, 6, argv);
-    free(key);
-
-    if (r == NULL) {
-        return -1;
-    }
-
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
-        freeReplyObject(r);
-        return kotctl_anchor_error(v);
-    }
-
-    rc = kotctl_anchor_keep(ch, r);
-    freeReplyObject(r);
-
-    if (rc != 0) {
-        kotctl_error("out of memory");
-    }
-
-    return rc;
-}
-
-
-/* 0, and the anchor kept if the chain has one; -1 when out of memory */
-
-static int
-kotctl_anchor_keep(kotctl_vchain_t *ch, redisReply *r)
-{
-    char          where[1024], host[KOTCTL_HOST_MAX];
-    redisReply  **e;
-
-    e = r->element;
-
-    if (e[0]->type != REDIS_REPLY_STRING) {
-        /* none: the anchors read at the end count it as such */
-        return 0;
-    }
-
     ch->anchor_seq = strtoull(e[0]->str, NULL, 10);
+    ch->anchor_ms = (e[4]->type == REDIS_REPLY_STRING)
+                    ? strtoull(e[4]->str, NULL, 10) : 0;
 
     /* a MAC missing or too long matches no record */
 
@@ -1330,20 +1271,39 @@ kotctl_anchor_held(kotctl_verify_t *v, kotctl_vchain_t *ch,
 
 
 /*
- * Chains that Redis saw written to one of the logs the files cover, up
- * to now or --until, but that are not in the files at all: whole
- * chains, the newest ones above all, can be cut out without leaving a
- * gap in any other chain.
+ * A chain whose record at its anchor never came: the files end before
+ * what Redis saw written when verify began to read the chain.
+ */
+
+static void
+kotctl_anchor_tail(kotctl_verify_t *v, kotctl_vchain_t *ch)
+{
+    if (v->until_ms && ch->anchor_ms >= v->until_ms) {
+        /* written on after --until: in files not given */
+        v->beyond++;
+        return;
+    }
+
+    printf("chain %s: its tail is missing: the files end at record %llu "
+           "(%s:%llu), Redis saw record %llu written to %s\n",
+           ch->chain.id, (unsigned long long) (ch->chain.seq - 1),
+           ch->path, (unsigned long long) ch->line,
+           (unsigned long long) ch->anchor_seq, ch->anchor_where);
+
+    v->problem = 1;
+}
+
+
+/*
+ * The chains Redis knew of as verify began, up to --until, and when each
+ * was last anchored: 0, or -1 once said why not.
  */
 
 static int
-kotctl_anchor_lost(kotctl_verify_t *v)
+kotctl_anchor_listed(kotctl_verify_t *v)
 {
-    int          rc;
-    char        *keys[KOTCTL_BATCH], max[24];
-    size_t       i, j, n, nids;
-    const char  *argv[6], *ids[KOTCTL_BATCH], *scores[KOTCTL_BATCH];
-    redisReply  *all, *reply;
+    char         max[24];
+    const char  *argv[5];
 
     if (v->until_ms) {
         snprintf(max, sizeof(max), "(%llu",
@@ -1356,15 +1316,36 @@ kotctl_anchor_lost(kotctl_verify_t *v)
     argv[3] = v->until_ms ? max : "+inf";
     argv[4] = "WITHSCORES";
 
-    all = kotctl_cmd(v->k, 5, argv);
-    if (all == NULL) {
+    v->listed = kotctl_cmd(v->k, 5, argv);
+    if (v->listed == NULL) {
         return -1;
     }
 
-    if (all->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(all);
+    if (v->listed->type != REDIS_REPLY_ARRAY) {
         return kotctl_anchor_error(v);
     }
+
+    return 0;
+}
+
+
+/*
+ * Chains that Redis saw written to one of the logs the files cover,
+ * before verify began or --until, but that are not in the files at all:
+ * whole chains, the newest ones above all, can be cut out without
+ * leaving a gap in any other chain.
+ */
+
+static int
+kotctl_anchor_lost(kotctl_verify_t *v)
+{
+    int          rc;
+    char        *keys[KOTCTL_BATCH];
+    size_t       i, j, n, nids;
+    const char  *argv[5], *ids[KOTCTL_BATCH], *scores[KOTCTL_BATCH];
+    redisReply  *all, *reply;
+
+    all = v->listed;
 
     argv[0] = "HMGET";
     argv[2] = "file";
@@ -1412,8 +1393,6 @@ kotctl_anchor_lost(kotctl_verify_t *v)
             freeReplyObject(reply);
         }
     }
-
-    freeReplyObject(all);
 
     if (rc != 0) {
         return kotctl_anchor_error(v);
@@ -1923,6 +1902,7 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
         }
     }
 
+    kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
 
     if (rc == KOTCTL_READ_ERR && r.trailing) {
@@ -2376,6 +2356,10 @@ kotctl_reader_inflate(kotctl_reader_t *r, char *dst, size_t cap)
             return r->member_end ? 0 : kotctl_reader_broken(r);
         }
 
+        if (r->member_end && r->zs.next_in[0] == '\0') {
+            return kotctl_reader_zeros(r);
+        }
+
         if (r->member_end || r->members == 0) {
             /* more after a member: it can only be another member */
             (void) inflateReset(&r->zs);
@@ -2425,6 +2409,42 @@ kotctl_reader_input(kotctl_reader_t *r)
 
 
 /*
+ * Zero bytes after a member, as a tape or block copy pads a file, which
+ * gzip -d ignores: 0 when only zero bytes follow, to the file's end; else
+ * -1, data after the last member.
+ */
+
+static long
+kotctl_reader_zeros(kotctl_reader_t *r)
+{
+    uInt  n;
+
+    for ( ;; ) {
+        for (n = 0; n < r->zs.avail_in && r->zs.next_in[n] == '\0'; n++) {
+            /* void */
+        }
+
+        r->padding += n;
+        r->zs.next_in += n;
+        r->zs.avail_in -= n;
+
+        if (r->zs.avail_in > 0) {
+            r->trailing = 1;
+            return -1;
+        }
+
+        if (kotctl_reader_input(r) != 0) {
+            return -1;
+        }
+
+        if (r->zs.avail_in == 0) {
+            return 0;
+        }
+    }
+}
+
+
+/*
  * A member that does not inflate, or is cut off.  One after the first
  * that gave nothing yet is not a member at all: bytes appended after the
  * last one, which gzip -d reports as trailing garbage.
@@ -2436,6 +2456,21 @@ kotctl_reader_broken(kotctl_reader_t *r)
     r->trailing = r->members > 1 && r->zs.total_out == 0;
 
     return -1;
+}
+
+
+/* Zero bytes were ignored: say so, as gzip -d may. */
+
+static void
+kotctl_reader_padded(kotctl_reader_t *r)
+{
+    if (r->padding) {
+        fprintf(stderr, "note: %s: %llu %s after its last gzip member "
+                "ignored (padding, as gzip -d ignores it)\n", r->path,
+                (unsigned long long) r->padding,
+                kotctl_plural((long long) r->padding, "zero byte",
+                              "zero bytes"));
+    }
 }
 
 

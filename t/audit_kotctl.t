@@ -14,6 +14,7 @@ use Cwd ();
 use Digest::SHA qw(sha256 sha256_hex hmac_sha256);
 use JSON::PP ();
 use MIME::Base64 ();
+use POSIX ();
 use Time::HiRes ();
 
 my $t = KotTest->new;
@@ -165,11 +166,11 @@ sub mac ($w, $m) {
     return pack 'H*', $out =~ /^([0-9A-F]{32})$/m ? $1 : die "mac: $out";
 }
 
-sub chain_start ($w, $ts) {
+sub chain_start ($w, $ts, $hostname = 'test') {
     return record($w, $ts, 'event.action' => 'chain_start',
                   'kot.sealed_key' => $w->{sealed},
                   'kot.auditor_key' => $w->{fpr},
-                  'host.hostname' => 'test', 'process.pid' => \$$,
+                  'host.hostname' => $hostname, 'process.pid' => \$$,
                   $w->{alg} eq 'poly1305' ? ('kot.mac_alg' => 'poly1305')
                                           : ());
 }
@@ -667,11 +668,131 @@ is $r->{out}, $rot[1], 'after printing what the gzip stream holds';
 like $r->{err}, qr/\Q$f\E: data follows its last gzip member, after (?x)
     line \s 30/, 'and says what follows it';
 
+# zero bytes after the last member, as a tape or block copy pads a
+# file: gzip -d ignores them, and so does verify, saying so
+for my $n (1, 300 * 1024) {
+    $f = "$dir/padded.log.2.gz";
+    spew($f, $gz, "\0" x $n);
+    $r = verify($f, @rotated[1, 2]);
+    is $r->{out}, "OK: 3 files, 5 chains, 70 records verified\n",
+        "$n zero bytes after the last gzip member verify";
+    my $bytes = $n == 1 ? '1 zero byte' : "$n zero bytes";
+    like $r->{err}, qr/^note: \Q$f\E: $bytes after its last gzip member(?x)
+        \s ignored \s \(padding/m, '  with a note';
+}
+
+$r = query('--user', 'u1', $f);
+is $r->{exit}, 0, 'query reads a padded gzip file too';
+is $r->{out}, $rot[1], '  whole';
+like $r->{err}, qr/^note: \Q$f\E: 307200 zero bytes after/m, '  saying so';
+
+for my $what ('a byte', 'a gzip member') {
+    $f = "$dir/padded-more.log.2.gz";
+    spew($f, $gz, "\0" x 100, $what eq 'a byte' ? 'x' : $gz);
+    is verify($f, @rotated[1, 2])->{out}, "$f:30: data follows its last "
+        . "gzip member (appended after it was compressed?)\n",
+        "zero bytes then $what after the last member are still reported";
+}
+
 $f = "$dir/short.log.2.gz";
 spew($f, substr($gz, 0, -12));
 like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
     be \s read \s past \s here \s \(a \s damaged \s or \s cut-off \s gzip/,
     'a gzip file cut short is not read as if whole';
+
+
+# ---------------------------------------------------------------------
+# a live log: its writers go on while verify reads it
+# ---------------------------------------------------------------------
+
+# Verify reads a named pipe that the test writes: what verify has read
+# when the writers go on is the test's to choose.  Once verify has read
+# the chain's anchor (its HMGET at record 0), $meanwhile writes on; then
+# the pipe ends, and verify with it.
+sub hmgets () {
+    my $stats = $t->redis('INFO', 'commandstats');
+    return $stats =~ /^cmdstat_hmget:calls=(\d+)/m ? $1 : 0;
+}
+
+sub verify_live ($records, $meanwhile) {
+    my $fifo = "$dir/live.pipe";
+    unlink $fifo;
+    POSIX::mkfifo($fifo, 0600) or die "$fifo: $!\n";
+    my $seen = hmgets();
+    my $pid = fork // die "fork: $!\n";
+
+    if ($pid == 0) {
+        open STDOUT, '>', "$fifo.out" or POSIX::_exit(126);
+        open STDERR, '>', "$fifo.err" or POSIX::_exit(126);
+        { no warnings 'exec'; exec $KotTest::KOTCTL, '--redis',
+            $t->redis_addr, 'audit', 'verify', '--auditor-private-key',
+            $priv, $fifo }
+        POSIX::_exit(127);
+    }
+
+    # read and write: no wait for verify to open it, were it to fail first
+    sysopen my $fh, $fifo, POSIX::O_RDWR() or die "$fifo: $!\n";
+    binmode $fh;
+    print {$fh} @$records;
+    $fh->flush;
+    wait_until(sub { hmgets() > $seen }, what => 'verify to read an anchor');
+    $meanwhile->();
+    close $fh;
+    waitpid $pid, 0;
+
+    return { exit => $? >> 8, out => slurp("$fifo.out"),
+             err => slurp("$fifo.err") };
+}
+
+sub utc ($epoch) {
+    my @tm = gmtime $epoch;
+    return sprintf '%04d-%02d-%02dT%02d:%02d:%02d.000Z', $tm[5] + 1900,
+        $tm[4] + 1, @tm[3, 2, 1, 0];
+}
+
+sub request ($w) {
+    return record($w, utc(time), 'event.action' => 'request',
+                  'organization.id' => 'acme');
+}
+
+# a worker's chain of this host, anchored as far as it was written
+my $live = "$dir/live-now.log";
+my $live_at = Cwd::abs_path($dir) . '/live-now.log';
+my $lw = writer();
+my @live = (chain_start($lw, utc(time - 5), $host),
+            map { request($lw) } 1 .. 3);
+spew($live, @live);
+anchor($lw, $live_at);
+
+$r = verify_live(\@live, sub {
+    open my $fh, '>>:raw', $live or die "$live: $!\n";
+    print {$fh} request($lw), request($lw);
+    close $fh or die "$live: $!\n";
+    anchor($lw, $live_at);
+});
+is $r->{out}, "OK: 1 file, 1 chain, 4 records verified\n",
+    'a live log verifies up to what verify read, though its writer wrote '
+    . 'on and anchored records after that';
+is $r->{exit}, 0, '  and exits 0';
+
+# the same chain, but the file cut before verify read it
+$f = tampered('live-cut', @live);
+$r = verify($f);
+is $r->{out}, "chain $lw->{id}: its tail is missing: the files end at "
+    . "record 3 ($f:4), Redis saw record 5 written to $live_at\n",
+    'a tail cut before verify read the file is still missing';
+is $r->{exit}, 1, '  and fails';
+
+$r = verify_live([ lines($live) ], sub {
+    my $r = $t->kotctl('--audit-log', $live, '--auditor-public-key', $pub,
+                       'allowlist', 'acme', 'admin', 'add', '10.30.0.0/16');
+    die "kotctl: $r->{err}" if $r->{exit};
+});
+is $r->{out}, "OK: 1 file, 1 chain, 6 records verified\n",
+    'a chain that kotctl started in it after verify read it is not '
+    . 'missing';
+is verify($live)->{out}, "OK: 1 file, 2 chains, 9 records verified\n",
+    'and the whole log verifies once read';
 
 
 # ---------------------------------------------------------------------
@@ -873,6 +994,43 @@ is $r->{exit}, 1, 'revoking the sessions of no such user fails';
 is scalar(grep { /session_revoked/ } lines($acts)), 1,
     'and records no revocation';
 
+# What is already as asked changes nothing, and is recorded nowhere: not
+# in the log, nor in the tenant's events, as the admin API's PATCH.
+sub as_is ($cmd, $said, $what) {
+    my ($tenant, $user) = @$cmd[1, 2];
+    my ($log_size, $events) =
+        (-s $acts, $t->redis('LLEN', "kot:v1:ev:$tenant"));
+    my $r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                       'user', @$cmd);
+    is $r->{exit}, 0, "$what succeeds";
+    is $r->{out}, "user \"$user\" in tenant \"$tenant\" $said; nothing "
+        . "changed\n", '  and says it was already so';
+    is -s $acts, $log_size, '  and records nothing in the log';
+    is $t->redis('LLEN', "kot:v1:ev:$tenant"), $events,
+        '  nor among the tenant\'s events';
+}
+
+as_is([ 'enable', 'acme', 'bob' ], 'is already enabled',
+      'enabling an account that is not disabled');
+as_is([ 'roles', 'acme', 'bob', '--role', 'user' ], 'already has roles user',
+      'giving an account the roles it has');
+$r = $t->kotctl('--audit-log', $acts, '--auditor-public-key', $pub,
+                'user', 'disable', 'acme', 'bob');
+die "kotctl user disable: $r->{err}" if $r->{exit};
+my $since = $t->redis('HGET', 'kot:v1:u:acme:bob', 'disabled');
+as_is([ 'disable', 'acme', 'bob' ], 'is already disabled',
+      'disabling an account that is disabled');
+is $t->redis('HGET', 'kot:v1:u:acme:bob', 'disabled'), $since,
+    '  which keeps the time it was disabled';
+
+# where the tenant counts inactivity, an account in use is not inactive:
+# enabling it is as asked already, as the admin API's PATCH finds
+$t->kotctl('tenant', 'add', 'dormant');
+$t->kotctl('tenant', 'policy', 'dormant', 'inactive_after=30d');
+$t->add_user('dormant', 'dan', 'correct horse battery');
+as_is([ 'enable', 'dormant', 'dan' ], 'is already enabled',
+      'enabling an account in use where inactive_after counts');
+
 
 # ---------------------------------------------------------------------
 # an administrator's actions on tenants, accounts and passwords
@@ -980,7 +1138,8 @@ is verify($admin)->{exit}, 0, 'and the log verifies';
     my $r = verify($rot);
     is $r->{exit}, 1, 'after a new auditor key, the old key alone does not '
         . 'verify the file of the change';
-    like $r->{out}, qr/was sealed to another auditor key \(fingerprint \S+; the key given has/,
+    like $r->{out}, qr/was sealed to another auditor key \((?x)
+        fingerprint \s \S+; \s the \s key \s given \s has/,
         'it names the chain sealed to the new key';
     $r = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                     '--auditor-private-key', $priv2, $rot);

@@ -46,7 +46,8 @@ for my $cmd ([qw(user add acme_x bob --role user --generate-password)],
 (my $readme = KotTest::_slurp(KotTest->repo . '/README.md')) =~ s/\s+/ /g;
 like $readme, qr/a tenant name is \Q${\ substr $tenant_rule, 4}\E/,
     'the README states the rule that kotctl applies';
-like $readme, qr/a username is 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -/,
+like $readme, qr/a username is 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, (?x)
+    not \s starting \s with \s \. \s \@ \s or \s -/,
     'and the username rule';
 
 
@@ -74,7 +75,8 @@ like $r->{err}, qr/already exists/, 'and kotctl says so';
 $r = $t->kotctl('user', 'add', 'nosuch', 'bob', '--role', 'user',
                 '--generate-password');
 is $r->{exit}, 1, 'a user needs an existing tenant';
-like $r->{err}, qr/tenant "nosuch" does not exist; add it with "kotctl tenant add nosuch"/,
+like $r->{err}, qr/tenant "nosuch" does not exist; add it with(?x)
+    \s "kotctl \s tenant \s add \s nosuch"/,
     'and kotctl says how to fix it';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob', '--password-stdin',
@@ -87,12 +89,15 @@ is $r->{exit}, 2, 'a malformed role is refused';
 
 $r = $t->kotctl('user', 'add', 'acme', 'bob:x', '--role', 'user',
                 '--generate-password');
-like $r->{err}, qr/"bob:x" is not a valid username: use 1 to 64 of a-z, 0-9 and \. _ \@ \+ -, not starting with \. \@ or -$/m,
+like $r->{err}, qr/"bob:x" is not a valid username: use 1 to 64 of(?x)
+    \s a-z, \s 0-9 \s and \s \. \s _ \s \@ \s \+ \s -, \s not \s starting
+    \s with \s \. \s \@ \s or \s -$/m,
     'a malformed username is refused, with the rule';
 
 $r = $t->kotctl('user', 'add', 'acme', 'Bob_Smith+ops@Acme.example',
                 '--role', 'user', '--generate-password');
-is $r->{exit}, 0, "a username may hold '_', '+' and '\@', like an e-mail address";
+is $r->{exit}, 0,
+    "a username may hold '_', '+' and '\@', like an e-mail address";
 like $r->{out}, qr/user "bob_smith\+ops\@acme\.example" added/,
     '  folded to lower case';
 
@@ -120,9 +125,11 @@ is $t->redis('HGET', 'kot:v1:u:acme:robot', 'must_change'), '0',
 # sessions and admin resets
 
 my $s1 = $n->ua;
-$s1->login(tenant => 'acme', username => 'robot', password => 'machine secret 1');
+$s1->login(tenant => 'acme', username => 'robot',
+           password => 'machine secret 1');
 my $s2 = $n->ua;
-$s2->login(tenant => 'acme', username => 'robot', password => 'machine secret 1');
+$s2->login(tenant => 'acme', username => 'robot',
+           password => 'machine secret 1');
 
 $r = $t->kotctl('session', 'list', 'acme', 'robot');
 is $r->{exit}, 0, 'the sessions of a user are listed';
@@ -142,7 +149,8 @@ sub epoch ($rfc3339) {
         or return -1;
     return timegm($t[5], $t[4], $t[3], $t[2], $t[1] - 1, $t[0]);
 }
-like $r->{out}, qr/^SESSION\s+CREATED\s+LAST ACTIVE\s+IDLE EXPIRY\s+ABSOLUTE EXPIRY\s+SOURCE$/m,
+like $r->{out}, qr/^SESSION\s+CREATED\s+LAST\ ACTIVE\s+IDLE\ EXPIRY(?x)
+    \s+ ABSOLUTE\ EXPIRY \s+ SOURCE$/m,
     'session list has a column for each expiry';
 my ($created, $active, $idle, $absolute) =
     map { epoch($_) } (split /\s+/, $lines[0])[1 .. 4];
@@ -324,7 +332,8 @@ $dave->login(tenant => 'hist', username => 'dave',
 
 $r = passwd('dave', 'second password 2');
 is $r->{exit}, 2, 'setting the current password again is refused';
-like $r->{err}, qr/reused: it is one of the last 3 passwords of the user \(history=3\)/,
+like $r->{err}, qr/reused: it is one of the last 3 passwords of the(?x)
+    \s user \s \(history=3\)/,
     'with the rule named';
 is $dave->get('/app')->{status}, 200, 'and the user\'s session goes on';
 
@@ -367,5 +376,37 @@ like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
 
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
+
+
+# the man page names every command and option of the usage text
+
+my $usage = $t->kotctl('--help')->{out};
+my $page = KotTest::_slurp(KotTest->repo . '/admin/kotctl.8');
+ok length $page, 'there is a man page';
+
+# its lines as they read, without fonts, quotes or macro names
+my $text = $page =~ s/\\\n//gr =~ s/\\f[BIRP]|"//gr =~ s/\\-/-/gr
+    =~ s/^\.\S+ *//mgr =~ s/[ \t]+/ /gr;
+my ($commands) = $usage =~ /^commands:\n(.*?)\n\n/ms;
+my @commands = map { my ($c, $sub) = /^  (\S+)(?: ([a-z][a-z|-]*)\b)?/;
+                     $sub ? map { "$c $_" } split /\|/, $sub : $c }
+               grep { /^  \S/ } split /\n/, $commands;
+ok @commands > 25, 'the usage text lists the commands';
+
+for my $c (@commands) {
+    like $text, qr/^\Q$c\E\b/m, "the man page has \"$c\"";
+}
+
+my %options = map { $_ => 1 } $usage =~ /(--[a-z][a-z-]*)/g;
+for my $o (sort keys %options) {
+    like $text, qr/(?<![\w-])\Q$o\E(?![\w-])/, "the man page has $o";
+}
+
+SKIP: {
+    skip 'no groff', 1 unless -x '/usr/bin/groff';
+    my $g = $t->_run([ '/usr/bin/groff', '-ww', '-man', '-z',
+                       KotTest->repo . '/admin/kotctl.8' ], merge => 1);
+    is $g->{out}, '', 'and groff has no warning for it';
+}
 
 done_testing;

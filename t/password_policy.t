@@ -323,6 +323,9 @@ is_deeply $enabled->{'kot.change'},
     'and records that it was inactive, as the admin API does';
 like $t->kotctl('user', 'status', 'acme', 'erin')->{out},
     qr/^inactive:\s+no$/m, 'and then that it is not';
+$r = $t->kotctl('user', 'enable', 'acme', 'erin');
+like $r->{out}, qr/is already enabled; nothing changed/,
+    'enabling an active account again changes nothing';
 (undef, $res) = login('erin', 'a long dormant secret', $C);
 is $res->{status}, 303, 'and the user logs in again';
 
