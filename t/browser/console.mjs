@@ -297,6 +297,9 @@ await run(async (browser) => {
        && (await page.textContent('#view tbody')).includes('alice'),
        'and shows only those without it when asked');
     await open(page, `?view=user&u=${mfaUser}`);
+    ok(/\d{4}/.test(await page.locator(
+           '.summary dt:text-is("パスワード設定日時") + dd').textContent()),
+       'the user page says when the password was set');
     ok((await page.textContent('.summary')).includes('設定済み'),
        'the user\'s page says it is set up');
     await shoot(page, 'user-mfa');

@@ -69,7 +69,7 @@ export default {
     'users.col.created': 'Created',
     'users.col.failures': 'Failed logins',
     'users.col.locked_until': 'Locked until',
-    'users.col.password_changed': 'Password set',
+    'users.col.password_set': 'Password set',
     'users.col.actions': 'Actions',
     'users.col.mfa': 'Two-step login',
     'users.state.active': 'Active',

@@ -69,7 +69,7 @@ export default {
     'users.col.created': '作成日時',
     'users.col.failures': 'ログイン失敗回数',
     'users.col.locked_until': 'ロック解除予定',
-    'users.col.password_changed': 'パスワード設定日時',
+    'users.col.password_set': 'パスワード設定日時',
     'users.col.actions': '操作',
     'users.col.mfa': '2段階認証',
     'users.state.active': '有効',

@@ -208,8 +208,8 @@ function summary(u) {
         row(t('users.col.created'), fmtTime(u.created)),
         row(t('users.col.last_login'), fmtTime(u.last_login)),
         row(t('users.col.failures'), String(u.failures ?? 0)),
-        row(t('users.col.password_changed'),
-            fmtTime(u.password_changed)),
+        row(t('users.col.password_set'),
+            fmtTime(u.password_set)),
         u.locked ? row(t('users.col.locked_until'),
                        u.locked_until === 'permanent'
                            ? t('users.locked_forever')
