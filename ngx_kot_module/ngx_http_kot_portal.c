@@ -1355,12 +1355,16 @@ ngx_http_kot_code_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* Too late, or out of tries: the login starts again. */
+/*
+ * Too late, out of tries, or used by another request with its own code:
+ * the login starts again.
+ */
 
 static ngx_int_t
 ngx_http_kot_code_expired(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_event_t    ev;
+    ngx_http_kot_login_t   *login = ctx->login;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1370,8 +1374,18 @@ ngx_http_kot_code_expired(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.reason = "code_expired";
     ev.status = NGX_HTTP_SEE_OTHER;
 
-    ngx_http_kot_event(r, &ev, "login failed: the pending login expired "
-                       "or ran out of tries");
+    if (pt->mfa.found) {
+        ev.user = &login->user;
+        ev.tenant = &login->tenant;
+
+        ngx_http_kot_event(r, &ev, "login failed: tenant \"%V\" user "
+                           "\"%V\": the pending login was used by another "
+                           "request", &login->tenant, &login->user);
+
+    } else {
+        ngx_http_kot_event(r, &ev, "login failed: the pending login expired "
+                           "or ran out of tries");
+    }
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING, NULL, 0)
         != NGX_OK)
@@ -1389,6 +1403,11 @@ ngx_http_kot_code_used(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
+    }
+
+    /* another request of this pending login used it: it is over */
+    if (ctx->rc == NGX_DECLINED && ctx->result == -2) {
+        return ngx_http_kot_code_expired(r, ctx);
     }
 
     if (ctx->rc == NGX_DECLINED) {

@@ -1312,8 +1312,10 @@ static const char  kot_script_mfa_pending[] =
 
 
 /*
- * A code comes for a pending login: counts the try (the last one deletes
- * the pending state), and returns what checking it needs.
+ * A code comes for a pending login: counts the try, and returns what
+ * checking it needs.  The state stays until a code is used with it
+ * (mfa_use), so that two codes sent at once cannot both use it; after
+ * the last try it is spent, and the next one deletes it.
  *
  * KEYS[1] mp:{pid}
  * ARGV[1] now
@@ -1327,11 +1329,7 @@ static const char  kot_script_mfa_code_load[] =
     "local n = (tonumber(p[6]) or 0) + 1\n"
     "local left = " KOT_STR(KOT_MFA_PENDING_TRIES) " - n\n"
     "if left < 0 then redis.call('DEL', KEYS[1]) return {0} end\n"
-    "if left == 0 then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('HSET', KEYS[1], 'n', n)\n"
-    "end\n"
+    "redis.call('HSET', KEYS[1], 'n', n)\n"
     "local who = p[1] .. ':' .. p[2]\n"
     "local seed = redis.call('HGET', '" KOT_KEY_MFA "' .. who, 'seed')\n"
     "local lk = tonumber(redis.call('HGET', '" KOT_KEY_FAILURES "' .. who,"
@@ -1346,7 +1344,9 @@ static const char  kot_script_mfa_code_load[] =
 /*
  * A code that matched is used, once: a TOTP step only if it is later than
  * the last one used (so a code, or an older one, never works twice), a
- * recovery code only if it is still there.  The pending login ends.
+ * recovery code only if it is still there.  The pending login ends, and
+ * only one code can end it: a second request of the same pending login
+ * finds it gone and uses nothing.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
  * KEYS[3] mp:{pid}
@@ -1355,9 +1355,11 @@ static const char  kot_script_mfa_code_load[] =
  * hash ("" for a TOTP code)
  * Returns {1, recovery codes left}; {0} for a TOTP step already used;
  * {-1} for a recovery code that is not (or no longer) there, or a seed
- * replaced meanwhile.
+ * replaced meanwhile; {-2} when the pending login is over (another
+ * request used it, or it expired).
  */
 static const char  kot_script_mfa_use[] =
+    "if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end\n"
     "if redis.call('HGET', KEYS[1], 'seed') ~= ARGV[1] then return {-1} end\n"
     "if ARGV[2] ~= '' then\n"
     "  local last = tonumber(redis.call('HGET', KEYS[1], 'step')) or -1\n"
