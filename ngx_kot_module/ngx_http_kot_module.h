@@ -187,6 +187,13 @@ typedef struct {
     ngx_uint_t                  nhistory;
     kot_policy_t                policy;         /* effective */
 
+    /*
+     * the second factor this login checked: the sealed seed of the code
+     * step, or empty for a login with the password alone; the session
+     * is made only if the user's MFA is still that
+     */
+    ngx_str_t                   mfa_seed;
+
     /* after a failure: KOT_FAIL_*, the counts, the lock's end */
     ngx_int_t                   fail;
     ngx_int_t                   fails;

@@ -1401,6 +1401,8 @@ ngx_http_kot_code_expired(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_code_used(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
     }
@@ -1414,6 +1416,9 @@ ngx_http_kot_code_used(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_code_wrong(r, ctx, (ctx->result == 0)
                                                ? "code_reused" : "bad_code");
     }
+
+    /* the session only if the user's MFA is still the one checked */
+    ctx->login->mfa_seed = pt->mfa.seed;
 
     if (ngx_http_kot_session_create(r, ctx, ctx->login) != NGX_OK) {
         return ngx_http_kot_unavailable(r);

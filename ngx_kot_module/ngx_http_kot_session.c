@@ -503,6 +503,8 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                                 old.len ? &old : &sid, NULL)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, tenant, user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA, tenant, user)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -553,9 +555,16 @@ ngx_http_kot_session_create(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                                            (char *) device)
                            : 0);
 
+    if (login->mfa_seed.len) {
+        ngx_http_kot_redis_arg(&a, login->mfa_seed.data, login->mfa_seed.len);
+
+    } else {
+        ngx_http_kot_redis_arg(&a, (u_char *) "0", 1);
+    }
+
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CREATE,
                                      ngx_http_kot_session_create_reply, ctx,
-                                     &ctx->done, 5, &a);
+                                     &ctx->done, 6, &a);
 }
 
 

@@ -3,7 +3,9 @@
 # when two right codes for it arrive at once on two nodes.  Redis's
 # writes are paused (CLIENT PAUSE WRITE) while the two requests come in,
 # so that both have counted their try before either uses its code: the
-# interleaving that a race needs, every run.
+# interleaving that a race needs, every run.  And a login with the
+# password alone opens no session for a user who enrolled while it was
+# under way.
 
 use strict;
 use warnings;
@@ -129,8 +131,67 @@ is sessions(), $before + 1, 'one in Redis';
 is $t->redis('HGET', 'kot:v1:f:acme:alice', 'fails') // 0, $fails,
     'and the second is not counted toward the lockout as a reused code';
 
+
+
+# ---------------------------------------------------------------------
+# a user who enrols while a login with the password alone is under way
+# ---------------------------------------------------------------------
+
+# Node c hashes in one thread, so that a login queued behind a slow hash
+# waits between its first step (which reads "no MFA") and its session;
+# its throttle tells when that first step ran.
+my $c = $t->nginx(KotTest->site(throttle => 'rate=1/m burst=100'),
+                  name => 'c', threads => 1);
+{
+    local $t->{scrypt_ln} = 17;
+    $t->add_user('acme', 'slow', 'Quiet river 7781');
+}
+my $hpw = 'Hazel window 8812';
+$t->add_user('acme', 'henry', $hpw);
+
+my $h = $nodes[0]->ua;
+$h->login(tenant => 'acme', username => 'henry', password => $hpw);
+my $hpage = $h->get('/kot/mfa');
+my ($hsecret) = $hpage->{content}
+    =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
+ok $hsecret, 'henry, logged in with the password alone, opens the MFA page';
+
+sub detached_login ($user, $password) {
+    my $b = $c->ua;
+    my $form = $b->get('/kot/login');
+    return $b->post_form_detached('/kot/login', {
+        csrf => $field->($form->{content}, 'csrf') // '', tenant => 'acme',
+        username => $user, password => $password, return_to => '/reports' });
+}
+
+sub tokens () {
+    my ($k) = @{ $t->redis('KEYS', 'kot:v1:th:*') };
+    return $k ? $t->redis('HGET', $k, 'tokens') : 100;
+}
+
+my $hbefore = $t->redis('ZCARD', 'kot:v1:us:acme:henry');
+KotTest::TOTP::fresh_step();
+my $blocker = detached_login('slow', 'not the password');
+my $late_login = detached_login('henry', $hpw);
+ok wait_until(sub { tokens() < 98.5 }, interval => 0.002,
+              what => 'both logins to pass their first step'),
+    'a login of henry with the password alone has read that he has no MFA';
+$res = $h->post_form('/kot/mfa', {
+    csrf => $field->($hpage->{content}, 'csrf') // '', action => 'enrol',
+    code => KotTest::TOTP::code($hsecret) });
+is $res->{status}, 200, 'henry enrols meanwhile, in his other session';
+is KotTest::UA::status($late_login, 10), 401,
+    'the login with the password alone is then refused';
+is $t->redis('ZCARD', 'kot:v1:us:acme:henry'), $hbefore,
+    'and opens no session: every new session of henry needs his code';
+KotTest::UA::status($blocker, 10);
+like $c->error_log,
+    qr/login failed: tenant "acme" user "henry": mfa_changed/,
+    'the log says why';
+$c->stop;
+
 $_->stop for @nodes;
-for my $n (@nodes) {
+for my $n (@nodes, $c) {
     unlike $n->error_log, qr/\[(?:alert|crit|emerg)\]|exited on signal/,
         'node ' . $n->name . ': no alert, no worker died';
 }

@@ -413,20 +413,25 @@ static const char  kot_script_failures_index[] =
 /*
  * KEYS[1] s:{sid}, KEYS[2] us:{tenant}:{user}, KEYS[3] u:{tenant}:{user},
  * KEYS[4] s:{old sid} (the session this login replaces, or KEYS[1]),
- * KEYS[5] f:{tenant}:{user}
+ * KEYS[5] f:{tenant}:{user}, KEYS[6] mfa:{tenant}:{user}
  * ARGV[1] sid, ARGV[2] tenant, ARGV[3] user, ARGV[4] roles, ARGV[5] now,
  * ARGV[6] must_change, ARGV[7] source ip, ARGV[8] idle timeout,
  * ARGV[9] absolute timeout, ARGV[10] old sid or "", ARGV[11] pw_changed
  * as it was when the password was checked, ARGV[12] "1" if the session
  * opens nothing until the user enrols in MFA (the tenant requires it),
  * ARGV[13] kot_max_sessions (0 or absent: no limit), ARGV[14] "refuse"
- * or "evict_oldest", ARGV[15] the device in words' stored form (kot_ua.h)
+ * or "evict_oldest", ARGV[15] the device in words' stored form (kot_ua.h),
+ * ARGV[16] the second factor the login checked: the user's sealed seed
+ * after a code, "0" for the password alone (absent: not checked)
  * A sid stays in us:{tenant}:{user} until its key cannot exist any more
  * (the absolute expiry plus the grace), so that the set names every
  * session key of the user: deleting a user or a tenant finds them all.
  * Returns {1, handles of the sessions evicted...}, or what
- * KOT_LUA_LOGIN_HOLDS or KOT_LUA_SESSION_CAP returns; the lock is checked
- * here, atomically with the success that resets the failure count.
+ * KOT_LUA_LOGIN_HOLDS or KOT_LUA_SESSION_CAP returns, or -5 if the user's
+ * MFA is no longer what the login checked (enrolled during a login with
+ * the password alone, reset or replaced after the code); the lock is
+ * checked here, atomically with the success that resets the failure
+ * count.
  */
 static const char  kot_script_session_create[] =
     KOT_LUA_DENY_OOM
@@ -434,6 +439,8 @@ static const char  kot_script_session_create[] =
     "local us, cap = KEYS[2], tonumber(ARGV[13]) or 0\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
     KOT_LUA_LOGIN_HOLDS
+    "if ARGV[16] and (redis.call('HGET', KEYS[6], 'seed') or '0')"
+    " ~= ARGV[16] then return -5 end\n"
     KOT_LUA_SESSION_CAP
     "redis.call('HDEL', KEYS[5], 'fails', 'times', 'until')\n"
     KOT_LUA_END_OLD_SESSION

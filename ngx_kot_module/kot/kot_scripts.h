@@ -113,7 +113,7 @@
 #define KOT_CREATE_LOCKED     (-2)
 #define KOT_CREATE_DISABLED   (-3)
 #define KOT_CREATE_PW_CHANGED (-4)
-#define KOT_CREATE_MFA_GONE   (-5)      /* mfa_pending: MFA was removed */
+#define KOT_CREATE_MFA_GONE   (-5)      /* the user's MFA changed */
 #define KOT_CREATE_TOO_MANY   (-6)      /* kot_max_sessions ... refuse */
 
 /*
