@@ -73,6 +73,10 @@ static ngx_int_t ngx_http_kot_mfa_removed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_mfa_refused(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *action, const char *reason,
     ngx_uint_t status, ngx_http_kot_msg_t msg);
+static void ngx_http_kot_mfa_failed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *action, const char *reason,
+    ngx_uint_t status);
+static const char *ngx_http_kot_mfa_changed(ngx_int_t result);
 static ngx_int_t ngx_http_kot_mfa_again(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *flag);
 static ngx_int_t ngx_http_kot_mfa_keys(ngx_http_request_t *r,
@@ -950,8 +954,9 @@ ngx_http_kot_mfa_enrol(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     /* the seed that the page showed is gone: show the new one */
     if (pt->mfa.created) {
-        return ngx_http_kot_mfa_page(r, ctx, NGX_HTTP_CONFLICT,
-                                     NGX_HTTP_KOT_MSG_MFA_OFFER_EXPIRED);
+        return ngx_http_kot_mfa_refused(r, ctx, "mfa_enrolled",
+                                        "offer_expired", NGX_HTTP_CONFLICT,
+                                        NGX_HTTP_KOT_MSG_MFA_OFFER_EXPIRED);
     }
 
     if (ngx_http_kot_mfa_open(r, ctx, seed) != NGX_OK) {
@@ -1110,9 +1115,17 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ctx->rc == NGX_DECLINED) {
-        return (ctx->result == 0 || ctx->result == -3)
-               ? ngx_http_kot_mfa_again(r, ctx, "expired")
-               : ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
+        if (ctx->result == 0 || ctx->result == -3) {
+            ngx_http_kot_mfa_failed(r, ctx, "mfa_enrolled",
+                                    ngx_http_kot_mfa_changed(ctx->result),
+                                    NGX_HTTP_SEE_OTHER);
+            return ngx_http_kot_mfa_again(r, ctx, "expired");
+        }
+
+        ngx_http_kot_mfa_failed(r, ctx, "mfa_enrolled",
+                                ngx_http_kot_mfa_changed(ctx->result),
+                                NGX_HTTP_CONFLICT);
+        return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
                                      NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
     }
 
@@ -1213,9 +1226,17 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ctx->rc == NGX_DECLINED) {
-        return (ctx->result == 0)
-               ? ngx_http_kot_mfa_again(r, ctx, NULL)
-               : ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
+        /* mfa_remove's 0 is enrol's -3: the MFA changed meanwhile */
+        if (ctx->result == 0) {
+            ngx_http_kot_mfa_failed(r, ctx, "mfa_removed", "mfa_changed",
+                                    NGX_HTTP_SEE_OTHER);
+            return ngx_http_kot_mfa_again(r, ctx, NULL);
+        }
+
+        ngx_http_kot_mfa_failed(r, ctx, "mfa_removed",
+                                ngx_http_kot_mfa_changed(ctx->result),
+                                NGX_HTTP_CONFLICT);
+        return ngx_http_kot_page_error(r, NGX_HTTP_CONFLICT,
                                      NGX_HTTP_KOT_MSG_PW_CHANGED_ELSEWHERE, 0);
     }
 
@@ -1239,6 +1260,18 @@ ngx_http_kot_mfa_refused(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *action, const char *reason, ngx_uint_t status,
     ngx_http_kot_msg_t msg)
 {
+    ngx_http_kot_mfa_failed(r, ctx, action, reason, status);
+
+    return ngx_http_kot_mfa_page(r, ctx, status, msg);
+}
+
+
+/* The record of an enrolment or removal that changed nothing. */
+
+static void
+ngx_http_kot_mfa_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *action, const char *reason, ngx_uint_t status)
+{
     ngx_http_kot_event_t  ev;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1251,8 +1284,31 @@ ngx_http_kot_mfa_refused(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_event(r, &ev, "%s refused: tenant \"%V\" user \"%V\": %s",
                        action, &ctx->session.tenant, &ctx->session.user,
                        reason);
+}
 
-    return ngx_http_kot_mfa_page(r, ctx, status, msg);
+
+/* Why mfa_enrol or mfa_remove changed nothing (kot_scripts.c). */
+
+static const char *
+ngx_http_kot_mfa_changed(ngx_int_t result)
+{
+    switch (result) {
+
+    case 0:
+        return "offer_expired";
+
+    case -1:
+        return "session_ended";
+
+    case -2:
+        return "user_deleted";
+
+    case -3:
+        return "mfa_changed";
+
+    default:
+        return "password_changed";
+    }
 }
 
 

@@ -474,6 +474,21 @@ ok audited('mfa_removed', 'user.name' => 'erin', 'event.outcome' => 'success'),
 is login($n->ua, 'erin')->{headers}{location}, '/reports',
     'the next login takes the password alone';
 
+# a page left open past its offer (15 minutes): the code enrols nothing
+$page = $erin->get('/kot/mfa');
+my $stale = secret_of($page);
+$t->redis('DEL', $_) for @{ $t->redis('KEYS', 'kot:v1:mo:*') };
+KotTest::TOTP::fresh_step();
+$res = enrol_post($erin, $page, code => KotTest::TOTP::code($stale));
+is $res->{status}, 409, 'a code of a secret no longer offered enrols nothing';
+like $res->{content}, qr/The QR code you scanned is no longer valid/,
+    'and says to scan the new one';
+isnt secret_of($res), $stale, 'which the page shows';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:erin'), 'nothing is stored';
+ok audited('mfa_enrolled', 'user.name' => 'erin',
+           'event.outcome' => 'failure', 'event.reason' => 'offer_expired'),
+    'the refusal is audited (offer_expired)';
+
 # a server whose own policy requires MFA, on the same Redis
 my $strict = $t->nginx(KotTest->site(http => 'kot_password_policy mfa=required;'),
                        name => 'b');
