@@ -1063,6 +1063,9 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
                                   &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER_SESSIONS,
+                                  &login->tenant, &login->user)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1085,6 +1088,8 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ngx_http_kot_redis_arg(&a, NULL, 0);
     }
 
+    ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+
     for (i = 0; i < KOT_RECOVERY_N; i++) {
         ngx_http_kot_redis_arg(&a, hashes + i * KOT_RECOVERY_HASH_LEN,
                                KOT_RECOVERY_HASH_LEN);
@@ -1092,7 +1097,7 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_ENROL,
                                   ngx_http_kot_session_int_reply, ctx,
-                                  &ctx->done, 5, &a)
+                                  &ctx->done, 6, &a)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);

@@ -387,6 +387,10 @@ is $t->kotctl('tenant', 'policy', 'strict', 'mfa=sometimes')->{exit}, 2,
     'mfa takes only required or optional';
 
 my $carol = $n->ua;
+my $carol_phone = $n->ua;
+$res = login($carol_phone, 'carol', 'strict');
+like $res->{headers}{location}, qr{^/kot/mfa\?},
+    'carol logs in on her phone\'s browser, bound to enrol';
 $res = login($carol, 'carol', 'strict');
 is $res->{status}, 303, 'a user without MFA logs in with the password';
 like $res->{headers}{location}, qr{^/kot/mfa\?return_to=/reports},
@@ -412,6 +416,12 @@ like $res->{content}, qr{<a class="kot-continue" href="/reports">},
     'and may continue to her page';
 like $carol->get('/reports')->{content}, qr/user=\[carol\]/,
     'the same session now opens the application';
+$res = $carol_phone->get('/reports', $HTML);
+like $res->{headers}{location}, qr{^/kot/login\?},
+    'her other session, bound to enrol, ends: no page sends it back to '
+    . 'an enrolment that is done';
+is $t->redis('ZCARD', 'kot:v1:us:strict:carol'), 1,
+    'only the session that enrolled is left';
 $page = $carol->get('/kot/mfa');
 unlike $page->{content}, qr/name="action" value="remove"/,
     'where MFA is required, the page offers no way to turn it off';

@@ -1406,14 +1406,17 @@ static const char  kot_script_mfa_load[] =
 /*
  * Enrolment, or its replacement: the offered seed that a code confirmed
  * becomes the user's, with new recovery codes (hashes), and the session
- * may go on if it was bound to enrol first.
+ * may go on if it was bound to enrol first.  The user's other sessions
+ * bound to enrol end: they proved no factor, and nothing would let them
+ * go on (the next login asks for the code).
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user}
+ * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user},
+ * KEYS[6] us:{tenant}:{user}
  * ARGV[1] the offered sealed seed, ARGV[2] the step its code matched
  * (used up), ARGV[3] now, ARGV[4] the enrolled time the page saw ("0":
  * none), ARGV[5] the password hash verified for a replacement, or "",
- * ARGV[6...] the recovery code hashes
+ * ARGV[6] sid, ARGV[7...] the recovery code hashes
  * Returns 1; 0 if the offer is gone; -1 if the session ended; -2 if the
  * user is gone; -3 if the user's MFA changed meanwhile; -4 if the
  * password changed meanwhile.
@@ -1430,8 +1433,15 @@ static const char  kot_script_mfa_enrol[] =
     "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
     "redis.call('HSET', KEYS[1], 'seed', ARGV[1], 'enrolled', ARGV[3],"
     " 'step', ARGV[2])\n"
-    "redis.call('SADD', KEYS[2], unpack(ARGV, 6))\n"
+    "redis.call('SADD', KEYS[2], unpack(ARGV, 7))\n"
     "redis.call('HDEL', KEYS[4], 'e')\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do\n"
+    "  local key = '" KOT_KEY_SESSION "' .. sid\n"
+    "  if sid ~= ARGV[6] and redis.call('HGET', key, 'e') == '1' then\n"
+    "    redis.call('DEL', key)\n"
+    "    redis.call('ZREM', KEYS[6], sid)\n"
+    "  end\n"
+    "end\n"
     "return 1\n";
 
 
