@@ -62,6 +62,8 @@ static ngx_int_t ngx_http_kot_mfa_enrol_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static void ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
 static ngx_int_t ngx_http_kot_mfa_enrolled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_remove(ngx_http_request_t *r,
@@ -1096,7 +1098,7 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_ENROL,
-                                  ngx_http_kot_session_int_reply, ctx,
+                                  ngx_http_kot_mfa_enrol_reply, ctx,
                                   &ctx->done, 6, &a)
         != NGX_OK)
     {
@@ -1104,6 +1106,30 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_enrolled);
+}
+
+
+/* {1, other sessions ended}, or why nothing changed */
+
+static void
+ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t     *ctx = data;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    ngx_http_kot_session_int_reply(r, data, reply);
+
+    if (ctx->rc == NGX_OK) {
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+            || reply->element[1]->type != REDIS_REPLY_INTEGER)
+        {
+            ctx->rc = NGX_ERROR;
+            return;
+        }
+
+        pt->mfa.ended = reply->element[1]->integer;
+    }
 }
 
 
@@ -1139,7 +1165,8 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.category = "iam";
     ev.outcome = "success";
     ev.status = NGX_HTTP_OK;
-    ev.fields = json_pack("{s:b}", "kot.mfa.replaced", pt->job != NULL);
+    ev.fields = json_pack("{s:b,s:I}", "kot.mfa.replaced", pt->job != NULL,
+                          "kot.sessions_ended", (json_int_t) pt->mfa.ended);
 
     ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\"",
                        pt->job ? "replaced" : "enrolled",

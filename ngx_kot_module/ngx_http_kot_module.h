@@ -484,6 +484,7 @@ typedef struct {
     ngx_str_t                   enrolled;   /* as the page saw it */
     ngx_int_t                   left;       /* tries left */
     ngx_int_t                   codes_left; /* recovery codes */
+    ngx_int_t                   ended;      /* sessions an enrolment ended */
     kot_code_kind_t             kind;       /* of the code typed */
     uint64_t                    step;       /* the TOTP step it matched */
     u_char                      code_hash[KOT_RECOVERY_HASH_LEN];

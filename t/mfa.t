@@ -422,6 +422,9 @@ like $res->{headers}{location}, qr{^/kot/login\?},
     . 'an enrolment that is done';
 is $t->redis('ZCARD', 'kot:v1:us:strict:carol'), 1,
     'only the session that enrolled is left';
+ok audited('mfa_enrolled', 'user.name' => 'carol',
+           'event.outcome' => 'success', 'kot.sessions_ended' => 1),
+    'the enrolment\'s record says how many sessions it ended';
 $page = $carol->get('/kot/mfa');
 unlike $page->{content}, qr/name="action" value="remove"/,
     'where MFA is required, the page offers no way to turn it off';

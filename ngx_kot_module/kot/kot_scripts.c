@@ -1417,9 +1417,9 @@ static const char  kot_script_mfa_load[] =
  * (used up), ARGV[3] now, ARGV[4] the enrolled time the page saw ("0":
  * none), ARGV[5] the password hash verified for a replacement, or "",
  * ARGV[6] sid, ARGV[7...] the recovery code hashes
- * Returns 1; 0 if the offer is gone; -1 if the session ended; -2 if the
- * user is gone; -3 if the user's MFA changed meanwhile; -4 if the
- * password changed meanwhile.
+ * Returns {1, other sessions ended}; 0 if the offer is gone; -1 if the
+ * session ended; -2 if the user is gone; -3 if the user's MFA changed
+ * meanwhile; -4 if the password changed meanwhile.
  */
 static const char  kot_script_mfa_enrol[] =
     KOT_LUA_DENY_OOM
@@ -1435,14 +1435,15 @@ static const char  kot_script_mfa_enrol[] =
     " 'step', ARGV[2])\n"
     "redis.call('SADD', KEYS[2], unpack(ARGV, 7))\n"
     "redis.call('HDEL', KEYS[4], 'e')\n"
+    "local n = 0\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do\n"
     "  local key = '" KOT_KEY_SESSION "' .. sid\n"
     "  if sid ~= ARGV[6] and redis.call('HGET', key, 'e') == '1' then\n"
-    "    redis.call('DEL', key)\n"
+    "    n = n + redis.call('DEL', key)\n"
     "    redis.call('ZREM', KEYS[6], sid)\n"
     "  end\n"
     "end\n"
-    "return 1\n";
+    "return {1, n}\n";
 
 
 /*
