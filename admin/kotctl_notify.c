@@ -76,6 +76,9 @@ static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
 static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
     long long deliveries, long long due);
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
+static int kotctl_notify_hold(kotctl_notify_t *n, const char *id,
+    long long since);
+static long long kotctl_notify_ms(void);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long deliveries);
 static curl_socket_t kotctl_notify_socket(void *data,
@@ -537,14 +540,22 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 }
 
 
-/* New events, waiting at most block ms for some. */
+/*
+ * New events, waiting at most block ms for some.  They are pending at
+ * this consumer from the read on, and are posted one after the other:
+ * those still waiting their turn look idle to the other daemons, which
+ * take them over after --stuck-after.  So each is held again before its
+ * post (kotctl_notify_hold()), and one taken over meanwhile is left to
+ * the daemon that took it.
+ */
 
 static int
 kotctl_notify_read(kotctl_notify_t *n, long long block)
 {
-    int          rc;
+    int          rc, held;
     size_t       i;
-    redisReply  *r, *entries;
+    long long    got;
+    redisReply  *r, *entries, *e;
 
     r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
                           "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
@@ -553,6 +564,7 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         return KOTCTL_FAIL;
     }
 
+    got = kotctl_notify_ms();
     rc = KOTCTL_OK;
 
     /* [[stream, [[id, [field, value, ...]], ...]]], or nil */
@@ -564,13 +576,75 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         entries = r->element[0]->element[1];
 
         for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
-            rc = kotctl_notify_entry(n, entries->element[i], 1);
+            e = entries->element[i];
+
+            if (i > 0 && e->type == REDIS_REPLY_ARRAY && e->elements == 2
+                && e->element[0]->type == REDIS_REPLY_STRING)
+            {
+                held = kotctl_notify_hold(n, e->element[0]->str, got);
+
+                if (held < 0) {
+                    rc = KOTCTL_FAIL;
+                    break;
+                }
+
+                if (held == 0) {
+                    continue;
+                }
+            }
+
+            rc = kotctl_notify_entry(n, e, 1);
         }
     }
 
     freeReplyObject(r);
 
     return rc;
+}
+
+
+/*
+ * Holds again an event this consumer read at since (kotctl_notify_ms()):
+ * XCLAIM to itself, JUSTID (the attempt is the same one), with a minimum
+ * idle time of the time since the read.  Another daemon that took the
+ * event over since reset its idle time below that, and then keeps it;
+ * one acknowledged meanwhile is no longer pending.  1: still this
+ * consumer's, its idle time starting again; 0: not; -1: Redis failed.
+ */
+
+static int
+kotctl_notify_hold(kotctl_notify_t *n, const char *id, long long since)
+{
+    int          held;
+    long long    idle;
+    redisReply  *r;
+
+    idle = kotctl_notify_ms() - since;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s %lld %s "
+                          "JUSTID", KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP,
+                          n->consumer, idle > 0 ? idle : 0, id);
+    if (r == NULL) {
+        return -1;
+    }
+
+    held = (r->elements == 1);
+    freeReplyObject(r);
+
+    return held;
+}
+
+
+/* A monotonic clock, in ms. */
+
+static long long
+kotctl_notify_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
