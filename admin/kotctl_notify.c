@@ -10,6 +10,11 @@
  * number of attempts, and the time since the last one says when the next
  * is due.  So a daemon killed mid-way, or another daemon, picks up where
  * it left off.
+ *
+ * A post to a tenant's own webhook is signed with the tenant's key
+ * (kot_notify_tenant_key(), which "kotctl notify key TENANT" prints),
+ * never with the key file's: every tenant's receiver holds its key, and
+ * must not be able to sign as the daemon to another's or to --webhook.
  */
 
 #include <arpa/inet.h>
@@ -60,6 +65,7 @@ typedef struct {
 static volatile sig_atomic_t  kotctl_notify_stop;
 
 
+static int kotctl_notify_tenant_key(kotctl_t *k, int argc, char **argv);
 static int kotctl_notify_options(kotctl_notify_t *n, int argc, char **argv);
 static int kotctl_notify_seconds(const char *name, const char *value,
     long long *ms);
@@ -70,14 +76,17 @@ static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
 static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
     long long deliveries, long long due);
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
+static int kotctl_notify_hold(kotctl_notify_t *n, const char *id,
+    long long since);
+static long long kotctl_notify_ms(void);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long deliveries);
 static curl_socket_t kotctl_notify_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *a);
 static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
-    int tenants, const char *body, char *err, size_t errlen);
-static void kotctl_notify_sign(kotctl_notify_t *n, time_t t,
-    const char *body, char *header, size_t len);
+    const char *tenant, const char *body, char *err, size_t errlen);
+static void kotctl_notify_sign(kotctl_notify_t *n, const char *tenant,
+    time_t t, const char *body, char *header, size_t len);
 static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
     const char *fmt, ...);
 static const char *kotctl_notify_field(redisReply *fields, const char *name);
@@ -97,6 +106,10 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     int              rc;
     char             host[256];
     kotctl_notify_t  n;
+
+    if (argc > 0 && strcmp(argv[0], "key") == 0) {
+        return kotctl_notify_tenant_key(k, argc - 1, argv + 1);
+    }
 
     memset(&n, 0, sizeof(kotctl_notify_t));
     n.k = k;
@@ -155,6 +168,51 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     curl_global_cleanup();
     kot_cidr_set_free(n.internal);
     kot_cleanse(&n.key, sizeof(n.key));
+
+    return rc;
+}
+
+
+/*
+ * kotctl notify key TENANT --hmac-key-file PATH: the key the tenant's
+ * receiver checks the posts to its webhook with, from the daemon's key
+ * file; no Redis is asked.
+ */
+
+static int
+kotctl_notify_tenant_key(kotctl_t *k, int argc, char **argv)
+{
+    int              rc;
+    char             tenant[KOT_TENANT_MAX + 1];
+    char             hex[KOT_NOTIFY_TENANT_KEY_LEN + 1];
+    kotctl_notify_t  n;
+
+    if (argc != 3 || strcmp(argv[1], "--hmac-key-file") != 0) {
+        kotctl_error("usage: kotctl notify key TENANT --hmac-key-file PATH");
+        return KOTCTL_USAGE;
+    }
+
+    rc = kotctl_tenant_name(argv[0], tenant);
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    if (kotctl_no_json(k, "notify key") != KOTCTL_OK) {
+        return KOTCTL_USAGE;
+    }
+
+    memset(&n, 0, sizeof(kotctl_notify_t));
+
+    if (kotctl_notify_key(&n, argv[2]) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    kot_notify_tenant_key(&n.key, tenant, strlen(tenant), hex);
+    kot_cleanse(&n.key, sizeof(n.key));
+
+    rc = (printf("%s\n", hex) < 0 || fflush(stdout) != 0) ? KOTCTL_FAIL
+                                                          : KOTCTL_OK;
+    kot_cleanse(hex, sizeof(hex));
 
     return rc;
 }
@@ -229,7 +287,8 @@ usage:
 
     kotctl_error("usage: kotctl notify --webhook URL [--hmac-key-file PATH] "
                  "[--consumer NAME] [--stuck-after SECONDS] "
-                 "[--tenant-webhooks public|any]");
+                 "[--tenant-webhooks public|any]; kotctl notify key TENANT "
+                 "--hmac-key-file PATH");
     return KOTCTL_USAGE;
 }
 
@@ -481,14 +540,22 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 }
 
 
-/* New events, waiting at most block ms for some. */
+/*
+ * New events, waiting at most block ms for some.  They are pending at
+ * this consumer from the read on, and are posted one after the other:
+ * those still waiting their turn look idle to the other daemons, which
+ * take them over after --stuck-after.  So each is held again before its
+ * post (kotctl_notify_hold()), and one taken over meanwhile is left to
+ * the daemon that took it.
+ */
 
 static int
 kotctl_notify_read(kotctl_notify_t *n, long long block)
 {
-    int          rc;
+    int          rc, held;
     size_t       i;
-    redisReply  *r, *entries;
+    long long    got;
+    redisReply  *r, *entries, *e;
 
     r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
                           "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
@@ -497,6 +564,7 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         return KOTCTL_FAIL;
     }
 
+    got = kotctl_notify_ms();
     rc = KOTCTL_OK;
 
     /* [[stream, [[id, [field, value, ...]], ...]]], or nil */
@@ -508,13 +576,75 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         entries = r->element[0]->element[1];
 
         for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
-            rc = kotctl_notify_entry(n, entries->element[i], 1);
+            e = entries->element[i];
+
+            if (i > 0 && e->type == REDIS_REPLY_ARRAY && e->elements == 2
+                && e->element[0]->type == REDIS_REPLY_STRING)
+            {
+                held = kotctl_notify_hold(n, e->element[0]->str, got);
+
+                if (held < 0) {
+                    rc = KOTCTL_FAIL;
+                    break;
+                }
+
+                if (held == 0) {
+                    continue;
+                }
+            }
+
+            rc = kotctl_notify_entry(n, e, 1);
         }
     }
 
     freeReplyObject(r);
 
     return rc;
+}
+
+
+/*
+ * Holds again an event this consumer read at since (kotctl_notify_ms()):
+ * XCLAIM to itself, JUSTID (the attempt is the same one), with a minimum
+ * idle time of the time since the read.  Another daemon that took the
+ * event over since reset its idle time below that, and then keeps it;
+ * one acknowledged meanwhile is no longer pending.  1: still this
+ * consumer's, its idle time starting again; 0: not; -1: Redis failed.
+ */
+
+static int
+kotctl_notify_hold(kotctl_notify_t *n, const char *id, long long since)
+{
+    int          held;
+    long long    idle;
+    redisReply  *r;
+
+    idle = kotctl_notify_ms() - since;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s %lld %s "
+                          "JUSTID", KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP,
+                          n->consumer, idle > 0 ? idle : 0, id);
+    if (r == NULL) {
+        return -1;
+    }
+
+    held = (r->elements == 1);
+    freeReplyObject(r);
+
+    return held;
+}
+
+
+/* A monotonic clock, in ms. */
+
+static long long
+kotctl_notify_ms(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 
@@ -575,7 +705,8 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         return KOTCTL_FAIL;
     }
 
-    status = kotctl_notify_post(n, url, tenants, body, err, sizeof(err));
+    status = kotctl_notify_post(n, url, tenants ? tenant : NULL, body, err,
+                                sizeof(err));
     free(body);
 
     if (status >= 200 && status < 300) {
@@ -611,12 +742,13 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
 
 
 /*
- * POSTs body to url.  Returns the HTTP status, or 0 when there was none;
- * err says what went wrong.
+ * POSTs body to url, a tenant's own webhook if tenant is not NULL, else
+ * --webhook.  Returns the HTTP status, or 0 when there was none; err says
+ * what went wrong.
  */
 
 static long
-kotctl_notify_post(kotctl_notify_t *n, const char *url, int tenants,
+kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
     const char *body, char *err, size_t errlen)
 {
     char                header[160], curl_err[CURL_ERROR_SIZE];
@@ -632,7 +764,8 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, int tenants,
     h2 = h;
 
     if (h && n->signed_posts) {
-        kotctl_notify_sign(n, time(NULL), body, header, sizeof(header));
+        kotctl_notify_sign(n, tenant, time(NULL), body, header,
+                           sizeof(header));
         h2 = curl_slist_append(h, header);
     }
 
@@ -667,7 +800,7 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, int tenants,
      */
     n->refused[0] = '\0';
 
-    if (tenants && n->internal) {
+    if (tenant && n->internal) {
         curl_easy_setopt(n->curl, CURLOPT_PROXY, "");
         curl_easy_setopt(n->curl, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETFUNCTION,
@@ -729,22 +862,39 @@ kotctl_notify_socket(void *data, curlsocktype purpose,
 
 /*
  * X-Kot-Signature: t=<unix seconds>,v1=<hex>, hex being HMAC-SHA256
- * under the key of "<t>.<body>": the receiver checks it and refuses an
- * old t (a replay).
+ * of "<t>.<body>" under the key file's bytes, or for a tenant's own
+ * webhook under its key's 64 characters: the receiver checks it and
+ * refuses an old t (a replay).
  */
 
 static void
-kotctl_notify_sign(kotctl_notify_t *n, time_t t, const char *body,
-    char *header, size_t len)
+kotctl_notify_sign(kotctl_notify_t *n, const char *tenant, time_t t,
+    const char *body, char *header, size_t len)
 {
-    int      m;
-    char     ts[24], hex[2 * KOT_MAC_LEN + 1];
-    size_t   i;
-    uint8_t  mac[KOT_MAC_LEN];
+    int                    m;
+    char                   ts[24], hex[2 * KOT_MAC_LEN + 1];
+    char                   tk[KOT_NOTIFY_TENANT_KEY_LEN + 1];
+    size_t                 i;
+    uint8_t                mac[KOT_MAC_LEN];
+    kot_hmac_key_t         key;
+    const kot_hmac_key_t  *use;
+
+    use = &n->key;
+
+    if (tenant) {
+        kot_notify_tenant_key(&n->key, tenant, strlen(tenant), tk);
+        kot_hmac_key(&key, (const uint8_t *) tk, KOT_NOTIFY_TENANT_KEY_LEN);
+        kot_cleanse(tk, sizeof(tk));
+        use = &key;
+    }
 
     m = snprintf(ts, sizeof(ts), "%lld.", (long long) t);
 
-    kot_hmac_mac(&n->key, ts, (size_t) m, body, strlen(body), mac);
+    kot_hmac_mac(use, ts, (size_t) m, body, strlen(body), mac);
+
+    if (tenant) {
+        kot_cleanse(&key, sizeof(key));
+    }
 
     for (i = 0; i < KOT_MAC_LEN; i++) {
         snprintf(&hex[i * 2], 3, "%02x", mac[i]);

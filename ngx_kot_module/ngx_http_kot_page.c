@@ -385,6 +385,10 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "端末でログアウトするか、そのセッションが終了してから、もう一度お試し"
       "ください。" },
     { "Sessions ended: %ui.", "%ui件のセッションを終了しました。" },
+    { "No session was ended: it had already ended, or it is not one of "
+      "yours.",
+      "終了したセッションはありません。すでに終了しているか、あなたの"
+      "セッションではありません。" },
     { "Failed logins to your account since then: %ui. If any of them was "
       "not you, change your password and tell your administrator.",
       "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"

@@ -280,7 +280,10 @@ ngx_http_kot_sessions_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ngx_http_arg(r, (u_char *) "ended", 5, &arg) == NGX_OK) {
         n = ngx_atoi(arg.data, arg.len);
 
-        if (n != NGX_ERROR && n < 1000) {
+        if (n == 0) {
+            p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_SESSIONS_NONE;
+
+        } else if (n != NGX_ERROR && n < 1000) {
             p.msgs[p.nmsgs] = NGX_HTTP_KOT_MSG_SESSIONS_ENDED;
             p.nums[p.nmsgs++] = n;
         }
@@ -354,11 +357,24 @@ ngx_http_kot_sessions_ended(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     end = &pt->v[NGX_HTTP_KOT_F_END];
 
+    /*
+     * A handle that ended nothing is no session of this user's: another
+     * user's, another tenant's, or one already over.  The record says so
+     * rather than that the user revoked it.
+     */
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
     ev.action = "session_revoked";
     ev.category = "session";
-    ev.outcome = "success";
-    ev.reason = "by_user";
+
+    if (ctx->result == 0 && end->len == KOT_SID_SHORT_LEN) {
+        ev.outcome = "failure";
+        ev.reason = "no_such_session";
+
+    } else {
+        ev.outcome = "success";
+        ev.reason = "by_user";
+    }
+
     ev.status = NGX_HTTP_SEE_OTHER;
     ev.fields = json_pack("{s:s%,s:I}", "kot.session", (char *) end->data,
                           end->len, "kot.sessions_ended",

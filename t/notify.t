@@ -3,7 +3,8 @@
 # support grants reach a webhook, signed, through kotctl notify; at
 # least once, whether the receiver or the daemon goes down; an event
 # nobody takes ends in the dead letters.  No event carries a password or
-# a session.
+# a session.  A tenant's own webhook is signed with the tenant's key,
+# which signs nothing of another's.
 
 use strict;
 use warnings;
@@ -15,6 +16,7 @@ use KotTest::Admin;
 use KotTest::TOTP;
 use KotTest::Webhook;
 use Test::More;
+use Digest::SHA ();
 use JSON::PP ();
 use Time::HiRes ();
 
@@ -45,11 +47,34 @@ chmod 0600, "$dir/notify.key";
 
 sub signature_ok { KotTest::Webhook::signature_ok(@_) }
 
+# each tenant's key, as its receiver is given it: kotctl notify key
+my %tenant_key;
+for my $tenant (qw(acme beta)) {
+    my $r = $t->kotctl('notify', 'key', $tenant, '--hmac-key-file',
+                       "$dir/notify.key");
+    ($tenant_key{$tenant}) = $r->{out} =~ /^([0-9a-f]{64})\n\z/;
+}
+ok $tenant_key{acme}, 'kotctl notify key prints a tenant\'s key';
+is $tenant_key{acme},
+    Digest::SHA::hmac_sha256_hex('kot-notify-tenant:acme', $key),
+    'HMAC-SHA256 of "kot-notify-tenant:" and its name under the key file';
+isnt $tenant_key{beta}, $tenant_key{acme}, 'another tenant has another';
+my $r0 = $t->kotctl('notify', 'key', 'Bad Name', '--hmac-key-file',
+                    "$dir/notify.key");
+isnt $r0->{exit}, 0, 'an invalid tenant name gets no key';
+like $r0->{err}, qr/not a valid tenant name/, 'and says why';
+
+# the receiver: beta's webhook is /fail, acme's /acme, --webhook /hook
+sub key_for ($path) {
+    return $path =~ m{^/fail} ? $tenant_key{beta}
+         : $path =~ m{^/acme} ? $tenant_key{acme} : $key;
+}
+
 my $port = KotTest::free_port();
 my $hook;
 
 sub receiver_start () {
-    $hook = KotTest::Webhook->start($t, 'receiver', $key, port => $port,
+    $hook = KotTest::Webhook->start($t, 'receiver', \&key_for, port => $port,
         answer => sub ($c, $path) {
             sleep 3 if -e "$dir/slow";
             return KotTest::Webhook::answer_ok($c, $path)
@@ -219,9 +244,16 @@ my $dead = dead_lock() // {};
 is $dead->{tenant}, 'beta', 'with its tenant';
 is $dead->{attempts}, 4, 'after 4 attempts (1, 2, 4 s apart)';
 like $dead->{error}, qr/HTTP status 500/, 'and the last error';
-is scalar(grep { $_->[1] eq '/fail' && $_->[3]{type} eq 'account_locked' }
-          received()), 4,
-    'all of them to the tenant\'s webhook';
+my @beta = grep { $_->[1] eq '/fail' && $_->[3]{type} eq 'account_locked' }
+           received();
+is scalar(@beta), 4, 'all of them to the tenant\'s webhook';
+ok !grep({ $_->[0] ne 'ok' } @beta), 'signed with the tenant\'s key';
+ok !grep({ signature_ok($key, @$_[2, 4])
+           || signature_ok($tenant_key{acme}, @$_[2, 4]) } @beta),
+    'which the key file and another tenant\'s key do not verify';
+ok !signature_ok($tenant_key{beta}, $sig, $body)
+   && !signature_ok($tenant_key{acme}, $sig, $body),
+    'nor does a tenant\'s key verify a post to --webhook';
 ok wait_until(sub { pending() == 0 }, timeout => 20,
               what => 'nothing pending'),
     'and it is no longer pending';

@@ -150,4 +150,33 @@ is scalar(posts('good', $id)), 1, 'posted exactly once where answered';
 $t->stop_extra('hang');
 $t->stop_extra('a', 'b');
 
+
+# daemon c reads 6 events at once and posts them one after the other to
+# a receiver that takes 1.5 s each; daemon d, --stuck-after 3, takes
+# over those still waiting in c's batch.  c does not post one that d
+# took: no event is posted twice, though no post ran past 3 s.
+
+$hook{slow} = KotTest::Webhook->start($t, 'slow', $key,
+    answer => sub ($c, $path) {
+        Time::HiRes::sleep(1.5);
+        KotTest::Webhook::answer_ok($c, $path);
+    });
+my @batch = map { event("user$_") } 1 .. 6;
+daemon_start('c', 'slow', '--stuck-after', 3);
+ok wait_until(sub { posts('slow', $batch[0]) }, what => 'c to post'),
+    'daemon c reads the events and posts the first';
+daemon_start('d', 'good', '--stuck-after', 3);
+ok wait_until(sub { pending() == 0 }, timeout => 20,
+              what => 'every event acknowledged'),
+    'every event is delivered and acknowledged';
+my %times = map { my $id = $_;
+                  ($id => scalar(posts('slow', $id)) + posts('good', $id)) }
+            @batch;
+is_deeply [ grep { $times{$_} != 1 } @batch ], [],
+    'each was posted exactly once, by c or by d'
+    or diag explain \%times;
+ok scalar(grep { posts('good', $_) } @batch),
+    'd took over some of them (c was too slow for all)';
+$t->stop_extra('c', 'd', 'slow');
+
 done_testing;

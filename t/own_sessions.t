@@ -33,13 +33,13 @@ my %agents = (
             . 'Firefox/121.0',
 );
 
-sub device ($name) {
+sub device ($name, $user = 'alice', $tenant = 'acme') {
     my $ua = $n->ua;
     my %h = ('User-Agent' => $agents{$name}, 'Accept-Language' => 'en');
     my $csrf = KotTest::UA::form_field($ua->get('/kot/login', \%h)->{content},
                                        'csrf');
-    my $r = $ua->post_form('/kot/login', { csrf => $csrf, tenant => 'acme',
-        username => 'alice', password => 'correct horse battery' }, \%h);
+    my $r = $ua->post_form('/kot/login', { csrf => $csrf, tenant => $tenant,
+        username => $user, password => 'correct horse battery' }, \%h);
     die "login of $name: $r->{status}" unless $r->{status} == 303;
     my ($handle) = $ua->get('/app')->{content} =~ /session=\[([\w-]+)\]/;
     return { ua => $ua, h => \%h, handle => $handle };
@@ -124,6 +124,33 @@ is end($d{laptop}, 'everyone')->{status}, 400, 'so is an end that is neither '
     . 'a handle nor "others"';
 ok !logged_out($d{phone}), 'and the phone is still logged in';
 
+# a handle that is not one of the user's: another user's, another
+# tenant's (the same user name there), or one no session has
+$t->add_user('acme', 'bob', 'correct horse battery');
+$t->add_user('beta', 'alice', 'correct horse battery');
+my %stranger = (bob => device('laptop', 'bob'),
+                beta => device('laptop', 'alice', 'beta'));
+for my $who (sort keys %stranger) {
+    my $r = end($d{laptop}, $stranger{$who}{handle});
+    is $r->{status}, 303, "ending $who\'s session: back to the list";
+    is $r->{headers}{location}, '/kot/sessions?ended=0', 'which ended none';
+    ok !logged_out($stranger{$who}), "$who is still logged in";
+}
+my $none = $d{laptop}{ua}->get('/kot/sessions?ended=0', $d{laptop}{h});
+my $alert = '<p class="msg" role="alert">';
+like $none->{content}, qr/\Q${alert}No session was ended: it had already \E
+                          \Qended, or it is not one of yours.\E/x,
+    'the list says that none was ended, and why';
+unlike $none->{content}, qr/Sessions ended: 0/, 'not "Sessions ended: 0"';
+like $d{laptop}{ua}->get('/kot/sessions?ended=0',
+                         { %{ $d{laptop}{h} }, 'Accept-Language' => 'ja' })
+    ->{content},
+    qr/\Q${alert}終了したセッションはありません。\E
+       \Qすでに終了しているか、あなたのセッションではありません。\E/x,
+    'in Japanese too';
+ok !logged_out($d{phone}) && !logged_out($d{tablet}),
+    'and none of the user\'s own sessions ended';
+
 
 # end one
 
@@ -158,9 +185,18 @@ my @ended = KotTest::wait_until(sub {
     open my $fh, '<', $log or return;
     my @r = grep { $_->{'event.action'} eq 'session_revoked' }
             map { $json->decode($_) } grep { /\S/ } <$fh>;
-    @r >= 2 ? \@r : undef;
+    @r >= 4 ? \@r : undef;
 }, what => 'the records');
-my ($one, $all) = @{ $ended[0] // [] };
+my ($one, $all) = grep { $_->{'event.outcome'} eq 'success' }
+                  @{ $ended[0] // [] };
+my @missed = grep { $_->{'event.outcome'} ne 'success' } @{ $ended[0] // [] };
+is_deeply [ sort map { $_->{'kot.session'} } @missed ],
+    [ sort map { $_->{handle} } values %stranger ],
+    'a handle that ended nothing is on the record';
+ok !grep({ $_->{'event.outcome'} ne 'failure'
+           || $_->{'event.reason'} ne 'no_such_session'
+           || $_->{'kot.sessions_ended'} != 0 } @missed),
+    'as a failure, no_such_session, with none ended';
 is $one->{'kot.session'}, $d{phone}{handle},
     'the audit log records the session the user ended';
 is $one->{'event.reason'}, 'by_user', 'by the user';

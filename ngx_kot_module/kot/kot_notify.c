@@ -8,6 +8,9 @@
 #include "kot_notify.h"
 
 
+#define KOT_NOTIFY_TENANT_LABEL  "kot-notify-tenant:"
+
+
 /* IPv4-mapped IPv6 addresses are matched as IPv4 (kot_cidr_set_match) */
 
 static const char  *kot_notify_internal[] = {
@@ -71,4 +74,27 @@ kot_notify_internal_set(void)
     }
 
     return kot_cidr_set_build(v, sizeof(v) / sizeof(v[0]));
+}
+
+
+void
+kot_notify_tenant_key(const kot_hmac_key_t *key, const char *tenant,
+    size_t len, char hex[KOT_NOTIFY_TENANT_KEY_LEN + 1])
+{
+    size_t   i;
+    uint8_t  mac[KOT_MAC_LEN];
+
+    static const char  digits[] = "0123456789abcdef";
+
+    kot_hmac_mac(key, KOT_NOTIFY_TENANT_LABEL,
+                 sizeof(KOT_NOTIFY_TENANT_LABEL) - 1, tenant, len, mac);
+
+    for (i = 0; i < KOT_MAC_LEN; i++) {
+        hex[2 * i] = digits[mac[i] >> 4];
+        hex[2 * i + 1] = digits[mac[i] & 0xf];
+    }
+
+    hex[KOT_NOTIFY_TENANT_KEY_LEN] = '\0';
+
+    kot_cleanse(mac, sizeof(mac));
 }

@@ -8,9 +8,13 @@
 #include <stddef.h>
 
 #include "kot_cidr.h"
+#include "kot_crypto.h"
 
 /* the longest webhook URL, of kotctl notify --webhook or a tenant's */
 #define KOT_NOTIFY_URL_MAX    2048
+
+/* a tenant's signing key: hex, without its NUL */
+#define KOT_NOTIFY_TENANT_KEY_LEN  (2 * KOT_MAC_LEN)
 
 /*
  * Whether url is a webhook kotctl notify can post to: http:// or
@@ -30,5 +34,17 @@ int kot_notify_url_ok(const char *url, size_t len);
  * freed with kot_cidr_set_free(); NULL when out of memory.
  */
 kot_cidr_set_t *kot_notify_internal_set(void);
+
+/*
+ * The key that signs the posts to a tenant's own webhook, which its
+ * receiver checks them with: the hex of HMAC-SHA256 under the daemon's
+ * key (--hmac-key-file) of "kot-notify-tenant:" and the tenant's name.
+ * Each tenant's receiver holds its own: it can neither forge the posts
+ * of another tenant's webhook nor those of --webhook, which the
+ * daemon's key itself signs.  Writes KOT_NOTIFY_TENANT_KEY_LEN
+ * characters and a NUL to hex.
+ */
+void kot_notify_tenant_key(const kot_hmac_key_t *key, const char *tenant,
+    size_t len, char hex[KOT_NOTIFY_TENANT_KEY_LEN + 1]);
 
 #endif /* KOT_NOTIFY_H */

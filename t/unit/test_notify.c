@@ -1,5 +1,6 @@
 /*
- * Unit tests of kot_notify: which webhooks kotctl notify posts to.
+ * Unit tests of kot_notify: which webhooks kotctl notify posts to, and
+ * the key each tenant's is signed with.
  */
 
 #include <arpa/inet.h>
@@ -39,7 +40,11 @@ int
 main(void)
 {
     size_t           i;
+    char             file[33];
+    char             hex[KOT_NOTIFY_TENANT_KEY_LEN + 1];
+    char             other[KOT_NOTIFY_TENANT_KEY_LEN + 1];
     kot_cidr_set_t  *set;
+    kot_hmac_key_t   key;
     static char      big[KOT_NOTIFY_URL_MAX + 2];
 
     static const char  *good[] = {
@@ -102,6 +107,25 @@ main(void)
     }
 
     kot_cidr_set_free(set);
+
+    /* each tenant's signing key (the key file of t/notify.t) */
+
+    memset(file, 'k', 32);
+    file[32] = '\n';
+    kot_hmac_key(&key, (const uint8_t *) file, sizeof(file));
+
+    kot_notify_tenant_key(&key, "acme", 4, hex);
+    is_str(hex, "d95f3f7137be5307d374865aa001830aa8f5d5b2a4c28e5f87aa2112"
+           "3d05f9b7", "acme's key is HMAC-SHA256(key file, "
+           "\"kot-notify-tenant:acme\"), in hex");
+    is_long((long) strlen(hex), KOT_NOTIFY_TENANT_KEY_LEN,
+            "of %d characters", KOT_NOTIFY_TENANT_KEY_LEN);
+
+    kot_notify_tenant_key(&key, "beta", 4, other);
+    is_str(other, "cef7edd26e90c7f459fd4744c8ec86023efff54d66dade1ebd063c24"
+           "584d2d76", "beta's is another");
+    kot_notify_tenant_key(&key, "acmex", 4, other);
+    is_str(other, hex, "only the tenant's len bytes count");
 
     return done_testing();
 }

@@ -13,6 +13,9 @@ package KotTest::Webhook;
 #                                        answer => sub ($conn, $path) { });
 #     $hook->port;
 #     $hook->received;    # [check, path, signature, event, body, time]
+#
+# $key may also be a sub that answers the key for a request's path: a
+# tenant's own webhook is signed with the tenant's key.
 
 use strict;
 use warnings;
@@ -44,6 +47,7 @@ sub start ($class, $t, $name, $key, %opt) {
     my $self = bless { port => $opt{port} // KotTest::free_port(),
                        file => $t->dir . "/$name.requests" }, $class;
     my $answer = $opt{answer} // \&answer_ok;
+    my $key_for = ref $key eq 'CODE' ? $key : sub ($path) { $key };
 
     $t->fork_extra($name, sub {
         $SIG{PIPE} = 'IGNORE';
@@ -61,7 +65,8 @@ sub start ($class, $t, $name, $key, %opt) {
             }
             read $c, my $body, $h{'content-length'} // 0;
             my $sig = $h{'x-kot-signature'} // '-';
-            my $ok = signature_ok($key, $sig, $body) ? 'ok' : 'bad';
+            my $ok = signature_ok($key_for->($path), $sig, $body)
+                     ? 'ok' : 'bad';
             open my $f, '>>', $self->{file} or die $!;
             syswrite $f, sprintf("%s %s %.3f %s %s\n", $ok, $path,
                                  Time::HiRes::time(), $sig, $body);
