@@ -95,6 +95,8 @@ static ngx_int_t ngx_http_kot_logout_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_logout_failed(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
@@ -1532,7 +1534,7 @@ ngx_http_kot_logout_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ngx_http_kot_session_destroy(r, ctx) != NGX_OK) {
-        return ngx_http_kot_unavailable(r);
+        return ngx_http_kot_logout_failed(r, ctx);
     }
 
     return ngx_http_kot_wait(r, ctx, ngx_http_kot_logout_done);
@@ -1545,7 +1547,7 @@ ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event_t  ev;
 
     if (ctx->rc == NGX_ERROR) {
-        return ngx_http_kot_unavailable(r);
+        return ngx_http_kot_logout_failed(r, ctx);
     }
 
     /* the user is the session's owner, as the script found it */
@@ -1565,6 +1567,39 @@ ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_goto_portal(r, "login", NULL, "logged_out");
+}
+
+
+/*
+ * Redis did not end the session: it lives on until it expires, but this
+ * browser forgets it, so that the next person at a shared computer does
+ * not find it there once Redis is back.
+ */
+
+static ngx_int_t
+ngx_http_kot_logout_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "logout";
+    ev.category = "session";
+    ev.outcome = "failure";
+    ev.reason = "unavailable";
+    ev.status = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    ngx_http_kot_event(r, &ev, "logout failed: session %*s: the session "
+                       "store is unavailable; the browser forgets the session, "
+                       "which lives on until it expires",
+                       (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
+
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_unavailable(r);
 }
 
 

@@ -22,6 +22,13 @@ $ua->login(tenant => 'acme', username => 'alice',
            password => 'correct horse battery');
 is $ua->get('/app')->{status}, 200, 'the session works while Redis is up';
 
+# a second browser, at its logout page, for a logout while Redis is down
+my $leaving = $n->ua;
+$leaving->login(tenant => 'acme', username => 'alice',
+                password => 'correct horse battery');
+my $logout_csrf = KotTest::UA::form_field(
+    $leaving->get('/kot/logout')->{content}, 'csrf');
+
 my @workers = sort { $a <=> $b } $n->worker_pids;
 
 
@@ -50,6 +57,17 @@ $res = $n->ua->login(tenant => 'acme', username => 'alice',
                      password => 'correct horse battery');
 is $res->{status}, 503, 'a login is 503 too';
 
+# on a shared computer, the next person must not find the session there
+$res = $leaving->post_form('/kot/logout', { csrf => $logout_csrf }, $HTML);
+is $res->{status}, 503, 'a logout while Redis is down is 503';
+like $res->{content}, qr/cannot reach its session store/,
+    'with the page that says why';
+ok !defined $leaving->cookie('kot_session'),
+    'but the browser forgets the session all the same';
+like $n->error_log,
+    qr/logout failed: session \S+: the session store is unavailable/,
+    'and the log says the session could not be ended';
+
 is_deeply [ sort { $a <=> $b } $n->worker_pids ], \@workers,
     'no worker crashed';
 like $n->error_log, qr/kot: .*redis at "127\.0\.0\.1:\d+"/,
@@ -69,6 +87,8 @@ ok wait_until(sub { !grep { $ua->get('/app')->{status} != 200 } 1 .. 4 },
     'on every worker, after its backoff';
 like $n->error_log, qr/connected to redis at "[^"]+" again/,
     'the recovery is logged';
+is $leaving->get('/app', $HTML)->{status}, 302,
+    'the browser that logged out meanwhile is asked to log in';
 
 
 # Redis stalled: a timer ends every wait
