@@ -359,6 +359,15 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
             redisAsyncFree(ac);
         }
 
+        /*
+         * A refusal inside connect() (a sentinel's socket gone) never
+         * reaches cleanup(), which moves on after a later one: without
+         * this, the worker would retry the same dead sentinel for good.
+         */
+        if (rd == &ngx_http_kot_redis_sentinel) {
+            rd->next++;
+        }
+
         ngx_http_kot_redis_schedule(rd);
         return;
     }

@@ -1,6 +1,7 @@
 # Sentinels reached over a unix socket or IPv6 ([::1]:port), by nginx's
 # kot_redis_sentinel and kotctl's --sentinel; addresses that cannot work
-# fail nginx -t, naming the directive.
+# fail nginx -t, naming the directive; sentinels that refuse at once
+# (a socket gone) are skipped.
 
 use strict;
 use warnings;
@@ -88,5 +89,27 @@ SKIP: {
         unless $ipv6;
     works_through("[::1]:$port6", 'ipv6');
 }
+
+
+# A sentinel whose socket is gone refuses at once, inside connect():
+# each worker must go on to the next sentinel, as it does when one
+# refuses later.  Seven dead sockets and one live sentinel: a worker that
+# kept retrying the one it drew first would almost surely never find the
+# master.
+
+my @dead = map { 'unix:' . $t->dir . "/gone$_.sock" } 1 .. 7;
+my $n = $t->nginx(sentinel_site(
+    "kot_redis_sentinel @dead unix:$sock master=kot timeout=1s;"),
+    name => 'dead', workers => 2);
+
+ok wait_until(sub { my @on = $n->error_log =~ /session cache on/g;
+                   @on >= 2 },
+              what => 'both workers to pass the dead sentinels'),
+    'every worker skips sentinels that refuse at once';
+my $ua = $n->ua;
+is $ua->login(tenant => 'acme', username => 'alice',
+              password => 'correct horse battery')->{status}, 303,
+    '  a login works';
+$n->stop;
 
 done_testing;
