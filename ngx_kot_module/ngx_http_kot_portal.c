@@ -116,6 +116,10 @@ static ngx_int_t ngx_http_kot_password_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_hashed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_password_wrong(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *reason);
 static ngx_int_t ngx_http_kot_password_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_uint_t ngx_http_kot_password_rules(ngx_http_request_t *r,
@@ -1933,23 +1937,18 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_hash_job_t  *job = pt->job;
 
-    if (job->verified != 1) {
-        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-        ev.action = "password_change";
-        ev.category = "iam";
-        ev.outcome = "failure";
-        ev.reason = "bad_current_password";
-        ev.status = NGX_HTTP_BAD_REQUEST;
+    /*
+     * A session alone must not be a way to guess its user's password: a
+     * wrong current password counts toward the lockout as at login, and
+     * a locked account is refused (and not counted) even with the right
+     * one.
+     */
+    if (job->verified != 1 || pt->login.locked) {
+        if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
+            return ngx_http_kot_unavailable(r);
+        }
 
-        ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
-                           "user \"%V\": wrong current password",
-                           &ctx->session.tenant, &ctx->session.user);
-
-        ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
-        p.status = NGX_HTTP_BAD_REQUEST;
-        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
-
-        return ngx_http_kot_password_form(r, ctx, &p);
+        return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_counted);
     }
 
     if (job->reused) {
@@ -1995,6 +1994,55 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
+/* After login_fail: the change form again, as for any wrong password. */
+
+static ngx_int_t
+ngx_http_kot_password_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_login_t  *login = ctx->login;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (login->fail == KOT_FAIL_LOCKED_NOW) {
+        ngx_http_kot_account_locked(r, login);
+    }
+
+    return ngx_http_kot_password_wrong(r, ctx,
+                                       login->fail == KOT_FAIL_WAS_LOCKED
+                                       ? "locked" : "bad_current_password");
+}
+
+
+static ngx_int_t
+ngx_http_kot_password_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *reason)
+{
+    ngx_http_kot_page_t   p;
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "password_change";
+    ev.category = "iam";
+    ev.outcome = "failure";
+    ev.reason = reason;
+    ev.status = NGX_HTTP_BAD_REQUEST;
+
+    ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
+                       "user \"%V\": %s", &ctx->session.tenant,
+                       &ctx->session.user,
+                       reason[0] == 'l' ? "the account is locked"
+                                        : "wrong current password");
+
+    ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
+    p.status = NGX_HTTP_BAD_REQUEST;
+    p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
+
+    return ngx_http_kot_password_form(r, ctx, &p);
+}
+
+
 static ngx_int_t
 ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
@@ -2003,6 +2051,11 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
+    }
+
+    /* locked while the current password was being checked */
+    if (ctx->rc == NGX_DECLINED && ctx->result == KOT_CREATE_LOCKED) {
+        return ngx_http_kot_password_wrong(r, ctx, "locked");
     }
 
     if (ctx->rc == NGX_DECLINED) {
@@ -2058,14 +2111,18 @@ ngx_http_kot_load_user(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
                                   NULL)
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
+                                  &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_LOAD,
                                      ngx_http_kot_load_user_reply, ctx,
-                                     &ctx->done, 3, &a);
+                                     &ctx->done, 4, &a);
 }
 
 
@@ -2095,16 +2152,18 @@ ngx_http_kot_load_user_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    if (reply->elements != 6
+    if (reply->elements != 7
         || e[1]->len > KOT_PHC_MAX
         || ngx_http_kot_redis_str(r, e[1], &login->hash) != NGX_OK
         || e[3]->type != REDIS_REPLY_STRING
         || e[4]->type != REDIS_REPLY_ARRAY
-        || ngx_http_kot_policy_effective(r, e[5], &login->policy) != NGX_OK)
+        || ngx_http_kot_policy_effective(r, e[5], &login->policy) != NGX_OK
+        || e[6]->type != REDIS_REPLY_INTEGER)
     {
         return;
     }
 
+    login->locked = (e[6]->integer == 1);
     login->pw_changed = ngx_http_kot_redis_uint(e[2]);
     login->must_change = (e[3]->len == 1) ? e[3]->str[0]
                                           : KOT_MUST_CHANGE_NO;

@@ -754,6 +754,9 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_SESSION, &sid, NULL) != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_HISTORY, &s->tenant,
                                   &s->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &s->tenant,
+                                  &s->user)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -777,7 +780,7 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_CHANGE,
                                      ngx_http_kot_session_int_reply, ctx,
-                                     &ctx->done, 5, &a);
+                                     &ctx->done, 6, &a);
 }
 
 

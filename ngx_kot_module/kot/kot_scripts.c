@@ -476,19 +476,25 @@ static const char  kot_script_session_destroy[] =
 
 /*
  * What a password change needs: the current hash and its age, whether a
- * change is forced, the earlier hashes, and the tenant's policy.
+ * change is forced, the earlier hashes, the tenant's policy, and whether
+ * the account is locked (the current password is checked as at login).
  *
- * KEYS[1] u:{tenant}:{user}, KEYS[2] ph:{tenant}:{user}, KEYS[3] t:{tenant}
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] ph:{tenant}:{user}, KEYS[3] t:{tenant},
+ * KEYS[4] f:{tenant}:{user}
+ * ARGV[1] now
  * Returns {0} for an unknown user, else
- * {1, hash, pw_changed, must_change, {earlier hashes}, {tenant policy}}.
+ * {1, hash, pw_changed, must_change, {earlier hashes}, {tenant policy},
+ * locked}.
  */
 static const char  kot_script_password_load[] =
     "local u = redis.call('HMGET', KEYS[1], 'hash', 'pw_changed',"
     " 'must_change')\n"
     "if not u[1] then return {0} end\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[4], 'until')) or 0\n"
     "return {1, u[1], u[2] or '0', u[3] or '0',"
     " redis.call('LRANGE', KEYS[2], 0, 23),"
-    " redis.call('HMGET', KEYS[3], " KOT_TENANT_POLICY_FIELDS ")}\n";
+    " redis.call('HMGET', KEYS[3], " KOT_TENANT_POLICY_FIELDS "),"
+    " (lk == -1 or lk > tonumber(ARGV[1])) and 1 or 0}\n";
 
 
 /*
@@ -499,14 +505,20 @@ static const char  kot_script_password_load[] =
  * (still bound to enrol in MFA if it was).
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
- * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}, KEYS[5] ph:{tenant}:{user}
+ * KEYS[3] s:{old sid}, KEYS[4] s:{new sid}, KEYS[5] ph:{tenant}:{user},
+ * KEYS[6] f:{tenant}:{user}
  * ARGV[1] new hash, ARGV[2] now, ARGV[3] verified old hash,
  * ARGV[4] new sid, ARGV[5] idle timeout, ARGV[6] absolute timeout,
  * ARGV[7] earlier hashes to keep
- * Returns 1; 0 if the password changed meanwhile; -1 if the session ended.
+ * Returns 1; 0 if the password changed meanwhile; -1 if the session ended;
+ * -2 if the account is locked: guesses of the current password under
+ * way when the lock came must not find the right one afterwards, so the
+ * lock is checked here, atomically with the change.
  */
 static const char  kot_script_password_change[] =
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[6], 'until')) or 0\n"
+    "if lk == -1 or lk > tonumber(ARGV[2]) then return -2 end\n"
     "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd',"
     " 'll')\n"
     "if not f[1] then return -1 end\n"

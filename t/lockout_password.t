@@ -1,0 +1,69 @@
+# The password change form checks the current password: with a session
+# alone (a borrowed browser, a stolen cookie), it must not be a way to
+# guess that password past the lockout.  A wrong current password counts
+# as a failed login, the threshold locks the account, and a locked
+# account's change is refused even with the right current password.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use Test::More;
+
+my $t = KotTest->new(workers => 2);
+my $n = $t->nginx(KotTest->site(http => 'kot_lockout threshold=3 '
+    . 'window=1m duration=1m;'));
+
+$t->add_user('acme', 'alice', 'correct horse battery');
+
+sub field ($f) { $t->redis('HGET', 'kot:v1:f:acme:alice', $f) }
+
+sub change ($ua, $current, $new) {
+    my $page = $ua->get('/kot/password');
+    return $ua->post_form('/kot/password', {
+        csrf => KotTest::UA::form_field($page->{content}, 'csrf') // '',
+        current_password => $current,
+        new_password => $new, confirm_password => $new });
+}
+
+my $ua = $n->ua;
+is $ua->login(tenant => 'acme', username => 'alice',
+              password => 'correct horse battery')->{status}, 303,
+    'alice logs in';
+
+my $wrong = change($ua, 'guess one', 'a brand new passphrase');
+is $wrong->{status}, 400, 'a wrong current password is refused';
+like $wrong->{content}, qr/The current password is not correct/,
+    '  saying so';
+is field('fails'), 1, '  and counts as a failed login';
+
+change($ua, 'guess two', 'a brand new passphrase');
+change($ua, 'guess three', 'a brand new passphrase');
+is field('locks'), 1, 'the third wrong current password locks the account';
+like $n->error_log,
+    qr/account locked: tenant "acme" user "alice" after 3 failures/,
+    '  and the lock is logged';
+
+my $right = change($ua, 'correct horse battery', 'a brand new passphrase');
+is $right->{status}, 400,
+    'while locked, even the right current password changes nothing';
+like $right->{content}, qr/The current password is not correct/,
+    '  with the page of a wrong one';
+is field('fails'), 3, '  and is not counted';
+
+is $n->ua->login(tenant => 'acme', username => 'alice',
+                 password => 'correct horse battery')->{status}, 401,
+    'the lock holds at the login form too';
+
+$t->kotctl('user', 'unlock', 'acme', 'alice');
+is change($ua, 'correct horse battery', 'a brand new passphrase')->{status},
+    303, 'once unlocked, the right current password changes it';
+is $n->ua->login(tenant => 'acme', username => 'alice',
+                 password => 'a brand new passphrase')->{status}, 303,
+    '  and the new password logs in';
+
+unlike $n->error_log, qr/\[(alert|crit|emerg)\]/, 'nothing alarming logged';
+
+done_testing;
