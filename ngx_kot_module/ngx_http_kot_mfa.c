@@ -72,6 +72,14 @@ static ngx_int_t ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_removed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_mfa_password_wrong(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next);
+static ngx_int_t ngx_http_kot_mfa_enrol_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_mfa_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char *action);
 static ngx_int_t ngx_http_kot_mfa_refused(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *action, const char *reason,
     ngx_uint_t status, ngx_http_kot_msg_t msg);
@@ -600,6 +608,9 @@ ngx_http_kot_mfa_load(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
                                   &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
+                                  &login->user)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -607,9 +618,13 @@ ngx_http_kot_mfa_load(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ngx_http_kot_redis_arg(&a, sealed, KOT_TOTP_SEALED_LEN);
 
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_LOAD,
                                      ngx_http_kot_mfa_load_reply, ctx,
-                                     &ctx->done, 5, &a);
+                                     &ctx->done, 6, &a);
 }
 
 
@@ -655,14 +670,15 @@ ngx_http_kot_mfa_load_reply(ngx_http_request_t *r, void *data,
     ctx->rc = NGX_ERROR;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 5)
+        || reply->elements != 6)
     {
         return;
     }
 
     e = reply->element;
 
-    if (e[0]->type != REDIS_REPLY_STRING
+    if (e[5]->type != REDIS_REPLY_INTEGER
+        || e[0]->type != REDIS_REPLY_STRING
         || e[1]->type != REDIS_REPLY_INTEGER
         || e[2]->type != REDIS_REPLY_STRING
         || e[4]->type != REDIS_REPLY_STRING
@@ -682,6 +698,7 @@ ngx_http_kot_mfa_load_reply(ngx_http_request_t *r, void *data,
     pt->mfa.seed = offered;
     pt->mfa.codes_left = e[1]->integer;
     login->found = (login->hash.len > 0);
+    login->locked = (e[5]->integer == 1);
 
     ctx->rc = NGX_OK;
 }
@@ -1003,11 +1020,9 @@ ngx_http_kot_mfa_enrol_verified(ngx_http_request_t *r,
 {
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    if (pt->job->verified != 1) {
-        return ngx_http_kot_mfa_refused(r, ctx, "mfa_enrolled",
-                                        "bad_current_password",
-                                        NGX_HTTP_BAD_REQUEST,
-                                        NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
+    if (pt->job->verified != 1 || ctx->login->locked) {
+        return ngx_http_kot_mfa_password_wrong(r, ctx,
+                                             ngx_http_kot_mfa_enrol_counted);
     }
 
     return ngx_http_kot_mfa_enrol_store(r, ctx);
@@ -1068,6 +1083,9 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER_SESSIONS,
                                   &login->tenant, &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
+                                  &login->user)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1099,7 +1117,7 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_ENROL,
                                   ngx_http_kot_mfa_enrol_reply, ctx,
-                                  &ctx->done, 6, &a)
+                                  &ctx->done, 7, &a)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1143,6 +1161,12 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED && ctx->result == KOT_MFA_LOCKED) {
+        return ngx_http_kot_mfa_refused(r, ctx, "mfa_enrolled", "locked",
+                                        NGX_HTTP_BAD_REQUEST,
+                                        NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
     }
 
     if (ctx->rc == NGX_DECLINED) {
@@ -1216,17 +1240,18 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_portal_t      *pt = ctx->portal;
     ngx_http_kot_redis_args_t   a;
 
-    if (pt->job->verified != 1) {
-        return ngx_http_kot_mfa_refused(r, ctx, "mfa_removed",
-                                        "bad_current_password",
-                                        NGX_HTTP_BAD_REQUEST,
-                                        NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
+    if (pt->job->verified != 1 || login->locked) {
+        return ngx_http_kot_mfa_password_wrong(r, ctx,
+                                             ngx_http_kot_mfa_remove_counted);
     }
 
     a.argc = 0;
 
     if (ngx_http_kot_mfa_keys(r, ctx, &a, 0) != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER, &login->tenant,
+                                  &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
                                   &login->user)
            != NGX_OK)
     {
@@ -1236,9 +1261,13 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_redis_arg(&a, pt->mfa.enrolled.data, pt->mfa.enrolled.len);
     ngx_http_kot_redis_arg(&a, login->hash.data, login->hash.len);
 
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_REMOVE,
                                   ngx_http_kot_session_int_reply, ctx,
-                                  &ctx->done, 3, &a)
+                                  &ctx->done, 4, &a)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1255,6 +1284,12 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
+    }
+
+    if (ctx->rc == NGX_DECLINED && ctx->result == KOT_MFA_LOCKED) {
+        return ngx_http_kot_mfa_refused(r, ctx, "mfa_removed", "locked",
+                                        NGX_HTTP_BAD_REQUEST,
+                                        NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
     }
 
     if (ctx->rc == NGX_DECLINED) {
@@ -1286,6 +1321,62 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /* A refused enrolment or removal: recorded, and the page again. */
+
+/*
+ * A wrong password (or any, on a locked account) on this page counts
+ * toward the lockout as at login: a session alone must not be a way to
+ * guess its user's password.  next says which form it was.
+ */
+
+static ngx_int_t
+ngx_http_kot_mfa_password_wrong(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next)
+{
+    if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+static ngx_int_t
+ngx_http_kot_mfa_enrol_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_mfa_counted(r, ctx, "mfa_enrolled");
+}
+
+
+static ngx_int_t
+ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_mfa_counted(r, ctx, "mfa_removed");
+}
+
+
+static ngx_int_t
+ngx_http_kot_mfa_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char *action)
+{
+    ngx_http_kot_login_t  *login = ctx->login;
+
+    if (ctx->rc != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    if (login->fail == KOT_FAIL_LOCKED_NOW) {
+        ngx_http_kot_account_locked(r, login);
+    }
+
+    return ngx_http_kot_mfa_refused(r, ctx, action,
+                                    login->fail == KOT_FAIL_WAS_LOCKED
+                                    ? "locked" : "bad_current_password",
+                                    NGX_HTTP_BAD_REQUEST,
+                                    NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
+}
+
 
 static ngx_int_t
 ngx_http_kot_mfa_refused(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,

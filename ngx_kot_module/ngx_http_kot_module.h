@@ -419,6 +419,9 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+/* the audit record and log line of a lock login_fail just set */
+void ngx_http_kot_account_locked(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login);
 /* the client's kot_cidr_bucket(): its throttle bucket and its network */
 ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);
 

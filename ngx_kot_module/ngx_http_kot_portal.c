@@ -73,8 +73,6 @@ static ngx_int_t ngx_http_kot_login_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *reason);
-static void ngx_http_kot_account_locked(ngx_http_request_t *r,
-    ngx_http_kot_login_t *login);
 static ngx_int_t ngx_http_kot_code_form(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t status, ngx_http_kot_msg_t msg);
 static ngx_int_t ngx_http_kot_code_get(ngx_http_request_t *r,
@@ -1193,7 +1191,7 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 }
 
 
-static void
+void
 ngx_http_kot_account_locked(ngx_http_request_t *r,
     ngx_http_kot_login_t *login)
 {

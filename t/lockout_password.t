@@ -1,8 +1,8 @@
-# The password change form checks the current password: with a session
-# alone (a borrowed browser, a stolen cookie), it must not be a way to
-# guess that password past the lockout.  A wrong current password counts
-# as a failed login, the threshold locks the account, and a locked
-# account's change is refused even with the right current password.
+# The password change form and the MFA page check the current password:
+# with a session alone (a borrowed browser, a stolen cookie), neither may
+# be a way to guess that password past the lockout.  A wrong current
+# password counts as a failed login, the threshold locks the account, and
+# a locked account's change is refused even with the right password.
 
 use strict;
 use warnings;
@@ -10,6 +10,7 @@ use v5.36;
 
 use lib 't/lib';
 use KotTest;
+use KotTest::TOTP;
 use Test::More;
 
 my $t = KotTest->new(workers => 2);
@@ -17,8 +18,9 @@ my $n = $t->nginx(KotTest->site(http => 'kot_lockout threshold=3 '
     . 'window=1m duration=1m;'));
 
 $t->add_user('acme', 'alice', 'correct horse battery');
+$t->add_user('acme', 'erin', 'staple battery horse');
 
-sub field ($f) { $t->redis('HGET', 'kot:v1:f:acme:alice', $f) }
+sub field ($f, $u = 'alice') { $t->redis('HGET', "kot:v1:f:acme:$u", $f) }
 
 sub change ($ua, $current, $new) {
     my $page = $ua->get('/kot/password');
@@ -63,6 +65,46 @@ is change($ua, 'correct horse battery', 'a brand new passphrase')->{status},
 is $n->ua->login(tenant => 'acme', username => 'alice',
                  password => 'a brand new passphrase')->{status}, 303,
     '  and the new password logs in';
+
+
+
+# the MFA page: removing it asks for the password
+
+my $erin = $n->ua;
+$erin->login(tenant => 'acme', username => 'erin',
+             password => 'staple battery horse');
+my $page = $erin->get('/kot/mfa');
+my ($secret) = $page->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
+KotTest::TOTP::fresh_step();
+is $erin->post_form('/kot/mfa', {
+    csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
+    action => 'enrol', code => KotTest::TOTP::code($secret) })->{status},
+    200, 'erin enrols in MFA';
+
+sub remove ($password) {
+    my $p = $erin->get('/kot/mfa');
+    return $erin->post_form('/kot/mfa', {
+        csrf => KotTest::UA::form_field($p->{content}, 'csrf'),
+        action => 'remove', password => $password });
+}
+
+is remove('guess one')->{status}, 400,
+    'a wrong password does not remove MFA';
+is field('fails', 'erin'), 1, '  and counts as a failed login';
+remove('guess two');
+remove('guess three');
+is field('locks', 'erin'), 1, 'the third one locks the account';
+
+my $locked = remove('staple battery horse');
+is $locked->{status}, 400,
+    'while locked, even the right password does not remove MFA';
+like $locked->{content}, qr/The current password is not correct/,
+    '  with the page of a wrong one';
+ok $t->redis('EXISTS', 'kot:v1:mfa:acme:erin'), '  and MFA is still on';
+
+$t->kotctl('user', 'unlock', 'acme', 'erin');
+is remove('staple battery horse')->{status}, 303,
+    'once unlocked, the right password removes it';
 
 unlike $n->error_log, qr/\[(alert|crit|emerg)\]/, 'nothing alarming logged';
 

@@ -1397,10 +1397,13 @@ static const char  kot_script_mfa_use[] =
  * KOT_MFA_OFFER_MS so that the page shows the same seed when reloaded.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] mo:{sid}, KEYS[4] t:{tenant}, KEYS[5] u:{tenant}:{user}
- * ARGV[1] a new sealed seed, or "" to offer none that was not offered
+ * KEYS[3] mo:{sid}, KEYS[4] t:{tenant}, KEYS[5] u:{tenant}:{user},
+ * KEYS[6] f:{tenant}:{user}
+ * ARGV[1] a new sealed seed, or "" to offer none that was not offered,
+ * ARGV[2] now
  * Returns {enrolled time (0: no MFA), recovery codes left, the offered
- * sealed seed or "", {tenant policy}, the password hash}.
+ * sealed seed or "", {tenant policy}, the password hash, 1 if the
+ * account is locked (the password is checked as at login) else 0}.
  */
 static const char  kot_script_mfa_load[] =
     "local o = redis.call('HGET', KEYS[3], 'seed')\n"
@@ -1409,10 +1412,12 @@ static const char  kot_script_mfa_load[] =
     "  redis.call('PEXPIRE', KEYS[3], " KOT_STR(KOT_MFA_OFFER_MS) ")\n"
     "  o = ARGV[1]\n"
     "end\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[6], 'until')) or 0\n"
     "return {redis.call('HGET', KEYS[1], 'enrolled') or '0',"
     " #redis.call('SMEMBERS', KEYS[2]), o or '',"
     " redis.call('HMGET', KEYS[4], " KOT_TENANT_POLICY_FIELDS "),"
-    " redis.call('HGET', KEYS[5], 'hash') or ''}\n";
+    " redis.call('HGET', KEYS[5], 'hash') or '',"
+    " (lk == -1 or lk > tonumber(ARGV[2])) and 1 or 0}\n";
 
 
 /*
@@ -1424,14 +1429,15 @@ static const char  kot_script_mfa_load[] =
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
  * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user},
- * KEYS[6] us:{tenant}:{user}
+ * KEYS[6] us:{tenant}:{user}, KEYS[7] f:{tenant}:{user}
  * ARGV[1] the offered sealed seed, ARGV[2] the step its code matched
  * (used up), ARGV[3] now, ARGV[4] the enrolled time the page saw ("0":
  * none), ARGV[5] the password hash verified for a replacement, or "",
  * ARGV[6] sid, ARGV[7...] the recovery code hashes
  * Returns {1, other sessions ended}; 0 if the offer is gone; -1 if the
  * session ended; -2 if the user is gone; -3 if the user's MFA changed
- * meanwhile; -4 if the password changed meanwhile.
+ * meanwhile; -4 if the password changed meanwhile; -5 if a replacement
+ * finds the account locked (checked here, atomically, as at login).
  */
 static const char  kot_script_mfa_enrol[] =
     KOT_LUA_DENY_OOM
@@ -1442,6 +1448,10 @@ static const char  kot_script_mfa_enrol[] =
     "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[4]"
     " then return -3 end\n"
     "if ARGV[5] ~= '' and h ~= ARGV[5] then return -4 end\n"
+    "if ARGV[5] ~= '' then\n"
+    "  local lk = tonumber(redis.call('HGET', KEYS[7], 'until')) or 0\n"
+    "  if lk == -1 or lk > tonumber(ARGV[3]) then return -5 end\n"
+    "end\n"
     "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
     "redis.call('HSET', KEYS[1], 'seed', ARGV[1], 'enrolled', ARGV[3],"
     " 'step', ARGV[2])\n"
@@ -1462,15 +1472,18 @@ static const char  kot_script_mfa_enrol[] =
  * A user removes their MFA, with their password.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] u:{tenant}:{user}
+ * KEYS[3] u:{tenant}:{user}, KEYS[4] f:{tenant}:{user}
  * ARGV[1] the enrolled time the page saw, ARGV[2] the password hash
- * verified
- * Returns 1; 0 if the MFA changed meanwhile; -4 if the password did.
+ * verified, ARGV[3] now
+ * Returns 1; 0 if the MFA changed meanwhile; -4 if the password did; -5
+ * if the account is locked (checked here, atomically, as at login).
  */
 static const char  kot_script_mfa_remove[] =
     "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[1]"
     " then return 0 end\n"
     "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
+    "local lk = tonumber(redis.call('HGET', KEYS[4], 'until')) or 0\n"
+    "if lk == -1 or lk > tonumber(ARGV[3]) then return -5 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2])\n"
     "return 1\n";
 

@@ -116,6 +116,9 @@
 #define KOT_CREATE_MFA_GONE   (-5)      /* the user's MFA changed */
 #define KOT_CREATE_TOO_MANY   (-6)      /* kot_max_sessions ... refuse */
 
+/* mfa_enrol (a replacement) and mfa_remove: the account is locked */
+#define KOT_MFA_LOCKED        (-5)
+
 /*
  * The second step of a login: how long the pending state lasts, and how
  * many codes it takes; how long an enrolment page's seed is offered.
