@@ -2030,8 +2030,9 @@ ngx_http_kot_password_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_event(r, &ev, "password change refused: tenant \"%V\" "
                        "user \"%V\": %s", &ctx->session.tenant,
                        &ctx->session.user,
-                       reason[0] == 'l' ? "the account is locked"
-                                        : "wrong current password");
+                       ngx_strcmp(reason, "locked") == 0
+                       ? "the account is locked"
+                       : "wrong current password");
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     p.status = NGX_HTTP_BAD_REQUEST;
