@@ -428,12 +428,15 @@ main(int argc, char **argv)
 
     /*
      * an auditor's machine has no business holding the session key, nor
-     * has the notifications' daemon
+     * has the notifications' daemon: neither opens it, even when
+     * kotctl.conf names it, since their users (an auditor's own, the
+     * daemon's DynamicUser) cannot read root's key
      */
 
-    if (k.secret_file == NULL && strcmp(argv[i], "audit") != 0
-        && strcmp(argv[i], "notify") != 0)
-    {
+    if (strcmp(argv[i], "audit") == 0 || strcmp(argv[i], "notify") == 0) {
+        k.secret_file = NULL;
+
+    } else if (k.secret_file == NULL) {
         kotctl_error("--secret-file is required (the file named by "
                      "kot_secret_file in nginx.conf)");
         return KOTCTL_USAGE;

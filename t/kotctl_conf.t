@@ -9,6 +9,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use File::Temp ();
 
 my $t = KotTest->new(redis_password => 'conf test pw');
 my $dir = $t->dir;
@@ -93,6 +94,69 @@ is $r->{exit}, 0, 'audit verify takes the private key from the file'
 like $r->{out}, qr/^OK: /m, 'and the log verifies';
 $r = kotctl('audit', 'query', '--user', 'alice', $log);
 like $r->{out}, qr/"user_added"/, 'audit query finds the change';
+
+# The web host's file names the session key, root's alone (mode 600).
+# The notifications' daemon (kot-notify.service, a user of its own) and
+# an auditor logged in as themselves read the same file: neither needs
+# the key, and neither may be stopped by it.
+SKIP: {
+    my ($setpriv) = grep { -x } map { "$_/setpriv" } split /:/, $ENV{PATH};
+    skip 'needs root and setpriv to run kotctl as another user', 6
+        unless $> == 0 && $setpriv;
+
+    my $nobody = getpwnam('nobody') // 65534;
+    my $pub_dir = File::Temp::tempdir('kot-conf-XXXXXXXX', TMPDIR => 1,
+                                      CLEANUP => 1);
+    chmod 0755, $pub_dir;
+    my %own;
+    for my $f ([ 'redis.pw', KotTest::_slurp($t->redis_password_file) ],
+               [ 'notify.key', 'n' x 64 ],
+               [ 'auditor.pem', KotTest::_slurp($priv) ],
+               [ 'audit.log', KotTest::_slurp($log) ])
+    {
+        $own{$f->[0]} = "$pub_dir/$f->[0]";
+        KotTest::_spew($own{$f->[0]}, $f->[1], 0600);
+        chown $nobody, $nobody, $own{$f->[0]};
+    }
+    my $web_conf = "$pub_dir/kotctl.conf";
+    $ENV{KOT_CONFIG} = $web_conf;
+
+    sub as_nobody (@args) {
+        return $t->_run([ $setpriv, "--reuid=$nobody", "--regid=$nobody",
+                          '--clear-groups', $kotctl, @args ]);
+    }
+
+    KotTest::_spew($web_conf, join '', map { "$_\n" }
+                   'redis = 127.0.0.1:1',
+                   'secret-file = ' . $t->secret_file);
+    chmod 0644, $web_conf;
+
+    $r = as_nobody('notify', '--webhook', 'http://127.0.0.1:9/',
+                   '--hmac-key-file', $own{'notify.key'});
+    unlike $r->{err}, qr/\Q${\ $t->secret_file }\E/,
+        'the daemon does not open the session key that the file names'
+        or diag $r->{err};
+    like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
+        'and goes on to Redis';
+
+    $r = as_nobody('audit', 'verify', '--auditor-private-key',
+                   $own{'auditor.pem'}, $own{'audit.log'});
+    unlike $r->{err}, qr/\Q${\ $t->secret_file }\E/,
+        'nor does audit verify under an auditor\'s own user'
+        or diag $r->{err};
+    like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
+        'which goes on to the anchors';
+
+    KotTest::_spew($web_conf, join '', map { "$_\n" }
+                   'redis = ' . $t->redis_addr,
+                   "redis-password-file = $own{'redis.pw'}",
+                   'secret-file = ' . $t->secret_file);
+    $r = as_nobody('audit', 'verify', '--auditor-private-key',
+                   $own{'auditor.pem'}, $own{'audit.log'});
+    is $r->{exit}, 0, 'and verifies the log with its anchors'
+        or diag $r->{out}, $r->{err};
+    like $r->{out}, qr/^OK: /m, 'OK';
+}
 
 delete $ENV{KOT_CONFIG};
 
