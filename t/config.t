@@ -37,7 +37,7 @@ refused($site =~ s/kot_secret_file [^;]*;//r,
         qr/need a key: add "kot_secret_file/, 'kot on without a key');
 
 refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file %%DIR%%\/none;/r,
-        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "head -c 32/,
+        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "\(umask 077; head -c 32 \/dev\/urandom > [^"]*none\)"/,
         'a missing key file');
 
 my $short = $t->dir . '/short.key';

@@ -33,4 +33,25 @@ for my $doc (@docs) {
     is "@outside", '', "$name: names no file outside the repository";
 }
 
+# A secret file that a document has the admin write (a key, a password)
+# is created private: under "umask 077", not readable by anyone between
+# its creation and a later chmod.  The same for the unit's comments and
+# the module's own advice on a missing key file.
+for my $file (@docs, "$repo/admin/kotctl.8",
+              glob("$repo/conf/systemd/*.service"),
+              "$repo/ngx_kot_module/ngx_http_kot_module.c")
+{
+    my $text = KotTest::_slurp($file);
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    while ($text =~ /(?<!>)>\s*([\w\/.%V-]+\.(?:key|pass|pw)(?:\.new)?|%V)\b/g) {
+        my ($path, $at) = ($1, $-[0]);
+        next if $path eq '%V' && $name !~ /\.c$/;
+        my $before = substr $text, ($at > 160 ? $at - 160 : 0),
+                            ($at > 160 ? 160 : $at);
+        $before =~ s/.*(?:\n\s*\n|```)//s;      # this paragraph, this block
+        like $before, qr/umask\s+077/,
+            "$name: $path is created under umask 077";
+    }
+}
+
 done_testing;
