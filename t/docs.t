@@ -54,4 +54,20 @@ for my $file (@docs, "$repo/admin/kotctl.8",
     }
 }
 
+# nginx's workers reach the shipped Redis's socket without the redis
+# group: on Debian that group may write /etc/redis (mode 2770) and read
+# and write Redis's own files (its unit's UMask=007), so any process of
+# www-data's (nginx, a PHP application) could rewrite the ACL users or
+# the data behind Redis's back.  The ACL users' passwords keep others
+# out, as they do on the loopback port.
+{
+    my @group = grep { /(?:adduser|usermod|gpasswd)\b[^\n]*\bredis\b/ }
+        map { KotTest::_slurp($_) =~ /^.*$/mg } @docs, "$repo/admin/kotctl.8";
+    is "@group", '', 'no document puts a user in the redis group';
+    my ($perm) = KotTest::_slurp("$repo/conf/redis/kot.conf")
+        =~ /^unixsocketperm\s+([0-7]+)/m;
+    ok defined $perm && (oct($perm) & 06) == 06,
+        'the shipped Redis lets nginx\'s user connect to its socket';
+}
+
 done_testing;
