@@ -62,6 +62,39 @@ is $r->{exit}, 2, 'a bad value is refused as the flag would be';
 like $r->{err}, qr/--db: "two" is not a number.*\n.*\Q$conf\E, line 1/,
     'with where it was written';
 
+# root's kotctl sends the Redis password to the "redis" the file names,
+# and writes where "audit-log" says: a file that someone else could write
+# is refused, naming the fix.  Read by all is fine: it holds paths.
+conf('redis = ' . $t->redis_addr,
+     'redis-password-file = ' . $t->redis_password_file,
+     'secret-file = ' . $t->secret_file);
+for my $mode (0666, 0602) {
+    chmod $mode, $conf;
+    $r = kotctl('tenant', 'list');
+    is $r->{exit}, 2, sprintf('a file of mode %04o is refused', $mode);
+    like $r->{err}, qr/^kotctl: \Q$conf\E can be written by other users \(mode 0${\ sprintf '%o', $mode }\); run "chmod go-w \Q$conf\E"/m,
+        'naming the file, its mode and the fix';
+    unlike $r->{out}, qr/acme/, 'and nothing runs';
+}
+# a user's private group (umask 002) may write it: a warning
+chmod 0664, $conf;
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 0, 'a file its group can write is read' or diag $r->{err};
+like $r->{err}, qr/^kotctl: warning: \Q$conf\E can be written by its group \(mode 0664\); run "chmod g-w \Q$conf\E"/m,
+    'with a warning';
+chmod 0644, $conf;
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 0, 'mode 0644 is fine' or diag $r->{err};
+SKIP: {
+    skip 'needs root to give the file to another user', 2 unless $> == 0;
+    chown 65534, -1, $conf;
+    $r = kotctl('tenant', 'list');
+    is $r->{exit}, 2, 'a file of another user\'s is refused';
+    like $r->{err}, qr/^kotctl: \Q$conf\E belongs to another user \(uid 65534\); run "chown root \Q$conf\E"/m,
+        'naming its owner and the fix';
+    chown 0, -1, $conf;
+}
+
 $ENV{KOT_CONFIG} = "$dir/missing.conf";
 $r = kotctl('tenant', 'list');
 is $r->{exit}, 2, 'a $KOT_CONFIG that does not exist is an error';
