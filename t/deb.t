@@ -100,6 +100,16 @@ for my $tree ([ 'conf/systemd', 'lib/systemd/system' ],
 my $unit = qx{dpkg-deb --fsys-tarfile $deb | tar -xOf - ./lib/systemd/system/kot-notify.service};
 like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
     "the notify daemon's unit runs the packaged kotctl";
+{
+    # each of its options is one that kotctl --help lists
+    my ($exec) = $unit =~ /^ExecStart=(.*?)(?<!\\)$/ms;
+    my @flags = ($exec // '') =~ /(?:^|\s)(--[a-z][a-z-]*)/g;
+    my $help = qx{$repo/build/kotctl --help};
+    my @unknown = grep { $help !~ /(?:^|[\s\[])\Q$_\E\b/m } @flags;
+    ok @flags >= 3, 'its ExecStart passes options';
+    is "@unknown", '', 'each of them an option of kotctl --help';
+    unlike $unit, qr/^User=root|^DynamicUser=no/m, 'and it runs as no root';
+}
 
 my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
 is_deeply [ sort @conffiles ],
