@@ -43,7 +43,8 @@ for my $file (@docs, "$repo/admin/kotctl.8",
 {
     my $text = KotTest::_slurp($file);
     (my $name = $file) =~ s{^\Q$repo\E/}{};
-    while ($text =~ /(?<!>)>\s*([\w\/.%V-]+\.(?:key|pass|pw)(?:\.new)?|%V)\b/g) {
+    # (a copy of Redis's data holds every password hash)
+    while ($text =~ /(?:(?<!>)>\s*|\bcp\s+\S+\s+)((?:[\w\/.%+-]|\$\([^)]*\))+\.(?:key|pass|pw|rdb)(?:\.new)?|%V)(?![\w.])/g) {
         my ($path, $at) = ($1, $-[0]);
         next if $path eq '%V' && $name !~ /\.c$/;
         my $before = substr $text, ($at > 160 ? $at - 160 : 0),
@@ -52,6 +53,14 @@ for my $file (@docs, "$repo/admin/kotctl.8",
         like $before, qr/umask\s+077/,
             "$name: $path is created under umask 077";
     }
+}
+
+# A password on a command line is in every user's "ps"
+for my $file (@docs, "$repo/admin/kotctl.8") {
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    my @argv = grep { /redis-cli\b.*(?:--pass\b|\s-a\s)/ }
+        KotTest::_slurp($file) =~ /^.*$/mg;
+    is "@argv", '', "$name: no redis-cli command takes a password argument";
 }
 
 # nginx's workers reach the shipped Redis's socket without the redis
