@@ -63,6 +63,15 @@ for my $file (@docs, "$repo/admin/kotctl.8") {
     is "@argv", '', "$name: no redis-cli command takes a password argument";
 }
 
+# curl's cookie jar holds an admin's session: a file of mktemp's (0600),
+# not one that curl creates by the umask
+for my $file (@docs) {
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    my @jars = grep { $_ ne '$(mktemp)' }
+        KotTest::_slurp($file) =~ /(?:^|\s)j=(\S+)/mg;
+    is "@jars", '', "$name: a cookie jar is made by mktemp";
+}
+
 # nginx's workers reach the shipped Redis's socket without the redis
 # group: on Debian that group may write /etc/redis (mode 2770) and read
 # and write Redis's own files (its unit's UMask=007), so any process of
