@@ -109,6 +109,8 @@ like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
     ok @flags >= 3, 'its ExecStart passes options';
     is "@unknown", '', 'each of them an option of kotctl --help';
     unlike $unit, qr/^User=root|^DynamicUser=no/m, 'and it runs as no root';
+    unlike $unit, qr/^SupplementaryGroups=.*\bredis\b/m,
+        'nor in the redis group, which a host without Redis lacks';
 }
 
 my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
