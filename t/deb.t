@@ -180,6 +180,32 @@ for my $path (@rotated) {
     is "@also", '', "$path is no log of nginx's own logrotate file";
 }
 like $rotate, qr/^\s*create 0640 /m, 'a new audit log is not for others';
+# README, "Rotating the keys": "logrotate -f" starts a new file on a day
+# the daily rotation already ran, so a rotated file's name has the time
+like $rotate, qr/^\s*dateformat\s+\S*%H\S*%M\S*%S/m,
+    'a rotated file is named by the second, not by the day';
+SKIP: {
+    my ($lr) = grep { -x } map { "$_/logrotate" } split /:/, $ENV{PATH};
+    skip 'logrotate is missing', 4 unless $lr;
+    my $ld = "$dir/logrotate";
+    mkdir $ld;
+    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/nginx/}{$ld/}gr
+                                      =~ s{/run/nginx\.pid}{$ld/none.pid}gr);
+    my $live = "$ld/kot-audit.jsonl";
+    my $last = 0;
+    for my $n (1, 2) {
+        KotTest::_spew($live, "{\"n\":$n}\n", 0640);
+        # the same day, the next second
+        KotTest::wait_until(sub { time > $last }, timeout => 3,
+                            what => 'the next second');
+        ($rc, $out) = run($lr, '-f', '-s', "$ld/state", "$ld/kot");
+        $last = time;
+        is $rc, 0, "logrotate -f, time $n, rotates the audit log" or diag $out;
+    }
+    my @old = grep { !/state|\/kot$/ } glob "$ld/kot-audit.jsonl-*";
+    is scalar @old, 2, 'into two files' or diag "@old";
+    is -s $live, 0, 'and the live log starts empty';
+}
 unlike $rotate, qr/^\s*copytruncate/m,
     'and the live one is never emptied in place (docs/audit.md)';
 # the sample site and kotctl.conf write where it rotates
