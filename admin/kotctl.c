@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "kotctl.h"
 #include "kotctl_conf.h"
@@ -303,6 +304,7 @@ kotctl_conf(kotctl_t *k)
     size_t              len;
     unsigned            line;
     const char         *err;
+    struct stat         st;
     kotctl_conf_ctx_t   ctx;
 
     static char         buf[65536];
@@ -322,6 +324,38 @@ kotctl_conf(kotctl_t *k)
     }
 
     if (kotctl_read_file(ctx.path, buf, sizeof(buf) - 1, &len, 0) != 0) {
+        return KOTCTL_USAGE;
+    }
+
+    /*
+     * The file holds paths, readable by all; but whoever can write it
+     * chooses the Redis that root's kotctl sends the password to, and the
+     * file that "audit-log" appends to
+     */
+
+    if (stat(ctx.path, &st) == -1) {
+        kotctl_error("cannot stat \"%s\"", ctx.path);
+        return KOTCTL_USAGE;
+    }
+
+    if (st.st_mode & S_IWOTH) {
+        kotctl_error("%s can be written by other users (mode %04o); run "
+                     "\"chmod go-w %s\"", ctx.path,
+                     (unsigned) (st.st_mode & 07777), ctx.path);
+        return KOTCTL_USAGE;
+    }
+
+    /* a user's private group may be the only one: said, not refused */
+
+    if (st.st_mode & S_IWGRP) {
+        kotctl_error("warning: %s can be written by its group (mode %04o); "
+                     "run \"chmod g-w %s\"", ctx.path,
+                     (unsigned) (st.st_mode & 07777), ctx.path);
+    }
+
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        kotctl_error("%s belongs to another user (uid %u); run \"chown "
+                     "root %s\"", ctx.path, (unsigned) st.st_uid, ctx.path);
         return KOTCTL_USAGE;
     }
 
@@ -428,12 +462,15 @@ main(int argc, char **argv)
 
     /*
      * an auditor's machine has no business holding the session key, nor
-     * has the notifications' daemon
+     * has the notifications' daemon: neither opens it, even when
+     * kotctl.conf names it, since their users (an auditor's own, the
+     * daemon's DynamicUser) cannot read root's key
      */
 
-    if (k.secret_file == NULL && strcmp(argv[i], "audit") != 0
-        && strcmp(argv[i], "notify") != 0)
-    {
+    if (strcmp(argv[i], "audit") == 0 || strcmp(argv[i], "notify") == 0) {
+        k.secret_file = NULL;
+
+    } else if (k.secret_file == NULL) {
         kotctl_error("--secret-file is required (the file named by "
                      "kot_secret_file in nginx.conf)");
         return KOTCTL_USAGE;

@@ -665,8 +665,8 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            "\"kot\" and \"kot_portal\" need a key: add "
                            "\"kot_secret_file /etc/nginx/kot.key;\" to the "
                            "http block (create the file with "
-                           "\"head -c 32 /dev/urandom > /etc/nginx/kot.key; "
-                           "chmod 600 /etc/nginx/kot.key\")");
+                           "\"(umask 077; head -c 32 /dev/urandom "
+                           "> /etc/nginx/kot.key)\")");
         return NGX_CONF_ERROR;
     }
 
@@ -1085,8 +1085,8 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "%s \"%V\" cannot be opened; create it with "
-                           "\"head -c 32 /dev/urandom > %V; chmod 600 %V\"",
-                           directive, path, path, path);
+                           "\"(umask 077; head -c 32 /dev/urandom > %V)\"",
+                           directive, path, path);
         return NGX_CONF_ERROR;
     }
 
@@ -1141,8 +1141,8 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     if (out->len < min || out->len > max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%V\" holds %uz bytes; it needs %uz to %uz "
-                           "(\"head -c 32 /dev/urandom > %V\" makes a good "
-                           "one)",
+                           "(\"(umask 077; head -c 32 /dev/urandom > %V)\" "
+                           "makes a good one)",
                            directive, path, out->len, min, max, path);
         goto failed;
     }

@@ -37,7 +37,7 @@ refused($site =~ s/kot_secret_file [^;]*;//r,
         qr/need a key: add "kot_secret_file/, 'kot on without a key');
 
 refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file %%DIR%%\/none;/r,
-        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "head -c 32/,
+        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "\(umask 077; head -c 32 \/dev\/urandom > [^"]*none\)"/,
         'a missing key file');
 
 my $short = $t->dir . '/short.key';
@@ -162,5 +162,38 @@ refused(KotTest->site(http => 'kot_mfa_issuer "' . ('x' x 65) . '";'),
 refused(KotTest->site(http => "kot_password_policy mfa=yes;"),
         qr/kot_password_policy: "mfa=yes": use required or optional/,
         'mfa= takes required or optional');
+
+
+# The sample site that the package ships (examples/nginx-site.conf), as a
+# sysadmin copies it: only its paths, names and port made this test's.
+{
+    my $repo = KotTest->repo;
+    my $sample = KotTest::_slurp("$repo/conf/nginx-site.conf");
+    my ($crt, $key) = $t->tls_cert;
+    my (undef, $pub) = $t->auditor_keys;
+    my $pw = $t->dir . '/sample-redis.pass';
+    KotTest::_spew($pw, "pw\n", 0600);
+    my $site = $sample =~ s{unix:/run/redis/kot.sock}{%%REDIS%%}r
+        =~ s{/etc/nginx/redis\.pass}{$pw}r
+        =~ s{/etc/nginx/kot\.key}{%%SECRET%%}r
+        =~ s{/etc/nginx/auditor\.pub}{$pub}r
+        =~ s{/var/log/nginx/}{%%DIR%%/}r
+        =~ s{/etc/ssl/certs/\S+\.pem}{$crt}r
+        =~ s{/etc/ssl/private/\S+\.key}{$key}r
+        =~ s{listen 443 ssl}{listen 127.0.0.1:%%PORT%% ssl}r
+        =~ s{/usr/share/ngx_kot/admin/}{$repo/admin/ui/}r
+        =~ s{snippets/kot-admin-console\.conf}{$repo/conf/kot-admin-console.conf}r;
+    ($rc, $out) = $t->nginx_check($site,
+                                  extra_main => 'thread_pool kot_hash threads=1;');
+    is $rc, 0, 'the shipped sample site passes nginx -t' or diag $out;
+    unlike $sample, qr/^\s*kot_insecure_cookie\s+on/m,
+        'it keeps the Secure __Host- cookies';
+    like $sample, qr/^\s*kot_min_tls\s+TLSv1\.[23]\b/m,
+        'it refuses logins over old TLS or plain HTTP (kot_min_tls)';
+    like $sample, qr/^\s*kot_hsts\s+max_age=\d{8,}/m,
+        'and tells browsers to stay on HTTPS (kot_hsts)';
+    like $sample, qr/^\s*ssl_protocols\s+TLSv1\.2 TLSv1\.3;/m,
+        'nginx itself speaks TLSv1.2 and TLSv1.3 only';
+}
 
 done_testing;

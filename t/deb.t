@@ -100,6 +100,18 @@ for my $tree ([ 'conf/systemd', 'lib/systemd/system' ],
 my $unit = qx{dpkg-deb --fsys-tarfile $deb | tar -xOf - ./lib/systemd/system/kot-notify.service};
 like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
     "the notify daemon's unit runs the packaged kotctl";
+{
+    # each of its options is one that kotctl --help lists
+    my ($exec) = $unit =~ /^ExecStart=(.*?)(?<!\\)$/ms;
+    my @flags = ($exec // '') =~ /(?:^|\s)(--[a-z][a-z-]*)/g;
+    my $help = qx{$repo/build/kotctl --help};
+    my @unknown = grep { $help !~ /(?:^|[\s\[])\Q$_\E\b/m } @flags;
+    ok @flags >= 3, 'its ExecStart passes options';
+    is "@unknown", '', 'each of them an option of kotctl --help';
+    unlike $unit, qr/^User=root|^DynamicUser=no/m, 'and it runs as no root';
+    unlike $unit, qr/^SupplementaryGroups=.*\bredis\b/m,
+        'nor in the redis group, which a host without Redis lacks';
+}
 
 my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
 is_deeply [ sort @conffiles ],
@@ -147,6 +159,81 @@ for my $conffile (@conffiles) {
 is KotTest::_slurp("$root/usr/share/nginx/modules-available/mod-http-kot.conf"),
    KotTest::_slurp("$repo/conf/modules-available/mod-http-kot.conf"),
    'its modules-available file is the one make install installs';
+
+# The audit log's rotation.  nginx-common's /etc/logrotate.d/nginx
+# rotates /var/log/nginx/*.log (14 days); a log that both files name is
+# an error that fails logrotate.service every day, and had the other
+# file been read first, would have kept the audit log 14 days only.
+my $rotate = KotTest::_slurp("$root/etc/logrotate.d/kot");
+my @rotated = $rotate =~ m{^(/\S+)\s*\{}mg;
+ok @rotated, 'the logrotate file names the audit log';
+my $nginx_rotate = -f '/etc/logrotate.d/nginx'
+    ? KotTest::_slurp('/etc/logrotate.d/nginx') : "/var/log/nginx/*.log {\n";
+my @nginx_globs = $nginx_rotate =~ m{^(/\S+)\s*\{}mg;
+for my $path (@rotated) {
+    my @also = grep {
+        my $re = quotemeta $_;
+        $re =~ s/\\\*/[^\/]*/g;
+        $re =~ s/\\\?/[^\/]/g;
+        $path =~ /^$re\z/;
+    } @nginx_globs;
+    is "@also", '', "$path is no log of nginx's own logrotate file";
+}
+like $rotate, qr/^\s*create 0640 /m, 'a new audit log is not for others';
+# README, "Rotating the keys": "logrotate -f" starts a new file on a day
+# the daily rotation already ran, so a rotated file's name has the time
+like $rotate, qr/^\s*dateformat\s+\S*%H\S*%M\S*%S/m,
+    'a rotated file is named by the second, not by the day';
+SKIP: {
+    my ($lr) = grep { -x } map { "$_/logrotate" } split /:/, $ENV{PATH};
+    skip 'logrotate is missing', 4 unless $lr;
+    my $ld = "$dir/logrotate";
+    mkdir $ld;
+    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/nginx/}{$ld/}gr
+                                      =~ s{/run/nginx\.pid}{$ld/none.pid}gr);
+    my $live = "$ld/kot-audit.jsonl";
+    my $last = 0;
+    for my $n (1, 2) {
+        KotTest::_spew($live, "{\"n\":$n}\n", 0640);
+        # the same day, the next second
+        KotTest::wait_until(sub { time > $last }, timeout => 3,
+                            what => 'the next second');
+        ($rc, $out) = run($lr, '-f', '-s', "$ld/state", "$ld/kot");
+        $last = time;
+        is $rc, 0, "logrotate -f, time $n, rotates the audit log" or diag $out;
+    }
+    my @old = grep { !/state|\/kot$/ } glob "$ld/kot-audit.jsonl-*";
+    is scalar @old, 2, 'into two files' or diag "@old";
+    is -s $live, 0, 'and the live log starts empty';
+}
+unlike $rotate, qr/^\s*copytruncate/m,
+    'and the live one is never emptied in place (docs/audit.md)';
+# the sample site and kotctl.conf write where it rotates
+my ($site_log) = KotTest::_slurp("$repo/conf/nginx-site.conf")
+    =~ /^\s*kot_audit_log\s+(\S+?)\s*;/m;
+my ($ctl_log) = KotTest::_slurp("$root/etc/ngx_kot/kotctl.conf")
+    =~ /^#?\s*audit-log\s*=\s*(\S+)/m;
+is $site_log, $rotated[0], 'the sample site\'s kot_audit_log is rotated';
+is $ctl_log, $rotated[0], 'and so is kotctl.conf\'s audit-log';
+
+# postinst's own part (not dh's, which would link modules-enabled on this
+# machine): a site that still writes the old name is told at upgrade
+my ($warn) = $postinst =~ /^(# kot: audit log name\n.*?^# end kot[^\n]*\n)/ms;
+ok $warn, 'postinst checks for the audit log\'s old name';
+KotTest::_spew("$dir/warn.sh", $warn // 'exit 1');
+($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
+                  '0.1.0');
+is "$rc $out", '0 ', 'silent where nothing names it';
+mkdir "$root/etc/nginx/sites-enabled";
+KotTest::_spew("$root/etc/nginx/sites-enabled/app",
+               "# was kot-audit.log\nkot_audit_log /var/log/nginx/kot-audit.log;\n");
+($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
+                  '0.1.0');
+is $rc, 0, 'and never fails the upgrade';
+like $out, qr/change kot_audit_log .* to\s+\S*kot-audit\.jsonl/s,
+    'but says what to change where a site names it';
+unlink "$root/etc/nginx/sites-enabled/app";
+rmdir "$root/etc/nginx/sites-enabled";
 
 KotTest::_spew("$dir/kot.key", 'k' x 32, 0600);
 KotTest::_spew("$dir/nginx.conf", <<"EOF");

@@ -33,4 +33,59 @@ for my $doc (@docs) {
     is "@outside", '', "$name: names no file outside the repository";
 }
 
+# A secret file that a document has the admin write (a key, a password)
+# is created private: under "umask 077", not readable by anyone between
+# its creation and a later chmod.  The same for the unit's comments and
+# the module's own advice on a missing key file.
+for my $file (@docs, "$repo/admin/kotctl.8",
+              glob("$repo/conf/systemd/*.service"),
+              "$repo/ngx_kot_module/ngx_http_kot_module.c")
+{
+    my $text = KotTest::_slurp($file);
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    # (a copy of Redis's data holds every password hash)
+    while ($text =~ /(?:(?<!>)>\s*|\bcp\s+\S+\s+)((?:[\w\/.%+-]|\$\([^)]*\))+\.(?:key|pass|pw|rdb)(?:\.new)?|%V)(?![\w.])/g) {
+        my ($path, $at) = ($1, $-[0]);
+        next if $path eq '%V' && $name !~ /\.c$/;
+        my $before = substr $text, ($at > 160 ? $at - 160 : 0),
+                            ($at > 160 ? 160 : $at);
+        $before =~ s/.*(?:\n\s*\n|```)//s;      # this paragraph, this block
+        like $before, qr/umask\s+077/,
+            "$name: $path is created under umask 077";
+    }
+}
+
+# A password on a command line is in every user's "ps"
+for my $file (@docs, "$repo/admin/kotctl.8") {
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    my @argv = grep { /redis-cli\b.*(?:--pass\b|\s-a\s)/ }
+        KotTest::_slurp($file) =~ /^.*$/mg;
+    is "@argv", '', "$name: no redis-cli command takes a password argument";
+}
+
+# curl's cookie jar holds an admin's session: a file of mktemp's (0600),
+# not one that curl creates by the umask
+for my $file (@docs) {
+    (my $name = $file) =~ s{^\Q$repo\E/}{};
+    my @jars = grep { $_ ne '$(mktemp)' }
+        KotTest::_slurp($file) =~ /(?:^|\s)j=(\S+)/mg;
+    is "@jars", '', "$name: a cookie jar is made by mktemp";
+}
+
+# nginx's workers reach the shipped Redis's socket without the redis
+# group: on Debian that group may write /etc/redis (mode 2770) and read
+# and write Redis's own files (its unit's UMask=007), so any process of
+# www-data's (nginx, a PHP application) could rewrite the ACL users or
+# the data behind Redis's back.  The ACL users' passwords keep others
+# out, as they do on the loopback port.
+{
+    my @group = grep { /(?:adduser|usermod|gpasswd)\b[^\n]*\bredis\b/ }
+        map { KotTest::_slurp($_) =~ /^.*$/mg } @docs, "$repo/admin/kotctl.8";
+    is "@group", '', 'no document puts a user in the redis group';
+    my ($perm) = KotTest::_slurp("$repo/conf/redis/kot.conf")
+        =~ /^unixsocketperm\s+([0-7]+)/m;
+    ok defined $perm && (oct($perm) & 06) == 06,
+        'the shipped Redis lets nginx\'s user connect to its socket';
+}
+
 done_testing;

@@ -9,6 +9,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use File::Temp ();
 
 my $t = KotTest->new(redis_password => 'conf test pw');
 my $dir = $t->dir;
@@ -61,6 +62,39 @@ is $r->{exit}, 2, 'a bad value is refused as the flag would be';
 like $r->{err}, qr/--db: "two" is not a number.*\n.*\Q$conf\E, line 1/,
     'with where it was written';
 
+# root's kotctl sends the Redis password to the "redis" the file names,
+# and writes where "audit-log" says: a file that someone else could write
+# is refused, naming the fix.  Read by all is fine: it holds paths.
+conf('redis = ' . $t->redis_addr,
+     'redis-password-file = ' . $t->redis_password_file,
+     'secret-file = ' . $t->secret_file);
+for my $mode (0666, 0602) {
+    chmod $mode, $conf;
+    $r = kotctl('tenant', 'list');
+    is $r->{exit}, 2, sprintf('a file of mode %04o is refused', $mode);
+    like $r->{err}, qr/^kotctl: \Q$conf\E can be written by other users \(mode 0${\ sprintf '%o', $mode }\); run "chmod go-w \Q$conf\E"/m,
+        'naming the file, its mode and the fix';
+    unlike $r->{out}, qr/acme/, 'and nothing runs';
+}
+# a user's private group (umask 002) may write it: a warning
+chmod 0664, $conf;
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 0, 'a file its group can write is read' or diag $r->{err};
+like $r->{err}, qr/^kotctl: warning: \Q$conf\E can be written by its group \(mode 0664\); run "chmod g-w \Q$conf\E"/m,
+    'with a warning';
+chmod 0644, $conf;
+$r = kotctl('tenant', 'list');
+is $r->{exit}, 0, 'mode 0644 is fine' or diag $r->{err};
+SKIP: {
+    skip 'needs root to give the file to another user', 2 unless $> == 0;
+    chown 65534, -1, $conf;
+    $r = kotctl('tenant', 'list');
+    is $r->{exit}, 2, 'a file of another user\'s is refused';
+    like $r->{err}, qr/^kotctl: \Q$conf\E belongs to another user \(uid 65534\); run "chown root \Q$conf\E"/m,
+        'naming its owner and the fix';
+    chown 0, -1, $conf;
+}
+
 $ENV{KOT_CONFIG} = "$dir/missing.conf";
 $r = kotctl('tenant', 'list');
 is $r->{exit}, 2, 'a $KOT_CONFIG that does not exist is an error';
@@ -93,6 +127,69 @@ is $r->{exit}, 0, 'audit verify takes the private key from the file'
 like $r->{out}, qr/^OK: /m, 'and the log verifies';
 $r = kotctl('audit', 'query', '--user', 'alice', $log);
 like $r->{out}, qr/"user_added"/, 'audit query finds the change';
+
+# The web host's file names the session key, root's alone (mode 600).
+# The notifications' daemon (kot-notify.service, a user of its own) and
+# an auditor logged in as themselves read the same file: neither needs
+# the key, and neither may be stopped by it.
+SKIP: {
+    my ($setpriv) = grep { -x } map { "$_/setpriv" } split /:/, $ENV{PATH};
+    skip 'needs root and setpriv to run kotctl as another user', 6
+        unless $> == 0 && $setpriv;
+
+    my $nobody = getpwnam('nobody') // 65534;
+    my $pub_dir = File::Temp::tempdir('kot-conf-XXXXXXXX', TMPDIR => 1,
+                                      CLEANUP => 1);
+    chmod 0755, $pub_dir;
+    my %own;
+    for my $f ([ 'redis.pw', KotTest::_slurp($t->redis_password_file) ],
+               [ 'notify.key', 'n' x 64 ],
+               [ 'auditor.pem', KotTest::_slurp($priv) ],
+               [ 'audit.log', KotTest::_slurp($log) ])
+    {
+        $own{$f->[0]} = "$pub_dir/$f->[0]";
+        KotTest::_spew($own{$f->[0]}, $f->[1], 0600);
+        chown $nobody, $nobody, $own{$f->[0]};
+    }
+    my $web_conf = "$pub_dir/kotctl.conf";
+    $ENV{KOT_CONFIG} = $web_conf;
+
+    sub as_nobody (@args) {
+        return $t->_run([ $setpriv, "--reuid=$nobody", "--regid=$nobody",
+                          '--clear-groups', $kotctl, @args ]);
+    }
+
+    KotTest::_spew($web_conf, join '', map { "$_\n" }
+                   'redis = 127.0.0.1:1',
+                   'secret-file = ' . $t->secret_file);
+    chmod 0644, $web_conf;
+
+    $r = as_nobody('notify', '--webhook', 'http://127.0.0.1:9/',
+                   '--hmac-key-file', $own{'notify.key'});
+    unlike $r->{err}, qr/\Q${\ $t->secret_file }\E/,
+        'the daemon does not open the session key that the file names'
+        or diag $r->{err};
+    like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
+        'and goes on to Redis';
+
+    $r = as_nobody('audit', 'verify', '--auditor-private-key',
+                   $own{'auditor.pem'}, $own{'audit.log'});
+    unlike $r->{err}, qr/\Q${\ $t->secret_file }\E/,
+        'nor does audit verify under an auditor\'s own user'
+        or diag $r->{err};
+    like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
+        'which goes on to the anchors';
+
+    KotTest::_spew($web_conf, join '', map { "$_\n" }
+                   'redis = ' . $t->redis_addr,
+                   "redis-password-file = $own{'redis.pw'}",
+                   'secret-file = ' . $t->secret_file);
+    $r = as_nobody('audit', 'verify', '--auditor-private-key',
+                   $own{'auditor.pem'}, $own{'audit.log'});
+    is $r->{exit}, 0, 'and verifies the log with its anchors'
+        or diag $r->{out}, $r->{err};
+    like $r->{out}, qr/^OK: /m, 'OK';
+}
 
 delete $ENV{KOT_CONFIG};
 
