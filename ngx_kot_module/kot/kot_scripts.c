@@ -111,6 +111,18 @@ static const char  kot_script_session_check[] =
 
 
 /*
+ * 1 if the failures' hash fk holds a lock in force at now (ms; "until"
+ * -1: until an administrator unlocks), else 0.  Every check of a
+ * password reads the lock through it, at login and with a session.
+ */
+#define KOT_LUA_LOCKED                                                      \
+    "local function locked(fk, now)\n"                                      \
+    "  local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"         \
+    "  return (lk == -1 or lk > now) and 1 or 0\n"                          \
+    "end\n"
+
+
+/*
  * When the account at uk was last active: the latest of its last login,
  * its creation and its enabling again (user_patch).  inactive_after
  * counts from there (kot_policy_inactive()); a missing user gives 0.
@@ -138,6 +150,7 @@ static const char  kot_script_session_check[] =
  * missing user's fields (KOT_LUA_LAST_ACTIVE: the last activity).
  */
 static const char  kot_script_login_begin[] =
+    KOT_LUA_LOCKED
     KOT_LUA_LAST_ACTIVE
     "local now = tonumber(ARGV[1])\n"
     "local rate = tonumber(ARGV[2])\n"
@@ -154,10 +167,8 @@ static const char  kot_script_login_begin[] =
     "end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
     " 'pw_changed', 'disabled')\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[3], 'until')) or 0\n"
-    "local locked = 0\n"
-    "if lk == -1 or lk > now then locked = 1 end\n"
-    "return {1, u[1] or '', u[2] or '', u[3] or '0', locked, u[4] or '0',"
+    "return {1, u[1] or '', u[2] or '', u[3] or '0', locked(KEYS[3], now),"
+    " u[4] or '0',"
     " tostring(last_active(KEYS[2])), redis.call('HMGET', KEYS[4], "
     KOT_TENANT_POLICY_FIELDS "),"
     " tonumber(redis.call('GET', KEYS[5])) or 0, u[5] and 1 or 0,"
@@ -338,15 +349,14 @@ static const char  kot_script_failures_index[] =
  * saw.  Returns 0 if the user was deleted meanwhile; -2 if the account is
  * locked; -3 if it was disabled; -4 if the password was set meanwhile
  * (an administrator's reset ends every session: a login that checked the
- * old password must not start a new one).
+ * old password must not start a new one).  The script has KOT_LUA_LOCKED.
  */
 #define KOT_LUA_LOGIN_HOLDS                                                 \
     "if redis.call('EXISTS', uk) == 0 then return 0 end\n"                  \
     "if redis.call('HEXISTS', uk, 'disabled') == 1 then return -3 end\n"    \
     "if (tonumber(redis.call('HGET', uk, 'pw_changed')) or 0)"              \
     " ~= pwc then return -4 end\n"                                          \
-    "local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"           \
-    "if lk == -1 or lk > now then return -2 end\n"
+    "if locked(fk, now) == 1 then return -2 end\n"
 
 /*
  * The session that a browser had when it logged in again ends (ok is
@@ -435,6 +445,7 @@ static const char  kot_script_failures_index[] =
  */
 static const char  kot_script_session_create[] =
     KOT_LUA_DENY_OOM
+    KOT_LUA_LOCKED
     "local uk, fk, ok, osid = KEYS[3], KEYS[5], KEYS[4], ARGV[10]\n"
     "local us, cap = KEYS[2], tonumber(ARGV[13]) or 0\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[11])\n"
@@ -487,14 +498,14 @@ static const char  kot_script_session_destroy[] =
  * locked}.
  */
 static const char  kot_script_password_load[] =
+    KOT_LUA_LOCKED
     "local u = redis.call('HMGET', KEYS[1], 'hash', 'pw_changed',"
     " 'must_change')\n"
     "if not u[1] then return {0} end\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[4], 'until')) or 0\n"
     "return {1, u[1], u[2] or '0', u[3] or '0',"
     " redis.call('LRANGE', KEYS[2], 0, 23),"
     " redis.call('HMGET', KEYS[3], " KOT_TENANT_POLICY_FIELDS "),"
-    " (lk == -1 or lk > tonumber(ARGV[1])) and 1 or 0}\n";
+    " locked(KEYS[4], tonumber(ARGV[1]))}\n";
 
 
 /*
@@ -516,9 +527,9 @@ static const char  kot_script_password_load[] =
  * lock is checked here, atomically with the change.
  */
 static const char  kot_script_password_change[] =
+    KOT_LUA_LOCKED
     "if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[3] then return 0 end\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[6], 'until')) or 0\n"
-    "if lk == -1 or lk > tonumber(ARGV[2]) then return -2 end\n"
+    "if locked(KEYS[6], tonumber(ARGV[2])) == 1 then return -2 end\n"
     "local f = redis.call('HMGET', KEYS[3], 't', 'u', 'r', 'ip', 'e', 'd',"
     " 'll')\n"
     "if not f[1] then return -1 end\n"
@@ -744,16 +755,16 @@ static const char  kot_script_password_rehash[] =
  * failures' keys, the name and now.  nil if the user does not exist.
  */
 #define KOT_LUA_USER_ROW                                                    \
+    KOT_LUA_LOCKED                                                          \
     KOT_LUA_LAST_ACTIVE                                                     \
     "local function user_row(uk, fk, name, now)\n"                          \
     "  local u = redis.call('HMGET', uk, 'roles', 'disabled', 'must_change'," \
     " 'created', 'last_login')\n"                                           \
     "  if not u[1] then return nil end\n"                                   \
-    "  local lk = tonumber(redis.call('HGET', fk, 'until')) or 0\n"         \
     "  local mfa = redis.call('EXISTS', '" KOT_KEY_MFA "' .."               \
     " string.sub(uk, #'" KOT_KEY_USER "' + 1))\n"                           \
-    "  return {name, u[1], u[2] and 1 or 0, (lk == -1 or lk > now) and 1 or" \
-    " 0, tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0,"    \
+    "  return {name, u[1], u[2] and 1 or 0, locked(fk, now),"               \
+    " tonumber(u[3]) or 0, tonumber(u[4]) or 0, tonumber(u[5]) or 0,"    \
     " mfa, last_active(uk)}\n"                                               \
     "end\n"
 
@@ -1319,6 +1330,7 @@ static const char  kot_script_event_list[] =
  */
 static const char  kot_script_mfa_pending[] =
     KOT_LUA_DENY_OOM
+    KOT_LUA_LOCKED
     "local uk, fk, ok, osid = KEYS[2], KEYS[3], KEYS[4], ARGV[7]\n"
     "local now, pwc = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     KOT_LUA_LOGIN_HOLDS
@@ -1343,6 +1355,7 @@ static const char  kot_script_mfa_pending[] =
  * left, sealed seed or "", locked (0/1), allow-list version}.
  */
 static const char  kot_script_mfa_code_load[] =
+    KOT_LUA_LOCKED
     "local p = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'mc', 'pc', 'n')\n"
     "if not p[1] then return {0} end\n"
     "local n = (tonumber(p[6]) or 0) + 1\n"
@@ -1351,12 +1364,9 @@ static const char  kot_script_mfa_code_load[] =
     "redis.call('HSET', KEYS[1], 'n', n)\n"
     "local who = p[1] .. ':' .. p[2]\n"
     "local seed = redis.call('HGET', '" KOT_KEY_MFA "' .. who, 'seed')\n"
-    "local lk = tonumber(redis.call('HGET', '" KOT_KEY_FAILURES "' .. who,"
-    " 'until')) or 0\n"
-    "local locked = 0\n"
-    "if lk == -1 or lk > tonumber(ARGV[1]) then locked = 1 end\n"
     "return {1, p[1], p[2], p[3] or '', p[4] or '0', p[5] or '0', left,"
-    " seed or '', locked,"
+    " seed or '',"
+    " locked('" KOT_KEY_FAILURES "' .. who, tonumber(ARGV[1])),"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. p[1])) or 0}\n";
 
 
@@ -1406,18 +1416,18 @@ static const char  kot_script_mfa_use[] =
  * account is locked (the password is checked as at login) else 0}.
  */
 static const char  kot_script_mfa_load[] =
+    KOT_LUA_LOCKED
     "local o = redis.call('HGET', KEYS[3], 'seed')\n"
     "if not o and ARGV[1] ~= '' then\n"
     "  redis.call('HSET', KEYS[3], 'seed', ARGV[1])\n"
     "  redis.call('PEXPIRE', KEYS[3], " KOT_STR(KOT_MFA_OFFER_MS) ")\n"
     "  o = ARGV[1]\n"
     "end\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[6], 'until')) or 0\n"
     "return {redis.call('HGET', KEYS[1], 'enrolled') or '0',"
     " #redis.call('SMEMBERS', KEYS[2]), o or '',"
     " redis.call('HMGET', KEYS[4], " KOT_TENANT_POLICY_FIELDS "),"
     " redis.call('HGET', KEYS[5], 'hash') or '',"
-    " (lk == -1 or lk > tonumber(ARGV[2])) and 1 or 0}\n";
+    " locked(KEYS[6], tonumber(ARGV[2]))}\n";
 
 
 /*
@@ -1441,6 +1451,7 @@ static const char  kot_script_mfa_load[] =
  */
 static const char  kot_script_mfa_enrol[] =
     KOT_LUA_DENY_OOM
+    KOT_LUA_LOCKED
     "if redis.call('HGET', KEYS[3], 'seed') ~= ARGV[1] then return 0 end\n"
     "if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end\n"
     "local h = redis.call('HGET', KEYS[5], 'hash')\n"
@@ -1448,10 +1459,8 @@ static const char  kot_script_mfa_enrol[] =
     "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[4]"
     " then return -3 end\n"
     "if ARGV[5] ~= '' and h ~= ARGV[5] then return -4 end\n"
-    "if ARGV[5] ~= '' then\n"
-    "  local lk = tonumber(redis.call('HGET', KEYS[7], 'until')) or 0\n"
-    "  if lk == -1 or lk > tonumber(ARGV[3]) then return -5 end\n"
-    "end\n"
+    "if ARGV[5] ~= '' and locked(KEYS[7], tonumber(ARGV[3])) == 1"
+    " then return -5 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
     "redis.call('HSET', KEYS[1], 'seed', ARGV[1], 'enrolled', ARGV[3],"
     " 'step', ARGV[2])\n"
@@ -1479,11 +1488,11 @@ static const char  kot_script_mfa_enrol[] =
  * if the account is locked (checked here, atomically, as at login).
  */
 static const char  kot_script_mfa_remove[] =
+    KOT_LUA_LOCKED
     "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[1]"
     " then return 0 end\n"
     "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
-    "local lk = tonumber(redis.call('HGET', KEYS[4], 'until')) or 0\n"
-    "if lk == -1 or lk > tonumber(ARGV[3]) then return -5 end\n"
+    "if locked(KEYS[4], tonumber(ARGV[3])) == 1 then return -5 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2])\n"
     "return 1\n";
 
