@@ -1320,8 +1320,6 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* A refused enrolment or removal: recorded, and the page again. */
-
 /*
  * A wrong password (or any, on a locked account) on this page counts
  * toward the lockout as at login: a session alone must not be a way to
@@ -1377,6 +1375,8 @@ ngx_http_kot_mfa_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
                                     NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
 }
 
+
+/* A refused enrolment or removal: recorded, and the page again. */
 
 static ngx_int_t
 ngx_http_kot_mfa_refused(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
