@@ -92,6 +92,8 @@ static ngx_int_t ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al,
     json_t *rec, ngx_str_t *line);
 static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
     ngx_uint_t anchor);
+static ngx_int_t ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al,
+    u_char *p);
 static void ngx_http_kot_audit_create(ngx_open_file_t *file);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
     ngx_log_t *log);
@@ -1587,6 +1589,15 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
         p += n;
     }
 
+    if (p < al->pos && ngx_http_kot_audit_keep(al, p) == NGX_OK) {
+        /* the chain stays in this write: its next key needs all of it */
+        if (!al->timer.timer_set) {
+            ngx_add_timer(&al->timer, al->flush);
+        }
+
+        return;
+    }
+
     if (p == al->pos && al->pos > al->buf) {
         al->failed = 0;
         al->unanchored = 1;
@@ -1617,6 +1628,48 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
     } else if (!al->timer.timer_set) {
         ngx_add_timer(&al->timer, al->flush);
     }
+}
+
+
+/*
+ * After a failed write (a full disk), the records not written stay in the
+ * buffer for the next write, the timer's or a later record's: the next
+ * write's key is made from every record of this one (ngx_kot/3), so a
+ * write dropped would leave every later record of the chain unverifiable.
+ * A line cut short by the failure is written again whole, after a newline
+ * that ends what went out of it.  Only while less than the buffer's size
+ * is left, so that a record still fits after it; beyond, the records are
+ * lost, as the error log said.
+ */
+
+static ngx_int_t
+ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
+{
+    u_char  *line;
+    size_t   left;
+
+    /* the start of the line that p is in */
+    for (line = p; line > al->buf && line[-1] != '\n'; line--) {
+        /* void */
+    }
+
+    left = al->pos - line + (line != p);
+
+    if (left >= al->size) {
+        return NGX_DECLINED;
+    }
+
+    if (line != p) {
+        ngx_memmove(al->buf + 1, line, al->pos - line);
+        al->buf[0] = '\n';
+
+    } else {
+        ngx_memmove(al->buf, line, al->pos - line);
+    }
+
+    al->pos = al->buf + left;
+
+    return NGX_OK;
 }
 
 
