@@ -262,16 +262,27 @@ ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     node = ngx_http_kot_allow_find(tenant);
 
-    if (node == NULL || node->version < version) {
-        if (ctx->allow_loaded) {
+    /*
+     * Any other version, not only a newer one: a Redis restored from a
+     * backup, or a replica promoted that missed the last change, goes
+     * back, and its next change gives a version cached here to another
+     * list.
+     */
+
+    if (node == NULL || node->version != version) {
+
+        if (!ctx->allow_loaded) {
+            ctx->allow_loaded = 1;
+
+            return ngx_http_kot_allow_load(r, ctx, tenant) == NGX_OK
+                   ? NGX_AGAIN : NGX_ERROR;
+        }
+
+        /* just loaded: a change made since the version came is newer */
+        if (node == NULL || node->version < version) {
             /* loaded, yet older than asked: Redis is inconsistent */
             return NGX_ERROR;
         }
-
-        ctx->allow_loaded = 1;
-
-        return ngx_http_kot_allow_load(r, ctx, tenant) == NGX_OK
-               ? NGX_AGAIN : NGX_ERROR;
     }
 
     /* the admin list narrows the access list: both must let it in */
@@ -284,6 +295,33 @@ ngx_http_kot_allow(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     return rc;
+}
+
+
+/*
+ * Every list cached, dropped when the connection to Redis is made again:
+ * the Redis behind it may be another, restored from a backup or a replica
+ * promoted, whose versions went back, so that its next change gives a
+ * version cached here to another list.  Each tenant's lists are loaded
+ * again at its next request.
+ */
+
+void
+ngx_http_kot_allow_forget(void)
+{
+    ngx_rbtree_node_t          *node;
+    ngx_http_kot_allow_node_t  *an;
+
+    while (ngx_http_kot_allow_tree.root != ngx_http_kot_allow_tree.sentinel)
+    {
+        node = ngx_http_kot_allow_tree.root;
+        ngx_rbtree_delete(&ngx_http_kot_allow_tree, node);
+
+        an = (ngx_http_kot_allow_node_t *) node;
+        kot_cidr_set_free(an->lists[0]);
+        kot_cidr_set_free(an->lists[1]);
+        ngx_free(an);
+    }
 }
 
 

@@ -376,6 +376,7 @@ ngx_int_t ngx_http_kot_allow_denied(ngx_http_request_t *r,
 void ngx_http_kot_allow_record(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t *tenant, ngx_str_t *user);
 ngx_int_t ngx_http_kot_allow_answer(ngx_http_request_t *r);
+void ngx_http_kot_allow_forget(void);
 char *ngx_http_kot_cidr_set(ngx_conf_t *cf, const char *directive,
     ngx_str_t *nets, ngx_uint_t n, kot_cidr_set_t **set);
 

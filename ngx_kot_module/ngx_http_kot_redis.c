@@ -483,6 +483,9 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
 
     if (rd == &ngx_http_kot_redis) {
+        /* perhaps another Redis: its allow-list versions may have gone back */
+        ngx_http_kot_allow_forget();
+
         ngx_http_kot_redis_had_master = 1;
         ngx_http_kot_redis_send_waiting(rd);
     }
