@@ -29,6 +29,9 @@
 
 
 #define NGX_HTTP_KOT_AUDIT_RECORD_MAX  (64 * 1024)
+
+/* the longest line that kotctl audit verify reads (KOTCTL_LINE_MAX) */
+#define NGX_HTTP_KOT_AUDIT_LINE_MAX    (1024 * 1024)
 #define NGX_HTTP_KOT_AUDIT_FIELD_MAX   4096
 #define NGX_HTTP_KOT_AUDIT_ANCHOR_TTL  "34560000"     /* 400 days, in s */
 
@@ -72,6 +75,7 @@ struct ngx_http_kot_audit_log_s {
     kot_chain_t                 chain;
     u_char                     *buf;
     u_char                     *pos;
+    size_t                      cap;            /* of buf */
     ngx_event_t                 timer;
     ngx_log_t                  *log;
     ngx_msec_t                  anchored;       /* last anchor, at */
@@ -425,8 +429,9 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
 
     al->log = cycle->log;
 
-    al->buf = ngx_alloc(al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX
-                        + KOT_CHAIN_SUFFIX_MAX, cycle->log);
+    al->cap = al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_MAX;
+
+    al->buf = ngx_alloc(al->cap, cycle->log);
     if (al->buf == NULL) {
         return NGX_ERROR;
     }
@@ -1465,32 +1470,67 @@ static ngx_int_t
 ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec,
     ngx_str_t *line)
 {
-    char       s[NGX_HTTP_KOT_AUDIT_RECORD_MAX], *h;
+    char       s[NGX_HTTP_KOT_AUDIT_RECORD_MAX], *text, *big, *h;
     size_t     len, n;
     ngx_int_t  rc;
 
+    text = s;
+    big = NULL;
+
     len = json_dumpb(rec, s, sizeof(s), JSON_COMPACT);
+
+    /*
+     * A record longer than the stack's, such as an administrator's change
+     * of thousands of networks, is a security event all the same: on the
+     * heap, as long as verify can read its line.
+     */
+
+    if (len >= sizeof(s)
+        && len < NGX_HTTP_KOT_AUDIT_LINE_MAX - KOT_CHAIN_SUFFIX_MAX)
+    {
+        big = ngx_alloc(len, al->log);
+
+        if (big && json_dumpb(rec, big, len, JSON_COMPACT) == len) {
+            text = big;
+
+        } else {
+            len = 0;
+        }
+    }
+
     json_decref(rec);
 
-    /* jansson leaves DEL, C1 and U+2028/9 raw: rare, so escaped apart */
-    n = (len && len < sizeof(s)) ? kot_json_harden(NULL, s, len) : len;
+    n = len;
 
-    if (n == 0 || n >= sizeof(s)) {
+    /* jansson leaves DEL, C1 and U+2028/9 raw: rare, so escaped apart */
+    if (len && (text != s || len < sizeof(s))) {
+        n = kot_json_harden(NULL, text, len);
+    }
+
+    if (n == 0 || (text == s && len >= sizeof(s))
+        || n >= NGX_HTTP_KOT_AUDIT_LINE_MAX - KOT_CHAIN_SUFFIX_MAX)
+    {
         ngx_log_error(NGX_LOG_ALERT, al->log, 0,
                       "kot: audit record too large (%uz bytes)", n);
+        ngx_free(big);
         return NGX_ERROR;
     }
 
     if (n == len) {
-        return ngx_http_kot_audit_text(al, s, len, line);
+        rc = ngx_http_kot_audit_text(al, text, len, line);
+        ngx_free(big);
+        return rc;
     }
 
     h = ngx_alloc(n, al->log);
     if (h == NULL) {
+        ngx_free(big);
         return NGX_ERROR;
     }
 
-    (void) kot_json_harden(h, s, len);
+    (void) kot_json_harden(h, text, len);
+    ngx_free(big);
+
     rc = ngx_http_kot_audit_text(al, h, n, line);
     ngx_free(h);
 
@@ -1509,12 +1549,36 @@ static ngx_int_t
 ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
     ngx_str_t *line)
 {
-    long  n;
+    long     n;
+    size_t   need;
+    u_char  *buf;
 
     if ((size_t) (al->pos - al->buf) + len
         > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX)
     {
         ngx_http_kot_audit_flush(al, 0);
+    }
+
+    /*
+     * A record larger than the buffer can hold after what it keeps: the
+     * buffer grows to hold it, for good.  Never so for a request record,
+     * written in place (s in the buffer), which always fits.
+     */
+
+    need = (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_MAX;
+
+    if (need > al->cap) {
+        buf = ngx_alloc(need, al->log);
+        if (buf == NULL) {
+            ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(buf, al->buf, al->pos - al->buf);
+        al->pos = buf + (al->pos - al->buf);
+        ngx_free(al->buf);
+        al->buf = buf;
+        al->cap = need;
     }
 
     n = kot_chain_seal(&al->chain, s, len, (char *) al->pos);
