@@ -79,8 +79,13 @@ struct ngx_http_kot_audit_log_s {
     ngx_event_t                 timer;
     ngx_log_t                  *log;
     ngx_msec_t                  anchored;       /* last anchor, at */
+    ngx_http_kot_main_conf_t   *kmcf;
+    uint64_t                    lost;           /* records, since restart */
+    char                        lost_chain[KOT_CHAIN_ID_LEN + 1];
     ngx_http_kot_busy_t         busy;
     unsigned                    started:1;
+    unsigned                    restart:1;      /* records were lost */
+    unsigned                    restart_failed:1;
     unsigned                    failed:1;
     unsigned                    seal_failed:1;
     unsigned                    unanchored:1;
@@ -105,6 +110,10 @@ static void ngx_http_kot_audit_timer(ngx_event_t *ev);
 static void ngx_http_kot_audit_anchor(ngx_http_kot_audit_log_t *al);
 static ngx_int_t ngx_http_kot_audit_start(ngx_cycle_t *cycle,
     ngx_http_kot_main_conf_t *kmcf, ngx_http_kot_audit_log_t *al);
+static ngx_int_t ngx_http_kot_audit_chain(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_restart(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al,
+    u_char *p);
 static void ngx_http_kot_audit_set(json_t *rec, const char *key,
     u_char *data, size_t len);
 static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
@@ -421,13 +430,8 @@ static ngx_int_t
 ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     ngx_http_kot_audit_log_t *al)
 {
-    char       sealed[KOT_CHAIN_SEALED_MAX];
-    long       n;
-    json_t    *rec;
-    uint8_t    k0[KOT_CHAIN_KEY_LEN];
-    ngx_str_t  host;
-
     al->log = cycle->log;
+    al->kmcf = kmcf;
 
     al->cap = al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX + KOT_CHAIN_SUFFIX_MAX;
 
@@ -448,6 +452,32 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->busy.timer.log = cycle->log;
     al->busy.timer.cancelable = 1;
 
+    if (ngx_http_kot_audit_chain(al) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    al->started = 1;
+
+    ngx_http_kot_audit_flush(al, 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A new chain in the log, its record 0 in the buffer.  After records
+ * were lost, record 0 says how many, and names the chain of the first.
+ */
+
+static ngx_int_t
+ngx_http_kot_audit_chain(ngx_http_kot_audit_log_t *al)
+{
+    char       sealed[KOT_CHAIN_SEALED_MAX];
+    long       n;
+    json_t    *rec;
+    uint8_t    k0[KOT_CHAIN_KEY_LEN];
+    ngx_str_t  host;
+
     /*
      * a key per write of the buffer, bound to the write before it
      * (docs/audit.md, "ngx_kot/3")
@@ -461,11 +491,12 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
         return NGX_ERROR;
     }
 
-    n = kot_chain_seal_key(kmcf->auditor_key, k0, sealed, sizeof(sealed));
+    n = kot_chain_seal_key(al->kmcf->auditor_key, k0, sealed,
+                           sizeof(sealed));
     kot_cleanse(k0, sizeof(k0));
 
     if (n < 0) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
                       "kot: cannot seal the audit chain's key to the "
                       "auditor's key");
         kot_chain_wipe(&al->chain);
@@ -475,14 +506,15 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     rec = ngx_http_kot_audit_record(al, "chain_start", "configuration",
                                     "success");
     if (rec == NULL) {
+        kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
 
-    host = cycle->hostname;
+    host = ngx_cycle->hostname;
 
     json_object_set_new(rec, "kot.sealed_key", json_stringn(sealed, n));
     json_object_set_new(rec, "kot.auditor_key",
-                        json_string(kmcf->auditor_fpr));
+                        json_string(al->kmcf->auditor_fpr));
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
     json_object_set_new(rec, KOT_CHAIN_VERSION_MEMBER,
@@ -490,15 +522,45 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,
                         json_string(kot_chain_alg_name(&al->chain)));
 
-    al->started = 1;
+    if (al->lost) {
+        json_object_set_new(rec, "kot.lost_records",
+                            json_integer((json_int_t) al->lost));
+        json_object_set_new(rec, "kot.lost_chain",
+                            json_string(al->lost_chain));
+    }
 
     if (ngx_http_kot_audit_append(al, rec, NULL) != NGX_OK) {
+        kot_chain_wipe(&al->chain);
         return NGX_ERROR;
     }
 
-    ngx_http_kot_audit_flush(al, 1);
+    al->lost = 0;
 
     return NGX_OK;
+}
+
+
+/* After records were lost: the next record goes into a new chain. */
+
+static void
+ngx_http_kot_audit_restart(ngx_http_kot_audit_log_t *al)
+{
+    al->restart = 0;
+
+    if (ngx_http_kot_audit_chain(al) == NGX_OK) {
+        al->restart_failed = 0;
+        return;
+    }
+
+    /* its records cannot be sealed meanwhile: they count as errors */
+    al->restart = 1;
+
+    if (!al->restart_failed) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                      "kot: cannot start a new audit chain in \"%V\"; "
+                      "records are lost until it can", &al->path);
+        al->restart_failed = 1;
+    }
 }
 
 
@@ -1054,6 +1116,15 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
+    if (al->restart) {
+        ngx_http_kot_audit_restart(al);
+
+        /* the new record 0 may fill a small buffer: room for this one */
+        if ((size_t) (al->pos - al->buf) >= al->size) {
+            ngx_http_kot_audit_flush(al, 0);
+        }
+    }
+
     /*
      * Written and sealed right in the log's buffer: a flush leaves it
      * less than its size full, so a whole record always fits after.
@@ -1398,6 +1469,11 @@ ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al, const char *action,
     ngx_tm_t    tm;
     ngx_time_t *tp;
 
+    /* a record 0 first, should records of this log have been lost */
+    if (al && al->restart) {
+        ngx_http_kot_audit_restart(al);
+    }
+
     rec = json_object();
     if (rec == NULL) {
         return NULL;
@@ -1653,7 +1729,12 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
         p += n;
     }
 
-    if (p < al->pos && ngx_http_kot_audit_keep(al, p) == NGX_OK) {
+    if (p < al->pos) {
+        if (ngx_http_kot_audit_keep(al, p) != NGX_OK) {
+            ngx_http_kot_audit_drop(al, p);
+            return;
+        }
+
         /* the chain stays in this write: its next key needs all of it */
         if (!al->timer.timer_set) {
             ngx_add_timer(&al->timer, al->flush);
@@ -1734,6 +1815,61 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
     al->pos = al->buf + left;
 
     return NGX_OK;
+}
+
+
+/*
+ * The records not written, when the buffer cannot keep them: lost.  The
+ * chain cannot go on, since its next key is made from them, so it ends
+ * here, as a killed worker's does, and the next record starts a new one
+ * whose record 0 counts them.  The written records of the chain that are
+ * not anchored yet stay so: its head covers the lost ones.
+ */
+
+static void
+ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al, u_char *p)
+{
+    u_char     *line;
+    uint64_t    n;
+    ngx_uint_t  cut;
+
+    /* the file ends in a line cut short: by this write, or by one before */
+    cut = (p > al->buf) ? (p[-1] != '\n')
+                        : (al->pos > al->buf && al->buf[0] == '\n');
+
+    for (line = p; line > al->buf && line[-1] != '\n'; line--) {
+        /* void */
+    }
+
+    /* the newline kept to end a line cut short is no record */
+    if (line == al->buf && *line == '\n') {
+        line++;
+    }
+
+    for (n = 0; line < al->pos; line++) {
+        n += (*line == '\n');
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                  "kot: %uL audit records of chain %s lost, as \"%V\" "
+                  "cannot be written; a new chain starts with the next "
+                  "record", n, al->chain.id, &al->path);
+
+    if (al->lost == 0) {
+        ngx_memcpy(al->lost_chain, al->chain.id, KOT_CHAIN_ID_LEN + 1);
+    }
+
+    al->lost += n;
+    al->restart = 1;
+    al->unanchored = 0;
+    al->pos = al->buf;
+
+    /* a line cut short is ended, so that the new record 0 is a line */
+    if (cut) {
+        *al->pos++ = '\n';
+    }
+
+    kot_chain_wipe(&al->chain);
 }
 
 

@@ -2,6 +2,8 @@
 # nothing that the writer still holds.  Records that could not be written
 # stay in the buffer and go out at the next write that works, so the
 # chain goes on verifying, record 0 and every security event included.
+# Those that the buffer cannot hold are lost, and counted: the next
+# record starts a new chain, which verifies.
 
 use strict;
 use warnings;
@@ -70,5 +72,58 @@ is $v->{exit}, 0, 'and the log verifies, the chain unbroken'
 
 like $n->error_log, qr/writing the audit log "[^"]+" failed/,
     'the failed write was logged';
+
+
+# a buffer too small to keep what could not be written
+
+my $blog = $t->dir . '/b/audit.log';
+File::Path::make_path($t->dir . '/b');
+symlink '/dev/full', $blog or die "symlink: $!";
+
+my $m = $t->nginx(KotTest->site(
+    http => "kot_audit_log %%DIR%%/audit.log buffer=1k flush=200ms;\n"
+          . "    kot_audit_auditor_key $pub;"), name => 'b');
+
+KotTest::wait_until(sub { $m->error_log =~ /writing the audit log/ },
+                    what => 'the failed write of record 0');
+
+# record 0 and this one do not fit in 1k: both lost
+$m->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
+KotTest::wait_until(sub { $m->error_log =~ /audit records of chain \w+ lost/ },
+                    what => 'the records lost');
+my ($lost, $old) = $m->error_log
+    =~ /kot: (\d+) audit records of chain ([0-9a-f]{16}) lost/;
+cmp_ok $lost, '>=', 2, "the records lost are counted ($lost)";
+
+unlink $blog or die "unlink: $!";
+kill 'USR1', $m->pid;
+KotTest::wait_until(sub { -f $blog && !-l $blog }, what => 'the reopened log');
+
+$m->ua->login(tenant => 'acme', username => 'alice',
+              password => 'correct horse battery');
+
+sub brecords () {
+    open my $fh, '<', $blog or return ();
+    return map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+
+KotTest::wait_until(sub {
+    @recs = brecords();
+    grep { $_->{'event.action'} eq 'login'
+           && $_->{'event.outcome'} eq 'success' } @recs
+}, what => 'the successful login in the log');
+
+is $recs[0]{'event.action'}, 'chain_start',
+    'the next record starts a new chain';
+isnt $recs[0]{'kot.chain'}, $old, 'another than the one that lost records';
+is $recs[0]{'kot.lost_records'}, $lost,
+    'its record 0 counts the records lost';
+is $recs[0]{'kot.lost_chain'}, $old, 'and names their chain';
+
+$m->stop;
+
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv, $blog);
+is $v->{exit}, 0, 'the log verifies: the new chain is whole'
+    or diag $v->{out}, $v->{err};
 
 done_testing;
