@@ -73,4 +73,10 @@ is $ua->get('/app', { from('10.1.2.3') })->{status}, 403,
 is $ua->get('/app', { from('10.5.0.1') })->{status}, 200,
     'an address in the new list passes';
 
+# a version that goes back on the same connection: read again too
+$t->redis('SET', 'kot:v1:alv:acme', 1);
+$t->redis('SADD', 'kot:v1:al:acme:access', '10.7.0.0/16');
+is $ua->get('/app', { from('10.7.0.1') })->{status}, 200,
+    'a version older than the one cached is read again, not ignored';
+
 done_testing;
