@@ -346,6 +346,12 @@ await run(async (browser) => {
     ok(!(await page.textContent('.summary')).includes('休眠中')
        && (await page.textContent('.summary')).includes('有効'),
        'and the account is active again');
+    ok(await page.evaluate(() => document.activeElement
+                                 === document.querySelector('#view h1')),
+       'and the keyboard\'s place is the heading of the screen shown '
+       + 'anew, not the top of the page',
+       await page.evaluate(() => `${document.activeElement.tagName} `
+                                 + document.activeElement.textContent));
     const back = await (await browser.newContext({ ignoreHTTPSErrors: true }))
         .newPage();
     await back.goto(`${base}/reports`);
