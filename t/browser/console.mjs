@@ -352,6 +352,22 @@ await run(async (browser) => {
        + 'anew, not the top of the page',
        await page.evaluate(() => `${document.activeElement.tagName} `
                                  + document.activeElement.textContent));
+
+    // a role the server refuses (office staff write one in Japanese): why,
+    // and what a role may be, in Japanese, not the API's English
+    w.expect(422, api('PATCH', `users/${dormant}`));
+    const otherRoles = page.getByLabel('その他のロール');
+    await otherRoles.fill('経理');
+    await page.locator('form', { has: otherRoles })
+        .getByRole('button', { name: '保存する' }).click();
+    const roleError = page.locator('.field-error:visible');
+    await roleError.waitFor();
+    ok(/^「経理」はロールに使えません。[^A-Z]*$/
+           .test(await roleError.textContent())
+       && !/not a role/.test(await page.textContent('#live-alert')),
+       'a role the server refuses is said in Japanese, with what a role '
+       + 'may be', await roleError.textContent());
+    await otherRoles.fill('');
     const back = await (await browser.newContext({ ignoreHTTPSErrors: true }))
         .newPage();
     await back.goto(`${base}/reports`);

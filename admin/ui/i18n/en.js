@@ -504,6 +504,12 @@ export default {
     'err.invalid_name': 'This name cannot be used: see which characters '
         + 'are allowed below the field.',
     'err.invalid_role': 'A role is not valid: {detail}',
+    'err.invalid_role.none': 'Choose at least one role.',
+    'err.invalid_role.name': '“{role}” cannot be a role. A role has 1 to 32 '
+        + 'characters: lower-case letters a-z, digits 0-9, “_” and “-”. '
+        + 'Correct it under Other roles.',
+    'err.invalid_role.too_many': 'There are too many roles. Remove some, '
+        + 'then save again.',
     'err.invalid_hours': 'Support access lasts 1 to 72 hours.',
     'err.invalid_policy': 'A rule is not valid: {detail}',
     'err.policy_loosened': 'A rule is looser than the server allows: '

@@ -502,6 +502,12 @@ export default {
     'err.invalid_name': 'この名前は使えません。使える文字は入力欄の下の'
         + '説明をご覧ください。',
     'err.invalid_role': 'ロールの指定が正しくありません（{detail}）。',
+    'err.invalid_role.none': 'ロールを1つ以上選んでください。',
+    'err.invalid_role.name': '「{role}」はロールに使えません。ロールに使える'
+        + 'のは、半角の英小文字（a-z）、数字、「_」「-」の32文字までです。'
+        + '「その他のロール」を直してください。',
+    'err.invalid_role.too_many': 'ロールが多すぎます。いくつか外してから、'
+        + 'もう一度保存してください。',
     'err.invalid_hours': 'サポートアクセスは1〜72時間で指定してください。',
     'err.invalid_policy': 'ルールの値が正しくありません（{detail}）。',
     'err.policy_loosened': 'サーバーの基準より緩いルールは設定できません'
