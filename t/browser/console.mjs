@@ -630,8 +630,22 @@ await run(async (browser) => {
     ok(await heading(opsPage) === '企業'
        && (await opsPage.textContent('main')).includes(tenant),
        'a system admin sees the companies');
+    // a first admin's name that is no username: the error sends the
+    // reader to the description under the field, which must say what a
+    // username may be
+    ow.expect(422, /^POST \/kot\/admin\/api\/tenants$/);
     await opsPage.getByLabel('企業ID', { exact: true }).fill('initech');
-    await opsPage.getByLabel('最初の管理者').fill('ivy');
+    const firstAdmin = opsPage.getByLabel('最初の管理者');
+    await firstAdmin.fill('田中');
+    await opsPage.getByRole('button', { name: '追加する' }).click();
+    await opsPage.locator('.field-error:visible').waitFor();
+    const firstField = await firstAdmin.evaluate(
+        (el) => el.closest('.field').textContent);
+    ok(firstField.includes('入力欄の下の説明')
+       && /半角英小文字.*64文字/.test(firstField),
+       'a first admin\'s name that is refused points to the description '
+       + 'under its field, which says what a username may be', firstField);
+    await firstAdmin.fill('ivy');
     await opsPage.getByRole('button', { name: '追加する' }).click();
     await opsPage.locator('.secret').waitFor();
     ok((await opsPage.textContent('.secret')).trim().length >= 12

@@ -431,7 +431,8 @@ export default {
         + 'ending with a letter or digit.',
     'tenants.name_required': 'Enter a company ID.',
     'tenants.admin': 'Its first administrator',
-    'tenants.admin_hint': 'A username in the new company. They get a '
+    'tenants.admin_hint': 'A username in the new company: up to 64 of '
+        + 'a-z, 0-9 and . _ @ + -, not starting with . @ or -. They get a '
         + 'temporary password and manage the company from then on.',
     'tenants.admin_required': 'Enter the first administrator\'s username.',
     'tenants.admin_temp': 'Temporary password of {user} (shown only this '
