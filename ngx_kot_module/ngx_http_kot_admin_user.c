@@ -35,6 +35,8 @@ static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
     ngx_str_t *roles);
+static ngx_int_t ngx_http_kot_admin_role_error(ngx_http_request_t *r,
+    const char *reason, json_t *role);
 static void ngx_http_kot_admin_pw_wipe(void *data);
 static ngx_int_t ngx_http_kot_admin_pw_refused(ngx_http_request_t *r,
     kot_policy_t *policy, unsigned bits, ngx_uint_t generated);
@@ -358,9 +360,7 @@ ngx_http_kot_admin_roles(ngx_http_request_t *r, ngx_str_t *roles)
     }
 
     if (json_array_size(list) == 0) {
-        return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                        "invalid_role",
-                                        "a user needs at least one role");
+        return ngx_http_kot_admin_role_error(r, "none", NULL);
     }
 
     json_array_foreach(list, i, role) {
@@ -373,24 +373,65 @@ ngx_http_kot_admin_roles(ngx_http_request_t *r, ngx_str_t *roles)
             break;
 
         case -1:
-            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                            "invalid_role",
-                                            "\"%*s\" is not a role: use 1 "
-                                            "to %d of a-z, 0-9, '_' and '-'",
-                                            ngx_min(json_string_length(role),
-                                                    KOT_ROLE_MAX + 1),
-                                            s, KOT_ROLE_MAX);
+            return ngx_http_kot_admin_role_error(r, "name", role);
 
         default:
-            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                            "invalid_role",
-                                            "too many roles");
+            return ngx_http_kot_admin_role_error(r, "too_many", NULL);
         }
     }
 
     roles->len = ngx_strlen(roles->data);
 
     return NGX_OK;
+}
+
+
+/*
+ * A refused "roles": 422 invalid_role, in words (detail), and for a
+ * console to word in its own language, "reason" (none, name, too_many)
+ * and for a name the "role" refused, of at most KOT_ROLE_MAX + 1 bytes.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_role_error(ngx_http_request_t *r, const char *reason,
+    json_t *role)
+{
+    u_char     *p, detail[NGX_MAX_ERROR_STR];
+    json_t     *body;
+    ngx_str_t   text, name;
+
+    ngx_str_null(&name);
+
+    if (role) {
+        name.data = (u_char *) json_string_value(role);
+        name.len = ngx_min(json_string_length(role), KOT_ROLE_MAX + 1);
+
+        p = ngx_snprintf(detail, sizeof(detail), "\"%V\" is not a role: "
+                         "use 1 to %d of a-z, 0-9, '_' and '-'", &name,
+                         KOT_ROLE_MAX);
+
+    } else if (ngx_strcmp(reason, "none") == 0) {
+        p = ngx_cpymem(detail, "a user needs at least one role",
+                       sizeof("a user needs at least one role") - 1);
+
+    } else {
+        p = ngx_cpymem(detail, "too many roles",
+                       sizeof("too many roles") - 1);
+    }
+
+    text.data = detail;
+    text.len = p - detail;
+
+    body = json_pack("{s:s,s:o,s:s}", "error", "invalid_role",
+                     "detail", ngx_http_kot_json_str(&text),
+                     "reason", reason);
+
+    if (body != NULL && role != NULL) {
+        (void) json_object_set_new(body, "role",
+                                   ngx_http_kot_json_str(&name));
+    }
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_KOT_UNPROCESSABLE, body);
 }
 
 

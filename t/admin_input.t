@@ -1,8 +1,8 @@
 # Hostile input to the admin API: names with ':', '*', '{', a newline,
 # NUL or a thousand characters, in bodies, paths and queries; roles,
 # networks and policy values alike; JSON that is not, or too deep, or
-# too large a number.  Each gets a clear error in JSON and leaves every
-# key in Redis as it was.
+# too large a number, or with a member twice.  Each gets a clear error
+# in JSON and leaves every key in Redis as it was.
 
 use strict;
 use warnings;
@@ -130,6 +130,19 @@ like $res->{content}, qr/"unknown field \\"a\\n\\u0001b\\""/,
 $res = $alice->call(POST => 'tenants/acme/users', undef,
                     { raw => '{"' . ('k' x 5000) . '":1}' });
 ok length($res->{json}{detail}) < 200, 'a long field name is cut short';
+
+# a member twice: refused whole, whichever of the two a reader would take
+refused($alice->call(PATCH => 'tenants/acme/users/bob', undef,
+                     { raw => '{"disabled":false,"disabled":true}' }),
+        400, 'invalid_json', 'a member twice: 400');
+refused($alice->call(PUT => 'tenants/acme/allowlists/admin', undef,
+                     { raw => '{"networks":["192.0.2.0/24"],'
+                              . '"force":false,"force":true}' }),
+        400, 'invalid_json', 'force twice, on a list that would shut '
+                             . 'out the caller: 400');
+refused($alice->call(PUT => 'tenants/acme/policy', undef,
+                     { raw => '{"min_length":16,"min_length":1}' }),
+        400, 'invalid_json', 'a policy rule twice: 400');
 
 is $A->dump_keys($t), $before, 'none of it changed a key in Redis';
 is $alice->call(GET => 'tenants/acme/users/bob')->{status}, 200,

@@ -118,9 +118,22 @@ $A->is_error($alice->call(POST => 'tenants/acme/users',
                           { username => 'erin', roles => [] }),
              422, 'invalid_role', 'no role: 422');
 $res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'erin', roles => [] });
+is $res->{json}{reason}, 'none', 'its reason, for a console to word it';
+$res = $alice->call(POST => 'tenants/acme/users',
                     { username => 'erin', roles => ['Admin'] });
 $A->is_error($res, 422, 'invalid_role', 'a role that is no role: 422');
 like $res->{json}{detail}, qr/"Admin" is not a role/, 'named';
+is $res->{json}{reason}, 'name', 'its reason';
+is $res->{json}{role}, 'Admin', 'and the role refused, by itself';
+$res = $alice->call(PATCH => 'tenants/acme/users/bob',
+                    { roles => ['user', "\x{7d4c}\x{7406}"] });
+$A->is_error($res, 422, 'invalid_role', 'a role in Japanese: 422');
+is_deeply [ @{ $res->{json} }{qw(reason role)} ],
+    [ 'name', "\x{7d4c}\x{7406}" ], 'named as it came';
+$res = $alice->call(POST => 'tenants/acme/users',
+                    { username => 'erin', roles => [ 'x' x 40 ] });
+is length $res->{json}{role}, 33, 'a long one cut after 33 bytes';
 
 
 # twenty admins add the same user at once

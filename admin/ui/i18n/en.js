@@ -431,7 +431,8 @@ export default {
         + 'ending with a letter or digit.',
     'tenants.name_required': 'Enter a company ID.',
     'tenants.admin': 'Its first administrator',
-    'tenants.admin_hint': 'A username in the new company. They get a '
+    'tenants.admin_hint': 'A username in the new company: up to 64 of '
+        + 'a-z, 0-9 and . _ @ + -, not starting with . @ or -. They get a '
         + 'temporary password and manage the company from then on.',
     'tenants.admin_required': 'Enter the first administrator\'s username.',
     'tenants.admin_temp': 'Temporary password of {user} (shown only this '
@@ -504,6 +505,12 @@ export default {
     'err.invalid_name': 'This name cannot be used: see which characters '
         + 'are allowed below the field.',
     'err.invalid_role': 'A role is not valid: {detail}',
+    'err.invalid_role.none': 'Choose at least one role.',
+    'err.invalid_role.name': '“{role}” cannot be a role. A role has 1 to 32 '
+        + 'characters: lower-case letters a-z, digits 0-9, “_” and “-”. '
+        + 'Correct it under Other roles.',
+    'err.invalid_role.too_many': 'There are too many roles. Remove some, '
+        + 'then save again.',
     'err.invalid_hours': 'Support access lasts 1 to 72 hours.',
     'err.invalid_policy': 'A rule is not valid: {detail}',
     'err.policy_loosened': 'A rule is looser than the server allows: '

@@ -428,8 +428,9 @@ export default {
         + '（先頭と末尾は英数字）。',
     'tenants.name_required': '企業IDを入力してください。',
     'tenants.admin': '最初の管理者',
-    'tenants.admin_hint': '新しい企業のユーザー名です。仮パスワードが発行'
-        + 'され、以後この企業を管理します。',
+    'tenants.admin_hint': '新しい企業のユーザー名です（半角英小文字・数字と'
+        + ' . _ @ + - で64文字まで、先頭に . @ - は使えません）。仮パスワード'
+        + 'が発行され、以後この企業を管理します。',
     'tenants.admin_required': '最初の管理者のユーザー名を入力してください。',
     'tenants.admin_temp': '{user} の仮パスワード（この画面でのみ表示'
         + 'されます）:',
@@ -502,6 +503,12 @@ export default {
     'err.invalid_name': 'この名前は使えません。使える文字は入力欄の下の'
         + '説明をご覧ください。',
     'err.invalid_role': 'ロールの指定が正しくありません（{detail}）。',
+    'err.invalid_role.none': 'ロールを1つ以上選んでください。',
+    'err.invalid_role.name': '「{role}」はロールに使えません。ロールに使える'
+        + 'のは、半角の英小文字（a-z）、数字、「_」「-」の32文字までです。'
+        + '「その他のロール」を直してください。',
+    'err.invalid_role.too_many': 'ロールが多すぎます。いくつか外してから、'
+        + 'もう一度保存してください。',
     'err.invalid_hours': 'サポートアクセスは1〜72時間で指定してください。',
     'err.invalid_policy': 'ルールの値が正しくありません（{detail}）。',
     'err.policy_loosened': 'サーバーの基準より緩いルールは設定できません'

@@ -3,12 +3,15 @@
 // the screen as it now is.
 
 import { explain } from './api.js';
-import { announce, busy, confirmDialog } from './dom.js';
+import { announce, busy, isBusy, confirmDialog } from './dom.js';
 
 // opts: ask (confirmDialog's options, if it must ask), run() (the
 // calls; its answer goes to done), done(answer) (the message of
 // success), then(answer) (what follows; by default the screen anew).
 export async function act(ctx, button, opts) {
+    if (isBusy(button)) {
+        return;
+    }
     if (opts.ask && !await confirmDialog(opts.ask)) {
         return;
     }

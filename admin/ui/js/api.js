@@ -132,6 +132,12 @@ export function explain(e, overrides = {}) {
     const detail = (e.code === 'password_policy' && brokenRules(e.body.broken))
                    || e.detail || t('common.none');
 
+    // a refusal that names its reason ("reason" of invalid_role), and
+    // what it refused, in the console's words where it has them
+    const reasoned = `${key}.${e.body.reason}`;
+    if (typeof e.body.reason === 'string' && has(reasoned)) {
+        return t(reasoned, { detail, role: e.body.role ?? '' });
+    }
     if (has(key)) {
         return t(key, { detail });
     }

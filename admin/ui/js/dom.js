@@ -98,11 +98,23 @@ export function quiet() {
     clear(document.getElementById('live-alert'));
 }
 
+// Whether an action behind this button is under way.
+export function isBusy(button) {
+    return button.getAttribute('aria-busy') === 'true';
+}
+
 // Runs an action behind a button: the button says it is working and
-// cannot be pressed twice, and comes back afterwards.
+// cannot be pressed twice, and comes back afterwards.  It is marked
+// aria-disabled, not disabled: a button disabled under the keyboard's
+// focus drops it to the top of the page, and the keyboard user loses
+// their place (after the action, the screen's heading takes it).
 export async function busy(button, fn) {
+    if (isBusy(button)) {
+        return undefined;
+    }
+
     const label = button.textContent;
-    button.disabled = true;
+    button.setAttribute('aria-disabled', 'true');
     button.setAttribute('aria-busy', 'true');
     button.classList.add('working');
     button.textContent = t('common.working');
@@ -110,7 +122,7 @@ export async function busy(button, fn) {
     try {
         return await fn();
     } finally {
-        button.disabled = false;
+        button.removeAttribute('aria-disabled');
         button.removeAttribute('aria-busy');
         button.classList.remove('working');
         button.textContent = label;

@@ -128,7 +128,8 @@ sub is_error {
         && !grep { !/^(error|detail)$/
                    && !($code eq 'password_policy' && $_ eq 'broken')
                    && !($code =~ /^(invalid_policy|policy_loosened)$/
-                        && /^(rule|reason|min|limit)$/) }
+                        && /^(rule|reason|min|limit)$/)
+                   && !($code eq 'invalid_role' && /^(reason|role)$/) }
                 keys %{ $res->{json} };
     Test::More::ok($ok, $name // "$status $code")
         or Test::More::diag("got $res->{status} $res->{content}");

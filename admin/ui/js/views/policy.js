@@ -199,7 +199,15 @@ async function render(ctx) {
         }
         // only what the tenant tightens: a rule left at the floor
         // follows the server's policy if that changes later
+        // PUT policy replaces every rule, and removes one left out: a
+        // rule this screen does not show (mfa, set with kotctl) is sent
+        // as it is, or saving here would drop it
         const body = {};
+        for (const [name, v] of Object.entries(own)) {
+            if (!RULES.some((r) => r.name === name)) {
+                body[name] = v;
+            }
+        }
         for (const { rule, floor, row } of rows) {
             const v = row.read();
             if (v !== floor || rule.name in own) {
