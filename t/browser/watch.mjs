@@ -20,9 +20,10 @@ export function watch(page) {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => {
-        // a page that navigates away drops its own pending requests
+        // a page that navigates away drops its own pending requests:
+        // its API calls, and images such as the header's icon
         if (r.failure() && r.failure().errorText === 'net::ERR_ABORTED'
-            && r.resourceType() === 'fetch') {
+            && ['fetch', 'image'].includes(r.resourceType())) {
             return;
         }
         problems.push(`request failed: ${r.method()} ${r.url()} `
