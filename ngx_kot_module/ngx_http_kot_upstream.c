@@ -377,6 +377,14 @@ ngx_http_kot_identity_present(ngx_http_request_t *r)
  * An upstream's Set-Cookie for one of ngx_kot's names would replace the
  * browser's session (or clear it): it is not sent.  nginx skips a
  * response header whose hash is 0.
+ *
+ * The headers are looked at whenever an upstream took part, not only
+ * when the current one set cookies: after an X-Accel-Redirect nginx
+ * keeps the first upstream's Set-Cookie in r->headers_out, and a second
+ * upstream (the redirect's location) starts with no cookies of its own.
+ * An upstream's header has the hash of its name; the headers that nginx
+ * and ngx_kot add themselves (ngx_http_kot_set_cookie()) have hash 1,
+ * and ngx_kot's own are kept.
  */
 
 static ngx_int_t
@@ -387,7 +395,7 @@ ngx_http_kot_set_cookie_filter(ngx_http_request_t *r)
     ngx_table_elt_t          *h;
     ngx_http_kot_loc_conf_t  *klcf;
 
-    if (r->upstream == NULL || r->upstream->headers_in.cookies.nelts == 0) {
+    if (r->upstream == NULL) {
         return ngx_http_next_header_filter(r);
     }
 
@@ -412,7 +420,8 @@ ngx_http_kot_set_cookie_filter(ngx_http_request_t *r)
             i = 0;
         }
 
-        if (ngx_http_kot_header_named(&h[i], "set-cookie", 10)
+        if (h[i].hash != 1
+            && ngx_http_kot_header_named(&h[i], "set-cookie", 10)
             && kot_cookie_sets_ours((char *) h[i].value.data,
                                     h[i].value.len))
         {

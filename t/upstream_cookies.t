@@ -34,6 +34,17 @@ my $n = $t->nginx(<<"EOF");
             add_header Set-Cookie "app=1; Path=/";
             return 200 "cookie=[\$http_cookie]\\n";
         }
+
+        # hands the response to another location, with a cookie of ours
+        location /xa/ {
+            add_header Set-Cookie "kot_session=from-app; Path=/";
+            add_header X-Accel-Redirect /dl/x;
+            return 200 "redirected\\n";
+        }
+
+        location /plain/ {
+            return 200 "plain\\n";
+        }
     }
 
     server {
@@ -59,6 +70,18 @@ my $n = $t->nginx(<<"EOF");
 
         location /public/ {
             proxy_pass $app;
+        }
+
+        location /xa/ {
+            kot on;
+            proxy_pass $app;
+        }
+
+        # X-Accel-Redirect into a second upstream: nginx keeps the first
+        # one's Set-Cookie
+        location /dl/ {
+            internal;
+            proxy_pass http://unix:%%DIR%%/app.sock:/plain/;
         }
 
         # an internal redirect into another "kot on" location
@@ -145,6 +168,12 @@ like $n->error_log, qr/kot: dropped the upstream's Set-Cookie/,
 $res = $n->ua->get('/public/x');
 is_deeply $res->{headers}{'set-cookie'}, ['app=1; Path=/'],
     'on an open location too';
+
+$res = $ua->get('/xa/x');
+is $res->{content}, "plain\n", 'X-Accel-Redirect into a second upstream';
+is_deeply $res->{headers}{'set-cookie'} // [], [],
+    "the first upstream's Set-Cookie for ngx_kot's names is still dropped";
+is $ua->cookie('kot_session'), $sid, 'the session is still ngx_kot\'s';
 
 $res = $ua->get('/legacy/x');
 is scalar @{ $res->{headers}{'set-cookie'} }, 4,
