@@ -123,6 +123,14 @@ refused($alice->call(POST => 'tenants/acme/users', undef,
                      { raw => '{"a\u0000b":1}' }),
         400, 'invalid_json', 'a NUL in a field name: 400');
 $res = $alice->call(POST => 'tenants/acme/users', undef,
+                    { raw => '{"username":"eve","roles":["user"],'
+                             . '"password":"Hunter2-secret' });
+is $res->{status}, 400, 'a body cut short in its password: 400';
+like $res->{json}{detail}, qr/^the body is not JSON: premature end of input /,
+    'the detail says why';
+unlike $res->{json}{detail}, qr/Hunter2/,
+    'and quotes none of the body, not the start of the password';
+$res = $alice->call(POST => 'tenants/acme/users', undef,
                     { raw => '{"a\n\u0001b":1}' });
 refused($res, 400, 'unknown_field', 'a field name with control characters');
 like $res->{content}, qr/"unknown field \\"a\\n\\u0001b\\""/,

@@ -133,11 +133,31 @@ kot_body_free(void *p)
 }
 
 
+/*
+ * jansson ends its reason with " near '...'", a quote of the body where
+ * it stopped: in a password that is the password's first part, which
+ * the API's answer would show.  The reason keeps only its words; the
+ * line and column say where.  No reason of jansson's holds " near "
+ * before that end.
+ */
+
 json_t *
 kot_body_decode(const char *data, size_t len, json_error_t *err)
 {
-    return json_loadb(data, len, JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL,
-                      err);
+    char    *near;
+    json_t  *body;
+
+    body = json_loadb(data, len, JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, err);
+
+    if (body == NULL) {
+        near = strstr(err->text, " near ");
+
+        if (near != NULL) {
+            kot_cleanse(near, sizeof(err->text) - (near - err->text));
+        }
+    }
+
+    return body;
 }
 
 

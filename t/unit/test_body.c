@@ -20,6 +20,25 @@ static const kot_body_field_t  user[] = {
 
 
 /* the verdict on a body (-1: not JSON), and the member it names */
+static int check(const char *text, const kot_body_field_t *fields,
+    const char **who);
+static const char *why(const char *text);
+
+
+/* the decoder's reason for refusing text */
+static const char *
+why(const char *text)
+{
+    json_t              *body;
+    static json_error_t  err;
+
+    body = kot_body_decode(text, strlen(text), &err);
+    json_decref(body);
+
+    return body ? "(decoded)" : err.text;
+}
+
+
 static int
 check(const char *text, const kot_body_field_t *fields, const char **who)
 {
@@ -99,6 +118,19 @@ main(void)
             "no table: an empty object passes");
     is_long(check("{\"a\":1}", NULL, &who), KOT_BODY_UNKNOWN,
             "no table: any member is unknown");
+
+    /*
+     * the reason goes back in the API's answer: jansson's "near '...'"
+     * would quote the body there, a password's first part with it
+     */
+    is_str(why("{\"password\":\"hunter2-secret"), "premature end of input",
+           "a body cut short: the reason quotes none of it");
+    is_str(why("{\"password\":\"hunter2-secret\x01\"}"),
+           "control character 0x1",
+           "a control character in a string: the string is not quoted");
+    is_str(why("{\"password\":\"hunter2-secret\\q\"}"), "invalid escape",
+           "a wrong escape: neither");
+    is_str(why("{\"a\":tru}"), "invalid token", "a wrong token: neither");
 
     is_str(kot_body_type_text(KOT_BODY_STRINGS), "an array of strings",
            "the types have their words");
