@@ -1341,9 +1341,9 @@ ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data)
 
 
 /*
- * Removes every request header named X-Kot or X-Kot-* (or X_Kot_*,
- * which some upstreams read as the same name), so that only the module
- * can tell the application who the user is.  It runs in every server,
+ * Removes every request header named X-Kot or X-Kot-* (or X_Kot_* and
+ * X.Kot.*, which some upstreams read as the same name), so that only the
+ * module can tell the application who the user is.  It runs in every server,
  * protected or not, since an application may trust the headers on any
  * path; only a server that receives ngx_kot's own proxied requests turns
  * it off.  ngx_list_t has no removal: the list is rebuilt, which only
@@ -1491,7 +1491,13 @@ ngx_http_kot_is_kot_header(ngx_str_t *name)
 }
 
 
-/* The first n characters of name are text's, '_' counting as '-'. */
+/*
+ * The first n characters of name are text's, '_' and '.' counting as
+ * '-': FastCGI, uwsgi and SCGI turn '-' into '_' (HTTP_X_KOT_USER), and
+ * PHP turns the '.' of a parameter's name into '_' too, so that
+ * "X.Kot.User", which nginx passes with "ignore_invalid_headers off",
+ * would be HTTP_X_KOT_USER there.
+ */
 
 static ngx_int_t
 ngx_http_kot_header_is(ngx_str_t *name, const u_char *text, size_t n)
@@ -1500,7 +1506,8 @@ ngx_http_kot_header_is(ngx_str_t *name, const u_char *text, size_t n)
 
     for (i = 0; i < n; i++) {
         if (ngx_tolower(name->data[i]) != text[i]
-            && !(text[i] == '-' && name->data[i] == '_'))
+            && !(text[i] == '-'
+                 && (name->data[i] == '_' || name->data[i] == '.')))
         {
             return 0;
         }

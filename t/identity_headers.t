@@ -30,6 +30,10 @@ my $n = $t->nginx(<<'EOF');
         listen 127.0.0.1:%%PORT%%;
         underscores_in_headers on;
 
+        # names with '.' reach the application: PHP reads "X.Kot.Roles"
+        # through FastCGI as HTTP_X_KOT_ROLES
+        ignore_invalid_headers off;
+
         # the trap: inherited only by locations without their own
         proxy_set_header X-Kot-User $kot_user;
         proxy_set_header X-Kot-Tenant $kot_tenant;
@@ -145,6 +149,25 @@ like $res->{content},
 $res = $n->ua->get('/open/x', \%forged);
 like $res->{content}, qr/user=\[\] tenant=\[\] roles=\[\] session=\[\] forged=\[\]/,
     'nor on an open location, which has no identity to add';
+
+
+# '.' for '-': PHP turns the '.' of a FastCGI parameter's name into '_'
+my %dotted = (
+    'X.Kot.Roles'  => 'superadmin',
+    'X-Kot.User'   => 'root',
+    'X.Kot-Tenant' => 'globex',
+    'X.Kot'        => 'yes',
+);
+$res = $ua->get('/raw/x', \%dotted);
+is $res->{status}, 200, 'the raw application answers';
+is_deeply [ grep { /^(x[-_.]kot[^:]*):/i && $1 =~ /\./ }
+            split /\n/, $res->{content} ],
+    [], "a client's X-Kot-* spelt with '.' never arrives either";
+
+$res = $ua->get('/cgi/x', \%dotted);
+is_deeply [ grep { /KOT/ && !/^HTTP_X_KOT_(USER|TENANT|ROLES|SESSION)=/ }
+            split /\n/, $res->{content} ], [],
+    'nor as a FastCGI parameter that PHP would read as HTTP_X_KOT_*';
 
 
 # FastCGI and uwsgi: as HTTP_X_KOT_* parameters
