@@ -44,6 +44,7 @@ static int kot_tmpl_push(kot_tmpl_t *t, size_t *cap, kot_tmpl_op_e type,
 static const char *kot_tmpl_pair(const char *p, const char *end, char c);
 static const char *kot_tmpl_forbidden(const char *s, size_t len,
     const char **why);
+static int kot_tmpl_in_element_name(const char *text, const char *tag);
 static unsigned kot_tmpl_line(const char *text, const char *p);
 static int kot_tmpl_name(const char *s, size_t len);
 static int kot_tmpl_find(const char *const *names, size_t nnames,
@@ -111,6 +112,12 @@ kot_tmpl_parse(const char *text, size_t len, const char *const *names,
         }
 
         *line = kot_tmpl_line(t->text, tag);
+
+        if (kot_tmpl_in_element_name(t->text, tag)) {
+            snprintf(err, err_len, "no tag inside an element's name (it "
+                     "could make a <script> or <style>)");
+            goto failed;
+        }
 
         close = kot_tmpl_pair(tag + 2, end, '}');
         if (close == NULL) {
@@ -350,6 +357,36 @@ kot_tmpl_forbidden(const char *s, size_t len, const char **why)
     }
 
     return NULL;
+}
+
+
+/*
+ * Whether a tag at "tag" stands in an element's name: after "<" or "</"
+ * and maybe some of the name.  kot_tmpl_forbidden() sees the text between
+ * tags only, so "<scr{{#x}}{{/x}}ipt>", or "<{{x}}>" with x = "script",
+ * would make the elements it refuses.  Looking back from the first tag of
+ * a run is enough: a later one follows a "}}".
+ */
+
+static int
+kot_tmpl_in_element_name(const char *text, const char *tag)
+{
+    const char  *p;
+
+    for (p = tag;
+         p > text && ((p[-1] >= 'a' && p[-1] <= 'z')
+                      || (p[-1] >= 'A' && p[-1] <= 'Z')
+                      || (p[-1] >= '0' && p[-1] <= '9'));
+         p--)
+    {
+        /* void */
+    }
+
+    if (p > text && p[-1] == '/') {
+        p--;
+    }
+
+    return p > text && p[-1] == '<';
 }
 
 

@@ -171,6 +171,17 @@ main(void)
            "a style element is refused");
     is_str(refusal("<link rel=\"stylesheet\"><p style=\"\">"), "accepted",
            "other markup is the author's");
+    is_str(refusal("<p>\n<scr{{#title}}{{/title}}ipt src=x></script>"),
+           "2: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "a section cannot join the halves of <script>");
+    is_str(refusal("<{{product}} src=x>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "a value cannot name an element");
+    is_str(refusal("<p></{{product}}>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "nor an end tag's");
+    is_str(refusal("<p>{{title}}</p><a href=/{{logo_url}}>a < {{title}}"),
+           "accepted", "a tag after an element's name, or after text");
 
     src = "# brand\n\nproduct = Acme Cloud \r\nproduct.ja = アクメ\n"
           "terms_url=https://acme.example/terms\n\tempty =\n";
