@@ -251,6 +251,9 @@ refused(look('badurl',
              values => "product = A\nterms_url = javascript:alert(1)\n"),
         qr{badurl/values:2: terms_url must be an http or https URL},
         'a _url value that is not a URL');
+refused(look('backslash', values => "product = A\nlogo_url = /\\evil.example/x.svg\n"),
+        qr{backslash/values:2: logo_url must be an http or https URL},
+        'a _url value that browsers read as another site');
 refused(look('badlang', values => "# x\nproduct.fr = A\n"),
         qr{badlang/values:2: "product\.fr": a name ends in \.ja, \.en or nothing},
         'a value for a language that does not exist');

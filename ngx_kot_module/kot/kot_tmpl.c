@@ -612,14 +612,18 @@ kot_tmpl_var_line(kot_tmpl_vars_t *out, size_t *cap, const char *p,
 }
 
 
-/* https://..., http://... or /path (not //host, which leaves the site) */
+/*
+ * https://..., http://... or /path; not //host, which leaves the site,
+ * nor /\\host, which browsers read as //host.
+ */
 
 static int
 kot_tmpl_url_ok(const char *s, size_t len)
 {
     return (len > 8 && strncasecmp(s, "https://", 8) == 0)
            || (len > 7 && strncasecmp(s, "http://", 7) == 0)
-           || (len >= 1 && s[0] == '/' && (len == 1 || s[1] != '/'));
+           || (len >= 1 && s[0] == '/'
+               && (len == 1 || (s[1] != '/' && s[1] != '\\')));
 }
 
 

@@ -219,6 +219,10 @@ main(void)
     is_str(vars_refusal("logo_url = //evil.example/x.png"),
            "1: logo_url must be an http or https URL, or a path starting "
            "with \"/\"", "nor another site without a scheme");
+    is_str(vars_refusal("support_url = /\\evil.example/"),
+           "1: support_url must be an http or https URL, or a path starting "
+           "with \"/\"", "nor another site by \"/\\\", which browsers read "
+           "as \"//\"");
     is_str(vars_refusal("logo_url = /brand/logo.svg"), "accepted",
            "a path is a URL");
     is_str(vars_refusal("product = a\x01z"),
