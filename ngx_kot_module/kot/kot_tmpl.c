@@ -361,16 +361,19 @@ kot_tmpl_forbidden(const char *s, size_t len, const char **why)
 
 
 /*
- * Whether a tag at "tag" stands in an element's name: after "<" or "</"
- * and maybe some of the name.  kot_tmpl_forbidden() sees the text between
- * tags only, so "<scr{{#x}}{{/x}}ipt>", or "<{{x}}>" with x = "script",
- * would make the elements it refuses.  Looking back from the first tag of
- * a run is enough: a later one follows a "}}".
+ * Whether a tag at "tag" could make a <script> or <style>: after "<" or
+ * "</" and a start of either name ("", "s", "scr", "sty"...).
+ * kot_tmpl_forbidden() sees the text between tags only, so
+ * "<scr{{#x}}{{/x}}ipt>", or "<{{x}}>" with x = "script", would make the
+ * elements it refuses.  Any other name may go on with a tag, as in
+ * "<li{{#x}} class=\"on\"{{/x}}>".  Looking back from the first tag of a
+ * run is enough: a later one follows a "}}".
  */
 
 static int
 kot_tmpl_in_element_name(const char *text, const char *tag)
 {
+    size_t       n;
     const char  *p;
 
     for (p = tag;
@@ -380,6 +383,14 @@ kot_tmpl_in_element_name(const char *text, const char *tag)
          p--)
     {
         /* void */
+    }
+
+    n = tag - p;
+
+    if (!((n <= 6 && strncasecmp(p, "script", n) == 0)
+          || (n <= 5 && strncasecmp(p, "style", n) == 0)))
+    {
+        return 0;
     }
 
     if (p > text && p[-1] == '/') {

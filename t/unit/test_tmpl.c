@@ -180,8 +180,13 @@ main(void)
     is_str(refusal("<p></{{product}}>"),
            "1: no tag inside an element's name (it could make a <script> "
            "or <style>)", "nor an end tag's");
+    is_str(refusal("<sTy{{product}}>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "nor after a start of <style>, any case");
     is_str(refusal("<p>{{title}}</p><a href=/{{logo_url}}>a < {{title}}"),
            "accepted", "a tag after an element's name, or after text");
+    is_str(refusal("<li{{#title}} class=\"on\"{{/title}}><h{{product}}>"),
+           "accepted", "a name that no tag can make a script or style");
 
     src = "# brand\n\nproduct = Acme Cloud \r\nproduct.ja = アクメ\n"
           "terms_url=https://acme.example/terms\n\tempty =\n";
