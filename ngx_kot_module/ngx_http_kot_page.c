@@ -1244,10 +1244,6 @@ ngx_http_kot_is_browser(ngx_http_request_t *r)
 }
 
 
-/*
- * The language switch's choice in ?lang= or its cookie, else the
- * browser's Accept-Language.
- */
 /* Sec-Fetch-Dest, if sent, names a page of a window or a frame. */
 
 static ngx_int_t
@@ -1271,6 +1267,11 @@ ngx_http_kot_value_is(ngx_table_elt_t *h, const char *value, size_t len)
            && ngx_strncasecmp(h->value.data, (u_char *) value, len) == 0;
 }
 
+
+/*
+ * The language switch's choice in ?lang= or its cookie, else the
+ * browser's Accept-Language.
+ */
 
 kot_lang_t
 ngx_http_kot_lang(ngx_http_request_t *r)

@@ -234,6 +234,16 @@ refused(look('script',
              'layout.html' => $layout =~ s{</body>}{<script>x()</script>\n</body>}r),
         qr{script/layout\.html:18: no <script>: portal pages run no script},
         'a script element');
+# the text between tags has no <script>, but the page would
+refused(look('splitscript',
+             'layout.html' => $layout =~ s{</body>}{<scr{{#tagline}}{{/tagline}}ipt src="/x.js"></script>\n</body>}r),
+        qr{splitscript/layout\.html:18: no tag inside an element's name},
+        'a section that joins the halves of <script>');
+refused(look('namedby',
+             'layout.html' => $layout =~ s{</body>}{<{{tagline}} src="/x.js">\n</body>}r,
+             values => "home_url = /\ntagline = script\n"),
+        qr{namedby/layout\.html:18: no tag inside an element's name},
+        'a value that names an element');
 refused(look('nohead', 'layout.html' => $layout =~ s/\{\{head\}\}//r),
         qr{nohead/layout\.html: \{\{head\}\} \(inside <head>\) and \{\{body\}\} must each appear once},
         'a layout without {{head}}');
@@ -241,6 +251,9 @@ refused(look('badurl',
              values => "product = A\nterms_url = javascript:alert(1)\n"),
         qr{badurl/values:2: terms_url must be an http or https URL},
         'a _url value that is not a URL');
+refused(look('backslash', values => "product = A\nlogo_url = /\\evil.example/x.svg\n"),
+        qr{backslash/values:2: logo_url must be an http or https URL},
+        'a _url value that browsers read as another site');
 refused(look('badlang', values => "# x\nproduct.fr = A\n"),
         qr{badlang/values:2: "product\.fr": a name ends in \.ja, \.en or nothing},
         'a value for a language that does not exist');

@@ -44,6 +44,7 @@ static int kot_tmpl_push(kot_tmpl_t *t, size_t *cap, kot_tmpl_op_e type,
 static const char *kot_tmpl_pair(const char *p, const char *end, char c);
 static const char *kot_tmpl_forbidden(const char *s, size_t len,
     const char **why);
+static int kot_tmpl_in_element_name(const char *text, const char *tag);
 static unsigned kot_tmpl_line(const char *text, const char *p);
 static int kot_tmpl_name(const char *s, size_t len);
 static int kot_tmpl_find(const char *const *names, size_t nnames,
@@ -111,6 +112,12 @@ kot_tmpl_parse(const char *text, size_t len, const char *const *names,
         }
 
         *line = kot_tmpl_line(t->text, tag);
+
+        if (kot_tmpl_in_element_name(t->text, tag)) {
+            snprintf(err, err_len, "no tag inside an element's name (it "
+                     "could make a <script> or <style>)");
+            goto failed;
+        }
 
         close = kot_tmpl_pair(tag + 2, end, '}');
         if (close == NULL) {
@@ -353,6 +360,47 @@ kot_tmpl_forbidden(const char *s, size_t len, const char **why)
 }
 
 
+/*
+ * Whether a tag at "tag" could make a <script> or <style>: after "<" or
+ * "</" and a start of either name ("", "s", "scr", "sty"...).
+ * kot_tmpl_forbidden() sees the text between tags only, so
+ * "<scr{{#x}}{{/x}}ipt>", or "<{{x}}>" with x = "script", would make the
+ * elements it refuses.  Any other name may go on with a tag, as in
+ * "<li{{#x}} class=\"on\"{{/x}}>".  Looking back from the first tag of a
+ * run is enough: a later one follows a "}}".
+ */
+
+static int
+kot_tmpl_in_element_name(const char *text, const char *tag)
+{
+    size_t       n;
+    const char  *p;
+
+    for (p = tag;
+         p > text && ((p[-1] >= 'a' && p[-1] <= 'z')
+                      || (p[-1] >= 'A' && p[-1] <= 'Z')
+                      || (p[-1] >= '0' && p[-1] <= '9'));
+         p--)
+    {
+        /* void */
+    }
+
+    n = tag - p;
+
+    if (!((n <= 6 && strncasecmp(p, "script", n) == 0)
+          || (n <= 5 && strncasecmp(p, "style", n) == 0)))
+    {
+        return 0;
+    }
+
+    if (p > text && p[-1] == '/') {
+        p--;
+    }
+
+    return p > text && p[-1] == '<';
+}
+
+
 static unsigned
 kot_tmpl_line(const char *text, const char *p)
 {
@@ -575,14 +623,18 @@ kot_tmpl_var_line(kot_tmpl_vars_t *out, size_t *cap, const char *p,
 }
 
 
-/* https://..., http://... or /path (not //host, which leaves the site) */
+/*
+ * https://..., http://... or /path; not //host, which leaves the site,
+ * nor /\\host, which browsers read as //host.
+ */
 
 static int
 kot_tmpl_url_ok(const char *s, size_t len)
 {
     return (len > 8 && strncasecmp(s, "https://", 8) == 0)
            || (len > 7 && strncasecmp(s, "http://", 7) == 0)
-           || (len >= 1 && s[0] == '/' && (len == 1 || s[1] != '/'));
+           || (len >= 1 && s[0] == '/'
+               && (len == 1 || (s[1] != '/' && s[1] != '\\')));
 }
 
 

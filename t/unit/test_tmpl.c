@@ -171,6 +171,22 @@ main(void)
            "a style element is refused");
     is_str(refusal("<link rel=\"stylesheet\"><p style=\"\">"), "accepted",
            "other markup is the author's");
+    is_str(refusal("<p>\n<scr{{#title}}{{/title}}ipt src=x></script>"),
+           "2: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "a section cannot join the halves of <script>");
+    is_str(refusal("<{{product}} src=x>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "a value cannot name an element");
+    is_str(refusal("<p></{{product}}>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "nor an end tag's");
+    is_str(refusal("<sTy{{product}}>"),
+           "1: no tag inside an element's name (it could make a <script> "
+           "or <style>)", "nor after a start of <style>, any case");
+    is_str(refusal("<p>{{title}}</p><a href=/{{logo_url}}>a < {{title}}"),
+           "accepted", "a tag after an element's name, or after text");
+    is_str(refusal("<li{{#title}} class=\"on\"{{/title}}><h{{product}}>"),
+           "accepted", "a name that no tag can make a script or style");
 
     src = "# brand\n\nproduct = Acme Cloud \r\nproduct.ja = アクメ\n"
           "terms_url=https://acme.example/terms\n\tempty =\n";
@@ -208,6 +224,10 @@ main(void)
     is_str(vars_refusal("logo_url = //evil.example/x.png"),
            "1: logo_url must be an http or https URL, or a path starting "
            "with \"/\"", "nor another site without a scheme");
+    is_str(vars_refusal("support_url = /\\evil.example/"),
+           "1: support_url must be an http or https URL, or a path starting "
+           "with \"/\"", "nor another site by \"/\\\", which browsers read "
+           "as \"//\"");
     is_str(vars_refusal("logo_url = /brand/logo.svg"), "accepted",
            "a path is a URL");
     is_str(vars_refusal("product = a\x01z"),
