@@ -378,13 +378,14 @@ ngx_http_kot_identity_present(ngx_http_request_t *r)
  * browser's session (or clear it): it is not sent.  nginx skips a
  * response header whose hash is 0.
  *
- * The headers are looked at whenever an upstream took part, not only
- * when the current one set cookies: after an X-Accel-Redirect nginx
- * keeps the first upstream's Set-Cookie in r->headers_out, and a second
- * upstream (the redirect's location) starts with no cookies of its own.
- * An upstream's header has the hash of its name; the headers that nginx
- * and ngx_kot add themselves (ngx_http_kot_set_cookie()) have hash 1,
- * and ngx_kot's own are kept.
+ * The headers are looked at when the upstream set cookies, and after an
+ * internal redirect: after an X-Accel-Redirect nginx keeps the first
+ * upstream's Set-Cookie in r->headers_out, and a second upstream (the
+ * redirect's location) starts with no cookies of its own.  Other
+ * responses, most of them, are not scanned.  An upstream's header has
+ * the hash of its name; the headers that nginx and ngx_kot add
+ * themselves (ngx_http_kot_set_cookie()) have hash 1, and ngx_kot's own
+ * are kept.
  */
 
 static ngx_int_t
@@ -395,7 +396,9 @@ ngx_http_kot_set_cookie_filter(ngx_http_request_t *r)
     ngx_table_elt_t          *h;
     ngx_http_kot_loc_conf_t  *klcf;
 
-    if (r->upstream == NULL) {
+    if (r->upstream == NULL
+        || (r->upstream->headers_in.cookies.nelts == 0 && !r->internal))
+    {
         return ngx_http_next_header_filter(r);
     }
 
