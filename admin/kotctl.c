@@ -293,6 +293,47 @@ kotctl_conf_option(void *data, const char *name, const char *value,
 
 
 /*
+ * The file holds paths, readable by all; but whoever can write it
+ * chooses the Redis that root's kotctl sends the password to, and the
+ * file that "audit-log" appends to.
+ */
+
+static int
+kotctl_conf_owned(const char *path)
+{
+    struct stat  st;
+
+    if (stat(path, &st) == -1) {
+        kotctl_error("cannot stat \"%s\"", path);
+        return KOTCTL_USAGE;
+    }
+
+    if (st.st_mode & S_IWOTH) {
+        kotctl_error("%s can be written by other users (mode %04o); run "
+                     "\"chmod go-w %s\"", path,
+                     (unsigned) (st.st_mode & 07777), path);
+        return KOTCTL_USAGE;
+    }
+
+    /* a user's private group may be the only one: said, not refused */
+
+    if (st.st_mode & S_IWGRP) {
+        kotctl_error("warning: %s can be written by its group (mode %04o); "
+                     "run \"chmod g-w %s\"", path,
+                     (unsigned) (st.st_mode & 07777), path);
+    }
+
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        kotctl_error("%s belongs to another user (uid %u); run \"chown "
+                     "root %s\"", path, (unsigned) st.st_uid, path);
+        return KOTCTL_USAGE;
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
  * Reads $KOT_CONFIG, or /etc/ngx_kot/kotctl.conf when it exists.  The
  * values stay in the buffer, which lives as long as kotctl.
  */
@@ -304,7 +345,6 @@ kotctl_conf(kotctl_t *k)
     size_t              len;
     unsigned            line;
     const char         *err;
-    struct stat         st;
     kotctl_conf_ctx_t   ctx;
 
     static char         buf[65536];
@@ -327,35 +367,7 @@ kotctl_conf(kotctl_t *k)
         return KOTCTL_USAGE;
     }
 
-    /*
-     * The file holds paths, readable by all; but whoever can write it
-     * chooses the Redis that root's kotctl sends the password to, and the
-     * file that "audit-log" appends to
-     */
-
-    if (stat(ctx.path, &st) == -1) {
-        kotctl_error("cannot stat \"%s\"", ctx.path);
-        return KOTCTL_USAGE;
-    }
-
-    if (st.st_mode & S_IWOTH) {
-        kotctl_error("%s can be written by other users (mode %04o); run "
-                     "\"chmod go-w %s\"", ctx.path,
-                     (unsigned) (st.st_mode & 07777), ctx.path);
-        return KOTCTL_USAGE;
-    }
-
-    /* a user's private group may be the only one: said, not refused */
-
-    if (st.st_mode & S_IWGRP) {
-        kotctl_error("warning: %s can be written by its group (mode %04o); "
-                     "run \"chmod g-w %s\"", ctx.path,
-                     (unsigned) (st.st_mode & 07777), ctx.path);
-    }
-
-    if (st.st_uid != 0 && st.st_uid != geteuid()) {
-        kotctl_error("%s belongs to another user (uid %u); run \"chown "
-                     "root %s\"", ctx.path, (unsigned) st.st_uid, ctx.path);
+    if (kotctl_conf_owned(ctx.path) != KOTCTL_OK) {
         return KOTCTL_USAGE;
     }
 

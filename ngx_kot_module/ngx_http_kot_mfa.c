@@ -64,6 +64,8 @@ static ngx_int_t ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static void ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
+static void ngx_http_kot_mfa_pair(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, redisReply *reply, ngx_int_t *n);
 static ngx_int_t ngx_http_kot_mfa_enrolled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_remove(ngx_http_request_t *r,
@@ -72,8 +74,6 @@ static ngx_int_t ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_removed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_mfa_password_wrong(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_mfa_enrol_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
@@ -427,18 +427,30 @@ ngx_http_kot_mfa_use_reply(ngx_http_request_t *r, void *data,
     ngx_http_kot_ctx_t     *ctx = data;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    ngx_http_kot_session_int_reply(r, data, reply);
+    ngx_http_kot_mfa_pair(r, ctx, reply, &pt->mfa.codes_left);
+}
 
-    if (ctx->rc == NGX_OK) {
-        if (reply->elements != 2
-            || reply->element[1]->type != REDIS_REPLY_INTEGER)
-        {
-            ctx->rc = NGX_ERROR;
-            return;
-        }
 
-        pt->mfa.codes_left = reply->element[1]->integer;
+/* {1, n}: n in *n; anything else as ngx_http_kot_session_int_reply() */
+
+static void
+ngx_http_kot_mfa_pair(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    redisReply *reply, ngx_int_t *n)
+{
+    ngx_http_kot_session_int_reply(r, ctx, reply);
+
+    if (ctx->rc != NGX_OK) {
+        return;
     }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        ctx->rc = NGX_ERROR;
+        return;
+    }
+
+    *n = reply->element[1]->integer;
 }
 
 
@@ -1021,8 +1033,8 @@ ngx_http_kot_mfa_enrol_verified(ngx_http_request_t *r,
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (pt->job->verified != 1 || ctx->login->locked) {
-        return ngx_http_kot_mfa_password_wrong(r, ctx,
-                                             ngx_http_kot_mfa_enrol_counted);
+        return ngx_http_kot_current_password_count(r, ctx,
+                   ngx_http_kot_mfa_enrol_counted);
     }
 
     return ngx_http_kot_mfa_enrol_store(r, ctx);
@@ -1136,18 +1148,7 @@ ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
     ngx_http_kot_ctx_t     *ctx = data;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    ngx_http_kot_session_int_reply(r, data, reply);
-
-    if (ctx->rc == NGX_OK) {
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
-            || reply->element[1]->type != REDIS_REPLY_INTEGER)
-        {
-            ctx->rc = NGX_ERROR;
-            return;
-        }
-
-        pt->mfa.ended = reply->element[1]->integer;
-    }
+    ngx_http_kot_mfa_pair(r, ctx, reply, &pt->mfa.ended);
 }
 
 
@@ -1241,8 +1242,8 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_redis_args_t   a;
 
     if (pt->job->verified != 1 || login->locked) {
-        return ngx_http_kot_mfa_password_wrong(r, ctx,
-                                             ngx_http_kot_mfa_remove_counted);
+        return ngx_http_kot_current_password_count(r, ctx,
+                   ngx_http_kot_mfa_remove_counted);
     }
 
     a.argc = 0;
@@ -1320,24 +1321,6 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/*
- * A wrong password (or any, on a locked account) on this page counts
- * toward the lockout as at login: a session alone must not be a way to
- * guess its user's password.  next says which form it was.
- */
-
-static ngx_int_t
-ngx_http_kot_mfa_password_wrong(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next)
-{
-    if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
-        return ngx_http_kot_unavailable(r);
-    }
-
-    return ngx_http_kot_wait(r, ctx, next);
-}
-
-
 static ngx_int_t
 ngx_http_kot_mfa_enrol_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
@@ -1354,25 +1337,19 @@ ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
 }
 
 
+/* After a wrong password was counted: the page again, as for any. */
+
 static ngx_int_t
 ngx_http_kot_mfa_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     const char *action)
 {
-    ngx_http_kot_login_t  *login = ctx->login;
-
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
 
-    if (login->fail == KOT_FAIL_LOCKED_NOW) {
-        ngx_http_kot_account_locked(r, login);
-    }
-
     return ngx_http_kot_mfa_refused(r, ctx, action,
-                                    login->fail == KOT_FAIL_WAS_LOCKED
-                                    ? "locked" : "bad_current_password",
-                                    NGX_HTTP_BAD_REQUEST,
-                                    NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
+               ngx_http_kot_current_password_refused(r, ctx->login),
+               NGX_HTTP_BAD_REQUEST, NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
 }
 
 

@@ -420,8 +420,15 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-/* the audit record and log line of a lock login_fail just set */
-void ngx_http_kot_account_locked(ngx_http_request_t *r,
+/*
+ * A current password asked for with a session (a password change, MFA
+ * replaced or removed), wrong or on a locked account: counted toward the
+ * lockout as at login, then next; and, in next, the lock it set recorded
+ * and the reason of the refusal ("locked", "bad_current_password")
+ */
+ngx_int_t ngx_http_kot_current_password_count(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next);
+const char *ngx_http_kot_current_password_refused(ngx_http_request_t *r,
     ngx_http_kot_login_t *login);
 /* the client's kot_cidr_bucket(): its throttle bucket and its network */
 ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);

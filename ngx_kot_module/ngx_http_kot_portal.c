@@ -73,6 +73,8 @@ static ngx_int_t ngx_http_kot_login_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_login_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, const char *reason);
+static void ngx_http_kot_account_locked(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login);
 static ngx_int_t ngx_http_kot_code_form(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t status, ngx_http_kot_msg_t msg);
 static ngx_int_t ngx_http_kot_code_get(ngx_http_request_t *r,
@@ -1191,7 +1193,7 @@ ngx_http_kot_login_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 }
 
 
-void
+static void
 ngx_http_kot_account_locked(ngx_http_request_t *r,
     ngx_http_kot_login_t *login)
 {
@@ -1935,18 +1937,10 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_hash_job_t  *job = pt->job;
 
-    /*
-     * A session alone must not be a way to guess its user's password: a
-     * wrong current password counts toward the lockout as at login, and
-     * a locked account is refused (and not counted) even with the right
-     * one.
-     */
+    /* a guess with a session counts as at login */
     if (job->verified != 1 || pt->login.locked) {
-        if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
-            return ngx_http_kot_unavailable(r);
-        }
-
-        return ngx_http_kot_wait(r, ctx, ngx_http_kot_password_counted);
+        return ngx_http_kot_current_password_count(r, ctx,
+                   ngx_http_kot_password_counted);
     }
 
     if (job->reused) {
@@ -1997,19 +1991,44 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 static ngx_int_t
 ngx_http_kot_password_counted(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_login_t  *login = ctx->login;
-
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_unavailable(r);
     }
 
+    return ngx_http_kot_password_wrong(r, ctx,
+               ngx_http_kot_current_password_refused(r, ctx->login));
+}
+
+
+/*
+ * A session alone must not be a way to guess its user's password: a
+ * wrong current password counts toward the lockout as at login, and a
+ * locked account is refused (login_fail counts nothing then) even with
+ * the right one.
+ */
+
+ngx_int_t
+ngx_http_kot_current_password_count(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next)
+{
+    if (ngx_http_kot_login_fail(r, ctx) != NGX_OK) {
+        return ngx_http_kot_unavailable(r);
+    }
+
+    return ngx_http_kot_wait(r, ctx, next);
+}
+
+
+const char *
+ngx_http_kot_current_password_refused(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login)
+{
     if (login->fail == KOT_FAIL_LOCKED_NOW) {
         ngx_http_kot_account_locked(r, login);
     }
 
-    return ngx_http_kot_password_wrong(r, ctx,
-                                       login->fail == KOT_FAIL_WAS_LOCKED
-                                       ? "locked" : "bad_current_password");
+    return (login->fail == KOT_FAIL_WAS_LOCKED) ? "locked"
+                                                : "bad_current_password";
 }
 
 

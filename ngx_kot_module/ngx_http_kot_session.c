@@ -450,9 +450,9 @@ ngx_http_kot_session_rotate(ngx_http_request_t *r, ngx_http_kot_session_t *s,
 
 /*
  * Creates a session for a user whose password was just verified, unless
- * meanwhile the account got locked or disabled, or its password was set.  A session the browser already had
- * is ended in the same script: logging in again never keeps an old id
- * alive.
+ * meanwhile the account got locked or disabled, or its password was set,
+ * or its MFA changed.  A session the browser already had is ended in the
+ * same script: logging in again never keeps an old id alive.
  */
 
 ngx_int_t
