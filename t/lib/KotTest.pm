@@ -46,6 +46,7 @@ use Exporter 'import';
 use File::Basename ();
 use File::Path ();
 use File::Temp ();
+use IO::Poll ();
 use IO::Select;
 use IO::Socket::IP;
 use POSIX ();
@@ -228,13 +229,18 @@ sub new {
     push @all, $self;
     Scalar::Util::weaken($all[-1]);
 
-    # Without a handler, SIGINT (^C under prove) or SIGTERM would skip
-    # END and leave nginx daemons behind.
-    for my $sig (qw(INT TERM)) {
+    # Without a handler, SIGINT (^C under prove), SIGTERM or SIGHUP
+    # would skip END and leave nginx daemons behind.
+    for my $sig (qw(HUP INT TERM)) {
         next if defined $SIG{$sig} && $SIG{$sig} ne ''
                 && $SIG{$sig} ne 'DEFAULT';
         $SIG{$sig} = sub { print STDERR "# caught SIG$_[0]\n"; exit 1 };
     }
+
+    # With prove gone (a run cut short), the test's next line of TAP
+    # raises SIGPIPE, whose default action skips END as well.
+    $SIG{PIPE} = \&_sigpipe
+        if !defined $SIG{PIPE} || $SIG{PIPE} eq '' || $SIG{PIPE} eq 'DEFAULT';
 
     $self->{dir} = File::Temp::tempdir('kot-test-XXXXXXXX',
                                        DIR => '/tmp', CLEANUP => 0);
@@ -564,7 +570,7 @@ sub fork_extra {
         # Never inherit the TAP stdout: prove would wait for its EOF.
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
-        @SIG{qw(INT TERM)} = ('DEFAULT') x 2;
+        @SIG{qw(HUP INT TERM PIPE)} = ('DEFAULT') x 4;
         $code->();
         # _exit: a plain exit would run our END blocks in the child.
         POSIX::_exit(127);
@@ -1105,6 +1111,16 @@ sub _cleanup {
     } else {
         File::Path::remove_tree($dir);
     }
+}
+
+
+# Only a broken TAP stdout ends the test: a write to a socket that a
+# test closed on purpose still just fails with EPIPE.
+sub _sigpipe {
+    my $poll = IO::Poll->new;
+    $poll->mask(\*STDOUT => IO::Poll::POLLOUT());
+    $poll->poll(0);
+    exit 1 if $poll->events(\*STDOUT) & IO::Poll::POLLERR();
 }
 
 
