@@ -26,7 +26,7 @@
 static ngx_uint_t ngx_http_kot_tls_version(ngx_http_request_t *r,
     const char **name);
 static ngx_int_t ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol);
+    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record);
 static ngx_int_t ngx_http_kot_tls_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_hsts_filter(ngx_http_request_t *r);
 
@@ -178,10 +178,11 @@ ngx_http_kot_tls_merge(ngx_http_kot_loc_conf_t *prev,
 
 
 /*
- * The floor of kot_min_tls, for the main request (a subrequest rides on
- * its connection).  NGX_OK: go on (a legacy client is marked for the
- * log phase); NGX_DECLINED: a refusal was recorded and the status to
- * answer with was sent or is returned in *rc.
+ * The floor of kot_min_tls of r's location, for a subrequest (an SSI
+ * include, auth_request, mirror) too: its location may ask more than
+ * the page's.  NGX_OK: go on (a legacy client is marked, on the main
+ * request, for the log phase); NGX_DECLINED: the status to answer with
+ * was sent or is returned in *rc.
  */
 
 ngx_int_t
@@ -191,27 +192,34 @@ ngx_http_kot_tls_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t                 text;
     struct sockaddr          *sa;
     const char               *protocol;
+    ngx_http_kot_ctx_t       *mctx;
     ngx_http_kot_loc_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    if (klcf->min_tls == 0 || r != r->main) {
+    if (klcf->min_tls == 0
+        || ngx_http_kot_tls_version(r, &protocol) >= klcf->min_tls)
+    {
         return NGX_OK;
     }
 
-    if (ngx_http_kot_tls_version(r, &protocol) >= klcf->min_tls) {
-        return NGX_OK;
+    /* the request the client made: its record, once */
+    mctx = (r == r->main) ? ctx : ngx_http_kot_ctx(r->main);
+    if (mctx == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
     }
 
     if (klcf->legacy_tls
         && ngx_http_kot_client(r, &sa, &text) == NGX_OK
         && kot_cidr_set_match(klcf->legacy_tls, sa))
     {
-        ctx->tls_legacy = protocol;
+        mctx->tls_legacy = protocol;
         return NGX_OK;
     }
 
-    *rc = ngx_http_kot_tls_refuse(r, klcf, protocol);
+    *rc = ngx_http_kot_tls_refuse(r, klcf, protocol, !mctx->tls_refused);
+    mctx->tls_refused = 1;
 
     return NGX_DECLINED;
 }
@@ -235,9 +243,15 @@ ngx_http_kot_tls_version(ngx_http_request_t *r, const char **name)
 }
 
 
+/*
+ * 403, for a subrequest in JSON (its answer goes into the page or to
+ * another module); recorded unless an earlier subrequest of the same
+ * page was.
+ */
+
 static ngx_int_t
 ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol)
+    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record)
 {
     ngx_uint_t             i;
     const char            *floor;
@@ -251,19 +265,23 @@ ngx_http_kot_tls_refuse(ngx_http_request_t *r,
         }
     }
 
-    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-    ev.action = "tls_refused";
-    ev.category = "network";
-    ev.outcome = "failure";
-    ev.reason = "tls_too_old";
-    ev.status = NGX_HTTP_FORBIDDEN;
-    ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
-                          "kot.min_tls", floor);
+    if (record) {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "tls_refused";
+        ev.category = "network";
+        ev.outcome = "failure";
+        ev.reason = "tls_too_old";
+        ev.status = NGX_HTTP_FORBIDDEN;
+        ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
+                              "kot.min_tls", floor);
 
-    ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls is "
-                       "%s", protocol, floor);
+        ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls "
+                           "is %s", protocol, floor);
+    }
 
-    if (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST) {
+    if (r != r->main
+        || (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST))
+    {
         return ngx_http_kot_json(r, NGX_HTTP_FORBIDDEN, "tls_too_old");
     }
 
