@@ -239,6 +239,7 @@ struct ngx_http_kot_ctx_s {
     unsigned                    allow_loaded:1;
 
     const char                 *tls_legacy;     /* let in below */
+    unsigned                    tls_refused:1;  /* recorded */
 
     unsigned                    waiting:1;
     unsigned                    checked:1;

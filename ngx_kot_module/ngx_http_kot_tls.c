@@ -8,7 +8,9 @@
  * A request over an older protocol than the floor, or over no TLS at all,
  * is refused (403) and recorded; from a legacy= network it passes, and
  * each such request is recorded with kot.legacy_tls.  HSTS is added to
- * every response of those locations that goes over TLS.
+ * every response of those locations that goes over TLS.  Whatever may
+ * change something, there and under kot_admin, is refused (425) when it
+ * came in TLS 1.3 early data.
  */
 
 
@@ -20,14 +22,19 @@
 
 
 /* no TLS at all: below every floor */
-#define NGX_HTTP_KOT_PLAIN  "plain HTTP"
+#define NGX_HTTP_KOT_PLAIN      "plain HTTP"
+
+/* RFC 8470; nginx has no name for it */
+#define NGX_HTTP_KOT_TOO_EARLY  425
 
 
 static ngx_uint_t ngx_http_kot_tls_version(ngx_http_request_t *r,
     const char **name);
 static ngx_int_t ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol);
+    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record);
 static ngx_int_t ngx_http_kot_tls_log_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_early_data_handler(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_kot_in_early_data(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_hsts_filter(ngx_http_request_t *r);
 
 
@@ -60,6 +67,14 @@ ngx_http_kot_tls_init(ngx_conf_t *cf)
     }
 
     *h = ngx_http_kot_tls_log_handler;
+
+    /* before any check of the access phase, for subrequests too */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_kot_early_data_handler;
 
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_kot_hsts_filter;
@@ -178,10 +193,11 @@ ngx_http_kot_tls_merge(ngx_http_kot_loc_conf_t *prev,
 
 
 /*
- * The floor of kot_min_tls, for the main request (a subrequest rides on
- * its connection).  NGX_OK: go on (a legacy client is marked for the
- * log phase); NGX_DECLINED: a refusal was recorded and the status to
- * answer with was sent or is returned in *rc.
+ * The floor of kot_min_tls of r's location, for a subrequest (an SSI
+ * include, auth_request, mirror) too: its location may ask more than
+ * the page's.  NGX_OK: go on (a legacy client is marked, on the main
+ * request, for the log phase); NGX_DECLINED: the status to answer with
+ * was sent or is returned in *rc.
  */
 
 ngx_int_t
@@ -191,27 +207,34 @@ ngx_http_kot_tls_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_str_t                 text;
     struct sockaddr          *sa;
     const char               *protocol;
+    ngx_http_kot_ctx_t       *mctx;
     ngx_http_kot_loc_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    if (klcf->min_tls == 0 || r != r->main) {
+    if (klcf->min_tls == 0
+        || ngx_http_kot_tls_version(r, &protocol) >= klcf->min_tls)
+    {
         return NGX_OK;
     }
 
-    if (ngx_http_kot_tls_version(r, &protocol) >= klcf->min_tls) {
-        return NGX_OK;
+    /* the request the client made: its record, once */
+    mctx = (r == r->main) ? ctx : ngx_http_kot_ctx(r->main);
+    if (mctx == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
     }
 
     if (klcf->legacy_tls
         && ngx_http_kot_client(r, &sa, &text) == NGX_OK
         && kot_cidr_set_match(klcf->legacy_tls, sa))
     {
-        ctx->tls_legacy = protocol;
+        mctx->tls_legacy = protocol;
         return NGX_OK;
     }
 
-    *rc = ngx_http_kot_tls_refuse(r, klcf, protocol);
+    *rc = ngx_http_kot_tls_refuse(r, klcf, protocol, !mctx->tls_refused);
+    mctx->tls_refused = 1;
 
     return NGX_DECLINED;
 }
@@ -235,9 +258,15 @@ ngx_http_kot_tls_version(ngx_http_request_t *r, const char **name)
 }
 
 
+/*
+ * 403, for a subrequest in JSON (its answer goes into the page or to
+ * another module); recorded unless an earlier subrequest of the same
+ * page was.
+ */
+
 static ngx_int_t
 ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol)
+    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record)
 {
     ngx_uint_t             i;
     const char            *floor;
@@ -251,19 +280,23 @@ ngx_http_kot_tls_refuse(ngx_http_request_t *r,
         }
     }
 
-    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-    ev.action = "tls_refused";
-    ev.category = "network";
-    ev.outcome = "failure";
-    ev.reason = "tls_too_old";
-    ev.status = NGX_HTTP_FORBIDDEN;
-    ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
-                          "kot.min_tls", floor);
+    if (record) {
+        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+        ev.action = "tls_refused";
+        ev.category = "network";
+        ev.outcome = "failure";
+        ev.reason = "tls_too_old";
+        ev.status = NGX_HTTP_FORBIDDEN;
+        ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
+                              "kot.min_tls", floor);
 
-    ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls is "
-                       "%s", protocol, floor);
+        ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls "
+                           "is %s", protocol, floor);
+    }
 
-    if (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST) {
+    if (r != r->main
+        || (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST))
+    {
         return ngx_http_kot_json(r, NGX_HTTP_FORBIDDEN, "tls_too_old");
     }
 
@@ -297,6 +330,69 @@ ngx_http_kot_tls_log_handler(ngx_http_request_t *r)
                        "kot_min_tls legacy= network", ctx->tls_legacy);
 
     return NGX_OK;
+}
+
+
+/*
+ * TLS 1.3 early data (0-RTT, nginx's "ssl_early_data on") has no
+ * protection against replay: whoever captured it can send it again.
+ * Nothing of the portal, kot_admin or "kot on" that may change
+ * something (any method but GET and HEAD) is taken from it: 425 Too
+ * Early (RFC 8470), which a browser answers by sending the request again
+ * once the handshake is done.
+ */
+
+static ngx_int_t
+ngx_http_kot_early_data_handler(ngx_http_request_t *r)
+{
+    ngx_http_kot_event_t      ev;
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        || (!klcf->enable && !klcf->portal.len && !klcf->admin.len)
+        || !ngx_http_kot_in_early_data(r))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "early_data_refused";
+    ev.category = "network";
+    ev.outcome = "failure";
+    ev.reason = "too_early";
+    ev.status = NGX_HTTP_KOT_TOO_EARLY;
+
+    ngx_http_kot_event(r, &ev, "refused a %V request sent in TLS early "
+                       "data, which could be a replay", &r->method_name);
+
+    ngx_str_set(&r->headers_out.status_line, "425 Too Early");
+
+    ngx_http_finalize_request(r, ngx_http_kot_json(r, NGX_HTTP_KOT_TOO_EARLY,
+                                                   "too_early"));
+
+    return NGX_DONE;
+}
+
+
+/* As nginx's $ssl_early_data: a request read before the handshake ended. */
+
+static ngx_uint_t
+ngx_http_kot_in_early_data(ngx_http_request_t *r)
+{
+#if (NGX_HTTP_SSL)
+    ngx_str_t  early;
+
+    if (r->connection->ssl
+        && ngx_ssl_get_early_data(r->connection, r->pool, &early) == NGX_OK
+        && early.len)
+    {
+        return 1;
+    }
+#endif
+
+    return 0;
 }
 
 

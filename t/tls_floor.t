@@ -23,8 +23,28 @@ my $site = KotTest->site(
     http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
           . "    kot_audit_auditor_key $pub;\n"
           . "    kot_min_tls TLSv1.3 legacy=10.99.0.0/16,127.0.0.2/32;\n"
-          . '    kot_hsts max_age=31536000 includeSubDomains;') =~
-    s/kot_insecure_cookie on;//r;
+          . '    kot_hsts max_age=31536000 includeSubDomains;',
+    server => <<'EOF') =~ s/kot_insecure_cookie on;//r;
+        access_log %%DIR%%/front.log;
+
+        # no floor of its own: parts of "kot on" locations, which have one
+        location = /page {
+            ssi on;
+            default_type text/html;
+            return 200 '<p>before</p><!--# include virtual="/app/inc1" --><!--# include virtual="/app/inc2" --><p>after</p>\n';
+        }
+
+        location = /kot-auth {
+            internal;
+            kot on;
+            empty_gif;
+        }
+
+        location /guarded/ {
+            auth_request /kot-auth;
+            proxy_pass http://%%APP%%;
+        }
+EOF
 $site =~ s{listen 127.0.0.1:%%PORT%%;}
           {listen 127.0.0.1:%%PORT%% ssl;
         listen 127.0.0.1:%%PORT2%%;
@@ -124,6 +144,44 @@ ok $seen && $seen->{'kot.legacy_tls'} eq JSON::PP::true,
 is $seen->{'kot.tls_protocol'}, 'TLSv1.2', 'with the protocol';
 is $seen->{'user.name'}, 'alice', 'and the user';
 is $seen->{'source.ip'}, '127.0.0.2', 'from the terminal';
+
+
+# a subrequest: held to its own location's floor, not the page's
+
+my $inc = curl($new, @old, "$base/page");
+like $inc, qr{^HTTP/1.1 200}, 'a page without a floor answers a TLSv1.2 client';
+like $inc, qr/before.*after/s, 'with its own text';
+unlike $inc, qr/user=\[alice\]/,
+    'but not the parts it includes from a location with a floor';
+like $inc, qr/before<\/p>\{"error":"tls_too_old"\}/,
+    'which say why instead';
+ok $n->access_log !~ m{/app/inc}, 'and never reach the application';
+
+my $parts = KotTest::wait_until(sub {
+    my @r = grep { $_->{'url.path'} eq '/page' } records('tls_refused');
+    @r ? \@r : undef }, what => 'the refused include on the record');
+is scalar(@{ $parts // [] }), 1, 'the page is recorded once, for its two '
+    . 'parts';
+is $parts->[0]{'kot.min_tls'}, 'TLSv1.3', 'with the floor';
+
+like curl($new, @old, "$base/guarded/x"), qr{^HTTP/1.1 403},
+    'auth_request to a location with a floor: 403 over TLSv1.2';
+ok $n->access_log !~ m{/guarded/x}, 'and the application never sees it';
+like curl($new, "$base/guarded/y"), qr{^HTTP/1.1 200},
+    'over TLSv1.3 it passes';
+
+like curl($new, 'http://127.0.0.1:' . $n->port2 . '/page'),
+    qr/before<\/p>\{"error":"tls_too_old"\}/,
+    'plain HTTP gets no protected part either';
+
+like curl($term, @terminal, "$base/page"),
+    qr/before<\/p>app user=\[alice\].*app user=\[alice\].*after/s,
+    'the terminal on its legacy network gets the whole page';
+my $lpage = KotTest::wait_until(sub {
+    my @r = grep { $_->{'url.path'} eq '/page' } records('tls_legacy');
+    @r ? \@r : undef }, what => 'the legacy page on the record');
+is scalar(@{ $lpage // [] }), 1, 'recorded once, with kot.legacy_tls';
+is $lpage->[0]{'http.response.status_code'}, 200, 'and the page\'s status';
 
 
 # the portal's own headers stay, HSTS added

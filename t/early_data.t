@@ -1,0 +1,245 @@
+# TLS 1.3 early data (0-RTT) has no protection against replay: whoever
+# captured a client's first flight can send it again.  With nginx's
+# "ssl_early_data on", everything of ngx_kot that changes something (the
+# portal's forms, the admin API's writes, and the application's unsafe
+# methods under "kot on") answers 425 Too Early when it came in early
+# data, so a replayed login, logout, password change or admin call
+# changes nothing; a browser sends it again after the handshake.  GET
+# and HEAD still go in 0-RTT.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use KotTest::Admin;
+use Test::More;
+use JSON::PP ();
+
+my $t = KotTest->new;
+my ($crt, $key) = $t->tls_cert;
+my (undef, $pub) = $t->auditor_keys;
+my $log = $t->dir . '/a/audit.log';
+
+# The front server logs to its own file: access.log then lists only what
+# reached the application.
+my $site = KotTest::Admin->site(
+    http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
+          . "    kot_audit_auditor_key $pub;",
+    server => "        access_log %%DIR%%/front.log;\n")
+    =~ s/kot_insecure_cookie on;//r;
+$site =~ s{listen 127.0.0.1:%%PORT%%;}
+          {listen 127.0.0.1:%%PORT%% ssl;
+        ssl_protocols TLSv1.3;
+        ssl_early_data on;
+        ssl_certificate $crt;
+        ssl_certificate_key $key;};
+my $n = $t->nginx($site);
+
+my $PW = 'correct horse battery';
+$t->add_user('ops', 'root', $PW, roles => ['admin']);
+$t->add_user('acme', 'alice', $PW);
+
+my $host = '127.0.0.1:' . $n->port;
+my $base = "https://$host";
+my $json = JSON::PP->new->utf8->canonical;
+
+sub curl ($jar, @args) {
+    my $r = $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
+                     merge => 1);
+    return $r->{out};
+}
+
+sub records ($action) {
+    open my $fh, '<', $log or return ();
+    return grep { $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } <$fh>;
+}
+
+# The value of a cookie in a curl jar.
+sub jar_cookie ($jar, $name) {
+    open my $fh, '<', $jar or return undef;
+    for (<$fh>) {
+        my @f = split /\t/;
+        chomp $f[6] if @f > 6;
+        return $f[6] if @f > 6 && $f[5] eq $name;
+    }
+    return undef;
+}
+
+# A raw HTTP/1.1 request, as a browser would send it.
+sub request ($method, $path, %o) {
+    my $body = $o{body} // '';
+    my @h = ("$method $path HTTP/1.1", "Host: $host", 'Connection: close');
+    push @h, "Cookie: $o{cookie}" if $o{cookie};
+    push @h, "$_: $o{headers}{$_}" for sort keys %{ $o{headers} // {} };
+    if (length $body || $method ne 'GET') {
+        push @h, 'Content-Type: '
+                 . ($o{type} // 'application/x-www-form-urlencoded'),
+                 'Content-Length: ' . length $body;
+    }
+    return join("\r\n", @h) . "\r\n\r\n" . $body;
+}
+
+# Sends a request with openssl s_client: in early data, on a session
+# resumed from a connection just before, or after a full handshake.
+# Returns the server's answer, and whether early data was accepted.
+my $seq = 0;
+sub send_tls ($req, %o) {
+    my $dir = $t->dir;
+    my @s_client = ('timeout', '20', 'openssl', 's_client', '-connect',
+                    $host, '-tls1_3', '-ign_eof');
+    my $r;
+
+    if ($o{early}) {
+        my $sess = "$dir/sess" . ++$seq . '.pem';
+        $r = $t->_run([ @s_client, '-sess_out', $sess ],
+                      stdin => request('GET', '/public/ticket'), merge => 1);
+        die "no session ticket: $r->{out}" unless -s $sess;
+
+        my $file = "$dir/early$seq.txt";
+        KotTest::_spew($file, $req);
+        $r = $t->_run([ @s_client, '-sess_in', $sess, '-early_data', $file ],
+                      merge => 1);
+    } else {
+        $r = $t->_run([ @s_client ], stdin => $req, merge => 1);
+    }
+
+    my ($answer) = $r->{out} =~ /(HTTP\/1\.1 \d{3}.*)\z/s;
+    return ($answer // "no answer: $r->{out}",
+            $r->{out} =~ /^Early data was accepted/m ? 1 : 0);
+}
+
+sub reached ($path) {
+    return $n->access_log =~ /\Q$path\E/;
+}
+
+
+# a login
+
+my $jar = $t->dir . '/alice.jar';
+my ($csrf) = curl($jar, "$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+my $pre = jar_cookie($jar, '__Host-kot_pre');
+ok $csrf && $pre, 'the login form and its pre-login cookie';
+
+my $login = request('POST', '/kot/login', cookie => "__Host-kot_pre=$pre",
+                    body => "csrf=$csrf&tenant=acme&username=alice"
+                          . '&password=correct+horse+battery');
+
+my ($res, $early) = send_tls($login, early => 1);
+ok $early, 'the server takes early data';
+like $res, qr{^HTTP/1.1 425 Too Early\r$}m,
+    'a login posted in early data gets 425 Too Early';
+like $res, qr/^\{"error":"too_early"/m, 'with JSON that says why';
+unlike $res, qr/^Set-Cookie: __Host-kot_session=/m, 'and no session';
+
+($res) = send_tls($login);
+like $res, qr{^HTTP/1.1 303}m,
+    'the same login after the handshake succeeds, as a browser retries it';
+my ($session) = $res =~ /^Set-Cookie: (__Host-kot_session=[\w-]+)/m;
+ok $session, 'with a session';
+
+
+# the application
+
+($res, $early) = send_tls(request('GET', '/app/early', cookie => $session),
+                          early => 1);
+ok $early, 'a GET of the application goes in early data';
+like $res, qr/user=\[alice\]/, 'and is answered';
+
+($res) = send_tls(request('POST', '/app/replayed', cookie => $session,
+                          body => 'pay=100'), early => 1);
+like $res, qr{^HTTP/1.1 425 Too Early\r$}m,
+    'a POST to a "kot on" location in early data gets 425';
+ok !reached('/app/replayed'), 'and never reaches the application';
+
+($res) = send_tls(request('POST', '/app/replayed', cookie => $session,
+                          body => 'pay=100'));
+like $res, qr/user=\[alice\]/, 'the same POST after the handshake passes';
+
+
+# the portal's other forms
+
+for my $page (qw(login/code password mfa sessions logout)) {
+    ($res) = send_tls(request('POST', "/kot/$page", cookie => $session,
+                              body => 'csrf=x'), early => 1);
+    like $res, qr{^HTTP/1.1 425 Too Early\r$}m,
+        "a POST to /kot/$page in early data gets 425";
+}
+
+my ($pwcsrf) = curl($jar, '-H', "Cookie: $session", "$base/kot/password")
+               =~ /name="csrf" value="([^"]+)"/;
+($res) = send_tls(request('POST', '/kot/password', cookie => $session,
+                          body => "csrf=$pwcsrf&current_password="
+                                . 'correct+horse+battery&new_password='
+                                . 'a+much+newer+password&confirm_password='
+                                . 'a+much+newer+password'), early => 1);
+like $res, qr{^HTTP/1.1 425}m, 'a whole password change in early data: 425';
+
+my ($lcsrf) = curl($jar, '-H', "Cookie: $session", "$base/kot/logout")
+              =~ /name="csrf" value="([^"]+)"/;
+my $logout = request('POST', '/kot/logout', cookie => $session,
+                     body => "csrf=$lcsrf");
+($res) = send_tls($logout, early => 1);
+like $res, qr{^HTTP/1.1 425}m, 'so is a logout';
+
+like curl($jar, '-H', "Cookie: $session", "$base/app/after"),
+    qr/user=\[alice\]/, 'the session lives on, as if neither was sent';
+
+my $old = $t->dir . '/old.jar';
+($csrf) = curl($old, "$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+like curl($old, '--data', "csrf=$csrf&tenant=acme&username=alice"
+          . '&password=correct+horse+battery', "$base/kot/login"),
+    qr{^HTTP/1.1 303}m, 'and the old password still logs in';
+
+($res) = send_tls($logout);
+like $res, qr{^HTTP/1.1 303}m, 'the logout after the handshake works';
+unlike curl($jar, '-H', "Cookie: $session", "$base/app/gone"),
+    qr/user=\[alice\]/, 'and ends the session';
+
+
+# the admin API
+
+my $rjar = $t->dir . '/root.jar';
+($csrf) = curl($rjar, "$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+curl($rjar, '--data', "csrf=$csrf&tenant=ops&username=root"
+     . '&password=correct+horse+battery', "$base/kot/login");
+my $api = $KotTest::Admin::PREFIX;
+my ($acsrf) = curl($rjar, "$base${api}session") =~ /"csrf":"([\w-]+)"/;
+my $root = '__Host-kot_session=' . jar_cookie($rjar, '__Host-kot_session');
+ok $acsrf, 'an admin has a session of the admin API';
+
+my $create = request('POST', "${api}tenants", cookie => $root,
+                     headers => { 'X-Kot-CSRF' => $acsrf },
+                     type => 'application/json',
+                     body => '{"name":"globex"}');
+($res) = send_tls($create, early => 1);
+like $res, qr{^HTTP/1.1 425 Too Early\r$}m,
+    'an admin API write in early data gets 425';
+like curl($rjar, "$base${api}tenants/globex"), qr{^HTTP/1.1 404}m,
+    'and changes nothing';
+
+($res, $early) = send_tls(request('GET', "${api}tenants", cookie => $root),
+                          early => 1);
+ok $early, 'while a GET of the API goes in early data';
+like $res, qr{^HTTP/1.1 200}m, 'and is answered';
+
+($res) = send_tls($create);
+like $res, qr{^HTTP/1.1 201}m, 'the same write after the handshake works';
+
+
+# the record
+
+my $recs = KotTest::wait_until(sub { my @r = records('early_data_refused');
+                                     @r >= 10 ? \@r : undef },
+                               what => 'the refusals on the record');
+is scalar(@{ $recs // [] }), 10, 'each refusal is recorded once';
+my ($rec) = grep { $_->{'url.path'} eq '/kot/login' } @{ $recs // [] };
+is $rec->{'http.request.method'}, 'POST', 'with the method';
+is $rec->{'http.response.status_code'}, 425, 'and the 425';
+is $rec->{'event.outcome'}, 'failure', 'as a failure';
+
+unlike $n->error_log, qr/\[alert\]|\[crit\]/, 'no alert in the error log';
+
+done_testing;
