@@ -415,6 +415,9 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
     /* with kot_redis, commands may queue behind the setup at once */
     if (rd == &ngx_http_kot_redis && rd->conf->sentinels == NULL) {
         rd->ready = 1;
+
+        /* a new command connection has no tracking yet */
+        ngx_http_kot_redis_track();
     }
 
     ngx_add_timer(&rd->timer, rd->conf->timeout);
@@ -580,11 +583,6 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
 
         redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
-    }
-
-    /* a new command connection has no tracking yet */
-    if (rd == &ngx_http_kot_redis) {
-        ngx_http_kot_redis_track();
     }
 }
 
