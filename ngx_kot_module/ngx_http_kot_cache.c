@@ -10,9 +10,10 @@
  * session key (logout, expiry, password change, an administrator's reset,
  * another node's activity) or to the tenant's allow-list version arrives
  * as an invalidation.  While that stream is not known to work (either
- * connection down, tracking refused, its heartbeat late), the cache is
- * not used and every request asks Redis.  Any break empties the cache,
- * since invalidations may have been lost.
+ * connection down, tracking refused or not yet confirmed for the
+ * connection subscribed now, its heartbeat late), the cache is not used
+ * and every request asks Redis.  Any break empties the cache, since
+ * invalidations may have been lost.
  *
  * A read and an invalidation travel on different connections and may
  * arrive in either order.  An entry is therefore reserved before its read

@@ -107,6 +107,7 @@ typedef struct ngx_http_kot_redis_s {
     ngx_msec_t                      backoff;
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
+    ngx_uint_t                      generation; /* sub: subscriptions */
     ngx_msec_t                      last_beat;  /* sub: heard at */
     ngx_msec_t                      unheard;    /* sub: sent, not heard yet */
     ngx_uint_t                      channels;   /* sub: confirmed */
@@ -414,6 +415,9 @@ ngx_http_kot_redis_connect(ngx_http_kot_redis_t *rd)
     /* with kot_redis, commands may queue behind the setup at once */
     if (rd == &ngx_http_kot_redis && rd->conf->sentinels == NULL) {
         rd->ready = 1;
+
+        /* a new command connection has no tracking yet */
+        ngx_http_kot_redis_track();
     }
 
     ngx_add_timer(&rd->timer, rd->conf->timeout);
@@ -579,11 +583,6 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
 
         redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
-    }
-
-    /* a new command connection has no tracking yet */
-    if (rd == &ngx_http_kot_redis) {
-        ngx_http_kot_redis_track();
     }
 }
 
@@ -886,6 +885,7 @@ ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
         ngx_http_kot_redis_ready(rd);
 
         rd->subscribed = 1;
+        rd->generation++;
         rd->last_beat = ngx_current_msec;
         ngx_http_kot_redis_track();
         return;
@@ -985,7 +985,8 @@ ngx_http_kot_redis_fresh(void)
  * tracked (those after CLIENT CACHING YES), and their invalidations go to
  * the subscribed one.  Without NOLOOP, so that a change this worker makes
  * to sessions it did not name (all of a user's, at a password change)
- * reaches its own cache too.
+ * reaches its own cache too.  The cache waits for the reply: whatever it
+ * holds was tracked for another connection, or for none.
  */
 
 static void
@@ -998,6 +999,7 @@ ngx_http_kot_redis_track(void)
     ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
 
     rd->tracking = 0;
+    ngx_http_kot_cache_disable("tracking is set up again");
 
     if (rd->ac == NULL || !rd->ready || sub->ac == NULL || !sub->subscribed
         || sub->client_id == 0 || rd->master != sub->master)
@@ -1023,8 +1025,10 @@ ngx_http_kot_redis_track(void)
     argv[5] = "OPTIN";
     argvlen[5] = 5;
 
-    redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_tracking, NULL, 6,
-                          argv, argvlen);
+    /* the reply counts only while this subscription lasts */
+    redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_tracking,
+                          (void *) (uintptr_t) sub->generation, 6, argv,
+                          argvlen);
 }
 
 
@@ -1034,8 +1038,19 @@ ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
 {
     redisReply            *rep = reply;
     ngx_http_kot_redis_t  *rd = ac->data;
+    ngx_http_kot_redis_t  *sub = &ngx_http_kot_redis_sub;
 
     if (rep == NULL) {
+        return;
+    }
+
+    /*
+     * A late reply: the invalidation connection it named is gone, and
+     * Redis drops (RESP2: silently) what it would send there.  Nothing
+     * read now may be cached; the next subscription sets tracking up
+     * again, and its own reply turns the cache on.
+     */
+    if (!sub->subscribed || (uintptr_t) privdata != sub->generation) {
         return;
     }
 
@@ -1394,6 +1409,11 @@ ngx_http_kot_redis_cleanup(void *privdata)
         rd->next++;
         ngx_http_kot_redis_schedule(rd);
         return;
+    }
+
+    /* the command connection's reads are tracked for one that is gone */
+    if (rd == &ngx_http_kot_redis_sub) {
+        ngx_http_kot_redis.tracking = 0;
     }
 
     /* invalidations may have been missed: nothing cached can be trusted */

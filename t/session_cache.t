@@ -158,6 +158,7 @@ $on_b->set_cookie('kot_session', $ua->cookie('kot_session'));
 is $on_b->get('/app')->{status}, 200, 'a fresh session is cached on node b';
 $on_b->get('/app');
 
+my $on = () = $b->error_log =~ /session cache on/g;
 $t->stop_redis;
 $t->start_redis;
 
@@ -170,7 +171,10 @@ is $on_b->get('/app')->{status}, 401,
 
 $t->{tenants} = {};
 $t->add_user('acme', 'alice', 'correct horse battery');
-cache_on($b);
+ok wait_until(sub { my $now = () = $b->error_log =~ /session cache on/g;
+                    $now > $on },
+              what => 'the cache to come back on node b'),
+    'the cache comes back on node b after the restart';
 my $again = login($b);
 is $again->get('/app')->{status}, 200, 'new sessions work and are cached again';
 
