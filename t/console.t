@@ -61,6 +61,11 @@ $t->redis('HSET', 'kot:v1:u:acme:sato', 'created',
 $t->browse($n, 'console.mjs', 'acme', 'boss', 'the head of acme 2026',
            'ops', 'root', 'the operator on duty', $shots, 'taro',
            'a phone lost on the train', 'sato', 'back from a long leave');
+# a company of its own for what its admin meets on the policy and
+# networks screens, which would change acme's for the tours above
+$t->add_user('umbrella', 'ume', 'the admin of umbrella', roles => ['admin']);
+$t->browse($n, 'console_tenant_admin.mjs', 'umbrella', 'ume',
+           'the admin of umbrella');
 $t->browse($n, 'console_access.mjs', 'acme', 'alice',
            'she works at acme 2026', 'boss', 'the head of acme 2026',
            'globex', 'gina');

@@ -454,10 +454,11 @@ await run(async (browser) => {
        && await page.getByLabel('パスワードの有効期間').inputValue() === '90',
        'and kept', await page.textContent('form'));
 
-    // a rule this screen does not show (mfa=required, set with kotctl)
-    // outlives a save here: PUT policy replaces every rule, and one left
-    // out is removed.  The tenant's GET is given the rule, and the PUT
-    // is caught before it reaches the server, which would then require
+    // mfa=required, set with kotctl, shows on this screen and outlives
+    // a save here, and so does a rule this screen does not know (of a
+    // newer server): PUT policy replaces every rule, and one left out
+    // is removed.  The tenant's GET is given the rules, and the PUT is
+    // caught before it reaches the server, which would then require
     // two-step login of this admin for the rest of the run.
     const policyUrl = (u) => /\/api\/tenants\/[^/]+\/policy$/
         .test(new URL(u).pathname);
@@ -470,16 +471,19 @@ await run(async (browser) => {
         }
         const res = await route.fetch();
         const data = await res.json();
-        data.rules = { ...data.rules, mfa: 'required' };
+        data.rules = { ...data.rules, mfa: 'required', newer: 'kept' };
         await route.fulfill({ response: res, json: data });
     };
     await page.route(policyUrl, withMfa);
     await open(page, '?view=policy');
+    ok(await page.getByLabel('すべてのユーザーに2段階認証を必須にする')
+           .isChecked(),
+       'the policy screen shows two-step login required, as kotctl set it');
     await page.getByRole('button', { name: '保存する' }).click();
     ok(await says(page, 'パスワードポリシーを保存しました')
-       && putBody && putBody.mfa === 'required'
+       && putBody && putBody.mfa === 'required' && putBody.newer === 'kept'
        && putBody.min_length === 16,
-       'saving the policy keeps a rule the screen does not show (mfa)',
+       'saving the policy keeps it, and a rule the screen does not know',
        JSON.stringify(putBody));
     await ready(page);
     await page.unroute(policyUrl, withMfa);
@@ -487,15 +491,24 @@ await run(async (browser) => {
 
     // a policy the server refuses (a minimum age not shorter than the
     // expiry, which this screen does not check): the rule and the bound
-    // in Japanese, not the API's English
+    // in Japanese, not the API's English, at the rule, which takes the
+    // focus
     w.expect(422, api('PUT', 'policy'));
-    await page.getByLabel('変更してから次に変更できるまで').fill('100');
+    const minAge = page.getByLabel('変更してから次に変更できるまで');
+    await minAge.fill('100');
     await page.getByRole('button', { name: '保存する' }).click();
-    ok(await says(page, '「変更してから次に変更できるまで」は、パスワードの'
-                        + '有効期間（90日）より短く', 'error')
-       && !/[A-Za-z]/.test(await page.textContent('#live-alert')),
+    const ruleError = page.locator('.rule .field-error:visible');
+    await ruleError.waitFor();
+    ok((await ruleError.textContent()).includes(
+           '「変更してから次に変更できるまで」は、パスワードの有効期間（90日）'
+           + 'より短く')
+       && !/[A-Za-z]/.test(await ruleError.textContent())
+       && await minAge.evaluate((el) => el === document.activeElement
+                                        && el.getAttribute('aria-invalid')
+                                           === 'true'),
        'a policy the server refuses is said in Japanese, with the rule and '
-       + 'its bound', await page.textContent('#live-alert'));
+       + 'its bound, at the rule, which takes the focus',
+       await ruleError.textContent());
 
     // every screen, in Japanese
     await tour(page);
@@ -645,6 +658,8 @@ await run(async (browser) => {
        && /半角英小文字.*64文字/.test(firstField),
        'a first admin\'s name that is refused points to the description '
        + 'under its field, which says what a username may be', firstField);
+    ok(await firstAdmin.evaluate((el) => el === document.activeElement),
+       'and the field takes the focus');
     await firstAdmin.fill('ivy');
     await opsPage.getByRole('button', { name: '追加する' }).click();
     await opsPage.locator('.secret').waitFor();

@@ -262,20 +262,22 @@ export default {
     'networks.save_anyway': 'Save anyway',
 
     'policy.title': 'Password policy',
-    'policy.intro': 'Rules for your users\' passwords. You can make each '
-        + 'rule stricter than the server\'s, never looser.',
+    'policy.intro': 'Rules for your users\' passwords and logins. You can '
+        + 'make each rule stricter than the server\'s, never looser.',
     'policy.rules': 'Rules',
     'policy.floor': 'Server minimum: {value}',
     'policy.too_loose': 'This is looser than the server allows ({floor}).',
     'policy.fix_first': 'Some rules are looser than the server allows. Fix '
         + 'them, then save.',
-    'policy.saved': 'The password policy was saved. It applies to every '
-        + 'new password from now on.',
+    'policy.saved': 'The password policy was saved. Its password rules '
+        + 'apply to every new password from now on, and two-step login to '
+        + 'every login from now on.',
     'policy.refused.looser': '{rule}: this is looser than the server '
         + 'allows ({limit}). A company can only make the rules stricter.',
     'policy.refused.range': '{rule}: enter a number from {min} to {limit}.',
     'policy.refused.time': '{rule}: enter a length of time.',
     'policy.refused.on_off': '{rule}: choose on or off.',
+    'policy.refused.required': '{rule}: choose required or not.',
     'policy.refused.shorter': '{rule} must be shorter than the password '
         + 'expiry ({limit}), or an expired password could not be changed.',
     'policy.on': 'on',
@@ -310,6 +312,13 @@ export default {
     'policy.inactive_after': 'Lock accounts unused for',
     'policy.inactive_after.about': 'An account without a login for this '
         + 'long can no longer log in until it is enabled (0: never).',
+    'policy.mfa': 'Require two-step login for every user',
+    'policy.mfa.about': 'From their next login, users who have not set up '
+        + 'two-step login must set it up before they can use anything else, '
+        + 'and no user can turn it off. This includes you and the other '
+        + 'administrators. Sessions already open go on.',
+    'policy.mfa.required': 'required',
+    'policy.mfa.optional': 'not required',
 
     'support.title': 'Support access',
     'support.intro': 'When you ask the operator for help, you can let its '
@@ -469,8 +478,12 @@ export default {
     'err.no_admin': 'This console is for administrators, and your account '
         + 'is not one. If you need it, ask your administrator.',
     'err.csrf': 'This page is out of date. Reload it and try again.',
-    'err.ip_not_allowed': 'Your company does not allow administration from '
-        + 'the network you are on.',
+    'err.ip_not_allowed': 'Your company allows this console only from '
+        + 'certain networks, and the network you are connected to now is not '
+        + 'one of them. Connect from a network your company allows (such as '
+        + 'the office network or the company VPN) and try again, or ask '
+        + 'another administrator of your company to add this network on the '
+        + 'Networks screen.',
     'err.not_found': 'It no longer exists: someone may have deleted it. '
         + 'Reload to see the current state.',
     'err.not_found_here': 'There is nothing here: the company or user does '

@@ -205,17 +205,41 @@ export function field(label, control, hint, holder = control) {
                    h('label', { for: control.id }, label), holder, hintEl,
                    error);
 
-    wrap.setError = (text) => {
-        error.hidden = !text;
-        error.textContent = text || '';
-        if (text) {
-            control.setAttribute('aria-invalid', 'true');
-        } else {
-            control.removeAttribute('aria-invalid');
-        }
-    };
+    wrap.control = control;
+    wrap.setError = (text) => markError(control, error, text);
 
     return wrap;
+}
+
+// Shows a control's error, or takes it away ('' or null): the text in
+// its own element (error, which needs an id), the control marked
+// aria-invalid and described by that element, so that a screen reader
+// reads the error with the control.
+export function markError(control, error, text) {
+    const described = (control.getAttribute('aria-describedby') || '')
+        .split(' ').filter(Boolean);
+    if (!described.includes(error.id)) {
+        control.setAttribute('aria-describedby',
+                             [...described, error.id].join(' '));
+    }
+
+    error.hidden = !text;
+    error.textContent = text || '';
+    if (text) {
+        control.setAttribute('aria-invalid', 'true');
+    } else {
+        control.removeAttribute('aria-invalid');
+    }
+}
+
+// A field refused (by the form's own check or by the server): its
+// error shown at it, announced once, and the keyboard's focus on its
+// control, so that the user corrects it at once instead of hunting for
+// it from the button.  wrap: what field() makes (setError, control).
+export function refuse(wrap, text) {
+    wrap.setError(text);
+    announce('error', text, false);
+    wrap.control.focus();
 }
 
 export function checkbox(label, attrs) {

@@ -136,6 +136,19 @@ function toggleMenu() {
         .setAttribute('aria-expanded', String(open));
 }
 
+// Escape closes the open menu (on a phone), as it closes a dialog, and
+// the keyboard's place goes back to the button that opened it.  An
+// open dialog takes the key for itself.
+function escapeMenu(e) {
+    const nav = document.getElementById('nav');
+    if (e.key !== 'Escape' || !nav.classList.contains('open')
+        || document.querySelector('dialog[open]')) {
+        return;
+    }
+    closeMenu();
+    document.getElementById('menu-toggle').focus();
+}
+
 // A system admin inside another tenant sees it only under that tenant's
 // grant, and is told so on every screen.
 async function renderBanner(tenant) {
@@ -257,6 +270,7 @@ async function boot() {
 
     document.getElementById('menu-toggle')
         .addEventListener('click', toggleMenu);
+    document.addEventListener('keydown', escapeMenu);
     document.addEventListener('click', follow);
     window.addEventListener('popstate', () => route(true));
 
@@ -267,7 +281,7 @@ async function boot() {
     } catch (e) {
         clear(box, h('h1', null, t('console')),
               h('div', { class: 'problem', role: 'alert' },
-                h('p', null, explain(e, { 403: 'err.no_admin' }))));
+                h('p', null, explain(e, { forbidden: 'err.no_admin' }))));
         box.setAttribute('aria-busy', 'false');
         return;
     }

@@ -4,7 +4,8 @@
 
 import { t, tn } from '../i18n.js';
 import { explain } from '../api.js';
-import { h, clear, announce, busy, confirmDialog, uid } from '../dom.js';
+import { h, clear, announce, busy, confirmDialog, markError, uid }
+    from '../dom.js';
 
 // The entries to send, with the line each came from.  Blank lines and
 // "#" comments are the admin's own notes and are not sent.
@@ -96,13 +97,7 @@ function editor(ctx, name, networks) {
 
     function setProblem(line, text) {
         bad = line;
-        problem.hidden = !text;
-        problem.textContent = text || '';
-        if (text) {
-            area.setAttribute('aria-invalid', 'true');
-        } else {
-            area.removeAttribute('aria-invalid');
-        }
+        markError(area, problem, text);
         numbers();
     }
 

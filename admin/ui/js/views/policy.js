@@ -1,17 +1,21 @@
 // Password policy: the tenant's own rules, each beside the server's
-// floor.  A tenant may tighten the server's policy, never loosen it: a
-// looser value is pointed out here and cannot be saved (the server
-// refuses it too, with 422).
+// floor, and whether the tenant requires two-step login (mfa).  A
+// tenant may tighten the server's policy, never loosen it: a looser
+// value is pointed out here and cannot be saved (the server refuses it
+// too, with 422).
 
 import { t, has } from '../i18n.js';
 import { explain } from '../api.js';
-import { h, announce, busy, field, checkbox, section } from '../dom.js';
+import { h, announce, busy, field, checkbox, section, markError, refuse,
+         uid } from '../dom.js';
 
 const UNITS = { m: 60, h: 3600, d: 86400 };
 
 // kind: count (more is stricter), bool (on is stricter), age (more is
 // stricter), limit (a time after which something happens; less is
-// stricter, 0 is off).
+// stricter, 0 is off).  A bool with words is written with them
+// ([off, on]) and not as true or false: mfa is "required" or
+// "optional".
 const RULES = [
     { name: 'min_length', kind: 'count', min: 1, max: 128 },
     { name: 'classes', kind: 'count', min: 0, max: 4 },
@@ -20,6 +24,7 @@ const RULES = [
     { name: 'min_age', kind: 'age' },
     { name: 'max_age', kind: 'limit' },
     { name: 'inactive_after', kind: 'limit' },
+    { name: 'mfa', kind: 'bool', words: ['optional', 'required'] },
 ];
 
 // Seconds from a time as the API writes it: nginx's notation ("90d",
@@ -38,14 +43,25 @@ function seconds(v) {
 }
 
 // A time as a rule is written, "90d" (a bare number would be refused).
-function written(s) {
+function time(s) {
     const unit = ['d', 'h', 'm'].find((u) => s >= UNITS[u]
                                              && s % UNITS[u] === 0);
     return s === 0 ? '0' : unit ? `${s / UNITS[unit]}${unit}` : `${s}s`;
 }
 
 function bool(v) {
-    return v === true || v === 1 || v === 'on' || v === '1';
+    return v === true || v === 1 || v === 'on' || v === '1'
+           || v === 'required';
+}
+
+// A rule's value as the API takes it.
+function written(rule, v) {
+    switch (rule.kind) {
+    case 'bool': return rule.words ? rule.words[Number(v)] : v;
+    case 'age':
+    case 'limit': return time(v);
+    default: return v;
+    }
 }
 
 function looser(rule, value, floor) {
@@ -59,7 +75,8 @@ function looser(rule, value, floor) {
 function describe(rule, v) {
     switch (rule.kind) {
     case 'bool':
-        return t(v ? 'policy.on' : 'policy.off');
+        return t(rule.words ? `policy.${rule.name}.${rule.words[Number(v)]}`
+                            : v ? 'policy.on' : 'policy.off');
     case 'age':
     case 'limit':
         return v ? duration(v) : t('policy.off');
@@ -146,25 +163,20 @@ function ruleRow(rule, value, floor) {
     const floorText = h('p', { class: 'floor' },
                         t('policy.floor', { value: describe(rule, floor) }));
     const about = h('p', { class: 'hint' }, t(`policy.${rule.name}.about`));
-    const error = h('p', { class: 'field-error', hidden: true });
+    const error = h('p', { class: 'field-error', id: uid('err'),
+                           hidden: true });
 
     const box = h('div', { class: 'rule' }, row, about, floorText, error);
 
+    box.setError = (text) => markError(input, error, text);
+    box.control = input;
     box.check = () => {
-        const v = read();
-        const bad = looser(rule, v, floor);
-        error.hidden = !bad;
-        error.textContent = bad ? t('policy.too_loose',
-                                    { floor: describe(rule, floor) }) : '';
-        if (bad) {
-            input.setAttribute('aria-invalid', 'true');
-        } else {
-            input.removeAttribute('aria-invalid');
-        }
+        const bad = looser(rule, read(), floor);
+        box.setError(bad ? t('policy.too_loose',
+                             { floor: describe(rule, floor) }) : '');
         return !bad;
     };
     box.read = read;
-    box.input = input;
 
     box.addEventListener('input', box.check);
     box.addEventListener('change', box.check);
@@ -193,15 +205,15 @@ async function render(ctx) {
         e.preventDefault();
         const bad = rows.filter((r) => !r.row.check());
         if (bad.length) {
-            bad[0].row.input.focus();
+            bad[0].row.control.focus();
             announce('error', t('policy.fix_first'), false);
             return;
         }
         // only what the tenant tightens: a rule left at the floor
         // follows the server's policy if that changes later
         // PUT policy replaces every rule, and removes one left out: a
-        // rule this screen does not show (mfa, set with kotctl) is sent
-        // as it is, or saving here would drop it
+        // rule this screen does not show (one of a newer server) is
+        // sent as it is, or saving here would drop it
         const body = {};
         for (const [name, v] of Object.entries(own)) {
             if (!RULES.some((r) => r.name === name)) {
@@ -211,8 +223,7 @@ async function render(ctx) {
         for (const { rule, floor, row } of rows) {
             const v = row.read();
             if (v !== floor || rule.name in own) {
-                body[rule.name] = rule.kind === 'age'
-                                  || rule.kind === 'limit' ? written(v) : v;
+                body[rule.name] = written(rule, v);
             }
         }
         await busy(save, async () => {
@@ -221,7 +232,16 @@ async function render(ctx) {
                 announce('ok', t('policy.saved'));
                 ctx.refresh();
             } catch (err) {
-                announce('error', refused(err) || explain(err));
+                // the rule the server names, marked and focused as one
+                // this screen refuses
+                const text = refused(err);
+                const at = text && rows.find((r) => r.rule.name
+                                                    === err.body.rule);
+                if (at) {
+                    refuse(at.row, text);
+                } else {
+                    announce('error', text || explain(err));
+                }
             }
         });
     } },

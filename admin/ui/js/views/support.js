@@ -3,7 +3,8 @@
 
 import { t, fmtTime } from '../i18n.js';
 import { explain } from '../api.js';
-import { h, announce, busy, field, section, badge } from '../dom.js';
+import { h, announce, busy, field, refuse, section, badge }
+    from '../dom.js';
 import { act } from '../act.js';
 
 function grantForm(ctx) {
@@ -19,9 +20,7 @@ function grantForm(ctx) {
         e.preventDefault();
         const n = Number(hours.value);
         if (!Number.isInteger(n) || n < 1 || n > 72) {
-            hoursField.setError(t('support.hours_range'));
-            announce('error', t('support.hours_range'), false);
-            hours.focus();
+            refuse(hoursField, t('support.hours_range'));
             return;
         }
         hoursField.setError('');

@@ -3,7 +3,7 @@
 
 import { t, fmtTime, fmtNumber } from '../i18n.js';
 import { explain, path } from '../api.js';
-import { h, clear, announce, busy, field, table, section, secret }
+import { h, clear, announce, busy, field, refuse, table, section, secret }
     from '../dom.js';
 import { act } from '../act.js';
 
@@ -30,13 +30,11 @@ function addForm(ctx, listed) {
         const first = admin.value.trim();
         nameField.setError('');
         adminField.setError('');
-        for (const [f, input, v, key] of
-             [[nameField, name, value, 'tenants.name_required'],
-              [adminField, admin, first, 'tenants.admin_required']]) {
+        for (const [f, v, key] of
+             [[nameField, value, 'tenants.name_required'],
+              [adminField, first, 'tenants.admin_required']]) {
             if (!v) {
-                f.setError(t(key));
-                announce('error', t(key), false);
-                input.focus();
+                refuse(f, t(key));
                 return;
             }
         }
@@ -61,8 +59,7 @@ function addForm(ctx, listed) {
                 const which = err.code === 'invalid_name'
                               && /username/.test(err.detail)
                     ? adminField : nameField;
-                which.setError(text);
-                announce('error', text, false);
+                refuse(which, text);
             }
         });
     } }, nameField, adminField, h('div', { class: 'actions' }, submit));

@@ -4,7 +4,7 @@
 
 import { t, tn, fmtTime } from '../i18n.js';
 import { explain, path } from '../api.js';
-import { h, clear, announce, busy, field, checkbox, badge,
+import { h, clear, announce, busy, field, refuse, checkbox, badge,
          section, table, secret, remember } from '../dom.js';
 import { sessionTable, endAllButton } from './sessions.js';
 import { act } from '../act.js';
@@ -192,6 +192,7 @@ function rolesEditor(current, legend = true) {
         ...other.value.split(/[\s,、]+/).filter(Boolean),
     ];
     fieldset.setError = otherField.setError;
+    fieldset.control = other;
 
     return fieldset;
 }
@@ -305,9 +306,11 @@ function rolesCard(ctx, u) {
                 announce('ok', t('users.roles_saved', { user: u.username }));
                 ctx.refresh();
             } catch (err) {
-                const text = explain(err);
-                editor.setError(err.code === 'invalid_role' ? text : '');
-                announce('error', text, err.code !== 'invalid_role');
+                if (err.code === 'invalid_role') {
+                    refuse(editor, explain(err));
+                } else {
+                    announce('error', explain(err));
+                }
             }
         });
     } }, h('p', { class: 'hint' }, t('users.roles_hint')), editor,
@@ -403,9 +406,7 @@ function renderAdd(ctx) {
 
         const username = name.value.trim();
         if (!username) {
-            nameField.setError(t('users.name_required'));
-            announce('error', t('users.name_required'), false);
-            name.focus();
+            refuse(nameField, t('users.name_required'));
             return;
         }
 
@@ -439,14 +440,14 @@ function renderAdd(ctx) {
                     username_retired: 'err.username_retired',
                 });
                 if (err.code === 'password_policy') {
-                    pwField.setError(text);
+                    refuse(pwField, text);
                 } else if (err.status === 409 || err.code === 'invalid_name') {
-                    nameField.setError(text);
+                    refuse(nameField, text);
                 } else {
                     formError.hidden = false;
                     formError.textContent = text;
+                    announce('error', text, false);
                 }
-                announce('error', text, false);
             }
         });
     } },

@@ -1,0 +1,216 @@
+// What a tenant admin meets in the console beyond the tour of
+// console.mjs, on a company of its own: a refused field takes the
+// keyboard's focus, with its error read with it; the menu of a phone
+// closes with Escape; the company requires two-step login from the
+// policy screen, and the API has it; and an admin on a network the
+// company does not allow is told what to do about it.  Prints TAP;
+// t/console.t runs it.
+//
+// usage: node console_tenant_admin.mjs BASE_URL TENANT ADMIN PASSWORD
+
+import { ok, run } from './tap.mjs';
+import { watch, recordCsp } from './watch.mjs';
+
+const [base, tenant, admin, password] = process.argv.slice(2);
+
+function api(method, rest) {
+    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
+}
+
+async function ready(page) {
+    await page.waitForSelector('#view[aria-busy="false"]');
+}
+
+async function open(page, query) {
+    await page.goto(`${base}/kot/admin/${query}`);
+    await ready(page);
+}
+
+async function says(page, text) {
+    try {
+        await page.locator('#live-status', { hasText: text })
+            .waitFor({ timeout: 10000 });
+        return true;
+    } catch (e) {
+        return false;
+    }
+}
+
+// The element with the keyboard's focus as a screen reader says it:
+// its label, whether it is marked invalid, and the text of what
+// describes it that is on show.
+function focused(page) {
+    return page.evaluate(() => {
+        const el = document.activeElement;
+        const ids = (el.getAttribute('aria-describedby') || '').split(' ');
+        return {
+            label: el.labels && el.labels[0]
+                ? el.labels[0].textContent : el.tagName,
+            invalid: el.getAttribute('aria-invalid') === 'true',
+            described: ids.map((id) => document.getElementById(id))
+                .filter((d) => d && !d.hidden)
+                .map((d) => d.textContent).join(' '),
+        };
+    });
+}
+
+// The tenant's own rules, as the API has them.
+async function rules(page) {
+    const r = await page.request.get(
+        `${base}/kot/admin/api/tenants/${tenant}/policy`);
+    return (await r.json()).rules || {};
+}
+
+await run(async (browser) => {
+    const context = await browser.newContext({
+        ignoreHTTPSErrors: true, locale: 'ja-JP',
+        viewport: { width: 1280, height: 900 },
+    });
+    const violations = [];
+    await recordCsp(context, violations);
+    const page = await context.newPage();
+    const w = watch(page);
+
+    await page.goto(`${base}/kot/admin/`);
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', admin);
+    await page.fill('input[name="password"]', password);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+    await ready(page);
+
+    // a network the company does not allow, refused at the console's
+    // first call (the lists changed between the page and the call): the
+    // console says so, not that the account is no administrator's
+    const first = await context.newPage();
+    await first.route(/\/kot\/admin\/api\/session$/, (route) =>
+        route.fulfill({ status: 403, json: { error: 'ip_not_allowed' } }));
+    await first.goto(`${base}/kot/admin/`);
+    await first.locator('.problem').waitFor();
+    const said = await first.textContent('.problem');
+    ok(said.includes('許可されたネットワークから接続して')
+       && !said.includes('管理者専用'),
+       'an address refused as the console opens is told what to do, not '
+       + 'that the account is no administrator\'s', said);
+    await first.close();
+
+    // a name the server refuses: the focus leaves the button for the
+    // field, which says why
+    w.expect(409, api('POST', 'users'));
+    await open(page, '?view=user-new');
+    await page.getByLabel('ユーザー名').fill(admin);
+    await page.getByRole('button', { name: '追加する' }).click();
+    await page.locator('.field-error:visible').waitFor();
+    let f = await focused(page);
+    ok(f.label === 'ユーザー名' && f.invalid
+       && f.described.includes('このユーザー名はすでに使われています'),
+       'a name refused by the server takes the focus, marked invalid and '
+       + 'described by its error', JSON.stringify(f));
+
+    w.expect(422, api('POST', 'users'));
+    await page.getByLabel('ユーザー名').fill('yuki');
+    await page.locator('#pw-manual').check();
+    await page.locator('input[type="password"]').fill('yuki');
+    await page.getByRole('button', { name: '追加する' }).click();
+    await page.locator('input[type="password"][aria-invalid="true"]')
+        .waitFor();
+    f = await focused(page);
+    ok(f.label === '仮パスワード' && f.invalid
+       && f.described.includes('12文字以上にしてください'),
+       'so does a password the policy refuses, with its rules',
+       JSON.stringify(f));
+
+    // the menu on a phone: Escape closes it, and the focus goes back to
+    // its button, from the button or from inside the menu
+    await page.setViewportSize({ width: 375, height: 812 });
+    const toggle = page.getByRole('button', { name: 'メニュー' });
+    const nav = page.locator('#nav');
+    for (const from of ['button', 'menu']) {
+        await open(page, '?view=users');
+        await toggle.click();
+        await nav.waitFor();
+        if (from === 'menu') {
+            await page.keyboard.press('Tab');
+            ok(await page.evaluate(() => document.getElementById('nav')
+                .contains(document.activeElement)),
+               'Tab goes from the menu button into the open menu');
+        }
+        await page.keyboard.press('Escape');
+        const state = await page.evaluate(() => ({
+            shown: getComputedStyle(document.getElementById('nav'))
+                .display !== 'none',
+            expanded: document.getElementById('menu-toggle')
+                .getAttribute('aria-expanded'),
+            focus: document.activeElement.id,
+        }));
+        ok(!state.shown && state.expanded === 'false'
+           && state.focus === 'menu-toggle',
+           `Escape (focus on the ${from}) closes the phone's menu and `
+           + 'gives the focus to the menu button', JSON.stringify(state));
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // two-step login required for the whole company, from the policy
+    // screen; the admin's own session goes on
+    await open(page, '?view=policy');
+    const mfa = page.getByLabel('すべてのユーザーに2段階認証を必須にする');
+    ok(!await mfa.isChecked()
+       && (await page.textContent('form')).includes('サーバーの基準: 任意'),
+       'the policy screen shows two-step login as not required, as the '
+       + 'server has it');
+    await mfa.check();
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok(await says(page, 'パスワードポリシーを保存しました')
+       && (await rules(page)).mfa === 'required',
+       'requiring it is saved, and the API says the company requires it',
+       JSON.stringify(await rules(page)));
+    await open(page, '?view=policy');
+    ok(await mfa.isChecked(), 'and the screen shows it required');
+    await mfa.uncheck();
+    await page.getByRole('button', { name: '保存する' }).click();
+    ok(await says(page, 'パスワードポリシーを保存しました')
+       && (await rules(page)).mfa !== 'required',
+       'no longer requiring it is saved too',
+       JSON.stringify(await rules(page)));
+    await open(page, '?view=policy');
+    ok(!await mfa.isChecked(), 'and shown');
+
+    // an admin list without the admin's address, saved anyway: the
+    // console then says what the admin can do about it
+    w.expect(409, api('PUT', 'allowlists/admin'));
+    await open(page, '?view=networks');
+    await page.getByLabel('ネットワーク（1行に1つ）').nth(1)
+        .fill('192.0.2.0/24');
+    await page.getByRole('button', { name: '管理用許可リストを保存' }).click();
+    await page.getByRole('button', { name: 'それでも保存する' }).click();
+    await page.locator('dialog[open] input[type="checkbox"]').check();
+    await page.locator('dialog[open] button.danger').click();
+    ok(await says(page, '管理用許可リストを保存しました'),
+       'an admin list that shuts the admin out is saved when confirmed');
+
+    // the console's own files are shut to the address as well: the
+    // header's icon, drawn again in the other language
+    w.expect(403, api('GET', 'users'));
+    w.expect(403, /^GET \/kot\/admin\/icon\.svg$/);
+    await page.getByRole('link', { name: 'ユーザー', exact: true }).click();
+    await ready(page);
+    let text = await page.textContent('main');
+    ok(text.includes('現在接続しているネットワークは許可されていません')
+       && text.includes('許可されたネットワークから接続して')
+       && text.includes('ほかの管理者に依頼して、「接続元ネットワーク」画面'),
+       'on a network the company does not allow, the console says to '
+       + 'connect from one it allows, or to ask another admin to add it',
+       text);
+    await page.getByRole('button', { name: /English/ }).click();
+    await ready(page);
+    text = await page.textContent('main');
+    ok(text.includes('the network you are connected to now is not one')
+       && text.includes('Connect from a network your company allows')
+       && text.includes('ask another administrator of your company to add '
+                        + 'this network on the Networks screen'),
+       'and in English', text);
+
+    ok(w.problems.length === 0 && violations.length === 0,
+       'the console had no console error, unexpected failed request or CSP '
+       + 'violation', [...w.problems, ...violations].join('\n'));
+});
