@@ -7,7 +7,9 @@
 #ifndef KOTCTL_H
 #define KOTCTL_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
@@ -134,8 +136,21 @@ int kotctl_audit_verify(kotctl_t *k, int argc, char **argv);
 int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 
 /* kotctl.c */
+
+/*
+ * The messages of kotctl, printf() style; a name, path or reply they show
+ * is escaped where it holds a control character (kotctl_print()).
+ * kotctl_error() prints "kotctl: " and a line on stderr.
+ */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+void kotctl_print(FILE *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kotctl_vprint(FILE *f, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* a usage text of several lines, printed as it is */
+void kotctl_usage(const char *text);
 int kotctl_confirm(const char *name, int yes);
 
 /* one or many, as n asks: "1 entry", "2 entries", "0 entries" */

@@ -38,7 +38,7 @@ kotctl_migrate(kotctl_t *k, int argc, char **argv)
     redisReply  *r;
 
     if (argc != 1 || strcmp(argv[0], "failures") != 0) {
-        kotctl_error(KOTCTL_MIGRATE_USAGE);
+        kotctl_usage(KOTCTL_MIGRATE_USAGE);
         return KOTCTL_USAGE;
     }
 

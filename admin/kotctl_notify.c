@@ -157,10 +157,10 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     rc = kotctl_connect(k);
 
     if (rc == KOTCTL_OK) {
-        fprintf(stderr, "kotctl notify: consumer \"%s\" of group \"%s\" "
-                "reading %s%s\n", n.consumer, KOT_NOTIFY_GROUP,
-                KOT_KEY_NOTIFY, n.signed_posts ? "" : "; posts are NOT signed "
-                "(no --hmac-key-file)");
+        kotctl_print(stderr, "kotctl notify: consumer \"%s\" of group \"%s\" "
+                     "reading %s%s\n", n.consumer, KOT_NOTIFY_GROUP,
+                     KOT_KEY_NOTIFY, n.signed_posts
+                     ? "" : "; posts are NOT signed (no --hmac-key-file)");
         rc = kotctl_notify_run(&n);
     }
 
@@ -717,25 +717,25 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
             freeReplyObject(r);
         }
 
-        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
-                "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
-                status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
+        kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
+                     "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
+                     status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
         return rc;
     }
 
     if (attempts >= 2
         && kotctl_notify_backoff(n, attempts - 1) >= n->max_backoff_ms)
     {
-        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
-                "attempt %lld, the last: to the dead letters\n", id,
-                type ? type : "-", tenant ? tenant : "-", err, attempts);
+        kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
+                     "attempt %lld, the last: to the dead letters\n", id,
+                     type ? type : "-", tenant ? tenant : "-", err, attempts);
         return kotctl_notify_dead(n, id, fields, attempts, err);
     }
 
-    fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
-            "%lld, next in %lld s\n", id, type ? type : "-",
-            tenant ? tenant : "-", err, attempts,
-            kotctl_notify_backoff(n, attempts) / 1000);
+    kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
+                 "%lld, next in %lld s\n", id, type ? type : "-",
+                 tenant ? tenant : "-", err, attempts,
+                 kotctl_notify_backoff(n, attempts) / 1000);
 
     return KOTCTL_OK;
 }

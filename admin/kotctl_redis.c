@@ -319,26 +319,29 @@ kotctl_exists(kotctl_t *k, const char *key)
 }
 
 
-/* What to do about a refusal that kotctl's own options cause. */
+/*
+ * What to do about a refusal that kotctl's own options cause, as a line
+ * of its own, or NULL.
+ */
 
 static const char *
 kotctl_redis_hint(kotctl_t *k, const char *error)
 {
     if (strncmp(error, "NOAUTH", 6) == 0) {
         return k->redis_password_file
-               ? ""
-               : "\nkotctl: Redis wants a password: give the file that "
+               ? NULL
+               : "Redis wants a password: give the file that "
                  "holds it with --redis-password-file PATH (and "
                  "--redis-user NAME for an ACL user), as password_file= "
                  "and user= of kot_redis";
     }
 
     if (strncmp(error, "WRONGPASS", 9) == 0) {
-        return "\nkotctl: check the password in --redis-password-file "
+        return "check the password in --redis-password-file "
                "and the user in --redis-user";
     }
 
-    return "";
+    return NULL;
 }
 
 
@@ -347,6 +350,7 @@ kotctl_redis_hint(kotctl_t *k, const char *error)
 redisReply *
 kotctl_cmd(kotctl_t *k, int argc, const char **argv)
 {
+    const char  *hint;
     redisReply  *reply;
 
     reply = redisCommandArgv(k->rc, argc, argv, NULL);
@@ -357,8 +361,15 @@ kotctl_cmd(kotctl_t *k, int argc, const char **argv)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        kotctl_error("redis at %s refused %s: %s%s", k->redis, argv[0],
-                     reply->str, kotctl_redis_hint(k, reply->str));
+        kotctl_error("redis at %s refused %s: %s", k->redis, argv[0],
+                     reply->str);
+
+        hint = kotctl_redis_hint(k, reply->str);
+
+        if (hint != NULL) {
+            kotctl_error("%s", hint);
+        }
+
         freeReplyObject(reply);
         return NULL;
     }

@@ -483,7 +483,7 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
     }
 
     if (v->nkeys == 0 || i >= argc) {
-        kotctl_error("usage: kotctl audit verify --auditor-private-key "
+        kotctl_usage("usage: kotctl audit verify --auditor-private-key "
                      "PRIVATE.pem [--no-anchors]\n"
                      "                           [--until T] [--host NAME] "
                      "FILE...");
@@ -917,12 +917,12 @@ kotctl_verify_lookahead(kotctl_verify_t *v, kotctl_record_t *rec)
         return;
     }
 
-    printf("%s:%llu: record %llu of chain %s is out of order (expected "
-           "%llu, which comes later, at %s:%llu)\n", v->gap_path,
-           (unsigned long long) v->gap_line,
-           (unsigned long long) v->gap_found, id,
-           (unsigned long long) v->gap_expected, v->path,
-           (unsigned long long) v->line);
+    kotctl_print(stdout, "%s:%llu: record %llu of chain %s is out of "
+                 "order (expected %llu, which comes later, at %s:%llu)\n",
+                 v->gap_path, (unsigned long long) v->gap_line,
+                 (unsigned long long) v->gap_found, id,
+                 (unsigned long long) v->gap_expected, v->path,
+                 (unsigned long long) v->line);
 
     v->problem = 1;
 }
@@ -936,21 +936,21 @@ kotctl_verify_missing(kotctl_verify_t *v)
     id = v->chains[v->gap_chain].chain.id;
 
     if (v->gap_found - v->gap_expected == 1) {
-        printf("%s:%llu: record %llu of chain %s is missing (expected "
-               "%llu, found %llu)\n", v->gap_path,
-               (unsigned long long) v->gap_line,
-               (unsigned long long) v->gap_expected, id,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) v->gap_found);
+        kotctl_print(stdout, "%s:%llu: record %llu of chain %s is missing "
+                     "(expected %llu, found %llu)\n", v->gap_path,
+                     (unsigned long long) v->gap_line,
+                     (unsigned long long) v->gap_expected, id,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) v->gap_found);
 
     } else {
-        printf("%s:%llu: records %llu to %llu of chain %s are missing "
-               "(expected %llu, found %llu)\n", v->gap_path,
-               (unsigned long long) v->gap_line,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) (v->gap_found - 1), id,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) v->gap_found);
+        kotctl_print(stdout, "%s:%llu: records %llu to %llu of chain %s "
+                     "are missing (expected %llu, found %llu)\n",
+                     v->gap_path, (unsigned long long) v->gap_line,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) (v->gap_found - 1), id,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) v->gap_found);
     }
 
     v->problem = 1;
@@ -964,9 +964,9 @@ kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
 {
     va_list  ap;
 
-    printf("%s:%llu: ", v->path, (unsigned long long) v->line);
+    kotctl_print(stdout, "%s:%llu: ", v->path, (unsigned long long) v->line);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    kotctl_vprint(stdout, fmt, ap);
     va_end(ap);
     putchar('\n');
 
@@ -1284,11 +1284,12 @@ kotctl_anchor_tail(kotctl_verify_t *v, kotctl_vchain_t *ch)
         return;
     }
 
-    printf("chain %s: its tail is missing: the files end at record %llu "
-           "(%s:%llu), Redis saw record %llu written to %s\n",
-           ch->chain.id, (unsigned long long) (ch->chain.seq - 1),
-           ch->path, (unsigned long long) ch->line,
-           (unsigned long long) ch->anchor_seq, ch->anchor_where);
+    kotctl_print(stdout, "chain %s: its tail is missing: the files end at "
+                 "record %llu (%s:%llu), Redis saw record %llu written to "
+                 "%s\n", ch->chain.id,
+                 (unsigned long long) (ch->chain.seq - 1), ch->path,
+                 (unsigned long long) ch->line,
+                 (unsigned long long) ch->anchor_seq, ch->anchor_where);
 
     v->problem = 1;
 }
@@ -1443,9 +1444,10 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
         memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
     }
 
-    printf("chain %s is missing: Redis saw its record %llu written to %s "
-           "at %s, and the files hold none of its records\n", id,
-           strtoull(r->element[1]->str, NULL, 10), where, ts);
+    kotctl_print(stdout, "chain %s is missing: Redis saw its record %llu "
+                 "written to %s at %s, and the files hold none of its "
+                 "records\n", id, strtoull(r->element[1]->str, NULL, 10),
+                 where, ts);
 
     v->problem = 1;
     v->lost++;
@@ -1463,12 +1465,12 @@ kotctl_anchor_blind(kotctl_verify_t *v)
 
     for (i = 0; i < v->files; i++) {
         if (v->given[i].blind) {
-            fprintf(stderr, "note: %s: its records do not tell which "
-                    "host wrote it, so the chains that every host wrote "
-                    "to its path were expected in it: if it is one "
-                    "host's log, run kotctl audit verify again with "
-                    "--host NAME, the host as the missing chains above "
-                    "name it\n", v->given[i].path);
+            kotctl_print(stderr, "note: %s: its records do not tell "
+                         "which host wrote it, so the chains that every "
+                         "host wrote to its path were expected in it: if "
+                         "it is one host's log, run kotctl audit verify "
+                         "again with --host NAME, the host as the missing "
+                         "chains above name it\n", v->given[i].path);
         }
     }
 }
@@ -2465,11 +2467,11 @@ static void
 kotctl_reader_padded(kotctl_reader_t *r)
 {
     if (r->padding) {
-        fprintf(stderr, "note: %s: %llu %s after its last gzip member "
-                "ignored (padding, as gzip -d ignores it)\n", r->path,
-                (unsigned long long) r->padding,
-                kotctl_plural((long long) r->padding, "zero byte",
-                              "zero bytes"));
+        kotctl_print(stderr, "note: %s: %llu %s after its last gzip "
+                     "member ignored (padding, as gzip -d ignores it)\n",
+                     r->path, (unsigned long long) r->padding,
+                     kotctl_plural((long long) r->padding, "zero byte",
+                                   "zero bytes"));
     }
 }
 
