@@ -452,16 +452,14 @@ kotctl_conf(kotctl_t *k)
         return KOTCTL_OK;       /* KOT_CONFIG= : no file at all */
     }
 
-    if (kotctl_read_file(ctx.path, buf, sizeof(buf) - 1, &len, 0) != 0) {
+    if (kotctl_read_file(ctx.path, "kotctl's configuration", buf,
+                         sizeof(buf) - 1, &len, 0)
+        != 0)
+    {
         return KOTCTL_USAGE;
     }
 
     if (kotctl_conf_owned(ctx.path) != KOTCTL_OK) {
-        return KOTCTL_USAGE;
-    }
-
-    if (len >= sizeof(buf) - 2) {
-        kotctl_error("%s is too large: kotctl reads 64 KiB of it", ctx.path);
         return KOTCTL_USAGE;
     }
 

@@ -57,8 +57,19 @@ int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
 void kotctl_time(uint64_t ms, char *buf, size_t len);
-int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
-    int secret);
+
+/*
+ * Reads a whole file of at most max bytes (a final newline aside, which
+ * is dropped unless KOTCTL_FILE_RAW) into buf, which holds max + 1; a
+ * larger file is refused, naming what it should hold ("a Redis
+ * password"), as nginx refuses it: it is never cut short.  0, or -1 with
+ * the reason said.
+ */
+#define KOTCTL_FILE_SECRET  1   /* refused when others can read it */
+#define KOTCTL_FILE_RAW     2   /* the bytes as they are */
+
+int kotctl_read_file(const char *path, const char *what, char *buf,
+    size_t max, size_t *len, int flags);
 
 /* JSON output (--json): the admin API's shapes, times as RFC 3339 */
 json_t *kotctl_json_time(long long ms);

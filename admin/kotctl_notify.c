@@ -329,21 +329,18 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
     int      rc;
     size_t   len;
     uint8_t  buf[KOTCTL_NOTIFY_KEY_MAX + 1];
-    FILE    *f;
 
-    if (kotctl_read_file(path, (char *) buf, sizeof(buf), &len, 1) != 0) {
+    if (kotctl_read_file(path, "the HMAC key", (char *) buf,
+                         KOTCTL_NOTIFY_KEY_MAX, &len,
+                         KOTCTL_FILE_SECRET|KOTCTL_FILE_RAW)
+        != 0)
+    {
         return KOTCTL_FAIL;
     }
 
-    /* again, for the bytes as they are: kotctl_read_file() drops a "\n" */
-
-    f = fopen(path, "rb");
-    len = f ? fread(buf, 1, sizeof(buf), f) : 0;
     rc = KOTCTL_OK;
 
-    if (f == NULL || ferror(f) || len < KOTCTL_NOTIFY_KEY_MIN
-        || len > KOTCTL_NOTIFY_KEY_MAX)
-    {
+    if (len < KOTCTL_NOTIFY_KEY_MIN) {
         kotctl_error("notify: \"%s\" must hold %d to %d bytes (e.g. "
                      "\"openssl rand -hex 32 >%s\")", path,
                      KOTCTL_NOTIFY_KEY_MIN, KOTCTL_NOTIFY_KEY_MAX, path);
@@ -352,10 +349,6 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
     } else {
         kot_hmac_key(&n->key, buf, len);
         n->signed_posts = 1;
-    }
-
-    if (f) {
-        fclose(f);
     }
 
     kot_cleanse(buf, sizeof(buf));
