@@ -13,6 +13,7 @@
 #include "kotctl_conf.h"
 #include "kot_crypto.h"
 #include "kot_scripts.h"
+#include "kot_utf8.h"
 
 
 #define KOTCTL_UNKNOWN  3       /* kotctl_option(): no such option */
@@ -97,12 +98,14 @@ static const char  usage[] =
     "login, unless --no-force-change is given.  Without --password-stdin or\n"
     "--generate-password, kotctl asks on the terminal.\n"
     "\n"
-    "audit verify checks the files' MAC chains, oldest file first (plain or\n"
-    "gzip), then their anchors in Redis, and that no chain Redis saw\n"
+    "audit verify checks the files' MAC chains (plain or gzip), then\n"
+    "their anchors in Redis, and that no chain Redis saw\n"
     "written to their logs before it began (or before --until T) is\n"
     "missing from them; a live log verifies up to where it was read.  It\n"
     "prints \"OK: ...\" and exits 0, or prints the problems on stdout and\n"
-    "exits 1.  Give a rotated log's files together.  A log is\n"
+    "exits 1.  Give a rotated log's files together, in any order\n"
+    "(FILE.jsonl*): it reads them oldest first, as their chains tell.  A log "
+    "is\n"
     "a path on a host; --host names the host of files whose records do\n"
     "not (an empty file).  Give --auditor-private-key once per key, the "
     "old\n"
@@ -130,6 +133,85 @@ static const char  usage[] =
     "link-local, ...) is not posted to, unless --tenant-webhooks any.\n";
 
 
+/*
+ * Writes text with each character that could act on a terminal or split
+ * a line escaped as the core escapes it in JSON ("\u001b", "\n"; invalid
+ * UTF-8 as U+FFFD): control characters (C0, DEL, C1), U+2028, U+2029.
+ * Quotes and backslashes stay as they are: they are the message's own.
+ */
+
+static void
+kotctl_put_safe(FILE *f, const char *s, size_t len)
+{
+    int       n;
+    char      esc[KOT_JSON_ESCAPE_MAX * 4];
+    uint32_t  cp;
+
+    while (len > 0) {
+        n = kot_utf8_decode((const unsigned char *) s, len, &cp);
+
+        if (n < 0) {
+            n = 1;
+        }
+
+        if (*s != '"' && *s != '\\'
+            && kot_json_escape_len(s, n) != (size_t) n)
+        {
+            fwrite(esc, 1, kot_json_escape(esc, s, n), f);
+
+        } else {
+            fwrite(s, 1, n, f);
+        }
+
+        s += n;
+        len -= n;
+    }
+}
+
+
+/*
+ * printf() whose output never holds a raw control character: a name, a
+ * path or a reply that kotctl shows may hold any.  A newline that ends
+ * fmt is the line's own and stays.
+ */
+
+void
+kotctl_vprint(FILE *f, const char *fmt, va_list ap)
+{
+    int     len;
+    char   *text;
+    size_t  nl;
+
+    len = vasprintf(&text, fmt, ap);
+
+    if (len < 0) {
+        fputs("(out of memory)\n", f);
+        return;
+    }
+
+    nl = (len > 0 && fmt[0] != '\0' && fmt[strlen(fmt) - 1] == '\n');
+
+    kotctl_put_safe(f, text, (size_t) len - nl);
+
+    if (nl) {
+        fputc('\n', f);
+    }
+
+    free(text);
+}
+
+
+void
+kotctl_print(FILE *f, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    kotctl_vprint(f, fmt, ap);
+    va_end(ap);
+}
+
+
 void
 kotctl_error(const char *fmt, ...)
 {
@@ -137,9 +219,18 @@ kotctl_error(const char *fmt, ...)
 
     fputs("kotctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    kotctl_vprint(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+
+/* A usage text of many lines, kotctl's own: as it is. */
+
+void
+kotctl_usage(const char *text)
+{
+    fprintf(stderr, "kotctl: %s\n", text);
 }
 
 
@@ -163,7 +254,7 @@ kotctl_confirm(const char *name, int yes)
         return KOTCTL_USAGE;
     }
 
-    fprintf(stderr, "type \"%s\" to confirm: ", name);
+    kotctl_print(stderr, "type \"%s\" to confirm: ", name);
 
     if (fgets(line, sizeof(line), stdin) == NULL
         || strcmp(strtok(line, "\r\n") ? line : "", name) != 0)
@@ -363,16 +454,14 @@ kotctl_conf(kotctl_t *k)
         return KOTCTL_OK;       /* KOT_CONFIG= : no file at all */
     }
 
-    if (kotctl_read_file(ctx.path, buf, sizeof(buf) - 1, &len, 0) != 0) {
+    if (kotctl_read_file(ctx.path, "kotctl's configuration", buf,
+                         sizeof(buf) - 1, &len, 0)
+        != 0)
+    {
         return KOTCTL_USAGE;
     }
 
     if (kotctl_conf_owned(ctx.path) != KOTCTL_OK) {
-        return KOTCTL_USAGE;
-    }
-
-    if (len >= sizeof(buf) - 2) {
-        kotctl_error("%s is too large: kotctl reads 64 KiB of it", ctx.path);
         return KOTCTL_USAGE;
     }
 

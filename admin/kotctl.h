@@ -7,7 +7,9 @@
 #ifndef KOTCTL_H
 #define KOTCTL_H
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
@@ -55,8 +57,19 @@ int kotctl_exists(kotctl_t *k, const char *key);
 char *kotctl_key(const char *prefix, const char *a, const char *b);
 uint64_t kotctl_now(void);
 void kotctl_time(uint64_t ms, char *buf, size_t len);
-int kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
-    int secret);
+
+/*
+ * Reads a whole file of at most max bytes (a final newline aside, which
+ * is dropped unless KOTCTL_FILE_RAW) into buf, which holds max + 1; a
+ * larger file is refused, naming what it should hold ("a Redis
+ * password"), as nginx refuses it: it is never cut short.  0, or -1 with
+ * the reason said.
+ */
+#define KOTCTL_FILE_SECRET  1   /* refused when others can read it */
+#define KOTCTL_FILE_RAW     2   /* the bytes as they are */
+
+int kotctl_read_file(const char *path, const char *what, char *buf,
+    size_t max, size_t *len, int flags);
 
 /* JSON output (--json): the admin API's shapes, times as RFC 3339 */
 json_t *kotctl_json_time(long long ms);
@@ -134,8 +147,21 @@ int kotctl_audit_verify(kotctl_t *k, int argc, char **argv);
 int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 
 /* kotctl.c */
+
+/*
+ * The messages of kotctl, printf() style; a name, path or reply they show
+ * is escaped where it holds a control character (kotctl_print()).
+ * kotctl_error() prints "kotctl: " and a line on stderr.
+ */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+void kotctl_print(FILE *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void kotctl_vprint(FILE *f, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* a usage text of several lines, printed as it is */
+void kotctl_usage(const char *text);
 int kotctl_confirm(const char *name, int yes);
 
 /* one or many, as n asks: "1 entry", "2 entries", "0 entries" */

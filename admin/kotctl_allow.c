@@ -109,7 +109,7 @@ static int
 kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a)
 {
     if (argc < 3) {
-        kotctl_error(KOTCTL_ALLOW_USAGE);
+        kotctl_usage(KOTCTL_ALLOW_USAGE);
         return KOTCTL_USAGE;
     }
 

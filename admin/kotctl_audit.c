@@ -68,7 +68,7 @@ kotctl_audit(kotctl_t *k, int argc, char **argv)
         return kotctl_audit_query(k, argc - 1, argv + 1);
     }
 
-    kotctl_error("usage: kotctl audit verify --auditor-private-key "
+    kotctl_usage("usage: kotctl audit verify --auditor-private-key "
                  "PRIVATE.pem [--no-anchors]\n"
                  "                           [--until T] [--host NAME] "
                  "FILE...\n"

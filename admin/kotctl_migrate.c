@@ -9,7 +9,9 @@
  * them (script failures_index), and deletes those of tenants that do
  * not exist.  The keyspace is walked here, a SCAN step at a time, each
  * batch in one short script, so Redis is never blocked for long; it is
- * safe to run twice, or while nginx runs.
+ * safe to run twice, or while nginx runs, or again after it stopped
+ * half-way: what is indexed is indexed again the same, and a deleted
+ * key is not found again.
  */
 
 #include <stdio.h>
@@ -24,6 +26,8 @@
 #define KOTCTL_MIGRATE_STEP   "1000"    /* SCAN's COUNT */
 
 
+static int kotctl_migrate_walk(kotctl_t *k, long long *indexed,
+    long long *deleted);
 static int kotctl_migrate_batch(kotctl_t *k, redisReply *keys,
     long long *indexed, long long *deleted);
 
@@ -31,14 +35,11 @@ static int kotctl_migrate_batch(kotctl_t *k, redisReply *keys,
 int
 kotctl_migrate(kotctl_t *k, int argc, char **argv)
 {
-    int          rc;
-    char         cursor[32];
-    long long    indexed, deleted;
-    const char  *args[6];
-    redisReply  *r;
+    int        rc;
+    long long  indexed, deleted;
 
     if (argc != 1 || strcmp(argv[0], "failures") != 0) {
-        kotctl_error(KOTCTL_MIGRATE_USAGE);
+        kotctl_usage(KOTCTL_MIGRATE_USAGE);
         return KOTCTL_USAGE;
     }
 
@@ -53,6 +54,43 @@ kotctl_migrate(kotctl_t *k, int argc, char **argv)
 
     indexed = 0;
     deleted = 0;
+
+    rc = kotctl_migrate_walk(k, &indexed, &deleted);
+
+    if (rc != KOTCTL_OK) {
+
+        /*
+         * what the batches before did stays done; the one that failed
+         * may have done part of its keys, which a new run finds done
+         */
+
+        kotctl_error("migrate failures stopped: %lld failed %s indexed "
+                     "and %lld of tenants that do not exist deleted "
+                     "before the batch that failed; it is safe to run "
+                     "\"kotctl migrate failures\" again: each batch of "
+                     "keys is one script, and a new run finds what is "
+                     "done and goes on", indexed,
+                     kotctl_plural(indexed, "login", "logins"), deleted);
+        return KOTCTL_FAIL;
+    }
+
+    printf("failed logins of names that are not users: %lld indexed, "
+           "%lld of tenants that do not exist deleted\n", indexed, deleted);
+
+    return KOTCTL_OK;
+}
+
+
+/* The keyspace, a SCAN step and a batch at a time. */
+
+static int
+kotctl_migrate_walk(kotctl_t *k, long long *indexed, long long *deleted)
+{
+    int          rc;
+    char         cursor[32];
+    const char  *args[6];
+    redisReply  *r;
+
     strcpy(cursor, "0");
 
     do {
@@ -78,7 +116,7 @@ kotctl_migrate(kotctl_t *k, int argc, char **argv)
 
         strcpy(cursor, r->element[0]->str);
 
-        rc = kotctl_migrate_batch(k, r->element[1], &indexed, &deleted);
+        rc = kotctl_migrate_batch(k, r->element[1], indexed, deleted);
 
         freeReplyObject(r);
 
@@ -87,9 +125,6 @@ kotctl_migrate(kotctl_t *k, int argc, char **argv)
         }
 
     } while (strcmp(cursor, "0") != 0);
-
-    printf("failed logins of names that are not users: %lld indexed, "
-           "%lld of tenants that do not exist deleted\n", indexed, deleted);
 
     return KOTCTL_OK;
 }

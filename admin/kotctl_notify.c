@@ -157,10 +157,10 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     rc = kotctl_connect(k);
 
     if (rc == KOTCTL_OK) {
-        fprintf(stderr, "kotctl notify: consumer \"%s\" of group \"%s\" "
-                "reading %s%s\n", n.consumer, KOT_NOTIFY_GROUP,
-                KOT_KEY_NOTIFY, n.signed_posts ? "" : "; posts are NOT signed "
-                "(no --hmac-key-file)");
+        kotctl_print(stderr, "kotctl notify: consumer \"%s\" of group \"%s\" "
+                     "reading %s%s\n", n.consumer, KOT_NOTIFY_GROUP,
+                     KOT_KEY_NOTIFY, n.signed_posts
+                     ? "" : "; posts are NOT signed (no --hmac-key-file)");
         rc = kotctl_notify_run(&n);
     }
 
@@ -329,21 +329,18 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
     int      rc;
     size_t   len;
     uint8_t  buf[KOTCTL_NOTIFY_KEY_MAX + 1];
-    FILE    *f;
 
-    if (kotctl_read_file(path, (char *) buf, sizeof(buf), &len, 1) != 0) {
+    if (kotctl_read_file(path, "the HMAC key", (char *) buf,
+                         KOTCTL_NOTIFY_KEY_MAX, &len,
+                         KOTCTL_FILE_SECRET|KOTCTL_FILE_RAW)
+        != 0)
+    {
         return KOTCTL_FAIL;
     }
 
-    /* again, for the bytes as they are: kotctl_read_file() drops a "\n" */
-
-    f = fopen(path, "rb");
-    len = f ? fread(buf, 1, sizeof(buf), f) : 0;
     rc = KOTCTL_OK;
 
-    if (f == NULL || ferror(f) || len < KOTCTL_NOTIFY_KEY_MIN
-        || len > KOTCTL_NOTIFY_KEY_MAX)
-    {
+    if (len < KOTCTL_NOTIFY_KEY_MIN) {
         kotctl_error("notify: \"%s\" must hold %d to %d bytes (e.g. "
                      "\"openssl rand -hex 32 >%s\")", path,
                      KOTCTL_NOTIFY_KEY_MIN, KOTCTL_NOTIFY_KEY_MAX, path);
@@ -352,10 +349,6 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
     } else {
         kot_hmac_key(&n->key, buf, len);
         n->signed_posts = 1;
-    }
-
-    if (f) {
-        fclose(f);
     }
 
     kot_cleanse(buf, sizeof(buf));
@@ -717,25 +710,25 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
             freeReplyObject(r);
         }
 
-        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
-                "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
-                status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
+        kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
+                     "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
+                     status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
         return rc;
     }
 
     if (attempts >= 2
         && kotctl_notify_backoff(n, attempts - 1) >= n->max_backoff_ms)
     {
-        fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
-                "attempt %lld, the last: to the dead letters\n", id,
-                type ? type : "-", tenant ? tenant : "-", err, attempts);
+        kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
+                     "attempt %lld, the last: to the dead letters\n", id,
+                     type ? type : "-", tenant ? tenant : "-", err, attempts);
         return kotctl_notify_dead(n, id, fields, attempts, err);
     }
 
-    fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
-            "%lld, next in %lld s\n", id, type ? type : "-",
-            tenant ? tenant : "-", err, attempts,
-            kotctl_notify_backoff(n, attempts) / 1000);
+    kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
+                 "%lld, next in %lld s\n", id, type ? type : "-",
+                 tenant ? tenant : "-", err, attempts,
+                 kotctl_notify_backoff(n, attempts) / 1000);
 
     return KOTCTL_OK;
 }

@@ -65,20 +65,62 @@ kotctl_open(const char *addr)
 }
 
 
-/* A password file's first line, NUL-terminated. */
+/*
+ * A password file, NUL-terminated, as nginx reads kot_redis's
+ * password_file= and sentinel_password_file=: 1 to 512 bytes and a
+ * newline; password holds KOT_REDIS_PASSWORD_MAX + 1 bytes.
+ */
 
 static int
-kotctl_read_password(const char *path, char *password, size_t size)
+kotctl_read_password(const char *path, char *password)
 {
     size_t  len;
 
-    if (kotctl_read_file(path, password, size - 1, &len, 1) != 0) {
+    if (kotctl_read_file(path, "a Redis password", password,
+                         KOT_REDIS_PASSWORD_MAX, &len, KOTCTL_FILE_SECRET)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (len == 0) {
+        kotctl_error("\"%s\" is empty: it should hold a Redis password; "
+                     "nothing was done", path);
         return -1;
     }
 
     password[len] = '\0';
 
     return 0;
+}
+
+
+/* The key of kot_secret_file: checked as nginx checks it, then wiped. */
+
+static int
+kotctl_secret_ok(const char *path)
+{
+    int     rc;
+    char    key[KOT_MASTER_MAX + 1];
+    size_t  len;
+
+    if (kotctl_read_file(path, "the key", key, KOT_MASTER_MAX, &len,
+                         KOTCTL_FILE_SECRET)
+        != 0)
+    {
+        return -1;
+    }
+
+    kot_cleanse(key, sizeof(key));
+    rc = 0;
+
+    if (len < KOT_MASTER_MIN) {
+        kotctl_error("\"%s\" holds %zu bytes; a key needs %d to %d",
+                     path, len, KOT_MASTER_MIN, KOT_MASTER_MAX);
+        rc = -1;
+    }
+
+    return rc;
 }
 
 
@@ -91,7 +133,8 @@ static int
 kotctl_find_master(kotctl_t *k)
 {
     int            rc = KOTCTL_FAIL;
-    char           list[1024], password[513], *addr, *save;
+    char           list[1024], *addr, *save;
+    char           password[KOT_REDIS_PASSWORD_MAX + 1];
     redisReply    *reply;
     redisContext  *c;
 
@@ -109,9 +152,7 @@ kotctl_find_master(kotctl_t *k)
     password[0] = '\0';
 
     if (k->sentinel_password_file
-        && kotctl_read_password(k->sentinel_password_file, password,
-                                sizeof(password))
-           != 0)
+        && kotctl_read_password(k->sentinel_password_file, password) != 0)
     {
         return KOTCTL_FAIL;
     }
@@ -216,15 +257,14 @@ int
 kotctl_connect(kotctl_t *k)
 {
     int          rc, argc;
-    char         password[513], db[16];
-    size_t       len;
+    char         password[KOT_REDIS_PASSWORD_MAX + 1], db[16];
     const char  *argv[3];
     redisReply  *reply;
 
     /* audit verify reads anchors only, and has no --secret-file */
 
     if (k->secret_file != NULL
-        && kotctl_read_file(k->secret_file, NULL, 0, &len, 1) != 0)
+        && kotctl_secret_ok(k->secret_file) != 0)
     {
         return KOTCTL_FAIL;
     }
@@ -252,10 +292,7 @@ kotctl_connect(kotctl_t *k)
     }
 
     if (k->redis_password_file) {
-        if (kotctl_read_password(k->redis_password_file, password,
-                                 sizeof(password))
-            != 0)
-        {
+        if (kotctl_read_password(k->redis_password_file, password) != 0) {
             return KOTCTL_FAIL;
         }
 
@@ -319,26 +356,29 @@ kotctl_exists(kotctl_t *k, const char *key)
 }
 
 
-/* What to do about a refusal that kotctl's own options cause. */
+/*
+ * What to do about a refusal that kotctl's own options cause, as a line
+ * of its own, or NULL.
+ */
 
 static const char *
 kotctl_redis_hint(kotctl_t *k, const char *error)
 {
     if (strncmp(error, "NOAUTH", 6) == 0) {
         return k->redis_password_file
-               ? ""
-               : "\nkotctl: Redis wants a password: give the file that "
+               ? NULL
+               : "Redis wants a password: give the file that "
                  "holds it with --redis-password-file PATH (and "
                  "--redis-user NAME for an ACL user), as password_file= "
                  "and user= of kot_redis";
     }
 
     if (strncmp(error, "WRONGPASS", 9) == 0) {
-        return "\nkotctl: check the password in --redis-password-file "
+        return "check the password in --redis-password-file "
                "and the user in --redis-user";
     }
 
-    return "";
+    return NULL;
 }
 
 
@@ -347,6 +387,7 @@ kotctl_redis_hint(kotctl_t *k, const char *error)
 redisReply *
 kotctl_cmd(kotctl_t *k, int argc, const char **argv)
 {
+    const char  *hint;
     redisReply  *reply;
 
     reply = redisCommandArgv(k->rc, argc, argv, NULL);
@@ -357,8 +398,15 @@ kotctl_cmd(kotctl_t *k, int argc, const char **argv)
     }
 
     if (reply->type == REDIS_REPLY_ERROR) {
-        kotctl_error("redis at %s refused %s: %s%s", k->redis, argv[0],
-                     reply->str, kotctl_redis_hint(k, reply->str));
+        kotctl_error("redis at %s refused %s: %s", k->redis, argv[0],
+                     reply->str);
+
+        hint = kotctl_redis_hint(k, reply->str);
+
+        if (hint != NULL) {
+            kotctl_error("%s", hint);
+        }
+
         freeReplyObject(reply);
         return NULL;
     }
@@ -488,21 +536,17 @@ kotctl_time(uint64_t ms, char *buf, size_t len)
 }
 
 
-/*
- * Reads a secret file the way the module does: refused when others can
- * read it.  With buf NULL it only checks the file (and the key's size).
- */
-
 int
-kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
-    int secret)
+kotctl_read_file(const char *path, const char *what, char *buf,
+    size_t max, size_t *len, int flags)
 {
     int          fd;
-    char         tmp[KOT_MASTER_MAX + 2];
-    ssize_t      n;
+    char         more;
+    size_t       n;
+    ssize_t      got;
     struct stat  st;
 
-    fd = open(path, O_RDONLY);
+    fd = open(path, O_RDONLY|O_CLOEXEC);
     if (fd == -1) {
         kotctl_error("cannot open \"%s\": %s", path, strerror(errno));
         return -1;
@@ -514,7 +558,7 @@ kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
         return -1;
     }
 
-    if (secret && (st.st_mode & (S_IRWXG|S_IRWXO))) {
+    if ((flags & KOTCTL_FILE_SECRET) && (st.st_mode & (S_IRWXG|S_IRWXO))) {
         kotctl_error("\"%s\" is accessible by other users (mode %04o); run "
                      "\"chmod 600 %s\"", path,
                      (unsigned) (st.st_mode & 07777), path);
@@ -522,34 +566,47 @@ kotctl_read_file(const char *path, char *buf, size_t cap, size_t *len,
         return -1;
     }
 
-    if (buf == NULL) {
-        buf = tmp;
-        cap = sizeof(tmp);
+    /* max bytes and a newline, then a byte more shows a larger file */
+
+    n = 0;
+    got = 1;
+
+    while (n <= max && got > 0) {
+        got = read(fd, buf + n, max + 1 - n);
+        n += (got > 0) ? (size_t) got : 0;
     }
 
-    n = read(fd, buf, cap);
+    if (got > 0) {
+        got = read(fd, &more, 1);
+        n += (got > 0) ? 1 : 0;
+    }
+
     close(fd);
 
-    if (n < 0) {
+    if (got < 0) {
         kotctl_error("cannot read \"%s\": %s", path, strerror(errno));
+        kot_cleanse(buf, max + 1);
         return -1;
     }
 
-    if (n > 0 && buf[n - 1] == '\n') {
+    if (!(flags & KOTCTL_FILE_RAW) && n > 0 && n <= max + 1
+        && buf[n - 1] == '\n')
+    {
         n--;
     }
 
-    *len = (size_t) n;
-
-    if (buf == tmp) {
-        kot_cleanse(tmp, sizeof(tmp));
-
-        if (*len < KOT_MASTER_MIN || *len > KOT_MASTER_MAX) {
-            kotctl_error("\"%s\" holds %zu bytes; a key needs %d to %d",
-                         path, *len, KOT_MASTER_MIN, KOT_MASTER_MAX);
-            return -1;
-        }
+    if (n > max) {
+        kotctl_error("\"%s\" is too large (%lld bytes): %s is at most %zu "
+                     "bytes%s; nothing was done", path,
+                     (long long) (st.st_size > (off_t) n ? st.st_size
+                                                          : (off_t) n),
+                     what, max,
+                     (flags & KOTCTL_FILE_RAW) ? "" : " and a final newline");
+        kot_cleanse(buf, max + 1);
+        return -1;
     }
+
+    *len = n;
 
     return 0;
 }

@@ -66,7 +66,7 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
             && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0
             && strcmp(cmd, "notify") != 0))
     {
-        kotctl_error(KOTCTL_TENANT_USAGE);
+        kotctl_usage(KOTCTL_TENANT_USAGE);
         return KOTCTL_USAGE;
     }
 
@@ -605,7 +605,7 @@ kotctl_support(kotctl_t *k, int argc, char **argv)
         || (strcmp(cmd, "grant") != 0 && strcmp(cmd, "revoke") != 0
             && strcmp(cmd, "status") != 0))
     {
-        kotctl_error(KOTCTL_SUPPORT_USAGE);
+        kotctl_usage(KOTCTL_SUPPORT_USAGE);
         return KOTCTL_USAGE;
     }
 

@@ -65,7 +65,7 @@ kotctl_throttle(kotctl_t *k, int argc, char **argv)
     if (argc != 2 || (strcmp(argv[0], "status") != 0
                       && strcmp(argv[0], "clear") != 0))
     {
-        kotctl_error(KOTCTL_THROTTLE_USAGE);
+        kotctl_usage(KOTCTL_THROTTLE_USAGE);
         return KOTCTL_USAGE;
     }
 

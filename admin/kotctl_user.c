@@ -110,7 +110,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     }
 
     if (argc < 3) {
-        kotctl_error(KOTCTL_USER_USAGE);
+        kotctl_usage(KOTCTL_USER_USAGE);
         return KOTCTL_USAGE;
     }
 
@@ -1306,7 +1306,7 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
         && !(argc == 4 && strcmp(cmd, "revoke") == 0)
         && !(argc == 3 && strcmp(cmd, "end") == 0))
     {
-        kotctl_error(KOTCTL_SESSION_USAGE);
+        kotctl_usage(KOTCTL_SESSION_USAGE);
         return KOTCTL_USAGE;
     }
 

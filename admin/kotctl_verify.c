@@ -181,6 +181,30 @@ typedef struct {
 } kotctl_verify_t;
 
 
+/*
+ * The order of the files, as their records tell it: what each holds of
+ * each chain, by the chain's id (its 16 hex digits as a number).
+ */
+
+typedef struct {
+    uint64_t     id;
+    uint64_t     first;         /* its lowest sequence number in the file */
+    uint64_t     last;          /* its highest */
+    unsigned     used:1;
+} kotctl_span_t;
+
+typedef struct {
+    char         *path;
+    kotctl_span_t *spans;       /* a hash table, then sorted by id */
+    size_t        nspans;
+    size_t        size;         /* of the table, a power of two */
+    char          first_ts[KOTCTL_TS_LEN + 1];  /* "" for no record */
+    unsigned      placed:1;
+} kotctl_order_t;
+
+#define KOTCTL_ORDER_SPANS  64  /* a table's first size */
+
+
 /* query */
 
 typedef struct {
@@ -211,6 +235,15 @@ static long kotctl_reader_zeros(kotctl_reader_t *r);
 static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
+
+static void kotctl_files_order(char **files, int n);
+static int kotctl_order_read(kotctl_order_t *f);
+static kotctl_span_t *kotctl_order_span(kotctl_order_t *f, uint64_t id);
+static int kotctl_order_before(kotctl_order_t *a, kotctl_order_t *b);
+static int kotctl_order_blocked(kotctl_order_t *f, unsigned char *before,
+    int n, int j);
+static int kotctl_order_older(kotctl_order_t *a, kotctl_order_t *b);
+static int kotctl_span_cmp(const void *a, const void *b);
 
 static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
     const char **keys, int *anchors);
@@ -313,6 +346,8 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
     if (first < 0) {
         return KOTCTL_USAGE;
     }
+
+    kotctl_files_order(argv + first, argc - first);
 
     v.given = calloc(argc - first, sizeof(kotctl_given_t));
     if (v.given == NULL) {
@@ -483,7 +518,7 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
     }
 
     if (v->nkeys == 0 || i >= argc) {
-        kotctl_error("usage: kotctl audit verify --auditor-private-key "
+        kotctl_usage("usage: kotctl audit verify --auditor-private-key "
                      "PRIVATE.pem [--no-anchors]\n"
                      "                           [--until T] [--host NAME] "
                      "FILE...");
@@ -780,7 +815,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         kotctl_verify_problem(v, "chain %s starts without its chain_start "
                               "record (its first record here is record "
                               "%llu; are older files missing? give them "
-                              "first, oldest first)", rec->chain,
+                              "too)", rec->chain,
                               (unsigned long long) rec->seq);
         return NULL;
     }
@@ -917,12 +952,12 @@ kotctl_verify_lookahead(kotctl_verify_t *v, kotctl_record_t *rec)
         return;
     }
 
-    printf("%s:%llu: record %llu of chain %s is out of order (expected "
-           "%llu, which comes later, at %s:%llu)\n", v->gap_path,
-           (unsigned long long) v->gap_line,
-           (unsigned long long) v->gap_found, id,
-           (unsigned long long) v->gap_expected, v->path,
-           (unsigned long long) v->line);
+    kotctl_print(stdout, "%s:%llu: record %llu of chain %s is out of "
+                 "order (expected %llu, which comes later, at %s:%llu)\n",
+                 v->gap_path, (unsigned long long) v->gap_line,
+                 (unsigned long long) v->gap_found, id,
+                 (unsigned long long) v->gap_expected, v->path,
+                 (unsigned long long) v->line);
 
     v->problem = 1;
 }
@@ -936,21 +971,21 @@ kotctl_verify_missing(kotctl_verify_t *v)
     id = v->chains[v->gap_chain].chain.id;
 
     if (v->gap_found - v->gap_expected == 1) {
-        printf("%s:%llu: record %llu of chain %s is missing (expected "
-               "%llu, found %llu)\n", v->gap_path,
-               (unsigned long long) v->gap_line,
-               (unsigned long long) v->gap_expected, id,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) v->gap_found);
+        kotctl_print(stdout, "%s:%llu: record %llu of chain %s is missing "
+                     "(expected %llu, found %llu)\n", v->gap_path,
+                     (unsigned long long) v->gap_line,
+                     (unsigned long long) v->gap_expected, id,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) v->gap_found);
 
     } else {
-        printf("%s:%llu: records %llu to %llu of chain %s are missing "
-               "(expected %llu, found %llu)\n", v->gap_path,
-               (unsigned long long) v->gap_line,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) (v->gap_found - 1), id,
-               (unsigned long long) v->gap_expected,
-               (unsigned long long) v->gap_found);
+        kotctl_print(stdout, "%s:%llu: records %llu to %llu of chain %s "
+                     "are missing (expected %llu, found %llu)\n",
+                     v->gap_path, (unsigned long long) v->gap_line,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) (v->gap_found - 1), id,
+                     (unsigned long long) v->gap_expected,
+                     (unsigned long long) v->gap_found);
     }
 
     v->problem = 1;
@@ -964,9 +999,9 @@ kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
 {
     va_list  ap;
 
-    printf("%s:%llu: ", v->path, (unsigned long long) v->line);
+    kotctl_print(stdout, "%s:%llu: ", v->path, (unsigned long long) v->line);
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    kotctl_vprint(stdout, fmt, ap);
     va_end(ap);
     putchar('\n');
 
@@ -1284,11 +1319,12 @@ kotctl_anchor_tail(kotctl_verify_t *v, kotctl_vchain_t *ch)
         return;
     }
 
-    printf("chain %s: its tail is missing: the files end at record %llu "
-           "(%s:%llu), Redis saw record %llu written to %s\n",
-           ch->chain.id, (unsigned long long) (ch->chain.seq - 1),
-           ch->path, (unsigned long long) ch->line,
-           (unsigned long long) ch->anchor_seq, ch->anchor_where);
+    kotctl_print(stdout, "chain %s: its tail is missing: the files end at "
+                 "record %llu (%s:%llu), Redis saw record %llu written to "
+                 "%s\n", ch->chain.id,
+                 (unsigned long long) (ch->chain.seq - 1), ch->path,
+                 (unsigned long long) ch->line,
+                 (unsigned long long) ch->anchor_seq, ch->anchor_where);
 
     v->problem = 1;
 }
@@ -1402,7 +1438,7 @@ kotctl_anchor_lost(kotctl_verify_t *v)
         fprintf(stderr, "note: a chain is missing when Redis saw it "
                 "written to a log these files cover, and none of its "
                 "records is in them: if the log was rotated, give the "
-                "rotated files too, oldest first%s\n",
+                "rotated files too%s\n",
                 v->until_ms ? "" : "; for files that end at a time T, "
                 "give --until T");
         kotctl_anchor_blind(v);
@@ -1443,9 +1479,10 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
         memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
     }
 
-    printf("chain %s is missing: Redis saw its record %llu written to %s "
-           "at %s, and the files hold none of its records\n", id,
-           strtoull(r->element[1]->str, NULL, 10), where, ts);
+    kotctl_print(stdout, "chain %s is missing: Redis saw its record %llu "
+                 "written to %s at %s, and the files hold none of its "
+                 "records\n", id, strtoull(r->element[1]->str, NULL, 10),
+                 where, ts);
 
     v->problem = 1;
     v->lost++;
@@ -1463,12 +1500,12 @@ kotctl_anchor_blind(kotctl_verify_t *v)
 
     for (i = 0; i < v->files; i++) {
         if (v->given[i].blind) {
-            fprintf(stderr, "note: %s: its records do not tell which "
-                    "host wrote it, so the chains that every host wrote "
-                    "to its path were expected in it: if it is one "
-                    "host's log, run kotctl audit verify again with "
-                    "--host NAME, the host as the missing chains above "
-                    "name it\n", v->given[i].path);
+            kotctl_print(stderr, "note: %s: its records do not tell "
+                         "which host wrote it, so the chains that every "
+                         "host wrote to its path were expected in it: if "
+                         "it is one host's log, run kotctl audit verify "
+                         "again with --host NAME, the host as the missing "
+                         "chains above name it\n", v->given[i].path);
         }
     }
 }
@@ -1697,6 +1734,8 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
         static char  out[1 << 18];
 
         setvbuf(stdout, out, _IOFBF, sizeof(out));
+
+        kotctl_files_order(argv + first, argc - first);
 
         for (i = first; i < argc && rc == KOTCTL_OK; i++) {
             rc = kotctl_query_file(&q, argv[i]);
@@ -2465,11 +2504,11 @@ static void
 kotctl_reader_padded(kotctl_reader_t *r)
 {
     if (r->padding) {
-        fprintf(stderr, "note: %s: %llu %s after its last gzip member "
-                "ignored (padding, as gzip -d ignores it)\n", r->path,
-                (unsigned long long) r->padding,
-                kotctl_plural((long long) r->padding, "zero byte",
-                              "zero bytes"));
+        kotctl_print(stderr, "note: %s: %llu %s after its last gzip "
+                     "member ignored (padding, as gzip -d ignores it)\n",
+                     r->path, (unsigned long long) r->padding,
+                     kotctl_plural((long long) r->padding, "zero byte",
+                                   "zero bytes"));
     }
 }
 
@@ -2481,6 +2520,317 @@ kotctl_reader_close(kotctl_reader_t *r)
     close(r->fd);
     free(r->in);
     free(r->buf);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the order of the files                                              */
+/* ------------------------------------------------------------------ */
+
+
+/*
+ * Puts the files oldest first, as their records tell it, whatever order
+ * they were given in: a shell's "kot-audit.jsonl*" gives the live log
+ * first.  A file must come before another when a chain has records in
+ * both, and its records in the one all come before those in the other;
+ * files that no chain links go by their first record's time, then as
+ * given.  Nothing here is trusted: the files are then verified in that
+ * order as they would be in any other, and an order that no file order
+ * explains (records moved between files) is reported there.  Only
+ * regular files are read twice: with a pipe, or a file that cannot be
+ * read, the order given is kept.
+ */
+
+static void
+kotctl_files_order(char **files, int n)
+{
+    int              i, j, best, changed;
+    char           **order;
+    struct stat      st;
+    unsigned char   *before;
+    kotctl_order_t  *f;
+
+    if (n < 2) {
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (stat(files[i], &st) != 0 || !S_ISREG(st.st_mode)
+            || access(files[i], R_OK) != 0)
+        {
+            return;
+        }
+    }
+
+    f = calloc(n, sizeof(kotctl_order_t));
+    order = calloc(n, sizeof(char *));
+    before = calloc((size_t) n * n, 1);
+
+    if (f == NULL || order == NULL || before == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        f[i].path = files[i];
+
+        if (kotctl_order_read(&f[i]) != 0) {
+            goto done;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            before[i * n + j] = (i != j && kotctl_order_before(&f[i], &f[j]));
+        }
+    }
+
+    changed = 0;
+
+    for (i = 0; i < n; i++) {
+
+        /* the oldest of the files that no file left must come before */
+
+        best = -1;
+
+        for (j = 0; j < n; j++) {
+            if (f[j].placed || kotctl_order_blocked(f, before, n, j)) {
+                continue;
+            }
+
+            if (best == -1 || kotctl_order_older(&f[j], &f[best])) {
+                best = j;
+            }
+        }
+
+        /* files that must each come first: as given, verify says why */
+
+        for (j = 0; best == -1 && j < n; j++) {
+            if (!f[j].placed) {
+                best = j;
+            }
+        }
+
+        f[best].placed = 1;
+        order[i] = files[best];
+        changed |= (best != i);
+    }
+
+    if (changed) {
+        memcpy(files, order, n * sizeof(char *));
+        kotctl_print(stderr, "note: the files are read oldest first, as "
+                     "their records tell:");
+
+        for (i = 0; i < n; i++) {
+            kotctl_print(stderr, " %s", files[i]);
+        }
+
+        fputc('\n', stderr);
+    }
+
+done:
+
+    for (i = 0; f != NULL && i < n; i++) {
+        free(f[i].spans);
+    }
+
+    free(f);
+    free(order);
+    free(before);
+}
+
+
+/* whether a file not placed yet must come before file j */
+
+static int
+kotctl_order_blocked(kotctl_order_t *f, unsigned char *before, int n, int j)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        if (!f[i].placed && before[i * n + j] && !before[j * n + i]) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* by the first record's time; a file without records is the newest */
+
+static int
+kotctl_order_older(kotctl_order_t *a, kotctl_order_t *b)
+{
+    if (a->first_ts[0] == '\0') {
+        return 0;
+    }
+
+    return b->first_ts[0] == '\0' || strcmp(a->first_ts, b->first_ts) < 0;
+}
+
+
+/*
+ * What a file holds of each chain, read as verify reads it; lines that
+ * are not records, and what follows a damage, say nothing here.
+ */
+
+static int
+kotctl_order_read(kotctl_order_t *f)
+{
+    int               rc;
+    char             *line;
+    size_t            len;
+    uint64_t          id;
+    kotctl_span_t    *sp;
+    kotctl_record_t   rec;
+    kotctl_reader_t   r;
+
+    if (kotctl_reader_open(&r, f->path) != 0) {
+        return -1;
+    }
+
+    for ( ;; ) {
+        rc = kotctl_reader_next(&r, &line, &len);
+
+        if (rc == KOTCTL_EOF || rc == KOTCTL_READ_ERR) {
+            rc = 0;
+            break;
+        }
+
+        if (rc != KOTCTL_LINE) {
+            continue;
+        }
+
+        rc = kotctl_record_parse(&rec, line, len);
+        json_decref(rec.json);
+
+        if (rc != 0) {
+            continue;
+        }
+
+        if (f->first_ts[0] == '\0' && rec.ts[0] != '\0') {
+            memcpy(f->first_ts, rec.ts, KOTCTL_TS_LEN + 1);
+        }
+
+        id = strtoull(rec.chain, NULL, 16);
+
+        sp = kotctl_order_span(f, id);
+        if (sp == NULL) {
+            rc = -1;
+            break;
+        }
+
+        if (!sp->used) {
+            sp->used = 1;
+            sp->id = id;
+            sp->first = rec.seq;
+            sp->last = rec.seq;
+            f->nspans++;
+            continue;
+        }
+
+        sp->first = (rec.seq < sp->first) ? rec.seq : sp->first;
+        sp->last = (rec.seq > sp->last) ? rec.seq : sp->last;
+    }
+
+    kotctl_reader_close(&r);
+
+    if (rc != 0) {
+        kotctl_error("out of memory");
+        return -1;
+    }
+
+    /* the table, its used entries first, by id: for the files' pairs */
+
+    qsort(f->spans, f->size, sizeof(kotctl_span_t), kotctl_span_cmp);
+
+    return 0;
+}
+
+
+/* the chain's entry in the file's table, grown when half full */
+
+static kotctl_span_t *
+kotctl_order_span(kotctl_order_t *f, uint64_t id)
+{
+    size_t          i, size;
+    kotctl_span_t  *old, *sp;
+
+    if (f->nspans * 2 >= f->size) {
+        old = f->spans;
+        size = f->size ? f->size * 2 : KOTCTL_ORDER_SPANS;
+
+        f->spans = calloc(size, sizeof(kotctl_span_t));
+        if (f->spans == NULL) {
+            f->spans = old;
+            return NULL;
+        }
+
+        f->size = size;
+
+        for (i = 0; old != NULL && i < size / 2; i++) {
+            if (old[i].used) {
+                sp = kotctl_order_span(f, old[i].id);
+                *sp = old[i];
+            }
+        }
+
+        free(old);
+    }
+
+    /* chain ids are random: their low bits spread them */
+
+    for (i = id & (f->size - 1); f->spans[i].used && f->spans[i].id != id;
+         i = (i + 1) & (f->size - 1))
+    {
+        /* void */
+    }
+
+    return &f->spans[i];
+}
+
+
+/*
+ * Whether a must come before b: a chain has records in both, and those
+ * in a all come before those in b.
+ */
+
+static int
+kotctl_order_before(kotctl_order_t *a, kotctl_order_t *b)
+{
+    size_t  i, j;
+
+    for (i = 0, j = 0; i < a->nspans && j < b->nspans; ) {
+        if (a->spans[i].id < b->spans[j].id) {
+            i++;
+
+        } else if (a->spans[i].id > b->spans[j].id) {
+            j++;
+
+        } else {
+            if (a->spans[i].last < b->spans[j].first) {
+                return 1;
+            }
+
+            i++;
+            j++;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+kotctl_span_cmp(const void *a, const void *b)
+{
+    const kotctl_span_t  *x = a, *y = b;
+
+    if (x->used != y->used) {
+        return x->used ? -1 : 1;
+    }
+
+    return (x->id > y->id) - (x->id < y->id);
 }
 
 

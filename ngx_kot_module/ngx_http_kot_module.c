@@ -797,7 +797,8 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             rv = ngx_http_kot_read_file(cf,
                                         "kot_redis_sentinel "
                                         "sentinel_password_file",
-                                        &s, &rc->sentinel_password, 1, 512);
+                                        &s, &rc->sentinel_password, 1,
+                                        KOT_REDIS_PASSWORD_MAX);
             if (rv != NGX_CONF_OK) {
                 return rv;
             }
@@ -966,7 +967,8 @@ ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
         return ngx_http_kot_read_file(cf, rc->sentinels
                                           ? "kot_redis_sentinel password_file"
                                           : "kot_redis password_file",
-                                      &s, &rc->password, 1, 512);
+                                      &s, &rc->password, 1,
+                                      KOT_REDIS_PASSWORD_MAX);
     }
 
     if (ngx_strncmp(opt->data, "user=", 5) == 0) {

@@ -631,6 +631,62 @@ like verify(@rotated[1, 2])->{out},
     qr/^\Q$rotated[1]\E:1: chain $w->{id} starts without its chain_start/,
     'without the oldest file, its chains cannot be opened';
 
+# "kotctl audit verify live.log*": the shell gives the live file first
+my $glob = [ sort glob("$dir/live.log*") ];
+is_deeply $glob, [ reverse @rotated ],
+    'a shell\'s glob gives the live log first';
+$r = verify(@$glob);
+is $r->{exit}, 0, 'the files of a glob verify, whatever their order'
+    or diag $r->{out};
+is $r->{out}, "OK: 3 files, 5 chains, 70 records verified\n",
+    '  read oldest first, as their chains tell';
+like $r->{err}, qr/^note: the files are read oldest first, as their(?x)
+    \s records \s tell: \s \Q@rotated\E$/m, '  which verify says';
+unlike verify(@rotated)->{err}, qr/oldest first/,
+    '  and says nothing of files given in that order';
+is verify($rotated[1], $rotated[0], $rotated[2])->{out},
+    "OK: 3 files, 5 chains, 70 records verified\n", '  or in any other';
+
+$r = query(@$glob);
+is $r->{out}, join('', @rot), 'query prints the records oldest first too';
+like $r->{err}, qr/^note: the files are read oldest first/m, '  saying so';
+
+# files that no chain links go by their first record's time
+my @w = (writer(), writer());
+spew("$dir/early.log", chain_start($w[0], '2026-11-26T08:00:00.000Z'),
+     record($w[0], '2026-11-26T08:00:01.000Z', 'event.action' => 'x'));
+spew("$dir/late.log", chain_start($w[1], '2026-11-26T08:30:00.000Z'));
+$r = verify('--no-anchors', "$dir/late.log", "$dir/early.log");
+is $r->{out}, "OK: 2 files, 2 chains, 3 records verified\n",
+    'files of chains of their own verify';
+like $r->{err}, qr/^note: the files are read oldest first, as their(?x)
+    \s records \s tell: \s \Q$dir\E\/early\.log \s \Q$dir\E\/late\.log$/m,
+    '  read by their first records\' times';
+
+# a chain's order before the times: a worker's buffered record, older
+# than the rotation, may be the first of the new file
+@w = (writer(), writer());
+spew("$dir/chained.log.1", chain_start($w[0], '2026-11-26T09:00:00.000Z'),
+     record($w[0], '2026-11-26T09:00:01.000Z', 'event.action' => 'x'));
+spew("$dir/chained.log", chain_start($w[1], '2026-11-26T08:59:59.000Z'),
+     record($w[0], '2026-11-26T09:00:02.000Z', 'event.action' => 'y'));
+$r = verify('--no-anchors', "$dir/chained.log", "$dir/chained.log.1");
+is $r->{out}, "OK: 2 files, 2 chains, 4 records verified\n",
+    'a chain across files orders them, whatever their first records\' times'
+    or diag $r->{err};
+like $r->{err}, qr/tell: \Q$dir\E\/chained\.log\.1 \Q$dir\E\/chained\.log$/m,
+    '  which verify says';
+
+# a record moved from one file to the next: no order of the files
+# explains it, and verify still says where
+spew("$dir/moved.log.1", @rot[30 .. 44], @rot[46 .. 59]);
+spew("$dir/moved.log", $rot[45], @rot[60 .. $#rot]);
+$r = verify("$dir/moved.log", "$dir/moved.log.1", $rotated[0]);
+is $r->{exit}, 1, 'a record moved to the next file is found';
+is $r->{out}, "$dir/moved.log.1:16: record 34 of chain $w->{id} is out of "
+    . "order (expected 33, which comes later, at $dir/moved.log:1)\n",
+    '  where it was taken from, and where it is';
+
 # long[41] is @rot[53]
 spew("$dir/cut.log.1", @rot[30 .. 53]);
 is verify($rotated[0], "$dir/cut.log.1")->{out}, "chain $w->{id}: its tail "

@@ -362,6 +362,70 @@ like $r->{err}, qr/user "ghost" does not exist in tenant "hist"/,
     'and kotctl says so';
 
 
+# A name, option or path that kotctl refuses is shown escaped: an ESC
+# sequence would act on the terminal, and a newline would forge a line
+# of kotctl's own in a log of its output.
+
+my $evil = "ev\e[2Jil\nkotctl: forged\x{7f}\x{c2}\x{9b}31m\x{e2}\x{80}\x{a8}";
+my $keys = join ',', sort @{ $t->redis('KEYS', '*') };
+my $evil_file = $t->dir . "/no\e]0;x\aname";
+my $raw = qr/[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]/;
+
+for my $cmd (['tenant', 'add', $evil], ['tenant', 'delete', $evil, '--yes'],
+             ['user', 'add', 'acme', $evil, '--role', 'user',
+              '--generate-password'],
+             ['user', 'add', 'acme', 'bob', '--role', $evil,
+              '--generate-password'],
+             ['user', 'status', $evil, 'bob'], ['user', $evil],
+             ['user', 'status', 'acme', 'bob', $evil],
+             ['session', 'end', 'acme', $evil], ['session', $evil],
+             ['tenant', $evil], ['tenant', 'notify', 'acme', $evil],
+             ['tenant', 'policy', 'acme', $evil],
+             ['tenant', 'events', 'acme', '--limit', $evil],
+             ['support', 'grant', 'acme', '--hours', $evil],
+             ['support', $evil], ['throttle', 'status', $evil],
+             ['throttle', $evil],
+             ['allowlist', 'acme', $evil, 'list'],
+             ['allowlist', 'acme', 'access', $evil],
+             ['allowlist', 'acme', 'access', 'add', $evil],
+             ['migrate', $evil], [$evil], ['--db', $evil, 'tenant', 'list'],
+             ["--$evil", 'x', 'tenant', 'list'],
+             ['--redis', $evil, 'tenant', 'list'],
+             ['--redis-password-file', $evil_file, 'tenant', 'list'],
+             ['audit', 'query', '--since', $evil, '/dev/null'],
+             ['audit', 'query', $evil_file],
+             ['audit', 'verify', '--no-anchors', '--until', $evil,
+              '/dev/null'],
+             ['audit', 'verify', '--no-anchors', $evil_file],
+             ['audit', $evil],
+             ['notify', '--webhook', $evil])
+{
+    my $what = join ' ', map { s/[^ -~]/?/gr } grep { defined } @$cmd[0, 1];
+    $r = $t->kotctl(@$cmd);
+    isnt $r->{exit}, 0, "\"$what\" with a control character: refused";
+    my $err = $r->{err};
+    like $err, qr/\S/, '  with an error';
+    unlike $err, $raw, '  that holds no raw control character';
+    unlike $err, qr/^kotctl: forged/m, '  nor a line of the name';
+}
+
+like $t->kotctl('tenant', 'add', $evil)->{err}, qr/^kotctl: (?x)
+    "ev\\u001b\[2Jil\\nkotctl: \s forged\\u007f\\u009b31m\\u2028"
+    \s is \s not \s a \s valid/m,
+    'the name is shown escaped as a JSON string is';
+is join(',', sort @{ $t->redis('KEYS', '*') }), $keys,
+    'and nothing was changed in Redis';
+
+# a file's name in what audit verify finds in it, on stdout
+KotTest::_spew("$evil_file.jsonl", "not a record\n");
+$r = $t->kotctl('audit', 'verify', '--no-anchors', '--auditor-private-key',
+                ($t->auditor_keys)[0], "$evil_file.jsonl");
+is $r->{exit}, 1, 'audit verify finds a problem in a file';
+like $r->{out}, qr/^\Q${\ $t->dir}\E\/no\\u001b\]0;x\\u0007name\.jsonl:1: /m,
+    '  and names the file escaped';
+unlike $r->{out} . $r->{err}, $raw, '  with no raw control character';
+
+
 # how kotctl fails
 
 $r = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', 'user', 'list' ]);

@@ -393,4 +393,36 @@ is $exits{0}, 1, '20 parallel "user add" of one user: exactly one succeeds';
 is $exits{1}, 19, '  and every other is told that it exists';
 is $t->redis('SCARD', 'kot:v1:users:acme'), 2, '  one user is added';
 
+
+# "migrate failures" that stops half-way says what it did, and that it
+# may run again.  A batch fails here where a failure's index is of the
+# wrong type; SCAN's order decides how much came before.
+
+is $t->kotctl('tenant', 'add', 'legacy')->{exit}, 0, 'a tenant of old data';
+$t->redis('EVAL', q{for i = 1, 2500 do
+                      redis.call('HSET', 'kot:v1:f:legacy:n' .. i, 'fails', 1)
+                    end}, 0);
+is $t->kotctl('tenant', 'add', 'broken')->{exit}, 0, 'and another';
+$t->redis('HSET', 'kot:v1:f:broken:x', 'fails', 1);
+$t->redis('SET', 'kot:v1:fu:broken', 'not an index');
+
+my $m = $t->kotctl('migrate', 'failures');
+is $m->{exit}, 1, 'migrate failures fails on a batch';
+like $m->{err}, qr/^kotctl: redis at .* refused EVAL(?:SHA)?: WRONGTYPE/m,
+    '  saying why';
+my ($done) = $m->{err} =~ /^kotctl: migrate failures stopped: (\d+) failed(?x)
+    \s logins? \s indexed \s and \s 0 \s of \s tenants \s that \s do \s not
+    \s exist \s deleted \s before \s the \s batch \s that \s failed; \s it \s is
+    \s safe \s to \s run \s "kotctl \s migrate \s failures" \s again/m;
+ok defined $done, '  how many it indexed, and that it may run again'
+    or diag $m->{err};
+cmp_ok $t->redis('ZCARD', 'kot:v1:fu:legacy'), '>=', $done // 0,
+    '  which are indexed';
+
+$t->redis('DEL', 'kot:v1:fu:broken');
+$m = $t->kotctl('migrate', 'failures');
+is $m->{exit}, 0, 'run again, once the index is fixed, it goes on'
+    or diag $m->{err};
+is $t->redis('ZCARD', 'kot:v1:fu:legacy'), 2500, '  and indexes every one';
+
 done_testing;

@@ -193,4 +193,53 @@ SKIP: {
 
 delete $ENV{KOT_CONFIG};
 
+
+# A password file is read whole, as nginx reads password_file=: up to 512
+# bytes and a newline.  A longer one is refused, never cut to its first
+# 512 bytes (which here are an ACL user's password: cut, it would log in).
+
+my $long = join '', map { chr(ord('a') + $_ % 26) } 0 .. 511;
+is $t->redis('ACL', 'SETUSER', 'long', 'on', ">$long", '~*', '&*', '+@all'),
+    'OK', 'an ACL user with a password of 512 bytes';
+
+sub with_password ($bytes, @args) {
+    my $file = "$dir/long.pw";
+    KotTest::_spew($file, $bytes, 0600);
+    return $t->_run([ $kotctl, '--redis', $t->redis_addr, '--redis-user',
+                      'long', '--redis-password-file', $file,
+                      '--secret-file', $t->secret_file, @args ]);
+}
+
+$r = with_password("$long\n", 'tenant', 'add', 'long512');
+is $r->{exit}, 0, 'a password of 512 bytes and a newline is used'
+    or diag $r->{err};
+
+for my $extra ('x', "\n\n", "more than 512 bytes\n") {
+    my $what = length($long . $extra) . ' bytes';
+    $r = with_password($long . $extra, 'tenant', 'add', 'long513');
+    is $r->{exit}, 1, "a password file of $what is refused";
+    like $r->{err}, qr/^kotctl: "\Q$dir\E\/long\.pw" is too large(?x)
+        \s \(${\ length($long . $extra) } \s bytes\): \s a \s Redis \s password
+        \s is \s at \s most \s 512 \s bytes \s and \s a \s final \s newline;
+        \s nothing \s was \s done$/m, '  naming the file and the limit';
+    is $t->redis('EXISTS', 'kot:v1:t:long513'), 0, '  and nothing is added';
+}
+
+$r = with_password('', 'tenant', 'add', 'long513');
+is $r->{exit}, 1, 'an empty password file is refused, as nginx refuses it';
+like $r->{err}, qr/^kotctl: "\Q$dir\E\/long\.pw" is empty/m, '  saying so';
+
+# the key files too: kot_secret_file's, and the daemon's HMAC key
+my $key = "$dir/long.key";
+KotTest::_spew($key, 'k' x 4097, 0600);
+$r = $t->_run([ $kotctl, '--redis', $t->redis_addr, '--secret-file', $key,
+                'tenant', 'add', 'long513' ]);
+is $r->{exit}, 1, 'a key file of 4097 bytes is refused';
+like $r->{err}, qr/"\Q$key\E" is too large \(4097 bytes\): the key is at(?x)
+    \s most \s 4096 \s bytes/m, '  naming it and the limit';
+$r = $t->_run([ $kotctl, 'notify', 'key', 'acme', '--hmac-key-file', $key ]);
+is $r->{exit}, 1, 'an HMAC key file of 4097 bytes is refused';
+like $r->{err}, qr/"\Q$key\E" is too large \(4097 bytes\): the HMAC key(?x)
+    \s is \s at \s most \s 4096 \s bytes;/m, '  naming it and the limit';
+
 done_testing;

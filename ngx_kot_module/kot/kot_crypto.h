@@ -14,6 +14,9 @@
 #define KOT_MASTER_MIN     32
 #define KOT_MASTER_MAX     4096
 
+/* a Redis or sentinel password file's bytes (kot_redis password_file=) */
+#define KOT_REDIS_PASSWORD_MAX  512
+
 /* Fills buf with len bytes from RAND_bytes; 0 on success, -1 on failure. */
 int kot_random(void *buf, size_t len);
 
