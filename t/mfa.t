@@ -645,4 +645,32 @@ last_used_long_ago('gina');
 send_code($g, KotTest::TOTP::code($gsecret));
 is logins('success', ''), $before{ok} + 1, 'and the right code as a login';
 
+
+# kot_secret_file replaced while a user is enrolling: the seed offered
+# under the old key cannot be opened, but nothing can reach it either,
+# since the session that it was offered to ends with the key
+
+$t->add_user('acme', 'hana', 'Hazel ribbon 8845');
+$pw{hana} = 'Hazel ribbon 8845';
+my $h = $m->ua;
+login($h, 'hana');
+my $old = secret_of($h->get('/kot/mfa'));
+ok $old, 'a user opens the enrolment page';
+
+open my $rnd, '<:raw', '/dev/urandom' or die "/dev/urandom: $!\n";
+read($rnd, my $key, 48) == 48 or die "/dev/urandom: short read\n";
+close $rnd;
+KotTest::_spew($t->secret_file, $key, 0600);
+$m->reload;
+is $h->get('/kot/mfa')->{status}, 302, 'the sessions of the old key end';
+login($h, 'hana');
+
+$page = $h->get('/kot/mfa');
+is $page->{status}, 200, 'logged in again, the user opens the page';
+my $new = secret_of($page);
+ok $new && $new ne $old, 'and offers a new secret in place of the old';
+KotTest::TOTP::fresh_step();
+$res = enrol_post($h, $page, code => KotTest::TOTP::code($new));
+is $res->{status}, 200, 'whose code enrols';
+
 done_testing;
