@@ -111,6 +111,19 @@ like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
     unlike $unit, qr/^User=root|^DynamicUser=no/m, 'and it runs as no root';
     unlike $unit, qr/^SupplementaryGroups=.*\bredis\b/m,
         'nor in the redis group, which a host without Redis lacks';
+    unlike $unit, qr/^PrivateUsers=(?:yes|true|1)/m,
+        'nor in a user namespace, where root\'s kotctl.conf is nobody\'s';
+    like $unit, qr/^RestartPreventExitStatus=2$/m,
+        'a usage error (exit 2) is not restarted every 5 s';
+}
+
+SKIP: {
+    skip 'no systemd-analyze', 1 unless -x '/usr/bin/systemd-analyze';
+    my $path = "$repo/conf/systemd/kot-notify.service";
+    my $out = qx{systemd-analyze security --offline=true --threshold=15 $path 2>&1};
+    my ($level) = $out =~ /exposure level for \S+: (\S+)/;
+    is $?, 0, "the notify daemon is confined: systemd's exposure level "
+              . ($level // '?') . ' (at most 1.5 of 10)';
 }
 
 my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
