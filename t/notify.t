@@ -339,6 +339,46 @@ KotTest::Admin->is_error($other->call(GET => 'tenants/acme'), 403,
     'forbidden', 'a user who is no admin may not');
 
 
+# an administrator ends a session: the event names no session
+
+sub ivan_handle () {
+    my $ivan = $n->ua;
+    $ivan->login(tenant => 'acme', username => 'ivan', password => $pw{alice});
+    my ($h) = map { $_->{handle} }
+        @{ $hank->call(GET => 'tenants/acme/sessions?user=ivan')
+               ->{json}{sessions} };
+    return $h;
+}
+
+for my $via (qw(api kotctl)) {
+    my $handle = ivan_handle();
+    ok $handle, "ivan has a session for an administrator to end ($via)";
+    if ($via eq 'api') {
+        is $hank->call(DELETE => "tenants/acme/sessions/$handle")->{status},
+            204, 'the admin API ends it';
+    } else {
+        is $t->kotctl('session', 'end', 'acme', $handle)->{exit}, 0,
+            'kotctl session end ends it';
+    }
+    ok wait_until(sub { grep { $_->[3]{record}{'kot.via'} eq $via }
+                        got('admin_action', action => 'session_revoked') },
+                  what => "the session's end ($via)"),
+        "the end of a session ($via) reaches the webhook";
+    my ($ended) = grep { $_->[3]{record}{'kot.via'} eq $via }
+        got('admin_action', action => 'session_revoked');
+    is index($ended->[4], substr($handle, 0, 16)), -1,
+        "and the event carries no handle of the ended session ($via)";
+    like $ended->[3]{record}{'url.path'}, qr{/sessions/\{H\}\z},
+        'its path names the session {H}' if $via eq 'api';
+    is $ended->[3]{record}{'kot.change'}{sessions_ended}, 1,
+        'but says how many sessions ended';
+    my ($rec) = grep { ($_->{'kot.change'}{session} // '') eq $handle }
+        @{ JSON::PP::decode_json($t->kotctl('tenant', 'events', 'acme',
+                                            '--json')->{out})->{events} };
+    ok $rec, 'while the audit record keeps the handle, for an auditor';
+}
+
+
 # a burst of address denials for a tenant: one event
 
 $t->kotctl('allowlist', 'acme', 'access', 'set', '10.9.0.0/16');

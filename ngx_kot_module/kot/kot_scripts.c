@@ -1162,14 +1162,21 @@ static const char  kot_script_support_status[] =
  *
  * With notifications on, the same round trip appends to the notification
  * stream what a tenant's people should hear of at once (README.md,
- * "Notifications"): the record as it is, without its session handle,
+ * "Notifications"): the record as it is, without any session handle,
  * under a type; an administrator's action once, in the tenant it acted
- * in.  The record is read, and its session handle cut, as text, not
- * decoded: that costs a fraction (cjson took 40 us an event), and
- * cjson's encoding would turn the record's empty arrays into objects.
- * A field's text ("event.action":"...) can only be the member there: in
+ * in.  The record is read, and its handles cut, as text, not decoded:
+ * that costs a fraction (cjson took 40 us an event), and cjson's
+ * encoding would turn the record's empty arrays into objects.  A
+ * field's text ("event.action":"...) can only be the member there: in
  * a string its quotes would be escaped.  The fields read are names,
- * times and words, which have no escapes.
+ * times and words, which have no escapes.  The handles cut are every
+ * member that can hold one (session.hash, the user's kot.session, a
+ * login's kot.evicted_session, an administrator's kot.change.session)
+ * whose value is as long as a handle: "all" and "others" stay.  Each is
+ * cut with the comma after it, else the one before it (the last member
+ * of its object), else alone.  The admin API's DELETE sessions/{H} has
+ * the handle in url.path too, as the client sent it (percent-encoded,
+ * maybe): the segment after "/sessions/" becomes "{H}".
  * Two types are derived here, from state kept for them:
  *   - ip_denial_burst: the KOT_NOTIFY_BURST-th address denial of the
  *     tenant within KOT_NOTIFY_BURST_MS of the first (nb:{tenant} counts
@@ -1250,8 +1257,19 @@ static const char  kot_script_event_push[] =
     " user = f('user%.target%.name')}\n"
     "if not via and not ev.user then ev.user = f('user%.name') end\n"
     "for k, v in pairs(ex) do ev[k] = v end\n"
-    "local raw = string.gsub(rec, '\"session%.hash\":\"[^\"]*\",?', '')\n"
-    "raw = string.gsub(raw, ',}$', '}')\n"
+    "local raw = rec\n"
+    "for _, k in ipairs({'session%.hash', 'kot%.session',"
+    " 'kot%.evicted_session', 'session'}) do\n"
+    "  for _, p in ipairs({'\"' .. k .. '\":\"([^\"]*)\",',"
+    " ',\"' .. k .. '\":\"([^\"]*)\"', '\"' .. k .. '\":\"([^\"]*)\"'})"
+    " do\n"
+    "    raw = string.gsub(raw, p, function (v)\n"
+    "      if #v >= " KOT_HANDLE " then return '' end\n"
+    "    end)\n"
+    "  end\n"
+    "end\n"
+    "raw = string.gsub(raw, '(\"url%.path\":\"[^\"]*/sessions/)[^\"/\\\\]+',"
+    " '%1{H}')\n"
     "local head = cjson.encode(ev)\n"
     "redis.call('XADD', stream, 'MAXLEN', '~', "
     KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'type', ty, 'tenant', t,"
