@@ -78,7 +78,7 @@ sub receiver_start () {
         answer => sub ($c, $path) {
             sleep 3 if -e "$dir/slow";
             return KotTest::Webhook::answer_ok($c, $path)
-                unless $path eq '/fail';
+                unless $path =~ m{^/fail};
             print $c "HTTP/1.1 500 No\r\n",
                 "Content-Length: 0\r\nConnection: close\r\n\r\n";
             close $c;
@@ -434,6 +434,60 @@ ok wait_until(sub {
     'and delivers the events made after it';
 
 
+# a deleted tenant's notifications go with it: those not delivered yet
+# and its dead letters, through kotctl; none is posted after it
+
+$t->kotctl('tenant', 'add', 'gamma');
+$t->kotctl('tenant', 'notify', 'gamma', "http://127.0.0.1:$port/fail/gamma");
+$t->add_user('gamma', $_, $pw{alice}) for qw(gus gil);
+sub of_gamma ($key) {
+    return grep { $_->{tenant} eq 'gamma' } map { +{ id => $_->[0],
+                                                     @{ $_->[1] } } }
+        @{ $t->redis('XRANGE', $key, '-', '+') };
+}
+sub gamma_posts () { grep { $_->[3]{tenant} eq 'gamma' } received() }
+lock_out('gus', 'gamma');
+ok wait_until(sub { grep { $_->{type} eq 'account_locked' }
+                    of_gamma('kot:v1:notify:dead') },
+              timeout => 20, what => "gamma's dead letter"),
+    'a tenant whose webhook fails has dead letters';
+lock_out('gil', 'gamma');
+ok arrives('account_locked', user => 'gil'),
+    'and an event that failed once, waiting for its next attempt';
+$t->stop_extra('notify');
+$t->kotctl('user', 'disable', 'gamma', 'gil');
+my @dead = of_gamma('kot:v1:notify:dead');
+my $posts = gamma_posts();
+my %done = map { $_ => 1 } (map { $_->{id} } @dead),
+    map { $_->[3]{id} } grep { $_->[1] !~ m{^/fail} } gamma_posts();
+$r = $t->kotctl('tenant', 'delete', 'gamma', '--yes');
+like $r->{out},
+    qr/, \d+ undelivered notifications and ${\scalar @dead} dead letters dropped;/,
+    'kotctl tenant delete says what it dropped';
+my ($undelivered) = $r->{out} =~ /(\d+) undelivered/;
+ok $undelivered >= 2, "the pending one and the unread one ($undelivered)";
+is_deeply [ of_gamma('kot:v1:notify:dead') ], [],
+    'its dead letters are gone';
+is_deeply [ grep { !$done{$_->{id}} } of_gamma('kot:v1:notify') ], [],
+    'and its events not delivered leave the stream (those delivered or '
+    . 'given up on stay until the stream is trimmed)';
+is pending(), 0, 'nothing of it is pending';
+
+daemon_start();
+$t->redis('XADD', 'kot:v1:notify', '*', 'type', 'account_locked',
+          'tenant', 'gamma', 'event', '{"type":"account_locked"}');
+$t->kotctl('user', 'enable', 'acme', 'dave');
+ok arrives('admin_action', action => 'account_enabled', user => 'dave'),
+    'with the daemon back, the other tenants\' events arrive';
+ok wait_until(sub { daemon_log() =~ /of tenant "gamma" dropped: the tenant was deleted/ },
+              what => 'the hand-made event dropped'),
+    'an event of the deleted tenant put back by hand is dropped, and logged';
+is scalar(gamma_posts()), $posts,
+    'nothing more of the deleted tenant was posted, to its webhook or '
+    . 'to --webhook';
+is pending(), 0, 'and nothing is left pending';
+
+
 # what notifications keep of a user and a tenant goes with them
 
 ok $t->redis('EXISTS', 'kot:v1:nn:acme:frank'), 'frank\'s networks are kept';
@@ -497,5 +551,8 @@ ok wait_until(sub { KotTest::_slurp("$dir/notify-acl.out")
     'the daemon refuses to post there, and says why';
 ok !grep({ $_->[1] eq '/inside' } received()),
     'nothing reached the address';
+$r = $acl->kotctl(@as_kotctl, 'tenant', 'delete', 'acme', '--yes');
+like $r->{out}, qr/deleted: .* [1-9]\d* undelivered notifications? and/,
+    'kotctl\'s ACL user deletes a tenant, its waiting events with it';
 
 done_testing;
