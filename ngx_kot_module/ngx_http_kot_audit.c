@@ -1884,6 +1884,9 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
                       "to \"%V\" opened again", records, al->chain.id,
                       &al->path);
         al->pos = al->buf;
+
+        /* the head, as an orderly exit's flush publishes it */
+        ngx_http_kot_audit_anchor(al);
         return;
     }
 
