@@ -3,8 +3,10 @@
 # support grants reach a webhook, signed, through kotctl notify; at
 # least once, whether the receiver or the daemon goes down; an event
 # nobody takes ends in the dead letters.  No event carries a password or
-# a session.  A tenant's own webhook is signed with the tenant's key,
-# which signs nothing of another's.
+# a session, not even one an administrator ended.  A tenant's own webhook
+# is signed with the tenant's key, which signs nothing of another's.  A
+# deleted tenant's undelivered events and dead letters go with it, and
+# nothing of it is posted afterwards.
 
 use strict;
 use warnings;
@@ -440,11 +442,13 @@ ok wait_until(sub {
 $t->kotctl('tenant', 'add', 'gamma');
 $t->kotctl('tenant', 'notify', 'gamma', "http://127.0.0.1:$port/fail/gamma");
 $t->add_user('gamma', $_, $pw{alice}) for qw(gus gil);
-sub of_gamma ($key) {
-    return grep { $_->{tenant} eq 'gamma' } map { +{ id => $_->[0],
+# the entries of the stream $key of a tenant, as hashes with their id
+sub entries_of ($tenant, $key) {
+    return grep { $_->{tenant} eq $tenant } map { +{ id => $_->[0],
                                                      @{ $_->[1] } } }
         @{ $t->redis('XRANGE', $key, '-', '+') };
 }
+sub of_gamma ($key) { entries_of('gamma', $key) }
 sub gamma_posts () { grep { $_->[3]{tenant} eq 'gamma' } received() }
 lock_out('gus', 'gamma');
 ok wait_until(sub { grep { $_->{type} eq 'account_locked' }
@@ -486,6 +490,20 @@ is scalar(gamma_posts()), $posts,
     'nothing more of the deleted tenant was posted, to its webhook or '
     . 'to --webhook';
 is pending(), 0, 'and nothing is left pending';
+
+# the same through the admin API: beta, whose webhook failed, deleted
+$t->add_user('ops', 'root', $pw{alice}, roles => ['admin']);
+my $root = KotTest::Admin->login($n, 'ops', 'root', $pw{alice});
+my @beta_dead = entries_of('beta', 'kot:v1:notify:dead');
+ok scalar(@beta_dead), 'beta has dead letters';
+is $root->call(DELETE => 'tenants/beta')->{status}, 204,
+    'DELETE tenants/T deletes a tenant';
+is scalar(entries_of('beta', 'kot:v1:notify:dead')), 0,
+    'and its dead letters';
+my ($gone) = grep { $_->{'event.action'} eq 'tenant_deleted' }
+    @{ $root->call(GET => 'tenants/ops/events')->{json}{events} };
+is $gone->{'kot.change'}{dead_letters_dropped}, scalar(@beta_dead),
+    'which its audit record counts';
 
 
 # what notifications keep of a user and a tenant goes with them
