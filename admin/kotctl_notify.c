@@ -1045,25 +1045,26 @@ kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
     long long attempts, const char *err)
 {
     char         tries[24];
-    const char  *args[9], *v;
+    const char  *args[10], *v;
     redisReply  *r;
 
     snprintf(tries, sizeof(tries), "%lld", attempts);
 
     args[0] = KOT_KEY_NOTIFY;
     args[1] = KOT_KEY_NOTIFY_DEAD;
-    args[2] = KOT_NOTIFY_GROUP;
-    args[3] = id;
+    args[2] = KOT_KEY_RETIRED_TENANTS;
+    args[3] = KOT_NOTIFY_GROUP;
+    args[4] = id;
     v = kotctl_notify_field(fields, "tenant");
-    args[4] = v ? v : "";
-    v = kotctl_notify_field(fields, "type");
     args[5] = v ? v : "";
-    v = kotctl_notify_field(fields, "event");
+    v = kotctl_notify_field(fields, "type");
     args[6] = v ? v : "";
-    args[7] = tries;
-    args[8] = err;
+    v = kotctl_notify_field(fields, "event");
+    args[7] = v ? v : "";
+    args[8] = tries;
+    args[9] = err;
 
-    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_DEAD, 2, 9, args);
+    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_DEAD, 3, 10, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }

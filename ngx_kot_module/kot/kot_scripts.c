@@ -1378,7 +1378,7 @@ static const char  kot_script_notify_url[] =
  * deleted while it was being posted leaves the stream instead: a deleted
  * tenant has no dead letters (tenant_delete).
  *
- * KEYS[1] notify, KEYS[2] notify:dead
+ * KEYS[1] notify, KEYS[2] notify:dead, KEYS[3] retired:tenants
  * ARGV[1] the group, ARGV[2] the event's id, ARGV[3] its tenant,
  * ARGV[4] its type, ARGV[5] the event, ARGV[6] attempts, ARGV[7] the last
  * error
@@ -1388,8 +1388,7 @@ static const char  kot_script_notify_dead[] =
     KOT_LUA_DENY_OOM
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0"
     " end\n"
-    "if redis.call('SISMEMBER', '" KOT_KEY_RETIRED_TENANTS "', ARGV[3]) == 1"
-    " then\n"
+    "if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then\n"
     "  redis.call('XDEL', KEYS[1], ARGV[2])\n"
     "  return 1\n"
     "end\n"
