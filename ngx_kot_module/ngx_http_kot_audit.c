@@ -1839,11 +1839,12 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
 static void
 ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
 {
-    u_char     *p;
-    ssize_t     n;
-    uint64_t    records;
-    ngx_fd_t    fd;
-    ngx_err_t   err;
+    u_char           *p;
+    ssize_t           n;
+    uint64_t          records;
+    ngx_fd_t          fd;
+    ngx_err_t         err;
+    ngx_file_info_t   was, is;
 
     records = ngx_http_kot_audit_count(al, al->buf);
 
@@ -1856,6 +1857,19 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
     fd = open((char *) al->file->name.data,
               O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640);
     err = (fd == -1) ? ngx_errno : 0;
+
+    /*
+     * The newline kept to end a line cut short belongs to the file cut:
+     * in another, it would be a line that is no record.
+     */
+    if (fd != -1 && *p == '\n'
+        && (ngx_fd_info(al->file->fd, &was) == NGX_FILE_ERROR
+            || ngx_fd_info(fd, &is) == NGX_FILE_ERROR
+            || was.st_dev != is.st_dev
+            || ngx_file_uniq(&was) != ngx_file_uniq(&is)))
+    {
+        p++;
+    }
 
     while (fd != -1 && p < al->pos) {
         n = ngx_write_fd(fd, p, al->pos - p);
