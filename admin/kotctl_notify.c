@@ -96,6 +96,8 @@ static long long kotctl_notify_backoff(kotctl_notify_t *n,
     long long attempts);
 static int kotctl_notify_dead(kotctl_notify_t *n, const char *id,
     redisReply *fields, long long attempts, const char *err);
+static int kotctl_notify_drop(kotctl_notify_t *n, const char *id,
+    const char *type, const char *tenant);
 static int kotctl_notify_reconnect(kotctl_notify_t *n);
 static void kotctl_notify_signal(int signo);
 
@@ -698,6 +700,11 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         return KOTCTL_FAIL;
     }
 
+    if (tenants < 0) {
+        free(body);
+        return kotctl_notify_drop(n, id, type, tenant);
+    }
+
     status = kotctl_notify_post(n, url, tenants ? tenant : NULL, body, err,
                                 sizeof(err));
     free(body);
@@ -951,7 +958,10 @@ kotctl_notify_field(redisReply *fields, const char *name)
 
 /*
  * The tenant's webhook (kotctl tenant notify), else --webhook; *tenants
- * says which.
+ * says which: 1 the tenant's, 0 --webhook, -1 neither, the tenant was
+ * deleted (its events are posted nowhere, not even to --webhook).  An
+ * event of a name that never was a tenant, which only a hand can write,
+ * goes to --webhook, as it always did.
  */
 
 static int
@@ -983,6 +993,18 @@ kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
     {
         snprintf(url, len, "%s", r->str);
         *tenants = 1;
+
+    } else if (r->type == REDIS_REPLY_INTEGER && r->integer == -1) {
+        freeReplyObject(r);
+
+        /* no such tenant: deleted (retired), or never one (by hand) */
+        r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "SISMEMBER %s %s",
+                              KOT_KEY_RETIRED_TENANTS, tenant);
+        if (r == NULL) {
+            return KOTCTL_FAIL;
+        }
+
+        *tenants = r->integer ? -1 : 0;
     }
 
     freeReplyObject(r);
@@ -1016,30 +1038,67 @@ kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
     long long attempts, const char *err)
 {
     char         tries[24];
-    const char  *args[9], *v;
+    const char  *args[10], *v;
     redisReply  *r;
 
     snprintf(tries, sizeof(tries), "%lld", attempts);
 
     args[0] = KOT_KEY_NOTIFY;
     args[1] = KOT_KEY_NOTIFY_DEAD;
-    args[2] = KOT_NOTIFY_GROUP;
-    args[3] = id;
+    args[2] = KOT_KEY_RETIRED_TENANTS;
+    args[3] = KOT_NOTIFY_GROUP;
+    args[4] = id;
     v = kotctl_notify_field(fields, "tenant");
-    args[4] = v ? v : "";
-    v = kotctl_notify_field(fields, "type");
     args[5] = v ? v : "";
-    v = kotctl_notify_field(fields, "event");
+    v = kotctl_notify_field(fields, "type");
     args[6] = v ? v : "";
-    args[7] = tries;
-    args[8] = err;
+    v = kotctl_notify_field(fields, "event");
+    args[7] = v ? v : "";
+    args[8] = tries;
+    args[9] = err;
 
-    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_DEAD, 2, 9, args);
+    r = kotctl_eval(n->k, KOT_SCRIPT_NOTIFY_DEAD, 3, 10, args);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
     freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * An event of a deleted tenant: tenant_delete drops those not delivered
+ * yet, but one this daemon had already read (or one put back from the
+ * dead letters by hand) may still come; it goes, unposted.  The tenant
+ * cannot come back: its name is retired.
+ */
+
+static int
+kotctl_notify_drop(kotctl_notify_t *n, const char *id, const char *type,
+    const char *tenant)
+{
+    redisReply  *r;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "XACK %s %s %s",
+                          KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, id);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "XDEL %s %s",
+                          KOT_KEY_NOTIFY, id);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\" dropped: the "
+            "tenant was deleted\n", id, type ? type : "-", tenant);
 
     return KOTCTL_OK;
 }

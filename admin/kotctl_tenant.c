@@ -239,7 +239,8 @@ static int
 kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
 {
     int          rc;
-    long long    users, ended;
+    size_t       i;
+    long long    users, ended, queued, dead;
     const char  *args[4];
     redisReply  *r;
 
@@ -262,8 +263,9 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     fprintf(stderr, "Deleting tenant \"%s\" ends every session of it at "
             "once and purges its %lld %s, their lockouts and password "
-            "histories, its allow-lists, password policy, support grant "
-            "and events.  The audit log keeps its records.  The name "
+            "histories, its allow-lists, password policy, support grant, "
+            "events, and notifications not yet delivered and dead "
+            "letters.  The audit log keeps its records.  The name "
             "\"%s\" can never be used again.\n", tenant, users,
             kotctl_plural(users, "user", "users"), tenant);
 
@@ -291,29 +293,44 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
         return kotctl_no_tenant(k, tenant);
     }
 
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
-        || r->element[0]->type != REDIS_REPLY_INTEGER
-        || r->element[1]->type != REDIS_REPLY_INTEGER)
-    {
+    for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        if (r->element[i]->type != REDIS_REPLY_INTEGER) {
+            break;
+        }
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 || i != 4) {
         return kotctl_unexpected(k, r);
     }
 
     users = r->element[0]->integer;
     ended = r->element[1]->integer;
+    queued = r->element[2]->integer;
+    dead = r->element[3]->integer;
     freeReplyObject(r);
 
-    printf("tenant \"%s\" deleted: %lld %s removed, %lld %s ended; the name "
-           "is retired\n", tenant, users,
-           kotctl_plural(users, "user", "users"), ended,
+    printf("tenant \"%s\" deleted: %lld %s removed, %lld %s ended",
+           tenant, users, kotctl_plural(users, "user", "users"), ended,
            kotctl_plural(ended, "session", "sessions"));
+
+    if (queued || dead) {
+        printf(", %lld undelivered %s and %lld dead %s dropped", queued,
+               kotctl_plural(queued, "notification", "notifications"), dead,
+               kotctl_plural(dead, "letter", "letters"));
+    }
+
+    printf("; the name is retired\n");
 
     return kotctl_audit_event(k, "tenant_deleted", "configuration", tenant,
                               NULL,
-                              json_pack("{s:{s:I}, s:n, s:I, s:b}",
+                              json_pack("{s:{s:I}, s:n, s:I, s:I, s:I, s:b}",
                                         "before", "users",
                                         (json_int_t) users, "after",
                                         "sessions_ended", (json_int_t) ended,
-                                        "retired", 1))
+                                        "notifications_dropped",
+                                        (json_int_t) queued,
+                                        "dead_letters_dropped",
+                                        (json_int_t) dead, "retired", 1))
            == 0 ? KOTCTL_OK : KOTCTL_FAIL;
 }
 

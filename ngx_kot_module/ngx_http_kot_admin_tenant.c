@@ -374,9 +374,16 @@ ngx_http_kot_admin_tenant_deleted(ngx_http_request_t *r,
 
     ngx_http_kot_admin_audit(r, "tenant_deleted", "configuration", NULL,
                              NULL, NULL,
-                             json_pack("{s:I,s:b}", "sessions_ended",
+                             json_pack("{s:I,s:I,s:I,s:b}",
+                                       "sessions_ended",
                                        (json_int_t)
                                        ngx_http_kot_val_int(ad->reply, 1),
+                                       "notifications_dropped",
+                                       (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 2),
+                                       "dead_letters_dropped",
+                                       (json_int_t)
+                                       ngx_http_kot_val_int(ad->reply, 3),
                                        "retired", 1));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_NO_CONTENT, NULL);

@@ -112,6 +112,9 @@ static ngx_int_t ngx_http_kot_audit_start(ngx_cycle_t *cycle,
     ngx_http_kot_main_conf_t *kmcf, ngx_http_kot_audit_log_t *al);
 static ngx_int_t ngx_http_kot_audit_chain(ngx_http_kot_audit_log_t *al);
 static void ngx_http_kot_audit_restart(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al);
+static uint64_t ngx_http_kot_audit_count(ngx_http_kot_audit_log_t *al,
+    u_char *p);
 static void ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al,
     u_char *p);
 static void ngx_http_kot_audit_set(json_t *rec, const char *key,
@@ -592,6 +595,11 @@ ngx_http_kot_audit_exit_process(ngx_cycle_t *cycle,
         }
 
         ngx_http_kot_audit_flush(al, 1);
+
+        if (al->pos > al->buf) {
+            ngx_http_kot_audit_last(al);
+        }
+
         kot_chain_wipe(&al->chain);
         al->started = 0;
 
@@ -1819,6 +1827,118 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
 
 
 /*
+ * The worker exits (a reload, a stop) with records still waiting for a
+ * retry, which no timer will make now: one last attempt, blocking, since
+ * nothing waits on this worker any more.  The file as opened has just
+ * failed again, so the path is opened again: the log may be a new file
+ * since (rotated, or fixed, without a USR1), or the disk have room.
+ * Written or lost, the error log says how many records of which chain:
+ * no record 0 of a next chain of this worker will count a loss.
+ */
+
+static void
+ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
+{
+    u_char           *p;
+    ssize_t           n;
+    uint64_t          records;
+    ngx_fd_t          fd;
+    ngx_err_t         err;
+    ngx_file_info_t   was, is;
+
+    records = ngx_http_kot_audit_count(al, al->buf);
+
+    if (records == 0) {
+        return;
+    }
+
+    p = al->buf;
+
+    fd = open((char *) al->file->name.data,
+              O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640);
+    err = (fd == -1) ? ngx_errno : 0;
+
+    /*
+     * The newline kept to end a line cut short belongs to the file cut:
+     * in another, it would be a line that is no record.
+     */
+    if (fd != -1 && *p == '\n'
+        && (ngx_fd_info(al->file->fd, &was) == NGX_FILE_ERROR
+            || ngx_fd_info(fd, &is) == NGX_FILE_ERROR
+            || was.st_dev != is.st_dev
+            || ngx_file_uniq(&was) != ngx_file_uniq(&is)))
+    {
+        p++;
+    }
+
+    while (fd != -1 && p < al->pos) {
+        n = ngx_write_fd(fd, p, al->pos - p);
+
+        if (n == -1) {
+            err = ngx_errno;
+
+            if (err == NGX_EINTR) {
+                continue;
+            }
+
+            break;
+        }
+
+        p += n;
+    }
+
+    if (fd != -1 && close(fd) == -1 && p == al->pos) {
+        err = ngx_errno;
+        p = al->buf;
+    }
+
+    if (p == al->pos) {
+        ngx_log_error(NGX_LOG_WARN, al->log, 0,
+                      "kot: %uL audit records of chain %s written at exit, "
+                      "to \"%V\" opened again", records, al->chain.id,
+                      &al->path);
+        al->pos = al->buf;
+
+        /* the head, as an orderly exit's flush publishes it */
+        ngx_http_kot_audit_anchor(al);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, al->log, err,
+                  "kot: %uL audit records of chain %s lost at exit, as "
+                  "\"%V\" cannot be written",
+                  ngx_http_kot_audit_count(al, p), al->chain.id, &al->path);
+
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+}
+
+
+/* The records from the line that p is in to the end of the buffer. */
+
+static uint64_t
+ngx_http_kot_audit_count(ngx_http_kot_audit_log_t *al, u_char *p)
+{
+    u_char    *line;
+    uint64_t   n;
+
+    for (line = p; line > al->buf && line[-1] != '\n'; line--) {
+        /* void */
+    }
+
+    /* the newline kept to end a line cut short is no record */
+    if (line == al->buf && line < al->pos && *line == '\n') {
+        line++;
+    }
+
+    for (n = 0; line < al->pos; line++) {
+        n += (*line == '\n');
+    }
+
+    return n;
+}
+
+
+/*
  * The records not written, when the buffer cannot keep them: lost.  The
  * chain cannot go on, since its next key is made from them, so it ends
  * here, as a killed worker's does, and the next record starts a new one
@@ -1829,7 +1949,6 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
 static void
 ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al, u_char *p)
 {
-    u_char     *line;
     uint64_t    n;
     ngx_uint_t  cut;
 
@@ -1837,18 +1956,7 @@ ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al, u_char *p)
     cut = (p > al->buf) ? (p[-1] != '\n')
                         : (al->pos > al->buf && al->buf[0] == '\n');
 
-    for (line = p; line > al->buf && line[-1] != '\n'; line--) {
-        /* void */
-    }
-
-    /* the newline kept to end a line cut short is no record */
-    if (line == al->buf && *line == '\n') {
-        line++;
-    }
-
-    for (n = 0; line < al->pos; line++) {
-        n += (*line == '\n');
-    }
+    n = ngx_http_kot_audit_count(al, p);
 
     ngx_log_error(NGX_LOG_ALERT, al->log, 0,
                   "kot: %uL audit records of chain %s lost, as \"%V\" "

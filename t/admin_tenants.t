@@ -185,6 +185,7 @@ my ($deleted) = grep { $_->{'event.action'} eq 'tenant_deleted' } @recs;
 is $deleted->{'kot.target.tenant'}, 'globex', 'a deletion names the tenant';
 is_deeply $deleted->{'kot.change'},
     { before => { users => 1 }, after => undef, sessions_ended => 1,
+      notifications_dropped => 0, dead_letters_dropped => 0,
       retired => JSON::PP::true },
     'what went, and that the name is retired';
 is $deleted->{'kot.support'}, JSON::PP::false,

@@ -32,8 +32,8 @@ $t->add_user('acme', 'alice', 'correct horse battery');
 
 my $json = JSON::PP->new->utf8;
 
-sub records () {
-    open my $fh, '<', $log or return ();
+sub records_of ($path) {
+    open my $fh, '<', $path or return ();
     return map { $json->decode($_) } grep { /\S/ } <$fh>;
 }
 
@@ -53,7 +53,7 @@ $ua->login(tenant => 'acme', username => 'alice',
 
 my @recs;
 KotTest::wait_until(sub {
-    @recs = records();
+    @recs = records_of($log);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');
@@ -74,18 +74,64 @@ like $n->error_log, qr/writing the audit log "[^"]+" failed/,
     'the failed write was logged';
 
 
+# an nginx named $name whose log, buffer $buffer, is a full disk from
+# the start: it and the log's path, once record 0 failed to be written
+sub full_disk ($name, $buffer) {
+    my $path = $t->dir . "/$name/audit.log";
+    File::Path::make_path($t->dir . "/$name");
+    symlink '/dev/full', $path or die "symlink: $!";
+    my $ng = $t->nginx(KotTest->site(
+        http => "kot_audit_log %%DIR%%/audit.log buffer=$buffer "
+              . "flush=200ms;\n    kot_audit_auditor_key $pub;"),
+        name => $name);
+    KotTest::wait_until(sub { $ng->error_log =~ /writing the audit log/ },
+                        what => 'the failed write of record 0');
+    return ($ng, $path);
+}
+
+
+# records still waiting for a retry when nginx stops: one last attempt
+# at exit, through the path opened again, writes them once the disk works
+
+my ($c, $clog) = full_disk('c', '64k');
+$c->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
+
+# the disk works again: the path is a file, which nginx has not reopened
+unlink $clog or die "unlink: $!";
+$c->stop;
+
+@recs = records_of($clog);
+is_deeply [ map { $_->{'event.action'} } @recs ],
+    ['chain_start', 'login', 'chain_end'],
+    'records waiting for a retry when nginx stops are written at exit';
+like $c->error_log,
+    qr/kot: 3 audit records of chain $recs[0]{'kot.chain'} written at exit/,
+    'and the error log says so';
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv, $clog);
+is $v->{exit}, 0, 'the log verifies' or diag $v->{out}, $v->{err};
+
+
+# at a reload, the disk still full: the old worker's records are lost,
+# and the error log says how many, and of which chain
+
+my ($d, $dlog) = full_disk('d', '64k');
+$d->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
+$d->reload;
+ok KotTest::wait_until(sub { $d->error_log =~ /lost at exit/ },
+                       what => 'the loss at exit'),
+    'records that cannot be written at a reload are reported lost';
+my $lost_re = 'kot: (\d+) audit records of chain ([0-9a-f]{16}) lost at exit, '
+    . 'as "([^"]+)" cannot be written';
+my ($dlost, $dchain, $dpath) = $d->error_log =~ /$lost_re/;
+is $dlost, 3, 'how many: record 0, the login and the chain\'s end';
+ok $dchain, 'in which chain';
+is $dpath, $dlog, 'and which log';
+$d->stop;
+
+
 # a buffer too small to keep what could not be written
 
-my $blog = $t->dir . '/b/audit.log';
-File::Path::make_path($t->dir . '/b');
-symlink '/dev/full', $blog or die "symlink: $!";
-
-my $m = $t->nginx(KotTest->site(
-    http => "kot_audit_log %%DIR%%/audit.log buffer=1k flush=200ms;\n"
-          . "    kot_audit_auditor_key $pub;"), name => 'b');
-
-KotTest::wait_until(sub { $m->error_log =~ /writing the audit log/ },
-                    what => 'the failed write of record 0');
+my ($m, $blog) = full_disk('b', '1k');
 
 # record 0 and this one do not fit in 1k: both lost
 $m->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
@@ -102,13 +148,8 @@ KotTest::wait_until(sub { -f $blog && !-l $blog }, what => 'the reopened log');
 $m->ua->login(tenant => 'acme', username => 'alice',
               password => 'correct horse battery');
 
-sub brecords () {
-    open my $fh, '<', $blog or return ();
-    return map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
-
 KotTest::wait_until(sub {
-    @recs = brecords();
+    @recs = records_of($blog);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');

@@ -3,8 +3,10 @@
 # support grants reach a webhook, signed, through kotctl notify; at
 # least once, whether the receiver or the daemon goes down; an event
 # nobody takes ends in the dead letters.  No event carries a password or
-# a session.  A tenant's own webhook is signed with the tenant's key,
-# which signs nothing of another's.
+# a session, not even one an administrator ended.  A tenant's own webhook
+# is signed with the tenant's key, which signs nothing of another's.  A
+# deleted tenant's undelivered events and dead letters go with it, and
+# nothing of it is posted afterwards.
 
 use strict;
 use warnings;
@@ -78,7 +80,7 @@ sub receiver_start () {
         answer => sub ($c, $path) {
             sleep 3 if -e "$dir/slow";
             return KotTest::Webhook::answer_ok($c, $path)
-                unless $path eq '/fail';
+                unless $path =~ m{^/fail};
             print $c "HTTP/1.1 500 No\r\n",
                 "Content-Length: 0\r\nConnection: close\r\n\r\n";
             close $c;
@@ -339,6 +341,46 @@ KotTest::Admin->is_error($other->call(GET => 'tenants/acme'), 403,
     'forbidden', 'a user who is no admin may not');
 
 
+# an administrator ends a session: the event names no session
+
+sub ivan_handle () {
+    my $ivan = $n->ua;
+    $ivan->login(tenant => 'acme', username => 'ivan', password => $pw{alice});
+    my ($h) = map { $_->{handle} }
+        @{ $hank->call(GET => 'tenants/acme/sessions?user=ivan')
+               ->{json}{sessions} };
+    return $h;
+}
+
+for my $via (qw(api kotctl)) {
+    my $handle = ivan_handle();
+    ok $handle, "ivan has a session for an administrator to end ($via)";
+    if ($via eq 'api') {
+        is $hank->call(DELETE => "tenants/acme/sessions/$handle")->{status},
+            204, 'the admin API ends it';
+    } else {
+        is $t->kotctl('session', 'end', 'acme', $handle)->{exit}, 0,
+            'kotctl session end ends it';
+    }
+    ok wait_until(sub { grep { $_->[3]{record}{'kot.via'} eq $via }
+                        got('admin_action', action => 'session_revoked') },
+                  what => "the session's end ($via)"),
+        "the end of a session ($via) reaches the webhook";
+    my ($ended) = grep { $_->[3]{record}{'kot.via'} eq $via }
+        got('admin_action', action => 'session_revoked');
+    is index($ended->[4], substr($handle, 0, 16)), -1,
+        "and the event carries no handle of the ended session ($via)";
+    like $ended->[3]{record}{'url.path'}, qr{/sessions/\{H\}\z},
+        'its path names the session {H}' if $via eq 'api';
+    is $ended->[3]{record}{'kot.change'}{sessions_ended}, 1,
+        'but says how many sessions ended';
+    my ($rec) = grep { ($_->{'kot.change'}{session} // '') eq $handle }
+        @{ JSON::PP::decode_json($t->kotctl('tenant', 'events', 'acme',
+                                            '--json')->{out})->{events} };
+    ok $rec, 'while the audit record keeps the handle, for an auditor';
+}
+
+
 # a burst of address denials for a tenant: one event
 
 $t->kotctl('allowlist', 'acme', 'access', 'set', '10.9.0.0/16');
@@ -392,6 +434,76 @@ ok wait_until(sub {
         got('account_locked', user => 'ivan') }, timeout => 15,
               what => 'an event after the restart'),
     'and delivers the events made after it';
+
+
+# a deleted tenant's notifications go with it: those not delivered yet
+# and its dead letters, through kotctl; none is posted after it
+
+$t->kotctl('tenant', 'add', 'gamma');
+$t->kotctl('tenant', 'notify', 'gamma', "http://127.0.0.1:$port/fail/gamma");
+$t->add_user('gamma', $_, $pw{alice}) for qw(gus gil);
+# the entries of the stream $key of a tenant, as hashes with their id
+sub entries_of ($tenant, $key) {
+    return grep { $_->{tenant} eq $tenant } map { +{ id => $_->[0],
+                                                     @{ $_->[1] } } }
+        @{ $t->redis('XRANGE', $key, '-', '+') };
+}
+sub of_gamma ($key) { entries_of('gamma', $key) }
+sub gamma_posts () { grep { $_->[3]{tenant} eq 'gamma' } received() }
+lock_out('gus', 'gamma');
+ok wait_until(sub { grep { $_->{type} eq 'account_locked' }
+                    of_gamma('kot:v1:notify:dead') },
+              timeout => 20, what => "gamma's dead letter"),
+    'a tenant whose webhook fails has dead letters';
+lock_out('gil', 'gamma');
+ok arrives('account_locked', user => 'gil'),
+    'and an event that failed once, waiting for its next attempt';
+$t->stop_extra('notify');
+$t->kotctl('user', 'disable', 'gamma', 'gil');
+my @dead = of_gamma('kot:v1:notify:dead');
+my $posts = gamma_posts();
+my %done = map { $_ => 1 } (map { $_->{id} } @dead),
+    map { $_->[3]{id} } grep { $_->[1] !~ m{^/fail} } gamma_posts();
+$r = $t->kotctl('tenant', 'delete', 'gamma', '--yes');
+like $r->{out},
+    qr/, \d+ undelivered notifications and ${\scalar @dead} dead letters dropped;/,
+    'kotctl tenant delete says what it dropped';
+my ($undelivered) = $r->{out} =~ /(\d+) undelivered/;
+ok $undelivered >= 2, "the pending one and the unread one ($undelivered)";
+is_deeply [ of_gamma('kot:v1:notify:dead') ], [],
+    'its dead letters are gone';
+is_deeply [ grep { !$done{$_->{id}} } of_gamma('kot:v1:notify') ], [],
+    'and its events not delivered leave the stream (those delivered or '
+    . 'given up on stay until the stream is trimmed)';
+is pending(), 0, 'nothing of it is pending';
+
+daemon_start();
+$t->redis('XADD', 'kot:v1:notify', '*', 'type', 'account_locked',
+          'tenant', 'gamma', 'event', '{"type":"account_locked"}');
+$t->kotctl('user', 'enable', 'acme', 'dave');
+ok arrives('admin_action', action => 'account_enabled', user => 'dave'),
+    'with the daemon back, the other tenants\' events arrive';
+ok wait_until(sub { daemon_log() =~ /of tenant "gamma" dropped: the tenant was deleted/ },
+              what => 'the hand-made event dropped'),
+    'an event of the deleted tenant put back by hand is dropped, and logged';
+is scalar(gamma_posts()), $posts,
+    'nothing more of the deleted tenant was posted, to its webhook or '
+    . 'to --webhook';
+is pending(), 0, 'and nothing is left pending';
+
+# the same through the admin API: beta, whose webhook failed, deleted
+$t->add_user('ops', 'root', $pw{alice}, roles => ['admin']);
+my $root = KotTest::Admin->login($n, 'ops', 'root', $pw{alice});
+my @beta_dead = entries_of('beta', 'kot:v1:notify:dead');
+ok scalar(@beta_dead), 'beta has dead letters';
+is $root->call(DELETE => 'tenants/beta')->{status}, 204,
+    'DELETE tenants/T deletes a tenant';
+is scalar(entries_of('beta', 'kot:v1:notify:dead')), 0,
+    'and its dead letters';
+my ($gone) = grep { $_->{'event.action'} eq 'tenant_deleted' }
+    @{ $root->call(GET => 'tenants/ops/events')->{json}{events} };
+is $gone->{'kot.change'}{dead_letters_dropped}, scalar(@beta_dead),
+    'which its audit record counts';
 
 
 # what notifications keep of a user and a tenant goes with them
@@ -457,5 +569,8 @@ ok wait_until(sub { KotTest::_slurp("$dir/notify-acl.out")
     'the daemon refuses to post there, and says why';
 ok !grep({ $_->[1] eq '/inside' } received()),
     'nothing reached the address';
+$r = $acl->kotctl(@as_kotctl, 'tenant', 'delete', 'acme', '--yes');
+like $r->{out}, qr/deleted: .* [1-9]\d* undelivered notifications? and/,
+    'kotctl\'s ACL user deletes a tenant, its waiting events with it';
 
 done_testing;

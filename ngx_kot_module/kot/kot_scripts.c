@@ -770,12 +770,84 @@ static const char  kot_script_password_rehash[] =
 
 
 /*
+ * A deleted tenant's notifications (README.md, "Notifications"): those
+ * not delivered yet leave the stream, and the group's pending list, and
+ * its dead letters go, so that none of them is posted after the
+ * deletion, to the tenant's webhook or to --webhook.  The stream is
+ * shared by every tenant and has no index of a tenant's entries, so the
+ * undelivered ones are looked at: the group's pending list, and what
+ * comes after its last delivered entry (the whole stream if no daemon
+ * ever ran).  That is the backlog, not the stream's 100,000: delivered
+ * entries stay until MAXLEN trims them.  The dead letters are all read:
+ * they are few unless a receiver failed for days.  Only reads come
+ * before the first write, so that an ACL user without these commands
+ * fails the deletion before it changes anything.
+ * Returns {undelivered events dropped, dead letters dropped}.
+ */
+#define KOT_LUA_NOTIFY_PURGE                                                \
+    "local function notify_purge(t)\n"                                      \
+    "  local s, d, g = '" KOT_KEY_NOTIFY "', '" KOT_KEY_NOTIFY_DEAD "', '"   \
+    KOT_NOTIFY_GROUP "'\n"                                                  \
+    "  local function of_t(f)\n"                                            \
+    "    for i = 1, #f - 1, 2 do\n"                                         \
+    "      if f[i] == 'tenant' then return f[i + 1] == t end\n"             \
+    "    end\n"                                                             \
+    "    return false\n"                                                    \
+    "  end\n"                                                               \
+    "  local function after(key, from, ids)\n"                              \
+    "    repeat\n"                                                          \
+    "      local r = redis.call('XRANGE', key, from, '+', 'COUNT', 1000)\n"  \
+    "      for _, e in ipairs(r) do\n"                                      \
+    "        if of_t(e[2]) then ids[#ids + 1] = e[1] end\n"                 \
+    "        from = '(' .. e[1]\n"                                          \
+    "      end\n"                                                           \
+    "    until #r < 1000\n"                                                 \
+    "    return ids\n"                                                      \
+    "  end\n"                                                               \
+    "  local queued, grouped = {}, false\n"                                 \
+    "  if redis.call('EXISTS', s) == 1 then\n"                              \
+    "    local from = '-'\n"                                                \
+    "    for _, gi in ipairs(redis.call('XINFO', 'GROUPS', s)) do\n"        \
+    "      local h = {}\n"                                                  \
+    "      for i = 1, #gi - 1, 2 do h[gi[i]] = gi[i + 1] end\n"             \
+    "      if h['name'] == g then\n"                                        \
+    "        grouped, from = true, '(' .. h['last-delivered-id']\n"         \
+    "      end\n"                                                           \
+    "    end\n"                                                             \
+    "    local start = '-'\n"                                               \
+    "    while grouped do\n"                                                \
+    "      local p = redis.call('XPENDING', s, g, start, '+', 1000)\n"      \
+    "      for _, e in ipairs(p) do\n"                                      \
+    "        local r = redis.call('XRANGE', s, e[1], e[1])\n"               \
+    "        if r[1] and of_t(r[1][2]) then queued[#queued + 1] = e[1] end\n" \
+    "        start = '(' .. e[1]\n"                                         \
+    "      end\n"                                                           \
+    "      if #p < 1000 then break end\n"                                   \
+    "    end\n"                                                             \
+    "    after(s, from, queued)\n"                                          \
+    "  end\n"                                                               \
+    "  local dead = (redis.call('EXISTS', d) == 1) and after(d, '-', {})"    \
+    " or {}\n"                                                              \
+    "  for i = 1, #queued, 1000 do\n"                                       \
+    "    local ids = {unpack(queued, i, math.min(i + 999, #queued))}\n"     \
+    "    if grouped then redis.call('XACK', s, g, unpack(ids)) end\n"       \
+    "    redis.call('XDEL', s, unpack(ids))\n"                              \
+    "  end\n"                                                               \
+    "  for i = 1, #dead, 1000 do\n"                                         \
+    "    redis.call('XDEL', d, unpack(dead, i, math.min(i + 999, #dead)))\n" \
+    "  end\n"                                                               \
+    "  return #queued, #dead\n"                                             \
+    "end\n"
+
+
+/*
  * Deletes a tenant and everything of it: its users, their sessions (the
  * key of each, so every node refuses them at once), failures (of unknown
  * usernames too), password histories, second factors, allow-lists,
- * policy, support grant and events.  A pending second step (mp:, 5
- * minutes) is left to expire: it can start no session, since its user
- * is gone.  Its name is retired, never issued again; the audit trail
+ * policy, support grant and events, and its notifications not delivered
+ * yet and dead letters (KOT_LUA_NOTIFY_PURGE).  A pending second step
+ * (mp:, 5 minutes) is left to expire: it can start no session, since its
+ * user is gone.  Its name is retired, never issued again; the audit trail
  * stays where it is.
  *
  * Every key is found from the tenant's own indexes, never by a SCAN: the
@@ -787,12 +859,15 @@ static const char  kot_script_password_rehash[] =
  *
  * KEYS[1] t:{tenant}, KEYS[2] tenants, KEYS[3] retired:tenants
  * ARGV[1] tenant
- * Returns {users removed, sessions ended}; -1 if there is no such tenant.
+ * Returns {users removed, sessions ended, undelivered notifications
+ * dropped, dead letters dropped}; -1 if there is no such tenant.
  */
 static const char  kot_script_tenant_delete[] =
+    KOT_LUA_NOTIFY_PURGE
     "local t = ARGV[1]\n"
     "if not string.find(t, '^[a-z0-9][a-z0-9.%-]*$') or redis.call('EXISTS',"
     " KEYS[1]) == 0 then return -1 end\n"
+    "local queued, dead = notify_purge(t)\n"
     "local ended = 0\n"
     "local function purge(u)\n"
     "  local tu = t .. ':' .. u\n"
@@ -819,7 +894,7 @@ static const char  kot_script_tenant_delete[] =
     KOT_KEY_ALLOW "' .. t .. ':access', '" KOT_KEY_ALLOW "' .. t .. ':admin')\n"
     "redis.call('SREM', KEYS[2], t)\n"
     "redis.call('SADD', KEYS[3], t)\n"
-    "return {#users, ended}\n";
+    "return {#users, ended, queued, dead}\n";
 
 
 /*
@@ -1162,14 +1237,21 @@ static const char  kot_script_support_status[] =
  *
  * With notifications on, the same round trip appends to the notification
  * stream what a tenant's people should hear of at once (README.md,
- * "Notifications"): the record as it is, without its session handle,
+ * "Notifications"): the record as it is, without any session handle,
  * under a type; an administrator's action once, in the tenant it acted
- * in.  The record is read, and its session handle cut, as text, not
- * decoded: that costs a fraction (cjson took 40 us an event), and
- * cjson's encoding would turn the record's empty arrays into objects.
- * A field's text ("event.action":"...) can only be the member there: in
+ * in.  The record is read, and its handles cut, as text, not decoded:
+ * that costs a fraction (cjson took 40 us an event), and cjson's
+ * encoding would turn the record's empty arrays into objects.  A
+ * field's text ("event.action":"...) can only be the member there: in
  * a string its quotes would be escaped.  The fields read are names,
- * times and words, which have no escapes.
+ * times and words, which have no escapes.  The handles cut are every
+ * member that can hold one (session.hash, the user's kot.session, a
+ * login's kot.evicted_session, an administrator's kot.change.session)
+ * whose value is as long as a handle: "all" and "others" stay.  Each is
+ * cut with the comma after it, else the one before it (the last member
+ * of its object), else alone.  The admin API's DELETE sessions/{H} has
+ * the handle in url.path too, as the client sent it (percent-encoded,
+ * maybe): the segment after "/sessions/" becomes "{H}".
  * Two types are derived here, from state kept for them:
  *   - ip_denial_burst: the KOT_NOTIFY_BURST-th address denial of the
  *     tenant within KOT_NOTIFY_BURST_MS of the first (nb:{tenant} counts
@@ -1250,8 +1332,19 @@ static const char  kot_script_event_push[] =
     " user = f('user%.target%.name')}\n"
     "if not via and not ev.user then ev.user = f('user%.name') end\n"
     "for k, v in pairs(ex) do ev[k] = v end\n"
-    "local raw = string.gsub(rec, '\"session%.hash\":\"[^\"]*\",?', '')\n"
-    "raw = string.gsub(raw, ',}$', '}')\n"
+    "local raw = rec\n"
+    "for _, k in ipairs({'session%.hash', 'kot%.session',"
+    " 'kot%.evicted_session', 'session'}) do\n"
+    "  for _, p in ipairs({'\"' .. k .. '\":\"([^\"]*)\",',"
+    " ',\"' .. k .. '\":\"([^\"]*)\"', '\"' .. k .. '\":\"([^\"]*)\"'})"
+    " do\n"
+    "    raw = string.gsub(raw, p, function (v)\n"
+    "      if #v >= " KOT_HANDLE " then return '' end\n"
+    "    end)\n"
+    "  end\n"
+    "end\n"
+    "raw = string.gsub(raw, '(\"url%.path\":\"[^\"]*/sessions/)[^\"/\\\\]+',"
+    " '%1{H}')\n"
     "local head = cjson.encode(ev)\n"
     "redis.call('XADD', stream, 'MAXLEN', '~', "
     KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'type', ty, 'tenant', t,"
@@ -1281,9 +1374,11 @@ static const char  kot_script_notify_url[] =
 /*
  * kotctl notify gives up on an event (its retries reached the longest
  * backoff): the event moves to the dead-letter stream, with why, and
- * leaves the group's pending list, at once.
+ * leaves the group's pending list, at once.  The event of a tenant
+ * deleted while it was being posted leaves the stream instead: a deleted
+ * tenant has no dead letters (tenant_delete).
  *
- * KEYS[1] notify, KEYS[2] notify:dead
+ * KEYS[1] notify, KEYS[2] notify:dead, KEYS[3] retired:tenants
  * ARGV[1] the group, ARGV[2] the event's id, ARGV[3] its tenant,
  * ARGV[4] its type, ARGV[5] the event, ARGV[6] attempts, ARGV[7] the last
  * error
@@ -1293,6 +1388,10 @@ static const char  kot_script_notify_dead[] =
     KOT_LUA_DENY_OOM
     "if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0"
     " end\n"
+    "if redis.call('SISMEMBER', KEYS[3], ARGV[3]) == 1 then\n"
+    "  redis.call('XDEL', KEYS[1], ARGV[2])\n"
+    "  return 1\n"
+    "end\n"
     "redis.call('XADD', KEYS[2], 'MAXLEN', '~', "
     KOT_STR(KOT_NOTIFY_MAXLEN) ", '*', 'id', ARGV[2], 'tenant', ARGV[3],"
     " 'type', ARGV[4], 'event', ARGV[5], 'attempts', ARGV[6], 'error',"
