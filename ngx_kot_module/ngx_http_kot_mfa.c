@@ -74,6 +74,8 @@ static ngx_int_t ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_removed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_mfa_remove_required(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_enrol_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
@@ -1210,7 +1212,12 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* Removal: the password, and the tenant must not require MFA. */
+/*
+ * Removal: the password, and the policy must not require MFA.  The
+ * mfa_remove script decides, atomically with the removal; the policy
+ * read with the page only spares a password hash when it already
+ * requires MFA.
+ */
 
 static ngx_int_t
 ngx_http_kot_mfa_remove(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
@@ -1222,9 +1229,7 @@ ngx_http_kot_mfa_remove(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ctx->login->policy.mfa_required) {
-        return ngx_http_kot_mfa_refused(r, ctx, "mfa_removed", "mfa_required",
-                                        NGX_HTTP_FORBIDDEN,
-                                        NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE);
+        return ngx_http_kot_mfa_remove_required(r, ctx);
     }
 
     return ngx_http_kot_hash(r, ctx, &ctx->login->hash,
@@ -1239,6 +1244,7 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
 {
     ngx_http_kot_login_t       *login = ctx->login;
     ngx_http_kot_portal_t      *pt = ctx->portal;
+    ngx_http_kot_loc_conf_t    *klcf;
     ngx_http_kot_redis_args_t   a;
 
     if (pt->job->verified != 1 || login->locked) {
@@ -1254,6 +1260,9 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_FAILURES, &login->tenant,
                                   &login->user)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
+                                  NULL)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1262,13 +1271,18 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_redis_arg(&a, pt->mfa.enrolled.data, pt->mfa.enrolled.len);
     ngx_http_kot_redis_arg(&a, login->hash.data, login->hash.len);
 
-    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    /* the server's own policy; the script reads the tenant's */
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->policy.mfa_required) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_REMOVE,
                                   ngx_http_kot_session_int_reply, ctx,
-                                  &ctx->done, 4, &a)
+                                  &ctx->done, 5, &a)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1291,6 +1305,12 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_mfa_refused(r, ctx, "mfa_removed", "locked",
                                         NGX_HTTP_BAD_REQUEST,
                                         NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG);
+    }
+
+    if (ctx->rc == NGX_DECLINED && ctx->result == KOT_MFA_REQUIRED) {
+        /* required since the page's policy was read: show it as it is */
+        ctx->login->policy.mfa_required = 1;
+        return ngx_http_kot_mfa_remove_required(r, ctx);
     }
 
     if (ctx->rc == NGX_DECLINED) {
@@ -1318,6 +1338,18 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                        &ctx->session.tenant, &ctx->session.user);
 
     return ngx_http_kot_mfa_again(r, ctx, "removed");
+}
+
+
+/* Where MFA is required, a user may not turn it off. */
+
+static ngx_int_t
+ngx_http_kot_mfa_remove_required(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    return ngx_http_kot_mfa_refused(r, ctx, "mfa_removed", "mfa_required",
+                                    NGX_HTTP_FORBIDDEN,
+                                    NGX_HTTP_KOT_MSG_MFA_CANNOT_REMOVE);
 }
 
 

@@ -79,6 +79,19 @@ is $carol->call(DELETE => 'tenants/acme/users/alice/mfa')->{status}, 404,
     'nor is another tenant\'s';
 
 
+# where the tenant requires MFA, a user may not turn it off, but an
+# administrator may reset it (kotctl, as the API, runs mfa_reset, which
+# does not ask the policy): the user sets it up again at the next login
+enrolled('acme', 'bob');
+$r = $t->kotctl('user', 'mfa-reset', 'acme', 'bob');
+is $r->{exit}, 0, 'an administrator resets MFA where the tenant requires it'
+    or diag $r->{err};
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:bob'), 'it is gone';
+like $n->ua->login(tenant => 'acme', username => 'bob',
+                  password => $PW)->{headers}{location},
+    qr{^/kot/mfa\?}, 'and bob\'s next login sends him to set it up';
+
+
 # a second factor goes with its user, and with its tenant
 
 my $root = KotTest::Admin->login($n, 'ops', 'root', $PW);

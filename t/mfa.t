@@ -432,6 +432,9 @@ $res = $carol->post_form('/kot/mfa', {
     csrf => $field->($page->{content}, 'csrf'), action => 'remove',
     password => $pw{carol} });
 is $res->{status}, 403, 'and refuses to';
+like $res->{content},
+    qr/Your company requires two-step login: it cannot be turned off/,
+    'saying why';
 ok $t->redis('EXISTS', 'kot:v1:mfa:strict:carol'), 'MFA stays';
 ok audited('mfa_removed', 'user.name' => 'carol',
            'event.reason' => 'mfa_required'), 'the refusal is audited';

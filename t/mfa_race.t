@@ -16,6 +16,7 @@ use KotTest;
 use KotTest::TOTP;
 use Test::More;
 use IO::Socket::IP;
+use IO::Select;
 
 my $t = KotTest->new(workers => 1);
 my @nodes = map { $t->nginx(KotTest->site, name => $_) } qw(a b);
@@ -189,6 +190,59 @@ like $c->error_log,
     qr/login failed: tenant "acme" user "henry": mfa_changed/,
     'the log says why';
 $c->stop;
+
+
+# ---------------------------------------------------------------------
+# a tenant that comes to require MFA while a user turns theirs off
+# ---------------------------------------------------------------------
+
+# Dora's password is hashed at a high cost, so that checking it takes a
+# while (hundreds of ms): the tenant's policy changes after the removal
+# has read it ("optional") and before the removal is stored.  Reading it
+# also offers the session a new secret when it has none, which tells the
+# test when that happened.
+my $dpw = 'Dune lighthouse 9034';
+{
+    local $t->{scrypt_ln} = 17;
+    $t->add_user('shift', 'dora', $dpw);
+}
+my $dora = $nodes[0]->ua;
+$dora->login(tenant => 'shift', username => 'dora', password => $dpw);
+my $dpage = $dora->get('/kot/mfa');
+KotTest::TOTP::fresh_step();
+$res = $dora->post_form('/kot/mfa', {
+    csrf => $field->($dpage->{content}, 'csrf') // '', action => 'enrol',
+    code => KotTest::TOTP::code($dpage->{content}
+                                =~ m{id="kot-totp-secret">([A-Z2-7]+)<}) });
+is $res->{status}, 200, 'dora enrols where MFA is optional';
+$dpage = $dora->get('/kot/mfa');
+like $dpage->{content}, qr/name="action" value="remove"/,
+    'and her MFA page offers to turn it off';
+
+sub offers () { scalar @{ $t->redis('KEYS', 'kot:v1:mo:*') } }
+
+$t->redis('DEL', $_) for @{ $t->redis('KEYS', 'kot:v1:mo:*') };
+my $removal = $dora->post_form_detached('/kot/mfa', {
+    csrf => $field->($dpage->{content}, 'csrf') // '', action => 'remove',
+    password => $dpw });
+ok wait_until(sub { offers() }, interval => 0.002,
+              what => 'the removal to read the tenant\'s policy'),
+    'dora asks to turn MFA off, with her password';
+# as "kotctl tenant policy shift mfa=required" writes it
+$t->redis('HSET', 'kot:v1:t:shift', 'policy.mfa', 'required');
+ok !IO::Select->new($removal)->can_read(0),
+    'the tenant comes to require MFA while her password is being checked';
+my $answer = do { local $/; scalar readline $removal };
+like $answer, qr{^HTTP/1.1 403 }, 'the removal is refused';
+like $answer, qr/Your company requires two-step login: it cannot be turned off/,
+    'with the page that says why';
+unlike $answer, qr/name="action" value="remove"/,
+    'which no longer offers to turn it off';
+ok $t->redis('EXISTS', 'kot:v1:mfa:shift:dora'), 'dora keeps her MFA';
+ok wait_until(sub {
+        $nodes[0]->error_log =~ /mfa_removed refused: tenant "shift" user "dora": mfa_required/
+    }, what => 'the refusal in the log'),
+    'the log says why, as for a tenant that required MFA before';
 
 $_->stop for @nodes;
 for my $n (@nodes, $c) {

@@ -1577,14 +1577,24 @@ static const char  kot_script_mfa_enrol[] =
 
 
 /*
- * A user removes their MFA, with their password.
+ * A user removes their own MFA, with their password; this script alone
+ * decides whether the policy allows it.  Where the tenant's policy
+ * (policy.mfa "required", as kot_policy_set() reads it: any other value
+ * is "optional" or ignored) or the server's requires MFA, the user may
+ * not: read here, so that a policy set while the password was hashed
+ * still refuses.  It is checked after the password and the lock, so that
+ * its answer never tells a guess of a locked account's password right.
+ * An administrator's reset (mfa_reset) is not a removal of one's own and
+ * ignores the policy: the user enrols again at the next login.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] u:{tenant}:{user}, KEYS[4] f:{tenant}:{user}
+ * KEYS[3] u:{tenant}:{user}, KEYS[4] f:{tenant}:{user}, KEYS[5] t:{tenant}
  * ARGV[1] the enrolled time the page saw, ARGV[2] the password hash
- * verified, ARGV[3] now
+ * verified, ARGV[3] now, ARGV[4] "1" if the server's own policy requires
+ * MFA (kot_password_policy mfa=required), else "0"
  * Returns 1; 0 if the MFA changed meanwhile; -4 if the password did; -5
- * if the account is locked (checked here, atomically, as at login).
+ * if the account is locked (checked here, atomically, as at login); -6
+ * if MFA is required.
  */
 static const char  kot_script_mfa_remove[] =
     KOT_LUA_LOCKED
@@ -1592,6 +1602,8 @@ static const char  kot_script_mfa_remove[] =
     " then return 0 end\n"
     "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
     "if locked(KEYS[4], tonumber(ARGV[3])) == 1 then return -5 end\n"
+    "if ARGV[4] == '1' or redis.call('HGET', KEYS[5], "
+    KOT_TENANT_POLICY_MFA ") == 'required' then return -6 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2])\n"
     "return 1\n";
 

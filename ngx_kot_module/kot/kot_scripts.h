@@ -78,8 +78,9 @@
 #define KOT_TENANT_POLICY_FIELDS                                            \
     "'policy.min_length', 'policy.classes', 'policy.not_username', "        \
     "'policy.history', 'policy.min_age', 'policy.max_age', "                \
-    "'policy.inactive_after', 'policy.mfa'"
+    "'policy.inactive_after', " KOT_TENANT_POLICY_MFA
 #define KOT_TENANT_POLICY_N   8       /* KOT_TENANT_RULES_N */
+#define KOT_TENANT_POLICY_MFA "'policy.mfa'"    /* required/optional */
 
 /* must_change values of a user and of a session */
 #define KOT_MUST_CHANGE_NO        '0'
@@ -118,6 +119,8 @@
 
 /* mfa_enrol (a replacement) and mfa_remove: the account is locked */
 #define KOT_MFA_LOCKED        (-5)
+/* mfa_remove: the tenant's policy or the server's requires MFA */
+#define KOT_MFA_REQUIRED      (-6)
 
 /*
  * The second step of a login: how long the pending state lasts, and how
