@@ -19,13 +19,14 @@ my ($crt, $key) = $t->tls_cert;
 my (undef, $pub) = $t->auditor_keys;
 my $log = $t->dir . '/a/audit.log';
 
-# the terminals' network: curl binds to 127.0.0.2 to come from it
+# the terminals' network: curl binds to 127.0.0.2 to come from it; the
+# admin console and its API as the README serves them
 my $site = KotTest->site(
     http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
           . "    kot_audit_auditor_key $pub;\n"
           . "    kot_min_tls TLSv1.3 legacy=10.99.0.0/16,127.0.0.2/32;\n"
           . '    kot_hsts max_age=31536000 includeSubDomains;',
-    server => <<'EOF') =~ s/kot_insecure_cookie on;//r;
+    server => KotTest->console_locations . <<'EOF') =~ s/kot_insecure_cookie on;//r;
         access_log %%DIR%%/front.log;
 
         # no floor of its own: parts of "kot on" locations, which have one
@@ -44,10 +45,6 @@ my $site = KotTest->site(
         location /guarded/ {
             auth_request /kot-auth;
             proxy_pass http://%%APP%%;
-        }
-
-        location /kot/admin/api/ {
-            kot_admin;
         }
 EOF
 $site =~ s{listen 127.0.0.1:%%PORT%%;}
@@ -257,7 +254,7 @@ is body($large)->{error}, 'tls_too_old',
 my $aref = KotTest::wait_until(sub {
     my @r = grep { $_->{'url.path'} =~ m{^/kot/admin/api/} }
             records('tls_refused');
-    @r >= 5 ? \@r : undef }, what => 'the admin API\'s refusals on the record');
+    @r >= 5 ? \@r : undef }, what => 'the API\'s refusals on the record');
 my ($users) = grep { $_->{'url.path'} eq '/kot/admin/api/tenants/acme/users'
                      && $_->{'http.request.method'} eq 'GET' }
               @{ $aref // [] };
@@ -270,6 +267,17 @@ my $aplain = curl($adm, 'http://127.0.0.1:' . $n->port2
                   . '/kot/admin/api/session');
 like $aplain, qr{^HTTP/1.1 403}, 'plain HTTP gets 403 from the admin API';
 is body($aplain)->{error}, 'tls_too_old', 'tls_too_old too';
+
+# the console's files: a "kot on" location, under the floor already
+my $files = curl($adm, @old, '-H', 'Accept: text/html', '-H',
+                 'Accept-Language: en', "$base/kot/admin/");
+like $files, qr{^HTTP/1.1 403}, 'the console\'s page over TLSv1.2: 403';
+like $files, qr/connected with TLSv1\.2, .* it needs TLSv1\.3 or newer/s,
+    'the portal\'s page that names the protocol';
+like curl($adm, "$base/kot/admin/"), qr{^HTTP/1.1 200.*kot-api}s,
+    'over TLSv1.3 the console loads';
+like curl($adm, @terminal, "$base/kot/admin/"), qr{^HTTP/1.1 200.*kot-api}s,
+    'and on the legacy network';
 
 my $tlist = curl($adm, @terminal, "$api_base/tenants/acme/users");
 like $tlist, qr{^HTTP/1.1 200},
