@@ -6,6 +6,7 @@
  * ngx_http_kot_admin_tenant.c and ngx_http_kot_admin_user.c.
  *
  * A call goes through these steps, each of which may refuse it:
+ *   the connection's protocol is held to kot_min_tls, as the portal's;
  *   the body is read (at most 64 KiB);
  *   the session is checked as "kot on" checks it, against the caller's
  *   tenant's admin allow-list;
@@ -435,6 +436,7 @@ ngx_int_t
 ngx_http_kot_admin_handler(ngx_http_request_t *r)
 {
     ngx_int_t              rc;
+    const char            *protocol, *floor;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
 
@@ -449,6 +451,24 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     }
 
     ctx->admin = ad;
+
+    /* before a byte of the body is read or Redis is asked anything */
+    switch (ngx_http_kot_tls_floor(r, ctx, &protocol, &floor)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        /* the answer finalizes the request, as after a body is read */
+        r->main->count++;
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "tls_too_old",
+                                        "connected with %s: the admin API "
+                                        "needs %s or newer", protocol, floor);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (r->headers_in.content_length_n > NGX_HTTP_KOT_ADMIN_BODY_MAX) {
         /* the answer finalizes the request, as after a body is read */

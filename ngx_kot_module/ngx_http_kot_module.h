@@ -389,6 +389,8 @@ void ngx_http_kot_tls_merge(ngx_http_kot_loc_conf_t *prev,
     ngx_http_kot_loc_conf_t *conf);
 ngx_int_t ngx_http_kot_tls_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_int_t *rc);
+ngx_int_t ngx_http_kot_tls_floor(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, const char **protocol, const char **floor);
 
 /* ngx_http_kot_cache.c */
 void ngx_http_kot_cache_init_process(ngx_cycle_t *cycle, ngx_uint_t max);

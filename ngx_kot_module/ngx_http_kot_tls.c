@@ -1,6 +1,7 @@
 
 /*
- * ngx_kot: the transport under the portal and "kot on" locations.
+ * ngx_kot: the transport under the portal, kot_admin and "kot on"
+ * locations.
  *
  *     kot_min_tls TLSv1.2|TLSv1.3 [legacy=CIDR[,CIDR...]]...;
  *     kot_hsts max_age=SECONDS [includeSubDomains] [preload] | off;
@@ -30,8 +31,11 @@
 
 static ngx_uint_t ngx_http_kot_tls_version(ngx_http_request_t *r,
     const char **name);
+static const char *ngx_http_kot_tls_floor_name(ngx_uint_t version);
+static void ngx_http_kot_tls_record(ngx_http_request_t *r,
+    const char *protocol, const char *floor);
 static ngx_int_t ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record);
+    const char *protocol, const char *floor);
 static ngx_int_t ngx_http_kot_tls_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_early_data_handler(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_kot_in_early_data(ngx_http_request_t *r);
@@ -204,16 +208,44 @@ ngx_int_t
 ngx_http_kot_tls_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_int_t *rc)
 {
+    const char  *protocol, *floor;
+
+    switch (ngx_http_kot_tls_floor(r, ctx, &protocol, &floor)) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_DECLINED:
+        *rc = ngx_http_kot_tls_refuse(r, protocol, floor);
+        return NGX_DECLINED;
+
+    default:
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+}
+
+
+/*
+ * The decision of ngx_http_kot_tls_check(), for a caller that answers in
+ * its own form (kot_admin): NGX_OK, go on; NGX_DECLINED, r is below the
+ * floor and recorded (unless an earlier subrequest of the same page
+ * was), *protocol and *floor name both; NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_kot_tls_floor(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    const char **protocol, const char **floor)
+{
     ngx_str_t                 text;
     struct sockaddr          *sa;
-    const char               *protocol;
     ngx_http_kot_ctx_t       *mctx;
     ngx_http_kot_loc_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
     if (klcf->min_tls == 0
-        || ngx_http_kot_tls_version(r, &protocol) >= klcf->min_tls)
+        || ngx_http_kot_tls_version(r, protocol) >= klcf->min_tls)
     {
         return NGX_OK;
     }
@@ -221,20 +253,23 @@ ngx_http_kot_tls_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     /* the request the client made: its record, once */
     mctx = (r == r->main) ? ctx : ngx_http_kot_ctx(r->main);
     if (mctx == NULL) {
-        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
+        return NGX_ERROR;
     }
 
     if (klcf->legacy_tls
         && ngx_http_kot_client(r, &sa, &text) == NGX_OK
         && kot_cidr_set_match(klcf->legacy_tls, sa))
     {
-        mctx->tls_legacy = protocol;
+        mctx->tls_legacy = *protocol;
         return NGX_OK;
     }
 
-    *rc = ngx_http_kot_tls_refuse(r, klcf, protocol, !mctx->tls_refused);
-    mctx->tls_refused = 1;
+    *floor = ngx_http_kot_tls_floor_name(klcf->min_tls);
+
+    if (!mctx->tls_refused) {
+        ngx_http_kot_tls_record(r, *protocol, *floor);
+        mctx->tls_refused = 1;
+    }
 
     return NGX_DECLINED;
 }
@@ -258,42 +293,52 @@ ngx_http_kot_tls_version(ngx_http_request_t *r, const char **name)
 }
 
 
-/*
- * 403, for a subrequest in JSON (its answer goes into the page or to
- * another module); recorded unless an earlier subrequest of the same
- * page was.
- */
+/* "TLSv1.3" of 0x0304, as kot_min_tls takes it */
 
-static ngx_int_t
-ngx_http_kot_tls_refuse(ngx_http_request_t *r,
-    ngx_http_kot_loc_conf_t *klcf, const char *protocol, ngx_uint_t record)
+static const char *
+ngx_http_kot_tls_floor_name(ngx_uint_t version)
 {
-    ngx_uint_t             i;
-    const char            *floor;
-    ngx_http_kot_event_t   ev;
-
-    floor = "";
+    ngx_uint_t  i;
 
     for (i = 0; ngx_http_kot_tls_floors[i].version; i++) {
-        if (ngx_http_kot_tls_floors[i].version == klcf->min_tls) {
-            floor = (const char *) ngx_http_kot_tls_floors[i].name.data;
+        if (ngx_http_kot_tls_floors[i].version == version) {
+            return (const char *) ngx_http_kot_tls_floors[i].name.data;
         }
     }
 
-    if (record) {
-        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-        ev.action = "tls_refused";
-        ev.category = "network";
-        ev.outcome = "failure";
-        ev.reason = "tls_too_old";
-        ev.status = NGX_HTTP_FORBIDDEN;
-        ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
-                              "kot.min_tls", floor);
+    return "";
+}
 
-        ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls "
-                           "is %s", protocol, floor);
-    }
 
+static void
+ngx_http_kot_tls_record(ngx_http_request_t *r, const char *protocol,
+    const char *floor)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "tls_refused";
+    ev.category = "network";
+    ev.outcome = "failure";
+    ev.reason = "tls_too_old";
+    ev.status = NGX_HTTP_FORBIDDEN;
+    ev.fields = json_pack("{s:s,s:s}", "kot.tls_protocol", protocol,
+                          "kot.min_tls", floor);
+
+    ngx_http_kot_event(r, &ev, "refused a request over %s: kot_min_tls is %s",
+                       protocol, floor);
+}
+
+
+/*
+ * 403, for a subrequest in JSON (its answer goes into the page or to
+ * another module).
+ */
+
+static ngx_int_t
+ngx_http_kot_tls_refuse(ngx_http_request_t *r, const char *protocol,
+    const char *floor)
+{
     if (r != r->main
         || (!ngx_http_kot_is_browser(r) && r->method != NGX_HTTP_POST))
     {

@@ -22,13 +22,8 @@ my $shots = "$repo/build/screenshots";
 File::Path::make_path($shots);
 
 # the console's locations as the README gives them, on this checkout
-my ($console) = do {
-    open my $fh, '<:encoding(UTF-8)', "$repo/README.md" or die $!;
-    local $/;
-    <$fh> =~ /^Serve the console and its API like this.*?```nginx\n(.*?)```/ms;
-} or BAIL_OUT('the README shows no console locations');
-$console =~ s{/usr/share/ngx_kot/admin/}{$repo/admin/ui/}g;
-$console =~ s{snippets/}{$repo/conf/}g;
+my $console = eval { KotTest->console_locations }
+    or BAIL_OUT('the README shows no console locations');
 
 my $site = KotTest->site(
     http => 'kot_lockout threshold=3 window=15m duration=30m;

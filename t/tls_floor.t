@@ -2,7 +2,8 @@
 # sites, with a floor of TLSv1.3 for the portal and the application.  An
 # old client is turned away with a page that names its protocol, but an
 # old clock-in terminal on its own network keeps working, and every one
-# of its requests is on the audit record.
+# of its requests is on the audit record.  The admin API is held to the
+# same floor: it changes users, passwords and networks.
 
 use strict;
 use warnings;
@@ -18,13 +19,14 @@ my ($crt, $key) = $t->tls_cert;
 my (undef, $pub) = $t->auditor_keys;
 my $log = $t->dir . '/a/audit.log';
 
-# the terminals' network: curl binds to 127.0.0.2 to come from it
+# the terminals' network: curl binds to 127.0.0.2 to come from it; the
+# admin console and its API as the README serves them
 my $site = KotTest->site(
     http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
           . "    kot_audit_auditor_key $pub;\n"
           . "    kot_min_tls TLSv1.3 legacy=10.99.0.0/16,127.0.0.2/32;\n"
           . '    kot_hsts max_age=31536000 includeSubDomains;',
-    server => <<'EOF') =~ s/kot_insecure_cookie on;//r;
+    server => KotTest->console_locations . <<'EOF') =~ s/kot_insecure_cookie on;//r;
         access_log %%DIR%%/front.log;
 
         # no floor of its own: parts of "kot on" locations, which have one
@@ -54,6 +56,7 @@ $site =~ s{listen 127.0.0.1:%%PORT%%;}
 my $n = $t->nginx($site);
 
 $t->add_user('acme', 'alice', 'correct horse battery');
+$t->add_user('acme', 'carol', 'correct horse battery', roles => ['admin']);
 
 my $base = 'https://127.0.0.1:' . $n->port;
 my @old = ('--tlsv1.2', '--tls-max', '1.2');
@@ -71,12 +74,20 @@ sub records ($action) {
            map { $json->decode($_) } grep { /\S/ } <$fh>;
 }
 
-sub login ($jar, @opts) {
+sub login_as ($user, $jar, @opts) {
     my ($csrf) = curl($jar, @opts, "$base/kot/login")
                  =~ /name="csrf" value="([^"]+)"/;
     return curl($jar, @opts, '--data', "csrf=$csrf&tenant=acme"
-                . '&username=alice&password=correct+horse+battery',
+                . "&username=$user&password=correct+horse+battery",
                 "$base/kot/login");
+}
+
+sub login ($jar, @opts) { login_as('alice', $jar, @opts) }
+
+# the JSON body of an answer of curl() (headers first)
+sub body ($res) {
+    my (undef, $b) = split /\r?\n\r?\n/, $res, 2;
+    return eval { $json->decode($b // '') } // {};
 }
 
 
@@ -182,6 +193,106 @@ my $lpage = KotTest::wait_until(sub {
     @r ? \@r : undef }, what => 'the legacy page on the record');
 is scalar(@{ $lpage // [] }), 1, 'recorded once, with kot.legacy_tls';
 is $lpage->[0]{'http.response.status_code'}, 200, 'and the page\'s status';
+
+
+# the admin API: the same floor, decided before anything else
+
+my $api_base = "$base/kot/admin/api";
+my $adm = $t->dir . '/admin.jar';
+like login_as('carol', $adm), qr{^HTTP/1.1 303}, 'a TLSv1.3 admin logs in';
+my $session = curl($adm, "$api_base/session");
+like $session, qr{^HTTP/1.1 200}, 'and calls the admin API';
+my $token = body($session)->{csrf} // '';
+like curl($adm, "$api_base/tenants/acme/users"), qr{^HTTP/1.1 200},
+    'which lists the users over TLSv1.3';
+
+my $anon = curl($t->dir . '/anon.jar', @old, "$api_base/session");
+like $anon, qr{^HTTP/1.1 403},
+    'a TLSv1.2 client without a session gets 403 from the admin API, '
+    . 'not 401';
+is body($anon)->{error}, 'tls_too_old', 'with tls_too_old';
+like body($anon)->{detail} // '', qr/TLSv1\.2.*TLSv1\.3/,
+    'and a detail that names the protocol and the floor';
+my $err = body($anon);
+ok +(($err->{error} // '') eq 'tls_too_old'
+     && join(',', sort keys %$err) eq 'detail,error'),
+    'and nothing else, as every error of the API';
+like $anon, qr{^HTTP/1.1 403.*^Cache-Control: no-store\r$}ms,
+    'that no cache keeps';
+
+my $list = curl($adm, @old, "$api_base/tenants/acme/users");
+like $list, qr{^HTTP/1.1 403},
+    'an admin\'s valid session over TLSv1.2 gets 403 too';
+is body($list)->{error}, 'tls_too_old', 'tls_too_old, not the users';
+unlike $list, qr/alice/, 'and no name of a user';
+
+my $html = curl($adm, @old, '-H', 'Accept: text/html',
+                "$api_base/tenants/acme/users");
+like $html, qr{^HTTP/1.1 403.*^Content-Type: application/json\r$}ms,
+    'a browser gets the API\'s JSON 403, not the portal\'s page';
+
+my $add = curl($adm, @old, '-H', 'Content-Type: application/json',
+               '-H', "X-Kot-CSRF: $token", '--data',
+               '{"username":"mallory","roles":["admin"]}',
+               "$api_base/tenants/acme/users");
+like $add, qr{^HTTP/1.1 403}, 'a user added over TLSv1.2 with the right '
+    . 'token: 403';
+is body($add)->{error}, 'tls_too_old', 'tls_too_old';
+like curl($adm, "$api_base/tenants/acme/users/mallory"), qr{^HTTP/1.1 404},
+    'and there is no such user';
+
+my $big = $t->dir . '/big.json';
+open my $fh, '>', $big or die "$big: $!";
+print $fh '{"username":"' . ('x' x 70000) . '"}';
+close $fh;
+my $large = curl($adm, @old, '-H', 'Content-Type: application/json',
+                 '-H', "X-Kot-CSRF: $token", '--data-binary', "\@$big",
+                 "$api_base/tenants/acme/users");
+is body($large)->{error}, 'tls_too_old',
+    'a body over 64 KiB over TLSv1.2: tls_too_old before body_too_large';
+
+my $aref = KotTest::wait_until(sub {
+    my @r = grep { $_->{'url.path'} =~ m{^/kot/admin/api/} }
+            records('tls_refused');
+    @r >= 5 ? \@r : undef }, what => 'the API\'s refusals on the record');
+my ($users) = grep { $_->{'url.path'} eq '/kot/admin/api/tenants/acme/users'
+                     && $_->{'http.request.method'} eq 'GET' }
+              @{ $aref // [] };
+ok $users, 'each refused call is recorded as tls_refused';
+is $users->{'kot.tls_protocol'}, 'TLSv1.2', 'with the protocol';
+is $users->{'kot.min_tls'}, 'TLSv1.3', 'the floor';
+is $users->{'http.response.status_code'}, 403, 'and the 403';
+
+my $aplain = curl($adm, 'http://127.0.0.1:' . $n->port2
+                  . '/kot/admin/api/session');
+like $aplain, qr{^HTTP/1.1 403}, 'plain HTTP gets 403 from the admin API';
+is body($aplain)->{error}, 'tls_too_old', 'tls_too_old too';
+
+# the console's files: a "kot on" location, under the floor already
+my $files = curl($adm, @old, '-H', 'Accept: text/html', '-H',
+                 'Accept-Language: en', "$base/kot/admin/");
+like $files, qr{^HTTP/1.1 403}, 'the console\'s page over TLSv1.2: 403';
+like $files, qr/connected with TLSv1\.2, .* it needs TLSv1\.3 or newer/s,
+    'the portal\'s page that names the protocol';
+like curl($adm, "$base/kot/admin/"), qr{^HTTP/1.1 200.*kot-api}s,
+    'over TLSv1.3 the console loads';
+like curl($adm, @terminal, "$base/kot/admin/"), qr{^HTTP/1.1 200.*kot-api}s,
+    'and on the legacy network';
+
+my $tlist = curl($adm, @terminal, "$api_base/tenants/acme/users");
+like $tlist, qr{^HTTP/1.1 200},
+    'a TLSv1.2 admin on the legacy network lists the users';
+like $tlist, qr/"alice"/, 'with their names';
+my $alegacy = KotTest::wait_until(sub {
+    my @r = grep { $_->{'url.path'} eq '/kot/admin/api/tenants/acme/users' }
+            records('tls_legacy');
+    @r ? \@r : undef }, what => 'the legacy admin call on the record');
+is scalar(@{ $alegacy // [] }), 1, 'recorded once';
+ok $alegacy && $alegacy->[0]{'kot.legacy_tls'} eq JSON::PP::true,
+    'with kot.legacy_tls: true';
+is $alegacy->[0]{'kot.tls_protocol'}, 'TLSv1.2', 'the protocol';
+is $alegacy->[0]{'user.name'}, 'carol', 'the admin';
+is $alegacy->[0]{'http.response.status_code'}, 200, 'and the status';
 
 
 # the portal's own headers stay, HSTS added

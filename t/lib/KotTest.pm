@@ -273,6 +273,22 @@ sub repo { $REPO }
 sub _nginx_bin { $NGINX }
 
 
+# The console's locations as the README gives them (its files and its
+# API), on this checkout: for a server block.  Dies if the README shows
+# none.
+sub console_locations {
+    open my $fh, '<:encoding(UTF-8)', "$REPO/README.md"
+        or die "$REPO/README.md: $!\n";
+    local $/;
+    my $intro = 'Serve the console and its API like this';
+    my ($console) = <$fh> =~ /^\Q$intro\E.*?```nginx\n(.*?)```/ms
+        or die "the README shows no console locations\n";
+    $console =~ s{/usr/share/ngx_kot/admin/}{$REPO/admin/ui/}g;
+    $console =~ s{snippets/}{$REPO/conf/}g;
+    return $console;
+}
+
+
 # Runs a command with stdin from a string and stdout/stderr captured in
 # files (pipes could deadlock, and a daemon inheriting a pipe would keep
 # it open).  Returns { exit, out, err }; exit is 128 + signal if killed.
