@@ -28,6 +28,13 @@ typedef struct {
     kot_cidr_u128_t  last;
 } kot_cidr_r6_t;
 
+/* a reason kot_cidr_parse() gives: its code and its text */
+
+typedef struct {
+    const char  *code;
+    const char  *text;
+} kot_cidr_why_t;
+
 /*
  * The header of a set.  The IPv4 ranges follow it, then the IPv6 ranges
  * at off6: offsets rather than pointers, so that a set can be copied.
@@ -48,6 +55,7 @@ static int kot_cidr_prefix(const char *s, size_t len, unsigned max,
     int range, unsigned *prefix);
 static int kot_cidr_mapped(const uint8_t *a);
 static int kot_cidr_host_bits(kot_cidr_t *c);
+static const kot_cidr_why_t *kot_cidr_why(int rc);
 static size_t kot_cidr_format6(const uint8_t *a, char *p);
 static int kot_cidr_valid(const kot_cidr_t *c);
 static int kot_cidr_digits(const char *s, size_t len);
@@ -418,10 +426,7 @@ kot_cidr_host_bits(kot_cidr_t *c)
  * language), and the text for a person.  Codes are part of the API: a
  * text may be reworded, a code never changes.
  */
-static const struct {
-    const char  *code;
-    const char  *text;
-} kot_cidr_reasons[] = {
+static const kot_cidr_why_t  kot_cidr_reasons[] = {
 
     [-KOT_CIDR_OK] = { "valid", "valid" },
 
@@ -473,29 +478,36 @@ typedef char kot_cidr_reasons_complete[
      == (size_t) -KOT_CIDR_ELAST + 1) ? 1 : -1];
 
 
+/* The entry of a kot_cidr_parse() result; NULL for a number that is none. */
+
+static const kot_cidr_why_t *
+kot_cidr_why(int rc)
+{
+    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_ELAST
+        || kot_cidr_reasons[-rc].code == NULL)
+    {
+        return NULL;
+    }
+
+    return &kot_cidr_reasons[-rc];
+}
+
+
 const char *
 kot_cidr_strerror(int rc)
 {
-    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_ELAST
-        || kot_cidr_reasons[-rc].text == NULL)
-    {
-        return "invalid";
-    }
+    const kot_cidr_why_t  *why = kot_cidr_why(rc);
 
-    return kot_cidr_reasons[-rc].text;
+    return (why != NULL) ? why->text : "invalid";
 }
 
 
 const char *
 kot_cidr_code(int rc)
 {
-    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_ELAST
-        || kot_cidr_reasons[-rc].code == NULL)
-    {
-        return "invalid";
-    }
+    const kot_cidr_why_t  *why = kot_cidr_why(rc);
 
-    return kot_cidr_reasons[-rc].code;
+    return (why != NULL) ? why->code : "invalid";
 }
 
 
