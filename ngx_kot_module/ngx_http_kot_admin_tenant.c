@@ -18,6 +18,9 @@
 
 #define NGX_HTTP_KOT_EVENTS_DEFAULT  100
 
+/* a 422 names at most this many refused networks: the first ones */
+#define NGX_HTTP_KOT_REFUSED_MAX     100
+
 
 static ngx_int_t ngx_http_kot_admin_tenants_listed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -39,6 +42,10 @@ static json_t *ngx_http_kot_admin_networks(ngx_http_request_t *r,
     ngx_http_kot_val_t *list);
 static ngx_int_t ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r,
     kot_cidr_t **v, size_t *n);
+static json_t *ngx_http_kot_admin_cidr_refused(size_t index, json_t *item,
+    int rc, const kot_cidr_t *parsed);
+static ngx_int_t ngx_http_kot_admin_cidr_error(ngx_http_request_t *r,
+    json_t *refused);
 static ngx_int_t ngx_http_kot_admin_locks_out(ngx_http_request_t *r,
     kot_cidr_t *v, size_t n);
 static ngx_int_t ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
@@ -552,11 +559,9 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r, kot_cidr_t **v,
     size_t *n)
 {
-    int          rc;
-    char         reason[KOT_CIDR_REASON_MAX];
-    size_t       i, len;
-    json_t      *list;
-    const char  *s;
+    int      rc;
+    size_t   i;
+    json_t  *list, *item, *refused;
 
     list = ngx_http_kot_admin_member(r, "networks");
     *n = json_array_size(list);
@@ -573,26 +578,102 @@ ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r, kot_cidr_t **v,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* every bad line at once, so that an admin fixes them in one go */
+    refused = json_array();
+    if (refused == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     for (i = 0; i < *n; i++) {
-        s = json_string_value(json_array_get(list, i));
-        len = json_string_length(json_array_get(list, i));
+        item = json_array_get(list, i);
 
-        rc = kot_cidr_parse(s, len, &(*v)[i]);
+        rc = kot_cidr_parse(json_string_value(item),
+                            json_string_length(item), &(*v)[i]);
 
-        if (rc != KOT_CIDR_OK) {
-            kot_cidr_reason(rc, &(*v)[i], reason, sizeof(reason));
-
-            return ngx_http_kot_admin_error(r, NGX_HTTP_KOT_UNPROCESSABLE,
-                                            "invalid_cidr",
-                                            "\"%*s\" is not a network: %s",
-                                            ngx_min(len, KOT_CIDR_TEXT_MAX),
-                                            s, reason);
+        if (rc != KOT_CIDR_OK
+            && json_array_size(refused) < NGX_HTTP_KOT_REFUSED_MAX
+            && json_array_append_new(refused,
+                   ngx_http_kot_admin_cidr_refused(i, item, rc, &(*v)[i]))
+               != 0)
+        {
+            json_decref(refused);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+
+    if (json_array_size(refused) > 0) {
+        return ngx_http_kot_admin_cidr_error(r, refused);
+    }
+
+    json_decref(refused);
 
     *n = kot_cidr_unique(*v, *n);
 
     return NGX_OK;
+}
+
+
+/*
+ * A refused network for a program: where it is in the list, its text
+ * (cut as the parser cuts it), the reason as the core's code, for the
+ * console to word in its own language, and in English, and for host
+ * bits set the network probably meant.
+ */
+
+static json_t *
+ngx_http_kot_admin_cidr_refused(size_t index, json_t *item, int rc,
+    const kot_cidr_t *parsed)
+{
+    char       reason[KOT_CIDR_REASON_MAX], net[KOT_CIDR_STR_MAX];
+    json_t    *entry;
+    ngx_str_t  text;
+
+    text.data = (u_char *) json_string_value(item);
+    text.len = ngx_min(json_string_length(item), KOT_CIDR_TEXT_MAX);
+
+    kot_cidr_reason(rc, parsed, reason, sizeof(reason));
+
+    entry = json_pack("{s:I,s:o,s:s,s:s}", "index", (json_int_t) index,
+                      "network", ngx_http_kot_json_str(&text),
+                      "reason", kot_cidr_code(rc), "detail", reason);
+
+    if (entry != NULL && rc == KOT_CIDR_EHOST
+        && kot_cidr_format(parsed, net, sizeof(net)) > 0
+        && json_object_set_new(entry, "suggestion", json_string(net)) != 0)
+    {
+        json_decref(entry);
+        return NULL;
+    }
+
+    return entry;
+}
+
+
+/* 422 invalid_cidr: the detail names the first refused network. */
+
+static ngx_int_t
+ngx_http_kot_admin_cidr_error(ngx_http_request_t *r, json_t *refused)
+{
+    json_t     *first, *net, *body;
+    ngx_str_t   text;
+    u_char      detail[NGX_MAX_ERROR_STR], *p;
+
+    first = json_array_get(refused, 0);
+    net = json_object_get(first, "network");
+
+    p = ngx_slprintf(detail, detail + sizeof(detail),
+                     "\"%*s\" is not a network: %s",
+                     json_string_length(net), json_string_value(net),
+                     json_string_value(json_object_get(first, "detail")));
+
+    text.data = detail;
+    text.len = p - detail;
+
+    body = json_pack("{s:s,s:o,s:o}", "error", "invalid_cidr",
+                     "detail", ngx_http_kot_json_str(&text),
+                     "refused", refused);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_KOT_UNPROCESSABLE, body);
 }
 
 

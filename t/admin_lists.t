@@ -71,11 +71,36 @@ $res = $alice->call(PUT => 'tenants/acme/allowlists/admin',
 is $res->{status}, 200, 'an admin list that holds it is fine';
 
 $res = $alice->call(PUT => 'tenants/acme/allowlists/access',
-                    { networks => ['10.0.0.1/8', 'x', '1.2.3.4'] });
+                    { networks => ['10.0.0.1/8', 'x', '1.2.3.4', '01.2.3.4',
+                                   '2001:db8::/129'] });
 $A->is_error($res, 422, 'invalid_cidr', 'a network that is none: 422');
 like $res->{json}{detail},
     qr{"10\.0\.0\.1/8" is not a network: host bits set \(did you mean 10\.0\.0\.0/8\?\)},
     'naming the first bad one, with a hint';
+# the console words each refused line by its code, not by the English
+is_deeply $res->{json}{refused}, [
+    { index => 0, network => '10.0.0.1/8', reason => 'host_bits_set',
+      detail => 'host bits set (did you mean 10.0.0.0/8?)',
+      suggestion => '10.0.0.0/8' },
+    { index => 1, network => 'x', reason => 'bad_character',
+      detail => "unexpected characters (an address has only digits, a-f, "
+                . "'.', ':' and one '/')" },
+    { index => 3, network => '01.2.3.4', reason => 'leading_zero',
+      detail => 'leading zeros in IPv4 numbers are ambiguous (octal or '
+                . 'decimal?)' },
+    { index => 4, network => '2001:db8::/129',
+      reason => 'prefix_range_ipv6',
+      detail => 'prefix length out of range (IPv6 allows /0 to /128)' },
+], 'and every refused line: where, why as a code and in words, and a hint';
+
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => [('x') x 150, "\x{3042}" x 30] });
+is scalar @{$res->{json}{refused} // []}, 100,
+    'a list of many bad lines names the first 100';
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => ["\x{3042}" x 30] });
+is $res->{json}{refused}[0]{network}, "\x{3042}" x 21 . "\x{fffd}",
+    'a long line is named cut, as the parser reads it';
 $A->is_error($alice->call(PUT => 'tenants/acme/allowlists/access', {}),
              400, 'missing_field', 'PUT without networks: 400');
 

@@ -28,6 +28,13 @@ typedef struct {
     kot_cidr_u128_t  last;
 } kot_cidr_r6_t;
 
+/* a reason kot_cidr_parse() gives: its code and its text */
+
+typedef struct {
+    const char  *code;
+    const char  *text;
+} kot_cidr_why_t;
+
 /*
  * The header of a set.  The IPv4 ranges follow it, then the IPv6 ranges
  * at off6: offsets rather than pointers, so that a set can be copied.
@@ -48,6 +55,7 @@ static int kot_cidr_prefix(const char *s, size_t len, unsigned max,
     int range, unsigned *prefix);
 static int kot_cidr_mapped(const uint8_t *a);
 static int kot_cidr_host_bits(kot_cidr_t *c);
+static const kot_cidr_why_t *kot_cidr_why(int rc);
 static size_t kot_cidr_format6(const uint8_t *a, char *p);
 static int kot_cidr_valid(const kot_cidr_t *c);
 static int kot_cidr_digits(const char *s, size_t len);
@@ -412,66 +420,94 @@ kot_cidr_host_bits(kot_cidr_t *c)
 }
 
 
+/*
+ * Every reason kot_cidr_parse() gives, indexed by -rc: a code for a
+ * program (the admin API's "reason", which the console words in its own
+ * language), and the text for a person.  Codes are part of the API: a
+ * text may be reworded, a code never changes.
+ */
+static const kot_cidr_why_t  kot_cidr_reasons[] = {
+
+    [-KOT_CIDR_OK] = { "valid", "valid" },
+
+    [-KOT_CIDR_EEMPTY] = { "empty", "empty" },
+
+    [-KOT_CIDR_ELONG] = { "too_long", "too long to be an address" },
+
+    [-KOT_CIDR_ESPACE] = { "space", "spaces or control characters" },
+
+    [-KOT_CIDR_EZONE] = { "zone", "an IPv6 zone (%...) is not allowed" },
+
+    [-KOT_CIDR_EGARBAGE] = { "bad_character",
+        "unexpected characters (an address has only digits, a-f, '.', "
+        "':' and one '/')" },
+
+    [-KOT_CIDR_ENOADDR] = { "no_address", "no address before the '/'" },
+
+    [-KOT_CIDR_ENOPREFIX] = { "no_prefix",
+        "no prefix length after the '/'" },
+
+    [-KOT_CIDR_EPREFIX] = { "bad_prefix",
+        "the prefix length is not a decimal number" },
+
+    [-KOT_CIDR_EPREFIXZERO] = { "prefix_leading_zero",
+        "leading zero in the prefix length" },
+
+    [-KOT_CIDR_ELEADZERO] = { "leading_zero",
+        "leading zeros in IPv4 numbers are ambiguous (octal or decimal?)" },
+
+    [-KOT_CIDR_EADDR] = { "not_an_address", "not an IPv4 or IPv6 address" },
+
+    [-KOT_CIDR_EADDR4] = { "not_ipv4",
+        "not an IPv4 address (four numbers 0 to 255: a.b.c.d)" },
+
+    [-KOT_CIDR_EADDR6] = { "not_ipv6", "not an IPv6 address" },
+
+    [-KOT_CIDR_ERANGE4] = { "prefix_range_ipv4",
+        "prefix length out of range (IPv4 allows /0 to /32)" },
+
+    [-KOT_CIDR_ERANGE6] = { "prefix_range_ipv6",
+        "prefix length out of range (IPv6 allows /0 to /128)" },
+
+    [-KOT_CIDR_EHOST] = { "host_bits_set", "host bits set" },
+};
+
+/* a new reason below KOT_CIDR_ELAST would have neither code nor text */
+typedef char kot_cidr_reasons_complete[
+    (sizeof(kot_cidr_reasons) / sizeof(kot_cidr_reasons[0])
+     == (size_t) -KOT_CIDR_ELAST + 1) ? 1 : -1];
+
+
+/* The entry of a kot_cidr_parse() result; NULL for a number that is none. */
+
+static const kot_cidr_why_t *
+kot_cidr_why(int rc)
+{
+    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_ELAST
+        || kot_cidr_reasons[-rc].code == NULL)
+    {
+        return NULL;
+    }
+
+    return &kot_cidr_reasons[-rc];
+}
+
+
 const char *
 kot_cidr_strerror(int rc)
 {
-    switch (rc) {
+    const kot_cidr_why_t  *why = kot_cidr_why(rc);
 
-    case KOT_CIDR_OK:
-        return "valid";
+    return (why != NULL) ? why->text : "invalid";
+}
 
-    case KOT_CIDR_EEMPTY:
-        return "empty";
 
-    case KOT_CIDR_ELONG:
-        return "too long to be an address";
+const char *
+kot_cidr_code(int rc)
+{
+    const kot_cidr_why_t  *why = kot_cidr_why(rc);
 
-    case KOT_CIDR_ESPACE:
-        return "spaces or control characters";
-
-    case KOT_CIDR_EZONE:
-        return "an IPv6 zone (%...) is not allowed";
-
-    case KOT_CIDR_EGARBAGE:
-        return "unexpected characters (an address has only digits, a-f, "
-               "'.', ':' and one '/')";
-
-    case KOT_CIDR_ENOADDR:
-        return "no address before the '/'";
-
-    case KOT_CIDR_ENOPREFIX:
-        return "no prefix length after the '/'";
-
-    case KOT_CIDR_EPREFIX:
-        return "the prefix length is not a decimal number";
-
-    case KOT_CIDR_EPREFIXZERO:
-        return "leading zero in the prefix length";
-
-    case KOT_CIDR_ELEADZERO:
-        return "leading zeros in IPv4 numbers are ambiguous (octal or "
-               "decimal?)";
-
-    case KOT_CIDR_EADDR:
-        return "not an IPv4 or IPv6 address";
-
-    case KOT_CIDR_EADDR4:
-        return "not an IPv4 address (four numbers 0 to 255: a.b.c.d)";
-
-    case KOT_CIDR_EADDR6:
-        return "not an IPv6 address";
-
-    case KOT_CIDR_ERANGE4:
-        return "prefix length out of range (IPv4 allows /0 to /32)";
-
-    case KOT_CIDR_ERANGE6:
-        return "prefix length out of range (IPv6 allows /0 to /128)";
-
-    case KOT_CIDR_EHOST:
-        return "host bits set";
-    }
-
-    return "invalid";
+    return (why != NULL) ? why->code : "invalid";
 }
 
 

@@ -52,6 +52,8 @@
 #define KOT_CIDR_ERANGE4     -14
 #define KOT_CIDR_ERANGE6     -15
 #define KOT_CIDR_EHOST       -16
+/* the last code: a new reason takes the next number, and is the last */
+#define KOT_CIDR_ELAST        KOT_CIDR_EHOST
 
 typedef struct {
     int        family;      /* AF_INET or AF_INET6 */
@@ -69,6 +71,14 @@ int kot_cidr_parse(const char *s, size_t len, kot_cidr_t *out);
 
 /* The reason for a kot_cidr_parse() code, e.g. "host bits set". */
 const char *kot_cidr_strerror(int rc);
+
+/*
+ * The same reason as a stable machine code, e.g. "host_bits_set", for a
+ * program to word in its own language (the admin API's "reason"): the
+ * text of kot_cidr_strerror() may be reworded, a code never changes.
+ * "valid" for KOT_CIDR_OK, "invalid" for a number that is no reason.
+ */
+const char *kot_cidr_code(int rc);
 
 /*
  * The reason for a code as an administrator should read it, into buf:

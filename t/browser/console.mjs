@@ -400,10 +400,13 @@ await run(async (browser) => {
     await access.fill('127.0.0.0/8\n10.1.2.0/33\n::1/128');
     await saveAccess.click();
     await page.locator('.gutter .bad').waitFor();
+    const badLine = await page.locator('.field-error:visible').first()
+        .textContent();
     ok((await page.textContent('.gutter .bad')).includes('2')
-       && (await page.locator('.field-error:visible').first().textContent())
-           .includes('2行目'),
-       'a bad network is shown at its line', await page.textContent('main'));
+       && badLine.includes('2行目')
+       && badLine.includes('プレフィックス長が範囲外です（IPv4 は /0〜/32）'),
+       'a bad network is shown at its line, why in Japanese',
+       await page.textContent('main'));
     ok((await page.textContent('#live-alert')).includes('2行目'),
        'and announced');
     await shoot(page, 'networks-error');

@@ -2,9 +2,11 @@
 // console.mjs, on a company of its own: a refused field takes the
 // keyboard's focus, with its error read with it; the menu of a phone
 // closes with Escape; the company requires two-step login from the
-// policy screen, and the API has it; and an admin on a network the
-// company does not allow is told what to do about it.  Prints TAP;
-// t/console.t runs it.
+// policy screen, and the API has it; every line of a network list that
+// the server refuses is marked, and why said in Japanese even when the
+// server's English is reworded; and an admin on a network the company
+// does not allow is told what to do about it.  Prints TAP; t/console.t
+// runs it.
 //
 // usage: node console_tenant_admin.mjs BASE_URL TENANT ADMIN PASSWORD
 
@@ -78,6 +80,7 @@ await run(async (browser) => {
     await Promise.all([page.waitForNavigation(),
                        page.click('button[type="submit"]')]);
     await ready(page);
+    let text;
 
     // a network the company does not allow, refused at the console's
     // first call (the lists changed between the page and the call): the
@@ -175,6 +178,71 @@ await run(async (browser) => {
     await open(page, '?view=policy');
     ok(!await mfa.isChecked(), 'and shown');
 
+    // lines of the access list that the server refuses: each marked,
+    // the first at the caret and said in Japanese.  The console words
+    // the reason by its code (kot_cidr_code()), so that the server's
+    // English may be reworded; a code it does not know yet is said in
+    // the server's English.
+    w.expect(422, api('PUT', 'allowlists/access'));
+    await open(page, '?view=networks');
+    const access = page.getByLabel('ネットワーク（1行に1つ）').first();
+    const saveAccess = page.getByRole('button',
+                                      { name: 'アクセス許可リストを保存' });
+    const marks = page.locator('.gutter .bad');
+    const refusal = async () => {
+        await saveAccess.click();
+        await marks.first().waitFor();
+        return {
+            marks: await marks.allTextContents(),
+            text: await page.locator('.field-error:visible').first()
+                .textContent(),
+            caret: await access.evaluate((el) => el.value.slice(
+                el.selectionStart, el.selectionEnd)),
+        };
+    };
+    await access.fill('127.0.0.0/8\n# the office\n10.0.0.1/8\n::1/128\n'
+                      + '01.2.3.4');
+    let r = await refusal();
+    ok(JSON.stringify(r.marks) === '["! 3","! 5"]'
+       && r.text.startsWith('3行目: 「10.0.0.1/8」はネットワークとして正しく'
+                            + 'ありません。プレフィックスより後ろのビットが'
+                            + '立っています（10.0.0.0/8 のことですか？）')
+       && r.text.includes('「!」の付いたほかの 1 行も正しくありません')
+       && r.caret === '10.0.0.1/8',
+       'every refused line is marked, the first at the caret and said in '
+       + 'Japanese with the network meant', JSON.stringify(r));
+
+    // the same refusal, its English reworded by a newer server
+    const listUrl = (u) => /\/api\/tenants\/[^/]+\/allowlists\/access$/
+        .test(new URL(u).pathname);
+    const reword = (change) => async (route) => {
+        const res = await route.fetch();
+        const data = await res.json();
+        data.detail = 'reworded';
+        data.refused = (data.refused || []).map(change);
+        await route.fulfill({ response: res, json: data });
+    };
+    const reworded = reword((e) => ({ ...e, detail: `reworded ${e.detail}` }));
+    await page.route(listUrl, reworded);
+    await access.fill('127.0.0.0/8\n01.2.3.4');
+    r = await refusal();
+    ok(r.text === '2行目: 「01.2.3.4」はネットワークとして正しくありません。'
+                  + 'IPv4 アドレスの数値が 0 で始まっており、解釈が曖昧です。',
+       'a reason reworded in English is still said in Japanese, by its code',
+       r.text);
+    await page.unroute(listUrl, reworded);
+
+    const newer = reword((e) => ({ ...e, reason: 'of_a_newer_server',
+                                   detail: 'a reason of a newer server' }));
+    await page.route(listUrl, newer);
+    await access.fill('127.0.0.0/8\n01.2.3.4');
+    r = await refusal();
+    ok(r.text.includes('「01.2.3.4」はネットワークとして正しくありません。'
+                       + 'a reason of a newer server'),
+       'a reason the console does not know is said in the server\'s English',
+       r.text);
+    await page.unroute(listUrl, newer);
+
     // an admin list without the admin's address, saved anyway: the
     // console then says what the admin can do about it
     w.expect(409, api('PUT', 'allowlists/admin'));
@@ -194,7 +262,7 @@ await run(async (browser) => {
     w.expect(403, /^GET \/kot\/admin\/icon\.svg$/);
     await page.getByRole('link', { name: 'ユーザー', exact: true }).click();
     await ready(page);
-    let text = await page.textContent('main');
+    text = await page.textContent('main');
     ok(text.includes('現在接続しているネットワークは許可されていません')
        && text.includes('許可されたネットワークから接続して')
        && text.includes('ほかの管理者に依頼して、「接続元ネットワーク」画面'),

@@ -136,8 +136,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     rc = kot_cidr_parse(s, size, &c);
 
-    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_EHOST
-        || strcmp(kot_cidr_strerror(rc), "invalid") == 0)
+    if (rc > KOT_CIDR_OK || rc < KOT_CIDR_ELAST
+        || strcmp(kot_cidr_strerror(rc), "invalid") == 0
+        || strcmp(kot_cidr_code(rc), "invalid") == 0)
     {
         abort();
     }

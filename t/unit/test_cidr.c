@@ -316,6 +316,78 @@ test_parse_details(void)
 }
 
 
+/*
+ * Every reason has a code, and the codes are the API's: the console
+ * words a refused network by its code, so a code may never change, while
+ * the English text may be reworded.
+ */
+
+static void
+test_codes(void)
+{
+    int          rc, other;
+    size_t       i;
+    const char  *code, *p;
+
+    static const struct {
+        int          rc;
+        const char  *code;
+    } codes[] = {
+        { KOT_CIDR_EEMPTY, "empty" },
+        { KOT_CIDR_ELONG, "too_long" },
+        { KOT_CIDR_ESPACE, "space" },
+        { KOT_CIDR_EZONE, "zone" },
+        { KOT_CIDR_EGARBAGE, "bad_character" },
+        { KOT_CIDR_ENOADDR, "no_address" },
+        { KOT_CIDR_ENOPREFIX, "no_prefix" },
+        { KOT_CIDR_EPREFIX, "bad_prefix" },
+        { KOT_CIDR_EPREFIXZERO, "prefix_leading_zero" },
+        { KOT_CIDR_ELEADZERO, "leading_zero" },
+        { KOT_CIDR_EADDR, "not_an_address" },
+        { KOT_CIDR_EADDR4, "not_ipv4" },
+        { KOT_CIDR_EADDR6, "not_ipv6" },
+        { KOT_CIDR_ERANGE4, "prefix_range_ipv4" },
+        { KOT_CIDR_ERANGE6, "prefix_range_ipv6" },
+        { KOT_CIDR_EHOST, "host_bits_set" },
+    };
+
+    is_long(sizeof(codes) / sizeof(codes[0]), -KOT_CIDR_ELAST,
+            "codes: every reason is pinned here");
+
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        is_str(kot_cidr_code(codes[i].rc), codes[i].code,
+               "code of \"%s\"", kot_cidr_strerror(codes[i].rc));
+    }
+
+    for (rc = KOT_CIDR_OK - 1; rc >= KOT_CIDR_ELAST; rc--) {
+        code = kot_cidr_code(rc);
+
+        p = code + strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+        ok(*p == '\0' && p != code && strcmp(code, "invalid") != 0
+           && strcmp(code, "valid") != 0,
+           "reason %d has a code: %s", rc, code);
+        ok(strcmp(kot_cidr_strerror(rc), "invalid") != 0,
+           "  and a text: %s", kot_cidr_strerror(rc));
+
+        for (other = rc - 1; other >= KOT_CIDR_ELAST; other--) {
+            if (strcmp(kot_cidr_code(other), code) == 0) {
+                break;
+            }
+        }
+
+        ok(other < KOT_CIDR_ELAST, "  a code of its own");
+    }
+
+    is_str(kot_cidr_code(KOT_CIDR_OK), "valid", "code: valid");
+    is_str(kot_cidr_code(KOT_CIDR_ELAST - 1), "invalid",
+           "code: a number past the last reason");
+    is_str(kot_cidr_code(1), "invalid", "code: a positive number");
+    is_str(kot_cidr_strerror(KOT_CIDR_ELAST - 1), "invalid",
+           "strerror: a number past the last reason");
+}
+
+
 /* Sets the bits of a[0..len) after prefix to the bits of fill. */
 
 static void
@@ -1006,6 +1078,7 @@ main(void)
     test_accept();
     test_refuse();
     test_parse_details();
+    test_codes();
     test_round_trip();
     test_cmp();
     test_edges();

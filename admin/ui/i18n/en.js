@@ -211,30 +211,32 @@ export default {
     'networks.saved_count.one': 'Saved: 1 network.',
     'networks.empty': 'The saved list is empty: every network is allowed.',
     'networks.bad_line': 'Line {line}: {text}',
+    'networks.more_bad': '{n} more lines, marked "!", are wrong too.',
+    'networks.more_bad.one': '1 more line, marked "!", is wrong too.',
     'networks.invalid': '"{network}" is not a network: {reason}.',
     'cidr.empty': 'it is empty',
-    'cidr.long': 'it is too long to be an address',
+    'cidr.too_long': 'it is too long to be an address',
     'cidr.space': 'it holds spaces or control characters',
     'cidr.zone': 'an IPv6 zone (%...) is not allowed',
-    'cidr.garbage': 'it has characters an address cannot have (only digits, '
-        + 'a-f, ".", ":" and one "/")',
-    'cidr.noaddr': 'there is no address before the "/"',
-    'cidr.noprefix': 'there is no prefix length after the "/"',
-    'cidr.prefix': 'the prefix length is not a number',
-    'cidr.prefixzero': 'the prefix length starts with a zero',
-    'cidr.leadzero': 'a number of the IPv4 address starts with a zero, '
+    'cidr.bad_character': 'it has characters an address cannot have '
+        + '(only digits, a-f, ".", ":" and one "/")',
+    'cidr.no_address': 'there is no address before the "/"',
+    'cidr.no_prefix': 'there is no prefix length after the "/"',
+    'cidr.bad_prefix': 'the prefix length is not a number',
+    'cidr.prefix_leading_zero': 'the prefix length starts with a zero',
+    'cidr.leading_zero': 'a number of the IPv4 address starts with a zero, '
         + 'which is ambiguous',
-    'cidr.addr': 'it is neither an IPv4 nor an IPv6 address',
-    'cidr.addr4': 'it is not an IPv4 address (four numbers 0 to 255: '
+    'cidr.not_an_address': 'it is neither an IPv4 nor an IPv6 address',
+    'cidr.not_ipv4': 'it is not an IPv4 address (four numbers 0 to 255: '
         + 'a.b.c.d)',
-    'cidr.addr6': 'it is not an IPv6 address',
-    'cidr.range4': 'the prefix length is out of range (IPv4 allows /0 to '
-        + '/32)',
-    'cidr.range6': 'the prefix length is out of range (IPv6 allows /0 to '
-        + '/128)',
-    'cidr.host': 'the address has bits set beyond the prefix',
-    'cidr.host_net': 'the address has bits set beyond the prefix (did you '
-        + 'mean {net}?)',
+    'cidr.not_ipv6': 'it is not an IPv6 address',
+    'cidr.prefix_range_ipv4': 'the prefix length is out of range (IPv4 '
+        + 'allows /0 to /32)',
+    'cidr.prefix_range_ipv6': 'the prefix length is out of range (IPv6 '
+        + 'allows /0 to /128)',
+    'cidr.host_bits_set': 'the address has bits set beyond the prefix',
+    'cidr.host_bits_set.net': 'the address has bits set beyond the prefix '
+        + '(did you mean {net}?)',
     'networks.access.title': 'Access list (everyone)',
     'networks.access.about': 'Users may log in and use the applications '
         + 'only from these networks.',

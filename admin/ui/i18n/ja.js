@@ -208,28 +208,30 @@ export default {
     'networks.empty': '保存済みのリストは空です（すべてのネットワークから'
         + '利用できます）。',
     'networks.bad_line': '{line}行目: {text}',
+    'networks.more_bad': '「!」の付いたほかの {n} 行も正しくありません。',
+    'networks.more_bad.one': '「!」の付いたほかの 1 行も正しくありません。',
     'networks.invalid': '「{network}」はネットワークとして正しくありません。'
         + '{reason}。',
     'cidr.empty': '空です',
-    'cidr.long': 'アドレスとしては長すぎます',
+    'cidr.too_long': 'アドレスとしては長すぎます',
     'cidr.space': '空白または制御文字が含まれています',
     'cidr.zone': 'IPv6 のゾーン（%...）は指定できません',
-    'cidr.garbage': 'アドレスに使えない文字が含まれています（使えるのは数字、'
-        + 'a〜f、「.」「:」と「/」1つだけです）',
-    'cidr.noaddr': '「/」の前にアドレスがありません',
-    'cidr.noprefix': '「/」の後にプレフィックス長がありません',
-    'cidr.prefix': 'プレフィックス長が数値ではありません',
-    'cidr.prefixzero': 'プレフィックス長が 0 で始まっています',
-    'cidr.leadzero': 'IPv4 アドレスの数値が 0 で始まっており、解釈が'
+    'cidr.bad_character': 'アドレスに使えない文字が含まれています'
+        + '（使えるのは数字、a〜f、「.」「:」と「/」1つだけです）',
+    'cidr.no_address': '「/」の前にアドレスがありません',
+    'cidr.no_prefix': '「/」の後にプレフィックス長がありません',
+    'cidr.bad_prefix': 'プレフィックス長が数値ではありません',
+    'cidr.prefix_leading_zero': 'プレフィックス長が 0 で始まっています',
+    'cidr.leading_zero': 'IPv4 アドレスの数値が 0 で始まっており、解釈が'
         + '曖昧です',
-    'cidr.addr': 'IPv4 アドレスでも IPv6 アドレスでもありません',
-    'cidr.addr4': 'IPv4 アドレスではありません（0〜255 の数値4つ: '
+    'cidr.not_an_address': 'IPv4 アドレスでも IPv6 アドレスでもありません',
+    'cidr.not_ipv4': 'IPv4 アドレスではありません（0〜255 の数値4つ: '
         + 'a.b.c.d）',
-    'cidr.addr6': 'IPv6 アドレスではありません',
-    'cidr.range4': 'プレフィックス長が範囲外です（IPv4 は /0〜/32）',
-    'cidr.range6': 'プレフィックス長が範囲外です（IPv6 は /0〜/128）',
-    'cidr.host': 'プレフィックスより後ろのビットが立っています',
-    'cidr.host_net': 'プレフィックスより後ろのビットが立っています'
+    'cidr.not_ipv6': 'IPv6 アドレスではありません',
+    'cidr.prefix_range_ipv4': 'プレフィックス長が範囲外です（IPv4 は /0〜/32）',
+    'cidr.prefix_range_ipv6': 'プレフィックス長が範囲外です（IPv6 は /0〜/128）',
+    'cidr.host_bits_set': 'プレフィックスより後ろのビットが立っています',
+    'cidr.host_bits_set.net': 'プレフィックスより後ろのビットが立っています'
         + '（{net} のことですか？）',
     'networks.access.title': 'アクセス許可リスト（全員）',
     'networks.access.about': 'ユーザーは、ここに登録したネットワークからのみ'

@@ -129,7 +129,8 @@ sub is_error {
                    && !($code eq 'password_policy' && $_ eq 'broken')
                    && !($code =~ /^(invalid_policy|policy_loosened)$/
                         && /^(rule|reason|min|limit)$/)
-                   && !($code eq 'invalid_role' && /^(reason|role)$/) }
+                   && !($code eq 'invalid_role' && /^(reason|role)$/)
+                   && !($code eq 'invalid_cidr' && $_ eq 'refused') }
                 keys %{ $res->{json} };
     Test::More::ok($ok, $name // "$status $code")
         or Test::More::diag("got $res->{status} $res->{content}");

@@ -1,8 +1,9 @@
 // Networks: the tenant's two allow-lists, edited as text, one network a
-// line.  A network the server refuses is shown at its line; a list that
-// would shut out the admin's own address needs a second confirmation.
+// line.  Every network the server refuses is marked at its line, the
+// first said in full; a list that would shut out the admin's own address
+// needs a second confirmation.
 
-import { t, tn } from '../i18n.js';
+import { t, tn, has } from '../i18n.js';
 import { explain } from '../api.js';
 import { h, clear, announce, busy, confirmDialog, markError, uid }
     from '../dom.js';
@@ -15,52 +16,29 @@ function entries(text) {
         .filter((e) => e.text && !e.text.startsWith('#'));
 }
 
-// The core's reasons for refusing a network (kot_cidr_strerror), so
-// that they can be said in the admin's language.
-const REASONS = {
-    'empty': 'empty',
-    'too long to be an address': 'long',
-    'spaces or control characters': 'space',
-    'an IPv6 zone (%...) is not allowed': 'zone',
-    ['unexpected characters (an address has only digits, a-f, \'.\', \':\' '
-     + 'and one \'/\')']: 'garbage',
-    'no address before the \'/\'': 'noaddr',
-    'no prefix length after the \'/\'': 'noprefix',
-    'the prefix length is not a decimal number': 'prefix',
-    'leading zero in the prefix length': 'prefixzero',
-    'leading zeros in IPv4 numbers are ambiguous (octal or decimal?)':
-        'leadzero',
-    'not an IPv4 or IPv6 address': 'addr',
-    'not an IPv4 address (four numbers 0 to 255: a.b.c.d)': 'addr4',
-    'not an IPv6 address': 'addr6',
-    'prefix length out of range (IPv4 allows /0 to /32)': 'range4',
-    'prefix length out of range (IPv6 allows /0 to /128)': 'range6',
-    'host bits set': 'host',
-};
-
-// '"10.0.0.1/8" is not a network: host bits set (did you mean
-// 10.0.0.0/8?)' in words of the console's language, or as it came.
-function why(err) {
-    const m = (err.detail || '').match(/^"(.*)" is not a network: (.*)$/);
-    if (!m) {
-        return explain(err);
+// Why the server refused a network, in the console's language: by the
+// core's code for the reason (kot_cidr_code(), the "reason" of each
+// entry of a 422's "refused"), never by its English, which may be
+// reworded.  A code this console does not know yet (of a newer server)
+// is said in the server's English.
+function why(refused) {
+    const key = `cidr.${refused.reason}`;
+    let reason = refused.detail || refused.reason;
+    if (typeof refused.suggestion === 'string' && has(`${key}.net`)) {
+        reason = t(`${key}.net`, { net: refused.suggestion });
+    } else if (typeof refused.reason === 'string' && has(key)) {
+        reason = t(key);
     }
-    const host = m[2].match(/^host bits set \(did you mean (.*)\?\)$/);
-    const reason = host ? t('cidr.host_net', { net: host[1] })
-                 : REASONS[m[2]] ? t(`cidr.${REASONS[m[2]]}`) : m[2];
-    return t('networks.invalid', { network: m[1], reason });
+    return t('networks.invalid', { network: refused.network, reason });
 }
 
-// Which entry a 422 is about: the API names the network (in a member of
-// the answer, or quoted in the detail).
-function culprit(err, list) {
-    const b = err.body || {};
-    if (Number.isInteger(b.index) && list[b.index]) {
-        return list[b.index];
-    }
-    const named = b.network || b.cidr || b.value
-                  || ((err.detail || '').match(/"([^"]*)"/) || [])[1];
-    return list.find((e) => e.text === named) || null;
+// The entries a 422 refused, each with its line and why: the API names
+// them by their place in the list sent.
+function culprits(err, list) {
+    const refused = Array.isArray(err.body.refused) ? err.body.refused : [];
+    return refused
+        .filter((r) => r && Number.isInteger(r.index) && list[r.index])
+        .map((r) => ({ line: list[r.index].line, text: why(r) }));
 }
 
 function editor(ctx, name, networks) {
@@ -79,13 +57,13 @@ function editor(ctx, name, networks) {
     const saved = h('p', { class: 'count' });
     area.setAttribute('aria-describedby', `${hint.id} ${problem.id}`);
 
-    let bad = 0;
+    let bad = new Set();
 
     function numbers() {
         const n = area.value.split('\n').length;
         clear(gutter, Array.from({ length: n }, (_, i) =>
-            h('span', { class: i + 1 === bad ? 'bad' : null },
-              i + 1 === bad ? `! ${i + 1}` : String(i + 1))));
+            h('span', { class: bad.has(i + 1) ? 'bad' : null },
+              bad.has(i + 1) ? `! ${i + 1}` : String(i + 1))));
         gutter.scrollTop = area.scrollTop;
     }
 
@@ -95,8 +73,9 @@ function editor(ctx, name, networks) {
             : t('networks.empty');
     }
 
-    function setProblem(line, text) {
-        bad = line;
+    // lines: those to mark in the margin, none for a problem of the list
+    function setProblem(lines, text) {
+        bad = new Set(lines);
         markError(area, problem, text);
         numbers();
     }
@@ -117,7 +96,7 @@ function editor(ctx, name, networks) {
             body.force = true;
         }
 
-        setProblem(0, '');
+        setProblem([], '');
         warn.hidden = true;
 
         await busy(button, async () => {
@@ -133,17 +112,22 @@ function editor(ctx, name, networks) {
                     lockout(err);
                     return;
                 }
-                const e = err.status === 422 || err.status === 400
-                    ? culprit(err, list) : null;
-                const text = e ? why(err) : explain(err);
-                if (e) {
-                    setProblem(e.line, t('networks.bad_line',
-                                         { line: e.line, text }));
-                    selectLine(e.line);
-                    announce('error', t('networks.bad_line',
-                                        { line: e.line, text }), false);
+                const refused = err.status === 422 ? culprits(err, list)
+                                                   : [];
+                if (refused.length) {
+                    // the first at the caret; the others marked, and
+                    // counted
+                    const text = [t('networks.bad_line', refused[0])];
+                    if (refused.length > 1) {
+                        text.push(tn('networks.more_bad',
+                                     refused.length - 1));
+                    }
+                    setProblem(refused.map((e) => e.line), text.join(' '));
+                    selectLine(refused[0].line);
+                    announce('error', text.join(' '), false);
                 } else {
-                    setProblem(0, text);
+                    const text = explain(err);
+                    setProblem([], text);
                     announce('error', text, false);
                 }
             }
@@ -184,8 +168,8 @@ function editor(ctx, name, networks) {
     }
 
     area.addEventListener('input', () => {
-        if (bad) {
-            setProblem(0, '');
+        if (bad.size) {
+            setProblem([], '');
         }
         numbers();
     });
