@@ -88,4 +88,13 @@ for my $file (@docs) {
         'the shipped Redis lets nginx\'s user connect to its socket';
 }
 
+# Every test file is in the README's table of what the tests prove, so
+# that a reader can find the test of a behaviour, and its gaps.
+{
+    my $readme = KotTest::_slurp("$repo/README.md");
+    my @untold = grep { $readme !~ /^\| `\Q$_\E`[ |]/m }
+                 map { s{^\Q$repo\E/}{}r } glob "$repo/t/*.t";
+    is "@untold", '', 'every t/*.t has a row in the README\'s test table';
+}
+
 done_testing;
