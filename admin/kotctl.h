@@ -149,9 +149,10 @@ int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 /* kotctl.c */
 
 /*
- * The messages of kotctl, printf() style; a name, path or reply they show
- * is escaped where it holds a control character (kotctl_print()).
- * kotctl_error() prints "kotctl: " and a line on stderr.
+ * The messages, listings and reports of kotctl, printf() style; a name,
+ * path, reply or anything read from Redis that they show is escaped where
+ * it holds a control character (kotctl_print()).  kotctl_error() prints
+ * "kotctl: " and a line on stderr.
  */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));

@@ -105,7 +105,8 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     rules = json_object();
 
     if (print && !k->json) {
-        printf("tenant \"%s\" tightens the server's policy with:\n", tenant);
+        kotctl_print(stdout, "tenant \"%s\" tightens the server's policy "
+                     "with:\n", tenant);
     }
 
     for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
@@ -122,7 +123,7 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
                             json_string(e->str));
 
         if (print && !k->json) {
-            printf("  %s\n", rule);
+            kotctl_print(stdout, "  %s\n", rule);
         }
     }
 
