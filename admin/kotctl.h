@@ -72,6 +72,7 @@ int kotctl_read_file(const char *path, const char *what, char *buf,
     size_t max, size_t *len, int flags);
 
 /* JSON output (--json): the admin API's shapes, times as RFC 3339 */
+char *kotctl_json_dump(json_t *doc, size_t flags);
 json_t *kotctl_json_time(long long ms);
 json_t *kotctl_json_roles(const char *roles);
 int kotctl_json_print(json_t *doc);

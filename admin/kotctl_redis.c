@@ -677,22 +677,67 @@ kotctl_json_roles(const char *roles)
 }
 
 
+/*
+ * jansson's text, with DEL, C1 and U+2028/9 escaped (kot_json_harden):
+ * JSON allows them raw, but they act on a terminal or split a line for
+ * some readers.  The values stay the same.  NULL when out of memory.
+ */
+
+char *
+kotctl_json_dump(json_t *doc, size_t flags)
+{
+    char    *s, *h;
+    size_t   len, n;
+
+    s = json_dumps(doc, flags);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    len = strlen(s);
+    n = kot_json_harden(NULL, s, len);
+
+    if (n == len) {
+        return s;
+    }
+
+    h = malloc(n + 1);
+
+    if (h != NULL) {
+        (void) kot_json_harden(h, s, len);
+        h[n] = '\0';
+    }
+
+    free(s);
+    return h;
+}
+
+
 /* Prints a document (taking the reference) on standard output. */
 
 int
 kotctl_json_print(json_t *doc)
 {
-    int  rc;
+    int    rc;
+    char  *s;
 
     if (doc == NULL) {
         kotctl_error("out of memory");
         return KOTCTL_FAIL;
     }
 
-    rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    s = kotctl_json_dump(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
 
-    if (rc != 0 || fputc('\n', stdout) == EOF) {
+    if (s == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    rc = (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF);
+    free(s);
+
+    if (rc) {
         kotctl_error("cannot write the JSON output");
         return KOTCTL_FAIL;
     }

@@ -83,6 +83,11 @@ is_deeply [ sort map { $_->{username} }
             @{ $json->decode($r->{out})->{users} } ],
           [ 'bob', Encode::decode('UTF-8', $evil) ],
     '  is JSON that holds the name as it is';
+# JSON allows DEL, C1 and U+2028/9 raw; kotctl escapes them as the audit
+# log does (kot_json_harden), which changes no value
+unlike $r->{out}, $raw, '  with none of its characters raw';
+like $r->{out}, qr/"ev\\u001[bB]\[2Jil\\nkotctl: forged\\u007f\\u009b31m\\u2028"/,
+    '  but as escapes';
 
 $r = $t->kotctl('user', 'status', 'rogue', 'bob');
 is $r->{exit}, 0, 'user status of a user whose roles hold control characters';
@@ -98,6 +103,13 @@ like $r->{out}, qr/^\Q$handle\E  \Q$shown\E  \d{4}-.*  \Q$shown\E$/m,
     '  shows the handle, user and address escaped';
 like $r->{out}, qr/^sNormalHandle000  bob {29}  \d{4}-.*  192\.0\.2\.1$/m,
     '  and an ordinary session as before';
+
+$r = $t->kotctl('--json', 'session', 'list', 'rogue');
+is $r->{exit}, 0, 'session list --json';
+unlike $r->{out}, $raw, '  has no raw control character';
+is_deeply [ sort map { $_->{ip} } @{ $json->decode($r->{out})->{sessions} } ],
+          [ '192.0.2.1', Encode::decode('UTF-8', $evil) ],
+    '  and holds the address as it is';
 
 $r = $t->kotctl('session', 'list', 'rogue', 'bob');
 is $r->{exit}, 0, 'session list of a user';
