@@ -162,6 +162,9 @@ void kotctl_print(FILE *f, const char *fmt, ...)
 void kotctl_vprint(FILE *f, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/* len bytes, a NUL among them too, escaped as kotctl_print() escapes */
+void kotctl_put_safe(FILE *f, const char *s, size_t len);
+
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);
 int kotctl_confirm(const char *name, int yes);

@@ -484,8 +484,11 @@ kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc, char **argv)
             continue;
         }
 
+        /* all of it: a NUL must not hide the rest */
+
         if (!k->json) {
-            kotctl_print(stdout, "%s\n", e->str);
+            kotctl_put_safe(stdout, e->str, e->len);
+            putchar('\n');
             continue;
         }
 

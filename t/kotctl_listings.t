@@ -39,7 +39,7 @@ $t->redis('HSET', "kot:v1:u:rogue:$evil", 'roles', "admin,$evil",
           'created', $now, 'pw_changed', $now);
 $t->redis('HSET', 'kot:v1:u:rogue:bob', 'roles', "user,$evil");
 $t->redis('LPUSH', 'kot:v1:ev:rogue', '{"event": "ok"}',
-          qq({"user": "$evil", "bad": "\xff\e]0;t\a"}));
+          qq({"user": "$evil", "bad": "\xff\e]0;t\a", "nul": "\0\e[8m"}));
 $t->redis('SADD', 'kot:v1:al:rogue:access', '192.0.2.0/24',
           "10.0.0.0/8$evil");
 $t->redis('HSET', 'kot:v1:t:rogue', 'notify_url', "https://x.test/$evil");
@@ -121,7 +121,8 @@ $r = $t->kotctl('tenant', 'events', 'rogue');
 is $r->{exit}, 0, 'tenant events';
 clean($r, 'tenant events');
 my @ordinary = @{ $t->redis('LRANGE', 'kot:v1:ev:rogue', 1, -1) };
-is $r->{out}, qq({"user": "$shown", "bad": "\x{ef}\x{bf}\x{bd}\\u001b]0;t\\u0007"}\n)
+is $r->{out}, qq({"user": "$shown", "bad": "\x{ef}\x{bf}\x{bd}\\u001b]0;t\\u0007", )
+              . qq("nul": "\\u0000\\u001b[8m"}\n)
               . join('', map { "$_\n" } @ordinary),
     '  shows an event with control characters escaped, the others as they are';
 is scalar(@ordinary), 3, '  (kotctl\'s own two and the one planted)';
