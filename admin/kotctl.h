@@ -74,6 +74,7 @@ int kotctl_read_file(const char *path, const char *what, char *buf,
 /* JSON output (--json): the admin API's shapes, times as RFC 3339 */
 char *kotctl_json_dump(json_t *doc, size_t flags);
 json_t *kotctl_json_time(long long ms);
+json_t *kotctl_json_text(const char *s, size_t len);
 json_t *kotctl_json_roles(const char *roles);
 int kotctl_json_print(json_t *doc);
 int kotctl_no_json(kotctl_t *k, const char *command);

@@ -120,7 +120,7 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
                  e->str);
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
         json_object_set_new(rules, kot_tenant_rules[i],
-                            json_string(e->str));
+                            kotctl_json_text(e->str, e->len));
 
         if (print && !k->json) {
             kotctl_print(stdout, "  %s\n", rule);

@@ -653,6 +653,37 @@ kotctl_json_time(long long ms)
 }
 
 
+/*
+ * A string read from Redis, as JSON.  jansson refuses invalid UTF-8, and
+ * a listing would lose its row without a word: each invalid byte becomes
+ * U+FFFD, as the listing for a person shows it.  NULL when out of memory.
+ */
+
+json_t *
+kotctl_json_text(const char *s, size_t len)
+{
+    char    *buf;
+    size_t   n;
+    json_t  *j;
+
+    if (kot_utf8_valid(s, len)) {
+        return json_stringn(s, len);
+    }
+
+    n = kot_utf8_sanitize_len(s, len);
+
+    buf = malloc(n);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    j = json_stringn(buf, kot_utf8_sanitize(buf, s, len));
+    free(buf);
+
+    return j;
+}
+
+
 /* "admin,user" as ["admin","user"] */
 
 json_t *
@@ -667,7 +698,7 @@ kotctl_json_roles(const char *roles)
         n = strcspn(roles, ",");
 
         if (n) {
-            json_array_append_new(a, json_stringn(roles, n));
+            json_array_append_new(a, kotctl_json_text(roles, n));
         }
 
         roles += n + (roles[n] == ',');

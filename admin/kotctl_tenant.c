@@ -213,7 +213,8 @@ kotctl_tenant_list(kotctl_t *k)
 
         if (k->json) {
             json_array_append_new(list,
-                json_pack("{s:s, s:o, s:I}", "name", e[0]->str,
+                json_pack("{s:o, s:o, s:I}", "name",
+                          kotctl_json_text(e[0]->str, e[0]->len),
                           "created", kotctl_json_time(e[1]->integer),
                           "users", (json_int_t) e[2]->integer));
             continue;
@@ -564,9 +565,11 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     if (!set) {
         if (k->json) {
-            set = kotctl_json_print(json_pack("{s:s,s:s?}", "name", tenant,
-                                              "notify_url",
-                                              r->len ? r->str : NULL));
+            json_t  *j;
+
+            j = r->len ? kotctl_json_text(r->str, r->len) : json_null();
+            set = kotctl_json_print(json_pack("{s:s,s:o}", "name", tenant,
+                                              "notify_url", j));
             freeReplyObject(r);
             return set;
         }
@@ -781,9 +784,9 @@ kotctl_support_status(kotctl_t *k, const char *tenant)
         json_t  *doc;
 
         doc = granted
-              ? json_pack("{s:b, s:o, s:s, s:o}", "granted", 1,
+              ? json_pack("{s:b, s:o, s:o, s:o}", "granted", 1,
                           "expires", kotctl_json_time(e[2]->integer),
-                          "by", e[0]->str,
+                          "by", kotctl_json_text(e[0]->str, e[0]->len),
                           "created", kotctl_json_time(e[1]->integer))
               : json_pack("{s:b, s:n}", "granted", 0, "expires");
 

@@ -854,8 +854,8 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 static json_t *
 kotctl_user_json(redisReply **e, const kot_policy_t *p)
 {
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o, s:b, s:b}",
-                     "username", e[0]->str,
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:b, s:b}",
+                     "username", kotctl_json_text(e[0]->str, e[0]->len),
                      "roles", kotctl_json_roles(e[1]->str),
                      "disabled", (int) e[2]->integer,
                      "locked", (int) e[3]->integer,
@@ -1409,9 +1409,10 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
 
         if (k->json) {
             json_array_append_new(list,
-                json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
-                          "handle", e[0]->str, "user", e[1]->str,
-                          "ip", e[2]->str,
+                json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                          "handle", kotctl_json_text(e[0]->str, e[0]->len),
+                          "user", kotctl_json_text(e[1]->str, e[1]->len),
+                          "ip", kotctl_json_text(e[2]->str, e[2]->len),
                           "created", kotctl_json_time(e[3]->integer),
                           "last_active", kotctl_json_time(e[4]->integer),
                           "idle_expires", kotctl_json_time(e[5]->integer),

@@ -38,6 +38,9 @@ $t->redis('SADD', 'kot:v1:users:rogue', $evil);
 $t->redis('HSET', "kot:v1:u:rogue:$evil", 'roles', "admin,$evil",
           'created', $now, 'pw_changed', $now);
 $t->redis('HSET', 'kot:v1:u:rogue:bob', 'roles', "user,$evil");
+$t->redis('SADD', 'kot:v1:users:rogue', "bad\xffname");
+$t->redis('HSET', "kot:v1:u:rogue:bad\xffname", 'roles', "user\xc3",
+          'created', $now);
 $t->redis('LPUSH', 'kot:v1:ev:rogue', '{"event": "ok"}',
           qq({"user": "$evil", "bad": "\xff\e]0;t\a", "nul": "\0\e[8m"}));
 $t->redis('SADD', 'kot:v1:al:rogue:access', '192.0.2.0/24',
@@ -66,7 +69,7 @@ is $r->{exit}, 0, 'tenant list lists a tenant with control characters';
 clean($r, 'tenant list');
 like $r->{out}, qr/^\Q$shown\E +\d{4}-\d\d-\d\dT\S+ +0$/m,
     '  and shows its name escaped';
-like $r->{out}, qr/^rogue {35}  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  2$/m,
+like $r->{out}, qr/^rogue {35}  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  3$/m,
     '  and the ordinary one as before';
 
 $r = $t->kotctl('user', 'list', 'rogue');
@@ -76,13 +79,18 @@ like $r->{out}, qr/^\Q$shown\E +admin,\Q$shown\E +no /m,
     '  and shows its name and roles escaped';
 like $r->{out}, qr/^bob {29}  user,\Q$shown\E  no /m,
     '  and the ordinary name as before';
+like $r->{out}, qr/^bad\xef\xbf\xbdname +user\xef\xbf\xbd +no /m,
+    '  and invalid UTF-8 as U+FFFD';
 
 $r = $t->kotctl('--json', 'user', 'list', 'rogue');
 is $r->{exit}, 0, 'user list --json';
 is_deeply [ sort map { $_->{username} }
             @{ $json->decode($r->{out})->{users} } ],
-          [ 'bob', Encode::decode('UTF-8', $evil) ],
-    '  is JSON that holds the name as it is';
+          [ "bad\x{fffd}name", 'bob', Encode::decode('UTF-8', $evil) ],
+    '  is JSON that holds the name as it is, invalid UTF-8 as U+FFFD';
+is_deeply [ map { @{ $_->{roles} } } grep { $_->{username} =~ /^bad/ }
+            @{ $json->decode($r->{out})->{users} } ], [ "user\x{fffd}" ],
+    '  (its roles too) rather than leaving the user out';
 # JSON allows DEL, C1 and U+2028/9 raw; kotctl escapes them as the audit
 # log does (kot_json_harden), which changes no value
 unlike $r->{out}, $raw, '  with none of its characters raw';
@@ -144,6 +152,18 @@ is $r->{exit}, 0, 'support status';
 clean($r, 'support status');
 like $r->{out}, qr/^support access: granted until \S+ \(by \Q$shown\E at \S+\)$/m,
     '  names who granted it escaped';
+
+for my $c ([ [ 'tenant', 'notify', 'rogue' ], 'notify_url',
+             "https://x.test/$evil" ],
+           [ [ 'support', 'status', 'rogue' ], 'by', $evil ])
+{
+    my ($cmd, $field, $value) = @$c;
+    $r = $t->kotctl('--json', @$cmd);
+    is $r->{exit}, 0, "@$cmd --json";
+    unlike $r->{out}, $raw, '  has no raw control character';
+    is $json->decode($r->{out})->{$field}, Encode::decode('UTF-8', $value),
+        "  and holds $field as it is";
+}
 
 $t->redis('HSET', 'kot:v1:t:rogue', 'policy.classes', $evil);
 $r = $t->kotctl('tenant', 'policy', 'rogue');
