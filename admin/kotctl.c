@@ -140,7 +140,7 @@ static const char  usage[] =
  * Quotes and backslashes stay as they are: they are the message's own.
  */
 
-static void
+void
 kotctl_put_safe(FILE *f, const char *s, size_t len)
 {
     int       n;

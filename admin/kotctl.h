@@ -72,7 +72,9 @@ int kotctl_read_file(const char *path, const char *what, char *buf,
     size_t max, size_t *len, int flags);
 
 /* JSON output (--json): the admin API's shapes, times as RFC 3339 */
+char *kotctl_json_dump(json_t *doc, size_t flags);
 json_t *kotctl_json_time(long long ms);
+json_t *kotctl_json_text(const char *s, size_t len);
 json_t *kotctl_json_roles(const char *roles);
 int kotctl_json_print(json_t *doc);
 int kotctl_no_json(kotctl_t *k, const char *command);
@@ -149,9 +151,10 @@ int kotctl_audit_query(kotctl_t *k, int argc, char **argv);
 /* kotctl.c */
 
 /*
- * The messages of kotctl, printf() style; a name, path or reply they show
- * is escaped where it holds a control character (kotctl_print()).
- * kotctl_error() prints "kotctl: " and a line on stderr.
+ * The messages, listings and reports of kotctl, printf() style; a name,
+ * path, reply or anything read from Redis that they show is escaped where
+ * it holds a control character (kotctl_print()).  kotctl_error() prints
+ * "kotctl: " and a line on stderr.
  */
 void kotctl_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -159,6 +162,9 @@ void kotctl_print(FILE *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void kotctl_vprint(FILE *f, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* len bytes, a NUL among them too, escaped as kotctl_print() escapes */
+void kotctl_put_safe(FILE *f, const char *s, size_t len);
 
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);

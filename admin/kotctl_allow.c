@@ -18,6 +18,7 @@
 #include "kot_cidr.h"
 #include "kot_ident.h"
 #include "kot_scripts.h"
+#include "kot_utf8.h"
 
 
 /* how much of a refused argument is shown back */
@@ -48,7 +49,7 @@ typedef struct {
 
 static int kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a);
 static int kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a);
-static const char *kotctl_allow_show(const char *s, char *buf);
+static const char *kotctl_allow_cut(const char *s, char *buf);
 static int kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a);
 static int kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a,
     kotctl_allow_result_t *r);
@@ -183,7 +184,7 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 
         if (rc != KOT_CIDR_OK) {
             kot_cidr_reason(rc, &v[i], reason, sizeof(reason));
-            kotctl_error("\"%s\": %s", kotctl_allow_show(argv[i], shown),
+            kotctl_error("\"%s\": %s", kotctl_allow_cut(argv[i], shown),
                          reason);
             bad++;
         }
@@ -218,32 +219,27 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 
 
 /*
- * An argument as it may safely be shown on a terminal: bytes outside
- * printable ASCII, '"' and '\' escaped, and cut after a while.
+ * A refused argument or entry, cut after KOTCTL_ALLOW_SHOW characters
+ * for a message; the message escapes what it holds (kotctl_print()).
  * buf holds KOTCTL_ALLOW_SHOW * 4 + 4 bytes.
  */
 
 static const char *
-kotctl_allow_show(const char *s, char *buf)
+kotctl_allow_cut(const char *s, char *buf)
 {
-    char           *p;
-    size_t          i;
-    unsigned char   c;
+    int       n;
+    size_t    i, len, chars;
+    uint32_t  cp;
 
-    p = buf;
+    len = strlen(s);
 
-    for (i = 0; s[i] != '\0' && i < KOTCTL_ALLOW_SHOW; i++) {
-        c = (unsigned char) s[i];
-
-        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-            p += sprintf(p, "\\x%02x", c);
-
-        } else {
-            *p++ = (char) c;
-        }
+    for (i = 0, chars = 0; i < len && chars < KOTCTL_ALLOW_SHOW; chars++) {
+        n = kot_utf8_decode((const unsigned char *) s + i, len - i, &cp);
+        i += (n > 0) ? (size_t) n : 1;
     }
 
-    strcpy(p, s[i] ? "..." : "");
+    memcpy(buf, s, i);
+    strcpy(buf + i, (i < len) ? "..." : "");
 
     return buf;
 }
@@ -371,23 +367,23 @@ kotctl_allow_report(kotctl_allow_t *a, kotctl_allow_result_t *r)
                            + json_array_size(r->removed));
 
     if (strcmp(a->op, "add") == 0) {
-        printf("%lld of %lld %s added to the %s list of tenant \"%s\" "
-               "(%lld already there); it has %lld %s\n", changed, given,
-               kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
-               given - changed, r->size,
-               kotctl_plural(r->size, "entry", "entries"));
+        kotctl_print(stdout, "%lld of %lld %s added to the %s list of tenant "
+                     "\"%s\" (%lld already there); it has %lld %s\n",
+                     changed, given, kotctl_plural(given, "entry", "entries"),
+                     a->list, a->tenant, given - changed, r->size,
+                     kotctl_plural(r->size, "entry", "entries"));
 
     } else if (strcmp(a->op, "remove") == 0) {
-        printf("%lld of %lld %s removed from the %s list of tenant \"%s\" "
-               "(%lld not there); it has %lld %s\n", changed, given,
-               kotctl_plural(given, "entry", "entries"), a->list, a->tenant,
-               given - changed, r->size,
-               kotctl_plural(r->size, "entry", "entries"));
+        kotctl_print(stdout, "%lld of %lld %s removed from the %s list of "
+                     "tenant \"%s\" (%lld not there); it has %lld %s\n",
+                     changed, given, kotctl_plural(given, "entry", "entries"),
+                     a->list, a->tenant, given - changed, r->size,
+                     kotctl_plural(r->size, "entry", "entries"));
 
     } else {
-        printf("the %s list of tenant \"%s\" was replaced; it has %lld %s\n",
-               a->list, a->tenant, r->size,
-               kotctl_plural(r->size, "entry", "entries"));
+        kotctl_print(stdout, "the %s list of tenant \"%s\" was replaced; it "
+                     "has %lld %s\n", a->list, a->tenant, r->size,
+                     kotctl_plural(r->size, "entry", "entries"));
     }
 
     /* an empty list is no restriction at all: say so loudly */
@@ -404,13 +400,13 @@ static void
 kotctl_allow_empty(FILE *out, kotctl_allow_t *a, const char *now)
 {
     if (strcmp(a->list, "access") == 0) {
-        fprintf(out, "the access list of tenant \"%s\" is %sempty: every "
-                "network is allowed\n", a->tenant, now);
+        kotctl_print(out, "the access list of tenant \"%s\" is %sempty: every "
+                     "network is allowed\n", a->tenant, now);
 
     } else {
-        fprintf(out, "the admin list of tenant \"%s\" is %sempty: admin "
-                "locations allow every network that the access list "
-                "allows\n", a->tenant, now);
+        kotctl_print(out, "the admin list of tenant \"%s\" is %sempty: admin "
+                     "locations allow every network that the access list "
+                     "allows\n", a->tenant, now);
     }
 }
 
@@ -500,7 +496,7 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
 
         kotctl_error("%s holds \"%s\", which is not a valid CIDR",
                      argv[1], e->type == REDIS_REPLY_STRING
-                              ? kotctl_allow_show(e->str, shown) : "?");
+                              ? kotctl_allow_cut(e->str, shown) : "?");
         rc = KOTCTL_FAIL;
     }
 
@@ -514,7 +510,7 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
             json_array_append_new(networks, json_string(text));
 
         } else {
-            printf("%s\n", text);
+            kotctl_print(stdout, "%s\n", text);
         }
     }
 

@@ -49,7 +49,6 @@ static int kotctl_audit_start(kotctl_audit_writer_t *w, EVP_PKEY *pub);
 static int kotctl_audit_anchor(kotctl_audit_writer_t *w);
 static void kotctl_audit_set(json_t *rec, const char *key, const char *value);
 static void kotctl_audit_timestamp(char buf[64]);
-static char *kotctl_audit_dump(json_t *rec);
 static int kotctl_audit_push(kotctl_t *k, json_t *action,
     const char *tenant);
 
@@ -207,13 +206,13 @@ kotctl_audit_push(kotctl_t *k, json_t *action, const char *tenant)
         json_object_set(rec, key, value);
     }
 
-    s = kotctl_audit_dump(rec);
+    s = kotctl_json_dump(rec, JSON_COMPACT);
 
     if (s != NULL && strlen(s) > KOT_EVENT_MAX_BYTES) {
         free(s);
         json_object_del(rec, "kot.change");
         json_object_set_new(rec, "kot.change_omitted", json_true());
-        s = kotctl_audit_dump(rec);
+        s = kotctl_json_dump(rec, JSON_COMPACT);
     }
 
     json_decref(rec);
@@ -424,38 +423,6 @@ kotctl_audit_record(kotctl_audit_writer_t *w, const char *action)
  * write(): with O_APPEND, lines of concurrent writers never interleave.
  */
 
-/* jansson's text, with DEL, C1 and U+2028/9 escaped (kot_json_harden) */
-
-static char *
-kotctl_audit_dump(json_t *rec)
-{
-    char    *s, *h;
-    size_t   len, n;
-
-    s = json_dumps(rec, JSON_COMPACT);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    len = strlen(s);
-    n = kot_json_harden(NULL, s, len);
-
-    if (n == len) {
-        return s;
-    }
-
-    h = malloc(n + 1);
-
-    if (h != NULL) {
-        (void) kot_json_harden(h, s, len);
-        h[n] = '\0';
-    }
-
-    free(s);
-    return h;
-}
-
-
 static int
 kotctl_audit_write(kotctl_audit_writer_t *w, json_t *rec)
 {
@@ -465,7 +432,7 @@ kotctl_audit_write(kotctl_audit_writer_t *w, json_t *rec)
     size_t    len;
     ssize_t   written;
 
-    s = kotctl_audit_dump(rec);
+    s = kotctl_json_dump(rec, JSON_COMPACT);
     json_decref(rec);
 
     if (s == NULL) {

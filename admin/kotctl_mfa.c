@@ -55,13 +55,14 @@ kotctl_mfa_reset(kotctl_t *k, const char *tenant, const char *user)
     }
 
     if (result == 0) {
-        printf("user \"%s\" in tenant \"%s\" has no MFA; nothing to reset\n",
-               user, tenant);
+        kotctl_print(stdout, "user \"%s\" in tenant \"%s\" has no MFA; "
+                     "nothing to reset\n", user, tenant);
         return KOTCTL_OK;
     }
 
-    printf("MFA of user \"%s\" in tenant \"%s\" reset; %lld %s ended\n",
-           user, tenant, ended, kotctl_plural(ended, "session", "sessions"));
+    kotctl_print(stdout, "MFA of user \"%s\" in tenant \"%s\" reset; %lld %s "
+                 "ended\n", user, tenant, ended,
+                 kotctl_plural(ended, "session", "sessions"));
 
     return kotctl_audit_event(k, "mfa_reset", "iam", tenant, user,
                               json_pack("{s:I}", "sessions_ended",

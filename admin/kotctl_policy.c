@@ -105,7 +105,8 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
     rules = json_object();
 
     if (print && !k->json) {
-        printf("tenant \"%s\" tightens the server's policy with:\n", tenant);
+        kotctl_print(stdout, "tenant \"%s\" tightens the server's policy "
+                     "with:\n", tenant);
     }
 
     for (i = 0; i < KOT_TENANT_POLICY_N; i++) {
@@ -119,10 +120,10 @@ kotctl_policy_tenant(kotctl_t *k, const char *tenant, kot_policy_t *p,
                  e->str);
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));
         json_object_set_new(rules, kot_tenant_rules[i],
-                            json_string(e->str));
+                            kotctl_json_text(e->str, e->len));
 
         if (print && !k->json) {
-            printf("  %s\n", rule);
+            kotctl_print(stdout, "  %s\n", rule);
         }
     }
 

@@ -653,6 +653,37 @@ kotctl_json_time(long long ms)
 }
 
 
+/*
+ * A string read from Redis, as JSON.  jansson refuses invalid UTF-8, and
+ * a listing would lose its row without a word: each invalid byte becomes
+ * U+FFFD, as the listing for a person shows it.  NULL when out of memory.
+ */
+
+json_t *
+kotctl_json_text(const char *s, size_t len)
+{
+    char    *buf;
+    size_t   n;
+    json_t  *j;
+
+    if (kot_utf8_valid(s, len)) {
+        return json_stringn(s, len);
+    }
+
+    n = kot_utf8_sanitize_len(s, len);
+
+    buf = malloc(n);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    j = json_stringn(buf, kot_utf8_sanitize(buf, s, len));
+    free(buf);
+
+    return j;
+}
+
+
 /* "admin,user" as ["admin","user"] */
 
 json_t *
@@ -667,7 +698,7 @@ kotctl_json_roles(const char *roles)
         n = strcspn(roles, ",");
 
         if (n) {
-            json_array_append_new(a, json_stringn(roles, n));
+            json_array_append_new(a, kotctl_json_text(roles, n));
         }
 
         roles += n + (roles[n] == ',');
@@ -677,22 +708,67 @@ kotctl_json_roles(const char *roles)
 }
 
 
+/*
+ * jansson's text, with DEL, C1 and U+2028/9 escaped (kot_json_harden):
+ * JSON allows them raw, but they act on a terminal or split a line for
+ * some readers.  The values stay the same.  NULL when out of memory.
+ */
+
+char *
+kotctl_json_dump(json_t *doc, size_t flags)
+{
+    char    *s, *h;
+    size_t   len, n;
+
+    s = json_dumps(doc, flags);
+    if (s == NULL) {
+        return NULL;
+    }
+
+    len = strlen(s);
+    n = kot_json_harden(NULL, s, len);
+
+    if (n == len) {
+        return s;
+    }
+
+    h = malloc(n + 1);
+
+    if (h != NULL) {
+        (void) kot_json_harden(h, s, len);
+        h[n] = '\0';
+    }
+
+    free(s);
+    return h;
+}
+
+
 /* Prints a document (taking the reference) on standard output. */
 
 int
 kotctl_json_print(json_t *doc)
 {
-    int  rc;
+    int    rc;
+    char  *s;
 
     if (doc == NULL) {
         kotctl_error("out of memory");
         return KOTCTL_FAIL;
     }
 
-    rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    s = kotctl_json_dump(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
 
-    if (rc != 0 || fputc('\n', stdout) == EOF) {
+    if (s == NULL) {
+        kotctl_error("out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    rc = (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF);
+    free(s);
+
+    if (rc) {
         kotctl_error("cannot write the JSON output");
         return KOTCTL_FAIL;
     }

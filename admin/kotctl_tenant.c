@@ -141,7 +141,7 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
         return KOTCTL_FAIL;
     }
 
-    printf("tenant \"%s\" added\n", tenant);
+    kotctl_print(stdout, "tenant \"%s\" added\n", tenant);
 
     return kotctl_audit_event(k, "tenant_added", "configuration", tenant,
                               NULL, NULL) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
@@ -213,14 +213,16 @@ kotctl_tenant_list(kotctl_t *k)
 
         if (k->json) {
             json_array_append_new(list,
-                json_pack("{s:s, s:o, s:I}", "name", e[0]->str,
+                json_pack("{s:o, s:o, s:I}", "name",
+                          kotctl_json_text(e[0]->str, e[0]->len),
                           "created", kotctl_json_time(e[1]->integer),
                           "users", (json_int_t) e[2]->integer));
             continue;
         }
 
         kotctl_time((uint64_t) e[1]->integer, created, sizeof(created));
-        printf("%-40s  %-20s  %lld\n", e[0]->str, created, e[2]->integer);
+        kotctl_print(stdout, "%-40s  %-20s  %lld\n", e[0]->str, created,
+                     e[2]->integer);
     }
 
     freeReplyObject(r);
@@ -261,13 +263,13 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
         return kotctl_no_tenant(k, tenant);
     }
 
-    fprintf(stderr, "Deleting tenant \"%s\" ends every session of it at "
-            "once and purges its %lld %s, their lockouts and password "
-            "histories, its allow-lists, password policy, support grant, "
-            "events, and notifications not yet delivered and dead "
-            "letters.  The audit log keeps its records.  The name "
-            "\"%s\" can never be used again.\n", tenant, users,
-            kotctl_plural(users, "user", "users"), tenant);
+    kotctl_print(stderr, "Deleting tenant \"%s\" ends every session of it at "
+                 "once and purges its %lld %s, their lockouts and password "
+                 "histories, its allow-lists, password policy, support grant, "
+                 "events, and notifications not yet delivered and dead "
+                 "letters.  The audit log keeps its records.  The name "
+                 "\"%s\" can never be used again.\n", tenant, users,
+                 kotctl_plural(users, "user", "users"), tenant);
 
     rc = kotctl_confirm(tenant, argc == 1);
     if (rc != KOTCTL_OK) {
@@ -309,9 +311,10 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
     dead = r->element[3]->integer;
     freeReplyObject(r);
 
-    printf("tenant \"%s\" deleted: %lld %s removed, %lld %s ended",
-           tenant, users, kotctl_plural(users, "user", "users"), ended,
-           kotctl_plural(ended, "session", "sessions"));
+    kotctl_print(stdout, "tenant \"%s\" deleted: %lld %s removed, %lld %s "
+                 "ended", tenant, users,
+                 kotctl_plural(users, "user", "users"), ended,
+                 kotctl_plural(ended, "session", "sessions"));
 
     if (queued || dead) {
         printf(", %lld undelivered %s and %lld dead %s dropped", queued,
@@ -436,7 +439,7 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
     freeReplyObject(r);
     free(args);
 
-    printf("tenant \"%s\": policy tightened\n", tenant);
+    kotctl_print(stdout, "tenant \"%s\": policy tightened\n", tenant);
 
     return kotctl_audit_event(k, "tenant_policy_changed", "configuration",
                               tenant, NULL,
@@ -500,8 +503,11 @@ kotctl_tenant_events(kotctl_t *k, const char *tenant, int argc, char **argv)
             continue;
         }
 
+        /* all of it: a NUL must not hide the rest */
+
         if (!k->json) {
-            printf("%s\n", e->str);
+            kotctl_put_safe(stdout, e->str, e->len);
+            putchar('\n');
             continue;
         }
 
@@ -577,20 +583,23 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
 
     if (!set) {
         if (k->json) {
-            set = kotctl_json_print(json_pack("{s:s,s:s?}", "name", tenant,
-                                              "notify_url",
-                                              r->len ? r->str : NULL));
+            json_t  *j;
+
+            j = r->len ? kotctl_json_text(r->str, r->len) : json_null();
+            set = kotctl_json_print(json_pack("{s:s,s:o}", "name", tenant,
+                                              "notify_url", j));
             freeReplyObject(r);
             return set;
         }
 
-        printf("%s\n", r->len ? r->str : "(none: kotctl notify --webhook)");
+        kotctl_print(stdout, "%s\n",
+                     r->len ? r->str : "(none: kotctl notify --webhook)");
         freeReplyObject(r);
         return KOTCTL_OK;
     }
 
-    printf("tenant \"%s\": %s\n", tenant,
-           *url ? "webhook set" : "webhook removed");
+    kotctl_print(stdout, "tenant \"%s\": %s\n", tenant,
+                 *url ? "webhook set" : "webhook removed");
 
     set = (r->len > 0);
     freeReplyObject(r);
@@ -702,9 +711,10 @@ kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
     }
 
     kotctl_time(ms, until, sizeof(until));
-    printf("support access to tenant \"%s\" granted until %s (%ld %s)%s\n",
-           tenant, until, hours, kotctl_plural(hours, "hour", "hours"),
-           old ? "; it replaces the grant there was" : "");
+    kotctl_print(stdout, "support access to tenant \"%s\" granted until %s "
+                 "(%ld %s)%s\n", tenant, until, hours,
+                 kotctl_plural(hours, "hour", "hours"),
+                 old ? "; it replaces the grant there was" : "");
 
     return kotctl_audit_event(k, "support_granted", "iam", tenant, NULL,
                               json_pack("{s:{s:o}, s:{s:s, s:i}}",
@@ -737,12 +747,12 @@ kotctl_support_revoke(kotctl_t *k, const char *tenant)
     }
 
     if (old == 0) {
-        printf("tenant \"%s\" has granted no support access: nothing to "
-               "revoke\n", tenant);
+        kotctl_print(stdout, "tenant \"%s\" has granted no support access: "
+                     "nothing to revoke\n", tenant);
         return KOTCTL_OK;
     }
 
-    printf("support access to tenant \"%s\" revoked\n", tenant);
+    kotctl_print(stdout, "support access to tenant \"%s\" revoked\n", tenant);
 
     return kotctl_audit_event(k, "support_revoked", "iam", tenant, NULL,
                               json_pack("{s:{s:o}, s:{s:n}}",
@@ -792,9 +802,9 @@ kotctl_support_status(kotctl_t *k, const char *tenant)
         json_t  *doc;
 
         doc = granted
-              ? json_pack("{s:b, s:o, s:s, s:o}", "granted", 1,
+              ? json_pack("{s:b, s:o, s:o, s:o}", "granted", 1,
                           "expires", kotctl_json_time(e[2]->integer),
-                          "by", e[0]->str,
+                          "by", kotctl_json_text(e[0]->str, e[0]->len),
                           "created", kotctl_json_time(e[1]->integer))
               : json_pack("{s:b, s:n}", "granted", 0, "expires");
 
@@ -805,8 +815,8 @@ kotctl_support_status(kotctl_t *k, const char *tenant)
     if (granted) {
         kotctl_time((uint64_t) e[2]->integer, t1, sizeof(t1));
         kotctl_time((uint64_t) e[1]->integer, t2, sizeof(t2));
-        printf("support access: granted until %s (by %s at %s)\n", t1,
-               e[0]->str, t2);
+        kotctl_print(stdout, "support access: granted until %s (by %s at "
+                     "%s)\n", t1, e[0]->str, t2);
 
     } else {
         printf("support access: not granted\n");

@@ -165,10 +165,10 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
         return kotctl_json_print(kotctl_throttle_json(&st, th));
     }
 
-    printf("address:       %s\n", th->addr);
+    kotctl_print(stdout, "address:       %s\n", th->addr);
 
     if (strcmp(th->addr, th->bucket) != 0) {
-        printf("counted as:    %s\n", th->bucket);
+        kotctl_print(stdout, "counted as:    %s\n", th->bucket);
     }
 
     kotctl_throttle_show(&st, th);
@@ -276,7 +276,8 @@ kotctl_throttle_show(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
     if (st->state == KOTCTL_THROTTLE_UNKNOWN) {
         printf("throttled:     perhaps (the bucket does not name its "
                "rate); full again by %s\n", t);
-        printf("clear it with: kotctl throttle clear %s\n", th->bucket);
+        kotctl_print(stdout, "clear it with: kotctl throttle clear %s\n",
+                     th->bucket);
         return;
     }
 
@@ -296,7 +297,8 @@ kotctl_throttle_show(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
     printf("last attempt:  %s\n", t);
 
     if (st->until) {
-        printf("clear it with: kotctl throttle clear %s\n", th->bucket);
+        kotctl_print(stdout, "clear it with: kotctl throttle clear %s\n",
+                     th->bucket);
     }
 }
 
@@ -325,12 +327,12 @@ kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
     }
 
     if (n) {
-        printf("login throttle of %s cleared: it may try again at once\n",
-               th->bucket);
+        kotctl_print(stdout, "login throttle of %s cleared: it may try "
+                     "again at once\n", th->bucket);
 
     } else {
-        printf("no recent login attempts from %s: nothing to clear\n",
-               th->bucket);
+        kotctl_print(stdout, "no recent login attempts from %s: nothing to "
+                     "clear\n", th->bucket);
     }
 
     return kotctl_audit_event(k, "throttle_cleared", "iam", NULL, NULL,

@@ -634,8 +634,8 @@ kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a)
         return KOTCTL_FAIL;
     }
 
-    printf("user \"%s\" added to tenant \"%s\" with roles %s\n", a->user,
-           a->tenant, a->roles);
+    kotctl_print(stdout, "user \"%s\" added to tenant \"%s\" with roles %s\n",
+                 a->user, a->tenant, a->roles);
 
     if (kotctl_audit_event(k, "user_added", "iam", a->tenant, a->user,
                            kot_change_user_added(a->roles, strlen(a->roles),
@@ -703,9 +703,9 @@ kotctl_user_passwd(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_no_user(a);
     }
 
-    printf("password of user \"%s\" in tenant \"%s\" set; %lld %s ended\n",
-           a->user, a->tenant, ended,
-           kotctl_plural(ended, "session", "sessions"));
+    kotctl_print(stdout, "password of user \"%s\" in tenant \"%s\" set; %lld "
+                 "%s ended\n", a->user, a->tenant, ended,
+                 kotctl_plural(ended, "session", "sessions"));
 
     if (kotctl_audit_event(k, "user_password_set", "iam", a->tenant,
                            a->user,
@@ -797,9 +797,9 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_json_print(doc);
     }
 
-    printf("user:          %s\n", a->user);
-    printf("tenant:        %s\n", a->tenant);
-    printf("roles:         %s\n", e[1]->str);
+    kotctl_print(stdout, "user:          %s\n", a->user);
+    kotctl_print(stdout, "tenant:        %s\n", a->tenant);
+    kotctl_print(stdout, "roles:         %s\n", e[1]->str);
     printf("must change:   %s\n", e[4]->integer ? "yes" : "no");
 
     kotctl_time((uint64_t) e[6]->integer, t, sizeof(t));
@@ -854,8 +854,8 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 static json_t *
 kotctl_user_json(redisReply **e, const kot_policy_t *p)
 {
-    return json_pack("{s:s, s:o, s:b, s:b, s:b, s:o, s:o, s:b, s:b}",
-                     "username", e[0]->str,
+    return json_pack("{s:o, s:o, s:b, s:b, s:b, s:o, s:o, s:b, s:b}",
+                     "username", kotctl_json_text(e[0]->str, e[0]->len),
                      "roles", kotctl_json_roles(e[1]->str),
                      "disabled", (int) e[2]->integer,
                      "locked", (int) e[3]->integer,
@@ -928,11 +928,12 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         kotctl_time((uint64_t) e[5]->integer, created, sizeof(created));
         kotctl_time((uint64_t) e[6]->integer, last, sizeof(last));
 
-        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  %-20s  %s\n",
-               e[0]->str, e[1]->str, e[2]->integer ? "yes" : "no",
-               e[3]->integer ? "yes" : "no", e[4]->integer ? "yes" : "no",
-               e[7]->integer ? "yes" : "no", created,
-               e[6]->integer ? last : "never");
+        kotctl_print(stdout, "%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  "
+                     "%-20s  %s\n", e[0]->str, e[1]->str,
+                     e[2]->integer ? "yes" : "no",
+                     e[3]->integer ? "yes" : "no", e[4]->integer ? "yes" : "no",
+                     e[7]->integer ? "yes" : "no", created,
+                     e[6]->integer ? last : "never");
     }
 
     freeReplyObject(r);
@@ -972,8 +973,9 @@ kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_user_as_is(a, "already has roles ", a->roles);
     }
 
-    printf("roles of user \"%s\" in tenant \"%s\": %s (were %s); its "
-           "sessions have them now\n", a->user, a->tenant, a->roles, old);
+    kotctl_print(stdout, "roles of user \"%s\" in tenant \"%s\": %s (were "
+                 "%s); its sessions have them now\n", a->user, a->tenant,
+                 a->roles, old);
 
     change = kot_change_user_roles(old, strlen(old), a->roles,
                                    strlen(a->roles));
@@ -1001,11 +1003,11 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
         return KOTCTL_FAIL;
     }
 
-    fprintf(stderr, "Deleting user \"%s\" of tenant \"%s\" ends its "
-            "sessions at once and removes its password, lockout state and "
-            "password history.  The audit log keeps its records.  The name "
-            "\"%s\" can never be used again in tenant \"%s\".\n", a->user,
-            a->tenant, a->user, a->tenant);
+    kotctl_print(stderr, "Deleting user \"%s\" of tenant \"%s\" ends its "
+                 "sessions at once and removes its password, lockout state "
+                 "and password history.  The audit log keeps its records.  "
+                 "The name \"%s\" can never be used again in tenant "
+                 "\"%s\".\n", a->user, a->tenant, a->user, a->tenant);
 
     rc = kotctl_confirm(a->user, yes);
     if (rc != KOTCTL_OK) {
@@ -1035,9 +1037,9 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
         return kotctl_no_user(a);
     }
 
-    printf("user \"%s\" deleted from tenant \"%s\"; %lld %s ended; the name "
-           "is retired\n", a->user, a->tenant, ended,
-           kotctl_plural(ended, "session", "sessions"));
+    kotctl_print(stdout, "user \"%s\" deleted from tenant \"%s\"; %lld %s "
+                 "ended; the name is retired\n", a->user, a->tenant, ended,
+                 kotctl_plural(ended, "session", "sessions"));
 
     return kotctl_audit_event(k, "user_deleted", "iam", a->tenant, a->user,
                               json_pack("{s:I, s:b}", "sessions_ended",
@@ -1090,8 +1092,8 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
                        "lockouts", 0);
     freeReplyObject(r);
 
-    printf("user \"%s\" in tenant \"%s\" unlocked; failures and lockouts "
-           "cleared\n", a->user, a->tenant);
+    kotctl_print(stdout, "user \"%s\" in tenant \"%s\" unlocked; failures "
+                 "and lockouts cleared\n", a->user, a->tenant);
 
     return kotctl_audit_event(k, "account_unlocked", "iam", a->tenant,
                               a->user, change) == 0 ? KOTCTL_OK : KOTCTL_FAIL;
@@ -1136,8 +1138,9 @@ kotctl_user_enable(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_user_as_is(a, "is already enabled", "");
     }
 
-    printf("user \"%s\" in tenant \"%s\" enabled%s\n", a->user, a->tenant,
-           was ? "" : " (it was not disabled; its inactivity restarts now)");
+    kotctl_print(stdout, "user \"%s\" in tenant \"%s\" enabled%s\n", a->user,
+                 a->tenant, was ? "" : " (it was not disabled; its inactivity "
+                                       "restarts now)");
 
     return kotctl_audit_event(k, "account_enabled", "iam", a->tenant,
                               a->user,
@@ -1170,9 +1173,9 @@ kotctl_user_disable(kotctl_t *k, kotctl_user_args_t *a)
         return kotctl_user_as_is(a, "is already disabled", "");
     }
 
-    printf("user \"%s\" in tenant \"%s\" disabled; %lld %s ended\n",
-           a->user, a->tenant, ended,
-           kotctl_plural(ended, "session", "sessions"));
+    kotctl_print(stdout, "user \"%s\" in tenant \"%s\" disabled; %lld %s "
+                 "ended\n", a->user, a->tenant, ended,
+                 kotctl_plural(ended, "session", "sessions"));
 
     return kotctl_audit_event(k, "account_disabled", "iam", a->tenant,
                               a->user,
@@ -1254,8 +1257,8 @@ static int
 kotctl_user_as_is(kotctl_user_args_t *a, const char *already,
     const char *what)
 {
-    printf("user \"%s\" in tenant \"%s\" %s%s; nothing changed\n",
-           a->user, a->tenant, already, what);
+    kotctl_print(stdout, "user \"%s\" in tenant \"%s\" %s%s; nothing changed\n",
+                 a->user, a->tenant, already, what);
 
     return KOTCTL_OK;
 }
@@ -1406,9 +1409,10 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
 
         if (k->json) {
             json_array_append_new(list,
-                json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
-                          "handle", e[0]->str, "user", e[1]->str,
-                          "ip", e[2]->str,
+                json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                          "handle", kotctl_json_text(e[0]->str, e[0]->len),
+                          "user", kotctl_json_text(e[1]->str, e[1]->len),
+                          "ip", kotctl_json_text(e[2]->str, e[2]->len),
                           "created", kotctl_json_time(e[3]->integer),
                           "last_active", kotctl_json_time(e[4]->integer),
                           "idle_expires", kotctl_json_time(e[5]->integer),
@@ -1422,13 +1426,14 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
         }
 
         if (all) {
-            printf("%-16s  %-32s  %-20s  %-20s  %-20s  %-20s  %s\n",
-                   e[0]->str, e[1]->str, t[0], t[1], t[2], t[3],
-                   e[2]->len ? e[2]->str : "-");
+            kotctl_print(stdout, "%-16s  %-32s  %-20s  %-20s  %-20s  "
+                         "%-20s  %s\n", e[0]->str, e[1]->str, t[0], t[1],
+                         t[2], t[3], e[2]->len ? e[2]->str : "-");
 
         } else {
-            printf("%-16s  %-20s  %-20s  %-20s  %-20s  %s\n", e[0]->str,
-                   t[0], t[1], t[2], t[3], e[2]->len ? e[2]->str : "-");
+            kotctl_print(stdout, "%-16s  %-20s  %-20s  %-20s  %-20s  %s\n",
+                         e[0]->str, t[0], t[1], t[2], t[3],
+                         e[2]->len ? e[2]->str : "-");
         }
     }
 
@@ -1472,8 +1477,9 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
         return KOTCTL_FAIL;
     }
 
-    printf("%lld %s of user \"%s\" in tenant \"%s\" ended\n", ended,
-           kotctl_plural(ended, "session", "sessions"), a->user, a->tenant);
+    kotctl_print(stdout, "%lld %s of user \"%s\" in tenant \"%s\" ended\n",
+                 ended, kotctl_plural(ended, "session", "sessions"), a->user,
+                 a->tenant);
 
     return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
                               a->user,
@@ -1527,8 +1533,8 @@ kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a, const char *handle)
     snprintf(a->user, sizeof(a->user), "%s", r->element[0]->str);
     freeReplyObject(r);
 
-    printf("session %s of user \"%s\" in tenant \"%s\" ended\n", handle,
-           a->user, a->tenant);
+    kotctl_print(stdout, "session %s of user \"%s\" in tenant \"%s\" ended\n",
+                 handle, a->user, a->tenant);
 
     return kotctl_audit_event(k, "session_revoked", "session", a->tenant,
                               a->user,

@@ -144,9 +144,13 @@ like $r->{err}, qr/2 of 3 entries are not valid; nothing was changed/,
     'and a summary that nothing changed';
 
 $r = allow('acme', 'access', 'add', "10.0.0.0/8\e[2J");
-like $r->{err}, qr/^kotctl: "10\.0\.0\.0\/8\\x1b\[2J": spaces or control characters$/m,
+like $r->{err}, qr/^kotctl: "10\.0\.0\.0\/8\\u001b\[2J": spaces or control characters$/m,
     'control characters in a refused entry are shown escaped';
 is_deeply stored(), $before, 'still unchanged';
+
+$r = allow('acme', 'access', 'add', "\xc3\xa9" x 70 . "\e[2J");
+like $r->{err}, qr/^kotctl: "(?:\xc3\xa9){64}\.\.\.": /m,
+    'a long refused entry is cut after 64 characters, not inside one';
 
 
 # set replaces the whole list
