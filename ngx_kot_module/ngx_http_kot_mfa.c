@@ -12,7 +12,8 @@
  * {portal}mfa enrols: it offers a new seed (kept sealed under the
  * session for a while), shows it as a QR code and in base32, and a code
  * from the app confirms it; the answer shows 10 recovery codes, once.
- * Replacing or removing MFA needs the password too.
+ * Enrolling, replacing or removing MFA needs the password too, but for
+ * the first enrolment of a session bound to enrol.
  *
  * Seeds are sealed with AES-256-GCM under a key derived from
  * kot_secret_file, bound to the tenant and user; recovery codes are kept
@@ -94,6 +95,8 @@ static ngx_int_t ngx_http_kot_mfa_again(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_mfa_keys(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_redis_args_t *a,
     ngx_uint_t offer);
+static ngx_uint_t ngx_http_kot_mfa_none(ngx_http_kot_portal_t *pt);
+static ngx_uint_t ngx_http_kot_mfa_password_needed(ngx_http_kot_ctx_t *ctx);
 
 
 /* the recovery codes of one enrolment, shown once */
@@ -798,6 +801,7 @@ ngx_http_kot_mfa_view(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
     v->required = login->policy.mfa_required;
+    v->password = ngx_http_kot_mfa_password_needed(ctx);
     v->codes_left = pt->mfa.codes_left;
 
     ms = ngx_atoi(pt->mfa.enrolled.data, pt->mfa.enrolled.len);
@@ -971,8 +975,9 @@ ngx_http_kot_mfa_post_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /*
- * A code from the app confirms the offered seed; a user who has MFA
- * already replaces it, and gives the password too.
+ * A code from the app confirms the offered seed, with the password (see
+ * ngx_http_kot_mfa_password_needed()); a user who has MFA already
+ * replaces it.
  */
 
 static ngx_int_t
@@ -1018,7 +1023,7 @@ ngx_http_kot_mfa_enrol(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         NGX_HTTP_KOT_MSG_MFA_BAD_CODE);
     }
 
-    if (pt->mfa.enrolled.len == 1 && pt->mfa.enrolled.data[0] == '0') {
+    if (!ngx_http_kot_mfa_password_needed(ctx)) {
         return ngx_http_kot_mfa_enrol_store(r, ctx);
     }
 
@@ -1192,11 +1197,12 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.category = "iam";
     ev.outcome = "success";
     ev.status = NGX_HTTP_OK;
-    ev.fields = json_pack("{s:b,s:I}", "kot.mfa.replaced", pt->job != NULL,
+    ev.fields = json_pack("{s:b,s:I}", "kot.mfa.replaced",
+                          !ngx_http_kot_mfa_none(pt),
                           "kot.sessions_ended", (json_int_t) pt->mfa.ended);
 
     ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\"",
-                       pt->job ? "replaced" : "enrolled",
+                       ngx_http_kot_mfa_none(pt) ? "enrolled" : "replaced",
                        &ctx->session.tenant, &ctx->session.user);
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
@@ -1224,7 +1230,7 @@ ngx_http_kot_mfa_remove(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    if (pt->mfa.enrolled.len == 1 && pt->mfa.enrolled.data[0] == '0') {
+    if (ngx_http_kot_mfa_none(pt)) {
         return ngx_http_kot_mfa_again(r, ctx, NULL);
     }
 
@@ -1366,6 +1372,31 @@ ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     return ngx_http_kot_mfa_counted(r, ctx, "mfa_removed");
+}
+
+
+/* Whether the user had no MFA when the page was loaded. */
+
+static ngx_uint_t
+ngx_http_kot_mfa_none(ngx_http_kot_portal_t *pt)
+{
+    return pt->mfa.enrolled.len == 1 && pt->mfa.enrolled.data[0] == '0';
+}
+
+
+/*
+ * An enrolment binds an authenticator to the account, and so asks for
+ * the password (NIST SP 800-63B): else a stolen session cookie would let
+ * its thief enrol their own phone, and lock the user out.  The one
+ * exception is the first enrolment of a session bound to enrol (the
+ * tenant requires MFA): its login has just proved the password, and it
+ * can do nothing else.  mfa_enrol holds the same rule, atomically.
+ */
+
+static ngx_uint_t
+ngx_http_kot_mfa_password_needed(ngx_http_kot_ctx_t *ctx)
+{
+    return !(ngx_http_kot_mfa_none(ctx->portal) && ctx->session.enrol);
 }
 
 

@@ -638,6 +638,7 @@ typedef struct {
     ngx_uint_t                  codes_left; /* recovery codes */
     u_char                    (*codes)[KOT_RECOVERY_LEN + 1];  /* new */
     unsigned                    required:1; /* the tenant requires MFA */
+    unsigned                    password:1; /* the form asks for it */
 } ngx_http_kot_mfa_view_t;
 
 ngx_int_t ngx_http_kot_page_code(ngx_http_request_t *r,

@@ -717,8 +717,8 @@ ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p,
                             "autocomplete=\"one-time-code\" "
                             "pattern=\"[0-9 ]{6,8}\"", NULL);
 
-    /* replacing what the user has takes the password too */
-    if (v->enrolled.len) {
+    /* and the password, but in a session bound to enrol */
+    if (v->password) {
         ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_CURRENT, "password",
                                 "type=\"password\" required "
                                 "autocomplete=\"current-password\"", NULL);

@@ -149,6 +149,7 @@ my ($csrf3) = $setup =~ /name="csrf" value="([^"]+)"/;
 KotTest::TOTP::fresh_step();
 my $on = curl('--data-urlencode', "csrf=$csrf3",
               '--data-urlencode', 'code=' . KotTest::TOTP::code($secret),
+              '--data-urlencode', 'password=demo password 2026',
               "$base/kot/mfa");
 like $on, qr/class="kot-recovery-code"/,
     'a code from the secret turns MFA on and shows recovery codes';

@@ -1,8 +1,9 @@
-# The password change form and the MFA page check the current password:
-# with a session alone (a borrowed browser, a stolen cookie), neither may
-# be a way to guess that password past the lockout.  A wrong current
-# password counts as a failed login, the threshold locks the account, and
-# a locked account's change is refused even with the right password.
+# The password change form and the MFA page (enrolling, removing) check
+# the current password: with a session alone (a borrowed browser, a
+# stolen cookie), neither may be a way to guess that password past the
+# lockout.  A wrong current password counts as a failed login, the
+# threshold locks the account, and a locked account's change is refused
+# even with the right password.
 
 use strict;
 use warnings;
@@ -78,8 +79,9 @@ my ($secret) = $page->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
 KotTest::TOTP::fresh_step();
 is $erin->post_form('/kot/mfa', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
-    action => 'enrol', code => KotTest::TOTP::code($secret) })->{status},
-    200, 'erin enrols in MFA';
+    action => 'enrol', code => KotTest::TOTP::code($secret),
+    password => 'staple battery horse' })->{status},
+    200, 'erin enrols in MFA, with her password';
 
 sub remove ($password) {
     my $p = $erin->get('/kot/mfa');
@@ -105,6 +107,43 @@ ok $t->redis('EXISTS', 'kot:v1:mfa:acme:erin'), '  and MFA is still on';
 $t->kotctl('user', 'unlock', 'acme', 'erin');
 is remove('staple battery horse')->{status}, 303,
     'once unlocked, the right password removes it';
+
+
+
+# the MFA page: a first enrolment asks for the password too
+
+$t->add_user('acme', 'fay', 'ferry lantern wool');
+my $fay = $n->ua;
+$fay->login(tenant => 'acme', username => 'fay',
+            password => 'ferry lantern wool');
+
+sub enrol ($password) {
+    my $p = $fay->get('/kot/mfa');
+    my ($s) = $p->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
+    KotTest::TOTP::fresh_step();
+    return $fay->post_form('/kot/mfa', {
+        csrf => KotTest::UA::form_field($p->{content}, 'csrf'),
+        action => 'enrol', code => KotTest::TOTP::code($s),
+        password => $password });
+}
+
+is enrol('guess one')->{status}, 400,
+    'a wrong password does not turn MFA on';
+is field('fails', 'fay'), 1, '  and counts as a failed login';
+enrol('guess two');
+enrol('guess three');
+is field('locks', 'fay'), 1, 'the third one locks the account';
+
+$locked = enrol('ferry lantern wool');
+is $locked->{status}, 400,
+    'while locked, even the right password does not turn MFA on';
+like $locked->{content}, qr/The current password is not correct/,
+    '  with the page of a wrong one';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:fay'), '  and MFA stays off';
+
+$t->kotctl('user', 'unlock', 'acme', 'fay');
+is enrol('ferry lantern wool')->{status}, 200,
+    'once unlocked, the right password turns it on';
 
 unlike $n->error_log, qr/\[(alert|crit|emerg)\]/, 'nothing alarming logged';
 

@@ -1,5 +1,6 @@
-# Two-step login (MFA): enrolment from the secret the page shows, the
-# second step with TOTP codes and recovery codes, and everything that
+# Two-step login (MFA): enrolment from the secret the page shows and the
+# password (the code alone in a session bound to enrol), the second step
+# with TOTP codes and recovery codes, and everything that
 # keeps a code from working twice, from working late, or from being
 # guessed; tenants that require MFA; what administrators and auditors
 # see.  Codes are computed here from the page's secret, as an
@@ -88,14 +89,15 @@ sub recovery_codes ($res) {
     return $res->{content} =~ m{<li class="kot-recovery-code">([^<]+)</li>}g;
 }
 
-# Logs in with the password and enrols; returns the secret and the
-# recovery codes.
+# Logs in with the password and enrols, giving the password again as
+# the page asks; returns the secret and the recovery codes.
 sub enrol ($ua, $user, $tenant = 'acme') {
     login($ua, $user, $tenant);
     my $page = $ua->get('/kot/mfa');
     my $secret = secret_of($page);
     KotTest::TOTP::fresh_step();
-    my $res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret));
+    my $res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret),
+                         password => $pw{$user});
     return ($secret, [ recovery_codes($res) ], $res);
 }
 
@@ -147,9 +149,28 @@ like $res->{content}, qr/The code is not right/, 'and says so';
 is secret_of($res), $secret, 'the same secret is shown again';
 ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:alice'), 'nothing is stored';
 
+# a stolen session cookie must not bind the thief's phone to the account
+ok defined $field->($page->{content}, 'password'),
+    'the page asks for the password to turn MFA on';
 KotTest::TOTP::fresh_step();
 $res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret));
-is $res->{status}, 200, 'the code from the app enrols';
+is $res->{status}, 400, 'the right code without the password does not enrol';
+like $res->{content}, qr/current password is not correct/, 'and says so';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:alice'), 'nothing is stored';
+ok audited('mfa_enrolled', 'user.name' => 'alice',
+           'event.reason' => 'bad_current_password',
+           'event.outcome' => 'failure'),
+    'the refusal is audited (bad_current_password)';
+$res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret),
+                  password => 'not the password');
+is $res->{status}, 400, 'nor does it with a wrong password';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:alice'), 'nothing is stored';
+is $t->redis('HGET', 'kot:v1:f:acme:alice', 'fails'), 2,
+    'each wrong password counts as a failed login, toward the lockout';
+
+$res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret),
+                  password => $pw{alice});
+is $res->{status}, 200, 'the code from the app and the password enrol';
 my @codes = recovery_codes($res);
 is scalar @codes, 10, 'the answer shows 10 recovery codes';
 like $codes[0], qr/^[a-z2-7]{5}-[a-z2-7]{5}$/, 'each like xxxxx-xxxxx';
@@ -170,6 +191,9 @@ ok $enrolled, 'the enrolment is audited (mfa_enrolled)';
 ok audited('mfa_enrolled', 'user.name' => 'alice',
            'event.reason' => 'bad_code', 'event.outcome' => 'failure'),
     'and so is the wrong code before it';
+ok audited('mfa_enrolled', 'user.name' => 'alice',
+           'event.outcome' => 'success', 'kot.mfa.replaced' => 0),
+    'audited as a first enrolment, not a replacement';
 
 
 # ---------------------------------------------------------------------
@@ -407,11 +431,14 @@ is $res->{content}, qq({"error":"mfa_enrolment_required"}\n),
 $page = $carol->get('/kot/mfa?return_to=/reports');
 like $page->{content}, qr/Your company requires two-step login/,
     'the enrolment page says the company requires it';
+ok !defined $field->($page->{content}, 'password'),
+    'and asks for no password: the login bound to enrol just gave it';
 my $carol_secret = secret_of($page);
 KotTest::TOTP::fresh_step();
 $res = enrol_post($carol, $page, code => KotTest::TOTP::code($carol_secret),
                   return_to => '/reports');
-is scalar(my @c = recovery_codes($res)), 10, 'carol enrols';
+is scalar(my @c = recovery_codes($res)), 10,
+    'carol enrols with the code alone';
 like $res->{content}, qr{<a class="kot-continue" href="/reports">},
     'and may continue to her page';
 like $carol->get('/reports')->{content}, qr/user=\[carol\]/,
@@ -441,6 +468,25 @@ ok audited('mfa_removed', 'user.name' => 'carol',
 
 like login($n->ua, 'carol', 'strict')->{headers}{location},
     qr{^/kot/login/code}, 'her next login asks for the code';
+
+# a session of before the tenant came to require MFA is not bound to
+# enrol: its cookie alone, perhaps stolen, does not enrol
+$pw{ivy} = 'Ivory compass 9952';
+$t->add_user('later', 'ivy', $pw{ivy});
+my $ivy = $n->ua;
+is login($ivy, 'ivy', 'later')->{headers}{location}, '/reports',
+    'ivy logs in where MFA is optional';
+$t->kotctl('tenant', 'policy', 'later', 'mfa=required');
+$page = $ivy->get('/kot/mfa');
+ok defined $field->($page->{content}, 'password'),
+    'once it is required, her older session is asked for the password';
+KotTest::TOTP::fresh_step();
+$res = enrol_post($ivy, $page, code => KotTest::TOTP::code(secret_of($page)));
+is $res->{status}, 400, 'and the code alone does not enrol';
+ok !$t->redis('EXISTS', 'kot:v1:mfa:later:ivy'), 'nothing is stored';
+$res = enrol_post($ivy, $page, code => KotTest::TOTP::code(secret_of($page)),
+                  password => $pw{ivy});
+is scalar(my @i = recovery_codes($res)), 10, 'with the password, ivy enrols';
 
 
 # ---------------------------------------------------------------------
@@ -673,7 +719,8 @@ is $page->{status}, 200, 'logged in again, the user opens the page';
 my $new = secret_of($page);
 ok $new && $new ne $old, 'and offers a new secret in place of the old';
 KotTest::TOTP::fresh_step();
-$res = enrol_post($h, $page, code => KotTest::TOTP::code($new));
+$res = enrol_post($h, $page, code => KotTest::TOTP::code($new),
+                  password => $pw{hana});
 is $res->{status}, 200, 'whose code enrols';
 
 done_testing;

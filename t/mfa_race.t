@@ -38,7 +38,7 @@ my ($secret) = $page->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
 KotTest::TOTP::fresh_step();
 my $res = $ua->post_form('/kot/mfa', {
     csrf => $field->($page->{content}, 'csrf') // '', action => 'enrol',
-    code => KotTest::TOTP::code($secret) });
+    code => KotTest::TOTP::code($secret), password => $pw });
 my @codes = $res->{content} =~ m{<li class="kot-recovery-code">([^<]+)</li>}g;
 is scalar @codes, 10, 'alice enrols and has 10 recovery codes';
 
@@ -179,7 +179,7 @@ ok wait_until(sub { tokens() < 98.5 }, interval => 0.002,
     'a login of henry with the password alone has read that he has no MFA';
 $res = $h->post_form('/kot/mfa', {
     csrf => $field->($hpage->{content}, 'csrf') // '', action => 'enrol',
-    code => KotTest::TOTP::code($hsecret) });
+    code => KotTest::TOTP::code($hsecret), password => $hpw });
 is $res->{status}, 200, 'henry enrols meanwhile, in his other session';
 is KotTest::UA::status($late_login, 10), 401,
     'the login with the password alone is then refused';
@@ -213,7 +213,8 @@ KotTest::TOTP::fresh_step();
 $res = $dora->post_form('/kot/mfa', {
     csrf => $field->($dpage->{content}, 'csrf') // '', action => 'enrol',
     code => KotTest::TOTP::code($dpage->{content}
-                                =~ m{id="kot-totp-secret">([A-Z2-7]+)<}) });
+                                =~ m{id="kot-totp-secret">([A-Z2-7]+)<}),
+    password => $dpw });
 is $res->{status}, 200, 'dora enrols where MFA is optional';
 $dpage = $dora->get('/kot/mfa');
 like $dpage->{content}, qr/name="action" value="remove"/,

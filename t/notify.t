@@ -304,7 +304,7 @@ KotTest::TOTP::fresh_step();
 my $code = KotTest::TOTP::code($secret);
 $gina->post_form('/kot/mfa', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
-    action => 'enrol', code => $code });
+    action => 'enrol', code => $code, password => $pw{gina} });
 ok arrives('mfa_changed', user => 'gina', action => 'mfa_enrolled'),
     'a user enrolling in MFA is notified';
 $t->kotctl('user', 'mfa-reset', 'acme', 'gina');

@@ -66,7 +66,8 @@ my ($secret) = $page->{content} =~ /id="kot-totp-secret">([A-Z2-7]+)</;
 KotTest::TOTP::fresh_step();
 $res = $ua->post_form('/kot/mfa', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
-    code => KotTest::TOTP::code($secret, KotTest::TOTP::step() - 1) });
+    code => KotTest::TOTP::code($secret, KotTest::TOTP::step() - 1),
+    password => 'correct horse battery' });
 like $res->{content}, qr/kot-recovery-code/, 'enrolment in MFA works';
 my ($rc) = $res->{content} =~ /class="kot-recovery-code">([^<]+)</;
 my $two = $ng->ua;

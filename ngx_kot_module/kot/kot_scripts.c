@@ -1534,19 +1534,24 @@ static const char  kot_script_mfa_load[] =
  * becomes the user's, with new recovery codes (hashes), and the session
  * may go on if it was bound to enrol first.  The user's other sessions
  * bound to enrol end: they proved no factor, and nothing would let them
- * go on (the next login asks for the code).
+ * go on (the next login asks for the code).  Only the first enrolment of
+ * a session bound to enrol goes without the password: any other comes
+ * with the password hash verified (ngx_http_kot_mfa_password_needed()).
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
  * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user},
  * KEYS[6] us:{tenant}:{user}, KEYS[7] f:{tenant}:{user}
  * ARGV[1] the offered sealed seed, ARGV[2] the step its code matched
  * (used up), ARGV[3] now, ARGV[4] the enrolled time the page saw ("0":
- * none), ARGV[5] the password hash verified for a replacement, or "",
- * ARGV[6] sid, ARGV[7...] the recovery code hashes
+ * none), ARGV[5] the password hash verified, or "" for the first
+ * enrolment of a session bound to enrol, ARGV[6] sid, ARGV[7...] the
+ * recovery code hashes
  * Returns {1, other sessions ended}; 0 if the offer is gone; -1 if the
  * session ended; -2 if the user is gone; -3 if the user's MFA changed
- * meanwhile; -4 if the password changed meanwhile; -5 if a replacement
- * finds the account locked (checked here, atomically, as at login).
+ * meanwhile (or, without the password, the session is not bound to
+ * enrol); -4 if the password changed meanwhile; -5 if the password was
+ * given and the account is locked (checked here, atomically, as at
+ * login).
  */
 static const char  kot_script_mfa_enrol[] =
     KOT_LUA_DENY_OOM
@@ -1557,6 +1562,8 @@ static const char  kot_script_mfa_enrol[] =
     "if not h then return -2 end\n"
     "if (redis.call('HGET', KEYS[1], 'enrolled') or '0') ~= ARGV[4]"
     " then return -3 end\n"
+    "if ARGV[5] == '' and (ARGV[4] ~= '0'"
+    " or redis.call('HGET', KEYS[4], 'e') ~= '1') then return -3 end\n"
     "if ARGV[5] ~= '' and h ~= ARGV[5] then return -4 end\n"
     "if ARGV[5] ~= '' and locked(KEYS[7], tonumber(ARGV[3])) == 1"
     " then return -5 end\n"

@@ -170,6 +170,8 @@ await run(async (browser) => {
     const secret = (await page.textContent('#kot-totp-secret')).trim();
     await page.fill('input[name="code"]',
                     totp(secret, await freshStep() - 1));
+    await page.fill('form:has(input[name="code"]) input[name="password"]',
+                    password);
     await submit(page);
     await shot(page, 'mfa-recovery', 'en', 'Your recovery codes');
 
