@@ -168,6 +168,32 @@ kotctl_put_safe(FILE *f, const char *s, size_t len)
 
 
 /*
+ * A value too long to show whole (an argument, a name from a log or from
+ * Redis), cut after whole characters; invalid UTF-8 counts a byte each.
+ */
+
+const char *
+kotctl_cut(const char *s, size_t chars, char *buf)
+{
+    int       n;
+    size_t    i, len, shown;
+    uint32_t  cp;
+
+    len = strlen(s);
+
+    for (i = 0, shown = 0; i < len && shown < chars; shown++) {
+        n = kot_utf8_decode((const unsigned char *) s + i, len - i, &cp);
+        i += (n > 0) ? (size_t) n : 1;
+    }
+
+    memcpy(buf, s, i);
+    strcpy(buf + i, (i < len) ? "..." : "");
+
+    return buf;
+}
+
+
+/*
  * printf() whose output never holds a raw control character: a name, a
  * path or a reply that kotctl shows may hold any.  A newline that ends
  * fmt is the line's own and stays.

@@ -166,6 +166,13 @@ void kotctl_vprint(FILE *f, const char *fmt, va_list ap)
 /* len bytes, a NUL among them too, escaped as kotctl_print() escapes */
 void kotctl_put_safe(FILE *f, const char *s, size_t len);
 
+/*
+ * s cut after chars characters, with "..." when cut, for a message that
+ * escapes it (kotctl_print()); buf holds KOTCTL_CUT_SIZE(chars) bytes.
+ */
+#define KOTCTL_CUT_SIZE(chars)  ((chars) * 4 + 4)
+const char *kotctl_cut(const char *s, size_t chars, char *buf);
+
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);
 int kotctl_confirm(const char *name, int yes);

@@ -49,7 +49,6 @@ typedef struct {
 
 static int kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a);
 static int kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a);
-static const char *kotctl_allow_cut(const char *s, char *buf);
 static int kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a);
 static int kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a,
     kotctl_allow_result_t *r);
@@ -164,7 +163,7 @@ static int
 kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 {
     int          i, rc, bad;
-    char         reason[KOT_CIDR_REASON_MAX], shown[KOTCTL_ALLOW_SHOW * 4 + 4];
+    char         reason[KOT_CIDR_REASON_MAX], shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
     size_t       j, n;
     kot_cidr_t  *v;
 
@@ -184,7 +183,7 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 
         if (rc != KOT_CIDR_OK) {
             kot_cidr_reason(rc, &v[i], reason, sizeof(reason));
-            kotctl_error("\"%s\": %s", kotctl_allow_cut(argv[i], shown),
+            kotctl_error("\"%s\": %s", kotctl_cut(argv[i], KOTCTL_ALLOW_SHOW, shown),
                          reason);
             bad++;
         }
@@ -215,33 +214,6 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
     free(v);
 
     return KOTCTL_OK;
-}
-
-
-/*
- * A refused argument or entry, cut after KOTCTL_ALLOW_SHOW characters
- * for a message; the message escapes what it holds (kotctl_print()).
- * buf holds KOTCTL_ALLOW_SHOW * 4 + 4 bytes.
- */
-
-static const char *
-kotctl_allow_cut(const char *s, char *buf)
-{
-    int       n;
-    size_t    i, len, chars;
-    uint32_t  cp;
-
-    len = strlen(s);
-
-    for (i = 0, chars = 0; i < len && chars < KOTCTL_ALLOW_SHOW; chars++) {
-        n = kot_utf8_decode((const unsigned char *) s + i, len - i, &cp);
-        i += (n > 0) ? (size_t) n : 1;
-    }
-
-    memcpy(buf, s, i);
-    strcpy(buf + i, (i < len) ? "..." : "");
-
-    return buf;
 }
 
 
@@ -451,7 +423,7 @@ static int
 kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
 {
     int           rc;
-    char          text[KOT_CIDR_STR_MAX], shown[KOTCTL_ALLOW_SHOW * 4 + 4];
+    char          text[KOT_CIDR_STR_MAX], shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
     size_t        i, n;
     json_t       *networks;
     const char   *argv[2];
@@ -496,7 +468,7 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
 
         kotctl_error("%s holds \"%s\", which is not a valid CIDR",
                      argv[1], e->type == REDIS_REPLY_STRING
-                              ? kotctl_allow_cut(e->str, shown) : "?");
+                              ? kotctl_cut(e->str, KOTCTL_ALLOW_SHOW, shown) : "?");
         rc = KOTCTL_FAIL;
     }
 

@@ -43,6 +43,9 @@
 #define KOTCTL_NOT_GIVEN      UINT64_MAX  /* a log the files do not cover */
 #define KOTCTL_FILE_HOSTS     16          /* hosts told apart in one file */
 #define KOTCTL_HOST_MAX       1024        /* an anchor's host, as recorded */
+#define KOTCTL_WHERE_SHOW     511         /* characters of its file or host
+                                             shown */
+#define KOTCTL_WHERE_MAX      (2 * KOTCTL_CUT_SIZE(KOTCTL_WHERE_SHOW) + 4)
 
 
 /* line reader */
@@ -291,8 +294,8 @@ static int kotctl_anchor_given(kotctl_verify_t *v, const char *name,
     const char *host, uint64_t ms);
 static const char *kotctl_anchor_host(redisReply *e,
     char buf[KOTCTL_HOST_MAX]);
-static void kotctl_anchor_where(char *buf, size_t cap, redisReply *file,
-    const char *host);
+static void kotctl_anchor_where(char where[KOTCTL_WHERE_MAX],
+    redisReply *file, const char *host);
 static int kotctl_same_host(const char *a, const char *b);
 static int kotctl_anchor_error(kotctl_verify_t *v);
 
@@ -304,7 +307,6 @@ static int kotctl_is_chain_id(const char *s);
 static int kotctl_is_ts(const char *s, size_t len);
 static int kotctl_ts_ms(const char *ts, uint64_t *ms);
 static int kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1]);
-static void kotctl_printable(char *dst, size_t cap, const char *s);
 
 static int kotctl_query_args(kotctl_query_t *q, int argc, char **argv,
     int *first);
@@ -804,7 +806,7 @@ static kotctl_vchain_t *
 kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
 {
     size_t            i;
-    char              fpr[KOT_CHAIN_FPR_LEN + 1];
+    char              fpr[KOTCTL_CUT_SIZE(KOT_CHAIN_FPR_LEN)];
     int               format;
     json_t           *sealed, *auditor, *alg_name, *version, *host;
     uint8_t           k0[KOT_CHAIN_KEY_LEN];
@@ -840,7 +842,8 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     }
 
     if (i == v->nkeys) {
-        kotctl_printable(fpr, sizeof(fpr), json_string_value(auditor));
+        (void) kotctl_cut(json_string_value(auditor), KOT_CHAIN_FPR_LEN,
+                          fpr);
         if (v->nkeys == 1) {
             kotctl_verify_problem(v, "chain %s was sealed to another "
                                   "auditor key (fingerprint %s; the key "
@@ -1238,7 +1241,7 @@ kotctl_anchor_fetch(kotctl_verify_t *v, kotctl_vchain_t *ch)
 static int
 kotctl_anchor_keep(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
 {
-    char           where[1024], host[KOTCTL_HOST_MAX];
+    char           where[KOTCTL_WHERE_MAX], host[KOTCTL_HOST_MAX];
     redisReply   **e;
     kotctl_log_t  *log;
 
@@ -1274,7 +1277,7 @@ kotctl_anchor_keep(kotctl_verify_t *v, kotctl_vchain_t *ch, redisReply *r)
         memcpy(ch->anchor_mac, e[1]->str, e[1]->len + 1);
     }
 
-    kotctl_anchor_where(where, sizeof(where), e[2],
+    kotctl_anchor_where(where, e[2],
                         kotctl_anchor_host(e[3], host));
 
     ch->anchor_where = strdup(where);
@@ -1452,7 +1455,7 @@ static int
 kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
     const char *score, redisReply *r)
 {
-    char         where[1024], ts[KOTCTL_TS_LEN + 1];
+    char         where[KOTCTL_WHERE_MAX], ts[KOTCTL_TS_LEN + 1];
     char         buf[KOTCTL_HOST_MAX];
     uint64_t     ms;
     const char  *host;
@@ -1474,7 +1477,7 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
         return 0;
     }
 
-    kotctl_anchor_where(where, sizeof(where), r->element[0], host);
+    kotctl_anchor_where(where, r->element[0], host);
     if (kotctl_ms_ts(ms, ts) != 0) {
         memcpy(ts, "a time past 9999", sizeof("a time past 9999"));
     }
@@ -1673,23 +1676,26 @@ kotctl_anchor_host(redisReply *e, char buf[KOTCTL_HOST_MAX])
 }
 
 
-/* "FILE on HOST" or, for an anchor that names no host, "FILE" */
+/*
+ * "FILE on HOST" or, for an anchor that names no host, "FILE", each cut
+ * to KOTCTL_WHERE_SHOW characters; what prints it escapes it.
+ */
 
 static void
-kotctl_anchor_where(char *buf, size_t cap, redisReply *file,
+kotctl_anchor_where(char where[KOTCTL_WHERE_MAX], redisReply *file,
     const char *host)
 {
-    size_t  n;
+    int   n;
+    char  shown[KOTCTL_CUT_SIZE(KOTCTL_WHERE_SHOW)];
 
-    /* the file in half the room at most, the host in the rest */
-
-    kotctl_printable(buf, cap / 2,
-                     file->type == REDIS_REPLY_STRING ? file->str : "?");
+    n = snprintf(where, KOTCTL_WHERE_MAX, "%s",
+                 kotctl_cut(file->type == REDIS_REPLY_STRING ? file->str
+                                                             : "?",
+                            KOTCTL_WHERE_SHOW, shown));
 
     if (host != NULL) {
-        n = strlen(buf);
-        memcpy(buf + n, " on ", 5);
-        kotctl_printable(buf + n + 4, cap - n - 4, host);
+        snprintf(where + n, KOTCTL_WHERE_MAX - n, " on %s",
+                 kotctl_cut(host, KOTCTL_WHERE_SHOW, shown));
     }
 }
 
@@ -3054,21 +3060,6 @@ kotctl_ms_ts(uint64_t ms, char ts[KOTCTL_TS_LEN + 1])
     memcpy(ts, buf, KOTCTL_TS_LEN + 1);
 
     return 0;
-}
-
-
-/* Text from a log or from Redis, safe to print on a terminal. */
-
-static void
-kotctl_printable(char *dst, size_t cap, const char *s)
-{
-    size_t  i;
-
-    for (i = 0; i + 1 < cap && s[i]; i++) {
-        dst[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    }
-
-    dst[i] = '\0';
 }
 
 

@@ -534,6 +534,26 @@ is verify($f)->{out}, missing($hostless, 2, $f, 'node-b'),
     'a chain that names no host stands for every host';
 $t->redis('ZREM', 'kot:v1:audit:chains', $hostless);
 
+# a host name as a record and its anchor hold it: one that could act on
+# a terminal is shown escaped, as kotctl shows any name; a Japanese one
+# as it is
+for my $name ("web\e]0;owned\a", "\x{30a6}\x{30a7}\x{30d6}1") {
+    my $hw = writer();
+    my $ts = sprintf '%04d-%02d-%02dT%02d:%02d:%02d.000Z', $tm[5] + 1900,
+        $tm[4] + 1, @tm[3, 2, 1, 0];
+    my @hl = (chain_start($hw, $ts, $name),
+              record($hw, $ts, 'event.action' => 'chain_end'));
+    $f = tampered('host-named', $hl[0]);
+    anchor($hw, $f);
+    utf8::encode(my $bytes = $name);
+    $t->redis('HSET', "kot:v1:audit:$hw->{id}", 'host', $bytes);
+    (my $shown = $bytes) =~ s/([\x00-\x1f])/sprintf '\\u%04x', ord $1/ge;
+    is verify($f)->{out}, "chain $hw->{id}: its tail is missing: the files "
+        . "end at record 0 ($f:1), Redis saw record 1 written to $f on "
+        . "$shown\n", 'a host named ' . ($name =~ /\e/ ? 'with an escape '
+        . 'is shown escaped' : 'in Japanese is shown in Japanese');
+}
+
 $r = verify("$dir/nosuch.log");
 is $r->{exit}, 1, 'a missing file fails';
 like $r->{err}, qr/cannot open ".*nosuch\.log"/, 'with the reason';
@@ -551,6 +571,25 @@ is $r->{exit}, 1, 'another private key does not verify';
 like $r->{out}, qr/^\Q$log\E:1: chain $ids[0] was sealed to another (?x)
     auditor \s key \s \(fingerprint \s $fingerprint; \s the \s key \s given
     \s has \s [0-9a-f]{16}\)$/, 'and verify says which key it needs';
+
+# a fingerprint is shown as kotctl shows any text
+for my $named ("\e[2J\x{9375}", "\x{9375}" x 20) {
+    my $fw = writer();
+    my $fl = record($fw, '2026-11-26T10:00:00.000Z',
+                    'event.action' => 'chain_start',
+                    'kot.sealed_key' => $fw->{sealed},
+                    'kot.auditor_key' => $named, 'host.hostname' => 'test',
+                    'kot.mac_alg' => 'poly1305');
+    $f = tampered('fingerprint', $fl);
+    my $shown = $named =~ s/\e/\\u001b/r;
+    $shown = substr($shown, 0, 16) . '...' if length $shown > 16;
+    utf8::encode($shown);
+    is verify($f)->{out}, "$f:1: chain $fw->{id} was sealed to another "
+        . "auditor key (fingerprint $shown; the key given has "
+        . "$fingerprint)\n", 'a fingerprint '
+        . ($named =~ /\e/ ? 'with an escape is shown escaped'
+                          : 'too long is cut, after whole characters');
+}
 
 $r = verify(\$pub, $log);
 is $r->{exit}, 1, 'the public key cannot verify';

@@ -15,7 +15,6 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Admin;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new;
 my ($crt, $key) = $t->tls_cert;
@@ -43,19 +42,10 @@ $t->add_user('acme', 'alice', $PW);
 
 my $host = '127.0.0.1:' . $n->port;
 my $base = "https://$host";
-my $json = JSON::PP->new->utf8->canonical;
 
-sub curl ($jar, @args) {
-    my $r = $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
-                     merge => 1);
-    return $r->{out};
-}
+sub curl ($jar, @args) { $t->curl($jar, @args) }
 
-sub records ($action) {
-    open my $fh, '<', $log or return ();
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
+sub records ($action) { $t->audit_records($log, $action) }
 
 # The value of a cookie in a curl jar.
 sub jar_cookie ($jar, $name) {

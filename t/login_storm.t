@@ -12,7 +12,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 use Time::HiRes ();
 
 # One thread and a short queue: the storm fills it.  ln=15 takes a
@@ -100,13 +99,8 @@ for (@burst) {
 }
 cmp_ok $busy, '>=', 10, "a burst of logins overflows the queue ($busy busy)";
 
-my $json = JSON::PP->new->utf8;
 my $log = $t->dir . '/busy/audit.log';
-sub records ($action) {
-    open my $fh, '<:raw', $log or return ();
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
+sub records ($action) { $t->audit_records($log, $action) }
 sub counted () {
     my $sum = 0;
     $sum += $_->{'kot.busy.count'} for records('login_rejected_busy');

@@ -9,7 +9,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 # users are made by kotctl at ln=10; nginx asks for ln=11
 my $t = KotTest->new(workers => 1, scrypt_ln => 10);
@@ -18,15 +17,12 @@ my $n = $t->nginx(KotTest->site(
     http => "kot_audit_log %%DIR%%/audit.log;\n"
           . "    kot_audit_auditor_key $pub;") =~ s/ln=10/ln=11/r);
 
-my $json = JSON::PP->new->utf8;
 
 sub hash_of ($user) { $t->redis('HGET', "kot:v1:u:acme:$user", 'hash') }
 
 sub records ($inst, $action) {
-    open my $fh, '<:raw', $t->dir . '/' . $inst->name . '/audit.log'
-        or return ();
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
+    return $t->audit_records($t->dir . '/' . $inst->name . '/audit.log',
+                             $action);
 }
 
 sub login ($inst, $user, $password) {

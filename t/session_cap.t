@@ -11,7 +11,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new(workers => 2);
 my (undef, $pub) = $t->auditor_keys;
@@ -34,12 +33,9 @@ my %alice = (tenant => 'acme', username => 'alice',
 my %bob = (tenant => 'acme', username => 'bob',
            password => 'another good secret');
 
-my $json = JSON::PP->new->utf8;
 
 sub records ($name, $action) {
-    open my $fh, '<', sprintf($log, $name) or return ();
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
+    return $t->audit_records(sprintf($log, $name), $action);
 }
 
 sub handle ($ua) {

@@ -62,17 +62,9 @@ my $base = 'https://127.0.0.1:' . $n->port;
 my @old = ('--tlsv1.2', '--tls-max', '1.2');
 my $json = JSON::PP->new->utf8;
 
-sub curl ($jar, @args) {
-    my $r = $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
-                     merge => 1);
-    return $r->{out};
-}
+sub curl ($jar, @args) { $t->curl($jar, @args) }
 
-sub records ($action) {
-    open my $fh, '<', $log or return ();
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
+sub records ($action) { $t->audit_records($log, $action) }
 
 sub login_as ($user, $jar, @opts) {
     my ($csrf) = curl($jar, @opts, "$base/kot/login")

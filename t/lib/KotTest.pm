@@ -32,6 +32,9 @@ package KotTest;
 #     threads => 4, extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
 #     $output), under the name "check" by default.
 # $t->browse($nginx, 'script.mjs', @args): a t/browser/ script's TAP.
+# $t->curl($jar, @args): curl -sk -i with that cookie jar -> its output.
+# $t->audit_records($path, $action): the records of that event.action in
+#     the audit log at $path, decoded; none before the log exists.
 # Placeholders: %%PORT%% %%PORT2%% %%APP%% %%REDIS%% %%SECRET%% %%DIR%%.
 #
 # Perl core modules only: the tests run on a bare Debian with nginx and
@@ -49,6 +52,7 @@ use File::Temp ();
 use IO::Poll ();
 use IO::Select;
 use IO::Socket::IP;
+use JSON::PP ();
 use POSIX ();
 use Scalar::Util ();
 use Test::More ();
@@ -907,6 +911,29 @@ sub auditor_keys {
     }
 
     return ($priv, $pub);
+}
+
+
+# curl -sk -i with a cookie jar read and written: the status line,
+# headers and body, with curl's own errors.
+sub curl {
+    my ($self, $jar, @args) = @_;
+
+    return $self->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar,
+                         @args ], merge => 1)->{out};
+}
+
+
+# The records of one event.action in an audit log, decoded; none while
+# the log does not exist yet.
+sub audit_records {
+    my ($self, $path, $action) = @_;
+
+    open my $fh, '<:raw', $path or return ();
+    my $json = JSON::PP->new->utf8;
+
+    return grep { $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } <$fh>;
 }
 
 

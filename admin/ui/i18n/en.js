@@ -480,6 +480,13 @@ export default {
     'err.no_admin': 'This console is for administrators, and your account '
         + 'is not one. If you need it, ask your administrator.',
     'err.csrf': 'This page is out of date. Reload it and try again.',
+    'err.tls_too_old': 'Your browser connected with a protocol version '
+        + 'that this console no longer accepts because it is not secure '
+        + 'enough. Nothing was changed. Use an up-to-date browser, or ask '
+        + 'your IT department for help.',
+    'err.too_early': 'The server did not accept this because the '
+        + 'connection was not fully set up yet. Nothing was changed. Please '
+        + 'try again.',
     'err.ip_not_allowed': 'Your company allows this console only from '
         + 'certain networks, and the network you are connected to now is not '
         + 'one of them. Connect from a network your company allows (such as '
