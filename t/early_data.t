@@ -15,6 +15,9 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Admin;
 use Test::More;
+use IO::Select;
+use IO::Socket::IP;
+use Time::HiRes qw(time);
 
 my $t = KotTest->new;
 my ($crt, $key) = $t->tls_cert;
@@ -42,6 +45,57 @@ $t->add_user('acme', 'alice', $PW);
 
 my $host = '127.0.0.1:' . $n->port;
 my $base = "https://$host";
+
+# A replay: the client's first flight (ClientHello and early data) sent
+# again by whoever captured it, who can never finish the handshake.  A
+# real client's Finished can reach a busy nginx before it reads the
+# request, and the request then is no early data any more; so this proxy
+# holds back what the client sends after the server first spoke until
+# the server spoke again (its answer) or 5 s passed.
+my $replay = KotTest::free_port();
+{
+    my $listen = IO::Socket::IP->new(LocalHost => '127.0.0.1',
+                                     LocalPort => $replay, Listen => 16,
+                                     ReuseAddr => 1)
+        or die "listen on $replay: $@\n";
+    $t->fork_extra('replay', sub {
+        while (my $c = $listen->accept) {
+            my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1',
+                                        PeerPort => $n->port);
+            hold_finished($c, $s) if $s;
+            close $c;
+        }
+    });
+    close $listen;
+}
+
+sub hold_finished ($c, $s) {
+    my ($spoke, $held, $until) = (0, '', 0);
+    my $sel = IO::Select->new($c, $s);
+
+    while (1) {
+        if ($spoke == 1 && time >= $until) {
+            $spoke = 2;
+        }
+        if ($spoke == 2 && length $held) {
+            syswrite $s, $held;
+            $held = '';
+        }
+        for my $h ($sel->can_read(0.05)) {
+            my $got = sysread $h, my $buf, 65536;
+            return unless $got;
+            if ($h == $s) {
+                syswrite $c, $buf;
+                $spoke = $spoke ? 2 : 1;
+                $until = time + 5 if $spoke == 1;
+            } elsif ($spoke) {
+                $held .= $buf;
+            } else {
+                syswrite $s, $buf;
+            }
+        }
+    }
+}
 
 sub curl ($jar, @args) { $t->curl($jar, @args) }
 
@@ -90,8 +144,8 @@ sub send_tls ($req, %o) {
 
         my $file = "$dir/early$seq.txt";
         KotTest::_spew($file, $req);
-        $r = $t->_run([ @s_client, '-sess_in', $sess, '-early_data', $file ],
-                      merge => 1);
+        $r = $t->_run([ @s_client, '-sess_in', $sess, '-early_data', $file,
+                        '-connect', "127.0.0.1:$replay" ], merge => 1);
     } else {
         $r = $t->_run([ @s_client ], stdin => $req, merge => 1);
     }
