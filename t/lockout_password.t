@@ -71,17 +71,22 @@ is $n->ua->login(tenant => 'acme', username => 'alice',
 
 # the MFA page: removing it asks for the password
 
+# Enrols with the code of the secret the page shows, and the password.
+sub enrol ($ua, $password) {
+    my $p = $ua->get('/kot/mfa');
+    my ($s) = $p->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
+    KotTest::TOTP::fresh_step();
+    return $ua->post_form('/kot/mfa', {
+        csrf => KotTest::UA::form_field($p->{content}, 'csrf'),
+        action => 'enrol', code => KotTest::TOTP::code($s),
+        password => $password });
+}
+
 my $erin = $n->ua;
 $erin->login(tenant => 'acme', username => 'erin',
              password => 'staple battery horse');
-my $page = $erin->get('/kot/mfa');
-my ($secret) = $page->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
-KotTest::TOTP::fresh_step();
-is $erin->post_form('/kot/mfa', {
-    csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
-    action => 'enrol', code => KotTest::TOTP::code($secret),
-    password => 'staple battery horse' })->{status},
-    200, 'erin enrols in MFA, with her password';
+is enrol($erin, 'staple battery horse')->{status}, 200,
+    'erin enrols in MFA, with her password';
 
 sub remove ($password) {
     my $p = $erin->get('/kot/mfa');
@@ -117,24 +122,14 @@ my $fay = $n->ua;
 $fay->login(tenant => 'acme', username => 'fay',
             password => 'ferry lantern wool');
 
-sub enrol ($password) {
-    my $p = $fay->get('/kot/mfa');
-    my ($s) = $p->{content} =~ m{<code id="kot-totp-secret">([A-Z2-7]+)<};
-    KotTest::TOTP::fresh_step();
-    return $fay->post_form('/kot/mfa', {
-        csrf => KotTest::UA::form_field($p->{content}, 'csrf'),
-        action => 'enrol', code => KotTest::TOTP::code($s),
-        password => $password });
-}
-
-is enrol('guess one')->{status}, 400,
+is enrol($fay, 'guess one')->{status}, 400,
     'a wrong password does not turn MFA on';
 is field('fails', 'fay'), 1, '  and counts as a failed login';
-enrol('guess two');
-enrol('guess three');
+enrol($fay, 'guess two');
+enrol($fay, 'guess three');
 is field('locks', 'fay'), 1, 'the third one locks the account';
 
-$locked = enrol('ferry lantern wool');
+$locked = enrol($fay, 'ferry lantern wool');
 is $locked->{status}, 400,
     'while locked, even the right password does not turn MFA on';
 like $locked->{content}, qr/The current password is not correct/,
@@ -142,7 +137,7 @@ like $locked->{content}, qr/The current password is not correct/,
 ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:fay'), '  and MFA stays off';
 
 $t->kotctl('user', 'unlock', 'acme', 'fay');
-is enrol('ferry lantern wool')->{status}, 200,
+is enrol($fay, 'ferry lantern wool')->{status}, 200,
     'once unlocked, the right password turns it on';
 
 unlike $n->error_log, qr/\[(alert|crit|emerg)\]/, 'nothing alarming logged';
