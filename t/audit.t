@@ -44,7 +44,8 @@ my $json = JSON::PP->new->utf8;
 
 sub records () {
     open my $fh, '<', $log or return ();
-    return map { $json->decode($_) } grep { /\S/ } <$fh>;
+    # a line still being written (the load below) is not a record yet
+    return map { $json->decode($_) } grep { /\S/ && /\n\z/ } <$fh>;
 }
 
 sub find ($action, %want) {

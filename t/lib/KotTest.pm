@@ -925,7 +925,7 @@ sub curl {
 
 
 # The records of one event.action in an audit log, decoded; none while
-# the log does not exist yet.
+# the log does not exist yet, and not a last line still being written.
 sub audit_records {
     my ($self, $path, $action) = @_;
 
@@ -933,7 +933,7 @@ sub audit_records {
     my $json = JSON::PP->new->utf8;
 
     return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
+           map { $json->decode($_) } grep { /\S/ && /\n\z/ } <$fh>;
 }
 
 
