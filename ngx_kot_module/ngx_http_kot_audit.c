@@ -627,6 +627,7 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     json_t                    *rec;
     ngx_str_t                  line;
     ngx_http_kot_ctx_t        *ctx;
+    ngx_http_kot_session_t    *s;
     ngx_http_kot_loc_conf_t   *klcf;
     ngx_http_kot_audit_log_t  *al;
 
@@ -648,11 +649,16 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
         al = NULL;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    s = ev->session;
 
-    if (ev->user == NULL && ctx && ctx->session.user.len) {
-        ev->user = &ctx->session.user;
-        ev->tenant = &ctx->session.tenant;
+    if (s == NULL) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+        s = ctx ? &ctx->session : NULL;
+    }
+
+    if (ev->user == NULL && s && s->user.len) {
+        ev->user = &s->user;
+        ev->tenant = &s->tenant;
     }
 
     if (al == NULL && (ev->tenant == NULL || ev->tenant->len == 0)
@@ -676,8 +682,8 @@ ngx_http_kot_event(ngx_http_request_t *r, ngx_http_kot_event_t *ev,
     ngx_http_kot_audit_set_str(rec, "user.name", ev->user);
     ngx_http_kot_audit_set_str(rec, "organization.id", ev->tenant);
 
-    if (ctx && ctx->session.sid[0]) {
-        ngx_http_kot_audit_set(rec, "session.hash", ctx->session.sid,
+    if (s && s->sid[0]) {
+        ngx_http_kot_audit_set(rec, "session.hash", s->sid,
                                KOT_SID_SHORT_LEN);
     }
 

@@ -239,6 +239,7 @@ struct ngx_http_kot_ctx_s {
     unsigned                    allow_loaded:1;
 
     const char                 *tls_legacy;     /* let in below */
+    ngx_http_kot_session_t     *tls_session;    /* a subrequest's, then */
     unsigned                    tls_refused:1;  /* recorded */
 
     unsigned                    waiting:1;
@@ -332,6 +333,7 @@ typedef struct {
     const char                 *outcome;        /* event.outcome */
     const char                 *reason;         /* event.reason, or NULL */
     ngx_str_t                  *user;           /* NULL: the session's */
+    ngx_http_kot_session_t     *session;        /* NULL: the request's */
     ngx_str_t                  *tenant;
     ngx_str_t                  *target_tenant;  /* an admin's, or NULL */
     ngx_uint_t                  status;         /* what the client gets */

@@ -31,6 +31,8 @@
 
 static ngx_uint_t ngx_http_kot_tls_version(ngx_http_request_t *r,
     const char **name);
+static void ngx_http_kot_tls_legacy_session(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_ctx_t *mctx);
 static const char *ngx_http_kot_tls_floor_name(ngx_uint_t version);
 static void ngx_http_kot_tls_record(ngx_http_request_t *r,
     const char *protocol, const char *floor);
@@ -261,6 +263,7 @@ ngx_http_kot_tls_floor(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         && kot_cidr_set_match(klcf->legacy_tls, sa))
     {
         mctx->tls_legacy = *protocol;
+        ngx_http_kot_tls_legacy_session(r, ctx, mctx);
         return NGX_OK;
     }
 
@@ -272,6 +275,25 @@ ngx_http_kot_tls_floor(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * A subrequest let in below its floor (the page itself may have no
+ * session): its session, checked after this, names the user of the
+ * page's record.  One that found a user stays; one that found none
+ * (or none yet) gives way to the next.
+ */
+
+static void
+ngx_http_kot_tls_legacy_session(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, ngx_http_kot_ctx_t *mctx)
+{
+    if (r != r->main
+        && (mctx->tls_session == NULL || mctx->tls_session->user.len == 0))
+    {
+        mctx->tls_session = &ctx->session;
+    }
 }
 
 
@@ -349,7 +371,10 @@ ngx_http_kot_tls_refuse(ngx_http_request_t *r, const char *protocol,
 }
 
 
-/* Each request of a legacy client, once it is answered. */
+/*
+ * Each request of a legacy client, once it is answered; its user is the
+ * page's session, or else that of a part of it let in below its floor.
+ */
 
 static ngx_int_t
 ngx_http_kot_tls_log_handler(ngx_http_request_t *r)
@@ -368,6 +393,11 @@ ngx_http_kot_tls_log_handler(ngx_http_request_t *r)
     ev.category = "network";
     ev.outcome = "success";
     ev.status = r->headers_out.status;
+
+    if (ctx->session.user.len == 0 && ctx->tls_session) {
+        ev.session = ctx->tls_session;
+    }
+
     ev.fields = json_pack("{s:b,s:s}", "kot.legacy_tls", 1,
                           "kot.tls_protocol", ctx->tls_legacy);
 

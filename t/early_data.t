@@ -5,7 +5,8 @@
 # methods under "kot on") answers 425 Too Early when it came in early
 # data, so a replayed login, logout, password change or admin call
 # changes nothing; a browser sends it again after the handshake.  GET
-# and HEAD still go in 0-RTT.
+# and HEAD still go in 0-RTT.  The same over HTTP/2, which nginx 1.22
+# takes in early data too.
 
 use strict;
 use warnings;
@@ -17,6 +18,7 @@ use KotTest::Admin;
 use Test::More;
 use IO::Select;
 use IO::Socket::IP;
+use POSIX ();
 use Time::HiRes qw(time);
 
 my $t = KotTest->new;
@@ -33,6 +35,7 @@ my $site = KotTest::Admin->site(
     =~ s/kot_insecure_cookie on;//r;
 $site =~ s{listen 127.0.0.1:%%PORT%%;}
           {listen 127.0.0.1:%%PORT%% ssl;
+        listen 127.0.0.1:%%PORT2%% ssl http2;
         ssl_protocols TLSv1.3;
         ssl_early_data on;
         ssl_certificate $crt;
@@ -52,22 +55,27 @@ my $base = "https://$host";
 # request, and the request then is no early data any more; so this proxy
 # holds back what the client sends after the server first spoke until
 # the server spoke again (its answer) or 5 s passed.
-my $replay = KotTest::free_port();
-{
+# One for each port of nginx: HTTP/1.1, and HTTP/2 (port2).
+sub replay_proxy ($name, $to) {
+    my $port = KotTest::free_port();
     my $listen = IO::Socket::IP->new(LocalHost => '127.0.0.1',
-                                     LocalPort => $replay, Listen => 16,
+                                     LocalPort => $port, Listen => 16,
                                      ReuseAddr => 1)
-        or die "listen on $replay: $@\n";
-    $t->fork_extra('replay', sub {
+        or die "listen on $port: $@\n";
+    $t->fork_extra($name, sub {
         while (my $c = $listen->accept) {
             my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1',
-                                        PeerPort => $n->port);
+                                        PeerPort => $to);
             hold_finished($c, $s) if $s;
             close $c;
         }
     });
     close $listen;
+    return $port;
 }
+
+my $replay = replay_proxy('replay', $n->port);
+my $replay2 = replay_proxy('replay2', $n->port2);
 
 sub hold_finished ($c, $s) {
     my ($spoke, $held, $until) = (0, '', 0);
@@ -273,12 +281,182 @@ like $res, qr{^HTTP/1.1 200}m, 'and is answered';
 like $res, qr{^HTTP/1.1 201}m, 'the same write after the handshake works';
 
 
+# HTTP/2 (ALPN h2, on port2): nginx 1.22 takes early data there too, the
+# request as frames that s_client sends as they are.
+
+# A frame: 24-bit length, type, flags, stream.
+sub h2_frame ($type, $flags, $stream, $payload = '') {
+    return substr(pack('N', length $payload), 1)
+           . pack('CCN', $type, $flags, $stream) . $payload;
+}
+
+# An HPACK integer with an N-bit prefix (RFC 7541, 5.1).
+sub hpack_int ($n, $prefix) {
+    my $max = (1 << $prefix) - 1;
+    return chr($n) if $n < $max;
+    my $b = chr($max);
+    for ($n -= $max; $n >= 128; $n >>= 7) {
+        $b .= chr(($n & 127) | 128);
+    }
+    return $b . chr($n);
+}
+
+# A header block of literals without indexing, with new names and no
+# Huffman coding (RFC 7541, 6.2.2): what every server reads.
+sub hpack (@fields) {
+    my $b = '';
+    while (my ($name, $value) = splice @fields, 0, 2) {
+        $b .= "\x00" . hpack_int(length $name, 7) . $name
+              . hpack_int(length $value, 7) . $value;
+    }
+    return $b;
+}
+
+# The client preface, an empty SETTINGS, and one request on stream 1:
+# HEADERS (END_HEADERS, and END_STREAM without a body), then its DATA.
+my $H2_AGENT = 'kot-test-h2';
+sub h2_request ($method, $path, %o) {
+    my $body = $o{body} // '';
+    my @h = (':method' => $method, ':scheme' => 'https', ':path' => $path,
+             ':authority' => '127.0.0.1:' . $n->port2,
+             'user-agent' => $H2_AGENT);
+    push @h, cookie => $o{cookie} if $o{cookie};
+    push @h, 'content-type' => 'application/x-www-form-urlencoded',
+             'content-length' => length $body if length $body;
+    return "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" . h2_frame(4, 0, 0)
+           . h2_frame(1, length $body ? 0x4 : 0x5, 1, hpack(@h))
+           . (length $body ? h2_frame(0, 0x1, 1, $body) : '');
+}
+
+# The :status of a response's header block.  nginx sends it first, as
+# an index of HPACK's static table (0x88 is 200) or as a literal with
+# incremental indexing of the name ":status" (0x48) and a raw value:
+# "425" is 0x48 0x03 "425".  undef for anything else.
+sub h2_status ($block) {
+    my %static = (8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400,
+                  13 => 404, 14 => 500);
+    my $b = ord $block;
+    return $static{$b & 0x7f} if $b & 0x80;
+    my $name = ($b & 0xc0) == 0x40 ? $b & 0x3f
+             : ($b & 0xe0) == 0    ? $b & 0x0f : 0;
+    my $len = ord substr $block, 1, 1;
+    return undef if $name < 8 || $name > 14 || $len & 0x80;
+    return substr $block, 2, $len;
+}
+
+# What stream 1 got in s_client's output after its summary: status,
+# body, and done once it ended (END_STREAM or RST_STREAM).
+sub h2_answer ($out) {
+    my %a = (body => '');
+    my ($data) = $out =~ /^Verify return code:[^\n]*\n---\n(.*)\z/ms;
+    return \%a unless defined $data;
+    while (length $data >= 9) {
+        my ($len, $type, $flags, $stream) =
+            unpack 'NCCN', "\0" . substr $data, 0, 9;
+        last if length $data < 9 + $len;
+        my $payload = substr $data, 9, $len;
+        substr($data, 0, 9 + $len) = '';
+        next if ($stream & 0x7fffffff) != 1;
+        $a{status} //= h2_status($payload) if $type == 1;
+        $a{body} .= $payload if $type == 0;
+        $a{done} = 1 if $type == 3 || ($type <= 1 && $flags & 0x1);
+    }
+    return \%a;
+}
+
+# s_client over HTTP/2 with @args, sent $stdin; its stdin stays open
+# until stream 1 is answered (s_client ends at its EOF), 20 s at most.
+sub s_client_h2 ($stdin, @args) {
+    my $out = $t->dir . '/h2-' . ++$seq . '.out';
+    pipe my $rd, my $wr or die "pipe: $!\n";
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        close $wr;
+        open STDIN, '<&', $rd or POSIX::_exit(126);
+        open STDOUT, '>', $out or POSIX::_exit(126);
+        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
+        { no warnings 'exec';
+          exec 'timeout', '20', 'openssl', 's_client', '-connect',
+               '127.0.0.1:' . $n->port2, '-tls1_3', '-alpn', 'h2', @args }
+        # _exit: a plain exit would run the END blocks in the child
+        POSIX::_exit(127);
+    }
+    close $rd;
+    syswrite $wr, $stdin;
+    KotTest::wait_until(sub { h2_answer(KotTest::_slurp($out))->{done} },
+                        timeout => 20, what => 'an answer over HTTP/2');
+    close $wr;
+    waitpid $pid, 0;
+    return KotTest::_slurp($out);
+}
+
+# As send_tls, over HTTP/2: the answer (status, body), with early (the
+# server took the early data) and h2 (ALPN chose it).
+sub send_h2 ($req, %o) {
+    my $out;
+
+    if ($o{early}) {
+        my $sess = $t->dir . '/sess' . ++$seq . '.pem';
+        s_client_h2(h2_request('GET', '/public/ticket'), '-sess_out', $sess);
+        die "no session ticket over HTTP/2\n" unless -s $sess;
+
+        my $file = $t->dir . "/early$seq.h2";
+        KotTest::_spew($file, $req);
+        $out = s_client_h2('', '-sess_in', $sess, '-early_data', $file,
+                           '-connect', "127.0.0.1:$replay2");
+    } else {
+        $out = s_client_h2($req);
+    }
+
+    my $ans = h2_answer($out);
+    $ans->{early} = $out =~ /^Early data was accepted/m ? 1 : 0;
+    $ans->{h2} = $out =~ /^ALPN protocol: h2$/m ? 1 : 0;
+    return $ans;
+}
+
+my $h2jar = $t->dir . '/h2.jar';
+($csrf) = curl($h2jar, "$base/kot/login") =~ /name="csrf" value="([^"]+)"/;
+$pre = jar_cookie($h2jar, '__Host-kot_pre');
+my $h2login = h2_request('POST', '/kot/login',
+                         cookie => "__Host-kot_pre=$pre",
+                         body => "csrf=$csrf&tenant=acme&username=alice"
+                               . '&password=correct+horse+battery');
+
+my $h2 = send_h2($h2login, early => 1);
+ok $h2->{h2} && $h2->{early},
+    'over HTTP/2 (ALPN h2) the server takes early data too';
+is $h2->{status}, 425, 'a login posted in early data over HTTP/2 gets 425';
+like $h2->{body}, qr/^\{"error":"too_early"/, 'with JSON that says why';
+
+$h2 = send_h2($h2login);
+is $h2->{status}, 303, 'the same login over HTTP/2 after the handshake '
+    . 'succeeds';
+
+my $alive = '__Host-kot_session=' . jar_cookie($old, '__Host-kot_session');
+$h2 = send_h2(h2_request('POST', '/app/replayed-h2', cookie => $alive,
+                         body => 'pay=100'), early => 1);
+ok $h2->{early}, 'a POST to a "kot on" location in early data over HTTP/2';
+is $h2->{status}, 425, 'gets 425';
+ok !reached('/app/replayed-h2'), 'and never reaches the application';
+
+$h2 = send_h2(h2_request('GET', '/app/early-h2', cookie => $alive),
+              early => 1);
+ok $h2->{early}, 'a GET of the application goes in early data over HTTP/2';
+is $h2->{status}, 200, 'and is answered';
+like $h2->{body}, qr/user=\[alice\]/, 'for her session';
+
+
 # the record
 
 my $recs = KotTest::wait_until(sub { my @r = records('early_data_refused');
-                                     @r >= 10 ? \@r : undef },
+                                     @r >= 12 ? \@r : undef },
                                what => 'the refusals on the record');
-is scalar(@{ $recs // [] }), 10, 'each refusal is recorded once';
+is scalar(@{ $recs // [] }), 12, 'each refusal is recorded once';
+my @h2 = grep { ($_->{'user_agent.original'} // '') eq $H2_AGENT }
+         @{ $recs // [] };
+is join(' ', sort map { "$_->{'url.path'} $_->{'http.response.status_code'}" }
+                 @h2),
+    '/app/replayed-h2 425 /kot/login 425', 'those over HTTP/2 too';
 my ($rec) = grep { $_->{'url.path'} eq '/kot/login' } @{ $recs // [] };
 is $rec->{'http.request.method'}, 'POST', 'with the method';
 is $rec->{'http.response.status_code'}, 425, 'and the 425';

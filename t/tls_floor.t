@@ -185,6 +185,20 @@ my $lpage = KotTest::wait_until(sub {
     @r ? \@r : undef }, what => 'the legacy page on the record');
 is scalar(@{ $lpage // [] }), 1, 'recorded once, with kot.legacy_tls';
 is $lpage->[0]{'http.response.status_code'}, 200, 'and the page\'s status';
+is $lpage->[0]{'user.name'}, 'alice',
+    'and the user whose session its parts checked, as the page has none';
+is $lpage->[0]{'organization.id'}, 'acme', 'her tenant';
+ok $seen->{'session.hash'}
+   && ($lpage->[0]{'session.hash'} // '') eq $seen->{'session.hash'},
+    'and her session, as on the records of her other requests';
+
+like curl($term, @terminal, "$base/guarded/z"), qr{^HTTP/1.1 200},
+    'auth_request to a location with a floor: the terminal passes';
+my $lguard = KotTest::wait_until(sub {
+    my @r = grep { $_->{'url.path'} eq '/guarded/z' } records('tls_legacy');
+    @r ? \@r : undef }, what => 'the legacy auth_request on the record');
+is scalar(@{ $lguard // [] }), 1, 'recorded once';
+is $lguard->[0]{'user.name'}, 'alice', 'with the user its check found';
 
 
 # the admin API: the same floor, decided before anything else
