@@ -1591,8 +1591,8 @@ static const char  kot_script_mfa_enrol[] =
 /*
  * A user removes their own MFA, with their password; this script alone
  * decides whether the policy allows it.  Where the tenant's policy
- * (policy.mfa "required", as kot_policy_set() reads it: any other
- * value is "optional" or ignored) or the server's requires MFA,
+ * (policy.mfa KOT_POLICY_REQUIRED, as kot_policy_set() reads it: any
+ * other value is "optional" or ignored) or the server's requires MFA,
  * the user may not: read here, so that a policy set while the password
  * was hashed still refuses.  It is checked after the password and the
  * lock, so that its answer never tells a guess of a locked account's
@@ -1620,7 +1620,8 @@ static const char  kot_script_mfa_remove[] =
     "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
     "if locked(KEYS[4], tonumber(ARGV[3])) == 1 then return -5 end\n"
     "if ARGV[4] == '1' or redis.call('HGET', KEYS[5], "
-    KOT_TENANT_POLICY_MFA ") == 'required' then return -6 end\n"
+    KOT_TENANT_POLICY_MFA ") == '" KOT_POLICY_REQUIRED "' then"
+    " return -6 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2])\n"
     KOT_LUA_END_SESSIONS_BUT("KEYS[6]", "ARGV[5]")
     "return {1, n}\n";
