@@ -1216,9 +1216,11 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                           !ngx_http_kot_mfa_none(pt),
                           "kot.sessions_ended", (json_int_t) pt->mfa.ended);
 
-    ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\"",
+    ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\", "
+                       "other sessions ended: %i",
                        ngx_http_kot_mfa_none(pt) ? "enrolled" : "replaced",
-                       &ctx->session.tenant, &ctx->session.user);
+                       &ctx->session.tenant, &ctx->session.user,
+                       pt->mfa.ended);
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     ngx_memzero(&v, sizeof(ngx_http_kot_mfa_view_t));
