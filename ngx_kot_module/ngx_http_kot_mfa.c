@@ -63,7 +63,7 @@ static ngx_int_t ngx_http_kot_mfa_enrol_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static void ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
+static void ngx_http_kot_mfa_ended_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
 static void ngx_http_kot_mfa_pair(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, redisReply *reply, ngx_int_t *n);
@@ -95,6 +95,8 @@ static ngx_int_t ngx_http_kot_mfa_again(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_mfa_keys(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_redis_args_t *a,
     ngx_uint_t offer);
+static void ngx_http_kot_mfa_ended_msg(ngx_http_kot_page_t *p,
+    ngx_int_t ended);
 static ngx_uint_t ngx_http_kot_mfa_none(ngx_http_kot_portal_t *pt);
 static ngx_uint_t ngx_http_kot_mfa_password_needed(ngx_http_kot_ctx_t *ctx);
 
@@ -724,8 +726,10 @@ ngx_http_kot_mfa_load_reply(ngx_http_request_t *r, void *data,
 static ngx_int_t
 ngx_http_kot_mfa_page_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t           arg;
-    ngx_http_kot_msg_t  msg;
+    ngx_int_t               n;
+    ngx_str_t               arg;
+    ngx_http_kot_msg_t      msg;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_unavailable(r);
@@ -735,6 +739,12 @@ ngx_http_kot_mfa_page_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ngx_http_arg(r, (u_char *) "removed", 7, &arg) == NGX_OK) {
         msg = NGX_HTTP_KOT_MSG_MFA_REMOVED;
+
+        /* as the sessions page's ?ended=: a number the user may change */
+        if (ngx_http_arg(r, (u_char *) "ended", 5, &arg) == NGX_OK) {
+            n = ngx_atoi(arg.data, arg.len);
+            pt->mfa.ended = (n != NGX_ERROR && n < 1000) ? n : 0;
+        }
 
     } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
         msg = NGX_HTTP_KOT_MSG_MFA_OFFER_EXPIRED;
@@ -763,6 +773,8 @@ ngx_http_kot_mfa_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     if (msg != NGX_HTTP_KOT_MSG_NONE) {
         p.msgs[p.nmsgs++] = msg;
     }
+
+    ngx_http_kot_mfa_ended_msg(&p, pt->mfa.ended);
 
     if (ngx_http_kot_mfa_view(r, ctx, &v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1135,7 +1147,7 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_ENROL,
-                                  ngx_http_kot_mfa_enrol_reply, ctx,
+                                  ngx_http_kot_mfa_ended_reply, ctx,
                                   &ctx->done, 7, &a)
         != NGX_OK)
     {
@@ -1146,10 +1158,13 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* {1, other sessions ended}, or why nothing changed */
+/*
+ * mfa_enrol's and mfa_remove's {1, other sessions ended}, or why nothing
+ * changed
+ */
 
 static void
-ngx_http_kot_mfa_enrol_reply(ngx_http_request_t *r, void *data,
+ngx_http_kot_mfa_ended_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
     ngx_http_kot_ctx_t     *ctx = data;
@@ -1201,9 +1216,11 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                           !ngx_http_kot_mfa_none(pt),
                           "kot.sessions_ended", (json_int_t) pt->mfa.ended);
 
-    ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\"",
+    ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\", "
+                       "other sessions ended: %i",
                        ngx_http_kot_mfa_none(pt) ? "enrolled" : "replaced",
-                       &ctx->session.tenant, &ctx->session.user);
+                       &ctx->session.tenant, &ctx->session.user,
+                       pt->mfa.ended);
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     ngx_memzero(&v, sizeof(ngx_http_kot_mfa_view_t));
@@ -1211,6 +1228,7 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     p.status = NGX_HTTP_OK;
     p.return_to = pt->return_to;
     p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_MFA_ENROLLED;
+    ngx_http_kot_mfa_ended_msg(&p, pt->mfa.ended);
 
     v.codes = pt->mfa.codes;
 
@@ -1269,6 +1287,9 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_TENANT, &login->tenant,
                                   NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USER_SESSIONS,
+                                  &login->tenant, &login->user)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1286,9 +1307,12 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the session that removes it goes on */
+    ngx_http_kot_redis_arg(&a, ctx->session.sid, KOT_SID_B64_LEN);
+
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_REMOVE,
-                                  ngx_http_kot_session_int_reply, ctx,
-                                  &ctx->done, 5, &a)
+                                  ngx_http_kot_mfa_ended_reply, ctx,
+                                  &ctx->done, 6, &a)
         != NGX_OK)
     {
         return ngx_http_kot_unavailable(r);
@@ -1301,7 +1325,9 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_http_kot_event_t  ev;
+    u_char                 *flag;
+    ngx_http_kot_event_t    ev;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
 
     if (ctx->rc == NGX_ERROR) {
         return ngx_http_kot_unavailable(r);
@@ -1339,11 +1365,22 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.category = "iam";
     ev.outcome = "success";
     ev.status = NGX_HTTP_SEE_OTHER;
+    ev.fields = json_pack("{s:I}", "kot.sessions_ended",
+                          (json_int_t) pt->mfa.ended);
 
-    ngx_http_kot_event(r, &ev, "MFA removed: tenant \"%V\" user \"%V\"",
-                       &ctx->session.tenant, &ctx->session.user);
+    ngx_http_kot_event(r, &ev, "MFA removed: tenant \"%V\" user \"%V\", "
+                       "other sessions ended: %i", &ctx->session.tenant,
+                       &ctx->session.user, pt->mfa.ended);
 
-    return ngx_http_kot_mfa_again(r, ctx, "removed");
+    /* the page after the redirect says how many other sessions ended */
+    flag = ngx_pnalloc(r->pool, sizeof("removed=1&ended=") + NGX_INT_T_LEN);
+    if (flag == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(flag, "removed=1&ended=%i%Z", pt->mfa.ended);
+
+    return ngx_http_kot_mfa_again(r, ctx, (char *) flag);
 }
 
 
@@ -1372,6 +1409,18 @@ ngx_http_kot_mfa_remove_counted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
     return ngx_http_kot_mfa_counted(r, ctx, "mfa_removed");
+}
+
+
+/* That a change of MFA logged the user out on their other devices. */
+
+static void
+ngx_http_kot_mfa_ended_msg(ngx_http_kot_page_t *p, ngx_int_t ended)
+{
+    if (ended > 0) {
+        p->msgs[p->nmsgs] = NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED;
+        p->nums[p->nmsgs++] = ended;
+    }
 }
 
 

@@ -500,7 +500,8 @@ typedef struct {
     ngx_str_t                   enrolled;   /* as the page saw it */
     ngx_int_t                   left;       /* tries left */
     ngx_int_t                   codes_left; /* recovery codes */
-    ngx_int_t                   ended;      /* sessions an enrolment ended */
+    ngx_int_t                   ended;      /* other sessions that an */
+                                            /* enrolment or removal ended */
     kot_code_kind_t             kind;       /* of the code typed */
     uint64_t                    step;       /* the TOTP step it matched */
     u_char                      code_hash[KOT_RECOVERY_HASH_LEN];
@@ -602,6 +603,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_SESSIONS_ENDED,
     NGX_HTTP_KOT_MSG_SESSIONS_NONE,
     NGX_HTTP_KOT_MSG_FAILED_SINCE,
+    NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

@@ -393,6 +393,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "not you, change your password and tell your administrator.",
       "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"
       "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
+    { "You were logged out on your other devices (sessions ended: %ui).",
+      "他の端末からログアウトしました（終了したセッション：%ui件）。" },
 };
 
 
@@ -1141,7 +1143,8 @@ ngx_http_kot_redirect(ngx_http_request_t *r, ngx_uint_t status,
 
 /*
  * Sends the browser to a portal page: {portal}{page}[?return_to=...]
- * [&flag=1].  A POST is answered with 303 so that the browser GETs it.
+ * [&flag=1], or [&flag] if the flag has its value ("removed=1&ended=2").
+ * A POST is answered with 303 so that the browser GETs it.
  */
 
 ngx_int_t
@@ -1185,7 +1188,8 @@ ngx_http_kot_goto_portal(ngx_http_request_t *r, const char *page,
     }
 
     if (flag) {
-        p = ngx_sprintf(p, "%c%s=1", return_to ? '&' : '?', flag);
+        p = ngx_sprintf(p, ngx_strchr(flag, '=') ? "%c%s" : "%c%s=1",
+                        return_to ? '&' : '?', flag);
     }
 
     location.len = p - location.data;
@@ -1490,7 +1494,8 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
         ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT
                                   || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
                                   || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
-                                  || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED)
+                                  || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED
+                                  || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED)
                                  ? "<p class=\"msg info\" role=\"status\">"
                                  : "<p class=\"msg\" role=\"alert\">");
 

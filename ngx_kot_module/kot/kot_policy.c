@@ -332,7 +332,7 @@ kot_policy_set_rule(kot_policy_t *p, const char *s, size_t len, char *err,
         snprintf(err, err_len, "\"%.*s\": %s", (int) len, s,
                  kot_rules[i].kind == KOT_RULE_FLAG ? "use on or off"
                  : kot_rules[i].kind == KOT_RULE_REQUIRED
-                   ? "use required or optional"
+                   ? "use " KOT_POLICY_REQUIRED " or " KOT_POLICY_OPTIONAL
                  : kot_rules[i].kind == KOT_RULE_COUNT
                    ? "not a number in range"
                  : "not a time (e.g. 90d, 12h, 30m)");
@@ -464,12 +464,16 @@ kot_policy_value(const kot_rule_t *rule, kot_policy_t *p, const char *v,
         return -1;
 
     case KOT_RULE_REQUIRED:
-        if (len == 8 && memcmp(v, "required", 8) == 0) {
+        if (len == sizeof(KOT_POLICY_REQUIRED) - 1
+            && memcmp(v, KOT_POLICY_REQUIRED, len) == 0)
+        {
             *kot_rule_int(p, rule) = 1;
             return 0;
         }
 
-        if (len == 8 && memcmp(v, "optional", 8) == 0) {
+        if (len == sizeof(KOT_POLICY_OPTIONAL) - 1
+            && memcmp(v, KOT_POLICY_OPTIONAL, len) == 0)
+        {
             *kot_rule_int(p, rule) = 0;
             return 0;
         }
@@ -678,7 +682,8 @@ kot_policy_show(const kot_rule_t *rule, const kot_policy_t *p, char *buf,
 
     case KOT_RULE_REQUIRED:
         snprintf(buf, len, "%s",
-                 *kot_rule_int(p, rule) ? "required" : "optional");
+                 *kot_rule_int(p, rule) ? KOT_POLICY_REQUIRED
+                                        : KOT_POLICY_OPTIONAL);
         return;
 
     case KOT_RULE_COUNT:

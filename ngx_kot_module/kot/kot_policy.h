@@ -30,6 +30,15 @@ typedef struct {
 
 #define KOT_POLICY_DEFAULT  { 12, 128, 0, 1, 0, 0, 0, 0, NULL, 0 }
 
+/*
+ * The two values of a required/optional rule (mfa), as kot_policy_set()
+ * reads them and kot_policy_show() writes them.  A tenant's rule is
+ * stored so in Redis, where the mfa_remove script compares it with
+ * KOT_POLICY_REQUIRED too: one spelling for both.
+ */
+#define KOT_POLICY_REQUIRED  "required"
+#define KOT_POLICY_OPTIONAL  "optional"
+
 #define KOT_POLICY_MAX_LENGTH   1024
 #define KOT_POLICY_HISTORY_MAX  24
 

@@ -42,6 +42,22 @@
 
 
 /*
+ * The one way a change ends a user's sessions: every session in us (a
+ * Lua expression naming us:{tenant}:{user}) but the one whose sid is
+ * keep (a Lua expression; '' keeps none).  Each session key is deleted,
+ * which every node's session cache hears of from Redis at once, and
+ * leaves us.  Sets n, the number of sessions ended.
+ */
+#define KOT_LUA_END_SESSIONS_BUT(us, keep)                                  \
+    "local n = 0\n"                                                         \
+    "for _, sid in ipairs(redis.call('ZRANGE', " us ", 0, -1)) do\n"        \
+    "  if sid ~= " keep " then\n"                                           \
+    "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"         \
+    "    redis.call('ZREM', " us ", sid)\n"                                 \
+    "  end\n"                                                               \
+    "end\n"
+
+/*
  * The end of a script that ends every session of a user: KEYS[2] is
  * us:{tenant}:{user}.  Returns the number of sessions ended.
  */
@@ -51,11 +67,7 @@
 
 /* The same, for a script that answers more: n is the number ended. */
 #define KOT_LUA_SESSIONS_ENDED                                              \
-    "local n = 0\n"                                                         \
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"       \
-    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"           \
-    "end\n"                                                                 \
-    "redis.call('DEL', KEYS[2])\n"
+    KOT_LUA_END_SESSIONS_BUT("KEYS[2]", "''")
 
 
 /*
@@ -542,10 +554,8 @@ static const char  kot_script_password_change[] =
     "else\n"
     "  redis.call('DEL', KEYS[5])\n"
     "end\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-    "  redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
-    "end\n"
-    "redis.call('DEL', KEYS[2], KEYS[3])\n"
+    KOT_LUA_END_SESSIONS_BUT("KEYS[2]", "''")
+    "redis.call('DEL', KEYS[3])\n"
     "local idle, abs = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
@@ -1532,11 +1542,13 @@ static const char  kot_script_mfa_load[] =
 /*
  * Enrolment, or its replacement: the offered seed that a code confirmed
  * becomes the user's, with new recovery codes (hashes), and the session
- * may go on if it was bound to enrol first.  The user's other sessions
- * bound to enrol end: they proved no factor, and nothing would let them
- * go on (the next login asks for the code).  Only the first enrolment of
- * a session bound to enrol goes without the password: any other comes
- * with the password hash verified (ngx_http_kot_mfa_password_needed()).
+ * may go on if it was bound to enrol first.  Every other session of the
+ * user ends, as at a password change: a user replaces a factor because
+ * a phone was lost, or enrols because the password may have leaked, and
+ * a session opened by either must not go on (the next login asks for
+ * the new code).  Only the first enrolment of a session bound to enrol
+ * goes without the password: any other comes with the password hash
+ * verified (ngx_http_kot_mfa_password_needed()).
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
  * KEYS[3] mo:{sid}, KEYS[4] s:{sid}, KEYS[5] u:{tenant}:{user},
@@ -1572,36 +1584,34 @@ static const char  kot_script_mfa_enrol[] =
     " 'step', ARGV[2])\n"
     "redis.call('SADD', KEYS[2], unpack(ARGV, 7))\n"
     "redis.call('HDEL', KEYS[4], 'e')\n"
-    "local n = 0\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do\n"
-    "  local key = '" KOT_KEY_SESSION "' .. sid\n"
-    "  if sid ~= ARGV[6] and redis.call('HGET', key, 'e') == '1' then\n"
-    "    n = n + redis.call('DEL', key)\n"
-    "    redis.call('ZREM', KEYS[6], sid)\n"
-    "  end\n"
-    "end\n"
+    KOT_LUA_END_SESSIONS_BUT("KEYS[6]", "ARGV[6]")
     "return {1, n}\n";
 
 
 /*
  * A user removes their own MFA, with their password; this script alone
  * decides whether the policy allows it.  Where the tenant's policy
- * (policy.mfa "required", as kot_policy_set() reads it: any other value
- * is "optional" or ignored) or the server's requires MFA, the user may
- * not: read here, so that a policy set while the password was hashed
- * still refuses.  It is checked after the password and the lock, so that
- * its answer never tells a guess of a locked account's password right.
- * An administrator's reset (mfa_reset) is not a removal of one's own and
- * ignores the policy: the user enrols again at the next login.
+ * (policy.mfa KOT_POLICY_REQUIRED, as kot_policy_set() reads it: any
+ * other value is "optional" or ignored) or the server's requires MFA,
+ * the user may not: read here, so that a policy set while the password
+ * was hashed still refuses.  It is checked after the password and the
+ * lock, so that its answer never tells a guess of a locked account's
+ * password right.  The user's other sessions end, as at a password
+ * change: one that opened with the removed factor, on a lost phone or
+ * by whoever has the password, must not go on.  An administrator's
+ * reset (mfa_reset) is not a removal of one's own and ignores the
+ * policy: the user enrols again at the next login.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] u:{tenant}:{user}, KEYS[4] f:{tenant}:{user}, KEYS[5] t:{tenant}
+ * KEYS[3] u:{tenant}:{user}, KEYS[4] f:{tenant}:{user}, KEYS[5] t:{tenant},
+ * KEYS[6] us:{tenant}:{user}
  * ARGV[1] the enrolled time the page saw, ARGV[2] the password hash
  * verified, ARGV[3] now, ARGV[4] "1" if the server's own policy requires
- * MFA (kot_password_policy mfa=required), else "0"
- * Returns 1; 0 if the MFA changed meanwhile; -4 if the password did; -5
- * if the account is locked (checked here, atomically, as at login); -6
- * if MFA is required.
+ * MFA (kot_password_policy mfa=required), else "0", ARGV[5] the sid of
+ * the session that removes it, which goes on
+ * Returns {1, other sessions ended}; 0 if the MFA changed meanwhile; -4
+ * if the password did; -5 if the account is locked (checked here,
+ * atomically, as at login); -6 if MFA is required.
  */
 static const char  kot_script_mfa_remove[] =
     KOT_LUA_LOCKED
@@ -1610,9 +1620,11 @@ static const char  kot_script_mfa_remove[] =
     "if redis.call('HGET', KEYS[3], 'hash') ~= ARGV[2] then return -4 end\n"
     "if locked(KEYS[4], tonumber(ARGV[3])) == 1 then return -5 end\n"
     "if ARGV[4] == '1' or redis.call('HGET', KEYS[5], "
-    KOT_TENANT_POLICY_MFA ") == 'required' then return -6 end\n"
+    KOT_TENANT_POLICY_MFA ") == '" KOT_POLICY_REQUIRED "' then"
+    " return -6 end\n"
     "redis.call('DEL', KEYS[1], KEYS[2])\n"
-    "return 1\n";
+    KOT_LUA_END_SESSIONS_BUT("KEYS[6]", "ARGV[5]")
+    "return {1, n}\n";
 
 
 /*
@@ -1630,11 +1642,7 @@ static const char  kot_script_mfa_reset[] =
     "if redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end\n"
     "if redis.call('DEL', KEYS[1]) == 0 then return {0} end\n"
     "redis.call('DEL', KEYS[4])\n"
-    "local n = 0\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
-    "  n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
-    "end\n"
-    "redis.call('DEL', KEYS[2])\n"
+    KOT_LUA_SESSIONS_ENDED
     "return {1, n}\n";
 
 
@@ -1722,9 +1730,9 @@ kot_script_t  kot_scripts[KOT_SCRIPT_N] = {
     [KOT_SCRIPT_MFA_LOAD] =
         { "mfa_load", kot_script_mfa_load, "" },
     [KOT_SCRIPT_MFA_ENROL] =
-        { "mfa_enrol", kot_script_mfa_enrol, "" },
+        { "mfa_enrol", kot_script_mfa_enrol, "", 1 },
     [KOT_SCRIPT_MFA_REMOVE] =
-        { "mfa_remove", kot_script_mfa_remove, "" },
+        { "mfa_remove", kot_script_mfa_remove, "", 1 },
     [KOT_SCRIPT_MFA_RESET] =
         { "mfa_reset", kot_script_mfa_reset, "", 1 },
 };
