@@ -20,6 +20,11 @@
 
 #define KOTCTL_UNKNOWN  3       /* kotctl_option(): no such option */
 
+/* the project's version: the Makefile takes it from debian/changelog */
+#ifndef KOT_VERSION
+#error "KOT_VERSION is not defined: build kotctl with the Makefile"
+#endif
+
 
 static const char  usage[] =
     "usage: kotctl [options] COMMAND ...\n"
@@ -51,6 +56,8 @@ static const char  usage[] =
     "  --json                     listings as JSON, times as RFC 3339 "
     "(also after\n"
     "                             the command)\n"
+    "  --version                  print kotctl's version (ngx_kot's) and "
+    "exit\n"
     "\n"
     "commands:\n"
     "  tenant add TENANT\n"
@@ -773,6 +780,11 @@ main(int argc, char **argv)
 
         if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
+            return KOTCTL_OK;
+        }
+
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("kotctl %s\n", KOT_VERSION);
             return KOTCTL_OK;
         }
 
