@@ -33,7 +33,8 @@ CONSOLE     := $(shell find admin/ui -type f)
 
 # The project's version, defined once: the top entry of debian/changelog
 # (a native package: its version is the project's).  kotctl --version.
-KOT_VERSION := $(shell head -n 1 debian/changelog | tr -d '()' | cut -d ' ' -f 2)
+KOT_VERSION := $(shell head -n 1 debian/changelog | tr -d '()' \
+                 | cut -d ' ' -f 2)
 ifeq ($(KOT_VERSION),)
 $(error debian/changelog: no version in its first line)
 endif
