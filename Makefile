@@ -31,6 +31,15 @@ FUZZ_SRCS   := $(wildcard t/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:t/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
 CONSOLE     := $(shell find admin/ui -type f)
 
+# The project's version, defined once: the top entry of debian/changelog
+# (a native package: its version is the project's).  kotctl --version.
+KOT_VERSION := $(shell head -n 1 debian/changelog | tr -d '()' \
+                 | cut -d ' ' -f 2)
+ifeq ($(KOT_VERSION),)
+$(error debian/changelog: no version in its first line)
+endif
+VERSION_DEF := -DKOT_VERSION='"$(KOT_VERSION)"'
+
 PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
@@ -76,9 +85,9 @@ $(BUILD)/core/%.o: ngx_kot_module/kot/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(KOT_CFLAGS) -c $< -o $@
 
-$(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS)
-	$(CC) $(KOT_CFLAGS) -Iadmin $(CTL_SRCS) $(CORE_OBJS) $(LDFLAGS) \
-	    $(CTL_LIBS) -o $@
+$(KOTCTL): $(CTL_SRCS) $(CTL_HDRS) $(CORE_OBJS) debian/changelog
+	$(CC) $(KOT_CFLAGS) $(VERSION_DEF) -Iadmin $(CTL_SRCS) $(CORE_OBJS) \
+	    $(LDFLAGS) $(CTL_LIBS) -o $@
 
 $(BUILD)/unit/%: t/unit/test_%.c t/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
@@ -181,7 +190,7 @@ $(BUILD)/fuzz/audit: t/fuzz/fuzz_audit.c $(CTL_SRCS) $(CTL_HDRS) \
 	@mkdir -p $(@D)
 	clang-14 -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -D_GNU_SOURCE -Dmain=kotctl_main \
-	    -DKOTCTL_LINE_MAX=2048 -DKOTCTL_READ_CHUNK=512 \
+	    $(VERSION_DEF) -DKOTCTL_LINE_MAX=2048 -DKOTCTL_READ_CHUNK=512 \
 	    -Ingx_kot_module/kot -Iadmin $< \
 	    $(filter-out admin/kotctl_verify.c,$(CTL_SRCS)) $(CORE_SRCS) \
 	    $(CTL_LIBS) -o $@

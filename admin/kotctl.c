@@ -2,11 +2,13 @@
  * kotctl: command line parsing and dispatch.
  */
 
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 #include <sys/stat.h>
 
 #include "kotctl.h"
@@ -17,6 +19,11 @@
 
 
 #define KOTCTL_UNKNOWN  3       /* kotctl_option(): no such option */
+
+/* the project's version: the Makefile takes it from debian/changelog */
+#ifndef KOT_VERSION
+#error "KOT_VERSION is not defined: build kotctl with the Makefile"
+#endif
 
 
 static const char  usage[] =
@@ -49,6 +56,8 @@ static const char  usage[] =
     "  --json                     listings as JSON, times as RFC 3339 "
     "(also after\n"
     "                             the command)\n"
+    "  --version                  print kotctl's version (ngx_kot's) and "
+    "exit\n"
     "\n"
     "commands:\n"
     "  tenant add TENANT\n"
@@ -246,6 +255,224 @@ kotctl_error(const char *fmt, ...)
     kotctl_vprint(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+
+struct kotctl_table_s {
+    const kotctl_column_t  *col;
+    size_t                  ncols;
+    size_t                 *width;      /* of each column, in columns */
+    char                  **text;       /* each cell as it is printed */
+    size_t                 *len;
+    size_t                 *cols;
+    size_t                  n;          /* cells so far, the head's too */
+    size_t                  cap;
+    int                     nomem;
+};
+
+
+/*
+ * The columns a terminal gives to UTF-8 text without control characters
+ * (as kotctl_put_safe() writes it): two for a wide character, none for a
+ * combining mark, as the C library's UTF-8 locale says (wcwidth()).  The
+ * UTF-8 one whatever the environment's locale: kotctl writes UTF-8 in
+ * any (a job run with LANG=C included), and the width of a character
+ * does not change between UTF-8 locales.  Without C.UTF-8 (not glibc),
+ * or for a character the C library does not know, a column each.
+ */
+
+static size_t
+kotctl_columns(const char *s, size_t len)
+{
+    int              n, w;
+    size_t           cols;
+    uint32_t         cp;
+    locale_t         was;
+    static int       tried;
+    static locale_t  utf8;
+
+    if (!tried) {
+        tried = 1;
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+    }
+
+    was = (utf8 != (locale_t) 0) ? uselocale(utf8) : (locale_t) 0;
+
+    for (cols = 0; len > 0; s += n, len -= n) {
+        n = kot_utf8_decode((const unsigned char *) s, len, &cp);
+
+        if (n <= 0) {
+            n = 1;
+            cp = 0xfffd;
+        }
+
+        w = (cp < 0x80) ? 1 : wcwidth((wchar_t) cp);
+        cols += (w < 0) ? 1 : (size_t) w;
+    }
+
+    if (was != (locale_t) 0) {
+        uselocale(was);
+    }
+
+    return cols;
+}
+
+
+kotctl_table_t *
+kotctl_table(const kotctl_column_t *col, size_t ncols)
+{
+    size_t           i;
+    kotctl_table_t  *t;
+
+    t = calloc(1, sizeof(kotctl_table_t));
+    if (t == NULL || (t->width = calloc(ncols, sizeof(size_t))) == NULL) {
+        free(t);
+        kotctl_error("out of memory");
+        return NULL;
+    }
+
+    t->col = col;
+    t->ncols = ncols;
+
+    for (i = 0; i < ncols; i++) {
+        t->width[i] = col[i].width;
+        kotctl_table_text(t, col[i].head);
+    }
+
+    return t;
+}
+
+
+void
+kotctl_table_cell(kotctl_table_t *t, const char *s, size_t len)
+{
+    char    *text, **tp;
+    size_t   size, cap, *lp, *cp, i;
+    FILE    *f;
+
+    if (t->nomem) {
+        return;
+    }
+
+    if (t->n == t->cap) {
+        cap = t->cap ? t->cap * 2 : t->ncols * 16;
+        tp = realloc(t->text, cap * sizeof(char *));
+        t->text = tp ? tp : t->text;
+        lp = realloc(t->len, cap * sizeof(size_t));
+        t->len = lp ? lp : t->len;
+        cp = realloc(t->cols, cap * sizeof(size_t));
+        t->cols = cp ? cp : t->cols;
+
+        if (tp == NULL || lp == NULL || cp == NULL) {
+            t->nomem = 1;
+            return;
+        }
+
+        t->cap = cap;
+    }
+
+    /* what is printed is measured: the escaped text */
+
+    text = NULL;
+    f = open_memstream(&text, &size);
+
+    if (f == NULL) {
+        t->nomem = 1;
+        return;
+    }
+
+    kotctl_put_safe(f, s, len);
+
+    if (fclose(f) != 0) {
+        free(text);
+        t->nomem = 1;
+        return;
+    }
+
+    i = t->n % t->ncols;
+
+    t->text[t->n] = text;
+    t->len[t->n] = size;
+    t->cols[t->n] = kotctl_columns(text, size);
+
+    if (t->cols[t->n] > t->width[i]) {
+        t->width[i] = t->cols[t->n];
+    }
+
+    t->n++;
+}
+
+
+void
+kotctl_table_text(kotctl_table_t *t, const char *s)
+{
+    kotctl_table_cell(t, s, strlen(s));
+}
+
+
+int
+kotctl_table_print(kotctl_table_t *t, FILE *f)
+{
+    int     rc;
+    size_t  i, c;
+
+    rc = t->nomem ? KOTCTL_FAIL : KOTCTL_OK;
+
+    if (rc != KOTCTL_OK) {
+        kotctl_error("out of memory");
+    }
+
+    for (i = 0; rc == KOTCTL_OK && i < t->n; i++) {
+        c = i % t->ncols;
+
+        fwrite(t->text[i], 1, t->len[i], f);
+
+        if (c + 1 < t->ncols) {
+            fprintf(f, "%*s", (int) (t->width[c] - t->cols[i] + 2), "");
+
+        } else {
+            fputc('\n', f);
+        }
+    }
+
+    for (i = 0; i < t->n; i++) {
+        free(t->text[i]);
+    }
+
+    free(t->text);
+    free(t->len);
+    free(t->cols);
+    free(t->width);
+    free(t);
+
+    return rc;
+}
+
+
+int
+kotctl_listing(kotctl_t *k, const kotctl_column_t *col, size_t ncols,
+    json_t **list, kotctl_table_t **tbl)
+{
+    *list = NULL;
+    *tbl = NULL;
+
+    if (k->json) {
+        *list = json_array();
+        return KOTCTL_OK;
+    }
+
+    *tbl = kotctl_table(col, ncols);
+
+    return (*tbl != NULL) ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+int
+kotctl_listing_print(kotctl_t *k, const char *name, json_t *list,
+    kotctl_table_t *tbl)
+{
+    return k->json ? kotctl_json_print(json_pack("{s:o}", name, list))
+                   : kotctl_table_print(tbl, stdout);
 }
 
 
@@ -553,6 +780,11 @@ main(int argc, char **argv)
 
         if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
+            return KOTCTL_OK;
+        }
+
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("kotctl %s\n", KOT_VERSION);
             return KOTCTL_OK;
         }
 

@@ -173,6 +173,39 @@ void kotctl_put_safe(FILE *f, const char *s, size_t len);
 #define KOTCTL_CUT_SIZE(chars)  ((chars) * 4 + 4)
 const char *kotctl_cut(const char *s, size_t chars, char *buf);
 
+/*
+ * The tables of the listings (tenant list, user list, session list): each
+ * cell escaped as kotctl_print() escapes, a NUL too, so a name is shown
+ * whole; each column as wide as its widest cell as a terminal shows it
+ * (a CJK character takes two columns), and at least width; two spaces
+ * between columns, the last one not padded.  kotctl_table() takes the
+ * head line's columns; the cells follow row by row, left to right;
+ * kotctl_table_print() prints the table and frees it (KOTCTL_OK, or
+ * KOTCTL_FAIL if memory ran out, said).  Out of memory, kotctl_table()
+ * says so and returns NULL.
+ */
+typedef struct {
+    const char  *head;
+    size_t       width;         /* at least, in columns */
+} kotctl_column_t;
+
+typedef struct kotctl_table_s  kotctl_table_t;
+
+kotctl_table_t *kotctl_table(const kotctl_column_t *col, size_t ncols);
+void kotctl_table_cell(kotctl_table_t *t, const char *s, size_t len);
+void kotctl_table_text(kotctl_table_t *t, const char *s);
+int kotctl_table_print(kotctl_table_t *t, FILE *f);
+
+/*
+ * A listing: its JSON array with --json, else its table; KOTCTL_OK, or
+ * KOTCTL_FAIL with the reason said.  kotctl_listing_print() prints it as
+ * {"name": [...]} or as the table.
+ */
+int kotctl_listing(kotctl_t *k, const kotctl_column_t *col, size_t ncols,
+    json_t **list, kotctl_table_t **tbl);
+int kotctl_listing_print(kotctl_t *k, const char *name, json_t *list,
+    kotctl_table_t *tbl);
+
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);
 int kotctl_confirm(const char *name, int yes);

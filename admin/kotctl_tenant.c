@@ -192,20 +192,24 @@ kotctl_tenant_rows(kotctl_t *k, const char *tenant)
 static int
 kotctl_tenant_list(kotctl_t *k)
 {
-    char          created[KOT_RFC3339_LEN];
-    size_t        i;
-    json_t       *list;
-    redisReply   *r, **e;
+    char             created[KOT_RFC3339_LEN], users[24];
+    size_t           i;
+    json_t          *list;
+    redisReply      *r, **e;
+    kotctl_table_t  *tbl;
+
+    static const kotctl_column_t  columns[] = {
+        { "TENANT", 40 }, { "CREATED", 20 }, { "USERS", 0 }
+    };
 
     r = kotctl_tenant_rows(k, NULL);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    list = k->json ? json_array() : NULL;
-
-    if (!k->json) {
-        printf("%-40s  %-20s  %s\n", "TENANT", "CREATED", "USERS");
+    if (kotctl_listing(k, columns, 3, &list, &tbl) != KOTCTL_OK) {
+        freeReplyObject(r);
+        return KOTCTL_FAIL;
     }
 
     for (i = 0; i < r->elements; i++) {
@@ -221,14 +225,16 @@ kotctl_tenant_list(kotctl_t *k)
         }
 
         kotctl_time((uint64_t) e[1]->integer, created, sizeof(created));
-        kotctl_print(stdout, "%-40s  %-20s  %lld\n", e[0]->str, created,
-                     e[2]->integer);
+        snprintf(users, sizeof(users), "%lld", e[2]->integer);
+
+        kotctl_table_cell(tbl, e[0]->str, e[0]->len);
+        kotctl_table_text(tbl, created);
+        kotctl_table_text(tbl, users);
     }
 
     freeReplyObject(r);
 
-    return k->json ? kotctl_json_print(json_pack("{s:o}", "tenants", list))
-                   : KOTCTL_OK;
+    return kotctl_listing_print(k, "tenants", list, tbl);
 }
 
 
@@ -592,8 +598,16 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
             return set;
         }
 
-        kotctl_print(stdout, "%s\n",
-                     r->len ? r->str : "(none: kotctl notify --webhook)");
+        /* all of it: a NUL must not hide the rest */
+
+        if (r->len) {
+            kotctl_put_safe(stdout, r->str, r->len);
+            putchar('\n');
+
+        } else {
+            printf("(none: kotctl notify --webhook)\n");
+        }
+
         freeReplyObject(r);
         return KOTCTL_OK;
     }
@@ -815,8 +829,9 @@ kotctl_support_status(kotctl_t *k, const char *tenant)
     if (granted) {
         kotctl_time((uint64_t) e[2]->integer, t1, sizeof(t1));
         kotctl_time((uint64_t) e[1]->integer, t2, sizeof(t2));
-        kotctl_print(stdout, "support access: granted until %s (by %s at "
-                     "%s)\n", t1, e[0]->str, t2);
+        printf("support access: granted until %s (by ", t1);
+        kotctl_put_safe(stdout, e[0]->str, e[0]->len);
+        printf(" at %s)\n", t2);
 
     } else {
         printf("support access: not granted\n");

@@ -799,7 +799,9 @@ kotctl_user_status(kotctl_t *k, kotctl_user_args_t *a)
 
     kotctl_print(stdout, "user:          %s\n", a->user);
     kotctl_print(stdout, "tenant:        %s\n", a->tenant);
-    kotctl_print(stdout, "roles:         %s\n", e[1]->str);
+    printf("roles:         ");
+    kotctl_put_safe(stdout, e[1]->str, e[1]->len);
+    putchar('\n');
     printf("must change:   %s\n", e[4]->integer ? "yes" : "no");
 
     kotctl_time((uint64_t) e[6]->integer, t, sizeof(t));
@@ -872,13 +874,22 @@ kotctl_user_json(redisReply **e, const kot_policy_t *p)
 static int
 kotctl_user_list(kotctl_t *k, const char *tenant)
 {
-    char           now[24], created[KOT_RFC3339_LEN], last[KOT_RFC3339_LEN];
-    char           path[1024];
-    size_t         i;
-    json_t        *list;
-    const char    *args[4];
-    redisReply    *r, **e;
-    kot_policy_t   p;
+    char             now[24], created[KOT_RFC3339_LEN];
+    char             last[KOT_RFC3339_LEN], path[1024];
+    size_t           i, j;
+    json_t          *list;
+    const char      *args[4];
+    redisReply      *r, **e;
+    kot_policy_t     p;
+    kotctl_table_t  *tbl;
+
+    /* the flags' fields of a row of the user_list script */
+    static const size_t           flags[] = { 2, 3, 4, 7 };
+    static const kotctl_column_t  columns[] = {
+        { "USER", 32 }, { "ROLES", 20 }, { "DISABLED", 8 }, { "LOCKED", 6 },
+        { "MUST CHANGE", 11 }, { "MFA", 3 }, { "CREATED", 20 },
+        { "LAST LOGIN", 0 }
+    };
 
     /* for "inactive" */
     if (k->json
@@ -909,12 +920,9 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         return kotctl_unexpected(k, r);
     }
 
-    list = k->json ? json_array() : NULL;
-
-    if (!k->json) {
-        printf("%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  %-20s  %s\n", "USER",
-               "ROLES", "DISABLED", "LOCKED", "MUST CHANGE", "MFA", "CREATED",
-               "LAST LOGIN");
+    if (kotctl_listing(k, columns, 8, &list, &tbl) != KOTCTL_OK) {
+        freeReplyObject(r);
+        return KOTCTL_FAIL;
     }
 
     for (i = 0; i < r->elements; i++) {
@@ -928,18 +936,20 @@ kotctl_user_list(kotctl_t *k, const char *tenant)
         kotctl_time((uint64_t) e[5]->integer, created, sizeof(created));
         kotctl_time((uint64_t) e[6]->integer, last, sizeof(last));
 
-        kotctl_print(stdout, "%-32s  %-20s  %-8s  %-6s  %-11s  %-3s  "
-                     "%-20s  %s\n", e[0]->str, e[1]->str,
-                     e[2]->integer ? "yes" : "no",
-                     e[3]->integer ? "yes" : "no", e[4]->integer ? "yes" : "no",
-                     e[7]->integer ? "yes" : "no", created,
-                     e[6]->integer ? last : "never");
+        kotctl_table_cell(tbl, e[0]->str, e[0]->len);
+        kotctl_table_cell(tbl, e[1]->str, e[1]->len);
+
+        for (j = 0; j < 4; j++) {
+            kotctl_table_text(tbl, e[flags[j]]->integer ? "yes" : "no");
+        }
+
+        kotctl_table_text(tbl, created);
+        kotctl_table_text(tbl, e[6]->integer ? last : "never");
     }
 
     freeReplyObject(r);
 
-    return k->json ? kotctl_json_print(json_pack("{s:o}", "users", list))
-                   : KOTCTL_OK;
+    return kotctl_listing_print(k, "users", list, tbl);
 }
 
 
@@ -1360,12 +1370,24 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
 static int
 kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
 {
-    int           all;
-    char          t[4][KOT_RFC3339_LEN], now[24];
-    size_t        i, j;
-    json_t       *list;
-    const char   *args[5];
-    redisReply   *r, **e;
+    int              all;
+    char             t[KOT_RFC3339_LEN], now[24];
+    size_t           i, j;
+    json_t          *list;
+    const char      *args[5];
+    redisReply      *r, **e;
+    kotctl_table_t  *tbl;
+
+    /* USER only when the sessions of the whole tenant are listed */
+    static const kotctl_column_t  columns[] = {
+        { "SESSION", 16 }, { "USER", 32 }, { "CREATED", 20 },
+        { "LAST ACTIVE", 20 }, { "IDLE EXPIRY", 20 },
+        { "ABSOLUTE EXPIRY", 20 }, { "SOURCE", 0 }
+    };
+    static const kotctl_column_t  user_columns[] = {
+        { "SESSION", 16 }, { "CREATED", 20 }, { "LAST ACTIVE", 20 },
+        { "IDLE EXPIRY", 20 }, { "ABSOLUTE EXPIRY", 20 }, { "SOURCE", 0 }
+    };
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
@@ -1396,12 +1418,12 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
     }
 
     all = (a->user[0] == '\0');
-    list = k->json ? json_array() : NULL;
-
-    if (!k->json) {
-        printf("%-16s  %s%-20s  %-20s  %-20s  %-20s  %s\n", "SESSION",
-               all ? "USER                              " : "", "CREATED",
-               "LAST ACTIVE", "IDLE EXPIRY", "ABSOLUTE EXPIRY", "SOURCE");
+    if ((all ? kotctl_listing(k, columns, 7, &list, &tbl)
+             : kotctl_listing(k, user_columns, 6, &list, &tbl))
+        != KOTCTL_OK)
+    {
+        freeReplyObject(r);
+        return KOTCTL_FAIL;
     }
 
     for (i = 0; i < r->elements; i++) {
@@ -1421,26 +1443,24 @@ kotctl_session_list(kotctl_t *k, kotctl_user_args_t *a)
             continue;
         }
 
-        for (j = 0; j < 4; j++) {
-            kotctl_time((uint64_t) e[3 + j]->integer, t[j], sizeof(t[j]));
-        }
+        kotctl_table_cell(tbl, e[0]->str, e[0]->len);
 
         if (all) {
-            kotctl_print(stdout, "%-16s  %-32s  %-20s  %-20s  %-20s  "
-                         "%-20s  %s\n", e[0]->str, e[1]->str, t[0], t[1],
-                         t[2], t[3], e[2]->len ? e[2]->str : "-");
-
-        } else {
-            kotctl_print(stdout, "%-16s  %-20s  %-20s  %-20s  %-20s  %s\n",
-                         e[0]->str, t[0], t[1], t[2], t[3],
-                         e[2]->len ? e[2]->str : "-");
+            kotctl_table_cell(tbl, e[1]->str, e[1]->len);
         }
+
+        for (j = 0; j < 4; j++) {
+            kotctl_time((uint64_t) e[3 + j]->integer, t, sizeof(t));
+            kotctl_table_text(tbl, t);
+        }
+
+        kotctl_table_cell(tbl, e[2]->len ? e[2]->str : "-",
+                          e[2]->len ? e[2]->len : 1);
     }
 
     freeReplyObject(r);
 
-    return k->json ? kotctl_json_print(json_pack("{s:o}", "sessions", list))
-                   : KOTCTL_OK;
+    return kotctl_listing_print(k, "sessions", list, tbl);
 }
 
 

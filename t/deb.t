@@ -281,4 +281,15 @@ like $out, qr/test is successful/, 'and accepts a protected site';
                   "$root/usr/sbin/kotctl", 'audit', 'query', '/dev/null');
 is $rc, 0, 'the packaged kotctl runs with its sample kotctl.conf' or diag $out;
 
+# one version: the changelog's, which names the package, is kotctl's and
+# the one the README's commands install (a new one is NEW there)
+($rc, $out) = run("$root/usr/sbin/kotctl", '--version');
+is "$rc $out", "0 kotctl $version\n",
+    "the packaged kotctl --version says $version";
+my @named = KotTest::_slurp("$repo/README.md")
+    =~ /libnginx-mod-http-kot_(\d[^_\s]*)_amd64\.deb/g;
+ok @named >= 2, 'the README names the package file';
+is_deeply [ grep { $_ ne $version } @named ], [],
+    "  always as libnginx-mod-http-kot_${version}_amd64.deb";
+
 done_testing;

@@ -442,6 +442,13 @@ $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
 
 
+# the version of debian/changelog's top entry, the project's one
+my ($version) = KotTest::_slurp(KotTest->repo . '/debian/changelog')
+    =~ /\A\S+ \(([^)]+)\)/;
+$r = $t->kotctl('--version');
+is "$r->{exit} $r->{out}", "0 kotctl $version\n",
+    "kotctl --version says $version, debian/changelog's";
+
 # the man page names every command and option of the usage text
 
 my $usage = $t->kotctl('--help')->{out};

@@ -397,16 +397,18 @@ await run(async (browser) => {
     const saveAccess = page.getByRole('button',
                                       { name: 'アクセス許可リストを保存' });
     w.expect(422, api('PUT', 'allowlists/access'));
-    await access.fill('127.0.0.0/8\n10.1.2.0/33\n::1/128');
+    // two bad lines, as README's screenshot of this screen shows them
+    await access.fill('127.0.0.0/8\n10.1.2.0/33\n::1/128\n192.0.2.1/24');
     await saveAccess.click();
-    await page.locator('.gutter .bad').waitFor();
+    await page.locator('.gutter .bad').first().waitFor();
     const badLine = await page.locator('.field-error:visible').first()
         .textContent();
-    ok((await page.textContent('.gutter .bad')).includes('2')
+    const marks = await page.locator('.gutter .bad').allTextContents();
+    ok(JSON.stringify(marks) === '["! 2","! 4"]'
        && badLine.includes('2行目')
        && badLine.includes('プレフィックス長が範囲外です（IPv4 は /0〜/32）'),
-       'a bad network is shown at its line, why in Japanese',
-       await page.textContent('main'));
+       'each bad network is marked at its line, the first said in Japanese',
+       JSON.stringify(marks) + await page.textContent('main'));
     ok((await page.textContent('#live-alert')).includes('2行目'),
        'and announced');
     await shoot(page, 'networks-error');
