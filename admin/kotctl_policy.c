@@ -59,7 +59,8 @@ kotctl_policy_server(kotctl_t *k, kot_policy_t *p, char *blocklist,
 
         if (strcmp(name, "mfa") == 0) {
             snprintf(rule, sizeof(rule), "mfa=%s",
-                     value[0] == '1' ? "required" : "optional");
+                     value[0] == '1' ? KOT_POLICY_REQUIRED
+                                     : KOT_POLICY_OPTIONAL);
         }
 
         (void) kot_policy_set(p, rule, strlen(rule), err, sizeof(err));

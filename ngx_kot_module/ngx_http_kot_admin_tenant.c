@@ -1009,7 +1009,8 @@ ngx_http_kot_admin_rules_json(kot_policy_t *p)
                      "max_age", ngx_http_kot_admin_duration(p->max_age),
                      "inactive_after",
                      ngx_http_kot_admin_duration(p->inactive_after),
-                     "mfa", p->mfa_required ? "required" : "optional",
+                     "mfa", p->mfa_required ? KOT_POLICY_REQUIRED
+                                           : KOT_POLICY_OPTIONAL,
                      "blocklist", p->blocklist != NULL);
 }
 
