@@ -729,6 +729,7 @@ ngx_http_kot_redis_replicas(ngx_http_kot_redis_t *rd, redisReply *role)
 
     ngx_http_kot_redis_replicas_master = rd->master;
     ngx_http_kot_redis_replicas_n = n;
+    ngx_http_kot_status_replicas(n);
 
     if (n == 0 && was != 0) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,

@@ -511,10 +511,11 @@ sub sentinel_ports { @{ $_[0]{sentinel_ports} // [] } }
 sub sentinel_socket { "$_[0]{dir}/sentinel$_[1].sock" }
 sub replica_ports { @{ $_[0]{replica_ports} // [] } }
 
-# The usual site with $line (kot_redis_sentinel ...) for its kot_redis.
+# The usual site (site(%o)) with $line (kot_redis_sentinel ...) for its
+# kot_redis.
 sub sentinel_site {
-    my ($class, $line) = @_;
-    my $site = $class->site;
+    my ($class, $line, %o) = @_;
+    my $site = $class->site(%o);
     $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
         or die "no kot_redis line in the site\n";
     return $site;
