@@ -728,6 +728,7 @@ uint64_t ngx_http_kot_status_clock(void);
 void ngx_http_kot_status_redis(uint64_t sent, redisReply *reply);
 void ngx_http_kot_status_redis_up(ngx_uint_t commands, ngx_uint_t up);
 void ngx_http_kot_status_cache(ngx_uint_t entries);
+void ngx_http_kot_status_replicas(ngx_uint_t n);
 void ngx_http_kot_status_hash(uint64_t queued);
 
 

@@ -38,6 +38,11 @@
  * A new worker (started, reloaded, upgraded, respawned) has no master
  * yet: until it first has one, commands wait for it, each for at most
  * its timeout, so that a reload under load answers no request with 503.
+ * A master without replicas makes all that moot: a failover would lose
+ * every write.  One worker (the first, ngx_worker 0, so that the error
+ * log has it once per nginx and not once per worker) reads the replicas
+ * from its ROLE on connecting and from a ROLE every second, and it
+ * says so when the master has none, and again only when that changes.
  */
 
 
@@ -66,6 +71,9 @@
 
 /* how often the sentinel connection is asked for a sign of life */
 #define NGX_HTTP_KOT_REDIS_PING         1000
+
+/* how often the master is asked whether it has replicas (one worker) */
+#define NGX_HTTP_KOT_REDIS_REPLICAS     1000
 
 
 typedef struct {
@@ -194,6 +202,11 @@ static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
 static void ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op,
     const char *why);
 static void ngx_http_kot_redis_op_done(ngx_http_kot_redis_op_t *op);
+static void ngx_http_kot_redis_replicas_check(ngx_event_t *ev);
+static void ngx_http_kot_redis_replicas_role(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_kot_redis_replicas(ngx_http_kot_redis_t *rd,
+    redisReply *role);
 
 
 static ngx_http_kot_redis_t  ngx_http_kot_redis;       /* commands */
@@ -211,6 +224,15 @@ static u_char      ngx_http_kot_redis_master_name[NGX_SOCKADDR_STRLEN];
 /* Sentinel: commands of a worker that never had a master yet */
 static ngx_uint_t   ngx_http_kot_redis_had_master;
 static ngx_queue_t  ngx_http_kot_redis_waiting;
+
+/*
+ * Sentinel, one worker: the replicas of the master last looked at (its
+ * ngx_http_kot_redis_master), -1 while none was
+ */
+static ngx_event_t  ngx_http_kot_redis_replicas_ev;
+static ngx_uint_t   ngx_http_kot_redis_replicas_master;
+static ngx_int_t    ngx_http_kot_redis_replicas_n;
+static ngx_uint_t   ngx_http_kot_redis_replicas_asked;
 
 
 ngx_int_t
@@ -230,6 +252,19 @@ ngx_http_kot_redis_init_worker(ngx_cycle_t *cycle,
         ngx_http_kot_redis_init(&ngx_http_kot_redis_sync, cycle, conf,
                                 "sync");
         ngx_http_kot_redis_connect(&ngx_http_kot_redis_sync);
+
+        ngx_http_kot_redis_replicas_master = 0;
+        ngx_http_kot_redis_replicas_n = -1;
+        ngx_http_kot_redis_replicas_asked = 0;
+
+        if (ngx_worker == 0) {
+            ngx_http_kot_redis_replicas_ev.handler =
+                                             ngx_http_kot_redis_replicas_check;
+            ngx_http_kot_redis_replicas_ev.log = cycle->log;
+            ngx_http_kot_redis_replicas_ev.cancelable = 1;
+            ngx_add_timer(&ngx_http_kot_redis_replicas_ev,
+                          NGX_HTTP_KOT_REDIS_REPLICAS);
+        }
     }
 
     ngx_http_kot_redis_init(&ngx_http_kot_redis, cycle, conf, "data");
@@ -291,6 +326,10 @@ ngx_http_kot_redis_exit_worker(ngx_cycle_t *cycle)
 {
     if (ngx_http_kot_redis_beat_ev.timer_set) {
         ngx_del_timer(&ngx_http_kot_redis_beat_ev);
+    }
+
+    if (ngx_http_kot_redis_replicas_ev.timer_set) {
+        ngx_del_timer(&ngx_http_kot_redis_replicas_ev);
     }
 
     ngx_http_kot_redis_free(&ngx_http_kot_redis_sub);
@@ -605,6 +644,7 @@ ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply, void *privdata)
 
         if (rd == &ngx_http_kot_redis) {
             ngx_http_kot_redis_track();
+            ngx_http_kot_redis_replicas(rd, rep);
         }
 
         return;
@@ -624,6 +664,84 @@ ngx_http_kot_redis_role(redisAsyncContext *ac, void *reply, void *privdata)
 
     ngx_http_kot_redis_drop(&ngx_http_kot_redis_sentinel,
                             "the master it named is not one");
+}
+
+
+/* One worker's timer: ROLE on the command connection, if it is up. */
+
+static void
+ngx_http_kot_redis_replicas_check(ngx_event_t *ev)
+{
+    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+
+    /* an unanswered one: the command timeouts see to a stalled master */
+    if (!ngx_http_kot_redis_replicas_asked
+        && ngx_http_kot_redis_usable(rd)
+        && redisAsyncCommand(rd->ac, ngx_http_kot_redis_replicas_role, NULL,
+                             "ROLE")
+           == REDIS_OK)
+    {
+        ngx_http_kot_redis_replicas_asked = 1;
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, NGX_HTTP_KOT_REDIS_REPLICAS);
+    }
+}
+
+
+static void
+ngx_http_kot_redis_replicas_role(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_kot_redis_replicas_asked = 0;
+
+    if (reply) {
+        ngx_http_kot_redis_replicas(ac->data, reply);
+    }
+}
+
+
+/*
+ * ROLE of the master on rd: ["master", offset, [[ip, port, offset]...]],
+ * the replicas being those connected and in sync (online).  Said when
+ * first seen without replicas, and when that changes; a new master
+ * (a failover) is seen anew.
+ */
+
+static void
+ngx_http_kot_redis_replicas(ngx_http_kot_redis_t *rd, redisReply *role)
+{
+    ngx_int_t  n, was;
+
+    if (ngx_worker != 0
+        || role->type != REDIS_REPLY_ARRAY || role->elements < 3
+        || role->element[0]->type != REDIS_REPLY_STRING
+        || ngx_strcmp(role->element[0]->str, "master") != 0
+        || role->element[2]->type != REDIS_REPLY_ARRAY)
+    {
+        return;
+    }
+
+    n = (ngx_int_t) role->element[2]->elements;
+    was = (rd->master == ngx_http_kot_redis_replicas_master)
+          ? ngx_http_kot_redis_replicas_n : -1;
+
+    ngx_http_kot_redis_replicas_master = rd->master;
+    ngx_http_kot_redis_replicas_n = n;
+    ngx_http_kot_status_replicas(n);
+
+    if (n == 0 && was != 0) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "kot: master \"%V\" at \"%V\" has no replica: a "
+                      "failover would lose writes, revocations included; "
+                      "add a replica", &rd->conf->master, &rd->name);
+
+    } else if (n > 0 && was == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "kot: master \"%V\" at \"%V\" has a replica again "
+                      "(%i connected)", &rd->conf->master, &rd->name, n);
+    }
 }
 
 
@@ -1825,7 +1943,10 @@ ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op, redisReply *reply)
         }
 
         if (reply->element[2]->elements == 0) {
-            /* nothing to wait for: a master alone loses it anyway */
+            /*
+             * nothing to wait for: a master alone loses it anyway, and
+             * ngx_http_kot_redis_replicas() said so once, not per request
+             */
             ngx_http_kot_redis_op_done(op);
             return NGX_OK;
         }

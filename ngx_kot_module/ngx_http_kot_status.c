@@ -19,8 +19,9 @@
  * takes as a counter reset.
  *
  * The gauges are a worker's own state: whether its command connection to
- * Redis is up, how many sessions its cache holds.  Each is a word with
- * the owner's pid in the high half, so that only the worker that last
+ * Redis is up, how many sessions its cache holds, how many replicas its
+ * master has (only the worker that looks, with Sentinel).  Each is a word
+ * with the owner's pid in the high half, so that only the worker that last
  * claimed the slot writes it (compare and swap): an old worker that
  * finishes after a reload cannot overwrite its successor's state.  A
  * worker gives its slot's gauges up when it exits; the handler also
@@ -45,6 +46,7 @@
 typedef enum {
     NGX_HTTP_KOT_GAUGE_REDIS_UP = 0,
     NGX_HTTP_KOT_GAUGE_CACHE,
+    NGX_HTTP_KOT_GAUGE_REPLICAS,    /* + 1, 0: not known; one worker's */
     NGX_HTTP_KOT_GAUGE_N
 } ngx_http_kot_gauge_e;
 
@@ -178,6 +180,7 @@ typedef struct {
     ngx_uint_t                  live;
     ngx_uint_t                  redis_up;
     uint64_t                    cache;
+    ngx_uint_t                  replicas;       /* + 1, 0: not known */
 } ngx_http_kot_status_totals_t;
 
 
@@ -444,6 +447,15 @@ ngx_http_kot_status_cache(ngx_uint_t entries)
 }
 
 
+/* The master's replicas, as ROLE listed them (one worker, Sentinel). */
+
+void
+ngx_http_kot_status_replicas(ngx_uint_t n)
+{
+    ngx_http_kot_status_gauge(NGX_HTTP_KOT_GAUGE_REPLICAS, n + 1);
+}
+
+
 /* A hash queued at "queued" (ngx_http_kot_status_clock()) is done. */
 
 void
@@ -566,7 +578,7 @@ static void
 ngx_http_kot_status_sum(u_char *slots, ngx_http_kot_status_totals_t *t)
 {
     ngx_pid_t                    pid;
-    ngx_uint_t                   s, i, j, up;
+    ngx_uint_t                   s, i, j, up, replicas;
     ngx_atomic_uint_t            w;
     ngx_http_kot_status_slot_t  *slot;
 
@@ -606,6 +618,9 @@ ngx_http_kot_status_sum(u_char *slots, ngx_http_kot_status_totals_t *t)
         t->live++;
         t->redis_up = ngx_min(t->redis_up, up);
         t->cache += slot->gauge[NGX_HTTP_KOT_GAUGE_CACHE] & 0xffffffff;
+        /* one worker sets it: the others' slots say 0, not known */
+        replicas = slot->gauge[NGX_HTTP_KOT_GAUGE_REPLICAS] & 0xffffffff;
+        t->replicas = ngx_max(t->replicas, replicas);
     }
 
     if (t->live == 0) {
@@ -682,8 +697,16 @@ ngx_http_kot_status_print(u_char *p, u_char *last,
                         "# HELP kot_session_cache_entries Sessions held in "
                         "the session caches of all live workers.\n"
                         "# TYPE kot_session_cache_entries gauge\n"
-                        "kot_session_cache_entries %uL\n",
-                        t->redis_up, t->cache);
+                        "kot_session_cache_entries %uL\n"
+                        "# HELP kot_redis_replicas Replicas connected to the "
+                        "Redis master and in sync, as ROLE listed them at "
+                        "the last look (one worker, every second, with "
+                        "kot_redis_sentinel); -1 without Sentinel or before "
+                        "the first look.\n"
+                        "# TYPE kot_redis_replicas gauge\n"
+                        "kot_redis_replicas %i\n",
+                        t->redis_up, t->cache,
+                        (ngx_int_t) t->replicas - 1);
 }
 
 

@@ -98,6 +98,12 @@ ok $master_pid, 'the new master\'s process is known';
 my $sentinel = sentinel_pid($listened);
 kill 'CONT', $sentinel;
 delete $stopped{$sentinel};
+
+# the worker's timeout (1 s) must come before the sentinels' failover:
+# at 500 ms, they once promoted the other replica 1.1 s after the stop,
+# and the worker followed +switch-master before its command timed out
+$t->redis_on($_, 'SENTINEL', 'SET', 'kot', 'down-after-milliseconds', 3000)
+    for $t->sentinel_ports;
 stop_pid($master_pid);
 
 # a login (the session cache could answer a session check)

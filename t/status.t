@@ -230,7 +230,8 @@ my %want = (
     kot_sessions_checked_total => 'counter',
     kot_redis_errors_total => 'counter',
     kot_redis_latency_seconds => 'histogram', kot_redis_up => 'gauge',
-    kot_session_cache_entries => 'gauge', kot_audit_records_total => 'counter',
+    kot_session_cache_entries => 'gauge', kot_redis_replicas => 'gauge',
+    kot_audit_records_total => 'counter',
     kot_audit_write_errors_total => 'counter',
     kot_hash_queue_full_total => 'counter', kot_hash_seconds => 'histogram');
 is_deeply { map { $_ => $s->{fam}{$_}{type} } keys %{ $s->{fam} } }, \%want,
@@ -257,6 +258,9 @@ for my $doc (glob("$repo/conf/monitoring/*"), "$repo/README.md") {
 ok wait_until(sub { now_value('kot_redis_up') == 1 },
               what => 'kot_redis_up 1'),
     'kot_redis_up is 1 once the workers reach Redis';
+is now_value('kot_redis_replicas'), -1,
+    'kot_redis_replicas is -1 without Sentinel (t/sentinel_lone_master.t '
+    . 'has it with)';
 
 is $n->ua->get('/metrics-closed')->{status}, 403,
     'nginx\'s allow and deny protect the page';

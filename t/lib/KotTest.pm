@@ -446,20 +446,7 @@ sub start_sentinels {
     # a replica is a copy only once synced: no 5 s wait for more replicas
     $self->redis('CONFIG', 'SET', 'repl-diskless-sync-delay', 0);
 
-    for my $i (1 .. ($o{replicas} // 1)) {
-        my $port = free_port();
-        $self->_start_extra("replica$i", $port, $REDIS_SERVER,
-            '--port', $port, '--bind', '127.0.0.1', '--daemonize', 'no',
-            '--dir', $dir, '--dbfilename', "replica$i.rdb",
-            '--logfile', "$dir/replica$i.log", '--save', '',
-            '--appendonly', 'no', '--replicaof', '127.0.0.1', $master);
-        push @{ $self->{replica_ports} }, $port;
-
-        wait_until(sub {
-            (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
-                =~ /master_link_status:up/
-        }, timeout => 30, what => "replica$i to sync");
-    }
+    $self->start_replica("replica$_") for 1 .. ($o{replicas} // 1);
 
     for my $i (1 .. $n) {
         my $port = free_port();
@@ -489,7 +476,7 @@ EOF
             my $m = eval { $self->redis_on($port, 'SENTINEL', 'master',
                                            'kot') } or return 0;
             my %m = @$m;
-            return $m{'num-slaves'} >= @{ $self->{replica_ports} }
+            return $m{'num-slaves'} >= $self->replica_ports
                    && $m{'num-other-sentinels'} >= $n - 1;
         }, timeout => 30, what => "sentinel on port $port to see the group");
     }
@@ -497,14 +484,38 @@ EOF
     return 1;
 }
 
+# A replica of the test's Redis, as process $name; returns its port once
+# it has synced.
+sub start_replica {
+    my ($self, $name) = @_;
+
+    my $dir = $self->{dir};
+    my $port = free_port();
+    $self->_start_extra($name, $port, $REDIS_SERVER,
+        '--port', $port, '--bind', '127.0.0.1', '--daemonize', 'no',
+        '--dir', $dir, '--dbfilename', "$name.rdb",
+        '--logfile', "$dir/$name.log", '--save', '',
+        '--appendonly', 'no', '--replicaof', '127.0.0.1',
+        $self->{redis_port});
+    push @{ $self->{replica_ports} }, $port;
+
+    wait_until(sub {
+        (eval { $self->redis_on($port, 'INFO', 'replication') } // '')
+            =~ /master_link_status:up/
+    }, timeout => 30, what => "$name to sync");
+
+    return $port;
+}
+
 sub sentinel_ports { @{ $_[0]{sentinel_ports} // [] } }
 sub sentinel_socket { "$_[0]{dir}/sentinel$_[1].sock" }
 sub replica_ports { @{ $_[0]{replica_ports} // [] } }
 
-# The usual site with $line (kot_redis_sentinel ...) for its kot_redis.
+# The usual site (site(%o)) with $line (kot_redis_sentinel ...) for its
+# kot_redis.
 sub sentinel_site {
-    my ($class, $line) = @_;
-    my $site = $class->site;
+    my ($class, $line, %o) = @_;
+    my $site = $class->site(%o);
     $site =~ s{kot_redis %%REDIS%% timeout=1s;}{$line}
         or die "no kot_redis line in the site\n";
     return $site;
