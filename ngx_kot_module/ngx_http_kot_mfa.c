@@ -63,10 +63,6 @@ static ngx_int_t ngx_http_kot_mfa_enrol_verified(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static void ngx_http_kot_mfa_ended_reply(ngx_http_request_t *r, void *data,
-    redisReply *reply);
-static void ngx_http_kot_mfa_pair(ngx_http_request_t *r,
-    ngx_http_kot_ctx_t *ctx, redisReply *reply, ngx_int_t *n);
 static ngx_int_t ngx_http_kot_mfa_enrolled(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_mfa_remove(ngx_http_request_t *r,
@@ -434,30 +430,7 @@ ngx_http_kot_mfa_use_reply(ngx_http_request_t *r, void *data,
     ngx_http_kot_ctx_t     *ctx = data;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
-    ngx_http_kot_mfa_pair(r, ctx, reply, &pt->mfa.codes_left);
-}
-
-
-/* {1, n}: n in *n; anything else as ngx_http_kot_session_int_reply() */
-
-static void
-ngx_http_kot_mfa_pair(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
-    redisReply *reply, ngx_int_t *n)
-{
-    ngx_http_kot_session_int_reply(r, ctx, reply);
-
-    if (ctx->rc != NGX_OK) {
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
-        || reply->element[1]->type != REDIS_REPLY_INTEGER)
-    {
-        ctx->rc = NGX_ERROR;
-        return;
-    }
-
-    *n = reply->element[1]->integer;
+    ngx_http_kot_session_pair(r, ctx, reply, &pt->mfa.codes_left);
 }
 
 
@@ -743,7 +716,7 @@ ngx_http_kot_mfa_page_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         /* as the sessions page's ?ended=: a number the user may change */
         if (ngx_http_arg(r, (u_char *) "ended", 5, &arg) == NGX_OK) {
             n = ngx_atoi(arg.data, arg.len);
-            pt->mfa.ended = (n != NGX_ERROR && n < 1000) ? n : 0;
+            pt->ended = (n != NGX_ERROR && n < 1000) ? n : 0;
         }
 
     } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
@@ -774,7 +747,7 @@ ngx_http_kot_mfa_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
-    ngx_http_kot_mfa_ended_msg(&p, pt->mfa.ended);
+    ngx_http_kot_mfa_ended_msg(&p, pt->ended);
 
     if (ngx_http_kot_mfa_view(r, ctx, &v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1147,7 +1120,7 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_ENROL,
-                                  ngx_http_kot_mfa_ended_reply, ctx,
+                                  ngx_http_kot_session_ended_reply, ctx,
                                   &ctx->done, 7, &a)
         != NGX_OK)
     {
@@ -1155,22 +1128,6 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_wait(r, ctx, ngx_http_kot_mfa_enrolled);
-}
-
-
-/*
- * mfa_enrol's and mfa_remove's {1, other sessions ended}, or why nothing
- * changed
- */
-
-static void
-ngx_http_kot_mfa_ended_reply(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    ngx_http_kot_ctx_t     *ctx = data;
-    ngx_http_kot_portal_t  *pt = ctx->portal;
-
-    ngx_http_kot_mfa_pair(r, ctx, reply, &pt->mfa.ended);
 }
 
 
@@ -1214,13 +1171,13 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.status = NGX_HTTP_OK;
     ev.fields = json_pack("{s:b,s:I}", "kot.mfa.replaced",
                           !ngx_http_kot_mfa_none(pt),
-                          "kot.sessions_ended", (json_int_t) pt->mfa.ended);
+                          "kot.sessions_ended", (json_int_t) pt->ended);
 
     ngx_http_kot_event(r, &ev, "MFA %s: tenant \"%V\" user \"%V\", "
                        "other sessions ended: %i",
                        ngx_http_kot_mfa_none(pt) ? "enrolled" : "replaced",
                        &ctx->session.tenant, &ctx->session.user,
-                       pt->mfa.ended);
+                       pt->ended);
 
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     ngx_memzero(&v, sizeof(ngx_http_kot_mfa_view_t));
@@ -1228,7 +1185,7 @@ ngx_http_kot_mfa_enrolled(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     p.status = NGX_HTTP_OK;
     p.return_to = pt->return_to;
     p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_MFA_ENROLLED;
-    ngx_http_kot_mfa_ended_msg(&p, pt->mfa.ended);
+    ngx_http_kot_mfa_ended_msg(&p, pt->ended);
 
     v.codes = pt->mfa.codes;
 
@@ -1311,7 +1268,7 @@ ngx_http_kot_mfa_remove_verified(ngx_http_request_t *r,
     ngx_http_kot_redis_arg(&a, ctx->session.sid, KOT_SID_B64_LEN);
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_REMOVE,
-                                  ngx_http_kot_mfa_ended_reply, ctx,
+                                  ngx_http_kot_session_ended_reply, ctx,
                                   &ctx->done, 6, &a)
         != NGX_OK)
     {
@@ -1366,11 +1323,11 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.outcome = "success";
     ev.status = NGX_HTTP_SEE_OTHER;
     ev.fields = json_pack("{s:I}", "kot.sessions_ended",
-                          (json_int_t) pt->mfa.ended);
+                          (json_int_t) pt->ended);
 
     ngx_http_kot_event(r, &ev, "MFA removed: tenant \"%V\" user \"%V\", "
                        "other sessions ended: %i", &ctx->session.tenant,
-                       &ctx->session.user, pt->mfa.ended);
+                       &ctx->session.user, pt->ended);
 
     /* the page after the redirect says how many other sessions ended */
     flag = ngx_pnalloc(r->pool, sizeof("removed=1&ended=") + NGX_INT_T_LEN);
@@ -1378,7 +1335,7 @@ ngx_http_kot_mfa_removed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_sprintf(flag, "removed=1&ended=%i%Z", pt->mfa.ended);
+    ngx_sprintf(flag, "removed=1&ended=%i%Z", pt->ended);
 
     return ngx_http_kot_mfa_again(r, ctx, (char *) flag);
 }

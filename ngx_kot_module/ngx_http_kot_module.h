@@ -313,6 +313,10 @@ ngx_int_t ngx_http_kot_session_id(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, u_char *raw, u_char *b64);
 void ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
     redisReply *reply);
+void ngx_http_kot_session_pair(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx, redisReply *reply, ngx_int_t *n);
+void ngx_http_kot_session_ended_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply);
 ngx_int_t ngx_http_kot_set_cookie(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
 ngx_int_t ngx_http_kot_csrf(ngx_http_request_t *r, const char *purpose,
@@ -500,8 +504,6 @@ typedef struct {
     ngx_str_t                   enrolled;   /* as the page saw it */
     ngx_int_t                   left;       /* tries left */
     ngx_int_t                   codes_left; /* recovery codes */
-    ngx_int_t                   ended;      /* other sessions that an */
-                                            /* enrolment or removal ended */
     kot_code_kind_t             kind;       /* of the code typed */
     uint64_t                    step;       /* the TOTP step it matched */
     u_char                      code_hash[KOT_RECOVERY_HASH_LEN];
@@ -524,6 +526,9 @@ typedef struct {
     ngx_http_kot_hash_job_t    *job;
 
     ngx_array_t                *sessions;   /* of ..._session_row_t */
+    ngx_int_t                   ended;      /* the user's other sessions */
+                                            /* that a change of password */
+                                            /* or MFA ended */
 
     /* wiped when the request ends: they held passwords */
     u_char                     *body;

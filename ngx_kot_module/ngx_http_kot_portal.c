@@ -2092,10 +2092,12 @@ ngx_http_kot_password_changed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ev.category = "iam";
     ev.outcome = "success";
     ev.status = NGX_HTTP_SEE_OTHER;
+    ev.fields = json_pack("{s:I}", "kot.sessions_ended",
+                          (json_int_t) pt->ended);
 
     ngx_http_kot_event(r, &ev, "password changed: tenant \"%V\" user \"%V\", "
-                       "other sessions ended, session %*s",
-                       &ctx->session.tenant, &ctx->session.user,
+                       "other sessions ended: %i, session %*s",
+                       &ctx->session.tenant, &ctx->session.user, pt->ended,
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,

@@ -719,8 +719,9 @@ ngx_http_kot_session_destroy(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 /*
  * Stores a new password hash, keeps the old one among the "keep" earlier
  * hashes, ends every session of the user and moves the current one to a
- * new id.  ctx->rc: NGX_OK, NGX_DECLINED when the
- * password or the session changed meanwhile, NGX_ERROR.
+ * new id.  ctx->rc: NGX_OK, with the other sessions ended in
+ * ctx->portal->ended; NGX_DECLINED when the password or the session
+ * changed meanwhile; NGX_ERROR.
  */
 
 ngx_int_t
@@ -779,7 +780,7 @@ ngx_http_kot_session_change_password(ngx_http_request_t *r,
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_PASSWORD_CHANGE,
-                                     ngx_http_kot_session_int_reply, ctx,
+                                     ngx_http_kot_session_ended_reply, ctx,
                                      &ctx->done, 6, &a);
 }
 
@@ -827,6 +828,45 @@ ngx_http_kot_session_int_reply(ngx_http_request_t *r, void *data,
 
     ctx->result = reply->integer;
     ctx->rc = (reply->integer == 1) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* {1, n}: n in *n; anything else as ngx_http_kot_session_int_reply() */
+
+void
+ngx_http_kot_session_pair(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
+    redisReply *reply, ngx_int_t *n)
+{
+    ngx_http_kot_session_int_reply(r, ctx, reply);
+
+    if (ctx->rc != NGX_OK) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[1]->type != REDIS_REPLY_INTEGER)
+    {
+        ctx->rc = NGX_ERROR;
+        return;
+    }
+
+    *n = reply->element[1]->integer;
+}
+
+
+/*
+ * A change of the user's own password or MFA: {1, the user's other
+ * sessions that it ended}, or why nothing changed
+ */
+
+void
+ngx_http_kot_session_ended_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_kot_ctx_t     *ctx = data;
+    ngx_http_kot_portal_t  *pt = ctx->portal;
+
+    ngx_http_kot_session_pair(r, ctx, reply, &pt->ended);
 }
 
 

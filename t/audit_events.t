@@ -203,10 +203,16 @@ my ($policy) = find('password_change', 'event.outcome' => 'failure',
 ok $policy, 'and recorded with the reason policy';
 is $policy->{'user.name'}, 'bob', 'with the user';
 
+my $bob_phone = $n->ua;
+login($bob_phone, 'bob', $pw{bob_old});
 is change_password($bob, $pw{bob_old}, $pw{bob_new})->{status}, 303,
     'the change then succeeds';
-is scalar(find('password_change', 'event.outcome' => 'success',
-               'user.name' => 'bob')), 1, 'recorded as a success once';
+my @changed = find('password_change', 'event.outcome' => 'success',
+                   'user.name' => 'bob');
+is scalar(@changed), 1, 'recorded as a success once';
+is $changed[0]{'kot.sessions_ended'}, 1,
+    'with the other session it ended (bob\'s phone), not the one that '
+    . 'changed it';
 is scalar(find('password_change', 'user.name' => 'bob')), 3,
     'three attempts, three records';
 

@@ -533,10 +533,11 @@ static const char  kot_script_password_load[] =
  * ARGV[1] new hash, ARGV[2] now, ARGV[3] verified old hash,
  * ARGV[4] new sid, ARGV[5] idle timeout, ARGV[6] absolute timeout,
  * ARGV[7] earlier hashes to keep
- * Returns 1; 0 if the password changed meanwhile; -1 if the session ended;
- * -2 if the account is locked: guesses of the current password under
- * way when the lock came must not find the right one afterwards, so the
- * lock is checked here, atomically with the change.
+ * Returns {1, other sessions ended}; 0 if the password changed meanwhile;
+ * -1 if the session ended; -2 if the account is locked: guesses of the
+ * current password under way when the lock came must not find the right
+ * one afterwards, so the lock is checked here, atomically with the
+ * change.
  */
 static const char  kot_script_password_change[] =
     KOT_LUA_LOCKED
@@ -554,8 +555,8 @@ static const char  kot_script_password_change[] =
     "else\n"
     "  redis.call('DEL', KEYS[5])\n"
     "end\n"
-    KOT_LUA_END_SESSIONS_BUT("KEYS[2]", "''")
     "redis.call('DEL', KEYS[3])\n"
+    KOT_LUA_END_SESSIONS_BUT("KEYS[2]", "''")
     "local idle, abs = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     "redis.call('HSET', KEYS[4], 't', f[1], 'u', f[2], 'r', f[3],"
     " 'c', ARGV[2], 'l', ARGV[2], 'mc', '0', 'ip', f[4])\n"
@@ -565,7 +566,7 @@ static const char  kot_script_password_change[] =
     "redis.call('PEXPIRE', KEYS[4], math.min(idle, abs) + " KOT_GRACE ")\n"
     "redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + abs, ARGV[4])\n"
     "redis.call('PEXPIRE', KEYS[2], abs + " KOT_GRACE ")\n"
-    "return 1\n";
+    "return {1, n}\n";
 
 
 /* a new user's record; the caller has checked that there is none */
