@@ -12,7 +12,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 use File::Path ();
 
 my $t = KotTest->new(workers => 1);
@@ -30,13 +29,6 @@ my $n = $t->nginx(KotTest->site(
 
 $t->add_user('acme', 'alice', 'correct horse battery');
 
-my $json = JSON::PP->new->utf8;
-
-sub records_of ($path) {
-    open my $fh, '<', $path or return ();
-    return map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
-
 KotTest::wait_until(sub { $n->error_log =~ /writing the audit log/ },
                     what => 'the failed write of record 0');
 
@@ -53,7 +45,7 @@ $ua->login(tenant => 'acme', username => 'alice',
 
 my @recs;
 KotTest::wait_until(sub {
-    @recs = records_of($log);
+    @recs = $t->audit_records($log);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');
@@ -100,7 +92,7 @@ $c->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
 unlink $clog or die "unlink: $!";
 $c->stop;
 
-@recs = records_of($clog);
+@recs = $t->audit_records($clog);
 is_deeply [ map { $_->{'event.action'} } @recs ],
     ['chain_start', 'login', 'chain_end'],
     'records waiting for a retry when nginx stops are written at exit';
@@ -149,7 +141,7 @@ $m->ua->login(tenant => 'acme', username => 'alice',
               password => 'correct horse battery');
 
 KotTest::wait_until(sub {
-    @recs = records_of($blog);
+    @recs = $t->audit_records($blog);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');
