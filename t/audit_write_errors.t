@@ -130,7 +130,7 @@ my $cut_at = (-s $elog) + 100;
 my ($ew) = $e->worker_pids;
 system('prlimit', "--pid=$ew", "--fsize=$cut_at") == 0
     or die "prlimit failed\n";
-$e->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
+$eua->login(tenant => 'acme', username => 'alice', password => 'wrong');
 KotTest::wait_until(sub { $e->error_log =~ /writing the audit log/ },
                     what => 'the write cut short');
 is -s $elog, $cut_at, 'a write cut short leaves part of a record in the log';
@@ -152,12 +152,11 @@ like $e->error_log,
 
 $v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                 "$elog.1", $elog);
-my $broken = () = $t->log_lines("$elog.1");
-is $v->{out}, "$elog.1:" . ($broken + 1) . ": not an audit record\n",
+my @whole = $t->log_lines("$elog.1");    # all but the line cut short
+is $v->{out}, "$elog.1:" . (@whole + 1) . ": not an audit record\n",
     'verify reports the line cut short in the old file, as the README says';
-# the old file without its last line, the one cut short
 my $whole = "$elog.whole";
-KotTest::_spew($whole, join '', $t->log_lines("$elog.1"));
+KotTest::_spew($whole, join '', @whole);
 $v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
                 $whole, $elog);
 is $v->{exit}, 0, 'without it, the chain verifies across the two files'
