@@ -96,8 +96,9 @@ static long long kotctl_notify_backoff(kotctl_notify_t *n,
     long long attempts);
 static int kotctl_notify_dead(kotctl_notify_t *n, const char *id,
     redisReply *fields, long long attempts, const char *err);
+static int kotctl_notify_retired(kotctl_notify_t *n, const char *tenant);
 static int kotctl_notify_drop(kotctl_notify_t *n, const char *id,
-    const char *type, const char *tenant);
+    const char *type, const char *tenant, const char *err);
 static int kotctl_notify_reconnect(kotctl_notify_t *n);
 static void kotctl_notify_signal(int signo);
 
@@ -702,7 +703,7 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
 
     if (tenants < 0) {
         free(body);
-        return kotctl_notify_drop(n, id, type, tenant);
+        return kotctl_notify_drop(n, id, type, tenant, NULL);
     }
 
     status = kotctl_notify_post(n, url, tenants ? tenant : NULL, body, err,
@@ -721,6 +722,20 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
                      "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
                      status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
         return rc;
+    }
+
+    /*
+     * The tenant deleted while its event was being posted: the deletion
+     * took the event from the stream, so no attempt comes after this one,
+     * and the log must not promise one.
+     */
+    if (tenant != NULL && strlen(tenant) <= KOT_TENANT_MAX) {
+        rc = kotctl_notify_retired(n, tenant);
+
+        if (rc != 0) {
+            return (rc < 0) ? KOTCTL_FAIL
+                            : kotctl_notify_drop(n, id, type, tenant, err);
+        }
     }
 
     if (attempts >= 2
@@ -968,6 +983,7 @@ static int
 kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
     size_t len, int *tenants)
 {
+    int          retired;
     char         key[sizeof(KOT_KEY_TENANT) + KOT_TENANT_MAX];
     const char  *args[2];
     redisReply  *r;
@@ -995,21 +1011,41 @@ kotctl_notify_url(kotctl_notify_t *n, const char *tenant, char *url,
         *tenants = 1;
 
     } else if (r->type == REDIS_REPLY_INTEGER && r->integer == -1) {
-        freeReplyObject(r);
-
         /* no such tenant: deleted (retired), or never one (by hand) */
-        r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "SISMEMBER %s %s",
-                              KOT_KEY_RETIRED_TENANTS, tenant);
-        if (r == NULL) {
+        retired = kotctl_notify_retired(n, tenant);
+
+        if (retired < 0) {
+            freeReplyObject(r);
             return KOTCTL_FAIL;
         }
 
-        *tenants = r->integer ? -1 : 0;
+        *tenants = retired ? -1 : 0;
     }
 
     freeReplyObject(r);
 
     return KOTCTL_OK;
+}
+
+
+/* 1 if the tenant was deleted (its name is retired), 0 if not, -1. */
+
+static int
+kotctl_notify_retired(kotctl_notify_t *n, const char *tenant)
+{
+    int          retired;
+    redisReply  *r;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "SISMEMBER %s %s",
+                          KOT_KEY_RETIRED_TENANTS, tenant);
+    if (r == NULL) {
+        return -1;
+    }
+
+    retired = (r->integer != 0);
+    freeReplyObject(r);
+
+    return retired;
 }
 
 
@@ -1071,13 +1107,14 @@ kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
 /*
  * An event of a deleted tenant: tenant_delete drops those not delivered
  * yet, but one this daemon had already read (or one put back from the
- * dead letters by hand) may still come; it goes, unposted.  The tenant
- * cannot come back: its name is retired.
+ * dead letters by hand) may still come; it goes, unposted.  One whose
+ * post failed (err) while the tenant was deleted goes too, without
+ * another attempt.  The tenant cannot come back: its name is retired.
  */
 
 static int
 kotctl_notify_drop(kotctl_notify_t *n, const char *id, const char *type,
-    const char *tenant)
+    const char *tenant, const char *err)
 {
     redisReply  *r;
 
@@ -1097,8 +1134,9 @@ kotctl_notify_drop(kotctl_notify_t *n, const char *id, const char *type,
 
     freeReplyObject(r);
 
-    fprintf(stderr, "kotctl notify: %s %s of tenant \"%s\" dropped: the "
-            "tenant was deleted\n", id, type ? type : "-", tenant);
+    kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\"%s%s%s "
+                 "dropped: the tenant was deleted\n", id, type ? type : "-",
+                 tenant, err ? ": " : "", err ? err : "", err ? ";" : "");
 
     return KOTCTL_OK;
 }

@@ -259,11 +259,9 @@ is $A->dump_keys($t), $before, 'none of the refused bodies changed Redis';
 
 # the records
 
-my $json = JSON::PP->new->utf8;
 my @recs;
 wait_until(sub {
-    open my $fh, '<', $log or return 0;
-    @recs = map { $json->decode($_) } grep { /\S/ } <$fh>;
+    @recs = $t->audit_records($log);
     return grep { ($_->{'event.reason'} // '') eq 'csrf' } @recs;
 }, what => 'the CSRF refusals in the audit log');
 my @csrf = grep { ($_->{'event.reason'} // '') eq 'csrf' } @recs;

@@ -196,13 +196,10 @@ $A->is_error($root->call(DELETE => 'tenants/acme/support'), 403, 'forbidden',
 
 # every call under the grant is recorded as support
 
-my $json = JSON::PP->new->utf8;
 my $log = $t->dir . '/a/audit.log';
 my @recs;
 wait_until(sub {
-    open my $fh, '<', $log or return 0;
-    @recs = grep { $_->{'kot.support'} }
-            map { $json->decode($_) } grep { /\S/ } <$fh>;
+    @recs = grep { $_->{'kot.support'} } $t->audit_records($log);
     return grep({ ($_->{'event.reason'} // '') eq 'support_not_permitted' }
                 @recs) >= 4;
 }, what => 'the support records');

@@ -163,13 +163,10 @@ is $t->redis('EXISTS', 'kot:v1:t:globex'), 0, 'and neither created it';
 
 # the records
 
-my $json = JSON::PP->new->utf8;
 my $log = $t->dir . '/a/audit.log';
 my @recs;
 wait_until(sub {
-    open my $fh, '<', $log or return 0;
-    @recs = grep { ($_->{'kot.via'} // '') eq 'api' }
-            map { $json->decode($_) } grep { /\S/ } <$fh>;
+    @recs = grep { ($_->{'kot.via'} // '') eq 'api' } $t->audit_records($log);
     return grep { $_->{'event.action'} eq 'tenant_deleted' } @recs;
 }, what => 'the deletion in the audit log');
 

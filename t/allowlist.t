@@ -12,7 +12,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new(workers => 2);
 
@@ -241,10 +240,7 @@ is $ue->get('/app', { fwd('203.0.113.5, 10.1.9.9') })->{status}, 200,
 unlike $behind->error_log, qr/not in kot_trusted_proxies/,
     'the proxy is trusted without a complaint in the log';
 
-my $json = JSON::PP->new->utf8;
-my @denials = grep { $_->{'event.action'} eq 'ip_denied' }
-              map { $json->decode($_) } grep { /\S/ }
-              split /\n/, KotTest::_slurp($behind->dir . '/audit.log');
+my @denials = $t->audit_records($behind->dir . '/audit.log', 'ip_denied');
 
 my ($on_request) = grep { ($_->{'url.path'} // '') eq '/app' } @denials;
 ok $on_request, 'a request refused by the list is audited';

@@ -10,7 +10,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new;
 
@@ -261,11 +260,7 @@ $r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub, 'allowlist',
                 'acme', 'admin', 'add', '2001:DB8::/32', '192.0.2.0/24');
 is $r->{exit}, 0, 'a change with --audit-log succeeds';
 
-my $json = JSON::PP->new->utf8;
-open my $fh, '<', $log or die "$log: $!";
-my ($rec) = grep { $_->{'event.action'} eq 'allowlist_changed' }
-            map { $json->decode($_) } grep { /\S/ } <$fh>;
-close $fh;
+my ($rec) = $t->audit_records($log, 'allowlist_changed');
 ok $rec, 'the change is recorded as allowlist_changed';
 is $rec->{'event.category'}, 'configuration', '  in the configuration category';
 is $rec->{'organization.id'}, 'acme', '  for the tenant';

@@ -42,11 +42,8 @@ $t->add_user('acme', 'bob', 'the first secret');
 
 my $json = JSON::PP->new->utf8;
 
-sub records () {
-    open my $fh, '<', $log or return ();
-    # a line still being written (the load below) is not a record yet
-    return map { $json->decode($_) } grep { /\S/ && /\n\z/ } <$fh>;
-}
+# not a line still being written (the load below): it is no record yet
+sub records () { $t->audit_records($log) }
 
 sub find ($action, %want) {
     return grep {
@@ -188,7 +185,7 @@ is $bad->{'url.path'}, "/bad-utf8-\x{fffd}\x{fffd}",
     'invalid UTF-8 becomes U+FFFD';
 my ($long) = find('request', 'url.path' => '/long');
 is length $long->{'user_agent.original'}, 4096, 'a huge value is cut';
-is scalar(grep { !/^\{.*\}$/ } split /\n/, KotTest::_slurp($log)), 0,
+is scalar(grep { !/^\{.*\}$/ } $t->log_lines($log)), 0,
     'every line is one whole JSON object';
 
 
@@ -283,8 +280,7 @@ is $v->{exit}, 0, 'and given with the rotated file and its host, verifies'
 is_deeply [ missing(verify("$log.1", $log)->{out}) ], [ sort @node_b ],
     'without --host, the empty file could be any node\'s: the other node\'s '
     . 'chains are named';
-my @rotated_chains = chains(map { $json->decode($_) }
-                            split /(?<=\n)/, KotTest::_slurp("$log.1"));
+my @rotated_chains = chains($t->audit_records("$log.1"));
 $v = verify($log);
 is_deeply [ missing($v->{out}) ], [ sort @rotated_chains, @node_b ],
     'alone, and empty, it lacks every chain Redis saw written to its name, '
@@ -324,7 +320,7 @@ my %new = map { $_ => 1 } @new;
 my $cut = $t->dir . '/reload-cut.log';
 open my $cf, '>', $cut or die "$cut: $!";
 print {$cf} grep { !$new{ $json->decode($_)->{'kot.chain'} } }
-    split /(?<=\n)/, KotTest::_slurp($log);
+    $t->log_lines($log);
 close $cf or die "$cut: $!";
 $v = verify("$log.1.gz", $cut);
 is $v->{exit}, 1, 'the chains started by a reload cannot be cut out unseen';

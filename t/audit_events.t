@@ -58,23 +58,11 @@ $t->add_user('acme', 'bob', $pw{bob_old});
 my $json = JSON::PP->new->utf8;
 my $HTML = { Accept => 'text/html' };
 
-sub lines_of ($path) {
-    open my $fh, '<:raw', $path or return ();
-    return <$fh>;
-}
-
-sub records_of ($path) {
-    return map { $json->decode($_) } grep { /\S/ } lines_of($path);
-}
-
-sub records () { records_of($log) }
-
 sub find_in ($path, $action, %want) {
     return grep {
         my $r = $_;
-        $r->{'event.action'} eq $action
-            && !grep { ($r->{$_} // '') ne $want{$_} } keys %want
-    } records_of($path);
+        !grep { ($r->{$_} // '') ne $want{$_} } keys %want
+    } $t->audit_records($path, $action);
 }
 
 sub find ($action, %want) { find_in($log, $action, %want) }
@@ -253,9 +241,9 @@ my $unicode_breaks = "breaks \x7f \xc2\x85 \xe2\x80\xa8 \xe2\x80\xa9 end";
 $hostile_req->get('/app/breaks', { 'User-Agent' => $unicode_breaks });
 login($n->ua, 'alice', $pw{login_wrong}, { 'User-Agent' => $unicode_breaks });
 my ($breaks_req, $breaks_login) = @{ wait_until(sub {
-    my ($r) = grep { /"url\.path":"\/app\/breaks"/ } lines_of($log);
+    my ($r) = grep { /"url\.path":"\/app\/breaks"/ } $t->log_lines($log);
     my ($l) = grep { /"user_agent\.original":"breaks / && /"login"/ }
-              lines_of($log);
+              $t->log_lines($log);
     $r && $l ? [ $r, $l ] : undef
 }, what => 'the records with line breaks') // [] };
 unlike $breaks_req, qr/\x7f|\xc2\x85|\xe2\x80[\xa8\xa9]/,
@@ -285,7 +273,7 @@ my ($lf) = @{ wait_until(sub {
 is $lf->{'user_agent.original'}, 'lf', 'so the record has only what came '
     . 'before it';
 
-my @raw_lines = lines_of($log);
+my @raw_lines = $t->log_lines($log);
 ok !(grep { /[\x00-\x1f]/ } map { substr $_, 0, -1 } @raw_lines),
     'no line holds a raw control character';
 ok !(grep { !/\A\{[^\n]*\}\n\z/ } @raw_lines),
@@ -320,7 +308,7 @@ is $req[0]{'source.ip'}, '127.0.0.1', 'the client address';
 like $req[0]{'http.request.id'}, qr/^[0-9a-f]{32}$/, 'a request id';
 isnt $req[0]{'http.request.id'}, $req[1]{'http.request.id'},
     'a different one for each request';
-my %logged = map { (split ' ')[1] => (split ' ')[0] } lines_of($ids);
+my %logged = map { (split ' ')[1] => (split ' ')[0] } $t->log_lines($ids);
 is $req[0]{'http.request.id'}, $logged{'/reports/q1?secret=1'},
     'the same $request_id nginx\'s access log has for that request';
 
@@ -373,7 +361,7 @@ my $v = verify();
 is $v->{exit}, 0, 'the whole log, nginx\'s and kotctl\'s chains, verifies'
     or diag $v->{out}, $v->{err};
 
-my @l = lines_of($log);
+my @l = $t->log_lines($log);
 
 # One record from each of nginx's two writers: a security event (built
 # with jansson) and a request record (built by the fast writer).
@@ -417,13 +405,13 @@ ok scalar(find_in($qlog, 'login', 'event.outcome' => 'success')),
 
 $qua->get("/buffered/$_") for 1 .. 20;
 is scalar(grep { ($_->{'url.path'} // '') =~ m{^/buffered/} }
-          records_of($qlog)), 0,
+          $t->audit_records($qlog)), 0,
     'request records wait in the buffer for the flush interval (1h)';
 
 $q->stop;
 ok !$q->pid, 'nginx stops gracefully (QUIT)';
 
-my @q = records_of($qlog);
+my @q = $t->audit_records($qlog);
 is_deeply [ sort { $a <=> $b } map { m{^/buffered/(\d+)$} ? $1 : () }
             map { $_->{'url.path'} // '' } @q ], [ 1 .. 20 ],
     'every buffered request record is in the file after the stop, once';

@@ -10,7 +10,6 @@ use lib 't/lib';
 use KotTest;
 use KotTest::Admin;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new(workers => 1);
 my ($priv, $pub) = $t->auditor_keys;
@@ -24,12 +23,7 @@ my $PW = 'correct horse battery';
 $t->add_user('acme', 'alice', $PW, roles => ['admin']);
 my $alice = KotTest::Admin->login($n, 'acme', 'alice', $PW);
 
-my $json = JSON::PP->new->utf8;
-
-sub records () {
-    open my $fh, '<', $log or return ();
-    return map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
+sub records () { $t->audit_records($log) }
 
 my @many = ('127.0.0.1', map { "10.$_->[0].$_->[1].0/24" }
                          map { my $x = $_; map { [$x, $_] } 0 .. 99 } 0 .. 29);

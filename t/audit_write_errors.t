@@ -3,7 +3,9 @@
 # stay in the buffer and go out at the next write that works, so the
 # chain goes on verifying, record 0 and every security event included.
 # Those that the buffer cannot hold are lost, and counted: the next
-# record starts a new chain, which verifies.
+# record starts a new chain, which verifies.  Records still waiting when
+# nginx stops get one last write at exit, to the path opened again: after
+# a write cut short and a rotation, they start the new file.
 
 use strict;
 use warnings;
@@ -12,7 +14,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 use File::Path ();
 
 my $t = KotTest->new(workers => 1);
@@ -30,13 +31,6 @@ my $n = $t->nginx(KotTest->site(
 
 $t->add_user('acme', 'alice', 'correct horse battery');
 
-my $json = JSON::PP->new->utf8;
-
-sub records_of ($path) {
-    open my $fh, '<', $path or return ();
-    return map { $json->decode($_) } grep { /\S/ } <$fh>;
-}
-
 KotTest::wait_until(sub { $n->error_log =~ /writing the audit log/ },
                     what => 'the failed write of record 0');
 
@@ -53,7 +47,7 @@ $ua->login(tenant => 'acme', username => 'alice',
 
 my @recs;
 KotTest::wait_until(sub {
-    @recs = records_of($log);
+    @recs = $t->audit_records($log);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');
@@ -100,7 +94,7 @@ $c->ua->login(tenant => 'acme', username => 'alice', password => 'wrong');
 unlink $clog or die "unlink: $!";
 $c->stop;
 
-@recs = records_of($clog);
+@recs = $t->audit_records($clog);
 is_deeply [ map { $_->{'event.action'} } @recs ],
     ['chain_start', 'login', 'chain_end'],
     'records waiting for a retry when nginx stops are written at exit';
@@ -109,6 +103,64 @@ like $c->error_log,
     'and the error log says so';
 $v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv, $clog);
 is $v->{exit}, 0, 'the log verifies' or diag $v->{out}, $v->{err};
+
+
+# a write cut short (by a file size limit here, as by a disk that fills
+# up in the middle of it), then the log rotated away before nginx stops:
+# the records waiting are written at exit to the new file at the path,
+# from its start, without the newline kept to end the cut line, which
+# belongs to the old file
+
+my $elog = $t->dir . '/e/audit.log';
+my $e = do {
+    # past the limit, a write fails (EFBIG) rather than kill the worker
+    local $SIG{XFSZ} = 'IGNORE';
+    $t->nginx(KotTest->site(
+        http => "kot_audit_log %%DIR%%/audit.log buffer=64k flush=200ms;\n"
+              . "    kot_audit_auditor_key $pub;"), name => 'e');
+};
+my $eua = $e->ua;
+$eua->login(tenant => 'acme', username => 'alice',
+            password => 'correct horse battery');
+# records, so that the error log, under the same limit, stays below it
+$eua->get('/') for 1 .. 20;
+KotTest::wait_until(sub { $t->audit_records($elog, 'request') >= 20 },
+                    what => 'the request records on disk');
+my $cut_at = (-s $elog) + 100;
+my ($ew) = $e->worker_pids;
+system('prlimit', "--pid=$ew", "--fsize=$cut_at") == 0
+    or die "prlimit failed\n";
+$eua->login(tenant => 'acme', username => 'alice', password => 'wrong');
+KotTest::wait_until(sub { $e->error_log =~ /writing the audit log/ },
+                    what => 'the write cut short');
+is -s $elog, $cut_at, 'a write cut short leaves part of a record in the log';
+
+rename $elog, "$elog.1" or die "rename: $!";
+KotTest::_spew($elog, '', 0640);    # as logrotate's "create" makes it
+$e->stop;
+
+my $new = KotTest::_slurp($elog);
+like $new, qr/\A\{/,
+    'at exit, the records waiting start the new file at the path';
+is scalar(grep { !/\A\{.*\}\n\z/ } split /(?<=\n)/, $new), 0,
+    'each a whole line';
+is_deeply [ map { $_->{'event.action'} } $t->audit_records($elog) ],
+    ['login', 'chain_end'], 'the record cut short, whole, and the chain\'s end';
+like $e->error_log,
+    qr/kot: 2 audit records of chain \w+ written at exit, to "\Q$elog\E"/,
+    'and the error log says so';
+
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
+                "$elog.1", $elog);
+my @whole = $t->log_lines("$elog.1");    # all but the line cut short
+is $v->{out}, "$elog.1:" . (@whole + 1) . ": not an audit record\n",
+    'verify reports the line cut short in the old file, as the README says';
+my $whole = "$elog.whole";
+KotTest::_spew($whole, join '', @whole);
+$v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv,
+                $whole, $elog);
+is $v->{exit}, 0, 'without it, the chain verifies across the two files'
+    or diag $v->{out}, $v->{err};
 
 
 # at a reload, the disk still full: the old worker's records are lost,
@@ -149,7 +201,7 @@ $m->ua->login(tenant => 'acme', username => 'alice',
               password => 'correct horse battery');
 
 KotTest::wait_until(sub {
-    @recs = records_of($blog);
+    @recs = $t->audit_records($blog);
     grep { $_->{'event.action'} eq 'login'
            && $_->{'event.outcome'} eq 'success' } @recs
 }, what => 'the successful login in the log');

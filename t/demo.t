@@ -88,10 +88,7 @@ ok $password, 'and a one-time password for admin';
 my $base = "https://127.0.0.1:$env{DEMO_PORT}";
 my $jar = "$dir/curl.jar";
 
-sub curl (@args) {
-    $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
-             merge => 1)->{out};
-}
+sub curl (@args) { $t->curl($jar, @args) }
 
 like curl('-H', 'Accept: text/html', "$base/"),
     qr{^HTTP/1.1 302.*^Location: /kot/login\?return_to=/\r$}ms,

@@ -1,6 +1,7 @@
 # A test run cut short (prove stopped, ^C, a CI job cancelled) must not
 # leave its nginx and Redis running: they hold ports and files, and a
-# user's next run or demo would meet them.
+# user's next run or demo would meet them.  And its reader of a log that
+# workers write sees whole lines only.
 
 use strict;
 use warnings;
@@ -80,5 +81,23 @@ sub run_cut_short ($how) {
 
 run_cut_short('its reader gone');
 run_cut_short('SIGTERM');
+
+
+# A log that workers are writing, read by the harness: whole lines only,
+# never the half line a worker is still writing, which would not decode.
+
+my $t = KotTest->new;
+my $log = $t->dir . '/audit.log';
+is_deeply [ $t->audit_records($log, 'login') ], [],
+    'a log not made yet has no records';
+my @whole = (qq({"event.action":"login","n":1}\n), "\n",
+             qq({"event.action":"logout","n":2}\n));
+KotTest::_spew($log, join '', @whole, '{"event.action":"login","n"');
+is_deeply [ map { $_->{n} } $t->audit_records($log, 'login') ], [1],
+    'a last line not ended yet is not read as a record';
+is_deeply [ map { $_->{n} } $t->audit_records($log) ], [1, 2],
+    'without an action, every record of the log';
+is_deeply [ $t->log_lines($log) ], \@whole,
+    'its lines, as written, without the one not ended';
 
 done_testing;

@@ -11,7 +11,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use KotTest::Stream;
-use JSON::PP;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(time sleep);
@@ -106,10 +105,9 @@ sub closes ($node, $hash, $n = 2) {
     my @got;
     KotTest::wait_until(sub {
         @got = sort map { "$_->{'kot.connection'}/$_->{'event.reason'}" }
-            grep { $_->{'event.action'} eq 'session_connection_closed'
-                   && ($_->{'session.hash'} // '') eq $hash }
-            map { decode_json($_) }
-            split /\n/, KotTest::_slurp($node->dir . '/audit.log');
+            grep { ($_->{'session.hash'} // '') eq $hash }
+            $t->audit_records($node->dir . '/audit.log',
+                              'session_connection_closed');
         @got >= $n;
     }, timeout => 3, what => 'the audit records of the closes');
     return join ' ', @got;

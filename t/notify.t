@@ -6,7 +6,8 @@
 # a session, not even one an administrator ended.  A tenant's own webhook
 # is signed with the tenant's key, which signs nothing of another's.  A
 # deleted tenant's undelivered events and dead letters go with it, and
-# nothing of it is posted afterwards.
+# nothing of it is posted afterwards, not even the event whose post failed
+# as the tenant was deleted.
 
 use strict;
 use warnings;
@@ -490,6 +491,43 @@ is scalar(gamma_posts()), $posts,
     'nothing more of the deleted tenant was posted, to its webhook or '
     . 'to --webhook';
 is pending(), 0, 'and nothing is left pending';
+
+# a post that fails while its tenant is being deleted: the event is
+# dropped, with no other attempt, to its webhook or to --webhook, and no
+# dead letter; the daemon's log says so
+
+$t->kotctl('tenant', 'add', 'delta');
+ok wait_until(sub { pending() == 0 }, what => "delta's first event"),
+    'a new tenant\'s event is delivered';
+sub delta_posts () { grep { $_->[3]{tenant} eq 'delta' } received() }
+KotTest::_spew("$dir/slow", '');        # the receiver answers in 3 s
+# the change of the webhook is an event, posted to the new webhook
+$t->kotctl('tenant', 'notify', 'delta', "http://127.0.0.1:$port/fail/delta");
+ok wait_until(sub { grep { $_->[1] eq '/fail/delta' } delta_posts() },
+              what => "delta's event posted"),
+    'a tenant\'s event is being posted to its webhook';
+my $posted = delta_posts();
+$r = $t->kotctl('tenant', 'delete', 'delta', '--yes');
+like $r->{out}, qr/ 1 undelivered notification/,
+    'the tenant is deleted meanwhile, the event with it';
+unlink "$dir/slow";
+my $dropped = 'of tenant "delta": HTTP status 500; dropped: the tenant was '
+            . 'deleted';
+ok wait_until(sub { daemon_log() =~ /\Q$dropped\E$/m },
+              what => 'the failed post'),
+    'the post fails, and the daemon says that the event is dropped';
+unlike daemon_log(), qr/of tenant "delta": .*next in/,
+    'not that it will try again';
+# an attempt again would come after 1 s (--max-backoff 4: a dead letter
+# after 7 s)
+my $end = Time::HiRes::time() + 2.5;
+Time::HiRes::sleep(0.1) while delta_posts() == $posted
+                              && Time::HiRes::time() < $end;
+is scalar(delta_posts()), $posted,
+    'nothing more of the tenant is posted, to its webhook or to --webhook';
+is_deeply [ entries_of('delta', 'kot:v1:notify:dead') ], [],
+    'it has no dead letter';
+is pending(), 0, 'and nothing is pending';
 
 # the same through the admin API: beta, whose webhook failed, deleted
 $t->add_user('ops', 'root', $pw{alice}, roles => ['admin']);

@@ -9,7 +9,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 use KotTest::UA;
 
 my $t = KotTest->new(workers => 2);
@@ -180,11 +179,8 @@ ok !logged_out($d{laptop}), 'this device stays logged in';
 @rows = page($d{laptop})->{content} =~ /data-session="([\w-]+)"/g;
 is "@rows", $d{laptop}{handle}, 'and is all the list shows';
 
-my $json = JSON::PP->new->utf8;
 my @ended = KotTest::wait_until(sub {
-    open my $fh, '<', $log or return;
-    my @r = grep { $_->{'event.action'} eq 'session_revoked' }
-            map { $json->decode($_) } grep { /\S/ } <$fh>;
+    my @r = $t->audit_records($log, 'session_revoked');
     @r >= 4 ? \@r : undef;
 }, what => 'the records');
 my ($one, $all) = grep { $_->{'event.outcome'} eq 'success' }

@@ -302,8 +302,7 @@ like $refused->{content}, qr/Login failed/, 'with the generic failure';
 like $c->error_log, qr/user "erin": inactive/, 'the log says why';
 ok +(grep { ($_->{'event.reason'} // '') eq 'inactive'
              && ($_->{'user.name'} // '') eq 'erin' }
-        map { JSON::PP->new->decode($_) }
-        split /\n/, KotTest::_slurp($t->dir . '/c/audit.log')),
+        $t->audit_records($t->dir . '/c/audit.log')),
     'and so does the audit log';
 
 like $t->kotctl('user', 'status', 'acme', 'erin')->{out},
@@ -314,9 +313,7 @@ my $kotctl_log = $t->dir . '/kotctl-audit.log';
 $r = $t->kotctl('--audit-log', $kotctl_log, '--auditor-public-key', $pub,
                 'user', 'enable', 'acme', 'erin');
 is $r->{exit}, 0, 'kotctl user enable restores it';
-my ($enabled) = grep { $_->{'event.action'} eq 'account_enabled' }
-                map { JSON::PP->new->decode($_) }
-                split /\n/, KotTest::_slurp($kotctl_log);
+my ($enabled) = $t->audit_records($kotctl_log, 'account_enabled');
 is_deeply $enabled->{'kot.change'},
     { before => { disabled => JSON::PP::false, inactive => JSON::PP::true },
       after => { disabled => JSON::PP::false, inactive => JSON::PP::false } },

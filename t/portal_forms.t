@@ -10,7 +10,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new;
 my (undef, $pub) = $t->auditor_keys;
@@ -43,12 +42,9 @@ my @kinds = (
 my %action = (login => 'login', logout => 'logout',
               password => 'password_change');
 
-my $json = JSON::PP->new->utf8;
-
 sub records_by ($agent) {
-    open my $fh, '<:raw', $audit or return ();
     return grep { ($_->{'user_agent.original'} // '') eq $agent }
-           map { $json->decode($_) } grep { /\S/ } <$fh>;
+           $t->audit_records($audit);
 }
 
 # The bytes that come back until nginx closes the connection: a second

@@ -13,7 +13,6 @@ use lib 't/lib';
 use KotTest;
 use Test::More;
 use IO::Socket::IP;
-use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(time);
 
@@ -300,8 +299,7 @@ unlike $elog, qr/exited on signal/, 'no worker crashed';
 
 $n->stop;
 
-my $json = JSON::PP->new->utf8;
-my @records = map { $json->decode($_) } split /\n/, KotTest::_slurp($log);
+my @records = $t->audit_records($log);
 my %logged;
 $logged{ $_->{'url.path'} }++
     for grep { ($_->{'event.action'} // '') eq 'request'

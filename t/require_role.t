@@ -9,7 +9,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 
 my $t = KotTest->new;
 my $log = $t->dir . '/a/audit.log';
@@ -104,12 +103,9 @@ is $alice->get('/files/a.pdf')->{status}, 200,
 is $bob->get('/files/a.pdf')->{status}, 403,
     'and refuses a user without it';
 
-my $json = JSON::PP->new->utf8;
 my @denied;
 KotTest::wait_until(sub {
-    open my $fh, '<', $log or return 0;
-    @denied = grep { $_->{'event.action'} eq 'role_denied' }
-              map { $json->decode($_) } grep { /\S/ } <$fh>;
+    @denied = $t->audit_records($log, 'role_denied');
     return @denied >= 6;
 });
 is scalar @denied, 6, 'each refusal is an audit record';

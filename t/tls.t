@@ -26,11 +26,7 @@ $t->add_user('acme', 'alice', 'correct horse battery');
 my $base = 'https://127.0.0.1:' . $n->port;
 my $jar = $t->dir . '/curl.jar';
 
-sub curl (@args) {
-    my $r = $t->_run([ 'curl', '-sk', '-i', '-b', $jar, '-c', $jar, @args ],
-                     merge => 1);
-    return $r->{out};
-}
+sub curl (@args) { $t->curl($jar, @args) }
 
 my $form = curl("$base/kot/login");
 like $form, qr{^HTTP/1.1 200}, 'the login page is served over HTTPS';

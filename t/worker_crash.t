@@ -9,7 +9,6 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
-use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(time);
 
@@ -124,10 +123,8 @@ unlike $elog, qr/\[(alert|crit)\].*kot/, 'ngx_kot logged nothing alarming';
 
 $n->stop;
 
-my $json = JSON::PP->new->utf8;
 my %chains;
-for my $line (split /\n/, KotTest::_slurp($log)) {
-    my $r = $json->decode($line);
+for my $r ($t->audit_records($log)) {
     my $c = $chains{ $r->{'kot.chain'} } //= {};
     $c->{pid} = $r->{'process.pid'} if defined $r->{'process.pid'};
     $c->{end} = 1 if ($r->{'event.action'} // '') eq 'chain_end';

@@ -33,8 +33,11 @@ package KotTest;
 #     $output), under the name "check" by default.
 # $t->browse($nginx, 'script.mjs', @args): a t/browser/ script's TAP.
 # $t->curl($jar, @args): curl -sk -i with that cookie jar -> its output.
-# $t->audit_records($path, $action): the records of that event.action in
-#     the audit log at $path, decoded; none before the log exists.
+# $t->audit_records($path, $action): the records of that event.action
+#     (every record without $action) in the audit log at $path, decoded;
+#     none before the log exists, and not a last line not ended yet.
+# $t->log_lines($path): the lines of that log (or another that workers
+#     write), as bytes, each with its "\n", without a last one not ended.
 # Placeholders: %%PORT%% %%PORT2%% %%APP%% %%REDIS%% %%SECRET%% %%DIR%%.
 #
 # Perl core modules only: the tests run on a bare Debian with nginx and
@@ -935,16 +938,28 @@ sub curl {
 }
 
 
-# The records of one event.action in an audit log, decoded; none while
-# the log does not exist yet, and not a last line still being written.
+# The lines of a log that workers write (the audit log, an access log),
+# as bytes, each with its "\n"; none while the log does not exist yet,
+# and not a last line still being written (a worker may be in the
+# middle of it).
+sub log_lines {
+    my ($self, $path) = @_;
+
+    open my $fh, '<:raw', $path or return ();
+
+    return grep { /\n\z/ } <$fh>;
+}
+
+
+# The records of one event.action in an audit log (of every action
+# without one), decoded, from the lines log_lines returns.
 sub audit_records {
     my ($self, $path, $action) = @_;
 
-    open my $fh, '<:raw', $path or return ();
     my $json = JSON::PP->new->utf8;
 
-    return grep { $_->{'event.action'} eq $action }
-           map { $json->decode($_) } grep { /\S/ && /\n\z/ } <$fh>;
+    return grep { !defined $action || $_->{'event.action'} eq $action }
+           map { $json->decode($_) } grep { /\S/ } $self->log_lines($path);
 }
 
 
