@@ -448,16 +448,15 @@ like $h2->{body}, qr/user=\[alice\]/, 'for her session';
 
 # the record
 
-my $recs = KotTest::wait_until(sub { my @r = records('early_data_refused');
-                                     @r >= 12 ? \@r : undef },
-                               what => 'the refusals on the record');
-is scalar(@{ $recs // [] }), 12, 'each refusal is recorded once';
-my @h2 = grep { ($_->{'user_agent.original'} // '') eq $H2_AGENT }
-         @{ $recs // [] };
+KotTest::wait_until(sub { records('early_data_refused') >= 12 },
+                    what => 'the refusals on the record');
+my @recs = records('early_data_refused');
+is scalar(@recs), 12, 'each refusal is recorded once';
+my @h2 = grep { ($_->{'user_agent.original'} // '') eq $H2_AGENT } @recs;
 is join(' ', sort map { "$_->{'url.path'} $_->{'http.response.status_code'}" }
                  @h2),
     '/app/replayed-h2 425 /kot/login 425', 'those over HTTP/2 too';
-my ($rec) = grep { $_->{'url.path'} eq '/kot/login' } @{ $recs // [] };
+my ($rec) = grep { $_->{'url.path'} eq '/kot/login' } @recs;
 is $rec->{'http.request.method'}, 'POST', 'with the method';
 is $rec->{'http.response.status_code'}, 425, 'and the 425';
 is $rec->{'event.outcome'}, 'failure', 'as a failure';
