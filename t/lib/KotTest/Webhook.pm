@@ -90,7 +90,7 @@ sub received ($self) {
     open my $f, '<', $self->{file} or return ();
     return map { chomp; my @f = split / /, $_, 5;
                  [ @f[0, 1, 3], JSON::PP::decode_json($f[4]), $f[4], $f[2] ] }
-           <$f>;
+           grep { /\n\z/ } <$f>;     # not a line still being written
 }
 
 1;
