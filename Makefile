@@ -32,7 +32,9 @@ FUZZ_BINS   := $(FUZZ_SRCS:t/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
 CONSOLE     := $(shell find admin/ui -type f)
 
 # The project's version, defined once: the top entry of debian/changelog
-# (a native package: its version is the project's).  kotctl --version.
+# (a native package: its version is the project's).  kotctl --version;
+# the module's kot_build_info and record 0's service.version, through
+# nginx's configure (config); "make -s version" for debian/rules.
 KOT_VERSION := $(shell head -n 1 debian/changelog | tr -d '()' \
                  | cut -d ' ' -f 2)
 ifeq ($(KOT_VERSION),)
@@ -44,7 +46,7 @@ PROVE_ARGS  ?=
 TESTS       ?= t/*.t
 
 .PHONY: all deps deps-test deps-bench module kotctl unit test demo \
-        demo-stop bench fuzz install clean check-memory deb
+        demo-stop bench fuzz install clean check-memory deb version
 
 all: deps module kotctl
 
@@ -63,15 +65,18 @@ module: $(MODULE)
 
 kotctl: $(KOTCTL)
 
+version:
+	@echo $(KOT_VERSION)
+
 # nginx's own configure, with Debian's flags, so that the stock binary
-# accepts the module.  The build log is kept: a test checks it has no
-# warnings.
-$(NGX_BUILD)/objs/Makefile: config
+# accepts the module; config takes the version from KOT_VERSION.  The
+# build log is kept: a test checks it has no warnings.
+$(NGX_BUILD)/objs/Makefile: config debian/changelog
 	rm -rf $(NGX_BUILD)
 	mkdir -p $(BUILD)
 	cp -r $(NGX_SRC) $(NGX_BUILD)
-	cd $(NGX_BUILD) && bash -c '. ./conf_flags && ./configure \
-	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	cd $(NGX_BUILD) && KOT_VERSION='$(KOT_VERSION)' bash -c '. ./conf_flags \
+	    && ./configure "$${NGX_CONF_FLAGS[@]}" --with-compat \
 	    --with-cc-opt="$(WARN) -O2 -g" \
 	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(BUILD)/configure.log
 
@@ -144,12 +149,12 @@ ASAN_OPTS   := detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=0
 ASAN_OPTS   := $(ASAN_OPTS):disable_coredump=1:detect_odr_violation=0
 ASAN_OPTS   := $(ASAN_OPTS):fast_unwind_on_malloc=0:malloc_context_size=40
 
-$(ASAN_NGX)/objs/Makefile: config
+$(ASAN_NGX)/objs/Makefile: config debian/changelog
 	rm -rf $(ASAN_NGX)
 	mkdir -p $(ASAN_BUILD)
 	cp -r $(NGX_SRC) $(ASAN_NGX)
-	cd $(ASAN_NGX) && bash -c '. ./conf_flags && ./configure \
-	    "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	cd $(ASAN_NGX) && KOT_VERSION='$(KOT_VERSION)' bash -c '. ./conf_flags \
+	    && ./configure "$${NGX_CONF_FLAGS[@]}" --with-compat \
 	    --with-cc-opt="$(WARN) -O1 -g $(ASAN_FLAGS)" \
 	    --with-ld-opt="$(ASAN_FLAGS)" \
 	    --add-dynamic-module=$(CURDIR)' >$(CURDIR)/$(ASAN_BUILD)/configure.log

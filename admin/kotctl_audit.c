@@ -385,6 +385,7 @@ kotctl_audit_start(kotctl_audit_writer_t *w, EVP_PKEY *pub)
     kotctl_audit_set(rec, "kot.auditor_key", fpr);
     kotctl_audit_set(rec, "host.hostname", w->host);
     json_object_set_new(rec, "process.pid", json_integer(getpid()));
+    kotctl_audit_set(rec, "service.version", KOT_VERSION);
     kotctl_audit_set(rec, KOT_CHAIN_ALG_MEMBER,
                      kot_chain_alg_name(&w->chain));
 

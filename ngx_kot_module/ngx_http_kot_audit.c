@@ -520,6 +520,8 @@ ngx_http_kot_audit_chain(ngx_http_kot_audit_log_t *al)
                         json_string(al->kmcf->auditor_fpr));
     ngx_http_kot_audit_set_str(rec, "host.hostname", &host);
     json_object_set_new(rec, "process.pid", json_integer(ngx_pid));
+    json_object_set_new(rec, "service.version",
+                        json_string(NGX_HTTP_KOT_VERSION));
     json_object_set_new(rec, KOT_CHAIN_VERSION_MEMBER,
                         json_string(kot_chain_version_name(&al->chain)));
     json_object_set_new(rec, KOT_CHAIN_ALG_MEMBER,

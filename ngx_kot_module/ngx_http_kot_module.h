@@ -16,6 +16,15 @@
 #error ngx_kot needs nginx configured --with-threads
 #endif
 
+/*
+ * the project's version (kot_build_info, record 0's service.version):
+ * config defines it from KOT_VERSION, which the Makefile reads from
+ * debian/changelog
+ */
+#ifndef NGX_HTTP_KOT_VERSION
+#error "no NGX_HTTP_KOT_VERSION: configure with KOT_VERSION (make module)"
+#endif
+
 #include <jansson.h>
 #include <openssl/evp.h>
 

@@ -638,7 +638,13 @@ ngx_http_kot_status_print(u_char *p, u_char *last,
     ngx_http_kot_status_counter_t    *c;
     ngx_http_kot_status_hist_spec_t  *h;
 
+    /* Prometheus's build_info convention: the version as a label */
     p = ngx_slprintf(p, last,
+                     "# HELP kot_build_info The ngx_kot version this "
+                     "node's module was built as (always 1).\n"
+                     "# TYPE kot_build_info gauge\n"
+                     "kot_build_info{version=\"" NGX_HTTP_KOT_VERSION
+                     "\"} 1\n"
                      "# HELP kot_logins_total Logins at the portal, by "
                      "outcome and, for a failure, the event.reason of its "
                      "audit record.\n"

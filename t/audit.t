@@ -81,6 +81,10 @@ KotTest::wait_until(sub { (@starts = find('chain_start')) >= 2 },
 is scalar @starts, 2, 'each worker starts a chain in the log';
 like $starts[0]{'kot.sealed_key'}, qr/^[A-Za-z0-9+\/]+=*$/,
     'with its first key sealed to the auditor';
+my $version = KotTest->version;
+is_deeply [ map { $_->{'service.version'} } @starts ], [ ($version) x 2 ],
+    "and names the ngx_kot that wrote it, $version, debian/changelog's "
+    . '(service.version)';
 
 
 # security events are on disk before the response

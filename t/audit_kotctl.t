@@ -242,6 +242,9 @@ like $l[1], qr/^\{"\@timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",(?x)
 like $l[1], qr/,"kot\.mac":"[0-9a-f]{32}"\}\n\z/,
     'and the MAC last, a Poly1305 tag';
 is $rec[0]{'kot.mac_alg'}, 'poly1305', 'record 0 names the MAC algorithm';
+is $rec[0]{'service.version'}, KotTest->version,
+    'and the kotctl that wrote it, debian/changelog\'s version '
+    . '(service.version)';
 ok !(grep { !/\A[^\n]*\n\z/ } @l), 'every record is one line';
 is +(stat $log)[2] & 0777, 0640 & ~umask, 'the log is created mode 0640';
 
@@ -638,8 +641,11 @@ is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
 # ---------------------------------------------------------------------
 
 # written before Poly1305: HMAC-SHA256, record 0 without kot.mac_alg
+# (nor service.version, which chains written before it lack)
 $w = writer($pub, 'hmac-sha256');
 my @long = (chain_start($w, '2026-11-26T09:00:00.000Z'));
+unlike $long[0], qr/service\.version/,
+    'a chain whose record 0 names no writer version:';
 
 for my $i (1 .. 57) {
     push @long, record($w, sprintf('2026-11-26T09:%02d:00.000Z', $i),

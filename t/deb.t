@@ -286,6 +286,19 @@ is $rc, 0, 'the packaged kotctl runs with its sample kotctl.conf' or diag $out;
 ($rc, $out) = run("$root/usr/sbin/kotctl", '--version');
 is "$rc $out", "0 kotctl $version\n",
     "the packaged kotctl --version says $version";
+# the packaged module was built with it too: a node running it says so
+# on its status page (make deb's configure had KOT_VERSION)
+{
+    local $KotTest::MODULE_SO =
+        "$root/usr/lib/nginx/modules/ngx_http_kot_module.so";
+    my $kt = KotTest->new;
+    my $node = $kt->nginx(KotTest->site(
+        server => "        location = /metrics { kot_status; }\n"));
+    my $res = $node->ua->get('/metrics');
+    like $res->{content}, qr/^kot_build_info\{version="\Q$version\E"\} 1$/m,
+        "the packaged module's status page: kot_build_info{version="
+        . "\"$version\"} 1" or diag "$res->{status} $res->{content}";
+}
 my @named = KotTest::_slurp("$repo/README.md")
     =~ /libnginx-mod-http-kot_(\d[^_\s]*)_amd64\.deb/g;
 ok @named >= 2, 'the README names the package file';

@@ -225,6 +225,7 @@ like $s->{res}{headers}{'content-type'},
     'served as text format 0.0.4';
 
 my %want = (
+    kot_build_info => 'gauge',
     kot_logins_total => 'counter', kot_lockouts_total => 'counter',
     kot_ip_denied_total => 'counter', kot_login_throttled_total => 'counter',
     kot_sessions_checked_total => 'counter',
@@ -238,6 +239,13 @@ is_deeply { map { $_ => $s->{fam}{$_}{type} } keys %{ $s->{fam} } }, \%want,
     'it has the metrics the manual lists, with their types, and no others';
 ok !grep({ !length $s->{fam}{$_}{help} } keys %{ $s->{fam} }),
     'each with a HELP line';
+
+# which ngx_kot each node runs, in a rolling upgrade: debian/changelog's
+my $version = KotTest->version;
+is_deeply $s->{fam}{kot_build_info}{samples},
+    [ [ 'kot_build_info', { version => $version }, 1 ] ],
+    "kot_build_info{version=\"$version\"} 1: the version debian/changelog "
+    . 'gives';
 
 # the samples in conf/monitoring and the manual's table name real metrics
 my $repo = $t->repo;

@@ -277,6 +277,13 @@ sub redis_password_file {
     defined $_[0]{redis_password} ? "$_[0]{dir}/redis.pw" : undef
 }
 sub repo { $REPO }
+
+# The project's version: debian/changelog's top entry, as the Makefile
+# reads it for kotctl and the module.
+sub version {
+    my ($v) = _slurp("$REPO/debian/changelog") =~ /\A\S+ \(([^)]+)\)/;
+    return $v // die "debian/changelog: no version in its first line\n";
+}
 sub _nginx_bin { $NGINX }
 
 
