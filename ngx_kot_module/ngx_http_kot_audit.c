@@ -113,6 +113,12 @@ static ngx_int_t ngx_http_kot_audit_start(ngx_cycle_t *cycle,
 static ngx_int_t ngx_http_kot_audit_chain(ngx_http_kot_audit_log_t *al);
 static void ngx_http_kot_audit_restart(ngx_http_kot_audit_log_t *al);
 static void ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al);
+static ngx_fd_t ngx_http_kot_audit_last_fd(ngx_http_kot_audit_log_t *al,
+    ngx_err_t *err);
+static ngx_uint_t ngx_http_kot_audit_same(ngx_http_kot_audit_log_t *al,
+    ngx_fd_t fd);
+static ngx_uint_t ngx_http_kot_audit_same_info(ngx_http_kot_audit_log_t *al,
+    ngx_file_info_t *fi);
 static uint64_t ngx_http_kot_audit_count(ngx_http_kot_audit_log_t *al,
     u_char *p);
 static void ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al,
@@ -1837,22 +1843,27 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
 /*
  * The worker exits (a reload, a stop) with records still waiting for a
  * retry, which no timer will make now: one last attempt, blocking, since
- * nothing waits on this worker any more.  The file as opened has just
- * failed again, so the path is opened again: the log may be a new file
- * since (rotated, or fixed, without a USR1), or the disk have room.
- * Written or lost, the error log says how many records of which chain:
- * no record 0 of a next chain of this worker will count a loss.
+ * nothing waits on this worker any more.  While the file at the log's
+ * path is still the one the worker holds, the records go through the
+ * descriptor it holds: a worker may not be allowed to open the log again
+ * (nginx opens it as root, in the master).  A file rotated away, or
+ * removed, has left the path to another file, or to none: the path is
+ * opened again, as a new file may have room.  If it cannot be, the
+ * records go to the file the worker holds, rotated away, rather than
+ * nowhere; not if it was removed, where no one would read them.  Written
+ * or lost, the error log says how many records of
+ * which chain, and to which file: no record 0 of a next chain of this
+ * worker will count a loss.
  */
 
 static void
 ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
 {
-    u_char           *p;
-    ssize_t           n;
-    uint64_t          records;
-    ngx_fd_t          fd;
-    ngx_err_t         err;
-    ngx_file_info_t   was, is;
+    u_char     *p;
+    ssize_t     n;
+    uint64_t    records;
+    ngx_fd_t    fd;
+    ngx_err_t   err, open_err;
 
     records = ngx_http_kot_audit_count(al, al->buf);
 
@@ -1860,26 +1871,23 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
         return;
     }
 
-    p = al->buf;
+    open_err = 0;
+    fd = ngx_http_kot_audit_last_fd(al, &open_err);
+    err = open_err;
 
-    fd = open((char *) al->file->name.data,
-              O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640);
-    err = (fd == -1) ? ngx_errno : 0;
+    p = al->buf;
 
     /*
      * The newline kept to end a line cut short belongs to the file cut:
      * in another, it would be a line that is no record.
      */
-    if (fd != -1 && *p == '\n'
-        && (ngx_fd_info(al->file->fd, &was) == NGX_FILE_ERROR
-            || ngx_fd_info(fd, &is) == NGX_FILE_ERROR
-            || was.st_dev != is.st_dev
-            || ngx_file_uniq(&was) != ngx_file_uniq(&is)))
+    if (fd != NGX_INVALID_FILE && fd != al->file->fd && *p == '\n'
+        && !ngx_http_kot_audit_same(al, fd))
     {
         p++;
     }
 
-    while (fd != -1 && p < al->pos) {
+    while (fd != NGX_INVALID_FILE && p < al->pos) {
         n = ngx_write_fd(fd, p, al->pos - p);
 
         if (n == -1) {
@@ -1895,29 +1903,111 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
         p += n;
     }
 
-    if (fd != -1 && close(fd) == -1 && p == al->pos) {
+    if (fd != NGX_INVALID_FILE && fd != al->file->fd && close(fd) == -1
+        && p == al->pos)
+    {
         err = ngx_errno;
         p = al->buf;
     }
 
-    if (p == al->pos) {
+    if (p != al->pos) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, err,
+                      "kot: %uL audit records of chain %s lost at exit, as "
+                      "\"%V\" cannot be written%s",
+                      ngx_http_kot_audit_count(al, p), al->chain.id,
+                      &al->path,
+                      open_err ? " (opened again, nor the file rotated away "
+                                 "or removed from it)" : "");
+
+        ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+        return;
+    }
+
+    if (fd != al->file->fd) {
         ngx_log_error(NGX_LOG_WARN, al->log, 0,
                       "kot: %uL audit records of chain %s written at exit, "
                       "to \"%V\" opened again", records, al->chain.id,
                       &al->path);
-        al->pos = al->buf;
 
-        /* the head, as an orderly exit's flush publishes it */
-        ngx_http_kot_audit_anchor(al);
-        return;
+    } else if (open_err) {
+        ngx_log_error(NGX_LOG_WARN, al->log, open_err,
+                      "kot: %uL audit records of chain %s written at exit, "
+                      "to the file rotated away from \"%V\", as the path "
+                      "cannot be opened", records, al->chain.id, &al->path);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, al->log, 0,
+                      "kot: %uL audit records of chain %s written at exit, "
+                      "to \"%V\"", records, al->chain.id, &al->path);
     }
 
-    ngx_log_error(NGX_LOG_ALERT, al->log, err,
-                  "kot: %uL audit records of chain %s lost at exit, as "
-                  "\"%V\" cannot be written",
-                  ngx_http_kot_audit_count(al, p), al->chain.id, &al->path);
+    al->pos = al->buf;
 
-    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+    /* the head, as an orderly exit's flush publishes it */
+    ngx_http_kot_audit_anchor(al);
+}
+
+
+/*
+ * The descriptor for the last write: the worker's own while its file is
+ * still at the log's path, else the path opened again; if that fails, the
+ * error in err, the worker's own, or none if its file was removed.
+ */
+
+static ngx_fd_t
+ngx_http_kot_audit_last_fd(ngx_http_kot_audit_log_t *al, ngx_err_t *err)
+{
+    ngx_fd_t         fd;
+    ngx_file_info_t  at;
+
+    if (ngx_file_info(al->file->name.data, &at) != NGX_FILE_ERROR
+        && ngx_http_kot_audit_same_info(al, &at))
+    {
+        return al->file->fd;
+    }
+
+    fd = open((char *) al->file->name.data,
+              O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, 0640);
+
+    if (fd != -1) {
+        return fd;
+    }
+
+    *err = ngx_errno;
+
+    if (ngx_fd_info(al->file->fd, &at) == NGX_FILE_ERROR
+        || at.st_nlink == 0)
+    {
+        return NGX_INVALID_FILE;
+    }
+
+    return al->file->fd;
+}
+
+
+/* Whether fd has the file open that the worker's descriptor has. */
+
+static ngx_uint_t
+ngx_http_kot_audit_same(ngx_http_kot_audit_log_t *al, ngx_fd_t fd)
+{
+    ngx_file_info_t  is;
+
+    return ngx_fd_info(fd, &is) != NGX_FILE_ERROR
+           && ngx_http_kot_audit_same_info(al, &is);
+}
+
+
+/* Whether fi is the file that the worker's descriptor has open. */
+
+static ngx_uint_t
+ngx_http_kot_audit_same_info(ngx_http_kot_audit_log_t *al,
+    ngx_file_info_t *fi)
+{
+    ngx_file_info_t  held;
+
+    return ngx_fd_info(al->file->fd, &held) != NGX_FILE_ERROR
+           && held.st_dev == fi->st_dev
+           && ngx_file_uniq(&held) == ngx_file_uniq(fi);
 }
 
 

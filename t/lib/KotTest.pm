@@ -29,8 +29,9 @@ package KotTest;
 #     resume_redis, kotctl(@args, { stdin => ..., no_password => 1 })
 #     -> { exit, out, err }
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
-#     threads => 4, extra_main => '...') -> KotTest::Nginx; nginx_check(same) -> ($rc,
-#     $output), under the name "check" by default.
+#     threads => 4, extra_main => '...', user => 'root') -> KotTest::Nginx;
+#     nginx_check(same) -> ($rc, $output), under the name "check" by
+#     default.
 # $t->browse($nginx, 'script.mjs', @args): a t/browser/ script's TAP.
 # $t->curl($jar, @args): curl -sk -i with that cookie jar -> its output.
 # $t->audit_records($path, $action): the records of that event.action
@@ -1017,6 +1018,7 @@ sub _instance {
         threads    => $opt{threads} // 4,
         module     => $opt{module} // $self->{module},
         extra_main => $opt{extra_main} // '',
+        user       => $opt{user} // 'root',
         snippet    => $snippet // '',
     };
 }
@@ -1052,9 +1054,10 @@ sub _conf {
     }
 
     # "user root": as root, nginx would otherwise run its workers as
-    # nobody, which could not write to the temporary directory.
+    # nobody, which could not write to the temporary directory.  A test
+    # of what a worker may not do names another (user => 'nobody nogroup').
     $conf .= <<"EOF";
-user root;
+user $i->{user};
 worker_processes $i->{workers};
 pid $d/nginx.pid;
 error_log $d/error.log info;
