@@ -21,9 +21,12 @@ export function watch(page) {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => {
         // a page that navigates away drops its own pending requests:
-        // its API calls, and images such as the header's icon
+        // its API calls, and images such as the header's icon, which is
+        // also the tab's (<link rel="icon">, whose request is not of
+        // type image: seen aborted in a clean-clone run)
         if (r.failure() && r.failure().errorText === 'net::ERR_ABORTED'
-            && ['fetch', 'image'].includes(r.resourceType())) {
+            && (['fetch', 'image'].includes(r.resourceType())
+                || new URL(r.url()).pathname.endsWith('/icon.svg'))) {
             return;
         }
         problems.push(`request failed: ${r.method()} ${r.url()} `
