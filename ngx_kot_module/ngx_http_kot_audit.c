@@ -115,9 +115,7 @@ static void ngx_http_kot_audit_restart(ngx_http_kot_audit_log_t *al);
 static void ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al);
 static ngx_fd_t ngx_http_kot_audit_last_fd(ngx_http_kot_audit_log_t *al,
     ngx_err_t *err);
-static ngx_uint_t ngx_http_kot_audit_same(ngx_http_kot_audit_log_t *al,
-    ngx_fd_t fd);
-static ngx_uint_t ngx_http_kot_audit_same_info(ngx_http_kot_audit_log_t *al,
+static ngx_uint_t ngx_http_kot_audit_held(ngx_http_kot_audit_log_t *al,
     ngx_file_info_t *fi);
 static uint64_t ngx_http_kot_audit_count(ngx_http_kot_audit_log_t *al,
     u_char *p);
@@ -1879,11 +1877,10 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
 
     /*
      * The newline kept to end a line cut short belongs to the file cut:
-     * in another, it would be a line that is no record.
+     * in another (a descriptor other than the worker's is another file,
+     * ngx_http_kot_audit_last_fd()), it would be a line that is no record.
      */
-    if (fd != NGX_INVALID_FILE && fd != al->file->fd && *p == '\n'
-        && !ngx_http_kot_audit_same(al, fd))
-    {
+    if (fd != NGX_INVALID_FILE && fd != al->file->fd && *p == '\n') {
         p++;
     }
 
@@ -1961,7 +1958,7 @@ ngx_http_kot_audit_last_fd(ngx_http_kot_audit_log_t *al, ngx_err_t *err)
     ngx_file_info_t  at;
 
     if (ngx_file_info(al->file->name.data, &at) != NGX_FILE_ERROR
-        && ngx_http_kot_audit_same_info(al, &at))
+        && ngx_http_kot_audit_held(al, &at))
     {
         return al->file->fd;
     }
@@ -1985,23 +1982,10 @@ ngx_http_kot_audit_last_fd(ngx_http_kot_audit_log_t *al, ngx_err_t *err)
 }
 
 
-/* Whether fd has the file open that the worker's descriptor has. */
-
-static ngx_uint_t
-ngx_http_kot_audit_same(ngx_http_kot_audit_log_t *al, ngx_fd_t fd)
-{
-    ngx_file_info_t  is;
-
-    return ngx_fd_info(fd, &is) != NGX_FILE_ERROR
-           && ngx_http_kot_audit_same_info(al, &is);
-}
-
-
 /* Whether fi is the file that the worker's descriptor has open. */
 
 static ngx_uint_t
-ngx_http_kot_audit_same_info(ngx_http_kot_audit_log_t *al,
-    ngx_file_info_t *fi)
+ngx_http_kot_audit_held(ngx_http_kot_audit_log_t *al, ngx_file_info_t *fi)
 {
     ngx_file_info_t  held;
 
