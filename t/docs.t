@@ -10,6 +10,7 @@ use KotTest;
 use Test::More;
 use Cwd qw(realpath);
 use File::Basename qw(dirname);
+use JSON::PP;
 
 my $repo = realpath(KotTest->repo);
 my @docs = grep { -f } "$repo/README.md", "$repo/bench/README.md",
@@ -107,6 +108,54 @@ for my $file (@docs) {
     ok @alerts >= 5, 'the shipped alert rules are found';
     my @untold = grep { $readme !~ /^\| `\Q$_\E` \|/m } @alerts;
     is "@untold", '', 'every shipped alert has a row in the README';
+}
+
+# What the dashboard's single-number panels show an operator for a value:
+# Grafana's value mappings first (text and colour), else the number in
+# the colour of the highest threshold step at or below it.  Every panel
+# once showed the Redis panel's mapping, so that no audit write error
+# read as a red "DOWN".
+{
+    my $dash = JSON::PP->new->decode(
+        KotTest::_slurp("$repo/conf/monitoring/kot-dashboard.json"));
+    my %stat = map { $_->{title} => $_->{fieldConfig}{defaults} }
+               grep { $_->{type} eq 'stat' } @{ $dash->{panels} };
+    my $shows = sub ($title, $value) {
+        my $d = $stat{$title} or return 'no such panel';
+        for my $m (@{ $d->{mappings} }) {
+            my $hit = $m->{options}{$value} or next;
+            return "$hit->{text} in $hit->{color}";
+        }
+        my ($colour) = map { $_->{color} }
+                       grep { !defined $_->{value} || $_->{value} <= $value }
+                       reverse @{ $d->{thresholds}{steps} };
+        return "$value in $colour";
+    };
+    for my $case (
+        [ 'Redis', 0, 'DOWN in red' ], [ 'Redis', 1, 'UP in green' ],
+        [ 'Audit write errors (1h)', 0, '0 in green' ],
+        [ 'Audit write errors (1h)', 1, '1 in red' ],
+        [ 'Logins refused busy (1h)', 0, '0 in green' ],
+        [ 'Logins refused busy (1h)', 3, '3 in red' ],
+        [ 'Lockouts (1h)', 0, '0 in green' ],
+        [ 'Lockouts (1h)', 12, '12 in red' ],
+        [ 'Session cache entries', 0, '0 in blue' ],
+        [ 'Session cache entries', 1, '1 in blue' ],
+        [ 'Cache hit ratio', 1, '1 in green' ],
+        [ 'Cache hit ratio', 0.1, '0.1 in red' ],
+        [ 'Redis replicas (Sentinel)', -1, 'no Sentinel in text' ],
+        [ 'Redis replicas (Sentinel)', 0, 'NONE in red' ],
+        [ 'Redis replicas (Sentinel)', 2, '2 in green' ],
+        [ 'Nodes by ngx_kot version', 3, '3 in blue' ],
+    ) {
+        my ($title, $value, $want) = @$case;
+        is $shows->($title, $value), $want,
+            "the dashboard's \"$title\" shows $value as $want";
+    }
+    my @exprs = map { $_->{expr} } map { @{ $_->{targets} } }
+                @{ $dash->{panels} };
+    ok grep(/count by \(version\) \(kot_build_info\b/, @exprs),
+        'the dashboard counts the nodes of each version';
 }
 
 done_testing;
