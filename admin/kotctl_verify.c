@@ -234,12 +234,13 @@ static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
 static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
     size_t cap);
 static int kotctl_reader_input(kotctl_reader_t *r);
+static int kotctl_reader_compressed(kotctl_reader_t *r);
 static long kotctl_reader_zeros(kotctl_reader_t *r);
 static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
-static void kotctl_files_order(char **files, int n);
+static int kotctl_files_order(char **files, int n);
 static int kotctl_order_read(kotctl_order_t *f);
 static kotctl_span_t *kotctl_order_span(kotctl_order_t *f, uint64_t id);
 static int kotctl_order_before(kotctl_order_t *a, kotctl_order_t *b);
@@ -349,7 +350,9 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    kotctl_files_order(argv + first, argc - first);
+    if (kotctl_files_order(argv + first, argc - first) != 0) {
+        return KOTCTL_FAIL;
+    }
 
     v.given = calloc(argc - first, sizeof(kotctl_given_t));
     if (v.given == NULL) {
@@ -1741,7 +1744,9 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
 
         setvbuf(stdout, out, _IOFBF, sizeof(out));
 
-        kotctl_files_order(argv + first, argc - first);
+        if (kotctl_files_order(argv + first, argc - first) != 0) {
+            rc = KOTCTL_FAIL;
+        }
 
         for (i = first; i < argc && rc == KOTCTL_OK; i++) {
             rc = kotctl_query_file(&q, argv[i]);
@@ -2272,6 +2277,55 @@ kotctl_reader_open(kotctl_reader_t *r, const char *path)
 
     r->gzip = r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
 
+    if (!r->gzip && kotctl_reader_compressed(r) != 0) {
+        kotctl_reader_close(r);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A file compressed by another program than gzip, as logrotate's
+ * compresscmd may make it: read as it is, its bytes would be counted as
+ * lines that are not records, and a query of it would print nothing and
+ * succeed.  Known by its magic, as file(1) knows it.
+ */
+
+static int
+kotctl_reader_compressed(kotctl_reader_t *r)
+{
+    size_t  i, len;
+
+    static const struct {
+        const char  *name;
+        const char  *magic;
+        size_t       len;
+        const char  *undo;
+    } formats[] = {
+        { "xz", "\xfd" "7zXZ\0", 6, "xz -dk" },
+        { "zstd", "\x28\xb5\x2f\xfd", 4, "zstd -d" },
+        { "bzip2", "BZh", 3, "bzip2 -dk" },
+        { "lz4", "\x04\x22\x4d\x18", 4, "lz4 -d" },
+        { "lzip", "LZIP", 4, "lzip -dk" },
+        { "compress", "\x1f\x9d", 2, "uncompress" },
+    };
+
+    for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        len = formats[i].len;
+
+        if (r->zs.avail_in >= len
+            && memcmp(r->in, formats[i].magic, len) == 0)
+        {
+            kotctl_error("cannot read \"%s\": it is compressed with %s, "
+                         "and kotctl reads plain and gzip files only: "
+                         "decompress it first (%s)", r->path,
+                         formats[i].name, formats[i].undo);
+            return -1;
+        }
+    }
+
     return 0;
 }
 
@@ -2544,29 +2598,33 @@ kotctl_reader_close(kotctl_reader_t *r)
  * order as they would be in any other, and an order that no file order
  * explains (records moved between files) is reported there.  Only
  * regular files are read twice: with a pipe, or a file that cannot be
- * read, the order given is kept.
+ * read, the order given is kept.  -1 when a file that can be opened
+ * cannot be read (compressed by another program than gzip), said before
+ * anything of the other files is.
  */
 
-static void
+static int
 kotctl_files_order(char **files, int n)
 {
-    int              i, j, best, changed;
+    int              i, j, best, changed, rc;
     char           **order;
     struct stat      st;
     unsigned char   *before;
     kotctl_order_t  *f;
 
     if (n < 2) {
-        return;
+        return 0;
     }
 
     for (i = 0; i < n; i++) {
         if (stat(files[i], &st) != 0 || !S_ISREG(st.st_mode)
             || access(files[i], R_OK) != 0)
         {
-            return;
+            return 0;
         }
     }
+
+    rc = 0;
 
     f = calloc(n, sizeof(kotctl_order_t));
     order = calloc(n, sizeof(char *));
@@ -2579,7 +2637,10 @@ kotctl_files_order(char **files, int n)
     for (i = 0; i < n; i++) {
         f[i].path = files[i];
 
+        /* a file compressed by another program: said, before any other */
+
         if (kotctl_order_read(&f[i]) != 0) {
+            rc = -1;
             goto done;
         }
     }
@@ -2642,6 +2703,8 @@ done:
     free(f);
     free(order);
     free(before);
+
+    return rc;
 }
 
 

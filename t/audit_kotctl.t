@@ -802,6 +802,53 @@ like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
     'a gzip file cut short is not read as if whole';
 
 
+# logrotate compresses with another program when told to (compresscmd
+# xz, zstd, ...): kotctl reads plain and gzip files only, and must say
+# so of any other, not skip its bytes as lines that are not records (a
+# query would print nothing of it, and exit 0)
+my @compressed = (
+    [ 'xz', "\xfd7zXZ\0", 'xz -dk' ], [ 'zstd', "\x28\xb5\x2f\xfd", 'zstd -d' ],
+    [ 'bzip2', "BZh9", 'bzip2 -dk' ], [ 'lz4', "\x04\x22\x4d\x18", 'lz4 -d' ],
+    [ 'lzip', "LZIP", 'lzip -dk' ], [ 'compress', "\x1f\x9d", 'uncompress' ]);
+# a real one where the program is at hand (xz-utils is required in Debian)
+my $xz = (grep { -x "$_/xz" } split /:/, $ENV{PATH}) ? 1 : 0;
+
+for my $c (@compressed) {
+    my ($fmt, $magic, $cmd) = @$c;
+    $f = "$dir/other.log.2.$fmt";
+
+    if ($fmt eq 'xz' && $xz) {
+        spew("$dir/other.log.2", @rot[0 .. 29]);
+        run('xz', '-f', "$dir/other.log.2");
+        rename "$dir/other.log.2.xz", $f or die "rename: $!\n";
+    } else {
+        spew($f, $magic, random_bytes(200), "\n", random_bytes(200));
+    }
+
+    my $said = qr/^kotctl: cannot read "\Q$f\E": it is compressed with(?x)
+        \s \Q$fmt\E, \s and \s kotctl \s reads \s plain \s and \s gzip \s files
+        \s only: \s decompress \s it \s first \s \(\Q$cmd\E\)$/m;
+
+    $r = verify(@rotated[1, 2], $f);
+    is $r->{exit}, 1, "verify fails on a $fmt file";
+    like $r->{err}, $said, '  saying it cannot read it, and what to do';
+    is scalar(() = $r->{err} =~ /cannot read/g), 1, '  once';
+    is $r->{out}, '', '  rather than report its bytes as lines altered';
+
+    $r = query('--user', 'u1', $f);
+    is $r->{exit}, 1, "query fails on a $fmt file";
+    like $r->{err}, $said, '  saying the same';
+    unlike $r->{err}, qr/not audit records/,
+        '  rather than count its bytes as lines skipped';
+}
+
+# through a pipe too, which cannot be read twice
+$r = $t->_run([ 'sh', '-c', 'exec "$@" < "$0"', $f, $KotTest::KOTCTL,
+                'audit', 'query', '/dev/stdin' ]);
+is $r->{exit}, 1, 'a compressed file through a pipe fails';
+like $r->{err}, qr/cannot read "\/dev\/stdin": it is compressed with(?x)
+    \s compress,/, '  saying why';
+
 # ---------------------------------------------------------------------
 # a live log: its writers go on while verify reads it
 # ---------------------------------------------------------------------
