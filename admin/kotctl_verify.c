@@ -1780,11 +1780,23 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
 }
 
 
+/*
+ * A filter that no record can match is refused: answered with nothing
+ * and exit 0, a mistyped outcome or an empty range would read as "no
+ * such event".
+ */
+
 static int
 kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
 {
-    int          i, rc;
-    const char  *opt, *val;
+    int          i, n, rc;
+    const char  *opt, *val, *given[6];
+
+    static const char  *opts[] = {
+        "--since", "--until", "--tenant", "--user", "--action", "--outcome"
+    };
+
+    memset(given, 0, sizeof(given));
 
     for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         opt = argv[i];
@@ -1794,16 +1806,31 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
             break;
         }
 
+        for (n = 0; n < 6 && strcmp(opt, opts[n]) != 0; n++) {
+            /* void */
+        }
+
+        if (n == 6) {
+            kotctl_error("audit query: unknown option \"%s\"", opt);
+            return KOTCTL_USAGE;
+        }
+
         if (i + 1 >= argc) {
             kotctl_error("audit query: %s needs a value", opt);
             return KOTCTL_USAGE;
         }
 
-        val = argv[i + 1];
+        /* filters are and-ed: the same one twice matches nothing */
 
-        if (strcmp(opt, "--since") == 0 || strcmp(opt, "--until") == 0) {
-            rc = kotctl_parse_time(val, opt[2] == 's' ? q->since
-                                                      : q->until);
+        if (given[n] != NULL) {
+            kotctl_error("audit query: %s may be given once", opt);
+            return KOTCTL_USAGE;
+        }
+
+        val = given[n] = argv[i + 1];
+
+        if (n < 2) {
+            rc = kotctl_parse_time(val, n == 0 ? q->since : q->until);
             if (rc != 0) {
                 kotctl_error("%s \"%s\" is not a time: use RFC 3339, as "
                              "2026-11-26T10:00:00Z, or a date, as "
@@ -1812,6 +1839,12 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
             }
 
             continue;
+        }
+
+        if (val[0] == '\0') {
+            kotctl_error("audit query: %s \"\" matches no record: absent "
+                         "values are left out, never empty", opt);
+            return KOTCTL_USAGE;
         }
 
         if (strcmp(opt, "--tenant") == 0) {
@@ -1824,17 +1857,32 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
         } else if (strcmp(opt, "--action") == 0) {
             rc = kotctl_query_filter(q, "event.action", NULL, val);
 
-        } else if (strcmp(opt, "--outcome") == 0) {
-            rc = kotctl_query_filter(q, "event.outcome", NULL, val);
+        } else if (strcmp(val, "success") != 0
+                   && strcmp(val, "failure") != 0
+                   && strcmp(val, "unknown") != 0)
+        {
+            /* the three that docs/audit.md lists, as the writers spell them */
+            kotctl_error("audit query: --outcome \"%s\" is not an outcome: "
+                         "use success, failure or unknown", val);
+            return KOTCTL_USAGE;
 
         } else {
-            kotctl_error("audit query: unknown option \"%s\"", opt);
-            return KOTCTL_USAGE;
+            rc = kotctl_query_filter(q, "event.outcome", NULL, val);
         }
 
         if (rc != KOTCTL_OK) {
             return rc;
         }
+    }
+
+    if (q->since[0] && q->until[0]
+        && memcmp(q->until, q->since, KOTCTL_TS_LEN) <= 0)
+    {
+        kotctl_error("audit query: --until \"%s\" is not after --since "
+                     "\"%s\": no record can match (--until is exclusive: "
+                     "a day D is --since D --until D+1)", given[1],
+                     given[0]);
+        return KOTCTL_USAGE;
     }
 
     if (i >= argc) {

@@ -1043,6 +1043,53 @@ like $r->{err}, qr/--since "yesterday" is not a time/, 'and says so';
 is query('--since', '2026-02-30', $qf)->{exit}, 2, 'as is a date that does '
     . 'not exist';
 
+# A filter that no record can match is a mistake: answered with nothing
+# and exit 0, it would read as "no such event".  Each is a usage error
+# that says why, and prints no record.
+for my $c (
+    [ [ '--since', '2026-11-26', '--until', '2026-11-26' ],
+      qr/--until "2026-11-26" is not after --since "2026-11-26": no(?x)
+         \s record \s can \s match \s \(--until \s is \s exclusive: \s a \s day
+         \s D \s is \s --since \s D \s --until \s D\+1\)/,
+      'the same day as --since and --until' ],
+    [ [ '--until', '2026-11-26T10:00:00Z', '--since', '2026-11-26T11:00Z' ],
+      qr/is not a time/, '(a time without seconds is not RFC 3339)' ],
+    [ [ '--until', '2026-11-26T10:00:00Z',
+        '--since', '2026-11-26T12:00:00+01:00' ],
+      qr/--until "2026-11-26T10:00:00Z" is not after --since(?x)
+         \s "2026-11-26T12:00:00\+01:00"/,
+      '--until before --since, in any order and offset' ],
+    [ [ '--outcome', 'failed' ],
+      qr/--outcome "failed" is not an outcome: use success, failure or(?x)
+         \s unknown/, 'an outcome that is none of the three' ],
+    [ [ '--outcome', 'Failure' ], qr/--outcome "Failure" is not an outcome/,
+      'one in another case' ],
+    [ [ '--user', '' ], qr/--user "" matches no record: absent values are(?x)
+         \s left \s out, \s never \s empty/, 'an empty user' ],
+    [ [ '--tenant', '' ], qr/--tenant "" matches no record/,
+      'an empty tenant' ],
+    [ [ '--action', '' ], qr/--action "" matches no record/,
+      'an empty action' ],
+    [ [ '--action', 'login', '--action', 'logout' ],
+      qr/--action may be given once/, 'an action given twice' ],
+    [ [ '--tenant', 'acme', '--tenant', 'globex' ],
+      qr/--tenant may be given once/, 'a tenant given twice' ],
+    [ [ '--since', '2026-11-26', '--since', '2026-11-27' ],
+      qr/--since may be given once/, 'a time given twice' ])
+{
+    my ($args, $said, $name) = @$c;
+    $r = query(@$args, $qf);
+    is $r->{exit}, 2, "query refuses $name";
+    like $r->{err}, $said, '  saying why';
+    is $r->{out}, '', '  and prints no record';
+}
+
+is query('--since', '2026-11-26T10:00:00Z', '--until',
+         '2026-11-26T10:00:00.001Z', $qf)->{out}, $q[2],
+    'a range of one millisecond is a range';
+is query('--outcome', 'unknown', $qf)->{exit}, 0,
+    'unknown is an outcome (a two-step login\'s password step)';
+
 spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
      $q[2]);
 $r = query('--user', 'alice', "$dir/mixed.log");
