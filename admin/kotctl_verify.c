@@ -24,6 +24,7 @@
 #include "kotctl.h"
 #include "kot_chain.h"
 #include "kot_crypto.h"
+#include "kot_ident.h"
 #include "kot_scripts.h"
 #include "kot_text.h"
 #include "kot_utf8.h"
@@ -1790,6 +1791,7 @@ static int
 kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
 {
     int          i, n, rc;
+    char         name[KOT_USERNAME_MAX + 1];
     const char  *opt, *val, *given[6];
 
     static const char  *opts[] = {
@@ -1847,10 +1849,28 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
             return KOTCTL_USAGE;
         }
 
+        /*
+         * The writers record names folded to lower case, and the rest of
+         * kotctl takes them in any case; a value that is no name (kotctl's
+         * actor, "kotctl:root") is matched as it is.
+         */
+
         if (strcmp(opt, "--tenant") == 0) {
+            if (kot_tenant_normalize(val, strlen(val), name, sizeof(name))
+                >= 0)
+            {
+                val = name;
+            }
+
             rc = kotctl_query_filter(q, "organization.id", NULL, val);
 
         } else if (strcmp(opt, "--user") == 0) {
+            if (kot_username_normalize(val, strlen(val), name, sizeof(name))
+                >= 0)
+            {
+                val = name;
+            }
+
             rc = kotctl_query_filter(q, "user.name", "user.target.name",
                                      val);
 

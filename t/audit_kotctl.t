@@ -1022,6 +1022,11 @@ my @cases = (
     [ [ '--user', 'alice', '--since', '2026-11-26T10:00:00Z',
         '--until', '2026-11-27' ], [ 3, 4 ], 'a user within a time range' ],
     [ [ '--tenant', 'globex' ], [ 4 ], '--tenant' ],
+    # names are folded to lower case, by the writers and by every other
+    # kotctl command ("user status ACME Alice")
+    [ [ '--tenant', 'ACME', '--user', 'Alice' ], [ 1, 3, 6 ],
+      'a tenant and a user in capitals, as the rest of kotctl takes them' ],
+    [ [ '--user', 'ALICE' ], [ 1, 3, 4, 6 ], 'a user in capitals' ],
     [ [ '--user', 'alic' ], [ ], 'a prefix of a name is not the name' ],
     [ [ ], [ 0 .. 7 ], 'no filter: every record' ],
 );
