@@ -241,6 +241,7 @@ static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
+static int kotctl_files_distinct(char **files, int n);
 static int kotctl_files_order(char **files, int n);
 static int kotctl_order_read(kotctl_order_t *f);
 static kotctl_span_t *kotctl_order_span(kotctl_order_t *f, uint64_t id);
@@ -348,6 +349,10 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 
     first = kotctl_verify_args(&v, argc, argv, keys, &anchors);
     if (first < 0) {
+        return KOTCTL_USAGE;
+    }
+
+    if (kotctl_files_distinct(argv + first, argc - first) != 0) {
         return KOTCTL_USAGE;
     }
 
@@ -1740,6 +1745,12 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
 
     rc = kotctl_query_args(&q, argc, argv, &first);
 
+    if (rc == KOTCTL_OK
+        && kotctl_files_distinct(argv + first, argc - first) != 0)
+    {
+        rc = KOTCTL_USAGE;
+    }
+
     if (rc == KOTCTL_OK) {
         static char  out[1 << 18];
 
@@ -2654,6 +2665,39 @@ kotctl_reader_close(kotctl_reader_t *r)
 /* ------------------------------------------------------------------ */
 /* the order of the files                                              */
 /* ------------------------------------------------------------------ */
+
+
+/*
+ * A file given twice ("kot-audit.jsonl kot-audit.jsonl*", or a link to
+ * it) would be read as records repeated in the log, or printed twice:
+ * the auditor's slip is said as such.  Regular files only; -1 after the
+ * error.
+ */
+
+static int
+kotctl_files_distinct(char **files, int n)
+{
+    int          i, j;
+    struct stat  a, b;
+
+    for (i = 1; i < n; i++) {
+        if (stat(files[i], &a) != 0 || !S_ISREG(a.st_mode)) {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (stat(files[j], &b) == 0 && a.st_dev == b.st_dev
+                && a.st_ino == b.st_ino)
+            {
+                kotctl_error("\"%s\" is the file \"%s\" again: give each "
+                             "file once", files[i], files[j]);
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
 
 
 /*

@@ -692,6 +692,23 @@ unlike verify(@rotated)->{err}, qr/oldest first/,
 is verify($rotated[1], $rotated[0], $rotated[2])->{out},
     "OK: 3 files, 5 chains, 70 records verified\n", '  or in any other';
 
+# the same file twice ("live.log live.log*", or a link to it) is the
+# auditor's slip, not records repeated in the log: said as such, and
+# nothing is printed twice
+symlink $rotated[2], "$dir/current.log" or die "symlink: $!\n";
+for my $twice ([ @rotated, $rotated[2] ], [ @rotated, "$dir/current.log" ]) {
+    my $again = qr/^kotctl: "\Q$twice->[3]\E" is the file "\Q$rotated[2]\E"(?x)
+        \s again: \s give \s each \s file \s once$/m;
+    $r = verify(@$twice);
+    is $r->{exit}, 2, "verify refuses $twice->[3] given after $rotated[2]";
+    like $r->{err}, $again, '  saying it is the same file';
+    is $r->{out}, '', '  rather than report its records as repeated';
+    $r = query(@$twice);
+    is $r->{exit}, 2, '  as does query';
+    like $r->{err}, $again, '  saying the same';
+    is $r->{out}, '', '  rather than print every record twice';
+}
+
 $r = query(@$glob);
 is $r->{out}, join('', @rot), 'query prints the records oldest first too';
 like $r->{err}, qr/^note: the files are read oldest first/m, '  saying so';
