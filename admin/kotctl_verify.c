@@ -24,6 +24,7 @@
 #include "kotctl.h"
 #include "kot_chain.h"
 #include "kot_crypto.h"
+#include "kot_ident.h"
 #include "kot_scripts.h"
 #include "kot_text.h"
 #include "kot_utf8.h"
@@ -234,12 +235,14 @@ static long kotctl_reader_read(kotctl_reader_t *r, char *dst, size_t cap);
 static long kotctl_reader_inflate(kotctl_reader_t *r, char *dst,
     size_t cap);
 static int kotctl_reader_input(kotctl_reader_t *r);
+static int kotctl_reader_compressed(kotctl_reader_t *r);
 static long kotctl_reader_zeros(kotctl_reader_t *r);
 static long kotctl_reader_broken(kotctl_reader_t *r);
 static void kotctl_reader_padded(kotctl_reader_t *r);
 static void kotctl_reader_close(kotctl_reader_t *r);
 
-static void kotctl_files_order(char **files, int n);
+static int kotctl_files_distinct(char **files, int n);
+static int kotctl_files_order(char **files, int n);
 static int kotctl_order_read(kotctl_order_t *f);
 static kotctl_span_t *kotctl_order_span(kotctl_order_t *f, uint64_t id);
 static int kotctl_order_before(kotctl_order_t *a, kotctl_order_t *b);
@@ -349,7 +352,13 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    kotctl_files_order(argv + first, argc - first);
+    if (kotctl_files_distinct(argv + first, argc - first) != 0) {
+        return KOTCTL_USAGE;
+    }
+
+    if (kotctl_files_order(argv + first, argc - first) != 0) {
+        return KOTCTL_FAIL;
+    }
 
     v.given = calloc(argc - first, sizeof(kotctl_given_t));
     if (v.given == NULL) {
@@ -1736,12 +1745,20 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
 
     rc = kotctl_query_args(&q, argc, argv, &first);
 
+    if (rc == KOTCTL_OK
+        && kotctl_files_distinct(argv + first, argc - first) != 0)
+    {
+        rc = KOTCTL_USAGE;
+    }
+
     if (rc == KOTCTL_OK) {
         static char  out[1 << 18];
 
         setvbuf(stdout, out, _IOFBF, sizeof(out));
 
-        kotctl_files_order(argv + first, argc - first);
+        if (kotctl_files_order(argv + first, argc - first) != 0) {
+            rc = KOTCTL_FAIL;
+        }
 
         for (i = first; i < argc && rc == KOTCTL_OK; i++) {
             rc = kotctl_query_file(&q, argv[i]);
@@ -1775,11 +1792,24 @@ kotctl_audit_query(kotctl_t *k, int argc, char **argv)
 }
 
 
+/*
+ * A filter that no record can match is refused: answered with nothing
+ * and exit 0, a mistyped outcome or an empty range would read as "no
+ * such event".
+ */
+
 static int
 kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
 {
-    int          i, rc;
-    const char  *opt, *val;
+    int          i, n, rc;
+    char         name[KOT_USERNAME_MAX + 1];
+    const char  *opt, *val, *given[6];
+
+    static const char  *opts[] = {
+        "--since", "--until", "--tenant", "--user", "--action", "--outcome"
+    };
+
+    memset(given, 0, sizeof(given));
 
     for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         opt = argv[i];
@@ -1789,16 +1819,31 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
             break;
         }
 
+        for (n = 0; n < 6 && strcmp(opt, opts[n]) != 0; n++) {
+            /* void */
+        }
+
+        if (n == 6) {
+            kotctl_error("audit query: unknown option \"%s\"", opt);
+            return KOTCTL_USAGE;
+        }
+
         if (i + 1 >= argc) {
             kotctl_error("audit query: %s needs a value", opt);
             return KOTCTL_USAGE;
         }
 
-        val = argv[i + 1];
+        /* filters are and-ed: the same one twice matches nothing */
 
-        if (strcmp(opt, "--since") == 0 || strcmp(opt, "--until") == 0) {
-            rc = kotctl_parse_time(val, opt[2] == 's' ? q->since
-                                                      : q->until);
+        if (given[n] != NULL) {
+            kotctl_error("audit query: %s may be given once", opt);
+            return KOTCTL_USAGE;
+        }
+
+        val = given[n] = argv[i + 1];
+
+        if (n < 2) {
+            rc = kotctl_parse_time(val, n == 0 ? q->since : q->until);
             if (rc != 0) {
                 kotctl_error("%s \"%s\" is not a time: use RFC 3339, as "
                              "2026-11-26T10:00:00Z, or a date, as "
@@ -1809,27 +1854,66 @@ kotctl_query_args(kotctl_query_t *q, int argc, char **argv, int *first)
             continue;
         }
 
+        if (val[0] == '\0') {
+            kotctl_error("audit query: %s \"\" matches no record: absent "
+                         "values are left out, never empty", opt);
+            return KOTCTL_USAGE;
+        }
+
+        /*
+         * The writers record names folded to lower case, and the rest of
+         * kotctl takes them in any case; a value that is no name (kotctl's
+         * actor, "kotctl:root") is matched as it is.
+         */
+
         if (strcmp(opt, "--tenant") == 0) {
+            if (kot_tenant_normalize(val, strlen(val), name, sizeof(name))
+                >= 0)
+            {
+                val = name;
+            }
+
             rc = kotctl_query_filter(q, "organization.id", NULL, val);
 
         } else if (strcmp(opt, "--user") == 0) {
+            if (kot_username_normalize(val, strlen(val), name, sizeof(name))
+                >= 0)
+            {
+                val = name;
+            }
+
             rc = kotctl_query_filter(q, "user.name", "user.target.name",
                                      val);
 
         } else if (strcmp(opt, "--action") == 0) {
             rc = kotctl_query_filter(q, "event.action", NULL, val);
 
-        } else if (strcmp(opt, "--outcome") == 0) {
-            rc = kotctl_query_filter(q, "event.outcome", NULL, val);
+        } else if (strcmp(val, "success") != 0
+                   && strcmp(val, "failure") != 0
+                   && strcmp(val, "unknown") != 0)
+        {
+            /* the three that docs/audit.md lists, as the writers spell them */
+            kotctl_error("audit query: --outcome \"%s\" is not an outcome: "
+                         "use success, failure or unknown", val);
+            return KOTCTL_USAGE;
 
         } else {
-            kotctl_error("audit query: unknown option \"%s\"", opt);
-            return KOTCTL_USAGE;
+            rc = kotctl_query_filter(q, "event.outcome", NULL, val);
         }
 
         if (rc != KOTCTL_OK) {
             return rc;
         }
+    }
+
+    if (q->since[0] && q->until[0]
+        && memcmp(q->until, q->since, KOTCTL_TS_LEN) <= 0)
+    {
+        kotctl_error("audit query: --until \"%s\" is not after --since "
+                     "\"%s\": no record can match (--until is exclusive: "
+                     "a day D is --since D --until D+1)", given[1],
+                     given[0]);
+        return KOTCTL_USAGE;
     }
 
     if (i >= argc) {
@@ -2272,6 +2356,55 @@ kotctl_reader_open(kotctl_reader_t *r, const char *path)
 
     r->gzip = r->zs.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
 
+    if (!r->gzip && kotctl_reader_compressed(r) != 0) {
+        kotctl_reader_close(r);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A file compressed by another program than gzip, as logrotate's
+ * compresscmd may make it: read as it is, its bytes would be counted as
+ * lines that are not records, and a query of it would print nothing and
+ * succeed.  Known by its magic, as file(1) knows it.
+ */
+
+static int
+kotctl_reader_compressed(kotctl_reader_t *r)
+{
+    size_t  i, len;
+
+    static const struct {
+        const char  *name;
+        const char  *magic;
+        size_t       len;
+        const char  *undo;
+    } formats[] = {
+        { "xz", "\xfd" "7zXZ\0", 6, "xz -dk" },
+        { "zstd", "\x28\xb5\x2f\xfd", 4, "zstd -d" },
+        { "bzip2", "BZh", 3, "bzip2 -dk" },
+        { "lz4", "\x04\x22\x4d\x18", 4, "lz4 -d" },
+        { "lzip", "LZIP", 4, "lzip -dk" },
+        { "compress", "\x1f\x9d", 2, "uncompress" },
+    };
+
+    for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        len = formats[i].len;
+
+        if (r->zs.avail_in >= len
+            && memcmp(r->in, formats[i].magic, len) == 0)
+        {
+            kotctl_error("cannot read \"%s\": it is compressed with %s, "
+                         "and kotctl reads plain and gzip files only: "
+                         "decompress it first (%s)", r->path,
+                         formats[i].name, formats[i].undo);
+            return -1;
+        }
+    }
+
     return 0;
 }
 
@@ -2535,6 +2668,39 @@ kotctl_reader_close(kotctl_reader_t *r)
 
 
 /*
+ * A file given twice ("kot-audit.jsonl kot-audit.jsonl*", or a link to
+ * it) would be read as records repeated in the log, or printed twice:
+ * the auditor's slip is said as such.  Regular files only; -1 after the
+ * error.
+ */
+
+static int
+kotctl_files_distinct(char **files, int n)
+{
+    int          i, j;
+    struct stat  a, b;
+
+    for (i = 1; i < n; i++) {
+        if (stat(files[i], &a) != 0 || !S_ISREG(a.st_mode)) {
+            continue;
+        }
+
+        for (j = 0; j < i; j++) {
+            if (stat(files[j], &b) == 0 && a.st_dev == b.st_dev
+                && a.st_ino == b.st_ino)
+            {
+                kotctl_error("\"%s\" is the file \"%s\" again: give each "
+                             "file once", files[i], files[j]);
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/*
  * Puts the files oldest first, as their records tell it, whatever order
  * they were given in: a shell's "kot-audit.jsonl*" gives the live log
  * first.  A file must come before another when a chain has records in
@@ -2544,29 +2710,33 @@ kotctl_reader_close(kotctl_reader_t *r)
  * order as they would be in any other, and an order that no file order
  * explains (records moved between files) is reported there.  Only
  * regular files are read twice: with a pipe, or a file that cannot be
- * read, the order given is kept.
+ * read, the order given is kept.  -1 when a file that can be opened
+ * cannot be read (compressed by another program than gzip), said before
+ * anything of the other files is.
  */
 
-static void
+static int
 kotctl_files_order(char **files, int n)
 {
-    int              i, j, best, changed;
+    int              i, j, best, changed, rc;
     char           **order;
     struct stat      st;
     unsigned char   *before;
     kotctl_order_t  *f;
 
     if (n < 2) {
-        return;
+        return 0;
     }
 
     for (i = 0; i < n; i++) {
         if (stat(files[i], &st) != 0 || !S_ISREG(st.st_mode)
             || access(files[i], R_OK) != 0)
         {
-            return;
+            return 0;
         }
     }
+
+    rc = 0;
 
     f = calloc(n, sizeof(kotctl_order_t));
     order = calloc(n, sizeof(char *));
@@ -2579,7 +2749,10 @@ kotctl_files_order(char **files, int n)
     for (i = 0; i < n; i++) {
         f[i].path = files[i];
 
+        /* a file compressed by another program: said, before any other */
+
         if (kotctl_order_read(&f[i]) != 0) {
+            rc = -1;
             goto done;
         }
     }
@@ -2642,6 +2815,8 @@ done:
     free(f);
     free(order);
     free(before);
+
+    return rc;
 }
 
 

@@ -692,6 +692,23 @@ unlike verify(@rotated)->{err}, qr/oldest first/,
 is verify($rotated[1], $rotated[0], $rotated[2])->{out},
     "OK: 3 files, 5 chains, 70 records verified\n", '  or in any other';
 
+# the same file twice ("live.log live.log*", or a link to it) is the
+# auditor's slip, not records repeated in the log: said as such, and
+# nothing is printed twice
+symlink $rotated[2], "$dir/current.log" or die "symlink: $!\n";
+for my $twice ([ @rotated, $rotated[2] ], [ @rotated, "$dir/current.log" ]) {
+    my $again = qr/^kotctl: "\Q$twice->[3]\E" is the file "\Q$rotated[2]\E"(?x)
+        \s again: \s give \s each \s file \s once$/m;
+    $r = verify(@$twice);
+    is $r->{exit}, 2, "verify refuses $twice->[3] given after $rotated[2]";
+    like $r->{err}, $again, '  saying it is the same file';
+    is $r->{out}, '', '  rather than report its records as repeated';
+    $r = query(@$twice);
+    is $r->{exit}, 2, '  as does query';
+    like $r->{err}, $again, '  saying the same';
+    is $r->{out}, '', '  rather than print every record twice';
+}
+
 $r = query(@$glob);
 is $r->{out}, join('', @rot), 'query prints the records oldest first too';
 like $r->{err}, qr/^note: the files are read oldest first/m, '  saying so';
@@ -801,6 +818,53 @@ like verify($f, @rotated[1, 2])->{out}, qr/^\Q$f\E:\d+: the file cannot (?x)
     be \s read \s past \s here \s \(a \s damaged \s or \s cut-off \s gzip/,
     'a gzip file cut short is not read as if whole';
 
+
+# logrotate compresses with another program when told to (compresscmd
+# xz, zstd, ...): kotctl reads plain and gzip files only, and must say
+# so of any other, not skip its bytes as lines that are not records (a
+# query would print nothing of it, and exit 0)
+my @compressed = (
+    [ 'xz', "\xfd7zXZ\0", 'xz -dk' ], [ 'zstd', "\x28\xb5\x2f\xfd", 'zstd -d' ],
+    [ 'bzip2', "BZh9", 'bzip2 -dk' ], [ 'lz4', "\x04\x22\x4d\x18", 'lz4 -d' ],
+    [ 'lzip', "LZIP", 'lzip -dk' ], [ 'compress', "\x1f\x9d", 'uncompress' ]);
+# a real one where the program is at hand (xz-utils is required in Debian)
+my $xz = (grep { -x "$_/xz" } split /:/, $ENV{PATH}) ? 1 : 0;
+
+for my $c (@compressed) {
+    my ($fmt, $magic, $cmd) = @$c;
+    $f = "$dir/other.log.2.$fmt";
+
+    if ($fmt eq 'xz' && $xz) {
+        spew("$dir/other.log.2", @rot[0 .. 29]);
+        run('xz', '-f', "$dir/other.log.2");
+        rename "$dir/other.log.2.xz", $f or die "rename: $!\n";
+    } else {
+        spew($f, $magic, random_bytes(200), "\n", random_bytes(200));
+    }
+
+    my $said = qr/^kotctl: cannot read "\Q$f\E": it is compressed with(?x)
+        \s \Q$fmt\E, \s and \s kotctl \s reads \s plain \s and \s gzip \s files
+        \s only: \s decompress \s it \s first \s \(\Q$cmd\E\)$/m;
+
+    $r = verify(@rotated[1, 2], $f);
+    is $r->{exit}, 1, "verify fails on a $fmt file";
+    like $r->{err}, $said, '  saying it cannot read it, and what to do';
+    is scalar(() = $r->{err} =~ /cannot read/g), 1, '  once';
+    is $r->{out}, '', '  rather than report its bytes as lines altered';
+
+    $r = query('--user', 'u1', $f);
+    is $r->{exit}, 1, "query fails on a $fmt file";
+    like $r->{err}, $said, '  saying the same';
+    unlike $r->{err}, qr/not audit records/,
+        '  rather than count its bytes as lines skipped';
+}
+
+# through a pipe too, which cannot be read twice
+$r = $t->_run([ 'sh', '-c', 'exec "$@" < "$0"', $f, $KotTest::KOTCTL,
+                'audit', 'query', '/dev/stdin' ]);
+is $r->{exit}, 1, 'a compressed file through a pipe fails';
+like $r->{err}, qr/cannot read "\/dev\/stdin": it is compressed with(?x)
+    \s compress,/, '  saying why';
 
 # ---------------------------------------------------------------------
 # a live log: its writers go on while verify reads it
@@ -975,6 +1039,11 @@ my @cases = (
     [ [ '--user', 'alice', '--since', '2026-11-26T10:00:00Z',
         '--until', '2026-11-27' ], [ 3, 4 ], 'a user within a time range' ],
     [ [ '--tenant', 'globex' ], [ 4 ], '--tenant' ],
+    # names are folded to lower case, by the writers and by every other
+    # kotctl command ("user status ACME Alice")
+    [ [ '--tenant', 'ACME', '--user', 'Alice' ], [ 1, 3, 6 ],
+      'a tenant and a user in capitals, as the rest of kotctl takes them' ],
+    [ [ '--user', 'ALICE' ], [ 1, 3, 4, 6 ], 'a user in capitals' ],
     [ [ '--user', 'alic' ], [ ], 'a prefix of a name is not the name' ],
     [ [ ], [ 0 .. 7 ], 'no filter: every record' ],
 );
@@ -995,6 +1064,53 @@ is $r->{exit}, 2, 'a time that is not RFC 3339 is a usage error';
 like $r->{err}, qr/--since "yesterday" is not a time/, 'and says so';
 is query('--since', '2026-02-30', $qf)->{exit}, 2, 'as is a date that does '
     . 'not exist';
+
+# A filter that no record can match is a mistake: answered with nothing
+# and exit 0, it would read as "no such event".  Each is a usage error
+# that says why, and prints no record.
+for my $c (
+    [ [ '--since', '2026-11-26', '--until', '2026-11-26' ],
+      qr/--until "2026-11-26" is not after --since "2026-11-26": no(?x)
+         \s record \s can \s match \s \(--until \s is \s exclusive: \s a \s day
+         \s D \s is \s --since \s D \s --until \s D\+1\)/,
+      'the same day as --since and --until' ],
+    [ [ '--until', '2026-11-26T10:00:00Z', '--since', '2026-11-26T11:00Z' ],
+      qr/is not a time/, '(a time without seconds is not RFC 3339)' ],
+    [ [ '--until', '2026-11-26T10:00:00Z',
+        '--since', '2026-11-26T12:00:00+01:00' ],
+      qr/--until "2026-11-26T10:00:00Z" is not after --since(?x)
+         \s "2026-11-26T12:00:00\+01:00"/,
+      '--until before --since, in any order and offset' ],
+    [ [ '--outcome', 'failed' ],
+      qr/--outcome "failed" is not an outcome: use success, failure or(?x)
+         \s unknown/, 'an outcome that is none of the three' ],
+    [ [ '--outcome', 'Failure' ], qr/--outcome "Failure" is not an outcome/,
+      'one in another case' ],
+    [ [ '--user', '' ], qr/--user "" matches no record: absent values are(?x)
+         \s left \s out, \s never \s empty/, 'an empty user' ],
+    [ [ '--tenant', '' ], qr/--tenant "" matches no record/,
+      'an empty tenant' ],
+    [ [ '--action', '' ], qr/--action "" matches no record/,
+      'an empty action' ],
+    [ [ '--action', 'login', '--action', 'logout' ],
+      qr/--action may be given once/, 'an action given twice' ],
+    [ [ '--tenant', 'acme', '--tenant', 'globex' ],
+      qr/--tenant may be given once/, 'a tenant given twice' ],
+    [ [ '--since', '2026-11-26', '--since', '2026-11-27' ],
+      qr/--since may be given once/, 'a time given twice' ])
+{
+    my ($args, $said, $name) = @$c;
+    $r = query(@$args, $qf);
+    is $r->{exit}, 2, "query refuses $name";
+    like $r->{err}, $said, '  saying why';
+    is $r->{out}, '', '  and prints no record';
+}
+
+is query('--since', '2026-11-26T10:00:00Z', '--until',
+         '2026-11-26T10:00:00.001Z', $qf)->{out}, $q[2],
+    'a range of one millisecond is a range';
+is query('--outcome', 'unknown', $qf)->{exit}, 0,
+    'unknown is an outcome (a two-step login\'s password step)';
 
 spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
      $q[2]);
