@@ -56,6 +56,15 @@ function focused(page) {
     });
 }
 
+// The portal's login, which sends the browser back to the console.
+async function portalLogin(page) {
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', admin);
+    await page.fill('input[name="password"]', password);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+}
+
 // The tenant's own rules, as the API has them.
 async function rules(page) {
     const r = await page.request.get(
@@ -74,11 +83,7 @@ await run(async (browser) => {
     const w = watch(page);
 
     await page.goto(`${base}/kot/admin/`);
-    await page.fill('input[name="tenant"]', tenant);
-    await page.fill('input[name="username"]', admin);
-    await page.fill('input[name="password"]', password);
-    await Promise.all([page.waitForNavigation(),
-                       page.click('button[type="submit"]')]);
+    await portalLogin(page);
     await ready(page);
     let text;
 
@@ -242,6 +247,40 @@ await run(async (browser) => {
        'a reason the console does not know is said in the server\'s English',
        r.text);
     await page.unroute(listUrl, newer);
+
+    // the session ends while the admin edits a list (here: its cookie
+    // gone): Save leads to the login, and after it the list is as the
+    // admin had typed it, with word that it was not saved
+    w.expect(401, api('PUT', 'allowlists/access'));
+    await open(page, '?view=networks');
+    const typed = '127.0.0.0/8\n# the branch office\n203.0.113.0/24';
+    await access.fill(typed);
+    await context.clearCookies();
+    await saveAccess.click();
+    await page.waitForURL(/\/kot\/login/);
+    await portalLogin(page);
+    await ready(page);
+    const back = {
+        list: await access.inputValue(),
+        alert: await page.textContent('#live-alert'),
+        saved: (await (await page.request.get(
+            `${base}/kot/admin/api/tenants/${tenant}/allowlists/access`))
+            .json()).networks,
+    };
+    ok(back.list === typed
+       && back.alert.includes('セッションが終了したため、変更は保存されて'
+                              + 'いません')
+       && back.alert.includes('入力していた内容をもう一度表示しています')
+       && JSON.stringify(back.saved) === '[]',
+       'a change cut off by the end of the session is not lost: after the '
+       + 'login the list is as typed, and the console says it was not '
+       + 'saved', JSON.stringify(back));
+    await saveAccess.click();
+    ok(await says(page, 'アクセス許可リストを保存しました'),
+       'and saving it again saves it');
+    await access.fill('');
+    await saveAccess.click();
+    await says(page, 'アクセス許可リストを保存しました');
 
     // an admin list without the admin's address, saved anyway: the
     // console then says what the admin can do about it

@@ -470,6 +470,16 @@ export default {
         + 'gone for good.',
     'tenants.deleted': 'Company {tenant} was deleted.',
 
+    'draft.restored': 'Your session ended before your change was saved, so '
+        + 'the change was not made. What you had entered is shown again: '
+        + 'check it and save again.',
+    'draft.lost': 'Your session ended before your last change was saved, '
+        + 'so the change was not made. Please make it again.',
+    'draft.restored_password': 'Your session ended before your change was '
+        + 'saved, so the change was not made. What you had entered is shown '
+        + 'again, except the password: type it again, check the rest and '
+        + 'save again.',
+
     'err.network': 'The server cannot be reached. Check your connection '
         + 'and try again.',
     'err.unexpected': 'Something went wrong in this page. Reload it and '

@@ -1,8 +1,10 @@
 // The admin API (kot_admin), the console's only source of data.  Every
 // change carries the CSRF token of GET session; a 401 sends the browser
-// to the portal's login, which brings it back to the same screen.
+// to the portal's login, which brings it back to the same screen, and a
+// change that a 401 cut off leaves the screen's values in draft.js.
 
 import { t, has } from './i18n.js';
+import { keep } from './draft.js';
 
 function meta(name) {
     return document.querySelector(`meta[name="${name}"]`).content;
@@ -13,6 +15,7 @@ const base = new URL(meta('kot-api'), document.baseURI);
 export const portal = new URL(meta('kot-portal'), document.baseURI);
 
 let csrf = '';
+let who = '';
 
 export class ApiError extends Error {
     constructor(status, code, detail, body) {
@@ -83,9 +86,15 @@ async function send(method, rel, body) {
                        data);
 }
 
+// Whose session: a draft is given back to the same admin only.
+export function whoOf(s) {
+    return `${s.tenant}/${s.user}`;
+}
+
 export async function session() {
     const s = await call('GET', 'session');
     csrf = s.csrf || '';
+    who = whoOf(s);
     return s;
 }
 
@@ -94,6 +103,9 @@ export async function call(method, rel, body) {
         return await send(method, rel, body);
     } catch (e) {
         if (e.status === 401) {
+            if (method !== 'GET' && who) {
+                keep(who);
+            }
             return relogin(e.code === 'password_expired'
                            || e.code === 'password_change_required'
                            ? 'password' : 'login');

@@ -6,9 +6,10 @@
 
 import { t, setLang, otherLang, applyStatic, fmtTime }
     from './i18n.js';
-import { call, session as loadSession, path, explain, portal, ApiError }
-    from './api.js';
-import { h, clear, quiet } from './dom.js';
+import { call, session as loadSession, path, explain, portal, ApiError,
+         whoOf } from './api.js';
+import { h, clear, quiet, announce } from './dom.js';
+import { restore } from './draft.js';
 
 import users from './views/users.js';
 import sessions from './views/sessions.js';
@@ -287,7 +288,20 @@ async function boot() {
     }
 
     renderWho();
-    route(false);
+    await route(false);
+    unsaved();
+}
+
+// Back from the login after the session ended under a change: the
+// change was not made; what the admin had entered is there again where
+// the screen is the same.
+function unsaved() {
+    const r = restore(whoOf(me));
+    if (r) {
+        announce('error', t(!r.restored ? 'draft.lost'
+                            : r.password ? 'draft.restored_password'
+                            : 'draft.restored'));
+    }
 }
 
 boot();
