@@ -191,6 +191,13 @@ export default {
     'sessions.end_title': 'End this session of {user}?',
     'sessions.end_body': 'The browser of {user} at {ip} is logged out at '
         + 'once. Unsaved work in it may be lost.',
+    'sessions.this_browser': 'This browser',
+    'sessions.end_self_label': 'End your session in this browser',
+    'sessions.end_self_body': 'This is the session of the browser you are '
+        + 'using now: ending it logs you out of this console at once, and '
+        + 'you log in again to go on.',
+    'sessions.end_all_self': 'This includes the browser you are using now: '
+        + 'it logs you out of this console at once.',
     'sessions.ended': 'The session of {user} has ended.',
     'sessions.end_all': 'End all sessions',
     'sessions.end_all_of': 'End all sessions of {user}',

@@ -187,6 +187,13 @@ export default {
     'sessions.end_title': '{user} のこのセッションを終了しますか？',
     'sessions.end_body': '{ip} の {user} のブラウザはただちにログアウト'
         + 'されます。保存していない作業は失われることがあります。',
+    'sessions.this_browser': 'このブラウザ',
+    'sessions.end_self_label': 'このブラウザのあなたのセッションを終了',
+    'sessions.end_self_body': 'これは現在お使いのこのブラウザのセッションです。'
+        + '終了すると、ただちにこの管理コンソールからログアウトされます。'
+        + '続けるには、もう一度ログインしてください。',
+    'sessions.end_all_self': '現在お使いのこのブラウザのセッションも含まれます。'
+        + 'ただちにこの管理コンソールからログアウトされます。',
     'sessions.ended': '{user} のセッションを終了しました。',
     'sessions.end_all': 'すべてのセッションを終了',
     'sessions.end_all_of': '{user} のすべてのセッションを終了',

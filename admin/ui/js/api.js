@@ -33,16 +33,24 @@ export function path(...parts) {
 }
 
 // The portal page that gets this session going again, and then this
-// screen.  The promise never settles: the page is going away.
-function relogin(page) {
+// screen; the login says that the session expired unless the admin
+// ended it here (ended).  The promise never settles: the page is going
+// away.
+function relogin(page, ended = false) {
     const back = location.pathname + location.search;
     const to = new URL(page, portal);
     to.searchParams.set('return_to', back);
-    if (page === 'login') {
+    if (page === 'login' && !ended) {
         to.searchParams.set('expired', '1');
     }
     location.assign(to.href);
     return new Promise(() => {});
+}
+
+// After the admin ended the session of this browser: the login, which
+// brings it back to this screen.
+export function loggedOut() {
+    return relogin('login', true);
 }
 
 async function send(method, rel, body) {
