@@ -282,6 +282,26 @@ await run(async (browser) => {
     await saveAccess.click();
     await says(page, 'アクセス許可リストを保存しました');
 
+    // the language switched in the middle of an edit, by keyboard: the
+    // screen in English, the list as typed, the keyboard on the switch
+    await access.fill(typed);
+    await page.getByRole('button', { name: /English/ }).focus();
+    await page.keyboard.press('Enter');
+    const english = page.getByLabel('Networks, one a line').first();
+    await english.waitFor();
+    const switched = {
+        list: await english.inputValue(),
+        focus: await page.evaluate(() => document.activeElement
+            .getAttribute('lang')),
+    };
+    await page.keyboard.press('Enter');
+    await access.waitFor();
+    switched.back = await access.inputValue();
+    ok(switched.list === typed && switched.focus === 'ja'
+       && switched.back === typed,
+       'switching the language keeps what the admin typed, and the '
+       + 'keyboard\'s place on the switch', JSON.stringify(switched));
+
     // an admin list without the admin's address, saved anyway: the
     // console then says what the admin can do about it
     w.expect(409, api('PUT', 'allowlists/admin'));

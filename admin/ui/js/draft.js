@@ -1,19 +1,20 @@
-// What the admin had entered on a screen when a change of it was
-// refused because the session had ended (401): kept in the tab's
-// sessionStorage across the portal's login, and filled in again when
-// the login brings the admin back to the same screen, so that a long
+// What the admin had entered on a screen, filled in again when the
+// screen is drawn anew: after the language switch, and when a change of
+// it was refused because the session had ended (401), kept then in the
+// tab's sessionStorage across the portal's login, so that a long
 // network list or a new user is not lost without a word.  Passwords
-// are never kept: the admin types them again.
+// are never kept there: the admin types them again.
 
 const STORE = 'kot.console.unsaved';
 
 // The controls of the screen whose values are kept, in the order of
-// the page.
-function controls() {
+// the page; passwords only for a snapshot that stays in memory.
+function controls(passwords) {
     return [...document.querySelectorAll(
         '#view input, #view textarea, #view select')]
-        .filter((c) => !['password', 'hidden', 'submit', 'button', 'file']
-                           .includes(c.type));
+        .filter((c) => !['hidden', 'submit', 'button', 'file']
+                           .includes(c.type)
+                       && (passwords || c.type !== 'password'));
 }
 
 function state(c) {
@@ -21,20 +22,52 @@ function state(c) {
         ? c.checked : c.value;
 }
 
+// What the admin has entered on the screen: its address, and the
+// kind and value of each control (with passwords: for memory only).
+export function snapshot(passwords = false) {
+    return {
+        at: location.pathname + location.search,
+        passwords,
+        fields: controls(passwords).map((c) => ({
+            kind: `${c.tagName}:${c.type}`, value: state(c) })),
+    };
+}
+
+// Puts a snapshot back into the screen drawn anew: false, and nothing
+// changed, unless it is the same screen with the same controls.
+export function apply(snap) {
+    const now = controls(snap.passwords === true);
+    if (snap.at !== location.pathname + location.search
+        || !Array.isArray(snap.fields)
+        || snap.fields.length !== now.length
+        || !snap.fields.every((f, i) => f.kind
+                              === `${now[i].tagName}:${now[i].type}`)) {
+        return false;
+    }
+
+    now.forEach((c, i) => {
+        const v = snap.fields[i].value;
+        if (c.type === 'checkbox' || c.type === 'radio') {
+            c.checked = v === true;
+        } else {
+            c.value = String(v);
+        }
+        // the screen's own reactions: line numbers, a rule's check, the
+        // password field of "set a password"
+        c.dispatchEvent(new Event('input', { bubbles: true }));
+        c.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    return true;
+}
+
 // Keeps the screen's values for who (tenant and user of the session
 // that ended), and that a password typed there is not kept.
 export function keep(who) {
     const password = [...document.querySelectorAll(
         '#view input[type="password"]')].some((c) => c.value);
-    const note = {
-        who,
-        at: location.pathname + location.search,
-        password,
-        fields: controls().map((c) => ({ kind: `${c.tagName}:${c.type}`,
-                                         value: state(c) })),
-    };
     try {
-        sessionStorage.setItem(STORE, JSON.stringify(note));
+        sessionStorage.setItem(STORE, JSON.stringify({ ...snapshot(),
+                                                       who, password }));
     } catch (e) {
         // no storage: the login brings the admin back all the same
     }
@@ -52,31 +85,9 @@ export function restore(who) {
     } catch (e) {
         return null;
     }
-    if (!note || typeof note !== 'object' || note.who !== who
-        || !Array.isArray(note.fields)) {
+    if (!note || typeof note !== 'object' || note.who !== who) {
         return null;
     }
 
-    const now = controls();
-    const same = note.at === location.pathname + location.search
-        && note.fields.length === now.length
-        && note.fields.every((f, i) => f.kind
-                             === `${now[i].tagName}:${now[i].type}`);
-    if (!same) {
-        return { restored: false, password: false };
-    }
-
-    now.forEach((c, i) => {
-        const v = note.fields[i].value;
-        if (c.type === 'checkbox' || c.type === 'radio') {
-            c.checked = v === true;
-        } else {
-            c.value = String(v);
-        }
-        // the screen's own reactions: line numbers, a rule's check, the
-        // password field of "set a password"
-        c.dispatchEvent(new Event('input', { bubbles: true }));
-        c.dispatchEvent(new Event('change', { bubbles: true }));
-    });
-    return { restored: true, password: note.password === true };
+    return { restored: apply(note), password: note.password === true };
 }

@@ -9,7 +9,7 @@ import { t, setLang, otherLang, applyStatic, fmtTime }
 import { call, session as loadSession, path, explain, portal, ApiError,
          whoOf } from './api.js';
 import { h, clear, quiet, announce } from './dom.js';
-import { restore } from './draft.js';
+import { restore, snapshot, apply } from './draft.js';
 
 import users from './views/users.js';
 import sessions from './views/sessions.js';
@@ -81,11 +81,17 @@ function renderWho() {
     const lang = otherLang();
     const switcher = h('button', { type: 'button', class: 'lang',
                                    lang, 'aria-label': t('header.lang_label'),
-                                   onclick: () => {
+                                   onclick: async () => {
+        // the screen in the other language, with what the admin had
+        // entered on it
+        const entered = snapshot(true);
         setLang(lang);
         applyStatic(document);
         renderWho();
-        route(false);
+        // the keyboard's place: on the switch drawn anew
+        document.querySelector('#who .lang').focus();
+        await route(false);
+        apply(entered);
     } }, t(`lang.${lang}`));
 
     const logout = new URL('logout', portal);
