@@ -302,6 +302,48 @@ await run(async (browser) => {
        'switching the language keeps what the admin typed, and the '
        + 'keyboard\'s place on the switch', JSON.stringify(switched));
 
+    // the server does not answer a save (a proxy in between holds it):
+    // after 30 seconds the button is back and the admin is told that
+    // the change may or may not have been made
+    const slow = await context.newPage();
+    await slow.clock.install();
+    await slow.route(listUrl, (route) => (route.request().method() === 'PUT'
+        ? new Promise(() => {}) : route.continue()));
+    await slow.goto(`${base}/kot/admin/?view=networks`);
+    await ready(slow);
+    await slow.getByLabel('ネットワーク（1行に1つ）').first().fill(typed);
+    const held = slow.getByRole('button', { name: 'アクセス許可リストを保存' });
+    await held.click();
+    await slow.getByRole('button', { name: '処理中…' }).waitFor();
+    await slow.clock.runFor(31000);
+    await slow.clock.runFor(1000);
+    const alert = {
+        field: await slow.locator('.field-error').first().textContent(),
+        announced: await slow.textContent('#live-alert'),
+    };
+    ok(alert.field.includes('サーバーから応答がありません')
+       && alert.announced === alert.field
+       && alert.field.includes('変更されたかどうかは分かりません')
+       && await held.isVisible(),
+       'a save the server does not answer ends after 30 seconds, saying '
+       + 'that it is not known whether the change was made',
+       JSON.stringify(alert));
+
+    // the proxy gives up on it itself (504, its own page): the console
+    // does not claim that nothing was changed
+    await slow.unroute(listUrl);
+    await slow.route(listUrl, (route) => route.fulfill({
+        status: 504, contentType: 'text/html',
+        body: '<html><body>504 Gateway Time-out</body></html>' }));
+    await held.click();
+    await slow.locator('.field-error', { hasText: '504' }).first().waitFor();
+    const proxied = await slow.locator('.field-error').first().textContent();
+    ok(proxied.includes('再読み込みして現在の状態を確認')
+       && !proxied.includes('変更は行われていません'),
+       'nor does a proxy\'s own error claim that nothing was changed',
+       proxied);
+    await slow.close();
+
     // an admin list without the admin's address, saved anyway: the
     // console then says what the admin can do about it
     w.expect(409, api('PUT', 'allowlists/admin'));

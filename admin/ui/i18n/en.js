@@ -489,10 +489,15 @@ export default {
 
     'err.network': 'The server cannot be reached. Check your connection '
         + 'and try again.',
+    'err.timeout': 'The server did not answer within 30 seconds. Please '
+        + 'try again in a moment.',
+    'err.timeout_change': 'The server did not answer within 30 seconds, so '
+        + 'it is not known whether the change was made. Reload the page to '
+        + 'see the current state before you try again.',
     'err.unexpected': 'Something went wrong in this page. Reload it and '
         + 'try again.',
-    'err.status': 'The server could not do this (error {status}). Nothing '
-        + 'was changed.',
+    'err.status': 'The server could not do this (error {status}). Reload '
+        + 'the page to see the current state before you try again.',
     'err.forbidden': 'Your account is not allowed to do this.',
     'err.no_admin': 'This console is for administrators, and your account '
         + 'is not one. If you need it, ask your administrator.',

@@ -53,10 +53,36 @@ export function loggedOut() {
     return relogin('login', true);
 }
 
+// How long a call may take, its answer read, before the console gives
+// up on it: the API answers within its Redis timeouts, but a proxy or a
+// network in between may hold a request for ever.
+const TIMEOUT = 30000;
+
+// A call that did not end: for a change, the server may have made it
+// all the same.
+function gaveUp(method, timer) {
+    return new ApiError(0, timer.signal.aborted
+                               ? (method === 'GET' ? 'timeout'
+                                                   : 'timeout_change')
+                               : 'network', '');
+}
+
 async function send(method, rel, body) {
     const headers = { Accept: 'application/json' };
+    const timer = new AbortController();
     const init = { method, headers, credentials: 'same-origin',
-                   cache: 'no-store' };
+                   cache: 'no-store', signal: timer.signal };
+    const ticking = setTimeout(() => timer.abort(), TIMEOUT);
+
+    try {
+        return await exchange(method, rel, body, init, timer);
+    } finally {
+        clearTimeout(ticking);
+    }
+}
+
+async function exchange(method, rel, body, init, timer) {
+    const headers = init.headers;
 
     if (method !== 'GET') {
         headers['X-Kot-CSRF'] = csrf;
@@ -70,7 +96,7 @@ async function send(method, rel, body) {
     try {
         res = await fetch(new URL(rel, base), init);
     } catch (e) {
-        throw new ApiError(0, 'network', '');
+        throw gaveUp(method, timer);
     }
 
     let data = null;
@@ -80,6 +106,10 @@ async function send(method, rel, body) {
         } catch (e) {
             data = null;
         }
+    }
+    if (timer.signal.aborted) {
+        // the answer was cut off while it was read
+        throw gaveUp(method, timer);
     }
 
     if (res.ok) {
