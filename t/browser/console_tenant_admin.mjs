@@ -278,6 +278,23 @@ await run(async (browser) => {
     await saveAccess.click();
     ok(await says(page, 'アクセス許可リストを保存しました'),
        'and saving it again saves it');
+
+    // a button's action cut off the same way had nothing typed to give
+    // back: the console says to do it again
+    w.expect(401, api('POST', `users/${admin}/password`));
+    await open(page, `?view=user&u=${admin}`);
+    await context.clearCookies();
+    await page.getByRole('button', { name: 'パスワードをリセット' }).click();
+    await page.locator('dialog[open] button.primary').click();
+    await page.waitForURL(/\/kot\/login/);
+    await portalLogin(page);
+    await ready(page);
+    text = await page.textContent('#live-alert');
+    ok(text.includes('直前の変更は保存されていません。もう一度やり直して')
+       && !text.includes('もう一度表示'),
+       'a button\'s action cut off by the end of the session is said not '
+       + 'done, to be done again', text);
+    await open(page, '?view=networks');
     await access.fill('');
     await saveAccess.click();
     await says(page, 'アクセス許可リストを保存しました');

@@ -74,9 +74,11 @@ export function keep(who) {
 }
 
 // After a login: null if no change of this tab was cut off; otherwise
-// {restored, password}: whether the values went back into the screen
-// (the same screen, of the same admin, with the same controls), and
-// whether a password must be typed again.  The note is used once.
+// {restored, password}: whether values the admin had entered went back
+// into the screen (the same screen, of the same admin, with the same
+// controls, and not all as the screen shows them anyway: a button's
+// action had nothing entered), and whether a password must be typed
+// again.  The note is used once.
 export function restore(who) {
     let note = null;
     try {
@@ -89,5 +91,7 @@ export function restore(who) {
         return null;
     }
 
-    return { restored: apply(note), password: note.password === true };
+    const shown = JSON.stringify(snapshot().fields);
+    return { restored: apply(note) && shown !== JSON.stringify(note.fields),
+             password: note.password === true };
 }
