@@ -1019,8 +1019,10 @@ ngx_http_kot_admin_no_tenant(ngx_http_request_t *r)
 
 /*
  * GET session: who the caller is, from which address (as the allow-lists
- * see it, so that a console can say what a list would shut out), and
- * the token for its other calls.
+ * see it, so that a console can say what a list would shut out), the
+ * handle of its own session (so that a console can tell it from the
+ * caller's others, and warn before it ends it), and the token for its
+ * other calls.
  */
 
 static ngx_int_t
@@ -1040,12 +1042,14 @@ ngx_http_kot_admin_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
-               json_pack("{s:o,s:o,s:o,s:b,s:o,s:s%}",
+               json_pack("{s:o,s:o,s:o,s:b,s:o,s:s%,s:s%}",
                          "user", ngx_http_kot_json_str(&s->user),
                          "tenant", ngx_http_kot_json_str(&s->tenant),
                          "roles", ngx_http_kot_json_roles(&s->roles),
                          "system_admin", (int) ad->system,
                          "ip", ngx_http_kot_json_str(&ip),
+                         "handle", (char *) s->sid,
+                         (size_t) KOT_SID_SHORT_LEN,
                          "csrf", (char *) csrf, sizeof(csrf)));
 }
 

@@ -53,6 +53,14 @@ isnt $res->{json}{csrf}, $root->csrf, 'each session has its own token';
 is $alice->call(GET => 'session')->{json}{csrf}, $alice->csrf,
     'and keeps it';
 
+# the session's own handle, as the list of sessions names it: the
+# console tells the session of its own browser from the admin's others
+my @mine = map { $_->{handle} }
+    @{ $alice->call(GET => 'tenants/acme/sessions?user=alice')
+           ->{json}{sessions} };
+is $res->{json}{handle} // '', $mine[0] // 'none',
+    'GET session names its own session by its handle';
+
 my $anon = $A->anonymous($n);
 $A->is_error($anon->call(GET => 'session'), 401, 'login_required',
              'without a session: 401 login_required');

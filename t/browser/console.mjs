@@ -582,18 +582,61 @@ await run(async (browser) => {
     await refusedPassword(page, 'at least 16 characters long',
                           'may not contain the username');
 
-    // the admin's own session ends under the console: back through the
-    // login to the same screen
+    // the admin is logged in on another computer as well: the sessions
+    // screen tells this browser's session from the other, and ending the
+    // other leaves the console as it is
+    const elsewhere = await browser.newContext({ ignoreHTTPSErrors: true });
+    const away = await elsewhere.newPage();
+    await away.goto(`${base}/kot/admin/`);
+    await portalLogin(away, tenant, admin, adminPassword);
+    await elsewhere.close();
+    await open(page, `?view=sessions&user=${admin}`);
+    const rows = page.locator('#view tbody tr');
+    const here = rows.filter({ hasText: 'This browser' });
+    const there = rows.filter({ hasNotText: 'This browser' });
+    ok(await rows.count() === 2 && await here.count() === 1
+       && await there.filter({ hasText: 'You' }).count() === 1,
+       'the admin\'s own sessions are marked, and the one of this browser '
+       + 'as such', await page.textContent('#view tbody'));
+    await there.getByRole('button', { name: /^End the session of/ }).click();
+    let asked = await page.textContent('dialog[open]');
+    await page.locator('dialog[open] button.danger').click();
+    ok(await says(page, `The session of ${admin} has ended`)
+       && !asked.includes('this browser')
+       && new URL(page.url()).pathname === '/kot/admin/'
+       && await page.waitForFunction(() => document
+           .querySelectorAll('#view tbody tr').length === 1)
+           .then(() => true, () => false),
+       'ending the other one asks as for anyone\'s, and the console stays',
+       asked);
+
+    // ending all of the admin's own sessions ends this one too: said
+    await open(page, `?view=user&u=${admin}`);
+    await page.getByRole('button', { name: 'End all sessions' }).click();
+    asked = await page.textContent('dialog[open]');
+    await page.keyboard.press('Escape');
+    ok(asked.includes('This includes the browser you are using now'),
+       'and so does ending all of the admin\'s own sessions', asked);
+
+    // the admin's own session ends under the console: asked first, then
+    // through the login back to the same screen
     await open(page, '?view=sessions');
-    w.expect(401, api('GET', 'sessions'));
-    const mine = page.locator('tr', { hasText: 'You' });
-    await mine.getByRole('button', { name: 'End' }).click();
+    const mine = page.locator('tr', { hasText: 'This browser' });
+    await mine.getByRole('button',
+                         { name: 'End your session in this browser' })
+        .click();
+    asked = await page.textContent('dialog[open]');
+    ok(asked.includes('the browser you are using now')
+       && asked.includes('logs you out'),
+       'ending the session of this very browser says first that it logs '
+       + 'the admin out', asked);
     await page.locator('dialog[open] button.danger').click();
     await page.waitForURL(/\/kot\/login/);
     const login = new URL(page.url());
-    ok(login.searchParams.get('return_to') === '/kot/admin/?view=sessions',
+    ok(login.searchParams.get('return_to') === '/kot/admin/?view=sessions'
+       && !login.searchParams.has('expired'),
        'an ended session sends the console to the login page, with the way '
-       + 'back', page.url());
+       + 'back, and without saying that the session expired', page.url());
     await portalLogin(page, tenant, admin, adminPassword);
     await ready(page);
     ok(new URL(page.url()).search === '?view=sessions'

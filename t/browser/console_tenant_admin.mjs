@@ -56,6 +56,15 @@ function focused(page) {
     });
 }
 
+// The portal's login, which sends the browser back to the console.
+async function portalLogin(page) {
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', admin);
+    await page.fill('input[name="password"]', password);
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+}
+
 // The tenant's own rules, as the API has them.
 async function rules(page) {
     const r = await page.request.get(
@@ -74,11 +83,7 @@ await run(async (browser) => {
     const w = watch(page);
 
     await page.goto(`${base}/kot/admin/`);
-    await page.fill('input[name="tenant"]', tenant);
-    await page.fill('input[name="username"]', admin);
-    await page.fill('input[name="password"]', password);
-    await Promise.all([page.waitForNavigation(),
-                       page.click('button[type="submit"]')]);
+    await portalLogin(page);
     await ready(page);
     let text;
 
@@ -242,6 +247,119 @@ await run(async (browser) => {
        'a reason the console does not know is said in the server\'s English',
        r.text);
     await page.unroute(listUrl, newer);
+
+    // the session ends while the admin edits a list (here: its cookie
+    // gone): Save leads to the login, and after it the list is as the
+    // admin had typed it, with word that it was not saved
+    w.expect(401, api('PUT', 'allowlists/access'));
+    await open(page, '?view=networks');
+    const typed = '127.0.0.0/8\n# the branch office\n203.0.113.0/24';
+    await access.fill(typed);
+    await context.clearCookies();
+    await saveAccess.click();
+    await page.waitForURL(/\/kot\/login/);
+    await portalLogin(page);
+    await ready(page);
+    const back = {
+        list: await access.inputValue(),
+        alert: await page.textContent('#live-alert'),
+        saved: (await (await page.request.get(
+            `${base}/kot/admin/api/tenants/${tenant}/allowlists/access`))
+            .json()).networks,
+    };
+    ok(back.list === typed
+       && back.alert.includes('セッションが終了したため、変更は保存されて'
+                              + 'いません')
+       && back.alert.includes('入力していた内容をもう一度表示しています')
+       && JSON.stringify(back.saved) === '[]',
+       'a change cut off by the end of the session is not lost: after the '
+       + 'login the list is as typed, and the console says it was not '
+       + 'saved', JSON.stringify(back));
+    await saveAccess.click();
+    ok(await says(page, 'アクセス許可リストを保存しました'),
+       'and saving it again saves it');
+
+    // a button's action cut off the same way had nothing typed to give
+    // back: the console says to do it again
+    w.expect(401, api('POST', `users/${admin}/password`));
+    await open(page, `?view=user&u=${admin}`);
+    await context.clearCookies();
+    await page.getByRole('button', { name: 'パスワードをリセット' }).click();
+    await page.locator('dialog[open] button.primary').click();
+    await page.waitForURL(/\/kot\/login/);
+    await portalLogin(page);
+    await ready(page);
+    text = await page.textContent('#live-alert');
+    ok(text.includes('直前の変更は保存されていません。もう一度やり直して')
+       && !text.includes('もう一度表示'),
+       'a button\'s action cut off by the end of the session is said not '
+       + 'done, to be done again', text);
+    await open(page, '?view=networks');
+    await access.fill('');
+    await saveAccess.click();
+    await says(page, 'アクセス許可リストを保存しました');
+
+    // the language switched in the middle of an edit, by keyboard: the
+    // screen in English, the list as typed, the keyboard on the switch
+    await access.fill(typed);
+    await page.getByRole('button', { name: /English/ }).focus();
+    await page.keyboard.press('Enter');
+    const english = page.getByLabel('Networks, one a line').first();
+    await english.waitFor();
+    const switched = {
+        list: await english.inputValue(),
+        focus: await page.evaluate(() => document.activeElement
+            .getAttribute('lang')),
+    };
+    await page.keyboard.press('Enter');
+    await access.waitFor();
+    switched.back = await access.inputValue();
+    ok(switched.list === typed && switched.focus === 'ja'
+       && switched.back === typed,
+       'switching the language keeps what the admin typed, and the '
+       + 'keyboard\'s place on the switch', JSON.stringify(switched));
+
+    // the server does not answer a save (a proxy in between holds it):
+    // after 30 seconds the button is back and the admin is told that
+    // the change may or may not have been made
+    const slow = await context.newPage();
+    await slow.clock.install();
+    await slow.route(listUrl, (route) => (route.request().method() === 'PUT'
+        ? new Promise(() => {}) : route.continue()));
+    await slow.goto(`${base}/kot/admin/?view=networks`);
+    await ready(slow);
+    await slow.getByLabel('ネットワーク（1行に1つ）').first().fill(typed);
+    const held = slow.getByRole('button', { name: 'アクセス許可リストを保存' });
+    await held.click();
+    await slow.getByRole('button', { name: '処理中…' }).waitFor();
+    await slow.clock.runFor(31000);
+    await slow.clock.runFor(1000);
+    const alert = {
+        field: await slow.locator('.field-error').first().textContent(),
+        announced: await slow.textContent('#live-alert'),
+    };
+    ok(alert.field.includes('サーバーから応答がありません')
+       && alert.announced === alert.field
+       && alert.field.includes('変更されたかどうかは分かりません')
+       && await held.isVisible(),
+       'a save the server does not answer ends after 30 seconds, saying '
+       + 'that it is not known whether the change was made',
+       JSON.stringify(alert));
+
+    // the proxy gives up on it itself (504, its own page): the console
+    // does not claim that nothing was changed
+    await slow.unroute(listUrl);
+    await slow.route(listUrl, (route) => route.fulfill({
+        status: 504, contentType: 'text/html',
+        body: '<html><body>504 Gateway Time-out</body></html>' }));
+    await held.click();
+    await slow.locator('.field-error', { hasText: '504' }).first().waitFor();
+    const proxied = await slow.locator('.field-error').first().textContent();
+    ok(proxied.includes('再読み込みして現在の状態を確認')
+       && !proxied.includes('変更は行われていません'),
+       'nor does a proxy\'s own error claim that nothing was changed',
+       proxied);
+    await slow.close();
 
     // an admin list without the admin's address, saved anyway: the
     // console then says what the admin can do about it

@@ -191,6 +191,13 @@ export default {
     'sessions.end_title': 'End this session of {user}?',
     'sessions.end_body': 'The browser of {user} at {ip} is logged out at '
         + 'once. Unsaved work in it may be lost.',
+    'sessions.this_browser': 'This browser',
+    'sessions.end_self_label': 'End your session in this browser',
+    'sessions.end_self_body': 'This is the session of the browser you are '
+        + 'using now: ending it logs you out of this console at once, and '
+        + 'you log in again to go on.',
+    'sessions.end_all_self': 'This includes the browser you are using now: '
+        + 'it logs you out of this console at once.',
     'sessions.ended': 'The session of {user} has ended.',
     'sessions.end_all': 'End all sessions',
     'sessions.end_all_of': 'End all sessions of {user}',
@@ -470,12 +477,27 @@ export default {
         + 'gone for good.',
     'tenants.deleted': 'Company {tenant} was deleted.',
 
+    'draft.restored': 'Your session ended before your change was saved, so '
+        + 'the change was not made. What you had entered is shown again: '
+        + 'check it and save again.',
+    'draft.lost': 'Your session ended before your last change was saved, '
+        + 'so the change was not made. Please make it again.',
+    'draft.restored_password': 'Your session ended before your change was '
+        + 'saved, so the change was not made. What you had entered is shown '
+        + 'again, except the password: type it again, check the rest and '
+        + 'save again.',
+
     'err.network': 'The server cannot be reached. Check your connection '
         + 'and try again.',
+    'err.timeout': 'The server did not answer within 30 seconds. Please '
+        + 'try again in a moment.',
+    'err.timeout_change': 'The server did not answer within 30 seconds, so '
+        + 'it is not known whether the change was made. Reload the page to '
+        + 'see the current state before you try again.',
     'err.unexpected': 'Something went wrong in this page. Reload it and '
         + 'try again.',
-    'err.status': 'The server could not do this (error {status}). Nothing '
-        + 'was changed.',
+    'err.status': 'The server could not do this (error {status}). Reload '
+        + 'the page to see the current state before you try again.',
     'err.forbidden': 'Your account is not allowed to do this.',
     'err.no_admin': 'This console is for administrators, and your account '
         + 'is not one. If you need it, ask your administrator.',

@@ -1,8 +1,10 @@
 // The admin API (kot_admin), the console's only source of data.  Every
 // change carries the CSRF token of GET session; a 401 sends the browser
-// to the portal's login, which brings it back to the same screen.
+// to the portal's login, which brings it back to the same screen, and a
+// change that a 401 cut off leaves the screen's values in draft.js.
 
 import { t, has } from './i18n.js';
+import { keep } from './draft.js';
 
 function meta(name) {
     return document.querySelector(`meta[name="${name}"]`).content;
@@ -13,6 +15,7 @@ const base = new URL(meta('kot-api'), document.baseURI);
 export const portal = new URL(meta('kot-portal'), document.baseURI);
 
 let csrf = '';
+let who = '';
 
 export class ApiError extends Error {
     constructor(status, code, detail, body) {
@@ -30,22 +33,56 @@ export function path(...parts) {
 }
 
 // The portal page that gets this session going again, and then this
-// screen.  The promise never settles: the page is going away.
-function relogin(page) {
+// screen; the login says that the session expired unless the admin
+// ended it here (ended).  The promise never settles: the page is going
+// away.
+function relogin(page, ended = false) {
     const back = location.pathname + location.search;
     const to = new URL(page, portal);
     to.searchParams.set('return_to', back);
-    if (page === 'login') {
+    if (page === 'login' && !ended) {
         to.searchParams.set('expired', '1');
     }
     location.assign(to.href);
     return new Promise(() => {});
 }
 
+// After the admin ended the session of this browser: the login, which
+// brings it back to this screen.
+export function loggedOut() {
+    return relogin('login', true);
+}
+
+// How long a call may take, its answer read, before the console gives
+// up on it: the API answers within its Redis timeouts, but a proxy or a
+// network in between may hold a request for ever.
+const TIMEOUT = 30000;
+
+// A call that did not end: for a change, the server may have made it
+// all the same.
+function gaveUp(method, timer) {
+    return new ApiError(0, timer.signal.aborted
+                               ? (method === 'GET' ? 'timeout'
+                                                   : 'timeout_change')
+                               : 'network', '');
+}
+
 async function send(method, rel, body) {
     const headers = { Accept: 'application/json' };
+    const timer = new AbortController();
     const init = { method, headers, credentials: 'same-origin',
-                   cache: 'no-store' };
+                   cache: 'no-store', signal: timer.signal };
+    const ticking = setTimeout(() => timer.abort(), TIMEOUT);
+
+    try {
+        return await exchange(method, rel, body, init, timer);
+    } finally {
+        clearTimeout(ticking);
+    }
+}
+
+async function exchange(method, rel, body, init, timer) {
+    const headers = init.headers;
 
     if (method !== 'GET') {
         headers['X-Kot-CSRF'] = csrf;
@@ -59,7 +96,7 @@ async function send(method, rel, body) {
     try {
         res = await fetch(new URL(rel, base), init);
     } catch (e) {
-        throw new ApiError(0, 'network', '');
+        throw gaveUp(method, timer);
     }
 
     let data = null;
@@ -69,6 +106,10 @@ async function send(method, rel, body) {
         } catch (e) {
             data = null;
         }
+    }
+    if (timer.signal.aborted) {
+        // the answer was cut off while it was read
+        throw gaveUp(method, timer);
     }
 
     if (res.ok) {
@@ -83,9 +124,15 @@ async function send(method, rel, body) {
                        data);
 }
 
+// Whose session: a draft is given back to the same admin only.
+export function whoOf(s) {
+    return `${s.tenant}/${s.user}`;
+}
+
 export async function session() {
     const s = await call('GET', 'session');
     csrf = s.csrf || '';
+    who = whoOf(s);
     return s;
 }
 
@@ -94,6 +141,9 @@ export async function call(method, rel, body) {
         return await send(method, rel, body);
     } catch (e) {
         if (e.status === 401) {
+            if (method !== 'GET' && who) {
+                keep(who);
+            }
             return relogin(e.code === 'password_expired'
                            || e.code === 'password_change_required'
                            ? 'password' : 'login');

@@ -6,9 +6,10 @@
 
 import { t, setLang, otherLang, applyStatic, fmtTime }
     from './i18n.js';
-import { call, session as loadSession, path, explain, portal, ApiError }
-    from './api.js';
-import { h, clear, quiet } from './dom.js';
+import { call, session as loadSession, path, explain, portal, ApiError,
+         whoOf } from './api.js';
+import { h, clear, quiet, announce } from './dom.js';
+import { restore, snapshot, apply } from './draft.js';
 
 import users from './views/users.js';
 import sessions from './views/sessions.js';
@@ -80,11 +81,17 @@ function renderWho() {
     const lang = otherLang();
     const switcher = h('button', { type: 'button', class: 'lang',
                                    lang, 'aria-label': t('header.lang_label'),
-                                   onclick: () => {
+                                   onclick: async () => {
+        // the screen in the other language, with what the admin had
+        // entered on it
+        const entered = snapshot(true);
         setLang(lang);
         applyStatic(document);
         renderWho();
-        route(false);
+        // the keyboard's place: on the switch drawn anew
+        document.querySelector('#who .lang').focus();
+        await route(false);
+        apply(entered);
     } }, t(`lang.${lang}`));
 
     const logout = new URL('logout', portal);
@@ -287,7 +294,20 @@ async function boot() {
     }
 
     renderWho();
-    route(false);
+    await route(false);
+    unsaved();
+}
+
+// Back from the login after the session ended under a change: the
+// change was not made; what the admin had entered is there again where
+// the screen is the same.
+function unsaved() {
+    const r = restore(whoOf(me));
+    if (r) {
+        announce('error', t(!r.restored ? 'draft.lost'
+                            : r.password ? 'draft.restored_password'
+                            : 'draft.restored'));
+    }
 }
 
 boot();

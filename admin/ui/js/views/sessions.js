@@ -2,33 +2,47 @@
 // session, or every session of a user.
 
 import { t, tn, fmtTime } from '../i18n.js';
-import { path } from '../api.js';
+import { path, loggedOut } from '../api.js';
 import { h, clear, field, badge, table, remember } from '../dom.js';
 import { act } from '../act.js';
 
+// The session of this very browser: ending it logs the admin out.
+function current(ctx, s) {
+    return ctx.own && s.handle === ctx.session.handle;
+}
+
 function endOne(ctx, s, button) {
+    const self = current(ctx, s);
     return act(ctx, button, {
         ask: { title: t('sessions.end_title', { user: s.user }),
-               body: t('sessions.end_body', { user: s.user, ip: s.ip || '' }),
+               body: t(self ? 'sessions.end_self_body' : 'sessions.end_body',
+                       { user: s.user, ip: s.ip || '' }),
                confirm: t('sessions.end'), danger: true },
         run: () => ctx.call('DELETE', path('sessions', s.handle)),
         done: () => t('sessions.ended', { user: s.user }),
+        then: self ? loggedOut : undefined,
     });
 }
 
-// A button that ends every session of a user.
+// A button that ends every session of a user: the admin's own include
+// this browser's.
 export function endAllButton(ctx, user, label) {
+    const self = ctx.own && user === ctx.session.user;
     return h('button', { type: 'button', class: 'danger',
                          onclick: (e) => act(ctx, e.currentTarget, {
         ask: { title: t('sessions.end_all_title', { user }),
-               body: t('sessions.end_all_body'),
+               body: [t('sessions.end_all_body'),
+                      self ? t('sessions.end_all_self') : null]
+                   .filter(Boolean),
                confirm: t('sessions.end_all'), danger: true },
         run: () => ctx.call('DELETE', `${path('users', user)}/sessions`),
         done: () => t('sessions.ended_all', { user }),
+        then: self ? loggedOut : undefined,
     }) }, label);
 }
 
 // The rows of sessions, with the user's column when they are of many.
+// The admin's own are marked, and the one of this browser as such.
 export function sessionTable(ctx, rows, withUser) {
     const mine = (s) => ctx.own && s.user === ctx.session.user;
     const columns = [
@@ -38,7 +52,10 @@ export function sessionTable(ctx, rows, withUser) {
                                                           t('sessions.you'))]
                                             : null] },
         { label: t('sessions.col.ip'), class: 'nowrap',
-          cell: (s) => s.ip || t('common.none') },
+          cell: (s) => [s.ip || t('common.none'),
+                        current(ctx, s) ? [' ', badge('ok',
+                                               t('sessions.this_browser'))]
+                                        : null] },
         { label: t('sessions.col.created'), class: 'nowrap',
           cell: (s) => fmtTime(s.created) },
         { label: t('sessions.col.last_active'), class: 'nowrap',
@@ -49,8 +66,9 @@ export function sessionTable(ctx, rows, withUser) {
         { label: t('sessions.col.actions'), class: 'actions-cell',
           cell: (s) => h('button', {
               type: 'button', class: 'secondary',
-              'aria-label': t('sessions.end_label', { user: s.user,
-                                                      ip: s.ip || '' }),
+              'aria-label': t(current(ctx, s) ? 'sessions.end_self_label'
+                                              : 'sessions.end_label',
+                              { user: s.user, ip: s.ip || '' }),
               onclick: (e) => endOne(ctx, s, e.currentTarget),
           }, t('sessions.end')) },
     ].filter(Boolean);
