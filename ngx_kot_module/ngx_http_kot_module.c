@@ -22,6 +22,8 @@ static char *ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_kot_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_kot_merge_handler(ngx_conf_t *cf,
+    ngx_http_kot_loc_conf_t *conf);
 static char *ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -570,7 +572,10 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     klcf->portal = { 0, NULL };
+     *     klcf->admin = { 0, NULL };
+     *     klcf->handler = NULL;
      *     klcf->portal_uri = { 0, NULL };
+     *     klcf->require_roles_here = 0;
      *     klcf->hsts = { 0, NULL };
      */
 
@@ -644,6 +649,10 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->look, prev->look, kmcf->look);
 
+    if (ngx_http_kot_merge_handler(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;
     }
@@ -678,6 +687,50 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     kmcf->used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kot_portal, kot_admin and kot_status answer every request of their
+ * location.  A content handler that nginx read after them (proxy_pass,
+ * empty_gif...) took their place without a word, and a portal under
+ * "kot on" would ask for a login before its login page.
+ */
+
+static char *
+ngx_http_kot_merge_handler(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf)
+{
+    const char                *name;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->handler == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    name = conf->portal.len ? "kot_portal"
+                            : (conf->admin.len ? "kot_admin" : "kot_status");
+
+    if (clcf->handler != conf->handler) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "location \"%V\" has \"%s\" and another content "
+                           "handler (proxy_pass, fastcgi_pass, empty_gif...): "
+                           "give \"%s\" a location of its own",
+                           &clcf->name, name, name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->portal.len && conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_portal\" of location \"%V\" is under "
+                           "\"kot on\", so nobody could reach the login "
+                           "page: add \"kot off;\" to the location",
+                           &clcf->name);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -1176,15 +1229,16 @@ ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_core_loc_conf_t  *clcf;
 
     prefix = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (klcf->portal.len || klcf->admin.len) {
-        return prefix->len ? "is duplicate"
-                           : "needs a location of its own: \"kot_portal\" "
-                             "and \"kot_admin\" each answer every request "
-                             "below their location";
+    if (prefix->len) {
+        return "is duplicate";
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    if (clcf->handler) {
+        return "needs a location of its own, without another content "
+               "handler (proxy_pass, kot_portal, kot_admin, kot_status...)";
+    }
 
     if (clcf->name.len == 0 || clcf->name.data[clcf->name.len - 1] != '/'
         || clcf->exact_match || clcf->named
@@ -1201,9 +1255,10 @@ ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *prefix = clcf->name;
-    clcf->handler = (cmd->offset == offsetof(ngx_http_kot_loc_conf_t, portal))
+    klcf->handler = (cmd->offset == offsetof(ngx_http_kot_loc_conf_t, portal))
                     ? ngx_http_kot_portal_handler
                     : ngx_http_kot_admin_handler;
+    clcf->handler = klcf->handler;
 
     return NGX_CONF_OK;
 }

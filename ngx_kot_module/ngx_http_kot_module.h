@@ -114,6 +114,8 @@ struct ngx_http_kot_loc_conf_s {
     ngx_flag_t                  enable;
     ngx_str_t                   portal;         /* prefix, if kot_portal */
     ngx_str_t                   admin;          /* prefix, if kot_admin */
+    ngx_http_handler_pt         handler;        /* of kot_portal, kot_admin
+                                                   or kot_status: here */
     ngx_str_t                   portal_uri;
     ngx_http_complex_value_t   *tenant;
     ngx_msec_t                  idle_timeout;
@@ -134,6 +136,7 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
+    ngx_flag_t                    require_roles_here;   /* in a location */
     ngx_http_kot_look_t          *look;     /* kot_portal_templates */
     ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
     kot_cidr_set_t               *legacy_tls;       /* or NULL */

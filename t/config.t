@@ -114,6 +114,32 @@ refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
         qr/"kot_lockout" directive is not allowed here/,
         'kot_lockout in a location');
 
+# A location answered by two content handlers keeps only the last one
+# that nginx read: the other's pages silently go elsewhere.
+refused($site =~ s{kot_portal;}{kot_portal; proxy_pass http://%%APP%%;}r,
+        qr/location "\/kot\/" has "kot_portal" and another content handler \(proxy_pass, fastcgi_pass, empty_gif\.\.\.\): give "kot_portal" a location of its own/,
+        'kot_portal followed by proxy_pass in its location');
+refused(KotTest->site(server => 'location /adm/ { proxy_pass '
+                                . 'http://%%APP%%; kot_admin; }'),
+        qr/"kot_admin" directive needs a location of its own/,
+        'kot_admin after proxy_pass in its location');
+refused(KotTest->site(server => 'location /st/ { kot_status; proxy_pass '
+                                . 'http://%%APP%%; }'),
+        qr/location "\/st\/" has "kot_status" and another content handler/,
+        'kot_status followed by proxy_pass in its location');
+refused(KotTest->site(server => 'location /st/ { kot_status; kot_portal; }'),
+        qr/"kot_portal" directive needs a location of its own/,
+        'kot_status and kot_portal in one location');
+
+# "kot on" over the whole server would ask the login page for a login
+refused(KotTest->site(server => 'kot on;'),
+        qr/"kot_portal" of location "\/kot\/" is under "kot on", so nobody could reach the login page: add "kot off;" to the location/,
+        'the portal under a server-wide kot on');
+($rc, $out) = $t->nginx_check(KotTest->site(server => 'kot on;')
+    =~ s{kot_portal;}{kot_portal; kot off;}r);
+is $rc, 0, 'a server-wide kot on with "kot off" in the portal passes'
+    or diag $out;
+
 ($rc, $out) = $t->nginx_check(KotTest->site(
     throttle => 'rate=30/m burst=5',
     http => 'kot_lockout threshold=5 window=10m duration=15m '
