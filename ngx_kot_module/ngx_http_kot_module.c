@@ -649,7 +649,9 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->look, prev->look, kmcf->look);
 
-    if (ngx_http_kot_merge_handler(cf, conf) != NGX_CONF_OK) {
+    if (ngx_http_kot_merge_handler(cf, conf) != NGX_CONF_OK
+        || ngx_http_kot_require_role_merge(cf, conf) != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

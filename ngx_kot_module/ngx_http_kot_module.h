@@ -295,6 +295,8 @@ void ngx_http_kot_role_record(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_array_t *roles);
 char *ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_kot_require_role_merge(ngx_conf_t *cf,
+    ngx_http_kot_loc_conf_t *conf);
 
 /* ngx_http_kot_admin.c */
 ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);
