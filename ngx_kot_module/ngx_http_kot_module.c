@@ -45,6 +45,8 @@ static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_kot_tenant_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_kot_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_kot_strip_headers(ngx_http_request_t *r);
@@ -125,7 +127,7 @@ static ngx_command_t  ngx_http_kot_commands[] = {
 
     { ngx_string("kot_tenant"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_kot_tenant_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kot_loc_conf_t, tenant),
       NULL },
@@ -1392,6 +1394,42 @@ ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data)
                            "kot_portal_uri \"%V\" must be a path that starts "
                            "and ends with \"/\", like the portal's location, "
                            "e.g. \"/kot/\"", uri);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kot_tenant VALUE;  a value without variables is checked now, since one
+ * that is no tenant name would let no login succeed.
+ */
+
+static char *
+ngx_http_kot_tenant_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    char       *rv;
+    u_char      name[KOT_TENANT_MAX + 1];
+    ngx_str_t  *value;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK || klcf->tenant->lengths) {
+        return rv;
+    }
+
+    value = &klcf->tenant->value;
+
+    if (kot_tenant_normalize((char *) value->data, value->len, (char *) name,
+                             sizeof(name))
+        < 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_tenant \"%V\" is not a tenant name: use "
+                           KOT_TENANT_RULE, value);
         return NGX_CONF_ERROR;
     }
 

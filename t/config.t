@@ -131,6 +131,18 @@ refused(KotTest->site(server => 'location /st/ { kot_status; kot_portal; }'),
         qr/"kot_portal" directive needs a location of its own/,
         'kot_status and kot_portal in one location');
 
+# A tenant name without variables is known now: one that can never be
+# a tenant would let no login succeed.
+refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
+        qr/kot_tenant "Acme Corp" is not a tenant name: use 1 to 63 of a-z, 0-9, '\.' and '-'/,
+        'a kot_tenant that is no tenant name');
+refused(KotTest->site(location => 'kot_tenant "";'),
+        qr/kot_tenant "" is not a tenant name/, 'an empty kot_tenant');
+($rc, $out) = $t->nginx_check(KotTest->site(
+    http => 'kot_tenant Acme.example;', location => 'kot_tenant $host;'));
+is $rc, 0, 'kot_tenant takes a name in any case, and variables'
+    or diag $out;
+
 # "kot on" over the whole server would ask the login page for a login
 refused(KotTest->site(server => 'kot on;'),
         qr/"kot_portal" of location "\/kot\/" is under "kot on", so nobody could reach the login page: add "kot off;" to the location/,
