@@ -39,7 +39,7 @@ static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
 static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max);
+    ngx_str_t *path, ngx_str_t *out, ngx_uint_t password);
 static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -854,8 +854,7 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             rv = ngx_http_kot_read_file(cf,
                                         "kot_redis_sentinel "
                                         "sentinel_password_file",
-                                        &s, &rc->sentinel_password, 1,
-                                        KOT_REDIS_PASSWORD_MAX);
+                                        &s, &rc->sentinel_password, 1);
             if (rv != NGX_CONF_OK) {
                 return rv;
             }
@@ -1024,8 +1023,7 @@ ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
         return ngx_http_kot_read_file(cf, rc->sentinels
                                           ? "kot_redis_sentinel password_file"
                                           : "kot_redis password_file",
-                                      &s, &rc->password, 1,
-                                      KOT_REDIS_PASSWORD_MAX);
+                                      &s, &rc->password, 1);
     }
 
     if (ngx_strncmp(opt->data, "user=", 5) == 0) {
@@ -1092,7 +1090,7 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     kmcf->secret_file = value[1];
 
     rv = ngx_http_kot_read_file(cf, "kot_secret_file", &kmcf->secret_file,
-                                &secret, KOT_MASTER_MIN, KOT_MASTER_MAX);
+                                &secret, 0);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -1123,24 +1121,39 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Reads a small secret file, refusing one that other users could read:
  * a key that leaked through file permissions is no key.  The value is
- * read as bytes; text files lose one trailing newline.
+ * read as bytes; text files lose one trailing newline.  A key (password
+ * 0) is best made at random; a password is Redis's, which a new random
+ * one would not be.
  */
 
 static char *
 ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max)
+    ngx_str_t *path, ngx_str_t *out, ngx_uint_t password)
 {
     u_char           mode[4];
-    size_t           size;
+    size_t           size, min, max;
     ssize_t          n;
     ngx_fd_t         fd;
     ngx_file_info_t  fi;
+
+    min = password ? 1 : KOT_MASTER_MIN;
+    max = password ? KOT_REDIS_PASSWORD_MAX : KOT_MASTER_MAX;
 
     if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE && password) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be opened; write the password "
+                           "of Redis (its \"requirepass\", or the ACL "
+                           "user's) to it with \"(umask 077; cat > %V)\"",
+                           directive, path, path);
+        return NGX_CONF_ERROR;
+    }
+
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "%s \"%V\" cannot be opened; create it with "
@@ -1196,6 +1209,14 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
 
     out->len = n;
     out->data[n] = '\0';
+
+    if ((out->len < min || out->len > max) && password) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" holds %uz bytes; it needs %uz to %uz: "
+                           "the password of Redis, on one line",
+                           directive, path, out->len, min, max);
+        goto failed;
+    }
 
     if (out->len < min || out->len > max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

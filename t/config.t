@@ -61,9 +61,22 @@ refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 colour=blue;/r,
         qr/kot_redis: invalid parameter "colour=blue"/,
         'an unknown kot_redis parameter');
 
+# Redis's password is Redis's: a new random one would not be it
 refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r,
-        qr/kot_redis password_file "\/nonexistent" cannot be opened/,
+        qr/kot_redis password_file "\/nonexistent" cannot be opened; write the password of Redis \(its "requirepass", or the ACL user's\) to it with "\(umask 077; cat > \/nonexistent\)"/,
         'a missing Redis password file');
+my $nopw = $t->dir . '/empty.pass';
+KotTest::_spew($nopw, "\n", 0600);
+refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=$nopw;/r,
+        qr/kot_redis password_file "[^"]*empty\.pass" holds 0 bytes; it needs 1 to \d+: the password of Redis/,
+        'an empty Redis password file');
+($rc, $out) = $t->nginx_check(
+    $site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r);
+unlike $out, qr/urandom/, 'and neither says to make a random one';
+
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_password_policy blocklist=;}r,
+        qr/kot_password_policy: "blocklist=" needs a file of common passwords, one a line, e\.g\. "blocklist=\/usr\/share\/john\/password\.lst"/,
+        'an empty blocklist=');
 
 refused($site =~ s/ln=10/ln=40/r,
         qr/kot_password_hash: scrypt parameters out of range: ln must be 10\.\.22/,
