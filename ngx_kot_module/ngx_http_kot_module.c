@@ -39,7 +39,7 @@ static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
 static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, ngx_uint_t password);
+    ngx_str_t *path, ngx_str_t *out, const char *password);
 static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -854,7 +854,9 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             rv = ngx_http_kot_read_file(cf,
                                         "kot_redis_sentinel "
                                         "sentinel_password_file",
-                                        &s, &rc->sentinel_password, 1);
+                                        &s, &rc->sentinel_password,
+                                        "the sentinels (\"requirepass\" in "
+                                        "sentinel.conf)");
             if (rv != NGX_CONF_OK) {
                 return rv;
             }
@@ -1023,7 +1025,9 @@ ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
         return ngx_http_kot_read_file(cf, rc->sentinels
                                           ? "kot_redis_sentinel password_file"
                                           : "kot_redis password_file",
-                                      &s, &rc->password, 1);
+                                      &s, &rc->password,
+                                      "Redis (its \"requirepass\", or the "
+                                      "ACL user's)");
     }
 
     if (ngx_strncmp(opt->data, "user=", 5) == 0) {
@@ -1090,7 +1094,7 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     kmcf->secret_file = value[1];
 
     rv = ngx_http_kot_read_file(cf, "kot_secret_file", &kmcf->secret_file,
-                                &secret, 0);
+                                &secret, NULL);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -1121,14 +1125,14 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Reads a small secret file, refusing one that other users could read:
  * a key that leaked through file permissions is no key.  The value is
- * read as bytes; text files lose one trailing newline.  A key (password
- * 0) is best made at random; a password is Redis's, which a new random
- * one would not be.
+ * read as bytes; text files lose one trailing newline.  A key
+ * (password NULL) is best made at random; a password is the one that
+ * its owner, "password", already has.
  */
 
 static char *
 ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, ngx_uint_t password)
+    ngx_str_t *path, ngx_str_t *out, const char *password)
 {
     u_char           mode[4];
     size_t           size, min, max;
@@ -1148,9 +1152,8 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     if (fd == NGX_INVALID_FILE && password) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "%s \"%V\" cannot be opened; write the password "
-                           "of Redis (its \"requirepass\", or the ACL "
-                           "user's) to it with \"(umask 077; cat > %V)\"",
-                           directive, path, path);
+                           "of %s to it with \"(umask 077; cat > %V)\"",
+                           directive, path, password, path);
         return NGX_CONF_ERROR;
     }
 
@@ -1213,8 +1216,8 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     if ((out->len < min || out->len > max) && password) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%V\" holds %uz bytes; it needs %uz to %uz: "
-                           "the password of Redis, on one line",
-                           directive, path, out->len, min, max);
+                           "the password of %s, on one line",
+                           directive, path, out->len, min, max, password);
         goto failed;
     }
 

@@ -73,6 +73,9 @@ refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=$nopw;/r,
 ($rc, $out) = $t->nginx_check(
     $site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r);
 unlike $out, qr/urandom/, 'and neither says to make a random one';
+refused($site =~ s/kot_redis [^;]*;/kot_redis_sentinel 127.0.0.1:26379 master=m sentinel_password_file=\/nonexistent;/r,
+        qr/kot_redis_sentinel sentinel_password_file "\/nonexistent" cannot be opened; write the password of the sentinels \("requirepass" in sentinel\.conf\) to it with "\(umask 077; cat > \/nonexistent\)"/,
+        'a missing password file of the sentinels');
 
 refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_password_policy blocklist=;}r,
         qr/kot_password_policy: "blocklist=" needs a file of common passwords, one a line, e\.g\. "blocklist=\/usr\/share\/john\/password\.lst"/,
