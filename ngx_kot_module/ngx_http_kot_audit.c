@@ -197,6 +197,10 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {

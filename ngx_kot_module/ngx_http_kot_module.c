@@ -761,6 +761,10 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return ngx_http_kot_redis_duplicate(cf);
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
     rc = &kmcf->redis;
     rc->timeout = 1000;
@@ -803,6 +807,10 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (kmcf->redis_set != NGX_CONF_UNSET) {
         return ngx_http_kot_redis_duplicate(cf);
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
@@ -1310,6 +1318,10 @@ ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "scrypt") != 0) {
@@ -1736,6 +1748,47 @@ ngx_http_kot_last_login_text(ngx_http_request_t *r,
     s->len = p - s->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * Refuses a NAME= parameter that the directive being read has twice: the
+ * second one would win without a word, as "min_length=8" after
+ * "min_length=12" would weaken the policy that the first one reads as.
+ */
+
+char *
+ngx_http_kot_conf_once(ngx_conf_t *cf)
+{
+    u_char      *eq;
+    size_t       len;
+    ngx_str_t   *value;
+    ngx_uint_t   i, j;
+
+    value = cf->args->elts;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        len = eq + 1 - value[i].data;
+
+        for (j = 1; j < i; j++) {
+            if (value[j].len >= len
+                && ngx_strncmp(value[j].data, value[i].data, len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%V: \"%*s\" is given twice (\"%V\" and "
+                                   "\"%V\"); keep one", &value[0], len,
+                                   value[i].data, &value[j], &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 

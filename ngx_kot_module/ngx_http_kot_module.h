@@ -269,6 +269,7 @@ extern ngx_module_t  ngx_http_kot_module;
 ngx_http_kot_ctx_t *ngx_http_kot_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_strdup(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
     size_t len);
+char *ngx_http_kot_conf_once(ngx_conf_t *cf);
 ngx_int_t ngx_http_kot_wait(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant);

@@ -43,6 +43,10 @@ ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     klcf->policy = ngx_http_kot_policy_default;
     klcf->policy_set = 1;
 

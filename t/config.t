@@ -147,6 +147,32 @@ refused(KotTest->site(server => 'location /st/ { kot_status; kot_portal; }'),
         qr/"kot_portal" directive needs a location of its own/,
         'kot_status and kot_portal in one location');
 
+# A parameter given twice is a mistake: the second one used to win
+# without a word, e.g. a weaker min_length below the first.
+for my $case (
+    [ http => 'kot_password_policy min_length=12 classes=2 min_length=8;',
+      'kot_password_policy: "min_length=" is given twice \("min_length=12" and "min_length=8"\); keep one' ],
+    [ http => 'kot_lockout threshold=5 threshold=50;',
+      'kot_lockout: "threshold=" is given twice' ],
+    [ throttle => 'rate=10/m burst=5 rate=60/m',
+      'kot_login_throttle: "rate=" is given twice' ],
+    [ http => 'kot_audit_auditor_key ' . ($t->auditor_keys)[1]
+              . '; kot_audit_log %%DIR%%/a.log flush=1s flush=1m;',
+      'kot_audit_log: "flush=" is given twice' ],
+    [ site => 's/ln=10/ln=10 ln=11/',
+      'kot_password_hash: "ln=" is given twice' ],
+    [ site => 's/timeout=1s/timeout=1s db=1 timeout=5s/',
+      'kot_redis: "timeout=" is given twice' ],
+    [ site => 's/kot_redis [^;]*;/kot_redis_sentinel 127.0.0.1:26379 master=a master=b;/',
+      'kot_redis_sentinel: "master=" is given twice' ])
+{
+    my ($how, $what, $re) = @$case;
+    my $conf = $how eq 'site' ? eval "\$site =~ ${what}r"
+                              : KotTest->site($how => $what);
+    my ($directive) = $re =~ /^(\w+)/;
+    refused($conf, qr/$re/, "$directive with a parameter twice");
+}
+
 # A tenant name without variables is known now: one that can never be
 # a tenant would let no login succeed.
 refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
