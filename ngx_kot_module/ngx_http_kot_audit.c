@@ -70,6 +70,8 @@ struct ngx_http_kot_audit_log_s {
     ngx_open_file_t            *file;
     size_t                      size;           /* buffer=, 0: none */
     ngx_msec_t                  flush;          /* flush= */
+    unsigned                    size_given:1;   /* by a directive */
+    unsigned                    flush_given:1;
 
     /* per worker, after fork */
     kot_chain_t                 chain;
@@ -189,6 +191,7 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t                     size;
     ngx_str_t                  *value, s;
+    ngx_msec_t                  flush;
     ngx_uint_t                  i;
     ngx_http_kot_audit_log_t   *al, **alp;
     ngx_http_kot_main_conf_t   *kmcf;
@@ -274,19 +277,31 @@ params:
                 return NGX_CONF_ERROR;
             }
 
+            if (al->size_given && al->size != (size_t) size) {
+                goto differs;
+            }
+
             al->size = size;
+            al->size_given = 1;
 
         } else if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
 
-            al->flush = ngx_parse_time(&s, 0);
-            if (al->flush == (ngx_msec_t) NGX_ERROR || al->flush == 0) {
+            flush = ngx_parse_time(&s, 0);
+            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "kot_audit_log: \"%V\" must be a time, "
                                    "e.g. flush=1s", &value[i]);
                 return NGX_CONF_ERROR;
             }
+
+            if (al->flush_given && al->flush != flush) {
+                goto differs;
+            }
+
+            al->flush = flush;
+            al->flush_given = 1;
 
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -300,6 +315,17 @@ params:
     klcf->audit_log = al;
 
     return NGX_CONF_OK;
+
+differs:
+
+    /* one file is one log, with one buffer: one of the two would not be */
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_audit_log \"%V\": \"%V\" differs from the %s "
+                       "given to the same file before; give it once, or "
+                       "the same everywhere", &al->path, &value[i],
+                       value[i].data[0] == 'b' ? "buffer=" : "flush=");
+
+    return NGX_CONF_ERROR;
 }
 
 

@@ -173,6 +173,22 @@ for my $case (
     refused($conf, qr/$re/, "$directive with a parameter twice");
 }
 
+# One file is one log with one buffer: where two places name it with
+# different parameters, one of them would be ignored.
+{
+    my $key = 'kot_audit_auditor_key ' . ($t->auditor_keys)[1] . ';';
+    refused(KotTest->site(http => "$key kot_audit_log %%DIR%%/a.log buffer=4k;",
+                          location => 'kot_audit_log %%DIR%%/a.log buffer=1m;'),
+            qr/kot_audit_log "[^"]*a\.log": "buffer=1m" differs from the buffer= given to the same file before; give it once, or the same everywhere/,
+            'one audit file with two buffer sizes');
+    ($rc, $out) = $t->nginx_check(KotTest->site(
+        http => "$key kot_audit_log %%DIR%%/a.log buffer=4k flush=100ms;",
+        location => 'kot_audit_log %%DIR%%/a.log flush=100ms;',
+        server => 'kot_audit_log %%DIR%%/a.log;'));
+    is $rc, 0, 'one audit file named again with the same parameters, or none'
+        or diag $out;
+}
+
 # A tenant name without variables is known now: one that can never be
 # a tenant would let no login succeed.
 refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
