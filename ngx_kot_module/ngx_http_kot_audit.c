@@ -338,6 +338,7 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_kot_main_conf_t *kmcf = conf;
 
     ngx_str_t           *value;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
     if (kmcf->auditor_key) {
@@ -347,6 +348,16 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a path mistyped is not a key of the wrong kind */
+    if (ngx_file_info(value[1].data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "kot_audit_auditor_key \"%V\" cannot be opened; "
+                           "copy the auditor's public key there (made by "
+                           "the auditor with \"openssl pkey -in auditor.pem "
+                           "-pubout\")", &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -189,6 +189,13 @@ for my $case (
         or diag $out;
 }
 
+refused(KotTest->site(http => 'kot_audit_auditor_key /nonexistent.pub;'),
+        qr/kot_audit_auditor_key "\/nonexistent\.pub" cannot be opened; copy the auditor's public key there .*\(2: No such file or directory\)/,
+        'a missing auditor key, not called a bad one');
+refused(KotTest->site(http => 'kot_audit_auditor_key %%SECRET%%;'),
+        qr/kot_audit_auditor_key "[^"]*" is not an RSA public key in PEM/,
+        'a file that is no public key');
+
 # A tenant name without variables is known now: one that can never be
 # a tenant would let no login succeed.
 refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
