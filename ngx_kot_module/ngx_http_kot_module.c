@@ -577,7 +577,7 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
      *     klcf->admin = { 0, NULL };
      *     klcf->handler = NULL;
      *     klcf->portal_uri = { 0, NULL };
-     *     klcf->require_roles_here = 0;
+     *     klcf->guard = NULL;
      *     klcf->hsts = { 0, NULL };
      */
 
@@ -652,7 +652,7 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->look, prev->look, kmcf->look);
 
     if (ngx_http_kot_merge_handler(cf, conf) != NGX_CONF_OK
-        || ngx_http_kot_require_role_merge(cf, conf) != NGX_CONF_OK)
+        || ngx_http_kot_guard_merge(cf, conf) != NGX_CONF_OK)
     {
         return NGX_CONF_ERROR;
     }

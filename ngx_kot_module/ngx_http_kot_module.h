@@ -136,7 +136,9 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
-    ngx_flag_t                    require_roles_here;   /* in a location */
+    const char                   *guard;    /* kot_require_role or
+                                               kot_allowlist, given in
+                                               this location */
     ngx_http_kot_look_t          *look;     /* kot_portal_templates */
     ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
     kot_cidr_set_t               *legacy_tls;       /* or NULL */
@@ -296,8 +298,7 @@ void ngx_http_kot_role_record(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_array_t *roles);
 char *ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_kot_require_role_merge(ngx_conf_t *cf,
-    ngx_http_kot_loc_conf_t *conf);
+char *ngx_http_kot_guard_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf);
 
 /* ngx_http_kot_admin.c */
 ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);

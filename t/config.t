@@ -196,6 +196,18 @@ refused(KotTest->site(http => 'kot_audit_auditor_key %%SECRET%%;'),
         qr/kot_audit_auditor_key "[^"]*" is not an RSA public key in PEM/,
         'a file that is no public key');
 
+# An allow-list is checked where a session is: without "kot on" the
+# location would be open from every network, and to everyone.
+refused(KotTest->site(server => 'location /adm/ { kot_allowlist admin; '
+                                . 'proxy_pass http://%%APP%%; }'),
+        qr/"kot_allowlist" in location "\/adm\/" guards nothing: .*add "kot on;" to the location/,
+        'kot_allowlist admin in a location without kot on');
+($rc, $out) = $t->nginx_check(KotTest->site(
+    server => 'location /pub/ { kot_allowlist off; proxy_pass http://%%APP%%; }',
+    http => 'kot_allowlist admin;'));
+is $rc, 0, 'kot_allowlist off there, or one inherited from http, passes'
+    or diag $out;
+
 # A tenant name without variables is known now: one that can never be
 # a tenant would let no login succeed.
 refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
