@@ -39,7 +39,7 @@ static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
 static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, const char *password);
+    ngx_str_t *path, ngx_str_t *out, const char *owner);
 static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -1133,14 +1133,14 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Reads a small secret file, refusing one that other users could read:
  * a key that leaked through file permissions is no key.  The value is
- * read as bytes; text files lose one trailing newline.  A key
- * (password NULL) is best made at random; a password is the one that
- * its owner, "password", already has.
+ * read as bytes; text files lose one trailing newline.  A key (owner
+ * NULL) is best made at random; a password is the one that its owner
+ * (Redis, the sentinels) already has.
  */
 
 static char *
 ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, const char *password)
+    ngx_str_t *path, ngx_str_t *out, const char *owner)
 {
     u_char           mode[4];
     size_t           size, min, max;
@@ -1148,8 +1148,8 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     ngx_fd_t         fd;
     ngx_file_info_t  fi;
 
-    min = password ? 1 : KOT_MASTER_MIN;
-    max = password ? KOT_REDIS_PASSWORD_MAX : KOT_MASTER_MAX;
+    min = owner ? 1 : KOT_MASTER_MIN;
+    max = owner ? KOT_REDIS_PASSWORD_MAX : KOT_MASTER_MAX;
 
     if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -1157,11 +1157,11 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
 
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
 
-    if (fd == NGX_INVALID_FILE && password) {
+    if (fd == NGX_INVALID_FILE && owner) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "%s \"%V\" cannot be opened; write the password "
                            "of %s to it with \"(umask 077; cat > %V)\"",
-                           directive, path, password, path);
+                           directive, path, owner, path);
         return NGX_CONF_ERROR;
     }
 
@@ -1221,11 +1221,11 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     out->len = n;
     out->data[n] = '\0';
 
-    if ((out->len < min || out->len > max) && password) {
+    if ((out->len < min || out->len > max) && owner) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%V\" holds %uz bytes; it needs %uz to %uz: "
                            "the password of %s, on one line",
-                           directive, path, out->len, min, max, password);
+                           directive, path, out->len, min, max, owner);
         goto failed;
     }
 
