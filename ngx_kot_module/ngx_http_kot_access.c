@@ -480,7 +480,39 @@ ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         *role = value[i];
     }
 
+    if (cf->cmd_type == NGX_HTTP_LOC_CONF) {
+        klcf->guard = "kot_require_role";
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A location that names roles or an allow-list but checks no session
+ * would be open to anyone, from anywhere.  Only the location's own
+ * directive counts: an inherited one may well reach public locations
+ * below a protected server.
+ */
+
+char *
+ngx_http_kot_guard_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->guard == NULL || conf->enable || conf->admin.len) {
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%s\" in location \"%V\" guards nothing: roles "
+                       "and allow-lists are checked only where \"kot on\" "
+                       "or \"kot_admin\" checks the session; add \"kot "
+                       "on;\" to the location", conf->guard, &clcf->name);
+
+    return NGX_CONF_ERROR;
 }
 
 

@@ -74,6 +74,7 @@ ngx_http_kot_allowlist(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else if (ngx_strcmp(value[1].data, "off") == 0) {
         klcf->allowlist = NGX_HTTP_KOT_ALLOW_OFF;
+        return NGX_CONF_OK;
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -82,6 +83,10 @@ ngx_http_kot_allowlist(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "admin screens: both lists) or \"off\"",
                            &value[1]);
         return NGX_CONF_ERROR;
+    }
+
+    if (cf->cmd_type == NGX_HTTP_LOC_CONF) {
+        klcf->guard = "kot_allowlist";
     }
 
     return NGX_CONF_OK;

@@ -70,6 +70,8 @@ struct ngx_http_kot_audit_log_s {
     ngx_open_file_t            *file;
     size_t                      size;           /* buffer=, 0: none */
     ngx_msec_t                  flush;          /* flush= */
+    unsigned                    size_given:1;   /* by a directive */
+    unsigned                    flush_given:1;
 
     /* per worker, after fork */
     kot_chain_t                 chain;
@@ -189,12 +191,17 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t                     size;
     ngx_str_t                  *value, s;
+    ngx_msec_t                  flush;
     ngx_uint_t                  i;
     ngx_http_kot_audit_log_t   *al, **alp;
     ngx_http_kot_main_conf_t   *kmcf;
 
     if (klcf->audit_log != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
@@ -270,19 +277,31 @@ params:
                 return NGX_CONF_ERROR;
             }
 
+            if (al->size_given && al->size != (size_t) size) {
+                goto differs;
+            }
+
             al->size = size;
+            al->size_given = 1;
 
         } else if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
 
-            al->flush = ngx_parse_time(&s, 0);
-            if (al->flush == (ngx_msec_t) NGX_ERROR || al->flush == 0) {
+            flush = ngx_parse_time(&s, 0);
+            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "kot_audit_log: \"%V\" must be a time, "
                                    "e.g. flush=1s", &value[i]);
                 return NGX_CONF_ERROR;
             }
+
+            if (al->flush_given && al->flush != flush) {
+                goto differs;
+            }
+
+            al->flush = flush;
+            al->flush_given = 1;
 
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -296,6 +315,17 @@ params:
     klcf->audit_log = al;
 
     return NGX_CONF_OK;
+
+differs:
+
+    /* one file is one log, with one buffer: one of the two would not be */
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_audit_log \"%V\": \"%V\" differs from the %s "
+                       "given to the same file before; give it once, or "
+                       "the same everywhere", &al->path, &value[i],
+                       value[i].data[0] == 'b' ? "buffer=" : "flush=");
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -308,6 +338,7 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_kot_main_conf_t *kmcf = conf;
 
     ngx_str_t           *value;
+    ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
 
     if (kmcf->auditor_key) {
@@ -317,6 +348,16 @@ ngx_http_kot_audit_auditor_key(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     if (ngx_conf_full_name(cf->cycle, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a path mistyped is not a key of the wrong kind */
+    if (ngx_file_info(value[1].data, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "kot_audit_auditor_key \"%V\" cannot be opened; "
+                           "copy the auditor's public key there (made by "
+                           "the auditor with \"openssl pkey -in auditor.pem "
+                           "-pubout\")", &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -62,6 +62,10 @@ ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     *lo = ngx_http_kot_lockout_default;
 
     value = cf->args->elts;
@@ -143,6 +147,10 @@ ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (th->rate != NGX_CONF_UNSET_UINT) {
         return "is duplicate";
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;

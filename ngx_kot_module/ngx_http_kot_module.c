@@ -22,6 +22,8 @@ static char *ngx_http_kot_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_kot_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static char *ngx_http_kot_merge_handler(ngx_conf_t *cf,
+    ngx_http_kot_loc_conf_t *conf);
 static char *ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -37,12 +39,14 @@ static char *ngx_http_kot_redis_option(ngx_conf_t *cf,
 static char *ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max);
+    ngx_str_t *path, ngx_str_t *out, const char *owner);
 static char *ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_kot_tenant_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_kot_session_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_kot_strip_headers(ngx_http_request_t *r);
@@ -123,7 +127,7 @@ static ngx_command_t  ngx_http_kot_commands[] = {
 
     { ngx_string("kot_tenant"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_kot_tenant_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_kot_loc_conf_t, tenant),
       NULL },
@@ -570,7 +574,10 @@ ngx_http_kot_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     klcf->portal = { 0, NULL };
+     *     klcf->admin = { 0, NULL };
+     *     klcf->handler = NULL;
      *     klcf->portal_uri = { 0, NULL };
+     *     klcf->guard = NULL;
      *     klcf->hsts = { 0, NULL };
      */
 
@@ -644,6 +651,12 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_ptr_value(conf->look, prev->look, kmcf->look);
 
+    if (ngx_http_kot_merge_handler(cf, conf) != NGX_CONF_OK
+        || ngx_http_kot_guard_merge(cf, conf) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (!conf->enable && conf->portal.len == 0 && conf->admin.len == 0) {
         return NGX_CONF_OK;
     }
@@ -684,6 +697,50 @@ ngx_http_kot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
 
 /*
+ * kot_portal, kot_admin and kot_status answer every request of their
+ * location.  A content handler that nginx read after them (proxy_pass,
+ * empty_gif...) took their place without a word, and a portal under
+ * "kot on" would ask for a login before its login page.
+ */
+
+static char *
+ngx_http_kot_merge_handler(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf)
+{
+    const char                *name;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (conf->handler == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    name = conf->portal.len ? "kot_portal"
+                            : (conf->admin.len ? "kot_admin" : "kot_status");
+
+    if (clcf->handler != conf->handler) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "location \"%V\" has \"%s\" and another content "
+                           "handler (proxy_pass, fastcgi_pass, empty_gif...): "
+                           "give \"%s\" a location of its own",
+                           &clcf->name, name, name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->portal.len && conf->enable) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"kot_portal\" of location \"%V\" is under "
+                           "\"kot on\", so nobody could reach the login "
+                           "page: add \"kot off;\" to the location",
+                           &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
  * kot_redis 127.0.0.1:6379 | [::1]:6379 | unix:/path
  *           [password_file=PATH] [user=NAME] [db=N] [timeout=TIME];
  */
@@ -702,6 +759,10 @@ ngx_http_kot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (kmcf->redis_set != NGX_CONF_UNSET) {
         return ngx_http_kot_redis_duplicate(cf);
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
@@ -746,6 +807,10 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (kmcf->redis_set != NGX_CONF_UNSET) {
         return ngx_http_kot_redis_duplicate(cf);
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
@@ -797,8 +862,9 @@ ngx_http_kot_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             rv = ngx_http_kot_read_file(cf,
                                         "kot_redis_sentinel "
                                         "sentinel_password_file",
-                                        &s, &rc->sentinel_password, 1,
-                                        KOT_REDIS_PASSWORD_MAX);
+                                        &s, &rc->sentinel_password,
+                                        "the sentinels (\"requirepass\" in "
+                                        "sentinel.conf)");
             if (rv != NGX_CONF_OK) {
                 return rv;
             }
@@ -967,8 +1033,9 @@ ngx_http_kot_redis_option(ngx_conf_t *cf, ngx_http_kot_redis_conf_t *rc,
         return ngx_http_kot_read_file(cf, rc->sentinels
                                           ? "kot_redis_sentinel password_file"
                                           : "kot_redis password_file",
-                                      &s, &rc->password, 1,
-                                      KOT_REDIS_PASSWORD_MAX);
+                                      &s, &rc->password,
+                                      "Redis (its \"requirepass\", or the "
+                                      "ACL user's)");
     }
 
     if (ngx_strncmp(opt->data, "user=", 5) == 0) {
@@ -1035,7 +1102,7 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     kmcf->secret_file = value[1];
 
     rv = ngx_http_kot_read_file(cf, "kot_secret_file", &kmcf->secret_file,
-                                &secret, KOT_MASTER_MIN, KOT_MASTER_MAX);
+                                &secret, NULL);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -1066,24 +1133,38 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * Reads a small secret file, refusing one that other users could read:
  * a key that leaked through file permissions is no key.  The value is
- * read as bytes; text files lose one trailing newline.
+ * read as bytes; text files lose one trailing newline.  A key (owner
+ * NULL) is best made at random; a password is the one that its owner
+ * (Redis, the sentinels) already has.
  */
 
 static char *
 ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
-    ngx_str_t *path, ngx_str_t *out, size_t min, size_t max)
+    ngx_str_t *path, ngx_str_t *out, const char *owner)
 {
     u_char           mode[4];
-    size_t           size;
+    size_t           size, min, max;
     ssize_t          n;
     ngx_fd_t         fd;
     ngx_file_info_t  fi;
+
+    min = owner ? 1 : KOT_MASTER_MIN;
+    max = owner ? KOT_REDIS_PASSWORD_MAX : KOT_MASTER_MAX;
 
     if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE && owner) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s \"%V\" cannot be opened; write the password "
+                           "of %s to it with \"(umask 077; cat > %V)\"",
+                           directive, path, owner, path);
+        return NGX_CONF_ERROR;
+    }
+
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "%s \"%V\" cannot be opened; create it with "
@@ -1140,6 +1221,14 @@ ngx_http_kot_read_file(ngx_conf_t *cf, const char *directive,
     out->len = n;
     out->data[n] = '\0';
 
+    if ((out->len < min || out->len > max) && owner) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" holds %uz bytes; it needs %uz to %uz: "
+                           "the password of %s, on one line",
+                           directive, path, out->len, min, max, owner);
+        goto failed;
+    }
+
     if (out->len < min || out->len > max) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "%s \"%V\" holds %uz bytes; it needs %uz to %uz "
@@ -1176,15 +1265,16 @@ ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_core_loc_conf_t  *clcf;
 
     prefix = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
-    if (klcf->portal.len || klcf->admin.len) {
-        return prefix->len ? "is duplicate"
-                           : "needs a location of its own: \"kot_portal\" "
-                             "and \"kot_admin\" each answer every request "
-                             "below their location";
+    if (prefix->len) {
+        return "is duplicate";
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    if (clcf->handler) {
+        return "needs a location of its own, without another content "
+               "handler (proxy_pass, kot_portal, kot_admin, kot_status...)";
+    }
 
     if (clcf->name.len == 0 || clcf->name.data[clcf->name.len - 1] != '/'
         || clcf->exact_match || clcf->named
@@ -1201,9 +1291,10 @@ ngx_http_kot_prefix_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     *prefix = clcf->name;
-    clcf->handler = (cmd->offset == offsetof(ngx_http_kot_loc_conf_t, portal))
+    klcf->handler = (cmd->offset == offsetof(ngx_http_kot_loc_conf_t, portal))
                     ? ngx_http_kot_portal_handler
                     : ngx_http_kot_admin_handler;
+    clcf->handler = klcf->handler;
 
     return NGX_CONF_OK;
 }
@@ -1225,6 +1316,10 @@ ngx_http_kot_password_hash(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (kmcf->scrypt_set != NGX_CONF_UNSET) {
         return "is duplicate";
+    }
+
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     value = cf->args->elts;
@@ -1335,6 +1430,42 @@ ngx_http_kot_portal_uri(ngx_conf_t *cf, void *post, void *data)
                            "kot_portal_uri \"%V\" must be a path that starts "
                            "and ends with \"/\", like the portal's location, "
                            "e.g. \"/kot/\"", uri);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * kot_tenant VALUE;  a value without variables is checked now, since one
+ * that is no tenant name would let no login succeed.
+ */
+
+static char *
+ngx_http_kot_tenant_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
+    char       *rv;
+    u_char      name[KOT_TENANT_MAX + 1];
+    ngx_str_t  *value;
+
+    rv = ngx_http_set_complex_value_slot(cf, cmd, conf);
+
+    if (rv != NGX_CONF_OK || klcf->tenant->lengths) {
+        return rv;
+    }
+
+    value = &klcf->tenant->value;
+
+    if (kot_tenant_normalize((char *) value->data, value->len, (char *) name,
+                             sizeof(name))
+        < 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_tenant \"%V\" is not a tenant name: use "
+                           KOT_TENANT_RULE, value);
         return NGX_CONF_ERROR;
     }
 
@@ -1617,6 +1748,47 @@ ngx_http_kot_last_login_text(ngx_http_request_t *r,
     s->len = p - s->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * Refuses a NAME= parameter that the directive being read has twice: the
+ * second one would win without a word, as "min_length=8" after
+ * "min_length=12" would weaken the policy that the first one reads as.
+ */
+
+char *
+ngx_http_kot_conf_once(ngx_conf_t *cf)
+{
+    u_char      *eq;
+    size_t       len;
+    ngx_str_t   *value;
+    ngx_uint_t   i, j;
+
+    value = cf->args->elts;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        len = eq + 1 - value[i].data;
+
+        for (j = 1; j < i; j++) {
+            if (value[j].len >= len
+                && ngx_strncmp(value[j].data, value[i].data, len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%V: \"%*s\" is given twice (\"%V\" and "
+                                   "\"%V\"); keep one", &value[0], len,
+                                   value[i].data, &value[j], &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 

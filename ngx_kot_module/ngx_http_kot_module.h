@@ -114,6 +114,8 @@ struct ngx_http_kot_loc_conf_s {
     ngx_flag_t                  enable;
     ngx_str_t                   portal;         /* prefix, if kot_portal */
     ngx_str_t                   admin;          /* prefix, if kot_admin */
+    ngx_http_handler_pt         handler;        /* of kot_portal, kot_admin
+                                                   or kot_status: here */
     ngx_str_t                   portal_uri;
     ngx_http_complex_value_t   *tenant;
     ngx_msec_t                  idle_timeout;
@@ -134,6 +136,9 @@ struct ngx_http_kot_loc_conf_s {
     ngx_uint_t                    allowlist;        /* ..._ALLOW_* */
     kot_cidr_set_t               *trusted;          /* proxies, or NULL */
     ngx_array_t                  *require_roles;    /* of ngx_str_t */
+    const char                   *guard;    /* kot_require_role or
+                                               kot_allowlist, given in
+                                               this location */
     ngx_http_kot_look_t          *look;     /* kot_portal_templates */
     ngx_uint_t                    min_tls;          /* 0: off, 0x0303 */
     kot_cidr_set_t               *legacy_tls;       /* or NULL */
@@ -266,6 +271,7 @@ extern ngx_module_t  ngx_http_kot_module;
 ngx_http_kot_ctx_t *ngx_http_kot_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_strdup(ngx_pool_t *pool, ngx_str_t *dst, u_char *data,
     size_t len);
+char *ngx_http_kot_conf_once(ngx_conf_t *cf);
 ngx_int_t ngx_http_kot_wait(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_http_kot_step_pt next);
 ngx_int_t ngx_http_kot_tenant(ngx_http_request_t *r, ngx_str_t *tenant);
@@ -292,6 +298,7 @@ void ngx_http_kot_role_record(ngx_http_request_t *r,
     ngx_http_kot_session_t *s, ngx_array_t *roles);
 char *ngx_http_kot_require_role(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_kot_guard_merge(ngx_conf_t *cf, ngx_http_kot_loc_conf_t *conf);
 
 /* ngx_http_kot_admin.c */
 ngx_int_t ngx_http_kot_admin_handler(ngx_http_request_t *r);

@@ -43,6 +43,10 @@ ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return "is duplicate";
     }
 
+    if (ngx_http_kot_conf_once(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     klcf->policy = ngx_http_kot_policy_default;
     klcf->policy_set = 1;
 
@@ -66,9 +70,15 @@ ngx_http_kot_password_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         path.data = value[i].data + 10;
         path.len = value[i].len - 10;
 
-        if (path.len == 0
-            || ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK)
-        {
+        if (path.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "kot_password_policy: \"blocklist=\" needs a "
+                               "file of common passwords, one a line, e.g. "
+                               "\"blocklist=/usr/share/john/password.lst\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
 

@@ -206,6 +206,8 @@ static ngx_http_kot_status_slot_t  *ngx_http_kot_status_slot;
 char *
 ngx_http_kot_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_kot_loc_conf_t *klcf = conf;
+
     size_t                     size;
     ngx_http_core_loc_conf_t  *clcf;
     ngx_http_kot_main_conf_t  *kmcf;
@@ -224,6 +226,7 @@ ngx_http_kot_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_http_kot_status_handler;
+    klcf->handler = clcf->handler;
 
     kmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_kot_module);
 

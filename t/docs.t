@@ -158,4 +158,85 @@ for my $file (@docs) {
         'the dashboard counts the nodes of each version';
 }
 
+# The README's directive reference says what the module does: every
+# directive of the module's table has its section, in the Syntax,
+# Default, Context form, and no section names a directive that is not
+# there; its contexts are those that nginx allows it in, a flag's syntax
+# is "on | off", a directive without arguments shows none, and a
+# default that the module sets by a plain merge (flags, times, strings)
+# is the one shown.
+{
+    my $readme = KotTest::_slurp("$repo/README.md");
+    my ($ref) = $readme =~ /^## Directives\n(.*?)^## /ms;
+    my $src = join '', map { KotTest::_slurp($_) }
+                       glob "$repo/ngx_kot_module/ngx_http_kot_*.c";
+    my ($table) = $src =~ /ngx_command_t\s+ngx_http_kot_commands\[\] = \{(.*?)ngx_null_command/s;
+
+    my %ms = (ms => 1, s => 1000, m => 60_000, h => 3_600_000,
+              d => 86_400_000);
+    my (%seen, @wrong);
+    my $n = 0;
+
+    while ($table =~ /\{ ngx_string\("(\w+)"\),\s*([\w|]+),\s*(\w+),\s*(\w+),\s*(?:offsetof\(\w+, (\w+)\)|0),/g) {
+        my ($name, $flags, $set, $conf, $field) = ($1, $2, $3, $4, $5);
+        $n++;
+        $seen{$name} = 1;
+
+        my ($syntax, $default, $context) = $ref =~
+            /^### \Q$name\E\n\n {4}Syntax: +(.*)\n {4}Default: +(.*)\n {4}Context: +(.*)\n/m;
+        if (!defined $syntax) {
+            push @wrong, "$name: no section with Syntax, Default and Context";
+            next;
+        }
+
+        my $want = join ', ', grep { defined }
+            ($flags =~ /NGX_HTTP_MAIN_CONF\b/ ? 'http' : undef),
+            ($flags =~ /NGX_HTTP_SRV_CONF\b/ ? 'server' : undef),
+            ($flags =~ /NGX_HTTP_LOC_CONF\b/ ? 'location' : undef);
+        push @wrong, "$name: Context: $context, but nginx allows $want"
+            if $context ne $want;
+
+        push @wrong, "$name: Syntax: $syntax, but it is a flag"
+            if $flags =~ /NGX_CONF_FLAG/ && $syntax ne "$name on | off;";
+        push @wrong, "$name: Syntax: $syntax, but it takes no arguments"
+            if $flags =~ /NGX_CONF_NOARGS/ && $syntax ne "$name;";
+
+        next unless defined $field
+            && $set =~ /^ngx_conf_set_(?:flag|msec|str)_slot$/;
+
+        my $main = $conf eq 'NGX_HTTP_MAIN_CONF_OFFSET';
+        my $code;
+        if ($set eq 'ngx_conf_set_flag_slot') {
+            my ($v) = $main
+                ? $src =~ /ngx_conf_init_value\(kmcf->$field, (\d)\)/
+                : $src =~ /ngx_conf_merge_value\(conf->$field, prev->$field,\s*(\d)\)/;
+            $code = defined $v ? ($v ? 'on' : 'off') : undef;
+        } elsif ($set eq 'ngx_conf_set_msec_slot') {
+            my ($e) = $src =~ /ngx_conf_merge_msec_value\(conf->$field,\s*prev->$field,\s*([\d\s*]+)\)/;
+            $code = eval($e) . ' ms' if defined $e && $e =~ /^[\d\s*]+$/;
+            my ($t, $u) = $default =~ /^\Q$name\E (\d+)(ms|s|m|h|d);$/;
+            $default = defined $t ? $t * $ms{$u} . ' ms' : "($default)";
+        } elsif ($set eq 'ngx_conf_set_str_slot') {
+            ($code) = $main
+                ? $src =~ /ngx_str_set\(&kmcf->$field, "([^"]*)"\)/
+                : $src =~ /ngx_conf_merge_str_value\(conf->$field, prev->$field,\s*"([^"]*)"\)/;
+        }
+
+        if (!defined $code) {
+            push @wrong, "$name: no default of $field found in the code";
+            next;
+        }
+
+        $default =~ s/^\Q$name\E (.*);$/$1/;
+        push @wrong, "$name: Default: $default, but the code has $code"
+            if $default ne $code;
+    }
+
+    ok $n >= 30, "the module's directives are found ($n)";
+    my @extra = grep { !$seen{$_} } $ref =~ /^### (kot\w*)$/mg;
+    push @wrong, map { "$_: a section, but no such directive" } @extra;
+    is join("\n", @wrong), '',
+        "the README's directive reference matches the module's table";
+}
+
 done_testing;

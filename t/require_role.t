@@ -135,4 +135,24 @@ like $out, qr/"kot_require_role" directive is duplicate/, 'and says so';
     http => 'kot_require_role staff;'));
 is $rc, 0, 'kot_require_role at the http level is accepted' or diag $out;
 
+# Where no session is checked, the role guards nothing: the location
+# would be open to anyone.
+for my $loc ('location /reports/ { kot_require_role admin; '
+               . 'proxy_pass http://%%APP%%; }',
+             'location /reports/ { kot on; location /reports/x/ { kot off; '
+               . 'kot_require_role admin; proxy_pass http://%%APP%%; } }') {
+    ($rc, $out) = $t->nginx_check(KotTest->site(server => $loc));
+    isnt $rc, 0, 'kot_require_role in a location without kot on fails nginx -t';
+    like $out, qr/"kot_require_role" in location "[^"]+" guards nothing: roles and allow-lists are checked only where "kot on" or "kot_admin" checks the session; add "kot on;" to the location/,
+        'and says to add kot on';
+}
+
+($rc, $out) = $t->nginx_check(KotTest->site(server =>
+    'location /api/ { kot_admin; kot_require_role admin; }'
+  . ' location /app/ { kot on; kot_require_role admin;'
+  . ' proxy_pass http://%%APP%%;'
+  . ' location /app/pub/ { kot off; proxy_pass http://%%APP%%; } }'));
+is $rc, 0, 'in kot_admin, and inherited by a kot off location, it passes'
+    or diag $out;
+
 done_testing;
