@@ -15,7 +15,9 @@ use Time::HiRes qw(time);
 
 # one worker: the sentinel it listens to can be read from its log
 my $t = KotTest->new(workers => 1);
-$t->start_sentinels(replicas => 2, sentinels => 3, down_after => 500);
+# 2 s, not 500 ms: with two replicas, 500 ms can make a second failover
+# right after the first (see t/sentinel.t)
+$t->start_sentinels(replicas => 2, sentinels => 3, down_after => 2000);
 
 my @sentinels = map { "127.0.0.1:$_" } $t->sentinel_ports;
 my %stopped;
