@@ -466,9 +466,9 @@ my $posts = gamma_posts();
 my %done = map { $_ => 1 } (map { $_->{id} } @dead),
     map { $_->[3]{id} } grep { $_->[1] !~ m{^/fail} } gamma_posts();
 $r = $t->kotctl('tenant', 'delete', 'gamma', '--yes');
-my $dead = @dead;
+my $dead_letters = @dead;
 like $r->{out},
-    qr/, \d+ undelivered notifications and $dead dead letters dropped;/,
+    qr/, \d+ undelivered notifications and $dead_letters dead letters dropped;/,
     'kotctl tenant delete says what it dropped';
 my ($undelivered) = $r->{out} =~ /(\d+) undelivered/;
 ok $undelivered >= 2, "the pending one and the unread one ($undelivered)";
