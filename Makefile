@@ -35,8 +35,10 @@ CONSOLE     := $(shell find admin/ui -type f)
 # (a native package: its version is the project's).  kotctl --version;
 # the module's kot_build_info and record 0's service.version, through
 # nginx's configure (config); "make -s version" for debian/rules.
-KOT_VERSION := $(shell head -n 1 debian/changelog | tr -d '()' \
-                 | cut -d ' ' -f 2)
+# Only "package (version) ...": a first line without a version in
+# parentheses gives none, not a word of it (t/build_version.t).
+KOT_VERSION := $(shell sed -n '1s/^[^ ]* [(]\([^()]*\)[)].*/\1/p' \
+                 debian/changelog 2>/dev/null)
 ifeq ($(KOT_VERSION),)
 $(error debian/changelog: no version in its first line)
 endif

@@ -163,7 +163,8 @@ static int
 kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 {
     int          i, rc, bad;
-    char         reason[KOT_CIDR_REASON_MAX], shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
+    char         reason[KOT_CIDR_REASON_MAX];
+    char         shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
     size_t       j, n;
     kot_cidr_t  *v;
 
@@ -183,7 +184,8 @@ kotctl_allow_parse(int argc, char **argv, kotctl_allow_t *a)
 
         if (rc != KOT_CIDR_OK) {
             kot_cidr_reason(rc, &v[i], reason, sizeof(reason));
-            kotctl_error("\"%s\": %s", kotctl_cut(argv[i], KOTCTL_ALLOW_SHOW, shown),
+            kotctl_error("\"%s\": %s",
+                         kotctl_cut(argv[i], KOTCTL_ALLOW_SHOW, shown),
                          reason);
             bad++;
         }
@@ -423,7 +425,8 @@ static int
 kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
 {
     int           rc;
-    char          text[KOT_CIDR_STR_MAX], shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
+    char          text[KOT_CIDR_STR_MAX];
+    char          shown[KOTCTL_CUT_SIZE(KOTCTL_ALLOW_SHOW)];
     size_t        i, n;
     json_t       *networks;
     const char   *argv[2];
@@ -467,8 +470,9 @@ kotctl_allow_list(kotctl_t *k, kotctl_allow_t *a)
         }
 
         kotctl_error("%s holds \"%s\", which is not a valid CIDR",
-                     argv[1], e->type == REDIS_REPLY_STRING
-                              ? kotctl_cut(e->str, KOTCTL_ALLOW_SHOW, shown) : "?");
+                     argv[1],
+                     e->type == REDIS_REPLY_STRING
+                     ? kotctl_cut(e->str, KOTCTL_ALLOW_SHOW, shown) : "?");
         rc = KOTCTL_FAIL;
     }
 

@@ -324,7 +324,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "HTTPSでアクセスしてください。暗号化されていない接続ではパスワードを"
       "受け付けません。" },
     { "The login service is busy. Please try again in a moment.",
-      "ログインサービスが混み合っています。しばらくしてから再度お試しください。" },
+      "ログインサービスが混み合っています。"
+      "しばらくしてから再度お試しください。" },
     { "The form could not be read. Please go back and try again.",
       "フォームを読み取れませんでした。戻ってもう一度お試しください。" },
     { "Too many login attempts from your network. Please try again in %ui "
@@ -340,7 +341,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "minutes.",
       "パスワードは最近変更されたばかりです。%ui分後に再度変更できます。" },
     { "Your password has expired. Please choose a new one.",
-      "パスワードの有効期限が切れました。新しいパスワードを設定してください。" },
+      "パスワードの有効期限が切れました。"
+      "新しいパスワードを設定してください。" },
     { "Your company does not allow access from the network you are on. "
       "Connect from your company's network, or contact your administrator.",
       "ご利用の企業では、現在接続しているネットワークからのアクセスを許可して"
@@ -391,7 +393,8 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "セッションではありません。" },
     { "Failed logins to your account since then: %ui. If any of them was "
       "not you, change your password and tell your administrator.",
-      "前回のログイン以降、あなたのアカウントへのログインが%ui回失敗しています。"
+      "前回のログイン以降、"
+      "あなたのアカウントへのログインが%ui回失敗しています。"
       "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
     { "You were logged out on your other devices (sessions ended: %ui).",
       "他の端末からログアウトしました（終了したセッション：%ui件）。" },

@@ -307,7 +307,9 @@ my ($rc, $out) = $t->nginx_check(KotTest->site(server => <<'EOF'));
         }
 EOF
 isnt $rc, 0, 'kot_admin in an exact location fails nginx -t';
-like $out, qr/"kot_admin" must be in a prefix location that ends with "\/", e\.g\. "location \/kot\/admin\/api\/ \{ kot_admin; \}"/,
+my $must = '"kot_admin" must be in a prefix location that ends with "\/"';
+my $eg = 'e\.g\. "location \/kot\/admin\/api\/ \{ kot_admin; \}"';
+like $out, qr/$must, $eg/,
     'and says where it belongs';
 
 ($rc, $out) = $t->nginx_check(KotTest->site(server => <<'EOF'));

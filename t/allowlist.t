@@ -80,8 +80,8 @@ like $denied->{content}, qr/does not allow access from the network you are on/,
 ok !$out->cookie('kot_session'), 'and no session';
 ok !$t->redis('EXISTS', 'kot:v1:f:acme:alice'),
     'no failure is counted against the account';
-like $n->error_log,
-    qr/address 10\.2\.0\.1 denied by the access list of tenant "acme" \(user "alice"\)/,
+my $denial = 'address 10\.2\.0\.1 denied by the access list';
+like $n->error_log, qr/$denial of tenant "acme" \(user "alice"\)/,
     'the denial is logged with the address, tenant, user and list';
 
 # The password is never looked at from outside the list, so a wrong one
@@ -200,7 +200,8 @@ my $proxied = $t->nginx(KotTest->site(server => <<'EOF'), name => 'd');
 EOF
 ($uc, $r) = login($proxied, '10.1.2.3');
 is $r->{status}, 403,
-    'an address realip took from a peer outside kot_trusted_proxies is not used';
+    'an address realip took from a peer outside kot_trusted_proxies is '
+    . 'not used';
 like $proxied->error_log, qr/127\.0\.0\.1 is not in kot_trusted_proxies/,
     'and the log says why';
 

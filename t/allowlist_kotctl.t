@@ -36,7 +36,9 @@ sub version ($tenant = 'acme') {
 my $r = allow('acme', 'access', 'list');
 is $r->{exit}, 0, 'listing a list never set succeeds';
 is $r->{out}, '', 'and prints no network';
-like $r->{err}, qr/^the access list of tenant "acme" is empty: every network is allowed$/m,
+my $access_empty = 'the access list of tenant "acme" is empty: '
+                 . 'every network is allowed';
+like $r->{err}, qr/^$access_empty$/m,
     '  but says that the list is empty and what that means';
 
 
@@ -76,7 +78,9 @@ is scalar @{ stored() }, 7, 'the list did not grow';
 my $v = version();
 $r = allow('acme', 'access', 'remove', '192.0.2.7/32', '203.0.113.0/24');
 is $r->{exit}, 0, 'removing an entry that is not there is not an error';
-like $r->{out}, qr/^1 of 2 entries removed from the access list of tenant "acme" \(1 not there\); it has 6 entries$/m,
+my $removed = '1 of 2 entries removed from the access list of tenant "acme" '
+            . '(1 not there); it has 6 entries';
+like $r->{out}, qr/^\Q$removed\E$/m,
     'kotctl reports how many were removed';
 ok !(grep { $_ eq '192.0.2.7/32' } @{ listed() }), 'the host is gone';
 is version(), $v + 1, 'the version counter moves with a removal';
@@ -89,7 +93,9 @@ like $r->{out}, qr/^0 of 1 entry removed/, 'removing it again removes none';
 
 $r = allow('acme', 'admin', 'add', '198.51.100.0/24');
 is $r->{exit}, 0, 'an entry is added to the admin list';
-like $r->{out}, qr/^1 of 1 entry added to the admin list of tenant "acme" \(0 already there\); it has 1 entry$/m,
+my $added = '1 of 1 entry added to the admin list of tenant "acme" '
+          . '(0 already there); it has 1 entry';
+like $r->{out}, qr/^\Q$added\E$/m,
     '  and kotctl counts it in the singular';
 is_deeply listed('admin'), [ '198.51.100.0/24' ], 'the admin list has it';
 ok !(grep { $_ eq '198.51.100.0/24' } @{ listed('access') }),
@@ -98,19 +104,25 @@ ok !(grep { $_ eq '198.51.100.0/24' } @{ listed('access') }),
 
 # malformed entries: each refused with its reason, nothing changed
 
+my $unexpected = q{unexpected characters (an address has only digits, }
+               . q{a-f, '.', ':' and one '/')};
 my %why = (
-    '10.0.0.0/33'        => 'prefix length out of range (IPv4 allows /0 to /32)',
-    '1.2.3'              => 'not an IPv4 address (four numbers 0 to 255: a.b.c.d)',
-    '::ffff:1.2.3.4/129' => 'prefix length out of range (IPv6 allows /0 to /128)',
+    '10.0.0.0/33'        => 'prefix length out of range '
+                            . '(IPv4 allows /0 to /32)',
+    '1.2.3'              => 'not an IPv4 address '
+                            . '(four numbers 0 to 255: a.b.c.d)',
+    '::ffff:1.2.3.4/129' => 'prefix length out of range '
+                            . '(IPv6 allows /0 to /128)',
     '10.0.0.1/8'         => 'host bits set (did you mean 10.0.0.0/8?)',
     '2001:db8::1/32'     => 'host bits set (did you mean 2001:db8::/32?)',
     ' 10.0.0.0/8'        => 'spaces or control characters',
     '10.0.0.0/8 '        => 'spaces or control characters',
     '10.0.0.0/ 8'        => 'spaces or control characters',
-    'garbage!'           => q{unexpected characters (an address has only digits, a-f, '.', ':' and one '/')},
-    'example.com'        => q{unexpected characters (an address has only digits, a-f, '.', ':' and one '/')},
+    'garbage!'           => $unexpected,
+    'example.com'        => $unexpected,
     ''                   => 'empty',
-    '01.2.3.4'           => 'leading zeros in IPv4 numbers are ambiguous (octal or decimal?)',
+    '01.2.3.4'           => 'leading zeros in IPv4 numbers are ambiguous '
+                            . '(octal or decimal?)',
     '10.0.0.0/08'        => 'leading zero in the prefix length',
     'fe80::1%eth0'       => 'an IPv6 zone (%...) is not allowed',
     '/8'                 => q{no address before the '/'},
@@ -143,7 +155,8 @@ like $r->{err}, qr/2 of 3 entries are not valid; nothing was changed/,
     'and a summary that nothing changed';
 
 $r = allow('acme', 'access', 'add', "10.0.0.0/8\e[2J");
-like $r->{err}, qr/^kotctl: "10\.0\.0\.0\/8\\u001b\[2J": spaces or control characters$/m,
+like $r->{err},
+    qr/^kotctl: "10\.0\.0\.0\/8\\u001b\[2J": spaces or control characters$/m,
     'control characters in a refused entry are shown escaped';
 is_deeply stored(), $before, 'still unchanged';
 
@@ -158,7 +171,8 @@ $v = version();
 $r = allow('acme', 'access', 'set', '172.16.0.0/12', '2001:db8:1::/48',
            '172.16.0.0/12');
 is $r->{exit}, 0, 'set replaces the list';
-like $r->{out}, qr/^the access list of tenant "acme" was replaced; it has 2 entries$/m,
+like $r->{out},
+    qr/^the access list of tenant "acme" was replaced; it has 2 entries$/m,
     'and says how many entries it has';
 is_deeply listed(), [ '172.16.0.0/12', '2001:db8:1::/48' ],
     'only the new entries are there';
@@ -168,20 +182,25 @@ is_deeply listed('admin'), [ '198.51.100.0/24' ],
 
 $r = allow('acme', 'access', 'set');
 is $r->{exit}, 0, 'set with no entries empties the list';
-like $r->{out}, qr/^the access list of tenant "acme" is now empty: every network is allowed$/m,
+my $now_empty = 'the access list of tenant "acme" is now empty: '
+              . 'every network is allowed';
+like $r->{out}, qr/^$now_empty$/m,
     'with a clear note that every address is now allowed';
 is $t->redis('EXISTS', 'kot:v1:al:acme:access'), 0, 'the key is gone';
 is version(), $v + 2, 'emptying the list moves the version';
 $r = allow('acme', 'access', 'list');
 ok $r->{exit} == 0 && $r->{out} eq '', 'an emptied list prints no network';
-like $r->{err}, qr/^the access list of tenant "acme" is empty: every network is allowed$/m,
+like $r->{err}, qr/^$access_empty$/m,
     '  but says that it is empty';
 
 $r = allow('acme', 'admin', 'remove', '198.51.100.0/24');
-like $r->{out}, qr/^the admin list of tenant "acme" is now empty: admin locations allow every network that the access list allows$/m,
+my $admin_note = 'admin locations allow every network that the access list '
+               . 'allows';
+like $r->{out},
+    qr/^the admin list of tenant "acme" is now empty: $admin_note$/m,
     'removing the last entry gives the note for the admin list';
 like allow('acme', 'admin', 'list')->{err},
-    qr/^the admin list of tenant "acme" is empty: admin locations allow every network that the access list allows$/m,
+    qr/^the admin list of tenant "acme" is empty: $admin_note$/m,
     '  and so does listing it';
 
 
@@ -247,7 +266,8 @@ is $t->redis('SCARD', 'kot:v1:al:acme:access'), 9999, 'none was added';
 
 $r = allow('acme', 'access', 'set', @hosts, '192.0.2.1');
 is $r->{exit}, 2, 'set with 10,001 entries is refused';
-like $r->{err}, qr/10001 entries: a list holds at most 10000; nothing was changed/,
+like $r->{err},
+    qr/10001 entries: a list holds at most 10000; nothing was changed/,
     '  before anything is sent';
 is $t->redis('SCARD', 'kot:v1:al:acme:access'), 9999, 'the list is unchanged';
 

@@ -118,9 +118,11 @@ unlike KotTest::_slurp($log), qr/\Q$id\E|correct horse/,
 
 $n->ua->login(tenant => 'acme', username => 'alice', password => 'nope');
 $n->ua->login(tenant => 'acme', username => 'ghost', password => 'nope');
-is scalar find('login', 'event.reason' => 'bad_password', 'user.name' => 'alice'), 1,
+is scalar find('login', 'event.reason' => 'bad_password',
+               'user.name' => 'alice'), 1,
     'a wrong password is recorded with its true reason';
-is scalar find('login', 'event.reason' => 'unknown_user', 'user.name' => 'ghost'), 1,
+is scalar find('login', 'event.reason' => 'unknown_user',
+               'user.name' => 'ghost'), 1,
     'so is an unknown user';
 
 $n->ua->login(tenant => 'acme', username => 'bob', password => "wrong $_")
@@ -175,7 +177,8 @@ ok !grep({ ($_->{'url.path'} // '') =~ /month/ } records()),
 
 # hostile values
 
-$ua->get("/x\"y\\z", { 'User-Agent' => "evil\x01\"}\\ {\"event.action\":\"forged\"" });
+$ua->get("/x\"y\\z",
+         { 'User-Agent' => "evil\x01\"}\\ {\"event.action\":\"forged\"" });
 $ua->get("/bad-utf8-\xff\xfe", { 'User-Agent' => "bytes \xc3\x28 \xe6\x97" });
 $ua->get('/long', { 'User-Agent' => 'A' x 6000 });
 wait_until(sub { scalar find('request', 'url.path' => '/long') },
@@ -213,22 +216,27 @@ is $denied->{'organization.id'}, 'globex', 'and the tenant';
 
 my $bob2 = $n->ua;
 $t->kotctl('user', 'unlock', 'acme', 'bob');
-$bob2->login(tenant => 'acme', username => 'bob', password => 'the first secret');
+$bob2->login(tenant => 'acme', username => 'bob',
+             password => 'the first secret');
 my $page = $bob2->get('/kot/password');
 $bob2->post_form('/kot/password', {
     csrf => KotTest::UA::form_field($page->{content}, 'csrf'),
     current_password => 'the first secret',
-    new_password => 'the second secret', confirm_password => 'the second secret' });
-ok scalar find('password_change', 'event.outcome' => 'success', 'user.name' => 'bob'),
+    new_password => 'the second secret',
+    confirm_password => 'the second secret' });
+ok scalar find('password_change', 'event.outcome' => 'success',
+               'user.name' => 'bob'),
     'a password change is recorded';
 
 my $form = $bob2->get('/kot/logout');
 $bob2->post_form('/kot/logout',
                  { csrf => KotTest::UA::form_field($form->{content}, 'csrf') });
-ok scalar find('logout', 'user.name' => 'bob'), 'a logout is recorded with its user';
+ok scalar find('logout', 'user.name' => 'bob'),
+    'a logout is recorded with its user';
 
 my $idle = $n->ua;
-$idle->login(tenant => 'acme', username => 'alice', password => 'correct horse battery');
+$idle->login(tenant => 'acme', username => 'alice',
+             password => 'correct horse battery');
 $idle->get('/idle/x');
 my $t0 = time;
 wait_until(sub { time - $t0 > 1.3 }, what => 'the idle timeout to pass');
@@ -265,8 +273,10 @@ my $q = $t->kotctl('audit', 'query', '--user', 'bob', '--action', 'login',
 my @lines = grep { /\S/ } split /\n/, $q->{out};
 my @want = grep { ($_->{'user.name'} // '') eq 'bob'
                   && $_->{'event.action'} eq 'login' } records();
-is scalar @lines, scalar @want, 'a query by user and action finds exactly those records';
-is_deeply [ map { $json->decode($_)->{'event.sequence'} . $json->decode($_)->{'kot.chain'} } @lines ],
+is scalar @lines, scalar @want,
+    'a query by user and action finds exactly those records';
+is_deeply [ map { $json->decode($_)->{'event.sequence'}
+                  . $json->decode($_)->{'kot.chain'} } @lines ],
           [ map { $_->{'event.sequence'} . $_->{'kot.chain'} } @want ],
     'the same ones, in file order';
 
@@ -308,7 +318,8 @@ is $v->{exit}, 0, 'the chain continues across a rotation, gzip included'
 
 my %before = map { $_ => 1 } chains(find('chain_start'));
 ok $n->reload, 'nginx reloads';
-wait_until(sub { scalar(find('chain_end')) >= 2 }, what => 'the old chains to end');
+wait_until(sub { scalar(find('chain_end')) >= 2 },
+           what => 'the old chains to end');
 is scalar(find('chain_end')), 2, 'each old worker ends its chain';
 $v = verify("$log.1.gz", $log);
 is $v->{exit}, 0, 'and the log still verifies' or diag $v->{out}, $v->{err};

@@ -429,6 +429,7 @@ is_deeply { map { $_ => $t->redis('HGET', "kot:v1:audit:$_", 'seq') }
             keys %last }, \%last,
     'each chain\'s head in Redis is its chain_end';
 $v = verify($qlog);
-is $v->{exit}, 0, 'the log verifies after the stop' or diag $v->{out}, $v->{err};
+is $v->{exit}, 0, 'the log verifies after the stop'
+    or diag $v->{out}, $v->{err};
 
 done_testing;

@@ -36,8 +36,11 @@ refused($site =~ s/kot_redis [^;]*;//r,
 refused($site =~ s/kot_secret_file [^;]*;//r,
         qr/need a key: add "kot_secret_file/, 'kot on without a key');
 
+my $missing_key = 'kot_secret_file "[^"]*none" cannot be opened';
+my $create_key = 'create it with '
+               . '"\(umask 077; head -c 32 \/dev\/urandom > [^"]*none\)"';
 refused($site =~ s/kot_secret_file [^;]*;/kot_secret_file %%DIR%%\/none;/r,
-        qr/kot_secret_file "[^"]*none" cannot be opened; create it with "\(umask 077; head -c 32 \/dev\/urandom > [^"]*none\)"/,
+        qr/$missing_key; $create_key/,
         'a missing key file');
 
 my $short = $t->dir . '/short.key';
@@ -62,8 +65,13 @@ refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 colour=blue;/r,
         'an unknown kot_redis parameter');
 
 # Redis's password is Redis's: a new random one would not be it
-refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r,
-        qr/kot_redis password_file "\/nonexistent" cannot be opened; write the password of Redis \(its "requirepass", or the ACL user's\) to it with "\(umask 077; cat > \/nonexistent\)"/,
+refused($site =~ s{kot_redis ([^;]*);}
+                  {kot_redis $1 password_file=/nonexistent;}r,
+        qr/kot_redis password_file "\/nonexistent" cannot be opened; (?x)
+           write \s the \s password \s of \s Redis \s
+           \(its \s "requirepass", \s or \s the \s ACL \s user's\) \s
+           to \s it \s with \s "\(umask \s 077; \s cat \s > \s
+           \/nonexistent\)"/,
         'a missing Redis password file');
 my $nopw = $t->dir . '/empty.pass';
 KotTest::_spew($nopw, "\n", 0600);
@@ -81,8 +89,9 @@ refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_password
         qr/kot_password_policy: "blocklist=" needs a file of common passwords, one a line, e\.g\. "blocklist=\/usr\/share\/john\/password\.lst"/,
         'an empty blocklist=');
 
+my $ln_range = 'ln must be 10\.\.22';
 refused($site =~ s/ln=10/ln=40/r,
-        qr/kot_password_hash: scrypt parameters out of range: ln must be 10\.\.22/,
+        qr/kot_password_hash: scrypt parameters out of range: $ln_range/,
         'an out-of-range scrypt cost');
 
 refused($site =~ s/scrypt ln=10/bcrypt/r,
@@ -93,8 +102,9 @@ refused($site =~ s{location /kot/ \{}{location = /kot/login \{}r,
         qr/"kot_portal" must be in a prefix location that ends with "\/"/,
         'kot_portal in an exact location');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_portal_uri login;}r,
-        qr/kot_portal_uri "login" must be a path that starts and ends with "\/"/,
+refused($site =~ s{kot_insecure_cookie on;}
+                  {kot_insecure_cookie on; kot_portal_uri login;}r,
+        qr{kot_portal_uri "login" must be a path that starts and ends with "/"},
         'a relative kot_portal_uri');
 
 refused($site =~ s{kot on;}{kot on; kot_idle_timeout 0;}r,
@@ -108,22 +118,29 @@ refused($site =~ s{kot on;}{kot on; kot_thread_pool x;}r,
 refused($site =~ s{kot_thread_pool kot_test;}{kot_thread_pool nosuch;}r,
         qr/unknown thread pool "nosuch"/, 'an undefined thread pool');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout threshold=500;}r,
+refused($site =~ s{kot_insecure_cookie on;}
+                  {kot_insecure_cookie on; kot_lockout threshold=500;}r,
         qr/kot_lockout: "threshold=500": the threshold must be 1\.\.100/,
         'a lockout threshold above what NIST allows');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout window=soon;}r,
-        qr/kot_lockout: "window=soon" is not a time/, 'a lockout window that is no time');
+refused($site =~ s{kot_insecure_cookie on;}
+                  {kot_insecure_cookie on; kot_lockout window=soon;}r,
+        qr/kot_lockout: "window=soon" is not a time/,
+        'a lockout window that is no time');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout duration=2h max_duration=1h;}r,
+my $shrinks = 'kot_lockout duration=2h max_duration=1h;';
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; $shrinks}r,
         qr/max_duration must not be shorter than duration/,
         'a lockout that would shrink as it escalates');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_lockout threshold=5 colour=red;}r,
-        qr/kot_lockout: invalid parameter "colour=red"/, 'an unknown lockout parameter');
+my $colour = 'kot_lockout threshold=5 colour=red;';
+refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; $colour}r,
+        qr/kot_lockout: invalid parameter "colour=red"/,
+        'an unknown lockout parameter');
 
+my $per_minute = 'expected rate=N/m';
 refused(KotTest->site(throttle => 'rate=10/s'),
-        qr/kot_login_throttle: invalid parameter "rate=10\/s"; expected rate=N\/m/,
+        qr{kot_login_throttle: invalid parameter "rate=10/s"; $per_minute},
         'a throttle rate that is not per minute');
 
 refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
@@ -269,8 +286,10 @@ is $rc, 0, 'the rules of kot_password_policy may come in any order'
     http => 'kot_mfa_issuer "Example Inc. 勤怠";'));
 is $rc, 0, 'kot_mfa_issuer takes a name with spaces and Japanese'
     or diag $out;
+my $issuer_rule = 'use 1 to 64 bytes of UTF-8 without control characters '
+                . 'and without ":"';
 refused(KotTest->site(http => 'kot_mfa_issuer "Example: Inc";'),
-        qr/kot_mfa_issuer "Example: Inc": use 1 to 64 bytes of UTF-8 without control characters and without ":"/,
+        qr/kot_mfa_issuer "Example: Inc": $issuer_rule/,
         'an issuer with ":"');
 refused(KotTest->site(http => 'kot_mfa_issuer "' . ('x' x 65) . '";'),
         qr/kot_mfa_issuer "x+": use 1 to 64 bytes/, 'an issuer too long');
@@ -297,9 +316,10 @@ refused(KotTest->site(http => "kot_password_policy mfa=yes;"),
         =~ s{/etc/ssl/private/\S+\.key}{$key}r
         =~ s{listen 443 ssl}{listen 127.0.0.1:%%PORT%% ssl}r
         =~ s{/usr/share/ngx_kot/admin/}{$repo/admin/ui/}r
-        =~ s{snippets/kot-admin-console\.conf}{$repo/conf/kot-admin-console.conf}r;
+        =~ s{snippets/kot-admin-console\.conf}
+            {$repo/conf/kot-admin-console.conf}r;
     ($rc, $out) = $t->nginx_check($site,
-                                  extra_main => 'thread_pool kot_hash threads=1;');
+        extra_main => 'thread_pool kot_hash threads=1;');
     is $rc, 0, 'the shipped sample site passes nginx -t' or diag $out;
     unlike $sample, qr/^\s*kot_insecure_cookie\s+on/m,
         'it keeps the Secure __Host- cookies';

@@ -55,7 +55,8 @@ is field('Package'), 'libnginx-mod-http-kot', 'the package name of Debian\'s '
 is field('Architecture'), 'amd64', 'for amd64';
 
 # The nginx this machine runs provides the ABI its modules must match.
-my ($abi) = qx{dpkg-query -W -f '\${Provides}' nginx} =~ /(nginx-abi-[\w.+~-]+)/;
+my ($abi) =
+    qx{dpkg-query -W -f '\${Provides}' nginx} =~ /(nginx-abi-[\w.+~-]+)/;
 my @depends = split /,\s*/, field('Depends');
 ok $abi, "the installed nginx provides $abi";
 ok((grep { $_ eq $abi } @depends), "the package depends on exactly $abi")
@@ -97,7 +98,8 @@ for my $tree ([ 'conf/systemd', 'lib/systemd/system' ],
 }
 
 # a unit that pointed at make install's path would never start
-my $unit = qx{dpkg-deb --fsys-tarfile $deb | tar -xOf - ./lib/systemd/system/kot-notify.service};
+my $unit_file = './lib/systemd/system/kot-notify.service';
+my $unit = qx{dpkg-deb --fsys-tarfile $deb | tar -xOf - $unit_file};
 like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
     "the notify daemon's unit runs the packaged kotctl";
 {
@@ -120,20 +122,24 @@ like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
 SKIP: {
     skip 'no systemd-analyze', 1 unless -x '/usr/bin/systemd-analyze';
     my $path = "$repo/conf/systemd/kot-notify.service";
-    my $out = qx{systemd-analyze security --offline=true --threshold=15 $path 2>&1};
+    my $analyze = 'systemd-analyze security --offline=true --threshold=15';
+    my $out = qx{$analyze $path 2>&1};
     my ($level) = $out =~ /exposure level for \S+: (\S+)/;
     is $?, 0, "the notify daemon is confined: systemd's exposure level "
               . ($level // '?') . ' (at most 1.5 of 10)';
 }
 
-my @conffiles = split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
+my @conffiles =
+    split /\n/, qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./conffiles};
 is_deeply [ sort @conffiles ],
           [ sort qw(/etc/logrotate.d/kot /etc/ngx_kot/kotctl.conf
                     /etc/nginx/snippets/kot-admin-console.conf) ],
     'what a sysadmin edits under /etc is kept at upgrades (conffiles)';
 
 my $postinst = qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./postinst};
-like $postinst, qr{ln -sf /usr/share/nginx/modules-available/\$from\s*\\?\s*/etc/nginx/modules-enabled/\$to}s,
+my $available = '/usr/share/nginx/modules-available/\$from';
+my $enabled = '/etc/nginx/modules-enabled/\$to';
+like $postinst, qr{ln -sf $available\s*\\?\s*$enabled}s,
     'installing it enables the module, as Debian\'s module packages do';
 like $postinst, qr{mod-http-kot\.conf:50-mod-http-kot\.conf},
     'as modules-enabled/50-mod-http-kot.conf';
@@ -239,7 +245,8 @@ KotTest::_spew("$dir/warn.sh", $warn // 'exit 1');
 is "$rc $out", '0 ', 'silent where nothing names it';
 mkdir "$root/etc/nginx/sites-enabled";
 KotTest::_spew("$root/etc/nginx/sites-enabled/app",
-               "# was kot-audit.log\nkot_audit_log /var/log/nginx/kot-audit.log;\n");
+               "# was kot-audit.log\n"
+               . "kot_audit_log /var/log/nginx/kot-audit.log;\n");
 ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
                   '0.1.0');
 is $rc, 0, 'and never fails the upgrade';

@@ -45,7 +45,11 @@ for my $file (@docs, "$repo/admin/kotctl.8",
     my $text = KotTest::_slurp($file);
     (my $name = $file) =~ s{^\Q$repo\E/}{};
     # (a copy of Redis's data holds every password hash)
-    while ($text =~ /(?:(?<!>)>\s*|\bcp\s+\S+\s+)((?:[\w\/.%+-]|\$\([^)]*\))+\.(?:key|pass|pw|rdb)(?:\.new)?|%V)(?![\w.])/g) {
+    # (no space in the pattern: /x only lets it span lines)
+    while ($text =~ /(?:(?<!>)>\s*|\bcp\s+\S+\s+)
+                     ((?:[\w\/.%+-]|\$\([^)]*\))+
+                      \.(?:key|pass|pw|rdb)(?:\.new)?|%V)
+                     (?![\w.])/gx) {
         my ($path, $at) = ($1, $-[0]);
         next if $path eq '%V' && $name !~ /\.c$/;
         my $before = substr $text, ($at > 160 ? $at - 160 : 0),

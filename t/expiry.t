@@ -75,7 +75,8 @@ like $res->{headers}{location}, qr{^/kot/login\?return_to=/idle/a&expired=1$},
 like $ua->get($res->{headers}{location})->{content}, qr/session has expired/,
     'and is told why';
 is $t->redis('EXISTS', $key), 0, 'the expired session is deleted';
-like $n->error_log, qr/session \S{16} of user "alice" in tenant "acme" expired \(idle\)/,
+like $n->error_log,
+    qr/session \S{16} of user "alice" in tenant "acme" expired \(idle\)/,
     'the expiry is logged';
 
 

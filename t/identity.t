@@ -55,14 +55,16 @@ my %forged = (
 );
 
 $res = $ua->get('/app', \%forged);
-like $res->{content}, qr/user=\[alice\] tenant=\[acme\] roles=\[admin,payroll\]/,
+like $res->{content},
+    qr/user=\[alice\] tenant=\[acme\] roles=\[admin,payroll\]/,
     'identity headers sent by the client are replaced';
 like $res->{content}, qr/forged=\[\]/,
     'any other X-Kot-* header from the client is dropped';
 
 $res = $n->ua->get('/public/x', \%forged);
 is $res->{status}, 200, 'an open location answers';
-like $res->{content}, qr/user=\[\] tenant=\[\] roles=\[\] session=\[\] forged=\[\]/,
+like $res->{content},
+    qr/user=\[\] tenant=\[\] roles=\[\] session=\[\] forged=\[\]/,
     'forged identity headers are dropped on open locations too';
 
 $res = $n->ua->raw("GET /public/x HTTP/1.1\r\nHost: x\r\n"

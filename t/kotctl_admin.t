@@ -214,7 +214,8 @@ like $doc->{events}[0]{'@timestamp'}, qr/^\d{4}-\d\d-\d\dT/, '  at a time';
 my ($roles) = grep { $_->{'event.action'} eq 'user_roles_changed' }
               @{ $doc->{events} };
 is_deeply $roles->{'kot.change'},
-    { before => { roles => ['user'] }, after => { roles => ['user', 'auditor'] } },
+    { before => { roles => ['user'] },
+      after => { roles => ['user', 'auditor'] } },
     '  the change before and after';
 
 # a huge change stays whole in the audit log, not in the events list
@@ -268,7 +269,8 @@ ok !$t->redis('SISMEMBER', 'kot:v1:users:acme', 'bob'),
 $r = $t->kotctl('user', 'add', 'acme', 'Bob', '--role', 'user',
                 '--generate-password');
 is $r->{exit}, 1, 'the name cannot be added again';
-like $r->{err}, qr/user "bob" was deleted from tenant "acme": the name is retired/,
+like $r->{err},
+    qr/user "bob" was deleted from tenant "acme": the name is retired/,
     '  because it is retired';
 is $t->redis('EXISTS', 'kot:v1:u:acme:bob'), 0, '  and no user is made';
 is session('acme', 'bob', 'the builder pw 1')->get('/app')->{status}, 401,
@@ -319,13 +321,15 @@ is_deeply [ sort { $a cmp $b } keys %{{ map { $_ => 1 } @kinds }} ],
 
 $r = $t->kotctl('tenant', 'delete', 'globex');
 is $r->{exit}, 2, 'tenant delete without --yes, and no terminal, is refused';
-like $r->{err}, qr/purges its 2 users.*The name "globex" can never be used again/s,
+like $r->{err},
+    qr/purges its 2 users.*The name "globex" can never be used again/s,
     '  after saying what it purges and that the name is gone for ever';
 is app($carol)->{status}, 200, '  and nothing is deleted';
 
 $r = $t->kotctl('tenant', 'delete', 'Globex', '--yes');
 is $r->{exit}, 0, 'tenant delete --yes';
-like $r->{out}, qr/tenant "globex" deleted: 2 users removed, 4 sessions ended; the name is retired/,
+my $deleted = 'tenant "globex" deleted: 2 users removed, 4 sessions ended';
+like $r->{out}, qr/$deleted; the name is retired/,
     '  says what it did';
 ok ended($carol), 'a session of the tenant is over at once';
 ok ended($carol2), '  and so is the other';
@@ -355,7 +359,8 @@ is session('globex', 'carol', 'merry christmas 2')->get('/app')->{status},
 
 $r = $t->kotctl('tenant', 'add', 'globex');
 is $r->{exit}, 1, 'the tenant\'s name cannot be added again';
-like $r->{err}, qr/tenant "globex" was deleted: its name is retired and can never be used again/,
+my $never = 'its name is retired and can never be used again';
+like $r->{err}, qr/tenant "globex" was deleted: $never/,
     '  because it is retired';
 is $t->kotctl('tenant', 'add', 'GLOBEX')->{exit}, 1, '  however it is spelt';
 is $t->redis('EXISTS', 'kot:v1:t:globex'), 0, '  and nothing is made';

@@ -46,7 +46,8 @@ conf('redis = ' . $t->redis_addr,
      'redis-pasword-file = /etc/nginx/redis.pass');
 $r = kotctl('tenant', 'list');
 is $r->{exit}, 2, 'an unknown name is a usage error';
-like $r->{err}, qr/^kotctl: \Q$conf\E, line 3: unknown name "redis-pasword-file"/m,
+like $r->{err},
+    qr/^kotctl: \Q$conf\E, line 3: unknown name "redis-pasword-file"/m,
     'naming the file, the line and the name';
 unlike $r->{out}, qr/acme/, 'and nothing runs';
 
@@ -72,7 +73,10 @@ for my $mode (0666, 0602) {
     chmod $mode, $conf;
     $r = kotctl('tenant', 'list');
     is $r->{exit}, 2, sprintf('a file of mode %04o is refused', $mode);
-    like $r->{err}, qr/^kotctl: \Q$conf\E can be written by other users \(mode 0${\ sprintf '%o', $mode }\); run "chmod go-w \Q$conf\E"/m,
+    my $refusal = sprintf 'kotctl: %s can be written by other users '
+                          . '(mode 0%o); run "chmod go-w %s"',
+                          $conf, $mode, $conf;
+    like $r->{err}, qr/^\Q$refusal\E/m,
         'naming the file, its mode and the fix';
     unlike $r->{out}, qr/acme/, 'and nothing runs';
 }
@@ -80,7 +84,9 @@ for my $mode (0666, 0602) {
 chmod 0664, $conf;
 $r = kotctl('tenant', 'list');
 is $r->{exit}, 0, 'a file its group can write is read' or diag $r->{err};
-like $r->{err}, qr/^kotctl: warning: \Q$conf\E can be written by its group \(mode 0664\); run "chmod g-w \Q$conf\E"/m,
+my $warning = "kotctl: warning: $conf can be written by its group "
+            . qq{(mode 0664); run "chmod g-w $conf"};
+like $r->{err}, qr/^\Q$warning\E/m,
     'with a warning';
 chmod 0644, $conf;
 $r = kotctl('tenant', 'list');
@@ -90,7 +96,9 @@ SKIP: {
     chown 65534, -1, $conf;
     $r = kotctl('tenant', 'list');
     is $r->{exit}, 2, 'a file of another user\'s is refused';
-    like $r->{err}, qr/^kotctl: \Q$conf\E belongs to another user \(uid 65534\); run "chown root \Q$conf\E"/m,
+    my $owner = "kotctl: $conf belongs to another user (uid 65534); "
+              . qq{run "chown root $conf"};
+    like $r->{err}, qr/^\Q$owner\E/m,
         'naming its owner and the fix';
     chown 0, -1, $conf;
 }

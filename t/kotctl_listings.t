@@ -164,7 +164,8 @@ is_deeply [ map { @{ $_->{roles} } } grep { $_->{username} =~ /^bad/ }
 # JSON allows DEL, C1 and U+2028/9 raw; kotctl escapes them as the audit
 # log does (kot_json_harden), which changes no value
 unlike $r->{out}, $raw, '  with none of its characters raw';
-like $r->{out}, qr/"ev\\u001[bB]\[2Jil\\nkotctl: forged\\u007f\\u009b31m\\u2028"/,
+like $r->{out},
+    qr/"ev\\u001[bB]\[2Jil\\nkotctl: forged\\u007f\\u009b31m\\u2028"/,
     '  but as escapes';
 
 $r = $t->kotctl('user', 'status', 'rogue', 'bob');
@@ -213,7 +214,8 @@ $r = $t->kotctl('tenant', 'events', 'rogue');
 is $r->{exit}, 0, 'tenant events';
 clean($r, 'tenant events');
 my @ordinary = @{ $t->redis('LRANGE', 'kot:v1:ev:rogue', 1, -1) };
-is $r->{out}, qq({"user": "$shown", "bad": "\x{ef}\x{bf}\x{bd}\\u001b]0;t\\u0007", )
+is $r->{out}, qq({"user": "$shown", )
+              . qq("bad": "\x{ef}\x{bf}\x{bd}\\u001b]0;t\\u0007", )
               . qq("nul": "\\u0000\\u001b[8m"}\n)
               . join('', map { "$_\n" } @ordinary),
     '  shows an event with control characters escaped, the others as they are';
@@ -223,7 +225,9 @@ $r = $t->kotctl('allowlist', 'rogue', 'access', 'list');
 is $r->{exit}, 1, 'an allow-list with an entry that is not a CIDR';
 clean($r, 'allowlist list');
 is $r->{out}, "192.0.2.0/24\n", '  lists its valid entries as before';
-like $r->{err}, qr/^kotctl: kot:v1:al:rogue:access holds "10\.0\.0\.0\/8\Q$shown\E", which is not a valid CIDR$/m,
+my $holds = qq{kotctl: kot:v1:al:rogue:access holds "10.0.0.0/8$shown", }
+          . 'which is not a valid CIDR';
+like $r->{err}, qr/^\Q$holds\E$/m,
     '  and names the bad one escaped, as every message does';
 
 $r = $t->kotctl('tenant', 'notify', 'rogue');
@@ -234,7 +238,8 @@ is $r->{out}, "https://x.test/$shown\n", '  escaped';
 $r = $t->kotctl('support', 'status', 'rogue');
 is $r->{exit}, 0, 'support status';
 clean($r, 'support status');
-like $r->{out}, qr/^support access: granted until \S+ \(by \Q$shown\E at \S+\)$/m,
+like $r->{out},
+    qr/^support access: granted until \S+ \(by \Q$shown\E at \S+\)$/m,
     '  names who granted it escaped';
 
 for my $c ([ [ 'tenant', 'notify', 'rogue' ], 'notify_url',
@@ -252,7 +257,8 @@ for my $c ([ [ 'tenant', 'notify', 'rogue' ], 'notify_url',
 $t->redis('HSET', 'kot:v1:t:rogue', 'policy.classes', $evil);
 $r = $t->kotctl('tenant', 'policy', 'rogue');
 clean($r, 'tenant policy');
-like $r->{out}, qr/^  classes=\Q$shown\E$/m, 'tenant policy shows a rule escaped';
+like $r->{out}, qr/^  classes=\Q$shown\E$/m,
+    'tenant policy shows a rule escaped';
 like $r->{out}, qr/^tenant "rogue" tightens the server's policy with:$/m,
     '  under the line it always had';
 
@@ -264,7 +270,8 @@ like $t->kotctl('user', 'status', 'rogue', 'bob')->{out},
     qr/^roles:         user,\\u0000admin$/m,
     'user status shows roles with a NUL whole, the NUL escaped';
 is $t->kotctl('tenant', 'notify', 'rogue')->{out},
-    "https://x.test/\\u0000more\n", 'tenant notify shows a webhook with a NUL whole';
+    "https://x.test/\\u0000more\n",
+    'tenant notify shows a webhook with a NUL whole';
 like $t->kotctl('support', 'status', 'rogue')->{out},
     qr/^support access: granted until \S+ \(by \Q$nul_shown\E at \S+\)$/m,
     'support status names who granted it whole';

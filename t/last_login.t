@@ -35,9 +35,11 @@ is $r->{headers}{location}, '/kot/welcome?return_to=/reports%3Fmonth%3D5',
     'goes to the last-login page first';
 my $page = $ua->get($r->{headers}{location}, { 'Accept-Language' => 'en' });
 is $page->{status}, 200, 'which opens';
-like $page->{content}, qr/This is your first login\./, 'and says it is the first';
+like $page->{content}, qr/This is your first login\./,
+    'and says it is the first';
 unlike $page->{content}, qr/failed/, 'with no failures to tell';
-like $page->{content}, qr{<a class="kot-continue" href="/reports\?month=5">Continue</a>},
+like $page->{content},
+    qr{<a class="kot-continue" href="/reports\?month=5">Continue</a>},
     'and goes on to where the user was going';
 is $ua->get('/app')->{headers}{'x-last-login'}, 'time=- ip=- failed=0',
     '$kot_last_login tells the application the same';

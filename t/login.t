@@ -28,7 +28,8 @@ like $form->{headers}{'content-type'}, qr{^text/html; charset=utf-8},
 for my $field (qw(tenant username password csrf return_to)) {
     like $form->{content}, qr/name="$field"/, "the login form has '$field'";
 }
-like $form->{content}, qr/name="password"[^>]*type="password"|type="password"[^>]*name="password"/,
+like $form->{content},
+    qr/name="password"[^>]*type="password"|type="password"[^>]*name="password"/,
     'the password input is masked';
 is KotTest::UA::form_field($form->{content}, 'return_to'), '/reports',
     'the login form carries return_to';
@@ -105,7 +106,8 @@ unlike $garbage->{content}, qr/<x>/, 'an echoed username is escaped';
 
 like $n->error_log, qr/login failed: tenant "acme" user "alice": bad_password/,
     'the log tells a wrong password';
-like $n->error_log, qr/login failed: tenant "acme" user "mallory": unknown_user/,
+like $n->error_log,
+    qr/login failed: tenant "acme" user "mallory": unknown_user/,
     'the log tells an unknown user';
 unlike $n->error_log, qr/correct horse|wrong password!!/,
     'no password reaches the log';

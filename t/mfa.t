@@ -132,8 +132,10 @@ like $page->{content}, qr{<svg [^>]*class="kot-qr"[^>]*>.*<path [^>]*d="M}s,
 my $secret = secret_of($page);
 like $secret, qr/^[A-Z2-7]{32}$/,
     'and the secret in base32, 160 bits, in #kot-totp-secret';
-like $page->{content},
-    qr{href="otpauth://totp/Example%20Attendance:alice%40acme\?secret=$secret&amp;issuer=Example%20Attendance&amp;algorithm=SHA1&amp;digits=6&amp;period=30"},
+my $otpauth = 'otpauth://totp/Example%20Attendance:alice%40acme\?secret=';
+my $params = '&amp;issuer=Example%20Attendance&amp;algorithm=SHA1'
+           . '&amp;digits=6&amp;period=30';
+like $page->{content}, qr{href="$otpauth$secret$params"},
     'the otpauth URI names the issuer of kot_mfa_issuer and the account';
 unlike $page->{content}, qr/<script/i, 'the page has no script';
 like $page->{headers}{'content-security-policy'}, qr/default-src 'none'/,
@@ -335,7 +337,8 @@ wait_until(sub { !$t->redis('EXISTS', $bob_pending) },
 last_used_long_ago('bob');
 $res = send_code($late, KotTest::TOTP::code($bob_secret));
 is $res->{status}, 303, 'after the pending login expired, a right code';
-like $res->{headers}{location}, qr{^/kot/login\?return_to=/reports&code_expired=1},
+like $res->{headers}{location},
+    qr{^/kot/login\?return_to=/reports&code_expired=1},
     'leads back to the login page';
 ok !$late->cookie('kot_session'), 'without a session';
 like $late->get($res->{headers}{location})->{content},
@@ -552,8 +555,8 @@ ok audited('mfa_enrolled', 'user.name' => 'erin',
     'the refusal is audited (offer_expired)';
 
 # a server whose own policy requires MFA, on the same Redis
-my $strict = $t->nginx(KotTest->site(http => 'kot_password_policy mfa=required;'),
-                       name => 'b');
+my $strict = $t->nginx(
+    KotTest->site(http => 'kot_password_policy mfa=required;'), name => 'b');
 like login($strict->ua, 'erin')->{headers}{location}, qr{^/kot/mfa\?},
     'where the server requires MFA (kot_password_policy mfa=required), '
     . 'a user without it is sent to set it up';

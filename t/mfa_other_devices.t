@@ -107,7 +107,8 @@ sub logged_out ($ua, $what) {
         . 'other node';
 }
 
-my $OTHERS = qr{<p class="msg info" role="status">You were logged out on your other devices \(sessions ended: 1\)\.</p>};
+my $ended = 'You were logged out on your other devices \(sessions ended: 1\)\.';
+my $OTHERS = qr{<p class="msg info" role="status">$ended</p>};
 
 
 # a first enrolment: the password may have leaked

@@ -241,7 +241,8 @@ unlike $answer, qr/name="action" value="remove"/,
     'which no longer offers to turn it off';
 ok $t->redis('EXISTS', 'kot:v1:mfa:shift:dora'), 'dora keeps her MFA';
 ok wait_until(sub {
-        $nodes[0]->error_log =~ /mfa_removed refused: tenant "shift" user "dora": mfa_required/
+        $nodes[0]->error_log =~
+            /mfa_removed refused: tenant "shift" user "dora": mfa_required/
     }, what => 'the refusal in the log'),
     'the log says why, as for a tenant that required MFA before';
 

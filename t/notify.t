@@ -466,8 +466,9 @@ my $posts = gamma_posts();
 my %done = map { $_ => 1 } (map { $_->{id} } @dead),
     map { $_->[3]{id} } grep { $_->[1] !~ m{^/fail} } gamma_posts();
 $r = $t->kotctl('tenant', 'delete', 'gamma', '--yes');
+my $dead_letters = @dead;
 like $r->{out},
-    qr/, \d+ undelivered notifications and ${\scalar @dead} dead letters dropped;/,
+    qr/, \d+ undelivered notifications and $dead_letters dead letters dropped;/,
     'kotctl tenant delete says what it dropped';
 my ($undelivered) = $r->{out} =~ /(\d+) undelivered/;
 ok $undelivered >= 2, "the pending one and the unread one ($undelivered)";
@@ -484,7 +485,8 @@ $t->redis('XADD', 'kot:v1:notify', '*', 'type', 'account_locked',
 $t->kotctl('user', 'enable', 'acme', 'dave');
 ok arrives('admin_action', action => 'account_enabled', user => 'dave'),
     'with the daemon back, the other tenants\' events arrive';
-ok wait_until(sub { daemon_log() =~ /of tenant "gamma" dropped: the tenant was deleted/ },
+ok wait_until(sub { daemon_log() =~
+                        /of tenant "gamma" dropped: the tenant was deleted/ },
               what => 'the hand-made event dropped'),
     'an event of the deleted tenant put back by hand is dropped, and logged';
 is scalar(gamma_posts()), $posts,

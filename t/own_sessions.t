@@ -67,26 +67,32 @@ my %d = map { $_ => device($_) } qw(laptop phone tablet);
 
 my $list = page($d{laptop});
 is $list->{status}, 200, 'the sessions page opens';
-my @rows = $list->{content} =~ /<li class="kot-session" data-session="([\w-]+)"/g;
+my @rows =
+    $list->{content} =~ /<li class="kot-session" data-session="([\w-]+)"/g;
 is scalar @rows, 3, 'it lists the 3 sessions';
 is "@rows", join(' ', map { $d{$_}{handle} } qw(tablet phone laptop)),
     'newest login first, by handle ($kot_session)';
-like $list->{content}, qr/<strong>Chrome on Windows<\/strong><span class="kot-this">This device<\/span>/,
+my $laptop = '<strong>Chrome on Windows<\/strong>';
+like $list->{content}, qr/$laptop<span class="kot-this">This device<\/span>/,
     'the laptop is "Chrome on Windows", marked as this device';
 like $list->{content}, qr/<strong>Safari on iPhone<\/strong><br>/,
     'the phone is "Safari on iPhone"';
 like $list->{content}, qr/<strong>Firefox on Linux<\/strong><br>/,
     'the tablet "Firefox on Linux"';
-like $list->{content}, qr/Address: 127\.0\.0\.1<br>Logged in: \d{4}-\d\d-\d\d \d\d:\d\d UTC<br>Last activity: \d{4}-\d\d-\d\d \d\d:\d\d UTC/,
+my $when = '\d{4}-\d\d-\d\d \d\d:\d\d UTC';
+like $list->{content},
+    qr/Address: 127\.0\.0\.1<br>Logged in: $when<br>Last activity: $when/,
     'each with its address, login time and last activity';
 is scalar(() = $list->{content} =~ /name="end" value="[\w-]{16}"/g), 2,
     'the other two each have a button that ends them';
-like $list->{content}, qr/name="end" value="others".*Log out all other devices/s,
+like $list->{content},
+    qr/name="end" value="others".*Log out all other devices/s,
     'and one ends all the others';
 
 my $ja = page($d{laptop}, 'ja')->{content};
 like $ja, qr/ログイン中の端末/, 'in Japanese';
-like $ja, qr/<strong>WindowsのChrome<\/strong><span class="kot-this">この端末<\/span>/,
+my $laptop_ja = '<strong>WindowsのChrome<\/strong>';
+like $ja, qr/$laptop_ja<span class="kot-this">この端末<\/span>/,
     'device and "this device" too';
 like $ja, qr{<a class="kot-back" href="/">アプリケーションに戻る</a>},
     'and the way back to the application';

@@ -31,7 +31,8 @@ sub sentinel_site ($line) { KotTest->sentinel_site($line) }
 my ($rc, $out) = $t->nginx_check(sentinel_site(
     'kot_redis_sentinel unix:run/sentinel.sock master=kot;'));
 isnt $rc, 0, 'a relative socket path fails nginx -t';
-like $out, qr/kot_redis_sentinel "unix:run\/sentinel\.sock": a socket path must be absolute/,
+my $absolute = 'a socket path must be absolute';
+like $out, qr/kot_redis_sentinel "unix:run\/sentinel\.sock": $absolute/,
     '  naming the directive and the address';
 
 ($rc, $out) = $t->nginx_check(sentinel_site(
@@ -62,7 +63,8 @@ sub works_through ($addr, $name) {
     ok wait_until(sub { $n->error_log =~ /session cache on/ },
                   what => "the worker to reach the master through $addr"),
         "nginx finds the master through the sentinel at $addr";
-    like $n->error_log, qr/master "kot" is at "[^"]+" \(sentinel at "\Q$addr\E"\)/,
+    like $n->error_log,
+        qr/master "kot" is at "[^"]+" \(sentinel at "\Q$addr\E"\)/,
         '  and says which sentinel told it';
     my $ua = $n->ua;
     is $ua->login(tenant => 'acme', username => 'alice',

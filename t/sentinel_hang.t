@@ -15,7 +15,9 @@ use Time::HiRes qw(time);
 
 # one worker: the sentinel it listens to can be read from its log
 my $t = KotTest->new(workers => 1);
-$t->start_sentinels(replicas => 2, sentinels => 3, down_after => 500);
+# 2 s, not 500 ms: with two replicas, 500 ms can make a second failover
+# right after the first (see t/sentinel.t)
+$t->start_sentinels(replicas => 2, sentinels => 3, down_after => 2000);
 
 my @sentinels = map { "127.0.0.1:$_" } $t->sentinel_ports;
 my %stopped;
@@ -39,7 +41,8 @@ my @workers = $n->worker_pids;
 ok wait_until(sub { $n->error_log =~ /session cache on/ },
               what => 'the worker to reach the master'),
     'the worker finds the master through the sentinels';
-my ($listened) = $n->error_log =~ /master "kot" is at "[^"]+" \(sentinel at "([^"]+)"\)/;
+my ($listened) =
+    $n->error_log =~ /master "kot" is at "[^"]+" \(sentinel at "([^"]+)"\)/;
 ok defined $listened, "the error log names the sentinel it asked";
 
 $t->add_user('acme', 'alice', 'correct horse battery');
@@ -56,7 +59,7 @@ ok wait_until(sub { $t->redis('WAIT', 2, 1000) >= 2 },
 stop_pid(sentinel_pid($listened));
 my $hung_at = time;
 ok wait_until(sub { $n->error_log =~
-                        /sentinel at "\Q$listened\E": no answer to PING in time/ },
+                    /sentinel at "\Q$listened\E": no answer to PING in time/ },
               timeout => 15, what => 'the PING to fail'),
     'a hung sentinel is found out by PING';
 my $found = time - $hung_at;
@@ -69,7 +72,8 @@ my $killed_at = time;
 my $back = wait_until(sub {
         my $r = $alice->get('/app');
         $r->{status} == 200 && $r->{content} =~ /user=\[alice\]/;
-    }, timeout => 40, interval => 0.1, what => 'the site to follow the failover');
+    }, timeout => 40, interval => 0.1,
+    what => 'the site to follow the failover');
 ok $back, 'the session works again after the failover, with a sentinel hung';
 my $took = time - $killed_at;
 cmp_ok $took, '<', 30, "  within a bounded time ($took s)";
@@ -77,7 +81,8 @@ my $live = (grep { $_ ne $listened } @sentinels)[0] =~ s/.*://r;
 my $new = $t->redis_on($live, 'SENTINEL', 'get-master-addr-by-name',
                        'kot')->[1];
 isnt "127.0.0.1:$new", $old_master, '  a replica is the master now';
-like $n->error_log, qr/master "kot" is at "127\.0\.0\.1:$new" \(sentinel at "(?!\Q$listened\E)/,
+like $n->error_log,
+    qr/master "kot" is at "127\.0\.0\.1:$new" \(sentinel at "(?!\Q$listened\E)/,
     '  as another sentinel told the worker';
 
 # the new master hangs
@@ -118,7 +123,8 @@ is $n->ua->get('/public/')->{status}, 200,
     'the worker is not stuck: a page without kot is served';
 cmp_ok time - $start, '<', 1, '  at once';
 
-ok wait_until(sub { $n->error_log =~ /the master did not answer; asking the next sentinel/ },
+ok wait_until(sub { $n->error_log =~
+                    /the master did not answer; asking the next sentinel/ },
               timeout => 10, what => 'the sentinels to be asked again'),
     'the worker asks the sentinels again';
 ok wait_until(sub {

@@ -39,7 +39,8 @@ sub logged_in ($user) {
 }
 
 sub waits () {
-    my ($calls) = $t->redis('INFO', 'commandstats') =~ /cmdstat_wait:calls=(\d+)/;
+    my ($calls) =
+        $t->redis('INFO', 'commandstats') =~ /cmdstat_wait:calls=(\d+)/;
     return $calls // 0;
 }
 
@@ -84,7 +85,8 @@ wait_until(sub { KotTest::_proc_state($replica_pid) eq 'T' },
 
 $start = time;
 my $s = $bob->post_form_detached('/kot/logout', $fields);
-ok wait_until(sub { $t->redis('CLIENT', 'LIST') =~ /name=kot-sync-\d+ [^\n]*cmd=wait/ },
+ok wait_until(sub { $t->redis('CLIENT', 'LIST') =~
+                    /name=kot-sync-\d+ [^\n]*cmd=wait/ },
               timeout => 5, interval => 0.01, what => 'WAIT to be blocked'),
     'with the replica stopped, the logout waits for it';
 
@@ -106,8 +108,9 @@ cmp_ok $took, '>=', 2.9, "  once the wait is over ($took s)";
 cmp_ok $took, '<', 6, '  bounded by the timeout';
 $bob->set_cookie('kot_session', $cookie);
 is $bob->get('/app')->{status}, 401, 'the session is over on the master';
+my $why = '\(no replica acknowledged it; WAIT 3000 ms\)';
 like $n->error_log,
-    qr/\[error\].*a revocation is on the master of "kot" only \(no replica acknowledged it; WAIT 3000 ms\)/,
+    qr/\[error\].*a revocation is on the master of "kot" only $why/,
     'the error log says that a failover now could lose it';
 like $n->error_log, qr/revocation not acknowledged by a replica/,
     '  and so does the audit';
@@ -120,7 +123,8 @@ my $r2 = $t->_run([ "$KotTest::REPO/build/kotctl", '--sentinel', $sentinel,
     '--master', 'kot', '--secret-file', $t->secret_file, 'session',
     'revoke', 'acme', 'carol', '--all' ]);
 is $r2->{exit}, 0, 'kotctl revokes with the replica stopped';
-like $r2->{err}, qr/no replica of "kot" acknowledged the revocation within 2000 ms/,
+like $r2->{err},
+    qr/no replica of "kot" acknowledged the revocation within 2000 ms/,
     '  and warns that it is on the master only';
 is $carol->get('/app')->{status}, 401, '  the session is over';
 

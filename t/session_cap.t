@@ -91,7 +91,8 @@ is $b[0]->login(%bob)->{status}, 303, 'bob logs in once';
 is $b[1]->login(%bob)->{status}, 303, 'twice';
 my $third = $b[2]->login(%bob);
 is $third->{status}, 401, 'a third login, over the limit of 2, is refused';
-like $third->{content}, qr/already logged in on as many devices as your company allows/,
+like $third->{content},
+    qr/already logged in on as many devices as your company allows/,
     'with a message that says why';
 ok !$b[2]->cookie('kot_session'), 'and no session';
 like $b[0]->get('/app')->{content}, qr/user=\[bob\]/,
@@ -116,7 +117,8 @@ is $b[2]->login(%bob)->{status}, 303, 'and can log in on the third';
 
 my ($rc, $out) = $t->nginx_check(KotTest->site(
     server => 'kot_max_sessions 0;'));
-like $out, qr/kot_max_sessions "0": give the number of sessions a user may have at once/,
+my $give = 'give the number of sessions a user may have at once';
+like $out, qr/kot_max_sessions "0": $give/,
     'a limit of 0 fails nginx -t';
 ($rc, $out) = $t->nginx_check(KotTest->site(
     server => 'kot_max_sessions 3 newest;'));

@@ -50,7 +50,9 @@ is try('user5', %from, 'X-Forwarded-For' => '198.51.100.7')->{status}, 429,
 is try('user6', 'X-Real-IP' => '192.0.2.11')->{status}, 401,
     'another address has its own allowance';
 
-like $n->error_log, qr/login throttled: too many attempts from this client; retry after \d+ ms, client: 192\.0\.2\.10/,
+my $throttled = 'login throttled: too many attempts from this client';
+like $n->error_log,
+    qr/$throttled; retry after \d+ ms, client: 192\.0\.2\.10/,
     'the throttling is logged with the address';
 
 
@@ -125,7 +127,8 @@ is $t->kotctl('audit', 'verify', '--auditor-key', $priv, '--no-anchors',
 
 $r = $t->kotctl('throttle', 'clear', '192.0.2.31');
 is $r->{exit}, 0, 'clearing an address that has not tried succeeds';
-like $r->{out}, qr/no recent login attempts from 192\.0\.2\.31: nothing to clear/,
+like $r->{out},
+    qr/no recent login attempts from 192\.0\.2\.31: nothing to clear/,
     '  and says there was nothing to clear';
 
 $r = $t->kotctl('throttle', 'status', '2001:db8:9:9::1');

@@ -30,7 +30,8 @@ sub curl (@args) { $t->curl($jar, @args) }
 
 my $form = curl("$base/kot/login");
 like $form, qr{^HTTP/1.1 200}, 'the login page is served over HTTPS';
-like $form, qr/^Set-Cookie: __Host-kot_pre=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure\r$/m,
+my $attrs = 'Path=\/; HttpOnly; SameSite=Lax; Secure';
+like $form, qr/^Set-Cookie: __Host-kot_pre=[\w-]{43}; $attrs\r$/m,
     'the pre-login cookie is a Secure "__Host-" cookie';
 
 my ($csrf) = $form =~ /name="csrf" value="([^"]+)"/;

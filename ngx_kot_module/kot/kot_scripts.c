@@ -42,20 +42,26 @@
 
 
 /*
- * The one way a change ends a user's sessions: every session in us (a
- * Lua expression naming us:{tenant}:{user}) but the one whose sid is
- * keep (a Lua expression; '' keeps none).  Each session key is deleted,
- * which every node's session cache hears of from Redis at once, and
- * leaves us.  Sets n, the number of sessions ended.
+ * The one way sessions of a user end: every session in us (a Lua
+ * expression naming us:{tenant}:{user}) whose sid starts with handle (a
+ * Lua expression; '' is every sid) but the one whose sid is keep (a Lua
+ * expression; '' keeps none).  Each session key is deleted, which every
+ * node's session cache hears of from Redis at once, and leaves us.  Sets
+ * n, the number of sessions ended.
  */
-#define KOT_LUA_END_SESSIONS_BUT(us, keep)                                  \
+#define KOT_LUA_END_SESSIONS_OF(us, handle, keep)                           \
     "local n = 0\n"                                                         \
     "for _, sid in ipairs(redis.call('ZRANGE', " us ", 0, -1)) do\n"        \
-    "  if sid ~= " keep " then\n"                                           \
+    "  if sid ~= " keep " and string.sub(sid, 1, #" handle ") == " handle   \
+    " then\n"                                                               \
     "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"         \
     "    redis.call('ZREM', " us ", sid)\n"                                 \
     "  end\n"                                                               \
     "end\n"
+
+/* A change ends a user's sessions: every one but keep. */
+#define KOT_LUA_END_SESSIONS_BUT(us, keep)                                  \
+    KOT_LUA_END_SESSIONS_OF(us, "''", keep)
 
 /*
  * The end of a script that ends every session of a user: KEYS[2] is
@@ -702,14 +708,8 @@ static const char  kot_script_user_patch[] =
  * Returns the number of sessions ended.
  */
 static const char  kot_script_session_revoke[] =
-    "local n, keep = 0, ARGV[2] or ''\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
-    "  if sid ~= keep and (ARGV[1] == ''"
-    " or string.sub(sid, 1, #ARGV[1]) == ARGV[1]) then\n"
-    "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"
-    "    redis.call('ZREM', KEYS[1], sid)\n"
-    "  end\n"
-    "end\n"
+    "local handle, keep = ARGV[1], ARGV[2] or ''\n"
+    KOT_LUA_END_SESSIONS_OF("KEYS[1]", "handle", "keep")
     "return n\n";
 
 

@@ -124,7 +124,8 @@ main(void)
     ok(sets("kot_session=x; Path=/"), "Set-Cookie of our session");
     ok(sets(" __Host-kot_pre = y"), "of our pre-login cookie, spaced");
     ok(sets("__Host-kot_mfa="), "of an empty pending cookie");
-    ok(!sets("app=kot_session; Path=/"), "not an app cookie named like a value");
+    ok(!sets("app=kot_session; Path=/"),
+       "not an app cookie named like a value");
     ok(!sets("kot_session"), "not a value without '='");
     ok(!sets("Path=/; kot_session=1"), "only the first pair names the cookie");
 
