@@ -97,6 +97,7 @@ static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_logout_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_logout_forget(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
@@ -1564,9 +1565,7 @@ ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event(r, &ev, "logout: session %*s",
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
-    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_logout_forget(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1597,13 +1596,35 @@ ngx_http_kot_logout_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                        "which lives on until it expires",
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
-    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_logout_forget(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_kot_unavailable(r);
+}
+
+
+/*
+ * The browser forgets the session, and what it cached of the site while
+ * logged in: the application's pages, often sent without Cache-Control,
+ * would otherwise come back with the back button, the user's data and
+ * all, for the next person at the screen.  Browsers take Clear-Site-Data
+ * from HTTPS (and localhost) only; "cache" leaves the application's
+ * cookies and storage alone.
+ */
+
+static ngx_int_t
+ngx_http_kot_logout_forget(ngx_http_request_t *r)
+{
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_add_header(r, "Clear-Site-Data",
+                                   (u_char *) "\"cache\"",
+                                   sizeof("\"cache\"") - 1);
 }
 
 
