@@ -623,8 +623,9 @@ typedef enum {
 
 typedef struct {
     ngx_uint_t                  status;
-    ngx_str_t                   tenant;         /* empty: show the field */
+    ngx_str_t                   tenant;         /* echoed on failure */
     ngx_str_t                   username;       /* echoed on failure */
+    const char                 *error_field;    /* to correct, or NULL */
     ngx_str_t                   return_to;
     ngx_str_t                   csrf;
     ngx_str_t                   action;         /* form target */

@@ -518,7 +518,7 @@ ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_uint_t status, ngx_http_kot_msg_t msg)
 {
     u_char                    csrf[NGX_HTTP_KOT_CSRF_LEN];
-    ngx_str_t                 pre, *username;
+    ngx_str_t                 pre, *tenant, *username;
     ngx_http_kot_page_t       p;
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_loc_conf_t  *klcf;
@@ -543,13 +543,25 @@ ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
-    /* only the username comes back, so that it need not be typed again */
-    username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
+    /*
+     * The company ID and the username come back, so that only the
+     * password needs typing again: that is the field to correct.
+     */
+    if (pt->action == NGX_HTTP_KOT_LOGIN) {
+        tenant = &pt->v[NGX_HTTP_KOT_F_TENANT];
+        username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
 
-    if (pt->action == NGX_HTTP_KOT_LOGIN
-        && username->len <= 2 * KOT_USERNAME_MAX)
-    {
-        p.username = *username;
+        if (tenant->len <= 2 * KOT_TENANT_MAX) {
+            p.tenant = *tenant;
+        }
+
+        if (username->len <= 2 * KOT_USERNAME_MAX) {
+            p.username = *username;
+        }
+
+        if (msg == NGX_HTTP_KOT_MSG_LOGIN_FAILED) {
+            p.error_field = "password";
+        }
     }
 
     if (ngx_http_kot_url(r, &p.action, "login") != NGX_OK) {
@@ -1260,6 +1272,10 @@ ngx_http_kot_code_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
+    if (msg == NGX_HTTP_KOT_MSG_LOGIN_FAILED) {
+        p.error_field = "code";
+    }
+
     if (ngx_http_kot_url(r, &p.action, "login/code") != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1856,6 +1872,7 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         || ngx_memcmp(new->data, confirm->data, new->len) != 0)
     {
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_MISMATCH;
+        p->error_field = "confirm_password";
     }
 
     bits = kot_policy_check(policy, (char *) new->data, new->len,
@@ -1893,6 +1910,13 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         && ngx_memcmp(new->data, cur->data, new->len) == 0)
     {
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_SAME;
+    }
+
+    /* the new password before its confirmation, as the form has them */
+    if (bits
+        || (p->nmsgs && p->msgs[p->nmsgs - 1] == NGX_HTTP_KOT_MSG_PW_SAME))
+    {
+        p->error_field = "new_password";
     }
 
     return p->nmsgs;
@@ -1980,6 +2004,7 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         p.status = NGX_HTTP_BAD_REQUEST;
         p.nums[0] = pt->login.policy.history;
         p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_REUSED;
+        p.error_field = "new_password";
 
         return ngx_http_kot_password_form(r, ctx, &p);
     }
@@ -2077,6 +2102,7 @@ ngx_http_kot_password_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     p.status = NGX_HTTP_BAD_REQUEST;
     p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
+    p.error_field = "current_password";
 
     return ngx_http_kot_password_form(r, ctx, &p);
 }

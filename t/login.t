@@ -77,6 +77,16 @@ ok !$wrong->cookie('kot_session'), 'a failed login sets no session';
 like $bad->{content}, qr/Login failed/, 'a failed login says so';
 is KotTest::UA::form_field($bad->{content}, 'username'), 'alice',
     'the username is kept in the form';
+is KotTest::UA::form_field($bad->{content}, 'tenant'), 'acme',
+    'so is the company ID';
+like $bad->{content}, qr/<input id="password"[^>]* autofocus aria-invalid="true" aria-describedby="kot-msg-0">/,
+    'the password field, to type again, has the focus and the message';
+like $bad->{content}, qr/<p class="msg" role="alert" id="kot-msg-0">Login failed/,
+    'which is the one that says the login failed';
+unlike $form->{content}, qr/aria-invalid|aria-describedby/,
+    'the form before any try marks no field';
+like $form->{content}, qr/<input id="tenant"[^>]* autofocus>/,
+    'and has the focus in its first field';
 unlike $bad->{content}, qr/wrong password!!/,
     'the password is never echoed';
 
@@ -84,12 +94,12 @@ my $nouser = $n->ua->login(tenant => 'acme', username => 'mallory',
                            password => 'wrong password!!');
 my $notenant = $n->ua->login(tenant => 'nope', username => 'alice',
                              password => 'wrong password!!');
-my $garbage = $n->ua->login(tenant => 'a b', username => "<x>\x01",
+my $garbage = $n->ua->login(tenant => 'a"<y>', username => "<x>\x01",
                             password => 'x');
 
 sub page_without_tokens ($res) {
     my $c = $res->{content};
-    $c =~ s/(name="(?:csrf|username)"[^>]*?) value="[^"]*"/$1/g;
+    $c =~ s/(name="(?:csrf|tenant|username)"[^>]*?) value="[^"]*"/$1/g;
     return $c;
 }
 
@@ -102,6 +112,10 @@ for ([ 'an unknown user', $nouser ], [ 'an unknown tenant', $notenant ],
         "$what gets the same page as a wrong password";
 }
 unlike $garbage->{content}, qr/<x>/, 'an echoed username is escaped';
+unlike $garbage->{content}, qr/<y>|value="a"/,
+    'so is an echoed company ID';
+is KotTest::UA::form_field($garbage->{content}, 'tenant'), 'a"<y>',
+    'which comes back as typed';
 
 like $n->error_log, qr/login failed: tenant "acme" user "alice": bad_password/,
     'the log tells a wrong password';

@@ -5,7 +5,7 @@
 //
 // usage: node login.mjs BASE_URL TENANT USER PASSWORD
 
-import { ok, run } from './tap.mjs';
+import { focusedField, ok, run } from './tap.mjs';
 
 const [base, tenant, user, password] = process.argv.slice(2);
 
@@ -21,6 +21,27 @@ await run(async (browser) => {
        'opening the application leads to the login page', page.url());
     ok(await page.locator('input[name="password"]').getAttribute('type')
        === 'password', 'the password field is masked');
+    let field = await focusedField(page);
+    ok(field.name === 'tenant', 'the cursor is in the first field, the '
+       + 'company ID', JSON.stringify(field));
+
+    // a mistyped password: only it needs typing again
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', 'not the password');
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+    ok(await page.inputValue('input[name="tenant"]') === tenant
+       && await page.inputValue('input[name="username"]') === user,
+       'after a failed login the company ID and the username are still '
+       + 'filled in');
+    field = await focusedField(page);
+    ok(field.name === 'password' && field.value === '',
+       'and the cursor is in the empty password field',
+       JSON.stringify(field));
+    ok(field.description.startsWith('Login failed')
+       && field.invalid === 'true',
+       'which a screen reader reads with the reason', JSON.stringify(field));
 
     await page.fill('input[name="tenant"]', tenant);
     await page.fill('input[name="username"]', user);
