@@ -1072,6 +1072,12 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_loc_conf_t  *klcf;
 
+    /*
+     * The pre-login cookie stays: the login form of another tab, or one
+     * sent twice, is bound to it, and would otherwise be refused as a
+     * forgery ("Access denied") with the right password in it.
+     */
+
     if (pt->mfa.created) {
         /* the browser's old session ended with the password step */
         if ((ctx->session.cookie
@@ -1080,9 +1086,6 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                 != NGX_OK)
             || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING,
                                        pt->mfa.id.id, KOT_SID_B64_LEN)
-               != NGX_OK
-            || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, NULL,
-                                       0)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1095,11 +1098,10 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
         != NGX_OK
-        || ngx_http_kot_set_cookie(r, (pt->action == NGX_HTTP_KOT_CODE)
-                                      ? NGX_HTTP_KOT_COOKIE_PENDING
-                                      : NGX_HTTP_KOT_COOKIE_PRELOGIN,
-                                   NULL, 0)
-           != NGX_OK)
+        || (pt->action == NGX_HTTP_KOT_CODE
+            && ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING,
+                                       NULL, 0)
+               != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -125,6 +125,25 @@ unlike $n->error_log, qr/correct horse|wrong password!!/,
     'no password reaches the log';
 
 
+# two tabs, each sent to the login page, logged in one after the other
+
+my $tabs = $n->ua;
+my %tab = map {
+    $_ => KotTest::UA::form_field(
+        $tabs->get("/kot/login?return_to=/$_")->{content}, 'csrf')
+} qw(reports invoices);
+for my $page (qw(reports invoices)) {
+    $res = $tabs->post_form('/kot/login', {
+        csrf => $tab{$page}, return_to => "/$page", tenant => 'acme',
+        username => 'alice', password => 'correct horse battery' });
+    is $res->{status}, 303, "the login form of the $page tab logs in";
+    is $res->{headers}{location}, "/$page", 'and goes on to its page';
+}
+ok $tabs->cookie('kot_pre'),
+    'the pre-login cookie the other tab needs is still there';
+is $tabs->get('/reports')->{status}, 200, 'and the browser is logged in';
+
+
 # CSRF
 
 my $nocsrf = $n->ua;
