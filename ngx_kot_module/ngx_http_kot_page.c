@@ -104,6 +104,7 @@ typedef struct {
     ngx_uint_t            failed;
     ngx_http_kot_page_t  *page;         /* its messages, for the fields */
     const char           *focus;        /* the field with the focus */
+    ngx_str_t             return_to;    /* its form's */
 } ngx_http_kot_html_t;
 
 
@@ -1340,6 +1341,7 @@ ngx_http_kot_html_init(ngx_http_request_t *r, ngx_http_kot_html_t *h)
                  != NGX_OK);
     h->page = NULL;
     h->focus = NULL;
+    ngx_str_null(&h->return_to);
 }
 
 
@@ -1539,6 +1541,8 @@ ngx_http_kot_html_form(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
                              "value=\"");
     ngx_http_kot_html_text(h, &p->csrf);
     ngx_http_kot_html_raw(h, "\">\n");
+
+    h->return_to = p->return_to;
 
     if (p->return_to.len) {
         ngx_http_kot_html_raw(h, "<input type=\"hidden\" name=\"return_to\" "
@@ -1838,6 +1842,8 @@ ngx_http_kot_html_page_head(ngx_http_kot_html_t *h, ngx_http_kot_look_t *look,
 /*
  * Links to this page in the other language: "?" and the query without
  * its "lang", and "lang=ja" or "lang=en".  No script: a link, a cookie.
+ * A page that answers a form has no query: "return_to=" and its form's
+ * instead, so that the user still goes on where they were going.
  */
 
 static u_char *
@@ -1850,13 +1856,29 @@ ngx_http_kot_html_lang_switch(ngx_http_kot_html_t *h, size_t *len)
     static const char  *label[2] = { "English", "日本語" };
     static const char  *code[2] = { "en", "ja" };
 
-    args = ngx_pnalloc(h->r->pool, h->r->args.len + 1);
-    if (args == NULL) {
-        return NULL;
-    }
+    if (h->r->method == NGX_HTTP_POST && h->return_to.len) {
+        n = sizeof("return_to=") - 1
+            + kot_url_escape_len((char *) h->return_to.data,
+                                 h->return_to.len);
 
-    n = kot_lang_args((char *) h->r->args.data, h->r->args.len,
-                      (char *) args);
+        args = ngx_pnalloc(h->r->pool, n);
+        if (args == NULL) {
+            return NULL;
+        }
+
+        p = ngx_cpymem(args, "return_to=", sizeof("return_to=") - 1);
+        kot_url_escape((char *) p, (char *) h->return_to.data,
+                       h->return_to.len);
+
+    } else {
+        args = ngx_pnalloc(h->r->pool, h->r->args.len + 1);
+        if (args == NULL) {
+            return NULL;
+        }
+
+        n = kot_lang_args((char *) h->r->args.data, h->r->args.len,
+                          (char *) args);
+    }
     alen = kot_html_escape_len((char *) args, n);
 
     buf = ngx_pnalloc(h->r->pool, 2 * alen + 512);
