@@ -398,6 +398,13 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
     { "You were logged out on your other devices (sessions ended: %ui).",
       "他の端末からログアウトしました（終了したセッション：%ui件）。" },
+    { "The login page had expired, or the form was not sent from this "
+      "site. Please log in again. If this message comes back, allow "
+      "cookies for this site in your browser: logging in needs them.",
+      "ログイン画面の有効期限が切れたか、このサイト以外からフォームが送信"
+      "されました。もう一度ログインしてください。このメッセージが繰り返し"
+      "表示される場合は、ブラウザでこのサイトのCookieを許可してください"
+      "（ログインに必要です）。" },
 };
 
 

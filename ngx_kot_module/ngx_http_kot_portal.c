@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_kot_portal_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_read_body(ngx_http_request_t *r,
     ngx_http_kot_portal_t *pt, const char **reason);
+static void ngx_http_kot_csrf_record(ngx_http_request_t *r,
+    const char *action);
 static ngx_int_t ngx_http_kot_form_refused(ngx_http_request_t *r,
     ngx_http_kot_portal_t *pt, ngx_uint_t status, const char *reason);
 static void ngx_http_kot_portal_wipe(void *data);
@@ -545,9 +547,12 @@ ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     /*
      * The company ID and the username come back, so that only the
-     * password needs typing again: that is the field to correct.
+     * password needs typing again: that is the field to correct.  Not
+     * from a form refused unread: another site may have sent it.
      */
-    if (pt->action == NGX_HTTP_KOT_LOGIN) {
+    if (pt->action == NGX_HTTP_KOT_LOGIN
+        && msg != NGX_HTTP_KOT_MSG_LOGIN_EXPIRED)
+    {
         tenant = &pt->v[NGX_HTTP_KOT_F_TENANT];
         username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
 
@@ -613,11 +618,19 @@ ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_str_t               pre;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
+    /*
+     * Refused, but with the login page again rather than a dead end: the
+     * cookie is gone when the browser was restarted with the tab kept,
+     * or never came back when it takes no cookies.
+     */
     if (ngx_http_kot_prelogin(r, &pre, 0) != NGX_OK
         || !ngx_http_kot_csrf_ok(r, "login", pre.data, pre.len,
                                  &pt->v[NGX_HTTP_KOT_F_CSRF]))
     {
-        return ngx_http_kot_csrf_refused(r, "login");
+        ngx_http_kot_csrf_record(r, "login");
+
+        return ngx_http_kot_login_form(r, ctx, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_LOGIN_EXPIRED);
     }
 
     ngx_http_kot_login_names(r, pt);
@@ -1476,6 +1489,16 @@ ngx_http_kot_code_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 ngx_int_t
 ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 {
+    ngx_http_kot_csrf_record(r, action);
+
+    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                   NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+}
+
+
+static void
+ngx_http_kot_csrf_record(ngx_http_request_t *r, const char *action)
+{
     ngx_http_kot_event_t  ev;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1487,9 +1510,6 @@ ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 
     ngx_http_kot_event(r, &ev, "%s refused: missing or wrong CSRF token",
                        action);
-
-    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                   NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
 }
 
 

@@ -170,7 +170,32 @@ $res = $nocookie->post_form('/kot/login', {
     csrf => $token, tenant => 'acme', username => 'alice',
     password => 'correct horse battery' });
 is $res->{status}, 403, 'a login without the pre-login cookie is refused';
-like $res->{content}, qr/form has expired/, 'and says the form expired';
+ok !$nocookie->cookie('kot_session'), 'and creates no session';
+
+# the pre-login cookie is gone when the browser was restarted with the
+# tab kept, or when it takes no cookies: the login page again, not a
+# dead end, and the page the user was going to kept
+my $restarted = $n->ua;
+$res = $restarted->post_form('/kot/login', {
+    csrf => $token, return_to => '/reports?month=5', tenant => 'acme',
+    username => 'alice', password => 'correct horse battery' });
+is $res->{status}, 403, 'a login form from before a restart is refused';
+like $res->{content}, qr{<h1>Log in</h1>}, 'with the login page';
+like $res->{content}, qr{The login page had expired[^<]*allow cookies},
+    'which says the form had expired, and that logging in needs cookies';
+is KotTest::UA::form_field($res->{content}, 'return_to'), '/reports?month=5',
+    'and keeps the page the user was going to';
+is KotTest::UA::form_field($res->{content}, 'tenant'), '',
+    'but not what the unchecked form claimed (another site may have sent it)';
+like $res->{content}, qr/<input id="tenant"[^>]* autofocus aria-describedby="kot-msg-0">/,
+    'the cursor in its first field, read with the message';
+$res = $restarted->post_form('/kot/login', {
+    csrf => KotTest::UA::form_field($res->{content}, 'csrf'),
+    return_to => KotTest::UA::form_field($res->{content}, 'return_to'),
+    tenant => 'acme', username => 'alice',
+    password => 'correct horse battery' });
+is $res->{status}, 303, 'a login from it works';
+is $res->{headers}{location}, '/reports?month=5', 'and goes on to that page';
 
 
 # garbled forms
