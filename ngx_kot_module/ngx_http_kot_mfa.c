@@ -747,6 +747,10 @@ ngx_http_kot_mfa_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
+    if (msg == NGX_HTTP_KOT_MSG_MFA_BAD_CODE) {
+        p.error_field = "code";
+    }
+
     ngx_http_kot_mfa_ended_msg(&p, pt->ended);
 
     if (ngx_http_kot_mfa_view(r, ctx, &v) != NGX_OK) {

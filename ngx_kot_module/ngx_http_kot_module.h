@@ -625,13 +625,15 @@ typedef enum {
     NGX_HTTP_KOT_MSG_SESSIONS_NONE,
     NGX_HTTP_KOT_MSG_FAILED_SINCE,
     NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED,
+    NGX_HTTP_KOT_MSG_LOGIN_EXPIRED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
 typedef struct {
     ngx_uint_t                  status;
-    ngx_str_t                   tenant;         /* empty: show the field */
+    ngx_str_t                   tenant;         /* echoed on failure */
     ngx_str_t                   username;       /* echoed on failure */
+    const char                 *error_field;    /* to correct, or NULL */
     ngx_str_t                   return_to;
     ngx_str_t                   csrf;
     ngx_str_t                   action;         /* form target */

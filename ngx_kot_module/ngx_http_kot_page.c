@@ -102,6 +102,9 @@ typedef struct {
     kot_lang_t            lang;
     ngx_uint_t            title;        /* ngx_http_kot_text_e */
     ngx_uint_t            failed;
+    ngx_http_kot_page_t  *page;         /* its messages, for the fields */
+    const char           *focus;        /* the field with the focus */
+    ngx_str_t             return_to;    /* its form's */
 } ngx_http_kot_html_t;
 
 
@@ -398,6 +401,13 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "心当たりがない場合は、パスワードを変更して管理者に連絡してください。" },
     { "You were logged out on your other devices (sessions ended: %ui).",
       "他の端末からログアウトしました（終了したセッション：%ui件）。" },
+    { "The login page had expired, or the form was not sent from this "
+      "site. Please log in again. If this message comes back, allow "
+      "cookies for this site in your browser: logging in needs them.",
+      "ログイン画面の有効期限が切れたか、このサイト以外からフォームが送信"
+      "されました。もう一度ログインしてください。このメッセージが繰り返し"
+      "表示される場合は、ブラウザでこのサイトのCookieを許可してください"
+      "（ログインに必要です）。" },
 };
 
 
@@ -475,7 +485,10 @@ static void ngx_http_kot_html_form(ngx_http_kot_html_t *h,
     ngx_http_kot_page_t *p);
 static void ngx_http_kot_html_input(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e label, const char *name, const char *attrs,
-    ngx_str_t *value);
+    const char *help, ngx_str_t *value);
+static void ngx_http_kot_html_described(ngx_http_kot_html_t *h,
+    const char *name, const char *help);
+static ngx_uint_t ngx_http_kot_msg_is_info(ngx_http_kot_msg_t m);
 static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
 static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
@@ -530,18 +543,23 @@ ngx_http_kot_page_login(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_msgs(&h, p);
     ngx_http_kot_html_form(&h, p);
 
+    /* the first field left to fill, as what was typed comes back */
+    h.page = p;
+    h.focus = (p->ask_tenant && p->tenant.len == 0) ? "tenant"
+              : (p->username.len == 0) ? "username" : "password";
+
     if (p->ask_tenant) {
         ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_TENANT, "tenant",
                                 "required autocomplete=\"organization\"",
-                                NULL);
+                                NULL, &p->tenant);
     }
 
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_USERNAME, "username",
-                            "required autocomplete=\"username\" autofocus",
+                            "required autocomplete=\"username\"", NULL,
                             &p->username);
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_PASSWORD, "password",
                             "type=\"password\" required "
-                            "autocomplete=\"current-password\"", NULL);
+                            "autocomplete=\"current-password\"", NULL, NULL);
     ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_LOGIN);
 
     ngx_http_kot_html_raw(&h, "<p class=\"kot-help\"><strong>");
@@ -581,19 +599,21 @@ ngx_http_kot_page_password(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_msgs(&h, p);
     ngx_http_kot_html_form(&h, p);
 
+    h.page = p;
+    h.focus = p->error_field ? p->error_field : "current_password";
+
     /* the field stays after a refusal, and never has a value */
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CURRENT, "current_password",
                             "type=\"password\" required "
-                            "autocomplete=\"current-password\" autofocus",
-                            NULL);
+                            "autocomplete=\"current-password\"", NULL, NULL);
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_NEW, "new_password",
                             "type=\"password\" required "
-                            "autocomplete=\"new-password\" "
-                            "aria-describedby=\"kot-rules\"", NULL);
+                            "autocomplete=\"new-password\"", "kot-rules",
+                            NULL);
     ngx_http_kot_html_rules(&h, p->policy);
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CONFIRM, "confirm_password",
                             "type=\"password\" required "
-                            "autocomplete=\"new-password\"", NULL);
+                            "autocomplete=\"new-password\"", NULL, NULL);
 
     return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_CHANGE_BUTTON,
                                     p->status);
@@ -615,11 +635,14 @@ ngx_http_kot_page_code(ngx_http_request_t *r, ngx_http_kot_page_t *p)
     ngx_http_kot_html_raw(&h, "</p>\n");
     ngx_http_kot_html_form(&h, p);
 
+    h.page = p;
+    h.focus = "code";
+
     /* not inputmode="numeric": a recovery code has letters */
     ngx_http_kot_html_input(&h, NGX_HTTP_KOT_T_CODE, "code",
                             "required autocomplete=\"one-time-code\" "
-                            "autocapitalize=\"off\" spellcheck=\"false\" "
-                            "autofocus", NULL);
+                            "autocapitalize=\"off\" spellcheck=\"false\"",
+                            NULL, NULL);
 
     return ngx_http_kot_html_submit(&h, NGX_HTTP_KOT_T_VERIFY, p->status);
 }
@@ -641,6 +664,10 @@ ngx_http_kot_page_mfa(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_MFA_TITLE);
     ngx_http_kot_html_msgs(&h, p);
     ngx_http_kot_html_mfa_status(&h, v);
+
+    /* no focus at first: the page begins with a QR code to scan */
+    h.page = p;
+    h.focus = p->error_field;
 
     if (v->secret.len) {
         ngx_http_kot_html_mfa_setup(&h, p, v);
@@ -720,13 +747,14 @@ ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p,
     ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_MFA_APP_CODE, "code",
                             "required inputmode=\"numeric\" "
                             "autocomplete=\"one-time-code\" "
-                            "pattern=\"[0-9 ]{6,8}\"", NULL);
+                            "pattern=\"[0-9 ]{6,8}\"", NULL, NULL);
 
     /* and the password, but in a session bound to enrol */
     if (v->password) {
         ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_CURRENT, "password",
                                 "type=\"password\" required "
-                                "autocomplete=\"current-password\"", NULL);
+                                "autocomplete=\"current-password\"", NULL,
+                                NULL);
     }
 
     ngx_http_kot_html_button(h, v->enrolled.len
@@ -1321,6 +1349,9 @@ ngx_http_kot_html_init(ngx_http_request_t *r, ngx_http_kot_html_t *h)
     h->lang = ngx_http_kot_lang(r);
     h->failed = (ngx_array_init(&h->parts, r->pool, 48, sizeof(ngx_str_t))
                  != NGX_OK);
+    h->page = NULL;
+    h->focus = NULL;
+    ngx_str_null(&h->return_to);
 }
 
 
@@ -1485,6 +1516,11 @@ ngx_http_kot_html_fmt(ngx_http_kot_html_t *h, const char *fmt,
 }
 
 
+/*
+ * An alert has an id, kot-msg-N (N: its place among the page's messages),
+ * for the field that has the focus to be described by.
+ */
+
 static void
 ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
 {
@@ -1494,13 +1530,10 @@ ngx_http_kot_html_msgs(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
     for (i = 0; i < p->nmsgs; i++) {
         m = p->msgs[i];
 
-        ngx_http_kot_html_raw(h, (m == NGX_HTTP_KOT_MSG_LOGGED_OUT
-                                  || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
-                                  || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
-                                  || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED
-                                  || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED)
+        ngx_http_kot_html_fmt(h, ngx_http_kot_msg_is_info(m)
                                  ? "<p class=\"msg info\" role=\"status\">"
-                                 : "<p class=\"msg\" role=\"alert\">");
+                                 : "<p class=\"msg\" role=\"alert\" "
+                                   "id=\"kot-msg-%ui\">", i);
 
         /* messages are ours: no escaping, but maybe one number */
         ngx_http_kot_html_fmt(h, ngx_http_kot_msgs[m][h->lang], p->nums[i]);
@@ -1519,6 +1552,8 @@ ngx_http_kot_html_form(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
     ngx_http_kot_html_text(h, &p->csrf);
     ngx_http_kot_html_raw(h, "\">\n");
 
+    h->return_to = p->return_to;
+
     if (p->return_to.len) {
         ngx_http_kot_html_raw(h, "<input type=\"hidden\" name=\"return_to\" "
                                  "value=\"");
@@ -1528,9 +1563,27 @@ ngx_http_kot_html_form(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p)
 }
 
 
+static ngx_uint_t
+ngx_http_kot_msg_is_info(ngx_http_kot_msg_t m)
+{
+    return m == NGX_HTTP_KOT_MSG_LOGGED_OUT
+           || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
+           || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
+           || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED
+           || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED;
+}
+
+
+/*
+ * A labelled field; help: the id of the text that explains it.  The one
+ * with the focus (h->focus) gets autofocus and is described by the page's
+ * alerts too: a screen reader does not read an alert that was there when
+ * the page came, but reads a field's description as the focus lands.
+ */
+
 static void
 ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
-    const char *name, const char *attrs, ngx_str_t *value)
+    const char *name, const char *attrs, const char *help, ngx_str_t *value)
 {
     ngx_http_kot_html_raw(h, "<label for=\"");
     ngx_http_kot_html_raw(h, name);
@@ -1542,6 +1595,7 @@ ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
     ngx_http_kot_html_raw(h, name);
     ngx_http_kot_html_raw(h, "\" ");
     ngx_http_kot_html_raw(h, attrs);
+    ngx_http_kot_html_described(h, name, help);
 
     if (value && value->len) {
         ngx_http_kot_html_raw(h, " value=\"");
@@ -1550,6 +1604,44 @@ ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
     }
 
     ngx_http_kot_html_raw(h, ">\n");
+}
+
+
+/* autofocus, aria-invalid and aria-describedby, as they apply */
+
+static void
+ngx_http_kot_html_described(ngx_http_kot_html_t *h, const char *name,
+    const char *help)
+{
+    ngx_uint_t            i, ids;
+    ngx_http_kot_page_t  *p = h->page;
+
+    ids = 0;
+
+    if (h->focus && ngx_strcmp(name, h->focus) == 0) {
+        ngx_http_kot_html_raw(h, " autofocus");
+
+        if (p->error_field && ngx_strcmp(name, p->error_field) == 0) {
+            ngx_http_kot_html_raw(h, " aria-invalid=\"true\"");
+        }
+
+        for (i = 0; i < p->nmsgs; i++) {
+            if (!ngx_http_kot_msg_is_info(p->msgs[i])) {
+                ngx_http_kot_html_fmt(h, ids++ ? " kot-msg-%ui"
+                                               : " aria-describedby=\""
+                                                 "kot-msg-%ui", i);
+            }
+        }
+    }
+
+    if (help) {
+        ngx_http_kot_html_raw(h, ids++ ? " " : " aria-describedby=\"");
+        ngx_http_kot_html_raw(h, help);
+    }
+
+    if (ids) {
+        ngx_http_kot_html_raw(h, "\"");
+    }
 }
 
 
@@ -1760,6 +1852,8 @@ ngx_http_kot_html_page_head(ngx_http_kot_html_t *h, ngx_http_kot_look_t *look,
 /*
  * Links to this page in the other language: "?" and the query without
  * its "lang", and "lang=ja" or "lang=en".  No script: a link, a cookie.
+ * A page that answers a form has no query: "return_to=" and its form's
+ * instead, so that the user still goes on where they were going.
  */
 
 static u_char *
@@ -1772,13 +1866,29 @@ ngx_http_kot_html_lang_switch(ngx_http_kot_html_t *h, size_t *len)
     static const char  *label[2] = { "English", "日本語" };
     static const char  *code[2] = { "en", "ja" };
 
-    args = ngx_pnalloc(h->r->pool, h->r->args.len + 1);
-    if (args == NULL) {
-        return NULL;
-    }
+    if (h->r->method == NGX_HTTP_POST && h->return_to.len) {
+        n = sizeof("return_to=") - 1
+            + kot_url_escape_len((char *) h->return_to.data,
+                                 h->return_to.len);
 
-    n = kot_lang_args((char *) h->r->args.data, h->r->args.len,
-                      (char *) args);
+        args = ngx_pnalloc(h->r->pool, n);
+        if (args == NULL) {
+            return NULL;
+        }
+
+        p = ngx_cpymem(args, "return_to=", sizeof("return_to=") - 1);
+        kot_url_escape((char *) p, (char *) h->return_to.data,
+                       h->return_to.len);
+
+    } else {
+        args = ngx_pnalloc(h->r->pool, h->r->args.len + 1);
+        if (args == NULL) {
+            return NULL;
+        }
+
+        n = kot_lang_args((char *) h->r->args.data, h->r->args.len,
+                          (char *) args);
+    }
     alen = kot_html_escape_len((char *) args, n);
 
     buf = ngx_pnalloc(h->r->pool, 2 * alen + 512);

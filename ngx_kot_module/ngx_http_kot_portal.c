@@ -41,6 +41,8 @@ static ngx_int_t ngx_http_kot_portal_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_read_body(ngx_http_request_t *r,
     ngx_http_kot_portal_t *pt, const char **reason);
+static void ngx_http_kot_csrf_record(ngx_http_request_t *r,
+    const char *action);
 static ngx_int_t ngx_http_kot_form_refused(ngx_http_request_t *r,
     ngx_http_kot_portal_t *pt, ngx_uint_t status, const char *reason);
 static void ngx_http_kot_portal_wipe(void *data);
@@ -97,6 +99,7 @@ static ngx_int_t ngx_http_kot_logout_done(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_logout_failed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_logout_forget(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_password_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_password_page(ngx_http_request_t *r,
@@ -517,7 +520,7 @@ ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_uint_t status, ngx_http_kot_msg_t msg)
 {
     u_char                    csrf[NGX_HTTP_KOT_CSRF_LEN];
-    ngx_str_t                 pre, *username;
+    ngx_str_t                 pre, *tenant, *username;
     ngx_http_kot_page_t       p;
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_loc_conf_t  *klcf;
@@ -542,13 +545,28 @@ ngx_http_kot_login_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
-    /* only the username comes back, so that it need not be typed again */
-    username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
-
+    /*
+     * The company ID and the username come back, so that only the
+     * password needs typing again: that is the field to correct.  Not
+     * from a form refused unread: another site may have sent it.
+     */
     if (pt->action == NGX_HTTP_KOT_LOGIN
-        && username->len <= 2 * KOT_USERNAME_MAX)
+        && msg != NGX_HTTP_KOT_MSG_LOGIN_EXPIRED)
     {
-        p.username = *username;
+        tenant = &pt->v[NGX_HTTP_KOT_F_TENANT];
+        username = &pt->v[NGX_HTTP_KOT_F_USERNAME];
+
+        if (tenant->len <= 2 * KOT_TENANT_MAX) {
+            p.tenant = *tenant;
+        }
+
+        if (username->len <= 2 * KOT_USERNAME_MAX) {
+            p.username = *username;
+        }
+
+        if (msg == NGX_HTTP_KOT_MSG_LOGIN_FAILED) {
+            p.error_field = "password";
+        }
     }
 
     if (ngx_http_kot_url(r, &p.action, "login") != NGX_OK) {
@@ -600,11 +618,19 @@ ngx_http_kot_login_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_str_t               pre;
     ngx_http_kot_portal_t  *pt = ctx->portal;
 
+    /*
+     * Refused, but with the login page again rather than a dead end: the
+     * cookie is gone when the browser was restarted with the tab kept,
+     * or never came back when it takes no cookies.
+     */
     if (ngx_http_kot_prelogin(r, &pre, 0) != NGX_OK
         || !ngx_http_kot_csrf_ok(r, "login", pre.data, pre.len,
                                  &pt->v[NGX_HTTP_KOT_F_CSRF]))
     {
-        return ngx_http_kot_csrf_refused(r, "login");
+        ngx_http_kot_csrf_record(r, "login");
+
+        return ngx_http_kot_login_form(r, ctx, NGX_HTTP_FORBIDDEN,
+                                       NGX_HTTP_KOT_MSG_LOGIN_EXPIRED);
     }
 
     ngx_http_kot_login_names(r, pt);
@@ -1059,6 +1085,12 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_portal_t    *pt = ctx->portal;
     ngx_http_kot_loc_conf_t  *klcf;
 
+    /*
+     * The pre-login cookie stays: the login form of another tab, or one
+     * sent twice, is bound to it, and would otherwise be refused as a
+     * forgery ("Access denied") with the right password in it.
+     */
+
     if (pt->mfa.created) {
         /* the browser's old session ended with the password step */
         if ((ctx->session.cookie
@@ -1067,9 +1099,6 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                 != NGX_OK)
             || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING,
                                        pt->mfa.id.id, KOT_SID_B64_LEN)
-               != NGX_OK
-            || ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PRELOGIN, NULL,
-                                       0)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1082,11 +1111,10 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION,
                                 ctx->session.id, KOT_SID_B64_LEN)
         != NGX_OK
-        || ngx_http_kot_set_cookie(r, (pt->action == NGX_HTTP_KOT_CODE)
-                                      ? NGX_HTTP_KOT_COOKIE_PENDING
-                                      : NGX_HTTP_KOT_COOKIE_PRELOGIN,
-                                   NULL, 0)
-           != NGX_OK)
+        || (pt->action == NGX_HTTP_KOT_CODE
+            && ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_PENDING,
+                                       NULL, 0)
+               != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1257,6 +1285,10 @@ ngx_http_kot_code_form(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 
     if (msg != NGX_HTTP_KOT_MSG_NONE) {
         p.msgs[p.nmsgs++] = msg;
+    }
+
+    if (msg == NGX_HTTP_KOT_MSG_LOGIN_FAILED) {
+        p.error_field = "code";
     }
 
     if (ngx_http_kot_url(r, &p.action, "login/code") != NGX_OK) {
@@ -1457,6 +1489,16 @@ ngx_http_kot_code_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 ngx_int_t
 ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 {
+    ngx_http_kot_csrf_record(r, action);
+
+    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
+                                   NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
+}
+
+
+static void
+ngx_http_kot_csrf_record(ngx_http_request_t *r, const char *action)
+{
     ngx_http_kot_event_t  ev;
 
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
@@ -1468,9 +1510,6 @@ ngx_http_kot_csrf_refused(ngx_http_request_t *r, const char *action)
 
     ngx_http_kot_event(r, &ev, "%s refused: missing or wrong CSRF token",
                        action);
-
-    return ngx_http_kot_page_error(r, NGX_HTTP_FORBIDDEN,
-                                   NGX_HTTP_KOT_MSG_FORM_EXPIRED, 0);
 }
 
 
@@ -1564,9 +1603,7 @@ ngx_http_kot_logout_done(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_event(r, &ev, "logout: session %*s",
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
-    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_logout_forget(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1597,13 +1634,35 @@ ngx_http_kot_logout_failed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                        "which lives on until it expires",
                        (size_t) KOT_SID_SHORT_LEN, ctx->session.sid);
 
-    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
-        != NGX_OK)
-    {
+    if (ngx_http_kot_logout_forget(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_kot_unavailable(r);
+}
+
+
+/*
+ * The browser forgets the session, and what it cached of the site while
+ * logged in: the application's pages, often sent without Cache-Control,
+ * would otherwise come back with the back button, the user's data and
+ * all, for the next person at the screen.  Browsers take Clear-Site-Data
+ * from HTTPS (and localhost) only; "cache" leaves the application's
+ * cookies and storage alone.
+ */
+
+static ngx_int_t
+ngx_http_kot_logout_forget(ngx_http_request_t *r)
+{
+    if (ngx_http_kot_set_cookie(r, NGX_HTTP_KOT_COOKIE_SESSION, NULL, 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_kot_add_header(r, "Clear-Site-Data",
+                                   (u_char *) "\"cache\"",
+                                   sizeof("\"cache\"") - 1);
 }
 
 
@@ -1835,6 +1894,7 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         || ngx_memcmp(new->data, confirm->data, new->len) != 0)
     {
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_MISMATCH;
+        p->error_field = "confirm_password";
     }
 
     bits = kot_policy_check(policy, (char *) new->data, new->len,
@@ -1872,6 +1932,13 @@ ngx_http_kot_password_rules(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         && ngx_memcmp(new->data, cur->data, new->len) == 0)
     {
         p->msgs[p->nmsgs++] = NGX_HTTP_KOT_MSG_PW_SAME;
+    }
+
+    /* the new password before its confirmation, as the form has them */
+    if (bits
+        || (p->nmsgs && p->msgs[p->nmsgs - 1] == NGX_HTTP_KOT_MSG_PW_SAME))
+    {
+        p->error_field = "new_password";
     }
 
     return p->nmsgs;
@@ -1959,6 +2026,7 @@ ngx_http_kot_password_hashed(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         p.status = NGX_HTTP_BAD_REQUEST;
         p.nums[0] = pt->login.policy.history;
         p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_REUSED;
+        p.error_field = "new_password";
 
         return ngx_http_kot_password_form(r, ctx, &p);
     }
@@ -2056,6 +2124,7 @@ ngx_http_kot_password_wrong(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_memzero(&p, sizeof(ngx_http_kot_page_t));
     p.status = NGX_HTTP_BAD_REQUEST;
     p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG;
+    p.error_field = "current_password";
 
     return ngx_http_kot_password_form(r, ctx, &p);
 }

@@ -35,4 +35,11 @@ $t->add_user('acme', 'carol', 'she keeps a phone 2026');
 $t->browse($n, 'mfa.mjs', 'acme', 'carol', 'she keeps a phone 2026',
            $t->dir);
 
+# The back button after logout needs a browser that caches the pages:
+# Chromium caches nothing from a site whose certificate it had to ignore,
+# and counts plain HTTP on 127.0.0.1 as a secure origin.
+my $plain = $t->nginx(KotTest->site, name => 'plain');
+$t->browse('http://127.0.0.1:' . $plain->port, 'logout.mjs', 'acme',
+           'alice', 'correct horse battery');
+
 done_testing;

@@ -78,6 +78,16 @@ ok !$wrong->cookie('kot_session'), 'a failed login sets no session';
 like $bad->{content}, qr/Login failed/, 'a failed login says so';
 is KotTest::UA::form_field($bad->{content}, 'username'), 'alice',
     'the username is kept in the form';
+is KotTest::UA::form_field($bad->{content}, 'tenant'), 'acme',
+    'so is the company ID';
+like $bad->{content}, qr/<input id="password"[^>]* autofocus aria-invalid="true" aria-describedby="kot-msg-0">/,
+    'the password field, to type again, has the focus and the message';
+like $bad->{content}, qr/<p class="msg" role="alert" id="kot-msg-0">Login failed/,
+    'which is the one that says the login failed';
+unlike $form->{content}, qr/aria-invalid|aria-describedby/,
+    'the form before any try marks no field';
+like $form->{content}, qr/<input id="tenant"[^>]* autofocus>/,
+    'and has the focus in its first field';
 unlike $bad->{content}, qr/wrong password!!/,
     'the password is never echoed';
 
@@ -85,12 +95,12 @@ my $nouser = $n->ua->login(tenant => 'acme', username => 'mallory',
                            password => 'wrong password!!');
 my $notenant = $n->ua->login(tenant => 'nope', username => 'alice',
                              password => 'wrong password!!');
-my $garbage = $n->ua->login(tenant => 'a b', username => "<x>\x01",
+my $garbage = $n->ua->login(tenant => 'a"<y>', username => "<x>\x01",
                             password => 'x');
 
 sub page_without_tokens ($res) {
     my $c = $res->{content};
-    $c =~ s/(name="(?:csrf|username)"[^>]*?) value="[^"]*"/$1/g;
+    $c =~ s/(name="(?:csrf|tenant|username)"[^>]*?) value="[^"]*"/$1/g;
     return $c;
 }
 
@@ -103,6 +113,10 @@ for ([ 'an unknown user', $nouser ], [ 'an unknown tenant', $notenant ],
         "$what gets the same page as a wrong password";
 }
 unlike $garbage->{content}, qr/<x>/, 'an echoed username is escaped';
+unlike $garbage->{content}, qr/<y>|value="a"/,
+    'so is an echoed company ID';
+is KotTest::UA::form_field($garbage->{content}, 'tenant'), 'a"<y>',
+    'which comes back as typed';
 
 like $n->error_log, qr/login failed: tenant "acme" user "alice": bad_password/,
     'the log tells a wrong password';
@@ -111,6 +125,25 @@ like $n->error_log,
     'the log tells an unknown user';
 unlike $n->error_log, qr/correct horse|wrong password!!/,
     'no password reaches the log';
+
+
+# two tabs, each sent to the login page, logged in one after the other
+
+my $tabs = $n->ua;
+my %tab = map {
+    $_ => KotTest::UA::form_field(
+        $tabs->get("/kot/login?return_to=/$_")->{content}, 'csrf')
+} qw(reports invoices);
+for my $page (qw(reports invoices)) {
+    $res = $tabs->post_form('/kot/login', {
+        csrf => $tab{$page}, return_to => "/$page", tenant => 'acme',
+        username => 'alice', password => 'correct horse battery' });
+    is $res->{status}, 303, "the login form of the $page tab logs in";
+    is $res->{headers}{location}, "/$page", 'and goes on to its page';
+}
+ok $tabs->cookie('kot_pre'),
+    'the pre-login cookie the other tab needs is still there';
+is $tabs->get('/reports')->{status}, 200, 'and the browser is logged in';
 
 
 # CSRF
@@ -139,7 +172,32 @@ $res = $nocookie->post_form('/kot/login', {
     csrf => $token, tenant => 'acme', username => 'alice',
     password => 'correct horse battery' });
 is $res->{status}, 403, 'a login without the pre-login cookie is refused';
-like $res->{content}, qr/form has expired/, 'and says the form expired';
+ok !$nocookie->cookie('kot_session'), 'and creates no session';
+
+# the pre-login cookie is gone when the browser was restarted with the
+# tab kept, or when it takes no cookies: the login page again, not a
+# dead end, and the page the user was going to kept
+my $restarted = $n->ua;
+$res = $restarted->post_form('/kot/login', {
+    csrf => $token, return_to => '/reports?month=5', tenant => 'acme',
+    username => 'alice', password => 'correct horse battery' });
+is $res->{status}, 403, 'a login form from before a restart is refused';
+like $res->{content}, qr{<h1>Log in</h1>}, 'with the login page';
+like $res->{content}, qr{The login page had expired[^<]*allow cookies},
+    'which says the form had expired, and that logging in needs cookies';
+is KotTest::UA::form_field($res->{content}, 'return_to'), '/reports?month=5',
+    'and keeps the page the user was going to';
+is KotTest::UA::form_field($res->{content}, 'tenant'), '',
+    'but not what the unchecked form claimed (another site may have sent it)';
+like $res->{content}, qr/<input id="tenant"[^>]* autofocus aria-describedby="kot-msg-0">/,
+    'the cursor in its first field, read with the message';
+$res = $restarted->post_form('/kot/login', {
+    csrf => KotTest::UA::form_field($res->{content}, 'csrf'),
+    return_to => KotTest::UA::form_field($res->{content}, 'return_to'),
+    tenant => 'acme', username => 'alice',
+    password => 'correct horse battery' });
+is $res->{status}, 303, 'a login from it works';
+is $res->{headers}{location}, '/reports?month=5', 'and goes on to that page';
 
 
 # garbled forms

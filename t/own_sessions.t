@@ -142,15 +142,15 @@ for my $who (sort keys %stranger) {
     ok !logged_out($stranger{$who}), "$who is still logged in";
 }
 my $none = $d{laptop}{ua}->get('/kot/sessions?ended=0', $d{laptop}{h});
-my $alert = '<p class="msg" role="alert">';
-like $none->{content}, qr/\Q${alert}No session was ended: it had already \E
+my $alert = qr/<p class="msg" role="alert"[^>]*>/;
+like $none->{content}, qr/${alert}\QNo session was ended: it had already \E
                           \Qended, or it is not one of yours.\E/x,
     'the list says that none was ended, and why';
 unlike $none->{content}, qr/Sessions ended: 0/, 'not "Sessions ended: 0"';
 like $d{laptop}{ua}->get('/kot/sessions?ended=0',
                          { %{ $d{laptop}{h} }, 'Accept-Language' => 'ja' })
     ->{content},
-    qr/\Q${alert}終了したセッションはありません。\E
+    qr/${alert}\Q終了したセッションはありません。\E
        \Qすでに終了しているか、あなたのセッションではありません。\E/x,
     'in Japanese too';
 ok !logged_out($d{phone}) && !logged_out($d{tablet}),

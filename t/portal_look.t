@@ -89,6 +89,19 @@ like $p->{content},
     'the query string in the switch\'s link is escaped';
 unlike $p->{content}, qr{<i>}, 'and adds no markup';
 
+# a page that answers a form has no query string: where the user was
+# going is in the form, and the switch's link carries it
+my $tried = $n->ua->login(tenant => 'acme', username => 'alice',
+                          password => 'not the password',
+                          return_to => '/reports?month=5');
+is $tried->{status}, 401, 'a failed login';
+like $tried->{content},
+    qr{<a href="\?return_to=/reports%3Fmonth%3D5&amp;lang=ja" hreflang="ja"},
+    'switches language and keeps where the user was going';
+$p = $n->ua->get('/kot/login?return_to=/reports%3Fmonth%3D5&lang=ja');
+is KotTest::UA::form_field($p->{content}, 'return_to'), '/reports?month=5',
+    'to the login page in Japanese, with the same page to go on to';
+
 
 # the password form lists the rules in force, in both languages
 

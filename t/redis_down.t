@@ -64,6 +64,8 @@ like $res->{content}, qr/cannot reach its session store/,
     'with the page that says why';
 ok !defined $leaving->cookie('kot_session'),
     'but the browser forgets the session all the same';
+is $res->{headers}{'clear-site-data'}, '"cache"',
+    'and its cache of the pages seen in it';
 like $n->error_log,
     qr/logout failed: session \S+: the session store is unavailable/,
     'and the log says the session could not be ended';

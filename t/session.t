@@ -106,6 +106,8 @@ is $res->{status}, 303, 'logout succeeds';
 is $res->{headers}{location}, '/kot/login?logged_out=1',
     'and goes to the login page';
 ok !defined $ua->cookie('kot_session'), 'logout clears the cookie';
+is $res->{headers}{'clear-site-data'}, '"cache"',
+    "and the browser's cache of the site, so that Back shows nothing of it";
 like $ua->get('/kot/login?logged_out=1')->{content}, qr/You have logged out/,
     'the login page confirms the logout';
 

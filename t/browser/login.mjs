@@ -1,11 +1,12 @@
 // The login flow in a real browser (Debian's headless Chromium driven by
 // playwright-core): open the application, get sent to the login page,
 // log in, see the application with your name, log out, and be asked to
-// log in again.  Prints TAP; t/browser.t runs it.
+// log in again; log in from two tabs, one after the other.  Prints TAP;
+// t/browser.t runs it.
 //
 // usage: node login.mjs BASE_URL TENANT USER PASSWORD
 
-import { ok, run } from './tap.mjs';
+import { focusedField, ok, run } from './tap.mjs';
 
 const [base, tenant, user, password] = process.argv.slice(2);
 
@@ -21,6 +22,27 @@ await run(async (browser) => {
        'opening the application leads to the login page', page.url());
     ok(await page.locator('input[name="password"]').getAttribute('type')
        === 'password', 'the password field is masked');
+    let field = await focusedField(page);
+    ok(field.name === 'tenant', 'the cursor is in the first field, the '
+       + 'company ID', JSON.stringify(field));
+
+    // a mistyped password: only it needs typing again
+    await page.fill('input[name="tenant"]', tenant);
+    await page.fill('input[name="username"]', user);
+    await page.fill('input[name="password"]', 'not the password');
+    await Promise.all([page.waitForNavigation(),
+                       page.click('button[type="submit"]')]);
+    ok(await page.inputValue('input[name="tenant"]') === tenant
+       && await page.inputValue('input[name="username"]') === user,
+       'after a failed login the company ID and the username are still '
+       + 'filled in');
+    field = await focusedField(page);
+    ok(field.name === 'password' && field.value === '',
+       'and the cursor is in the empty password field',
+       JSON.stringify(field));
+    ok(field.description.startsWith('Login failed')
+       && field.invalid === 'true',
+       'which a screen reader reads with the reason', JSON.stringify(field));
 
     await page.fill('input[name="tenant"]', tenant);
     await page.fill('input[name="username"]', user);
@@ -60,4 +82,24 @@ await run(async (browser) => {
     await jpage.goto(`${base}/reports`);
     ok((await jpage.textContent('h1')) === 'ログイン',
        'a Japanese browser sees the login page in Japanese');
+
+    // two tabs, each sent to the login page: a login in the first must
+    // not turn the second's form into "Access denied"
+    const tabs = await browser.newContext({ ignoreHTTPSErrors: true,
+                                            locale: 'en-US' });
+    const first = await tabs.newPage();
+    const second = await tabs.newPage();
+    await first.goto(`${base}/reports?month=5`);
+    await second.goto(`${base}/invoices?year=2026`);
+    for (const tab of [first, second]) {
+        await tab.fill('input[name="tenant"]', tenant);
+        await tab.fill('input[name="username"]', user);
+        await tab.fill('input[name="password"]', password);
+        await Promise.all([tab.waitForNavigation(),
+                           tab.click('button[type="submit"]')]);
+    }
+    ok(new URL(second.url()).pathname === '/invoices'
+       && (await second.textContent('body')).includes(`user=[${user}]`),
+       'a login in a second tab, after one in the first, reaches its page',
+       `${second.url()}: ${await second.textContent('body')}`);
 });

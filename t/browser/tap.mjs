@@ -39,3 +39,21 @@ export async function run(steps) {
     console.log(`1..${n}`);
     process.exit(failed ? 1 : 0);
 }
+
+// The field that has the focus: its name, value, aria-invalid, and its
+// description as a screen reader reads it (the text of the elements its
+// aria-describedby names, in order).
+export async function focusedField(page) {
+    return page.evaluate(() => {
+        const el = document.activeElement;
+        const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/);
+        return {
+            name: el.getAttribute('name'),
+            value: el.value,
+            invalid: el.getAttribute('aria-invalid'),
+            description: ids.filter((id) => id)
+                .map((id) => document.getElementById(id)?.textContent ?? '')
+                .join(' '),
+        };
+    });
+}

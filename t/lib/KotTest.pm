@@ -1140,13 +1140,14 @@ sub nginx_check {
 
 
 # Runs a t/browser/ script (node, headless Chromium) against an https
-# instance, with its base URL first, and passes its TAP through as tests
-# of this file; then one test that the run ended cleanly.
+# instance (or a base URL given instead), with its base URL first, and
+# passes its TAP through as tests of this file; then one test that the
+# run ended cleanly.
 sub browse {
     my ($self, $n, $script, @args) = @_;
 
-    my $r = $self->_run([ 'node', "$REPO/t/browser/$script",
-                          'https://127.0.0.1:' . $n->port, @args ],
+    my $base = ref $n ? 'https://127.0.0.1:' . $n->port : $n;
+    my $r = $self->_run([ 'node', "$REPO/t/browser/$script", $base, @args ],
                         merge => 1);
     my $ran = 0;
 
