@@ -76,17 +76,26 @@ refused($site =~ s{kot_redis ([^;]*);}
 my $nopw = $t->dir . '/empty.pass';
 KotTest::_spew($nopw, "\n", 0600);
 refused($site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=$nopw;/r,
-        qr/kot_redis password_file "[^"]*empty\.pass" holds 0 bytes; it needs 1 to \d+: the password of Redis/,
+        qr{${\ ('kot_redis password_file "[^"]*empty\.pass" holds 0 bytes; '
+                . 'it needs 1 to \d+: the password of Redis') }},
         'an empty Redis password file');
 ($rc, $out) = $t->nginx_check(
     $site =~ s/kot_redis ([^;]*);/kot_redis $1 password_file=\/nonexistent;/r);
 unlike $out, qr/urandom/, 'and neither says to make a random one';
-refused($site =~ s/kot_redis [^;]*;/kot_redis_sentinel 127.0.0.1:26379 master=m sentinel_password_file=\/nonexistent;/r,
-        qr/kot_redis_sentinel sentinel_password_file "\/nonexistent" cannot be opened; write the password of the sentinels \("requirepass" in sentinel\.conf\) to it with "\(umask 077; cat > \/nonexistent\)"/,
+my $sentinel = 'kot_redis_sentinel 127.0.0.1:26379 master=m '
+    . 'sentinel_password_file=/nonexistent;';
+refused($site =~ s/kot_redis [^;]*;/$sentinel/r,
+        qr{\Q${\ ('kot_redis_sentinel sentinel_password_file "/nonexistent" '
+                  . 'cannot be opened; write the password of the sentinels '
+                  . '("requirepass" in sentinel.conf) to it with '
+                  . '"(umask 077; cat > /nonexistent)"') }\E},
         'a missing password file of the sentinels');
 
-refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; kot_password_policy blocklist=;}r,
-        qr/kot_password_policy: "blocklist=" needs a file of common passwords, one a line, e\.g\. "blocklist=\/usr\/share\/john\/password\.lst"/,
+refused($site =~ s{kot_insecure_cookie on;}
+                  {kot_insecure_cookie on; kot_password_policy blocklist=;}r,
+        qr{\Q${\ ('kot_password_policy: "blocklist=" needs a file of common '
+                  . 'passwords, one a line, e.g. '
+                  . '"blocklist=/usr/share/john/password.lst"') }\E},
         'an empty blocklist=');
 
 my $ln_range = 'ln must be 10\.\.22';
@@ -150,7 +159,9 @@ refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
 # A location answered by two content handlers keeps only the last one
 # that nginx read: the other's pages silently go elsewhere.
 refused($site =~ s{kot_portal;}{kot_portal; proxy_pass http://%%APP%%;}r,
-        qr/location "\/kot\/" has "kot_portal" and another content handler \(proxy_pass, fastcgi_pass, empty_gif\.\.\.\): give "kot_portal" a location of its own/,
+        qr{\Q${\ ('location "/kot/" has "kot_portal" and another content '
+                  . 'handler (proxy_pass, fastcgi_pass, empty_gif...): give '
+                  . '"kot_portal" a location of its own') }\E},
         'kot_portal followed by proxy_pass in its location');
 refused(KotTest->site(server => 'location /adm/ { proxy_pass '
                                 . 'http://%%APP%%; kot_admin; }'),
@@ -168,7 +179,8 @@ refused(KotTest->site(server => 'location /st/ { kot_status; kot_portal; }'),
 # without a word, e.g. a weaker min_length below the first.
 for my $case (
     [ http => 'kot_password_policy min_length=12 classes=2 min_length=8;',
-      'kot_password_policy: "min_length=" is given twice \("min_length=12" and "min_length=8"\); keep one' ],
+      'kot_password_policy: "min_length=" is given twice '
+      . '\("min_length=12" and "min_length=8"\); keep one' ],
     [ http => 'kot_lockout threshold=5 threshold=50;',
       'kot_lockout: "threshold=" is given twice' ],
     [ throttle => 'rate=10/m burst=5 rate=60/m',
@@ -180,7 +192,8 @@ for my $case (
       'kot_password_hash: "ln=" is given twice' ],
     [ site => 's/timeout=1s/timeout=1s db=1 timeout=5s/',
       'kot_redis: "timeout=" is given twice' ],
-    [ site => 's/kot_redis [^;]*;/kot_redis_sentinel 127.0.0.1:26379 master=a master=b;/',
+    [ site => 's/kot_redis [^;]*;/'
+              . 'kot_redis_sentinel 127.0.0.1:26379 master=a master=b;/',
       'kot_redis_sentinel: "master=" is given twice' ])
 {
     my ($how, $what, $re) = @$case;
@@ -196,7 +209,9 @@ for my $case (
     my $key = 'kot_audit_auditor_key ' . ($t->auditor_keys)[1] . ';';
     refused(KotTest->site(http => "$key kot_audit_log %%DIR%%/a.log buffer=4k;",
                           location => 'kot_audit_log %%DIR%%/a.log buffer=1m;'),
-            qr/kot_audit_log "[^"]*a\.log": "buffer=1m" differs from the buffer= given to the same file before; give it once, or the same everywhere/,
+            qr{${\ ('kot_audit_log "[^"]*a\.log": "buffer=1m" differs from '
+                    . 'the buffer= given to the same file before; give it '
+                    . 'once, or the same everywhere') }},
             'one audit file with two buffer sizes');
     ($rc, $out) = $t->nginx_check(KotTest->site(
         http => "$key kot_audit_log %%DIR%%/a.log buffer=4k flush=100ms;",
@@ -207,7 +222,9 @@ for my $case (
 }
 
 refused(KotTest->site(http => 'kot_audit_auditor_key /nonexistent.pub;'),
-        qr/kot_audit_auditor_key "\/nonexistent\.pub" cannot be opened; copy the auditor's public key there .*\(2: No such file or directory\)/,
+        qr{${\ ('kot_audit_auditor_key "\/nonexistent\.pub" cannot be '
+                . 'opened; copy the auditor\'s public key there '
+                . '.*\(2: No such file or directory\)') }},
         'a missing auditor key, not called a bad one');
 refused(KotTest->site(http => 'kot_audit_auditor_key %%SECRET%%;'),
         qr/kot_audit_auditor_key "[^"]*" is not an RSA public key in PEM/,
@@ -217,10 +234,12 @@ refused(KotTest->site(http => 'kot_audit_auditor_key %%SECRET%%;'),
 # location would be open from every network, and to everyone.
 refused(KotTest->site(server => 'location /adm/ { kot_allowlist admin; '
                                 . 'proxy_pass http://%%APP%%; }'),
-        qr/"kot_allowlist" in location "\/adm\/" guards nothing: .*add "kot on;" to the location/,
+        qr{${\ ('"kot_allowlist" in location "\/adm\/" guards nothing: '
+                . '.*add "kot on;" to the location') }},
         'kot_allowlist admin in a location without kot on');
 ($rc, $out) = $t->nginx_check(KotTest->site(
-    server => 'location /pub/ { kot_allowlist off; proxy_pass http://%%APP%%; }',
+    server => 'location /pub/ { kot_allowlist off; '
+              . 'proxy_pass http://%%APP%%; }',
     http => 'kot_allowlist admin;'));
 is $rc, 0, 'kot_allowlist off there, or one inherited from http, passes'
     or diag $out;
@@ -228,7 +247,8 @@ is $rc, 0, 'kot_allowlist off there, or one inherited from http, passes'
 # A tenant name without variables is known now: one that can never be
 # a tenant would let no login succeed.
 refused(KotTest->site(http => 'kot_tenant "Acme Corp";'),
-        qr/kot_tenant "Acme Corp" is not a tenant name: use 1 to 63 of a-z, 0-9, '\.' and '-'/,
+        qr{\Q${\ ('kot_tenant "Acme Corp" is not a tenant name: use 1 to 63 '
+                  . "of a-z, 0-9, '.' and '-'") }\E},
         'a kot_tenant that is no tenant name');
 refused(KotTest->site(location => 'kot_tenant "";'),
         qr/kot_tenant "" is not a tenant name/, 'an empty kot_tenant');
@@ -239,7 +259,9 @@ is $rc, 0, 'kot_tenant takes a name in any case, and variables'
 
 # "kot on" over the whole server would ask the login page for a login
 refused(KotTest->site(server => 'kot on;'),
-        qr/"kot_portal" of location "\/kot\/" is under "kot on", so nobody could reach the login page: add "kot off;" to the location/,
+        qr{\Q${\ ('"kot_portal" of location "/kot/" is under "kot on", so '
+                  . 'nobody could reach the login page: add "kot off;" to '
+                  . 'the location') }\E},
         'the portal under a server-wide kot on');
 ($rc, $out) = $t->nginx_check(KotTest->site(server => 'kot on;')
     =~ s{kot_portal;}{kot_portal; kot off;}r);

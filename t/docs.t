@@ -174,20 +174,26 @@ for my $file (@docs) {
     my ($ref) = $readme =~ /^## Directives\n(.*?)^## /ms;
     my $src = join '', map { KotTest::_slurp($_) }
                        glob "$repo/ngx_kot_module/ngx_http_kot_*.c";
-    my ($table) = $src =~ /ngx_command_t\s+ngx_http_kot_commands\[\] = \{(.*?)ngx_null_command/s;
+    my ($table) = $src =~
+        /ngx_command_t\s+ngx_http_kot_commands\[\] = \{(.*?)ngx_null_command/s;
 
     my %ms = (ms => 1, s => 1000, m => 60_000, h => 3_600_000,
               d => 86_400_000);
     my (%seen, @wrong);
     my $n = 0;
 
-    while ($table =~ /\{ ngx_string\("(\w+)"\),\s*([\w|]+),\s*(\w+),\s*(\w+),\s*(?:offsetof\(\w+, (\w+)\)|0),/g) {
+    my $entry = qr/\{ \s* ngx_string\("(\w+)"\), \s* ([\w|]+), \s* (\w+),
+                   \s* (\w+), \s* (?:offsetof\(\w+, \s (\w+)\)|0),/x;
+    while ($table =~ /$entry/g) {
         my ($name, $flags, $set, $conf, $field) = ($1, $2, $3, $4, $5);
         $n++;
         $seen{$name} = 1;
 
         my ($syntax, $default, $context) = $ref =~
-            /^### \Q$name\E\n\n {4}Syntax: +(.*)\n {4}Default: +(.*)\n {4}Context: +(.*)\n/m;
+            /^\#\#\#\x20\Q$name\E\n\n
+             \x20{4}Syntax:\x20+(.*)\n
+             \x20{4}Default:\x20+(.*)\n
+             \x20{4}Context:\x20+(.*)\n/mx;
         if (!defined $syntax) {
             push @wrong, "$name: no section with Syntax, Default and Context";
             next;
@@ -213,17 +219,20 @@ for my $file (@docs) {
         if ($set eq 'ngx_conf_set_flag_slot') {
             my ($v) = $main
                 ? $src =~ /ngx_conf_init_value\(kmcf->$field, (\d)\)/
-                : $src =~ /ngx_conf_merge_value\(conf->$field, prev->$field,\s*(\d)\)/;
+                : $src =~ /ngx_conf_merge_value\(conf->$field,
+                             \s prev->$field, \s* (\d)\)/x;
             $code = defined $v ? ($v ? 'on' : 'off') : undef;
         } elsif ($set eq 'ngx_conf_set_msec_slot') {
-            my ($e) = $src =~ /ngx_conf_merge_msec_value\(conf->$field,\s*prev->$field,\s*([\d\s*]+)\)/;
+            my ($e) = $src =~ /ngx_conf_merge_msec_value\(conf->$field,
+                               \s* prev->$field, \s* ([\d\s*]+)\)/x;
             $code = eval($e) . ' ms' if defined $e && $e =~ /^[\d\s*]+$/;
             my ($t, $u) = $default =~ /^\Q$name\E (\d+)(ms|s|m|h|d);$/;
             $default = defined $t ? $t * $ms{$u} . ' ms' : "($default)";
         } elsif ($set eq 'ngx_conf_set_str_slot') {
             ($code) = $main
                 ? $src =~ /ngx_str_set\(&kmcf->$field, "([^"]*)"\)/
-                : $src =~ /ngx_conf_merge_str_value\(conf->$field, prev->$field,\s*"([^"]*)"\)/;
+                : $src =~ /ngx_conf_merge_str_value\(conf->$field,
+                             \s prev->$field, \s* "([^"]*)"\)/x;
         }
 
         if (!defined $code) {

@@ -143,7 +143,10 @@ for my $loc ('location /reports/ { kot_require_role admin; '
                . 'kot_require_role admin; proxy_pass http://%%APP%%; } }') {
     ($rc, $out) = $t->nginx_check(KotTest->site(server => $loc));
     isnt $rc, 0, 'kot_require_role in a location without kot on fails nginx -t';
-    like $out, qr/"kot_require_role" in location "[^"]+" guards nothing: roles and allow-lists are checked only where "kot on" or "kot_admin" checks the session; add "kot on;" to the location/,
+    like $out, qr{${\ ('"kot_require_role" in location "[^"]+" guards '
+                       . 'nothing: roles and allow-lists are checked only '
+                       . 'where "kot on" or "kot_admin" checks the session; '
+                       . 'add "kot on;" to the location') }},
         'and says to add kot on';
 }
 
