@@ -202,7 +202,7 @@ SKIP: {
     skip 'logrotate is missing', 4 unless $lr;
     my $ld = "$dir/logrotate";
     mkdir $ld;
-    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/nginx/}{$ld/}gr
+    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/ngx_kot/}{$ld/}gr
                                       =~ s{/run/nginx\.pid}{$ld/none.pid}gr);
     my $live = "$ld/kot-audit.jsonl";
     my $last = 0;
@@ -229,23 +229,57 @@ my ($ctl_log) = KotTest::_slurp("$root/etc/ngx_kot/kotctl.conf")
 is $site_log, $rotated[0], 'the sample site\'s kot_audit_log is rotated';
 is $ctl_log, $rotated[0], 'and so is kotctl.conf\'s audit-log';
 
+# The audit log is kept 5 years: not in a directory of nginx's, which
+# "apt-get purge nginx-common" (or "autoremove --purge" after nginx)
+# deletes whole, with every rotated file in it.
+my $nginx_postrm = -f '/var/lib/dpkg/info/nginx-common.postrm'
+    ? KotTest::_slurp('/var/lib/dpkg/info/nginx-common.postrm')
+    : "rm -rf /var/lib/nginx /var/log/nginx /etc/nginx\n";
+my @purged = map { split ' ' } $nginx_postrm =~ /^\s*rm -rf\s+([^;\n]+)/mg;
+ok @purged, "nginx-common's purge deletes @purged";
+for my $path (@rotated) {
+    my @under = grep { index($path, "$_/") == 0 } @purged;
+    is "@under", '', "$path is in no directory that purging nginx deletes";
+}
+my ($log_dir) = ($rotated[0] // '') =~ m{^/(.+)/[^/]+$};
+ok $log_dir && $in{"$log_dir/"}, "the package makes the audit log's "
+    . 'directory, /' . ($log_dir // '?');
+{
+    my ($mode) = map { (split ' ')[0] }
+                 grep { m{ \./\Q$log_dir\E/$} } split /\n/, $listing;
+    # logrotate refuses a directory others may write, and nginx's workers
+    # (www-data) open the log again in it after a rotation
+    is $mode // '', 'drwxr-xr-x', 'root\'s, 0755: logrotate rotates in it '
+        . 'and nginx\'s workers reopen the log there';
+}
+
 # postinst's own part (not dh's, which would link modules-enabled on this
-# machine): a site that still writes the old name is told at upgrade
+# machine): a site that still writes in /var/log/nginx is told at upgrade,
+# with the files to change
 my ($warn) = $postinst =~ /^(# kot: audit log name\n.*?^# end kot[^\n]*\n)/ms;
-ok $warn, 'postinst checks for the audit log\'s old name';
+ok $warn, 'postinst checks where the audit log is written';
 KotTest::_spew("$dir/warn.sh", $warn // 'exit 1');
 ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
                   '0.1.0');
-is "$rc $out", '0 ', 'silent where nothing names it';
+is "$rc $out", '0 ', 'silent where nothing names /var/log/nginx';
 mkdir "$root/etc/nginx/sites-enabled";
-KotTest::_spew("$root/etc/nginx/sites-enabled/app",
-               "# was kot-audit.log\nkot_audit_log /var/log/nginx/kot-audit.log;\n");
+my $app = "$root/etc/nginx/sites-enabled/app";
+for my $old ('/var/log/nginx/kot-audit.log',        # 0.1's name
+             '"/var/log/nginx/kot-audit.jsonl"')
+{
+    KotTest::_spew($app, "# was kot-audit.log\nkot_audit_log $old;\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh",
+                      'configure', '0.1.0');
+    is $rc, 0, "a site writing $old: the upgrade goes on";
+    like $out, qr{named\ in:\ \Q$app\E\n.*change\ kot_audit_log\ .*\ to
+                  \s+/var/log/ngx_kot/kot-audit\.jsonl}sx,
+        '  told which file names it and what to change';
+}
+KotTest::_spew($app, "kot_audit_log /var/log/ngx_kot/kot-audit.jsonl;\n");
 ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
                   '0.1.0');
-is $rc, 0, 'and never fails the upgrade';
-like $out, qr/change kot_audit_log .* to\s+\S*kot-audit\.jsonl/s,
-    'but says what to change where a site names it';
-unlink "$root/etc/nginx/sites-enabled/app";
+is "$rc $out", '0 ', 'silent once it writes /var/log/ngx_kot';
+unlink $app;
 rmdir "$root/etc/nginx/sites-enabled";
 
 KotTest::_spew("$dir/kot.key", 'k' x 32, 0600);
@@ -299,6 +333,25 @@ is "$rc $out", "0 kotctl $version\n",
         "the packaged module's status page: kot_build_info{version="
         . "\"$version\"} 1" or diag "$res->{status} $res->{content}";
 }
+# Purging the package keeps the audit logs (README, Uninstalling): they
+# are no file of the package's, and dpkg leaves a directory that holds
+# other files.  The maintainer scripts are taken out first: postrm would
+# act on this machine's /etc/nginx.
+SKIP: {
+    skip "no audit log directory in the package", 3
+        unless $log_dir && -d "$root/$log_dir";
+    my @kept = ("$root/$log_dir/kot-audit.jsonl",
+                "$root/$log_dir/kot-audit.jsonl-20261203-000000.gz");
+    KotTest::_spew($_, "{}\n", 0640) for @kept;
+    unlink glob "$root/var/lib/dpkg/info/libnginx-mod-http-kot.{pre,post}*";
+    ($rc, $out) = run('dpkg', "--root=$root", "--log=$root/var/log/dpkg.log",
+                      '--purge', 'libnginx-mod-http-kot');
+    is $rc, 0, 'dpkg purges it from the throw-away root' or diag $out;
+    ok !-e "$root/etc/logrotate.d/kot", 'its files under /etc go';
+    is join(' ', grep { -f } @kept), "@kept",
+        'and the audit logs stay, live and rotated';
+}
+
 my @named = KotTest::_slurp("$repo/README.md")
     =~ /libnginx-mod-http-kot_(\d[^_\s]*)_amd64\.deb/g;
 ok @named >= 2, 'the README names the package file';
