@@ -282,6 +282,52 @@ is "$rc $out", '0 ', 'silent once it writes /var/log/ngx_kot';
 unlink $app;
 rmdir "$root/etc/nginx/sites-enabled";
 
+# postrm's own part: removing the package while nginx's configuration
+# still uses the module leaves an nginx that runs on (the reload that
+# the removal triggers is refused) but that will not start again, at a
+# restart or a boot, with every site it serves: the sysadmin is told.
+my $postrm = qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./postrm};
+my ($left) = $postrm =~ /^(# kot: configuration left\n.*?^# end kot[^\n]*\n)/ms;
+ok $left, 'postrm checks whether nginx\'s configuration still uses ngx_kot';
+KotTest::_spew("$dir/left.sh", $left // 'exit 1');
+{
+    my $conf = "$root/etc/nginx/nginx.conf";
+    my $head = "error_log $dir/left-error.log;\npid $dir/left.pid;\n"
+        . "events {}\n";
+    my $site = "http {\n    kot_redis 127.0.0.1:6379;\n"
+        . "    server { listen 127.0.0.1:8080; location / { kot on; } }\n}\n";
+    KotTest::_spew($conf, $head . $site);
+    for my $action (qw(remove purge)) {
+        ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh",
+                          $action);
+        is $rc, 0, "$action with kot_* still in nginx.conf: dpkg goes on";
+        like $out, qr/still\ uses\ ngx_kot.*\n\ \ unknown\ directive
+                      \ "kot_redis"\ in\ \S+nginx\.conf:5\n.*
+                      will\ not\ start\ again/sx,
+            '  and the sysadmin is told nginx will not start again, and why';
+    }
+    KotTest::_spew($conf, $head
+        . "http {\n    server {\n        listen 127.0.0.1:8080;\n"
+        . "        include $root/etc/nginx/snippets/none.conf;\n    }\n}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'purge');
+    is "$rc $out", '0 ', 'silent where nginx -t fails for another reason';
+    # purge removes the console's snippet, which a site includes
+    KotTest::_spew($conf, $head
+        . "http {\n    server {\n        listen 127.0.0.1:8080;\n"
+        . "        include $dir/gone/kot-admin-console.conf;\n    }\n}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'purge');
+    like "$rc $out", qr/^0 .*still uses ngx_kot.*kot-admin-console\.conf/s,
+        'told too where a site includes the console\'s snippet, gone at purge';
+    KotTest::_spew($conf, $head . "http {}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'remove');
+    is "$rc $out", '0 ', 'silent where nothing uses ngx_kot';
+    KotTest::_spew($conf, $head . $site);
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh",
+                      'upgrade', '0.2.0');
+    is "$rc $out", '0 ', 'and at an upgrade, which keeps the module';
+    unlink $conf;
+}
+
 KotTest::_spew("$dir/kot.key", 'k' x 32, 0600);
 KotTest::_spew("$dir/nginx.conf", <<"EOF");
 include $root/usr/share/nginx/modules-available/mod-http-kot.conf;
