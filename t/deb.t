@@ -13,6 +13,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use File::Copy ();
 use File::Find ();
 use File::Temp ();
 
@@ -378,6 +379,31 @@ is "$rc $out", "0 kotctl $version\n",
     like $res->{content}, qr/^kot_build_info\{version="\Q$version\E"\} 1$/m,
         "the packaged module's status page: kot_build_info{version="
         . "\"$version\"} 1" or diag "$res->{status} $res->{content}";
+
+    # An upgrade puts the new module file in place under a running nginx,
+    # which goes on with the one it loaded, a reload too (README,
+    # Upgrading): postinst says so, and what loads the new one.
+    my ($stale) = $postinst =~ /^(# kot: module in use\n.*?^# end kot[^\n]*\n)/ms;
+    ok $stale, 'postinst checks whether nginx runs the module it replaced';
+    KotTest::_spew("$dir/stale.sh", $stale // 'exit 1');
+    mkdir "$root/run";
+    KotTest::_spew("$root/run/nginx.pid", $node->pid . "\n");
+    my @stale = ("DPKG_ROOT=$root", 'sh', '-e', "$dir/stale.sh", 'configure');
+    ($rc, $out) = run(@stale, '0.1.0');
+    is "$rc $out", '0 ', 'silent while nginx runs the installed module file';
+    # as dpkg installs a file: the new one renamed over the old
+    my $so = $KotTest::MODULE_SO;
+    File::Copy::copy($so, "$so.dpkg-new") or die "copy: $!";
+    rename "$so.dpkg-new", $so or die "rename: $!";
+    ($rc, $out) = run(@stale, '0.1.0');
+    is $rc, 0, 'an upgrade under a running nginx goes on';
+    like $out, qr/nginx \(pid ${\ $node->pid}\) still runs the ngx_kot it\s+(?#
+                  )loaded before this upgrade from 0\.1\.0.*(?#
+                  )nginx -t && systemctl restart nginx/s,
+        '  and says that it runs the old module until a restart';
+    ($rc, $out) = run(@stale);
+    is "$rc $out", '0 ', 'silent at a first install';
+    unlink "$root/run/nginx.pid";
 }
 # Purging the package keeps the audit logs (README, Uninstalling): they
 # are no file of the package's, and dpkg leaves a directory that holds
