@@ -2,9 +2,11 @@
 # Debian's naming gives it, the control fields apt acts on (above all the
 # exact nginx-abi-* package of the installed nginx, so that apt refuses
 # an nginx that would not load the module), the files it installs,
-# lintian's verdict, and an unpacked copy that nginx -t loads through
-# the modules-available file.  Nothing is installed on this machine: the
-# package is unpacked into a throw-away root.
+# lintian's verdict, an unpacked copy that nginx -t loads through the
+# modules-available file, what its maintainer scripts of their own say
+# at an upgrade and a removal, and a purge that keeps the audit logs.
+# Nothing is installed on this machine: the package is unpacked into a
+# throw-away root.
 
 use strict;
 use warnings;
