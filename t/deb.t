@@ -202,7 +202,7 @@ like $rotate, qr/^\s*dateformat\s+\S*%H\S*%M\S*%S/m,
     'a rotated file is named by the second, not by the day';
 SKIP: {
     my ($lr) = grep { -x } map { "$_/logrotate" } split /:/, $ENV{PATH};
-    skip 'logrotate is missing', 4 unless $lr;
+    skip 'logrotate is missing', 8 unless $lr;
     my $ld = "$dir/logrotate";
     mkdir $ld;
     KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/ngx_kot/}{$ld/}gr
@@ -221,6 +221,35 @@ SKIP: {
     my @old = grep { !/state|\/kot$/ } glob "$ld/kot-audit.jsonl-*";
     is scalar @old, 2, 'into two files' or diag "@old";
     is -s $live, 0, 'and the live log starts empty';
+
+    # 5 years of days, and the files those two forced rotations made
+    # (as "Rotating the keys" makes them): retention goes by the files'
+    # age, not their count, so that no forced rotation ever removes a
+    # day younger than 5 years; older ones go.
+    my ($days) = $rotate =~ /^\s*maxage\s+(\d+)/m;
+    ok $days && $days >= 5 * 365 + 1, 'rotated files are kept 5 years '
+        . '(maxage ' . ($days // '?') . ' days)';
+    my (@young, @aged);
+    for my $d (1 .. 1900) {
+        my $t = time - $d * 86400 + 3600;
+        my @tm = gmtime $t;
+        my $name = sprintf '%s-%04d%02d%02d-000000.gz', $live,
+                           $tm[5] + 1900, $tm[4] + 1, $tm[3];
+        KotTest::_spew($name, '', 0640);
+        utime $t, $t, $name;
+        push @{ $d <= 5 * 365 + 1 ? \@young : \@aged }, $name;
+    }
+    KotTest::_spew($live, "{\"n\":3}\n", 0640);
+    KotTest::wait_until(sub { time > $last }, timeout => 3,
+                        what => 'the next second');
+    ($rc, $out) = run($lr, '-f', '-s', "$ld/state", "$ld/kot");
+    is $rc, 0, 'logrotate -f, a third time, with 5 years of files'
+        or diag $out;
+    is join(' ', grep { !-e && !-e "$_.gz" } @young, @old), '',
+        '  removes no file younger than 5 years';
+    # (the first is younger than 5 years by an hour: 1827 days)
+    is join(' ', grep { -e } @aged[1 .. $#aged]), '',
+        '  and removes those older';
 }
 unlike $rotate, qr/^\s*copytruncate/m,
     'and the live one is never emptied in place (docs/audit.md)';
