@@ -221,6 +221,7 @@ install: all
 	    $(DESTDIR)/usr/share/nginx/modules-available/mod-http-kot.conf
 	install -D -m 755 $(KOTCTL) $(DESTDIR)/usr/local/sbin/kotctl
 	install -D -m 644 conf/logrotate.d/kot $(DESTDIR)/etc/logrotate.d/kot
+	install -d -m 755 $(DESTDIR)/var/log/ngx_kot
 	install -D -m 644 conf/systemd/kot-notify.service \
 	    $(DESTDIR)/lib/systemd/system/kot-notify.service
 	install -D -m 644 conf/kot-admin-console.conf \

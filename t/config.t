@@ -333,7 +333,7 @@ refused(KotTest->site(http => "kot_password_policy mfa=yes;"),
         =~ s{/etc/nginx/redis\.pass}{$pw}r
         =~ s{/etc/nginx/kot\.key}{%%SECRET%%}r
         =~ s{/etc/nginx/auditor\.pub}{$pub}r
-        =~ s{/var/log/nginx/}{%%DIR%%/}r
+        =~ s{/var/log/ngx_kot/}{%%DIR%%/}r
         =~ s{/etc/ssl/certs/\S+\.pem}{$crt}r
         =~ s{/etc/ssl/private/\S+\.key}{$key}r
         =~ s{listen 443 ssl}{listen 127.0.0.1:%%PORT%% ssl}r

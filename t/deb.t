@@ -2,9 +2,11 @@
 # Debian's naming gives it, the control fields apt acts on (above all the
 # exact nginx-abi-* package of the installed nginx, so that apt refuses
 # an nginx that would not load the module), the files it installs,
-# lintian's verdict, and an unpacked copy that nginx -t loads through
-# the modules-available file.  Nothing is installed on this machine: the
-# package is unpacked into a throw-away root.
+# lintian's verdict, an unpacked copy that nginx -t loads through the
+# modules-available file, what its maintainer scripts of their own say
+# at an upgrade and a removal, and a purge that keeps the audit logs.
+# Nothing is installed on this machine: the package is unpacked into a
+# throw-away root.
 
 use strict;
 use warnings;
@@ -13,6 +15,7 @@ use v5.36;
 use lib 't/lib';
 use KotTest;
 use Test::More;
+use File::Copy ();
 use File::Find ();
 use File::Temp ();
 
@@ -205,10 +208,10 @@ like $rotate, qr/^\s*dateformat\s+\S*%H\S*%M\S*%S/m,
     'a rotated file is named by the second, not by the day';
 SKIP: {
     my ($lr) = grep { -x } map { "$_/logrotate" } split /:/, $ENV{PATH};
-    skip 'logrotate is missing', 4 unless $lr;
+    skip 'logrotate is missing', 8 unless $lr;
     my $ld = "$dir/logrotate";
     mkdir $ld;
-    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/nginx/}{$ld/}gr
+    KotTest::_spew("$ld/kot", $rotate =~ s{/var/log/ngx_kot/}{$ld/}gr
                                       =~ s{/run/nginx\.pid}{$ld/none.pid}gr);
     my $live = "$ld/kot-audit.jsonl";
     my $last = 0;
@@ -224,6 +227,35 @@ SKIP: {
     my @old = grep { !/state|\/kot$/ } glob "$ld/kot-audit.jsonl-*";
     is scalar @old, 2, 'into two files' or diag "@old";
     is -s $live, 0, 'and the live log starts empty';
+
+    # 5 years of days, and the files those two forced rotations made
+    # (as "Rotating the keys" makes them): retention goes by the files'
+    # age, not their count, so that no forced rotation ever removes a
+    # day younger than 5 years; older ones go.
+    my ($days) = $rotate =~ /^\s*maxage\s+(\d+)/m;
+    ok $days && $days >= 5 * 365 + 1, 'rotated files are kept 5 years '
+        . '(maxage ' . ($days // '?') . ' days)';
+    my (@young, @aged);
+    for my $d (1 .. 1900) {
+        my $t = time - $d * 86400 + 3600;
+        my @tm = gmtime $t;
+        my $name = sprintf '%s-%04d%02d%02d-000000.gz', $live,
+                           $tm[5] + 1900, $tm[4] + 1, $tm[3];
+        KotTest::_spew($name, '', 0640);
+        utime $t, $t, $name;
+        push @{ $d <= 5 * 365 + 1 ? \@young : \@aged }, $name;
+    }
+    KotTest::_spew($live, "{\"n\":3}\n", 0640);
+    KotTest::wait_until(sub { time > $last }, timeout => 3,
+                        what => 'the next second');
+    ($rc, $out) = run($lr, '-f', '-s', "$ld/state", "$ld/kot");
+    is $rc, 0, 'logrotate -f, a third time, with 5 years of files'
+        or diag $out;
+    is join(' ', grep { !-e && !-e "$_.gz" } @young, @old), '',
+        '  removes no file younger than 5 years';
+    # (the first is younger than 5 years by an hour: 1827 days)
+    is join(' ', grep { -e } @aged[1 .. $#aged]), '',
+        '  and removes those older';
 }
 unlike $rotate, qr/^\s*copytruncate/m,
     'and the live one is never emptied in place (docs/audit.md)';
@@ -235,25 +267,104 @@ my ($ctl_log) = KotTest::_slurp("$root/etc/ngx_kot/kotctl.conf")
 is $site_log, $rotated[0], 'the sample site\'s kot_audit_log is rotated';
 is $ctl_log, $rotated[0], 'and so is kotctl.conf\'s audit-log';
 
+# The audit log is kept 5 years: not in a directory of nginx's, which
+# "apt-get purge nginx-common" (or "autoremove --purge" after nginx)
+# deletes whole, with every rotated file in it.
+my $nginx_postrm = -f '/var/lib/dpkg/info/nginx-common.postrm'
+    ? KotTest::_slurp('/var/lib/dpkg/info/nginx-common.postrm')
+    : "rm -rf /var/lib/nginx /var/log/nginx /etc/nginx\n";
+my @purged = map { split ' ' } $nginx_postrm =~ /^\s*rm -rf\s+([^;\n]+)/mg;
+ok @purged, "nginx-common's purge deletes @purged";
+for my $path (@rotated) {
+    my @under = grep { index($path, "$_/") == 0 } @purged;
+    is "@under", '', "$path is in no directory that purging nginx deletes";
+}
+my ($log_dir) = ($rotated[0] // '') =~ m{^/(.+)/[^/]+$};
+ok $log_dir && $in{"$log_dir/"}, "the package makes the audit log's "
+    . 'directory, /' . ($log_dir // '?');
+{
+    my ($mode) = map { (split ' ')[0] }
+                 grep { m{ \./\Q$log_dir\E/$} } split /\n/, $listing;
+    # logrotate refuses a directory others may write, and nginx's workers
+    # (www-data) open the log again in it after a rotation
+    is $mode // '', 'drwxr-xr-x', 'root\'s, 0755: logrotate rotates in it '
+        . 'and nginx\'s workers reopen the log there';
+}
+
 # postinst's own part (not dh's, which would link modules-enabled on this
-# machine): a site that still writes the old name is told at upgrade
+# machine): a site that still writes in /var/log/nginx is told at upgrade,
+# with the files to change
 my ($warn) = $postinst =~ /^(# kot: audit log name\n.*?^# end kot[^\n]*\n)/ms;
-ok $warn, 'postinst checks for the audit log\'s old name';
+ok $warn, 'postinst checks where the audit log is written';
 KotTest::_spew("$dir/warn.sh", $warn // 'exit 1');
 ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
                   '0.1.0');
-is "$rc $out", '0 ', 'silent where nothing names it';
+is "$rc $out", '0 ', 'silent where nothing names /var/log/nginx';
 mkdir "$root/etc/nginx/sites-enabled";
-KotTest::_spew("$root/etc/nginx/sites-enabled/app",
-               "# was kot-audit.log\n"
-               . "kot_audit_log /var/log/nginx/kot-audit.log;\n");
+my $app = "$root/etc/nginx/sites-enabled/app";
+for my $old ('/var/log/nginx/kot-audit.log',        # 0.1's name
+             '"/var/log/nginx/kot-audit.jsonl"')
+{
+    KotTest::_spew($app, "# was kot-audit.log\nkot_audit_log $old;\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh",
+                      'configure', '0.1.0');
+    is $rc, 0, "a site writing $old: the upgrade goes on";
+    like $out, qr{named\ in:\ \Q$app\E\n.*change\ kot_audit_log\ .*\ to
+                  \s+/var/log/ngx_kot/kot-audit\.jsonl}sx,
+        '  told which file names it and what to change';
+}
+KotTest::_spew($app, "kot_audit_log /var/log/ngx_kot/kot-audit.jsonl;\n");
 ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/warn.sh", 'configure',
                   '0.1.0');
-is $rc, 0, 'and never fails the upgrade';
-like $out, qr/change kot_audit_log .* to\s+\S*kot-audit\.jsonl/s,
-    'but says what to change where a site names it';
-unlink "$root/etc/nginx/sites-enabled/app";
+is "$rc $out", '0 ', 'silent once it writes /var/log/ngx_kot';
+unlink $app;
 rmdir "$root/etc/nginx/sites-enabled";
+
+# postrm's own part: removing the package while nginx's configuration
+# still uses the module leaves an nginx that runs on (the reload that
+# the removal triggers is refused) but that will not start again, at a
+# restart or a boot, with every site it serves: the sysadmin is told.
+my $postrm = qx{dpkg-deb --ctrl-tarfile $deb | tar -xOf - ./postrm};
+my ($left) = $postrm =~ /^(# kot: configuration left\n.*?^# end kot[^\n]*\n)/ms;
+ok $left, 'postrm checks whether nginx\'s configuration still uses ngx_kot';
+KotTest::_spew("$dir/left.sh", $left // 'exit 1');
+{
+    my $conf = "$root/etc/nginx/nginx.conf";
+    my $head = "error_log $dir/left-error.log;\npid $dir/left.pid;\n"
+        . "events {}\n";
+    my $site = "http {\n    kot_redis 127.0.0.1:6379;\n"
+        . "    server { listen 127.0.0.1:8080; location / { kot on; } }\n}\n";
+    KotTest::_spew($conf, $head . $site);
+    for my $action (qw(remove purge)) {
+        ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh",
+                          $action);
+        is $rc, 0, "$action with kot_* still in nginx.conf: dpkg goes on";
+        like $out, qr/still\ uses\ ngx_kot.*\n\ \ unknown\ directive
+                      \ "kot_redis"\ in\ \S+nginx\.conf:5\n.*
+                      will\ not\ start\ again/sx,
+            '  and the sysadmin is told nginx will not start again, and why';
+    }
+    KotTest::_spew($conf, $head
+        . "http {\n    server {\n        listen 127.0.0.1:8080;\n"
+        . "        include $root/etc/nginx/snippets/none.conf;\n    }\n}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'purge');
+    is "$rc $out", '0 ', 'silent where nginx -t fails for another reason';
+    # purge removes the console's snippet, which a site includes
+    KotTest::_spew($conf, $head
+        . "http {\n    server {\n        listen 127.0.0.1:8080;\n"
+        . "        include $dir/gone/kot-admin-console.conf;\n    }\n}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'purge');
+    like "$rc $out", qr/^0 .*still uses ngx_kot.*kot-admin-console\.conf/s,
+        'told too where a site includes the console\'s snippet, gone at purge';
+    KotTest::_spew($conf, $head . "http {}\n");
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh", 'remove');
+    is "$rc $out", '0 ', 'silent where nothing uses ngx_kot';
+    KotTest::_spew($conf, $head . $site);
+    ($rc, $out) = run("DPKG_ROOT=$root", 'sh', '-e', "$dir/left.sh",
+                      'upgrade', '0.2.0');
+    is "$rc $out", '0 ', 'and at an upgrade, which keeps the module';
+    unlink $conf;
+}
 
 KotTest::_spew("$dir/kot.key", 'k' x 32, 0600);
 KotTest::_spew("$dir/nginx.conf", <<"EOF");
@@ -305,7 +416,52 @@ is "$rc $out", "0 kotctl $version\n",
     like $res->{content}, qr/^kot_build_info\{version="\Q$version\E"\} 1$/m,
         "the packaged module's status page: kot_build_info{version="
         . "\"$version\"} 1" or diag "$res->{status} $res->{content}";
+
+    # An upgrade puts the new module file in place under a running nginx,
+    # which goes on with the one it loaded, a reload too (README,
+    # Upgrading): postinst says so, and what loads the new one.
+    my ($stale) =
+        $postinst =~ /^(# kot: module in use\n.*?^# end kot[^\n]*\n)/ms;
+    ok $stale, 'postinst checks whether nginx runs the module it replaced';
+    KotTest::_spew("$dir/stale.sh", $stale // 'exit 1');
+    mkdir "$root/run";
+    KotTest::_spew("$root/run/nginx.pid", $node->pid . "\n");
+    my @stale = ("DPKG_ROOT=$root", 'sh', '-e', "$dir/stale.sh", 'configure');
+    ($rc, $out) = run(@stale, '0.1.0');
+    is "$rc $out", '0 ', 'silent while nginx runs the installed module file';
+    # as dpkg installs a file: the new one renamed over the old
+    my $so = $KotTest::MODULE_SO;
+    File::Copy::copy($so, "$so.dpkg-new") or die "copy: $!";
+    rename "$so.dpkg-new", $so or die "rename: $!";
+    ($rc, $out) = run(@stale, '0.1.0');
+    is $rc, 0, 'an upgrade under a running nginx goes on';
+    like $out, qr/nginx \(pid ${\ $node->pid}\) still runs the ngx_kot it\s+(?#
+                  )loaded before this upgrade from 0\.1\.0.*(?#
+                  )nginx -t && systemctl restart nginx/s,
+        '  and says that it runs the old module until a restart';
+    ($rc, $out) = run(@stale);
+    is "$rc $out", '0 ', 'silent at a first install';
+    unlink "$root/run/nginx.pid";
 }
+# Purging the package keeps the audit logs (README, Uninstalling): they
+# are no file of the package's, and dpkg leaves a directory that holds
+# other files.  The maintainer scripts are taken out first: postrm would
+# act on this machine's /etc/nginx.
+SKIP: {
+    skip "no audit log directory in the package", 3
+        unless $log_dir && -d "$root/$log_dir";
+    my @kept = ("$root/$log_dir/kot-audit.jsonl",
+                "$root/$log_dir/kot-audit.jsonl-20261203-000000.gz");
+    KotTest::_spew($_, "{}\n", 0640) for @kept;
+    unlink glob "$root/var/lib/dpkg/info/libnginx-mod-http-kot.{pre,post}*";
+    ($rc, $out) = run('dpkg', "--root=$root", "--log=$root/var/log/dpkg.log",
+                      '--purge', 'libnginx-mod-http-kot');
+    is $rc, 0, 'dpkg purges it from the throw-away root' or diag $out;
+    ok !-e "$root/etc/logrotate.d/kot", 'its files under /etc go';
+    is join(' ', grep { -f } @kept), "@kept",
+        'and the audit logs stay, live and rotated';
+}
+
 my @named = KotTest::_slurp("$repo/README.md")
     =~ /libnginx-mod-http-kot_(\d[^_\s]*)_amd64\.deb/g;
 ok @named >= 2, 'the README names the package file';
