@@ -212,7 +212,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
 
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_allowlist_get },
-    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+    /* who may reach the API, and so revoke a grant: not under a grant */
+    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_TENANT, 1,
       kot_body_allowlist, ngx_http_kot_admin_allowlist_put },
 
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,

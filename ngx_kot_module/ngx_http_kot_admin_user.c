@@ -822,6 +822,7 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
     ngx_http_kot_redis_arg(&a, op.data, op.len);
     ngx_http_kot_redis_arg(&a, roles->data, roles->len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 2, &a, NULL,
                                      0, ngx_http_kot_admin_patched);
@@ -871,14 +872,28 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 
 
 /*
- * What an admin may not do to its own account: the refusal is recorded
- * under the action refused.
+ * What an admin may not do to its own account, nor support access to
+ * any admin's (the scripts refuse both alike): the tenant's admins keep
+ * the tenant, and the grant stays theirs to revoke.  The refusal is
+ * recorded under the action refused.
  */
 
 static ngx_int_t
 ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
     const char *action, const char *code, const char *detail)
 {
+    if (ad->support) {
+        ngx_http_kot_admin_audit(r, action, "iam", "support_admin_protected",
+                                 &ad->user, NULL, NULL);
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
+                                        "support_admin_protected",
+                                        "Support access cannot disable, "
+                                        "demote or delete the tenant's "
+                                        "administrators; ask the tenant's "
+                                        "administrator.");
+    }
+
     ngx_http_kot_admin_audit(r, action, "iam", "self", &ad->user, NULL,
                              NULL);
 
@@ -985,6 +1000,7 @@ ngx_http_kot_admin_user_delete(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DELETE, 6, &a, NULL,
                                      0, ngx_http_kot_admin_user_deleted);
