@@ -183,7 +183,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       NULL, ngx_http_kot_admin_tenant_delete },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_tenant_get },
-    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+    /* where the tenant's alarms go, after any grant too: its own */
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_TENANT, 1,
       kot_body_tenant_put, ngx_http_kot_admin_tenant_put },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,

@@ -3,7 +3,8 @@
 # allow-lists (they decide from where its admins reach the API, and so
 # whether they can revoke the grant), nor disable, demote or delete one
 # of its admins: the tenant's admins keep the tenant, and the grant
-# stays theirs to revoke.  Each refusal changes nothing, is recorded,
+# stays theirs to revoke.  Nor can it send the tenant's notifications
+# elsewhere, where they would go on after the grant.  Each refusal changes nothing, is recorded,
 # and the tenant's own admins still do all of it.
 
 use strict;
@@ -52,6 +53,17 @@ for my $list (qw(admin access)) {
 }
 is $alice->call(GET => 'session')->{status}, 200,
     'acme\'s admin still reaches the API';
+
+
+# so is where its alarms go
+
+$A->is_error($root->call(PUT => 'tenants/acme',
+                         { notify_url => 'https://hooks.ops.example/x' }),
+             403, 'forbidden', 'under the grant, PUT the tenant\'s webhook: '
+                               . '403 forbidden');
+$A->is_error($root->call(PUT => 'tenants/acme', { notify_url => '' }),
+             403, 'forbidden', '  nor remove it');
+is $root->call(GET => 'tenants/acme')->{status}, 200, '  it still reads it';
 
 
 # the tenant's admins are the tenant's own
@@ -109,6 +121,9 @@ is $alice->call(PUT => 'tenants/acme/allowlists/access',
                 { networks => ['127.0.0.0/8'] })->{status}, 200,
     'acme\'s admin changes its allow-list';
 $t->kotctl('allowlist', 'acme', 'access', 'set');
+is $alice->call(PUT => 'tenants/acme',
+                { notify_url => 'https://hooks.acme.example/kot' })->{status},
+    200, 'sets its webhook';
 is $alice->call(PATCH => 'tenants/acme/users/carol',
                 { roles => ['sales'], disabled => $T })->{status}, 200,
     'demotes and disables an admin';
