@@ -4,8 +4,9 @@
 # whether they can revoke the grant), nor disable, demote or delete one
 # of its admins: the tenant's admins keep the tenant, and the grant
 # stays theirs to revoke.  Nor can it send the tenant's notifications
-# elsewhere, where they would go on after the grant.  Each refusal changes nothing, is recorded,
-# and the tenant's own admins still do all of it.
+# elsewhere, where they would go on after the grant.  Each refusal
+# changes nothing, is recorded, and the tenant's own admins still do all
+# of it.
 
 use strict;
 use warnings;
