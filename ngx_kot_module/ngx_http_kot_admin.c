@@ -128,6 +128,8 @@ static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
     redisReply *reply, ngx_uint_t depth);
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+static ngx_int_t ngx_http_kot_admin_conditions(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_no_support(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_allow(ngx_http_request_t *r,
@@ -453,6 +455,13 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     }
 
     ctx->admin = ad;
+
+    /*
+     * nginx would test If-Match and the like on the answer, once the
+     * call is done: a change made, then answered 412 in HTML.  The API
+     * tests them itself, first (ngx_http_kot_admin_conditions()).
+     */
+    r->disable_not_modified = 1;
 
     /* before a byte of the body is read or Redis is asked anything */
     switch (ngx_http_kot_tls_floor(r, ctx, &protocol, &floor)) {
@@ -932,11 +941,101 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_support(r, ad);
     }
 
+    rc = ngx_http_kot_admin_conditions(r, ad);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_kot_admin_decode(r, ad, op->fields, &rc) != NGX_OK) {
         return rc;
     }
 
     return op->handler(r, ctx);
+}
+
+
+/*
+ * The call's conditions (RFC 9110, 13.1), before it does anything.  A
+ * user (users/U) has an ETag, of its state: If-Match's, one strong ETag,
+ * goes to ad->state, for the script that changes the user to compare at
+ * the moment of the change (or for GET to compare).  Nothing else has
+ * one, so an If-Match other than "*" cannot hold there; nor can
+ * If-None-Match or If-Unmodified-Since be told for a change, which is
+ * refused rather than made unconditionally.  A GET is answered in full.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_conditions(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+{
+    ngx_str_t         v;
+    const char       *name;
+    ngx_table_elt_t  *h;
+
+    ad->etag = (ad->resource == NGX_HTTP_KOT_R_USER);
+    name = NULL;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        /* a full answer is always a right one */
+
+    } else if (r->headers_in.if_none_match) {
+        name = "If-None-Match";
+
+    } else if (r->headers_in.if_unmodified_since) {
+        name = "If-Unmodified-Since";
+    }
+
+    if (name) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "the API cannot tell %s of this "
+                                        "resource, and made no change: "
+                                        "send the call without it", name);
+    }
+
+    h = r->headers_in.if_match;
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    v = h->value;
+
+    while (v.len && (v.data[0] == ' ' || v.data[0] == '\t')) {
+        v.data++;
+        v.len--;
+    }
+
+    while (v.len && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t')) {
+        v.len--;
+    }
+
+    if (v.len == 1 && v.data[0] == '*') {
+        return NGX_OK;
+    }
+
+    if (!ad->etag) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "only a user (tenants/T/users/U) "
+                                        "has an ETag: If-Match takes * "
+                                        "here, and no change was made");
+    }
+
+    switch (ngx_http_kot_admin_etag_parse(r, &v, &ad->state)) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_ERROR:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    default:
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "If-Match takes one ETag, as GET of "
+                                        "the user answers it, or *; no "
+                                        "change was made");
+    }
 }
 
 
