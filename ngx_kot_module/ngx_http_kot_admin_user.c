@@ -33,7 +33,7 @@ static ngx_int_t ngx_http_kot_admin_user_load(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_admin_user_show(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_etag(ngx_http_request_t *r,
-    ngx_http_kot_val_t *row);
+    ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
@@ -258,7 +258,7 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_user(r);
     }
 
-    switch (ngx_http_kot_admin_etag(r, ad->reply)) {
+    switch (ngx_http_kot_admin_etag(r, ad)) {
 
     case NGX_OK:
         break;
@@ -277,29 +277,24 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
 
 /*
- * The ETag of users/U, the answer of GET and PATCH: the user's state,
- * what a PATCH or DELETE changes (KOT_LUA_USER_STATE: 0 or 1 for
- * disabled, then the roles), in base64url.  NGX_DECLINED for a GET whose
- * If-Match it is not.
+ * The ETag of users/U, of the user_get row in ad->reply, in the answer
+ * of GET and PATCH: the user's state, what a PATCH or DELETE changes
+ * (KOT_LUA_USER_STATE: 0 or 1 for disabled, then the roles), in
+ * base64url.  NGX_DECLINED for a GET whose If-Match it is not.
  */
 
 static ngx_int_t
-ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_val_t *row)
+ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 {
-    u_char                *state, *tag;
-    size_t                 len;
-    ngx_str_t             *roles;
-    ngx_http_kot_ctx_t    *ctx;
-    ngx_http_kot_admin_t  *ad;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
-    ad = ngx_http_kot_admin_get(ctx);
+    u_char      *state, *tag;
+    size_t       len;
+    ngx_str_t   *roles;
 
     if (!ad->etag) {
         return NGX_OK;
     }
 
-    roles = ngx_http_kot_val_str(row, 1);
+    roles = ngx_http_kot_val_str(ad->reply, 1);
     len = 1 + roles->len;
 
     state = ngx_pnalloc(r->pool, len);
@@ -309,7 +304,7 @@ ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_val_t *row)
         return NGX_ERROR;
     }
 
-    state[0] = ngx_http_kot_val_int(row, 2) ? '1' : '0';
+    state[0] = ngx_http_kot_val_int(ad->reply, 2) ? '1' : '0';
     ngx_memcpy(state + 1, roles->data, roles->len);
 
     /* a PATCH was compared by its script; it answers the state after */
