@@ -130,6 +130,8 @@ static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
 static ngx_int_t ngx_http_kot_admin_conditions(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
+static void ngx_http_kot_admin_refused(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *reason, const char *what);
 static ngx_int_t ngx_http_kot_admin_no_support(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_allow(ngx_http_request_t *r,
@@ -597,7 +599,6 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_array_t               *roles;
     ngx_http_kot_admin_t      *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_session_t    *s = &ctx->session;
-    ngx_http_kot_event_t       ev;
     ngx_http_kot_main_conf_t  *kmcf;
 
     if (!kot_roles_have((char *) s->roles.data, s->roles.len, KOT_ROLE_ADMIN,
@@ -628,15 +629,8 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
         && !ngx_http_kot_admin_csrf_ok(r, ctx))
     {
-        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-        ev.action = "admin_api";
-        ev.category = "iam";
-        ev.outcome = "failure";
-        ev.reason = "csrf";
-        ev.status = NGX_HTTP_FORBIDDEN;
-
-        ngx_http_kot_event(r, &ev, "admin API call refused: missing or "
-                           "wrong X-Kot-CSRF token");
+        ngx_http_kot_admin_refused(r, ad, "csrf", "missing or wrong "
+                                   "X-Kot-CSRF token");
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "csrf",
                                         "a call that is not GET needs the "
@@ -887,6 +881,7 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                 rc;
     ngx_uint_t                i, method;
+    const char               *who;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     const ngx_http_kot_op_t  *op;
 
@@ -918,11 +913,17 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if ((op->who == NGX_HTTP_KOT_WHO_SYSTEM && !ad->system)
         || (op->who == NGX_HTTP_KOT_WHO_TENANT && !ad->own))
     {
+        who = (op->who == NGX_HTTP_KOT_WHO_SYSTEM)
+              ? "only a system admin may do this"
+              : "only an admin of the tenant itself may do this";
+
+        /* under a grant, the answer's support_access record says it */
+        if (!ad->support) {
+            ngx_http_kot_admin_refused(r, ad, "forbidden", who);
+        }
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                        op->who == NGX_HTTP_KOT_WHO_SYSTEM
-                                        ? "only a system admin may do this"
-                                        : "only an admin of the tenant "
-                                          "itself may do this");
+                                        "%s", who);
     }
 
     /* the tenant's grant itself, or its deletion, is no support access */
@@ -930,6 +931,10 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ad->support = 0;
 
     } else if (ad->tenant.len && !ad->own && !ad->support) {
+        ngx_http_kot_admin_refused(r, ad, "support_grant_required",
+                                   "the tenant has not granted support "
+                                   "access");
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
                                         "support_grant_required",
                                         "the tenant has not granted support "
@@ -951,6 +956,38 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return op->handler(r, ctx);
+}
+
+
+/*
+ * A call refused for want of a right (reason): an admin_api failure, in
+ * the caller's events list and in that of the tenant the path named, if
+ * the caller may know of it (its own, or one that a system admin reached
+ * in ngx_http_kot_admin_scoped()), so that a tenant sees who reached
+ * for it.
+ */
+
+static void
+ngx_http_kot_admin_refused(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const char *reason, const char *what)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "admin_api";
+    ev.category = "iam";
+    ev.outcome = "failure";
+    ev.reason = reason;
+    ev.status = NGX_HTTP_FORBIDDEN;
+
+    if (ad->tenant.len) {
+        ev.target_tenant = &ad->tenant;
+        ev.fields = json_pack("{s:s,s:o}", "kot.via", "api",
+                              "kot.target.tenant",
+                              ngx_http_kot_json_str(&ad->tenant));
+    }
+
+    ngx_http_kot_event(r, &ev, "admin API call refused: %s", what);
 }
 
 
