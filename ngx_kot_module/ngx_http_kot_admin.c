@@ -128,6 +128,10 @@ static void ngx_http_kot_admin_reply_copy(ngx_http_request_t *r, void *data,
 static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
     redisReply *reply, ngx_uint_t depth);
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
+static ngx_int_t ngx_http_kot_admin_conditions(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
+static void ngx_http_kot_admin_refused(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *reason, const char *what);
 static ngx_int_t ngx_http_kot_admin_no_support(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_allow(ngx_http_request_t *r,
@@ -183,7 +187,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
       NULL, ngx_http_kot_admin_tenant_delete },
     { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_tenant_get },
-    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+    /* where the tenant's alarms go, after any grant too: its own */
+    { NGX_HTTP_KOT_R_TENANT, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_TENANT, 1,
       kot_body_tenant_put, ngx_http_kot_admin_tenant_put },
 
     { NGX_HTTP_KOT_R_USERS, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -212,7 +217,8 @@ static const ngx_http_kot_op_t  ngx_http_kot_ops[] = {
 
     { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
       NULL, ngx_http_kot_admin_allowlist_get },
-    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_ADMIN, 1,
+    /* who may reach the API, and so revoke a grant: not under a grant */
+    { NGX_HTTP_KOT_R_ALLOWLIST, NGX_HTTP_PUT, NGX_HTTP_KOT_WHO_TENANT, 1,
       kot_body_allowlist, ngx_http_kot_admin_allowlist_put },
 
     { NGX_HTTP_KOT_R_POLICY, NGX_HTTP_GET, NGX_HTTP_KOT_WHO_ADMIN, 1,
@@ -452,6 +458,13 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
 
     ctx->admin = ad;
 
+    /*
+     * nginx would test If-Match and the like on the answer, once the
+     * call is done: a change made, then answered 412 in HTML.  The API
+     * tests them itself, first (ngx_http_kot_admin_conditions()).
+     */
+    r->disable_not_modified = 1;
+
     /* before a byte of the body is read or Redis is asked anything */
     switch (ngx_http_kot_tls_floor(r, ctx, &protocol, &floor)) {
 
@@ -586,7 +599,6 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_array_t               *roles;
     ngx_http_kot_admin_t      *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_session_t    *s = &ctx->session;
-    ngx_http_kot_event_t       ev;
     ngx_http_kot_main_conf_t  *kmcf;
 
     if (!kot_roles_have((char *) s->roles.data, s->roles.len, KOT_ROLE_ADMIN,
@@ -617,15 +629,8 @@ ngx_http_kot_admin_authorize(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
         && !ngx_http_kot_admin_csrf_ok(r, ctx))
     {
-        ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
-        ev.action = "admin_api";
-        ev.category = "iam";
-        ev.outcome = "failure";
-        ev.reason = "csrf";
-        ev.status = NGX_HTTP_FORBIDDEN;
-
-        ngx_http_kot_event(r, &ev, "admin API call refused: missing or "
-                           "wrong X-Kot-CSRF token");
+        ngx_http_kot_admin_refused(r, ad, "csrf", "missing or wrong "
+                                   "X-Kot-CSRF token");
 
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "csrf",
                                         "a call that is not GET needs the "
@@ -876,6 +881,7 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                 rc;
     ngx_uint_t                i, method;
+    const char               *who;
     ngx_http_kot_admin_t     *ad = ngx_http_kot_admin_get(ctx);
     const ngx_http_kot_op_t  *op;
 
@@ -907,11 +913,17 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if ((op->who == NGX_HTTP_KOT_WHO_SYSTEM && !ad->system)
         || (op->who == NGX_HTTP_KOT_WHO_TENANT && !ad->own))
     {
+        who = (op->who == NGX_HTTP_KOT_WHO_SYSTEM)
+              ? "only a system admin may do this"
+              : "only an admin of the tenant itself may do this";
+
+        /* under a grant, the answer's support_access record says it */
+        if (!ad->support) {
+            ngx_http_kot_admin_refused(r, ad, "forbidden", who);
+        }
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                        op->who == NGX_HTTP_KOT_WHO_SYSTEM
-                                        ? "only a system admin may do this"
-                                        : "only an admin of the tenant "
-                                          "itself may do this");
+                                        "%s", who);
     }
 
     /* the tenant's grant itself, or its deletion, is no support access */
@@ -919,6 +931,10 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ad->support = 0;
 
     } else if (ad->tenant.len && !ad->own && !ad->support) {
+        ngx_http_kot_admin_refused(r, ad, "support_grant_required",
+                                   "the tenant has not granted support "
+                                   "access");
+
         return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
                                         "support_grant_required",
                                         "the tenant has not granted support "
@@ -930,11 +946,133 @@ ngx_http_kot_admin_dispatch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_support(r, ad);
     }
 
+    rc = ngx_http_kot_admin_conditions(r, ad);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_kot_admin_decode(r, ad, op->fields, &rc) != NGX_OK) {
         return rc;
     }
 
     return op->handler(r, ctx);
+}
+
+
+/*
+ * A call refused for want of a right (reason): an admin_api failure, in
+ * the caller's events list and in that of the tenant the path named, if
+ * the caller may know of it (its own, or one that a system admin reached
+ * in ngx_http_kot_admin_scoped()), so that a tenant sees who reached
+ * for it.
+ */
+
+static void
+ngx_http_kot_admin_refused(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const char *reason, const char *what)
+{
+    ngx_http_kot_event_t  ev;
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "admin_api";
+    ev.category = "iam";
+    ev.outcome = "failure";
+    ev.reason = reason;
+    ev.status = NGX_HTTP_FORBIDDEN;
+
+    if (ad->tenant.len) {
+        ev.target_tenant = &ad->tenant;
+        ev.fields = json_pack("{s:s,s:o}", "kot.via", "api",
+                              "kot.target.tenant",
+                              ngx_http_kot_json_str(&ad->tenant));
+    }
+
+    ngx_http_kot_event(r, &ev, "admin API call refused: %s", what);
+}
+
+
+/*
+ * The call's conditions (RFC 9110, 13.1), before it does anything.  A
+ * user (users/U) has an ETag, of its state: If-Match's, one strong ETag,
+ * goes to ad->state, for the script that changes the user to compare at
+ * the moment of the change (or for GET to compare).  Nothing else has
+ * one, so an If-Match other than "*" cannot hold there; nor can
+ * If-None-Match or If-Unmodified-Since be told for a change, which is
+ * refused rather than made unconditionally.  A GET is answered in full.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_conditions(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+{
+    ngx_str_t         v;
+    const char       *name;
+    ngx_table_elt_t  *h;
+
+    ad->etag = (ad->resource == NGX_HTTP_KOT_R_USER);
+    name = NULL;
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        /* a full answer is always a right one */
+
+    } else if (r->headers_in.if_none_match) {
+        name = "If-None-Match";
+
+    } else if (r->headers_in.if_unmodified_since) {
+        name = "If-Unmodified-Since";
+    }
+
+    if (name) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "the API cannot tell %s of this "
+                                        "resource, and made no change: "
+                                        "send the call without it", name);
+    }
+
+    h = r->headers_in.if_match;
+
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    v = h->value;
+
+    while (v.len && (v.data[0] == ' ' || v.data[0] == '\t')) {
+        v.data++;
+        v.len--;
+    }
+
+    while (v.len && (v.data[v.len - 1] == ' ' || v.data[v.len - 1] == '\t')) {
+        v.len--;
+    }
+
+    if (v.len == 1 && v.data[0] == '*') {
+        return NGX_OK;
+    }
+
+    if (!ad->etag) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "only a user (tenants/T/users/U) "
+                                        "has an ETag: If-Match takes * "
+                                        "here, and no change was made");
+    }
+
+    switch (ngx_http_kot_admin_etag_parse(r, &v, &ad->state)) {
+
+    case NGX_OK:
+        return NGX_OK;
+
+    case NGX_ERROR:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    default:
+        return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                        "precondition_failed",
+                                        "If-Match takes one ETag, as GET of "
+                                        "the user answers it, or *; no "
+                                        "change was made");
+    }
 }
 
 

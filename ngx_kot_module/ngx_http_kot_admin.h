@@ -59,10 +59,14 @@ typedef struct {
 
     ngx_uint_t                  resource;
 
+    /* If-Match's ETag of a user, decoded: its state as the caller read it */
+    ngx_str_t                   state;
+
     unsigned                    system:1;       /* a system admin */
     unsigned                    own:1;          /* T is the caller's */
     unsigned                    support:1;      /* under T's grant */
     unsigned                    audited:1;      /* an event says it */
+    unsigned                    etag:1;         /* of users/U: an ETag */
 } ngx_http_kot_admin_t;
 
 
@@ -170,6 +174,9 @@ ngx_int_t ngx_http_kot_admin_user_add(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_admin_etag_parse(ngx_http_request_t *r,
+    ngx_str_t *etag, ngx_str_t *state);
+ngx_int_t ngx_http_kot_admin_changed(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_admin_user_patch(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_delete(ngx_http_request_t *r,

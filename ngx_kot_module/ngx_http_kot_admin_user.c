@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_admin.h"
+#include "kot_b64.h"
 #include "kot_change.h"
 #include "kot_crypto.h"
 #include "kot_form.h"
@@ -31,6 +32,8 @@ static ngx_int_t ngx_http_kot_admin_user_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_user_show(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_etag(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_roles(ngx_http_request_t *r,
@@ -255,9 +258,125 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_user(r);
     }
 
+    switch (ngx_http_kot_admin_etag(r, ad)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return ngx_http_kot_admin_changed(r);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     u = ngx_http_kot_admin_user_json(ad->reply, 1, ad->policy);
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK, u);
+}
+
+
+/*
+ * The ETag of users/U, of the user_get row in ad->reply, in the answer
+ * of GET and PATCH: the user's state, what a PATCH or DELETE changes
+ * (KOT_LUA_USER_STATE: 0 or 1 for disabled, then the roles), in
+ * base64url.  NGX_DECLINED for a GET whose If-Match it is not.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+{
+    u_char      *state, *tag;
+    size_t       len;
+    ngx_str_t   *roles;
+
+    if (!ad->etag) {
+        return NGX_OK;
+    }
+
+    roles = ngx_http_kot_val_str(ad->reply, 1);
+    len = 1 + roles->len;
+
+    state = ngx_pnalloc(r->pool, len);
+    tag = ngx_pnalloc(r->pool, kot_b64_encoded_len(len) + 2);
+
+    if (state == NULL || tag == NULL) {
+        return NGX_ERROR;
+    }
+
+    state[0] = ngx_http_kot_val_int(ad->reply, 2) ? '1' : '0';
+    ngx_memcpy(state + 1, roles->data, roles->len);
+
+    /* a PATCH was compared by its script; it answers the state after */
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        && ad->state.data
+        && (ad->state.len != len
+            || ngx_memcmp(ad->state.data, state, len) != 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    tag[0] = '"';
+    len = 1 + kot_b64url_encode((char *) tag + 1, state, len);
+    tag[len++] = '"';
+
+    return ngx_http_kot_add_header(r, "ETag", tag, len);
+}
+
+
+/*
+ * If-Match's ETag (without its blanks) as the state it holds; NGX_DECLINED
+ * if it is not one that ngx_http_kot_admin_etag() could have made.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_etag_parse(ngx_http_request_t *r, ngx_str_t *etag,
+    ngx_str_t *state)
+{
+    size_t    len;
+    ssize_t   n;
+
+    if (etag->len < 3 || etag->data[0] != '"'
+        || etag->data[etag->len - 1] != '"')
+    {
+        return NGX_DECLINED;
+    }
+
+    len = etag->len - 2;
+
+    if (len > kot_b64_encoded_len(1 + KOT_ROLES_MAX)) {
+        return NGX_DECLINED;
+    }
+
+    state->data = ngx_pnalloc(r->pool, kot_b64_decoded_len(len) + 1);
+    if (state->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = kot_b64url_decode(state->data, kot_b64_decoded_len(len) + 1,
+                          (char *) etag->data + 1, len);
+
+    if (n < 2 || (state->data[0] != '0' && state->data[0] != '1')) {
+        state->data = NULL;
+        return NGX_DECLINED;
+    }
+
+    state->len = n;
+
+    return NGX_OK;
+}
+
+
+/* 412: the user is no longer as the caller read it; nothing changed */
+
+ngx_int_t
+ngx_http_kot_admin_changed(ngx_http_request_t *r)
+{
+    return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
+                                    "precondition_failed",
+                                    "the user has changed since that ETag "
+                                    "was read, and this call changed "
+                                    "nothing: read it again");
 }
 
 
@@ -822,6 +941,8 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
     ngx_http_kot_redis_arg(&a, op.data, op.len);
     ngx_http_kot_redis_arg(&a, roles->data, roles->len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
+    ngx_http_kot_redis_arg(&a, ad->state.data, ad->state.len);
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 2, &a, NULL,
                                      0, ngx_http_kot_admin_patched);
@@ -864,6 +985,9 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
                                        "an admin cannot take its own "
                                        "\"admin\" role away");
 
+    case KOT_CHANGED:
+        return ngx_http_kot_admin_changed(r);
+
     default: /* KOT_NO_USER */
         return ngx_http_kot_admin_no_user(r);
     }
@@ -871,14 +995,28 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 
 
 /*
- * What an admin may not do to its own account: the refusal is recorded
- * under the action refused.
+ * What an admin may not do to its own account, nor support access to
+ * any admin's (the scripts refuse both alike): the tenant's admins keep
+ * the tenant, and the grant stays theirs to revoke.  The refusal is
+ * recorded under the action refused.
  */
 
 static ngx_int_t
 ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
     const char *action, const char *code, const char *detail)
 {
+    if (ad->support) {
+        ngx_http_kot_admin_audit(r, action, "iam", "support_admin_protected",
+                                 &ad->user, NULL, NULL);
+
+        return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN,
+                                        "support_admin_protected",
+                                        "Support access cannot disable, "
+                                        "demote or delete the tenant's "
+                                        "administrators; ask the tenant's "
+                                        "administrator.");
+    }
+
     ngx_http_kot_admin_audit(r, action, "iam", "self", &ad->user, NULL,
                              NULL);
 
@@ -985,6 +1123,8 @@ ngx_http_kot_admin_user_delete(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
+    ngx_http_kot_redis_arg(&a, ad->state.data, ad->state.len);
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DELETE, 6, &a, NULL,
                                      0, ngx_http_kot_admin_user_deleted);
@@ -999,6 +1139,10 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
+    }
+
+    if (ad->reply->integer == KOT_CHANGED) {
+        return ngx_http_kot_admin_changed(r);
     }
 
     if (ad->reply->integer == KOT_SELF) {

@@ -267,6 +267,36 @@ is $A->dump_keys($t), $before, 'none of the refused bodies changed Redis';
 
 # the records
 
+# calls an admin may not make are recorded, and the tenant they named
+# sees them in its events list: a tenant admin's reach for the operator's
+# calls, a system admin's into a tenant that granted no support access
+$A->is_error($alice->call(POST => 'tenants', { name => 'omega' }), 403,
+             'forbidden', 'a tenant admin may not create a tenant');
+$A->is_error($alice->call(DELETE => 'tenants/acme'), 403, 'forbidden',
+             'nor delete its own');
+$A->is_error($root->call(GET => 'tenants/acme/users'), 403,
+             'support_grant_required', 'a system admin without a grant');
+$A->is_error($root->call(POST => 'tenants/acme/support', { hours => 1 }),
+             403, 'forbidden', 'which it cannot grant itself');
+my @refusals;
+wait_until(sub {
+    @refusals = grep { $_->{'event.action'} eq 'admin_api'
+                       && ($_->{'event.reason'} // '') ne 'csrf' }
+                @{ $alice->call(GET => 'tenants/acme/events')->{json}{events} };
+    return @refusals >= 4;
+}, what => 'the refusals in acme\'s events');
+is_deeply [ map { join ' ', map { $_ // '-' }
+                  @$_{qw(event.outcome event.reason user.name
+                         organization.id kot.target.tenant
+                         http.request.method http.response.status_code)} }
+            reverse @refusals ],
+    [ 'failure forbidden alice acme - POST 403',
+      'failure forbidden alice acme acme DELETE 403',
+      'failure support_grant_required root ops acme GET 403',
+      'failure forbidden root ops acme POST 403' ],
+    'each refusal is an admin_api failure with its reason, in the events '
+    . 'of the tenant it named';
+
 my @recs;
 wait_until(sub {
     @recs = $t->audit_records($log);

@@ -113,8 +113,9 @@ my @inside = (
     [POST => 'tenants/acme/users/bob/password'],
     [GET => 'tenants/acme/sessions'],
     [DELETE => "tenants/acme/sessions/$acme_handle"],
-    [PUT => 'tenants/acme/allowlists/access', { networks => [] }],
+    [GET => 'tenants/acme/allowlists/access'],
     [GET => 'tenants/acme/policy'],
+    [PUT => 'tenants/acme/policy', { min_length => 20 }],
     [GET => 'tenants/acme/events'],
 );
 

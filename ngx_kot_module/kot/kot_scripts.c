@@ -646,14 +646,28 @@ static const char  kot_script_user_passwd[] =
 
 
 /*
+ * The state of an account that an administrator changes: 0 or 1 (was,
+ * whether it is disabled), then its roles (old), as the admin API's
+ * ETag of the user holds it (ngx_http_kot_admin_etag()).  An expected
+ * state (arg) that is given and is not the account's refuses the change
+ * with -4 (KOT_CHANGED), before anything else: a change made on what an
+ * administrator read is not made over another's made since.
+ */
+#define KOT_LUA_USER_STATE(arg)                                             \
+    "if " arg " and " arg " ~= '' and " arg " ~= was .. old then"          \
+    " return -4 end\n"
+
+
+/*
  * An administrator changes an account: disables it (no login succeeds,
  * and its sessions end now), enables it again, gives it new roles (its
  * live sessions carry them at once: each session key changes, so every
  * node's cache drops it), or several of these in one.  Every refusal is
  * checked before anything is written, so a refused change writes
  * nothing: an administrator cannot disable itself nor take its own
- * admin role away.  What is already as asked is left as it is: a
- * second disabling keeps the time of the first.
+ * admin role away, and support access (ARGV[6] "1") cannot do that to
+ * any admin of the tenant.  What is already as asked is left as it is:
+ * a second disabling keeps the time of the first.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
  * ARGV[1] now, ARGV[2] user, ARGV[3] the acting user if it is of the
@@ -661,21 +675,27 @@ static const char  kot_script_user_passwd[] =
  * and restart the clock of inactivity even if the account was not
  * disabled: after inactive_after refused it) or "" (as it is),
  * ARGV[5] roles (comma-separated, checked by the caller) or "" (as they
- * are)
+ * are), ARGV[6] "1" when a system admin acts under the tenant's support
+ * grant (absent or "" else: kotctl), ARGV[7] the state the caller read
+ * (KOT_LUA_USER_STATE), to change the user only if it is still so, or
+ * "" (absent: kotctl)
  * Returns {old roles, 1 if it was disabled else 0, sessions ended};
- * -1 for an unknown user; -2 if the acting user would disable itself;
- * -3 if it would lose its own admin role.
+ * -1 for an unknown user; -2 if the acting user would disable itself,
+ * or support access an admin; -3 if it would lose its own admin role,
+ * or support access would take an admin's; -4 if the user is no longer
+ * in the state ARGV[7].
  */
 static const char  kot_script_user_patch[] =
     "local u = redis.call('HMGET', KEYS[1], 'roles', 'disabled')\n"
     "local old, was = u[1], u[2] and 1 or 0\n"
     "if not old then return -1 end\n"
+    KOT_LUA_USER_STATE("ARGV[7]")
     "local op, roles = ARGV[4], ARGV[5]\n"
-    "local self = ARGV[3] == ARGV[2]\n"
     "local function admin(r)\n"
     "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."
     " ',', 1, true) ~= nil\n"
     "end\n"
+    "local self = ARGV[3] == ARGV[2] or (ARGV[6] == '1' and admin(old))\n"
     "if self and op == 'disable' then return -2 end\n"
     "if self and roles ~= '' and admin(old) and not admin(roles) then"
     " return -3 end\n"
@@ -933,19 +953,26 @@ static const char  kot_script_tenant_list[] =
  * Deletes a user: its sessions end now, its failures, password history
  * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is
  * retired in the tenant, never issued again.  An administrator cannot
- * delete itself.
+ * delete itself, nor support access an admin of the tenant.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] users:{tenant}, KEYS[4] retired:u:{tenant},
  * KEYS[5] f:{tenant}:{user}, KEYS[6] ph:{tenant}:{user}
  * ARGV[1] user, ARGV[2] the acting user if it is of the same tenant,
- * else ""
+ * else "", ARGV[3] "1" under a support grant (as user_patch's ARGV[6]),
+ * ARGV[4] the state the caller read, or "" (as user_patch's ARGV[7])
  * Returns the number of sessions ended; -1 for an unknown user; -2 if the
- * acting user is the user.
+ * acting user is the user, or support access would delete an admin; -4
+ * if the user is no longer in the state ARGV[4].
  */
 static const char  kot_script_user_delete[] =
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local u = redis.call('HMGET', KEYS[1], 'roles', 'disabled')\n"
+    "local old, was = u[1], u[2] and 1 or 0\n"
+    "if not old then return -1 end\n"
+    KOT_LUA_USER_STATE("ARGV[4]")
     "if ARGV[2] == ARGV[1] then return -2 end\n"
+    "if ARGV[3] == '1' and string.find(',' .. old .. ',', ',"
+    KOT_ROLE_ADMIN ",', 1, true) then return -2 end\n"
     "local tu = string.sub(KEYS[1], #'" KOT_KEY_USER "' + 1)\n"
     "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], '" KOT_KEY_MFA "' .. tu,"
     " '" KOT_KEY_MFA_CODES "' .. tu, '" KOT_KEY_NETWORKS "' .. tu)\n"
