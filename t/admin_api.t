@@ -187,6 +187,14 @@ is $root->call(POST => 'tenants', undef,
                  type => 'application/json; charset=utf-8' })->{status},
     201, 'application/json with a charset is JSON';
 
+# the events of delta's creation land in Redis after its answer
+ok wait_until(sub {
+        grep { /"event\.action":"tenant_added"/ }
+             @{ $t->redis('LRANGE', 'kot:v1:ev:delta', 0, -1) }
+        and grep { /"kot\.target\.tenant":"delta"/ }
+                 @{ $t->redis('LRANGE', 'kot:v1:ev:ops', 0, 0) }
+    }, what => 'the events of delta\'s creation'),
+    '(the new tenant\'s events are written)';
 $before = $A->dump_keys($t);
 
 $A->is_error($root->call(POST => 'tenants', undef, { raw => $big }),
