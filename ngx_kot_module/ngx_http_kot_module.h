@@ -107,6 +107,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                  rate;               /* per minute; 0: off */
     ngx_uint_t                  burst;
+    ngx_uint_t                  ipv6_site;      /* a /48's share; 0: off */
 } ngx_http_kot_throttle_conf_t;
 
 
@@ -194,6 +195,7 @@ typedef struct {
     unsigned                    mfa:1;          /* the user has MFA */
     unsigned                    enrol:1;        /* the session must enrol */
     ngx_msec_t                  retry_after;    /* > 0: throttled */
+    ngx_str_t                   site;   /* throttled as this IPv6 /48 */
     uint64_t                    pw_changed;
     uint64_t                    active;         /* last login, or so */
     int64_t                     allow_version;  /* the tenant's lists */
@@ -455,8 +457,12 @@ ngx_int_t ngx_http_kot_current_password_count(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next);
 const char *ngx_http_kot_current_password_refused(ngx_http_request_t *r,
     ngx_http_kot_login_t *login);
-/* the client's kot_cidr_bucket(): its throttle bucket and its network */
-ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);
+/*
+ * the client's kot_cidr_bucket(): its throttle bucket and its network;
+ * with site, also its kot_cidr_site() (empty for an IPv4 client)
+ */
+ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *site);
 
 /* ngx_http_kot_hash.c */
 typedef struct {

@@ -151,6 +151,28 @@ is try('v6c', 'X-Real-IP' => '2001:db8:1:3::1')->{status}, 401,
     'the next /64 does not';
 
 
+# An attacker with an IPv6 /48 (a free tunnel broker gives one) has
+# 65536 /64s: each may have its own allowance, but the /48 as a whole
+# gets 16 of them by default, not 65536.
+
+my @site = grep { try("s$_", 'X-Real-IP' => sprintf('2001:db8:77:%x::1', $_))
+                      ->{status} == 401 } 1 .. 48;
+is scalar @site, 48,
+    'the /64s of one IPv6 /48 are answered up to 16 allowances together';
+$res = try('s49', 'X-Real-IP' => '2001:db8:77:ff::1');
+is $res->{status}, 429,
+    'then a fresh /64 of the same /48 is refused with 429';
+ok $res->{headers}{'retry-after'} >= 1, '  with Retry-After';
+is try('s50', 'X-Real-IP' => '2001:db8:78:1::1')->{status}, 401,
+    'another /48 has its own allowance';
+my %site = @{ $t->redis('HGETALL', 'kot:v1:th:2001:0db8:0077::/48') };
+is_deeply [ @site{qw(rate burst)} ], [ 96, 48 ],
+    'the /48 is one bucket, at 16 times the rate and burst';
+like $n->error_log,
+    qr/login throttled: too many attempts from the IPv6 network 2001:0db8:0077::\/48 of this client; retry after \d+ ms, client: 2001:db8:77:ff::1/,
+    'the throttling names the /48';
+
+
 # tokens come back at the configured rate
 
 ok wait_until(sub { try('user7', %from)->{status} == 401 },

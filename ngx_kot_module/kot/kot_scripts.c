@@ -83,12 +83,16 @@
  * token is there; 0 if one is).
  */
 #define KOT_LUA_BUCKET_REFILL                                               \
-    "local tokens = tonumber(b[1]) or burst\n"                              \
-    "local ts = tonumber(b[2]) or now\n"                                    \
-    "tokens = math.min(burst,"                                              \
+    "local function refill(b, rate, burst, now)\n"                          \
+    "  local tokens = tonumber(b[1]) or burst\n"                            \
+    "  local ts = tonumber(b[2]) or now\n"                                  \
+    "  tokens = math.min(burst,"                                            \
     " tokens + math.max(0, now - ts) * rate / 60000)\n"                     \
-    "local wait = 0\n"                                                      \
-    "if tokens < 1 then wait = math.ceil((1 - tokens) * 60000 / rate) end\n"
+    "  local wait = 0\n"                                                    \
+    "  if tokens < 1 then"                                                  \
+    " wait = math.ceil((1 - tokens) * 60000 / rate) end\n"                  \
+    "  return tokens, wait\n"                                               \
+    "end\n"
 
 
 /*
@@ -157,12 +161,18 @@ static const char  kot_script_session_check[] =
 /*
  * The first step of a login: the per-client token bucket, then the user,
  * whether the account is locked, and the tenant's policy, in one round
- * trip.
+ * trip.  An IPv6 client also takes a token from its /48's bucket, which
+ * holds ARGV[4] times the burst and refills at ARGV[4] times the rate
+ * (kot_cidr_site()); an attempt goes on only if both have one, and
+ * takes one from each.
  *
  * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user},
- * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}, KEYS[6] mfa:{tenant}:{user}
- * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
- * Returns {0, ms to wait} when the client is over its rate, else
+ * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}, KEYS[6] mfa:{tenant}:{user},
+ * KEYS[7] th:{the client's /48} (KEYS[1] again for none)
+ * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst,
+ * ARGV[4] the /48's share (0 or absent: none)
+ * Returns {0, ms to wait, 1 for the client's bucket or 2 for its /48's}
+ * when the client is over its rate, else
  * {1, hash, roles, must_change, locked, pw_changed, last active,
  *  {tenant policy}, allow-list version, disabled, has MFA}, with "" for a
  * missing user's fields (KOT_LUA_LAST_ACTIVE: the last activity).
@@ -170,18 +180,27 @@ static const char  kot_script_session_check[] =
 static const char  kot_script_login_begin[] =
     KOT_LUA_LOCKED
     KOT_LUA_LAST_ACTIVE
+    KOT_LUA_BUCKET_REFILL
     "local now = tonumber(ARGV[1])\n"
     "local rate = tonumber(ARGV[2])\n"
     "if rate > 0 then\n"
-    "  local burst = tonumber(ARGV[3])\n"
-    "  local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
-    KOT_LUA_BUCKET_REFILL
-    "  if tokens < 1 then return {0, wait} end\n"
-    "  tokens = tokens - 1\n"
-    "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ARGV[1],"
-    " 'rate', ARGV[2], 'burst', ARGV[3])\n"
-    "  redis.call('PEXPIRE', KEYS[1],"
-    " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
+    "  local burst, site = tonumber(ARGV[3]), tonumber(ARGV[4]) or 0\n"
+    "  local th = {{KEYS[1], rate, burst}}\n"
+    "  if site > 0 and KEYS[7] and KEYS[7] ~= KEYS[1] then\n"
+    "    th[2] = {KEYS[7], rate * site, burst * site}\n"
+    "  end\n"
+    "  for i, t in ipairs(th) do\n"
+    "    local tokens, wait = refill(redis.call('HMGET', t[1], 'tokens',"
+    " 'ts'), t[2], t[3], now)\n"
+    "    if tokens < 1 then return {0, wait, i} end\n"
+    "    t[4] = tokens - 1\n"
+    "  end\n"
+    "  for _, t in ipairs(th) do\n"
+    "    redis.call('HSET', t[1], 'tokens', tostring(t[4]), 'ts', ARGV[1],"
+    " 'rate', t[2], 'burst', t[3])\n"
+    "    redis.call('PEXPIRE', t[1],"
+    " math.ceil((t[3] - t[4]) * 60000 / t[2]) + 1000)\n"
+    "  end\n"
     "end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
     " 'pw_changed', 'disabled')\n"
@@ -213,6 +232,7 @@ static const char  kot_script_throttle_status[] =
     "local rate, burst = tonumber(b[3]) or 0, tonumber(b[4]) or 0\n"
     "if rate <= 0 then return {2, redis.call('PTTL', KEYS[1])} end\n"
     KOT_LUA_BUCKET_REFILL
+    "local tokens, wait = refill(b, rate, burst, now)\n"
     "return {1, tostring(tokens), wait, rate, burst, tonumber(b[2]) or 0}\n";
 
 
