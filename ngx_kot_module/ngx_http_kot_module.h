@@ -70,6 +70,7 @@ typedef struct {
     kot_hmac_key_t              session_key;    /* keyed, ready */
     kot_hmac_key_t              csrf_key;
     u_char                      mfa_key[KOT_KEY_LEN];  /* seals seeds */
+    kot_hmac_key_t              recovery_key;   /* keys recovery codes */
     ngx_str_t                   mfa_issuer;     /* kot_mfa_issuer */
 
     ngx_str_t                   thread_pool_name;
@@ -529,6 +530,7 @@ typedef struct {
     kot_code_kind_t             kind;       /* of the code typed */
     uint64_t                    step;       /* the TOTP step it matched */
     u_char                      code_hash[KOT_RECOVERY_HASH_LEN];
+    u_char                      code_hash_unkeyed[KOT_RECOVERY_HASH_LEN];
     u_char                    (*codes)[KOT_RECOVERY_LEN + 1];  /* new */
     unsigned                    created:1;  /* at the password step */
     unsigned                    found:1;    /* at the code step */

@@ -1511,7 +1511,9 @@ static const char  kot_script_mfa_code_load[] =
  * KEYS[3] mp:{pid}
  * ARGV[1] the sealed seed the code was checked against, ARGV[2] the step
  * the code matched ("" for a recovery code), ARGV[3] the recovery code's
- * hash ("" for a TOTP code)
+ * keyed hash ("" for a TOTP code), ARGV[4] (absent for a TOTP code) its
+ * unkeyed hash, as releases before the keyed one stored it
+ * (kot_recovery_hash_unkeyed())
  * Returns {1, recovery codes left}; {0} for a TOTP step already used;
  * {-1} for a recovery code that is not (or no longer) there, or a seed
  * replaced meanwhile; {-2} when the pending login is over (another
@@ -1524,7 +1526,8 @@ static const char  kot_script_mfa_use[] =
     "  local last = tonumber(redis.call('HGET', KEYS[1], 'step')) or -1\n"
     "  if last >= tonumber(ARGV[2]) then return {0} end\n"
     "  redis.call('HSET', KEYS[1], 'step', ARGV[2])\n"
-    "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0 then\n"
+    "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0"
+    " and (not ARGV[4] or redis.call('SREM', KEYS[2], ARGV[4]) == 0) then\n"
     "  return {-1}\n"
     "end\n"
     "redis.call('DEL', KEYS[3])\n"
