@@ -270,16 +270,21 @@ static const char  kot_script_throttle_clear[] =
  * permanent_after lockouts it stays locked until an administrator unlocks
  * it.  While locked nothing is counted, so the count never exceeds the
  * attempts that could have succeeded, and counting starts afresh when a
- * lock ends.  The key remembers lockouts for max duration after the last
- * event, which is how long escalation lasts.
+ * lock ends.  The key of a user remembers lockouts for max duration after
+ * the last event, which is how long escalation lasts.  That of a name
+ * that is not a user lasts only as long as its window or its lock: no
+ * one can log in with it, so escalating its locks protects nobody, and
+ * a spray of made-up names from many addresses, each kept for a day,
+ * could fill Redis, which then refuses every login.
  *
  * Every failure of a known user, locked or not, also counts in its
  * fails_since, which the next login shows ($kot_last_login).
  *
  * The failures of a name that is not a user of the tenant are indexed in
  * fu:{tenant}, by when their key expires (+inf while locked for good; a
- * lock that an earlier release counted is given the latest expiry it can
- * have), so that deleting the tenant finds them without a SCAN.
+ * key without an expiry that an earlier release locked is given the
+ * latest expiry it can have), so that deleting the tenant finds them
+ * without a SCAN.
  *
  * A tenant that does not exist (never did, or was deleted) gets no key
  * at all: every failure there looks the same to the client anyway (no
@@ -314,7 +319,8 @@ static const char  kot_script_login_fail[] =
     " 'locks')\n"
     "local lk, locks = tonumber(f[3]) or 0, tonumber(f[4]) or 0\n"
     "if lk == -1 or lk > now then\n"
-    "  index(lk, lk + win + maxd)\n"
+    "  local pt = redis.call('PTTL', KEYS[1])\n"
+    "  index(lk, pt > 0 and now + pt or lk + win + maxd)\n"
     "  return {2, tonumber(f[1]) or 0, locks, lk}\n"
     "end\n"
     "local times = {}\n"
@@ -339,7 +345,8 @@ static const char  kot_script_login_fail[] =
     "redis.call('HSET', KEYS[1], 'fails', fails,"
     " 'times', table.concat(times, ' '), 'until', lk, 'locks', locks,"
     " 'last', now)\n"
-    "local ttl = math.max(win, lk - now) + maxd\n"
+    "local ttl = math.max(win, lk - now)\n"
+    "if known then ttl = ttl + maxd end\n"
     "if lk == -1 then\n"
     "  redis.call('PERSIST', KEYS[1])\n"
     "else\n"
