@@ -334,7 +334,7 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
 
         login->retry_after = (ngx_msec_t) ngx_max(e[1]->integer, 1);
 
-        /* the /48's bucket, not the client's own, was empty */
+        /* login->site stays only if it was the /48's bucket that was empty */
         if (reply->elements < 3 || e[2]->type != REDIS_REPLY_INTEGER
             || e[2]->integer != 2)
         {
