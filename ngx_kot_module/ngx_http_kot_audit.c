@@ -909,7 +909,7 @@ ngx_http_kot_audit_push(ngx_http_request_t *r, ngx_str_t *tenant,
 
     kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
 
-    if (!kmcf->notify || ngx_http_kot_client_key(r, &net) != NGX_OK) {
+    if (!kmcf->notify || ngx_http_kot_client_key(r, &net, NULL) != NGX_OK) {
         ngx_str_set(&net, "");
     }
 

@@ -29,14 +29,16 @@ static char *ngx_http_kot_time_param(ngx_conf_t *cf, ngx_str_t *v,
 /*
  * 10 failures in 15 minutes lock an account for 30 minutes, doubling up
  * to a day (PCI DSS: at most 10 tries, at least 30 minutes); 10 login
- * attempts a minute per client, in bursts of 20.
+ * attempts a minute per client, in bursts of 20, and an IPv6 /48 as a
+ * whole 16 times that: a site has a few hosts that log in, an attacker
+ * with a /48 has 65536 /64s.
  */
 static ngx_http_kot_lockout_conf_t  ngx_http_kot_lockout_default = {
     10, 15 * 60 * 1000, 30 * 60 * 1000, 24 * 60 * 60 * 1000, 0
 };
 
 static ngx_http_kot_throttle_conf_t  ngx_http_kot_throttle_default = {
-    10, 20
+    10, 20, 16
 };
 
 
@@ -131,7 +133,7 @@ ngx_http_kot_lockout(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* kot_login_throttle rate=N/m [burst=N] | off; */
+/* kot_login_throttle rate=N/m [burst=N] [ipv6_site=N|off] | off; */
 
 char *
 ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -158,11 +160,13 @@ ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
         th->rate = 0;
         th->burst = 0;
+        th->ipv6_site = 0;
         return NGX_CONF_OK;
     }
 
     th->rate = 0;
     th->burst = NGX_CONF_UNSET_UINT;
+    th->ipv6_site = ngx_http_kot_throttle_default.ipv6_site;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -184,6 +188,17 @@ ngx_http_kot_login_throttle(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             th->burst = n;
+
+        } else if (ngx_strcmp(value[i].data, "ipv6_site=off") == 0) {
+            th->ipv6_site = 0;
+
+        } else if (ngx_strncmp(value[i].data, "ipv6_site=", 10) == 0) {
+            n = ngx_atoi(value[i].data + 10, value[i].len - 10);
+            if (n < 1 || n > 65536) {
+                goto invalid;
+            }
+
+            th->ipv6_site = n;
 
         } else {
             goto invalid;
@@ -207,8 +222,10 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "kot_login_throttle: invalid parameter \"%V\"; "
-                       "expected rate=N/m (1..60000 per minute) and "
-                       "burst=N", &value[i]);
+                       "expected rate=N/m (1..60000 per minute), "
+                       "burst=N (1..100000) and ipv6_site=N (1..65536 "
+                       "times the rate and burst, for an IPv6 /48) or "
+                       "ipv6_site=off", &value[i]);
 
     return NGX_CONF_ERROR;
 }
@@ -231,23 +248,30 @@ ngx_http_kot_lockout_merge(ngx_http_kot_loc_conf_t *prev,
 
 
 /*
- * Consumes a login attempt from the client's bucket and loads the user
- * and its lock state.
+ * Consumes a login attempt from the client's bucket (and an IPv6
+ * client's /48's) and loads the user and its lock state.
  */
 
 ngx_int_t
 ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                   client;
+    ngx_str_t                   client, site;
     ngx_http_kot_login_t       *login = ctx->login;
     ngx_http_kot_loc_conf_t    *klcf;
     ngx_http_kot_redis_args_t   a;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    if (ngx_http_kot_client_key(r, &client) != NGX_OK) {
+    if (ngx_http_kot_client_key(r, &client, &site) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /* without a /48 (IPv4, or ipv6_site=off) the one bucket twice */
+    if (site.len == 0 || klcf->throttle.ipv6_site == 0) {
+        site = client;
+    }
+
+    login->site = site;
 
     a.argc = 0;
 
@@ -268,16 +292,19 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA, &login->tenant,
                                   &login->user)
            != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &site, NULL)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
         || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK
+        || ngx_http_kot_redis_num(r, &a, klcf->throttle.ipv6_site) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_LOGIN_BEGIN,
                                      ngx_http_kot_login_begin_reply, ctx,
-                                     &ctx->done, 6, &a);
+                                     &ctx->done, 7, &a);
 }
 
 
@@ -306,6 +333,14 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
         }
 
         login->retry_after = (ngx_msec_t) ngx_max(e[1]->integer, 1);
+
+        /* login->site stays only if it was the /48's bucket that was empty */
+        if (reply->elements < 3 || e[2]->type != REDIS_REPLY_INTEGER
+            || e[2]->integer != 2)
+        {
+            login->site.len = 0;
+        }
+
         ctx->rc = NGX_OK;
         return;
     }
@@ -418,14 +453,22 @@ ngx_http_kot_login_fail_reply(ngx_http_request_t *r, void *data,
  * realip module, never a raw X-Forwarded-For), named as kot_cidr_bucket()
  * says, so that an IPv4 client has one bucket however its address is
  * spelt.  Any other family (a unix socket) keeps its text.  It is also
- * the "network" of a login that notifications compare.
+ * the "network" of a login that notifications compare.  site, if asked
+ * for, is the IPv6 /48 that holds the address (kot_cidr_site()), or
+ * empty.
  */
 
 ngx_int_t
-ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
+ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *site)
 {
     u_char           *addr;
     struct sockaddr  *sa;
+
+    if (site) {
+        site->len = 0;
+        site->data = NULL;
+    }
 
     if (ngx_http_kot_client(r, &sa, key) != NGX_OK) {
         return NGX_ERROR;
@@ -455,7 +498,23 @@ ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key)
     key->len = kot_cidr_bucket(sa->sa_family, addr, (char *) key->data,
                                KOT_CIDR_BUCKET_MAX);
 
-    return (key->len > 0) ? NGX_OK : NGX_ERROR;
+    if (key->len == 0) {
+        return NGX_ERROR;
+    }
+
+    if (site == NULL) {
+        return NGX_OK;
+    }
+
+    site->data = ngx_pnalloc(r->pool, KOT_CIDR_BUCKET_MAX);
+    if (site->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    site->len = kot_cidr_site(sa->sa_family, addr, (char *) site->data,
+                              KOT_CIDR_BUCKET_MAX);
+
+    return NGX_OK;
 }
 
 

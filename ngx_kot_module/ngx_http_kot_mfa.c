@@ -17,7 +17,8 @@
  *
  * Seeds are sealed with AES-256-GCM under a key derived from
  * kot_secret_file, bound to the tenant and user; recovery codes are kept
- * as SHA-256 hashes.  The crypto here is a few microseconds and runs on
+ * as HMACs under another key derived from it, bound to them too
+ * (kot_recovery_hash()).  The crypto here is a few microseconds and runs on
  * the event loop; the password check runs in the thread pool.
  */
 
@@ -35,6 +36,8 @@
 
 static ngx_int_t ngx_http_kot_mfa_aad(ngx_http_request_t *r,
     ngx_http_kot_login_t *login, ngx_str_t *aad);
+static ngx_int_t ngx_http_kot_recovery_hash(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login, const char *code, size_t len, u_char *out);
 static ngx_int_t ngx_http_kot_mfa_open(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, u_char seed[KOT_TOTP_SEED_LEN]);
 static void ngx_http_kot_mfa_code_load_reply(ngx_http_request_t *r,
@@ -349,7 +352,13 @@ ngx_http_kot_mfa_code_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     switch (pt->mfa.kind) {
 
     case KOT_CODE_RECOVERY:
-        rc = kot_recovery_hash(norm, n, (char *) pt->mfa.code_hash);
+        /* the unkeyed form too, for codes that earlier releases stored */
+        rc = (ngx_http_kot_recovery_hash(r, ctx->login, norm, n,
+                                         pt->mfa.code_hash)
+              == NGX_OK)
+             ? kot_recovery_hash_unkeyed(norm, n,
+                                         (char *) pt->mfa.code_hash_unkeyed)
+             : -1;
         kot_cleanse(norm, sizeof(norm));
         return (rc == 0) ? NGX_OK : NGX_ERROR;
 
@@ -415,6 +424,8 @@ ngx_http_kot_mfa_use(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     } else {
         ngx_http_kot_redis_arg(&a, NULL, 0);
         ngx_http_kot_redis_arg(&a, pt->mfa.code_hash, KOT_RECOVERY_HASH_LEN);
+        ngx_http_kot_redis_arg(&a, pt->mfa.code_hash_unkeyed,
+                               KOT_RECOVERY_HASH_LEN);
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_USE,
@@ -458,6 +469,29 @@ ngx_http_kot_mfa_aad(ngx_http_request_t *r, ngx_http_kot_login_t *login,
     }
 
     aad->len = n;
+
+    return NGX_OK;
+}
+
+
+/* What is stored of a recovery code of login's user (kot_totp.h). */
+
+static ngx_int_t
+ngx_http_kot_recovery_hash(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login, const char *code, size_t len, u_char *out)
+{
+    ngx_str_t                  owner;
+    ngx_http_kot_main_conf_t  *kmcf;
+
+    kmcf = ngx_http_get_module_main_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_mfa_aad(r, login, &owner) != NGX_OK
+        || kot_recovery_hash(&kmcf->recovery_key, (char *) owner.data,
+                             owner.len, code, len, (char *) out)
+           != 0)
+    {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -1066,9 +1100,9 @@ ngx_http_kot_mfa_enrol_store(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         if (kot_recovery_generate((char *) (*codes)[i]) != 0
             || kot_code_kind((char *) (*codes)[i], KOT_RECOVERY_LEN, norm, &n)
                != KOT_CODE_RECOVERY
-            || kot_recovery_hash(norm, n,
-                                 (char *) hashes + i * KOT_RECOVERY_HASH_LEN)
-               != 0)
+            || ngx_http_kot_recovery_hash(r, ctx->login, norm, n,
+                                          hashes + i * KOT_RECOVERY_HASH_LEN)
+               != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }

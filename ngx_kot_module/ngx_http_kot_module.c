@@ -1119,6 +1119,9 @@ ngx_http_kot_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     (void) kot_derive_key(secret.data, secret.len, "csrf", key);
     kot_hmac_key(&kmcf->csrf_key, key, sizeof(key));
 
+    (void) kot_derive_key(secret.data, secret.len, "recovery code", key);
+    kot_hmac_key(&kmcf->recovery_key, key, sizeof(key));
+
     /* kept as it is: AES-256-GCM takes the key itself */
     (void) kot_derive_key(secret.data, secret.len, "totp seed",
                           kmcf->mfa_key);

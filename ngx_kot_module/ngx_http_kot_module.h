@@ -70,6 +70,7 @@ typedef struct {
     kot_hmac_key_t              session_key;    /* keyed, ready */
     kot_hmac_key_t              csrf_key;
     u_char                      mfa_key[KOT_KEY_LEN];  /* seals seeds */
+    kot_hmac_key_t              recovery_key;   /* keys recovery codes */
     ngx_str_t                   mfa_issuer;     /* kot_mfa_issuer */
 
     ngx_str_t                   thread_pool_name;
@@ -107,6 +108,7 @@ typedef struct {
 typedef struct {
     ngx_uint_t                  rate;               /* per minute; 0: off */
     ngx_uint_t                  burst;
+    ngx_uint_t                  ipv6_site;      /* a /48's share; 0: off */
 } ngx_http_kot_throttle_conf_t;
 
 
@@ -194,6 +196,7 @@ typedef struct {
     unsigned                    mfa:1;          /* the user has MFA */
     unsigned                    enrol:1;        /* the session must enrol */
     ngx_msec_t                  retry_after;    /* > 0: throttled */
+    ngx_str_t                   site;   /* throttled as this IPv6 /48 */
     uint64_t                    pw_changed;
     uint64_t                    active;         /* last login, or so */
     int64_t                     allow_version;  /* the tenant's lists */
@@ -455,8 +458,12 @@ ngx_int_t ngx_http_kot_current_password_count(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_http_kot_step_pt next);
 const char *ngx_http_kot_current_password_refused(ngx_http_request_t *r,
     ngx_http_kot_login_t *login);
-/* the client's kot_cidr_bucket(): its throttle bucket and its network */
-ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key);
+/*
+ * the client's kot_cidr_bucket(): its throttle bucket and its network;
+ * with site, also its kot_cidr_site() (empty for an IPv4 client)
+ */
+ngx_int_t ngx_http_kot_client_key(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_str_t *site);
 
 /* ngx_http_kot_hash.c */
 typedef struct {
@@ -523,6 +530,7 @@ typedef struct {
     kot_code_kind_t             kind;       /* of the code typed */
     uint64_t                    step;       /* the TOTP step it matched */
     u_char                      code_hash[KOT_RECOVERY_HASH_LEN];
+    u_char                      code_hash_unkeyed[KOT_RECOVERY_HASH_LEN];
     u_char                    (*codes)[KOT_RECOVERY_LEN + 1];  /* new */
     unsigned                    created:1;  /* at the password step */
     unsigned                    found:1;    /* at the code step */

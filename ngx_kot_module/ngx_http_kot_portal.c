@@ -719,9 +719,17 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ev.tenant = &login->tenant;
         ev.status = NGX_HTTP_TOO_MANY_REQUESTS;
 
-        ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
-                           "from this client; retry after %M ms",
-                           login->retry_after);
+        if (login->site.len) {
+            ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
+                               "from the IPv6 network %V of this client; "
+                               "retry after %M ms", &login->site,
+                               login->retry_after);
+
+        } else {
+            ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
+                               "from this client; retry after %M ms",
+                               login->retry_after);
+        }
 
         return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
                                        NGX_HTTP_KOT_MSG_THROTTLED,

@@ -151,6 +151,9 @@ my $per_minute = 'expected rate=N/m';
 refused(KotTest->site(throttle => 'rate=10/s'),
         qr{kot_login_throttle: invalid parameter "rate=10/s"; $per_minute},
         'a throttle rate that is not per minute');
+refused(KotTest->site(throttle => 'rate=10/m ipv6_site=0'),
+        qr{kot_login_throttle: invalid parameter "ipv6_site=0"; .*ipv6_site=N \(1\.\.65536 times the rate and burst, for an IPv6 /48\) or ipv6_site=off},
+        'an IPv6 /48 share of nothing (off says so)');
 
 refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,
         qr/"kot_lockout" directive is not allowed here/,
@@ -269,10 +272,13 @@ is $rc, 0, 'a server-wide kot on with "kot off" in the portal passes'
     or diag $out;
 
 ($rc, $out) = $t->nginx_check(KotTest->site(
-    throttle => 'rate=30/m burst=5',
+    throttle => 'rate=30/m burst=5 ipv6_site=4',
     http => 'kot_lockout threshold=5 window=10m duration=15m '
           . 'max_duration=12h permanent_after=4;'));
 is $rc, 0, 'a full kot_lockout and kot_login_throttle pass' or diag $out;
+($rc, $out) = $t->nginx_check(KotTest->site(
+    throttle => 'rate=30/m ipv6_site=off'));
+is $rc, 0, 'a throttle without the IPv6 /48 bucket passes' or diag $out;
 
 refused(KotTest->site(http => 'kot_password_policy min_age=90d '
                               . 'max_age=30d;'),

@@ -118,6 +118,34 @@ $r = $t->kotctl('user', 'unlock', 'acme', 'ghost');
 is $r->{exit}, 1, 'kotctl does not unlock a user that does not exist';
 
 
+# A spray of made-up names from many addresses must not fill Redis (a
+# full Redis refuses every login): the failures of a name that is not a
+# user are kept for the window, or its lock, and not for max_duration,
+# which only an account's escalation needs.
+
+my $d = $t->nginx(KotTest->site(http => 'kot_lockout threshold=3 '
+    . 'window=1m duration=10m max_duration=1d;'), name => 'spray');
+sub spray ($user) {
+    return $d->ua->login(tenant => 'acme', username => $user,
+                         password => 'x');
+}
+spray('made-up');
+cmp_ok $t->redis('PTTL', 'kot:v1:f:acme:made-up'), '<=', 60_000,
+    'a made-up name tried once is forgotten with the window, not in a day';
+spray('locked-up') for 1 .. 3;
+is $t->redis('HGET', 'kot:v1:f:acme:locked-up', 'locks'), 1,
+    'a made-up name locks as an account does';
+cmp_ok $t->redis('PTTL', 'kot:v1:f:acme:locked-up'), '<=', 600_000,
+    '  and is forgotten when its lock ends';
+spray('locked-up');
+cmp_ok $t->redis('PTTL', 'kot:v1:fu:acme'), '<=', 600_000,
+    '  as is its index, also after a try while locked';
+$t->add_user('acme', 'zed', 'correct horse battery');
+spray('zed');
+cmp_ok $t->redis('PTTL', 'kot:v1:f:acme:zed'), '>', 86_400_000,
+    'a user\'s failure is kept for max_duration, as before';
+
+
 # the window slides: what counts is how many failures are younger than it
 # (1 minute here), not when a count began
 

@@ -151,6 +151,46 @@ is try('v6c', 'X-Real-IP' => '2001:db8:1:3::1')->{status}, 401,
     'the next /64 does not';
 
 
+# An attacker with an IPv6 /48 (a free tunnel broker gives one) has
+# 65536 /64s: each may have its own allowance, but the /48 as a whole
+# gets ipv6_site of them (16 by default), not 65536.  A slow rate, so
+# that no token comes back while the test runs.
+
+my $s = $t->nginx(KotTest->site(
+    throttle => 'rate=1/m burst=3 ipv6_site=2',
+    server   => 'set_real_ip_from 127.0.0.1; real_ip_header X-Real-IP;'),
+    name => 'site');
+
+sub try_s ($user, $ip) {
+    my $ua = $s->ua;
+    my $form = $ua->get('/kot/login');
+    return $ua->post_form('/kot/login', {
+        csrf => KotTest::UA::form_field($form->{content}, 'csrf'),
+        tenant => 'acme', username => $user, password => 'guess' },
+        { 'X-Real-IP' => $ip });
+}
+
+is try_s("s$_", "2001:db8:77:$_\::1")->{status}, 401,
+    "attempt $_ from its own /64 of one /48 is answered" for 1 .. 6;
+$res = try_s('s7', '2001:db8:77:ff::1');
+is $res->{status}, 429,
+    'a fresh /64 of the same /48 is refused with 429 past ipv6_site '
+    . 'allowances';
+ok $res->{headers}{'retry-after'} >= 1, '  with Retry-After';
+like $s->error_log,
+    qr/login throttled: too many attempts from the IPv6 network 2001:0db8:0077::\/48 of this client; retry after \d+ ms, client: 2001:db8:77:ff::1/,
+    '  and a log line that names the /48';
+is try_s('s8', '2001:db8:78:1::1')->{status}, 401,
+    'another /48 has its own allowance';
+is try_s('s9', '192.0.2.77')->{status}, 401, 'and so has an IPv4 client';
+
+# by default, 16 times the rate and burst of one client
+my %site = @{ $t->redis('HGETALL', 'kot:v1:th:2001:0db8:0001::/48') };
+is_deeply [ @site{qw(rate burst)} ], [ 96, 48 ],
+    'the /48 of the IPv6 attempts above is one bucket, at 16 times the '
+    . 'rate and burst';
+
+
 # tokens come back at the configured rate
 
 ok wait_until(sub { try('user7', %from)->{status} == 401 },

@@ -606,6 +606,25 @@ kot_cidr_bucket(int family, const uint8_t *addr, char *buf, size_t cap)
 }
 
 
+size_t
+kot_cidr_site(int family, const uint8_t *addr, char *buf, size_t cap)
+{
+    if (cap < KOT_CIDR_BUCKET_MAX || family != AF_INET6
+        || kot_cidr_mapped(addr))
+    {
+        if (cap > 0) {
+            buf[0] = '\0';
+        }
+
+        return 0;
+    }
+
+    return (size_t) sprintf(buf, "%02x%02x:%02x%02x:%02x%02x::/48",
+                            addr[0], addr[1], addr[2], addr[3], addr[4],
+                            addr[5]);
+}
+
+
 /*
  * RFC 5952: lower-case hex without leading zeros, and the first longest
  * run of two or more zero groups as "::".  Never the dotted IPv4 tail:

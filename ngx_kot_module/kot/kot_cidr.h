@@ -120,6 +120,18 @@ size_t kot_cidr_bucket(int family, const uint8_t *addr, char *buf,
     size_t cap);
 
 /*
+ * The name of the second bucket that an IPv6 client's login attempts
+ * take from: the /48 that holds the address, "2001:0db8:0001::/48".  A
+ * /48 is what one site, or one attacker, gets (a tunnel broker gives one
+ * away), and it holds 65536 /64s, each a bucket of its own: without this
+ * one, such an attacker would have 65536 allowances.  Returns the length,
+ * or 0 for an IPv4 address (also IPv4-mapped), any other family or a cap
+ * below KOT_CIDR_BUCKET_MAX: those have one bucket only.
+ */
+size_t kot_cidr_site(int family, const uint8_t *addr, char *buf,
+    size_t cap);
+
+/*
  * Orders networks for listing: IPv4 before IPv6, then by address, then
  * by prefix length.  A qsort() comparator on kot_cidr_t.
  */

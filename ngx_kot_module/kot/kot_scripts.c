@@ -83,12 +83,16 @@
  * token is there; 0 if one is).
  */
 #define KOT_LUA_BUCKET_REFILL                                               \
-    "local tokens = tonumber(b[1]) or burst\n"                              \
-    "local ts = tonumber(b[2]) or now\n"                                    \
-    "tokens = math.min(burst,"                                              \
+    "local function refill(b, rate, burst, now)\n"                          \
+    "  local tokens = tonumber(b[1]) or burst\n"                            \
+    "  local ts = tonumber(b[2]) or now\n"                                  \
+    "  tokens = math.min(burst,"                                            \
     " tokens + math.max(0, now - ts) * rate / 60000)\n"                     \
-    "local wait = 0\n"                                                      \
-    "if tokens < 1 then wait = math.ceil((1 - tokens) * 60000 / rate) end\n"
+    "  local wait = 0\n"                                                    \
+    "  if tokens < 1 then"                                                  \
+    " wait = math.ceil((1 - tokens) * 60000 / rate) end\n"                  \
+    "  return tokens, wait\n"                                               \
+    "end\n"
 
 
 /*
@@ -157,12 +161,18 @@ static const char  kot_script_session_check[] =
 /*
  * The first step of a login: the per-client token bucket, then the user,
  * whether the account is locked, and the tenant's policy, in one round
- * trip.
+ * trip.  An IPv6 client also takes a token from its /48's bucket, which
+ * holds ARGV[4] times the burst and refills at ARGV[4] times the rate
+ * (kot_cidr_site()); an attempt goes on only if both have one, and
+ * takes one from each.
  *
  * KEYS[1] th:{client}, KEYS[2] u:{tenant}:{user}, KEYS[3] f:{tenant}:{user},
- * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}, KEYS[6] mfa:{tenant}:{user}
- * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst
- * Returns {0, ms to wait} when the client is over its rate, else
+ * KEYS[4] t:{tenant}, KEYS[5] alv:{tenant}, KEYS[6] mfa:{tenant}:{user},
+ * KEYS[7] th:{the client's /48} (KEYS[1] again for none)
+ * ARGV[1] now, ARGV[2] logins per minute (0: no limit), ARGV[3] burst,
+ * ARGV[4] the /48's share (0 or absent: none)
+ * Returns {0, ms to wait, 1 for the client's bucket or 2 for its /48's}
+ * when the client is over its rate, else
  * {1, hash, roles, must_change, locked, pw_changed, last active,
  *  {tenant policy}, allow-list version, disabled, has MFA}, with "" for a
  * missing user's fields (KOT_LUA_LAST_ACTIVE: the last activity).
@@ -170,18 +180,27 @@ static const char  kot_script_session_check[] =
 static const char  kot_script_login_begin[] =
     KOT_LUA_LOCKED
     KOT_LUA_LAST_ACTIVE
+    KOT_LUA_BUCKET_REFILL
     "local now = tonumber(ARGV[1])\n"
     "local rate = tonumber(ARGV[2])\n"
     "if rate > 0 then\n"
-    "  local burst = tonumber(ARGV[3])\n"
-    "  local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')\n"
-    KOT_LUA_BUCKET_REFILL
-    "  if tokens < 1 then return {0, wait} end\n"
-    "  tokens = tokens - 1\n"
-    "  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', ARGV[1],"
-    " 'rate', ARGV[2], 'burst', ARGV[3])\n"
-    "  redis.call('PEXPIRE', KEYS[1],"
-    " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"
+    "  local burst, site = tonumber(ARGV[3]), tonumber(ARGV[4]) or 0\n"
+    "  local th = {{KEYS[1], rate, burst}}\n"
+    "  if site > 0 and KEYS[7] and KEYS[7] ~= KEYS[1] then\n"
+    "    th[2] = {KEYS[7], rate * site, burst * site}\n"
+    "  end\n"
+    "  for i, t in ipairs(th) do\n"
+    "    local tokens, wait = refill(redis.call('HMGET', t[1], 'tokens',"
+    " 'ts'), t[2], t[3], now)\n"
+    "    if tokens < 1 then return {0, wait, i} end\n"
+    "    t[4] = tokens - 1\n"
+    "  end\n"
+    "  for _, t in ipairs(th) do\n"
+    "    redis.call('HSET', t[1], 'tokens', tostring(t[4]), 'ts', ARGV[1],"
+    " 'rate', t[2], 'burst', t[3])\n"
+    "    redis.call('PEXPIRE', t[1],"
+    " math.ceil((t[3] - t[4]) * 60000 / t[2]) + 1000)\n"
+    "  end\n"
     "end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
     " 'pw_changed', 'disabled')\n"
@@ -213,6 +232,7 @@ static const char  kot_script_throttle_status[] =
     "local rate, burst = tonumber(b[3]) or 0, tonumber(b[4]) or 0\n"
     "if rate <= 0 then return {2, redis.call('PTTL', KEYS[1])} end\n"
     KOT_LUA_BUCKET_REFILL
+    "local tokens, wait = refill(b, rate, burst, now)\n"
     "return {1, tostring(tokens), wait, rate, burst, tonumber(b[2]) or 0}\n";
 
 
@@ -250,16 +270,21 @@ static const char  kot_script_throttle_clear[] =
  * permanent_after lockouts it stays locked until an administrator unlocks
  * it.  While locked nothing is counted, so the count never exceeds the
  * attempts that could have succeeded, and counting starts afresh when a
- * lock ends.  The key remembers lockouts for max duration after the last
- * event, which is how long escalation lasts.
+ * lock ends.  The key of a user remembers lockouts for max duration after
+ * the last event, which is how long escalation lasts.  That of a name
+ * that is not a user lasts only as long as its window or its lock: no
+ * one can log in with it, so escalating its locks protects nobody, and
+ * a spray of made-up names from many addresses, each kept for a day,
+ * could fill Redis, which then refuses every login.
  *
  * Every failure of a known user, locked or not, also counts in its
  * fails_since, which the next login shows ($kot_last_login).
  *
  * The failures of a name that is not a user of the tenant are indexed in
  * fu:{tenant}, by when their key expires (+inf while locked for good; a
- * lock that an earlier release counted is given the latest expiry it can
- * have), so that deleting the tenant finds them without a SCAN.
+ * key without an expiry that an earlier release locked is given the
+ * latest expiry it can have), so that deleting the tenant finds them
+ * without a SCAN.
  *
  * A tenant that does not exist (never did, or was deleted) gets no key
  * at all: every failure there looks the same to the client anyway (no
@@ -294,7 +319,8 @@ static const char  kot_script_login_fail[] =
     " 'locks')\n"
     "local lk, locks = tonumber(f[3]) or 0, tonumber(f[4]) or 0\n"
     "if lk == -1 or lk > now then\n"
-    "  index(lk, lk + win + maxd)\n"
+    "  local pt = redis.call('PTTL', KEYS[1])\n"
+    "  index(lk, pt > 0 and now + pt or lk + win + maxd)\n"
     "  return {2, tonumber(f[1]) or 0, locks, lk}\n"
     "end\n"
     "local times = {}\n"
@@ -319,7 +345,8 @@ static const char  kot_script_login_fail[] =
     "redis.call('HSET', KEYS[1], 'fails', fails,"
     " 'times', table.concat(times, ' '), 'until', lk, 'locks', locks,"
     " 'last', now)\n"
-    "local ttl = math.max(win, lk - now) + maxd\n"
+    "local ttl = math.max(win, lk - now)\n"
+    "if known then ttl = ttl + maxd end\n"
     "if lk == -1 then\n"
     "  redis.call('PERSIST', KEYS[1])\n"
     "else\n"
@@ -1518,7 +1545,9 @@ static const char  kot_script_mfa_code_load[] =
  * KEYS[3] mp:{pid}
  * ARGV[1] the sealed seed the code was checked against, ARGV[2] the step
  * the code matched ("" for a recovery code), ARGV[3] the recovery code's
- * hash ("" for a TOTP code)
+ * keyed hash ("" for a TOTP code), ARGV[4] (absent for a TOTP code) its
+ * unkeyed hash, as releases before the keyed one stored it
+ * (kot_recovery_hash_unkeyed())
  * Returns {1, recovery codes left}; {0} for a TOTP step already used;
  * {-1} for a recovery code that is not (or no longer) there, or a seed
  * replaced meanwhile; {-2} when the pending login is over (another
@@ -1531,7 +1560,8 @@ static const char  kot_script_mfa_use[] =
     "  local last = tonumber(redis.call('HGET', KEYS[1], 'step')) or -1\n"
     "  if last >= tonumber(ARGV[2]) then return {0} end\n"
     "  redis.call('HSET', KEYS[1], 'step', ARGV[2])\n"
-    "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0 then\n"
+    "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0"
+    " and (not ARGV[4] or redis.call('SREM', KEYS[2], ARGV[4]) == 0) then\n"
     "  return {-1}\n"
     "end\n"
     "redis.call('DEL', KEYS[3])\n"

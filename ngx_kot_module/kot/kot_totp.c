@@ -197,7 +197,27 @@ kot_recovery_generate(char out[KOT_RECOVERY_LEN + 1])
 
 
 int
-kot_recovery_hash(const char *code, size_t len,
+kot_recovery_hash(const kot_hmac_key_t *key, const char *owner,
+    size_t owner_len, const char *code, size_t len,
+    char out[KOT_RECOVERY_HASH_LEN])
+{
+    uint8_t  md[KOT_MAC_LEN];
+
+    /* a fixed length: owner || code cannot be read two ways */
+    if (len != KOT_RECOVERY_CHARS) {
+        return -1;
+    }
+
+    kot_hmac_mac(key, owner, owner_len, code, len, md);
+    (void) kot_b64url_encode(out, md, sizeof(md));
+    kot_cleanse(md, sizeof(md));
+
+    return 0;
+}
+
+
+int
+kot_recovery_hash_unkeyed(const char *code, size_t len,
     char out[KOT_RECOVERY_HASH_LEN])
 {
     char     msg[sizeof(KOT_RECOVERY_PREFIX) + KOT_RECOVERY_CHARS];

@@ -6,7 +6,7 @@
  * Which step was used last, and which recovery codes are left, is kept
  * in Redis and decided by a script (kot_scripts.c): a code is accepted
  * once.  Seeds are stored sealed (kot_aead_seal), recovery codes only as
- * hashes.
+ * keyed hashes.
  */
 
 #ifndef KOT_TOTP_H
@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kot_crypto.h"
 
 #define KOT_TOTP_SEED_LEN       20      /* 160 bits, RFC 4226 */
 #define KOT_TOTP_SECRET_LEN     32      /* the seed in base32 */
@@ -67,10 +69,25 @@ kot_code_kind_t kot_code_kind(const char *in, size_t len, char *out,
 int kot_recovery_generate(char out[KOT_RECOVERY_LEN + 1]);
 
 /*
- * What is stored of a normalised recovery code: base64url SHA-256 of it
- * (the codes are random, so no salt or slow hash is needed).
+ * What is stored of a normalised recovery code: base64url of
+ * HMAC-SHA256(key, owner || code), where key is derived from
+ * kot_secret_file and owner is kot_totp_aad()'s "kot-v1 totp
+ * {tenant}:{user}".  The codes are random, so no salt or slow hash is
+ * needed against guessing one; but 50 bits under a hash that anyone can
+ * compute fall to one pass of a GPU, for every code of every user at
+ * once, to whoever has a copy of Redis.  Keyed, a copy tests no guess
+ * without the secret (as the seeds, sealed under it, open for no one);
+ * bound to the owner, one user's stored code is no other user's.
  */
-int kot_recovery_hash(const char *code, size_t len,
+int kot_recovery_hash(const kot_hmac_key_t *key, const char *owner,
+    size_t owner_len, const char *code, size_t len,
+    char out[KOT_RECOVERY_HASH_LEN]);
+
+/*
+ * The unkeyed form of earlier releases, base64url SHA-256 of "kot-v1
+ * recovery " || code: only to accept the codes they stored, never made.
+ */
+int kot_recovery_hash_unkeyed(const char *code, size_t len,
     char out[KOT_RECOVERY_HASH_LEN]);
 
 /*

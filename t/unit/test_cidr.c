@@ -1047,6 +1047,51 @@ test_bucket(void)
 }
 
 
+/* The throttle's second bucket: the /48 of an IPv6 client, none else. */
+
+static const char *
+site(const char *text)
+{
+    static char  buf[KOT_CIDR_BUCKET_MAX];
+    kot_cidr_t   c;
+
+    if (kot_cidr_parse(text, strlen(text), &c) != KOT_CIDR_OK
+        || kot_cidr_site(c.family, c.addr, buf, sizeof(buf)) == 0)
+    {
+        return "(none)";
+    }
+
+    return buf;
+}
+
+
+static void
+test_site(void)
+{
+    char      buf[KOT_CIDR_BUCKET_MAX];
+    uint8_t   big[16];
+
+    is_str(site("2001:db8:1:2::5"), "2001:0db8:0001::/48",
+           "site: an IPv6 address is also counted by its /48");
+    is_str(site("2001:db8:1:ffff:ffff:ffff:ffff:ffff"),
+           "2001:0db8:0001::/48", "site: every /64 of the /48 shares it");
+    is_str(site("2001:db8:2::1"), "2001:0db8:0002::/48",
+           "site: the next /48 does not");
+    is_str(site("192.0.2.10"), "(none)", "site: none for IPv4");
+    is_str(site("::ffff:192.0.2.10"), "(none)",
+           "site: nor for an IPv4-mapped address");
+
+    memset(big, 0xff, sizeof(big));
+    is_long((long) kot_cidr_site(AF_INET6, big, buf, sizeof(buf)),
+            (long) strlen("ffff:ffff:ffff::/48"),
+            "site: the longest name fits");
+    is_long((long) kot_cidr_site(AF_INET6, big, buf, sizeof(buf) - 1), 0,
+            "site: a buffer too small gives 0");
+    is_long((long) kot_cidr_site(AF_UNIX, big, buf, sizeof(buf)), 0,
+            "site: another family gives 0");
+}
+
+
 static void
 test_unique(void)
 {
@@ -1084,6 +1129,7 @@ main(void)
     test_edges();
     test_random_sets();
     test_bucket();
+    test_site();
     test_unique();
 
     return done_testing();

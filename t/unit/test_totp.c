@@ -138,8 +138,13 @@ test_recovery(void)
     int     i, j, distinct, shape;
     char    codes[KOT_RECOVERY_N][KOT_RECOVERY_LEN + 1];
     char    norm[KOT_RECOVERY_CHARS + 1], h1[KOT_RECOVERY_HASH_LEN + 1];
-    char    h2[KOT_RECOVERY_HASH_LEN + 1];
-    size_t  n;
+    char            h2[KOT_RECOVERY_HASH_LEN + 1];
+    size_t          n;
+    uint8_t         raw[32];
+    kot_hmac_key_t  key, other;
+
+    memset(raw, 0x42, sizeof(raw));
+    kot_hmac_key(&key, raw, sizeof(raw));
 
     shape = 1;
 
@@ -163,22 +168,45 @@ test_recovery(void)
     ok(distinct, "recovery: ten codes are ten different codes");
 
     kot_code_kind(codes[0], KOT_RECOVERY_LEN, norm, &n);
-    kot_recovery_hash(norm, n, h1);
+    kot_recovery_hash(&key, "o", 1, norm, n, h1);
     h1[KOT_RECOVERY_HASH_LEN] = '\0';
     ok(strstr(h1, norm) == NULL, "recovery: the hash does not hold the code");
 
     kot_code_kind("  ABCDE fgh23", 13, norm, &n);
-    kot_recovery_hash(norm, n, h1);
+    kot_recovery_hash(&key, "o", 1, norm, n, h1);
     kot_code_kind("abcde-fgh23", 11, norm, &n);
-    kot_recovery_hash(norm, n, h2);
+    kot_recovery_hash(&key, "o", 1, norm, n, h2);
     h2[KOT_RECOVERY_HASH_LEN] = '\0';
     ok(memcmp(h1, h2, KOT_RECOVERY_HASH_LEN) == 0,
        "recovery: a code typed differently hashes the same");
 
     kot_code_kind("abcde-fgh24", 11, norm, &n);
-    kot_recovery_hash(norm, n, h2);
+    kot_recovery_hash(&key, "o", 1, norm, n, h2);
     ok(memcmp(h1, h2, KOT_RECOVERY_HASH_LEN) != 0,
        "recovery: another code hashes differently");
+
+    /* keyed by the secret, bound to the owner */
+    memset(raw, 0x24, sizeof(raw));
+    kot_hmac_key(&other, raw, sizeof(raw));
+    kot_code_kind("abcde-fgh23", 11, norm, &n);
+    kot_recovery_hash(&key, "o", 1, norm, n, h1);
+    kot_recovery_hash(&other, "o", 1, norm, n, h2);
+    ok(memcmp(h1, h2, KOT_RECOVERY_HASH_LEN) != 0,
+       "recovery: another secret hashes the same code differently");
+    kot_recovery_hash(&key, "p", 1, norm, n, h2);
+    ok(memcmp(h1, h2, KOT_RECOVERY_HASH_LEN) != 0,
+       "recovery: so does another owner");
+
+    /* the vector of the releases before the key: SHA-256 of a prefix */
+    is_long(kot_recovery_hash_unkeyed(norm, n, h2), 0,
+            "recovery: the unkeyed form of earlier releases");
+    h2[KOT_RECOVERY_HASH_LEN] = '\0';
+    is_str(h2, "3GEv8nUSc8iwstqMNsnCln4ScM00L96Q4OA0cjv3uJw",
+           "recovery: is base64url SHA-256(\"kot-v1 recovery \" code)");
+    ok(memcmp(h1, h2, KOT_RECOVERY_HASH_LEN) != 0,
+       "recovery: and is not the keyed one");
+    is_long(kot_recovery_hash(&key, "o", 1, norm, n - 1, h2), -1,
+            "recovery: a code of another length is refused");
 }
 
 
