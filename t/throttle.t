@@ -178,7 +178,9 @@ is $res->{status}, 429,
     . 'allowances';
 ok $res->{headers}{'retry-after'} >= 1, '  with Retry-After';
 like $s->error_log,
-    qr/login throttled: too many attempts from the IPv6 network 2001:0db8:0077::\/48 of this client; retry after \d+ ms, client: 2001:db8:77:ff::1/,
+    qr{${\ ('login throttled: too many attempts from the IPv6 network '
+            . '2001:0db8:0077::/48 of this client; retry after \d+ ms, '
+            . 'client: 2001:db8:77:ff::1') }},
     '  and a log line that names the /48';
 is try_s('s8', '2001:db8:78:1::1')->{status}, 401,
     'another /48 has its own allowance';
