@@ -6,6 +6,7 @@ use warnings;
 use v5.36;
 
 use lib 't/lib';
+use IO::Socket::INET;
 use KotTest;
 use Test::More;
 
@@ -437,6 +438,39 @@ $r = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', '--redis',
 is $r->{exit}, 1, 'kotctl fails when Redis cannot be reached';
 like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
     'and says where it tried';
+
+# A Redis that accepts the connection but never answers (stopped with
+# SIGSTOP, swapping, a firewall that drops the packets after the
+# handshake): the kernel completes the handshake for the listener.
+my $silent = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+                                   LocalPort => 0, Proto => 'tcp')
+    or die "listen: $!\n";
+my $mute = '127.0.0.1:' . $silent->sockport;
+
+# timeout(1) ends a kotctl that hangs, with exit code 124
+sub bounded (@args) {
+    my $t0 = time;
+    my $r = KotTest::_run($t, [ 'timeout', '30',
+        KotTest->repo . '/build/kotctl', '--secret-file', $t->secret_file,
+        @args ]);
+    return ($r, time - $t0);
+}
+
+my $took;
+($r, $took) = bounded('--redis', $mute, 'tenant', 'add', 'x');
+is $r->{exit}, 1, 'kotctl gives up on a Redis that never answers';
+ok $took <= 10, "  within seconds ($took s), rather than hanging";
+like $r->{err}, qr/redis at \Q$mute\E: no answer within 5 s/,
+    '  and says that Redis did not answer';
+like $r->{err}, qr/whether the change was made is unknown/,
+    '  and that a change may have been made';
+
+($r, $took) = bounded('--sentinel', $mute, '--master', 'kot', 'tenant',
+                      'list');
+is $r->{exit}, 1, 'so it does on a sentinel that never answers';
+ok $took <= 10, "  within seconds ($took s)";
+like $r->{err}, qr/sentinel at \Q$mute\E: no answer within 5 s/,
+    '  and says which one did not';
 
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
