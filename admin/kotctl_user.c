@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,13 +536,83 @@ kotctl_hash_matches(kotctl_user_args_t *a, const char *phc, size_t len)
 }
 
 
+/*
+ * The signals that end kotctl at the prompt (Ctrl-C, Ctrl-\\, a closed
+ * terminal, kill): caught while echo is off, so that the terminal gets
+ * its echo back before kotctl dies of the signal as it would have.
+ */
+
+static const int  kotctl_tty_signals[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM };
+
+#define KOTCTL_TTY_NSIGNALS                                                  \
+    (sizeof(kotctl_tty_signals) / sizeof(kotctl_tty_signals[0]))
+
+static volatile sig_atomic_t  kotctl_tty_caught;
+
+
+static void
+kotctl_tty_catch(int signo)
+{
+    kotctl_tty_caught = signo;
+}
+
+
+/* without SA_RESTART: the signal ends the read that waits for a line */
+
+static void
+kotctl_tty_trap(struct sigaction *old)
+{
+    size_t            i;
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(struct sigaction));
+    sa.sa_handler = kotctl_tty_catch;
+    sigemptyset(&sa.sa_mask);
+
+    kotctl_tty_caught = 0;
+
+    for (i = 0; i < KOTCTL_TTY_NSIGNALS; i++) {
+        sigaction(kotctl_tty_signals[i], &sa, &old[i]);
+    }
+}
+
+
+static void
+kotctl_tty_untrap(const struct sigaction *old)
+{
+    size_t  i;
+
+    for (i = 0; i < KOTCTL_TTY_NSIGNALS; i++) {
+        sigaction(kotctl_tty_signals[i], &old[i], NULL);
+    }
+}
+
+
+/* A line without echo; 0 when none came (end of file, a signal). */
+
+static int
+kotctl_tty_line(const char *prompt, char *buf, size_t size)
+{
+    int  ok;
+
+    fputs(prompt, stderr);
+
+    ok = !kotctl_tty_caught && fgets(buf, size, stdin) != NULL;
+
+    /* the newline that the user typed was not echoed */
+    fputs("\n", stderr);
+
+    return ok && !kotctl_tty_caught;
+}
+
+
 static int
 kotctl_password_tty(kotctl_user_args_t *a)
 {
-    int             ok;
-    char            again[KOTCTL_PASSWORD_MAX + 2];
-    FILE           *tty;
-    struct termios  old, noecho;
+    int               ok, signo;
+    char              again[KOTCTL_PASSWORD_MAX + 2];
+    struct termios    old, noecho;
+    struct sigaction  was[KOTCTL_TTY_NSIGNALS];
 
     if (!isatty(STDIN_FILENO)) {
         kotctl_error("no password: use --password-stdin or "
@@ -549,24 +620,23 @@ kotctl_password_tty(kotctl_user_args_t *a)
         return KOTCTL_USAGE;
     }
 
-    tty = stdin;
-
-    if (tcgetattr(fileno(tty), &old) != 0) {
+    if (tcgetattr(STDIN_FILENO, &old) != 0) {
         kotctl_error("cannot read the terminal: %s", strerror(errno));
         return KOTCTL_USAGE;
     }
 
     noecho = old;
     noecho.c_lflag &= ~ECHO;
-    tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+    again[0] = '\0';
 
-    fputs("New password: ", stderr);
-    ok = (fgets(a->password, sizeof(a->password), tty) != NULL);
-    fputs("\nAgain: ", stderr);
-    ok = ok && (fgets(again, sizeof(again), tty) != NULL);
-    fputs("\n", stderr);
+    kotctl_tty_trap(was);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
 
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    ok = kotctl_tty_line("New password: ", a->password, sizeof(a->password))
+         && kotctl_tty_line("Again: ", again, sizeof(again));
+
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    kotctl_tty_untrap(was);
 
     a->password_len = strcspn(a->password, "\r\n");
     a->password[a->password_len] = '\0';
@@ -574,6 +644,16 @@ kotctl_password_tty(kotctl_user_args_t *a)
 
     ok = ok && strcmp(a->password, again) == 0;
     kot_cleanse(again, sizeof(again));
+
+    signo = kotctl_tty_caught;
+
+    if (signo != 0) {
+        /* the echo is back: end as the signal would have ended kotctl */
+        kot_cleanse(a->password, sizeof(a->password));
+        kotctl_error("interrupted: nothing was changed");
+        raise(signo);
+        return KOTCTL_FAIL;
+    }
 
     if (!ok) {
         kotctl_error("the passwords do not match");

@@ -6,7 +6,9 @@ use warnings;
 use v5.36;
 
 use lib 't/lib';
+use IO::Select;
 use IO::Socket::INET;
+use IPC::Open2 ();
 use KotTest;
 use Test::More;
 
@@ -474,6 +476,67 @@ like $r->{err}, qr/sentinel at \Q$mute\E: no answer within 5 s/,
 
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
+
+
+# the password prompt on a terminal: script(1) gives kotctl one, and the
+# shell around it shows how kotctl ended and the terminal it left
+
+sub on_terminal ($shell, @steps) {
+    my $pid = IPC::Open2::open2(my $from, my $to, 'script', '-qec', $shell,
+                                '/dev/null');
+    my $sel = IO::Select->new($from);
+    my ($seen, $deadline) = ('', time + 30);
+
+    for my $step (@steps, [ qr/^rc=\d+.*^\S*echo\b/ms ]) {
+        my ($want, $type) = @$step;
+
+        while ($seen !~ $want && time < $deadline) {
+            next unless $sel->can_read(0.1);
+            sysread($from, my $buf, 4096) or last;
+            $seen .= $buf;
+        }
+
+        print $to $type if defined $type;
+        $to->flush;
+    }
+
+    close $to;
+    waitpid $pid, 0;
+    return $seen =~ s/\r//gr;
+}
+
+my $kotctl = join ' ', map { "'$_'" } KotTest->repo . '/build/kotctl',
+    '--redis', $t->redis_addr, '--secret-file', $t->secret_file,
+    '--scrypt-ln', $t->{scrypt_ln};
+my $echo = q{stty -a | tr ' ' '\n' | grep -x -e echo -e -echo};
+
+SKIP: {
+    skip 'no script(1)', 8 unless -x '/usr/bin/script';
+
+    $t->add_user('tty', 'erin', 'the first password 1');
+
+    # the trap keeps the shell alive; kotctl gets SIGINT's default back
+    my $out = on_terminal("trap 'echo trapped' INT; $kotctl user passwd "
+        . "tty erin --no-force-change; echo rc=\$?; $echo",
+        [ qr/New password: /, "\x03" ]);
+    like $out, qr/^rc=130$/m, 'Ctrl-C at the password prompt ends kotctl '
+        . 'as an interrupt does';
+    like $out, qr/^echo$/m, '  and the terminal echoes what is typed again';
+    unlike $out, qr/^-echo$/m, '  (not left without echo)';
+    like $out, qr/^kotctl: interrupted: nothing was changed$/m,
+        '  saying that nothing was changed';
+    is login_to('tty', 'erin', 'the first password 1'), '/',
+        '  and the password is unchanged';
+
+    $out = on_terminal("$kotctl user passwd tty erin --no-force-change; "
+        . "echo rc=\$?; $echo",
+        [ qr/New password: /, "the second password 2\r" ],
+        [ qr/Again: /, "the second password 2\r" ]);
+    like $out, qr/^rc=0$/m, 'a password typed twice at the prompt is set';
+    unlike $out, qr/second password/, '  without being echoed';
+    is login_to('tty', 'erin', 'the second password 2'), '/',
+        '  and logs in';
+}
 
 
 # the version of debian/changelog's top entry, the project's one
