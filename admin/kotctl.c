@@ -486,6 +486,52 @@ kotctl_usage(const char *text)
 
 
 /*
+ * The lines of the usage text for one command ("user"), with their
+ * continuation lines, as "usage: kotctl user add ...": what a usage
+ * error of the command shows (on stderr, after "kotctl: ") and what
+ * "kotctl user --help" prints.  One text: they cannot drift apart.
+ */
+
+void
+kotctl_usage_of(FILE *f, const char *command)
+{
+    int          shown, ours;
+    size_t       n, len, sp, indent;
+    const char  *p, *end, *nl;
+
+    p = strstr(usage, "\ncommands:\n") + sizeof("\ncommands:\n") - 1;
+    end = strstr(p, "\n\n");
+    len = strlen(command);
+
+    for (shown = 0, ours = 0; p < end; p = nl + 1) {
+        nl = strchr(p, '\n');
+        n = nl - p;
+
+        /* "  user add ..." starts a command, deeper lines go on one */
+
+        if (p[2] != ' ') {
+            ours = strncmp(p + 2, command, len) == 0 && p[2 + len] == ' ';
+
+            if (ours) {
+                fprintf(f, "%s%s%.*s\n",
+                        shown ? "" : (f == stderr ? "kotctl: " : ""),
+                        shown ? "       kotctl " : "usage: kotctl ",
+                        (int) (n - 2), p + 2);
+                shown = 1;
+            }
+
+        } else if (ours) {
+            /* 12 columns deeper, as "kotctl " is, within 79 columns */
+            sp = strspn(p, " ");
+            n -= sp;
+            indent = (sp + 12 + n > 79) ? 79 - n : sp + 12;
+            fprintf(f, "%*s%.*s\n", (int) indent, "", (int) n, p + sp);
+        }
+    }
+}
+
+
+/*
  * Asks for the name of what is about to be deleted, on the terminal,
  * unless --yes was given.  Without a terminal, --yes is required.
  */
@@ -751,6 +797,51 @@ kotctl_take_json(kotctl_t *k, int argc, char **argv)
 }
 
 
+/*
+ * "--help" anywhere after the command ("kotctl user add --help"): no
+ * argument of a command can be "--help" otherwise, and nothing is done.
+ */
+
+static int
+kotctl_wants_help(int argc, char **argv)
+{
+    int  i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+kotctl_help(const char *command)
+{
+    char         line[64];
+    const char  *p;
+
+    /* only a command that the usage text has, at the start of a line */
+
+    snprintf(line, sizeof(line), "\n  %s ", command);
+    p = strstr(usage, "\ncommands:\n");
+
+    if (strstr(p, line) == NULL) {
+        kotctl_error("unknown command \"%s\"; see \"kotctl --help\"",
+                     command);
+        return KOTCTL_USAGE;
+    }
+
+    kotctl_usage_of(stdout, command);
+    printf("\nThe global options come before the command: see "
+           "\"kotctl --help\" and kotctl(8).\n");
+
+    return KOTCTL_OK;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -815,6 +906,12 @@ main(int argc, char **argv)
     if (i >= argc) {
         fputs(usage, stderr);
         return KOTCTL_USAGE;
+    }
+
+    /* before the options are needed: help needs no Redis, no key */
+
+    if (kotctl_wants_help(argc - i, argv + i)) {
+        return kotctl_help(argv[i]);
     }
 
     /*

@@ -208,6 +208,7 @@ int kotctl_listing_print(kotctl_t *k, const char *name, json_t *list,
 
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);
+void kotctl_usage_of(FILE *f, const char *command);
 int kotctl_confirm(const char *name, int yes);
 
 /* one or many, as n asks: "1 entry", "2 entries", "0 entries" */

@@ -14,17 +14,6 @@
 #include "kot_scripts.h"
 
 
-#define KOTCTL_TENANT_USAGE                                                 \
-    "usage: kotctl tenant add|delete TENANT\n"                              \
-    "       kotctl tenant list\n"                                           \
-    "       kotctl tenant policy TENANT [RULE=VALUE...]\n"                  \
-    "       kotctl tenant events TENANT [--limit N]\n"                     \
-    "       kotctl tenant notify TENANT [URL | --clear]"
-
-#define KOTCTL_SUPPORT_USAGE                                                \
-    "usage: kotctl support grant TENANT --hours N\n"                        \
-    "       kotctl support revoke|status TENANT"
-
 #define KOTCTL_EVENTS_DEFAULT  100
 
 
@@ -66,7 +55,7 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
             && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0
             && strcmp(cmd, "notify") != 0))
     {
-        kotctl_usage(KOTCTL_TENANT_USAGE);
+        kotctl_usage_of(stderr, "tenant");
         return KOTCTL_USAGE;
     }
 
@@ -645,7 +634,7 @@ kotctl_support(kotctl_t *k, int argc, char **argv)
         || (strcmp(cmd, "grant") != 0 && strcmp(cmd, "revoke") != 0
             && strcmp(cmd, "status") != 0))
     {
-        kotctl_usage(KOTCTL_SUPPORT_USAGE);
+        kotctl_usage_of(stderr, "support");
         return KOTCTL_USAGE;
     }
 

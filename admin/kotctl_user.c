@@ -78,11 +78,6 @@ static int kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a,
     const char *handle);
 
 
-#define KOTCTL_USER_USAGE                                                   \
-    "usage: kotctl user add|passwd|status|roles|unlock|enable|disable|"    \
-    "delete|mfa-reset TENANT USER ...\n"                                  \
-    "       kotctl user list TENANT"
-
 /* what kotctl_user_options() takes: --role, the password options, both */
 #define KOTCTL_OPT_PASSWORD  1
 #define KOTCTL_OPT_ROLES     2
@@ -110,8 +105,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         return (rc == KOTCTL_OK) ? kotctl_user_list(k, a.tenant) : rc;
     }
 
-    if (argc < 3) {
-        kotctl_usage(KOTCTL_USER_USAGE);
+    if (argc < 3 || strcmp(cmd, "list") == 0) {
+        kotctl_usage_of(stderr, "user");
         return KOTCTL_USAGE;
     }
 
@@ -237,7 +232,12 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
 
     for (i = 0; i < argc; i++) {
 
-        if (roles && strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+        if (roles && strcmp(argv[i], "--role") == 0) {
+            if (i + 1 == argc) {
+                kotctl_error("--role needs a value: --role ROLE");
+                return KOTCTL_USAGE;
+            }
+
             if (kotctl_add_role(a, argv[++i]) != KOTCTL_OK) {
                 return KOTCTL_USAGE;
             }
@@ -261,8 +261,9 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
     }
 
     if (a->password_stdin && a->generate) {
-        kotctl_error("--password-stdin and --generate-password exclude "
-                     "each other");
+        kotctl_error("--password-stdin excludes %s",
+                     roles ? "--generate-password"
+                           : "--generate-password and --reset");
         return KOTCTL_USAGE;
     }
 
@@ -1379,12 +1380,6 @@ kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a)
 }
 
 
-#define KOTCTL_SESSION_USAGE                                                \
-    "usage: kotctl session list TENANT [USER]\n"                            \
-    "       kotctl session revoke TENANT USER SESSION|--all\n"              \
-    "       kotctl session end TENANT SESSION"
-
-
 int
 kotctl_session(kotctl_t *k, int argc, char **argv)
 {
@@ -1399,7 +1394,7 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
         && !(argc == 4 && strcmp(cmd, "revoke") == 0)
         && !(argc == 3 && strcmp(cmd, "end") == 0))
     {
-        kotctl_usage(KOTCTL_SESSION_USAGE);
+        kotctl_usage_of(stderr, "session");
         return KOTCTL_USAGE;
     }
 

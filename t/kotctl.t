@@ -569,6 +569,59 @@ for my $o (sort keys %options) {
     like $text, qr/(?<![\w-])\Q$o\E(?![\w-])/, "the man page has $o";
 }
 
+# each command's own usage: its lines of the usage text, on stdout for
+# "--help" anywhere after the command (which does nothing else, and needs
+# neither Redis nor the key), on stderr for a usage error
+
+my %lines;
+my $family;
+for (split /\n/, $commands) {
+    $family = $1 if /^  (\S+)/;
+    (my $line = $_) =~ s/^\s+//;
+    push @{ $lines{$family} }, $line;
+}
+
+for my $c (sort keys %lines) {
+    my $help = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', $c,
+                                   '--help' ]);
+    is $help->{exit}, 0, "kotctl $c --help succeeds, without --secret-file";
+    like $help->{out}, qr/^usage: kotctl \Q$c\E /,
+        '  and prints the usage on stdout';
+    (my $shown = $help->{out}) =~ s/^(usage:)? *(kotctl )?//mg;
+    is_deeply [ grep { length } split /\n/, $shown =~ s/\n\n.*//sr ],
+        $lines{$c}, "  with every line of \"$c\" of kotctl --help";
+    ok !(grep { length > 80 } split /\n/, $help->{out}),
+        '  each within 80 columns';
+}
+
+$r = $t->kotctl('user');
+is $r->{exit}, 2, 'a usage error of a command exits with 2';
+(my $err = $r->{err}) =~ s/^(kotctl: )?(usage:)? *(kotctl )?//mg;
+is_deeply [ split /\n/, $err ], $lines{user},
+    '  and shows the same lines, every option of user add and passwd included';
+
+$t->add_user('keep', 'frank', 'a password kept 1');
+$r = $t->kotctl('tenant', 'delete', 'keep', '--yes', '--help');
+is $r->{exit}, 0, 'tenant delete --yes --help prints the usage';
+like $t->kotctl('tenant', 'list')->{out}, qr/^keep\s/m,
+    '  and deletes nothing';
+
+$r = $t->kotctl('user', 'list', 'keep', 'frank');
+is $r->{exit}, 2, 'user list with a user too is a usage error';
+like $r->{err}, qr/^kotctl: usage: kotctl user add /,
+    '  showing the usage, not "unknown user command"';
+unlike $r->{err}, qr/unknown user command/, '  (the command is known)';
+
+$r = $t->kotctl('user', 'roles', 'keep', 'frank', '--role');
+is $r->{exit}, 2, '--role without its value is a usage error';
+like $r->{err}, qr/--role needs a value/, '  that says so';
+
+$r = $t->kotctl('user', 'passwd', 'keep', 'frank', '--reset',
+                '--password-stdin');
+is $r->{exit}, 2, '--reset with --password-stdin is a usage error';
+like $r->{err}, qr/--password-stdin excludes --generate-password and --reset/,
+    '  naming the option given';
+
 SKIP: {
     skip 'no groff', 1 unless -x '/usr/bin/groff';
     my $g = $t->_run([ '/usr/bin/groff', '-ww', '-man', '-z',
