@@ -413,6 +413,8 @@ kotctl_exists(kotctl_t *k, const char *key)
 static const char *
 kotctl_redis_hint(kotctl_t *k, const char *error)
 {
+    static char  hint[512];
+
     if (strncmp(error, "NOAUTH", 6) == 0) {
         return k->redis_password_file
                ? NULL
@@ -425,6 +427,19 @@ kotctl_redis_hint(kotctl_t *k, const char *error)
     if (strncmp(error, "WRONGPASS", 9) == 0) {
         return "check the password in --redis-password-file "
                "and the user in --redis-user";
+    }
+
+    /* refused by the ACL: a command, a key, or a command of a script */
+
+    if (strncmp(error, "NOPERM", 6) == 0
+        || strstr(error, "user executing the script can't run") != NULL)
+    {
+        snprintf(hint, sizeof(hint), "the Redis ACL user \"%s\" lacks a "
+                 "permission that kotctl needs here: add it (ACL SETUSER); "
+                 "the line \"user kotctl\" of conf/redis/kot.conf lists "
+                 "what kotctl runs (README.md, \"Running Redis\")",
+                 k->redis_user ? k->redis_user : "default");
+        return hint;
     }
 
     return NULL;

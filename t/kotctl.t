@@ -474,6 +474,25 @@ ok $took <= 10, "  within seconds ($took s)";
 like $r->{err}, qr/sentinel at \Q$mute\E: no answer within 5 s/,
     '  and says which one did not';
 
+# an ACL user that may not run what kotctl needs: the refusal says who
+# lacks what, and where the permissions kotctl needs are listed
+$t->redis('ACL', 'SETUSER', 'kotro', 'on', '>ro pass 1', '~kot:v1:*',
+          '+@all', '-eval', '-select');
+KotTest::_spew($t->dir . '/kotro.pw', "ro pass 1\n", 0600);
+
+for my $case ([ 'EVAL', [ 'tenant', 'add', 'x' ] ],
+              [ 'SELECT', [ '--db', '1', 'tenant', 'list' ] ])
+{
+    my ($cmd, $args) = @$case;
+    $r = $t->kotctl('--redis-user', 'kotro', '--redis-password-file',
+                    $t->dir . '/kotro.pw', @$args);
+    is $r->{exit}, 1, "an ACL user without $cmd fails";
+    like $r->{err}, qr/refused \Q$cmd\E: NOPERM/, '  with the refusal';
+    like $r->{err}, qr/the Redis ACL user "kotro" lacks a permission that(?x)
+        \s kotctl \s needs \s here: .* "user \s kotctl" \s of \s
+        conf\/redis\/kot\.conf/, '  naming the user and the shipped ACL';
+}
+
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
 
