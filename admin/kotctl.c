@@ -3,6 +3,7 @@
  */
 
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,6 +532,66 @@ kotctl_usage_of(FILE *f, const char *command)
 }
 
 
+const int  kotctl_end_signals[KOTCTL_END_SIGNALS] = {
+    SIGINT, SIGQUIT, SIGHUP, SIGTERM
+};
+
+
+/*
+ * Every wait after this is bounded (the Redis timeouts), so kotctl ends
+ * soon all the same; it then says that it did not end at once.
+ */
+
+int
+kotctl_change_ready(kotctl_t *k)
+{
+    int       rc;
+    size_t    i;
+    sigset_t  set;
+
+    rc = kotctl_audit_ready(k);
+
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    sigemptyset(&set);
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaddset(&set, kotctl_end_signals[i]);
+    }
+
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    return KOTCTL_OK;
+}
+
+
+/* A signal held by kotctl_change_ready() is said, not lost silently. */
+
+static int
+kotctl_done(int rc)
+{
+    size_t    i;
+    sigset_t  pending;
+
+    if (sigpending(&pending) != 0) {
+        return rc;
+    }
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        if (sigismember(&pending, kotctl_end_signals[i])) {
+            kotctl_error("interrupted (%s) while changing: kotctl finished "
+                         "the change and its record first",
+                         strsignal(kotctl_end_signals[i]));
+            break;
+        }
+    }
+
+    return rc;
+}
+
+
 /*
  * Asks for the name of what is about to be deleted, on the terminal,
  * unless --yes was given.  Without a terminal, --yes is required.
@@ -938,27 +999,27 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[i], "tenant") == 0) {
-        return kotctl_tenant(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_tenant(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "user") == 0) {
-        return kotctl_user(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_user(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "session") == 0) {
-        return kotctl_session(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_session(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "support") == 0) {
-        return kotctl_support(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_support(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "allowlist") == 0) {
-        return kotctl_allowlist(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_allowlist(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "throttle") == 0) {
-        return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_throttle(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "migrate") == 0) {

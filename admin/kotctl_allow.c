@@ -84,7 +84,7 @@ kotctl_allowlist(kotctl_t *k, int argc, char **argv)
     rc = kotctl_allow_parse(argc - 3, argv + 3, &a);
 
     if (rc == KOTCTL_OK) {
-        rc = kotctl_audit_ready(k);
+        rc = kotctl_change_ready(k);
     }
 
     if (rc == KOTCTL_OK) {

@@ -101,7 +101,7 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
     long long    rc;
     const char  *args[5];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -271,7 +271,7 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -379,7 +379,7 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -554,7 +554,7 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (set && kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (set && kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -687,7 +687,7 @@ kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -736,7 +736,7 @@ kotctl_support_revoke(kotctl_t *k, const char *tenant)
     const char  *args[1];
 
     if (kotctl_tenant_exists(k, tenant) != KOTCTL_OK
-        || kotctl_audit_ready(k) != KOTCTL_OK)
+        || kotctl_change_ready(k) != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
     }

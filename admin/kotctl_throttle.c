@@ -311,7 +311,7 @@ kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
     long long    n;
     const char  *args[1];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 

@@ -189,7 +189,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     rc = kotctl_password(k, &a);
 
     if (rc == KOTCTL_OK) {
-        rc = kotctl_audit_ready(k);
+        rc = kotctl_change_ready(k);
     }
 
     if (rc == KOTCTL_OK) {
@@ -538,15 +538,10 @@ kotctl_hash_matches(kotctl_user_args_t *a, const char *phc, size_t len)
 
 
 /*
- * The signals that end kotctl at the prompt (Ctrl-C, Ctrl-\\, a closed
- * terminal, kill): caught while echo is off, so that the terminal gets
- * its echo back before kotctl dies of the signal as it would have.
+ * The signals that end kotctl (kotctl_end_signals), at the prompt:
+ * caught while echo is off, so that the terminal gets its echo back
+ * before kotctl dies of the signal as it would have.
  */
-
-static const int  kotctl_tty_signals[] = { SIGINT, SIGQUIT, SIGHUP, SIGTERM };
-
-#define KOTCTL_TTY_NSIGNALS                                                  \
-    (sizeof(kotctl_tty_signals) / sizeof(kotctl_tty_signals[0]))
 
 static volatile sig_atomic_t  kotctl_tty_caught;
 
@@ -572,8 +567,8 @@ kotctl_tty_trap(struct sigaction *old)
 
     kotctl_tty_caught = 0;
 
-    for (i = 0; i < KOTCTL_TTY_NSIGNALS; i++) {
-        sigaction(kotctl_tty_signals[i], &sa, &old[i]);
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaction(kotctl_end_signals[i], &sa, &old[i]);
     }
 }
 
@@ -583,8 +578,8 @@ kotctl_tty_untrap(const struct sigaction *old)
 {
     size_t  i;
 
-    for (i = 0; i < KOTCTL_TTY_NSIGNALS; i++) {
-        sigaction(kotctl_tty_signals[i], &old[i], NULL);
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaction(kotctl_end_signals[i], &old[i], NULL);
     }
 }
 
@@ -613,7 +608,7 @@ kotctl_password_tty(kotctl_user_args_t *a)
     int               ok, signo;
     char              again[KOTCTL_PASSWORD_MAX + 2];
     struct termios    old, noecho;
-    struct sigaction  was[KOTCTL_TTY_NSIGNALS];
+    struct sigaction  was[KOTCTL_END_SIGNALS];
 
     if (!isatty(STDIN_FILENO)) {
         kotctl_error("no password: use --password-stdin or "
@@ -1105,7 +1100,7 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -1149,7 +1144,7 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     const char   *args[2];
     redisReply   *r, **e;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -1289,7 +1284,7 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     char         now[24];
     const char  *args[7];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return NULL;
     }
 
@@ -1549,7 +1544,7 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
     redisReply  *r;
 
     if (kotctl_user_known(k, a) != KOTCTL_OK
-        || kotctl_audit_ready(k) != KOTCTL_OK)
+        || kotctl_change_ready(k) != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
     }
@@ -1594,7 +1589,7 @@ kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a, const char *handle)
     const char  *args[4];
     redisReply  *r;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 

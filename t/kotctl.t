@@ -558,6 +558,50 @@ SKIP: {
 }
 
 
+# Ctrl-C while a change is under way: Redis makes it (the command is on
+# its way), so kotctl finishes, reports it and writes its audit record
+# before it ends.  CLIENT PAUSE holds kotctl's script in Redis meanwhile.
+
+{
+    my (undef, $pub) = $t->auditor_keys;
+    my $log = $t->dir . '/interrupted-audit.jsonl';
+    my $base = $t->dir . '/interrupted';
+
+    $t->redis('CLIENT', 'PAUSE', '5000', 'WRITE');
+
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$base.out";
+        open STDERR, '>', "$base.err";
+        exec KotTest->repo . '/build/kotctl', '--redis', $t->redis_addr,
+            '--secret-file', $t->secret_file, '--audit-log', $log,
+            '--auditor-public-key', $pub, 'tenant', 'add', 'interrupted';
+        POSIX::_exit(127);
+    }
+
+    ok KotTest::wait_until(
+            sub { $t->redis('CLIENT', 'LIST') =~ /cmd=eval\b/ },
+            timeout => 10, what => 'kotctl to wait for its script'),
+        'kotctl sends the change while Redis is paused';
+    kill 'INT', $pid;
+    $t->redis('CLIENT', 'UNPAUSE');
+    waitpid $pid, 0;
+    my $st = $?;
+
+    is $st, 0, 'Ctrl-C during the change: kotctl finishes it and exits 0';
+    like KotTest::_slurp("$base.out"), qr/tenant "interrupted" added/,
+        '  saying what it did';
+    like KotTest::_slurp("$base.err"), qr/interrupted \(Interrupt\)(?x)
+        \s while \s changing: \s kotctl \s finished \s the \s change
+        \s and \s its \s record \s first/,
+        '  and why it did not end at once';
+    is scalar(grep { ($_->{'organization.id'} // '') eq 'interrupted' }
+              $t->audit_records($log, 'tenant_added')), 1,
+        '  the change is in the audit log';
+}
+
+
 # the version of debian/changelog's top entry, the project's one
 my $version = KotTest->version;
 $r = $t->kotctl('--version');
