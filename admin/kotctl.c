@@ -581,9 +581,11 @@ kotctl_done(int rc)
 
     for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
         if (sigismember(&pending, kotctl_end_signals[i])) {
-            kotctl_error("interrupted (%s) while changing: kotctl finished "
-                         "the change and its record first",
-                         strsignal(kotctl_end_signals[i]));
+            kotctl_error("interrupted (%s) while changing: %s",
+                         strsignal(kotctl_end_signals[i]),
+                         (rc == KOTCTL_OK)
+                         ? "kotctl finished the change and its record first"
+                         : "held until kotctl was done (see above)");
             break;
         }
     }
