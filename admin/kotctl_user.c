@@ -328,7 +328,9 @@ kotctl_password(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_password_read(kotctl_user_args_t *a)
 {
-    if (!a->password_stdin) {
+    /* typed on a terminal, --password-stdin's too is not echoed */
+
+    if (!a->password_stdin || isatty(STDIN_FILENO)) {
         return kotctl_password_tty(a);
     }
 

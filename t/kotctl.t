@@ -530,7 +530,7 @@ my $kotctl = join ' ', map { "'$_'" } KotTest->repo . '/build/kotctl',
 my $echo = q{stty -a | tr ' ' '\n' | grep -x -e echo -e -echo};
 
 SKIP: {
-    skip 'no script(1)', 8 unless -x '/usr/bin/script';
+    skip 'no script(1)', 11 unless -x '/usr/bin/script';
 
     $t->add_user('tty', 'erin', 'the first password 1');
 
@@ -555,6 +555,16 @@ SKIP: {
     unlike $out, qr/second password/, '  without being echoed';
     is login_to('tty', 'erin', 'the second password 2'), '/',
         '  and logs in';
+
+    # --password-stdin, given to a terminal rather than a pipe
+    $out = on_terminal("$kotctl user passwd tty erin --password-stdin "
+        . "--no-force-change; echo rc=\$?; $echo",
+        [ qr/New password: /, "the third password 3\r" ],
+        [ qr/Again: /, "the third password 3\r" ]);
+    like $out, qr/^rc=0$/m, '--password-stdin on a terminal sets the password';
+    unlike $out, qr/third password/, '  without echoing it';
+    is login_to('tty', 'erin', 'the third password 3'), '/',
+        '  and it logs in';
 }
 
 
