@@ -3,6 +3,7 @@
  */
 
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +487,114 @@ kotctl_usage(const char *text)
 
 
 /*
+ * The lines of the usage text for one command ("user"), with their
+ * continuation lines, as "usage: kotctl user add ...": what a usage
+ * error of the command shows (on stderr, after "kotctl: ") and what
+ * "kotctl user --help" prints.  One text: they cannot drift apart.
+ */
+
+void
+kotctl_usage_of(FILE *f, const char *command)
+{
+    int          shown, ours;
+    size_t       n, len, sp, indent;
+    const char  *p, *end, *nl;
+
+    p = strstr(usage, "\ncommands:\n") + sizeof("\ncommands:\n") - 1;
+    end = strstr(p, "\n\n");
+    len = strlen(command);
+
+    for (shown = 0, ours = 0; p < end; p = nl + 1) {
+        nl = strchr(p, '\n');
+        n = nl - p;
+
+        /* "  user add ..." starts a command, deeper lines go on one */
+
+        if (p[2] != ' ') {
+            ours = strncmp(p + 2, command, len) == 0 && p[2 + len] == ' ';
+
+            if (ours) {
+                fprintf(f, "%s%s%.*s\n",
+                        shown ? "" : (f == stderr ? "kotctl: " : ""),
+                        shown ? "       kotctl " : "usage: kotctl ",
+                        (int) (n - 2), p + 2);
+                shown = 1;
+            }
+
+        } else if (ours) {
+            /* 12 columns deeper, as "kotctl " is, within 79 columns */
+            sp = strspn(p, " ");
+            n -= sp;
+            indent = (sp + 12 + n > 79) ? 79 - n : sp + 12;
+            fprintf(f, "%*s%.*s\n", (int) indent, "", (int) n, p + sp);
+        }
+    }
+}
+
+
+const int  kotctl_end_signals[KOTCTL_END_SIGNALS] = {
+    SIGINT, SIGQUIT, SIGHUP, SIGTERM
+};
+
+
+/*
+ * Every wait after this is bounded (the Redis timeouts), so kotctl ends
+ * soon all the same; it then says that it did not end at once.
+ */
+
+int
+kotctl_change_ready(kotctl_t *k)
+{
+    int       rc;
+    size_t    i;
+    sigset_t  set;
+
+    rc = kotctl_audit_ready(k);
+
+    if (rc != KOTCTL_OK) {
+        return rc;
+    }
+
+    sigemptyset(&set);
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaddset(&set, kotctl_end_signals[i]);
+    }
+
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    return KOTCTL_OK;
+}
+
+
+/* A signal held by kotctl_change_ready() is said, not lost silently. */
+
+static int
+kotctl_done(int rc)
+{
+    size_t    i;
+    sigset_t  pending;
+
+    if (sigpending(&pending) != 0) {
+        return rc;
+    }
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        if (sigismember(&pending, kotctl_end_signals[i])) {
+            kotctl_error("interrupted (%s) while changing: %s",
+                         strsignal(kotctl_end_signals[i]),
+                         (rc == KOTCTL_OK)
+                         ? "kotctl finished the change and its record first"
+                         : "held until kotctl was done (see above)");
+            break;
+        }
+    }
+
+    return rc;
+}
+
+
+/*
  * Asks for the name of what is about to be deleted, on the terminal,
  * unless --yes was given.  Without a terminal, --yes is required.
  */
@@ -751,6 +860,51 @@ kotctl_take_json(kotctl_t *k, int argc, char **argv)
 }
 
 
+/*
+ * "--help" anywhere after the command ("kotctl user add --help"): no
+ * argument of a command can be "--help" otherwise, and nothing is done.
+ */
+
+static int
+kotctl_wants_help(int argc, char **argv)
+{
+    int  i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+kotctl_help(const char *command)
+{
+    char         line[64];
+    const char  *p;
+
+    /* only a command that the usage text has, at the start of a line */
+
+    snprintf(line, sizeof(line), "\n  %s ", command);
+    p = strstr(usage, "\ncommands:\n");
+
+    if (strstr(p, line) == NULL) {
+        kotctl_error("unknown command \"%s\"; see \"kotctl --help\"",
+                     command);
+        return KOTCTL_USAGE;
+    }
+
+    kotctl_usage_of(stdout, command);
+    printf("\nThe global options come before the command: see "
+           "\"kotctl --help\" and kotctl(8).\n");
+
+    return KOTCTL_OK;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -817,6 +971,12 @@ main(int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
+    /* before the options are needed: help needs no Redis, no key */
+
+    if (kotctl_wants_help(argc - i, argv + i)) {
+        return kotctl_help(argv[i]);
+    }
+
     /*
      * an auditor's machine has no business holding the session key, nor
      * has the notifications' daemon: neither opens it, even when
@@ -841,27 +1001,27 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[i], "tenant") == 0) {
-        return kotctl_tenant(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_tenant(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "user") == 0) {
-        return kotctl_user(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_user(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "session") == 0) {
-        return kotctl_session(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_session(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "support") == 0) {
-        return kotctl_support(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_support(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "allowlist") == 0) {
-        return kotctl_allowlist(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_allowlist(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "throttle") == 0) {
-        return kotctl_throttle(&k, argc - i - 1, argv + i + 1);
+        return kotctl_done(kotctl_throttle(&k, argc - i - 1, argv + i + 1));
     }
 
     if (strcmp(argv[i], "migrate") == 0) {

@@ -129,6 +129,17 @@ int kotctl_audit(kotctl_t *k, int argc, char **argv);
 int kotctl_audit_ready(kotctl_t *k);
 
 /*
+ * kotctl_audit_ready(), and from then on the signals that end kotctl
+ * held until it exits: a change that Redis makes is reported and
+ * recorded, never cut off between the two.  Use it before a change.
+ */
+int kotctl_change_ready(kotctl_t *k);
+
+/* the signals that end kotctl: Ctrl-C, Ctrl-\, a hang-up, kill */
+#define KOTCTL_END_SIGNALS  4
+extern const int  kotctl_end_signals[KOTCTL_END_SIGNALS];
+
+/*
  * Records an administrative action in the audit log (docs/audit.md), as
  * its own short chain, when k->audit_log is set: action such as
  * "user_added", category "iam" or "configuration", the tenant, the target
@@ -208,6 +219,7 @@ int kotctl_listing_print(kotctl_t *k, const char *name, json_t *list,
 
 /* a usage text of several lines, printed as it is */
 void kotctl_usage(const char *text);
+void kotctl_usage_of(FILE *f, const char *command);
 int kotctl_confirm(const char *name, int yes);
 
 /* one or many, as n asks: "1 entry", "2 entries", "0 entries" */

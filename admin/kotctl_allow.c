@@ -24,10 +24,6 @@
 /* how much of a refused argument is shown back */
 #define KOTCTL_ALLOW_SHOW      64
 
-#define KOTCTL_ALLOW_USAGE                                                  \
-    "usage: kotctl allowlist TENANT access|admin add|remove|set CIDR...\n" \
-    "       kotctl allowlist TENANT access|admin list"
-
 typedef char  kotctl_cidr_text_t[KOT_CIDR_STR_MAX];
 
 typedef struct {
@@ -88,7 +84,7 @@ kotctl_allowlist(kotctl_t *k, int argc, char **argv)
     rc = kotctl_allow_parse(argc - 3, argv + 3, &a);
 
     if (rc == KOTCTL_OK) {
-        rc = kotctl_audit_ready(k);
+        rc = kotctl_change_ready(k);
     }
 
     if (rc == KOTCTL_OK) {
@@ -109,7 +105,7 @@ static int
 kotctl_allow_args(int argc, char **argv, kotctl_allow_t *a)
 {
     if (argc < 3) {
-        kotctl_usage(KOTCTL_ALLOW_USAGE);
+        kotctl_usage_of(stderr, "allowlist");
         return KOTCTL_USAGE;
     }
 

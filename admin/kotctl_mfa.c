@@ -20,7 +20,7 @@ kotctl_mfa_reset(kotctl_t *k, const char *tenant, const char *user)
     const char  *args[4];
     redisReply  *r;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 

@@ -22,7 +22,6 @@
 #include "kot_scripts.h"
 
 
-#define KOTCTL_MIGRATE_USAGE  "usage: kotctl migrate failures"
 #define KOTCTL_MIGRATE_STEP   "1000"    /* SCAN's COUNT */
 
 
@@ -39,7 +38,7 @@ kotctl_migrate(kotctl_t *k, int argc, char **argv)
     long long  indexed, deleted;
 
     if (argc != 1 || strcmp(argv[0], "failures") != 0) {
-        kotctl_usage(KOTCTL_MIGRATE_USAGE);
+        kotctl_usage_of(stderr, "migrate");
         return KOTCTL_USAGE;
     }
 

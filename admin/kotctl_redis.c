@@ -22,16 +22,62 @@
 #define KOTCTL_WAIT_MS      "2000"     /* for a replica's acknowledgement */
 
 
+static redisContext *kotctl_open_addr(const char *addr,
+    struct timeval tv);
+static const char *kotctl_io_error(redisContext *c);
 static void kotctl_replicated(kotctl_t *k);
 
+
+/*
+ * The timeout bounds the connect and, once connected, each reply: a
+ * Redis that accepts but never answers (stopped, swapping, a network
+ * that drops the packets, another service on the port) must not keep
+ * an operator waiting for ever.  hiredis sets the second only when told.
+ */
 
 static redisContext *
 kotctl_open(const char *addr)
 {
+    redisContext    *c;
+    struct timeval   tv = { KOTCTL_TIMEOUT_SEC, 0 };
+
+    c = kotctl_open_addr(addr, tv);
+
+    if (c != NULL && !c->err) {
+        (void) redisSetTimeout(c, tv);      /* a failure is in c->err */
+    }
+
+    return c;
+}
+
+
+/* Why a command got no reply: a timeout said as one, not as EAGAIN. */
+
+static const char *
+kotctl_io_error(redisContext *c)
+{
+    static char  text[160];
+
+    if (c->err == REDIS_ERR_IO
+        && (strcmp(c->errstr, strerror(EAGAIN)) == 0
+            || strcmp(c->errstr, strerror(EWOULDBLOCK)) == 0))
+    {
+        snprintf(text, sizeof(text), "no answer within %d s (Redis is "
+                 "stopped or overloaded, or the address is not Redis's)",
+                 KOTCTL_TIMEOUT_SEC);
+        return text;
+    }
+
+    return c->errstr;
+}
+
+
+static redisContext *
+kotctl_open_addr(const char *addr, struct timeval tv)
+{
     char            host[256], *colon, *end;
     long            port;
     size_t          len;
-    struct timeval  tv = { KOTCTL_TIMEOUT_SEC, 0 };
 
     if (strncmp(addr, "unix:", 5) == 0) {
         return redisConnectUnixWithTimeout(addr + 5, tv);
@@ -196,6 +242,9 @@ kotctl_find_master(kotctl_t *k)
                      reply->element[0]->str, reply->element[1]->str);
             k->redis = k->master_addr;
             rc = KOTCTL_OK;
+
+        } else if (reply == NULL) {
+            kotctl_error("sentinel at %s: %s", addr, kotctl_io_error(c));
 
         } else {
             kotctl_error("sentinel at %s does not know master \"%s\"%s%s",
@@ -364,6 +413,8 @@ kotctl_exists(kotctl_t *k, const char *key)
 static const char *
 kotctl_redis_hint(kotctl_t *k, const char *error)
 {
+    static char  hint[512];
+
     if (strncmp(error, "NOAUTH", 6) == 0) {
         return k->redis_password_file
                ? NULL
@@ -376,6 +427,19 @@ kotctl_redis_hint(kotctl_t *k, const char *error)
     if (strncmp(error, "WRONGPASS", 9) == 0) {
         return "check the password in --redis-password-file "
                "and the user in --redis-user";
+    }
+
+    /* refused by the ACL: a command, a key, or a command of a script */
+
+    if (strncmp(error, "NOPERM", 6) == 0
+        || strstr(error, "user executing the script can't run") != NULL)
+    {
+        snprintf(hint, sizeof(hint), "the Redis ACL user \"%s\" lacks a "
+                 "permission that kotctl needs here: add it (ACL SETUSER); "
+                 "the line \"user kotctl\" of conf/redis/kot.conf lists "
+                 "what kotctl runs (README.md, \"Running Redis\")",
+                 k->redis_user ? k->redis_user : "default");
+        return hint;
     }
 
     return NULL;
@@ -393,7 +457,15 @@ kotctl_cmd(kotctl_t *k, int argc, const char **argv)
     reply = redisCommandArgv(k->rc, argc, argv, NULL);
 
     if (reply == NULL) {
-        kotctl_error("redis at %s: %s", k->redis, k->rc->errstr);
+        kotctl_error("redis at %s: %s", k->redis, kotctl_io_error(k->rc));
+
+        /* a script's change may have been made, its answer lost */
+
+        if (strcmp(argv[0], "EVAL") == 0) {
+            kotctl_error("whether the change was made is unknown: look "
+                         "before repeating it");
+        }
+
         return NULL;
     }
 

@@ -14,17 +14,6 @@
 #include "kot_scripts.h"
 
 
-#define KOTCTL_TENANT_USAGE                                                 \
-    "usage: kotctl tenant add|delete TENANT\n"                              \
-    "       kotctl tenant list\n"                                           \
-    "       kotctl tenant policy TENANT [RULE=VALUE...]\n"                  \
-    "       kotctl tenant events TENANT [--limit N]\n"                     \
-    "       kotctl tenant notify TENANT [URL | --clear]"
-
-#define KOTCTL_SUPPORT_USAGE                                                \
-    "usage: kotctl support grant TENANT --hours N\n"                        \
-    "       kotctl support revoke|status TENANT"
-
 #define KOTCTL_EVENTS_DEFAULT  100
 
 
@@ -66,7 +55,7 @@ kotctl_tenant(kotctl_t *k, int argc, char **argv)
             && strcmp(cmd, "policy") != 0 && strcmp(cmd, "events") != 0
             && strcmp(cmd, "notify") != 0))
     {
-        kotctl_usage(KOTCTL_TENANT_USAGE);
+        kotctl_usage_of(stderr, "tenant");
         return KOTCTL_USAGE;
     }
 
@@ -112,7 +101,7 @@ kotctl_tenant_add(kotctl_t *k, const char *tenant)
     long long    rc;
     const char  *args[5];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -282,7 +271,7 @@ kotctl_tenant_delete(kotctl_t *k, const char *tenant, int argc, char **argv)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -390,7 +379,7 @@ kotctl_tenant_policy(kotctl_t *k, const char *tenant, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -565,7 +554,7 @@ kotctl_tenant_notify(kotctl_t *k, const char *tenant, int argc, char **argv)
         return KOTCTL_USAGE;
     }
 
-    if (set && kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (set && kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -645,7 +634,7 @@ kotctl_support(kotctl_t *k, int argc, char **argv)
         || (strcmp(cmd, "grant") != 0 && strcmp(cmd, "revoke") != 0
             && strcmp(cmd, "status") != 0))
     {
-        kotctl_usage(KOTCTL_SUPPORT_USAGE);
+        kotctl_usage_of(stderr, "support");
         return KOTCTL_USAGE;
     }
 
@@ -698,7 +687,7 @@ kotctl_support_grant(kotctl_t *k, const char *tenant, int argc, char **argv)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -747,7 +736,7 @@ kotctl_support_revoke(kotctl_t *k, const char *tenant)
     const char  *args[1];
 
     if (kotctl_tenant_exists(k, tenant) != KOTCTL_OK
-        || kotctl_audit_ready(k) != KOTCTL_OK)
+        || kotctl_change_ready(k) != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
     }

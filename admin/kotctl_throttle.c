@@ -21,9 +21,6 @@
 #include "kot_scripts.h"
 
 
-#define KOTCTL_THROTTLE_USAGE                                               \
-    "usage: kotctl throttle status|clear ADDR"
-
 typedef struct {
     const char  *addr;                        /* as given */
     char         bucket[KOT_CIDR_BUCKET_MAX];
@@ -65,7 +62,7 @@ kotctl_throttle(kotctl_t *k, int argc, char **argv)
     if (argc != 2 || (strcmp(argv[0], "status") != 0
                       && strcmp(argv[0], "clear") != 0))
     {
-        kotctl_usage(KOTCTL_THROTTLE_USAGE);
+        kotctl_usage_of(stderr, "throttle");
         return KOTCTL_USAGE;
     }
 
@@ -314,7 +311,7 @@ kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
     long long    n;
     const char  *args[1];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 

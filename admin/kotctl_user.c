@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,6 @@ static int kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a,
     const char *handle);
 
 
-#define KOTCTL_USER_USAGE                                                   \
-    "usage: kotctl user add|passwd|status|roles|unlock|enable|disable|"    \
-    "delete|mfa-reset TENANT USER ...\n"                                  \
-    "       kotctl user list TENANT"
-
 /* what kotctl_user_options() takes: --role, the password options, both */
 #define KOTCTL_OPT_PASSWORD  1
 #define KOTCTL_OPT_ROLES     2
@@ -109,8 +105,8 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         return (rc == KOTCTL_OK) ? kotctl_user_list(k, a.tenant) : rc;
     }
 
-    if (argc < 3) {
-        kotctl_usage(KOTCTL_USER_USAGE);
+    if (argc < 3 || strcmp(cmd, "list") == 0) {
+        kotctl_usage_of(stderr, "user");
         return KOTCTL_USAGE;
     }
 
@@ -193,7 +189,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
     rc = kotctl_password(k, &a);
 
     if (rc == KOTCTL_OK) {
-        rc = kotctl_audit_ready(k);
+        rc = kotctl_change_ready(k);
     }
 
     if (rc == KOTCTL_OK) {
@@ -236,7 +232,12 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
 
     for (i = 0; i < argc; i++) {
 
-        if (roles && strcmp(argv[i], "--role") == 0 && i + 1 < argc) {
+        if (roles && strcmp(argv[i], "--role") == 0) {
+            if (i + 1 == argc) {
+                kotctl_error("--role needs a value: --role ROLE");
+                return KOTCTL_USAGE;
+            }
+
             if (kotctl_add_role(a, argv[++i]) != KOTCTL_OK) {
                 return KOTCTL_USAGE;
             }
@@ -260,8 +261,9 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
     }
 
     if (a->password_stdin && a->generate) {
-        kotctl_error("--password-stdin and --generate-password exclude "
-                     "each other");
+        kotctl_error("--password-stdin excludes %s",
+                     roles ? "--generate-password"
+                           : "--generate-password and --reset");
         return KOTCTL_USAGE;
     }
 
@@ -326,7 +328,9 @@ kotctl_password(kotctl_t *k, kotctl_user_args_t *a)
 static int
 kotctl_password_read(kotctl_user_args_t *a)
 {
-    if (!a->password_stdin) {
+    /* typed on a terminal, --password-stdin's too is not echoed */
+
+    if (!a->password_stdin || isatty(STDIN_FILENO)) {
         return kotctl_password_tty(a);
     }
 
@@ -535,13 +539,78 @@ kotctl_hash_matches(kotctl_user_args_t *a, const char *phc, size_t len)
 }
 
 
+/*
+ * The signals that end kotctl (kotctl_end_signals), at the prompt:
+ * caught while echo is off, so that the terminal gets its echo back
+ * before kotctl dies of the signal as it would have.
+ */
+
+static volatile sig_atomic_t  kotctl_tty_caught;
+
+
+static void
+kotctl_tty_catch(int signo)
+{
+    kotctl_tty_caught = signo;
+}
+
+
+/* without SA_RESTART: the signal ends the read that waits for a line */
+
+static void
+kotctl_tty_trap(struct sigaction *old)
+{
+    size_t            i;
+    struct sigaction  sa;
+
+    memset(&sa, 0, sizeof(struct sigaction));
+    sa.sa_handler = kotctl_tty_catch;
+    sigemptyset(&sa.sa_mask);
+
+    kotctl_tty_caught = 0;
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaction(kotctl_end_signals[i], &sa, &old[i]);
+    }
+}
+
+
+static void
+kotctl_tty_untrap(const struct sigaction *old)
+{
+    size_t  i;
+
+    for (i = 0; i < KOTCTL_END_SIGNALS; i++) {
+        sigaction(kotctl_end_signals[i], &old[i], NULL);
+    }
+}
+
+
+/* A line without echo; 0 when none came (end of file, a signal). */
+
+static int
+kotctl_tty_line(const char *prompt, char *buf, size_t size)
+{
+    int  ok;
+
+    fputs(prompt, stderr);
+
+    ok = !kotctl_tty_caught && fgets(buf, size, stdin) != NULL;
+
+    /* the newline that the user typed was not echoed */
+    fputs("\n", stderr);
+
+    return ok && !kotctl_tty_caught;
+}
+
+
 static int
 kotctl_password_tty(kotctl_user_args_t *a)
 {
-    int             ok;
-    char            again[KOTCTL_PASSWORD_MAX + 2];
-    FILE           *tty;
-    struct termios  old, noecho;
+    int               ok, signo;
+    char              again[KOTCTL_PASSWORD_MAX + 2];
+    struct termios    old, noecho;
+    struct sigaction  was[KOTCTL_END_SIGNALS];
 
     if (!isatty(STDIN_FILENO)) {
         kotctl_error("no password: use --password-stdin or "
@@ -549,24 +618,23 @@ kotctl_password_tty(kotctl_user_args_t *a)
         return KOTCTL_USAGE;
     }
 
-    tty = stdin;
-
-    if (tcgetattr(fileno(tty), &old) != 0) {
+    if (tcgetattr(STDIN_FILENO, &old) != 0) {
         kotctl_error("cannot read the terminal: %s", strerror(errno));
         return KOTCTL_USAGE;
     }
 
     noecho = old;
     noecho.c_lflag &= ~ECHO;
-    tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+    again[0] = '\0';
 
-    fputs("New password: ", stderr);
-    ok = (fgets(a->password, sizeof(a->password), tty) != NULL);
-    fputs("\nAgain: ", stderr);
-    ok = ok && (fgets(again, sizeof(again), tty) != NULL);
-    fputs("\n", stderr);
+    kotctl_tty_trap(was);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
 
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
+    ok = kotctl_tty_line("New password: ", a->password, sizeof(a->password))
+         && kotctl_tty_line("Again: ", again, sizeof(again));
+
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    kotctl_tty_untrap(was);
 
     a->password_len = strcspn(a->password, "\r\n");
     a->password[a->password_len] = '\0';
@@ -574,6 +642,16 @@ kotctl_password_tty(kotctl_user_args_t *a)
 
     ok = ok && strcmp(a->password, again) == 0;
     kot_cleanse(again, sizeof(again));
+
+    signo = kotctl_tty_caught;
+
+    if (signo != 0) {
+        /* the echo is back: end as the signal would have ended kotctl */
+        kot_cleanse(a->password, sizeof(a->password));
+        kotctl_error("interrupted: nothing was changed");
+        raise(signo);
+        return KOTCTL_FAIL;
+    }
 
     if (!ok) {
         kotctl_error("the passwords do not match");
@@ -1024,7 +1102,7 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
         return rc;
     }
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -1068,7 +1146,7 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     const char   *args[2];
     redisReply   *r, **e;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
@@ -1208,7 +1286,7 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     char         now[24];
     const char  *args[7];
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return NULL;
     }
 
@@ -1299,12 +1377,6 @@ kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a)
 }
 
 
-#define KOTCTL_SESSION_USAGE                                                \
-    "usage: kotctl session list TENANT [USER]\n"                            \
-    "       kotctl session revoke TENANT USER SESSION|--all\n"              \
-    "       kotctl session end TENANT SESSION"
-
-
 int
 kotctl_session(kotctl_t *k, int argc, char **argv)
 {
@@ -1319,7 +1391,7 @@ kotctl_session(kotctl_t *k, int argc, char **argv)
         && !(argc == 4 && strcmp(cmd, "revoke") == 0)
         && !(argc == 3 && strcmp(cmd, "end") == 0))
     {
-        kotctl_usage(KOTCTL_SESSION_USAGE);
+        kotctl_usage_of(stderr, "session");
         return KOTCTL_USAGE;
     }
 
@@ -1474,7 +1546,7 @@ kotctl_session_revoke(kotctl_t *k, kotctl_user_args_t *a, const char *which)
     redisReply  *r;
 
     if (kotctl_user_known(k, a) != KOTCTL_OK
-        || kotctl_audit_ready(k) != KOTCTL_OK)
+        || kotctl_change_ready(k) != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
     }
@@ -1519,7 +1591,7 @@ kotctl_session_end(kotctl_t *k, kotctl_user_args_t *a, const char *handle)
     const char  *args[4];
     redisReply  *r;
 
-    if (kotctl_audit_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 

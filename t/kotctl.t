@@ -6,6 +6,9 @@ use warnings;
 use v5.36;
 
 use lib 't/lib';
+use IO::Select;
+use IO::Socket::INET;
+use IPC::Open2 ();
 use KotTest;
 use Test::More;
 
@@ -438,8 +441,175 @@ is $r->{exit}, 1, 'kotctl fails when Redis cannot be reached';
 like $r->{err}, qr/cannot connect to redis at 127\.0\.0\.1:1/,
     'and says where it tried';
 
+# A Redis that accepts the connection but never answers (stopped with
+# SIGSTOP, swapping, a firewall that drops the packets after the
+# handshake): the kernel completes the handshake for the listener.
+my $silent = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
+                                   LocalPort => 0, Proto => 'tcp')
+    or die "listen: $!\n";
+my $mute = '127.0.0.1:' . $silent->sockport;
+
+# timeout(1) ends a kotctl that hangs, with exit code 124
+sub bounded (@args) {
+    my $t0 = time;
+    my $r = KotTest::_run($t, [ 'timeout', '30',
+        KotTest->repo . '/build/kotctl', '--secret-file', $t->secret_file,
+        @args ]);
+    return ($r, time - $t0);
+}
+
+my $took;
+($r, $took) = bounded('--redis', $mute, 'tenant', 'add', 'x');
+is $r->{exit}, 1, 'kotctl gives up on a Redis that never answers';
+ok $took <= 10, "  within seconds ($took s), rather than hanging";
+like $r->{err}, qr/redis at \Q$mute\E: no answer within 5 s/,
+    '  and says that Redis did not answer';
+like $r->{err}, qr/whether the change was made is unknown/,
+    '  and that a change may have been made';
+
+($r, $took) = bounded('--sentinel', $mute, '--master', 'kot', 'tenant',
+                      'list');
+is $r->{exit}, 1, 'so it does on a sentinel that never answers';
+ok $took <= 10, "  within seconds ($took s)";
+like $r->{err}, qr/sentinel at \Q$mute\E: no answer within 5 s/,
+    '  and says which one did not';
+
+# an ACL user that may not run what kotctl needs: the refusal says who
+# lacks what, and where the permissions kotctl needs are listed
+$t->redis('ACL', 'SETUSER', 'kotro', 'on', '>ro pass 1', '~kot:v1:*',
+          '+@all', '-eval', '-select');
+KotTest::_spew($t->dir . '/kotro.pw', "ro pass 1\n", 0600);
+
+for my $case ([ 'EVAL', [ 'tenant', 'add', 'x' ] ],
+              [ 'SELECT', [ '--db', '1', 'tenant', 'list' ] ])
+{
+    my ($cmd, $args) = @$case;
+    $r = $t->kotctl('--redis-user', 'kotro', '--redis-password-file',
+                    $t->dir . '/kotro.pw', @$args);
+    is $r->{exit}, 1, "an ACL user without $cmd fails";
+    like $r->{err}, qr/refused \Q$cmd\E: NOPERM/, '  with the refusal';
+    like $r->{err}, qr/the Redis ACL user "kotro" lacks a permission that(?x)
+        \s kotctl \s needs \s here: .* "user \s kotctl" \s of \s
+        conf\/redis\/kot\.conf/, '  naming the user and the shipped ACL';
+}
+
 $r = $t->kotctl('frobnicate');
 is $r->{exit}, 2, 'an unknown command is a usage error';
+
+
+# the password prompt on a terminal: script(1) gives kotctl one, and the
+# shell around it shows how kotctl ended and the terminal it left
+
+sub on_terminal ($shell, @steps) {
+    my $pid = IPC::Open2::open2(my $from, my $to, 'script', '-qec', $shell,
+                                '/dev/null');
+    my $sel = IO::Select->new($from);
+    my ($seen, $deadline) = ('', time + 30);
+
+    for my $step (@steps, [ qr/^rc=\d+.*^\S*echo\b/ms ]) {
+        my ($want, $type) = @$step;
+
+        while ($seen !~ $want && time < $deadline) {
+            next unless $sel->can_read(0.1);
+            sysread($from, my $buf, 4096) or last;
+            $seen .= $buf;
+        }
+
+        print $to $type if defined $type;
+        $to->flush;
+    }
+
+    close $to;
+    waitpid $pid, 0;
+    return $seen =~ s/\r//gr;
+}
+
+my $kotctl = join ' ', map { "'$_'" } KotTest->repo . '/build/kotctl',
+    '--redis', $t->redis_addr, '--secret-file', $t->secret_file,
+    '--scrypt-ln', $t->{scrypt_ln};
+my $echo = q{stty -a | tr ' ' '\n' | grep -x -e echo -e -echo};
+
+SKIP: {
+    skip 'no script(1)', 11 unless -x '/usr/bin/script';
+
+    $t->add_user('tty', 'erin', 'the first password 1');
+
+    # the trap keeps the shell alive; kotctl gets SIGINT's default back
+    my $out = on_terminal("trap 'echo trapped' INT; $kotctl user passwd "
+        . "tty erin --no-force-change; echo rc=\$?; $echo",
+        [ qr/New password: /, "\x03" ]);
+    like $out, qr/^rc=130$/m, 'Ctrl-C at the password prompt ends kotctl '
+        . 'as an interrupt does';
+    like $out, qr/^echo$/m, '  and the terminal echoes what is typed again';
+    unlike $out, qr/^-echo$/m, '  (not left without echo)';
+    like $out, qr/^kotctl: interrupted: nothing was changed$/m,
+        '  saying that nothing was changed';
+    is login_to('tty', 'erin', 'the first password 1'), '/',
+        '  and the password is unchanged';
+
+    $out = on_terminal("$kotctl user passwd tty erin --no-force-change; "
+        . "echo rc=\$?; $echo",
+        [ qr/New password: /, "the second password 2\r" ],
+        [ qr/Again: /, "the second password 2\r" ]);
+    like $out, qr/^rc=0$/m, 'a password typed twice at the prompt is set';
+    unlike $out, qr/second password/, '  without being echoed';
+    is login_to('tty', 'erin', 'the second password 2'), '/',
+        '  and logs in';
+
+    # --password-stdin, given to a terminal rather than a pipe
+    $out = on_terminal("$kotctl user passwd tty erin --password-stdin "
+        . "--no-force-change; echo rc=\$?; $echo",
+        [ qr/New password: /, "the third password 3\r" ],
+        [ qr/Again: /, "the third password 3\r" ]);
+    like $out, qr/^rc=0$/m, '--password-stdin on a terminal sets the password';
+    unlike $out, qr/third password/, '  without echoing it';
+    is login_to('tty', 'erin', 'the third password 3'), '/',
+        '  and it logs in';
+}
+
+
+# Ctrl-C while a change is under way: Redis makes it (the command is on
+# its way), so kotctl finishes, reports it and writes its audit record
+# before it ends.  CLIENT PAUSE holds kotctl's script in Redis meanwhile.
+
+{
+    my (undef, $pub) = $t->auditor_keys;
+    my $log = $t->dir . '/interrupted-audit.jsonl';
+    my $base = $t->dir . '/interrupted';
+
+    $t->redis('CLIENT', 'PAUSE', '5000', 'WRITE');
+
+    my $pid = fork // die "fork: $!\n";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$base.out";
+        open STDERR, '>', "$base.err";
+        exec KotTest->repo . '/build/kotctl', '--redis', $t->redis_addr,
+            '--secret-file', $t->secret_file, '--audit-log', $log,
+            '--auditor-public-key', $pub, 'tenant', 'add', 'interrupted';
+        POSIX::_exit(127);
+    }
+
+    ok KotTest::wait_until(
+            sub { $t->redis('CLIENT', 'LIST') =~ /cmd=eval\b/ },
+            timeout => 10, what => 'kotctl to wait for its script'),
+        'kotctl sends the change while Redis is paused';
+    kill 'INT', $pid;
+    $t->redis('CLIENT', 'UNPAUSE');
+    waitpid $pid, 0;
+    my $st = $?;
+
+    is $st, 0, 'Ctrl-C during the change: kotctl finishes it and exits 0';
+    like KotTest::_slurp("$base.out"), qr/tenant "interrupted" added/,
+        '  saying what it did';
+    like KotTest::_slurp("$base.err"), qr/interrupted \(Interrupt\)(?x)
+        \s while \s changing: \s kotctl \s finished \s the \s change
+        \s and \s its \s record \s first/,
+        '  and why it did not end at once';
+    is scalar(grep { ($_->{'organization.id'} // '') eq 'interrupted' }
+              $t->audit_records($log, 'tenant_added')), 1,
+        '  the change is in the audit log';
+}
 
 
 # the version of debian/changelog's top entry, the project's one
@@ -471,6 +641,59 @@ my %options = map { $_ => 1 } $usage =~ /(--[a-z][a-z-]*)/g;
 for my $o (sort keys %options) {
     like $text, qr/(?<![\w-])\Q$o\E(?![\w-])/, "the man page has $o";
 }
+
+# each command's own usage: its lines of the usage text, on stdout for
+# "--help" anywhere after the command (which does nothing else, and needs
+# neither Redis nor the key), on stderr for a usage error
+
+my %lines;
+my $family;
+for (split /\n/, $commands) {
+    $family = $1 if /^  (\S+)/;
+    (my $line = $_) =~ s/^\s+//;
+    push @{ $lines{$family} }, $line;
+}
+
+for my $c (sort keys %lines) {
+    my $help = KotTest::_run($t, [ KotTest->repo . '/build/kotctl', $c,
+                                   '--help' ]);
+    is $help->{exit}, 0, "kotctl $c --help succeeds, without --secret-file";
+    like $help->{out}, qr/^usage: kotctl \Q$c\E /,
+        '  and prints the usage on stdout';
+    (my $shown = $help->{out}) =~ s/^(usage:)? *(kotctl )?//mg;
+    is_deeply [ grep { length } split /\n/, $shown =~ s/\n\n.*//sr ],
+        $lines{$c}, "  with every line of \"$c\" of kotctl --help";
+    ok !(grep { length > 80 } split /\n/, $help->{out}),
+        '  each within 80 columns';
+}
+
+$r = $t->kotctl('user');
+is $r->{exit}, 2, 'a usage error of a command exits with 2';
+(my $err = $r->{err}) =~ s/^(kotctl: )?(usage:)? *(kotctl )?//mg;
+is_deeply [ split /\n/, $err ], $lines{user},
+    '  and shows the same lines, every option of user add and passwd included';
+
+$t->add_user('keep', 'frank', 'a password kept 1');
+$r = $t->kotctl('tenant', 'delete', 'keep', '--yes', '--help');
+is $r->{exit}, 0, 'tenant delete --yes --help prints the usage';
+like $t->kotctl('tenant', 'list')->{out}, qr/^keep\s/m,
+    '  and deletes nothing';
+
+$r = $t->kotctl('user', 'list', 'keep', 'frank');
+is $r->{exit}, 2, 'user list with a user too is a usage error';
+like $r->{err}, qr/^kotctl: usage: kotctl user add /,
+    '  showing the usage, not "unknown user command"';
+unlike $r->{err}, qr/unknown user command/, '  (the command is known)';
+
+$r = $t->kotctl('user', 'roles', 'keep', 'frank', '--role');
+is $r->{exit}, 2, '--role without its value is a usage error';
+like $r->{err}, qr/--role needs a value/, '  that says so';
+
+$r = $t->kotctl('user', 'passwd', 'keep', 'frank', '--reset',
+                '--password-stdin');
+is $r->{exit}, 2, '--reset with --password-stdin is a usage error';
+like $r->{err}, qr/--password-stdin excludes --generate-password and --reset/,
+    '  naming the option given';
 
 SKIP: {
     skip 'no groff', 1 unless -x '/usr/bin/groff';
