@@ -15,7 +15,9 @@
  * the connection, which fails all pending ops at once instead of letting
  * each wait for its own timer behind a stalled server.  Reconnection backs
  * off from 100 ms to 2 s, with jitter; while disconnected, commands fail
- * at once.
+ * at once.  The backoff starts again only once a connection's setup went
+ * through: a Redis that takes connections but refuses the setup (loading
+ * its data set, a wrong password) is not asked many times a second.
  *
  * With kot_redis_sentinel, a third connection asks the sentinels where
  * the master is (SENTINEL get-master-addr-by-name), then stays
@@ -125,6 +127,7 @@ typedef struct ngx_http_kot_redis_s {
     unsigned                        ready:1;        /* takes commands */
     unsigned                        exiting:1;
     unsigned                        failed_logged:1;
+    unsigned                        refused_logged:1; /* setup refused */
     unsigned                        subscribed:1;   /* sub */
     unsigned                        tracking:1;     /* data */
     unsigned                        refused:1;      /* tracking refused */
@@ -156,6 +159,9 @@ static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
 static void ngx_http_kot_redis_ping(ngx_event_t *ev);
 static void ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_setup_done(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_loaded(redisAsyncContext *ac, void *reply,
+    void *privdata);
 static void ngx_http_kot_redis_setup_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_kot_redis_connected(const redisAsyncContext *ac,
@@ -520,7 +526,6 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
     }
 
     rd->ready = 1;
-    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
 
     /* commands flow: with Sentinel, only once ROLE said master */
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
@@ -620,7 +625,10 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
         argv[2] = kot_scripts[i].source;
         argvlen[2] = ngx_strlen(kot_scripts[i].source);
 
-        redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_setup_handler,
+        /* the last reply says the whole setup went through */
+        redisAsyncCommandArgv(rd->ac, i == KOT_SCRIPT_N - 1
+                                      ? ngx_http_kot_redis_loaded
+                                      : ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
     }
 }
@@ -806,6 +814,7 @@ ngx_http_kot_redis_master_addr(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    ngx_http_kot_redis_setup_done(rd);
     ngx_http_kot_redis_ready(rd);
 }
 
@@ -1000,6 +1009,7 @@ ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
         }
 
         /* subscribed in time */
+        ngx_http_kot_redis_setup_done(rd);
         ngx_http_kot_redis_ready(rd);
 
         rd->subscribed = 1;
@@ -1239,6 +1249,46 @@ ngx_http_kot_redis_caching(void)
 }
 
 
+/*
+ * The connection's setup went through: the next break retries soon
+ * again, and the next refusal is worth a word.
+ */
+
+static void
+ngx_http_kot_redis_setup_done(ngx_http_kot_redis_t *rd)
+{
+    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+    rd->refused_logged = 0;
+}
+
+
+/* The last script of the setup is loaded (or refused, as any other). */
+
+static void
+ngx_http_kot_redis_loaded(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply  *rep = reply;
+
+    if (rep && rep->type != REDIS_REPLY_ERROR) {
+        ngx_http_kot_redis_setup_done(ac->data);
+        return;
+    }
+
+    ngx_http_kot_redis_setup_handler(ac, reply, privdata);
+}
+
+
+/*
+ * A refused setup drops the connection, and the backoff, which only a
+ * setup that went through resets, spaces the retries.  A Redis that is
+ * loading its data set (after a restart), busy with a script, or a
+ * replica cut off from its master refuses for a while and then takes
+ * it: an error, said once.  Anything else (a wrong password or db) is
+ * a configuration error: an alert, said once as well, until a setup
+ * goes through; every request refused meanwhile is logged anyway.
+ */
+
 static void
 ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
     void *privdata)
@@ -1250,11 +1300,27 @@ ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    /* a wrong password or db is a configuration error: say it loudly */
-    ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                  "kot: %s at \"%V\" refused %s: %s",
-                  rd == &ngx_http_kot_redis_sentinel ? "sentinel" : "redis",
-                  &rd->name, (char *) privdata, rep->str);
+    if (!rd->refused_logged) {
+        rd->refused_logged = 1;
+
+        if (ngx_strncmp(rep->str, "LOADING ", 8) == 0
+            || ngx_strncmp(rep->str, "BUSY ", 5) == 0
+            || ngx_strncmp(rep->str, "MASTERDOWN ", 11) == 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                          "kot: %s at \"%V\" is not ready (%s); retrying",
+                          rd == &ngx_http_kot_redis_sentinel ? "sentinel"
+                                                               : "redis",
+                          &rd->name, rep->str);
+
+        } else {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "kot: %s at \"%V\" refused %s: %s",
+                          rd == &ngx_http_kot_redis_sentinel ? "sentinel"
+                                                               : "redis",
+                          &rd->name, (char *) privdata, rep->str);
+        }
+    }
 
     redisAsyncFree(ac);
 }
