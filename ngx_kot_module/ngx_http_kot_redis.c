@@ -18,6 +18,8 @@
  * at once.  The backoff starts again only once a connection's setup went
  * through: a Redis that takes connections but refuses the setup (loading
  * its data set, a wrong password) is not asked many times a second.
+ * A script's command is kept until answered: should Redis have lost the
+ * scripts (NOSCRIPT), they are loaded again and the command repeated.
  *
  * With kot_redis_sentinel, a third connection asks the sentinels where
  * the master is (SENTINEL get-master-addr-by-name), then stays
@@ -89,10 +91,15 @@ typedef struct {
     ngx_queue_t                     queue;      /* waiting for a master */
     char                           *cmd;        /* while waiting */
     int                             len;
+    char                           *script;     /* EVALSHA: to repeat */
+    int                             script_len;
+    uint64_t                        seq;        /* of rd's sent */
     struct ngx_http_kot_redis_s    *rd;         /* where it was sent */
     ngx_uint_t                      phase;      /* a revocation: below */
     unsigned                        in_redis:1;
     unsigned                        revokes:1;
+    unsigned                        scripted:1;
+    unsigned                        repeated:1;
 } ngx_http_kot_redis_op_t;
 
 /* a revocation's steps: the script, ROLE, WAIT */
@@ -115,6 +122,8 @@ typedef struct ngx_http_kot_redis_s {
     ngx_event_t                     ping;       /* sentinel: liveness */
     ngx_msec_t                      ping_sent;
     ngx_msec_t                      backoff;
+    uint64_t                        sent;       /* requests' commands */
+    uint64_t                        loaded;     /* sent, at SCRIPT LOAD */
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
     ngx_uint_t                      generation; /* sub: subscriptions */
@@ -202,7 +211,11 @@ static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen);
+    ngx_uint_t revokes, ngx_uint_t scripted, int argc, const char **argv,
+    const size_t *argvlen);
+static void ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd);
+static ngx_int_t ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op);
+static void ngx_http_kot_redis_op_free(ngx_http_kot_redis_op_t *op);
 static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
     redisReply *reply);
 static void ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op,
@@ -561,7 +574,6 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
     u_char                      db[NGX_INT_T_LEN];
     u_char                      name[32];
     size_t                      argvlen[3];
-    ngx_uint_t                  i;
     const char                 *argv[3];
     ngx_http_kot_redis_conf_t  *conf = rd->conf;
 
@@ -617,11 +629,28 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
         redisAsyncCommand(rd->ac, ngx_http_kot_redis_role, NULL, "ROLE");
     }
 
+    ngx_http_kot_redis_load(rd);
+}
+
+
+/*
+ * SCRIPT LOAD of every script, ahead of the commands sent from now on:
+ * at the setup, and again when Redis lost them (NOSCRIPT).
+ */
+
+static void
+ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd)
+{
+    size_t       argvlen[3];
+    ngx_uint_t   i;
+    const char  *argv[3];
+
+    argv[0] = "SCRIPT";
+    argvlen[0] = 6;
+    argv[1] = "LOAD";
+    argvlen[1] = 4;
+
     for (i = 0; i < KOT_SCRIPT_N; i++) {
-        argv[0] = "SCRIPT";
-        argvlen[0] = 6;
-        argv[1] = "LOAD";
-        argvlen[1] = 4;
         argv[2] = kot_scripts[i].source;
         argvlen[2] = ngx_strlen(kot_scripts[i].source);
 
@@ -631,6 +660,8 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
                                       : ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
     }
+
+    rd->loaded = rd->sent;
 }
 
 
@@ -1620,7 +1651,7 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, 0, a->argc,
+    return ngx_http_kot_redis_send(r, handler, data, done, 0, 0, a->argc,
                                    a->argv, a->argvlen);
 }
 
@@ -1628,8 +1659,10 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen)
+    ngx_uint_t revokes, ngx_uint_t scripted, int argc, const char **argv,
+    const size_t *argvlen)
 {
+    int                       rc;
     ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
@@ -1665,6 +1698,7 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     op->timer.handler = ngx_http_kot_redis_op_timeout;
     op->rd = rd;
     op->revokes = revokes;
+    op->scripted = scripted;
 
     if (wait) {
         if (ngx_http_kot_redis_wait(op, argc, argv, argvlen) != NGX_OK) {
@@ -1672,14 +1706,28 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-    } else if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
-                                     argc, argv, argvlen)
-               != REDIS_OK)
-    {
-        ngx_free(op);
-        return NGX_ERROR;
-
     } else {
+        if (scripted) {
+            /* kept, to be sent again should Redis have lost the script */
+            op->script_len = redisFormatCommandArgv(&op->script, argc, argv,
+                                                    argvlen);
+            rc = (op->script_len < 0)
+                 ? REDIS_ERR
+                 : redisAsyncFormattedCommand(rd->ac,
+                                              ngx_http_kot_redis_reply, op,
+                                              op->script, op->script_len);
+
+        } else {
+            rc = redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
+                                       argc, argv, argvlen);
+        }
+
+        if (rc != REDIS_OK) {
+            ngx_http_kot_redis_op_free(op);
+            return NGX_ERROR;
+        }
+
+        op->seq = ++rd->sent;
         op->in_redis = 1;
     }
 
@@ -1767,7 +1815,18 @@ ngx_http_kot_redis_send_waiting(ngx_http_kot_redis_t *rd)
             continue;
         }
 
-        ngx_http_kot_redis_unwait(op);
+        if (op->scripted) {
+            /* the command is kept as any other script's */
+            ngx_queue_remove(&op->queue);
+            op->script = op->cmd;
+            op->script_len = op->len;
+            op->cmd = NULL;
+
+        } else {
+            ngx_http_kot_redis_unwait(op);
+        }
+
+        op->seq = ++rd->sent;
         op->in_redis = 1;
         op->timer.handler = ngx_http_kot_redis_op_timeout;
     }
@@ -1856,7 +1915,7 @@ ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
     return ngx_http_kot_redis_send(r, handler, data, done,
                                    kot_scripts[id].revokes
                                    && ngx_http_kot_redis.conf->sentinels,
-                                   argc, argv, argvlen);
+                                   1, argc, argv, argvlen);
 }
 
 
@@ -1937,31 +1996,78 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (op->request == NULL
             || ngx_http_kot_redis_replicate(op, rep) != NGX_AGAIN)
         {
-            ngx_free(op);
+            ngx_http_kot_redis_op_free(op);
         }
 
         return;
     }
 
-    ngx_http_kot_status_redis(op->sent, rep);
-
     if (rep && rep->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0)
+        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+        && ngx_http_kot_redis_repeat(op) == NGX_OK)
     {
-        /*
-         * Someone flushed the script cache.  This command fails; a fresh
-         * connection loads the scripts again for the next ones.
-         */
-        ngx_http_kot_redis_drop(op->rd, "scripts were flushed");
+        return;
     }
+
+    ngx_http_kot_status_redis(op->sent, rep);
 
     if (op->request) {
         ngx_http_kot_redis_op_finish(op, rep);
     }
 
     if (op->request == NULL) {
-        ngx_free(op);
+        ngx_http_kot_redis_op_free(op);
     }
+}
+
+
+/*
+ * Redis lost the scripts (SCRIPT FLUSH): the command did nothing.  The
+ * scripts are loaded again, once for all the commands sent before, and
+ * the command goes again behind them, once: its request sees nothing
+ * but the time taken, all within its timer.
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op)
+{
+    ngx_http_kot_redis_t  *rd = op->rd;
+
+    if (!ngx_http_kot_redis_usable(rd)) {
+        /* a new connection loads them anyway */
+        return NGX_DECLINED;
+    }
+
+    if (op->seq > rd->loaded) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "kot: redis at \"%V\" had lost the scripts "
+                      "(NOSCRIPT): loading them again", &rd->name);
+        ngx_http_kot_redis_load(rd);
+    }
+
+    if (op->request == NULL || op->script == NULL || op->repeated
+        || redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_reply, op,
+                                      op->script, op->script_len)
+           != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    op->repeated = 1;
+    op->in_redis = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_redis_op_free(ngx_http_kot_redis_op_t *op)
+{
+    if (op->script) {
+        redisFreeCommand(op->script);
+    }
+
+    ngx_free(op);
 }
 
 
