@@ -15,9 +15,9 @@
  * the connection, which fails all pending ops at once instead of letting
  * each wait for its own timer behind a stalled server.  Reconnection backs
  * off from 100 ms to 2 s, with jitter; while disconnected, commands fail
- * at once.  The backoff starts again only once a connection's setup went
- * through: a Redis that takes connections but refuses the setup (loading
- * its data set, a wrong password) is not asked many times a second.
+ * at once.  A Redis that takes connections but refuses the setup (loading
+ * its data set, a wrong password) is not asked many times a second: the
+ * backoff starts again only once a setup went through.
  * A script's command is kept until answered: should Redis have lost the
  * scripts (NOSCRIPT), they are loaded again and the command repeated.
  *
@@ -136,7 +136,7 @@ typedef struct ngx_http_kot_redis_s {
     unsigned                        ready:1;        /* takes commands */
     unsigned                        exiting:1;
     unsigned                        failed_logged:1;
-    unsigned                        refused_logged:1; /* setup refused */
+    unsigned                        setup_refused:1;  /* since one went */
     unsigned                        subscribed:1;   /* sub */
     unsigned                        tracking:1;     /* data */
     unsigned                        refused:1;      /* tracking refused */
@@ -539,6 +539,11 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
     }
 
     rd->ready = 1;
+
+    /* a stalled Redis that answers again is used again at once */
+    if (!rd->setup_refused) {
+        rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+    }
 
     /* commands flow: with Sentinel, only once ROLE said master */
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
@@ -1282,14 +1287,17 @@ ngx_http_kot_redis_caching(void)
 
 /*
  * The connection's setup went through: the next break retries soon
- * again, and the next refusal is worth a word.
+ * again, and the next refusal is worth a word.  (The command connection
+ * of kot_redis takes commands before its setup is answered, and its
+ * backoff starts again when it connects, unless a setup was refused
+ * since the last one that went through.)
  */
 
 static void
 ngx_http_kot_redis_setup_done(ngx_http_kot_redis_t *rd)
 {
     rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
-    rd->refused_logged = 0;
+    rd->setup_refused = 0;
 }
 
 
@@ -1331,8 +1339,8 @@ ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    if (!rd->refused_logged) {
-        rd->refused_logged = 1;
+    if (!rd->setup_refused) {
+        rd->setup_refused = 1;
 
         if (ngx_strncmp(rep->str, "LOADING ", 8) == 0
             || ngx_strncmp(rep->str, "BUSY ", 5) == 0

@@ -3,7 +3,9 @@
 # error log once that Redis is loading (not an alert per attempt, as if
 # its configuration were wrong), and retries with its backoff rather
 # than reconnecting many times a second from every worker; then sessions
-# work again by themselves.
+# work again by themselves.  A Redis that only stalled (SIGSTOP), with
+# logins timing out meanwhile, is used again at once when it resumes:
+# it never refused a setup, so its backoff is not held up.
 
 use strict;
 use warnings;
@@ -58,5 +60,30 @@ my ($accepted) = $t->redis('INFO', 'stats')
 cmp_ok $accepted / $took, '<', 6,
     sprintf('Redis was not flooded with connections (%d in %.1f s)',
             $accepted, $took);
+
+
+# Stalled for a few seconds under logins, each of which times out and
+# drops the connection; then resumed.  One worker, so that it is the one
+# that met every timeout.
+
+my $one = $t->nginx(KotTest->site, name => 'one', workers => 1);
+my $solo = $one->ua;
+is $solo->login(tenant => 'acme', username => 'alice',
+                password => 'correct horse battery')->{status}, 303,
+    'alice logs in on a node with one worker';
+
+$t->pause_redis;
+my $stalled = time;
+$one->ua->login(tenant => 'acme', username => 'alice',
+                password => 'correct horse battery')
+    while time - $stalled < 6;
+$t->resume_redis;
+my $resumed = time;
+ok wait_until(sub { $solo->get('/app')->{status} == 200 }, interval => 0.01,
+              what => 'the session after Redis resumed'),
+    'after a stall, her session works again';
+my $back = time - $resumed;
+cmp_ok $back, '<', 0.6,
+    sprintf('as soon as Redis resumed (%.2f s), not after a backoff', $back);
 
 done_testing;
