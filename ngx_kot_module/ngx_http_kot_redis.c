@@ -102,6 +102,16 @@ typedef struct {
     unsigned                        repeated:1;
 } ngx_http_kot_redis_op_t;
 
+/* a script's command that no request waits for (ngx_http_kot_redis_call) */
+typedef struct {
+    redisCallbackFn                *cb;
+    void                           *privdata;
+    char                           *script;
+    int                             script_len;
+    uint64_t                        seq;
+    unsigned                        repeated:1;
+} ngx_http_kot_redis_call_t;
+
 /* a revocation's steps: the script, ROLE, WAIT */
 #define NGX_HTTP_KOT_REDIS_SCRIPT  0
 #define NGX_HTTP_KOT_REDIS_ROLE    1
@@ -215,6 +225,10 @@ static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     const size_t *argvlen);
 static void ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd);
 static ngx_int_t ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op);
+static void ngx_http_kot_redis_reload(ngx_http_kot_redis_t *rd,
+    uint64_t seq);
+static void ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
+    void *privdata);
 static void ngx_http_kot_redis_op_free(ngx_http_kot_redis_op_t *op);
 static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
     redisReply *reply);
@@ -1852,7 +1866,8 @@ ngx_int_t
 ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
     void *privdata)
 {
-    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_t       *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_call_t  *c;
 
     if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS
         || !ngx_http_kot_redis_usable(rd))
@@ -1860,9 +1875,73 @@ ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
         return NGX_ERROR;
     }
 
-    return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc, a->argv,
-                                 a->argvlen)
-           == REDIS_OK ? NGX_OK : NGX_ERROR;
+    if (a->argc == 0 || a->argvlen[0] != 7
+        || ngx_strncmp(a->argv[0], "EVALSHA", 7) != 0)
+    {
+        return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc,
+                                     a->argv, a->argvlen)
+               == REDIS_OK ? NGX_OK : NGX_ERROR;
+    }
+
+    /* a script's, kept as a request's is: see ngx_http_kot_redis_repeat() */
+    c = ngx_calloc(sizeof(ngx_http_kot_redis_call_t), rd->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->cb = cb;
+    c->privdata = privdata;
+    c->script_len = redisFormatCommandArgv(&c->script, a->argc, a->argv,
+                                           a->argvlen);
+
+    if (c->script_len < 0
+        || redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_called, c,
+                                      c->script, c->script_len)
+           != REDIS_OK)
+    {
+        if (c->script_len >= 0) {
+            redisFreeCommand(c->script);
+        }
+
+        ngx_free(c);
+        return NGX_ERROR;
+    }
+
+    c->seq = ++rd->sent;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                 *rep = reply;
+    ngx_http_kot_redis_t       *rd = ac->data;
+    ngx_http_kot_redis_call_t  *c = privdata;
+
+    if (rep && rep->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+        && !c->repeated && ngx_http_kot_redis_usable(rd))
+    {
+        ngx_http_kot_redis_reload(rd, c->seq);
+
+        if (redisAsyncFormattedCommand(ac, ngx_http_kot_redis_called, c,
+                                       c->script, c->script_len)
+            == REDIS_OK)
+        {
+            c->repeated = 1;
+            return;
+        }
+    }
+
+    if (c->cb) {
+        c->cb(ac, reply, c->privdata);
+    }
+
+    redisFreeCommand(c->script);
+    ngx_free(c);
 }
 
 
@@ -2046,12 +2125,7 @@ ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op)
         return NGX_DECLINED;
     }
 
-    if (op->seq > rd->loaded) {
-        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                      "kot: redis at \"%V\" had lost the scripts "
-                      "(NOSCRIPT): loading them again", &rd->name);
-        ngx_http_kot_redis_load(rd);
-    }
+    ngx_http_kot_redis_reload(rd, op->seq);
 
     if (op->request == NULL || op->script == NULL || op->repeated
         || redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_reply, op,
@@ -2065,6 +2139,23 @@ ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op)
     op->in_redis = 1;
 
     return NGX_OK;
+}
+
+
+/* The scripts again, unless they were since the command seq was sent. */
+
+static void
+ngx_http_kot_redis_reload(ngx_http_kot_redis_t *rd, uint64_t seq)
+{
+    if (seq <= rd->loaded) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                  "kot: redis at \"%V\" had lost the scripts (NOSCRIPT): "
+                  "loading them again", &rd->name);
+
+    ngx_http_kot_redis_load(rd);
 }
 
 
