@@ -79,6 +79,9 @@
 /* how often the master is asked whether it has replicas (one worker) */
 #define NGX_HTTP_KOT_REDIS_REPLICAS     1000
 
+/* a failure that every request meets is logged at most this often */
+#define NGX_HTTP_KOT_REDIS_SAY          1000
+
 
 typedef struct {
     ngx_http_request_t             *request;
@@ -101,6 +104,18 @@ typedef struct {
     unsigned                        scripted:1;
     unsigned                        repeated:1;
 } ngx_http_kot_redis_op_t;
+
+/*
+ * A failure that every request meets while it lasts (Redis down, full,
+ * read-only): logged when it starts, then at most once every SAY ms per
+ * worker, with the number of requests it refused unlogged since.
+ */
+typedef struct {
+    ngx_msec_t                      said;
+    ngx_uint_t                      unsaid;
+    u_char                          more[64];   /* " (and N more ...)" */
+    unsigned                        once:1;
+} ngx_http_kot_redis_say_t;
 
 /* a script's command that no request waits for (ngx_http_kot_redis_call) */
 typedef struct {
@@ -225,6 +240,8 @@ static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     const size_t *argvlen);
 static void ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd);
 static ngx_int_t ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op);
+static ngx_int_t ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say,
+    ngx_str_t *more);
 static void ngx_http_kot_redis_reload(ngx_http_kot_redis_t *rd,
     uint64_t seq);
 static void ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
@@ -262,6 +279,9 @@ static ngx_queue_t  ngx_http_kot_redis_waiting;
  * Sentinel, one worker: the replicas of the master last looked at (its
  * ngx_http_kot_redis_master), -1 while none was
  */
+static ngx_http_kot_redis_say_t  ngx_http_kot_redis_say_unavailable;
+static ngx_http_kot_redis_say_t  ngx_http_kot_redis_say_error;
+
 static ngx_event_t  ngx_http_kot_redis_replicas_ev;
 static ngx_uint_t   ngx_http_kot_redis_replicas_master;
 static ngx_int_t    ngx_http_kot_redis_replicas_n;
@@ -1685,6 +1705,7 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     const size_t *argvlen)
 {
     int                       rc;
+    ngx_str_t                 more;
     ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
@@ -1698,9 +1719,14 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     wait = !usable && rd->conf->sentinels && !ngx_http_kot_redis_had_master;
 
     if (!usable && !wait) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kot: redis at \"%V\" is unavailable",
-                      &rd->name);
+        if (ngx_http_kot_redis_say(&ngx_http_kot_redis_say_unavailable,
+                                   &more))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "kot: redis at \"%V\" is unavailable%V",
+                          &rd->name, &more);
+        }
+
         ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_REDIS_ERRORS);
         return NGX_ERROR;
     }
@@ -2142,6 +2168,39 @@ ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op)
 }
 
 
+/*
+ * Whether to log the failure now; if so, more is what to add to the line
+ * (empty, or how many were not logged since the last).
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say, ngx_str_t *more)
+{
+    ngx_msec_t  since;
+
+    since = ngx_current_msec - say->said;
+
+    if (say->once && since < NGX_HTTP_KOT_REDIS_SAY) {
+        say->unsaid++;
+        return 0;
+    }
+
+    more->data = say->more;
+    more->len = say->unsaid
+                ? (size_t) (ngx_snprintf(say->more, sizeof(say->more),
+                                         " (and %ui more within %M ms, "
+                                         "not logged)", say->unsaid, since)
+                            - say->more)
+                : 0;
+
+    say->said = ngx_current_msec;
+    say->unsaid = 0;
+    say->once = 1;
+
+    return 1;
+}
+
+
 /* The scripts again, unless they were since the command seq was sent. */
 
 static void
@@ -2324,13 +2383,18 @@ ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 static void
 ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
 {
+    ngx_str_t  more;
+
     if (op->timer.timer_set) {
         ngx_del_timer(&op->timer);
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
-                      "kot: redis error: %s", reply->str);
+        if (ngx_http_kot_redis_say(&ngx_http_kot_redis_say_error, &more)) {
+            ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
+                          "kot: redis error: %s%V", reply->str, &more);
+        }
+
         reply = NULL;
     }
 
