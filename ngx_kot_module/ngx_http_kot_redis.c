@@ -20,6 +20,8 @@
  * backoff starts again only once a setup went through.
  * A script's command is kept until answered: should Redis have lost the
  * scripts (NOSCRIPT), they are loaded again and the command repeated.
+ * A failure that every request meets (Redis unavailable, an error reply)
+ * is logged when it starts and then at most once a second per worker.
  *
  * With kot_redis_sentinel, a third connection asks the sentinels where
  * the master is (SENTINEL get-master-addr-by-name), then stays
