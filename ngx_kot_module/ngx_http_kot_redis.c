@@ -15,7 +15,13 @@
  * the connection, which fails all pending ops at once instead of letting
  * each wait for its own timer behind a stalled server.  Reconnection backs
  * off from 100 ms to 2 s, with jitter; while disconnected, commands fail
- * at once.
+ * at once.  A Redis that takes connections but refuses the setup (loading
+ * its data set, a wrong password) is not asked many times a second: the
+ * backoff starts again only once a setup went through.
+ * A script's command is kept until answered: should Redis have lost the
+ * scripts (NOSCRIPT), they are loaded again and the command repeated.
+ * A failure that every request meets (Redis unavailable, an error reply)
+ * is logged when it starts and then at most once a second per worker.
  *
  * With kot_redis_sentinel, a third connection asks the sentinels where
  * the master is (SENTINEL get-master-addr-by-name), then stays
@@ -75,6 +81,9 @@
 /* how often the master is asked whether it has replicas (one worker) */
 #define NGX_HTTP_KOT_REDIS_REPLICAS     1000
 
+/* a failure that every request meets is logged at most this often */
+#define NGX_HTTP_KOT_REDIS_SAY          1000
+
 
 typedef struct {
     ngx_http_request_t             *request;
@@ -87,11 +96,38 @@ typedef struct {
     ngx_queue_t                     queue;      /* waiting for a master */
     char                           *cmd;        /* while waiting */
     int                             len;
+    char                           *script;     /* EVALSHA: to repeat */
+    int                             script_len;
+    uint64_t                        seq;        /* of rd's sent */
     struct ngx_http_kot_redis_s    *rd;         /* where it was sent */
     ngx_uint_t                      phase;      /* a revocation: below */
     unsigned                        in_redis:1;
     unsigned                        revokes:1;
+    unsigned                        scripted:1;
+    unsigned                        repeated:1;
 } ngx_http_kot_redis_op_t;
+
+/*
+ * A failure that every request meets while it lasts (Redis down, full,
+ * read-only): logged when it starts, then at most once every SAY ms per
+ * worker, with the number of requests it refused unlogged since.
+ */
+typedef struct {
+    ngx_msec_t                      said;
+    ngx_uint_t                      unsaid;
+    u_char                          more[64];   /* " (and N more ...)" */
+    unsigned                        once:1;
+} ngx_http_kot_redis_say_t;
+
+/* a script's command that no request waits for (ngx_http_kot_redis_call) */
+typedef struct {
+    redisCallbackFn                *cb;
+    void                           *privdata;
+    char                           *script;
+    int                             script_len;
+    uint64_t                        seq;
+    unsigned                        repeated:1;
+} ngx_http_kot_redis_call_t;
 
 /* a revocation's steps: the script, ROLE, WAIT */
 #define NGX_HTTP_KOT_REDIS_SCRIPT  0
@@ -113,6 +149,8 @@ typedef struct ngx_http_kot_redis_s {
     ngx_event_t                     ping;       /* sentinel: liveness */
     ngx_msec_t                      ping_sent;
     ngx_msec_t                      backoff;
+    uint64_t                        sent;       /* requests' commands */
+    uint64_t                        loaded;     /* sent, at SCRIPT LOAD */
     ngx_log_t                      *log;
     long long                       client_id;  /* sub: for REDIRECT */
     ngx_uint_t                      generation; /* sub: subscriptions */
@@ -125,6 +163,7 @@ typedef struct ngx_http_kot_redis_s {
     unsigned                        ready:1;        /* takes commands */
     unsigned                        exiting:1;
     unsigned                        failed_logged:1;
+    unsigned                        setup_refused:1;  /* since one went */
     unsigned                        subscribed:1;   /* sub */
     unsigned                        tracking:1;     /* data */
     unsigned                        refused:1;      /* tracking refused */
@@ -156,6 +195,9 @@ static void ngx_http_kot_redis_schedule(ngx_http_kot_redis_t *rd);
 static void ngx_http_kot_redis_timer_handler(ngx_event_t *ev);
 static void ngx_http_kot_redis_ping(ngx_event_t *ev);
 static void ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_setup_done(ngx_http_kot_redis_t *rd);
+static void ngx_http_kot_redis_loaded(redisAsyncContext *ac, void *reply,
+    void *privdata);
 static void ngx_http_kot_redis_setup_handler(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_kot_redis_connected(const redisAsyncContext *ac,
@@ -196,7 +238,17 @@ static void ngx_http_kot_redis_tracking(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen);
+    ngx_uint_t revokes, ngx_uint_t scripted, int argc, const char **argv,
+    const size_t *argvlen);
+static void ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd);
+static ngx_int_t ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op);
+static ngx_int_t ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say,
+    ngx_str_t *more);
+static void ngx_http_kot_redis_reload(ngx_http_kot_redis_t *rd,
+    uint64_t seq);
+static void ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_kot_redis_op_free(ngx_http_kot_redis_op_t *op);
 static ngx_int_t ngx_http_kot_redis_replicate(ngx_http_kot_redis_op_t *op,
     redisReply *reply);
 static void ngx_http_kot_redis_unreplicated(ngx_http_kot_redis_op_t *op,
@@ -229,6 +281,9 @@ static ngx_queue_t  ngx_http_kot_redis_waiting;
  * Sentinel, one worker: the replicas of the master last looked at (its
  * ngx_http_kot_redis_master), -1 while none was
  */
+static ngx_http_kot_redis_say_t  ngx_http_kot_redis_say_unavailable;
+static ngx_http_kot_redis_say_t  ngx_http_kot_redis_say_error;
+
 static ngx_event_t  ngx_http_kot_redis_replicas_ev;
 static ngx_uint_t   ngx_http_kot_redis_replicas_master;
 static ngx_int_t    ngx_http_kot_redis_replicas_n;
@@ -520,7 +575,11 @@ ngx_http_kot_redis_ready(ngx_http_kot_redis_t *rd)
     }
 
     rd->ready = 1;
-    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+
+    /* a stalled Redis that answers again is used again at once */
+    if (!rd->setup_refused) {
+        rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+    }
 
     /* commands flow: with Sentinel, only once ROLE said master */
     ngx_http_kot_status_redis_up(rd == &ngx_http_kot_redis, 1);
@@ -556,7 +615,6 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
     u_char                      db[NGX_INT_T_LEN];
     u_char                      name[32];
     size_t                      argvlen[3];
-    ngx_uint_t                  i;
     const char                 *argv[3];
     ngx_http_kot_redis_conf_t  *conf = rd->conf;
 
@@ -612,17 +670,39 @@ ngx_http_kot_redis_setup(ngx_http_kot_redis_t *rd)
         redisAsyncCommand(rd->ac, ngx_http_kot_redis_role, NULL, "ROLE");
     }
 
+    ngx_http_kot_redis_load(rd);
+}
+
+
+/*
+ * SCRIPT LOAD of every script, ahead of the commands sent from now on:
+ * at the setup, and again when Redis lost them (NOSCRIPT).
+ */
+
+static void
+ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd)
+{
+    size_t       argvlen[3];
+    ngx_uint_t   i;
+    const char  *argv[3];
+
+    argv[0] = "SCRIPT";
+    argvlen[0] = 6;
+    argv[1] = "LOAD";
+    argvlen[1] = 4;
+
     for (i = 0; i < KOT_SCRIPT_N; i++) {
-        argv[0] = "SCRIPT";
-        argvlen[0] = 6;
-        argv[1] = "LOAD";
-        argvlen[1] = 4;
         argv[2] = kot_scripts[i].source;
         argvlen[2] = ngx_strlen(kot_scripts[i].source);
 
-        redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_setup_handler,
+        /* the last reply says the whole setup went through */
+        redisAsyncCommandArgv(rd->ac, i == KOT_SCRIPT_N - 1
+                                      ? ngx_http_kot_redis_loaded
+                                      : ngx_http_kot_redis_setup_handler,
                               "SCRIPT LOAD", 3, argv, argvlen);
     }
+
+    rd->loaded = rd->sent;
 }
 
 
@@ -806,6 +886,7 @@ ngx_http_kot_redis_master_addr(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    ngx_http_kot_redis_setup_done(rd);
     ngx_http_kot_redis_ready(rd);
 }
 
@@ -1000,6 +1081,7 @@ ngx_http_kot_redis_message(redisAsyncContext *ac, void *reply,
         }
 
         /* subscribed in time */
+        ngx_http_kot_redis_setup_done(rd);
         ngx_http_kot_redis_ready(rd);
 
         rd->subscribed = 1;
@@ -1239,6 +1321,49 @@ ngx_http_kot_redis_caching(void)
 }
 
 
+/*
+ * The connection's setup went through: the next break retries soon
+ * again, and the next refusal is worth a word.  (The command connection
+ * of kot_redis takes commands before its setup is answered, and its
+ * backoff starts again when it connects, unless a setup was refused
+ * since the last one that went through.)
+ */
+
+static void
+ngx_http_kot_redis_setup_done(ngx_http_kot_redis_t *rd)
+{
+    rd->backoff = NGX_HTTP_KOT_REDIS_BACKOFF_MIN;
+    rd->setup_refused = 0;
+}
+
+
+/* The last script of the setup is loaded (or refused, as any other). */
+
+static void
+ngx_http_kot_redis_loaded(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply  *rep = reply;
+
+    if (rep && rep->type != REDIS_REPLY_ERROR) {
+        ngx_http_kot_redis_setup_done(ac->data);
+        return;
+    }
+
+    ngx_http_kot_redis_setup_handler(ac, reply, privdata);
+}
+
+
+/*
+ * A refused setup drops the connection, and the backoff, which only a
+ * setup that went through resets, spaces the retries.  A Redis that is
+ * loading its data set (after a restart), busy with a script, or a
+ * replica cut off from its master refuses for a while and then takes
+ * it: an error, said once.  Anything else (a wrong password or db) is
+ * a configuration error: an alert, said once as well, until a setup
+ * goes through; every request refused meanwhile is logged anyway.
+ */
+
 static void
 ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
     void *privdata)
@@ -1250,11 +1375,27 @@ ngx_http_kot_redis_setup_handler(redisAsyncContext *ac, void *reply,
         return;
     }
 
-    /* a wrong password or db is a configuration error: say it loudly */
-    ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                  "kot: %s at \"%V\" refused %s: %s",
-                  rd == &ngx_http_kot_redis_sentinel ? "sentinel" : "redis",
-                  &rd->name, (char *) privdata, rep->str);
+    if (!rd->setup_refused) {
+        rd->setup_refused = 1;
+
+        if (ngx_strncmp(rep->str, "LOADING ", 8) == 0
+            || ngx_strncmp(rep->str, "BUSY ", 5) == 0
+            || ngx_strncmp(rep->str, "MASTERDOWN ", 11) == 0)
+        {
+            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                          "kot: %s at \"%V\" is not ready (%s); retrying",
+                          rd == &ngx_http_kot_redis_sentinel ? "sentinel"
+                                                               : "redis",
+                          &rd->name, rep->str);
+
+        } else {
+            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                          "kot: %s at \"%V\" refused %s: %s",
+                          rd == &ngx_http_kot_redis_sentinel ? "sentinel"
+                                                               : "redis",
+                          &rd->name, (char *) privdata, rep->str);
+        }
+    }
 
     redisAsyncFree(ac);
 }
@@ -1554,7 +1695,7 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_kot_redis_send(r, handler, data, done, 0, a->argc,
+    return ngx_http_kot_redis_send(r, handler, data, done, 0, 0, a->argc,
                                    a->argv, a->argvlen);
 }
 
@@ -1562,8 +1703,11 @@ ngx_http_kot_redis_command(ngx_http_request_t *r,
 static ngx_int_t
 ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_http_kot_redis_handler_pt handler, void *data, ngx_event_t *done,
-    ngx_uint_t revokes, int argc, const char **argv, const size_t *argvlen)
+    ngx_uint_t revokes, ngx_uint_t scripted, int argc, const char **argv,
+    const size_t *argvlen)
 {
+    int                       rc;
+    ngx_str_t                 more;
     ngx_uint_t                usable, wait;
     ngx_http_kot_redis_t     *rd = &ngx_http_kot_redis;
     ngx_http_kot_redis_op_t  *op;
@@ -1577,9 +1721,14 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     wait = !usable && rd->conf->sentinels && !ngx_http_kot_redis_had_master;
 
     if (!usable && !wait) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "kot: redis at \"%V\" is unavailable",
-                      &rd->name);
+        if (ngx_http_kot_redis_say(&ngx_http_kot_redis_say_unavailable,
+                                   &more))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "kot: redis at \"%V\" is unavailable%V",
+                          &rd->name, &more);
+        }
+
         ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_REDIS_ERRORS);
         return NGX_ERROR;
     }
@@ -1599,6 +1748,7 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
     op->timer.handler = ngx_http_kot_redis_op_timeout;
     op->rd = rd;
     op->revokes = revokes;
+    op->scripted = scripted;
 
     if (wait) {
         if (ngx_http_kot_redis_wait(op, argc, argv, argvlen) != NGX_OK) {
@@ -1606,14 +1756,28 @@ ngx_http_kot_redis_send(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-    } else if (redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
-                                     argc, argv, argvlen)
-               != REDIS_OK)
-    {
-        ngx_free(op);
-        return NGX_ERROR;
-
     } else {
+        if (scripted) {
+            /* kept, to be sent again should Redis have lost the script */
+            op->script_len = redisFormatCommandArgv(&op->script, argc, argv,
+                                                    argvlen);
+            rc = (op->script_len < 0)
+                 ? REDIS_ERR
+                 : redisAsyncFormattedCommand(rd->ac,
+                                              ngx_http_kot_redis_reply, op,
+                                              op->script, op->script_len);
+
+        } else {
+            rc = redisAsyncCommandArgv(rd->ac, ngx_http_kot_redis_reply, op,
+                                       argc, argv, argvlen);
+        }
+
+        if (rc != REDIS_OK) {
+            ngx_http_kot_redis_op_free(op);
+            return NGX_ERROR;
+        }
+
+        op->seq = ++rd->sent;
         op->in_redis = 1;
     }
 
@@ -1701,7 +1865,18 @@ ngx_http_kot_redis_send_waiting(ngx_http_kot_redis_t *rd)
             continue;
         }
 
-        ngx_http_kot_redis_unwait(op);
+        if (op->scripted) {
+            /* the command is kept as any other script's */
+            ngx_queue_remove(&op->queue);
+            op->script = op->cmd;
+            op->script_len = op->len;
+            op->cmd = NULL;
+
+        } else {
+            ngx_http_kot_redis_unwait(op);
+        }
+
+        op->seq = ++rd->sent;
         op->in_redis = 1;
         op->timer.handler = ngx_http_kot_redis_op_timeout;
     }
@@ -1719,7 +1894,8 @@ ngx_int_t
 ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
     void *privdata)
 {
-    ngx_http_kot_redis_t  *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_t       *rd = &ngx_http_kot_redis;
+    ngx_http_kot_redis_call_t  *c;
 
     if (a->argc > NGX_HTTP_KOT_REDIS_MAX_ARGS
         || !ngx_http_kot_redis_usable(rd))
@@ -1727,9 +1903,73 @@ ngx_http_kot_redis_call(ngx_http_kot_redis_args_t *a, redisCallbackFn *cb,
         return NGX_ERROR;
     }
 
-    return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc, a->argv,
-                                 a->argvlen)
-           == REDIS_OK ? NGX_OK : NGX_ERROR;
+    if (a->argc == 0 || a->argvlen[0] != 7
+        || ngx_strncmp(a->argv[0], "EVALSHA", 7) != 0)
+    {
+        return redisAsyncCommandArgv(rd->ac, cb, privdata, a->argc,
+                                     a->argv, a->argvlen)
+               == REDIS_OK ? NGX_OK : NGX_ERROR;
+    }
+
+    /* a script's, kept as a request's is: see ngx_http_kot_redis_repeat() */
+    c = ngx_calloc(sizeof(ngx_http_kot_redis_call_t), rd->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->cb = cb;
+    c->privdata = privdata;
+    c->script_len = redisFormatCommandArgv(&c->script, a->argc, a->argv,
+                                           a->argvlen);
+
+    if (c->script_len < 0
+        || redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_called, c,
+                                      c->script, c->script_len)
+           != REDIS_OK)
+    {
+        if (c->script_len >= 0) {
+            redisFreeCommand(c->script);
+        }
+
+        ngx_free(c);
+        return NGX_ERROR;
+    }
+
+    c->seq = ++rd->sent;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                 *rep = reply;
+    ngx_http_kot_redis_t       *rd = ac->data;
+    ngx_http_kot_redis_call_t  *c = privdata;
+
+    if (rep && rep->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+        && !c->repeated && ngx_http_kot_redis_usable(rd))
+    {
+        ngx_http_kot_redis_reload(rd, c->seq);
+
+        if (redisAsyncFormattedCommand(ac, ngx_http_kot_redis_called, c,
+                                       c->script, c->script_len)
+            == REDIS_OK)
+        {
+            c->repeated = 1;
+            return;
+        }
+    }
+
+    if (c->cb) {
+        c->cb(ac, reply, c->privdata);
+    }
+
+    redisFreeCommand(c->script);
+    ngx_free(c);
 }
 
 
@@ -1790,7 +2030,7 @@ ngx_http_kot_redis_script_list(ngx_http_request_t *r, ngx_uint_t id,
     return ngx_http_kot_redis_send(r, handler, data, done,
                                    kot_scripts[id].revokes
                                    && ngx_http_kot_redis.conf->sentinels,
-                                   argc, argv, argvlen);
+                                   1, argc, argv, argvlen);
 }
 
 
@@ -1871,31 +2111,123 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
         if (op->request == NULL
             || ngx_http_kot_redis_replicate(op, rep) != NGX_AGAIN)
         {
-            ngx_free(op);
+            ngx_http_kot_redis_op_free(op);
         }
 
         return;
     }
 
-    ngx_http_kot_status_redis(op->sent, rep);
-
     if (rep && rep->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0)
+        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+        && ngx_http_kot_redis_repeat(op) == NGX_OK)
     {
-        /*
-         * Someone flushed the script cache.  This command fails; a fresh
-         * connection loads the scripts again for the next ones.
-         */
-        ngx_http_kot_redis_drop(op->rd, "scripts were flushed");
+        return;
     }
+
+    ngx_http_kot_status_redis(op->sent, rep);
 
     if (op->request) {
         ngx_http_kot_redis_op_finish(op, rep);
     }
 
     if (op->request == NULL) {
-        ngx_free(op);
+        ngx_http_kot_redis_op_free(op);
     }
+}
+
+
+/*
+ * Redis lost the scripts (SCRIPT FLUSH): the command did nothing.  The
+ * scripts are loaded again, once for all the commands sent before, and
+ * the command goes again behind them, once: its request sees nothing
+ * but the time taken, all within its timer.
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op)
+{
+    ngx_http_kot_redis_t  *rd = op->rd;
+
+    if (!ngx_http_kot_redis_usable(rd)) {
+        /* a new connection loads them anyway */
+        return NGX_DECLINED;
+    }
+
+    ngx_http_kot_redis_reload(rd, op->seq);
+
+    if (op->request == NULL || op->script == NULL || op->repeated
+        || redisAsyncFormattedCommand(rd->ac, ngx_http_kot_redis_reply, op,
+                                      op->script, op->script_len)
+           != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    op->repeated = 1;
+    op->in_redis = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether to log the failure now; if so, more is what to add to the line
+ * (empty, or how many were not logged since the last).
+ */
+
+static ngx_int_t
+ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say, ngx_str_t *more)
+{
+    ngx_msec_t  since;
+
+    since = ngx_current_msec - say->said;
+
+    if (say->once && since < NGX_HTTP_KOT_REDIS_SAY) {
+        say->unsaid++;
+        return 0;
+    }
+
+    more->data = say->more;
+    more->len = say->unsaid
+                ? (size_t) (ngx_snprintf(say->more, sizeof(say->more),
+                                         " (and %ui more within %M ms, "
+                                         "not logged)", say->unsaid, since)
+                            - say->more)
+                : 0;
+
+    say->said = ngx_current_msec;
+    say->unsaid = 0;
+    say->once = 1;
+
+    return 1;
+}
+
+
+/* The scripts again, unless they were since the command seq was sent. */
+
+static void
+ngx_http_kot_redis_reload(ngx_http_kot_redis_t *rd, uint64_t seq)
+{
+    if (seq <= rd->loaded) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                  "kot: redis at \"%V\" had lost the scripts (NOSCRIPT): "
+                  "loading them again", &rd->name);
+
+    ngx_http_kot_redis_load(rd);
+}
+
+
+static void
+ngx_http_kot_redis_op_free(ngx_http_kot_redis_op_t *op)
+{
+    if (op->script) {
+        redisFreeCommand(op->script);
+    }
+
+    ngx_free(op);
 }
 
 
@@ -2053,13 +2385,18 @@ ngx_http_kot_redis_op_timeout(ngx_event_t *ev)
 static void
 ngx_http_kot_redis_op_finish(ngx_http_kot_redis_op_t *op, redisReply *reply)
 {
+    ngx_str_t  more;
+
     if (op->timer.timer_set) {
         ngx_del_timer(&op->timer);
     }
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
-                      "kot: redis error: %s", reply->str);
+        if (ngx_http_kot_redis_say(&ngx_http_kot_redis_say_error, &more)) {
+            ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
+                          "kot: redis error: %s%V", reply->str, &more);
+        }
+
         reply = NULL;
     }
 

@@ -25,9 +25,9 @@ package KotTest;
 #     appendonly => 'always' (or 'everysec'): Redis keeps an AOF with that
 #     fsync policy, and a restart, even after kill_redis, reads it back.
 #     redis_debug => 1: DEBUG is allowed (from the loopback).
-# $t->redis(@cmd), stop_redis(save => 1), start_redis, pause_redis,
-#     resume_redis, kotctl(@args, { stdin => ..., no_password => 1 })
-#     -> { exit, out, err }
+# $t->redis(@cmd), stop_redis(save => 1), start_redis(args => [...],
+#     loading => 1), pause_redis, resume_redis,
+#     kotctl(@args, { stdin => ..., no_password => 1 }) -> { exit, out, err }
 # $t->nginx($snippet, name => 'a', workers => N, module => 1,
 #     threads => 4, extra_main => '...', user => 'root') -> KotTest::Nginx;
 #     nginx_check(same) -> ($rc, $output), under the name "check" by
@@ -346,8 +346,11 @@ sub _run {
 # Redis
 # ---------------------------------------------------------------------
 
+# With args, more options for redis-server; with loading => 1, returns
+# as soon as Redis answers at all, even if only -LOADING while it reads
+# its data set.
 sub start_redis {
-    my ($self) = @_;
+    my ($self, %opt) = @_;
 
     die "redis already running\n" if $self->{redis_pid};
 
@@ -370,7 +373,8 @@ sub start_redis {
             ? ('--unixsocket', $self->redis_socket, '--unixsocketperm', '700')
             : ()),
         (defined $self->{redis_password}
-            ? ('--requirepass', $self->{redis_password}) : ()));
+            ? ('--requirepass', $self->{redis_password}) : ()),
+        @{ $opt{args} // [] });
 
     my $pid = fork // die "fork: $!\n";
 
@@ -397,9 +401,9 @@ sub start_redis {
             last;
         }
 
-        # -LOADING while dump.rdb is read: retry.
+        # -LOADING while dump.rdb is read: retry, unless that will do.
         my $pong = eval { $self->redis('PING') } // '';
-        return 1 if $pong eq 'PONG';
+        return 1 if $pong eq 'PONG' || ($opt{loading} && $@ =~ /^LOADING/);
         $self->_redis_close;
         Time::HiRes::sleep(0.05);
     }
