@@ -6,7 +6,8 @@
 // meanwhile, nothing changes, the admin is told, and the screen shows
 // the user as it now is.  Under support access, what the API keeps for
 // the tenant's own administrators (disabling, demoting or deleting one
-// of them) is not offered, and says why.
+// of them) and what would hand support a login of the tenant (a new
+// user, a password reset) are not offered, and say why.
 
 import { t, tn, fmtTime } from '../i18n.js';
 import { explain, path, ApiError } from '../api.js';
@@ -203,8 +204,11 @@ async function renderList(ctx) {
           h('div', { class: 'filters' },
             field(t('users.search'), search),
             field(t('users.filter'), state)),
-          ctx.link(t('users.add'), 'user-new', {},
-                   { class: 'button primary' })),
+          ctx.support ? null
+                      : ctx.link(t('users.add'), 'user-new', {},
+                                 { class: 'button primary' })),
+        ctx.support ? h('p', { class: 'support-note', role: 'note' },
+                        t('err.support_not_permitted')) : null,
         count,
         results,
     ];
@@ -265,10 +269,12 @@ function summary(u) {
 }
 
 // A row of the account card: what the action does, and its button
-// (primary for what the account needs first).
+// (primary for what the account needs first; opts.disabled: not
+// offered, the hint says why).
 function actionRow(ctx, hint, label, opts, kind = 'secondary') {
     return h('div', { class: 'action-row' }, h('p', null, hint),
              h('button', { type: 'button', class: kind,
+                           disabled: opts.disabled === true,
                            onclick: (e) => act(ctx, e.currentTarget, opts) },
                label));
 }
@@ -313,7 +319,11 @@ function accountCard(ctx, u, self, etag) {
                        : 'users.disable_hint')),
         toggle));
 
-    parts.push(actionRow(ctx, t('users.reset_hint'), t('users.reset'), {
+    // a password that support set would be a login of the tenant
+    parts.push(actionRow(ctx, t(ctx.support ? 'err.support_not_permitted'
+                                            : 'users.reset_hint'),
+                         t('users.reset'), {
+        disabled: ctx.support,
         ask: { title: t('users.reset_title', { user: name }),
                body: t('users.reset_body'),
                confirm: t('users.reset') },
@@ -437,6 +447,12 @@ async function renderUser(ctx) {
 // adding a user
 
 function renderAdd(ctx) {
+    if (ctx.support) {
+        return [h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
+                h('p', { class: 'support-note', role: 'note' },
+                  t('err.support_not_permitted'))];
+    }
+
     const box = h('div');
     const name = h('input', { type: 'text', autocomplete: 'off',
                               spellcheck: 'false', autocapitalize: 'none',
