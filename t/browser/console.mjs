@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { ok, run } from './tap.mjs';
-import { watch, recordCsp, audit } from './watch.mjs';
+import { watch, recordCsp, audit, api, ready, says } from './watch.mjs';
 
 const [base, tenant, admin, adminPassword, operator, sysadmin, sysPassword,
        shots, mfaUser, mfaPassword, dormant,
@@ -70,15 +70,6 @@ async function tables() {
        'the markup holds no text, no inline script and no inline style');
 }
 
-// A call of the API inside a tenant, as watch() names requests.
-function api(method, rest) {
-    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
-}
-
-async function ready(page) {
-    await page.waitForSelector('#view[aria-busy="false"]');
-}
-
 async function portalLogin(page, t, user, password) {
     if (await page.locator('input[name="tenant"]').count()) {
         await page.fill('input[name="tenant"]', t);
@@ -91,18 +82,6 @@ async function portalLogin(page, t, user, password) {
 
 async function heading(page) {
     return (await page.textContent('h1')).trim();
-}
-
-// Whether a notice that says text appears (a success, or with kind
-// 'error' an error), however many came before.
-async function says(page, text, kind) {
-    try {
-        await page.locator(kind === 'error' ? '#live-alert' : '#live-status',
-                           { hasText: text }).waitFor({ timeout: 10000 });
-        return true;
-    } catch (e) {
-        return false;
-    }
 }
 
 async function open(page, query) {

@@ -6,25 +6,19 @@
 // is.  Then the operator's system admin under support access: it is not
 // offered what the company keeps for its own administrators (disabling,
 // demoting or deleting one of them, changing the network lists), and is
-// told why.  Prints TAP; t/console.t runs it.
+// told why.  Each step is checked, and the flow goes on to the next
+// whatever the one before showed.  Prints TAP; t/console.t runs it.
 //
 // usage: node console_conflict.mjs BASE_URL TENANT ADMIN1 PASSWORD1
 //                                  ADMIN2 PASSWORD2 USER INACTIVE_USER
 //                                  OPERATOR SYSADMIN SYSPASSWORD
 
 import { ok, run } from './tap.mjs';
-import { watch, recordCsp, audit } from './watch.mjs';
+import { watch, recordCsp, audit, api, ready, says, shown }
+    from './watch.mjs';
 
 const [base, tenant, ann, annPassword, ben, benPassword, user, dormant,
        operator, sysadmin, sysPassword] = process.argv.slice(2);
-
-function api(method, rest) {
-    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
-}
-
-async function ready(page) {
-    await page.waitForSelector('#view[aria-busy="false"]');
-}
 
 async function open(page, query) {
     await page.goto(`${base}/kot/admin/${query}`);
@@ -48,27 +42,6 @@ async function browse(browser, violations, t, name, password) {
                        page.click('button[type="submit"]')]);
     await ready(page);
     return { page, w };
-}
-
-async function says(page, text, kind) {
-    try {
-        await page.locator(kind === 'error' ? '#live-alert' : '#live-status',
-                           { hasText: text }).waitFor({ timeout: 10000 });
-        return true;
-    } catch (e) {
-        return false;
-    }
-}
-
-// Whether what locator finds comes to show: each step is checked, and
-// the flow goes on to the next, whatever the one before showed.
-async function shown(locator) {
-    try {
-        await locator.waitFor({ timeout: 10000 });
-        return true;
-    } catch (e) {
-        return false;
-    }
 }
 
 // The user as the API has it now: {status, roles, disabled}.
