@@ -61,6 +61,22 @@ $t->browse($n, 'console.mjs', 'acme', 'boss', 'the head of acme 2026',
 $t->add_user('umbrella', 'ume', 'the admin of umbrella', roles => ['admin']);
 $t->browse($n, 'console_tenant_admin.mjs', 'umbrella', 'ume',
            'the admin of umbrella');
+# two admins of one company who change the same user at once, and the
+# operator under that company's support grant
+$t->add_user('initrode', 'ann', 'the first admin of initrode',
+             roles => ['admin']);
+$t->add_user('initrode', 'ben', 'the second admin of initrode',
+             roles => ['admin']);
+$t->add_user('initrode', 'cho', 'works at initrode since 2020');
+$t->add_user('initrode', 'dai', 'away from initrode a while');
+$t->kotctl('tenant', 'policy', 'initrode', 'inactive_after=30d');
+$t->redis('HSET', 'kot:v1:u:initrode:dai', 'created',
+          int(time * 1000) - 40 * 86400 * 1000);
+$t->kotctl('support', 'grant', 'initrode', '--hours', '1');
+$t->browse($n, 'console_conflict.mjs', 'initrode',
+           'ann', 'the first admin of initrode',
+           'ben', 'the second admin of initrode', 'cho', 'dai',
+           'ops', 'root', 'the operator on duty');
 $t->browse($n, 'console_access.mjs', 'acme', 'alice',
            'she works at acme 2026', 'boss', 'the head of acme 2026',
            'globex', 'gina');

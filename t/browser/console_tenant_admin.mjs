@@ -11,31 +11,13 @@
 // usage: node console_tenant_admin.mjs BASE_URL TENANT ADMIN PASSWORD
 
 import { ok, run } from './tap.mjs';
-import { watch, recordCsp } from './watch.mjs';
+import { watch, recordCsp, api, ready, says } from './watch.mjs';
 
 const [base, tenant, admin, password] = process.argv.slice(2);
-
-function api(method, rest) {
-    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
-}
-
-async function ready(page) {
-    await page.waitForSelector('#view[aria-busy="false"]');
-}
 
 async function open(page, query) {
     await page.goto(`${base}/kot/admin/${query}`);
     await ready(page);
-}
-
-async function says(page, text) {
-    try {
-        await page.locator('#live-status', { hasText: text })
-            .waitFor({ timeout: 10000 });
-        return true;
-    } catch (e) {
-        return false;
-    }
 }
 
 // The element with the keyboard's focus as a screen reader says it:

@@ -69,6 +69,34 @@ export async function recordCsp(context, violations) {
     });
 }
 
+// A call of the API inside a tenant, as watch() names requests.
+export function api(method, rest) {
+    return new RegExp(`^${method} /kot/admin/api/tenants/[^/]+/${rest}$`);
+}
+
+// Until the console's screen is drawn.
+export async function ready(page) {
+    await page.waitForSelector('#view[aria-busy="false"]');
+}
+
+// Whether what locator finds comes to show within 10 s.
+export async function shown(locator) {
+    try {
+        await locator.waitFor({ timeout: 10000 });
+        return true;
+    } catch (e) {
+        return false;
+    }
+}
+
+// Whether a notice that says text appears (a success, or with kind
+// 'error' an error), however many came before.
+export function says(page, text, kind) {
+    return shown(page.locator(kind === 'error' ? '#live-alert'
+                                               : '#live-status',
+                              { hasText: text }));
+}
+
 // What is wrong with the screen as shown, from a user's point of view.
 export async function audit(page, narrow) {
     return page.evaluate((narrow) => {

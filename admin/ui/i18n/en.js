@@ -101,6 +101,18 @@ export default {
         + 'the password policy allows, so it cannot log in. Enabling it lets '
         + 'the user log in again with their password.',
     'users.self_hint': 'This is your own account: you cannot disable it.',
+    'users.support_disable_hint': 'This user is an administrator of the '
+        + 'company: support access cannot disable it. Ask the company\'s '
+        + 'administrator to do it.',
+    'users.support_delete_hint': 'This user is an administrator of the '
+        + 'company: support access cannot delete it. Ask the company\'s '
+        + 'administrator to do it.',
+    'users.support_admin_role': 'Support access cannot take the '
+        + 'administrator role away: only the company\'s administrators can.',
+    'users.changed_meanwhile': 'Another administrator changed {user} after '
+        + 'this page showed it, so nothing was changed. The page now shows '
+        + '{user} as it is: check it, and make your change again if it is '
+        + 'still needed.',
     'users.disable_title': 'Disable {user}?',
     'users.disable_body': 'The user is logged out everywhere at once and '
         + 'cannot log in until the account is enabled again.',
@@ -211,6 +223,10 @@ export default {
         + 'Each list holds one network a line, as an address or a range '
         + '(203.0.113.0/24, 2001:db8::/32). An empty list restricts nothing.',
     'networks.your_ip': 'Your address now:',
+    'networks.support_readonly': 'Support access can see these lists but '
+        + 'not change them: they decide from where the company\'s '
+        + 'administrators may reach this console. Ask the company\'s '
+        + 'administrator to change them.',
     'networks.your_ip_unknown': 'unknown',
     'networks.label': 'Networks, one a line',
     'networks.hint': 'Lines starting with # are notes and are not saved.',
@@ -565,6 +581,11 @@ export default {
     'err.support_not_permitted': 'Support access cannot create '
         + 'accounts or set passwords. Ask the company\'s '
         + 'administrator to do it.',
+    'err.support_admin_protected': 'Support access cannot disable, demote '
+        + 'or delete the company\'s administrators. Ask the company\'s '
+        + 'administrator to do it.',
+    'err.precondition_failed': 'It was changed after this page showed it, '
+        + 'so nothing was changed. Reload the page to see it as it is now.',
     'err.support_grant_required': 'This company has not granted support '
         + 'access, so its data cannot be shown.',
     'err.support_how': 'Its administrator can grant it for a few hours on '

@@ -7,7 +7,10 @@ import { announce, busy, isBusy, confirmDialog } from './dom.js';
 
 // opts: ask (confirmDialog's options, if it must ask), run() (the
 // calls; its answer goes to done), done(answer) (the message of
-// success), then(answer) (what follows; by default the screen anew).
+// success), then(answer) (what follows; by default the screen anew),
+// stale() (the message when the API refused the change because what it
+// changes changed meanwhile, 412: the screen is shown anew, as it now
+// is).
 export async function act(ctx, button, opts) {
     if (isBusy(button)) {
         return;
@@ -20,6 +23,11 @@ export async function act(ctx, button, opts) {
         try {
             answer = await opts.run();
         } catch (err) {
+            if (err.status === 412 && opts.stale) {
+                announce('error', opts.stale());
+                ctx.refresh();
+                return;
+            }
             announce('error', explain(err));
             return;
         }

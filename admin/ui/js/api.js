@@ -1,5 +1,7 @@
 // The admin API (kot_admin), the console's only source of data.  Every
-// change carries the CSRF token of GET session; a 401 sends the browser
+// change carries the CSRF token of GET session, and a change of a user
+// the ETag that the screen read (If-Match): the API refuses it (412)
+// if another admin changed the user meanwhile; a 401 sends the browser
 // to the portal's login, which brings it back to the same screen, and a
 // change that a 401 cut off leaves the screen's values in draft.js.
 
@@ -67,21 +69,26 @@ function gaveUp(method, timer) {
                                : 'network', '');
 }
 
-async function send(method, rel, body) {
+// opts: ifMatch (the ETag the change is made on), etag (the answer is
+// {data, etag}: the answer's ETag with it).
+async function send(method, rel, body, opts) {
     const headers = { Accept: 'application/json' };
+    if (opts.ifMatch) {
+        headers['If-Match'] = opts.ifMatch;
+    }
     const timer = new AbortController();
     const init = { method, headers, credentials: 'same-origin',
                    cache: 'no-store', signal: timer.signal };
     const ticking = setTimeout(() => timer.abort(), TIMEOUT);
 
     try {
-        return await exchange(method, rel, body, init, timer);
+        return await exchange(method, rel, body, init, timer, opts);
     } finally {
         clearTimeout(ticking);
     }
 }
 
-async function exchange(method, rel, body, init, timer) {
+async function exchange(method, rel, body, init, timer, opts) {
     const headers = init.headers;
 
     if (method !== 'GET') {
@@ -113,7 +120,7 @@ async function exchange(method, rel, body, init, timer) {
     }
 
     if (res.ok) {
-        return data;
+        return opts.etag ? { data, etag: res.headers.get('ETag') } : data;
     }
 
     throw new ApiError(res.status,
@@ -136,9 +143,9 @@ export async function session() {
     return s;
 }
 
-export async function call(method, rel, body) {
+export async function call(method, rel, body, opts = {}) {
     try {
-        return await send(method, rel, body);
+        return await send(method, rel, body, opts);
     } catch (e) {
         if (e.status === 401) {
             if (method !== 'GET' && who) {
@@ -151,7 +158,7 @@ export async function call(method, rel, body) {
         if (e.status === 403 && e.code === 'csrf' && rel !== 'session') {
             // the token of an older login: fetch the current one once
             await session();
-            return send(method, rel, body);
+            return send(method, rel, body, opts);
         }
         throw e;
     }

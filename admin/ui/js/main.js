@@ -219,9 +219,12 @@ async function route(moved, keep = false) {
         href: (v, extra) => href(v, extra, tenant),
         go: (v, extra) => go(v, extra, tenant),
         refresh: () => route(false),
-        call: (method, rel, body) =>
+        call: (method, rel, body, opts) =>
             call(method, `${path('tenants', tenant)}${rel ? `/${rel}` : ''}`,
-                 body),
+                 body, opts),
+        // a system admin inside another tenant, under its grant: the
+        // tenant's administration stays the tenant's own
+        support: me.system_admin && tenant !== me.tenant,
         api: call,
         hrefIn: href,
     };

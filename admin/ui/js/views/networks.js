@@ -1,7 +1,9 @@
 // Networks: the tenant's two allow-lists, edited as text, one network a
 // line.  Every network the server refuses is marked at its line, the
 // first said in full; a list that would shut out the admin's own address
-// needs a second confirmation.
+// needs a second confirmation.  Under support access the lists are
+// shown, not offered for change: they are the tenant's own admins' (the
+// API's 403 forbidden), as they decide from where those reach the API.
 
 import { t, tn, has } from '../i18n.js';
 import { explain } from '../api.js';
@@ -47,6 +49,7 @@ function editor(ctx, name, networks) {
                                  autocomplete: 'off', autocapitalize: 'none',
                                  wrap: 'off', class: 'cidrs' });
     area.value = networks.join('\n');
+    area.readOnly = ctx.support;
 
     const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
     const problem = h('p', { class: 'field-error', id: uid('err'),
@@ -126,7 +129,8 @@ function editor(ctx, name, networks) {
                     selectLine(refused[0].line);
                     announce('error', text.join(' '), false);
                 } else {
-                    const text = explain(err);
+                    const text = explain(err, ctx.support
+                        ? { forbidden: 'networks.support_readonly' } : {});
                     setProblem([], text);
                     announce('error', text, false);
                 }
@@ -191,8 +195,8 @@ function editor(ctx, name, networks) {
         h('p', null, t(`networks.${name}.about`)),
         h('label', { for: id, class: 'label' }, t('networks.label')),
         h('div', { class: 'editor' }, gutter, area),
-        problem, hint, saved, warn,
-        h('div', { class: 'actions' }, saveButton));
+        problem, ctx.support ? null : hint, saved, warn,
+        ctx.support ? null : h('div', { class: 'actions' }, saveButton));
 }
 
 async function render(ctx) {
@@ -207,6 +211,8 @@ async function render(ctx) {
           h('span', null, t('networks.your_ip')),
           h('strong', { class: 'ip' },
             ctx.session.ip || t('networks.your_ip_unknown'))),
+        ctx.support ? h('p', { class: 'support-note', role: 'note' },
+                        t('networks.support_readonly')) : null,
         editor(ctx, 'access', access.networks || []),
         editor(ctx, 'admin', admin.networks || []),
     ];

@@ -1,9 +1,16 @@
 // Users: the list with search, one user's page (unlock, disable and
 // enable, enable an inactive account, reset the password or the
-// two-step login, roles, sessions, delete), and adding one.
+// two-step login, roles, sessions, delete), and adding one.  A change
+// of roles, disabling, enabling and deleting are made on the user as the
+// screen showed it (If-Match): if another admin changed the user
+// meanwhile, nothing changes, the admin is told, and the screen shows
+// the user as it now is.  Under support access, what the API keeps for
+// the tenant's own administrators (disabling, demoting or deleting one
+// of them) and what would hand support a login of the tenant (a new
+// user, a password reset) are not offered, and say why.
 
 import { t, tn, fmtTime } from '../i18n.js';
-import { explain, path } from '../api.js';
+import { explain, path, ApiError } from '../api.js';
 import { h, clear, announce, busy, field, refuse, checkbox, badge,
          section, table, secret, remember } from '../dom.js';
 import { sessionTable, endAllButton } from './sessions.js';
@@ -66,10 +73,48 @@ function unlocking(ctx, name) {
              done: () => t('users.unlocked', { user: name }) };
 }
 
-function enabling(ctx, name) {
-    return { run: () => ctx.call('PATCH', userPath(name),
-                                 { disabled: false }),
-             done: () => t('users.enabled', { user: name }) };
+// What the admin is told when the user changed since the screen read
+// it: act()'s stale.
+function stale(name) {
+    return () => t('users.changed_meanwhile', { user: name });
+}
+
+// A change of the user as the screen read it, whose ETag is etag.
+function patch(ctx, name, body, etag) {
+    return ctx.call('PATCH', userPath(name), body, { ifMatch: etag });
+}
+
+function enabling(ctx, name, etag) {
+    return { run: () => patch(ctx, name, { disabled: false }, etag),
+             done: () => t('users.enabled', { user: name }),
+             stale: stale(name) };
+}
+
+// The roles and the state that a user's ETag covers, to compare a row
+// of the list (which has no ETag) with the user read anew.
+function shape(u) {
+    return JSON.stringify([!!u.disabled, [...(u.roles || [])].sort()]);
+}
+
+// Enabling from the list, which has no ETag: on the user read anew, if
+// it is still as the list shows it; else as a 412 of the API.
+function enablingRow(ctx, row) {
+    const name = row.username;
+    return { ...enabling(ctx, name, null),
+             run: async () => {
+        const now = await ctx.call('GET', userPath(name), undefined,
+                                   { etag: true });
+        if (shape(now.data) !== shape(row)) {
+            throw new ApiError(412, 'precondition_failed', '');
+        }
+        return patch(ctx, name, { disabled: false }, now.etag);
+    } };
+}
+
+// Under support access, an admin of the tenant: not to be disabled,
+// demoted or deleted (the API's 403 support_admin_protected).
+function kept(ctx, u) {
+    return ctx.support && (u.roles || []).includes('admin');
 }
 
 // ---------------------------------------------------------------------
@@ -131,7 +176,7 @@ async function renderList(ctx) {
                   type: 'button', class: 'secondary',
                   'aria-label': t('users.enable_label', { user: u.username }),
                   onclick: (e) => act(ctx, e.currentTarget,
-                                      enabling(ctx, u.username)),
+                                      enablingRow(ctx, u)),
               }, t('users.enable'))) },
     ];
 
@@ -159,8 +204,11 @@ async function renderList(ctx) {
           h('div', { class: 'filters' },
             field(t('users.search'), search),
             field(t('users.filter'), state)),
-          ctx.link(t('users.add'), 'user-new', {},
-                   { class: 'button primary' })),
+          ctx.support ? null
+                      : ctx.link(t('users.add'), 'user-new', {},
+                                 { class: 'button primary' })),
+        ctx.support ? h('p', { class: 'support-note', role: 'note' },
+                        t('err.support_not_permitted')) : null,
         count,
         results,
     ];
@@ -170,9 +218,12 @@ async function renderList(ctx) {
 // roles, as office staff think of them: ordinary user, administrator,
 // and any other role the applications use
 
-function rolesEditor(current, legend = true) {
+// fixed: roles that stay as they are (the admin role of an
+// administrator, under support access), shown checked and disabled.
+function rolesEditor(current, legend = true, fixed = []) {
     const boxes = KNOWN_ROLES.map((r) => checkbox(t(`role.${r}.long`), {
-        value: r, checked: current.includes(r) }));
+        value: r, checked: current.includes(r),
+        disabled: fixed.includes(r) }));
     const other = h('input', { type: 'text', autocomplete: 'off',
                                spellcheck: 'false',
                                value: current.filter((r) =>
@@ -218,15 +269,17 @@ function summary(u) {
 }
 
 // A row of the account card: what the action does, and its button
-// (primary for what the account needs first).
+// (primary for what the account needs first; opts.disabled: not
+// offered, the hint says why).
 function actionRow(ctx, hint, label, opts, kind = 'secondary') {
     return h('div', { class: 'action-row' }, h('p', null, hint),
              h('button', { type: 'button', class: kind,
+                           disabled: opts.disabled === true,
                            onclick: (e) => act(ctx, e.currentTarget, opts) },
                label));
 }
 
-function accountCard(ctx, u, self) {
+function accountCard(ctx, u, self, etag) {
     const name = u.username;
     const out = h('div');
     const parts = [];
@@ -238,33 +291,39 @@ function accountCard(ctx, u, self) {
 
     if (inactive(u)) {
         parts.push(actionRow(ctx, t('users.inactive_hint'),
-                             t('users.enable'), enabling(ctx, name),
+                             t('users.enable'), enabling(ctx, name, etag),
                              'primary'));
     }
 
+    const guarded = kept(ctx, u);
     const toggle = h('button', {
         type: 'button', class: u.disabled ? 'primary' : 'secondary',
-        disabled: self && !u.disabled,
+        disabled: (self || guarded) && !u.disabled,
         onclick: (e) => act(ctx, e.currentTarget, {
             // enabling again undoes nothing: no question
             ask: !u.disabled && {
                 title: t('users.disable_title', { user: name }),
                 body: t('users.disable_body'),
                 confirm: t('users.disable'), danger: true },
-            run: () => ctx.call('PATCH', userPath(name),
-                                { disabled: !u.disabled }),
+            run: () => patch(ctx, name, { disabled: !u.disabled }, etag),
             done: () => t(u.disabled ? 'users.enabled' : 'users.disabled',
                           { user: name }),
+            stale: stale(name),
         }),
     }, t(u.disabled ? 'users.enable' : 'users.disable'));
 
     parts.push(h('div', { class: 'action-row' },
         h('p', null, t(u.disabled ? 'users.enable_hint'
-                                  : (self ? 'users.self_hint'
-                                          : 'users.disable_hint'))),
+                       : self ? 'users.self_hint'
+                       : guarded ? 'users.support_disable_hint'
+                       : 'users.disable_hint')),
         toggle));
 
-    parts.push(actionRow(ctx, t('users.reset_hint'), t('users.reset'), {
+    // a password that support set would be a login of the tenant
+    parts.push(actionRow(ctx, t(ctx.support ? 'err.support_not_permitted'
+                                            : 'users.reset_hint'),
+                         t('users.reset'), {
+        disabled: ctx.support,
         ask: { title: t('users.reset_title', { user: name }),
                body: t('users.reset_body'),
                confirm: t('users.reset') },
@@ -291,8 +350,10 @@ function accountCard(ctx, u, self) {
     return section(t('users.account'), parts, out);
 }
 
-function rolesCard(ctx, u) {
-    const editor = rolesEditor(u.roles || [], false);
+function rolesCard(ctx, u, etag) {
+    const guarded = kept(ctx, u);
+    const editor = rolesEditor(u.roles || [], false,
+                               guarded ? ['admin'] : []);
     const save = h('button', { type: 'submit', class: 'primary' },
                    t('common.save'));
 
@@ -302,18 +363,25 @@ function rolesCard(ctx, u) {
         editor.setError('');
         await busy(save, async () => {
             try {
-                await ctx.call('PATCH', userPath(u.username), { roles });
+                await patch(ctx, u.username, { roles }, etag);
                 announce('ok', t('users.roles_saved', { user: u.username }));
                 ctx.refresh();
             } catch (err) {
-                if (err.code === 'invalid_role') {
+                if (err.status === 412) {
+                    // the roles as they now are, not this stale edit
+                    announce('error', stale(u.username)());
+                    ctx.refresh();
+                } else if (err.code === 'invalid_role') {
                     refuse(editor, explain(err));
                 } else {
                     announce('error', explain(err));
                 }
             }
         });
-    } }, h('p', { class: 'hint' }, t('users.roles_hint')), editor,
+    } }, h('p', { class: 'hint' }, t('users.roles_hint')),
+       guarded ? h('p', { class: 'hint' }, t('users.support_admin_role'))
+               : null,
+       editor,
        h('div', { class: 'actions' }, save));
 
     return section(t('users.col.roles'), form);
@@ -333,22 +401,27 @@ async function sessionsCard(ctx, u) {
                     : null);
 }
 
-function deleteCard(ctx, u, self) {
+function deleteCard(ctx, u, self, etag) {
     const name = u.username;
+    const guarded = kept(ctx, u);
     return h('section', { class: 'card danger-zone',
                           'aria-labelledby': 'delete-title' },
         h('h2', { id: 'delete-title' }, t('users.delete_title')),
-        h('p', null, t(self ? 'users.self_delete' : 'users.delete_hint')),
+        h('p', null, t(self ? 'users.self_delete'
+                       : guarded ? 'users.support_delete_hint'
+                       : 'users.delete_hint')),
         h('div', { class: 'actions' }, h('button', {
-            type: 'button', class: 'danger', disabled: self,
+            type: 'button', class: 'danger', disabled: self || guarded,
             onclick: (e) => act(ctx, e.currentTarget, {
                 ask: { title: t('users.delete_confirm_title', { user: name }),
                        body: [t('users.delete_body'),
                               t('users.delete_never', { user: name })],
                        ack: t('users.delete_ack', { user: name }),
                        confirm: t('users.delete'), danger: true },
-                run: () => ctx.call('DELETE', userPath(name)),
+                run: () => ctx.call('DELETE', userPath(name), undefined,
+                                    { ifMatch: etag }),
                 done: () => t('users.deleted', { user: name }),
+                stale: stale(name),
                 then: () => ctx.go('users'),
             }),
         }, t('users.delete'))));
@@ -356,16 +429,17 @@ function deleteCard(ctx, u, self) {
 
 async function renderUser(ctx) {
     const name = ctx.params.get('u') || '';
-    const u = await ctx.call('GET', userPath(name));
+    const { data: u, etag } = await ctx.call('GET', userPath(name),
+                                             undefined, { etag: true });
     const self = ctx.own && u.username === ctx.session.user;
 
     return [
         h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
         section(t('users.summary'), summary(u)),
-        accountCard(ctx, u, self),
-        rolesCard(ctx, u),
+        accountCard(ctx, u, self, etag),
+        rolesCard(ctx, u, etag),
         await sessionsCard(ctx, u),
-        deleteCard(ctx, u, self),
+        deleteCard(ctx, u, self, etag),
     ];
 }
 
@@ -373,6 +447,12 @@ async function renderUser(ctx) {
 // adding a user
 
 function renderAdd(ctx) {
+    if (ctx.support) {
+        return [h('p', { class: 'back' }, ctx.link(t('users.back'), 'users')),
+                h('p', { class: 'support-note', role: 'note' },
+                  t('err.support_not_permitted'))];
+    }
+
     const box = h('div');
     const name = h('input', { type: 'text', autocomplete: 'off',
                               spellcheck: 'false', autocapitalize: 'none',
