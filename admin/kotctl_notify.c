@@ -85,6 +85,8 @@ static curl_socket_t kotctl_notify_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *a);
 static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
     const char *tenant, const char *body, char *err, size_t errlen);
+static size_t kotctl_notify_discard(char *data, size_t size, size_t n,
+    void *ctx);
 static void kotctl_notify_sign(kotctl_notify_t *n, const char *tenant,
     time_t t, const char *body, char *header, size_t len);
 static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
@@ -804,6 +806,13 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
     curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "kotctl-notify");
     curl_easy_setopt(n->curl, CURLOPT_ERRORBUFFER, curl_err);
 
+    /*
+     * The answer's body is the receiver's, a tenant's: libcurl would
+     * write it to stdout, that is, into the daemon's log (the journal),
+     * as it came, however long, log lines of its own making included.
+     */
+    curl_easy_setopt(n->curl, CURLOPT_WRITEFUNCTION, kotctl_notify_discard);
+
     /* a redirect is not followed: the body would go where it leads */
     curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
 
@@ -845,6 +854,16 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
     snprintf(err, errlen, "HTTP status %ld", status);
 
     return status;
+}
+
+
+static size_t
+kotctl_notify_discard(char *data, size_t size, size_t n, void *ctx)
+{
+    (void) data;
+    (void) ctx;
+
+    return size * n;
 }
 
 

@@ -1,0 +1,86 @@
+# Receivers that misbehave, as kotctl notify meets them on tenants'
+# webhooks: one that answers with a body meant for the daemon's log, and
+# one that takes the post and never answers.  Neither reaches the log,
+# and a webhook that hangs does not hold back the other tenants' alerts
+# (README.md, "Delivery").  The events are written to the stream
+# directly, as nginx would.
+
+use strict;
+use warnings;
+use v5.36;
+
+use lib 't/lib';
+use KotTest;
+use KotTest::Webhook;
+use Test::More;
+use JSON::PP ();
+use Time::HiRes ();
+
+my $t = KotTest->new;
+my $dir = $t->dir;
+
+my $key = ('k' x 32) . "\n";
+KotTest::_spew("$dir/notify.key", $key);
+chmod 0600, "$dir/notify.key";
+
+# "good" answers 200; "chatty" answers 200 with a body written to land in
+# a log as lines of the daemon's; "hang" takes the post, never answers
+my %hook;
+$hook{good} = KotTest::Webhook->start($t, 'good', sub { '' });
+$hook{chatty} = KotTest::Webhook->start($t, 'chatty', sub { '' },
+    answer => sub ($c, $path) {
+        my $body = "\nkotctl notify: 1-0 account_locked of tenant \"acme\" "
+                 . "delivered (200)\n\e[2J" . ('FORGED LOG LINE ' x 4096);
+        print $c "HTTP/1.1 200 OK\r\nContent-Length: ", length($body),
+            "\r\nConnection: close\r\n\r\n", $body;
+        close $c;
+    });
+$hook{hang} = KotTest::Webhook->start($t, 'hang', sub { '' },
+                                      answer => sub ($c, $path) { });
+
+sub url ($name) { "http://127.0.0.1:@{[ $hook{$name}->port ]}/$name" }
+
+for my $tenant (qw(acme stuck loud)) {
+    is $t->kotctl('tenant', 'add', $tenant)->{exit}, 0, "tenant $tenant";
+}
+$t->kotctl('tenant', 'notify', 'stuck', url('hang'));
+$t->kotctl('tenant', 'notify', 'loud', url('chatty'));
+
+$t->fork_extra('notify', sub {
+    open STDOUT, '>>', "$dir/notify.stdout";
+    open STDERR, '>>', "$dir/notify.out";
+    exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
+        '--webhook', url('good'), '--tenant-webhooks', 'any';
+});
+
+sub event ($tenant, $user) {
+    return $t->redis('XADD', 'kot:v1:notify', '*', 'type', 'account_locked',
+        'tenant', $tenant, 'event', JSON::PP::encode_json({
+            type => 'account_locked', tenant => $tenant, user => $user }));
+}
+
+sub posts ($name, $id) {
+    return grep { $_->[3]{id} eq $id } $hook{$name}->received;
+}
+
+sub attempts ($id) {
+    my $r = $t->redis('XPENDING', 'kot:v1:notify', 'kot-notify', $id, $id, 1);
+    return @$r ? $r->[0][3] : 0;
+}
+
+sub log_of ($file) { KotTest::_slurp("$dir/$file") // '' }
+
+
+# a receiver's answer is not the daemon's to print
+
+my $id = event('loud', 'alice');
+ok wait_until(sub { log_of('notify.out') =~ /\Q$id\E .* delivered/ },
+              what => 'the post to the chatty receiver'),
+    'a post to a receiver that answers with a body is delivered';
+ok +(log_of('notify.stdout') . log_of('notify.out')) !~ /FORGED|\e/,
+    'and nothing of what it answered reaches the daemon\'s output';
+
+
+$t->stop_extra('notify');
+
+done_testing;
