@@ -80,6 +80,7 @@ typedef struct {
     kotctl_notify_stalled_t  stalled[KOTCTL_NOTIFY_STALLED];
     size_t          nstalled;
     int             reading;            /* the new events' phase */
+    char            scan[64];           /* "(id": the retries go on after */
 } kotctl_notify_t;
 
 
@@ -462,9 +463,12 @@ kotctl_notify_group(kotctl_notify_t *n)
 /*
  * The pending events whose next attempt is due: this consumer's after
  * their backoff, another's (a daemon that died) after --stuck-after
- * too.  The oldest KOTCTL_NOTIFY_SCAN are looked at each round, a page
- * at a time.  *next is how long until the next one is due, at most
- * KOTCTL_NOTIFY_BLOCK_MS.
+ * too.  KOTCTL_NOTIFY_SCAN are looked at each round, a page at a time,
+ * from where the round before stopped (n->scan): with more pending (a
+ * webhook that failed for hours), each round would look at the same
+ * oldest ones, and the retries of those after them would never come.
+ * *next is how long until the next one is due, at most
+ * KOTCTL_NOTIFY_BLOCK_MS; 1 ms if some were not looked at.
  */
 
 static int
@@ -477,7 +481,8 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
     redisReply  *r, *e;
 
     *next = KOTCTL_NOTIFY_BLOCK_MS;
-    strcpy(start, "-");
+    strcpy(start, n->scan[0] ? n->scan : "-");
+    n->scan[0] = '\0';
     rc = KOTCTL_OK;
 
     for (seen = 0; seen < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
@@ -530,6 +535,12 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
         if (rc != KOTCTL_OK || i < KOTCTL_NOTIFY_PAGE) {
             break;
+        }
+
+        if (seen >= KOTCTL_NOTIFY_SCAN) {
+            /* the next round goes on from here, soon */
+            strcpy(n->scan, start);
+            *next = 1;
         }
     }
 

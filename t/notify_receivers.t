@@ -112,6 +112,42 @@ ok scalar(posts('hang', $stuck[0])), 'the hung webhook got the first';
 is_deeply [ map { scalar posts('hang', $_) } @stuck[1 .. 4] ], [0, 0, 0, 0],
     'and none of the others, in that round';
 
+
+
+# more than 1,000 events waiting for their retry (a tenant whose webhook
+# fails): the retries of the others, after them, still come
+
+$hook{fail} = KotTest::Webhook->start($t, 'fail', sub { '' },
+    answer => sub ($c, $path) {
+        print $c "HTTP/1.1 500 No\r\nContent-Length: 0\r\n",
+            "Connection: close\r\n\r\n";
+        close $c;
+    });
+$t->kotctl('tenant', 'notify', 'stuck', '--clear');     # the hang is over
+$t->kotctl('tenant', 'add', $_) for qw(many late);
+$t->kotctl('tenant', 'notify', 'many', url('fail'));
+my $late_port = KotTest::free_port();
+$t->kotctl('tenant', 'notify', 'late', "http://127.0.0.1:$late_port/late");
+$t->redis('EVAL', q{
+    for i = 1, 1100 do
+        redis.call('XADD', KEYS[1], '*', 'type', 'account_locked',
+                   'tenant', 'many', 'event', cjson.encode({
+                       type = 'account_locked', tenant = 'many',
+                       user = 'user' .. i }))
+    end }, 1, 'kot:v1:notify');
+ok wait_until(sub { $hook{fail}->received >= 1100 }, timeout => 60,
+              what => 'the posts to the failing webhook'),
+    'a tenant\'s webhook fails 1,100 events';
+my $late = event('late', 'carol');
+ok wait_until(sub { log_of('notify.out') =~ /\Q$late\E .*attempt 1, next/ },
+              what => "late's first attempt"),
+    'another tenant\'s event fails too: its receiver is down';
+$hook{late} = KotTest::Webhook->start($t, 'late', sub { '' },
+                                      port => $late_port);
+ok wait_until(sub { posts('late', $late) }, timeout => 20,
+              what => "late's retry"),
+    'once its receiver is back, its retry comes, behind the 1,100';
+
 $t->stop_extra('notify');
 
 done_testing;
