@@ -98,6 +98,8 @@ static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
 static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
     long long deliveries, long long due, long long since);
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
+static int kotctl_notify_batch(kotctl_notify_t *n, long long block,
+    size_t *got);
 static int kotctl_notify_hold(kotctl_notify_t *n, const char *id,
     long long since);
 static long long kotctl_notify_ms(void);
@@ -587,25 +589,63 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 
 
 /*
- * New events, waiting at most block ms for some.  They are pending at
- * this consumer from the read on, and are posted one after the other:
- * those still waiting their turn look idle to the other daemons, which
- * take them over after --stuck-after.  So each is held again before its
- * post (kotctl_notify_hold()), and one taken over meanwhile is left to
- * the daemon that took it.
+ * New events, waiting at most block ms for some, a batch at a time while
+ * batches come full, up to KOTCTL_NOTIFY_SCAN: a burst (a wave of
+ * lockouts) goes at once, between two posts to a stalled webhook, not a
+ * batch between two.
  */
 
 static int
 kotctl_notify_read(kotctl_notify_t *n, long long block)
+{
+    size_t  got, total;
+
+    for (total = 0; total < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
+
+        if (kotctl_notify_batch(n, block, &got) != KOTCTL_OK) {
+            return KOTCTL_FAIL;
+        }
+
+        if (got < KOTCTL_NOTIFY_BATCH) {
+            break;
+        }
+
+        total += got;
+        block = 0;              /* the next at once, if any */
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * A batch of new events, *count of them.  They are pending at this
+ * consumer from the read on, and are posted one after the other: those
+ * still waiting their turn look idle to the other daemons, which take
+ * them over after --stuck-after.  So each is held again before its post
+ * (kotctl_notify_hold()), and one taken over meanwhile is left to the
+ * daemon that took it.
+ */
+
+static int
+kotctl_notify_batch(kotctl_notify_t *n, long long block, size_t *count)
 {
     int          rc, held;
     size_t       i;
     long long    got;
     redisReply  *r, *entries, *e;
 
-    r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
-                          "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
-                          KOTCTL_NOTIFY_BATCH, block, KOT_KEY_NOTIFY);
+    *count = 0;
+
+    /* BLOCK 0 would wait for ever: 0 is not to wait at all */
+    r = (block > 0)
+        ? kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK "
+                            "%lld STREAMS %s >", KOT_NOTIFY_GROUP,
+                            n->consumer, KOTCTL_NOTIFY_BATCH, block,
+                            KOT_KEY_NOTIFY)
+        : kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d "
+                            "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
+                            KOTCTL_NOTIFY_BATCH, KOT_KEY_NOTIFY);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
@@ -620,6 +660,7 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         && r->element[0]->elements == 2)
     {
         entries = r->element[0]->element[1];
+        *count = entries->elements;
 
         for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
             e = entries->element[i];

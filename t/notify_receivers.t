@@ -113,6 +113,17 @@ is_deeply [ map { scalar posts('hang', $_) } @stuck[1 .. 4] ], [0, 0, 0, 0],
     'and none of the others, in that round';
 
 
+# a burst of the other tenants' events (a wave of lockouts) while the
+# webhook still hangs: all of them go between two of its posts, not 16
+
+my @burst = map { event('acme', "user$_") } 1 .. 48;
+$start = Time::HiRes::time();
+ok wait_until(sub { !grep { !posts('good', $_) } @burst }, timeout => 60,
+              what => 'the burst'),
+    'a burst of 48 events of another tenant arrives';
+$took = Time::HiRes::time() - $start;
+cmp_ok $took, '<', 15, 'held back by one post to the hung webhook at most';
+note sprintf 'the burst took %.1f s', $took;
 
 # more than 1,000 events waiting for their retry (a tenant whose webhook
 # fails): the retries of the others, after them, still come
