@@ -1098,13 +1098,14 @@ kotctl_notify_socket(void *data, curlsocktype purpose,
     const void       *ip;
     kotctl_notify_t  *n = data;
 
-    if (purpose == CURLSOCKTYPE_IPCXN
-        && kot_cidr_set_match(n->internal, &a->addr))
-    {
-        ip = (a->family == AF_INET)
-             ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
-             : (const void *) &((struct sockaddr_in6 *) &a->addr)->sin6_addr;
+    ip = (a->family == AF_INET)
+         ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
+         : (const void *) &((struct sockaddr_in6 *) &a->addr)->sin6_addr;
 
+    if (purpose == CURLSOCKTYPE_IPCXN
+        && (a->family == AF_INET || a->family == AF_INET6)
+        && kot_notify_addr_internal(n->internal, a->family, ip))
+    {
         if (inet_ntop(a->family, ip, n->refused, sizeof(n->refused))
             == NULL)
         {

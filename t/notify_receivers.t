@@ -146,7 +146,7 @@ $t->redis('EVAL', q{
                        type = 'account_locked', tenant = 'many',
                        user = 'user' .. i }))
     end }, 1, 'kot:v1:notify');
-ok wait_until(sub { $hook{fail}->received >= 1100 }, timeout => 60,
+ok wait_until(sub { (my @r = $hook{fail}->received) >= 1100 }, timeout => 60,
               what => 'the posts to the failing webhook'),
     'a tenant\'s webhook fails 1,100 events';
 my $late = event('late', 'carol');
@@ -160,5 +160,23 @@ ok wait_until(sub { posts('late', $late) }, timeout => 20,
     'once its receiver is back, its retry comes, behind the 1,100';
 
 $t->stop_extra('notify');
+
+
+# by default, a tenant's webhook may not lead to an internal address
+# through NAT64 either (64:ff9b::/96 ends with the IPv4 address reached)
+
+$t->fork_extra('public', sub {
+    open STDERR, '>>', "$dir/public.out";
+    exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
+        '--webhook', url('good'), '--consumer', 'public';
+});
+$t->kotctl('tenant', 'notify', 'late', 'http://[64:ff9b::a9fe:a9fe]/x');
+my $refused = q{of tenant "late": the tenant's webhook leads to }
+            . q{64:ff9b::a9fe:a9fe, an internal address};
+ok wait_until(sub { log_of('public.out') =~ /\Q$refused\E/ },
+              what => 'the refusal'),
+    'a webhook at 169.254.169.254 through NAT64 is refused, and the log '
+    . 'says why';
+$t->stop_extra('public');
 
 done_testing;
