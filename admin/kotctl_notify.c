@@ -744,24 +744,23 @@ kotctl_notify_ms(void)
  * attempts-th time, its previous attempt (or its read) made at since
  * (kotctl_notify_ms()).  KOTCTL_FAIL only when Redis fails: a failed
  * POST leaves the event pending, to be tried again after its backoff, or
- * moves it to the dead letters.  One for a webhook stalled in this round
- * is not attempted, and waits as it was.
+ * moves it to the dead letters.  One for a stalled webhook
+ * (kotctl_notify_stalled_t) is not attempted, and waits as it was.
  */
 
 static int
 kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long attempts, long long since)
 {
-    int                       rc, tenants;
-    char                      url[KOT_NOTIFY_URL_MAX + 1];
-    char                      err[CURL_ERROR_SIZE + 128];
-    char                     *body;
-    long                      status;
-    json_t                   *ev;
-    long long                 start, took;
-    redisReply               *fields, *r;
-    const char               *id, *tenant, *event, *type, *slow;
-    json_error_t              jerr;
+    int           rc, tenants;
+    char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 128];
+    char         *body;
+    long          status;
+    json_t       *ev;
+    long long     start, took;
+    redisReply   *fields, *r;
+    const char   *id, *tenant, *event, *type, *slow;
+    json_error_t  jerr;
 
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING
