@@ -45,6 +45,24 @@
 #define KOTCTL_NOTIFY_SECONDS_MAX  86400    /* of either option */
 #define KOTCTL_NOTIFY_KEY_MIN      16
 #define KOTCTL_NOTIFY_KEY_MAX      4096
+/* a webhook whose post failed this slowly is stalled */
+#define KOTCTL_NOTIFY_SLOW_MS      2000
+#define KOTCTL_NOTIFY_STALLED      16       /* such webhooks at once */
+
+
+/*
+ * A stalled webhook: a post to it took KOTCTL_NOTIFY_SLOW_MS or more to
+ * fail (it hangs, trickles, or is unreachable).  Its other events wait,
+ * not attempted, until the daemon has been through the retries due and
+ * through the new events read after the post: those of the other
+ * tenants, due or written meanwhile, go first.  So a webhook that hangs
+ * costs the others one post's time (10 s), not one for each of its
+ * events.
+ */
+typedef struct {
+    char       *url;
+    unsigned    phases;                         /* ends still to come */
+} kotctl_notify_stalled_t;
 
 
 typedef struct {
@@ -59,6 +77,10 @@ typedef struct {
     int             tenant_any;         /* --tenant-webhooks any */
     kot_cidr_set_t *internal;
     char            refused[INET6_ADDRSTRLEN];
+    kotctl_notify_stalled_t  stalled[KOTCTL_NOTIFY_STALLED];
+    size_t          nstalled;
+    int             reading;            /* the new events' phase */
+    char            scan[64];           /* "(id": the retries go on after */
 } kotctl_notify_t;
 
 
@@ -74,17 +96,27 @@ static int kotctl_notify_run(kotctl_notify_t *n);
 static int kotctl_notify_group(kotctl_notify_t *n);
 static int kotctl_notify_retries(kotctl_notify_t *n, long long *next);
 static int kotctl_notify_claim(kotctl_notify_t *n, const char *id,
-    long long deliveries, long long due);
+    long long deliveries, long long due, long long since);
 static int kotctl_notify_read(kotctl_notify_t *n, long long block);
+static int kotctl_notify_batch(kotctl_notify_t *n, long long block,
+    size_t *got);
 static int kotctl_notify_hold(kotctl_notify_t *n, const char *id,
     long long since);
 static long long kotctl_notify_ms(void);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
-    long long deliveries);
+    long long deliveries, long long since);
+static kotctl_notify_stalled_t *kotctl_notify_stalled(kotctl_notify_t *n,
+    const char *url);
+static void kotctl_notify_stall(kotctl_notify_t *n, const char *url);
+static int kotctl_notify_defer(kotctl_notify_t *n, const char *id,
+    long long deliveries, long long since);
+static void kotctl_notify_phase_end(kotctl_notify_t *n, int all);
 static curl_socket_t kotctl_notify_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *a);
 static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
     const char *tenant, const char *body, char *err, size_t errlen);
+static size_t kotctl_notify_discard(char *data, size_t size, size_t n,
+    void *ctx);
 static void kotctl_notify_sign(kotctl_notify_t *n, const char *tenant,
     time_t t, const char *body, char *header, size_t len);
 static redisReply *kotctl_notify_cmd(kotctl_notify_t *n, int type,
@@ -167,6 +199,7 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
         rc = kotctl_notify_run(&n);
     }
 
+    kotctl_notify_phase_end(&n, 1);
     curl_easy_cleanup(n.curl);
     curl_global_cleanup();
     kot_cidr_set_free(n.internal);
@@ -363,17 +396,25 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
 static int
 kotctl_notify_run(kotctl_notify_t *n)
 {
-    int        ready;
+    int        ready, ok;
     long long  next;
 
     ready = 0;
 
     while (!kotctl_notify_stop) {
 
-        if ((ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK)))
-            && kotctl_notify_retries(n, &next) == KOTCTL_OK
-            && kotctl_notify_read(n, next) == KOTCTL_OK)
-        {
+        ok = (ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK)))
+             && kotctl_notify_retries(n, &next) == KOTCTL_OK;
+
+        kotctl_notify_phase_end(n, 0);
+
+        n->reading = 1;
+        ok = ok && kotctl_notify_read(n, next) == KOTCTL_OK;
+        n->reading = 0;
+
+        kotctl_notify_phase_end(n, 0);
+
+        if (ok) {
             continue;
         }
 
@@ -424,9 +465,12 @@ kotctl_notify_group(kotctl_notify_t *n)
 /*
  * The pending events whose next attempt is due: this consumer's after
  * their backoff, another's (a daemon that died) after --stuck-after
- * too.  The oldest KOTCTL_NOTIFY_SCAN are looked at each round, a page
- * at a time.  *next is how long until the next one is due, at most
- * KOTCTL_NOTIFY_BLOCK_MS.
+ * too.  KOTCTL_NOTIFY_SCAN are looked at each round, a page at a time,
+ * from where the round before stopped (n->scan): with more pending (a
+ * webhook that failed for hours), each round would look at the same
+ * oldest ones, and the retries of those after them would never come.
+ * *next is how long until the next one is due, at most
+ * KOTCTL_NOTIFY_BLOCK_MS; 1 ms if some were not looked at.
  */
 
 static int
@@ -439,7 +483,8 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
     redisReply  *r, *e;
 
     *next = KOTCTL_NOTIFY_BLOCK_MS;
-    strcpy(start, "-");
+    strcpy(start, n->scan[0] ? n->scan : "-");
+    n->scan[0] = '\0';
     rc = KOTCTL_OK;
 
     for (seen = 0; seen < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
@@ -482,7 +527,8 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
                 continue;
             }
 
-            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries, due);
+            rc = kotctl_notify_claim(n, e->element[0]->str, deliveries, due,
+                                     kotctl_notify_ms() - idle);
         }
 
         seen += r->elements;
@@ -491,6 +537,12 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
         if (rc != KOTCTL_OK || i < KOTCTL_NOTIFY_PAGE) {
             break;
+        }
+
+        if (seen >= KOTCTL_NOTIFY_SCAN) {
+            /* the next round goes on from here, soon */
+            strcpy(n->scan, start);
+            *next = 1;
         }
     }
 
@@ -512,7 +564,7 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
 static int
 kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
-    long long due)
+    long long due, long long since)
 {
     int          rc;
     redisReply  *r;
@@ -527,7 +579,7 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
     rc = KOTCTL_OK;
 
     if (r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY) {
-        rc = kotctl_notify_entry(n, r->element[0], deliveries + 1);
+        rc = kotctl_notify_entry(n, r->element[0], deliveries + 1, since);
     }
 
     freeReplyObject(r);
@@ -537,25 +589,63 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 
 
 /*
- * New events, waiting at most block ms for some.  They are pending at
- * this consumer from the read on, and are posted one after the other:
- * those still waiting their turn look idle to the other daemons, which
- * take them over after --stuck-after.  So each is held again before its
- * post (kotctl_notify_hold()), and one taken over meanwhile is left to
- * the daemon that took it.
+ * New events, waiting at most block ms for some, a batch at a time while
+ * batches come full, up to KOTCTL_NOTIFY_SCAN: a burst (a wave of
+ * lockouts) goes at once, between two posts to a stalled webhook, not a
+ * batch between two.
  */
 
 static int
 kotctl_notify_read(kotctl_notify_t *n, long long block)
+{
+    size_t  got, total;
+
+    for (total = 0; total < KOTCTL_NOTIFY_SCAN && !kotctl_notify_stop; ) {
+
+        if (kotctl_notify_batch(n, block, &got) != KOTCTL_OK) {
+            return KOTCTL_FAIL;
+        }
+
+        if (got < KOTCTL_NOTIFY_BATCH) {
+            break;
+        }
+
+        total += got;
+        block = 0;              /* the next at once, if any */
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * A batch of new events, *count of them.  They are pending at this
+ * consumer from the read on, and are posted one after the other: those
+ * still waiting their turn look idle to the other daemons, which take
+ * them over after --stuck-after.  So each is held again before its post
+ * (kotctl_notify_hold()), and one taken over meanwhile is left to the
+ * daemon that took it.
+ */
+
+static int
+kotctl_notify_batch(kotctl_notify_t *n, long long block, size_t *count)
 {
     int          rc, held;
     size_t       i;
     long long    got;
     redisReply  *r, *entries, *e;
 
-    r = kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK %lld "
-                          "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
-                          KOTCTL_NOTIFY_BATCH, block, KOT_KEY_NOTIFY);
+    *count = 0;
+
+    /* BLOCK 0 would wait for ever: 0 is not to wait at all */
+    r = (block > 0)
+        ? kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d BLOCK "
+                            "%lld STREAMS %s >", KOT_NOTIFY_GROUP,
+                            n->consumer, KOTCTL_NOTIFY_BATCH, block,
+                            KOT_KEY_NOTIFY)
+        : kotctl_notify_cmd(n, 0, "XREADGROUP GROUP %s %s COUNT %d "
+                            "STREAMS %s >", KOT_NOTIFY_GROUP, n->consumer,
+                            KOTCTL_NOTIFY_BATCH, KOT_KEY_NOTIFY);
     if (r == NULL) {
         return KOTCTL_FAIL;
     }
@@ -570,6 +660,7 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
         && r->element[0]->elements == 2)
     {
         entries = r->element[0]->element[1];
+        *count = entries->elements;
 
         for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
             e = entries->element[i];
@@ -589,7 +680,7 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
                 }
             }
 
-            rc = kotctl_notify_entry(n, e, 1);
+            rc = kotctl_notify_entry(n, e, 1, got);
         }
     }
 
@@ -602,10 +693,14 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
 /*
  * Holds again an event this consumer read at since (kotctl_notify_ms()):
  * XCLAIM to itself, JUSTID (the attempt is the same one), with a minimum
- * idle time of the time since the read.  Another daemon that took the
- * event over since reset its idle time below that, and then keeps it;
- * one acknowledged meanwhile is no longer pending.  1: still this
- * consumer's, its idle time starting again; 0: not; -1: Redis failed.
+ * idle time of the time since the read less half --stuck-after.  Another
+ * daemon takes an event over only once it has been idle --stuck-after,
+ * and its idle time starts again then: below that minimum, so that it
+ * keeps the event.  Not the time since the read itself: Redis may count
+ * a millisecond less than this clock, and an event held just after its
+ * read would look taken over, and wait for a retry.  One acknowledged
+ * meanwhile is no longer pending.  1: still this consumer's, its idle
+ * time starting again; 0: not; -1: Redis failed.
  */
 
 static int
@@ -615,7 +710,7 @@ kotctl_notify_hold(kotctl_notify_t *n, const char *id, long long since)
     long long    idle;
     redisReply  *r;
 
-    idle = kotctl_notify_ms() - since;
+    idle = kotctl_notify_ms() - since - n->stuck_ms / 2;
 
     r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s %lld %s "
                           "JUSTID", KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP,
@@ -646,22 +741,25 @@ kotctl_notify_ms(void)
 
 /*
  * One attempt at an event: [id, [field, value, ...]], delivered for the
- * attempts-th time.  KOTCTL_FAIL only when Redis fails: a failed POST
- * leaves the event pending, to be tried again after its backoff, or
- * moves it to the dead letters.
+ * attempts-th time, its previous attempt (or its read) made at since
+ * (kotctl_notify_ms()).  KOTCTL_FAIL only when Redis fails: a failed
+ * POST leaves the event pending, to be tried again after its backoff, or
+ * moves it to the dead letters.  One for a stalled webhook
+ * (kotctl_notify_stalled_t) is not attempted, and waits as it was.
  */
 
 static int
 kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
-    long long attempts)
+    long long attempts, long long since)
 {
     int           rc, tenants;
     char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 128];
     char         *body;
     long          status;
     json_t       *ev;
+    long long     start, took;
     redisReply   *fields, *r;
-    const char   *id, *tenant, *event, *type;
+    const char   *id, *tenant, *event, *type, *slow;
     json_error_t  jerr;
 
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
@@ -706,8 +804,15 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         return kotctl_notify_drop(n, id, type, tenant, NULL);
     }
 
+    if (kotctl_notify_stalled(n, url) != NULL) {
+        free(body);
+        return kotctl_notify_defer(n, id, attempts - 1, since);
+    }
+
+    start = kotctl_notify_ms();
     status = kotctl_notify_post(n, url, tenants ? tenant : NULL, body, err,
                                 sizeof(err));
+    took = kotctl_notify_ms() - start;
     free(body);
 
     if (status >= 200 && status < 300) {
@@ -738,21 +843,141 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         }
     }
 
+    slow = "";
+
+    if (took >= KOTCTL_NOTIFY_SLOW_MS) {
+        kotctl_notify_stall(n, url);
+        slow = tenants ? " (its webhook's other events wait, not to hold "
+                         "back the other tenants')"
+                       : " (the other events for --webhook wait, not to "
+                         "hold back those of the tenants' webhooks)";
+    }
+
     if (attempts >= 2
         && kotctl_notify_backoff(n, attempts - 1) >= n->max_backoff_ms)
     {
         kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
-                     "attempt %lld, the last: to the dead letters\n", id,
-                     type ? type : "-", tenant ? tenant : "-", err, attempts);
+                     "attempt %lld, the last: to the dead letters%s\n", id,
+                     type ? type : "-", tenant ? tenant : "-", err, attempts,
+                     slow);
         return kotctl_notify_dead(n, id, fields, attempts, err);
     }
 
     kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
-                 "%lld, next in %lld s\n", id, type ? type : "-",
+                 "%lld, next in %lld s%s\n", id, type ? type : "-",
                  tenant ? tenant : "-", err, attempts,
-                 kotctl_notify_backoff(n, attempts) / 1000);
+                 kotctl_notify_backoff(n, attempts) / 1000, slow);
 
     return KOTCTL_OK;
+}
+
+
+/* The webhook url if it is stalled, or NULL. */
+
+static kotctl_notify_stalled_t *
+kotctl_notify_stalled(kotctl_notify_t *n, const char *url)
+{
+    size_t  i;
+
+    for (i = 0; i < n->nstalled; i++) {
+        if (strcmp(n->stalled[i].url, url) == 0) {
+            return &n->stalled[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A post to the webhook url failed slowly.  Past KOTCTL_NOTIFY_STALLED
+ * webhooks, or out of memory, the others are posted to as before: only
+ * slower.
+ */
+
+static void
+kotctl_notify_stall(kotctl_notify_t *n, const char *url)
+{
+    kotctl_notify_stalled_t  *s;
+
+    if (n->nstalled == KOTCTL_NOTIFY_STALLED
+        || kotctl_notify_stalled(n, url) != NULL)
+    {
+        return;
+    }
+
+    s = &n->stalled[n->nstalled];
+    s->url = strdup(url);
+
+    if (s->url == NULL) {
+        return;
+    }
+
+    /*
+     * Up to the end of the next phase of new events: this one's, if the
+     * post was a retry; else the next round's, after its retries.
+     */
+    s->phases = n->reading ? 3 : 2;
+    n->nstalled++;
+}
+
+
+/*
+ * Gives an event not attempted back as it was: XCLAIM to this consumer
+ * again (it holds it), JUSTID, with the count of deliveries and the idle
+ * time it had before this round's claim, so that its backoff, and its
+ * takeover by another daemon, are as if it had not been touched.
+ */
+
+static int
+kotctl_notify_defer(kotctl_notify_t *n, const char *id, long long deliveries,
+    long long since)
+{
+    long long    idle;
+    redisReply  *r;
+
+    idle = kotctl_notify_ms() - since;
+
+    r = kotctl_notify_cmd(n, REDIS_REPLY_ARRAY, "XCLAIM %s %s %s 0 %s IDLE "
+                          "%lld RETRYCOUNT %lld JUSTID", KOT_KEY_NOTIFY,
+                          KOT_NOTIFY_GROUP, n->consumer, id,
+                          idle > 0 ? idle : 0,
+                          deliveries > 0 ? deliveries : 0);
+    if (r == NULL) {
+        return KOTCTL_FAIL;
+    }
+
+    freeReplyObject(r);
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The end of a phase (the retries, or the new events; all: the daemon
+ * stops): a stalled webhook whose time is over is posted to again.
+ */
+
+static void
+kotctl_notify_phase_end(kotctl_notify_t *n, int all)
+{
+    size_t                    i, kept;
+    kotctl_notify_stalled_t  *s;
+
+    kept = 0;
+
+    for (i = 0; i < n->nstalled; i++) {
+        s = &n->stalled[i];
+
+        if (--s->phases > 0 && !all) {
+            n->stalled[kept++] = *s;
+            continue;
+        }
+
+        free(s->url);
+    }
+
+    n->nstalled = kept;
 }
 
 
@@ -804,6 +1029,13 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
     curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "kotctl-notify");
     curl_easy_setopt(n->curl, CURLOPT_ERRORBUFFER, curl_err);
 
+    /*
+     * The answer's body is the receiver's, a tenant's: libcurl would
+     * write it to stdout, that is, into the daemon's log (the journal),
+     * as it came, however long, log lines of its own making included.
+     */
+    curl_easy_setopt(n->curl, CURLOPT_WRITEFUNCTION, kotctl_notify_discard);
+
     /* a redirect is not followed: the body would go where it leads */
     curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
 
@@ -848,6 +1080,16 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
 }
 
 
+static size_t
+kotctl_notify_discard(char *data, size_t size, size_t n, void *ctx)
+{
+    (void) data;
+    (void) ctx;
+
+    return size * n;
+}
+
+
 static curl_socket_t
 kotctl_notify_socket(void *data, curlsocktype purpose,
     struct curl_sockaddr *a)
@@ -855,13 +1097,14 @@ kotctl_notify_socket(void *data, curlsocktype purpose,
     const void       *ip;
     kotctl_notify_t  *n = data;
 
-    if (purpose == CURLSOCKTYPE_IPCXN
-        && kot_cidr_set_match(n->internal, &a->addr))
-    {
-        ip = (a->family == AF_INET)
-             ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
-             : (const void *) &((struct sockaddr_in6 *) &a->addr)->sin6_addr;
+    ip = (a->family == AF_INET)
+         ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
+         : (const void *) &((struct sockaddr_in6 *) &a->addr)->sin6_addr;
 
+    if (purpose == CURLSOCKTYPE_IPCXN
+        && (a->family == AF_INET || a->family == AF_INET6)
+        && kot_notify_addr_internal(n->internal, a->family, ip))
+    {
         if (inet_ntop(a->family, ip, n->refused, sizeof(n->refused))
             == NULL)
         {

@@ -77,6 +77,20 @@ kot_notify_internal_set(void)
 }
 
 
+int
+kot_notify_addr_internal(const kot_cidr_set_t *set, int family,
+    const uint8_t *addr)
+{
+    static const uint8_t  nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+
+    if (family == AF_INET6 && memcmp(addr, nat64, sizeof(nat64)) == 0) {
+        return kot_cidr_set_match_addr(set, AF_INET, addr + 12);
+    }
+
+    return kot_cidr_set_match_addr(set, family, addr);
+}
+
+
 void
 kot_notify_tenant_key(const kot_hmac_key_t *key, const char *tenant,
     size_t len, char hex[KOT_NOTIFY_TENANT_KEY_LEN + 1])

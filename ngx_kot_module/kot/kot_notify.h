@@ -36,6 +36,16 @@ int kot_notify_url_ok(const char *url, size_t len);
 kot_cidr_set_t *kot_notify_internal_set(void);
 
 /*
+ * 1 if the address (AF_INET: 4 bytes, AF_INET6: 16) is one of set's,
+ * kot_notify_internal_set()'s.  An IPv6 address of the NAT64 prefix
+ * 64:ff9b::/96 (RFC 6052) is matched as the IPv4 address it ends with:
+ * where the daemon's host reaches IPv4 through NAT64, that address is
+ * where the post goes.
+ */
+int kot_notify_addr_internal(const kot_cidr_set_t *set, int family,
+    const uint8_t *addr);
+
+/*
  * The key that signs the posts to a tenant's own webhook, which its
  * receiver checks them with: the hex of HMAC-SHA256 under the daemon's
  * key (--hmac-key-file) of "kot-notify-tenant:" and the tenant's name.

@@ -25,11 +25,11 @@ internal(const kot_cidr_set_t *set, const char *a)
     uint8_t  addr[16];
 
     if (inet_pton(AF_INET, a, addr) == 1) {
-        return kot_cidr_set_match_addr(set, AF_INET, addr);
+        return kot_notify_addr_internal(set, AF_INET, addr);
     }
 
     if (inet_pton(AF_INET6, a, addr) == 1) {
-        return kot_cidr_set_match_addr(set, AF_INET6, addr);
+        return kot_notify_addr_internal(set, AF_INET6, addr);
     }
 
     return -1;
@@ -68,11 +68,14 @@ main(void)
         "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1",
         "::1", "::", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
         "fd00::1", "fe80::1", "ff02::1", "2001:db8::1",
+        /* through NAT64: 127.0.0.1, 169.254.169.254, 10.0.0.5 */
+        "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:5",
     };
 
     static const char  *outside[] = {
         "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "93.184.216.34",
         "2606:4700::1111", "::ffff:8.8.8.8", "2a00:1450::1",
+        "64:ff9b::808:808",
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
