@@ -237,14 +237,19 @@ static const char  kot_script_throttle_status[] =
 
 
 /*
- * "kotctl throttle clear": a full bucket at once, as if the client had
- * not tried for a while.
+ * "kotctl throttle clear": full buckets at once, as if the client had
+ * not tried for a while: an IPv4 address's, or an IPv6 address's /64 and
+ * /48, together.
  *
- * KEYS[1] th:{client}
- * Returns 1 if there was a bucket, 0 if not.
+ * KEYS[1...] th:{client}
+ * Returns for each key 1 if there was a bucket, 0 if not.
  */
 static const char  kot_script_throttle_clear[] =
-    "return redis.call('DEL', KEYS[1])\n";
+    "local cleared = {}\n"
+    "for i, key in ipairs(KEYS) do\n"
+    "  cleared[i] = redis.call('DEL', key)\n"
+    "end\n"
+    "return cleared\n";
 
 
 /*
