@@ -6,8 +6,9 @@
  * Each list is a Redis set of canonical CIDR texts, al:{tenant}:{list},
  * changed by the allowlist_change script (kot_scripts.c) that the admin
  * API runs too; every change increments alv:{tenant}, so that the
- * module's cached matchers notice it.  An empty list allows every
- * address.
+ * module's cached matchers notice it.  A list already as asked is not
+ * changed, its version stays, and nothing is recorded.  An empty list
+ * allows every address.
  */
 
 #include <stdio.h>
@@ -230,6 +231,14 @@ kotctl_allow_change(kotctl_t *k, kotctl_allow_t *a)
 
     kotctl_allow_report(a, &r);
 
+    /* already as asked: allowlist_change wrote nothing; no record */
+
+    if (json_array_size(r.added) == 0 && json_array_size(r.removed) == 0) {
+        json_decref(r.added);
+        json_decref(r.removed);
+        return KOTCTL_OK;
+    }
+
     if (kotctl_audit_event(k, "allowlist_changed", "configuration",
                            a->tenant, NULL, kotctl_allow_audit(a, &r))
         != 0)
@@ -330,36 +339,40 @@ kotctl_allow_eval(kotctl_t *k, kotctl_allow_t *a, kotctl_allow_result_t *r)
 static void
 kotctl_allow_report(kotctl_allow_t *a, kotctl_allow_result_t *r)
 {
-    long long  given, changed;
+    long long    given, changed;
+    const char  *as_is;
 
     given = (long long) a->n;
     changed = (long long) (json_array_size(r->added)
                            + json_array_size(r->removed));
+    as_is = changed ? "" : "; nothing changed";
 
     if (strcmp(a->op, "add") == 0) {
         kotctl_print(stdout, "%lld of %lld %s added to the %s list of tenant "
-                     "\"%s\" (%lld already there); it has %lld %s\n",
+                     "\"%s\" (%lld already there); it has %lld %s%s\n",
                      changed, given, kotctl_plural(given, "entry", "entries"),
                      a->list, a->tenant, given - changed, r->size,
-                     kotctl_plural(r->size, "entry", "entries"));
+                     kotctl_plural(r->size, "entry", "entries"), as_is);
 
     } else if (strcmp(a->op, "remove") == 0) {
         kotctl_print(stdout, "%lld of %lld %s removed from the %s list of "
-                     "tenant \"%s\" (%lld not there); it has %lld %s\n",
+                     "tenant \"%s\" (%lld not there); it has %lld %s%s\n",
                      changed, given, kotctl_plural(given, "entry", "entries"),
                      a->list, a->tenant, given - changed, r->size,
-                     kotctl_plural(r->size, "entry", "entries"));
+                     kotctl_plural(r->size, "entry", "entries"), as_is);
 
     } else {
-        kotctl_print(stdout, "the %s list of tenant \"%s\" was replaced; it "
-                     "has %lld %s\n", a->list, a->tenant, r->size,
-                     kotctl_plural(r->size, "entry", "entries"));
+        kotctl_print(stdout, "the %s list of tenant \"%s\" %s; it has "
+                     "%lld %s%s\n", a->list, a->tenant,
+                     changed ? "was replaced" : "already is that list",
+                     r->size, kotctl_plural(r->size, "entry", "entries"),
+                     as_is);
     }
 
     /* an empty list is no restriction at all: say so loudly */
 
     if (r->size == 0) {
-        kotctl_allow_empty(stdout, a, "now ");
+        kotctl_allow_empty(stdout, a, changed ? "now " : "");
     }
 }
 

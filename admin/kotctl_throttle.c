@@ -5,10 +5,12 @@
  *
  * An address is throttled in th:{bucket}, named by kot_cidr_bucket() as
  * the module names it: an IPv4 address (however spelt), or the IPv6 /64
- * that holds an address.  "user unlock" ends an account's lock, not an
- * address's throttle: after a burst of failures from an office, the
- * office's address stays throttled until its bucket refills or it is
- * cleared here.
+ * that holds an address; an IPv6 address also in th:{site}, its /48,
+ * named by kot_cidr_site() (kot_login_throttle's ipv6_site).  Status
+ * shows both, and clear clears both: an attempt needs a token from each.
+ * "user unlock" ends an account's lock, not an address's throttle: after
+ * a burst of failures from an office, the office's address stays
+ * throttled until its bucket refills or it is cleared here.
  */
 
 #include <stdio.h>
@@ -25,6 +27,8 @@ typedef struct {
     const char  *addr;                        /* as given */
     char         bucket[KOT_CIDR_BUCKET_MAX];
     char        *key;                         /* th:{bucket} */
+    char         site[KOT_CIDR_BUCKET_MAX];   /* IPv6: its /48; else "" */
+    char        *site_key;                    /* th:{site}, or NULL */
 } kotctl_throttle_t;
 
 /* a bucket as the throttle_status script described it */
@@ -44,13 +48,16 @@ typedef struct {
 
 static int kotctl_throttle_addr(const char *text, kotctl_throttle_t *th);
 static int kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th);
+static int kotctl_throttle_get(kotctl_t *k, const char *key,
+    kotctl_throttle_state_t *st);
 static void kotctl_throttle_state(redisReply *r,
     kotctl_throttle_state_t *st);
 static void kotctl_throttle_show(kotctl_throttle_state_t *st,
     kotctl_throttle_t *th);
 static json_t *kotctl_throttle_json(kotctl_throttle_state_t *st,
-    kotctl_throttle_t *th);
+    const char *bucket);
 static int kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th);
+static void kotctl_throttle_cleared(const char *bucket, long long n);
 
 
 int
@@ -88,8 +95,8 @@ kotctl_throttle(kotctl_t *k, int argc, char **argv)
 /*
  * An address as nginx would see it: "192.0.2.10", "::ffff:192.0.2.10",
  * "2001:db8::1", or an IPv6 /64 ("2001:db8:1:2::/64"), which is what a
- * bucket of IPv6 clients covers.  Anything wider would name more than
- * one bucket.
+ * bucket of IPv6 clients covers (and its /48 follows from it).  Anything
+ * wider would name more than one bucket.
  */
 
 static int
@@ -113,8 +120,8 @@ kotctl_throttle_addr(const char *text, kotctl_throttle_t *th)
         || (c.family == AF_INET6 && c.prefix < 64))
     {
         kotctl_error("\"%s\" is a network: the throttle counts each IPv4 "
-                     "address and each IPv6 /64; give one address",
-                     text);
+                     "address, and each IPv6 /64 and its /48; give one "
+                     "address (or its /64)", text);
         return KOTCTL_USAGE;
     }
 
@@ -126,22 +133,79 @@ kotctl_throttle_addr(const char *text, kotctl_throttle_t *th)
     }
 
     th->key = kotctl_key(KOT_KEY_THROTTLE, th->bucket, NULL);
+    th->site_key = NULL;
+
+    if (kot_cidr_site(c.family, c.addr, th->site, sizeof(th->site)) == 0) {
+        th->site[0] = '\0';
+
+    } else {
+        th->site_key = kotctl_key(KOT_KEY_THROTTLE, th->site, NULL);
+    }
 
     return KOTCTL_OK;
 }
 
 
+/*
+ * The address's bucket and, for IPv6, its /48's: an attempt goes on only
+ * if both have a token.
+ */
+
 static int
 kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
 {
-    char                      now[24];
-    const char               *args[2];
-    redisReply               *r;
-    kotctl_throttle_state_t   st;
+    json_t                   *doc, *bucket;
+    kotctl_throttle_state_t   st, site;
+
+    if (kotctl_throttle_get(k, th->key, &st) != KOTCTL_OK
+        || (th->site_key
+            && kotctl_throttle_get(k, th->site_key, &site) != KOTCTL_OK))
+    {
+        return KOTCTL_FAIL;
+    }
+
+    if (k->json) {
+        doc = json_pack("{s:s}", "address", th->addr);
+        bucket = kotctl_throttle_json(&st, th->bucket);
+        json_object_update(doc, bucket);
+        json_decref(bucket);
+        json_object_set_new(doc, "site", th->site_key
+                                         ? kotctl_throttle_json(&site,
+                                                                th->site)
+                                         : json_null());
+        return kotctl_json_print(doc);
+    }
+
+    kotctl_print(stdout, "address:       %s\n", th->addr);
+
+    if (strcmp(th->addr, th->bucket) != 0) {
+        kotctl_print(stdout, "counted as:    %s\n", th->bucket);
+    }
+
+    kotctl_throttle_show(&st, th);
+
+    if (th->site_key) {
+        kotctl_print(stdout, "and in:        %s\n", th->site);
+        kotctl_throttle_show(&site, th);
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/* The state of the bucket at key, by the throttle_status script. */
+
+static int
+kotctl_throttle_get(kotctl_t *k, const char *key,
+    kotctl_throttle_state_t *st)
+{
+    char         now[24];
+    const char  *args[2];
+    redisReply  *r;
 
     snprintf(now, sizeof(now), "%llu", (unsigned long long) kotctl_now());
 
-    args[0] = th->key;
+    args[0] = key;
     args[1] = now;
 
     r = kotctl_eval(k, KOT_SCRIPT_THROTTLE_STATUS, 1, 2, args);
@@ -155,20 +219,8 @@ kotctl_throttle_status(kotctl_t *k, kotctl_throttle_t *th)
         return kotctl_unexpected(k, r);
     }
 
-    kotctl_throttle_state(r, &st);
+    kotctl_throttle_state(r, st);
     freeReplyObject(r);
-
-    if (k->json) {
-        return kotctl_json_print(kotctl_throttle_json(&st, th));
-    }
-
-    kotctl_print(stdout, "address:       %s\n", th->addr);
-
-    if (strcmp(th->addr, th->bucket) != 0) {
-        kotctl_print(stdout, "counted as:    %s\n", th->bucket);
-    }
-
-    kotctl_throttle_show(&st, th);
 
     return KOTCTL_OK;
 }
@@ -220,18 +272,17 @@ kotctl_throttle_state(redisReply *r, kotctl_throttle_state_t *st)
 
 
 /*
- * As JSON: {"address", "counted_as", "throttled", "until", "tokens",
+ * A bucket as JSON: {"counted_as", "throttled", "until", "tokens",
  * "burst", "rate", "last_attempt"}; "throttled" is null when the bucket
  * does not name its rate, and "until" is then when it is full again.
  */
 
 static json_t *
-kotctl_throttle_json(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
+kotctl_throttle_json(kotctl_throttle_state_t *st, const char *bucket)
 {
     json_t  *doc;
 
-    doc = json_pack("{s:s, s:s}", "address", th->addr, "counted_as",
-                    th->bucket);
+    doc = json_pack("{s:s}", "counted_as", bucket);
 
     if (doc == NULL || st->state == KOTCTL_THROTTLE_NONE) {
         json_object_set_new(doc, "throttled", json_false());
@@ -301,40 +352,73 @@ kotctl_throttle_show(kotctl_throttle_state_t *st, kotctl_throttle_t *th)
 
 
 /*
- * Gives the address a full bucket at once, as if it had not tried for a
- * while; the accounts it tried keep their failures and locks.
+ * Gives the address full buckets at once, its /48's too, as if it had
+ * not tried for a while; the accounts it tried keep their failures and
+ * locks.  Nothing to clear is recorded nowhere.
  */
 
 static int
 kotctl_throttle_clear(kotctl_t *k, kotctl_throttle_t *th)
 {
-    long long    n;
-    const char  *args[1];
+    json_t       *change;
+    long long     n, site;
+    const char   *args[2];
+    redisReply   *r;
 
     if (kotctl_change_ready(k) != KOTCTL_OK) {
         return KOTCTL_FAIL;
     }
 
     args[0] = th->key;
+    args[1] = th->site_key;
 
-    if (kotctl_eval_int(k, KOT_SCRIPT_THROTTLE_CLEAR, 1, 1, args, &n)
-        != KOTCTL_OK)
-    {
+    r = kotctl_eval(k, KOT_SCRIPT_THROTTLE_CLEAR, th->site_key ? 2 : 1,
+                    th->site_key ? 2 : 1, args);
+    if (r == NULL) {
         return KOTCTL_FAIL;
     }
 
-    if (n) {
-        kotctl_print(stdout, "login throttle of %s cleared: it may try "
-                     "again at once\n", th->bucket);
+    if (!kotctl_row_ok(r, th->site_key ? 2 : 1, 0)) {
+        return kotctl_unexpected(k, r);
+    }
 
-    } else {
-        kotctl_print(stdout, "no recent login attempts from %s: nothing to "
-                     "clear\n", th->bucket);
+    n = r->element[0]->integer;
+    site = th->site_key ? r->element[1]->integer : 0;
+    freeReplyObject(r);
+
+    kotctl_throttle_cleared(th->bucket, n);
+
+    if (th->site_key) {
+        kotctl_throttle_cleared(th->site, site);
+    }
+
+    if (n == 0 && site == 0) {
+        return KOTCTL_OK;
+    }
+
+    change = json_pack("{s:s,s:s,s:b}", "address", th->addr, "counted_as",
+                       th->bucket, "cleared", n > 0);
+
+    if (change && th->site_key) {
+        json_object_set_new(change, "site", json_string(th->site));
+        json_object_set_new(change, "site_cleared", json_boolean(site > 0));
     }
 
     return kotctl_audit_event(k, "throttle_cleared", "iam", NULL, NULL,
-                              json_pack("{s:s,s:s,s:b}", "address",
-                                        th->addr, "counted_as", th->bucket,
-                                        "cleared", n > 0))
+                              change)
            == 0 ? KOTCTL_OK : KOTCTL_FAIL;
+}
+
+
+static void
+kotctl_throttle_cleared(const char *bucket, long long n)
+{
+    if (n) {
+        kotctl_print(stdout, "login throttle of %s cleared: it may try "
+                     "again at once\n", bucket);
+
+    } else {
+        kotctl_print(stdout, "no recent login attempts from %s: nothing to "
+                     "clear\n", bucket);
+    }
 }

@@ -1136,7 +1136,10 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
 }
 
 
-/* Ends a lock and forgets the failures and earlier lockouts. */
+/*
+ * Ends a lock and forgets the failures and earlier lockouts; an account
+ * with none of them is left as it is, and nothing is recorded.
+ */
 
 static int
 kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
@@ -1161,6 +1164,12 @@ kotctl_user_unlock(kotctl_t *k, kotctl_user_args_t *a)
     if (kotctl_refusal(r)) {
         freeReplyObject(r);
         return kotctl_no_user(a);
+    }
+
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == KOT_AS_IS) {
+        freeReplyObject(r);
+        return kotctl_user_as_is(a, "is not locked and has no failed logins "
+                                 "nor lockouts", "");
     }
 
     if (!kotctl_row_ok(r, 3, 0)) {

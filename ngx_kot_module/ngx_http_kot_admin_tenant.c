@@ -758,6 +758,7 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     json_t                *after;
     ngx_uint_t             i;
     ngx_str_t             *texts;
+    ngx_http_kot_val_t    *added, *removed;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
@@ -777,6 +778,22 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
         json_array_append_new(after, ngx_http_kot_json_str(&texts[i]));
     }
 
+    /* the list as asked already: the script wrote nothing; no record */
+
+    added = ngx_http_kot_val(ad->reply, 2);
+    removed = ngx_http_kot_val(ad->reply, 3);
+
+    if ((added == NULL || added->n == 0)
+        && (removed == NULL || removed->n == 0))
+    {
+        json_decref(ad->before);
+        ad->before = NULL;
+
+        return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
+                                         json_pack("{s:o}", "networks",
+                                                   after));
+    }
+
     ngx_http_kot_admin_audit(r, "allowlist_changed", "configuration", NULL,
                              NULL, json_pack("{s:O}", "networks", after),
                              json_pack("{s:s,s:s,s:o,s:o}",
@@ -784,10 +801,10 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
                                        ad->list == NGX_HTTP_KOT_ALLOW_ACCESS
                                        ? "access" : "admin",
                                        "op", "set",
-                                       "added", ngx_http_kot_val_strings(
-                                           ngx_http_kot_val(ad->reply, 2)),
-                                       "removed", ngx_http_kot_val_strings(
-                                           ngx_http_kot_val(ad->reply, 3))));
+                                       "added",
+                                       ngx_http_kot_val_strings(added),
+                                       "removed",
+                                       ngx_http_kot_val_strings(removed)));
 
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                                      json_pack("{s:o}", "networks", after));

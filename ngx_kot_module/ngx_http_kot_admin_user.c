@@ -1164,7 +1164,10 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
 }
 
 
-/* POST unlock: the lock, the failures and the escalation go. */
+/*
+ * POST unlock: the lock, the failures and the escalation go.  A user with
+ * none of them is answered as it is, and nothing is recorded.
+ */
 
 ngx_int_t
 ngx_http_kot_admin_user_unlock(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
@@ -1197,7 +1200,14 @@ ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
-        return ngx_http_kot_admin_no_user(r);
+
+        /* nothing to clear: the user as it is, and no record */
+
+        return (ad->reply->type == REDIS_REPLY_INTEGER
+                && ad->reply->integer == KOT_AS_IS)
+               ? ngx_http_kot_admin_with_policy(r,
+                                                ngx_http_kot_admin_user_show)
+               : ngx_http_kot_admin_no_user(r);
     }
 
     ad->before = json_pack("{s:I,s:o,s:I}",

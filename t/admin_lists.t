@@ -56,6 +56,24 @@ is $t->kotctl('allowlist', 'acme', 'access', 'list')->{out} =~ tr/\n//, 4,
     'kotctl lists them too';
 ok logs_in('bob', $PW), 'this address is in it: bob logs in';
 
+# the same list again is as asked already: nothing written, the version
+# kept (no node reloads the list), nothing recorded
+sub list_changes () {
+    return scalar grep { /"allowlist_changed"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+my $version = $t->redis('GET', 'kot:v1:alv:acme');
+is list_changes(), 1, 'the change is among the tenant\'s events';
+$res = $alice->call(PUT => 'tenants/acme/allowlists/access',
+                    { networks => ['127.0.0.1/32', '2001:db8::/32',
+                                   '10.1.2.0/24', '10.1.0.0/16'] });
+is $res->{status}, 200, 'PUT of the list it holds: 200';
+is_deeply $res->{json}{networks},
+    ['10.1.0.0/16', '10.1.2.0/24', '127.0.0.1/32', '2001:db8::/32'],
+    '  with the list';
+is $t->redis('GET', 'kot:v1:alv:acme'), $version, '  the version kept';
+is list_changes(), 1, '  and nothing recorded';
+
 $res = $alice->call(PUT => 'tenants/acme/allowlists/access',
                     { networks => ['10.0.0.0/8'] });
 $A->is_error($res, 409, 'would_lock_out_caller',

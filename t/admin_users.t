@@ -346,6 +346,20 @@ is_deeply [ @{ $res->{json} }{qw(failures lockouts)} ], [0, 0],
 is $n->ua->login(tenant => 'acme', username => 'dave',
                  password => 'a long enough password')->{status}, 303,
     'and it logs in';
+
+# an account with nothing to clear is as asked already: the user as it
+# is, and no record
+sub unlocks () {
+    return scalar grep { /"account_unlocked"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+is unlocks(), 1, 'the unlock is among the tenant\'s events';
+$res = $alice->call(POST => 'tenants/acme/users/dave/unlock');
+is $res->{status}, 200, 'unlocking an account that is not locked: 200';
+is_deeply [ @{ $res->{json} }{qw(username failures lockouts)} ],
+    ['dave', 0, 0], '  with the user as it is';
+ok !$res->{json}{locked}, '  not locked';
+is unlocks(), 1, '  and nothing is recorded';
 $A->is_error($alice->call(POST => 'tenants/acme/users/nobody/unlock'),
              404, 'not_found', 'unlocking nobody: 404');
 

@@ -66,11 +66,23 @@ ok((grep { $_ eq '2001:db8::/32' } @{ stored() }),
     '"2001:DB8::/32" is stored in lower case');
 is version(), 2, 'the version counter moves with the change';
 
+# what is already as asked changes nothing: the version stays (no node
+# reloads the list) and nothing is recorded
+sub recorded ($tenant = 'acme') {
+    return scalar grep { /"allowlist_changed"/ }
+        @{ $t->redis('LRANGE', "kot:v1:ev:$tenant", 0, -1) };
+}
+is recorded(), 2, 'each change is among the tenant\'s events';
+
 $r = allow('acme', 'access', 'add', '10.0.0.0/8', '::ffff:10.0.0.0/104');
 is $r->{exit}, 0, 'adding an entry already there succeeds';
 like $r->{out}, qr/^0 of 1 entry added .*\(1 already there\)/,
     'and says it was already there, counting its two spellings once';
+like $r->{out}, qr/; it has 7 entries; nothing changed$/m,
+    '  and that nothing changed';
 is scalar @{ stored() }, 7, 'the list did not grow';
+is version(), 2, '  its version did not move';
+is recorded(), 2, '  and nothing was recorded';
 
 
 # remove
@@ -85,8 +97,21 @@ like $r->{out}, qr/^\Q$removed\E$/m,
 ok !(grep { $_ eq '192.0.2.7/32' } @{ listed() }), 'the host is gone';
 is version(), $v + 1, 'the version counter moves with a removal';
 
+$v = version();
+my $records = recorded();
 $r = allow('acme', 'access', 'remove', '192.0.2.7');
-like $r->{out}, qr/^0 of 1 entry removed/, 'removing it again removes none';
+is $r->{exit}, 0, 'removing it again succeeds';
+like $r->{out}, qr/^0 of 1 entry removed .*; nothing changed$/m,
+    '  removes none and says that nothing changed';
+is version(), $v, '  the version did not move';
+is recorded(), $records, '  and nothing was recorded';
+
+$r = allow('acme', 'access', 'set', @{ listed() });
+is $r->{exit}, 0, 'setting the list to what it holds succeeds';
+is $r->{out}, 'the access list of tenant "acme" already is that list; it '
+    . "has 6 entries; nothing changed\n", '  and says that nothing changed';
+is version(), $v, '  the version did not move';
+is recorded(), $records, '  and nothing was recorded';
 
 
 # the two lists are separate

@@ -1347,9 +1347,11 @@ is verify($admin)->{exit}, 0, 'and the log verifies';
     run('openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
         'rsa_keygen_bits:2048', '-out', $priv2);
     run('openssl', 'pkey', '-in', $priv2, '-pubout', '-out', $pub2);
+    # two changes (the same one twice would change, and record, nothing)
     for my $key ($pub, $pub2) {
         my $r = $t->kotctl('--audit-log', $rot, '--auditor-public-key', $key,
-                           'allowlist', 'acme', 'admin', 'add', '10.7.0.0/16');
+                           'allowlist', 'acme', 'admin',
+                           $key eq $pub ? 'add' : 'remove', '10.7.0.0/16');
         die "kotctl: $r->{err}" if $r->{exit};
     }
     my $r = verify($rot);

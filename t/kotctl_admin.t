@@ -157,6 +157,20 @@ like $t->kotctl('user', 'status', 'acme', 'bob')->{out},
 is session('acme', 'bob', 'the builder pw 1')->get('/app')->{status}, 200,
     'and the user logs in again';
 
+# an account with nothing to clear is as asked already: nothing changes
+# and nothing is recorded, as kotctl.8 says of every command
+sub unlocks () {
+    return scalar grep { /"account_unlocked"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+is unlocks(), 1, 'the unlock is among the tenant\'s events';
+$r = $t->kotctl('user', 'unlock', 'acme', 'bob');
+is $r->{exit}, 0, 'unlocking an account that is not locked succeeds';
+is $r->{out}, qq{user "bob" in tenant "acme" is not locked and has no }
+    . qq{failed logins nor lockouts; nothing changed\n},
+    '  and says that nothing changed';
+is unlocks(), 1, '  and records nothing';
+
 
 # support access
 

@@ -1,7 +1,8 @@
 # nginx can use a Redis ACL user that may run exactly the commands the
 # README lists for it, on the kot:v1: keys and channels only: logins,
 # failed logins, protected requests, the session cache, logouts, and
-# enrolment in MFA and a login with a code all work.
+# enrolment in MFA and a login with a code all work.  And the ACL users
+# of the shipped conf/redis/kot.conf may run what their side sends.
 
 use strict;
 use warnings;
@@ -99,5 +100,113 @@ ok wait_until(sub {
 is_deeply $t->redis('ACL', 'LOG'), [], 'Redis refused nothing (ACL LOG)';
 unlike $ng->error_log, qr/NOPERM|no permissions|no heartbeat/i,
     'and nginx saw no refusal and no lost heartbeat';
+
+
+# ---------------------------------------------------------------------
+# The ACL users of the shipped conf/redis/kot.conf may run every command
+# that their side sends, and nothing else: nginx's (the module, the admin
+# API, Sentinel's ROLE and WAIT, kot_redis db=) and kotctl's (its
+# commands, --db, the notifications' daemon).  What a side sends is read
+# from its sources: the scripts it runs (KOT_SCRIPT_*), with every
+# command in them and in the KOT_LUA_* pieces they are made of, and the
+# commands it sends itself.  A command added to either, but not to its
+# ACL user, fails here before it fails in production.
+# ---------------------------------------------------------------------
+
+my $repo = KotTest->repo;
+my $conf = KotTest::_slurp("$repo/conf/redis/kot.conf");
+my %rules;
+for my $user (qw(kot-nginx kotctl)) {
+    ($rules{$user}) = $conf =~ /^user \Q$user\E (.*)$/m;
+    ok $rules{$user}, "kot.conf has a line for the ACL user $user";
+}
+
+my $lua = KotTest::_slurp("$repo/ngx_kot_module/kot/kot_scripts.c");
+my (%piece, %script, %var);
+$piece{$1} = $2 while $lua =~ /^#define\s+(KOT_LUA_\w+)((?:.*\\\n)*.*)$/mg;
+$script{$1} = $2
+    while $lua =~ /^static const char\s+(kot_script_\w+)\[\]\s*=(.*?);\n/msg;
+$var{$1} = $2 while $lua =~ /\[KOT_SCRIPT_(\w+)\]\s*=\s*
+                             \{\s*"[^"]*",\s*(kot_script_\w+)/gx;
+
+# commands with subcommands, which an ACL names as "client|id"
+my %container = map { $_ => 1 } qw(client script xgroup xinfo config object);
+
+sub command_of ($cmd, $sub) {
+    $cmd = lc $cmd;
+    return $container{$cmd} && $sub ? "$cmd|" . lc $sub : $cmd;
+}
+
+sub lua_commands ($text, $seen = {}) {
+    my %c;
+    while ($text =~ /redis\.p?call\('(\w+)'(?:,\s*'(\w+)')?|\beach\('(\w+)'/g) {
+        $c{ command_of($1 // $3, $2) } = 1;
+    }
+    for my $p ($text =~ /\b(KOT_LUA_\w+)/g) {
+        next if $seen->{$p}++ || !exists $piece{$p};
+        $c{$_} = 1 for keys %{ lua_commands($piece{$p}, $seen) };
+    }
+    return \%c;
+}
+
+sub commands_sent ($dir) {
+    my %need;
+    for my $file (glob "$repo/$dir/*.c") {
+        my $c = KotTest::_slurp($file);
+        for my $id (grep { $_ ne 'N' } $c =~ /\bKOT_SCRIPT_(\w+)/g) {
+            my $v = $var{$id} or die "$file: no script KOT_SCRIPT_$id";
+            $need{$_} = 1 for keys %{ lua_commands($script{$v}) };
+        }
+        # an argument vector ("ROLE", or "CLIENT" then "SETNAME") ...
+        while ($c =~ /(?:\b(?:argv|args)\[0\]\s*=\s*|\(u_char[ ]\*\)[ ]|\{\s*)
+                      "([A-Z]+)"(?=(.{0,200}))/sgx) {
+            my ($cmd, $after) = ($1, $2);
+            my ($sub) = $after =~ /\[1\]\s*=\s*"([A-Z]+)"/;
+            $need{ command_of($cmd, $sub) } = 1;
+        }
+        # ... or a format ("CLIENT CACHING YES", "XACK %s %s %s")
+        while ($c =~ /(?:\bredisAsyncCommand|\bredisCommand|_cmd)\s*
+                      \([^;"]*"([A-Z]+)(?:[ ]([A-Z]+))?/sgx) {
+            $need{ command_of($1, $2) } = 1;
+        }
+    }
+
+    # words in capitals that are no command (DENY, MATCH) go; AUTH is
+    # every user's, and SENTINEL goes to the sentinels
+    return [ sort grep {
+        my ($cmd) = split /\|/;
+        $cmd ne 'auth' && $cmd ne 'sentinel'
+            && defined $t->redis('COMMAND', 'INFO', $cmd)->[0]
+    } keys %need ];
+}
+
+my %sent = ('kot-nginx' => commands_sent('ngx_kot_module'),
+            kotctl => commands_sent('admin'));
+ok((grep { $_ eq 'evalsha' } @{ $sent{'kot-nginx'} })
+    && (grep { $_ eq 'xreadgroup' } @{ $sent{kotctl} }),
+   'the commands each side sends are found in its sources')
+    or diag explain \%sent;
+
+for my $user (sort keys %sent) {
+    my %granted = map { $_ => 1 } $rules{$user} =~ /(?:^|\s)\+([\w|]+)/g;
+    my @missing = grep { !$granted{$_} } @{ $sent{$user} };
+    is "@missing", '', "kot.conf's $user may run every command it sends";
+    my %used = map { $_ => 1 } @{ $sent{$user} };
+    my @more = grep { !$used{$_} } sort keys %granted;
+    is "@more", '', "  and nothing else";
+}
+
+# kotctl --db with kot.conf's own user: SELECT, then its command
+(my $rule = $rules{kotctl}) =~ s/#\@\w+_PASSWORD_SHA256\@/>acl-kotctl/;
+is $t->redis('ACL', 'SETUSER', 'kotctl', split ' ', $rule), 'OK',
+    'Redis takes kot.conf\'s user kotctl';
+KotTest::_spew($t->dir . '/kotctl.pw', "acl-kotctl\n", 0600);
+my @as_kotctl = ('--redis-user', 'kotctl',
+                 '--redis-password-file', $t->dir . '/kotctl.pw');
+my $r = $t->kotctl(@as_kotctl, '--db', 3, 'tenant', 'add', 'dbthree');
+is $r->{exit}, 0, 'kotctl --db 3 works as kot.conf\'s user kotctl'
+    or diag $r->{err};
+is $t->redis('EXISTS', 'kot:v1:t:dbthree'), 0,
+    '  in database 3, not 0';
 
 done_testing;

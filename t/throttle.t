@@ -125,11 +125,15 @@ is $t->kotctl('audit', 'verify', '--auditor-key', $priv, '--no-anchors',
                $log)->{exit}, 0,
     '  in a chain that verifies';
 
-$r = $t->kotctl('throttle', 'clear', '192.0.2.31');
+my $records = () = $t->audit_records($log, 'throttle_cleared');
+$r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub,
+                'throttle', 'clear', '192.0.2.31');
 is $r->{exit}, 0, 'clearing an address that has not tried succeeds';
 like $r->{out},
     qr/no recent login attempts from 192\.0\.2\.31: nothing to clear/,
     '  and says there was nothing to clear';
+is scalar(() = $t->audit_records($log, 'throttle_cleared')), $records,
+    '  and records nothing';
 
 $r = $t->kotctl('throttle', 'status', '2001:db8:9:9::1');
 like $r->{out}, qr/^counted as:\s+2001:0db8:0009:0009::\/64$/m,
@@ -184,6 +188,38 @@ like $s->error_log,
     '  and a log line that names the /48';
 is try_s('s8', '2001:db8:78:1::1')->{status}, 401,
     'another /48 has its own allowance';
+
+# kotctl shows an IPv6 address's /48 too, and clears both of its buckets
+my $site = '2001:0db8:0077::/48';
+$r = $t->kotctl('throttle', 'status', '2001:db8:77:ff::1');
+like $r->{out}, qr{^counted as:\s+2001:0db8:0077:00ff::/64$}m,
+    'throttle status of an IPv6 address names its /64';
+like $r->{out}, qr{^and in:\s+\Q$site\E\nthrottled:\s+yes, until }m,
+    '  and its /48, throttled';
+like $r->{out}, qr{^attempts left:\s+0\.\d of 6, 2 more a minute$}m,
+    '  at ipv6_site times the burst and rate';
+like $r->{out},
+    qr{^clear it with:\s+kotctl throttle clear 2001:0db8:0077:00ff::/64$}m,
+    '  and how to release it';
+$st = JSON::PP->new->decode(
+    $t->kotctl('throttle', 'status', '2001:db8:77:ff::1', '--json')->{out});
+is_deeply [ @{ $st->{site} }{qw(counted_as throttled burst rate)} ],
+    [ $site, JSON::PP::true, 6, 2 ], '  as JSON: "site"';
+$r = $t->kotctl('--audit-log', $log, '--auditor-key', $pub,
+                'throttle', 'clear', '2001:0db8:0077:00ff::/64');
+is $r->{exit}, 0, 'throttle clear of an IPv6 /64';
+like $r->{out}, qr{^login throttle of \Q$site\E cleared}m,
+    '  clears its /48 too, and says so';
+like $t->kotctl('throttle', 'status', '2001:db8:77:ff::1')->{out},
+    qr{^and in:\s+\Q$site\E\nthrottled:\s+no \(no recent login attempts\)$}m,
+    '  which status then shows';
+is try_s('s10', '2001:db8:77:ff::1')->{status}, 401,
+    '  and the address may try again at once';
+my ($v6) = grep { ($_->{'kot.change'}{address} // '') eq
+                  '2001:0db8:0077:00ff::/64' }
+    $t->audit_records($log, 'throttle_cleared');
+is_deeply [ @{ $v6->{'kot.change'} // {} }{qw(site site_cleared)} ],
+    [ $site, JSON::PP::true ], '  and the record names the /48 cleared';
 is try_s('s9', '192.0.2.77')->{status}, 401, 'and so has an IPv4 client';
 
 # by default, 16 times the rate and burst of one client

@@ -126,7 +126,9 @@ size_t kot_cidr_bucket(int family, const uint8_t *addr, char *buf,
  * away), and it holds 65536 /64s, each a bucket of its own: without this
  * one, such an attacker would have 65536 allowances.  Returns the length,
  * or 0 for an IPv4 address (also IPv4-mapped), any other family or a cap
- * below KOT_CIDR_BUCKET_MAX: those have one bucket only.
+ * below KOT_CIDR_BUCKET_MAX: those have one bucket only.  The module
+ * names the second bucket of each login with it, and "kotctl throttle"
+ * the one it shows and clears with the address's own.
  */
 size_t kot_cidr_site(int family, const uint8_t *addr, char *buf,
     size_t cap);

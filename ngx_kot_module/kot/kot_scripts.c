@@ -237,14 +237,19 @@ static const char  kot_script_throttle_status[] =
 
 
 /*
- * "kotctl throttle clear": a full bucket at once, as if the client had
- * not tried for a while.
+ * "kotctl throttle clear": full buckets at once, as if the client had
+ * not tried for a while: an IPv4 address's, or an IPv6 address's /64 and
+ * /48, together.
  *
- * KEYS[1] th:{client}
- * Returns 1 if there was a bucket, 0 if not.
+ * KEYS[1...] th:{client}
+ * Returns for each key 1 if there was a bucket, 0 if not.
  */
 static const char  kot_script_throttle_clear[] =
-    "return redis.call('DEL', KEYS[1])\n";
+    "local cleared = {}\n"
+    "for i, key in ipairs(KEYS) do\n"
+    "  cleared[i] = redis.call('DEL', key)\n"
+    "end\n"
+    "return cleared\n";
 
 
 /*
@@ -1009,17 +1014,22 @@ static const char  kot_script_user_delete[] =
 
 
 /*
- * Ends a lock and forgets the failures and earlier lockouts.
+ * Ends a lock and forgets the failures and earlier lockouts.  An account
+ * with none of them is as asked already: nothing is written, and the
+ * callers record nothing.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] f:{tenant}:{user}
  * Returns {failures, locked until, lockouts} as they were (0 for none);
- * -1 for an unknown user.
+ * 0 (KOT_AS_IS) when there were none; -1 for an unknown user.
  */
 static const char  kot_script_user_unlock[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
     "local f = redis.call('HMGET', KEYS[2], 'fails', 'until', 'locks')\n"
+    "local fails, lock, locks ="
+    " tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0\n"
+    "if fails == 0 and lock == 0 and locks == 0 then return 0 end\n"
     "redis.call('DEL', KEYS[2])\n"
-    "return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0}\n";
+    "return {fails, lock, locks}\n";
 
 
 /*
@@ -1163,14 +1173,19 @@ static const char  kot_script_session_end[] =
 /*
  * Changes one of a tenant's allow-lists: the limit check and the change
  * are atomic, and the version moves with every change, so that the
- * module's cached matchers notice it.  SADD and SREM get at most 1000
- * entries a call: unpack() of many more overflows Lua's C stack.
+ * module's cached matchers notice it.  A list already as asked (every
+ * entry added there already, none removed there, set to what it holds)
+ * is not a change: nothing is written, the version stays, so that no
+ * node reloads, and the callers record nothing.  SADD and SREM get at
+ * most 1000 entries a call: unpack() of many more overflows Lua's C
+ * stack.
  *
  * KEYS[1] t:{tenant}, KEYS[2] al:{tenant}:{list}, KEYS[3] alv:{tenant}
  * ARGV[1] "set", "add" or "remove", ARGV[2] the most entries a list may
  * hold, ARGV[3...] canonical CIDRs (checked by the caller)
- * Returns {entries after, version after, {added}, {removed}}; -1 if there
- * is no such tenant; -2 if the list would hold more than the limit.
+ * Returns {entries after, version after, {added}, {removed}}, both lists
+ * empty when nothing changed; -1 if there is no such tenant; -2 if the
+ * list would hold more than the limit.
  */
 static const char  kot_script_allowlist_change[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
@@ -1197,6 +1212,9 @@ static const char  kot_script_allowlist_change[] =
     "  end\n"
     "end\n"
     "local size = redis.call('SCARD', KEYS[2]) + #added - #removed\n"
+    "if #added == 0 and #removed == 0 then\n"
+    "  return {size, tonumber(redis.call('GET', KEYS[3])) or 0, {}, {}}\n"
+    "end\n"
     "if #added > 0 and size > limit then return -2 end\n"
     "local function each(cmd, list)\n"
     "  for i = 1, #list, 1000 do\n"

@@ -144,6 +144,9 @@
 #define KOT_NO_SUCH_RULE      (-2)  /* policy_set */
 #define KOT_OVER_LIMIT        (-2)  /* allowlist_change */
 
+/* user_unlock: nothing to clear, as asked already; nothing changed */
+#define KOT_AS_IS             0
+
 /* Session check results (first element of the reply). */
 #define KOT_SESSION_MISSING   0
 #define KOT_SESSION_OK        1
