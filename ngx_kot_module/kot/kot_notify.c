@@ -11,14 +11,31 @@
 #define KOT_NOTIFY_TENANT_LABEL  "kot-notify-tenant:"
 
 
-/* IPv4-mapped IPv6 addresses are matched as IPv4 (kot_cidr_set_match) */
+/*
+ * IPv4-mapped IPv6 addresses are matched as IPv4 (kot_cidr_set_match),
+ * and so are those of the NAT64 prefix (kot_notify_addr_internal()).
+ * The other IPv6 forms that carry an IPv4 address are refused whole, as
+ * Python's ipaddress does (is_private): whatever IPv4 address they
+ * carry, none leads to an Internet service, and a host that still
+ * tunnels them would take the post into the IPv4 network they name.
+ * ::/96 holds the unspecified and loopback addresses and the deprecated
+ * IPv4-compatible ones (RFC 4291), which a host with automatic tunnels
+ * (sit0) sends to the IPv4 address; ::ffff:0:0:0/96 the IPv4-translated
+ * ones (RFC 2765, gone since RFC 6145); 2001::/32 Teredo's, a server's
+ * and an obfuscated client's IPv4 address, reached through a relay;
+ * 2002::/16 6to4's, deprecated (RFC 7526), whose relays forward into the
+ * IPv4 network the address names; and 64:ff9b:1::/48 (RFC 8215) the
+ * site's own translators', whose layout and IPv4 side only the site
+ * knows.
+ */
 
 static const char  *kot_notify_internal[] = {
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
     "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
     "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
     "224.0.0.0/4", "240.0.0.0/4",
-    "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001:db8::/32",
+    "::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "100::/64",
+    "2001::/32", "2001:db8::/32", "2002::/16",
     "fc00::/7", "fe80::/10", "ff00::/8",
 };
 

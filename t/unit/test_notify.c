@@ -70,12 +70,35 @@ main(void)
         "fd00::1", "fe80::1", "ff02::1", "2001:db8::1",
         /* through NAT64: 127.0.0.1, 169.254.169.254, 10.0.0.5 */
         "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:5",
+        /*
+         * IPv6 forms that carry an IPv4 address are refused whole, the
+         * global IPv4 addresses they carry (8.8.8.8) included: none is
+         * a destination an Internet service is reached at.
+         * 6to4 (2002::/16, 2002:AABB:CCDD:: is a.b.c.d's):
+         */
+        "2002:7f00:1::1", "2002:a9fe:a9fe::", "2002:a00:5:1::1",
+        "2002:808:808::1",
+        /*
+         * Teredo (2001::/32): server 169.254.169.254 or 8.8.8.8, client
+         * 127.0.0.1 (XOR 0xffffffff); a public server's and client's
+         */
+        "2001:0:a9fe:a9fe::80ff:fffe", "2001:0:808:808::80ff:fffe",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        /* IPv4-compatible (::/96, deprecated) */
+        "::7f00:1", "::a9fe:a9fe", "::a00:5", "::808:808",
+        /* IPv4-translated (::ffff:0:0:0/96, RFC 2765) */
+        "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe", "::ffff:0:808:808",
+        /* the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) */
+        "64:ff9b:1::a9fe:a9fe", "64:ff9b:1:a9fe:a9:fe00::",
+        "64:ff9b:1::808:808",
     };
 
     static const char  *outside[] = {
         "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "93.184.216.34",
         "2606:4700::1111", "::ffff:8.8.8.8", "2a00:1450::1",
         "64:ff9b::808:808",
+        /* global unicast next to Teredo's and 6to4's prefixes */
+        "2001:4860:4860::8888", "2001:200::1", "2001:1::1", "2003::1",
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
