@@ -193,8 +193,14 @@ sub refused_puts ($count) {
 refused_puts(200);              # the workers' pools and caches, warm
 my $rss = workers_rss_kb();
 refused_puts(2000);
-cmp_ok workers_rss_kb() - $rss, '<', 8 * 1024,
-    'after 2,000 of them the workers have grown by less than 8 MB';
+SKIP: {
+    # AddressSanitizer keeps freed memory in its quarantine (256 MB);
+    # there LeakSanitizer reports what is never freed
+    skip 'RSS says nothing under make check-memory', 1
+        if $ENV{KOT_TEST_MODULE};
+    cmp_ok workers_rss_kb() - $rss, '<', 8 * 1024,
+        'after 2,000 of them the workers have grown by less than 8 MB';
+}
 
 $t->redis('RENAME', 'kot:v1:t:acme-gone', 'kot:v1:t:acme');
 $t->redis('DEL', 'kot:v1:al:acme:access');
