@@ -92,6 +92,7 @@ typedef struct {
 } ngx_http_kot_op_t;
 
 
+static void ngx_http_kot_admin_cleanup(void *data);
 static void ngx_http_kot_admin_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_kot_admin_checked(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -443,6 +444,7 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
 {
     ngx_int_t              rc;
     const char            *protocol, *floor;
+    ngx_pool_cleanup_t    *cln;
     ngx_http_kot_ctx_t    *ctx;
     ngx_http_kot_admin_t  *ad;
 
@@ -455,6 +457,14 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     if (ad == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_kot_admin_cleanup;
+    cln->data = ad;
 
     ctx->admin = ad;
 
@@ -500,6 +510,26 @@ ngx_http_kot_admin_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * The JSON a call holds between its steps goes with the request, on
+ * every path: answered, refused after a step that took "before" (a PUT
+ * of an allow-list to a tenant gone meanwhile), failed with nginx's own
+ * page, or closed while Redis was asked.
+ */
+
+static void
+ngx_http_kot_admin_cleanup(void *data)
+{
+    ngx_http_kot_admin_t  *ad = data;
+
+    json_decref(ad->body);
+    json_decref(ad->before);
+
+    ad->body = NULL;
+    ad->before = NULL;
 }
 
 

@@ -1285,7 +1285,9 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
 /*
  * The tenant itself: its webhook for notifications (kotctl notify posts
  * the tenant's events there rather than to its --webhook).  GET answers
- * {"name", "notify_url"}; PUT {"notify_url": URL, or "" to remove it}.
+ * {"name", "notify_url"} (under support, its origin only: see
+ * ngx_http_kot_admin_tenant_notify()); PUT {"notify_url": URL, or "" to
+ * remove it}.
  * The audit record says whether there was a webhook and is one, not
  * the URL: a webhook's URL often holds its token.
  */
@@ -1390,12 +1392,35 @@ ngx_http_kot_admin_tenant_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
+/*
+ * Under a support grant the webhook's URL is shown as its origin, with
+ * "notify_url_redacted": where the posts go, but not the token that a
+ * webhook's path or userinfo often holds, with which anyone could post
+ * to the tenant's channel.  A URL without an origin (not one that
+ * kot_notify_url_ok() takes) is withheld whole.
+ */
+
 static json_t *
 ngx_http_kot_admin_tenant_notify(ngx_http_kot_admin_t *ad, ngx_str_t *url)
 {
-    return json_pack("{s:o,s:o}", "name", ngx_http_kot_json_str(&ad->tenant),
-                     "notify_url", url->len ? ngx_http_kot_json_str(url)
-                                            : json_null());
+    char     origin[KOT_NOTIFY_URL_MAX + 1];
+    size_t   n;
+    json_t  *name;
+
+    name = ngx_http_kot_json_str(&ad->tenant);
+
+    if (url->len == 0 || !ad->support) {
+        return json_pack("{s:o,s:o}", "name", name,
+                         "notify_url", url->len ? ngx_http_kot_json_str(url)
+                                                : json_null());
+    }
+
+    n = kot_notify_url_origin((char *) url->data, url->len, origin,
+                              sizeof(origin));
+
+    return json_pack("{s:o,s:o,s:b}", "name", name,
+                     "notify_url", n ? json_stringn(origin, n) : json_null(),
+                     "notify_url_redacted", 1);
 }
 
 

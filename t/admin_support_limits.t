@@ -34,6 +34,12 @@ $t->add_user('acme', 'bob', $PW, roles => ['user']);
 my $root = $A->login($n, 'ops', 'root', $PW);
 my $alice = $A->login($n, 'acme', 'alice', $PW);
 
+# a webhook whose URL is a secret, as Slack's and Teams' are
+my $HOOK = 'https://kot:pa55@Hooks.Chat.example:8443/services/T01/B02/'
+         . 'xoxSECRET?token=t0ken#frag';
+is $alice->call(PUT => 'tenants/acme', { notify_url => $HOOK })->{status},
+    200, 'acme\'s admin sets its webhook';
+
 is $alice->call(POST => 'tenants/acme/support', { hours => 4 })->{status},
     201, 'acme\'s admin grants support access';
 is $root->call(GET => 'tenants/acme/users')->{status}, 200,
@@ -64,7 +70,19 @@ $A->is_error($root->call(PUT => 'tenants/acme',
                                . '403 forbidden');
 $A->is_error($root->call(PUT => 'tenants/acme', { notify_url => '' }),
              403, 'forbidden', '  nor remove it');
-is $root->call(GET => 'tenants/acme')->{status}, 200, '  it still reads it';
+
+# but not the webhook's secret: where the posts go, not how to post there
+my $res = $root->call(GET => 'tenants/acme');
+is $res->{status}, 200, 'under the grant, GET the tenant: 200';
+is_deeply $res->{json},
+    { name => 'acme', notify_url => 'https://hooks.chat.example:8443',
+      notify_url_redacted => $T },
+    '  its webhook shown as scheme, host and port, said to be redacted';
+unlike $res->{content}, qr/pa55|SECRET|t0ken|services/,
+    '  nothing of its userinfo, path or query in the answer';
+$res = $alice->call(GET => 'tenants/acme');
+is_deeply $res->{json}, { name => 'acme', notify_url => $HOOK },
+    'acme\'s admin still sees it whole';
 
 
 # the tenant's admins are the tenant's own
@@ -92,7 +110,7 @@ for my $c (@calls) {
 
 is $A->dump_keys($t, events => 0), $before, 'and none of it changed a key';
 
-my $res = $root->call(PATCH => 'tenants/acme/users/carol',
+$res = $root->call(PATCH => 'tenants/acme/users/carol',
                       { roles => ['admin', 'support'] });
 is $res->{status}, 200, 'it may still change an admin\'s other roles';
 is_deeply $res->{json}{roles}, ['admin', 'support'], '  keeping "admin"';

@@ -2,6 +2,7 @@
  * ngx_kot: notifications' webhooks.
  */
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -72,6 +73,56 @@ kot_notify_url_ok(const char *url, size_t len)
     }
 
     return 1;
+}
+
+
+size_t
+kot_notify_url_origin(const char *url, size_t len, char *out, size_t size)
+{
+    size_t  i, n, scheme, host, end;
+
+    if (size == 0) {
+        return 0;
+    }
+
+    out[0] = '\0';
+
+    if (!kot_notify_url_ok(url, len)) {
+        return 0;
+    }
+
+    scheme = (url[4] == ':') ? 7 : 8;
+
+    /*
+     * the authority ends where the path, query or fragment begins (no
+     * NUL is met: kot_notify_url_ok() refuses one)
+     */
+    for (end = scheme; end < len; end++) {
+        if (strchr("/?#\\", url[end]) != NULL) {
+            break;
+        }
+    }
+
+    /* a password or token before the host ("user:secret@host") stays */
+    host = scheme;
+
+    for (i = scheme; i < end; i++) {
+        if (url[i] == '@') {
+            host = i + 1;
+        }
+    }
+
+    n = 0;
+
+    for (i = 0; i < end && n < size - 1; i++) {
+        if (i < scheme || i >= host) {
+            out[n++] = (char) tolower((unsigned char) url[i]);
+        }
+    }
+
+    out[n] = '\0';
+
+    return n;
 }
 
 

@@ -25,6 +25,17 @@
 int kot_notify_url_ok(const char *url, size_t len);
 
 /*
+ * What of a webhook's URL may be shown to someone who may know where
+ * the posts go but not the token that the URL's userinfo, path, query
+ * or fragment often carries (Slack's and Teams' webhooks are secrets in
+ * their path): its origin, scheme "://" host [":" port], in lower case.
+ * Writes it and a NUL to out, cut to size - 1 bytes, and returns its
+ * length; 0 (and "") if url is not one kot_notify_url_ok() accepts.
+ */
+size_t kot_notify_url_origin(const char *url, size_t len, char *out,
+    size_t size);
+
+/*
  * The networks a tenant's webhook may not lead to, unless the operator
  * allows it: loopback, private, shared (CGNAT), link-local (cloud
  * metadata services), documentation, benchmarking, multicast and

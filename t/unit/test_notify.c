@@ -40,7 +40,7 @@ int
 main(void)
 {
     size_t           i;
-    char             file[33];
+    char             file[33], out[64];
     char             hex[KOT_NOTIFY_TENANT_KEY_LEN + 1];
     char             other[KOT_NOTIFY_TENANT_KEY_LEN + 1];
     kot_cidr_set_t  *set;
@@ -52,6 +52,20 @@ main(void)
         "http://127.0.0.1:8080/hook?token=abc",
         "HTTPS://Example.COM",
         "https://[2001:db8::1]:8443/x",
+    };
+
+    static const char  *origins[][2] = {
+        { "https://hooks.slack.com/services/T0/B0/secret",
+          "https://hooks.slack.com" },
+        { "http://127.0.0.1:8080/hook?token=abc", "http://127.0.0.1:8080" },
+        { "HTTPS://Example.COM", "https://example.com" },
+        { "https://[2001:DB8::1]:8443/x", "https://[2001:db8::1]:8443" },
+        { "https://user:pa@ss@hooks.example:444/x",
+          "https://hooks.example:444" },
+        { "https://token@hooks.example?x#y", "https://hooks.example" },
+        { "https://hooks.example#frag", "https://hooks.example" },
+        { "https://hooks.example\\evil/x", "https://hooks.example" },
+        { "https://secret@/x", "https://" },
     };
 
     static const char  *bad[] = {
@@ -118,6 +132,22 @@ main(void)
             "accepts %d bytes", KOT_NOTIFY_URL_MAX);
     is_long(kot_notify_url_ok(big, KOT_NOTIFY_URL_MAX + 1), 0,
             "refuses %d bytes", KOT_NOTIFY_URL_MAX + 1);
+
+    /* what of a webhook may be shown under support */
+
+    for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
+        is_long(kot_notify_url_origin(origins[i][0], strlen(origins[i][0]),
+                                      out, sizeof(out)),
+                strlen(origins[i][1]), "origin %zu: its length", i);
+        is_str(out, origins[i][1], "origin of %s", origins[i][0]);
+    }
+
+    is_long(kot_notify_url_origin("file:///etc/x", 13, out, sizeof(out)), 0,
+            "no origin of what is not a webhook");
+    is_str(out, "", "  and an empty one");
+    is_long(kot_notify_url_origin("https://hooks.example/x", 23, out, 9), 8,
+            "an origin cut to its buffer");
+    is_str(out, "https://", "  ended by a NUL");
 
     /* where a tenant's webhook may lead */
 
