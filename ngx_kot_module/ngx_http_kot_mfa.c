@@ -98,6 +98,7 @@ static void ngx_http_kot_mfa_ended_msg(ngx_http_kot_page_t *p,
     ngx_int_t ended);
 static ngx_uint_t ngx_http_kot_mfa_none(ngx_http_kot_portal_t *pt);
 static ngx_uint_t ngx_http_kot_mfa_password_needed(ngx_http_kot_ctx_t *ctx);
+static ngx_uint_t ngx_http_kot_mfa_removing(ngx_http_kot_portal_t *pt);
 
 
 /* the recovery codes of one enrolment, shown once */
@@ -781,8 +782,13 @@ ngx_http_kot_mfa_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
         p.msgs[p.nmsgs++] = msg;
     }
 
+    /* the field to correct: the password of the form that was sent */
     if (msg == NGX_HTTP_KOT_MSG_MFA_BAD_CODE) {
         p.error_field = "code";
+
+    } else if (msg == NGX_HTTP_KOT_MSG_PW_CURRENT_WRONG) {
+        p.error_field = ngx_http_kot_mfa_removing(pt) ? "remove-password"
+                                                      : "password";
     }
 
     ngx_http_kot_mfa_ended_msg(&p, pt->ended);
@@ -982,7 +988,7 @@ ngx_http_kot_mfa_post_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     action = &pt->v[NGX_HTTP_KOT_F_MFA_ACTION];
 
-    if (action->len == 6 && ngx_strncmp(action->data, "remove", 6) == 0) {
+    if (ngx_http_kot_mfa_removing(pt)) {
         return ngx_http_kot_mfa_remove(r, ctx);
     }
 
@@ -1441,6 +1447,17 @@ static ngx_uint_t
 ngx_http_kot_mfa_password_needed(ngx_http_kot_ctx_t *ctx)
 {
     return !(ngx_http_kot_mfa_none(ctx->portal) && ctx->session.enrol);
+}
+
+
+/* Whether the form sent is the one that removes MFA, not the enrolment. */
+
+static ngx_uint_t
+ngx_http_kot_mfa_removing(ngx_http_kot_portal_t *pt)
+{
+    ngx_str_t  *action = &pt->v[NGX_HTTP_KOT_F_MFA_ACTION];
+
+    return action->len == 6 && ngx_strncmp(action->data, "remove", 6) == 0;
 }
 
 

@@ -641,7 +641,7 @@ typedef struct {
     ngx_uint_t                  status;
     ngx_str_t                   tenant;         /* echoed on failure */
     ngx_str_t                   username;       /* echoed on failure */
-    const char                 *error_field;    /* to correct, or NULL */
+    const char                 *error_field;    /* id to correct, or NULL */
     ngx_str_t                   return_to;
     ngx_str_t                   csrf;
     ngx_str_t                   action;         /* form target */

@@ -486,8 +486,11 @@ static void ngx_http_kot_html_form(ngx_http_kot_html_t *h,
 static void ngx_http_kot_html_input(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e label, const char *name, const char *attrs,
     const char *help, ngx_str_t *value);
+static void ngx_http_kot_html_field(ngx_http_kot_html_t *h,
+    ngx_http_kot_text_e label, const char *id, const char *name,
+    const char *attrs, const char *help, ngx_str_t *value);
 static void ngx_http_kot_html_described(ngx_http_kot_html_t *h,
-    const char *name, const char *help);
+    const char *id, const char *help);
 static ngx_uint_t ngx_http_kot_msg_is_info(ngx_http_kot_msg_t m);
 static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
@@ -679,12 +682,13 @@ ngx_http_kot_page_mfa(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_raw(&h, "</h2>\n");
         ngx_http_kot_html_form(&h, p);
         ngx_http_kot_html_hidden(&h, "action", "remove");
-        ngx_http_kot_html_raw(&h, "<label for=\"remove-password\">");
-        ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_CURRENT);
-        ngx_http_kot_html_raw(&h, "</label>\n<input id=\"remove-password\" "
-                                  "name=\"password\" type=\"password\" "
-                                  "required "
-                                  "autocomplete=\"current-password\">\n");
+
+        /* an id of its own: the enrolment's password may be above it */
+        ngx_http_kot_html_field(&h, NGX_HTTP_KOT_T_CURRENT,
+                                "remove-password", "password",
+                                "type=\"password\" required "
+                                "autocomplete=\"current-password\"", NULL,
+                                NULL);
         ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_MFA_REMOVE_BUTTON);
     }
 
@@ -1585,17 +1589,31 @@ static void
 ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
     const char *name, const char *attrs, const char *help, ngx_str_t *value)
 {
+    ngx_http_kot_html_field(h, label, name, name, attrs, help, value);
+}
+
+
+/*
+ * The same, for a page with two fields of one name: the field's id, the
+ * one that h->focus and p->error_field name, is not its name.
+ */
+
+static void
+ngx_http_kot_html_field(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
+    const char *id, const char *name, const char *attrs, const char *help,
+    ngx_str_t *value)
+{
     ngx_http_kot_html_raw(h, "<label for=\"");
-    ngx_http_kot_html_raw(h, name);
+    ngx_http_kot_html_raw(h, id);
     ngx_http_kot_html_raw(h, "\">");
     ngx_http_kot_html_say(h, label);
     ngx_http_kot_html_raw(h, "</label>\n<input id=\"");
-    ngx_http_kot_html_raw(h, name);
+    ngx_http_kot_html_raw(h, id);
     ngx_http_kot_html_raw(h, "\" name=\"");
     ngx_http_kot_html_raw(h, name);
     ngx_http_kot_html_raw(h, "\" ");
     ngx_http_kot_html_raw(h, attrs);
-    ngx_http_kot_html_described(h, name, help);
+    ngx_http_kot_html_described(h, id, help);
 
     if (value && value->len) {
         ngx_http_kot_html_raw(h, " value=\"");
@@ -1610,7 +1628,7 @@ ngx_http_kot_html_input(ngx_http_kot_html_t *h, ngx_http_kot_text_e label,
 /* autofocus, aria-invalid and aria-describedby, as they apply */
 
 static void
-ngx_http_kot_html_described(ngx_http_kot_html_t *h, const char *name,
+ngx_http_kot_html_described(ngx_http_kot_html_t *h, const char *id,
     const char *help)
 {
     ngx_uint_t            i, ids;
@@ -1618,10 +1636,10 @@ ngx_http_kot_html_described(ngx_http_kot_html_t *h, const char *name,
 
     ids = 0;
 
-    if (h->focus && ngx_strcmp(name, h->focus) == 0) {
+    if (h->focus && ngx_strcmp(id, h->focus) == 0) {
         ngx_http_kot_html_raw(h, " autofocus");
 
-        if (p->error_field && ngx_strcmp(name, p->error_field) == 0) {
+        if (p->error_field && ngx_strcmp(id, p->error_field) == 0) {
             ngx_http_kot_html_raw(h, " aria-invalid=\"true\"");
         }
 

@@ -144,6 +144,7 @@ like $page->{headers}{'content-security-policy'}, qr/default-src 'none'/,
 is secret_of($ua->get('/kot/mfa')), $secret,
     'a reload shows the same secret, so a scan from the first one works';
 
+
 my $res = enrol_post($ua, $page, code => '000000');
 $res = enrol_post($ua, $page, code => '000001')
     if KotTest::TOTP::code($secret) eq '000000';
@@ -173,6 +174,13 @@ ok audited('mfa_enrolled', 'user.name' => 'alice',
 $res = enrol_post($ua, $page, code => KotTest::TOTP::code($secret),
                   password => 'not the password');
 is $res->{status}, 400, 'nor does it with a wrong password';
+like $res->{content}, qr{${\ ('<input id="password" name="password" [^>]*'
+                              . ' autofocus aria-invalid="true" '
+                              . 'aria-describedby="kot-msg-0">') }},
+    'the password field has the focus, marked wrong and read with the '
+    . 'message';
+is scalar(my @focus = $res->{content} =~ /autofocus/g), 1,
+    'and no other field';
 ok !$t->redis('EXISTS', 'kot:v1:mfa:acme:alice'), 'nothing is stored';
 is $t->redis('HGET', 'kot:v1:f:acme:alice', 'fails'), 2,
     'each wrong password counts as a failed login, toward the lockout';
@@ -560,6 +568,18 @@ $res = $erin->post_form('/kot/mfa', {
     csrf => $field->($page->{content}, 'csrf'), action => 'remove',
     password => 'not the password' });
 is $res->{status}, 400, 'removing MFA needs the right password';
+like $res->{content}, qr{${\ ('<input id="remove-password" name="password" '
+                              . '[^>]* autofocus aria-invalid="true" '
+                              . 'aria-describedby="kot-msg-0">') }},
+    'the password field of the removal has the focus, marked wrong and '
+    . 'read with the message';
+like $res->{content}, qr{<label for="remove-password">},
+    'under its own label';
+like $res->{content},
+    qr{<input id="password" name="password" [^>]*current-password">},
+    'not the one of the replacement above it, left as it was';
+is scalar(@focus = $res->{content} =~ /autofocus|aria-invalid/g), 2,
+    'and no other field is marked';
 $res = $erin->post_form('/kot/mfa', {
     csrf => $field->($page->{content}, 'csrf'), action => 'remove',
     password => $pw{erin} });

@@ -1,14 +1,15 @@
 // Two-step login in a real browser: log in, open the enrolment page, read
 // the secret it shows (and the QR code, with zbarimg when it is
 // installed), turn MFA on with a code computed from that secret as an
-// authenticator app would, log out, and log in again with the password
-// and a code.  Prints TAP; t/browser.t runs it.
+// authenticator app would (after a wrong password that leaves the cursor
+// in its field), log out, and log in again with the password and a code.
+// Prints TAP; t/browser.t runs it.
 //
 // usage: node mfa.mjs BASE_URL TENANT USER PASSWORD SCRATCH_DIR
 
 import { execFileSync } from 'node:child_process';
 
-import { ok, run } from './tap.mjs';
+import { focusedField, ok, run } from './tap.mjs';
 import { freshStep, step, totp } from './totp.mjs';
 
 const [base, tenant, user, password, scratch] = process.argv.slice(2);
@@ -60,6 +61,18 @@ await run(async (browser) => {
         ok(read === uri, 'the QR code, as a camera reads it, is that URI',
            read);
     }
+
+    // a mistyped password: the cursor goes back to it, with the reason
+    await page.fill('input[name="code"]', totp(secret, step()));
+    await page.fill('form:has(input[name="code"]) input[name="password"]',
+                    'not the password');
+    await submit(page);
+    const field = await focusedField(page);
+    ok(field.name === 'password' && field.value === ''
+       && field.invalid === 'true'
+       && field.description.startsWith('The current password is not'),
+       'a wrong password leaves the cursor in it, read with the reason',
+       JSON.stringify(field));
 
     // the code of the step before: the login below uses the current one,
     // which a code already used would not allow
