@@ -748,10 +748,16 @@ ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h, ngx_http_kot_page_t *p,
 
     ngx_http_kot_html_form(h, p);
     ngx_http_kot_html_hidden(h, "action", "enrol");
+
+    /*
+     * kot_code_kind()'s TOTP code: 6 digits, with spaces and dashes
+     * anywhere, as apps show them and password managers paste them
+     */
     ngx_http_kot_html_input(h, NGX_HTTP_KOT_T_MFA_APP_CODE, "code",
                             "required inputmode=\"numeric\" "
                             "autocomplete=\"one-time-code\" "
-                            "pattern=\"[0-9 ]{6,8}\"", NULL, NULL);
+                            "pattern=\"[ \\-]*(?:[0-9][ \\-]*){6}\"", NULL,
+                            NULL);
 
     /* and the password, but in a session bound to enrol */
     if (v->password) {

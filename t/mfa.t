@@ -144,6 +144,22 @@ like $page->{headers}{'content-security-policy'}, qr/default-src 'none'/,
 is secret_of($ua->get('/kot/mfa')), $secret,
     'a reload shows the same secret, so a scan from the first one works';
 
+# the code field takes what the server takes: 6 digits, with spaces or
+# dashes anywhere (kot_code_kind()), as an app or a password manager
+# shows or pastes them; HTML anchors a pattern at both ends
+for my $lang ('en', 'ja') {
+    my $shown = $ua->get('/kot/mfa', { 'Accept-Language' => $lang });
+    my ($pattern) = $shown->{content}
+        =~ m{<input id="code" name="code" [^>]*pattern="([^"]*)"};
+    ok defined $pattern, "the code field has a pattern ($lang)";
+    $pattern //= 'none';
+    my @fit = grep { /^(?:$pattern)$/ }
+        '123456', '123 456', '123-456', ' 12-34-56 ', '1 2 3 4 5 6';
+    is scalar @fit, 5, "it lets a code with spaces or dashes through ($lang)";
+    my @unfit = grep { /^(?:$pattern)$/ }
+        '12345', '1234567', '12345678', '12a456', '---', '';
+    is "@unfit", '', "and no other number of digits, nor letters ($lang)";
+}
 
 my $res = enrol_post($ua, $page, code => '000000');
 $res = enrol_post($ua, $page, code => '000001')

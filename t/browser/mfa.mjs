@@ -1,9 +1,9 @@
 // Two-step login in a real browser: log in, open the enrolment page, read
 // the secret it shows (and the QR code, with zbarimg when it is
 // installed), turn MFA on with a code computed from that secret as an
-// authenticator app would (after a wrong password that leaves the cursor
-// in its field), log out, and log in again with the password and a code.
-// Prints TAP; t/browser.t runs it.
+// authenticator app would (typed with a dash, after a wrong password that
+// leaves the cursor in its field), log out, and log in again with the
+// password and a code.  Prints TAP; t/browser.t runs it.
 //
 // usage: node mfa.mjs BASE_URL TENANT USER PASSWORD SCRATCH_DIR
 
@@ -62,6 +62,25 @@ await run(async (browser) => {
            read);
     }
 
+    // the code as an app shows it or a password manager pastes it, with a
+    // space or a dash, is what the server takes: the browser lets it go
+    const valid = (code) => page.$eval('input[name="code"]', (el, v) => {
+        el.value = v;
+        return el.checkValidity();
+    }, code);
+    const fit = [];
+    for (const code of ['123456', '123 456', '123-456', '12-34-56']) {
+        fit.push(await valid(code));
+    }
+    ok(fit.every((v) => v), 'the code field takes 6 digits with spaces or '
+       + 'dashes', JSON.stringify(fit));
+    const unfit = [];
+    for (const code of ['12345', '1234567', '12a456', '------']) {
+        unfit.push(await valid(code));
+    }
+    ok(unfit.every((v) => !v), 'but not another number of digits, nor '
+       + 'letters', JSON.stringify(unfit));
+
     // a mistyped password: the cursor goes back to it, with the reason
     await page.fill('input[name="code"]', totp(secret, step()));
     await page.fill('form:has(input[name="code"]) input[name="password"]',
@@ -77,13 +96,16 @@ await run(async (browser) => {
     // the code of the step before: the login below uses the current one,
     // which a code already used would not allow
     const now = await freshStep();
-    await page.fill('input[name="code"]', totp(secret, now - 1));
+    const code = totp(secret, now - 1);
+    await page.fill('input[name="code"]',
+                    `${code.slice(0, 3)}-${code.slice(3)}`);
     await page.fill('form:has(input[name="code"]) input[name="password"]',
                     password);
     await submit(page);
     const codes = await page.locator('.kot-recovery-code').allTextContents();
     ok(codes.length === 10 && codes.every((c) => /^[a-z2-7-]{11}$/.test(c)),
-       'the code from the app turns MFA on and shows 10 recovery codes',
+       'the code from the app, typed with a dash, turns MFA on and '
+       + 'shows 10 recovery codes',
        codes.join(' '));
 
     await page.goto(`${base}/kot/logout`);
