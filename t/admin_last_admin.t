@@ -2,7 +2,8 @@
 # delete each other at the same moment through the admin API leave one
 # of them an admin, and the other call is refused (409 last_admin; or
 # 403 or 401 once its caller is no admin or its session has ended); the
-# refusal is recorded and changes nothing.  A tenant of 10,000 users is still checked quickly.
+# refusal is recorded and changes nothing.  The check in a tenant of
+# 10,000 users, timed by Redis's slow log.
 
 use strict;
 use warnings;
@@ -14,7 +15,6 @@ use KotTest::Admin;
 use POSIX ();
 use Test::More;
 use JSON::PP ();
-use Time::HiRes ();
 
 my $t = KotTest->new;
 my $n = $t->nginx(KotTest::Admin->site);
@@ -125,7 +125,8 @@ for my $case ([ 'demoting', PATCH => { roles => ['user'] } ],
     $A->is_error($res, 409, 'last_admin',
                  "$what the last enabled admin: 409 last_admin");
     like $res->{json}{detail} // '',
-        qr/"bob" is the tenant's last enabled admin: make another user admin first/,
+        qr/"bob" is the tenant's last enabled admin: (?x)
+           make \s another \s user \s admin \s first/,
         '  saying to make another user admin first';
 }
 is acme_keys(), $quiet, 'and nothing of it is written';
@@ -155,8 +156,10 @@ is $alice->call(PATCH => 'tenants/acme/users/bob',
 is_deeply enabled_admins('acme'), ['alice'], 'alice is the admin now';
 
 
-# A tenant of 10,000 users whose only other enabled admin is found last
-# at worst: the check stays well under Redis's slow log threshold.
+# A tenant of 10,000 users without another enabled admin: the check
+# reads every user, the worst case (docs/admin.md, user_patch: 25 to 35
+# ms on a loaded 2-CPU machine, more when busier).  A bound generous
+# for ASan and load: what it catches is a check gone quadratic.
 
 my $big = 'big';
 $t->add_user($big, $_, $PW, roles => ['admin']) for qw(ann ben);
@@ -170,6 +173,8 @@ for my $i (1 .. 10_000) {
     @batch = ();
 }
 my $ann = $A->login($n, $big, 'ann', $PW);
+my (undef, $slower) = @{ $t->redis('CONFIG', 'GET',
+                                   'slowlog-log-slower-than') };
 $t->redis('CONFIG', 'SET', 'slowlog-log-slower-than', 0);
 $t->redis('SLOWLOG', 'RESET');
 # ann's account says "user", her session "admin": the whole tenant is
@@ -182,7 +187,7 @@ my ($us) = sort { $b <=> $a } map { $_->[2] }
            grep { $_->[3][0] =~ /^EVAL(?:SHA)?$/i }
            @{ $t->redis('SLOWLOG', 'GET', 128) };
 diag "user_patch over 10,002 users: $us us";
-cmp_ok $us, '<', 100_000, '  and the script takes less than 100 ms';
-$t->redis('CONFIG', 'SET', 'slowlog-log-slower-than', 10000);
+cmp_ok $us, '<', 250_000, '  and the script takes less than 250 ms';
+$t->redis('CONFIG', 'SET', 'slowlog-log-slower-than', $slower);
 
 done_testing;
