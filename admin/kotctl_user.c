@@ -31,6 +31,7 @@ typedef struct {
     int      password_stdin;
     int      generate;
     int      force_change;
+    int      yes;           /* --yes: the last enabled admin too */
 } kotctl_user_args_t;
 
 
@@ -65,6 +66,7 @@ static redisReply *kotctl_user_row(kotctl_t *k, kotctl_user_args_t *a,
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes);
 static int kotctl_no_user(kotctl_user_args_t *a);
+static int kotctl_last_admin(kotctl_user_args_t *a);
 static int kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
@@ -135,14 +137,17 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
         || strcmp(cmd, "enable") == 0 || strcmp(cmd, "disable") == 0
         || strcmp(cmd, "delete") == 0)
     {
+        /* --yes: delete without asking; disable the last admin too */
+
         if (argc != 3
-            && !(argc == 4 && cmd[0] == 'd' && cmd[1] == 'e'
-                 && strcmp(argv[3], "--yes") == 0))
+            && !(argc == 4 && cmd[0] == 'd' && strcmp(argv[3], "--yes") == 0))
         {
             kotctl_error("usage: kotctl user %s TENANT USER%s", cmd,
-                         strcmp(cmd, "delete") == 0 ? " [--yes]" : "");
+                         cmd[0] == 'd' ? " [--yes]" : "");
             return KOTCTL_USAGE;
         }
+
+        a.yes = (argc == 4);
 
         rc = kotctl_connect(k);
         if (rc != KOTCTL_OK) {
@@ -153,7 +158,7 @@ kotctl_user(kotctl_t *k, int argc, char **argv)
                : (cmd[0] == 'u') ? kotctl_user_unlock(k, &a)
                : (cmd[0] == 'e') ? kotctl_user_enable(k, &a)
                : (cmd[1] == 'i') ? kotctl_user_disable(k, &a)
-               : kotctl_user_delete(k, &a, argc == 4);
+               : kotctl_user_delete(k, &a, a.yes);
     }
 
     opts = (strcmp(cmd, "add") == 0)
@@ -253,6 +258,10 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
 
         } else if (pw && strcmp(argv[i], "--no-force-change") == 0) {
             a->force_change = 0;
+
+        } else if (!pw && strcmp(argv[i], "--yes") == 0) {
+            /* user roles: the last enabled admin may lose "admin" */
+            a->yes = 1;
 
         } else {
             kotctl_error("unexpected argument \"%s\"", argv[i]);
@@ -1085,7 +1094,7 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
 {
     int          rc;
     long long    ended;
-    const char  *args[8];
+    const char  *args[11];
 
     if (kotctl_user_known(k, a) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -1114,11 +1123,18 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
     args[5] = kotctl_key(KOT_KEY_HISTORY, a->tenant, a->user);
     args[6] = a->user;
     args[7] = "";
+    args[8] = "";
+    args[9] = "";
+    args[10] = yes ? "1" : "";
 
-    if (kotctl_eval_int(k, KOT_SCRIPT_USER_DELETE, 6, 8, args, &ended)
+    if (kotctl_eval_int(k, KOT_SCRIPT_USER_DELETE, 6, 11, args, &ended)
         != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
+    }
+
+    if (ended == KOT_LAST_ADMIN) {
+        return kotctl_last_admin(a);
     }
 
     if (ended < 0) {
@@ -1293,7 +1309,8 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     const char *roles)
 {
     char         now[24];
-    const char  *args[7];
+    const char  *args[11];
+    redisReply  *r;
 
     if (kotctl_change_ready(k) != KOTCTL_OK) {
         return NULL;
@@ -1305,15 +1322,25 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
 
     args[0] = kotctl_key(KOT_KEY_USER, a->tenant, a->user);
     args[1] = kotctl_key(KOT_KEY_USER_SESSIONS, a->tenant, a->user);
-    args[2] = now;
-    args[3] = a->user;
-    args[4] = "";
-    args[5] = op;
-    args[6] = roles;
+    args[2] = kotctl_key(KOT_KEY_USERS, a->tenant, NULL);
+    args[3] = now;
+    args[4] = a->user;
+    args[5] = "";
+    args[6] = op;
+    args[7] = roles;
+    args[8] = "";
+    args[9] = "";
+    args[10] = a->yes ? "1" : "";
 
-    return kotctl_user_row(k, a, kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 2, 7,
-                                             args),
-                           3, 1);
+    r = kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 3, 11, args);
+
+    if (r != NULL && kotctl_refusal(r) == KOT_LAST_ADMIN) {
+        freeReplyObject(r);
+        kotctl_last_admin(a);
+        return NULL;
+    }
+
+    return kotctl_user_row(k, a, r, 3, 1);
 }
 
 
@@ -1366,6 +1393,25 @@ kotctl_no_user(kotctl_user_args_t *a)
 {
     kotctl_error("user \"%s\" does not exist in tenant \"%s\"", a->user,
                  a->tenant);
+    return KOTCTL_FAIL;
+}
+
+
+/*
+ * The script refused to disable, demote or delete the tenant's last
+ * enabled admin (KOT_LUA_LAST_ADMIN), as the admin API does.  kotctl is
+ * the way back in when a tenant has lost its admins, so --yes does it
+ * all the same; without it a slip leaves the tenant unadministered.
+ */
+
+static int
+kotctl_last_admin(kotctl_user_args_t *a)
+{
+    kotctl_error("user \"%s\" is the last enabled admin of tenant \"%s\": "
+                 "make another user admin first (\"kotctl user roles %s "
+                 "USER --role admin\"), or run this again with --yes to "
+                 "leave the tenant without one; nothing changed", a->user,
+                 a->tenant, a->tenant);
     return KOTCTL_FAIL;
 }
 

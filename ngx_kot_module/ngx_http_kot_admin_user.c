@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_admin_self(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, const char *action, const char *code,
     const char *detail);
+static ngx_int_t ngx_http_kot_admin_last_admin(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *action);
 static void ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static void ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
@@ -932,6 +934,8 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ngx_http_kot_admin_user_keys(r, &a, KOT_KEY_USER,
                                      KOT_KEY_USER_SESSIONS, NULL)
         != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
+           != NGX_OK
         || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -944,7 +948,7 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
     ngx_http_kot_redis_arg(&a, ad->state.data, ad->state.len);
 
-    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 2, &a, NULL,
+    return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 3, &a, NULL,
                                      0, ngx_http_kot_admin_patched);
 }
 
@@ -971,6 +975,8 @@ static ngx_int_t
 ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad)
 {
+    json_t  *disabled;
+
     switch (ad->reply->integer) {
 
     case KOT_SELF:
@@ -987,6 +993,13 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 
     case KOT_CHANGED:
         return ngx_http_kot_admin_changed(r);
+
+    case KOT_LAST_ADMIN:
+        disabled = ngx_http_kot_admin_member(r, "disabled");
+
+        return ngx_http_kot_admin_last_admin(r, ad, json_is_true(disabled)
+                                                    ? "account_disabled"
+                                                    : "user_roles_changed");
 
     default: /* KOT_NO_USER */
         return ngx_http_kot_admin_no_user(r);
@@ -1022,6 +1035,28 @@ ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
 
     return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, code, "%s",
                                     detail);
+}
+
+
+/*
+ * The tenant's last enabled admin is not disabled, demoted nor deleted
+ * (KOT_LUA_LAST_ADMIN): else only a system admin with kotctl could
+ * administer the tenant again.  The script decides, so that two admins
+ * demoting each other at once leave one admin.  Recorded under the
+ * action refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_last_admin(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *action)
+{
+    ngx_http_kot_admin_audit(r, action, "iam", "last_admin", &ad->user, NULL,
+                             NULL);
+
+    return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "last_admin",
+                                    "\"%V\" is the tenant's last enabled "
+                                    "admin: make another user admin first",
+                                    &ad->user);
 }
 
 
@@ -1143,6 +1178,10 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
 
     if (ad->reply->integer == KOT_CHANGED) {
         return ngx_http_kot_admin_changed(r);
+    }
+
+    if (ad->reply->integer == KOT_LAST_ADMIN) {
+        return ngx_http_kot_admin_last_admin(r, ad, "user_deleted");
     }
 
     if (ad->reply->integer == KOT_SELF) {

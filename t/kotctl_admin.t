@@ -412,6 +412,54 @@ is $exits{0}, 1, '20 parallel "user add" of one user: exactly one succeeds';
 is $exits{1}, 19, '  and every other is told that it exists';
 is $t->redis('SCARD', 'kot:v1:users:acme'), 2, '  one user is added';
 
+# the last enabled admin of a tenant: kotctl refuses, as the admin API
+# does, to leave the tenant without one, unless --yes (kotctl is the way
+# back in when a tenant has lost its admins)
+
+$t->add_user('solo', 'root1', 'only admin here 1', roles => ['admin']);
+$t->add_user('solo', 'pat', 'just a user pw 1');
+my $last = qr/^kotctl: user "root1" is the last enabled admin of tenant(?x)
+    \s "solo": \s make \s another \s user \s admin \s first \s \("kotctl \s
+    user \s roles \s solo \s USER \s --role \s admin"\), \s or \s run \s this
+    \s again \s with \s --yes \s to \s leave \s the \s tenant \s without \s
+    one; \s nothing \s changed$/m;
+for my $cmd ([ 'roles', '--role', 'user' ], [ 'disable' ]) {
+    my ($sub, @opt) = @$cmd;
+    my $r = $t->kotctl('user', $sub, 'solo', 'root1', @opt);
+    is $r->{exit}, 1, "kotctl user $sub of the last enabled admin fails";
+    like $r->{err}, $last, '  saying to make another user admin first'
+        or diag $r->{err};
+}
+is $t->redis('HGET', 'kot:v1:u:solo:root1', 'roles'), 'admin',
+    '  and it is still an admin';
+ok !$t->redis('HEXISTS', 'kot:v1:u:solo:root1', 'disabled'),
+    '  and enabled';
+is $t->kotctl('user', 'delete', 'solo', 'root1', '--yes', 'now')->{exit}, 2,
+    'user delete takes nothing after --yes';
+
+$r = $t->kotctl('user', 'disable', 'solo', 'root1', '--yes');
+is $r->{exit}, 0, 'user disable --yes disables it all the same'
+    or diag $r->{err};
+ok $t->redis('HEXISTS', 'kot:v1:u:solo:root1', 'disabled'),
+    '  and the tenant has no enabled admin';
+is $t->kotctl('user', 'roles', 'solo', 'root1', '--role', 'user')->{exit},
+    0, 'a disabled admin is no enabled admin: demoted without --yes';
+is $t->kotctl('user', 'enable', 'solo', 'root1')->{exit}, 0,
+    'enabled again';
+is $t->kotctl('user', 'roles', 'solo', 'pat', '--role', 'admin')->{exit}, 0,
+    'a user made admin';
+is $t->kotctl('user', 'disable', 'solo', 'pat')->{exit}, 1,
+    '  is the last enabled admin now';
+$r = $t->kotctl('user', 'roles', 'solo', 'root1', '--role', 'admin');
+is $r->{exit}, 0, 'with a second admin';
+$r = $t->kotctl('user', 'disable', 'solo', 'pat');
+is $r->{exit}, 0, '  the other is disabled without --yes' or diag $r->{err};
+$r = $t->kotctl('user', 'delete', 'solo', 'root1', '--yes');
+is $r->{exit}, 0, 'user delete --yes deletes the last enabled admin'
+    or diag $r->{err};
+is $t->redis('EXISTS', 'kot:v1:u:solo:root1'), 0, '  which is gone';
+
+
 
 # "migrate failures" that stops half-way says what it did, and that it
 # may run again.  A batch fails here where a failure's index is of the

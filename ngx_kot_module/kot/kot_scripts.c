@@ -691,6 +691,37 @@ static const char  kot_script_user_passwd[] =
 
 
 /*
+ * The tenant's last enabled admin: last_admin(users, u, roles, was) is
+ * true when user u (of the tenant whose users:{tenant} is users), with
+ * roles and disabled (was 1) as the caller read them, holds "admin", is
+ * not disabled, and no other user of the tenant does both.  Disabling,
+ * demoting or deleting it would leave nobody to administer the tenant
+ * through the admin API: user_patch and user_delete refuse that with -5
+ * (KOT_LAST_ADMIN), checked inside the script so that two admins
+ * demoting each other at once cannot both succeed.  The search stops at
+ * the first other enabled admin; at worst it reads every user of the
+ * tenant: 25 to 35 ms for 10,000 users (docs/admin.md, user_patch).
+ */
+#define KOT_LUA_LAST_ADMIN                                                  \
+    "local function is_admin(r)\n"                                          \
+    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."  \
+    " ',', 1, true) ~= nil\n"                                               \
+    "end\n"                                                                 \
+    "local function last_admin(users, u, roles, was)\n"                     \
+    "  if was == 1 or not is_admin(roles) then return false end\n"          \
+    "  local p = '" KOT_KEY_USER "' .. string.sub(users,"                    \
+    " #'" KOT_KEY_USERS "' + 1) .. ':'\n"                                    \
+    "  for _, o in ipairs(redis.call('SMEMBERS', users)) do\n"              \
+    "    if o ~= u then\n"                                                  \
+    "      local v = redis.call('HMGET', p .. o, 'roles', 'disabled')\n"    \
+    "      if v[1] and not v[2] and is_admin(v[1]) then return false end\n" \
+    "    end\n"                                                             \
+    "  end\n"                                                               \
+    "  return true\n"                                                       \
+    "end\n"
+
+
+/*
  * An administrator changes an account: disables it (no login succeeds,
  * and its sessions end now), enables it again, gives it new roles (its
  * live sessions carry them at once: each session key changes, so every
@@ -698,10 +729,13 @@ static const char  kot_script_user_passwd[] =
  * checked before anything is written, so a refused change writes
  * nothing: an administrator cannot disable itself nor take its own
  * admin role away, and support access (ARGV[6] "1") cannot do that to
- * any admin of the tenant.  What is already as asked is left as it is:
+ * any admin of the tenant; nor may anyone disable or demote the
+ * tenant's last enabled admin (KOT_LUA_LAST_ADMIN), unless ARGV[8] is
+ * "1" (kotctl --yes).  What is already as asked is left as it is:
  * a second disabling keeps the time of the first.
  *
- * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user}
+ * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
+ * KEYS[3] users:{tenant}
  * ARGV[1] now, ARGV[2] user, ARGV[3] the acting user if it is of the
  * same tenant, else "", ARGV[4] "disable", "enable", "reenable" (enable,
  * and restart the clock of inactivity even if the account was not
@@ -710,27 +744,29 @@ static const char  kot_script_user_passwd[] =
  * are), ARGV[6] "1" when a system admin acts under the tenant's support
  * grant (absent or "" else: kotctl), ARGV[7] the state the caller read
  * (KOT_LUA_USER_STATE), to change the user only if it is still so, or
- * "" (absent: kotctl)
+ * "" (absent: kotctl), ARGV[8] "1" to disable or demote the tenant's
+ * last enabled admin all the same (absent or "" else)
  * Returns {old roles, 1 if it was disabled else 0, sessions ended};
  * -1 for an unknown user; -2 if the acting user would disable itself,
  * or support access an admin; -3 if it would lose its own admin role,
  * or support access would take an admin's; -4 if the user is no longer
- * in the state ARGV[7].
+ * in the state ARGV[7]; -5 if the tenant would be left without an
+ * enabled admin.
  */
 static const char  kot_script_user_patch[] =
+    KOT_LUA_LAST_ADMIN
     "local u = redis.call('HMGET', KEYS[1], 'roles', 'disabled')\n"
     "local old, was = u[1], u[2] and 1 or 0\n"
     "if not old then return -1 end\n"
     KOT_LUA_USER_STATE("ARGV[7]")
     "local op, roles = ARGV[4], ARGV[5]\n"
-    "local function admin(r)\n"
-    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."
-    " ',', 1, true) ~= nil\n"
-    "end\n"
-    "local self = ARGV[3] == ARGV[2] or (ARGV[6] == '1' and admin(old))\n"
+    "local self = ARGV[3] == ARGV[2] or (ARGV[6] == '1' and is_admin(old))\n"
     "if self and op == 'disable' then return -2 end\n"
-    "if self and roles ~= '' and admin(old) and not admin(roles) then"
+    "if self and roles ~= '' and is_admin(old) and not is_admin(roles) then"
     " return -3 end\n"
+    "if ARGV[8] ~= '1' and (op == 'disable' or (roles ~= ''"
+    " and not is_admin(roles))) and last_admin(KEYS[3], ARGV[2], old, was)"
+    " then return -5 end\n"
     "if roles ~= '' and roles ~= old then\n"
     "  redis.call('HSET', KEYS[1], 'roles', roles)\n"
     "  for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
@@ -985,26 +1021,32 @@ static const char  kot_script_tenant_list[] =
  * Deletes a user: its sessions end now, its failures, password history
  * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is
  * retired in the tenant, never issued again.  An administrator cannot
- * delete itself, nor support access an admin of the tenant.
+ * delete itself, nor support access an admin of the tenant, nor anyone
+ * the tenant's last enabled admin (KOT_LUA_LAST_ADMIN) unless ARGV[5]
+ * is "1" (kotctl --yes).
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] users:{tenant}, KEYS[4] retired:u:{tenant},
  * KEYS[5] f:{tenant}:{user}, KEYS[6] ph:{tenant}:{user}
  * ARGV[1] user, ARGV[2] the acting user if it is of the same tenant,
  * else "", ARGV[3] "1" under a support grant (as user_patch's ARGV[6]),
- * ARGV[4] the state the caller read, or "" (as user_patch's ARGV[7])
+ * ARGV[4] the state the caller read, or "" (as user_patch's ARGV[7]),
+ * ARGV[5] "1" to delete the last enabled admin all the same
  * Returns the number of sessions ended; -1 for an unknown user; -2 if the
  * acting user is the user, or support access would delete an admin; -4
- * if the user is no longer in the state ARGV[4].
+ * if the user is no longer in the state ARGV[4]; -5 if the tenant would
+ * be left without an enabled admin.
  */
 static const char  kot_script_user_delete[] =
+    KOT_LUA_LAST_ADMIN
     "local u = redis.call('HMGET', KEYS[1], 'roles', 'disabled')\n"
     "local old, was = u[1], u[2] and 1 or 0\n"
     "if not old then return -1 end\n"
     KOT_LUA_USER_STATE("ARGV[4]")
     "if ARGV[2] == ARGV[1] then return -2 end\n"
-    "if ARGV[3] == '1' and string.find(',' .. old .. ',', ',"
-    KOT_ROLE_ADMIN ",', 1, true) then return -2 end\n"
+    "if ARGV[3] == '1' and is_admin(old) then return -2 end\n"
+    "if ARGV[5] ~= '1' and last_admin(KEYS[3], ARGV[1], old, was) then"
+    " return -5 end\n"
     "local tu = string.sub(KEYS[1], #'" KOT_KEY_USER "' + 1)\n"
     "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], '" KOT_KEY_MFA "' .. tu,"
     " '" KOT_KEY_MFA_CODES "' .. tu, '" KOT_KEY_NETWORKS "' .. tu)\n"

@@ -141,6 +141,8 @@
 #define KOT_SELF_DEMOTE       (-3)  /* user_patch: ... or drop its admin */
 #define KOT_CHANGED           (-4)  /* user_patch, user_delete: the user */
                                     /* is no longer as the caller read it */
+#define KOT_LAST_ADMIN        (-5)  /* user_patch, user_delete: it would */
+                                    /* leave the tenant no enabled admin */
 #define KOT_NO_SUCH_RULE      (-2)  /* policy_set */
 #define KOT_OVER_LIMIT        (-2)  /* allowlist_change */
 

@@ -560,6 +560,9 @@ export default {
         + 'role. Ask another administrator.',
     'err.cannot_delete_self': 'You cannot delete your own account. Ask '
         + 'another administrator.',
+    'err.last_admin': 'This is the company\'s last enabled administrator: '
+        + 'without one, nobody could manage the company here. Make another '
+        + 'user an administrator first.',
     'err.cannot_delete_own_tenant': 'The operator\'s own company cannot be '
         + 'deleted.',
     'err.invalid_name': 'This name cannot be used: see which characters '
