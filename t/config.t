@@ -152,7 +152,9 @@ refused(KotTest->site(throttle => 'rate=10/s'),
         qr{kot_login_throttle: invalid parameter "rate=10/s"; $per_minute},
         'a throttle rate that is not per minute');
 refused(KotTest->site(throttle => 'rate=10/m ipv6_site=0'),
-        qr{kot_login_throttle: invalid parameter "ipv6_site=0"; .*ipv6_site=N \(1\.\.65536 times the rate and burst, for an IPv6 /48\) or ipv6_site=off},
+        qr{${\ ('kot_login_throttle: invalid parameter "ipv6_site=0"; '
+                . '.*ipv6_site=N \(1\.\.65536 times the rate and burst, '
+                . 'for an IPv6 /48\) or ipv6_site=off') }},
         'an IPv6 /48 share of nothing (off says so)');
 
 refused($site =~ s{kot on;}{kot on; kot_lockout threshold=3;}r,

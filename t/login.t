@@ -80,9 +80,12 @@ is KotTest::UA::form_field($bad->{content}, 'username'), 'alice',
     'the username is kept in the form';
 is KotTest::UA::form_field($bad->{content}, 'tenant'), 'acme',
     'so is the company ID';
-like $bad->{content}, qr/<input id="password"[^>]* autofocus aria-invalid="true" aria-describedby="kot-msg-0">/,
+like $bad->{content},
+    qr{${\ ('<input id="password"[^>]* autofocus aria-invalid="true" '
+            . 'aria-describedby="kot-msg-0">') }},
     'the password field, to type again, has the focus and the message';
-like $bad->{content}, qr/<p class="msg" role="alert" id="kot-msg-0">Login failed/,
+like $bad->{content},
+    qr/<p class="msg" role="alert" id="kot-msg-0">Login failed/,
     'which is the one that says the login failed';
 unlike $form->{content}, qr/aria-invalid|aria-describedby/,
     'the form before any try marks no field';
@@ -189,7 +192,8 @@ is KotTest::UA::form_field($res->{content}, 'return_to'), '/reports?month=5',
     'and keeps the page the user was going to';
 is KotTest::UA::form_field($res->{content}, 'tenant'), '',
     'but not what the unchecked form claimed (another site may have sent it)';
-like $res->{content}, qr/<input id="tenant"[^>]* autofocus aria-describedby="kot-msg-0">/,
+like $res->{content},
+    qr/<input id="tenant"[^>]* autofocus aria-describedby="kot-msg-0">/,
     'the cursor in its first field, read with the message';
 $res = $restarted->post_form('/kot/login', {
     csrf => KotTest::UA::form_field($res->{content}, 'csrf'),
