@@ -68,8 +68,12 @@ $res = $carol->call(DELETE => 'tenants/beta/users/dave/mfa');
 is $res->{status}, 204, 'a tenant admin resets a user\'s MFA';
 ok !$t->redis('EXISTS', 'kot:v1:mfa:beta:dave', 'kot:v1:mrc:beta:dave'),
     'its seed and recovery codes are gone';
-my ($ev) = grep { /"mfa_reset"/ }
-           @{ $t->redis('LRANGE', 'kot:v1:ev:beta', 0, -1) };
+# the tenant's events are written after the answer
+my $ev;
+wait_until(sub {
+    ($ev) = grep { /"mfa_reset"/ }
+            @{ $t->redis('LRANGE', 'kot:v1:ev:beta', 0, -1) };
+}, what => 'the reset among the tenant\'s events');
 like $ev, qr/"kot.via":"api"/, 'and the tenant\'s events say so';
 is $carol->call(DELETE => 'tenants/beta/users/dave/mfa')->{json}{error},
     'no_mfa', 'a user without MFA has none to reset';

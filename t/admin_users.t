@@ -353,7 +353,8 @@ sub unlocks () {
     return scalar grep { /"account_unlocked"/ }
         @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
 }
-is unlocks(), 1, 'the unlock is among the tenant\'s events';
+ok wait_until(sub { unlocks() == 1 }, what => 'the unlock\'s event'),
+    'the unlock is among the tenant\'s events (written after the answer)';
 $res = $alice->call(POST => 'tenants/acme/users/dave/unlock');
 is $res->{status}, 200, 'unlocking an account that is not locked: 200';
 is_deeply [ @{ $res->{json} }{qw(username failures lockouts)} ],

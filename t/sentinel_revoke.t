@@ -114,8 +114,10 @@ like $n->error_log,
     'the error log says that a failover now could lose it';
 like $n->error_log, qr/revocation not acknowledged by a replica/,
     '  and so does the audit';
-like join('', @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) // [] }),
-    qr/"event\.action":"revocation_unreplicated"/,
+ok wait_until(sub {
+        join('', @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) // [] })
+            =~ /"event\.action":"revocation_unreplicated"/
+    }, what => 'the record in the tenant\'s events'),
     '  record, in the tenant\'s events';
 
 # kotctl, the same way
