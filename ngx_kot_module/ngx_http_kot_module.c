@@ -154,7 +154,7 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       NULL },
 
     { ngx_string("kot_lockout"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_1MORE,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_ANY,
       ngx_http_kot_lockout,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,

@@ -142,6 +142,11 @@ refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; $shrinks}r,
         qr/max_duration must not be shorter than duration/,
         'a lockout that would shrink as it escalates');
 
+# every parameter has its default: bare, it is the defaults (README)
+($rc, $out) = $t->nginx_check($site =~ s{kot_insecure_cookie on;}
+                                      {kot_insecure_cookie on; kot_lockout;}r);
+is $rc, 0, 'a bare kot_lockout takes every default' or diag $out;
+
 my $colour = 'kot_lockout threshold=5 colour=red;';
 refused($site =~ s{kot_insecure_cookie on;}{kot_insecure_cookie on; $colour}r,
         qr/kot_lockout: invalid parameter "colour=red"/,
