@@ -53,6 +53,17 @@ sub clients () {
     return \%c;
 }
 
+# A request of the session on $ua answered without asking Redis.  The
+# first ones after a login may ask: the tenant's tracked read follows the
+# first session check, and a heartbeat held up by a loaded machine makes
+# the worker ask Redis until the next one comes.
+sub served_from_cache ($ua) {
+    return wait_until(sub {
+        my $e = evalsha();
+        $ua->get('/app/cached')->{status} == 200 && evalsha() == $e;
+    }, what => 'a request served from the cache');
+}
+
 # The id of an invalidation connection other than $old, once the
 # command connection's tracking is redirected to it.
 sub redirected_to_new ($old) {
@@ -72,9 +83,7 @@ ok wait_until(sub { caches_on() >= 1 }, what => 'the cache to start'),
 my $ua = $n->ua;
 is $ua->login(%alice)->{status}, 303, 'alice logs in';
 is $ua->get('/app')->{status}, 200, 'her session works';
-my $before = evalsha();
-$ua->get("/app/$_") for 1 .. 5;
-cmp_ok evalsha() - $before, '<=', 1, 'and is served from the cache';
+ok served_from_cache($ua), 'and is served from the cache';
 
 my $sub = clients()->{sub}{id};
 
@@ -136,9 +145,7 @@ for my $what ('the new invalidation connection',
     my $again = $n->ua;
     is $again->login(%alice)->{status}, 303, "$what: alice logs in again";
     is $again->get('/app')->{status}, 200, "$what: her new session works";
-    $before = evalsha();
-    $again->get("/app/$_") for 1 .. 5;
-    cmp_ok evalsha() - $before, '<=', 1, "$what: it is served from the cache";
+    ok served_from_cache($again), "$what: it is served from the cache";
     is $t->kotctl('session', 'revoke', 'acme', 'alice', '--all')->{exit}, 0,
         "$what: kotctl revokes it";
     ok wait_until(sub { $again->get('/app')->{status} == 401 }, timeout => 1,
