@@ -105,6 +105,7 @@ static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
     ngx_uint_t anchor);
 static ngx_int_t ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al,
     u_char *p);
+static char *ngx_http_kot_audit_dir(ngx_conf_t *cf, ngx_str_t *path);
 static void ngx_http_kot_audit_create(ngx_open_file_t *file);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
     ngx_log_t *log);
@@ -236,6 +237,10 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     al = ngx_pcalloc(cf->pool, sizeof(ngx_http_kot_audit_log_t));
     if (al == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_kot_audit_dir(cf, &value[1]) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -2110,6 +2115,66 @@ ngx_http_kot_audit_drop(ngx_http_kot_audit_log_t *al, u_char *p)
  * before nginx opens it at start and at every reopen.  An existing file
  * keeps its mode (logrotate's "create 0640 root adm" makes the new one).
  */
+
+/*
+ * nginx opens the file after the configuration is read, and its "open()
+ * failed" would name neither the directive nor the fix: a directory that
+ * is not there is the usual slip (a path typed by hand, a package not
+ * installed), so it is named here.
+ */
+
+static char *
+ngx_http_kot_audit_dir(ngx_conf_t *cf, ngx_str_t *path)
+{
+    size_t            len;
+    u_char           *dir;
+    ngx_err_t         err;
+    ngx_file_info_t   fi;
+
+    /* a full name: it has a "/", and the directory ends at the last one */
+    for (len = path->len; len > 1 && path->data[len - 1] != '/'; len--) {
+        /* void */
+    }
+
+    if (len <= 1) {
+        return NGX_CONF_OK;
+    }
+
+    dir = ngx_pnalloc(cf->pool, len);
+    if (dir == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    (void) ngx_cpystrn(dir, path->data, len);
+
+    if (ngx_file_info(dir, &fi) != NGX_FILE_ERROR) {
+        if (ngx_is_dir(&fi)) {
+            return NGX_CONF_OK;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "kot_audit_log \"%V\": \"%s\" is not a "
+                           "directory; name a file in a directory", path,
+                           dir);
+        return NGX_CONF_ERROR;
+    }
+
+    err = ngx_errno;
+
+    if (err != NGX_ENOENT && err != NGX_ENOTDIR) {
+        /* nginx's own open() names the other errors well enough */
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "kot_audit_log \"%V\": the directory \"%s\" does "
+                       "not exist; create it (\"install -d -m 0750 %s\"; "
+                       "the package makes /var/log/ngx_kot), or name a "
+                       "file in a directory that exists", path, dir, dir);
+
+    return NGX_CONF_ERROR;
+}
+
 
 static void
 ngx_http_kot_audit_create(ngx_open_file_t *file)

@@ -231,6 +231,16 @@ for my $case (
         or diag $out;
 }
 
+# nginx's own open() error would name neither the directive nor the fix
+refused(KotTest->site(http => 'kot_audit_log %%DIR%%/no-such-dir/a.log;'),
+        qr{${\ ('kot_audit_log "[^"]*/no-such-dir/a\.log": the directory '
+                . '"[^"]*/no-such-dir" does not exist; create it '
+                . '\("install -d -m 0750 [^"]*/no-such-dir"') }},
+        'an audit log in a directory that does not exist');
+refused(KotTest->site(http => 'kot_audit_log %%SECRET%%/a.log;'),
+        qr{kot_audit_log "[^"]*/a\.log": "[^"]*" is not a directory},
+        'an audit log below a file');
+
 refused(KotTest->site(http => 'kot_audit_auditor_key /nonexistent.pub;'),
         qr{${\ ('kot_audit_auditor_key "\/nonexistent\.pub" cannot be '
                 . 'opened; copy the auditor\'s public key there '
