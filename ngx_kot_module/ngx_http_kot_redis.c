@@ -241,6 +241,7 @@ static ngx_int_t ngx_http_kot_redis_send(ngx_http_request_t *r,
     ngx_uint_t revokes, ngx_uint_t scripted, int argc, const char **argv,
     const size_t *argvlen);
 static void ngx_http_kot_redis_load(ngx_http_kot_redis_t *rd);
+static ngx_uint_t ngx_http_kot_redis_noscript(redisReply *rep);
 static ngx_int_t ngx_http_kot_redis_repeat(ngx_http_kot_redis_op_t *op);
 static ngx_int_t ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say,
     ngx_str_t *more);
@@ -1949,8 +1950,7 @@ ngx_http_kot_redis_called(redisAsyncContext *ac, void *reply,
     ngx_http_kot_redis_t       *rd = ac->data;
     ngx_http_kot_redis_call_t  *c = privdata;
 
-    if (rep && rep->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+    if (ngx_http_kot_redis_noscript(rep)
         && !c->repeated && ngx_http_kot_redis_usable(rd))
     {
         ngx_http_kot_redis_reload(rd, c->seq);
@@ -2117,8 +2117,7 @@ ngx_http_kot_redis_reply(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     }
 
-    if (rep && rep->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0
+    if (ngx_http_kot_redis_noscript(rep)
         && ngx_http_kot_redis_repeat(op) == NGX_OK)
     {
         return;
@@ -2200,6 +2199,16 @@ ngx_http_kot_redis_say(ngx_http_kot_redis_say_t *say, ngx_str_t *more)
     say->once = 1;
 
     return 1;
+}
+
+
+/* Redis lost the scripts (SCRIPT FLUSH, a restart without them). */
+
+static ngx_uint_t
+ngx_http_kot_redis_noscript(redisReply *rep)
+{
+    return rep != NULL && rep->type == REDIS_REPLY_ERROR
+           && ngx_strncmp(rep->str, "NOSCRIPT", 8) == 0;
 }
 
 
