@@ -255,23 +255,13 @@ ngx_http_kot_lockout_merge(ngx_http_kot_loc_conf_t *prev,
 ngx_int_t
 ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                   client, site;
+    ngx_str_t                   client;
     ngx_http_kot_login_t       *login = ctx->login;
-    ngx_http_kot_loc_conf_t    *klcf;
     ngx_http_kot_redis_args_t   a;
 
-    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
-
-    if (ngx_http_kot_client_key(r, &client, &site) != NGX_OK) {
+    if (ngx_http_kot_throttle_buckets(r, &client, &login->site) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    /* without a /48 (IPv4, or ipv6_site=off) the one bucket twice */
-    if (site.len == 0 || klcf->throttle.ipv6_site == 0) {
-        site = client;
-    }
-
-    login->site = site;
 
     a.argc = 0;
 
@@ -292,12 +282,10 @@ ngx_http_kot_login_begin(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA, &login->tenant,
                                   &login->user)
            != NGX_OK
-        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &site, NULL)
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &login->site,
+                                  NULL)
            != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, klcf->throttle.rate) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, klcf->throttle.burst) != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, klcf->throttle.ipv6_site) != NGX_OK)
+        || ngx_http_kot_throttle_args(r, &a) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -328,20 +316,8 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
     e = reply->element;
 
     if (e[0]->integer == 0) {
-        if (e[1]->type != REDIS_REPLY_INTEGER) {
-            return;
-        }
-
-        login->retry_after = (ngx_msec_t) ngx_max(e[1]->integer, 1);
-
-        /* login->site stays only if it was the /48's bucket that was empty */
-        if (reply->elements < 3 || e[2]->type != REDIS_REPLY_INTEGER
-            || e[2]->integer != 2)
-        {
-            login->site.len = 0;
-        }
-
-        ctx->rc = NGX_OK;
+        ctx->rc = ngx_http_kot_throttle_held(login, &e[1],
+                                             reply->elements - 1);
         return;
     }
 
@@ -371,6 +347,80 @@ ngx_http_kot_login_begin_reply(ngx_http_request_t *r, void *data,
     login->mfa = (e[10]->integer == 1);
 
     ctx->rc = NGX_OK;
+}
+
+
+/*
+ * The login throttle's buckets of this client: its own
+ * (ngx_http_kot_client_key()), and site, its IPv6 /48's, or its own
+ * again without one (IPv4, or ipv6_site=off): the password step and the
+ * code step of a login take from both.
+ */
+
+ngx_int_t
+ngx_http_kot_throttle_buckets(ngx_http_request_t *r, ngx_str_t *client,
+    ngx_str_t *site)
+{
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_client_key(r, client, site) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (site->len == 0 || klcf->throttle.ipv6_site == 0) {
+        *site = *client;
+    }
+
+    return NGX_OK;
+}
+
+
+/* What KOT_LUA_BUCKET_TAKE needs: now, and kot_login_throttle's rule. */
+
+ngx_int_t
+ngx_http_kot_throttle_args(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a)
+{
+    ngx_http_kot_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
+
+    if (ngx_http_kot_redis_num(r, a, ngx_http_kot_now()) != NGX_OK
+        || ngx_http_kot_redis_num(r, a, klcf->throttle.rate) != NGX_OK
+        || ngx_http_kot_redis_num(r, a, klcf->throttle.burst) != NGX_OK
+        || ngx_http_kot_redis_num(r, a, klcf->throttle.ipv6_site) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A refusal by the throttle: e holds {ms to wait, 1 for the client's
+ * bucket or 2 for its /48's}.  login->site, the /48 that
+ * ngx_http_kot_throttle_buckets() gave, stays only if it was its bucket
+ * that was empty, for the log line.
+ */
+
+ngx_int_t
+ngx_http_kot_throttle_held(ngx_http_kot_login_t *login, redisReply **e,
+    size_t n)
+{
+    if (n < 1 || e[0]->type != REDIS_REPLY_INTEGER) {
+        return NGX_ERROR;
+    }
+
+    login->retry_after = (ngx_msec_t) ngx_max(e[0]->integer, 1);
+
+    if (n < 2 || e[1]->type != REDIS_REPLY_INTEGER || e[1]->integer != 2) {
+        login->site.len = 0;
+    }
+
+    return NGX_OK;
 }
 
 

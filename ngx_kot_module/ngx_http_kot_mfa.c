@@ -7,7 +7,9 @@
  * random bits whose HMAC names mp:{pid} in Redis, good for 5 minutes and
  * 5 codes.  A code that matches (TOTP, the current step or one back, or
  * a recovery code) is used up in a script, and only then is the session
- * made.
+ * made.  Each code takes a token from the client's login throttle, as a
+ * password does, and a right code gives it back: one address cannot
+ * spend the tries of many pending logins (credential stuffing).
  *
  * {portal}mfa enrols: it offers a new seed (kept sealed under the
  * session for a while), shows it as a QR code and in base32, and a code
@@ -245,30 +247,43 @@ ngx_http_kot_mfa_pending_read(ngx_http_request_t *r,
 }
 
 
-/* A code came: count the try, and load what checking it needs. */
+/*
+ * A code came: take a token from the client's login throttle, count the
+ * try, and load what checking it needs.
+ */
 
 ngx_int_t
 ngx_http_kot_mfa_code_load(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                   pid;
+    ngx_str_t                   pid, client;
+    ngx_http_kot_login_t       *login = ctx->login;
     ngx_http_kot_portal_t      *pt = ctx->portal;
     ngx_http_kot_redis_args_t   a;
 
     pid.data = pt->mfa.id.sid;
     pid.len = KOT_SID_B64_LEN;
 
+    if (ngx_http_kot_throttle_buckets(r, &client, &login->site) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     a.argc = 0;
 
     if (ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA_PENDING, &pid, NULL)
         != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &client, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &login->site,
+                                  NULL)
+           != NGX_OK
+        || ngx_http_kot_throttle_args(r, &a) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_CODE_LOAD,
                                      ngx_http_kot_mfa_code_load_reply, ctx,
-                                     &ctx->done, 1, &a);
+                                     &ctx->done, 3, &a);
 }
 
 
@@ -295,6 +310,18 @@ ngx_http_kot_mfa_code_load_reply(ngx_http_request_t *r, void *data,
 
     if (e[0]->integer == 0) {
         ctx->rc = NGX_OK;
+        return;
+    }
+
+    /* over the client's rate: who it was, for the record */
+    if (e[0]->integer == -1) {
+        if (reply->elements == 5
+            && ngx_http_kot_redis_str(r, e[3], &login->tenant) == NGX_OK
+            && ngx_http_kot_redis_str(r, e[4], &login->user) == NGX_OK)
+        {
+            ctx->rc = ngx_http_kot_throttle_held(login, &e[1], 2);
+        }
+
         return;
     }
 
@@ -386,18 +413,25 @@ ngx_http_kot_mfa_code_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
 }
 
 
-/* Uses the code up, once; ctx->result 0: reused, -1: not there. */
+/*
+ * Uses the code up, once, and gives the client back its throttle's
+ * token; ctx->result 0: reused, -1: not there.
+ */
 
 ngx_int_t
 ngx_http_kot_mfa_use(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                   pid;
+    ngx_str_t                   pid, client, site;
     ngx_http_kot_login_t       *login = ctx->login;
     ngx_http_kot_portal_t      *pt = ctx->portal;
     ngx_http_kot_redis_args_t   a;
 
     pid.data = pt->mfa.id.sid;
     pid.len = KOT_SID_B64_LEN;
+
+    if (ngx_http_kot_throttle_buckets(r, &client, &site) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     a.argc = 0;
 
@@ -408,6 +442,10 @@ ngx_http_kot_mfa_use(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                   &login->user)
            != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_MFA_PENDING, &pid, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &client, NULL)
+           != NGX_OK
+        || ngx_http_kot_redis_key(r, &a, KOT_KEY_THROTTLE, &site, NULL)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -421,6 +459,7 @@ ngx_http_kot_mfa_use(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         }
 
         ngx_http_kot_redis_arg(&a, NULL, 0);
+        ngx_http_kot_redis_arg(&a, NULL, 0);
 
     } else {
         ngx_http_kot_redis_arg(&a, NULL, 0);
@@ -429,9 +468,13 @@ ngx_http_kot_mfa_use(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                KOT_RECOVERY_HASH_LEN);
     }
 
+    if (ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_kot_redis_script(r, KOT_SCRIPT_MFA_USE,
                                      ngx_http_kot_mfa_use_reply, ctx,
-                                     &ctx->done, 3, &a);
+                                     &ctx->done, 5, &a);
 }
 
 

@@ -448,6 +448,12 @@ ngx_int_t ngx_http_kot_login_begin(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_login_fail(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+ngx_int_t ngx_http_kot_throttle_buckets(ngx_http_request_t *r,
+    ngx_str_t *client, ngx_str_t *site);
+ngx_int_t ngx_http_kot_throttle_args(ngx_http_request_t *r,
+    ngx_http_kot_redis_args_t *a);
+ngx_int_t ngx_http_kot_throttle_held(ngx_http_kot_login_t *login,
+    redisReply **e, size_t n);
 /*
  * A current password asked for with a session (a password change, MFA
  * replaced or removed), wrong or on a locked account: counted toward the

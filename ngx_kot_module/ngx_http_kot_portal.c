@@ -85,6 +85,8 @@ static ngx_int_t ngx_http_kot_code_post(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_code_loaded(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_login_throttled(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login, ngx_uint_t code);
 static ngx_int_t ngx_http_kot_code_expired(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_code_used(ngx_http_request_t *r,
@@ -711,29 +713,7 @@ ngx_http_kot_login_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
 
     if (login->retry_after) {
-        ev.action = "login_throttled";
-        ev.category = "authentication";
-        ev.outcome = "failure";
-        ev.reason = "throttled";
-        ev.user = &login->user;
-        ev.tenant = &login->tenant;
-        ev.status = NGX_HTTP_TOO_MANY_REQUESTS;
-
-        if (login->site.len) {
-            ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
-                               "from the IPv6 network %V of this client; "
-                               "retry after %M ms", &login->site,
-                               login->retry_after);
-
-        } else {
-            ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
-                               "from this client; retry after %M ms",
-                               login->retry_after);
-        }
-
-        return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                       NGX_HTTP_KOT_MSG_THROTTLED,
-                                       (login->retry_after + 999) / 1000);
+        return ngx_http_kot_login_throttled(r, login, 0);
     }
 
     /* before the password is even looked at */
@@ -1345,7 +1325,10 @@ ngx_http_kot_code_post(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* The pending login counted this try; is the code right? */
+/*
+ * The client had a token and the pending login counted this try (or the
+ * throttle held it back); is the code right?
+ */
 
 static ngx_int_t
 ngx_http_kot_code_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
@@ -1356,6 +1339,11 @@ ngx_http_kot_code_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     if (ctx->rc != NGX_OK) {
         return ngx_http_kot_unavailable(r);
+    }
+
+    /* a right code too: it would be the guess that hit */
+    if (login->retry_after) {
+        return ngx_http_kot_login_throttled(r, login, 1);
     }
 
     if (!pt->mfa.found) {
@@ -1398,6 +1386,63 @@ ngx_http_kot_code_loaded(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_wait(r, ctx, ngx_http_kot_code_used);
+}
+
+
+/*
+ * A password or a code from a client over its rate (kot_login_throttle):
+ * 429 with Retry-After, counted against no account and no pending
+ * login.  Recorded as login_throttled, with the reason "code_throttled"
+ * at the code step and the user of its pending login.
+ */
+
+static ngx_int_t
+ngx_http_kot_login_throttled(ngx_http_request_t *r,
+    ngx_http_kot_login_t *login, ngx_uint_t code)
+{
+    u_char                *p;
+    ngx_str_t              from;
+    ngx_http_kot_event_t   ev;
+
+    ngx_str_set(&from, "this client");
+
+    if (login->site.len) {
+        p = ngx_pnalloc(r->pool, sizeof("the IPv6 network  of this client")
+                                 + login->site.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        from.data = p;
+        from.len = ngx_sprintf(p, "the IPv6 network %V of this client",
+                               &login->site)
+                   - p;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_http_kot_event_t));
+    ev.action = "login_throttled";
+    ev.category = "authentication";
+    ev.outcome = "failure";
+    ev.reason = code ? "code_throttled" : "throttled";
+    ev.user = &login->user;
+    ev.tenant = &login->tenant;
+    ev.status = NGX_HTTP_TOO_MANY_REQUESTS;
+
+    if (code) {
+        ngx_http_kot_event(r, &ev, "login throttled at the code step: "
+                           "tenant \"%V\" user \"%V\": too many attempts "
+                           "from %V; retry after %M ms", &login->tenant,
+                           &login->user, &from, login->retry_after);
+
+    } else {
+        ngx_http_kot_event(r, &ev, "login throttled: too many attempts "
+                           "from %V; retry after %M ms", &from,
+                           login->retry_after);
+    }
+
+    return ngx_http_kot_page_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                   NGX_HTTP_KOT_MSG_THROTTLED,
+                                   (login->retry_after + 999) / 1000);
 }
 
 

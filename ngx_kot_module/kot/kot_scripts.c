@@ -95,6 +95,68 @@
     "end\n"
 
 
+/* A bucket lasts until it is full again, and a second more. */
+#define KOT_LUA_BUCKET_EXPIRE                                               \
+    "local function bucket_expire(k, tokens, rate, burst)\n"                \
+    "  redis.call('PEXPIRE', k,"                                            \
+    " math.ceil((burst - tokens) * 60000 / rate) + 1000)\n"                 \
+    "end\n"
+
+
+/*
+ * Takes a token from a client's bucket, k1, and from its IPv6 /48's, k2
+ * (k1 again, or nil, for none), which holds site times the burst and
+ * refills at site times the rate: an attempt goes on only if both have
+ * one.  The password step and the code step of a login take from the
+ * same buckets, by this one rule (README.md, kot_login_throttle).  ts is
+ * now as given, stored as the time of the attempt.  Returns nil when
+ * the attempt may go on (or rate is 0: no throttle), else {ms to wait, 1
+ * for the client's bucket or 2 for its /48's}.
+ */
+#define KOT_LUA_BUCKET_TAKE                                                 \
+    KOT_LUA_BUCKET_REFILL                                                   \
+    KOT_LUA_BUCKET_EXPIRE                                                   \
+    "local function take(k1, k2, ts, rate, burst, site)\n"                  \
+    "  if rate <= 0 then return nil end\n"                                  \
+    "  local now = tonumber(ts)\n"                                          \
+    "  local th = {{k1, rate, burst}}\n"                                    \
+    "  if site > 0 and k2 and k2 ~= k1 then\n"                              \
+    "    th[2] = {k2, rate * site, burst * site}\n"                         \
+    "  end\n"                                                               \
+    "  for i, t in ipairs(th) do\n"                                         \
+    "    local tokens, wait = refill(redis.call('HMGET', t[1], 'tokens',"   \
+    " 'ts'), t[2], t[3], now)\n"                                            \
+    "    if tokens < 1 then return {wait, i} end\n"                         \
+    "    t[4] = tokens - 1\n"                                               \
+    "  end\n"                                                               \
+    "  for _, t in ipairs(th) do\n"                                         \
+    "    redis.call('HSET', t[1], 'tokens', tostring(t[4]), 'ts', ts,"      \
+    " 'rate', t[2], 'burst', t[3])\n"                                       \
+    "    bucket_expire(t[1], t[4], t[2], t[3])\n"                           \
+    "  end\n"                                                               \
+    "  return nil\n"                                                        \
+    "end\n"
+
+
+/*
+ * Gives back the token that take() took from bucket k, at the rate and
+ * burst that it was taken under: a code step that succeeded costs
+ * nothing.  A bucket that is gone is full anyway.
+ */
+#define KOT_LUA_BUCKET_GIVE_BACK                                            \
+    KOT_LUA_BUCKET_REFILL                                                   \
+    KOT_LUA_BUCKET_EXPIRE                                                   \
+    "local function give_back(k, ts)\n"                                     \
+    "  local b = redis.call('HMGET', k, 'tokens', 'ts', 'rate', 'burst')\n" \
+    "  local rate, burst = tonumber(b[3]) or 0, tonumber(b[4]) or 0\n"      \
+    "  if not b[1] or rate <= 0 then return end\n"                          \
+    "  local tokens = math.min(burst,"                                      \
+    " refill(b, rate, burst, tonumber(ts)) + 1)\n"                          \
+    "  redis.call('HSET', k, 'tokens', tostring(tokens), 'ts', ts)\n"       \
+    "  bucket_expire(k, tokens, rate, burst)\n"                             \
+    "end\n"
+
+
 /*
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
@@ -180,28 +242,11 @@ static const char  kot_script_session_check[] =
 static const char  kot_script_login_begin[] =
     KOT_LUA_LOCKED
     KOT_LUA_LAST_ACTIVE
-    KOT_LUA_BUCKET_REFILL
+    KOT_LUA_BUCKET_TAKE
     "local now = tonumber(ARGV[1])\n"
-    "local rate = tonumber(ARGV[2])\n"
-    "if rate > 0 then\n"
-    "  local burst, site = tonumber(ARGV[3]), tonumber(ARGV[4]) or 0\n"
-    "  local th = {{KEYS[1], rate, burst}}\n"
-    "  if site > 0 and KEYS[7] and KEYS[7] ~= KEYS[1] then\n"
-    "    th[2] = {KEYS[7], rate * site, burst * site}\n"
-    "  end\n"
-    "  for i, t in ipairs(th) do\n"
-    "    local tokens, wait = refill(redis.call('HMGET', t[1], 'tokens',"
-    " 'ts'), t[2], t[3], now)\n"
-    "    if tokens < 1 then return {0, wait, i} end\n"
-    "    t[4] = tokens - 1\n"
-    "  end\n"
-    "  for _, t in ipairs(th) do\n"
-    "    redis.call('HSET', t[1], 'tokens', tostring(t[4]), 'ts', ARGV[1],"
-    " 'rate', t[2], 'burst', t[3])\n"
-    "    redis.call('PEXPIRE', t[1],"
-    " math.ceil((t[3] - t[4]) * 60000 / t[2]) + 1000)\n"
-    "  end\n"
-    "end\n"
+    "local held = take(KEYS[1], KEYS[7], ARGV[1], tonumber(ARGV[2]),"
+    " tonumber(ARGV[3]), tonumber(ARGV[4]) or 0)\n"
+    "if held then return {0, held[1], held[2]} end\n"
     "local u = redis.call('HMGET', KEYS[2], 'hash', 'roles', 'must_change',"
     " 'pw_changed', 'disabled')\n"
     "return {1, u[1] or '', u[2] or '', u[3] or '0', locked(KEYS[3], now),"
@@ -1567,24 +1612,37 @@ static const char  kot_script_mfa_pending[] =
 
 
 /*
- * A code comes for a pending login: counts the try, and returns what
- * checking it needs.  The state stays until a code is used with it
- * (mfa_use), so that two codes sent at once cannot both use it; after
- * the last try it is spent, and the next one deletes it.
+ * A code comes for a pending login: takes a token from the client's
+ * login throttle buckets (as a password does at login_begin), counts
+ * the try, and returns what checking it needs.  A code that is right
+ * gives the token back (mfa_use), so that only wrong codes are held
+ * back; taking it first holds back parallel wrong codes too.  A client
+ * over its rate gets no try counted and nothing of the pending login
+ * but its user.  The state stays until a code is used with it (mfa_use),
+ * so that two codes sent at once cannot both use it; after the last try
+ * it is spent, and the next one deletes it.
  *
- * KEYS[1] mp:{pid}
- * ARGV[1] now
+ * KEYS[1] mp:{pid}, KEYS[2] th:{client}, KEYS[3] th:{the client's /48}
+ * (KEYS[2] again for none)
+ * ARGV[1] now, ARGV[2] tries per minute (0: no limit), ARGV[3] burst,
+ * ARGV[4] the /48's share (0: none), as for login_begin
  * Returns {0} when there is no pending login (expired, used, or out of
- * tries), else {1, tenant, user, roles, must_change, pw_changed, tries
- * left, sealed seed or "", locked (0/1), allow-list version}.
+ * tries); {-1, ms to wait, 1 for the client's bucket or 2 for its /48's,
+ * tenant, user} when the client is over its rate; else {1, tenant, user,
+ * roles, must_change, pw_changed, tries left, sealed seed or "", locked
+ * (0/1), allow-list version}.
  */
 static const char  kot_script_mfa_code_load[] =
     KOT_LUA_LOCKED
+    KOT_LUA_BUCKET_TAKE
     "local p = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'mc', 'pc', 'n')\n"
     "if not p[1] then return {0} end\n"
     "local n = (tonumber(p[6]) or 0) + 1\n"
     "local left = " KOT_STR(KOT_MFA_PENDING_TRIES) " - n\n"
     "if left < 0 then redis.call('DEL', KEYS[1]) return {0} end\n"
+    "local held = take(KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]),"
+    " tonumber(ARGV[3]), tonumber(ARGV[4]))\n"
+    "if held then return {-1, held[1], held[2], p[1], p[2] or ''} end\n"
     "redis.call('HSET', KEYS[1], 'n', n)\n"
     "local who = p[1] .. ':' .. p[2]\n"
     "local seed = redis.call('HGET', '" KOT_KEY_MFA "' .. who, 'seed')\n"
@@ -1599,21 +1657,24 @@ static const char  kot_script_mfa_code_load[] =
  * the last one used (so a code, or an older one, never works twice), a
  * recovery code only if it is still there.  The pending login ends, and
  * only one code can end it: a second request of the same pending login
- * finds it gone and uses nothing.
+ * finds it gone and uses nothing.  The client gets back the throttle's
+ * token that mfa_code_load took for the code.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] mrc:{tenant}:{user},
- * KEYS[3] mp:{pid}
+ * KEYS[3] mp:{pid}, KEYS[4] th:{client}, KEYS[5] th:{the client's /48}
+ * (KEYS[4] again for none)
  * ARGV[1] the sealed seed the code was checked against, ARGV[2] the step
  * the code matched ("" for a recovery code), ARGV[3] the recovery code's
- * keyed hash ("" for a TOTP code), ARGV[4] (absent for a TOTP code) its
+ * keyed hash ("" for a TOTP code), ARGV[4] ("" for a TOTP code) its
  * unkeyed hash, as releases before the keyed one stored it
- * (kot_recovery_hash_unkeyed())
+ * (kot_recovery_hash_unkeyed()), ARGV[5] now
  * Returns {1, recovery codes left}; {0} for a TOTP step already used;
  * {-1} for a recovery code that is not (or no longer) there, or a seed
  * replaced meanwhile; {-2} when the pending login is over (another
  * request used it, or it expired).
  */
 static const char  kot_script_mfa_use[] =
+    KOT_LUA_BUCKET_GIVE_BACK
     "if redis.call('EXISTS', KEYS[3]) == 0 then return {-2} end\n"
     "if redis.call('HGET', KEYS[1], 'seed') ~= ARGV[1] then return {-1} end\n"
     "if ARGV[2] ~= '' then\n"
@@ -1621,10 +1682,13 @@ static const char  kot_script_mfa_use[] =
     "  if last >= tonumber(ARGV[2]) then return {0} end\n"
     "  redis.call('HSET', KEYS[1], 'step', ARGV[2])\n"
     "elseif redis.call('SREM', KEYS[2], ARGV[3]) == 0"
-    " and (not ARGV[4] or redis.call('SREM', KEYS[2], ARGV[4]) == 0) then\n"
+    " and (ARGV[4] == '' or redis.call('SREM', KEYS[2], ARGV[4]) == 0)"
+    " then\n"
     "  return {-1}\n"
     "end\n"
     "redis.call('DEL', KEYS[3])\n"
+    "give_back(KEYS[4], ARGV[5])\n"
+    "if KEYS[5] ~= KEYS[4] then give_back(KEYS[5], ARGV[5]) end\n"
     "return {1, #redis.call('SMEMBERS', KEYS[2])}\n";
 
 
