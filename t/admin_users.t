@@ -360,6 +360,18 @@ is $res->{status}, 200, 'unlocking an account that is not locked: 200';
 is_deeply [ @{ $res->{json} }{qw(username failures lockouts)} ],
     ['dave', 0, 0], '  with the user as it is';
 ok !$res->{json}{locked}, '  not locked';
+# a record is written after the answer: one of a later call, once there,
+# is a barrier past which a record of the unlock would be there too
+sub revokes () {
+    return scalar grep { /"session_revoked"/ && /"dave"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+my $revokes = revokes();
+is $alice->call(DELETE => 'tenants/acme/users/dave/sessions')->{status},
+    204, '  (a later call, recorded)';
+ok wait_until(sub { revokes() == $revokes + 1 },
+              what => 'the later call\'s event'),
+    '  (whose record is there)';
 is unlocks(), 1, '  and nothing is recorded';
 $A->is_error($alice->call(POST => 'tenants/acme/users/nobody/unlock'),
              404, 'not_found', 'unlocking nobody: 404');
