@@ -399,12 +399,15 @@ $t->kotctl('user', 'passwd', 'acme', 'hank', '--password-stdin',
 # but not one's own: a reset asks nothing of the admin, so a stolen
 # session would keep the account; the portal's password page asks for
 # the current password.  The name as the path gives it, in any case.
+my $upper = $A->login($n, 'acme', 'ALICE', $PW);
 my $kept = $A->dump_keys($t, events => 0);
-for my $name (qw(alice Alice)) {
-    $res = $alice->call(POST => "tenants/acme/users/$name/password");
+for my $c ([$alice, 'alice'], [$alice, 'Alice'], [$upper, 'alice']) {
+    my ($admin, $name) = @$c;
+    $res = $admin->call(POST => "tenants/acme/users/$name/password");
     $A->is_error($res, 403, 'own_credentials',
-                 "an admin resets its own password ($name): 403 "
-                 . 'own_credentials');
+                 "an admin resets its own password ($name, logged in as "
+                 . ($admin == $alice ? 'alice' : 'ALICE')
+                 . '): 403 own_credentials');
 }
 like $res->{json}{detail}, qr{\Qportal's password page\E},
     '  and is told to use the portal\'s password page';
@@ -416,11 +419,11 @@ wait_until(sub {
     @own = grep { ($_->{'event.reason'} // '') eq 'own_credentials' }
            @{ $alice->call(GET => 'tenants/acme/events?limit=1000')
                   ->{json}{events} };
-    return @own >= 2;
+    return @own >= 3;
 }, what => 'the refusals in the events list');
 is_deeply [ map { join ' ', @$_{qw(event.action event.outcome
                                    user.target.name user.name)} } @own ],
-    [ ('user_password_set failure alice alice') x 2 ],
+    [ ('user_password_set failure alice alice') x 3 ],
     '  each recorded as a refused password reset';
 my $root = $A->login($n, 'ops', 'root', $PW);
 $A->is_error($root->call(POST => 'tenants/ops/users/root/password'), 403,
