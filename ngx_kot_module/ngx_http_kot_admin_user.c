@@ -60,6 +60,8 @@ static ngx_int_t ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 static ngx_int_t ngx_http_kot_admin_self(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, const char *action, const char *code,
     const char *detail);
+static ngx_int_t ngx_http_kot_admin_own(ngx_http_request_t *r,
+    ngx_http_kot_admin_t *ad, const char *action, const char *detail);
 static ngx_int_t ngx_http_kot_admin_last_admin(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, const char *action);
 static void ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
@@ -1010,8 +1012,9 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
 /*
  * What an admin may not do to its own account, nor support access to
  * any admin's (the scripts refuse both alike): the tenant's admins keep
- * the tenant, and the grant stays theirs to revoke.  The refusal is
- * recorded under the action refused.
+ * the tenant, and the grant stays theirs to revoke.  Support access is
+ * refused an admin's MFA reset too (ngx_http_kot_admin_own(), without
+ * code and detail).  The refusal is recorded under the action refused.
  */
 
 static ngx_int_t
@@ -1026,7 +1029,8 @@ ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
                                         "support_admin_protected",
                                         "Support access cannot disable, "
                                         "demote or delete the tenant's "
-                                        "administrators; ask the tenant's "
+                                        "administrators, nor reset their "
+                                        "two-step login; ask the tenant's "
                                         "administrator.");
     }
 
@@ -1035,6 +1039,31 @@ ngx_http_kot_admin_self(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
 
     return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, code, "%s",
                                     detail);
+}
+
+
+/*
+ * An admin's own password and second factor are changed on the portal's
+ * pages, which ask for the current password: a reset through the API
+ * asks nothing, and would let a stolen session keep the account.  The
+ * scripts refuse it (KOT_LUA_SELF), and support access to any admin's
+ * second factor alike (ngx_http_kot_admin_self()).  The refusal is
+ * recorded under the action refused.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_own(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
+    const char *action, const char *detail)
+{
+    if (ad->support) {
+        return ngx_http_kot_admin_self(r, ad, action, NULL, NULL);
+    }
+
+    ngx_http_kot_admin_audit(r, action, "iam", "own_credentials", &ad->user,
+                             NULL, NULL);
+
+    return ngx_http_kot_admin_error(r, NGX_HTTP_FORBIDDEN, "own_credentials",
+                                    "%s", detail);
 }
 
 
@@ -1269,19 +1298,23 @@ ngx_http_kot_admin_user_unlocked(ngx_http_request_t *r,
 /*
  * DELETE mfa: a lost phone.  The seed and the recovery codes go, and so do
  * the user's sessions, which the lost factor may have opened (the same
- * script as "kotctl user mfa-reset").
+ * script as "kotctl user mfa-reset").  Not the admin's own, nor under
+ * support access an admin's: the script refuses both.
  */
 
 ngx_int_t
 ngx_http_kot_admin_user_mfa_reset(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
+    ngx_str_t                  *actor;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
 
     if (ad->user.len == 0) {
         return ngx_http_kot_admin_no_user(r);
     }
+
+    actor = ngx_http_kot_admin_actor(r);
 
     a.argc = 0;
 
@@ -1292,6 +1325,10 @@ ngx_http_kot_admin_user_mfa_reset(ngx_http_request_t *r,
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_MFA_RESET, 4, &a, NULL,
                                      0, ngx_http_kot_admin_mfa_reset_done);
@@ -1306,6 +1343,14 @@ ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     result = ngx_http_kot_val_int(ad->reply, 0);
+
+    if (ad->reply->type == REDIS_REPLY_ARRAY && result == KOT_SELF) {
+        return ngx_http_kot_admin_own(r, ad, "mfa_reset",
+                                      "an admin changes or removes its own "
+                                      "two-step login on the portal's MFA "
+                                      "page, which asks for the current "
+                                      "password, and not by a reset");
+    }
 
     if (ad->reply->type != REDIS_REPLY_ARRAY || result < 0) {
         return ngx_http_kot_admin_no_user(r);
@@ -1326,7 +1371,10 @@ ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
 }
 
 
-/* POST password: a temporary password, to be changed at the next login */
+/*
+ * POST password: a temporary password, to be changed at the next login.
+ * Not the admin's own: the script refuses it.
+ */
 
 ngx_int_t
 ngx_http_kot_admin_user_password(ngx_http_request_t *r,
@@ -1350,6 +1398,7 @@ static ngx_int_t
 ngx_http_kot_admin_password_store(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
+    ngx_str_t                  *actor;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_admin_pw_t    *pw = ad->data;
     ngx_http_kot_redis_args_t   a;
@@ -1359,6 +1408,8 @@ ngx_http_kot_admin_password_store(ngx_http_request_t *r,
                       "kot: hashing a temporary password failed");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    actor = ngx_http_kot_admin_actor(r);
 
     a.argc = 0;
 
@@ -1379,6 +1430,9 @@ ngx_http_kot_admin_password_store(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_kot_redis_arg(&a, ad->user.data, ad->user.len);
+    ngx_http_kot_redis_arg(&a, actor->data, actor->len);
+
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PASSWD, 3, &a, NULL,
                                      0, ngx_http_kot_admin_password_set);
 }
@@ -1393,6 +1447,14 @@ ngx_http_kot_admin_password_set(ngx_http_request_t *r,
 
     if (ad->reply->integer == KOT_NO_USER) {
         return ngx_http_kot_admin_no_user(r);
+    }
+
+    if (ad->reply->integer == KOT_SELF) {
+        return ngx_http_kot_admin_own(r, ad, "user_password_set",
+                                      "an admin changes its own password "
+                                      "on the portal's password page, which "
+                                      "asks for the current one, and not by "
+                                      "a reset");
     }
 
     ngx_http_kot_admin_audit(r, "user_password_set", "iam", NULL, &ad->user,

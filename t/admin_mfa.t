@@ -82,6 +82,35 @@ is $carol->call(DELETE => 'tenants/beta/users/nobody/mfa')->{status}, 404,
 is $carol->call(DELETE => 'tenants/acme/users/alice/mfa')->{status}, 404,
     'nor is another tenant\'s';
 
+# but not one's own: a reset asks nothing of the admin, so a stolen
+# session could take the account's second factor; the portal's MFA page
+# asks for the current password.  The name as the path gives it.
+enrolled('beta', 'carol');
+my $kept = KotTest::Admin->dump_keys($t, events => 0);
+for my $name (qw(carol CAROL)) {
+    $res = $carol->call(DELETE => "tenants/beta/users/$name/mfa");
+    KotTest::Admin->is_error($res, 403, 'own_credentials',
+                             "an admin resets its own MFA ($name): 403 "
+                             . 'own_credentials');
+}
+like $res->{json}{detail}, qr{\Qportal's MFA page\E},
+    '  and is told to use the portal\'s MFA page';
+is KotTest::Admin->dump_keys($t, events => 0), $kept,
+    '  which changes nothing';
+is $carol->call(GET => 'session')->{status}, 200, '  and the session goes on';
+my @own;
+wait_until(sub {
+    @own = grep { /"own_credentials"/ }
+           @{ $t->redis('LRANGE', 'kot:v1:ev:beta', 0, -1) };
+    return @own >= 2;
+}, what => 'the refusals among the tenant\'s events');
+ok @own == 2 && !grep({ !/"mfa_reset"/ || !/"failure"/ } @own),
+    '  each recorded as a refused MFA reset' or diag "@own";
+$t->redis('DEL', 'kot:v1:mfa:beta:carol', 'kot:v1:mrc:beta:carol');
+KotTest::Admin->is_error($carol->call(DELETE => 'tenants/beta/users/carol/mfa'),
+                         403, 'own_credentials',
+                         'also without MFA to reset');
+
 
 # where the tenant requires MFA, a user may not turn it off, but an
 # administrator may reset it (kotctl, as the API, runs mfa_reset, which

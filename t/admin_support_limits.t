@@ -2,11 +2,11 @@
 # the tenant.  Under a grant, a system admin cannot change the tenant's
 # allow-lists (they decide from where its admins reach the API, and so
 # whether they can revoke the grant), nor disable, demote or delete one
-# of its admins: the tenant's admins keep the tenant, and the grant
-# stays theirs to revoke.  Nor can it send the tenant's notifications
-# elsewhere, where they would go on after the grant.  Each refusal
-# changes nothing, is recorded, and the tenant's own admins still do all
-# of it.
+# of its admins, nor reset an admin's two-step login: the tenant's
+# admins keep the tenant, and the grant stays theirs to revoke.  Nor can
+# it send the tenant's notifications elsewhere, where they would go on
+# after the grant.  Each refusal changes nothing, is recorded, and the
+# tenant's own admins still do all of it.
 
 use strict;
 use warnings;
@@ -44,6 +44,13 @@ is $alice->call(POST => 'tenants/acme/support', { hours => 4 })->{status},
     201, 'acme\'s admin grants support access';
 is $root->call(GET => 'tenants/acme/users')->{status}, 200,
     'the system admin is in';
+
+# carol, an admin, and bob have set up two-step login (as mfa_enrol
+# leaves it: the values do not matter to a reset)
+for my $u (qw(carol bob)) {
+    $t->redis('HSET', "kot:v1:mfa:acme:$u", 'seed', 'sealed',
+              'enrolled', 1, 'step', 0);
+}
 
 my $before = $A->dump_keys($t, events => 0);
 
@@ -97,6 +104,10 @@ my @calls = (
      'demote and disable the admin who granted it', 'account_disabled'],
     [DELETE => 'tenants/acme/users/carol', undef,
      'delete an admin', 'user_deleted'],
+    [DELETE => 'tenants/acme/users/carol/mfa', undef,
+     'reset an admin\'s two-step login', 'mfa_reset'],
+    [DELETE => 'tenants/acme/users/Alice/mfa', undef,
+     'reset the two-step login of the admin who granted it', 'mfa_reset'],
 );
 
 for my $c (@calls) {
@@ -104,7 +115,8 @@ for my $c (@calls) {
     my $res = $root->call($method, $path, $body);
     $A->is_error($res, 403, 'support_admin_protected',
                  "under the grant, $what: 403 support_admin_protected");
-    like $res->{json}{detail}, qr/^Support access cannot disable, demote or /,
+    like $res->{json}{detail},
+        qr/^Support access cannot disable, demote or delete [^;]+, nor reset/,
         '  with a detail a person understands';
 }
 
@@ -118,6 +130,8 @@ $res = $root->call(PATCH => 'tenants/acme/users/bob', { disabled => $T });
 is $res->{status}, 200, 'and disable a user who is not an admin';
 is $root->call(PATCH => 'tenants/acme/users/bob', { disabled => $F })
     ->{status}, 200, '  and enable it again';
+is $root->call(DELETE => 'tenants/acme/users/bob/mfa')->{status}, 204,
+    '  and reset its two-step login';
 
 my @refused = grep { ($_->{'event.reason'} // '') eq 'support_admin_protected' }
     @{ $alice->call(GET => 'tenants/acme/events')->{json}{events} };
@@ -127,7 +141,9 @@ is_deeply [ map { join ' ', @$_{qw(event.action event.outcome
     [ 'account_disabled failure carol root',
       'user_roles_changed failure carol root',
       'account_disabled failure alice root',
-      'user_deleted failure carol root' ],
+      'user_deleted failure carol root',
+      'mfa_reset failure carol root',
+      'mfa_reset failure alice root' ],
     'the tenant sees each refusal in its events, as a failure of the '
     . 'action refused';
 ok !grep({ !$_->{'kot.support'} || $_->{'kot.change'} } @refused),

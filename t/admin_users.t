@@ -360,6 +360,18 @@ is $res->{status}, 200, 'unlocking an account that is not locked: 200';
 is_deeply [ @{ $res->{json} }{qw(username failures lockouts)} ],
     ['dave', 0, 0], '  with the user as it is';
 ok !$res->{json}{locked}, '  not locked';
+# a record is written after the answer: one of a later call, once there,
+# is a barrier past which a record of the unlock would be there too
+sub revokes () {
+    return scalar grep { /"session_revoked"/ && /"dave"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+my $revokes = revokes();
+is $alice->call(DELETE => 'tenants/acme/users/dave/sessions')->{status},
+    204, '  (a later call, recorded)';
+ok wait_until(sub { revokes() == $revokes + 1 },
+              what => 'the later call\'s event'),
+    '  (whose record is there)';
 is unlocks(), 1, '  and nothing is recorded';
 $A->is_error($alice->call(POST => 'tenants/acme/users/nobody/unlock'),
              404, 'not_found', 'unlocking nobody: 404');
@@ -383,6 +395,39 @@ $A->is_error($alice->call(POST => 'tenants/acme/users/nobody/password'),
              404, 'not_found', 'a reset of nobody: 404');
 $t->kotctl('user', 'passwd', 'acme', 'hank', '--password-stdin',
            '--no-force-change', { stdin => "$PW\n" });
+
+# but not one's own: a reset asks nothing of the admin, so a stolen
+# session would keep the account; the portal's password page asks for
+# the current password.  The name as the path gives it, in any case.
+my $upper = $A->login($n, 'acme', 'ALICE', $PW);
+my $kept = $A->dump_keys($t, events => 0);
+for my $c ([$alice, 'alice'], [$alice, 'Alice'], [$upper, 'alice']) {
+    my ($admin, $name) = @$c;
+    $res = $admin->call(POST => "tenants/acme/users/$name/password");
+    $A->is_error($res, 403, 'own_credentials',
+                 "an admin resets its own password ($name, logged in as "
+                 . ($admin == $alice ? 'alice' : 'ALICE')
+                 . '): 403 own_credentials');
+}
+like $res->{json}{detail}, qr{\Qportal's password page\E},
+    '  and is told to use the portal\'s password page';
+is $A->dump_keys($t, events => 0), $kept, '  which changes nothing';
+is $alice->call(GET => 'session')->{status}, 200,
+    '  and the session goes on';
+my @own;
+wait_until(sub {
+    @own = grep { ($_->{'event.reason'} // '') eq 'own_credentials' }
+           @{ $alice->call(GET => 'tenants/acme/events?limit=1000')
+                  ->{json}{events} };
+    return @own >= 3;
+}, what => 'the refusals in the events list');
+is_deeply [ map { join ' ', @$_{qw(event.action event.outcome
+                                   user.target.name user.name)} } @own ],
+    [ ('user_password_set failure alice alice') x 3 ],
+    '  each recorded as a refused password reset';
+my $root = $A->login($n, 'ops', 'root', $PW);
+$A->is_error($root->call(POST => 'tenants/ops/users/root/password'), 403,
+             'own_credentials', 'nor does a system admin reset its own');
 
 
 # sessions

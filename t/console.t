@@ -59,8 +59,9 @@ $t->browse($n, 'console.mjs', 'acme', 'boss', 'the head of acme 2026',
 # a company of its own for what its admin meets on the policy and
 # networks screens, which would change acme's for the tours above
 $t->add_user('umbrella', 'ume', 'the admin of umbrella', roles => ['admin']);
+$t->add_user('umbrella', 'uta', 'works at umbrella since 2021');
 $t->browse($n, 'console_tenant_admin.mjs', 'umbrella', 'ume',
-           'the admin of umbrella');
+           'the admin of umbrella', 'uta');
 # two admins of one company who change the same user at once, and the
 # operator under that company's support grant
 $t->add_user('initrode', 'ann', 'the first admin of initrode',
@@ -72,11 +73,17 @@ $t->add_user('initrode', 'dai', 'away from initrode a while');
 $t->kotctl('tenant', 'policy', 'initrode', 'inactive_after=30d');
 $t->redis('HSET', 'kot:v1:u:initrode:dai', 'created',
           int(time * 1000) - 40 * 86400 * 1000);
+# eri, an admin, and cho have set up two-step login (as mfa_enrol
+# leaves it: the operator only sees whether it may reset it)
+$t->add_user('initrode', 'eri', 'the third admin of initrode',
+             roles => ['admin']);
+$t->redis('HSET', "kot:v1:mfa:initrode:$_", 'seed', 'sealed',
+          'enrolled', 1, 'step', 0) for qw(eri cho);
 $t->kotctl('support', 'grant', 'initrode', '--hours', '1');
 $t->browse($n, 'console_conflict.mjs', 'initrode',
            'ann', 'the first admin of initrode',
            'ben', 'the second admin of initrode', 'cho', 'dai',
-           'ops', 'root', 'the operator on duty');
+           'ops', 'root', 'the operator on duty', 'eri');
 $t->browse($n, 'console_access.mjs', 'acme', 'alice',
            'she works at acme 2026', 'boss', 'the head of acme 2026',
            'globex', 'gina');

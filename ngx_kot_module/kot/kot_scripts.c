@@ -700,18 +700,32 @@ static const char  kot_script_user_add[] =
 
 
 /*
+ * Whether the acting user (actor: the admin API's, of the same tenant,
+ * else "" or absent) is the user: an administrator's own password and
+ * second factor are changed on the portal's pages, which ask for the
+ * current password, and not reset (user_passwd, mfa_reset), so that a
+ * stolen session cannot keep the account.
+ */
+#define KOT_LUA_SELF(user, actor)                                           \
+    "(" actor " or '') ~= '' and " actor " == " user
+
+
+/*
  * An administrator sets a password: the old one joins the history and
- * every session of the user ends.
+ * every session of the user ends.  Not its own (KOT_LUA_SELF).
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] ph:{tenant}:{user}
  * ARGV[1] hash, ARGV[2] must_change, ARGV[3] now, ARGV[4] earlier hashes
- * to keep
- * Returns the number of sessions ended, or -1 if the user does not exist.
+ * to keep, ARGV[5] user, ARGV[6] the acting user if it is of the same
+ * tenant, else "" (absent: kotctl)
+ * Returns the number of sessions ended; -1 if the user does not exist;
+ * -2 if the acting user is the user.
  */
 static const char  kot_script_user_passwd[] =
     "local old = redis.call('HGET', KEYS[1], 'hash')\n"
     "if not old then return -1 end\n"
+    "if " KOT_LUA_SELF("ARGV[5]", "ARGV[6]") " then return -2 end\n"
     "local keep = tonumber(ARGV[4])\n"
     "if keep > 0 then\n"
     "  redis.call('LPUSH', KEYS[3], old)\n"
@@ -735,6 +749,14 @@ static const char  kot_script_user_passwd[] =
     " return -4 end\n"
 
 
+/* is_admin(roles): whether the comma-separated roles hold "admin" */
+#define KOT_LUA_IS_ADMIN                                                    \
+    "local function is_admin(r)\n"                                          \
+    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."  \
+    " ',', 1, true) ~= nil\n"                                               \
+    "end\n"
+
+
 /*
  * The tenant's last enabled admin: last_admin(users, u, roles, was) is
  * true when user u (of the tenant whose users:{tenant} is users), with
@@ -748,10 +770,7 @@ static const char  kot_script_user_passwd[] =
  * tenant: 25 to 35 ms for 10,000 users (docs/admin.md, user_patch).
  */
 #define KOT_LUA_LAST_ADMIN                                                  \
-    "local function is_admin(r)\n"                                          \
-    "  return string.find(',' .. r .. ',', ',' .. '" KOT_ROLE_ADMIN "' .."  \
-    " ',', 1, true) ~= nil\n"                                               \
-    "end\n"                                                                 \
+    KOT_LUA_IS_ADMIN                                                        \
     "local function last_admin(users, u, roles, was)\n"                     \
     "  if was == 1 or not is_admin(roles) then return false end\n"          \
     "  local p = '" KOT_KEY_USER "' .. string.sub(users,"                    \
@@ -1813,15 +1832,25 @@ static const char  kot_script_mfa_remove[] =
  * An administrator resets a user's MFA (a lost phone): the seed and the
  * recovery codes go, and so do the user's sessions, which the lost
  * factor may have opened.  The next login enrols again if the tenant
- * requires MFA.
+ * requires MFA.  Not its own (KOT_LUA_SELF), nor support access an
+ * admin's of the tenant, as user_patch and user_delete keep them.
  *
  * KEYS[1] mfa:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] u:{tenant}:{user}, KEYS[4] mrc:{tenant}:{user}
+ * ARGV[1] user, ARGV[2] the acting user if it is of the same tenant,
+ * else "", ARGV[3] "1" under a support grant (as user_patch's ARGV[6]);
+ * all absent: kotctl
  * Returns {1, sessions ended}; {0} if the user had no MFA; {-1} for an
- * unknown user.
+ * unknown user; {-2} if the acting user is the user, or support access
+ * would reset an admin's.
  */
 static const char  kot_script_mfa_reset[] =
+    KOT_LUA_IS_ADMIN
     "if redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end\n"
+    "if " KOT_LUA_SELF("ARGV[1]", "ARGV[2]") " then return {-2} end\n"
+    "if ARGV[3] == '1'"
+    " and is_admin(redis.call('HGET', KEYS[3], 'roles') or '')"
+    " then return {-2} end\n"
     "if redis.call('DEL', KEYS[1]) == 0 then return {0} end\n"
     "redis.call('DEL', KEYS[4])\n"
     KOT_LUA_SESSIONS_ENDED

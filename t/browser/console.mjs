@@ -299,6 +299,32 @@ await run(async (browser) => {
        && (await page.textContent('.summary')).includes('設定済み'),
        'Escape changes nothing and gives the focus back to the button');
 
+    // the admin's own page, named in capitals: no reset of its own
+    // password or two-step login (a stolen session could keep the
+    // account), but the portal's pages, which ask for the current
+    // password, and come back here
+    await open(page, `?view=user&u=${admin.toUpperCase()}`);
+    const own = await page.textContent('#view');
+    ok(!await page.getByRole('button', { name: 'パスワードをリセット' }).count()
+       && !await page.getByRole('button', { name: '2段階認証をリセット' })
+           .count()
+       && own.includes('現在のパスワードを確認する'),
+       'the admin\'s own page offers no reset of its own password or '
+       + 'two-step login, and says where to change them', own);
+    for (const [name, where] of [['パスワードを変更', '/kot/password'],
+                                 ['2段階認証の設定', '/kot/mfa']]) {
+        const href = await page.getByRole('link', { name, exact: true })
+            .getAttribute('href');
+        const to = new URL(href, page.url());
+        const res = await page.request.get(to.href, { maxRedirects: 0 });
+        ok(to.pathname === where && res.status() === 200
+           && to.searchParams.get('return_to')
+              === `/kot/admin/?view=user&u=${admin.toUpperCase()}`,
+           `"${name}" opens ${where}, which comes back to the page`,
+           `${href} ${res.status()}`);
+    }
+    await shoot(page, 'user-self');
+
     // an account unused for longer than the tenant allows: inactive,
     // and enabled again from its page, by keyboard
     await open(page, '?view=users');

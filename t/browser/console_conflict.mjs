@@ -5,20 +5,22 @@
 // administrator changed the user meanwhile, and sees the user as it now
 // is.  Then the operator's system admin under support access: it is not
 // offered what the company keeps for its own administrators (disabling,
-// demoting or deleting one of them, changing the network lists), and is
-// told why.  Each step is checked, and the flow goes on to the next
+// demoting or deleting one of them, resetting its two-step login,
+// changing the network lists), and is told why.  Each step is checked, and the flow goes on to the next
 // whatever the one before showed.  Prints TAP; t/console.t runs it.
 //
 // usage: node console_conflict.mjs BASE_URL TENANT ADMIN1 PASSWORD1
 //                                  ADMIN2 PASSWORD2 USER INACTIVE_USER
 //                                  OPERATOR SYSADMIN SYSPASSWORD
+//                                  MFA_ADMIN (an admin with MFA; USER has
+//                                  it too)
 
 import { ok, run } from './tap.mjs';
 import { watch, recordCsp, audit, api, ready, says, shown }
     from './watch.mjs';
 
 const [base, tenant, ann, annPassword, ben, benPassword, user, dormant,
-       operator, sysadmin, sysPassword] = process.argv.slice(2);
+       operator, sysadmin, sysPassword, mfaAdmin] = process.argv.slice(2);
 
 async function open(page, query) {
     await page.goto(`${base}/kot/admin/${query}`);
@@ -178,8 +180,16 @@ await run(async (browser) => {
     u = await now(ps, ben);
     ok(u.roles === 'admin auditor' || u.roles === 'auditor admin',
        'which keeps admin', u.roles);
+    const mfaReset = ps.getByRole('button', { name: '2段階認証をリセット' });
+    await open(ps, `?tenant=${tenant}&view=user&u=${mfaAdmin}`);
+    text = await ps.textContent('#view');
+    ok(await mfaReset.isDisabled()
+       && text.includes('サポートアクセスでは2段階認証をリセットできません'),
+       'nor to reset a company admin\'s two-step login, and is told why',
+       text);
     await open(ps, `?tenant=${tenant}&view=user&u=${user}`);
-    ok(await disable.isEnabled() && await remove.isEnabled(),
+    ok(await disable.isEnabled() && await remove.isEnabled()
+       && await mfaReset.isEnabled(),
        'a user who is not an admin is offered as before');
 
     await open(ps, `?tenant=${tenant}&view=networks`);

@@ -141,6 +141,14 @@ export default {
         + 'password alone, or set up two-step login again where your company '
         + 'requires it. This cannot be undone.',
     'users.mfa_reset_done': 'The two-step login of {user} was reset.',
+    'users.support_mfa_hint': 'This user is an administrator of the '
+        + 'company: support access cannot reset its two-step login. Ask the '
+        + 'company\'s administrator to do it.',
+    'users.self_credentials': 'This is your own account: change your '
+        + 'password and your two-step login on their own pages, which ask '
+        + 'for your current password. A reset is only for other users.',
+    'users.self_password': 'Change my password',
+    'users.self_mfa': 'My two-step login',
     'users.roles_hint': 'Roles decide what the user may open. Changes '
         + 'apply at once, also to sessions already running.',
     'users.roles_other': 'Other roles',
@@ -546,6 +554,9 @@ export default {
     'err.password_policy': 'The password does not follow the password '
         + 'policy: {detail}',
     'err.no_mfa': 'This user has no two-step login to reset.',
+    'err.own_credentials': 'You cannot reset your own password or '
+        + 'two-step login here. Change them on your password page or your '
+        + 'two-step login page, which ask for your current password.',
     'pwrule.sep': '; ',
     'pwrule.min_length': 'it must be at least {n} characters long',
     'pwrule.max_length': 'it may be at most {n} characters long',
@@ -585,8 +596,8 @@ export default {
         + 'accounts or set passwords. Ask the company\'s '
         + 'administrator to do it.',
     'err.support_admin_protected': 'Support access cannot disable, demote '
-        + 'or delete the company\'s administrators. Ask the company\'s '
-        + 'administrator to do it.',
+        + 'or delete the company\'s administrators, nor reset their two-step '
+        + 'login. Ask the company\'s administrator to do it.',
     'err.precondition_failed': 'It was changed after this page showed it, '
         + 'so nothing was changed. Reload the page to see it as it is now.',
     'err.support_grant_required': 'This company has not granted support '

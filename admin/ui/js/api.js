@@ -34,14 +34,20 @@ export function path(...parts) {
     return parts.map((p) => encodeURIComponent(p)).join('/');
 }
 
+// A page of the portal ("password", "mfa", "login") that comes back to
+// this screen when it is done.
+export function portalPage(page) {
+    const to = new URL(page, portal);
+    to.searchParams.set('return_to', location.pathname + location.search);
+    return to;
+}
+
 // The portal page that gets this session going again, and then this
 // screen; the login says that the session expired unless the admin
 // ended it here (ended).  The promise never settles: the page is going
 // away.
 function relogin(page, ended = false) {
-    const back = location.pathname + location.search;
-    const to = new URL(page, portal);
-    to.searchParams.set('return_to', back);
+    const to = portalPage(page);
     if (page === 'login' && !ended) {
         to.searchParams.set('expired', '1');
     }

@@ -1,16 +1,21 @@
 // Users: the list with search, one user's page (unlock, disable and
 // enable, enable an inactive account, reset the password or the
-// two-step login, roles, sessions, delete), and adding one.  A change
+// two-step login, roles, sessions, delete), and adding one.  An admin's
+// own password and two-step login are not reset here, which asks for
+// nothing but the session (the API refuses it, 403 own_credentials):
+// its own page leads to the portal's pages, which ask for the current
+// password.  A change
 // of roles, disabling, enabling and deleting are made on the user as the
 // screen showed it (If-Match): if another admin changed the user
 // meanwhile, nothing changes, the admin is told, and the screen shows
 // the user as it now is.  Under support access, what the API keeps for
 // the tenant's own administrators (disabling, demoting or deleting one
-// of them) and what would hand support a login of the tenant (a new
-// user, a password reset) are not offered, and say why.
+// of them, or resetting its two-step login) and what would hand support
+// a login of the tenant (a new user, a password reset) are not offered,
+// and say why.
 
 import { t, tn, fmtTime } from '../i18n.js';
-import { explain, path, ApiError } from '../api.js';
+import { explain, path, portalPage, ApiError } from '../api.js';
 import { h, clear, announce, busy, field, refuse, checkbox, badge,
          section, table, secret, remember } from '../dom.js';
 import { sessionTable, endAllButton } from './sessions.js';
@@ -112,7 +117,8 @@ function enablingRow(ctx, row) {
 }
 
 // Under support access, an admin of the tenant: not to be disabled,
-// demoted or deleted (the API's 403 support_admin_protected).
+// demoted, deleted nor its two-step login reset (the API's 403
+// support_admin_protected).
 function kept(ctx, u) {
     return ctx.support && (u.roles || []).includes('admin');
 }
@@ -319,10 +325,25 @@ function accountCard(ctx, u, self, etag) {
                        : 'users.disable_hint')),
         toggle));
 
+    if (self) {
+        parts.push(ownCredentials());
+    } else {
+        parts.push(...resets(ctx, u, guarded, out));
+    }
+
+    return section(t('users.account'), parts, out);
+}
+
+// The resets of another user's password and two-step login; out shows
+// the temporary password.
+function resets(ctx, u, guarded, out) {
+    const name = u.username;
+    const rows = [];
+
     // a password that support set would be a login of the tenant
-    parts.push(actionRow(ctx, t(ctx.support ? 'err.support_not_permitted'
-                                            : 'users.reset_hint'),
-                         t('users.reset'), {
+    rows.push(actionRow(ctx, t(ctx.support ? 'err.support_not_permitted'
+                                           : 'users.reset_hint'),
+                        t('users.reset'), {
         disabled: ctx.support,
         ask: { title: t('users.reset_title', { user: name }),
                body: t('users.reset_body'),
@@ -337,8 +358,10 @@ function accountCard(ctx, u, self, etag) {
 
     // a lost or replaced phone; a user without one has nothing to reset
     if (u.mfa) {
-        parts.push(actionRow(ctx, t('users.mfa_reset_hint'),
-                             t('users.mfa_reset'), {
+        rows.push(actionRow(ctx, t(guarded ? 'users.support_mfa_hint'
+                                           : 'users.mfa_reset_hint'),
+                            t('users.mfa_reset'), {
+            disabled: guarded,
             ask: { title: t('users.mfa_reset_title', { user: name }),
                    body: t('users.mfa_reset_body'),
                    confirm: t('users.mfa_reset'), danger: true },
@@ -347,7 +370,20 @@ function accountCard(ctx, u, self, etag) {
         }));
     }
 
-    return section(t('users.account'), parts, out);
+    return rows;
+}
+
+// The admin's own password and two-step login: the portal's pages,
+// which ask for the current password and come back here.
+function ownCredentials() {
+    const link = (page, label) => h('a', { class: 'button secondary',
+                                           href: portalPage(page).href },
+                                    label);
+    return h('div', { class: 'action-row' },
+             h('p', null, t('users.self_credentials')),
+             h('span', { class: 'row-actions' },
+               link('password', t('users.self_password')),
+               link('mfa', t('users.self_mfa'))));
 }
 
 function rolesCard(ctx, u, etag) {
