@@ -1,7 +1,8 @@
 
 /*
  * ngx_kot: the admin API (kot_admin), shared by its files:
- * ngx_http_kot_admin.c (routing, who may do what, bodies, answers),
+ * ngx_http_kot_admin.c (routing, who may do what, bodies, queries,
+ * conditions and ETags, answers),
  * ngx_http_kot_admin_tenant.c (tenants, support, lists, policy, events)
  * and ngx_http_kot_admin_user.c (users and sessions).
  */
