@@ -802,16 +802,20 @@ ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
     }
 
     /* "set", or "set:V" on the version V that If-Match's ETag holds */
-    op.len = sizeof("set:") - 1 + ad->state.len;
-    op.data = ngx_pnalloc(r->pool, op.len);
-    if (op.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_str_set(&op, "set");
+
+    if (ad->state.data) {
+        op.len = sizeof("set:") - 1 + ad->state.len;
+        op.data = ngx_pnalloc(r->pool, op.len);
+        if (op.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(op.data, "set:", 4), ad->state.data,
+                   ad->state.len);
     }
 
-    ngx_memcpy(ngx_cpymem(op.data, "set:", 4), ad->state.data,
-               ad->state.len);
-
-    ngx_http_kot_redis_arg(&a, op.data, ad->state.data ? op.len : 3);
+    ngx_http_kot_redis_arg(&a, op.data, op.len);
 
     if (ngx_http_kot_redis_num(r, &a, KOT_ALLOW_MAX) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
