@@ -28,6 +28,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_admin.h"
+#include "kot_b64.h"
 #include "kot_body.h"
 #include "kot_change.h"
 #include "kot_ident.h"
@@ -36,6 +37,9 @@
 
 #define NGX_HTTP_KOT_ADMIN_SEGMENTS  6
 #define NGX_HTTP_KOT_ADMIN_ECHO      64     /* of a name shown back */
+
+/* the longest state an ETag holds: a user's (KOT_LUA_USER_STATE) */
+#define NGX_HTTP_KOT_ADMIN_STATE_MAX  (1 + KOT_ROLES_MAX)
 
 
 typedef enum {
@@ -131,6 +135,8 @@ static ngx_http_kot_val_t *ngx_http_kot_val_copy(ngx_pool_t *pool,
 static json_t *ngx_http_kot_json_text(u_char *data, size_t len);
 static ngx_int_t ngx_http_kot_admin_conditions(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
+static ngx_int_t ngx_http_kot_admin_etag_parse(ngx_http_request_t *r,
+    ngx_str_t *etag, ngx_str_t *state);
 static void ngx_http_kot_admin_refused(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, const char *reason, const char *what);
 static ngx_int_t ngx_http_kot_admin_no_support(ngx_http_request_t *r,
@@ -1023,12 +1029,13 @@ ngx_http_kot_admin_refused(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
 
 /*
  * The call's conditions (RFC 9110, 13.1), before it does anything.  A
- * user (users/U) has an ETag, of its state: If-Match's, one strong ETag,
- * goes to ad->state, for the script that changes the user to compare at
- * the moment of the change (or for GET to compare).  Nothing else has
- * one, so an If-Match other than "*" cannot hold there; nor can
- * If-None-Match or If-Unmodified-Since be told for a change, which is
- * refused rather than made unconditionally.  A GET is answered in full.
+ * user (users/U), an allow-list and the password policy have an ETag,
+ * of their state: If-Match's, one strong ETag, goes to ad->state, for
+ * the script that changes the resource to compare at the moment of the
+ * change (or for GET to compare).  Nothing else has one, so an If-Match
+ * other than "*" cannot hold there; nor can If-None-Match or
+ * If-Unmodified-Since be told for a change, which is refused rather
+ * than made unconditionally.  A GET is answered in full.
  */
 
 static ngx_int_t
@@ -1038,7 +1045,9 @@ ngx_http_kot_admin_conditions(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
     const char       *name;
     ngx_table_elt_t  *h;
 
-    ad->etag = (ad->resource == NGX_HTTP_KOT_R_USER);
+    ad->etag = (ad->resource == NGX_HTTP_KOT_R_USER
+                || ad->resource == NGX_HTTP_KOT_R_ALLOWLIST
+                || ad->resource == NGX_HTTP_KOT_R_POLICY);
     name = NULL;
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
@@ -1083,9 +1092,10 @@ ngx_http_kot_admin_conditions(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
     if (!ad->etag) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
                                         "precondition_failed",
-                                        "only a user (tenants/T/users/U) "
-                                        "has an ETag: If-Match takes * "
-                                        "here, and no change was made");
+                                        "only a user, an allow-list and "
+                                        "the password policy have an "
+                                        "ETag: If-Match takes * here, and "
+                                        "no change was made");
     }
 
     switch (ngx_http_kot_admin_etag_parse(r, &v, &ad->state)) {
@@ -1100,9 +1110,189 @@ ngx_http_kot_admin_conditions(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
         return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
                                         "precondition_failed",
                                         "If-Match takes one ETag, as GET of "
-                                        "the user answers it, or *; no "
+                                        "the resource answers it, or *; no "
                                         "change was made");
     }
+}
+
+
+/*
+ * If-Match's ETag (without its blanks) as the state it holds; NGX_DECLINED
+ * if it is not one that ngx_http_kot_admin_etag() could have made.  Which
+ * state it is, the resource's script tells: one of another resource, or
+ * of a state gone, is not the one it has.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_etag_parse(ngx_http_request_t *r, ngx_str_t *etag,
+    ngx_str_t *state)
+{
+    size_t    len;
+    ssize_t   n;
+
+    if (etag->len < 3 || etag->data[0] != '"'
+        || etag->data[etag->len - 1] != '"')
+    {
+        return NGX_DECLINED;
+    }
+
+    len = etag->len - 2;
+
+    if (len > kot_b64_encoded_len(NGX_HTTP_KOT_ADMIN_STATE_MAX)) {
+        return NGX_DECLINED;
+    }
+
+    state->data = ngx_pnalloc(r->pool, kot_b64_decoded_len(len) + 1);
+    if (state->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = kot_b64url_decode(state->data, kot_b64_decoded_len(len) + 1,
+                          (char *) etag->data + 1, len);
+
+    if (n < 1) {
+        state->data = NULL;
+        return NGX_DECLINED;
+    }
+
+    state->len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The ETag of the resource, of its state (what its script compares
+ * with If-Match's: KOT_LUA_USER_STATE, a list's version, the digest of
+ * a policy), in the answer: the state in base64url, between quotes.
+ * NGX_DECLINED for a GET whose If-Match it is not.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_etag(ngx_http_request_t *r, u_char *state, size_t len)
+{
+    u_char                *tag;
+    ngx_http_kot_ctx_t    *ctx;
+    ngx_http_kot_admin_t  *ad;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_kot_module);
+    ad = ngx_http_kot_admin_get(ctx);
+
+    if (!ad->etag) {
+        return NGX_OK;
+    }
+
+    /* a change was compared by its script; it answers the state after */
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        && ad->state.data
+        && (ad->state.len != len
+            || ngx_memcmp(ad->state.data, state, len) != 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    tag = ngx_pnalloc(r->pool, kot_b64_encoded_len(len) + 2);
+    if (tag == NULL) {
+        return NGX_ERROR;
+    }
+
+    tag[0] = '"';
+    len = 1 + kot_b64url_encode((char *) tag + 1, state, len);
+    tag[len++] = '"';
+
+    return ngx_http_kot_add_header(r, "ETag", tag, len);
+}
+
+
+/*
+ * 412: the resource (what, "the user") is no longer as the caller read
+ * it, and this call changed nothing.  now, if not NULL, is the resource
+ * as it is now, whose members the answer carries after the error (with
+ * its ETag, which the caller set), so that a console can show it without
+ * another call.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_changed(ngx_http_request_t *r, const char *what,
+    json_t *now)
+{
+    u_char  *p, detail[NGX_MAX_ERROR_STR];
+    json_t  *body;
+
+    p = ngx_slprintf(detail, detail + sizeof(detail),
+                     "%s has changed since that ETag was read, and this "
+                     "call changed nothing: %s", what,
+                     now ? "this answer holds it as it is now"
+                         : "read it again");
+
+    body = json_pack("{s:s,s:o}", "error", "precondition_failed",
+                     "detail", ngx_http_kot_json_text(detail, p - detail));
+
+    if (body != NULL && now != NULL && json_object_update(body, now) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
+
+    json_decref(now);
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_PRECONDITION_FAILED, body);
+}
+
+
+/*
+ * The query parameter name's value, the name in any case, as
+ * ngx_http_arg() finds it (a name without "=" too, with an empty value):
+ * NGX_OK, or NGX_DECLINED if the query does not have it.  A parameter
+ * given twice (?user=a&user=b) is refused, not read as either: the call
+ * is answered 400 duplicate_parameter, and NGX_DONE returned.
+ */
+
+ngx_int_t
+ngx_http_kot_admin_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    u_char      *p, *last, *amp, *eq;
+    size_t       len;
+    ngx_uint_t   found;
+
+    len = ngx_strlen(name);
+    found = 0;
+
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( /* void */ ; p < last; p = amp + 1) {
+        amp = ngx_strlchr(p, last, '&');
+        if (amp == NULL) {
+            amp = last;
+        }
+
+        eq = ngx_strlchr(p, amp, '=');
+        if (eq == NULL) {
+            eq = amp;
+        }
+
+        if ((size_t) (eq - p) != len
+            || ngx_strncasecmp(p, (u_char *) name, len) != 0)
+        {
+            continue;
+        }
+
+        if (found) {
+            return ngx_http_kot_admin_answer(r, NGX_HTTP_BAD_REQUEST,
+                       json_pack("{s:s,s:s++,s:s}",
+                                 "error", "duplicate_parameter",
+                                 "detail", "the query gives \"", name,
+                                 "\" more than once: give it once",
+                                 "parameter", name));
+        }
+
+        found = 1;
+        value->data = (eq < amp) ? eq + 1 : amp;
+        value->len = amp - value->data;
+    }
+
+    return found ? NGX_OK : NGX_DECLINED;
 }
 
 

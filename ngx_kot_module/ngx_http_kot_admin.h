@@ -1,7 +1,8 @@
 
 /*
  * ngx_kot: the admin API (kot_admin), shared by its files:
- * ngx_http_kot_admin.c (routing, who may do what, bodies, answers),
+ * ngx_http_kot_admin.c (routing, who may do what, bodies, queries,
+ * conditions and ETags, answers),
  * ngx_http_kot_admin_tenant.c (tenants, support, lists, policy, events)
  * and ngx_http_kot_admin_user.c (users and sessions).
  */
@@ -59,14 +60,17 @@ typedef struct {
 
     ngx_uint_t                  resource;
 
-    /* If-Match's ETag of a user, decoded: its state as the caller read it */
+    /*
+     * If-Match's ETag, decoded: the resource's state as the caller read
+     * it (ngx_http_kot_admin_etag()), for its script to compare
+     */
     ngx_str_t                   state;
 
     unsigned                    system:1;       /* a system admin */
     unsigned                    own:1;          /* T is the caller's */
     unsigned                    support:1;      /* under T's grant */
     unsigned                    audited:1;      /* an event says it */
-    unsigned                    etag:1;         /* of users/U: an ETag */
+    unsigned                    etag:1;         /* the resource has one */
 } ngx_http_kot_admin_t;
 
 
@@ -108,8 +112,16 @@ int64_t ngx_http_kot_val_int(ngx_http_kot_val_t *v, ngx_uint_t i);
 ngx_str_t *ngx_http_kot_val_str(ngx_http_kot_val_t *v, ngx_uint_t i);
 json_t *ngx_http_kot_val_strings(ngx_http_kot_val_t *v);
 
-/* bodies */
+/* bodies and queries */
 json_t *ngx_http_kot_admin_member(ngx_http_request_t *r, const char *name);
+ngx_int_t ngx_http_kot_admin_arg(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value);
+
+/* conditions: a resource's ETag, and 412 when it has changed */
+ngx_int_t ngx_http_kot_admin_etag(ngx_http_request_t *r, u_char *state,
+    size_t len);
+ngx_int_t ngx_http_kot_admin_changed(ngx_http_request_t *r, const char *what,
+    json_t *now);
 
 /* JSON values */
 json_t *ngx_http_kot_json_str(ngx_str_t *s);
@@ -174,9 +186,6 @@ ngx_int_t ngx_http_kot_admin_user_add(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_get(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-ngx_int_t ngx_http_kot_admin_etag_parse(ngx_http_request_t *r,
-    ngx_str_t *etag, ngx_str_t *state);
-ngx_int_t ngx_http_kot_admin_changed(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_admin_user_patch(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 ngx_int_t ngx_http_kot_admin_user_delete(ngx_http_request_t *r,

@@ -38,6 +38,10 @@ static ngx_int_t ngx_http_kot_admin_allowlist_load(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_allowlist_stale(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_allowlist_etag(ngx_http_request_t *r,
+    int64_t version);
 static json_t *ngx_http_kot_admin_networks(ngx_http_request_t *r,
     ngx_http_kot_val_t *list);
 static ngx_int_t ngx_http_kot_admin_allowlist_parse(ngx_http_request_t *r,
@@ -54,8 +58,14 @@ static ngx_int_t ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_policy_kept(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_read(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_policy_got(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_stale(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
+static ngx_int_t ngx_http_kot_admin_policy_etag(ngx_http_request_t *r,
+    ngx_http_kot_val_t *reply);
 static ngx_int_t ngx_http_kot_admin_policy_set(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_policy_rule(ngx_http_request_t *r,
@@ -442,10 +452,62 @@ ngx_http_kot_admin_allowlist_got(ngx_http_request_t *r,
 {
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
+    switch (ngx_http_kot_admin_allowlist_etag(r,
+                                        ngx_http_kot_val_int(ad->reply, 0)))
+    {
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return ngx_http_kot_admin_changed(r, "the list", NULL);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                json_pack("{s:o}", "networks",
                          ngx_http_kot_admin_networks(r,
                              ngx_http_kot_val(ad->reply, 1 + ad->list))));
+}
+
+
+/* A PUT on a version gone: 412, with the list as it is now (reloaded) */
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_stale(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ngx_http_kot_admin_allowlist_etag(r,
+                                          ngx_http_kot_val_int(ad->reply, 0))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_changed(r, "the list",
+               json_pack("{s:o}", "networks",
+                         ngx_http_kot_admin_networks(r,
+                             ngx_http_kot_val(ad->reply, 1 + ad->list))));
+}
+
+
+/*
+ * The ETag of either of the tenant's lists: the version of its lists
+ * (alv:T), which moves at every change of either, as allowlist_change
+ * compares it.
+ */
+
+static ngx_int_t
+ngx_http_kot_admin_allowlist_etag(ngx_http_request_t *r, int64_t version)
+{
+    u_char  text[NGX_INT64_LEN], *p;
+
+    p = ngx_sprintf(text, "%L", version);
+
+    return ngx_http_kot_admin_etag(r, text, p - text);
 }
 
 
@@ -711,7 +773,7 @@ static ngx_int_t
 ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                   name;
+    ngx_str_t                   name, op;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
 
@@ -739,7 +801,21 @@ ngx_http_kot_admin_allowlist_before(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_kot_redis_arg(&a, (u_char *) "set", 3);
+    /* "set", or "set:V" on the version V that If-Match's ETag holds */
+    ngx_str_set(&op, "set");
+
+    if (ad->state.data) {
+        op.len = sizeof("set:") - 1 + ad->state.len;
+        op.data = ngx_pnalloc(r->pool, op.len);
+        if (op.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(op.data, "set:", 4), ad->state.data,
+                   ad->state.len);
+    }
+
+    ngx_http_kot_redis_arg(&a, op.data, op.len);
 
     if (ngx_http_kot_redis_num(r, &a, KOT_ALLOW_MAX) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -761,6 +837,13 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
     ngx_http_kot_val_t    *added, *removed;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
+    if (ad->reply->type == REDIS_REPLY_INTEGER
+        && ad->reply->integer == KOT_CHANGED)
+    {
+        return ngx_http_kot_admin_allowlist_load(r, ad,
+                                           ngx_http_kot_admin_allowlist_stale);
+    }
+
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return (ad->reply->integer == KOT_NO_TENANT)
                ? ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -769,6 +852,13 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
                                           "too_many_networks",
                                           "a list holds at most %d "
                                           "networks", KOT_ALLOW_MAX);
+    }
+
+    if (ngx_http_kot_admin_allowlist_etag(r,
+                                          ngx_http_kot_val_int(ad->reply, 1))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     texts = ad->data;
@@ -816,7 +906,34 @@ ngx_http_kot_admin_allowlist_changed(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_kot_admin_policy_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    return ngx_http_kot_admin_policy_load(r, ngx_http_kot_admin_policy_got);
+    return ngx_http_kot_admin_policy_read(r, ngx_http_kot_admin_policy_got);
+}
+
+
+/* The tenant's own rules and their state, for the ETag, then next. */
+
+static ngx_int_t
+ngx_http_kot_admin_policy_read(ngx_http_request_t *r,
+    ngx_http_kot_step_pt next)
+{
+    static ngx_str_t  state = ngx_string("state");
+
+    return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_GET, &state,
+                                            1, next);
+}
+
+
+/* The ETag of the policy, of the state after the rules of reply. */
+
+static ngx_int_t
+ngx_http_kot_admin_policy_etag(ngx_http_request_t *r,
+    ngx_http_kot_val_t *reply)
+{
+    ngx_str_t  *state;
+
+    state = ngx_http_kot_val_str(reply, KOT_TENANT_POLICY_N);
+
+    return ngx_http_kot_admin_etag(r, state->data, state->len);
 }
 
 
@@ -956,8 +1073,43 @@ ngx_http_kot_admin_policy_got(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                         "no such tenant");
     }
 
+    switch (ngx_http_kot_admin_policy_etag(r, ad->reply)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return ngx_http_kot_admin_changed(r, "the policy", NULL);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_kot_admin_answer(r, NGX_HTTP_OK,
                                      ngx_http_kot_admin_policy_json(r,
+                                                                ad->reply));
+}
+
+
+/* A PUT on a state gone: 412, with the policy as it is now (reread) */
+
+static ngx_int_t
+ngx_http_kot_admin_policy_stale(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
+
+    if (ad->reply->type != REDIS_REPLY_ARRAY) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                        "no such tenant");
+    }
+
+    if (ngx_http_kot_admin_policy_etag(r, ad->reply) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_kot_admin_changed(r, "the policy",
+                                      ngx_http_kot_admin_policy_json(r,
                                                                 ad->reply));
 }
 
@@ -1080,11 +1232,17 @@ ngx_http_kot_admin_policy_put(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* policy_set's arguments: rule, value, ... */
-    values = ngx_pcalloc(r->pool, 2 * KOT_TENANT_POLICY_N * sizeof(ngx_str_t));
+    /*
+     * policy_set's arguments: rule, value, ..., and the state If-Match's
+     * ETag holds ("" for none)
+     */
+    values = ngx_pcalloc(r->pool,
+                         (2 * KOT_TENANT_POLICY_N + 1) * sizeof(ngx_str_t));
     if (values == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    values[2 * KOT_TENANT_POLICY_N] = ad->state;
 
     t = klcf->policy;
 
@@ -1231,7 +1389,7 @@ ngx_http_kot_admin_policy_set(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     return ngx_http_kot_admin_tenant_script(r, KOT_SCRIPT_POLICY_SET,
                                             ngx_http_kot_admin_get(ctx)->data,
-                                            2 * KOT_TENANT_POLICY_N,
+                                            2 * KOT_TENANT_POLICY_N + 1,
                                             ngx_http_kot_admin_policy_changed);
 }
 
@@ -1246,9 +1404,20 @@ ngx_http_kot_admin_policy_changed(ngx_http_request_t *r,
     ngx_http_kot_val_t    *now;
     ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
+    if (ad->reply->type == REDIS_REPLY_INTEGER
+        && ad->reply->integer == KOT_CHANGED)
+    {
+        return ngx_http_kot_admin_policy_read(r,
+                                              ngx_http_kot_admin_policy_stale);
+    }
+
     if (ad->reply->type != REDIS_REPLY_ARRAY) {
         return ngx_http_kot_admin_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                         "no such tenant");
+    }
+
+    if (ngx_http_kot_admin_policy_etag(r, ad->reply) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the rules as they are now, in the shape of policy_get's answer */
@@ -1431,13 +1600,19 @@ ngx_http_kot_admin_tenant_notify(ngx_http_kot_admin_t *ad, ngx_str_t *url)
 ngx_int_t
 ngx_http_kot_admin_events(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_int_t                   limit;
+    ngx_int_t                   limit, rc;
     ngx_str_t                   arg;
     ngx_http_kot_redis_args_t   a;
 
     limit = NGX_HTTP_KOT_EVENTS_DEFAULT;
 
-    if (ngx_http_arg(r, (u_char *) "limit", 5, &arg) == NGX_OK) {
+    rc = ngx_http_kot_admin_arg(r, "limit", &arg);
+
+    if (rc == NGX_DONE) {
+        return rc;
+    }
+
+    if (rc == NGX_OK) {
         limit = ngx_atoi(arg.data, arg.len);
 
         if (limit < 1 || limit > KOT_EVENTS_MAX) {

@@ -12,7 +12,6 @@
 #include <ngx_http.h>
 
 #include "ngx_http_kot_admin.h"
-#include "kot_b64.h"
 #include "kot_change.h"
 #include "kot_crypto.h"
 #include "kot_form.h"
@@ -32,7 +31,7 @@ static ngx_int_t ngx_http_kot_admin_user_load(ngx_http_request_t *r,
     ngx_http_kot_step_pt next);
 static ngx_int_t ngx_http_kot_admin_user_show(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
-static ngx_int_t ngx_http_kot_admin_etag(ngx_http_request_t *r,
+static ngx_int_t ngx_http_kot_admin_user_etag(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static ngx_int_t ngx_http_kot_admin_user_shown(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
@@ -262,13 +261,13 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_user(r);
     }
 
-    switch (ngx_http_kot_admin_etag(r, ad)) {
+    switch (ngx_http_kot_admin_user_etag(r, ad)) {
 
     case NGX_OK:
         break;
 
     case NGX_DECLINED:
-        return ngx_http_kot_admin_changed(r);
+        return ngx_http_kot_admin_changed(r, "the user", NULL);
 
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -283,14 +282,14 @@ ngx_http_kot_admin_user_shown(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 /*
  * The ETag of users/U, of the user_get row in ad->reply, in the answer
  * of GET and PATCH: the user's state, what a PATCH or DELETE changes
- * (KOT_LUA_USER_STATE: 0 or 1 for disabled, then the roles), in
- * base64url.  NGX_DECLINED for a GET whose If-Match it is not.
+ * (KOT_LUA_USER_STATE: 0 or 1 for disabled, then the roles).
+ * NGX_DECLINED for a GET whose If-Match it is not.
  */
 
 static ngx_int_t
-ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
+ngx_http_kot_admin_user_etag(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
 {
-    u_char      *state, *tag;
+    u_char      *state;
     size_t       len;
     ngx_str_t   *roles;
 
@@ -302,85 +301,14 @@ ngx_http_kot_admin_etag(ngx_http_request_t *r, ngx_http_kot_admin_t *ad)
     len = 1 + roles->len;
 
     state = ngx_pnalloc(r->pool, len);
-    tag = ngx_pnalloc(r->pool, kot_b64_encoded_len(len) + 2);
-
-    if (state == NULL || tag == NULL) {
+    if (state == NULL) {
         return NGX_ERROR;
     }
 
     state[0] = ngx_http_kot_val_int(ad->reply, 2) ? '1' : '0';
     ngx_memcpy(state + 1, roles->data, roles->len);
 
-    /* a PATCH was compared by its script; it answers the state after */
-    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        && ad->state.data
-        && (ad->state.len != len
-            || ngx_memcmp(ad->state.data, state, len) != 0))
-    {
-        return NGX_DECLINED;
-    }
-
-    tag[0] = '"';
-    len = 1 + kot_b64url_encode((char *) tag + 1, state, len);
-    tag[len++] = '"';
-
-    return ngx_http_kot_add_header(r, "ETag", tag, len);
-}
-
-
-/*
- * If-Match's ETag (without its blanks) as the state it holds; NGX_DECLINED
- * if it is not one that ngx_http_kot_admin_etag() could have made.
- */
-
-ngx_int_t
-ngx_http_kot_admin_etag_parse(ngx_http_request_t *r, ngx_str_t *etag,
-    ngx_str_t *state)
-{
-    size_t    len;
-    ssize_t   n;
-
-    if (etag->len < 3 || etag->data[0] != '"'
-        || etag->data[etag->len - 1] != '"')
-    {
-        return NGX_DECLINED;
-    }
-
-    len = etag->len - 2;
-
-    if (len > kot_b64_encoded_len(1 + KOT_ROLES_MAX)) {
-        return NGX_DECLINED;
-    }
-
-    state->data = ngx_pnalloc(r->pool, kot_b64_decoded_len(len) + 1);
-    if (state->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    n = kot_b64url_decode(state->data, kot_b64_decoded_len(len) + 1,
-                          (char *) etag->data + 1, len);
-
-    if (n < 2 || (state->data[0] != '0' && state->data[0] != '1')) {
-        state->data = NULL;
-        return NGX_DECLINED;
-    }
-
-    state->len = n;
-
-    return NGX_OK;
-}
-
-
-/* 412: the user is no longer as the caller read it; nothing changed */
-
-ngx_int_t
-ngx_http_kot_admin_changed(ngx_http_request_t *r)
-{
-    return ngx_http_kot_admin_error(r, NGX_HTTP_PRECONDITION_FAILED,
-                                    "precondition_failed",
-                                    "the user has changed since that ETag "
-                                    "was read, and this call changed "
-                                    "nothing: read it again");
+    return ngx_http_kot_admin_etag(r, state, len);
 }
 
 
@@ -994,7 +922,7 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
                                        "\"admin\" role away");
 
     case KOT_CHANGED:
-        return ngx_http_kot_admin_changed(r);
+        return ngx_http_kot_admin_changed(r, "the user", NULL);
 
     case KOT_LAST_ADMIN:
         disabled = ngx_http_kot_admin_member(r, "disabled");
@@ -1206,7 +1134,7 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     }
 
     if (ad->reply->integer == KOT_CHANGED) {
-        return ngx_http_kot_admin_changed(r);
+        return ngx_http_kot_admin_changed(r, "the user", NULL);
     }
 
     if (ad->reply->integer == KOT_LAST_ADMIN) {
@@ -1532,6 +1460,7 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     int                         n;
     long                        len;
     u_char                     *user;
+    ngx_int_t                   rc;
     ngx_str_t                   arg;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
@@ -1544,7 +1473,13 @@ ngx_http_kot_admin_sessions(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     ngx_http_kot_redis_arg(&a, ad->tenant.data, ad->tenant.len);
 
-    if (ngx_http_arg(r, (u_char *) "user", 4, &arg) == NGX_OK) {
+    rc = ngx_http_kot_admin_arg(r, "user", &arg);
+
+    if (rc == NGX_DONE) {
+        return rc;
+    }
+
+    if (rc == NGX_OK) {
         if (arg.len == 0) {
             return ngx_http_kot_admin_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_parameter",

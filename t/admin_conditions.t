@@ -2,9 +2,10 @@
 # whether it is disabled): PATCH and DELETE with If-Match change it only
 # if it is still as the caller read it, so two admins changing one user
 # at once lose nothing (412 precondition_failed, in JSON, nothing
-# written).  A condition the API cannot evaluate refuses a change
-# before it is made: never the change made and then answered 412, or
-# 304, by nginx in HTML.
+# written); so do the allow-lists and the policy (t/admin_lists.t).  A
+# condition the API cannot evaluate, or an ETag that is not the
+# resource's, refuses a change before it is made: never the change made
+# and then answered 412, or 304, by nginx in HTML.
 
 use strict;
 use warnings;

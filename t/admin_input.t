@@ -1,8 +1,9 @@
 # Hostile input to the admin API: names with ':', '*', '{', a newline,
 # NUL or a thousand characters, in bodies, paths and queries; roles,
 # networks and policy values alike; JSON that is not, or too deep, or
-# too large a number, or with a member twice.  Each gets a clear error
-# in JSON and leaves every key in Redis as it was.
+# too large a number, or with a member twice; a query parameter twice.
+# Each gets a clear error in JSON and leaves every key in Redis as it
+# was.
 
 use strict;
 use warnings;
@@ -94,6 +95,16 @@ refused($root->call(DELETE => 'tenants/' . ('a' x 1000)), 404,
         'not_found', 'a tenant of 1000 characters: 404');
 refused($alice->call(GET => 'tenants/acme/events?limit=1%00'), 400,
         'invalid_parameter', 'a limit with a NUL: 400');
+
+# a query parameter given twice names no one value: refused, not read as
+# the first (nor the last)
+for my $q ('sessions?user=bob&user=alice', 'sessions?user=bob&user=bob',
+           'sessions?User=bob&user=alice', 'events?limit=1&x=2&limit=3') {
+    my $res = $alice->call(GET => "tenants/acme/$q");
+    refused($res, 400, 'duplicate_parameter', "$q: 400");
+    is $res->{json}{parameter}, $q =~ /user/ ? 'user' : 'limit',
+        '  naming the parameter';
+}
 isnt $alice->call(GET => 'tenants/acme/users/bob%00')->{status}, 200,
     'a NUL in the path finds nobody';
 

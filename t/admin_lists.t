@@ -1,7 +1,9 @@
 # A tenant's allow-lists, password policy and events through the admin
 # API: lists replaced and applied at once, a list that would shut out
 # the admin refused unless forced, a policy tightened but never
-# loosened, and the events, newest first.
+# loosened, two admins changing a list or the policy at once (the one
+# whose read is older changes nothing: ETag and If-Match, 412), and the
+# events, newest first.
 
 use strict;
 use warnings;
@@ -32,6 +34,25 @@ sub logs_in ($user, $password) {
                          password => $password)->{status} == 303;
 }
 
+sub if_match ($etag) { return { headers => { 'If-Match' => $etag } } }
+
+# The tenant's records of an action, in its events list.
+sub events_of ($action) {
+    return scalar grep { /"\Q$action\E"/ }
+        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
+}
+
+# The module writes a call's record after its answer: a record missing
+# right after a call may still come.  A barrier: a later call (a tenant
+# admin deleting its tenant, refused and recorded), whose record is
+# waited for, so that any record of the calls before it is there too.
+sub barrier () {
+    my $before = events_of('admin_api');
+    $alice->call(DELETE => 'tenants/acme');
+    return wait_until(sub { events_of('admin_api') > $before },
+                      what => 'the record of a later call');
+}
+
 
 # allow-lists
 
@@ -58,10 +79,7 @@ ok logs_in('bob', $PW), 'this address is in it: bob logs in';
 
 # the same list again is as asked already: nothing written, the version
 # kept (no node reloads the list), nothing recorded
-sub list_changes () {
-    return scalar grep { /"allowlist_changed"/ }
-        @{ $t->redis('LRANGE', 'kot:v1:ev:acme', 0, -1) };
-}
+sub list_changes () { return events_of('allowlist_changed') }
 my $version = $t->redis('GET', 'kot:v1:alv:acme');
 ok wait_until(sub { list_changes() == 1 }, what => 'the change\'s event'),
     'the change is among the tenant\'s events (written after the answer)';
@@ -73,6 +91,7 @@ is_deeply $res->{json}{networks},
     ['10.1.0.0/16', '10.1.2.0/24', '127.0.0.1/32', '2001:db8::/32'],
     '  with the list';
 is $t->redis('GET', 'kot:v1:alv:acme'), $version, '  the version kept';
+ok barrier(), '  (the record of a call made after it is there)';
 is list_changes(), 1, '  and nothing recorded';
 
 $res = $alice->call(PUT => 'tenants/acme/allowlists/access',
@@ -207,6 +226,74 @@ $t->redis('RENAME', 'kot:v1:t:acme-gone', 'kot:v1:t:acme');
 $t->redis('DEL', 'kot:v1:al:acme:access');
 
 
+# two admins editing a list at once: the one whose read is older changes
+# nothing (412), and is answered the list as it now is, with its ETag
+
+$t->add_user('acme', 'carol', $PW, roles => ['admin']);
+my $carol = $A->login($n, 'acme', 'carol', $PW);
+my $ACCESS = 'tenants/acme/allowlists/access';
+sub access_list () {
+    return [ sort @{ $t->redis('SMEMBERS', 'kot:v1:al:acme:access') } ];
+}
+
+my $etag = $alice->call(GET => $ACCESS)->{headers}{etag};
+like $etag, qr/^"[A-Za-z0-9_-]+"$/, 'GET of a list answers a strong ETag';
+is $carol->call(GET => $ACCESS)->{headers}{etag}, $etag,
+    '  the same for both admins';
+
+$res = $alice->call(PUT => $ACCESS,
+                    { networks => ['127.0.0.0/8', '10.1.0.0/16'] },
+                    if_match($etag));
+is $res->{status}, 200, 'the first PUT with If-Match: 200';
+my $new = $res->{headers}{etag};
+ok $new && $new ne $etag, '  with the new ETag';
+is $alice->call(GET => $ACCESS)->{headers}{etag}, $new, '  as GET says';
+
+ok barrier(), '  (the record of a call made after it is there)';
+my $changes = list_changes();
+$res = $carol->call(PUT => $ACCESS,
+                    { networks => ['127.0.0.0/8', '192.0.2.0/24'] },
+                    if_match($etag));
+$A->is_error($res, 412, 'precondition_failed',
+             'the second, on the list it read before: 412');
+is_deeply $res->{json}{networks}, ['10.1.0.0/16', '127.0.0.0/8'],
+    '  with the list as it now is';
+is $res->{headers}{etag}, $new, '  and its ETag';
+is_deeply access_list(), ['10.1.0.0/16', '127.0.0.0/8'],
+    '  and the first admin\'s list kept';
+ok barrier(), '  (the record of a call made after it is there)';
+is list_changes(), $changes, '  nothing recorded';
+
+$res = $carol->call(PUT => $ACCESS,
+                    { networks => ['127.0.0.0/8', '192.0.2.0/24'] },
+                    if_match($new));
+is $res->{status}, 200, 'made again on the list as it now is: 200';
+is_deeply access_list(), ['127.0.0.0/8', '192.0.2.0/24'], '  as asked';
+$new = $res->{headers}{etag};
+
+is $t->kotctl('allowlist', 'acme', 'access', 'add', '10.2.0.0/16')
+    ->{exit}, 0, '(kotctl adds a network)';
+$A->is_error($alice->call(PUT => $ACCESS, { networks => ['127.0.0.0/8'] },
+                          if_match($new)),
+             412, 'precondition_failed', 'a change by kotctl meanwhile: 412');
+is scalar @{ access_list() }, 3, '  nothing changed';
+$A->is_error($alice->call(GET => $ACCESS, undef, if_match($new)),
+             412, 'precondition_failed',
+             'a GET whose If-Match is not the list\'s: 412');
+my $now = $alice->call(GET => $ACCESS)->{headers}{etag};
+is $alice->call(GET => $ACCESS, undef, if_match($now))->{status}, 200,
+    '  with the list\'s own: 200';
+$A->is_error($alice->call(PUT => 'tenants/acme/allowlists/admin',
+                          { networks => ['127.0.0.0/8'] },
+                          if_match('"' . 'x' x 2000 . '"')),
+             412, 'precondition_failed', 'an ETag that is none: 412');
+
+is $alice->call(PUT => $ACCESS, { networks => ['127.0.0.0/8'] })
+    ->{status}, 200, 'a PUT without If-Match replaces the list, as before';
+is_deeply access_list(), ['127.0.0.0/8'], '  as asked';
+$t->redis('DEL', 'kot:v1:al:acme:access');
+
+
 # password policy
 
 $res = $alice->call(GET => 'tenants/acme/policy');
@@ -279,6 +366,38 @@ is_deeply $res->{json}{rules}, { min_length => '14' },
 is $t->redis('HEXISTS', 'kot:v1:t:acme', 'policy.max_age'), 0,
     'from Redis too';
 
+# two admins changing the policy at once
+$res = $alice->call(GET => 'tenants/acme/policy');
+$etag = $res->{headers}{etag};
+like $etag, qr/^"[A-Za-z0-9_-]+"$/, 'GET of the policy answers an ETag';
+$res = $alice->call(PUT => 'tenants/acme/policy', { min_length => 15 },
+                    if_match($etag));
+is $res->{status}, 200, 'a PUT with it: 200';
+$new = $res->{headers}{etag};
+ok $new && $new ne $etag, '  with the new ETag';
+is $carol->call(GET => 'tenants/acme/policy')->{headers}{etag}, $new,
+    '  as GET says';
+$res = $carol->call(PUT => 'tenants/acme/policy',
+                    { min_length => 20, history => 5 }, if_match($etag));
+$A->is_error($res, 412, 'precondition_failed',
+             'another on the policy read before: 412');
+is_deeply $res->{json}{rules}, { min_length => '15' },
+    '  with the rules as they now are';
+is $res->{json}{effective}{min_length}, 15, '  and in force';
+is $res->{headers}{etag}, $new, '  and their ETag';
+is $t->redis('HGET', 'kot:v1:t:acme', 'policy.min_length'), '15',
+    '  nothing changed';
+is $t->redis('HEXISTS', 'kot:v1:t:acme', 'policy.history'), 0,
+    '  not even the rule the first did not set';
+is $t->kotctl('tenant', 'policy', 'acme', 'min_length=16')->{exit}, 0,
+    '(kotctl sets a rule)';
+$A->is_error($carol->call(PUT => 'tenants/acme/policy', { min_length => 20 },
+                          if_match($new)),
+             412, 'precondition_failed', 'a rule set by kotctl meanwhile: 412');
+$res = $carol->call(PUT => 'tenants/acme/policy', { min_length => 14 });
+is $res->{status}, 200, 'a PUT without If-Match replaces the rules, as before';
+is_deeply $res->{json}{rules}, { min_length => '14' }, '  as asked';
+
 
 # events
 
@@ -316,5 +435,11 @@ $A->is_error($alice->call(GET => 'tenants/acme/events?limit=1001'), 400,
              'invalid_parameter', 'over 1000: 400');
 $A->is_error($alice->call(GET => 'tenants/acme/events?limit=x'), 400,
              'invalid_parameter', 'not a number: 400');
+for my $q ('limit=2&limit=3', 'limit=2&LIMIT=2', 'limit&limit=2') {
+    $res = $alice->call(GET => "tenants/acme/events?$q");
+    $A->is_error($res, 400, 'duplicate_parameter',
+                 "?$q: 400, neither taken");
+    is $res->{json}{parameter}, 'limit', '  naming the parameter';
+}
 
 done_testing;

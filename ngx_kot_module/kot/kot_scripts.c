@@ -1286,19 +1286,30 @@ static const char  kot_script_session_end[] =
  * most 1000 entries a call: unpack() of many more overflows Lua's C
  * stack.
  *
+ * The admin API's PUT of a list is made on the version its caller read
+ * (the list's ETag, If-Match): given after the op ("set:17"), the change
+ * is refused with -4 (KOT_CHANGED), before anything else, unless the
+ * tenant's lists are still at that version, so that two admins editing
+ * a list at once do not silently overwrite each other.
+ *
  * KEYS[1] t:{tenant}, KEYS[2] al:{tenant}:{list}, KEYS[3] alv:{tenant}
- * ARGV[1] "set", "add" or "remove", ARGV[2] the most entries a list may
- * hold, ARGV[3...] canonical CIDRs (checked by the caller)
+ * ARGV[1] "set", "add" or "remove", then optionally ":" and the version
+ * the caller read, ARGV[2] the most entries a list may hold, ARGV[3...]
+ * canonical CIDRs (checked by the caller)
  * Returns {entries after, version after, {added}, {removed}}, both lists
  * empty when nothing changed; -1 if there is no such tenant; -2 if the
- * list would hold more than the limit.
+ * list would hold more than the limit; -4 if the lists are no longer at
+ * the version given.
  */
 static const char  kot_script_allowlist_change[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "local op, limit = ARGV[1], tonumber(ARGV[2])\n"
+    "local op, read = string.match(ARGV[1], '^([^:]*):?(.*)$')\n"
+    "local limit = tonumber(ARGV[2])\n"
     "if op ~= 'set' and op ~= 'add' and op ~= 'remove' then\n"
-    "  return redis.error_reply('allowlist_change: unknown op ' .. op)\n"
+    "  return redis.error_reply('allowlist_change: unknown op ' .. ARGV[1])\n"
     "end\n"
+    "if read ~= '' and read ~= (redis.call('GET', KEYS[3]) or '0') then"
+    " return -4 end\n"
     "local added, removed, seen = {}, {}, {}\n"
     "for i = 3, #ARGV do\n"
     "  local e = ARGV[i]\n"
@@ -1335,37 +1346,66 @@ static const char  kot_script_allowlist_change[] =
 
 
 /*
+ * A tenant's own rules: rules() reads them, in the order of
+ * KOT_TENANT_POLICY_FIELDS ("" for a rule not set), and state() digests
+ * them, as the admin API's ETag of the tenant's policy holds them: any
+ * change of a rule, through the API or kotctl, changes it.
+ */
+#define KOT_LUA_POLICY_RULES                                                \
+    "local function rules()\n"                                              \
+    "  local v = redis.call('HMGET', KEYS[1], "                             \
+    KOT_TENANT_POLICY_FIELDS ")\n"                                          \
+    "  for i = 1, " KOT_POLICY_N " do v[i] = v[i] or '' end\n"              \
+    "  return v\n"                                                          \
+    "end\n"                                                                 \
+    "local function state(v) return redis.sha1hex(table.concat(v, '\\n'))" \
+    " end\n"
+
+
+/*
  * KEYS[1] t:{tenant}
+ * ARGV[1] "state" for the state of the rules too (the admin API), or
+ * absent
  * Returns the tenant's own rules in the order of KOT_TENANT_POLICY_FIELDS
- * ("" for a rule not set); -1 if there is no such tenant.
+ * ("" for a rule not set), then with ARGV[1] their state; -1 if there is
+ * no such tenant.
  */
 static const char  kot_script_policy_get[] =
+    KOT_LUA_POLICY_RULES
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
-    "local v = redis.call('HMGET', KEYS[1], " KOT_TENANT_POLICY_FIELDS ")\n"
-    "for i = 1, " KOT_POLICY_N " do v[i] = v[i] or '' end\n"
+    "local v = rules()\n"
+    "if ARGV[1] == 'state' then v[#v + 1] = state(v) end\n"
     "return v\n";
 
 
 /*
  * Sets a tenant's own rules, as checked by the caller against the
- * server's policy (kot_policy_tenant_check()).
+ * server's policy (kot_policy_tenant_check()).  The admin API's PUT is
+ * made on the state its caller read (the policy's ETag, If-Match),
+ * given after the rules: the change is refused with -4 (KOT_CHANGED),
+ * before anything else, unless the rules are still in that state.
  *
  * KEYS[1] t:{tenant}
  * ARGV[1] rule (min_length ...), ARGV[2] value ("" removes the rule), ...
- * Returns {old value or "", ...} of each rule given; -1 if there is no
- * such tenant; -2 if a rule is not a tenant's.
+ * then optionally the state the caller read ("": any; kotctl gives none)
+ * Returns {old value or "", ...} of each rule given, and with a state
+ * given the state after; -1 if there is no such tenant; -2 if a rule is
+ * not a tenant's; -4 if the rules are no longer in the state given.
  */
 static const char  kot_script_policy_set[] =
+    KOT_LUA_POLICY_RULES
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "local n = #ARGV - #ARGV % 2\n"
+    "if n < #ARGV and ARGV[#ARGV] ~= '' and ARGV[#ARGV] ~= state(rules())"
+    " then return -4 end\n"
     "local known = {}\n"
     "for _, f in ipairs({" KOT_TENANT_POLICY_FIELDS "}) do known[f] = true"
     " end\n"
-    "for i = 1, #ARGV, 2 do\n"
-    "  if not known['policy.' .. ARGV[i]] or not ARGV[i + 1] then return -2"
-    " end\n"
+    "for i = 1, n, 2 do\n"
+    "  if not known['policy.' .. ARGV[i]] then return -2 end\n"
     "end\n"
     "local old = {}\n"
-    "for i = 1, #ARGV, 2 do\n"
+    "for i = 1, n, 2 do\n"
     "  local f = 'policy.' .. ARGV[i]\n"
     "  old[#old + 1] = redis.call('HGET', KEYS[1], f) or ''\n"
     "  if ARGV[i + 1] == '' then\n"
@@ -1374,6 +1414,7 @@ static const char  kot_script_policy_set[] =
     "    redis.call('HSET', KEYS[1], f, ARGV[i + 1])\n"
     "  end\n"
     "end\n"
+    "if n < #ARGV then old[#old + 1] = state(rules()) end\n"
     "return old\n";
 
 

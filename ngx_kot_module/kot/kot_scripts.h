@@ -139,8 +139,10 @@
 #define KOT_RETIRED           (-2)  /* the name was deleted: never again */
 #define KOT_SELF              (-2)  /* an admin would end itself */
 #define KOT_SELF_DEMOTE       (-3)  /* user_patch: ... or drop its admin */
-#define KOT_CHANGED           (-4)  /* user_patch, user_delete: the user */
-                                    /* is no longer as the caller read it */
+#define KOT_CHANGED           (-4)  /* user_patch, user_delete, */
+                                    /* allowlist_change, policy_set: the */
+                                    /* user, list or policy is no longer */
+                                    /* as the caller read it */
 #define KOT_LAST_ADMIN        (-5)  /* user_patch, user_delete: it would */
                                     /* leave the tenant no enabled admin */
 #define KOT_NO_SUCH_RULE      (-2)  /* policy_set */

@@ -3,7 +3,10 @@
 // the first's change, changes nothing (roles, disabling, deleting, or
 // enabling from the list), is told in its language that another
 // administrator changed the user meanwhile, and sees the user as it now
-// is.  Then the operator's system admin under support access: it is not
+// is.  The same for a network list and the password policy, where the
+// second admin's draft stays on the page beside what the first saved,
+// and saving it again replaces that.  Then the operator's system admin
+// under support access: it is not
 // offered what the company keeps for its own administrators (disabling,
 // demoting or deleting one of them, resetting its two-step login,
 // changing the network lists), and is told why.  Each step is checked, and the flow goes on to the next
@@ -53,6 +56,27 @@ async function now(page, name) {
     const u = r.status() === 200 ? await r.json() : {};
     return { status: r.status(), roles: (u.roles || []).join(' '),
              disabled: u.disabled };
+}
+
+// A resource of the tenant as the API has it now ({} if it answers no
+// 200).
+async function read(page, rel) {
+    const r = await page.request.get(
+        `${base}/kot/admin/api/tenants/${tenant}/${rel}`);
+    return r.status() === 200 ? r.json() : {};
+}
+
+async function networksNow(page, list) {
+    return ((await read(page, `allowlists/${list}`)).networks || [])
+        .join(' ');
+}
+
+// The network list editor of the screen (0 access, 1 admin), and its
+// save button.
+function listEditor(page, i) {
+    const card = page.locator('section.card').nth(i);
+    return { area: card.locator('textarea'),
+             save: card.locator('.actions button.primary') };
 }
 
 // Sets the "other roles" of the user's page, and saves its roles.
@@ -153,6 +177,85 @@ await run(async (browser) => {
     ok(await shown(pa.locator('tr', { hasText: dormant })
         .filter({ hasText: 'Disabled' })), 'the list shows it disabled');
 
+    // a network list that the other admin saved since the page showed
+    // it: the second admin's draft is kept, beside the list in force
+    a.w.expect(412, api('PUT', 'allowlists/access'));
+    await open(pa, '?view=networks');
+    await open(pb, '?view=networks');
+    const la = listEditor(pa, 0);
+    const lb = listEditor(pb, 0);
+    await lb.area.fill('127.0.0.0/8\n10.0.0.0/8');
+    await lb.save.click();
+    ok(await says(pb, 'アクセス許可リストを保存しました'),
+       'the first admin saves an access list');
+    await la.area.fill('127.0.0.0/8\n192.0.2.0/24');
+    await la.save.click();
+    ok(await shown(pa.locator('.changed', {
+        hasText: 'Another administrator changed this list after this page '
+                 + 'showed it, so your list was not saved' }))
+       && (await pa.textContent('#live-alert')).includes(
+           'Another administrator changed this list'),
+       'the second, whose page was older, is told that another admin '
+       + 'changed the list and that nothing was saved',
+       await pa.textContent('#live-alert'));
+    let list = await networksNow(pa, 'access');
+    ok(list === '10.0.0.0/8 127.0.0.0/8',
+       'the first admin\'s list stands', list);
+    ok(await shown(pa.locator('.changed pre', { hasText: '10.0.0.0/8' }))
+       && await la.area.inputValue() === '127.0.0.0/8\n192.0.2.0/24',
+       'the page shows the list in force, and keeps the draft in the '
+       + 'editor');
+    let found = await audit(pa, false);
+    ok(found.length === 0, 'that page is usable: labels, contrast',
+       found.join('\n'));
+    await la.save.click();
+    ok(await says(pa, 'The access list was saved'),
+       'saved again, the draft is saved');
+    list = await networksNow(pa, 'access');
+    ok(list === '127.0.0.0/8 192.0.2.0/24', 'and replaces the list', list);
+    // the version both lists share moved: refused once, made again
+    a.w.expect(412, api('PUT', 'allowlists/admin'));
+    const ladmin = listEditor(pa, 1);
+    await ladmin.area.fill('127.0.0.0/8');
+    await ladmin.save.click();
+    ok(await says(pa, 'The admin list was saved'),
+       'the admin list, read before the other admin changed the access '
+       + 'list, is saved after it: its own list did not change');
+
+    // the password policy, in Japanese
+    b.w.expect(412, api('PUT', 'policy'));
+    await open(pa, '?view=policy');
+    await open(pb, '?view=policy');
+    await pa.getByLabel('Minimum length', { exact: true }).fill('16');
+    await pa.getByRole('button', { name: 'Save', exact: true }).click();
+    ok(await says(pa, 'The password policy was saved'),
+       'the first admin tightens the password policy');
+    const minb = pb.getByLabel('最小文字数', { exact: true });
+    await minb.fill('20');
+    await pb.getByRole('button', { name: '保存する', exact: true }).click();
+    ok(await shown(pb.locator('.changed', {
+        hasText: '別の管理者がパスワードポリシーを変更したため、'
+                 + '保存しませんでした' }))
+       && (await pb.textContent('#live-alert')).includes(
+           '別の管理者がパスワードポリシーを変更した'),
+       'the second admin is told, in Japanese, that another admin changed '
+       + 'the policy and that nothing was saved',
+       await pb.textContent('#live-alert'));
+    let policy = (await read(pb, 'policy')).rules || {};
+    ok(policy.min_length === '16', 'the first admin\'s rule stands',
+       JSON.stringify(policy));
+    ok(await shown(pb.locator('.changed li', { hasText: '16文字' }))
+       && await minb.inputValue() === '20',
+       'the page shows the rules as they now are, and keeps the value '
+       + 'typed');
+    await pb.getByRole('button', { name: '保存する', exact: true }).click();
+    ok(await says(pb, 'パスワードポリシーを保存しました'),
+       'saved again, the value typed is saved');
+    policy = (await read(pb, 'policy')).rules || {};
+    ok(policy.min_length === '20' && policy.inactive_after === '30d',
+       'and replaces the rule, keeping the others',
+       JSON.stringify(policy));
+
     // support access: the company's administrators stay the company's
     const s = await browse(browser, violations, operator, sysadmin,
                            sysPassword);
@@ -171,7 +274,7 @@ await run(async (browser) => {
     ok(await admin.isDisabled() && await admin.isChecked()
        && text.includes('サポートアクセスでは管理者の役割を外せません'),
        'nor to take its admin role away', text);
-    let found = await audit(ps, false);
+    found = await audit(ps, false);
     ok(found.length === 0, 'that page is usable: labels, contrast',
        found.join('\n'));
     await saveRoles(ps, 'auditor');

@@ -292,6 +292,13 @@ export default {
     'networks.lockout_confirm_title': 'Save anyway and lose your access?',
     'networks.lockout_ack': 'I understand that {ip} will be shut out.',
     'networks.keep_editing': 'Keep editing',
+    'networks.changed_title': 'Changed by another administrator',
+    'networks.changed_meanwhile': 'Another administrator changed this list '
+        + 'after this page showed it, so your list was not saved. The list '
+        + 'now in force is shown here; your draft stays in the editor. '
+        + 'Compare them, and save again to replace the list with your '
+        + 'draft.',
+    'networks.use_current': 'Put this list in the editor',
     'networks.save_anyway': 'Save anyway',
 
     'policy.title': 'Password policy',
@@ -300,6 +307,14 @@ export default {
     'policy.rules': 'Rules',
     'policy.floor': 'Server minimum: {value}',
     'policy.too_loose': 'This is looser than the server allows ({floor}).',
+    'policy.changed_title': 'Changed by another administrator',
+    'policy.changed_meanwhile': 'Another administrator changed the password '
+        + 'policy after this page showed it, so your changes were not saved. '
+        + 'The company\'s rules now are shown here; your values stay in the '
+        + 'form. Compare them, and save again to replace the rules with '
+        + 'yours.',
+    'policy.changed_none': 'The company now has no rules of its own: the '
+        + 'server\'s apply.',
     'policy.fix_first': 'Some rules are looser than the server allows. Fix '
         + 'them, then save.',
     'policy.saved': 'The password policy was saved. Its password rules '

@@ -288,6 +288,13 @@ export default {
         + 'システム管理者だけです。',
     'networks.lockout_confirm_title': 'アクセスを失いますが、保存しますか？',
     'networks.lockout_ack': '{ip} が締め出されることを理解しました。',
+    'networks.changed_title': '別の管理者が変更しました',
+    'networks.changed_meanwhile': 'この画面を表示した後に、別の管理者がこの'
+        + 'リストを変更したため、保存しませんでした。現在適用されている'
+        + 'リストをここに表示しています。編集中の内容はエディターに残して'
+        + 'います。両方を見比べ、編集中の内容でリストを置き換える場合は'
+        + 'もう一度保存してください。',
+    'networks.use_current': 'このリストをエディターに入れる',
     'networks.keep_editing': '編集に戻る',
     'networks.save_anyway': 'それでも保存する',
 
@@ -297,6 +304,14 @@ export default {
     'policy.rules': 'ルール',
     'policy.floor': 'サーバーの基準: {value}',
     'policy.too_loose': 'サーバーの基準（{floor}）より緩い値は設定できません。',
+    'policy.changed_title': '別の管理者が変更しました',
+    'policy.changed_meanwhile': 'この画面を表示した後に、別の管理者が'
+        + 'パスワードポリシーを変更したため、保存しませんでした。現在の'
+        + '企業のルールをここに表示しています。入力した値はフォームに残して'
+        + 'います。見比べて、入力した値でルールを置き換える場合はもう一度'
+        + '保存してください。',
+    'policy.changed_none': '現在、企業独自のルールはありません。サーバーの'
+        + '基準が適用されます。',
     'policy.fix_first': 'サーバーの基準より緩いルールがあります。修正してから'
         + '保存してください。',
     'policy.saved': 'パスワードポリシーを保存しました。パスワードのルールは'

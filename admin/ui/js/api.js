@@ -1,7 +1,8 @@
 // The admin API (kot_admin), the console's only source of data.  Every
-// change carries the CSRF token of GET session, and a change of a user
-// the ETag that the screen read (If-Match): the API refuses it (412)
-// if another admin changed the user meanwhile; a 401 sends the browser
+// change carries the CSRF token of GET session, and a change of a user,
+// a network list or the password policy the ETag that the screen read
+// (If-Match): the API refuses it (412), with the ETag of what it now is,
+// if another admin changed it meanwhile; a 401 sends the browser
 // to the portal's login, which brings it back to the same screen, and a
 // change that a 401 cut off leaves the screen's values in draft.js.
 
@@ -20,12 +21,13 @@ let csrf = '';
 let who = '';
 
 export class ApiError extends Error {
-    constructor(status, code, detail, body) {
+    constructor(status, code, detail, body, etag) {
         super(`${status} ${code}`);
         this.status = status;
         this.code = code;
         this.detail = detail;
         this.body = body || {};
+        this.etag = etag || null;
     }
 }
 
@@ -134,7 +136,7 @@ async function exchange(method, rel, body, init, timer, opts) {
                            ? data.error : `http_${res.status}`,
                        (data && typeof data.detail === 'string')
                            ? data.detail : '',
-                       data);
+                       data, res.headers.get('ETag'));
 }
 
 // Whose session: a draft is given back to the same admin only.

@@ -1,7 +1,11 @@
 // Networks: the tenant's two allow-lists, edited as text, one network a
 // line.  Every network the server refuses is marked at its line, the
 // first said in full; a list that would shut out the admin's own address
-// needs a second confirmation.  Under support access the lists are
+// needs a second confirmation.  A list is saved on the ETag the screen
+// read (If-Match): if another admin changed it meanwhile, nothing is
+// saved, the list as it now is is shown beside the admin's draft, which
+// stays in the editor, and saving again replaces the list with the
+// draft.  Under support access the lists are
 // shown, not offered for change: they are the tenant's own admins' (the
 // API's 403 forbidden), as they decide from where those reach the API.
 
@@ -43,7 +47,15 @@ function culprits(err, list) {
         .map((r) => ({ line: list[r.index].line, text: why(r) }));
 }
 
-function editor(ctx, name, networks) {
+// The same networks, in the order the API gives them.
+function same(a, b) {
+    return a.length === b.length && a.every((n, i) => n === b[i]);
+}
+
+// networks and etag: the list as the screen read it.
+function editor(ctx, name, networks, etag) {
+    let base = networks;
+    let version = etag;
     const id = uid('list');
     const area = h('textarea', { id, rows: '8', spellcheck: 'false',
                                  autocomplete: 'off', autocapitalize: 'none',
@@ -57,6 +69,7 @@ function editor(ctx, name, networks) {
     const hint = h('p', { class: 'hint', id: uid('hint') },
                    t('networks.hint'));
     const warn = h('div', { class: 'lockout', hidden: true });
+    const changed = h('div', { class: 'lockout changed', hidden: true });
     const saved = h('p', { class: 'count' });
     area.setAttribute('aria-describedby', `${hint.id} ${problem.id}`);
 
@@ -101,11 +114,14 @@ function editor(ctx, name, networks) {
 
         setProblem([], '');
         warn.hidden = true;
+        changed.hidden = true;
 
         await busy(button, async () => {
             try {
-                const r = await ctx.call('PUT', `allowlists/${name}`, body);
-                const now = (r && r.networks) || body.networks;
+                const r = await put(body);
+                const now = (r.data && r.data.networks) || body.networks;
+                base = now;
+                version = r.etag;
                 area.value = now.join('\n');
                 numbers();
                 showSaved(now);
@@ -113,6 +129,10 @@ function editor(ctx, name, networks) {
             } catch (err) {
                 if (err.code === 'would_lock_out_caller') {
                     lockout(err);
+                    return;
+                }
+                if (err.status === 412 && Array.isArray(err.body.networks)) {
+                    meanwhile(err.body.networks, err.etag);
                     return;
                 }
                 const refused = err.status === 422 ? culprits(err, list)
@@ -171,6 +191,50 @@ function editor(ctx, name, networks) {
         warn.querySelector('h3').focus();
     }
 
+    // The ETag is the version of both lists of the tenant, which a change
+    // of either moves: a 412 that holds this list as the screen read it
+    // is of a change of the other one, and the save is made again on the
+    // new ETag.
+    async function put(body) {
+        try {
+            return await ctx.call('PUT', `allowlists/${name}`, body,
+                                  { ifMatch: version, etag: true });
+        } catch (err) {
+            if (err.status !== 412 || !Array.isArray(err.body.networks)
+                || !same(err.body.networks, base)) {
+                throw err;
+            }
+            version = err.etag;
+            return ctx.call('PUT', `allowlists/${name}`, body,
+                            { ifMatch: version, etag: true });
+        }
+    }
+
+    // Another admin changed the list since this screen read it: nothing
+    // was saved.  The list as it now is, beside the draft; the next save
+    // is made on it (its ETag), and so replaces it with the draft.
+    function meanwhile(now, tag) {
+        base = now;
+        version = tag;
+        showSaved(now);
+        changed.hidden = false;
+        clear(changed,
+              h('h3', { tabindex: '-1' }, t('networks.changed_title')),
+              h('p', null, t('networks.changed_meanwhile')),
+              h('pre', { class: 'now' },
+                now.length ? now.join('\n') : t('networks.empty')),
+              h('div', { class: 'actions' },
+                h('button', { type: 'button', class: 'secondary',
+                              onclick: () => {
+                    area.value = now.join('\n');
+                    setProblem([], '');
+                    changed.hidden = true;
+                    area.focus();
+                } }, t('networks.use_current'))));
+        announce('error', t('networks.changed_meanwhile'), false);
+        changed.querySelector('h3').focus();
+    }
+
     area.addEventListener('input', () => {
         if (bad.size) {
             setProblem([], '');
@@ -195,14 +259,14 @@ function editor(ctx, name, networks) {
         h('p', null, t(`networks.${name}.about`)),
         h('label', { for: id, class: 'label' }, t('networks.label')),
         h('div', { class: 'editor' }, gutter, area),
-        problem, ctx.support ? null : hint, saved, warn,
+        problem, ctx.support ? null : hint, saved, warn, changed,
         ctx.support ? null : h('div', { class: 'actions' }, saveButton));
 }
 
 async function render(ctx) {
     const [access, admin] = await Promise.all([
-        ctx.call('GET', 'allowlists/access'),
-        ctx.call('GET', 'allowlists/admin'),
+        ctx.call('GET', 'allowlists/access', undefined, { etag: true }),
+        ctx.call('GET', 'allowlists/admin', undefined, { etag: true }),
     ]);
 
     return [
@@ -213,8 +277,8 @@ async function render(ctx) {
             ctx.session.ip || t('networks.your_ip_unknown'))),
         ctx.support ? h('p', { class: 'support-note', role: 'note' },
                         t('networks.support_readonly')) : null,
-        editor(ctx, 'access', access.networks || []),
-        editor(ctx, 'admin', admin.networks || []),
+        editor(ctx, 'access', access.data.networks || [], access.etag),
+        editor(ctx, 'admin', admin.data.networks || [], admin.etag),
     ];
 }
 

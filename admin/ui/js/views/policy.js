@@ -2,12 +2,15 @@
 // floor, and whether the tenant requires two-step login (mfa).  A
 // tenant may tighten the server's policy, never loosen it: a looser
 // value is pointed out here and cannot be saved (the server refuses it
-// too, with 422).
+// too, with 422).  The policy is saved on the rules the screen read
+// (If-Match): if another admin changed them meanwhile, nothing is saved,
+// the rules as they now are are shown, the admin's values stay in the
+// form, and saving again replaces the rules with them.
 
 import { t, has } from '../i18n.js';
 import { explain } from '../api.js';
-import { h, announce, busy, field, checkbox, section, markError, refuse,
-         uid } from '../dom.js';
+import { h, clear, announce, busy, field, checkbox, section, markError,
+         refuse, uid } from '../dom.js';
 
 const UNITS = { m: 60, h: 3600, d: 86400 };
 
@@ -184,10 +187,28 @@ function ruleRow(rule, value, floor) {
     return box;
 }
 
+// The tenant's own rules as another admin left them (a 412's "rules"),
+// in words: what the admin compares its own values with.
+function meanwhile(box, rules) {
+    const set = RULES.filter((r) => r.name in rules);
+    box.hidden = false;
+    clear(box,
+          h('h3', { tabindex: '-1' }, t('policy.changed_title')),
+          h('p', null, t('policy.changed_meanwhile')),
+          set.length
+              ? h('ul', null, set.map((r) => h('li', null,
+                    `${t(`policy.${r.name}`)}: ${bound(r, rules[r.name])}`)))
+              : h('p', null, t('policy.changed_none')));
+    announce('error', t('policy.changed_meanwhile'), false);
+    box.querySelector('h3').focus();
+}
+
 async function render(ctx) {
-    const data = await ctx.call('GET', 'policy');
+    const { data, etag } = await ctx.call('GET', 'policy', undefined,
+                                          { etag: true });
+    let version = etag;
     const server = data.server || {};
-    const own = data.rules || {};
+    let own = data.rules || {};
 
     const rows = RULES.map((rule) => {
         const raw = (name) => (rule.kind === 'bool' ? bool(name)
@@ -200,6 +221,7 @@ async function render(ctx) {
 
     const save = h('button', { type: 'submit', class: 'primary' },
                    t('common.save'));
+    const changed = h('div', { class: 'lockout changed', hidden: true });
 
     const form = h('form', { novalidate: true, onsubmit: async (e) => {
         e.preventDefault();
@@ -226,12 +248,22 @@ async function render(ctx) {
                 body[rule.name] = written(rule, v);
             }
         }
+        changed.hidden = true;
         await busy(save, async () => {
             try {
-                await ctx.call('PUT', 'policy', body);
+                await ctx.call('PUT', 'policy', body, { ifMatch: version });
                 announce('ok', t('policy.saved'));
                 ctx.refresh();
             } catch (err) {
+                if (err.status === 412 && err.body.rules
+                    && typeof err.body.rules === 'object') {
+                    // the next save is made on the rules as they now are
+                    // (and keeps a rule this screen does not show)
+                    version = err.etag;
+                    own = err.body.rules;
+                    meanwhile(changed, err.body.rules);
+                    return;
+                }
                 // the rule the server names, marked and focused as one
                 // this screen refuses
                 const text = refused(err);
@@ -246,6 +278,7 @@ async function render(ctx) {
         });
     } },
         rows.map((r) => r.row),
+        changed,
         h('div', { class: 'actions' }, save));
 
     return [
