@@ -107,6 +107,7 @@ typedef struct {
     unsigned     lost:1;        /* records missing since its last record
                                    verified: a write may have begun among
                                    them */
+    unsigned     lost_said:1;   /* and verify said it could not follow */
     uint64_t     top;           /* 1 + the highest sequence number read */
     const char  *top_path;
     uint64_t     top_line;
@@ -834,6 +835,7 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     ch->unsure = 0;
     ch->guessed = 0;
     ch->lost = 0;
+    ch->lost_said = 0;
     v->verified = 1;
     v->records++;
     ch->path = v->path;
@@ -893,6 +895,17 @@ kotctl_verify_failed(kotctl_verify_t *v, kotctl_vchain_t *ch,
     if (ch->lost && ch->chain.batched) {
         /* in ngx_kot/2 the next write's start, by its number, may tell */
         if (!ch->chain.bound) {
+            if (!ch->lost_said) {
+                ch->lost_said = 1;
+                kotctl_verify_problem(v, "record %llu of chain %s cannot be "
+                                      "verified: a write may have begun "
+                                      "among the records missing before "
+                                      "it; verify follows the chain again "
+                                      "from the next write's start",
+                                      (unsigned long long) rec->seq,
+                                      rec->chain);
+            }
+
             return;
         }
 

@@ -361,4 +361,23 @@ is $v->{out}, "OK: 1 file, 1 chain, @{[ @o - ($next - $first - 1) ]} records "
     . "verified\n", 'a write of ngx_kot/2 cut short goes unseen';
 is $v->{err}, $cuttable, 'but for the note';
 
+# a write's first record removed: the records after it are read as the
+# write before's, and fail; in ngx_kot/2 the next write's key is
+# SHA-256 of the one before, whatever was lost, so verify goes on there
+@x = @o;
+splice @x, $first, 1;
+$f = tampered('v2-removed-first', @x);
+$v = verify_old('--no-anchors', $f);
+my $s = sub ($i) { $r[$i]{'event.sequence'} };
+is $v->{out}, $at->($f, $first) . "record @{[ $s->($first) ]} of chain "
+    . "$old_chain is missing (expected @{[ $s->($first) ]}, found "
+    . "@{[ $s->($first + 1) ]})\n" . $at->($f, $first + 1) . "record "
+    . "@{[ $s->($first + 2) ]} of chain $old_chain cannot be verified: a "
+    . "write may have begun among the records missing before it; verify "
+    . "follows the chain again from the next write's start\n",
+    'in ngx_kot/2, a write\'s first record removed is named, and verify '
+    . 'says where it cannot follow';
+like $v->{err}, qr/: @{[ @o - 1 - ($next - $first) ]} records verified$/m,
+    'and verifies the chain again from the next write on';
+
 done_testing;
