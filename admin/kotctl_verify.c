@@ -308,6 +308,8 @@ static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
 static int kotctl_verify_file(kotctl_verify_t *v, const char *path);
 static void kotctl_verify_line(kotctl_verify_t *v, const char *line,
     size_t len);
+static void kotctl_verify_record(kotctl_verify_t *v, kotctl_record_t *rec,
+    const char *line, size_t len);
 static void kotctl_verify_failed(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec, int rc);
 static void kotctl_verify_skip(kotctl_verify_t *v, kotctl_vchain_t *ch,
@@ -720,81 +722,93 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
 static void
 kotctl_verify_line(kotctl_verify_t *v, const char *line, size_t len)
 {
+    size_t            cut;
     const char       *next;
     kotctl_record_t   rec;
-    kotctl_vchain_t  *ch;
 
-    if (kotctl_record_parse(&rec, line, len) != 0) {
+    if (kotctl_record_parse(&rec, line, len) == 0) {
+        kotctl_verify_record(v, &rec, line, len);
         json_decref(rec.json);
-
-        /*
-         * A line cut short that nothing ended (a crash, a power loss):
-         * the next writer's record, a new chain's record 0 after a
-         * restart, follows it on the same line.  The MAC covers that
-         * record's bytes alone, so it is checked as a line of its own.
-         */
-
-        next = len > 1 ? memmem(line + 1, len - 1, KOTCTL_TS_PREFIX,
-                                KOTCTL_TS_PREFIX_LEN)
-                       : NULL;
-
-        if (next == NULL) {
-            kotctl_verify_problem(v, "not an audit record");
-            return;
-        }
-
-        kotctl_verify_problem(v, "not an audit record (%zu bytes of a line "
-                              "cut short, then a record on the same line, "
-                              "as after a crash: checked as a line of its "
-                              "own)", (size_t) (next - line));
-        kotctl_verify_line(v, next, len - (size_t) (next - line));
-
-        /* the line is not as written, whatever its record */
-        v->verified = 0;
         return;
     }
 
-    ch = kotctl_verify_find(v, rec.chain);
+    json_decref(rec.json);
+
+    /*
+     * A line cut short that nothing ended (a crash, a power loss): the
+     * next writer's record, a new chain's record 0 after a restart,
+     * follows it on the same line.  Its MAC covers its own bytes alone,
+     * so it is checked as a line of its own.  Where a record begins is
+     * looked for once: no writer writes the prefix inside a record.
+     */
+
+    next = len > 1 ? memmem(line + 1, len - 1, KOTCTL_TS_PREFIX,
+                            KOTCTL_TS_PREFIX_LEN)
+                   : NULL;
+    cut = next ? (size_t) (next - line) : 0;
+
+    if (next == NULL || kotctl_record_parse(&rec, next, len - cut) != 0) {
+        json_decref(next ? rec.json : NULL);
+        kotctl_verify_problem(v, "not an audit record");
+        return;
+    }
+
+    kotctl_verify_problem(v, "not an audit record (%zu bytes of a line cut "
+                          "short, then a record on the same line, as after "
+                          "a crash: checked as a line of its own)", cut);
+    kotctl_verify_record(v, &rec, next, len - cut);
+    json_decref(rec.json);
+
+    /* the line is not as written, whatever its record */
+    v->verified = 0;
+}
+
+
+static void
+kotctl_verify_record(kotctl_verify_t *v, kotctl_record_t *rec,
+    const char *line, size_t len)
+{
+    kotctl_vchain_t  *ch;
+
+    ch = kotctl_verify_find(v, rec->chain);
 
     if (ch == NULL) {
-        ch = kotctl_verify_begin(v, &rec);
+        ch = kotctl_verify_begin(v, rec);
 
         if (ch != NULL && !ch->dead) {
-            kotctl_verify_mac(v, ch, &rec, line, len);
+            kotctl_verify_mac(v, ch, rec, line, len);
         }
 
     } else if (ch->dead) {
         /* said where it could no longer be followed; a gap's record? */
-        if (rec.seq < ch->chain.seq) {
-            kotctl_verify_early(v, ch, &rec);
+        if (rec->seq < ch->chain.seq) {
+            kotctl_verify_early(v, ch, rec);
         }
 
-    } else if (rec.seq < ch->chain.seq) {
-        kotctl_verify_early(v, ch, &rec);
+    } else if (rec->seq < ch->chain.seq) {
+        kotctl_verify_early(v, ch, rec);
 
     } else if (ch->ended) {
         kotctl_verify_problem(v, "record %llu of chain %s comes after the "
                               "chain's chain_end record",
-                              (unsigned long long) rec.seq, rec.chain);
+                              (unsigned long long) rec->seq, rec->chain);
 
-    } else if (rec.seq > ch->chain.seq) {
-        kotctl_verify_gap(v, ch, &rec, line, len);
+    } else if (rec->seq > ch->chain.seq) {
+        kotctl_verify_gap(v, ch, rec, line, len);
 
     } else if (ch->blind) {
         /* its MAC covers one not known: the next record checks it */
-        kotctl_verify_skip(v, ch, &rec, line, len);
+        kotctl_verify_skip(v, ch, rec, line, len);
 
     } else {
-        kotctl_verify_mac(v, ch, &rec, line, len);
+        kotctl_verify_mac(v, ch, rec, line, len);
     }
 
-    if (ch != NULL && rec.seq >= ch->top) {
-        ch->top = rec.seq + 1;
+    if (ch != NULL && rec->seq >= ch->top) {
+        ch->top = rec->seq + 1;
         ch->top_path = v->path;
         ch->top_line = v->line;
     }
-
-    json_decref(rec.json);
 }
 
 
