@@ -450,7 +450,8 @@ is $r->{out}, "$f:4: not an audit record (60 bytes of a line cut short, "
     'a line cut short, then a new chain\'s record 0: the line is named, and '
     . 'the chain cut off';
 like $r->{err}, qr/^note: \Q$f\E: 8 lines verified \(lines 1-3, 5-9\), 1 (?x)
-    not \s \(lines \s 4\)$/m, 'and the chain that started on that line verifies';
+    not \s \(lines \s 4\)$/m,
+    'and the chain that started on that line verifies';
 like $r->{err}, qr/: 9 records verified$/m, 'its record 0 with it';
 
 # a copy of the log with CRLF line ends (saved on Windows, or sent through
