@@ -2617,11 +2617,14 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
     int              rc;
     char            *line;
     size_t           len;
+    uint64_t         crlf;
     kotctl_reader_t  r;
 
     if (kotctl_reader_open(&r, path) != 0) {
         return KOTCTL_FAIL;
     }
+
+    crlf = 0;
 
     for ( ;; ) {
         rc = kotctl_reader_next(&r, &line, &len);
@@ -2633,6 +2636,13 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
         if (rc == KOTCTL_LONG) {
             q->skipped++;
             continue;
+        }
+
+        /* a copy with CRLF line ends: no record holds a CR (verify) */
+
+        if (len > 0 && line[len - 1] == '\r') {
+            len--;
+            crlf++;
         }
 
         rc = kotctl_query_match(q, line, len);
@@ -2651,6 +2661,13 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
 
     kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
+
+    if (crlf) {
+        kotctl_print(stderr, "note: %s has CRLF line ends: it is a copy "
+                     "converted to text (on Windows, or by a text-mode "
+                     "transfer); its records were printed as written, "
+                     "without the CR\n", path);
+    }
 
     if (rc == KOTCTL_READ_ERR && r.trailing) {
         kotctl_error("%s: data follows its last gzip member, after line "

@@ -1212,6 +1212,14 @@ $r = query('--user', 'alice', "$dir/mixed.log");
 is $r->{out}, $q[1], 'query skips lines that are not records';
 like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
 
+# a copy with CRLF line ends: the records as written, which hold no CR
+spew("$dir/query-crlf.log", map { s/\n/\r\n/r } @q);
+$r = query('--user', 'alice', "$dir/query-crlf.log");
+is $r->{out}, join('', @q[1, 3, 4, 6]),
+    'query prints the records of a copy with CRLF line ends as written';
+like $r->{err}, qr/^note: \Q$dir\E\/query-crlf\.log has CRLF line ends: (?x)
+    it \s is \s a \s copy/m, 'and says that the file is a converted copy';
+
 # Writers escape control characters, so a line holding one raw was not
 # written by them: printed as is, it would drive the auditor's terminal.
 my @raw = ("\e]0;owned\a\e[2J", "\x7f", "\xc2\x9b2J", "\x9b2J",
