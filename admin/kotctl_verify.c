@@ -150,7 +150,8 @@ typedef struct {
     kotctl_run_t runs[KOTCTL_RUNS];        /* its first runs of lines */
     unsigned     nruns;
     unsigned     more_runs:1;   /* and more than those */
-    unsigned     crlf:1;        /* its first line ends in CRLF */
+    unsigned     crlf:1;        /* its first record's line ends in CRLF */
+    unsigned     crlf_known:1;
     uint64_t     lines_ok;
     uint64_t     lines_bad;
     dev_t        dev;
@@ -670,30 +671,32 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
          * No writer writes a CR: a line that ends in one was converted
          * (Windows, a text-mode transfer), and without it is the line
          * written, which its MAC checks.  A whole file so converted is a
-         * copy, said once; a line unlike the file's first was changed.
+         * copy, said once; a record's line unlike the file's first
+         * record's was changed.
          */
 
         cr = len > 0 && line[len - 1] == '\r';
         len -= cr;
 
-        if (v->line == 1) {
-            g->crlf = cr;
-        }
-
         kotctl_verify_line(v, line, len);
 
-        if (v->verified && cr != g->crlf) {
+        if (v->verified && !g->crlf_known) {
+            g->crlf_known = 1;
+            g->crlf = cr;
+
+        } else if (v->verified && cr != g->crlf) {
             if (cr) {
                 kotctl_verify_problem(v, "the line ends in CRLF, unlike "
-                                      "the file's first line: a CR was "
+                                      "the file's first record: a CR was "
                                       "added after it was written (its "
                                       "record verifies without it)");
             } else {
                 kotctl_verify_problem(v, "the line ends in LF alone, "
-                                      "unlike the file's first line, "
-                                      "which ends in CRLF: it was added "
-                                      "or changed after the file was "
-                                      "converted (its record verifies)");
+                                      "unlike the file's first record, "
+                                      "whose line ends in CRLF: it was "
+                                      "added or changed after the file "
+                                      "was converted (its record "
+                                      "verifies)");
             }
 
             v->verified = 0;

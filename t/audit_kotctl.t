@@ -481,16 +481,24 @@ $x[7] =~ s/\n/\r\n/;
 $f = tampered('one-cr', @x);
 $r = verify($f);
 is $r->{exit}, 1, 'a CR added to one line fails';
-is $r->{out}, "$f:8: the line ends in CRLF, unlike the file's first line: "
-    . "a CR was added after it was written (its record verifies without "
-    . "it)\n", 'naming the line';
+is $r->{out}, "$f:8: the line ends in CRLF, unlike the file's first "
+    . "record: a CR was added after it was written (its record verifies "
+    . "without it)\n", 'naming the line';
 
 @x = map { s/\n/\r\n/r } @l;
 $x[7] =~ s/\r\n/\n/;
 $f = tampered('one-lf', @x);
 like verify($f)->{out}, qr/^\Q$f\E:8: the line ends in LF alone, unlike(?x)
-    \s the \s file's \s first \s line/,
+    \s the \s file's \s first \s record/,
     'and so is one line without it in a CRLF copy';
+
+# what decides is the first record, not a line cut short before it
+$f = tampered('crlf-after-cut', "{\"\@timestamp\":\"2026\n",
+              map { s/\n/\r\n/r } @l);
+$r = verify($f);
+is $r->{out}, "$f:1: not an audit record\n",
+    'a CRLF copy whose first line was cut short: only that line is named';
+like $r->{err}, qr/^note: \Q$f\E has CRLF line ends/m, 'and the copy noted';
 
 $f = tampered('headless', @l[4 .. 11]);
 like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
