@@ -500,6 +500,23 @@ is $r->{out}, "$f:1: not an audit record\n",
     'a CRLF copy whose first line was cut short: only that line is named';
 like $r->{err}, qr/^note: \Q$f\E has CRLF line ends/m, 'and the copy noted';
 
+# a sequence number too far on: the keys up to it are not computed (a
+# SHA-256 each), and verify says that it cannot follow the chain
+{
+    my $fw = writer();
+    my @c = (chain_start($fw, '2026-11-26T10:00:00.000Z'),
+             record($fw, '2026-11-26T10:00:01.000Z', 'event.action' => 'x'));
+    $fw->{seq} = 10**15;
+    push @c, record($fw, '2026-11-26T10:00:02.000Z', 'event.action' => 'x');
+    $f = tampered('far', @c);
+    is verify('--no-anchors', $f)->{out}, "$f:3: records 2 to "
+        . (10**15 - 1) . " of chain $fw->{id} are missing (expected 2, "
+        . "found @{[ 10**15 ]})\n$f:3: chain $fw->{id} cannot be verified "
+        . "from record @{[ 10**15 ]} on: its keys cannot be followed that "
+        . "far\n", 'a record numbered too far on: verify says it cannot '
+        . 'follow';
+}
+
 $f = tampered('headless', @l[4 .. 11]);
 like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
     chain_start \s record/, 'a chain without its start';
