@@ -47,6 +47,8 @@
 #define KOTCTL_WHERE_SHOW     511         /* characters of its file or host
                                              shown */
 #define KOTCTL_WHERE_MAX      (2 * KOTCTL_CUT_SIZE(KOTCTL_WHERE_SHOW) + 4)
+#define KOTCTL_PROBLEMS_SHOWN 1000        /* findings listed, then counted */
+#define KOTCTL_NO_SLOT        SIZE_MAX
 
 
 /* line reader */
@@ -83,12 +85,41 @@ typedef struct {
 
 typedef struct {
     kot_chain_t  chain;         /* next record, key and previous MAC */
-    const char  *path;          /* where its last verified record is */
+    const char  *path;          /* where its last record read in order is */
     uint64_t     line;
     uint64_t     start_ms;      /* when its chain_start was written */
     char        *host;          /* its record 0's host.hostname, or NULL */
     unsigned     noted;         /* 1 + the file given its host was noted in */
     unsigned     ended:1;       /* its chain_end verified */
+
+    /*
+     * Going on after a problem: the chain is followed again from the
+     * next record whose key can be derived, the MAC its line states
+     * taken as the one the record after it is checked against.
+     */
+    unsigned     dead:1;        /* its keys cannot be followed: the rest of
+                                   it is not verified */
+    unsigned     blind:1;       /* the MAC of the record before is unknown:
+                                   the next record cannot be checked */
+    unsigned     unsure:1;      /* that MAC is as stated, not verified */
+    unsigned     guessed:1;     /* its write's key is the next write's
+                                   on the word of a record not verified */
+    unsigned     lost:1;        /* records missing since its last record
+                                   verified: a write may have begun among
+                                   them */
+    unsigned     lost_said:1;   /* and verify said it could not follow */
+    uint64_t     top;           /* 1 + the highest sequence number read */
+    const char  *top_path;
+    uint64_t     top_line;
+
+    /* a sequence gap: records removed, or that come later */
+    unsigned     gap:1;
+    unsigned     gap_moved:1;   /* one of them came later: said so */
+    uint64_t     gap_expected;
+    uint64_t     gap_found;
+    const char  *gap_path;
+    uint64_t     gap_line;
+    size_t       gap_slot;      /* its finding's place in the queue */
 
     /*
      * its anchor as its record 0 was read, before the rest of it: kept
@@ -103,9 +134,26 @@ typedef struct {
 
 /* a file given */
 
+/* lines of a file in a row, verified or not */
+
+typedef struct {
+    uint64_t     first;
+    uint64_t     last;
+    unsigned     ok:1;
+} kotctl_run_t;
+
+#define KOTCTL_RUNS           24          /* runs of a file told */
+
 typedef struct {
     const char  *path;
     const char  *base;          /* its name without the directory */
+    kotctl_run_t runs[KOTCTL_RUNS];        /* its first runs of lines */
+    unsigned     nruns;
+    unsigned     more_runs:1;   /* and more than those */
+    unsigned     crlf:1;        /* its first record's line ends in CRLF */
+    unsigned     crlf_known:1;
+    uint64_t     lines_ok;
+    uint64_t     lines_bad;
     dev_t        dev;
     ino_t        ino;
     char         first_ts[KOTCTL_TS_LEN + 1];  /* its oldest record's */
@@ -165,15 +213,21 @@ typedef struct {
 
     const char        *path;        /* where the current line is */
     uint64_t           line;
-    int                problem;
+    unsigned           verified:1;  /* the current line's record */
+    unsigned           fatal:1;     /* verify cannot go on */
+    uint64_t           problem;     /* the problems found */
+    uint64_t           unlisted;    /* those past KOTCTL_PROBLEMS_SHOWN */
+    uint64_t           jumped;      /* keys derived past records missing */
 
-    /* a sequence gap: a removed record, or one that comes later */
-    int                gap;
-    size_t             gap_chain;
-    uint64_t           gap_expected;
-    uint64_t           gap_found;
-    const char        *gap_path;
-    uint64_t           gap_line;
+    /*
+     * Findings waiting for a gap's, which the rest of the files decide
+     * (the records may come later), so that they come out in the order
+     * of the lines: NULL for one still to come.
+     */
+    char             **queue;
+    size_t             nqueue;
+    size_t             queue_cap;
+    size_t             queue_head;
 
     kotctl_log_t      *logs;
     size_t             nlogs;
@@ -256,6 +310,29 @@ static int kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
 static int kotctl_verify_file(kotctl_verify_t *v, const char *path);
 static void kotctl_verify_line(kotctl_verify_t *v, const char *line,
     size_t len);
+static void kotctl_verify_record(kotctl_verify_t *v, kotctl_record_t *rec,
+    const char *line, size_t len);
+static void kotctl_verify_failed(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, int rc);
+static void kotctl_verify_skip(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len);
+static void kotctl_verify_early(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec);
+static void kotctl_verify_gap(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len);
+static kotctl_vchain_t *kotctl_verify_dead(kotctl_verify_t *v,
+    const char *id);
+static void kotctl_verify_at(kotctl_verify_t *v, size_t slot,
+    const char *path, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void kotctl_verify_say(kotctl_verify_t *v, size_t slot,
+    const char *path, uint64_t line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+static size_t kotctl_verify_reserve(kotctl_verify_t *v);
+static void kotctl_verify_flush(kotctl_verify_t *v);
+static void kotctl_verify_mark(kotctl_given_t *g, uint64_t line, int ok);
+static void kotctl_verify_summary(kotctl_verify_t *v);
+static void kotctl_verify_runs(kotctl_given_t *g, int ok);
 static void kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     kotctl_record_t *rec, const char *line, size_t len);
 static kotctl_vchain_t *kotctl_verify_begin(kotctl_verify_t *v,
@@ -265,9 +342,8 @@ static void kotctl_given_host(kotctl_given_t *g, const char *host);
 static int kotctl_given_names(kotctl_given_t *g, const char *host);
 static int kotctl_given_by(kotctl_verify_t *v, kotctl_given_t *g,
     const char *host, int *blind);
-static void kotctl_verify_lookahead(kotctl_verify_t *v,
-    kotctl_record_t *rec);
-static void kotctl_verify_missing(kotctl_verify_t *v);
+static void kotctl_verify_gaps(kotctl_verify_t *v);
+static void kotctl_verify_missing(kotctl_verify_t *v, kotctl_vchain_t *ch);
 static void kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static kotctl_vchain_t *kotctl_verify_find(kotctl_verify_t *v,
@@ -404,19 +480,23 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
 
     rc = 0;
 
-    for (i = first; i < argc && rc == 0 && !v.problem; i++) {
+    for (i = first; i < argc && rc == 0 && !v.fatal; i++) {
         rc = kotctl_verify_file(&v, argv[i]);
     }
 
-    if (rc == 0 && !v.problem && v.gap) {
-        kotctl_verify_missing(&v);
+    if (rc == 0) {
+        kotctl_verify_gaps(&v);
     }
 
-    if (rc == 0 && !v.problem && anchors) {
+    if (rc == 0 && !v.fatal && anchors) {
         rc = kotctl_anchors(&v);
     }
 
-    if (rc == 0 && !v.problem) {
+    if (rc == 0 && !v.fatal && v.problem) {
+        kotctl_verify_summary(&v);
+    }
+
+    if (rc == 0 && !v.fatal && !v.problem) {
         printf("OK: %u %s, %zu %s, %llu %s verified\n", v.files,
                kotctl_plural(v.files, "file", "files"), v.nchains,
                kotctl_plural((long long) v.nchains, "chain", "chains"),
@@ -447,7 +527,7 @@ kotctl_audit_verify(kotctl_t *k, int argc, char **argv)
         }
     }
 
-    rc = (rc == 0 && !v.problem) ? KOTCTL_OK : KOTCTL_FAIL;
+    rc = (rc == 0 && !v.fatal && !v.problem) ? KOTCTL_OK : KOTCTL_FAIL;
     kotctl_verify_free(&v);
 
     return rc;
@@ -545,32 +625,30 @@ kotctl_verify_args(kotctl_verify_t *v, int argc, char **argv,
 static int
 kotctl_verify_file(kotctl_verify_t *v, const char *path)
 {
-    int              rc;
+    int              rc, cr;
     char            *line;
     size_t           len;
+    kotctl_given_t  *g;
     kotctl_reader_t  r;
 
     if (kotctl_reader_open(&r, path) != 0) {
         return -1;
     }
 
-    kotctl_verify_given(&v->given[v->files++], path);
+    g = &v->given[v->files++];
+    kotctl_verify_given(g, path);
     v->path = path;
 
-    while (!v->problem) {
+    while (!v->fatal) {
         rc = kotctl_reader_next(&r, &line, &len);
         v->line = r.line;
+        v->verified = 0;
 
         if (rc == KOTCTL_EOF) {
             break;
         }
 
         if (rc == KOTCTL_READ_ERR) {
-            if (v->gap) {
-                kotctl_verify_missing(v);
-                break;
-            }
-
             if (r.trailing) {
                 kotctl_verify_problem(v, "data follows its last gzip "
                                       "member (appended after it was "
@@ -584,20 +662,62 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         }
 
         if (rc == KOTCTL_LONG) {
-            if (!v->gap) {
-                kotctl_verify_problem(v, "not an audit record (a line "
-                                      "longer than %d bytes)",
-                                      KOTCTL_LINE_MAX);
-            }
-
+            kotctl_verify_problem(v, "not an audit record (a line longer "
+                                  "than %d bytes)", KOTCTL_LINE_MAX);
+            kotctl_verify_mark(g, v->line, 0);
             continue;
         }
 
+        /*
+         * No writer writes a CR: a line that ends in one was converted
+         * (Windows, a text-mode transfer), and without it is the line
+         * written, which its MAC checks.  A whole file so converted is a
+         * copy, said once; a record's line unlike the file's first
+         * record's was changed.
+         */
+
+        cr = len > 0 && line[len - 1] == '\r';
+        len -= cr;
+
         kotctl_verify_line(v, line, len);
+
+        if (v->verified && !g->crlf_known) {
+            g->crlf_known = 1;
+            g->crlf = cr;
+
+        } else if (v->verified && cr != g->crlf) {
+            if (cr) {
+                kotctl_verify_problem(v, "the line ends in CRLF, unlike "
+                                      "the file's first record: a CR was "
+                                      "added after it was written (its "
+                                      "record verifies without it)");
+            } else {
+                kotctl_verify_problem(v, "the line ends in LF alone, "
+                                      "unlike the file's first record, "
+                                      "whose line ends in CRLF: it was "
+                                      "added or changed after the file "
+                                      "was converted (its record "
+                                      "verifies)");
+            }
+
+            v->verified = 0;
+        }
+
+        kotctl_verify_mark(g, v->line, v->verified);
     }
 
     kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
+
+    if (g->crlf) {
+        kotctl_print(stderr, "note: %s has CRLF line ends: it is a copy "
+                     "converted to text (on Windows, or by a text-mode "
+                     "transfer), not the file written, and does not verify "
+                     "as it is; it was verified as the original, each "
+                     "line's CR removed, which no writer writes. Verify "
+                     "the original file, or restore its bytes with: sed "
+                     "'s/\\r$//' FILE > ORIGINAL\n", path);
+    }
 
     return 0;
 }
@@ -606,58 +726,93 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
 static void
 kotctl_verify_line(kotctl_verify_t *v, const char *line, size_t len)
 {
+    size_t            cut;
+    const char       *next;
     kotctl_record_t   rec;
+
+    if (kotctl_record_parse(&rec, line, len) == 0) {
+        kotctl_verify_record(v, &rec, line, len);
+        json_decref(rec.json);
+        return;
+    }
+
+    json_decref(rec.json);
+
+    /*
+     * A line cut short that nothing ended (a crash, a power loss): the
+     * next writer's record, a new chain's record 0 after a restart,
+     * follows it on the same line.  Its MAC covers its own bytes alone,
+     * so it is checked as a line of its own.  Where a record begins is
+     * looked for once: no writer writes the prefix inside a record.
+     */
+
+    next = len > 1 ? memmem(line + 1, len - 1, KOTCTL_TS_PREFIX,
+                            KOTCTL_TS_PREFIX_LEN)
+                   : NULL;
+    cut = next ? (size_t) (next - line) : 0;
+
+    if (next == NULL || kotctl_record_parse(&rec, next, len - cut) != 0) {
+        json_decref(next ? rec.json : NULL);
+        kotctl_verify_problem(v, "not an audit record");
+        return;
+    }
+
+    kotctl_verify_problem(v, "not an audit record (%zu bytes of a line cut "
+                          "short, then a record on the same line, as after "
+                          "a crash: checked as a line of its own)", cut);
+    kotctl_verify_record(v, &rec, next, len - cut);
+    json_decref(rec.json);
+
+    /* the line is not as written, whatever its record */
+    v->verified = 0;
+}
+
+
+static void
+kotctl_verify_record(kotctl_verify_t *v, kotctl_record_t *rec,
+    const char *line, size_t len)
+{
     kotctl_vchain_t  *ch;
 
-    if (kotctl_record_parse(&rec, line, len) != 0) {
-        if (!v->gap) {
-            kotctl_verify_problem(v, "not an audit record");
-        }
-
-        json_decref(rec.json);
-        return;
-    }
-
-    if (v->gap) {
-        kotctl_verify_lookahead(v, &rec);
-        json_decref(rec.json);
-        return;
-    }
-
-    ch = kotctl_verify_find(v, rec.chain);
+    ch = kotctl_verify_find(v, rec->chain);
 
     if (ch == NULL) {
-        ch = kotctl_verify_begin(v, &rec);
+        ch = kotctl_verify_begin(v, rec);
 
-    } else if (rec.seq < ch->chain.seq) {
-        kotctl_verify_problem(v, "record %llu of chain %s is out of order "
-                              "or repeated (expected %llu)",
-                              (unsigned long long) rec.seq, rec.chain,
-                              (unsigned long long) ch->chain.seq);
-        ch = NULL;
+        if (ch != NULL && !ch->dead) {
+            kotctl_verify_mac(v, ch, rec, line, len);
+        }
+
+    } else if (ch->dead) {
+        /* said where it could no longer be followed; a gap's record? */
+        if (rec->seq < ch->chain.seq) {
+            kotctl_verify_early(v, ch, rec);
+        }
+
+    } else if (rec->seq < ch->chain.seq) {
+        kotctl_verify_early(v, ch, rec);
 
     } else if (ch->ended) {
         kotctl_verify_problem(v, "record %llu of chain %s comes after the "
                               "chain's chain_end record",
-                              (unsigned long long) rec.seq, rec.chain);
-        ch = NULL;
+                              (unsigned long long) rec->seq, rec->chain);
 
-    } else if (rec.seq > ch->chain.seq) {
-        /* removed, or moved further down: only the rest can tell */
-        v->gap = 1;
-        v->gap_chain = ch - v->chains;
-        v->gap_expected = ch->chain.seq;
-        v->gap_found = rec.seq;
-        v->gap_path = v->path;
-        v->gap_line = v->line;
-        ch = NULL;
+    } else if (rec->seq > ch->chain.seq) {
+        kotctl_verify_gap(v, ch, rec, line, len);
+
+    } else if (ch->blind) {
+        /* its MAC covers one not known: the next record checks it */
+        kotctl_verify_skip(v, ch, rec, line, len);
+
+    } else {
+        kotctl_verify_mac(v, ch, rec, line, len);
     }
 
-    if (ch != NULL) {
-        kotctl_verify_mac(v, ch, &rec, line, len);
+    if (ch != NULL && rec->seq >= ch->top) {
+        ch->top = rec->seq + 1;
+        ch->top_path = v->path;
+        ch->top_line = v->line;
     }
-
-    json_decref(rec.json);
 }
 
 
@@ -671,20 +826,35 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
 
     rc = kot_chain_check(&ch->chain, line, len);
 
-    if (rc < 0) {
-        kotctl_verify_problem(v, "record %llu of chain %s was altered (it "
-                              "does not end in a well-formed kot.mac)",
-                              (unsigned long long) rec->seq, rec->chain);
+    /* the write's start that the record before named was not one */
+
+    if (rc != 1 && ch->guessed && kot_chain_unskip(&ch->chain) == 0) {
+        rc = kot_chain_check(&ch->chain, line, len);
+    }
+
+    if (rc != 1) {
+        kotctl_verify_failed(v, ch, rec, rc);
+
+        if (rec->seq == 0) {
+            kotctl_verify_problem(v, "chain %s cannot be verified past its "
+                                  "record 0, from which its key, format "
+                                  "and MAC algorithm are read", rec->chain);
+            ch->dead = 1;
+        }
+
+        if (!ch->dead) {
+            kotctl_verify_skip(v, ch, rec, line, len);
+        }
+
         return;
     }
 
-    if (rc == 0) {
-        kotctl_verify_problem(v, "record %llu of chain %s was altered (its "
-                              "MAC does not match)",
-                              (unsigned long long) rec->seq, rec->chain);
-        return;
-    }
-
+    ch->blind = 0;
+    ch->unsure = 0;
+    ch->guessed = 0;
+    ch->lost = 0;
+    ch->lost_said = 0;
+    v->verified = 1;
     v->records++;
     ch->path = v->path;
     ch->line = v->line;
@@ -696,7 +866,7 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
     /* the anchor as the rest of the chain is still to be read */
 
     if (rec->seq == 0 && v->anchors && kotctl_anchor_fetch(v, ch) != 0) {
-        v->problem = 1;
+        v->fatal = 1;
         return;
     }
 
@@ -723,6 +893,223 @@ kotctl_verify_mac(kotctl_verify_t *v, kotctl_vchain_t *ch,
         ch->noted = v->files;
         kotctl_given_host(g, ch->host);
     }
+}
+
+
+/*
+ * A record that fails its MAC.  Right after records that could not be
+ * checked, the MAC it is checked against is only as its line before
+ * states: either may be the one altered.
+ */
+
+static void
+kotctl_verify_failed(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, int rc)
+{
+    const char  *why;
+
+    why = NULL;
+
+    if (ch->lost && ch->chain.batched) {
+        /* in ngx_kot/2 the next write's start, by its number, may tell */
+        if (!ch->chain.bound) {
+            if (!ch->lost_said) {
+                ch->lost_said = 1;
+                kotctl_verify_problem(v, "record %llu of chain %s cannot be "
+                                      "verified: a write may have begun "
+                                      "among the records missing before "
+                                      "it; verify follows the chain again "
+                                      "from the next write's start",
+                                      (unsigned long long) rec->seq,
+                                      rec->chain);
+            }
+
+            return;
+        }
+
+        why = "a write may have begun among the records missing before "
+              "it, and in " KOT_CHAIN_VERSION_3 " a write's key is made "
+              "from the write before";
+
+    } else if (ch->guessed) {
+        why = "the key of its write cannot be known past the records that "
+              "did not verify";
+    }
+
+    if (why != NULL) {
+        kotctl_verify_problem(v, "record %llu of chain %s cannot be "
+                              "verified, nor can the rest of the chain: %s",
+                              (unsigned long long) rec->seq, rec->chain,
+                              why);
+        ch->dead = 1;
+        return;
+    }
+
+    if (ch->unsure) {
+        kotctl_verify_problem(v, "record %llu of chain %s does not verify "
+                              "with the MAC that record %llu states: one "
+                              "of the two was altered",
+                              (unsigned long long) rec->seq, rec->chain,
+                              (unsigned long long) (rec->seq - 1));
+        return;
+    }
+
+    if (rc < 0) {
+        kotctl_verify_problem(v, "record %llu of chain %s was altered (it "
+                              "does not end in a well-formed kot.mac)",
+                              (unsigned long long) rec->seq, rec->chain);
+        return;
+    }
+
+    kotctl_verify_problem(v, "record %llu of chain %s was altered (its "
+                          "MAC does not match)",
+                          (unsigned long long) rec->seq, rec->chain);
+}
+
+
+/*
+ * Past a record that cannot be verified, to the next one: its key is
+ * used up, and the MAC its line states is the one the next record is
+ * checked against.  If the next one verifies, that MAC was as written.
+ */
+
+static void
+kotctl_verify_skip(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len)
+{
+    int  rc;
+
+    rc = kot_chain_skip(&ch->chain, line, len, !ch->blind && !ch->lost);
+
+    if (rc < 0) {
+        kotctl_verify_problem(v, "chain %s cannot be verified from record "
+                              "%llu on: %s", rec->chain,
+                              (unsigned long long) rec->seq,
+                              ch->chain.bound
+                              ? "in " KOT_CHAIN_VERSION_3 " a write's key "
+                                "is made from the write before, whose "
+                                "last record is missing"
+                              : "its keys cannot be followed past the "
+                                "damage");
+        ch->dead = 1;
+        return;
+    }
+
+    ch->guessed = rc == 2;
+    ch->blind = rc == 0;
+    ch->unsure = rc > 0;
+    ch->path = v->path;
+    ch->line = v->line;
+
+    /* the record Redis saw: its MAC as stated, checked by the next one */
+
+    if (ch->anchor_where != NULL && rec->seq == ch->anchor_seq) {
+        if (rc > 0) {
+            kotctl_anchor_held(v, ch, rec);
+
+        } else {
+            free(ch->anchor_where);
+            ch->anchor_where = NULL;
+        }
+    }
+}
+
+
+/* A record of a chain that has gone past it. */
+
+static void
+kotctl_verify_early(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec)
+{
+    if (!ch->gap || rec->seq < ch->gap_expected
+        || rec->seq >= ch->gap_found)
+    {
+        if (ch->dead) {
+            return;
+        }
+
+        kotctl_verify_problem(v, "record %llu of chain %s is out of order "
+                              "or repeated (expected %llu)",
+                              (unsigned long long) rec->seq, rec->chain,
+                              (unsigned long long) ch->chain.seq);
+        return;
+    }
+
+    /* one of the records missing at a gap: moved, named with the gap */
+
+    if (!ch->gap_moved) {
+        ch->gap_moved = 1;
+        kotctl_verify_at(v, ch->gap_slot, ch->gap_path, ch->gap_line,
+                         "record %llu of chain %s is out of order "
+                         "(expected %llu, which comes later, at %s:%llu)",
+                         (unsigned long long) ch->gap_found, rec->chain,
+                         (unsigned long long) ch->gap_expected, v->path,
+                         (unsigned long long) v->line);
+    }
+}
+
+
+/*
+ * Records missing before this one: removed, or moved further down, which
+ * only the rest of the files can tell.  The chain goes on from here.
+ */
+
+static void
+kotctl_verify_gap(kotctl_verify_t *v, kotctl_vchain_t *ch,
+    kotctl_record_t *rec, const char *line, size_t len)
+{
+    uint64_t  n;
+
+    if (ch->gap && !ch->gap_moved) {
+        kotctl_verify_missing(v, ch);
+    }
+
+    ch->gap_slot = kotctl_verify_reserve(v);
+
+    if (v->fatal) {
+        return;
+    }
+
+    v->problem++;
+
+    ch->gap = 1;
+    ch->gap_moved = 0;
+    ch->gap_expected = ch->chain.seq;
+    ch->gap_found = rec->seq;
+    ch->gap_path = v->path;
+    ch->gap_line = v->line;
+
+    /* the record Redis saw is among those missing: named with them */
+
+    if (ch->anchor_where != NULL && ch->anchor_seq < rec->seq) {
+        free(ch->anchor_where);
+        ch->anchor_where = NULL;
+    }
+
+    /*
+     * With a key per record, a key past a gap costs a SHA-256 per record
+     * missing: a file that claims ever more of them does not get verify
+     * to hash for ever.
+     */
+
+    n = ch->chain.batched ? 0 : rec->seq - ch->chain.seq;
+
+    if (n > KOT_CHAIN_JUMP_MAX - v->jumped
+        || kot_chain_jump(&ch->chain, rec->seq) != 0)
+    {
+        kotctl_verify_problem(v, "chain %s cannot be verified from record "
+                              "%llu on: its keys cannot be followed that "
+                              "far", rec->chain,
+                              (unsigned long long) rec->seq);
+        ch->dead = 1;
+        return;
+    }
+
+    v->jumped += n;
+    ch->blind = 1;
+    ch->unsure = 0;
+    ch->lost = 1;
+    kotctl_verify_skip(v, ch, rec, line, len);
 }
 
 
@@ -828,7 +1215,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
                               "%llu; are older files missing? give them "
                               "too)", rec->chain,
                               (unsigned long long) rec->seq);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     sealed = json_object_get(rec->json, "kot.sealed_key");
@@ -841,7 +1228,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         kotctl_verify_problem(v, "record 0 of chain %s is not a "
                               "chain_start record with a sealed key",
                               rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     for (i = 0; i < v->nkeys; i++) {
@@ -865,7 +1252,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
                                   v->nkeys);
         }
 
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     /*
@@ -877,14 +1264,14 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
                               KOT_CHAIN_ALG_MEMBER " is not a string)",
                               rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     if (kot_chain_alg(json_string_value(alg_name), &alg) != 0) {
         kotctl_verify_problem(v, "record 0 of chain %s names a MAC "
                               "algorithm this kotctl does not know (is "
                               "kotctl older than the writer?)", rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     /* the same for the format: how its keys evolve */
@@ -893,14 +1280,14 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
                               KOT_CHAIN_VERSION_MEMBER " is not a string)",
                               rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     if (kot_chain_version(json_string_value(version), &format) != 0) {
         kotctl_verify_problem(v, "record 0 of chain %s names a format this "
                               "kotctl does not know (is kotctl older than "
                               "the writer?)", rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     if (kot_chain_open_key(v->priv[i], json_string_value(sealed),
@@ -909,7 +1296,7 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     {
         kotctl_verify_problem(v, "record 0 of chain %s was altered (its "
                               "sealed key does not open)", rec->chain);
-        return NULL;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     ch = kotctl_verify_add(v, rec->chain, k0, alg);
@@ -921,7 +1308,8 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
         kotctl_verify_problem(v, "record 0 of chain %s was altered (%s "
                               "chains are Poly1305 chains)", rec->chain,
                               json_string_value(version));
-        return NULL;
+        ch->dead = 1;
+        return ch;
     }
 
     v->unbound += ch != NULL && format == 2;
@@ -941,66 +1329,82 @@ kotctl_verify_begin(kotctl_verify_t *v, kotctl_record_t *rec)
     }
 
     if (ch == NULL) {
-        kotctl_verify_problem(v, "out of memory");
-        return NULL;
+        kotctl_error("out of memory");
+        v->fatal = 1;
+        return kotctl_verify_dead(v, rec->chain);
     }
 
     return ch;
 }
 
 
-/* After a gap: does a missing record of that chain come later? */
+/*
+ * A chain whose record 0 cannot be read as ours: none of its records can
+ * be verified, said once, here.
+ */
 
-static void
-kotctl_verify_lookahead(kotctl_verify_t *v, kotctl_record_t *rec)
+static kotctl_vchain_t *
+kotctl_verify_dead(kotctl_verify_t *v, const char *id)
 {
-    const char  *id;
+    static const uint8_t  none[KOT_CHAIN_KEY_LEN];
+    kotctl_vchain_t      *ch;
 
-    id = v->chains[v->gap_chain].chain.id;
+    ch = kotctl_verify_add(v, id, none, KOT_CHAIN_POLY1305);
 
-    if (strcmp(rec->chain, id) != 0 || rec->seq < v->gap_expected
-        || rec->seq >= v->gap_found)
-    {
-        return;
+    if (ch == NULL) {
+        kotctl_error("out of memory");
+        v->fatal = 1;
+        return NULL;
     }
 
-    kotctl_print(stdout, "%s:%llu: record %llu of chain %s is out of "
-                 "order (expected %llu, which comes later, at %s:%llu)\n",
-                 v->gap_path, (unsigned long long) v->gap_line,
-                 (unsigned long long) v->gap_found, id,
-                 (unsigned long long) v->gap_expected, v->path,
-                 (unsigned long long) v->line);
+    ch->dead = 1;
 
-    v->problem = 1;
+    return ch;
 }
 
 
+/* Once every file is read: the gaps whose records never came. */
+
 static void
-kotctl_verify_missing(kotctl_verify_t *v)
+kotctl_verify_gaps(kotctl_verify_t *v)
+{
+    size_t  i;
+
+    for (i = 0; i < v->nchains && !v->fatal; i++) {
+        if (v->chains[i].gap && !v->chains[i].gap_moved) {
+            kotctl_verify_missing(v, &v->chains[i]);
+        }
+    }
+}
+
+
+/* A gap whose records never came: removed. */
+
+static void
+kotctl_verify_missing(kotctl_verify_t *v, kotctl_vchain_t *ch)
 {
     const char  *id;
 
-    id = v->chains[v->gap_chain].chain.id;
+    id = ch->chain.id;
+    ch->gap = 0;
 
-    if (v->gap_found - v->gap_expected == 1) {
-        kotctl_print(stdout, "%s:%llu: record %llu of chain %s is missing "
-                     "(expected %llu, found %llu)\n", v->gap_path,
-                     (unsigned long long) v->gap_line,
-                     (unsigned long long) v->gap_expected, id,
-                     (unsigned long long) v->gap_expected,
-                     (unsigned long long) v->gap_found);
-
-    } else {
-        kotctl_print(stdout, "%s:%llu: records %llu to %llu of chain %s "
-                     "are missing (expected %llu, found %llu)\n",
-                     v->gap_path, (unsigned long long) v->gap_line,
-                     (unsigned long long) v->gap_expected,
-                     (unsigned long long) (v->gap_found - 1), id,
-                     (unsigned long long) v->gap_expected,
-                     (unsigned long long) v->gap_found);
+    if (ch->gap_found - ch->gap_expected == 1) {
+        kotctl_verify_at(v, ch->gap_slot, ch->gap_path, ch->gap_line,
+                         "record %llu of chain %s is missing (expected "
+                         "%llu, found %llu)",
+                         (unsigned long long) ch->gap_expected, id,
+                         (unsigned long long) ch->gap_expected,
+                         (unsigned long long) ch->gap_found);
+        return;
     }
 
-    v->problem = 1;
+    kotctl_verify_at(v, ch->gap_slot, ch->gap_path, ch->gap_line,
+                     "records %llu to %llu of chain %s are missing "
+                     "(expected %llu, found %llu)",
+                     (unsigned long long) ch->gap_expected,
+                     (unsigned long long) (ch->gap_found - 1), id,
+                     (unsigned long long) ch->gap_expected,
+                     (unsigned long long) ch->gap_found);
 }
 
 
@@ -1011,13 +1415,233 @@ kotctl_verify_problem(kotctl_verify_t *v, const char *fmt, ...)
 {
     va_list  ap;
 
-    kotctl_print(stdout, "%s:%llu: ", v->path, (unsigned long long) v->line);
     va_start(ap, fmt);
-    kotctl_vprint(stdout, fmt, ap);
+    kotctl_verify_say(v, KOTCTL_NO_SLOT, v->path, v->line, fmt, ap);
     va_end(ap);
-    putchar('\n');
+}
 
-    v->problem = 1;
+
+/* The same, of another line, or in a place kept for it in the queue. */
+
+static void
+kotctl_verify_at(kotctl_verify_t *v, size_t slot, const char *path,
+    uint64_t line, const char *fmt, ...)
+{
+    va_list  ap;
+
+    va_start(ap, fmt);
+    kotctl_verify_say(v, slot, path, line, fmt, ap);
+    va_end(ap);
+}
+
+
+static void
+kotctl_verify_say(kotctl_verify_t *v, size_t slot, const char *path,
+    uint64_t line, const char *fmt, va_list ap)
+{
+    char    *text;
+    FILE    *f;
+    size_t   size;
+
+    if (slot == KOTCTL_NO_SLOT && v->problem++ >= KOTCTL_PROBLEMS_SHOWN) {
+        v->unlisted++;
+        return;
+    }
+
+    text = NULL;
+    f = open_memstream(&text, &size);
+
+    if (f == NULL) {
+        kotctl_error("out of memory");
+        v->fatal = 1;
+        return;
+    }
+
+    kotctl_print(f, "%s:%llu: ", path, (unsigned long long) line);
+    kotctl_vprint(f, fmt, ap);
+    fputc('\n', f);
+
+    if (fclose(f) != 0) {
+        free(text);
+        kotctl_error("out of memory");
+        v->fatal = 1;
+        return;
+    }
+
+    if (slot == KOTCTL_NO_SLOT && v->queue_head == v->nqueue) {
+        fputs(text, stdout);
+        free(text);
+        return;
+    }
+
+    if (slot == KOTCTL_NO_SLOT) {
+        slot = kotctl_verify_reserve(v);
+
+        if (slot == KOTCTL_NO_SLOT) {
+            free(text);
+            return;
+        }
+    }
+
+    v->queue[slot] = text;
+    kotctl_verify_flush(v);
+}
+
+
+/*
+ * A place in the queue for a finding still to come (a gap's), which
+ * those after it wait for; counted now.  KOTCTL_NO_SLOT when out of
+ * memory.
+ */
+
+static size_t
+kotctl_verify_reserve(kotctl_verify_t *v)
+{
+    size_t   cap;
+    char   **queue;
+
+    if (v->nqueue == v->queue_cap) {
+        cap = v->queue_cap ? 2 * v->queue_cap : 64;
+        queue = realloc(v->queue, cap * sizeof(char *));
+
+        if (queue == NULL) {
+            kotctl_error("out of memory");
+            v->fatal = 1;
+            return KOTCTL_NO_SLOT;
+        }
+
+        v->queue = queue;
+        v->queue_cap = cap;
+    }
+
+    v->queue[v->nqueue] = NULL;
+
+    return v->nqueue++;
+}
+
+
+/* The findings no longer waiting, in order. */
+
+static void
+kotctl_verify_flush(kotctl_verify_t *v)
+{
+    while (v->queue_head < v->nqueue && v->queue[v->queue_head] != NULL) {
+        fputs(v->queue[v->queue_head], stdout);
+        free(v->queue[v->queue_head]);
+        v->queue[v->queue_head++] = NULL;
+    }
+
+    if (v->queue_head == v->nqueue) {
+        v->queue_head = 0;
+        v->nqueue = 0;
+    }
+}
+
+
+/* A line of the file given: its record verified, or not. */
+
+static void
+kotctl_verify_mark(kotctl_given_t *g, uint64_t line, int ok)
+{
+    kotctl_run_t  *run;
+
+    if (ok) {
+        g->lines_ok++;
+    } else {
+        g->lines_bad++;
+    }
+
+    run = g->nruns ? &g->runs[g->nruns - 1] : NULL;
+
+    if (run != NULL && run->ok == (unsigned) ok && run->last + 1 == line) {
+        run->last = line;
+        return;
+    }
+
+    if (g->nruns == KOTCTL_RUNS) {
+        g->more_runs = 1;
+        return;
+    }
+
+    run = &g->runs[g->nruns++];
+    run->first = line;
+    run->last = line;
+    run->ok = ok;
+}
+
+
+/*
+ * After the problems, what verify could still check, file by file: the
+ * lines whose records verified, and those that did not (a problem's
+ * line, or a record past one that could not be checked).
+ */
+
+static void
+kotctl_verify_summary(kotctl_verify_t *v)
+{
+    unsigned         i;
+    kotctl_given_t  *g;
+
+    if (v->unlisted) {
+        printf("... and %llu more %s, not listed\n",
+               (unsigned long long) v->unlisted,
+               kotctl_plural((long long) v->unlisted, "problem",
+                             "problems"));
+    }
+
+    fprintf(stderr, "note: verify went on past each problem, where the "
+            "chains allow it: %llu %s verified\n",
+            (unsigned long long) v->records,
+            kotctl_plural((long long) v->records, "record", "records"));
+
+    for (i = 0; i < v->files; i++) {
+        g = &v->given[i];
+
+        kotctl_print(stderr, "note: %s: ", g->path);
+
+        if (g->lines_bad == 0) {
+            fprintf(stderr, "all %llu %s verified\n",
+                    (unsigned long long) g->lines_ok,
+                    kotctl_plural((long long) g->lines_ok, "line",
+                                  "lines"));
+            continue;
+        }
+
+        fprintf(stderr, "%llu %s verified",
+                (unsigned long long) g->lines_ok,
+                kotctl_plural((long long) g->lines_ok, "line", "lines"));
+        kotctl_verify_runs(g, 1);
+        fprintf(stderr, ", %llu not", (unsigned long long) g->lines_bad);
+        kotctl_verify_runs(g, 0);
+        fputc('\n', stderr);
+    }
+}
+
+
+static void
+kotctl_verify_runs(kotctl_given_t *g, int ok)
+{
+    unsigned       i, n;
+    kotctl_run_t  *run;
+
+    for (i = 0, n = 0; i < g->nruns; i++) {
+        run = &g->runs[i];
+
+        if (run->ok != (unsigned) ok) {
+            continue;
+        }
+
+        fprintf(stderr, "%s%llu", n++ ? ", " : " (lines ",
+                (unsigned long long) run->first);
+
+        if (run->last > run->first) {
+            fprintf(stderr, "-%llu", (unsigned long long) run->last);
+        }
+    }
+
+    if (n) {
+        fputs(g->more_runs ? ", ...)" : ")", stderr);
+    }
 }
 
 
@@ -1154,6 +1778,11 @@ kotctl_verify_free(kotctl_verify_t *v)
         freeReplyObject(v->listed);
     }
 
+    while (v->queue_head < v->nqueue) {
+        free(v->queue[v->queue_head++]);
+    }
+
+    free(v->queue);
     free(v->logs);
     free(v->given);
     free(v->chains);
@@ -1331,14 +1960,20 @@ kotctl_anchor_tail(kotctl_verify_t *v, kotctl_vchain_t *ch)
         return;
     }
 
+    /* there, but past where the chain could be followed: said there */
+
+    if (ch->top > ch->anchor_seq) {
+        return;
+    }
+
     kotctl_print(stdout, "chain %s: its tail is missing: the files end at "
                  "record %llu (%s:%llu), Redis saw record %llu written to "
                  "%s\n", ch->chain.id,
-                 (unsigned long long) (ch->chain.seq - 1), ch->path,
-                 (unsigned long long) ch->line,
+                 (unsigned long long) (ch->top - 1), ch->top_path,
+                 (unsigned long long) ch->top_line,
                  (unsigned long long) ch->anchor_seq, ch->anchor_where);
 
-    v->problem = 1;
+    v->problem++;
 }
 
 
@@ -1496,7 +2131,7 @@ kotctl_anchor_lost_one(kotctl_verify_t *v, const char *id,
                  "records\n", id, strtoull(r->element[1]->str, NULL, 10),
                  where, ts);
 
-    v->problem = 1;
+    v->problem++;
     v->lost++;
 
     return 0;
@@ -1999,11 +2634,14 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
     int              rc;
     char            *line;
     size_t           len;
+    uint64_t         crlf;
     kotctl_reader_t  r;
 
     if (kotctl_reader_open(&r, path) != 0) {
         return KOTCTL_FAIL;
     }
+
+    crlf = 0;
 
     for ( ;; ) {
         rc = kotctl_reader_next(&r, &line, &len);
@@ -2015,6 +2653,13 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
         if (rc == KOTCTL_LONG) {
             q->skipped++;
             continue;
+        }
+
+        /* a copy with CRLF line ends: no record holds a CR (verify) */
+
+        if (len > 0 && line[len - 1] == '\r') {
+            len--;
+            crlf++;
         }
 
         rc = kotctl_query_match(q, line, len);
@@ -2033,6 +2678,13 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
 
     kotctl_reader_padded(&r);
     kotctl_reader_close(&r);
+
+    if (crlf) {
+        kotctl_print(stderr, "note: %s has CRLF line ends: it is a copy "
+                     "converted to text (on Windows, or by a text-mode "
+                     "transfer); its records were printed as written, "
+                     "without the CR\n", path);
+    }
 
     if (rc == KOTCTL_READ_ERR && r.trailing) {
         kotctl_error("%s: data follows its last gzip member, after line "

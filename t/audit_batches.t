@@ -81,6 +81,21 @@ my $second = $first + 1;
 my $seq = sub ($i) { $r[$i]{'event.sequence'} };
 my $at = sub ($f, $i) { "$f:" . ($i + 1) . ': ' };
 
+# What verify says after a problem in an ngx_kot/3 chain, where it cannot
+# follow the chain on: the next write's key is made from the write before.
+# $i is the line's index in the file tampered with, $s its record's number.
+my $no_last = sub ($f, $i, $s) {
+    $at->($f, $i) . "chain $chain cannot be verified from record $s on: in "
+        . "ngx_kot/3 a write's key is made from the write before, whose "
+        . "last record is missing\n";
+};
+my $no_key = sub ($f, $i, $s) {
+    $at->($f, $i) . "record $s of chain $chain cannot be verified, nor "
+        . "can the rest of the chain: a write may have begun among the "
+        . "records missing before it, and in ngx_kot/3 a write's key is "
+        . "made from the write before\n";
+};
+
 my @x = @l;
 $x[$second] =~ s{"url\.path":"/page}{"url.path":"/pagf} or die;
 my $f = tampered('altered', @x);
@@ -116,7 +131,8 @@ splice @x, $second, 1;
 $f = tampered('removed', @x);
 is verify($f)->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} "
     . "of chain $chain is missing (expected @{[ $seq->($second) ]}, found "
-    . "@{[ $seq->($second) + 1 ]})\n",
+    . "@{[ $seq->($second) + 1 ]})\n"
+    . ($second + 1 == $next ? $no_last->($f, $second, $seq->($next)) : ''),
     'a record removed from inside a write is named as missing';
 
 @x = @l;
@@ -124,23 +140,26 @@ splice @x, $first, 1;
 $f = tampered('removed-first', @x);
 is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($first) ]} "
     . "of chain $chain is missing (expected @{[ $seq->($first) ]}, found "
-    . "@{[ $seq->($first) + 1 ]})\n",
-    'so is the first record of a write';
+    . "@{[ $seq->($first) + 1 ]})\n"
+    . $no_key->($f, $first + 1, $seq->($second + 1)),
+    'so is the first record of a write, and verify says that it cannot '
+    . 'follow the chain on without it';
 
 @x = @l;
 splice @x, $first, $next - $first;
 $f = tampered('removed-write', @x);
 is verify($f)->{out}, $at->($f, $first) . "records @{[ $seq->($first) ]} to "
     . "@{[ $seq->($next) - 1 ]} of chain $chain are missing (expected "
-    . "@{[ $seq->($first) ]}, found @{[ $seq->($next) ]})\n",
-    'so is a whole write';
+    . "@{[ $seq->($first) ]}, found @{[ $seq->($next) ]})\n"
+    . $no_last->($f, $first, $seq->($next)), 'so is a whole write';
 
 @x = @l;
 @x[$first, $second] = @x[$second, $first];
 $f = tampered('swapped', @x);
 is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($second) ]} of "
     . "chain $chain is out of order (expected @{[ $seq->($first) ]}, which "
-    . "comes later, at $f:@{[ $second + 1 ]})\n",
+    . "comes later, at $f:@{[ $second + 1 ]})\n"
+    . $no_key->($f, $second + 1, $seq->($second + 1)),
     'two records swapped inside a write are out of order';
 
 @x = @l;
@@ -148,7 +167,8 @@ is verify($f)->{out}, $at->($f, $first) . "record @{[ $seq->($second) ]} of "
 $f = tampered('swapped-across', @x);
 is verify($f)->{out}, $at->($f, $first - 1) . "record @{[ $seq->($first) ]} "
     . "of chain $chain is out of order (expected @{[ $seq->($first - 1) ]}, "
-    . "which comes later, at $f:@{[ $first + 1 ]})\n",
+    . "which comes later, at $f:@{[ $first + 1 ]})\n"
+    . $no_last->($f, $first - 1, $seq->($first)),
     'so are the last record of a write and the first of the next';
 
 # a cut tail shows against the chain's anchor in Redis
@@ -166,8 +186,9 @@ for my $old (1, 2) {
         or die;
     $f = tampered("downgraded-$old", @x);
     is verify($f)->{out}, "$f:1: record 0 of chain $chain was altered (its "
-        . "MAC does not match)\n",
-        "record 0 made to claim the format ngx_kot/$old fails";
+        . "MAC does not match)\n$f:1: chain $chain cannot be verified past "
+        . "its record 0, from which its key, format and MAC algorithm are "
+        . "read\n", "record 0 made to claim the format ngx_kot/$old fails";
 }
 
 @x = @l;
@@ -266,8 +287,12 @@ $f = tampered('taken-over', forge(3, $k0, $first, $next, @l));
 $v = verify('--no-anchors', $f);
 is $v->{exit}, 1, 'a write cut short by whoever took the writer over fails';
 is $v->{out}, $at->($f, $second) . "record @{[ $seq->($second) ]} of chain "
-    . "$chain was altered (its MAC does not match)\n",
-    'at the first record they sealed, where the first one removed was';
+    . "$chain was altered (its MAC does not match)\n" . $at->($f, $second + 1)
+    . "record @{[ $seq->($second) + 1 ]} of chain $chain cannot be "
+    . "verified, nor can the rest of the chain: the key of its write cannot "
+    . "be known past the records that did not verify\n",
+    'at the first record they sealed, where the first one removed was, and '
+    . 'none of theirs verifies';
 
 
 # the format before: a log that ngx_kot/1 wrote (t/data), a key per record
@@ -335,5 +360,24 @@ $v = verify_old('--no-anchors', $f);
 is $v->{out}, "OK: 1 file, 1 chain, @{[ @o - ($next - $first - 1) ]} records "
     . "verified\n", 'a write of ngx_kot/2 cut short goes unseen';
 is $v->{err}, $cuttable, 'but for the note';
+
+# a write's first record removed: the records after it are read as the
+# write before's, and fail; in ngx_kot/2 the next write's key is
+# SHA-256 of the one before, whatever was lost, so verify goes on there
+@x = @o;
+splice @x, $first, 1;
+$f = tampered('v2-removed-first', @x);
+$v = verify_old('--no-anchors', $f);
+my $s = sub ($i) { $r[$i]{'event.sequence'} };
+is $v->{out}, $at->($f, $first) . "record @{[ $s->($first) ]} of chain "
+    . "$old_chain is missing (expected @{[ $s->($first) ]}, found "
+    . "@{[ $s->($first + 1) ]})\n" . $at->($f, $first + 1) . "record "
+    . "@{[ $s->($first + 2) ]} of chain $old_chain cannot be verified: a "
+    . "write may have begun among the records missing before it; verify "
+    . "follows the chain again from the next write's start\n",
+    'in ngx_kot/2, a write\'s first record removed is named, and verify '
+    . 'says where it cannot follow';
+like $v->{err}, qr/: @{[ @o - 1 - ($next - $first) ]} records verified$/m,
+    'and verifies the chain again from the next write on';
 
 done_testing;

@@ -287,7 +287,10 @@ is $r->{out}, "$f:5: record 1 of chain $ids[1] was altered (its MAC does "
 substr($x[7], -10, 1) =~ tr/0-9a-f/1-9a-f0/;
 $f = tampered('mac', @x);
 is verify($f)->{out}, "$f:8: record 1 of chain $ids[2] was altered (its "
-    . "MAC does not match)\n", 'so is a changed MAC';
+    . "MAC does not match)\n$f:9: record 2 of chain $ids[2] does not "
+    . "verify with the MAC that record 1 states: one of the two was "
+    . "altered\n", 'so is a changed MAC, which the next record no longer '
+    . 'verifies with';
 
 @x = @l;
 splice @x, 4, 1;
@@ -401,6 +404,118 @@ splice @x, 4, 0, ('x' x (2 * 1024 * 1024)) . "\n";
 $f = tampered('long', @x);
 is verify($f)->{out}, "$f:5: not an audit record (a line longer than "
     . "1048576 bytes)\n", 'a huge line is refused, not cut';
+
+# verify goes on past a problem: an auditor wants to know whether all the
+# rest is intact.  A write cut short (a full disk), its records written
+# again whole after it, and later a record altered: both are named, and
+# every other line is verified.
+@x = @l;
+splice @x, 4, 0, substr($l[4], 0, 40) . "\n";
+$x[11] =~ s/"organization\.id":"acme"/"organization.id":"acmf"/ or die;
+$f = tampered('cut-then-altered', @x);
+$r = verify($f);
+is $r->{exit}, 1, 'a line cut short fails';
+is $r->{out}, "$f:5: not an audit record\n$f:12: record 1 of chain $ids[3] "
+    . "was altered (its MAC does not match)\n",
+    'and verify goes on past it, naming the record altered after it too';
+like $r->{err}, qr/^note: \Q$f\E: 11 lines verified \(lines 1-4, 6-11, (?x)
+    13\), \s 2 \s not \s \(lines \s 5, \s 12\)$/m,
+    'and says which lines verified and which did not';
+
+# a line cut short and not written again (a crash): its record is missing,
+# the record after it cannot be checked (its MAC covers the one lost), and
+# the chain is verified again from the record after that
+@x = @l;
+$x[4] = substr($l[4], 0, 40) . "\n";
+splice @x, 9, 0, splice(@x, 10, 1);    # and chain 4's records 0 and 1
+$f = tampered('cut-then-swapped', @x);
+$r = verify($f);
+is $r->{out}, "$f:5: not an audit record\n$f:6: record 1 of chain $ids[1] is "
+    . "missing (expected 1, found 2)\n$f:10: chain $ids[3] starts without "
+    . "its chain_start record (its first record here is record 1; are older "
+    . "files missing? give them too)\n",
+    'each problem is named, in the order of the lines';
+like $r->{err}, qr/^note: \Q$f\E: 7 lines verified \(lines 1-4, 7-9\),(?x)
+    \s 5 \s not \s \(lines \s 5-6, \s 10-12\)$/m,
+    'the chain that could not be read from its start is not verified';
+
+# a line cut short that nothing ended (a crash, a power loss): the next
+# run's record 0 follows it on the same line, and its chain verifies
+@x = (@l[0 .. 2], substr($l[3], 0, 60) . $l[6], @l[7 .. 11]);
+$f = tampered('cut-then-restarted', @x);
+$r = verify($f);
+is $r->{out}, "$f:4: not an audit record (60 bytes of a line cut short, "
+    . "then a record on the same line, as after a crash: checked as a line "
+    . "of its own)\n" . missing($ids[1], 2, Cwd::abs_path($log), $host),
+    'a line cut short, then a new chain\'s record 0: the line is named, and '
+    . 'the chain cut off';
+like $r->{err}, qr/^note: \Q$f\E: 8 lines verified \(lines 1-3, 5-9\), 1 (?x)
+    not \s \(lines \s 4\)$/m,
+    'and the chain that started on that line verifies';
+like $r->{err}, qr/: 9 records verified$/m, 'its record 0 with it';
+
+# a copy of the log with CRLF line ends (saved on Windows, or sent through
+# a text-mode transfer): no writer writes a CR, so without it each line is
+# the one written
+(my $crlf = join '', @l) =~ s/\n/\r\n/g;
+$f = "$dir/crlf.log";
+spew($f, $crlf);
+$r = verify($f);
+is $r->{exit}, 0, 'a copy with CRLF line ends verifies as the original';
+is $r->{out}, "OK: 1 file, 4 chains, 12 records verified\n",
+    'every record of it';
+like $r->{err}, qr/^note: \Q$f\E has CRLF line ends: it is a copy (?x)
+    .* does \s not \s verify \s as \s it \s is .* sed \s 's\/\\r\$\/\/'/m,
+    'and verify says that the file is a converted copy, and how to get the '
+    . 'original bytes';
+$r = $t->_run(['sh', '-c', q{sed 's/\r$//' "$0" > "$1"}, $f,
+               "$dir/crlf-restored.log"]);
+is slurp("$dir/crlf-restored.log"), join('', @l),
+    'which gives the original file, byte for byte';
+is verify("$dir/crlf-restored.log")->{out},
+    "OK: 1 file, 4 chains, 12 records verified\n", 'and that verifies';
+
+# one line given a CR, in a file that has none: changed after it was written
+@x = @l;
+$x[7] =~ s/\n/\r\n/;
+$f = tampered('one-cr', @x);
+$r = verify($f);
+is $r->{exit}, 1, 'a CR added to one line fails';
+is $r->{out}, "$f:8: the line ends in CRLF, unlike the file's first "
+    . "record: a CR was added after it was written (its record verifies "
+    . "without it)\n", 'naming the line';
+
+@x = map { s/\n/\r\n/r } @l;
+$x[7] =~ s/\r\n/\n/;
+$f = tampered('one-lf', @x);
+like verify($f)->{out}, qr/^\Q$f\E:8: the line ends in LF alone, unlike(?x)
+    \s the \s file's \s first \s record/,
+    'and so is one line without it in a CRLF copy';
+
+# what decides is the first record, not a line cut short before it
+$f = tampered('crlf-after-cut', "{\"\@timestamp\":\"2026\n",
+              map { s/\n/\r\n/r } @l);
+$r = verify($f);
+is $r->{out}, "$f:1: not an audit record\n",
+    'a CRLF copy whose first line was cut short: only that line is named';
+like $r->{err}, qr/^note: \Q$f\E has CRLF line ends/m, 'and the copy noted';
+
+# a sequence number too far on: the keys up to it are not computed (a
+# SHA-256 each), and verify says that it cannot follow the chain
+{
+    my $fw = writer();
+    my @c = (chain_start($fw, '2026-11-26T10:00:00.000Z'),
+             record($fw, '2026-11-26T10:00:01.000Z', 'event.action' => 'x'));
+    $fw->{seq} = 10**15;
+    push @c, record($fw, '2026-11-26T10:00:02.000Z', 'event.action' => 'x');
+    $f = tampered('far', @c);
+    is verify('--no-anchors', $f)->{out}, "$f:3: records 2 to "
+        . (10**15 - 1) . " of chain $fw->{id} are missing (expected 2, "
+        . "found @{[ 10**15 ]})\n$f:3: chain $fw->{id} cannot be verified "
+        . "from record @{[ 10**15 ]} on: its keys cannot be followed that "
+        . "far\n", 'a record numbered too far on: verify says it cannot '
+        . 'follow';
+}
 
 $f = tampered('headless', @l[4 .. 11]);
 like verify($f)->{out}, qr/^\Q$f\E:1: chain $ids[1] starts without its (?x)
@@ -571,9 +686,11 @@ run('openssl', 'pkey', '-in', "$dir/other.pem", '-pubout',
 
 $r = verify(\"$dir/other.pem", $log);
 is $r->{exit}, 1, 'another private key does not verify';
-like $r->{out}, qr/^\Q$log\E:1: chain $ids[0] was sealed to another (?x)
+like $r->{out}, qr/\A\Q$log\E:1: chain $ids[0] was sealed to another (?x)
     auditor \s key \s \(fingerprint \s $fingerprint; \s the \s key \s given
-    \s has \s [0-9a-f]{16}\)$/, 'and verify says which key it needs';
+    \s has \s [0-9a-f]{16}\)$/m, 'and verify says which key it needs';
+is scalar(() = $r->{out} =~ /was sealed to another auditor key/g), 4,
+    'for each of the chains, none of which it could verify';
 
 # a fingerprint is shown as kotctl shows any text
 for my $named ("\e[2J\x{9375}", "\x{9375}" x 20) {
@@ -616,7 +733,9 @@ $start = chain_start($w, '2026-11-26T10:00:00.000Z');
 $start =~ s/,"kot\.mac_alg":"poly1305"// or die;
 $f = tampered('noalg', $start);
 is verify('--no-anchors', $f)->{out}, "$f:1: record 0 of chain $w->{id} was "
-    . "altered (it does not end in a well-formed kot.mac)\n",
+    . "altered (it does not end in a well-formed kot.mac)\n$f:1: chain "
+    . "$w->{id} cannot be verified past its record 0, from which its key, "
+    . "format and MAC algorithm are read\n",
     'a Poly1305 chain made to pass for an HMAC-SHA256 one';
 
 $w = writer();
@@ -1117,6 +1236,14 @@ spew("$dir/mixed.log", "garbage\n", $q[1], ('y' x (1100 * 1024)) . "\n",
 $r = query('--user', 'alice', "$dir/mixed.log");
 is $r->{out}, $q[1], 'query skips lines that are not records';
 like $r->{err}, qr/2 lines were not audit records/, 'and counts them';
+
+# a copy with CRLF line ends: the records as written, which hold no CR
+spew("$dir/query-crlf.log", map { s/\n/\r\n/r } @q);
+$r = query('--user', 'alice', "$dir/query-crlf.log");
+is $r->{out}, join('', @q[1, 3, 4, 6]),
+    'query prints the records of a copy with CRLF line ends as written';
+like $r->{err}, qr/^note: \Q$dir\E\/query-crlf\.log has CRLF line ends: (?x)
+    it \s is \s a \s copy/m, 'and says that the file is a converted copy';
 
 # Writers escape control characters, so a line holding one raw was not
 # written by them: printed as is, it would drive the auditor's terminal.

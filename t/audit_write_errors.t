@@ -345,6 +345,12 @@ SKIP: {
     $v = $t->kotctl('audit', 'verify', '--auditor-private-key', $priv, $hlog);
     is $v->{out}, "$hlog:" . (@hlines - 2) . ": not an audit record\n",
         'verify reports only the line cut short';
+    my ($cut, $last) = (@hlines - 2, scalar @hlines);
+    like $v->{err}, qr/^note: \Q$hlog\E: @{[ $last - 1 ]} lines verified (?#
+                       )\(lines 1-@{[ $cut - 1 ]}, @{[ $cut + 1 ]}-$last\), (?#
+                       )1 not \(lines $cut\)$/m,
+        'and goes on past it: every other line verifies, without the '
+        . 'auditor removing it';
 }
 
 

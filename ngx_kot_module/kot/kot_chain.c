@@ -48,6 +48,8 @@ static int kot_chain_advance(kot_chain_t *c, const uint8_t *mac);
 static int kot_chain_next(kot_chain_t *c);
 static int kot_chain_rekey(kot_chain_t *c, const uint8_t *in, size_t n);
 static int kot_chain_mark(const char *s, size_t len, uint64_t *batch);
+static int kot_chain_stated(const kot_chain_t *c, const char *line,
+    size_t len, uint8_t *mac, size_t *body);
 static char *kot_chain_uint(char *p, uint64_t n);
 static EVP_PKEY_CTX *kot_chain_oaep_ctx(EVP_PKEY *key, int encrypt);
 static void kot_chain_hex(char *dst, const uint8_t *src, size_t n);
@@ -272,30 +274,12 @@ int
 kot_chain_check(kot_chain_t *c, const char *line, size_t len)
 {
     int          ok, moved;
-    size_t       body, suffix;
+    size_t       body;
     uint8_t      want[KOT_CHAIN_MAC_MAX], got[KOT_CHAIN_MAC_MAX];
     uint64_t     batch;
-    const char  *tail;
     kot_chain_t  before;
 
-    /* the member is always last, so it sits at a fixed place from the end */
-
-    suffix = KOT_CHAIN_SUFFIX(2 * c->mac_len);
-
-    if (len < suffix + 1) {
-        return -1;
-    }
-
-    body = len - suffix;
-    tail = line + body;
-
-    if (line[0] != '{'
-        || memcmp(tail, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN) != 0
-        || tail[suffix - 2] != '"'
-        || tail[suffix - 1] != '}'
-        || kot_chain_unhex(want, tail + KOT_CHAIN_PREFIX_LEN, c->mac_len)
-           != 0)
-    {
+    if (kot_chain_stated(c, line, len, want, &body) != 0) {
         return -1;
     }
 
@@ -327,15 +311,161 @@ kot_chain_check(kot_chain_t *c, const char *line, size_t len)
         kot_cleanse(&before, sizeof(kot_chain_t));
     }
 
+    if (ok && c->prev_kept) {
+        kot_cleanse(c->prev, sizeof(c->prev));
+        c->prev_kept = 0;
+    }
+
     return ok;
 }
 
+
+int
+kot_chain_skip(kot_chain_t *c, const char *line, size_t len, int known)
+{
+    size_t    body;
+    uint8_t   mac[KOT_CHAIN_MAC_MAX];
+    uint64_t  batch;
+    int       rc;
+
+    kot_cleanse(c->prev, sizeof(c->prev));
+    c->prev_kept = 0;
+
+    if (kot_chain_stated(c, line, len, mac, &body) != 0) {
+        /* the key is used up all the same; the next record cannot tell */
+        memset(mac, 0, sizeof(mac));
+        return kot_chain_advance(c, mac) == 0 ? 0 : -1;
+    }
+
+    rc = 1;
+
+    if (c->batched && kot_chain_mark(line, body, &batch)) {
+        if (c->index == 0) {
+            return -1;
+        }
+
+        if (known) {
+            /*
+             * Right after the records read, a write's start is the next
+             * write's, whatever number it states; and if the mark was
+             * added, kot_chain_unskip() takes it back.
+             */
+
+            memcpy(c->prev, c->key, KOT_CHAIN_KEY_LEN);
+            c->prev_index = c->index;
+            c->prev_kept = 1;
+            batch = c->batch + 1;
+            rc = 2;
+
+        } else if (c->bound || batch <= c->batch
+                   || batch - c->batch > c->index)
+        {
+            /*
+             * After records missing: W_{b+1} is made from write b's last
+             * record in ngx_kot/3; in ngx_kot/2 it is SHA-256(W_b), but
+             * each write has a record at least, so a mark further on than
+             * the records since is no mark the writer wrote.
+             */
+            return -1;
+        }
+
+        while (c->batch < batch) {
+            if (kot_chain_next(c) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    return kot_chain_advance(c, mac) == 0 ? rc : -1;
+}
+
+
+int
+kot_chain_unskip(kot_chain_t *c)
+{
+    if (!c->prev_kept) {
+        return -1;
+    }
+
+    memcpy(c->key, c->prev, KOT_CHAIN_KEY_LEN);
+    kot_cleanse(c->prev, sizeof(c->prev));
+    kot_cleanse(c->keys, KOT_CHAIN_KEYS_LEN);
+    c->keys_made = 0;
+    c->prev_kept = 0;
+    c->batch--;
+    c->index = c->prev_index + 1;
+
+    return 0;
+}
+
+
+int
+kot_chain_jump(kot_chain_t *c, uint64_t seq)
+{
+    uint64_t  n;
+
+    if (seq < c->seq || seq - c->seq > KOT_CHAIN_JUMP_MAX) {
+        return -1;
+    }
+
+    for (n = seq - c->seq; n > 0 && !c->batched; n--) {
+        if (kot_chain_rekey(c, c->key, KOT_CHAIN_KEY_LEN) != 0) {
+            return -1;
+        }
+    }
+
+    if (c->batched) {
+        c->index += seq - c->seq;
+    }
+
+    memset(c->mac, 0, sizeof(c->mac));
+    c->seq = seq;
+
+    return 0;
+}
+
+
+/*
+ * The MAC that a line states in its last member, which sits at a fixed
+ * place from the end, and where S_i's content ends: 0, or -1 if the line
+ * does not end in a well-formed "kot.mac" member.
+ */
+
+static int
+kot_chain_stated(const kot_chain_t *c, const char *line, size_t len,
+    uint8_t *mac, size_t *body)
+{
+    size_t       suffix;
+    const char  *tail;
+
+    suffix = KOT_CHAIN_SUFFIX(2 * c->mac_len);
+
+    if (len < suffix + 1) {
+        return -1;
+    }
+
+    *body = len - suffix;
+    tail = line + *body;
+
+    if (line[0] != '{'
+        || memcmp(tail, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN) != 0
+        || tail[suffix - 2] != '"'
+        || tail[suffix - 1] != '}'
+        || kot_chain_unhex(mac, tail + KOT_CHAIN_PREFIX_LEN, c->mac_len)
+           != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
 
 void
 kot_chain_wipe(kot_chain_t *c)
 {
     kot_cleanse(c->key, KOT_CHAIN_KEY_LEN);
     kot_cleanse(c->mac, sizeof(c->mac));
+    kot_cleanse(c->prev, sizeof(c->prev));
 
     if (c->keys) {
         OPENSSL_clear_free(c->keys, KOT_CHAIN_KEYS_LEN);

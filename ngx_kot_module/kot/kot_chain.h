@@ -73,6 +73,11 @@ typedef struct {
     uint8_t          *keys;                     /* KOT_CHAIN_KEYS of them */
     EVP_CIPHER       *chacha20;
     EVP_CIPHER_CTX   *chacha;
+
+    /* a verifier's: the write's key before kot_chain_skip() moved on */
+    unsigned          prev_kept:1;
+    uint64_t          prev_index;
+    uint8_t           prev[KOT_CHAIN_KEY_LEN];
 } kot_chain_t;
 
 /*
@@ -148,6 +153,35 @@ long kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out);
  * move), -1 if the line does not end in a well-formed "kot.mac" member.
  */
 int kot_chain_check(kot_chain_t *c, const char *line, size_t len);
+
+/*
+ * For a verifier that goes on after a problem.  kot_chain_skip() moves
+ * chain c past record c->seq without checking it: its key is used up,
+ * and the MAC that the line states, unverified, is the one the next
+ * record is checked against.  known says that c->mac is the MAC of the
+ * record before (none is missing); then a line marked as a write's
+ * first record moves the chain to the next write's key, whatever number
+ * it states, and kot_chain_unskip() takes that back (the mark was
+ * added: the record was one of the write before) if the next record
+ * does not verify.  After records missing, a mark moves an ngx_kot/2
+ * chain to the write it names (W_{b+1} = SHA-256(W_b)); an ngx_kot/3
+ * chain cannot follow, as W_{b+1} is made from write b's last record.
+ * Returns 1 when the chain moved, 2 when it moved to the next write's
+ * key on the word of a record not verified, 0 when it moved but the line
+ * states no MAC (the next record cannot be checked either), -1 when the
+ * chain's keys cannot follow.  kot_chain_unskip() returns 0, or -1 when
+ * there is nothing to take back.
+ *
+ * kot_chain_jump() moves chain c to record seq, the records from c->seq
+ * on being missing: their keys are used up, in a chain with a key per
+ * write as records of the current write, and the MAC before record seq
+ * is unknown.  0, or -1 for a jump of more than KOT_CHAIN_JUMP_MAX.
+ */
+#define KOT_CHAIN_JUMP_MAX        (1U << 24)
+
+int kot_chain_skip(kot_chain_t *c, const char *line, size_t len, int known);
+int kot_chain_unskip(kot_chain_t *c);
+int kot_chain_jump(kot_chain_t *c, uint64_t seq);
 
 /* Wipes the chain's key material and frees what it holds. */
 void kot_chain_wipe(kot_chain_t *c);

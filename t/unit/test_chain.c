@@ -786,6 +786,197 @@ test_cut_short(void)
 }
 
 
+/*
+ * A verifier that goes on after a problem (kotctl audit verify): a
+ * record altered, or records missing, and the chain is followed again
+ * from the record after, where its keys can be derived.  Format 1 is a
+ * key per record; in 2 and 3 the writes are writes[].
+ */
+
+static void
+resync_chain(int format, kot_chain_t *v, const uint8_t k0[32],
+    const char *id, char **lines, size_t *lens, unsigned upto)
+{
+    unsigned  i;
+
+    kot_chain_resume(v, id, k0, KOT_CHAIN_POLY1305);
+
+    if (format > 1) {
+        kot_chain_batched(v, format);
+    }
+
+    for (i = 0; i < upto; i++) {
+        kot_chain_check(v, lines[i], lens[i] - 1);
+    }
+}
+
+
+static void
+test_resync(int format)
+{
+    int          rc;
+    char        *lines[RECORDS], s[256], *l, saved;
+    size_t       lens[RECORDS], len;
+    uint8_t      k0[32];
+    unsigned     b, j, i, total, good, marked, tried;
+    unsigned     first[WRITES];
+    kot_chain_t  w, v;
+
+    kot_chain_start(&w, k0);
+
+    if (format > 1) {
+        kot_chain_batched(&w, format);
+    }
+
+    total = 0;
+
+    for (b = 0; b < WRITES; b++) {
+        first[b] = total;
+
+        for (j = 0; j < writes[b]; j++, total++) {
+            len = record(s, sizeof(s), w.id, total);
+            lines[total] = malloc(len + KOT_CHAIN_SUFFIX_MAX);
+            lens[total] = (size_t) kot_chain_seal(&w, s, len, lines[total]);
+        }
+
+        kot_chain_written(&w);
+    }
+
+    /* each record altered in turn: the next one verifies */
+
+    good = 0;
+
+    for (i = 1; i + 1 < total; i++) {
+        resync_chain(format, &v, k0, w.id, lines, lens, i);
+        l = lines[i];
+        l[1] ^= 1;
+        rc = kot_chain_check(&v, l, lens[i] - 1);
+        rc = rc == 0 ? kot_chain_skip(&v, l, lens[i] - 1, 1) : -1;
+        l[1] ^= 1;
+        good += rc >= 1 && kot_chain_check(&v, lines[i + 1], lens[i + 1] - 1)
+                           == 1
+                && v.seq == i + 2;
+        kot_chain_wipe(&v);
+    }
+
+    is_long(good, total - 2, "resync %d: after any record altered, the "
+            "next one verifies", format);
+
+    /* its MAC altered too: the next one cannot verify against it */
+
+    resync_chain(format, &v, k0, w.id, lines, lens, 10);
+    l = lines[10];
+    len = lens[10] - 1;
+    saved = l[len - 3];
+    l[len - 3] = saved == '0' ? '1' : '0';
+    rc = kot_chain_skip(&v, l, len, 1);
+    is_long(rc * 10 + kot_chain_check(&v, lines[11], lens[11] - 1), 10,
+            "resync %d: a MAC altered is not one the next record verifies "
+            "against", format);
+    l[len - 3] = saved;
+    kot_chain_wipe(&v);
+
+    /* a line cut: no MAC to take, the chain moves on without one */
+
+    resync_chain(format, &v, k0, w.id, lines, lens, 10);
+    is_long(kot_chain_skip(&v, lines[10], 40, 1), 0,
+            "resync %d: a line cut short states no MAC", format);
+    is_long((long) v.seq, 11, "resync %d: its key is used up all the same",
+            format);
+    kot_chain_wipe(&v);
+
+    /*
+     * record i removed: record i + 1 cannot be checked (its MAC covers
+     * the one removed), record i + 2 can, but for ngx_kot/3 when i + 1
+     * begins a write, whose key is made from the MAC removed
+     */
+
+    good = 0;
+    marked = 0;
+    tried = 0;
+
+    for (i = 1; i + 2 < total; i++) {
+        for (b = 0; b < WRITES && first[b] != i; b++) {
+            /* void */
+        }
+
+        /* a write's first record removed: the rest read as the write before */
+        if (format > 1 && b < WRITES) {
+            continue;
+        }
+
+        for (b = 0; b < WRITES && first[b] != i + 1; b++) {
+            /* void */
+        }
+
+        resync_chain(format, &v, k0, w.id, lines, lens, i);
+        rc = kot_chain_jump(&v, i + 1);
+        rc = rc == 0 ? kot_chain_skip(&v, lines[i + 1], lens[i + 1] - 1, 0)
+                     : -1;
+
+        if (format > 1 && b < WRITES) {
+            marked++;
+            good += (format == 3) ? rc == -1
+                    : rc == 1 && kot_chain_check(&v, lines[i + 2],
+                                                 lens[i + 2] - 1) == 1;
+        } else {
+            tried++;
+            good += rc == 1 && kot_chain_check(&v, lines[i + 2],
+                                               lens[i + 2] - 1) == 1;
+        }
+
+        kot_chain_wipe(&v);
+    }
+
+    is_long(good, tried + marked, "resync %d: after any record removed, "
+            "the next but one verifies (%u), or for ngx_kot/3 not past "
+            "a write's start (%u)", format, tried, marked);
+
+    resync_chain(format, &v, k0, w.id, lines, lens, 1);
+    is_long(kot_chain_jump(&v, (uint64_t) KOT_CHAIN_JUMP_MAX + 2), -1,
+            "resync %d: a jump too far is refused", format);
+    kot_chain_wipe(&v);
+
+    if (format > 1) {
+        /* a mark further on than the records read since is none written */
+        resync_chain(format, &v, k0, w.id, lines, lens, first[4] + 1);
+        is_long(kot_chain_skip(&v, lines[first[6]], lens[first[6]] - 1, 0),
+                -1, "resync %d: after records missing, a write's start two "
+                "writes on, with one record between, cannot be followed",
+                format);
+        kot_chain_wipe(&v);
+
+        /* a mark added to a record inside a write: taken back */
+        l = malloc(lens[10] + 32);
+        len = lens[10] - 1 - KOT_CHAIN_SUFFIX(32);
+        memcpy(l, lines[10], len);
+        len += (size_t) sprintf(l + len, ",\"kot.batch\":3");
+        memcpy(l + len, lines[10] + lens[10] - 1 - KOT_CHAIN_SUFFIX(32),
+               KOT_CHAIN_SUFFIX(32));
+        len += KOT_CHAIN_SUFFIX(32);
+
+        resync_chain(format, &v, k0, w.id, lines, lens, 10);
+        rc = kot_chain_check(&v, l, len) * 10
+             + kot_chain_skip(&v, l, len, 1);
+        is_long(rc, 2, "resync %d: a write's start added: the record fails, "
+                "and is taken for the next write's first", format);
+        rc = kot_chain_check(&v, lines[11], lens[11] - 1) * 10
+             + kot_chain_unskip(&v);
+        rc = rc * 10 + kot_chain_check(&v, lines[11], lens[11] - 1);
+        is_long(rc, 1, "resync %d: the next record does not verify so, and "
+                "does once that is taken back", format);
+        is_long(kot_chain_unskip(&v), -1, "resync %d: once", format);
+        kot_chain_wipe(&v);
+        free(l);
+    }
+
+    kot_chain_wipe(&w);
+    for (i = 0; i < total; i++) {
+        free(lines[i]);
+    }
+}
+
+
 static void
 test_versions(void)
 {
@@ -817,6 +1008,9 @@ main(void)
     test_batched(2);
     test_batched(3);
     test_cut_short();
+    test_resync(1);
+    test_resync(2);
+    test_resync(3);
     test_versions();
 
     priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
