@@ -205,6 +205,28 @@ is $idle->call(PATCH => 'tenants/idle/users/bob',
                { roles => ['user'] })->{status}, 200,
     'locked for an hour, dan counts: bob is demoted';
 
+# The server's inactive_after (kot_password_policy) bars an admin as the
+# tenant's does: the tenant's effective policy decides.  A server
+# without it lets the same change through.
+my $strict = $t->nginx($A->site(http => 'kot_password_policy '
+                                        . 'inactive_after=30d;'),
+                       name => 'b');
+$t->add_user('srv', $_, $PW, roles => ['admin']) for qw(alice bob dan);
+my %srv = (strict => $A->login($strict, 'srv', 'alice', $PW),
+           lenient => $A->login($n, 'srv', 'alice', $PW));
+$t->redis('HSET', 'kot:v1:u:srv:alice', 'roles', 'user');
+$t->redis('HSET', 'kot:v1:u:srv:dan', 'created', $long_ago);
+my $res = $srv{strict}->call(PATCH => 'tenants/srv/users/bob',
+                             { roles => ['user'] });
+$A->is_error($res, 409, 'last_admin',
+             'under the server\'s inactive_after of 30 days, demoting bob '
+             . 'while dan is inactive: 409 last_admin');
+is $res->{json}{reason} // '', 'others_cannot_log_in',
+    '  because dan cannot log in';
+is $srv{lenient}->call(PATCH => 'tenants/srv/users/bob',
+                       { roles => ['user'] })->{status}, 200,
+    'under a server without it, dan counts: bob is demoted';
+
 
 # A tenant of 10,000 users without another enabled admin: the check
 # reads every user, the worst case (docs/admin.md, user_patch: 25 to 35
@@ -247,8 +269,8 @@ $t->redis('EVAL', q{for i = 1, 10000 do
                       redis.call('HSET', KEYS[2] .. i, 'until', -1)
                     end}, 2, "kot:v1:u:$big:u", "kot:v1:f:$big:u");
 $t->redis('SLOWLOG', 'RESET');
-my $res = $ann->call(PATCH => "tenants/$big/users/ben",
-                     { roles => ['user'] });
+$res = $ann->call(PATCH => "tenants/$big/users/ben",
+                  { roles => ['user'] });
 $A->is_error($res, 409, 'last_admin',
              'with 10,000 admins locked until unlocked, still 409');
 is $res->{json}{reason} // '', 'others_cannot_log_in',
