@@ -100,7 +100,7 @@ static const char  usage[] =
     "A deleted tenant's or user's name is retired: it can never be added\n"
     "again.  tenant delete and user delete ask first, unless --yes.\n"
     "user roles, disable and delete refuse to leave a tenant without an\n"
-    "enabled admin, unless --yes.\n"
+    "admin who can log in, unless --yes.\n"
     "\n"
     "migrate failures, once after an upgrade from a release before\n"
     "kot:v1:fu:, indexes the failed logins it left, so that deleting a\n"

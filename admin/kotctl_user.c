@@ -31,7 +31,7 @@ typedef struct {
     int      password_stdin;
     int      generate;
     int      force_change;
-    int      yes;           /* --yes: the last enabled admin too */
+    int      yes;           /* --yes: the last admin too */
 } kotctl_user_args_t;
 
 
@@ -66,7 +66,9 @@ static redisReply *kotctl_user_row(kotctl_t *k, kotctl_user_args_t *a,
 static int kotctl_user_roles(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes);
 static int kotctl_no_user(kotctl_user_args_t *a);
-static int kotctl_last_admin(kotctl_user_args_t *a);
+static int kotctl_inactive_before(kotctl_t *k, kotctl_user_args_t *a,
+    char *buf, size_t len);
+static int kotctl_last_admin(kotctl_user_args_t *a, long long code);
 static int kotctl_user_known(kotctl_t *k, kotctl_user_args_t *a);
 static int kotctl_password_tty(kotctl_user_args_t *a);
 static int kotctl_user_add(kotctl_t *k, kotctl_user_args_t *a);
@@ -260,7 +262,7 @@ kotctl_user_options(int argc, char **argv, kotctl_user_args_t *a, int opts)
             a->force_change = 0;
 
         } else if (!pw && strcmp(argv[i], "--yes") == 0) {
-            /* user roles: the last enabled admin may lose "admin" */
+            /* user roles: the last admin may lose "admin" */
             a->yes = 1;
 
         } else {
@@ -1093,8 +1095,9 @@ static int
 kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
 {
     int          rc;
+    char         before[24];
     long long    ended;
-    const char  *args[11];
+    const char  *args[12];
 
     if (kotctl_user_known(k, a) != KOTCTL_OK) {
         return KOTCTL_FAIL;
@@ -1111,7 +1114,9 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
         return rc;
     }
 
-    if (kotctl_change_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK
+        || kotctl_inactive_before(k, a, before, sizeof(before)) != KOTCTL_OK)
+    {
         return KOTCTL_FAIL;
     }
 
@@ -1126,15 +1131,16 @@ kotctl_user_delete(kotctl_t *k, kotctl_user_args_t *a, int yes)
     args[8] = "";
     args[9] = "";
     args[10] = yes ? "1" : "";
+    args[11] = before;
 
-    if (kotctl_eval_int(k, KOT_SCRIPT_USER_DELETE, 6, 11, args, &ended)
+    if (kotctl_eval_int(k, KOT_SCRIPT_USER_DELETE, 6, 12, args, &ended)
         != KOTCTL_OK)
     {
         return KOTCTL_FAIL;
     }
 
-    if (ended == KOT_LAST_ADMIN) {
-        return kotctl_last_admin(a);
+    if (ended == KOT_LAST_ADMIN || ended == KOT_LAST_ADMIN_BARRED) {
+        return kotctl_last_admin(a, ended);
     }
 
     if (ended < 0) {
@@ -1308,11 +1314,14 @@ static redisReply *
 kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     const char *roles)
 {
-    char         now[24];
-    const char  *args[11];
+    char         now[24], before[24];
+    long long    refused;
+    const char  *args[12];
     redisReply  *r;
 
-    if (kotctl_change_ready(k) != KOTCTL_OK) {
+    if (kotctl_change_ready(k) != KOTCTL_OK
+        || kotctl_inactive_before(k, a, before, sizeof(before)) != KOTCTL_OK)
+    {
         return NULL;
     }
 
@@ -1331,12 +1340,14 @@ kotctl_user_patch(kotctl_t *k, kotctl_user_args_t *a, const char *op,
     args[8] = "";
     args[9] = "";
     args[10] = a->yes ? "1" : "";
+    args[11] = before;
 
-    r = kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 3, 11, args);
+    r = kotctl_eval(k, KOT_SCRIPT_USER_PATCH, 3, 12, args);
+    refused = (r != NULL) ? kotctl_refusal(r) : 0;
 
-    if (r != NULL && kotctl_refusal(r) == KOT_LAST_ADMIN) {
+    if (refused == KOT_LAST_ADMIN || refused == KOT_LAST_ADMIN_BARRED) {
         freeReplyObject(r);
-        kotctl_last_admin(a);
+        kotctl_last_admin(a, refused);
         return NULL;
     }
 
@@ -1398,15 +1409,54 @@ kotctl_no_user(kotctl_user_args_t *a)
 
 
 /*
- * The script refused to disable, demote or delete the tenant's last
- * enabled admin (KOT_LUA_LAST_ADMIN), as the admin API does.  kotctl is
- * the way back in when a tenant has lost its admins, so --yes does it
- * all the same; without it a slip leaves the tenant unadministered.
+ * For KOT_LUA_LAST_ADMIN: the time before which an account's last
+ * activity makes it inactive, under the tenant's effective policy, as
+ * the admin API passes it (kot_policy_inactive_before()).
  */
 
 static int
-kotctl_last_admin(kotctl_user_args_t *a)
+kotctl_inactive_before(kotctl_t *k, kotctl_user_args_t *a, char *buf,
+    size_t len)
 {
+    char          path[1024];
+    kot_policy_t  p;
+
+    if (kotctl_policy_rules(k, a->tenant, &p, path, sizeof(path))
+        != KOTCTL_OK)
+    {
+        return KOTCTL_FAIL;
+    }
+
+    snprintf(buf, len, "%llu", (unsigned long long)
+             kot_policy_inactive_before(&p, kotctl_now()));
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The script refused to disable, demote or delete the tenant's last
+ * admin who can log in (KOT_LUA_LAST_ADMIN; code KOT_LAST_ADMIN_BARRED
+ * when the others are inactive or locked), as the admin API does.
+ * kotctl is the way back in when a tenant has lost its admins, so
+ * --yes does it all the same; without it a slip leaves the tenant
+ * unadministered.
+ */
+
+static int
+kotctl_last_admin(kotctl_user_args_t *a, long long code)
+{
+    if (code == KOT_LAST_ADMIN_BARRED) {
+        kotctl_error("user \"%s\" is the last admin of tenant \"%s\" who "
+                     "can log in: the other admins are inactive or locked "
+                     "until unlocked; enable or unlock one first (\"kotctl "
+                     "user enable %s USER\", \"kotctl user unlock %s "
+                     "USER\"), or run this again with --yes to leave the "
+                     "tenant without one; nothing changed", a->user,
+                     a->tenant, a->tenant, a->tenant);
+        return KOTCTL_FAIL;
+    }
+
     kotctl_error("user \"%s\" is the last enabled admin of tenant \"%s\": "
                  "make another user admin first (\"kotctl user roles %s "
                  "USER --role admin\"), or run this again with --yes to "

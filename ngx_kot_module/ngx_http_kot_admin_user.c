@@ -67,6 +67,8 @@ static void ngx_http_kot_admin_patch_audit_disabled(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
 static void ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad);
+static ngx_int_t ngx_http_kot_admin_user_delete_run(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx);
 static ngx_int_t ngx_http_kot_admin_mfa_reset_done(ngx_http_request_t *r,
@@ -794,12 +796,12 @@ ngx_http_kot_admin_user_patch(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return ngx_http_kot_admin_no_user(r);
     }
 
-    if (json_is_false(ngx_http_kot_admin_member(r, "disabled"))) {
-        return ngx_http_kot_admin_with_policy(r,
-                                              ngx_http_kot_admin_patch_read);
-    }
+    /* the policy says which admins are inactive (KOT_LUA_LAST_ADMIN) */
 
-    return ngx_http_kot_admin_patch_run(r, ctx);
+    return ngx_http_kot_admin_with_policy(r,
+               json_is_false(ngx_http_kot_admin_member(r, "disabled"))
+               ? ngx_http_kot_admin_patch_read
+               : ngx_http_kot_admin_patch_run);
 }
 
 
@@ -834,6 +836,7 @@ static ngx_int_t
 ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     json_t                     *disabled;
+    uint64_t                    now;
     ngx_str_t                  *actor, *roles, op;
     ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
     ngx_http_kot_redis_args_t   a;
@@ -858,6 +861,7 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     roles = ad->data ? (ngx_str_t *) ad->data : &none;
     actor = ngx_http_kot_admin_actor(r);
+    now = ngx_http_kot_now();
 
     a.argc = 0;
 
@@ -866,7 +870,7 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         != NGX_OK
         || ngx_http_kot_redis_key(r, &a, KOT_KEY_USERS, &ad->tenant, NULL)
            != NGX_OK
-        || ngx_http_kot_redis_num(r, &a, ngx_http_kot_now()) != NGX_OK)
+        || ngx_http_kot_redis_num(r, &a, now) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -877,6 +881,14 @@ ngx_http_kot_admin_patch_run(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, roles->data, roles->len);
     ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
     ngx_http_kot_redis_arg(&a, ad->state.data, ad->state.len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "", 0);
+
+    if (ngx_http_kot_redis_num(r, &a,
+                               kot_policy_inactive_before(ad->policy, now))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_PATCH, 3, &a, NULL,
                                      0, ngx_http_kot_admin_patched);
@@ -925,6 +937,7 @@ ngx_http_kot_admin_patch_refused(ngx_http_request_t *r,
         return ngx_http_kot_admin_changed(r, "the user", NULL);
 
     case KOT_LAST_ADMIN:
+    case KOT_LAST_ADMIN_BARRED:
         disabled = ngx_http_kot_admin_member(r, "disabled");
 
         return ngx_http_kot_admin_last_admin(r, ad, json_is_true(disabled)
@@ -996,24 +1009,44 @@ ngx_http_kot_admin_own(ngx_http_request_t *r, ngx_http_kot_admin_t *ad,
 
 
 /*
- * The tenant's last enabled admin is not disabled, demoted nor deleted
- * (KOT_LUA_LAST_ADMIN): else only a system admin with kotctl could
- * administer the tenant again.  The script decides, so that two admins
- * demoting each other at once leave one admin.  Recorded under the
- * action refused.
+ * The tenant's last admin who can log in is not disabled, demoted nor
+ * deleted (KOT_LUA_LAST_ADMIN): else only a system admin with kotctl
+ * could administer the tenant again.  The script decides, so that two
+ * admins demoting each other at once leave one admin.  When the other
+ * admins are there but cannot log in (KOT_LAST_ADMIN_BARRED), the
+ * detail says so, and "reason" for a console to word it.  Recorded
+ * under the action refused.
  */
 
 static ngx_int_t
 ngx_http_kot_admin_last_admin(ngx_http_request_t *r,
     ngx_http_kot_admin_t *ad, const char *action)
 {
+    u_char     *p, detail[NGX_MAX_ERROR_STR];
+    ngx_str_t   text;
+
     ngx_http_kot_admin_audit(r, action, "iam", "last_admin", &ad->user, NULL,
                              NULL);
 
-    return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "last_admin",
-                                    "\"%V\" is the tenant's last enabled "
-                                    "admin: make another user admin first",
-                                    &ad->user);
+    if (ad->reply->integer != KOT_LAST_ADMIN_BARRED) {
+        return ngx_http_kot_admin_error(r, NGX_HTTP_CONFLICT, "last_admin",
+                                        "\"%V\" is the tenant's last "
+                                        "enabled admin: make another user "
+                                        "admin first", &ad->user);
+    }
+
+    p = ngx_snprintf(detail, sizeof(detail), "\"%V\" is the tenant's last "
+                     "admin who can log in: the other admins are inactive "
+                     "or locked until unlocked; enable or unlock one first",
+                     &ad->user);
+
+    text.data = detail;
+    text.len = p - detail;
+
+    return ngx_http_kot_admin_answer(r, NGX_HTTP_CONFLICT,
+               json_pack("{s:s,s:o,s:s}", "error", "last_admin",
+                         "detail", ngx_http_kot_json_str(&text),
+                         "reason", "others_cannot_log_in"));
 }
 
 
@@ -1081,18 +1114,33 @@ ngx_http_kot_admin_patch_audit_roles(ngx_http_request_t *r,
 }
 
 
-/* DELETE: the user's sessions end, and its name is retired for ever. */
+/*
+ * DELETE: the user's sessions end, and its name is retired for ever.
+ * The policy first: it says which admins are inactive
+ * (KOT_LUA_LAST_ADMIN).
+ */
 
 ngx_int_t
 ngx_http_kot_admin_user_delete(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
-    ngx_str_t                  *actor;
-    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
-    ngx_http_kot_redis_args_t   a;
+    ngx_http_kot_admin_t  *ad = ngx_http_kot_admin_get(ctx);
 
     if (ad->user.len == 0) {
         return ngx_http_kot_admin_no_user(r);
     }
+
+    return ngx_http_kot_admin_with_policy(r,
+                                          ngx_http_kot_admin_user_delete_run);
+}
+
+
+static ngx_int_t
+ngx_http_kot_admin_user_delete_run(ngx_http_request_t *r,
+    ngx_http_kot_ctx_t *ctx)
+{
+    ngx_str_t                  *actor;
+    ngx_http_kot_admin_t       *ad = ngx_http_kot_admin_get(ctx);
+    ngx_http_kot_redis_args_t   a;
 
     actor = ngx_http_kot_admin_actor(r);
 
@@ -1117,6 +1165,15 @@ ngx_http_kot_admin_user_delete(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     ngx_http_kot_redis_arg(&a, actor->data, actor->len);
     ngx_http_kot_redis_arg(&a, (u_char *) "1", ad->support ? 1 : 0);
     ngx_http_kot_redis_arg(&a, ad->state.data, ad->state.len);
+    ngx_http_kot_redis_arg(&a, (u_char *) "", 0);
+
+    if (ngx_http_kot_redis_num(r, &a,
+                               kot_policy_inactive_before(ad->policy,
+                                                          ngx_http_kot_now()))
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return ngx_http_kot_admin_script(r, KOT_SCRIPT_USER_DELETE, 6, &a, NULL,
                                      0, ngx_http_kot_admin_user_deleted);
@@ -1137,7 +1194,9 @@ ngx_http_kot_admin_user_deleted(ngx_http_request_t *r,
         return ngx_http_kot_admin_changed(r, "the user", NULL);
     }
 
-    if (ad->reply->integer == KOT_LAST_ADMIN) {
+    if (ad->reply->integer == KOT_LAST_ADMIN
+        || ad->reply->integer == KOT_LAST_ADMIN_BARRED)
+    {
         return ngx_http_kot_admin_last_admin(r, ad, "user_deleted");
     }
 

@@ -459,6 +459,46 @@ is $r->{exit}, 0, 'user delete --yes deletes the last enabled admin'
     or diag $r->{err};
 is $t->redis('EXISTS', 'kot:v1:u:solo:root1'), 0, '  which is gone';
 
+# an admin who cannot log in does not count: inactive by the tenant's
+# inactive_after, or locked until an administrator unlocks it
+$t->add_user('idle', $_, 'only admin here 1', roles => ['admin'])
+    for qw(root1 root2);
+$t->kotctl('tenant', 'policy', 'idle', 'inactive_after=30d');
+$t->redis('HSET', 'kot:v1:u:idle:root2', 'created',
+          int(time * 1000) - 31 * 86400 * 1000);
+my $barred = qr{\Q${\ ('kotctl: user "root1" is the last admin of tenant '
+                     . '"idle" who can log in: the other admins are '
+                     . 'inactive or locked until unlocked; enable or '
+                     . 'unlock one first ("kotctl user enable idle USER", '
+                     . '"kotctl user unlock idle USER"), or run this '
+                     . 'again with --yes to leave the tenant without one; '
+                     . 'nothing changed') }\E};
+sub root1_kept ($why) {
+    # (user delete refuses alike, but only on a terminal: its --yes
+    # confirms the deletion and keeps the tenant's last admin no more)
+    for my $cmd ([ 'roles', '--role', 'user' ], [ 'disable' ]) {
+        my ($sub, @opt) = @$cmd;
+        my $r = $t->kotctl('user', $sub, 'idle', 'root1', @opt);
+        is $r->{exit}, 1, "kotctl user $sub root1 while root2 is $why fails";
+        like $r->{err}, $barred, '  saying why root2 does not count'
+            or diag $r->{err};
+    }
+    is $t->redis('HGET', 'kot:v1:u:idle:root1', 'roles'), 'admin',
+        '  root1 is still an admin';
+    ok !$t->redis('HEXISTS', 'kot:v1:u:idle:root1', 'disabled'),
+        '  and enabled';
+}
+root1_kept('inactive');
+is $t->kotctl('user', 'enable', 'idle', 'root2')->{exit}, 0,
+    'root2 enabled again';
+$t->redis('HSET', 'kot:v1:f:idle:root2', 'until', -1);
+root1_kept('locked until unlocked');
+$t->redis('HSET', 'kot:v1:f:idle:root2', 'until',
+          int(time * 1000) + 3600 * 1000);
+$r = $t->kotctl('user', 'disable', 'idle', 'root1');
+is $r->{exit}, 0, 'root2 locked for an hour counts: root1 is disabled'
+    or diag $r->{err};
+
 
 
 # "migrate failures" that stops half-way says what it did, and that it

@@ -659,12 +659,19 @@ kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
 }
 
 
+uint64_t
+kot_policy_inactive_before(const kot_policy_t *p, uint64_t now)
+{
+    return (p->inactive_after != 0 && now > p->inactive_after)
+           ? now - p->inactive_after : 0;
+}
+
+
 int
 kot_policy_inactive(const kot_policy_t *p, uint64_t active, uint64_t now)
 {
     /* a clock behind another node's makes no account inactive */
-    return p->inactive_after != 0 && now > active
-           && now - active > p->inactive_after;
+    return active < kot_policy_inactive_before(p, now);
 }
 
 

@@ -177,6 +177,13 @@ void kot_policy_strictest(kot_policy_t *out, const kot_policy_t *a,
 int kot_policy_inactive(const kot_policy_t *p, uint64_t active,
     uint64_t now);
 
+/*
+ * The same rule as a bound, for a script that reads many accounts
+ * (KOT_LUA_LAST_ADMIN): an account last active before it (ms) is
+ * inactive at now under p.  0 when inactive_after is off: none is.
+ */
+uint64_t kot_policy_inactive_before(const kot_policy_t *p, uint64_t now);
+
 /* A time as above into milliseconds; 0 on success, -1 if malformed. */
 int kot_parse_duration(const char *s, size_t len, uint64_t *ms);
 

@@ -758,30 +758,44 @@ static const char  kot_script_user_passwd[] =
 
 
 /*
- * The tenant's last enabled admin: last_admin(users, u, roles, was) is
- * true when user u (of the tenant whose users:{tenant} is users), with
- * roles and disabled (was 1) as the caller read them, holds "admin", is
- * not disabled, and no other user of the tenant does both.  Disabling,
- * demoting or deleting it would leave nobody to administer the tenant
- * through the admin API: user_patch and user_delete refuse that with -5
- * (KOT_LAST_ADMIN), checked inside the script so that two admins
- * demoting each other at once cannot both succeed.  The search stops at
- * the first other enabled admin; at worst it reads every user of the
- * tenant: 25 to 35 ms for 10,000 users (docs/admin.md, user_patch).
+ * The tenant's last admin who can log in: last_admin(users, u, roles,
+ * was, before) is -5 (KOT_LAST_ADMIN) when user u (of the tenant whose
+ * users:{tenant} is users), with roles and disabled (was 1) as the
+ * caller read them, holds "admin", is not disabled, and no other user
+ * of the tenant does both; -6 (KOT_LAST_ADMIN_BARRED) when others do,
+ * but none of them can log in now: each is inactive (last active before
+ * before, ms: kot_policy_inactive_before() of the tenant's effective
+ * policy, 0 for none) or locked until an administrator unlocks it (a
+ * lock that ends by itself does not bar it: locked() at the end of
+ * time); else nil.  Disabling, demoting or deleting u would leave
+ * nobody to administer the tenant through the admin API: user_patch
+ * and user_delete refuse that, checked inside the script so that two
+ * admins demoting each other at once cannot both succeed.  The search
+ * stops at the first other admin who can log in; at worst it reads
+ * every user of the tenant, and two more keys of each enabled admin:
+ * 25 to 35 ms for 10,000 users, 55 to 75 ms for 10,000 admins locked
+ * until unlocked (docs/admin.md, user_patch).
  */
 #define KOT_LUA_LAST_ADMIN                                                  \
     KOT_LUA_IS_ADMIN                                                        \
-    "local function last_admin(users, u, roles, was)\n"                     \
-    "  if was == 1 or not is_admin(roles) then return false end\n"          \
-    "  local p = '" KOT_KEY_USER "' .. string.sub(users,"                    \
-    " #'" KOT_KEY_USERS "' + 1) .. ':'\n"                                    \
+    KOT_LUA_LOCKED                                                          \
+    KOT_LUA_LAST_ACTIVE                                                     \
+    "local function last_admin(users, u, roles, was, before)\n"             \
+    "  if was == 1 or not is_admin(roles) then return nil end\n"            \
+    "  local t = string.sub(users, #'" KOT_KEY_USERS "' + 1) .. ':'\n"      \
+    "  local code = -5\n"                                                   \
     "  for _, o in ipairs(redis.call('SMEMBERS', users)) do\n"              \
     "    if o ~= u then\n"                                                  \
-    "      local v = redis.call('HMGET', p .. o, 'roles', 'disabled')\n"    \
-    "      if v[1] and not v[2] and is_admin(v[1]) then return false end\n" \
+    "      local uk = '" KOT_KEY_USER "' .. t .. o\n"                       \
+    "      local v = redis.call('HMGET', uk, 'roles', 'disabled')\n"        \
+    "      if v[1] and not v[2] and is_admin(v[1]) then\n"                  \
+    "        if last_active(uk) >= before and locked('" KOT_KEY_FAILURES    \
+    "' .. t .. o, math.huge) == 0 then return nil end\n"                    \
+    "        code = -6\n"                                                   \
+    "      end\n"                                                           \
     "    end\n"                                                             \
     "  end\n"                                                               \
-    "  return true\n"                                                       \
+    "  return code\n"                                                       \
     "end\n"
 
 
@@ -794,9 +808,9 @@ static const char  kot_script_user_passwd[] =
  * nothing: an administrator cannot disable itself nor take its own
  * admin role away, and support access (ARGV[6] "1") cannot do that to
  * any admin of the tenant; nor may anyone disable or demote the
- * tenant's last enabled admin (KOT_LUA_LAST_ADMIN), unless ARGV[8] is
- * "1" (kotctl --yes).  What is already as asked is left as it is:
- * a second disabling keeps the time of the first.
+ * tenant's last admin who can log in (KOT_LUA_LAST_ADMIN), unless
+ * ARGV[8] is "1" (kotctl --yes).  What is already as asked is left as
+ * it is: a second disabling keeps the time of the first.
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] users:{tenant}
@@ -809,13 +823,15 @@ static const char  kot_script_user_passwd[] =
  * grant (absent or "" else: kotctl), ARGV[7] the state the caller read
  * (KOT_LUA_USER_STATE), to change the user only if it is still so, or
  * "" (absent: kotctl), ARGV[8] "1" to disable or demote the tenant's
- * last enabled admin all the same (absent or "" else)
+ * last admin all the same (absent or "" else), ARGV[9] the time before
+ * which an account's last activity makes it inactive (ms,
+ * kot_policy_inactive_before(); 0 or absent: none)
  * Returns {old roles, 1 if it was disabled else 0, sessions ended};
  * -1 for an unknown user; -2 if the acting user would disable itself,
  * or support access an admin; -3 if it would lose its own admin role,
  * or support access would take an admin's; -4 if the user is no longer
  * in the state ARGV[7]; -5 if the tenant would be left without an
- * enabled admin.
+ * enabled admin, -6 without one who can log in (KOT_LUA_LAST_ADMIN).
  */
 static const char  kot_script_user_patch[] =
     KOT_LUA_LAST_ADMIN
@@ -828,9 +844,10 @@ static const char  kot_script_user_patch[] =
     "if self and op == 'disable' then return -2 end\n"
     "if self and roles ~= '' and is_admin(old) and not is_admin(roles) then"
     " return -3 end\n"
-    "if ARGV[8] ~= '1' and (op == 'disable' or (roles ~= ''"
-    " and not is_admin(roles))) and last_admin(KEYS[3], ARGV[2], old, was)"
-    " then return -5 end\n"
+    "local last = ARGV[8] ~= '1' and (op == 'disable' or (roles ~= ''"
+    " and not is_admin(roles))) and last_admin(KEYS[3], ARGV[2], old, was,"
+    " tonumber(ARGV[9]) or 0)\n"
+    "if last then return last end\n"
     "if roles ~= '' and roles ~= old then\n"
     "  redis.call('HSET', KEYS[1], 'roles', roles)\n"
     "  for _, sid in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
@@ -1086,8 +1103,8 @@ static const char  kot_script_tenant_list[] =
  * and second factor (mfa:, mrc:, named from KEYS[1]) go, and its name is
  * retired in the tenant, never issued again.  An administrator cannot
  * delete itself, nor support access an admin of the tenant, nor anyone
- * the tenant's last enabled admin (KOT_LUA_LAST_ADMIN) unless ARGV[5]
- * is "1" (kotctl --yes).
+ * the tenant's last admin who can log in (KOT_LUA_LAST_ADMIN) unless
+ * ARGV[5] is "1" (kotctl --yes).
  *
  * KEYS[1] u:{tenant}:{user}, KEYS[2] us:{tenant}:{user},
  * KEYS[3] users:{tenant}, KEYS[4] retired:u:{tenant},
@@ -1095,11 +1112,12 @@ static const char  kot_script_tenant_list[] =
  * ARGV[1] user, ARGV[2] the acting user if it is of the same tenant,
  * else "", ARGV[3] "1" under a support grant (as user_patch's ARGV[6]),
  * ARGV[4] the state the caller read, or "" (as user_patch's ARGV[7]),
- * ARGV[5] "1" to delete the last enabled admin all the same
+ * ARGV[5] "1" to delete the last admin all the same, ARGV[6] as
+ * user_patch's ARGV[9]
  * Returns the number of sessions ended; -1 for an unknown user; -2 if the
  * acting user is the user, or support access would delete an admin; -4
  * if the user is no longer in the state ARGV[4]; -5 if the tenant would
- * be left without an enabled admin.
+ * be left without an enabled admin, -6 without one who can log in.
  */
 static const char  kot_script_user_delete[] =
     KOT_LUA_LAST_ADMIN
@@ -1109,8 +1127,9 @@ static const char  kot_script_user_delete[] =
     KOT_LUA_USER_STATE("ARGV[4]")
     "if ARGV[2] == ARGV[1] then return -2 end\n"
     "if ARGV[3] == '1' and is_admin(old) then return -2 end\n"
-    "if ARGV[5] ~= '1' and last_admin(KEYS[3], ARGV[1], old, was) then"
-    " return -5 end\n"
+    "local last = ARGV[5] ~= '1' and last_admin(KEYS[3], ARGV[1], old,"
+    " was, tonumber(ARGV[6]) or 0)\n"
+    "if last then return last end\n"
     "local tu = string.sub(KEYS[1], #'" KOT_KEY_USER "' + 1)\n"
     "redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], '" KOT_KEY_MFA "' .. tu,"
     " '" KOT_KEY_MFA_CODES "' .. tu, '" KOT_KEY_NETWORKS "' .. tu)\n"

@@ -145,6 +145,9 @@
                                     /* as the caller read it */
 #define KOT_LAST_ADMIN        (-5)  /* user_patch, user_delete: it would */
                                     /* leave the tenant no enabled admin */
+#define KOT_LAST_ADMIN_BARRED (-6)  /* ... no admin who can log in: */
+                                    /* the other enabled admins are */
+                                    /* inactive or locked until unlocked */
 #define KOT_NO_SUCH_RULE      (-2)  /* policy_set */
 #define KOT_OVER_LIMIT        (-2)  /* allowlist_change */
 

@@ -382,6 +382,14 @@ test_inactive(void)
        "inactive: an account never active at all");
     ok(!kot_policy_inactive(&p, now + day, now),
        "inactive: not for an activity ahead of this clock");
+    ok(kot_policy_inactive_before(&p, now) == now - 30 * day,
+       "inactive before: inactive_after ago");
+    ok(kot_policy_inactive_before(&p, 30 * day) == 0,
+       "inactive before: none, at a clock not past inactive_after");
+
+    set(&p, "inactive_after=0", err);
+    ok(kot_policy_inactive_before(&p, now) == 0,
+       "inactive before: none, with inactive_after off");
 }
 
 

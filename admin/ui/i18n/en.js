@@ -589,6 +589,10 @@ export default {
     'err.last_admin': 'This is the company\'s last enabled administrator: '
         + 'without one, nobody could manage the company here. Make another '
         + 'user an administrator first.',
+    'err.last_admin.others_cannot_log_in': 'This is the company\'s last '
+        + 'administrator who can log in: the others are inactive, or locked '
+        + 'until an administrator unlocks them. Enable or unlock another '
+        + 'administrator first.',
     'err.cannot_delete_own_tenant': 'The operator\'s own company cannot be '
         + 'deleted.',
     'err.invalid_name': 'This name cannot be used: see which characters '

@@ -131,6 +131,7 @@ sub is_error {
                    && !($code =~ /^(invalid_policy|policy_loosened)$/
                         && /^(rule|reason|min|limit)$/)
                    && !($code eq 'invalid_role' && /^(reason|role)$/)
+                   && !($code eq 'last_admin' && $_ eq 'reason')
                    && !($code eq 'invalid_cidr' && $_ eq 'refused')
                    && !($code eq 'duplicate_parameter' && $_ eq 'parameter')
                    && !($code eq 'precondition_failed'
