@@ -584,9 +584,9 @@ SKIP: {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$base.out";
         open STDERR, '>', "$base.err";
-        exec KotTest->repo . '/build/kotctl', '--redis', $t->redis_addr,
-            '--secret-file', $t->secret_file, '--audit-log', $log,
-            '--auditor-public-key', $pub, 'tenant', 'add', 'interrupted';
+        { exec KotTest->repo . '/build/kotctl', '--redis', $t->redis_addr,
+              '--secret-file', $t->secret_file, '--audit-log', $log,
+              '--auditor-public-key', $pub, 'tenant', 'add', 'interrupted' }
         POSIX::_exit(127);
     }
 
