@@ -213,6 +213,19 @@ ok wait_until(sub { log_of('public.out') =~ /\Q$refused\E/ },
               what => 'the refusal'),
     'a webhook at 169.254.169.254 through NAT64 is refused, and the log '
     . 'says why';
+
+# nor to an address that no Internet service is reached at: IPv6's
+# documentation block 3fff::/20, IETF protocol assignments (2001::/23:
+# PCP's anycast, the site's gateway), 6to4's relay anycast
+for my $addr ('3fff::1', '2001:1::1', '192.88.99.1') {
+    my $host = $addr =~ /:/ ? "[$addr]" : $addr;
+    $t->kotctl('tenant', 'notify', 'late', "http://$host/x");
+    my $why = qq{of tenant "late": the tenant's webhook leads to $addr, }
+            . q{an internal address};
+    ok wait_until(sub { log_of('public.out') =~ /\Q$why\E/ },
+                  what => "the refusal of $addr"),
+        "a webhook at $addr is refused";
+}
 $t->stop_extra('public');
 
 done_testing;
