@@ -52,12 +52,16 @@ $t->kotctl('tenant', 'notify', 'stuck', url('hang'));
 $t->kotctl('tenant', 'notify', 'loud', url('chatty'));
 $t->kotctl('tenant', 'notify', 'slowpoke', url('slow'));
 
-$t->fork_extra('notify', sub {
-    open STDOUT, '>>', "$dir/notify.stdout";
-    open STDERR, '>>', "$dir/notify.out";
-    exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
-        '--webhook', url('good'), '--tenant-webhooks', 'any';
-});
+sub daemon_start () {
+    $t->fork_extra('notify', sub {
+        open STDOUT, '>>', "$dir/notify.stdout";
+        open STDERR, '>>', "$dir/notify.out";
+        exec $KotTest::KOTCTL, '--redis', $t->redis_addr, 'notify',
+            '--webhook', url('good'), '--tenant-webhooks', 'any';
+    });
+}
+
+daemon_start();
 
 sub event ($tenant, $user) {
     return $t->redis('XADD', 'kot:v1:notify', '*', 'type', 'account_locked',
@@ -105,6 +109,19 @@ my $delivered = qr/\Q$slow[0]\E account_locked of tenant "slowpoke" delivered/;
 unlike log_of('notify.out'), $delivered,
     '  before the slow receiver has answered the first of its own';
 cmp_ok Time::HiRes::time() - $begun, '<', 3, '  without waiting for it';
+
+# stopped meanwhile, the daemon ends the post under way; the slow
+# receiver's other events stay pending, not attempted, for the next
+$t->stop_extra('notify');
+like log_of('notify.out'), qr/$delivered.*\nkotctl notify: stopped\n/s,
+    'a daemon stopped during a post ends it first';
+is_deeply [ map { my $r = $t->redis('XPENDING', 'kot:v1:notify',
+                                     'kot-notify', $_, $_, 1);
+                  @$r ? $r->[0][3] : 'not pending' } @slow[1, 2] ], [ 0, 0 ],
+    '  and leaves the events still waiting their turn pending, unattempted';
+is_deeply [ map { scalar posts('slow', $_) } @slow[1, 2] ], [ 0, 0 ],
+    '  and unposted';
+daemon_start();
 ok wait_until(sub { !grep { !posts('slow', $_) } @slow }, timeout => 30,
               what => 'the slow posts'),
     'the slow receiver gets all of its events';
