@@ -59,6 +59,8 @@
 #define KOTCTL_NOTIFY_QUEUED       4000
 /* while posts are under way, new events are looked for this often */
 #define KOTCTL_NOTIFY_TICK_MS      100
+/* an event that waited its turn longer looks its webhook up again */
+#define KOTCTL_NOTIFY_RECHECK_MS   1000
 
 
 /*
@@ -96,6 +98,7 @@ struct kotctl_notify_post_s {
     long long              since;       /* the attempt before, or the read */
     long long              taken;       /* read, claimed or held: its idle
                                            time started again */
+    long long              looked;      /* its webhook looked up */
 };
 
 
@@ -168,6 +171,8 @@ static int kotctl_notify_queue(kotctl_notify_t *n, const char *url,
 static int kotctl_notify_queued(kotctl_notify_t *n, const char *id);
 static int kotctl_notify_pump(kotctl_notify_t *n, long long wait);
 static int kotctl_notify_start(kotctl_notify_t *n);
+static int kotctl_notify_recheck(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    long long now);
 static int kotctl_notify_done(kotctl_notify_t *n, kotctl_notify_hook_t *h,
     CURLcode rc);
 static int kotctl_notify_result(kotctl_notify_t *n, kotctl_notify_hook_t *h,
@@ -918,6 +923,7 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         p->attempts = attempts;
         p->since = since;
         p->taken = kotctl_notify_ms();
+        p->looked = p->taken;
     }
 
     if (p == NULL || p->id == NULL || (tenant && p->tenant == NULL)
@@ -1068,8 +1074,10 @@ kotctl_notify_pump(kotctl_notify_t *n, long long wait)
 /*
  * Starts the first event of each webhook that has none under way, up
  * to KOTCTL_NOTIFY_PARALLEL at once; not once the daemon is to stop.
- * One that waited long enough for another daemon to take it over is
- * held first (kotctl_notify_hold()), and left to it if it did.
+ * One that waited its turn looks its webhook up again
+ * (kotctl_notify_recheck()); one that waited long enough for another
+ * daemon to take it over is held first (kotctl_notify_hold()), and left
+ * to it if it did.
  */
 
 static int
@@ -1088,6 +1096,18 @@ kotctl_notify_start(kotctl_notify_t *n)
         {
             p = h->head;
             now = kotctl_notify_ms();
+
+            if (now - p->looked >= KOTCTL_NOTIFY_RECHECK_MS) {
+                held = kotctl_notify_recheck(n, h, now);
+
+                if (held < 0) {
+                    return KOTCTL_FAIL;
+                }
+
+                if (held == 0) {
+                    continue;
+                }
+            }
 
             if (now - p->taken >= n->stuck_ms / 2) {
                 held = kotctl_notify_hold(n, p->id, p->taken);
@@ -1122,6 +1142,56 @@ kotctl_notify_start(kotctl_notify_t *n)
     }
 
     return KOTCTL_OK;
+}
+
+
+/*
+ * The webhook of h's first event, which waited its turn, looked up
+ * again: the tenant may have changed it, cleared it, or been deleted
+ * meanwhile, and then the event goes where it now leads, or nowhere.
+ * 1: still h's; 0: gone from h (to another webhook's queue, back as it
+ * was for a stalled one, or dropped); -1: Redis failed.
+ */
+
+static int
+kotctl_notify_recheck(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    long long now)
+{
+    int                    tenants, rc;
+    char                   url[KOT_NOTIFY_URL_MAX + 1];
+    kotctl_notify_post_t  *p;
+
+    p = h->head;
+
+    if (kotctl_notify_url(n, p->tenant, url, sizeof(url), &tenants)
+        != KOTCTL_OK)
+    {
+        return -1;
+    }
+
+    p->looked = now;
+
+    if (tenants >= 0 && strcmp(url, h->url) == 0) {
+        p->tenants = tenants;
+        return 1;
+    }
+
+    p = kotctl_notify_pop(n, h);
+    p->tenants = tenants;
+
+    if (tenants < 0) {
+        rc = kotctl_notify_drop(n, p->id, p->type, p->tenant, NULL);
+        kotctl_notify_post_free(p);
+
+    } else if (kotctl_notify_stalled(n, url) != NULL) {
+        rc = kotctl_notify_defer(n, p->id, p->attempts - 1, p->since);
+        kotctl_notify_post_free(p);
+
+    } else {
+        rc = kotctl_notify_queue(n, url, p);
+    }
+
+    return (rc == KOTCTL_OK) ? 0 : -1;
 }
 
 

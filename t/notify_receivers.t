@@ -131,6 +131,18 @@ ok wait_until(sub { log_of('notify.out') =~ /\Q$slow[2]\E .* delivered/ },
               what => 'the last slow delivery'),
     '  each delivered';
 
+# the tenant changes its webhook while its events wait their turn behind
+# a slow post: they go where it now leads
+my @moved = map { event('slowpoke', "moved$_") } 1 .. 3;
+ok wait_until(sub { posts('slow', $moved[0]) }, what => 'the first post'),
+    'the slow receiver gets the first of three more';
+$t->kotctl('tenant', 'notify', 'slowpoke', url('good'));
+ok wait_until(sub { !grep { !posts('good', $_) } @moved[1, 2] },
+              timeout => 20, what => 'the others at the new webhook'),
+    'the tenant changes its webhook: the other two go there';
+is_deeply [ map { scalar posts('slow', $_) } @moved[1, 2] ], [ 0, 0 ],
+    '  not to the old one';
+
 
 # a tenant's webhook that never answers: its events wait, those of the
 # other tenants go on
