@@ -708,8 +708,7 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 /*
  * New events, waiting at most block ms for some, a batch at a time while
  * batches come full, up to KOTCTL_NOTIFY_SCAN: a burst (a wave of
- * lockouts) goes at once, between two posts to a stalled webhook, not a
- * batch between two.
+ * lockouts) goes into the webhooks' queues at once.
  */
 
 static int
@@ -1468,8 +1467,9 @@ kotctl_notify_stall(kotctl_notify_t *n, const char *url)
     }
 
     /*
-     * Up to the end of the next phase of new events: this one's, if the
-     * post was a retry; else the next round's, after its retries.
+     * Up to the end of the next phase of new events after this one
+     * (kotctl_notify_run()): the retries due and the events written
+     * meanwhile are read, and posted, first.
      */
     s->phases = n->reading ? 3 : 2;
     n->nstalled++;
