@@ -11,6 +11,10 @@
  * is due.  So a daemon killed mid-way, or another daemon, picks up where
  * it left off.
  *
+ * Posts to different webhooks go at once (libcurl's multi interface),
+ * each webhook's one at a time, in the order their events were read:
+ * a receiver that answers slowly delays its own events only.
+ *
  * A post to a tenant's own webhook is signed with the tenant's key
  * (kot_notify_tenant_key(), which "kotctl notify key TENANT" prints),
  * never with the key file's: every tenant's receiver holds its key, and
@@ -48,16 +52,26 @@
 /* a webhook whose post failed this slowly is stalled */
 #define KOTCTL_NOTIFY_SLOW_MS      2000
 #define KOTCTL_NOTIFY_STALLED      16       /* such webhooks at once */
+/* posts under way at once, each to another webhook */
+#define KOTCTL_NOTIFY_PARALLEL     64
+/* events waiting their post, per webhook and in all */
+#define KOTCTL_NOTIFY_QUEUE        1000
+#define KOTCTL_NOTIFY_QUEUED       4000
+/* while posts are under way, new events are looked for this often */
+#define KOTCTL_NOTIFY_TICK_MS      100
+/* an event that waited its turn longer looks its webhook up again */
+#define KOTCTL_NOTIFY_RECHECK_MS   1000
 
 
 /*
  * A stalled webhook: a post to it took KOTCTL_NOTIFY_SLOW_MS or more to
  * fail (it hangs, trickles, or is unreachable).  Its other events wait,
  * not attempted, until the daemon has been through the retries due and
- * through the new events read after the post: those of the other
- * tenants, due or written meanwhile, go first.  So a webhook that hangs
- * costs the others one post's time (10 s), not one for each of its
- * events.
+ * through the new events read after the post; then the next due is
+ * tried.  The posts to the other webhooks go on meanwhile, as they do
+ * while a post to it is under way: this spares a receiver that does not
+ * answer a post for each of its events, 10 s each, and the events their
+ * attempts.
  */
 typedef struct {
     char       *url;
@@ -65,7 +79,51 @@ typedef struct {
 } kotctl_notify_stalled_t;
 
 
-typedef struct {
+typedef struct kotctl_notify_s       kotctl_notify_t;
+typedef struct kotctl_notify_post_s  kotctl_notify_post_t;
+typedef struct kotctl_notify_hook_s  kotctl_notify_hook_t;
+
+
+/* An event to post, waiting its turn at its webhook, or under way. */
+
+struct kotctl_notify_post_s {
+    kotctl_notify_post_t  *next;
+    char                  *id;
+    char                  *tenant;      /* the stream's fields, or NULL */
+    char                  *type;
+    char                  *event;
+    char                  *body;        /* the JSON posted */
+    int                    tenants;     /* to the tenant's own webhook */
+    long long              attempts;    /* this one included */
+    long long              since;       /* the attempt before, or the read */
+    long long              taken;       /* read, claimed or held: its idle
+                                           time started again */
+    long long              looked;      /* its webhook looked up */
+};
+
+
+/*
+ * A webhook with events to post: one at a time, in order; head is the
+ * one under way while easy is set.  Gone once it has none.
+ */
+
+struct kotctl_notify_hook_s {
+    kotctl_notify_hook_t  *next;
+    kotctl_notify_t       *n;
+    char                  *url;
+    kotctl_notify_post_t  *head;
+    kotctl_notify_post_t  *tail;
+    size_t                 count;
+    int                    full;        /* KOTCTL_NOTIFY_QUEUE reached */
+    CURL                  *easy;
+    struct curl_slist     *headers;
+    long long              start;
+    char                   refused[INET6_ADDRSTRLEN];
+    char                   error[CURL_ERROR_SIZE];
+};
+
+
+struct kotctl_notify_s {
     kotctl_t       *k;
     const char     *webhook;
     const char     *consumer;
@@ -73,15 +131,18 @@ typedef struct {
     int             signed_posts;       /* --hmac-key-file given */
     long long       max_backoff_ms;
     long long       stuck_ms;           /* --stuck-after */
-    CURL           *curl;
+    CURLM          *multi;
+    kotctl_notify_hook_t  *hooks;
+    size_t          queued;             /* events in the hooks' queues */
+    size_t          running;            /* posts under way */
+    long long       retry_at;           /* the next look at the retries */
     int             tenant_any;         /* --tenant-webhooks any */
     kot_cidr_set_t *internal;
-    char            refused[INET6_ADDRSTRLEN];
     kotctl_notify_stalled_t  stalled[KOTCTL_NOTIFY_STALLED];
     size_t          nstalled;
     int             reading;            /* the new events' phase */
     char            scan[64];           /* "(id": the retries go on after */
-} kotctl_notify_t;
+};
 
 
 static volatile sig_atomic_t  kotctl_notify_stop;
@@ -105,6 +166,23 @@ static int kotctl_notify_hold(kotctl_notify_t *n, const char *id,
 static long long kotctl_notify_ms(void);
 static int kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long deliveries, long long since);
+static int kotctl_notify_queue(kotctl_notify_t *n, const char *url,
+    kotctl_notify_post_t *p);
+static int kotctl_notify_queued(kotctl_notify_t *n, const char *id);
+static int kotctl_notify_pump(kotctl_notify_t *n, long long wait);
+static int kotctl_notify_start(kotctl_notify_t *n);
+static int kotctl_notify_recheck(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    long long now);
+static int kotctl_notify_done(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    CURLcode rc);
+static int kotctl_notify_result(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    kotctl_notify_post_t *p, long status, const char *err, long long took);
+static int kotctl_notify_give_back(kotctl_notify_t *n,
+    kotctl_notify_hook_t *h);
+static void kotctl_notify_abandon(kotctl_notify_t *n);
+static kotctl_notify_post_t *kotctl_notify_pop(kotctl_notify_t *n,
+    kotctl_notify_hook_t *h);
+static void kotctl_notify_post_free(kotctl_notify_post_t *p);
 static kotctl_notify_stalled_t *kotctl_notify_stalled(kotctl_notify_t *n,
     const char *url);
 static void kotctl_notify_stall(kotctl_notify_t *n, const char *url);
@@ -113,8 +191,7 @@ static int kotctl_notify_defer(kotctl_notify_t *n, const char *id,
 static void kotctl_notify_phase_end(kotctl_notify_t *n, int all);
 static curl_socket_t kotctl_notify_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *a);
-static long kotctl_notify_post(kotctl_notify_t *n, const char *url,
-    const char *tenant, const char *body, char *err, size_t errlen);
+static int kotctl_notify_post(kotctl_notify_t *n, kotctl_notify_hook_t *h);
 static size_t kotctl_notify_discard(char *data, size_t size, size_t n,
     void *ctx);
 static void kotctl_notify_sign(kotctl_notify_t *n, const char *tenant,
@@ -127,7 +204,8 @@ static int kotctl_notify_url(kotctl_notify_t *n, const char *tenant,
 static long long kotctl_notify_backoff(kotctl_notify_t *n,
     long long attempts);
 static int kotctl_notify_dead(kotctl_notify_t *n, const char *id,
-    redisReply *fields, long long attempts, const char *err);
+    const char *tenant, const char *type, const char *event,
+    long long attempts, const char *err);
 static int kotctl_notify_retired(kotctl_notify_t *n, const char *tenant);
 static int kotctl_notify_drop(kotctl_notify_t *n, const char *id,
     const char *type, const char *tenant, const char *err);
@@ -172,8 +250,8 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
         return KOTCTL_FAIL;
     }
 
-    n.curl = curl_easy_init();
-    if (n.curl == NULL) {
+    n.multi = curl_multi_init();
+    if (n.multi == NULL) {
         kotctl_error("notify: cannot initialise libcurl");
         return KOTCTL_FAIL;
     }
@@ -181,7 +259,7 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
     n.internal = n.tenant_any ? NULL : kot_notify_internal_set();
     if (!n.tenant_any && n.internal == NULL) {
         kotctl_error("notify: out of memory");
-        curl_easy_cleanup(n.curl);
+        curl_multi_cleanup(n.multi);
         return KOTCTL_FAIL;
     }
 
@@ -199,8 +277,9 @@ kotctl_notify(kotctl_t *k, int argc, char **argv)
         rc = kotctl_notify_run(&n);
     }
 
+    kotctl_notify_abandon(&n);
     kotctl_notify_phase_end(&n, 1);
-    curl_easy_cleanup(n.curl);
+    curl_multi_cleanup(n.multi);
     curl_global_cleanup();
     kot_cidr_set_free(n.internal);
     kot_cleanse(&n.key, sizeof(n.key));
@@ -393,37 +472,70 @@ kotctl_notify_key(kotctl_notify_t *n, const char *path)
 }
 
 
+/*
+ * Each round: the retries due (at most each KOTCTL_NOTIFY_BLOCK_MS, or
+ * when the first is due), the new events, then the posts under way,
+ * which go on meanwhile.  With none under way, the read waits for new
+ * events until a retry is due; with some, it does not wait, and the
+ * posts are waited for KOTCTL_NOTIFY_TICK_MS at most.  The events
+ * waiting their post are not read or claimed again: past
+ * KOTCTL_NOTIFY_QUEUED of them, the posts go first.  Stopped, the
+ * posts under way end (10 s at most), and the events still waiting go
+ * back as they were.
+ */
+
 static int
 kotctl_notify_run(kotctl_notify_t *n)
 {
     int        ready, ok;
-    long long  next;
+    long long  next, now, block;
 
     ready = 0;
 
     while (!kotctl_notify_stop) {
 
-        ok = (ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK)))
-             && kotctl_notify_retries(n, &next) == KOTCTL_OK;
+        ok = ready || (ready = (kotctl_notify_group(n) == KOTCTL_OK));
+        now = kotctl_notify_ms();
 
-        kotctl_notify_phase_end(n, 0);
+        if (ok && now >= n->retry_at && n->queued < KOTCTL_NOTIFY_QUEUED) {
+            ok = kotctl_notify_retries(n, &next) == KOTCTL_OK;
+            n->retry_at = now + next;
+            kotctl_notify_phase_end(n, 0);
+        }
 
-        n->reading = 1;
-        ok = ok && kotctl_notify_read(n, next) == KOTCTL_OK;
-        n->reading = 0;
+        if (ok && n->queued < KOTCTL_NOTIFY_QUEUED) {
+            block = (n->running || n->queued) ? 0 : n->retry_at - now;
 
-        kotctl_notify_phase_end(n, 0);
+            n->reading = 1;
+            ok = kotctl_notify_read(n, block > 0 ? block : 0) == KOTCTL_OK;
+            n->reading = 0;
+
+            kotctl_notify_phase_end(n, 0);
+        }
+
+        ok = ok && kotctl_notify_pump(n, KOTCTL_NOTIFY_TICK_MS) == KOTCTL_OK;
 
         if (ok) {
             continue;
         }
 
+        /* what was under way or waiting stays pending: it comes again */
+        kotctl_notify_abandon(n);
+        n->retry_at = 0;
         ready = 0;
 
         if (kotctl_notify_reconnect(n) != KOTCTL_OK) {
             return KOTCTL_FAIL;
         }
     }
+
+    while (n->running && kotctl_notify_pump(n, KOTCTL_NOTIFY_TICK_MS)
+                         == KOTCTL_OK)
+    { /* void */ }
+
+    while (n->hooks != NULL && n->running == 0
+           && kotctl_notify_give_back(n, n->hooks) == KOTCTL_OK)
+    { /* void */ }
 
     fprintf(stderr, "kotctl notify: stopped\n");
 
@@ -510,6 +622,11 @@ kotctl_notify_retries(kotctl_notify_t *n, long long *next)
 
             snprintf(start, sizeof(start), "(%s", e->element[0]->str);
 
+            /* waiting its post here, or under way: not due */
+            if (kotctl_notify_queued(n, e->element[0]->str)) {
+                continue;
+            }
+
             idle = e->element[2]->integer;
             deliveries = e->element[3]->integer;
             due = kotctl_notify_backoff(n, deliveries);
@@ -591,8 +708,7 @@ kotctl_notify_claim(kotctl_notify_t *n, const char *id, long long deliveries,
 /*
  * New events, waiting at most block ms for some, a batch at a time while
  * batches come full, up to KOTCTL_NOTIFY_SCAN: a burst (a wave of
- * lockouts) goes at once, between two posts to a stalled webhook, not a
- * batch between two.
+ * lockouts) goes into the webhooks' queues at once.
  */
 
 static int
@@ -619,18 +735,18 @@ kotctl_notify_read(kotctl_notify_t *n, long long block)
 
 
 /*
- * A batch of new events, *count of them.  They are pending at this
- * consumer from the read on, and are posted one after the other: those
+ * A batch of new events, *count of them, each put in its webhook's
+ * queue.  They are pending at this consumer from the read on: those
  * still waiting their turn look idle to the other daemons, which take
- * them over after --stuck-after.  So each is held again before its post
- * (kotctl_notify_hold()), and one taken over meanwhile is left to the
- * daemon that took it.
+ * them over after --stuck-after.  So one that waited is held again
+ * before its post (kotctl_notify_start()), and one taken over meanwhile
+ * is left to the daemon that took it.
  */
 
 static int
 kotctl_notify_batch(kotctl_notify_t *n, long long block, size_t *count)
 {
-    int          rc, held;
+    int          rc;
     size_t       i;
     long long    got;
     redisReply  *r, *entries, *e;
@@ -664,22 +780,6 @@ kotctl_notify_batch(kotctl_notify_t *n, long long block, size_t *count)
 
         for (i = 0; i < entries->elements && rc == KOTCTL_OK; i++) {
             e = entries->element[i];
-
-            if (i > 0 && e->type == REDIS_REPLY_ARRAY && e->elements == 2
-                && e->element[0]->type == REDIS_REPLY_STRING)
-            {
-                held = kotctl_notify_hold(n, e->element[0]->str, got);
-
-                if (held < 0) {
-                    rc = KOTCTL_FAIL;
-                    break;
-                }
-
-                if (held == 0) {
-                    continue;
-                }
-            }
-
             rc = kotctl_notify_entry(n, e, 1, got);
         }
     }
@@ -740,27 +840,27 @@ kotctl_notify_ms(void)
 
 
 /*
- * One attempt at an event: [id, [field, value, ...]], delivered for the
+ * An event to attempt: [id, [field, value, ...]], delivered for the
  * attempts-th time, its previous attempt (or its read) made at since
- * (kotctl_notify_ms()).  KOTCTL_FAIL only when Redis fails: a failed
- * POST leaves the event pending, to be tried again after its backoff, or
- * moves it to the dead letters.  One for a stalled webhook
- * (kotctl_notify_stalled_t) is not attempted, and waits as it was.
+ * (kotctl_notify_ms()), put in its webhook's queue.  KOTCTL_FAIL only
+ * when Redis fails (or memory): a failed POST leaves the event pending,
+ * to be tried again after its backoff, or moves it to the dead letters.
+ * One for a stalled webhook (kotctl_notify_stalled_t) is not attempted,
+ * and waits as it was.
  */
 
 static int
 kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     long long attempts, long long since)
 {
-    int           rc, tenants;
-    char          url[KOT_NOTIFY_URL_MAX + 1], err[CURL_ERROR_SIZE + 128];
-    char         *body;
-    long          status;
-    json_t       *ev;
-    long long     start, took;
-    redisReply   *fields, *r;
-    const char   *id, *tenant, *event, *type, *slow;
-    json_error_t  jerr;
+    int                    tenants;
+    char                   url[KOT_NOTIFY_URL_MAX + 1];
+    char                  *body;
+    json_t                *ev;
+    redisReply            *fields;
+    const char            *id, *tenant, *event, *type;
+    json_error_t           jerr;
+    kotctl_notify_post_t  *p;
 
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2
         || entry->element[0]->type != REDIS_REPLY_STRING
@@ -780,7 +880,8 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
     if (!json_is_object(ev)) {
         /* nothing any receiver could use: no point in retrying */
         json_decref(ev);
-        return kotctl_notify_dead(n, id, fields, attempts, "not an event");
+        return kotctl_notify_dead(n, id, tenant, type, event, attempts,
+                                  "not an event");
     }
 
     json_object_set_new(ev, "id", json_string(id));
@@ -809,23 +910,364 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
         return kotctl_notify_defer(n, id, attempts - 1, since);
     }
 
-    start = kotctl_notify_ms();
-    status = kotctl_notify_post(n, url, tenants ? tenant : NULL, body, err,
-                                sizeof(err));
-    took = kotctl_notify_ms() - start;
-    free(body);
+    p = calloc(1, sizeof(kotctl_notify_post_t));
+
+    if (p != NULL) {
+        p->body = body;
+        p->id = strdup(id);
+        p->tenant = tenant ? strdup(tenant) : NULL;
+        p->type = type ? strdup(type) : NULL;
+        p->event = strdup(event);
+        p->tenants = tenants;
+        p->attempts = attempts;
+        p->since = since;
+        p->taken = kotctl_notify_ms();
+        p->looked = p->taken;
+    }
+
+    if (p == NULL || p->id == NULL || (tenant && p->tenant == NULL)
+        || (type && p->type == NULL) || p->event == NULL)
+    {
+        if (p == NULL) {
+            free(body);
+        }
+
+        kotctl_notify_post_free(p);
+        kotctl_error("notify: out of memory");
+        return KOTCTL_FAIL;
+    }
+
+    return kotctl_notify_queue(n, url, p);
+}
+
+
+/*
+ * Puts p at the end of its webhook's queue.  Past KOTCTL_NOTIFY_QUEUE
+ * events waiting there (a receiver slower than the events come), it
+ * and the webhook's next ones go back as they were, until the queue is
+ * empty: the retries bring them back, in order.
+ */
+
+static int
+kotctl_notify_queue(kotctl_notify_t *n, const char *url,
+    kotctl_notify_post_t *p)
+{
+    int                    rc;
+    kotctl_notify_hook_t  *h;
+
+    for (h = n->hooks; h; h = h->next) {
+        if (strcmp(h->url, url) == 0) {
+            break;
+        }
+    }
+
+    if (h != NULL && (h->full || h->count >= KOTCTL_NOTIFY_QUEUE)) {
+        h->full = 1;
+        rc = kotctl_notify_defer(n, p->id, p->attempts - 1, p->since);
+        kotctl_notify_post_free(p);
+        return rc;
+    }
+
+    if (h == NULL) {
+        h = calloc(1, sizeof(kotctl_notify_hook_t));
+
+        if (h == NULL || (h->url = strdup(url)) == NULL) {
+            free(h);
+            kotctl_notify_post_free(p);
+            kotctl_error("notify: out of memory");
+            return KOTCTL_FAIL;
+        }
+
+        h->n = n;
+        h->next = n->hooks;
+        n->hooks = h;
+    }
+
+    if (h->tail) {
+        h->tail->next = p;
+
+    } else {
+        h->head = p;
+    }
+
+    h->tail = p;
+    h->count++;
+    n->queued++;
+
+    return KOTCTL_OK;
+}
+
+
+/* 1 if the event is in a webhook's queue, or under way. */
+
+static int
+kotctl_notify_queued(kotctl_notify_t *n, const char *id)
+{
+    kotctl_notify_hook_t  *h;
+    kotctl_notify_post_t  *p;
+
+    for (h = n->hooks; h; h = h->next) {
+        for (p = h->head; p; p = p->next) {
+            if (strcmp(p->id, id) == 0) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Starts the posts that can start, waits for the posts under way up to
+ * wait ms (none: not at all), and ends those that ended.
+ */
+
+static int
+kotctl_notify_pump(kotctl_notify_t *n, long long wait)
+{
+    int                    running, left;
+    CURLMsg               *m;
+    CURLMcode              mc;
+    kotctl_notify_hook_t  *h;
+
+    if (kotctl_notify_start(n) != KOTCTL_OK) {
+        return KOTCTL_FAIL;
+    }
+
+    if (n->running == 0) {
+        return KOTCTL_OK;
+    }
+
+    mc = curl_multi_perform(n->multi, &running);
+
+    if (mc == CURLM_OK && running > 0) {
+        mc = curl_multi_poll(n->multi, NULL, 0, (int) wait, NULL);
+        mc = (mc == CURLM_OK) ? curl_multi_perform(n->multi, &running) : mc;
+    }
+
+    if (mc != CURLM_OK) {
+        kotctl_error("notify: libcurl: %s", curl_multi_strerror(mc));
+        return KOTCTL_FAIL;
+    }
+
+    while ((m = curl_multi_info_read(n->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        h = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **) &h);
+
+        if (h == NULL || kotctl_notify_done(n, h, m->data.result)
+                         != KOTCTL_OK)
+        {
+            return KOTCTL_FAIL;
+        }
+    }
+
+    return kotctl_notify_start(n);
+}
+
+
+/*
+ * Starts the first event of each webhook that has none under way, up
+ * to KOTCTL_NOTIFY_PARALLEL at once; not once the daemon is to stop.
+ * One that waited its turn looks its webhook up again
+ * (kotctl_notify_recheck()); one that waited long enough for another
+ * daemon to take it over is held first (kotctl_notify_hold()), and left
+ * to it if it did.
+ */
+
+static int
+kotctl_notify_start(kotctl_notify_t *n)
+{
+    int                    held;
+    long long              now;
+    kotctl_notify_hook_t  *h, *next;
+    kotctl_notify_post_t  *p;
+
+    for (h = n->hooks; h; h = next) {
+        next = h->next;
+
+        while (!kotctl_notify_stop && h->easy == NULL && h->head != NULL
+               && n->running < KOTCTL_NOTIFY_PARALLEL)
+        {
+            p = h->head;
+            now = kotctl_notify_ms();
+
+            if (now - p->looked >= KOTCTL_NOTIFY_RECHECK_MS) {
+                held = kotctl_notify_recheck(n, h, now);
+
+                if (held < 0) {
+                    return KOTCTL_FAIL;
+                }
+
+                if (held == 0) {
+                    continue;
+                }
+            }
+
+            if (now - p->taken >= n->stuck_ms / 2) {
+                held = kotctl_notify_hold(n, p->id, p->taken);
+
+                if (held < 0) {
+                    return KOTCTL_FAIL;
+                }
+
+                if (held == 0) {
+                    kotctl_notify_post_free(kotctl_notify_pop(n, h));
+                    continue;
+                }
+
+                p->taken = now;
+            }
+
+            if (kotctl_notify_post(n, h) != KOTCTL_OK) {
+                /* out of memory: as a failed post */
+                p = kotctl_notify_pop(n, h);
+                held = kotctl_notify_result(n, h, p, 0, "out of memory", 0);
+                kotctl_notify_post_free(p);
+
+                if (held != KOTCTL_OK) {
+                    return KOTCTL_FAIL;
+                }
+            }
+        }
+
+        if (h->head == NULL && h->easy == NULL) {
+            kotctl_notify_give_back(n, h);      /* none left: frees it */
+        }
+    }
+
+    return KOTCTL_OK;
+}
+
+
+/*
+ * The webhook of h's first event, which waited its turn, looked up
+ * again: the tenant may have changed it, cleared it, or been deleted
+ * meanwhile, and then the event goes where it now leads, or nowhere.
+ * 1: still h's; 0: gone from h (to another webhook's queue, back as it
+ * was for a stalled one, or dropped); -1: Redis failed.
+ */
+
+static int
+kotctl_notify_recheck(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    long long now)
+{
+    int                    tenants, rc;
+    char                   url[KOT_NOTIFY_URL_MAX + 1];
+    kotctl_notify_post_t  *p;
+
+    p = h->head;
+
+    if (kotctl_notify_url(n, p->tenant, url, sizeof(url), &tenants)
+        != KOTCTL_OK)
+    {
+        return -1;
+    }
+
+    p->looked = now;
+
+    if (tenants >= 0 && strcmp(url, h->url) == 0) {
+        p->tenants = tenants;
+        return 1;
+    }
+
+    p = kotctl_notify_pop(n, h);
+    p->tenants = tenants;
+
+    if (tenants < 0) {
+        rc = kotctl_notify_drop(n, p->id, p->type, p->tenant, NULL);
+        kotctl_notify_post_free(p);
+
+    } else if (kotctl_notify_stalled(n, url) != NULL) {
+        rc = kotctl_notify_defer(n, p->id, p->attempts - 1, p->since);
+        kotctl_notify_post_free(p);
+
+    } else {
+        rc = kotctl_notify_queue(n, url, p);
+    }
+
+    return (rc == KOTCTL_OK) ? 0 : -1;
+}
+
+
+/* The post under way to h ended: rc is libcurl's result. */
+
+static int
+kotctl_notify_done(kotctl_notify_t *n, kotctl_notify_hook_t *h, CURLcode rc)
+{
+    int                    res;
+    char                   err[CURL_ERROR_SIZE + 128];
+    long                   status;
+    long long              took;
+    kotctl_notify_post_t  *p;
+
+    status = 0;
+
+    if (rc != CURLE_OK && h->refused[0]) {
+        snprintf(err, sizeof(err), "the tenant's webhook leads to %s, an "
+                 "internal address (--tenant-webhooks any allows it)",
+                 h->refused);
+
+    } else if (rc != CURLE_OK) {
+        snprintf(err, sizeof(err), "%s", h->error[0] ? h->error
+                                                     : curl_easy_strerror(rc));
+
+    } else {
+        curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+        snprintf(err, sizeof(err), "HTTP status %ld", status);
+    }
+
+    took = kotctl_notify_ms() - h->start;
+
+    curl_multi_remove_handle(n->multi, h->easy);
+    curl_easy_cleanup(h->easy);
+    curl_slist_free_all(h->headers);
+    h->easy = NULL;
+    h->headers = NULL;
+    n->running--;
+
+    p = kotctl_notify_pop(n, h);
+    res = kotctl_notify_result(n, h, p, status, err, took);
+    kotctl_notify_post_free(p);
+
+    return res;
+}
+
+
+/*
+ * What came of the post of p to h: acknowledged after a 2xx; else
+ * dropped (its tenant deleted meanwhile), to the dead letters after the
+ * last attempt, or pending for the next.  A post that failed slowly
+ * stalls its webhook (kotctl_notify_stall()): its events waiting here
+ * go back as they were, not attempted.
+ */
+
+static int
+kotctl_notify_result(kotctl_notify_t *n, kotctl_notify_hook_t *h,
+    kotctl_notify_post_t *p, long status, const char *err, long long took)
+{
+    int          rc;
+    const char  *slow, *tenant, *type;
+    redisReply  *r;
+
+    tenant = p->tenant ? p->tenant : "-";
+    type = p->type ? p->type : "-";
 
     if (status >= 200 && status < 300) {
         r = kotctl_notify_cmd(n, REDIS_REPLY_INTEGER, "XACK %s %s %s",
-                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, id);
+                              KOT_KEY_NOTIFY, KOT_NOTIFY_GROUP, p->id);
         rc = r ? KOTCTL_OK : KOTCTL_FAIL;
         if (r) {
             freeReplyObject(r);
         }
 
         kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\" delivered "
-                     "(%ld)%s\n", id, type ? type : "-", tenant ? tenant : "-",
-                     status, rc == KOTCTL_OK ? "" : ", but not acknowledged");
+                     "(%ld)%s\n", p->id, type, tenant, status,
+                     rc == KOTCTL_OK ? "" : ", but not acknowledged");
         return rc;
     }
 
@@ -834,41 +1276,152 @@ kotctl_notify_entry(kotctl_notify_t *n, redisReply *entry,
      * took the event from the stream, so no attempt comes after this one,
      * and the log must not promise one.
      */
-    if (tenant != NULL && strlen(tenant) <= KOT_TENANT_MAX) {
-        rc = kotctl_notify_retired(n, tenant);
+    if (p->tenant != NULL && strlen(p->tenant) <= KOT_TENANT_MAX) {
+        rc = kotctl_notify_retired(n, p->tenant);
 
         if (rc != 0) {
             return (rc < 0) ? KOTCTL_FAIL
-                            : kotctl_notify_drop(n, id, type, tenant, err);
+                            : kotctl_notify_drop(n, p->id, p->type,
+                                                 p->tenant, err);
         }
     }
 
     slow = "";
 
     if (took >= KOTCTL_NOTIFY_SLOW_MS) {
-        kotctl_notify_stall(n, url);
-        slow = tenants ? " (its webhook's other events wait, not to hold "
-                         "back the other tenants')"
-                       : " (the other events for --webhook wait, not to "
-                         "hold back those of the tenants' webhooks)";
+        kotctl_notify_stall(n, h->url);
+        slow = p->tenants ? " (its webhook's other events wait, not "
+                            "attempted)"
+                          : " (the other events for --webhook wait, not "
+                            "attempted)";
+
+        if (kotctl_notify_stalled(n, h->url) != NULL
+            && kotctl_notify_give_back(n, h) != KOTCTL_OK)
+        {
+            return KOTCTL_FAIL;
+        }
     }
 
-    if (attempts >= 2
-        && kotctl_notify_backoff(n, attempts - 1) >= n->max_backoff_ms)
+    if (p->attempts >= 2
+        && kotctl_notify_backoff(n, p->attempts - 1) >= n->max_backoff_ms)
     {
         kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; "
-                     "attempt %lld, the last: to the dead letters%s\n", id,
-                     type ? type : "-", tenant ? tenant : "-", err, attempts,
-                     slow);
-        return kotctl_notify_dead(n, id, fields, attempts, err);
+                     "attempt %lld, the last: to the dead letters%s\n", p->id,
+                     type, tenant, err, p->attempts, slow);
+        return kotctl_notify_dead(n, p->id, p->tenant, p->type, p->event,
+                                  p->attempts, err);
     }
 
     kotctl_print(stderr, "kotctl notify: %s %s of tenant \"%s\": %s; attempt "
-                 "%lld, next in %lld s%s\n", id, type ? type : "-",
-                 tenant ? tenant : "-", err, attempts,
-                 kotctl_notify_backoff(n, attempts) / 1000, slow);
+                 "%lld, next in %lld s%s\n", p->id, type, tenant, err,
+                 p->attempts, kotctl_notify_backoff(n, p->attempts) / 1000,
+                 slow);
 
     return KOTCTL_OK;
+}
+
+
+/*
+ * The events waiting in h's queue, not under way, go back as they were
+ * (kotctl_notify_defer()); h goes too once it has none under way.
+ */
+
+static int
+kotctl_notify_give_back(kotctl_notify_t *n, kotctl_notify_hook_t *h)
+{
+    int                    rc;
+    kotctl_notify_hook_t **hp;
+    kotctl_notify_post_t  *p, *keep;
+
+    rc = KOTCTL_OK;
+    keep = h->easy ? kotctl_notify_pop(n, h) : NULL;
+
+    while (rc == KOTCTL_OK && h->head != NULL) {
+        p = kotctl_notify_pop(n, h);
+        rc = kotctl_notify_defer(n, p->id, p->attempts - 1, p->since);
+        kotctl_notify_post_free(p);
+    }
+
+    if (keep != NULL) {
+        keep->next = h->head;
+        h->head = keep;
+        h->tail = h->tail ? h->tail : keep;
+        h->count++;
+        n->queued++;
+        return rc;
+    }
+
+    if (h->head == NULL) {
+        for (hp = &n->hooks; *hp != h; hp = &(*hp)->next) { /* void */ }
+
+        *hp = h->next;
+        free(h->url);
+        free(h);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Forgets every post under way or waiting, after Redis failed or as
+ * the daemon stops: their events stay pending, and come again.
+ */
+
+static void
+kotctl_notify_abandon(kotctl_notify_t *n)
+{
+    kotctl_notify_hook_t  *h;
+
+    while ((h = n->hooks) != NULL) {
+        n->hooks = h->next;
+
+        if (h->easy) {
+            curl_multi_remove_handle(n->multi, h->easy);
+            curl_easy_cleanup(h->easy);
+            curl_slist_free_all(h->headers);
+            n->running--;
+        }
+
+        while (h->head) {
+            kotctl_notify_post_free(kotctl_notify_pop(n, h));
+        }
+
+        free(h->url);
+        free(h);
+    }
+}
+
+
+static kotctl_notify_post_t *
+kotctl_notify_pop(kotctl_notify_t *n, kotctl_notify_hook_t *h)
+{
+    kotctl_notify_post_t  *p;
+
+    p = h->head;
+    h->head = p->next;
+    h->tail = h->head ? h->tail : NULL;
+    h->count--;
+    n->queued--;
+    p->next = NULL;
+
+    return p;
+}
+
+
+static void
+kotctl_notify_post_free(kotctl_notify_post_t *p)
+{
+    if (p == NULL) {
+        return;
+    }
+
+    free(p->id);
+    free(p->tenant);
+    free(p->type);
+    free(p->event);
+    free(p->body);
+    free(p);
 }
 
 
@@ -914,8 +1467,9 @@ kotctl_notify_stall(kotctl_notify_t *n, const char *url)
     }
 
     /*
-     * Up to the end of the next phase of new events: this one's, if the
-     * post was a retry; else the next round's, after its retries.
+     * Up to the end of the next phase of new events after this one
+     * (kotctl_notify_run()): the retries due and the events written
+     * meanwhile are read, and posted, first.
      */
     s->phases = n->reading ? 3 : 2;
     n->nstalled++;
@@ -982,62 +1536,62 @@ kotctl_notify_phase_end(kotctl_notify_t *n, int all)
 
 
 /*
- * POSTs body to url, a tenant's own webhook if tenant is not NULL, else
- * --webhook.  Returns the HTTP status, or 0 when there was none; err says
- * what went wrong.
+ * Starts the post of h's first event: to its tenant's own webhook, or
+ * to --webhook.  KOTCTL_FAIL when out of memory.
  */
 
-static long
-kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
-    const char *body, char *err, size_t errlen)
+static int
+kotctl_notify_post(kotctl_notify_t *n, kotctl_notify_hook_t *h)
 {
-    char                header[160], curl_err[CURL_ERROR_SIZE];
-    long                status;
-    CURLcode            rc;
-    struct curl_slist  *h, *h2;
+    char                   header[160];
+    CURL                  *c;
+    struct curl_slist     *hs, *hs2;
+    kotctl_notify_post_t  *p;
 
-    curl_easy_reset(n->curl);
+    p = h->head;
 
     /* without "Expect:", curl waits a second before a body over 1 KB */
-    h = curl_slist_append(NULL, "Content-Type: application/json");
-    h = h ? curl_slist_append(h, "Expect:") : NULL;
-    h2 = h;
+    hs = curl_slist_append(NULL, "Content-Type: application/json");
+    hs = hs ? curl_slist_append(hs, "Expect:") : NULL;
+    hs2 = hs;
 
-    if (h && n->signed_posts) {
-        kotctl_notify_sign(n, tenant, time(NULL), body, header,
-                           sizeof(header));
-        h2 = curl_slist_append(h, header);
+    if (hs && n->signed_posts) {
+        kotctl_notify_sign(n, p->tenants ? p->tenant : NULL, time(NULL),
+                           p->body, header, sizeof(header));
+        hs2 = curl_slist_append(hs, header);
     }
 
-    if (h2 == NULL) {
-        curl_slist_free_all(h);
-        snprintf(err, errlen, "out of memory");
-        return 0;
+    c = hs2 ? curl_easy_init() : NULL;
+
+    if (c == NULL) {
+        curl_slist_free_all(hs);
+        return KOTCTL_FAIL;
     }
 
-    curl_err[0] = '\0';
+    h->error[0] = '\0';
+    h->refused[0] = '\0';
 
-    curl_easy_setopt(n->curl, CURLOPT_URL, url);
-    curl_easy_setopt(n->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(n->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(n->curl, CURLOPT_POSTFIELDSIZE, (long) strlen(body));
-    curl_easy_setopt(n->curl, CURLOPT_TIMEOUT,
-                     (long) KOTCTL_NOTIFY_TIMEOUT_SEC);
-    curl_easy_setopt(n->curl, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(n->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(n->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(n->curl, CURLOPT_USERAGENT, "kotctl-notify");
-    curl_easy_setopt(n->curl, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c, CURLOPT_URL, h->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long) strlen(p->body));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long) KOTCTL_NOTIFY_TIMEOUT_SEC);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "kotctl-notify");
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, h);
 
     /*
      * The answer's body is the receiver's, a tenant's: libcurl would
      * write it to stdout, that is, into the daemon's log (the journal),
      * as it came, however long, log lines of its own making included.
      */
-    curl_easy_setopt(n->curl, CURLOPT_WRITEFUNCTION, kotctl_notify_discard);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, kotctl_notify_discard);
 
     /* a redirect is not followed: the body would go where it leads */
-    curl_easy_setopt(n->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 
     /*
      * A tenant's webhook: each address is checked as curl connects, so a
@@ -1045,38 +1599,26 @@ kotctl_notify_post(kotctl_notify_t *n, const char *url, const char *tenant,
      * directly, since through a proxy the address would be the proxy's;
      * on a new connection, never one left open by a post to --webhook.
      */
-    n->refused[0] = '\0';
-
-    if (tenant && n->internal) {
-        curl_easy_setopt(n->curl, CURLOPT_PROXY, "");
-        curl_easy_setopt(n->curl, CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETFUNCTION,
+    if (p->tenants && n->internal) {
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION,
                          kotctl_notify_socket);
-        curl_easy_setopt(n->curl, CURLOPT_OPENSOCKETDATA, n);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, h);
     }
 
-    rc = curl_easy_perform(n->curl);
-    curl_slist_free_all(h);
-
-    status = 0;
-
-    if (rc != CURLE_OK && n->refused[0]) {
-        snprintf(err, errlen, "the tenant's webhook leads to %s, an "
-                 "internal address (--tenant-webhooks any allows it)",
-                 n->refused);
-        return 0;
+    if (curl_multi_add_handle(n->multi, c) != CURLM_OK) {
+        curl_easy_cleanup(c);
+        curl_slist_free_all(hs);
+        return KOTCTL_FAIL;
     }
 
-    if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s", curl_err[0] ? curl_err
-                                                 : curl_easy_strerror(rc));
-        return 0;
-    }
+    h->easy = c;
+    h->headers = hs;
+    h->start = kotctl_notify_ms();
+    n->running++;
 
-    curl_easy_getinfo(n->curl, CURLINFO_RESPONSE_CODE, &status);
-    snprintf(err, errlen, "HTTP status %ld", status);
-
-    return status;
+    return KOTCTL_OK;
 }
 
 
@@ -1094,8 +1636,8 @@ static curl_socket_t
 kotctl_notify_socket(void *data, curlsocktype purpose,
     struct curl_sockaddr *a)
 {
-    const void       *ip;
-    kotctl_notify_t  *n = data;
+    const void            *ip;
+    kotctl_notify_hook_t  *h = data;
 
     ip = (a->family == AF_INET)
          ? (const void *) &((struct sockaddr_in *) &a->addr)->sin_addr
@@ -1103,12 +1645,12 @@ kotctl_notify_socket(void *data, curlsocktype purpose,
 
     if (purpose == CURLSOCKTYPE_IPCXN
         && (a->family == AF_INET || a->family == AF_INET6)
-        && kot_notify_addr_internal(n->internal, a->family, ip))
+        && kot_notify_addr_internal(h->n->internal, a->family, ip))
     {
-        if (inet_ntop(a->family, ip, n->refused, sizeof(n->refused))
+        if (inet_ntop(a->family, ip, h->refused, sizeof(h->refused))
             == NULL)
         {
-            strcpy(n->refused, "?");
+            strcpy(h->refused, "?");
         }
 
         return CURL_SOCKET_BAD;
@@ -1313,11 +1855,11 @@ kotctl_notify_backoff(kotctl_notify_t *n, long long attempts)
 
 
 static int
-kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
-    long long attempts, const char *err)
+kotctl_notify_dead(kotctl_notify_t *n, const char *id, const char *tenant,
+    const char *type, const char *event, long long attempts, const char *err)
 {
     char         tries[24];
-    const char  *args[10], *v;
+    const char  *args[10];
     redisReply  *r;
 
     snprintf(tries, sizeof(tries), "%lld", attempts);
@@ -1327,12 +1869,9 @@ kotctl_notify_dead(kotctl_notify_t *n, const char *id, redisReply *fields,
     args[2] = KOT_KEY_RETIRED_TENANTS;
     args[3] = KOT_NOTIFY_GROUP;
     args[4] = id;
-    v = kotctl_notify_field(fields, "tenant");
-    args[5] = v ? v : "";
-    v = kotctl_notify_field(fields, "type");
-    args[6] = v ? v : "";
-    v = kotctl_notify_field(fields, "event");
-    args[7] = v ? v : "";
+    args[5] = tenant ? tenant : "";
+    args[6] = type ? type : "";
+    args[7] = event ? event : "";
     args[8] = tries;
     args[9] = err;
 

@@ -120,6 +120,13 @@ like $unit, qr{^ExecStart=/usr/sbin/kotctl }m,
         'nor in a user namespace, where root\'s kotctl.conf is nobody\'s';
     like $unit, qr/^RestartPreventExitStatus=2$/m,
         'a usage error (exit 2) is not restarted every 5 s';
+    # its files are where kotctl.conf is, as the README says
+    my @read = $unit =~ /^LoadCredential=[^:\n]+:(\S+)$/mg;
+    is scalar @read, 2, 'it reads the Redis password and the signing key';
+    is join(' ', grep { !m{^/etc/ngx_kot/[^/]+$} } @read), '',
+        '  both in /etc/ngx_kot, beside kotctl.conf';
+    unlike $unit, qr{/etc/kot/}, '  and names no /etc/kot/, not even in '
+        . 'its comments';
 }
 
 SKIP: {
@@ -319,6 +326,51 @@ KotTest::_spew($app, "kot_audit_log /var/log/ngx_kot/kot-audit.jsonl;\n");
 is "$rc $out", '0 ', 'silent once it writes /var/log/ngx_kot';
 unlink $app;
 rmdir "$root/etc/nginx/sites-enabled";
+
+# Before 0.2, kot-notify.service read its password and key from
+# /etc/kot/: the upgrade moves them beside kotctl.conf, private, and
+# leaves a link at the old name for whatever else reads them there.
+my ($move) =
+    $postinst =~ /^(# kot: notify files\n.*?^# end kot[^\n]*\n)/ms;
+ok $move, 'postinst looks for the notify daemon\'s files in /etc/kot';
+KotTest::_spew("$dir/move.sh", $move // 'exit 1');
+my @move = ("DPKG_ROOT=$root", 'sh', '-e', "$dir/move.sh", 'configure');
+($rc, $out) = run(@move, '0.1.0');
+is "$rc $out", '0 ', 'silent where there is no /etc/kot';
+mkdir "$root/etc/kot", 0700;
+KotTest::_spew("$root/etc/kot/notify.key", "old key\n", 0640);
+KotTest::_spew("$root/etc/kot/kotctl.pass", "old pass\n", 0600);
+KotTest::_spew("$root/etc/kot/other", "mine\n", 0600);
+($rc, $out) = run(@move, '0.1.0');
+is $rc, 0, 'an upgrade with the files in /etc/kot goes on';
+for my $f (qw(notify.key kotctl.pass)) {
+    my $new = "$root/etc/ngx_kot/$f";
+    is KotTest::_slurp($new), $f eq 'notify.key' ? "old key\n"
+        : "old pass\n", "  /etc/kot/$f is now /etc/ngx_kot/$f";
+    is sprintf('%o', (stat $new)[2] & 07777), '600',
+        '    root\'s alone, as in the directory it left';
+    ok -l "$root/etc/kot/$f"
+        && KotTest::_slurp("$root/etc/kot/$f") eq KotTest::_slurp($new),
+        '    and the old name leads to it';
+    like $out, qr{\Q/etc/kot/$f\E\s+to\s+\Q/etc/ngx_kot/$f\E}s,
+        '    which the upgrade says';
+}
+is KotTest::_slurp("$root/etc/kot/other"), "mine\n",
+    '  a file of the sysadmin\'s own stays in /etc/kot';
+($rc, $out) = run(@move, '0.2.0');
+is "$rc $out", '0 ', 'silent at the next upgrade';
+unlink "$root/etc/kot/notify.key";
+KotTest::_spew("$root/etc/kot/notify.key", "other key\n", 0600);
+($rc, $out) = run(@move, '0.1.0');
+is $rc, 0, 'a key in both places: the upgrade goes on';
+is KotTest::_slurp("$root/etc/ngx_kot/notify.key"), "old key\n",
+    '  and changes neither';
+like $out, qr{\Q/etc/kot/notify.key\E.*(?#
+              )differs.*\Q/etc/ngx_kot/notify.key\E}s,
+    '  but says which one the daemon reads';
+unlink map { "$root/etc/kot/$_" } qw(notify.key kotctl.pass other);
+unlink map { "$root/etc/ngx_kot/$_" } qw(notify.key kotctl.pass);
+rmdir "$root/etc/kot";
 
 # postrm's own part: removing the package while nginx's configuration
 # still uses the module leaves an nginx that runs on (the reload that

@@ -13,31 +13,44 @@
 
 
 /*
- * IPv4-mapped IPv6 addresses are matched as IPv4 (kot_cidr_set_match),
- * and so are those of the NAT64 prefix (kot_notify_addr_internal()).
- * The other IPv6 forms that carry an IPv4 address are refused whole, as
- * Python's ipaddress does (is_private): whatever IPv4 address they
- * carry, none leads to an Internet service, and a host that still
- * tunnels them would take the post into the IPv4 network they name.
- * ::/96 holds the unspecified and loopback addresses and the deprecated
- * IPv4-compatible ones (RFC 4291), which a host with automatic tunnels
- * (sit0) sends to the IPv4 address; ::ffff:0:0:0/96 the IPv4-translated
- * ones (RFC 2765, gone since RFC 6145); 2001::/32 Teredo's, a server's
- * and an obfuscated client's IPv4 address, reached through a relay;
- * 2002::/16 6to4's, deprecated (RFC 7526), whose relays forward into the
- * IPv4 network the address names; and 64:ff9b:1::/48 (RFC 8215) the
- * site's own translators', whose layout and IPv4 side only the site
- * knows.
+ * IPv4: IANA's special-purpose registry's blocks that are not globally
+ * reachable, and 6to4's relays' anycast 192.88.99.0/24 (RFC 7526: gone,
+ * and whatever answers there is a relay near the daemon's host).
+ *
+ * IPv6: everything but global unicast 2000::/3, which IANA allocates,
+ * so that an address outside it is refused without a list that lags
+ * behind new assignments (SRv6's 5f00::/16, RFC 9602, is one); and in
+ * 2000::/3 the blocks not globally reachable.  Outside 2000::/3, only
+ * IPv4-mapped addresses (kot_cidr_set_match()) and those of the NAT64
+ * prefix 64:ff9b::/96 (kot_notify_addr_internal()) are judged by the
+ * IPv4 address they carry.  The other forms that carry one are refused
+ * whole, as Python's ipaddress does (is_private): whatever IPv4 address
+ * they carry, none leads to an Internet service, and a host that still
+ * tunnels them would take the post into the IPv4 network they name:
+ * the IPv4-compatible (::/96), the IPv4-translated (::ffff:0:0:0/96),
+ * the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), whose layout
+ * and IPv4 side only the site knows, all outside 2000::/3; Teredo's
+ * 2001::/32 (a server's and an obfuscated client's IPv4 address,
+ * reached through a relay) and 6to4's 2002::/16 (RFC 7526), whose
+ * relays forward into the IPv4 network the address names.
+ *
+ * 2001::/23, the IETF's protocol assignments, goes whole, also its
+ * blocks IANA marks globally reachable: their anycast addresses (PCP's,
+ * TURN's, DNS-SD SRP's, AMT's relays) lead to the nearest server, often
+ * the site's own gateway; AS112 only sinks DNS; ORCHID's and DRIP's are
+ * identifiers, not where a receiver listens.  3fff::/20 and 2001:db8::/32
+ * are documentation's (RFC 9637, RFC 3849).
  */
 
 static const char  *kot_notify_internal[] = {
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
     "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
-    "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-    "224.0.0.0/4", "240.0.0.0/4",
-    "::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "100::/64",
-    "2001::/32", "2001:db8::/32", "2002::/16",
-    "fc00::/7", "fe80::/10", "ff00::/8",
+    "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+    "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    /* not 2000::/3 */
+    "::/3", "4000::/2", "8000::/1",
+    /* in 2000::/3 */
+    "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20",
 };
 
 

@@ -37,13 +37,14 @@ size_t kot_notify_url_origin(const char *url, size_t len, char *out,
 
 /*
  * The networks a tenant's webhook may not lead to, unless the operator
- * allows it: loopback, private, shared (CGNAT), link-local (cloud
- * metadata services), documentation, benchmarking, multicast and
- * reserved addresses, IPv4 and IPv6 (IANA's special-purpose registries),
- * and the whole of the IPv6 prefixes that carry an IPv4 address, but
- * for IPv4-mapped and NAT64 ones (matched as that IPv4 address):
- * IPv4-compatible, IPv4-translated, Teredo, 6to4 and the local-use NAT64
- * prefix 64:ff9b:1::/48.
+ * allows it: IPv4's loopback, private, shared (CGNAT), link-local (cloud
+ * metadata services), documentation, benchmarking, 6to4 relay anycast,
+ * multicast and reserved addresses (IANA's special-purpose registry);
+ * every IPv6 address outside global unicast 2000::/3, but for
+ * IPv4-mapped and NAT64 ones (matched as that IPv4 address), and in it
+ * the blocks not globally reachable: 2001::/23 whole (Teredo's and the
+ * other IETF protocol assignments), 2001:db8::/32, 2002::/16 (6to4) and
+ * 3fff::/20.
  * A tenant admin sets the URL; the daemon posts from the operator's
  * network, which must not become the tenant's to probe.  On the heap,
  * freed with kot_cidr_set_free(); NULL when out of memory.

@@ -105,14 +105,33 @@ main(void)
         /* the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) */
         "64:ff9b:1::a9fe:a9fe", "64:ff9b:1:a9fe:a9:fe00::",
         "64:ff9b:1::808:808",
+        /* 6to4's relays' anycast (RFC 7526, deprecated) */
+        "192.88.99.1", "192.88.99.255",
+        /*
+         * IPv6 outside global unicast 2000::/3, whatever it is: SRv6
+         * SIDs, site-local, unassigned, discard-only, NAT64 beyond /96
+         */
+        "5f00::1", "4000::1", "8000::1", "fec0::1", "1fff:ffff::1",
+        "100::1", "::2", "64:ff9b::1:0:808:808",
+        /*
+         * IETF protocol assignments (2001::/23), all of them: PCP's,
+         * TURN's and DNS-SD SRP's anycast (the nearest one: the site's),
+         * benchmarking, AMT, AS112, ORCHID, DRIP; and its last address
+         */
+        "2001:1::1", "2001:1::2", "2001:1::3", "2001:2::1", "2001:3::1",
+        "2001:4:112::1", "2001:10::1", "2001:20::1", "2001:30::1",
+        "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff",
+        /* documentation (RFC 9637) */
+        "3fff::1", "3fff:fff:ffff::1",
     };
 
     static const char  *outside[] = {
         "8.8.8.8", "1.1.1.1", "172.32.0.1", "100.128.0.1", "93.184.216.34",
         "2606:4700::1111", "::ffff:8.8.8.8", "2a00:1450::1",
         "64:ff9b::808:808",
-        /* global unicast next to Teredo's and 6to4's prefixes */
-        "2001:4860:4860::8888", "2001:200::1", "2001:1::1", "2003::1",
+        /* global unicast next to the special blocks */
+        "2001:4860:4860::8888", "2001:200::1", "2003::1", "2000::1",
+        "3ffe:ffff::1", "3fff:1000::1", "192.88.98.255", "192.88.100.0",
     };
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
