@@ -102,6 +102,21 @@ for my $file (@docs) {
     is "@untold", '', 'every t/*.t has a row in the README\'s test table';
 }
 
+# Every Redis key the code names has its row in the README's data model
+# (a channel in its table of channels), so that an operator who finds a
+# key in Redis can read what it holds and how long it lives.
+{
+    my $readme = KotTest::_slurp("$repo/README.md");
+    my ($model) = $readme =~ /^## Data model\n(.*?)^## /ms;
+    my $name = qr/(?<!define )KOT_PREFIX\s*"([^"]+)"/;
+    my %key = map { s/%.*//r => 1 }
+              map { KotTest::_slurp($_) =~ /$name/g }
+              glob "$repo/{ngx_kot_module,ngx_kot_module/kot,admin}/*.[ch]";
+    ok keys %key >= 25, 'the key names of the code are found';
+    my @untold = grep { $model !~ /^\| `kot:v1:\Q$_\E/m } sort keys %key;
+    is "@untold", '', 'every Redis key has a row in the README\'s data model';
+}
+
 # Every shipped alert has its row in the README's table of rules, so
 # that an operator can read what woke them (t/status.t checks that the
 # rules name only metrics of the page).
