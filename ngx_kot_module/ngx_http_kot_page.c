@@ -249,6 +249,27 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
 };
 
 
+/* How long ago a time was: by unit, "many" then "one", by language. */
+
+typedef enum {
+    NGX_HTTP_KOT_AGO_NOW = 0,
+    NGX_HTTP_KOT_AGO_MINUTES,
+    NGX_HTTP_KOT_AGO_HOURS,
+    NGX_HTTP_KOT_AGO_DAYS
+} ngx_http_kot_ago_e;
+
+static const char  *ngx_http_kot_ago[][2][2] = {
+    { { " (just now)", "（たった今）" },
+      { " (just now)", "（たった今）" } },
+    { { " (%ui minutes ago)", "（%ui分前）" },
+      { " (%ui minute ago)", "（%ui分前）" } },
+    { { " (%ui hours ago)", "（%ui時間前）" },
+      { " (%ui hour ago)", "（%ui時間前）" } },
+    { { " (%ui days ago)", "（%ui日前）" },
+      { " (%ui day ago)", "（%ui日前）" } },
+};
+
+
 /* The password policy's rules, as the change form lists them. */
 
 typedef enum {
@@ -496,7 +517,10 @@ static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
 static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button);
+static void ngx_http_kot_html_end_button(ngx_http_kot_html_t *h,
+    ngx_uint_t n);
 static void ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms);
+static void ngx_http_kot_html_ago(ngx_http_kot_html_t *h, uint64_t ms);
 static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
     const char *name, const char *value);
 static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
@@ -893,7 +917,7 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_raw(&h, "<li class=\"kot-session\" "
                                   "data-session=\"");
         ngx_http_kot_html_text(&h, &row[i].handle);
-        ngx_http_kot_html_raw(&h, "\"><strong>");
+        ngx_http_kot_html_fmt(&h, "\"><strong id=\"kot-device-%ui\">", i);
         ngx_http_kot_html_add(&h, buf,
                               kot_device_words((char *) row[i].device.data,
                                                row[i].device.len, h.lang,
@@ -909,7 +933,7 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
             others++;
         }
 
-        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_fmt(&h, "<br><span id=\"kot-about-%ui\">", i);
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_IP_ADDRESS);
         ngx_http_kot_html_text(&h, &row[i].address);
         ngx_http_kot_html_raw(&h, "<br>");
@@ -918,7 +942,7 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_raw(&h, "<br>");
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_ACTIVE);
         ngx_http_kot_html_time(&h, row[i].last);
-        ngx_http_kot_html_raw(&h, "\n");
+        ngx_http_kot_html_raw(&h, "</span>\n");
 
         if (!row[i].current) {
             ngx_http_kot_html_form(&h, p);
@@ -926,7 +950,7 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
                                       "value=\"");
             ngx_http_kot_html_text(&h, &row[i].handle);
             ngx_http_kot_html_raw(&h, "\">\n");
-            ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_SESSION);
+            ngx_http_kot_html_end_button(&h, i);
         }
 
         ngx_http_kot_html_raw(&h, "</li>\n");
@@ -990,7 +1014,12 @@ ngx_http_kot_page_welcome(ngx_http_request_t *r, ngx_http_kot_page_t *p,
 }
 
 
-/* A time of Redis's (ms), in UTC: the server knows no user's zone. */
+/*
+ * A time of Redis's (ms), in UTC: the server knows no user's zone.  How
+ * long ago follows, which needs none: 07:08 UTC is 16:08 in Tokyo, and a
+ * user who reads "07:08" on a security notice must not have to work out
+ * whether that was them.
+ */
 
 static void
 ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
@@ -1011,6 +1040,32 @@ ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
                                             tm.ngx_tm_mday, tm.ngx_tm_hour,
                                             tm.ngx_tm_min)
                                 - p);
+
+    ngx_http_kot_html_ago(h, ms);
+}
+
+
+/* " (3 hours ago)", rounded down; a time ahead of this clock is now. */
+
+static void
+ngx_http_kot_html_ago(ngx_http_kot_html_t *h, uint64_t ms)
+{
+    uint64_t                 now, s;
+    ngx_http_kot_ago_e       unit;
+    static const uint64_t    secs[] = { 1, 60, 3600, 86400 };
+
+    now = ngx_http_kot_now();
+    s = (now > ms) ? (now - ms) / 1000 : 0;
+
+    unit = (s < 60) ? NGX_HTTP_KOT_AGO_NOW
+           : (s < 3600) ? NGX_HTTP_KOT_AGO_MINUTES
+           : (s < 86400) ? NGX_HTTP_KOT_AGO_HOURS
+           : NGX_HTTP_KOT_AGO_DAYS;
+
+    s /= secs[unit];
+
+    ngx_http_kot_html_fmt(h, ngx_http_kot_ago[unit][s == 1][h->lang],
+                          (ngx_uint_t) s);
 }
 
 
@@ -1688,6 +1743,26 @@ ngx_http_kot_html_button(ngx_http_kot_html_t *h, ngx_http_kot_text_e button)
 {
     ngx_http_kot_html_raw(h, "<button type=\"submit\">");
     ngx_http_kot_html_say(h, button);
+    ngx_http_kot_html_raw(h, "</button>\n</form>\n");
+}
+
+
+/*
+ * The button that ends session n of the list.  Every one of them says
+ * "Log out that device": a screen reader, which reads a button alone as
+ * the user tabs to it, is given the device as part of its name and the
+ * address and times as its description.
+ */
+
+static void
+ngx_http_kot_html_end_button(ngx_http_kot_html_t *h, ngx_uint_t n)
+{
+    ngx_http_kot_html_fmt(h, "<button type=\"submit\" id=\"kot-end-%ui\" ",
+                          n);
+    ngx_http_kot_html_fmt(h, "aria-labelledby=\"kot-end-%ui ", n);
+    ngx_http_kot_html_fmt(h, "kot-device-%ui\" ", n);
+    ngx_http_kot_html_fmt(h, "aria-describedby=\"kot-about-%ui\">", n);
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_END_SESSION);
     ngx_http_kot_html_raw(h, "</button>\n</form>\n");
 }
 

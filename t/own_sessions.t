@@ -72,14 +72,17 @@ my @rows =
 is scalar @rows, 3, 'it lists the 3 sessions';
 is "@rows", join(' ', map { $d{$_}{handle} } qw(tablet phone laptop)),
     'newest login first, by handle ($kot_session)';
-my $laptop = '<strong>Chrome on Windows<\/strong>';
+my $laptop = '<strong id="kot-device-2">Chrome on Windows<\/strong>';
 like $list->{content}, qr/$laptop<span class="kot-this">This device<\/span>/,
     'the laptop is "Chrome on Windows", marked as this device';
-like $list->{content}, qr/<strong>Safari on iPhone<\/strong><br>/,
+like $list->{content},
+    qr/<strong id="kot-device-1">Safari on iPhone<\/strong><br>/,
     'the phone is "Safari on iPhone"';
-like $list->{content}, qr/<strong>Firefox on Linux<\/strong><br>/,
+like $list->{content},
+    qr/<strong id="kot-device-0">Firefox on Linux<\/strong><br>/,
     'the tablet "Firefox on Linux"';
-my $when = '\d{4}-\d\d-\d\d \d\d:\d\d UTC';
+my $when = '\d{4}-\d\d-\d\d \d\d:\d\d UTC '
+         . '\((?:just now|\d+ minutes? ago)\)';
 like $list->{content},
     qr/Address: 127\.0\.0\.1<br>Logged in: $when<br>Last activity: $when/,
     'each with its address, login time and last activity';
@@ -89,9 +92,41 @@ like $list->{content},
     qr/name="end" value="others".*Log out all other devices/s,
     'and one ends all the others';
 
+# what a screen reader says of each button: its accessible name, from
+# aria-labelledby, and its description, from aria-describedby
+sub text_of ($html, $id) {
+    my ($inner) = $html =~
+        /\bid="\Q$id\E"[^>]*>(.*?)<\/(?:strong|span|button)>/s;
+    return ($inner // '') =~ s/<br>/ /gr =~ s/<[^>]*>//gr;
+}
+sub buttons ($html) {
+    my @b;
+    while ($html =~ /<button([^>]*)>(.*?)<\/button>/gs) {
+        my ($attrs, $text) = ($1, $2);
+        my ($by) = $attrs =~ /aria-labelledby="([^"]*)"/;
+        my ($about) = $attrs =~ /aria-describedby="([^"]*)"/;
+        push @b, { name => $by ? join(' ', map { text_of($html, $_) }
+                                               split ' ', $by) : $text,
+                   about => $about ? text_of($html, $about) : '' };
+    }
+    return @b;
+}
+my @buttons = buttons($list->{content});
+is_deeply [ map { $_->{name} } @buttons ],
+    [ 'Log out that device Firefox on Linux',
+      'Log out that device Safari on iPhone', 'Log out all other devices' ],
+    'a screen reader names each button by the device it logs out';
+like $buttons[1]{about}, qr/^Address: 127\.0\.0\.1 Logged in: $when /,
+    'and describes it by its address and times';
+is_deeply [ map { $_->{name} } buttons(page($d{laptop}, 'ja')->{content}) ],
+    [ 'その端末をログアウト LinuxのFirefox',
+      'その端末をログアウト iPhoneのSafari',
+      '他のすべての端末をログアウト' ],
+    'in Japanese too';
+
 my $ja = page($d{laptop}, 'ja')->{content};
 like $ja, qr/ログイン中の端末/, 'in Japanese';
-my $laptop_ja = '<strong>WindowsのChrome<\/strong>';
+my $laptop_ja = '<strong id="kot-device-2">WindowsのChrome<\/strong>';
 like $ja, qr/$laptop_ja<span class="kot-this">この端末<\/span>/,
     'device and "this device" too';
 like $ja, qr{<a class="kot-back" href="/">アプリケーションに戻る</a>},
@@ -111,6 +146,25 @@ my $app = $d{laptop}{ua}->get($links[0], { Accept => 'text/html' });
 ok $app->{status} == 200 && $app->{content} =~ /session=\[/,
     'where the application answers the user'
     or diag "$app->{status} $app->{content}";
+
+# when, in words that need no time zone: the times are in UTC, which is
+# not the clock on a Japanese user's wall
+my ($phone) = grep { $t->redis('HGET', $_, 'd') eq 'Safari;iPhone' }
+              @{ $t->redis('KEYS', 'kot:v1:s:*') };
+my $now = int(Time::HiRes::time() * 1000);
+$t->redis('HSET', $phone, 'c', $now - (5 * 60 + 1) * 60_000,
+          'l', $now - 2 * 60_000 - 5_000);
+my $utc = '\d{4}-\d\d-\d\d \d\d:\d\d UTC';
+my $phone_times = "Logged in: $utc \\(5 hours ago\\)<br>"
+                . "Last activity: $utc \\(2 minutes ago\\)";
+like page($d{laptop})->{content}, qr/$phone_times/,
+    'the phone logged in 5 hours ago, and was last active 2 minutes ago';
+like page($d{laptop}, 'ja')->{content},
+    qr/ログイン日時: $utc（5時間前）<br>最終操作: $utc（2分前）/,
+    'in Japanese too';
+like page($d{laptop})->{content},
+    qr/Chrome on Windows.*?Logged in: $utc \(just now\)/s,
+    'this device logged in just now';
 
 my ($key) = grep { $t->redis('HGET', $_, 'd') eq 'Chrome;Windows' }
             @{ $t->redis('KEYS', 'kot:v1:s:*') };
