@@ -317,6 +317,7 @@ ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
 ngx_msec_t ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf);
 ngx_int_t ngx_http_kot_session_reply(redisReply *reply);
+const char *ngx_http_kot_session_why(ngx_http_kot_session_t *s);
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
@@ -640,6 +641,7 @@ typedef enum {
     NGX_HTTP_KOT_MSG_FAILED_SINCE,
     NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED,
     NGX_HTTP_KOT_MSG_LOGIN_EXPIRED,
+    NGX_HTTP_KOT_MSG_EVICTED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 

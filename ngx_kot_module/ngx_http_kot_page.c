@@ -429,6 +429,13 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "されました。もう一度ログインしてください。このメッセージが繰り返し"
       "表示される場合は、ブラウザでこのサイトのCookieを許可してください"
       "（ログインに必要です）。" },
+    { "You were logged out on this device because your account logged in "
+      "on another one, and your company allows it on only so many devices "
+      "at once. If that was not you, log in and change your password.",
+      "別の端末でこのアカウントにログインがあったため、この端末では"
+      "ログアウトしました（ご利用の企業が同時にログインできる端末の数を"
+      "制限しています）。心当たりがない場合は、ログインしてパスワードを"
+      "変更してください。" },
 };
 
 

@@ -308,6 +308,9 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_EXPIRED;
 
+        } else if (ngx_http_arg(r, (u_char *) "evicted", 7, &arg) == NGX_OK) {
+            msg = NGX_HTTP_KOT_MSG_EVICTED;
+
         } else if (ngx_http_arg(r, (u_char *) "code_expired", 12, &arg)
                    == NGX_OK)
         {
@@ -1786,8 +1789,7 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     *rc = ngx_http_kot_goto_portal(r, "login", &pt->return_to,
-                                   ctx->session.status == KOT_SESSION_MISSING
-                                   ? NULL : "expired");
+                                   ngx_http_kot_session_why(&ctx->session));
     return NGX_DECLINED;
 }
 

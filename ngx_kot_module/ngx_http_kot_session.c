@@ -364,11 +364,34 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                                           &s->user);
         }
 
-    } else {
+    } else if (s->status != KOT_SESSION_EVICTED) {
         s->status = KOT_SESSION_MISSING;
     }
 
     ctx->rc = NGX_OK;
+}
+
+
+/*
+ * What the login page is to tell a browser whose session ended, as its
+ * argument: NULL for none (a logout, a session that never was).
+ */
+
+const char *
+ngx_http_kot_session_why(ngx_http_kot_session_t *s)
+{
+    switch (s->status) {
+
+    case KOT_SESSION_IDLE:
+    case KOT_SESSION_ABSOLUTE:
+        return "expired";
+
+    case KOT_SESSION_EVICTED:
+        return "evicted";
+
+    default:
+        return NULL;
+    }
 }
 
 

@@ -84,6 +84,36 @@ like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
     'ends no other session: it replaces its own';
 
 
+# what the device that was logged out is told: not a bare login page, as
+# if it had never logged in, but why, and what to do if it was not them
+
+my $fifth = $evict->ua;
+is $fifth->login(%alice)->{status}, 303,
+    'one more login ends the oldest session, the third device\'s';
+my $told = $devices[2]->get('/app', { Accept => 'text/html' });
+is $told->{status}, 302, 'the third device goes to the login page';
+like $told->{headers}{location}, qr{^/kot/login\?.*\bevicted=1},
+    'told that its session was ended for another device';
+my $because = qr/\QYou were logged out on this device because your \E
+                 \Qaccount logged in on another one\E/x;
+my $seen = $devices[2]->get($told->{headers}{location},
+                            { 'Accept-Language' => 'en' })->{content};
+like $seen, qr/$because/, 'the login page says so';
+like $seen, qr/\QIf that was not you, log in and change your password\E/,
+    'and what to do if it was not them';
+like $devices[2]->get($told->{headers}{location},
+                      { 'Accept-Language' => 'ja' })->{content},
+    qr/別の端末でこのアカウントにログインがあったため/, 'in Japanese too';
+$devices[2]->login(%alice);
+my $gone = $evict->ua;
+$gone->login(%alice);
+$gone->post_form('/kot/logout', {
+    csrf => KotTest::UA::form_field($gone->get('/kot/logout')->{content},
+                                    'csrf') });
+unlike $gone->get('/app', { Accept => 'text/html' })->{headers}{location},
+    qr/evicted/, 'a device that logged out is not told it was evicted';
+
+
 # refuse
 
 my @b = map { $refuse->ua } 1 .. 3;

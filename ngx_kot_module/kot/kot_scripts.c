@@ -165,13 +165,15 @@
  * login time, last activity, "1" if the session must enrol in MFA first,
  * the login before it ("ll", see KOT_LUA_LAST_LOGIN)}, the positions
  * kot_session_reply_e (kot_scripts.h) names for every reader; {status,
- * tenant, user} for an expired session, {0} for none.  An expired
- * session is deleted here so that a second request cannot revive it.
+ * tenant, user} for an expired session, {0} for none, {4} for one that
+ * kot_max_sessions ended (se:{sid}).  An expired session is deleted here
+ * so that a second request cannot revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
     " 'e', 'll')\n"
-    "if not f[1] then return {0} end\n"
+    "if not f[1] then return {redis.call('EXISTS', '" KOT_KEY_SESSION_ENDED
+    "' .. ARGV[5]) == 1 and " KOT_STR(KOT_SESSION_EVICTED) " or 0} end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local c, l = tonumber(f[4]) or 0, tonumber(f[5]) or 0\n"
@@ -473,7 +475,11 @@ static const char  kot_script_failures_index[] =
  * replaces (us is us:{tenant}:{user}, osid the old sid or "", cap the
  * limit, 0 for none).  At the cap, "refuse" (ARGV[14]) returns -6 before
  * anything is written; otherwise the oldest logins end, as a revocation
- * does (their keys deleted), and their handles are in "evicted".
+ * does (their keys deleted), and their handles are in "evicted".  Each
+ * leaves se:{sid} for as long as its key would have lived, so that its
+ * device is told why it was logged out.  The PTTL is the session's own,
+ * which "live" found above the grace.  A hash, not a string: the ACL of
+ * conf/redis/kot.conf grants HSET, and an upgrade keeps its ACL.
  */
 #define KOT_LUA_SESSION_CAP                                                 \
     "local evicted = {}\n"                                                  \
@@ -491,7 +497,11 @@ static const char  kot_script_failures_index[] =
     "    if ARGV[14] == 'refuse' then return -6 end\n"                      \
     "    table.sort(live, function (a, b) return a[2] < b[2] end)\n"        \
     "    for i = 1, #live - cap + 1 do\n"                                   \
-    "      redis.call('DEL', '" KOT_KEY_SESSION "' .. live[i][1])\n"        \
+    "      local key = '" KOT_KEY_SESSION "' .. live[i][1]\n"               \
+    "      local se = '" KOT_KEY_SESSION_ENDED "' .. live[i][1]\n"          \
+    "      redis.call('HSET', se, 'why', 'evicted')\n"                      \
+    "      redis.call('PEXPIRE', se, redis.call('PTTL', key))\n"            \
+    "      redis.call('DEL', key)\n"                                        \
     "      redis.call('ZREM', us, live[i][1])\n"                            \
     "      evicted[#evicted + 1] = string.sub(live[i][1], 1, " KOT_HANDLE   \
     ")\n"                                                                   \
