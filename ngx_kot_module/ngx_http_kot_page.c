@@ -436,6 +436,12 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "ログアウトしました（ご利用の企業が同時にログインできる端末の数を"
       "制限しています）。心当たりがない場合は、ログインしてパスワードを"
       "変更してください。" },
+    { "You were logged out on this device from another of your devices. "
+      "If that was not you, log in and change your password: whoever did "
+      "it is logged in to your account.",
+      "別の端末からこの端末をログアウトしました。心当たりがない場合は、"
+      "ログインしてパスワードを変更してください。操作した人があなたの"
+      "アカウントにログインしています。" },
 };
 
 

@@ -311,6 +311,11 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         } else if (ngx_http_arg(r, (u_char *) "evicted", 7, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_EVICTED;
 
+        } else if (ngx_http_arg(r, (u_char *) "ended_elsewhere", 15, &arg)
+                   == NGX_OK)
+        {
+            msg = NGX_HTTP_KOT_MSG_ENDED_ELSEWHERE;
+
         } else if (ngx_http_arg(r, (u_char *) "code_expired", 12, &arg)
                    == NGX_OK)
         {

@@ -364,7 +364,9 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                                           &s->user);
         }
 
-    } else if (s->status != KOT_SESSION_EVICTED) {
+    } else if (s->status != KOT_SESSION_EVICTED
+               && s->status != KOT_SESSION_ENDED_BY_USER)
+    {
         s->status = KOT_SESSION_MISSING;
     }
 
@@ -388,6 +390,9 @@ ngx_http_kot_session_why(ngx_http_kot_session_t *s)
 
     case KOT_SESSION_EVICTED:
         return "evicted";
+
+    case KOT_SESSION_ENDED_BY_USER:
+        return "ended_elsewhere";
 
     default:
         return NULL;

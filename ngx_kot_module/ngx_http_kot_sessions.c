@@ -331,6 +331,9 @@ ngx_http_kot_sessions_end(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ngx_http_kot_redis_arg(&a, ctx->session.sid, KOT_SID_B64_LEN);
     }
 
+    /* the devices logged out are told that it was from another of theirs */
+    ngx_http_kot_redis_arg(&a, (u_char *) "by_user", 7);
+
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_REVOKE,
                                   ngx_http_kot_session_int_reply, ctx,
                                   &ctx->done, 1, &a)

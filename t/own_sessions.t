@@ -261,6 +261,33 @@ is $all->{'kot.session'}, 'others', 'and "others"';
 is $all->{'kot.sessions_ended'}, 2, 'with how many';
 
 
+# the device logged out from another is told so, and what to do if that
+# was not the user: whoever ended it holds one of their sessions
+
+my $victim = device('phone');
+end($d{laptop}, $victim->{handle});
+my $told = $victim->{ua}->get('/app', { Accept => 'text/html' });
+like $told->{headers}{location}, qr{^/kot/login\?.*\bended_elsewhere=1},
+    'the device logged out from another meets the login page, told why';
+my $why = $victim->{ua}->get($told->{headers}{location}, $victim->{h});
+like $why->{content},
+    qr/${alert}\QYou were logged out on this device from another of your \E
+       \Qdevices. If that was not you, log in and change your password\E/x,
+    'it says who logged it out, and what to do if it was not them';
+like $victim->{ua}->get($told->{headers}{location},
+                        { %{ $victim->{h} }, 'Accept-Language' => 'ja' })
+    ->{content}, qr/別の端末からこの端末をログアウトしました/,
+    'in Japanese too';
+my $admin_ended = device('tablet');
+is $t->kotctl('session', 'revoke', 'acme', 'alice',
+              $admin_ended->{handle})->{exit}, 0,
+    'an administrator ends another session of the user';
+my $plain = $admin_ended->{ua}->get('/app', { Accept => 'text/html' });
+ok $plain->{status} == 302 && $plain->{headers}{location} !~ /elsewhere/,
+    'which is not said to be the user\'s doing'
+    or diag explain $plain->{headers};
+
+
 # ending this device is a logout
 
 # (the page has no form for it: the token of an earlier page)

@@ -42,22 +42,46 @@
 
 
 /*
+ * Why the session sid (a Lua expression) ended, for its device to be told
+ * at its next request (why, a Lua expression: "evicted" or "by_user";
+ * see KOT_SESSION_EVICTED): se:{sid}, for as long as the session's key
+ * had left.  A hash, not a string: the ACL of conf/redis/kot.conf grants
+ * HSET, and an upgrade keeps its ACL.
+ */
+#define KOT_LUA_TELL_ENDED(sid, why)                                        \
+    "do\n"                                                                  \
+    "  local se, ttl = '" KOT_KEY_SESSION_ENDED "' .. " sid ","              \
+    " redis.call('PTTL', '" KOT_KEY_SESSION "' .. " sid ")\n"               \
+    "  if ttl > 0 then\n"                                                   \
+    "    redis.call('HSET', se, 'why', " why ")\n"                          \
+    "    redis.call('PEXPIRE', se, ttl)\n"                                  \
+    "  end\n"                                                               \
+    "end\n"
+
+/*
  * The one way sessions of a user end: every session in us (a Lua
  * expression naming us:{tenant}:{user}) whose sid starts with handle (a
  * Lua expression; '' is every sid) but the one whose sid is keep (a Lua
  * expression; '' keeps none).  Each session key is deleted, which every
- * node's session cache hears of from Redis at once, and leaves us.  Sets
- * n, the number of sessions ended.
+ * node's session cache hears of from Redis at once, and leaves us; with
+ * why (a Lua expression, nil for none), KOT_LUA_TELL_ENDED.  Sets n, the
+ * number of sessions ended.
  */
-#define KOT_LUA_END_SESSIONS_OF(us, handle, keep)                           \
+#define KOT_LUA_END_SESSIONS_TELLING(us, handle, keep, why)                 \
     "local n = 0\n"                                                         \
     "for _, sid in ipairs(redis.call('ZRANGE', " us ", 0, -1)) do\n"        \
     "  if sid ~= " keep " and string.sub(sid, 1, #" handle ") == " handle   \
     " then\n"                                                               \
+    "    if " why " then\n"                                                 \
+    KOT_LUA_TELL_ENDED("sid", why)                                          \
+    "    end\n"                                                             \
     "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"         \
     "    redis.call('ZREM', " us ", sid)\n"                                 \
     "  end\n"                                                               \
     "end\n"
+
+#define KOT_LUA_END_SESSIONS_OF(us, handle, keep)                           \
+    KOT_LUA_END_SESSIONS_TELLING(us, handle, keep, "nil")
 
 /* A change ends a user's sessions: every one but keep. */
 #define KOT_LUA_END_SESSIONS_BUT(us, keep)                                  \
@@ -166,14 +190,20 @@
  * the login before it ("ll", see KOT_LUA_LAST_LOGIN)}, the positions
  * kot_session_reply_e (kot_scripts.h) names for every reader; {status,
  * tenant, user} for an expired session, {0} for none, {4} for one that
- * kot_max_sessions ended (se:{sid}).  An expired session is deleted here
- * so that a second request cannot revive it.
+ * kot_max_sessions ended, {5} for one the user ended on another device
+ * (se:{sid}).  An expired session is deleted here so that a second
+ * request cannot revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
     " 'e', 'll')\n"
-    "if not f[1] then return {redis.call('EXISTS', '" KOT_KEY_SESSION_ENDED
-    "' .. ARGV[5]) == 1 and " KOT_STR(KOT_SESSION_EVICTED) " or 0} end\n"
+    "if not f[1] then\n"
+    "  local why = redis.call('HGET', '" KOT_KEY_SESSION_ENDED "' .. ARGV[5],"
+    " 'why')\n"
+    "  return {why == 'evicted' and " KOT_STR(KOT_SESSION_EVICTED)
+    " or why == 'by_user' and " KOT_STR(KOT_SESSION_ENDED_BY_USER)
+    " or 0}\n"
+    "end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local c, l = tonumber(f[4]) or 0, tonumber(f[5]) or 0\n"
@@ -475,11 +505,8 @@ static const char  kot_script_failures_index[] =
  * replaces (us is us:{tenant}:{user}, osid the old sid or "", cap the
  * limit, 0 for none).  At the cap, "refuse" (ARGV[14]) returns -6 before
  * anything is written; otherwise the oldest logins end, as a revocation
- * does (their keys deleted), and their handles are in "evicted".  Each
- * leaves se:{sid} for as long as its key would have lived, so that its
- * device is told why it was logged out.  The PTTL is the session's own,
- * which "live" found above the grace.  A hash, not a string: the ACL of
- * conf/redis/kot.conf grants HSET, and an upgrade keeps its ACL.
+ * does (their keys deleted), and their handles are in "evicted"; their
+ * devices are told why (KOT_LUA_TELL_ENDED).
  */
 #define KOT_LUA_SESSION_CAP                                                 \
     "local evicted = {}\n"                                                  \
@@ -497,11 +524,8 @@ static const char  kot_script_failures_index[] =
     "    if ARGV[14] == 'refuse' then return -6 end\n"                      \
     "    table.sort(live, function (a, b) return a[2] < b[2] end)\n"        \
     "    for i = 1, #live - cap + 1 do\n"                                   \
-    "      local key = '" KOT_KEY_SESSION "' .. live[i][1]\n"               \
-    "      local se = '" KOT_KEY_SESSION_ENDED "' .. live[i][1]\n"          \
-    "      redis.call('HSET', se, 'why', 'evicted')\n"                      \
-    "      redis.call('PEXPIRE', se, redis.call('PTTL', key))\n"            \
-    "      redis.call('DEL', key)\n"                                        \
+    KOT_LUA_TELL_ENDED("live[i][1]", "'evicted'")                          \
+    "      redis.call('DEL', '" KOT_KEY_SESSION "' .. live[i][1])\n"        \
     "      redis.call('ZREM', us, live[i][1])\n"                            \
     "      evicted[#evicted + 1] = string.sub(live[i][1], 1, " KOT_HANDLE   \
     ")\n"                                                                   \
@@ -864,14 +888,16 @@ static const char  kot_script_user_patch[] =
  * a user: the one whose handle (the first characters of its sid, as
  * "kotctl session list" shows) is ARGV[1], or all of them if ARGV[1] is
  * "", but the one whose sid is ARGV[2] (the user's own, for "all the
- * others").
+ * others").  ARGV[3] "by_user" (the user's page; absent for an
+ * administrator) tells the devices logged out who did it.
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns the number of sessions ended.
  */
 static const char  kot_script_session_revoke[] =
     "local handle, keep = ARGV[1], ARGV[2] or ''\n"
-    KOT_LUA_END_SESSIONS_OF("KEYS[1]", "handle", "keep")
+    "local by = (ARGV[3] == 'by_user') and ARGV[3] or nil\n"
+    KOT_LUA_END_SESSIONS_TELLING("KEYS[1]", "handle", "keep", "by")
     "return n\n";
 
 
