@@ -184,6 +184,15 @@ ngx_http_kot_sessions_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return rc;
     }
 
+    /*
+     * A session bound to enrol in MFA proves a password alone: it opens
+     * nothing but the enrolment, as everywhere else, and so neither lists
+     * the user's devices nor logs them out.
+     */
+    if (ctx->session.enrol) {
+        return ngx_http_kot_goto_portal(r, "mfa", NULL, NULL);
+    }
+
     return (r->method == NGX_HTTP_POST) ? ngx_http_kot_sessions_end(r, ctx)
                                         : ngx_http_kot_sessions_load(r, ctx);
 }

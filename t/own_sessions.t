@@ -288,7 +288,19 @@ ok $plain->{status} == 302 && $plain->{headers}{location} !~ /elsewhere/,
     or diag explain $plain->{headers};
 
 
-# ending this device is a logout
+# a session bound to enrol in MFA (the company requires it, and the user
+# has yet to set it up) opens nothing but the enrolment: a password alone
+# neither lists the user's devices nor logs them out
+$t->add_user('strict', 'erin', 'correct horse battery');
+my $erin = device('laptop', 'erin', 'strict');
+$t->kotctl('tenant', 'policy', 'strict', 'mfa=required');
+my $bound = device('phone', 'erin', 'strict');
+my $refused = $bound->{ua}->get('/kot/sessions',
+                                { %{ $bound->{h} }, Accept => 'text/html' });
+like $refused->{headers}{location} // '', qr{^/kot/mfa\b},
+    'a session bound to enrol is sent to the enrolment, not the list';
+unlike $refused->{content} // '', qr/kot-session/, 'which it does not see';
+ok !logged_out($erin), 'and the session of before stays';
 
 # (the page has no form for it: the token of an earlier page)
 $r = end($d{laptop}, $d{laptop}{handle},
