@@ -498,6 +498,7 @@ static const char  ngx_http_kot_style[] =
     ".kot-session{border-top:1px solid #dde1e8;padding:.8rem 0}"
     ".kot-this{margin-left:.5rem;font-size:.8rem;padding:.1rem .4rem;"
     "border-radius:4px;background:#e8f1fd;color:#123e7a}"
+    ".kot-logout{display:block;margin-top:.6rem}"
     ".kot-continue{display:block;margin-top:1.4rem;padding:.65rem;"
     "border-radius:4px;background:var(--kot-accent);color:#fff;"
     "text-align:center;text-decoration:none}";
@@ -912,9 +913,14 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_array_t *rows)
 {
     u_char                      *buf;
+    ngx_str_t                    logout;
     ngx_uint_t                   i, others;
     ngx_http_kot_html_t          h;
     ngx_http_kot_session_row_t  *row;
+
+    if (ngx_http_kot_url(r, &logout, "logout") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_kot_html_init(r, &h);
     ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_SESSIONS_TITLE);
@@ -961,7 +967,15 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_time(&h, row[i].last);
         ngx_http_kot_html_raw(&h, "</span>\n");
 
-        if (!row[i].current) {
+        if (row[i].current) {
+            /* on a shared computer, the way out is where "this" is */
+            ngx_http_kot_html_raw(&h, "<a class=\"kot-logout\" href=\"");
+            ngx_http_kot_html_text(&h, &logout);
+            ngx_http_kot_html_raw(&h, "\">");
+            ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGOUT);
+            ngx_http_kot_html_raw(&h, "</a>\n");
+
+        } else {
             ngx_http_kot_html_form(&h, p);
             ngx_http_kot_html_raw(&h, "<input type=\"hidden\" name=\"end\" "
                                       "value=\"");

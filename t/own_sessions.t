@@ -127,6 +127,21 @@ is_deeply [ map { $_->{name} } buttons(page($d{laptop}, 'ja')->{content}) ],
       '他のすべての端末をログアウト' ],
     'in Japanese too';
 
+# on a shared computer, the way to log out of this one is on its row
+sub this_row ($html) {
+    my ($row) = $html =~ m{(<li\ class="kot-session"(?:(?!</li>).)*
+                             kot-this.*?</li>)}sx;
+    return $row // '';
+}
+like this_row($list->{content}),
+    qr{<a class="kot-logout" href="/kot/logout">Log out</a>},
+    'this device\'s row links to the logout page';
+like this_row(page($d{laptop}, 'ja')->{content}),
+    qr{<a class="kot-logout" href="/kot/logout">ログアウト</a>},
+    'in Japanese too';
+is scalar(() = $list->{content} =~ /class="kot-logout"/g), 1,
+    'and no other row does';
+
 my $ja = page($d{laptop}, 'ja')->{content};
 like $ja, qr/ログイン中の端末/, 'in Japanese';
 my $laptop_ja = '<strong id="kot-device-2">WindowsのChrome<\/strong>';
