@@ -444,6 +444,11 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "別の端末からこの端末をログアウトしました。心当たりがない場合は、"
       "ログインしてパスワードを変更してください。操作した人があなたの"
       "アカウントにログインしています。" },
+    { "To let you log in here, your session on the device that logged in "
+      "first was ended: your company allows only so many devices at once.",
+      "ここでログインできるように、最初にログインした端末のセッションを終了"
+      "しました（ご利用の企業が同時にログインできる端末の数を制限して"
+      "います）。" },
 };
 
 
@@ -1704,7 +1709,8 @@ ngx_http_kot_msg_is_info(ngx_http_kot_msg_t m)
            || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
            || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
            || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED
-           || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED;
+           || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED
+           || m == NGX_HTTP_KOT_MSG_OTHERS_EVICTED;
 }
 
 

@@ -1125,9 +1125,15 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* the last login, on its own page, before the application */
+    /*
+     * the last login, on its own page, before the application; and the
+     * session kot_max_sessions ended for this one, which the user would
+     * otherwise find logged out on another device without a word here
+     */
     if (klcf->last_login_notice) {
-        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to, NULL);
+        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to,
+                                        login->nevicted ? "others_ended"
+                                                        : NULL);
     }
 
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);

@@ -460,6 +460,7 @@ static ngx_int_t
 ngx_http_kot_last_login_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                   rc;
+    ngx_str_t                   arg;
     ngx_http_kot_page_t         p;
     ngx_http_kot_portal_t      *pt = ctx->portal;
     ngx_http_kot_last_login_t   ll;
@@ -480,6 +481,11 @@ ngx_http_kot_last_login_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ll.failed) {
         p.msgs[p.nmsgs] = NGX_HTTP_KOT_MSG_FAILED_SINCE;
         p.nums[p.nmsgs++] = ll.failed;
+    }
+
+    /* this login ended the oldest of the user's (kot_max_sessions) */
+    if (ngx_http_arg(r, (u_char *) "others_ended", 12, &arg) == NGX_OK) {
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_OTHERS_EVICTED;
     }
 
     return ngx_http_kot_page_welcome(r, &p, &ll);

@@ -19,7 +19,8 @@ my $audit = "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
           . "    kot_audit_auditor_key $pub;";
 
 my $evict = $t->nginx(KotTest->site(http => $audit,
-                                    server => 'kot_max_sessions 2;'),
+                                    server => "kot_max_sessions 2;\n"
+                                            . 'kot_last_login_notice on;'),
                       name => 'evict');
 my $refuse = $t->nginx(KotTest->site(http => $audit,
                                      server => 'kot_max_sessions 2 refuse;'),
@@ -53,8 +54,20 @@ my $laptop = handle($devices[0]);
 ok $laptop, 'both work';
 ok handle($devices[1]), 'both work (the phone)';
 
-is $devices[2]->login(%alice)->{status}, 303,
-    'a third login, over the limit of 2, succeeds';
+my $over = $devices[2]->login(%alice);
+is $over->{status}, 303, 'a third login, over the limit of 2, succeeds';
+like $over->{headers}{location}, qr{^/kot/welcome\?.*\bothers_ended=1},
+    'and its last-login page is told that it ended another session';
+like $devices[2]->get($over->{headers}{location},
+                      { 'Accept-Language' => 'en' })->{content},
+    qr/\QTo let you log in here, your session on the device that logged \E
+       \Qin first was ended\E/x,
+    'which it says, so that the user knows where they were logged out';
+like $devices[2]->get($over->{headers}{location},
+                      { 'Accept-Language' => 'ja' })->{content},
+    qr/最初にログインした端末のセッションを終了しました/, 'in Japanese too';
+unlike $devices[1]->login(%alice)->{headers}{location}, qr/others_ended/,
+    'a login that ends no other session says nothing of the kind';
 like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
     'and opens the application';
 is $devices[0]->get('/app')->{status}, 401,
