@@ -317,9 +317,7 @@ ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     return ngx_http_kot_goto_portal(r, "login", ngx_http_kot_back(r),
-                                    (s->status == KOT_SESSION_IDLE
-                                     || s->status == KOT_SESSION_ABSOLUTE)
-                                    ? "expired" : NULL);
+                                    ngx_http_kot_session_why(s));
 }
 
 

@@ -157,6 +157,7 @@ typedef struct {
     ngx_str_t                   user;
     ngx_str_t                   roles;
     ngx_str_t                   last_login;     /* "ms|address|failures" */
+    ngx_str_t                   client;         /* the request's address */
 
     /* the cookie value: secret, never logged or stored */
     u_char                      id[KOT_SID_B64_LEN + 1];
@@ -317,6 +318,7 @@ ngx_int_t ngx_http_kot_session_check(ngx_http_request_t *r,
     ngx_http_kot_ctx_t *ctx, ngx_uint_t cached);
 ngx_msec_t ngx_http_kot_session_touch(ngx_http_kot_loc_conf_t *klcf);
 ngx_int_t ngx_http_kot_session_reply(redisReply *reply);
+const char *ngx_http_kot_session_why(ngx_http_kot_session_t *s);
 void ngx_http_kot_session_expired(ngx_http_request_t *r,
     ngx_http_kot_session_t *s);
 ngx_int_t ngx_http_kot_session_create(ngx_http_request_t *r,
@@ -640,6 +642,9 @@ typedef enum {
     NGX_HTTP_KOT_MSG_FAILED_SINCE,
     NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED,
     NGX_HTTP_KOT_MSG_LOGIN_EXPIRED,
+    NGX_HTTP_KOT_MSG_EVICTED,
+    NGX_HTTP_KOT_MSG_ENDED_ELSEWHERE,
+    NGX_HTTP_KOT_MSG_OTHERS_EVICTED,
     NGX_HTTP_KOT_MSG_N
 } ngx_http_kot_msg_t;
 
@@ -693,6 +698,7 @@ typedef struct {
     ngx_str_t                   handle;     /* $kot_session */
     ngx_str_t                   address;    /* at login */
     ngx_str_t                   device;     /* kot_ua.h's stored form */
+    ngx_str_t                   seen;       /* other addresses, by spaces */
     uint64_t                    created;
     uint64_t                    last;
     unsigned                    current:1;  /* this device */

@@ -153,6 +153,7 @@ typedef enum {
     NGX_HTTP_KOT_T_SESSIONS_TITLE,
     NGX_HTTP_KOT_T_THIS_DEVICE,
     NGX_HTTP_KOT_T_IP_ADDRESS,
+    NGX_HTTP_KOT_T_ALSO_USED,
     NGX_HTTP_KOT_T_LOGGED_IN,
     NGX_HTTP_KOT_T_LAST_ACTIVE,
     NGX_HTTP_KOT_T_END_SESSION,
@@ -235,6 +236,7 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Your sessions", "ログイン中の端末" },
     { "This device", "この端末" },
     { "Address: ", "IPアドレス: " },
+    { "Also used from: ", "ほかに使われたIPアドレス: " },
     { "Logged in: ", "ログイン日時: " },
     { "Last activity: ", "最終操作: " },
     { "Log out that device", "その端末をログアウト" },
@@ -246,6 +248,27 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { ".", "からでした。" },
     { "This is your first login.", "今回が初めてのログインです。" },
     { "Back to the application", "アプリケーションに戻る" },
+};
+
+
+/* How long ago a time was: by unit, "many" then "one", by language. */
+
+typedef enum {
+    NGX_HTTP_KOT_AGO_NOW = 0,
+    NGX_HTTP_KOT_AGO_MINUTES,
+    NGX_HTTP_KOT_AGO_HOURS,
+    NGX_HTTP_KOT_AGO_DAYS
+} ngx_http_kot_ago_e;
+
+static const char  *ngx_http_kot_ago[][2][2] = {
+    { { " (just now)", "（たった今）" },
+      { " (just now)", "（たった今）" } },
+    { { " (%ui minutes ago)", "（%ui分前）" },
+      { " (%ui minute ago)", "（%ui分前）" } },
+    { { " (%ui hours ago)", "（%ui時間前）" },
+      { " (%ui hour ago)", "（%ui時間前）" } },
+    { { " (%ui days ago)", "（%ui日前）" },
+      { " (%ui day ago)", "（%ui日前）" } },
 };
 
 
@@ -408,6 +431,24 @@ static const char  *ngx_http_kot_msgs[NGX_HTTP_KOT_MSG_N][2] = {
       "されました。もう一度ログインしてください。このメッセージが繰り返し"
       "表示される場合は、ブラウザでこのサイトのCookieを許可してください"
       "（ログインに必要です）。" },
+    { "You were logged out on this device because your account logged in "
+      "on another one, and your company allows it on only so many devices "
+      "at once. If that was not you, log in and change your password.",
+      "別の端末でこのアカウントにログインがあったため、この端末では"
+      "ログアウトしました（ご利用の企業が同時にログインできる端末の数を"
+      "制限しています）。心当たりがない場合は、ログインしてパスワードを"
+      "変更してください。" },
+    { "You were logged out on this device from another of your devices. "
+      "If that was not you, log in and change your password: whoever did "
+      "it is logged in to your account.",
+      "別の端末からこの端末をログアウトしました。心当たりがない場合は、"
+      "ログインしてパスワードを変更してください。操作した人があなたの"
+      "アカウントにログインしています。" },
+    { "To let you log in here, your session on the device that logged in "
+      "first was ended: your company allows only so many devices at once.",
+      "ここでログインできるように、最初にログインした端末のセッションを終了"
+      "しました（ご利用の企業が同時にログインできる端末の数を制限して"
+      "います）。" },
 };
 
 
@@ -462,6 +503,7 @@ static const char  ngx_http_kot_style[] =
     ".kot-session{border-top:1px solid #dde1e8;padding:.8rem 0}"
     ".kot-this{margin-left:.5rem;font-size:.8rem;padding:.1rem .4rem;"
     "border-radius:4px;background:#e8f1fd;color:#123e7a}"
+    ".kot-logout{display:block;margin-top:.6rem}"
     ".kot-continue{display:block;margin-top:1.4rem;padding:.65rem;"
     "border-radius:4px;background:var(--kot-accent);color:#fff;"
     "text-align:center;text-decoration:none}";
@@ -496,7 +538,11 @@ static ngx_int_t ngx_http_kot_html_submit(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button, ngx_uint_t status);
 static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
     ngx_http_kot_text_e button);
+static void ngx_http_kot_html_end_button(ngx_http_kot_html_t *h,
+    ngx_uint_t n);
 static void ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms);
+static void ngx_http_kot_html_seen(ngx_http_kot_html_t *h, ngx_str_t *seen);
+static void ngx_http_kot_html_ago(ngx_http_kot_html_t *h, uint64_t ms);
 static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
     const char *name, const char *value);
 static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
@@ -872,9 +918,14 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_array_t *rows)
 {
     u_char                      *buf;
+    ngx_str_t                    logout;
     ngx_uint_t                   i, others;
     ngx_http_kot_html_t          h;
     ngx_http_kot_session_row_t  *row;
+
+    if (ngx_http_kot_url(r, &logout, "logout") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_kot_html_init(r, &h);
     ngx_http_kot_html_head(&h, NGX_HTTP_KOT_T_SESSIONS_TITLE);
@@ -893,7 +944,7 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_raw(&h, "<li class=\"kot-session\" "
                                   "data-session=\"");
         ngx_http_kot_html_text(&h, &row[i].handle);
-        ngx_http_kot_html_raw(&h, "\"><strong>");
+        ngx_http_kot_html_fmt(&h, "\"><strong id=\"kot-device-%ui\">", i);
         ngx_http_kot_html_add(&h, buf,
                               kot_device_words((char *) row[i].device.data,
                                                row[i].device.len, h.lang,
@@ -909,24 +960,33 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
             others++;
         }
 
-        ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_fmt(&h, "<br><span id=\"kot-about-%ui\">", i);
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_IP_ADDRESS);
         ngx_http_kot_html_text(&h, &row[i].address);
         ngx_http_kot_html_raw(&h, "<br>");
+        ngx_http_kot_html_seen(&h, &row[i].seen);
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGGED_IN);
         ngx_http_kot_html_time(&h, row[i].created);
         ngx_http_kot_html_raw(&h, "<br>");
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LAST_ACTIVE);
         ngx_http_kot_html_time(&h, row[i].last);
-        ngx_http_kot_html_raw(&h, "\n");
+        ngx_http_kot_html_raw(&h, "</span>\n");
 
-        if (!row[i].current) {
+        if (row[i].current) {
+            /* on a shared computer, the way out is where "this" is */
+            ngx_http_kot_html_raw(&h, "<a class=\"kot-logout\" href=\"");
+            ngx_http_kot_html_text(&h, &logout);
+            ngx_http_kot_html_raw(&h, "\">");
+            ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGOUT);
+            ngx_http_kot_html_raw(&h, "</a>\n");
+
+        } else {
             ngx_http_kot_html_form(&h, p);
             ngx_http_kot_html_raw(&h, "<input type=\"hidden\" name=\"end\" "
                                       "value=\"");
             ngx_http_kot_html_text(&h, &row[i].handle);
             ngx_http_kot_html_raw(&h, "\">\n");
-            ngx_http_kot_html_button(&h, NGX_HTTP_KOT_T_END_SESSION);
+            ngx_http_kot_html_end_button(&h, i);
         }
 
         ngx_http_kot_html_raw(&h, "</li>\n");
@@ -949,6 +1009,44 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
+}
+
+
+/*
+ * The addresses other than its login's that a session was used from,
+ * "a b c" as Redis keeps them, shown "a, b, c"; nothing when none.
+ */
+
+static void
+ngx_http_kot_html_seen(ngx_http_kot_html_t *h, ngx_str_t *seen)
+{
+    u_char     *p, *last, *space;
+    ngx_str_t   one;
+
+    if (seen->len == 0) {
+        return;
+    }
+
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_ALSO_USED);
+
+    p = seen->data;
+    last = p + seen->len;
+
+    while (p < last) {
+        space = ngx_strlchr(p, last, ' ');
+
+        one.data = p;
+        one.len = (space ? space : last) - p;
+        ngx_http_kot_html_text(h, &one);
+
+        p = space ? space + 1 : last;
+
+        if (p < last) {
+            ngx_http_kot_html_raw(h, ", ");
+        }
+    }
+
+    ngx_http_kot_html_raw(h, "<br>");
 }
 
 
@@ -990,7 +1088,12 @@ ngx_http_kot_page_welcome(ngx_http_request_t *r, ngx_http_kot_page_t *p,
 }
 
 
-/* A time of Redis's (ms), in UTC: the server knows no user's zone. */
+/*
+ * A time of Redis's (ms), in UTC: the server knows no user's zone.  How
+ * long ago follows, which needs none: 07:08 UTC is 16:08 in Tokyo, and a
+ * user who reads "07:08" on a security notice must not have to work out
+ * whether that was them.
+ */
 
 static void
 ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
@@ -1011,6 +1114,32 @@ ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms)
                                             tm.ngx_tm_mday, tm.ngx_tm_hour,
                                             tm.ngx_tm_min)
                                 - p);
+
+    ngx_http_kot_html_ago(h, ms);
+}
+
+
+/* " (3 hours ago)", rounded down; a time ahead of this clock is now. */
+
+static void
+ngx_http_kot_html_ago(ngx_http_kot_html_t *h, uint64_t ms)
+{
+    uint64_t                 now, s;
+    ngx_http_kot_ago_e       unit;
+    static const uint64_t    secs[] = { 1, 60, 3600, 86400 };
+
+    now = ngx_http_kot_now();
+    s = (now > ms) ? (now - ms) / 1000 : 0;
+
+    unit = (s < 60) ? NGX_HTTP_KOT_AGO_NOW
+           : (s < 3600) ? NGX_HTTP_KOT_AGO_MINUTES
+           : (s < 86400) ? NGX_HTTP_KOT_AGO_HOURS
+           : NGX_HTTP_KOT_AGO_DAYS;
+
+    s /= secs[unit];
+
+    ngx_http_kot_html_fmt(h, ngx_http_kot_ago[unit][s == 1][h->lang],
+                          (ngx_uint_t) s);
 }
 
 
@@ -1580,7 +1709,8 @@ ngx_http_kot_msg_is_info(ngx_http_kot_msg_t m)
            || m == NGX_HTTP_KOT_MSG_MFA_REMOVED
            || m == NGX_HTTP_KOT_MSG_MFA_ENROLLED
            || m == NGX_HTTP_KOT_MSG_SESSIONS_ENDED
-           || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED;
+           || m == NGX_HTTP_KOT_MSG_MFA_OTHERS_ENDED
+           || m == NGX_HTTP_KOT_MSG_OTHERS_EVICTED;
 }
 
 
@@ -1688,6 +1818,26 @@ ngx_http_kot_html_button(ngx_http_kot_html_t *h, ngx_http_kot_text_e button)
 {
     ngx_http_kot_html_raw(h, "<button type=\"submit\">");
     ngx_http_kot_html_say(h, button);
+    ngx_http_kot_html_raw(h, "</button>\n</form>\n");
+}
+
+
+/*
+ * The button that ends session n of the list.  Every one of them says
+ * "Log out that device": a screen reader, which reads a button alone as
+ * the user tabs to it, is given the device as part of its name and the
+ * address and times as its description.
+ */
+
+static void
+ngx_http_kot_html_end_button(ngx_http_kot_html_t *h, ngx_uint_t n)
+{
+    ngx_http_kot_html_fmt(h, "<button type=\"submit\" id=\"kot-end-%ui\" ",
+                          n);
+    ngx_http_kot_html_fmt(h, "aria-labelledby=\"kot-end-%ui ", n);
+    ngx_http_kot_html_fmt(h, "kot-device-%ui\" ", n);
+    ngx_http_kot_html_fmt(h, "aria-describedby=\"kot-about-%ui\">", n);
+    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_END_SESSION);
     ngx_http_kot_html_raw(h, "</button>\n</form>\n");
 }
 

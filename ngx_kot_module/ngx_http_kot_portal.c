@@ -308,6 +308,14 @@ ngx_http_kot_portal_get(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         } else if (ngx_http_arg(r, (u_char *) "expired", 7, &arg) == NGX_OK) {
             msg = NGX_HTTP_KOT_MSG_EXPIRED;
 
+        } else if (ngx_http_arg(r, (u_char *) "evicted", 7, &arg) == NGX_OK) {
+            msg = NGX_HTTP_KOT_MSG_EVICTED;
+
+        } else if (ngx_http_arg(r, (u_char *) "ended_elsewhere", 15, &arg)
+                   == NGX_OK)
+        {
+            msg = NGX_HTTP_KOT_MSG_ENDED_ELSEWHERE;
+
         } else if (ngx_http_arg(r, (u_char *) "code_expired", 12, &arg)
                    == NGX_OK)
         {
@@ -1117,9 +1125,15 @@ ngx_http_kot_login_answer(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kot_module);
 
-    /* the last login, on its own page, before the application */
+    /*
+     * the last login, on its own page, before the application; and the
+     * session kot_max_sessions ended for this one, which the user would
+     * otherwise find logged out on another device without a word here
+     */
     if (klcf->last_login_notice) {
-        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to, NULL);
+        return ngx_http_kot_goto_portal(r, "welcome", &pt->return_to,
+                                        login->nevicted ? "others_ended"
+                                                        : NULL);
     }
 
     return ngx_http_kot_redirect(r, NGX_HTTP_SEE_OTHER, &pt->return_to);
@@ -1786,8 +1800,7 @@ ngx_http_kot_password_session(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     *rc = ngx_http_kot_goto_portal(r, "login", &pt->return_to,
-                                   ctx->session.status == KOT_SESSION_MISSING
-                                   ? NULL : "expired");
+                                   ngx_http_kot_session_why(&ctx->session));
     return NGX_DECLINED;
 }
 

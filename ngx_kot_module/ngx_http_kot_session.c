@@ -231,6 +231,7 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_int_t                   rc;
     ngx_str_t                   sid;
     ngx_msec_t                  touch;
+    struct sockaddr            *sa;
     ngx_http_kot_loc_conf_t    *klcf;
     ngx_http_kot_redis_args_t   a;
 
@@ -245,6 +246,11 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     touch = (klcf->activity && !ctx->passive)
             ? ngx_http_kot_session_touch(klcf)
             : klcf->idle_timeout;
+
+    /* where the session is used from: the cache and Redis compare */
+    if (ngx_http_kot_client(r, &sa, &ctx->session.client) != NGX_OK) {
+        ngx_str_null(&ctx->session.client);
+    }
 
     if (cached) {
         rc = ngx_http_kot_cache_lookup(r, &ctx->session,
@@ -274,6 +280,8 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
+    ngx_http_kot_redis_arg(&a, ctx->session.client.data,
+                           ctx->session.client.len);
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CHECK,
                                   ngx_http_kot_session_check_reply, ctx,
@@ -364,11 +372,39 @@ ngx_http_kot_session_check_reply(ngx_http_request_t *r, void *data,
                                           &s->user);
         }
 
-    } else {
+    } else if (s->status != KOT_SESSION_EVICTED
+               && s->status != KOT_SESSION_ENDED_BY_USER)
+    {
         s->status = KOT_SESSION_MISSING;
     }
 
     ctx->rc = NGX_OK;
+}
+
+
+/*
+ * What the login page is to tell a browser whose session ended, as its
+ * argument: NULL for none (a logout, a session that never was).
+ */
+
+const char *
+ngx_http_kot_session_why(ngx_http_kot_session_t *s)
+{
+    switch (s->status) {
+
+    case KOT_SESSION_IDLE:
+    case KOT_SESSION_ABSOLUTE:
+        return "expired";
+
+    case KOT_SESSION_EVICTED:
+        return "evicted";
+
+    case KOT_SESSION_ENDED_BY_USER:
+        return "ended_elsewhere";
+
+    default:
+        return NULL;
+    }
 }
 
 

@@ -184,6 +184,15 @@ ngx_http_kot_sessions_checked(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         return rc;
     }
 
+    /*
+     * A session bound to enrol in MFA proves a password alone: it opens
+     * nothing but the enrolment, as everywhere else, and so neither lists
+     * the user's devices nor logs them out.
+     */
+    if (ctx->session.enrol) {
+        return ngx_http_kot_goto_portal(r, "mfa", NULL, NULL);
+    }
+
     return (r->method == NGX_HTTP_POST) ? ngx_http_kot_sessions_end(r, ctx)
                                         : ngx_http_kot_sessions_load(r, ctx);
 }
@@ -211,7 +220,7 @@ ngx_http_kot_sessions_load(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* {{handle, address, device, login time, last activity}, ...} */
+/* {{handle, address, device, login time, last activity, others}, ...} */
 
 static void
 ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
@@ -237,7 +246,7 @@ ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
 
     for (i = 0; i < reply->elements; i++) {
         if (reply->element[i]->type != REDIS_REPLY_ARRAY
-            || reply->element[i]->elements != 5)
+            || reply->element[i]->elements != 6)
         {
             return;
         }
@@ -248,7 +257,8 @@ ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
         if (row == NULL
             || ngx_http_kot_redis_str(r, e[0], &row->handle) != NGX_OK
             || ngx_http_kot_redis_str(r, e[1], &row->address) != NGX_OK
-            || ngx_http_kot_redis_str(r, e[2], &row->device) != NGX_OK)
+            || ngx_http_kot_redis_str(r, e[2], &row->device) != NGX_OK
+            || ngx_http_kot_redis_str(r, e[5], &row->seen) != NGX_OK)
         {
             return;
         }
@@ -330,6 +340,9 @@ ngx_http_kot_sessions_end(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         ngx_http_kot_redis_arg(&a, NULL, 0);
         ngx_http_kot_redis_arg(&a, ctx->session.sid, KOT_SID_B64_LEN);
     }
+
+    /* the devices logged out are told that it was from another of theirs */
+    ngx_http_kot_redis_arg(&a, (u_char *) "by_user", 7);
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_REVOKE,
                                   ngx_http_kot_session_int_reply, ctx,
@@ -447,6 +460,7 @@ static ngx_int_t
 ngx_http_kot_last_login_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 {
     ngx_int_t                   rc;
+    ngx_str_t                   arg;
     ngx_http_kot_page_t         p;
     ngx_http_kot_portal_t      *pt = ctx->portal;
     ngx_http_kot_last_login_t   ll;
@@ -467,6 +481,11 @@ ngx_http_kot_last_login_page(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     if (ll.failed) {
         p.msgs[p.nmsgs] = NGX_HTTP_KOT_MSG_FAILED_SINCE;
         p.nums[p.nmsgs++] = ll.failed;
+    }
+
+    /* this login ended the oldest of the user's (kot_max_sessions) */
+    if (ngx_http_arg(r, (u_char *) "others_ended", 12, &arg) == NGX_OK) {
+        p.msgs[p.nmsgs++] = NGX_HTTP_KOT_MSG_OTHERS_EVICTED;
     }
 
     return ngx_http_kot_page_welcome(r, &p, &ll);

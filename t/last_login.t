@@ -56,8 +56,8 @@ for (1 .. 2) {
 my $again = $n->ua;
 $r = $again->login(%alice);
 $page = $again->get($r->{headers}{location}, { 'Accept-Language' => 'en' });
-like $page->{content},
-    qr/Your last login was on \Q${\ shown($first)}\E from 127\.0\.0\.1\./,
+like $page->{content}, qr/\QYour last login was on ${\ shown($first)}\E
+                          \Q (just now) from 127.0.0.1.\E/x,
     'the next login shows when and from where the one before was';
 like $page->{content}, qr/Failed logins to your account since then: 2\./,
     'and the 2 failures since';
@@ -69,7 +69,8 @@ is $ua->get('/app')->{headers}{'x-last-login'}, 'time=- ip=- failed=0',
     'the first session keeps what it was told';
 
 my $ja = $again->get('/kot/welcome', { 'Accept-Language' => 'ja' })->{content};
-like $ja, qr/前回のログインは\Q${\ shown($first)}\Eに127\.0\.0\.1からでした。/,
+like $ja, qr/前回のログインは\Q${\ shown($first)}\E（たった今）
+              \Qに127.0.0.1からでした。\E/x,
     'in Japanese too';
 like $ja, qr/ログインが2回失敗しています/, 'the failures as well';
 
@@ -82,6 +83,21 @@ $third->login(%alice);
 is $third->get('/app')->{headers}{'x-last-login'},
     'time=' . iso($second) . ' ip=127.0.0.1 failed=0',
     'a login after that counts no failure twice';
+
+
+# when, in words that need no time zone: the time is in UTC, which is
+# not the clock on a Japanese user's wall
+
+my $ago = (time - 3 * 86400 - 600) * 1000;
+$t->redis('HSET', 'kot:v1:u:acme:alice', 'last_login', $ago);
+my $fourth = $n->ua;
+$r = $fourth->login(%alice);
+like $fourth->get($r->{headers}{location}, { 'Accept-Language' => 'en' })
+    ->{content},
+    qr/Your last login was on \Q${\ shown($ago)}\E \(3 days ago\) from /,
+    'a login 3 days ago says so';
+like $fourth->get('/kot/welcome', { 'Accept-Language' => 'ja' })->{content},
+    qr/前回のログインは\Q${\ shown($ago)}\E（3日前）に/, 'in Japanese too';
 
 
 # kot_last_login_notice off

@@ -139,6 +139,32 @@ diag sprintf 'revocation on A refused on B and C after at most %.1f ms '
 cmp_ok $worst, '<', $bound,
     "a revocation on A is refused on B and C within ${\ ($bound * 1000)} ms";
 
+# the user ends another of their sessions on A's sessions page: the same
+# bound on B and C, where that session is cached
+{
+    my ($mine, $theirs) = ($A->ua, $B->ua);
+    $_->login(%alice) for $mine, $theirs;
+    my ($handle) = $theirs->get('/app')->{content} =~ /session=\[([\w-]+)\]/;
+    my @others = map { on($_, sid($theirs)) } $B, $C;
+    for my $o (@others) { $o->get('/app') for 1 .. 4 }
+
+    my $csrf = KotTest::UA::form_field($mine->get('/kot/sessions')->{content},
+                                       'csrf');
+    my $r = $mine->post_form('/kot/sessions',
+                             { csrf => $csrf, end => $handle });
+    my $done = time;
+    is $r->{headers}{location}, '/kot/sessions?ended=1',
+        'the user ends a session on B from A\'s sessions page';
+    my $slowest = 0;
+    for my $o (@others) {
+        wait_until(sub { $o->get('/app')->{status} == 401 }, timeout => 2,
+                   interval => 0.001, what => 'the end on another node');
+        $slowest = time - $done if time - $done > $slowest;
+    }
+    cmp_ok $slowest, '<', $bound,
+        "and it is refused on B and C within ${\ ($bound * 1000)} ms";
+}
+
 for my $node (@nodes) {
     unlike $node->error_log, qr/\[(alert|crit|emerg)\]/,
         'nothing alarming in the log of ' . uc $node->name;

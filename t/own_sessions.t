@@ -16,7 +16,10 @@ my (undef, $pub) = $t->auditor_keys;
 my $log = $t->dir . '/a/audit.log';
 my $n = $t->nginx(KotTest->site(
     http => "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
-          . "    kot_audit_auditor_key $pub;"));
+          . "    kot_audit_auditor_key $pub;",
+    server => "set_real_ip_from 127.0.0.1;\n"
+            . "        real_ip_header X-Real-IP;\n"
+            . "        kot_trusted_proxies 127.0.0.1/32;"));
 
 $t->add_user('acme', 'alice', 'correct horse battery');
 
@@ -72,14 +75,17 @@ my @rows =
 is scalar @rows, 3, 'it lists the 3 sessions';
 is "@rows", join(' ', map { $d{$_}{handle} } qw(tablet phone laptop)),
     'newest login first, by handle ($kot_session)';
-my $laptop = '<strong>Chrome on Windows<\/strong>';
+my $laptop = '<strong id="kot-device-2">Chrome on Windows<\/strong>';
 like $list->{content}, qr/$laptop<span class="kot-this">This device<\/span>/,
     'the laptop is "Chrome on Windows", marked as this device';
-like $list->{content}, qr/<strong>Safari on iPhone<\/strong><br>/,
+like $list->{content},
+    qr/<strong id="kot-device-1">Safari on iPhone<\/strong><br>/,
     'the phone is "Safari on iPhone"';
-like $list->{content}, qr/<strong>Firefox on Linux<\/strong><br>/,
+like $list->{content},
+    qr/<strong id="kot-device-0">Firefox on Linux<\/strong><br>/,
     'the tablet "Firefox on Linux"';
-my $when = '\d{4}-\d\d-\d\d \d\d:\d\d UTC';
+my $when = '\d{4}-\d\d-\d\d \d\d:\d\d UTC '
+         . '\((?:just now|\d+ minutes? ago)\)';
 like $list->{content},
     qr/Address: 127\.0\.0\.1<br>Logged in: $when<br>Last activity: $when/,
     'each with its address, login time and last activity';
@@ -89,9 +95,56 @@ like $list->{content},
     qr/name="end" value="others".*Log out all other devices/s,
     'and one ends all the others';
 
+# what a screen reader says of each button: its accessible name, from
+# aria-labelledby, and its description, from aria-describedby
+sub text_of ($html, $id) {
+    my ($inner) = $html =~
+        /\bid="\Q$id\E"[^>]*>(.*?)<\/(?:strong|span|button)>/s;
+    return ($inner // '') =~ s/<br>/ /gr =~ s/<[^>]*>//gr;
+}
+sub buttons ($html) {
+    my @b;
+    while ($html =~ /<button([^>]*)>(.*?)<\/button>/gs) {
+        my ($attrs, $text) = ($1, $2);
+        my ($by) = $attrs =~ /aria-labelledby="([^"]*)"/;
+        my ($about) = $attrs =~ /aria-describedby="([^"]*)"/;
+        push @b, { name => $by ? join(' ', map { text_of($html, $_) }
+                                               split ' ', $by) : $text,
+                   about => $about ? text_of($html, $about) : '' };
+    }
+    return @b;
+}
+my @buttons = buttons($list->{content});
+is_deeply [ map { $_->{name} } @buttons ],
+    [ 'Log out that device Firefox on Linux',
+      'Log out that device Safari on iPhone', 'Log out all other devices' ],
+    'a screen reader names each button by the device it logs out';
+like $buttons[1]{about}, qr/^Address: 127\.0\.0\.1 Logged in: $when /,
+    'and describes it by its address and times';
+is_deeply [ map { $_->{name} } buttons(page($d{laptop}, 'ja')->{content}) ],
+    [ 'その端末をログアウト LinuxのFirefox',
+      'その端末をログアウト iPhoneのSafari',
+      '他のすべての端末をログアウト' ],
+    'in Japanese too';
+
+# on a shared computer, the way to log out of this one is on its row
+sub this_row ($html) {
+    my ($row) = $html =~ m{(<li\ class="kot-session"(?:(?!</li>).)*
+                             kot-this.*?</li>)}sx;
+    return $row // '';
+}
+like this_row($list->{content}),
+    qr{<a class="kot-logout" href="/kot/logout">Log out</a>},
+    'this device\'s row links to the logout page';
+like this_row(page($d{laptop}, 'ja')->{content}),
+    qr{<a class="kot-logout" href="/kot/logout">ログアウト</a>},
+    'in Japanese too';
+is scalar(() = $list->{content} =~ /class="kot-logout"/g), 1,
+    'and no other row does';
+
 my $ja = page($d{laptop}, 'ja')->{content};
 like $ja, qr/ログイン中の端末/, 'in Japanese';
-my $laptop_ja = '<strong>WindowsのChrome<\/strong>';
+my $laptop_ja = '<strong id="kot-device-2">WindowsのChrome<\/strong>';
 like $ja, qr/$laptop_ja<span class="kot-this">この端末<\/span>/,
     'device and "this device" too';
 like $ja, qr{<a class="kot-back" href="/">アプリケーションに戻る</a>},
@@ -111,6 +164,45 @@ my $app = $d{laptop}{ua}->get($links[0], { Accept => 'text/html' });
 ok $app->{status} == 200 && $app->{content} =~ /session=\[/,
     'where the application answers the user'
     or diag "$app->{status} $app->{content}";
+
+# when, in words that need no time zone: the times are in UTC, which is
+# not the clock on a Japanese user's wall
+my ($phone) = grep { $t->redis('HGET', $_, 'd') eq 'Safari;iPhone' }
+              @{ $t->redis('KEYS', 'kot:v1:s:*') };
+my $now = int(Time::HiRes::time() * 1000);
+$t->redis('HSET', $phone, 'c', $now - (5 * 60 + 1) * 60_000,
+          'l', $now - 2 * 60_000 - 5_000);
+my $utc = '\d{4}-\d\d-\d\d \d\d:\d\d UTC';
+my $phone_times = "Logged in: $utc \\(5 hours ago\\)<br>"
+                . "Last activity: $utc \\(2 minutes ago\\)";
+like page($d{laptop})->{content}, qr/$phone_times/,
+    'the phone logged in 5 hours ago, and was last active 2 minutes ago';
+like page($d{laptop}, 'ja')->{content},
+    qr/ログイン日時: $utc（5時間前）<br>最終操作: $utc（2分前）/,
+    'in Japanese too';
+like page($d{laptop})->{content},
+    qr/Chrome on Windows.*?Logged in: $utc \(just now\)/s,
+    'this device logged in just now';
+
+# a session used from another address than its login's, as a stolen
+# cookie is: the row says so, or the thief would pass for the owner (the
+# session cache, which answers the owner's requests, asks Redis for a
+# request from another address)
+$d{tablet}{ua}->get('/app') for 1 .. 4;
+my $thief = $n->ua;
+$thief->set_cookie('kot_session', $d{tablet}{ua}->cookie('kot_session'));
+like $thief->get('/app', { 'X-Real-IP' => '198.51.100.7' })->{content},
+    qr/user=\[alice\]/, 'a stolen cookie opens the application elsewhere';
+my $used = page($d{laptop})->{content};
+like $used, qr{\QFirefox on Linux</strong><br><span id="kot-about-0">\E
+               \QAddress: 127.0.0.1<br>Also used from: 198.51.100.7<br>\E}x,
+    'the session\'s row says that it was used from another address';
+unlike $used =~ s/.*Safari on iPhone//sr =~ s/<\/li>.*//sr, qr/Also used/,
+    'the others say nothing of the kind';
+$thief->get('/app', { 'X-Real-IP' => '2001:db8::1' });
+like page($d{laptop}, 'ja')->{content},
+    qr/\Qほかに使われたIPアドレス: 198.51.100.7, 2001:db8::1<br>\E/,
+    'every other address, in Japanese too';
 
 my ($key) = grep { $t->redis('HGET', $_, 'd') eq 'Chrome;Windows' }
             @{ $t->redis('KEYS', 'kot:v1:s:*') };
@@ -207,7 +299,46 @@ is $all->{'kot.session'}, 'others', 'and "others"';
 is $all->{'kot.sessions_ended'}, 2, 'with how many';
 
 
-# ending this device is a logout
+# the device logged out from another is told so, and what to do if that
+# was not the user: whoever ended it holds one of their sessions
+
+my $victim = device('phone');
+end($d{laptop}, $victim->{handle});
+my $told = $victim->{ua}->get('/app', { Accept => 'text/html' });
+like $told->{headers}{location}, qr{^/kot/login\?.*\bended_elsewhere=1},
+    'the device logged out from another meets the login page, told why';
+my $why = $victim->{ua}->get($told->{headers}{location}, $victim->{h});
+like $why->{content},
+    qr/${alert}\QYou were logged out on this device from another of your \E
+       \Qdevices. If that was not you, log in and change your password\E/x,
+    'it says who logged it out, and what to do if it was not them';
+like $victim->{ua}->get($told->{headers}{location},
+                        { %{ $victim->{h} }, 'Accept-Language' => 'ja' })
+    ->{content}, qr/別の端末からこの端末をログアウトしました/,
+    'in Japanese too';
+my $admin_ended = device('tablet');
+is $t->kotctl('session', 'revoke', 'acme', 'alice',
+              $admin_ended->{handle})->{exit}, 0,
+    'an administrator ends another session of the user';
+my $plain = $admin_ended->{ua}->get('/app', { Accept => 'text/html' });
+ok $plain->{status} == 302 && $plain->{headers}{location} !~ /elsewhere/,
+    'which is not said to be the user\'s doing'
+    or diag explain $plain->{headers};
+
+
+# a session bound to enrol in MFA (the company requires it, and the user
+# has yet to set it up) opens nothing but the enrolment: a password alone
+# neither lists the user's devices nor logs them out
+$t->add_user('strict', 'erin', 'correct horse battery');
+my $erin = device('laptop', 'erin', 'strict');
+$t->kotctl('tenant', 'policy', 'strict', 'mfa=required');
+my $bound = device('phone', 'erin', 'strict');
+my $refused = $bound->{ua}->get('/kot/sessions',
+                                { %{ $bound->{h} }, Accept => 'text/html' });
+like $refused->{headers}{location} // '', qr{^/kot/mfa\b},
+    'a session bound to enrol is sent to the enrolment, not the list';
+unlike $refused->{content} // '', qr/kot-session/, 'which it does not see';
+ok !logged_out($erin), 'and the session of before stays';
 
 # (the page has no form for it: the token of an earlier page)
 $r = end($d{laptop}, $d{laptop}{handle},

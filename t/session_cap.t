@@ -19,7 +19,8 @@ my $audit = "kot_audit_log %%DIR%%/audit.log flush=100ms;\n"
           . "    kot_audit_auditor_key $pub;";
 
 my $evict = $t->nginx(KotTest->site(http => $audit,
-                                    server => 'kot_max_sessions 2;'),
+                                    server => "kot_max_sessions 2;\n"
+                                            . 'kot_last_login_notice on;'),
                       name => 'evict');
 my $refuse = $t->nginx(KotTest->site(http => $audit,
                                      server => 'kot_max_sessions 2 refuse;'),
@@ -53,8 +54,20 @@ my $laptop = handle($devices[0]);
 ok $laptop, 'both work';
 ok handle($devices[1]), 'both work (the phone)';
 
-is $devices[2]->login(%alice)->{status}, 303,
-    'a third login, over the limit of 2, succeeds';
+my $over = $devices[2]->login(%alice);
+is $over->{status}, 303, 'a third login, over the limit of 2, succeeds';
+like $over->{headers}{location}, qr{^/kot/welcome\?.*\bothers_ended=1},
+    'and its last-login page is told that it ended another session';
+like $devices[2]->get($over->{headers}{location},
+                      { 'Accept-Language' => 'en' })->{content},
+    qr/\QTo let you log in here, your session on the device that logged \E
+       \Qin first was ended\E/x,
+    'which it says, so that the user knows where they were logged out';
+like $devices[2]->get($over->{headers}{location},
+                      { 'Accept-Language' => 'ja' })->{content},
+    qr/最初にログインした端末のセッションを終了しました/, 'in Japanese too';
+unlike $devices[1]->login(%alice)->{headers}{location}, qr/others_ended/,
+    'a login that ends no other session says nothing of the kind';
 like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
     'and opens the application';
 is $devices[0]->get('/app')->{status}, 401,
@@ -82,6 +95,36 @@ is $devices[1]->login(%alice)->{status}, 303,
     'a login again on the phone, at the limit';
 like $devices[2]->get('/app')->{content}, qr/user=\[alice\]/,
     'ends no other session: it replaces its own';
+
+
+# what the device that was logged out is told: not a bare login page, as
+# if it had never logged in, but why, and what to do if it was not them
+
+my $fifth = $evict->ua;
+is $fifth->login(%alice)->{status}, 303,
+    'one more login ends the oldest session, the third device\'s';
+my $told = $devices[2]->get('/app', { Accept => 'text/html' });
+is $told->{status}, 302, 'the third device goes to the login page';
+like $told->{headers}{location}, qr{^/kot/login\?.*\bevicted=1},
+    'told that its session was ended for another device';
+my $because = qr/\QYou were logged out on this device because your \E
+                 \Qaccount logged in on another one\E/x;
+my $seen = $devices[2]->get($told->{headers}{location},
+                            { 'Accept-Language' => 'en' })->{content};
+like $seen, qr/$because/, 'the login page says so';
+like $seen, qr/\QIf that was not you, log in and change your password\E/,
+    'and what to do if it was not them';
+like $devices[2]->get($told->{headers}{location},
+                      { 'Accept-Language' => 'ja' })->{content},
+    qr/別の端末でこのアカウントにログインがあったため/, 'in Japanese too';
+$devices[2]->login(%alice);
+my $gone = $evict->ua;
+$gone->login(%alice);
+$gone->post_form('/kot/logout', {
+    csrf => KotTest::UA::form_field($gone->get('/kot/logout')->{content},
+                                    'csrf') });
+unlike $gone->get('/app', { Accept => 'text/html' })->{headers}{location},
+    qr/evicted/, 'a device that logged out is not told it was evicted';
 
 
 # refuse

@@ -42,22 +42,46 @@
 
 
 /*
+ * Why the session sid (a Lua expression) ended, for its device to be told
+ * at its next request (why, a Lua expression: "evicted" or "by_user";
+ * see KOT_SESSION_EVICTED): se:{sid}, for as long as the session's key
+ * had left.  A hash, not a string: the ACL of conf/redis/kot.conf grants
+ * HSET, and an upgrade keeps its ACL.
+ */
+#define KOT_LUA_TELL_ENDED(sid, why)                                        \
+    "do\n"                                                                  \
+    "  local se, ttl = '" KOT_KEY_SESSION_ENDED "' .. " sid ","              \
+    " redis.call('PTTL', '" KOT_KEY_SESSION "' .. " sid ")\n"               \
+    "  if ttl > 0 then\n"                                                   \
+    "    redis.call('HSET', se, 'why', " why ")\n"                          \
+    "    redis.call('PEXPIRE', se, ttl)\n"                                  \
+    "  end\n"                                                               \
+    "end\n"
+
+/*
  * The one way sessions of a user end: every session in us (a Lua
  * expression naming us:{tenant}:{user}) whose sid starts with handle (a
  * Lua expression; '' is every sid) but the one whose sid is keep (a Lua
  * expression; '' keeps none).  Each session key is deleted, which every
- * node's session cache hears of from Redis at once, and leaves us.  Sets
- * n, the number of sessions ended.
+ * node's session cache hears of from Redis at once, and leaves us; with
+ * why (a Lua expression, nil for none), KOT_LUA_TELL_ENDED.  Sets n, the
+ * number of sessions ended.
  */
-#define KOT_LUA_END_SESSIONS_OF(us, handle, keep)                           \
+#define KOT_LUA_END_SESSIONS_TELLING(us, handle, keep, why)                 \
     "local n = 0\n"                                                         \
     "for _, sid in ipairs(redis.call('ZRANGE', " us ", 0, -1)) do\n"        \
     "  if sid ~= " keep " and string.sub(sid, 1, #" handle ") == " handle   \
     " then\n"                                                               \
+    "    if " why " then\n"                                                 \
+    KOT_LUA_TELL_ENDED("sid", why)                                          \
+    "    end\n"                                                             \
     "    n = n + redis.call('DEL', '" KOT_KEY_SESSION "' .. sid)\n"         \
     "    redis.call('ZREM', " us ", sid)\n"                                 \
     "  end\n"                                                               \
     "end\n"
+
+#define KOT_LUA_END_SESSIONS_OF(us, handle, keep)                           \
+    KOT_LUA_END_SESSIONS_TELLING(us, handle, keep, "nil")
 
 /* A change ends a user's sessions: every one but keep. */
 #define KOT_LUA_END_SESSIONS_BUT(us, keep)                                  \
@@ -158,20 +182,48 @@
 
 
 /*
+ * The addresses other than its login's (f[9]) that a session was used
+ * from, newest last, at most 5 (f[10], "as", space-separated): ARGV[6]
+ * joins them.  A stolen cookie used elsewhere then shows on the user's
+ * sessions page, where it would pass for the owner's own session.
+ */
+#define KOT_LUA_SESSION_SEEN                                                \
+    "local a, seen = ARGV[6], f[10] or ''\n"                                \
+    "if a and a ~= '' and a ~= f[9]"                                        \
+    " and not string.find(' ' .. seen .. ' ', ' ' .. a .. ' ', 1, true)"    \
+    " then\n"                                                               \
+    "  local t = {}\n"                                                      \
+    "  for w in string.gmatch(seen, '%S+') do t[#t + 1] = w end\n"          \
+    "  t[#t + 1] = a\n"                                                     \
+    "  if #t > 5 then table.remove(t, 1) end\n"                             \
+    "  redis.call('HSET', KEYS[1], 'as', table.concat(t, ' '))\n"           \
+    "end\n"
+
+
+/*
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
- * ARGV[4] touch interval, ARGV[5] sid
+ * ARGV[4] touch interval, ARGV[5] sid, ARGV[6] the client's address
+ * (absent: not known, as for a WebSocket's check)
  * Returns {status, tenant, user, roles, must_change, allow-list version,
  * login time, last activity, "1" if the session must enrol in MFA first,
  * the login before it ("ll", see KOT_LUA_LAST_LOGIN)}, the positions
  * kot_session_reply_e (kot_scripts.h) names for every reader; {status,
- * tenant, user} for an expired session, {0} for none.  An expired
- * session is deleted here so that a second request cannot revive it.
+ * tenant, user} for an expired session, {0} for none, {4} for one that
+ * kot_max_sessions ended, {5} for one the user ended on another device
+ * (se:{sid}).  An expired session is deleted here so that a second
+ * request cannot revive it.
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
-    " 'e', 'll')\n"
-    "if not f[1] then return {0} end\n"
+    " 'e', 'll', 'ip', 'as')\n"
+    "if not f[1] then\n"
+    "  local why = redis.call('HGET', '" KOT_KEY_SESSION_ENDED "' .. ARGV[5],"
+    " 'why')\n"
+    "  return {why == 'evicted' and " KOT_STR(KOT_SESSION_EVICTED)
+    " or why == 'by_user' and " KOT_STR(KOT_SESSION_ENDED_BY_USER)
+    " or 0}\n"
+    "end\n"
     "local now = tonumber(ARGV[1])\n"
     "local idle, abs = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
     "local c, l = tonumber(f[4]) or 0, tonumber(f[5]) or 0\n"
@@ -189,6 +241,7 @@ static const char  kot_script_session_check[] =
     " math.min(idle, abs - (now - c)) + " KOT_GRACE ")\n"
     "  l = now\n"
     "end\n"
+    KOT_LUA_SESSION_SEEN
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
     " c, l, f[7] or '0', f[8] or ''}\n";
@@ -473,7 +526,8 @@ static const char  kot_script_failures_index[] =
  * replaces (us is us:{tenant}:{user}, osid the old sid or "", cap the
  * limit, 0 for none).  At the cap, "refuse" (ARGV[14]) returns -6 before
  * anything is written; otherwise the oldest logins end, as a revocation
- * does (their keys deleted), and their handles are in "evicted".
+ * does (their keys deleted), and their handles are in "evicted"; their
+ * devices are told why (KOT_LUA_TELL_ENDED).
  */
 #define KOT_LUA_SESSION_CAP                                                 \
     "local evicted = {}\n"                                                  \
@@ -491,6 +545,7 @@ static const char  kot_script_failures_index[] =
     "    if ARGV[14] == 'refuse' then return -6 end\n"                      \
     "    table.sort(live, function (a, b) return a[2] < b[2] end)\n"        \
     "    for i = 1, #live - cap + 1 do\n"                                   \
+    KOT_LUA_TELL_ENDED("live[i][1]", "'evicted'")                          \
     "      redis.call('DEL', '" KOT_KEY_SESSION "' .. live[i][1])\n"        \
     "      redis.call('ZREM', us, live[i][1])\n"                            \
     "      evicted[#evicted + 1] = string.sub(live[i][1], 1, " KOT_HANDLE   \
@@ -871,14 +926,16 @@ static const char  kot_script_user_patch[] =
  * a user: the one whose handle (the first characters of its sid, as
  * "kotctl session list" shows) is ARGV[1], or all of them if ARGV[1] is
  * "", but the one whose sid is ARGV[2] (the user's own, for "all the
- * others").
+ * others").  ARGV[3] "by_user" (the user's page; absent for an
+ * administrator) tells the devices logged out who did it.
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns the number of sessions ended.
  */
 static const char  kot_script_session_revoke[] =
     "local handle, keep = ARGV[1], ARGV[2] or ''\n"
-    KOT_LUA_END_SESSIONS_OF("KEYS[1]", "handle", "keep")
+    "local by = (ARGV[3] == 'by_user') and ARGV[3] or nil\n"
+    KOT_LUA_END_SESSIONS_TELLING("KEYS[1]", "handle", "keep", "by")
     "return n\n";
 
 
@@ -1252,16 +1309,16 @@ static const char  kot_script_session_list[] =
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns {{handle, address, device (kot_ua.h's stored form), login time,
- * last activity}, ...}.
+ * last activity, the other addresses it was used from}, ...}.
  */
 static const char  kot_script_session_own[] =
     "local rows = {}\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
     "  local key = '" KOT_KEY_SESSION "' .. sid\n"
-    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd')\n"
+    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd', 'as')\n"
     "  if s[1] and redis.call('PTTL', key) > " KOT_GRACE " then\n"
     "    rows[#rows + 1] = {string.sub(sid, 1, " KOT_HANDLE "), s[3] or '',"
-    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n"
+    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0, s[5] or ''}\n"
     "  end\n"
     "end\n"
     "table.sort(rows, function (a, b) return a[4] > b[4] end)\n"

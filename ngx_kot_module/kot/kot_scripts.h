@@ -18,6 +18,7 @@
 #define KOT_KEY_USER          KOT_PREFIX "u:"     /* u:{tenant}:{user} */
 #define KOT_KEY_SESSION       KOT_PREFIX "s:"     /* s:{sid} */
 #define KOT_KEY_USER_SESSIONS KOT_PREFIX "us:"    /* us:{tenant}:{user} */
+#define KOT_KEY_SESSION_ENDED KOT_PREFIX "se:"    /* se:{sid} */
 #define KOT_KEY_FAILURES      KOT_PREFIX "f:"     /* f:{tenant}:{user} */
 #define KOT_KEY_FAILED_NAMES  KOT_PREFIX "fu:"    /* fu:{tenant} */
 #define KOT_KEY_THROTTLE      KOT_PREFIX "th:"    /* th:{client} */
@@ -159,12 +160,19 @@
 #define KOT_SESSION_OK        1
 #define KOT_SESSION_IDLE      2
 #define KOT_SESSION_ABSOLUTE  3
+/*
+ * None, but se:{sid} says why: kot_max_sessions ended it for a login, or
+ * the user did on another device ({portal}sessions)
+ */
+#define KOT_SESSION_EVICTED   4
+#define KOT_SESSION_ENDED_BY_USER  5
 
 /*
  * The reply of session_check (kot_scripts.c), by position: the status;
  * for KOT_SESSION_OK all of these (KOT_SESSION_REPLY_N), for
  * KOT_SESSION_IDLE and KOT_SESSION_ABSOLUTE the tenant and the user
- * (KOT_SESSION_REPLY_ENDED_N), for KOT_SESSION_MISSING nothing more.
+ * (KOT_SESSION_REPLY_ENDED_N), for KOT_SESSION_MISSING,
+ * KOT_SESSION_EVICTED and KOT_SESSION_ENDED_BY_USER nothing more.
  * The script returns them in this order: change both together.
  */
 typedef enum {

@@ -163,6 +163,16 @@ await run(async (browser) => {
        && (await page.textContent('.kot-sessions')).includes('iPhone'),
        'the sessions page lists this device and the phone',
        await page.textContent('main'));
+    const end = page.getByRole(
+        'button', { name: 'Log out that device Safari on iPhone' });
+    ok(await end.count() === 1
+       && (await end.getAttribute('aria-describedby'))
+       && (await page.textContent(
+              `#${await end.getAttribute('aria-describedby')}`))
+              .includes('127.0.0.1'),
+       'a screen reader hears which device the phone\'s button logs out, '
+       + 'and its address',
+       await page.innerHTML('.kot-sessions'));
     await phoneContext.close();
     await both(page, '/kot/mfa', 'mfa-setup',
                { en: 'Two-step login', ja: '2段階認証' });
