@@ -56,7 +56,6 @@ typedef struct {
     ngx_str_t                   roles;
     ngx_str_t                   tenant_name;
     ngx_str_t                   last_login;
-    ngx_str_t                   client;         /* the address read for */
 } ngx_http_kot_cache_entry_t;
 
 
@@ -243,16 +242,6 @@ ngx_http_kot_cache_lookup(ngx_http_request_t *r, ngx_http_kot_session_t *s,
     }
 
     /*
-     * Used from another address than the cached read's: Redis notes it
-     * for the user's sessions page (a stolen cookie's, perhaps)
-     */
-    if (e->client.len != s->client.len
-        || ngx_strncmp(e->client.data, s->client.data, s->client.len) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    /*
      * copies: an invalidation may drop the entry while the request logs;
      * one allocation for the four, each NUL-terminated as
      * ngx_http_kot_strdup() leaves the values read from Redis
@@ -375,7 +364,7 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s)
     ngx_free(e->user.data);
 
     p = ngx_alloc(s->user.len + s->roles.len + s->tenant.len
-                  + s->last_login.len + s->client.len + 1,
+                  + s->last_login.len + 1,
                   ngx_http_kot_cache.log);
     if (p == NULL) {
         e->user.data = NULL;
@@ -393,10 +382,7 @@ ngx_http_kot_cache_fill(uint64_t serial, ngx_http_kot_session_t *s)
     e->last_login.data = ngx_cpymem(e->tenant_name.data, s->tenant.data,
                                     s->tenant.len);
     e->last_login.len = s->last_login.len;
-    e->client.data = ngx_cpymem(e->last_login.data, s->last_login.data,
-                                s->last_login.len);
-    e->client.len = s->client.len;
-    ngx_memcpy(e->client.data, s->client.data, s->client.len);
+    ngx_memcpy(e->last_login.data, s->last_login.data, s->last_login.len);
 
     e->created = s->created;
     e->last = s->last;

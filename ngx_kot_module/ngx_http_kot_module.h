@@ -157,7 +157,6 @@ typedef struct {
     ngx_str_t                   user;
     ngx_str_t                   roles;
     ngx_str_t                   last_login;     /* "ms|address|failures" */
-    ngx_str_t                   client;         /* the request's address */
 
     /* the cookie value: secret, never logged or stored */
     u_char                      id[KOT_SID_B64_LEN + 1];
@@ -698,7 +697,6 @@ typedef struct {
     ngx_str_t                   handle;     /* $kot_session */
     ngx_str_t                   address;    /* at login */
     ngx_str_t                   device;     /* kot_ua.h's stored form */
-    ngx_str_t                   seen;       /* other addresses, by spaces */
     uint64_t                    created;
     uint64_t                    last;
     unsigned                    current:1;  /* this device */

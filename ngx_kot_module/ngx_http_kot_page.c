@@ -153,7 +153,6 @@ typedef enum {
     NGX_HTTP_KOT_T_SESSIONS_TITLE,
     NGX_HTTP_KOT_T_THIS_DEVICE,
     NGX_HTTP_KOT_T_IP_ADDRESS,
-    NGX_HTTP_KOT_T_ALSO_USED,
     NGX_HTTP_KOT_T_LOGGED_IN,
     NGX_HTTP_KOT_T_LAST_ACTIVE,
     NGX_HTTP_KOT_T_END_SESSION,
@@ -236,7 +235,6 @@ static const char  *ngx_http_kot_texts[NGX_HTTP_KOT_T_N][2] = {
     { "Your sessions", "ログイン中の端末" },
     { "This device", "この端末" },
     { "Address: ", "IPアドレス: " },
-    { "Also used from: ", "ほかに使われたIPアドレス: " },
     { "Logged in: ", "ログイン日時: " },
     { "Last activity: ", "最終操作: " },
     { "Log out that device", "その端末をログアウト" },
@@ -541,7 +539,6 @@ static void ngx_http_kot_html_button(ngx_http_kot_html_t *h,
 static void ngx_http_kot_html_end_button(ngx_http_kot_html_t *h,
     ngx_uint_t n);
 static void ngx_http_kot_html_time(ngx_http_kot_html_t *h, uint64_t ms);
-static void ngx_http_kot_html_seen(ngx_http_kot_html_t *h, ngx_str_t *seen);
 static void ngx_http_kot_html_ago(ngx_http_kot_html_t *h, uint64_t ms);
 static void ngx_http_kot_html_hidden(ngx_http_kot_html_t *h,
     const char *name, const char *value);
@@ -964,7 +961,6 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_IP_ADDRESS);
         ngx_http_kot_html_text(&h, &row[i].address);
         ngx_http_kot_html_raw(&h, "<br>");
-        ngx_http_kot_html_seen(&h, &row[i].seen);
         ngx_http_kot_html_say(&h, NGX_HTTP_KOT_T_LOGGED_IN);
         ngx_http_kot_html_time(&h, row[i].created);
         ngx_http_kot_html_raw(&h, "<br>");
@@ -1009,44 +1005,6 @@ ngx_http_kot_page_sessions(ngx_http_request_t *r, ngx_http_kot_page_t *p,
     ngx_http_kot_html_raw(&h, "</a></p>\n");
 
     return ngx_http_kot_html_send(&h, NGX_HTTP_OK);
-}
-
-
-/*
- * The addresses other than its login's that a session was used from,
- * "a b c" as Redis keeps them, shown "a, b, c"; nothing when none.
- */
-
-static void
-ngx_http_kot_html_seen(ngx_http_kot_html_t *h, ngx_str_t *seen)
-{
-    u_char     *p, *last, *space;
-    ngx_str_t   one;
-
-    if (seen->len == 0) {
-        return;
-    }
-
-    ngx_http_kot_html_say(h, NGX_HTTP_KOT_T_ALSO_USED);
-
-    p = seen->data;
-    last = p + seen->len;
-
-    while (p < last) {
-        space = ngx_strlchr(p, last, ' ');
-
-        one.data = p;
-        one.len = (space ? space : last) - p;
-        ngx_http_kot_html_text(h, &one);
-
-        p = space ? space + 1 : last;
-
-        if (p < last) {
-            ngx_http_kot_html_raw(h, ", ");
-        }
-    }
-
-    ngx_http_kot_html_raw(h, "<br>");
 }
 
 

@@ -231,7 +231,6 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     ngx_int_t                   rc;
     ngx_str_t                   sid;
     ngx_msec_t                  touch;
-    struct sockaddr            *sa;
     ngx_http_kot_loc_conf_t    *klcf;
     ngx_http_kot_redis_args_t   a;
 
@@ -246,11 +245,6 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     touch = (klcf->activity && !ctx->passive)
             ? ngx_http_kot_session_touch(klcf)
             : klcf->idle_timeout;
-
-    /* where the session is used from: the cache and Redis compare */
-    if (ngx_http_kot_client(r, &sa, &ctx->session.client) != NGX_OK) {
-        ngx_str_null(&ctx->session.client);
-    }
 
     if (cached) {
         rc = ngx_http_kot_cache_lookup(r, &ctx->session,
@@ -280,8 +274,6 @@ ngx_http_kot_session_check(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx,
     }
 
     ngx_http_kot_redis_arg(&a, sid.data, sid.len);
-    ngx_http_kot_redis_arg(&a, ctx->session.client.data,
-                           ctx->session.client.len);
 
     if (ngx_http_kot_redis_script(r, KOT_SCRIPT_SESSION_CHECK,
                                   ngx_http_kot_session_check_reply, ctx,

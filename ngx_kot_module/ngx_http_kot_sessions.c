@@ -220,7 +220,7 @@ ngx_http_kot_sessions_load(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
 }
 
 
-/* {{handle, address, device, login time, last activity, others}, ...} */
+/* {{handle, address, device, login time, last activity}, ...} */
 
 static void
 ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
@@ -246,7 +246,7 @@ ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
 
     for (i = 0; i < reply->elements; i++) {
         if (reply->element[i]->type != REDIS_REPLY_ARRAY
-            || reply->element[i]->elements != 6)
+            || reply->element[i]->elements != 5)
         {
             return;
         }
@@ -257,8 +257,7 @@ ngx_http_kot_sessions_reply(ngx_http_request_t *r, void *data,
         if (row == NULL
             || ngx_http_kot_redis_str(r, e[0], &row->handle) != NGX_OK
             || ngx_http_kot_redis_str(r, e[1], &row->address) != NGX_OK
-            || ngx_http_kot_redis_str(r, e[2], &row->device) != NGX_OK
-            || ngx_http_kot_redis_str(r, e[5], &row->seen) != NGX_OK)
+            || ngx_http_kot_redis_str(r, e[2], &row->device) != NGX_OK)
         {
             return;
         }

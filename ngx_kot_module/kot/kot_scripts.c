@@ -182,29 +182,9 @@
 
 
 /*
- * The addresses other than its login's (f[9]) that a session was used
- * from, newest last, at most 5 (f[10], "as", space-separated): ARGV[6]
- * joins them.  A stolen cookie used elsewhere then shows on the user's
- * sessions page, where it would pass for the owner's own session.
- */
-#define KOT_LUA_SESSION_SEEN                                                \
-    "local a, seen = ARGV[6], f[10] or ''\n"                                \
-    "if a and a ~= '' and a ~= f[9]"                                        \
-    " and not string.find(' ' .. seen .. ' ', ' ' .. a .. ' ', 1, true)"    \
-    " then\n"                                                               \
-    "  local t = {}\n"                                                      \
-    "  for w in string.gmatch(seen, '%S+') do t[#t + 1] = w end\n"          \
-    "  t[#t + 1] = a\n"                                                     \
-    "  if #t > 5 then table.remove(t, 1) end\n"                             \
-    "  redis.call('HSET', KEYS[1], 'as', table.concat(t, ' '))\n"           \
-    "end\n"
-
-
-/*
  * KEYS[1] s:{sid}
  * ARGV[1] now, ARGV[2] idle timeout, ARGV[3] absolute timeout,
- * ARGV[4] touch interval, ARGV[5] sid, ARGV[6] the client's address
- * (absent: not known, as for a WebSocket's check)
+ * ARGV[4] touch interval, ARGV[5] sid
  * Returns {status, tenant, user, roles, must_change, allow-list version,
  * login time, last activity, "1" if the session must enrol in MFA first,
  * the login before it ("ll", see KOT_LUA_LAST_LOGIN)}, the positions
@@ -216,7 +196,7 @@
  */
 static const char  kot_script_session_check[] =
     "local f = redis.call('HMGET', KEYS[1], 't', 'u', 'r', 'c', 'l', 'mc',"
-    " 'e', 'll', 'ip', 'as')\n"
+    " 'e', 'll')\n"
     "if not f[1] then\n"
     "  local why = redis.call('HGET', '" KOT_KEY_SESSION_ENDED "' .. ARGV[5],"
     " 'why')\n"
@@ -241,7 +221,6 @@ static const char  kot_script_session_check[] =
     " math.min(idle, abs - (now - c)) + " KOT_GRACE ")\n"
     "  l = now\n"
     "end\n"
-    KOT_LUA_SESSION_SEEN
     "return {1, f[1], f[2], f[3] or '', f[6] or '0',"
     " tonumber(redis.call('GET', '" KOT_KEY_ALLOW_VERSION "' .. f[1])) or 0,"
     " c, l, f[7] or '0', f[8] or ''}\n";
@@ -1309,16 +1288,16 @@ static const char  kot_script_session_list[] =
  *
  * KEYS[1] us:{tenant}:{user}
  * Returns {{handle, address, device (kot_ua.h's stored form), login time,
- * last activity, the other addresses it was used from}, ...}.
+ * last activity}, ...}.
  */
 static const char  kot_script_session_own[] =
     "local rows = {}\n"
     "for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
     "  local key = '" KOT_KEY_SESSION "' .. sid\n"
-    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd', 'as')\n"
+    "  local s = redis.call('HMGET', key, 'c', 'l', 'ip', 'd')\n"
     "  if s[1] and redis.call('PTTL', key) > " KOT_GRACE " then\n"
     "    rows[#rows + 1] = {string.sub(sid, 1, " KOT_HANDLE "), s[3] or '',"
-    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0, s[5] or ''}\n"
+    " s[4] or '', tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n"
     "  end\n"
     "end\n"
     "table.sort(rows, function (a, b) return a[4] > b[4] end)\n"
