@@ -6,10 +6,10 @@
 // is.  The same for a network list and the password policy, where the
 // second admin's draft stays on the page beside what the first saved,
 // and saving it again replaces that.  Then the operator's system admin
-// under support access: it is not
-// offered what the company keeps for its own administrators (disabling,
-// demoting or deleting one of them, resetting its two-step login,
-// changing the network lists), and is told why.  Each step is checked, and the flow goes on to the next
+// under support access: it is not offered what the company keeps for
+// its own administrators (disabling, demoting or deleting one of them,
+// resetting its two-step login, changing the network lists), and is
+// told why.  Each step is checked, and the flow goes on to the next
 // whatever the one before showed.  Prints TAP; t/console.t runs it.
 //
 // usage: node console_conflict.mjs BASE_URL TENANT ADMIN1 PASSWORD1
