@@ -195,7 +195,7 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
         }
 
         return ngx_http_kot_done(r, ngx_http_kot_unauthorized(r,
-                                   "mfa_enrolment_required"));
+                                   "mfa_enrolment_required", NULL));
 
     default: /* NGX_HTTP_KOT_ACCESS_MUST_CHANGE */
         if (ngx_http_kot_is_browser(r)) {
@@ -208,7 +208,7 @@ ngx_http_kot_access_decide(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
                                    ctx->session.must_change
                                    == KOT_MUST_CHANGE_EXPIRED
                                    ? "password_expired"
-                                   : "password_change_required"));
+                                   : "password_change_required", NULL));
     }
 }
 
@@ -308,7 +308,8 @@ ngx_http_kot_login_required(ngx_http_request_t *r, ngx_http_kot_ctx_t *ctx)
     }
 
     if (!ngx_http_kot_is_browser(r)) {
-        return ngx_http_kot_unauthorized(r, "login_required");
+        return ngx_http_kot_unauthorized(r, "login_required",
+                                         ngx_http_kot_session_why(s));
     }
 
     if (r->method == NGX_HTTP_POST) {

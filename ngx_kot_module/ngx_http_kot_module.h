@@ -712,7 +712,7 @@ ngx_int_t ngx_http_kot_unavailable(ngx_http_request_t *r);
 ngx_int_t ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error);
 ngx_int_t ngx_http_kot_unauthorized(ngx_http_request_t *r,
-    const char *error);
+    const char *error, const char *reason);
 ngx_int_t ngx_http_kot_add_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len);
 ngx_int_t ngx_http_kot_not_allowed(ngx_http_request_t *r, const char *allow);

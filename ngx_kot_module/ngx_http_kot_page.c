@@ -546,6 +546,8 @@ static void ngx_http_kot_html_mfa_status(ngx_http_kot_html_t *h,
     ngx_http_kot_mfa_view_t *v);
 static void ngx_http_kot_html_mfa_setup(ngx_http_kot_html_t *h,
     ngx_http_kot_page_t *p, ngx_http_kot_mfa_view_t *v);
+static ngx_int_t ngx_http_kot_json_why(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, const char *reason);
 static ngx_int_t ngx_http_kot_html_send(ngx_http_kot_html_t *h,
     ngx_uint_t status);
 static ngx_int_t ngx_http_kot_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -1169,17 +1171,31 @@ ngx_int_t
 ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
     const char *error)
 {
+    return ngx_http_kot_json_why(r, status, error, NULL);
+}
+
+
+/* {"error":...} with a "reason" when there is one: words of the code's */
+
+static ngx_int_t
+ngx_http_kot_json_why(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *reason)
+{
     u_char  *p, *last;
     size_t   len;
 
-    len = sizeof("{\"error\":\"\"}\n") - 1 + ngx_strlen(error);
+    len = sizeof("{\"error\":\"\",\"reason\":\"\"}\n") - 1
+          + ngx_strlen(error) + (reason ? ngx_strlen(reason) : 0);
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    last = ngx_sprintf(p, "{\"error\":\"%s\"}\n", error);
+    last = reason
+           ? ngx_sprintf(p, "{\"error\":\"%s\",\"reason\":\"%s\"}\n",
+                         error, reason)
+           : ngx_sprintf(p, "{\"error\":\"%s\"}\n", error);
 
     return ngx_http_kot_send(r, status, "application/json", p, last - p);
 }
@@ -1194,7 +1210,8 @@ ngx_http_kot_json(ngx_http_request_t *r, ngx_uint_t status,
  */
 
 ngx_int_t
-ngx_http_kot_unauthorized(ngx_http_request_t *r, const char *error)
+ngx_http_kot_unauthorized(ngx_http_request_t *r, const char *error,
+    const char *reason)
 {
     static u_char  challenge[] = "Cookie realm=\"kot\"";
 
@@ -1205,7 +1222,7 @@ ngx_http_kot_unauthorized(ngx_http_request_t *r, const char *error)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_kot_json(r, NGX_HTTP_UNAUTHORIZED, error);
+    return ngx_http_kot_json_why(r, NGX_HTTP_UNAUTHORIZED, error, reason);
 }
 
 

@@ -170,8 +170,11 @@ $ua->login(tenant => 'acme', username => 'alice',
            password => 'correct horse battery');
 is $ua->get('/notes/edit', { Accept => $HTML })->{status}, 200,
     'logged in, the form opens';
-wait_until(sub { $ua->get('/notes/ping')->{status} == 401 },
+my $ended;
+wait_until(sub { ($ended = $ua->get('/notes/ping'))->{status} == 401 },
            timeout => 10, what => 'the session to end');
+is $ended->{content}, qq({"error":"login_required","reason":"expired"}\n),
+    'a script is told that the session expired, to say so to its user';
 $res = $ua->post_form('/notes/save', { text => 'typed' },
                       { Accept => $HTML, Referer => "$origin/notes/edit" });
 is $res->{status}, 303, 'after expiry the form gets 303';

@@ -302,6 +302,12 @@ ok $plain->{status} == 302 && $plain->{headers}{location} !~ /elsewhere/,
     'which is not said to be the user\'s doing'
     or diag explain $plain->{headers};
 
+my $script = device('tablet');
+end($d{laptop}, $script->{handle});
+is $script->{ua}->get('/app', { Accept => 'application/json' })->{content},
+    qq({"error":"login_required","reason":"ended_elsewhere"}\n),
+    'a script of a device logged out from another is told why too';
+
 
 # a session bound to enrol in MFA (the company requires it, and the user
 # has yet to set it up) opens nothing but the enrolment: a password alone
