@@ -401,6 +401,7 @@ static int kotctl_query_member(kotctl_filter_t *f, int i, const char *line,
 static int kotctl_query_parsed(kotctl_filter_t *f, json_t *rec);
 static int kotctl_top_level(const char *line, size_t pos);
 static int kotctl_plain(const char *s);
+static int kotctl_line_crlf(const char *line, size_t *len);
 static int kotctl_line_printable(const char *line, size_t len);
 static int kotctl_printable8(const unsigned char *p);
 static int kotctl_parse_time(const char *s, char out[KOTCTL_TS_LEN + 1]);
@@ -669,15 +670,12 @@ kotctl_verify_file(kotctl_verify_t *v, const char *path)
         }
 
         /*
-         * No writer writes a CR: a line that ends in one was converted
-         * (Windows, a text-mode transfer), and without it is the line
-         * written, which its MAC checks.  A whole file so converted is a
-         * copy, said once; a record's line unlike the file's first
-         * record's was changed.
+         * A whole file converted (kotctl_line_crlf()) is a copy, said
+         * once; a record's line unlike the file's first record's was
+         * changed.
          */
 
-        cr = len > 0 && line[len - 1] == '\r';
-        len -= cr;
+        cr = kotctl_line_crlf(line, &len);
 
         kotctl_verify_line(v, line, len);
 
@@ -2655,12 +2653,7 @@ kotctl_query_file(kotctl_query_t *q, const char *path)
             continue;
         }
 
-        /* a copy with CRLF line ends: no record holds a CR (verify) */
-
-        if (len > 0 && line[len - 1] == '\r') {
-            len--;
-            crlf++;
-        }
+        crlf += kotctl_line_crlf(line, &len);
 
         rc = kotctl_query_match(q, line, len);
 
@@ -2891,6 +2884,24 @@ kotctl_plain(const char *s)
     }
 
     return 1;
+}
+
+
+/*
+ * No writer writes a raw CR (JSON escapes it): a line that ends in one
+ * was converted (Windows, a text-mode transfer), and without it is the
+ * line written, which its MAC checks.  Takes it off; 1 if there was one.
+ */
+
+static int
+kotctl_line_crlf(const char *line, size_t *len)
+{
+    if (*len > 0 && line[*len - 1] == '\r') {
+        (*len)--;
+        return 1;
+    }
+
+    return 0;
 }
 
 
