@@ -735,10 +735,11 @@ static const char  kot_script_user_add[] =
 
 /*
  * Whether the acting user (actor: the admin API's, of the same tenant,
- * else "" or absent) is the user: an administrator's own password and
- * second factor are changed on the portal's pages, which ask for the
- * current password, and not reset (user_passwd, mfa_reset), so that a
- * stolen session cannot keep the account.
+ * else "" or absent: kotctl) is the user.  An administrator may not
+ * disable or delete itself (user_patch, user_delete), and its own
+ * password and second factor are changed on the portal's pages, which
+ * ask for the current password, and not reset (user_passwd, mfa_reset),
+ * so that a stolen session cannot keep the account.
  */
 #define KOT_LUA_SELF(user, actor)                                           \
     "(" actor " or '') ~= '' and " actor " == " user
@@ -874,7 +875,8 @@ static const char  kot_script_user_patch[] =
     "if not old then return -1 end\n"
     KOT_LUA_USER_STATE("ARGV[7]")
     "local op, roles = ARGV[4], ARGV[5]\n"
-    "local self = ARGV[3] == ARGV[2] or (ARGV[6] == '1' and is_admin(old))\n"
+    "local self = (" KOT_LUA_SELF("ARGV[2]", "ARGV[3]") ")"
+    " or (ARGV[6] == '1' and is_admin(old))\n"
     "if self and op == 'disable' then return -2 end\n"
     "if self and roles ~= '' and is_admin(old) and not is_admin(roles) then"
     " return -3 end\n"
@@ -1161,7 +1163,7 @@ static const char  kot_script_user_delete[] =
     "local old, was = u[1], u[2] and 1 or 0\n"
     "if not old then return -1 end\n"
     KOT_LUA_USER_STATE("ARGV[4]")
-    "if ARGV[2] == ARGV[1] then return -2 end\n"
+    "if " KOT_LUA_SELF("ARGV[1]", "ARGV[2]") " then return -2 end\n"
     "if ARGV[3] == '1' and is_admin(old) then return -2 end\n"
     "local last = ARGV[5] ~= '1' and last_admin(KEYS[3], ARGV[1], old,"
     " was, tonumber(ARGV[6]) or 0)\n"
