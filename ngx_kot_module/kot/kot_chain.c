@@ -738,19 +738,19 @@ static int
 kot_chain_poly1305(const kot_chain_t *c, const uint8_t *key, const char *s,
     size_t len, int close, uint8_t *out)
 {
+    int     ok;
     size_t  n;
 
-    if (EVP_MAC_init(c->poly, key, KOT_CHAIN_KEY_LEN, NULL) != 1
-        || EVP_MAC_update(c->poly, c->mac, c->mac_len) != 1
-        || EVP_MAC_update(c->poly, (const uint8_t *) s, len) != 1
-        || (close && EVP_MAC_update(c->poly, (const uint8_t *) "}", 1) != 1)
-        || EVP_MAC_final(c->poly, out, &n, c->mac_len) != 1
-        || n != c->mac_len)
-    {
-        return -1;
-    }
+    ok = EVP_MAC_init(c->poly, key, KOT_CHAIN_KEY_LEN, NULL) == 1
+         && EVP_MAC_update(c->poly, c->mac, c->mac_len) == 1
+         && EVP_MAC_update(c->poly, (const uint8_t *) s, len) == 1
+         && (!close || EVP_MAC_update(c->poly, (const uint8_t *) "}", 1) == 1)
+         && EVP_MAC_final(c->poly, out, &n, c->mac_len) == 1
+         && n == c->mac_len;
 
-    return 0;
+    kot_vector_clean();
+
+    return ok ? 0 : -1;
 }
 
 

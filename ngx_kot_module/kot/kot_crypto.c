@@ -37,6 +37,27 @@ typedef char  kot_hmac_ctx_fits[sizeof(SHA256_CTX)
                                 <= sizeof(kot_hmac_ctx_t) ? 1 : -1];
 
 
+/*
+ * OpenSSL 3.0's Poly1305 on CPUs with AVX512IFMA returns with the upper
+ * halves of the YMM registers in use (XGETBV(1) says so; its SHA-256,
+ * ChaCha20, AES-GCM and DRBG leave them clean).  Until a VZEROUPPER,
+ * Intel CPUs then make the SSE instructions that nginx and glibc run
+ * pay for the mixed state: with one audit record sealed when a worker
+ * starts, each of its requests took about 1 us more of CPU
+ * (bench/README.md, "The vector registers after Poly1305").
+ */
+
+void
+kot_vector_clean(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (__builtin_cpu_supports("avx")) {
+        __asm__ volatile ("vzeroupper");
+    }
+#endif
+}
+
+
 int
 kot_random(void *buf, size_t len)
 {

@@ -17,6 +17,13 @@
 /* a Redis or sentinel password file's bytes (kot_redis password_file=) */
 #define KOT_REDIS_PASSWORD_MAX  512
 
+/*
+ * Leaves the vector registers' upper halves clean (VZEROUPPER where the
+ * CPU has AVX): call after an OpenSSL primitive that returns with them
+ * in use, as its Poly1305 does.
+ */
+void kot_vector_clean(void);
+
 /* Fills buf with len bytes from RAND_bytes; 0 on success, -1 on failure. */
 int kot_random(void *buf, size_t len);
 
