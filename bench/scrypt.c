@@ -5,7 +5,7 @@
  * hashes per second of the process's CPU time.  bench/logins sets the
  * login rate of a hashing core against the first: what a login costs
  * besides its hash.  Each hash allocates its 128 MiB afresh, as a login's
- * does.  It measures; t/unit/test_scrypt.c tests.
+ * does.  It measures; t/unit/test_phc.c tests.
  *
  *     make build/bench/scrypt && build/bench/scrypt [runs]
  */
