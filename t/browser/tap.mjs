@@ -44,6 +44,13 @@ export async function run(steps) {
 // description as a screen reader reads it (the text of the elements its
 // aria-describedby names, in order).
 export async function focusedField(page) {
+    // A page's autofocus takes effect at a rendering update after its
+    // load event: on a busy machine the question could come first.  A
+    // page that focuses nothing is answered after 5 s, with the body.
+    await page.waitForFunction(() => document.activeElement
+                                     && document.activeElement
+                                        !== document.body,
+                               null, { timeout: 5000 }).catch(() => {});
     return page.evaluate(() => {
         const el = document.activeElement;
         const ids = (el.getAttribute('aria-describedby') || '').split(/\s+/);
