@@ -7,12 +7,12 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
