@@ -129,6 +129,11 @@ static void ngx_http_kot_audit_set(json_t *rec, const char *key,
 static void ngx_http_kot_audit_set_str(json_t *rec, const char *key,
     ngx_str_t *s);
 static ngx_int_t ngx_http_kot_audit_log_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_kot_audit_frame(ngx_http_kot_audit_log_t *al,
+    char *s, size_t len);
+static ngx_int_t ngx_http_kot_audit_seal_framed(
+    ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_seal_failed(ngx_http_kot_audit_log_t *al);
 static ngx_int_t ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al,
     char *s, size_t len, ngx_str_t *line);
 static u_char *ngx_http_kot_event_escape(u_char *dst, u_char *last,
@@ -1260,8 +1265,7 @@ ngx_http_kot_audit_log_handler(ngx_http_request_t *r)
 
     *w.p++ = '}';
 
-    (void) ngx_http_kot_audit_text(al, (char *) al->pos, w.p - al->pos,
-                                   NULL);
+    (void) ngx_http_kot_audit_frame(al, (char *) al->pos, w.p - al->pos);
 
     if (al->size == 0 || (size_t) (al->pos - al->buf) >= al->size) {
         ngx_http_kot_audit_flush(al, 0);
@@ -1389,7 +1393,7 @@ ngx_http_kot_audit_head(ngx_http_kot_audit_log_t *al, u_char *p,
     *p++ = (u_char) ('0' + tp->msec / 10 % 10);
     *p++ = (u_char) ('0' + tp->msec % 10);
     p = ngx_http_kot_audit_lit(p, "Z\",\"event.sequence\":");
-    p = ngx_http_kot_audit_uint(p, al->chain.seq);
+    p = ngx_http_kot_audit_uint(p, kot_chain_next_seq(&al->chain));
     p = ngx_http_kot_audit_lit(p, ",\"kot.chain\":\"");
     p = ngx_cpymem(p, al->chain.id, KOT_CHAIN_ID_LEN);
     p = ngx_http_kot_audit_lit(p, "\",\"event.action\":\"request\","
@@ -1559,7 +1563,8 @@ ngx_http_kot_audit_record(ngx_http_kot_audit_log_t *al, const char *action,
     /* without a log, a record only for the events lists: in no chain */
     if (al) {
         json_object_set_new(rec, "event.sequence",
-                            json_integer((json_int_t) al->chain.seq));
+                            json_integer((json_int_t)
+                                         kot_chain_next_seq(&al->chain)));
         json_object_set_new(rec, "kot.chain", json_string(al->chain.id));
     }
 
@@ -1695,6 +1700,9 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
     size_t   need;
     u_char  *buf;
 
+    /* before the buffer may move, and before this record in the chain */
+    (void) ngx_http_kot_audit_seal_framed(al);
+
     if ((size_t) (al->pos - al->buf) + len
         > al->size + NGX_HTTP_KOT_AUDIT_RECORD_MAX)
     {
@@ -1725,18 +1733,8 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
 
     n = kot_chain_seal(&al->chain, s, len, (char *) al->pos);
 
-    /* the chain does not move on, so verify cannot see the loss: say it */
     if (n < 0) {
-        ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
-
-        if (!al->seal_failed) {
-            ngx_log_error(NGX_LOG_ALERT, al->log, 0,
-                          "kot: sealing an audit record for \"%V\" failed; "
-                          "records are lost until it works again",
-                          &al->path);
-            al->seal_failed = 1;
-        }
-
+        ngx_http_kot_audit_seal_failed(al);
         return NGX_ERROR;
     }
 
@@ -1750,6 +1748,80 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
     ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_RECORDS);
 
     return NGX_OK;
+}
+
+
+/*
+ * A request record, written in place at al->pos, gets its line but not
+ * yet its MAC: the MACs are made KOT_CHAIN_FRAMED_MAX at a time, or
+ * before anything else is sealed or written.  Sealed one by one between
+ * requests, each found OpenSSL's code and data gone from the CPU's
+ * caches, and cost about twice as much (bench/README.md).  A record not
+ * yet written is in the worker's memory, with or without its MAC.
+ */
+
+static ngx_int_t
+ngx_http_kot_audit_frame(ngx_http_kot_audit_log_t *al, char *s, size_t len)
+{
+    long  n;
+
+    n = kot_chain_frame(&al->chain, s, len, (char *) al->pos);
+
+    if (n < 0) {
+        ngx_http_kot_audit_seal_failed(al);
+        return NGX_ERROR;
+    }
+
+    al->pos += n;
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_RECORDS);
+
+    if (al->chain.framed == KOT_CHAIN_FRAMED_MAX) {
+        return ngx_http_kot_audit_seal_framed(al);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The MACs of the records framed.  Those left without one are taken out
+ * of the buffer: lost, as a record that cannot be sealed is.
+ */
+
+static ngx_int_t
+ngx_http_kot_audit_seal_framed(ngx_http_kot_audit_log_t *al)
+{
+    char  *failed;
+
+    if (al->chain.framed == 0) {
+        return NGX_OK;
+    }
+
+    if (kot_chain_seal_framed(&al->chain, &failed) == 0) {
+        al->seal_failed = 0;
+        return NGX_OK;
+    }
+
+    al->pos = (u_char *) failed;
+    ngx_http_kot_audit_seal_failed(al);
+
+    return NGX_ERROR;
+}
+
+
+/* the chain does not move on, so verify cannot see the loss: say it */
+
+static void
+ngx_http_kot_audit_seal_failed(ngx_http_kot_audit_log_t *al)
+{
+    ngx_http_kot_status_count(NGX_HTTP_KOT_STAT_AUDIT_WRITE_ERRORS);
+
+    if (!al->seal_failed) {
+        ngx_log_error(NGX_LOG_ALERT, al->log, 0,
+                      "kot: sealing an audit record for \"%V\" failed; "
+                      "records are lost until it works again", &al->path);
+        al->seal_failed = 1;
+    }
 }
 
 
@@ -1769,6 +1841,8 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
     if (al->timer.timer_set) {
         ngx_del_timer(&al->timer);
     }
+
+    (void) ngx_http_kot_audit_seal_framed(al);
 
     p = al->buf;
 
@@ -1908,6 +1982,8 @@ ngx_http_kot_audit_last(ngx_http_kot_audit_log_t *al)
     uint64_t    records;
     ngx_fd_t    fd;
     ngx_err_t   err, open_err;
+
+    (void) ngx_http_kot_audit_seal_framed(al);
 
     records = ngx_http_kot_audit_count(al, al->buf);
 

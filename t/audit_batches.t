@@ -380,4 +380,39 @@ is $v->{out}, $at->($f, $first) . "record @{[ $s->($first) ]} of chain "
 like $v->{err}, qr/: @{[ @o - 1 - ($next - $first) ]} records verified$/m,
     'and verifies the chain again from the next write on';
 
+
+# A buffer that holds many request records: nginx makes their MACs 64 at
+# a time, or before a security event is sealed, and the auditor sees the
+# same chain as ever: every record verifies, numbered in the order the
+# requests and the event happened.
+{
+    my $big = $t->nginx(KotTest->site(
+        http => "kot_audit_log %%DIR%%/audit.log buffer=64k flush=10s;\n"
+              . "    kot_audit_auditor_key $pub;\n"
+              . '    kot_audit_requests on;'), name => 'big');
+    my $ua = $big->ua;
+    $ua->login(tenant => 'acme', username => 'alice',
+               password => 'correct horse battery');
+    is $ua->get("/run$_")->{status}, 200, "request $_ of a long run passes"
+        for 1 .. 100;
+    $big->ua->login(tenant => 'acme', username => 'alice',
+                    password => 'wrong');
+    $ua->get("/run$_") for 101 .. 150;
+    $big->stop;
+
+    my $path = $big->dir . '/audit.log';
+    my @rec = map { $json->decode($_) } lines($path);
+    is_deeply [ map { $_->{'event.sequence'} } @rec ], [ 0 .. $#rec ],
+        'a long run of request records is numbered in order';
+    my @seen = map { ($_->{'event.reason'} // '') eq 'bad_password'
+                     ? 'wrong password' : $_->{'url.path'} // '' } @rec;
+    @seen = grep { /^\/run|^wrong/ } @seen;
+    is_deeply \@seen, [ (map { "/run$_" } 1 .. 100), 'wrong password',
+                        map { "/run$_" } 101 .. 150 ],
+        'with the security event among them where it happened';
+    my $v = verify($path);
+    is $v->{out}, "OK: 1 file, 1 chain, @{[ scalar @rec ]} records "
+        . "verified\n", 'and every record of it verifies';
+}
+
 done_testing;

@@ -7,6 +7,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -37,6 +38,9 @@ static const char *const  kot_chain_versions[] = {
 
 
 static int kot_chain_init(kot_chain_t *c, kot_chain_alg_t alg);
+static long kot_chain_layout(kot_chain_t *c, const char *s, size_t len,
+    char *out, size_t *body);
+static int kot_chain_finish(kot_chain_t *c, char *line, size_t body);
 static int kot_chain_mac(kot_chain_t *c, const char *s, size_t len,
     int close, uint8_t *out);
 static void kot_chain_hmac(const kot_chain_t *c, const char *s, size_t len,
@@ -187,6 +191,10 @@ kot_chain_written(kot_chain_t *c)
 {
     static const uint8_t  zero[KOT_CHAIN_KEY_LEN];
 
+    if (c->framed) {
+        return -1;
+    }
+
     if (!c->batched || c->index == 0) {
         return 0;
     }
@@ -221,15 +229,91 @@ kot_chain_head_hex(const kot_chain_t *c,
 long
 kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
 {
-    char     *p;
-    size_t    body;
-    uint8_t   mac[KOT_CHAIN_MAC_MAX];
+    long    n;
+    size_t  body;
+
+    /* the records framed before come first in the chain */
+    if (c->framed) {
+        return -1;
+    }
+
+    n = kot_chain_layout(c, s, len, out, &body);
+
+    if (n < 0 || kot_chain_finish(c, out, body) != 0) {
+        return -1;
+    }
+
+    return n;
+}
+
+
+long
+kot_chain_frame(kot_chain_t *c, const char *s, size_t len, char *out)
+{
+    long    n;
+    size_t  body;
+
+    if (!c->batched || c->poly == NULL || c->framed == KOT_CHAIN_FRAMED_MAX) {
+        return -1;
+    }
+
+    if (c->frames == NULL) {
+        c->frames = malloc(KOT_CHAIN_FRAMED_MAX * sizeof(c->frames[0]));
+        if (c->frames == NULL) {
+            return -1;
+        }
+    }
+
+    n = kot_chain_layout(c, s, len, out, &body);
+    if (n < 0) {
+        return -1;
+    }
+
+    c->frames[c->framed].line = out;
+    c->frames[c->framed].body = body;
+    c->framed++;
+
+    return n;
+}
+
+
+int
+kot_chain_seal_framed(kot_chain_t *c, char **failed)
+{
+    size_t  i, n;
+
+    n = c->framed;
+
+    /* the MAC of each record covers the one before: in order */
+    c->framed = 0;
+
+    for (i = 0; i < n; i++) {
+        if (kot_chain_finish(c, c->frames[i].line, c->frames[i].body) != 0) {
+            *failed = c->frames[i].line;
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * S_i, its final '}' left out, then the write's number when it starts a
+ * write, and the suffix with room for the MAC's hex; *body is where the
+ * suffix starts.  out may be s itself when the caller left room (the
+ * module does).
+ */
+
+static long
+kot_chain_layout(kot_chain_t *c, const char *s, size_t len, char *out,
+    size_t *body)
+{
+    char  *p;
 
     if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
         return -1;
     }
-
-    /* out may be s itself when the caller left room (the module does) */
 
     if (out != s) {
         memmove(out, s, len - 1);
@@ -237,36 +321,50 @@ kot_chain_seal(kot_chain_t *c, const char *s, size_t len, char *out)
 
     p = out + len - 1;
 
-    if (c->batched && c->index == 0 && c->batch > 0) {
+    if (c->batched && c->index + c->framed == 0 && c->batch > 0) {
         memcpy(p, KOT_CHAIN_BATCH_PREFIX, KOT_CHAIN_BATCH_LEN);
         p = kot_chain_uint(p + KOT_CHAIN_BATCH_LEN, c->batch);
     }
 
-    body = p - out;
-
-    /*
-     * the MAC covers the record closed by its '}', which goes where the
-     * suffix will: one call to the MAC for the record, not two
-     */
-    out[body] = '}';
-
-    if (kot_chain_mac(c, out, body + 1, 0, mac) != 0) {
-        return -1;
-    }
+    *body = p - out;
 
     memcpy(p, KOT_CHAIN_MAC_PREFIX, KOT_CHAIN_PREFIX_LEN);
-    p += KOT_CHAIN_PREFIX_LEN;
-    kot_chain_hex(p, mac, c->mac_len);
-    p += 2 * c->mac_len;
+    p += KOT_CHAIN_PREFIX_LEN + 2 * c->mac_len;
     *p++ = '"';
     *p++ = '}';
     *p++ = '\n';
 
-    if (kot_chain_advance(c, mac) != 0) {
+    return (long) (p - out);
+}
+
+
+/*
+ * The MAC of a line laid out, in place, and the chain moved on.  The MAC
+ * covers the record closed by its '}', which goes for a moment where the
+ * suffix starts: one call to the MAC for the record, not two.
+ */
+
+static int
+kot_chain_finish(kot_chain_t *c, char *line, size_t body)
+{
+    int      rc;
+    char     keep;
+    uint8_t  mac[KOT_CHAIN_MAC_MAX];
+
+    keep = line[body];
+    line[body] = '}';
+
+    rc = kot_chain_mac(c, line, body + 1, 0, mac);
+
+    line[body] = keep;
+
+    if (rc != 0) {
         return -1;
     }
 
-    return (long) (p - out);
+    kot_chain_hex(line + body + KOT_CHAIN_PREFIX_LEN, mac, c->mac_len);
+
+    return kot_chain_advance(c, mac);
 }
 
 
@@ -473,6 +571,10 @@ kot_chain_wipe(kot_chain_t *c)
     }
 
     c->keys_made = 0;
+
+    free(c->frames);
+    c->frames = NULL;
+    c->framed = 0;
 
     /* the contexts hold the last keys they were given */
     EVP_MAC_CTX_free(c->poly);

@@ -1008,6 +1008,113 @@ test_versions(void)
  * tells which register state is in use.
  */
 
+/*
+ * Records framed and sealed in runs, as the module writes request
+ * records, against the same records sealed one by one from the same K_0:
+ * the same lines, byte for byte, with security events sealed at once
+ * among them, and runs cut short by KOT_CHAIN_FRAMED_MAX and by writes.
+ */
+
+#define FRAMED_BUF  (200 * 512)
+
+static const unsigned  runs[] = { 1, 64, 65, 130, 3 };
+#define RUNS  (sizeof(runs) / sizeof(runs[0]))
+
+static void
+test_framed(void)
+{
+    int           refused, seqs;
+    char          s[256], *wb, *fb, *wp, *fp, *failed;
+    long          n;
+    size_t        len;
+    uint8_t       k0[32];
+    uint64_t      seq;
+    unsigned      b, j, i, same;
+    EVP_MAC_CTX  *poly;
+    kot_chain_t   w, f;
+
+    kot_chain_start(&w, k0);
+    kot_chain_batched(&w, 3);
+    kot_chain_resume(&f, w.id, k0, KOT_CHAIN_POLY1305);
+    kot_chain_batched(&f, 3);
+
+    wb = malloc(FRAMED_BUF);
+    fb = malloc(FRAMED_BUF);
+    same = 0;
+    seqs = 1;
+    refused = 1;
+    i = 0;
+
+    for (b = 0; b < RUNS; b++) {
+        wp = wb;
+        fp = fb;
+
+        for (j = 0; j < runs[b]; j++, i++) {
+            seqs &= kot_chain_next_seq(&f) == w.seq;
+            len = record(s, sizeof(s), w.id, i);
+            wp += kot_chain_seal(&w, s, len, wp);
+
+            if (i % 50 == 49) {
+                /* a security event: the records framed go first */
+                refused &= f.framed == 0
+                           || kot_chain_seal(&f, s, len, fp) == -1;
+                kot_chain_seal_framed(&f, &failed);
+                n = kot_chain_seal(&f, s, len, fp);
+
+            } else {
+                n = kot_chain_frame(&f, s, len, fp);
+            }
+
+            fp += n > 0 ? n : 0;
+
+            if (f.framed == KOT_CHAIN_FRAMED_MAX) {
+                refused &= kot_chain_frame(&f, s, len, fp) == -1
+                           && kot_chain_written(&f) == -1;
+                kot_chain_seal_framed(&f, &failed);
+            }
+        }
+
+        kot_chain_seal_framed(&f, &failed);
+        same += fp - fb == wp - wb && memcmp(fb, wb, wp - wb) == 0;
+        kot_chain_written(&w);
+        kot_chain_written(&f);
+    }
+
+    is_long(same, RUNS, "framed: %u records framed and sealed in runs are "
+            "the lines sealed one by one, byte for byte, in all %u writes",
+            i, (unsigned) RUNS);
+    ok(seqs, "framed: kot_chain_next_seq() counts the records framed");
+    ok(refused, "framed: sealing, framing a record more than %d and a "
+       "write are refused while records are framed", KOT_CHAIN_FRAMED_MAX);
+
+    /* a MAC that cannot be made: the chain stands before that record */
+    for (j = 0; j < 3; j++, i++) {
+        fb[j] = '\0';
+        kot_chain_frame(&f, s, record(s, sizeof(s), f.id, i), fb + 300 * j);
+    }
+
+    poly = f.poly;
+    f.poly = NULL;
+    seq = f.seq;
+    failed = NULL;
+    is_long(kot_chain_seal_framed(&f, &failed), -1,
+            "framed: a MAC that fails fails the run");
+    ok(failed == fb && f.framed == 0 && f.seq == seq,
+       "framed: its first record is named, and the chain has not moved");
+    f.poly = poly;
+
+    kot_chain_wipe(&f);
+    kot_chain_start(&f, k0);
+    is_long(kot_chain_frame(&f, s, record(s, sizeof(s), f.id, 0), fb), -1,
+            "framed: not in a chain with a key per record");
+
+    kot_chain_wipe(&w);
+    kot_chain_wipe(&f);
+    free(wb);
+    free(fb);
+}
+
+
 static void
 test_vector_state(void)
 {
@@ -1065,6 +1172,7 @@ main(void)
     test_resync(2);
     test_resync(3);
     test_versions();
+    test_framed();
     test_vector_state();
 
     priv = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
