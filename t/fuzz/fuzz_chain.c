@@ -6,6 +6,8 @@
  * picks the algorithm, and for Poly1305 the format: a key per record, or
  * a key per write (ngx_kot/3, or ngx_kot/2), where the line comes as the
  * first record of the second write, after one record of the first.
+ * There, the line framed and sealed in a run (kot_chain_frame(), as the
+ * module writes request records) must be the line sealed at once.
  */
 
 #include <stdint.h>
@@ -63,11 +65,11 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int               rc, format;
-    char             *line, *sealed;
-    long              n;
+    char             *line, *sealed, *framed, *failed;
+    long              n, m;
     uint64_t          seq;
     kot_chain_alg_t   alg;
-    kot_chain_t       v, w;
+    kot_chain_t       v, w, f;
 
     if (size == 0) {
         return 0;
@@ -83,7 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     line = malloc(size ? size : 1);
     sealed = malloc(size + KOT_CHAIN_SUFFIX_MAX);
-    if (line == NULL || sealed == NULL) {
+    framed = malloc(size + KOT_CHAIN_SUFFIX_MAX);
+    if (line == NULL || sealed == NULL || framed == NULL) {
         abort();
     }
 
@@ -111,10 +114,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
+    if (format != 1) {
+        chain(&f, alg, format, 1);
+        m = kot_chain_frame(&f, line, size, framed);
+
+        if (m != n
+            || (m > 0 && (kot_chain_seal_framed(&f, &failed) != 0
+                          || memcmp(framed, sealed, (size_t) m) != 0
+                          || f.seq != w.seq)))
+        {
+            abort();
+        }
+
+        kot_chain_wipe(&f);
+    }
+
     kot_chain_wipe(&v);
     kot_chain_wipe(&w);
     free(line);
     free(sealed);
+    free(framed);
 
     return 0;
 }
