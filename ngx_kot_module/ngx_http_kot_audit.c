@@ -1686,10 +1686,11 @@ ngx_http_kot_audit_append(ngx_http_kot_audit_log_t *al, json_t *rec,
 
 
 /*
- * Seals S into the buffer at al->pos; s may lie there already (a request
- * record is written in place).  The buffer holds size + RECORD_MAX bytes
- * and the MAC member beyond them.  line, if not NULL, gets the sealed
- * line in the buffer, without its newline, until the next flush.
+ * Seals S, built apart from the buffer, into the buffer at al->pos
+ * (request records are framed in place: ngx_http_kot_audit_frame()).
+ * The buffer holds size + RECORD_MAX bytes and the MAC member beyond
+ * them.  line, if not NULL, gets the sealed line in the buffer, without
+ * its newline, until the next flush.
  */
 
 static ngx_int_t
@@ -1711,8 +1712,7 @@ ngx_http_kot_audit_text(ngx_http_kot_audit_log_t *al, char *s, size_t len,
 
     /*
      * A record larger than the buffer can hold after what it keeps: the
-     * buffer grows to hold it, for good.  Never so for a request record,
-     * written in place (s in the buffer), which always fits.
+     * buffer grows to hold it, for good.
      */
 
     need = (al->pos - al->buf) + len + KOT_CHAIN_SUFFIX_MAX;

@@ -1001,14 +1001,6 @@ test_versions(void)
 
 
 /*
- * After a record is sealed, the worker runs nginx's SSE code: OpenSSL's
- * Poly1305 for AVX512IFMA returns with the YMM registers' upper halves
- * in use, which makes every SSE instruction after it dearer on Intel
- * CPUs, about 1 us of a request's CPU.  XGETBV(1), where the CPU has it,
- * tells which register state is in use.
- */
-
-/*
  * Records framed and sealed in runs, as the module writes request
  * records, against the same records sealed one by one from the same K_0:
  * the same lines, byte for byte, with security events sealed at once
@@ -1089,7 +1081,6 @@ test_framed(void)
 
     /* a MAC that cannot be made: the chain stands before that record */
     for (j = 0; j < 3; j++, i++) {
-        fb[j] = '\0';
         kot_chain_frame(&f, s, record(s, sizeof(s), f.id, i), fb + 300 * j);
     }
 
@@ -1114,6 +1105,14 @@ test_framed(void)
     free(fb);
 }
 
+
+/*
+ * After a record is sealed, the worker runs nginx's SSE code: OpenSSL's
+ * Poly1305 for AVX512IFMA returns with the YMM registers' upper halves
+ * in use, which makes every SSE instruction after it dearer on Intel
+ * CPUs, about 1 us of a request's CPU.  XGETBV(1), where the CPU has it,
+ * tells which register state is in use.
+ */
 
 static void
 test_vector_state(void)
