@@ -30,6 +30,13 @@
 
 #define NGX_HTTP_KOT_AUDIT_RECORD_MAX  (64 * 1024)
 
+/*
+ * cache=: past Linux's own writeback of dirty pages (30 s after they are
+ * written, by a flusher that wakes every 5 s), so that the pages dropped
+ * are ones the kernel has written
+ */
+#define NGX_HTTP_KOT_AUDIT_CACHE       (60 * 1000)
+
 /* the longest line that kotctl audit verify reads (KOTCTL_LINE_MAX) */
 #define NGX_HTTP_KOT_AUDIT_LINE_MAX    (1024 * 1024)
 #define NGX_HTTP_KOT_AUDIT_FIELD_MAX   4096
@@ -70,8 +77,10 @@ struct ngx_http_kot_audit_log_s {
     ngx_open_file_t            *file;
     size_t                      size;           /* buffer=, 0: none */
     ngx_msec_t                  flush;          /* flush= */
+    ngx_msec_t                  cache;          /* cache=, 0: keep */
     unsigned                    size_given:1;   /* by a directive */
     unsigned                    flush_given:1;
+    unsigned                    cache_given:1;
 
     /* per worker, after fork */
     kot_chain_t                 chain;
@@ -85,13 +94,23 @@ struct ngx_http_kot_audit_log_s {
     uint64_t                    lost;           /* records, since restart */
     char                        lost_chain[KOT_CHAIN_ID_LEN + 1];
     ngx_http_kot_busy_t         busy;
+    ngx_thread_task_t          *uncache;
+    off_t                       cache_mark;     /* the file's end, at */
+    ngx_msec_t                  cache_marked;
     unsigned                    started:1;
+    unsigned                    uncaching:1;    /* the task is queued */
     unsigned                    restart:1;      /* records were lost */
     unsigned                    restart_failed:1;
     unsigned                    failed:1;
     unsigned                    seal_failed:1;
     unsigned                    unanchored:1;
 };
+
+
+typedef struct {
+    ngx_fd_t                    fd;
+    off_t                       end;
+} ngx_http_kot_audit_uncache_t;
 
 
 static void ngx_http_kot_audit_key_free(void *data);
@@ -105,6 +124,9 @@ static void ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al,
     ngx_uint_t anchor);
 static ngx_int_t ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al,
     u_char *p);
+static void ngx_http_kot_audit_uncache(ngx_http_kot_audit_log_t *al);
+static void ngx_http_kot_audit_uncache_thread(void *data, ngx_log_t *log);
+static void ngx_http_kot_audit_uncached(ngx_event_t *ev);
 static char *ngx_http_kot_audit_dir(ngx_conf_t *cf, ngx_str_t *path);
 static void ngx_http_kot_audit_create(ngx_open_file_t *file);
 static void ngx_http_kot_audit_flush_file(ngx_open_file_t *file,
@@ -188,7 +210,7 @@ static ngx_inline void ngx_http_kot_jw_intn(ngx_http_kot_jw_t *w,
 static u_char *ngx_http_kot_audit_uint(u_char *p, uint64_t n);
 
 
-/* kot_audit_log path [buffer=size] [flush=time] | off; */
+/* kot_audit_log path [buffer=size] [flush=time] [cache=time|keep] | off; */
 
 char *
 ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -197,8 +219,9 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ssize_t                     size;
     ngx_str_t                  *value, s;
-    ngx_msec_t                  flush;
-    ngx_uint_t                  i;
+    u_char                     *eq;
+    ngx_msec_t                  flush, cache;
+    ngx_uint_t                  i, keep;
     ngx_http_kot_audit_log_t   *al, **alp;
     ngx_http_kot_main_conf_t   *kmcf;
 
@@ -252,6 +275,7 @@ ngx_http_kot_audit_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     al->path = value[1];
     al->size = 64 * 1024;
     al->flush = 1000;
+    al->cache = NGX_HTTP_KOT_AUDIT_CACHE;
 
     al->file = ngx_conf_open_file(cf->cycle, &al->path);
     if (al->file == NULL) {
@@ -313,11 +337,33 @@ params:
             al->flush = flush;
             al->flush_given = 1;
 
+        } else if (ngx_strncmp(value[i].data, "cache=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            keep = (s.len == 4 && ngx_strncmp(s.data, "keep", 4) == 0);
+            cache = keep ? 0 : ngx_parse_time(&s, 0);
+
+            if (cache == (ngx_msec_t) NGX_ERROR || (cache == 0 && !keep)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "kot_audit_log: \"%V\" must be a time "
+                                   "or \"keep\", e.g. cache=60s",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (al->cache_given && al->cache != cache) {
+                goto differs;
+            }
+
+            al->cache = cache;
+            al->cache_given = 1;
+
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "kot_audit_log: invalid parameter \"%V\"; "
-                               "expected buffer=SIZE or flush=TIME",
-                               &value[i]);
+                               "expected buffer=SIZE, flush=TIME or "
+                               "cache=TIME", &value[i]);
             return NGX_CONF_ERROR;
         }
     }
@@ -329,11 +375,13 @@ params:
 differs:
 
     /* one file is one log, with one buffer: one of the two would not be */
+    eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "kot_audit_log \"%V\": \"%V\" differs from the %s "
+                       "kot_audit_log \"%V\": \"%V\" differs from the %*s "
                        "given to the same file before; give it once, or "
                        "the same everywhere", &al->path, &value[i],
-                       value[i].data[0] == 'b' ? "buffer=" : "flush=");
+                       eq + 1 - value[i].data, value[i].data);
 
     return NGX_CONF_ERROR;
 }
@@ -509,6 +557,19 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
     al->busy.timer.data = al;
     al->busy.timer.log = cycle->log;
     al->busy.timer.cancelable = 1;
+
+    if (al->cache) {
+        al->uncache = ngx_thread_task_alloc(cycle->pool,
+                                      sizeof(ngx_http_kot_audit_uncache_t));
+        if (al->uncache == NULL) {
+            return NGX_ERROR;
+        }
+
+        al->uncache->handler = ngx_http_kot_audit_uncache_thread;
+        al->uncache->event.handler = ngx_http_kot_audit_uncached;
+        al->uncache->event.data = al;
+        al->cache_marked = ngx_current_msec;
+    }
 
     if (ngx_http_kot_audit_chain(al) != NGX_OK) {
         return NGX_ERROR;
@@ -1886,6 +1947,7 @@ ngx_http_kot_audit_flush(ngx_http_kot_audit_log_t *al, ngx_uint_t anchor)
     if (p == al->pos && al->pos > al->buf) {
         al->failed = 0;
         al->unanchored = 1;
+        ngx_http_kot_audit_uncache(al);
     }
 
     /*
@@ -1955,6 +2017,82 @@ ngx_http_kot_audit_keep(ngx_http_kot_audit_log_t *al, u_char *p)
     al->pos = al->buf + left;
 
     return NGX_OK;
+}
+
+
+/*
+ * The log is written here and read elsewhere, later: its pages leave the
+ * page cache once they are "cache" old (between that and twice that),
+ * rather than fill memory until the kernel reclaims them.  On a virtual
+ * machine that gives free memory back to its host (a balloon with free
+ * page reporting, as Firecracker's), a page the cache takes that was not
+ * in use is a fault in the host, and writing the log cost 1.3 ns a byte
+ * there; into pages the log gave back, 0.2 (bench/README.md).  A thread
+ * of the pool does it, since dropping many pages, or starting the write
+ * of any still dirty, takes the kernel a while.  The worker's part is a
+ * clock test per write, and a system call or two per "cache" interval.
+ */
+
+static void
+ngx_http_kot_audit_uncache(ngx_http_kot_audit_log_t *al)
+{
+    off_t                          end;
+    ngx_fd_t                       fd;
+    ngx_http_kot_audit_uncache_t  *u;
+
+    if (al->uncache == NULL || al->uncaching
+        || ngx_current_msec - al->cache_marked < al->cache)
+    {
+        return;
+    }
+
+    /* what was written before the mark is at least "cache" old now */
+    if (al->cache_mark > 0) {
+
+        /* a reopen may close the log's descriptor while the task waits */
+        fd = dup(al->file->fd);
+
+        if (fd != NGX_INVALID_FILE) {
+            u = al->uncache->ctx;
+            u->fd = fd;
+            u->end = al->cache_mark;
+
+            if (ngx_thread_task_post(al->kmcf->thread_pool, al->uncache)
+                == NGX_OK)
+            {
+                al->uncaching = 1;
+
+            } else {
+                (void) close(fd);
+            }
+        }
+    }
+
+    end = lseek(al->file->fd, 0, SEEK_END);
+
+    al->cache_mark = (end == -1) ? 0 : end;
+    al->cache_marked = ngx_current_msec;
+}
+
+
+/* in a thread of the pool; a failure costs only memory, and says nothing */
+
+static void
+ngx_http_kot_audit_uncache_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_kot_audit_uncache_t  *u = data;
+
+    (void) posix_fadvise(u->fd, 0, u->end, POSIX_FADV_DONTNEED);
+    (void) close(u->fd);
+}
+
+
+static void
+ngx_http_kot_audit_uncached(ngx_event_t *ev)
+{
+    ngx_http_kot_audit_log_t  *al = ev->data;
+
+    al->uncaching = 0;
 }
 
 
@@ -2279,6 +2417,10 @@ ngx_http_kot_audit_flush_file(ngx_open_file_t *file, ngx_log_t *log)
 
     if (al->started) {
         ngx_http_kot_audit_flush(al, 1);
+
+        /* the mark is an offset in this file, not in the next */
+        al->cache_mark = 0;
+        al->cache_marked = ngx_current_msec;
     }
 }
 

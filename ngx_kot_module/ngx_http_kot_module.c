@@ -168,7 +168,7 @@ static ngx_command_t  ngx_http_kot_commands[] = {
       NULL },
 
     { ngx_string("kot_audit_log"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1234,
       ngx_http_kot_audit_log,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,

@@ -223,9 +223,22 @@ for my $case (
                     . 'the buffer= given to the same file before; give it '
                     . 'once, or the same everywhere') }},
             'one audit file with two buffer sizes');
+    refused(KotTest->site(
+                http => "$key kot_audit_log %%DIR%%/a.log cache=keep;",
+                location => 'kot_audit_log %%DIR%%/a.log cache=30s;'),
+            qr{"cache=30s" differs from the cache= given to the same file},
+            'one audit file with two cache times');
+    for my $bad ('cache=soon', 'cache=0', 'cache=') {
+        my $says = qq{kot_audit_log: "$bad" must be a time or "keep", }
+                 . 'e.g. cache=60s';
+        refused(KotTest->site(
+                    http => "$key kot_audit_log %%DIR%%/a.log $bad;"),
+                qr/\Q$says\E/, "an audit log's $bad");
+    }
     ($rc, $out) = $t->nginx_check(KotTest->site(
-        http => "$key kot_audit_log %%DIR%%/a.log buffer=4k flush=100ms;",
-        location => 'kot_audit_log %%DIR%%/a.log flush=100ms;',
+        http => "$key kot_audit_log %%DIR%%/a.log buffer=4k flush=100ms "
+              . "cache=keep;",
+        location => 'kot_audit_log %%DIR%%/a.log flush=100ms cache=keep;',
         server => 'kot_audit_log %%DIR%%/a.log;'));
     is $rc, 0, 'one audit file named again with the same parameters, or none'
         or diag $out;
