@@ -98,7 +98,6 @@ struct ngx_http_kot_audit_log_s {
     off_t                       cache_mark;     /* the file's end, at */
     ngx_msec_t                  cache_marked;
     unsigned                    started:1;
-    unsigned                    uncaching:1;    /* the task is queued */
     unsigned                    restart:1;      /* records were lost */
     unsigned                    restart_failed:1;
     unsigned                    failed:1;
@@ -567,7 +566,6 @@ ngx_http_kot_audit_start(ngx_cycle_t *cycle, ngx_http_kot_main_conf_t *kmcf,
 
         al->uncache->handler = ngx_http_kot_audit_uncache_thread;
         al->uncache->event.handler = ngx_http_kot_audit_uncached;
-        al->uncache->event.data = al;
         al->cache_marked = ngx_current_msec;
     }
 
@@ -2040,7 +2038,8 @@ ngx_http_kot_audit_uncache(ngx_http_kot_audit_log_t *al)
     ngx_fd_t                       fd;
     ngx_http_kot_audit_uncache_t  *u;
 
-    if (al->uncache == NULL || al->uncaching
+    /* event.active: the task is still queued or running */
+    if (al->uncache == NULL || al->uncache->event.active
         || ngx_current_msec - al->cache_marked < al->cache)
     {
         return;
@@ -2058,11 +2057,8 @@ ngx_http_kot_audit_uncache(ngx_http_kot_audit_log_t *al)
             u->end = al->cache_mark;
 
             if (ngx_thread_task_post(al->kmcf->thread_pool, al->uncache)
-                == NGX_OK)
+                != NGX_OK)
             {
-                al->uncaching = 1;
-
-            } else {
                 (void) close(fd);
             }
         }
@@ -2087,12 +2083,11 @@ ngx_http_kot_audit_uncache_thread(void *data, ngx_log_t *log)
 }
 
 
+/* nginx calls it when the task is done, having cleared event.active */
+
 static void
 ngx_http_kot_audit_uncached(ngx_event_t *ev)
 {
-    ngx_http_kot_audit_log_t  *al = ev->data;
-
-    al->uncaching = 0;
 }
 
 

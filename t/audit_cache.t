@@ -76,6 +76,8 @@ is $v->{exit}, 0, 'and the log is whole: it verifies' or diag $v->{out};
 like $v->{out}, qr/^OK: 1 file, 1 chain, \d+ records verified$/m,
     'every record of it';
 
+# (this tells keep from a short cache=, not from the default 60s, which
+# would take a minute to show)
 my ($k, $kua, $kept) = site('keep', 'keep');
 fill($kua);
 $pages = cached_pages($kept);
