@@ -362,7 +362,7 @@ params:
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "kot_audit_log: invalid parameter \"%V\"; "
                                "expected buffer=SIZE, flush=TIME or "
-                               "cache=TIME", &value[i]);
+                               "cache=TIME|keep", &value[i]);
             return NGX_CONF_ERROR;
         }
     }

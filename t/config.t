@@ -228,6 +228,11 @@ for my $case (
                 location => 'kot_audit_log %%DIR%%/a.log cache=30s;'),
             qr{"cache=30s" differs from the cache= given to the same file},
             'one audit file with two cache times');
+    refused(KotTest->site(
+                http => "$key kot_audit_log %%DIR%%/a.log cahce=keep;"),
+            qr{\Qkot_audit_log: invalid parameter "cahce=keep"; expected \E
+               \Qbuffer=SIZE, flush=TIME or cache=TIME|keep\E}x,
+            "an audit log's misspelt parameter, and what it takes");
     for my $bad ('cache=soon', 'cache=0', 'cache=') {
         my $says = qq{kot_audit_log: "$bad" must be a time or "keep", }
                  . 'e.g. cache=60s';
